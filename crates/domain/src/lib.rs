@@ -1,0 +1,32 @@
+//! The pure core of Event Manager.
+//!
+//! Everything here is free of I/O: value objects that can only hold valid values, the `Invitation`
+//! aggregate and the invitation batch rule (SPEC §6, R1–R12), the ports (traits) that the outer
+//! adapters implement, and the use-case services that orchestrate them.
+//!
+//! The HTTP adapter parses raw input into the value objects of [`values`], calls a service of
+//! [`services`], and maps each operation's error enum to a status. The persistence adapter implements
+//! the traits of [`ports`].
+
+pub mod event;
+pub mod ids;
+pub mod invitation;
+pub mod pagination;
+pub mod ports;
+pub mod services;
+pub mod user;
+pub mod values;
+
+pub use event::{Event, EventDetails, EventDetailsError, Member, Role};
+pub use ids::{EventId, InvitationId, MemberId, UserId};
+pub use invitation::{
+    AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,
+    InvitationEntriesError, InvitationState, InviteePlan, InviteeState, Planned,
+};
+pub use pagination::{Limit, LimitError, Page, PageRequest};
+pub use ports::PortError;
+pub use user::{User, UserSummary};
+pub use values::{
+    Answer, Contact, Email, EmailError, InvitationStatus, Login, Mobile, MobileError, Password,
+    PasswordError, PhoneRegion, StatusFilter, Text, TextError, UnknownRegion,
+};

@@ -1,0 +1,344 @@
+//! The ports: what the domain needs from the outside world, as traits the adapters implement.
+//!
+//! Every method that touches storage is one coarse, atomic operation: where a use case must change
+//! two things together (accepting = answer + membership, R11), the port has one method for it and
+//! the adapter runs it in one transaction. See `docs/architecture.md`.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::{
+    Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId, InviteeState,
+    Login, Member, Mobile, Page, PageRequest, Password, StatusFilter, Text, User, UserId,
+    UserSummary,
+};
+
+/// Any error an adapter reports, boxed so that no adapter type leaks into the domain.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A failure of the infrastructure behind a port, as opposed to a domain outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// The database (or another backing service) cannot be reached right now; retrying later may
+    /// work. Adapters MUST report this within a few seconds rather than hang.
+    #[error("service unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else that went wrong.
+    #[error("unexpected infrastructure error")]
+    Unexpected(#[source] BoxError),
+}
+
+impl PortError {
+    /// Wraps an unexpected error.
+    pub fn unexpected(error: impl Into<BoxError>) -> Self {
+        Self::Unexpected(error.into())
+    }
+}
+
+/// The time, so that tests can fix it.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A password hash in PHC string form (e.g. `$argon2id$v=19$...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordHash(pub String);
+
+/// Hashes and checks passwords. Hashing is deliberately slow: implementations MUST run it off the
+/// async executor's threads and bound how many hashes run at once.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a new password.
+    ///
+    /// # Errors
+    /// [`PortError`] when hashing cannot run.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, PortError>;
+
+    /// Whether `password` matches `hash`. With `hash` `None` (no such account) it MUST take about
+    /// as long as a real check and return `false`, so that timing does not reveal accounts.
+    ///
+    /// # Errors
+    /// [`PortError`] when checking cannot run.
+    async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> Result<bool, PortError>;
+}
+
+/// The SHA-256 (or similar) digest of a bearer token: the only form in which tokens are stored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub Vec<u8>);
+
+/// A freshly issued bearer token: the secret for the client and its digest for storage.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The secret, given to the client once.
+    pub secret: String,
+    /// Its digest, stored.
+    pub hash: TokenHash,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken").field("hash", &self.hash).finish_non_exhaustive()
+    }
+}
+
+/// Makes and digests bearer tokens.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait TokenIssuer: Send + Sync {
+    /// A new token of at least 32 random bytes.
+    fn issue(&self) -> IssuedToken;
+    /// The digest of a token a client presented.
+    fn digest(&self, secret: &str) -> TokenHash;
+}
+
+/// A user to create.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    /// The new user's id.
+    pub id: UserId,
+    /// Display name.
+    pub name: Text,
+    /// Email, if any.
+    pub email: Option<Email>,
+    /// Mobile, if any.
+    pub mobile: Option<Mobile>,
+    /// The password's hash.
+    pub password_hash: PasswordHash,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// Another account has this email (compared case-insensitively).
+    #[error("email taken")]
+    EmailTaken,
+    /// Another account has this mobile (compared in E.164).
+    #[error("mobile taken")]
+    MobileTaken,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Stores users.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Creates a user.
+    ///
+    /// # Errors
+    /// MUST return [`CreateUserError::EmailTaken`] / [`CreateUserError::MobileTaken`] when the
+    /// database's uniqueness constraint on that column refuses the row, even under a race.
+    async fn create(&self, user: NewUser) -> Result<User, CreateUserError>;
+
+    /// The user with this login, and their password hash.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_credentials(&self, login: &Login) -> Result<Option<(User, PasswordHash)>, PortError>;
+
+    /// Every user having one of these emails or mobiles, in one round trip whatever their number.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_by_contacts(&self, emails: &[Email], mobiles: &[Mobile]) -> Result<Vec<User>, PortError>;
+}
+
+/// A token to store.
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    /// The token's digest.
+    pub hash: TokenHash,
+    /// Its user.
+    pub user_id: UserId,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores the digests of bearer tokens.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    /// Stores a new token.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn store(&self, token: NewToken) -> Result<(), PortError>;
+
+    /// The user of a token that is neither revoked nor expired at `now`.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_user(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<Option<User>, PortError>;
+
+    /// Revokes a token; revoking twice or an unknown token is not an error.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn revoke(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), PortError>;
+}
+
+/// An event to create, with its owner.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// The event's id.
+    pub id: EventId,
+    /// What the owner wrote.
+    pub details: EventDetails,
+    /// The owner, who becomes the first member.
+    pub owner: UserSummary,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Stores events and their members.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait EventRepository: Send + Sync {
+    /// Creates the event and makes its owner its first member, atomically.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure; then nothing is stored.
+    async fn create(&self, event: NewEvent) -> Result<Event, PortError>;
+
+    /// The event, if it exists and `viewer` is one of its members; otherwise `None`, so that
+    /// strangers cannot tell an unknown event from one they may not see.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_for_member(&self, id: EventId, viewer: UserId) -> Result<Option<Event>, PortError>;
+
+    /// The events `member` belongs to, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_for_member(&self, member: UserId, page: PageRequest) -> Result<Page<Event>, PortError>;
+
+    /// The event's members, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_members(&self, event: EventId, page: PageRequest) -> Result<Page<Member>, PortError>;
+}
+
+/// Filters of the invitation lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InvitationFilter {
+    /// Only this status (or all).
+    pub status: StatusFilter,
+    /// Only this event.
+    pub event_id: Option<EventId>,
+}
+
+/// What happened to one invitation of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Stored.
+    Created,
+    /// Not stored: a pending invitation for this (event, invitee) already exists, for instance one
+    /// that a concurrent batch stored a moment ago (R7).
+    AlreadyPending,
+}
+
+/// Why an answer could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveAnswerError {
+    /// The row was no longer pending: somebody answered first (R10).
+    #[error("already answered")]
+    AlreadyAnswered,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Stores invitations.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait InvitationRepository: Send + Sync {
+    /// For each of `users`, whether they are a member of `event` and the status of their latest
+    /// invitation to it. Users absent from the map have neither. A constant number of round trips.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn invitee_states(
+        &self,
+        event: EventId,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, InviteeState>, PortError>;
+
+    /// Stores a batch of new pending invitations in one transaction and a constant number of round
+    /// trips, and reports for each, in order, whether it was stored.
+    ///
+    /// # Errors
+    /// MUST NOT fail because a pending invitation for the same (event, invitee) exists, even one
+    /// written concurrently: that entry is [`BatchOutcome::AlreadyPending`]. [`PortError`] on
+    /// infrastructure failure; then nothing is stored.
+    async fn create_batch(&self, invitations: &[Invitation]) -> Result<Vec<BatchOutcome>, PortError>;
+
+    /// The invitation with its event title and parties.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError>;
+
+    /// Stores the answer of an invitation that [`Invitation::answer`] just answered: a conditional
+    /// update of the row while it is still pending, plus, when accepted, the invitee's membership
+    /// (R11), in one transaction.
+    ///
+    /// # Errors
+    /// MUST return [`SaveAnswerError::AlreadyAnswered`] if the row is no longer pending, so that an
+    /// invitation is answered at most once even across server processes (R10); then nothing changes.
+    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveAnswerError>;
+
+    /// Invitations `sender` sent, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_sent(
+        &self,
+        sender: UserId,
+        filter: InvitationFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvitationDetails>, PortError>;
+
+    /// Invitations sent to `invitee`, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_received(
+        &self,
+        invitee: UserId,
+        filter: InvitationFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvitationDetails>, PortError>;
+}
+
+/// Whether the backing services answer, for the readiness probe.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    /// Succeeds when the database answers a trivial query.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when it does not.
+    async fn check(&self) -> Result<(), PortError>;
+}

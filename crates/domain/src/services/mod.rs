@@ -1,0 +1,22 @@
+//! Use cases: one service per area, each holding its ports as trait objects. Every operation takes
+//! already-parsed values and returns its own error enum, so the HTTP layer maps errors to statuses
+//! without string matching.
+
+mod accounts;
+mod events;
+mod invitations;
+
+pub use accounts::{
+    AccountService, AuthenticateError, LoginCommand, LoginError, RegisterCommand, RegisterError,
+    Session, TokenPolicy,
+};
+pub use events::{EventService, GetEventError};
+pub use invitations::{
+    AnswerInvitationError, GetInvitationError, InvitationService, SendInvitations,
+    SendInvitationsError, SendReport,
+};
+
+#[cfg(test)]
+mod fakes;
+#[cfg(test)]
+mod tests;

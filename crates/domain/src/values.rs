@@ -1,0 +1,533 @@
+//! Value objects. Each has private fields and a fallible constructor, so that holding one is proof
+//! that the value is valid (parse, don't validate). Error messages are written for API users.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::country;
+
+/// An email address, trimmed and lowercased so that addresses differing only in case are one (R3).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Email(String);
+
+/// Why a string is not an [`Email`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("The email must be a valid email address.")]
+pub struct EmailError;
+
+impl Email {
+    /// The longest address accepted (RFC 5321's path limit).
+    pub const MAX_LEN: usize = 254;
+
+    /// Parses and normalizes an email address.
+    ///
+    /// # Errors
+    /// [`EmailError`] when the trimmed text is longer than [`Email::MAX_LEN`] or is not an address.
+    pub fn parse(raw: &str) -> Result<Self, EmailError> {
+        let trimmed = raw.trim();
+        if trimmed.len() > Self::MAX_LEN || trimmed.chars().any(char::is_control) {
+            return Err(EmailError);
+        }
+        let parsed = email_address::EmailAddress::from_str(trimmed).map_err(|_| EmailError)?;
+        // Display names ("Ann <ann@x.io>") parse too; an address is the bare form only.
+        if parsed.email() != trimmed || !parsed.domain().contains('.') {
+            return Err(EmailError);
+        }
+        Ok(Self(trimmed.to_lowercase()))
+    }
+
+    /// The normalized address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The region that national phone numbers (without `+`) are read in (`DEFAULT_PHONE_REGION`, R3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhoneRegion(country::Id);
+
+/// An ISO 3166 region code that the phone number library does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown phone region {0:?}: expected an ISO 3166-1 alpha-2 code such as IR or US")]
+pub struct UnknownRegion(pub String);
+
+impl PhoneRegion {
+    /// Parses a two-letter region code such as `IR`.
+    ///
+    /// # Errors
+    /// [`UnknownRegion`] for anything that is not a known region code.
+    pub fn parse(code: &str) -> Result<Self, UnknownRegion> {
+        let upper = code.trim().to_ascii_uppercase();
+        country::Id::from_str(&upper)
+            .map(Self)
+            .map_err(|_| UnknownRegion(code.to_owned()))
+    }
+
+    /// The region code, e.g. `IR`.
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl Default for PhoneRegion {
+    fn default() -> Self {
+        Self(country::Id::IR)
+    }
+}
+
+/// A phone number normalized to E.164 (`+989352864812`), so that every way of writing one number
+/// compares equal (R3).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Mobile(String);
+
+/// Why a string is not a [`Mobile`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("The mobile must be a valid phone number.")]
+pub struct MobileError;
+
+impl Mobile {
+    /// Parses a number written nationally (`09352864812`, read in `region`) or internationally
+    /// (`+98 935 286 4812`, `0098 935 286 4812`).
+    ///
+    /// # Errors
+    /// [`MobileError`] when the text is not a valid phone number.
+    pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, MobileError> {
+        let trimmed = raw.trim();
+        // Only digits, spaces and the usual separators; the library is lenient with letters.
+        let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.');
+        if trimmed.is_empty() || trimmed.len() > 32 || !trimmed.chars().all(allowed) {
+            return Err(MobileError);
+        }
+        let number = phonenumber::parse(Some(region.0), trimmed).map_err(|_| MobileError)?;
+        if !phonenumber::is_valid(&number) {
+            return Err(MobileError);
+        }
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// Rebuilds a number that storage holds in E.164 form.
+    ///
+    /// # Errors
+    /// [`MobileError`] when the text is not an E.164 number.
+    pub fn from_e164(e164: &str) -> Result<Self, MobileError> {
+        if !e164.starts_with('+') {
+            return Err(MobileError);
+        }
+        Self::parse(e164, PhoneRegion::default())
+    }
+
+    /// The number in E.164 form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Mobile {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Mobile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A way to reach a user: an email or a mobile number (R2).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Contact {
+    /// An entry holding `@`.
+    Email(Email),
+    /// Any other entry.
+    Mobile(Mobile),
+}
+
+impl Contact {
+    /// Reads one entry: trimmed, `None` when blank; with `@` an email, otherwise a mobile (R2).
+    ///
+    /// # Errors
+    /// `Some(Err(()))` when the entry is neither a valid email nor a valid mobile.
+    pub fn parse(raw: &str, region: PhoneRegion) -> Option<Result<Self, InvalidContact>> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        Some(if trimmed.contains('@') {
+            Email::parse(trimmed).map(Contact::Email).map_err(|_| InvalidContact)
+        } else {
+            Mobile::parse(trimmed, region).map(Contact::Mobile).map_err(|_| InvalidContact)
+        })
+    }
+}
+
+/// An entry that is neither an email nor a phone number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("This is neither a valid email address nor a valid mobile number.")]
+pub struct InvalidContact;
+
+/// What a user logs in with: their email or their mobile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Login {
+    /// Log in by email.
+    Email(Email),
+    /// Log in by mobile.
+    Mobile(Mobile),
+}
+
+impl Login {
+    /// Reads a login the way [`Contact::parse`] reads an entry; `None` when it is neither.
+    pub fn parse(raw: &str, region: PhoneRegion) -> Option<Self> {
+        match Contact::parse(raw, region)? {
+            Ok(Contact::Email(email)) => Some(Self::Email(email)),
+            Ok(Contact::Mobile(mobile)) => Some(Self::Mobile(mobile)),
+            Err(InvalidContact) => None,
+        }
+    }
+}
+
+/// A new password: 8 to 128 characters. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+/// Why a string is not an acceptable [`Password`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// Fewer than 8 characters.
+    #[error("The password must be at least 8 characters.")]
+    TooShort,
+    /// More than 128 characters.
+    #[error("The password must not be greater than 128 characters.")]
+    TooLong,
+}
+
+impl Password {
+    /// The fewest characters a password has.
+    pub const MIN_CHARS: usize = 8;
+    /// The most characters a password has.
+    pub const MAX_CHARS: usize = 128;
+
+    /// Checks the length rules of SPEC §3. The password is kept as typed (no trimming).
+    ///
+    /// # Errors
+    /// [`PasswordError`] naming the broken bound.
+    pub fn parse(raw: String) -> Result<Self, PasswordError> {
+        match raw.chars().count() {
+            n if n < Self::MIN_CHARS => Err(PasswordError::TooShort),
+            n if n > Self::MAX_CHARS => Err(PasswordError::TooLong),
+            _ => Ok(Self(raw)),
+        }
+    }
+
+    /// Wraps a password typed at login, where only the stored hash decides.
+    pub fn unchecked(raw: String) -> Self {
+        Self(raw)
+    }
+
+    /// The secret, for the hasher only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// Trimmed text of bounded length without control characters: names, titles, descriptions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text(String);
+
+/// Why a string is not an acceptable [`Text`] for a field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// Blank after trimming.
+    #[error("The {field} field is required.")]
+    Required {
+        /// The field's name, as the API spells it.
+        field: &'static str,
+    },
+    /// Longer than allowed.
+    #[error("The {field} must not be greater than {max} characters.")]
+    TooLong {
+        /// The field's name.
+        field: &'static str,
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// Holds a control character other than a line break or tab.
+    #[error("The {field} must not contain control characters.")]
+    ControlCharacter {
+        /// The field's name.
+        field: &'static str,
+    },
+}
+
+impl Text {
+    /// Trims `raw` and checks it is 1 to `max` characters with no control characters
+    /// (line breaks and tabs are allowed only where `multiline`).
+    ///
+    /// # Errors
+    /// [`TextError`] naming `field`.
+    pub fn parse(
+        field: &'static str,
+        raw: &str,
+        max: usize,
+        multiline: bool,
+    ) -> Result<Self, TextError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(TextError::Required { field });
+        }
+        if trimmed.chars().count() > max {
+            return Err(TextError::TooLong { field, max });
+        }
+        let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r'));
+        if !trimmed.chars().all(allowed) {
+            return Err(TextError::ControlCharacter { field });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// Wraps text read back from storage, which was checked when it was written.
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InvitationStatus {
+    /// Sent, not answered yet.
+    Pending,
+    /// The invitee accepted and became a member.
+    Accepted,
+    /// The invitee declined.
+    Rejected,
+}
+
+impl InvitationStatus {
+    /// The wire and storage spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Reads the wire and storage spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "accepted" => Some(Self::Accepted),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for InvitationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The invitee's answer (R10: only these two).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Join the event.
+    Accept,
+    /// Decline; the sender may not invite this user to this event again (R8).
+    Reject,
+}
+
+impl Answer {
+    /// Reads `accepted` or `rejected`; anything else is not an answer.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "accepted" => Some(Self::Accept),
+            "rejected" => Some(Self::Reject),
+            _ => None,
+        }
+    }
+
+    /// The status an invitation takes with this answer.
+    pub const fn status(self) -> InvitationStatus {
+        match self {
+            Self::Accept => InvitationStatus::Accepted,
+            Self::Reject => InvitationStatus::Rejected,
+        }
+    }
+}
+
+/// The `status` filter of the invitation lists: `all` (`None`) or one status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusFilter(Option<InvitationStatus>);
+
+impl StatusFilter {
+    /// Every status.
+    pub const ALL: Self = Self(None);
+
+    /// Reads `all`, `pending`, `accepted` or `rejected`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "all" => Some(Self::ALL),
+            other => InvitationStatus::parse(other).map(|status| Self(Some(status))),
+        }
+    }
+
+    /// Only invitations with this status.
+    pub const fn only(status: InvitationStatus) -> Self {
+        Self(Some(status))
+    }
+
+    /// The status to keep, or `None` for all.
+    pub const fn status(self) -> Option<InvitationStatus> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ir() -> PhoneRegion {
+        PhoneRegion::default()
+    }
+
+    #[test]
+    fn r3_every_spelling_of_an_iranian_mobile_is_one_number() {
+        let spellings = ["09352864812", "+989352864812", "+98 935 286 4812", "0098 935 286 4812"];
+        for spelling in spellings {
+            let mobile = Mobile::parse(spelling, ir()).unwrap();
+            assert_eq!(mobile.as_str(), "+989352864812", "{spelling}");
+        }
+    }
+
+    #[test]
+    fn r3_national_numbers_are_read_in_the_configured_region() {
+        let us = PhoneRegion::parse("us").unwrap();
+        assert_eq!(Mobile::parse("(201) 555-0123", us).unwrap().as_str(), "+12015550123");
+        assert!(Mobile::parse("09352864812", us).is_err());
+    }
+
+    #[test]
+    fn the_seed_numbers_are_valid_iranian_mobiles() {
+        for n in ["09352864812", "09303030300", "09332114546", "09332131456"] {
+            assert!(Mobile::parse(n, ir()).is_ok(), "{n}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_not_a_mobile() {
+        for n in ["12", "0935abc4812", "hello", "+", "0'; DROP TABLE users;--", "0935\u{0}2864812"] {
+            assert_eq!(Mobile::parse(n, ir()), Err(MobileError), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn r3_emails_differing_only_in_case_are_equal() {
+        let a = Email::parse("  Someone@Example.COM ").unwrap();
+        let b = Email::parse("someone@example.com").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "someone@example.com");
+    }
+
+    #[test]
+    fn invalid_emails_are_refused() {
+        for e in ["@", "a@", "@b.c", "a b@c.d", "Ann <ann@x.io>", "a@localhost", "a@b@c.d"] {
+            assert_eq!(Email::parse(e), Err(EmailError), "{e:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse(&long), Err(EmailError));
+    }
+
+    #[test]
+    fn r2_entries_are_trimmed_blank_skipped_and_classified_by_at_sign() {
+        assert_eq!(Contact::parse("   ", ir()), None);
+        assert_eq!(Contact::parse("", ir()), None);
+        assert!(matches!(Contact::parse(" a@b.io ", ir()), Some(Ok(Contact::Email(_)))));
+        assert!(matches!(Contact::parse(" 09352864812 ", ir()), Some(Ok(Contact::Mobile(_)))));
+        assert_eq!(Contact::parse("not-an@email", ir()), Some(Err(InvalidContact)));
+        assert_eq!(Contact::parse("not a number", ir()), Some(Err(InvalidContact)));
+    }
+
+    #[test]
+    fn passwords_must_be_8_to_128_characters() {
+        assert_eq!(Password::parse("1234567".into()), Err(PasswordError::TooShort));
+        assert!(Password::parse("12345678".into()).is_ok());
+        assert!(Password::parse("é".repeat(128)).is_ok());
+        assert_eq!(Password::parse("x".repeat(129)), Err(PasswordError::TooLong));
+        assert_eq!(format!("{:?}", Password::unchecked("secret".into())), "Password(***)");
+    }
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(Text::parse("name", "  Ann ", 100, false).unwrap().as_str(), "Ann");
+        assert_eq!(Text::parse("name", " ", 100, false), Err(TextError::Required { field: "name" }));
+        assert!(matches!(Text::parse("name", &"x".repeat(101), 100, false), Err(TextError::TooLong { .. })));
+        assert!(matches!(Text::parse("name", "a\u{0}b", 100, false), Err(TextError::ControlCharacter { .. })));
+        assert!(Text::parse("description", "line\nline", 100, true).is_ok());
+        assert!(Text::parse("name", "line\nline", 100, false).is_err());
+        assert_eq!(Text::parse("title", "'; DROP TABLE x; --", 100, false).unwrap().as_str(), "'; DROP TABLE x; --");
+    }
+
+    #[test]
+    fn r10_only_accepted_and_rejected_are_answers() {
+        assert_eq!(Answer::parse("accepted"), Some(Answer::Accept));
+        assert_eq!(Answer::parse("rejected"), Some(Answer::Reject));
+        for other in ["pending", "Accepted", "", "yes"] {
+            assert_eq!(Answer::parse(other), None);
+        }
+    }
+
+    #[test]
+    fn status_filters_are_all_or_one_status() {
+        assert_eq!(StatusFilter::parse("all"), Some(StatusFilter::ALL));
+        assert_eq!(StatusFilter::parse("pending").unwrap().status(), Some(InvitationStatus::Pending));
+        assert_eq!(StatusFilter::parse("unknown"), None);
+    }
+
+    #[test]
+    fn regions_are_iso_codes() {
+        assert_eq!(PhoneRegion::parse("ir").unwrap(), PhoneRegion::default());
+        assert!(PhoneRegion::parse("XX").is_err());
+    }
+}
