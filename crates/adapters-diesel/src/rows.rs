@@ -1,0 +1,192 @@
+//! Database rows and their conversions to and from domain values.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use domain::ports::PortError;
+use domain::{
+    Answer, Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId,
+    InvitationState, InvitationStatus, Member, MemberId, Mobile, Role, Text, User, UserId,
+    UserSummary,
+};
+use uuid::Uuid;
+
+use crate::schema::{event_members, events, invitations, users};
+
+/// Timestamps are stored as UTC without a zone, truncated to microseconds (PostgreSQL's precision)
+/// so that what is written reads back equal.
+pub(crate) fn to_db_time(at: DateTime<Utc>) -> NaiveDateTime {
+    let naive = at.naive_utc();
+    naive.with_nanosecond_truncated()
+}
+
+trait TruncateNanos {
+    fn with_nanosecond_truncated(self) -> Self;
+}
+
+impl TruncateNanos for NaiveDateTime {
+    fn with_nanosecond_truncated(self) -> Self {
+        use chrono::Timelike;
+        let nanos = self.nanosecond() / 1_000 * 1_000;
+        self.with_nanosecond(nanos).unwrap_or(self)
+    }
+}
+
+pub(crate) fn from_db_time(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// Reads a stored id; a malformed one means the database was written by something else.
+pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, PortError> {
+    Uuid::parse_str(text).map_err(PortError::unexpected)
+}
+
+fn corrupt(what: &str) -> PortError {
+    PortError::unexpected(format!("corrupt row: {what}"))
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = users)]
+pub(crate) struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = PortError;
+
+    fn try_from(row: UserRow) -> Result<Self, PortError> {
+        Ok(User {
+            id: UserId::from_uuid(parse_uuid(&row.id)?),
+            name: Text::from_stored(row.name),
+            email: row.email.map(|e| Email::parse(&e).map_err(|_| corrupt("email"))).transpose()?,
+            mobile: row.mobile.map(|m| Mobile::from_e164(&m).map_err(|_| corrupt("mobile"))).transpose()?,
+            created_at: from_db_time(row.created_at),
+        })
+    }
+}
+
+/// `(id, name)` of a user, as selected for summaries.
+pub(crate) type SummaryRow = (String, String);
+
+pub(crate) fn summary(row: SummaryRow) -> Result<UserSummary, PortError> {
+    Ok(UserSummary { id: UserId::from_uuid(parse_uuid(&row.0)?), name: Text::from_stored(row.1) })
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = events)]
+pub(crate) struct EventRow {
+    pub id: String,
+    pub owner_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub members_count: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError> {
+    let details = EventDetails::new(
+        Text::from_stored(row.title),
+        row.description.map(Text::from_stored),
+        row.location.map(Text::from_stored),
+        row.starts_at.map(from_db_time),
+        row.ends_at.map(from_db_time),
+    )
+    .map_err(|_| corrupt("event times"))?;
+    Ok(Event {
+        id: EventId::from_uuid(parse_uuid(&row.id)?),
+        details,
+        owner: summary(owner)?,
+        members_count: u64::try_from(row.members_count).map_err(|_| corrupt("members_count"))?,
+        created_at: from_db_time(row.created_at),
+    })
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = event_members)]
+pub(crate) struct MemberRow {
+    pub id: String,
+    pub event_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub joined_at: NaiveDateTime,
+}
+
+pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortError> {
+    Ok(Member {
+        id: MemberId::from_uuid(parse_uuid(&row.id)?),
+        user: summary(user)?,
+        role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
+        joined_at: from_db_time(row.joined_at),
+    })
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = invitations)]
+pub(crate) struct InvitationRow {
+    pub id: String,
+    pub event_id: String,
+    pub sender_id: String,
+    pub invitee_id: String,
+    pub contact: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub answered_at: Option<NaiveDateTime>,
+}
+
+impl From<&Invitation> for InvitationRow {
+    fn from(invitation: &Invitation) -> Self {
+        Self {
+            id: invitation.id().to_string(),
+            event_id: invitation.event_id().to_string(),
+            sender_id: invitation.sender_id().to_string(),
+            invitee_id: invitation.invitee_id().to_string(),
+            contact: invitation.contact().to_owned(),
+            status: invitation.status().as_str().to_owned(),
+            created_at: to_db_time(invitation.created_at()),
+            answered_at: invitation.answered_at().map(to_db_time),
+        }
+    }
+}
+
+impl TryFrom<InvitationRow> for Invitation {
+    type Error = PortError;
+
+    fn try_from(row: InvitationRow) -> Result<Self, PortError> {
+        let status = InvitationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
+        let state = match (status, row.answered_at) {
+            (InvitationStatus::Pending, None) => InvitationState::Pending,
+            (InvitationStatus::Accepted, Some(at)) => InvitationState::Answered { answer: Answer::Accept, at: from_db_time(at) },
+            (InvitationStatus::Rejected, Some(at)) => InvitationState::Answered { answer: Answer::Reject, at: from_db_time(at) },
+            _ => return Err(corrupt("answered_at disagrees with status")),
+        };
+        Ok(Invitation::restore(
+            InvitationId::from_uuid(parse_uuid(&row.id)?),
+            EventId::from_uuid(parse_uuid(&row.event_id)?),
+            UserId::from_uuid(parse_uuid(&row.sender_id)?),
+            UserId::from_uuid(parse_uuid(&row.invitee_id)?),
+            row.contact,
+            from_db_time(row.created_at),
+            state,
+        ))
+    }
+}
+
+/// An invitation row with the event title and both parties, as the lists select it.
+pub(crate) type InvitationDetailsRow = (InvitationRow, String, SummaryRow, SummaryRow);
+
+pub(crate) fn invitation_details(row: InvitationDetailsRow) -> Result<InvitationDetails, PortError> {
+    let (invitation, title, sender, invitee) = row;
+    Ok(InvitationDetails {
+        invitation: invitation.try_into()?,
+        event_title: Text::from_stored(title),
+        sender: summary(sender)?,
+        invitee: summary(invitee)?,
+    })
+}

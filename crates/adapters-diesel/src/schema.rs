@@ -1,0 +1,66 @@
+//! The tables, as diesel sees them. Column types are the ones both backends share, so that one
+//! query builds for PostgreSQL and for SQLite.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        mobile -> Nullable<Text>,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_tokens (token_hash) {
+        token_hash -> Binary,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        owner_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        location -> Nullable<Text>,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        members_count -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_members (id) {
+        id -> Text,
+        event_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        event_id -> Text,
+        sender_id -> Text,
+        invitee_id -> Text,
+        contact -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(access_tokens -> users (user_id));
+diesel::joinable!(events -> users (owner_id));
+diesel::joinable!(invitations -> events (event_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, access_tokens, events, event_members, invitations);

@@ -1,0 +1,74 @@
+//! The user repository.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use domain::ports::{CreateUserError, NewUser, PasswordHash, PortError, UserRepository};
+use domain::{Email, Login, Mobile, User};
+
+use crate::db::{port_error, unique_violation, Database};
+use crate::rows::{to_db_time, UserRow};
+use crate::schema::users;
+
+#[async_trait]
+impl UserRepository for Database {
+    #[tracing::instrument(skip_all)]
+    async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
+        let row = UserRow {
+            id: user.id.to_string(),
+            name: user.name.as_str().to_owned(),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            mobile: user.mobile.as_ref().map(|m| m.as_str().to_owned()),
+            password_hash: user.password_hash.0,
+            created_at: to_db_time(user.created_at),
+        };
+        self.run(move |conn| {
+            let inserted = on_backend!(conn, c => diesel::insert_into(users::table).values(&row).execute(c));
+            match inserted {
+                Ok(_) => Ok(User::try_from(row)?),
+                Err(error) => Err(match unique_violation(&error) {
+                    Some(constraint) if constraint.contains("email") => CreateUserError::EmailTaken,
+                    Some(constraint) if constraint.contains("mobile") => CreateUserError::MobileTaken,
+                    _ => CreateUserError::Port(port_error(error)),
+                }),
+            }
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_credentials(&self, login: &Login) -> Result<Option<(User, PasswordHash)>, PortError> {
+        let login = login.clone();
+        self.run(move |conn| {
+            let row: Option<UserRow> = on_backend!(conn, c => {
+                let query = users::table.select(UserRow::as_select()).into_boxed();
+                let query = match &login {
+                    Login::Email(email) => query.filter(users::email.eq(email.as_str())),
+                    Login::Mobile(mobile) => query.filter(users::mobile.eq(mobile.as_str())),
+                };
+                query.first(c).optional()
+            })
+            .map_err(port_error)?;
+            row.map(|row| {
+                let hash = PasswordHash(row.password_hash.clone());
+                Ok((User::try_from(row)?, hash))
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(emails = emails.len(), mobiles = mobiles.len()))]
+    async fn find_by_contacts(&self, emails: &[Email], mobiles: &[Mobile]) -> Result<Vec<User>, PortError> {
+        let emails: Vec<String> = emails.iter().map(|e| e.as_str().to_owned()).collect();
+        let mobiles: Vec<String> = mobiles.iter().map(|m| m.as_str().to_owned()).collect();
+        self.run(move |conn| {
+            let rows: Vec<UserRow> = on_backend!(conn, c => users::table
+                .filter(users::email.eq_any(&emails).or(users::mobile.eq_any(&mobiles)))
+                .select(UserRow::as_select())
+                .load(c))
+            .map_err(port_error)?;
+            rows.into_iter().map(User::try_from).collect()
+        })
+        .await
+    }
+}

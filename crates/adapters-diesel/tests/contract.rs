@@ -1,0 +1,423 @@
+//! The repository ports' contract, run against a real database: SQLite always, PostgreSQL when
+//! `TEST_DATABASE_URL` is set (and required when `CI` is set). Each test owns a fresh database.
+
+use std::sync::Arc;
+
+use adapters_diesel::testing::TestDatabase;
+use adapters_diesel::{Backend, Database, DatabaseConfig, RandomTokenIssuer};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::ports::*;
+use domain::services::{InvitationService, SendInvitations};
+use domain::{
+    Answer, Email, EventDetails, EventId, Invitation, InvitationEntries, InvitationId,
+    InvitationStatus, InviteeState, Limit, Login, Mobile, PageRequest, PhoneRegion, StatusFilter, Text, User,
+    UserId,
+};
+
+/// Declares each test once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! contract {
+    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(adapters_diesel::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(adapters_diesel::Backend::Postgres).await
+                }
+            )*
+        }
+        $(async fn $name($backend: Backend) $body)*
+    };
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+}
+
+struct Clock0;
+impl Clock for Clock0 {
+    fn now(&self) -> DateTime<Utc> {
+        now()
+    }
+}
+
+/// A fresh database of `backend`, or `None` (the test returns) for PostgreSQL outside CI without
+/// `TEST_DATABASE_URL`.
+fn fresh(backend: Backend) -> Option<(TestDatabase, Database)> {
+    let test_db = TestDatabase::new(backend)?;
+    let db = test_db.open();
+    Some((test_db, db))
+}
+
+async fn user(db: &Database, name: &str, email: Option<&str>, mobile: Option<&str>) -> User {
+    UserRepository::create(db, NewUser {
+        id: UserId::generate(),
+        name: Text::parse("name", name, 100, false).unwrap(),
+        email: email.map(|e| Email::parse(e).unwrap()),
+        mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
+        password_hash: PasswordHash(format!("$argon2id$fake${name}")),
+        created_at: now(),
+    })
+    .await
+    .unwrap()
+}
+
+async fn event(db: &Database, owner: &User) -> EventId {
+    let details = EventDetails::new(Text::from_stored("Party".into()), None, None, None, None).unwrap();
+    let event = NewEvent { id: EventId::generate(), details, owner: owner.summary(), created_at: now() };
+    EventRepository::create(db, event).await.unwrap().id
+}
+
+async fn invite(db: &Database, event: EventId, sender: &User, invitee: &User) -> Invitation {
+    let invitation = Invitation::new_pending(event, sender.id, invitee.id, "contact".into(), now());
+    assert_eq!(db.create_batch(std::slice::from_ref(&invitation)).await.unwrap(), [BatchOutcome::Created]);
+    invitation
+}
+
+async fn answer(db: &Database, invitation: &Invitation, answer: Answer) -> Result<(), SaveAnswerError> {
+    let mut answered = invitation.clone();
+    answered.answer(invitation.invitee_id(), answer, now() + Duration::minutes(1)).unwrap();
+    db.save_answer(&answered).await
+}
+
+fn page(limit: i64, after: Option<uuid::Uuid>) -> PageRequest {
+    PageRequest { limit: Limit::new(limit).unwrap(), after }
+}
+
+contract! {
+    async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let ann = user(&db, "Ann", Some("ann@example.com"), Some("09352864812")).await;
+        let bob = user(&db, "Bob", Some("bob@example.com"), None).await;
+
+        let by_email = db.find_credentials(&Login::Email(Email::parse("ANN@example.com").unwrap())).await.unwrap();
+        let (found, hash) = by_email.unwrap();
+        assert_eq!(found, ann);
+        assert_eq!(hash.0, "$argon2id$fake$Ann");
+        let mobile = Mobile::parse("+98 935 286 4812", PhoneRegion::default()).unwrap();
+        assert_eq!(db.find_credentials(&Login::Mobile(mobile.clone())).await.unwrap().unwrap().0.id, ann.id);
+        assert!(db.find_credentials(&Login::Email(Email::parse("x@example.com").unwrap())).await.unwrap().is_none());
+
+        let taken_email = UserRepository::create(&db, NewUser {
+            id: UserId::generate(), name: Text::from_stored("A2".into()),
+            email: Some(Email::parse("Ann@Example.com").unwrap()), mobile: None,
+            password_hash: PasswordHash("h".into()), created_at: now(),
+        }).await;
+        assert!(matches!(taken_email, Err(CreateUserError::EmailTaken)));
+        let taken_mobile = UserRepository::create(&db, NewUser {
+            id: UserId::generate(), name: Text::from_stored("A3".into()), email: None,
+            mobile: Some(mobile.clone()), password_hash: PasswordHash("h".into()), created_at: now(),
+        }).await;
+        assert!(matches!(taken_mobile, Err(CreateUserError::MobileTaken)));
+
+        let emails = [Email::parse("bob@example.com").unwrap(), Email::parse("nobody@example.com").unwrap()];
+        let mut found: Vec<_> = db.find_by_contacts(&emails, &[mobile]).await.unwrap().into_iter().map(|u| u.id).collect();
+        found.sort();
+        let mut expected = vec![ann.id, bob.id];
+        expected.sort();
+        assert_eq!(found, expected);
+        assert!(db.find_by_contacts(&[], &[]).await.unwrap().is_empty());
+    }
+
+    async fn tokens_resolve_until_revoked_or_expired(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
+        let issued = RandomTokenIssuer.issue();
+        db.store(NewToken { hash: issued.hash.clone(), user_id: ann.id, created_at: now(), expires_at: now() + Duration::days(1) }).await.unwrap();
+
+        assert_eq!(db.find_user(&issued.hash, now()).await.unwrap().map(|u| u.id), Some(ann.id));
+        assert_eq!(db.find_user(&issued.hash, now() + Duration::days(1)).await.unwrap(), None, "expired");
+        assert_eq!(db.find_user(&RandomTokenIssuer.digest("other"), now()).await.unwrap(), None);
+        db.revoke(&issued.hash, now()).await.unwrap();
+        db.revoke(&issued.hash, now()).await.unwrap();
+        assert_eq!(db.find_user(&issued.hash, now()).await.unwrap(), None, "revoked");
+    }
+
+    async fn events_are_visible_to_their_members_only(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
+        let bob = user(&db, "Bob", Some("bob@example.com"), None).await;
+        let start = now() + Duration::days(3);
+        let details = EventDetails::new(
+            Text::from_stored("Launch".into()),
+            Some(Text::from_stored("Line one\nline two; DROP TABLE events; -- 'quoted' ✓".into())),
+            Some(Text::from_stored("Tehran".into())),
+            Some(start),
+            Some(start + Duration::hours(2)),
+        ).unwrap();
+        let created = EventRepository::create(&db, NewEvent { id: EventId::generate(), details: details.clone(), owner: ann.summary(), created_at: now() }).await.unwrap();
+
+        let shown = db.find_for_member(created.id, ann.id).await.unwrap().unwrap();
+        assert_eq!(shown, created);
+        assert_eq!(shown.details, details, "text and times are stored literally");
+        assert_eq!(shown.members_count, 1);
+        assert_eq!(db.find_for_member(created.id, bob.id).await.unwrap(), None);
+        assert_eq!(db.find_for_member(EventId::generate(), ann.id).await.unwrap(), None);
+
+        let members = db.list_members(created.id, PageRequest::default()).await.unwrap();
+        assert_eq!(members.items.len(), 1);
+        assert_eq!(members.items[0].user.id, ann.id);
+        assert_eq!(members.items[0].role, domain::Role::Owner);
+        assert!(db.list_for_member(bob.id, PageRequest::default()).await.unwrap().items.is_empty());
+    }
+
+    async fn event_lists_page_newest_first_without_gaps_or_duplicates(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
+        let mut ids = Vec::new();
+        for _ in 0..7 {
+            ids.push(event(&db, &ann).await);
+        }
+        ids.reverse();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let p = db.list_for_member(ann.id, page(3, after)).await.unwrap();
+            seen.extend(p.items.iter().map(|e| e.id));
+            match p.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ids);
+    }
+
+    async fn accepting_makes_a_member_and_answers_only_once(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(&db, &ann).await;
+        let invitation = invite(&db, event_id, &ann, &bob).await;
+
+        let states = db.invitee_states(event_id, &[bob.id, ann.id]).await.unwrap();
+        assert_eq!(states[&bob.id], InviteeState { is_member: false, latest: Some(InvitationStatus::Pending) });
+        assert_eq!(states[&ann.id], InviteeState { is_member: true, latest: None });
+
+        answer(&db, &invitation, Answer::Accept).await.unwrap();
+        assert!(matches!(answer(&db, &invitation, Answer::Reject).await, Err(SaveAnswerError::AlreadyAnswered)));
+
+        let stored = db.find(invitation.id()).await.unwrap().unwrap();
+        assert_eq!(stored.invitation.status(), InvitationStatus::Accepted);
+        assert_eq!(stored.invitation.answered_at(), Some(now() + Duration::minutes(1)));
+        assert_eq!(stored.event_title.as_str(), "Party");
+        assert_eq!((stored.sender.id, stored.invitee.id), (ann.id, bob.id));
+        assert_eq!(db.find_for_member(event_id, bob.id).await.unwrap().unwrap().members_count, 2);
+        assert_eq!(db.invitee_states(event_id, &[bob.id]).await.unwrap()[&bob.id],
+            InviteeState { is_member: true, latest: Some(InvitationStatus::Accepted) });
+        assert!(db.find(InvitationId::generate()).await.unwrap().is_none());
+    }
+
+    async fn rejecting_makes_no_member_and_is_the_latest_state(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(&db, &ann).await;
+        let invitation = invite(&db, event_id, &ann, &bob).await;
+        answer(&db, &invitation, Answer::Reject).await.unwrap();
+        assert_eq!(db.find_for_member(event_id, bob.id).await.unwrap(), None);
+        assert_eq!(db.invitee_states(event_id, &[bob.id]).await.unwrap()[&bob.id],
+            InviteeState { is_member: false, latest: Some(InvitationStatus::Rejected) });
+    }
+
+    async fn the_database_refuses_a_second_pending_invitation(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let (ann, bob, cy) = (
+            user(&db, "Ann", Some("a@example.com"), None).await,
+            user(&db, "Bob", Some("b@example.com"), None).await,
+            user(&db, "Cy", Some("c@example.com"), None).await,
+        );
+        let event_id = event(&db, &ann).await;
+        invite(&db, event_id, &ann, &bob).await;
+        let again = [
+            Invitation::new_pending(event_id, ann.id, bob.id, "b@example.com".into(), now()),
+            Invitation::new_pending(event_id, ann.id, cy.id, "c@example.com".into(), now()),
+        ];
+        assert_eq!(db.create_batch(&again).await.unwrap(), [BatchOutcome::AlreadyPending, BatchOutcome::Created]);
+        let pending = InvitationFilter { status: StatusFilter::only(InvitationStatus::Pending), event_id: None };
+        assert_eq!(db.list_sent(ann.id, pending, PageRequest::default()).await.unwrap().items.len(), 2);
+    }
+
+    async fn invitation_lists_filter_by_party_status_and_event_and_page_cleanly(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+        let (e1, e2) = (event(&db, &ann).await, event(&db, &ann).await);
+        let mut sent = Vec::new();
+        for i in 0..9 {
+            let invitee = user(&db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
+            let invitation = invite(&db, if i % 3 == 0 { e2 } else { e1 }, &ann, &invitee).await;
+            match i % 3 {
+                1 => answer(&db, &invitation, Answer::Accept).await.unwrap(),
+                2 => answer(&db, &invitation, Answer::Reject).await.unwrap(),
+                _ => {}
+            }
+            sent.push(invitation);
+        }
+        let count = |status: &str, event_id| {
+            let filter = InvitationFilter { status: StatusFilter::parse(status).unwrap(), event_id };
+            let db = &db;
+            let ann = ann.id;
+            async move { db.list_sent(ann, filter, PageRequest::default()).await.unwrap().items.len() }
+        };
+        assert_eq!(count("all", None).await, 9);
+        assert_eq!(count("pending", None).await, 3);
+        assert_eq!(count("accepted", None).await, 3);
+        assert_eq!(count("rejected", None).await, 3);
+        assert_eq!(count("all", Some(e2)).await, 3);
+        assert_eq!(count("accepted", Some(e2)).await, 0);
+
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let p = db.list_sent(ann.id, InvitationFilter::default(), page(2, after)).await.unwrap();
+            assert!(p.items.len() <= 2);
+            seen.extend(p.items.iter().map(|d| d.invitation.id()));
+            match p.next_after { Some(next) => after = Some(next), None => break }
+        }
+        let expected: Vec<_> = sent.iter().rev().map(Invitation::id).collect();
+        assert_eq!(seen, expected, "newest first, no gaps, no duplicates");
+
+        let invitee = sent[0].invitee_id();
+        let received = db.list_received(invitee, InvitationFilter::default(), PageRequest::default()).await.unwrap();
+        assert_eq!(received.items.len(), 1);
+        assert!(db.list_received(ann.id, InvitationFilter::default(), PageRequest::default()).await.unwrap().items.is_empty());
+    }
+
+    async fn fifty_concurrent_answers_have_exactly_one_winner(backend: Backend) {
+        let Some((guard, db)) = fresh(backend) else { return };
+        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(&db, &ann).await;
+        let invitation = invite(&db, event_id, &ann, &bob).await;
+        // On PostgreSQL a second, independent pool stands for a second server process.
+        let other = if backend == Backend::Postgres { guard.open() } else { db.clone() };
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            let db = if i % 2 == 0 { db.clone() } else { other.clone() };
+            let invitation = invitation.clone();
+            let choice = if i % 3 == 0 { Answer::Reject } else { Answer::Accept };
+            tasks.spawn(async move { answer(&db, &invitation, choice).await });
+        }
+        let (mut won, mut lost) = (0, 0);
+        while let Some(result) = tasks.join_next().await {
+            match result.unwrap() {
+                Ok(()) => won += 1,
+                Err(SaveAnswerError::AlreadyAnswered) => lost += 1,
+                Err(other) => panic!("unexpected error: {other:?}"),
+            }
+        }
+        assert_eq!((won, lost), (1, 49));
+        let status = db.find(invitation.id()).await.unwrap().unwrap().invitation.status();
+        let members = db.list_members(event_id, PageRequest::default()).await.unwrap().items.len();
+        match status {
+            InvitationStatus::Accepted => assert_eq!(members, 2),
+            InvitationStatus::Rejected => assert_eq!(members, 1),
+            InvitationStatus::Pending => panic!("still pending"),
+        }
+    }
+
+    async fn twenty_concurrent_batches_for_one_invitee_store_one_pending_invitation(backend: Backend) {
+        let Some((guard, db)) = fresh(backend) else { return };
+        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(&db, &ann).await;
+        let other = if backend == Backend::Postgres { guard.open() } else { db.clone() };
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let db = if i % 2 == 0 { db.clone() } else { other.clone() };
+            let batch = [Invitation::new_pending(event_id, ann.id, bob.id, "b@example.com".into(), now())];
+            tasks.spawn(async move { db.create_batch(&batch).await });
+        }
+        let mut created = 0;
+        while let Some(result) = tasks.join_next().await {
+            if result.unwrap().unwrap() == [BatchOutcome::Created] {
+                created += 1;
+            }
+        }
+        assert_eq!(created, 1);
+        let all = db.list_received(bob.id, InvitationFilter::default(), PageRequest::default()).await.unwrap();
+        assert_eq!(all.items.len(), 1);
+    }
+
+    async fn concurrent_sends_through_the_service_report_the_losers_already_invited(backend: Backend) {
+        let Some((guard, db)) = fresh(backend) else { return };
+        let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+        let event_id = event(&db, &ann).await;
+        let mut contacts = Vec::new();
+        for i in 0..10 {
+            user(&db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
+            contacts.push(format!("u{i}@example.com"));
+        }
+        let other = if backend == Backend::Postgres { guard.open() } else { db.clone() };
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let db = Arc::new(if i % 2 == 0 { db.clone() } else { other.clone() });
+            let service = InvitationService::new(db.clone(), db.clone(), db, Arc::new(Clock0));
+            let entries = InvitationEntries::parse(&contacts, PhoneRegion::default()).unwrap();
+            let ann = ann.clone();
+            tasks.spawn(async move { service.send(&ann, SendInvitations { event_id, entries }).await });
+        }
+        let mut sent = 0;
+        while let Some(result) = tasks.join_next().await {
+            let report = result.unwrap().unwrap();
+            assert_eq!(report.sent.len() + report.ignored.len(), 10);
+            assert!(report.ignored.iter().all(|i| i.reason == domain::IgnoreReason::AlreadyInvited));
+            sent += report.sent.len();
+        }
+        assert_eq!(sent, 10, "each user invited exactly once over all requests");
+    }
+
+    async fn a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten(backend: Backend) {
+        let Some((_guard, db)) = fresh(backend) else { return };
+        let db = Arc::new(db);
+        let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+        let mut contacts = Vec::new();
+        for i in 0..1000 {
+            if i % 2 == 0 {
+                user(&db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
+            }
+            contacts.push(format!("u{i}@example.com"));
+        }
+        let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
+        let mut cost = Vec::new();
+        for size in [10, 1000] {
+            let event_id = event(&db, &ann).await;
+            let entries = InvitationEntries::parse(&contacts[..size], PhoneRegion::default()).unwrap();
+            let before = db.statements_executed();
+            let report = service.send(&ann, SendInvitations { event_id, entries }).await.unwrap();
+            cost.push(db.statements_executed() - before);
+            assert_eq!(report.sent.len(), size / 2);
+        }
+        assert_eq!(cost[0], cost[1], "statements for 10 vs 1000 contacts: {cost:?}");
+        // Four pool check-outs (each pinged), the event, the users, two state queries, and the
+        // write transaction (BEGIN, INSERT, SELECT, COMMIT).
+        assert_eq!(cost[0], 12, "{cost:?}");
+    }
+}
+
+#[test]
+fn an_unreachable_postgres_fails_fast_with_a_connect_error() {
+    let started = std::time::Instant::now();
+    let mut config = DatabaseConfig::new("postgres://postgres@127.0.0.1:1/none");
+    config.connection_timeout = std::time::Duration::from_secs(2);
+    let result = Database::open(&config);
+    assert!(matches!(result, Err(adapters_diesel::DatabaseError::Connect(_))));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_fresh_sqlite_path_gets_its_directory_and_schema() {
+    let dir = tempfile_dir();
+    let path = format!("{}/nested/dir/app.sqlite3", dir.display());
+    Database::open(&DatabaseConfig::new(format!("sqlite://{path}"))).unwrap();
+    assert!(std::path::Path::new(&path).exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("em-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,97 @@
+//! Registering, logging in and out, and the caller's profile (SPEC §3).
+
+use actix_web::{web, HttpResponse};
+
+use crate::auth::AuthenticatedUser;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::openapi::{BodyErrors, ServerErrors, UnauthenticatedResponse};
+use crate::requests::{LoginRequest, RegisterRequest};
+use crate::responses::{Data, SessionBody, UserBody};
+use crate::AppState;
+
+/// `POST /api/v1/register`
+#[utoipa::path(
+    post,
+    path = "/api/v1/register",
+    tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip(state, body))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().try_into_domain(state.phone_region)?;
+    let session = state.accounts.register(command).await?;
+    tracing::info!(user_id = %session.user.id, "registered");
+    Ok(HttpResponse::Created().json(Data::new(SessionBody::from(session))))
+}
+
+/// `POST /api/v1/login`
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; the answer holds a new bearer token.", body = Data<SessionBody>),
+        (status = 401, description = "Unknown account or wrong password (the same answer for both).", body = crate::ErrorBody,
+            example = json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip(state, body))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().try_into_domain(state.phone_region)?;
+    let session = state.accounts.login(command).await?;
+    tracing::info!(user_id = %session.user.id, "logged in");
+    Ok(HttpResponse::Ok().json(Data::new(SessionBody::from(session))))
+}
+
+/// `POST /api/v1/logout`
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token used for this request is revoked."),
+        UnauthenticatedResponse,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    state.accounts.logout(auth.token.expose()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/v1/me`
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's own profile.", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn me(auth: AuthenticatedUser) -> HttpResponse {
+    HttpResponse::Ok().json(Data::new(UserBody::from(auth.user)))
+}

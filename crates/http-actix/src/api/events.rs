@@ -1,0 +1,116 @@
+//! Creating and reading events and their members (SPEC §4).
+
+use actix_web::{web, HttpResponse};
+use domain::EventId;
+use uuid::Uuid;
+
+use crate::auth::AuthenticatedUser;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::openapi::{BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
+use crate::pagination::PageQuery;
+use crate::requests::CreateEventRequest;
+use crate::responses::{Data, EventBody, MemberBody, Paginated};
+use crate::AppState;
+
+/// `POST /api/v1/events`
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "events",
+    security(("bearer" = [])),
+    request_body = CreateEventRequest,
+    responses(
+        (status = 201, description = "The event; the caller is its owner and first member.", body = Data<EventBody>),
+        UnauthenticatedResponse,
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    body: JsonBody<CreateEventRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let details = body.into_inner().try_into_domain()?;
+    let event = state.events.create(&auth.user, details).await?;
+    Ok(HttpResponse::Created().json(Data::new(EventBody::from(event))))
+}
+
+/// `GET /api/v1/events`
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "events",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The events the caller is a member of, newest first.", body = Paginated<EventBody>),
+        UnauthenticatedResponse,
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    query: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let page = state.events.list(&auth.user, query.page_request()).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), EventBody::from)))
+}
+
+/// `GET /api/v1/events/{event_id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{event_id}",
+    tag = "events",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    responses(
+        (status = 200, description = "The event.", body = Data<EventBody>),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let event = state.events.get(&auth.user, EventId::from_uuid(*path)).await?;
+    Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
+}
+
+/// `GET /api/v1/events/{event_id}/members`
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{event_id}/members",
+    tag = "events",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event's id."), PageQuery),
+    responses(
+        (status = 200, description = "The event's members, newest first.", body = Paginated<MemberBody>),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    query: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let id = EventId::from_uuid(*path);
+    let page = state.events.members(&auth.user, id, query.page_request()).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), MemberBody::from)))
+}

@@ -1,0 +1,155 @@
+//! Sending, listing and answering invitations (SPEC §5): the seed's routes.
+
+use actix_web::{web, HttpResponse};
+use domain::services::SendInvitations;
+use domain::{EventId, InvitationId};
+use uuid::Uuid;
+
+use crate::auth::AuthenticatedUser;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::openapi::{BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
+use crate::pagination::InvitationListQuery;
+use crate::requests::{AnswerInvitationRequest, SendInvitationsRequest};
+use crate::responses::{Data, InvitationBody, Paginated, SendInvitationsBody};
+use crate::AppState;
+
+/// `POST /api/v1/{event_id}/send-invitations` (alias `POST /api/v1/events/{event_id}/invitations`)
+#[utoipa::path(
+    post,
+    path = "/api/v1/{event_id}/send-invitations",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event to invite to.")),
+    request_body = SendInvitationsRequest,
+    responses(
+        (status = 200, description = "What was sent and what was ignored, in request order.", body = SendInvitationsBody),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is a member but not the owner.", body = crate::ErrorBody,
+            example = json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"})),
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn send_invitations(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    body: JsonBody<SendInvitationsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let entries = body.into_inner().try_into_domain(state.phone_region)?;
+    let command = SendInvitations { event_id: EventId::from_uuid(*path), entries };
+    let report = state.invitations.send(&auth.user, command).await?;
+    tracing::info!(sent = report.sent.len(), ignored = report.ignored.len(), "invitations sent");
+    Ok(HttpResponse::Ok().json(SendInvitationsBody::from(report)))
+}
+
+/// `GET /api/v1/sended-invitations` (alias `GET /api/v1/sent-invitations`)
+#[utoipa::path(
+    get,
+    path = "/api/v1/sended-invitations",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(InvitationListQuery),
+    responses(
+        (status = 200, description = "Invitations the caller sent, newest first.", body = Paginated<InvitationBody>),
+        UnauthenticatedResponse,
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn list_sent(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    query: InvitationListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let page = state.invitations.list_sent(&auth.user, query.filter(), query.page_request()).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), InvitationBody::from)))
+}
+
+/// `GET /api/v1/received-invitations`
+#[utoipa::path(
+    get,
+    path = "/api/v1/received-invitations",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(InvitationListQuery),
+    responses(
+        (status = 200, description = "Invitations sent to the caller, newest first.", body = Paginated<InvitationBody>),
+        UnauthenticatedResponse,
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn list_received(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    query: InvitationListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let page = state.invitations.list_received(&auth.user, query.filter(), query.page_request()).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), InvitationBody::from)))
+}
+
+/// `GET /api/v1/invitations/{invitation_id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/{invitation_id}",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
+    responses(
+        (status = 200, description = "The invitation, for its sender and invitee only.", body = Data<InvitationBody>),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such invitation, or the caller is neither its sender nor its invitee.", body = crate::ErrorBody,
+            example = json!({"message": "Invitation not found.", "code": "not_found"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, invitation_id = %path))]
+pub async fn get_invitation(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let details = state.invitations.get(&auth.user, InvitationId::from_uuid(*path)).await?;
+    Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+}
+
+/// `PATCH /api/v1/invitations/{invitation_id}`
+#[utoipa::path(
+    patch,
+    path = "/api/v1/invitations/{invitation_id}",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
+    request_body = AnswerInvitationRequest,
+    responses(
+        (status = 200, description = "The answered invitation; accepting made the caller a member.", body = Data<InvitationBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller sent this invitation; only the invitee answers.", body = crate::ErrorBody,
+            example = json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"})),
+        (status = 404, description = "No such invitation, or the caller is neither its sender nor its invitee.", body = crate::ErrorBody,
+            example = json!({"message": "Invitation not found.", "code": "not_found"})),
+        (status = 409, description = "The invitation was answered before.", body = crate::ErrorBody,
+            example = json!({"message": "This invitation has already been answered.", "code": "invitation_already_answered"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, invitation_id = %path))]
+pub async fn answer_invitation(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    body: JsonBody<AnswerInvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = body.into_inner().try_into_domain()?;
+    let details = state.invitations.answer(&auth.user, InvitationId::from_uuid(*path), answer).await?;
+    tracing::info!(status = %details.invitation.status(), "invitation answered");
+    Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+}

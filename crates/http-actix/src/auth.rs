@@ -1,0 +1,161 @@
+//! Bearer authentication (SPEC §1): the [`AuthenticatedUser`] extractor and the
+//! [`require_bearer`] middleware that runs it before a protected route reads its body, so that an
+//! unauthenticated client gets its 401 before any 400, 413 or 422.
+
+use std::fmt;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The longest `Authorization` header value looked at; longer ones are refused unread.
+const MAX_HEADER_LEN: usize = 512;
+
+/// A bearer token as the client sent it. Its `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerToken(String);
+
+impl BearerToken {
+    /// Reads `Bearer <token>` (the scheme in any case).
+    ///
+    /// # Errors
+    /// [`ApiError::Unauthenticated`] unless there is exactly one `Authorization` header, of at
+    /// most 512 visible ASCII characters, holding the bearer scheme and one non-empty token.
+    pub fn from_request_headers(req: &HttpRequest) -> Result<Self, ApiError> {
+        let mut headers = req.headers().get_all(AUTHORIZATION);
+        let (Some(value), None) = (headers.next(), headers.next()) else {
+            return Err(ApiError::Unauthenticated);
+        };
+        if value.len() > MAX_HEADER_LEN {
+            return Err(ApiError::Unauthenticated);
+        }
+        let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::Unauthenticated)?;
+        let token = token.trim_start();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Self(token.to_owned()))
+    }
+
+    /// The secret.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerToken(***)")
+    }
+}
+
+/// The user a request's bearer token belongs to, with the token itself (for logout).
+///
+/// Extracting it reads the `Authorization` header and asks [`domain::services::AccountService`];
+/// when [`require_bearer`] already did that for the request, the extractor reuses its result.
+#[derive(Clone, Debug)]
+pub struct AuthenticatedUser {
+    /// The caller.
+    pub user: domain::User,
+    /// The token the caller presented.
+    pub token: BearerToken,
+}
+
+impl AuthenticatedUser {
+    /// Authenticates a request.
+    ///
+    /// # Errors
+    /// [`ApiError::Unauthenticated`] for a missing, malformed, unknown, revoked or expired token;
+    /// 503/500 when the token store fails.
+    pub async fn authenticate(req: &HttpRequest) -> Result<Self, ApiError> {
+        let token = BearerToken::from_request_headers(req)?;
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+        let user = state.accounts.authenticate(token.expose()).await?;
+        Ok(Self { user, token })
+    }
+}
+
+impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let known = req.extensions().get::<Self>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            match known {
+                Some(known) => Ok(known),
+                None => Self::authenticate(&req).await,
+            }
+        })
+    }
+}
+
+/// Middleware for protected routes: authenticates before the handler's extractors run and keeps
+/// the result in the request's extensions for [`AuthenticatedUser`].
+///
+/// # Errors
+/// The [`ApiError`] of [`AuthenticatedUser::authenticate`], or the inner service's error.
+pub async fn require_bearer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let user = AuthenticatedUser::authenticate(req.request()).await?;
+    req.extensions_mut().insert(user);
+    next.call(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn token(headers: &[&[u8]]) -> Result<String, ApiError> {
+        let mut req = TestRequest::default();
+        for value in headers {
+            req = req.append_header((AUTHORIZATION, actix_web::http::header::HeaderValue::from_bytes(value).unwrap()));
+        }
+        BearerToken::from_request_headers(&req.to_http_request()).map(|t| t.expose().to_owned())
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        assert_eq!(token(&[b"Bearer abc"]).unwrap(), "abc");
+        assert_eq!(token(&[b"bearer abc"]).unwrap(), "abc");
+        assert_eq!(token(&[b"BEARER   abc "]).unwrap(), "abc");
+    }
+
+    #[test]
+    fn anything_but_one_bearer_token_is_refused() {
+        let long = format!("Bearer {}", "a".repeat(MAX_HEADER_LEN));
+        let cases: [&[&[u8]]; 9] = [
+            &[],
+            &[b"Bearer"],
+            &[b"Bearer "],
+            &[b"Basic YWxhZGRpbjpvcGVuc2VzYW1l"],
+            &[b"Bearer a b"],
+            &[b"Bearer abc", b"Bearer abc"],
+            &[b"Bearer \xc3\xa9t\xc3\xa9"],
+            &[long.as_bytes()],
+            &[b"abc"],
+        ];
+        for headers in cases {
+            assert!(matches!(token(headers), Err(ApiError::Unauthenticated)), "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn the_token_is_not_printed_in_debug_output() {
+        assert_eq!(format!("{:?}", BearerToken("secret".into())), "BearerToken(***)");
+    }
+}

@@ -1,0 +1,416 @@
+//! The one error type of the HTTP edge: every domain error converts into [`ApiError`], which renders
+//! the SPEC §1 body. Causes of 5xx answers are logged here, whole chain included, and never sent.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use domain::ports::{BoxError, PortError};
+use domain::services::{
+    AnswerInvitationError, AuthenticateError, GetEventError, GetInvitationError, LoginError,
+    RegisterError, SendInvitationsError,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::validation::ValidationErrors;
+
+/// The machine-readable `code` of an error body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not JSON, not an object, or not sent as `application/json`.
+    MalformedRequest,
+    /// 401 from login: wrong login or password.
+    InvalidCredentials,
+    /// 403: the caller may see the resource but not do this.
+    Forbidden,
+    /// 404: no such resource, or one the caller may not see.
+    NotFound,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 409: the invitation was answered before.
+    InvitationAlreadyAnswered,
+    /// 413: the body is over 64 KiB.
+    PayloadTooLarge,
+}
+
+/// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409 and 413 answers.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "Event not found.", "code": "not_found"}))]
+pub struct ErrorBody {
+    /// A sentence for people.
+    pub message: String,
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+}
+
+/// `{"message": "Unauthenticated."}`: a missing, unknown, revoked or expired bearer token.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = Unauthenticated, example = json!({"message": "Unauthenticated."}))]
+pub struct UnauthenticatedBody {
+    /// Always `Unauthenticated.`.
+    pub message: String,
+}
+
+/// `{"message"}` of a 500 (`Server Error.`) or 503 (`Service temporarily unavailable.`) answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = ServerError, example = json!({"message": "Server Error."}))]
+pub struct ServerErrorBody {
+    /// A sentence for people; never internals.
+    pub message: String,
+}
+
+/// Laravel's 422 body: the first error (and how many more), and every error by field.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "message": "The invitations field is required.",
+    "errors": {"invitations": ["The invitations field is required."]}
+}))]
+pub struct ValidationErrorBody {
+    /// The first error, then ` (and N more errors)` when there are others.
+    pub message: String,
+    /// The messages of each invalid field; array items are named like `invitations.0`.
+    #[schema(value_type = std::collections::HashMap<String, Vec<String>>)]
+    pub errors: ValidationErrors,
+}
+
+/// Why a request failed, as the client will be told. Built from the domain's per-operation errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body could not be read as a JSON object.
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// 401 `Unauthenticated.`.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// 401 from login.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 403 with a message saying who may do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404 with a message naming what was not found.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 405.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the invitation was answered before.
+    #[error("invitation already answered")]
+    AlreadyAnswered,
+    /// 413: the body is over the limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 422 with every field error.
+    #[error("validation failed: {}", .0.message())]
+    Validation(ValidationErrors),
+    /// 503: a backing service cannot be reached.
+    #[error("service unavailable")]
+    Unavailable(#[source] PortError),
+    /// 500: anything else.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl ApiError {
+    /// A 422 with one message under one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(ValidationErrors::single(field, message))
+    }
+
+    /// A 500 for an error of this layer, such as missing application state.
+    pub fn internal(error: impl Into<BoxError>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// 404 `The requested resource was not found.`, for unknown routes and ids that are not UUIDs.
+    pub fn route_not_found() -> Self {
+        Self::NotFound("The requested resource was not found.".to_owned())
+    }
+
+    fn body(&self) -> serde_json::Value {
+        let error = |message: &str, code| serde_json::json!(ErrorBody { message: message.to_owned(), code });
+        match self {
+            Self::MalformedRequest(message) => error(message, ErrorCode::MalformedRequest),
+            Self::Unauthenticated => serde_json::json!({"message": "Unauthenticated."}),
+            Self::InvalidCredentials => error(
+                &LoginError::InvalidCredentials.to_string(),
+                ErrorCode::InvalidCredentials,
+            ),
+            Self::Forbidden(message) => error(message, ErrorCode::Forbidden),
+            Self::NotFound(message) => error(message, ErrorCode::NotFound),
+            Self::MethodNotAllowed => error("The method is not allowed for this URL.", ErrorCode::MethodNotAllowed),
+            Self::AlreadyAnswered => error(
+                &AnswerInvitationError::AlreadyAnswered.to_string(),
+                ErrorCode::InvitationAlreadyAnswered,
+            ),
+            Self::PayloadTooLarge => error(
+                "The request body must not be larger than 64 KiB.",
+                ErrorCode::PayloadTooLarge,
+            ),
+            Self::Validation(errors) => serde_json::json!(ValidationErrorBody {
+                message: errors.message(),
+                errors: errors.clone(),
+            }),
+            Self::Unavailable(_) => serde_json::json!({"message": "Service temporarily unavailable."}),
+            Self::Internal(_) => serde_json::json!({"message": "Server Error."}),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::AlreadyAnswered => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), error.chain = %Chain(self), "request failed");
+        }
+        HttpResponse::build(status).json(self.body())
+    }
+}
+
+/// Formats an error and all its sources: `a: b: c`.
+struct Chain<'a>(&'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<PortError> for ApiError {
+    fn from(error: PortError) -> Self {
+        match error {
+            PortError::Unavailable(_) => Self::Unavailable(error),
+            PortError::Unexpected(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::EmailTaken => Self::invalid("email", error.to_string()),
+            RegisterError::MobileTaken => Self::invalid("mobile", error.to_string()),
+            RegisterError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::InvalidCredentials => Self::InvalidCredentials,
+            LoginError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<AuthenticateError> for ApiError {
+    fn from(error: AuthenticateError) -> Self {
+        match error {
+            AuthenticateError::Unauthenticated => Self::Unauthenticated,
+            AuthenticateError::Port(error) => error.into(),
+        }
+    }
+}
+
+const EVENT_NOT_FOUND: &str = "Event not found.";
+const INVITATION_NOT_FOUND: &str = "Invitation not found.";
+
+impl From<GetEventError> for ApiError {
+    fn from(error: GetEventError) -> Self {
+        match error {
+            GetEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            GetEventError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<SendInvitationsError> for ApiError {
+    fn from(error: SendInvitationsError) -> Self {
+        match error {
+            SendInvitationsError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            SendInvitationsError::NotOwner => Self::Forbidden(error.to_string()),
+            SendInvitationsError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<GetInvitationError> for ApiError {
+    fn from(error: GetInvitationError) -> Self {
+        match error {
+            GetInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
+            GetInvitationError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<AnswerInvitationError> for ApiError {
+    fn from(error: AnswerInvitationError) -> Self {
+        match error {
+            AnswerInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
+            AnswerInvitationError::BySender => Self::Forbidden(error.to_string()),
+            AnswerInvitationError::AlreadyAnswered => Self::AlreadyAnswered,
+            AnswerInvitationError::Port(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn rendered(error: impl Into<ApiError>) -> (u16, Value) {
+        let response = error.into().error_response();
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("application/json"), "{content_type}");
+        let bytes = response.into_body().try_into_bytes().unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    fn io_error() -> std::io::Error {
+        std::io::Error::other("connection refused at /var/run/postgresql")
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_without_internals() {
+        let (status, body) = rendered(PortError::Unavailable(Box::new(io_error())));
+        assert_eq!(status, 503);
+        assert_eq!(body, json!({"message": "Service temporarily unavailable."}));
+    }
+
+    #[test]
+    fn an_unexpected_port_failure_is_a_500_without_internals() {
+        let (status, body) = rendered(LoginError::Port(PortError::unexpected(io_error())));
+        assert_eq!(status, 500);
+        assert_eq!(body, json!({"message": "Server Error."}));
+    }
+
+    #[test]
+    fn the_chain_names_every_cause() {
+        let error = ApiError::from(PortError::unexpected(io_error()));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "internal error: unexpected infrastructure error: connection refused at /var/run/postgresql"
+        );
+    }
+
+    #[test]
+    fn a_taken_email_is_a_422_under_the_email_field() {
+        let (status, body) = rendered(RegisterError::EmailTaken);
+        assert_eq!(status, 422);
+        assert_eq!(
+            body,
+            json!({
+                "message": "The email has already been taken.",
+                "errors": {"email": ["The email has already been taken."]}
+            })
+        );
+        let (_, body) = rendered(RegisterError::MobileTaken);
+        assert_eq!(body["errors"]["mobile"], json!(["The mobile has already been taken."]));
+    }
+
+    #[test]
+    fn wrong_credentials_are_a_401_with_a_code() {
+        let (status, body) = rendered(LoginError::InvalidCredentials);
+        assert_eq!(status, 401);
+        assert_eq!(
+            body,
+            json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})
+        );
+    }
+
+    #[test]
+    fn an_unknown_token_is_a_401_with_only_a_message() {
+        let (status, body) = rendered(AuthenticateError::Unauthenticated);
+        assert_eq!(status, 401);
+        assert_eq!(body, json!({"message": "Unauthenticated."}));
+    }
+
+    #[test]
+    fn unknown_or_hidden_resources_are_404s() {
+        assert_eq!(
+            rendered(GetEventError::NotFound),
+            (404, json!({"message": "Event not found.", "code": "not_found"}))
+        );
+        assert_eq!(
+            rendered(SendInvitationsError::EventNotFound),
+            (404, json!({"message": "Event not found.", "code": "not_found"}))
+        );
+        assert_eq!(
+            rendered(GetInvitationError::NotFound),
+            (404, json!({"message": "Invitation not found.", "code": "not_found"}))
+        );
+        assert_eq!(
+            rendered(AnswerInvitationError::NotFound),
+            (404, json!({"message": "Invitation not found.", "code": "not_found"}))
+        );
+    }
+
+    #[test]
+    fn members_who_may_not_act_get_403s() {
+        assert_eq!(
+            rendered(SendInvitationsError::NotOwner),
+            (403, json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"}))
+        );
+        assert_eq!(
+            rendered(AnswerInvitationError::BySender),
+            (403, json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"}))
+        );
+    }
+
+    #[test]
+    fn answering_twice_is_a_409() {
+        assert_eq!(
+            rendered(AnswerInvitationError::AlreadyAnswered),
+            (
+                409,
+                json!({"message": "This invitation has already been answered.", "code": "invitation_already_answered"})
+            )
+        );
+    }
+
+    #[test]
+    fn port_errors_of_every_operation_map_to_5xx() {
+        let unavailable = || PortError::Unavailable(Box::new(io_error()));
+        assert_eq!(rendered(RegisterError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(AuthenticateError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(GetEventError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(SendInvitationsError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(GetInvitationError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(AnswerInvitationError::Port(unavailable())).0, 503);
+    }
+}

@@ -1,0 +1,110 @@
+//! Extractor configuration and fallbacks, so that actix never answers with plain text: a body that
+//! is not a JSON object is a 400, one over 64 KiB a 413, a path id that is not a UUID a 404, an
+//! unknown route a 404 and a wrong method a 405, all with SPEC §1 JSON bodies.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The largest request body accepted (SPEC §1).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON request body that must be an object, read into `T`.
+///
+/// The body is first read as a JSON object, so that arrays or scalars are refused with a 400 even
+/// when `T` could be built from them; `T`'s loosely typed fields then never fail to deserialize.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let object = web::Json::<Map<String, Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let object = object.await?.into_inner();
+            serde_json::from_value(Value::Object(object))
+                .map(JsonBody)
+                .map_err(|error| ApiError::MalformedRequest(format!("The request body is invalid: {error}")).into())
+        })
+    }
+}
+
+/// JSON bodies: at most [`BODY_LIMIT`] bytes, `application/json`, errors as [`ApiError`].
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(BODY_LIMIT)
+        .error_handler(|error, _req| json_error(&error).into())
+}
+
+/// Path parameters: a segment that does not parse (an id that is not a UUID) is a 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_: PathError, _req| ApiError::route_not_found().into())
+}
+
+/// Typed query strings: a query that does not parse is a 400. The lists parse their parameters by
+/// hand (see [`crate::pagination`]) and answer 422 instead; this covers any other use.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _req| {
+        ApiError::MalformedRequest(format!("The query string is invalid: {error}")).into()
+    })
+}
+
+fn json_error(error: &JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::OverflowKnownLength { .. }
+        | JsonPayloadError::Overflow { .. }
+        | JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+        JsonPayloadError::ContentType => {
+            ApiError::MalformedRequest("The request body must be sent as application/json.".to_owned())
+        }
+        JsonPayloadError::Deserialize(error) if error.is_data() => {
+            ApiError::MalformedRequest("The request body must be a JSON object.".to_owned())
+        }
+        JsonPayloadError::Deserialize(error) => {
+            ApiError::MalformedRequest(format!("The request body is not valid JSON: {error}"))
+        }
+        _ => ApiError::MalformedRequest("The request body could not be read.".to_owned()),
+    }
+}
+
+/// The application's default service: any unknown route is a 404.
+pub async fn not_found() -> HttpResponse {
+    ApiError::route_not_found().error_response()
+}
+
+/// Turns actix's empty 405 (which carries the `Allow` header) into the JSON body of SPEC §1.
+pub fn json_method_not_allowed<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().handler(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, |response| {
+        let (request, response) = response.into_parts();
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let mut json = ApiError::MethodNotAllowed.error_response();
+        if let Some(allow) = allow {
+            json.headers_mut().insert(header::ALLOW, allow);
+        }
+        let response: ServiceResponse<EitherBody<B, BoxBody>> =
+            ServiceResponse::new(request, json).map_into_right_body();
+        Ok(ErrorHandlerResponse::Response(response))
+    })
+}
+
+/// `application/json`, for responses built by hand.
+pub(crate) fn json_content_type() -> HeaderValue {
+    HeaderValue::from_static("application/json")
+}
