@@ -1,1 +1,6 @@
+//! The `event-manager` binary's library half: configuration, telemetry and wiring. The end-to-end
+//! tests start the service through [`startup::Application`] exactly as `main` does.
 
+pub mod config;
+pub mod startup;
+pub mod telemetry;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
@@ -101,17 +101,22 @@ impl FromRequest for AuthenticatedUser {
 }
 
 /// Middleware for protected routes: authenticates before the handler's extractors run and keeps
-/// the result in the request's extensions for [`AuthenticatedUser`].
+/// the result in the request's extensions for [`AuthenticatedUser`]. A refused request is answered
+/// here, with the [`ApiError`] of [`AuthenticatedUser::authenticate`].
 ///
 /// # Errors
-/// The [`ApiError`] of [`AuthenticatedUser::authenticate`], or the inner service's error.
+/// Only the inner service's errors.
 pub async fn require_bearer(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let user = AuthenticatedUser::authenticate(req.request()).await?;
-    req.extensions_mut().insert(user);
-    next.call(req).await
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    match AuthenticatedUser::authenticate(req.request()).await {
+        Ok(user) => {
+            req.extensions_mut().insert(user);
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        Err(error) => Ok(req.error_response(error).map_into_right_body()),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
@@ -102,9 +102,4 @@ pub fn json_method_not_allowed<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             ServiceResponse::new(request, json).map_into_right_body();
         Ok(ErrorHandlerResponse::Response(response))
     })
-}
-
-/// `application/json`, for responses built by hand.
-pub(crate) fn json_content_type() -> HeaderValue {
-    HeaderValue::from_static("application/json")
 }

@@ -1,1 +1,85 @@
+//! Event Manager's HTTP adapter: actix-web routes over the domain's services.
+//!
+//! [`configure`] registers everything: the routes of SPEC §3–§5 under `/api/v1` (the seed's paths
+//! and their aliases), `/health/live` and `/health/ready`, the OpenAPI document at
+//! `/api/v1/openapi.json`, Swagger UI at `/docs`, and extractor settings under which every error is
+//! a SPEC §1 JSON body. Request bodies are parsed into domain values in [`requests`], domain errors
+//! become statuses in [`ApiError`], and domain values become the SPEC §2 bodies in [`responses`].
+//!
+//! ```no_run
+//! # fn state() -> http_actix::AppState { unimplemented!() }
+//! use actix_web::{App, HttpServer};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let state = state();
+//! HttpServer::new(move || {
+//!     App::new()
+//!         .wrap(http_actix::cors(&[]))
+//!         .wrap(tracing_actix_web::TracingLogger::default())
+//!         .configure(http_actix::configure(state.clone()))
+//! })
+//! .bind("127.0.0.1:8080")?
+//! .run()
+//! .await
+//! # }
+//! ```
 
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::http::{header, Method};
+use domain::ports::HealthCheck;
+use domain::services::{AccountService, EventService, InvitationService};
+use domain::PhoneRegion;
+
+pub mod api;
+pub mod auth;
+mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod requests;
+pub mod responses;
+mod routes;
+pub mod validation;
+
+pub use auth::{AuthenticatedUser, BearerToken};
+pub use error::{ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody};
+pub use openapi::openapi;
+pub use routes::configure;
+pub use validation::ValidationErrors;
+
+/// What the handlers need: the domain's services and the region national mobiles are read in.
+#[derive(Clone)]
+pub struct AppState {
+    /// Accounts and sessions.
+    pub accounts: AccountService,
+    /// Events and members.
+    pub events: EventService,
+    /// Invitations.
+    pub invitations: InvitationService,
+    /// The readiness probe's check of the database.
+    pub health: Arc<dyn HealthCheck>,
+    /// `DEFAULT_PHONE_REGION`.
+    pub phone_region: PhoneRegion,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("phone_region", &self.phone_region).finish_non_exhaustive()
+    }
+}
+
+/// CORS for browser clients of the API: the given origins (`*` for any) may call every route with
+/// a bearer token and a JSON body. With no origins, cross-origin requests are refused.
+pub fn cors(allowed_origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(3600);
+    if allowed_origins.iter().any(|origin| origin == "*") {
+        return cors.allow_any_origin();
+    }
+    allowed_origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+}

@@ -19,8 +19,7 @@ use crate::validation::{
 };
 
 /// `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"name": "Ann", "email": "ann@example.com", "mobile": "09352864812", "password": "correct horse"}))]
 pub struct RegisterRequest {
     /// Display name, 1 to 100 characters.
@@ -80,8 +79,7 @@ impl RegisterRequest {
 }
 
 /// `POST /api/v1/login`: an email or mobile (as `login`, `email` or `mobile`) and the password.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"login": "09352864812", "password": "correct horse"}))]
 pub struct LoginRequest {
     /// The account's email or mobile. Required unless `email` or `mobile` is given.
@@ -123,8 +121,7 @@ impl LoginRequest {
 }
 
 /// `POST /api/v1/events`: a title, and optionally a description, a place and times.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({
     "title": "Launch party",
     "description": "Drinks on the roof.",
@@ -207,8 +204,7 @@ fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Ut
 }
 
 /// `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite; blanks are skipped.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({
     "invitations": ["", "09352864812", "", "09303030300", "09332114546", "09332131456", "", ""]
 }))]
@@ -251,8 +247,7 @@ impl SendInvitationsRequest {
 }
 
 /// `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"status": "accepted"}))]
 pub struct AnswerInvitationRequest {
     /// `accepted` or `rejected`.

@@ -48,7 +48,7 @@ pub struct Paginated<T> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageMeta {
     /// The page size asked for.
-    #[schema(example = 50)]
+    #[schema(example = 50, minimum = 1, maximum = 100)]
     pub limit: u32,
     /// Pass it as `cursor` to get the next page; `null` on the last page.
     #[schema(required = true, example = "AQGZP5tNf3cQpzK4mx7nhE4")]
@@ -192,6 +192,7 @@ impl From<domain::Event> for EventBody {
 /// A member's role.
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = Role)]
 pub enum RoleBody {
     /// Made the event.
     Owner,
@@ -208,7 +209,6 @@ pub struct MemberBody {
     /// Display name.
     pub name: String,
     /// Owner or member.
-    #[schema(inline)]
     pub role: RoleBody,
     /// When they joined.
     #[serde(serialize_with = "timestamp")]

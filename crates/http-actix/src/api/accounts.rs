@@ -10,7 +10,9 @@ use crate::requests::{LoginRequest, RegisterRequest};
 use crate::responses::{Data, SessionBody, UserBody};
 use crate::AppState;
 
-/// `POST /api/v1/register`
+/// Register an account.
+///
+/// Creates the account and logs it in: the answer holds a bearer token for the other routes.
 #[utoipa::path(
     post,
     path = "/api/v1/register",
@@ -33,7 +35,10 @@ pub async fn register(
     Ok(HttpResponse::Created().json(Data::new(SessionBody::from(session))))
 }
 
-/// `POST /api/v1/login`
+/// Log in.
+///
+/// `login` (or `email`, or `mobile`) is the account's email or mobile. A wrong login and a wrong
+/// password get the same answer.
 #[utoipa::path(
     post,
     path = "/api/v1/login",
@@ -58,7 +63,9 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(Data::new(SessionBody::from(session))))
 }
 
-/// `POST /api/v1/logout`
+/// Log out.
+///
+/// Revokes the bearer token used for this request.
 #[utoipa::path(
     post,
     path = "/api/v1/logout",
@@ -79,7 +86,7 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/v1/me`
+/// The caller's own profile.
 #[utoipa::path(
     get,
     path = "/api/v1/me",

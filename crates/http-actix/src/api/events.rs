@@ -13,7 +13,9 @@ use crate::requests::CreateEventRequest;
 use crate::responses::{Data, EventBody, MemberBody, Paginated};
 use crate::AppState;
 
-/// `POST /api/v1/events`
+/// Create an event.
+///
+/// The caller becomes its owner and first member.
 #[utoipa::path(
     post,
     path = "/api/v1/events",
@@ -38,7 +40,9 @@ pub async fn create_event(
     Ok(HttpResponse::Created().json(Data::new(EventBody::from(event))))
 }
 
-/// `GET /api/v1/events`
+/// List the caller's events.
+///
+/// Events the caller is a member of (owned ones included), newest first.
 #[utoipa::path(
     get,
     path = "/api/v1/events",
@@ -62,7 +66,9 @@ pub async fn list_events(
     Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), EventBody::from)))
 }
 
-/// `GET /api/v1/events/{event_id}`
+/// Show an event.
+///
+/// For its members only; anyone else gets a 404.
 #[utoipa::path(
     get,
     path = "/api/v1/events/{event_id}",
@@ -87,7 +93,9 @@ pub async fn get_event(
     Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
 }
 
-/// `GET /api/v1/events/{event_id}/members`
+/// List an event's members.
+///
+/// For its members only; anyone else gets a 404.
 #[utoipa::path(
     get,
     path = "/api/v1/events/{event_id}/members",

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::responses::HealthBody;
 use crate::AppState;
 
-/// `GET /health/live`: the process answers.
+/// Liveness: the process answers.
 #[utoipa::path(
     get,
     path = "/health/live",
@@ -17,7 +17,7 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthBody { status: "ok" })
 }
 
-/// `GET /health/ready`: the database answers too.
+/// Readiness: the database answers too.
 #[utoipa::path(
     get,
     path = "/health/ready",

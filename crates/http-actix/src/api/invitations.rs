@@ -14,7 +14,11 @@ use crate::requests::{AnswerInvitationRequest, SendInvitationsRequest};
 use crate::responses::{Data, InvitationBody, Paginated, SendInvitationsBody};
 use crate::AppState;
 
-/// `POST /api/v1/{event_id}/send-invitations` (alias `POST /api/v1/events/{event_id}/invitations`)
+/// Send invitations.
+///
+/// The event's owner invites users by email or mobile. Entries that reach nobody, or somebody who
+/// may not be invited, are reported as ignored with a reason. Also served at
+/// `POST /api/v1/events/{event_id}/invitations`.
 #[utoipa::path(
     post,
     path = "/api/v1/{event_id}/send-invitations",
@@ -47,7 +51,9 @@ pub async fn send_invitations(
     Ok(HttpResponse::Ok().json(SendInvitationsBody::from(report)))
 }
 
-/// `GET /api/v1/sended-invitations` (alias `GET /api/v1/sent-invitations`)
+/// List sent invitations.
+///
+/// Invitations the caller sent, newest first. Also served at `GET /api/v1/sent-invitations`.
 #[utoipa::path(
     get,
     path = "/api/v1/sended-invitations",
@@ -71,7 +77,9 @@ pub async fn list_sent(
     Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), InvitationBody::from)))
 }
 
-/// `GET /api/v1/received-invitations`
+/// List received invitations.
+///
+/// Invitations sent to the caller, newest first.
 #[utoipa::path(
     get,
     path = "/api/v1/received-invitations",
@@ -95,7 +103,9 @@ pub async fn list_received(
     Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), InvitationBody::from)))
 }
 
-/// `GET /api/v1/invitations/{invitation_id}`
+/// Show an invitation.
+///
+/// For its sender and invitee only; anyone else gets a 404.
 #[utoipa::path(
     get,
     path = "/api/v1/invitations/{invitation_id}",
@@ -120,7 +130,9 @@ pub async fn get_invitation(
     Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
 }
 
-/// `PATCH /api/v1/invitations/{invitation_id}`
+/// Answer an invitation.
+///
+/// The invitee accepts (and becomes a member) or rejects, once.
 #[utoipa::path(
     patch,
     path = "/api/v1/invitations/{invitation_id}",

@@ -1,0 +1,42 @@
+# Event Manager. `make run` starts the service on the embedded SQLite default; `make test` runs
+# every test (PostgreSQL ones too when TEST_DATABASE_URL is set; CI sets it).
+
+CARGO ?= cargo
+BIN := target/release/event-manager
+
+.PHONY: run build test lint fmt migrate openapi bench clean-data
+
+## Build (release) and start on http://127.0.0.1:8080 with SQLite in ./data/.
+run:
+	$(CARGO) build --release --locked --bin event-manager
+	$(BIN) serve
+
+build:
+	$(CARGO) build --release --locked --bin event-manager
+
+## Every test: domain, adapter contract (SQLite; PostgreSQL with TEST_DATABASE_URL), HTTP end to end.
+test:
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --all-targets --locked --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --all-targets --locked --no-fail-fast; \
+	fi
+	$(CARGO) test --workspace --doc --locked
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Apply migrations to DATABASE_URL and exit.
+migrate:
+	$(CARGO) run --release --locked --bin event-manager -- migrate
+
+## Rewrite docs/openapi.json from the code.
+openapi:
+	UPDATE_OPENAPI=1 $(CARGO) test -p app --test api --locked openapi_document_matches_the_committed_copy
+
+clean-data:
+	rm -rf data

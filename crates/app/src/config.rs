@@ -1,0 +1,200 @@
+//! Configuration from environment variables (SPEC §8), read once at start.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use domain::PhoneRegion;
+use secrecy::{ExposeSecret, SecretString};
+
+/// How logs are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The service's settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: `postgres://…` or a SQLite file (default `sqlite://data/event-manager.sqlite3`).
+    pub database_url: SecretString,
+    /// `DATABASE_POOL_SIZE`: most pooled connections (default 10).
+    pub database_pool_size: u32,
+    /// `DATABASE_TIMEOUT_SECS`: how long a request waits for a connection before 503 (default 3).
+    pub database_timeout: Duration,
+    /// `BIND_ADDR` (default `127.0.0.1:8080`).
+    pub bind_addr: SocketAddr,
+    /// `DEFAULT_PHONE_REGION` (default `IR`).
+    pub phone_region: PhoneRegion,
+    /// `TOKEN_TTL_DAYS` (default 30).
+    pub token_ttl_days: u32,
+    /// `LOG_FORMAT` (default `pretty`).
+    pub log_format: LogFormat,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call the API from a browser
+    /// (default none).
+    pub cors_allowed_origins: Vec<String>,
+    /// `HTTP_WORKERS`: actix worker threads (default: one per core).
+    pub http_workers: Option<usize>,
+}
+
+/// A variable with a value that cannot be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {name}={value:?}: {expected}")]
+pub struct ConfigError {
+    /// The variable.
+    pub name: &'static str,
+    /// What it held.
+    pub value: String,
+    /// What it should hold.
+    pub expected: &'static str,
+}
+
+impl Config {
+    /// The default SQLite file, created on first start.
+    pub const DEFAULT_DATABASE_URL: &'static str = "sqlite://data/event-manager.sqlite3";
+
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable with an unusable value.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (for tests).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable with an unusable value.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let parse = |name: &'static str, expected: &'static str| {
+            move |value: String| ConfigError { name, value, expected }
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
+        let database_pool_size = match get("DATABASE_POOL_SIZE") {
+            None => 10,
+            Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                parse("DATABASE_POOL_SIZE", "an integer from 1 to 1000")(v)
+            })?,
+        };
+        let database_timeout = match get("DATABASE_TIMEOUT_SECS") {
+            None => Duration::from_secs(3),
+            Some(v) => v.parse().ok().filter(|n| (1..=60).contains(n)).map(Duration::from_secs).ok_or_else(|| {
+                parse("DATABASE_TIMEOUT_SECS", "an integer from 1 to 60")(v)
+            })?,
+        };
+        let bind_addr = match get("BIND_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| parse("BIND_ADDR", "an address and port such as 127.0.0.1:8080")(v))?,
+        };
+        let phone_region = match get("DEFAULT_PHONE_REGION") {
+            None => PhoneRegion::default(),
+            Some(v) => PhoneRegion::parse(&v).map_err(|_| parse("DEFAULT_PHONE_REGION", "a two-letter region code such as IR")(v))?,
+        };
+        let token_ttl_days = match get("TOKEN_TTL_DAYS") {
+            None => 30,
+            Some(v) => v.parse().ok().filter(|n| (1..=3650).contains(n)).ok_or_else(|| {
+                parse("TOKEN_TTL_DAYS", "an integer from 1 to 3650")(v)
+            })?,
+        };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(parse("LOG_FORMAT", "pretty or json")(other.to_owned())),
+        };
+        let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
+            None => Vec::new(),
+            Some(v) => {
+                let origins: Vec<String> = v.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+                let valid = |o: &String| (o.starts_with("http://") || o.starts_with("https://")) && !o.contains(char::is_whitespace);
+                if !origins.iter().all(valid) {
+                    return Err(parse("CORS_ALLOWED_ORIGINS", "comma-separated origins such as https://app.example.com")(v));
+                }
+                origins
+            }
+        };
+        let http_workers = match get("HTTP_WORKERS") {
+            None => None,
+            Some(v) => Some(v.parse().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| {
+                parse("HTTP_WORKERS", "an integer from 1 to 256")(v)
+            })?),
+        };
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            database_pool_size,
+            database_timeout,
+            bind_addr,
+            phone_region,
+            token_ttl_days,
+            log_format,
+            cors_allowed_origins,
+            http_workers,
+        })
+    }
+
+    /// The database settings for the adapter.
+    pub fn database(&self) -> adapters_diesel::DatabaseConfig {
+        adapters_diesel::DatabaseConfig {
+            url: self.database_url.expose_secret().to_owned(),
+            pool_size: self.database_pool_size,
+            connection_timeout: self.database_timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.database_url.expose_secret(), Config::DEFAULT_DATABASE_URL);
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_pool_size, 10);
+        assert_eq!(config.token_ttl_days, 30);
+        assert_eq!(config.phone_region.code(), "IR");
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert!(config.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn a_bad_value_is_named_in_one_line() {
+        for (name, value) in [
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_POOL_SIZE", "ten"),
+            ("DEFAULT_PHONE_REGION", "XX"),
+            ("TOKEN_TTL_DAYS", "-1"),
+            ("LOG_FORMAT", "xml"),
+            ("CORS_ALLOWED_ORIGINS", "example.com"),
+        ] {
+            let message = with(&[(name, value)]).unwrap_err().to_string();
+            assert!(message.starts_with(&format!("invalid {name}=")), "{message}");
+            assert!(!message.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn values_are_read() {
+        let config = with(&[
+            ("BIND_ADDR", "0.0.0.0:9000"),
+            ("DEFAULT_PHONE_REGION", "us"),
+            ("LOG_FORMAT", "json"),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example, http://localhost:3000/"),
+        ])
+        .unwrap();
+        assert_eq!(config.bind_addr.port(), 9000);
+        assert_eq!(config.phone_region.code(), "US");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.cors_allowed_origins, ["https://a.example", "http://localhost:3000"]);
+    }
+}

@@ -1,0 +1,114 @@
+//! Wiring: builds the adapters, the domain services and the HTTP server from a [`Config`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer};
+use adapters_diesel::{Argon2Hasher, Database, HasherConfig, RandomTokenIssuer};
+use domain::ports::SystemClock;
+use domain::services::{AccountService, EventService, InvitationService, TokenPolicy};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Config;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] adapters_diesel::DatabaseError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else at start.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A built, not yet running, service.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens (and migrates) the database, wires the services and binds the listener.
+    ///
+    /// # Errors
+    /// [`StartError`] when the database or the address cannot be had.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let db_config = config.database();
+        let database = tokio::task::spawn_blocking(move || Database::open(&db_config))
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))??;
+        tracing::info!(backend = ?database.backend(), "database ready");
+        let database = Arc::new(database);
+
+        let hasher = Argon2Hasher::new(HasherConfig::default()).map_err(|e| StartError::Other(e.to_string()))?;
+        let clock = Arc::new(SystemClock);
+        let policy = TokenPolicy { ttl: chrono::Duration::days(i64::from(config.token_ttl_days)) };
+        let state = http_actix::AppState {
+            accounts: AccountService::new(
+                database.clone(),
+                database.clone(),
+                Arc::new(hasher),
+                Arc::new(RandomTokenIssuer),
+                clock.clone(),
+                policy,
+            ),
+            events: EventService::new(database.clone(), clock.clone()),
+            invitations: InvitationService::new(database.clone(), database.clone(), database.clone(), clock),
+            health: database,
+            phone_region: config.phone_region,
+        };
+
+        let listener = TcpListener::bind(config.bind_addr)
+            .map_err(|source| StartError::Bind { addr: config.bind_addr.to_string(), source })?;
+        let port = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?.port();
+        let origins = config.cors_allowed_origins.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(http_actix::cors(&origins))
+                .wrap(TracingLogger::default())
+                .configure(http_actix::configure(state.clone()))
+        })
+        .shutdown_timeout(10)
+        .client_request_timeout(Duration::from_secs(10));
+        if let Some(workers) = config.http_workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartError::Bind { addr: config.bind_addr.to_string(), source })?
+            .run();
+        tracing::info!(addr = %config.bind_addr, port, "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s) and returns.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

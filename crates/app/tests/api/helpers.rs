@@ -1,0 +1,202 @@
+//! `spawn_app`: the real service on a random port over a fresh database, and a client with one
+//! helper per endpoint.
+
+use adapters_diesel::testing::TestDatabase;
+use adapters_diesel::Backend;
+use app::config::Config;
+use app::startup::Application;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Declares each test once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! api_tests {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app(adapters_diesel::Backend::Sqlite).await {
+                        super::$name(app).await
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app(adapters_diesel::Backend::Postgres).await {
+                        super::$name(app).await
+                    }
+                }
+            )*
+        }
+        $(async fn $name($app: $crate::helpers::TestApp) $body)*
+    };
+}
+pub(crate) use api_tests;
+
+/// A running service and its database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+/// A registered user and their token.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: String,
+    pub token: String,
+}
+
+/// Starts the service on `backend` (`None` for PostgreSQL without `TEST_DATABASE_URL`, outside CI).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let database = TestDatabase::new(backend)?;
+    let app = spawn_on(&database, &[]).await;
+    Some(TestApp { address: app, client: client(), database })
+}
+
+/// Starts one more service process on an existing database, with extra variables.
+pub async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String {
+    let mut all: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), database.url().to_owned()),
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        ("DATABASE_POOL_SIZE".into(), "8".into()),
+        ("HTTP_WORKERS".into(), "2".into()),
+    ];
+    all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let config = Config::from_lookup(|name| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
+    let app = Application::build(config).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A response read whole: status, headers and JSON body (`Value::Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn read(response: Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        Self { status, headers, body, text }
+    }
+
+    /// Asserts the status and that the body is JSON with the right content type.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        if status != 204 {
+            let content_type = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+            assert!(content_type.starts_with("application/json"), "content-type {content_type:?}, body {}", self.text);
+            assert!(!self.body.is_null(), "not JSON: {}", self.text);
+        }
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn register_with(&self, body: Value) -> Reply {
+        self.post("/api/v1/register", None, body).await
+    }
+
+    /// Registers a user with a name and optional email and mobile.
+    pub async fn register(&self, name: &str, email: Option<&str>, mobile: Option<&str>) -> TestUser {
+        let reply = self
+            .register_with(json!({"name": name, "email": email, "mobile": mobile, "password": "correct horse"}))
+            .await;
+        let data = &reply.expect(201)["data"];
+        TestUser {
+            id: data["user"]["id"].as_str().unwrap().to_owned(),
+            token: data["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn login(&self, body: Value) -> Reply {
+        self.post("/api/v1/login", None, body).await
+    }
+
+    /// Creates an event owned by `owner` and returns its id.
+    pub async fn create_event(&self, owner: &TestUser, title: &str) -> String {
+        let reply = self.post("/api/v1/events", Some(&owner.token), json!({"title": title})).await;
+        reply.expect(201)["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends invitations through the seed's route.
+    pub async fn send(&self, sender: &TestUser, event_id: &str, contacts: Value) -> Reply {
+        self.post(&format!("/api/v1/{event_id}/send-invitations"), Some(&sender.token), json!({"invitations": contacts}))
+            .await
+    }
+
+    pub async fn answer(&self, user: &TestUser, invitation_id: &str, status: &str) -> Reply {
+        self.patch(&format!("/api/v1/invitations/{invitation_id}"), &user.token, json!({"status": status})).await
+    }
+
+    /// Every item of a paginated list, following `next_cursor` with pages of `limit`.
+    pub async fn collect(&self, path: &str, token: &str, limit: u32) -> Vec<Value> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{path}{separator}limit={limit}");
+            if let Some(cursor) = &cursor {
+                url.push_str(&format!("&cursor={cursor}"));
+            }
+            let reply = self.get(&url, token).await;
+            let body = reply.expect(200);
+            let page = body["data"].as_array().unwrap();
+            assert!(page.len() <= limit as usize);
+            items.extend(page.iter().cloned());
+            match body["meta"]["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        items
+    }
+}
+
+/// The ids of a list of objects.
+pub fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+}

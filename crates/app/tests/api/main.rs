@@ -1,0 +1,9 @@
+//! End-to-end tests: the real service on a random port, over SQLite and (with
+//! `TEST_DATABASE_URL`) PostgreSQL, called over HTTP.
+
+mod helpers;
+
+mod accounts;
+mod errors;
+mod events;
+mod invitations;

@@ -1,0 +1,142 @@
+//! The OpenAPI document tells the truth about the routes (spec-drift tests).
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::helpers::Ports;
+
+fn document() -> Value {
+    serde_json::to_value(http_actix::openapi()).unwrap()
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            all.push((path.clone(), method.clone(), operation.clone()));
+        }
+    }
+    all
+}
+
+const PUBLIC: [&str; 4] = ["/api/v1/register", "/api/v1/login", "/health/live", "/health/ready"];
+
+#[actix_web::test]
+async fn every_documented_operation_is_routed() {
+    let doc = document();
+    let id = uuid::Uuid::now_v7().to_string();
+    for (path, method, _) in operations(&doc) {
+        let uri = path.replace("{event_id}", &id).replace("{invitation_id}", &id);
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut ports = Ports::default().signed_out();
+        ports.health.expect_check().returning(|| Ok(()));
+        let reply = ports.send(TestRequest::default().method(method.clone()).uri(&uri)).await;
+        let expected = if PUBLIC.contains(&path.as_str()) {
+            if method == Method::POST { 400 } else { 200 }
+        } else {
+            401
+        };
+        assert_eq!(reply.status, expected, "{method} {path}: {}", reply.body);
+    }
+}
+
+#[actix_web::test]
+async fn the_document_lists_every_route_of_the_spec() {
+    let doc = document();
+    let mut found: Vec<String> =
+        operations(&doc).into_iter().map(|(path, method, _)| format!("{} {path}", method.to_uppercase())).collect();
+    found.sort();
+    let mut expected = vec![
+        "POST /api/v1/register",
+        "POST /api/v1/login",
+        "POST /api/v1/logout",
+        "GET /api/v1/me",
+        "POST /api/v1/events",
+        "GET /api/v1/events",
+        "GET /api/v1/events/{event_id}",
+        "GET /api/v1/events/{event_id}/members",
+        "POST /api/v1/{event_id}/send-invitations",
+        "POST /api/v1/events/{event_id}/invitations",
+        "GET /api/v1/sended-invitations",
+        "GET /api/v1/sent-invitations",
+        "GET /api/v1/received-invitations",
+        "GET /api/v1/invitations/{invitation_id}",
+        "PATCH /api/v1/invitations/{invitation_id}",
+        "GET /health/live",
+        "GET /health/ready",
+    ];
+    expected.sort_unstable();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn protected_operations_require_the_bearer_scheme_and_declare_401() {
+    let doc = document();
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"], json!({"type": "http", "scheme": "bearer", "description": "The `token` returned by register or login."}));
+    for (path, method, operation) in operations(&doc) {
+        let protected = !PUBLIC.contains(&path.as_str());
+        assert_eq!(operation.get("security").is_some(), protected, "{method} {path}");
+        if protected {
+            assert_eq!(operation["security"], json!([{"bearer": []}]), "{method} {path}");
+            assert!(operation["responses"].get("401").is_some(), "{method} {path}");
+        }
+    }
+}
+
+#[test]
+fn operations_that_touch_storage_declare_500_and_503() {
+    let doc = document();
+    for (path, method, operation) in operations(&doc) {
+        let responses = &operation["responses"];
+        if path != "/health/live" {
+            assert!(responses.get("503").is_some(), "{method} {path}");
+        }
+        if !path.starts_with("/health") {
+            assert!(responses.get("500").is_some(), "{method} {path}");
+        }
+    }
+}
+
+#[test]
+fn operations_with_a_body_or_a_query_declare_their_422() {
+    let doc = document();
+    for (path, method, operation) in operations(&doc) {
+        let takes_input = operation.get("requestBody").is_some()
+            || operation["parameters"].as_array().is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+        assert_eq!(operation["responses"].get("422").is_some(), takes_input, "{method} {path}");
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413"] {
+                assert!(operation["responses"].get(status).is_some(), "{status} {method} {path}");
+            }
+        }
+    }
+}
+
+#[test]
+fn path_ids_are_documented_as_uuids() {
+    let doc = document();
+    for (path, method, operation) in operations(&doc) {
+        for param in operation["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
+            assert_eq!(param["schema"]["format"], "uuid", "{method} {path}: {param}");
+            assert!(path.contains(&format!("{{{}}}", param["name"].as_str().unwrap())));
+        }
+    }
+}
+
+#[test]
+fn the_send_body_carries_the_seeds_example() {
+    let doc = document();
+    let schema = &doc["components"]["schemas"]["SendInvitationsRequest"];
+    assert_eq!(
+        schema["example"],
+        json!({"invitations": ["", "09352864812", "", "09303030300", "09332114546", "09332131456", "", ""]})
+    );
+}
+
+#[actix_web::test]
+async fn the_served_document_is_the_generated_one() {
+    let reply = Ports::default().send(TestRequest::get().uri("/api/v1/openapi.json")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, document());
+}
