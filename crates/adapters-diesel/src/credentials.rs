@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{
+    PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,7 +34,12 @@ impl Default for HasherConfig {
     /// OWASP's argon2id recommendation (19 MiB, 2 passes, 1 lane), one hash per core.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1, max_concurrent: cores }
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: cores,
+        }
     }
 }
 
@@ -48,7 +55,9 @@ pub struct Argon2Hasher {
 
 impl std::fmt::Debug for Argon2Hasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Argon2Hasher").field("params", self.argon2.params()).finish_non_exhaustive()
+        f.debug_struct("Argon2Hasher")
+            .field("params", self.argon2.params())
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,16 +67,33 @@ impl Argon2Hasher {
     /// # Errors
     /// When the parameters are out of argon2's ranges.
     pub fn new(config: HasherConfig) -> Result<Self, argon2::Error> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)?;
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
-        let decoy = hash_with(&argon2, &URL_SAFE_NO_PAD.encode(secret)).map_err(|_| argon2::Error::OutputTooShort)?;
-        Ok(Self { argon2, permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))), decoy: Arc::new(decoy) })
+        let decoy = hash_with(&argon2, &URL_SAFE_NO_PAD.encode(secret))
+            .map_err(|_| argon2::Error::OutputTooShort)?;
+        Ok(Self {
+            argon2,
+            permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            decoy: Arc::new(decoy),
+        })
     }
 
-    async fn blocking<T: Send + 'static>(&self, job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static) -> Result<T, PortError> {
-        let _permit = self.permits.acquire().await.map_err(PortError::unexpected)?;
+    async fn blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, PortError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(PortError::unexpected)?;
         let argon2 = self.argon2.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -83,7 +109,9 @@ fn hash_with(argon2: &Argon2<'_>, password: &str) -> Result<String, argon2::pass
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt)?;
-    Ok(argon2.hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(argon2
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 #[async_trait]
@@ -98,14 +126,20 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> Result<bool, PortError> {
+    async fn verify(
+        &self,
+        password: &Password,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, PortError> {
         let password = password.expose().to_owned();
         let (stored, real) = match hash {
             Some(hash) => (hash.0, true),
             None => (self.decoy.as_str().to_owned(), false),
         };
         self.blocking(move |argon2| {
-            let Ok(parsed) = PhcHash::new(&stored) else { return false };
+            let Ok(parsed) = PhcHash::new(&stored) else {
+                return false;
+            };
             argon2.verify_password(password.as_bytes(), &parsed).is_ok() && real
         })
         .await
@@ -121,7 +155,10 @@ impl TokenIssuer for RandomTokenIssuer {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
         let secret = URL_SAFE_NO_PAD.encode(bytes);
-        IssuedToken { hash: self.digest(&secret), secret }
+        IssuedToken {
+            hash: self.digest(&secret),
+            secret,
+        }
     }
 
     fn digest(&self, secret: &str) -> TokenHash {
@@ -134,7 +171,13 @@ mod tests {
     use super::*;
 
     fn cheap() -> Argon2Hasher {
-        Argon2Hasher::new(HasherConfig { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 2 }).unwrap()
+        Argon2Hasher::new(HasherConfig {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 2,
+        })
+        .unwrap()
     }
 
     #[tokio::test]
@@ -144,15 +187,24 @@ mod tests {
         let hash = hasher.hash(&password).await.unwrap();
         assert!(hash.0.starts_with("$argon2id$v=19$"), "{}", hash.0);
         assert!(hasher.verify(&password, Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(&Password::unchecked("wrong horse".into()), Some(hash)).await.unwrap());
+        assert!(!hasher
+            .verify(&Password::unchecked("wrong horse".into()), Some(hash))
+            .await
+            .unwrap());
     }
 
     #[tokio::test]
     async fn verifying_without_an_account_is_false_even_for_the_decoy_password() {
         let hasher = cheap();
-        assert!(!hasher.verify(&Password::unchecked("anything".into()), None).await.unwrap());
+        assert!(!hasher
+            .verify(&Password::unchecked("anything".into()), None)
+            .await
+            .unwrap());
         let garbage = PasswordHash("not a phc string".into());
-        assert!(!hasher.verify(&Password::unchecked("anything".into()), Some(garbage)).await.unwrap());
+        assert!(!hasher
+            .verify(&Password::unchecked("anything".into()), Some(garbage))
+            .await
+            .unwrap());
     }
 
     #[test]
@@ -163,6 +215,10 @@ mod tests {
         assert_eq!(URL_SAFE_NO_PAD.decode(&a.secret).unwrap().len(), 32);
         assert_eq!(a.hash, issuer.digest(&a.secret));
         assert_eq!(a.hash.0.len(), 32);
-        assert!(!a.hash.0.windows(8).any(|w| a.secret.as_bytes().windows(8).any(|s| s == w)));
+        assert!(!a
+            .hash
+            .0
+            .windows(8)
+            .any(|w| a.secret.as_bytes().windows(8).any(|s| s == w)));
     }
 }

@@ -45,7 +45,11 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     /// A config with the defaults for pool size (10) and timeout (3 s).
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), pool_size: 10, connection_timeout: Duration::from_secs(3) }
+        Self {
+            url: url.into(),
+            pool_size: 10,
+            connection_timeout: Duration::from_secs(3),
+        }
     }
 
     /// The backend the URL names.
@@ -120,7 +124,9 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("backend", &self.backend()).finish_non_exhaustive()
+        f.debug_struct("Database")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -196,7 +202,10 @@ impl Database {
             }
             Backend::Sqlite => {
                 let path = sqlite_path(&config.url);
-                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     std::fs::create_dir_all(dir).map_err(|source| DatabaseError::CreateDir {
                         path: dir.display().to_string(),
                         source,
@@ -224,15 +233,21 @@ impl Database {
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                     .execute(&mut conn)
                     .map_err(|e| failed(&e))?;
-                let result = conn.run_pending_migrations(PG_MIGRATIONS).map(|_| ()).map_err(|e| failed(&e));
-                let unlock = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                    .execute(&mut conn)
+                let result = conn
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map(|_| ())
                     .map_err(|e| failed(&e));
+                let unlock =
+                    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                        .execute(&mut conn)
+                        .map_err(|e| failed(&e));
                 result.and(unlock.map(|_| ()))
             }
             Pools::Sqlite(pool) => {
                 let mut conn = pool.get().map_err(DatabaseError::Connect)?;
-                conn.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()).map_err(|e| failed(&e))
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|_| ())
+                    .map_err(|e| failed(&e))
             }
         }
     }
@@ -285,7 +300,9 @@ fn pool_builder<M: r2d2::ManageConnection>(config: &DatabaseConfig) -> r2d2::Bui
 
 /// The file path of a SQLite URL.
 fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
 }
 
 /// Adds libpq settings that keep a dead or unreachable server from hanging a request: a connect
@@ -312,7 +329,10 @@ fn with_libpq_timeouts(url: &str) -> String {
 /// time-outs are `Unavailable` (503, retry later); the rest is `Unexpected`.
 pub(crate) fn port_error(error: DieselError) -> PortError {
     let unavailable = match &error {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
         DieselError::DatabaseError(_, info) => {
             let message = info.message();
             [
@@ -352,7 +372,8 @@ pub(crate) fn unique_violation(error: &DieselError) -> Option<String> {
 impl HealthCheck for Database {
     async fn check(&self) -> Result<(), PortError> {
         self.run(|conn| {
-            on_backend!(conn, c => c.batch_execute("SELECT 1")).map_err(|e| PortError::Unavailable(Box::new(e)))
+            on_backend!(conn, c => c.batch_execute("SELECT 1"))
+                .map_err(|e| PortError::Unavailable(Box::new(e)))
         })
         .await
     }
@@ -364,10 +385,22 @@ mod tests {
 
     #[test]
     fn urls_pick_the_backend() {
-        assert_eq!(DatabaseConfig::new("postgres://u@h/db").backend(), Backend::Postgres);
-        assert_eq!(DatabaseConfig::new("postgresql://u@h/db").backend(), Backend::Postgres);
-        assert_eq!(DatabaseConfig::new("./data/app.sqlite3").backend(), Backend::Sqlite);
-        assert_eq!(DatabaseConfig::new("sqlite://data/app.sqlite3").backend(), Backend::Sqlite);
+        assert_eq!(
+            DatabaseConfig::new("postgres://u@h/db").backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseConfig::new("postgresql://u@h/db").backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseConfig::new("./data/app.sqlite3").backend(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            DatabaseConfig::new("sqlite://data/app.sqlite3").backend(),
+            Backend::Sqlite
+        );
         assert_eq!(sqlite_path("sqlite://data/x.db"), "data/x.db");
     }
 
@@ -377,6 +410,7 @@ mod tests {
         assert!(url.contains("connect_timeout=9"));
         assert!(!url.contains("connect_timeout=3"));
         assert!(url.contains("&keepalives=1"));
-        assert!(with_libpq_timeouts("postgres://h/db").starts_with("postgres://h/db?connect_timeout=3&"));
+        assert!(with_libpq_timeouts("postgres://h/db")
+            .starts_with("postgres://h/db?connect_timeout=3&"));
     }
 }

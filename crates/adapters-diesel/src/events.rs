@@ -46,7 +46,11 @@ impl EventRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn find_for_member(&self, id: EventId, viewer: UserId) -> Result<Option<Event>, PortError> {
+    async fn find_for_member(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Event>, PortError> {
         let (id, viewer) = (id.to_string(), viewer.to_string());
         self.run(move |conn| {
             let row: Option<(EventRow, SummaryRow)> = on_backend!(conn, c => events::table
@@ -65,7 +69,11 @@ impl EventRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list_for_member(&self, member_id: UserId, page: PageRequest) -> Result<Page<Event>, PortError> {
+    async fn list_for_member(
+        &self,
+        member_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Event>, PortError> {
         let viewer = member_id.to_string();
         let after = page.after.map(|id| id.to_string());
         let fetch = i64::from(page.limit.get()) + 1;
@@ -93,7 +101,11 @@ impl EventRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list_members(&self, event_id: EventId, page: PageRequest) -> Result<Page<Member>, PortError> {
+    async fn list_members(
+        &self,
+        event_id: EventId,
+        page: PageRequest,
+    ) -> Result<Page<Member>, PortError> {
         let event_id = event_id.to_string();
         let after = page.after.map(|id| id.to_string());
         let fetch = i64::from(page.limit.get()) + 1;
@@ -112,8 +124,13 @@ impl EventRepository for Database {
                 query.load(c)
             })
             .map_err(port_error)?;
-            let members = rows.into_iter().map(|(row, user)| member(row, user)).collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_overfetched(members, page.limit, |m| m.id.as_uuid()))
+            let members = rows
+                .into_iter()
+                .map(|(row, user)| member(row, user))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_overfetched(members, page.limit, |m| {
+                m.id.as_uuid()
+            }))
         })
         .await
     }

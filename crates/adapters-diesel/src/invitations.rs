@@ -15,7 +15,9 @@ use domain::{
 };
 
 use crate::db::{port_error, Conn, Database};
-use crate::rows::{invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow};
+use crate::rows::{
+    invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow,
+};
 use crate::schema::{event_members, events, invitations, users};
 
 /// Which party of an invitation a list is for.
@@ -75,30 +77,38 @@ impl Database {
                 query.order(invitations::id.desc()).limit(fetch).load(c)
             })
             .map_err(port_error)?;
-            let items = rows.into_iter().map(invitation_details).collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_overfetched(items, page.limit, |d| d.invitation.id().as_uuid()))
+            let items = rows
+                .into_iter()
+                .map(invitation_details)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_overfetched(items, page.limit, |d| {
+                d.invitation.id().as_uuid()
+            }))
         })
         .await
     }
 }
 
 /// `INSERT OR IGNORE` of all rows in one statement (7 binds a row; SQLite allows 32,766).
-fn sqlite_insert_or_ignore(rows: &[InvitationRow]) -> diesel::query_builder::BoxedSqlQuery<'_, Sqlite, diesel::query_builder::SqlQuery> {
+fn sqlite_insert_or_ignore(
+    rows: &[InvitationRow],
+) -> diesel::query_builder::BoxedSqlQuery<'_, Sqlite, diesel::query_builder::SqlQuery> {
     let values = vec!["(?, ?, ?, ?, ?, ?, ?, NULL)"; rows.len()].join(", ");
     let sql = format!(
         "INSERT OR IGNORE INTO invitations \
          (id, event_id, sender_id, invitee_id, contact, status, created_at, answered_at) VALUES {values}"
     );
-    rows.iter().fold(diesel::sql_query(sql).into_boxed(), |query, row| {
-        query
-            .bind::<Text, _>(&row.id)
-            .bind::<Text, _>(&row.event_id)
-            .bind::<Text, _>(&row.sender_id)
-            .bind::<Text, _>(&row.invitee_id)
-            .bind::<Text, _>(&row.contact)
-            .bind::<Text, _>(&row.status)
-            .bind::<Timestamp, _>(row.created_at)
-    })
+    rows.iter()
+        .fold(diesel::sql_query(sql).into_boxed(), |query, row| {
+            query
+                .bind::<Text, _>(&row.id)
+                .bind::<Text, _>(&row.event_id)
+                .bind::<Text, _>(&row.sender_id)
+                .bind::<Text, _>(&row.invitee_id)
+                .bind::<Text, _>(&row.contact)
+                .bind::<Text, _>(&row.status)
+                .bind::<Timestamp, _>(row.created_at)
+        })
 }
 
 #[async_trait]
@@ -112,7 +122,8 @@ impl InvitationRepository for Database {
         let event = event.to_string();
         let users: Vec<String> = users.iter().map(ToString::to_string).collect();
         self.run(move |conn| {
-            let (members, invited): (Vec<String>, Vec<(String, String, String)>) = on_backend!(conn, c => (|| {
+            let (members, invited): (Vec<String>, Vec<(String, String, String)>) =
+                on_backend!(conn, c => (|| {
                 let members = event_members::table
                     .filter(event_members::event_id.eq(&event))
                     .filter(event_members::user_id.eq_any(&users))
@@ -125,11 +136,14 @@ impl InvitationRepository for Database {
                     .load(c)?;
                 Ok::<_, diesel::result::Error>((members, invited))
             })())
-            .map_err(port_error)?;
+                .map_err(port_error)?;
 
             let mut states: HashMap<UserId, InviteeState> = HashMap::new();
             for user in members {
-                states.entry(UserId::from_uuid(parse_uuid(&user)?)).or_default().is_member = true;
+                states
+                    .entry(UserId::from_uuid(parse_uuid(&user)?))
+                    .or_default()
+                    .is_member = true;
             }
             // The latest invitation is the one with the greatest (time-ordered) id.
             let mut latest: HashMap<String, (String, String)> = HashMap::new();
@@ -144,7 +158,10 @@ impl InvitationRepository for Database {
             for (invitee, (_, status)) in latest {
                 let status = InvitationStatus::parse(&status)
                     .ok_or_else(|| PortError::unexpected("corrupt row: status"))?;
-                states.entry(UserId::from_uuid(parse_uuid(&invitee)?)).or_default().latest = Some(status);
+                states
+                    .entry(UserId::from_uuid(parse_uuid(&invitee)?))
+                    .or_default()
+                    .latest = Some(status);
             }
             Ok(states)
         })
@@ -152,7 +169,10 @@ impl InvitationRepository for Database {
     }
 
     #[tracing::instrument(skip_all, fields(invitations = invitations.len()))]
-    async fn create_batch(&self, invitations: &[Invitation]) -> Result<Vec<BatchOutcome>, PortError> {
+    async fn create_batch(
+        &self,
+        invitations: &[Invitation],
+    ) -> Result<Vec<BatchOutcome>, PortError> {
         let rows: Vec<InvitationRow> = invitations.iter().map(InvitationRow::from).collect();
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -167,19 +187,34 @@ impl InvitationRepository for Database {
             // one statement per row, so SQLite gets a hand-built multi-row INSERT OR IGNORE.
             let created: Vec<String> = match conn {
                 Conn::Pg(conn) => conn.transaction(|c| {
-                    diesel::insert_into(invitations::table).values(&rows).on_conflict_do_nothing().execute(c)?;
-                    invitations::table.filter(invitations::id.eq_any(&ids)).select(invitations::id).load(c)
+                    diesel::insert_into(invitations::table)
+                        .values(&rows)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                    invitations::table
+                        .filter(invitations::id.eq_any(&ids))
+                        .select(invitations::id)
+                        .load(c)
                 }),
                 Conn::Sqlite(conn) => conn.immediate_transaction(|c| {
                     sqlite_insert_or_ignore(&rows).execute(c)?;
-                    invitations::table.filter(invitations::id.eq_any(&ids)).select(invitations::id).load(c)
+                    invitations::table
+                        .filter(invitations::id.eq_any(&ids))
+                        .select(invitations::id)
+                        .load(c)
                 }),
             }
             .map_err(port_error)?;
             let created: HashSet<String> = created.into_iter().collect();
             Ok(rows
                 .iter()
-                .map(|row| if created.contains(&row.id) { BatchOutcome::Created } else { BatchOutcome::AlreadyPending })
+                .map(|row| {
+                    if created.contains(&row.id) {
+                        BatchOutcome::Created
+                    } else {
+                        BatchOutcome::AlreadyPending
+                    }
+                })
                 .collect())
         })
         .await
@@ -202,7 +237,9 @@ impl InvitationRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveAnswerError> {
         let InvitationState::Answered { answer, at } = invitation.state() else {
-            return Err(PortError::unexpected("save_answer called with a pending invitation").into());
+            return Err(
+                PortError::unexpected("save_answer called with a pending invitation").into(),
+            );
         };
         let id = invitation.id().to_string();
         let event_id = invitation.event_id().to_string();
@@ -241,7 +278,11 @@ impl InvitationRepository for Database {
                 Ok::<_, diesel::result::Error>(true)
             })
             .map_err(port_error)?;
-            if answered { Ok(()) } else { Err(SaveAnswerError::AlreadyAnswered) }
+            if answered {
+                Ok(())
+            } else {
+                Err(SaveAnswerError::AlreadyAnswered)
+            }
         })
         .await
     }

@@ -62,8 +62,14 @@ impl TryFrom<UserRow> for User {
         Ok(User {
             id: UserId::from_uuid(parse_uuid(&row.id)?),
             name: Text::from_stored(row.name),
-            email: row.email.map(|e| Email::parse(&e).map_err(|_| corrupt("email"))).transpose()?,
-            mobile: row.mobile.map(|m| Mobile::from_e164(&m).map_err(|_| corrupt("mobile"))).transpose()?,
+            email: row
+                .email
+                .map(|e| Email::parse(&e).map_err(|_| corrupt("email")))
+                .transpose()?,
+            mobile: row
+                .mobile
+                .map(|m| Mobile::from_e164(&m).map_err(|_| corrupt("mobile")))
+                .transpose()?,
             created_at: from_db_time(row.created_at),
         })
     }
@@ -73,7 +79,10 @@ impl TryFrom<UserRow> for User {
 pub(crate) type SummaryRow = (String, String);
 
 pub(crate) fn summary(row: SummaryRow) -> Result<UserSummary, PortError> {
-    Ok(UserSummary { id: UserId::from_uuid(parse_uuid(&row.0)?), name: Text::from_stored(row.1) })
+    Ok(UserSummary {
+        id: UserId::from_uuid(parse_uuid(&row.0)?),
+        name: Text::from_stored(row.1),
+    })
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -162,8 +171,14 @@ impl TryFrom<InvitationRow> for Invitation {
         let status = InvitationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
         let state = match (status, row.answered_at) {
             (InvitationStatus::Pending, None) => InvitationState::Pending,
-            (InvitationStatus::Accepted, Some(at)) => InvitationState::Answered { answer: Answer::Accept, at: from_db_time(at) },
-            (InvitationStatus::Rejected, Some(at)) => InvitationState::Answered { answer: Answer::Reject, at: from_db_time(at) },
+            (InvitationStatus::Accepted, Some(at)) => InvitationState::Answered {
+                answer: Answer::Accept,
+                at: from_db_time(at),
+            },
+            (InvitationStatus::Rejected, Some(at)) => InvitationState::Answered {
+                answer: Answer::Reject,
+                at: from_db_time(at),
+            },
             _ => return Err(corrupt("answered_at disagrees with status")),
         };
         Ok(Invitation::restore(
@@ -181,7 +196,9 @@ impl TryFrom<InvitationRow> for Invitation {
 /// An invitation row with the event title and both parties, as the lists select it.
 pub(crate) type InvitationDetailsRow = (InvitationRow, String, SummaryRow, SummaryRow);
 
-pub(crate) fn invitation_details(row: InvitationDetailsRow) -> Result<InvitationDetails, PortError> {
+pub(crate) fn invitation_details(
+    row: InvitationDetailsRow,
+) -> Result<InvitationDetails, PortError> {
     let (invitation, title, sender, invitee) = row;
     Ok(InvitationDetails {
         invitation: invitation.try_into()?,

@@ -63,4 +63,10 @@ diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, access_tokens, events, event_members, invitations);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    access_tokens,
+    events,
+    event_members,
+    invitations
+);

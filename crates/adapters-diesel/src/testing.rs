@@ -42,7 +42,11 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("test.sqlite3");
-        Self { config: DatabaseConfig::new(path.display().to_string()), _dir: Some(dir), postgres: None }
+        Self {
+            config: DatabaseConfig::new(path.display().to_string()),
+            _dir: Some(dir),
+            postgres: None,
+        }
     }
 
     /// A fresh database on the server `TEST_DATABASE_URL` names, or `None` when it is not set
@@ -55,9 +59,15 @@ impl TestDatabase {
         let name = format!("em_test_{}", Uuid::now_v7().simple());
         let mut admin = PgConnection::establish(&server)
             .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL}: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
         let url = database_url(&server, &name);
-        Some(Self { config: DatabaseConfig::new(url), _dir: None, postgres: Some((server, name)) })
+        Some(Self {
+            config: DatabaseConfig::new(url),
+            _dir: None,
+            postgres: Some((server, name)),
+        })
     }
 
     /// A fresh database of the given backend (`None` for PostgreSQL when not configured).
@@ -91,7 +101,8 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.postgres {
             if let Ok(mut admin) = PgConnection::establish(server) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
             }
         }
     }
@@ -118,7 +129,13 @@ fn database_url(server: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn the_database_name_is_replaced_and_the_query_kept() {
-        assert_eq!(super::database_url("postgres://u@h:5432/postgres?sslmode=disable", "x"), "postgres://u@h:5432/x?sslmode=disable");
-        assert_eq!(super::database_url("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(
+            super::database_url("postgres://u@h:5432/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::database_url("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
     }
 }

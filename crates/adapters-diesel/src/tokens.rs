@@ -30,7 +30,11 @@ impl TokenRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn find_user(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<Option<User>, PortError> {
+    async fn find_user(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, PortError> {
         let hash = hash.0.clone();
         self.run(move |conn| {
             let row: Option<UserRow> = on_backend!(conn, c => access_tokens::table

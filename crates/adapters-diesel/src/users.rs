@@ -22,12 +22,15 @@ impl UserRepository for Database {
             created_at: to_db_time(user.created_at),
         };
         self.run(move |conn| {
-            let inserted = on_backend!(conn, c => diesel::insert_into(users::table).values(&row).execute(c));
+            let inserted =
+                on_backend!(conn, c => diesel::insert_into(users::table).values(&row).execute(c));
             match inserted {
                 Ok(_) => Ok(User::try_from(row)?),
                 Err(error) => Err(match unique_violation(&error) {
                     Some(constraint) if constraint.contains("email") => CreateUserError::EmailTaken,
-                    Some(constraint) if constraint.contains("mobile") => CreateUserError::MobileTaken,
+                    Some(constraint) if constraint.contains("mobile") => {
+                        CreateUserError::MobileTaken
+                    }
                     _ => CreateUserError::Port(port_error(error)),
                 }),
             }
@@ -36,7 +39,10 @@ impl UserRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn find_credentials(&self, login: &Login) -> Result<Option<(User, PasswordHash)>, PortError> {
+    async fn find_credentials(
+        &self,
+        login: &Login,
+    ) -> Result<Option<(User, PasswordHash)>, PortError> {
         let login = login.clone();
         self.run(move |conn| {
             let row: Option<UserRow> = on_backend!(conn, c => {
@@ -58,7 +64,11 @@ impl UserRepository for Database {
     }
 
     #[tracing::instrument(skip_all, fields(emails = emails.len(), mobiles = mobiles.len()))]
-    async fn find_by_contacts(&self, emails: &[Email], mobiles: &[Mobile]) -> Result<Vec<User>, PortError> {
+    async fn find_by_contacts(
+        &self,
+        emails: &[Email],
+        mobiles: &[Mobile],
+    ) -> Result<Vec<User>, PortError> {
         let emails: Vec<String> = emails.iter().map(|e| e.as_str().to_owned()).collect();
         let mobiles: Vec<String> = mobiles.iter().map(|m| m.as_str().to_owned()).collect();
         self.run(move |conn| {

@@ -10,8 +10,8 @@ use domain::ports::*;
 use domain::services::{InvitationService, SendInvitations};
 use domain::{
     Answer, Email, EventDetails, EventId, Invitation, InvitationEntries, InvitationId,
-    InvitationStatus, InviteeState, Limit, Login, Mobile, PageRequest, PhoneRegion, StatusFilter, Text, User,
-    UserId,
+    InvitationStatus, InviteeState, Limit, Login, Mobile, PageRequest, PhoneRegion, StatusFilter,
+    Text, User, UserId,
 };
 
 /// Declares each test once per backend: `sqlite::name` and `postgres::name`.
@@ -57,38 +57,65 @@ fn fresh(backend: Backend) -> Option<(TestDatabase, Database)> {
 }
 
 async fn user(db: &Database, name: &str, email: Option<&str>, mobile: Option<&str>) -> User {
-    UserRepository::create(db, NewUser {
-        id: UserId::generate(),
-        name: Text::parse("name", name, 100, false).unwrap(),
-        email: email.map(|e| Email::parse(e).unwrap()),
-        mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-        password_hash: PasswordHash(format!("$argon2id$fake${name}")),
-        created_at: now(),
-    })
+    UserRepository::create(
+        db,
+        NewUser {
+            id: UserId::generate(),
+            name: Text::parse("name", name, 100, false).unwrap(),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
+            password_hash: PasswordHash(format!("$argon2id$fake${name}")),
+            created_at: now(),
+        },
+    )
     .await
     .unwrap()
 }
 
 async fn event(db: &Database, owner: &User) -> EventId {
-    let details = EventDetails::new(Text::from_stored("Party".into()), None, None, None, None).unwrap();
-    let event = NewEvent { id: EventId::generate(), details, owner: owner.summary(), created_at: now() };
+    let details =
+        EventDetails::new(Text::from_stored("Party".into()), None, None, None, None).unwrap();
+    let event = NewEvent {
+        id: EventId::generate(),
+        details,
+        owner: owner.summary(),
+        created_at: now(),
+    };
     EventRepository::create(db, event).await.unwrap().id
 }
 
 async fn invite(db: &Database, event: EventId, sender: &User, invitee: &User) -> Invitation {
     let invitation = Invitation::new_pending(event, sender.id, invitee.id, "contact".into(), now());
-    assert_eq!(db.create_batch(std::slice::from_ref(&invitation)).await.unwrap(), [BatchOutcome::Created]);
+    assert_eq!(
+        db.create_batch(std::slice::from_ref(&invitation))
+            .await
+            .unwrap(),
+        [BatchOutcome::Created]
+    );
     invitation
 }
 
-async fn answer(db: &Database, invitation: &Invitation, answer: Answer) -> Result<(), SaveAnswerError> {
+async fn answer(
+    db: &Database,
+    invitation: &Invitation,
+    answer: Answer,
+) -> Result<(), SaveAnswerError> {
     let mut answered = invitation.clone();
-    answered.answer(invitation.invitee_id(), answer, now() + Duration::minutes(1)).unwrap();
+    answered
+        .answer(
+            invitation.invitee_id(),
+            answer,
+            now() + Duration::minutes(1),
+        )
+        .unwrap();
     db.save_answer(&answered).await
 }
 
 fn page(limit: i64, after: Option<uuid::Uuid>) -> PageRequest {
-    PageRequest { limit: Limit::new(limit).unwrap(), after }
+    PageRequest {
+        limit: Limit::new(limit).unwrap(),
+        after,
+    }
 }
 
 contract! {
@@ -403,8 +430,15 @@ fn an_unreachable_postgres_fails_fast_with_a_connect_error() {
     let mut config = DatabaseConfig::new("postgres://postgres@127.0.0.1:1/none");
     config.connection_timeout = std::time::Duration::from_secs(2);
     let result = Database::open(&config);
-    assert!(matches!(result, Err(adapters_diesel::DatabaseError::Connect(_))));
-    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(matches!(
+        result,
+        Err(adapters_diesel::DatabaseError::Connect(_))
+    ));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

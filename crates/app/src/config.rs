@@ -68,37 +68,60 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the first variable with an unusable value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let parse = |name: &'static str, expected: &'static str| {
-            move |value: String| ConfigError { name, value, expected }
+            move |value: String| ConfigError {
+                name,
+                value,
+                expected,
+            }
         };
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
         let database_pool_size = match get("DATABASE_POOL_SIZE") {
             None => 10,
-            Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                parse("DATABASE_POOL_SIZE", "an integer from 1 to 1000")(v)
-            })?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| parse("DATABASE_POOL_SIZE", "an integer from 1 to 1000")(v))?,
         };
         let database_timeout = match get("DATABASE_TIMEOUT_SECS") {
             None => Duration::from_secs(3),
-            Some(v) => v.parse().ok().filter(|n| (1..=60).contains(n)).map(Duration::from_secs).ok_or_else(|| {
-                parse("DATABASE_TIMEOUT_SECS", "an integer from 1 to 60")(v)
-            })?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=60).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| parse("DATABASE_TIMEOUT_SECS", "an integer from 1 to 60")(v))?,
         };
         let bind_addr = match get("BIND_ADDR") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(v) => v.parse().map_err(|_| parse("BIND_ADDR", "an address and port such as 127.0.0.1:8080")(v))?,
+            Some(v) => v
+                .parse()
+                .map_err(|_| parse("BIND_ADDR", "an address and port such as 127.0.0.1:8080")(v))?,
         };
         let phone_region = match get("DEFAULT_PHONE_REGION") {
             None => PhoneRegion::default(),
-            Some(v) => PhoneRegion::parse(&v).map_err(|_| parse("DEFAULT_PHONE_REGION", "a two-letter region code such as IR")(v))?,
+            Some(v) => PhoneRegion::parse(&v).map_err(|_| {
+                parse(
+                    "DEFAULT_PHONE_REGION",
+                    "a two-letter region code such as IR",
+                )(v)
+            })?,
         };
         let token_ttl_days = match get("TOKEN_TTL_DAYS") {
             None => 30,
-            Some(v) => v.parse().ok().filter(|n| (1..=3650).contains(n)).ok_or_else(|| {
-                parse("TOKEN_TTL_DAYS", "an integer from 1 to 3650")(v)
-            })?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=3650).contains(n))
+                .ok_or_else(|| parse("TOKEN_TTL_DAYS", "an integer from 1 to 3650")(v))?,
         };
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
@@ -108,19 +131,32 @@ impl Config {
         let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
             None => Vec::new(),
             Some(v) => {
-                let origins: Vec<String> = v.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
-                let valid = |o: &String| (o.starts_with("http://") || o.starts_with("https://")) && !o.contains(char::is_whitespace);
+                let origins: Vec<String> = v
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                let valid = |o: &String| {
+                    (o.starts_with("http://") || o.starts_with("https://"))
+                        && !o.contains(char::is_whitespace)
+                };
                 if !origins.iter().all(valid) {
-                    return Err(parse("CORS_ALLOWED_ORIGINS", "comma-separated origins such as https://app.example.com")(v));
+                    return Err(parse(
+                        "CORS_ALLOWED_ORIGINS",
+                        "comma-separated origins such as https://app.example.com",
+                    )(v));
                 }
                 origins
             }
         };
         let http_workers = match get("HTTP_WORKERS") {
             None => None,
-            Some(v) => Some(v.parse().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| {
-                parse("HTTP_WORKERS", "an integer from 1 to 256")(v)
-            })?),
+            Some(v) => Some(
+                v.parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| parse("HTTP_WORKERS", "an integer from 1 to 256")(v))?,
+            ),
         };
         Ok(Self {
             database_url: SecretString::from(database_url),
@@ -150,14 +186,22 @@ mod tests {
     use super::*;
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        Config::from_lookup(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
     }
 
     #[test]
     fn defaults_need_no_variables() {
         let config = with(&[]).unwrap();
-        assert_eq!(config.database_url.expose_secret(), Config::DEFAULT_DATABASE_URL);
+        assert_eq!(
+            config.database_url.expose_secret(),
+            Config::DEFAULT_DATABASE_URL
+        );
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_pool_size, 10);
         assert_eq!(config.token_ttl_days, 30);
@@ -178,7 +222,10 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "example.com"),
         ] {
             let message = with(&[(name, value)]).unwrap_err().to_string();
-            assert!(message.starts_with(&format!("invalid {name}=")), "{message}");
+            assert!(
+                message.starts_with(&format!("invalid {name}=")),
+                "{message}"
+            );
             assert!(!message.contains('\n'));
         }
     }
@@ -189,12 +236,18 @@ mod tests {
             ("BIND_ADDR", "0.0.0.0:9000"),
             ("DEFAULT_PHONE_REGION", "us"),
             ("LOG_FORMAT", "json"),
-            ("CORS_ALLOWED_ORIGINS", "https://a.example, http://localhost:3000/"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://a.example, http://localhost:3000/",
+            ),
         ])
         .unwrap();
         assert_eq!(config.bind_addr.port(), 9000);
         assert_eq!(config.phone_region.code(), "US");
         assert_eq!(config.log_format, LogFormat::Json);
-        assert_eq!(config.cors_allowed_origins, ["https://a.example", "http://localhost:3000"]);
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://a.example", "http://localhost:3000"]
+        );
     }
 }

@@ -41,7 +41,9 @@ fn main() -> ExitCode {
             .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
             .map_err(|e| e.to_string()),
         Command::Serve => actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(config).await.map_err(|e| e.to_string())?;
+            let app = Application::build(config)
+                .await
+                .map_err(|e| e.to_string())?;
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }),
     };

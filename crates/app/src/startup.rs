@@ -41,7 +41,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,9 +60,12 @@ impl Application {
         tracing::info!(backend = ?database.backend(), "database ready");
         let database = Arc::new(database);
 
-        let hasher = Argon2Hasher::new(HasherConfig::default()).map_err(|e| StartError::Other(e.to_string()))?;
+        let hasher = Argon2Hasher::new(HasherConfig::default())
+            .map_err(|e| StartError::Other(e.to_string()))?;
         let clock = Arc::new(SystemClock);
-        let policy = TokenPolicy { ttl: chrono::Duration::days(i64::from(config.token_ttl_days)) };
+        let policy = TokenPolicy {
+            ttl: chrono::Duration::days(i64::from(config.token_ttl_days)),
+        };
         let state = http_actix::AppState {
             accounts: AccountService::new(
                 database.clone(),
@@ -71,14 +76,24 @@ impl Application {
                 policy,
             ),
             events: EventService::new(database.clone(), clock.clone()),
-            invitations: InvitationService::new(database.clone(), database.clone(), database.clone(), clock),
+            invitations: InvitationService::new(
+                database.clone(),
+                database.clone(),
+                database.clone(),
+                clock,
+            ),
             health: database,
             phone_region: config.phone_region,
         };
 
-        let listener = TcpListener::bind(config.bind_addr)
-            .map_err(|source| StartError::Bind { addr: config.bind_addr.to_string(), source })?;
-        let port = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?.port();
+        let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {
+            addr: config.bind_addr.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Other(e.to_string()))?
+            .port();
         let origins = config.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -93,7 +108,10 @@ impl Application {
         }
         let server = server
             .listen(listener)
-            .map_err(|source| StartError::Bind { addr: config.bind_addr.to_string(), source })?
+            .map_err(|source| StartError::Bind {
+                addr: config.bind_addr.to_string(),
+                source,
+            })?
             .run();
         tracing::info!(addr = %config.bind_addr, port, "listening");
         Ok(Self { port, server })

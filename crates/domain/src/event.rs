@@ -68,7 +68,13 @@ impl EventDetails {
                 return Err(EventDetailsError::EndsBeforeStart);
             }
         }
-        Ok(Self { title, description, location, starts_at, ends_at })
+        Ok(Self {
+            title,
+            description,
+            location,
+            starts_at,
+            ends_at,
+        })
     }
 
     /// The title.
@@ -158,7 +164,10 @@ mod tests {
 
     #[test]
     fn r1_only_the_owner_may_invite() {
-        let owner = UserSummary { id: UserId::generate(), name: Text::from_stored("Owner".into()) };
+        let owner = UserSummary {
+            id: UserId::generate(),
+            name: Text::from_stored("Owner".into()),
+        };
         let event = Event {
             id: EventId::generate(),
             details: EventDetails::new(title(), None, None, None, None).unwrap(),

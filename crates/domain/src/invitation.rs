@@ -80,7 +80,15 @@ impl Invitation {
         created_at: DateTime<Utc>,
         state: InvitationState,
     ) -> Self {
-        Self { id, event_id, sender_id, invitee_id, contact, created_at, state }
+        Self {
+            id,
+            event_id,
+            sender_id,
+            invitee_id,
+            contact,
+            created_at,
+            state,
+        }
     }
 
     /// Records `by`'s answer at `now`.
@@ -88,7 +96,12 @@ impl Invitation {
     /// # Errors
     /// [`AnswerRefused::NotVisible`] when `by` is a stranger (R12), [`AnswerRefused::BySender`] when
     /// `by` sent it, [`AnswerRefused::AlreadyAnswered`] when it is no longer pending (R10).
-    pub fn answer(&mut self, by: UserId, answer: Answer, now: DateTime<Utc>) -> Result<(), AnswerRefused> {
+    pub fn answer(
+        &mut self,
+        by: UserId,
+        answer: Answer,
+        now: DateTime<Utc>,
+    ) -> Result<(), AnswerRefused> {
         if !self.is_visible_to(by) {
             return Err(AnswerRefused::NotVisible);
         }
@@ -201,12 +214,18 @@ impl IgnoreReason {
     pub const fn message(self) -> &'static str {
         match self {
             Self::NotAUser => "No user has this email or mobile.",
-            Self::InvalidContact => "This is neither a valid email address nor a valid mobile number.",
+            Self::InvalidContact => {
+                "This is neither a valid email address nor a valid mobile number."
+            }
             Self::SelfInvitation => "You cannot invite yourself.",
             Self::AlreadyMember => "This user is already a member of the event.",
             Self::AlreadyInvited => "This user already has a pending invitation to the event.",
-            Self::RejectedLastInvitation => "This user rejected their last invitation to the event.",
-            Self::DuplicateInRequest => "This user was already reached by an earlier entry of this request.",
+            Self::RejectedLastInvitation => {
+                "This user rejected their last invitation to the event."
+            }
+            Self::DuplicateInRequest => {
+                "This user was already reached by an earlier entry of this request."
+            }
         }
     }
 
@@ -257,7 +276,10 @@ impl InvitationEntries {
     /// # Errors
     /// [`InvitationEntriesError::TooMany`] over [`Self::MAX`] entries,
     /// [`InvitationEntriesError::NoEntries`] when every entry is blank.
-    pub fn parse<S: AsRef<str>>(raw: &[S], region: PhoneRegion) -> Result<Self, InvitationEntriesError> {
+    pub fn parse<S: AsRef<str>>(
+        raw: &[S],
+        region: PhoneRegion,
+    ) -> Result<Self, InvitationEntriesError> {
         if raw.len() > Self::MAX {
             return Err(InvitationEntriesError::TooMany);
         }
@@ -324,7 +346,12 @@ impl InvitationEntries {
         self.entries
             .iter()
             .map(|(typed, contact)| {
-                let ignore = |reason| Planned::Ignore(Ignored { contact: typed.clone(), reason });
+                let ignore = |reason| {
+                    Planned::Ignore(Ignored {
+                        contact: typed.clone(),
+                        reason,
+                    })
+                };
                 let Ok(contact) = contact else {
                     return ignore(IgnoreReason::InvalidContact);
                 };
@@ -343,10 +370,13 @@ impl InvitationEntries {
                 }
                 match state.latest {
                     Some(InvitationStatus::Pending) => ignore(IgnoreReason::AlreadyInvited),
-                    Some(InvitationStatus::Rejected) => ignore(IgnoreReason::RejectedLastInvitation),
-                    Some(InvitationStatus::Accepted) | None => {
-                        Planned::Invite(InviteePlan { contact: typed.clone(), invitee: user.clone() })
+                    Some(InvitationStatus::Rejected) => {
+                        ignore(IgnoreReason::RejectedLastInvitation)
                     }
+                    Some(InvitationStatus::Accepted) | None => Planned::Invite(InviteePlan {
+                        contact: typed.clone(),
+                        invitee: user.clone(),
+                    }),
                 }
             })
             .collect()

@@ -64,12 +64,18 @@ impl<T> Page<T> {
         let has_more = rows.len() > limit;
         rows.truncate(limit);
         let next_after = if has_more { rows.last().map(key) } else { None };
-        Self { items: rows, next_after }
+        Self {
+            items: rows,
+            next_after,
+        }
     }
 
     /// Converts the items, keeping the position.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_after: self.next_after }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_after: self.next_after,
+        }
     }
 }
 

@@ -75,7 +75,11 @@ pub trait PasswordHasher: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] when checking cannot run.
-    async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> Result<bool, PortError>;
+    async fn verify(
+        &self,
+        password: &Password,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, PortError>;
 }
 
 /// The SHA-256 (or similar) digest of a bearer token: the only form in which tokens are stored.
@@ -93,7 +97,9 @@ pub struct IssuedToken {
 
 impl std::fmt::Debug for IssuedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedToken").field("hash", &self.hash).finish_non_exhaustive()
+        f.debug_struct("IssuedToken")
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
     }
 }
 
@@ -152,13 +158,20 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn find_credentials(&self, login: &Login) -> Result<Option<(User, PasswordHash)>, PortError>;
+    async fn find_credentials(
+        &self,
+        login: &Login,
+    ) -> Result<Option<(User, PasswordHash)>, PortError>;
 
     /// Every user having one of these emails or mobiles, in one round trip whatever their number.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn find_by_contacts(&self, emails: &[Email], mobiles: &[Mobile]) -> Result<Vec<User>, PortError>;
+    async fn find_by_contacts(
+        &self,
+        emails: &[Email],
+        mobiles: &[Mobile],
+    ) -> Result<Vec<User>, PortError>;
 }
 
 /// A token to store.
@@ -188,7 +201,11 @@ pub trait TokenRepository: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn find_user(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<Option<User>, PortError>;
+    async fn find_user(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, PortError>;
 
     /// Revokes a token; revoking twice or an unknown token is not an error.
     ///
@@ -225,19 +242,31 @@ pub trait EventRepository: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn find_for_member(&self, id: EventId, viewer: UserId) -> Result<Option<Event>, PortError>;
+    async fn find_for_member(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Event>, PortError>;
 
     /// The events `member` belongs to, newest first.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn list_for_member(&self, member: UserId, page: PageRequest) -> Result<Page<Event>, PortError>;
+    async fn list_for_member(
+        &self,
+        member: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Event>, PortError>;
 
     /// The event's members, newest first.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn list_members(&self, event: EventId, page: PageRequest) -> Result<Page<Member>, PortError>;
+    async fn list_members(
+        &self,
+        event: EventId,
+        page: PageRequest,
+    ) -> Result<Page<Member>, PortError>;
 }
 
 /// Filters of the invitation lists.
@@ -292,7 +321,10 @@ pub trait InvitationRepository: Send + Sync {
     /// MUST NOT fail because a pending invitation for the same (event, invitee) exists, even one
     /// written concurrently: that entry is [`BatchOutcome::AlreadyPending`]. [`PortError`] on
     /// infrastructure failure; then nothing is stored.
-    async fn create_batch(&self, invitations: &[Invitation]) -> Result<Vec<BatchOutcome>, PortError>;
+    async fn create_batch(
+        &self,
+        invitations: &[Invitation],
+    ) -> Result<Vec<BatchOutcome>, PortError>;
 
     /// The invitation with its event title and parties.
     ///

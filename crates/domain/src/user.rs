@@ -22,7 +22,10 @@ pub struct User {
 impl User {
     /// What anyone else may see of this user.
     pub fn summary(&self) -> UserSummary {
-        UserSummary { id: self.id, name: self.name.clone() }
+        UserSummary {
+            id: self.id,
+            name: self.name.clone(),
+        }
     }
 }
 

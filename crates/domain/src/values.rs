@@ -106,7 +106,8 @@ impl Mobile {
     pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, MobileError> {
         let trimmed = raw.trim();
         // Only digits, spaces and the usual separators; the library is lenient with letters.
-        let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.');
+        let allowed =
+            |c: char| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.');
         if trimmed.is_empty() || trimmed.len() > 32 || !trimmed.chars().all(allowed) {
             return Err(MobileError);
         }
@@ -114,7 +115,9 @@ impl Mobile {
         if !phonenumber::is_valid(&number) {
             return Err(MobileError);
         }
-        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok(Self(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
     }
 
     /// Rebuilds a number that storage holds in E.164 form.
@@ -166,9 +169,13 @@ impl Contact {
             return None;
         }
         Some(if trimmed.contains('@') {
-            Email::parse(trimmed).map(Contact::Email).map_err(|_| InvalidContact)
+            Email::parse(trimmed)
+                .map(Contact::Email)
+                .map_err(|_| InvalidContact)
         } else {
-            Mobile::parse(trimmed, region).map(Contact::Mobile).map_err(|_| InvalidContact)
+            Mobile::parse(trimmed, region)
+                .map(Contact::Mobile)
+                .map_err(|_| InvalidContact)
         })
     }
 }
@@ -434,7 +441,12 @@ mod tests {
 
     #[test]
     fn r3_every_spelling_of_an_iranian_mobile_is_one_number() {
-        let spellings = ["09352864812", "+989352864812", "+98 935 286 4812", "0098 935 286 4812"];
+        let spellings = [
+            "09352864812",
+            "+989352864812",
+            "+98 935 286 4812",
+            "0098 935 286 4812",
+        ];
         for spelling in spellings {
             let mobile = Mobile::parse(spelling, ir()).unwrap();
             assert_eq!(mobile.as_str(), "+989352864812", "{spelling}");
@@ -444,7 +456,10 @@ mod tests {
     #[test]
     fn r3_national_numbers_are_read_in_the_configured_region() {
         let us = PhoneRegion::parse("us").unwrap();
-        assert_eq!(Mobile::parse("(201) 555-0123", us).unwrap().as_str(), "+12015550123");
+        assert_eq!(
+            Mobile::parse("(201) 555-0123", us).unwrap().as_str(),
+            "+12015550123"
+        );
         assert!(Mobile::parse("09352864812", us).is_err());
     }
 
@@ -457,7 +472,14 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_mobile() {
-        for n in ["12", "0935abc4812", "hello", "+", "0'; DROP TABLE users;--", "0935\u{0}2864812"] {
+        for n in [
+            "12",
+            "0935abc4812",
+            "hello",
+            "+",
+            "0'; DROP TABLE users;--",
+            "0935\u{0}2864812",
+        ] {
             assert_eq!(Mobile::parse(n, ir()), Err(MobileError), "{n:?}");
         }
     }
@@ -472,7 +494,15 @@ mod tests {
 
     #[test]
     fn invalid_emails_are_refused() {
-        for e in ["@", "a@", "@b.c", "a b@c.d", "Ann <ann@x.io>", "a@localhost", "a@b@c.d"] {
+        for e in [
+            "@",
+            "a@",
+            "@b.c",
+            "a b@c.d",
+            "Ann <ann@x.io>",
+            "a@localhost",
+            "a@b@c.d",
+        ] {
             assert_eq!(Email::parse(e), Err(EmailError), "{e:?}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
@@ -483,30 +513,68 @@ mod tests {
     fn r2_entries_are_trimmed_blank_skipped_and_classified_by_at_sign() {
         assert_eq!(Contact::parse("   ", ir()), None);
         assert_eq!(Contact::parse("", ir()), None);
-        assert!(matches!(Contact::parse(" a@b.io ", ir()), Some(Ok(Contact::Email(_)))));
-        assert!(matches!(Contact::parse(" 09352864812 ", ir()), Some(Ok(Contact::Mobile(_)))));
-        assert_eq!(Contact::parse("not-an@email", ir()), Some(Err(InvalidContact)));
-        assert_eq!(Contact::parse("not a number", ir()), Some(Err(InvalidContact)));
+        assert!(matches!(
+            Contact::parse(" a@b.io ", ir()),
+            Some(Ok(Contact::Email(_)))
+        ));
+        assert!(matches!(
+            Contact::parse(" 09352864812 ", ir()),
+            Some(Ok(Contact::Mobile(_)))
+        ));
+        assert_eq!(
+            Contact::parse("not-an@email", ir()),
+            Some(Err(InvalidContact))
+        );
+        assert_eq!(
+            Contact::parse("not a number", ir()),
+            Some(Err(InvalidContact))
+        );
     }
 
     #[test]
     fn passwords_must_be_8_to_128_characters() {
-        assert_eq!(Password::parse("1234567".into()), Err(PasswordError::TooShort));
+        assert_eq!(
+            Password::parse("1234567".into()),
+            Err(PasswordError::TooShort)
+        );
         assert!(Password::parse("12345678".into()).is_ok());
         assert!(Password::parse("é".repeat(128)).is_ok());
-        assert_eq!(Password::parse("x".repeat(129)), Err(PasswordError::TooLong));
-        assert_eq!(format!("{:?}", Password::unchecked("secret".into())), "Password(***)");
+        assert_eq!(
+            Password::parse("x".repeat(129)),
+            Err(PasswordError::TooLong)
+        );
+        assert_eq!(
+            format!("{:?}", Password::unchecked("secret".into())),
+            "Password(***)"
+        );
     }
 
     #[test]
     fn text_is_trimmed_bounded_and_free_of_control_characters() {
-        assert_eq!(Text::parse("name", "  Ann ", 100, false).unwrap().as_str(), "Ann");
-        assert_eq!(Text::parse("name", " ", 100, false), Err(TextError::Required { field: "name" }));
-        assert!(matches!(Text::parse("name", &"x".repeat(101), 100, false), Err(TextError::TooLong { .. })));
-        assert!(matches!(Text::parse("name", "a\u{0}b", 100, false), Err(TextError::ControlCharacter { .. })));
+        assert_eq!(
+            Text::parse("name", "  Ann ", 100, false).unwrap().as_str(),
+            "Ann"
+        );
+        assert_eq!(
+            Text::parse("name", " ", 100, false),
+            Err(TextError::Required { field: "name" })
+        );
+        assert!(matches!(
+            Text::parse("name", &"x".repeat(101), 100, false),
+            Err(TextError::TooLong { .. })
+        ));
+        assert!(matches!(
+            Text::parse("name", "a\u{0}b", 100, false),
+            Err(TextError::ControlCharacter { .. })
+        ));
         assert!(Text::parse("description", "line\nline", 100, true).is_ok());
         assert!(Text::parse("name", "line\nline", 100, false).is_err());
-        assert_eq!(Text::parse("title", "'; DROP TABLE x; --", 100, false).unwrap().as_str(), "'; DROP TABLE x; --");
+        assert_eq!(
+            Text::parse("title", "'; DROP TABLE x; --", 100, false)
+                .unwrap()
+                .as_str(),
+            "'; DROP TABLE x; --"
+        );
     }
 
     #[test]
@@ -521,7 +589,10 @@ mod tests {
     #[test]
     fn status_filters_are_all_or_one_status() {
         assert_eq!(StatusFilter::parse("all"), Some(StatusFilter::ALL));
-        assert_eq!(StatusFilter::parse("pending").unwrap().status(), Some(InvitationStatus::Pending));
+        assert_eq!(
+            StatusFilter::parse("pending").unwrap().status(),
+            Some(InvitationStatus::Pending)
+        );
         assert_eq!(StatusFilter::parse("unknown"), None);
     }
 

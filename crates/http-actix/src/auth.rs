@@ -36,9 +36,15 @@ impl BearerToken {
             return Err(ApiError::Unauthenticated);
         }
         let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::Unauthenticated)?;
+        let (scheme, token) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(ApiError::Unauthenticated)?;
         let token = token.trim_start();
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(char::is_whitespace) {
+        if !scheme.eq_ignore_ascii_case("bearer")
+            || token.is_empty()
+            || token.contains(char::is_whitespace)
+        {
             return Err(ApiError::Unauthenticated);
         }
         Ok(Self(token.to_owned()))
@@ -113,7 +119,9 @@ pub async fn require_bearer(
     match AuthenticatedUser::authenticate(req.request()).await {
         Ok(user) => {
             req.extensions_mut().insert(user);
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
         }
         Err(error) => Ok(req.error_response(error).map_into_right_body()),
     }
@@ -128,7 +136,10 @@ mod tests {
     fn token(headers: &[&[u8]]) -> Result<String, ApiError> {
         let mut req = TestRequest::default();
         for value in headers {
-            req = req.append_header((AUTHORIZATION, actix_web::http::header::HeaderValue::from_bytes(value).unwrap()));
+            req = req.append_header((
+                AUTHORIZATION,
+                actix_web::http::header::HeaderValue::from_bytes(value).unwrap(),
+            ));
         }
         BearerToken::from_request_headers(&req.to_http_request()).map(|t| t.expose().to_owned())
     }
@@ -155,12 +166,18 @@ mod tests {
             &[b"abc"],
         ];
         for headers in cases {
-            assert!(matches!(token(headers), Err(ApiError::Unauthenticated)), "{headers:?}");
+            assert!(
+                matches!(token(headers), Err(ApiError::Unauthenticated)),
+                "{headers:?}"
+            );
         }
     }
 
     #[test]
     fn the_token_is_not_printed_in_debug_output() {
-        assert_eq!(format!("{:?}", BearerToken("secret".into())), "BearerToken(***)");
+        assert_eq!(
+            format!("{:?}", BearerToken("secret".into())),
+            "BearerToken(***)"
+        );
     }
 }

@@ -131,7 +131,12 @@ impl ApiError {
     }
 
     fn body(&self) -> serde_json::Value {
-        let error = |message: &str, code| serde_json::json!(ErrorBody { message: message.to_owned(), code });
+        let error = |message: &str, code| {
+            serde_json::json!(ErrorBody {
+                message: message.to_owned(),
+                code
+            })
+        };
         match self {
             Self::MalformedRequest(message) => error(message, ErrorCode::MalformedRequest),
             Self::Unauthenticated => serde_json::json!({"message": "Unauthenticated."}),
@@ -141,7 +146,10 @@ impl ApiError {
             ),
             Self::Forbidden(message) => error(message, ErrorCode::Forbidden),
             Self::NotFound(message) => error(message, ErrorCode::NotFound),
-            Self::MethodNotAllowed => error("The method is not allowed for this URL.", ErrorCode::MethodNotAllowed),
+            Self::MethodNotAllowed => error(
+                "The method is not allowed for this URL.",
+                ErrorCode::MethodNotAllowed,
+            ),
             Self::AlreadyAnswered => error(
                 &AnswerInvitationError::AlreadyAnswered.to_string(),
                 ErrorCode::InvitationAlreadyAnswered,
@@ -154,7 +162,9 @@ impl ApiError {
                 message: errors.message(),
                 errors: errors.clone(),
             }),
-            Self::Unavailable(_) => serde_json::json!({"message": "Service temporarily unavailable."}),
+            Self::Unavailable(_) => {
+                serde_json::json!({"message": "Service temporarily unavailable."})
+            }
             Self::Internal(_) => serde_json::json!({"message": "Server Error."}),
         }
     }
@@ -295,8 +305,17 @@ mod tests {
     fn rendered(error: impl Into<ApiError>) -> (u16, Value) {
         let response = error.into().error_response();
         let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
-        assert!(content_type.starts_with("application/json"), "{content_type}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
         let bytes = response.into_body().try_into_bytes().unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
@@ -340,7 +359,10 @@ mod tests {
             })
         );
         let (_, body) = rendered(RegisterError::MobileTaken);
-        assert_eq!(body["errors"]["mobile"], json!(["The mobile has already been taken."]));
+        assert_eq!(
+            body["errors"]["mobile"],
+            json!(["The mobile has already been taken."])
+        );
     }
 
     #[test]
@@ -364,19 +386,31 @@ mod tests {
     fn unknown_or_hidden_resources_are_404s() {
         assert_eq!(
             rendered(GetEventError::NotFound),
-            (404, json!({"message": "Event not found.", "code": "not_found"}))
+            (
+                404,
+                json!({"message": "Event not found.", "code": "not_found"})
+            )
         );
         assert_eq!(
             rendered(SendInvitationsError::EventNotFound),
-            (404, json!({"message": "Event not found.", "code": "not_found"}))
+            (
+                404,
+                json!({"message": "Event not found.", "code": "not_found"})
+            )
         );
         assert_eq!(
             rendered(GetInvitationError::NotFound),
-            (404, json!({"message": "Invitation not found.", "code": "not_found"}))
+            (
+                404,
+                json!({"message": "Invitation not found.", "code": "not_found"})
+            )
         );
         assert_eq!(
             rendered(AnswerInvitationError::NotFound),
-            (404, json!({"message": "Invitation not found.", "code": "not_found"}))
+            (
+                404,
+                json!({"message": "Invitation not found.", "code": "not_found"})
+            )
         );
     }
 
@@ -384,11 +418,17 @@ mod tests {
     fn members_who_may_not_act_get_403s() {
         assert_eq!(
             rendered(SendInvitationsError::NotOwner),
-            (403, json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"}))
+            (
+                403,
+                json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"})
+            )
         );
         assert_eq!(
             rendered(AnswerInvitationError::BySender),
-            (403, json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"}))
+            (
+                403,
+                json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"})
+            )
         );
     }
 

@@ -41,7 +41,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let object = object.await?.into_inner();
             serde_json::from_value(Value::Object(object))
                 .map(JsonBody)
-                .map_err(|error| ApiError::MalformedRequest(format!("The request body is invalid: {error}")).into())
+                .map_err(|error| {
+                    ApiError::MalformedRequest(format!("The request body is invalid: {error}"))
+                        .into()
+                })
         })
     }
 }
@@ -55,7 +58,8 @@ pub fn json_config() -> web::JsonConfig {
 
 /// Path parameters: a segment that does not parse (an id that is not a UUID) is a 404.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_: PathError, _req| ApiError::route_not_found().into())
+    web::PathConfig::default()
+        .error_handler(|_: PathError, _req| ApiError::route_not_found().into())
 }
 
 /// Typed query strings: a query that does not parse is a 400. The lists parse their parameters by
@@ -71,9 +75,9 @@ fn json_error(error: &JsonPayloadError) -> ApiError {
         JsonPayloadError::OverflowKnownLength { .. }
         | JsonPayloadError::Overflow { .. }
         | JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge,
-        JsonPayloadError::ContentType => {
-            ApiError::MalformedRequest("The request body must be sent as application/json.".to_owned())
-        }
+        JsonPayloadError::ContentType => ApiError::MalformedRequest(
+            "The request body must be sent as application/json.".to_owned(),
+        ),
         JsonPayloadError::Deserialize(error) if error.is_data() => {
             ApiError::MalformedRequest("The request body must be a JSON object.".to_owned())
         }
@@ -91,15 +95,18 @@ pub async fn not_found() -> HttpResponse {
 
 /// Turns actix's empty 405 (which carries the `Allow` header) into the JSON body of SPEC §1.
 pub fn json_method_not_allowed<B: MessageBody + 'static>() -> ErrorHandlers<B> {
-    ErrorHandlers::new().handler(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, |response| {
-        let (request, response) = response.into_parts();
-        let allow = response.headers().get(header::ALLOW).cloned();
-        let mut json = ApiError::MethodNotAllowed.error_response();
-        if let Some(allow) = allow {
-            json.headers_mut().insert(header::ALLOW, allow);
-        }
-        let response: ServiceResponse<EitherBody<B, BoxBody>> =
-            ServiceResponse::new(request, json).map_into_right_body();
-        Ok(ErrorHandlerResponse::Response(response))
-    })
+    ErrorHandlers::new().handler(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        |response| {
+            let (request, response) = response.into_parts();
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut json = ApiError::MethodNotAllowed.error_response();
+            if let Some(allow) = allow {
+                json.headers_mut().insert(header::ALLOW, allow);
+            }
+            let response: ServiceResponse<EitherBody<B, BoxBody>> =
+                ServiceResponse::new(request, json).map_into_right_body();
+            Ok(ErrorHandlerResponse::Response(response))
+        },
+    )
 }

@@ -44,7 +44,9 @@ mod routes;
 pub mod validation;
 
 pub use auth::{AuthenticatedUser, BearerToken};
-pub use error::{ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody};
+pub use error::{
+    ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
+};
 pub use openapi::openapi;
 pub use routes::configure;
 pub use validation::ValidationErrors;
@@ -66,7 +68,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("phone_region", &self.phone_region).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("phone_region", &self.phone_region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,5 +85,7 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
     if allowed_origins.iter().any(|origin| origin == "*") {
         return cors.allow_any_origin();
     }
-    allowed_origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+    allowed_origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }

@@ -6,7 +6,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::api::{accounts, events, health, invitations};
-use crate::error::{ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody};
+use crate::error::{
+    ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
+};
 use crate::pagination::StatusFilterParam;
 
 /// The document of the whole API, as served at `/api/v1/openapi.json`.
@@ -79,7 +81,10 @@ impl Modify for BearerScheme {
 
 /// Paths served by the same handler as another documented path: `(original, alias)`.
 const ALIASES: [(&str, &str); 2] = [
-    ("/api/v1/{event_id}/send-invitations", "/api/v1/events/{event_id}/invitations"),
+    (
+        "/api/v1/{event_id}/send-invitations",
+        "/api/v1/events/{event_id}/invitations",
+    ),
     ("/api/v1/sended-invitations", "/api/v1/sent-invitations"),
 ];
 
@@ -89,9 +94,14 @@ struct Aliases;
 impl Modify for Aliases {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (original, alias) in ALIASES {
-            let Some(mut item) = openapi.paths.paths.get(original).cloned() else { continue };
+            let Some(mut item) = openapi.paths.paths.get(original).cloned() else {
+                continue;
+            };
             for operation in operations(&mut item) {
-                operation.operation_id = operation.operation_id.take().map(|id| format!("{id}_alias"));
+                operation.operation_id = operation
+                    .operation_id
+                    .take()
+                    .map(|id| format!("{id}_alias"));
                 operation.description = Some(format!("Alias of `{original}`; the same operation."));
             }
             openapi.paths.paths.insert(alias.to_owned(), item);

@@ -82,21 +82,36 @@ pub struct PageQuery {
 impl PageQuery {
     /// The page to ask the domain for.
     pub fn page_request(self) -> PageRequest {
-        PageRequest { limit: self.limit, after: self.cursor }
+        PageRequest {
+            limit: self.limit,
+            after: self.cursor,
+        }
     }
 
     fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
         let limit = match given(query, "limit") {
             None => Limit::default(),
             Some(raw) => {
-                let parsed = raw.trim().parse::<i64>().ok().and_then(|n| Limit::new(n).ok());
+                let parsed = raw
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|n| Limit::new(n).ok());
                 errors
-                    .take("limit", parsed.ok_or_else(|| domain::LimitError.to_string()))
+                    .take(
+                        "limit",
+                        parsed.ok_or_else(|| domain::LimitError.to_string()),
+                    )
                     .unwrap_or_default()
             }
         };
         let cursor = given(query, "cursor").and_then(|raw| {
-            errors.take("cursor", Cursor::decode(raw).map(Cursor::after).map_err(|e| e.to_string()))
+            errors.take(
+                "cursor",
+                Cursor::decode(raw)
+                    .map(Cursor::after)
+                    .map_err(|e| e.to_string()),
+            )
         });
         Self { limit, cursor }
     }
@@ -146,26 +161,42 @@ pub struct InvitationListQuery {
 impl InvitationListQuery {
     /// The filter to ask the domain for.
     pub fn filter(self) -> InvitationFilter {
-        InvitationFilter { status: self.status, event_id: self.event_id }
+        InvitationFilter {
+            status: self.status,
+            event_id: self.event_id,
+        }
     }
 
     /// The page to ask the domain for.
     pub fn page_request(self) -> PageRequest {
-        PageRequest { limit: self.limit, after: self.cursor }
+        PageRequest {
+            limit: self.limit,
+            after: self.cursor,
+        }
     }
 
     fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
         let status = given(query, "status")
             .and_then(|raw| {
-                errors.take("status", StatusFilter::parse(raw).ok_or_else(|| selected_invalid("status")))
+                errors.take(
+                    "status",
+                    StatusFilter::parse(raw).ok_or_else(|| selected_invalid("status")),
+                )
             })
             .unwrap_or_default();
         let event_id = given(query, "event_id").and_then(|raw| {
-            let parsed = raw.parse::<EventId>().map_err(|_| "The event id must be a valid UUID.".to_owned());
+            let parsed = raw
+                .parse::<EventId>()
+                .map_err(|_| "The event id must be a valid UUID.".to_owned());
             errors.take("event_id", parsed)
         });
         let PageQuery { limit, cursor } = PageQuery::parse(query, errors);
-        Self { status, event_id, limit, cursor }
+        Self {
+            status,
+            event_id,
+            limit,
+            cursor,
+        }
     }
 }
 
@@ -180,7 +211,10 @@ impl FromRequest for InvitationListQuery {
 
 /// A parameter's value; an empty one counts as not given, as in Laravel.
 fn given<'q>(query: &'q HashMap<String, String>, name: &str) -> Option<&'q str> {
-    query.get(name).map(String::as_str).filter(|value| !value.is_empty())
+    query
+        .get(name)
+        .map(String::as_str)
+        .filter(|value| !value.is_empty())
 }
 
 fn parse_query<T>(
@@ -229,16 +263,26 @@ mod tests {
         let id = Uuid::now_v7();
         let encoded = Cursor::new(id).encode();
         assert_eq!(encoded.len(), 23);
-        assert!(encoded.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(encoded
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(Cursor::decode(&encoded), Ok(Cursor::new(id)));
-        assert_eq!(page(&format!("cursor={encoded}")).unwrap().page_request().after, Some(id));
+        assert_eq!(
+            page(&format!("cursor={encoded}"))
+                .unwrap()
+                .page_request()
+                .after,
+            Some(id)
+        );
     }
 
     #[test]
     fn cursors_the_server_did_not_issue_are_refused() {
         let v4 = {
             let mut bytes = vec![1_u8];
-            bytes.extend_from_slice(Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef).as_bytes());
+            bytes.extend_from_slice(
+                Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef).as_bytes(),
+            );
             URL_SAFE_NO_PAD.encode(bytes)
         };
         let wrong_version = {
@@ -246,7 +290,14 @@ mod tests {
             bytes.extend_from_slice(Uuid::now_v7().as_bytes());
             URL_SAFE_NO_PAD.encode(bytes)
         };
-        for raw in ["x", "!!!", "AQ", &Uuid::now_v7().to_string(), &v4, &wrong_version] {
+        for raw in [
+            "x",
+            "!!!",
+            "AQ",
+            &Uuid::now_v7().to_string(),
+            &v4,
+            &wrong_version,
+        ] {
             assert_eq!(Cursor::decode(raw), Err(CursorError), "{raw}");
         }
     }
@@ -255,8 +306,14 @@ mod tests {
     fn the_default_page_is_50_items_from_the_start() {
         let query = page("").unwrap();
         assert_eq!(query.page_request(), PageRequest::default());
-        assert_eq!(page("limit=&cursor=").unwrap().page_request(), PageRequest::default());
-        assert_eq!(page("unknown=1").unwrap().page_request(), PageRequest::default());
+        assert_eq!(
+            page("limit=&cursor=").unwrap().page_request(),
+            PageRequest::default()
+        );
+        assert_eq!(
+            page("unknown=1").unwrap().page_request(),
+            PageRequest::default()
+        );
     }
 
     #[test]
@@ -275,18 +332,39 @@ mod tests {
     #[test]
     fn every_bad_parameter_is_reported_at_once() {
         let errors = invitations("status=maybe&event_id=12&limit=0&cursor=zz").unwrap_err();
-        assert_eq!(errors.get("status"), Some(&["The selected status is invalid.".to_owned()][..]));
-        assert_eq!(errors.get("event_id"), Some(&["The event id must be a valid UUID.".to_owned()][..]));
+        assert_eq!(
+            errors.get("status"),
+            Some(&["The selected status is invalid.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("event_id"),
+            Some(&["The event id must be a valid UUID.".to_owned()][..])
+        );
         assert!(errors.get("limit").is_some());
-        assert_eq!(errors.get("cursor"), Some(&["The cursor is invalid.".to_owned()][..]));
+        assert_eq!(
+            errors.get("cursor"),
+            Some(&["The cursor is invalid.".to_owned()][..])
+        );
     }
 
     #[test]
     fn status_defaults_to_all_and_reads_each_status() {
-        assert_eq!(invitations("").unwrap().filter(), InvitationFilter::default());
+        assert_eq!(
+            invitations("").unwrap().filter(),
+            InvitationFilter::default()
+        );
         let query = invitations("status=accepted").unwrap();
-        assert_eq!(query.filter().status.status(), Some(InvitationStatus::Accepted));
+        assert_eq!(
+            query.filter().status.status(),
+            Some(InvitationStatus::Accepted)
+        );
         let id = EventId::generate();
-        assert_eq!(invitations(&format!("event_id={id}")).unwrap().filter().event_id, Some(id));
+        assert_eq!(
+            invitations(&format!("event_id={id}"))
+                .unwrap()
+                .filter()
+                .event_id,
+            Some(id)
+        );
     }
 }

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use domain::services::{LoginCommand, RegisterCommand};
 use domain::{
-    Answer, Email, EventDetails, InvitationEntries, InvitationEntriesError, Login, Mobile, Password,
-    PhoneRegion, Text,
+    Answer, Email, EventDetails, InvitationEntries, InvitationEntriesError, Login, Mobile,
+    Password, PhoneRegion, Text,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -51,18 +51,27 @@ impl RegisterRequest {
         );
         let email = errors.take(
             "email",
-            optional_non_blank("email", self.email)
-                .and_then(|raw| raw.map(|raw| Email::parse(&raw).map_err(|e| e.to_string())).transpose()),
+            optional_non_blank("email", self.email).and_then(|raw| {
+                raw.map(|raw| Email::parse(&raw).map_err(|e| e.to_string()))
+                    .transpose()
+            }),
         );
         let mobile = errors.take(
             "mobile",
             optional_non_blank("mobile", self.mobile).and_then(|raw| {
-                raw.map(|raw| Mobile::parse(&raw, region).map_err(|e| e.to_string())).transpose()
+                raw.map(|raw| Mobile::parse(&raw, region).map_err(|e| e.to_string()))
+                    .transpose()
             }),
         );
         if let (Some(None), Some(None)) = (&email, &mobile) {
-            errors.add("email", "The email field is required when mobile is not present.");
-            errors.add("mobile", "The mobile field is required when email is not present.");
+            errors.add(
+                "email",
+                "The email field is required when mobile is not present.",
+            );
+            errors.add(
+                "mobile",
+                "The mobile field is required when email is not present.",
+            );
         }
         let password = errors.take(
             "password",
@@ -71,7 +80,12 @@ impl RegisterRequest {
         );
         match (name, email, mobile, password) {
             (Some(name), Some(email), Some(mobile), Some(password)) if errors.is_empty() => {
-                Ok(RegisterCommand { name, email, mobile, password })
+                Ok(RegisterCommand {
+                    name,
+                    email,
+                    mobile,
+                    password,
+                })
             }
             _ => Err(errors),
         }
@@ -104,10 +118,14 @@ impl LoginRequest {
     /// The login or password missing, or not strings.
     pub fn try_into_domain(self, region: PhoneRegion) -> Result<LoginCommand, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let (field, value) = [("login", self.login), ("email", self.email), ("mobile", self.mobile)]
-            .into_iter()
-            .find(|(_, value)| !matches!(value, None | Some(Value::Null)))
-            .unwrap_or(("login", None));
+        let (field, value) = [
+            ("login", self.login),
+            ("email", self.email),
+            ("mobile", self.mobile),
+        ]
+        .into_iter()
+        .find(|(_, value)| !matches!(value, None | Some(Value::Null)))
+        .unwrap_or(("login", None));
         let login = errors.take(field, required_string(field, value));
         let password = errors.take("password", required_string("password", self.password));
         match (login, password) {
@@ -157,12 +175,18 @@ impl CreateEventRequest {
         let title = errors.take(
             "title",
             required_string("title", self.title).and_then(|raw| {
-                Text::parse("title", &raw, EventDetails::TITLE_MAX, false).map_err(|e| e.to_string())
+                Text::parse("title", &raw, EventDetails::TITLE_MAX, false)
+                    .map_err(|e| e.to_string())
             }),
         );
         let description = errors.take(
             "description",
-            optional_text("description", self.description, EventDetails::DESCRIPTION_MAX, true),
+            optional_text(
+                "description",
+                self.description,
+                EventDetails::DESCRIPTION_MAX,
+                true,
+            ),
         );
         let location = errors.take(
             "location",
@@ -198,7 +222,9 @@ fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Ut
     optional_string(field, value)
         .map_err(|_| invalid())?
         .map(|raw| {
-            DateTime::parse_from_rfc3339(raw.trim()).map(|at| at.with_timezone(&Utc)).map_err(|_| invalid())
+            DateTime::parse_from_rfc3339(raw.trim())
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| invalid())
         })
         .transpose()
 }
@@ -221,28 +247,45 @@ impl SendInvitationsRequest {
     /// # Errors
     /// `invitations` missing, not an array, holding a non-string (reported as `invitations.N`),
     /// with no entry that is not blank, or over 1,000 entries.
-    pub fn try_into_domain(self, region: PhoneRegion) -> Result<InvitationEntries, ValidationErrors> {
+    pub fn try_into_domain(
+        self,
+        region: PhoneRegion,
+    ) -> Result<InvitationEntries, ValidationErrors> {
         const FIELD: &str = "invitations";
         let items = match self.invitations {
-            None | Some(Value::Null) => return Err(ValidationErrors::single(FIELD, required(FIELD))),
+            None | Some(Value::Null) => {
+                return Err(ValidationErrors::single(FIELD, required(FIELD)))
+            }
             Some(Value::Array(items)) => items,
-            Some(_) => return Err(ValidationErrors::single(FIELD, "The invitations must be an array.")),
+            Some(_) => {
+                return Err(ValidationErrors::single(
+                    FIELD,
+                    "The invitations must be an array.",
+                ))
+            }
         };
         if items.len() > InvitationEntries::MAX {
-            return Err(ValidationErrors::single(FIELD, InvitationEntriesError::TooMany.to_string()));
+            return Err(ValidationErrors::single(
+                FIELD,
+                InvitationEntriesError::TooMany.to_string(),
+            ));
         }
         let mut errors = ValidationErrors::default();
         let mut entries = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
             match item {
                 Value::String(entry) => entries.push(entry),
-                _ => errors.add(format!("{FIELD}.{index}"), format!("The {FIELD}.{index} must be a string.")),
+                _ => errors.add(
+                    format!("{FIELD}.{index}"),
+                    format!("The {FIELD}.{index} must be a string."),
+                ),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        InvitationEntries::parse(&entries, region).map_err(|e| ValidationErrors::single(FIELD, e.to_string()))
+        InvitationEntries::parse(&entries, region)
+            .map_err(|e| ValidationErrors::single(FIELD, e.to_string()))
     }
 }
 
@@ -348,16 +391,32 @@ mod tests {
 
     #[test]
     fn registration_fields_of_the_wrong_type_are_422s_not_400s() {
-        let errors = register(json!({"name": 5, "email": ["a"], "password": 12345678})).unwrap_err();
-        assert_eq!(errors.get("name"), Some(&["The name must be a string.".to_owned()][..]));
-        assert_eq!(errors.get("email"), Some(&["The email must be a string.".to_owned()][..]));
-        assert_eq!(errors.get("password"), Some(&["The password must be a string.".to_owned()][..]));
+        let errors =
+            register(json!({"name": 5, "email": ["a"], "password": 12345678})).unwrap_err();
+        assert_eq!(
+            errors.get("name"),
+            Some(&["The name must be a string.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("email"),
+            Some(&["The email must be a string.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("password"),
+            Some(&["The password must be a string.".to_owned()][..])
+        );
     }
 
     #[test]
     fn one_contact_is_enough_to_register() {
-        assert!(register(json!({"name": "A", "mobile": "+989352864812", "password": "12345678"})).is_ok());
-        assert!(register(json!({"name": "A", "email": "a@b.io", "mobile": "", "password": "12345678"})).is_ok());
+        assert!(
+            register(json!({"name": "A", "mobile": "+989352864812", "password": "12345678"}))
+                .is_ok()
+        );
+        assert!(register(
+            json!({"name": "A", "email": "a@b.io", "mobile": "", "password": "12345678"})
+        )
+        .is_ok());
     }
 
     #[test]
@@ -377,7 +436,9 @@ mod tests {
 
     #[test]
     fn login_without_a_login_or_password_is_a_422() {
-        let errors = body::<LoginRequest>(json!({})).try_into_domain(PhoneRegion::default()).unwrap_err();
+        let errors = body::<LoginRequest>(json!({}))
+            .try_into_domain(PhoneRegion::default())
+            .unwrap_err();
         assert_eq!(
             errors_json(errors),
             json!({
@@ -396,7 +457,9 @@ mod tests {
 
     #[test]
     fn an_event_needs_a_title_and_valid_dates() {
-        let errors = event(json!({"starts_at": "tomorrow", "ends_at": 5, "location": "x".repeat(301)})).unwrap_err();
+        let errors =
+            event(json!({"starts_at": "tomorrow", "ends_at": 5, "location": "x".repeat(301)}))
+                .unwrap_err();
         assert_eq!(
             errors_json(errors)["errors"],
             json!({
@@ -422,7 +485,10 @@ mod tests {
 
     #[test]
     fn blank_optional_event_fields_are_absent() {
-        let details = event(json!({"title": "Party", "description": "  ", "location": null, "starts_at": ""})).unwrap();
+        let details = event(
+            json!({"title": "Party", "description": "  ", "location": null, "starts_at": ""}),
+        )
+        .unwrap();
         assert_eq!(details.description(), None);
         assert_eq!(details.location(), None);
         assert_eq!(details.starts_at(), None);
@@ -444,22 +510,57 @@ mod tests {
     #[test]
     fn send_bodies_are_refused_like_laravel_would() {
         let cases = [
-            (json!({}), "invitations", "The invitations field is required."),
-            (json!({"invitations": null}), "invitations", "The invitations field is required."),
-            (json!({"invitations": "x"}), "invitations", "The invitations must be an array."),
-            (json!({"invitations": {"0": "x"}}), "invitations", "The invitations must be an array."),
-            (json!({"invitations": []}), "invitations", "The invitations field is required."),
-            (json!({"invitations": ["", "  "]}), "invitations", "The invitations field is required."),
-            (json!({"invitations": ["a@b.io", 1]}), "invitations.1", "The invitations.1 must be a string."),
+            (
+                json!({}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": null}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": "x"}),
+                "invitations",
+                "The invitations must be an array.",
+            ),
+            (
+                json!({"invitations": {"0": "x"}}),
+                "invitations",
+                "The invitations must be an array.",
+            ),
+            (
+                json!({"invitations": []}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": ["", "  "]}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": ["a@b.io", 1]}),
+                "invitations.1",
+                "The invitations.1 must be a string.",
+            ),
         ];
         for (value, field, message) in cases {
             let errors = send(value.clone()).unwrap_err();
-            assert_eq!(errors.get(field), Some(&[message.to_owned()][..]), "{value}");
+            assert_eq!(
+                errors.get(field),
+                Some(&[message.to_owned()][..]),
+                "{value}"
+            );
             assert_eq!(errors.message(), message, "{value}");
         }
         let too_many = vec!["09352864812"; 1001];
         let errors = send(json!({ "invitations": too_many })).unwrap_err();
-        assert_eq!(errors.message(), "The invitations must not have more than 1000 items.");
+        assert_eq!(
+            errors.message(),
+            "The invitations must not have more than 1000 items."
+        );
     }
 
     #[test]
@@ -483,10 +584,20 @@ mod tests {
         assert_eq!(answer(json!({"status": "accepted"})), Ok(Answer::Accept));
         assert_eq!(answer(json!({"status": "rejected"})), Ok(Answer::Reject));
         for value in [json!({}), json!({"status": null}), json!({"status": ""})] {
-            assert_eq!(answer(value).unwrap_err().message(), "The status field is required.");
+            assert_eq!(
+                answer(value).unwrap_err().message(),
+                "The status field is required."
+            );
         }
-        for value in [json!({"status": "pending"}), json!({"status": "Accepted"}), json!({"status": 1})] {
-            assert_eq!(answer(value).unwrap_err().message(), "The selected status is invalid.");
+        for value in [
+            json!({"status": "pending"}),
+            json!({"status": "Accepted"}),
+            json!({"status": 1}),
+        ] {
+            assert_eq!(
+                answer(value).unwrap_err().message(),
+                "The selected status is invalid."
+            );
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::services::{SendReport, Session};
-use domain::{IgnoreReason, Ignored, InvitationDetails, InvitationStatus, Member, Page, PageRequest, Role};
+use domain::{
+    IgnoreReason, Ignored, InvitationDetails, InvitationStatus, Member, Page, PageRequest, Role,
+};
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,7 +16,10 @@ fn timestamp<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, 
     serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn optional_timestamp<S: Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+fn optional_timestamp<S: Serializer>(
+    at: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match at {
         Some(at) => timestamp(at, serializer),
         None => serializer.serialize_none(),
@@ -60,7 +65,10 @@ impl<T> Paginated<T> {
     pub fn new<U>(page: Page<U>, request: PageRequest, item: impl FnMut(U) -> T) -> Self {
         let next_cursor = page.next_after.map(|after| Cursor::new(after).encode());
         let limit = request.limit.get();
-        Self { data: page.items.into_iter().map(item).collect(), meta: PageMeta { limit, next_cursor } }
+        Self {
+            data: page.items.into_iter().map(item).collect(),
+            meta: PageMeta { limit, next_cursor },
+        }
     }
 }
 
@@ -109,7 +117,10 @@ pub struct UserSummaryBody {
 
 impl From<domain::UserSummary> for UserSummaryBody {
     fn from(user: domain::UserSummary) -> Self {
-        Self { id: user.id.as_uuid(), name: user.name.into_string() }
+        Self {
+            id: user.id.as_uuid(),
+            name: user.name.into_string(),
+        }
     }
 }
 
@@ -358,7 +369,11 @@ pub struct IgnoredBody {
 
 impl From<Ignored> for IgnoredBody {
     fn from(ignored: Ignored) -> Self {
-        Self { contact: ignored.contact, reason: ignored.reason.into(), message: ignored.reason.message() }
+        Self {
+            contact: ignored.contact,
+            reason: ignored.reason.into(),
+            message: ignored.reason.message(),
+        }
     }
 }
 
@@ -400,7 +415,11 @@ pub struct SendInvitationsBody {
 impl From<SendReport> for SendInvitationsBody {
     fn from(report: SendReport) -> Self {
         let (sent, ignored) = (report.sent.len(), report.ignored.len());
-        let noun = if sent == 1 { "invitation" } else { "invitations" };
+        let noun = if sent == 1 {
+            "invitation"
+        } else {
+            "invitations"
+        };
         Self {
             message: format!("{sent} {noun} sent, {ignored} ignored."),
             data: SendReportBody {

@@ -31,7 +31,11 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .service(web::resource("/live").route(web::get().to(health::live)))
                     .service(web::resource("/ready").route(web::get().to(health::ready))),
             )
-            .service(web::scope("/api/v1").wrap(json_method_not_allowed()).configure(api_v1))
+            .service(
+                web::scope("/api/v1")
+                    .wrap(json_method_not_allowed())
+                    .configure(api_v1),
+            )
             .default_service(web::to(extract::not_found));
     }
 }
@@ -48,20 +52,27 @@ fn api_v1(cfg: &mut web::ServiceConfig) {
                 .route(protected(web::post().to(events::create_event)))
                 .route(protected(web::get().to(events::list_events))),
         )
-        .service(web::resource("/events/{event_id}").route(protected(web::get().to(events::get_event))))
         .service(
-            web::resource("/events/{event_id}/members").route(protected(web::get().to(events::list_members))),
+            web::resource("/events/{event_id}").route(protected(web::get().to(events::get_event))),
         )
         .service(
-            web::resource(["/{event_id}/send-invitations", "/events/{event_id}/invitations"])
-                .route(protected(web::post().to(invitations::send_invitations))),
+            web::resource("/events/{event_id}/members")
+                .route(protected(web::get().to(events::list_members))),
+        )
+        .service(
+            web::resource([
+                "/{event_id}/send-invitations",
+                "/events/{event_id}/invitations",
+            ])
+            .route(protected(web::post().to(invitations::send_invitations))),
         )
         .service(
             web::resource(["/sended-invitations", "/sent-invitations"])
                 .route(protected(web::get().to(invitations::list_sent))),
         )
         .service(
-            web::resource("/received-invitations").route(protected(web::get().to(invitations::list_received))),
+            web::resource("/received-invitations")
+                .route(protected(web::get().to(invitations::list_received))),
         )
         .service(
             web::resource("/invitations/{invitation_id}")
@@ -76,5 +87,7 @@ fn protected(route: Route) -> Route {
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }

@@ -39,7 +39,10 @@ impl ValidationErrors {
 
     /// The messages recorded under `field`.
     pub fn get(&self, field: &str) -> Option<&[String]> {
-        self.0.iter().find(|(name, _)| name == field).map(|(_, messages)| messages.as_slice())
+        self.0
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, messages)| messages.as_slice())
     }
 
     /// Laravel's summary: the first message, then `(and N more errors)` when there are others.
@@ -114,7 +117,10 @@ pub(crate) fn required_string(field: &str, value: Option<Value>) -> Result<Strin
 ///
 /// # Errors
 /// As [`optional_string`].
-pub(crate) fn optional_non_blank(field: &str, value: Option<Value>) -> Result<Option<String>, String> {
+pub(crate) fn optional_non_blank(
+    field: &str,
+    value: Option<Value>,
+) -> Result<Option<String>, String> {
     Ok(optional_string(field, value)?.filter(|s| !s.trim().is_empty()))
 }
 
@@ -129,9 +135,15 @@ mod tests {
         errors.add("name", "The name field is required.");
         assert_eq!(errors.message(), "The name field is required.");
         errors.add("name", "Second.");
-        assert_eq!(errors.message(), "The name field is required. (and 1 more error)");
+        assert_eq!(
+            errors.message(),
+            "The name field is required. (and 1 more error)"
+        );
         errors.add("password", "Third.");
-        assert_eq!(errors.message(), "The name field is required. (and 2 more errors)");
+        assert_eq!(
+            errors.message(),
+            "The name field is required. (and 2 more errors)"
+        );
     }
 
     #[test]
@@ -149,9 +161,15 @@ mod tests {
         assert_eq!(optional_string("email", None), Ok(None));
         assert_eq!(optional_string("email", Some(Value::Null)), Ok(None));
         assert_eq!(optional_string("email", Some(json!(""))), Ok(None));
-        assert_eq!(optional_string("email", Some(json!(" a "))), Ok(Some(" a ".into())));
+        assert_eq!(
+            optional_string("email", Some(json!(" a "))),
+            Ok(Some(" a ".into()))
+        );
         assert_eq!(optional_non_blank("location", Some(json!("  "))), Ok(None));
-        assert_eq!(required_string("name", Some(json!(""))), Err("The name field is required.".into()));
+        assert_eq!(
+            required_string("name", Some(json!(""))),
+            Err("The name field is required.".into())
+        );
     }
 
     #[test]

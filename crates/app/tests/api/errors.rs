@@ -93,14 +93,41 @@ api_tests! {
 /// 503 when the database goes away: PostgreSQL only (the test drops the database under the app).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_database_answers_503_fast() {
-    let Some(app) = crate::helpers::spawn_app(adapters_diesel::Backend::Postgres).await else { return };
-    let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
-    let crate::helpers::TestApp { address, client, database } = app;
+    let Some(app) = crate::helpers::spawn_app(adapters_diesel::Backend::Postgres).await else {
+        return;
+    };
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let crate::helpers::TestApp {
+        address,
+        client,
+        database,
+    } = app;
     drop(database);
     let started = std::time::Instant::now();
-    let reply = crate::helpers::Reply::read(client.get(format!("{address}/api/v1/me")).bearer_auth(&olivia.token).send().await.unwrap()).await;
-    assert_eq!(reply.expect(503), &json!({"message": "Service temporarily unavailable."}));
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
-    let ready = client.get(format!("{address}/health/ready")).send().await.unwrap();
+    let reply = crate::helpers::Reply::read(
+        client
+            .get(format!("{address}/api/v1/me"))
+            .bearer_auth(&olivia.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        reply.expect(503),
+        &json!({"message": "Service temporarily unavailable."})
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let ready = client
+        .get(format!("{address}/health/ready"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 503);
 }

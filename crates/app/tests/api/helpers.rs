@@ -54,7 +54,11 @@ pub struct TestUser {
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let database = TestDatabase::new(backend)?;
     let app = spawn_on(&database, &[]).await;
-    Some(TestApp { address: app, client: client(), database })
+    Some(TestApp {
+        address: app,
+        client: client(),
+        database,
+    })
 }
 
 /// Starts one more service process on an existing database, with extra variables.
@@ -66,15 +70,22 @@ pub async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String 
         ("HTTP_WORKERS".into(), "2".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let config = Config::from_lookup(|name| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
-    let app = Application::build(config).await.expect("the service starts");
+    let config =
+        Config::from_lookup(|name| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .unwrap();
+    let app = Application::build(config)
+        .await
+        .expect("the service starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     address
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A response read whole: status, headers and JSON body (`Value::Null` when empty).
@@ -91,8 +102,17 @@ impl Reply {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
-        Self { status, headers, body, text }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        };
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// Asserts the status and that the body is JSON with the right content type.
@@ -100,8 +120,16 @@ impl Reply {
     pub fn expect(&self, status: u16) -> &Value {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
         if status != 204 {
-            let content_type = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-            assert!(content_type.starts_with("application/json"), "content-type {content_type:?}, body {}", self.text);
+            let content_type = self
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(
+                content_type.starts_with("application/json"),
+                "content-type {content_type:?}, body {}",
+                self.text
+            );
             assert!(!self.body.is_null(), "not JSON: {}", self.text);
         }
         &self.body
@@ -113,7 +141,13 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.client.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -133,7 +167,8 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn register_with(&self, body: Value) -> Reply {
@@ -141,7 +176,12 @@ impl TestApp {
     }
 
     /// Registers a user with a name and optional email and mobile.
-    pub async fn register(&self, name: &str, email: Option<&str>, mobile: Option<&str>) -> TestUser {
+    pub async fn register(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        mobile: Option<&str>,
+    ) -> TestUser {
         let reply = self
             .register_with(json!({"name": name, "email": email, "mobile": mobile, "password": "correct horse"}))
             .await;
@@ -158,18 +198,33 @@ impl TestApp {
 
     /// Creates an event owned by `owner` and returns its id.
     pub async fn create_event(&self, owner: &TestUser, title: &str) -> String {
-        let reply = self.post("/api/v1/events", Some(&owner.token), json!({"title": title})).await;
+        let reply = self
+            .post(
+                "/api/v1/events",
+                Some(&owner.token),
+                json!({"title": title}),
+            )
+            .await;
         reply.expect(201)["data"]["id"].as_str().unwrap().to_owned()
     }
 
     /// Sends invitations through the seed's route.
     pub async fn send(&self, sender: &TestUser, event_id: &str, contacts: Value) -> Reply {
-        self.post(&format!("/api/v1/{event_id}/send-invitations"), Some(&sender.token), json!({"invitations": contacts}))
-            .await
+        self.post(
+            &format!("/api/v1/{event_id}/send-invitations"),
+            Some(&sender.token),
+            json!({"invitations": contacts}),
+        )
+        .await
     }
 
     pub async fn answer(&self, user: &TestUser, invitation_id: &str, status: &str) -> Reply {
-        self.patch(&format!("/api/v1/invitations/{invitation_id}"), &user.token, json!({"status": status})).await
+        self.patch(
+            &format!("/api/v1/invitations/{invitation_id}"),
+            &user.token,
+            json!({"status": status}),
+        )
+        .await
     }
 
     /// Every item of a paginated list, following `next_cursor` with pages of `limit`.
@@ -198,5 +253,8 @@ impl TestApp {
 
 /// The ids of a list of objects.
 pub fn ids(items: &[Value]) -> Vec<String> {
-    items.iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+    items
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -7,18 +7,32 @@ fn reasons(reply: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["contact"].as_str().unwrap().to_owned(), i["reason"].as_str().unwrap().to_owned()))
+        .map(|i| {
+            (
+                i["contact"].as_str().unwrap().to_owned(),
+                i["reason"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
 fn sent_names(reply: &Value) -> Vec<String> {
-    reply["data"]["sent"].as_array().unwrap().iter().map(|i| i["invitee"]["name"].as_str().unwrap().to_owned()).collect()
+    reply["data"]["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["invitee"]["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Olivia owns an event; Bob and Carol can be invited.
 async fn party(app: &TestApp) -> (TestUser, TestUser, TestUser, String) {
-    let olivia = app.register("Olivia", Some("olivia@example.com"), Some("09120000000")).await;
-    let bob = app.register("Bob", Some("bob@example.com"), Some("09352864812")).await;
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), Some("09120000000"))
+        .await;
+    let bob = app
+        .register("Bob", Some("bob@example.com"), Some("09352864812"))
+        .await;
     let carol = app.register("Carol", Some("carol@example.com"), None).await;
     let event = app.create_event(&olivia, "Launch").await;
     (olivia, bob, carol, event)
@@ -26,7 +40,10 @@ async fn party(app: &TestApp) -> (TestUser, TestUser, TestUser, String) {
 
 async fn first_sent_id(app: &TestApp, sender: &TestUser, event: &str, contact: &str) -> String {
     let reply = app.send(sender, event, json!([contact])).await;
-    reply.expect(200)["data"]["sent"][0]["id"].as_str().unwrap().to_owned()
+    reply.expect(200)["data"]["sent"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 api_tests! {

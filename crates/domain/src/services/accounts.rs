@@ -19,7 +19,9 @@ pub struct TokenPolicy {
 
 impl Default for TokenPolicy {
     fn default() -> Self {
-        Self { ttl: Duration::days(30) }
+        Self {
+            ttl: Duration::days(30),
+        }
     }
 }
 
@@ -106,7 +108,9 @@ pub struct AccountService {
 
 impl std::fmt::Debug for AccountService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccountService").field("policy", &self.policy).finish_non_exhaustive()
+        f.debug_struct("AccountService")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,7 +124,14 @@ impl AccountService {
         clock: Arc<dyn Clock>,
         policy: TokenPolicy,
     ) -> Self {
-        Self { users, tokens, hasher, issuer, clock, policy }
+        Self {
+            users,
+            tokens,
+            hasher,
+            issuer,
+            clock,
+            policy,
+        }
     }
 
     /// Creates an account and logs it in.
@@ -176,7 +187,9 @@ impl AccountService {
     /// # Errors
     /// [`PortError`] on infrastructure failure.
     pub async fn logout(&self, token: &str) -> Result<(), PortError> {
-        self.tokens.revoke(&self.issuer.digest(token), self.clock.now()).await
+        self.tokens
+            .revoke(&self.issuer.digest(token), self.clock.now())
+            .await
     }
 
     /// The user a bearer token belongs to.
@@ -195,8 +208,17 @@ impl AccountService {
         let now = self.clock.now();
         let expires_at = now + self.policy.ttl;
         self.tokens
-            .store(NewToken { hash: issued.hash, user_id: user.id, created_at: now, expires_at })
+            .store(NewToken {
+                hash: issued.hash,
+                user_id: user.id,
+                created_at: now,
+                expires_at,
+            })
             .await?;
-        Ok(Session { user, token: issued.secret, expires_at })
+        Ok(Session {
+            user,
+            token: issued.secret,
+            expires_at,
+        })
     }
 }

@@ -63,7 +63,10 @@ impl EventService {
     /// # Errors
     /// [`GetEventError::NotFound`] when it does not exist or `viewer` is not a member.
     pub async fn get(&self, viewer: &User, id: EventId) -> Result<Event, GetEventError> {
-        self.events.find_for_member(id, viewer.id).await?.ok_or(GetEventError::NotFound)
+        self.events
+            .find_for_member(id, viewer.id)
+            .await?
+            .ok_or(GetEventError::NotFound)
     }
 
     /// The members of an event, for its members only.

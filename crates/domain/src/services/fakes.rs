@@ -41,11 +41,16 @@ impl PasswordHasher for FakeHasher {
         Ok(PasswordHash(format!("hash:{}", password.expose())))
     }
 
-    async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> Result<bool, PortError> {
+    async fn verify(
+        &self,
+        password: &Password,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, PortError> {
         match hash {
             Some(hash) => Ok(hash.0 == format!("hash:{}", password.expose())),
             None => {
-                self.verifications_without_hash.fetch_add(1, Ordering::SeqCst);
+                self.verifications_without_hash
+                    .fetch_add(1, Ordering::SeqCst);
                 Ok(false)
             }
         }
@@ -58,7 +63,10 @@ pub struct FakeIssuer(AtomicU64);
 impl TokenIssuer for FakeIssuer {
     fn issue(&self) -> IssuedToken {
         let secret = format!("token-{}", self.0.fetch_add(1, Ordering::SeqCst));
-        IssuedToken { hash: self.digest(&secret), secret }
+        IssuedToken {
+            hash: self.digest(&secret),
+            secret,
+        }
     }
 
     fn digest(&self, secret: &str) -> TokenHash {
@@ -90,7 +98,12 @@ pub struct Store {
 impl Store {
     pub fn members_of(&self, event: EventId) -> Vec<UserId> {
         let state = self.state.lock().unwrap();
-        state.members.iter().filter(|(e, _)| *e == event).map(|(_, m)| m.user.id).collect()
+        state
+            .members
+            .iter()
+            .filter(|(e, _)| *e == event)
+            .map(|(_, m)| m.user.id)
+            .collect()
     }
 
     pub fn invitations(&self) -> Vec<Invitation> {
@@ -103,8 +116,20 @@ impl Store {
     }
 
     fn details(state: &State, invitation: &Invitation) -> InvitationDetails {
-        let summary = |id| state.users.iter().find(|(u, _)| u.id == id).unwrap().0.summary();
-        let event = state.events.iter().find(|e| e.id == invitation.event_id()).unwrap();
+        let summary = |id| {
+            state
+                .users
+                .iter()
+                .find(|(u, _)| u.id == id)
+                .unwrap()
+                .0
+                .summary()
+        };
+        let event = state
+            .events
+            .iter()
+            .find(|e| e.id == invitation.event_id())
+            .unwrap();
         InvitationDetails {
             invitation: invitation.clone(),
             event_title: event.details.title().clone(),
@@ -113,7 +138,11 @@ impl Store {
         }
     }
 
-    fn page<T: Clone>(mut items: Vec<T>, page: PageRequest, key: impl Fn(&T) -> uuid::Uuid) -> Page<T> {
+    fn page<T: Clone>(
+        mut items: Vec<T>,
+        page: PageRequest,
+        key: impl Fn(&T) -> uuid::Uuid,
+    ) -> Page<T> {
         items.sort_by_key(|item| std::cmp::Reverse(key(item)));
         let rows = items
             .into_iter()
@@ -145,7 +174,10 @@ impl UserRepository for Store {
         Ok(stored)
     }
 
-    async fn find_credentials(&self, login: &Login) -> Result<Option<(User, PasswordHash)>, PortError> {
+    async fn find_credentials(
+        &self,
+        login: &Login,
+    ) -> Result<Option<(User, PasswordHash)>, PortError> {
         let state = self.state.lock().unwrap();
         Ok(state
             .users
@@ -157,7 +189,11 @@ impl UserRepository for Store {
             .cloned())
     }
 
-    async fn find_by_contacts(&self, emails: &[Email], mobiles: &[Mobile]) -> Result<Vec<User>, PortError> {
+    async fn find_by_contacts(
+        &self,
+        emails: &[Email],
+        mobiles: &[Mobile],
+    ) -> Result<Vec<User>, PortError> {
         let state = self.state.lock().unwrap();
         Ok(state
             .users
@@ -174,12 +210,20 @@ impl UserRepository for Store {
 #[async_trait]
 impl TokenRepository for Store {
     async fn store(&self, token: NewToken) -> Result<(), PortError> {
-        let stored = StoredToken { user_id: token.user_id, expires_at: token.expires_at, revoked: false };
+        let stored = StoredToken {
+            user_id: token.user_id,
+            expires_at: token.expires_at,
+            revoked: false,
+        };
         self.state.lock().unwrap().tokens.insert(token.hash, stored);
         Ok(())
     }
 
-    async fn find_user(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<Option<User>, PortError> {
+    async fn find_user(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, PortError> {
         let state = self.state.lock().unwrap();
         Ok(state
             .tokens
@@ -209,31 +253,65 @@ impl EventRepository for Store {
             created_at: event.created_at,
         };
         state.events.push(stored.clone());
-        let owner = Member { id: MemberId::generate(), user: event.owner, role: Role::Owner, joined_at: event.created_at };
+        let owner = Member {
+            id: MemberId::generate(),
+            user: event.owner,
+            role: Role::Owner,
+            joined_at: event.created_at,
+        };
         state.members.push((event.id, owner));
         Ok(stored)
     }
 
-    async fn find_for_member(&self, id: EventId, viewer: UserId) -> Result<Option<Event>, PortError> {
+    async fn find_for_member(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Event>, PortError> {
         let state = self.state.lock().unwrap();
-        let is_member = state.members.iter().any(|(e, m)| *e == id && m.user.id == viewer);
-        Ok(state.events.iter().find(|e| e.id == id && is_member).cloned())
+        let is_member = state
+            .members
+            .iter()
+            .any(|(e, m)| *e == id && m.user.id == viewer);
+        Ok(state
+            .events
+            .iter()
+            .find(|e| e.id == id && is_member)
+            .cloned())
     }
 
-    async fn list_for_member(&self, member: UserId, page: PageRequest) -> Result<Page<Event>, PortError> {
+    async fn list_for_member(
+        &self,
+        member: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Event>, PortError> {
         let state = self.state.lock().unwrap();
         let events = state
             .events
             .iter()
-            .filter(|e| state.members.iter().any(|(id, m)| *id == e.id && m.user.id == member))
+            .filter(|e| {
+                state
+                    .members
+                    .iter()
+                    .any(|(id, m)| *id == e.id && m.user.id == member)
+            })
             .cloned()
             .collect();
         Ok(Self::page(events, page, |e| e.id.as_uuid()))
     }
 
-    async fn list_members(&self, event: EventId, page: PageRequest) -> Result<Page<Member>, PortError> {
+    async fn list_members(
+        &self,
+        event: EventId,
+        page: PageRequest,
+    ) -> Result<Page<Member>, PortError> {
         let state = self.state.lock().unwrap();
-        let members = state.members.iter().filter(|(e, _)| *e == event).map(|(_, m)| m.clone()).collect();
+        let members = state
+            .members
+            .iter()
+            .filter(|(e, _)| *e == event)
+            .map(|(_, m)| m.clone())
+            .collect();
         Ok(Self::page(members, page, |m| m.id.as_uuid()))
     }
 }
@@ -247,7 +325,11 @@ impl InvitationRepository for Store {
     ) -> Result<HashMap<UserId, InviteeState>, PortError> {
         let state = self.state.lock().unwrap();
         let mut states: HashMap<UserId, InviteeState> = HashMap::new();
-        for (_, member) in state.members.iter().filter(|(e, m)| *e == event && users.contains(&m.user.id)) {
+        for (_, member) in state
+            .members
+            .iter()
+            .filter(|(e, m)| *e == event && users.contains(&m.user.id))
+        {
             states.entry(member.user.id).or_default().is_member = true;
         }
         let mut latest: HashMap<UserId, &Invitation> = HashMap::new();
@@ -265,7 +347,10 @@ impl InvitationRepository for Store {
         Ok(states)
     }
 
-    async fn create_batch(&self, invitations: &[Invitation]) -> Result<Vec<BatchOutcome>, PortError> {
+    async fn create_batch(
+        &self,
+        invitations: &[Invitation],
+    ) -> Result<Vec<BatchOutcome>, PortError> {
         let mut state = self.state.lock().unwrap();
         Ok(invitations
             .iter()
@@ -287,22 +372,49 @@ impl InvitationRepository for Store {
 
     async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError> {
         let state = self.state.lock().unwrap();
-        Ok(state.invitations.iter().find(|i| i.id() == id).map(|i| Self::details(&state, i)))
+        Ok(state
+            .invitations
+            .iter()
+            .find(|i| i.id() == id)
+            .map(|i| Self::details(&state, i)))
     }
 
     async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveAnswerError> {
         let mut guard = self.state.lock().unwrap();
         let state = &mut *guard;
-        let stored = state.invitations.iter_mut().find(|i| i.id() == invitation.id()).unwrap();
+        let stored = state
+            .invitations
+            .iter_mut()
+            .find(|i| i.id() == invitation.id())
+            .unwrap();
         if stored.status() != InvitationStatus::Pending {
             return Err(SaveAnswerError::AlreadyAnswered);
         }
         *stored = invitation.clone();
-        if let InvitationState::Answered { answer: crate::Answer::Accept, at } = invitation.state() {
-            let user = state.users.iter().find(|(u, _)| u.id == invitation.invitee_id()).unwrap().0.summary();
-            let member = Member { id: MemberId::generate(), user, role: Role::Member, joined_at: at };
+        if let InvitationState::Answered {
+            answer: crate::Answer::Accept,
+            at,
+        } = invitation.state()
+        {
+            let user = state
+                .users
+                .iter()
+                .find(|(u, _)| u.id == invitation.invitee_id())
+                .unwrap()
+                .0
+                .summary();
+            let member = Member {
+                id: MemberId::generate(),
+                user,
+                role: Role::Member,
+                joined_at: at,
+            };
             state.members.push((invitation.event_id(), member));
-            let event = state.events.iter_mut().find(|e| e.id == invitation.event_id()).unwrap();
+            let event = state
+                .events
+                .iter_mut()
+                .find(|e| e.id == invitation.event_id())
+                .unwrap();
             event.members_count += 1;
         }
         Ok(())

@@ -95,7 +95,12 @@ impl InvitationService {
         invitations: Arc<dyn InvitationRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, events, invitations, clock }
+        Self {
+            users,
+            events,
+            invitations,
+            clock,
+        }
     }
 
     /// Sends a batch of invitations (R1–R9). Costs a constant number of round trips: one look-up of
@@ -151,9 +156,13 @@ impl InvitationService {
         let new_invitations: Vec<Invitation> = plan
             .iter()
             .filter_map(|planned| match planned {
-                Planned::Invite(p) => {
-                    Some(Invitation::new_pending(event.id, sender.id, p.invitee.id, p.contact.clone(), now))
-                }
+                Planned::Invite(p) => Some(Invitation::new_pending(
+                    event.id,
+                    sender.id,
+                    p.invitee.id,
+                    p.contact.clone(),
+                    now,
+                )),
                 Planned::Ignore(_) => None,
             })
             .collect();
@@ -169,16 +178,20 @@ impl InvitationService {
             match planned {
                 Planned::Ignore(ignored) => report.ignored.push(ignored),
                 Planned::Invite(p) => match created.next() {
-                    Some((invitation, BatchOutcome::Created)) => report.sent.push(InvitationDetails {
-                        invitation,
-                        event_title: event.details.title().clone(),
-                        sender: sender.summary(),
-                        invitee: p.invitee,
-                    }),
-                    Some((_, BatchOutcome::AlreadyPending)) | None => report.ignored.push(Ignored {
-                        contact: p.contact,
-                        reason: IgnoreReason::AlreadyInvited,
-                    }),
+                    Some((invitation, BatchOutcome::Created)) => {
+                        report.sent.push(InvitationDetails {
+                            invitation,
+                            event_title: event.details.title().clone(),
+                            sender: sender.summary(),
+                            invitee: p.invitee,
+                        })
+                    }
+                    Some((_, BatchOutcome::AlreadyPending)) | None => {
+                        report.ignored.push(Ignored {
+                            contact: p.contact,
+                            reason: IgnoreReason::AlreadyInvited,
+                        })
+                    }
                 },
             }
         }
@@ -208,14 +221,20 @@ impl InvitationService {
         filter: InvitationFilter,
         page: PageRequest,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        self.invitations.list_received(invitee.id, filter, page).await
+        self.invitations
+            .list_received(invitee.id, filter, page)
+            .await
     }
 
     /// One invitation, for its sender and invitee only (R12).
     ///
     /// # Errors
     /// [`GetInvitationError::NotFound`] for anyone else, as for an unknown id.
-    pub async fn get(&self, viewer: &User, id: InvitationId) -> Result<InvitationDetails, GetInvitationError> {
+    pub async fn get(
+        &self,
+        viewer: &User,
+        id: InvitationId,
+    ) -> Result<InvitationDetails, GetInvitationError> {
         match self.invitations.find(id).await? {
             Some(details) if details.invitation.is_visible_to(viewer.id) => Ok(details),
             _ => Err(GetInvitationError::NotFound),
@@ -234,16 +253,26 @@ impl InvitationService {
         id: InvitationId,
         answer: Answer,
     ) -> Result<InvitationDetails, AnswerInvitationError> {
-        let mut details = self.invitations.find(id).await?.ok_or(AnswerInvitationError::NotFound)?;
-        details.invitation.answer(by.id, answer, self.clock.now()).map_err(|refused| match refused {
-            AnswerRefused::NotVisible => AnswerInvitationError::NotFound,
-            AnswerRefused::BySender => AnswerInvitationError::BySender,
-            AnswerRefused::AlreadyAnswered => AnswerInvitationError::AlreadyAnswered,
-        })?;
-        self.invitations.save_answer(&details.invitation).await.map_err(|error| match error {
-            SaveAnswerError::AlreadyAnswered => AnswerInvitationError::AlreadyAnswered,
-            SaveAnswerError::Port(error) => AnswerInvitationError::Port(error),
-        })?;
+        let mut details = self
+            .invitations
+            .find(id)
+            .await?
+            .ok_or(AnswerInvitationError::NotFound)?;
+        details
+            .invitation
+            .answer(by.id, answer, self.clock.now())
+            .map_err(|refused| match refused {
+                AnswerRefused::NotVisible => AnswerInvitationError::NotFound,
+                AnswerRefused::BySender => AnswerInvitationError::BySender,
+                AnswerRefused::AlreadyAnswered => AnswerInvitationError::AlreadyAnswered,
+            })?;
+        self.invitations
+            .save_answer(&details.invitation)
+            .await
+            .map_err(|error| match error {
+                SaveAnswerError::AlreadyAnswered => AnswerInvitationError::AlreadyAnswered,
+                SaveAnswerError::Port(error) => AnswerInvitationError::Port(error),
+            })?;
         Ok(details)
     }
 }

@@ -42,12 +42,23 @@ impl Harness {
             TokenPolicy::default(),
         );
         let events = EventService::new(store.clone(), clock.clone());
-        let invitations = InvitationService::new(store.clone(), store.clone(), store.clone(), clock);
-        Self { store, hasher, accounts, events, invitations }
+        let invitations =
+            InvitationService::new(store.clone(), store.clone(), store.clone(), clock);
+        Self {
+            store,
+            hasher,
+            accounts,
+            events,
+            invitations,
+        }
     }
 
     async fn register(&self, name: &str, email: Option<&str>, mobile: Option<&str>) -> User {
-        self.accounts.register(register_command(name, email, mobile)).await.unwrap().user
+        self.accounts
+            .register(register_command(name, email, mobile))
+            .await
+            .unwrap()
+            .user
     }
 
     async fn event_of(&self, owner: &User) -> EventId {
@@ -67,7 +78,9 @@ impl Harness {
         entries: &[&str],
     ) -> Result<SendReport, SendInvitationsError> {
         let entries = InvitationEntries::parse(entries, PhoneRegion::default()).unwrap();
-        self.invitations.send(sender, SendInvitations { event_id, entries }).await
+        self.invitations
+            .send(sender, SendInvitations { event_id, entries })
+            .await
     }
 }
 
@@ -81,18 +94,30 @@ fn register_command(name: &str, email: Option<&str>, mobile: Option<&str>) -> Re
 }
 
 fn reasons(report: &SendReport) -> Vec<(&str, IgnoreReason)> {
-    report.ignored.iter().map(|i| (i.contact.as_str(), i.reason)).collect()
+    report
+        .ignored
+        .iter()
+        .map(|i| (i.contact.as_str(), i.reason))
+        .collect()
 }
 
 fn invitees(report: &SendReport) -> Vec<&str> {
-    report.sent.iter().map(|d| d.invitee.name.as_str()).collect()
+    report
+        .sent
+        .iter()
+        .map(|d| d.invitee.name.as_str())
+        .collect()
 }
 
 /// Owner Olivia, and Bob and Carol who can be invited; Olivia owns one event.
 async fn party() -> (Harness, User, User, User, EventId) {
     let h = Harness::new();
-    let olivia = h.register("Olivia", Some("olivia@example.com"), Some("09120000000")).await;
-    let bob = h.register("Bob", Some("bob@example.com"), Some("09352864812")).await;
+    let olivia = h
+        .register("Olivia", Some("olivia@example.com"), Some("09120000000"))
+        .await;
+    let bob = h
+        .register("Bob", Some("bob@example.com"), Some("09352864812"))
+        .await;
     let carol = h.register("Carol", Some("carol@example.com"), None).await;
     let event = h.event_of(&olivia).await;
     (h, olivia, bob, carol, event)
@@ -104,7 +129,10 @@ async fn party() -> (Harness, User, User, User, EventId) {
 async fn registering_twice_with_one_email_in_another_case_is_refused() {
     let h = Harness::new();
     h.register("Ann", Some("ann@example.com"), None).await;
-    let again = h.accounts.register(register_command("Ann 2", Some("ANN@Example.com"), None)).await;
+    let again = h
+        .accounts
+        .register(register_command("Ann 2", Some("ANN@Example.com"), None))
+        .await;
     assert!(matches!(again, Err(RegisterError::EmailTaken)));
 }
 
@@ -112,14 +140,19 @@ async fn registering_twice_with_one_email_in_another_case_is_refused() {
 async fn registering_one_mobile_in_another_format_is_refused() {
     let h = Harness::new();
     h.register("Ann", None, Some("09352864812")).await;
-    let again = h.accounts.register(register_command("Ann 2", None, Some("+98 935 286 4812"))).await;
+    let again = h
+        .accounts
+        .register(register_command("Ann 2", None, Some("+98 935 286 4812")))
+        .await;
     assert!(matches!(again, Err(RegisterError::MobileTaken)));
 }
 
 #[tokio::test]
 async fn login_works_by_email_or_by_mobile_in_any_format_and_the_token_authenticates() {
     let h = Harness::new();
-    let ann = h.register("Ann", Some("ann@example.com"), Some("09352864812")).await;
+    let ann = h
+        .register("Ann", Some("ann@example.com"), Some("09352864812"))
+        .await;
     for login in ["ANN@example.com", "+989352864812", "0098 935 286 4812"] {
         let session = h
             .accounts
@@ -130,7 +163,10 @@ async fn login_works_by_email_or_by_mobile_in_any_format_and_the_token_authentic
             .await
             .unwrap();
         assert_eq!(session.user.id, ann.id);
-        assert_eq!(h.accounts.authenticate(&session.token).await.unwrap().id, ann.id);
+        assert_eq!(
+            h.accounts.authenticate(&session.token).await.unwrap().id,
+            ann.id
+        );
     }
 }
 
@@ -142,23 +178,45 @@ async fn a_wrong_password_and_an_unknown_account_fail_alike_and_both_run_the_has
         login: Login::parse(login, PhoneRegion::default()),
         password: Password::unchecked(password.into()),
     };
-    let wrong = h.accounts.login(attempt("ann@example.com", "wrong password")).await;
+    let wrong = h
+        .accounts
+        .login(attempt("ann@example.com", "wrong password"))
+        .await;
     assert!(matches!(wrong, Err(LoginError::InvalidCredentials)));
-    let unknown = h.accounts.login(attempt("nobody@example.com", "correct horse")).await;
+    let unknown = h
+        .accounts
+        .login(attempt("nobody@example.com", "correct horse"))
+        .await;
     assert!(matches!(unknown, Err(LoginError::InvalidCredentials)));
-    let garbage = h.accounts.login(attempt("not a login", "correct horse")).await;
+    let garbage = h
+        .accounts
+        .login(attempt("not a login", "correct horse"))
+        .await;
     assert!(matches!(garbage, Err(LoginError::InvalidCredentials)));
-    assert_eq!(h.hasher.verifications_without_hash.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        h.hasher.verifications_without_hash.load(Ordering::SeqCst),
+        2
+    );
 }
 
 #[tokio::test]
 async fn logout_revokes_the_token() {
     let h = Harness::new();
     h.register("Ann", Some("ann@example.com"), None).await;
-    let session = h.accounts.register(register_command("Bo", Some("bo@example.com"), None)).await.unwrap();
+    let session = h
+        .accounts
+        .register(register_command("Bo", Some("bo@example.com"), None))
+        .await
+        .unwrap();
     h.accounts.logout(&session.token).await.unwrap();
-    assert!(matches!(h.accounts.authenticate(&session.token).await, Err(AuthenticateError::Unauthenticated)));
-    assert!(matches!(h.accounts.authenticate("never issued").await, Err(AuthenticateError::Unauthenticated)));
+    assert!(matches!(
+        h.accounts.authenticate(&session.token).await,
+        Err(AuthenticateError::Unauthenticated)
+    ));
+    assert!(matches!(
+        h.accounts.authenticate("never issued").await,
+        Err(AuthenticateError::Unauthenticated)
+    ));
 }
 
 #[tokio::test]
@@ -166,7 +224,11 @@ async fn tokens_expire_after_the_policy_ttl() {
     let issued_at = FixedClock::default().0;
     let later = Harness::with_clock(Arc::new(FixedClock(issued_at + Duration::days(30))));
     // Same store would be needed to compare; instead check the session's expiry directly.
-    let session = later.accounts.register(register_command("Ann", Some("a@example.com"), None)).await.unwrap();
+    let session = later
+        .accounts
+        .register(register_command("Ann", Some("a@example.com"), None))
+        .await
+        .unwrap();
     assert_eq!(session.expires_at, issued_at + Duration::days(60));
 
     let mut tokens = crate::ports::MockTokenRepository::new();
@@ -179,7 +241,10 @@ async fn tokens_expire_after_the_policy_ttl() {
         Arc::new(FixedClock::default()),
         TokenPolicy::default(),
     );
-    assert!(matches!(accounts.authenticate("expired").await, Err(AuthenticateError::Unauthenticated)));
+    assert!(matches!(
+        accounts.authenticate("expired").await,
+        Err(AuthenticateError::Unauthenticated)
+    ));
 }
 
 // ---- events (SPEC §4)
@@ -191,9 +256,22 @@ async fn the_creator_owns_the_event_and_is_its_first_member() {
     assert_eq!(shown.owner.id, olivia.id);
     assert_eq!(shown.members_count, 1);
     assert_eq!(h.store.members_of(event), vec![olivia.id]);
-    assert!(matches!(h.events.get(&bob, event).await, Err(GetEventError::NotFound)));
-    assert!(matches!(h.events.members(&bob, event, PageRequest::default()).await, Err(GetEventError::NotFound)));
-    assert_eq!(h.events.list(&bob, PageRequest::default()).await.unwrap().items, vec![]);
+    assert!(matches!(
+        h.events.get(&bob, event).await,
+        Err(GetEventError::NotFound)
+    ));
+    assert!(matches!(
+        h.events.members(&bob, event, PageRequest::default()).await,
+        Err(GetEventError::NotFound)
+    ));
+    assert_eq!(
+        h.events
+            .list(&bob, PageRequest::default())
+            .await
+            .unwrap()
+            .items,
+        vec![]
+    );
 }
 
 // ---- sending (R1–R9)
@@ -206,60 +284,107 @@ async fn the_seed_example_invites_users_reports_strangers_and_skips_blanks() {
     h.register("Reza", None, Some("09332114546")).await;
     let event = h.event_of(&owner).await;
 
-    let seed = ["", "09352864812", "", "09303030300", "09332114546", "09332131456", "", ""];
+    let seed = [
+        "",
+        "09352864812",
+        "",
+        "09303030300",
+        "09332114546",
+        "09332131456",
+        "",
+        "",
+    ];
     let report = h.send(&owner, event, &seed).await;
 
     assert_eq!(invitees(&report), ["Sara", "Reza"]);
     assert_eq!(
         reasons(&report),
-        [("09303030300", IgnoreReason::NotAUser), ("09332131456", IgnoreReason::NotAUser)]
+        [
+            ("09303030300", IgnoreReason::NotAUser),
+            ("09332131456", IgnoreReason::NotAUser)
+        ]
     );
-    assert!(report.sent.iter().all(|d| d.invitation.status() == InvitationStatus::Pending));
+    assert!(report
+        .sent
+        .iter()
+        .all(|d| d.invitation.status() == InvitationStatus::Pending));
     assert_eq!(report.sent[0].invitation.contact(), "09352864812");
 }
 
 #[tokio::test]
 async fn r1_a_member_who_is_not_the_owner_cannot_send_and_a_stranger_sees_no_event() {
     let (h, olivia, bob, carol, event) = party().await;
-    let invitation = h.send(&olivia, event, &["bob@example.com"]).await.sent.remove(0);
-    h.invitations.answer(&bob, invitation.invitation.id(), Answer::Accept).await.unwrap();
+    let invitation = h
+        .send(&olivia, event, &["bob@example.com"])
+        .await
+        .sent
+        .remove(0);
+    h.invitations
+        .answer(&bob, invitation.invitation.id(), Answer::Accept)
+        .await
+        .unwrap();
 
     let by_member = h.try_send(&bob, event, &["carol@example.com"]).await;
     assert!(matches!(by_member, Err(SendInvitationsError::NotOwner)));
     let by_stranger = h.try_send(&carol, event, &["bob@example.com"]).await;
-    assert!(matches!(by_stranger, Err(SendInvitationsError::EventNotFound)));
-    let unknown = h.try_send(&olivia, EventId::generate(), &["bob@example.com"]).await;
+    assert!(matches!(
+        by_stranger,
+        Err(SendInvitationsError::EventNotFound)
+    ));
+    let unknown = h
+        .try_send(&olivia, EventId::generate(), &["bob@example.com"])
+        .await;
     assert!(matches!(unknown, Err(SendInvitationsError::EventNotFound)));
 }
 
 #[tokio::test]
 async fn r2_entries_are_trimmed_blanks_skipped_and_garbage_reported_invalid() {
     let (h, olivia, _, _, event) = party().await;
-    let report = h.send(&olivia, event, &["   ", " bob@example.com ", "hello", "a@b", "\t"]).await;
+    let report = h
+        .send(
+            &olivia,
+            event,
+            &["   ", " bob@example.com ", "hello", "a@b", "\t"],
+        )
+        .await;
     assert_eq!(invitees(&report), ["Bob"]);
     assert_eq!(report.sent[0].invitation.contact(), "bob@example.com");
     assert_eq!(
         reasons(&report),
-        [("hello", IgnoreReason::InvalidContact), ("a@b", IgnoreReason::InvalidContact)]
+        [
+            ("hello", IgnoreReason::InvalidContact),
+            ("a@b", IgnoreReason::InvalidContact)
+        ]
     );
 }
 
 #[tokio::test]
 async fn r3_emails_match_case_insensitively_and_mobiles_in_any_format() {
     let (h, olivia, _, _, event) = party().await;
-    let report = h.send(&olivia, event, &["CAROL@Example.COM", "0098 935 286 4812"]).await;
+    let report = h
+        .send(&olivia, event, &["CAROL@Example.COM", "0098 935 286 4812"])
+        .await;
     assert_eq!(invitees(&report), ["Carol", "Bob"]);
-    assert_eq!(report.sent[0].invitation.contact(), "CAROL@Example.COM", "the contact is kept as typed");
+    assert_eq!(
+        report.sent[0].invitation.contact(),
+        "CAROL@Example.COM",
+        "the contact is kept as typed"
+    );
 }
 
 #[tokio::test]
 async fn r4_contacts_of_nobody_are_reported_not_a_user() {
     let (h, olivia, _, _, event) = party().await;
-    let report = h.send(&olivia, event, &["nobody@example.com", "09303030300"]).await;
+    let report = h
+        .send(&olivia, event, &["nobody@example.com", "09303030300"])
+        .await;
     assert!(report.sent.is_empty());
     assert_eq!(
         reasons(&report),
-        [("nobody@example.com", IgnoreReason::NotAUser), ("09303030300", IgnoreReason::NotAUser)]
+        [
+            ("nobody@example.com", IgnoreReason::NotAUser),
+            ("09303030300", IgnoreReason::NotAUser)
+        ]
     );
 }
 
@@ -267,21 +392,38 @@ async fn r4_contacts_of_nobody_are_reported_not_a_user() {
 async fn r5_the_sender_cannot_invite_themself() {
     let (h, olivia, _, _, event) = party().await;
     let report = h.send(&olivia, event, &["olivia@example.com"]).await;
-    assert_eq!(reasons(&report), [("olivia@example.com", IgnoreReason::SelfInvitation)]);
+    assert_eq!(
+        reasons(&report),
+        [("olivia@example.com", IgnoreReason::SelfInvitation)]
+    );
 }
 
 #[tokio::test]
 async fn r6_and_r11_accepting_makes_a_member_who_cannot_be_invited_again() {
     let (h, olivia, bob, _, event) = party().await;
-    let sent = h.send(&olivia, event, &["bob@example.com"]).await.sent.remove(0);
-    let answered = h.invitations.answer(&bob, sent.invitation.id(), Answer::Accept).await.unwrap();
+    let sent = h
+        .send(&olivia, event, &["bob@example.com"])
+        .await
+        .sent
+        .remove(0);
+    let answered = h
+        .invitations
+        .answer(&bob, sent.invitation.id(), Answer::Accept)
+        .await
+        .unwrap();
     assert_eq!(answered.invitation.status(), InvitationStatus::Accepted);
-    assert_eq!(answered.invitation.answered_at(), Some(FixedClock::default().0));
+    assert_eq!(
+        answered.invitation.answered_at(),
+        Some(FixedClock::default().0)
+    );
     assert_eq!(h.store.members_of(event), vec![olivia.id, bob.id]);
     assert_eq!(h.events.get(&bob, event).await.unwrap().members_count, 2);
 
     let again = h.send(&olivia, event, &["09352864812"]).await;
-    assert_eq!(reasons(&again), [("09352864812", IgnoreReason::AlreadyMember)]);
+    assert_eq!(
+        reasons(&again),
+        [("09352864812", IgnoreReason::AlreadyMember)]
+    );
 }
 
 #[tokio::test]
@@ -289,7 +431,10 @@ async fn r7_a_pending_invitation_is_never_doubled() {
     let (h, olivia, _, _, event) = party().await;
     h.send(&olivia, event, &["bob@example.com"]).await;
     let again = h.send(&olivia, event, &["09352864812"]).await;
-    assert_eq!(reasons(&again), [("09352864812", IgnoreReason::AlreadyInvited)]);
+    assert_eq!(
+        reasons(&again),
+        [("09352864812", IgnoreReason::AlreadyInvited)]
+    );
     assert_eq!(h.store.invitations().len(), 1);
 }
 
@@ -299,39 +444,77 @@ async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invite
     let store = Arc::new(Store::default());
     let mut users = MockUserRepository::new();
     let bob_found = bob.clone();
-    users.expect_find_by_contacts().returning(move |_, _| Ok(vec![bob_found.clone()]));
+    users
+        .expect_find_by_contacts()
+        .returning(move |_, _| Ok(vec![bob_found.clone()]));
     let mut events = MockEventRepository::new();
     let owner = olivia.summary();
     events.expect_find_for_member().returning(move |id, _| {
         Ok(Some(crate::Event {
             id,
-            details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None).unwrap(),
+            details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None)
+                .unwrap(),
             owner: owner.clone(),
             members_count: 1,
             created_at: FixedClock::default().0,
         }))
     });
     let mut invitations = MockInvitationRepository::new();
-    invitations.expect_invitee_states().returning(|_, _| Ok(Default::default()));
-    invitations.expect_create_batch().returning(|batch| Ok(vec![BatchOutcome::AlreadyPending; batch.len()]));
-    let service = InvitationService::new(Arc::new(users), Arc::new(events), Arc::new(invitations), Arc::new(FixedClock::default()));
+    invitations
+        .expect_invitee_states()
+        .returning(|_, _| Ok(Default::default()));
+    invitations
+        .expect_create_batch()
+        .returning(|batch| Ok(vec![BatchOutcome::AlreadyPending; batch.len()]));
+    let service = InvitationService::new(
+        Arc::new(users),
+        Arc::new(events),
+        Arc::new(invitations),
+        Arc::new(FixedClock::default()),
+    );
     drop(store);
 
     let entries = InvitationEntries::parse(&["bob@example.com"], PhoneRegion::default()).unwrap();
-    let report = service.send(&olivia, SendInvitations { event_id: event, entries }).await.unwrap();
+    let report = service
+        .send(
+            &olivia,
+            SendInvitations {
+                event_id: event,
+                entries,
+            },
+        )
+        .await
+        .unwrap();
     assert!(report.sent.is_empty());
-    assert_eq!(reasons(&report), [("bob@example.com", IgnoreReason::AlreadyInvited)]);
+    assert_eq!(
+        reasons(&report),
+        [("bob@example.com", IgnoreReason::AlreadyInvited)]
+    );
 }
 
 #[tokio::test]
 async fn r8_a_user_whose_last_invitation_was_rejected_cannot_be_invited_again() {
     let (h, olivia, bob, _, event) = party().await;
-    let sent = h.send(&olivia, event, &["bob@example.com"]).await.sent.remove(0);
-    h.invitations.answer(&bob, sent.invitation.id(), Answer::Reject).await.unwrap();
-    assert_eq!(h.store.members_of(event), vec![olivia.id], "rejecting makes no member");
+    let sent = h
+        .send(&olivia, event, &["bob@example.com"])
+        .await
+        .sent
+        .remove(0);
+    h.invitations
+        .answer(&bob, sent.invitation.id(), Answer::Reject)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.store.members_of(event),
+        vec![olivia.id],
+        "rejecting makes no member"
+    );
 
     let again = h.send(&olivia, event, &["bob@example.com"]).await;
-    assert_eq!(reasons(&again), [("bob@example.com", IgnoreReason::RejectedLastInvitation)]);
+    assert_eq!(
+        reasons(&again),
+        [("bob@example.com", IgnoreReason::RejectedLastInvitation)]
+    );
 }
 
 #[tokio::test]
@@ -342,7 +525,8 @@ async fn r8_only_the_latest_invitation_counts() {
     old.answer(bob.id, Answer::Reject, now).unwrap();
     h.store.insert_invitation(old);
     // A later accepted invitation (say the member left since): the rejection is no longer the last.
-    let mut newer = Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
+    let mut newer =
+        Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
     newer.answer(bob.id, Answer::Accept, now).unwrap();
     h.store.insert_invitation(newer);
 
@@ -354,7 +538,17 @@ async fn r8_only_the_latest_invitation_counts() {
 async fn r9_a_user_reached_twice_in_one_request_is_invited_once() {
     let (h, olivia, _, _, event) = party().await;
     let report = h
-        .send(&olivia, event, &["09352864812", "bob@example.com", "+989352864812", "09352864812", "carol@example.com"])
+        .send(
+            &olivia,
+            event,
+            &[
+                "09352864812",
+                "bob@example.com",
+                "+989352864812",
+                "09352864812",
+                "carol@example.com",
+            ],
+        )
         .await;
     assert_eq!(invitees(&report), ["Bob", "Carol"]);
     assert_eq!(
@@ -372,7 +566,17 @@ async fn r9_a_user_reached_twice_in_one_request_is_invited_once() {
 async fn both_lists_of_a_report_keep_request_order() {
     let (h, olivia, _, _, event) = party().await;
     let report = h
-        .send(&olivia, event, &["x", "carol@example.com", "nobody@example.com", "bob@example.com", "olivia@example.com"])
+        .send(
+            &olivia,
+            event,
+            &[
+                "x",
+                "carol@example.com",
+                "nobody@example.com",
+                "bob@example.com",
+                "olivia@example.com",
+            ],
+        )
         .await;
     assert_eq!(invitees(&report), ["Carol", "Bob"]);
     let codes: Vec<_> = report.ignored.iter().map(|i| i.reason.code()).collect();
@@ -382,37 +586,72 @@ async fn both_lists_of_a_report_keep_request_order() {
 #[test]
 fn a_request_must_hold_1_to_1000_entries_of_which_one_is_not_blank() {
     let region = PhoneRegion::default();
-    assert_eq!(InvitationEntries::parse(&["", " ", ""], region), Err(InvitationEntriesError::NoEntries));
-    assert_eq!(InvitationEntries::parse::<&str>(&[], region), Err(InvitationEntriesError::NoEntries));
+    assert_eq!(
+        InvitationEntries::parse(&["", " ", ""], region),
+        Err(InvitationEntriesError::NoEntries)
+    );
+    assert_eq!(
+        InvitationEntries::parse::<&str>(&[], region),
+        Err(InvitationEntriesError::NoEntries)
+    );
     let many = vec!["09352864812"; 1001];
-    assert_eq!(InvitationEntries::parse(&many, region), Err(InvitationEntriesError::TooMany));
-    assert_eq!(InvitationEntries::parse(&many[..1000], region).unwrap().len(), 1000);
+    assert_eq!(
+        InvitationEntries::parse(&many, region),
+        Err(InvitationEntriesError::TooMany)
+    );
+    assert_eq!(
+        InvitationEntries::parse(&many[..1000], region)
+            .unwrap()
+            .len(),
+        1000
+    );
 }
 
 #[tokio::test]
 async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write() {
     let olivia = register_sync("Olivia");
     let mut users = MockUserRepository::new();
-    users.expect_find_by_contacts().times(1).returning(|emails, mobiles| {
-        assert_eq!(emails.len() + mobiles.len(), 1000);
-        Ok(vec![])
-    });
+    users
+        .expect_find_by_contacts()
+        .times(1)
+        .returning(|emails, mobiles| {
+            assert_eq!(emails.len() + mobiles.len(), 1000);
+            Ok(vec![])
+        });
     let mut events = MockEventRepository::new();
     let owner = olivia.summary();
-    events.expect_find_for_member().times(1).returning(move |id, _| {
-        Ok(Some(crate::Event {
-            id,
-            details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None).unwrap(),
-            owner: owner.clone(),
-            members_count: 1,
-            created_at: FixedClock::default().0,
-        }))
-    });
+    events
+        .expect_find_for_member()
+        .times(1)
+        .returning(move |id, _| {
+            Ok(Some(crate::Event {
+                id,
+                details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None)
+                    .unwrap(),
+                owner: owner.clone(),
+                members_count: 1,
+                created_at: FixedClock::default().0,
+            }))
+        });
     let invitations = MockInvitationRepository::new();
-    let service = InvitationService::new(Arc::new(users), Arc::new(events), Arc::new(invitations), Arc::new(FixedClock::default()));
+    let service = InvitationService::new(
+        Arc::new(users),
+        Arc::new(events),
+        Arc::new(invitations),
+        Arc::new(FixedClock::default()),
+    );
     let raw: Vec<String> = (0..1000).map(|i| format!("user{i}@example.com")).collect();
     let entries = InvitationEntries::parse(&raw, PhoneRegion::default()).unwrap();
-    let report = service.send(&olivia, SendInvitations { event_id: EventId::generate(), entries }).await.unwrap();
+    let report = service
+        .send(
+            &olivia,
+            SendInvitations {
+                event_id: EventId::generate(),
+                entries,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(report.ignored.len(), 1000);
 }
 
@@ -429,7 +668,9 @@ fn register_sync(name: &str) -> User {
 #[tokio::test]
 async fn an_unreachable_database_surfaces_as_unavailable() {
     let mut events = MockEventRepository::new();
-    events.expect_find_for_member().returning(|_, _| Err(PortError::Unavailable("connection refused".into())));
+    events
+        .expect_find_for_member()
+        .returning(|_, _| Err(PortError::Unavailable("connection refused".into())));
     let service = InvitationService::new(
         Arc::new(MockUserRepository::new()),
         Arc::new(events),
@@ -437,8 +678,19 @@ async fn an_unreachable_database_surfaces_as_unavailable() {
         Arc::new(FixedClock::default()),
     );
     let entries = InvitationEntries::parse(&["a@b.io"], PhoneRegion::default()).unwrap();
-    let result = service.send(&register_sync("A"), SendInvitations { event_id: EventId::generate(), entries }).await;
-    assert!(matches!(result, Err(SendInvitationsError::Port(PortError::Unavailable(_)))));
+    let result = service
+        .send(
+            &register_sync("A"),
+            SendInvitations {
+                event_id: EventId::generate(),
+                entries,
+            },
+        )
+        .await;
+    assert!(matches!(
+        result,
+        Err(SendInvitationsError::Port(PortError::Unavailable(_)))
+    ));
 }
 
 // ---- answering (R10–R12)
@@ -446,15 +698,34 @@ async fn an_unreachable_database_surfaces_as_unavailable() {
 #[tokio::test]
 async fn r10_only_the_invitee_answers_and_only_once() {
     let (h, olivia, bob, carol, event) = party().await;
-    let id = h.send(&olivia, event, &["bob@example.com"]).await.sent[0].invitation.id();
+    let id = h.send(&olivia, event, &["bob@example.com"]).await.sent[0]
+        .invitation
+        .id();
 
-    assert!(matches!(h.invitations.answer(&olivia, id, Answer::Accept).await, Err(AnswerInvitationError::BySender)));
-    assert!(matches!(h.invitations.answer(&carol, id, Answer::Accept).await, Err(AnswerInvitationError::NotFound)));
-    h.invitations.answer(&bob, id, Answer::Reject).await.unwrap();
-    assert!(matches!(h.invitations.answer(&bob, id, Answer::Accept).await, Err(AnswerInvitationError::AlreadyAnswered)));
-    assert!(matches!(h.invitations.answer(&bob, id, Answer::Reject).await, Err(AnswerInvitationError::AlreadyAnswered)));
     assert!(matches!(
-        h.invitations.answer(&bob, InvitationId::generate(), Answer::Accept).await,
+        h.invitations.answer(&olivia, id, Answer::Accept).await,
+        Err(AnswerInvitationError::BySender)
+    ));
+    assert!(matches!(
+        h.invitations.answer(&carol, id, Answer::Accept).await,
+        Err(AnswerInvitationError::NotFound)
+    ));
+    h.invitations
+        .answer(&bob, id, Answer::Reject)
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.invitations.answer(&bob, id, Answer::Accept).await,
+        Err(AnswerInvitationError::AlreadyAnswered)
+    ));
+    assert!(matches!(
+        h.invitations.answer(&bob, id, Answer::Reject).await,
+        Err(AnswerInvitationError::AlreadyAnswered)
+    ));
+    assert!(matches!(
+        h.invitations
+            .answer(&bob, InvitationId::generate(), Answer::Accept)
+            .await,
         Err(AnswerInvitationError::NotFound)
     ));
 }
@@ -462,67 +733,155 @@ async fn r10_only_the_invitee_answers_and_only_once() {
 #[tokio::test]
 async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
     let (h, olivia, bob, _, event) = party().await;
-    let details = h.send(&olivia, event, &["bob@example.com"]).await.sent.remove(0);
+    let details = h
+        .send(&olivia, event, &["bob@example.com"])
+        .await
+        .sent
+        .remove(0);
     let mut invitations = MockInvitationRepository::new();
-    invitations.expect_find().returning(move |_| Ok(Some(details.clone())));
-    invitations.expect_save_answer().returning(|_| Err(SaveAnswerError::AlreadyAnswered));
+    invitations
+        .expect_find()
+        .returning(move |_| Ok(Some(details.clone())));
+    invitations
+        .expect_save_answer()
+        .returning(|_| Err(SaveAnswerError::AlreadyAnswered));
     let service = InvitationService::new(
         Arc::new(MockUserRepository::new()),
         Arc::new(MockEventRepository::new()),
         Arc::new(invitations),
         Arc::new(FixedClock::default()),
     );
-    let result = service.answer(&bob, InvitationId::generate(), Answer::Accept).await;
-    assert!(matches!(result, Err(AnswerInvitationError::AlreadyAnswered)));
+    let result = service
+        .answer(&bob, InvitationId::generate(), Answer::Accept)
+        .await;
+    assert!(matches!(
+        result,
+        Err(AnswerInvitationError::AlreadyAnswered)
+    ));
 }
 
 #[test]
 fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
-    let (sender, invitee, stranger) = (crate::UserId::generate(), crate::UserId::generate(), crate::UserId::generate());
+    let (sender, invitee, stranger) = (
+        crate::UserId::generate(),
+        crate::UserId::generate(),
+        crate::UserId::generate(),
+    );
     let now = FixedClock::default().0;
-    let mut invitation = Invitation::new_pending(EventId::generate(), sender, invitee, "x@y.io".into(), now);
-    assert_eq!(invitation.answer(stranger, Answer::Accept, now), Err(crate::AnswerRefused::NotVisible));
-    assert_eq!(invitation.answer(sender, Answer::Accept, now), Err(crate::AnswerRefused::BySender));
+    let mut invitation =
+        Invitation::new_pending(EventId::generate(), sender, invitee, "x@y.io".into(), now);
+    assert_eq!(
+        invitation.answer(stranger, Answer::Accept, now),
+        Err(crate::AnswerRefused::NotVisible)
+    );
+    assert_eq!(
+        invitation.answer(sender, Answer::Accept, now),
+        Err(crate::AnswerRefused::BySender)
+    );
     assert_eq!(invitation.answered_at(), None);
     let later = now + Duration::minutes(5);
     invitation.answer(invitee, Answer::Accept, later).unwrap();
-    assert_eq!(invitation.answered_at(), Some(later), "R11: answered_at is set on answer");
-    assert_eq!(invitation.answer(invitee, Answer::Reject, later), Err(crate::AnswerRefused::AlreadyAnswered));
+    assert_eq!(
+        invitation.answered_at(),
+        Some(later),
+        "R11: answered_at is set on answer"
+    );
+    assert_eq!(
+        invitation.answer(invitee, Answer::Reject, later),
+        Err(crate::AnswerRefused::AlreadyAnswered)
+    );
     assert_eq!(invitation.status(), InvitationStatus::Accepted);
 }
 
 #[tokio::test]
 async fn r12_nobody_but_sender_and_invitee_sees_an_invitation() {
     let (h, olivia, bob, carol, event) = party().await;
-    let id = h.send(&olivia, event, &["bob@example.com"]).await.sent[0].invitation.id();
+    let id = h.send(&olivia, event, &["bob@example.com"]).await.sent[0]
+        .invitation
+        .id();
     assert!(h.invitations.get(&olivia, id).await.is_ok());
     assert!(h.invitations.get(&bob, id).await.is_ok());
-    assert!(matches!(h.invitations.get(&carol, id).await, Err(GetInvitationError::NotFound)));
+    assert!(matches!(
+        h.invitations.get(&carol, id).await,
+        Err(GetInvitationError::NotFound)
+    ));
 
     let all = InvitationFilter::default();
     let page = PageRequest::default();
-    assert_eq!(h.invitations.list_sent(&olivia, all, page).await.unwrap().items.len(), 1);
-    assert_eq!(h.invitations.list_received(&bob, all, page).await.unwrap().items.len(), 1);
-    assert!(h.invitations.list_sent(&carol, all, page).await.unwrap().items.is_empty());
-    assert!(h.invitations.list_received(&carol, all, page).await.unwrap().items.is_empty());
-    assert!(h.invitations.list_received(&olivia, all, page).await.unwrap().items.is_empty());
+    assert_eq!(
+        h.invitations
+            .list_sent(&olivia, all, page)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        h.invitations
+            .list_received(&bob, all, page)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(h
+        .invitations
+        .list_sent(&carol, all, page)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(h
+        .invitations
+        .list_received(&carol, all, page)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(h
+        .invitations
+        .list_received(&olivia, all, page)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 #[tokio::test]
 async fn lists_filter_by_status_and_event() {
     let (h, olivia, bob, carol, event) = party().await;
     let other = h.event_of(&olivia).await;
-    let first = h.send(&olivia, event, &["bob@example.com", "carol@example.com"]).await;
+    let first = h
+        .send(&olivia, event, &["bob@example.com", "carol@example.com"])
+        .await;
     h.send(&olivia, other, &["bob@example.com"]).await;
-    h.invitations.answer(&bob, first.sent[0].invitation.id(), Answer::Accept).await.unwrap();
-    h.invitations.answer(&carol, first.sent[1].invitation.id(), Answer::Reject).await.unwrap();
+    h.invitations
+        .answer(&bob, first.sent[0].invitation.id(), Answer::Accept)
+        .await
+        .unwrap();
+    h.invitations
+        .answer(&carol, first.sent[1].invitation.id(), Answer::Reject)
+        .await
+        .unwrap();
 
     let page = PageRequest::default();
     let count = |status: &str, event_id| {
-        let filter = InvitationFilter { status: StatusFilter::parse(status).unwrap(), event_id };
+        let filter = InvitationFilter {
+            status: StatusFilter::parse(status).unwrap(),
+            event_id,
+        };
         let invitations = &h.invitations;
         let olivia = &olivia;
-        async move { invitations.list_sent(olivia, filter, page).await.unwrap().items.len() }
+        async move {
+            invitations
+                .list_sent(olivia, filter, page)
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
     };
     assert_eq!(count("all", None).await, 3);
     assert_eq!(count("pending", None).await, 1);

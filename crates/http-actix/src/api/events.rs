@@ -89,7 +89,10 @@ pub async fn get_event(
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let event = state.events.get(&auth.user, EventId::from_uuid(*path)).await?;
+    let event = state
+        .events
+        .get(&auth.user, EventId::from_uuid(*path))
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
 }
 
@@ -119,6 +122,9 @@ pub async fn list_members(
     query: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
     let id = EventId::from_uuid(*path);
-    let page = state.events.members(&auth.user, id, query.page_request()).await?;
+    let page = state
+        .events
+        .members(&auth.user, id, query.page_request())
+        .await?;
     Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), MemberBody::from)))
 }

@@ -13,6 +13,7 @@ use crate::AppState;
     tag = "health",
     responses((status = 200, description = "The process is up.", body = HealthBody, example = json!({"status": "ok"}))),
 )]
+#[tracing::instrument]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthBody { status: "ok" })
 }

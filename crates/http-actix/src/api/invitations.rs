@@ -45,9 +45,16 @@ pub async fn send_invitations(
     body: JsonBody<SendInvitationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let entries = body.into_inner().try_into_domain(state.phone_region)?;
-    let command = SendInvitations { event_id: EventId::from_uuid(*path), entries };
+    let command = SendInvitations {
+        event_id: EventId::from_uuid(*path),
+        entries,
+    };
     let report = state.invitations.send(&auth.user, command).await?;
-    tracing::info!(sent = report.sent.len(), ignored = report.ignored.len(), "invitations sent");
+    tracing::info!(
+        sent = report.sent.len(),
+        ignored = report.ignored.len(),
+        "invitations sent"
+    );
     Ok(HttpResponse::Ok().json(SendInvitationsBody::from(report)))
 }
 
@@ -73,8 +80,15 @@ pub async fn list_sent(
     auth: AuthenticatedUser,
     query: InvitationListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.invitations.list_sent(&auth.user, query.filter(), query.page_request()).await?;
-    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), InvitationBody::from)))
+    let page = state
+        .invitations
+        .list_sent(&auth.user, query.filter(), query.page_request())
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(
+        page,
+        query.page_request(),
+        InvitationBody::from,
+    )))
 }
 
 /// List received invitations.
@@ -99,8 +113,15 @@ pub async fn list_received(
     auth: AuthenticatedUser,
     query: InvitationListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.invitations.list_received(&auth.user, query.filter(), query.page_request()).await?;
-    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), InvitationBody::from)))
+    let page = state
+        .invitations
+        .list_received(&auth.user, query.filter(), query.page_request())
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(
+        page,
+        query.page_request(),
+        InvitationBody::from,
+    )))
 }
 
 /// Show an invitation.
@@ -126,7 +147,10 @@ pub async fn get_invitation(
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let details = state.invitations.get(&auth.user, InvitationId::from_uuid(*path)).await?;
+    let details = state
+        .invitations
+        .get(&auth.user, InvitationId::from_uuid(*path))
+        .await?;
     Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
 }
 
@@ -161,7 +185,10 @@ pub async fn answer_invitation(
     body: JsonBody<AnswerInvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let answer = body.into_inner().try_into_domain()?;
-    let details = state.invitations.answer(&auth.user, InvitationId::from_uuid(*path), answer).await?;
+    let details = state
+        .invitations
+        .answer(&auth.user, InvitationId::from_uuid(*path), answer)
+        .await?;
     tracing::info!(status = %details.invitation.status(), "invitation answered");
     Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
 }

@@ -18,7 +18,10 @@ fn login(body: serde_json::Value) -> TestRequest {
 #[actix_web::test]
 async fn registering_answers_201_with_the_user_and_a_bearer_token() {
     let mut ports = Ports::default();
-    ports.hasher.expect_hash().returning(|_| Ok(PasswordHash("hash".into())));
+    ports
+        .hasher
+        .expect_hash()
+        .returning(|_| Ok(PasswordHash("hash".into())));
     ports.users.expect_create().returning(|new| {
         assert_eq!(new.email.as_ref().unwrap().as_str(), "ann@example.com");
         assert_eq!(new.mobile.as_ref().unwrap().as_str(), "+989352864812");
@@ -51,7 +54,9 @@ async fn registering_answers_201_with_the_user_and_a_bearer_token() {
 #[actix_web::test]
 async fn registering_with_invalid_fields_is_a_laravel_422_listing_every_field() {
     let reply = Ports::default()
-        .send(register(json!({"name": "", "email": "not-an-email", "password": "short"})))
+        .send(register(
+            json!({"name": "", "email": "not-an-email", "password": "short"}),
+        ))
         .await;
     assert_eq!(reply.status, 422);
     assert_eq!(
@@ -69,18 +74,36 @@ async fn registering_with_invalid_fields_is_a_laravel_422_listing_every_field() 
 
 #[actix_web::test]
 async fn registering_without_email_or_mobile_is_a_422() {
-    let reply = Ports::default().send(register(json!({"name": "Ann", "password": "12345678"}))).await;
+    let reply = Ports::default()
+        .send(register(json!({"name": "Ann", "password": "12345678"})))
+        .await;
     assert_eq!(reply.status, 422);
-    assert_eq!(reply.body["message"], "The email field is required when mobile is not present. (and 1 more error)");
-    assert_eq!(reply.body["errors"]["email"], json!(["The email field is required when mobile is not present."]));
+    assert_eq!(
+        reply.body["message"],
+        "The email field is required when mobile is not present. (and 1 more error)"
+    );
+    assert_eq!(
+        reply.body["errors"]["email"],
+        json!(["The email field is required when mobile is not present."])
+    );
 }
 
 #[actix_web::test]
 async fn registering_a_taken_email_is_a_422_under_email() {
     let mut ports = Ports::default();
-    ports.hasher.expect_hash().returning(|_| Ok(PasswordHash("hash".into())));
-    ports.users.expect_create().returning(|_| Err(CreateUserError::EmailTaken));
-    let reply = ports.send(register(json!({"name": "Ann", "email": "ann@example.com", "password": "12345678"}))).await;
+    ports
+        .hasher
+        .expect_hash()
+        .returning(|_| Ok(PasswordHash("hash".into())));
+    ports
+        .users
+        .expect_create()
+        .returning(|_| Err(CreateUserError::EmailTaken));
+    let reply = ports
+        .send(register(
+            json!({"name": "Ann", "email": "ann@example.com", "password": "12345678"}),
+        ))
+        .await;
     assert_eq!(reply.status, 422);
     assert_eq!(
         reply.body,
@@ -96,13 +119,23 @@ async fn logging_in_answers_200_with_a_new_token() {
     let ann = user("Ann");
     let mut ports = Ports::default();
     let found = ann.clone();
-    ports.users.expect_find_credentials().returning(move |login| {
-        assert!(matches!(login, Login::Mobile(m) if m.as_str() == "+989352864812"));
-        Ok(Some((found.clone(), PasswordHash("hash".into()))))
-    });
-    ports.hasher.expect_verify().returning(|_, hash| Ok(hash.is_some()));
+    ports
+        .users
+        .expect_find_credentials()
+        .returning(move |login| {
+            assert!(matches!(login, Login::Mobile(m) if m.as_str() == "+989352864812"));
+            Ok(Some((found.clone(), PasswordHash("hash".into()))))
+        });
+    ports
+        .hasher
+        .expect_verify()
+        .returning(|_, hash| Ok(hash.is_some()));
     ports.tokens.expect_store().returning(|_| Ok(()));
-    let reply = ports.send(login(json!({"mobile": "+98 935 286 4812", "password": "12345678"}))).await;
+    let reply = ports
+        .send(login(
+            json!({"mobile": "+98 935 286 4812", "password": "12345678"}),
+        ))
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["token"], "new-token");
     assert_eq!(reply.body["data"]["user"]["id"], ann.id.to_string());
@@ -112,9 +145,16 @@ async fn logging_in_answers_200_with_a_new_token() {
 async fn a_wrong_password_is_a_401_invalid_credentials() {
     let ann = user("Ann");
     let mut ports = Ports::default();
-    ports.users.expect_find_credentials().returning(move |_| Ok(Some((ann.clone(), PasswordHash("hash".into())))));
+    ports
+        .users
+        .expect_find_credentials()
+        .returning(move |_| Ok(Some((ann.clone(), PasswordHash("hash".into())))));
     ports.hasher.expect_verify().returning(|_, _| Ok(false));
-    let reply = ports.send(login(json!({"login": "ann@example.com", "password": "wrong-password"}))).await;
+    let reply = ports
+        .send(login(
+            json!({"login": "ann@example.com", "password": "wrong-password"}),
+        ))
+        .await;
     assert_eq!(reply.status, 401);
     assert_eq!(
         reply.body,
@@ -129,14 +169,18 @@ async fn a_login_that_is_neither_email_nor_mobile_fails_like_a_wrong_password() 
         assert_eq!(hash, None);
         Ok(false)
     });
-    let reply = ports.send(login(json!({"login": "nobody", "password": "12345678"}))).await;
+    let reply = ports
+        .send(login(json!({"login": "nobody", "password": "12345678"})))
+        .await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.body["code"], "invalid_credentials");
 }
 
 #[actix_web::test]
 async fn logging_in_without_a_password_is_a_422() {
-    let reply = Ports::default().send(login(json!({"email": "ann@example.com"}))).await;
+    let reply = Ports::default()
+        .send(login(json!({"email": "ann@example.com"})))
+        .await;
     assert_eq!(reply.status, 422);
     assert_eq!(
         reply.body,
@@ -147,10 +191,20 @@ async fn logging_in_without_a_password_is_a_422() {
 #[actix_web::test]
 async fn logging_in_while_the_database_is_down_is_a_503() {
     let mut ports = Ports::default();
-    ports.users.expect_find_credentials().returning(|_| Err(unavailable()));
-    let reply = ports.send(login(json!({"login": "ann@example.com", "password": "12345678"}))).await;
+    ports
+        .users
+        .expect_find_credentials()
+        .returning(|_| Err(unavailable()));
+    let reply = ports
+        .send(login(
+            json!({"login": "ann@example.com", "password": "12345678"}),
+        ))
+        .await;
     assert_eq!(reply.status, 503);
-    assert_eq!(reply.body, json!({"message": "Service temporarily unavailable."}));
+    assert_eq!(
+        reply.body,
+        json!({"message": "Service temporarily unavailable."})
+    );
 }
 
 #[actix_web::test]
@@ -161,7 +215,9 @@ async fn logging_out_revokes_the_token_used_and_answers_204() {
         assert_eq!(hash.0, TOKEN.as_bytes());
         Ok(())
     });
-    let reply = ports.send(authed(TestRequest::post().uri("/api/v1/logout"))).await;
+    let reply = ports
+        .send(authed(TestRequest::post().uri("/api/v1/logout")))
+        .await;
     assert_eq!(reply.status, 204);
     assert_eq!(reply.body, serde_json::Value::Null);
 }
@@ -169,7 +225,10 @@ async fn logging_out_revokes_the_token_used_and_answers_204() {
 #[actix_web::test]
 async fn me_answers_the_callers_own_profile() {
     let ann = user("Ann");
-    let reply = Ports::default().sign_in(&ann).send(authed(TestRequest::get().uri("/api/v1/me"))).await;
+    let reply = Ports::default()
+        .sign_in(&ann)
+        .send(authed(TestRequest::get().uri("/api/v1/me")))
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.body,

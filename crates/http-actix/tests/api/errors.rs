@@ -10,19 +10,37 @@ use crate::helpers::{authed, event, unavailable, user, Ports, TOKEN};
 #[actix_web::test]
 async fn malformed_json_is_a_400_with_the_malformed_request_code() {
     let reply = Ports::default()
-        .send(TestRequest::post().uri("/api/v1/register").insert_header((CONTENT_TYPE, "application/json")).set_payload("{\"name\":"))
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/register")
+                .insert_header((CONTENT_TYPE, "application/json"))
+                .set_payload("{\"name\":"),
+        )
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["code"], "malformed_request");
-    assert!(reply.body["message"].as_str().unwrap().starts_with("The request body is not valid JSON"));
+    assert!(reply.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The request body is not valid JSON"));
     assert!(reply.content_type().starts_with("application/json"));
 }
 
 #[actix_web::test]
 async fn a_body_that_is_not_a_json_object_is_a_400() {
-    for payload in ["[\"Ann\", null, null, \"12345678\"]", "\"text\"", "42", "null"] {
+    for payload in [
+        "[\"Ann\", null, null, \"12345678\"]",
+        "\"text\"",
+        "42",
+        "null",
+    ] {
         let reply = Ports::default()
-            .send(TestRequest::post().uri("/api/v1/register").insert_header((CONTENT_TYPE, "application/json")).set_payload(payload))
+            .send(
+                TestRequest::post()
+                    .uri("/api/v1/register")
+                    .insert_header((CONTENT_TYPE, "application/json"))
+                    .set_payload(payload),
+            )
             .await;
         assert_eq!(reply.status, 400, "{payload}");
         assert_eq!(
@@ -36,7 +54,12 @@ async fn a_body_that_is_not_a_json_object_is_a_400() {
 #[actix_web::test]
 async fn a_body_without_a_json_content_type_is_a_400() {
     let reply = Ports::default()
-        .send(TestRequest::post().uri("/api/v1/login").insert_header((CONTENT_TYPE, "text/plain")).set_payload("{}"))
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/login")
+                .insert_header((CONTENT_TYPE, "text/plain"))
+                .set_payload("{}"),
+        )
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(
@@ -49,7 +72,11 @@ async fn a_body_without_a_json_content_type_is_a_400() {
 async fn a_body_over_64_kib_is_a_413_with_a_json_body() {
     let name = "x".repeat(64 * 1024);
     let reply = Ports::default()
-        .send(TestRequest::post().uri("/api/v1/register").set_json(json!({ "name": name })))
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/register")
+                .set_json(json!({ "name": name })),
+        )
         .await;
     assert_eq!(reply.status, 413);
     assert_eq!(
@@ -61,8 +88,15 @@ async fn a_body_over_64_kib_is_a_413_with_a_json_body() {
 #[actix_web::test]
 async fn a_path_id_that_is_not_a_uuid_is_a_404_with_a_json_body() {
     let caller = user("Ann");
-    for uri in ["/api/v1/events/abc", "/api/v1/invitations/1", "/api/v1/events/abc/members"] {
-        let reply = Ports::default().sign_in(&caller).send(authed(TestRequest::get().uri(uri))).await;
+    for uri in [
+        "/api/v1/events/abc",
+        "/api/v1/invitations/1",
+        "/api/v1/events/abc/members",
+    ] {
+        let reply = Ports::default()
+            .sign_in(&caller)
+            .send(authed(TestRequest::get().uri(uri)))
+            .await;
         assert_eq!(reply.status, 404, "{uri}");
         assert_eq!(
             reply.body,
@@ -74,17 +108,28 @@ async fn a_path_id_that_is_not_a_uuid_is_a_404_with_a_json_body() {
 
 #[actix_web::test]
 async fn an_unknown_route_is_a_404_with_a_json_body() {
-    for uri in ["/", "/nope", "/api/v1/nope", "/api/v2/events", "/health/nope"] {
+    for uri in [
+        "/",
+        "/nope",
+        "/api/v1/nope",
+        "/api/v2/events",
+        "/health/nope",
+    ] {
         let reply = Ports::default().send(TestRequest::get().uri(uri)).await;
         assert_eq!(reply.status, 404, "{uri}");
         assert_eq!(reply.body["code"], "not_found", "{uri}");
-        assert!(reply.content_type().starts_with("application/json"), "{uri}");
+        assert!(
+            reply.content_type().starts_with("application/json"),
+            "{uri}"
+        );
     }
 }
 
 #[actix_web::test]
 async fn a_wrong_method_is_a_405_with_a_json_body_and_the_allowed_methods() {
-    let reply = Ports::default().send(TestRequest::delete().uri("/api/v1/events")).await;
+    let reply = Ports::default()
+        .send(TestRequest::delete().uri("/api/v1/events"))
+        .await;
     assert_eq!(reply.status, 405);
     assert_eq!(
         reply.body,
@@ -93,23 +138,34 @@ async fn a_wrong_method_is_a_405_with_a_json_body_and_the_allowed_methods() {
     let allow = reply.headers.get("allow").unwrap().to_str().unwrap();
     assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
 
-    let reply = Ports::default().send(TestRequest::get().uri("/api/v1/register")).await;
+    let reply = Ports::default()
+        .send(TestRequest::get().uri("/api/v1/register"))
+        .await;
     assert_eq!(reply.status, 405);
-    let reply = Ports::default().send(TestRequest::post().uri("/health/live")).await;
+    let reply = Ports::default()
+        .send(TestRequest::post().uri("/health/live"))
+        .await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.body["code"], "method_not_allowed");
 }
 
 #[actix_web::test]
 async fn a_request_without_a_bearer_token_is_a_401() {
-    let reply = Ports::default().send(TestRequest::get().uri("/api/v1/me")).await;
+    let reply = Ports::default()
+        .send(TestRequest::get().uri("/api/v1/me"))
+        .await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.body, json!({"message": "Unauthenticated."}));
 }
 
 #[actix_web::test]
 async fn a_garbage_or_duplicated_authorization_header_is_a_401() {
-    let headers: [&[&str]; 4] = [&["Basic abc"], &["Bearer"], &["Bearer a b"], &["Bearer x", "Bearer y"]];
+    let headers: [&[&str]; 4] = [
+        &["Basic abc"],
+        &["Bearer"],
+        &["Bearer a b"],
+        &["Bearer x", "Bearer y"],
+    ];
     for values in headers {
         let mut req = TestRequest::get().uri("/api/v1/me");
         for value in values {
@@ -117,7 +173,11 @@ async fn a_garbage_or_duplicated_authorization_header_is_a_401() {
         }
         let reply = Ports::default().send(req).await;
         assert_eq!(reply.status, 401, "{values:?}");
-        assert_eq!(reply.body, json!({"message": "Unauthenticated."}), "{values:?}");
+        assert_eq!(
+            reply.body,
+            json!({"message": "Unauthenticated."}),
+            "{values:?}"
+        );
     }
 }
 
@@ -125,7 +185,11 @@ async fn a_garbage_or_duplicated_authorization_header_is_a_401() {
 async fn an_unknown_token_is_a_401() {
     let reply = Ports::default()
         .signed_out()
-        .send(TestRequest::get().uri("/api/v1/me").insert_header((AUTHORIZATION, "bearer nope")))
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/me")
+                .insert_header((AUTHORIZATION, "bearer nope")),
+        )
         .await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.body, json!({"message": "Unauthenticated."}));
@@ -136,7 +200,11 @@ async fn the_bearer_scheme_is_case_insensitive() {
     let caller = user("Ann");
     let reply = Ports::default()
         .sign_in(&caller)
-        .send(TestRequest::get().uri("/api/v1/me").insert_header((AUTHORIZATION, format!("BEARER {TOKEN}"))))
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/me")
+                .insert_header((AUTHORIZATION, format!("BEARER {TOKEN}"))),
+        )
         .await;
     assert_eq!(reply.status, 200);
 }
@@ -158,10 +226,18 @@ async fn an_unauthenticated_request_gets_its_401_before_its_body_is_read() {
 #[actix_web::test]
 async fn a_token_store_that_is_down_is_a_503_not_a_401() {
     let mut ports = Ports::default();
-    ports.tokens.expect_find_user().returning(|_, _| Err(unavailable()));
-    let reply = ports.send(authed(TestRequest::get().uri("/api/v1/me"))).await;
+    ports
+        .tokens
+        .expect_find_user()
+        .returning(|_, _| Err(unavailable()));
+    let reply = ports
+        .send(authed(TestRequest::get().uri("/api/v1/me")))
+        .await;
     assert_eq!(reply.status, 503);
-    assert_eq!(reply.body, json!({"message": "Service temporarily unavailable."}));
+    assert_eq!(
+        reply.body,
+        json!({"message": "Service temporarily unavailable."})
+    );
 }
 
 #[actix_web::test]
@@ -169,17 +245,25 @@ async fn an_unexpected_failure_is_a_500_that_hides_the_cause() {
     let caller = user("Ann");
     let mut ports = Ports::default().sign_in(&caller);
     ports.events.expect_find_for_member().returning(|_, _| {
-        Err(domain::PortError::unexpected(std::io::Error::other("syntax error at or near \"SELEC\"")))
+        Err(domain::PortError::unexpected(std::io::Error::other(
+            "syntax error at or near \"SELEC\"",
+        )))
     });
     let id = event(&caller).id;
-    let reply = ports.send(authed(TestRequest::get().uri(&format!("/api/v1/events/{id}")))).await;
+    let reply = ports
+        .send(authed(
+            TestRequest::get().uri(&format!("/api/v1/events/{id}")),
+        ))
+        .await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.body, json!({"message": "Server Error."}));
 }
 
 #[actix_web::test]
 async fn the_liveness_probe_answers_ok() {
-    let reply = Ports::default().send(TestRequest::get().uri("/health/live")).await;
+    let reply = Ports::default()
+        .send(TestRequest::get().uri("/health/live"))
+        .await;
     assert_eq!((reply.status, reply.body), (200, json!({"status": "ok"})));
 }
 
@@ -188,16 +272,25 @@ async fn the_readiness_probe_answers_ready_when_the_database_does() {
     let mut ports = Ports::default();
     ports.health.expect_check().returning(|| Ok(()));
     let reply = ports.send(TestRequest::get().uri("/health/ready")).await;
-    assert_eq!((reply.status, reply.body), (200, json!({"status": "ready"})));
+    assert_eq!(
+        (reply.status, reply.body),
+        (200, json!({"status": "ready"}))
+    );
 }
 
 #[actix_web::test]
 async fn the_readiness_probe_is_a_503_when_the_database_does_not_answer() {
-    for error in [unavailable(), domain::PortError::unexpected(std::io::Error::other("boom"))] {
+    for error in [
+        unavailable(),
+        domain::PortError::unexpected(std::io::Error::other("boom")),
+    ] {
         let mut ports = Ports::default();
         ports.health.expect_check().return_once(move || Err(error));
         let reply = ports.send(TestRequest::get().uri("/health/ready")).await;
-        assert_eq!((reply.status, reply.body), (503, json!({"message": "Service temporarily unavailable."})));
+        assert_eq!(
+            (reply.status, reply.body),
+            (503, json!({"message": "Service temporarily unavailable."}))
+        );
     }
 }
 
@@ -207,12 +300,24 @@ async fn the_docs_page_is_served_at_docs() {
     assert_eq!(reply.status, 308);
     assert_eq!(reply.headers.get("location").unwrap(), "/docs/");
 
-    let reply = Ports::default().send(TestRequest::get().uri("/docs/")).await;
+    let reply = Ports::default()
+        .send(TestRequest::get().uri("/docs/"))
+        .await;
     assert_eq!(reply.status, 200);
     assert!(reply.content_type().starts_with("text/html"));
-    assert!(reply.body.as_str().unwrap().contains("swagger"), "{}", reply.body);
+    assert!(
+        reply.body.as_str().unwrap().contains("swagger"),
+        "{}",
+        reply.body
+    );
 
-    let reply = Ports::default().send(TestRequest::get().uri("/docs/swagger-initializer.js")).await;
+    let reply = Ports::default()
+        .send(TestRequest::get().uri("/docs/swagger-initializer.js"))
+        .await;
     assert_eq!(reply.status, 200);
-    assert!(reply.body.as_str().unwrap().contains("/api/v1/openapi.json"));
+    assert!(reply
+        .body
+        .as_str()
+        .unwrap()
+        .contains("/api/v1/openapi.json"));
 }

@@ -28,7 +28,11 @@ async fn creating_an_event_answers_201_with_the_event() {
         "starts_at": "2026-12-01T20:30:00+02:00",
         "ends_at": "2026-12-01T23:00:00Z"
     });
-    let reply = ports.send(authed(TestRequest::post().uri("/api/v1/events").set_json(body))).await;
+    let reply = ports
+        .send(authed(
+            TestRequest::post().uri("/api/v1/events").set_json(body),
+        ))
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let data = &reply.body["data"];
     assert_eq!(data["title"], "Launch party");
@@ -36,7 +40,10 @@ async fn creating_an_event_answers_201_with_the_event() {
     assert_eq!(data["location"], json!(null));
     assert_eq!(data["starts_at"], "2026-12-01T18:30:00Z");
     assert_eq!(data["ends_at"], "2026-12-01T23:00:00Z");
-    assert_eq!(data["owner"], json!({"id": ann.id.to_string(), "name": "Ann"}));
+    assert_eq!(
+        data["owner"],
+        json!({"id": ann.id.to_string(), "name": "Ann"})
+    );
     assert_eq!(data["members_count"], 1);
     assert_eq!(data["created_at"], "2026-11-26T10:00:00Z");
     assert_eq!(data.as_object().unwrap().len(), 9);
@@ -48,7 +55,9 @@ async fn an_event_ending_before_it_starts_is_a_422_under_ends_at() {
     let body = json!({"title": "Party", "starts_at": "2026-12-01T18:00:00Z", "ends_at": "2026-12-01T17:00:00Z"});
     let reply = Ports::default()
         .sign_in(&ann)
-        .send(authed(TestRequest::post().uri("/api/v1/events").set_json(body)))
+        .send(authed(
+            TestRequest::post().uri("/api/v1/events").set_json(body),
+        ))
         .await;
     assert_eq!(reply.status, 422);
     assert_eq!(
@@ -66,15 +75,23 @@ async fn the_event_list_passes_limit_and_cursor_and_returns_the_next_cursor() {
     let (after, last) = (Uuid::now_v7(), Uuid::now_v7());
     let mut ports = Ports::default().sign_in(&ann);
     let owner = ann.clone();
-    ports.events.expect_list_for_member().returning(move |member, page| {
-        assert_eq!(member, owner.id);
-        assert_eq!(page.limit, Limit::new(2).unwrap());
-        assert_eq!(page.after, Some(after));
-        Ok(Page { items: vec![event(&owner), event(&owner)], next_after: Some(last) })
-    });
+    ports
+        .events
+        .expect_list_for_member()
+        .returning(move |member, page| {
+            assert_eq!(member, owner.id);
+            assert_eq!(page.limit, Limit::new(2).unwrap());
+            assert_eq!(page.after, Some(after));
+            Ok(Page {
+                items: vec![event(&owner), event(&owner)],
+                next_after: Some(last),
+            })
+        });
     let cursor = Cursor::new(after).encode();
     let reply = ports
-        .send(authed(TestRequest::get().uri(&format!("/api/v1/events?limit=2&cursor={cursor}&ignored=1"))))
+        .send(authed(TestRequest::get().uri(&format!(
+            "/api/v1/events?limit=2&cursor={cursor}&ignored=1"
+        ))))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"].as_array().unwrap().len(), 2);
@@ -89,10 +106,18 @@ async fn the_last_page_has_a_null_next_cursor_and_the_default_limit() {
     let mut ports = Ports::default().sign_in(&ann);
     ports.events.expect_list_for_member().returning(|_, page| {
         assert_eq!(page, domain::PageRequest::default());
-        Ok(Page { items: vec![], next_after: None })
+        Ok(Page {
+            items: vec![],
+            next_after: None,
+        })
     });
-    let reply = ports.send(authed(TestRequest::get().uri("/api/v1/events"))).await;
-    assert_eq!(reply.body, json!({"data": [], "meta": {"limit": 50, "next_cursor": null}}));
+    let reply = ports
+        .send(authed(TestRequest::get().uri("/api/v1/events")))
+        .await;
+    assert_eq!(
+        reply.body,
+        json!({"data": [], "meta": {"limit": 50, "next_cursor": null}})
+    );
 }
 
 #[actix_web::test]
@@ -100,7 +125,9 @@ async fn a_bad_limit_or_cursor_is_a_422() {
     let ann = user("Ann");
     let reply = Ports::default()
         .sign_in(&ann)
-        .send(authed(TestRequest::get().uri("/api/v1/events?limit=500&cursor=forged")))
+        .send(authed(
+            TestRequest::get().uri("/api/v1/events?limit=500&cursor=forged"),
+        ))
         .await;
     assert_eq!(reply.status, 422);
     assert_eq!(
@@ -119,12 +146,20 @@ async fn a_bad_limit_or_cursor_is_a_422() {
 async fn an_event_the_caller_is_not_a_member_of_is_a_404() {
     let ann = user("Ann");
     let mut ports = Ports::default().sign_in(&ann);
-    ports.events.expect_find_for_member().returning(|_, _| Ok(None));
+    ports
+        .events
+        .expect_find_for_member()
+        .returning(|_, _| Ok(None));
     let reply = ports
-        .send(authed(TestRequest::get().uri(&format!("/api/v1/events/{}", Uuid::now_v7()))))
+        .send(authed(
+            TestRequest::get().uri(&format!("/api/v1/events/{}", Uuid::now_v7())),
+        ))
         .await;
     assert_eq!(reply.status, 404);
-    assert_eq!(reply.body, json!({"message": "Event not found.", "code": "not_found"}));
+    assert_eq!(
+        reply.body,
+        json!({"message": "Event not found.", "code": "not_found"})
+    );
 }
 
 #[actix_web::test]
@@ -134,12 +169,20 @@ async fn members_are_listed_with_their_user_id_role_and_join_time() {
     let party = event(&ann);
     let mut ports = Ports::default().sign_in(&ann);
     let found = party.clone();
-    ports.events.expect_find_for_member().returning(move |_, _| Ok(Some(found.clone())));
+    ports
+        .events
+        .expect_find_for_member()
+        .returning(move |_, _| Ok(Some(found.clone())));
     let (owner, member) = (ann.summary(), bob.summary());
     ports.events.expect_list_members().returning(move |_, _| {
         Ok(Page {
             items: vec![
-                Member { id: MemberId::generate(), user: member.clone(), role: Role::Member, joined_at: now() },
+                Member {
+                    id: MemberId::generate(),
+                    user: member.clone(),
+                    role: Role::Member,
+                    joined_at: now(),
+                },
                 Member {
                     id: MemberId::generate(),
                     user: owner.clone(),
@@ -151,7 +194,9 @@ async fn members_are_listed_with_their_user_id_role_and_join_time() {
         })
     });
     let reply = ports
-        .send(authed(TestRequest::get().uri(&format!("/api/v1/events/{}/members", party.id))))
+        .send(authed(
+            TestRequest::get().uri(&format!("/api/v1/events/{}/members", party.id)),
+        ))
         .await;
     assert_eq!(reply.status, 200);
     assert_eq!(

@@ -40,7 +40,10 @@ struct PlainIssuer;
 
 impl TokenIssuer for PlainIssuer {
     fn issue(&self) -> IssuedToken {
-        IssuedToken { secret: "new-token".into(), hash: self.digest("new-token") }
+        IssuedToken {
+            secret: "new-token".into(),
+            hash: self.digest("new-token"),
+        }
     }
 
     fn digest(&self, secret: &str) -> TokenHash {
@@ -70,7 +73,9 @@ pub struct Reply {
 impl Reply {
     /// The `Content-Type` header.
     pub fn content_type(&self) -> &str {
-        self.headers.get("content-type").map_or("", |value| value.to_str().unwrap())
+        self.headers
+            .get("content-type")
+            .map_or("", |value| value.to_str().unwrap())
     }
 }
 
@@ -117,9 +122,14 @@ impl Ports {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 }
 

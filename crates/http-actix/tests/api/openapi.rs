@@ -20,20 +20,33 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     all
 }
 
-const PUBLIC: [&str; 4] = ["/api/v1/register", "/api/v1/login", "/health/live", "/health/ready"];
+const PUBLIC: [&str; 4] = [
+    "/api/v1/register",
+    "/api/v1/login",
+    "/health/live",
+    "/health/ready",
+];
 
 #[actix_web::test]
 async fn every_documented_operation_is_routed() {
     let doc = document();
     let id = uuid::Uuid::now_v7().to_string();
     for (path, method, _) in operations(&doc) {
-        let uri = path.replace("{event_id}", &id).replace("{invitation_id}", &id);
+        let uri = path
+            .replace("{event_id}", &id)
+            .replace("{invitation_id}", &id);
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let mut ports = Ports::default().signed_out();
         ports.health.expect_check().returning(|| Ok(()));
-        let reply = ports.send(TestRequest::default().method(method.clone()).uri(&uri)).await;
+        let reply = ports
+            .send(TestRequest::default().method(method.clone()).uri(&uri))
+            .await;
         let expected = if PUBLIC.contains(&path.as_str()) {
-            if method == Method::POST { 400 } else { 200 }
+            if method == Method::POST {
+                400
+            } else {
+                200
+            }
         } else {
             401
         };
@@ -44,8 +57,10 @@ async fn every_documented_operation_is_routed() {
 #[actix_web::test]
 async fn the_document_lists_every_route_of_the_spec() {
     let doc = document();
-    let mut found: Vec<String> =
-        operations(&doc).into_iter().map(|(path, method, _)| format!("{} {path}", method.to_uppercase())).collect();
+    let mut found: Vec<String> = operations(&doc)
+        .into_iter()
+        .map(|(path, method, _)| format!("{} {path}", method.to_uppercase()))
+        .collect();
     found.sort();
     let mut expected = vec![
         "POST /api/v1/register",
@@ -73,13 +88,27 @@ async fn the_document_lists_every_route_of_the_spec() {
 #[test]
 fn protected_operations_require_the_bearer_scheme_and_declare_401() {
     let doc = document();
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"], json!({"type": "http", "scheme": "bearer", "description": "The `token` returned by register or login."}));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"],
+        json!({"type": "http", "scheme": "bearer", "description": "The `token` returned by register or login."})
+    );
     for (path, method, operation) in operations(&doc) {
         let protected = !PUBLIC.contains(&path.as_str());
-        assert_eq!(operation.get("security").is_some(), protected, "{method} {path}");
+        assert_eq!(
+            operation.get("security").is_some(),
+            protected,
+            "{method} {path}"
+        );
         if protected {
-            assert_eq!(operation["security"], json!([{"bearer": []}]), "{method} {path}");
-            assert!(operation["responses"].get("401").is_some(), "{method} {path}");
+            assert_eq!(
+                operation["security"],
+                json!([{"bearer": []}]),
+                "{method} {path}"
+            );
+            assert!(
+                operation["responses"].get("401").is_some(),
+                "{method} {path}"
+            );
         }
     }
 }
@@ -103,11 +132,20 @@ fn operations_with_a_body_or_a_query_declare_their_422() {
     let doc = document();
     for (path, method, operation) in operations(&doc) {
         let takes_input = operation.get("requestBody").is_some()
-            || operation["parameters"].as_array().is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
-        assert_eq!(operation["responses"].get("422").is_some(), takes_input, "{method} {path}");
+            || operation["parameters"]
+                .as_array()
+                .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+        assert_eq!(
+            operation["responses"].get("422").is_some(),
+            takes_input,
+            "{method} {path}"
+        );
         if operation.get("requestBody").is_some() {
             for status in ["400", "413"] {
-                assert!(operation["responses"].get(status).is_some(), "{status} {method} {path}");
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{status} {method} {path}"
+                );
             }
         }
     }
@@ -117,8 +155,16 @@ fn operations_with_a_body_or_a_query_declare_their_422() {
 fn path_ids_are_documented_as_uuids() {
     let doc = document();
     for (path, method, operation) in operations(&doc) {
-        for param in operation["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
-            assert_eq!(param["schema"]["format"], "uuid", "{method} {path}: {param}");
+        for param in operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "path")
+        {
+            assert_eq!(
+                param["schema"]["format"], "uuid",
+                "{method} {path}: {param}"
+            );
             assert!(path.contains(&format!("{{{}}}", param["name"].as_str().unwrap())));
         }
     }
@@ -136,7 +182,33 @@ fn the_send_body_carries_the_seeds_example() {
 
 #[actix_web::test]
 async fn the_served_document_is_the_generated_one() {
-    let reply = Ports::default().send(TestRequest::get().uri("/api/v1/openapi.json")).await;
+    let reply = Ports::default()
+        .send(TestRequest::get().uri("/api/v1/openapi.json"))
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, document());
+}
+
+#[test]
+fn every_schema_reference_resolves() {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let doc = document();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap();
+        assert!(doc["components"]["schemas"].get(name).is_some(), "{target}");
+    }
 }
