@@ -88,6 +88,38 @@ impl TestDatabase {
         &self.config.url
     }
 
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.config.backend()
+    }
+
+    /// Runs `sql` on a connection of its own and returns its one TEXT column, named `value`, from
+    /// every row: for tests that look at what is stored, e.g.
+    /// `SELECT password_hash AS value FROM users`.
+    ///
+    /// # Panics
+    /// When the query fails.
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let rows: Vec<Row> = match self.backend() {
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.config.url).expect("connect");
+                diesel::sql_query(sql).load(&mut conn)
+            }
+            Backend::Sqlite => {
+                let path = self.config.url.trim_start_matches("sqlite://");
+                let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
+                diesel::sql_query(sql).load(&mut conn)
+            }
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().map(|row| row.value).collect()
+    }
+
     /// A migrated pool on it. Call it twice for two independent pools (as two processes).
     ///
     /// # Panics

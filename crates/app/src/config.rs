@@ -37,6 +37,9 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `HTTP_WORKERS`: actix worker threads (default: one per core).
     pub http_workers: Option<usize>,
+    /// `LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`:
+    /// per-minute limits (0 turns one off).
+    pub rate_limits: http_actix::RateLimits,
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -158,6 +161,31 @@ impl Config {
                     .ok_or_else(|| parse("HTTP_WORKERS", "an integer from 1 to 256")(v))?,
             ),
         };
+        let per_minute = |name: &'static str, default: u32| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(|| {
+                    parse(
+                        name,
+                        "a whole number of events per minute (0 turns the limit off)",
+                    )(v)
+                }),
+        };
+        let defaults = http_actix::RateLimits::default();
+        let rate_limits = http_actix::RateLimits {
+            login_failures_per_account: per_minute(
+                "LOGIN_FAILURES_PER_ACCOUNT",
+                defaults.login_failures_per_account,
+            )?,
+            login_failures_per_address: per_minute(
+                "LOGIN_FAILURES_PER_ADDRESS",
+                defaults.login_failures_per_address,
+            )?,
+            sends_per_user: per_minute("SEND_INVITATIONS_PER_USER", defaults.sends_per_user)?,
+        };
         Ok(Self {
             database_url: SecretString::from(database_url),
             database_pool_size,
@@ -168,6 +196,7 @@ impl Config {
             log_format,
             cors_allowed_origins,
             http_workers,
+            rate_limits,
         })
     }
 
@@ -220,6 +249,8 @@ mod tests {
             ("TOKEN_TTL_DAYS", "-1"),
             ("LOG_FORMAT", "xml"),
             ("CORS_ALLOWED_ORIGINS", "example.com"),
+            ("LOGIN_FAILURES_PER_ACCOUNT", "many"),
+            ("SEND_INVITATIONS_PER_USER", "-3"),
         ] {
             let message = with(&[(name, value)]).unwrap_err().to_string();
             assert!(

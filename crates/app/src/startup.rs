@@ -84,6 +84,7 @@ impl Application {
             ),
             health: database,
             phone_region: config.phone_region,
+            limiter: Arc::new(http_actix::RateLimiter::new(config.rate_limits)),
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {

@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::ports::{BoxError, PortError};
@@ -14,6 +15,7 @@ use domain::services::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::rate_limit::RetryAfter;
 use crate::validation::ValidationErrors;
 
 /// The machine-readable `code` of an error body.
@@ -34,9 +36,11 @@ pub enum ErrorCode {
     InvitationAlreadyAnswered,
     /// 413: the body is over 64 KiB.
     PayloadTooLarge,
+    /// 429: too many attempts; `Retry-After` says when to try again.
+    TooManyRequests,
 }
 
-/// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409 and 413 answers.
+/// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[schema(example = json!({"message": "Event not found.", "code": "not_found"}))]
 pub struct ErrorBody {
@@ -106,6 +110,9 @@ pub enum ApiError {
     /// 422 with every field error.
     #[error("validation failed: {}", .0.message())]
     Validation(ValidationErrors),
+    /// 429: a rate limit is used up; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(RetryAfter),
     /// 503: a backing service cannot be reached.
     #[error("service unavailable")]
     Unavailable(#[source] PortError),
@@ -162,6 +169,10 @@ impl ApiError {
                 message: errors.message(),
                 errors: errors.clone(),
             }),
+            Self::TooManyRequests(_) => error(
+                "Too many attempts. Please try again later.",
+                ErrorCode::TooManyRequests,
+            ),
             Self::Unavailable(_) => {
                 serde_json::json!({"message": "Service temporarily unavailable."})
             }
@@ -181,6 +192,7 @@ impl ResponseError for ApiError {
             Self::AlreadyAnswered => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -191,7 +203,11 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), error.chain = %Chain(self), "request failed");
         }
-        HttpResponse::build(status).json(self.body())
+        let mut response = HttpResponse::build(status);
+        if let Self::TooManyRequests(retry_after) = self {
+            response.insert_header((RETRY_AFTER, retry_after.seconds()));
+        }
+        response.json(self.body())
     }
 }
 

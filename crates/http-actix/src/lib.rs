@@ -38,6 +38,7 @@ mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pagination;
+pub mod rate_limit;
 pub mod requests;
 pub mod responses;
 mod routes;
@@ -48,6 +49,7 @@ pub use error::{
     ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
 pub use openapi::openapi;
+pub use rate_limit::{RateLimiter, RateLimits};
 pub use routes::configure;
 pub use validation::ValidationErrors;
 
@@ -64,6 +66,8 @@ pub struct AppState {
     pub health: Arc<dyn HealthCheck>,
     /// `DEFAULT_PHONE_REGION`.
     pub phone_region: PhoneRegion,
+    /// Login and send limits, shared by every worker of the process.
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl std::fmt::Debug for AppState {

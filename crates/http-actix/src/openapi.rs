@@ -158,6 +158,15 @@ pub enum QueryErrors {
     Invalid(ValidationErrorBody),
 }
 
+/// 429 of the rate-limited operations (login, send).
+#[derive(Debug, IntoResponses)]
+pub enum TooManyRequests {
+    /// A rate limit is used up; the `Retry-After` header gives the seconds to wait.
+    #[response(status = 429, example = json!({"message": "Too many attempts. Please try again later.", "code": "too_many_requests"}),
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")))]
+    TooMany(ErrorBody),
+}
+
 /// Failures of the server or its database, which any operation that touches storage may meet.
 #[derive(Debug, IntoResponses)]
 pub enum ServerErrors {

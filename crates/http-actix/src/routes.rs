@@ -3,7 +3,7 @@
 
 use actix_web::middleware::from_fn;
 use actix_web::{http::header, web, HttpResponse, Route};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::api::{accounts, events, health, invitations};
 use crate::auth::require_bearer;
@@ -23,7 +23,14 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(extract::path_config())
             .app_data(extract::query_config())
             // Before the /api/v1 scope, which would otherwise claim /api/v1/openapi.json.
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi()))
+            // `validator_url("none")`: by default Swagger UI loads a badge from validator.swagger.io
+            // (sending it the document's URL) whenever the page is not on localhost; /docs must
+            // work offline and talk to nobody but this server.
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/api/v1/openapi.json", openapi())
+                    .config(Config::default().validator_url("none")),
+            )
             .route("/docs", web::get().to(docs_redirect))
             .service(
                 web::scope("/health")

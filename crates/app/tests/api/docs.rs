@@ -16,7 +16,12 @@ fn committed_copy() -> PathBuf {
 #[tokio::test]
 async fn openapi_document_matches_the_committed_copy() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let response = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let served: Value = response.json().await.unwrap();
     let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
@@ -28,8 +33,16 @@ async fn openapi_document_matches_the_committed_copy() {
         committed == pretty,
         "docs/openapi.json is stale: run `make openapi` and commit it"
     );
-    for path in ["/api/v1/{event_id}/send-invitations", "/api/v1/sended-invitations", "/api/v1/received-invitations", "/api/v1/invitations/{invitation_id}"] {
-        assert!(served["paths"][path].is_object(), "{path} missing from the document");
+    for path in [
+        "/api/v1/{event_id}/send-invitations",
+        "/api/v1/sended-invitations",
+        "/api/v1/received-invitations",
+        "/api/v1/invitations/{invitation_id}",
+    ] {
+        assert!(
+            served["paths"][path].is_object(),
+            "{path} missing from the document"
+        );
     }
 }
 
@@ -40,7 +53,15 @@ async fn the_docs_page_and_its_assets_are_served_by_the_binary() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
-    assert!(!html.contains("cdn") && !html.contains("unpkg"), "assets must be local: {html}");
-    let bundle = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    assert!(
+        !html.contains("cdn") && !html.contains("unpkg"),
+        "assets must be local: {html}"
+    );
+    let bundle = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bundle.status(), 200);
 }

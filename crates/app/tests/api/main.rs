@@ -7,4 +7,5 @@ mod accounts;
 mod docs;
 mod errors;
 mod events;
+mod hardening;
 mod invitations;

@@ -1,11 +1,13 @@
 //! Registering, logging in and out, and the caller's profile (SPEC §3).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::services::LoginError;
+use domain::Login;
 
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::openapi::{BodyErrors, ServerErrors, UnauthenticatedResponse};
+use crate::openapi::{BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
 use crate::requests::{LoginRequest, RegisterRequest};
 use crate::responses::{Data, SessionBody, UserBody};
 use crate::AppState;
@@ -49,16 +51,37 @@ pub async fn register(
         (status = 401, description = "Unknown account or wrong password (the same answer for both).", body = crate::ErrorBody,
             example = json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})),
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
-#[tracing::instrument(skip(state, body))]
+#[tracing::instrument(skip(state, body, req))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_inner().try_into_domain(state.phone_region)?;
-    let session = state.accounts.login(command).await?;
+    let account = match &command.login {
+        Some(Login::Email(email)) => email.as_str().to_owned(),
+        Some(Login::Mobile(mobile)) => mobile.as_str().to_owned(),
+        None => String::new(),
+    };
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    state
+        .limiter
+        .check_login(&account, &address)
+        .map_err(ApiError::TooManyRequests)?;
+    let session = match state.accounts.login(command).await {
+        Err(LoginError::InvalidCredentials) => {
+            state.limiter.record_login_failure(&account, &address);
+            return Err(ApiError::InvalidCredentials);
+        }
+        other => other?,
+    };
     tracing::info!(user_id = %session.user.id, "logged in");
     Ok(HttpResponse::Ok().json(Data::new(SessionBody::from(session))))
 }

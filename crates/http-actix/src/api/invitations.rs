@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::openapi::{BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
+use crate::openapi::{
+    BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+};
 use crate::pagination::InvitationListQuery;
 use crate::requests::{AnswerInvitationRequest, SendInvitationsRequest};
 use crate::responses::{Data, InvitationBody, Paginated, SendInvitationsBody};
@@ -34,6 +36,7 @@ use crate::AppState;
         (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
             example = json!({"message": "Event not found.", "code": "not_found"})),
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
@@ -44,6 +47,10 @@ pub async fn send_invitations(
     path: web::Path<Uuid>,
     body: JsonBody<SendInvitationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .hit_send(&auth.user.id.to_string())
+        .map_err(ApiError::TooManyRequests)?;
     let entries = body.into_inner().try_into_domain(state.phone_region)?;
     let command = SendInvitations {
         event_id: EventId::from_uuid(*path),

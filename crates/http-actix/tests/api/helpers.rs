@@ -113,6 +113,9 @@ impl Ports {
             invitations: InvitationService::new(users, events, Arc::new(self.invitations), clock),
             health: Arc::new(self.health),
             phone_region: PhoneRegion::default(),
+            limiter: Arc::new(http_actix::RateLimiter::new(
+                http_actix::RateLimits::default(),
+            )),
         };
         let app = test::init_service(App::new().configure(http_actix::configure(state))).await;
         let response = test::call_service(&app, req.to_request()).await;
