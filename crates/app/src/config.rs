@@ -22,7 +22,7 @@ pub struct Config {
     pub database_url: SecretString,
     /// `DATABASE_POOL_SIZE`: most pooled connections (default 10).
     pub database_pool_size: u32,
-    /// `DATABASE_TIMEOUT_SECS`: how long a request waits for a connection before 503 (default 3).
+    /// `DATABASE_TIMEOUT_SECS`: how long a request waits for a connection before 503 (default 2).
     pub database_timeout: Duration,
     /// `BIND_ADDR` (default `127.0.0.1:8080`).
     pub bind_addr: SocketAddr,
@@ -95,7 +95,7 @@ impl Config {
                 .ok_or_else(|| parse("DATABASE_POOL_SIZE", "an integer from 1 to 1000")(v))?,
         };
         let database_timeout = match get("DATABASE_TIMEOUT_SECS") {
-            None => Duration::from_secs(3),
+            None => Duration::from_secs(2),
             Some(v) => v
                 .parse()
                 .ok()

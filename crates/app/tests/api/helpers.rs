@@ -70,9 +70,13 @@ pub async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String 
         ("HTTP_WORKERS".into(), "2".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let config =
-        Config::from_lookup(|name| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-            .unwrap();
+    let config = Config::from_lookup(|name| {
+        all.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
     let app = Application::build(config)
         .await
         .expect("the service starts");

@@ -8,4 +8,6 @@ mod docs;
 mod errors;
 mod events;
 mod hardening;
+mod hostile;
 mod invitations;
+mod outage;
