@@ -40,3 +40,7 @@ openapi:
 
 clean-data:
 	rm -rf data
+
+## Load test on generated PostgreSQL data beside pgbench's ceiling; report in bench/out/report.md.
+bench:
+	python3 bench/run.py

@@ -48,8 +48,10 @@ REPORT_DIR="${ST_REPORT_DIR:-target/schemathesis}"
 # --- the tool, pinned, in its own venv ---------------------------------------------------------
 if ! "$VENV/bin/st" --version 2>/dev/null | grep -qx "st, version $SCHEMATHESIS_VERSION"; then
   echo "schemathesis: installing schemathesis==$SCHEMATHESIS_VERSION into $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  python3 -m venv "$VENV" ||
+    { echo "schemathesis: FAILED: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" ||
+    { echo "schemathesis: FAILED: pip install schemathesis==$SCHEMATHESIS_VERSION failed" >&2; exit 1; }
 fi
 
 # --- the service, with real data -----------------------------------------------------------------
@@ -61,7 +63,8 @@ serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
 
 # Writes shell assignments: TOKEN (the caller), LOGOUT_TOKEN (a second session of the caller, which
 # the logout operation revokes), EVENT_ID (an event the caller owns), INVITATION_ID (a pending
-# invitation the caller received), CONTACTS (registered emails/mobiles as a TOML array).
+# invitation the caller received), CONTACTS (registered emails/mobiles as a TOML array), PASSWORD
+# (every fixture user's).
 if ! python3 - "$SERVE_URL/api/v1" >"$SERVE_DIR/fixtures.sh" <<'PY'; then
 import json, sys, urllib.request
 
@@ -108,7 +111,12 @@ source "$SERVE_DIR/fixtures.sh"
 # (the stateful phase still follows links to other ids, and unknown ids are covered by the
 # tests); invitation entries, login names and passwords are drawn half of the time from real ones,
 # so that sends and logins also succeed.
+# No cache: every run starts on a fresh database, so answers replayed from an earlier run would be
+# wrong (and the cache would land in the repository as .schemathesis/).
 cat >"$SERVE_DIR/schemathesis.toml" <<TOML
+[cache]
+enabled = false
+
 [dictionaries.contacts]
 values = $CONTACTS
 

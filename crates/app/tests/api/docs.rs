@@ -64,4 +64,18 @@ async fn the_docs_page_and_its_assets_are_served_by_the_binary() {
         .await
         .unwrap();
     assert_eq!(bundle.status(), 200);
+    // Swagger UI's default validator badge calls validator.swagger.io from any non-localhost page.
+    let initializer = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains(r#""validatorUrl": "none""#),
+        "the docs page must not call the online validator: {initializer}"
+    );
 }

@@ -197,7 +197,7 @@ api_tests! {
 
         let listed = app.collect("/api/v1/sended-invitations?status=all", &olivia.token, 1).await;
         assert_eq!(ids(&listed), [c, b, a], "newest first, one per page, no gaps or duplicates");
-        assert_eq!(app.get("/api/v1/sended-invitations?status=unknown", &olivia.token).await.expect(422)["errors"]["status"][0].is_string(), true);
+        assert!(app.get("/api/v1/sended-invitations?status=unknown", &olivia.token).await.expect(422)["errors"]["status"][0].is_string());
     }
 
     async fn pagination_over_many_invitations_has_no_gaps_or_duplicates(app: TestApp) {

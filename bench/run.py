@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""`make bench`: load-test the release binary on generated PostgreSQL data, beside pgbench's ceiling.
+
+Builds target/release/event-manager, creates two databases (large: 1,000,000 invitations by default;
+small: 10,000) on BENCH_PG, fills them with bench/seed.sql, and drives load with wrk from this
+process on 127.0.0.1. Every scenario is bounded in time (BENCH_SECONDS, default 15). Writes
+bench/out/report.md and prints it. Nothing here is a test: it asserts nothing, it measures.
+
+Environment: BENCH_PG (server URL without database, default postgres://postgres@127.0.0.1:5432),
+BENCH_SECONDS, BENCH_RUNS (repeats of the read scenario and its ceiling, default 3), BENCH_USERS,
+BENCH_EVENTS, BENCH_PER_EVENT (large set), BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+BIN = ROOT / "target" / "release" / "event-manager"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+TOKENS = 100
+PASSWORD = "bench password"
+LARGE = dict(
+    users=int(os.environ.get("BENCH_USERS", "100000")),
+    events=int(os.environ.get("BENCH_EVENTS", "10000")),
+    per_event=int(os.environ.get("BENCH_PER_EVENT", "100")),
+    token_users=TOKENS, patch_events=300, send_events=20000,
+)
+SMALL = dict(users=1000, events=100, per_event=100, token_users=TOKENS, patch_events=300, send_events=200)
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+
+def psql(db, *args, capture=False):
+    cmd = ["psql", f"{PG}/{db}?sslmode=disable", "-X", "-q", "-v", "ON_ERROR_STOP=1", *args]
+    return run(cmd, capture_output=capture).stdout if capture else run(cmd)
+
+
+def ensure_tools():
+    if shutil.which("wrk") is None:
+        log("installing wrk (Debian package)")
+        run(["apt-get", "update", "-qq"])
+        run(["apt-get", "install", "-y", "-qq", "wrk"])
+    for tool in ["psql", "pgbench"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"bench: {tool} is required (PostgreSQL client tools)")
+
+
+def build():
+    if os.environ.get("BENCH_SKIP_BUILD") != "1":
+        log("building the release binary")
+        run(["cargo", "build", "--release", "--locked", "--bin", "event-manager"], cwd=ROOT)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The release binary on a database, with rate limits off (the bench is the abuse)."""
+
+    def __init__(self, database_url, log_path):
+        self.port = free_port()
+        env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{self.port}",
+                   RUST_LOG="warn", LOGIN_FAILURES_PER_ACCOUNT="0", LOGIN_FAILURES_PER_ADDRESS="0",
+                   SEND_INVITATIONS_PER_USER="0")
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen([str(BIN), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"bench: the server did not become ready (see {log_path})")
+
+    def peak_rss_mib(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def post(self, path, body):
+        request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+def wrk(server, script, env=None, connections=CONNECTIONS, threads=2, seconds=SECONDS):
+    """Runs one wrk scenario; returns req/s, p50/p99 in ms and the error count."""
+    body = (BENCH / "wrk" / "common.lua").read_text() + "\n" + (BENCH / "wrk" / script).read_text()
+    path = OUT / f"run-{script}"
+    path.write_text(body)
+    full_env = dict(os.environ, BENCH_TOKENS=str(TOKENS), BENCH_THREADS=str(threads), **(env or {}))
+    out = run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(path), server.url],
+              capture_output=True, env=full_env).stdout
+    result = json.loads(re.search(r"^RESULT (.*)$", out, re.M).group(1))
+    errors = sum(result[k] for k in ["connect", "read", "write", "status", "timeout"])
+    return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50_us"] / 1000,
+            "p99": result["p99_us"] / 1000, "errors": errors, "requests": result["requests"]}
+
+
+def wrk_background(server, script, env, connections, threads=1, seconds=SECONDS):
+    body = (BENCH / "wrk" / "common.lua").read_text() + "\n" + (BENCH / "wrk" / script).read_text()
+    path = OUT / f"bg-{script}"
+    path.write_text(body)
+    full_env = dict(os.environ, BENCH_TOKENS=str(TOKENS), BENCH_THREADS=str(threads), **env)
+    return subprocess.Popen(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(path), server.url],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+
+
+def background_result(process):
+    out = process.communicate()[0]
+    result = json.loads(re.search(r"^RESULT (.*)$", out, re.M).group(1))
+    return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50_us"] / 1000, "p99": result["p99_us"] / 1000}
+
+
+def pgbench(db):
+    out = run(["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(SECONDS),
+               "-D", f"tokens={TOKENS}", "-f", str(BENCH / "pgbench-read.sql"), f"{PG}/{db}?sslmode=disable"],
+              capture_output=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def create_database(name, sizes):
+    log(f"creating {name}: {sizes}")
+    psql("postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql("postgres", "-c", f"CREATE DATABASE {name}")
+    url = f"{PG}/{name}?sslmode=disable"
+    run([str(BIN), "migrate"], env=dict(os.environ, DATABASE_URL=url, RUST_LOG="warn"))
+    started = time.monotonic()
+    psql(name, *sum((["-v", f"{k}={v}"] for k, v in sizes.items()), []), "-f", str(BENCH / "seed.sql"))
+    log(f"seeded {name} in {time.monotonic() - started:.0f} s")
+    return url
+
+
+def set_password_hashes(databases, phc):
+    for db in databases:
+        psql(db, "-c", f"UPDATE users SET password_hash = '{phc}'")
+
+
+def export_pairs(db, table, columns):
+    path = OUT / f"{db}-{table}.csv"
+    text = psql(db, "-At", "-c", f"SELECT {columns} FROM {table}", capture=True)
+    path.write_text(text.replace("|", ","))
+    return path
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def sqlite_bench():
+    """The embedded default: a read scenario and concurrent writes, on a seeded SQLite file."""
+    directory = Path(tempfile.mkdtemp(prefix="em-bench-"))
+    path = directory / "bench.sqlite3"
+    run([str(BIN), "migrate"], env=dict(os.environ, DATABASE_URL=str(path), RUST_LOG="warn"))
+    seed_sqlite(path)
+    server = Server(str(path), OUT / "server-sqlite.log")
+    try:
+        read = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"})
+        patch_file = OUT / "sqlite-patch.csv"
+        writers = wrk_background(server, "create_event.lua", {}, connections=8, seconds=SECONDS)
+        answers = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)}, connections=8)
+        events = background_result(writers)
+    finally:
+        server.stop()
+    locked = (OUT / "server-sqlite.log").read_text().count("database is locked")
+    shutil.rmtree(directory, ignore_errors=True)
+    return read, answers, events, locked
+
+
+def seed_sqlite(path):
+    """Same shape as the small PostgreSQL set, written with Python's sqlite3 (no CLI needed)."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    db = sqlite3.connect(path)
+
+    def bid(kind, n):
+        h = f"{1700000000000 + n * 10 + kind:012x}"
+        return f"{h[:8]}-{h[8:12]}-7{kind:03x}-8{(n // 4096) % 4096:03x}-{n % 281474976710656:012x}"
+
+    users, events, per_event, patch_events = 1000, 100, 100, 100
+    db.executemany("INSERT INTO users VALUES (?, ?, ?, NULL, 'unset', ?)",
+                   [(bid(1, n), f"User {n}", f"user{n}@bench.test", now) for n in range(1, users + 1)])
+    db.executemany("INSERT INTO access_tokens VALUES (?, ?, ?, datetime('now', '+30 days'), NULL)",
+                   [(hashlib.sha256(f"bench-token-{n}".encode()).digest(), bid(1, n), now) for n in range(1, TOKENS + 1)])
+    owned = [(e, e) for e in range(1, events + 1)] + [(events + p, users) for p in range(1, patch_events + 1)]
+    db.executemany("INSERT INTO events VALUES (?, ?, ?, NULL, NULL, NULL, NULL, 1, ?)",
+                   [(bid(2, e), bid(1, owner), f"Event {e}", now) for e, owner in owned])
+    db.executemany("INSERT INTO event_members VALUES (?, ?, ?, 'owner', ?)",
+                   [(bid(3, e), bid(2, e), bid(1, owner), now) for e, owner in owned])
+    rows, members = [], []
+    for j in range(1, per_event + 1):
+        for e in range(1, events + 1):
+            k = (j - 1) * events + e
+            invitee = ((e + j) % users) + 1
+            status = "accepted" if j % 10 < 5 else "rejected" if j % 10 < 7 else "pending"
+            rows.append((bid(4, k), bid(2, e), bid(1, e), bid(1, invitee), f"user{invitee}@bench.test", status, now,
+                         None if status == "pending" else now))
+            if status == "accepted":
+                members.append((bid(5, k), bid(2, e), bid(1, invitee), now))
+    patch = []
+    for p in range(1, patch_events + 1):
+        for t in range(1, TOKENS + 1):
+            iid = bid(8, p * 100000 + t)
+            rows.append((iid, bid(2, events + p), bid(1, users), bid(1, t), f"user{t}@bench.test", "pending", now, None))
+            patch.append(f"bench-token-{t},{iid}")
+    db.executemany("INSERT INTO invitations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.executemany("INSERT INTO event_members VALUES (?, ?, ?, 'member', ?)", members)
+    db.commit()
+    db.close()
+    random.shuffle(patch)
+    (OUT / "sqlite-patch.csv").write_text("\n".join(patch) + "\n")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    ensure_tools()
+    build()
+    commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True).stdout.strip()
+    dirty = run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True).stdout.strip()
+    commit += " (with uncommitted changes)" if dirty else ""
+
+    small_url = create_database("em_bench_small", SMALL)
+    large_url = create_database("em_bench_large", LARGE)
+    server = Server(small_url, OUT / "server-small.log")
+    server.post("/api/v1/register", {"name": "Hash", "email": "hash@bench.test", "password": PASSWORD})
+    phc = psql("em_bench_small", "-At", "-c", "SELECT password_hash FROM users WHERE email = 'hash@bench.test'", capture=True).strip()
+    set_password_hashes(["em_bench_small", "em_bench_large"], phc)
+
+    rows = []
+    log("small data set: read scenarios")
+    small_received = [wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"}) for _ in range(RUNS)]
+    small_sent = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/sended-invitations?status=all"})
+    server.stop()
+
+    server = Server(large_url, OUT / "server-large.log")
+    log("large data set: read scenario and its pgbench ceiling, alternating")
+    received, ceilings = [], []
+    for _ in range(RUNS):
+        received.append(wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"}))
+        ceilings.append(pgbench("em_bench_large"))
+    rss_read = server.peak_rss_mib()
+    sent = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/sended-invitations?status=all"})
+
+    log("read scenario beside 10 logins/s, then beside a login flood")
+    paced = wrk_background(server, "login.lua", {"BENCH_USERS": str(LARGE["users"]), "BENCH_DELAY_MS": "100"}, connections=1)
+    with_logins = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"})
+    paced_result = background_result(paced)
+    flood = wrk_background(server, "login.lua", {"BENCH_USERS": str(LARGE["users"])}, connections=64, threads=1)
+    with_flood = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"})
+    flood_result = background_result(flood)
+
+    log("writes: answers and sends")
+    patch_file = export_pairs("em_bench_large", "bench_patch", "token, invitation_id")
+    send_file = export_pairs("em_bench_large", "bench_send", "token, event_id")
+    patch = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
+    sends = {}
+    lines = send_file.read_text().splitlines()
+    for n, chunk in zip([10, 100, 1000], [lines[:12000], lines[12000:18000], lines[18000:]]):
+        chunk_file = OUT / f"send-{n}.csv"
+        chunk_file.write_text("\n".join(chunk) + "\n")
+        sends[n] = wrk(server, "send.lua", {"BENCH_FILE": str(chunk_file), "BENCH_CONTACTS": str(n), "BENCH_USERS": str(LARGE["users"])})
+    login = wrk(server, "login.lua", {"BENCH_USERS": str(LARGE["users"])})
+    server.stop()
+
+    log("EXPLAIN of the list queries")
+    explain = psql("em_bench_large", "-f", str(BENCH / "explain.sql"), capture=True)
+
+    log("SQLite")
+    sqlite_read, sqlite_answers, sqlite_events, locked = sqlite_bench()
+
+    def row(name, r, extra=""):
+        rows.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | {extra} |")
+
+    ceiling = statistics.median(ceilings)
+    read_rps = median_of(received, "rps")
+    read = {"rps": read_rps, "p50": median_of(received, "p50"), "p99": median_of(received, "p99"), "errors": sum(r["errors"] for r in received)}
+    small_read = {"rps": median_of(small_received, "rps"), "p50": median_of(small_received, "p50"), "p99": median_of(small_received, "p99"), "errors": sum(r["errors"] for r in small_received)}
+    row("GET received-invitations?status=pending (1M)", read, f"pgbench ceiling {ceiling:.0f} tps; ratio **{read_rps / ceiling:.2f}** (medians of {RUNS})")
+    row("GET received-invitations?status=pending (10k)", small_read, f"growth: p50 1M ÷ 10k = **{read['p50'] / small_read['p50']:.2f}**")
+    row("GET sended-invitations?status=all (1M)", sent, f"10k: {small_sent['p50']:.2f} ms p50; growth **{sent['p50'] / small_sent['p50']:.2f}**")
+    row("read beside 10 logins/s", with_logins, f"p99 ÷ alone = **{with_logins['p99'] / read['p99']:.2f}**; logins {paced_result['rps']:.1f}/s, p50 {paced_result['p50']:.0f} ms")
+    row("read beside a login flood (64 conns)", with_flood, f"p99 ÷ alone = {with_flood['p99'] / read['p99']:.2f}; logins {flood_result['rps']:.0f}/s")
+    row("PATCH invitations/{id} (accept)", patch)
+    for n in [10, 100, 1000]:
+        extra = f"p50 ÷ 10-contact p50 = **{sends[n]['p50'] / sends[10]['p50']:.1f}**" if n != 10 else "same statement count for any size (contract test)"
+        row(f"POST send-invitations, {n} contacts", sends[n], extra)
+    row("POST login (argon2id)", login)
+    row("SQLite: GET received-invitations?status=pending", sqlite_read)
+    row("SQLite: PATCH answers (8 conns) beside POST events", sqlite_answers, f"events {sqlite_events['rps']:.0f}/s beside; \"database is locked\" in log: **{locked}**")
+
+    report = [
+        f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores; wrk {CONNECTIONS} connections, {SECONDS} s per scenario; server and load on one machine.",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | errors | notes |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**.",
+        "",
+        "```",
+        explain.strip(),
+        "```",
+    ]
+    text = "\n".join(report) + "\n"
+    (OUT / "report.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
