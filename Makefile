@@ -4,7 +4,7 @@
 CARGO ?= cargo
 BIN := target/release/event-manager
 
-.PHONY: run build test lint fmt migrate openapi bench clean-data
+.PHONY: run build test test-rust test-contract lint fmt migrate openapi bench clean-data
 
 ## Build (release) and start on http://127.0.0.1:8080 with SQLite in ./data/.
 run:
@@ -14,14 +14,23 @@ run:
 build:
 	$(CARGO) build --release --locked --bin event-manager
 
-## Every test: domain, adapter contract (SQLite; PostgreSQL with TEST_DATABASE_URL), HTTP end to end.
-test:
+## Every test: domain, adapter contract (SQLite; PostgreSQL with TEST_DATABASE_URL), HTTP end to
+## end, then the docs page in headless Chromium and schemathesis against the OpenAPI document.
+test: test-rust test-contract
+
+test-rust:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --all-targets --locked --no-fail-fast; \
 	else \
 		$(CARGO) test --workspace --all-targets --locked --no-fail-fast; \
 	fi
 	$(CARGO) test --workspace --doc --locked
+
+## Against the running debug binary: Chromium renders /docs offline; schemathesis fuzzes every operation.
+test-contract:
+	$(CARGO) build --locked --bin event-manager
+	bash scripts/browser-docs-test.sh target/debug/event-manager
+	bash scripts/schemathesis.sh target/debug/event-manager
 
 lint:
 	$(CARGO) fmt --all --check

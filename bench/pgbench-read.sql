@@ -13,6 +13,6 @@ SELECT invitations.id, invitations.event_id, invitations.sender_id, invitations.
   INNER JOIN events ON invitations.event_id = events.id
   INNER JOIN users AS sender ON sender.id = invitations.sender_id
   INNER JOIN users AS invitee ON invitee.id = invitations.invitee_id
- WHERE invitations.invitee_id = :'uid' AND invitations.status = 'pending'
+ WHERE invitations.invitee_id = :uid AND invitations.status = 'pending'
  ORDER BY invitations.id DESC
  LIMIT 51;

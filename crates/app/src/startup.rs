@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use adapters_diesel::{Argon2Hasher, Database, HasherConfig, RandomTokenIssuer};
 use domain::ports::SystemClock;
@@ -98,6 +99,7 @@ impl Application {
         let origins = config.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(http_actix::json_charset))
                 .wrap(http_actix::cors(&origins))
                 .wrap(TracingLogger::default())
                 .configure(http_actix::configure(state.clone()))

@@ -78,6 +78,29 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// Middleware for the whole app: JSON answers say their charset, `application/json; charset=utf-8`
+/// (SPEC §1).
+///
+/// # Errors
+/// Only the inner service's errors.
+pub async fn json_charset(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json")
+    {
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    Ok(response)
+}
+
 /// CORS for browser clients of the API: the given origins (`*` for any) may call every route with
 /// a bearer token and a JSON body. With no origins, cross-origin requests are refused.
 pub fn cors(allowed_origins: &[String]) -> Cors {

@@ -15,6 +15,7 @@ api_tests! {
         assert!(token.len() >= 43);
 
         let me = app.get("/api/v1/me", token).await;
+        assert_eq!(me.headers["content-type"], "application/json; charset=utf-8");
         assert_eq!(me.expect(200)["data"], data["user"]);
     }
 
