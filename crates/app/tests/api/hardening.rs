@@ -39,6 +39,7 @@ api_tests! {
         assert_eq!(limited.expect(429)["code"], "too_many_requests");
         let retry_after: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry_after), "{retry_after}");
+        eprintln!("login limit: 5 failed logins for one account, then 429 with Retry-After {retry_after} s (even with the right password)");
         app.register("Reza", Some("reza@example.com"), None).await;
         app.login(json!({"login": "reza@example.com", "password": "correct horse"})).await.expect(200);
     }
@@ -59,6 +60,7 @@ api_tests! {
         let hashes = app.database.texts("SELECT password_hash AS value FROM users");
         assert!(hashes[0].starts_with("$argon2id$v=19$"), "{}", hashes[0]);
         assert!(!hashes[0].contains("correct horse"));
+        eprintln!("token storage: {} row(s), each a 32-byte SHA-256 digest, 0 clear tokens; password stored as argon2id PHC", stored.len());
     }
 }
 
@@ -93,6 +95,7 @@ async fn sends_over_the_per_user_limit_are_429() {
         .await;
     assert_eq!(limited.expect(429)["code"], "too_many_requests");
     assert!(limited.headers.contains_key("retry-after"));
+    eprintln!("send limit: SEND_INVITATIONS_PER_USER=2, third send in the minute answered 429 with Retry-After");
 }
 
 #[tokio::test]
@@ -132,6 +135,7 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
     assert!(!refused
         .headers()
         .contains_key("access-control-allow-origin"));
+    eprintln!("cors: preflight from the allowed origin answered {}, PATCH allowed; another origin gets no allow header", allowed.status());
 }
 
 /// Two `event-manager` processes on one PostgreSQL database, many concurrent clients.
