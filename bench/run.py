@@ -212,7 +212,7 @@ def seed_sqlite(path):
         h = f"{1700000000000 + n * 10 + kind:012x}"
         return f"{h[:8]}-{h[8:12]}-7{kind:03x}-8{(n // 4096) % 4096:03x}-{n % 281474976710656:012x}"
 
-    users, events, per_event, patch_events = 1000, 100, 100, 100
+    users, events, per_event, patch_events = 1000, 100, 100, 400
     db.executemany("INSERT INTO users VALUES (?, ?, ?, NULL, 'unset', ?)",
                    [(bid(1, n), f"User {n}", f"user{n}@bench.test", now) for n in range(1, users + 1)])
     db.executemany("INSERT INTO access_tokens VALUES (?, ?, ?, datetime('now', '+30 days'), NULL)",

@@ -418,9 +418,9 @@ contract! {
             assert_eq!(report.sent.len(), size / 2);
         }
         assert_eq!(cost[0], cost[1], "statements for 10 vs 1000 contacts: {cost:?}");
-        // Four pool check-outs (each pinged), the event, the users, two state queries, and the
-        // write transaction (BEGIN, INSERT, SELECT, COMMIT).
-        assert_eq!(cost[0], 12, "{cost:?}");
+        // At most: four pool check-outs (each pinged unless used in the last second), the event, the
+        // users, two state queries, and the write transaction (BEGIN, INSERT, SELECT, COMMIT).
+        assert!(cost[0] <= 12, "{cost:?}");
     }
 }
 
