@@ -298,26 +298,28 @@ impl InvitationEntries {
 
     /// The distinct valid emails, for one look-up.
     pub fn emails(&self) -> Vec<Email> {
-        let set: HashSet<&Email> = self
-            .entries
-            .iter()
-            .filter_map(|(_, c)| match c {
-                Ok(Contact::Email(email)) => Some(email),
-                _ => None,
-            })
-            .collect();
-        set.into_iter().cloned().collect()
+        self.distinct(|contact| match contact {
+            Contact::Email(email) => Some(email),
+            Contact::Mobile(_) => None,
+        })
     }
 
     /// The distinct valid mobiles, for one look-up.
     pub fn mobiles(&self) -> Vec<Mobile> {
-        let set: HashSet<&Mobile> = self
+        self.distinct(|contact| match contact {
+            Contact::Mobile(mobile) => Some(mobile),
+            Contact::Email(_) => None,
+        })
+    }
+
+    fn distinct<T: Clone + Eq + std::hash::Hash>(
+        &self,
+        pick: impl Fn(&Contact) -> Option<&T>,
+    ) -> Vec<T> {
+        let set: HashSet<&T> = self
             .entries
             .iter()
-            .filter_map(|(_, c)| match c {
-                Ok(Contact::Mobile(mobile)) => Some(mobile),
-                _ => None,
-            })
+            .filter_map(|(_, contact)| contact.as_ref().ok().and_then(&pick))
             .collect();
         set.into_iter().cloned().collect()
     }

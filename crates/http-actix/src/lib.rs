@@ -7,11 +7,9 @@
 //! become statuses in [`ApiError`], and domain values become the SPEC §2 bodies in [`responses`].
 //!
 //! ```no_run
-//! # fn state() -> http_actix::AppState { unimplemented!() }
 //! use actix_web::{App, HttpServer};
 //!
-//! # async fn run() -> std::io::Result<()> {
-//! let state = state();
+//! # async fn run(state: http_actix::AppState) -> std::io::Result<()> {
 //! HttpServer::new(move || {
 //!     App::new()
 //!         .wrap(http_actix::cors(&[]))

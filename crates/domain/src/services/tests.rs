@@ -219,30 +219,32 @@ async fn logout_revokes_the_token() {
     ));
 }
 
+/// A clock the test moves.
+struct SettableClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl Clock for SettableClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 #[tokio::test]
 async fn tokens_expire_after_the_policy_ttl() {
     let issued_at = FixedClock::default().0;
-    let later = Harness::with_clock(Arc::new(FixedClock(issued_at + Duration::days(30))));
-    // Same store would be needed to compare; instead check the session's expiry directly.
-    let session = later
+    let clock = Arc::new(SettableClock(std::sync::Mutex::new(issued_at)));
+    let h = Harness::with_clock(clock.clone());
+    let session = h
         .accounts
         .register(register_command("Ann", Some("a@example.com"), None))
         .await
         .unwrap();
-    assert_eq!(session.expires_at, issued_at + Duration::days(60));
+    assert_eq!(session.expires_at, issued_at + Duration::days(30));
 
-    let mut tokens = crate::ports::MockTokenRepository::new();
-    tokens.expect_find_user().returning(|_, _| Ok(None));
-    let accounts = AccountService::new(
-        Arc::new(MockUserRepository::new()),
-        Arc::new(tokens),
-        Arc::new(FakeHasher::default()),
-        Arc::new(FakeIssuer::default()),
-        Arc::new(FixedClock::default()),
-        TokenPolicy::default(),
-    );
+    *clock.0.lock().unwrap() = issued_at + Duration::days(30) - Duration::seconds(1);
+    assert!(h.accounts.authenticate(&session.token).await.is_ok());
+    *clock.0.lock().unwrap() = issued_at + Duration::days(30);
     assert!(matches!(
-        accounts.authenticate("expired").await,
+        h.accounts.authenticate(&session.token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
 }
