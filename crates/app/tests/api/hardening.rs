@@ -44,6 +44,27 @@ api_tests! {
         app.login(json!({"login": "reza@example.com", "password": "correct horse"})).await.expect(200);
     }
 
+    async fn failed_logins_take_about_as_long_with_or_without_an_account(app: TestApp) {
+        app.register("Sara", Some("sara@example.com"), None).await;
+        let mut existing = Vec::new();
+        let mut unknown = Vec::new();
+        for i in 0..4 {
+            let started = std::time::Instant::now();
+            app.login(json!({"login": "sara@example.com", "password": "wrong password"})).await.expect(401);
+            existing.push(started.elapsed());
+            let started = std::time::Instant::now();
+            app.login(json!({"login": format!("nobody{i}@example.com"), "password": "wrong password"})).await.expect(401);
+            unknown.push(started.elapsed());
+        }
+        existing.sort();
+        unknown.sort();
+        let (existing, unknown) = (existing[2].as_secs_f64(), unknown[2].as_secs_f64());
+        eprintln!("login timing: median failed login {:.1} ms with an account, {:.1} ms without (ratio {:.2})", existing * 1e3, unknown * 1e3, unknown / existing);
+        // Loose on purpose: both run one argon2 verification; without the decoy the unknown
+        // account would answer in well under a tenth of the time.
+        assert!((0.5..2.0).contains(&(unknown / existing)), "{existing} vs {unknown}");
+    }
+
     async fn tokens_are_stored_only_as_sha256_and_passwords_as_argon2id(app: TestApp) {
         let sara = app.register("Sara", Some("sara@example.com"), None).await;
         let hex = match app.database.backend() {
