@@ -65,8 +65,8 @@ impl Argon2Hasher {
     /// A hasher with these parameters.
     ///
     /// # Errors
-    /// When the parameters are out of argon2's ranges.
-    pub fn new(config: HasherConfig) -> Result<Self, argon2::Error> {
+    /// When the parameters are out of argon2's ranges, or the decoy hash cannot be made.
+    pub fn new(config: HasherConfig) -> Result<Self, argon2::password_hash::Error> {
         let params = Params::new(
             config.memory_kib,
             config.iterations,
@@ -76,8 +76,7 @@ impl Argon2Hasher {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
-        let decoy = hash_with(&argon2, &URL_SAFE_NO_PAD.encode(secret))
-            .map_err(|_| argon2::Error::OutputTooShort)?;
+        let decoy = hash_with(&argon2, &URL_SAFE_NO_PAD.encode(secret))?;
         Ok(Self {
             argon2,
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),

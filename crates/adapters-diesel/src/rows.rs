@@ -15,20 +15,11 @@ use crate::schema::{event_members, events, invitations, users};
 /// Timestamps are stored as UTC without a zone, truncated to microseconds (PostgreSQL's precision)
 /// so that what is written reads back equal.
 pub(crate) fn to_db_time(at: DateTime<Utc>) -> NaiveDateTime {
+    use chrono::Timelike;
     let naive = at.naive_utc();
-    naive.with_nanosecond_truncated()
-}
-
-trait TruncateNanos {
-    fn with_nanosecond_truncated(self) -> Self;
-}
-
-impl TruncateNanos for NaiveDateTime {
-    fn with_nanosecond_truncated(self) -> Self {
-        use chrono::Timelike;
-        let nanos = self.nanosecond() / 1_000 * 1_000;
-        self.with_nanosecond(nanos).unwrap_or(self)
-    }
+    naive
+        .with_nanosecond(naive.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(naive)
 }
 
 pub(crate) fn from_db_time(at: NaiveDateTime) -> DateTime<Utc> {

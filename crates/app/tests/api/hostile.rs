@@ -11,7 +11,7 @@ fn snapshot(app: &TestApp) -> Vec<String> {
     ["users", "access_tokens", "events", "event_members", "invitations"]
         .iter()
         .map(|table| {
-            let sql = format!("SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(SUM(CASE WHEN 1=1 THEN 1 ELSE 0 END) AS TEXT) AS value FROM {table}");
+            let sql = format!("SELECT CAST(COUNT(*) AS TEXT) AS value FROM {table}");
             format!("{table}={}", app.database.texts(&sql).join(""))
         })
         .chain(std::iter::once(format!(

@@ -178,7 +178,7 @@ async fn a_database_outage_answers_503_fast_and_recovers_without_a_restart() {
         }));
     }
 
-    // Invitations to answer during the outage window's edges.
+    // An event to invite to once the database is back.
     let event = app.create_event(&olivia, "Outage").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = ok.load(Ordering::Relaxed);

@@ -443,7 +443,6 @@ async fn r7_a_pending_invitation_is_never_doubled() {
 #[tokio::test]
 async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invited() {
     let (_, olivia, bob, _, event) = party().await;
-    let store = Arc::new(Store::default());
     let mut users = MockUserRepository::new();
     let bob_found = bob.clone();
     users
@@ -474,7 +473,6 @@ async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invite
         Arc::new(invitations),
         Arc::new(FixedClock::default()),
     );
-    drop(store);
 
     let entries = InvitationEntries::parse(&["bob@example.com"], PhoneRegion::default()).unwrap();
     let report = service
