@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{EventId, MemberId, Text, UserId, UserSummary};
 
-/// An event as its members see it (SPEC §2, "Event").
+/// An event as its members see it (docs/api.md, "Objects").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// The event's id.
@@ -40,7 +40,7 @@ pub struct EventDetails {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventDetailsError {
     /// The event would end before it starts.
-    #[error("The ends at must be a date after or equal to starts at.")]
+    #[error("the event ends before it starts")]
     EndsBeforeStart,
 }
 
@@ -146,7 +146,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn title() -> Text {
-        Text::parse("title", "Party", EventDetails::TITLE_MAX, false).unwrap()
+        Text::parse("Party", EventDetails::TITLE_MAX, false).unwrap()
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl Invitation {
     }
 }
 
-/// An invitation with what its two parties may see around it (SPEC §2, "Invitation").
+/// An invitation with what its two parties may see around it (docs/api.md, "Objects").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitationDetails {
     /// The invitation.
@@ -177,7 +177,7 @@ pub struct InvitationDetails {
     pub invitee: UserSummary,
 }
 
-/// Why an entry of a batch was not sent (SPEC §5).
+/// Why an entry of a batch was not sent (docs/api.md, "Ignore reasons").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IgnoreReason {
     /// R4: nobody has that contact.
@@ -210,25 +210,6 @@ impl IgnoreReason {
         }
     }
 
-    /// A sentence for people.
-    pub const fn message(self) -> &'static str {
-        match self {
-            Self::NotAUser => "No user has this email or mobile.",
-            Self::InvalidContact => {
-                "This is neither a valid email address nor a valid mobile number."
-            }
-            Self::SelfInvitation => "You cannot invite yourself.",
-            Self::AlreadyMember => "This user is already a member of the event.",
-            Self::AlreadyInvited => "This user already has a pending invitation to the event.",
-            Self::RejectedLastInvitation => {
-                "This user rejected their last invitation to the event."
-            }
-            Self::DuplicateInRequest => {
-                "This user was already reached by an earlier entry of this request."
-            }
-        }
-    }
-
     /// Every reason, for documentation and exhaustive tests.
     pub const ALL: [Self; 7] = [
         Self::NotAUser,
@@ -256,15 +237,18 @@ pub struct InvitationEntries {
     entries: Vec<(String, Result<Contact, InvalidContact>)>,
 }
 
-/// Why the `invitations` array of a send request is refused as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the entries of a send request are refused as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InvitationEntriesError {
     /// Nothing but blank entries.
-    #[error("The invitations field is required.")]
+    #[error("no entry that is not blank")]
     NoEntries,
     /// More than [`InvitationEntries::MAX`] entries.
-    #[error("The invitations must not have more than 1000 items.")]
-    TooMany,
+    #[error("more than {max} entries")]
+    TooMany {
+        /// The most entries allowed ([`InvitationEntries::MAX`]).
+        max: usize,
+    },
 }
 
 impl InvitationEntries {
@@ -281,7 +265,7 @@ impl InvitationEntries {
         region: PhoneRegion,
     ) -> Result<Self, InvitationEntriesError> {
         if raw.len() > Self::MAX {
-            return Err(InvitationEntriesError::TooMany);
+            return Err(InvitationEntriesError::TooMany { max: Self::MAX });
         }
         let entries: Vec<_> = raw
             .iter()

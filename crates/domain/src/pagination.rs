@@ -2,26 +2,31 @@
 
 use uuid::Uuid;
 
-/// How many items one page holds: 1 to 100, 50 by default (SPEC §1).
+/// How many items one page holds: [`Limit::MIN`] to [`Limit::MAX`], [`Limit::DEFAULT`] by default
+/// (docs/api.md, "Pagination").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit(u32);
 
 /// A page size out of range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("The limit must be an integer between 1 and 100.")]
+#[error("a page holds {min} to {max} items", min = Limit::MIN, max = Limit::MAX)]
 pub struct LimitError;
 
 impl Limit {
+    /// The fewest items a page may hold.
+    pub const MIN: u32 = 1;
     /// The most items a page may hold.
     pub const MAX: u32 = 100;
+    /// The page size when none is asked for.
+    pub const DEFAULT: u32 = 50;
 
-    /// Checks that `n` is within 1..=100.
+    /// Checks that `n` is within [`Limit::MIN`]..=[`Limit::MAX`].
     ///
     /// # Errors
     /// [`LimitError`] otherwise.
     pub fn new(n: i64) -> Result<Self, LimitError> {
         match u32::try_from(n) {
-            Ok(n @ 1..=Self::MAX) => Ok(Self(n)),
+            Ok(n @ Self::MIN..=Self::MAX) => Ok(Self(n)),
             _ => Err(LimitError),
         }
     }
@@ -34,7 +39,7 @@ impl Limit {
 
 impl Default for Limit {
     fn default() -> Self {
-        Self(50)
+        Self(Self::DEFAULT)
     }
 }
 

@@ -9,6 +9,7 @@ use std::error::Error as StdError;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 
 use crate::{
     Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId, InviteeState,
@@ -86,21 +87,14 @@ pub trait PasswordHasher: Send + Sync {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenHash(pub Vec<u8>);
 
-/// A freshly issued bearer token: the secret for the client and its digest for storage.
-#[derive(Clone, PartialEq, Eq)]
+/// A freshly issued bearer token: the secret for the client and its digest for storage. Its
+/// `Debug` shows the digest only.
+#[derive(Clone, Debug)]
 pub struct IssuedToken {
     /// The secret, given to the client once.
-    pub secret: String,
+    pub secret: SecretString,
     /// Its digest, stored.
     pub hash: TokenHash,
-}
-
-impl std::fmt::Debug for IssuedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedToken")
-            .field("hash", &self.hash)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Makes and digests bearer tokens.

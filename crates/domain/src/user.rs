@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{Email, Mobile, Text, UserId};
 
-/// A user account: what its owner sees of it (SPEC §2, "User").
+/// A user account: what its owner sees of it (docs/api.md, "Objects").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     /// The account's id.
@@ -20,6 +20,9 @@ pub struct User {
 }
 
 impl User {
+    /// The most characters of a name.
+    pub const NAME_MAX: usize = 100;
+
     /// What anyone else may see of this user.
     pub fn summary(&self) -> UserSummary {
         UserSummary {
@@ -29,7 +32,7 @@ impl User {
     }
 }
 
-/// What anyone may see of a user: the id and the name (SPEC §2, "User summary").
+/// What anyone may see of a user: the id and the name (docs/api.md, "Objects").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserSummary {
     /// The user's id.

@@ -1,10 +1,12 @@
 //! Value objects. Each has private fields and a fallible constructor, so that holding one is proof
-//! that the value is valid (parse, don't validate). Error messages are written for API users.
+//! that the value is valid (parse, don't validate). Errors say what is wrong in domain terms; the
+//! HTTP layer owns field names and the sentences users read.
 
 use std::fmt;
 use std::str::FromStr;
 
 use phonenumber::country;
+use secrecy::{ExposeSecret, SecretString};
 
 /// An email address, trimmed and lowercased so that addresses differing only in case are one (R3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12,7 +14,7 @@ pub struct Email(String);
 
 /// Why a string is not an [`Email`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("The email must be a valid email address.")]
+#[error("not a valid email address")]
 pub struct EmailError;
 
 impl Email {
@@ -94,7 +96,7 @@ pub struct Mobile(String);
 
 /// Why a string is not a [`Mobile`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("The mobile must be a valid phone number.")]
+#[error("not a valid phone number")]
 pub struct MobileError;
 
 impl Mobile {
@@ -182,7 +184,7 @@ impl Contact {
 
 /// An entry that is neither an email nor a phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("This is neither a valid email address nor a valid mobile number.")]
+#[error("neither a valid email address nor a valid phone number")]
 pub struct InvalidContact;
 
 /// What a user logs in with: their email or their mobile.
@@ -205,19 +207,25 @@ impl Login {
     }
 }
 
-/// A new password: 8 to 128 characters. Never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+/// A new password: 8 to 128 characters. A [`SecretString`]: never printed, zeroed when dropped.
+#[derive(Clone)]
+pub struct Password(SecretString);
 
 /// Why a string is not an acceptable [`Password`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
-    /// Fewer than 8 characters.
-    #[error("The password must be at least 8 characters.")]
-    TooShort,
-    /// More than 128 characters.
-    #[error("The password must not be greater than 128 characters.")]
-    TooLong,
+    /// Fewer than [`Password::MIN_CHARS`] characters.
+    #[error("shorter than {min} characters")]
+    TooShort {
+        /// The fewest characters allowed.
+        min: usize,
+    },
+    /// More than [`Password::MAX_CHARS`] characters.
+    #[error("longer than {max} characters")]
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
 }
 
 impl Password {
@@ -226,62 +234,67 @@ impl Password {
     /// The most characters a password has.
     pub const MAX_CHARS: usize = 128;
 
-    /// Checks the length rules of SPEC §3. The password is kept as typed (no trimming).
+    /// Checks the length rules (docs/api.md, "POST /api/v1/register"). The password is kept as
+    /// typed (no trimming).
     ///
     /// # Errors
     /// [`PasswordError`] naming the broken bound.
     pub fn parse(raw: String) -> Result<Self, PasswordError> {
         match raw.chars().count() {
-            n if n < Self::MIN_CHARS => Err(PasswordError::TooShort),
-            n if n > Self::MAX_CHARS => Err(PasswordError::TooLong),
-            _ => Ok(Self(raw)),
+            n if n < Self::MIN_CHARS => Err(PasswordError::TooShort {
+                min: Self::MIN_CHARS,
+            }),
+            n if n > Self::MAX_CHARS => Err(PasswordError::TooLong {
+                max: Self::MAX_CHARS,
+            }),
+            _ => Ok(Self(raw.into())),
         }
     }
 
     /// Wraps a password typed at login, where only the stored hash decides.
     pub fn unchecked(raw: String) -> Self {
-        Self(raw)
+        Self(raw.into())
     }
 
     /// The secret, for the hasher only.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(***)")
+        f.debug_tuple("Password").field(&self.0).finish()
     }
 }
+
+impl PartialEq for Password {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Password {}
 
 /// Trimmed text of bounded length without control characters: names, titles, descriptions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text(String);
 
-/// Why a string is not an acceptable [`Text`] for a field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a string is not an acceptable [`Text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
     /// Blank after trimming.
-    #[error("The {field} field is required.")]
-    Required {
-        /// The field's name, as the API spells it.
-        field: &'static str,
-    },
+    #[error("blank")]
+    Blank,
     /// Longer than allowed.
-    #[error("The {field} must not be greater than {max} characters.")]
+    #[error("longer than {max} characters")]
     TooLong {
-        /// The field's name.
-        field: &'static str,
         /// The most characters allowed.
         max: usize,
     },
     /// Holds a control character other than a line break or tab.
-    #[error("The {field} must not contain control characters.")]
-    ControlCharacter {
-        /// The field's name.
-        field: &'static str,
-    },
+    #[error("contains a forbidden character")]
+    ForbiddenCharacter,
 }
 
 impl Text {
@@ -289,23 +302,18 @@ impl Text {
     /// (line breaks and tabs are allowed only where `multiline`).
     ///
     /// # Errors
-    /// [`TextError`] naming `field`.
-    pub fn parse(
-        field: &'static str,
-        raw: &str,
-        max: usize,
-        multiline: bool,
-    ) -> Result<Self, TextError> {
+    /// [`TextError`] naming the broken rule.
+    pub fn parse(raw: &str, max: usize, multiline: bool) -> Result<Self, TextError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Err(TextError::Required { field });
+            return Err(TextError::Blank);
         }
         if trimmed.chars().count() > max {
-            return Err(TextError::TooLong { field, max });
+            return Err(TextError::TooLong { max });
         }
         let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r'));
         if !trimmed.chars().all(allowed) {
-            return Err(TextError::ControlCharacter { field });
+            return Err(TextError::ForbiddenCharacter);
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -535,42 +543,34 @@ mod tests {
     fn passwords_must_be_8_to_128_characters() {
         assert_eq!(
             Password::parse("1234567".into()),
-            Err(PasswordError::TooShort)
+            Err(PasswordError::TooShort { min: 8 })
         );
         assert!(Password::parse("12345678".into()).is_ok());
         assert!(Password::parse("é".repeat(128)).is_ok());
         assert_eq!(
             Password::parse("x".repeat(129)),
-            Err(PasswordError::TooLong)
+            Err(PasswordError::TooLong { max: 128 })
         );
-        assert_eq!(
-            format!("{:?}", Password::unchecked("secret".into())),
-            "Password(***)"
-        );
+        let printed = format!("{:?}", Password::unchecked("secret".into()));
+        assert!(!printed.contains("secret"), "{printed}");
     }
 
     #[test]
     fn text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(Text::parse("  Ann ", 100, false).unwrap().as_str(), "Ann");
+        assert_eq!(Text::parse(" ", 100, false), Err(TextError::Blank));
         assert_eq!(
-            Text::parse("name", "  Ann ", 100, false).unwrap().as_str(),
-            "Ann"
+            Text::parse(&"x".repeat(101), 100, false),
+            Err(TextError::TooLong { max: 100 })
         );
         assert_eq!(
-            Text::parse("name", " ", 100, false),
-            Err(TextError::Required { field: "name" })
+            Text::parse("a\u{0}b", 100, false),
+            Err(TextError::ForbiddenCharacter)
         );
-        assert!(matches!(
-            Text::parse("name", &"x".repeat(101), 100, false),
-            Err(TextError::TooLong { .. })
-        ));
-        assert!(matches!(
-            Text::parse("name", "a\u{0}b", 100, false),
-            Err(TextError::ControlCharacter { .. })
-        ));
-        assert!(Text::parse("description", "line\nline", 100, true).is_ok());
-        assert!(Text::parse("name", "line\nline", 100, false).is_err());
+        assert!(Text::parse("line\nline", 100, true).is_ok());
+        assert!(Text::parse("line\nline", 100, false).is_err());
         assert_eq!(
-            Text::parse("title", "'; DROP TABLE x; --", 100, false)
+            Text::parse("'; DROP TABLE x; --", 100, false)
                 .unwrap()
                 .as_str(),
             "'; DROP TABLE x; --"

@@ -1,15 +1,14 @@
-//! Bearer authentication (SPEC §1): the [`AuthenticatedUser`] extractor and the
+//! Bearer authentication (docs/api.md, "Conventions"): the [`AuthenticatedUser`] extractor and the
 //! [`require_bearer`] middleware that runs it before a protected route reads its body, so that an
 //! unauthenticated client gets its 401 before any 400, 413 or 422.
-
-use std::fmt;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, Route};
 use futures_util::future::LocalBoxFuture;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -18,8 +17,8 @@ use crate::AppState;
 const MAX_HEADER_LEN: usize = 512;
 
 /// A bearer token as the client sent it. Its `Debug` does not show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BearerToken(String);
+#[derive(Clone, Debug)]
+pub struct BearerToken(SecretString);
 
 impl BearerToken {
     /// Reads `Bearer <token>` (the scheme in any case).
@@ -47,18 +46,12 @@ impl BearerToken {
         {
             return Err(ApiError::Unauthenticated);
         }
-        Ok(Self(token.to_owned()))
+        Ok(Self(token.to_owned().into()))
     }
 
     /// The secret.
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BearerToken(***)")
+        self.0.expose_secret()
     }
 }
 
@@ -127,6 +120,12 @@ pub async fn require_bearer(
     }
 }
 
+/// A route (handler already set) that authenticates its caller with [`require_bearer`] before its
+/// extractors read the body.
+pub(crate) fn protected(route: Route) -> Route {
+    route.wrap(from_fn(require_bearer))
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::test::TestRequest;
@@ -175,9 +174,7 @@ mod tests {
 
     #[test]
     fn the_token_is_not_printed_in_debug_output() {
-        assert_eq!(
-            format!("{:?}", BearerToken("secret".into())),
-            "BearerToken(***)"
-        );
+        let printed = format!("{:?}", BearerToken("secret".to_owned().into()));
+        assert!(!printed.contains("secret"), "{printed}");
     }
 }

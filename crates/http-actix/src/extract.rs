@@ -1,6 +1,6 @@
 //! Extractor configuration and fallbacks, so that actix never answers with plain text: a body that
 //! is not a JSON object is a 400, one over 64 KiB a 413, a path id that is not a UUID a 404, an
-//! unknown route a 404 and a wrong method a 405, all with SPEC §1 JSON bodies.
+//! unknown route a 404 and a wrong method a 405, all with the JSON bodies of docs/api.md, "Errors".
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceResponse};
@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// The largest request body accepted (SPEC §1).
+/// The largest request body accepted (docs/api.md, "Errors").
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// A JSON request body that must be an object, read into `T`.
@@ -74,7 +74,9 @@ fn json_error(error: &JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::OverflowKnownLength { .. }
         | JsonPayloadError::Overflow { .. }
-        | JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+        | JsonPayloadError::Payload(PayloadError::Overflow) => {
+            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+        }
         JsonPayloadError::ContentType => ApiError::MalformedRequest(
             "The request body must be sent as application/json.".to_owned(),
         ),
@@ -93,7 +95,7 @@ pub async fn not_found() -> HttpResponse {
     ApiError::route_not_found().error_response()
 }
 
-/// Turns actix's empty 405 (which carries the `Allow` header) into the JSON body of SPEC §1.
+/// Turns actix's empty 405 (which carries the `Allow` header) into the JSON body of docs/api.md, "Errors".
 pub fn json_method_not_allowed<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().handler(
         actix_web::http::StatusCode::METHOD_NOT_ALLOWED,

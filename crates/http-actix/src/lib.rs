@@ -1,10 +1,14 @@
 //! Event Manager's HTTP adapter: actix-web routes over the domain's services.
 //!
-//! [`configure`] registers everything: the routes of SPEC §3–§5 under `/api/v1` (the seed's paths
+//! [`configure`] registers everything: the routes of docs/api.md under `/api/v1` (the seed's paths
 //! and their aliases), `/health/live` and `/health/ready`, the OpenAPI document at
 //! `/api/v1/openapi.json`, Swagger UI at `/docs`, and extractor settings under which every error is
-//! a SPEC §1 JSON body. Request bodies are parsed into domain values in [`requests`], domain errors
-//! become statuses in [`ApiError`], and domain values become the SPEC §2 bodies in [`responses`].
+//! a JSON body.
+//!
+//! The crate is sliced by area: [`api`] holds one module per area of the API (its request and
+//! response types, handlers, routes and OpenAPI part), over a small shared core: [`error`]
+//! ([`ApiError`] and the error bodies), [`extract`], [`auth`], [`pagination`], [`validation`],
+//! [`rate_limit`], and the OpenAPI root in [`openapi`].
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer};
@@ -32,13 +36,12 @@ use domain::PhoneRegion;
 
 pub mod api;
 pub mod auth;
-mod error;
+pub mod error;
 pub mod extract;
+pub mod json;
 pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
-pub mod requests;
-pub mod responses;
 mod routes;
 pub mod validation;
 
@@ -77,7 +80,7 @@ impl std::fmt::Debug for AppState {
 }
 
 /// Middleware for the whole app: JSON answers say their charset, `application/json; charset=utf-8`
-/// (SPEC §1).
+/// (docs/api.md, "Conventions").
 ///
 /// # Errors
 /// Only the inner service's errors.

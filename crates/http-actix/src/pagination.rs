@@ -1,6 +1,6 @@
-//! Query strings of the lists (SPEC §1, §5): `limit`, `cursor`, `status` and `event_id`, parsed by
-//! hand so that a bad value is a 422 naming the parameter, never a plain-text 400. Unknown
-//! parameters are ignored.
+//! Pagination of every list (docs/api.md, "Pagination"): the `limit` and `cursor` query parameters,
+//! parsed by hand so that a bad value is a 422 naming the parameter, never a plain-text 400
+//! (unknown parameters are ignored), and the `{"data", "meta"}` page envelope.
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};
@@ -9,14 +9,13 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use domain::ports::InvitationFilter;
-use domain::{EventId, Limit, PageRequest, StatusFilter};
+use domain::{Limit, Page, PageRequest};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::validation::{selected_invalid, ValidationErrors};
+use crate::validation::ValidationErrors;
 
 /// Where a page starts: the id of the previous page's last item, opaque to clients.
 ///
@@ -88,7 +87,8 @@ impl PageQuery {
         }
     }
 
-    fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
+    /// Reads `limit` and `cursor`, recording a bad value of either in `errors`.
+    pub(crate) fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
         let limit = match given(query, "limit") {
             None => Limit::default(),
             Some(raw) => {
@@ -98,10 +98,7 @@ impl PageQuery {
                     .ok()
                     .and_then(|n| Limit::new(n).ok());
                 errors
-                    .take(
-                        "limit",
-                        parsed.ok_or_else(|| domain::LimitError.to_string()),
-                    )
+                    .take("limit", parsed.ok_or_else(limit_message))
                     .unwrap_or_default()
             }
         };
@@ -126,98 +123,57 @@ impl FromRequest for PageQuery {
     }
 }
 
-/// The `status` filter as documented: `all` or one status.
-#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StatusFilterParam {
-    /// Every invitation (the default).
-    All,
-    /// Not answered yet.
-    Pending,
-    /// Accepted.
-    Accepted,
-    /// Rejected.
-    Rejected,
+/// `{"data": [...], "meta": {...}}`: one page of a list, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paginated<T> {
+    /// The items.
+    pub data: Vec<T>,
+    /// Where the list continues.
+    pub meta: PageMeta,
 }
 
-/// `status`, `event_id`, `limit` and `cursor` of the invitation lists.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InvitationListQuery {
-    /// Only invitations with this status; `all` by default.
-    #[param(value_type = Option<StatusFilterParam>, default = "all")]
-    status: StatusFilter,
-    /// Only invitations to this event.
-    #[param(value_type = Option<Uuid>, format = Uuid)]
-    event_id: Option<EventId>,
-    /// How many items to return, 1 to 100.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 50)]
-    limit: Limit,
-    /// The `meta.next_cursor` of the previous page; omit it for the first page.
-    #[param(value_type = Option<String>, example = "AQGZP5tNf3cQpzK4mx7nhE4")]
-    cursor: Option<Uuid>,
+/// The position of a page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageMeta {
+    /// The page size asked for.
+    #[schema(example = 50, minimum = 1, maximum = 100)]
+    pub limit: u32,
+    /// Pass it as `cursor` to get the next page; `null` on the last page.
+    #[schema(required = true, example = "AQGZP5tNf3cQpzK4mx7nhE4")]
+    pub next_cursor: Option<String>,
 }
 
-impl InvitationListQuery {
-    /// The filter to ask the domain for.
-    pub fn filter(self) -> InvitationFilter {
-        InvitationFilter {
-            status: self.status,
-            event_id: self.event_id,
-        }
-    }
-
-    /// The page to ask the domain for.
-    pub fn page_request(self) -> PageRequest {
-        PageRequest {
-            limit: self.limit,
-            after: self.cursor,
-        }
-    }
-
-    fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
-        let status = given(query, "status")
-            .and_then(|raw| {
-                errors.take(
-                    "status",
-                    StatusFilter::parse(raw).ok_or_else(|| selected_invalid("status")),
-                )
-            })
-            .unwrap_or_default();
-        let event_id = given(query, "event_id").and_then(|raw| {
-            let parsed = raw
-                .parse::<EventId>()
-                .map_err(|_| "The event id must be a valid UUID.".to_owned());
-            errors.take("event_id", parsed)
-        });
-        let PageQuery { limit, cursor } = PageQuery::parse(query, errors);
+impl<T> Paginated<T> {
+    /// Converts a domain page, given the request it answers.
+    pub fn new<U>(page: Page<U>, request: PageRequest, item: impl FnMut(U) -> T) -> Self {
+        let next_cursor = page.next_after.map(|after| Cursor::new(after).encode());
+        let limit = request.limit.get();
         Self {
-            status,
-            event_id,
-            limit,
-            cursor,
+            data: page.items.into_iter().map(item).collect(),
+            meta: PageMeta { limit, next_cursor },
         }
     }
 }
 
-impl FromRequest for InvitationListQuery {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(parse_query(req, Self::parse))
-    }
+/// "The limit must be an integer between 1 and 100."
+fn limit_message() -> String {
+    format!(
+        "The limit must be an integer between {} and {}.",
+        Limit::MIN,
+        Limit::MAX
+    )
 }
 
 /// A parameter's value; an empty one counts as not given, as in Laravel.
-fn given<'q>(query: &'q HashMap<String, String>, name: &str) -> Option<&'q str> {
+pub(crate) fn given<'q>(query: &'q HashMap<String, String>, name: &str) -> Option<&'q str> {
     query
         .get(name)
         .map(String::as_str)
         .filter(|value| !value.is_empty())
 }
 
-fn parse_query<T>(
+/// Parses a request's query string with `parse`, answering 422 with every error it recorded.
+pub(crate) fn parse_query<T>(
     req: &HttpRequest,
     parse: impl FnOnce(&HashMap<String, String>, &mut ValidationErrors) -> T,
 ) -> Result<T, ApiError> {
@@ -238,21 +194,12 @@ fn parse_query<T>(
 #[cfg(test)]
 mod tests {
     use actix_web::test::TestRequest;
-    use domain::InvitationStatus;
 
     use super::*;
 
     fn page(query: &str) -> Result<PageQuery, ValidationErrors> {
         let req = TestRequest::with_uri(&format!("/?{query}")).to_http_request();
         parse_query(&req, PageQuery::parse).map_err(|error| match error {
-            ApiError::Validation(errors) => errors,
-            other => panic!("{other:?}"),
-        })
-    }
-
-    fn invitations(query: &str) -> Result<InvitationListQuery, ValidationErrors> {
-        let req = TestRequest::with_uri(&format!("/?{query}")).to_http_request();
-        parse_query(&req, InvitationListQuery::parse).map_err(|error| match error {
             ApiError::Validation(errors) => errors,
             other => panic!("{other:?}"),
         })
@@ -327,44 +274,5 @@ mod tests {
             );
         }
         assert_eq!(page("limit=100").unwrap().page_request().limit.get(), 100);
-    }
-
-    #[test]
-    fn every_bad_parameter_is_reported_at_once() {
-        let errors = invitations("status=maybe&event_id=12&limit=0&cursor=zz").unwrap_err();
-        assert_eq!(
-            errors.get("status"),
-            Some(&["The selected status is invalid.".to_owned()][..])
-        );
-        assert_eq!(
-            errors.get("event_id"),
-            Some(&["The event id must be a valid UUID.".to_owned()][..])
-        );
-        assert!(errors.get("limit").is_some());
-        assert_eq!(
-            errors.get("cursor"),
-            Some(&["The cursor is invalid.".to_owned()][..])
-        );
-    }
-
-    #[test]
-    fn status_defaults_to_all_and_reads_each_status() {
-        assert_eq!(
-            invitations("").unwrap().filter(),
-            InvitationFilter::default()
-        );
-        let query = invitations("status=accepted").unwrap();
-        assert_eq!(
-            query.filter().status.status(),
-            Some(InvitationStatus::Accepted)
-        );
-        let id = EventId::generate();
-        assert_eq!(
-            invitations(&format!("event_id={id}"))
-                .unwrap()
-                .filter()
-                .event_id,
-            Some(id)
-        );
     }
 }

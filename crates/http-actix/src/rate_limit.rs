@@ -1,4 +1,4 @@
-//! Abuse limits (SPEC §1 `429`): failed logins per account and per client address, and sends per
+//! Abuse limits (docs/api.md, "Errors": `429`): failed logins per account and per client address, and sends per
 //! user, each counted over a sliding minute. The counters live in this process: with several
 //! instances behind a load balancer each enforces its own limits (see `docs/operations.md`).
 

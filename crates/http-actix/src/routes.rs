@@ -1,12 +1,10 @@
-//! The route table: every path of SPEC §3–§5 under `/api/v1` (the seed's spellings and their
-//! aliases), the health probes, the OpenAPI document and the docs page.
+//! The route table: each area's routes under `/api/v1`, the health probes, the OpenAPI document and
+//! the docs page, over extractor settings under which every error is a JSON body.
 
-use actix_web::middleware::from_fn;
-use actix_web::{http::header, web, HttpResponse, Route};
+use actix_web::{http::header, web, HttpResponse};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::api::{accounts, events, health, invitations};
-use crate::auth::require_bearer;
 use crate::extract::{self, json_method_not_allowed};
 use crate::openapi::openapi;
 use crate::AppState;
@@ -32,12 +30,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .config(Config::default().validator_url("none")),
             )
             .route("/docs", web::get().to(docs_redirect))
-            .service(
-                web::scope("/health")
-                    .wrap(json_method_not_allowed())
-                    .service(web::resource("/live").route(web::get().to(health::live)))
-                    .service(web::resource("/ready").route(web::get().to(health::ready))),
-            )
+            .configure(health::routes)
             .service(
                 web::scope("/api/v1")
                     .wrap(json_method_not_allowed())
@@ -47,50 +40,15 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// Every area under `/api/v1`. The order matters where patterns overlap: `/events/{event_id}`
+/// must be tried before `/{event_id}/send-invitations`.
+///
+/// Areas use `web::resource(..).route(..)` rather than `cfg.route(..)`: the latter puts the method
+/// guard on the resource, which turns a wrong method into a 404 instead of a 405.
 fn api_v1(cfg: &mut web::ServiceConfig) {
-    // `web::resource(..).route(..)` rather than `cfg.route(..)`: the latter puts the method guard
-    // on the resource, which turns a wrong method into a 404 instead of a 405.
-    cfg.service(web::resource("/register").route(web::post().to(accounts::register)))
-        .service(web::resource("/login").route(web::post().to(accounts::login)))
-        .service(web::resource("/logout").route(protected(web::post().to(accounts::logout))))
-        .service(web::resource("/me").route(protected(web::get().to(accounts::me))))
-        .service(
-            web::resource("/events")
-                .route(protected(web::post().to(events::create_event)))
-                .route(protected(web::get().to(events::list_events))),
-        )
-        .service(
-            web::resource("/events/{event_id}").route(protected(web::get().to(events::get_event))),
-        )
-        .service(
-            web::resource("/events/{event_id}/members")
-                .route(protected(web::get().to(events::list_members))),
-        )
-        .service(
-            web::resource([
-                "/{event_id}/send-invitations",
-                "/events/{event_id}/invitations",
-            ])
-            .route(protected(web::post().to(invitations::send_invitations))),
-        )
-        .service(
-            web::resource(["/sended-invitations", "/sent-invitations"])
-                .route(protected(web::get().to(invitations::list_sent))),
-        )
-        .service(
-            web::resource("/received-invitations")
-                .route(protected(web::get().to(invitations::list_received))),
-        )
-        .service(
-            web::resource("/invitations/{invitation_id}")
-                .route(protected(web::get().to(invitations::get_invitation)))
-                .route(protected(web::patch().to(invitations::answer_invitation))),
-        );
-}
-
-/// A route (handler already set) that authenticates its caller before its extractors read the body.
-fn protected(route: Route) -> Route {
-    route.wrap(from_fn(require_bearer))
+    cfg.configure(accounts::routes)
+        .configure(events::routes)
+        .configure(invitations::routes);
 }
 
 async fn docs_redirect() -> HttpResponse {

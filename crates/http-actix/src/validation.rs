@@ -1,6 +1,9 @@
-//! Field errors collected while parsing a request, rendered as Laravel's 422 body (SPEC §1), and
-//! the small readers that turn loosely typed JSON values into strings with Laravel's messages.
+//! Field errors collected while parsing a request, rendered as Laravel's 422 body (docs/api.md,
+//! "Errors"); the small readers that turn loosely typed JSON values into strings; and the sentences
+//! that name a field for each of the domain's validation errors. The domain says what is wrong; the
+//! wording users read is written here, once.
 
+use domain::{PasswordError, TextError};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
@@ -88,6 +91,60 @@ pub(crate) fn must_be_string(field: &str) -> String {
 /// "The selected status is invalid."
 pub(crate) fn selected_invalid(field: &str) -> String {
     format!("The selected {} is invalid.", attribute(field))
+}
+
+/// "The email must be a valid email address."
+pub(crate) fn invalid_email(field: &str) -> String {
+    format!("The {} must be a valid email address.", attribute(field))
+}
+
+/// "The mobile must be a valid phone number."
+pub(crate) fn invalid_mobile(field: &str) -> String {
+    format!("The {} must be a valid phone number.", attribute(field))
+}
+
+/// "The email has already been taken."
+pub(crate) fn taken(field: &str) -> String {
+    format!("The {} has already been taken.", attribute(field))
+}
+
+/// "The invitations must not have more than 1000 items."
+pub(crate) fn too_many_items(field: &str, max: usize) -> String {
+    format!(
+        "The {} must not have more than {max} items.",
+        attribute(field)
+    )
+}
+
+/// The sentence for a text field that [`domain::Text::parse`] refused.
+pub(crate) fn text_error(field: &str, error: TextError) -> String {
+    match error {
+        TextError::Blank => required(field),
+        TextError::TooLong { max } => format!(
+            "The {} must not be greater than {max} characters.",
+            attribute(field)
+        ),
+        TextError::ForbiddenCharacter => format!(
+            "The {} must not contain control characters.",
+            attribute(field)
+        ),
+    }
+}
+
+/// The sentence for a password that [`domain::Password::parse`] refused.
+pub(crate) fn password_error(field: &str, error: PasswordError) -> String {
+    match error {
+        PasswordError::TooShort { min } => {
+            format!(
+                "The {} must be at least {min} characters.",
+                attribute(field)
+            )
+        }
+        PasswordError::TooLong { max } => format!(
+            "The {} must not be greater than {max} characters.",
+            attribute(field)
+        ),
+    }
 }
 
 /// Reads an optional string field. Absent, `null` and `""` are all "not given", as Laravel's

@@ -1,8 +1,9 @@
-//! Registering, logging in and out, and resolving bearer tokens (SPEC §3).
+//! Registering, logging in and out, and resolving bearer tokens (docs/api.md, "Accounts").
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
 
 use crate::ports::{
     Clock, CreateUserError, NewToken, NewUser, PasswordHasher, PortError, TokenIssuer,
@@ -30,8 +31,8 @@ impl Default for TokenPolicy {
 pub struct Session {
     /// Who logged in.
     pub user: User,
-    /// The bearer token's secret, shown to the client once.
-    pub token: String,
+    /// The bearer token's secret, shown to the client once; `Debug` does not print it.
+    pub token: SecretString,
     /// When the token stops working.
     pub expires_at: DateTime<Utc>,
 }
@@ -53,10 +54,10 @@ pub struct RegisterCommand {
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     /// Another account has this email.
-    #[error("The email has already been taken.")]
+    #[error("the email is already taken")]
     EmailTaken,
     /// Another account has this mobile.
-    #[error("The mobile has already been taken.")]
+    #[error("the mobile is already taken")]
     MobileTaken,
     /// Infrastructure failure.
     #[error(transparent)]
@@ -77,7 +78,7 @@ pub struct LoginCommand {
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Unknown account or wrong password: the same answer for both.
-    #[error("These credentials do not match our records.")]
+    #[error("no account has this login and password")]
     InvalidCredentials,
     /// Infrastructure failure.
     #[error(transparent)]
@@ -88,7 +89,7 @@ pub enum LoginError {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticateError {
     /// Unknown, revoked or expired.
-    #[error("Unauthenticated.")]
+    #[error("unknown, revoked or expired token")]
     Unauthenticated,
     /// Infrastructure failure.
     #[error(transparent)]

@@ -1,4 +1,4 @@
-//! Creating events, listing them and their members (SPEC §4).
+//! Creating events, listing them and their members (docs/api.md, "Events").
 
 use std::sync::Arc;
 

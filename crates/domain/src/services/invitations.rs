@@ -1,4 +1,4 @@
-//! Sending, listing and answering invitations (SPEC §5, R1–R12).
+//! Sending, listing and answering invitations (docs/api.md, "Invitations").
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub enum SendInvitationsError {
     #[error("event not found")]
     EventNotFound,
     /// The caller is a member but not the owner (R1).
-    #[error("Only the event's owner can send invitations.")]
+    #[error("only the event's owner may send its invitations")]
     NotOwner,
     /// Infrastructure failure.
     #[error(transparent)]
@@ -62,10 +62,10 @@ pub enum AnswerInvitationError {
     #[error("invitation not found")]
     NotFound,
     /// The sender tried to answer (R10).
-    #[error("Only the invitee can answer this invitation.")]
+    #[error("only the invitee may answer an invitation")]
     BySender,
     /// It was answered before, perhaps a moment ago by a concurrent request (R10).
-    #[error("This invitation has already been answered.")]
+    #[error("the invitation has already been answered")]
     AlreadyAnswered,
     /// Infrastructure failure.
     #[error(transparent)]

@@ -1,10 +1,35 @@
-//! Liveness and readiness probes (SPEC §8).
+//! Liveness and readiness probes (docs/api.md, "Health"), served under `/health`.
 
 use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::error::ApiError;
-use crate::responses::HealthBody;
+use crate::extract::json_method_not_allowed;
 use crate::AppState;
+
+/// Registers `/health/live` and `/health/ready`.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/health")
+            .wrap(json_method_not_allowed())
+            .service(web::resource("/live").route(web::get().to(live)))
+            .service(web::resource("/ready").route(web::get().to(ready))),
+    );
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(live, ready))]
+pub(crate) struct Doc;
+
+/// The answer of the health probes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthBody {
+    /// `ok` (live) or `ready`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
 
 /// Liveness: the process answers.
 #[utoipa::path(

@@ -1,6 +1,7 @@
-//! The handlers, one module per area of the SPEC. Each one parses its input into domain values,
-//! calls one service operation and turns the result into a response body; errors become
-//! [`ApiError`](crate::ApiError) through `?`.
+//! The API, one module per area of docs/api.md. Each area holds its request and response types,
+//! its handlers, its `routes` and its part of the OpenAPI document; a handler parses its input into
+//! domain values, calls one service operation and turns the result into a response body, and
+//! errors become [`ApiError`](crate::ApiError) through `?`.
 
 pub mod accounts;
 pub mod events;

@@ -1,19 +1,19 @@
-//! Sending, listing and answering invitations (SPEC §5): the seed's routes.
+//! The invitations area's handlers.
 
 use actix_web::{web, HttpResponse};
 use domain::services::SendInvitations;
 use domain::{EventId, InvitationId};
 use uuid::Uuid;
 
+use super::requests::{AnswerInvitationRequest, InvitationListQuery, SendInvitationsRequest};
+use super::responses::{InvitationBody, SendInvitationsBody};
 use crate::auth::AuthenticatedUser;
-use crate::error::ApiError;
-use crate::extract::JsonBody;
-use crate::openapi::{
-    BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+use crate::error::{
+    ApiError, BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
 };
-use crate::pagination::InvitationListQuery;
-use crate::requests::{AnswerInvitationRequest, SendInvitationsRequest};
-use crate::responses::{Data, InvitationBody, Paginated, SendInvitationsBody};
+use crate::extract::JsonBody;
+use crate::json::Data;
+use crate::pagination::Paginated;
 use crate::AppState;
 
 /// Send invitations.

@@ -1,16 +1,16 @@
-//! Creating and reading events and their members (SPEC §4).
+//! The events area's handlers.
 
 use actix_web::{web, HttpResponse};
 use domain::EventId;
 use uuid::Uuid;
 
+use super::requests::CreateEventRequest;
+use super::responses::{EventBody, MemberBody};
 use crate::auth::AuthenticatedUser;
-use crate::error::ApiError;
+use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
 use crate::extract::JsonBody;
-use crate::openapi::{BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
-use crate::pagination::PageQuery;
-use crate::requests::CreateEventRequest;
-use crate::responses::{Data, EventBody, MemberBody, Paginated};
+use crate::json::Data;
+use crate::pagination::{PageQuery, Paginated};
 use crate::AppState;
 
 /// Create an event.

@@ -1,5 +1,11 @@
 //! The one error type of the HTTP edge: every domain error converts into [`ApiError`], which renders
-//! the SPEC §1 body. Causes of 5xx answers are logged here, whole chain included, and never sent.
+//! the bodies of docs/api.md, "Errors". Causes of 5xx answers are logged here, whole chain
+//! included, and never sent. Each area of [`crate::api`] converts its own operations' errors; the
+//! response groups that several operations document live in [`docs`].
+
+mod docs;
+
+pub use docs::{BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -8,10 +14,7 @@ use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::ports::{BoxError, PortError};
-use domain::services::{
-    AnswerInvitationError, AuthenticateError, GetEventError, GetInvitationError, LoginError,
-    RegisterError, SendInvitationsError,
-};
+use domain::services::AuthenticateError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -106,7 +109,10 @@ pub enum ApiError {
     AlreadyAnswered,
     /// 413: the body is over the limit.
     #[error("payload too large")]
-    PayloadTooLarge,
+    PayloadTooLarge {
+        /// The most bytes a body may have.
+        limit: usize,
+    },
     /// 422 with every field error.
     #[error("validation failed: {}", .0.message())]
     Validation(ValidationErrors),
@@ -148,7 +154,7 @@ impl ApiError {
             Self::MalformedRequest(message) => error(message, ErrorCode::MalformedRequest),
             Self::Unauthenticated => serde_json::json!({"message": "Unauthenticated."}),
             Self::InvalidCredentials => error(
-                &LoginError::InvalidCredentials.to_string(),
+                "These credentials do not match our records.",
                 ErrorCode::InvalidCredentials,
             ),
             Self::Forbidden(message) => error(message, ErrorCode::Forbidden),
@@ -158,11 +164,14 @@ impl ApiError {
                 ErrorCode::MethodNotAllowed,
             ),
             Self::AlreadyAnswered => error(
-                &AnswerInvitationError::AlreadyAnswered.to_string(),
+                "This invitation has already been answered.",
                 ErrorCode::InvitationAlreadyAnswered,
             ),
-            Self::PayloadTooLarge => error(
-                "The request body must not be larger than 64 KiB.",
+            Self::PayloadTooLarge { limit } => error(
+                &format!(
+                    "The request body must not be larger than {} KiB.",
+                    limit / 1024
+                ),
                 ErrorCode::PayloadTooLarge,
             ),
             Self::Validation(errors) => serde_json::json!(ValidationErrorBody {
@@ -190,7 +199,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::AlreadyAnswered => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -241,25 +250,6 @@ impl From<ValidationErrors> for ApiError {
     }
 }
 
-impl From<RegisterError> for ApiError {
-    fn from(error: RegisterError) -> Self {
-        match error {
-            RegisterError::EmailTaken => Self::invalid("email", error.to_string()),
-            RegisterError::MobileTaken => Self::invalid("mobile", error.to_string()),
-            RegisterError::Port(error) => error.into(),
-        }
-    }
-}
-
-impl From<LoginError> for ApiError {
-    fn from(error: LoginError) -> Self {
-        match error {
-            LoginError::InvalidCredentials => Self::InvalidCredentials,
-            LoginError::Port(error) => error.into(),
-        }
-    }
-}
-
 impl From<AuthenticateError> for ApiError {
     fn from(error: AuthenticateError) -> Self {
         match error {
@@ -269,125 +259,63 @@ impl From<AuthenticateError> for ApiError {
     }
 }
 
-const EVENT_NOT_FOUND: &str = "Event not found.";
-const INVITATION_NOT_FOUND: &str = "Invitation not found.";
+/// Renders an error as a client would receive it: its status and JSON body (asserting that the
+/// body is JSON). For the areas' tests of their error mappings.
+#[cfg(test)]
+pub(crate) fn rendered(error: impl Into<ApiError>) -> (u16, serde_json::Value) {
+    use actix_web::body::MessageBody;
 
-impl From<GetEventError> for ApiError {
-    fn from(error: GetEventError) -> Self {
-        match error {
-            GetEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            GetEventError::Port(error) => error.into(),
-        }
-    }
+    let response = error.into().error_response();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let bytes = response.into_body().try_into_bytes().unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap())
 }
 
-impl From<SendInvitationsError> for ApiError {
-    fn from(error: SendInvitationsError) -> Self {
-        match error {
-            SendInvitationsError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            SendInvitationsError::NotOwner => Self::Forbidden(error.to_string()),
-            SendInvitationsError::Port(error) => error.into(),
-        }
-    }
-}
-
-impl From<GetInvitationError> for ApiError {
-    fn from(error: GetInvitationError) -> Self {
-        match error {
-            GetInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
-            GetInvitationError::Port(error) => error.into(),
-        }
-    }
-}
-
-impl From<AnswerInvitationError> for ApiError {
-    fn from(error: AnswerInvitationError) -> Self {
-        match error {
-            AnswerInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
-            AnswerInvitationError::BySender => Self::Forbidden(error.to_string()),
-            AnswerInvitationError::AlreadyAnswered => Self::AlreadyAnswered,
-            AnswerInvitationError::Port(error) => error.into(),
-        }
-    }
+/// A port failure the database would report when it is down, for the areas' tests.
+#[cfg(test)]
+pub(crate) fn unavailable() -> PortError {
+    PortError::Unavailable(Box::new(std::io::Error::other(
+        "connection refused at /var/run/postgresql",
+    )))
 }
 
 #[cfg(test)]
 mod tests {
-    use actix_web::body::MessageBody;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     use super::*;
 
-    fn rendered(error: impl Into<ApiError>) -> (u16, Value) {
-        let response = error.into().error_response();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            content_type.starts_with("application/json"),
-            "{content_type}"
-        );
-        let bytes = response.into_body().try_into_bytes().unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
-    }
-
-    fn io_error() -> std::io::Error {
-        std::io::Error::other("connection refused at /var/run/postgresql")
-    }
-
     #[test]
     fn an_unreachable_database_is_a_503_without_internals() {
-        let (status, body) = rendered(PortError::Unavailable(Box::new(io_error())));
+        let (status, body) = rendered(unavailable());
         assert_eq!(status, 503);
         assert_eq!(body, json!({"message": "Service temporarily unavailable."}));
     }
 
     #[test]
     fn an_unexpected_port_failure_is_a_500_without_internals() {
-        let (status, body) = rendered(LoginError::Port(PortError::unexpected(io_error())));
+        let error = PortError::unexpected(std::io::Error::other("syntax error at /srv/app.sql"));
+        let (status, body) = rendered(error);
         assert_eq!(status, 500);
         assert_eq!(body, json!({"message": "Server Error."}));
     }
 
     #[test]
     fn the_chain_names_every_cause() {
-        let error = ApiError::from(PortError::unexpected(io_error()));
+        let error = ApiError::from(PortError::unexpected(std::io::Error::other("refused")));
         assert_eq!(
             Chain(&error).to_string(),
-            "internal error: unexpected infrastructure error: connection refused at /var/run/postgresql"
-        );
-    }
-
-    #[test]
-    fn a_taken_email_is_a_422_under_the_email_field() {
-        let (status, body) = rendered(RegisterError::EmailTaken);
-        assert_eq!(status, 422);
-        assert_eq!(
-            body,
-            json!({
-                "message": "The email has already been taken.",
-                "errors": {"email": ["The email has already been taken."]}
-            })
-        );
-        let (_, body) = rendered(RegisterError::MobileTaken);
-        assert_eq!(
-            body["errors"]["mobile"],
-            json!(["The mobile has already been taken."])
-        );
-    }
-
-    #[test]
-    fn wrong_credentials_are_a_401_with_a_code() {
-        let (status, body) = rendered(LoginError::InvalidCredentials);
-        assert_eq!(status, 401);
-        assert_eq!(
-            body,
-            json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})
+            "internal error: unexpected infrastructure error: refused"
         );
     }
 
@@ -396,77 +324,16 @@ mod tests {
         let (status, body) = rendered(AuthenticateError::Unauthenticated);
         assert_eq!(status, 401);
         assert_eq!(body, json!({"message": "Unauthenticated."}));
-    }
-
-    #[test]
-    fn unknown_or_hidden_resources_are_404s() {
-        assert_eq!(
-            rendered(GetEventError::NotFound),
-            (
-                404,
-                json!({"message": "Event not found.", "code": "not_found"})
-            )
-        );
-        assert_eq!(
-            rendered(SendInvitationsError::EventNotFound),
-            (
-                404,
-                json!({"message": "Event not found.", "code": "not_found"})
-            )
-        );
-        assert_eq!(
-            rendered(GetInvitationError::NotFound),
-            (
-                404,
-                json!({"message": "Invitation not found.", "code": "not_found"})
-            )
-        );
-        assert_eq!(
-            rendered(AnswerInvitationError::NotFound),
-            (
-                404,
-                json!({"message": "Invitation not found.", "code": "not_found"})
-            )
-        );
-    }
-
-    #[test]
-    fn members_who_may_not_act_get_403s() {
-        assert_eq!(
-            rendered(SendInvitationsError::NotOwner),
-            (
-                403,
-                json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"})
-            )
-        );
-        assert_eq!(
-            rendered(AnswerInvitationError::BySender),
-            (
-                403,
-                json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"})
-            )
-        );
-    }
-
-    #[test]
-    fn answering_twice_is_a_409() {
-        assert_eq!(
-            rendered(AnswerInvitationError::AlreadyAnswered),
-            (
-                409,
-                json!({"message": "This invitation has already been answered.", "code": "invitation_already_answered"})
-            )
-        );
-    }
-
-    #[test]
-    fn port_errors_of_every_operation_map_to_5xx() {
-        let unavailable = || PortError::Unavailable(Box::new(io_error()));
-        assert_eq!(rendered(RegisterError::Port(unavailable())).0, 503);
         assert_eq!(rendered(AuthenticateError::Port(unavailable())).0, 503);
-        assert_eq!(rendered(GetEventError::Port(unavailable())).0, 503);
-        assert_eq!(rendered(SendInvitationsError::Port(unavailable())).0, 503);
-        assert_eq!(rendered(GetInvitationError::Port(unavailable())).0, 503);
-        assert_eq!(rendered(AnswerInvitationError::Port(unavailable())).0, 503);
+    }
+
+    #[test]
+    fn wrong_credentials_are_a_401_with_a_code() {
+        let (status, body) = rendered(ApiError::InvalidCredentials);
+        assert_eq!(status, 401);
+        assert_eq!(
+            body,
+            json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})
+        );
     }
 }

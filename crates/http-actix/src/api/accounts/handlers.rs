@@ -1,15 +1,15 @@
-//! Registering, logging in and out, and the caller's profile (SPEC §3).
+//! The accounts area's handlers.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::services::LoginError;
 use domain::Login;
 
+use super::requests::{LoginRequest, RegisterRequest};
+use super::responses::{SessionBody, UserBody};
 use crate::auth::AuthenticatedUser;
-use crate::error::ApiError;
+use crate::error::{ApiError, BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
 use crate::extract::JsonBody;
-use crate::openapi::{BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
-use crate::requests::{LoginRequest, RegisterRequest};
-use crate::responses::{Data, SessionBody, UserBody};
+use crate::json::Data;
 use crate::AppState;
 
 /// Register an account.

@@ -1,0 +1,59 @@
+//! How the accounts area's operation errors reach clients.
+
+use domain::services::{LoginError, RegisterError};
+
+use crate::error::ApiError;
+use crate::validation::taken;
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::EmailTaken => Self::invalid("email", taken("email")),
+            RegisterError::MobileTaken => Self::invalid("mobile", taken("mobile")),
+            RegisterError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::InvalidCredentials => Self::InvalidCredentials,
+            LoginError::Port(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::error::{rendered, unavailable};
+
+    use super::*;
+
+    #[test]
+    fn a_taken_email_or_mobile_is_a_422_under_its_field() {
+        let (status, body) = rendered(RegisterError::EmailTaken);
+        assert_eq!(status, 422);
+        assert_eq!(
+            body,
+            json!({
+                "message": "The email has already been taken.",
+                "errors": {"email": ["The email has already been taken."]}
+            })
+        );
+        let (_, body) = rendered(RegisterError::MobileTaken);
+        assert_eq!(
+            body["errors"]["mobile"],
+            json!(["The mobile has already been taken."])
+        );
+    }
+
+    #[test]
+    fn wrong_credentials_are_a_401_and_storage_failures_5xx() {
+        assert_eq!(rendered(LoginError::InvalidCredentials).0, 401);
+        assert_eq!(rendered(LoginError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(RegisterError::Port(unavailable())).0, 503);
+    }
+}

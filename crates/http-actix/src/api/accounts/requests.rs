@@ -1,0 +1,263 @@
+//! Request bodies of the accounts area and their conversion into the domain's commands (parse,
+//! don't validate).
+//!
+//! Every field is read as a loose JSON value so that a wrong type is a 422 naming the field, as in
+//! Laravel, rather than a 400 for the whole body. Each conversion reports every field error at once.
+
+use domain::services::{LoginCommand, RegisterCommand};
+use domain::{Email, Login, Mobile, Password, PhoneRegion, Text, User};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::validation::{
+    invalid_email, invalid_mobile, optional_non_blank, password_error, required_string, text_error,
+    ValidationErrors,
+};
+
+/// `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Ann", "email": "ann@example.com", "mobile": "09352864812", "password": "correct horse"}))]
+pub struct RegisterRequest {
+    /// Display name, 1 to 100 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
+    name: Option<Value>,
+    /// Email; required when `mobile` is not given. Unique, compared case-insensitively.
+    #[schema(value_type = Option<String>, format = Email)]
+    email: Option<Value>,
+    /// Mobile, national (read in the server's region) or international; required when `email`
+    /// is not given. Unique after normalization.
+    #[schema(value_type = Option<String>)]
+    mobile: Option<Value>,
+    /// 8 to 128 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128, format = Password)]
+    password: Option<Value>,
+}
+
+impl RegisterRequest {
+    /// Parses every field, reading national mobiles in `region`.
+    ///
+    /// # Errors
+    /// Every invalid field, with Laravel's messages.
+    pub fn try_into_domain(self, region: PhoneRegion) -> Result<RegisterCommand, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = errors.take(
+            "name",
+            required_string("name", self.name).and_then(|raw| {
+                Text::parse(&raw, User::NAME_MAX, false).map_err(|e| text_error("name", e))
+            }),
+        );
+        let email = errors.take(
+            "email",
+            optional_non_blank("email", self.email).and_then(|raw| {
+                raw.map(|raw| Email::parse(&raw).map_err(|_| invalid_email("email")))
+                    .transpose()
+            }),
+        );
+        let mobile = errors.take(
+            "mobile",
+            optional_non_blank("mobile", self.mobile).and_then(|raw| {
+                raw.map(|raw| Mobile::parse(&raw, region).map_err(|_| invalid_mobile("mobile")))
+                    .transpose()
+            }),
+        );
+        if let (Some(None), Some(None)) = (&email, &mobile) {
+            errors.add(
+                "email",
+                "The email field is required when mobile is not present.",
+            );
+            errors.add(
+                "mobile",
+                "The mobile field is required when email is not present.",
+            );
+        }
+        let password = errors.take(
+            "password",
+            required_string("password", self.password)
+                .and_then(|raw| Password::parse(raw).map_err(|e| password_error("password", e))),
+        );
+        match (name, email, mobile, password) {
+            (Some(name), Some(email), Some(mobile), Some(password)) if errors.is_empty() => {
+                Ok(RegisterCommand {
+                    name,
+                    email,
+                    mobile,
+                    password,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `POST /api/v1/login`: an email or mobile (as `login`, `email` or `mobile`) and the password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"login": "09352864812", "password": "correct horse"}))]
+pub struct LoginRequest {
+    /// The account's email or mobile. Required unless `email` or `mobile` is given.
+    #[schema(value_type = Option<String>)]
+    login: Option<Value>,
+    /// The account's email, as an alternative to `login`.
+    #[schema(value_type = Option<String>, format = Email)]
+    email: Option<Value>,
+    /// The account's mobile, as an alternative to `login`.
+    #[schema(value_type = Option<String>)]
+    mobile: Option<Value>,
+    /// The password.
+    #[schema(value_type = String, required = true, format = Password)]
+    password: Option<Value>,
+}
+
+impl LoginRequest {
+    /// Parses the fields. A login that is neither an email nor a mobile is not a validation error:
+    /// it fails like a wrong password, so that the answer does not tell which part was wrong.
+    ///
+    /// # Errors
+    /// The login or password missing, or not strings.
+    pub fn try_into_domain(self, region: PhoneRegion) -> Result<LoginCommand, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let (field, value) = [
+            ("login", self.login),
+            ("email", self.email),
+            ("mobile", self.mobile),
+        ]
+        .into_iter()
+        .find(|(_, value)| !matches!(value, None | Some(Value::Null)))
+        .unwrap_or(("login", None));
+        let login = errors.take(field, required_string(field, value));
+        let password = errors.take("password", required_string("password", self.password));
+        match (login, password) {
+            (Some(login), Some(password)) if errors.is_empty() => Ok(LoginCommand {
+                login: Login::parse(&login, region),
+                password: Password::unchecked(password),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn register(value: Value) -> Result<RegisterCommand, ValidationErrors> {
+        body::<RegisterRequest>(value).try_into_domain(PhoneRegion::default())
+    }
+
+    fn errors_json(errors: ValidationErrors) -> Value {
+        json!({"message": errors.message(), "errors": errors})
+    }
+
+    #[test]
+    fn a_valid_registration_becomes_a_command_with_normalized_contacts() {
+        let command = register(json!({
+            "name": " Ann ", "email": "Ann@Example.com", "mobile": "09352864812", "password": "12345678"
+        }))
+        .unwrap();
+        assert_eq!(command.name.as_str(), "Ann");
+        assert_eq!(command.email.unwrap().as_str(), "ann@example.com");
+        assert_eq!(command.mobile.unwrap().as_str(), "+989352864812");
+    }
+
+    #[test]
+    fn an_empty_registration_reports_every_missing_field() {
+        let errors = register(json!({})).unwrap_err();
+        assert_eq!(
+            errors_json(errors),
+            json!({
+                "message": "The name field is required. (and 3 more errors)",
+                "errors": {
+                    "name": ["The name field is required."],
+                    "email": ["The email field is required when mobile is not present."],
+                    "mobile": ["The mobile field is required when email is not present."],
+                    "password": ["The password field is required."]
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn each_registration_field_error_has_its_own_sentence() {
+        let errors = register(json!({
+            "name": "x".repeat(101), "email": "nope", "mobile": "12", "password": "short"
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors_json(errors)["errors"],
+            json!({
+                "name": ["The name must not be greater than 100 characters."],
+                "email": ["The email must be a valid email address."],
+                "mobile": ["The mobile must be a valid phone number."],
+                "password": ["The password must be at least 8 characters."]
+            })
+        );
+    }
+
+    #[test]
+    fn registration_fields_of_the_wrong_type_are_422s_not_400s() {
+        let errors =
+            register(json!({"name": 5, "email": ["a"], "password": 12345678})).unwrap_err();
+        assert_eq!(
+            errors.get("name"),
+            Some(&["The name must be a string.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("email"),
+            Some(&["The email must be a string.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("password"),
+            Some(&["The password must be a string.".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn one_contact_is_enough_to_register() {
+        assert!(
+            register(json!({"name": "A", "mobile": "+989352864812", "password": "12345678"}))
+                .is_ok()
+        );
+        assert!(register(
+            json!({"name": "A", "email": "a@b.io", "mobile": "", "password": "12345678"})
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn login_accepts_login_email_or_mobile() {
+        let region = PhoneRegion::default();
+        for key in ["login", "email", "mobile"] {
+            let command = body::<LoginRequest>(json!({key: "09352864812", "password": "x"}))
+                .try_into_domain(region)
+                .unwrap();
+            assert!(matches!(command.login, Some(Login::Mobile(_))), "{key}");
+        }
+        let command = body::<LoginRequest>(json!({"login": "neither", "password": "x"}))
+            .try_into_domain(region)
+            .unwrap();
+        assert_eq!(command.login, None);
+    }
+
+    #[test]
+    fn login_without_a_login_or_password_is_a_422() {
+        let errors = body::<LoginRequest>(json!({}))
+            .try_into_domain(PhoneRegion::default())
+            .unwrap_err();
+        assert_eq!(
+            errors_json(errors),
+            json!({
+                "message": "The login field is required. (and 1 more error)",
+                "errors": {
+                    "login": ["The login field is required."],
+                    "password": ["The password field is required."]
+                }
+            })
+        );
+    }
+}

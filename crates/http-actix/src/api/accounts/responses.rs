@@ -1,0 +1,90 @@
+//! Response bodies of the accounts area. [`UserSummaryBody`] is also how the other areas show a
+//! user.
+
+use chrono::{DateTime, Utc};
+use domain::services::Session;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::json::timestamp;
+
+/// A user's own profile (SPEC §2, "User").
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserBody {
+    /// The user's id.
+    pub id: Uuid,
+    /// Display name.
+    #[schema(example = "Ann")]
+    pub name: String,
+    /// Email, lowercased.
+    #[schema(required = true, format = Email, example = "ann@example.com")]
+    pub email: Option<String>,
+    /// Mobile in E.164.
+    #[schema(required = true, example = "+989352864812")]
+    pub mobile: Option<String>,
+    /// When the account was made.
+    #[serde(serialize_with = "timestamp")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<domain::User> for UserBody {
+    fn from(user: domain::User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            name: user.name.into_string(),
+            email: user.email.map(|email| email.as_str().to_owned()),
+            mobile: user.mobile.map(|mobile| mobile.as_str().to_owned()),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// What anyone may see of a user (SPEC §2, "User summary").
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UserSummary)]
+pub struct UserSummaryBody {
+    /// The user's id.
+    pub id: Uuid,
+    /// Display name.
+    #[schema(example = "Ann")]
+    pub name: String,
+}
+
+impl From<domain::UserSummary> for UserSummaryBody {
+    fn from(user: domain::UserSummary) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            name: user.name.into_string(),
+        }
+    }
+}
+
+/// A new session: the user and their bearer token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
+pub struct SessionBody {
+    /// Who logged in.
+    pub user: UserBody,
+    /// The bearer token; shown once.
+    pub token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// When the token stops working.
+    #[serde(serialize_with = "timestamp")]
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<Session> for SessionBody {
+    fn from(session: Session) -> Self {
+        Self {
+            user: session.user.into(),
+            token: session.token.expose_secret().to_owned(),
+            token_type: "Bearer",
+            expires_at: session.expires_at,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Request bodies of the events area and their conversion into domain values.
+
+use chrono::{DateTime, Utc};
+use domain::{EventDetails, EventDetailsError, Text};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::validation::{
+    attribute, optional_non_blank, optional_string, required_string, text_error, ValidationErrors,
+};
+
+/// `POST /api/v1/events`: a title, and optionally a description, a place and times.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "title": "Launch party",
+    "description": "Drinks on the roof.",
+    "location": "Tehran",
+    "starts_at": "2026-12-01T18:00:00Z",
+    "ends_at": "2026-12-01T23:00:00Z"
+}))]
+pub struct CreateEventRequest {
+    /// 1 to 200 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    title: Option<Value>,
+    /// Up to 5,000 characters; line breaks allowed.
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    description: Option<Value>,
+    /// Up to 300 characters.
+    #[schema(value_type = Option<String>, max_length = 300)]
+    location: Option<Value>,
+    /// RFC 3339 date-time.
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    starts_at: Option<Value>,
+    /// RFC 3339 date-time, not before `starts_at`.
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    ends_at: Option<Value>,
+}
+
+impl CreateEventRequest {
+    /// Parses every field.
+    ///
+    /// # Errors
+    /// Every invalid field; `ends_at` before `starts_at` is reported under `ends_at`.
+    pub fn try_into_domain(self) -> Result<EventDetails, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = errors.take(
+            "title",
+            required_string("title", self.title).and_then(|raw| {
+                Text::parse(&raw, EventDetails::TITLE_MAX, false)
+                    .map_err(|e| text_error("title", e))
+            }),
+        );
+        let description = errors.take(
+            "description",
+            optional_text(
+                "description",
+                self.description,
+                EventDetails::DESCRIPTION_MAX,
+                true,
+            ),
+        );
+        let location = errors.take(
+            "location",
+            optional_text("location", self.location, EventDetails::LOCATION_MAX, false),
+        );
+        let starts_at = errors.take("starts_at", optional_date("starts_at", self.starts_at));
+        let ends_at = errors.take("ends_at", optional_date("ends_at", self.ends_at));
+        match (title, description, location, starts_at, ends_at) {
+            (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at))
+                if errors.is_empty() =>
+            {
+                EventDetails::new(title, description, location, starts_at, ends_at).map_err(
+                    |EventDetailsError::EndsBeforeStart| {
+                        ValidationErrors::single(
+                            "ends_at",
+                            "The ends at must be a date after or equal to starts at.",
+                        )
+                    },
+                )
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn optional_text(
+    field: &'static str,
+    value: Option<Value>,
+    max: usize,
+    multiline: bool,
+) -> Result<Option<Text>, String> {
+    optional_non_blank(field, value)?
+        .map(|raw| Text::parse(&raw, max, multiline).map_err(|e| text_error(field, e)))
+        .transpose()
+}
+
+fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Utc>>, String> {
+    let invalid = || format!("The {} must be a valid date.", attribute(field));
+    optional_string(field, value)
+        .map_err(|_| invalid())?
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(raw.trim())
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| invalid())
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn errors_json(errors: ValidationErrors) -> Value {
+        json!({"message": errors.message(), "errors": errors})
+    }
+
+    fn event(value: Value) -> Result<EventDetails, ValidationErrors> {
+        body::<CreateEventRequest>(value).try_into_domain()
+    }
+
+    #[test]
+    fn an_event_needs_a_title_and_valid_dates() {
+        let errors =
+            event(json!({"starts_at": "tomorrow", "ends_at": 5, "location": "x".repeat(301)}))
+                .unwrap_err();
+        assert_eq!(
+            errors_json(errors)["errors"],
+            json!({
+                "title": ["The title field is required."],
+                "location": ["The location must not be greater than 300 characters."],
+                "starts_at": ["The starts at must be a valid date."],
+                "ends_at": ["The ends at must be a valid date."]
+            })
+        );
+    }
+
+    #[test]
+    fn an_event_ending_before_it_starts_is_refused_under_ends_at() {
+        let errors = event(json!({
+            "title": "Party", "starts_at": "2026-12-01T18:00:00Z", "ends_at": "2026-12-01T19:00:00+02:00"
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors.get("ends_at"),
+            Some(&["The ends at must be a date after or equal to starts at.".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn blank_optional_event_fields_are_absent() {
+        let details = event(
+            json!({"title": "Party", "description": "  ", "location": null, "starts_at": ""}),
+        )
+        .unwrap();
+        assert_eq!(details.description(), None);
+        assert_eq!(details.location(), None);
+        assert_eq!(details.starts_at(), None);
+    }
+}

@@ -1,0 +1,377 @@
+//! Request bodies and query strings of the invitations area, and their conversion into domain
+//! values.
+
+use std::collections::HashMap;
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use domain::ports::InvitationFilter;
+use domain::{
+    Answer, EventId, InvitationEntries, InvitationEntriesError, Limit, PageRequest, PhoneRegion,
+    StatusFilter,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::pagination::{given, parse_query, PageQuery};
+use crate::validation::{required, selected_invalid, too_many_items, ValidationErrors};
+
+/// `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite; blanks are skipped.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "invitations": ["", "09352864812", "", "09303030300", "09332114546", "09332131456", "", ""]
+}))]
+pub struct SendInvitationsRequest {
+    /// Emails (entries with `@`) and mobiles, at most 1,000 entries, at least one not blank.
+    #[schema(value_type = Vec<String>, required = true, max_items = 1000)]
+    invitations: Option<Value>,
+}
+
+impl SendInvitationsRequest {
+    /// Parses the entries, reading national mobiles in `region`. Entries that are neither an
+    /// email nor a mobile are not errors: the send reports them as ignored.
+    ///
+    /// # Errors
+    /// `invitations` missing, not an array, holding a non-string (reported as `invitations.N`),
+    /// with no entry that is not blank, or over 1,000 entries.
+    pub fn try_into_domain(
+        self,
+        region: PhoneRegion,
+    ) -> Result<InvitationEntries, ValidationErrors> {
+        const FIELD: &str = "invitations";
+        let items = match self.invitations {
+            None | Some(Value::Null) => {
+                return Err(ValidationErrors::single(FIELD, required(FIELD)))
+            }
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                return Err(ValidationErrors::single(
+                    FIELD,
+                    "The invitations must be an array.",
+                ))
+            }
+        };
+        if items.len() > InvitationEntries::MAX {
+            return Err(ValidationErrors::single(
+                FIELD,
+                too_many_items(FIELD, InvitationEntries::MAX),
+            ));
+        }
+        let mut errors = ValidationErrors::default();
+        let mut entries = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            match item {
+                Value::String(entry) => entries.push(entry),
+                _ => errors.add(
+                    format!("{FIELD}.{index}"),
+                    format!("The {FIELD}.{index} must be a string."),
+                ),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        InvitationEntries::parse(&entries, region).map_err(|error| {
+            let message = match error {
+                InvitationEntriesError::NoEntries => required(FIELD),
+                InvitationEntriesError::TooMany { max } => too_many_items(FIELD, max),
+            };
+            ValidationErrors::single(FIELD, message)
+        })
+    }
+}
+
+/// `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "accepted"}))]
+pub struct AnswerInvitationRequest {
+    /// `accepted` or `rejected`.
+    #[schema(value_type = AnswerStatus, required = true)]
+    status: Option<Value>,
+}
+
+/// The two answers an invitee may give.
+#[derive(Clone, Copy, Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum AnswerStatus {
+    /// Join the event.
+    Accepted,
+    /// Decline it.
+    Rejected,
+}
+
+impl AnswerInvitationRequest {
+    /// Parses the answer.
+    ///
+    /// # Errors
+    /// "The status field is required." when missing, "The selected status is invalid." for any
+    /// value other than `accepted` or `rejected`.
+    pub fn try_into_domain(self) -> Result<Answer, ValidationErrors> {
+        const FIELD: &str = "status";
+        let parsed = match self.status {
+            None | Some(Value::Null) => Err(required(FIELD)),
+            Some(Value::String(s)) if s.is_empty() => Err(required(FIELD)),
+            Some(Value::String(s)) => Answer::parse(&s).ok_or_else(|| selected_invalid(FIELD)),
+            Some(_) => Err(selected_invalid(FIELD)),
+        };
+        parsed.map_err(|message| ValidationErrors::single(FIELD, message))
+    }
+}
+
+/// The `status` filter as documented: `all` or one status.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilterParam {
+    /// Every invitation (the default).
+    All,
+    /// Not answered yet.
+    Pending,
+    /// Accepted.
+    Accepted,
+    /// Rejected.
+    Rejected,
+}
+
+/// `status`, `event_id`, `limit` and `cursor` of the invitation lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvitationListQuery {
+    /// Only invitations with this status; `all` by default.
+    #[param(value_type = Option<StatusFilterParam>, default = "all")]
+    status: StatusFilter,
+    /// Only invitations to this event.
+    #[param(value_type = Option<Uuid>, format = Uuid)]
+    event_id: Option<EventId>,
+    /// How many items to return, 1 to 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 50)]
+    limit: Limit,
+    /// The `meta.next_cursor` of the previous page; omit it for the first page.
+    #[param(value_type = Option<String>, example = "AQGZP5tNf3cQpzK4mx7nhE4")]
+    cursor: Option<Uuid>,
+}
+
+impl InvitationListQuery {
+    /// The filter to ask the domain for.
+    pub fn filter(self) -> InvitationFilter {
+        InvitationFilter {
+            status: self.status,
+            event_id: self.event_id,
+        }
+    }
+
+    /// The page to ask the domain for.
+    pub fn page_request(self) -> PageRequest {
+        PageRequest {
+            limit: self.limit,
+            after: self.cursor,
+        }
+    }
+
+    fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
+        let status = given(query, "status")
+            .and_then(|raw| {
+                errors.take(
+                    "status",
+                    StatusFilter::parse(raw).ok_or_else(|| selected_invalid("status")),
+                )
+            })
+            .unwrap_or_default();
+        let event_id = given(query, "event_id").and_then(|raw| {
+            let parsed = raw
+                .parse::<EventId>()
+                .map_err(|_| "The event id must be a valid UUID.".to_owned());
+            errors.take("event_id", parsed)
+        });
+        let page = PageQuery::parse(query, errors).page_request();
+        Self {
+            status,
+            event_id,
+            limit: page.limit,
+            cursor: page.after,
+        }
+    }
+}
+
+impl FromRequest for InvitationListQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req, Self::parse))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use domain::InvitationStatus;
+    use serde_json::json;
+
+    use super::*;
+
+    fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn errors_json(errors: ValidationErrors) -> Value {
+        json!({"message": errors.message(), "errors": errors})
+    }
+
+    fn invitations(query: &str) -> Result<InvitationListQuery, ValidationErrors> {
+        let req = TestRequest::with_uri(&format!("/?{query}")).to_http_request();
+        parse_query(&req, InvitationListQuery::parse).map_err(|error| match error {
+            ApiError::Validation(errors) => errors,
+            other => panic!("{other:?}"),
+        })
+    }
+
+    fn send(value: Value) -> Result<InvitationEntries, ValidationErrors> {
+        body::<SendInvitationsRequest>(value).try_into_domain(PhoneRegion::default())
+    }
+
+    #[test]
+    fn the_seed_example_is_a_valid_send_body() {
+        let entries = send(json!({
+            "invitations": ["", "09352864812", "", "09303030300", "09332114546", "09332131456", "", ""]
+        }))
+        .unwrap();
+        assert_eq!(entries.len(), 4);
+    }
+
+    #[test]
+    fn send_bodies_are_refused_like_laravel_would() {
+        let cases = [
+            (
+                json!({}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": null}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": "x"}),
+                "invitations",
+                "The invitations must be an array.",
+            ),
+            (
+                json!({"invitations": {"0": "x"}}),
+                "invitations",
+                "The invitations must be an array.",
+            ),
+            (
+                json!({"invitations": []}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": ["", "  "]}),
+                "invitations",
+                "The invitations field is required.",
+            ),
+            (
+                json!({"invitations": ["a@b.io", 1]}),
+                "invitations.1",
+                "The invitations.1 must be a string.",
+            ),
+        ];
+        for (value, field, message) in cases {
+            let errors = send(value.clone()).unwrap_err();
+            assert_eq!(
+                errors.get(field),
+                Some(&[message.to_owned()][..]),
+                "{value}"
+            );
+            assert_eq!(errors.message(), message, "{value}");
+        }
+        let too_many = vec!["09352864812"; 1001];
+        let errors = send(json!({ "invitations": too_many })).unwrap_err();
+        assert_eq!(
+            errors.message(),
+            "The invitations must not have more than 1000 items."
+        );
+    }
+
+    #[test]
+    fn every_non_string_entry_is_named() {
+        let errors = send(json!({"invitations": [1, "a@b.io", null]})).unwrap_err();
+        assert_eq!(
+            errors_json(errors),
+            json!({
+                "message": "The invitations.0 must be a string. (and 1 more error)",
+                "errors": {
+                    "invitations.0": ["The invitations.0 must be a string."],
+                    "invitations.2": ["The invitations.2 must be a string."]
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn an_answer_is_accepted_or_rejected_only() {
+        let answer = |value: Value| body::<AnswerInvitationRequest>(value).try_into_domain();
+        assert_eq!(answer(json!({"status": "accepted"})), Ok(Answer::Accept));
+        assert_eq!(answer(json!({"status": "rejected"})), Ok(Answer::Reject));
+        for value in [json!({}), json!({"status": null}), json!({"status": ""})] {
+            assert_eq!(
+                answer(value).unwrap_err().message(),
+                "The status field is required."
+            );
+        }
+        for value in [
+            json!({"status": "pending"}),
+            json!({"status": "Accepted"}),
+            json!({"status": 1}),
+        ] {
+            assert_eq!(
+                answer(value).unwrap_err().message(),
+                "The selected status is invalid."
+            );
+        }
+    }
+
+    #[test]
+    fn every_bad_parameter_is_reported_at_once() {
+        let errors = invitations("status=maybe&event_id=12&limit=0&cursor=zz").unwrap_err();
+        assert_eq!(
+            errors.get("status"),
+            Some(&["The selected status is invalid.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("event_id"),
+            Some(&["The event id must be a valid UUID.".to_owned()][..])
+        );
+        assert!(errors.get("limit").is_some());
+        assert_eq!(
+            errors.get("cursor"),
+            Some(&["The cursor is invalid.".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn status_defaults_to_all_and_reads_each_status() {
+        assert_eq!(
+            invitations("").unwrap().filter(),
+            InvitationFilter::default()
+        );
+        let query = invitations("status=accepted").unwrap();
+        assert_eq!(
+            query.filter().status.status(),
+            Some(InvitationStatus::Accepted)
+        );
+        let id = EventId::generate();
+        assert_eq!(
+            invitations(&format!("event_id={id}"))
+                .unwrap()
+                .filter()
+                .event_id,
+            Some(id)
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Response bodies of the invitations area.
+
+use chrono::{DateTime, Utc};
+use domain::services::SendReport;
+use domain::{IgnoreReason, Ignored, InvitationDetails, InvitationStatus};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::accounts::UserSummaryBody;
+use crate::json::{optional_timestamp, timestamp};
+
+/// An invitation's status.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = InvitationStatus)]
+pub enum StatusBody {
+    /// Not answered yet.
+    Pending,
+    /// The invitee joined.
+    Accepted,
+    /// The invitee declined.
+    Rejected,
+}
+
+impl From<InvitationStatus> for StatusBody {
+    fn from(status: InvitationStatus) -> Self {
+        match status {
+            InvitationStatus::Pending => Self::Pending,
+            InvitationStatus::Accepted => Self::Accepted,
+            InvitationStatus::Rejected => Self::Rejected,
+        }
+    }
+}
+
+/// The event an invitation is to.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvitationEvent)]
+pub struct InvitationEventBody {
+    /// The event's id.
+    pub id: Uuid,
+    /// Its title.
+    pub title: String,
+}
+
+/// An invitation (SPEC §2, "Invitation").
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Invitation)]
+pub struct InvitationBody {
+    /// The invitation's id.
+    pub id: Uuid,
+    /// The event.
+    pub event: InvitationEventBody,
+    /// Who sent it (the event's owner).
+    pub sender: UserSummaryBody,
+    /// Who was invited.
+    pub invitee: UserSummaryBody,
+    /// The email or mobile as the sender typed it.
+    #[schema(example = "09352864812")]
+    pub contact: String,
+    /// Where it stands.
+    pub status: StatusBody,
+    /// When it was sent.
+    #[serde(serialize_with = "timestamp")]
+    pub created_at: DateTime<Utc>,
+    /// When it was answered.
+    #[schema(required = true)]
+    #[serde(serialize_with = "optional_timestamp")]
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl From<InvitationDetails> for InvitationBody {
+    fn from(details: InvitationDetails) -> Self {
+        let invitation = &details.invitation;
+        Self {
+            id: invitation.id().as_uuid(),
+            event: InvitationEventBody {
+                id: invitation.event_id().as_uuid(),
+                title: details.event_title.as_str().to_owned(),
+            },
+            contact: invitation.contact().to_owned(),
+            status: invitation.status().into(),
+            created_at: invitation.created_at(),
+            answered_at: invitation.answered_at(),
+            sender: details.sender.into(),
+            invitee: details.invitee.into(),
+        }
+    }
+}
+
+/// Why an entry was not sent.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = IgnoreReason)]
+pub enum IgnoreReasonBody {
+    /// R4: nobody has that contact.
+    NotAUser,
+    /// R2: neither an email nor a mobile.
+    InvalidContact,
+    /// R5: the sender's own contact.
+    SelfInvitation,
+    /// R6: already a member.
+    AlreadyMember,
+    /// R7: a pending invitation exists.
+    AlreadyInvited,
+    /// R8: the user rejected their last invitation to the event.
+    RejectedLastInvitation,
+    /// R9: an earlier entry reached the same user.
+    DuplicateInRequest,
+}
+
+impl From<IgnoreReason> for IgnoreReasonBody {
+    fn from(reason: IgnoreReason) -> Self {
+        match reason {
+            IgnoreReason::NotAUser => Self::NotAUser,
+            IgnoreReason::InvalidContact => Self::InvalidContact,
+            IgnoreReason::SelfInvitation => Self::SelfInvitation,
+            IgnoreReason::AlreadyMember => Self::AlreadyMember,
+            IgnoreReason::AlreadyInvited => Self::AlreadyInvited,
+            IgnoreReason::RejectedLastInvitation => Self::RejectedLastInvitation,
+            IgnoreReason::DuplicateInRequest => Self::DuplicateInRequest,
+        }
+    }
+}
+
+/// An entry of a send that was not sent, and why.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IgnoredEntry)]
+pub struct IgnoredBody {
+    /// The entry as typed (trimmed).
+    #[schema(example = "09303030300")]
+    pub contact: String,
+    /// Why, for programs.
+    pub reason: IgnoreReasonBody,
+    /// Why, for people.
+    #[schema(example = "No user has this email or mobile.")]
+    pub message: &'static str,
+}
+
+impl From<Ignored> for IgnoredBody {
+    fn from(ignored: Ignored) -> Self {
+        Self {
+            contact: ignored.contact,
+            reason: ignored.reason.into(),
+            message: reason_message(ignored.reason),
+        }
+    }
+}
+
+/// The sentence for people of each ignore reason (docs/api.md, "Ignore reasons").
+const fn reason_message(reason: IgnoreReason) -> &'static str {
+    match reason {
+        IgnoreReason::NotAUser => "No user has this email or mobile.",
+        IgnoreReason::InvalidContact => {
+            "This is neither a valid email address nor a valid mobile number."
+        }
+        IgnoreReason::SelfInvitation => "You cannot invite yourself.",
+        IgnoreReason::AlreadyMember => "This user is already a member of the event.",
+        IgnoreReason::AlreadyInvited => "This user already has a pending invitation to the event.",
+        IgnoreReason::RejectedLastInvitation => {
+            "This user rejected their last invitation to the event."
+        }
+        IgnoreReason::DuplicateInRequest => {
+            "This user was already reached by an earlier entry of this request."
+        }
+    }
+}
+
+/// What a send did, both lists in request order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SendReport)]
+pub struct SendReportBody {
+    /// The invitations created.
+    pub sent: Vec<InvitationBody>,
+    /// The entries not sent.
+    pub ignored: Vec<IgnoredBody>,
+}
+
+/// The answer to a send: a summary sentence and the report.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SendInvitationsResponse, example = json!({
+    "message": "1 invitation sent, 1 ignored.",
+    "data": {
+        "sent": [{
+            "id": "019a8b6e-1c2d-7f00-8a00-000000000003",
+            "event": {"id": "019a8b6e-1c2d-7f00-8a00-000000000001", "title": "Launch party"},
+            "sender": {"id": "019a8b6e-1c2d-7f00-8a00-000000000010", "name": "Ann"},
+            "invitee": {"id": "019a8b6e-1c2d-7f00-8a00-000000000011", "name": "Bob"},
+            "contact": "09352864812",
+            "status": "pending",
+            "created_at": "2026-11-26T10:00:00Z",
+            "answered_at": null
+        }],
+        "ignored": [{"contact": "09303030300", "reason": "not_a_user", "message": "No user has this email or mobile."}]
+    }
+}))]
+pub struct SendInvitationsBody {
+    /// `2 invitations sent, 1 ignored.`
+    pub message: String,
+    /// The report.
+    pub data: SendReportBody,
+}
+
+impl From<SendReport> for SendInvitationsBody {
+    fn from(report: SendReport) -> Self {
+        let (sent, ignored) = (report.sent.len(), report.ignored.len());
+        let noun = if sent == 1 {
+            "invitation"
+        } else {
+            "invitations"
+        };
+        Self {
+            message: format!("{sent} {noun} sent, {ignored} ignored."),
+            data: SendReportBody {
+                sent: report.sent.into_iter().map(Into::into).collect(),
+                ignored: report.ignored.into_iter().map(Into::into).collect(),
+            },
+        }
+    }
+}
