@@ -14,6 +14,7 @@ pub mod invitation;
 pub mod pagination;
 pub mod ports;
 pub mod services;
+#[cfg(any(test, feature = "testing"))] pub mod testing;
 pub mod user;
 pub mod values;
 

@@ -17,6 +17,4 @@ pub use invitations::{
 };
 
 #[cfg(test)]
-mod fakes;
-#[cfg(test)]
 mod tests;

@@ -1,0 +1,147 @@
+//! In-memory fakes of every port, for tests of this crate and of the adapters (feature `testing`,
+//! enabled from other crates' dev-dependencies only).
+//!
+//! - [`Store`]: every repository port over one in-memory state, keeping the invariants that the
+//!   database keeps (one pending invitation per event and invitee, conditional answers, unique
+//!   contacts, membership on acceptance, token expiry and revocation, keyset pages newest first).
+//!   The adapters' contract suite (`crates/adapters-diesel/tests/contract.rs`) runs against it too,
+//!   so that the fakes cannot drift from the database.
+//! - [`FixedClock`]: a clock that stands still until a test moves it.
+//! - [`FakeHasher`] and [`FakeIssuer`]: instant, predictable credential ports.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use domain::services::EventService;
+//! use domain::testing::{FixedClock, Store};
+//!
+//! let store = Arc::new(Store::default());
+//! let clock = Arc::new(FixedClock::default());
+//! let events = EventService::new(store.clone(), clock.clone());
+//! clock.advance(chrono::Duration::days(1));
+//! # let _ = events;
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
+
+use crate::ports::{
+    Clock, IssuedToken, PasswordHash, PasswordHasher, PortError, TokenHash, TokenIssuer,
+};
+use crate::Password;
+
+mod store;
+
+pub use store::Store;
+
+/// A clock that stands still at the time it was set to, until a test moves it with
+/// [`FixedClock::set`] or [`FixedClock::advance`]. Shared behind an `Arc`, every service built
+/// over it sees the move at once.
+#[derive(Debug)]
+pub struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    /// Where [`FixedClock::default`] starts: 2026-11-26T10:00:00Z.
+    pub const START: DateTime<Utc> = match DateTime::from_timestamp(1_795_687_200, 0) {
+        Some(start) => start,
+        None => panic!("a valid timestamp"),
+    };
+
+    /// A clock standing at `now`.
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self(Mutex::new(now))
+    }
+
+    /// Moves the clock to `now` (backwards too).
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
+    }
+
+    /// Moves the clock by `by` (negative moves it back).
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) += by;
+    }
+}
+
+impl Default for FixedClock {
+    /// A clock standing at [`FixedClock::START`].
+    fn default() -> Self {
+        Self::at(Self::START)
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A password hasher that "hashes" by prefixing `hash:`, at once. It counts the verifications run
+/// without a hash (logins of unknown accounts), so that tests can see that they happen.
+#[derive(Debug, Default)]
+pub struct FakeHasher {
+    verifications_without_hash: AtomicU64,
+}
+
+impl FakeHasher {
+    /// The hash [`FakeHasher`] makes of `password`: `hash:` and the password.
+    pub fn hash_of(password: &str) -> PasswordHash {
+        PasswordHash(format!("hash:{password}"))
+    }
+
+    /// How many times [`PasswordHasher::verify`] ran without a hash.
+    pub fn verifications_without_hash(&self) -> u64 {
+        self.verifications_without_hash.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl PasswordHasher for FakeHasher {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, PortError> {
+        Ok(Self::hash_of(password.expose()))
+    }
+
+    async fn verify(
+        &self,
+        password: &Password,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, PortError> {
+        match hash {
+            Some(hash) => Ok(hash == Self::hash_of(password.expose())),
+            None => {
+                self.verifications_without_hash
+                    .fetch_add(1, Ordering::SeqCst);
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// A token issuer whose tokens are `token-0`, `token-1`, … in order of issue; a token's digest is
+/// its bytes reversed.
+#[derive(Debug, Default)]
+pub struct FakeIssuer(AtomicU64);
+
+impl FakeIssuer {
+    /// The secret of the `n`-th token this issuer issues, counting from 0.
+    pub fn secret(n: u64) -> String {
+        format!("token-{n}")
+    }
+}
+
+impl TokenIssuer for FakeIssuer {
+    fn issue(&self) -> IssuedToken {
+        let secret = Self::secret(self.0.fetch_add(1, Ordering::SeqCst));
+        IssuedToken {
+            hash: self.digest(&secret),
+            secret: SecretString::from(secret),
+        }
+    }
+
+    fn digest(&self, secret: &str) -> TokenHash {
+        TokenHash(secret.bytes().rev().collect())
+    }
+}

@@ -1,0 +1,538 @@
+//! [`Store`]: every repository port over one in-memory state, with the database's invariants.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Timelike, Utc};
+
+use crate::ports::{
+    BatchOutcome, CreateUserError, EventRepository, HealthCheck, InvitationFilter,
+    InvitationRepository, NewEvent, NewToken, NewUser, PasswordHash, PortError, SaveAnswerError,
+    TokenHash, TokenRepository, UserRepository,
+};
+use crate::{
+    Answer, Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId,
+    InvitationState, InvitationStatus, InviteeState, Login, Member, MemberId, Mobile, Page,
+    PageRequest, Role, User, UserId,
+};
+
+#[derive(Debug)]
+struct StoredToken {
+    user_id: UserId,
+    expires_at: DateTime<Utc>,
+    revoked: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    users: Vec<(User, PasswordHash)>,
+    tokens: HashMap<TokenHash, StoredToken>,
+    events: Vec<Event>,
+    members: Vec<(EventId, Member)>,
+    invitations: Vec<Invitation>,
+}
+
+/// Every repository port (and the health check) over one in-memory state, keeping what the
+/// database's schema and the adapter's transactions keep:
+///
+/// - users: a user has an email or a mobile; emails and mobiles are unique
+///   ([`CreateUserError::EmailTaken`], [`CreateUserError::MobileTaken`]);
+/// - tokens resolve while neither revoked nor expired (`expires_at > now`);
+/// - creating an event makes its owner its first member; `members_count` counts the members;
+/// - at most one pending invitation per (event, invitee) ([`BatchOutcome::AlreadyPending`]);
+/// - an answer is stored only while the invitation is pending
+///   ([`SaveAnswerError::AlreadyAnswered`]), and accepting adds the membership, once;
+/// - rows referring to unknown users or events are refused (the foreign keys), as
+///   [`PortError::Unexpected`];
+/// - lists are keyset pages on the (time-ordered) id, newest first, resuming after
+///   [`PageRequest::after`];
+/// - times are kept to the microsecond, like the database's `TIMESTAMP` columns.
+///
+/// Every method takes one lock, so that each port call is atomic like the adapter's transactions.
+/// The adapters' contract suite runs against it to keep it honest.
+#[derive(Debug, Default)]
+pub struct Store {
+    state: Mutex<State>,
+}
+
+/// What the database stores of a time: whole microseconds.
+fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.with_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
+}
+
+fn stored_details(details: EventDetails) -> EventDetails {
+    EventDetails::new(
+        details.title().clone(),
+        details.description().cloned(),
+        details.location().cloned(),
+        details.starts_at().map(stored),
+        details.ends_at().map(stored),
+    )
+    .expect("truncating both times keeps their order")
+}
+
+fn stored_invitation(invitation: &Invitation) -> Invitation {
+    let state = match invitation.state() {
+        InvitationState::Pending => InvitationState::Pending,
+        InvitationState::Answered { answer, at } => InvitationState::Answered {
+            answer,
+            at: stored(at),
+        },
+    };
+    Invitation::restore(
+        invitation.id(),
+        invitation.event_id(),
+        invitation.sender_id(),
+        invitation.invitee_id(),
+        invitation.contact().to_owned(),
+        stored(invitation.created_at()),
+        state,
+    )
+}
+
+/// The error a broken foreign key or check constraint surfaces as.
+fn refused(what: &str) -> PortError {
+    PortError::unexpected(format!("constraint violation: {what}"))
+}
+
+impl State {
+    fn user(&self, id: UserId) -> Option<&User> {
+        self.users.iter().map(|(u, _)| u).find(|u| u.id == id)
+    }
+
+    fn event(&self, id: EventId) -> Option<&Event> {
+        self.events.iter().find(|e| e.id == id)
+    }
+
+    fn is_member(&self, event: EventId, user: UserId) -> bool {
+        self.members
+            .iter()
+            .any(|(e, m)| *e == event && m.user.id == user)
+    }
+
+    fn has_pending(&self, event: EventId, invitee: UserId) -> bool {
+        self.invitations.iter().any(|i| {
+            i.event_id() == event
+                && i.invitee_id() == invitee
+                && i.status() == InvitationStatus::Pending
+        })
+    }
+
+    /// Why `invitation` may not be stored, if it may not: the foreign keys, then the check that
+    /// nobody invites themself.
+    fn refusal(&self, invitation: &Invitation) -> Option<PortError> {
+        if self.event(invitation.event_id()).is_none() {
+            return Some(refused("invitation of an unknown event"));
+        }
+        if self.user(invitation.sender_id()).is_none()
+            || self.user(invitation.invitee_id()).is_none()
+        {
+            return Some(refused("invitation from or to an unknown user"));
+        }
+        if invitation.sender_id() == invitation.invitee_id() {
+            return Some(refused("invitation to its own sender"));
+        }
+        None
+    }
+
+    fn details(&self, invitation: &Invitation) -> InvitationDetails {
+        let summary = |id| {
+            self.user(id)
+                .expect("stored invitations refer to stored users")
+                .summary()
+        };
+        let event = self
+            .event(invitation.event_id())
+            .expect("stored invitations refer to stored events");
+        InvitationDetails {
+            invitation: invitation.clone(),
+            event_title: event.details.title().clone(),
+            sender: summary(invitation.sender_id()),
+            invitee: summary(invitation.invitee_id()),
+        }
+    }
+
+    fn list(
+        &self,
+        party: impl Fn(&Invitation) -> bool,
+        filter: InvitationFilter,
+        page: PageRequest,
+    ) -> Page<InvitationDetails> {
+        let items = self
+            .invitations
+            .iter()
+            .filter(|i| party(i))
+            .filter(|i| filter.status.status().is_none_or(|s| i.status() == s))
+            .filter(|i| filter.event_id.is_none_or(|e| i.event_id() == e))
+            .map(|i| self.details(i))
+            .collect();
+        page_of(items, page, |d| d.invitation.id().as_uuid())
+    }
+}
+
+/// One keyset page of `items`, newest (greatest key) first.
+fn page_of<T>(mut items: Vec<T>, page: PageRequest, key: impl Fn(&T) -> uuid::Uuid) -> Page<T> {
+    items.sort_by_key(|item| std::cmp::Reverse(key(item)));
+    let rows = items
+        .into_iter()
+        .filter(|item| page.after.is_none_or(|after| key(item) < after))
+        .take(page.limit.get() as usize + 1)
+        .collect();
+    Page::from_overfetched(rows, page.limit, key)
+}
+
+impl Store {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A test that panicked while holding the lock has failed already; the state is still whole
+        // because every method checks before it writes.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The ids of the members of `event`, in the order they joined.
+    pub fn members_of(&self, event: EventId) -> Vec<UserId> {
+        self.lock()
+            .members
+            .iter()
+            .filter(|(e, _)| *e == event)
+            .map(|(_, m)| m.user.id)
+            .collect()
+    }
+
+    /// Every stored invitation, in the order stored.
+    pub fn invitations(&self) -> Vec<Invitation> {
+        self.lock().invitations.clone()
+    }
+
+    /// Stores an invitation directly, as if sent (and perhaps answered) earlier: for states that
+    /// the services cannot reach in one step, such as an old rejection followed by an acceptance.
+    /// Accepted invitations do not add members here.
+    ///
+    /// # Panics
+    /// When the database would refuse the row: an unknown event or user, a self-invitation, or a
+    /// second pending invitation for its (event, invitee).
+    pub fn insert_invitation(&self, invitation: Invitation) {
+        let mut state = self.lock();
+        if let Some(refusal) = state.refusal(&invitation) {
+            panic!("{refusal:?}");
+        }
+        assert!(
+            invitation.status() != InvitationStatus::Pending
+                || !state.has_pending(invitation.event_id(), invitation.invitee_id()),
+            "a second pending invitation for one (event, invitee)"
+        );
+        state.invitations.push(stored_invitation(&invitation));
+    }
+}
+
+#[async_trait]
+impl UserRepository for Store {
+    async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
+        let mut state = self.lock();
+        if user.email.is_none() && user.mobile.is_none() {
+            return Err(refused("a user without email or mobile").into());
+        }
+        if user.email.is_some() && state.users.iter().any(|(u, _)| u.email == user.email) {
+            return Err(CreateUserError::EmailTaken);
+        }
+        if user.mobile.is_some() && state.users.iter().any(|(u, _)| u.mobile == user.mobile) {
+            return Err(CreateUserError::MobileTaken);
+        }
+        if state.user(user.id).is_some() {
+            return Err(refused("a second user with one id").into());
+        }
+        let stored = User {
+            id: user.id,
+            name: user.name,
+            email: user.email,
+            mobile: user.mobile,
+            created_at: stored(user.created_at),
+        };
+        state.users.push((stored.clone(), user.password_hash));
+        Ok(stored)
+    }
+
+    async fn find_credentials(
+        &self,
+        login: &Login,
+    ) -> Result<Option<(User, PasswordHash)>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .users
+            .iter()
+            .find(|(u, _)| match login {
+                Login::Email(email) => u.email.as_ref() == Some(email),
+                Login::Mobile(mobile) => u.mobile.as_ref() == Some(mobile),
+            })
+            .cloned())
+    }
+
+    async fn find_by_contacts(
+        &self,
+        emails: &[Email],
+        mobiles: &[Mobile],
+    ) -> Result<Vec<User>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .users
+            .iter()
+            .filter(|(u, _)| {
+                u.email.as_ref().is_some_and(|e| emails.contains(e))
+                    || u.mobile.as_ref().is_some_and(|m| mobiles.contains(m))
+            })
+            .map(|(u, _)| u.clone())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl TokenRepository for Store {
+    async fn store(&self, token: NewToken) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if state.user(token.user_id).is_none() {
+            return Err(refused("a token of an unknown user"));
+        }
+        if state.tokens.contains_key(&token.hash) {
+            return Err(refused("a second token with one digest"));
+        }
+        let stored = StoredToken {
+            user_id: token.user_id,
+            expires_at: stored(token.expires_at),
+            revoked: false,
+        };
+        state.tokens.insert(token.hash, stored);
+        Ok(())
+    }
+
+    async fn find_user(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .tokens
+            .get(hash)
+            .filter(|t| !t.revoked && t.expires_at > stored(now))
+            .and_then(|t| state.user(t.user_id))
+            .cloned())
+    }
+
+    async fn revoke(&self, hash: &TokenHash, _now: DateTime<Utc>) -> Result<(), PortError> {
+        if let Some(token) = self.lock().tokens.get_mut(hash) {
+            token.revoked = true;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventRepository for Store {
+    async fn create(&self, event: NewEvent) -> Result<Event, PortError> {
+        let mut state = self.lock();
+        if state.user(event.owner.id).is_none() {
+            return Err(refused("an event of an unknown owner"));
+        }
+        if state.event(event.id).is_some() {
+            return Err(refused("a second event with one id"));
+        }
+        let created_at = stored(event.created_at);
+        let stored = Event {
+            id: event.id,
+            details: stored_details(event.details),
+            owner: event.owner.clone(),
+            members_count: 1,
+            created_at,
+        };
+        state.events.push(stored.clone());
+        let owner = Member {
+            id: MemberId::generate(),
+            user: event.owner,
+            role: Role::Owner,
+            joined_at: created_at,
+        };
+        state.members.push((event.id, owner));
+        Ok(stored)
+    }
+
+    async fn find_for_member(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Event>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .event(id)
+            .filter(|_| state.is_member(id, viewer))
+            .cloned())
+    }
+
+    async fn list_for_member(
+        &self,
+        member: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Event>, PortError> {
+        let state = self.lock();
+        let events = state
+            .events
+            .iter()
+            .filter(|e| state.is_member(e.id, member))
+            .cloned()
+            .collect();
+        Ok(page_of(events, page, |e| e.id.as_uuid()))
+    }
+
+    async fn list_members(
+        &self,
+        event: EventId,
+        page: PageRequest,
+    ) -> Result<Page<Member>, PortError> {
+        let state = self.lock();
+        let members = state
+            .members
+            .iter()
+            .filter(|(e, _)| *e == event)
+            .map(|(_, m)| m.clone())
+            .collect();
+        Ok(page_of(members, page, |m| m.id.as_uuid()))
+    }
+}
+
+#[async_trait]
+impl InvitationRepository for Store {
+    async fn invitee_states(
+        &self,
+        event: EventId,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, InviteeState>, PortError> {
+        let state = self.lock();
+        let mut states: HashMap<UserId, InviteeState> = HashMap::new();
+        for user in users.iter().filter(|u| state.is_member(event, **u)) {
+            states.entry(*user).or_default().is_member = true;
+        }
+        // The latest invitation is the one with the greatest (time-ordered) id.
+        let mut latest: HashMap<UserId, &Invitation> = HashMap::new();
+        for invitation in state
+            .invitations
+            .iter()
+            .filter(|i| i.event_id() == event && users.contains(&i.invitee_id()))
+        {
+            let entry = latest.entry(invitation.invitee_id()).or_insert(invitation);
+            if invitation.id() > entry.id() {
+                *entry = invitation;
+            }
+        }
+        for (user, invitation) in latest {
+            states.entry(user).or_default().latest = Some(invitation.status());
+        }
+        Ok(states)
+    }
+
+    async fn create_batch(
+        &self,
+        invitations: &[Invitation],
+    ) -> Result<Vec<BatchOutcome>, PortError> {
+        let mut state = self.lock();
+        // All or nothing, like the adapter's transaction: check every row before storing any.
+        if let Some(refusal) = invitations.iter().find_map(|i| state.refusal(i)) {
+            return Err(refusal);
+        }
+        Ok(invitations
+            .iter()
+            .map(|new| {
+                let taken = new.status() == InvitationStatus::Pending
+                    && state.has_pending(new.event_id(), new.invitee_id());
+                if taken {
+                    BatchOutcome::AlreadyPending
+                } else {
+                    state.invitations.push(stored_invitation(new));
+                    BatchOutcome::Created
+                }
+            })
+            .collect())
+    }
+
+    async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .invitations
+            .iter()
+            .find(|i| i.id() == id)
+            .map(|i| state.details(i)))
+    }
+
+    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveAnswerError> {
+        let InvitationState::Answered { answer, at } = invitation.state() else {
+            return Err(
+                PortError::unexpected("save_answer called with a pending invitation").into(),
+            );
+        };
+        let at = stored(at);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        // Conditional on the row still being pending; an unknown id updates no row either.
+        let Some(row) = state
+            .invitations
+            .iter_mut()
+            .find(|i| i.id() == invitation.id() && i.status() == InvitationStatus::Pending)
+        else {
+            return Err(SaveAnswerError::AlreadyAnswered);
+        };
+        *row = Invitation::restore(
+            row.id(),
+            row.event_id(),
+            row.sender_id(),
+            row.invitee_id(),
+            row.contact().to_owned(),
+            row.created_at(),
+            InvitationState::Answered { answer, at },
+        );
+        let (event_id, invitee) = (row.event_id(), row.invitee_id());
+        if answer == Answer::Accept && !state.is_member(event_id, invitee) {
+            let user = state
+                .user(invitee)
+                .expect("stored invitations refer to stored users")
+                .summary();
+            let member = Member {
+                id: MemberId::generate(),
+                user,
+                role: Role::Member,
+                joined_at: at,
+            };
+            state.members.push((event_id, member));
+            if let Some(event) = state.events.iter_mut().find(|e| e.id == event_id) {
+                event.members_count += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn list_sent(
+        &self,
+        sender: UserId,
+        filter: InvitationFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        Ok(self.lock().list(|i| i.sender_id() == sender, filter, page))
+    }
+
+    async fn list_received(
+        &self,
+        invitee: UserId,
+        filter: InvitationFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        Ok(self
+            .lock()
+            .list(|i| i.invitee_id() == invitee, filter, page))
+    }
+}
+
+#[async_trait]
+impl HealthCheck for Store {
+    /// The in-memory store always answers.
+    async fn check(&self) -> Result<(), PortError> {
+        Ok(())
+    }
+}
