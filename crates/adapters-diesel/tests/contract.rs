@@ -1,5 +1,9 @@
-//! The repository ports' contract, run against a real database: SQLite always, PostgreSQL when
-//! `TEST_DATABASE_URL` is set (and required when `CI` is set). Each test owns a fresh database.
+//! The repository ports' contract, one set of cases run against every implementation: the
+//! in-memory fakes of `domain::testing` (which the domain's and the HTTP adapter's tests run on),
+//! SQLite always, and PostgreSQL when `TEST_DATABASE_URL` is set (and required when `CI` is set).
+//! Each case owns a fresh store or database: `fakes::name`, `sqlite::name`, `postgres::name`.
+//!
+//! Cases that need the diesel adapter itself stay in `diesel_only`, each saying why.
 
 use std::sync::Arc;
 
@@ -8,14 +12,46 @@ use adapters_diesel::{Backend, Database, DatabaseConfig, RandomTokenIssuer};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::ports::*;
 use domain::services::{InvitationService, SendInvitations};
+use domain::testing::Store;
 use domain::{
     Answer, Email, EventDetails, EventId, Invitation, InvitationEntries, InvitationId,
     InvitationStatus, InviteeState, Limit, Login, Mobile, PageRequest, PhoneRegion, StatusFilter,
     Text, User, UserId,
 };
 
-/// Declares each test once per backend: `sqlite::name` and `postgres::name`.
+/// Declares each case once per implementation: `fakes::name`, `sqlite::name` and `postgres::name`.
 macro_rules! contract {
+    ($(async fn $name:ident($target:ident: Target) $body:block)*) => {
+        mod fakes {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Target::Fakes).await
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Target::Database(adapters_diesel::Backend::Sqlite)).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Target::Database(adapters_diesel::Backend::Postgres)).await
+                }
+            )*
+        }
+        $(async fn $name($target: Target) $body)*
+    };
+}
+
+/// Declares each adapter-only case once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! diesel_only {
     ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
         mod sqlite {
             $(
@@ -37,6 +73,59 @@ macro_rules! contract {
     };
 }
 
+/// Every repository port of one store, as the services see them.
+trait Repositories: UserRepository + TokenRepository + EventRepository + InvitationRepository {}
+
+impl<T> Repositories for T where
+    T: UserRepository + TokenRepository + EventRepository + InvitationRepository + ?Sized
+{
+}
+
+/// What a case runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// `domain::testing::Store`.
+    Fakes,
+    /// The diesel adapter on a fresh database.
+    Database(Backend),
+}
+
+/// A fresh store of one [`Target`].
+struct Subject {
+    db: Arc<dyn Repositories>,
+    /// The database, dropped (for PostgreSQL: dropped on the server) with the subject.
+    database: Option<TestDatabase>,
+}
+
+impl Subject {
+    /// A fresh store, or `None` (the case returns) for PostgreSQL outside CI without
+    /// `TEST_DATABASE_URL`.
+    fn fresh(target: Target) -> Option<Self> {
+        match target {
+            Target::Fakes => Some(Self {
+                db: Arc::new(Store::default()),
+                database: None,
+            }),
+            Target::Database(backend) => {
+                let database = TestDatabase::new(backend)?;
+                Some(Self {
+                    db: Arc::new(database.open()),
+                    database: Some(database),
+                })
+            }
+        }
+    }
+
+    /// One more handle on the same data, standing for a second server process: on PostgreSQL an
+    /// independent pool; on SQLite (one file) and on the fakes (one process) the same handle.
+    fn second(&self) -> Arc<dyn Repositories> {
+        match &self.database {
+            Some(database) if database.backend() == Backend::Postgres => Arc::new(database.open()),
+            _ => self.db.clone(),
+        }
+    }
+}
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
 }
@@ -48,43 +137,52 @@ impl Clock for Clock0 {
     }
 }
 
-/// A fresh database of `backend`, or `None` (the test returns) for PostgreSQL outside CI without
-/// `TEST_DATABASE_URL`.
-fn fresh(backend: Backend) -> Option<(TestDatabase, Database)> {
-    let test_db = TestDatabase::new(backend)?;
-    let db = test_db.open();
-    Some((test_db, db))
+fn new_user(name: &str, email: Option<&str>, mobile: Option<&str>) -> NewUser {
+    NewUser {
+        id: UserId::generate(),
+        name: Text::from_stored(name.into()),
+        email: email.map(|e| Email::parse(e).unwrap()),
+        mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
+        password_hash: PasswordHash(format!("$argon2id$fake${name}")),
+        created_at: now(),
+    }
 }
 
-async fn user(db: &Database, name: &str, email: Option<&str>, mobile: Option<&str>) -> User {
-    UserRepository::create(
-        db,
-        NewUser {
-            id: UserId::generate(),
-            name: Text::parse("name", name, 100, false).unwrap(),
-            email: email.map(|e| Email::parse(e).unwrap()),
-            mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-            password_hash: PasswordHash(format!("$argon2id$fake${name}")),
-            created_at: now(),
-        },
-    )
-    .await
-    .unwrap()
+async fn user(
+    db: &dyn Repositories,
+    name: &str,
+    email: Option<&str>,
+    mobile: Option<&str>,
+) -> User {
+    UserRepository::create(db, new_user(name, email, mobile))
+        .await
+        .unwrap()
 }
 
-async fn event(db: &Database, owner: &User) -> EventId {
+fn new_event(owner: &User) -> NewEvent {
     let details =
         EventDetails::new(Text::from_stored("Party".into()), None, None, None, None).unwrap();
-    let event = NewEvent {
+    NewEvent {
         id: EventId::generate(),
         details,
         owner: owner.summary(),
         created_at: now(),
-    };
-    EventRepository::create(db, event).await.unwrap().id
+    }
 }
 
-async fn invite(db: &Database, event: EventId, sender: &User, invitee: &User) -> Invitation {
+async fn event(db: &dyn Repositories, owner: &User) -> EventId {
+    EventRepository::create(db, new_event(owner))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn invite(
+    db: &dyn Repositories,
+    event: EventId,
+    sender: &User,
+    invitee: &User,
+) -> Invitation {
     let invitation = Invitation::new_pending(event, sender.id, invitee.id, "contact".into(), now());
     assert_eq!(
         db.create_batch(std::slice::from_ref(&invitation))
@@ -96,7 +194,7 @@ async fn invite(db: &Database, event: EventId, sender: &User, invitee: &User) ->
 }
 
 async fn answer(
-    db: &Database,
+    db: &dyn Repositories,
     invitation: &Invitation,
     answer: Answer,
 ) -> Result<(), SaveAnswerError> {
@@ -119,10 +217,11 @@ fn page(limit: i64, after: Option<uuid::Uuid>) -> PageRequest {
 }
 
 contract! {
-    async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let ann = user(&db, "Ann", Some("ann@example.com"), Some("09352864812")).await;
-        let bob = user(&db, "Bob", Some("bob@example.com"), None).await;
+    async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("ann@example.com"), Some("09352864812")).await;
+        let bob = user(db, "Bob", Some("bob@example.com"), None).await;
 
         let by_email = db.find_credentials(&Login::Email(Email::parse("ANN@example.com").unwrap())).await.unwrap();
         let (found, hash) = by_email.unwrap();
@@ -132,13 +231,13 @@ contract! {
         assert_eq!(db.find_credentials(&Login::Mobile(mobile.clone())).await.unwrap().unwrap().0.id, ann.id);
         assert!(db.find_credentials(&Login::Email(Email::parse("x@example.com").unwrap())).await.unwrap().is_none());
 
-        let taken_email = UserRepository::create(&db, NewUser {
+        let taken_email = UserRepository::create(db, NewUser {
             id: UserId::generate(), name: Text::from_stored("A2".into()),
             email: Some(Email::parse("Ann@Example.com").unwrap()), mobile: None,
             password_hash: PasswordHash("h".into()), created_at: now(),
         }).await;
         assert!(matches!(taken_email, Err(CreateUserError::EmailTaken)));
-        let taken_mobile = UserRepository::create(&db, NewUser {
+        let taken_mobile = UserRepository::create(db, NewUser {
             id: UserId::generate(), name: Text::from_stored("A3".into()), email: None,
             mobile: Some(mobile.clone()), password_hash: PasswordHash("h".into()), created_at: now(),
         }).await;
@@ -153,9 +252,10 @@ contract! {
         assert!(db.find_by_contacts(&[], &[]).await.unwrap().is_empty());
     }
 
-    async fn tokens_resolve_until_revoked_or_expired(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
+    async fn tokens_resolve_until_revoked_or_expired(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("ann@example.com"), None).await;
         let issued = RandomTokenIssuer.issue();
         db.store(NewToken { hash: issued.hash.clone(), user_id: ann.id, created_at: now(), expires_at: now() + Duration::days(1) }).await.unwrap();
 
@@ -167,10 +267,11 @@ contract! {
         assert_eq!(db.find_user(&issued.hash, now()).await.unwrap(), None, "revoked");
     }
 
-    async fn events_are_visible_to_their_members_only(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
-        let bob = user(&db, "Bob", Some("bob@example.com"), None).await;
+    async fn events_are_visible_to_their_members_only(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("ann@example.com"), None).await;
+        let bob = user(db, "Bob", Some("bob@example.com"), None).await;
         let start = now() + Duration::days(3);
         let details = EventDetails::new(
             Text::from_stored("Launch".into()),
@@ -179,7 +280,7 @@ contract! {
             Some(start),
             Some(start + Duration::hours(2)),
         ).unwrap();
-        let created = EventRepository::create(&db, NewEvent { id: EventId::generate(), details: details.clone(), owner: ann.summary(), created_at: now() }).await.unwrap();
+        let created = EventRepository::create(db, NewEvent { id: EventId::generate(), details: details.clone(), owner: ann.summary(), created_at: now() }).await.unwrap();
 
         let shown = db.find_for_member(created.id, ann.id).await.unwrap().unwrap();
         assert_eq!(shown, created);
@@ -195,12 +296,13 @@ contract! {
         assert!(db.list_for_member(bob.id, PageRequest::default()).await.unwrap().items.is_empty());
     }
 
-    async fn event_lists_page_newest_first_without_gaps_or_duplicates(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
+    async fn event_lists_page_newest_first_without_gaps_or_duplicates(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("ann@example.com"), None).await;
         let mut ids = Vec::new();
         for _ in 0..7 {
-            ids.push(event(&db, &ann).await);
+            ids.push(event(db, &ann).await);
         }
         ids.reverse();
         let mut seen = Vec::new();
@@ -216,18 +318,19 @@ contract! {
         assert_eq!(seen, ids);
     }
 
-    async fn accepting_makes_a_member_and_answers_only_once(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
-        let event_id = event(&db, &ann).await;
-        let invitation = invite(&db, event_id, &ann, &bob).await;
+    async fn accepting_makes_a_member_and_answers_only_once(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let (ann, bob) = (user(db, "Ann", Some("a@example.com"), None).await, user(db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(db, &ann).await;
+        let invitation = invite(db, event_id, &ann, &bob).await;
 
         let states = db.invitee_states(event_id, &[bob.id, ann.id]).await.unwrap();
         assert_eq!(states[&bob.id], InviteeState { is_member: false, latest: Some(InvitationStatus::Pending) });
         assert_eq!(states[&ann.id], InviteeState { is_member: true, latest: None });
 
-        answer(&db, &invitation, Answer::Accept).await.unwrap();
-        assert!(matches!(answer(&db, &invitation, Answer::Reject).await, Err(SaveAnswerError::AlreadyAnswered)));
+        answer(db, &invitation, Answer::Accept).await.unwrap();
+        assert!(matches!(answer(db, &invitation, Answer::Reject).await, Err(SaveAnswerError::AlreadyAnswered)));
 
         let stored = db.find(invitation.id()).await.unwrap().unwrap();
         assert_eq!(stored.invitation.status(), InvitationStatus::Accepted);
@@ -240,26 +343,28 @@ contract! {
         assert!(db.find(InvitationId::generate()).await.unwrap().is_none());
     }
 
-    async fn rejecting_makes_no_member_and_is_the_latest_state(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
-        let event_id = event(&db, &ann).await;
-        let invitation = invite(&db, event_id, &ann, &bob).await;
-        answer(&db, &invitation, Answer::Reject).await.unwrap();
+    async fn rejecting_makes_no_member_and_is_the_latest_state(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let (ann, bob) = (user(db, "Ann", Some("a@example.com"), None).await, user(db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(db, &ann).await;
+        let invitation = invite(db, event_id, &ann, &bob).await;
+        answer(db, &invitation, Answer::Reject).await.unwrap();
         assert_eq!(db.find_for_member(event_id, bob.id).await.unwrap(), None);
         assert_eq!(db.invitee_states(event_id, &[bob.id]).await.unwrap()[&bob.id],
             InviteeState { is_member: false, latest: Some(InvitationStatus::Rejected) });
     }
 
-    async fn the_database_refuses_a_second_pending_invitation(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
+    async fn a_second_pending_invitation_for_one_invitee_is_refused(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
         let (ann, bob, cy) = (
-            user(&db, "Ann", Some("a@example.com"), None).await,
-            user(&db, "Bob", Some("b@example.com"), None).await,
-            user(&db, "Cy", Some("c@example.com"), None).await,
+            user(db, "Ann", Some("a@example.com"), None).await,
+            user(db, "Bob", Some("b@example.com"), None).await,
+            user(db, "Cy", Some("c@example.com"), None).await,
         );
-        let event_id = event(&db, &ann).await;
-        invite(&db, event_id, &ann, &bob).await;
+        let event_id = event(db, &ann).await;
+        invite(db, event_id, &ann, &bob).await;
         let again = [
             Invitation::new_pending(event_id, ann.id, bob.id, "b@example.com".into(), now()),
             Invitation::new_pending(event_id, ann.id, cy.id, "c@example.com".into(), now()),
@@ -269,17 +374,18 @@ contract! {
         assert_eq!(db.list_sent(ann.id, pending, PageRequest::default()).await.unwrap().items.len(), 2);
     }
 
-    async fn invitation_lists_filter_by_party_status_and_event_and_page_cleanly(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let ann = user(&db, "Ann", Some("a@example.com"), None).await;
-        let (e1, e2) = (event(&db, &ann).await, event(&db, &ann).await);
+    async fn invitation_lists_filter_by_party_status_and_event_and_page_cleanly(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("a@example.com"), None).await;
+        let (e1, e2) = (event(db, &ann).await, event(db, &ann).await);
         let mut sent = Vec::new();
         for i in 0..9 {
-            let invitee = user(&db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
-            let invitation = invite(&db, if i % 3 == 0 { e2 } else { e1 }, &ann, &invitee).await;
+            let invitee = user(db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
+            let invitation = invite(db, if i % 3 == 0 { e2 } else { e1 }, &ann, &invitee).await;
             match i % 3 {
-                1 => answer(&db, &invitation, Answer::Accept).await.unwrap(),
-                2 => answer(&db, &invitation, Answer::Reject).await.unwrap(),
+                1 => answer(db, &invitation, Answer::Accept).await.unwrap(),
+                2 => answer(db, &invitation, Answer::Reject).await.unwrap(),
                 _ => {}
             }
             sent.push(invitation);
@@ -314,19 +420,19 @@ contract! {
         assert!(db.list_received(ann.id, InvitationFilter::default(), PageRequest::default()).await.unwrap().items.is_empty());
     }
 
-    async fn fifty_concurrent_answers_have_exactly_one_winner(backend: Backend) {
-        let Some((guard, db)) = fresh(backend) else { return };
-        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
-        let event_id = event(&db, &ann).await;
-        let invitation = invite(&db, event_id, &ann, &bob).await;
-        // On PostgreSQL a second, independent pool stands for a second server process.
-        let other = if backend == Backend::Postgres { guard.open() } else { db.clone() };
+    async fn fifty_concurrent_answers_have_exactly_one_winner(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = subject.db.clone();
+        let (ann, bob) = (user(&*db, "Ann", Some("a@example.com"), None).await, user(&*db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(&*db, &ann).await;
+        let invitation = invite(&*db, event_id, &ann, &bob).await;
+        let other = subject.second();
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..50 {
             let db = if i % 2 == 0 { db.clone() } else { other.clone() };
             let invitation = invitation.clone();
             let choice = if i % 3 == 0 { Answer::Reject } else { Answer::Accept };
-            tasks.spawn(async move { answer(&db, &invitation, choice).await });
+            tasks.spawn(async move { answer(&*db, &invitation, choice).await });
         }
         let (mut won, mut lost) = (0, 0);
         while let Some(result) = tasks.join_next().await {
@@ -346,11 +452,12 @@ contract! {
         }
     }
 
-    async fn twenty_concurrent_batches_for_one_invitee_store_one_pending_invitation(backend: Backend) {
-        let Some((guard, db)) = fresh(backend) else { return };
-        let (ann, bob) = (user(&db, "Ann", Some("a@example.com"), None).await, user(&db, "Bob", Some("b@example.com"), None).await);
-        let event_id = event(&db, &ann).await;
-        let other = if backend == Backend::Postgres { guard.open() } else { db.clone() };
+    async fn twenty_concurrent_batches_for_one_invitee_store_one_pending_invitation(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = subject.db.clone();
+        let (ann, bob) = (user(&*db, "Ann", Some("a@example.com"), None).await, user(&*db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(&*db, &ann).await;
+        let other = subject.second();
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..20 {
             let db = if i % 2 == 0 { db.clone() } else { other.clone() };
@@ -368,19 +475,20 @@ contract! {
         assert_eq!(all.items.len(), 1);
     }
 
-    async fn concurrent_sends_through_the_service_report_the_losers_already_invited(backend: Backend) {
-        let Some((guard, db)) = fresh(backend) else { return };
-        let ann = user(&db, "Ann", Some("a@example.com"), None).await;
-        let event_id = event(&db, &ann).await;
+    async fn concurrent_sends_through_the_service_report_the_losers_already_invited(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = subject.db.clone();
+        let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
+        let event_id = event(&*db, &ann).await;
         let mut contacts = Vec::new();
         for i in 0..10 {
-            user(&db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
+            user(&*db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
             contacts.push(format!("u{i}@example.com"));
         }
-        let other = if backend == Backend::Postgres { guard.open() } else { db.clone() };
+        let other = subject.second();
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..8 {
-            let db = Arc::new(if i % 2 == 0 { db.clone() } else { other.clone() });
+            let db = if i % 2 == 0 { db.clone() } else { other.clone() };
             let service = InvitationService::new(db.clone(), db.clone(), db, Arc::new(Clock0));
             let entries = InvitationEntries::parse(&contacts, PhoneRegion::default()).unwrap();
             let ann = ann.clone();
@@ -396,33 +504,140 @@ contract! {
         assert_eq!(sent, 10, "each user invited exactly once over all requests");
     }
 
-    async fn a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten(backend: Backend) {
-        let Some((_guard, db)) = fresh(backend) else { return };
-        let db = Arc::new(db);
-        let ann = user(&db, "Ann", Some("a@example.com"), None).await;
-        let mut contacts = Vec::new();
-        for i in 0..1000 {
-            if i % 2 == 0 {
-                user(&db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
-            }
-            contacts.push(format!("u{i}@example.com"));
+    async fn answering_adds_a_membership_at_most_once(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let (ann, bob) = (user(db, "Ann", Some("a@example.com"), None).await, user(db, "Bob", Some("b@example.com"), None).await);
+        let event_id = event(db, &ann).await;
+        let first = invite(db, event_id, &ann, &bob).await;
+        answer(db, &first, Answer::Accept).await.unwrap();
+        // The port does not check membership (the service does): a second accepted invitation of a
+        // member stores its answer but no second membership.
+        let second = invite(db, event_id, &ann, &bob).await;
+        answer(db, &second, Answer::Accept).await.unwrap();
+        assert_eq!(db.find(second.id()).await.unwrap().unwrap().invitation.status(), InvitationStatus::Accepted);
+        let members = db.list_members(event_id, PageRequest::default()).await.unwrap().items;
+        assert_eq!(members.iter().map(|m| m.user.id).collect::<Vec<_>>(), [bob.id, ann.id]);
+        assert_eq!(db.find_for_member(event_id, bob.id).await.unwrap().unwrap().members_count, 2);
+
+        // An invitation that was never stored updates no row: like a lost race, and nothing changes.
+        let stranger = Invitation::new_pending(event_id, ann.id, bob.id, "b@example.com".into(), now());
+        assert!(matches!(answer(db, &stranger, Answer::Accept).await, Err(SaveAnswerError::AlreadyAnswered)));
+        assert!(db.find(stranger.id()).await.unwrap().is_none());
+        // A pending invitation is no answer to store.
+        assert!(matches!(db.save_answer(&invite(db, event_id, &ann, &bob).await).await, Err(SaveAnswerError::Port(_))));
+    }
+
+    async fn rows_that_refer_to_nothing_or_lack_a_contact_are_refused(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("a@example.com"), None).await;
+        let ghost = User { id: UserId::generate(), ..ann.clone() };
+        let event_id = event(db, &ann).await;
+
+        let no_contact = UserRepository::create(db, new_user("Nobody", None, None)).await;
+        assert!(matches!(no_contact, Err(CreateUserError::Port(_))), "{no_contact:?}");
+        assert!(EventRepository::create(db, new_event(&ghost)).await.is_err(), "an event of an unknown owner");
+        let token = NewToken { hash: RandomTokenIssuer.issue().hash, user_id: ghost.id, created_at: now(), expires_at: now() + Duration::days(1) };
+        assert!(db.store(token).await.is_err(), "a token of an unknown user");
+
+        let bob = user(db, "Bob", Some("b@example.com"), None).await;
+        let batch = [
+            Invitation::new_pending(event_id, ann.id, bob.id, "b@example.com".into(), now()),
+            Invitation::new_pending(EventId::generate(), ann.id, bob.id, "b@example.com".into(), now()),
+        ];
+        assert!(db.create_batch(&batch).await.is_err(), "an invitation to an unknown event");
+        let ghostly = [Invitation::new_pending(event_id, ann.id, ghost.id, "g@example.com".into(), now())];
+        assert!(db.create_batch(&ghostly).await.is_err(), "an invitation to an unknown user");
+        let all = InvitationFilter::default();
+        assert!(db.list_sent(ann.id, all, PageRequest::default()).await.unwrap().items.is_empty(), "a batch is all or nothing");
+        assert_eq!(db.invitee_states(event_id, &[bob.id]).await.unwrap().get(&bob.id), None);
+    }
+
+    async fn times_are_kept_to_the_microsecond(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let precise = now() + Duration::nanoseconds(123_456_789);
+        let kept = now() + Duration::microseconds(123_456);
+        let created = UserRepository::create(db, NewUser { created_at: precise, ..new_user("Ann", Some("a@example.com"), None) }).await.unwrap();
+        assert_eq!(created.created_at, kept);
+        let login = Login::Email(Email::parse("a@example.com").unwrap());
+        assert_eq!(db.find_credentials(&login).await.unwrap().unwrap().0.created_at, kept);
+
+        let details = EventDetails::new(Text::from_stored("Party".into()), None, None, Some(precise), Some(precise)).unwrap();
+        let event = EventRepository::create(db, NewEvent { details, created_at: precise, ..new_event(&created) }).await.unwrap();
+        let found = db.find_for_member(event.id, created.id).await.unwrap().unwrap();
+        assert_eq!(found, event);
+        assert_eq!((found.created_at, found.details.starts_at(), found.details.ends_at()), (kept, Some(kept), Some(kept)));
+        let members = db.list_members(event.id, PageRequest::default()).await.unwrap().items;
+        assert_eq!(members[0].joined_at, kept);
+    }
+
+    async fn members_are_listed_newest_first_in_clean_pages(target: Target) {
+        let Some(subject) = Subject::fresh(target) else { return };
+        let db = &*subject.db;
+        let ann = user(db, "Ann", Some("ann@example.com"), None).await;
+        let event_id = event(db, &ann).await;
+        let mut joined = vec![ann.id];
+        for i in 0..4 {
+            let guest = user(db, &format!("G{i}"), Some(&format!("g{i}@example.com")), None).await;
+            let invitation = invite(db, event_id, &ann, &guest).await;
+            answer(db, &invitation, Answer::Accept).await.unwrap();
+            joined.push(guest.id);
         }
-        let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
-        let mut cost = Vec::new();
-        for size in [10, 1000] {
-            let event_id = event(&db, &ann).await;
-            let entries = InvitationEntries::parse(&contacts[..size], PhoneRegion::default()).unwrap();
-            let before = db.statements_executed();
-            let report = service.send(&ann, SendInvitations { event_id, entries }).await.unwrap();
-            cost.push(db.statements_executed() - before);
-            assert_eq!(report.sent.len(), size / 2);
+        joined.reverse();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let p = db.list_members(event_id, page(2, after)).await.unwrap();
+            assert!(p.items.len() <= 2);
+            seen.extend(p.items.iter().map(|m| m.user.id));
+            match p.next_after { Some(next) => after = Some(next), None => break }
         }
-        assert_eq!(cost[0], cost[1], "statements for 10 vs 1000 contacts: {cost:?}");
-        // At most: four pool check-outs (each pinged unless used in the last second), the event, the
-        // users, two state queries, and the write transaction (BEGIN, INSERT, SELECT, COMMIT).
-        assert!(cost[0] <= 12, "{cost:?}");
+        assert_eq!(seen, joined);
+        assert_eq!(db.find_for_member(event_id, ann.id).await.unwrap().unwrap().members_count, 5);
+        let listed = db.list_for_member(joined[0], PageRequest::default()).await.unwrap().items;
+        assert_eq!(listed.iter().map(|e| (e.id, e.members_count)).collect::<Vec<_>>(), [(event_id, 5)]);
     }
 }
+
+/// Cases that need the diesel adapter itself.
+mod diesel_only {
+    use super::*;
+
+    diesel_only! {
+        // Counts the SQL statements the adapter sends (`Database::statements_executed`): the
+        // fakes send none, and a constant number of round trips is the adapter's promise.
+        async fn a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten(backend: Backend) {
+            let Some(database) = TestDatabase::new(backend) else { return };
+            let db = Arc::new(database.open());
+            let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
+            let mut contacts = Vec::new();
+            for i in 0..1000 {
+                if i % 2 == 0 {
+                    user(&*db, &format!("U{i}"), Some(&format!("u{i}@example.com")), None).await;
+                }
+                contacts.push(format!("u{i}@example.com"));
+            }
+            let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
+            let mut cost = Vec::new();
+            for size in [10, 1000] {
+                let event_id = event(&*db, &ann).await;
+                let entries = InvitationEntries::parse(&contacts[..size], PhoneRegion::default()).unwrap();
+                let before = db.statements_executed();
+                let report = service.send(&ann, SendInvitations { event_id, entries }).await.unwrap();
+                cost.push(db.statements_executed() - before);
+                assert_eq!(report.sent.len(), size / 2);
+            }
+            assert_eq!(cost[0], cost[1], "statements for 10 vs 1000 contacts: {cost:?}");
+            // At most: four pool check-outs (each pinged unless used in the last second), the event, the
+            // users, two state queries, and the write transaction (BEGIN, INSERT, SELECT, COMMIT).
+            assert!(cost[0] <= 12, "{cost:?}");
+        }
+    }
+}
+
+// Opening a database is the adapter's own business (the fakes have no connection to lose).
 
 #[test]
 fn an_unreachable_postgres_fails_fast_with_a_connect_error() {
