@@ -21,21 +21,32 @@ impl Email {
     /// The longest address accepted (RFC 5321's path limit).
     pub const MAX_LEN: usize = 254;
 
-    /// Parses and normalizes an email address.
+    /// Normalizes (trims and lowercases) an email address, then checks the normalized form: what
+    /// is checked is exactly what is stored. Lowercasing can lengthen text (`Ⱥ` is 2 bytes, `ⱥ`
+    /// 3), so checking before it would let an address past the length limits that its stored form
+    /// breaks.
     ///
     /// # Errors
-    /// [`EmailError`] when the trimmed text is longer than [`Email::MAX_LEN`] or is not an address.
+    /// [`EmailError`] when the normalized text is longer than [`Email::MAX_LEN`] bytes or is not an
+    /// address.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let trimmed = raw.trim();
-        if trimmed.len() > Self::MAX_LEN || trimmed.chars().any(char::is_control) {
+        let normalized = raw.trim().to_lowercase();
+        if normalized.len() > Self::MAX_LEN || normalized.chars().any(char::is_control) {
             return Err(EmailError);
         }
-        let parsed = email_address::EmailAddress::from_str(trimmed).map_err(|_| EmailError)?;
+        let parsed = email_address::EmailAddress::from_str(&normalized).map_err(|_| EmailError)?;
         // Display names ("Ann <ann@x.io>") parse too; an address is the bare form only.
-        if parsed.email() != trimmed || !parsed.domain().contains('.') {
+        if parsed.email() != normalized || !parsed.domain().contains('.') {
             return Err(EmailError);
         }
-        Ok(Self(trimmed.to_lowercase()))
+        Ok(Self(normalized))
+    }
+
+    /// Wraps an address read back from storage, which [`Email::parse`] normalized and checked when
+    /// it was written. It is not checked again: a row accepted once stays readable even if the
+    /// rules tighten later (docs/security.md).
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
     }
 
     /// The normalized address.
@@ -131,6 +142,13 @@ impl Mobile {
             return Err(MobileError);
         }
         Self::parse(e164, PhoneRegion::default())
+    }
+
+    /// Wraps a number read back from storage, which [`Mobile::parse`] normalized to E.164 when it
+    /// was written. It is not parsed again (no phone-number library call on every read), and a row
+    /// accepted once stays readable even if the numbering plan's metadata changes.
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
     }
 
     /// The number in E.164 form.
@@ -276,7 +294,8 @@ impl PartialEq for Password {
 
 impl Eq for Password {}
 
-/// Trimmed text of bounded length without control characters: names, titles, descriptions.
+/// Trimmed text of bounded length without control or invisible characters: names, titles,
+/// descriptions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text(String);
 
@@ -292,14 +311,15 @@ pub enum TextError {
         /// The most characters allowed.
         max: usize,
     },
-    /// Holds a control character other than a line break or tab.
+    /// Holds a control character other than a line break or tab (where allowed), or an invisible
+    /// character that can disguise text ([`Text::is_disguising`]).
     #[error("contains a forbidden character")]
     ForbiddenCharacter,
 }
 
 impl Text {
-    /// Trims `raw` and checks it is 1 to `max` characters with no control characters
-    /// (line breaks and tabs are allowed only where `multiline`).
+    /// Trims `raw` and checks it is 1 to `max` characters with no control characters (line breaks
+    /// and tabs are allowed only where `multiline`) and no character that [`Text::is_disguising`].
     ///
     /// # Errors
     /// [`TextError`] naming the broken rule.
@@ -311,11 +331,47 @@ impl Text {
         if trimmed.chars().count() > max {
             return Err(TextError::TooLong { max });
         }
-        let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r'));
+        let allowed = |c: char| {
+            (!c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r')))
+                && !Self::is_disguising(c)
+        };
         if !trimmed.chars().all(allowed) {
             return Err(TextError::ForbiddenCharacter);
         }
+        if !trimmed.chars().any(|c| !c.is_whitespace() && !Self::is_joiner(c)) {
+            // Nothing visible: only joiners between the spaces.
+            return Err(TextError::Blank);
+        }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// Whether `c` is an invisible character that can disguise what text says: bidirectional
+    /// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, e.g. U+202E turning
+    /// `exe.pdf` around), the zero-width space U+200B, word joiner and invisible operators
+    /// (U+2060–U+2064), the byte-order mark U+FEFF, U+180E and the interlinear annotation marks
+    /// (U+FFF9–U+FFFB).
+    ///
+    /// The zero-width joiner and non-joiner (U+200D, U+200C) and the direction marks (U+200E,
+    /// U+200F, U+061C) are allowed: Persian and Arabic words and emoji sequences need them, and
+    /// they cannot reorder text.
+    pub fn is_disguising(c: char) -> bool {
+        matches!(
+            c,
+            '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200B}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{FEFF}'
+                | '\u{180E}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+    }
+
+    fn is_joiner(c: char) -> bool {
+        matches!(
+            c,
+            '\u{200C}' | '\u{200D}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
     }
 
     /// Wraps text read back from storage, which was checked when it was written.
@@ -575,6 +631,51 @@ mod tests {
                 .as_str(),
             "'; DROP TABLE x; --"
         );
+    }
+
+    #[test]
+    fn text_refuses_characters_that_disguise_it_but_keeps_persian_and_emoji() {
+        for disguised in [
+            "Invoice\u{202E}fdp.exe",
+            "Ann\u{200B}",
+            "\u{FEFF}Party",
+            "a\u{2066}b\u{2069}",
+            "x\u{2060}y",
+        ] {
+            assert_eq!(
+                Text::parse(disguised, 100, false),
+                Err(TextError::ForbiddenCharacter),
+                "{disguised:?}"
+            );
+        }
+        for fine in ["می\u{200C}خواهم", "👨\u{200D}👩\u{200D}👧", "שלום\u{200F} 2026"] {
+            assert!(Text::parse(fine, 100, false).is_ok(), "{fine:?}");
+        }
+        assert_eq!(
+            Text::parse(" \u{200D}\u{200C} ", 100, false),
+            Err(TextError::Blank)
+        );
+    }
+
+    #[test]
+    fn emails_are_checked_after_lowercasing_so_what_is_stored_passes_the_checks() {
+        // 32 × 'Ⱥ' is a 64-byte local part; lowercased ('ⱥ', 3 bytes) it is 96 bytes, over the
+        // 64 that an address allows, so it is refused rather than stored.
+        let expanding = format!("{}@example.com", "Ⱥ".repeat(32));
+        assert_eq!(Email::parse(&expanding), Err(EmailError));
+        for raw in ["İ@example.com", "ß@example.com", "ǅ@example.com", "Ⱥ@example.com"] {
+            if let Ok(email) = Email::parse(raw) {
+                assert_eq!(Email::parse(email.as_str()), Ok(email.clone()), "{raw}");
+                assert_eq!(email.as_str(), raw.to_lowercase(), "{raw}");
+            }
+        }
+    }
+
+    #[test]
+    fn stored_values_are_trusted_as_stored() {
+        let odd = "not re-checked".to_owned();
+        assert_eq!(Email::from_stored(odd.clone()).as_str(), odd);
+        assert_eq!(Mobile::from_stored(odd.clone()).as_str(), odd);
     }
 
     #[test]

@@ -79,16 +79,41 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Middleware for the whole app: JSON answers say their charset, `application/json; charset=utf-8`
-/// (docs/api.md, "Conventions").
+/// The `Content-Security-Policy` of the docs page: its own scripts, styles and images only (Swagger
+/// UI has no inline script; it sets inline styles and uses `data:` images), requests to this server
+/// only, and no framing.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
+    form-action 'none'; frame-ancestors 'none'";
+
+/// Middleware for the whole app, outermost but for logging (docs/api.md, "Conventions"):
+///
+/// - JSON answers say their charset, `application/json; charset=utf-8`;
+/// - every answer sends `X-Content-Type-Options: nosniff`, and the docs page a restrictive
+///   `Content-Security-Policy`;
+/// - actix-cors's plain-text refusal of an origin becomes a JSON 403.
 ///
 /// # Errors
 /// Only the inner service's errors.
-pub async fn json_charset(
+pub async fn response_headers(
     req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let mut response = next.call(req).await?;
+    let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
+    let response = next.call(req).await?;
+    let refused_origin = response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<actix_cors::CorsError>())
+        .map(ToString::to_string);
+    let mut response = match refused_origin {
+        Some(message) => {
+            let (request, _) = response.into_parts();
+            let answer = actix_web::ResponseError::error_response(&ApiError::Forbidden(message));
+            actix_web::dev::ServiceResponse::new(request, answer).map_into_right_body()
+        }
+        None => response.map_into_left_body(),
+    };
     let headers = response.headers_mut();
     if headers
         .get(header::CONTENT_TYPE)
@@ -97,6 +122,16 @@ pub async fn json_charset(
         headers.insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if docs {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(DOCS_CSP),
         );
     }
     Ok(response)
@@ -116,4 +151,74 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
     allowed_origins
         .iter()
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::test::{self, TestRequest};
+    use actix_web::{web, App, HttpResponse};
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn every_answer_is_nosniff_and_only_the_docs_page_has_a_csp() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(response_headers))
+                .route("/docs/", web::get().to(HttpResponse::Ok))
+                .route(
+                    "/api/v1/me",
+                    web::get().to(|| async { HttpResponse::Ok().json(1) }),
+                ),
+        )
+        .await;
+        let docs = test::call_service(&app, TestRequest::get().uri("/docs/").to_request()).await;
+        assert_eq!(
+            docs.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        let csp = docs
+            .headers()
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        let api = test::call_service(&app, TestRequest::get().uri("/api/v1/me").to_request()).await;
+        assert_eq!(
+            api.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        assert_eq!(
+            api.headers().get("content-type").unwrap(),
+            "application/json; charset=utf-8"
+        );
+        assert!(!api.headers().contains_key("content-security-policy"));
+    }
+
+    #[actix_web::test]
+    async fn a_preflight_from_a_refused_origin_gets_a_json_403() {
+        let app = test::init_service(
+            App::new()
+                .wrap(cors(&["https://app.example".to_owned()]))
+                .wrap(from_fn(response_headers))
+                .route("/api/v1/me", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let req = TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/v1/me")
+            .insert_header(("origin", "https://evil.example"))
+            .insert_header(("access-control-request-method", "GET"))
+            .to_request();
+        let response = test::call_service(&app, req).await;
+        assert_eq!(response.status(), 403);
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/json; charset=utf-8"
+        );
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(body["code"], "forbidden");
+    }
 }

@@ -1,5 +1,6 @@
 //! The accounts area's handlers.
 
+use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::services::LoginError;
 use domain::Login;
@@ -34,7 +35,9 @@ pub async fn register(
     let command = body.into_inner().try_into_domain(state.phone_region)?;
     let session = state.accounts.register(command).await?;
     tracing::info!(user_id = %session.user.id, "registered");
-    Ok(HttpResponse::Created().json(Data::new(SessionBody::from(session))))
+    Ok(HttpResponse::Created()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(SessionBody::from(session))))
 }
 
 /// Log in.
@@ -83,7 +86,9 @@ pub async fn login(
         other => other?,
     };
     tracing::info!(user_id = %session.user.id, "logged in");
-    Ok(HttpResponse::Ok().json(Data::new(SessionBody::from(session))))
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(SessionBody::from(session))))
 }
 
 /// Log out.

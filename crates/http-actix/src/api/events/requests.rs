@@ -1,6 +1,6 @@
 //! Request bodies of the events area and their conversion into domain values.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use domain::{EventDetails, EventDetailsError, Text};
 use serde::Deserialize;
 use serde_json::Value;
@@ -95,6 +95,9 @@ fn optional_text(
         .transpose()
 }
 
+/// Reads an RFC 3339 date-time, kept in UTC. Only years 1 to 9999 are dates: an offset can push a
+/// written year 0 or 9999 out of that range once in UTC (`0000-01-01T00:00:00+01:00` is in year
+/// −1), and such a time has no RFC 3339 form to answer with.
 fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Utc>>, String> {
     let invalid = || format!("The {} must be a valid date.", attribute(field));
     optional_string(field, value)
@@ -102,7 +105,9 @@ fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Ut
         .map(|raw| {
             DateTime::parse_from_rfc3339(raw.trim())
                 .map(|at| at.with_timezone(&Utc))
-                .map_err(|_| invalid())
+                .ok()
+                .filter(|at| (1..=9999).contains(&at.year()))
+                .ok_or_else(invalid)
         })
         .transpose()
 }
@@ -139,6 +144,25 @@ mod tests {
                 "ends_at": ["The ends at must be a valid date."]
             })
         );
+    }
+
+    #[test]
+    fn times_outside_years_1_to_9999_in_utc_are_not_dates() {
+        for (raw, ok) in [
+            ("0000-01-01T00:00:00+01:00", false),
+            ("9999-12-31T23:59:59-05:00", false),
+            ("0001-01-01T00:00:00Z", true),
+            ("9999-12-31T23:59:59Z", true),
+        ] {
+            let parsed = event(json!({"title": "Party", "starts_at": raw}));
+            assert_eq!(parsed.is_ok(), ok, "{raw}");
+            if !ok {
+                assert_eq!(
+                    parsed.unwrap_err().get("starts_at"),
+                    Some(&["The starts at must be a valid date.".to_owned()][..])
+                );
+            }
+        }
     }
 
     #[test]
