@@ -1,15 +1,20 @@
 //! What the framework layer answers: malformed bodies, unknown routes, wrong methods, bearer
-//! tokens, health probes and the docs page. Every error is JSON.
+//! tokens, failures of storage, health probes and the docs page. Every error is JSON.
+//!
+//! Missing, garbled and unknown tokens are 401s in the unit tests of `auth` and `error` and end to
+//! end (crates/app/tests/api/hostile.rs and errors.rs); here, how the extractor is wired.
 
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::helpers::{authed, event, unavailable, user, Ports, TOKEN};
+use domain::ports::{MockEventRepository, MockHealthCheck, MockTokenRepository};
+
+use crate::helpers::{unavailable, Api};
 
 #[actix_web::test]
 async fn malformed_json_is_a_400_with_the_malformed_request_code() {
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(
             TestRequest::post()
                 .uri("/api/v1/register")
@@ -34,7 +39,7 @@ async fn a_body_that_is_not_a_json_object_is_a_400() {
         "42",
         "null",
     ] {
-        let reply = Ports::default()
+        let reply = Api::new()
             .send(
                 TestRequest::post()
                     .uri("/api/v1/register")
@@ -53,7 +58,7 @@ async fn a_body_that_is_not_a_json_object_is_a_400() {
 
 #[actix_web::test]
 async fn a_body_without_a_json_content_type_is_a_400() {
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(
             TestRequest::post()
                 .uri("/api/v1/login")
@@ -71,7 +76,7 @@ async fn a_body_without_a_json_content_type_is_a_400() {
 #[actix_web::test]
 async fn a_body_over_64_kib_is_a_413_with_a_json_body() {
     let name = "x".repeat(64 * 1024);
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(
             TestRequest::post()
                 .uri("/api/v1/register")
@@ -87,16 +92,14 @@ async fn a_body_over_64_kib_is_a_413_with_a_json_body() {
 
 #[actix_web::test]
 async fn a_path_id_that_is_not_a_uuid_is_a_404_with_a_json_body() {
-    let caller = user("Ann");
+    let api = Api::new();
+    let caller = api.register("Ann", Some("ann@example.com"), None).await;
     for uri in [
         "/api/v1/events/abc",
         "/api/v1/invitations/1",
         "/api/v1/events/abc/members",
     ] {
-        let reply = Ports::default()
-            .sign_in(&caller)
-            .send(authed(TestRequest::get().uri(uri)))
-            .await;
+        let reply = api.send(caller.authed(TestRequest::get().uri(uri))).await;
         assert_eq!(reply.status, 404, "{uri}");
         assert_eq!(
             reply.body,
@@ -115,7 +118,7 @@ async fn an_unknown_route_is_a_404_with_a_json_body() {
         "/api/v2/events",
         "/health/nope",
     ] {
-        let reply = Ports::default().send(TestRequest::get().uri(uri)).await;
+        let reply = Api::new().send(TestRequest::get().uri(uri)).await;
         assert_eq!(reply.status, 404, "{uri}");
         assert_eq!(reply.body["code"], "not_found", "{uri}");
         assert!(
@@ -127,7 +130,7 @@ async fn an_unknown_route_is_a_404_with_a_json_body() {
 
 #[actix_web::test]
 async fn a_wrong_method_is_a_405_with_a_json_body_and_the_allowed_methods() {
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(TestRequest::delete().uri("/api/v1/events"))
         .await;
     assert_eq!(reply.status, 405);
@@ -138,11 +141,11 @@ async fn a_wrong_method_is_a_405_with_a_json_body_and_the_allowed_methods() {
     let allow = reply.headers.get("allow").unwrap().to_str().unwrap();
     assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
 
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(TestRequest::get().uri("/api/v1/register"))
         .await;
     assert_eq!(reply.status, 405);
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(TestRequest::post().uri("/health/live"))
         .await;
     assert_eq!(reply.status, 405);
@@ -150,60 +153,14 @@ async fn a_wrong_method_is_a_405_with_a_json_body_and_the_allowed_methods() {
 }
 
 #[actix_web::test]
-async fn a_request_without_a_bearer_token_is_a_401() {
-    let reply = Ports::default()
-        .send(TestRequest::get().uri("/api/v1/me"))
-        .await;
-    assert_eq!(reply.status, 401);
-    assert_eq!(reply.body, json!({"message": "Unauthenticated."}));
-}
-
-#[actix_web::test]
-async fn a_garbage_or_duplicated_authorization_header_is_a_401() {
-    let headers: [&[&str]; 4] = [
-        &["Basic abc"],
-        &["Bearer"],
-        &["Bearer a b"],
-        &["Bearer x", "Bearer y"],
-    ];
-    for values in headers {
-        let mut req = TestRequest::get().uri("/api/v1/me");
-        for value in values {
-            req = req.append_header((AUTHORIZATION, *value));
-        }
-        let reply = Ports::default().send(req).await;
-        assert_eq!(reply.status, 401, "{values:?}");
-        assert_eq!(
-            reply.body,
-            json!({"message": "Unauthenticated."}),
-            "{values:?}"
-        );
-    }
-}
-
-#[actix_web::test]
-async fn an_unknown_token_is_a_401() {
-    let reply = Ports::default()
-        .signed_out()
-        .send(
-            TestRequest::get()
-                .uri("/api/v1/me")
-                .insert_header((AUTHORIZATION, "bearer nope")),
-        )
-        .await;
-    assert_eq!(reply.status, 401);
-    assert_eq!(reply.body, json!({"message": "Unauthenticated."}));
-}
-
-#[actix_web::test]
 async fn the_bearer_scheme_is_case_insensitive() {
-    let caller = user("Ann");
-    let reply = Ports::default()
-        .sign_in(&caller)
+    let api = Api::new();
+    let caller = api.register("Ann", Some("ann@example.com"), None).await;
+    let reply = api
         .send(
             TestRequest::get()
                 .uri("/api/v1/me")
-                .insert_header((AUTHORIZATION, format!("BEARER {TOKEN}"))),
+                .insert_header((AUTHORIZATION, format!("BEARER {}", caller.token))),
         )
         .await;
     assert_eq!(reply.status, 200);
@@ -211,7 +168,7 @@ async fn the_bearer_scheme_is_case_insensitive() {
 
 #[actix_web::test]
 async fn an_unauthenticated_request_gets_its_401_before_its_body_is_read() {
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(
             TestRequest::post()
                 .uri("/api/v1/events")
@@ -225,13 +182,15 @@ async fn an_unauthenticated_request_gets_its_401_before_its_body_is_read() {
 
 #[actix_web::test]
 async fn a_token_store_that_is_down_is_a_503_not_a_401() {
-    let mut ports = Ports::default();
-    ports
-        .tokens
+    let api = Api::new();
+    let caller = api.register("Ann", Some("ann@example.com"), None).await;
+    let mut tokens = MockTokenRepository::new();
+    tokens
         .expect_find_user()
         .returning(|_, _| Err(unavailable()));
-    let reply = ports
-        .send(authed(TestRequest::get().uri("/api/v1/me")))
+    let reply = api
+        .with_tokens(tokens)
+        .send(caller.authed(TestRequest::get().uri("/api/v1/me")))
         .await;
     assert_eq!(reply.status, 503);
     assert_eq!(
@@ -242,18 +201,18 @@ async fn a_token_store_that_is_down_is_a_503_not_a_401() {
 
 #[actix_web::test]
 async fn an_unexpected_failure_is_a_500_that_hides_the_cause() {
-    let caller = user("Ann");
-    let mut ports = Ports::default().sign_in(&caller);
-    ports.events.expect_find_for_member().returning(|_, _| {
+    let api = Api::new();
+    let caller = api.register("Ann", Some("ann@example.com"), None).await;
+    let id = api.event(&caller, "Launch party").await.id;
+    let mut events = MockEventRepository::new();
+    events.expect_find_for_member().returning(|_, _| {
         Err(domain::PortError::unexpected(std::io::Error::other(
             "syntax error at or near \"SELEC\"",
         )))
     });
-    let id = event(&caller).id;
-    let reply = ports
-        .send(authed(
-            TestRequest::get().uri(&format!("/api/v1/events/{id}")),
-        ))
+    let reply = api
+        .with_events(events)
+        .send(caller.authed(TestRequest::get().uri(&format!("/api/v1/events/{id}"))))
         .await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.body, json!({"message": "Server Error."}));
@@ -261,7 +220,7 @@ async fn an_unexpected_failure_is_a_500_that_hides_the_cause() {
 
 #[actix_web::test]
 async fn the_liveness_probe_answers_ok() {
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(TestRequest::get().uri("/health/live"))
         .await;
     assert_eq!((reply.status, reply.body), (200, json!({"status": "ok"})));
@@ -269,9 +228,9 @@ async fn the_liveness_probe_answers_ok() {
 
 #[actix_web::test]
 async fn the_readiness_probe_answers_ready_when_the_database_does() {
-    let mut ports = Ports::default();
-    ports.health.expect_check().returning(|| Ok(()));
-    let reply = ports.send(TestRequest::get().uri("/health/ready")).await;
+    let reply = Api::new()
+        .send(TestRequest::get().uri("/health/ready"))
+        .await;
     assert_eq!(
         (reply.status, reply.body),
         (200, json!({"status": "ready"}))
@@ -284,9 +243,12 @@ async fn the_readiness_probe_is_a_503_when_the_database_does_not_answer() {
         unavailable(),
         domain::PortError::unexpected(std::io::Error::other("boom")),
     ] {
-        let mut ports = Ports::default();
-        ports.health.expect_check().return_once(move || Err(error));
-        let reply = ports.send(TestRequest::get().uri("/health/ready")).await;
+        let mut health = MockHealthCheck::new();
+        health.expect_check().return_once(move || Err(error));
+        let reply = Api::new()
+            .with_health(health)
+            .send(TestRequest::get().uri("/health/ready"))
+            .await;
         assert_eq!(
             (reply.status, reply.body),
             (503, json!({"message": "Service temporarily unavailable."}))
@@ -296,13 +258,11 @@ async fn the_readiness_probe_is_a_503_when_the_database_does_not_answer() {
 
 #[actix_web::test]
 async fn the_docs_page_is_served_at_docs() {
-    let reply = Ports::default().send(TestRequest::get().uri("/docs")).await;
+    let reply = Api::new().send(TestRequest::get().uri("/docs")).await;
     assert_eq!(reply.status, 308);
     assert_eq!(reply.headers.get("location").unwrap(), "/docs/");
 
-    let reply = Ports::default()
-        .send(TestRequest::get().uri("/docs/"))
-        .await;
+    let reply = Api::new().send(TestRequest::get().uri("/docs/")).await;
     assert_eq!(reply.status, 200);
     assert!(reply.content_type().starts_with("text/html"));
     assert!(
@@ -311,7 +271,7 @@ async fn the_docs_page_is_served_at_docs() {
         reply.body
     );
 
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(TestRequest::get().uri("/docs/swagger-initializer.js"))
         .await;
     assert_eq!(reply.status, 200);

@@ -1,68 +1,70 @@
-//! One [`Ports`] per test: set the mocks' expectations, then [`Ports::send`] one request through
-//! the whole app.
+//! One [`Api`] per test: the real routes and extractors over the domain's real services, over the
+//! shared in-memory fakes of `domain::testing`. Seed data through the services ([`Api::register`],
+//! [`Api::event`], [`Api::invite`], [`Api::answer`]), then [`Api::send`] requests; every request
+//! sees what the earlier ones stored. To inject a failure, replace one port with a mockall mock
+//! ([`Api::with_users`] and the like).
 
 use std::sync::Arc;
 
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use actix_web::test::{self, TestRequest};
 use actix_web::App;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use domain::ports::{
-    Clock, IssuedToken, MockEventRepository, MockHealthCheck, MockInvitationRepository,
-    MockPasswordHasher, MockTokenRepository, MockUserRepository, PortError, TokenHash, TokenIssuer,
+    EventRepository, HealthCheck, InvitationRepository, PortError, TokenRepository, UserRepository,
 };
-use domain::services::{AccountService, EventService, InvitationService, TokenPolicy};
+use domain::services::{
+    AccountService, EventService, InvitationService, RegisterCommand, SendInvitations, TokenPolicy,
+};
+use domain::testing::{FakeHasher, FakeIssuer, FixedClock, Store};
 use domain::{
-    Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId,
-    InvitationState, Mobile, PhoneRegion, Text, User, UserId,
+    Answer, Email, Event, EventDetails, EventId, InvitationDetails, InvitationEntries,
+    InvitationId, Mobile, Password, PhoneRegion, Text, User,
 };
-use http_actix::AppState;
+use http_actix::{AppState, RateLimiter, RateLimits};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-/// The bearer token that [`Ports::sign_in`] accepts.
-pub const TOKEN: &str = "valid-token";
+/// The password of every user [`Api::register`] makes.
+pub const PASSWORD: &str = "correct horse";
 
-/// The time every test runs at.
+/// The time every test starts at: 2026-11-26T10:00:00Z.
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+    FixedClock::START
 }
 
-struct FixedClock;
+/// The app's ports: the fakes, unless a test replaced one.
+pub struct Api {
+    /// The data behind every repository port (unless replaced).
+    pub store: Arc<Store>,
+    /// The services' clock; tests may move it.
+    pub clock: Arc<FixedClock>,
+    /// The password hasher, which counts verifications without a hash.
+    pub hasher: Arc<FakeHasher>,
+    issuer: Arc<FakeIssuer>,
+    users: Arc<dyn UserRepository>,
+    tokens: Arc<dyn TokenRepository>,
+    events: Arc<dyn EventRepository>,
+    invitations: Arc<dyn InvitationRepository>,
+    health: Arc<dyn HealthCheck>,
+    limiter: Arc<RateLimiter>,
+}
 
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        now()
+/// A registered user and their bearer token.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub token: String,
+}
+
+impl Caller {
+    /// `req` carrying this caller's bearer token.
+    pub fn authed(&self, req: TestRequest) -> TestRequest {
+        req.insert_header((AUTHORIZATION, format!("Bearer {}", self.token)))
     }
 }
 
-/// Issues `new-token`; a token's digest is its bytes.
-struct PlainIssuer;
-
-impl TokenIssuer for PlainIssuer {
-    fn issue(&self) -> IssuedToken {
-        IssuedToken {
-            secret: "new-token".into(),
-            hash: self.digest("new-token"),
-        }
-    }
-
-    fn digest(&self, secret: &str) -> TokenHash {
-        TokenHash(secret.as_bytes().to_vec())
-    }
-}
-
-/// The mocked ports behind the app.
-#[derive(Default)]
-pub struct Ports {
-    pub users: MockUserRepository,
-    pub tokens: MockTokenRepository,
-    pub events: MockEventRepository,
-    pub invitations: MockInvitationRepository,
-    pub hasher: MockPasswordHasher,
-    pub health: MockHealthCheck,
-}
-
-/// A response, its body read as JSON (`Null` when empty).
+/// A response, its body read as JSON (`Null` when empty, a string when not JSON).
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
@@ -79,45 +81,82 @@ impl Reply {
     }
 }
 
-impl Ports {
-    /// [`TOKEN`] belongs to `user`; any other token is unknown.
-    pub fn sign_in(mut self, user: &User) -> Self {
-        let user = user.clone();
-        self.tokens
-            .expect_find_user()
-            .returning(move |hash, _| Ok((hash.0 == TOKEN.as_bytes()).then(|| user.clone())));
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    /// An app over empty fakes.
+    pub fn new() -> Self {
+        let store = Arc::new(Store::default());
+        Self {
+            clock: Arc::new(FixedClock::default()),
+            hasher: Arc::new(FakeHasher::default()),
+            issuer: Arc::new(FakeIssuer::default()),
+            users: store.clone(),
+            tokens: store.clone(),
+            events: store.clone(),
+            invitations: store.clone(),
+            health: store.clone(),
+            limiter: Arc::new(RateLimiter::new(RateLimits::default())),
+            store,
+        }
+    }
+
+    /// Replaces the user repository, e.g. with a mock that fails.
+    pub fn with_users(mut self, users: impl UserRepository + 'static) -> Self {
+        self.users = Arc::new(users);
         self
     }
 
-    /// Every token is unknown.
-    pub fn signed_out(mut self) -> Self {
-        self.tokens.expect_find_user().returning(|_, _| Ok(None));
+    /// Replaces the token repository.
+    pub fn with_tokens(mut self, tokens: impl TokenRepository + 'static) -> Self {
+        self.tokens = Arc::new(tokens);
         self
     }
 
-    /// Sends one request through the app built over these ports.
-    pub async fn send(self, req: TestRequest) -> Reply {
-        let clock: Arc<dyn Clock> = Arc::new(FixedClock);
-        let users = Arc::new(self.users);
-        let events = Arc::new(self.events);
-        let state = AppState {
+    /// Replaces the event repository.
+    pub fn with_events(mut self, events: impl EventRepository + 'static) -> Self {
+        self.events = Arc::new(events);
+        self
+    }
+
+    /// Replaces the readiness check.
+    pub fn with_health(mut self, health: impl HealthCheck + 'static) -> Self {
+        self.health = Arc::new(health);
+        self
+    }
+
+    /// The services over the current ports, as the app gets them.
+    pub fn state(&self) -> AppState {
+        AppState {
             accounts: AccountService::new(
-                users.clone(),
-                Arc::new(self.tokens),
-                Arc::new(self.hasher),
-                Arc::new(PlainIssuer),
-                clock.clone(),
+                self.users.clone(),
+                self.tokens.clone(),
+                self.hasher.clone(),
+                self.issuer.clone(),
+                self.clock.clone(),
                 TokenPolicy::default(),
             ),
-            events: EventService::new(events.clone(), clock.clone()),
-            invitations: InvitationService::new(users, events, Arc::new(self.invitations), clock),
-            health: Arc::new(self.health),
+            events: EventService::new(self.events.clone(), self.clock.clone()),
+            invitations: InvitationService::new(
+                self.users.clone(),
+                self.events.clone(),
+                self.invitations.clone(),
+                self.clock.clone(),
+            ),
+            health: self.health.clone(),
             phone_region: PhoneRegion::default(),
-            limiter: Arc::new(http_actix::RateLimiter::new(
-                http_actix::RateLimits::default(),
-            )),
-        };
-        let app = test::init_service(App::new().configure(http_actix::configure(state))).await;
+            limiter: self.limiter.clone(),
+        }
+    }
+
+    /// Sends one request through the whole app.
+    pub async fn send(&self, req: TestRequest) -> Reply {
+        let app =
+            test::init_service(App::new().configure(http_actix::configure(self.state()))).await;
         let response = test::call_service(&app, req.to_request()).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -134,55 +173,66 @@ impl Ports {
             body,
         }
     }
-}
 
-/// A request carrying [`TOKEN`].
-pub fn authed(req: TestRequest) -> TestRequest {
-    req.insert_header((AUTHORIZATION, format!("Bearer {TOKEN}")))
+    /// Registers a user with [`PASSWORD`] through the account service.
+    pub async fn register(&self, name: &str, email: Option<&str>, mobile: Option<&str>) -> Caller {
+        let command = RegisterCommand {
+            name: Text::from_stored(name.into()),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
+            password: Password::parse(PASSWORD.into()).unwrap(),
+        };
+        let session = self.state().accounts.register(command).await.unwrap();
+        Caller {
+            user: session.user,
+            token: session.token.expose_secret().to_owned(),
+        }
+    }
+
+    /// Creates an event with only a title, owned by `owner`.
+    pub async fn event(&self, owner: &Caller, title: &str) -> Event {
+        let details =
+            EventDetails::new(Text::from_stored(title.into()), None, None, None, None).unwrap();
+        self.state()
+            .events
+            .create(&owner.user, details)
+            .await
+            .unwrap()
+    }
+
+    /// Sends one invitation, which must be sent (not ignored).
+    pub async fn invite(
+        &self,
+        sender: &Caller,
+        event: EventId,
+        contact: &str,
+    ) -> InvitationDetails {
+        let entries = InvitationEntries::parse(&[contact], PhoneRegion::default()).unwrap();
+        let command = SendInvitations {
+            event_id: event,
+            entries,
+        };
+        let mut report = self
+            .state()
+            .invitations
+            .send(&sender.user, command)
+            .await
+            .unwrap();
+        assert_eq!(report.sent.len(), 1, "{:?}", report.ignored);
+        report.sent.remove(0)
+    }
+
+    /// Answers an invitation as `invitee`.
+    pub async fn answer(&self, invitee: &Caller, invitation: InvitationId, answer: Answer) {
+        self.state()
+            .invitations
+            .answer(&invitee.user, invitation, answer)
+            .await
+            .unwrap();
+    }
 }
 
 /// A port failure the database would report when it is down.
 pub fn unavailable() -> PortError {
     PortError::Unavailable(Box::new(std::io::Error::other("connection refused")))
-}
-
-/// A user with an email and a mobile.
-pub fn user(name: &str) -> User {
-    User {
-        id: UserId::generate(),
-        name: Text::from_stored(name.into()),
-        email: Some(Email::parse(&format!("{}@example.com", name.to_lowercase())).unwrap()),
-        mobile: Some(Mobile::parse("09352864812", PhoneRegion::default()).unwrap()),
-        created_at: now(),
-    }
-}
-
-/// An event owned by `owner`, with only a title.
-pub fn event(owner: &User) -> Event {
-    let title = Text::parse("title", "Launch party", 200, false).unwrap();
-    Event {
-        id: EventId::generate(),
-        details: EventDetails::new(title, None, None, None, None).unwrap(),
-        owner: owner.summary(),
-        members_count: 1,
-        created_at: now(),
-    }
-}
-
-/// A pending invitation from `sender` to `invitee` for `event`.
-pub fn invitation(event: &Event, sender: &User, invitee: &User) -> InvitationDetails {
-    InvitationDetails {
-        invitation: Invitation::restore(
-            InvitationId::generate(),
-            event.id,
-            sender.id,
-            invitee.id,
-            "09352864812".into(),
-            now(),
-            InvitationState::Pending,
-        ),
-        event_title: event.details.title().clone(),
-        sender: sender.summary(),
-        invitee: invitee.summary(),
-    }
 }

@@ -1,5 +1,6 @@
-//! Black-box tests of the HTTP interface: the real routes and extractors over the domain's
-//! services, whose ports are mockall mocks.
+//! Black-box tests of the HTTP interface: the real routes and extractors over the domain's real
+//! services, over the shared in-memory fakes of `domain::testing` (mockall mocks only where a test
+//! injects a failure).
 
 mod accounts;
 mod errors;

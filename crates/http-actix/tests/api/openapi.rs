@@ -4,7 +4,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 
-use crate::helpers::Ports;
+use crate::helpers::Api;
 
 fn document() -> Value {
     serde_json::to_value(http_actix::openapi()).unwrap()
@@ -36,9 +36,7 @@ async fn every_documented_operation_is_routed() {
             .replace("{event_id}", &id)
             .replace("{invitation_id}", &id);
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-        let mut ports = Ports::default().signed_out();
-        ports.health.expect_check().returning(|| Ok(()));
-        let reply = ports
+        let reply = Api::new()
             .send(TestRequest::default().method(method.clone()).uri(&uri))
             .await;
         let expected = if PUBLIC.contains(&path.as_str()) {
@@ -182,7 +180,7 @@ fn the_send_body_carries_the_seeds_example() {
 
 #[actix_web::test]
 async fn the_served_document_is_the_generated_one() {
-    let reply = Ports::default()
+    let reply = Api::new()
         .send(TestRequest::get().uri("/api/v1/openapi.json"))
         .await;
     assert_eq!(reply.status, 200);
