@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::api_tests;
+use crate::helpers::{api_tests, api_tests_once};
 
 api_tests! {
     async fn register_returns_the_user_and_a_bearer_token_that_works(app: TestApp) {
@@ -56,7 +56,10 @@ api_tests! {
         let unknown = app.login(json!({"login": "nobody@example.com", "password": "correct horse"})).await;
         assert_eq!(unknown.expect(401), &expected);
     }
+}
 
+// Validation: nothing reaches storage.
+api_tests_once! {
     async fn registration_validates_every_field_at_once(app: TestApp) {
         let reply = app.register_with(json!({"name": "", "email": "not-an-email", "password": "short"})).await;
         let errors = &reply.expect(422)["errors"];

@@ -8,7 +8,8 @@ use app::startup::Application;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-/// Declares each test once per backend: `sqlite::name` and `postgres::name`.
+/// Declares each test once per backend: `sqlite::name` and `postgres::name`. For every test whose
+/// requests reach storage.
 macro_rules! api_tests {
     ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
         mod sqlite {
@@ -35,6 +36,23 @@ macro_rules! api_tests {
     };
 }
 pub(crate) use api_tests;
+
+/// Declares each test once, on SQLite: for answers that do not depend on the backend because the
+/// request never reaches storage (validation, framework errors, headers).
+macro_rules! api_tests_once {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let $app = $crate::helpers::spawn_app(adapters_diesel::Backend::Sqlite)
+                    .await
+                    .expect("SQLite needs no configuration");
+                $body
+            }
+        )*
+    };
+}
+pub(crate) use api_tests_once;
 
 /// A running service and its database.
 pub struct TestApp {
