@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use domain::ports::{EventRepository, NewEvent, PortError};
 use domain::{Event, EventId, Member, MemberId, Page, PageRequest, Role, UserId};
 
-use crate::db::{port_error, Database};
+use crate::db::{port_error, write_transaction, Database};
 use crate::rows::{event, member, to_db_time, EventRow, MemberRow, SummaryRow};
 use crate::schema::{event_members, events, users};
 
@@ -34,10 +34,12 @@ impl EventRepository for Database {
         };
         let owner_summary = (new.owner.id.to_string(), new.owner.name.as_str().to_owned());
         self.run(move |conn| {
-            write_transaction!(conn, c => {
+            write_transaction(conn, |c| {
                 diesel::insert_into(events::table).values(&row).execute(c)?;
-                diesel::insert_into(event_members::table).values(&owner).execute(c)?;
-                Ok::<_, diesel::result::Error>(())
+                diesel::insert_into(event_members::table)
+                    .values(&owner)
+                    .execute(c)?;
+                Ok(())
             })
             .map_err(port_error)?;
             event(row, owner_summary)
@@ -53,16 +55,18 @@ impl EventRepository for Database {
     ) -> Result<Option<Event>, PortError> {
         let (id, viewer) = (id.to_string(), viewer.to_string());
         self.run(move |conn| {
-            let row: Option<(EventRow, SummaryRow)> = on_backend!(conn, c => events::table
+            let row: Option<(EventRow, SummaryRow)> = events::table
                 .inner_join(users::table)
-                .inner_join(event_members::table.on(
-                    event_members::event_id.eq(events::id).and(event_members::user_id.eq(&viewer)),
-                ))
+                .inner_join(
+                    event_members::table.on(event_members::event_id
+                        .eq(events::id)
+                        .and(event_members::user_id.eq(&viewer))),
+                )
                 .filter(events::id.eq(&id))
                 .select((EventRow::as_select(), (users::id, users::name)))
-                .first(c)
-                .optional())
-            .map_err(port_error)?;
+                .first(conn)
+                .optional()
+                .map_err(port_error)?;
             row.map(|(row, owner)| event(row, owner)).transpose()
         })
         .await
@@ -78,24 +82,28 @@ impl EventRepository for Database {
         let after = page.after.map(|id| id.to_string());
         let fetch = i64::from(page.limit.get()) + 1;
         self.run(move |conn| {
-            let rows: Vec<(EventRow, SummaryRow)> = on_backend!(conn, c => {
-                let mut query = events::table
-                    .inner_join(users::table)
-                    .inner_join(event_members::table.on(
-                        event_members::event_id.eq(events::id).and(event_members::user_id.eq(&viewer)),
-                    ))
-                    .select((EventRow::as_select(), (users::id, users::name)))
-                    .order(events::id.desc())
-                    .limit(fetch)
-                    .into_boxed();
-                if let Some(after) = &after {
-                    query = query.filter(events::id.lt(after));
-                }
-                query.load(c)
-            })
-            .map_err(port_error)?;
-            let events = rows.into_iter().map(|(row, owner)| event(row, owner)).collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_overfetched(events, page.limit, |e| e.id.as_uuid()))
+            let mut query = events::table
+                .inner_join(users::table)
+                .inner_join(
+                    event_members::table.on(event_members::event_id
+                        .eq(events::id)
+                        .and(event_members::user_id.eq(&viewer))),
+                )
+                .select((EventRow::as_select(), (users::id, users::name)))
+                .order(events::id.desc())
+                .limit(fetch)
+                .into_boxed();
+            if let Some(after) = &after {
+                query = query.filter(events::id.lt(after));
+            }
+            let rows: Vec<(EventRow, SummaryRow)> = query.load(conn).map_err(port_error)?;
+            let events = rows
+                .into_iter()
+                .map(|(row, owner)| event(row, owner))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_overfetched(events, page.limit, |e| {
+                e.id.as_uuid()
+            }))
         })
         .await
     }
@@ -110,20 +118,17 @@ impl EventRepository for Database {
         let after = page.after.map(|id| id.to_string());
         let fetch = i64::from(page.limit.get()) + 1;
         self.run(move |conn| {
-            let rows: Vec<(MemberRow, SummaryRow)> = on_backend!(conn, c => {
-                let mut query = event_members::table
-                    .inner_join(users::table.on(users::id.eq(event_members::user_id)))
-                    .filter(event_members::event_id.eq(&event_id))
-                    .select((MemberRow::as_select(), (users::id, users::name)))
-                    .order(event_members::id.desc())
-                    .limit(fetch)
-                    .into_boxed();
-                if let Some(after) = &after {
-                    query = query.filter(event_members::id.lt(after));
-                }
-                query.load(c)
-            })
-            .map_err(port_error)?;
+            let mut query = event_members::table
+                .inner_join(users::table.on(users::id.eq(event_members::user_id)))
+                .filter(event_members::event_id.eq(&event_id))
+                .select((MemberRow::as_select(), (users::id, users::name)))
+                .order(event_members::id.desc())
+                .limit(fetch)
+                .into_boxed();
+            if let Some(after) = &after {
+                query = query.filter(event_members::id.lt(after));
+            }
+            let rows: Vec<(MemberRow, SummaryRow)> = query.load(conn).map_err(port_error)?;
             let members = rows
                 .into_iter()
                 .map(|(row, user)| member(row, user))

@@ -1,4 +1,8 @@
-//! The invitation repository: the partial unique index enforces R7, the conditional update R10.
+//! The invitation repository. The database itself keeps the two rules that races could break: the
+//! partial unique index `invitations_one_pending` allows one pending invitation per event and
+//! invitee (docs/api.md, "Ignore reasons": `already_invited`), and answering is an update
+//! conditional on the invitation still being pending, so it is answered once (docs/api.md,
+//! "`PATCH /api/v1/invitations/{invitation_id}`").
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +18,7 @@ use domain::{
     InvitationStatus, InviteeState, MemberId, Page, PageRequest, Role, UserId,
 };
 
-use crate::db::{port_error, Conn, Database};
+use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{
     invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow,
 };
@@ -27,7 +31,8 @@ enum Party {
     Invitee,
 }
 
-/// Selects invitations with their event title and both parties, as a boxed query for one backend.
+/// Selects invitations with their event title and both parties, as a boxed query. A macro only
+/// because the type of a join through two aliases of `users` is unwieldy to write out.
 macro_rules! details_query {
     () => {{
         let (sender, invitee) = diesel::alias!(users as sender, users as invitee);
@@ -59,24 +64,25 @@ impl Database {
         let after = page.after.map(|id| id.to_string());
         let fetch = i64::from(page.limit.get()) + 1;
         self.run(move |conn| {
-            let rows: Vec<InvitationDetailsRow> = on_backend!(conn, c => {
-                let mut query = details_query!();
-                query = match party {
-                    Party::Sender => query.filter(invitations::sender_id.eq(&user)),
-                    Party::Invitee => query.filter(invitations::invitee_id.eq(&user)),
-                };
-                if let Some(status) = status {
-                    query = query.filter(invitations::status.eq(status));
-                }
-                if let Some(event_id) = &event_id {
-                    query = query.filter(invitations::event_id.eq(event_id));
-                }
-                if let Some(after) = &after {
-                    query = query.filter(invitations::id.lt(after));
-                }
-                query.order(invitations::id.desc()).limit(fetch).load(c)
-            })
-            .map_err(port_error)?;
+            let mut query = details_query!();
+            query = match party {
+                Party::Sender => query.filter(invitations::sender_id.eq(&user)),
+                Party::Invitee => query.filter(invitations::invitee_id.eq(&user)),
+            };
+            if let Some(status) = status {
+                query = query.filter(invitations::status.eq(status));
+            }
+            if let Some(event_id) = &event_id {
+                query = query.filter(invitations::event_id.eq(event_id));
+            }
+            if let Some(after) = &after {
+                query = query.filter(invitations::id.lt(after));
+            }
+            let rows: Vec<InvitationDetailsRow> = query
+                .order(invitations::id.desc())
+                .limit(fetch)
+                .load(conn)
+                .map_err(port_error)?;
             let items = rows
                 .into_iter()
                 .map(invitation_details)
@@ -122,20 +128,21 @@ impl InvitationRepository for Database {
         let event = event.to_string();
         let users: Vec<String> = users.iter().map(ToString::to_string).collect();
         self.run(move |conn| {
-            let (members, invited): (Vec<String>, Vec<(String, String, String)>) =
-                on_backend!(conn, c => (|| {
-                let members = event_members::table
-                    .filter(event_members::event_id.eq(&event))
-                    .filter(event_members::user_id.eq_any(&users))
-                    .select(event_members::user_id)
-                    .load(c)?;
-                let invited = invitations::table
-                    .filter(invitations::event_id.eq(&event))
-                    .filter(invitations::invitee_id.eq_any(&users))
-                    .select((invitations::invitee_id, invitations::id, invitations::status))
-                    .load(c)?;
-                Ok::<_, diesel::result::Error>((members, invited))
-            })())
+            let members: Vec<String> = event_members::table
+                .filter(event_members::event_id.eq(&event))
+                .filter(event_members::user_id.eq_any(&users))
+                .select(event_members::user_id)
+                .load(conn)
+                .map_err(port_error)?;
+            let invited: Vec<(String, String, String)> = invitations::table
+                .filter(invitations::event_id.eq(&event))
+                .filter(invitations::invitee_id.eq_any(&users))
+                .select((
+                    invitations::invitee_id,
+                    invitations::id,
+                    invitations::status,
+                ))
+                .load(conn)
                 .map_err(port_error)?;
 
             let mut states: HashMap<UserId, InviteeState> = HashMap::new();
@@ -181,29 +188,24 @@ impl InvitationRepository for Database {
             let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
             // A row that would be a second pending invitation for its (event, invitee) hits the
             // partial unique index and is skipped, not an error; reading the ids back in the same
-            // transaction tells which rows went in. (Not RETURNING: diesel sends a batch insert
-            // with RETURNING to SQLite as one statement per row.)
-            // The one statement that differs per dialect: diesel sends a batch insert to SQLite as
-            // one statement per row, so SQLite gets a hand-built multi-row INSERT OR IGNORE.
-            let created: Vec<String> = match conn {
-                Conn::Pg(conn) => conn.transaction(|c| {
-                    diesel::insert_into(invitations::table)
+            // transaction tells which rows went in. The insert differs per dialect: diesel sends a
+            // batch insert (with or without RETURNING) to SQLite as one statement per row, so
+            // SQLite gets a hand-built multi-row INSERT OR IGNORE.
+            let created: Vec<String> = write_transaction(conn, |c| {
+                match c {
+                    AnyConnection::Pg(pg) => diesel::insert_into(invitations::table)
                         .values(&rows)
                         .on_conflict_do_nothing()
-                        .execute(c)?;
-                    invitations::table
-                        .filter(invitations::id.eq_any(&ids))
-                        .select(invitations::id)
-                        .load(c)
-                }),
-                Conn::Sqlite(conn) => conn.immediate_transaction(|c| {
-                    sqlite_insert_or_ignore(&rows).execute(c)?;
-                    invitations::table
-                        .filter(invitations::id.eq_any(&ids))
-                        .select(invitations::id)
-                        .load(c)
-                }),
-            }
+                        .execute(pg)?,
+                    AnyConnection::Sqlite(sqlite) => {
+                        sqlite_insert_or_ignore(&rows).execute(sqlite)?
+                    }
+                };
+                invitations::table
+                    .filter(invitations::id.eq_any(&ids))
+                    .select(invitations::id)
+                    .load(c)
+            })
             .map_err(port_error)?;
             let created: HashSet<String> = created.into_iter().collect();
             Ok(rows
@@ -224,11 +226,11 @@ impl InvitationRepository for Database {
     async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError> {
         let id = id.to_string();
         self.run(move |conn| {
-            let row: Option<InvitationDetailsRow> = on_backend!(conn, c => details_query!()
+            let row: Option<InvitationDetailsRow> = details_query!()
                 .filter(invitations::id.eq(&id))
-                .first(c)
-                .optional())
-            .map_err(port_error)?;
+                .first(conn)
+                .optional()
+                .map_err(port_error)?;
             row.map(invitation_details).transpose()
         })
         .await
@@ -253,29 +255,36 @@ impl InvitationRepository for Database {
             joined_at: at,
         });
         self.run(move |conn| {
-            let answered = write_transaction!(conn, c => {
+            let answered = write_transaction(conn, |c| {
                 // Conditional on the row still being pending: of concurrent answers, one updates a
                 // row and the others find none, across any number of server processes.
                 let updated = diesel::update(invitations::table)
                     .filter(invitations::id.eq(&id))
                     .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-                    .set((invitations::status.eq(status), invitations::answered_at.eq(at)))
+                    .set((
+                        invitations::status.eq(status),
+                        invitations::answered_at.eq(at),
+                    ))
                     .execute(c)?;
                 if updated == 0 {
                     return Ok(false);
                 }
                 if let Some(membership) = &membership {
-                    let joined = diesel::insert_into(event_members::table)
-                        .values(membership)
-                        .on_conflict_do_nothing()
-                        .execute(c)?;
+                    // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
+                    let insert = diesel::insert_into(event_members::table).values(membership);
+                    let joined = match c {
+                        AnyConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
+                        AnyConnection::Sqlite(sqlite) => {
+                            insert.on_conflict_do_nothing().execute(sqlite)?
+                        }
+                    };
                     if joined > 0 {
                         diesel::update(events::table.filter(events::id.eq(&event_id)))
                             .set(events::members_count.eq(events::members_count + 1))
                             .execute(c)?;
                     }
                 }
-                Ok::<_, diesel::result::Error>(true)
+                Ok(true)
             })
             .map_err(port_error)?;
             if answered {

@@ -111,7 +111,7 @@ impl TestDatabase {
                 diesel::sql_query(sql).load(&mut conn)
             }
             Backend::Sqlite => {
-                let path = self.config.url.trim_start_matches("sqlite://");
+                let path = crate::db::sqlite_path(&self.config.url);
                 let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
                 diesel::sql_query(sql).load(&mut conn)
             }

@@ -15,16 +15,16 @@ impl TokenRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn store(&self, token: NewToken) -> Result<(), PortError> {
         self.run(move |conn| {
-            on_backend!(conn, c => diesel::insert_into(access_tokens::table)
+            diesel::insert_into(access_tokens::table)
                 .values((
                     access_tokens::token_hash.eq(&token.hash.0),
                     access_tokens::user_id.eq(token.user_id.to_string()),
                     access_tokens::created_at.eq(to_db_time(token.created_at)),
                     access_tokens::expires_at.eq(to_db_time(token.expires_at)),
                 ))
-                .execute(c))
-            .map(drop)
-            .map_err(port_error)
+                .execute(conn)
+                .map(drop)
+                .map_err(port_error)
         })
         .await
     }
@@ -37,15 +37,15 @@ impl TokenRepository for Database {
     ) -> Result<Option<User>, PortError> {
         let hash = hash.0.clone();
         self.run(move |conn| {
-            let row: Option<UserRow> = on_backend!(conn, c => access_tokens::table
+            let row: Option<UserRow> = access_tokens::table
                 .inner_join(users::table)
                 .filter(access_tokens::token_hash.eq(&hash))
                 .filter(access_tokens::revoked_at.is_null())
                 .filter(access_tokens::expires_at.gt(to_db_time(now)))
                 .select(UserRow::as_select())
-                .first(c)
-                .optional())
-            .map_err(port_error)?;
+                .first(conn)
+                .optional()
+                .map_err(port_error)?;
             row.map(User::try_from).transpose()
         })
         .await
@@ -55,13 +55,13 @@ impl TokenRepository for Database {
     async fn revoke(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), PortError> {
         let hash = hash.0.clone();
         self.run(move |conn| {
-            on_backend!(conn, c => diesel::update(access_tokens::table)
+            diesel::update(access_tokens::table)
                 .filter(access_tokens::token_hash.eq(&hash))
                 .filter(access_tokens::revoked_at.is_null())
                 .set(access_tokens::revoked_at.eq(to_db_time(now)))
-                .execute(c))
-            .map(drop)
-            .map_err(port_error)
+                .execute(conn)
+                .map(drop)
+                .map_err(port_error)
         })
         .await
     }

@@ -5,9 +5,21 @@ use diesel::prelude::*;
 use domain::ports::{CreateUserError, NewUser, PasswordHash, PortError, UserRepository};
 use domain::{Email, Login, Mobile, User};
 
-use crate::db::{port_error, unique_violation, Database};
+use crate::db::{port_error, Database, UniqueConstraint};
 use crate::rows::{to_db_time, UserRow};
 use crate::schema::users;
+
+/// `users.email` is unique (`migrations/*/up.sql`).
+const EMAIL_KEY: UniqueConstraint = UniqueConstraint {
+    postgres: "users_email_key",
+    sqlite: "UNIQUE constraint failed: users.email",
+};
+
+/// `users.mobile` is unique (`migrations/*/up.sql`).
+const MOBILE_KEY: UniqueConstraint = UniqueConstraint {
+    postgres: "users_mobile_key",
+    sqlite: "UNIQUE constraint failed: users.mobile",
+};
 
 #[async_trait]
 impl UserRepository for Database {
@@ -21,20 +33,14 @@ impl UserRepository for Database {
             password_hash: user.password_hash.0,
             created_at: to_db_time(user.created_at),
         };
-        self.run(move |conn| {
-            let inserted =
-                on_backend!(conn, c => diesel::insert_into(users::table).values(&row).execute(c));
-            match inserted {
+        self.run(
+            move |conn| match diesel::insert_into(users::table).values(&row).execute(conn) {
                 Ok(_) => Ok(User::try_from(row)?),
-                Err(error) => Err(match unique_violation(&error) {
-                    Some(constraint) if constraint.contains("email") => CreateUserError::EmailTaken,
-                    Some(constraint) if constraint.contains("mobile") => {
-                        CreateUserError::MobileTaken
-                    }
-                    _ => CreateUserError::Port(port_error(error)),
-                }),
-            }
-        })
+                Err(error) if EMAIL_KEY.violated_by(&error) => Err(CreateUserError::EmailTaken),
+                Err(error) if MOBILE_KEY.violated_by(&error) => Err(CreateUserError::MobileTaken),
+                Err(error) => Err(CreateUserError::Port(port_error(error))),
+            },
+        )
         .await
     }
 
@@ -45,14 +51,14 @@ impl UserRepository for Database {
     ) -> Result<Option<(User, PasswordHash)>, PortError> {
         let login = login.clone();
         self.run(move |conn| {
-            let row: Option<UserRow> = on_backend!(conn, c => {
+            let row: Option<UserRow> = {
                 let query = users::table.select(UserRow::as_select()).into_boxed();
                 let query = match &login {
                     Login::Email(email) => query.filter(users::email.eq(email.as_str())),
                     Login::Mobile(mobile) => query.filter(users::mobile.eq(mobile.as_str())),
                 };
-                query.first(c).optional()
-            })
+                query.first(conn).optional()
+            }
             .map_err(port_error)?;
             row.map(|row| {
                 let hash = PasswordHash(row.password_hash.clone());
@@ -72,11 +78,15 @@ impl UserRepository for Database {
         let emails: Vec<String> = emails.iter().map(|e| e.as_str().to_owned()).collect();
         let mobiles: Vec<String> = mobiles.iter().map(|m| m.as_str().to_owned()).collect();
         self.run(move |conn| {
-            let rows: Vec<UserRow> = on_backend!(conn, c => users::table
-                .filter(users::email.eq_any(&emails).or(users::mobile.eq_any(&mobiles)))
+            let rows: Vec<UserRow> = users::table
+                .filter(
+                    users::email
+                        .eq_any(&emails)
+                        .or(users::mobile.eq_any(&mobiles)),
+                )
                 .select(UserRow::as_select())
-                .load(c))
-            .map_err(port_error)?;
+                .load(conn)
+                .map_err(port_error)?;
             rows.into_iter().map(User::try_from).collect()
         })
         .await

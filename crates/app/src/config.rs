@@ -1,8 +1,10 @@
-//! Configuration from environment variables (SPEC §8), read once at start.
+//! Configuration from environment variables (the table in README.md, "Configuration"), read once
+//! at start.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use adapters_diesel::DatabaseConfig;
 use domain::PhoneRegion;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -20,9 +22,11 @@ pub enum LogFormat {
 pub struct Config {
     /// `DATABASE_URL`: `postgres://…` or a SQLite file (default `sqlite://data/event-manager.sqlite3`).
     pub database_url: SecretString,
-    /// `DATABASE_POOL_SIZE`: most pooled connections (default 10).
+    /// `DATABASE_POOL_SIZE`: most pooled connections (default
+    /// [`DatabaseConfig::DEFAULT_POOL_SIZE`]).
     pub database_pool_size: u32,
-    /// `DATABASE_TIMEOUT_SECS`: how long a request waits for a connection before 503 (default 2).
+    /// `DATABASE_TIMEOUT_SECS`: how long a request waits for a connection before 503 (default
+    /// [`DatabaseConfig::DEFAULT_CONNECTION_TIMEOUT`]).
     pub database_timeout: Duration,
     /// `BIND_ADDR` (default `127.0.0.1:8080`).
     pub bind_addr: SocketAddr,
@@ -87,7 +91,7 @@ impl Config {
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
         let database_pool_size = match get("DATABASE_POOL_SIZE") {
-            None => 10,
+            None => DatabaseConfig::DEFAULT_POOL_SIZE,
             Some(v) => v
                 .parse()
                 .ok()
@@ -95,7 +99,7 @@ impl Config {
                 .ok_or_else(|| parse("DATABASE_POOL_SIZE", "an integer from 1 to 1000")(v))?,
         };
         let database_timeout = match get("DATABASE_TIMEOUT_SECS") {
-            None => Duration::from_secs(2),
+            None => DatabaseConfig::DEFAULT_CONNECTION_TIMEOUT,
             Some(v) => v
                 .parse()
                 .ok()
@@ -201,8 +205,8 @@ impl Config {
     }
 
     /// The database settings for the adapter.
-    pub fn database(&self) -> adapters_diesel::DatabaseConfig {
-        adapters_diesel::DatabaseConfig {
+    pub fn database(&self) -> DatabaseConfig {
+        DatabaseConfig {
             url: self.database_url.expose_secret().to_owned(),
             pool_size: self.database_pool_size,
             connection_timeout: self.database_timeout,
@@ -233,6 +237,7 @@ mod tests {
         );
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_pool_size, 10);
+        assert_eq!(config.database_timeout, Duration::from_secs(2));
         assert_eq!(config.token_ttl_days, 30);
         assert_eq!(config.phone_region.code(), "IR");
         assert_eq!(config.log_format, LogFormat::Pretty);

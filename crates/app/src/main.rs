@@ -39,12 +39,12 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => adapters_diesel::Database::open(&config.database())
             .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| with_causes(&e)),
         Command::Serve => actix_web::rt::System::new().block_on(async move {
             let app = Application::build(config)
                 .await
-                .map_err(|e| e.to_string())?;
-            app.run_until_stopped().await.map_err(|e| e.to_string())
+                .map_err(|e| with_causes(&e))?;
+            app.run_until_stopped().await.map_err(|e| with_causes(&e))
         }),
     };
     match result {
@@ -54,4 +54,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error's message and its causes' messages, on one line: "cannot connect to the database:
+/// timed out waiting for connection: …".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        line.push_str(": ");
+        line.push_str(&error.to_string());
+        cause = error.source();
+    }
+    line
 }

@@ -21,7 +21,7 @@ pub enum StartError {
     #[error(transparent)]
     Database(#[from] adapters_diesel::DatabaseError),
     /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: String,
@@ -29,9 +29,15 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
-    /// Anything else at start.
-    #[error("{0}")]
-    Other(String),
+    /// The task that opens the database panicked or was cancelled.
+    #[error("the task opening the database did not finish")]
+    DatabaseTask(#[source] tokio::task::JoinError),
+    /// The password hasher's parameters were rejected.
+    #[error("cannot set up the password hasher")]
+    Hasher(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The bound listener's address could not be read.
+    #[error("cannot read the listening address")]
+    LocalAddr(#[source] std::io::Error),
 }
 
 /// A built, not yet running, service.
@@ -57,12 +63,12 @@ impl Application {
         let db_config = config.database();
         let database = tokio::task::spawn_blocking(move || Database::open(&db_config))
             .await
-            .map_err(|e| StartError::Other(e.to_string()))??;
+            .map_err(StartError::DatabaseTask)??;
         tracing::info!(backend = ?database.backend(), "database ready");
         let database = Arc::new(database);
 
         let hasher = Argon2Hasher::new(HasherConfig::default())
-            .map_err(|e| StartError::Other(e.to_string()))?;
+            .map_err(|e| StartError::Hasher(Box::new(e)))?;
         let clock = Arc::new(SystemClock);
         let policy = TokenPolicy {
             ttl: chrono::Duration::days(i64::from(config.token_ttl_days)),
@@ -92,15 +98,12 @@ impl Application {
             addr: config.bind_addr.to_string(),
             source,
         })?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartError::Other(e.to_string()))?
-            .port();
+        let port = listener.local_addr().map_err(StartError::LocalAddr)?.port();
         let origins = config.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(from_fn(http_actix::json_charset))
                 .wrap(http_actix::cors(&origins))
+                .wrap(from_fn(http_actix::response_headers))
                 .wrap(TracingLogger::default())
                 .configure(http_actix::configure(state.clone()))
         })

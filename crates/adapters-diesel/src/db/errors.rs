@@ -1,0 +1,85 @@
+//! Errors: why the database cannot be opened ([`DatabaseError`]), and diesel's errors mapped to the
+//! domain's.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use domain::ports::PortError;
+
+/// Why the database could not be opened or migrated at start. Each message names the step; the
+/// cause is the [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// The pool could not open a first connection.
+    #[error("cannot connect to the database")]
+    Connect(#[source] r2d2::Error),
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create the directory of the SQLite file {path}")]
+    CreateDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The PostgreSQL advisory lock that serializes migrations could not be taken or released.
+    #[error("cannot take or release the migration lock")]
+    MigrationLock(#[source] DieselError),
+    /// A migration failed.
+    #[error("cannot run migrations")]
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Maps a diesel error to the domain's port error: lost or refused connections and lock
+/// time-outs are `Unavailable` (503, retry later); the rest is `Unexpected`.
+pub(crate) fn port_error(error: DieselError) -> PortError {
+    let unavailable = match &error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "server closed the connection",
+                "no connection to the server",
+                "terminating connection",
+                "could not connect",
+                "Connection refused",
+                "database is locked",
+                "the database system is",
+                "SSL connection has been closed",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        _ => false,
+    };
+    if unavailable {
+        PortError::Unavailable(Box::new(error))
+    } else {
+        PortError::Unexpected(Box::new(error))
+    }
+}
+
+/// A unique constraint, as each backend reports its violation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UniqueConstraint {
+    /// The constraint's name in `migrations/postgres`, which PostgreSQL reports.
+    pub(crate) postgres: &'static str,
+    /// SQLite's whole message: it reports no constraint name, only the columns.
+    pub(crate) sqlite: &'static str,
+}
+
+impl UniqueConstraint {
+    /// Whether `error` is a violation of this constraint.
+    pub(crate) fn violated_by(&self, error: &DieselError) -> bool {
+        match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                match info.constraint_name() {
+                    Some(name) => name == self.postgres,
+                    None => info.message() == self.sqlite,
+                }
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The database adapter's plumbing, one concern per file: [`config`] (URLs and pool settings),
+//! [`connection`] (the two-backend connection and write transactions), [`manager`] (opening,
+//! setting up and checking pooled connections), [`instrumentation`] (statement counting),
+//! [`pool`] (the [`Database`] handle), [`migrations`], [`errors`] (mapping diesel's errors to the
+//! domain's) and [`health`].
+
+mod config;
+mod connection;
+mod errors;
+mod health;
+mod instrumentation;
+mod manager;
+mod migrations;
+mod pool;
+
+#[cfg(feature = "test-support")]
+pub(crate) use config::sqlite_path;
+pub use config::{Backend, DatabaseConfig};
+pub(crate) use connection::{write_transaction, AnyConnection};
+pub use errors::DatabaseError;
+pub(crate) use errors::{port_error, UniqueConstraint};
+pub use pool::Database;
