@@ -1,8 +1,9 @@
 //! The pure core of Event Manager.
 //!
 //! Everything here is free of I/O: value objects that can only hold valid values, the `Invitation`
-//! aggregate and the invitation batch rule (SPEC §6, R1–R12), the ports (traits) that the outer
-//! adapters implement, and the use-case services that orchestrate them.
+//! aggregate and the invitation batch rule (rules R1–R12, each named in a test; what users see of
+//! them is in `docs/api.md`), the ports (traits) that the outer adapters implement, and the
+//! use-case services that orchestrate them.
 //!
 //! The HTTP adapter parses raw input into the value objects of [`values`], calls a service of
 //! [`services`], and maps each operation's error enum to a status. The persistence adapter implements
