@@ -15,7 +15,8 @@ pub mod invitation;
 pub mod pagination;
 pub mod ports;
 pub mod services;
-#[cfg(any(test, feature = "testing"))] pub mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod user;
 pub mod values;
 

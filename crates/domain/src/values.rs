@@ -338,7 +338,10 @@ impl Text {
         if !trimmed.chars().all(allowed) {
             return Err(TextError::ForbiddenCharacter);
         }
-        if !trimmed.chars().any(|c| !c.is_whitespace() && !Self::is_joiner(c)) {
+        if !trimmed
+            .chars()
+            .any(|c| !c.is_whitespace() && !Self::is_joiner(c))
+        {
             // Nothing visible: only joiners between the spaces.
             return Err(TextError::Blank);
         }
@@ -648,7 +651,11 @@ mod tests {
                 "{disguised:?}"
             );
         }
-        for fine in ["می\u{200C}خواهم", "👨\u{200D}👩\u{200D}👧", "שלום\u{200F} 2026"] {
+        for fine in [
+            "می\u{200C}خواهم",
+            "👨\u{200D}👩\u{200D}👧",
+            "שלום\u{200F} 2026",
+        ] {
             assert!(Text::parse(fine, 100, false).is_ok(), "{fine:?}");
         }
         assert_eq!(
@@ -663,7 +670,12 @@ mod tests {
         // 64 that an address allows, so it is refused rather than stored.
         let expanding = format!("{}@example.com", "Ⱥ".repeat(32));
         assert_eq!(Email::parse(&expanding), Err(EmailError));
-        for raw in ["İ@example.com", "ß@example.com", "ǅ@example.com", "Ⱥ@example.com"] {
+        for raw in [
+            "İ@example.com",
+            "ß@example.com",
+            "ǅ@example.com",
+            "Ⱥ@example.com",
+        ] {
             if let Ok(email) = Email::parse(raw) {
                 assert_eq!(Email::parse(email.as_str()), Ok(email.clone()), "{raw}");
                 assert_eq!(email.as_str(), raw.to_lowercase(), "{raw}");

@@ -10,7 +10,7 @@ use crate::helpers::{api_tests, client, spawn_on, Reply, TestApp};
 
 /// Consistency of the whole database: every accepted invitation has its membership, no
 /// (event, invitee) has two pending invitations, and `members_count` matches the members.
-pub fn assert_consistent(app: &TestApp) {
+pub(crate) fn assert_consistent(app: &TestApp) {
     let db = &app.database;
     let orphans = db.texts(
         "SELECT CAST(COUNT(*) AS TEXT) AS value FROM invitations i WHERE i.status = 'accepted' AND NOT EXISTS \

@@ -55,7 +55,7 @@ macro_rules! api_tests_once {
 pub(crate) use api_tests_once;
 
 /// A running service and its database.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
@@ -63,13 +63,13 @@ pub struct TestApp {
 
 /// A registered user and their token.
 #[derive(Clone, Debug)]
-pub struct TestUser {
+pub(crate) struct TestUser {
     pub id: String,
     pub token: String,
 }
 
 /// Starts the service on `backend` (`None` for PostgreSQL without `TEST_DATABASE_URL`, outside CI).
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+pub(crate) async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let database = TestDatabase::new(backend)?;
     let app = spawn_on(&database, &[]).await;
     Some(TestApp {
@@ -80,7 +80,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 /// Starts one more service process on an existing database, with extra variables.
-pub async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String {
+pub(crate) async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String {
     let mut all: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database.url().to_owned()),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
@@ -103,7 +103,7 @@ pub async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String 
     address
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -112,7 +112,7 @@ pub fn client() -> reqwest::Client {
 
 /// A response read whole: status, headers and JSON body (`Value::Null` when empty).
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
@@ -120,7 +120,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub async fn read(response: Response) -> Self {
+    pub(crate) async fn read(response: Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
@@ -139,7 +139,7 @@ impl Reply {
 
     /// Asserts the status and that the body is JSON with the right content type.
     #[track_caller]
-    pub fn expect(&self, status: u16) -> &Value {
+    pub(crate) fn expect(&self, status: u16) -> &Value {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
         if status != 204 {
             let content_type = self
@@ -159,11 +159,11 @@ impl Reply {
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
 
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -180,25 +180,25 @@ impl TestApp {
         Reply::read(request.send().await.unwrap()).await
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> Reply {
         self.call(Method::GET, path, Some(token), None).await
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
-    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+    pub(crate) async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call(Method::PATCH, path, Some(token), Some(body))
             .await
     }
 
-    pub async fn register_with(&self, body: Value) -> Reply {
+    pub(crate) async fn register_with(&self, body: Value) -> Reply {
         self.post("/api/v1/register", None, body).await
     }
 
     /// Registers a user with a name and optional email and mobile.
-    pub async fn register(
+    pub(crate) async fn register(
         &self,
         name: &str,
         email: Option<&str>,
@@ -214,12 +214,12 @@ impl TestApp {
         }
     }
 
-    pub async fn login(&self, body: Value) -> Reply {
+    pub(crate) async fn login(&self, body: Value) -> Reply {
         self.post("/api/v1/login", None, body).await
     }
 
     /// Creates an event owned by `owner` and returns its id.
-    pub async fn create_event(&self, owner: &TestUser, title: &str) -> String {
+    pub(crate) async fn create_event(&self, owner: &TestUser, title: &str) -> String {
         let reply = self
             .post(
                 "/api/v1/events",
@@ -231,7 +231,7 @@ impl TestApp {
     }
 
     /// Sends invitations through the seed's route.
-    pub async fn send(&self, sender: &TestUser, event_id: &str, contacts: Value) -> Reply {
+    pub(crate) async fn send(&self, sender: &TestUser, event_id: &str, contacts: Value) -> Reply {
         self.post(
             &format!("/api/v1/{event_id}/send-invitations"),
             Some(&sender.token),
@@ -240,7 +240,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn answer(&self, user: &TestUser, invitation_id: &str, status: &str) -> Reply {
+    pub(crate) async fn answer(&self, user: &TestUser, invitation_id: &str, status: &str) -> Reply {
         self.patch(
             &format!("/api/v1/invitations/{invitation_id}"),
             &user.token,
@@ -250,7 +250,7 @@ impl TestApp {
     }
 
     /// Every item of a paginated list, following `next_cursor` with pages of `limit`.
-    pub async fn collect(&self, path: &str, token: &str, limit: u32) -> Vec<Value> {
+    pub(crate) async fn collect(&self, path: &str, token: &str, limit: u32) -> Vec<Value> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
@@ -274,7 +274,7 @@ impl TestApp {
 }
 
 /// The ids of a list of objects.
-pub fn ids(items: &[Value]) -> Vec<String> {
+pub(crate) fn ids(items: &[Value]) -> Vec<String> {
     items
         .iter()
         .map(|item| item["id"].as_str().unwrap().to_owned())

@@ -26,15 +26,15 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 /// The password of every user [`Api::register`] makes.
-pub const PASSWORD: &str = "correct horse";
+pub(crate) const PASSWORD: &str = "correct horse";
 
 /// The time every test starts at: 2026-11-26T10:00:00Z.
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     FixedClock::START
 }
 
 /// The app's ports: the fakes, unless a test replaced one.
-pub struct Api {
+pub(crate) struct Api {
     /// The data behind every repository port (unless replaced).
     pub store: Arc<Store>,
     /// The services' clock; tests may move it.
@@ -52,21 +52,21 @@ pub struct Api {
 
 /// A registered user and their bearer token.
 #[derive(Clone, Debug)]
-pub struct Caller {
+pub(crate) struct Caller {
     pub user: User,
     pub token: String,
 }
 
 impl Caller {
     /// `req` carrying this caller's bearer token.
-    pub fn authed(&self, req: TestRequest) -> TestRequest {
+    pub(crate) fn authed(&self, req: TestRequest) -> TestRequest {
         req.insert_header((AUTHORIZATION, format!("Bearer {}", self.token)))
     }
 }
 
 /// A response, its body read as JSON (`Null` when empty, a string when not JSON).
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
@@ -74,7 +74,7 @@ pub struct Reply {
 
 impl Reply {
     /// The `Content-Type` header.
-    pub fn content_type(&self) -> &str {
+    pub(crate) fn content_type(&self) -> &str {
         self.headers
             .get("content-type")
             .map_or("", |value| value.to_str().unwrap())
@@ -89,7 +89,7 @@ impl Default for Api {
 
 impl Api {
     /// An app over empty fakes.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let store = Arc::new(Store::default());
         Self {
             clock: Arc::new(FixedClock::default()),
@@ -106,31 +106,31 @@ impl Api {
     }
 
     /// Replaces the user repository, e.g. with a mock that fails.
-    pub fn with_users(mut self, users: impl UserRepository + 'static) -> Self {
+    pub(crate) fn with_users(mut self, users: impl UserRepository + 'static) -> Self {
         self.users = Arc::new(users);
         self
     }
 
     /// Replaces the token repository.
-    pub fn with_tokens(mut self, tokens: impl TokenRepository + 'static) -> Self {
+    pub(crate) fn with_tokens(mut self, tokens: impl TokenRepository + 'static) -> Self {
         self.tokens = Arc::new(tokens);
         self
     }
 
     /// Replaces the event repository.
-    pub fn with_events(mut self, events: impl EventRepository + 'static) -> Self {
+    pub(crate) fn with_events(mut self, events: impl EventRepository + 'static) -> Self {
         self.events = Arc::new(events);
         self
     }
 
     /// Replaces the readiness check.
-    pub fn with_health(mut self, health: impl HealthCheck + 'static) -> Self {
+    pub(crate) fn with_health(mut self, health: impl HealthCheck + 'static) -> Self {
         self.health = Arc::new(health);
         self
     }
 
     /// The services over the current ports, as the app gets them.
-    pub fn state(&self) -> AppState {
+    pub(crate) fn state(&self) -> AppState {
         AppState {
             accounts: AccountService::new(
                 self.users.clone(),
@@ -154,7 +154,7 @@ impl Api {
     }
 
     /// Sends one request through the whole app.
-    pub async fn send(&self, req: TestRequest) -> Reply {
+    pub(crate) async fn send(&self, req: TestRequest) -> Reply {
         let app =
             test::init_service(App::new().configure(http_actix::configure(self.state()))).await;
         let response = test::call_service(&app, req.to_request()).await;
@@ -175,7 +175,12 @@ impl Api {
     }
 
     /// Registers a user with [`PASSWORD`] through the account service.
-    pub async fn register(&self, name: &str, email: Option<&str>, mobile: Option<&str>) -> Caller {
+    pub(crate) async fn register(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        mobile: Option<&str>,
+    ) -> Caller {
         let command = RegisterCommand {
             name: Text::from_stored(name.into()),
             email: email.map(|e| Email::parse(e).unwrap()),
@@ -190,7 +195,7 @@ impl Api {
     }
 
     /// Creates an event with only a title, owned by `owner`.
-    pub async fn event(&self, owner: &Caller, title: &str) -> Event {
+    pub(crate) async fn event(&self, owner: &Caller, title: &str) -> Event {
         let details =
             EventDetails::new(Text::from_stored(title.into()), None, None, None, None).unwrap();
         self.state()
@@ -201,7 +206,7 @@ impl Api {
     }
 
     /// Sends one invitation, which must be sent (not ignored).
-    pub async fn invite(
+    pub(crate) async fn invite(
         &self,
         sender: &Caller,
         event: EventId,
@@ -223,7 +228,7 @@ impl Api {
     }
 
     /// Answers an invitation as `invitee`.
-    pub async fn answer(&self, invitee: &Caller, invitation: InvitationId, answer: Answer) {
+    pub(crate) async fn answer(&self, invitee: &Caller, invitation: InvitationId, answer: Answer) {
         self.state()
             .invitations
             .answer(&invitee.user, invitation, answer)
@@ -233,6 +238,6 @@ impl Api {
 }
 
 /// A port failure the database would report when it is down.
-pub fn unavailable() -> PortError {
+pub(crate) fn unavailable() -> PortError {
     PortError::Unavailable(Box::new(std::io::Error::other("connection refused")))
 }
