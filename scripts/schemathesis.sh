@@ -23,8 +23,8 @@
 # Excluded, because they test rules an OpenAPI schema cannot state, not the contract:
 #   positive_data_acceptance: it expects every schema-valid request to succeed, but success also
 #     depends on state and on rules across fields: a `cursor` is any string in the schema yet only
-#     one the server issued is accepted (SPEC §1: otherwise 422); emails and mobiles must be free
-#     (SPEC §3: a taken one is 422); `ends_at` must not precede `starts_at`; at least one of
+#     one the server issued is accepted (docs/api.md, "Pagination": otherwise 422); emails and mobiles must be free
+#     (docs/api.md, "Accounts": a taken one is 422); `ends_at` must not precede `starts_at`; at least one of
 #     `email`/`mobile` on register; at least one non-blank entry in `invitations`.
 #   negative_data_rejection: it expects every schema-invalid request to be rejected, but the API
 #     deliberately reads input the way the seed's Laravel app did: an empty query parameter or an

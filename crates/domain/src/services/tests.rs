@@ -1,4 +1,4 @@
-//! The use cases over in-memory fakes and mocks: every rule of SPEC §6 through the public services.
+//! The use cases over in-memory fakes and mocks: every rule R1–R12 through the public services.
 
 use std::sync::Arc;
 
@@ -122,7 +122,7 @@ async fn party() -> (Harness, User, User, User, EventId) {
     (h, olivia, bob, carol, event)
 }
 
-// ---- accounts (SPEC §3)
+// ---- accounts
 
 #[tokio::test]
 async fn registering_twice_with_one_email_in_another_case_is_refused() {
@@ -244,7 +244,7 @@ async fn tokens_expire_after_the_policy_ttl() {
     ));
 }
 
-// ---- events (SPEC §4)
+// ---- events
 
 #[tokio::test]
 async fn the_creator_owns_the_event_and_is_its_first_member() {
