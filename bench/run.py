@@ -89,7 +89,8 @@ class Server:
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{self.port}",
                    RUST_LOG="warn", LOGIN_FAILURES_PER_ACCOUNT="0", LOGIN_FAILURES_PER_ADDRESS="0",
-                   SEND_INVITATIONS_PER_USER="0")
+                   SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0",
+                   REGISTRATIONS_PER_ADDRESS="0")
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.process = subprocess.Popen([str(BIN), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)

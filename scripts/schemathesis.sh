@@ -58,6 +58,7 @@ fi
 trap serve_cleanup EXIT
 trap 'exit 130' INT TERM
 serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
+  LOGIN_FAILURES_PER_ACCOUNT_ADDRESS=0 REGISTRATIONS_PER_ADDRESS=0 \
   SEND_INVITATIONS_PER_USER=0 ||
   { echo "schemathesis: FAILED: the service did not start" >&2; exit 1; }
 

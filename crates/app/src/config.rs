@@ -28,6 +28,16 @@ pub struct Config {
     /// `DATABASE_TIMEOUT_SECS`: how long a request waits for a connection before 503 (default
     /// [`DatabaseConfig::DEFAULT_CONNECTION_TIMEOUT`]).
     pub database_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL `statement_timeout` (default
+    /// [`DatabaseConfig::DEFAULT_STATEMENT_TIMEOUT`]).
+    pub database_statement_timeout: Duration,
+    /// `DATABASE_LOCK_TIMEOUT_MS`: PostgreSQL `lock_timeout` and SQLite `busy_timeout` (default
+    /// [`DatabaseConfig::DEFAULT_LOCK_TIMEOUT`]).
+    pub database_lock_timeout: Duration,
+    /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`: PostgreSQL
+    /// `idle_in_transaction_session_timeout` (default
+    /// [`DatabaseConfig::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT`]).
+    pub database_idle_in_transaction_timeout: Duration,
     /// `BIND_ADDR` (default `127.0.0.1:8080`).
     pub bind_addr: SocketAddr,
     /// `DEFAULT_PHONE_REGION` (default `IR`).
@@ -107,6 +117,31 @@ impl Config {
                 .map(Duration::from_secs)
                 .ok_or_else(|| parse("DATABASE_TIMEOUT_SECS", "an integer from 1 to 60")(v))?,
         };
+        let millis = |name: &'static str, default: Duration, expected: &'static str| match get(name)
+        {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (100..=600_000).contains(n))
+                .map(Duration::from_millis)
+                .ok_or_else(|| parse(name, expected)(v)),
+        };
+        let database_statement_timeout = millis(
+            "DATABASE_STATEMENT_TIMEOUT_MS",
+            DatabaseConfig::DEFAULT_STATEMENT_TIMEOUT,
+            "milliseconds from 100 to 600000",
+        )?;
+        let database_lock_timeout = millis(
+            "DATABASE_LOCK_TIMEOUT_MS",
+            DatabaseConfig::DEFAULT_LOCK_TIMEOUT,
+            "milliseconds from 100 to 600000",
+        )?;
+        let database_idle_in_transaction_timeout = millis(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+            DatabaseConfig::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
+            "milliseconds from 100 to 600000",
+        )?;
         let bind_addr = match get("BIND_ADDR") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(v) => v
@@ -194,6 +229,9 @@ impl Config {
             database_url: SecretString::from(database_url),
             database_pool_size,
             database_timeout,
+            database_statement_timeout,
+            database_lock_timeout,
+            database_idle_in_transaction_timeout,
             bind_addr,
             phone_region,
             token_ttl_days,
@@ -210,6 +248,9 @@ impl Config {
             url: self.database_url.expose_secret().to_owned(),
             pool_size: self.database_pool_size,
             connection_timeout: self.database_timeout,
+            statement_timeout: self.database_statement_timeout,
+            lock_timeout: self.database_lock_timeout,
+            idle_in_transaction_timeout: self.database_idle_in_transaction_timeout,
         }
     }
 }
@@ -238,6 +279,13 @@ mod tests {
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_pool_size, 10);
         assert_eq!(config.database_timeout, Duration::from_secs(2));
+        let database = config.database();
+        assert_eq!(database.statement_timeout, Duration::from_secs(5));
+        assert_eq!(database.lock_timeout, Duration::from_secs(3));
+        assert_eq!(
+            database.idle_in_transaction_timeout,
+            Duration::from_secs(10)
+        );
         assert_eq!(config.token_ttl_days, 30);
         assert_eq!(config.phone_region.code(), "IR");
         assert_eq!(config.log_format, LogFormat::Pretty);
@@ -250,6 +298,9 @@ mod tests {
             ("BIND_ADDR", "nowhere"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_POOL_SIZE", "ten"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "0"),
+            ("DATABASE_LOCK_TIMEOUT_MS", "3s"),
+            ("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", "99"),
             ("DEFAULT_PHONE_REGION", "XX"),
             ("TOKEN_TTL_DAYS", "-1"),
             ("LOG_FORMAT", "xml"),
@@ -272,6 +323,7 @@ mod tests {
             ("BIND_ADDR", "0.0.0.0:9000"),
             ("DEFAULT_PHONE_REGION", "us"),
             ("LOG_FORMAT", "json"),
+            ("DATABASE_LOCK_TIMEOUT_MS", "1500"),
             (
                 "CORS_ALLOWED_ORIGINS",
                 "https://a.example, http://localhost:3000/",
@@ -281,6 +333,7 @@ mod tests {
         assert_eq!(config.bind_addr.port(), 9000);
         assert_eq!(config.phone_region.code(), "US");
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.database().lock_timeout, Duration::from_millis(1500));
         assert_eq!(
             config.cors_allowed_origins,
             ["https://a.example", "http://localhost:3000"]

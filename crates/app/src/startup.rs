@@ -92,6 +92,7 @@ impl Application {
             health: database,
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::new(config.rate_limits)),
+            trusted_proxies: config.trusted_proxies.clone(),
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {

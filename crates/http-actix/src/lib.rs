@@ -50,7 +50,7 @@ pub use error::{
     ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
 pub use openapi::openapi;
-pub use rate_limit::{RateLimiter, RateLimits};
+pub use rate_limit::{RateLimiter, RateLimits, TrustedProxies};
 pub use routes::configure;
 pub use validation::ValidationErrors;
 
@@ -67,8 +67,10 @@ pub struct AppState {
     pub health: Arc<dyn HealthCheck>,
     /// `DEFAULT_PHONE_REGION`.
     pub phone_region: PhoneRegion,
-    /// Login and send limits, shared by every worker of the process.
+    /// Login, registration and send limits, shared by every worker of the process.
     pub limiter: Arc<RateLimiter>,
+    /// Whose `X-Forwarded-For` to believe when telling the client's address.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for AppState {

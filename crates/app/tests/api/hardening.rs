@@ -300,6 +300,7 @@ impl ServerProcess {
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("HTTP_WORKERS", "2")
             .env("SEND_INVITATIONS_PER_USER", "1000")
+            .env("REGISTRATIONS_PER_ADDRESS", "0")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()

@@ -86,6 +86,8 @@ pub(crate) async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         ("DATABASE_POOL_SIZE".into(), "8".into()),
         ("HTTP_WORKERS".into(), "2".into()),
+        // Every test client registers from 127.0.0.1; tests of the limit set their own.
+        ("REGISTRATIONS_PER_ADDRESS".into(), "0".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Config::from_lookup(|name| {

@@ -10,4 +10,5 @@ mod events;
 mod hardening;
 mod hostile;
 mod invitations;
+mod limits;
 mod outage;

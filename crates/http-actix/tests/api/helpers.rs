@@ -150,6 +150,7 @@ impl Api {
             health: self.health.clone(),
             phone_region: PhoneRegion::default(),
             limiter: self.limiter.clone(),
+            trusted_proxies: http_actix::TrustedProxies::default(),
         }
     }
 

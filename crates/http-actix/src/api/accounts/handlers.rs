@@ -24,14 +24,21 @@ use crate::AppState;
     responses(
         (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>),
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
-#[tracing::instrument(skip(state, body))]
+#[tracing::instrument(skip(state, body, req))]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let address = client_address(&state, &req);
+    state
+        .limiter
+        .hit_register(&address)
+        .map_err(ApiError::TooManyRequests)?;
     let command = body.into_inner().try_into_domain(state.phone_region)?;
     let session = state.accounts.register(command).await?;
     tracing::info!(user_id = %session.user.id, "registered");
@@ -70,25 +77,35 @@ pub async fn login(
         Some(Login::Mobile(mobile)) => mobile.as_str().to_owned(),
         None => String::new(),
     };
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    state
+    let address = client_address(&state, &req);
+    // Counted as a failure before the password is checked, so that concurrent attempts cannot all
+    // pass the limit before any of them is counted; given back when the password is right.
+    let reservation = state
         .limiter
-        .check_login(&account, &address)
+        .reserve_login(&account, &address)
         .map_err(ApiError::TooManyRequests)?;
     let session = match state.accounts.login(command).await {
-        Err(LoginError::InvalidCredentials) => {
-            state.limiter.record_login_failure(&account, &address);
-            return Err(ApiError::InvalidCredentials);
-        }
+        Err(LoginError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
         other => other?,
     };
+    reservation.succeeded();
     tracing::info!(user_id = %session.user.id, "logged in");
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Data::new(SessionBody::from(session))))
+}
+
+/// The client's address as the limits count it, logged beside the TCP peer when they differ
+/// (behind a trusted proxy).
+fn client_address(state: &AppState, req: &HttpRequest) -> String {
+    let client = state.trusted_proxies.client_address(req);
+    let peer = req.peer_addr().map(|peer| peer.ip());
+    if client != peer {
+        tracing::info!(client = ?client, peer = ?peer, "client address from X-Forwarded-For");
+    }
+    client
+        .map(|address| address.to_string())
+        .unwrap_or_default()
 }
 
 /// Log out.

@@ -1,0 +1,115 @@
+//! Login and registration limits through the running binary: concurrent attempts cannot slip past
+//! a limit, an attacking address cannot lock the real user out, registrations are limited per
+//! client address, and the client address behind a trusted proxy is the forwarded one.
+
+use adapters_diesel::testing::TestDatabase;
+use adapters_diesel::Backend;
+use serde_json::{json, Value};
+
+use crate::helpers::{api_tests, client, spawn_on, Reply};
+
+const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// POSTs `body` to `path` as a client at `address`, told by a trusted proxy on loopback.
+async fn post_from(server: &str, path: &str, address: &str, body: Value) -> Reply {
+    let response = client()
+        .post(format!("{server}{path}"))
+        .header("x-forwarded-for", address)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    Reply::read(response).await
+}
+
+fn register_body(name: &str, email: &str) -> Value {
+    json!({"name": name, "email": email, "password": "correct horse"})
+}
+
+api_tests! {
+    async fn forty_concurrent_wrong_passwords_for_one_account_check_only_five(app: TestApp) {
+        app.register("Sara", Some("sara@example.com"), None).await;
+        let attempts = (0..40).map(|_| {
+            let app_url = app.url("/api/v1/login");
+            tokio::spawn(async move {
+                let response = client()
+                    .post(app_url)
+                    .json(&json!({"login": "sara@example.com", "password": "wrong password"}))
+                    .send()
+                    .await
+                    .unwrap();
+                response.status().as_u16()
+            })
+        });
+        let mut statuses = Vec::new();
+        for attempt in attempts.collect::<Vec<_>>() {
+            statuses.push(attempt.await.unwrap());
+        }
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        let limited = statuses.iter().filter(|s| **s == 429).count();
+        eprintln!("login limit under concurrency: of 40 concurrent wrong passwords, {checked} were checked (401), {limited} refused (429)");
+        assert_eq!((checked, limited), (5, 35), "{statuses:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attacking_address_cannot_lock_the_real_user_out() {
+    for backend in BACKENDS {
+        let Some(database) = TestDatabase::new(backend) else {
+            continue;
+        };
+        let server = spawn_on(&database, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+        post_from(
+            &server,
+            "/api/v1/register",
+            "198.51.100.7",
+            register_body("Sara", "sara@example.com"),
+        )
+        .await
+        .expect(201);
+        let wrong = json!({"login": "sara@example.com", "password": "wrong password"});
+        for _ in 0..5 {
+            post_from(&server, "/api/v1/login", "203.0.113.9", wrong.clone())
+                .await
+                .expect(401);
+        }
+        let attacker = post_from(&server, "/api/v1/login", "203.0.113.9", wrong.clone()).await;
+        attacker.expect(429);
+        let right = json!({"login": "sara@example.com", "password": "correct horse"});
+        let user = post_from(&server, "/api/v1/login", "198.51.100.7", right).await;
+        assert_eq!(user.status, 200, "{backend:?}: {:?}", user.body);
+        eprintln!("lockout ({backend:?}): 5 failures from 203.0.113.9 → its 6th attempt 429; the real user from 198.51.100.7 → 200");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_are_limited_per_client_address() {
+    for backend in BACKENDS {
+        let Some(database) = TestDatabase::new(backend) else {
+            continue;
+        };
+        let server = spawn_on(
+            &database,
+            &[
+                ("TRUSTED_PROXIES", "127.0.0.0/8"),
+                ("REGISTRATIONS_PER_ADDRESS", "3"),
+            ],
+        )
+        .await;
+        for i in 0..3 {
+            let body = register_body("Bot", &format!("bot{i}@example.com"));
+            post_from(&server, "/api/v1/register", "203.0.113.9", body)
+                .await
+                .expect(201);
+        }
+        let body = register_body("Bot", "bot3@example.com");
+        let limited = post_from(&server, "/api/v1/register", "203.0.113.9", body).await;
+        assert_eq!(limited.expect(429)["code"], "too_many_requests");
+        assert!(limited.headers.contains_key("retry-after"));
+        let body = register_body("Ann", "ann@example.com");
+        post_from(&server, "/api/v1/register", "198.51.100.7", body)
+            .await
+            .expect(201);
+        eprintln!("register limit ({backend:?}): REGISTRATIONS_PER_ADDRESS=3, the 4th from one address 429, another address 201");
+    }
+}
