@@ -181,6 +181,24 @@ pub(crate) fn optional_non_blank(
     Ok(optional_string(field, value)?.filter(|s| !s.trim().is_empty()))
 }
 
+/// Helpers for the areas' request tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use serde_json::{json, Value};
+
+    use super::ValidationErrors;
+
+    /// A request body deserialized from JSON, as the extractor would.
+    pub(crate) fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+
+    /// The 422 body that `errors` renders.
+    pub(crate) fn errors_json(errors: ValidationErrors) -> Value {
+        json!({"message": errors.message(), "errors": errors})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,17 +141,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
+    use crate::validation::test_support::{body, errors_json};
 
     fn register(value: Value) -> Result<RegisterCommand, ValidationErrors> {
         body::<RegisterRequest>(value).try_into_domain(PhoneRegion::default())
-    }
-
-    fn errors_json(errors: ValidationErrors) -> Value {
-        json!({"message": errors.message(), "errors": errors})
     }
 
     #[test]

@@ -117,14 +117,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
-
-    fn errors_json(errors: ValidationErrors) -> Value {
-        json!({"message": errors.message(), "errors": errors})
-    }
+    use crate::validation::test_support::{body, errors_json};
 
     fn event(value: Value) -> Result<EventDetails, ValidationErrors> {
         body::<CreateEventRequest>(value).try_into_domain()

@@ -212,14 +212,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
-
-    fn errors_json(errors: ValidationErrors) -> Value {
-        json!({"message": errors.message(), "errors": errors})
-    }
+    use crate::validation::test_support::{body, errors_json};
 
     fn invitations(query: &str) -> Result<InvitationListQuery, ValidationErrors> {
         let req = TestRequest::with_uri(&format!("/?{query}")).to_http_request();
