@@ -3,7 +3,8 @@
 //! SQLite: a file in a fresh temporary directory. PostgreSQL: a new database on the server named
 //! by `TEST_DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), dropped after.
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use uuid::Uuid;
 
 use crate::{Backend, Database, DatabaseConfig};
@@ -120,12 +121,71 @@ impl TestDatabase {
         rows.into_iter().map(|row| row.value).collect()
     }
 
+    /// A connection of its own, outside any pool and without the pool's bounds: for tests that
+    /// write rows directly or hold a lock (`BEGIN; SELECT … FOR UPDATE`, `BEGIN IMMEDIATE`) while
+    /// the service works. Dropping it closes the connection, which rolls back an open transaction.
+    ///
+    /// # Panics
+    /// When the database cannot be reached.
+    pub fn session(&self) -> Session {
+        match self.backend() {
+            Backend::Postgres => {
+                Session::Pg(PgConnection::establish(&self.config.url).expect("connect"))
+            }
+            Backend::Sqlite => Session::Sqlite(
+                SqliteConnection::establish(crate::db::sqlite_path(&self.config.url))
+                    .expect("connect"),
+            ),
+        }
+    }
+
     /// A migrated pool on it. Call it twice for two independent pools (as two processes).
     ///
     /// # Panics
     /// When the database cannot be opened.
     pub fn open(&self) -> Database {
         Database::open(&self.config).expect("open test database")
+    }
+}
+
+/// A test's own connection (see [`TestDatabase::session`]).
+pub enum Session {
+    /// On PostgreSQL.
+    Pg(PgConnection),
+    /// On SQLite.
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pg(_) => "Session::Pg",
+            Self::Sqlite(_) => "Session::Sqlite",
+        })
+    }
+}
+
+impl Session {
+    /// Runs one or more statements separated by `;`.
+    ///
+    /// # Errors
+    /// The database's message when a statement fails.
+    pub fn try_execute(&mut self, sql: &str) -> Result<(), String> {
+        match self {
+            Self::Pg(conn) => conn.batch_execute(sql),
+            Self::Sqlite(conn) => conn.batch_execute(sql),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// Runs one or more statements separated by `;`.
+    ///
+    /// # Panics
+    /// When a statement fails.
+    pub fn execute(&mut self, sql: &str) {
+        if let Err(e) = self.try_execute(sql) {
+            panic!("{sql}: {e}");
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Where the database is and how many connections to keep: the URL, which backend it names, and
-//! the libpq settings added to PostgreSQL URLs.
+//! Where the database is and how many connections to keep: the URL, which backend it names, the
+//! libpq settings added to PostgreSQL URLs, and the bounds on every wait inside the database.
 
 use std::time::Duration;
 
@@ -21,6 +21,16 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     /// How long a request waits for a pooled connection (or a new one) before `Unavailable`.
     pub connection_timeout: Duration,
+    /// PostgreSQL `statement_timeout`: the longest any one statement may run, lock waits included;
+    /// past it the statement is cancelled (SQLSTATE 57014) and the request answers 503.
+    pub statement_timeout: Duration,
+    /// How long a statement waits for a lock held by another transaction: PostgreSQL
+    /// `lock_timeout` (SQLSTATE 55P03 past it), SQLite `busy_timeout` ("database is locked" past
+    /// it). Both are `Unavailable` (503).
+    pub lock_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout`: a session left idle inside a transaction
+    /// for longer is ended by the server, so a stuck client cannot hold locks forever.
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl DatabaseConfig {
@@ -28,13 +38,22 @@ impl DatabaseConfig {
     pub const DEFAULT_POOL_SIZE: u32 = 10;
     /// The default for [`DatabaseConfig::connection_timeout`].
     pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+    /// The default for [`DatabaseConfig::statement_timeout`].
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The default for [`DatabaseConfig::lock_timeout`] (SPEC §14: SQLite's busy wait ≤ 3 s).
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(3);
+    /// The default for [`DatabaseConfig::idle_in_transaction_timeout`].
+    pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(10);
 
-    /// A config with the default pool size and connection timeout.
+    /// A config with the default pool size and timeouts.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             pool_size: Self::DEFAULT_POOL_SIZE,
             connection_timeout: Self::DEFAULT_CONNECTION_TIMEOUT,
+            statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
+            idle_in_transaction_timeout: Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
         }
     }
 
@@ -45,6 +64,29 @@ impl DatabaseConfig {
         } else {
             Backend::Sqlite
         }
+    }
+}
+
+/// The statements that set up each new connection's bounds (and, on SQLite, its pragmas).
+pub(super) fn session_setup(config: &DatabaseConfig) -> String {
+    // Whole milliseconds, at least 1: 0 would mean "no limit" to both databases.
+    let ms = |d: Duration| d.as_millis().clamp(1, u128::from(u32::MAX));
+    match config.backend() {
+        Backend::Postgres => format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}; \
+             SET idle_in_transaction_session_timeout = {};",
+            ms(config.statement_timeout),
+            ms(config.lock_timeout),
+            ms(config.idle_in_transaction_timeout),
+        ),
+        // WAL lets readers run beside the writer; busy_timeout makes writers wait for the lock
+        // (boundedly) instead of failing at once; NORMAL is durable enough with WAL and much faster
+        // than FULL.
+        Backend::Sqlite => format!(
+            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {}; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            ms(config.lock_timeout),
+        ),
     }
 }
 
@@ -100,6 +142,22 @@ mod tests {
         assert_eq!(sqlite_path("sqlite://data/x.db"), "data/x.db");
         assert_eq!(sqlite_path("sqlite:data/x.db"), "data/x.db");
         assert_eq!(sqlite_path("data/x.db"), "data/x.db");
+    }
+
+    #[test]
+    fn every_wait_is_bounded_on_each_new_connection() {
+        let pg = session_setup(&DatabaseConfig::new("postgres://h/db"));
+        assert!(pg.contains("SET statement_timeout = 5000;"), "{pg}");
+        assert!(pg.contains("SET lock_timeout = 3000;"), "{pg}");
+        assert!(
+            pg.contains("SET idle_in_transaction_session_timeout = 10000;"),
+            "{pg}"
+        );
+        let sqlite = session_setup(&DatabaseConfig::new("data/x.db"));
+        assert!(sqlite.contains("PRAGMA busy_timeout = 3000;"), "{sqlite}");
+        let mut zero = DatabaseConfig::new("data/x.db");
+        zero.lock_timeout = Duration::ZERO;
+        assert!(session_setup(&zero).contains("busy_timeout = 1;"));
     }
 
     #[test]

@@ -23,15 +23,33 @@ pub enum DatabaseError {
     /// The PostgreSQL advisory lock that serializes migrations could not be taken or released.
     #[error("cannot take or release the migration lock")]
     MigrationLock(#[source] DieselError),
+    /// The migrating connection's statement and lock timeouts could not be lifted or put back.
+    #[error("cannot set the timeouts of the migrating connection")]
+    MigrationSettings(#[source] DieselError),
     /// A migration failed.
     #[error("cannot run migrations")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Maps a diesel error to the domain's port error: lost or refused connections and lock
-/// time-outs are `Unavailable` (503, retry later); the rest is `Unexpected`.
+/// Maps a diesel error to the domain's port error: lost or refused connections and waits cut
+/// short by a bound are `Unavailable` (503, retry later); the rest is `Unexpected`.
+///
+/// diesel does not expose PostgreSQL's SQLSTATE beyond a few kinds, so the bounded waits are
+/// recognized by the server's primary message (PostgreSQL's English messages, its default):
+/// "canceling statement due to statement timeout" (57014 `query_canceled`), "… due to lock
+/// timeout" (55P03 `lock_not_available`), "terminating connection due to idle-in-transaction
+/// timeout" (25P03); on SQLite, "database is locked" once `busy_timeout` has passed.
 pub(crate) fn port_error(error: DieselError) -> PortError {
-    let unavailable = match &error {
+    if is_unavailable(&error) {
+        PortError::Unavailable(Box::new(error))
+    } else {
+        PortError::Unexpected(Box::new(error))
+    }
+}
+
+/// Whether `error` says "the database cannot answer now", as opposed to a bug or bad data.
+fn is_unavailable(error: &DieselError) -> bool {
+    match error {
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
@@ -47,16 +65,13 @@ pub(crate) fn port_error(error: DieselError) -> PortError {
                 "database is locked",
                 "the database system is",
                 "SSL connection has been closed",
+                "canceling statement due to",
+                "could not obtain lock",
             ]
             .iter()
             .any(|needle| message.contains(needle))
         }
         _ => false,
-    };
-    if unavailable {
-        PortError::Unavailable(Box::new(error))
-    } else {
-        PortError::Unexpected(Box::new(error))
     }
 }
 

@@ -71,25 +71,25 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// Sets up each new connection: statement counting, and on SQLite the pragmas.
+/// Sets up each new connection: the bounds on every wait (PostgreSQL `statement_timeout`,
+/// `lock_timeout`, `idle_in_transaction_session_timeout`; SQLite `busy_timeout` and its other
+/// pragmas, see `config::session_setup`), then statement counting.
 #[derive(Debug)]
-pub(super) struct Setup(pub(super) Arc<AtomicU64>);
+pub(super) struct Setup {
+    pub(super) statements: Arc<AtomicU64>,
+    /// The statements run on each new connection, before counting starts.
+    pub(super) session: String,
+}
 
 impl CustomizeConnection<Pooled, Error> for Setup {
     fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), Error> {
-        if let AnyConnection::Sqlite(sqlite) = &mut pooled.conn {
-            // WAL lets readers run beside the writer; busy_timeout makes writers wait for the lock
-            // instead of failing; NORMAL is durable enough with WAL and much faster than FULL.
-            sqlite
-                .batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(Error::QueryError)?;
-        }
         pooled
             .conn
-            .set_instrumentation(StatementCounter(self.0.clone()));
+            .batch_execute(&self.session)
+            .map_err(Error::QueryError)?;
+        pooled
+            .conn
+            .set_instrumentation(StatementCounter(self.statements.clone()));
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use diesel::r2d2::Pool;
 use domain::ports::PortError;
 
-use super::config::{sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
+use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
 use super::connection::AnyConnection;
 use super::errors::DatabaseError;
 use super::manager::{Manager, Setup};
@@ -18,6 +18,8 @@ pub struct Database {
     pub(super) pool: Pool<Manager>,
     backend: Backend,
     statements: Arc<AtomicU64>,
+    /// What each new connection runs first (the bounds on its waits), run again after migrating.
+    pub(super) session: String,
 }
 
 impl std::fmt::Debug for Database {
@@ -63,18 +65,23 @@ impl Database {
             }
         };
         let statements = Arc::new(AtomicU64::new(0));
+        let session = session_setup(config);
         let pool = Pool::builder()
             .max_size(config.pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(config.connection_timeout)
             .test_on_check_out(true)
-            .connection_customizer(Box::new(Setup(statements.clone())))
+            .connection_customizer(Box::new(Setup {
+                statements: statements.clone(),
+                session: session.clone(),
+            }))
             .build(Manager { backend, url })
             .map_err(DatabaseError::Connect)?;
         Ok(Self {
             pool,
             backend,
             statements,
+            session,
         })
     }
 

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod bounded;
 mod docs;
 mod errors;
 mod events;
