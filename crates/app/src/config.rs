@@ -51,9 +51,13 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `HTTP_WORKERS`: actix worker threads (default: one per core).
     pub http_workers: Option<usize>,
-    /// `LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`:
+    /// `LOGIN_FAILURES_PER_ACCOUNT_ADDRESS`, `LOGIN_FAILURES_PER_ACCOUNT`,
+    /// `LOGIN_FAILURES_PER_ADDRESS`, `REGISTRATIONS_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`:
     /// per-minute limits (0 turns one off).
     pub rate_limits: http_actix::RateLimits,
+    /// `TRUSTED_PROXIES`: comma-separated addresses or networks of reverse proxies whose
+    /// `X-Forwarded-For` names the client (default none: the TCP peer is the client).
+    pub trusted_proxies: http_actix::TrustedProxies,
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -215,6 +219,10 @@ impl Config {
         };
         let defaults = http_actix::RateLimits::default();
         let rate_limits = http_actix::RateLimits {
+            login_failures_per_account_address: per_minute(
+                "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
+                defaults.login_failures_per_account_address,
+            )?,
             login_failures_per_account: per_minute(
                 "LOGIN_FAILURES_PER_ACCOUNT",
                 defaults.login_failures_per_account,
@@ -223,7 +231,20 @@ impl Config {
                 "LOGIN_FAILURES_PER_ADDRESS",
                 defaults.login_failures_per_address,
             )?,
+            registrations_per_address: per_minute(
+                "REGISTRATIONS_PER_ADDRESS",
+                defaults.registrations_per_address,
+            )?,
             sends_per_user: per_minute("SEND_INVITATIONS_PER_USER", defaults.sends_per_user)?,
+        };
+        let trusted_proxies = match get("TRUSTED_PROXIES") {
+            None => http_actix::TrustedProxies::default(),
+            Some(v) => trusted_proxies(&v).ok_or_else(|| {
+                parse(
+                    "TRUSTED_PROXIES",
+                    "comma-separated addresses or networks such as 10.0.0.0/8,192.0.2.7",
+                )(v)
+            })?,
         };
         Ok(Self {
             database_url: SecretString::from(database_url),
@@ -239,6 +260,7 @@ impl Config {
             cors_allowed_origins,
             http_workers,
             rate_limits,
+            trusted_proxies,
         })
     }
 
@@ -253,6 +275,25 @@ impl Config {
             idle_in_transaction_timeout: self.database_idle_in_transaction_timeout,
         }
     }
+}
+
+/// `10.0.0.0/8, 192.0.2.7` as networks (an address is a network of one); `None` if an entry is
+/// neither.
+fn trusted_proxies(value: &str) -> Option<http_actix::TrustedProxies> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+                entry
+                    .parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(ipnet::IpNet::from)
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(http_actix::TrustedProxies::new)
 }
 
 #[cfg(test)]
@@ -307,6 +348,8 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "example.com"),
             ("LOGIN_FAILURES_PER_ACCOUNT", "many"),
             ("SEND_INVITATIONS_PER_USER", "-3"),
+            ("REGISTRATIONS_PER_ADDRESS", "ten"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ] {
             let message = with(&[(name, value)]).unwrap_err().to_string();
             assert!(
@@ -324,6 +367,7 @@ mod tests {
             ("DEFAULT_PHONE_REGION", "us"),
             ("LOG_FORMAT", "json"),
             ("DATABASE_LOCK_TIMEOUT_MS", "1500"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"),
             (
                 "CORS_ALLOWED_ORIGINS",
                 "https://a.example, http://localhost:3000/",
@@ -334,6 +378,13 @@ mod tests {
         assert_eq!(config.phone_region.code(), "US");
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.database().lock_timeout, Duration::from_millis(1500));
+        assert_eq!(
+            config.trusted_proxies,
+            http_actix::TrustedProxies::new(vec![
+                "10.0.0.0/8".parse().unwrap(),
+                "192.0.2.7/32".parse().unwrap()
+            ])
+        );
         assert_eq!(
             config.cors_allowed_origins,
             ["https://a.example", "http://localhost:3000"]
