@@ -93,6 +93,7 @@ impl Application {
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::new(config.rate_limits)),
             trusted_proxies: config.trusted_proxies.clone(),
+            hashing: Arc::new(http_actix::HashingGate::default()),
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {

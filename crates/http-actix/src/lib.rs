@@ -38,6 +38,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod hashing;
 pub mod json;
 pub mod openapi;
 pub mod pagination;
@@ -49,6 +50,7 @@ pub use auth::{AuthenticatedUser, BearerToken};
 pub use error::{
     ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
+pub use hashing::HashingGate;
 pub use openapi::openapi;
 pub use rate_limit::{RateLimiter, RateLimits, TrustedProxies};
 pub use routes::configure;
@@ -71,6 +73,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Whose `X-Forwarded-For` to believe when telling the client's address.
     pub trusted_proxies: TrustedProxies,
+    /// Admission to password hashing: logins keep a share registrations cannot take.
+    pub hashing: Arc<HashingGate>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -254,6 +254,15 @@ pub struct LoginReservation<'a> {
 impl LoginReservation<'_> {
     /// The password was right: the reserved failure is not counted.
     pub fn succeeded(self) {
+        self.give_back();
+    }
+
+    /// The password was not checked after all (no hashing slot): nothing is counted.
+    pub fn cancel(self) {
+        self.give_back();
+    }
+
+    fn give_back(self) {
         let mut events = self.limiter.lock();
         for key in self.keys.iter().flatten() {
             if let Some(times) = events.get_mut(key) {

@@ -151,6 +151,7 @@ impl Api {
             phone_region: PhoneRegion::default(),
             limiter: self.limiter.clone(),
             trusted_proxies: http_actix::TrustedProxies::default(),
+            hashing: Arc::new(http_actix::HashingGate::default()),
         }
     }
 

@@ -40,6 +40,7 @@ pub async fn register(
         .hit_register(&address)
         .map_err(ApiError::TooManyRequests)?;
     let command = body.into_inner().try_into_domain(state.phone_region)?;
+    let _slot = state.hashing.registration().await?;
     let session = state.accounts.register(command).await?;
     tracing::info!(user_id = %session.user.id, "registered");
     Ok(HttpResponse::Created()
@@ -84,7 +85,17 @@ pub async fn login(
         .limiter
         .reserve_login(&account, &address)
         .map_err(ApiError::TooManyRequests)?;
-    let session = match state.accounts.login(command).await {
+    let slot = match state.hashing.login().await {
+        Ok(slot) => slot,
+        Err(busy) => {
+            // Not the caller's failure: the password was never checked.
+            reservation.cancel();
+            return Err(busy);
+        }
+    };
+    let outcome = state.accounts.login(command).await;
+    drop(slot);
+    let session = match outcome {
         Err(LoginError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
         other => other?,
     };
