@@ -53,14 +53,11 @@ impl TryFrom<UserRow> for User {
         Ok(User {
             id: UserId::from_uuid(parse_uuid(&row.id)?),
             name: Text::from_stored(row.name),
-            email: row
-                .email
-                .map(|e| Email::parse(&e).map_err(|_| corrupt("email")))
-                .transpose()?,
-            mobile: row
-                .mobile
-                .map(|m| Mobile::from_e164(&m).map_err(|_| corrupt("mobile")))
-                .transpose()?,
+            // Trusted as stored: checked and normalized when written, never parsed again (no
+            // phone-number library call per read), so a row accepted once stays readable even if
+            // the rules tighten, and one odd row cannot fail a login, a list or a batch.
+            email: row.email.map(Email::from_stored),
+            mobile: row.mobile.map(Mobile::from_stored),
             created_at: from_db_time(row.created_at),
         })
     }
