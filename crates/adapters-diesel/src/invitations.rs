@@ -8,8 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp};
-use diesel::sqlite::Sqlite;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Text, Timestamp};
 use domain::ports::{
     BatchOutcome, InvitationFilter, InvitationRepository, PortError, SaveAnswerError,
 };
@@ -95,17 +96,62 @@ impl Database {
     }
 }
 
-/// `INSERT OR IGNORE` of all rows in one statement (7 binds a row; SQLite allows 32,766).
-fn sqlite_insert_or_ignore(
-    rows: &[InvitationRow],
-) -> diesel::query_builder::BoxedSqlQuery<'_, Sqlite, diesel::query_builder::SqlQuery> {
-    let values = vec!["(?, ?, ?, ?, ?, ?, ?, NULL)"; rows.len()].join(", ");
-    let sql = format!(
-        "INSERT OR IGNORE INTO invitations \
-         (id, event_id, sender_id, invitee_id, contact, status, created_at, answered_at) VALUES {values}"
-    );
-    rows.iter()
-        .fold(diesel::sql_query(sql).into_boxed(), |query, row| {
+/// The batch insert, one statement for any number of rows (7 binds a row; SQLite allows 32,766,
+/// PostgreSQL 65,535). Each row goes in only if, as of this statement, its invitee is not a member
+/// of the event (R6), the invitee's latest invitation to it was not rejected (R8), and no pending
+/// invitation exists for the pair (R7: `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE` on the
+/// partial unique index `invitations_one_pending`). `RETURNING id` names the rows that went in.
+fn checked_insert_sql(rows: usize, postgres: bool) -> String {
+    let values = (0..rows)
+        .map(|row| {
+            let binds = (1..=7)
+                .map(|column| {
+                    if postgres {
+                        format!("${}", row * 7 + column)
+                    } else {
+                        "?".to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({binds})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (insert, on_conflict) = if postgres {
+        ("INSERT", " ON CONFLICT DO NOTHING")
+    } else {
+        ("INSERT OR IGNORE", "")
+    };
+    format!(
+        "WITH batch (id, event_id, sender_id, invitee_id, contact, status, created_at) \
+         AS (VALUES {values}) \
+         {insert} INTO invitations \
+         (id, event_id, sender_id, invitee_id, contact, status, created_at) \
+         SELECT b.id, b.event_id, b.sender_id, b.invitee_id, b.contact, b.status, b.created_at \
+         FROM batch b \
+         WHERE NOT EXISTS (SELECT 1 FROM event_members m \
+                           WHERE m.event_id = b.event_id AND m.user_id = b.invitee_id) \
+         AND COALESCE((SELECT i.status FROM invitations i \
+                       WHERE i.event_id = b.event_id AND i.invitee_id = b.invitee_id \
+                       ORDER BY i.id DESC LIMIT 1), '') <> 'rejected'\
+         {on_conflict} RETURNING id"
+    )
+}
+
+/// [`checked_insert_sql`] with the rows bound, for either backend.
+fn checked_insert<'a, DB>(
+    rows: &'a [InvitationRow],
+    postgres: bool,
+) -> BoxedSqlQuery<'a, DB, diesel::query_builder::SqlQuery>
+where
+    DB: diesel::backend::Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    String: ToSql<Text, DB>,
+    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    rows.iter().fold(
+        diesel::sql_query(checked_insert_sql(rows.len(), postgres)).into_boxed(),
+        |query, row| {
             query
                 .bind::<Text, _>(&row.id)
                 .bind::<Text, _>(&row.event_id)
@@ -113,9 +159,47 @@ fn sqlite_insert_or_ignore(
                 .bind::<Text, _>(&row.invitee_id)
                 .bind::<Text, _>(&row.contact)
                 .bind::<Text, _>(&row.status)
-                .bind::<Timestamp, _>(row.created_at)
-        })
+                .bind::<Timestamp, _>(&row.created_at)
+        },
+    )
 }
+
+/// An id returned by `RETURNING id`.
+#[derive(QueryableByName)]
+struct ReturnedId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Takes the event rows' locks that order a batch against answers to the same event, on
+/// PostgreSQL: sends share the lock (`FOR SHARE`: batches do not wait for each other), an answer
+/// takes it exclusively (`FOR NO KEY UPDATE`). Read committed takes a new snapshot per statement,
+/// so the batch's checks, run after the lock, see every answer committed before it, and no answer
+/// commits between the checks and the batch's commit. SQLite needs none: `BEGIN IMMEDIATE`
+/// already serializes writers.
+fn lock_events(conn: &mut AnyConnection, event_ids: &[&str], exclusive: bool) -> QueryResult<()> {
+    let AnyConnection::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let query = events::table
+        .filter(events::id.eq_any(event_ids))
+        .order(events::id)
+        .select(events::id);
+    if exclusive {
+        query.for_no_key_update().load::<String>(pg)?;
+    } else {
+        query.for_share().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
+/// Why a batch is refused as a whole: it was planned on a snapshot that changed before its insert.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0} invitation(s) of the batch were planned before their invitee joined the event or \
+     rejected its latest invitation; nothing was stored, a retry plans afresh"
+)]
+struct StaleBatch(usize);
 
 #[async_trait]
 impl InvitationRepository for Database {
@@ -185,29 +269,59 @@ impl InvitationRepository for Database {
             return Ok(Vec::new());
         }
         self.run(move |conn| {
-            let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
-            // A row that would be a second pending invitation for its (event, invitee) hits the
-            // partial unique index and is skipped, not an error; reading the ids back in the same
-            // transaction tells which rows went in. The insert differs per dialect: diesel sends a
-            // batch insert (with or without RETURNING) to SQLite as one statement per row, so
-            // SQLite gets a hand-built multi-row INSERT OR IGNORE.
-            let created: Vec<String> = write_transaction(conn, |c| {
-                match c {
-                    AnyConnection::Pg(pg) => diesel::insert_into(invitations::table)
-                        .values(&rows)
-                        .on_conflict_do_nothing()
-                        .execute(pg)?,
-                    AnyConnection::Sqlite(sqlite) => {
-                        sqlite_insert_or_ignore(&rows).execute(sqlite)?
-                    }
+            let mut event_ids: Vec<&str> = rows.iter().map(|row| row.event_id.as_str()).collect();
+            event_ids.sort_unstable();
+            event_ids.dedup();
+            let mut stale = 0;
+            // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
+            // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql` and
+            // `lock_events`). A row skipped because a pending invitation exists is
+            // `AlreadyPending`, as the port says. A row skipped because its invitee joined the
+            // event or rejected an invitation since the plan was read cannot be reported truthfully
+            // with the port's two outcomes, so the batch is rolled back and reported `Unavailable`
+            // (503): the client's retry plans afresh and gets the right reasons.
+            let result = write_transaction(conn, |c| {
+                lock_events(c, &event_ids, false)?;
+                let created: Vec<ReturnedId> = match c {
+                    AnyConnection::Pg(pg) => checked_insert(&rows, true).load(pg)?,
+                    AnyConnection::Sqlite(sqlite) => checked_insert(&rows, false).load(sqlite)?,
                 };
-                invitations::table
-                    .filter(invitations::id.eq_any(&ids))
-                    .select(invitations::id)
-                    .load(c)
-            })
-            .map_err(port_error)?;
-            let created: HashSet<String> = created.into_iter().collect();
+                let created: HashSet<String> = created.into_iter().map(|r| r.id).collect();
+                if created.len() < rows.len() {
+                    let skipped: Vec<&str> = rows
+                        .iter()
+                        .filter(|row| !created.contains(&row.id))
+                        .map(|row| row.invitee_id.as_str())
+                        .collect();
+                    let pending: HashSet<(String, String)> = invitations::table
+                        .filter(invitations::event_id.eq_any(&event_ids))
+                        .filter(invitations::invitee_id.eq_any(&skipped))
+                        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                        .select((invitations::event_id, invitations::invitee_id))
+                        .load(c)?
+                        .into_iter()
+                        .collect();
+                    stale = rows
+                        .iter()
+                        .filter(|row| !created.contains(&row.id))
+                        .filter(|row| {
+                            !pending.contains(&(row.event_id.clone(), row.invitee_id.clone()))
+                        })
+                        .count();
+                    if stale > 0 {
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
+                }
+                Ok(created)
+            });
+            let created = match result {
+                Ok(created) => created,
+                Err(diesel::result::Error::RollbackTransaction) if stale > 0 => {
+                    tracing::info!(stale, "batch planned on a stale snapshot, rolled back");
+                    return Err(PortError::Unavailable(Box::new(StaleBatch(stale))));
+                }
+                Err(error) => return Err(port_error(error)),
+            };
             Ok(rows
                 .iter()
                 .map(|row| {
@@ -256,6 +370,10 @@ impl InvitationRepository for Database {
         });
         self.run(move |conn| {
             let answered = write_transaction(conn, |c| {
+                // Ordered against batches to this event (see `lock_events`): a batch never stores a
+                // pending invitation to someone this answer makes a member, nor re-invites someone
+                // this answer rejects.
+                lock_events(c, &[event_id.as_str()], true)?;
                 // Conditional on the row still being pending: of concurrent answers, one updates a
                 // row and the others find none, across any number of server processes.
                 let updated = diesel::update(invitations::table)
