@@ -1,4 +1,4 @@
-//! Every wait is bounded (SPEC §14, issue 11 round 2): a lock held elsewhere costs a request a few
+//! Every wait is bounded (docs/operations.md, "Every wait is bounded"): a lock held elsewhere costs a request a few
 //! seconds and a 503, never a hang. Figures are printed (`--nocapture`, or nextest's output).
 
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ api_tests! {
             .await
             .expect("the answer hung behind the lock");
         let took = started.elapsed();
-        println!(
+        eprintln!(
             "{:?}: answer behind a held lock -> {} after {took:.2?}",
             app.database.backend(),
             reply.status
