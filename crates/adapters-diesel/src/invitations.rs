@@ -101,6 +101,11 @@ impl Database {
 /// of the event (R6), the invitee's latest invitation to it was not rejected (R8), and no pending
 /// invitation exists for the pair (R7: `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE` on the
 /// partial unique index `invitations_one_pending`). `RETURNING id` names the rows that went in.
+///
+/// Rows go in ordered by (event, invitee), whatever the request's order: two batches naming the
+/// same invitees in opposite orders would otherwise each hold one's index entry while waiting for
+/// the other's, a deadlock on PostgreSQL. In one order, the second batch waits for the first's
+/// commit on its first shared invitee and then skips them as already pending.
 fn checked_insert_sql(rows: usize, postgres: bool) -> String {
     let values = (0..rows)
         .map(|row| {
@@ -134,7 +139,8 @@ fn checked_insert_sql(rows: usize, postgres: bool) -> String {
                            WHERE m.event_id = b.event_id AND m.user_id = b.invitee_id) \
          AND COALESCE((SELECT i.status FROM invitations i \
                        WHERE i.event_id = b.event_id AND i.invitee_id = b.invitee_id \
-                       ORDER BY i.id DESC LIMIT 1), '') <> 'rejected'\
+                       ORDER BY i.id DESC LIMIT 1), '') <> 'rejected' \
+         ORDER BY b.event_id, b.invitee_id\
          {on_conflict} RETURNING id"
     )
 }

@@ -121,7 +121,7 @@ mod bounded_waits {
             let started = Instant::now();
             let result = db.save_answer(&answered(&invitation, Answer::Accept)).await;
             let took = started.elapsed();
-            println!("{backend:?}: save_answer behind a held lock failed after {took:.2?}");
+            eprintln!("{backend:?}: save_answer behind a held lock failed after {took:.2?}");
             assert!(
                 matches!(result, Err(SaveAnswerError::Port(PortError::Unavailable(_)))),
                 "{result:?}"
@@ -160,7 +160,7 @@ mod bounded_waits {
         let started = Instant::now();
         let result = db.save_answer(&answered(&invitation, Answer::Reject)).await;
         let took = started.elapsed();
-        println!("Postgres: save_answer past statement_timeout failed after {took:.2?}");
+        eprintln!("Postgres: save_answer past statement_timeout failed after {took:.2?}");
         assert!(
             matches!(
                 result,
@@ -409,11 +409,88 @@ mod batch_recheck {
                     "round {round}"
                 );
             }
-            println!(
+            eprintln!(
                 "{backend:?}: 20 rounds of 1 accept vs 3 sends: {ignored} ignored, {sent} sent, \
                  {stale} refused as stale (503)"
             );
             assert_eq!(sent, 0, "a send stored an invitation to a member or a second one");
+        }
+    }
+}
+
+/// Item 7: two batches naming the same invitees in opposite orders do not deadlock.
+mod batch_order {
+    use std::sync::Arc;
+
+    use domain::services::{InvitationService, SendInvitations};
+    use domain::InvitationEntries;
+
+    use super::*;
+
+    struct Clock0;
+    impl Clock for Clock0 {
+        fn now(&self) -> DateTime<Utc> {
+            now()
+        }
+    }
+
+    both! {
+        async fn thirty_reversed_pairs_of_concurrent_sends_never_fail(backend: Backend) {
+            let Some(database) = TestDatabase::new(backend) else { return };
+            let db = Arc::new(database.open());
+            let owner = user(&db, "Olivia", Some("olivia@example.com"), None).await;
+            let mut contacts = Vec::new();
+            for i in 0..60 {
+                let email = format!("u{i}@example.com");
+                user(&db, &format!("U{i}"), Some(&email), None).await;
+                contacts.push(email);
+            }
+            let service = Arc::new(InvitationService::new(
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                Arc::new(Clock0),
+            ));
+            let started = Instant::now();
+            for pair in 0..30 {
+                let event = event(&db, &owner).await;
+                let barrier = Arc::new(tokio::sync::Barrier::new(2));
+                let sends: Vec<_> = [false, true]
+                    .into_iter()
+                    .map(|reversed| {
+                        let mut order = contacts.clone();
+                        if reversed {
+                            order.reverse();
+                        }
+                        let entries = InvitationEntries::parse(&order, PhoneRegion::default()).unwrap();
+                        let (service, barrier, owner) =
+                            (service.clone(), barrier.clone(), owner.clone());
+                        tokio::spawn(async move {
+                            barrier.wait().await;
+                            service.send(&owner, SendInvitations { event_id: event, entries }).await
+                        })
+                    })
+                    .collect();
+                let mut sent = 0;
+                for send in sends {
+                    let report = send
+                        .await
+                        .unwrap()
+                        .unwrap_or_else(|e| panic!("pair {pair}: {e:?}"));
+                    sent += report.sent.len();
+                    assert_eq!(report.sent.len() + report.ignored.len(), 60);
+                }
+                assert_eq!(sent, 60, "pair {pair}");
+                let per_invitee = database.texts(&format!(
+                    "SELECT CAST(COUNT(*) AS TEXT) AS value FROM invitations \
+                     WHERE event_id = '{event}' AND status = 'pending' GROUP BY invitee_id"
+                ));
+                assert_eq!(per_invitee, vec!["1".to_owned(); 60], "pair {pair}");
+            }
+            eprintln!(
+                "{backend:?}: 30 reversed pairs of 60-contact sends in {:.2?}, no error",
+                started.elapsed()
+            );
         }
     }
 }

@@ -38,7 +38,8 @@ pub enum DatabaseError {
 /// recognized by the server's primary message (PostgreSQL's English messages, its default):
 /// "canceling statement due to statement timeout" (57014 `query_canceled`), "… due to lock
 /// timeout" (55P03 `lock_not_available`), "terminating connection due to idle-in-transaction
-/// timeout" (25P03); on SQLite, "database is locked" once `busy_timeout` has passed.
+/// timeout" (25P03), "deadlock detected" (40P01, once `write_transaction`'s retries are spent);
+/// on SQLite, "database is locked" once `busy_timeout` has passed.
 pub(crate) fn port_error(error: DieselError) -> PortError {
     if is_unavailable(&error) {
         PortError::Unavailable(Box::new(error))
@@ -51,7 +52,10 @@ pub(crate) fn port_error(error: DieselError) -> PortError {
 fn is_unavailable(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            // Still losing races after `write_transaction`'s retries: busy, try again later.
+            | DatabaseErrorKind::SerializationFailure,
             _,
         ) => true,
         DieselError::DatabaseError(_, info) => {
@@ -67,6 +71,7 @@ fn is_unavailable(error: &DieselError) -> bool {
                 "SSL connection has been closed",
                 "canceling statement due to",
                 "could not obtain lock",
+                "deadlock detected",
             ]
             .iter()
             .any(|needle| message.contains(needle))
