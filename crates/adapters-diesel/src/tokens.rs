@@ -10,6 +10,52 @@ use crate::db::{port_error, Database};
 use crate::rows::{to_db_time, UserRow};
 use crate::schema::{access_tokens, users};
 
+impl Database {
+    /// A good `batch` for [`Database::purge_tokens`]: rows deleted by one statement.
+    pub const PURGE_BATCH: i64 = 1_000;
+
+    /// Deletes up to `batch` tokens that can never authenticate again: those that expired before
+    /// `now`, and those revoked before `revoked_before` (the caller keeps recently revoked ones for
+    /// a while). Returns how many it deleted; call again while that is `batch`. One short
+    /// statement, its own transaction, found through the expiry and revocation indexes. An
+    /// operation, not a domain rule, hence not a port.
+    ///
+    /// Safe to run from several processes at once: a row another process deleted first is not
+    /// deleted twice, so the calls are idempotent and their counts add up to the rows removed.
+    ///
+    /// # Errors
+    /// [`PortError`] when the database fails; earlier batches stay deleted.
+    #[tracing::instrument(skip_all)]
+    pub async fn purge_tokens(
+        &self,
+        now: DateTime<Utc>,
+        revoked_before: DateTime<Utc>,
+        batch: i64,
+    ) -> Result<u64, PortError> {
+        let (now, revoked_before) = (to_db_time(now), to_db_time(revoked_before));
+        let batch = batch.max(1);
+        self.run(move |conn| {
+            let candidate = diesel::alias!(access_tokens as stale);
+            let stale = candidate
+                .filter(
+                    candidate
+                        .field(access_tokens::expires_at)
+                        .lt(now)
+                        .or(candidate
+                            .field(access_tokens::revoked_at)
+                            .lt(revoked_before)),
+                )
+                .select(candidate.field(access_tokens::token_hash))
+                .limit(batch);
+            diesel::delete(access_tokens::table.filter(access_tokens::token_hash.eq_any(stale)))
+                .execute(conn)
+                .map(|deleted| deleted as u64)
+                .map_err(port_error)
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl TokenRepository for Database {
     #[tracing::instrument(skip_all)]

@@ -384,7 +384,7 @@ mod batch_recheck {
                         let (service, barrier, owner) =
                             (service.clone(), barrier.clone(), owner.clone());
                         let entries =
-                            InvitationEntries::parse(&[email.clone()], PhoneRegion::default())
+                            InvitationEntries::parse(std::slice::from_ref(&email), PhoneRegion::default())
                                 .unwrap();
                         tokio::spawn(async move {
                             barrier.wait().await;
@@ -491,6 +491,74 @@ mod batch_order {
                 "{backend:?}: 30 reversed pairs of 60-contact sends in {:.2?}, no error",
                 started.elapsed()
             );
+        }
+    }
+}
+
+/// Item 14: expired and long-revoked tokens are purged.
+mod token_purge {
+    use super::*;
+
+    /// Purges batch after batch until one comes back short, as the app's background task does.
+    async fn purge_all(db: &Database, batch: i64) -> (u64, usize) {
+        let (mut purged, mut calls) = (0, 0);
+        loop {
+            let deleted = db
+                .purge_tokens(now(), now() - Duration::days(1), batch)
+                .await
+                .unwrap();
+            assert!(deleted <= batch as u64);
+            purged += deleted;
+            calls += 1;
+            if (deleted as i64) < batch {
+                return (purged, calls);
+            }
+        }
+    }
+
+    fn token(user: &User, byte: u8, expires_at: DateTime<Utc>) -> NewToken {
+        NewToken {
+            hash: TokenHash(vec![byte; 32]),
+            user_id: user.id,
+            created_at: now() - Duration::days(60),
+            expires_at,
+        }
+    }
+
+    both! {
+        async fn expired_and_long_revoked_tokens_are_purged_in_batches_idempotently(backend: Backend) {
+            let Some(database) = TestDatabase::new(backend) else { return };
+            let db = database.open();
+            let ann = user(&db, "Ann", Some("ann@example.com"), None).await;
+            // 0..5 expired, 10 live, 11 revoked long ago, 12 revoked a moment ago.
+            for byte in 0..5 {
+                db.store(token(&ann, byte, now() - Duration::days(1))).await.unwrap();
+            }
+            for byte in 10..13 {
+                db.store(token(&ann, byte, now() + Duration::days(30))).await.unwrap();
+            }
+            db.revoke(&TokenHash(vec![11; 32]), now() - Duration::days(3)).await.unwrap();
+            db.revoke(&TokenHash(vec![12; 32]), now() - Duration::minutes(5)).await.unwrap();
+
+            // Batches of 2: 6 stale rows take 3 full batches and an empty one.
+            assert_eq!(purge_all(&db, 2).await, (6, 4));
+            let left = database.texts("SELECT CAST(COUNT(*) AS TEXT) AS value FROM access_tokens");
+            assert_eq!(left, ["2"]);
+            assert!(db.find_user(&TokenHash(vec![10; 32]), now()).await.unwrap().is_some());
+            assert_eq!(purge_all(&db, 2).await, (0, 1));
+
+            // Several processes purging at once: each row is deleted once, none fails.
+            for byte in 20..60 {
+                db.store(token(&ann, byte, now() - Duration::days(1))).await.unwrap();
+            }
+            let other = match backend {
+                Backend::Postgres => database.open(),
+                Backend::Sqlite => db.clone(),
+            };
+            let ((a, _), (b, _)) = tokio::join!(purge_all(&db, 3), purge_all(&other, 3));
+            assert_eq!(a + b, 40);
+            let left = database.texts("SELECT CAST(COUNT(*) AS TEXT) AS value FROM access_tokens");
+            assert_eq!(left, ["2"]);
         }
     }
 }

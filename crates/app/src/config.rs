@@ -44,6 +44,9 @@ pub struct Config {
     pub phone_region: PhoneRegion,
     /// `TOKEN_TTL_DAYS` (default 30).
     pub token_ttl_days: u32,
+    /// `TOKEN_PURGE_INTERVAL_SECS`: how often expired and revoked tokens are deleted (default an
+    /// hour; `0` turns the purge off, e.g. when another process or a cron job does it).
+    pub token_purge_interval: Option<Duration>,
     /// `LOG_FORMAT` (default `pretty`).
     pub log_format: LogFormat,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call the API from a browser
@@ -169,6 +172,19 @@ impl Config {
                 .filter(|n| (1..=3650).contains(n))
                 .ok_or_else(|| parse("TOKEN_TTL_DAYS", "an integer from 1 to 3650")(v))?,
         };
+        let token_purge_interval = match get("TOKEN_PURGE_INTERVAL_SECS") {
+            None => Some(Duration::from_secs(3600)),
+            Some(v) => match v.parse::<u64>().ok().filter(|n| *n <= 7 * 86_400) {
+                Some(0) => None,
+                Some(secs) => Some(Duration::from_secs(secs)),
+                None => {
+                    return Err(parse(
+                        "TOKEN_PURGE_INTERVAL_SECS",
+                        "seconds from 0 (off) to 604800",
+                    )(v))
+                }
+            },
+        };
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -256,6 +272,7 @@ impl Config {
             bind_addr,
             phone_region,
             token_ttl_days,
+            token_purge_interval,
             log_format,
             cors_allowed_origins,
             http_workers,
@@ -328,6 +345,13 @@ mod tests {
             Duration::from_secs(10)
         );
         assert_eq!(config.token_ttl_days, 30);
+        assert_eq!(config.token_purge_interval, Some(Duration::from_secs(3600)));
+        assert_eq!(
+            with(&[("TOKEN_PURGE_INTERVAL_SECS", "0")])
+                .unwrap()
+                .token_purge_interval,
+            None
+        );
         assert_eq!(config.phone_region.code(), "IR");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(config.cors_allowed_origins.is_empty());
@@ -344,6 +368,7 @@ mod tests {
             ("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", "99"),
             ("DEFAULT_PHONE_REGION", "XX"),
             ("TOKEN_TTL_DAYS", "-1"),
+            ("TOKEN_PURGE_INTERVAL_SECS", "hourly"),
             ("LOG_FORMAT", "xml"),
             ("CORS_ALLOWED_ORIGINS", "example.com"),
             ("LOGIN_FAILURES_PER_ACCOUNT", "many"),

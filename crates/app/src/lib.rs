@@ -2,5 +2,6 @@
 //! tests start the service through [`startup::Application`] exactly as `main` does.
 
 pub mod config;
+pub mod maintenance;
 pub mod startup;
 pub mod telemetry;

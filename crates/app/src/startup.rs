@@ -13,6 +13,7 @@ use domain::services::{AccountService, EventService, InvitationService, TokenPol
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Config;
+use crate::maintenance::TokenPurge;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,8 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    database: Arc<Database>,
+    token_purge_interval: Option<Duration>,
 }
 
 impl std::fmt::Debug for Application {
@@ -66,6 +69,7 @@ impl Application {
             .map_err(StartError::DatabaseTask)??;
         tracing::info!(backend = ?database.backend(), "database ready");
         let database = Arc::new(database);
+        let maintenance = database.clone();
 
         let hasher = Argon2Hasher::new(HasherConfig::default())
             .map_err(|e| StartError::Hasher(Box::new(e)))?;
@@ -122,7 +126,12 @@ impl Application {
             })?
             .run();
         tracing::info!(addr = %config.bind_addr, port, "listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            database: maintenance,
+            token_purge_interval: config.token_purge_interval,
+        })
     }
 
     /// The bound port (useful with port 0).
@@ -130,11 +139,19 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s) and returns.
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s), stops the
+    /// background token purge ([`TokenPurge`]) and returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let purge = self
+            .token_purge_interval
+            .map(|interval| TokenPurge::start(self.database, interval));
+        let served = self.server.await;
+        if let Some(purge) = purge {
+            purge.stop().await;
+        }
+        served
     }
 }

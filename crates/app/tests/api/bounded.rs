@@ -1,12 +1,13 @@
-//! Every wait is bounded (docs/operations.md, "Every wait is bounded"): a lock held elsewhere costs a request a few
-//! seconds and a 503, never a hang. Figures are printed (`--nocapture`, or nextest's output).
+//! Bounded resources, end to end (docs/operations.md, "Every wait is bounded", "Token purge"): a
+//! lock held elsewhere costs a request a few seconds and a 503, never a hang; expired and revoked
+//! tokens do not pile up. Figures are printed (`--nocapture`, or nextest's output).
 
 use std::time::{Duration, Instant};
 
 use adapters_diesel::Backend;
 use serde_json::json;
 
-use crate::helpers::api_tests;
+use crate::helpers::{api_tests, client, spawn_on, TestApp};
 
 /// How long any request of these tests may take before the test calls it a hang.
 const HANG: Duration = Duration::from_secs(20);
@@ -54,4 +55,100 @@ api_tests! {
             .await
             .expect(200);
     }
+}
+
+/// The service on a fresh database of `backend` with extra variables (`None`: no PostgreSQL).
+async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
+    let database = adapters_diesel::testing::TestDatabase::new(backend)?;
+    let address = spawn_on(&database, vars).await;
+    Some(TestApp {
+        address,
+        client: client(),
+        database,
+    })
+}
+
+/// A token row for `user`, written directly: `hash_byte` repeated 32 times as its digest.
+fn token_sql(backend: Backend, user: &str, hash_byte: u8, expires: &str, revoked: &str) -> String {
+    let hex = format!("{hash_byte:02x}").repeat(32);
+    let hash = match backend {
+        Backend::Postgres => format!("decode('{hex}', 'hex')"),
+        Backend::Sqlite => format!("X'{hex}'"),
+    };
+    format!(
+        "INSERT INTO access_tokens (token_hash, user_id, created_at, expires_at, revoked_at) \
+         VALUES ({hash}, '{user}', '2020-01-01 00:00:00', '{expires}', {revoked})"
+    )
+}
+
+async fn expired_and_long_revoked_tokens_are_purged_in_the_background(backend: Backend) {
+    let Some(app) = spawn_with(backend, &[("TOKEN_PURGE_INTERVAL_SECS", "1")]).await else {
+        return;
+    };
+    let user = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let login = |password: &'static str| {
+        app.login(json!({"login": "olivia@example.com", "password": password}))
+    };
+    let kept = login("correct horse").await.expect(200)["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let logged_out = login("correct horse").await.expect(200)["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.call(
+        reqwest::Method::POST,
+        "/api/v1/logout",
+        Some(&logged_out),
+        None,
+    )
+    .await
+    .expect(204);
+    let mut session = app.database.session();
+    // Expired years ago; revoked years ago (and unexpired).
+    session.execute(&token_sql(
+        backend,
+        &user.id,
+        1,
+        "2020-01-02 00:00:00",
+        "NULL",
+    ));
+    session.execute(&token_sql(
+        backend,
+        &user.id,
+        2,
+        "2999-01-01 00:00:00",
+        "'2020-01-02 00:00:00'",
+    ));
+    drop(session);
+    let count = || {
+        app.database
+            .texts("SELECT CAST(COUNT(*) AS TEXT) AS value FROM access_tokens")
+            .remove(0)
+    };
+    assert_eq!(count(), "5");
+
+    let started = Instant::now();
+    while count() != "3" && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = started.elapsed();
+    eprintln!("{backend:?}: token purge took the two stale tokens within {took:.2?}");
+    // The registration's token, the live one and the one revoked a moment ago (kept for a day).
+    assert_eq!(count(), "3", "after {took:?}");
+    app.get("/api/v1/me", &kept).await.expect(200);
+    app.get("/api/v1/me", &user.token).await.expect(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_expired_and_long_revoked_tokens_are_purged_in_the_background() {
+    expired_and_long_revoked_tokens_are_purged_in_the_background(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_expired_and_long_revoked_tokens_are_purged_in_the_background() {
+    expired_and_long_revoked_tokens_are_purged_in_the_background(Backend::Postgres).await;
 }
