@@ -54,6 +54,9 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `HTTP_WORKERS`: actix worker threads (default: one per core).
     pub http_workers: Option<usize>,
+    /// `REQUEST_BODY_TIMEOUT_SECS`: how long a request's whole body may take to arrive after its
+    /// head before the answer is 408 and the connection is closed (default 10).
+    pub request_body_timeout: Duration,
     /// `LOGIN_FAILURES_PER_ACCOUNT_ADDRESS`, `LOGIN_FAILURES_PER_ACCOUNT`,
     /// `LOGIN_FAILURES_PER_ADDRESS`, `REGISTRATIONS_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`:
     /// per-minute limits (0 turns one off).
@@ -220,6 +223,15 @@ impl Config {
                     .ok_or_else(|| parse("HTTP_WORKERS", "an integer from 1 to 256")(v))?,
             ),
         };
+        let request_body_timeout = match get("REQUEST_BODY_TIMEOUT_SECS") {
+            None => Duration::from_secs(10),
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=300).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| parse("REQUEST_BODY_TIMEOUT_SECS", "an integer from 1 to 300")(v))?,
+        };
         let per_minute = |name: &'static str, default: u32| match get(name) {
             None => Ok(default),
             Some(v) => v
@@ -276,6 +288,7 @@ impl Config {
             log_format,
             cors_allowed_origins,
             http_workers,
+            request_body_timeout,
             rate_limits,
             trusted_proxies,
         })
@@ -345,6 +358,7 @@ mod tests {
             Duration::from_secs(10)
         );
         assert_eq!(config.token_ttl_days, 30);
+        assert_eq!(config.request_body_timeout, Duration::from_secs(10));
         assert_eq!(config.token_purge_interval, Some(Duration::from_secs(3600)));
         assert_eq!(
             with(&[("TOKEN_PURGE_INTERVAL_SECS", "0")])
@@ -369,6 +383,7 @@ mod tests {
             ("DEFAULT_PHONE_REGION", "XX"),
             ("TOKEN_TTL_DAYS", "-1"),
             ("TOKEN_PURGE_INTERVAL_SECS", "hourly"),
+            ("REQUEST_BODY_TIMEOUT_SECS", "0"),
             ("LOG_FORMAT", "xml"),
             ("CORS_ALLOWED_ORIGINS", "example.com"),
             ("LOGIN_FAILURES_PER_ACCOUNT", "many"),

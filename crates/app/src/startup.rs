@@ -12,6 +12,7 @@ use domain::ports::SystemClock;
 use domain::services::{AccountService, EventService, InvitationService, TokenPolicy};
 use tracing_actix_web::TracingLogger;
 
+use crate::body_deadline::body_deadline;
 use crate::config::Config;
 use crate::maintenance::TokenPurge;
 
@@ -106,8 +107,13 @@ impl Application {
         })?;
         let port = listener.local_addr().map_err(StartError::LocalAddr)?.port();
         let origins = config.cors_allowed_origins.clone();
+        let body_timeout = config.request_body_timeout;
         let mut server = HttpServer::new(move || {
             App::new()
+                // Innermost: its 408 still gets CORS, the security headers and the request log.
+                .wrap(from_fn(move |req, next| {
+                    body_deadline(body_timeout, req, next)
+                }))
                 .wrap(http_actix::cors(&origins))
                 .wrap(from_fn(http_actix::response_headers))
                 .wrap(TracingLogger::default())

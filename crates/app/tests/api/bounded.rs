@@ -1,6 +1,7 @@
 //! Bounded resources, end to end (docs/operations.md, "Every wait is bounded", "Token purge"): a
-//! lock held elsewhere costs a request a few seconds and a 503, never a hang; expired and revoked
-//! tokens do not pile up. Figures are printed (`--nocapture`, or nextest's output).
+//! lock held elsewhere costs a request a few seconds and a 503, never a hang; a client sending its
+//! body slowly gets a 408 and a closed connection; expired and revoked tokens do not pile up.
+//! Figures are printed (`--nocapture`, or nextest's output).
 
 use std::time::{Duration, Instant};
 
@@ -151,4 +152,65 @@ async fn sqlite_expired_and_long_revoked_tokens_are_purged_in_the_background() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_expired_and_long_revoked_tokens_are_purged_in_the_background() {
     expired_and_long_revoked_tokens_are_purged_in_the_background(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_arrives_gets_408_and_a_closed_connection_within_the_bound() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_with(Backend::Sqlite, &[("REQUEST_BODY_TIMEOUT_SECS", "2")])
+        .await
+        .expect("SQLite needs no configuration");
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    // Content-Length: 100, then one byte, then nothing: the connection must not stay open.
+    stream
+        .write_all(
+            b"POST /api/v1/register HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut first_byte = None;
+    let read = tokio::time::timeout(HANG, async {
+        let mut buffer = [0_u8; 1024];
+        loop {
+            let n = stream.read(&mut buffer).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            first_byte.get_or_insert_with(|| started.elapsed());
+            answer.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await;
+    let took = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    eprintln!(
+        "slow body (REQUEST_BODY_TIMEOUT_SECS=2): answer {:?} after {:.2?}, {} after {took:.2?}",
+        answer.lines().next().unwrap_or("none"),
+        first_byte.unwrap_or(took),
+        if read.is_ok() {
+            "connection closed"
+        } else {
+            "still open"
+        },
+    );
+    assert!(read.is_ok(), "the connection was still open after {HANG:?}");
+    assert!(took < Duration::from_secs(4), "closed after {took:?}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(body).unwrap(),
+        json!({"message": "The request took too long to send.", "code": "request_timeout"}),
+        "{answer}"
+    );
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{answer}"
+    );
 }
