@@ -1,8 +1,10 @@
-//! The invitation repository. The database itself keeps the two rules that races could break: the
+//! The invitation repository. The database itself keeps the rules that races could break: the
 //! partial unique index `invitations_one_pending` allows one pending invitation per event and
-//! invitee (docs/api.md, "Ignore reasons": `already_invited`), and answering is an update
-//! conditional on the invitation still being pending, so it is answered once (docs/api.md,
-//! "`PATCH /api/v1/invitations/{invitation_id}`").
+//! invitee (docs/api.md, "Ignore reasons": `already_invited`); answering is an update conditional
+//! on the invitation still being pending, so it is answered once (docs/api.md,
+//! "`PATCH /api/v1/invitations/{invitation_id}`"); and a batch re-checks "not a member" and
+//! "latest invitation not rejected" inside its insert, ordered against answers by the event row's
+//! lock (`checked_insert_sql`, `lock_events`).
 
 use std::collections::{HashMap, HashSet};
 

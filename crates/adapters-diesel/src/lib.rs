@@ -3,10 +3,11 @@
 //! - [`Database`]: every repository port of the domain, with diesel on PostgreSQL or SQLite, picked
 //!   at start from the URL. Queries are written once, against a connection derived with
 //!   `#[derive(diesel::MultiConnection)]` (see docs/architecture.md, "MultiConnection: the
-//!   decision"). The only per-backend code: `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE`, how a
-//!   write transaction starts (`BEGIN IMMEDIATE` on SQLite), the connection set-up (SQLite pragmas,
-//!   libpq timeouts), the migration directories, and the advisory lock that serializes migrations
-//!   across PostgreSQL clients.
+//!   decision"). The only per-backend code: the batch insert (`ON CONFLICT DO NOTHING` / `INSERT
+//!   OR IGNORE`, and its placeholders), how a write transaction starts (`BEGIN IMMEDIATE` on
+//!   SQLite), the event row locks that order batches against answers (PostgreSQL), the connection
+//!   set-up (SQLite pragmas, libpq and session timeouts), the migration directories, and the
+//!   advisory lock that serializes migrations across PostgreSQL clients.
 //! - [`Argon2Hasher`] and [`RandomTokenIssuer`]: the credential ports.
 //!
 //! diesel is blocking: every query runs on tokio's blocking pool via [`Database`]'s `run`, never on
