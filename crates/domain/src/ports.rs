@@ -313,8 +313,11 @@ pub trait InvitationRepository: Send + Sync {
     ///
     /// # Errors
     /// MUST NOT fail because a pending invitation for the same (event, invitee) exists, even one
-    /// written concurrently: that entry is [`BatchOutcome::AlreadyPending`]. [`PortError`] on
-    /// infrastructure failure; then nothing is stored.
+    /// written concurrently: that entry is [`BatchOutcome::AlreadyPending`]. SHOULD re-check, in the
+    /// same transaction, that no invitee has become a member (R6) or rejected their latest
+    /// invitation to the event (R8) since the batch was planned, and then store nothing and return
+    /// [`PortError::Unavailable`] (the database adapters do; the in-memory fakes trust the plan).
+    /// [`PortError`] on infrastructure failure; then nothing is stored.
     async fn create_batch(
         &self,
         invitations: &[Invitation],
