@@ -7,9 +7,12 @@
 
 use std::sync::Arc;
 
+mod common;
+
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database, DatabaseConfig, RandomTokenIssuer};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
+use common::{new_user, now, per_backend};
 use domain::ports::*;
 use domain::services::{InvitationService, SendInvitations};
 use domain::testing::Store;
@@ -47,29 +50,6 @@ macro_rules! contract {
             )*
         }
         $(async fn $name($target: Target) $body)*
-    };
-}
-
-/// Declares each adapter-only case once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! diesel_only {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(adapters_diesel::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(adapters_diesel::Backend::Postgres).await
-                }
-            )*
-        }
-        $(async fn $name($backend: Backend) $body)*
     };
 }
 
@@ -126,25 +106,10 @@ impl Subject {
     }
 }
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
-}
-
 struct Clock0;
 impl Clock for Clock0 {
     fn now(&self) -> DateTime<Utc> {
         now()
-    }
-}
-
-fn new_user(name: &str, email: Option<&str>, mobile: Option<&str>) -> NewUser {
-    NewUser {
-        id: UserId::generate(),
-        name: Text::from_stored(name.into()),
-        email: email.map(|e| Email::parse(e).unwrap()),
-        mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-        password_hash: PasswordHash(format!("$argon2id$fake${name}")),
-        created_at: now(),
     }
 }
 
@@ -606,7 +571,7 @@ contract! {
 mod diesel_only {
     use super::*;
 
-    diesel_only! {
+    per_backend! {
         // Counts the SQL statements the adapter sends (`Database::statements_executed`): the
         // fakes send none, and a constant number of round trips is the adapter's promise.
         async fn a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten(backend: Backend) {

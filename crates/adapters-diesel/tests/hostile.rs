@@ -5,52 +5,17 @@
 
 use std::time::{Duration as StdDuration, Instant};
 
+mod common;
+
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database, DatabaseConfig};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
+use common::{new_user, now, per_backend};
 use domain::ports::*;
 use domain::{
     Answer, Email, EventDetails, EventId, Invitation, Login, Mobile, PageRequest, PhoneRegion,
     Text, User, UserId,
 };
-
-/// Declares each case once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! both {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(adapters_diesel::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(adapters_diesel::Backend::Postgres).await
-                }
-            )*
-        }
-        $(async fn $name($backend: Backend) $body)*
-    };
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
-}
-
-fn new_user(name: &str, email: Option<&str>, mobile: Option<&str>) -> NewUser {
-    NewUser {
-        id: UserId::generate(),
-        name: Text::from_stored(name.into()),
-        email: email.map(|e| Email::parse(e).unwrap()),
-        mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-        password_hash: PasswordHash(format!("$argon2id$fake${name}")),
-        created_at: now(),
-    }
-}
 
 async fn user(db: &Database, name: &str, email: Option<&str>, mobile: Option<&str>) -> User {
     UserRepository::create(db, new_user(name, email, mobile))
@@ -102,7 +67,7 @@ fn answered(invitation: &Invitation, answer: Answer) -> Invitation {
 mod bounded_waits {
     use super::*;
 
-    both! {
+    per_backend! {
         async fn a_lock_held_past_lock_timeout_is_unavailable(backend: Backend) {
             let Some(database) = TestDatabase::new(backend) else { return };
             let mut config = database.config().clone();
@@ -182,7 +147,7 @@ mod stored_rows {
         format!("{}@example.com", "a".repeat(96))
     }
 
-    both! {
+    per_backend! {
         async fn an_odd_stored_email_never_fails_a_login_a_batch_or_a_list(backend: Backend) {
             let Some(database) = TestDatabase::new(backend) else { return };
             let db = database.open();
@@ -296,7 +261,7 @@ mod batch_recheck {
          JOIN event_members m ON m.event_id = i.event_id AND m.user_id = i.invitee_id \
          WHERE i.status = 'pending'";
 
-    both! {
+    per_backend! {
         // A batch planned on a snapshot read before its invitee joined (or rejected) is what a
         // send racing an answer writes: deterministic here, by planning first and answering
         // before the write.
@@ -434,7 +399,7 @@ mod batch_order {
         }
     }
 
-    both! {
+    per_backend! {
         async fn thirty_reversed_pairs_of_concurrent_sends_never_fail(backend: Backend) {
             let Some(database) = TestDatabase::new(backend) else { return };
             let db = Arc::new(database.open());
@@ -525,7 +490,7 @@ mod token_purge {
         }
     }
 
-    both! {
+    per_backend! {
         async fn expired_and_long_revoked_tokens_are_purged_in_batches_idempotently(backend: Backend) {
             let Some(database) = TestDatabase::new(backend) else { return };
             let db = database.open();

@@ -72,8 +72,14 @@ impl Application {
         let database = Arc::new(database);
         let maintenance = database.clone();
 
-        let hasher = Argon2Hasher::new(HasherConfig::default())
-            .map_err(|e| StartError::Hasher(Box::new(e)))?;
+        let hasher_config = HasherConfig::default();
+        // The gate in front of the hasher admits as many hashes as the hasher runs at once.
+        let hashing = http_actix::HashingGate::new(
+            hasher_config.max_concurrent,
+            http_actix::HashingGate::DEFAULT_WAIT,
+        );
+        let hasher =
+            Argon2Hasher::new(hasher_config).map_err(|e| StartError::Hasher(Box::new(e)))?;
         let clock = Arc::new(SystemClock);
         let policy = TokenPolicy {
             ttl: chrono::Duration::days(i64::from(config.token_ttl_days)),
@@ -98,7 +104,7 @@ impl Application {
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::new(config.rate_limits)),
             trusted_proxies: config.trusted_proxies.clone(),
-            hashing: Arc::new(http_actix::HashingGate::default()),
+            hashing: Arc::new(hashing),
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {

@@ -133,17 +133,6 @@ impl Mobile {
         ))
     }
 
-    /// Rebuilds a number that storage holds in E.164 form.
-    ///
-    /// # Errors
-    /// [`MobileError`] when the text is not an E.164 number.
-    pub fn from_e164(e164: &str) -> Result<Self, MobileError> {
-        if !e164.starts_with('+') {
-            return Err(MobileError);
-        }
-        Self::parse(e164, PhoneRegion::default())
-    }
-
     /// Wraps a number read back from storage, which [`Mobile::parse`] normalized to E.164 when it
     /// was written. It is not parsed again (no phone-number library call on every read), and a row
     /// accepted once stays readable even if the numbering plan's metadata changes.

@@ -25,6 +25,9 @@ pub struct HashingGate {
 pub struct HashingBusy(Duration);
 
 impl HashingGate {
+    /// How long a request waits for a slot before answering 503.
+    pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
+
     /// A gate for a hasher with `slots` concurrent hashes; requests wait at most `wait`.
     pub fn new(slots: usize, wait: Duration) -> Self {
         let slots = slots.max(1);
@@ -62,10 +65,10 @@ impl HashingGate {
 }
 
 impl Default for HashingGate {
-    /// One slot per core, as the argon2 adapter runs, and a 2-second wait.
+    /// One slot per core (the argon2 adapter's default) and [`HashingGate::DEFAULT_WAIT`].
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self::new(cores, Duration::from_secs(2))
+        Self::new(cores, Self::DEFAULT_WAIT)
     }
 }
 

@@ -31,9 +31,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     info(
         title = "Event Manager API",
         description = "Events and invitations: register, create events, invite users by email or \
-                       mobile, and answer the invitations you receive. Errors follow SPEC §1: \
-                       `{\"message\", \"code\"}`, Laravel-style 422 bodies, and `{\"message\"}` for \
-                       401, 500 and 503.",
+                       mobile, and answer the invitations you receive. Errors (docs/api.md, \
+                       \"Errors\"): `{\"message\", \"code\"}`, Laravel-style 422 bodies, and \
+                       `{\"message\"}` for 401, 500 and 503.",
     ),
     // Schemas named only by response groups, which utoipa does not collect.
     components(schemas(
@@ -45,10 +45,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     )),
     modifiers(&BearerScheme),
     tags(
-        (name = "accounts", description = "Registering, logging in and out (SPEC §3)."),
-        (name = "events", description = "Events and their members (SPEC §4)."),
-        (name = "invitations", description = "The seed's invitation routes (SPEC §5)."),
-        (name = "health", description = "Probes for orchestrators (SPEC §8)."),
+        (name = "accounts", description = "Registering, logging in and out (docs/api.md, \"Accounts\")."),
+        (name = "events", description = "Events and their members (docs/api.md, \"Events\")."),
+        (name = "invitations", description = "The seed's invitation routes (docs/api.md, \"Invitations\")."),
+        (name = "health", description = "Probes for orchestrators (docs/api.md, \"Health\")."),
     ),
 )]
 struct ApiDoc;

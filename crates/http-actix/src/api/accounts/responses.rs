@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::json::timestamp;
 
-/// A user's own profile (SPEC §2, "User").
+/// A user's own profile (docs/api.md, "Objects": User).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User)]
 pub struct UserBody {
@@ -42,7 +42,7 @@ impl From<domain::User> for UserBody {
     }
 }
 
-/// What anyone may see of a user (SPEC §2, "User summary").
+/// What anyone may see of a user (docs/api.md, "Objects": User summary).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = UserSummary)]
 pub struct UserSummaryBody {

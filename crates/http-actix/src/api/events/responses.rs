@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::api::accounts::UserSummaryBody;
 use crate::json::{optional_timestamp, timestamp};
 
-/// An event (SPEC §2, "Event").
+/// An event (docs/api.md, "Objects": Event).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Event)]
 pub struct EventBody {

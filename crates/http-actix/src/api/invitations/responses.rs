@@ -43,7 +43,7 @@ pub struct InvitationEventBody {
     pub title: String,
 }
 
-/// An invitation (SPEC §2, "Invitation").
+/// An invitation (docs/api.md, "Objects": Invitation).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Invitation)]
 pub struct InvitationBody {
