@@ -371,3 +371,99 @@ pub trait HealthCheck: Send + Sync {
     /// [`PortError::Unavailable`] when it does not.
     async fn check(&self) -> Result<(), PortError>;
 }
+
+/// One counter to count an event under: its key (e.g. `register:203.0.113.9`) and the most events
+/// it may hold within the window (`0`: no limit; the counter is then neither checked nor counted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterLimit {
+    /// What is counted, and for whom.
+    pub key: String,
+    /// The most events within the window; `0` turns the limit off.
+    pub limit: u32,
+}
+
+impl CounterLimit {
+    /// `limit` events within the window under `key`.
+    pub fn new(key: impl Into<String>, limit: u32) -> Self {
+        Self {
+            key: key.into(),
+            limit,
+        }
+    }
+}
+
+/// One event counted by [`AbuseCounters::reserve`]: its counter's key and an id unique among that
+/// counter's events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountedEvent {
+    /// The counter's key.
+    pub key: String,
+    /// The event's id, chosen by the implementation.
+    pub id: i64,
+}
+
+/// Events counted in advance, which the caller may give back with [`AbuseCounters::give_back`]
+/// (e.g. a login whose password turned out right). Kept, they stay counted until they leave the
+/// window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reservation {
+    /// One event per counter that has a limit.
+    pub events: Vec<CountedEvent>,
+}
+
+/// Why nothing was counted.
+#[derive(Debug, thiserror::Error)]
+pub enum CountError {
+    /// A counter already holds its limit of events within the window; nothing was counted. The
+    /// wait is how long until enough of its events leave the window (the longest such wait when
+    /// several counters are full).
+    #[error("limit used up; retry after {retry_after:?}")]
+    LimitReached {
+        /// How long until the count could succeed.
+        retry_after: std::time::Duration,
+    },
+    /// Infrastructure failure ([`PortError::Unavailable`] when the store cannot be reached).
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Sliding-window counters of events that abuse limits count (failed logins, registrations,
+/// sends), keyed by strings. Each method is one atomic step: concurrent callers, in one process
+/// or in several sharing the store, cannot together count more events than a limit allows.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AbuseCounters: Send + Sync {
+    /// In one atomic step: checks that none of `counters` already holds its limit of events within
+    /// the last `window`, and counts one event under each counter that has a limit.
+    ///
+    /// # Errors
+    /// [`CountError::LimitReached`] when a counter is full (nothing is counted then);
+    /// [`CountError::Port`] on infrastructure failure.
+    async fn reserve(
+        &self,
+        counters: &[CounterLimit],
+        window: std::time::Duration,
+    ) -> Result<Reservation, CountError>;
+
+    /// Takes back the events of a reservation, as if they had never been counted. Events already
+    /// gone (out of the window and purged) are skipped.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure; the events then stay counted.
+    async fn give_back(&self, reservation: Reservation) -> Result<(), PortError>;
+
+    /// Counts one event under `counter` unless it is full: [`AbuseCounters::reserve`] of one
+    /// counter, kept.
+    ///
+    /// # Errors
+    /// As [`AbuseCounters::reserve`].
+    async fn hit(
+        &self,
+        counter: CounterLimit,
+        window: std::time::Duration,
+    ) -> Result<(), CountError> {
+        self.reserve(std::slice::from_ref(&counter), window)
+            .await
+            .map(drop)
+    }
+}

@@ -13,7 +13,7 @@ use std::fmt;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use domain::ports::{BoxError, PortError};
+use domain::ports::{BoxError, CountError, PortError};
 use domain::services::AuthenticateError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -247,6 +247,17 @@ impl From<PortError> for ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         Self::Validation(errors)
+    }
+}
+
+impl From<CountError> for ApiError {
+    fn from(error: CountError) -> Self {
+        match error {
+            CountError::LimitReached { retry_after } => {
+                Self::TooManyRequests(RetryAfter(retry_after))
+            }
+            CountError::Port(error) => error.into(),
+        }
     }
 }
 

@@ -35,10 +35,7 @@ pub async fn register(
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let address = client_address(&state, &req);
-    state
-        .limiter
-        .hit_register(&address)
-        .map_err(ApiError::TooManyRequests)?;
+    state.limiter.hit_register(&address).await?;
     let command = body.into_inner().try_into_domain(state.phone_region)?;
     let _slot = state.hashing.registration().await?;
     let session = state.accounts.register(command).await?;
@@ -81,15 +78,12 @@ pub async fn login(
     let address = client_address(&state, &req);
     // Counted as a failure before the password is checked, so that concurrent attempts cannot all
     // pass the limit before any of them is counted; given back when the password is right.
-    let reservation = state
-        .limiter
-        .reserve_login(&account, &address)
-        .map_err(ApiError::TooManyRequests)?;
+    let reservation = state.limiter.reserve_login(&account, &address).await?;
     let slot = match state.hashing.login().await {
         Ok(slot) => slot,
         Err(busy) => {
             // Not the caller's failure: the password was never checked.
-            reservation.cancel();
+            reservation.cancel().await;
             return Err(busy);
         }
     };
@@ -99,7 +93,7 @@ pub async fn login(
         Err(LoginError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
         other => other?,
     };
-    reservation.succeeded();
+    reservation.succeeded().await;
     tracing::info!(user_id = %session.user.id, "logged in");
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))

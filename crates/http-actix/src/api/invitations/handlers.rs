@@ -47,10 +47,7 @@ pub async fn send_invitations(
     path: web::Path<Uuid>,
     body: JsonBody<SendInvitationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .limiter
-        .hit_send(&auth.user.id.to_string())
-        .map_err(ApiError::TooManyRequests)?;
+    state.limiter.hit_send(&auth.user.id.to_string()).await?;
     let entries = body.into_inner().try_into_domain(state.phone_region)?;
     let command = SendInvitations {
         event_id: EventId::from_uuid(*path),

@@ -7,14 +7,21 @@
 //! the password is checked, in one step under the lock, so concurrent wrong passwords cannot all
 //! pass the check before any of them is counted; a correct password gives the reservation back.
 //!
-//! The counters live in this process (see `docs/operations.md`).
+//! The policy (which counters, which limits) is here; the counting is behind the domain's
+//! [`AbuseCounters`] port: [`InProcessCounters`] in this process on SQLite, the database's shared
+//! counters on PostgreSQL, so that N processes do not allow N times a limit (docs/operations.md,
+//! "Abuse limits and the client address").
 
-use std::collections::{HashMap, VecDeque};
+mod in_process;
+
+pub use in_process::InProcessCounters;
+
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpRequest;
+use domain::ports::{AbuseCounters, CountError, CounterLimit, Reservation};
 use ipnet::IpNet;
 
 /// Per-minute limits; `0` turns a limit off.
@@ -97,30 +104,46 @@ impl RetryAfter {
     }
 }
 
-/// Sliding-window counters keyed by strings such as `login-account:ann@example.com`.
-#[derive(Debug)]
+/// The abuse limits over a set of counters ([`AbuseCounters`]): which counters each attempt
+/// counts under, with which limits, over a sliding minute.
 pub struct RateLimiter {
     limits: RateLimits,
     window: Duration,
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    counters: Arc<dyn AbuseCounters>,
 }
 
-/// Above this many keys, a request sweeps out the keys whose events all left the window.
-const SWEEP_ABOVE: usize = 10_000;
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limits", &self.limits)
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
 
 impl RateLimiter {
-    /// Limits counted over one minute.
+    /// The window every limit is counted over: a minute.
+    pub const WINDOW: Duration = Duration::from_secs(60);
+
+    /// Limits counted in this process ([`InProcessCounters`]): right for one process.
     pub fn new(limits: RateLimits) -> Self {
-        Self::with_window(limits, Duration::from_secs(60))
+        Self::with_counters(limits, Arc::new(InProcessCounters::new()))
     }
 
-    /// Limits counted over `window` (for tests).
-    pub fn with_window(limits: RateLimits, window: Duration) -> Self {
+    /// Limits counted by `counters`, e.g. in the database that every process shares.
+    pub fn with_counters(limits: RateLimits, counters: Arc<dyn AbuseCounters>) -> Self {
         Self {
             limits,
-            window,
-            events: Mutex::new(HashMap::new()),
+            window: Self::WINDOW,
+            counters,
         }
+    }
+
+    /// The same limits counted over `window` instead of [`RateLimiter::WINDOW`] (for tests).
+    #[must_use]
+    pub fn with_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
     }
 
     /// Reserves one failed login of `account` from `address` before the password is checked: in
@@ -128,148 +151,91 @@ impl RateLimiter {
     /// [`LoginReservation::succeeded`] when the password was right.
     ///
     /// # Errors
-    /// [`RetryAfter`] when a limit is used up (nothing is counted then).
-    pub fn reserve_login(
+    /// [`CountError::LimitReached`] when a limit is used up (nothing is counted then);
+    /// [`CountError::Port`] when the counters cannot be reached.
+    pub async fn reserve_login(
         &self,
         account: &str,
         address: &str,
-    ) -> Result<LoginReservation<'_>, RetryAfter> {
+    ) -> Result<LoginReservation, CountError> {
         let account = account.trim().to_lowercase();
-        let keys = [
-            (
+        let counters = [
+            CounterLimit::new(
                 format!("login-account-address:{address}:{account}"),
                 self.limits.login_failures_per_account_address,
             ),
-            (
+            CounterLimit::new(
                 format!("login-account:{account}"),
                 self.limits.login_failures_per_account,
             ),
-            (
+            CounterLimit::new(
                 format!("login-address:{address}"),
                 self.limits.login_failures_per_address,
             ),
         ];
-        let at = Instant::now();
-        let mut events = self.lock();
-        for (key, limit) in &keys {
-            self.check(&mut events, key, *limit, at)?;
-        }
-        let keys = keys.map(|(key, limit)| (limit > 0).then_some(key));
-        for key in keys.iter().flatten() {
-            events.entry(key.clone()).or_default().push_back(at);
-        }
+        let reservation = self.counters.reserve(&counters, self.window).await?;
         Ok(LoginReservation {
-            limiter: self,
-            keys,
-            at,
+            counters: self.counters.clone(),
+            reservation,
         })
     }
 
     /// Counts one registration from `address`, unless the address is over the limit.
     ///
     /// # Errors
-    /// [`RetryAfter`] when the address registered too often this minute (not counted then).
-    pub fn hit_register(&self, address: &str) -> Result<(), RetryAfter> {
-        self.hit(
+    /// [`CountError::LimitReached`] when the address registered too often this minute (not
+    /// counted then); [`CountError::Port`] when the counters cannot be reached.
+    pub async fn hit_register(&self, address: &str) -> Result<(), CountError> {
+        let counter = CounterLimit::new(
             format!("register:{address}"),
             self.limits.registrations_per_address,
-        )
+        );
+        self.counters.hit(counter, self.window).await
     }
 
     /// Counts one send by `user`, unless the user is over the limit.
     ///
     /// # Errors
-    /// [`RetryAfter`] when the user has sent too often this minute (the attempt is not counted).
-    pub fn hit_send(&self, user: &str) -> Result<(), RetryAfter> {
-        self.hit(format!("send:{user}"), self.limits.sends_per_user)
-    }
-
-    fn hit(&self, key: String, limit: u32) -> Result<(), RetryAfter> {
-        let now = Instant::now();
-        let mut events = self.lock();
-        self.check(&mut events, &key, limit, now)?;
-        if limit > 0 {
-            events.entry(key).or_default().push_back(now);
-        }
-        Ok(())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
-        // A panic while holding the lock cannot leave the counters inconsistent: keep using them.
-        let mut events = self
-            .events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if events.len() > SWEEP_ABOVE {
-            let window = self.window;
-            let now = Instant::now();
-            events.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|last| now.duration_since(*last) < window)
-            });
-        }
-        events
-    }
-
-    fn check(
-        &self,
-        events: &mut HashMap<String, VecDeque<Instant>>,
-        key: &str,
-        limit: u32,
-        now: Instant,
-    ) -> Result<(), RetryAfter> {
-        if limit == 0 {
-            return Ok(());
-        }
-        let Some(times) = events.get_mut(key) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            times.pop_front();
-        }
-        if times.len() < limit as usize {
-            return Ok(());
-        }
-        let oldest = times[times.len() - limit as usize];
-        Err(RetryAfter(
-            self.window.saturating_sub(now.duration_since(oldest)),
-        ))
+    /// [`CountError::LimitReached`] when the user has sent too often this minute (the attempt is
+    /// not counted); [`CountError::Port`] when the counters cannot be reached.
+    pub async fn hit_send(&self, user: &str) -> Result<(), CountError> {
+        let counter = CounterLimit::new(format!("send:{user}"), self.limits.sends_per_user);
+        self.counters.hit(counter, self.window).await
     }
 }
 
 /// A failed login counted in advance by [`RateLimiter::reserve_login`]. Dropping it keeps the
 /// failure counted; [`LoginReservation::succeeded`] takes it back.
-#[derive(Debug)]
 #[must_use = "a reservation counts a failure unless `succeeded` is called"]
-pub struct LoginReservation<'a> {
-    limiter: &'a RateLimiter,
-    keys: [Option<String>; 3],
-    at: Instant,
+pub struct LoginReservation {
+    counters: Arc<dyn AbuseCounters>,
+    reservation: Reservation,
 }
 
-impl LoginReservation<'_> {
+impl std::fmt::Debug for LoginReservation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginReservation")
+            .field("reservation", &self.reservation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginReservation {
     /// The password was right: the reserved failure is not counted.
-    pub fn succeeded(self) {
-        self.give_back();
+    pub async fn succeeded(self) {
+        self.give_back().await;
     }
 
     /// The password was not checked after all (no hashing slot): nothing is counted.
-    pub fn cancel(self) {
-        self.give_back();
+    pub async fn cancel(self) {
+        self.give_back().await;
     }
 
-    fn give_back(self) {
-        let mut events = self.limiter.lock();
-        for key in self.keys.iter().flatten() {
-            if let Some(times) = events.get_mut(key) {
-                if let Some(position) = times.iter().rposition(|t| *t == self.at) {
-                    times.remove(position);
-                }
-            }
+    /// Gives the reservation back. Should the counters fail now, the login's answer stands and
+    /// the failure stays counted until it leaves the window: logged, not worth failing a login.
+    async fn give_back(self) {
+        if let Err(error) = self.counters.give_back(self.reservation).await {
+            tracing::warn!(%error, "a login reservation could not be given back; it stays counted");
         }
     }
 }
@@ -290,58 +256,79 @@ mod tests {
         })
     }
 
-    fn fail(limiter: &RateLimiter, account: &str, address: &str) -> Result<(), RetryAfter> {
-        limiter.reserve_login(account, address).map(drop)
+    /// One failed login, kept counted; `Err` with the wait when a limit is used up.
+    async fn fail(limiter: &RateLimiter, account: &str, address: &str) -> Result<(), RetryAfter> {
+        match limiter.reserve_login(account, address).await {
+            Ok(reservation) => {
+                drop(reservation);
+                Ok(())
+            }
+            Err(CountError::LimitReached { retry_after }) => Err(RetryAfter(retry_after)),
+            Err(CountError::Port(error)) => panic!("{error}"),
+        }
     }
 
-    #[test]
-    fn the_sixth_failure_for_an_account_from_one_address_waits_about_a_minute() {
+    #[actix_web::test]
+    async fn the_sixth_failure_for_an_account_from_one_address_waits_about_a_minute() {
         let limiter = limiter(5, 100, 100);
         for _ in 0..5 {
-            fail(&limiter, "Ann@example.com", "10.0.0.1").unwrap();
+            fail(&limiter, "Ann@example.com", "10.0.0.1").await.unwrap();
         }
-        let wait = fail(&limiter, "ann@EXAMPLE.com", "10.0.0.1").unwrap_err();
+        let wait = fail(&limiter, "ann@EXAMPLE.com", "10.0.0.1")
+            .await
+            .unwrap_err();
         assert!(wait.seconds() > 55 && wait.seconds() <= 60, "{wait:?}");
-        assert!(fail(&limiter, "bob@example.com", "10.0.0.1").is_ok());
+        assert!(fail(&limiter, "bob@example.com", "10.0.0.1").await.is_ok());
     }
 
-    #[test]
-    fn an_attacking_address_does_not_lock_the_real_user_out() {
+    #[actix_web::test]
+    async fn an_attacking_address_does_not_lock_the_real_user_out() {
         let limiter = limiter(5, 50, 100);
         for _ in 0..5 {
-            fail(&limiter, "ann@example.com", "203.0.113.9").unwrap();
+            fail(&limiter, "ann@example.com", "203.0.113.9")
+                .await
+                .unwrap();
         }
-        assert!(fail(&limiter, "ann@example.com", "203.0.113.9").is_err());
+        assert!(fail(&limiter, "ann@example.com", "203.0.113.9")
+            .await
+            .is_err());
         limiter
             .reserve_login("ann@example.com", "198.51.100.7")
+            .await
             .expect("the real user, from their own address, may still log in")
-            .succeeded();
+            .succeeded()
+            .await;
     }
 
-    #[test]
-    fn failures_across_addresses_hit_the_higher_per_account_limit() {
+    #[actix_web::test]
+    async fn failures_across_addresses_hit_the_higher_per_account_limit() {
         let limiter = limiter(5, 8, 100);
         for i in 0..8 {
-            fail(&limiter, "ann", &format!("10.0.0.{i}")).unwrap();
+            fail(&limiter, "ann", &format!("10.0.0.{i}")).await.unwrap();
         }
-        assert!(fail(&limiter, "ann", "10.0.0.200").is_err());
+        assert!(fail(&limiter, "ann", "10.0.0.200").await.is_err());
     }
 
-    #[test]
-    fn failures_from_one_address_over_many_accounts_are_limited() {
+    #[actix_web::test]
+    async fn failures_from_one_address_over_many_accounts_are_limited() {
         let limiter = limiter(100, 100, 3);
         for i in 0..3 {
-            fail(&limiter, &format!("user{i}@example.com"), "10.0.0.1").unwrap();
+            fail(&limiter, &format!("user{i}@example.com"), "10.0.0.1")
+                .await
+                .unwrap();
         }
-        assert!(fail(&limiter, "new@example.com", "10.0.0.1").is_err());
-        assert!(fail(&limiter, "new@example.com", "10.0.0.2").is_ok());
+        assert!(fail(&limiter, "new@example.com", "10.0.0.1").await.is_err());
+        assert!(fail(&limiter, "new@example.com", "10.0.0.2").await.is_ok());
     }
 
-    #[test]
-    fn concurrent_attempts_cannot_all_pass_before_one_is_counted() {
+    #[actix_web::test]
+    async fn concurrent_attempts_cannot_all_pass_before_one_is_counted() {
         let limiter = limiter(5, 100, 100);
-        let held: Vec<_> = (0..40)
-            .filter_map(|_| limiter.reserve_login("ann", "10.0.0.1").ok())
+        let attempts = (0..40).map(|_| limiter.reserve_login("ann", "10.0.0.1"));
+        let held: Vec<_> = futures_util::future::join_all(attempts)
+            .await
+            .into_iter()
+            .filter_map(Result::ok)
             .collect();
         assert_eq!(
             held.len(),
@@ -350,47 +337,77 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_correct_password_gives_the_reservation_back() {
+    #[actix_web::test]
+    async fn a_correct_password_gives_the_reservation_back() {
         let limiter = limiter(1, 100, 100);
         for _ in 0..3 {
-            limiter.reserve_login("ann", "a").unwrap().succeeded();
+            limiter
+                .reserve_login("ann", "a")
+                .await
+                .unwrap()
+                .succeeded()
+                .await;
         }
-        assert!(fail(&limiter, "ann", "a").is_ok());
-        assert!(fail(&limiter, "ann", "a").is_err());
+        limiter
+            .reserve_login("ann", "a")
+            .await
+            .unwrap()
+            .cancel()
+            .await;
+        assert!(fail(&limiter, "ann", "a").await.is_ok());
+        assert!(fail(&limiter, "ann", "a").await.is_err());
     }
 
-    #[test]
-    fn registrations_are_limited_per_address() {
+    #[actix_web::test]
+    async fn registrations_are_limited_per_address() {
         let limiter = limiter(0, 0, 0);
-        assert!(limiter.hit_register("10.0.0.1").is_ok());
-        assert!(limiter.hit_register("10.0.0.1").is_ok());
-        assert!(limiter.hit_register("10.0.0.1").is_err());
-        assert!(limiter.hit_register("10.0.0.2").is_ok());
+        assert!(limiter.hit_register("10.0.0.1").await.is_ok());
+        assert!(limiter.hit_register("10.0.0.1").await.is_ok());
+        assert!(limiter.hit_register("10.0.0.1").await.is_err());
+        assert!(limiter.hit_register("10.0.0.2").await.is_ok());
     }
 
-    #[test]
-    fn counts_leave_the_window() {
+    #[actix_web::test]
+    async fn counts_leave_the_window() {
         let limits = RateLimits {
             sends_per_user: 1,
             ..limiter(1, 0, 0).limits
         };
-        let limiter = RateLimiter::with_window(limits, Duration::from_millis(50));
-        fail(&limiter, "ann", "a").unwrap();
-        assert!(fail(&limiter, "ann", "a").is_err());
-        assert!(limiter.hit_send("u").is_ok());
-        assert!(limiter.hit_send("u").is_err());
+        let limiter = RateLimiter::new(limits).with_window(Duration::from_millis(50));
+        fail(&limiter, "ann", "a").await.unwrap();
+        assert!(fail(&limiter, "ann", "a").await.is_err());
+        assert!(limiter.hit_send("u").await.is_ok());
+        assert!(limiter.hit_send("u").await.is_err());
         std::thread::sleep(Duration::from_millis(60));
-        assert!(fail(&limiter, "ann", "a").is_ok());
-        assert!(limiter.hit_send("u").is_ok());
+        assert!(fail(&limiter, "ann", "a").await.is_ok());
+        assert!(limiter.hit_send("u").await.is_ok());
     }
 
-    #[test]
-    fn zero_turns_a_limit_off() {
+    #[actix_web::test]
+    async fn zero_turns_a_limit_off() {
         let limiter = limiter(0, 0, 0);
         for _ in 0..100 {
-            fail(&limiter, "ann", "a").unwrap();
-            assert!(limiter.hit_send("u").is_ok());
+            fail(&limiter, "ann", "a").await.unwrap();
+            assert!(limiter.hit_send("u").await.is_ok());
+        }
+    }
+
+    #[actix_web::test]
+    async fn counters_that_cannot_be_reached_are_a_503_not_a_pass() {
+        let mut counters = domain::ports::MockAbuseCounters::new();
+        let down = || domain::ports::PortError::Unavailable("connection refused".into());
+        counters
+            .expect_reserve()
+            .returning(move |_, _| Err(down().into()));
+        counters
+            .expect_hit()
+            .returning(move |_, _| Err(down().into()));
+        let limiter = RateLimiter::with_counters(RateLimits::default(), Arc::new(counters));
+        let login = limiter.reserve_login("ann", "a").await.unwrap_err();
+        let register = limiter.hit_register("a").await.unwrap_err();
+        for refused in [login, register] {
+            let status = actix_web::ResponseError::status_code(&crate::ApiError::from(refused));
+            assert_eq!(status, 503);
         }
     }
 
