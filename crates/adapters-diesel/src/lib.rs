@@ -9,6 +9,8 @@
 //!   set-up (SQLite pragmas, libpq and session timeouts), the migration directories, and the
 //!   advisory lock that serializes migrations across PostgreSQL clients.
 //! - [`Argon2Hasher`] and [`RandomTokenIssuer`]: the credential ports.
+//! - [`Database::shared_secret`]: secrets every process on the database shares (the cursor
+//!   signing key), made by the first process that asks.
 //!
 //! diesel is blocking: every query runs on tokio's blocking pool via [`Database`]'s `run`, never on
 //! the async executor's threads.
@@ -19,6 +21,7 @@ mod events;
 mod invitations;
 mod rows;
 mod schema;
+mod secrets;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;

@@ -59,6 +59,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));

@@ -636,3 +636,37 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Secrets the processes on one database share through it (`Database::shared_secret`): an
+/// operation of the adapter, not a port, so the fakes have none.
+mod shared_secrets {
+    use super::*;
+
+    per_backend! {
+        async fn a_shared_secret_is_made_once_and_every_process_reads_the_same(backend: Backend) {
+            let Some(database) = TestDatabase::new(backend) else { return };
+            // Four processes starting at once on a fresh database: a pool each, racing to make it.
+            let pools: Vec<Database> = (0..4).map(|_| database.open()).collect();
+            let handles: Vec<_> = pools
+                .into_iter()
+                .map(|db| tokio::spawn(async move { db.shared_secret("cursor").await.unwrap() }))
+                .collect();
+            let mut secrets = Vec::new();
+            for handle in handles {
+                secrets.push(handle.await.unwrap());
+            }
+            assert!(secrets.iter().all(|s| *s == secrets[0]), "{secrets:?}");
+            assert_ne!(secrets[0], [0; 32]);
+            // Asked again, later, by another pool: the same value; one row, in standard base64.
+            let again = database.open().shared_secret("cursor").await.unwrap();
+            assert_eq!(again, secrets[0]);
+            let stored = database.texts("SELECT value FROM service_secrets WHERE name = 'cursor'");
+            assert_eq!(stored.len(), 1);
+            use base64::Engine as _;
+            assert_eq!(base64::engine::general_purpose::STANDARD.decode(&stored[0]).unwrap(), again);
+            // Another name is another secret.
+            let other = database.open().shared_secret("other").await.unwrap();
+            assert_ne!(other, again);
+        }
+    }
+}

@@ -29,6 +29,16 @@ pub enum DatabaseError {
     /// A migration failed.
     #[error("cannot run migrations")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A secret shared through the database (`Database::shared_secret`) could not be stored or
+    /// read, or the stored value is unusable.
+    #[error("cannot read or store the shared secret {name:?}")]
+    SharedSecret {
+        /// The secret's name.
+        name: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Maps a diesel error to the domain's port error: lost or refused connections and waits cut
