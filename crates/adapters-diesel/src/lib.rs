@@ -9,12 +9,16 @@
 //!   set-up (SQLite pragmas, libpq and session timeouts), the migration directories, and the
 //!   advisory lock that serializes migrations across PostgreSQL clients.
 //! - [`Argon2Hasher`] and [`RandomTokenIssuer`]: the credential ports.
+//! - `AbuseCounters` on PostgreSQL only: the abuse limits' counters in the `abuse_events` table,
+//!   shared by every process on the database (on SQLite they stay in the process), and
+//!   [`Database::purge_abuse_events`] for the rows that left the window.
 //! - [`Database::shared_secret`]: secrets every process on the database shares (the cursor
 //!   signing key), made by the first process that asks.
 //!
 //! diesel is blocking: every query runs on tokio's blocking pool via [`Database`]'s `run`, never on
 //! the async executor's threads.
 
+mod counters;
 mod credentials;
 mod db;
 mod events;

@@ -1,0 +1,240 @@
+//! The abuse counters in PostgreSQL (issue 11, item 13: limits held per process let N processes
+//! allow N times a limit): a reservation counts under every counter or none, a full counter tells
+//! the wait, giving back uncounts, events leave the window and are purged, and concurrent
+//! reservations from two pools (as two processes) never pass a limit together. PostgreSQL only:
+//! on SQLite the counters live in the process (`http_actix::rate_limit::InProcessCounters`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use adapters_diesel::testing::TestDatabase;
+use adapters_diesel::Database;
+use domain::ports::{AbuseCounters, CountError, CounterLimit, PortError, Reservation};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn counters(limits: &[(&str, u32)]) -> Vec<CounterLimit> {
+    limits
+        .iter()
+        .map(|(key, limit)| CounterLimit::new(*key, *limit))
+        .collect()
+}
+
+/// The wait of a refused reservation; panics on anything else.
+async fn refused(db: &Database, limits: &[(&str, u32)], window: Duration) -> Duration {
+    match db.reserve(&counters(limits), window).await {
+        Err(CountError::LimitReached { retry_after }) => retry_after,
+        other => panic!("expected a full counter, got {other:?}"),
+    }
+}
+
+async fn reserve(db: &Database, limits: &[(&str, u32)], window: Duration) -> Reservation {
+    db.reserve(&counters(limits), window).await.unwrap()
+}
+
+/// How many events are stored, by the test's own connection.
+fn stored(database: &TestDatabase, key: &str) -> usize {
+    database.texts(&format!(
+        "SELECT CAST(COUNT(*) AS TEXT) AS value FROM abuse_events WHERE key = '{key}'"
+    ))[0]
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_counter_takes_its_limit_then_tells_the_wait() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = database.open();
+    for _ in 0..3 {
+        let reservation = reserve(&db, &[("login:ann", 3)], MINUTE).await;
+        assert_eq!(reservation.events.len(), 1);
+        assert_eq!(reservation.events[0].key, "login:ann");
+    }
+    let wait = refused(&db, &[("login:ann", 3)], MINUTE).await;
+    assert!(wait > Duration::from_secs(55) && wait <= MINUTE, "{wait:?}");
+    assert_eq!(
+        stored(&database, "login:ann"),
+        3,
+        "a refusal counts nothing"
+    );
+    reserve(&db, &[("login:bob", 3)], MINUTE).await;
+    // A limit of 0 is off: neither checked nor counted.
+    for _ in 0..5 {
+        let reservation = reserve(&db, &[("login:ann", 0)], MINUTE).await;
+        assert!(reservation.events.is_empty());
+    }
+    eprintln!("counters: limit 3 took 3 events, the 4th waits {wait:.2?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_counter_refuses_the_whole_reservation_with_the_longest_wait() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = database.open();
+    reserve(&db, &[("old", 1)], MINUTE).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    reserve(&db, &[("new", 1)], MINUTE).await;
+    let old = refused(&db, &[("free", 5), ("old", 1)], MINUTE).await;
+    assert_eq!(
+        stored(&database, "free"),
+        0,
+        "nothing counted when one is full"
+    );
+    let both = refused(&db, &[("old", 1), ("new", 1)], MINUTE).await;
+    assert!(
+        both > old + Duration::from_millis(200),
+        "{old:?} then {both:?}"
+    );
+    let reservation = reserve(&db, &[("free", 5), ("other", 5)], MINUTE).await;
+    let mut keys: Vec<_> = reservation.events.iter().map(|e| e.key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["free", "other"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn giving_back_uncounts_exactly_the_reserved_events() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = database.open();
+    let first = reserve(&db, &[("k", 2), ("j", 9)], MINUTE).await;
+    reserve(&db, &[("k", 2)], MINUTE).await;
+    refused(&db, &[("k", 2)], MINUTE).await;
+    db.give_back(first.clone()).await.unwrap();
+    assert_eq!((stored(&database, "k"), stored(&database, "j")), (1, 0));
+    reserve(&db, &[("k", 2)], MINUTE).await;
+    // Giving back twice takes nothing more.
+    db.give_back(first).await.unwrap();
+    refused(&db, &[("k", 2)], MINUTE).await;
+    db.give_back(Reservation::default()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_leave_the_window_by_the_database_clock() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = database.open();
+    let window = Duration::from_millis(400);
+    reserve(&db, &[("send:u", 1)], window).await;
+    let wait = refused(&db, &[("send:u", 1)], window).await;
+    assert!(wait <= window, "{wait:?}");
+    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    reserve(&db, &[("send:u", 1)], window).await;
+    // Over a longer window the earlier event still counts.
+    refused(&db, &[("send:u", 2)], MINUTE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn forty_concurrent_reservations_of_one_key_with_limit_five_count_five() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    // Two pools on one database, as two server processes.
+    let pools = [Arc::new(database.open()), Arc::new(database.open())];
+    let limits = counters(&[
+        ("login-account-address:203.0.113.9:ann", 5),
+        ("login-account:ann", 50),
+        ("login-address:203.0.113.9", 20),
+    ]);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let (db, limits) = (pools[i % 2].clone(), limits.clone());
+        tasks.spawn(async move { db.reserve(&limits, MINUTE).await });
+    }
+    let (mut counted, mut full) = (0, 0);
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.unwrap() {
+            Ok(_) => counted += 1,
+            Err(CountError::LimitReached { .. }) => full += 1,
+            Err(error) => panic!("{error}"),
+        }
+    }
+    eprintln!(
+        "counters: of 40 concurrent reservations over two pools, {counted} counted and {full} \
+         refused, in {:.0?}",
+        started.elapsed()
+    );
+    assert_eq!((counted, full), (5, 35));
+    assert_eq!(
+        stored(&database, "login-account-address:203.0.113.9:ann"),
+        5
+    );
+    assert_eq!(stored(&database, "login-account:ann"), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn old_events_are_purged_in_batches_by_several_purgers_at_once() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = Arc::new(database.open());
+    database.session().execute(
+        "INSERT INTO abuse_events (key, at) \
+         SELECT 'old', clock_timestamp() - INTERVAL '2 minutes' FROM generate_series(1, 45)",
+    );
+    reserve(&db, &[("fresh", 10)], MINUTE).await;
+    let purgers: Vec<_> = (0..2)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut purged = 0;
+                loop {
+                    let deleted = db.purge_abuse_events(MINUTE, 10).await.unwrap();
+                    assert!(deleted <= 10);
+                    purged += deleted;
+                    if deleted < 10 {
+                        return purged;
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut purged = 0;
+    for purger in purgers {
+        purged += purger.await.unwrap();
+    }
+    assert_eq!(purged, 45);
+    assert_eq!(
+        (stored(&database, "old"), stored(&database, "fresh")),
+        (0, 1)
+    );
+    assert_eq!(db.purge_abuse_events(MINUTE, 10).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counters_behind_a_held_lock_are_unavailable_within_the_lock_timeout() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let mut config = database.config().clone();
+    config.lock_timeout = Duration::from_millis(300);
+    let db = Database::open(&config).unwrap();
+    let mut holder = database.session();
+    holder.execute("BEGIN; LOCK TABLE abuse_events IN ACCESS EXCLUSIVE MODE");
+    let started = Instant::now();
+    let outcome = db.reserve(&counters(&[("k", 1)]), MINUTE).await;
+    assert!(
+        matches!(outcome, Err(CountError::Port(PortError::Unavailable(_)))),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    holder.execute("ROLLBACK");
+    reserve(&db, &[("k", 1)], MINUTE).await;
+}
+
+#[tokio::test]
+async fn on_sqlite_the_counters_are_not_in_the_database() {
+    let database = TestDatabase::sqlite();
+    let db = database.open();
+    let outcome = db.reserve(&counters(&[("k", 1)]), MINUTE).await;
+    assert!(
+        matches!(outcome, Err(CountError::Port(PortError::Unexpected(_)))),
+        "{outcome:?}"
+    );
+    assert_eq!(db.purge_abuse_events(MINUTE, 10).await.unwrap(), 0);
+}
