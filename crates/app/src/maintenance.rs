@@ -1,10 +1,11 @@
 //! Background upkeep of the database: operations, not domain rules (docs/operations.md, "Token
-//! purge").
+//! purge", and "Abuse limits and the client address" for the counters kept in PostgreSQL).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_diesel::Database;
+use domain::ports::PortError;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -15,29 +16,109 @@ pub const REVOKED_TOKENS_KEPT: chrono::Duration = chrono::Duration::days(1);
 /// The running token purge: every interval (the first run at once), deletes expired tokens and
 /// tokens revoked more than [`REVOKED_TOKENS_KEPT`] ago, and logs how many.
 #[derive(Debug)]
-pub struct TokenPurge {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
+pub struct TokenPurge(Periodic);
 
 impl TokenPurge {
     /// Starts purging every `interval` on the current tokio runtime.
     pub fn start(database: Arc<Database>, interval: Duration) -> Self {
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(database, interval, stopped));
-        Self { stop, task }
+        Self(Periodic::start(database, interval, Purge::Tokens))
     }
 
     /// Stops it: a purge under way finishes its current batch (one short statement, bounded by
     /// the statement timeout) and starts no other; then the task ends.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.0.stop().await;
         tracing::info!("token purge stopped");
     }
 }
 
-async fn run(database: Arc<Database>, interval: Duration, mut stopped: watch::Receiver<bool>) {
+/// The running purge of the abuse limits' counters kept in PostgreSQL (docs/operations.md, "Abuse
+/// limits and the client address"): every `window` (the first run at once), deletes the counted
+/// events older than the window, which no limit counts any more. Several processes may purge at
+/// once.
+#[derive(Debug)]
+pub struct CounterPurge(Periodic);
+
+impl CounterPurge {
+    /// Starts purging events older than `window`, every `window`, on the current tokio runtime.
+    pub fn start(database: Arc<Database>, window: Duration) -> Self {
+        Self(Periodic::start(
+            database,
+            window,
+            Purge::Counters { window },
+        ))
+    }
+
+    /// Stops it, as [`TokenPurge::stop`] does.
+    pub async fn stop(self) {
+        self.0.stop().await;
+        tracing::info!("abuse counter purge stopped");
+    }
+}
+
+/// What a periodic task purges.
+#[derive(Clone, Copy, Debug)]
+enum Purge {
+    Tokens,
+    Counters { window: Duration },
+}
+
+impl Purge {
+    /// Deletes one batch of at most `batch` rows; returns how many.
+    async fn batch(self, database: &Database, batch: i64) -> Result<u64, PortError> {
+        match self {
+            Self::Tokens => {
+                let now = chrono::Utc::now();
+                database
+                    .purge_tokens(now, now - REVOKED_TOKENS_KEPT, batch)
+                    .await
+            }
+            Self::Counters { window } => database.purge_abuse_events(window, batch).await,
+        }
+    }
+
+    fn log(self, purged: u64, failure: Option<&PortError>) {
+        match (self, failure) {
+            (Self::Tokens, None) => tracing::info!(purged, "expired and revoked tokens purged"),
+            (Self::Tokens, Some(error)) => {
+                tracing::warn!(error = %error, purged, "token purge failed; retried next interval");
+            }
+            (Self::Counters { .. }, None) => tracing::debug!(purged, "abuse counters purged"),
+            (Self::Counters { .. }, Some(error)) => tracing::warn!(
+                error = %error,
+                purged,
+                "abuse counter purge failed; retried next interval"
+            ),
+        }
+    }
+}
+
+/// A background task purging every interval until stopped.
+#[derive(Debug)]
+struct Periodic {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Periodic {
+    fn start(database: Arc<Database>, interval: Duration, purge: Purge) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(database, interval, purge, stopped));
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn run(
+    database: Arc<Database>,
+    interval: Duration,
+    purge: Purge,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -45,15 +126,12 @@ async fn run(database: Arc<Database>, interval: Duration, mut stopped: watch::Re
             _ = ticks.tick() => {}
             _ = stopped.changed() => return,
         }
-        let now = chrono::Utc::now();
         let mut purged = 0;
+        let mut failure = None;
         // Batch after batch until one comes back short, checking for shutdown between them.
         while !*stopped.borrow() {
             let batch = Database::PURGE_BATCH;
-            match database
-                .purge_tokens(now, now - REVOKED_TOKENS_KEPT, batch)
-                .await
-            {
+            match purge.batch(&database, batch).await {
                 Ok(deleted) => {
                     purged += deleted;
                     if deleted < batch.unsigned_abs() {
@@ -61,12 +139,12 @@ async fn run(database: Arc<Database>, interval: Duration, mut stopped: watch::Re
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(error = %error, purged, "token purge failed; retried next interval");
+                    failure = Some(error);
                     break;
                 }
             }
         }
-        tracing::info!(purged, "expired and revoked tokens purged");
+        purge.log(purged, failure.as_ref());
     }
 }
 
@@ -84,5 +162,31 @@ mod tests {
         let started = Instant::now();
         purge.stop().await;
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_counter_purge_deletes_events_older_than_the_window_from_its_first_run() {
+        let Some(database) = adapters_diesel::testing::TestDatabase::postgres() else {
+            return;
+        };
+        let db = Arc::new(database.open());
+        database.session().execute(
+            "INSERT INTO abuse_events (key, at) \
+             SELECT 'old', clock_timestamp() - INTERVAL '61 seconds' FROM generate_series(1, 2500); \
+             INSERT INTO abuse_events (key) VALUES ('fresh')",
+        );
+        let count = |key: &str| {
+            database.texts(&format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS value FROM abuse_events WHERE key = '{key}'"
+            ))
+        };
+        let purge = CounterPurge::start(db, Duration::from_secs(60));
+        let started = Instant::now();
+        while count("old") != ["0"] {
+            assert!(started.elapsed() < Duration::from_secs(5), "not purged");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        purge.stop().await;
+        assert_eq!(count("fresh"), ["1"]);
     }
 }

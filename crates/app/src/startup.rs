@@ -7,14 +7,14 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
-use adapters_diesel::{Argon2Hasher, Database, HasherConfig, RandomTokenIssuer};
-use domain::ports::SystemClock;
+use adapters_diesel::{Argon2Hasher, Backend, Database, HasherConfig, RandomTokenIssuer};
+use domain::ports::{AbuseCounters, SystemClock};
 use domain::services::{AccountService, EventService, InvitationService, TokenPolicy};
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
 use crate::config::Config;
-use crate::maintenance::TokenPurge;
+use crate::maintenance::{CounterPurge, TokenPurge};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +84,12 @@ impl Application {
         let policy = TokenPolicy {
             ttl: chrono::Duration::days(i64::from(config.token_ttl_days)),
         };
+        // The abuse limits' counters: in PostgreSQL, so that every process on it counts together;
+        // in this process on SQLite (docs/operations.md, "Abuse limits and the client address").
+        let counters: Arc<dyn AbuseCounters> = match database.backend() {
+            Backend::Postgres => database.clone(),
+            Backend::Sqlite => Arc::new(http_actix::rate_limit::InProcessCounters::new()),
+        };
         let state = http_actix::AppState {
             accounts: AccountService::new(
                 database.clone(),
@@ -102,7 +108,10 @@ impl Application {
             ),
             health: database,
             phone_region: config.phone_region,
-            limiter: Arc::new(http_actix::RateLimiter::new(config.rate_limits)),
+            limiter: Arc::new(http_actix::RateLimiter::with_counters(
+                config.rate_limits,
+                counters,
+            )),
             trusted_proxies: config.trusted_proxies.clone(),
             hashing: Arc::new(hashing),
         };
@@ -152,16 +161,21 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s), stops the
-    /// background token purge ([`TokenPurge`]) and returns.
+    /// background purges ([`TokenPurge`], and [`CounterPurge`] on PostgreSQL) and returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let counter_purge = (self.database.backend() == Backend::Postgres)
+            .then(|| CounterPurge::start(self.database.clone(), http_actix::RateLimiter::WINDOW));
         let purge = self
             .token_purge_interval
             .map(|interval| TokenPurge::start(self.database, interval));
         let served = self.server.await;
         if let Some(purge) = purge {
+            purge.stop().await;
+        }
+        if let Some(purge) = counter_purge {
             purge.stop().await;
         }
         served

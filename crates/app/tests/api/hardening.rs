@@ -1,12 +1,10 @@
 //! Abuse limits, token and password storage, CORS, and invariants across two server processes.
 
-use std::time::Duration;
-
 use adapters_diesel::Backend;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{api_tests, client, spawn_on, Reply, TestApp};
+use crate::helpers::{api_tests, client, spawn_on, Reply, ServerProcess, TestApp};
 
 /// Consistency of the whole database: every accepted invitation has its membership, no
 /// (event, invitee) has two pending invitations, and `members_count` matches the members.
@@ -166,8 +164,8 @@ async fn two_server_processes_keep_the_invariants() {
         return;
     };
     let servers = [
-        ServerProcess::start(database.url()).await,
-        ServerProcess::start(database.url()).await,
+        ServerProcess::start(database.url(), &[]).await,
+        ServerProcess::start(database.url(), &[]).await,
     ];
     let addresses = [servers[0].address.clone(), servers[1].address.clone()];
     let app = TestApp {
@@ -279,53 +277,4 @@ async fn two_server_processes_keep_the_invariants() {
     assert_consistent(&app);
     eprintln!("consistency: accepted without membership 0, pending duplicates 0, members_count mismatches 0");
     drop(servers);
-}
-
-/// A real `event-manager` process, killed on drop.
-struct ServerProcess {
-    child: std::process::Child,
-    address: String,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_event-manager"))
-            .env_clear()
-            .env("DATABASE_URL", database_url)
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("HTTP_WORKERS", "2")
-            .env("SEND_INVITATIONS_PER_USER", "1000")
-            .env("REGISTRATIONS_PER_ADDRESS", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start event-manager");
-        let address = format!("http://127.0.0.1:{port}");
-        let server = Self { child, address };
-        for _ in 0..200 {
-            if let Ok(r) = client()
-                .get(format!("{}/health/ready", server.address))
-                .send()
-                .await
-            {
-                if r.status() == 200 {
-                    return server;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("event-manager did not become ready");
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

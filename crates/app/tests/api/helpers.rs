@@ -105,6 +105,66 @@ pub(crate) async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
     address
 }
 
+/// A real `event-manager` process (the binary Cargo built for these tests) on a loopback port,
+/// killed on drop: for what only several processes on one database show.
+pub(crate) struct ServerProcess {
+    child: std::process::Child,
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `database_url` with `vars` (the send and registration limits are out
+    /// of the way unless `vars` set them) and waits until it is ready. The port is one the kernel
+    /// just gave out; should another process take it first, the binary exits and another port is
+    /// tried.
+    pub(crate) async fn start(database_url: &str, vars: &[(&str, &str)]) -> Self {
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_event-manager"))
+                .env_clear()
+                .env("DATABASE_URL", database_url)
+                .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+                .env("HTTP_WORKERS", "2")
+                .env("SEND_INVITATIONS_PER_USER", "1000")
+                .env("REGISTRATIONS_PER_ADDRESS", "0")
+                .env("RUST_LOG", "warn")
+                .envs(vars.iter().copied())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("start event-manager");
+            let address = format!("http://127.0.0.1:{port}");
+            let mut server = Self { child, address };
+            for _ in 0..200 {
+                if server.child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if let Ok(r) = client()
+                    .get(format!("{}/health/ready", server.address))
+                    .send()
+                    .await
+                {
+                    if r.status() == 200 {
+                        return server;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        panic!("event-manager did not become ready");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -1,12 +1,13 @@
 //! Login and registration limits through the running binary: concurrent attempts cannot slip past
 //! a limit, an attacking address cannot lock the real user out, registrations are limited per
-//! client address, and the client address behind a trusted proxy is the forwarded one.
+//! client address, the client address behind a trusted proxy is the forwarded one, and two
+//! processes on one PostgreSQL database share the limits.
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::Backend;
 use serde_json::{json, Value};
 
-use crate::helpers::{api_tests, client, spawn_on, Reply};
+use crate::helpers::{api_tests, client, spawn_on, Reply, ServerProcess};
 
 const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
@@ -179,4 +180,86 @@ async fn a_registration_flood_does_not_starve_logins() {
             "{quiet:?} then {during:?}"
         );
     }
+}
+
+/// Two real `event-manager` processes on one PostgreSQL database count against one set of limits
+/// (issue 11, item 13): with counters in each process, each allowed the whole limit, so two
+/// processes checked 10 of the 40 wrong passwords and took 6 registrations where 3 are allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_share_the_login_and_registration_limits() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let vars = [
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", "5"),
+        ("REGISTRATIONS_PER_ADDRESS", "3"),
+    ];
+    let servers = [
+        ServerProcess::start(database.url(), &vars).await,
+        ServerProcess::start(database.url(), &vars).await,
+    ];
+    let [first, second] = [servers[0].address.clone(), servers[1].address.clone()];
+    post_from(
+        &first,
+        "/api/v1/register",
+        "198.51.100.7",
+        register_body("Sara", "sara@example.com"),
+    )
+    .await
+    .expect(201);
+
+    // 40 concurrent wrong passwords for one account from one address, alternating processes.
+    let wrong = json!({"login": "sara@example.com", "password": "wrong password"});
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let server = [&first, &second][i % 2].clone();
+        let wrong = wrong.clone();
+        attempts.spawn(async move {
+            post_from(&server, "/api/v1/login", "203.0.113.9", wrong)
+                .await
+                .status
+                .as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = attempts.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    eprintln!(
+        "{checked} of 40 concurrent bad logins checked across 2 processes ({limited} refused with \
+         429; LOGIN_FAILURES_PER_ACCOUNT_ADDRESS=5)"
+    );
+    assert!(checked <= 5, "{checked} checked: {statuses:?}");
+    assert_eq!(checked + limited, 40, "{statuses:?}");
+    for server in [&first, &second] {
+        let again = post_from(server, "/api/v1/login", "203.0.113.9", wrong.clone()).await;
+        assert!(again.headers.contains_key("retry-after"));
+        again.expect(429);
+    }
+    let right = json!({"login": "sara@example.com", "password": "correct horse"});
+    post_from(&second, "/api/v1/login", "198.51.100.7", right)
+        .await
+        .expect(200);
+
+    // REGISTRATIONS_PER_ADDRESS=3 over both processes together.
+    for (i, server) in [&first, &second, &first].into_iter().enumerate() {
+        let body = register_body("Bot", &format!("bot{i}@example.com"));
+        post_from(server, "/api/v1/register", "203.0.113.20", body)
+            .await
+            .expect(201);
+    }
+    for (i, server) in [&second, &first].into_iter().enumerate() {
+        let body = register_body("Bot", &format!("late{i}@example.com"));
+        post_from(server, "/api/v1/register", "203.0.113.20", body)
+            .await
+            .expect(429);
+    }
+    eprintln!(
+        "registrations across 2 processes: REGISTRATIONS_PER_ADDRESS=3, 3 answered 201 (2 by one \
+         process, 1 by the other), the 4th and 5th 429 on either"
+    );
+    drop(servers);
 }
