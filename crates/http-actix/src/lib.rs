@@ -44,6 +44,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 mod routes;
+mod schema;
 pub mod validation;
 
 pub use auth::{AuthenticatedUser, BearerToken};

@@ -1,7 +1,8 @@
 //! The OpenAPI document's root: the API's description, tags and security scheme, and each area's
 //! part merged in. The areas know nothing of this module.
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -21,7 +22,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ] {
         document.merge(part);
     }
-    // After the merge: the aliases copy the areas' paths.
+    // After the merge: the aliases copy the areas' paths, with their parameters as stated.
+    EmptyQueryValues.modify(&mut document);
     Aliases.modify(&mut document);
     document
 }
@@ -68,6 +70,25 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+    }
+}
+
+/// Says of every query parameter that an empty value is allowed: it counts as not given
+/// (docs/api.md, "Conventions": `?event_id=` is the same as no filter).
+struct EmptyQueryValues;
+
+impl Modify for EmptyQueryValues {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let parameters = operation.parameters.iter_mut().flatten();
+                for parameter in parameters.filter(|p| p.parameter_in == ParameterIn::Query) {
+                    if let Some(RefOr::T(schema)) = parameter.schema.take() {
+                        parameter.schema = Some(RefOr::T(crate::schema::or_empty(schema)));
+                    }
+                }
+            }
+        }
     }
 }
 

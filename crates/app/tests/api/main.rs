@@ -13,3 +13,4 @@ mod hostile;
 mod invitations;
 mod limits;
 mod outage;
+mod schema;

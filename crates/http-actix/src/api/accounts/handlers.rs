@@ -24,6 +24,9 @@ use crate::AppState;
     responses(
         (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>),
         BodyErrors,
+        (status = 422, description = "Invalid fields, Laravel-style (the first error as `message`, every error by \
+            field), or an `email` or `mobile` that another account already has.", body = crate::error::ValidationErrorBody,
+            example = json!({"message": "The email has already been taken.", "errors": {"email": ["The email has already been taken."]}})),
         TooManyRequests,
         ServerErrors,
     ),

@@ -11,6 +11,19 @@ use utoipa::OpenApi;
 pub use responses::UserSummaryBody;
 
 use crate::auth::protected;
+use crate::schema::AtLeastOneOf;
+
+/// Register needs an email or a mobile (docs/api.md, "Accounts").
+const REGISTER_CONTACT: AtLeastOneOf = AtLeastOneOf {
+    schema: "RegisterRequest",
+    fields: &["email", "mobile"],
+};
+
+/// Login needs one of `login`, `email` or `mobile` (docs/api.md, "Accounts").
+const LOGIN_NAME: AtLeastOneOf = AtLeastOneOf {
+    schema: "LoginRequest",
+    fields: &["login", "email", "mobile"],
+};
 
 /// Registers this area's routes; called inside the `/api/v1` scope.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -22,5 +35,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(handlers::register, handlers::login, handlers::logout, handlers::me))]
+#[openapi(
+    paths(handlers::register, handlers::login, handlers::logout, handlers::me),
+    modifiers(&REGISTER_CONTACT, &LOGIN_NAME),
+)]
 pub(crate) struct Doc;

@@ -11,8 +11,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::validation::{
-    invalid_email, invalid_mobile, optional_non_blank, password_error, required_string, text_error,
-    ValidationErrors,
+    invalid_email, invalid_mobile, optional_non_blank, password_error, required, required_string,
+    text_error, ValidationErrors,
 };
 
 /// `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
@@ -22,8 +22,7 @@ pub struct RegisterRequest {
     /// Display name, 1 to 100 characters.
     #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     name: Option<Value>,
-    /// Email; required when `mobile` is not given. Unique, compared case-insensitively.
-    #[schema(value_type = Option<String>, format = Email)]
+    #[schema(schema_with = email_schema)]
     email: Option<Value>,
     /// Mobile, national (read in the server's region) or international; required when `email`
     /// is not given. Unique after normalization.
@@ -32,6 +31,12 @@ pub struct RegisterRequest {
     /// 8 to 128 characters.
     #[schema(value_type = String, required = true, min_length = 8, max_length = 128, format = Password)]
     password: Option<Value>,
+}
+
+fn email_schema() -> utoipa::openapi::schema::Schema {
+    crate::schema::optional_email(
+        "Email; required when `mobile` is not given. Unique, compared case-insensitively.",
+    )
 }
 
 impl RegisterRequest {
@@ -94,17 +99,19 @@ impl RegisterRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"login": "09352864812", "password": "correct horse"}))]
 pub struct LoginRequest {
-    /// The account's email or mobile. Required unless `email` or `mobile` is given.
+    /// The account's email or mobile. Required unless `email` or `mobile` is given; the first
+    /// given of the three is used, and `null` or blank text counts as not given.
     #[schema(value_type = Option<String>)]
     login: Option<Value>,
-    /// The account's email, as an alternative to `login`.
-    #[schema(value_type = Option<String>, format = Email)]
+    /// The account's email, as an alternative to `login`. Not checked as an address: a login
+    /// that names no account fails like a wrong password.
+    #[schema(value_type = Option<String>)]
     email: Option<Value>,
     /// The account's mobile, as an alternative to `login`.
     #[schema(value_type = Option<String>)]
     mobile: Option<Value>,
     /// The password.
-    #[schema(value_type = String, required = true, format = Password)]
+    #[schema(value_type = String, required = true, min_length = 1, format = Password)]
     password: Option<Value>,
 }
 
@@ -116,15 +123,24 @@ impl LoginRequest {
     /// The login or password missing, or not strings.
     pub fn try_into_domain(self, region: PhoneRegion) -> Result<LoginCommand, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let (field, value) = [
+        // Each of the three is checked, not just the one used: a number or an object anywhere is a
+        // 422, and null or blank text counts as not given (docs/api.md, "Accounts").
+        let given: Vec<(&str, Option<String>)> = [
             ("login", self.login),
             ("email", self.email),
             ("mobile", self.mobile),
         ]
         .into_iter()
-        .find(|(_, value)| !matches!(value, None | Some(Value::Null)))
-        .unwrap_or(("login", None));
-        let login = errors.take(field, required_string(field, value));
+        .filter_map(|(field, value)| {
+            errors
+                .take(field, optional_non_blank(field, value))
+                .map(|text| (field, text))
+        })
+        .collect();
+        let login = given.into_iter().find_map(|(_, text)| text);
+        if login.is_none() && errors.is_empty() {
+            errors.add("login", required("login"));
+        }
         let password = errors.take("password", required_string("password", self.password));
         match (login, password) {
             (Some(login), Some(password)) if errors.is_empty() => Ok(LoginCommand {
@@ -235,6 +251,36 @@ mod tests {
             .try_into_domain(region)
             .unwrap();
         assert_eq!(command.login, None);
+    }
+
+    #[test]
+    fn every_login_field_is_type_checked_even_beside_the_one_used() {
+        let errors = body::<LoginRequest>(
+            json!({"login": "ann@example.com", "mobile": {}, "password": "x"}),
+        )
+        .try_into_domain(PhoneRegion::default())
+        .unwrap_err();
+        assert_eq!(
+            errors_json(errors)["errors"],
+            json!({"mobile": ["The mobile must be a string."]})
+        );
+    }
+
+    #[test]
+    fn null_or_blank_login_fields_count_as_not_given() {
+        let command = body::<LoginRequest>(
+            json!({"login": null, "email": "  ", "mobile": "09352864812", "password": "x"}),
+        )
+        .try_into_domain(PhoneRegion::default())
+        .unwrap();
+        assert!(matches!(command.login, Some(Login::Mobile(_))));
+        let errors = body::<LoginRequest>(json!({"login": null, "password": "x"}))
+            .try_into_domain(PhoneRegion::default())
+            .unwrap_err();
+        assert_eq!(
+            errors.get("login"),
+            Some(&["The login field is required.".to_owned()][..])
+        );
     }
 
     #[test]

@@ -29,11 +29,9 @@ pub struct CreateEventRequest {
     /// Up to 300 characters.
     #[schema(value_type = Option<String>, max_length = 300)]
     location: Option<Value>,
-    /// RFC 3339 date-time.
-    #[schema(value_type = Option<DateTime<Utc>>)]
+    #[schema(schema_with = starts_at_schema)]
     starts_at: Option<Value>,
-    /// RFC 3339 date-time, not before `starts_at`.
-    #[schema(value_type = Option<DateTime<Utc>>)]
+    #[schema(schema_with = ends_at_schema)]
     ends_at: Option<Value>,
 }
 
@@ -82,6 +80,16 @@ impl CreateEventRequest {
             _ => Err(errors),
         }
     }
+}
+
+fn starts_at_schema() -> utoipa::openapi::schema::Schema {
+    crate::schema::optional_date_time("RFC 3339 date-time; `null` or `\"\"` for none.")
+}
+
+fn ends_at_schema() -> utoipa::openapi::schema::Schema {
+    crate::schema::optional_date_time(
+        "RFC 3339 date-time, not before `starts_at`; `null` or `\"\"` for none.",
+    )
 }
 
 fn optional_text(
