@@ -64,6 +64,10 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: comma-separated addresses or networks of reverse proxies whose
     /// `X-Forwarded-For` names the client (default none: the TCP peer is the client).
     pub trusted_proxies: http_actix::TrustedProxies,
+    /// `CURSOR_SECRET`: the key list cursors are signed with, at least 32 bytes (default none:
+    /// the key stored in the database, made by the first process; docs/operations.md, "Cursor
+    /// signing").
+    pub cursor_secret: Option<SecretString>,
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -274,6 +278,17 @@ impl Config {
                 )(v)
             })?,
         };
+        let cursor_secret = match get("CURSOR_SECRET") {
+            None => None,
+            Some(v) if v.len() >= http_actix::CursorKey::MIN_LEN => Some(SecretString::from(v)),
+            // The value is a secret: the message gives its length only.
+            Some(v) => {
+                return Err(parse("CURSOR_SECRET", "at least 32 bytes")(format!(
+                    "<{} bytes>",
+                    v.len()
+                )))
+            }
+        };
         Ok(Self {
             database_url: SecretString::from(database_url),
             database_pool_size,
@@ -291,6 +306,7 @@ impl Config {
             request_body_timeout,
             rate_limits,
             trusted_proxies,
+            cursor_secret,
         })
     }
 
@@ -369,6 +385,21 @@ mod tests {
         assert_eq!(config.phone_region.code(), "IR");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(config.cors_allowed_origins.is_empty());
+        assert!(config.cursor_secret.is_none());
+    }
+
+    #[test]
+    fn a_cursor_secret_needs_32_bytes_and_is_never_echoed() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let config = with(&[("CURSOR_SECRET", secret)]).unwrap();
+        assert_eq!(config.cursor_secret.unwrap().expose_secret(), secret);
+        let message = with(&[("CURSOR_SECRET", &secret[1..])])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "invalid CURSOR_SECRET=\"<31 bytes>\": at least 32 bytes"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer};
 use adapters_diesel::{Argon2Hasher, Backend, Database, HasherConfig, RandomTokenIssuer};
 use domain::ports::{AbuseCounters, SystemClock};
 use domain::services::{AccountService, EventService, InvitationService, TokenPolicy};
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
@@ -40,6 +41,33 @@ pub enum StartError {
     /// The bound listener's address could not be read.
     #[error("cannot read the listening address")]
     LocalAddr(#[source] std::io::Error),
+    /// The cursor signing key is unusable.
+    #[error("cannot set up the cursor signing key")]
+    CursorKey(#[source] http_actix::pagination::CursorKeyTooShort),
+}
+
+/// The name of the cursor signing key among the database's shared secrets.
+const CURSOR_KEY_NAME: &str = "cursor-signing-key";
+
+/// The key list cursors are signed with: `CURSOR_SECRET` when set, else the one kept in the
+/// database, made by the first process that asks, so every process on the database holds the same
+/// (docs/operations.md, "Cursor signing").
+async fn cursor_key(
+    config: &Config,
+    database: &Database,
+) -> Result<http_actix::CursorKey, StartError> {
+    let (key, from) = match &config.cursor_secret {
+        Some(secret) => (
+            http_actix::CursorKey::new(secret.expose_secret().as_bytes()),
+            "CURSOR_SECRET",
+        ),
+        None => (
+            http_actix::CursorKey::new(&database.shared_secret(CURSOR_KEY_NAME).await?),
+            "database",
+        ),
+    };
+    tracing::info!(from, "cursor signing key ready");
+    key.map_err(StartError::CursorKey)
 }
 
 /// A built, not yet running, service.
@@ -69,6 +97,7 @@ impl Application {
             .await
             .map_err(StartError::DatabaseTask)??;
         tracing::info!(backend = ?database.backend(), "database ready");
+        let cursors = cursor_key(&config, &database).await?;
         let database = Arc::new(database);
         let maintenance = database.clone();
 
@@ -114,6 +143,7 @@ impl Application {
             )),
             trusted_proxies: config.trusted_proxies.clone(),
             hashing: Arc::new(hashing),
+            cursors,
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {

@@ -53,6 +53,7 @@ pub use error::{
 };
 pub use hashing::HashingGate;
 pub use openapi::openapi;
+pub use pagination::CursorKey;
 pub use rate_limit::{RateLimiter, RateLimits, TrustedProxies};
 pub use routes::configure;
 pub use validation::ValidationErrors;
@@ -76,6 +77,9 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Admission to password hashing: logins keep a share registrations cannot take.
     pub hashing: Arc<HashingGate>,
+    /// The key list cursors are signed with, the same in every process on the database
+    /// (docs/api.md, "Pagination").
+    pub cursors: CursorKey,
 }
 
 impl std::fmt::Debug for AppState {

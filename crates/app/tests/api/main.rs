@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bounded;
+mod cursors;
 mod docs;
 mod errors;
 mod events;

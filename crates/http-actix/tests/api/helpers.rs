@@ -152,6 +152,7 @@ impl Api {
             limiter: self.limiter.clone(),
             trusted_proxies: http_actix::TrustedProxies::default(),
             hashing: Arc::new(http_actix::HashingGate::default()),
+            cursors: http_actix::CursorKey::new(&[7; 32]).unwrap(),
         }
     }
 

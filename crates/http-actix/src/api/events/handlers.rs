@@ -13,6 +13,10 @@ use crate::json::Data;
 use crate::pagination::{PageQuery, Paginated};
 use crate::AppState;
 
+/// The names cursors of the events area are bound to (docs/api.md, "Pagination").
+const EVENTS_LIST: &str = "events";
+const MEMBERS_LIST: &str = "event-members";
+
 /// Create an event.
 ///
 /// The caller becomes its owner and first member.
@@ -62,8 +66,10 @@ pub async fn list_events(
     auth: AuthenticatedUser,
     query: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.events.list(&auth.user, query.page_request()).await?;
-    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), EventBody::from)))
+    let cursors = state.cursors.scope(auth.user.id, EVENTS_LIST);
+    let request = query.page_request(&cursors)?;
+    let page = state.events.list(&auth.user, request).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, request, &cursors, EventBody::from)))
 }
 
 /// Show an event.
@@ -122,9 +128,11 @@ pub async fn list_members(
     query: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
     let id = EventId::from_uuid(*path);
-    let page = state
-        .events
-        .members(&auth.user, id, query.page_request())
-        .await?;
-    Ok(HttpResponse::Ok().json(Paginated::new(page, query.page_request(), MemberBody::from)))
+    let cursors = state
+        .cursors
+        .scope(auth.user.id, MEMBERS_LIST)
+        .filter("event_id", &id.to_string());
+    let request = query.page_request(&cursors)?;
+    let page = state.events.members(&auth.user, id, request).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, request, &cursors, MemberBody::from)))
 }

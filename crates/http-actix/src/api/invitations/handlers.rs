@@ -16,6 +16,11 @@ use crate::json::Data;
 use crate::pagination::Paginated;
 use crate::AppState;
 
+/// The names cursors of the invitation lists are bound to (docs/api.md, "Pagination"); the sent
+/// list's two paths are one list.
+const SENT_LIST: &str = "sent-invitations";
+const RECEIVED_LIST: &str = "received-invitations";
+
 /// Send invitations.
 ///
 /// The event's owner invites users by email or mobile. Entries that reach nobody, or somebody who
@@ -84,13 +89,16 @@ pub async fn list_sent(
     auth: AuthenticatedUser,
     query: InvitationListQuery,
 ) -> Result<HttpResponse, ApiError> {
+    let cursors = query.cursors(&state.cursors, auth.user.id, SENT_LIST);
+    let request = query.page_request(&cursors)?;
     let page = state
         .invitations
-        .list_sent(&auth.user, query.filter(), query.page_request())
+        .list_sent(&auth.user, query.filter(), request)
         .await?;
     Ok(HttpResponse::Ok().json(Paginated::new(
         page,
-        query.page_request(),
+        request,
+        &cursors,
         InvitationBody::from,
     )))
 }
@@ -117,13 +125,16 @@ pub async fn list_received(
     auth: AuthenticatedUser,
     query: InvitationListQuery,
 ) -> Result<HttpResponse, ApiError> {
+    let cursors = query.cursors(&state.cursors, auth.user.id, RECEIVED_LIST);
+    let request = query.page_request(&cursors)?;
     let page = state
         .invitations
-        .list_received(&auth.user, query.filter(), query.page_request())
+        .list_received(&auth.user, query.filter(), request)
         .await?;
     Ok(HttpResponse::Ok().json(Paginated::new(
         page,
-        query.page_request(),
+        request,
+        &cursors,
         InvitationBody::from,
     )))
 }

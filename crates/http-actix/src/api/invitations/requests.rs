@@ -8,16 +8,15 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use domain::ports::InvitationFilter;
 use domain::{
-    Answer, EventId, InvitationEntries, InvitationEntriesError, Limit, PageRequest, PhoneRegion,
-    StatusFilter,
+    Answer, EventId, InvitationEntries, InvitationEntriesError, InvitationStatus, Limit,
+    PageRequest, PhoneRegion, StatusFilter, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::pagination::{given, parse_query, PageQuery};
+use crate::pagination::{given, parse_query, Cursor, CursorKey, CursorScope, PageQuery};
 use crate::validation::{required, selected_invalid, too_many_items, ValidationErrors};
 
 /// `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite; blanks are skipped.
@@ -149,9 +148,10 @@ pub struct InvitationListQuery {
     /// How many items to return, 1 to 100.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 50)]
     limit: Limit,
-    /// The `meta.next_cursor` of the previous page; omit it for the first page.
-    #[param(value_type = Option<String>, example = "AQGZP5tNf3cQpzK4mx7nhE4")]
-    cursor: Option<Uuid>,
+    /// The `meta.next_cursor` of the previous page, passed back unchanged; omit it for the first
+    /// page. Valid only for the caller, list and filters it was issued for.
+    #[param(value_type = Option<String>, example = "AgGiF5f0fHTVp-vhrMFmF4HRrCnRPQ6bueSzhvEn-DUQ")]
+    cursor: Option<Cursor>,
 }
 
 impl InvitationListQuery {
@@ -163,12 +163,23 @@ impl InvitationListQuery {
         }
     }
 
-    /// The page to ask the domain for.
-    pub fn page_request(self) -> PageRequest {
-        PageRequest {
-            limit: self.limit,
-            after: self.cursor,
-        }
+    /// The view of the list named `list` whose cursors are valid here: `user`'s, under this
+    /// query's `status` and `event_id` (docs/api.md, "Pagination").
+    pub fn cursors(&self, key: &CursorKey, user: UserId, list: &'static str) -> CursorScope {
+        let status = self.status.status().map_or("all", InvitationStatus::as_str);
+        let event_id = self.event_id.map(|id| id.to_string()).unwrap_or_default();
+        key.scope(user, list)
+            .filter("status", status)
+            .filter("event_id", &event_id)
+    }
+
+    /// The page to ask the domain for, once `cursors` (see [`InvitationListQuery::cursors`]) is
+    /// found to have issued the cursor.
+    ///
+    /// # Errors
+    /// A 422 on `cursor` when it did not.
+    pub fn page_request(&self, cursors: &CursorScope) -> Result<PageRequest, ApiError> {
+        cursors.page_request(self.limit, self.cursor.as_ref())
     }
 
     fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
@@ -186,12 +197,12 @@ impl InvitationListQuery {
                 .map_err(|_| "The event id must be a valid UUID.".to_owned());
             errors.take("event_id", parsed)
         });
-        let page = PageQuery::parse(query, errors).page_request();
+        let page = PageQuery::parse(query, errors);
         Self {
             status,
             event_id,
-            limit: page.limit,
-            cursor: page.after,
+            limit: page.limit(),
+            cursor: page.cursor().copied(),
         }
     }
 }
