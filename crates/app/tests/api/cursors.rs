@@ -10,14 +10,24 @@ use crate::helpers::{api_tests, ids, spawn_app, spawn_on, Reply, TestApp, TestUs
 /// Olivia owns "Launch" and "Other"; she invited Bob and Carol to Launch and Bob to Other, and
 /// Bob and Carol accepted Launch's. Returns Olivia, Bob, Launch, Other.
 async fn world(app: &TestApp) -> (TestUser, TestUser, String, String) {
-    let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
     let bob = app.register("Bob", Some("bob@example.com"), None).await;
     let carol = app.register("Carol", Some("carol@example.com"), None).await;
     let launch = app.create_event(&olivia, "Launch").await;
     let other = app.create_event(&olivia, "Other").await;
-    let sent = app.send(&olivia, &launch, json!(["bob@example.com", "carol@example.com"])).await;
+    let sent = app
+        .send(
+            &olivia,
+            &launch,
+            json!(["bob@example.com", "carol@example.com"]),
+        )
+        .await;
     let sent = ids(sent.expect(200)["data"]["sent"].as_array().unwrap());
-    app.send(&olivia, &other, json!(["bob@example.com"])).await.expect(200);
+    app.send(&olivia, &other, json!(["bob@example.com"]))
+        .await
+        .expect(200);
     app.answer(&bob, &sent[0], "accepted").await.expect(200);
     app.answer(&carol, &sent[1], "accepted").await.expect(200);
     (olivia, bob, launch, other)
@@ -25,7 +35,10 @@ async fn world(app: &TestApp) -> (TestUser, TestUser, String, String) {
 
 /// `GET path` as `user` from the process at `address`.
 async fn get_on(app: &TestApp, address: &str, path: &str, user: &TestUser) -> Reply {
-    let request = app.client.get(format!("{address}{path}")).bearer_auth(&user.token);
+    let request = app
+        .client
+        .get(format!("{address}{path}"))
+        .bearer_auth(&user.token);
     Reply::read(request.send().await.unwrap()).await
 }
 
@@ -38,7 +51,9 @@ async fn next_cursor(app: &TestApp, path: &str, user: &TestUser) -> String {
 async fn next_cursor_on(app: &TestApp, address: &str, path: &str, user: &TestUser) -> String {
     let reply = get_on(app, address, path, user).await;
     let cursor = reply.expect(200)["meta"]["next_cursor"].as_str();
-    cursor.unwrap_or_else(|| panic!("{path}: no next page: {}", reply.text)).to_owned()
+    cursor
+        .unwrap_or_else(|| panic!("{path}: no next page: {}", reply.text))
+        .to_owned()
 }
 
 /// `path` with `cursor` must be the documented 422 on `cursor`.
@@ -178,13 +193,23 @@ async fn a_cursor_issued_by_one_process_is_accepted_by_another_on_the_same_datab
 
     let cursor = next_cursor(&app, &format!("{path}?limit=1"), &olivia).await;
     let reply = get_on(&app, &second, &with_cursor(path, &cursor), &olivia).await;
-    assert_eq!(ids(reply.expect(200)["data"].as_array().unwrap()), whole[1..]);
+    assert_eq!(
+        ids(reply.expect(200)["data"].as_array().unwrap()),
+        whole[1..]
+    );
     // And back: the second process's cursor is good on the first.
     let cursor = next_cursor_on(&app, &second, &format!("{path}?limit=2"), &olivia).await;
     let reply = app.get(&with_cursor(path, &cursor), &olivia.token).await;
-    assert_eq!(ids(reply.expect(200)["data"].as_array().unwrap()), whole[2..]);
+    assert_eq!(
+        ids(reply.expect(200)["data"].as_array().unwrap()),
+        whole[2..]
+    );
 
-    let keyed = spawn_on(&app.database, &[("CURSOR_SECRET", "another key, 32 bytes or longer!")]).await;
+    let keyed = spawn_on(
+        &app.database,
+        &[("CURSOR_SECRET", "another key, 32 bytes or longer!")],
+    )
+    .await;
     let reply = get_on(&app, &keyed, &with_cursor(path, &cursor), &olivia).await;
     assert_refused(&reply, "a process with CURSOR_SECRET");
 }
