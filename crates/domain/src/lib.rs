@@ -10,6 +10,7 @@
 //! the traits of [`ports`].
 
 pub mod event;
+pub mod idempotency;
 pub mod ids;
 pub mod invitation;
 pub mod pagination;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod events;
+mod idempotency;
 mod invitations;
 
 pub use accounts::{
@@ -11,6 +12,7 @@ pub use accounts::{
     Session, TokenPolicy,
 };
 pub use events::{EventService, GetEventError};
+pub use idempotency::{Begin, Finish, HeldKey, IdempotencyService};
 pub use invitations::{
     AnswerInvitationError, GetInvitationError, InvitationService, SendInvitations,
     SendInvitationsError, SendReport,

@@ -33,8 +33,10 @@ use crate::ports::{
 };
 use crate::Password;
 
+mod idempotency;
 mod store;
 
+pub use idempotency::IdempotencyKeys;
 pub use store::Store;
 
 /// A clock that stands still at the time it was set to, until a test moves it with
