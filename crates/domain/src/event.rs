@@ -1,4 +1,4 @@
-//! Events and their members.
+//! Events, their members and roles, and who may do what to them (R1; docs/api.md, "Events").
 
 use chrono::{DateTime, Utc};
 
@@ -9,21 +9,14 @@ use crate::{EventId, MemberId, Text, UserId, UserSummary};
 pub struct Event {
     /// The event's id.
     pub id: EventId,
-    /// What the owner wrote about it.
+    /// What the owner and co-hosts wrote about it.
     pub details: EventDetails,
-    /// The user who made it; the only one who may invite (R1).
+    /// The user who made it; the one member with the role [`Role::Owner`].
     pub owner: UserSummary,
     /// How many members it has, the owner included.
     pub members_count: u64,
     /// When it was made.
     pub created_at: DateTime<Utc>,
-}
-
-impl Event {
-    /// Whether `user` may send invitations for this event: only its owner may (R1).
-    pub fn may_invite(&self, user: UserId) -> bool {
-        self.owner.id == user
-    }
 }
 
 /// The fields an owner writes: a title and optional description, place and times.
@@ -99,11 +92,55 @@ impl EventDetails {
     }
 }
 
-/// A member's role in an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A partial edit of an event's details (`PATCH /api/v1/events/{event_id}`): a field left `None`
+/// stays as it is; for the optional fields, `Some(None)` clears the field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventPatch {
+    /// A new title.
+    pub title: Option<Text>,
+    /// A new description, or `Some(None)` to remove it.
+    pub description: Option<Option<Text>>,
+    /// A new location, or `Some(None)` to remove it.
+    pub location: Option<Option<Text>>,
+    /// A new start, or `Some(None)` to remove it.
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    /// A new end, or `Some(None)` to remove it.
+    pub ends_at: Option<Option<DateTime<Utc>>>,
+}
+
+impl EventPatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// `details` with this patch applied. The rules of [`EventDetails::new`] are checked on the
+    /// result, so a patch that moves only `starts_at` past the stored `ends_at` is refused.
+    ///
+    /// # Errors
+    /// [`EventDetailsError::EndsBeforeStart`] when the result would end before it starts.
+    pub fn apply(&self, details: &EventDetails) -> Result<EventDetails, EventDetailsError> {
+        fn merged<T: Clone>(change: &Option<T>, current: T) -> T {
+            change.clone().unwrap_or(current)
+        }
+        EventDetails::new(
+            merged(&self.title, details.title.clone()),
+            merged(&self.description, details.description.clone()),
+            merged(&self.location, details.location.clone()),
+            merged(&self.starts_at, details.starts_at),
+            merged(&self.ends_at, details.ends_at),
+        )
+    }
+}
+
+/// A member's role in an event. Every event has exactly one owner; co-hosts share the owner's
+/// work on invitations and details; members take part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// Made the event; sends its invitations.
+    /// Made the event; the only one who deletes it and changes roles.
     Owner,
+    /// Named by the owner: sends the event's invitations, edits it, removes members.
+    Cohost,
     /// Joined by accepting an invitation.
     Member,
 }
@@ -113,6 +150,7 @@ impl Role {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Owner => "owner",
+            Self::Cohost => "cohost",
             Self::Member => "member",
         }
     }
@@ -121,9 +159,37 @@ impl Role {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "owner" => Some(Self::Owner),
+            "cohost" => Some(Self::Cohost),
             "member" => Some(Self::Member),
             _ => None,
         }
+    }
+
+    /// Whether members of this role send the event's invitations (R1), and manage and see all of
+    /// them: the owner and co-hosts.
+    pub const fn manages_invitations(self) -> bool {
+        matches!(self, Self::Owner | Self::Cohost)
+    }
+
+    /// Whether members of this role edit the event's details: the owner and co-hosts.
+    pub const fn edits_event(self) -> bool {
+        matches!(self, Self::Owner | Self::Cohost)
+    }
+
+    /// Whether members of this role delete the event: the owner only.
+    pub const fn deletes_event(self) -> bool {
+        matches!(self, Self::Owner)
+    }
+
+    /// Whether members of this role change other members' roles: the owner only.
+    pub const fn changes_roles(self) -> bool {
+        matches!(self, Self::Owner)
+    }
+
+    /// Whether members of this role remove other members (which ones: [`Membership::may_remove`]):
+    /// the owner and co-hosts.
+    pub const fn removes_members(self) -> bool {
+        matches!(self, Self::Owner | Self::Cohost)
     }
 }
 
@@ -134,10 +200,118 @@ pub struct Member {
     pub id: MemberId,
     /// Who.
     pub user: UserSummary,
-    /// Owner or member.
+    /// Owner, co-host or member.
     pub role: Role,
     /// When they joined.
     pub joined_at: DateTime<Utc>,
+}
+
+/// An event as one of its members sees it, with that member's role: what every decision about
+/// what the member may do to the event starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    /// The event.
+    pub event: Event,
+    /// The member.
+    pub user: UserId,
+    /// The member's role in it.
+    pub role: Role,
+}
+
+/// Why a member may not change another member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RoleChangeRefused {
+    /// Only the owner changes roles.
+    #[error("only the event's owner changes roles")]
+    NotOwner,
+    /// The owner's role is the owner's for good, and nobody is made owner.
+    #[error("the owner's role cannot change")]
+    OwnerRoleIsFixed,
+}
+
+/// Why a member may not remove another member (or leave).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RemovalRefused {
+    /// The owner removes anyone else, a co-host removes members, anyone removes themself; nothing
+    /// else.
+    #[error("this member may not remove that one")]
+    NotAllowed,
+    /// The owner cannot leave their own event.
+    #[error("the owner cannot leave the event")]
+    OwnerCannotLeave,
+}
+
+impl Membership {
+    /// The member's role, with the member, as the adapters check it still holds when they write.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user: self.user,
+            role: self.role,
+        }
+    }
+
+    /// Whether this member sends the event's invitations: the owner and co-hosts (R1).
+    pub fn may_invite(&self) -> bool {
+        self.role.manages_invitations()
+    }
+
+    /// Whether this member edits the event's details: the owner and co-hosts.
+    pub fn may_edit(&self) -> bool {
+        self.role.edits_event()
+    }
+
+    /// Whether this member deletes the event: the owner only.
+    pub fn may_delete(&self) -> bool {
+        self.role.deletes_event()
+    }
+
+    /// Whether this member may give `target` the role `to`.
+    ///
+    /// # Errors
+    /// [`RoleChangeRefused::NotOwner`] unless this member is the owner;
+    /// [`RoleChangeRefused::OwnerRoleIsFixed`] when `target` is the owner or `to` is
+    /// [`Role::Owner`].
+    pub fn may_change_role(&self, target: &Member, to: Role) -> Result<(), RoleChangeRefused> {
+        if !self.role.changes_roles() {
+            return Err(RoleChangeRefused::NotOwner);
+        }
+        if target.role == Role::Owner || to == Role::Owner {
+            return Err(RoleChangeRefused::OwnerRoleIsFixed);
+        }
+        Ok(())
+    }
+
+    /// Whether this member may remove `target` from the event (`target` being themself: leave).
+    ///
+    /// # Errors
+    /// [`RemovalRefused::OwnerCannotLeave`] when the owner would leave;
+    /// [`RemovalRefused::NotAllowed`] when a co-host would remove a co-host or the owner, or a
+    /// member anyone but themself.
+    pub fn may_remove(&self, target: &Member) -> Result<(), RemovalRefused> {
+        if target.user.id == self.user {
+            return match self.role {
+                Role::Owner => Err(RemovalRefused::OwnerCannotLeave),
+                Role::Cohost | Role::Member => Ok(()),
+            };
+        }
+        match (self.role, target.role) {
+            (Role::Owner, _) | (Role::Cohost, Role::Member) => Ok(()),
+            (Role::Cohost, Role::Owner | Role::Cohost) | (Role::Member, _) => {
+                Err(RemovalRefused::NotAllowed)
+            }
+        }
+    }
+}
+
+/// A member acting on an event, with the role their permission was decided on. Adapters apply the
+/// change only while the member still holds that role, so that a decision made on a role that has
+/// changed since it was read is never applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// Who acts.
+    pub user: UserId,
+    /// The role the decision was made on.
+    pub role: Role,
 }
 
 #[cfg(test)]
@@ -149,10 +323,44 @@ mod tests {
         Text::parse("Party", EventDetails::TITLE_MAX, false).unwrap()
     }
 
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap()
+    }
+
+    fn person(name: &str) -> UserSummary {
+        UserSummary {
+            id: UserId::generate(),
+            name: Text::from_stored(name.into()),
+        }
+    }
+
+    fn member(user: &UserSummary, role: Role) -> Member {
+        Member {
+            id: MemberId::generate(),
+            user: user.clone(),
+            role,
+            joined_at: at(9),
+        }
+    }
+
+    /// An event owned by `owner`, as `viewer` (holding `role`) sees it.
+    fn membership(owner: &UserSummary, viewer: &UserSummary, role: Role) -> Membership {
+        Membership {
+            event: Event {
+                id: EventId::generate(),
+                details: EventDetails::new(title(), None, None, None, None).unwrap(),
+                owner: owner.clone(),
+                members_count: 3,
+                created_at: at(8),
+            },
+            user: viewer.id,
+            role,
+        }
+    }
+
     #[test]
     fn an_event_may_not_end_before_it_starts() {
-        let start = Utc.with_ymd_and_hms(2026, 12, 1, 18, 0, 0).unwrap();
-        let end = Utc.with_ymd_and_hms(2026, 12, 1, 17, 0, 0).unwrap();
+        let (start, end) = (at(18), at(17));
         assert_eq!(
             EventDetails::new(title(), None, None, Some(start), Some(end)),
             Err(EventDetailsError::EndsBeforeStart)
@@ -163,19 +371,145 @@ mod tests {
     }
 
     #[test]
-    fn r1_only_the_owner_may_invite() {
-        let owner = UserSummary {
-            id: UserId::generate(),
-            name: Text::from_stored("Owner".into()),
+    fn a_patch_changes_given_fields_clears_nulled_ones_and_keeps_the_rest() {
+        let place = Text::from_stored("Roof".into());
+        let details = EventDetails::new(
+            title(),
+            Some(Text::from_stored("Drinks".into())),
+            Some(place.clone()),
+            Some(at(18)),
+            Some(at(23)),
+        )
+        .unwrap();
+        let patch = EventPatch {
+            title: Some(Text::from_stored("Renamed".into())),
+            description: Some(None),
+            ends_at: Some(Some(at(22))),
+            ..EventPatch::default()
         };
-        let event = Event {
-            id: EventId::generate(),
-            details: EventDetails::new(title(), None, None, None, None).unwrap(),
-            owner: owner.clone(),
-            members_count: 2,
-            created_at: Utc::now(),
+        let patched = patch.apply(&details).unwrap();
+        assert_eq!(patched.title().as_str(), "Renamed");
+        assert_eq!(patched.description(), None);
+        assert_eq!(patched.location(), Some(&place));
+        assert_eq!(
+            (patched.starts_at(), patched.ends_at()),
+            (Some(at(18)), Some(at(22)))
+        );
+        assert_eq!(EventPatch::default().apply(&details), Ok(details));
+        assert!(EventPatch::default().is_empty() && !patch.is_empty());
+    }
+
+    #[test]
+    fn a_patch_is_checked_on_the_merged_details() {
+        let details = EventDetails::new(title(), None, None, Some(at(18)), Some(at(20))).unwrap();
+        let late_start = EventPatch {
+            starts_at: Some(Some(at(21))),
+            ..EventPatch::default()
         };
-        assert!(event.may_invite(owner.id));
-        assert!(!event.may_invite(UserId::generate()));
+        assert_eq!(
+            late_start.apply(&details),
+            Err(EventDetailsError::EndsBeforeStart)
+        );
+        let without_end = EventPatch {
+            ends_at: Some(None),
+            ..late_start
+        };
+        assert!(without_end.apply(&details).is_ok());
+    }
+
+    #[test]
+    fn roles_are_spelled_owner_cohost_and_member() {
+        for role in [Role::Owner, Role::Cohost, Role::Member] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::Cohost.as_str(), "cohost");
+        assert_eq!(Role::parse("co-host"), None);
+        assert_eq!(Role::parse("Owner"), None);
+    }
+
+    #[test]
+    fn r1_the_owner_and_cohosts_send_invitations_and_members_do_not() {
+        let (olivia, carl, bob) = (person("Olivia"), person("Carl"), person("Bob"));
+        assert!(membership(&olivia, &olivia, Role::Owner).may_invite());
+        assert!(membership(&olivia, &carl, Role::Cohost).may_invite());
+        assert!(!membership(&olivia, &bob, Role::Member).may_invite());
+        assert!(Role::Owner.manages_invitations() && Role::Cohost.manages_invitations());
+        assert!(!Role::Member.manages_invitations());
+    }
+
+    #[test]
+    fn the_owner_and_cohosts_edit_the_event_and_only_the_owner_deletes_it() {
+        let (olivia, carl, bob) = (person("Olivia"), person("Carl"), person("Bob"));
+        let (owner, cohost, plain) = (
+            membership(&olivia, &olivia, Role::Owner),
+            membership(&olivia, &carl, Role::Cohost),
+            membership(&olivia, &bob, Role::Member),
+        );
+        assert!(owner.may_edit() && cohost.may_edit() && !plain.may_edit());
+        assert!(owner.may_delete() && !cohost.may_delete() && !plain.may_delete());
+    }
+
+    #[test]
+    fn only_the_owner_changes_roles_and_never_the_owners_own() {
+        let (olivia, carl, bob) = (person("Olivia"), person("Carl"), person("Bob"));
+        let owner = membership(&olivia, &olivia, Role::Owner);
+        let (bob_member, carl_cohost) = (member(&bob, Role::Member), member(&carl, Role::Cohost));
+        assert_eq!(owner.may_change_role(&bob_member, Role::Cohost), Ok(()));
+        assert_eq!(owner.may_change_role(&carl_cohost, Role::Member), Ok(()));
+        assert_eq!(owner.may_change_role(&bob_member, Role::Member), Ok(()));
+        assert_eq!(
+            owner.may_change_role(&member(&olivia, Role::Owner), Role::Member),
+            Err(RoleChangeRefused::OwnerRoleIsFixed)
+        );
+        assert_eq!(
+            owner.may_change_role(&bob_member, Role::Owner),
+            Err(RoleChangeRefused::OwnerRoleIsFixed)
+        );
+        for (viewer, role) in [(&carl, Role::Cohost), (&bob, Role::Member)] {
+            assert_eq!(
+                membership(&olivia, viewer, role).may_change_role(&bob_member, Role::Cohost),
+                Err(RoleChangeRefused::NotOwner)
+            );
+        }
+    }
+
+    #[test]
+    fn the_owner_removes_anyone_else_a_cohost_members_and_anyone_themself() {
+        let (olivia, carl, cleo, bob, ben) = (
+            person("Olivia"),
+            person("Carl"),
+            person("Cleo"),
+            person("Bob"),
+            person("Ben"),
+        );
+        let owner = membership(&olivia, &olivia, Role::Owner);
+        let cohost = membership(&olivia, &carl, Role::Cohost);
+        let plain = membership(&olivia, &bob, Role::Member);
+        let (olivia_m, carl_m, cleo_m, bob_m, ben_m) = (
+            member(&olivia, Role::Owner),
+            member(&carl, Role::Cohost),
+            member(&cleo, Role::Cohost),
+            member(&bob, Role::Member),
+            member(&ben, Role::Member),
+        );
+        assert_eq!(owner.may_remove(&carl_m), Ok(()));
+        assert_eq!(owner.may_remove(&bob_m), Ok(()));
+        assert_eq!(
+            owner.may_remove(&olivia_m),
+            Err(RemovalRefused::OwnerCannotLeave)
+        );
+
+        assert_eq!(cohost.may_remove(&bob_m), Ok(()));
+        assert_eq!(cohost.may_remove(&carl_m), Ok(()), "leaving");
+        assert_eq!(cohost.may_remove(&cleo_m), Err(RemovalRefused::NotAllowed));
+        assert_eq!(
+            cohost.may_remove(&olivia_m),
+            Err(RemovalRefused::NotAllowed)
+        );
+
+        assert_eq!(plain.may_remove(&bob_m), Ok(()), "leaving");
+        for other in [&ben_m, &carl_m, &olivia_m] {
+            assert_eq!(plain.may_remove(other), Err(RemovalRefused::NotAllowed));
+        }
     }
 }

@@ -21,7 +21,10 @@ pub mod testing;
 pub mod user;
 pub mod values;
 
-pub use event::{Event, EventDetails, EventDetailsError, Member, Role};
+pub use event::{
+    Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, RemovalRefused,
+    Role, RoleChangeRefused,
+};
 pub use ids::{EventId, InvitationId, MemberId, UserId};
 pub use invitation::{
     AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,

@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use crate::{
-    Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId, InviteeState,
-    Login, Member, Mobile, Page, PageRequest, Password, StatusFilter, Text, User, UserId,
-    UserSummary,
+    Actor, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
+    InvitationDetails, InvitationId, InviteeState, Login, Member, Membership, Mobile, Page,
+    PageRequest, Password, Role, StatusFilter, Text, User, UserId, UserSummary,
 };
 use crate::idempotency::{
     ClaimId, IdempotencyKey, IdempotencyRecord, RequestFingerprint, StoredResponse,
@@ -264,6 +264,83 @@ pub trait EventRepository: Send + Sync {
         event: EventId,
         page: PageRequest,
     ) -> Result<Page<Member>, PortError>;
+
+    /// The event with `viewer`'s role in it, if `viewer` is a member; otherwise `None`, as for
+    /// [`EventRepository::find_for_member`]. One round trip.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_membership(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Membership>, PortError>;
+
+    /// `user`'s membership of the event, if they are a member.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_member(&self, event: EventId, user: UserId)
+        -> Result<Option<Member>, PortError>;
+
+    /// Gives `target` the role `to`, in one transaction, only while `by` still holds `by.role` in
+    /// the event and `target` still holds `from`; returns the changed membership.
+    ///
+    /// # Errors
+    /// MUST return [`EventWriteError::Stale`], changing nothing, when either no longer holds that
+    /// role (or is no longer a member, or the event is gone), so that a decision made on roles that
+    /// changed meanwhile is never applied, also across server processes. MUST NOT change the
+    /// owner's role or make anyone owner (then [`PortError`]). [`PortError`] on infrastructure
+    /// failure.
+    async fn change_role(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<Member, EventWriteError>;
+
+    /// Removes `target`, who holds `role`, from the event and counts one member less, in one
+    /// transaction, only while `by` still holds `by.role` in the event and `target` still holds
+    /// `role` (`by` may be `target`: leaving).
+    ///
+    /// # Errors
+    /// As [`EventRepository::change_role`]: [`EventWriteError::Stale`] when a role no longer holds
+    /// or `target` is no longer a member (e.g. a concurrent removal won), so that `members_count`
+    /// always equals the number of members. MUST NOT remove the owner (then [`PortError`]).
+    async fn remove_member(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        role: Role,
+    ) -> Result<(), EventWriteError>;
+
+    /// Applies `patch` ([`EventPatch::apply`]) to the event's details as stored at that moment
+    /// (not as read before), in one transaction, only while `by` still holds `by.role`. Returns
+    /// the event as stored, or, storing nothing, the rule the merged details break.
+    ///
+    /// # Errors
+    /// [`EventWriteError::Stale`] as for [`EventRepository::change_role`]; nothing changes then.
+    async fn update(
+        &self,
+        event: EventId,
+        by: Actor,
+        patch: &EventPatch,
+    ) -> Result<Result<Event, EventDetailsError>, EventWriteError>;
+}
+
+/// Why a change to an event or its members was not stored; nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum EventWriteError {
+    /// What the change was decided on no longer holds: a role changed, a member left, or the event
+    /// is gone. Read again and decide again.
+    #[error("the event or its members changed since they were read")]
+    Stale,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
 }
 
 /// Filters of the invitation lists.

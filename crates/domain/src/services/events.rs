@@ -1,9 +1,20 @@
-//! Creating events, listing them and their members (docs/api.md, "Events").
+//! Creating, editing and listing events, and managing their members (docs/api.md, "Events").
+//!
+//! Every change is decided here, on the roles as read, and stored by one port method that applies
+//! it only while those roles still hold ([`Actor`]); when they changed meanwhile, the service reads
+//! again and decides again, so that the answer always matches what was stored.
 
 use std::sync::Arc;
 
-use crate::ports::{Clock, EventRepository, NewEvent, PortError};
-use crate::{Event, EventDetails, EventId, Member, Page, PageRequest, User};
+use crate::ports::{Clock, EventRepository, EventWriteError, NewEvent, PortError};
+use crate::{
+    Event, EventDetails, EventDetailsError, EventId, EventPatch, Member, Page, PageRequest,
+    RemovalRefused, Role, RoleChangeRefused, User, UserId,
+};
+
+/// How many times a change whose premises changed before it was stored is decided again before
+/// the service gives up (503): each retry means another request changed the same event meanwhile.
+const ATTEMPTS: usize = 5;
 
 /// Why an event could not be shown.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +25,73 @@ pub enum GetEventError {
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
+}
+
+/// Why an event could not be edited.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateEventError {
+    /// No such event, or the caller is not a member.
+    #[error("event not found")]
+    NotFound,
+    /// The caller is a member but neither the owner nor a co-host.
+    #[error("only the event's owner and co-hosts edit it")]
+    Forbidden,
+    /// The edited event would end before it starts.
+    #[error("the event would end before it starts")]
+    EndsBeforeStart,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why a member's role could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeRoleError {
+    /// No such event, or the caller is not a member.
+    #[error("event not found")]
+    EventNotFound,
+    /// The caller is a member but not the owner.
+    #[error("only the event's owner changes roles")]
+    NotOwner,
+    /// The user is not a member of the event.
+    #[error("member not found")]
+    MemberNotFound,
+    /// The owner's role cannot change, and nobody is made owner.
+    #[error("the owner's role cannot change")]
+    OwnerRoleIsFixed,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why a member could not be removed (or leave).
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveMemberError {
+    /// No such event, or the caller is not a member.
+    #[error("event not found")]
+    EventNotFound,
+    /// The caller may not remove that member: a co-host removes members only, a member only
+    /// themself.
+    #[error("the caller may not remove this member")]
+    Forbidden,
+    /// The user is not a member of the event.
+    #[error("member not found")]
+    MemberNotFound,
+    /// The owner cannot leave their own event.
+    #[error("the owner cannot leave the event")]
+    OwnerCannotLeave,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// The error of a change whose premises kept changing for [`ATTEMPTS`] decisions in a row.
+#[derive(Debug, thiserror::Error)]
+#[error("the event changed under {ATTEMPTS} decisions in a row")]
+struct Contended;
+
+fn contended() -> PortError {
+    PortError::Unavailable(Box::new(Contended))
 }
 
 /// Events and members.
@@ -82,4 +160,139 @@ impl EventService {
         let event = self.get(viewer, id).await?;
         Ok(self.events.list_members(event.id, page).await?)
     }
+
+    /// Edits an event's details, by its owner or a co-host. Fields the patch leaves out keep their
+    /// stored value; the result must not end before it starts.
+    ///
+    /// # Errors
+    /// [`UpdateEventError::NotFound`] for strangers and unknown events,
+    /// [`UpdateEventError::Forbidden`] for members who are neither owner nor co-host,
+    /// [`UpdateEventError::EndsBeforeStart`] when the merged details would end before they start.
+    pub async fn update(
+        &self,
+        by: &User,
+        id: EventId,
+        patch: EventPatch,
+    ) -> Result<Event, UpdateEventError> {
+        for _ in 0..ATTEMPTS {
+            let membership = self
+                .events
+                .find_membership(id, by.id)
+                .await?
+                .ok_or(UpdateEventError::NotFound)?;
+            if !membership.may_edit() {
+                return Err(UpdateEventError::Forbidden);
+            }
+            patch
+                .apply(&membership.event.details)
+                .map_err(|_| UpdateEventError::EndsBeforeStart)?;
+            if patch.is_empty() {
+                return Ok(membership.event);
+            }
+            match self.events.update(id, membership.actor(), &patch).await {
+                Ok(Ok(event)) => return Ok(event),
+                Ok(Err(EventDetailsError::EndsBeforeStart)) => {
+                    return Err(UpdateEventError::EndsBeforeStart)
+                }
+                Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Port(error)) => return Err(error.into()),
+            }
+        }
+        Err(contended().into())
+    }
+
+    /// Gives a member the role `to` ([`Role::Cohost`] or [`Role::Member`]), by the owner only.
+    ///
+    /// # Errors
+    /// [`ChangeRoleError::EventNotFound`] for strangers and unknown events,
+    /// [`ChangeRoleError::NotOwner`] for co-hosts and members, [`ChangeRoleError::MemberNotFound`]
+    /// when `target` is not a member, [`ChangeRoleError::OwnerRoleIsFixed`] for the owner's own
+    /// role or `to` = [`Role::Owner`].
+    pub async fn change_role(
+        &self,
+        by: &User,
+        id: EventId,
+        target: UserId,
+        to: Role,
+    ) -> Result<Member, ChangeRoleError> {
+        for _ in 0..ATTEMPTS {
+            let membership = self
+                .events
+                .find_membership(id, by.id)
+                .await?
+                .ok_or(ChangeRoleError::EventNotFound)?;
+            if !membership.role.changes_roles() {
+                return Err(ChangeRoleError::NotOwner);
+            }
+            let member = self.events.find_member(id, target).await?;
+            let member = member.ok_or(ChangeRoleError::MemberNotFound)?;
+            membership
+                .may_change_role(&member, to)
+                .map_err(|refused| match refused {
+                    RoleChangeRefused::NotOwner => ChangeRoleError::NotOwner,
+                    RoleChangeRefused::OwnerRoleIsFixed => ChangeRoleError::OwnerRoleIsFixed,
+                })?;
+            if member.role == to {
+                return Ok(member);
+            }
+            let changed = self
+                .events
+                .change_role(id, membership.actor(), target, member.role, to)
+                .await;
+            match changed {
+                Ok(member) => return Ok(member),
+                Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Port(error)) => return Err(error.into()),
+            }
+        }
+        Err(contended().into())
+    }
+
+    /// Removes `target` from the event, or lets a member leave (`target` = `by`).
+    ///
+    /// # Errors
+    /// [`RemoveMemberError::EventNotFound`] for strangers and unknown events,
+    /// [`RemoveMemberError::Forbidden`] when `by` may not remove `target` (a member removing
+    /// someone else, a co-host removing a co-host or the owner),
+    /// [`RemoveMemberError::MemberNotFound`] when `target` is not a member (also when a concurrent
+    /// request removed them first), [`RemoveMemberError::OwnerCannotLeave`] for the owner leaving.
+    pub async fn remove_member(
+        &self,
+        by: &User,
+        id: EventId,
+        target: UserId,
+    ) -> Result<(), RemoveMemberError> {
+        for _ in 0..ATTEMPTS {
+            let membership = self
+                .events
+                .find_membership(id, by.id)
+                .await?
+                .ok_or(RemoveMemberError::EventNotFound)?;
+            // A member may remove nobody but themself: refused before the target is looked up.
+            if target != by.id && !membership.role.removes_members() {
+                return Err(RemoveMemberError::Forbidden);
+            }
+            let member = self.events.find_member(id, target).await?;
+            let member = member.ok_or(RemoveMemberError::MemberNotFound)?;
+            membership
+                .may_remove(&member)
+                .map_err(|refused| match refused {
+                    RemovalRefused::NotAllowed => RemoveMemberError::Forbidden,
+                    RemovalRefused::OwnerCannotLeave => RemoveMemberError::OwnerCannotLeave,
+                })?;
+            let removed = self
+                .events
+                .remove_member(id, membership.actor(), target, member.role)
+                .await;
+            match removed {
+                Ok(()) => return Ok(()),
+                Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Port(error)) => return Err(error.into()),
+            }
+        }
+        Err(contended().into())
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -36,8 +36,8 @@ pub enum SendInvitationsError {
     /// No such event, or the caller is not a member.
     #[error("event not found")]
     EventNotFound,
-    /// The caller is a member but not the owner (R1).
-    #[error("only the event's owner may send its invitations")]
+    /// The caller is a member but neither the owner nor a co-host (R1).
+    #[error("only the event's owner and co-hosts may send its invitations")]
     NotOwner,
     /// Infrastructure failure.
     #[error(transparent)]
@@ -108,20 +108,22 @@ impl InvitationService {
     ///
     /// # Errors
     /// [`SendInvitationsError::EventNotFound`] when the event is unknown or `sender` is not a
-    /// member; [`SendInvitationsError::NotOwner`] when `sender` is a member but not the owner (R1).
+    /// member; [`SendInvitationsError::NotOwner`] when `sender` is a member but neither the owner
+    /// nor a co-host (R1).
     pub async fn send(
         &self,
         sender: &User,
         command: SendInvitations,
     ) -> Result<SendReport, SendInvitationsError> {
-        let event = self
+        let membership = self
             .events
-            .find_for_member(command.event_id, sender.id)
+            .find_membership(command.event_id, sender.id)
             .await?
             .ok_or(SendInvitationsError::EventNotFound)?;
-        if !event.may_invite(sender.id) {
+        if !membership.may_invite() {
             return Err(SendInvitationsError::NotOwner);
         }
+        let event = membership.event;
 
         let entries = &command.entries;
         let (emails, mobiles) = (entries.emails(), entries.mobiles());

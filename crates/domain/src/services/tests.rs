@@ -442,16 +442,9 @@ async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invite
         .returning(move |_, _| Ok(vec![bob_found.clone()]));
     let mut events = MockEventRepository::new();
     let owner = olivia.summary();
-    events.expect_find_for_member().returning(move |id, _| {
-        Ok(Some(crate::Event {
-            id,
-            details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None)
-                .unwrap(),
-            owner: owner.clone(),
-            members_count: 1,
-            created_at: FixedClock::START,
-        }))
-    });
+    events
+        .expect_find_membership()
+        .returning(move |id, _| Ok(Some(owned(id, &owner))));
     let mut invitations = MockInvitationRepository::new();
     invitations
         .expect_invitee_states()
@@ -613,18 +606,9 @@ async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write(
     let mut events = MockEventRepository::new();
     let owner = olivia.summary();
     events
-        .expect_find_for_member()
+        .expect_find_membership()
         .times(1)
-        .returning(move |id, _| {
-            Ok(Some(crate::Event {
-                id,
-                details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None)
-                    .unwrap(),
-                owner: owner.clone(),
-                members_count: 1,
-                created_at: FixedClock::START,
-            }))
-        });
+        .returning(move |id, _| Ok(Some(owned(id, &owner))));
     let invitations = MockInvitationRepository::new();
     let service = InvitationService::new(
         Arc::new(users),
@@ -647,6 +631,22 @@ async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write(
     assert_eq!(report.ignored.len(), 1000);
 }
 
+/// Event `id` as its owner sees it, for mocked event repositories.
+fn owned(id: EventId, owner: &crate::UserSummary) -> crate::Membership {
+    crate::Membership {
+        event: crate::Event {
+            id,
+            details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None)
+                .unwrap(),
+            owner: owner.clone(),
+            members_count: 1,
+            created_at: FixedClock::START,
+        },
+        user: owner.id,
+        role: crate::Role::Owner,
+    }
+}
+
 fn register_sync(name: &str) -> User {
     User {
         id: crate::UserId::generate(),
@@ -661,7 +661,7 @@ fn register_sync(name: &str) -> User {
 async fn an_unreachable_database_surfaces_as_unavailable() {
     let mut events = MockEventRepository::new();
     events
-        .expect_find_for_member()
+        .expect_find_membership()
         .returning(|_, _| Err(PortError::Unavailable("connection refused".into())));
     let service = InvitationService::new(
         Arc::new(MockUserRepository::new()),

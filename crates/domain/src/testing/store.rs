@@ -7,14 +7,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 
 use crate::ports::{
-    BatchOutcome, CreateUserError, EventRepository, HealthCheck, InvitationFilter,
+    BatchOutcome, CreateUserError, EventRepository, EventWriteError, HealthCheck, InvitationFilter,
     InvitationRepository, NewEvent, NewToken, NewUser, PasswordHash, PortError, SaveAnswerError,
     TokenHash, TokenRepository, UserRepository,
 };
 use crate::{
-    Answer, Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId,
-    InvitationState, InvitationStatus, InviteeState, Login, Member, MemberId, Mobile, Page,
-    PageRequest, Role, User, UserId,
+    Actor, Answer, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
+    InvitationDetails, InvitationId, InvitationState, InvitationStatus, InviteeState, Login,
+    Member, MemberId, Membership, Mobile, Page, PageRequest, Role, User, UserId,
 };
 
 #[derive(Debug)]
@@ -104,6 +104,19 @@ impl State {
 
     fn event(&self, id: EventId) -> Option<&Event> {
         self.events.iter().find(|e| e.id == id)
+    }
+
+    fn member(&self, event: EventId, user: UserId) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|(e, m)| *e == event && m.user.id == user)
+            .map(|(_, m)| m)
+    }
+
+    /// Whether `actor` is still a member of `event` with the role their decision was made on.
+    fn holds(&self, event: EventId, actor: Actor) -> bool {
+        self.member(event, actor.user)
+            .is_some_and(|m| m.role == actor.role)
     }
 
     fn is_member(&self, event: EventId, user: UserId) -> bool {
@@ -396,6 +409,93 @@ impl EventRepository for Store {
             .map(|(_, m)| m.clone())
             .collect();
         Ok(page_of(members, page, |m| m.id.as_uuid()))
+    }
+
+    async fn find_membership(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Membership>, PortError> {
+        let state = self.lock();
+        Ok(state.event(id).and_then(|event| {
+            state.member(id, viewer).map(|member| Membership {
+                event: event.clone(),
+                user: viewer,
+                role: member.role,
+            })
+        }))
+    }
+
+    async fn find_member(&self, event: EventId, user: UserId) -> Result<Option<Member>, PortError> {
+        Ok(self.lock().member(event, user).cloned())
+    }
+
+    async fn change_role(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<Member, EventWriteError> {
+        if from == Role::Owner || to == Role::Owner {
+            return Err(refused("an event keeps its owner").into());
+        }
+        let mut state = self.lock();
+        if !state.holds(event, by) || !state.holds(event, Actor { user: target, role: from }) {
+            return Err(EventWriteError::Stale);
+        }
+        let (_, member) = state
+            .members
+            .iter_mut()
+            .find(|(e, m)| *e == event && m.user.id == target)
+            .expect("held above");
+        member.role = to;
+        Ok(member.clone())
+    }
+
+    async fn remove_member(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        role: Role,
+    ) -> Result<(), EventWriteError> {
+        if role == Role::Owner {
+            return Err(refused("an event keeps its owner").into());
+        }
+        let mut state = self.lock();
+        if !state.holds(event, by) || !state.holds(event, Actor { user: target, role }) {
+            return Err(EventWriteError::Stale);
+        }
+        state
+            .members
+            .retain(|(e, m)| !(*e == event && m.user.id == target));
+        if let Some(stored) = state.events.iter_mut().find(|e| e.id == event) {
+            stored.members_count -= 1;
+        }
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        event: EventId,
+        by: Actor,
+        patch: &EventPatch,
+    ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
+        let mut state = self.lock();
+        if !state.holds(event, by) {
+            return Err(EventWriteError::Stale);
+        }
+        let stored = state
+            .events
+            .iter_mut()
+            .find(|e| e.id == event)
+            .expect("a member's event exists");
+        Ok(patch.apply(&stored.details).map(|details| {
+            stored.details = stored_details(details);
+            stored.clone()
+        }))
     }
 }
 

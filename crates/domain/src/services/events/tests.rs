@@ -1,0 +1,572 @@
+//! Roles, members and event edits through the services, over the in-memory fakes (and mocks where
+//! a race must be staged): R1 widened to co-hosts, R6 after a removal, the role and removal rules.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+use crate::ports::{MockEventRepository, NewUser, PasswordHash, UserRepository};
+use crate::services::{InvitationService, SendInvitations, SendInvitationsError};
+use crate::testing::{FixedClock, Store};
+use crate::{
+    Answer, Email, IgnoreReason, InvitationEntries, MemberId, Membership, PhoneRegion, Text,
+    UserSummary,
+};
+
+struct Harness {
+    store: Arc<Store>,
+    events: EventService,
+    invitations: InvitationService,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let store = Arc::new(Store::default());
+        let clock = Arc::new(FixedClock::default());
+        Self {
+            events: EventService::new(store.clone(), clock.clone()),
+            invitations: InvitationService::new(store.clone(), store.clone(), store.clone(), clock),
+            store,
+        }
+    }
+
+    async fn user(&self, name: &str) -> User {
+        let email = format!("{}@example.com", name.to_lowercase());
+        UserRepository::create(
+            &*self.store,
+            NewUser {
+                id: UserId::generate(),
+                name: Text::from_stored(name.into()),
+                email: Some(Email::parse(&email).unwrap()),
+                mobile: None,
+                password_hash: PasswordHash("hash".into()),
+                created_at: FixedClock::START,
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn try_send(&self, sender: &User, event: EventId, to: &User) -> SendResult {
+        let contact = to.email.as_ref().unwrap().as_str().to_owned();
+        let entries = InvitationEntries::parse(&[contact], PhoneRegion::default()).unwrap();
+        self.invitations
+            .send(
+                sender,
+                SendInvitations {
+                    event_id: event,
+                    entries,
+                },
+            )
+            .await
+            .map(|report| {
+                (
+                    report.sent.len(),
+                    report.ignored.iter().map(|i| i.reason).collect(),
+                )
+            })
+    }
+
+    /// `owner` invites `user` to `event` and `user` accepts.
+    async fn join(&self, owner: &User, event: EventId, user: &User) {
+        let contact = user.email.as_ref().unwrap().as_str().to_owned();
+        let entries = InvitationEntries::parse(&[contact], PhoneRegion::default()).unwrap();
+        let report = self
+            .invitations
+            .send(
+                owner,
+                SendInvitations {
+                    event_id: event,
+                    entries,
+                },
+            )
+            .await
+            .unwrap();
+        let id = report.sent[0].invitation.id();
+        self.invitations
+            .answer(user, id, Answer::Accept)
+            .await
+            .unwrap();
+    }
+
+    /// The event's `members_count` and how many members it has.
+    async fn count(&self, event: EventId) -> (u64, usize) {
+        let members = self.store.members_of(event);
+        let stored = self.store.find_for_member(event, members[0]).await;
+        (stored.unwrap().unwrap().members_count, members.len())
+    }
+}
+
+/// Sent invitations and ignore reasons of one send.
+type SendResult = Result<(usize, Vec<IgnoreReason>), SendInvitationsError>;
+
+fn at(hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap()
+}
+
+fn details(starts: Option<u32>, ends: Option<u32>) -> EventDetails {
+    EventDetails::new(
+        Text::from_stored("Launch party".into()),
+        Some(Text::from_stored("Drinks".into())),
+        Some(Text::from_stored("Roof".into())),
+        starts.map(at),
+        ends.map(at),
+    )
+    .unwrap()
+}
+
+/// Owner Olivia, co-host Carl, members Bob and Ben, stranger Sam; Olivia's event.
+struct Party {
+    h: Harness,
+    olivia: User,
+    carl: User,
+    bob: User,
+    ben: User,
+    sam: User,
+    event: EventId,
+}
+
+impl Party {
+    async fn remove(&self, by: &User, target: UserId) -> Result<(), RemoveMemberError> {
+        self.h.events.remove_member(by, self.event, target).await
+    }
+}
+
+async fn party() -> Party {
+    let h = Harness::new();
+    let olivia = h.user("Olivia").await;
+    let (carl, bob, ben, sam) = (
+        h.user("Carl").await,
+        h.user("Bob").await,
+        h.user("Ben").await,
+        h.user("Sam").await,
+    );
+    let event = h
+        .events
+        .create(&olivia, details(Some(18), Some(23)))
+        .await
+        .unwrap()
+        .id;
+    for user in [&carl, &bob, &ben] {
+        h.join(&olivia, event, user).await;
+    }
+    h.events
+        .change_role(&olivia, event, carl.id, Role::Cohost)
+        .await
+        .unwrap();
+    Party {
+        h,
+        olivia,
+        carl,
+        bob,
+        ben,
+        sam,
+        event,
+    }
+}
+
+// ---- R1 widened
+
+#[tokio::test]
+async fn r1_a_cohost_sends_invitations_and_a_member_does_not() {
+    let p = party().await;
+    let dana = p.h.user("Dana").await;
+    assert!(matches!(
+        p.h.try_send(&p.bob, p.event, &dana).await,
+        Err(SendInvitationsError::NotOwner)
+    ));
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &dana).await,
+        Ok((1, ref ignored)) if ignored.is_empty()
+    ));
+    let sent = p.h.store.invitations();
+    let last = sent.last().unwrap();
+    assert_eq!((last.sender_id(), last.invitee_id()), (p.carl.id, dana.id));
+    assert!(matches!(
+        p.h.try_send(&p.sam, p.event, &dana).await,
+        Err(SendInvitationsError::EventNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn r1_a_cohost_made_member_again_no_longer_sends() {
+    let p = party().await;
+    p.h.events
+        .change_role(&p.olivia, p.event, p.carl.id, Role::Member)
+        .await
+        .unwrap();
+    let dana = p.h.user("Dana").await;
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &dana).await,
+        Err(SendInvitationsError::NotOwner)
+    ));
+}
+
+#[tokio::test]
+async fn r1_a_cohost_cannot_invite_themself_or_the_owner_who_are_members() {
+    let p = party().await;
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &p.carl).await,
+        Ok((0, ref ignored)) if ignored == &[IgnoreReason::SelfInvitation]
+    ));
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &p.olivia).await,
+        Ok((0, ref ignored)) if ignored == &[IgnoreReason::AlreadyMember]
+    ));
+}
+
+// ---- roles
+
+#[tokio::test]
+async fn the_owner_makes_a_member_cohost_and_back() {
+    let p = party().await;
+    let member =
+        p.h.events
+            .change_role(&p.olivia, p.event, p.bob.id, Role::Cohost)
+            .await
+            .unwrap();
+    assert_eq!((member.user.id, member.role), (p.bob.id, Role::Cohost));
+    let back =
+        p.h.events
+            .change_role(&p.olivia, p.event, p.bob.id, Role::Member)
+            .await
+            .unwrap();
+    assert_eq!(back.role, Role::Member);
+    let unchanged =
+        p.h.events
+            .change_role(&p.olivia, p.event, p.bob.id, Role::Member)
+            .await
+            .unwrap();
+    assert_eq!(unchanged, back);
+}
+
+#[tokio::test]
+async fn only_the_owner_changes_roles_and_never_the_owners_own() {
+    let p = party().await;
+    let change = |by: User, target: UserId, to: Role| {
+        let events = p.h.events.clone();
+        let event = p.event;
+        async move { events.change_role(&by, event, target, to).await }
+    };
+    assert!(matches!(
+        change(p.olivia.clone(), p.olivia.id, Role::Member).await,
+        Err(ChangeRoleError::OwnerRoleIsFixed)
+    ));
+    assert!(matches!(
+        change(p.olivia.clone(), p.bob.id, Role::Owner).await,
+        Err(ChangeRoleError::OwnerRoleIsFixed)
+    ));
+    assert!(matches!(
+        change(p.carl.clone(), p.bob.id, Role::Cohost).await,
+        Err(ChangeRoleError::NotOwner)
+    ));
+    assert!(matches!(
+        change(p.bob.clone(), p.bob.id, Role::Cohost).await,
+        Err(ChangeRoleError::NotOwner)
+    ));
+    assert!(matches!(
+        change(p.sam.clone(), p.bob.id, Role::Cohost).await,
+        Err(ChangeRoleError::EventNotFound)
+    ));
+    assert!(matches!(
+        change(p.olivia.clone(), p.sam.id, Role::Cohost).await,
+        Err(ChangeRoleError::MemberNotFound)
+    ));
+    let roles: Vec<_> =
+        p.h.events
+            .members(&p.olivia, p.event, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|m| (m.user.name.into_string(), m.role))
+            .collect();
+    assert_eq!(
+        roles,
+        [
+            ("Ben".to_owned(), Role::Member),
+            ("Bob".to_owned(), Role::Member),
+            ("Carl".to_owned(), Role::Cohost),
+            ("Olivia".to_owned(), Role::Owner),
+        ]
+    );
+}
+
+// ---- removing and leaving
+
+#[tokio::test]
+async fn the_owner_removes_cohosts_and_members_and_members_count_follows() {
+    let p = party().await;
+    assert_eq!(p.h.count(p.event).await, (4, 4));
+    p.h.events
+        .remove_member(&p.olivia, p.event, p.carl.id)
+        .await
+        .unwrap();
+    p.h.events
+        .remove_member(&p.olivia, p.event, p.bob.id)
+        .await
+        .unwrap();
+    assert_eq!(p.h.count(p.event).await, (2, 2));
+    assert_eq!(p.h.store.members_of(p.event), [p.olivia.id, p.ben.id]);
+    assert!(matches!(
+        p.h.events.get(&p.bob, p.event).await,
+        Err(GetEventError::NotFound)
+    ));
+    assert!(matches!(
+        p.h.events.remove_member(&p.olivia, p.event, p.bob.id).await,
+        Err(RemoveMemberError::MemberNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_cohost_removes_members_but_not_cohosts_or_the_owner() {
+    let p = party().await;
+    p.h.events
+        .change_role(&p.olivia, p.event, p.ben.id, Role::Cohost)
+        .await
+        .unwrap();
+    assert!(matches!(
+        p.remove(&p.carl, p.ben.id).await,
+        Err(RemoveMemberError::Forbidden)
+    ));
+    assert!(matches!(
+        p.remove(&p.carl, p.olivia.id).await,
+        Err(RemoveMemberError::Forbidden)
+    ));
+    assert!(matches!(
+        p.remove(&p.carl, p.sam.id).await,
+        Err(RemoveMemberError::MemberNotFound)
+    ));
+    p.remove(&p.carl, p.bob.id).await.unwrap();
+    assert_eq!(p.h.count(p.event).await, (3, 3));
+}
+
+#[tokio::test]
+async fn anyone_but_the_owner_leaves_and_members_remove_nobody_else() {
+    let p = party().await;
+    for target in [p.ben.id, p.carl.id, p.olivia.id, p.sam.id] {
+        assert!(matches!(
+            p.remove(&p.bob, target).await,
+            Err(RemoveMemberError::Forbidden)
+        ));
+    }
+    assert!(matches!(
+        p.remove(&p.olivia, p.olivia.id).await,
+        Err(RemoveMemberError::OwnerCannotLeave)
+    ));
+    assert!(matches!(
+        p.remove(&p.sam, p.sam.id).await,
+        Err(RemoveMemberError::EventNotFound)
+    ));
+    p.remove(&p.bob, p.bob.id).await.unwrap();
+    p.remove(&p.carl, p.carl.id).await.unwrap();
+    assert!(matches!(
+        p.remove(&p.bob, p.bob.id).await,
+        Err(RemoveMemberError::EventNotFound)
+    ));
+    assert_eq!(p.h.count(p.event).await, (2, 2));
+}
+
+#[tokio::test]
+async fn r6_a_removed_member_may_be_invited_again_and_r8_still_applies() {
+    let p = party().await;
+    p.h.events
+        .remove_member(&p.olivia, p.event, p.bob.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &p.bob).await,
+        Ok((1, ref ignored)) if ignored.is_empty()
+    ));
+    let again = p.h.store.invitations().last().unwrap().id();
+    p.h.invitations
+        .answer(&p.bob, again, Answer::Reject)
+        .await
+        .unwrap();
+    assert!(matches!(
+        p.h.try_send(&p.olivia, p.event, &p.bob).await,
+        Ok((0, ref ignored)) if ignored == &[IgnoreReason::RejectedLastInvitation]
+    ));
+    // Ben leaves after accepting: his latest invitation was accepted, so he may come back.
+    p.h.events
+        .remove_member(&p.ben, p.event, p.ben.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        p.h.try_send(&p.olivia, p.event, &p.ben).await,
+        Ok((1, _))
+    ));
+}
+
+// ---- editing
+
+#[tokio::test]
+async fn owner_and_cohosts_edit_given_fields_and_clear_nulled_ones() {
+    let p = party().await;
+    let event =
+        p.h.events
+            .update(
+                &p.carl,
+                p.event,
+                EventPatch {
+                    title: Some(Text::from_stored("Renamed".into())),
+                    location: Some(None),
+                    ..EventPatch::default()
+                },
+            )
+            .await
+            .unwrap();
+    assert_eq!(event.details.title().as_str(), "Renamed");
+    assert_eq!(event.details.location(), None);
+    assert_eq!(event.details.description().unwrap().as_str(), "Drinks");
+    assert_eq!(event.details.starts_at(), Some(at(18)));
+    assert_eq!(p.h.events.get(&p.bob, p.event).await.unwrap(), event);
+    let unchanged =
+        p.h.events
+            .update(&p.olivia, p.event, EventPatch::default())
+            .await
+            .unwrap();
+    assert_eq!(unchanged, event);
+}
+
+#[tokio::test]
+async fn an_edit_is_checked_on_the_merged_details() {
+    let p = party().await;
+    let late_start = EventPatch {
+        starts_at: Some(Some(at(23) + chrono::Duration::minutes(1))),
+        ..EventPatch::default()
+    };
+    assert!(matches!(
+        p.h.events
+            .update(&p.olivia, p.event, late_start.clone())
+            .await,
+        Err(UpdateEventError::EndsBeforeStart)
+    ));
+    let moved = EventPatch {
+        ends_at: Some(None),
+        ..late_start
+    };
+    let event = p.h.events.update(&p.olivia, p.event, moved).await.unwrap();
+    assert_eq!(event.details.ends_at(), None);
+}
+
+#[tokio::test]
+async fn members_may_not_edit_and_strangers_see_no_event() {
+    let p = party().await;
+    let patch = EventPatch {
+        title: Some(Text::from_stored("Mine".into())),
+        ..EventPatch::default()
+    };
+    assert!(matches!(
+        p.h.events.update(&p.bob, p.event, patch.clone()).await,
+        Err(UpdateEventError::Forbidden)
+    ));
+    assert!(matches!(
+        p.h.events.update(&p.sam, p.event, patch.clone()).await,
+        Err(UpdateEventError::NotFound)
+    ));
+    assert!(matches!(
+        p.h.events
+            .update(&p.olivia, EventId::generate(), patch)
+            .await,
+        Err(UpdateEventError::NotFound)
+    ));
+}
+
+// ---- decisions on roles that changed meanwhile
+
+fn summary(name: &str) -> UserSummary {
+    UserSummary {
+        id: UserId::generate(),
+        name: Text::from_stored(name.into()),
+    }
+}
+
+fn user_of(summary: &UserSummary) -> User {
+    User {
+        id: summary.id,
+        name: summary.name.clone(),
+        email: None,
+        mobile: None,
+        created_at: FixedClock::START,
+    }
+}
+
+fn seen_by(owner: &UserSummary, viewer: &UserSummary, role: Role) -> Membership {
+    Membership {
+        event: Event {
+            id: EventId::generate(),
+            details: details(None, None),
+            owner: owner.clone(),
+            members_count: 3,
+            created_at: FixedClock::START,
+        },
+        user: viewer.id,
+        role,
+    }
+}
+
+fn member_of(summary: &UserSummary, role: Role) -> Member {
+    Member {
+        id: MemberId::generate(),
+        user: summary.clone(),
+        role,
+        joined_at: FixedClock::START,
+    }
+}
+
+#[tokio::test]
+async fn a_removal_whose_target_became_cohost_meanwhile_is_decided_again_and_refused() {
+    let (olivia, carl, bob) = (summary("Olivia"), summary("Carl"), summary("Bob"));
+    let membership = seen_by(&olivia, &carl, Role::Cohost);
+    let mut events = MockEventRepository::new();
+    let seen = membership.clone();
+    events
+        .expect_find_membership()
+        .times(2)
+        .returning(move |_, _| Ok(Some(seen.clone())));
+    let mut reads = vec![member_of(&bob, Role::Cohost), member_of(&bob, Role::Member)];
+    events
+        .expect_find_member()
+        .times(2)
+        .returning(move |_, _| Ok(reads.pop()));
+    // The first decision (Bob a member: removable) reaches the store after Bob became co-host.
+    events
+        .expect_remove_member()
+        .times(1)
+        .withf(|_, by, _, role| by.role == Role::Cohost && *role == Role::Member)
+        .returning(|_, _, _, _| Err(EventWriteError::Stale));
+    let service = EventService::new(Arc::new(events), Arc::new(FixedClock::default()));
+    let result = service
+        .remove_member(&user_of(&carl), membership.event.id, bob.id)
+        .await;
+    assert!(matches!(result, Err(RemoveMemberError::Forbidden)));
+}
+
+#[tokio::test]
+async fn a_change_that_keeps_losing_races_gives_up_as_unavailable() {
+    let (olivia, bob) = (summary("Olivia"), summary("Bob"));
+    let membership = seen_by(&olivia, &olivia, Role::Owner);
+    let mut events = MockEventRepository::new();
+    let seen = membership.clone();
+    events
+        .expect_find_membership()
+        .returning(move |_, _| Ok(Some(seen.clone())));
+    let target = member_of(&bob, Role::Member);
+    events
+        .expect_find_member()
+        .returning(move |_, _| Ok(Some(target.clone())));
+    events
+        .expect_change_role()
+        .times(ATTEMPTS)
+        .returning(|_, _, _, _, _| Err(EventWriteError::Stale));
+    let service = EventService::new(Arc::new(events), Arc::new(FixedClock::default()));
+    let result = service
+        .change_role(&user_of(&olivia), membership.event.id, bob.id, Role::Cohost)
+        .await;
+    assert!(matches!(
+        result,
+        Err(ChangeRoleError::Port(PortError::Unavailable(_)))
+    ));
+}
