@@ -28,7 +28,8 @@ pub use event::{
 pub use ids::{EventId, InvitationId, MemberId, UserId};
 pub use invitation::{
     AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,
-    InvitationEntriesError, InvitationState, InviteePlan, InviteeState, Planned,
+    InvitationEntriesError, InvitationState, InvitationTtl, InvitationTtlError, InviteePlan,
+    InviteeState, ManageRefused, NotPending, Planned, Standing, StoredInvitation,
 };
 pub use pagination::{Limit, LimitError, Page, PageRequest};
 pub use ports::PortError;

@@ -403,6 +403,10 @@ pub enum InvitationStatus {
     Accepted,
     /// The invitee declined.
     Rejected,
+    /// The sender, the event's owner or a co-host withdrew it while it was pending.
+    Cancelled,
+    /// Its `expires_at` passed while it was pending ([`crate::Invitation::status_at`]).
+    Expired,
 }
 
 impl InvitationStatus {
@@ -412,6 +416,8 @@ impl InvitationStatus {
             Self::Pending => "pending",
             Self::Accepted => "accepted",
             Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
         }
     }
 
@@ -421,6 +427,8 @@ impl InvitationStatus {
             "pending" => Some(Self::Pending),
             "accepted" => Some(Self::Accepted),
             "rejected" => Some(Self::Rejected),
+            "cancelled" => Some(Self::Cancelled),
+            "expired" => Some(Self::Expired),
             _ => None,
         }
     }
@@ -468,7 +476,7 @@ impl StatusFilter {
     /// Every status.
     pub const ALL: Self = Self(None);
 
-    /// Reads `all`, `pending`, `accepted` or `rejected`.
+    /// Reads `all` or one status: `pending`, `accepted`, `rejected`, `cancelled`, `expired`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "all" => Some(Self::ALL),

@@ -1,24 +1,30 @@
-//! Sending, listing and answering invitations (docs/api.md, "Invitations").
+//! Sending, listing, answering, cancelling and resending invitations (docs/api.md, "Invitations"
+//! and "Invitation lifecycle").
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::ports::{
     BatchOutcome, Clock, EventRepository, InvitationFilter, InvitationRepository, PortError,
-    SaveAnswerError, UserRepository,
+    SaveInvitationError, UserRepository,
 };
 use crate::{
     Answer, AnswerRefused, Contact, EventId, IgnoreReason, Ignored, Invitation, InvitationDetails,
-    InvitationEntries, InvitationId, Page, PageRequest, Planned, User, UserSummary,
+    InvitationEntries, InvitationId, InvitationTtl, ManageRefused, NotPending, Page, PageRequest,
+    Planned, Role, Text, User, UserSummary,
 };
 
-/// A send request: the owner's entries for one event.
+/// A send request: a manager's entries for one event, and the note they carry.
 #[derive(Clone, Debug)]
 pub struct SendInvitations {
     /// The event.
     pub event_id: EventId,
     /// The parsed entries.
     pub entries: InvitationEntries,
+    /// The sender's note, stored on every invitation of the batch.
+    pub message: Option<Text>,
 }
 
 /// What a send did, both lists in request order.
@@ -36,7 +42,7 @@ pub enum SendInvitationsError {
     /// No such event, or the caller is not a member.
     #[error("event not found")]
     EventNotFound,
-    /// The caller is a member but neither the owner nor a co-host (R1).
+    /// The caller is a member who does not manage the event's invitations (R1).
     #[error("only the event's owner and co-hosts may send its invitations")]
     NotOwner,
     /// Infrastructure failure.
@@ -47,7 +53,7 @@ pub enum SendInvitationsError {
 /// Why an invitation could not be shown.
 #[derive(Debug, thiserror::Error)]
 pub enum GetInvitationError {
-    /// No such invitation, or the caller is neither its sender nor its invitee (R12).
+    /// No such invitation, or the caller may not see it (R12).
     #[error("invitation not found")]
     NotFound,
     /// Infrastructure failure.
@@ -58,18 +64,92 @@ pub enum GetInvitationError {
 /// Why an answer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AnswerInvitationError {
-    /// No such invitation, or the caller is neither its sender nor its invitee (R12).
+    /// No such invitation, or the caller may not see it (R12).
     #[error("invitation not found")]
     NotFound,
-    /// The sender tried to answer (R10).
+    /// The caller may see it but is not the invitee (R10).
     #[error("only the invitee may answer an invitation")]
     BySender,
-    /// It was answered before, perhaps a moment ago by a concurrent request (R10).
-    #[error("the invitation has already been answered")]
-    AlreadyAnswered,
+    /// It was answered or cancelled before, perhaps a moment ago by a concurrent request, or has
+    /// expired (R10).
+    #[error(transparent)]
+    NotPending(NotPending),
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
+}
+
+/// Why a cancel or a resend failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageInvitationError {
+    /// No such invitation, or the caller may not see it (R12).
+    #[error("invitation not found")]
+    NotFound,
+    /// The invitee neither cancels nor resends.
+    #[error("the invitee may not cancel or resend an invitation")]
+    ByInvitee,
+    /// It was answered or cancelled before, perhaps a moment ago by a concurrent request, or has
+    /// expired.
+    #[error(transparent)]
+    NotPending(NotPending),
+    /// Resend only: the last resend was less than [`Invitation::RESEND_INTERVAL`] ago.
+    #[error("resent too recently")]
+    TooSoon {
+        /// How long until the next resend is allowed.
+        retry_after: chrono::Duration,
+    },
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why an event's invitations could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListEventInvitationsError {
+    /// No such event, or the caller is not a member.
+    #[error("event not found")]
+    EventNotFound,
+    /// The caller is a member who does not manage the event's invitations.
+    #[error("only the event's owner and co-hosts may list its invitations")]
+    NotManager,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl From<SaveInvitationError> for AnswerInvitationError {
+    fn from(error: SaveInvitationError) -> Self {
+        match error {
+            SaveInvitationError::NotPending(reason) => Self::NotPending(reason),
+            SaveInvitationError::NotFound => Self::NotFound,
+            // Not an outcome of an answer; a resend racing the answer does not stop it.
+            SaveInvitationError::ResentMeanwhile { .. } => {
+                Self::Port(PortError::unexpected("an answer reported a resend"))
+            }
+            SaveInvitationError::Port(error) => Self::Port(error),
+        }
+    }
+}
+
+impl From<AnswerRefused> for AnswerInvitationError {
+    fn from(refused: AnswerRefused) -> Self {
+        match refused {
+            AnswerRefused::NotVisible => Self::NotFound,
+            AnswerRefused::BySender => Self::BySender,
+            AnswerRefused::NotPending(reason) => Self::NotPending(reason),
+        }
+    }
+}
+
+impl From<ManageRefused> for ManageInvitationError {
+    fn from(refused: ManageRefused) -> Self {
+        match refused {
+            ManageRefused::NotVisible => Self::NotFound,
+            ManageRefused::ByInvitee => Self::ByInvitee,
+            ManageRefused::NotPending(reason) => Self::NotPending(reason),
+            ManageRefused::TooSoon { retry_after } => Self::TooSoon { retry_after },
+        }
+    }
 }
 
 /// Invitations.
@@ -79,16 +159,20 @@ pub struct InvitationService {
     events: Arc<dyn EventRepository>,
     invitations: Arc<dyn InvitationRepository>,
     clock: Arc<dyn Clock>,
+    ttl: InvitationTtl,
 }
 
 impl std::fmt::Debug for InvitationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InvitationService").finish_non_exhaustive()
+        f.debug_struct("InvitationService")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
 impl InvitationService {
-    /// Assembles the service from its ports.
+    /// Assembles the service from its ports; invitations live [`InvitationTtl::DEFAULT`] unless
+    /// [`InvitationService::with_ttl`] says otherwise.
     pub fn new(
         users: Arc<dyn UserRepository>,
         events: Arc<dyn EventRepository>,
@@ -100,16 +184,31 @@ impl InvitationService {
             events,
             invitations,
             clock,
+            ttl: InvitationTtl::DEFAULT,
         }
     }
 
-    /// Sends a batch of invitations (R1–R9). Costs a constant number of round trips: one look-up of
-    /// the event, one of the users, one of their states in the event, one write.
+    /// The same service, giving new and resent invitations `ttl` to live (`INVITATION_TTL`).
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: InvitationTtl) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// How long new and resent invitations live.
+    pub fn ttl(&self) -> InvitationTtl {
+        self.ttl
+    }
+
+    /// Sends a batch of invitations (R1–R9), each carrying the command's note and expiring
+    /// [`InvitationService::ttl`] from now. Costs a constant number of round trips: one look-up of
+    /// the event with the caller's role, one of the users, one of their states in the event, one
+    /// write.
     ///
     /// # Errors
     /// [`SendInvitationsError::EventNotFound`] when the event is unknown or `sender` is not a
-    /// member; [`SendInvitationsError::NotOwner`] when `sender` is a member but neither the owner
-    /// nor a co-host (R1).
+    /// member; [`SendInvitationsError::NotOwner`] when `sender` is a member who does not manage
+    /// its invitations (R1).
     pub async fn send(
         &self,
         sender: &User,
@@ -141,11 +240,14 @@ impl InvitationService {
                 by_contact.insert(Contact::Mobile(mobile.clone()), user.summary());
             }
         }
+        let now = self.clock.now();
         let user_ids: Vec<_> = users.iter().map(|u| u.id).collect();
         let states = if user_ids.is_empty() {
             HashMap::new()
         } else {
-            self.invitations.invitee_states(event.id, &user_ids).await?
+            self.invitations
+                .invitee_states(event.id, &user_ids, now)
+                .await?
         };
 
         let plan = entries.plan(
@@ -154,17 +256,20 @@ impl InvitationService {
             |user| states.get(&user).copied().unwrap_or_default(),
         );
 
-        let now = self.clock.now();
         let new_invitations: Vec<Invitation> = plan
             .iter()
             .filter_map(|planned| match planned {
-                Planned::Invite(p) => Some(Invitation::new_pending(
-                    event.id,
-                    sender.id,
-                    p.invitee.id,
-                    p.contact.clone(),
-                    now,
-                )),
+                Planned::Invite(p) => Some(
+                    Invitation::new_pending(
+                        event.id,
+                        sender.id,
+                        p.invitee.id,
+                        p.contact.clone(),
+                        now,
+                    )
+                    .with_message(command.message.clone())
+                    .expiring(self.ttl),
+                ),
                 Planned::Ignore(_) => None,
             })
             .collect();
@@ -200,7 +305,7 @@ impl InvitationService {
         Ok(report)
     }
 
-    /// Invitations `sender` sent, newest first.
+    /// Invitations `sender` sent, newest first, each as it stands now.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -210,10 +315,15 @@ impl InvitationService {
         filter: InvitationFilter,
         page: PageRequest,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        self.invitations.list_sent(sender.id, filter, page).await
+        let now = self.clock.now();
+        let page = self
+            .invitations
+            .list_sent(sender.id, filter, page, now)
+            .await?;
+        Ok(page.map(|details| details.as_of(now)))
     }
 
-    /// Invitations sent to `invitee`, newest first.
+    /// Invitations sent to `invitee`, newest first, each as it stands now.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -223,12 +333,67 @@ impl InvitationService {
         filter: InvitationFilter,
         page: PageRequest,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        self.invitations
-            .list_received(invitee.id, filter, page)
-            .await
+        let now = self.clock.now();
+        let page = self
+            .invitations
+            .list_received(invitee.id, filter, page, now)
+            .await?;
+        Ok(page.map(|details| details.as_of(now)))
     }
 
-    /// One invitation, for its sender and invitee only (R12).
+    /// Every invitation to an event, newest first, each as it stands now: for the event's owner
+    /// and co-hosts ([`Role::manages_invitations`]).
+    ///
+    /// # Errors
+    /// [`ListEventInvitationsError::EventNotFound`] when the event is unknown or `viewer` is not a
+    /// member; [`ListEventInvitationsError::NotManager`] for other members.
+    pub async fn list_for_event(
+        &self,
+        viewer: &User,
+        event: EventId,
+        filter: InvitationFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvitationDetails>, ListEventInvitationsError> {
+        let member = self
+            .events
+            .find_member(event, viewer.id)
+            .await?
+            .ok_or(ListEventInvitationsError::EventNotFound)?;
+        if !member.role.manages_invitations() {
+            return Err(ListEventInvitationsError::NotManager);
+        }
+        let now = self.clock.now();
+        let page = self
+            .invitations
+            .list_for_event(event, filter, page, now)
+            .await?;
+        Ok(page.map(|details| details.as_of(now)))
+    }
+
+    /// The invitation and `viewer`'s role in its event, the role read only when the viewer is
+    /// neither sender nor invitee (they need none).
+    async fn load(
+        &self,
+        viewer: &User,
+        id: InvitationId,
+    ) -> Result<Option<(InvitationDetails, Option<Role>)>, PortError> {
+        let Some(details) = self.invitations.find(id).await? else {
+            return Ok(None);
+        };
+        let invitation = &details.invitation;
+        let role = if viewer.id == invitation.sender_id() || viewer.id == invitation.invitee_id() {
+            None
+        } else {
+            self.events
+                .find_member(invitation.event_id(), viewer.id)
+                .await?
+                .map(|member| member.role)
+        };
+        Ok(Some((details, role)))
+    }
+
+    /// One invitation as it stands now, for its sender, its invitee and the event's owner and
+    /// co-hosts (R12).
     ///
     /// # Errors
     /// [`GetInvitationError::NotFound`] for anyone else, as for an unknown id.
@@ -237,8 +402,10 @@ impl InvitationService {
         viewer: &User,
         id: InvitationId,
     ) -> Result<InvitationDetails, GetInvitationError> {
-        match self.invitations.find(id).await? {
-            Some(details) if details.invitation.is_visible_to(viewer.id) => Ok(details),
+        match self.load(viewer, id).await? {
+            Some((details, role)) if details.invitation.is_visible_to(viewer.id, role) => {
+                Ok(details.as_of(self.clock.now()))
+            }
             _ => Err(GetInvitationError::NotFound),
         }
     }
@@ -246,35 +413,107 @@ impl InvitationService {
     /// The invitee answers (R10, R11).
     ///
     /// # Errors
-    /// [`AnswerInvitationError::NotFound`] for strangers (R12), [`AnswerInvitationError::BySender`]
-    /// for the sender, [`AnswerInvitationError::AlreadyAnswered`] when it is not pending, also when
-    /// a concurrent answer won the race.
+    /// [`AnswerInvitationError::NotFound`] for those who may not see it (R12),
+    /// [`AnswerInvitationError::BySender`] for the others who are not the invitee,
+    /// [`AnswerInvitationError::NotPending`] when it is answered, cancelled or expired, also when
+    /// a concurrent request won the race.
     pub async fn answer(
         &self,
         by: &User,
         id: InvitationId,
         answer: Answer,
     ) -> Result<InvitationDetails, AnswerInvitationError> {
-        let mut details = self
-            .invitations
-            .find(id)
+        let (mut details, role) = self
+            .load(by, id)
             .await?
             .ok_or(AnswerInvitationError::NotFound)?;
-        details
-            .invitation
-            .answer(by.id, answer, self.clock.now())
-            .map_err(|refused| match refused {
-                AnswerRefused::NotVisible => AnswerInvitationError::NotFound,
-                AnswerRefused::BySender => AnswerInvitationError::BySender,
-                AnswerRefused::AlreadyAnswered => AnswerInvitationError::AlreadyAnswered,
-            })?;
+        let now = self.clock.now();
+        details.invitation.answer(by.id, role, answer, now)?;
+        self.invitations.save_answer(&details.invitation).await?;
+        Ok(details)
+    }
+
+    /// The sender, the event's owner or a co-host cancels a pending invitation.
+    ///
+    /// # Errors
+    /// [`ManageInvitationError::NotFound`] for those who may not see it (R12),
+    /// [`ManageInvitationError::ByInvitee`] for the invitee, [`ManageInvitationError::NotPending`]
+    /// when it is answered, cancelled or expired, also when a concurrent request won the race.
+    pub async fn cancel(
+        &self,
+        by: &User,
+        id: InvitationId,
+    ) -> Result<InvitationDetails, ManageInvitationError> {
+        let (mut details, role) = self
+            .load(by, id)
+            .await?
+            .ok_or(ManageInvitationError::NotFound)?;
+        details.invitation.cancel(by.id, role, self.clock.now())?;
         self.invitations
-            .save_answer(&details.invitation)
+            .save_cancel(&details.invitation)
+            .await
+            .map_err(manage_error)?;
+        Ok(details)
+    }
+
+    /// The sender, the event's owner or a co-host resends a pending invitation: it expires a full
+    /// [`InvitationService::ttl`] from now.
+    ///
+    /// # Errors
+    /// As [`InvitationService::cancel`], and [`ManageInvitationError::TooSoon`] within
+    /// [`Invitation::RESEND_INTERVAL`] of the last resend, also when a concurrent resend won.
+    pub async fn resend(
+        &self,
+        by: &User,
+        id: InvitationId,
+    ) -> Result<InvitationDetails, ManageInvitationError> {
+        let (mut details, role) = self
+            .load(by, id)
+            .await?
+            .ok_or(ManageInvitationError::NotFound)?;
+        let now = self.clock.now();
+        let previous = details.invitation.last_resent_at();
+        details.invitation.resend(by.id, role, self.ttl, now)?;
+        self.invitations
+            .save_resend(&details.invitation, previous)
             .await
             .map_err(|error| match error {
-                SaveAnswerError::AlreadyAnswered => AnswerInvitationError::AlreadyAnswered,
-                SaveAnswerError::Port(error) => AnswerInvitationError::Port(error),
+                SaveInvitationError::ResentMeanwhile { last_resent_at } => {
+                    too_soon(last_resent_at, now)
+                }
+                other => manage_error(other),
             })?;
         Ok(details)
     }
+
+    /// Marks `expired` up to `batch` pending invitations past their expiry; returns how many (the
+    /// sweeper's step; docs/operations.md, "Invitation expiry").
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    pub async fn expire_due(&self, batch: u32) -> Result<u64, PortError> {
+        self.invitations.expire_due(self.clock.now(), batch).await
+    }
 }
+
+fn manage_error(error: SaveInvitationError) -> ManageInvitationError {
+    match error {
+        SaveInvitationError::NotPending(reason) => ManageInvitationError::NotPending(reason),
+        SaveInvitationError::NotFound => ManageInvitationError::NotFound,
+        SaveInvitationError::ResentMeanwhile { .. } => {
+            ManageInvitationError::Port(PortError::unexpected("a cancel reported a resend"))
+        }
+        SaveInvitationError::Port(error) => ManageInvitationError::Port(error),
+    }
+}
+
+/// The refusal of a resend that lost the race to one stored at `last_resent_at`.
+fn too_soon(last_resent_at: DateTime<Utc>, now: DateTime<Utc>) -> ManageInvitationError {
+    let next = last_resent_at + Invitation::RESEND_INTERVAL;
+    ManageInvitationError::TooSoon {
+        retry_after: (next - now).max(chrono::Duration::seconds(1)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -14,8 +14,8 @@ pub use accounts::{
 pub use events::{EventService, GetEventError};
 pub use idempotency::{Begin, Finish, HeldKey, IdempotencyService};
 pub use invitations::{
-    AnswerInvitationError, GetInvitationError, InvitationService, SendInvitations,
-    SendInvitationsError, SendReport,
+    AnswerInvitationError, GetInvitationError, InvitationService, ListEventInvitationsError,
+    ManageInvitationError, SendInvitations, SendInvitationsError, SendReport,
 };
 
 #[cfg(test)]

@@ -8,13 +8,13 @@ use secrecy::ExposeSecret;
 use super::*;
 use crate::ports::{
     BatchOutcome, InvitationFilter, MockEventRepository, MockInvitationRepository,
-    MockUserRepository, PortError, SaveAnswerError,
+    MockUserRepository, PortError, SaveInvitationError,
 };
 use crate::testing::{FakeHasher, FakeIssuer, FixedClock, Store};
 use crate::{
     Answer, Email, EventDetails, EventId, IgnoreReason, Invitation, InvitationEntries,
-    InvitationEntriesError, InvitationId, InvitationStatus, Login, Mobile, PageRequest, Password,
-    PhoneRegion, StatusFilter, Text, User,
+    InvitationEntriesError, InvitationId, InvitationStatus, Login, Mobile, NotPending, PageRequest,
+    Password, PhoneRegion, StatusFilter, Text, User,
 };
 
 struct Harness {
@@ -78,7 +78,14 @@ impl Harness {
     ) -> Result<SendReport, SendInvitationsError> {
         let entries = InvitationEntries::parse(entries, PhoneRegion::default()).unwrap();
         self.invitations
-            .send(sender, SendInvitations { event_id, entries })
+            .send(
+                sender,
+                SendInvitations {
+                    event_id,
+                    entries,
+                    message: None,
+                },
+            )
             .await
     }
 }
@@ -448,7 +455,7 @@ async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invite
     let mut invitations = MockInvitationRepository::new();
     invitations
         .expect_invitee_states()
-        .returning(|_, _| Ok(Default::default()));
+        .returning(|_, _, _| Ok(Default::default()));
     invitations
         .expect_create_batch()
         .returning(|batch| Ok(vec![BatchOutcome::AlreadyPending; batch.len()]));
@@ -466,6 +473,7 @@ async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invite
             SendInvitations {
                 event_id: event,
                 entries,
+                message: None,
             },
         )
         .await
@@ -507,12 +515,12 @@ async fn r8_only_the_latest_invitation_counts() {
     let (h, olivia, bob, _, event) = party().await;
     let now = FixedClock::START;
     let mut old = Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
-    old.answer(bob.id, Answer::Reject, now).unwrap();
+    old.answer(bob.id, None, Answer::Reject, now).unwrap();
     h.store.insert_invitation(old);
     // A later accepted invitation (say the member left since): the rejection is no longer the last.
     let mut newer =
         Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
-    newer.answer(bob.id, Answer::Accept, now).unwrap();
+    newer.answer(bob.id, None, Answer::Accept, now).unwrap();
     h.store.insert_invitation(newer);
 
     let report = h.send(&olivia, event, &["bob@example.com"]).await;
@@ -624,6 +632,7 @@ async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write(
             SendInvitations {
                 event_id: EventId::generate(),
                 entries,
+                message: None,
             },
         )
         .await
@@ -631,7 +640,7 @@ async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write(
     assert_eq!(report.ignored.len(), 1000);
 }
 
-/// Event `id` as its owner sees it, for mocked event repositories.
+/// Event `id` as its owner sees it.
 fn owned(id: EventId, owner: &crate::UserSummary) -> crate::Membership {
     crate::Membership {
         event: crate::Event {
@@ -676,6 +685,7 @@ async fn an_unreachable_database_surfaces_as_unavailable() {
             SendInvitations {
                 event_id: EventId::generate(),
                 entries,
+                message: None,
             },
         )
         .await;
@@ -708,11 +718,11 @@ async fn r10_only_the_invitee_answers_and_only_once() {
         .unwrap();
     assert!(matches!(
         h.invitations.answer(&bob, id, Answer::Accept).await,
-        Err(AnswerInvitationError::AlreadyAnswered)
+        Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
         h.invitations.answer(&bob, id, Answer::Reject).await,
-        Err(AnswerInvitationError::AlreadyAnswered)
+        Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
         h.invitations
@@ -736,7 +746,7 @@ async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
         .returning(move |_| Ok(Some(details.clone())));
     invitations
         .expect_save_answer()
-        .returning(|_| Err(SaveAnswerError::AlreadyAnswered));
+        .returning(|_| Err(SaveInvitationError::NotPending(NotPending::Answered)));
     let service = InvitationService::new(
         Arc::new(MockUserRepository::new()),
         Arc::new(MockEventRepository::new()),
@@ -748,7 +758,7 @@ async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
         .await;
     assert!(matches!(
         result,
-        Err(AnswerInvitationError::AlreadyAnswered)
+        Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
 }
 
@@ -763,24 +773,26 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
     let mut invitation =
         Invitation::new_pending(EventId::generate(), sender, invitee, "x@y.io".into(), now);
     assert_eq!(
-        invitation.answer(stranger, Answer::Accept, now),
+        invitation.answer(stranger, None, Answer::Accept, now),
         Err(crate::AnswerRefused::NotVisible)
     );
     assert_eq!(
-        invitation.answer(sender, Answer::Accept, now),
+        invitation.answer(sender, None, Answer::Accept, now),
         Err(crate::AnswerRefused::BySender)
     );
     assert_eq!(invitation.answered_at(), None);
     let later = now + Duration::minutes(5);
-    invitation.answer(invitee, Answer::Accept, later).unwrap();
+    invitation
+        .answer(invitee, None, Answer::Accept, later)
+        .unwrap();
     assert_eq!(
         invitation.answered_at(),
         Some(later),
         "R11: answered_at is set on answer"
     );
     assert_eq!(
-        invitation.answer(invitee, Answer::Reject, later),
-        Err(crate::AnswerRefused::AlreadyAnswered)
+        invitation.answer(invitee, None, Answer::Reject, later),
+        Err(crate::AnswerRefused::NotPending(NotPending::Answered))
     );
     assert_eq!(invitation.status(), InvitationStatus::Accepted);
 }

@@ -8,13 +8,13 @@ use chrono::{DateTime, Timelike, Utc};
 
 use crate::ports::{
     BatchOutcome, CreateUserError, EventRepository, EventWriteError, HealthCheck, InvitationFilter,
-    InvitationRepository, NewEvent, NewToken, NewUser, PasswordHash, PortError, SaveAnswerError,
-    TokenHash, TokenRepository, UserRepository,
+    InvitationRepository, NewEvent, NewToken, NewUser, PasswordHash, PortError,
+    SaveInvitationError, TokenHash, TokenRepository, UserRepository,
 };
 use crate::{
     Actor, Answer, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
     InvitationDetails, InvitationId, InvitationState, InvitationStatus, InviteeState, Login,
-    Member, MemberId, Membership, Mobile, Page, PageRequest, Role, User, UserId,
+    Member, MemberId, Membership, Mobile, NotPending, Page, PageRequest, Role, User, UserId,
 };
 
 #[derive(Debug)]
@@ -42,7 +42,13 @@ struct State {
 /// - creating an event makes its owner its first member; `members_count` counts the members;
 /// - at most one pending invitation per (event, invitee) ([`BatchOutcome::AlreadyPending`]);
 /// - an answer is stored only while the invitation is pending
-///   ([`SaveAnswerError::AlreadyAnswered`]), and accepting adds the membership, once;
+///   and not expired ([`SaveInvitationError::NotPending`]), and accepting adds the membership,
+///   once; so is a cancel, and a resend only while the last resend is the one it was decided on
+///   ([`SaveInvitationError::ResentMeanwhile`]);
+/// - a batch first marks its invitees' dead pending invitations expired (so they do not block it),
+///   and the sweeper's [`InvitationRepository::expire_due`] marks any;
+/// - list filters and the latest statuses of [`InvitationRepository::invitee_states`] read the
+///   status as of the given time ([`Invitation::status_at`]);
 /// - rows referring to unknown users or events are refused (the foreign keys), as
 ///   [`PortError::Unexpected`];
 /// - lists are keyset pages on the (time-ordered) id, newest first, resuming after
@@ -74,22 +80,19 @@ fn stored_details(details: EventDetails) -> EventDetails {
 }
 
 fn stored_invitation(invitation: &Invitation) -> Invitation {
-    let state = match invitation.state() {
-        InvitationState::Pending => InvitationState::Pending,
+    let mut record = invitation.to_stored();
+    record.state = match record.state {
         InvitationState::Answered { answer, at } => InvitationState::Answered {
             answer,
             at: stored(at),
         },
+        InvitationState::Cancelled { at } => InvitationState::Cancelled { at: stored(at) },
+        state @ (InvitationState::Pending | InvitationState::Expired) => state,
     };
-    Invitation::restore(
-        invitation.id(),
-        invitation.event_id(),
-        invitation.sender_id(),
-        invitation.invitee_id(),
-        invitation.contact().to_owned(),
-        stored(invitation.created_at()),
-        state,
-    )
+    record.created_at = stored(record.created_at);
+    record.expires_at = record.expires_at.map(stored);
+    record.last_resent_at = record.last_resent_at.map(stored);
+    Invitation::restore(record)
 }
 
 /// The error a broken foreign key or check constraint surfaces as.
@@ -125,12 +128,32 @@ impl State {
             .any(|(e, m)| *e == event && m.user.id == user)
     }
 
+    /// Whether a row of (event, invitee) is stored pending, live or not: what the partial unique
+    /// index `invitations_one_pending` sees.
     fn has_pending(&self, event: EventId, invitee: UserId) -> bool {
         self.invitations.iter().any(|i| {
             i.event_id() == event
                 && i.invitee_id() == invitee
                 && i.status() == InvitationStatus::Pending
         })
+    }
+
+    /// The stored invitation `id`, for a conditional change at `at`: `Err` with why it cannot
+    /// change when it is gone or not pending at `at`.
+    fn pending_row(
+        &mut self,
+        id: InvitationId,
+        at: DateTime<Utc>,
+    ) -> Result<&mut Invitation, SaveInvitationError> {
+        let row = self
+            .invitations
+            .iter_mut()
+            .find(|i| i.id() == id)
+            .ok_or(SaveInvitationError::NotFound)?;
+        match NotPending::of(row.status_at(at)) {
+            Some(reason) => Err(SaveInvitationError::NotPending(reason)),
+            None => Ok(row),
+        }
     }
 
     /// Why `invitation` may not be stored, if it may not: the foreign keys, then the check that
@@ -172,12 +195,14 @@ impl State {
         party: impl Fn(&Invitation) -> bool,
         filter: InvitationFilter,
         page: PageRequest,
+        now: DateTime<Utc>,
     ) -> Page<InvitationDetails> {
+        let now = stored(now);
         let items = self
             .invitations
             .iter()
             .filter(|i| party(i))
-            .filter(|i| filter.status.status().is_none_or(|s| i.status() == s))
+            .filter(|i| filter.status.status().is_none_or(|s| i.status_at(now) == s))
             .filter(|i| filter.event_id.is_none_or(|e| i.event_id() == e))
             .map(|i| self.details(i))
             .collect();
@@ -505,8 +530,10 @@ impl InvitationRepository for Store {
         &self,
         event: EventId,
         users: &[UserId],
+        now: DateTime<Utc>,
     ) -> Result<HashMap<UserId, InviteeState>, PortError> {
         let state = self.lock();
+        let now = stored(now);
         let mut states: HashMap<UserId, InviteeState> = HashMap::new();
         for user in users.iter().filter(|u| state.is_member(event, **u)) {
             states.entry(*user).or_default().is_member = true;
@@ -524,7 +551,7 @@ impl InvitationRepository for Store {
             }
         }
         for (user, invitation) in latest {
-            states.entry(user).or_default().latest = Some(invitation.status());
+            states.entry(user).or_default().latest = Some(invitation.status_at(now));
         }
         Ok(states)
     }
@@ -537,6 +564,18 @@ impl InvitationRepository for Store {
         // All or nothing, like the adapter's transaction: check every row before storing any.
         if let Some(refusal) = invitations.iter().find_map(|i| state.refusal(i)) {
             return Err(refusal);
+        }
+        // Expire-on-write: the invitees' dead pending invitations stop holding the unique index.
+        if let Some(at) = invitations.iter().map(|i| stored(i.created_at())).min() {
+            for row in state.invitations.iter_mut().filter(|row| {
+                row.status() == InvitationStatus::Pending
+                    && row.status_at(at) == InvitationStatus::Expired
+                    && invitations.iter().any(|i| {
+                        i.event_id() == row.event_id() && i.invitee_id() == row.invitee_id()
+                    })
+            }) {
+                *row = row.clone().as_of(at);
+            }
         }
         Ok(invitations
             .iter()
@@ -562,32 +601,20 @@ impl InvitationRepository for Store {
             .map(|i| state.details(i)))
     }
 
-    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveAnswerError> {
+    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
         let InvitationState::Answered { answer, at } = invitation.state() else {
             return Err(
-                PortError::unexpected("save_answer called with a pending invitation").into(),
+                PortError::unexpected("save_answer called with an unanswered invitation").into(),
             );
         };
         let at = stored(at);
         let mut guard = self.lock();
         let state = &mut *guard;
-        // Conditional on the row still being pending; an unknown id updates no row either.
-        let Some(row) = state
-            .invitations
-            .iter_mut()
-            .find(|i| i.id() == invitation.id() && i.status() == InvitationStatus::Pending)
-        else {
-            return Err(SaveAnswerError::AlreadyAnswered);
-        };
-        *row = Invitation::restore(
-            row.id(),
-            row.event_id(),
-            row.sender_id(),
-            row.invitee_id(),
-            row.contact().to_owned(),
-            row.created_at(),
-            InvitationState::Answered { answer, at },
-        );
+        // Conditional on the row still being pending and live at the answer's time.
+        let row = state.pending_row(invitation.id(), at)?;
+        let mut record = row.to_stored();
+        record.state = InvitationState::Answered { answer, at };
+        *row = Invitation::restore(record);
         let (event_id, invitee) = (row.event_id(), row.invitee_id());
         if answer == Answer::Accept && !state.is_member(event_id, invitee) {
             let user = state
@@ -608,13 +635,78 @@ impl InvitationRepository for Store {
         Ok(())
     }
 
+    async fn save_cancel(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
+        let Some(at) = invitation.cancelled_at().map(stored) else {
+            return Err(
+                PortError::unexpected("save_cancel called with an uncancelled invitation").into(),
+            );
+        };
+        let mut state = self.lock();
+        let row = state.pending_row(invitation.id(), at)?;
+        let mut record = row.to_stored();
+        record.state = InvitationState::Cancelled { at };
+        *row = Invitation::restore(record);
+        Ok(())
+    }
+
+    async fn save_resend(
+        &self,
+        invitation: &Invitation,
+        previous: Option<DateTime<Utc>>,
+    ) -> Result<(), SaveInvitationError> {
+        let Some(at) = invitation.last_resent_at().map(stored) else {
+            return Err(PortError::unexpected(
+                "save_resend called with an invitation never resent",
+            )
+            .into());
+        };
+        let mut state = self.lock();
+        let row = state.pending_row(invitation.id(), at)?;
+        if row.last_resent_at() != previous.map(stored) {
+            return match row.last_resent_at() {
+                Some(last_resent_at) => {
+                    Err(SaveInvitationError::ResentMeanwhile { last_resent_at })
+                }
+                None => Err(PortError::unexpected("a resend was forgotten").into()),
+            };
+        }
+        let mut record = row.to_stored();
+        record.last_resent_at = Some(at);
+        record.expires_at = invitation.expires_at().map(stored);
+        *row = Invitation::restore(record);
+        Ok(())
+    }
+
+    async fn expire_due(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let now = stored(now);
+        let mut state = self.lock();
+        let mut due: Vec<&mut Invitation> = state
+            .invitations
+            .iter_mut()
+            .filter(|i| {
+                i.status() == InvitationStatus::Pending
+                    && i.status_at(now) == InvitationStatus::Expired
+            })
+            .collect();
+        due.sort_by_key(|i| i.expires_at());
+        let mut expired = 0;
+        for row in due.into_iter().take(batch as usize) {
+            *row = row.clone().as_of(now);
+            expired += 1;
+        }
+        Ok(expired)
+    }
+
     async fn list_sent(
         &self,
         sender: UserId,
         filter: InvitationFilter,
         page: PageRequest,
+        now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        Ok(self.lock().list(|i| i.sender_id() == sender, filter, page))
+        Ok(self
+            .lock()
+            .list(|i| i.sender_id() == sender, filter, page, now))
     }
 
     async fn list_received(
@@ -622,10 +714,27 @@ impl InvitationRepository for Store {
         invitee: UserId,
         filter: InvitationFilter,
         page: PageRequest,
+        now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
         Ok(self
             .lock()
-            .list(|i| i.invitee_id() == invitee, filter, page))
+            .list(|i| i.invitee_id() == invitee, filter, page, now))
+    }
+
+    async fn list_for_event(
+        &self,
+        event: EventId,
+        filter: InvitationFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        let filter = InvitationFilter {
+            event_id: None,
+            ..filter
+        };
+        Ok(self
+            .lock()
+            .list(|i| i.event_id() == event, filter, page, now))
     }
 }
 

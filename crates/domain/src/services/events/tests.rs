@@ -57,6 +57,7 @@ impl Harness {
                 SendInvitations {
                     event_id: event,
                     entries,
+                    message: None,
                 },
             )
             .await
@@ -79,6 +80,7 @@ impl Harness {
                 SendInvitations {
                     event_id: event,
                     entries,
+                    message: None,
                 },
             )
             .await

@@ -1,0 +1,575 @@
+//! The invitation lifecycle through the service, over the in-memory store and a moving clock:
+//! expiry, cancel, resend, the note and the event's own list (docs/api.md, "Invitation
+//! lifecycle").
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use super::*;
+use crate::ports::{InvitationFilter, MockEventRepository, MockInvitationRepository};
+use crate::services::{EventService, GetInvitationError};
+use crate::testing::{FixedClock, Store};
+use crate::{Email, EventDetails, InvitationState, InvitationStatus, PhoneRegion, StatusFilter};
+
+struct Lifecycle {
+    store: Arc<Store>,
+    clock: Arc<FixedClock>,
+    events: EventService,
+    invitations: InvitationService,
+    olivia: User,
+    bob: User,
+    carol: User,
+    event: EventId,
+}
+
+fn user(name: &str) -> User {
+    User {
+        id: crate::UserId::generate(),
+        name: Text::from_stored(name.into()),
+        email: Some(Email::parse(&format!("{}@example.com", name.to_lowercase())).unwrap()),
+        mobile: None,
+        created_at: FixedClock::START,
+    }
+}
+
+/// A stored user named `name`, with the email `<name>@example.com`.
+async fn registered(store: &Store, name: &str) -> User {
+    use crate::ports::{NewUser, PasswordHash, UserRepository};
+    let u = user(name);
+    UserRepository::create(
+        store,
+        NewUser {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            mobile: None,
+            password_hash: PasswordHash("x".into()),
+            created_at: u.created_at,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// Olivia owns an event; Bob and Carol can be invited. Invitations live an hour.
+async fn lifecycle() -> Lifecycle {
+    lifecycle_with(InvitationTtl::parse("1h").unwrap()).await
+}
+
+async fn lifecycle_with(ttl: InvitationTtl) -> Lifecycle {
+    let store = Arc::new(Store::default());
+    let clock = Arc::new(FixedClock::default());
+    let olivia = registered(&store, "Olivia").await;
+    let bob = registered(&store, "Bob").await;
+    let carol = registered(&store, "Carol").await;
+    let events = EventService::new(store.clone(), clock.clone());
+    let title = Text::from_stored("Launch party".into());
+    let details = EventDetails::new(title, None, None, None, None).unwrap();
+    let event = events.create(&olivia, details).await.unwrap().id;
+    let invitations =
+        InvitationService::new(store.clone(), store.clone(), store.clone(), clock.clone())
+            .with_ttl(ttl);
+    Lifecycle {
+        store,
+        clock,
+        events,
+        invitations,
+        olivia,
+        bob,
+        carol,
+        event,
+    }
+}
+
+impl Lifecycle {
+    async fn send_with(&self, by: &User, to: &[&str], message: Option<&str>) -> SendReport {
+        let entries = InvitationEntries::parse(to, PhoneRegion::default()).unwrap();
+        self.invitations
+            .send(
+                by,
+                SendInvitations {
+                    event_id: self.event,
+                    entries,
+                    message: message.map(|m| Text::parse(m, 500, true).unwrap()),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Olivia invites `to`; the new invitation's id.
+    async fn invite(&self, to: &User) -> InvitationId {
+        let email = to.email.as_ref().unwrap().as_str();
+        let report = self.send_with(&self.olivia, &[email], None).await;
+        assert_eq!(report.sent.len(), 1, "{:?}", report.ignored);
+        report.sent[0].invitation.id()
+    }
+
+    /// `member` accepts an invitation and joins.
+    async fn join(&self, member: &User) {
+        let id = self.invite(member).await;
+        self.invitations
+            .answer(member, id, Answer::Accept)
+            .await
+            .unwrap();
+    }
+
+    async fn status_of(&self, viewer: &User, id: InvitationId) -> InvitationStatus {
+        self.invitations
+            .get(viewer, id)
+            .await
+            .unwrap()
+            .invitation
+            .status()
+    }
+
+    async fn count(&self, status: &str) -> usize {
+        let filter = InvitationFilter {
+            status: StatusFilter::parse(status).unwrap(),
+            event_id: None,
+        };
+        let page = PageRequest::default();
+        let sent = self.invitations.list_sent(&self.olivia, filter, page);
+        let received = self.invitations.list_received(&self.bob, filter, page);
+        let event = self
+            .invitations
+            .list_for_event(&self.olivia, self.event, filter, page);
+        let (sent, received, event) = (
+            sent.await.unwrap().items,
+            received.await.unwrap().items,
+            event.await.unwrap().items,
+        );
+        assert_eq!(sent.len(), event.len(), "{status}");
+        for details in sent.iter().chain(&received).chain(&event) {
+            if status != "all" {
+                assert_eq!(details.invitation.status().as_str(), status);
+            }
+        }
+        received.len()
+    }
+}
+
+// ---- expiry
+
+#[tokio::test]
+async fn a_pending_invitation_is_expired_everywhere_at_once_when_the_clock_passes_its_expiry() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    let shown = l.invitations.get(&l.bob, id).await.unwrap().invitation;
+    assert_eq!(
+        shown.expires_at(),
+        Some(FixedClock::START + Duration::hours(1))
+    );
+    assert_eq!(l.count("pending").await, 1);
+
+    l.clock.advance(Duration::hours(1));
+    assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Expired);
+    assert_eq!(l.status_of(&l.olivia, id).await, InvitationStatus::Expired);
+    assert_eq!(l.count("pending").await, 0);
+    assert_eq!(l.count("expired").await, 1);
+    assert_eq!(l.count("all").await, 1);
+    // Nothing has marked it yet: the rule alone decides.
+    assert_eq!(l.store.invitations()[0].status(), InvitationStatus::Pending);
+}
+
+#[tokio::test]
+async fn an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    l.clock.advance(Duration::hours(2));
+    assert!(matches!(
+        l.invitations.answer(&l.bob, id, Answer::Accept).await,
+        Err(AnswerInvitationError::NotPending(NotPending::Expired))
+    ));
+    assert!(matches!(
+        l.invitations.cancel(&l.olivia, id).await,
+        Err(ManageInvitationError::NotPending(NotPending::Expired))
+    ));
+    assert!(matches!(
+        l.invitations.resend(&l.olivia, id).await,
+        Err(ManageInvitationError::NotPending(NotPending::Expired))
+    ));
+    assert_eq!(l.store.members_of(l.event), vec![l.olivia.id]);
+}
+
+#[tokio::test]
+async fn r7_an_expired_invitation_never_blocks_a_new_one() {
+    let l = lifecycle().await;
+    let old = l.invite(&l.bob).await;
+    l.clock.advance(Duration::hours(1));
+    let new = l.invite(&l.bob).await;
+    assert_ne!(old, new);
+    let stored = l.store.invitations();
+    assert_eq!(
+        stored[0].state(),
+        InvitationState::Expired,
+        "marked on write"
+    );
+    assert_eq!(stored[1].status(), InvitationStatus::Pending);
+    // R7 still holds for the live one.
+    let again = l.send_with(&l.olivia, &["bob@example.com"], None).await;
+    assert_eq!(again.ignored[0].reason, IgnoreReason::AlreadyInvited);
+}
+
+#[tokio::test]
+async fn invitations_never_expire_with_a_ttl_of_0() {
+    let l = lifecycle_with(InvitationTtl::NEVER).await;
+    let id = l.invite(&l.bob).await;
+    l.clock.advance(Duration::days(3650));
+    let shown = l.invitations.get(&l.bob, id).await.unwrap().invitation;
+    assert_eq!(shown.expires_at(), None);
+    assert_eq!(shown.status(), InvitationStatus::Pending);
+    l.invitations
+        .answer(&l.bob, id, Answer::Accept)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_sweeper_marks_due_invitations_expired_in_batches_and_leaves_the_others() {
+    let l = lifecycle().await;
+    l.invite(&l.bob).await;
+    l.invite(&l.carol).await;
+    l.clock.advance(Duration::minutes(30));
+    let dave = registered(&l.store, "Dave").await;
+    let live = l.invite(&dave).await;
+    l.clock.advance(Duration::minutes(30));
+    assert_eq!(l.invitations.expire_due(1).await.unwrap(), 1);
+    assert_eq!(l.invitations.expire_due(1).await.unwrap(), 1);
+    assert_eq!(l.invitations.expire_due(1).await.unwrap(), 0);
+    let states: Vec<_> = l
+        .store
+        .invitations()
+        .iter()
+        .map(Invitation::state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            InvitationState::Expired,
+            InvitationState::Expired,
+            InvitationState::Pending
+        ]
+    );
+    assert_eq!(l.status_of(&dave, live).await, InvitationStatus::Pending);
+}
+
+// ---- cancel
+
+#[tokio::test]
+async fn the_sender_cancels_a_pending_invitation_and_it_can_no_longer_be_answered() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    l.clock.advance(Duration::minutes(5));
+    let cancelled = l.invitations.cancel(&l.olivia, id).await.unwrap();
+    assert_eq!(cancelled.invitation.status(), InvitationStatus::Cancelled);
+    assert_eq!(cancelled.invitation.cancelled_at(), Some(l.clock.now()));
+    assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Cancelled);
+    assert!(matches!(
+        l.invitations.answer(&l.bob, id, Answer::Accept).await,
+        Err(AnswerInvitationError::NotPending(NotPending::Cancelled))
+    ));
+    assert!(matches!(
+        l.invitations.cancel(&l.olivia, id).await,
+        Err(ManageInvitationError::NotPending(NotPending::Cancelled))
+    ));
+    assert_eq!(l.count("cancelled").await, 1);
+    assert_eq!(l.count("pending").await, 0);
+}
+
+#[tokio::test]
+async fn an_answered_invitation_cannot_be_cancelled() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    l.invitations
+        .answer(&l.bob, id, Answer::Accept)
+        .await
+        .unwrap();
+    assert!(matches!(
+        l.invitations.cancel(&l.olivia, id).await,
+        Err(ManageInvitationError::NotPending(NotPending::Answered))
+    ));
+}
+
+#[tokio::test]
+async fn the_invitee_may_not_cancel_a_plain_member_or_a_stranger_sees_nothing() {
+    let l = lifecycle().await;
+    l.join(&l.carol).await;
+    let id = l.invite(&l.bob).await;
+    assert!(matches!(
+        l.invitations.cancel(&l.bob, id).await,
+        Err(ManageInvitationError::ByInvitee)
+    ));
+    assert!(matches!(
+        l.invitations.cancel(&l.carol, id).await,
+        Err(ManageInvitationError::NotFound)
+    ));
+    assert!(matches!(
+        l.invitations.get(&l.carol, id).await,
+        Err(GetInvitationError::NotFound)
+    ));
+    let stranger = user("Mallory");
+    assert!(matches!(
+        l.invitations.cancel(&stranger, id).await,
+        Err(ManageInvitationError::NotFound)
+    ));
+    assert!(matches!(
+        l.invitations
+            .cancel(&l.olivia, InvitationId::generate())
+            .await,
+        Err(ManageInvitationError::NotFound)
+    ));
+    assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Pending);
+}
+
+#[tokio::test]
+async fn r12_a_cohost_sees_lists_cancels_and_resends_the_owners_invitations_and_the_owner_theirs() {
+    let l = lifecycle().await;
+    l.join(&l.carol).await;
+    l.events
+        .change_role(&l.olivia, l.event, l.carol.id, Role::Cohost)
+        .await
+        .unwrap();
+    let by_owner = l.invite(&l.bob).await;
+    assert_eq!(
+        l.status_of(&l.carol, by_owner).await,
+        InvitationStatus::Pending
+    );
+    let listed = l
+        .invitations
+        .list_for_event(
+            &l.carol,
+            l.event,
+            InvitationFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2, "Carol's accepted one and Bob's");
+    l.invitations.resend(&l.carol, by_owner).await.unwrap();
+    l.invitations.cancel(&l.carol, by_owner).await.unwrap();
+
+    // Carol invites Dave; Olivia, who did not send it, manages it too.
+    registered(&l.store, "Dave").await;
+    let by_cohost = l
+        .send_with(&l.carol, &["dave@example.com"], None)
+        .await
+        .sent[0]
+        .invitation
+        .id();
+    l.invitations.cancel(&l.olivia, by_cohost).await.unwrap();
+}
+
+// ---- resend
+
+#[tokio::test]
+async fn a_resend_pushes_the_expiry_out_and_the_next_waits_ten_minutes() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    l.clock.advance(Duration::minutes(50));
+    let resent = l
+        .invitations
+        .resend(&l.olivia, id)
+        .await
+        .unwrap()
+        .invitation;
+    assert_eq!(
+        resent.expires_at(),
+        Some(l.clock.now() + Duration::hours(1))
+    );
+    assert_eq!(resent.last_resent_at(), Some(l.clock.now()));
+    let stored = l.invitations.get(&l.bob, id).await.unwrap().invitation;
+    assert_eq!(stored.expires_at(), resent.expires_at());
+
+    l.clock.advance(Duration::minutes(4));
+    match l.invitations.resend(&l.olivia, id).await {
+        Err(ManageInvitationError::TooSoon { retry_after }) => {
+            assert_eq!(retry_after, Duration::minutes(6));
+        }
+        other => panic!("{other:?}"),
+    }
+    l.clock.advance(Duration::minutes(6));
+    l.invitations.resend(&l.olivia, id).await.unwrap();
+    // Past the original expiry, still pending thanks to the resends.
+    l.clock.advance(Duration::minutes(30));
+    assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Pending);
+    l.invitations
+        .answer(&l.bob, id, Answer::Accept)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_invitee_may_not_resend_and_a_stranger_sees_nothing() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    assert!(matches!(
+        l.invitations.resend(&l.bob, id).await,
+        Err(ManageInvitationError::ByInvitee)
+    ));
+    assert!(matches!(
+        l.invitations.resend(&l.carol, id).await,
+        Err(ManageInvitationError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_resend_that_loses_a_race_to_another_is_too_soon() {
+    let l = lifecycle().await;
+    let details = l
+        .invitations
+        .get(&l.olivia, l.invite(&l.bob).await)
+        .await
+        .unwrap();
+    let now = l.clock.now();
+    let mut invitations = MockInvitationRepository::new();
+    invitations
+        .expect_find()
+        .returning(move |_| Ok(Some(details.clone())));
+    invitations
+        .expect_save_resend()
+        .returning(move |_, previous| {
+            assert_eq!(previous, None);
+            Err(SaveInvitationError::ResentMeanwhile {
+                last_resent_at: now - Duration::seconds(1),
+            })
+        });
+    let service = InvitationService::new(
+        l.store.clone(),
+        Arc::new(MockEventRepository::new()),
+        Arc::new(invitations),
+        l.clock.clone(),
+    );
+    match service.resend(&l.olivia, InvitationId::generate()).await {
+        Err(ManageInvitationError::TooSoon { retry_after }) => {
+            assert_eq!(retry_after, Duration::seconds(599));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_cancel_that_loses_a_race_reports_what_won() {
+    let l = lifecycle().await;
+    let details = l
+        .invitations
+        .get(&l.olivia, l.invite(&l.bob).await)
+        .await
+        .unwrap();
+    let mut invitations = MockInvitationRepository::new();
+    invitations
+        .expect_find()
+        .returning(move |_| Ok(Some(details.clone())));
+    invitations
+        .expect_save_cancel()
+        .returning(|_| Err(SaveInvitationError::NotPending(NotPending::Answered)));
+    let service = InvitationService::new(
+        l.store.clone(),
+        Arc::new(MockEventRepository::new()),
+        Arc::new(invitations),
+        l.clock.clone(),
+    );
+    assert!(matches!(
+        service.cancel(&l.olivia, InvitationId::generate()).await,
+        Err(ManageInvitationError::NotPending(NotPending::Answered))
+    ));
+}
+
+// ---- cancelled invitations and R7/R8
+
+#[tokio::test]
+async fn r7_and_r8_a_cancelled_invitation_never_blocks_a_new_one() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    l.invitations.cancel(&l.olivia, id).await.unwrap();
+    let again = l.invite(&l.bob).await;
+    assert_ne!(again, id);
+}
+
+// ---- the note
+
+#[tokio::test]
+async fn the_note_is_stored_on_every_invitation_of_the_batch_and_shown_to_its_parties() {
+    let l = lifecycle().await;
+    let report = l
+        .send_with(
+            &l.olivia,
+            &["bob@example.com", "carol@example.com"],
+            Some("  Bring snacks.\nSee you!  "),
+        )
+        .await;
+    assert_eq!(report.sent.len(), 2);
+    for details in &report.sent {
+        assert_eq!(
+            details.invitation.message().map(Text::as_str),
+            Some("Bring snacks.\nSee you!")
+        );
+    }
+    let id = report.sent[0].invitation.id();
+    let seen = l.invitations.get(&l.bob, id).await.unwrap().invitation;
+    assert_eq!(
+        seen.message().map(Text::as_str),
+        Some("Bring snacks.\nSee you!")
+    );
+    let later = l.send_with(&l.olivia, &["nobody@example.com"], None).await;
+    assert!(later.sent.is_empty());
+    assert!(l.store.invitations().iter().all(|i| i.message().is_some()));
+}
+
+// ---- the event's own list
+
+#[tokio::test]
+async fn the_events_invitations_are_listed_to_its_managers_a_member_is_refused_a_stranger_sees_no_event(
+) {
+    let l = lifecycle().await;
+    l.join(&l.carol).await;
+    l.invite(&l.bob).await;
+    let (all, page) = (InvitationFilter::default(), PageRequest::default());
+    let listed = l
+        .invitations
+        .list_for_event(&l.olivia, l.event, all, page)
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    assert!(matches!(
+        l.invitations
+            .list_for_event(&l.carol, l.event, all, page)
+            .await,
+        Err(ListEventInvitationsError::NotManager)
+    ));
+    assert!(matches!(
+        l.invitations
+            .list_for_event(&l.bob, l.event, all, page)
+            .await,
+        Err(ListEventInvitationsError::EventNotFound)
+    ));
+    assert!(matches!(
+        l.invitations
+            .list_for_event(&l.olivia, EventId::generate(), all, page)
+            .await,
+        Err(ListEventInvitationsError::EventNotFound)
+    ));
+    // Only this event's.
+    let other_details =
+        EventDetails::new(Text::from_stored("Other".into()), None, None, None, None).unwrap();
+    let other = l.events.create(&l.olivia, other_details).await.unwrap().id;
+    l.invitations
+        .send(
+            &l.olivia,
+            SendInvitations {
+                event_id: other,
+                entries: InvitationEntries::parse(&["bob@example.com"], PhoneRegion::default())
+                    .unwrap(),
+                message: None,
+            },
+        )
+        .await
+        .unwrap();
+    let listed = l
+        .invitations
+        .list_for_event(&l.olivia, l.event, all, page)
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+}
