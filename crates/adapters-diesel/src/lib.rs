@@ -12,6 +12,8 @@
 //! - `AbuseCounters` on PostgreSQL only: the abuse limits' counters in the `abuse_events` table,
 //!   shared by every process on the database (on SQLite they stay in the process), and
 //!   [`Database::purge_abuse_events`] for the rows that left the window.
+//! - `IdempotencyStore`: idempotency keys in `idempotency_keys`, claimed with `INSERT … ON
+//!   CONFLICT DO NOTHING` so that one request per (user, key) runs, in any number of processes.
 //! - [`Database::shared_secret`]: secrets every process on the database shares (the cursor
 //!   signing key), made by the first process that asks.
 //!
@@ -22,6 +24,7 @@ mod counters;
 mod credentials;
 mod db;
 mod events;
+mod idempotency;
 mod invitations;
 mod rows;
 mod schema;
