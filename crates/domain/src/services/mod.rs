@@ -11,7 +11,9 @@ pub use accounts::{
     AccountService, AuthenticateError, LoginCommand, LoginError, RegisterCommand, RegisterError,
     Session, TokenPolicy,
 };
-pub use events::{EventService, GetEventError};
+pub use events::{
+    ChangeRoleError, EventService, GetEventError, RemoveMemberError, UpdateEventError,
+};
 pub use idempotency::{Begin, Finish, HeldKey, IdempotencyService};
 pub use invitations::{
     AnswerInvitationError, GetInvitationError, InvitationService, ListEventInvitationsError,
