@@ -2,8 +2,8 @@
 //! part merged in. The areas know nothing of this module.
 
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
-use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{accounts, events, health, invitations};
@@ -92,7 +92,8 @@ impl Modify for EmptyQueryValues {
     }
 }
 
-/// Documents each alias as a copy of its original, with its own operation id.
+/// Documents each alias as a copy of its original, with its own operation id. An alias path that
+/// has operations of its own (`GET /api/v1/events/{event_id}/invitations`) keeps them.
 struct Aliases;
 
 impl Modify for Aliases {
@@ -108,7 +109,25 @@ impl Modify for Aliases {
                     .map(|id| format!("{id}_alias"));
                 operation.description = Some(format!("Alias of `{original}`; the same operation."));
             }
-            openapi.paths.paths.insert(alias.to_owned(), item);
+            match openapi.paths.paths.get_mut(alias) {
+                Some(own) => {
+                    let copies = [
+                        (&mut own.get, item.get),
+                        (&mut own.put, item.put),
+                        (&mut own.post, item.post),
+                        (&mut own.delete, item.delete),
+                        (&mut own.patch, item.patch),
+                    ];
+                    for (slot, copy) in copies {
+                        if copy.is_some() {
+                            *slot = copy;
+                        }
+                    }
+                }
+                None => {
+                    openapi.paths.paths.insert(alias.to_owned(), item);
+                }
+            }
         }
     }
 }

@@ -4,8 +4,7 @@
 //! client (or a fuzzer) that follows it is never refused for a reason it could not read there.
 
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType,
-    Type,
+    AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::Modify;
