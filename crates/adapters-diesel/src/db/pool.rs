@@ -3,9 +3,11 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use diesel::r2d2::Pool;
 use domain::ports::PortError;
+use tokio::sync::Semaphore;
 
 use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
 use super::connection::AnyConnection;
@@ -16,6 +18,12 @@ use super::manager::{Manager, Setup};
 #[derive(Clone)]
 pub struct Database {
     pub(super) pool: Pool<Manager>,
+    /// Admission to the pool, one permit per connection: callers wait here, in arrival order and
+    /// without holding a thread, rather than in r2d2's `get`, where a blocked thread each waits and
+    /// a returned connection goes to whichever thread takes the lock first (docs/performance.md).
+    admission: Arc<Semaphore>,
+    /// The longest wait for a permit and then a connection (`DATABASE_TIMEOUT_SECS`).
+    wait: Duration,
     backend: Backend,
     statements: Arc<AtomicU64>,
     /// What each new connection runs first (the bounds on its waits), run again after migrating.
@@ -66,8 +74,9 @@ impl Database {
         };
         let statements = Arc::new(AtomicU64::new(0));
         let session = session_setup(config);
+        let size = config.pool_size.max(1);
         let pool = Pool::builder()
-            .max_size(config.pool_size.max(1))
+            .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(config.connection_timeout)
             .test_on_check_out(true)
@@ -79,6 +88,8 @@ impl Database {
             .map_err(DatabaseError::Connect)?;
         Ok(Self {
             pool,
+            admission: Arc::new(Semaphore::new(size as usize)),
+            wait: config.connection_timeout,
             backend,
             statements,
             session,
@@ -96,8 +107,12 @@ impl Database {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Runs `op` with a pooled connection on tokio's blocking pool, inside the caller's span. No
-    /// connection within the pool's timeout is [`PortError::Unavailable`].
+    /// Runs `op` with a pooled connection on tokio's blocking pool, inside the caller's span.
+    ///
+    /// The caller first waits for one of the pool's permits on the async side: tokio's semaphore
+    /// serves waiters in arrival order, so under load requests get connections first come, first
+    /// served, and a waiting request holds no blocking thread. No permit, then connection, within
+    /// the pool's timeout (both waits together) is [`PortError::Unavailable`].
     pub(crate) async fn run<T, E>(
         &self,
         op: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
@@ -106,16 +121,152 @@ impl Database {
         T: Send + 'static,
         E: From<PortError> + Send + 'static,
     {
+        let started = tokio::time::Instant::now();
+        let permit = tokio::time::timeout(self.wait, self.admission.clone().acquire_owned())
+            .await
+            .map_err(|elapsed| E::from(PortError::Unavailable(Box::new(elapsed))))?
+            .map_err(|closed| E::from(PortError::unexpected(closed)))?;
         let pool = self.pool.clone();
+        let left = self.wait.saturating_sub(started.elapsed());
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
+            let _permit = permit;
+            // Normally immediate: a permit means a connection is free, unless one is being
+            // (re)opened or used outside `run` (migrations, the readiness probe).
             let mut pooled = pool
-                .get()
+                .get_timeout(left.max(Duration::from_millis(1)))
                 .map_err(|e| E::from(PortError::Unavailable(Box::new(e))))?;
             op(&mut pooled.conn)
         })
         .await
         .map_err(|join| E::from(PortError::unexpected(join)))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn one_connection(timeout: Duration) -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = DatabaseConfig::new(dir.path().join("db.sqlite3").display().to_string());
+        config.pool_size = 1;
+        config.connection_timeout = timeout;
+        let database = Database::open(&config).unwrap();
+        (dir, database)
+    }
+
+    async fn hold(database: &Database, for_: Duration) {
+        database
+            .run(move |_| {
+                std::thread::sleep(for_);
+                Ok::<_, PortError>(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiters_get_the_connection_in_arrival_order() {
+        let (_dir, database) = one_connection(Duration::from_secs(5));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let holder = tokio::spawn({
+            let database = database.clone();
+            async move { hold(&database, Duration::from_millis(300)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut waiters = Vec::new();
+        for i in 0..8 {
+            let (database, order) = (database.clone(), order.clone());
+            waiters.push(tokio::spawn(async move {
+                database
+                    .run(move |_| {
+                        order.lock().unwrap().push(i);
+                        std::thread::sleep(Duration::from_millis(5));
+                        Ok::<_, PortError>(())
+                    })
+                    .await
+                    .unwrap();
+            }));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        holder.await.unwrap();
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wait_for_a_connection_is_bounded() {
+        let (_dir, database) = one_connection(Duration::from_millis(200));
+        let holder = tokio::spawn({
+            let database = database.clone();
+            async move { hold(&database, Duration::from_millis(1500)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let waited = database.run(|_| Ok::<_, PortError>(())).await;
+        let took = started.elapsed();
+        assert!(
+            matches!(waited, Err(PortError::Unavailable(_))),
+            "{waited:?}"
+        );
+        assert!(took < Duration::from_millis(700), "{took:?}");
+        holder.await.unwrap();
+    }
+}
+
+/// The figures behind docs/performance.md, "Admission to the pool": not a pass/fail test (timing
+/// on a shared machine), run by hand with
+/// `cargo test -p adapters-diesel --lib -- --ignored --nocapture admission_wait_figures`.
+#[cfg(test)]
+mod figures {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "prints figures; run by hand"]
+    async fn admission_wait_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = DatabaseConfig::new(dir.path().join("db.sqlite3").display().to_string());
+        config.pool_size = 2;
+        config.connection_timeout = Duration::from_secs(10);
+        let database = Database::open(&config).unwrap();
+        // 32 clients, 30 requests each, 1 ms of work per request, 2 connections.
+        let mut clients = Vec::new();
+        for _ in 0..32 {
+            let database = database.clone();
+            clients.push(tokio::spawn(async move {
+                let mut waits = Vec::new();
+                for _ in 0..30 {
+                    let asked = std::time::Instant::now();
+                    let waited = database
+                        .run(move |_| {
+                            let waited = asked.elapsed();
+                            std::thread::sleep(Duration::from_millis(1));
+                            Ok::<_, PortError>(waited)
+                        })
+                        .await
+                        .unwrap();
+                    waits.push(waited);
+                }
+                waits
+            }));
+        }
+        let mut waits = Vec::new();
+        for client in clients {
+            waits.extend(client.await.unwrap());
+        }
+        waits.sort();
+        let at = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+        eprintln!(
+            "wait for a connection, 32 clients on 2 connections: p50 {:?}, p99 {:?}, max {:?}",
+            at(0.5),
+            at(0.99),
+            waits[waits.len() - 1]
+        );
     }
 }
