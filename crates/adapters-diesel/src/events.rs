@@ -1,13 +1,73 @@
-//! The event repository.
+//! The event repository. Changes to an event and its members run in one write transaction that
+//! first takes the event row's lock (on PostgreSQL `FOR NO KEY UPDATE`, the lock an answer takes
+//! too, and which a batch of invitations waits for; SQLite's `BEGIN IMMEDIATE` serializes writers
+//! already), then checks that the acting member still holds the role the decision was made on, and
+//! writes with conditions on the rows it changes. So concurrent changes of one event apply one
+//! after the other, whatever the number of server processes, and `members_count` moves with each
+//! membership row that goes in or out.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use domain::ports::{EventRepository, NewEvent, PortError};
-use domain::{Event, EventId, Member, MemberId, Page, PageRequest, Role, UserId};
+use domain::ports::{EventRepository, EventWriteError, NewEvent, PortError};
+use domain::{
+    Actor, Event, EventDetailsError, EventId, EventPatch, Member, MemberId, Membership, Page,
+    PageRequest, Role, UserId,
+};
 
-use crate::db::{port_error, write_transaction, Database};
+use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{event, member, to_db_time, EventRow, MemberRow, SummaryRow};
 use crate::schema::{event_members, events, users};
+
+/// Takes the event row's lock for a change of the event or its members (PostgreSQL: `FOR NO KEY
+/// UPDATE`; SQLite: nothing more than the transaction's), and says whether the event exists.
+fn lock_event(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+    let query = events::table.filter(events::id.eq(id)).select(events::id);
+    let found: Option<String> = match conn {
+        AnyConnection::Pg(pg) => query.for_no_key_update().first(pg).optional()?,
+        AnyConnection::Sqlite(_) => query.first(conn).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+/// Whether `actor` is still a member of the event with the role their decision was made on.
+fn holds(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<bool> {
+    let role: Option<String> = event_members::table
+        .filter(event_members::event_id.eq(event_id))
+        .filter(event_members::user_id.eq(actor.user.to_string()))
+        .select(event_members::role)
+        .first(conn)
+        .optional()?;
+    Ok(role.as_deref() == Some(actor.role.as_str()))
+}
+
+/// Locks the event and checks the actor: `false` when the event is gone or the actor no longer
+/// holds their role, and the change must be decided again.
+fn premises_hold(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<bool> {
+    Ok(lock_event(conn, event_id)? && holds(conn, event_id, actor)?)
+}
+
+/// The membership row of `user` with the user's summary.
+fn member_row(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    user: &str,
+) -> QueryResult<Option<(MemberRow, SummaryRow)>> {
+    event_members::table
+        .inner_join(users::table.on(users::id.eq(event_members::user_id)))
+        .filter(event_members::event_id.eq(event_id))
+        .filter(event_members::user_id.eq(user))
+        .select((MemberRow::as_select(), (users::id, users::name)))
+        .first(conn)
+        .optional()
+}
+
+/// An owner's role is for good (also kept by the database's `event_members_keep_owner` trigger);
+/// the services never ask otherwise.
+fn owner_refused() -> EventWriteError {
+    EventWriteError::Port(PortError::unexpected(
+        "refused: an event keeps its owner's membership and role",
+    ))
+}
 
 #[async_trait]
 impl EventRepository for Database {
@@ -136,6 +196,198 @@ impl EventRepository for Database {
             Ok(Page::from_overfetched(members, page.limit, |m| {
                 m.id.as_uuid()
             }))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_membership(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Membership>, PortError> {
+        let (id, viewer_id) = (id.to_string(), viewer.to_string());
+        self.run(move |conn| {
+            let row: Option<(EventRow, SummaryRow, String)> = events::table
+                .inner_join(users::table)
+                .inner_join(
+                    event_members::table.on(event_members::event_id
+                        .eq(events::id)
+                        .and(event_members::user_id.eq(&viewer_id))),
+                )
+                .filter(events::id.eq(&id))
+                .select((
+                    EventRow::as_select(),
+                    (users::id, users::name),
+                    event_members::role,
+                ))
+                .first(conn)
+                .optional()
+                .map_err(port_error)?;
+            row.map(|(row, owner, role)| {
+                Ok(Membership {
+                    event: event(row, owner)?,
+                    user: viewer,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| PortError::unexpected("corrupt row: role"))?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_member(
+        &self,
+        event_id: EventId,
+        user: UserId,
+    ) -> Result<Option<Member>, PortError> {
+        let (event_id, user) = (event_id.to_string(), user.to_string());
+        self.run(move |conn| {
+            member_row(conn, &event_id, &user)
+                .map_err(port_error)?
+                .map(|(row, user)| member(row, user))
+                .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(from = from.as_str(), to = to.as_str()))]
+    async fn change_role(
+        &self,
+        event_id: EventId,
+        by: Actor,
+        target: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<Member, EventWriteError> {
+        if from == Role::Owner || to == Role::Owner {
+            return Err(owner_refused());
+        }
+        let (event_id, target) = (event_id.to_string(), target.to_string());
+        self.run(move |conn| {
+            let changed = write_transaction(conn, |c| {
+                if !premises_hold(c, &event_id, by)? {
+                    return Ok(None);
+                }
+                let updated = diesel::update(event_members::table)
+                    .filter(event_members::event_id.eq(&event_id))
+                    .filter(event_members::user_id.eq(&target))
+                    .filter(event_members::role.eq(from.as_str()))
+                    .set(event_members::role.eq(to.as_str()))
+                    .execute(c)?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                member_row(c, &event_id, &target)
+            })
+            .map_err(port_error)?;
+            let (row, user) = changed.ok_or(EventWriteError::Stale)?;
+            Ok(member(row, user)?)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(role = role.as_str()))]
+    async fn remove_member(
+        &self,
+        event_id: EventId,
+        by: Actor,
+        target: UserId,
+        role: Role,
+    ) -> Result<(), EventWriteError> {
+        if role == Role::Owner {
+            return Err(owner_refused());
+        }
+        let (event_id, target) = (event_id.to_string(), target.to_string());
+        self.run(move |conn| {
+            let removed = write_transaction(conn, |c| {
+                if !premises_hold(c, &event_id, by)? {
+                    return Ok(false);
+                }
+                // Conditional on the row still holding the role the removal was decided on: of two
+                // concurrent removals (or leaves) of one member, one deletes the row, the other
+                // finds none and counts nothing.
+                let deleted = diesel::delete(event_members::table)
+                    .filter(event_members::event_id.eq(&event_id))
+                    .filter(event_members::user_id.eq(&target))
+                    .filter(event_members::role.eq(role.as_str()))
+                    .execute(c)?;
+                if deleted == 0 {
+                    return Ok(false);
+                }
+                diesel::update(events::table.filter(events::id.eq(&event_id)))
+                    .set(events::members_count.eq(events::members_count - 1))
+                    .execute(c)?;
+                Ok(true)
+            })
+            .map_err(port_error)?;
+            if removed {
+                Ok(())
+            } else {
+                Err(EventWriteError::Stale)
+            }
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update(
+        &self,
+        event_id: EventId,
+        by: Actor,
+        patch: &EventPatch,
+    ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
+        let (id, patch) = (event_id.to_string(), patch.clone());
+        self.run(move |conn| {
+            // The patch is applied to the row as stored under the lock, not as the service read
+            // it: two edits of different fields both land, and `ends_at >= starts_at` holds on
+            // what is stored (the `events_ends_after_start` check stands behind it).
+            let mut outcome: Option<Result<Event, EventDetailsError>> = None;
+            let mut corrupt: Option<PortError> = None;
+            let result = write_transaction(conn, |c| {
+                outcome = None;
+                if !premises_hold(c, &id, by)? {
+                    return Ok(());
+                }
+                let mut read = |c: &mut AnyConnection| -> QueryResult<Event> {
+                    let (row, owner): (EventRow, SummaryRow) = events::table
+                        .inner_join(users::table)
+                        .filter(events::id.eq(&id))
+                        .select((EventRow::as_select(), (users::id, users::name)))
+                        .first(c)?;
+                    event(row, owner).map_err(|error| {
+                        corrupt = Some(error);
+                        diesel::result::Error::RollbackTransaction
+                    })
+                };
+                let stored = read(c)?;
+                match patch.apply(&stored.details) {
+                    Ok(details) => {
+                        diesel::update(events::table.filter(events::id.eq(&id)))
+                            .set((
+                                events::title.eq(details.title().as_str()),
+                                events::description.eq(details.description().map(|t| t.as_str())),
+                                events::location.eq(details.location().map(|t| t.as_str())),
+                                events::starts_at.eq(details.starts_at().map(to_db_time)),
+                                events::ends_at.eq(details.ends_at().map(to_db_time)),
+                            ))
+                            .execute(c)?;
+                        // Read back: what is stored, times at the database's precision.
+                        outcome = Some(Ok(read(c)?));
+                    }
+                    Err(refused) => outcome = Some(Err(refused)),
+                }
+                Ok(())
+            });
+            match (result, corrupt) {
+                (Err(diesel::result::Error::RollbackTransaction), Some(error)) => {
+                    return Err(error.into())
+                }
+                (result, _) => result.map_err(port_error)?,
+            }
+            outcome.ok_or(EventWriteError::Stale)
         })
         .await
     }
