@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use domain::Answer;
 use serde_json::json;
 
-use crate::helpers::{now, Api};
+use crate::helpers::{now, Api, Caller};
 
 #[actix_web::test]
 async fn creating_an_event_answers_201_with_the_event() {
@@ -119,4 +119,162 @@ async fn members_are_listed_with_their_user_id_role_and_join_time() {
             "meta": {"limit": 50, "next_cursor": null}
         })
     );
+}
+
+/// Owner Ann's event with members Bob and Cy; Dan is a stranger.
+async fn roles_party(api: &Api) -> (Caller, Caller, Caller, Caller, domain::EventId) {
+    let ann = api.register("Ann", Some("ann@example.com"), None).await;
+    let bob = api.register("Bob", Some("bob@example.com"), None).await;
+    let cy = api.register("Cy", Some("cy@example.com"), None).await;
+    let dan = api.register("Dan", Some("dan@example.com"), None).await;
+    let party = api.event(&ann, "Launch party").await.id;
+    for (caller, contact) in [(&bob, "bob@example.com"), (&cy, "cy@example.com")] {
+        let invitation = api.invite(&ann, party, contact).await;
+        api.answer(caller, invitation.invitation.id(), Answer::Accept)
+            .await;
+    }
+    (ann, bob, cy, dan, party)
+}
+
+fn member_uri(event: domain::EventId, user: &Caller) -> String {
+    format!("/api/v1/events/{event}/members/{}", user.user.id)
+}
+
+#[actix_web::test]
+async fn the_owner_makes_a_member_cohost_who_then_sends_invitations() {
+    let api = Api::new();
+    let (ann, bob, _, dan, party) = roles_party(&api).await;
+    let reply = api
+        .send(ann.authed(
+            TestRequest::patch()
+                .uri(&member_uri(party, &bob))
+                .set_json(json!({"role": "cohost"})),
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        json!({"data": {"id": bob.user.id.to_string(), "name": "Bob", "role": "cohost", "joined_at": "2026-11-26T10:00:00Z"}})
+    );
+    let sent = api
+        .send(bob.authed(
+            TestRequest::post()
+                .uri(&format!("/api/v1/{party}/send-invitations"))
+                .set_json(json!({"invitations": ["dan@example.com"]})),
+        ))
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.body["data"]["sent"][0]["sender"]["name"], "Bob");
+    assert_eq!(sent.body["data"]["sent"][0]["invitee"]["id"], dan.user.id.to_string());
+}
+
+#[actix_web::test]
+async fn only_the_owner_changes_roles_and_never_their_own() {
+    let api = Api::new();
+    let (ann, bob, cy, dan, party) = roles_party(&api).await;
+    let patch = |caller: &Caller, target: &Caller, body: serde_json::Value| {
+        caller.authed(
+            TestRequest::patch()
+                .uri(&member_uri(party, target))
+                .set_json(body),
+        )
+    };
+    let cases = [
+        (patch(&bob, &cy, json!({"role": "cohost"})), 403, "Only the event's owner can change roles."),
+        (patch(&dan, &cy, json!({"role": "cohost"})), 404, "Event not found."),
+        (patch(&ann, &dan, json!({"role": "cohost"})), 404, "Member not found."),
+        (patch(&ann, &ann, json!({"role": "member"})), 422, "The owner's role cannot be changed."),
+        (patch(&ann, &bob, json!({"role": "owner"})), 422, "The selected role is invalid."),
+        (patch(&ann, &bob, json!({})), 422, "The role field is required."),
+    ];
+    for (request, status, message) in cases {
+        let reply = api.send(request).await;
+        assert_eq!((reply.status, reply.body["message"].as_str()), (status, Some(message)));
+    }
+    let not_a_uuid = api
+        .send(ann.authed(
+            TestRequest::patch()
+                .uri(&format!("/api/v1/events/{party}/members/12"))
+                .set_json(json!({"role": "cohost"})),
+        ))
+        .await;
+    assert_eq!(not_a_uuid.status, 404);
+}
+
+#[actix_web::test]
+async fn members_leave_cohosts_remove_members_and_the_owner_stays() {
+    let api = Api::new();
+    let (ann, bob, cy, dan, party) = roles_party(&api).await;
+    let delete = |caller: &Caller, target: &Caller| {
+        caller.authed(TestRequest::delete().uri(&member_uri(party, target)))
+    };
+    api.send(ann.authed(
+        TestRequest::patch()
+            .uri(&member_uri(party, &bob))
+            .set_json(json!({"role": "cohost"})),
+    ))
+    .await;
+    for (request, status) in [
+        (delete(&cy, &bob), 403),
+        (delete(&bob, &ann), 403),
+        (delete(&dan, &dan), 404),
+        (delete(&bob, &dan), 404),
+    ] {
+        assert_eq!(api.send(request).await.status, status);
+    }
+    let owner_leaving = api.send(delete(&ann, &ann)).await;
+    assert_eq!(
+        (owner_leaving.status, owner_leaving.body),
+        (
+            422,
+            json!({"message": "The owner cannot leave the event.", "errors": {"user_id": ["The owner cannot leave the event."]}})
+        )
+    );
+    let removed = api.send(delete(&bob, &cy)).await;
+    assert_eq!((removed.status, removed.body), (204, serde_json::Value::Null));
+    assert_eq!(api.send(delete(&bob, &bob)).await.status, 204);
+    let event = api
+        .send(ann.authed(TestRequest::get().uri(&format!("/api/v1/events/{party}"))))
+        .await;
+    assert_eq!(event.body["data"]["members_count"], 1);
+    assert_eq!(api.store.members_of(party), [ann.user.id]);
+}
+
+#[actix_web::test]
+async fn an_edit_changes_the_fields_sent_and_is_checked_on_the_result() {
+    let api = Api::new();
+    let (ann, bob, _, dan, party) = roles_party(&api).await;
+    let edit = |caller: &Caller, body: serde_json::Value| {
+        caller.authed(
+            TestRequest::patch()
+                .uri(&format!("/api/v1/events/{party}"))
+                .set_json(body),
+        )
+    };
+    let reply = api
+        .send(edit(
+            &ann,
+            json!({"location": "Roof", "starts_at": "2026-12-01T18:00:00Z", "ends_at": "2026-12-01T23:00:00Z"}),
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = api
+        .send(edit(&ann, json!({"title": "Renamed", "location": null})))
+        .await;
+    let event = &reply.body["data"];
+    assert_eq!(
+        (&event["title"], &event["location"], &event["starts_at"], &event["members_count"]),
+        (&json!("Renamed"), &json!(null), &json!("2026-12-01T18:00:00Z"), &json!(3))
+    );
+    let backwards = api
+        .send(edit(&ann, json!({"starts_at": "2026-12-02T00:00:00Z"})))
+        .await;
+    assert_eq!(backwards.status, 422);
+    assert_eq!(
+        backwards.body["errors"],
+        json!({"ends_at": ["The ends at must be a date after or equal to starts at."]})
+    );
+    assert_eq!(api.send(edit(&bob, json!({"title": "Mine"}))).await.status, 403);
+    assert_eq!(api.send(edit(&dan, json!({"title": "Mine"}))).await.status, 404);
+    assert_eq!(api.send(edit(&ann, json!({"title": ""}))).await.status, 422);
 }

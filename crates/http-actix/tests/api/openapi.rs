@@ -68,7 +68,10 @@ async fn the_document_lists_every_route_of_the_spec() {
         "POST /api/v1/events",
         "GET /api/v1/events",
         "GET /api/v1/events/{event_id}",
+        "PATCH /api/v1/events/{event_id}",
         "GET /api/v1/events/{event_id}/members",
+        "PATCH /api/v1/events/{event_id}/members/{user_id}",
+        "DELETE /api/v1/events/{event_id}/members/{user_id}",
         "POST /api/v1/{event_id}/send-invitations",
         "POST /api/v1/events/{event_id}/invitations",
         "GET /api/v1/sended-invitations",
@@ -133,9 +136,12 @@ fn operations_with_a_body_or_a_query_declare_their_422() {
             || operation["parameters"]
                 .as_array()
                 .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+        // The one 422 without input: the owner cannot leave their event.
+        let owner_leaving =
+            (path.as_str(), method.as_str()) == ("/api/v1/events/{event_id}/members/{user_id}", "delete");
         assert_eq!(
             operation["responses"].get("422").is_some(),
-            takes_input,
+            takes_input || owner_leaving,
             "{method} {path}"
         );
         if operation.get("requestBody").is_some() {

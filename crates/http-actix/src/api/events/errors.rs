@@ -1,17 +1,67 @@
 //! How the events area's operation errors reach clients.
 
-use domain::services::GetEventError;
+use domain::services::{ChangeRoleError, GetEventError, RemoveMemberError, UpdateEventError};
 
+use super::requests::ends_before_start;
 use crate::error::ApiError;
 
 /// 404 body of an event that does not exist or that the caller may not see.
 pub(crate) const EVENT_NOT_FOUND: &str = "Event not found.";
+
+/// 404 body of a user who is not a member of the event.
+const MEMBER_NOT_FOUND: &str = "Member not found.";
 
 impl From<GetEventError> for ApiError {
     fn from(error: GetEventError) -> Self {
         match error {
             GetEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
             GetEventError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<UpdateEventError> for ApiError {
+    fn from(error: UpdateEventError) -> Self {
+        match error {
+            UpdateEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            UpdateEventError::Forbidden => {
+                Self::Forbidden("Only the event's owner and co-hosts can edit it.".to_owned())
+            }
+            UpdateEventError::EndsBeforeStart => Self::Validation(ends_before_start()),
+            UpdateEventError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<ChangeRoleError> for ApiError {
+    fn from(error: ChangeRoleError) -> Self {
+        match error {
+            ChangeRoleError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            ChangeRoleError::NotOwner => {
+                Self::Forbidden("Only the event's owner can change roles.".to_owned())
+            }
+            ChangeRoleError::MemberNotFound => Self::NotFound(MEMBER_NOT_FOUND.to_owned()),
+            ChangeRoleError::OwnerRoleIsFixed => {
+                Self::invalid("role", "The owner's role cannot be changed.")
+            }
+            ChangeRoleError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<RemoveMemberError> for ApiError {
+    fn from(error: RemoveMemberError) -> Self {
+        match error {
+            RemoveMemberError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            RemoveMemberError::Forbidden => Self::Forbidden(
+                "The owner removes anyone, co-hosts remove members, members only themselves."
+                    .to_owned(),
+            ),
+            RemoveMemberError::MemberNotFound => Self::NotFound(MEMBER_NOT_FOUND.to_owned()),
+            RemoveMemberError::OwnerCannotLeave => {
+                Self::invalid("user_id", "The owner cannot leave the event.")
+            }
+            RemoveMemberError::Port(error) => error.into(),
         }
     }
 }
@@ -26,13 +76,72 @@ mod tests {
 
     #[test]
     fn an_unknown_or_hidden_event_is_a_404() {
+        let event = json!({"message": "Event not found.", "code": "not_found"});
+        assert_eq!(rendered(GetEventError::NotFound), (404, event.clone()));
+        assert_eq!(rendered(UpdateEventError::NotFound), (404, event.clone()));
         assert_eq!(
-            rendered(GetEventError::NotFound),
+            rendered(ChangeRoleError::EventNotFound),
+            (404, event.clone())
+        );
+        assert_eq!(rendered(RemoveMemberError::EventNotFound), (404, event));
+        let member = json!({"message": "Member not found.", "code": "not_found"});
+        assert_eq!(
+            rendered(ChangeRoleError::MemberNotFound),
+            (404, member.clone())
+        );
+        assert_eq!(rendered(RemoveMemberError::MemberNotFound), (404, member));
+    }
+
+    #[test]
+    fn members_who_may_not_act_get_403s() {
+        for (rendered, message) in [
             (
-                404,
-                json!({"message": "Event not found.", "code": "not_found"})
+                rendered(UpdateEventError::Forbidden),
+                "Only the event's owner and co-hosts can edit it.",
+            ),
+            (
+                rendered(ChangeRoleError::NotOwner),
+                "Only the event's owner can change roles.",
+            ),
+            (
+                rendered(RemoveMemberError::Forbidden),
+                "The owner removes anyone, co-hosts remove members, members only themselves.",
+            ),
+        ] {
+            assert_eq!(
+                rendered,
+                (403, json!({"message": message, "code": "forbidden"}))
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_owner_cannot_do_to_themself_is_a_422() {
+        assert_eq!(
+            rendered(ChangeRoleError::OwnerRoleIsFixed),
+            (
+                422,
+                json!({"message": "The owner's role cannot be changed.", "errors": {"role": ["The owner's role cannot be changed."]}})
             )
         );
+        assert_eq!(
+            rendered(RemoveMemberError::OwnerCannotLeave),
+            (
+                422,
+                json!({"message": "The owner cannot leave the event.", "errors": {"user_id": ["The owner cannot leave the event."]}})
+            )
+        );
+        assert_eq!(
+            rendered(UpdateEventError::EndsBeforeStart).1["errors"],
+            json!({"ends_at": ["The ends at must be a date after or equal to starts at."]})
+        );
+    }
+
+    #[test]
+    fn storage_failures_of_every_operation_are_5xx() {
         assert_eq!(rendered(GetEventError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(UpdateEventError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(ChangeRoleError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(RemoveMemberError::Port(unavailable())).0, 503);
     }
 }

@@ -1,10 +1,10 @@
 //! The events area's handlers.
 
 use actix_web::{web, HttpResponse};
-use domain::EventId;
+use domain::{EventId, UserId};
 use uuid::Uuid;
 
-use super::requests::CreateEventRequest;
+use super::requests::{ChangeRoleRequest, CreateEventRequest, UpdateEventRequest};
 use super::responses::{EventBody, MemberBody};
 use crate::auth::AuthenticatedUser;
 use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
@@ -135,4 +135,130 @@ pub async fn list_members(
     let request = query.page_request(&cursors)?;
     let page = state.events.members(&auth.user, id, request).await?;
     Ok(HttpResponse::Ok().json(Paginated::new(page, request, &cursors, MemberBody::from)))
+}
+
+/// Edit an event.
+///
+/// By its owner and co-hosts. Only the fields sent change; `null` or `""` removes an optional one.
+/// The result must not end before it starts.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{event_id}",
+    tag = "events",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    request_body = UpdateEventRequest,
+    responses(
+        (status = 200, description = "The event as edited.", body = Data<EventBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is a member but neither the owner nor a co-host.", body = crate::ErrorBody,
+            example = json!({"message": "Only the event's owner and co-hosts can edit it.", "code": "forbidden"})),
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn update_event(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    body: JsonBody<UpdateEventRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.into_inner().try_into_domain()?;
+    let event = state
+        .events
+        .update(&auth.user, EventId::from_uuid(*path), patch)
+        .await?;
+    Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
+}
+
+/// Change a member's role.
+///
+/// By the owner only: makes a member a co-host, or a co-host a member again. The owner's own role
+/// does not change.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{event_id}/members/{user_id}",
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("event_id" = Uuid, Path, description = "The event's id."),
+        ("user_id" = Uuid, Path, description = "The member's user id."),
+    ),
+    request_body = ChangeRoleRequest,
+    responses(
+        (status = 200, description = "The member with their new role.", body = Data<MemberBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is a co-host or a member, not the owner.", body = crate::ErrorBody,
+            example = json!({"message": "Only the event's owner can change roles.", "code": "forbidden"})),
+        (status = 404, description = "No such event, the caller is not a member, or the user is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Member not found.", "code": "not_found"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path.0, member = %path.1))]
+pub async fn change_role(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<ChangeRoleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let role = body.into_inner().try_into_domain()?;
+    let (event_id, user_id) = path.into_inner();
+    let member = state
+        .events
+        .change_role(
+            &auth.user,
+            EventId::from_uuid(event_id),
+            UserId::from_uuid(user_id),
+            role,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(Data::new(MemberBody::from(member))))
+}
+
+/// Remove a member, or leave.
+///
+/// The owner removes anyone else, a co-host removes members, and anyone removes themself
+/// (leaving); the owner cannot leave. A removed user may be invited again.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/events/{event_id}/members/{user_id}",
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("event_id" = Uuid, Path, description = "The event's id."),
+        ("user_id" = Uuid, Path, description = "The member's user id; the caller's own to leave."),
+    ),
+    responses(
+        (status = 204, description = "The user is no longer a member."),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller may not remove this member: a co-host removing a co-host or the owner, a member removing someone else.", body = crate::ErrorBody,
+            example = json!({"message": "The owner removes anyone, co-hosts remove members, members only themselves.", "code": "forbidden"})),
+        (status = 404, description = "No such event, the caller is not a member, or the user is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Member not found.", "code": "not_found"})),
+        (status = 422, description = "The owner tried to leave.", body = crate::ValidationErrorBody,
+            example = json!({"message": "The owner cannot leave the event.", "errors": {"user_id": ["The owner cannot leave the event."]}})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path.0, member = %path.1))]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (event_id, user_id) = path.into_inner();
+    state
+        .events
+        .remove_member(
+            &auth.user,
+            EventId::from_uuid(event_id),
+            UserId::from_uuid(user_id),
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

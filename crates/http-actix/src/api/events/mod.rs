@@ -1,4 +1,4 @@
-//! Events and their members (docs/api.md, "Events").
+//! Events, their members and roles (docs/api.md, "Events" and "Roles and members").
 
 mod errors;
 pub mod handlers;
@@ -21,11 +21,18 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(protected(web::get().to(handlers::list_events))),
     )
     .service(
-        web::resource("/events/{event_id}").route(protected(web::get().to(handlers::get_event))),
+        web::resource("/events/{event_id}")
+            .route(protected(web::get().to(handlers::get_event)))
+            .route(protected(web::patch().to(handlers::update_event))),
     )
     .service(
         web::resource("/events/{event_id}/members")
             .route(protected(web::get().to(handlers::list_members))),
+    )
+    .service(
+        web::resource("/events/{event_id}/members/{user_id}")
+            .route(protected(web::patch().to(handlers::change_role)))
+            .route(protected(web::delete().to(handlers::remove_member))),
     );
 }
 
@@ -35,6 +42,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     handlers::create_event,
     handlers::list_events,
     handlers::get_event,
-    handlers::list_members
+    handlers::update_event,
+    handlers::list_members,
+    handlers::change_role,
+    handlers::remove_member
 ))]
 pub(crate) struct Doc;

@@ -1,13 +1,14 @@
 //! Request bodies of the events area and their conversion into domain values.
 
 use chrono::{DateTime, Datelike, Utc};
-use domain::{EventDetails, EventDetailsError, Text};
-use serde::Deserialize;
+use domain::{EventDetails, EventDetailsError, EventPatch, Role, Text};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::validation::{
-    attribute, optional_non_blank, optional_string, required_string, text_error, ValidationErrors,
+    attribute, optional_non_blank, optional_string, required, required_string, selected_invalid,
+    text_error, ValidationErrors,
 };
 
 /// `POST /api/v1/events`: a title, and optionally a description, a place and times.
@@ -68,17 +69,167 @@ impl CreateEventRequest {
             (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at))
                 if errors.is_empty() =>
             {
-                EventDetails::new(title, description, location, starts_at, ends_at).map_err(
-                    |EventDetailsError::EndsBeforeStart| {
-                        ValidationErrors::single(
-                            "ends_at",
-                            "The ends at must be a date after or equal to starts at.",
-                        )
-                    },
-                )
+                EventDetails::new(title, description, location, starts_at, ends_at)
+                    .map_err(|EventDetailsError::EndsBeforeStart| ends_before_start())
             }
             _ => Err(errors),
         }
+    }
+}
+
+/// The sentence of an event that would end before it starts, under `ends_at`.
+pub(crate) fn ends_before_start() -> ValidationErrors {
+    ValidationErrors::single(
+        "ends_at",
+        "The ends at must be a date after or equal to starts at.",
+    )
+}
+
+/// `PATCH /api/v1/events/{event_id}`: the fields to change, as for creating; a field left out
+/// keeps its value, and `null` or `""` removes an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"location": "Isfahan", "ends_at": null}))]
+pub struct UpdateEventRequest {
+    /// 1 to 200 characters; cannot be removed.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    title: Option<Value>,
+    /// Up to 5,000 characters; line breaks allowed; `null` or `""` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    description: Option<Value>,
+    /// Up to 300 characters; `null` or `""` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 300)]
+    location: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = starts_at_schema)]
+    starts_at: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = ends_at_schema)]
+    ends_at: Option<Value>,
+}
+
+/// Reads a field that is present, `null` included, so that `null` (remove) and a missing field
+/// (keep) differ.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+impl UpdateEventRequest {
+    /// Parses the fields present. Whether the edited event ends before it starts depends on what
+    /// is stored, so the service checks it.
+    ///
+    /// # Errors
+    /// Every invalid field present; a `title` that is `null` or blank is "required".
+    pub fn try_into_domain(self) -> Result<EventPatch, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = changed(
+            &mut errors,
+            "title",
+            self.title.map(|value| {
+                required_string("title", Some(value)).and_then(|raw| {
+                    Text::parse(&raw, EventDetails::TITLE_MAX, false)
+                        .map_err(|e| text_error("title", e))
+                })
+            }),
+        );
+        let description = changed(
+            &mut errors,
+            "description",
+            self.description.map(|value| {
+                optional_text(
+                    "description",
+                    Some(value),
+                    EventDetails::DESCRIPTION_MAX,
+                    true,
+                )
+            }),
+        );
+        let location = changed(
+            &mut errors,
+            "location",
+            self.location.map(|value| {
+                optional_text("location", Some(value), EventDetails::LOCATION_MAX, false)
+            }),
+        );
+        let starts_at = changed(
+            &mut errors,
+            "starts_at",
+            self.starts_at
+                .map(|value| optional_date("starts_at", Some(value))),
+        );
+        let ends_at = changed(
+            &mut errors,
+            "ends_at",
+            self.ends_at
+                .map(|value| optional_date("ends_at", Some(value))),
+        );
+        match (title, description, location, starts_at, ends_at) {
+            (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at)) => {
+                Ok(EventPatch {
+                    title,
+                    description,
+                    location,
+                    starts_at,
+                    ends_at,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A field of an edit: `Some(None)` when it was left out (keep it), `Some(Some(value))` when
+/// present and valid, `None` when invalid (its message recorded in `errors`).
+fn changed<T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    parsed: Option<Result<T, String>>,
+) -> Option<Option<T>> {
+    match parsed {
+        None => Some(None),
+        Some(parsed) => errors.take(field, parsed).map(Some),
+    }
+}
+
+/// `PATCH /api/v1/events/{event_id}/members/{user_id}`: the member's new role.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"role": "cohost"}))]
+pub struct ChangeRoleRequest {
+    /// `cohost` or `member`; nobody is made owner.
+    #[schema(value_type = AssignableRole, required = true)]
+    role: Option<Value>,
+}
+
+/// The roles the owner gives.
+#[derive(Clone, Copy, Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum AssignableRole {
+    /// Sends the event's invitations, edits it, removes members.
+    Cohost,
+    /// Takes part.
+    Member,
+}
+
+impl ChangeRoleRequest {
+    /// Parses the role.
+    ///
+    /// # Errors
+    /// "The role field is required." when missing, "The selected role is invalid." for anything
+    /// but `cohost` or `member`.
+    pub fn try_into_domain(self) -> Result<Role, ValidationErrors> {
+        const FIELD: &str = "role";
+        let parsed = match self.role {
+            None | Some(Value::Null) => Err(required(FIELD)),
+            Some(Value::String(s)) if s.is_empty() => Err(required(FIELD)),
+            Some(Value::String(s)) => match Role::parse(&s) {
+                Some(role @ (Role::Cohost | Role::Member)) => Ok(role),
+                Some(Role::Owner) | None => Err(selected_invalid(FIELD)),
+            },
+            Some(_) => Err(selected_invalid(FIELD)),
+        };
+        parsed.map_err(|message| ValidationErrors::single(FIELD, message))
     }
 }
 
@@ -122,6 +273,7 @@ fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Ut
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
     use serde_json::json;
 
     use super::*;
@@ -176,6 +328,68 @@ mod tests {
             errors.get("ends_at"),
             Some(&["The ends at must be a date after or equal to starts at.".to_owned()][..])
         );
+    }
+
+    fn patch(value: Value) -> Result<EventPatch, ValidationErrors> {
+        body::<UpdateEventRequest>(value).try_into_domain()
+    }
+
+    #[test]
+    fn an_edit_keeps_missing_fields_and_removes_null_or_empty_ones() {
+        assert_eq!(patch(json!({})).unwrap(), EventPatch::default());
+        let edit = patch(json!({
+            "title": " Renamed ", "description": null, "location": "", "starts_at": "2026-12-01T18:00:00+01:00"
+        }))
+        .unwrap();
+        assert_eq!(edit.title.unwrap().as_str(), "Renamed");
+        assert_eq!((edit.description, edit.location), (Some(None), Some(None)));
+        assert_eq!(
+            edit.starts_at,
+            Some(Some(Utc.with_ymd_and_hms(2026, 12, 1, 17, 0, 0).unwrap()))
+        );
+        assert_eq!(edit.ends_at, None);
+    }
+
+    #[test]
+    fn an_edit_refuses_what_creating_refuses_and_a_title_cannot_be_removed() {
+        let errors = patch(json!({
+            "title": null, "description": 5, "location": "x".repeat(301), "ends_at": "soon"
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors_json(errors)["errors"],
+            json!({
+                "title": ["The title field is required."],
+                "description": ["The description must be a string."],
+                "location": ["The location must not be greater than 300 characters."],
+                "ends_at": ["The ends at must be a valid date."]
+            })
+        );
+        assert!(patch(json!({"title": "  "})).is_err());
+    }
+
+    #[test]
+    fn a_role_is_cohost_or_member() {
+        let role = |value: Value| body::<ChangeRoleRequest>(value).try_into_domain();
+        assert_eq!(role(json!({"role": "cohost"})), Ok(Role::Cohost));
+        assert_eq!(role(json!({"role": "member"})), Ok(Role::Member));
+        for value in [json!({}), json!({"role": null}), json!({"role": ""})] {
+            assert_eq!(
+                role(value).unwrap_err().get("role"),
+                Some(&["The role field is required.".to_owned()][..])
+            );
+        }
+        for value in [
+            json!({"role": "owner"}),
+            json!({"role": "Cohost"}),
+            json!({"role": "co-host"}),
+            json!({"role": 1}),
+        ] {
+            assert_eq!(
+                role(value).unwrap_err().get("role"),
+                Some(&["The selected role is invalid.".to_owned()][..])
+            );
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct EventBody {
     #[schema(required = true)]
     #[serde(serialize_with = "optional_timestamp")]
     pub ends_at: Option<DateTime<Utc>>,
-    /// Who made it; the only one who sends its invitations.
+    /// Who made it; the one member with the role `owner`.
     pub owner: UserSummaryBody,
     /// How many members it has, the owner included.
     pub members_count: u64,
@@ -63,8 +63,10 @@ impl From<domain::Event> for EventBody {
 #[serde(rename_all = "lowercase")]
 #[schema(as = Role)]
 pub enum RoleBody {
-    /// Made the event.
+    /// Made the event; deletes it and changes roles.
     Owner,
+    /// Named by the owner: sends the event's invitations, edits it, removes members.
+    Cohost,
     /// Joined by accepting an invitation.
     Member,
 }
@@ -77,7 +79,7 @@ pub struct MemberBody {
     pub id: Uuid,
     /// Display name.
     pub name: String,
-    /// Owner or member.
+    /// Owner, co-host or member.
     pub role: RoleBody,
     /// When they joined.
     #[serde(serialize_with = "timestamp")]
@@ -91,6 +93,7 @@ impl From<Member> for MemberBody {
             name: member.user.name.into_string(),
             role: match member.role {
                 Role::Owner => RoleBody::Owner,
+                Role::Cohost => RoleBody::Cohost,
                 Role::Member => RoleBody::Member,
             },
             joined_at: member.joined_at,
