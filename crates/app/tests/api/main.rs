@@ -13,5 +13,6 @@ mod hardening;
 mod hostile;
 mod invitations;
 mod limits;
+mod members;
 mod outage;
 mod schema;
