@@ -1,37 +1,44 @@
 //! The invitation repository. The database itself keeps the rules that races could break: the
 //! partial unique index `invitations_one_pending` allows one pending invitation per event and
-//! invitee (docs/api.md, "Ignore reasons": `already_invited`); answering is an update conditional
-//! on the invitation still being pending, so it is answered once (docs/api.md,
-//! "`PATCH /api/v1/invitations/{invitation_id}`"); and a batch re-checks "not a member" and
-//! "latest invitation not rejected" inside its insert, ordered against answers by the event row's
-//! lock (`checked_insert_sql`, `lock_events`).
+//! invitee (docs/api.md, "Ignore reasons": `already_invited`), and a batch first marks its
+//! invitees' dead (expired) pending invitations `expired` so that they never hold it; answering,
+//! cancelling, resending and expiring are updates conditional on the invitation still being pending
+//! and live, so that of racing changes one wins and an invitation is answered once and never both
+//! accepted and cancelled (docs/api.md, "Invitation lifecycle"); and a batch re-checks "not a
+//! member" and "latest invitation not rejected" inside its insert, ordered against answers by the
+//! event row's lock (`checked_insert_sql`, `lock_events`).
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl;
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Text, Timestamp};
+use diesel::sql_types::{HasSqlType, Nullable, Text, Timestamp};
+use domain::invitation::status_at;
 use domain::ports::{
-    BatchOutcome, InvitationFilter, InvitationRepository, PortError, SaveAnswerError,
+    BatchOutcome, InvitationFilter, InvitationRepository, PortError, SaveInvitationError,
 };
 use domain::{
     Answer, EventId, Invitation, InvitationDetails, InvitationId, InvitationState,
-    InvitationStatus, InviteeState, MemberId, Page, PageRequest, Role, UserId,
+    InvitationStatus, InviteeState, MemberId, NotPending, Page, PageRequest, Role, UserId,
 };
 
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{
-    invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow,
+    from_db_time, invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow,
+    MemberRow,
 };
 use crate::schema::{event_members, events, invitations, users};
 
-/// Which party of an invitation a list is for.
+/// Whose list: a party's invitations, or an event's.
 #[derive(Clone, Copy)]
 enum Party {
-    Sender,
-    Invitee,
+    Sender(UserId),
+    Invitee(UserId),
+    Event(EventId),
 }
 
 /// Selects invitations with their event title and both parties, as a boxed query. A macro only
@@ -57,24 +64,46 @@ impl Database {
     async fn list(
         &self,
         party: Party,
-        user: UserId,
         filter: InvitationFilter,
         page: PageRequest,
+        now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        let user = user.to_string();
-        let status = filter.status.status().map(InvitationStatus::as_str);
-        let event_id = filter.event_id.map(|id| id.to_string());
+        let status = filter.status.status();
+        let event_id = match party {
+            Party::Event(_) => None,
+            Party::Sender(_) | Party::Invitee(_) => filter.event_id.map(|id| id.to_string()),
+        };
         let after = page.after.map(|id| id.to_string());
         let fetch = i64::from(page.limit.get()) + 1;
+        let now = to_db_time(now);
         self.run(move |conn| {
             let mut query = details_query!();
             query = match party {
-                Party::Sender => query.filter(invitations::sender_id.eq(&user)),
-                Party::Invitee => query.filter(invitations::invitee_id.eq(&user)),
+                Party::Sender(user) => query.filter(invitations::sender_id.eq(user.to_string())),
+                Party::Invitee(user) => query.filter(invitations::invitee_id.eq(user.to_string())),
+                Party::Event(event) => query.filter(invitations::event_id.eq(event.to_string())),
             };
-            if let Some(status) = status {
-                query = query.filter(invitations::status.eq(status));
-            }
+            // The status as of `now` (`domain::invitation::status_at`): a pending invitation whose
+            // expiry has passed is expired, whether or not the sweeper has marked it yet.
+            let pending = InvitationStatus::Pending.as_str();
+            query = match status {
+                None => query,
+                Some(InvitationStatus::Pending) => {
+                    query.filter(invitations::status.eq(pending)).filter(
+                        invitations::expires_at
+                            .is_null()
+                            .or(invitations::expires_at.gt(now)),
+                    )
+                }
+                Some(InvitationStatus::Expired) => query.filter(
+                    invitations::status
+                        .eq(InvitationStatus::Expired.as_str())
+                        .or(invitations::status
+                            .eq(pending)
+                            .and(invitations::expires_at.le(now))),
+                ),
+                Some(status) => query.filter(invitations::status.eq(status.as_str())),
+            };
             if let Some(event_id) = &event_id {
                 query = query.filter(invitations::event_id.eq(event_id));
             }
@@ -98,7 +127,7 @@ impl Database {
     }
 }
 
-/// The batch insert, one statement for any number of rows (7 binds a row; SQLite allows 32,766,
+/// The batch insert, one statement for any number of rows (9 binds a row; SQLite allows 32,766,
 /// PostgreSQL 65,535). Each row goes in only if, as of this statement, its invitee is not a member
 /// of the event (R6), the invitee's latest invitation to it was not rejected (R8), and no pending
 /// invitation exists for the pair (R7: `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE` on the
@@ -109,12 +138,13 @@ impl Database {
 /// the other's, a deadlock on PostgreSQL. In one order, the second batch waits for the first's
 /// commit on its first shared invitee and then skips them as already pending.
 fn checked_insert_sql(rows: usize, postgres: bool) -> String {
+    const COLUMNS: usize = 9;
     let values = (0..rows)
         .map(|row| {
-            let binds = (1..=7)
+            let binds = (1..=COLUMNS)
                 .map(|column| {
                     if postgres {
-                        format!("${}", row * 7 + column)
+                        format!("${}", row * COLUMNS + column)
                     } else {
                         "?".to_owned()
                     }
@@ -131,11 +161,13 @@ fn checked_insert_sql(rows: usize, postgres: bool) -> String {
         ("INSERT OR IGNORE", "")
     };
     format!(
-        "WITH batch (id, event_id, sender_id, invitee_id, contact, status, created_at) \
+        "WITH batch (id, event_id, sender_id, invitee_id, contact, status, created_at, message, \
+                     expires_at) \
          AS (VALUES {values}) \
          {insert} INTO invitations \
-         (id, event_id, sender_id, invitee_id, contact, status, created_at) \
-         SELECT b.id, b.event_id, b.sender_id, b.invitee_id, b.contact, b.status, b.created_at \
+         (id, event_id, sender_id, invitee_id, contact, status, created_at, message, expires_at) \
+         SELECT b.id, b.event_id, b.sender_id, b.invitee_id, b.contact, b.status, b.created_at, \
+                b.message, b.expires_at \
          FROM batch b \
          WHERE NOT EXISTS (SELECT 1 FROM event_members m \
                            WHERE m.event_id = b.event_id AND m.user_id = b.invitee_id) \
@@ -155,7 +187,9 @@ fn checked_insert<'a, DB>(
 where
     DB: diesel::backend::Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
     String: ToSql<Text, DB>,
-    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+    Option<String>: ToSql<Nullable<Text>, DB>,
+    Option<NaiveDateTime>: ToSql<Nullable<Timestamp>, DB>,
 {
     rows.iter().fold(
         diesel::sql_query(checked_insert_sql(rows.len(), postgres)).into_boxed(),
@@ -168,6 +202,8 @@ where
                 .bind::<Text, _>(&row.contact)
                 .bind::<Text, _>(&row.status)
                 .bind::<Timestamp, _>(&row.created_at)
+                .bind::<Nullable<Text>, _>(&row.message)
+                .bind::<Nullable<Timestamp>, _>(&row.expires_at)
         },
     )
 }
@@ -216,9 +252,11 @@ impl InvitationRepository for Database {
         &self,
         event: EventId,
         users: &[UserId],
+        now: DateTime<Utc>,
     ) -> Result<HashMap<UserId, InviteeState>, PortError> {
         let event = event.to_string();
         let users: Vec<String> = users.iter().map(ToString::to_string).collect();
+        let now = from_db_time(to_db_time(now));
         self.run(move |conn| {
             let members: Vec<String> = event_members::table
                 .filter(event_members::event_id.eq(&event))
@@ -226,13 +264,14 @@ impl InvitationRepository for Database {
                 .select(event_members::user_id)
                 .load(conn)
                 .map_err(port_error)?;
-            let invited: Vec<(String, String, String)> = invitations::table
+            let invited: Vec<(String, String, String, Option<NaiveDateTime>)> = invitations::table
                 .filter(invitations::event_id.eq(&event))
                 .filter(invitations::invitee_id.eq_any(&users))
                 .select((
                     invitations::invitee_id,
                     invitations::id,
                     invitations::status,
+                    invitations::expires_at,
                 ))
                 .load(conn)
                 .map_err(port_error)?;
@@ -245,22 +284,23 @@ impl InvitationRepository for Database {
                     .is_member = true;
             }
             // The latest invitation is the one with the greatest (time-ordered) id.
-            let mut latest: HashMap<String, (String, String)> = HashMap::new();
-            for (invitee, id, status) in invited {
+            let mut latest: HashMap<String, (String, String, Option<NaiveDateTime>)> =
+                HashMap::new();
+            for (invitee, id, status, expires_at) in invited {
                 match latest.get(&invitee) {
-                    Some((latest_id, _)) if *latest_id >= id => {}
+                    Some((latest_id, _, _)) if *latest_id >= id => {}
                     _ => {
-                        latest.insert(invitee, (id, status));
+                        latest.insert(invitee, (id, status, expires_at));
                     }
                 }
             }
-            for (invitee, (_, status)) in latest {
+            for (invitee, (_, status, expires_at)) in latest {
                 let status = InvitationStatus::parse(&status)
                     .ok_or_else(|| PortError::unexpected("corrupt row: status"))?;
                 states
                     .entry(UserId::from_uuid(parse_uuid(&invitee)?))
                     .or_default()
-                    .latest = Some(status);
+                    .latest = Some(status_at(status, expires_at.map(from_db_time), now));
             }
             Ok(states)
         })
@@ -273,13 +313,16 @@ impl InvitationRepository for Database {
         invitations: &[Invitation],
     ) -> Result<Vec<BatchOutcome>, PortError> {
         let rows: Vec<InvitationRow> = invitations.iter().map(InvitationRow::from).collect();
-        if rows.is_empty() {
+        let Some(sent_at) = rows.iter().map(|row| row.created_at).min() else {
             return Ok(Vec::new());
-        }
+        };
         self.run(move |conn| {
             let mut event_ids: Vec<&str> = rows.iter().map(|row| row.event_id.as_str()).collect();
             event_ids.sort_unstable();
             event_ids.dedup();
+            let mut invitees: Vec<&str> = rows.iter().map(|row| row.invitee_id.as_str()).collect();
+            invitees.sort_unstable();
+            invitees.dedup();
             let mut stale = 0;
             // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
             // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql` and
@@ -290,6 +333,16 @@ impl InvitationRepository for Database {
             // (503): the client's retry plans afresh and gets the right reasons.
             let result = write_transaction(conn, |c| {
                 lock_events(c, &event_ids, false)?;
+                // Expire-on-write: the invitees' pending invitations that are dead by the batch's
+                // time become `expired` first, so that the partial unique index, which sees stored
+                // statuses, lets the new ones in (R7 counts live invitations only).
+                diesel::update(invitations::table)
+                    .filter(invitations::event_id.eq_any(&event_ids))
+                    .filter(invitations::invitee_id.eq_any(&invitees))
+                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                    .filter(invitations::expires_at.le(sent_at))
+                    .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
+                    .execute(c)?;
                 let created: Vec<ReturnedId> = match c {
                     AnyConnection::Pg(pg) => checked_insert(&rows, true).load(pg)?,
                     AnyConnection::Sqlite(sqlite) => checked_insert(&rows, false).load(sqlite)?,
@@ -359,10 +412,10 @@ impl InvitationRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveAnswerError> {
+    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
         let InvitationState::Answered { answer, at } = invitation.state() else {
             return Err(
-                PortError::unexpected("save_answer called with a pending invitation").into(),
+                PortError::unexpected("save_answer called with an unanswered invitation").into(),
             );
         };
         let id = invitation.id().to_string();
@@ -382,18 +435,17 @@ impl InvitationRepository for Database {
                 // pending invitation to someone this answer makes a member, nor re-invites someone
                 // this answer rejects.
                 lock_events(c, &[event_id.as_str()], true)?;
-                // Conditional on the row still being pending: of concurrent answers, one updates a
-                // row and the others find none, across any number of server processes.
-                let updated = diesel::update(invitations::table)
-                    .filter(invitations::id.eq(&id))
-                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                // Conditional on the row still being pending and live: of concurrent answers,
+                // cancels and expiries, one updates the row and the others find none, across any
+                // number of server processes.
+                let updated = diesel::update(pending_at(&id, at))
                     .set((
                         invitations::status.eq(status),
                         invitations::answered_at.eq(at),
                     ))
                     .execute(c)?;
                 if updated == 0 {
-                    return Ok(false);
+                    return not_pending(c, &id, at).map(Err);
                 }
                 if let Some(membership) = &membership {
                     // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
@@ -410,14 +462,126 @@ impl InvitationRepository for Database {
                             .execute(c)?;
                     }
                 }
-                Ok(true)
+                Ok(Ok(()))
             })
             .map_err(port_error)?;
-            if answered {
-                Ok(())
-            } else {
-                Err(SaveAnswerError::AlreadyAnswered)
-            }
+            answered
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_cancel(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
+        let Some(at) = invitation.cancelled_at() else {
+            return Err(
+                PortError::unexpected("save_cancel called with an uncancelled invitation").into(),
+            );
+        };
+        let id = invitation.id().to_string();
+        let at = to_db_time(at);
+        self.run(move |conn| {
+            write_transaction(conn, |c| {
+                let updated = diesel::update(pending_at(&id, at))
+                    .set((
+                        invitations::status.eq(InvitationStatus::Cancelled.as_str()),
+                        invitations::cancelled_at.eq(at),
+                    ))
+                    .execute(c)?;
+                if updated == 0 {
+                    return not_pending(c, &id, at).map(Err);
+                }
+                Ok(Ok(()))
+            })
+            .map_err(port_error)?
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_resend(
+        &self,
+        invitation: &Invitation,
+        previous: Option<DateTime<Utc>>,
+    ) -> Result<(), SaveInvitationError> {
+        let Some(at) = invitation.last_resent_at() else {
+            return Err(PortError::unexpected(
+                "save_resend called with an invitation never resent",
+            )
+            .into());
+        };
+        let id = invitation.id().to_string();
+        let at = to_db_time(at);
+        let expires_at = invitation.expires_at().map(to_db_time);
+        let previous = previous.map(to_db_time);
+        self.run(move |conn| {
+            write_transaction(conn, |c| {
+                // Conditional on the last resend being the one the domain decided on, so that of
+                // two resends racing within the interval only one is stored.
+                let resent = (
+                    invitations::last_resent_at.eq(at),
+                    invitations::expires_at.eq(expires_at),
+                );
+                let updated = match previous {
+                    Some(previous) => diesel::update(
+                        pending_at(&id, at).filter(invitations::last_resent_at.eq(previous)),
+                    )
+                    .set(resent)
+                    .execute(c)?,
+                    None => diesel::update(
+                        pending_at(&id, at).filter(invitations::last_resent_at.is_null()),
+                    )
+                    .set(resent)
+                    .execute(c)?,
+                };
+                if updated > 0 {
+                    return Ok(Ok(()));
+                }
+                // Not pending any more comes first; a live row was resent meanwhile.
+                Ok(Err(match why_not_pending(c, &id, at)? {
+                    Some(refused) => refused,
+                    None => invitations::table
+                        .filter(invitations::id.eq(&id))
+                        .select(invitations::last_resent_at)
+                        .first::<Option<NaiveDateTime>>(c)?
+                        .map_or_else(
+                            || PortError::unexpected("a resend was forgotten").into(),
+                            |last| SaveInvitationError::ResentMeanwhile {
+                                last_resent_at: from_db_time(last),
+                            },
+                        ),
+                }))
+            })
+            .map_err(port_error)?
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn expire_due(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let now = to_db_time(now);
+        let batch = i64::from(batch.max(1));
+        self.run(move |conn| {
+            let candidate = diesel::alias!(invitations as due);
+            let due = candidate
+                .filter(
+                    candidate
+                        .field(invitations::status)
+                        .eq(InvitationStatus::Pending.as_str()),
+                )
+                .filter(candidate.field(invitations::expires_at).le(now))
+                .order(candidate.field(invitations::expires_at))
+                .select(candidate.field(invitations::id))
+                .limit(batch);
+            // Conditional again on the row itself: a row another process expired, or an answer or
+            // cancel changed, in the meantime is left alone and not counted.
+            diesel::update(invitations::table)
+                .filter(invitations::id.eq_any(due))
+                .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                .filter(invitations::expires_at.le(now))
+                .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
+                .execute(conn)
+                .map(|expired| expired as u64)
+                .map_err(port_error)
         })
         .await
     }
@@ -428,8 +592,9 @@ impl InvitationRepository for Database {
         sender: UserId,
         filter: InvitationFilter,
         page: PageRequest,
+        now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        self.list(Party::Sender, sender, filter, page).await
+        self.list(Party::Sender(sender), filter, page, now).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -438,7 +603,80 @@ impl InvitationRepository for Database {
         invitee: UserId,
         filter: InvitationFilter,
         page: PageRequest,
+        now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        self.list(Party::Invitee, invitee, filter, page).await
+        self.list(Party::Invitee(invitee), filter, page, now).await
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_for_event(
+        &self,
+        event: EventId,
+        filter: InvitationFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        self.list(Party::Event(event), filter, page, now).await
+    }
+}
+
+/// The invitation with one id.
+type ById<'a> = dsl::Filter<invitations::table, dsl::Eq<invitations::id, &'a str>>;
+/// ... while stored pending.
+type StoredPending<'a> = dsl::Filter<ById<'a>, dsl::Eq<invitations::status, &'static str>>;
+/// ... and not expired at a time.
+type PendingAt<'a> = dsl::Filter<
+    StoredPending<'a>,
+    dsl::Or<dsl::IsNull<invitations::expires_at>, dsl::Gt<invitations::expires_at, NaiveDateTime>>,
+>;
+
+/// The invitation `id` while it is pending and live at `at`: what an answer, a cancel and a
+/// resend update, so that of racing changes only the first finds the row.
+fn pending_at(id: &str, at: NaiveDateTime) -> PendingAt<'_> {
+    invitations::table
+        .filter(invitations::id.eq(id))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .filter(
+            invitations::expires_at
+                .is_null()
+                .or(invitations::expires_at.gt(at)),
+        )
+}
+
+/// Why the invitation `id` was not pending and live at `at`, read in the transaction whose
+/// conditional update just found no row; `None` when it is (the update was refused for another of
+/// its conditions, a resend's).
+fn why_not_pending(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<SaveInvitationError>> {
+    let row: Option<(String, Option<NaiveDateTime>)> = invitations::table
+        .filter(invitations::id.eq(id))
+        .select((invitations::status, invitations::expires_at))
+        .first(conn)
+        .optional()?;
+    let Some((status, expires_at)) = row else {
+        return Ok(Some(SaveInvitationError::NotFound));
+    };
+    let Some(status) = InvitationStatus::parse(&status) else {
+        return Ok(Some(PortError::unexpected("corrupt row: status").into()));
+    };
+    let reason = NotPending::of(status_at(
+        status,
+        expires_at.map(from_db_time),
+        from_db_time(at),
+    ));
+    Ok(reason.map(SaveInvitationError::NotPending))
+}
+
+/// [`why_not_pending`] for an answer or a cancel, whose updates have no other condition.
+fn not_pending(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<SaveInvitationError> {
+    Ok(why_not_pending(conn, id, at)?.unwrap_or_else(|| {
+        PortError::unexpected("a pending invitation refused a conditional update").into()
+    }))
 }

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use domain::ports::PortError;
 use domain::{
     Answer, Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId,
-    InvitationState, InvitationStatus, Member, MemberId, Mobile, Role, Text, User, UserId,
-    UserSummary,
+    InvitationState, InvitationStatus, Member, MemberId, Mobile, Role, StoredInvitation, Text,
+    User, UserId, UserSummary,
 };
 use uuid::Uuid;
 
@@ -135,6 +135,10 @@ pub(crate) struct InvitationRow {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub answered_at: Option<NaiveDateTime>,
+    pub message: Option<String>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub last_resent_at: Option<NaiveDateTime>,
 }
 
 impl From<&Invitation> for InvitationRow {
@@ -148,6 +152,10 @@ impl From<&Invitation> for InvitationRow {
             status: invitation.status().as_str().to_owned(),
             created_at: to_db_time(invitation.created_at()),
             answered_at: invitation.answered_at().map(to_db_time),
+            message: invitation.message().map(|m| m.as_str().to_owned()),
+            expires_at: invitation.expires_at().map(to_db_time),
+            cancelled_at: invitation.cancelled_at().map(to_db_time),
+            last_resent_at: invitation.last_resent_at().map(to_db_time),
         }
     }
 }
@@ -157,27 +165,37 @@ impl TryFrom<InvitationRow> for Invitation {
 
     fn try_from(row: InvitationRow) -> Result<Self, PortError> {
         let status = InvitationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
-        let state = match (status, row.answered_at) {
-            (InvitationStatus::Pending, None) => InvitationState::Pending,
-            (InvitationStatus::Accepted, Some(at)) => InvitationState::Answered {
+        // The checks invitations_answered_at_iff_answered and invitations_cancelled_at_iff_cancelled
+        // keep these in step.
+        let state = match (status, row.answered_at, row.cancelled_at) {
+            (InvitationStatus::Pending, None, None) => InvitationState::Pending,
+            (InvitationStatus::Accepted, Some(at), None) => InvitationState::Answered {
                 answer: Answer::Accept,
                 at: from_db_time(at),
             },
-            (InvitationStatus::Rejected, Some(at)) => InvitationState::Answered {
+            (InvitationStatus::Rejected, Some(at), None) => InvitationState::Answered {
                 answer: Answer::Reject,
                 at: from_db_time(at),
             },
-            _ => return Err(corrupt("answered_at disagrees with status")),
+            (InvitationStatus::Cancelled, None, Some(at)) => InvitationState::Cancelled {
+                at: from_db_time(at),
+            },
+            (InvitationStatus::Expired, None, None) => InvitationState::Expired,
+            _ => return Err(corrupt("answered_at or cancelled_at disagrees with status")),
         };
-        Ok(Invitation::restore(
-            InvitationId::from_uuid(parse_uuid(&row.id)?),
-            EventId::from_uuid(parse_uuid(&row.event_id)?),
-            UserId::from_uuid(parse_uuid(&row.sender_id)?),
-            UserId::from_uuid(parse_uuid(&row.invitee_id)?),
-            row.contact,
-            from_db_time(row.created_at),
+        Ok(Invitation::restore(StoredInvitation {
+            id: InvitationId::from_uuid(parse_uuid(&row.id)?),
+            event_id: EventId::from_uuid(parse_uuid(&row.event_id)?),
+            sender_id: UserId::from_uuid(parse_uuid(&row.sender_id)?),
+            invitee_id: UserId::from_uuid(parse_uuid(&row.invitee_id)?),
+            contact: row.contact,
+            // Trusted as stored, like names and titles.
+            message: row.message.map(Text::from_stored),
+            created_at: from_db_time(row.created_at),
+            expires_at: row.expires_at.map(from_db_time),
+            last_resent_at: row.last_resent_at.map(from_db_time),
             state,
-        ))
+        }))
     }
 }
 

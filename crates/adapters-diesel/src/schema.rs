@@ -56,6 +56,10 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         answered_at -> Nullable<Timestamp>,
+        message -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        last_resent_at -> Nullable<Timestamp>,
     }
 }
 

@@ -56,6 +56,7 @@ fn answered(invitation: &Invitation, answer: Answer) -> Invitation {
     answered
         .answer(
             invitation.invitee_id(),
+            None,
             answer,
             now() + Duration::minutes(1),
         )
@@ -88,7 +89,7 @@ mod bounded_waits {
             let took = started.elapsed();
             eprintln!("{backend:?}: save_answer behind a held lock failed after {took:.2?}");
             assert!(
-                matches!(result, Err(SaveAnswerError::Port(PortError::Unavailable(_)))),
+                matches!(result, Err(SaveInvitationError::Port(PortError::Unavailable(_)))),
                 "{result:?}"
             );
             assert!(took < StdDuration::from_secs(2), "took {took:?}");
@@ -129,7 +130,7 @@ mod bounded_waits {
         assert!(
             matches!(
                 result,
-                Err(SaveAnswerError::Port(PortError::Unavailable(_)))
+                Err(SaveInvitationError::Port(PortError::Unavailable(_)))
             ),
             "{result:?}"
         );
@@ -223,12 +224,12 @@ mod stored_rows {
                 after: None,
             };
             let sent = db
-                .list_sent(owner.id, InvitationFilter::default(), page())
+                .list_sent(owner.id, InvitationFilter::default(), page(), now())
                 .await
                 .unwrap();
             assert_eq!(sent.items.len(), 2);
             let received = db
-                .list_received(odd_id, InvitationFilter::default(), page())
+                .list_received(odd_id, InvitationFilter::default(), page(), now())
                 .await
                 .unwrap();
             assert_eq!(received.items.len(), 1);
@@ -353,7 +354,7 @@ mod batch_recheck {
                                 .unwrap();
                         tokio::spawn(async move {
                             barrier.wait().await;
-                            service.send(&owner, SendInvitations { event_id: event, entries }).await
+                            service.send(&owner, SendInvitations { event_id: event, entries, message: None }).await
                         })
                     })
                     .collect();
@@ -432,7 +433,7 @@ mod batch_order {
                             (service.clone(), barrier.clone(), owner.clone());
                         tokio::spawn(async move {
                             barrier.wait().await;
-                            service.send(&owner, SendInvitations { event_id: event, entries }).await
+                            service.send(&owner, SendInvitations { event_id: event, entries, message: None }).await
                         })
                     })
                     .collect();
