@@ -109,6 +109,13 @@ pub async fn require_bearer(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // Already authenticated for this request by the idempotency middleware.
+    if req.extensions().contains::<AuthenticatedUser>() {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     match AuthenticatedUser::authenticate(req.request()).await {
         Ok(user) => {
             req.extensions_mut().insert(user);

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::http::{header, Method};
 use domain::ports::HealthCheck;
-use domain::services::{AccountService, EventService, InvitationService};
+use domain::services::{AccountService, EventService, IdempotencyService, InvitationService};
 use domain::PhoneRegion;
 
 pub mod api;
@@ -39,6 +39,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod hashing;
+pub mod idempotency;
 pub mod json;
 pub mod openapi;
 pub mod pagination;
@@ -80,6 +81,8 @@ pub struct AppState {
     /// The key list cursors are signed with, the same in every process on the database
     /// (docs/api.md, "Pagination").
     pub cursors: CursorKey,
+    /// Idempotency keys of the operations that honour them (docs/api.md, "Idempotency").
+    pub idempotency: IdempotencyService,
 }
 
 impl std::fmt::Debug for AppState {
@@ -153,8 +156,13 @@ pub async fn response_headers(
 pub fn cors(allowed_origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST, Method::PATCH])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::RETRY_AFTER])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            idempotency::IDEMPOTENCY_KEY,
+        ])
+        .expose_headers([header::RETRY_AFTER, idempotency::IDEMPOTENT_REPLAYED])
         .max_age(3600);
     if allowed_origins.iter().any(|origin| origin == "*") {
         return cors.allow_any_origin();

@@ -25,6 +25,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     // After the merge: the aliases copy the areas' paths, with their parameters as stated.
     EmptyQueryValues.modify(&mut document);
     Aliases.modify(&mut document);
+    crate::idempotency::Documented.modify(&mut document);
     document
 }
 

@@ -1,11 +1,13 @@
 //! The route table: each area's routes under `/api/v1`, the health probes, the OpenAPI document and
 //! the docs page, over extractor settings under which every error is a JSON body.
 
+use actix_web::middleware::from_fn;
 use actix_web::{http::header, web, HttpResponse};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::api::{accounts, events, health, invitations};
 use crate::extract::{self, json_method_not_allowed};
+use crate::idempotency;
 use crate::openapi::openapi;
 use crate::AppState;
 
@@ -34,6 +36,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(
                 web::scope("/api/v1")
                     .wrap(json_method_not_allowed())
+                    .wrap(from_fn(idempotency::idempotency_keys))
                     .configure(api_v1),
             )
             .default_service(web::to(extract::not_found));

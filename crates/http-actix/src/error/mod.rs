@@ -41,9 +41,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 429: too many attempts; `Retry-After` says when to try again.
     TooManyRequests,
+    /// 409: a request with the same `Idempotency-Key` is still running; `Retry-After: 1`.
+    IdempotencyKeyInFlight,
+    /// 422: the `Idempotency-Key` was used with another request.
+    IdempotencyKeyReused,
 }
 
-/// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers.
+/// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers,
+/// and of the 422 of a reused `Idempotency-Key`.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[schema(example = json!({"message": "Event not found.", "code": "not_found"}))]
 pub struct ErrorBody {
@@ -119,6 +124,12 @@ pub enum ApiError {
     /// 429: a rate limit is used up; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(RetryAfter),
+    /// 409: a request with the same `Idempotency-Key` is still running.
+    #[error("idempotency key in flight")]
+    IdempotencyKeyInFlight,
+    /// 422: the `Idempotency-Key` was used with another request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     /// 503: a backing service cannot be reached.
     #[error("service unavailable")]
     Unavailable(#[source] PortError),
@@ -182,6 +193,14 @@ impl ApiError {
                 "Too many attempts. Please try again later.",
                 ErrorCode::TooManyRequests,
             ),
+            Self::IdempotencyKeyInFlight => error(
+                crate::idempotency::KEY_IN_FLIGHT,
+                ErrorCode::IdempotencyKeyInFlight,
+            ),
+            Self::IdempotencyKeyReused => error(
+                crate::idempotency::KEY_REUSED,
+                ErrorCode::IdempotencyKeyReused,
+            ),
             Self::Unavailable(_) => {
                 serde_json::json!({"message": "Service temporarily unavailable."})
             }
@@ -202,6 +221,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -215,6 +236,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if let Self::TooManyRequests(retry_after) = self {
             response.insert_header((RETRY_AFTER, retry_after.seconds()));
+        }
+        if let Self::IdempotencyKeyInFlight = self {
+            response.insert_header((RETRY_AFTER, 1));
         }
         response.json(self.body())
     }

@@ -10,13 +10,15 @@ use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use actix_web::test::{self, TestRequest};
 use actix_web::App;
 use chrono::{DateTime, Utc};
+use domain::idempotency::IdempotencyPolicy;
 use domain::ports::{
     EventRepository, HealthCheck, InvitationRepository, PortError, TokenRepository, UserRepository,
 };
 use domain::services::{
-    AccountService, EventService, InvitationService, RegisterCommand, SendInvitations, TokenPolicy,
+    AccountService, EventService, IdempotencyService, InvitationService, RegisterCommand,
+    SendInvitations, TokenPolicy,
 };
-use domain::testing::{FakeHasher, FakeIssuer, FixedClock, Store};
+use domain::testing::{FakeHasher, FakeIssuer, FixedClock, IdempotencyKeys, Store};
 use domain::{
     Answer, Email, Event, EventDetails, EventId, InvitationDetails, InvitationEntries,
     InvitationId, Mobile, Password, PhoneRegion, Text, User,
@@ -41,6 +43,8 @@ pub(crate) struct Api {
     pub clock: Arc<FixedClock>,
     /// The password hasher, which counts verifications without a hash.
     pub hasher: Arc<FakeHasher>,
+    /// The idempotency keys.
+    pub idempotency: Arc<IdempotencyKeys>,
     issuer: Arc<FakeIssuer>,
     users: Arc<dyn UserRepository>,
     tokens: Arc<dyn TokenRepository>,
@@ -94,6 +98,7 @@ impl Api {
         Self {
             clock: Arc::new(FixedClock::default()),
             hasher: Arc::new(FakeHasher::default()),
+            idempotency: Arc::new(IdempotencyKeys::default()),
             issuer: Arc::new(FakeIssuer::default()),
             users: store.clone(),
             tokens: store.clone(),
@@ -153,6 +158,11 @@ impl Api {
             trusted_proxies: http_actix::TrustedProxies::default(),
             hashing: Arc::new(http_actix::HashingGate::default()),
             cursors: http_actix::CursorKey::new(&[7; 32]).unwrap(),
+            idempotency: IdempotencyService::new(
+                self.idempotency.clone(),
+                self.clock.clone(),
+                IdempotencyPolicy::default(),
+            ),
         }
     }
 

@@ -6,5 +6,6 @@ mod accounts;
 mod errors;
 mod events;
 mod helpers;
+mod idempotency;
 mod invitations;
 mod openapi;
