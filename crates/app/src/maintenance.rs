@@ -1,11 +1,12 @@
 //! Background upkeep of the database: operations, not domain rules (docs/operations.md, "Token
-//! purge", and "Abuse limits and the client address" for the counters kept in PostgreSQL).
+//! purge", "Idempotency key purge", and "Abuse limits and the client address" for the counters
+//! kept in PostgreSQL).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_diesel::Database;
-use domain::ports::PortError;
+use domain::ports::{IdempotencyStore, PortError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -56,11 +57,31 @@ impl CounterPurge {
     }
 }
 
+/// The running purge of expired idempotency keys (docs/operations.md, "Idempotency key purge"):
+/// every interval (the first run at once), deletes the keys whose 24 hours have passed. Several
+/// processes may purge at once.
+#[derive(Debug)]
+pub struct IdempotencyPurge(Periodic);
+
+impl IdempotencyPurge {
+    /// Starts purging every `interval` on the current tokio runtime.
+    pub fn start(database: Arc<Database>, interval: Duration) -> Self {
+        Self(Periodic::start(database, interval, Purge::IdempotencyKeys))
+    }
+
+    /// Stops it, as [`TokenPurge::stop`] does.
+    pub async fn stop(self) {
+        self.0.stop().await;
+        tracing::info!("idempotency key purge stopped");
+    }
+}
+
 /// What a periodic task purges.
 #[derive(Clone, Copy, Debug)]
 enum Purge {
     Tokens,
     Counters { window: Duration },
+    IdempotencyKeys,
 }
 
 impl Purge {
@@ -74,6 +95,10 @@ impl Purge {
                     .await
             }
             Self::Counters { window } => database.purge_abuse_events(window, batch).await,
+            Self::IdempotencyKeys => {
+                let batch = u32::try_from(batch).unwrap_or(u32::MAX);
+                IdempotencyStore::purge_expired(database, chrono::Utc::now(), batch).await
+            }
         }
     }
 
@@ -88,6 +113,14 @@ impl Purge {
                 error = %error,
                 purged,
                 "abuse counter purge failed; retried next interval"
+            ),
+            (Self::IdempotencyKeys, None) => {
+                tracing::info!(purged, "expired idempotency keys purged");
+            }
+            (Self::IdempotencyKeys, Some(error)) => tracing::warn!(
+                error = %error,
+                purged,
+                "idempotency key purge failed; retried next interval"
             ),
         }
     }
@@ -162,6 +195,52 @@ mod tests {
         let started = Instant::now();
         purge.stop().await;
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_idempotency_purge_deletes_expired_keys_from_its_first_run_and_keeps_the_rest() {
+        use domain::idempotency::{ClaimId, IdempotencyKey, RequestFingerprint};
+        use domain::ports::{NewClaim, NewUser, PasswordHash, UserRepository};
+
+        let database = adapters_diesel::testing::TestDatabase::sqlite();
+        let db = Arc::new(database.open());
+        let new_user = NewUser {
+            id: domain::UserId::generate(),
+            name: domain::Text::from_stored("Ann".into()),
+            email: Some(domain::Email::from_stored("ann@example.com".into())),
+            mobile: None,
+            password_hash: PasswordHash("x".into()),
+            created_at: chrono::Utc::now(),
+        };
+        let user = UserRepository::create(&*db, new_user).await.unwrap();
+        let now = chrono::Utc::now();
+        let claim = |key: &str, at: chrono::DateTime<chrono::Utc>| NewClaim {
+            user_id: user.id,
+            key: IdempotencyKey::parse(key.as_bytes()).unwrap(),
+            fingerprint: RequestFingerprint::from_bytes([1; 32]),
+            claim: ClaimId::generate(),
+            now: at,
+            locked_until: at + chrono::Duration::seconds(60),
+            expires_at: at + chrono::Duration::hours(24),
+        };
+        for n in 0..1_500 {
+            let old = claim(&format!("old-{n}"), now - chrono::Duration::hours(25));
+            db.claim(old).await.unwrap();
+        }
+        db.claim(claim("fresh", now)).await.unwrap();
+        let count =
+            || database.texts("SELECT CAST(COUNT(*) AS TEXT) AS value FROM idempotency_keys");
+        let purge = IdempotencyPurge::start(db, Duration::from_secs(3600));
+        let started = Instant::now();
+        while count() != ["1"] {
+            assert!(started.elapsed() < Duration::from_secs(5), "not purged");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        purge.stop().await;
+        assert_eq!(
+            database.texts("SELECT key AS value FROM idempotency_keys"),
+            ["fresh"]
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

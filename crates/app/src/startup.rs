@@ -8,14 +8,17 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use adapters_diesel::{Argon2Hasher, Backend, Database, HasherConfig, RandomTokenIssuer};
+use domain::idempotency::IdempotencyPolicy;
 use domain::ports::{AbuseCounters, SystemClock};
-use domain::services::{AccountService, EventService, InvitationService, TokenPolicy};
+use domain::services::{
+    AccountService, EventService, IdempotencyService, InvitationService, TokenPolicy,
+};
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
 use crate::config::Config;
-use crate::maintenance::{CounterPurge, TokenPurge};
+use crate::maintenance::{CounterPurge, IdempotencyPurge, TokenPurge};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +138,7 @@ impl Application {
                 database.clone(),
                 clock,
             ),
-            health: database,
+            health: database.clone(),
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::with_counters(
                 config.rate_limits,
@@ -144,6 +147,11 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             hashing: Arc::new(hashing),
             cursors,
+            idempotency: IdempotencyService::new(
+                database.clone(),
+                Arc::new(SystemClock),
+                IdempotencyPolicy::default(),
+            ),
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {
@@ -191,18 +199,25 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s), stops the
-    /// background purges ([`TokenPurge`], and [`CounterPurge`] on PostgreSQL) and returns.
+    /// background purges ([`TokenPurge`] and [`IdempotencyPurge`], both every
+    /// `TOKEN_PURGE_INTERVAL_SECS`, and [`CounterPurge`] on PostgreSQL) and returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let counter_purge = (self.database.backend() == Backend::Postgres)
             .then(|| CounterPurge::start(self.database.clone(), http_actix::RateLimiter::WINDOW));
+        let idempotency_purge = self
+            .token_purge_interval
+            .map(|interval| IdempotencyPurge::start(self.database.clone(), interval));
         let purge = self
             .token_purge_interval
             .map(|interval| TokenPurge::start(self.database, interval));
         let served = self.server.await;
         if let Some(purge) = purge {
+            purge.stop().await;
+        }
+        if let Some(purge) = idempotency_purge {
             purge.stop().await;
         }
         if let Some(purge) = counter_purge {

@@ -11,6 +11,7 @@ mod errors;
 mod events;
 mod hardening;
 mod hostile;
+mod idempotency;
 mod invitations;
 mod limits;
 mod members;
