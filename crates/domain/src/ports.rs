@@ -11,6 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+use crate::idempotency::{
+    ClaimId, IdempotencyKey, IdempotencyRecord, RequestFingerprint, StoredResponse,
+};
 use crate::invitation::NotPending;
 
 use crate::{
@@ -18,9 +21,6 @@ use crate::{
     InvitationDetails,
     InvitationId, InviteeState, Login, Member, Membership, Mobile, Page, PageRequest, Password,
     Role, StatusFilter, Text, User, UserId, UserSummary,
-};
-use crate::idempotency::{
-    ClaimId, IdempotencyKey, IdempotencyRecord, RequestFingerprint, StoredResponse,
 };
 
 /// Any error an adapter reports, boxed so that no adapter type leaks into the domain.
