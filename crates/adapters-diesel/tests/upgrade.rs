@@ -2,6 +2,8 @@
 //! "Invitation expiry"): rows written before it keep their status and times, get no expiry (they
 //! never expire), and the widened checks hold on both backends.
 
+// Only the per-backend declaration is used here, not the fixtures.
+#[allow(dead_code)]
 mod common;
 
 use adapters_diesel::testing::TestDatabase;
