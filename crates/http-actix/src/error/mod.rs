@@ -37,6 +37,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: the invitation was answered before.
     InvitationAlreadyAnswered,
+    /// 409: the invitation's `expires_at` has passed.
+    InvitationExpired,
+    /// 409: the invitation was cancelled.
+    InvitationCancelled,
     /// 413: the body is over 64 KiB.
     PayloadTooLarge,
     /// 429: too many attempts; `Retry-After` says when to try again.
@@ -112,6 +116,12 @@ pub enum ApiError {
     /// 409: the invitation was answered before.
     #[error("invitation already answered")]
     AlreadyAnswered,
+    /// 409: the invitation has expired.
+    #[error("invitation expired")]
+    InvitationExpired,
+    /// 409: the invitation was cancelled.
+    #[error("invitation cancelled")]
+    InvitationCancelled,
     /// 413: the body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -178,6 +188,13 @@ impl ApiError {
                 "This invitation has already been answered.",
                 ErrorCode::InvitationAlreadyAnswered,
             ),
+            Self::InvitationExpired => {
+                error("This invitation has expired.", ErrorCode::InvitationExpired)
+            }
+            Self::InvitationCancelled => error(
+                "This invitation has been cancelled.",
+                ErrorCode::InvitationCancelled,
+            ),
             Self::PayloadTooLarge { limit } => error(
                 &format!(
                     "The request body must not be larger than {} KiB.",
@@ -217,7 +234,9 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::AlreadyAnswered => StatusCode::CONFLICT,
+            Self::AlreadyAnswered | Self::InvitationExpired | Self::InvitationCancelled => {
+                StatusCode::CONFLICT
+            }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

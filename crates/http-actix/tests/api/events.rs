@@ -100,8 +100,10 @@ async fn members_are_listed_with_their_user_id_role_and_join_time() {
     let created = Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap();
     api.clock.set(created);
     let party = api.event(&ann, "Launch party").await;
-    let invitation = api.invite(&ann, party.id, "bob@example.com").await;
+    // The event is weeks old; the invitation is sent the day it is answered (it would have
+    // expired after 7 days).
     api.clock.set(now());
+    let invitation = api.invite(&ann, party.id, "bob@example.com").await;
     api.answer(&bob, invitation.invitation.id(), Answer::Accept)
         .await;
 

@@ -229,6 +229,7 @@ impl Api {
         let command = SendInvitations {
             event_id: event,
             entries,
+            message: None,
         };
         let mut report = self
             .state()

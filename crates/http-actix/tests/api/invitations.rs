@@ -109,8 +109,11 @@ async fn sent_invitations_are_listed_under_both_spellings_with_the_status_filter
                 "invitee": {"id": bob.user.id.to_string(), "name": "Bob"},
                 "contact": "09303030300",
                 "status": "pending",
+                "message": null,
                 "created_at": "2026-11-26T10:00:00Z",
-                "answered_at": null
+                "expires_at": "2026-12-03T10:00:00Z",
+                "answered_at": null,
+                "cancelled_at": null
             }]),
             "{path}"
         );

@@ -8,4 +8,5 @@ mod events;
 mod helpers;
 mod idempotency;
 mod invitations;
+mod lifecycle;
 mod openapi;

@@ -79,6 +79,9 @@ async fn the_document_lists_every_route_of_the_spec() {
         "GET /api/v1/received-invitations",
         "GET /api/v1/invitations/{invitation_id}",
         "PATCH /api/v1/invitations/{invitation_id}",
+        "DELETE /api/v1/invitations/{invitation_id}",
+        "POST /api/v1/invitations/{invitation_id}/resend",
+        "GET /api/v1/events/{event_id}/invitations",
         "GET /health/live",
         "GET /health/ready",
     ];

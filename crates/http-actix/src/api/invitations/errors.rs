@@ -1,19 +1,34 @@
 //! How the invitations area's operation errors reach clients.
 
-use domain::services::{AnswerInvitationError, GetInvitationError, SendInvitationsError};
+use domain::services::{
+    AnswerInvitationError, GetInvitationError, ListEventInvitationsError, ManageInvitationError,
+    SendInvitationsError,
+};
+use domain::NotPending;
 
 use crate::api::events::EVENT_NOT_FOUND;
 use crate::error::ApiError;
+use crate::rate_limit::RetryAfter;
 
 const INVITATION_NOT_FOUND: &str = "Invitation not found.";
+
+impl From<NotPending> for ApiError {
+    fn from(reason: NotPending) -> Self {
+        match reason {
+            NotPending::Answered => Self::AlreadyAnswered,
+            NotPending::Cancelled => Self::InvitationCancelled,
+            NotPending::Expired => Self::InvitationExpired,
+        }
+    }
+}
 
 impl From<SendInvitationsError> for ApiError {
     fn from(error: SendInvitationsError) -> Self {
         match error {
             SendInvitationsError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            SendInvitationsError::NotOwner => {
-                Self::Forbidden("Only the event's owner can send invitations.".to_owned())
-            }
+            SendInvitationsError::NotOwner => Self::Forbidden(
+                "Only the event's owner and co-hosts can send invitations.".to_owned(),
+            ),
             SendInvitationsError::Port(error) => error.into(),
         }
     }
@@ -35,14 +50,45 @@ impl From<AnswerInvitationError> for ApiError {
             AnswerInvitationError::BySender => {
                 Self::Forbidden("Only the invitee can answer this invitation.".to_owned())
             }
-            AnswerInvitationError::AlreadyAnswered => Self::AlreadyAnswered,
+            AnswerInvitationError::NotPending(reason) => reason.into(),
             AnswerInvitationError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<ManageInvitationError> for ApiError {
+    fn from(error: ManageInvitationError) -> Self {
+        match error {
+            ManageInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
+            ManageInvitationError::ByInvitee => Self::Forbidden(
+                "Only the sender and the event's owner and co-hosts can cancel or resend this \
+                 invitation."
+                    .to_owned(),
+            ),
+            ManageInvitationError::NotPending(reason) => reason.into(),
+            ManageInvitationError::TooSoon { retry_after } => {
+                Self::TooManyRequests(RetryAfter(retry_after.to_std().unwrap_or_default()))
+            }
+            ManageInvitationError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<ListEventInvitationsError> for ApiError {
+    fn from(error: ListEventInvitationsError) -> Self {
+        match error {
+            ListEventInvitationsError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            ListEventInvitationsError::NotManager => Self::Forbidden(
+                "Only the event's owner and co-hosts can list its invitations.".to_owned(),
+            ),
+            ListEventInvitationsError::Port(error) => error.into(),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::ResponseError;
     use serde_json::json;
 
     use crate::error::{rendered, unavailable};
@@ -53,41 +99,92 @@ mod tests {
     fn unknown_or_hidden_resources_are_404s() {
         let event = json!({"message": "Event not found.", "code": "not_found"});
         let invitation = json!({"message": "Invitation not found.", "code": "not_found"});
-        assert_eq!(rendered(SendInvitationsError::EventNotFound), (404, event));
+        assert_eq!(
+            rendered(SendInvitationsError::EventNotFound),
+            (404, event.clone())
+        );
+        assert_eq!(
+            rendered(ListEventInvitationsError::EventNotFound),
+            (404, event)
+        );
         assert_eq!(
             rendered(GetInvitationError::NotFound),
             (404, invitation.clone())
         );
-        assert_eq!(rendered(AnswerInvitationError::NotFound), (404, invitation));
+        assert_eq!(
+            rendered(AnswerInvitationError::NotFound),
+            (404, invitation.clone())
+        );
+        assert_eq!(rendered(ManageInvitationError::NotFound), (404, invitation));
     }
 
     #[test]
     fn members_who_may_not_act_get_403s() {
+        let forbidden = |message: &str| (403, json!({"message": message, "code": "forbidden"}));
         assert_eq!(
             rendered(SendInvitationsError::NotOwner),
-            (
-                403,
-                json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"})
-            )
+            forbidden("Only the event's owner and co-hosts can send invitations.")
         );
         assert_eq!(
             rendered(AnswerInvitationError::BySender),
-            (
-                403,
-                json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"})
+            forbidden("Only the invitee can answer this invitation.")
+        );
+        assert_eq!(
+            rendered(ManageInvitationError::ByInvitee),
+            forbidden(
+                "Only the sender and the event's owner and co-hosts can cancel or resend this \
+                 invitation."
             )
+        );
+        assert_eq!(
+            rendered(ListEventInvitationsError::NotManager),
+            forbidden("Only the event's owner and co-hosts can list its invitations.")
         );
     }
 
     #[test]
-    fn answering_twice_is_a_409() {
-        assert_eq!(
-            rendered(AnswerInvitationError::AlreadyAnswered),
+    fn an_invitation_that_is_not_pending_is_a_409_saying_why() {
+        let cases = [
             (
-                409,
-                json!({"message": "This invitation has already been answered.", "code": "invitation_already_answered"})
-            )
-        );
+                NotPending::Answered,
+                "This invitation has already been answered.",
+                "invitation_already_answered",
+            ),
+            (
+                NotPending::Cancelled,
+                "This invitation has been cancelled.",
+                "invitation_cancelled",
+            ),
+            (
+                NotPending::Expired,
+                "This invitation has expired.",
+                "invitation_expired",
+            ),
+        ];
+        for (reason, message, code) in cases {
+            let body = json!({"message": message, "code": code});
+            assert_eq!(
+                rendered(AnswerInvitationError::NotPending(reason)),
+                (409, body.clone())
+            );
+            assert_eq!(
+                rendered(ManageInvitationError::NotPending(reason)),
+                (409, body)
+            );
+        }
+    }
+
+    #[test]
+    fn a_resend_too_soon_is_a_429_with_the_seconds_to_wait() {
+        let error = ApiError::from(ManageInvitationError::TooSoon {
+            retry_after: chrono::Duration::milliseconds(61_500),
+        });
+        let response = error.error_response();
+        assert_eq!(response.status().as_u16(), 429);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "62");
+        let (status, body) = rendered(error);
+        assert_eq!(status, 429);
+        assert_eq!(body["code"], "too_many_requests");
     }
 
     #[test]
@@ -95,5 +192,10 @@ mod tests {
         assert_eq!(rendered(SendInvitationsError::Port(unavailable())).0, 503);
         assert_eq!(rendered(GetInvitationError::Port(unavailable())).0, 503);
         assert_eq!(rendered(AnswerInvitationError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(ManageInvitationError::Port(unavailable())).0, 503);
+        assert_eq!(
+            rendered(ListEventInvitationsError::Port(unavailable())).0,
+            503
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! The invitations area's handlers.
 
 use actix_web::{web, HttpResponse};
-use domain::services::SendInvitations;
 use domain::{EventId, InvitationId};
 use uuid::Uuid;
 
-use super::requests::{AnswerInvitationRequest, InvitationListQuery, SendInvitationsRequest};
+use super::requests::{
+    AnswerInvitationRequest, EventInvitationListQuery, InvitationListQuery, SendInvitationsRequest,
+};
 use super::responses::{InvitationBody, SendInvitationsBody};
 use crate::auth::AuthenticatedUser;
 use crate::error::{
@@ -20,12 +21,14 @@ use crate::AppState;
 /// list's two paths are one list.
 const SENT_LIST: &str = "sent-invitations";
 const RECEIVED_LIST: &str = "received-invitations";
+const EVENT_LIST: &str = "event-invitations";
 
 /// Send invitations.
 ///
-/// The event's owner invites users by email or mobile. Entries that reach nobody, or somebody who
-/// may not be invited, are reported as ignored with a reason. Also served at
-/// `POST /api/v1/events/{event_id}/invitations`.
+/// The event's owner or a co-host invites users by email or mobile, optionally with a note for
+/// all of them. Each invitation expires after `INVITATION_TTL` (7 days by default). Entries that
+/// reach nobody, or somebody who may not be invited, are reported as ignored with a reason. Also
+/// served at `POST /api/v1/events/{event_id}/invitations`.
 #[utoipa::path(
     post,
     path = "/api/v1/{event_id}/send-invitations",
@@ -36,8 +39,8 @@ const RECEIVED_LIST: &str = "received-invitations";
     responses(
         (status = 200, description = "What was sent and what was ignored, in request order.", body = SendInvitationsBody),
         UnauthenticatedResponse,
-        (status = 403, description = "The caller is a member but not the owner.", body = crate::ErrorBody,
-            example = json!({"message": "Only the event's owner can send invitations.", "code": "forbidden"})),
+        (status = 403, description = "The caller is a member but neither the owner nor a co-host.", body = crate::ErrorBody,
+            example = json!({"message": "Only the event's owner and co-hosts can send invitations.", "code": "forbidden"})),
         (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
             example = json!({"message": "Event not found.", "code": "not_found"})),
         BodyErrors,
@@ -53,11 +56,9 @@ pub async fn send_invitations(
     body: JsonBody<SendInvitationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     state.limiter.hit_send(&auth.user.id.to_string()).await?;
-    let entries = body.into_inner().try_into_domain(state.phone_region)?;
-    let command = SendInvitations {
-        event_id: EventId::from_uuid(*path),
-        entries,
-    };
+    let command = body
+        .into_inner()
+        .try_into_domain(state.phone_region, EventId::from_uuid(*path))?;
     let report = state.invitations.send(&auth.user, command).await?;
     tracing::info!(
         sent = report.sent.len(),
@@ -141,7 +142,7 @@ pub async fn list_received(
 
 /// Show an invitation.
 ///
-/// For its sender and invitee only; anyone else gets a 404.
+/// For its sender, its invitee and the event's owner and co-hosts; anyone else gets a 404.
 #[utoipa::path(
     get,
     path = "/api/v1/invitations/{invitation_id}",
@@ -149,9 +150,9 @@ pub async fn list_received(
     security(("bearer" = [])),
     params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
     responses(
-        (status = 200, description = "The invitation, for its sender and invitee only.", body = Data<InvitationBody>),
+        (status = 200, description = "The invitation, as it stands now.", body = Data<InvitationBody>),
         UnauthenticatedResponse,
-        (status = 404, description = "No such invitation, or the caller is neither its sender nor its invitee.", body = crate::ErrorBody,
+        (status = 404, description = "No such invitation, or the caller is neither its sender, its invitee, nor the event's owner or a co-host.", body = crate::ErrorBody,
             example = json!({"message": "Invitation not found.", "code": "not_found"})),
         ServerErrors,
     ),
@@ -171,7 +172,7 @@ pub async fn get_invitation(
 
 /// Answer an invitation.
 ///
-/// The invitee accepts (and becomes a member) or rejects, once.
+/// The invitee accepts (and becomes a member) or rejects, once, while the invitation is pending.
 #[utoipa::path(
     patch,
     path = "/api/v1/invitations/{invitation_id}",
@@ -182,11 +183,11 @@ pub async fn get_invitation(
     responses(
         (status = 200, description = "The answered invitation; accepting made the caller a member.", body = Data<InvitationBody>),
         UnauthenticatedResponse,
-        (status = 403, description = "The caller sent this invitation; only the invitee answers.", body = crate::ErrorBody,
+        (status = 403, description = "The caller sent this invitation, or manages the event; only the invitee answers.", body = crate::ErrorBody,
             example = json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"})),
-        (status = 404, description = "No such invitation, or the caller is neither its sender nor its invitee.", body = crate::ErrorBody,
+        (status = 404, description = "No such invitation, or the caller may not see it.", body = crate::ErrorBody,
             example = json!({"message": "Invitation not found.", "code": "not_found"})),
-        (status = 409, description = "The invitation was answered before.", body = crate::ErrorBody,
+        (status = 409, description = "The invitation is not pending: answered before (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`).", body = crate::ErrorBody,
             example = json!({"message": "This invitation has already been answered.", "code": "invitation_already_answered"})),
         BodyErrors,
         ServerErrors,
@@ -206,4 +207,123 @@ pub async fn answer_invitation(
         .await?;
     tracing::info!(status = %details.invitation.status(), "invitation answered");
     Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+}
+
+/// Cancel an invitation.
+///
+/// The sender, the event's owner or a co-host withdraws a pending invitation; it can no longer be
+/// answered, and it blocks no new invitation of the same user.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/invitations/{invitation_id}",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
+    responses(
+        (status = 200, description = "The cancelled invitation.", body = Data<InvitationBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is the invitee.", body = crate::ErrorBody,
+            example = json!({"message": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.", "code": "forbidden"})),
+        (status = 404, description = "No such invitation, or the caller may not see it.", body = crate::ErrorBody,
+            example = json!({"message": "Invitation not found.", "code": "not_found"})),
+        (status = 409, description = "The invitation is not pending: answered (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`).", body = crate::ErrorBody,
+            example = json!({"message": "This invitation has been cancelled.", "code": "invitation_cancelled"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, invitation_id = %path))]
+pub async fn cancel_invitation(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let details = state
+        .invitations
+        .cancel(&auth.user, InvitationId::from_uuid(*path))
+        .await?;
+    tracing::info!("invitation cancelled");
+    Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+}
+
+/// Resend an invitation.
+///
+/// The sender, the event's owner or a co-host reminds the invitee of a pending invitation; its
+/// `expires_at` moves a full `INVITATION_TTL` from now. The first resend may follow the send at
+/// once; each later one waits 10 minutes after the previous resend.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/{invitation_id}/resend",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
+    responses(
+        (status = 200, description = "The resent invitation, with its new `expires_at`.", body = Data<InvitationBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is the invitee.", body = crate::ErrorBody,
+            example = json!({"message": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.", "code": "forbidden"})),
+        (status = 404, description = "No such invitation, or the caller may not see it.", body = crate::ErrorBody,
+            example = json!({"message": "Invitation not found.", "code": "not_found"})),
+        (status = 409, description = "The invitation is not pending: answered (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`).", body = crate::ErrorBody,
+            example = json!({"message": "This invitation has expired.", "code": "invitation_expired"})),
+        (status = 429, description = "Resent less than 10 minutes ago; `Retry-After` says in how many seconds it may be resent.", body = crate::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the invitation may be resent.")),
+            example = json!({"message": "Too many attempts. Please try again later.", "code": "too_many_requests"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, invitation_id = %path))]
+pub async fn resend_invitation(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let details = state
+        .invitations
+        .resend(&auth.user, InvitationId::from_uuid(*path))
+        .await?;
+    tracing::info!("invitation resent");
+    Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+}
+
+/// List an event's invitations.
+///
+/// Every invitation to the event, whoever sent it, newest first: for the event's owner and
+/// co-hosts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{event_id}/invitations",
+    tag = "invitations",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event."), EventInvitationListQuery),
+    responses(
+        (status = 200, description = "The event's invitations, newest first.", body = Paginated<InvitationBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is a member but neither the owner nor a co-host.", body = crate::ErrorBody,
+            example = json!({"message": "Only the event's owner and co-hosts can list its invitations.", "code": "forbidden"})),
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn list_event_invitations(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    query: EventInvitationListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let event = EventId::from_uuid(*path);
+    let cursors = query.cursors(&state.cursors, auth.user.id, EVENT_LIST, event);
+    let request = query.page_request(&cursors)?;
+    let page = state
+        .invitations
+        .list_for_event(&auth.user, event, query.filter(), request)
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(
+        page,
+        request,
+        &cursors,
+        InvitationBody::from,
+    )))
 }

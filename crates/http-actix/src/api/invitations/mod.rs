@@ -1,5 +1,6 @@
-//! Sending, listing and answering invitations (docs/api.md, "Invitations"): the seed's routes,
-//! spelled as the seed spells them, and their aliases.
+//! Sending, listing, answering, cancelling and resending invitations (docs/api.md, "Invitations"
+//! and "Invitation lifecycle"): the seed's routes, spelled as the seed spells them, their aliases,
+//! and the lifecycle's routes.
 
 mod errors;
 pub mod handlers;
@@ -23,11 +24,13 @@ pub(crate) const ALIASES: [(&str, &str); 2] = [
 /// Registers this area's routes; called inside the `/api/v1` scope.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource([
-            "/{event_id}/send-invitations",
-            "/events/{event_id}/invitations",
-        ])
-        .route(protected(web::post().to(handlers::send_invitations))),
+        web::resource("/{event_id}/send-invitations")
+            .route(protected(web::post().to(handlers::send_invitations))),
+    )
+    .service(
+        web::resource("/events/{event_id}/invitations")
+            .route(protected(web::post().to(handlers::send_invitations)))
+            .route(protected(web::get().to(handlers::list_event_invitations))),
     )
     .service(
         web::resource(["/sended-invitations", "/sent-invitations"])
@@ -40,7 +43,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/invitations/{invitation_id}")
             .route(protected(web::get().to(handlers::get_invitation)))
-            .route(protected(web::patch().to(handlers::answer_invitation))),
+            .route(protected(web::patch().to(handlers::answer_invitation)))
+            .route(protected(web::delete().to(handlers::cancel_invitation))),
+    )
+    .service(
+        web::resource("/invitations/{invitation_id}/resend")
+            .route(protected(web::post().to(handlers::resend_invitation))),
     );
 }
 
@@ -53,7 +61,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         handlers::list_sent,
         handlers::list_received,
         handlers::get_invitation,
-        handlers::answer_invitation
+        handlers::answer_invitation,
+        handlers::cancel_invitation,
+        handlers::resend_invitation,
+        handlers::list_event_invitations
     ),
     components(schemas(requests::StatusFilterParam))
 )]

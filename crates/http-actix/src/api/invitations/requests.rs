@@ -7,9 +7,10 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use domain::ports::InvitationFilter;
+use domain::services::SendInvitations;
 use domain::{
-    Answer, EventId, InvitationEntries, InvitationEntriesError, InvitationStatus, Limit,
-    PageRequest, PhoneRegion, StatusFilter, UserId,
+    Answer, EventId, Invitation, InvitationEntries, InvitationEntriesError, InvitationStatus,
+    Limit, PageRequest, PhoneRegion, StatusFilter, Text, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,9 +18,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::pagination::{given, parse_query, Cursor, CursorKey, CursorScope, PageQuery};
-use crate::validation::{required, selected_invalid, too_many_items, ValidationErrors};
+use crate::validation::{
+    optional_non_blank, required, selected_invalid, text_error, too_many_items, ValidationErrors,
+};
 
-/// `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite; blanks are skipped.
+/// `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite (blanks are
+/// skipped), and an optional note for all of them.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({
     "invitations": ["", "09352864812", "", "09303030300", "09332114546", "09332131456", "", ""]
@@ -28,21 +32,60 @@ pub struct SendInvitationsRequest {
     /// Emails (entries with `@`) and mobiles, at most 1,000 entries, at least one not blank.
     #[schema(value_type = Vec<String>, required = true, max_items = 1000)]
     invitations: Option<Value>,
+    /// A note from the sender, stored on every invitation of the request and shown to their
+    /// parties: trimmed, at most 500 characters (line breaks allowed; control, bidirectional and
+    /// zero-width characters refused); blank or `null` means none.
+    #[schema(value_type = Option<String>, max_length = 500)]
+    message: Option<Value>,
 }
 
 impl SendInvitationsRequest {
-    /// Parses the entries, reading national mobiles in `region`. Entries that are neither an
-    /// email nor a mobile are not errors: the send reports them as ignored.
+    /// Parses the entries, reading national mobiles in `region`, and the note, into the command
+    /// for `event_id`. Entries that are neither an email nor a mobile are not errors: the send
+    /// reports them as ignored.
     ///
     /// # Errors
-    /// `invitations` missing, not an array, holding a non-string (reported as `invitations.N`),
-    /// with no entry that is not blank, or over 1,000 entries.
+    /// Every invalid field: `invitations` missing, not an array, holding a non-string (reported
+    /// as `invitations.N`), with no entry that is not blank, or over 1,000 entries; `message` not
+    /// a string, over 500 characters or holding a forbidden character.
     pub fn try_into_domain(
         self,
         region: PhoneRegion,
+        event_id: EventId,
+    ) -> Result<SendInvitations, ValidationErrors> {
+        let entries = Self::entries(self.invitations, region);
+        let message = Self::message(self.message);
+        match (entries, message) {
+            (Ok(entries), Ok(message)) => Ok(SendInvitations {
+                event_id,
+                entries,
+                message,
+            }),
+            (entries, message) => {
+                let mut errors = entries.err().unwrap_or_default();
+                if let Err(message) = message {
+                    errors.add("message", message);
+                }
+                Err(errors)
+            }
+        }
+    }
+
+    fn message(value: Option<Value>) -> Result<Option<Text>, String> {
+        const FIELD: &str = "message";
+        optional_non_blank(FIELD, value)?
+            .map(|raw| {
+                Text::parse(&raw, Invitation::MESSAGE_MAX, true).map_err(|e| text_error(FIELD, e))
+            })
+            .transpose()
+    }
+
+    fn entries(
+        invitations: Option<Value>,
+        region: PhoneRegion,
     ) -> Result<InvitationEntries, ValidationErrors> {
         const FIELD: &str = "invitations";
-        let items = match self.invitations {
+        let items = match invitations {
             None | Some(Value::Null) => {
                 return Err(ValidationErrors::single(FIELD, required(FIELD)))
             }
@@ -133,13 +176,102 @@ pub enum StatusFilterParam {
     Accepted,
     /// Rejected.
     Rejected,
+    /// Cancelled by the sender, the event's owner or a co-host.
+    Cancelled,
+    /// Past its `expires_at` while pending.
+    Expired,
+}
+
+/// Reads `status`: `all` by default, or one status.
+fn parse_status(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> StatusFilter {
+    given(query, "status")
+        .and_then(|raw| {
+            errors.take(
+                "status",
+                StatusFilter::parse(raw).ok_or_else(|| selected_invalid("status")),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The spelling a cursor binds for a status filter.
+fn status_key(status: StatusFilter) -> &'static str {
+    status.status().map_or("all", InvitationStatus::as_str)
+}
+
+/// `status`, `limit` and `cursor` of an event's own invitations
+/// (`GET /api/v1/events/{event_id}/invitations`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventInvitationListQuery {
+    /// Only invitations with this status (as of now); `all` by default.
+    #[param(value_type = Option<StatusFilterParam>, default = "all")]
+    status: StatusFilter,
+    /// How many items to return, 1 to 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 50)]
+    limit: Limit,
+    /// The `meta.next_cursor` of the previous page, passed back unchanged; omit it for the first
+    /// page. Valid only for the caller, list and filters it was issued for.
+    #[param(value_type = Option<String>, example = "AgGiF5f0fHTVp-vhrMFmF4HRrCnRPQ6bueSzhvEn-DUQ")]
+    cursor: Option<Cursor>,
+}
+
+impl EventInvitationListQuery {
+    /// The filter to ask the domain for.
+    pub fn filter(self) -> InvitationFilter {
+        InvitationFilter {
+            status: self.status,
+            event_id: None,
+        }
+    }
+
+    /// The view of `event`'s list whose cursors are valid here: `user`'s, under this query's
+    /// `status` (docs/api.md, "Pagination").
+    pub fn cursors(
+        &self,
+        key: &CursorKey,
+        user: UserId,
+        list: &'static str,
+        event: EventId,
+    ) -> CursorScope {
+        key.scope(user, list)
+            .filter("event_id", &event.to_string())
+            .filter("status", status_key(self.status))
+    }
+
+    /// The page to ask the domain for, once `cursors` is found to have issued the cursor.
+    ///
+    /// # Errors
+    /// A 422 on `cursor` when it did not.
+    pub fn page_request(&self, cursors: &CursorScope) -> Result<PageRequest, ApiError> {
+        cursors.page_request(self.limit, self.cursor.as_ref())
+    }
+
+    fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
+        let status = parse_status(query, errors);
+        let page = PageQuery::parse(query, errors);
+        Self {
+            status,
+            limit: page.limit(),
+            cursor: page.cursor().copied(),
+        }
+    }
+}
+
+impl FromRequest for EventInvitationListQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req, Self::parse))
+    }
 }
 
 /// `status`, `event_id`, `limit` and `cursor` of the invitation lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InvitationListQuery {
-    /// Only invitations with this status; `all` by default.
+    /// Only invitations with this status (as of now); `all` by default.
     #[param(value_type = Option<StatusFilterParam>, default = "all")]
     status: StatusFilter,
     /// Only invitations to this event.
@@ -166,7 +298,7 @@ impl InvitationListQuery {
     /// The view of the list named `list` whose cursors are valid here: `user`'s, under this
     /// query's `status` and `event_id` (docs/api.md, "Pagination").
     pub fn cursors(&self, key: &CursorKey, user: UserId, list: &'static str) -> CursorScope {
-        let status = self.status.status().map_or("all", InvitationStatus::as_str);
+        let status = status_key(self.status);
         let event_id = self.event_id.map(|id| id.to_string()).unwrap_or_default();
         key.scope(user, list)
             .filter("status", status)
@@ -183,14 +315,7 @@ impl InvitationListQuery {
     }
 
     fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
-        let status = given(query, "status")
-            .and_then(|raw| {
-                errors.take(
-                    "status",
-                    StatusFilter::parse(raw).ok_or_else(|| selected_invalid("status")),
-                )
-            })
-            .unwrap_or_default();
+        let status = parse_status(query, errors);
         let event_id = given(query, "event_id").and_then(|raw| {
             let parsed = raw
                 .parse::<EventId>()
@@ -233,8 +358,131 @@ mod tests {
         })
     }
 
+    fn command(value: Value) -> Result<SendInvitations, ValidationErrors> {
+        body::<SendInvitationsRequest>(value)
+            .try_into_domain(PhoneRegion::default(), EventId::generate())
+    }
+
     fn send(value: Value) -> Result<InvitationEntries, ValidationErrors> {
-        body::<SendInvitationsRequest>(value).try_into_domain(PhoneRegion::default())
+        command(value).map(|command| command.entries)
+    }
+
+    fn message(value: Value) -> Result<Option<String>, ValidationErrors> {
+        command(json!({"invitations": ["a@b.io"], "message": value}))
+            .map(|command| command.message.map(Text::into_string))
+    }
+
+    #[test]
+    fn the_note_is_trimmed_and_blank_means_none() {
+        assert_eq!(
+            message(json!("  See you there!\nBring snacks.  ")),
+            Ok(Some("See you there!\nBring snacks.".to_owned()))
+        );
+        for none in [json!(null), json!(""), json!("   \n\t ")] {
+            assert_eq!(message(none.clone()), Ok(None), "{none}");
+        }
+        let without = command(json!({"invitations": ["a@b.io"]})).unwrap();
+        assert_eq!(without.message, None);
+        let longest = "é".repeat(500);
+        assert_eq!(message(json!(longest)), Ok(Some(longest.clone())));
+    }
+
+    #[test]
+    fn a_note_too_long_not_a_string_or_with_hidden_characters_is_a_422_under_message() {
+        let refused = |value: Value| {
+            message(value)
+                .unwrap_err()
+                .get("message")
+                .map(<[String]>::to_vec)
+        };
+        assert_eq!(
+            refused(json!("x".repeat(501))),
+            Some(vec![
+                "The message must not be greater than 500 characters.".to_owned()
+            ])
+        );
+        assert_eq!(
+            refused(json!(42)),
+            Some(vec!["The message must be a string.".to_owned()])
+        );
+        for hidden in ["a\u{202E}b", "a\u{200B}b", "a\u{0007}b", "a\u{FEFF}b"] {
+            assert_eq!(
+                refused(json!(hidden)),
+                Some(vec![
+                    "The message must not contain control characters.".to_owned()
+                ]),
+                "{hidden:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_note_and_bad_entries_are_reported_together() {
+        let errors = command(json!({"invitations": [], "message": 1})).unwrap_err();
+        assert_eq!(
+            errors.get("invitations"),
+            Some(&["The invitations field is required.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("message"),
+            Some(&["The message must be a string.".to_owned()][..])
+        );
+    }
+
+    fn event_invitations(query: &str) -> Result<EventInvitationListQuery, ValidationErrors> {
+        let req = TestRequest::with_uri(&format!("/?{query}")).to_http_request();
+        parse_query(&req, EventInvitationListQuery::parse).map_err(|error| match error {
+            ApiError::Validation(errors) => errors,
+            other => panic!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn every_status_of_the_lifecycle_filters_every_list() {
+        for status in [
+            InvitationStatus::Pending,
+            InvitationStatus::Accepted,
+            InvitationStatus::Rejected,
+            InvitationStatus::Cancelled,
+            InvitationStatus::Expired,
+        ] {
+            let query = format!("status={status}");
+            assert_eq!(
+                invitations(&query).unwrap().filter().status.status(),
+                Some(status)
+            );
+            assert_eq!(
+                event_invitations(&query).unwrap().filter().status.status(),
+                Some(status)
+            );
+        }
+        assert_eq!(
+            event_invitations("status=gone").unwrap_err().get("status"),
+            Some(&["The selected status is invalid.".to_owned()][..])
+        );
+        assert_eq!(
+            event_invitations("").unwrap().filter(),
+            InvitationFilter::default()
+        );
+    }
+
+    #[test]
+    fn an_event_list_cursor_is_bound_to_its_event_and_status() {
+        let key = CursorKey::new(&[3; 32]).unwrap();
+        let (ann, event) = (UserId::generate(), EventId::generate());
+        let pending = event_invitations("status=pending").unwrap();
+        let scope = pending.cursors(&key, ann, "event-invitations", event);
+        let cursor = scope.issue(uuid::Uuid::now_v7()).encode();
+        let again = event_invitations(&format!("status=pending&cursor={cursor}")).unwrap();
+        assert!(again
+            .page_request(&again.cursors(&key, ann, "event-invitations", event))
+            .is_ok());
+        let elsewhere = again.cursors(&key, ann, "event-invitations", EventId::generate());
+        assert!(again.page_request(&elsewhere).is_err());
+        let all = event_invitations(&format!("cursor={cursor}")).unwrap();
+        assert!(all
+            .page_request(&all.cursors(&key, ann, "event-invitations", event))
+            .is_err());
     }
 
     #[test]

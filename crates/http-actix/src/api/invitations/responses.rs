@@ -21,6 +21,10 @@ pub enum StatusBody {
     Accepted,
     /// The invitee declined.
     Rejected,
+    /// The sender, the event's owner or a co-host withdrew it while it was pending.
+    Cancelled,
+    /// Its `expires_at` passed while it was pending.
+    Expired,
 }
 
 impl From<InvitationStatus> for StatusBody {
@@ -29,6 +33,8 @@ impl From<InvitationStatus> for StatusBody {
             InvitationStatus::Pending => Self::Pending,
             InvitationStatus::Accepted => Self::Accepted,
             InvitationStatus::Rejected => Self::Rejected,
+            InvitationStatus::Cancelled => Self::Cancelled,
+            InvitationStatus::Expired => Self::Expired,
         }
     }
 }
@@ -51,22 +57,34 @@ pub struct InvitationBody {
     pub id: Uuid,
     /// The event.
     pub event: InvitationEventBody,
-    /// Who sent it (the event's owner).
+    /// Who sent it (the event's owner or a co-host).
     pub sender: UserSummaryBody,
     /// Who was invited.
     pub invitee: UserSummaryBody,
     /// The email or mobile as the sender typed it.
     #[schema(example = "09352864812")]
     pub contact: String,
-    /// Where it stands.
+    /// Where it stands, as of the response: a pending invitation past its `expires_at` is
+    /// `expired`.
     pub status: StatusBody,
+    /// The sender's note, or `null`.
+    #[schema(required = true, example = "Drinks on the roof, bring a friend.")]
+    pub message: Option<String>,
     /// When it was sent.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
+    /// When it stops being answerable if still pending (a resend pushes it out); `null`: never.
+    #[schema(required = true)]
+    #[serde(serialize_with = "optional_timestamp")]
+    pub expires_at: Option<DateTime<Utc>>,
     /// When it was answered.
     #[schema(required = true)]
     #[serde(serialize_with = "optional_timestamp")]
     pub answered_at: Option<DateTime<Utc>>,
+    /// When it was cancelled.
+    #[schema(required = true)]
+    #[serde(serialize_with = "optional_timestamp")]
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl From<InvitationDetails> for InvitationBody {
@@ -80,8 +98,11 @@ impl From<InvitationDetails> for InvitationBody {
             },
             contact: invitation.contact().to_owned(),
             status: invitation.status().into(),
+            message: invitation.message().map(|m| m.as_str().to_owned()),
             created_at: invitation.created_at(),
+            expires_at: invitation.expires_at(),
             answered_at: invitation.answered_at(),
+            cancelled_at: invitation.cancelled_at(),
             sender: details.sender.into(),
             invitee: details.invitee.into(),
         }
@@ -188,8 +209,11 @@ pub struct SendReportBody {
             "invitee": {"id": "019a8b6e-1c2d-7f00-8a00-000000000011", "name": "Bob"},
             "contact": "09352864812",
             "status": "pending",
+            "message": "Drinks on the roof, bring a friend.",
             "created_at": "2026-11-26T10:00:00Z",
-            "answered_at": null
+            "expires_at": "2026-12-03T10:00:00Z",
+            "answered_at": null,
+            "cancelled_at": null
         }],
         "ignored": [{"contact": "09303030300", "reason": "not_a_user", "message": "No user has this email or mobile."}]
     }
