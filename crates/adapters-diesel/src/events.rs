@@ -7,24 +7,35 @@
 //! membership row that goes in or out.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::ports::{EventRepository, EventWriteError, NewEvent, PortError};
 use domain::{
-    Actor, Event, EventDetailsError, EventId, EventPatch, Member, MemberId, Membership, Page,
-    PageRequest, Role, UserId,
+    Actor, Event, EventDetailsError, EventId, EventPatch, InvitationStatus, Member, MemberId,
+    Membership, Page, PageRequest, Role, UserId,
 };
 
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{event, member, to_db_time, EventRow, MemberRow, SummaryRow};
-use crate::schema::{event_members, events, users};
+use crate::schema::{event_members, events, invitations, users};
 
-/// Takes the event row's lock for a change of the event or its members (PostgreSQL: `FOR NO KEY
-/// UPDATE`; SQLite: nothing more than the transaction's), and says whether the event exists.
-fn lock_event(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+/// How a change locks the event row on PostgreSQL.
+#[derive(Clone, Copy)]
+enum Lock {
+    /// `FOR NO KEY UPDATE`: changes of the event's members or details (answers take it too).
+    Change,
+    /// `FOR UPDATE`: deleting the event.
+    Delete,
+}
+
+/// Takes the event row's lock (SQLite: nothing more than the write transaction's), and says
+/// whether the event exists.
+fn lock_event(conn: &mut AnyConnection, id: &str, lock: Lock) -> QueryResult<bool> {
     let query = events::table.filter(events::id.eq(id)).select(events::id);
-    let found: Option<String> = match conn {
-        AnyConnection::Pg(pg) => query.for_no_key_update().first(pg).optional()?,
-        AnyConnection::Sqlite(_) => query.first(conn).optional()?,
+    let found: Option<String> = match (conn, lock) {
+        (AnyConnection::Pg(pg), Lock::Change) => query.for_no_key_update().first(pg).optional()?,
+        (AnyConnection::Pg(pg), Lock::Delete) => query.for_update().first(pg).optional()?,
+        (conn @ AnyConnection::Sqlite(_), _) => query.first(conn).optional()?,
     };
     Ok(found.is_some())
 }
@@ -43,7 +54,7 @@ fn holds(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<
 /// Locks the event and checks the actor: `false` when the event is gone or the actor no longer
 /// holds their role, and the change must be decided again.
 fn premises_hold(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<bool> {
-    Ok(lock_event(conn, event_id)? && holds(conn, event_id, actor)?)
+    Ok(lock_event(conn, event_id, Lock::Change)? && holds(conn, event_id, actor)?)
 }
 
 /// The membership row of `user` with the user's summary.
@@ -388,6 +399,47 @@ impl EventRepository for Database {
                 (result, _) => result.map_err(port_error)?,
             }
             outcome.ok_or(EventWriteError::Stale)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete(
+        &self,
+        event_id: EventId,
+        by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, EventWriteError> {
+        let id = event_id.to_string();
+        let now = to_db_time(now);
+        self.run(move |conn| {
+            let cancelled = write_transaction(conn, |c| {
+                // `FOR UPDATE` waits for the sends that hold the row in share mode (they commit
+                // whole, and their invitations are cancelled here) and makes later ones find no
+                // event.
+                if !(lock_event(c, &id, Lock::Delete)? && holds(c, &id, by)?) {
+                    return Ok(None);
+                }
+                let cancelled = diesel::update(invitations::table)
+                    .filter(invitations::event_id.eq(&id))
+                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                    .filter(
+                        invitations::expires_at
+                            .is_null()
+                            .or(invitations::expires_at.gt(now)),
+                    )
+                    .set((
+                        invitations::status.eq(InvitationStatus::Cancelled.as_str()),
+                        invitations::cancelled_at.eq(now),
+                    ))
+                    .execute(c)?;
+                // Memberships and invitations go with the event (ON DELETE CASCADE).
+                diesel::delete(events::table.filter(events::id.eq(&id))).execute(c)?;
+                Ok(Some(cancelled))
+            })
+            .map_err(port_error)?;
+            let cancelled = cancelled.ok_or(EventWriteError::Stale)?;
+            Ok(u64::try_from(cancelled).unwrap_or(u64::MAX))
         })
         .await
     }

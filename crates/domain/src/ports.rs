@@ -320,6 +320,23 @@ pub trait EventRepository: Send + Sync {
         role: Role,
     ) -> Result<(), EventWriteError>;
 
+    /// Deletes the event, by `by` while they still hold `by.role` in it, in one transaction: first
+    /// its pending invitations that have not expired end as cancelled at `now` (so that whatever
+    /// tells their invitees, such as the change feed, sees them cancelled), then the event goes,
+    /// and its memberships and invitations with it. Returns how many invitations it cancelled.
+    ///
+    /// # Errors
+    /// [`EventWriteError::Stale`] when the event is gone or `by` no longer holds that role;
+    /// nothing changes then. A concurrent send of invitations to the event either commits before
+    /// (its invitations are cancelled and deleted with the event) or finds no event: never an
+    /// invitation to a deleted event.
+    async fn delete(
+        &self,
+        event: EventId,
+        by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, EventWriteError>;
+
     /// Applies `patch` ([`EventPatch::apply`]) to the event's details as stored at that moment
     /// (not as read before), in one transaction, only while `by` still holds `by.role`. Returns
     /// the event as stored, or, storing nothing, the rule the merged details break.

@@ -1,6 +1,7 @@
-//! Roles, members and event edits (docs/api.md, "Roles and members"), and the races that must not
-//! break `members_count`: each race runs 20 rounds, its two requests on two service instances
-//! over the one database, on SQLite and on PostgreSQL.
+//! Roles, members, event edits and deletion (docs/api.md, "Roles and members"), and the races that
+//! must not break `members_count` or leave invitations to a deleted event: each race runs 20
+//! rounds, its two requests on two service instances over the one database, on SQLite and on
+//! PostgreSQL.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -82,7 +83,80 @@ async fn second(app: &TestApp) -> TestApp {
     }
 }
 
+async fn delete_event(app: &TestApp, by: &TestUser, event: &str) -> Reply {
+    let path = format!("/api/v1/events/{event}");
+    app.call(Method::DELETE, &path, Some(&by.token), None).await
+}
+
+/// How many rows of `table` refer to the event.
+fn rows_of(app: &TestApp, table: &str, event: &str) -> String {
+    let column = if table == "events" { "id" } else { "event_id" };
+    app.database.texts(&format!(
+        "SELECT CAST(COUNT(*) AS TEXT) AS value FROM {table} WHERE {column} = '{event}'"
+    ))[0]
+        .clone()
+}
+
 api_tests! {
+    async fn the_owner_deletes_an_event_and_it_and_its_invitations_are_gone(app: TestApp) {
+        let (olivia, bob, carol, mallory, event) = party(&app).await;
+        set_role(&app, &olivia, &event, &bob, json!("cohost")).await.expect(200);
+        let pending = invite(&app, &bob, &event, "mallory@example.com").await;
+
+        assert_eq!(delete_event(&app, &bob, &event).await.expect(403),
+            &json!({"message": "Only the event's owner can delete it.", "code": "forbidden"}));
+        delete_event(&app, &carol, &event).await.expect(403);
+        delete_event(&app, &mallory, &event).await.expect(404);
+        let deleted = delete_event(&app, &olivia, &event).await;
+        assert_eq!((deleted.status.as_u16(), deleted.text.as_str()), (204, ""));
+
+        for user in [&olivia, &bob, &carol] {
+            app.get(&format!("/api/v1/events/{event}"), &user.token).await.expect(404);
+            assert_eq!(app.get("/api/v1/events", &user.token).await.expect(200)["data"], json!([]));
+        }
+        // The invitee's pending invitation was cancelled, then went with the event.
+        app.get(&format!("/api/v1/invitations/{pending}"), &mallory.token).await.expect(404);
+        assert_eq!(app.get("/api/v1/received-invitations", &mallory.token).await.expect(200)["data"], json!([]));
+        app.answer(&mallory, &pending, "accepted").await.expect(404);
+        for table in ["events", "event_members", "invitations"] {
+            assert_eq!(rows_of(&app, table, &event), "0", "{table}");
+        }
+        delete_event(&app, &olivia, &event).await.expect(404);
+        app.send(&olivia, &event, json!(["mallory@example.com"])).await.expect(404);
+    }
+
+    async fn twenty_rounds_of_deleting_an_event_against_a_send_leave_no_invitation_behind(app: TestApp) {
+        let other = second(&app).await;
+        let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
+        let bob = app.register("Bob", Some("bob@example.com"), None).await;
+        let (mut sent_first, mut deleted_first) = (0, 0);
+        for round in 0..20 {
+            let event = app.create_event(&olivia, &format!("Round {round}")).await;
+            let (sent, deleted) = tokio::join!(other.send(&olivia, &event, json!(["bob@example.com"])), delete_event(&app, &olivia, &event));
+            assert_eq!(deleted.status, 204, "round {round}: {}", deleted.text);
+            match sent.status.as_u16() {
+                // The send came first, whole: its invitation was cancelled and went with the event.
+                200 => {
+                    sent_first += 1;
+                    assert_eq!(sent.body["data"]["sent"].as_array().unwrap().len(), 1, "round {round}");
+                    let id = sent.body["data"]["sent"][0]["id"].as_str().unwrap();
+                    app.get(&format!("/api/v1/invitations/{id}"), &bob.token).await.expect(404);
+                }
+                // The deletion came first: the send found no event.
+                404 => {
+                    deleted_first += 1;
+                    assert_eq!(sent.body["message"], "Event not found.", "round {round}");
+                }
+                status => panic!("round {round}: {status} {}", sent.text),
+            }
+            for table in ["events", "event_members", "invitations"] {
+                assert_eq!(rows_of(&app, table, &event), "0", "round {round}: {table}");
+            }
+        }
+        assert_eq!(app.get("/api/v1/received-invitations", &bob.token).await.expect(200)["data"], json!([]));
+        eprintln!("deleting against a send: send first {sent_first}, deletion first {deleted_first}");
+    }
+
     async fn the_owner_makes_a_cohost_who_invites_edits_and_removes_members(app: TestApp) {
         let (olivia, bob, carol, mallory, event) = party(&app).await;
         let reply = set_role(&app, &olivia, &event, &bob, json!("cohost")).await;

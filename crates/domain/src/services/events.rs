@@ -44,6 +44,20 @@ pub enum UpdateEventError {
     Port(#[from] PortError),
 }
 
+/// Why an event could not be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteEventError {
+    /// No such event, or the caller is not a member.
+    #[error("event not found")]
+    NotFound,
+    /// The caller is a member but not the owner.
+    #[error("only the event's owner deletes it")]
+    NotOwner,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// Why a member's role could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeRoleError {
@@ -194,6 +208,36 @@ impl EventService {
                 Ok(Err(EventDetailsError::EndsBeforeStart)) => {
                     return Err(UpdateEventError::EndsBeforeStart)
                 }
+                Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Port(error)) => return Err(error.into()),
+            }
+        }
+        Err(contended().into())
+    }
+
+    /// Deletes an event, by its owner only. Its pending invitations end as cancelled first, then
+    /// go with the event (docs/api.md, "`DELETE /api/v1/events/{event_id}`"). Returns how many
+    /// invitations were cancelled.
+    ///
+    /// # Errors
+    /// [`DeleteEventError::NotFound`] for strangers and unknown events (also when a concurrent
+    /// request deleted it first), [`DeleteEventError::NotOwner`] for co-hosts and members.
+    pub async fn delete(&self, by: &User, id: EventId) -> Result<u64, DeleteEventError> {
+        for _ in 0..ATTEMPTS {
+            let membership = self
+                .events
+                .find_membership(id, by.id)
+                .await?
+                .ok_or(DeleteEventError::NotFound)?;
+            if !membership.may_delete() {
+                return Err(DeleteEventError::NotOwner);
+            }
+            match self
+                .events
+                .delete(id, membership.actor(), self.clock.now())
+                .await
+            {
+                Ok(cancelled) => return Ok(cancelled),
                 Err(EventWriteError::Stale) => continue,
                 Err(EventWriteError::Port(error)) => return Err(error.into()),
             }

@@ -276,7 +276,18 @@ impl InvitationService {
         let outcomes = if new_invitations.is_empty() {
             Vec::new()
         } else {
-            self.invitations.create_batch(&new_invitations).await?
+            match self.invitations.create_batch(&new_invitations).await {
+                Ok(outcomes) => outcomes,
+                // The event's owner may have deleted it since it was read: the database then
+                // refuses the batch (its foreign key), and the event is as gone as for a stranger.
+                Err(error) => {
+                    let event = self.events.find_membership(event.id, sender.id).await;
+                    return Err(match event {
+                        Ok(None) => SendInvitationsError::EventNotFound,
+                        Ok(Some(_)) | Err(_) => error.into(),
+                    });
+                }
+            }
         };
 
         let mut report = SendReport::default();

@@ -12,7 +12,8 @@ pub use accounts::{
     Session, TokenPolicy,
 };
 pub use events::{
-    ChangeRoleError, EventService, GetEventError, RemoveMemberError, UpdateEventError,
+    ChangeRoleError, DeleteEventError, EventService, GetEventError, RemoveMemberError,
+    UpdateEventError,
 };
 pub use idempotency::{Begin, Finish, HeldKey, IdempotencyService};
 pub use invitations::{

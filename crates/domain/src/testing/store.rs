@@ -522,6 +522,28 @@ impl EventRepository for Store {
             stored.clone()
         }))
     }
+
+    async fn delete(
+        &self,
+        event: EventId,
+        by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, EventWriteError> {
+        let mut state = self.lock();
+        if !state.holds(event, by) {
+            return Err(EventWriteError::Stale);
+        }
+        // Cancelled first, as the database does; then gone with the event (ON DELETE CASCADE).
+        let cancelled = state
+            .invitations
+            .iter()
+            .filter(|i| i.event_id() == event && i.status_at(now) == InvitationStatus::Pending)
+            .count();
+        state.invitations.retain(|i| i.event_id() != event);
+        state.members.retain(|(e, _)| *e != event);
+        state.events.retain(|e| e.id != event);
+        Ok(cancelled as u64)
+    }
 }
 
 #[async_trait]

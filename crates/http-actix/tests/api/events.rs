@@ -280,3 +280,35 @@ async fn an_edit_changes_the_fields_sent_and_is_checked_on_the_result() {
     assert_eq!(api.send(edit(&dan, json!({"title": "Mine"}))).await.status, 404);
     assert_eq!(api.send(edit(&ann, json!({"title": ""}))).await.status, 422);
 }
+
+#[actix_web::test]
+async fn only_the_owner_deletes_an_event_and_then_nobody_sees_it() {
+    let api = Api::new();
+    let (ann, bob, cy, dan, party) = roles_party(&api).await;
+    api.send(ann.authed(
+        TestRequest::patch()
+            .uri(&member_uri(party, &bob))
+            .set_json(json!({"role": "cohost"})),
+    ))
+    .await;
+    let pending = api.invite(&bob, party, "dan@example.com").await;
+    let uri = format!("/api/v1/events/{party}");
+    for (caller, status) in [(&bob, 403), (&cy, 403), (&dan, 404)] {
+        let reply = api
+            .send(caller.authed(TestRequest::delete().uri(&uri)))
+            .await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+    }
+    let deleted = api.send(ann.authed(TestRequest::delete().uri(&uri))).await;
+    assert_eq!((deleted.status, deleted.body), (204, serde_json::Value::Null));
+    for caller in [&ann, &bob] {
+        let reply = api.send(caller.authed(TestRequest::get().uri(&uri))).await;
+        assert_eq!(reply.status, 404);
+    }
+    let invitation = format!("/api/v1/invitations/{}", pending.invitation.id());
+    let reply = api
+        .send(dan.authed(TestRequest::get().uri(&invitation)))
+        .await;
+    assert_eq!(reply.status, 404);
+    assert!(api.store.invitations().is_empty());
+}

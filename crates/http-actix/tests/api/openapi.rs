@@ -69,6 +69,7 @@ async fn the_document_lists_every_route_of_the_spec() {
         "GET /api/v1/events",
         "GET /api/v1/events/{event_id}",
         "PATCH /api/v1/events/{event_id}",
+        "DELETE /api/v1/events/{event_id}",
         "GET /api/v1/events/{event_id}/members",
         "PATCH /api/v1/events/{event_id}/members/{user_id}",
         "DELETE /api/v1/events/{event_id}/members/{user_id}",

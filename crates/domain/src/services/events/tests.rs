@@ -572,3 +572,130 @@ async fn a_change_that_keeps_losing_races_gives_up_as_unavailable() {
         Err(ChangeRoleError::Port(PortError::Unavailable(_)))
     ));
 }
+
+// ---- deleting
+
+#[tokio::test]
+async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
+    let p = party().await;
+    let (dana, eve) = (p.h.user("Dana").await, p.h.user("Eve").await);
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &dana).await,
+        Ok((1, _))
+    ));
+    assert!(matches!(
+        p.h.try_send(&p.carl, p.event, &eve).await,
+        Ok((1, _))
+    ));
+    let eves = p.h.store.invitations().last().unwrap().id();
+    p.h.invitations
+        .answer(&eve, eves, Answer::Reject)
+        .await
+        .unwrap();
+    let other =
+        p.h.events
+            .create(&p.olivia, details(None, None))
+            .await
+            .unwrap()
+            .id;
+    assert!(matches!(
+        p.h.try_send(&p.olivia, other, &dana).await,
+        Ok((1, _))
+    ));
+
+    for by in [&p.carl, &p.bob] {
+        assert!(matches!(
+            p.h.events.delete(by, p.event).await,
+            Err(DeleteEventError::NotOwner)
+        ));
+    }
+    assert!(matches!(
+        p.h.events.delete(&p.sam, p.event).await,
+        Err(DeleteEventError::NotFound)
+    ));
+    // Dana's invitation was the one pending: cancelled, then gone with the event.
+    assert_eq!(p.h.events.delete(&p.olivia, p.event).await.unwrap(), 1);
+
+    assert!(matches!(
+        p.h.events.get(&p.bob, p.event).await,
+        Err(GetEventError::NotFound)
+    ));
+    assert!(matches!(
+        p.h.events.delete(&p.olivia, p.event).await,
+        Err(DeleteEventError::NotFound)
+    ));
+    assert!(p.h.store.members_of(p.event).is_empty());
+    let left: Vec<_> =
+        p.h.store
+            .invitations()
+            .iter()
+            .map(|i| i.event_id())
+            .collect();
+    assert_eq!(left, [other], "the other event's invitation stays");
+    assert!(matches!(
+        p.h.try_send(&p.olivia, p.event, &dana).await,
+        Err(SendInvitationsError::EventNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_send_whose_event_was_deleted_meanwhile_is_event_not_found() {
+    use crate::ports::{MockInvitationRepository, MockUserRepository};
+
+    for deleted in [true, false] {
+        let (olivia, bob) = (summary("Olivia"), summary("Bob"));
+        let membership = seen_by(&olivia, &olivia, Role::Owner);
+        let mut events = MockEventRepository::new();
+        let mut reads = vec![None, Some(membership.clone())];
+        if !deleted {
+            reads[0] = Some(membership.clone());
+        }
+        events
+            .expect_find_membership()
+            .times(2)
+            .returning(move |_, _| Ok(reads.pop().unwrap()));
+        let mut users = MockUserRepository::new();
+        let found = User {
+            email: Some(Email::parse("bob@example.com").unwrap()),
+            ..user_of(&bob)
+        };
+        users
+            .expect_find_by_contacts()
+            .returning(move |_, _| Ok(vec![found.clone()]));
+        let mut invitations = MockInvitationRepository::new();
+        invitations
+            .expect_invitee_states()
+            .returning(|_, _, _| Ok(Default::default()));
+        // What the database answers when the event's row went before the batch's insert.
+        invitations.expect_create_batch().returning(|_| {
+            Err(PortError::unexpected(
+                "FOREIGN KEY constraint failed: invitations.event_id",
+            ))
+        });
+        let service = InvitationService::new(
+            Arc::new(users),
+            Arc::new(events),
+            Arc::new(invitations),
+            Arc::new(FixedClock::default()),
+        );
+        let entries = InvitationEntries::parse(&["bob@example.com"], PhoneRegion::default());
+        let result = service
+            .send(
+                &user_of(&olivia),
+                SendInvitations {
+                    event_id: membership.event.id,
+                    entries: entries.unwrap(),
+                    message: None,
+                },
+            )
+            .await;
+        if deleted {
+            assert!(matches!(result, Err(SendInvitationsError::EventNotFound)));
+        } else {
+            assert!(matches!(
+                result,
+                Err(SendInvitationsError::Port(PortError::Unexpected(_)))
+            ));
+        }
+    }
+}

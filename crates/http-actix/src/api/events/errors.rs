@@ -1,6 +1,8 @@
 //! How the events area's operation errors reach clients.
 
-use domain::services::{ChangeRoleError, GetEventError, RemoveMemberError, UpdateEventError};
+use domain::services::{
+    ChangeRoleError, DeleteEventError, GetEventError, RemoveMemberError, UpdateEventError,
+};
 
 use super::requests::ends_before_start;
 use crate::error::ApiError;
@@ -29,6 +31,18 @@ impl From<UpdateEventError> for ApiError {
             }
             UpdateEventError::EndsBeforeStart => Self::Validation(ends_before_start()),
             UpdateEventError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<DeleteEventError> for ApiError {
+    fn from(error: DeleteEventError) -> Self {
+        match error {
+            DeleteEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            DeleteEventError::NotOwner => {
+                Self::Forbidden("Only the event's owner can delete it.".to_owned())
+            }
+            DeleteEventError::Port(error) => error.into(),
         }
     }
 }
@@ -79,6 +93,7 @@ mod tests {
         let event = json!({"message": "Event not found.", "code": "not_found"});
         assert_eq!(rendered(GetEventError::NotFound), (404, event.clone()));
         assert_eq!(rendered(UpdateEventError::NotFound), (404, event.clone()));
+        assert_eq!(rendered(DeleteEventError::NotFound), (404, event.clone()));
         assert_eq!(
             rendered(ChangeRoleError::EventNotFound),
             (404, event.clone())
@@ -98,6 +113,10 @@ mod tests {
             (
                 rendered(UpdateEventError::Forbidden),
                 "Only the event's owner and co-hosts can edit it.",
+            ),
+            (
+                rendered(DeleteEventError::NotOwner),
+                "Only the event's owner can delete it.",
             ),
             (
                 rendered(ChangeRoleError::NotOwner),
@@ -141,6 +160,7 @@ mod tests {
     fn storage_failures_of_every_operation_are_5xx() {
         assert_eq!(rendered(GetEventError::Port(unavailable())).0, 503);
         assert_eq!(rendered(UpdateEventError::Port(unavailable())).0, 503);
+        assert_eq!(rendered(DeleteEventError::Port(unavailable())).0, 503);
         assert_eq!(rendered(ChangeRoleError::Port(unavailable())).0, 503);
         assert_eq!(rendered(RemoveMemberError::Port(unavailable())).0, 503);
     }

@@ -174,6 +174,43 @@ pub async fn update_event(
     Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
 }
 
+/// Delete an event.
+///
+/// By its owner only. Its pending invitations end as cancelled first, then the event goes with its
+/// members and invitations: afterwards nobody sees it or its invitations (404).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/events/{event_id}",
+    tag = "events",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    responses(
+        (status = 204, description = "The event, its memberships and its invitations are gone."),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is a co-host or a member, not the owner.", body = crate::ErrorBody,
+            example = json!({"message": "Only the event's owner can delete it.", "code": "forbidden"})),
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn delete_event(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let cancelled = state
+        .events
+        .delete(&auth.user, EventId::from_uuid(*path))
+        .await?;
+    tracing::info!(
+        cancelled,
+        "event deleted, its pending invitations cancelled"
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Change a member's role.
 ///
 /// By the owner only: makes a member a co-host, or a co-host a member again. The owner's own role

@@ -23,7 +23,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/events/{event_id}")
             .route(protected(web::get().to(handlers::get_event)))
-            .route(protected(web::patch().to(handlers::update_event))),
+            .route(protected(web::patch().to(handlers::update_event)))
+            .route(protected(web::delete().to(handlers::delete_event))),
     )
     .service(
         web::resource("/events/{event_id}/members")
@@ -43,6 +44,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     handlers::list_events,
     handlers::get_event,
     handlers::update_event,
+    handlers::delete_event,
     handlers::list_members,
     handlers::change_role,
     handlers::remove_member
