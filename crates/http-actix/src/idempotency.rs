@@ -2,7 +2,7 @@
 //! unsafe request without doing its work twice, and its part of the OpenAPI document.
 //!
 //! [`OPERATIONS`] lists the operations that honour the header; it is the one place to opt an
-//! operation in: [`idempotency_keys`] (wrapped around the `/api/v1` scope) and [`Documented`]
+//! operation in: [`idempotency_keys`] (wrapped around the `/api/v1` scope) and `Documented`
 //! both read it. For a listed operation carrying the header, the middleware:
 //!
 //! 1. authenticates the caller (the key is theirs; a request that fails authentication passes on
