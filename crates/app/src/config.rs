@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use adapters_diesel::DatabaseConfig;
-use domain::PhoneRegion;
+use domain::{InvitationTtl, PhoneRegion};
 use secrecy::{ExposeSecret, SecretString};
 
 /// How logs are printed.
@@ -68,6 +68,13 @@ pub struct Config {
     /// the key stored in the database, made by the first process; docs/operations.md, "Cursor
     /// signing").
     pub cursor_secret: Option<SecretString>,
+    /// `INVITATION_TTL`: how long a new or resent invitation stays answerable, such as `7d`,
+    /// `36h`, `90s` (default `7d`; `0`: never expires).
+    pub invitation_ttl: InvitationTtl,
+    /// `INVITATION_SWEEP_INTERVAL_SECS`: how often pending invitations past their expiry are
+    /// marked `expired` in the database (default a minute; `0` turns the sweeper off, e.g. when
+    /// another process does it). Their status reads `expired` from their expiry on either way.
+    pub invitation_sweep_interval: Option<Duration>,
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -289,6 +296,29 @@ impl Config {
                 )))
             }
         };
+        let invitation_ttl = match get("INVITATION_TTL") {
+            None => InvitationTtl::DEFAULT,
+            Some(v) => InvitationTtl::parse(&v).map_err(|_| {
+                parse(
+                    "INVITATION_TTL",
+                    "a whole number of s, m, h or d such as 7d, 36h or 90s, at most 3650d, or 0 \
+                     for never",
+                )(v)
+            })?,
+        };
+        let invitation_sweep_interval = match get("INVITATION_SWEEP_INTERVAL_SECS") {
+            None => Some(Duration::from_secs(60)),
+            Some(v) => match v.parse::<u64>().ok().filter(|n| *n <= 86_400) {
+                Some(0) => None,
+                Some(secs) => Some(Duration::from_secs(secs)),
+                None => {
+                    return Err(parse(
+                        "INVITATION_SWEEP_INTERVAL_SECS",
+                        "seconds from 0 (off) to 86400",
+                    )(v))
+                }
+            },
+        };
         Ok(Self {
             database_url: SecretString::from(database_url),
             database_pool_size,
@@ -307,6 +337,8 @@ impl Config {
             rate_limits,
             trusted_proxies,
             cursor_secret,
+            invitation_ttl,
+            invitation_sweep_interval,
         })
     }
 
@@ -386,6 +418,32 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(config.cors_allowed_origins.is_empty());
         assert!(config.cursor_secret.is_none());
+        assert_eq!(config.invitation_ttl, InvitationTtl::DEFAULT);
+        assert_eq!(
+            config.invitation_sweep_interval,
+            Some(Duration::from_secs(60))
+        );
+    }
+
+    #[test]
+    fn invitation_ttl_is_a_duration_or_0_and_a_bad_one_stops_the_start_naming_it() {
+        let ttl = |v: &str| with(&[("INVITATION_TTL", v)]).map(|c| c.invitation_ttl);
+        assert_eq!(ttl("36h").unwrap(), InvitationTtl::parse("36h").unwrap());
+        assert_eq!(ttl(" 90s ").unwrap(), InvitationTtl::parse("90s").unwrap());
+        assert_eq!(ttl("0").unwrap(), InvitationTtl::NEVER);
+        for bad in ["7", "7days", "1.5d", "-1d", "7 d", "3651d"] {
+            let message = ttl(bad).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!("invalid INVITATION_TTL=\"{bad}\": ")),
+                "{message}"
+            );
+        }
+        let sweep = |v: &str| {
+            with(&[("INVITATION_SWEEP_INTERVAL_SECS", v)]).map(|c| c.invitation_sweep_interval)
+        };
+        assert_eq!(sweep("0").unwrap(), None);
+        assert_eq!(sweep("5").unwrap(), Some(Duration::from_secs(5)));
+        assert!(sweep("-1").is_err() && sweep("86401").is_err());
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Background upkeep of the database: operations, not domain rules (docs/operations.md, "Token
-//! purge", "Idempotency key purge", and "Abuse limits and the client address" for the counters
-//! kept in PostgreSQL).
+//! purge", "Invitation expiry", "Idempotency key purge", and "Abuse limits and the client
+//! address" for the counters kept in PostgreSQL).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_diesel::Database;
-use domain::ports::{IdempotencyStore, PortError};
+use domain::ports::{IdempotencyStore, InvitationRepository, PortError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -57,6 +57,29 @@ impl CounterPurge {
     }
 }
 
+/// The running invitation sweeper (docs/operations.md, "Invitation expiry"): every interval (the
+/// first run at once), marks `expired` the pending invitations whose expiry has passed, in bounded
+/// batches, and logs how many. Their status reads `expired` from their expiry on whether or not
+/// the sweeper has run (the domain's rule); the sweeper keeps the stored rows in step, so that
+/// the `status` index and the partial unique index see them as they are. Several processes may
+/// sweep at once: each row changes while still pending only, so none is counted twice and none
+/// answered or cancelled first is touched.
+#[derive(Debug)]
+pub struct InvitationSweeper(Periodic);
+
+impl InvitationSweeper {
+    /// Starts sweeping every `interval` on the current tokio runtime.
+    pub fn start(database: Arc<Database>, interval: Duration) -> Self {
+        Self(Periodic::start(database, interval, Purge::Invitations))
+    }
+
+    /// Stops it, as [`TokenPurge::stop`] does.
+    pub async fn stop(self) {
+        self.0.stop().await;
+        tracing::info!("invitation sweeper stopped");
+    }
+}
+
 /// The running purge of expired idempotency keys (docs/operations.md, "Idempotency key purge"):
 /// every interval (the first run at once), deletes the keys whose 24 hours have passed. Several
 /// processes may purge at once.
@@ -81,6 +104,7 @@ impl IdempotencyPurge {
 enum Purge {
     Tokens,
     Counters { window: Duration },
+    Invitations,
     IdempotencyKeys,
 }
 
@@ -95,6 +119,10 @@ impl Purge {
                     .await
             }
             Self::Counters { window } => database.purge_abuse_events(window, batch).await,
+            Self::Invitations => {
+                let batch = u32::try_from(batch).unwrap_or(u32::MAX);
+                database.expire_due(chrono::Utc::now(), batch).await
+            }
             Self::IdempotencyKeys => {
                 let batch = u32::try_from(batch).unwrap_or(u32::MAX);
                 IdempotencyStore::purge_expired(database, chrono::Utc::now(), batch).await
@@ -113,6 +141,15 @@ impl Purge {
                 error = %error,
                 purged,
                 "abuse counter purge failed; retried next interval"
+            ),
+            (Self::Invitations, None) if purged > 0 => {
+                tracing::info!(expired = purged, "due invitations marked expired");
+            }
+            (Self::Invitations, None) => tracing::debug!("no invitation due to expire"),
+            (Self::Invitations, Some(error)) => tracing::warn!(
+                error = %error,
+                expired = purged,
+                "invitation sweep failed; retried next interval"
             ),
             (Self::IdempotencyKeys, None) => {
                 tracing::info!(purged, "expired idempotency keys purged");
@@ -195,6 +232,65 @@ mod tests {
         let started = Instant::now();
         purge.stop().await;
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_invitation_sweeper_marks_due_invitations_expired_from_its_first_run_and_stops() {
+        use domain::ports::{EventRepository, NewEvent, NewUser, PasswordHash, UserRepository};
+        use domain::{EventDetails, Invitation, InvitationTtl, Text, UserId};
+
+        let database = adapters_diesel::testing::TestDatabase::sqlite();
+        let db = Arc::new(database.open());
+        let user = |name: &str| NewUser {
+            id: UserId::generate(),
+            name: Text::from_stored(name.into()),
+            email: Some(domain::Email::from_stored(format!("{name}@example.com"))),
+            mobile: None,
+            password_hash: PasswordHash("x".into()),
+            created_at: chrono::Utc::now(),
+        };
+        let ann = UserRepository::create(&*db, user("ann")).await.unwrap();
+        let bob = UserRepository::create(&*db, user("bob")).await.unwrap();
+        let cy = UserRepository::create(&*db, user("cy")).await.unwrap();
+        let details =
+            EventDetails::new(Text::from_stored("Party".into()), None, None, None, None).unwrap();
+        let event = EventRepository::create(
+            &*db,
+            NewEvent {
+                id: domain::EventId::generate(),
+                details,
+                owner: ann.summary(),
+                created_at: chrono::Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+        let hour = InvitationTtl::parse("1h").unwrap();
+        let sent = |invitee: UserId, at| {
+            Invitation::new_pending(event.id, ann.id, invitee, "c".into(), at).expiring(hour)
+        };
+        let now = chrono::Utc::now();
+        let batch = [
+            sent(bob.id, now - chrono::Duration::hours(2)),
+            sent(cy.id, now),
+        ];
+        db.create_batch(&batch).await.unwrap();
+
+        let sweeper = InvitationSweeper::start(db, Duration::from_secs(3600));
+        let status = |id: domain::InvitationId| {
+            database.texts(&format!(
+                "SELECT status AS value FROM invitations WHERE id = '{id}'"
+            ))
+        };
+        let started = Instant::now();
+        while status(batch[0].id()) != ["expired"] {
+            assert!(started.elapsed() < Duration::from_secs(5), "not swept");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(status(batch[1].id()), ["pending"]);
+        let stopping = Instant::now();
+        sweeper.stop().await;
+        assert!(stopping.elapsed() < Duration::from_secs(1));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,7 +18,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
 use crate::config::Config;
-use crate::maintenance::{CounterPurge, IdempotencyPurge, TokenPurge};
+use crate::maintenance::{CounterPurge, IdempotencyPurge, InvitationSweeper, TokenPurge};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,7 @@ pub struct Application {
     server: Server,
     database: Arc<Database>,
     token_purge_interval: Option<Duration>,
+    invitation_sweep_interval: Option<Duration>,
 }
 
 impl std::fmt::Debug for Application {
@@ -137,7 +138,8 @@ impl Application {
                 database.clone(),
                 database.clone(),
                 clock,
-            ),
+            )
+            .with_ttl(config.invitation_ttl),
             health: database.clone(),
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::with_counters(
@@ -190,6 +192,7 @@ impl Application {
             server,
             database: maintenance,
             token_purge_interval: config.token_purge_interval,
+            invitation_sweep_interval: config.invitation_sweep_interval,
         })
     }
 
@@ -199,14 +202,18 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s), stops the
-    /// background purges ([`TokenPurge`] and [`IdempotencyPurge`], both every
-    /// `TOKEN_PURGE_INTERVAL_SECS`, and [`CounterPurge`] on PostgreSQL) and returns.
+    /// background tasks ([`TokenPurge`] and [`IdempotencyPurge`], both every
+    /// `TOKEN_PURGE_INTERVAL_SECS`, [`InvitationSweeper`], and [`CounterPurge`] on PostgreSQL) and
+    /// returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let counter_purge = (self.database.backend() == Backend::Postgres)
             .then(|| CounterPurge::start(self.database.clone(), http_actix::RateLimiter::WINDOW));
+        let sweeper = self
+            .invitation_sweep_interval
+            .map(|interval| InvitationSweeper::start(self.database.clone(), interval));
         let idempotency_purge = self
             .token_purge_interval
             .map(|interval| IdempotencyPurge::start(self.database.clone(), interval));
@@ -214,6 +221,9 @@ impl Application {
             .token_purge_interval
             .map(|interval| TokenPurge::start(self.database, interval));
         let served = self.server.await;
+        if let Some(sweeper) = sweeper {
+            sweeper.stop().await;
+        }
         if let Some(purge) = purge {
             purge.stop().await;
         }

@@ -13,6 +13,7 @@ mod hardening;
 mod hostile;
 mod idempotency;
 mod invitations;
+mod lifecycle;
 mod limits;
 mod members;
 mod outage;
