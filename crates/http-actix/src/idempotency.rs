@@ -5,8 +5,8 @@
 //! operation in: [`idempotency_keys`] (wrapped around the `/api/v1` scope) and `Documented`
 //! both read it. For a listed operation carrying the header, the middleware:
 //!
-//! 1. authenticates the caller (the key is theirs; a request that fails authentication passes on
-//!    and gets the route's own 401);
+//! 1. authenticates the caller (the key is theirs), answering a refused token as the route would
+//!    (401, or 503), before the key is looked at;
 //! 2. reads the key: 1 to 255 visible ASCII characters, exactly one header, else `400
 //!    malformed_request`;
 //! 3. reads the body, within the 64 KiB limit (`413`), and fingerprints the request: SHA-256 of
@@ -158,11 +158,10 @@ pub async fn idempotency_keys(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
-    let Ok(caller) = AuthenticatedUser::authenticate(req.request()).await else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+    // The route's own answer to a refused token (401, or 503 when the token store is down).
+    let caller = match AuthenticatedUser::authenticate(req.request()).await {
+        Ok(caller) => caller,
+        Err(error) => return Ok(req.error_response(error)),
     };
     req.extensions_mut().insert(caller.clone());
     let key = match key(req.headers()) {

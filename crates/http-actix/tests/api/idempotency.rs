@@ -6,7 +6,9 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use chrono::Duration;
 use domain::idempotency::{ClaimId, IdempotencyKey};
-use domain::ports::{ClaimOutcome, IdempotencyStore, MockEventRepository, NewClaim};
+use domain::ports::{
+    ClaimOutcome, IdempotencyStore, MockEventRepository, MockTokenRepository, NewClaim,
+};
 use http_actix::idempotency::{fingerprint, OPERATIONS};
 use serde_json::{json, Value};
 
@@ -220,6 +222,27 @@ async fn an_unauthenticated_request_gets_its_401_before_the_key_is_looked_at() {
         .await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.body, json!({"message": "Unauthenticated."}));
+}
+
+#[actix_web::test]
+async fn a_token_store_outage_is_503_before_the_key_is_claimed() {
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_find_user()
+        .times(1)
+        .returning(|_, _| Err(unavailable()));
+    let api = Api::new().with_tokens(tokens);
+    let reply = api
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/events")
+                .insert_header(("Idempotency-Key", "k"))
+                .insert_header(("Authorization", "Bearer some-token"))
+                .set_json(json!({"title": "A"})),
+        )
+        .await;
+    assert_eq!(reply.status, 503);
+    assert!(api.idempotency.is_empty());
 }
 
 #[actix_web::test]
