@@ -1025,14 +1025,31 @@ mod roles {
 
     /// Asserts that the event has `expected` members and that its `members_count` says so.
     async fn assert_members_counted(db: &dyn Repositories, event_id: EventId, expected: usize) {
-        let members = db.list_members(event_id, page(100, None)).await.unwrap().items;
-        let owner = members.iter().find(|m| m.role == Role::Owner).unwrap().user.id;
-        let counted = db.find_for_member(event_id, owner).await.unwrap().unwrap().members_count;
+        let members = db
+            .list_members(event_id, page(100, None))
+            .await
+            .unwrap()
+            .items;
+        let owner = members
+            .iter()
+            .find(|m| m.role == Role::Owner)
+            .unwrap()
+            .user
+            .id;
+        let counted = db
+            .find_for_member(event_id, owner)
+            .await
+            .unwrap()
+            .unwrap()
+            .members_count;
         assert_eq!((counted, members.len()), (expected as u64, expected));
     }
 
     fn owner_of(user: &User) -> Actor {
-        Actor { user: user.id, role: Role::Owner }
+        Actor {
+            user: user.id,
+            role: Role::Owner,
+        }
     }
 
     contract! {

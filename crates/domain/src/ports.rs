@@ -18,9 +18,8 @@ use crate::invitation::NotPending;
 
 use crate::{
     Actor, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
-    InvitationDetails,
-    InvitationId, InviteeState, Login, Member, Membership, Mobile, Page, PageRequest, Password,
-    Role, StatusFilter, Text, User, UserId, UserSummary,
+    InvitationDetails, InvitationId, InviteeState, Login, Member, Membership, Mobile, Page,
+    PageRequest, Password, Role, StatusFilter, Text, User, UserId, UserSummary,
 };
 
 /// Any error an adapter reports, boxed so that no adapter type leaks into the domain.
@@ -283,8 +282,7 @@ pub trait EventRepository: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn find_member(&self, event: EventId, user: UserId)
-        -> Result<Option<Member>, PortError>;
+    async fn find_member(&self, event: EventId, user: UserId) -> Result<Option<Member>, PortError>;
 
     /// Gives `target` the role `to`, in one transaction, only while `by` still holds `by.role` in
     /// the event and `target` still holds `from`; returns the changed membership.

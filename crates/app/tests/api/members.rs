@@ -10,10 +10,14 @@ use crate::helpers::{api_tests, spawn_on, Reply, TestApp, TestUser};
 
 /// Olivia's event with Bob and Carol as members; Mallory is a stranger.
 async fn party(app: &TestApp) -> (TestUser, TestUser, TestUser, TestUser, String) {
-    let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
     let bob = app.register("Bob", Some("bob@example.com"), None).await;
     let carol = app.register("Carol", Some("carol@example.com"), None).await;
-    let mallory = app.register("Mallory", Some("mallory@example.com"), None).await;
+    let mallory = app
+        .register("Mallory", Some("mallory@example.com"), None)
+        .await;
     let event = app.create_event(&olivia, "Launch").await;
     join(app, &olivia, &event, &bob, "bob@example.com").await;
     join(app, &olivia, &event, &carol, "carol@example.com").await;
@@ -35,7 +39,13 @@ async fn invite(app: &TestApp, sender: &TestUser, event: &str, contact: &str) ->
         .to_owned()
 }
 
-async fn set_role(app: &TestApp, by: &TestUser, event: &str, user: &TestUser, role: Value) -> Reply {
+async fn set_role(
+    app: &TestApp,
+    by: &TestUser,
+    event: &str,
+    user: &TestUser,
+    role: Value,
+) -> Reply {
     let path = format!("/api/v1/events/{event}/members/{}", user.id);
     app.patch(&path, &by.token, json!({"role": role})).await
 }

@@ -467,7 +467,15 @@ impl EventRepository for Store {
             return Err(refused("an event keeps its owner").into());
         }
         let mut state = self.lock();
-        if !state.holds(event, by) || !state.holds(event, Actor { user: target, role: from }) {
+        if !state.holds(event, by)
+            || !state.holds(
+                event,
+                Actor {
+                    user: target,
+                    role: from,
+                },
+            )
+        {
             return Err(EventWriteError::Stale);
         }
         let (_, member) = state

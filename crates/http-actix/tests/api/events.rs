@@ -147,11 +147,13 @@ async fn the_owner_makes_a_member_cohost_who_then_sends_invitations() {
     let api = Api::new();
     let (ann, bob, _, dan, party) = roles_party(&api).await;
     let reply = api
-        .send(ann.authed(
-            TestRequest::patch()
-                .uri(&member_uri(party, &bob))
-                .set_json(json!({"role": "cohost"})),
-        ))
+        .send(
+            ann.authed(
+                TestRequest::patch()
+                    .uri(&member_uri(party, &bob))
+                    .set_json(json!({"role": "cohost"})),
+            ),
+        )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
@@ -159,15 +161,20 @@ async fn the_owner_makes_a_member_cohost_who_then_sends_invitations() {
         json!({"data": {"id": bob.user.id.to_string(), "name": "Bob", "role": "cohost", "joined_at": "2026-11-26T10:00:00Z"}})
     );
     let sent = api
-        .send(bob.authed(
-            TestRequest::post()
-                .uri(&format!("/api/v1/{party}/send-invitations"))
-                .set_json(json!({"invitations": ["dan@example.com"]})),
-        ))
+        .send(
+            bob.authed(
+                TestRequest::post()
+                    .uri(&format!("/api/v1/{party}/send-invitations"))
+                    .set_json(json!({"invitations": ["dan@example.com"]})),
+            ),
+        )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert_eq!(sent.body["data"]["sent"][0]["sender"]["name"], "Bob");
-    assert_eq!(sent.body["data"]["sent"][0]["invitee"]["id"], dan.user.id.to_string());
+    assert_eq!(
+        sent.body["data"]["sent"][0]["invitee"]["id"],
+        dan.user.id.to_string()
+    );
 }
 
 #[actix_web::test]
@@ -182,23 +189,52 @@ async fn only_the_owner_changes_roles_and_never_their_own() {
         )
     };
     let cases = [
-        (patch(&bob, &cy, json!({"role": "cohost"})), 403, "Only the event's owner can change roles."),
-        (patch(&dan, &cy, json!({"role": "cohost"})), 404, "Event not found."),
-        (patch(&ann, &dan, json!({"role": "cohost"})), 404, "Member not found."),
-        (patch(&ann, &ann, json!({"role": "member"})), 422, "The owner's role cannot be changed."),
-        (patch(&ann, &bob, json!({"role": "owner"})), 422, "The selected role is invalid."),
-        (patch(&ann, &bob, json!({})), 422, "The role field is required."),
+        (
+            patch(&bob, &cy, json!({"role": "cohost"})),
+            403,
+            "Only the event's owner can change roles.",
+        ),
+        (
+            patch(&dan, &cy, json!({"role": "cohost"})),
+            404,
+            "Event not found.",
+        ),
+        (
+            patch(&ann, &dan, json!({"role": "cohost"})),
+            404,
+            "Member not found.",
+        ),
+        (
+            patch(&ann, &ann, json!({"role": "member"})),
+            422,
+            "The owner's role cannot be changed.",
+        ),
+        (
+            patch(&ann, &bob, json!({"role": "owner"})),
+            422,
+            "The selected role is invalid.",
+        ),
+        (
+            patch(&ann, &bob, json!({})),
+            422,
+            "The role field is required.",
+        ),
     ];
     for (request, status, message) in cases {
         let reply = api.send(request).await;
-        assert_eq!((reply.status, reply.body["message"].as_str()), (status, Some(message)));
+        assert_eq!(
+            (reply.status, reply.body["message"].as_str()),
+            (status, Some(message))
+        );
     }
     let not_a_uuid = api
-        .send(ann.authed(
-            TestRequest::patch()
-                .uri(&format!("/api/v1/events/{party}/members/12"))
-                .set_json(json!({"role": "cohost"})),
-        ))
+        .send(
+            ann.authed(
+                TestRequest::patch()
+                    .uri(&format!("/api/v1/events/{party}/members/12"))
+                    .set_json(json!({"role": "cohost"})),
+            ),
+        )
         .await;
     assert_eq!(not_a_uuid.status, 404);
 }
@@ -210,11 +246,13 @@ async fn members_leave_cohosts_remove_members_and_the_owner_stays() {
     let delete = |caller: &Caller, target: &Caller| {
         caller.authed(TestRequest::delete().uri(&member_uri(party, target)))
     };
-    api.send(ann.authed(
-        TestRequest::patch()
-            .uri(&member_uri(party, &bob))
-            .set_json(json!({"role": "cohost"})),
-    ))
+    api.send(
+        ann.authed(
+            TestRequest::patch()
+                .uri(&member_uri(party, &bob))
+                .set_json(json!({"role": "cohost"})),
+        ),
+    )
     .await;
     for (request, status) in [
         (delete(&cy, &bob), 403),
@@ -233,7 +271,10 @@ async fn members_leave_cohosts_remove_members_and_the_owner_stays() {
         )
     );
     let removed = api.send(delete(&bob, &cy)).await;
-    assert_eq!((removed.status, removed.body), (204, serde_json::Value::Null));
+    assert_eq!(
+        (removed.status, removed.body),
+        (204, serde_json::Value::Null)
+    );
     assert_eq!(api.send(delete(&bob, &bob)).await.status, 204);
     let event = api
         .send(ann.authed(TestRequest::get().uri(&format!("/api/v1/events/{party}"))))
@@ -265,8 +306,18 @@ async fn an_edit_changes_the_fields_sent_and_is_checked_on_the_result() {
         .await;
     let event = &reply.body["data"];
     assert_eq!(
-        (&event["title"], &event["location"], &event["starts_at"], &event["members_count"]),
-        (&json!("Renamed"), &json!(null), &json!("2026-12-01T18:00:00Z"), &json!(3))
+        (
+            &event["title"],
+            &event["location"],
+            &event["starts_at"],
+            &event["members_count"]
+        ),
+        (
+            &json!("Renamed"),
+            &json!(null),
+            &json!("2026-12-01T18:00:00Z"),
+            &json!(3)
+        )
     );
     let backwards = api
         .send(edit(&ann, json!({"starts_at": "2026-12-02T00:00:00Z"})))
@@ -276,8 +327,14 @@ async fn an_edit_changes_the_fields_sent_and_is_checked_on_the_result() {
         backwards.body["errors"],
         json!({"ends_at": ["The ends at must be a date after or equal to starts at."]})
     );
-    assert_eq!(api.send(edit(&bob, json!({"title": "Mine"}))).await.status, 403);
-    assert_eq!(api.send(edit(&dan, json!({"title": "Mine"}))).await.status, 404);
+    assert_eq!(
+        api.send(edit(&bob, json!({"title": "Mine"}))).await.status,
+        403
+    );
+    assert_eq!(
+        api.send(edit(&dan, json!({"title": "Mine"}))).await.status,
+        404
+    );
     assert_eq!(api.send(edit(&ann, json!({"title": ""}))).await.status, 422);
 }
 
@@ -285,11 +342,13 @@ async fn an_edit_changes_the_fields_sent_and_is_checked_on_the_result() {
 async fn only_the_owner_deletes_an_event_and_then_nobody_sees_it() {
     let api = Api::new();
     let (ann, bob, cy, dan, party) = roles_party(&api).await;
-    api.send(ann.authed(
-        TestRequest::patch()
-            .uri(&member_uri(party, &bob))
-            .set_json(json!({"role": "cohost"})),
-    ))
+    api.send(
+        ann.authed(
+            TestRequest::patch()
+                .uri(&member_uri(party, &bob))
+                .set_json(json!({"role": "cohost"})),
+        ),
+    )
     .await;
     let pending = api.invite(&bob, party, "dan@example.com").await;
     let uri = format!("/api/v1/events/{party}");
@@ -300,7 +359,10 @@ async fn only_the_owner_deletes_an_event_and_then_nobody_sees_it() {
         assert_eq!(reply.status, status, "{}", reply.body);
     }
     let deleted = api.send(ann.authed(TestRequest::delete().uri(&uri))).await;
-    assert_eq!((deleted.status, deleted.body), (204, serde_json::Value::Null));
+    assert_eq!(
+        (deleted.status, deleted.body),
+        (204, serde_json::Value::Null)
+    );
     for caller in [&ann, &bob] {
         let reply = api.send(caller.authed(TestRequest::get().uri(&uri))).await;
         assert_eq!(reply.status, 404);

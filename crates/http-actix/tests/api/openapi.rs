@@ -141,8 +141,8 @@ fn operations_with_a_body_or_a_query_declare_their_422() {
                 .as_array()
                 .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
         // The one 422 without input: the owner cannot leave their event.
-        let owner_leaving =
-            (path.as_str(), method.as_str()) == ("/api/v1/events/{event_id}/members/{user_id}", "delete");
+        let owner_leaving = (path.as_str(), method.as_str())
+            == ("/api/v1/events/{event_id}/members/{user_id}", "delete");
         assert_eq!(
             operation["responses"].get("422").is_some(),
             takes_input || owner_leaving,
