@@ -54,7 +54,8 @@ serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
 
 # Writes shell assignments: TOKEN (the caller), LOGOUT_TOKEN (a second session of the caller, which
 # the logout operation revokes), EVENT_ID (an event the caller owns), INVITATION_ID (a pending
-# invitation the caller received), CONTACTS (registered emails/mobiles as a TOML array, with
+# invitation the caller received), DOOMED_EVENT_ID (an event the caller owns, for the delete run),
+# SENT_INVITATION_ID (a pending invitation the caller sent, to cancel and resend), CONTACTS (registered emails/mobiles as a TOML array, with
 # invalid and empty entries), LOGINS (the same without the empty one), PASSWORD
 # (every fixture user's).
 if ! python3 - "$SERVE_URL/api/v1" >"$SERVE_DIR/fixtures.sh" <<'PY'; then
@@ -81,6 +82,9 @@ logout = call("POST", "/login", {"login": "fuzz@example.com", "password": passwo
 event = call("POST", "/events", {"title": "Fuzz party", "location": "Tehran"},
              caller["token"])["data"]
 theirs = call("POST", "/events", {"title": "Reza's party"}, other["token"])["data"]
+doomed = call("POST", "/events", {"title": "Fuzz party to delete"}, caller["token"])["data"]
+mine = call("POST", f"/{event['id']}/send-invitations",
+            {"invitations": ["reza@example.com"]}, caller["token"])["data"]["sent"]
 sent = call("POST", f"/{theirs['id']}/send-invitations",
             {"invitations": ["+98 935 286 4812"]}, other["token"])["data"]["sent"]
 contacts = ["fuzz@example.com", "reza@example.com", "09352864812", "+989332114546",
@@ -90,6 +94,8 @@ print(f"TOKEN={caller['token']}")
 print(f"LOGOUT_TOKEN={logout['token']}")
 print(f"EVENT_ID={event['id']}")
 print(f"INVITATION_ID={sent[0]['id']}")
+print(f"DOOMED_EVENT_ID={doomed['id']}")
+print(f"SENT_INVITATION_ID={mine[0]['id']}")
 print(f"CONTACTS='{json.dumps(contacts)}'")
 print(f"LOGINS='{json.dumps([c for c in contacts if c.strip()])}'")
 PY
@@ -136,22 +142,37 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 # also answer 422 for rules that JSON Schema cannot state, each tested by the Rust suites:
 #   register: an email or mobile another account has; a mobile must be a real phone number
 #     (libphonenumber); a name that is blank once trimmed or holds control/bidi characters;
-#   create_event: the same text rules for title, description and location; ends_at >= starts_at;
+#   create_event, update_event: the same text rules for title, description and location;
+#     ends_at >= starts_at;
+#   change_role, remove_member: the owner's own role cannot change and the owner cannot leave
+#     (which member is the owner is state);
 #   send_invitations(_alias): each entry must be an email or a phone number;
 #   the lists: a cursor must be one the server issued to this caller for this list and filters
 #     (signed, docs/api.md "Pagination").
 # Every other operation must accept all schema-valid data, and every operation must refuse all
 # schema-invalid data (negative_data_rejection), with no exception.
+# Cancel and resend act on an invitation the caller sent (the pinned one above is one the caller
+# received, for which both are 403); delete_event, in its own run, on an event of its own.
 [[operations]]
-include-operation-id-regex = "^(register|create_event|send_invitations(_alias)?|list_events|list_members|list_sent(_alias)?|list_received)$"
+include-operation-id-regex = "^(cancel_invitation|resend_invitation)$"
+parameters = { "path.invitation_id" = "$SENT_INVITATION_ID" }
+
+[[operations]]
+include-operation-id = "delete_event"
+parameters = { "path.event_id" = "$DOOMED_EVENT_ID" }
+
+[[operations]]
+include-operation-id-regex = "^(register|create_event|update_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 TOML
 
-# Two runs, every check in each:
-#   1. every operation but logout, in every phase including the stateful one, with the caller's
-#      token: the stateful phase chains operations (login, then the token's operations) and must
-#      never find the shared token revoked by a logout it made along the way;
-#   2. logout alone, with a second session of the caller, which its first success revokes (later
+# Three runs, every check in each:
+#   1. every operation but logout and delete_event, in every phase including the stateful one,
+#      with the caller's token: the stateful phase chains operations (login, then the token's
+#      operations) and must never find the shared token revoked, or the pinned event deleted, by an
+#      operation it made along the way;
+#   2. delete_event alone, on an event of its own;
+#   3. logout alone, with a second session of the caller, which its first success revokes (later
 #      calls with it are 401s, as documented).
 mkdir -p "$REPORT_DIR"
 TOTAL_CASES=0
@@ -193,8 +214,10 @@ run_st() {
   SEED_USED="${SEED_USED:+$SEED_USED,}$seed"
 }
 
-run_st all-but-logout --exclude-operation-id logout \
+run_st all-but-logout-and-delete --exclude-operation-id logout --exclude-operation-id delete_event \
   --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing,stateful
+run_st delete-event --include-operation-id delete_event \
+  --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing
 run_st logout --include-operation-id logout \
   --header "Authorization: Bearer $LOGOUT_TOKEN" --phases examples,coverage,fuzzing
 echo "schemathesis: $TOTAL_CASES cases, 0 failures, every check" \
