@@ -178,7 +178,20 @@ mkdir -p "$REPORT_DIR"
 TOTAL_CASES=0
 SEED_USED=""
 
+# only_tool_errors LOG: the run found no failure, and every error it reports is a schemathesis
+# "Runtime Error" (its own generator tripping: "Inconsistent results", "AST constructor recursion
+# depth mismatch"), not an answer of the service, a network error or a timeout.
+only_tool_errors() {
+  local log="$1"
+  ! grep -q '^Failures:' "$log" || return 1
+  local kinds
+  kinds="$(sed -n '/^Errors:/,/^$/p' "$log" | grep -v '^Errors:' | grep -v '^$' || true)"
+  [[ -n "$kinds" ]] && ! grep -qv 'Runtime Error' <<<"$kinds"
+}
+
 # run_st NAME [extra st arguments...]: one schemathesis run; counts its cases, fails on a failure.
+# A run whose only errors are schemathesis' own is run once more (with a new seed unless SEED is set);
+# a failure of the service is never retried.
 run_st() {
   local name="$1"
   shift
@@ -195,11 +208,20 @@ run_st() {
     "$@"
   )
   [[ -n "${SEED:-}" ]] && args+=(--seed "$SEED")
-  local status=0
-  NO_COLOR=1 "$VENV/bin/st" "${args[@]}" >"$log" 2>&1 || status=$?
+  local status attempt
+  for attempt in 1 2; do
+    status=0
+    NO_COLOR=1 "$VENV/bin/st" "${args[@]}" >"$log" 2>&1 || status=$?
+    if [[ "$status" -ne 0 && "$attempt" -eq 1 ]] && only_tool_errors "$log"; then
+      echo "schemathesis ($name): schemathesis' own runtime error, no failure; running once more:" >&2
+      sed -n '/= ERRORS =/,/^Runtime Error/p;/^Runtime Error/{n;n;p}' "$log" | tail -n 3 >&2
+      continue
+    fi
+    break
+  done
   local cases failures errors seed
   cases="$(grep -Eo '[0-9]+ generated' "$log" | tail -n1 | grep -Eo '[0-9]+' || true)"
-  failures="$(grep -Eo '[0-9]+ found [0-9]+ unique failures' "$log" | tail -n1 | grep -Eo '[0-9]+$' || true)"
+  failures="$(grep -Eo '[0-9]+ found [0-9]+ unique failures?' "$log" | tail -n1 | grep -Eo '[0-9]+ unique' | grep -Eo '[0-9]+' || true)"
   errors="$(grep -Eo '[0-9]+ errors?' "$log" | tail -n1 | grep -Eo '[0-9]+' || true)"
   seed="$(grep -Eo 'Seed: [0-9]+' "$log" | tail -n1 | grep -Eo '[0-9]+' || true)"
   if [[ "$status" -ne 0 || -z "$cases" || "${failures:-0}" -ne 0 ]]; then

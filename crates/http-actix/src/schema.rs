@@ -4,7 +4,7 @@
 //! client (or a fuzzer) that follows it is never refused for a reason it could not read there.
 
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::Modify;
@@ -68,8 +68,11 @@ pub(crate) fn or_empty(schema: Schema) -> Schema {
         .into()
 }
 
-/// Wraps a request body's component schema so that at least one of `fields` must be non-blank
-/// text (JSON Schema: `allOf` of the object and an `anyOf` of one `required` field each).
+/// Rewrites a request body's component schema so that at least one of `fields` must be non-blank
+/// text: an `anyOf` of copies of the object, each of which requires one of the fields as
+/// non-blank text (keeping its `format`). No `allOf`: schemathesis' coverage phase fails now and
+/// then on an `allOf` of an object and an `anyOf` ("Inconsistent results"), and copies say the
+/// same thing.
 #[derive(Debug)]
 pub(crate) struct AtLeastOneOf {
     /// The component's name, e.g. `LoginRequest`.
@@ -83,28 +86,47 @@ impl Modify for AtLeastOneOf {
         let Some(schemas) = openapi.components.as_mut().map(|c| &mut c.schemas) else {
             return;
         };
-        let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(self.schema) else {
+        let Some(RefOr::T(Schema::Object(object))) = schemas.get(self.schema) else {
             return;
         };
+        let mut object = object.clone();
         let description = object.description.take();
-        let mut one_given = AnyOfBuilder::new();
+        let mut one_given = AnyOfBuilder::new().description(description);
         for field in self.fields {
-            one_given = one_given.item(
+            let mut branch = object.clone();
+            let given = branch
+                .properties
+                .get(*field)
+                .map(text_format)
+                .unwrap_or_default();
+            branch.properties.insert(
+                (*field).to_owned(),
                 ObjectBuilder::new()
-                    .property(
-                        *field,
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .pattern(Some(NOT_BLANK)),
-                    )
-                    .required(*field),
+                    .schema_type(Type::String)
+                    .format(given)
+                    .pattern(Some(NOT_BLANK))
+                    .into(),
             );
+            if !branch.required.iter().any(|r| r == field) {
+                branch.required.push((*field).to_owned());
+            }
+            one_given = one_given.item(Schema::Object(branch));
         }
-        let whole = AllOfBuilder::new()
-            .item(Schema::Object(object.clone()))
-            .item(one_given)
-            .description(description)
-            .build();
-        schemas.insert(self.schema.to_owned(), RefOr::T(Schema::AllOf(whole)));
+        schemas.insert(
+            self.schema.to_owned(),
+            RefOr::T(Schema::AnyOf(one_given.build())),
+        );
+    }
+}
+
+/// The `format` of a text property, looking inside a `oneOf` (such as [`or_blank`]'s).
+fn text_format(property: &RefOr<Schema>) -> Option<SchemaFormat> {
+    match property {
+        RefOr::T(Schema::Object(object)) => object.format.clone(),
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter().find_map(|item| match item {
+            RefOr::T(Schema::Object(object)) => object.format.clone(),
+            _ => None,
+        }),
+        _ => None,
     }
 }
