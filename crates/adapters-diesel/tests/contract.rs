@@ -8,11 +8,14 @@
 use std::sync::Arc;
 
 mod common;
+#[path = "common/contract.rs"]
+mod contract_cases;
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database, DatabaseConfig, RandomTokenIssuer};
 use chrono::{DateTime, Duration, Utc};
 use common::{new_user, now, per_backend};
+use contract_cases::{contract, Target};
 use domain::ports::*;
 use domain::services::{InvitationService, SendInvitations};
 use domain::testing::Store;
@@ -22,52 +25,12 @@ use domain::{
     StatusFilter, Text, User, UserId,
 };
 
-/// Declares each case once per implementation: `fakes::name`, `sqlite::name` and `postgres::name`.
-macro_rules! contract {
-    ($(async fn $name:ident($target:ident: Target) $body:block)*) => {
-        mod fakes {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Target::Fakes).await
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Target::Database(adapters_diesel::Backend::Sqlite)).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Target::Database(adapters_diesel::Backend::Postgres)).await
-                }
-            )*
-        }
-        $(async fn $name($target: Target) $body)*
-    };
-}
-
 /// Every repository port of one store, as the services see them.
 trait Repositories: UserRepository + TokenRepository + EventRepository + InvitationRepository {}
 
 impl<T> Repositories for T where
     T: UserRepository + TokenRepository + EventRepository + InvitationRepository + ?Sized
 {
-}
-
-/// What a case runs against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
-    /// `domain::testing::Store`.
-    Fakes,
-    /// The diesel adapter on a fresh database.
-    Database(Backend),
 }
 
 /// A fresh store of one [`Target`].

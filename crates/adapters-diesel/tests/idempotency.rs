@@ -8,55 +8,18 @@
 use std::sync::Arc;
 
 mod common;
+#[path = "common/contract.rs"]
+mod contract_cases;
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::Backend;
 use chrono::{DateTime, Duration, Utc};
 use common::{new_user, now, per_backend};
+use contract_cases::{contract, Target};
 use domain::idempotency::{ClaimId, IdempotencyKey, KeyState, RequestFingerprint, StoredResponse};
 use domain::ports::{ClaimOutcome, IdempotencyStore, NewClaim, UserRepository};
 use domain::testing::IdempotencyKeys;
 use domain::UserId;
-
-/// Declares each case once per implementation: `fakes::name`, `sqlite::name` and `postgres::name`.
-macro_rules! contract {
-    ($(async fn $name:ident($target:ident: Target) $body:block)*) => {
-        mod fakes {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Target::Fakes).await
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Target::Database(adapters_diesel::Backend::Sqlite)).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Target::Database(adapters_diesel::Backend::Postgres)).await
-                }
-            )*
-        }
-        $(async fn $name($target: Target) $body)*
-    };
-}
-
-/// What a case runs against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
-    /// `domain::testing::IdempotencyKeys`.
-    Fakes,
-    /// The diesel adapter on a fresh database.
-    Database(Backend),
-}
 
 /// A fresh store of one [`Target`].
 struct Subject {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::requests::{
     AnswerInvitationRequest, EventInvitationListQuery, InvitationListQuery, SendInvitationsRequest,
 };
-use super::responses::{InvitationBody, SendInvitationsBody};
+use super::responses::{InvitationBody, ManageInvitationErrors, SendInvitationsBody};
 use crate::auth::AuthenticatedUser;
 use crate::error::{
     ApiError, BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
@@ -222,12 +222,7 @@ pub async fn answer_invitation(
     responses(
         (status = 200, description = "The cancelled invitation.", body = Data<InvitationBody>),
         UnauthenticatedResponse,
-        (status = 403, description = "The caller is the invitee.", body = crate::ErrorBody,
-            example = json!({"message": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.", "code": "forbidden"})),
-        (status = 404, description = "No such invitation, or the caller may not see it.", body = crate::ErrorBody,
-            example = json!({"message": "Invitation not found.", "code": "not_found"})),
-        (status = 409, description = "The invitation is not pending: answered (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`).", body = crate::ErrorBody,
-            example = json!({"message": "This invitation has been cancelled.", "code": "invitation_cancelled"})),
+        ManageInvitationErrors,
         ServerErrors,
     ),
 )]
@@ -259,12 +254,7 @@ pub async fn cancel_invitation(
     responses(
         (status = 200, description = "The resent invitation, with its new `expires_at`.", body = Data<InvitationBody>),
         UnauthenticatedResponse,
-        (status = 403, description = "The caller is the invitee.", body = crate::ErrorBody,
-            example = json!({"message": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.", "code": "forbidden"})),
-        (status = 404, description = "No such invitation, or the caller may not see it.", body = crate::ErrorBody,
-            example = json!({"message": "Invitation not found.", "code": "not_found"})),
-        (status = 409, description = "The invitation is not pending: answered (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`).", body = crate::ErrorBody,
-            example = json!({"message": "This invitation has expired.", "code": "invitation_expired"})),
+        ManageInvitationErrors,
         (status = 429, description = "Resent less than 10 minutes ago; `Retry-After` says in how many seconds it may be resent.", body = crate::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until the invitation may be resent.")),
             example = json!({"message": "Too many attempts. Please try again later.", "code": "too_many_requests"})),

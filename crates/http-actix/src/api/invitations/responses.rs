@@ -4,11 +4,27 @@ use chrono::{DateTime, Utc};
 use domain::services::SendReport;
 use domain::{IgnoreReason, Ignored, InvitationDetails, InvitationStatus};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use crate::api::accounts::UserSummaryBody;
+use crate::error::ErrorBody;
 use crate::json::{optional_timestamp, timestamp};
+
+/// The refusals that cancel and resend share (docs/api.md, "Invitation lifecycle").
+#[derive(Debug, IntoResponses)]
+pub enum ManageInvitationErrors {
+    /// The caller is the invitee.
+    #[response(status = 403, example = json!({"message": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.", "code": "forbidden"}))]
+    ByInvitee(ErrorBody),
+    /// No such invitation, or the caller may not see it.
+    #[response(status = 404, example = json!({"message": "Invitation not found.", "code": "not_found"}))]
+    NotFound(ErrorBody),
+    /// The invitation is not pending: answered (`invitation_already_answered`), cancelled
+    /// (`invitation_cancelled`) or expired (`invitation_expired`).
+    #[response(status = 409, example = json!({"message": "This invitation has been cancelled.", "code": "invitation_cancelled"}))]
+    NotPending(ErrorBody),
+}
 
 /// An invitation's status.
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
