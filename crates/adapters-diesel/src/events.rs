@@ -9,14 +9,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use domain::change::Change;
 use domain::ports::{EventRepository, EventWriteError, NewEvent, PortError};
 use domain::{
     Actor, Event, EventDetailsError, EventId, EventPatch, InvitationStatus, Member, MemberId,
     Membership, Page, PageRequest, Role, UserId,
 };
 
+use crate::changes::{append, event_ref, made, record, resolve};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
-use crate::rows::{event, member, to_db_time, EventRow, MemberRow, SummaryRow};
+use crate::invitations::details_of;
+use crate::rows::{event, from_db_time, member, to_db_time, EventRow, MemberRow, SummaryRow};
 use crate::schema::{event_members, events, invitations, users};
 
 /// How a change locks the event row on PostgreSQL.
@@ -74,6 +77,11 @@ fn member_row(
 
 /// An owner's role is for good (also kept by the database's `event_members_keep_owner` trigger);
 /// the services never ask otherwise.
+/// A stored row that does not read back, inside a transaction: rolls it back.
+fn unreadable(error: PortError) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(error))
+}
+
 fn owner_refused() -> EventWriteError {
     EventWriteError::Port(PortError::unexpected(
         "refused: an event keeps its owner's membership and role",
@@ -277,27 +285,42 @@ impl EventRepository for Database {
             return Err(owner_refused());
         }
         let (event_id, target) = (event_id.to_string(), target.to_string());
-        self.run(move |conn| {
-            let changed = write_transaction(conn, |c| {
-                if !premises_hold(c, &event_id, by)? {
-                    return Ok(None);
-                }
-                let updated = diesel::update(event_members::table)
-                    .filter(event_members::event_id.eq(&event_id))
-                    .filter(event_members::user_id.eq(&target))
-                    .filter(event_members::role.eq(from.as_str()))
-                    .set(event_members::role.eq(to.as_str()))
-                    .execute(c)?;
-                if updated == 0 {
-                    return Ok(None);
-                }
-                member_row(c, &event_id, &target)
+        let changed = self
+            .run(move |conn| {
+                let changed = write_transaction(conn, |c| {
+                    if !premises_hold(c, &event_id, by)? {
+                        return Ok(None);
+                    }
+                    let updated = diesel::update(event_members::table)
+                        .filter(event_members::event_id.eq(&event_id))
+                        .filter(event_members::user_id.eq(&target))
+                        .filter(event_members::role.eq(from.as_str()))
+                        .set(event_members::role.eq(to.as_str()))
+                        .execute(c)?;
+                    if updated == 0 {
+                        return Ok(None);
+                    }
+                    let Some((row, user)) = member_row(c, &event_id, &target)? else {
+                        return Ok(None);
+                    };
+                    let changed = member(row, user).map_err(unreadable)?;
+                    let event = event_ref(c, &event_id)?;
+                    record(
+                        c,
+                        vec![Change::member_role_changed(
+                            event,
+                            changed.clone(),
+                            Utc::now(),
+                        )],
+                    )?;
+                    Ok(Some(changed))
+                })
+                .map_err(port_error)?;
+                changed.ok_or(EventWriteError::Stale)
             })
-            .map_err(port_error)?;
-            let (row, user) = changed.ok_or(EventWriteError::Stale)?;
-            Ok(member(row, user)?)
-        })
-        .await
+            .await;
+        self.changes_committed();
+        changed
     }
 
     #[tracing::instrument(skip_all, fields(role = role.as_str()))]
@@ -312,35 +335,46 @@ impl EventRepository for Database {
             return Err(owner_refused());
         }
         let (event_id, target) = (event_id.to_string(), target.to_string());
-        self.run(move |conn| {
-            let removed = write_transaction(conn, |c| {
-                if !premises_hold(c, &event_id, by)? {
-                    return Ok(false);
+        let removed = self
+            .run(move |conn| {
+                let removed = write_transaction(conn, |c| {
+                    if !premises_hold(c, &event_id, by)? {
+                        return Ok(false);
+                    }
+                    // The member as they were, for the change.
+                    let Some((row, user)) = member_row(c, &event_id, &target)? else {
+                        return Ok(false);
+                    };
+                    // Conditional on the row still holding the role the removal was decided on: of two
+                    // concurrent removals (or leaves) of one member, one deletes the row, the other
+                    // finds none and counts nothing.
+                    let deleted = diesel::delete(event_members::table)
+                        .filter(event_members::event_id.eq(&event_id))
+                        .filter(event_members::user_id.eq(&target))
+                        .filter(event_members::role.eq(role.as_str()))
+                        .execute(c)?;
+                    if deleted == 0 {
+                        return Ok(false);
+                    }
+                    diesel::update(events::table.filter(events::id.eq(&event_id)))
+                        .set(events::members_count.eq(events::members_count - 1))
+                        .execute(c)?;
+                    let removed = member(row.clone(), user.clone()).map_err(unreadable)?;
+                    let event = event_ref(c, &event_id)?;
+                    // Resolved after the removal: the remaining members, and the removed one.
+                    record(c, vec![Change::member_removed(event, removed, Utc::now())])?;
+                    Ok(true)
+                })
+                .map_err(port_error)?;
+                if removed {
+                    Ok(())
+                } else {
+                    Err(EventWriteError::Stale)
                 }
-                // Conditional on the row still holding the role the removal was decided on: of two
-                // concurrent removals (or leaves) of one member, one deletes the row, the other
-                // finds none and counts nothing.
-                let deleted = diesel::delete(event_members::table)
-                    .filter(event_members::event_id.eq(&event_id))
-                    .filter(event_members::user_id.eq(&target))
-                    .filter(event_members::role.eq(role.as_str()))
-                    .execute(c)?;
-                if deleted == 0 {
-                    return Ok(false);
-                }
-                diesel::update(events::table.filter(events::id.eq(&event_id)))
-                    .set(events::members_count.eq(events::members_count - 1))
-                    .execute(c)?;
-                Ok(true)
             })
-            .map_err(port_error)?;
-            if removed {
-                Ok(())
-            } else {
-                Err(EventWriteError::Stale)
-            }
-        })
-        .await
+            .await;
+        self.changes_committed();
+        removed
     }
 
     #[tracing::instrument(skip_all)]
@@ -351,56 +385,62 @@ impl EventRepository for Database {
         patch: &EventPatch,
     ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
         let (id, patch) = (event_id.to_string(), patch.clone());
-        self.run(move |conn| {
-            // The patch is applied to the row as stored under the lock, not as the service read
-            // it: two edits of different fields both land, and `ends_at >= starts_at` holds on
-            // what is stored (the `events_ends_after_start` check stands behind it).
-            let mut outcome: Option<Result<Event, EventDetailsError>> = None;
-            let mut corrupt: Option<PortError> = None;
-            let result = write_transaction(conn, |c| {
-                outcome = None;
-                if !premises_hold(c, &id, by)? {
-                    return Ok(());
-                }
-                let mut read = |c: &mut AnyConnection| -> QueryResult<Event> {
-                    let (row, owner): (EventRow, SummaryRow) = events::table
-                        .inner_join(users::table)
-                        .filter(events::id.eq(&id))
-                        .select((EventRow::as_select(), (users::id, users::name)))
-                        .first(c)?;
-                    event(row, owner).map_err(|error| {
-                        corrupt = Some(error);
-                        diesel::result::Error::RollbackTransaction
-                    })
-                };
-                let stored = read(c)?;
-                match patch.apply(&stored.details) {
-                    Ok(details) => {
-                        diesel::update(events::table.filter(events::id.eq(&id)))
-                            .set((
-                                events::title.eq(details.title().as_str()),
-                                events::description.eq(details.description().map(|t| t.as_str())),
-                                events::location.eq(details.location().map(|t| t.as_str())),
-                                events::starts_at.eq(details.starts_at().map(to_db_time)),
-                                events::ends_at.eq(details.ends_at().map(to_db_time)),
-                            ))
-                            .execute(c)?;
-                        // Read back: what is stored, times at the database's precision.
-                        outcome = Some(Ok(read(c)?));
+        let updated = self
+            .run(move |conn| {
+                // The patch is applied to the row as stored under the lock, not as the service read
+                // it: two edits of different fields both land, and `ends_at >= starts_at` holds on
+                // what is stored (the `events_ends_after_start` check stands behind it).
+                let mut outcome: Option<Result<Event, EventDetailsError>> = None;
+                let mut corrupt: Option<PortError> = None;
+                let result = write_transaction(conn, |c| {
+                    outcome = None;
+                    if !premises_hold(c, &id, by)? {
+                        return Ok(());
                     }
-                    Err(refused) => outcome = Some(Err(refused)),
+                    let mut read = |c: &mut AnyConnection| -> QueryResult<Event> {
+                        let (row, owner): (EventRow, SummaryRow) = events::table
+                            .inner_join(users::table)
+                            .filter(events::id.eq(&id))
+                            .select((EventRow::as_select(), (users::id, users::name)))
+                            .first(c)?;
+                        event(row, owner).map_err(|error| {
+                            corrupt = Some(error);
+                            diesel::result::Error::RollbackTransaction
+                        })
+                    };
+                    let stored = read(c)?;
+                    match patch.apply(&stored.details) {
+                        Ok(details) => {
+                            diesel::update(events::table.filter(events::id.eq(&id)))
+                                .set((
+                                    events::title.eq(details.title().as_str()),
+                                    events::description
+                                        .eq(details.description().map(|t| t.as_str())),
+                                    events::location.eq(details.location().map(|t| t.as_str())),
+                                    events::starts_at.eq(details.starts_at().map(to_db_time)),
+                                    events::ends_at.eq(details.ends_at().map(to_db_time)),
+                                ))
+                                .execute(c)?;
+                            // Read back: what is stored, times at the database's precision.
+                            let updated = read(c)?;
+                            record(c, vec![Change::event_updated(updated.clone(), Utc::now())])?;
+                            outcome = Some(Ok(updated));
+                        }
+                        Err(refused) => outcome = Some(Err(refused)),
+                    }
+                    Ok(())
+                });
+                match (result, corrupt) {
+                    (Err(diesel::result::Error::RollbackTransaction), Some(error)) => {
+                        return Err(error.into())
+                    }
+                    (result, _) => result.map_err(port_error)?,
                 }
-                Ok(())
-            });
-            match (result, corrupt) {
-                (Err(diesel::result::Error::RollbackTransaction), Some(error)) => {
-                    return Err(error.into())
-                }
-                (result, _) => result.map_err(port_error)?,
-            }
-            outcome.ok_or(EventWriteError::Stale)
-        })
-        .await
+                outcome.ok_or(EventWriteError::Stale)
+            })
+            .await;
+        self.changes_committed();
+        updated
     }
 
     #[tracing::instrument(skip_all)]
@@ -412,35 +452,48 @@ impl EventRepository for Database {
     ) -> Result<u64, EventWriteError> {
         let id = event_id.to_string();
         let now = to_db_time(now);
-        self.run(move |conn| {
-            let cancelled = write_transaction(conn, |c| {
-                // `FOR UPDATE` waits for the sends that hold the row in share mode (they commit
-                // whole, and their invitations are cancelled here) and makes later ones find no
-                // event.
-                if !(lock_event(c, &id, Lock::Delete)? && holds(c, &id, by)?) {
-                    return Ok(None);
-                }
-                let cancelled = diesel::update(invitations::table)
-                    .filter(invitations::event_id.eq(&id))
-                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-                    .filter(
-                        invitations::expires_at
-                            .is_null()
-                            .or(invitations::expires_at.gt(now)),
-                    )
-                    .set((
-                        invitations::status.eq(InvitationStatus::Cancelled.as_str()),
-                        invitations::cancelled_at.eq(now),
-                    ))
-                    .execute(c)?;
-                // Memberships and invitations go with the event (ON DELETE CASCADE).
-                diesel::delete(events::table.filter(events::id.eq(&id))).execute(c)?;
-                Ok(Some(cancelled))
+        let deleted = self
+            .run(move |conn| {
+                let cancelled = write_transaction(conn, |c| {
+                    // `FOR UPDATE` waits for the sends that hold the row in share mode (they commit
+                    // whole, and their invitations are cancelled here) and makes later ones find no
+                    // event.
+                    if !(lock_event(c, &id, Lock::Delete)? && holds(c, &id, by)?) {
+                        return Ok(None);
+                    }
+                    let cancelled: Vec<String> = diesel::update(invitations::table)
+                        .filter(invitations::event_id.eq(&id))
+                        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                        .filter(
+                            invitations::expires_at
+                                .is_null()
+                                .or(invitations::expires_at.gt(now)),
+                        )
+                        .set((
+                            invitations::status.eq(InvitationStatus::Cancelled.as_str()),
+                            invitations::cancelled_at.eq(now),
+                        ))
+                        .returning(invitations::id)
+                        .get_results(c)?;
+                    // The changes are resolved to users while the members are still there, and
+                    // numbered after the deletion, the transaction's last step.
+                    let mut changes = details_of(c, &cancelled)?
+                        .into_iter()
+                        .map(|details| made(Change::invitation_cancelled(details)))
+                        .collect::<QueryResult<Vec<_>>>()?;
+                    changes.push(Change::event_deleted(event_ref(c, &id)?, from_db_time(now)));
+                    let resolved = resolve(c, changes)?;
+                    // Memberships and invitations go with the event (ON DELETE CASCADE).
+                    diesel::delete(events::table.filter(events::id.eq(&id))).execute(c)?;
+                    append(c, resolved)?;
+                    Ok(Some(cancelled.len()))
+                })
+                .map_err(port_error)?;
+                let cancelled = cancelled.ok_or(EventWriteError::Stale)?;
+                Ok(u64::try_from(cancelled).unwrap_or(u64::MAX))
             })
-            .map_err(port_error)?;
-            let cancelled = cancelled.ok_or(EventWriteError::Stale)?;
-            Ok(u64::try_from(cancelled).unwrap_or(u64::MAX))
-        })
-        .await
+            .await;
+        self.changes_committed();
+        deleted
     }
 }

@@ -17,15 +17,17 @@ use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{HasSqlType, Nullable, Text, Timestamp};
+use domain::change::Change;
 use domain::invitation::status_at;
 use domain::ports::{
     BatchOutcome, InvitationFilter, InvitationRepository, PortError, SaveInvitationError,
 };
 use domain::{
-    Answer, EventId, Invitation, InvitationDetails, InvitationId, InvitationState,
-    InvitationStatus, InviteeState, MemberId, NotPending, Page, PageRequest, Role, UserId,
+    Answer, EventId, EventRef, Invitation, InvitationDetails, InvitationId, InvitationState,
+    InvitationStatus, InviteeState, Member, MemberId, NotPending, Page, PageRequest, Role, UserId,
 };
 
+use crate::changes::{made, record};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{
     from_db_time, invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow,
@@ -58,6 +60,45 @@ macro_rules! details_query {
             ))
             .into_boxed()
     }};
+}
+
+/// The invitations `ids` with their event titles and parties, read in the caller's transaction,
+/// in the order of `ids`: what the changes of a write are made of.
+pub(crate) fn details_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> QueryResult<Vec<InvitationDetails>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<InvitationDetailsRow> = details_query!()
+        .filter(invitations::id.eq_any(ids))
+        .load(conn)?;
+    let mut by_id: HashMap<String, InvitationDetails> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id = row.0.id.clone();
+        let details = invitation_details(row)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        by_id.insert(id, details);
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The changes of an answer, a cancel or a resend of the invitation `id`, made of the row as the
+/// write left it.
+fn record_one(
+    conn: &mut AnyConnection,
+    id: &str,
+    make: fn(InvitationDetails) -> Result<Change, domain::change::ChangeMismatch>,
+    also: impl FnOnce(&InvitationDetails) -> Option<Change>,
+) -> QueryResult<()> {
+    let Some(details) = details_of(conn, &[id.to_owned()])?.pop() else {
+        return Err(diesel::result::Error::NotFound);
+    };
+    let extra = also(&details);
+    let mut changes = vec![made(make(details))?];
+    changes.extend(extra);
+    record(conn, changes)
 }
 
 impl Database {
@@ -316,85 +357,111 @@ impl InvitationRepository for Database {
         let Some(sent_at) = rows.iter().map(|row| row.created_at).min() else {
             return Ok(Vec::new());
         };
-        self.run(move |conn| {
-            let mut event_ids: Vec<&str> = rows.iter().map(|row| row.event_id.as_str()).collect();
-            event_ids.sort_unstable();
-            event_ids.dedup();
-            let mut invitees: Vec<&str> = rows.iter().map(|row| row.invitee_id.as_str()).collect();
-            invitees.sort_unstable();
-            invitees.dedup();
-            let mut stale = 0;
-            // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
-            // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql` and
-            // `lock_events`). A row skipped because a pending invitation exists is
-            // `AlreadyPending`, as the port says. A row skipped because its invitee joined the
-            // event or rejected an invitation since the plan was read cannot be reported truthfully
-            // with the port's two outcomes, so the batch is rolled back and reported `Unavailable`
-            // (503): the client's retry plans afresh and gets the right reasons.
-            let result = write_transaction(conn, |c| {
-                lock_events(c, &event_ids, false)?;
-                // Expire-on-write: the invitees' pending invitations that are dead by the batch's
-                // time become `expired` first, so that the partial unique index, which sees stored
-                // statuses, lets the new ones in (R7 counts live invitations only).
-                diesel::update(invitations::table)
-                    .filter(invitations::event_id.eq_any(&event_ids))
-                    .filter(invitations::invitee_id.eq_any(&invitees))
-                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-                    .filter(invitations::expires_at.le(sent_at))
-                    .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
-                    .execute(c)?;
-                let created: Vec<ReturnedId> = match c {
-                    AnyConnection::Pg(pg) => checked_insert(&rows, true).load(pg)?,
-                    AnyConnection::Sqlite(sqlite) => checked_insert(&rows, false).load(sqlite)?,
-                };
-                let created: HashSet<String> = created.into_iter().map(|r| r.id).collect();
-                if created.len() < rows.len() {
-                    let skipped: Vec<&str> = rows
-                        .iter()
-                        .filter(|row| !created.contains(&row.id))
-                        .map(|row| row.invitee_id.as_str())
-                        .collect();
-                    let pending: HashSet<(String, String)> = invitations::table
+        let outcomes = self
+            .run(move |conn| {
+                let mut event_ids: Vec<&str> =
+                    rows.iter().map(|row| row.event_id.as_str()).collect();
+                event_ids.sort_unstable();
+                event_ids.dedup();
+                let mut invitees: Vec<&str> =
+                    rows.iter().map(|row| row.invitee_id.as_str()).collect();
+                invitees.sort_unstable();
+                invitees.dedup();
+                let mut stale = 0;
+                // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
+                // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql` and
+                // `lock_events`). A row skipped because a pending invitation exists is
+                // `AlreadyPending`, as the port says. A row skipped because its invitee joined the
+                // event or rejected an invitation since the plan was read cannot be reported truthfully
+                // with the port's two outcomes, so the batch is rolled back and reported `Unavailable`
+                // (503): the client's retry plans afresh and gets the right reasons.
+                let result = write_transaction(conn, |c| {
+                    lock_events(c, &event_ids, false)?;
+                    // Expire-on-write: the invitees' pending invitations that are dead by the batch's
+                    // time become `expired` first, so that the partial unique index, which sees stored
+                    // statuses, lets the new ones in (R7 counts live invitations only).
+                    let expired: Vec<String> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq_any(&event_ids))
-                        .filter(invitations::invitee_id.eq_any(&skipped))
+                        .filter(invitations::invitee_id.eq_any(&invitees))
                         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-                        .select((invitations::event_id, invitations::invitee_id))
-                        .load(c)?
-                        .into_iter()
-                        .collect();
-                    stale = rows
+                        .filter(invitations::expires_at.le(sent_at))
+                        .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
+                        .returning(invitations::id)
+                        .get_results(c)?;
+                    let created: Vec<ReturnedId> = match c {
+                        AnyConnection::Pg(pg) => checked_insert(&rows, true).load(pg)?,
+                        AnyConnection::Sqlite(sqlite) => {
+                            checked_insert(&rows, false).load(sqlite)?
+                        }
+                    };
+                    let created: HashSet<String> = created.into_iter().map(|r| r.id).collect();
+                    if created.len() < rows.len() {
+                        let skipped: Vec<&str> = rows
+                            .iter()
+                            .filter(|row| !created.contains(&row.id))
+                            .map(|row| row.invitee_id.as_str())
+                            .collect();
+                        let pending: HashSet<(String, String)> = invitations::table
+                            .filter(invitations::event_id.eq_any(&event_ids))
+                            .filter(invitations::invitee_id.eq_any(&skipped))
+                            .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                            .select((invitations::event_id, invitations::invitee_id))
+                            .load(c)?
+                            .into_iter()
+                            .collect();
+                        stale = rows
+                            .iter()
+                            .filter(|row| !created.contains(&row.id))
+                            .filter(|row| {
+                                !pending.contains(&(row.event_id.clone(), row.invitee_id.clone()))
+                            })
+                            .count();
+                        if stale > 0 {
+                            return Err(diesel::result::Error::RollbackTransaction);
+                        }
+                    }
+                    // The outbox: what expired to make room, then what was sent, in the batch's order.
+                    let mut changes = Vec::with_capacity(expired.len() + created.len());
+                    for details in details_of(c, &expired)? {
+                        changes.push(made(Change::invitation_expired(
+                            details,
+                            from_db_time(sent_at),
+                        ))?);
+                    }
+                    let sent: Vec<String> = rows
                         .iter()
-                        .filter(|row| !created.contains(&row.id))
-                        .filter(|row| {
-                            !pending.contains(&(row.event_id.clone(), row.invitee_id.clone()))
+                        .filter(|row| created.contains(&row.id))
+                        .map(|row| row.id.clone())
+                        .collect();
+                    for details in details_of(c, &sent)? {
+                        changes.push(made(Change::invitation_created(details))?);
+                    }
+                    record(c, changes)?;
+                    Ok(created)
+                });
+                let created = match result {
+                    Ok(created) => created,
+                    Err(diesel::result::Error::RollbackTransaction) if stale > 0 => {
+                        tracing::info!(stale, "batch planned on a stale snapshot, rolled back");
+                        return Err(PortError::Unavailable(Box::new(StaleBatch(stale))));
+                    }
+                    Err(error) => return Err(port_error(error)),
+                };
+                Ok::<_, PortError>(
+                    rows.iter()
+                        .map(|row| {
+                            if created.contains(&row.id) {
+                                BatchOutcome::Created
+                            } else {
+                                BatchOutcome::AlreadyPending
+                            }
                         })
-                        .count();
-                    if stale > 0 {
-                        return Err(diesel::result::Error::RollbackTransaction);
-                    }
-                }
-                Ok(created)
-            });
-            let created = match result {
-                Ok(created) => created,
-                Err(diesel::result::Error::RollbackTransaction) if stale > 0 => {
-                    tracing::info!(stale, "batch planned on a stale snapshot, rolled back");
-                    return Err(PortError::Unavailable(Box::new(StaleBatch(stale))));
-                }
-                Err(error) => return Err(port_error(error)),
-            };
-            Ok(rows
-                .iter()
-                .map(|row| {
-                    if created.contains(&row.id) {
-                        BatchOutcome::Created
-                    } else {
-                        BatchOutcome::AlreadyPending
-                    }
-                })
-                .collect())
-        })
-        .await
+                        .collect(),
+                )
+            })
+            .await;
+        self.changes_committed();
+        outcomes
     }
 
     #[tracing::instrument(skip_all)]
@@ -429,45 +496,64 @@ impl InvitationRepository for Database {
             role: Role::Member.as_str().to_owned(),
             joined_at: at,
         });
-        self.run(move |conn| {
-            let answered = write_transaction(conn, |c| {
-                // Ordered against batches to this event (see `lock_events`): a batch never stores a
-                // pending invitation to someone this answer makes a member, nor re-invites someone
-                // this answer rejects.
-                lock_events(c, &[event_id.as_str()], true)?;
-                // Conditional on the row still being pending and live: of concurrent answers,
-                // cancels and expiries, one updates the row and the others find none, across any
-                // number of server processes.
-                let updated = diesel::update(pending_at(&id, at))
-                    .set((
-                        invitations::status.eq(status),
-                        invitations::answered_at.eq(at),
-                    ))
-                    .execute(c)?;
-                if updated == 0 {
-                    return not_pending(c, &id, at).map(Err);
-                }
-                if let Some(membership) = &membership {
-                    // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
-                    let insert = diesel::insert_into(event_members::table).values(membership);
-                    let joined = match c {
-                        AnyConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
-                        AnyConnection::Sqlite(sqlite) => {
-                            insert.on_conflict_do_nothing().execute(sqlite)?
-                        }
-                    };
-                    if joined > 0 {
-                        diesel::update(events::table.filter(events::id.eq(&event_id)))
-                            .set(events::members_count.eq(events::members_count + 1))
-                            .execute(c)?;
+        let saved = self
+            .run(move |conn| {
+                let answered = write_transaction(conn, |c| {
+                    let mut joined_as: Option<MemberRow> = None;
+                    // Ordered against batches to this event (see `lock_events`): a batch never stores a
+                    // pending invitation to someone this answer makes a member, nor re-invites someone
+                    // this answer rejects.
+                    lock_events(c, &[event_id.as_str()], true)?;
+                    // Conditional on the row still being pending and live: of concurrent answers,
+                    // cancels and expiries, one updates the row and the others find none, across any
+                    // number of server processes.
+                    let updated = diesel::update(pending_at(&id, at))
+                        .set((
+                            invitations::status.eq(status),
+                            invitations::answered_at.eq(at),
+                        ))
+                        .execute(c)?;
+                    if updated == 0 {
+                        return not_pending(c, &id, at).map(Err);
                     }
-                }
-                Ok(Ok(()))
+                    if let Some(membership) = &membership {
+                        // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
+                        let insert = diesel::insert_into(event_members::table).values(membership);
+                        let joined = match c {
+                            AnyConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
+                            AnyConnection::Sqlite(sqlite) => {
+                                insert.on_conflict_do_nothing().execute(sqlite)?
+                            }
+                        };
+                        if joined > 0 {
+                            diesel::update(events::table.filter(events::id.eq(&event_id)))
+                                .set(events::members_count.eq(events::members_count + 1))
+                                .execute(c)?;
+                        }
+                        joined_as = (joined > 0).then(|| membership.clone());
+                    }
+                    record_one(c, &id, Change::invitation_answered, |details| {
+                        let row = joined_as.as_ref()?;
+                        let member = Member {
+                            id: MemberId::from_uuid(parse_uuid(&row.id).ok()?),
+                            user: details.invitee.clone(),
+                            role: Role::Member,
+                            joined_at: from_db_time(row.joined_at),
+                        };
+                        let event = EventRef {
+                            id: details.invitation.event_id(),
+                            title: details.event_title.clone(),
+                        };
+                        Some(Change::member_joined(event, member))
+                    })?;
+                    Ok(Ok(()))
+                })
+                .map_err(port_error)?;
+                answered
             })
-            .map_err(port_error)?;
-            answered
-        })
-        .await
+            .await;
+        self.changes_committed();
+        saved
     }
 
     #[tracing::instrument(skip_all)]
@@ -479,22 +565,26 @@ impl InvitationRepository for Database {
         };
         let id = invitation.id().to_string();
         let at = to_db_time(at);
-        self.run(move |conn| {
-            write_transaction(conn, |c| {
-                let updated = diesel::update(pending_at(&id, at))
-                    .set((
-                        invitations::status.eq(InvitationStatus::Cancelled.as_str()),
-                        invitations::cancelled_at.eq(at),
-                    ))
-                    .execute(c)?;
-                if updated == 0 {
-                    return not_pending(c, &id, at).map(Err);
-                }
-                Ok(Ok(()))
+        let saved = self
+            .run(move |conn| {
+                write_transaction(conn, |c| {
+                    let updated = diesel::update(pending_at(&id, at))
+                        .set((
+                            invitations::status.eq(InvitationStatus::Cancelled.as_str()),
+                            invitations::cancelled_at.eq(at),
+                        ))
+                        .execute(c)?;
+                    if updated == 0 {
+                        return not_pending(c, &id, at).map(Err);
+                    }
+                    record_one(c, &id, Change::invitation_cancelled, |_| None)?;
+                    Ok(Ok(()))
+                })
+                .map_err(port_error)?
             })
-            .map_err(port_error)?
-        })
-        .await
+            .await;
+        self.changes_committed();
+        saved
     }
 
     #[tracing::instrument(skip_all)]
@@ -513,77 +603,92 @@ impl InvitationRepository for Database {
         let at = to_db_time(at);
         let expires_at = invitation.expires_at().map(to_db_time);
         let previous = previous.map(to_db_time);
-        self.run(move |conn| {
-            write_transaction(conn, |c| {
-                // Conditional on the last resend being the one the domain decided on, so that of
-                // two resends racing within the interval only one is stored.
-                let resent = (
-                    invitations::last_resent_at.eq(at),
-                    invitations::expires_at.eq(expires_at),
-                );
-                let updated = match previous {
-                    Some(previous) => diesel::update(
-                        pending_at(&id, at).filter(invitations::last_resent_at.eq(previous)),
-                    )
-                    .set(resent)
-                    .execute(c)?,
-                    None => diesel::update(
-                        pending_at(&id, at).filter(invitations::last_resent_at.is_null()),
-                    )
-                    .set(resent)
-                    .execute(c)?,
-                };
-                if updated > 0 {
-                    return Ok(Ok(()));
-                }
-                // Not pending any more comes first; a live row was resent meanwhile.
-                Ok(Err(match why_not_pending(c, &id, at)? {
-                    Some(refused) => refused,
-                    None => invitations::table
-                        .filter(invitations::id.eq(&id))
-                        .select(invitations::last_resent_at)
-                        .first::<Option<NaiveDateTime>>(c)?
-                        .map_or_else(
-                            || PortError::unexpected("a resend was forgotten").into(),
-                            |last| SaveInvitationError::ResentMeanwhile {
-                                last_resent_at: from_db_time(last),
-                            },
-                        ),
-                }))
+        let saved = self
+            .run(move |conn| {
+                write_transaction(conn, |c| {
+                    // Conditional on the last resend being the one the domain decided on, so that of
+                    // two resends racing within the interval only one is stored.
+                    let resent = (
+                        invitations::last_resent_at.eq(at),
+                        invitations::expires_at.eq(expires_at),
+                    );
+                    let updated = match previous {
+                        Some(previous) => diesel::update(
+                            pending_at(&id, at).filter(invitations::last_resent_at.eq(previous)),
+                        )
+                        .set(resent)
+                        .execute(c)?,
+                        None => diesel::update(
+                            pending_at(&id, at).filter(invitations::last_resent_at.is_null()),
+                        )
+                        .set(resent)
+                        .execute(c)?,
+                    };
+                    if updated > 0 {
+                        record_one(c, &id, Change::invitation_resent, |_| None)?;
+                        return Ok(Ok(()));
+                    }
+                    // Not pending any more comes first; a live row was resent meanwhile.
+                    Ok(Err(match why_not_pending(c, &id, at)? {
+                        Some(refused) => refused,
+                        None => invitations::table
+                            .filter(invitations::id.eq(&id))
+                            .select(invitations::last_resent_at)
+                            .first::<Option<NaiveDateTime>>(c)?
+                            .map_or_else(
+                                || PortError::unexpected("a resend was forgotten").into(),
+                                |last| SaveInvitationError::ResentMeanwhile {
+                                    last_resent_at: from_db_time(last),
+                                },
+                            ),
+                    }))
+                })
+                .map_err(port_error)?
             })
-            .map_err(port_error)?
-        })
-        .await
+            .await;
+        self.changes_committed();
+        saved
     }
 
     #[tracing::instrument(skip_all)]
     async fn expire_due(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
         let now = to_db_time(now);
         let batch = i64::from(batch.max(1));
-        self.run(move |conn| {
-            let candidate = diesel::alias!(invitations as due);
-            let due = candidate
-                .filter(
-                    candidate
-                        .field(invitations::status)
-                        .eq(InvitationStatus::Pending.as_str()),
-                )
-                .filter(candidate.field(invitations::expires_at).le(now))
-                .order(candidate.field(invitations::expires_at))
-                .select(candidate.field(invitations::id))
-                .limit(batch);
-            // Conditional again on the row itself: a row another process expired, or an answer or
-            // cancel changed, in the meantime is left alone and not counted.
-            diesel::update(invitations::table)
-                .filter(invitations::id.eq_any(due))
-                .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-                .filter(invitations::expires_at.le(now))
-                .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
-                .execute(conn)
-                .map(|expired| expired as u64)
+        let expired = self
+            .run(move |conn| {
+                let candidate = diesel::alias!(invitations as due);
+                let due = candidate
+                    .filter(
+                        candidate
+                            .field(invitations::status)
+                            .eq(InvitationStatus::Pending.as_str()),
+                    )
+                    .filter(candidate.field(invitations::expires_at).le(now))
+                    .order(candidate.field(invitations::expires_at))
+                    .select(candidate.field(invitations::id))
+                    .limit(batch);
+                write_transaction(conn, |c| {
+                    // Conditional again on the row itself: a row another process expired, or an
+                    // answer or cancel changed, in the meantime is left alone and not counted.
+                    let expired: Vec<String> = diesel::update(invitations::table)
+                        .filter(invitations::id.eq_any(due.clone()))
+                        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                        .filter(invitations::expires_at.le(now))
+                        .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
+                        .returning(invitations::id)
+                        .get_results(c)?;
+                    let changes = details_of(c, &expired)?
+                        .into_iter()
+                        .map(|details| made(Change::invitation_expired(details, from_db_time(now))))
+                        .collect::<QueryResult<Vec<_>>>()?;
+                    record(c, changes)?;
+                    Ok(expired.len() as u64)
+                })
                 .map_err(port_error)
-        })
-        .await
+            })
+            .await;
+        self.changes_committed();
+        expired
     }
 
     #[tracing::instrument(skip_all)]

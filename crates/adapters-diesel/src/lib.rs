@@ -14,25 +14,32 @@
 //!   [`Database::purge_abuse_events`] for the rows that left the window.
 //! - `IdempotencyStore`: idempotency keys in `idempotency_keys`, claimed with `INSERT … ON
 //!   CONFLICT DO NOTHING` so that one request per (user, key) runs, in any number of processes.
+//! - `ChangeFeed` and `TicketRepository`: the change feed's outbox (`domain_events`, written by
+//!   every changing method in its own transaction) and stream tickets; [`ChangeListener`] wakes a
+//!   process's streams when another process commits changes (PostgreSQL `LISTEN`).
 //! - [`Database::shared_secret`]: secrets every process on the database shares (the cursor
 //!   signing key), made by the first process that asks.
 //!
 //! diesel is blocking: every query runs on tokio's blocking pool via [`Database`]'s `run`, never on
 //! the async executor's threads.
 
+mod changes;
 mod counters;
 mod credentials;
 mod db;
 mod events;
 mod idempotency;
 mod invitations;
+mod listener;
 mod rows;
 mod schema;
 mod secrets;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod tickets;
 mod tokens;
 mod users;
 
 pub use credentials::{Argon2Hasher, HasherConfig, RandomTokenIssuer};
 pub use db::{Backend, Database, DatabaseConfig, DatabaseError};
+pub use listener::ChangeListener;

@@ -8,6 +8,7 @@ use domain::{
     InvitationState, InvitationStatus, Member, MemberId, Mobile, Role, StoredInvitation, Text,
     User, UserId, UserSummary,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::schema::{event_members, events, invitations, users};
@@ -73,7 +74,7 @@ pub(crate) fn summary(row: SummaryRow) -> Result<UserSummary, PortError> {
     })
 }
 
-#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
 #[diesel(table_name = events)]
 pub(crate) struct EventRow {
     pub id: String,
@@ -105,7 +106,7 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
     })
 }
 
-#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
 #[diesel(table_name = event_members)]
 pub(crate) struct MemberRow {
     pub id: String,
@@ -124,7 +125,7 @@ pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortErr
     })
 }
 
-#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
 #[diesel(table_name = invitations)]
 pub(crate) struct InvitationRow {
     pub id: String,

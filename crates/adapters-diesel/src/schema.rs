@@ -87,6 +87,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    domain_event_sequence (id) {
+        id -> Integer,
+        last_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    domain_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        occurred_at -> Timestamp,
+        subject -> Text,
+    }
+}
+
+diesel::table! {
+    domain_event_recipients (user_id, event_id) {
+        user_id -> Text,
+        event_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    stream_tickets (ticket_hash) {
+        ticket_hash -> Binary,
+        user_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(domain_event_recipients -> domain_events (event_id));
+diesel::joinable!(stream_tickets -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));
@@ -96,5 +129,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
     events,
     event_members,
-    invitations
+    invitations,
+    domain_events,
+    domain_event_recipients,
+    stream_tickets
 );

@@ -75,6 +75,15 @@ pub struct Config {
     /// marked `expired` in the database (default a minute; `0` turns the sweeper off, e.g. when
     /// another process does it). Their status reads `expired` from their expiry on either way.
     pub invitation_sweep_interval: Option<Duration>,
+    /// `EVENT_RETENTION_DAYS`: how long the change feed keeps changes (default 30, 1 to 3650);
+    /// older ones are purged in the background every `TOKEN_PURGE_INTERVAL_SECS`.
+    pub event_retention_days: u32,
+    /// `STREAMS_PER_USER`: live streams one user may hold open in one process (default 5, 1 to
+    /// 100); past it, 429.
+    pub streams_per_user: usize,
+    /// `STREAM_POLL_INTERVAL_MS`: the longest a live stream waits for a change when nothing wakes
+    /// it (a missed notification; default 1000, 50 to 60000).
+    pub stream_poll_interval: Duration,
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -319,6 +328,33 @@ impl Config {
                 }
             },
         };
+        let event_retention_days = match get("EVENT_RETENTION_DAYS") {
+            None => 30,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=3650).contains(n))
+                .ok_or_else(|| parse("EVENT_RETENTION_DAYS", "an integer from 1 to 3650")(v))?,
+        };
+        let streams_per_user = match get("STREAMS_PER_USER") {
+            None => 5,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| parse("STREAMS_PER_USER", "an integer from 1 to 100")(v))?,
+        };
+        let stream_poll_interval = match get("STREAM_POLL_INTERVAL_MS") {
+            None => Duration::from_millis(1000),
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (50..=60_000).contains(n))
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    parse("STREAM_POLL_INTERVAL_MS", "milliseconds from 50 to 60000")(v)
+                })?,
+        };
         Ok(Self {
             database_url: SecretString::from(database_url),
             database_pool_size,
@@ -339,6 +375,9 @@ impl Config {
             cursor_secret,
             invitation_ttl,
             invitation_sweep_interval,
+            event_retention_days,
+            streams_per_user,
+            stream_poll_interval,
         })
     }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_diesel::Database;
-use domain::ports::{IdempotencyStore, InvitationRepository, PortError};
+use domain::ports::{
+    ChangeFeed, IdempotencyStore, InvitationRepository, PortError, TicketRepository,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -99,6 +101,29 @@ impl IdempotencyPurge {
     }
 }
 
+/// The running purge of the change feed (docs/operations.md, "Change feed retention"): every
+/// interval (the first run at once), deletes changes older than the retention, and expired stream
+/// tickets. Several processes may purge at once.
+#[derive(Debug)]
+pub struct ChangePurge(Periodic);
+
+impl ChangePurge {
+    /// Starts purging every `interval` on the current tokio runtime.
+    pub fn start(database: Arc<Database>, interval: Duration, retention: chrono::Duration) -> Self {
+        Self(Periodic::start(
+            database,
+            interval,
+            Purge::Changes { retention },
+        ))
+    }
+
+    /// Stops it, as [`TokenPurge::stop`] does.
+    pub async fn stop(self) {
+        self.0.stop().await;
+        tracing::info!("change feed purge stopped");
+    }
+}
+
 /// What a periodic task purges.
 #[derive(Clone, Copy, Debug)]
 enum Purge {
@@ -106,6 +131,7 @@ enum Purge {
     Counters { window: Duration },
     Invitations,
     IdempotencyKeys,
+    Changes { retention: chrono::Duration },
 }
 
 impl Purge {
@@ -126,6 +152,14 @@ impl Purge {
             Self::IdempotencyKeys => {
                 let batch = u32::try_from(batch).unwrap_or(u32::MAX);
                 IdempotencyStore::purge_expired(database, chrono::Utc::now(), batch).await
+            }
+            Self::Changes { retention } => {
+                let batch = u32::try_from(batch).unwrap_or(u32::MAX);
+                let now = chrono::Utc::now();
+                // Tickets live a minute: one batch of them per run is plenty.
+                let tickets = database.purge_tickets(now, batch).await?;
+                let changes = database.purge_older_than(now - retention, batch).await?;
+                Ok(changes.max(tickets))
             }
         }
     }
@@ -154,6 +188,12 @@ impl Purge {
             (Self::IdempotencyKeys, None) => {
                 tracing::info!(purged, "expired idempotency keys purged");
             }
+            (Self::Changes { .. }, None) => tracing::info!(purged, "old changes purged"),
+            (Self::Changes { .. }, Some(error)) => tracing::warn!(
+                error = %error,
+                purged,
+                "change feed purge failed; retried next interval"
+            ),
             (Self::IdempotencyKeys, Some(error)) => tracing::warn!(
                 error = %error,
                 purged,

@@ -7,18 +7,24 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
-use adapters_diesel::{Argon2Hasher, Backend, Database, HasherConfig, RandomTokenIssuer};
-use domain::idempotency::IdempotencyPolicy;
-use domain::ports::{AbuseCounters, SystemClock};
-use domain::services::{
-    AccountService, EventService, IdempotencyService, InvitationService, TokenPolicy,
+use adapters_diesel::{
+    Argon2Hasher, Backend, ChangeListener, Database, HasherConfig, RandomTokenIssuer,
 };
+use domain::idempotency::IdempotencyPolicy;
+use domain::ports::{AbuseCounters, ChangeFeed, SystemClock};
+use domain::services::{
+    AccountService, EventService, FeedService, IdempotencyService, InvitationService, TokenPolicy,
+};
+use http_actix::api::feed::hub::{HubConfig, StreamHub};
 use secrecy::ExposeSecret;
+use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
 use crate::config::Config;
-use crate::maintenance::{CounterPurge, IdempotencyPurge, InvitationSweeper, TokenPurge};
+use crate::maintenance::{
+    ChangePurge, CounterPurge, IdempotencyPurge, InvitationSweeper, TokenPurge,
+};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +86,8 @@ pub struct Application {
     database: Arc<Database>,
     token_purge_interval: Option<Duration>,
     invitation_sweep_interval: Option<Duration>,
+    event_retention: chrono::Duration,
+    streams: Arc<StreamHub>,
 }
 
 impl std::fmt::Debug for Application {
@@ -119,6 +127,15 @@ impl Application {
         };
         // The abuse limits' counters: in PostgreSQL, so that every process on it counts together;
         // in this process on SQLite (docs/operations.md, "Abuse limits and the client address").
+        let feed: Arc<dyn ChangeFeed> = database.clone();
+        let streams = StreamHub::new(
+            feed.clone(),
+            HubConfig {
+                streams_per_user: config.streams_per_user,
+                poll: config.stream_poll_interval,
+                ..HubConfig::default()
+            },
+        );
         let counters: Arc<dyn AbuseCounters> = match database.backend() {
             Backend::Postgres => database.clone(),
             Backend::Sqlite => Arc::new(http_actix::rate_limit::InProcessCounters::new()),
@@ -154,6 +171,13 @@ impl Application {
                 Arc::new(SystemClock),
                 IdempotencyPolicy::default(),
             ),
+            feed: FeedService::new(
+                feed,
+                database.clone(),
+                Arc::new(RandomTokenIssuer),
+                Arc::new(SystemClock),
+            ),
+            streams: streams.clone(),
         };
 
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {
@@ -175,6 +199,8 @@ impl Application {
                 .configure(http_actix::configure(state.clone()))
         })
         .shutdown_timeout(10)
+        // Signals are handled in `run_until_stopped`, which ends the live streams first.
+        .disable_signals()
         .client_request_timeout(Duration::from_secs(10));
         if let Some(workers) = config.http_workers {
             server = server.workers(workers);
@@ -193,6 +219,8 @@ impl Application {
             database: maintenance,
             token_purge_interval: config.token_purge_interval,
             invitation_sweep_interval: config.invitation_sweep_interval,
+            event_retention: chrono::Duration::days(i64::from(config.event_retention_days)),
+            streams,
         })
     }
 
@@ -201,14 +229,20 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 10 s), stops the
-    /// background tasks ([`TokenPurge`] and [`IdempotencyPurge`], both every
-    /// `TOKEN_PURGE_INTERVAL_SECS`, [`InvitationSweeper`], and [`CounterPurge`] on PostgreSQL) and
-    /// returns.
+    /// Serves until SIGINT or SIGTERM, then ends the live streams, finishes in-flight requests (up
+    /// to 10 s), stops the background tasks ([`TokenPurge`], [`IdempotencyPurge`] and
+    /// [`ChangePurge`], every `TOKEN_PURGE_INTERVAL_SECS`, [`InvitationSweeper`], [`CounterPurge`]
+    /// and the [`ChangeListener`] on PostgreSQL, and the streams' fan-out) and returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let listener = ChangeListener::start(&self.database);
+        let (stop_streams, streams_stopped) = watch::channel(false);
+        let fan_out = tokio::spawn(self.streams.clone().run(streams_stopped));
+        let change_purge = self.token_purge_interval.map(|interval| {
+            ChangePurge::start(self.database.clone(), interval, self.event_retention)
+        });
         let counter_purge = (self.database.backend() == Backend::Postgres)
             .then(|| CounterPurge::start(self.database.clone(), http_actix::RateLimiter::WINDOW));
         let sweeper = self
@@ -220,7 +254,26 @@ impl Application {
         let purge = self
             .token_purge_interval
             .map(|interval| TokenPurge::start(self.database, interval));
-        let served = self.server.await;
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let served = tokio::select! {
+            served = &mut server => served,
+            () = shutdown_signal() => {
+                tracing::info!("shutting down: live streams end, in-flight requests finish");
+                self.streams.close();
+                let _ = stop_streams.send(true);
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        let _ = stop_streams.send(true);
+        let _ = fan_out.await;
+        if let Some(listener) = listener {
+            listener.stop().await;
+        }
+        if let Some(purge) = change_purge {
+            purge.stop().await;
+        }
         if let Some(sweeper) = sweeper {
             sweeper.stop().await;
         }
@@ -234,5 +287,30 @@ impl Application {
             purge.stop().await;
         }
         served
+    }
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(terminate) => terminate,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot watch for SIGTERM; SIGINT still stops");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }

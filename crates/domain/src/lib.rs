@@ -9,6 +9,7 @@
 //! [`services`], and maps each operation's error enum to a status. The persistence adapter implements
 //! the traits of [`ports`].
 
+pub mod change;
 pub mod event;
 pub mod idempotency;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod testing;
 pub mod user;
 pub mod values;
 
+pub use change::{Audience, Change, ChangeId, ChangeKind, ChangeSubject, EventRef, RecordedChange};
 pub use event::{
     Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, RemovalRefused,
     Role, RoleChangeRefused,

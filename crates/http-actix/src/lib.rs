@@ -31,7 +31,9 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::http::{header, Method};
 use domain::ports::HealthCheck;
-use domain::services::{AccountService, EventService, IdempotencyService, InvitationService};
+use domain::services::{
+    AccountService, EventService, FeedService, IdempotencyService, InvitationService,
+};
 use domain::PhoneRegion;
 
 pub mod api;
@@ -83,6 +85,10 @@ pub struct AppState {
     pub cursors: CursorKey,
     /// Idempotency keys of the operations that honour them (docs/api.md, "Idempotency").
     pub idempotency: IdempotencyService,
+    /// The change feed and stream tickets (docs/api.md, "Change feed and live stream").
+    pub feed: FeedService,
+    /// This process's live streams.
+    pub streams: Arc<api::feed::hub::StreamHub>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -155,12 +161,13 @@ pub async fn response_headers(
 /// a bearer token and a JSON body. With no origins, cross-origin requests are refused.
 pub fn cors(allowed_origins: &[String]) -> Cors {
     let cors = Cors::default()
-        .allowed_methods([Method::GET, Method::POST, Method::PATCH])
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::ACCEPT,
             idempotency::IDEMPOTENCY_KEY,
+            header::HeaderName::from_static(api::feed::requests::LAST_EVENT_ID),
         ])
         .expose_headers([header::RETRY_AFTER, idempotency::IDEMPOTENT_REPLAYED])
         .max_age(3600);

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{accounts, events, health, invitations};
+use crate::api::{accounts, events, feed, health, invitations};
 use crate::error::{
     ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
@@ -17,6 +17,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for part in [
         accounts::Doc::openapi(),
         events::Doc::openapi(),
+        feed::Doc::openapi(),
         invitations::Doc::openapi(),
         health::Doc::openapi(),
     ] {
@@ -51,6 +52,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "accounts", description = "Registering, logging in and out (docs/api.md, \"Accounts\")."),
         (name = "events", description = "Events and their members (docs/api.md, \"Events\")."),
         (name = "invitations", description = "The seed's invitation routes (docs/api.md, \"Invitations\")."),
+        (name = "feed", description = "The change feed and the live stream (docs/api.md, \"Change feed and live stream\")."),
         (name = "health", description = "Probes for orchestrators (docs/api.md, \"Health\")."),
     ),
 )]

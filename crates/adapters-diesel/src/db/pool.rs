@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use diesel::r2d2::Pool;
 use domain::ports::PortError;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
 use super::connection::AnyConnection;
@@ -28,6 +28,11 @@ pub struct Database {
     statements: Arc<AtomicU64>,
     /// What each new connection runs first (the bounds on its waits), run again after migrating.
     pub(super) session: String,
+    /// Woken when changes may have been committed: by this process's writes, and by
+    /// [`crate::ChangeListener`] for other processes' (`ChangeFeed::committed`).
+    change_signal: Arc<Notify>,
+    /// The URL connections are opened with, for the change listener's own connection.
+    pub(crate) url: String,
 }
 
 impl std::fmt::Debug for Database {
@@ -84,7 +89,10 @@ impl Database {
                 statements: statements.clone(),
                 session: session.clone(),
             }))
-            .build(Manager { backend, url })
+            .build(Manager {
+                backend,
+                url: url.clone(),
+            })
             .map_err(DatabaseError::Connect)?;
         Ok(Self {
             pool,
@@ -93,7 +101,20 @@ impl Database {
             backend,
             statements,
             session,
+            change_signal: Arc::new(Notify::new()),
+            url,
         })
+    }
+
+    /// What `ChangeFeed::committed` waits on.
+    pub(crate) fn change_signal(&self) -> &Arc<Notify> {
+        &self.change_signal
+    }
+
+    /// Says that changes may have just been committed. `notify_one` keeps the wake for a waiter
+    /// that is busy reading at that moment, so none is lost between two waits.
+    pub(crate) fn changes_committed(&self) {
+        self.change_signal.notify_one();
     }
 
     /// The backend in use.

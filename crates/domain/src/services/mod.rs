@@ -4,6 +4,7 @@
 
 mod accounts;
 mod events;
+mod feed;
 mod idempotency;
 mod invitations;
 
@@ -15,6 +16,7 @@ pub use events::{
     ChangeRoleError, DeleteEventError, EventService, GetEventError, RemoveMemberError,
     UpdateEventError,
 };
+pub use feed::{FeedPage, FeedService, StreamTicket};
 pub use idempotency::{Begin, Finish, HeldKey, IdempotencyService};
 pub use invitations::{
     AnswerInvitationError, GetInvitationError, InvitationService, ListEventInvitationsError,

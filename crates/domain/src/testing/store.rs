@@ -6,10 +6,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 
+use crate::change::{Change, ChangeId, Delivery, EventRef, RecordedChange};
 use crate::ports::{
-    BatchOutcome, CreateUserError, EventRepository, EventWriteError, HealthCheck, InvitationFilter,
-    InvitationRepository, NewEvent, NewToken, NewUser, PasswordHash, PortError,
-    SaveInvitationError, TokenHash, TokenRepository, UserRepository,
+    BatchOutcome, ChangeFeed, CreateUserError, EventRepository, EventWriteError, HealthCheck,
+    InvitationFilter, InvitationRepository, NewEvent, NewTicket, NewToken, NewUser, PasswordHash,
+    PortError, SaveInvitationError, TicketRepository, TokenHash, TokenRepository, UserRepository,
 };
 use crate::{
     Actor, Answer, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
@@ -31,6 +32,10 @@ struct State {
     events: Vec<Event>,
     members: Vec<(EventId, Member)>,
     invitations: Vec<Invitation>,
+    /// The outbox: every recorded change with its recipients, in id order.
+    changes: Vec<Delivery>,
+    last_change: i64,
+    tickets: HashMap<TokenHash, (UserId, DateTime<Utc>)>,
 }
 
 /// Every repository port (and the health check) over one in-memory state, keeping what the
@@ -53,7 +58,9 @@ struct State {
 ///   [`PortError::Unexpected`];
 /// - lists are keyset pages on the (time-ordered) id, newest first, resuming after
 ///   [`PageRequest::after`];
-/// - times are kept to the microsecond, like the database's `TIMESTAMP` columns.
+/// - times are kept to the microsecond, like the database's `TIMESTAMP` columns;
+/// - every change records its domain events ([`ChangeFeed`]) with the recipients R12 names as the
+///   members are at that moment, numbered in order; stream tickets are single use.
 ///
 /// Every method takes one lock, so that each port call is atomic like the adapter's transactions.
 /// The adapters' contract suite runs against it to keep it honest.
@@ -188,6 +195,80 @@ impl State {
             sender: summary(invitation.sender_id()),
             invitee: summary(invitation.invitee_id()),
         }
+    }
+
+    fn event_ref(&self, id: EventId) -> EventRef {
+        let event = self.event(id).expect("a changed event exists");
+        EventRef {
+            id,
+            title: event.details.title().clone(),
+        }
+    }
+
+    /// Records changes with their recipients as the members are now (the outbox).
+    fn record(&mut self, changes: Vec<Change>) {
+        let resolved: Vec<(Change, Vec<UserId>)> = changes
+            .into_iter()
+            .map(|change| {
+                let recipients = self.recipients(&change);
+                (change, recipients)
+            })
+            .collect();
+        self.append(resolved);
+    }
+
+    fn recipients(&self, change: &Change) -> Vec<UserId> {
+        let audience = change.audience();
+        let event = audience.event();
+        let mut users: Vec<UserId> = match audience {
+            crate::Audience::InvitationParties {
+                sender, invitee, ..
+            } => self
+                .members
+                .iter()
+                .filter(|(e, m)| *e == event && m.role.manages_invitations())
+                .map(|(_, m)| m.user.id)
+                .chain([sender, invitee])
+                .collect(),
+            crate::Audience::Members { also, .. } => self
+                .members
+                .iter()
+                .filter(|(e, _)| *e == event)
+                .map(|(_, m)| m.user.id)
+                .chain(also)
+                .collect(),
+        };
+        users.sort();
+        users.dedup();
+        users
+    }
+
+    fn append(&mut self, resolved: Vec<(Change, Vec<UserId>)>) {
+        for (change, recipients) in resolved {
+            self.last_change += 1;
+            self.changes.push(Delivery {
+                recorded: RecordedChange {
+                    id: ChangeId(self.last_change),
+                    change,
+                },
+                recipients,
+            });
+        }
+    }
+
+    fn record_invitation(
+        &mut self,
+        id: InvitationId,
+        make: fn(InvitationDetails) -> Result<Change, crate::change::ChangeMismatch>,
+    ) {
+        let invitation = self
+            .invitations
+            .iter()
+            .find(|i| i.id() == id)
+            .expect("a changed invitation exists")
+            .clone();
+        let change = make(self.details(&invitation)).expect("the change fits the state");
+        self.record(vec![change]);
     }
 
     fn list(
@@ -484,7 +565,11 @@ impl EventRepository for Store {
             .find(|(e, m)| *e == event && m.user.id == target)
             .expect("held above");
         member.role = to;
-        Ok(member.clone())
+        let member = member.clone();
+        let change =
+            Change::member_role_changed(state.event_ref(event), member.clone(), Utc::now());
+        state.record(vec![change]);
+        Ok(member)
     }
 
     async fn remove_member(
@@ -501,12 +586,15 @@ impl EventRepository for Store {
         if !state.holds(event, by) || !state.holds(event, Actor { user: target, role }) {
             return Err(EventWriteError::Stale);
         }
+        let removed = state.member(event, target).expect("held above").clone();
         state
             .members
             .retain(|(e, m)| !(*e == event && m.user.id == target));
         if let Some(stored) = state.events.iter_mut().find(|e| e.id == event) {
             stored.members_count -= 1;
         }
+        let change = Change::member_removed(state.event_ref(event), removed, Utc::now());
+        state.record(vec![change]);
         Ok(())
     }
 
@@ -525,10 +613,14 @@ impl EventRepository for Store {
             .iter_mut()
             .find(|e| e.id == event)
             .expect("a member's event exists");
-        Ok(patch.apply(&stored.details).map(|details| {
+        let updated = patch.apply(&stored.details).map(|details| {
             stored.details = stored_details(details);
             stored.clone()
-        }))
+        });
+        if let Ok(event) = &updated {
+            state.record(vec![Change::event_updated(event.clone(), Utc::now())]);
+        }
+        Ok(updated)
     }
 
     async fn delete(
@@ -542,11 +634,37 @@ impl EventRepository for Store {
             return Err(EventWriteError::Stale);
         }
         // Cancelled first, as the database does; then gone with the event (ON DELETE CASCADE).
-        let cancelled = state
+        let now = stored(now);
+        let mut changes = Vec::new();
+        let live: Vec<InvitationId> = state
             .invitations
             .iter()
             .filter(|i| i.event_id() == event && i.status_at(now) == InvitationStatus::Pending)
-            .count();
+            .map(Invitation::id)
+            .collect();
+        for id in &live {
+            let row = state
+                .invitations
+                .iter_mut()
+                .find(|i| i.id() == *id)
+                .expect("listed above");
+            let mut record = row.to_stored();
+            record.state = InvitationState::Cancelled { at: now };
+            *row = Invitation::restore(record);
+            let row = row.clone();
+            let details = state.details(&row);
+            changes.push(Change::invitation_cancelled(details).expect("cancelled above"));
+        }
+        changes.push(Change::event_deleted(state.event_ref(event), now));
+        let cancelled = live.len();
+        let resolved: Vec<(Change, Vec<UserId>)> = changes
+            .into_iter()
+            .map(|change| {
+                let recipients = state.recipients(&change);
+                (change, recipients)
+            })
+            .collect();
+        state.append(resolved);
         state.invitations.retain(|i| i.event_id() != event);
         state.members.retain(|(e, _)| *e != event);
         state.events.retain(|e| e.id != event);
@@ -596,7 +714,9 @@ impl InvitationRepository for Store {
             return Err(refusal);
         }
         // Expire-on-write: the invitees' dead pending invitations stop holding the unique index.
+        let mut changes = Vec::new();
         if let Some(at) = invitations.iter().map(|i| stored(i.created_at())).min() {
+            let mut expired = Vec::new();
             for row in state.invitations.iter_mut().filter(|row| {
                 row.status() == InvitationStatus::Pending
                     && row.status_at(at) == InvitationStatus::Expired
@@ -605,9 +725,14 @@ impl InvitationRepository for Store {
                     })
             }) {
                 *row = row.clone().as_of(at);
+                expired.push(row.clone());
+            }
+            for row in expired {
+                let details = state.details(&row);
+                changes.push(Change::invitation_expired(details, at).expect("expired above"));
             }
         }
-        Ok(invitations
+        let outcomes = invitations
             .iter()
             .map(|new| {
                 let taken = new.status() == InvitationStatus::Pending
@@ -615,11 +740,16 @@ impl InvitationRepository for Store {
                 if taken {
                     BatchOutcome::AlreadyPending
                 } else {
-                    state.invitations.push(stored_invitation(new));
+                    let row = stored_invitation(new);
+                    state.invitations.push(row.clone());
+                    let details = state.details(&row);
+                    changes.push(Change::invitation_created(details).expect("pending"));
                     BatchOutcome::Created
                 }
             })
-            .collect())
+            .collect();
+        state.record(changes);
+        Ok(outcomes)
     }
 
     async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError> {
@@ -645,7 +775,8 @@ impl InvitationRepository for Store {
         let mut record = row.to_stored();
         record.state = InvitationState::Answered { answer, at };
         *row = Invitation::restore(record);
-        let (event_id, invitee) = (row.event_id(), row.invitee_id());
+        let (event_id, invitee, id) = (row.event_id(), row.invitee_id(), row.id());
+        state.record_invitation(id, Change::invitation_answered);
         if answer == Answer::Accept && !state.is_member(event_id, invitee) {
             let user = state
                 .user(invitee)
@@ -657,10 +788,12 @@ impl InvitationRepository for Store {
                 role: Role::Member,
                 joined_at: at,
             };
-            state.members.push((event_id, member));
+            state.members.push((event_id, member.clone()));
             if let Some(event) = state.events.iter_mut().find(|e| e.id == event_id) {
                 event.members_count += 1;
             }
+            let change = Change::member_joined(state.event_ref(event_id), member);
+            state.record(vec![change]);
         }
         Ok(())
     }
@@ -676,6 +809,7 @@ impl InvitationRepository for Store {
         let mut record = row.to_stored();
         record.state = InvitationState::Cancelled { at };
         *row = Invitation::restore(record);
+        state.record_invitation(invitation.id(), Change::invitation_cancelled);
         Ok(())
     }
 
@@ -704,6 +838,7 @@ impl InvitationRepository for Store {
         record.last_resent_at = Some(at);
         record.expires_at = invitation.expires_at().map(stored);
         *row = Invitation::restore(record);
+        state.record_invitation(invitation.id(), Change::invitation_resent);
         Ok(())
     }
 
@@ -719,12 +854,17 @@ impl InvitationRepository for Store {
             })
             .collect();
         due.sort_by_key(|i| i.expires_at());
-        let mut expired = 0;
+        let mut expired = Vec::new();
         for row in due.into_iter().take(batch as usize) {
             *row = row.clone().as_of(now);
-            expired += 1;
+            expired.push(row.clone());
         }
-        Ok(expired)
+        let changes = expired
+            .iter()
+            .map(|row| Change::invitation_expired(state.details(row), now).expect("expired"))
+            .collect();
+        state.record(changes);
+        Ok(expired.len() as u64)
     }
 
     async fn list_sent(
@@ -773,5 +913,95 @@ impl HealthCheck for Store {
     /// The in-memory store always answers.
     async fn check(&self) -> Result<(), PortError> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for Store {
+    async fn list_for(
+        &self,
+        user: UserId,
+        after: ChangeId,
+        limit: u32,
+    ) -> Result<Vec<RecordedChange>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .changes
+            .iter()
+            .filter(|d| d.recorded.id > after && d.recipients.contains(&user))
+            .take(limit.clamp(1, 1_000) as usize)
+            .map(|d| d.recorded.clone())
+            .collect())
+    }
+
+    async fn deliveries_after(
+        &self,
+        after: ChangeId,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .changes
+            .iter()
+            .filter(|d| d.recorded.id > after)
+            .take(limit.clamp(1, 1_000) as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn latest(&self) -> Result<ChangeId, PortError> {
+        Ok(ChangeId(self.lock().last_change))
+    }
+
+    async fn purge_older_than(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let mut state = self.lock();
+        let old = state
+            .changes
+            .iter()
+            .take(batch as usize)
+            .take_while(|d| d.recorded.change.occurred_at() < before)
+            .count();
+        state.changes.drain(..old);
+        Ok(old as u64)
+    }
+
+    /// Never resolves: the fake tells nobody, so callers rely on their polling.
+    async fn committed(&self) {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[async_trait]
+impl TicketRepository for Store {
+    async fn store_ticket(&self, ticket: NewTicket) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if state.user(ticket.user_id).is_none() {
+            return Err(refused("a ticket of an unknown user"));
+        }
+        state
+            .tickets
+            .insert(ticket.hash, (ticket.user_id, stored(ticket.expires_at)));
+        Ok(())
+    }
+
+    async fn redeem_ticket(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, PortError> {
+        let mut state = self.lock();
+        let Some((user, expires_at)) = state.tickets.remove(hash) else {
+            return Ok(None);
+        };
+        Ok((expires_at > now)
+            .then(|| state.user(user).cloned())
+            .flatten())
+    }
+
+    async fn purge_tickets(&self, now: DateTime<Utc>, _batch: u32) -> Result<u64, PortError> {
+        let mut state = self.lock();
+        let before = state.tickets.len();
+        state.tickets.retain(|_, (_, expires_at)| *expires_at > now);
+        Ok((before - state.tickets.len()) as u64)
     }
 }

@@ -5,5 +5,6 @@
 
 pub mod accounts;
 pub mod events;
+pub mod feed;
 pub mod health;
 pub mod invitations;

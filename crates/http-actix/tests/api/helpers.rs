@@ -163,6 +163,16 @@ impl Api {
                 self.clock.clone(),
                 IdempotencyPolicy::default(),
             ),
+            feed: domain::services::FeedService::new(
+                self.store.clone(),
+                self.store.clone(),
+                self.issuer.clone(),
+                self.clock.clone(),
+            ),
+            streams: http_actix::api::feed::hub::StreamHub::new(
+                self.store.clone(),
+                http_actix::api::feed::hub::HubConfig::default(),
+            ),
         }
     }
 

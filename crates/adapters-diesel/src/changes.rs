@@ -1,0 +1,538 @@
+//! The change feed's outbox (docs/api.md, "Change feed and live stream"; docs/architecture.md,
+//! "The change feed's order").
+//!
+//! Every repository method that changes state records the domain's [`Change`]s of what it changed
+//! in its own transaction: [`resolve`] turns each change's audience (R12) into users, as the
+//! event's members and managers are at that moment under the transaction's locks, and [`append`]
+//! numbers and inserts them. Numbers come from the one row of `domain_event_sequence`, updated as
+//! the transaction's last step, so its lock is held until commit and the next transaction numbers
+//! after this one is visible: readers see ids in increasing order, with no late, lower id.
+//!
+//! The subject is stored as JSON in this adapter's own form (the rows it was made of), read back
+//! into domain values; the wording users read is the HTTP layer's.
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::backend::Backend;
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Text as SqlText, Timestamp};
+use domain::change::{
+    Change, ChangeId, ChangeKind, ChangeSubject, Delivery, EventRef, RecordedChange,
+};
+use domain::ports::{ChangeFeed, PortError};
+use domain::{Audience, EventId, Role, Text, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{port_error, AnyConnection, Database};
+use crate::rows::{
+    event, from_db_time, invitation_details, member, parse_uuid, to_db_time, EventRow,
+    InvitationRow, MemberRow, SummaryRow,
+};
+use crate::schema::{domain_event_recipients, domain_event_sequence, domain_events, event_members};
+
+/// The PostgreSQL channel that wakes every process's stream when changes commit.
+pub(crate) const CHANNEL: &str = "domain_events";
+
+/// Rows per multi-row insert: well under PostgreSQL's 65,535 binds and SQLite's 32,766.
+const INSERT_CHUNK: usize = 2_000;
+
+/// A change with the users it goes to.
+pub(crate) struct Resolved {
+    change: Change,
+    recipients: BTreeSet<String>,
+}
+
+/// Resolves each change's audience to users, as the event's members are now (call it in the
+/// changing transaction, after its own writes, or before a deletion takes the members away).
+/// One query per event and kind of audience, whatever the number of changes.
+pub(crate) fn resolve(
+    conn: &mut AnyConnection,
+    changes: Vec<Change>,
+) -> QueryResult<Vec<Resolved>> {
+    let mut managers: HashMap<EventId, Vec<String>> = HashMap::new();
+    let mut members: HashMap<EventId, Vec<String>> = HashMap::new();
+    let mut resolved = Vec::with_capacity(changes.len());
+    for change in changes {
+        let audience = change.audience();
+        let event = audience.event();
+        let mut recipients = BTreeSet::new();
+        match audience {
+            Audience::InvitationParties {
+                sender, invitee, ..
+            } => {
+                if !managers.contains_key(&event) {
+                    let found = event_members::table
+                        .filter(event_members::event_id.eq(event.to_string()))
+                        .filter(
+                            event_members::role
+                                .eq_any([Role::Owner.as_str(), Role::Cohost.as_str()]),
+                        )
+                        .select(event_members::user_id)
+                        .load(conn)?;
+                    managers.insert(event, found);
+                }
+                recipients.extend(managers[&event].iter().cloned());
+                recipients.insert(sender.to_string());
+                recipients.insert(invitee.to_string());
+            }
+            Audience::Members { also, .. } => {
+                if !members.contains_key(&event) {
+                    let found = event_members::table
+                        .filter(event_members::event_id.eq(event.to_string()))
+                        .select(event_members::user_id)
+                        .load(conn)?;
+                    members.insert(event, found);
+                }
+                recipients.extend(members[&event].iter().cloned());
+                recipients.extend(also.map(|user| user.to_string()));
+            }
+        }
+        resolved.push(Resolved { change, recipients });
+    }
+    Ok(resolved)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = domain_events)]
+struct ChangeRow {
+    id: i64,
+    kind: String,
+    occurred_at: NaiveDateTime,
+    subject: String,
+}
+
+struct RecipientRow<'a> {
+    user_id: &'a str,
+    event_id: i64,
+}
+
+/// Numbers the changes and stores them with their recipients. Call it last in the transaction:
+/// from its first statement the transaction holds the sequence row until it commits (see the
+/// module's doc). On PostgreSQL it also queues a notification on [`CHANNEL`], sent at commit.
+pub(crate) fn append(conn: &mut AnyConnection, resolved: Vec<Resolved>) -> QueryResult<()> {
+    if resolved.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(resolved.len()).unwrap_or(i64::MAX);
+    let last: i64 =
+        diesel::update(domain_event_sequence::table.filter(domain_event_sequence::id.eq(1)))
+            .set(domain_event_sequence::last_id.eq(domain_event_sequence::last_id + count))
+            .returning(domain_event_sequence::last_id)
+            .get_result(conn)?;
+    let first = last - count + 1;
+    let rows = resolved
+        .iter()
+        .zip(first..)
+        .map(|(r, id)| {
+            Ok(ChangeRow {
+                id,
+                kind: r.change.kind().as_str().to_owned(),
+                occurred_at: to_db_time(r.change.occurred_at()),
+                subject: serde_json::to_string(&StoredSubject::from(r.change.subject()))
+                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        insert_rows(conn, chunk)?;
+    }
+    let recipients: Vec<RecipientRow<'_>> = resolved
+        .iter()
+        .zip(first..)
+        .flat_map(|(r, id)| {
+            r.recipients.iter().map(move |user| RecipientRow {
+                user_id: user,
+                event_id: id,
+            })
+        })
+        .collect();
+    for chunk in recipients.chunks(INSERT_CHUNK) {
+        insert_rows(conn, chunk)?;
+    }
+    if let AnyConnection::Pg(pg) = conn {
+        diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Rows that one multi-row `INSERT` stores: diesel's MultiBackend has no batch insert, and its
+/// SQLite batch insert sends one statement per row.
+trait Row {
+    const SQL: &'static str;
+    const COLUMNS: usize;
+    fn bind<'a, DB>(
+        &'a self,
+        query: BoxedSqlQuery<'a, DB, SqlQuery>,
+    ) -> BoxedSqlQuery<'a, DB, SqlQuery>
+    where
+        DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
+        i64: ToSql<BigInt, DB>,
+        String: ToSql<SqlText, DB>,
+        str: ToSql<SqlText, DB>,
+        NaiveDateTime: ToSql<Timestamp, DB>;
+}
+
+impl Row for ChangeRow {
+    const SQL: &'static str = "INSERT INTO domain_events (id, kind, occurred_at, subject) VALUES ";
+    const COLUMNS: usize = 4;
+    fn bind<'a, DB>(
+        &'a self,
+        query: BoxedSqlQuery<'a, DB, SqlQuery>,
+    ) -> BoxedSqlQuery<'a, DB, SqlQuery>
+    where
+        DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
+        i64: ToSql<BigInt, DB>,
+        String: ToSql<SqlText, DB>,
+        str: ToSql<SqlText, DB>,
+        NaiveDateTime: ToSql<Timestamp, DB>,
+    {
+        query
+            .bind::<BigInt, _>(self.id)
+            .bind::<SqlText, _>(&self.kind)
+            .bind::<Timestamp, _>(self.occurred_at)
+            .bind::<SqlText, _>(&self.subject)
+    }
+}
+
+impl Row for RecipientRow<'_> {
+    const SQL: &'static str = "INSERT INTO domain_event_recipients (user_id, event_id) VALUES ";
+    const COLUMNS: usize = 2;
+    fn bind<'a, DB>(
+        &'a self,
+        query: BoxedSqlQuery<'a, DB, SqlQuery>,
+    ) -> BoxedSqlQuery<'a, DB, SqlQuery>
+    where
+        DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
+        i64: ToSql<BigInt, DB>,
+        String: ToSql<SqlText, DB>,
+        str: ToSql<SqlText, DB>,
+        NaiveDateTime: ToSql<Timestamp, DB>,
+    {
+        query
+            .bind::<SqlText, _>(self.user_id)
+            .bind::<BigInt, _>(self.event_id)
+    }
+}
+
+/// `INSERT … VALUES (…), (…)` of `rows` in one statement, with each backend's placeholders.
+fn insert_rows<R: Row>(conn: &mut AnyConnection, rows: &[R]) -> QueryResult<usize> {
+    fn sql<R: Row>(rows: usize, postgres: bool) -> String {
+        let mut sql = String::from(R::SQL);
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for column in 0..R::COLUMNS {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                if postgres {
+                    sql.push_str(&format!("${}", row * R::COLUMNS + column + 1));
+                } else {
+                    sql.push('?');
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
+    match conn {
+        AnyConnection::Pg(pg) => rows
+            .iter()
+            .fold(
+                diesel::sql_query(sql::<R>(rows.len(), true)).into_boxed(),
+                |q, row| row.bind(q),
+            )
+            .execute(pg),
+        AnyConnection::Sqlite(sqlite) => rows
+            .iter()
+            .fold(
+                diesel::sql_query(sql::<R>(rows.len(), false)).into_boxed(),
+                |q, row| row.bind(q),
+            )
+            .execute(sqlite),
+    }
+}
+
+/// [`resolve`] then [`append`]: what most changing transactions end with.
+pub(crate) fn record(conn: &mut AnyConnection, changes: Vec<Change>) -> QueryResult<()> {
+    let resolved = resolve(conn, changes)?;
+    append(conn, resolved)
+}
+
+/// Makes a domain change in a transaction, where a mismatch (a bug: the state does not fit the
+/// kind) rolls the transaction back as a serialization error rather than recording nonsense.
+pub(crate) fn made(change: Result<Change, domain::change::ChangeMismatch>) -> QueryResult<Change> {
+    change.map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
+/// The event's id and title, read in the transaction.
+pub(crate) fn event_ref(conn: &mut AnyConnection, id: &str) -> QueryResult<EventRef> {
+    let title: String = crate::schema::events::table
+        .filter(crate::schema::events::id.eq(id))
+        .select(crate::schema::events::title)
+        .first(conn)?;
+    let id =
+        parse_uuid(id).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    Ok(EventRef {
+        id: EventId::from_uuid(id),
+        title: Text::from_stored(title),
+    })
+}
+
+/// The stored form of a subject: the rows it was made of (version 1 of the format).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "subject", rename_all = "snake_case")]
+enum StoredSubject {
+    Invitation {
+        invitation: InvitationRow,
+        event_title: String,
+        sender: SummaryRow,
+        invitee: SummaryRow,
+    },
+    Member {
+        event_id: String,
+        event_title: String,
+        member: MemberRow,
+        user: SummaryRow,
+    },
+    Event {
+        event: EventRow,
+        owner: SummaryRow,
+    },
+    DeletedEvent {
+        event_id: String,
+        event_title: String,
+    },
+}
+
+fn summary_row(user: &domain::UserSummary) -> SummaryRow {
+    (user.id.to_string(), user.name.as_str().to_owned())
+}
+
+impl From<&ChangeSubject> for StoredSubject {
+    fn from(subject: &ChangeSubject) -> Self {
+        match subject {
+            ChangeSubject::Invitation(details) => Self::Invitation {
+                invitation: InvitationRow::from(&details.invitation),
+                event_title: details.event_title.as_str().to_owned(),
+                sender: summary_row(&details.sender),
+                invitee: summary_row(&details.invitee),
+            },
+            ChangeSubject::Member { event, member } => Self::Member {
+                event_id: event.id.to_string(),
+                event_title: event.title.as_str().to_owned(),
+                member: MemberRow {
+                    id: member.id.to_string(),
+                    event_id: event.id.to_string(),
+                    user_id: member.user.id.to_string(),
+                    role: member.role.as_str().to_owned(),
+                    joined_at: to_db_time(member.joined_at),
+                },
+                user: summary_row(&member.user),
+            },
+            ChangeSubject::Event(e) => Self::Event {
+                event: EventRow {
+                    id: e.id.to_string(),
+                    owner_id: e.owner.id.to_string(),
+                    title: e.details.title().as_str().to_owned(),
+                    description: e.details.description().map(|t| t.as_str().to_owned()),
+                    location: e.details.location().map(|t| t.as_str().to_owned()),
+                    starts_at: e.details.starts_at().map(to_db_time),
+                    ends_at: e.details.ends_at().map(to_db_time),
+                    members_count: i64::try_from(e.members_count).unwrap_or(i64::MAX),
+                    created_at: to_db_time(e.created_at),
+                },
+                owner: summary_row(&e.owner),
+            },
+            ChangeSubject::DeletedEvent(event) => Self::DeletedEvent {
+                event_id: event.id.to_string(),
+                event_title: event.title.as_str().to_owned(),
+            },
+        }
+    }
+}
+
+fn event_ref_of(id: &str, title: String) -> Result<EventRef, PortError> {
+    Ok(EventRef {
+        id: EventId::from_uuid(parse_uuid(id)?),
+        title: Text::from_stored(title),
+    })
+}
+
+impl StoredSubject {
+    fn restore(self) -> Result<ChangeSubject, PortError> {
+        Ok(match self {
+            Self::Invitation {
+                invitation,
+                event_title,
+                sender,
+                invitee,
+            } => ChangeSubject::Invitation(invitation_details((
+                invitation,
+                event_title,
+                sender,
+                invitee,
+            ))?),
+            Self::Member {
+                event_id,
+                event_title,
+                member: row,
+                user,
+            } => ChangeSubject::Member {
+                event: event_ref_of(&event_id, event_title)?,
+                member: member(row, user)?,
+            },
+            Self::Event { event: row, owner } => ChangeSubject::Event(event(row, owner)?),
+            Self::DeletedEvent {
+                event_id,
+                event_title,
+            } => ChangeSubject::DeletedEvent(event_ref_of(&event_id, event_title)?),
+        })
+    }
+}
+
+/// A stored change read back, or `None` (logged) for a row this version cannot read: one odd row
+/// never fails a feed or a stream.
+fn restore(row: ChangeRow) -> Option<RecordedChange> {
+    let read = || -> Result<RecordedChange, PortError> {
+        let kind = ChangeKind::parse(&row.kind)
+            .ok_or_else(|| PortError::unexpected("unknown change kind"))?;
+        let subject: StoredSubject =
+            serde_json::from_str(&row.subject).map_err(PortError::unexpected)?;
+        Ok(RecordedChange {
+            id: ChangeId(row.id),
+            change: Change::restore(kind, from_db_time(row.occurred_at), subject.restore()?),
+        })
+    };
+    match read() {
+        Ok(recorded) => Some(recorded),
+        Err(error) => {
+            tracing::warn!(id = row.id, %error, "a stored change cannot be read; skipped");
+            None
+        }
+    }
+}
+
+fn clamp(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, 1_000))
+}
+
+#[async_trait]
+impl ChangeFeed for Database {
+    #[tracing::instrument(skip_all)]
+    async fn list_for(
+        &self,
+        user: UserId,
+        after: ChangeId,
+        limit: u32,
+    ) -> Result<Vec<RecordedChange>, PortError> {
+        let user = user.to_string();
+        let limit = clamp(limit);
+        self.run(move |conn| {
+            let rows: Vec<ChangeRow> = domain_event_recipients::table
+                .inner_join(
+                    domain_events::table
+                        .on(domain_events::id.eq(domain_event_recipients::event_id)),
+                )
+                .filter(domain_event_recipients::user_id.eq(&user))
+                .filter(domain_event_recipients::event_id.gt(after.0))
+                .order(domain_event_recipients::event_id)
+                .limit(limit)
+                .select(ChangeRow::as_select())
+                .load(conn)
+                .map_err(port_error)?;
+            Ok(rows.into_iter().filter_map(restore).collect())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn deliveries_after(
+        &self,
+        after: ChangeId,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, PortError> {
+        let limit = clamp(limit);
+        self.run(move |conn| {
+            let rows: Vec<ChangeRow> = domain_events::table
+                .filter(domain_events::id.gt(after.0))
+                .order(domain_events::id)
+                .limit(limit)
+                .select(ChangeRow::as_select())
+                .load(conn)
+                .map_err(port_error)?;
+            let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+                return Ok(Vec::new());
+            };
+            let recipients: Vec<(i64, String)> = domain_event_recipients::table
+                .filter(domain_event_recipients::event_id.between(first.id, last.id))
+                .select((
+                    domain_event_recipients::event_id,
+                    domain_event_recipients::user_id,
+                ))
+                .load(conn)
+                .map_err(port_error)?;
+            let mut by_change: HashMap<i64, Vec<UserId>> = HashMap::new();
+            for (id, user) in recipients {
+                if let Ok(user) = parse_uuid(&user) {
+                    by_change
+                        .entry(id)
+                        .or_default()
+                        .push(UserId::from_uuid(user));
+                }
+            }
+            Ok(rows
+                .into_iter()
+                .filter_map(|row| {
+                    let id = row.id;
+                    restore(row).map(|recorded| Delivery {
+                        recorded,
+                        recipients: by_change.remove(&id).unwrap_or_default(),
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn latest(&self) -> Result<ChangeId, PortError> {
+        self.run(|conn| {
+            domain_event_sequence::table
+                .filter(domain_event_sequence::id.eq(1))
+                .select(domain_event_sequence::last_id)
+                .first(conn)
+                .map(ChangeId)
+                .map_err(port_error)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_older_than(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let before = to_db_time(before);
+        let batch = i64::from(batch.max(1));
+        self.run(move |conn| {
+            let old = diesel::alias!(domain_events as old);
+            let due = old
+                .filter(old.field(domain_events::occurred_at).lt(before))
+                .order(old.field(domain_events::id))
+                .select(old.field(domain_events::id))
+                .limit(batch);
+            // Recipients go with them (ON DELETE CASCADE). A row another process purged meanwhile
+            // is simply not found again.
+            diesel::delete(domain_events::table.filter(domain_events::id.eq_any(due)))
+                .execute(conn)
+                .map(|purged| purged as u64)
+                .map_err(port_error)
+        })
+        .await
+    }
+
+    async fn committed(&self) {
+        self.change_signal().notified().await;
+    }
+}

@@ -1,0 +1,232 @@
+//! The change feed's handlers: the feed, stream tickets and the live stream.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{web, HttpRequest, HttpResponse, Responder};
+use actix_web_lab::sse;
+use domain::change::{ChangeId, RecordedChange};
+use domain::ports::PortError;
+use domain::services::FeedService;
+use domain::{Limit, User};
+use futures_util::stream::{self, Stream};
+use secrecy::ExposeSecret;
+
+use super::hub::{SubscribeError, Subscription};
+use super::requests::{after_message, change_id, FeedQuery, StreamQuery, LAST_EVENT_ID};
+use super::responses::{ChangeBody, FeedBody, FeedMetaBody, StreamTicketBody};
+use crate::auth::AuthenticatedUser;
+use crate::error::{ApiError, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
+use crate::json::Data;
+use crate::rate_limit::RetryAfter;
+use crate::AppState;
+
+/// The comment a stream sends when it has nothing else to send (docs/api.md, "Live stream").
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long an `EventSource` waits before reconnecting (the stream's `retry:`).
+const RECONNECT: Duration = Duration::from_secs(2);
+/// How long a client refused for too many streams is asked to wait.
+const TOO_MANY_STREAMS_WAIT: Duration = Duration::from_secs(5);
+
+/// Read the caller's change feed.
+///
+/// The changes the caller receives (R12), oldest first, after `after`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/events",
+    tag = "feed",
+    security(("bearer" = [])),
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "The caller's changes after `after`, oldest first.", body = FeedBody),
+        UnauthenticatedResponse,
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    query: FeedQuery,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .feed
+        .list(&auth.user, query.after, query.limit)
+        .await?;
+    Ok(HttpResponse::Ok().json(FeedBody {
+        data: page.changes.into_iter().map(ChangeBody::from).collect(),
+        meta: FeedMetaBody {
+            limit: query.limit.get(),
+            next_after: page.next_after.0,
+        },
+    }))
+}
+
+/// Get a stream ticket.
+///
+/// A single-use ticket, valid 60 seconds, for `GET /api/v1/me/stream?ticket=…`, so that a
+/// browser's `EventSource` (which cannot send headers) never puts a long-lived token in a URL.
+#[utoipa::path(
+    post,
+    path = "/api/v1/stream-tickets",
+    tag = "feed",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The ticket, shown once.", body = Data<StreamTicketBody>),
+        UnauthenticatedResponse,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn issue_ticket(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = state.feed.issue_ticket(&auth.user).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(StreamTicketBody {
+            ticket: ticket.secret.expose_secret().to_owned(),
+            expires_at: ticket.expires_at,
+        })))
+}
+
+/// Stream the caller's changes live.
+///
+/// `text/event-stream`: each change as `id:` (its number), `event:` (its type) and `data:` (the
+/// change as the feed shows it), within a second of its commit, whichever server process made it;
+/// a `: keep-alive` comment every 15 seconds. Resumes after `Last-Event-ID` (sent by a
+/// reconnecting `EventSource`) or `?after=`, with nothing lost or repeated; with neither, only new
+/// changes. Authenticate with the `Authorization` header or `?ticket=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/stream",
+    tag = "feed",
+    security(("bearer" = []), ()),
+    params(
+        StreamQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this change id; wins over `after`."),
+    ),
+    responses(
+        (status = 200, description = "The live stream.", content_type = "text/event-stream", body = String,
+            example = json!("retry: 2000\n\nid: 42\nevent: invitation.created\ndata: {\"id\":42,\"type\":\"invitation.created\",...}\n\n: keep-alive\n\n")),
+        UnauthenticatedResponse,
+        QueryErrors,
+        TooManyRequests,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn stream(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: StreamQuery,
+) -> Result<impl Responder, ApiError> {
+    let user = match &query.ticket {
+        Some(ticket) => state
+            .feed
+            .redeem_ticket(ticket)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?,
+        None => AuthenticatedUser::authenticate(&req).await?.user,
+    };
+    let last_event_id =
+        match req.headers().get(LAST_EVENT_ID) {
+            None => None,
+            Some(value) => Some(value.to_str().ok().and_then(change_id).ok_or_else(|| {
+                ApiError::invalid("Last-Event-ID", after_message("Last-Event-ID"))
+            })?),
+        };
+    let resume = last_event_id.or(query.after);
+    let subscription = state
+        .streams
+        .subscribe(user.id)
+        .map_err(|refused| match refused {
+            SubscribeError::TooMany => ApiError::TooManyRequests(RetryAfter(TOO_MANY_STREAMS_WAIT)),
+            SubscribeError::Unavailable => {
+                ApiError::Unavailable(PortError::Unavailable(Box::new(refused)))
+            }
+        })?;
+    tracing::info!(user_id = %user.id, from = subscription.from.0, resume = resume.map(|r| r.0), "live stream opened");
+    Ok(
+        sse::Sse::from_stream(live(state.feed.clone(), user, resume, subscription))
+            .with_keep_alive(HEARTBEAT)
+            .with_retry_duration(RECONNECT),
+    )
+}
+
+/// A stream's state: what it sent last, up to where it replays from the feed, what it holds.
+struct Live {
+    feed: FeedService,
+    user: User,
+    sent: ChangeId,
+    replay_until: ChangeId,
+    held: VecDeque<RecordedChange>,
+    subscription: Subscription,
+}
+
+/// The stream: replays the feed from `resume` up to the hub's position at subscription, then
+/// forwards live changes newer than the last sent. Ends when the hub ends the subscription
+/// (shutdown, or the client fell behind) or the feed cannot be read; the client then reconnects
+/// with `Last-Event-ID`.
+fn live(
+    feed: FeedService,
+    user: User,
+    resume: Option<ChangeId>,
+    subscription: Subscription,
+) -> impl Stream<Item = Result<sse::Event, Infallible>> {
+    let from = subscription.from;
+    let state = Live {
+        feed,
+        user,
+        sent: resume.unwrap_or(from),
+        replay_until: from,
+        held: VecDeque::new(),
+        subscription,
+    };
+    stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(change) = s.held.pop_front() {
+                s.sent = change.id;
+                return Some((Ok(event(change)), s));
+            }
+            if s.sent < s.replay_until {
+                let page = s
+                    .feed
+                    .list(&s.user, s.sent, Limit::new(100).unwrap_or_default())
+                    .await;
+                match page {
+                    Ok(page) => {
+                        let until = s.replay_until;
+                        s.held
+                            .extend(page.changes.into_iter().filter(|c| c.id <= until));
+                        if s.held.is_empty() {
+                            s.sent = until;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "a live stream could not replay; ended");
+                        return None;
+                    }
+                }
+                continue;
+            }
+            match s.subscription.changes.recv().await {
+                Some(change) if change.id > s.sent => s.held.push_back((*change).clone()),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    })
+}
+
+fn event(change: RecordedChange) -> sse::Event {
+    let id = change.id.0.to_string();
+    let kind = change.change.kind().as_str();
+    let body = ChangeBody::from(change);
+    let json = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
+    sse::Data::new(json).id(id).event(kind).into()
+}
