@@ -262,8 +262,11 @@ impl Application {
                 tracing::info!("shutting down: live streams end, in-flight requests finish");
                 self.streams.close();
                 let _ = stop_streams.send(true);
-                handle.stop(true).await;
-                server.await
+                // The server future carries the stop out: it must be polled meanwhile.
+                let stopping = tokio::spawn(handle.stop(true));
+                let served = server.await;
+                let _ = stopping.await;
+                served
             }
         };
         let _ = stop_streams.send(true);

@@ -9,6 +9,7 @@ mod cursors;
 mod docs;
 mod errors;
 mod events;
+mod feed;
 mod hardening;
 mod hostile;
 mod idempotency;

@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{web, HttpRequest, HttpResponse, Responder};
+use actix_web::http::header::{CacheControl, CacheDirective, ContentEncoding};
+use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_lab::sse;
 use domain::change::{ChangeId, RecordedChange};
 use domain::ports::PortError;
@@ -124,7 +124,7 @@ pub async fn stream(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: StreamQuery,
-) -> Result<impl Responder, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let user = match &query.ticket {
         Some(ticket) => state
             .feed
@@ -151,11 +151,17 @@ pub async fn stream(
             }
         })?;
     tracing::info!(user_id = %user.id, from = subscription.from.0, resume = resume.map(|r| r.0), "live stream opened");
-    Ok(
-        sse::Sse::from_stream(live(state.feed.clone(), user, resume, subscription))
-            .with_keep_alive(HEARTBEAT)
-            .with_retry_duration(RECONNECT),
-    )
+    let body = sse::Sse::from_stream(live(state.feed.clone(), user, resume, subscription))
+        .with_keep_alive(HEARTBEAT)
+        .with_retry_duration(RECONNECT);
+    // The connection closes with the stream, so that a graceful shutdown, which ends every stream,
+    // is not held up by idle connections left behind.
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(ContentEncoding::Identity)
+        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+        .force_close()
+        .body(body))
 }
 
 /// A stream's state: what it sent last, up to where it replays from the feed, what it holds.
