@@ -47,7 +47,7 @@ const TOO_MANY_STREAMS_WAIT: Duration = Duration::from_secs(5);
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
-pub async fn list_events(
+pub async fn list_changes(
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     query: FeedQuery,
@@ -81,7 +81,7 @@ pub async fn list_events(
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
-pub async fn issue_ticket(
+pub async fn issue_stream_ticket(
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -120,7 +120,7 @@ pub async fn issue_ticket(
     ),
 )]
 #[tracing::instrument(skip_all)]
-pub async fn stream(
+pub async fn stream_changes(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: StreamQuery,

@@ -15,15 +15,21 @@ use crate::auth::protected;
 /// Registers this area's routes; called inside the `/api/v1` scope. The stream authenticates
 /// itself (the header, or a ticket).
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/me/events").route(protected(web::get().to(handlers::list_events))))
-        .service(web::resource("/me/stream").route(web::get().to(handlers::stream)))
-        .service(
-            web::resource("/stream-tickets")
-                .route(protected(web::post().to(handlers::issue_ticket))),
-        );
+    cfg.service(
+        web::resource("/me/events").route(protected(web::get().to(handlers::list_changes))),
+    )
+    .service(web::resource("/me/stream").route(web::get().to(handlers::stream_changes)))
+    .service(
+        web::resource("/stream-tickets")
+            .route(protected(web::post().to(handlers::issue_stream_ticket))),
+    );
 }
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(handlers::list_events, handlers::issue_ticket, handlers::stream))]
+#[openapi(paths(
+    handlers::list_changes,
+    handlers::issue_stream_ticket,
+    handlers::stream_changes
+))]
 pub(crate) struct Doc;

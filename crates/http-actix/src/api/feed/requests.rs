@@ -46,7 +46,7 @@ fn after(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Opti
 pub struct FeedQuery {
     /// Changes after this id (`meta.next_after` of the previous page); omit it to start from the
     /// oldest kept.
-    #[param(value_type = Option<i64>, minimum = 0, example = 42)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9_223_372_036_854_775_807_i64, example = 42)]
     pub after: ChangeId,
     /// How many changes to return, 1 to 100.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 50)]
@@ -93,7 +93,7 @@ impl FromRequest for FeedQuery {
 #[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Resume after this change id; omit it (and `Last-Event-ID`) to receive only new changes.
-    #[param(value_type = Option<i64>, minimum = 0, example = 42)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9_223_372_036_854_775_807_i64, example = 42)]
     pub after: Option<ChangeId>,
     /// A ticket from `POST /api/v1/stream-tickets`, instead of the `Authorization` header.
     #[param(value_type = Option<String>)]
