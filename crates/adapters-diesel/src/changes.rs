@@ -11,6 +11,7 @@
 //! The subject is stored as JSON in this adapter's own form (the rows it was made of), read back
 //! into domain values; the wording users read is the HTTP layer's.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
@@ -64,30 +65,34 @@ pub(crate) fn resolve(
             Audience::InvitationParties {
                 sender, invitee, ..
             } => {
-                if !managers.contains_key(&event) {
-                    let found = event_members::table
-                        .filter(event_members::event_id.eq(event.to_string()))
-                        .filter(
-                            event_members::role
-                                .eq_any([Role::Owner.as_str(), Role::Cohost.as_str()]),
-                        )
-                        .select(event_members::user_id)
-                        .load(conn)?;
-                    managers.insert(event, found);
-                }
-                recipients.extend(managers[&event].iter().cloned());
+                let found = match managers.entry(event) {
+                    Entry::Occupied(found) => found.into_mut(),
+                    Entry::Vacant(slot) => slot.insert(
+                        event_members::table
+                            .filter(event_members::event_id.eq(event.to_string()))
+                            .filter(
+                                event_members::role
+                                    .eq_any([Role::Owner.as_str(), Role::Cohost.as_str()]),
+                            )
+                            .select(event_members::user_id)
+                            .load(conn)?,
+                    ),
+                };
+                recipients.extend(found.iter().cloned());
                 recipients.insert(sender.to_string());
                 recipients.insert(invitee.to_string());
             }
             Audience::Members { also, .. } => {
-                if !members.contains_key(&event) {
-                    let found = event_members::table
-                        .filter(event_members::event_id.eq(event.to_string()))
-                        .select(event_members::user_id)
-                        .load(conn)?;
-                    members.insert(event, found);
-                }
-                recipients.extend(members[&event].iter().cloned());
+                let found = match members.entry(event) {
+                    Entry::Occupied(found) => found.into_mut(),
+                    Entry::Vacant(slot) => slot.insert(
+                        event_members::table
+                            .filter(event_members::event_id.eq(event.to_string()))
+                            .select(event_members::user_id)
+                            .load(conn)?,
+                    ),
+                };
+                recipients.extend(found.iter().cloned());
                 recipients.extend(also.map(|user| user.to_string()));
             }
         }

@@ -671,7 +671,7 @@ impl InvitationRepository for Database {
                     // Conditional again on the row itself: a row another process expired, or an
                     // answer or cancel changed, in the meantime is left alone and not counted.
                     let expired: Vec<String> = diesel::update(invitations::table)
-                        .filter(invitations::id.eq_any(due.clone()))
+                        .filter(invitations::id.eq_any(due))
                         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
                         .filter(invitations::expires_at.le(now))
                         .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
