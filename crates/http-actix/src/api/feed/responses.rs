@@ -79,9 +79,11 @@ pub struct MemberChangeBody {
     pub member: MemberBody,
 }
 
-/// A deleted event.
+/// A deleted event. Closed to other properties, so that an Event's data (which also has an id and
+/// a title) is not one of these too.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = DeletedEvent)]
+#[serde(deny_unknown_fields)]
 pub struct DeletedEventBody {
     /// The event's id.
     pub id: Uuid,
