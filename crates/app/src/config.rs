@@ -40,6 +40,9 @@ pub struct Config {
     pub database_idle_in_transaction_timeout: Duration,
     /// `BIND_ADDR` (default `127.0.0.1:8080`).
     pub bind_addr: SocketAddr,
+    /// `METRICS_BIND_ADDR`: where Prometheus scrapes `GET /metrics` (default none: no metrics
+    /// listener; docs/operations.md, "Metrics").
+    pub metrics_bind_addr: Option<SocketAddr>,
     /// `DEFAULT_PHONE_REGION` (default `IR`).
     pub phone_region: PhoneRegion,
     /// `TOKEN_TTL_DAYS` (default 30).
@@ -177,6 +180,15 @@ impl Config {
             Some(v) => v
                 .parse()
                 .map_err(|_| parse("BIND_ADDR", "an address and port such as 127.0.0.1:8080")(v))?,
+        };
+        let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|_| {
+                parse(
+                    "METRICS_BIND_ADDR",
+                    "an address and port such as 127.0.0.1:9090",
+                )(v)
+            })?),
         };
         let phone_region = match get("DEFAULT_PHONE_REGION") {
             None => PhoneRegion::default(),
@@ -363,6 +375,7 @@ impl Config {
             database_lock_timeout,
             database_idle_in_transaction_timeout,
             bind_addr,
+            metrics_bind_addr,
             phone_region,
             token_ttl_days,
             token_purge_interval,

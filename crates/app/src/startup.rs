@@ -88,6 +88,55 @@ pub struct Application {
     invitation_sweep_interval: Option<Duration>,
     event_retention: chrono::Duration,
     streams: Arc<StreamHub>,
+    metrics: Option<Metrics>,
+}
+
+/// The metrics listener (`METRICS_BIND_ADDR`): `GET /metrics` in Prometheus' text format.
+struct Metrics {
+    port: u16,
+    server: Server,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl Metrics {
+    fn bind(addr: std::net::SocketAddr) -> Result<Self, StartError> {
+        let handle = crate::telemetry::prometheus();
+        let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let port = listener.local_addr().map_err(StartError::LocalAddr)?.port();
+        let scrape = handle.clone();
+        let server = HttpServer::new(move || {
+            let scrape = scrape.clone();
+            App::new().route(
+                "/metrics",
+                actix_web::web::get().to(move || {
+                    let body = scrape.render();
+                    async move {
+                        actix_web::HttpResponse::Ok()
+                            .content_type("text/plain; version=0.0.4; charset=utf-8")
+                            .body(body)
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?
+        .run();
+        tracing::info!(%addr, port, "metrics listening at /metrics");
+        Ok(Self {
+            port,
+            server,
+            handle,
+        })
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -180,6 +229,8 @@ impl Application {
             streams: streams.clone(),
         };
 
+        // Before the app's server, so that the recorder is in place when the first request comes.
+        let metrics = config.metrics_bind_addr.map(Metrics::bind).transpose()?;
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {
             addr: config.bind_addr.to_string(),
             source,
@@ -195,6 +246,7 @@ impl Application {
                 }))
                 .wrap(http_actix::cors(&origins))
                 .wrap(from_fn(http_actix::response_headers))
+                .wrap(from_fn(http_actix::metrics::request_metrics))
                 .wrap(TracingLogger::default())
                 .configure(http_actix::configure(state.clone()))
         })
@@ -221,12 +273,18 @@ impl Application {
             invitation_sweep_interval: config.invitation_sweep_interval,
             event_retention: chrono::Duration::days(i64::from(config.event_retention_days)),
             streams,
+            metrics,
         })
     }
 
     /// The bound port (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when `METRICS_BIND_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
     }
 
     /// Serves until SIGINT or SIGTERM, then ends the live streams, finishes in-flight requests (up
@@ -238,6 +296,19 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let listener = ChangeListener::start(&self.database);
+        // The metrics server, and the recorder's upkeep (it drains histogram samples into buckets).
+        let metrics = self.metrics.map(|metrics| {
+            let stop = metrics.server.handle();
+            let handle = metrics.handle;
+            let upkeep = tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    ticks.tick().await;
+                    handle.run_upkeep();
+                }
+            });
+            (tokio::spawn(metrics.server), stop, upkeep)
+        });
         let (stop_streams, streams_stopped) = watch::channel(false);
         let fan_out = tokio::spawn(self.streams.clone().run(streams_stopped));
         let change_purge = self.token_purge_interval.map(|interval| {
@@ -273,6 +344,11 @@ impl Application {
         let _ = fan_out.await;
         if let Some(listener) = listener {
             listener.stop().await;
+        }
+        if let Some((server, stop, upkeep)) = metrics {
+            stop.stop(true).await;
+            let _ = server.await;
+            upkeep.abort();
         }
         if let Some(purge) = change_purge {
             purge.stop().await;

@@ -57,7 +57,11 @@ impl HashingGate {
     async fn acquire<'a>(&self, slots: &'a Semaphore) -> Result<SemaphorePermit<'a>, ApiError> {
         let busy =
             || ApiError::Unavailable(PortError::Unavailable(Box::new(HashingBusy(self.wait))));
-        match tokio::time::timeout(self.wait, slots.acquire()).await {
+        let started = std::time::Instant::now();
+        let acquired = tokio::time::timeout(self.wait, slots.acquire()).await;
+        metrics::histogram!("password_hashing_wait_seconds")
+            .record(started.elapsed().as_secs_f64());
+        match acquired {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) | Err(_) => Err(busy()),
         }

@@ -43,6 +43,7 @@ pub mod extract;
 pub mod hashing;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;

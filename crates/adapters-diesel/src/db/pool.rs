@@ -142,7 +142,7 @@ impl Database {
         T: Send + 'static,
         E: From<PortError> + Send + 'static,
     {
-        let started = tokio::time::Instant::now();
+        let started = std::time::Instant::now();
         let permit = tokio::time::timeout(self.wait, self.admission.clone().acquire_owned())
             .await
             .map_err(|elapsed| E::from(PortError::Unavailable(Box::new(elapsed))))?
@@ -155,10 +155,19 @@ impl Database {
             let _permit = permit;
             // Normally immediate: a permit means a connection is free, unless one is being
             // (re)opened or used outside `run` (migrations, the readiness probe).
-            let mut pooled = pool
-                .get_timeout(left.max(Duration::from_millis(1)))
-                .map_err(|e| E::from(PortError::Unavailable(Box::new(e))))?;
-            op(&mut pooled.conn)
+            let pooled = pool.get_timeout(left.max(Duration::from_millis(1)));
+            // The wait for a connection (permit, then pool) is where the tail shows under load
+            // (docs/operations.md, "Metrics").
+            metrics::histogram!("db_connection_wait_seconds")
+                .record(started.elapsed().as_secs_f64());
+            let mut pooled = pooled.map_err(|e| E::from(PortError::Unavailable(Box::new(e))))?;
+            let state = pool.state();
+            metrics::gauge!("db_pool_connections").set(f64::from(state.connections));
+            metrics::gauge!("db_pool_idle_connections").set(f64::from(state.idle_connections));
+            let called = std::time::Instant::now();
+            let result = op(&mut pooled.conn);
+            metrics::histogram!("db_call_duration_seconds").record(called.elapsed().as_secs_f64());
+            result
         })
         .await
         .map_err(|join| E::from(PortError::unexpected(join)))?

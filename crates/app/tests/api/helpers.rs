@@ -81,6 +81,14 @@ pub(crate) async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Starts one more service process on an existing database, with extra variables.
 pub(crate) async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> String {
+    let app = build_on(database, vars).await;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+/// Builds (does not run) a service on an existing database, with extra variables.
+pub(crate) async fn build_on(database: &TestDatabase, vars: &[(&str, &str)]) -> Application {
     let mut all: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database.url().to_owned()),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
@@ -97,12 +105,9 @@ pub(crate) async fn spawn_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
             .map(|(_, v)| v.clone())
     })
     .unwrap();
-    let app = Application::build(config)
+    Application::build(config)
         .await
-        .expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    address
+        .expect("the service starts")
 }
 
 /// A real `event-manager` process (the binary Cargo built for these tests) on a loopback port,

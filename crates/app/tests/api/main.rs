@@ -17,5 +17,6 @@ mod invitations;
 mod lifecycle;
 mod limits;
 mod members;
+mod metrics;
 mod outage;
 mod schema;
