@@ -15,37 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/serve.sh
 source scripts/lib/serve.sh
+# shellcheck source=scripts/lib/chromium.sh
+source scripts/lib/chromium.sh
 
 BIN="${1:-${BIN:-target/debug/event-manager}}"
 SCREENSHOT="${SCREENSHOT:-target/browser-docs/docs.png}"
 CHROMIUM="${CHROMIUM:-}"
 
-find_chromium() {
-  local candidate
-  for candidate in "$CHROMIUM" chromium chromium-browser; do
-    if [[ -n "$candidate" ]] && command -v "$candidate" >/dev/null 2>&1; then
-      command -v "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
-
-if ! CHROMIUM="$(find_chromium)"; then
-  if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "browser: FAILED: chromium is not installed, and installing it needs root and apt-get" \
-      "(run: sudo apt-get update && sudo apt-get install -y chromium)" >&2
-    exit 1
-  fi
-  echo "browser: installing Debian's chromium" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  if ! { apt-get update -qq && apt-get install -y -qq chromium; } >/tmp/browser-docs-apt.log 2>&1; then
-    tail -n 20 /tmp/browser-docs-apt.log >&2
-    echo "browser: FAILED: apt-get install chromium failed (log above)" >&2
-    exit 1
-  fi
-  CHROMIUM="$(find_chromium)" || { echo "browser: FAILED: chromium still not found" >&2; exit 1; }
-fi
+chromium_ensure /tmp/browser-docs-apt.log || exit 1
 
 trap serve_cleanup EXIT
 trap 'exit 130' INT TERM

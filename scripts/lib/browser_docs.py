@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Load the docs page in headless Chromium over the DevTools protocol and check what it rendered.
 
-Standard library only: a minimal WebSocket client speaks CDP, and a minimal PNG decoder checks the
-screenshot. Called by scripts/browser-docs-test.sh with the running service's base URL; prints one
-result line and exits 0, or prints what failed and exits 1.
+Standard library only: cdp.py (next to this file) speaks CDP over a minimal WebSocket client, and
+a minimal PNG decoder here checks the screenshot. Called by scripts/browser-docs-test.sh with the
+running service's base URL; prints one result line and exits 0, or prints what failed and exits 1.
 
 Checks:
   * every operation of /api/v1/openapi.json is rendered (one `.opblock` each), the invitation routes
@@ -24,11 +24,8 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import shutil
-import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,135 +33,15 @@ import urllib.parse
 import urllib.request
 import zlib
 
+from cdp import BASE_FLAGS, Cdp, Failure, chromium_log, start_chromium, stop_chromium
+
 DOCS_HOST = "docs.test"
 CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--no-default-browser-check",
-    "--hide-scrollbars",
-    "--mute-audio",
+    *BASE_FLAGS,
     "--window-size=1280,2000",
-    "--remote-debugging-address=127.0.0.1",
-    "--remote-debugging-port=0",
     # Nothing but the service is reachable by name; Chromium's own background calls fail too.
     f"--host-resolver-rules=MAP {DOCS_HOST} 127.0.0.1, MAP * ~NOTFOUND",
 ]
-
-
-class Failure(Exception):
-    pass
-
-
-# --- a minimal WebSocket client (RFC 6455), enough for CDP on 127.0.0.1 -------------------------
-
-
-class WebSocket:
-    def __init__(self, url: str, timeout: float = 30.0):
-        parsed = urllib.parse.urlparse(url)
-        self.sock = socket.create_connection((parsed.hostname, parsed.port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-        request = (
-            f"GET {path} HTTP/1.1\r\nHost: {parsed.hostname}:{parsed.port}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        self.sock.sendall(request.encode())
-        self.buffer = b""
-        while b"\r\n\r\n" not in self.buffer:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise Failure("DevTools closed the WebSocket handshake")
-            self.buffer += chunk
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        if b" 101 " not in head.split(b"\r\n", 1)[0]:
-            raise Failure(f"DevTools refused the WebSocket: {head[:200]!r}")
-
-    def send(self, text: str) -> None:
-        payload = text.encode()
-        header = bytearray([0x81])  # FIN, text frame
-        n = len(payload)
-        if n < 126:
-            header.append(0x80 | n)
-        elif n < 1 << 16:
-            header += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(bytes(header) + mask + masked)
-
-    def _read(self, n: int) -> bytes:
-        while len(self.buffer) < n:
-            chunk = self.sock.recv(max(65536, n - len(self.buffer)))
-            if not chunk:
-                raise Failure("DevTools closed the WebSocket")
-            self.buffer += chunk
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
-        return data
-
-    def recv(self) -> str:
-        message = b""
-        while True:
-            first, second = self._read(2)
-            opcode, length = first & 0x0F, second & 0x7F
-            if length == 126:
-                length = struct.unpack(">H", self._read(2))[0]
-            elif length == 127:
-                length = struct.unpack(">Q", self._read(8))[0]
-            mask = self._read(4) if second & 0x80 else None
-            payload = self._read(length)
-            if mask:
-                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-            if opcode == 0x8:
-                raise Failure("DevTools closed the WebSocket")
-            if opcode == 0x9:  # ping: answer, keep reading
-                continue
-            if opcode in (0x0, 0x1, 0x2):
-                message += payload
-                if first & 0x80:
-                    return message.decode()
-
-    def close(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-
-class Cdp:
-    """Commands on one page target; every event received is kept in `events`."""
-
-    def __init__(self, ws_url: str):
-        self.ws = WebSocket(ws_url)
-        self.next_id = 0
-        self.events: list[dict] = []
-
-    def call(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise Failure(f"CDP {method} failed: {message['error']}")
-                return message.get("result", {})
-            if "method" in message:
-                self.events.append(message)
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise Failure(f"evaluating in the page failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
 
 
 # --- a minimal PNG decoder: 8-bit greyscale/RGB/RGBA, non-interlaced (what Chromium writes) -----
@@ -232,33 +109,6 @@ def documented_operations(base_url: str) -> list[str]:
     ]
 
 
-def start_chromium(chromium: str, profile: str) -> tuple[subprocess.Popen, str]:
-    log = open(os.path.join(profile, "chromium.log"), "wb")
-    process = subprocess.Popen(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    port_file = os.path.join(profile, "DevToolsActivePort")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failure(f"chromium exited with {process.returncode}; see its log below")
-        try:
-            with open(port_file) as f:
-                port = int(f.readline().strip())
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as r:
-                pages = [t for t in json.load(r) if t.get("type") == "page"]
-            if pages:
-                return process, pages[0]["webSocketDebuggerUrl"]
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise Failure("chromium did not open its DevTools port within 60 s")
-
-
 def wait_for_render(cdp: Cdp, expected: int, timeout: float = 45.0) -> int:
     """Waits until Swagger UI shows `expected` operations (or fails), then lets the page settle."""
     deadline, count = time.monotonic() + timeout, 0
@@ -289,7 +139,7 @@ def run(chromium: str, base_url: str, screenshot: str) -> str:
     profile = tempfile.mkdtemp(prefix="event-manager-chromium.")
     process = None
     try:
-        process, ws_url = start_chromium(chromium, profile)
+        process, ws_url = start_chromium(chromium, profile, CHROMIUM_FLAGS)
         cdp = Cdp(ws_url)
         for domain in ("Network", "Page", "Runtime", "Log"):
             cdp.call(f"{domain}.enable")
@@ -383,16 +233,11 @@ def run(chromium: str, base_url: str, screenshot: str) -> str:
         cdp.ws.close()
     except Failure:
         if process is not None:
-            with open(os.path.join(profile, "chromium.log"), "rb") as f:
-                sys.stderr.write(f.read().decode(errors="replace")[-3000:])
+            sys.stderr.write(chromium_log(profile))
         raise
     finally:
         if process is not None:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_chromium(process)
         shutil.rmtree(profile, ignore_errors=True)
 
     if problems:
