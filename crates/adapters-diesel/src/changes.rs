@@ -22,7 +22,7 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text as SqlText, Timestamp};
 use domain::change::{
-    Change, ChangeId, ChangeKind, ChangeSubject, Delivery, EventRef, RecordedChange,
+    Change, ChangeId, ChangeKind, ChangeSubject, Delivery, EventRef, FeedRead, RecordedChange,
 };
 use domain::ports::{ChangeFeed, PortError};
 use domain::{Audience, EventId, Role, Text, UserId};
@@ -433,7 +433,7 @@ impl ChangeFeed for Database {
         user: UserId,
         after: ChangeId,
         limit: u32,
-    ) -> Result<Vec<RecordedChange>, PortError> {
+    ) -> Result<FeedRead<RecordedChange>, PortError> {
         let user = user.to_string();
         let limit = clamp(limit);
         self.run(move |conn| {
@@ -449,7 +449,11 @@ impl ChangeFeed for Database {
                 .select(ChangeRow::as_select())
                 .load(conn)
                 .map_err(port_error)?;
-            Ok(rows.into_iter().filter_map(restore).collect())
+            let read_up_to = rows.last().map_or(after, |row| ChangeId(row.id));
+            Ok(FeedRead {
+                changes: rows.into_iter().filter_map(restore).collect(),
+                read_up_to,
+            })
         })
         .await
     }
@@ -459,7 +463,7 @@ impl ChangeFeed for Database {
         &self,
         after: ChangeId,
         limit: u32,
-    ) -> Result<Vec<Delivery>, PortError> {
+    ) -> Result<FeedRead<Delivery>, PortError> {
         let limit = clamp(limit);
         self.run(move |conn| {
             let rows: Vec<ChangeRow> = domain_events::table
@@ -470,8 +474,12 @@ impl ChangeFeed for Database {
                 .load(conn)
                 .map_err(port_error)?;
             let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-                return Ok(Vec::new());
+                return Ok(FeedRead {
+                    changes: Vec::new(),
+                    read_up_to: after,
+                });
             };
+            let read_up_to = ChangeId(last.id);
             let recipients: Vec<(i64, String)> = domain_event_recipients::table
                 .filter(domain_event_recipients::event_id.between(first.id, last.id))
                 .select((
@@ -489,7 +497,7 @@ impl ChangeFeed for Database {
                         .push(UserId::from_uuid(user));
                 }
             }
-            Ok(rows
+            let changes = rows
                 .into_iter()
                 .filter_map(|row| {
                     let id = row.id;
@@ -498,7 +506,11 @@ impl ChangeFeed for Database {
                         recipients: by_change.remove(&id).unwrap_or_default(),
                     })
                 })
-                .collect())
+                .collect();
+            Ok(FeedRead {
+                changes,
+                read_up_to,
+            })
         })
         .await
     }

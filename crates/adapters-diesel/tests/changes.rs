@@ -123,6 +123,7 @@ async fn kinds(db: &dyn Ports, user: &User) -> Vec<&'static str> {
     db.list_for(user.id, ChangeId(0), 1_000)
         .await
         .unwrap()
+        .changes
         .iter()
         .map(|c| c.change.kind().as_str())
         .collect()
@@ -165,7 +166,7 @@ contract! {
         assert_eq!(kinds(db, &nina).await, ["invitation.created"]);
 
         // The data is the resource after the change.
-        let sara_feed = db.list_for(sara.id, ChangeId(0), 100).await.unwrap();
+        let sara_feed = db.list_for(sara.id, ChangeId(0), 100).await.unwrap().changes;
         let ChangeSubject::Invitation(accepted) = sara_feed[1].change.subject() else { panic!("an invitation") };
         assert_eq!(accepted.invitation.id(), to_sara.id());
         assert_eq!(accepted.invitation.status(), domain::InvitationStatus::Accepted);
@@ -176,7 +177,7 @@ contract! {
         // Ids strictly increase and the feed resumes after an id.
         let ids: Vec<i64> = sara_feed.iter().map(|c| c.id.0).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-        let after = db.list_for(sara.id, sara_feed[5].id, 100).await.unwrap();
+        let after = db.list_for(sara.id, sara_feed[5].id, 100).await.unwrap().changes;
         assert_eq!(after.len(), 2);
         assert_eq!(after[0].id, sara_feed[6].id);
 
@@ -205,7 +206,7 @@ contract! {
         assert_eq!(kinds(db, &stranger).await, Vec::<&str>::new());
 
         // Fan-out reads every change once with its recipients.
-        let all = db.deliveries_after(ChangeId(0), 1_000).await.unwrap();
+        let all = db.deliveries_after(ChangeId(0), 1_000).await.unwrap().changes;
         assert_eq!(all.last().unwrap().recorded.id, db.latest().await.unwrap());
         let deleted = all.last().unwrap();
         assert_eq!(deleted.recorded.change.kind(), ChangeKind::EventDeleted);
@@ -229,7 +230,7 @@ contract! {
         assert_eq!(db.expire_due(later, 100).await.unwrap(), 1);
         assert_eq!(db.expire_due(later, 100).await.unwrap(), 0);
         assert_eq!(kinds(db, &reza).await, ["invitation.created", "invitation.expired"]);
-        let expired = db.list_for(reza.id, ChangeId(0), 10).await.unwrap();
+        let expired = db.list_for(reza.id, ChangeId(0), 10).await.unwrap().changes;
         assert_eq!(expired[1].change.occurred_at(), later);
     }
 
@@ -287,7 +288,7 @@ contract! {
                 let mut last = ChangeId(0);
                 loop {
                     let finished = done.load(std::sync::atomic::Ordering::SeqCst);
-                    for delivery in db.deliveries_after(last, 1_000).await.unwrap() {
+                    for delivery in db.deliveries_after(last, 1_000).await.unwrap().changes {
                         last = delivery.recorded.id;
                         seen.lock().unwrap().push(last.0);
                     }
@@ -313,7 +314,7 @@ contract! {
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         reader.await.unwrap();
         let seen = seen.lock().unwrap().clone();
-        let all: Vec<i64> = db.deliveries_after(ChangeId(0), 1_000).await.unwrap().iter().map(|d| d.recorded.id.0).collect();
+        let all: Vec<i64> = db.deliveries_after(ChangeId(0), 1_000).await.unwrap().changes.iter().map(|d| d.recorded.id.0).collect();
         assert_eq!(all.len(), WRITERS * CHANGES);
         assert_eq!(all, (1..=(WRITERS * CHANGES) as i64).collect::<Vec<_>>(), "gapless, in order");
         assert_eq!(seen, all, "the reader saw every change once, in order: none skipped, none twice");
@@ -338,9 +339,16 @@ mod diesel_only {
             ));
             let party = event(&db, &olivia).await;
             invite(&db, party, &olivia, &sara).await;
-            let feed = db.list_for(sara.id, ChangeId(0), 10).await.unwrap();
+            let feed = db.list_for(sara.id, ChangeId(0), 10).await.unwrap().changes;
             assert_eq!(feed.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2]);
-            assert_eq!(db.deliveries_after(ChangeId(0), 10).await.unwrap().len(), 1);
+            // A page of only the unreadable one still moves the reader past it.
+            let first = db.list_for(sara.id, ChangeId(0), 1).await.unwrap();
+            assert_eq!((first.changes.len(), first.read_up_to), (0, ChangeId(1)));
+            let next = db.list_for(sara.id, first.read_up_to, 1).await.unwrap();
+            assert_eq!(next.changes.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2]);
+            let fan_out = db.deliveries_after(ChangeId(0), 1).await.unwrap();
+            assert_eq!((fan_out.changes.len(), fan_out.read_up_to), (0, ChangeId(1)));
+            assert_eq!(db.deliveries_after(ChangeId(0), 10).await.unwrap().changes.len(), 1);
         }
     }
 }

@@ -348,6 +348,17 @@ pub struct RecordedChange {
     pub change: Change,
 }
 
+/// What one read of the feed found: the changes, and how far it read. The two differ when stored
+/// changes could not be read back (they are skipped, never fatal): a reader continues after
+/// `read_up_to`, so that an unreadable change never holds it up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedRead<T> {
+    /// The changes read, oldest first.
+    pub changes: Vec<T>,
+    /// The id of the last change read, readable or not; the `after` asked for when none was.
+    pub read_up_to: ChangeId,
+}
+
 /// A recorded change with the users it was resolved to at write time, for fan-out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {

@@ -22,7 +22,9 @@ pub mod testing;
 pub mod user;
 pub mod values;
 
-pub use change::{Audience, Change, ChangeId, ChangeKind, ChangeSubject, EventRef, RecordedChange};
+pub use change::{
+    Audience, Change, ChangeId, ChangeKind, ChangeSubject, EventRef, FeedRead, RecordedChange,
+};
 pub use event::{
     Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, RemovalRefused,
     Role, RoleChangeRefused,

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::change::{ChangeId, Delivery, RecordedChange};
+use crate::change::{ChangeId, Delivery, FeedRead, RecordedChange};
 use crate::idempotency::{
     ClaimId, IdempotencyKey, IdempotencyRecord, RequestFingerprint, StoredResponse,
 };
@@ -739,7 +739,8 @@ pub trait IdempotencyStore: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ChangeFeed: Send + Sync {
-    /// Up to `limit` (at most 1,000) changes that go to `user`, after `after`, oldest first.
+    /// Up to `limit` (at most 1,000) changes that go to `user`, after `after`, oldest first, and
+    /// how far the read went ([`FeedRead::read_up_to`]: past stored changes that could not be read).
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -748,11 +749,12 @@ pub trait ChangeFeed: Send + Sync {
         user: UserId,
         after: ChangeId,
         limit: u32,
-    ) -> Result<Vec<RecordedChange>, PortError>;
+    ) -> Result<FeedRead<RecordedChange>, PortError>;
 
     /// Up to `limit` (at most 1,000) changes after `after`, oldest first, each with its
     /// recipients: what a process fans out to its live streams. A reader that has seen a change
-    /// never later finds a new one numbered below it.
+    /// never later finds a new one numbered below it. Reports how far it read, as
+    /// [`ChangeFeed::list_for`] does.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -760,7 +762,7 @@ pub trait ChangeFeed: Send + Sync {
         &self,
         after: ChangeId,
         limit: u32,
-    ) -> Result<Vec<Delivery>, PortError>;
+    ) -> Result<FeedRead<Delivery>, PortError>;
 
     /// The number of the last change recorded (`ChangeId(0)` before the first).
     ///

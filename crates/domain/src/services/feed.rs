@@ -14,8 +14,8 @@ use crate::{Limit, User};
 pub struct FeedPage {
     /// The changes, oldest first.
     pub changes: Vec<RecordedChange>,
-    /// Where the next page starts: the last change's id, or the `after` asked for when there was
-    /// none, so that a client polls with it.
+    /// Where the next page starts: the last change read (past any that could not be read), or the
+    /// `after` asked for when there was none, so that a client polls with it.
     pub next_after: ChangeId,
 }
 
@@ -77,11 +77,10 @@ impl FeedService {
         after: ChangeId,
         limit: Limit,
     ) -> Result<FeedPage, PortError> {
-        let changes = self.feed.list_for(user.id, after, limit.get()).await?;
-        let next_after = changes.last().map_or(after, |c| c.id);
+        let read = self.feed.list_for(user.id, after, limit.get()).await?;
         Ok(FeedPage {
-            changes,
-            next_after,
+            changes: read.changes,
+            next_after: read.read_up_to.max(after),
         })
     }
 

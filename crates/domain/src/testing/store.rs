@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 
-use crate::change::{Change, ChangeId, Delivery, EventRef, RecordedChange};
+use crate::change::{Change, ChangeId, Delivery, EventRef, FeedRead, RecordedChange};
 use crate::ports::{
     BatchOutcome, ChangeFeed, CreateUserError, EventRepository, EventWriteError, HealthCheck,
     InvitationFilter, InvitationRepository, NewEvent, NewTicket, NewToken, NewUser, PasswordHash,
@@ -923,30 +923,40 @@ impl ChangeFeed for Store {
         user: UserId,
         after: ChangeId,
         limit: u32,
-    ) -> Result<Vec<RecordedChange>, PortError> {
+    ) -> Result<FeedRead<RecordedChange>, PortError> {
         let state = self.lock();
-        Ok(state
+        let changes: Vec<RecordedChange> = state
             .changes
             .iter()
             .filter(|d| d.recorded.id > after && d.recipients.contains(&user))
             .take(limit.clamp(1, 1_000) as usize)
             .map(|d| d.recorded.clone())
-            .collect())
+            .collect();
+        let read_up_to = changes.last().map_or(after, |c| c.id);
+        Ok(FeedRead {
+            changes,
+            read_up_to,
+        })
     }
 
     async fn deliveries_after(
         &self,
         after: ChangeId,
         limit: u32,
-    ) -> Result<Vec<Delivery>, PortError> {
+    ) -> Result<FeedRead<Delivery>, PortError> {
         let state = self.lock();
-        Ok(state
+        let changes: Vec<Delivery> = state
             .changes
             .iter()
             .filter(|d| d.recorded.id > after)
             .take(limit.clamp(1, 1_000) as usize)
             .cloned()
-            .collect())
+            .collect();
+        let read_up_to = changes.last().map_or(after, |d| d.recorded.id);
+        Ok(FeedRead {
+            changes,
+            read_up_to,
+        })
     }
 
     async fn latest(&self) -> Result<ChangeId, PortError> {

@@ -98,7 +98,7 @@ pub async fn issue_stream_ticket(
 ///
 /// `text/event-stream`: each change as `id:` (its number), `event:` (its type) and `data:` (the
 /// change as the feed shows it), within a second of its commit, whichever server process made it;
-/// a `: keep-alive` comment every 15 seconds. Resumes after `Last-Event-ID` (sent by a
+/// a `: keep-alive` comment when it opens and every 15 seconds after. Resumes after `Last-Event-ID` (sent by a
 /// reconnecting `EventSource`) or `?after=`, with nothing lost or repeated; with neither, only new
 /// changes. Authenticate with the `Authorization` header or `?ticket=`.
 #[utoipa::path(
@@ -210,7 +210,12 @@ fn live(
                         s.held
                             .extend(page.changes.into_iter().filter(|c| c.id <= until));
                         if s.held.is_empty() {
-                            s.sent = until;
+                            // Nothing readable up to where the page read, or nothing at all.
+                            s.sent = if page.next_after > s.sent {
+                                page.next_after.min(until)
+                            } else {
+                                until
+                            };
                         }
                     }
                     Err(error) => {

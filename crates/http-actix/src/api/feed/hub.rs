@@ -184,7 +184,7 @@ impl StreamHub {
 
     /// Hands `changes` to their recipients' streams and moves the position past them, under the
     /// lock subscriptions take.
-    fn dispatch(&self, changes: Vec<domain::change::Delivery>) {
+    fn dispatch(&self, changes: Vec<domain::change::Delivery>, read_up_to: ChangeId) {
         let mut state = self.lock();
         for delivery in changes {
             let recorded = Arc::new(delivery.recorded);
@@ -203,6 +203,8 @@ impl StreamHub {
             }
             state.position = Some(recorded.id);
         }
+        // Past changes that could not be read, too: they are nobody's.
+        state.position = state.position.max(Some(read_up_to));
     }
 
     /// The fan-out loop: runs until `stop` turns true (then closes the hub). Reads the feed's
@@ -232,17 +234,17 @@ impl StreamHub {
                 break;
             }
             match self.feed.deliveries_after(position, BATCH).await {
-                Ok(changes) => {
-                    let full = changes.len() == BATCH as usize;
-                    if let Some(last) = changes.last() {
-                        position = last.recorded.id;
+                Ok(read) => {
+                    let full = read.read_up_to.0 - position.0 >= i64::from(BATCH);
+                    if read.read_up_to > position {
                         tracing::debug!(
-                            count = changes.len(),
-                            position = position.0,
+                            count = read.changes.len(),
+                            position = read.read_up_to.0,
                             "changes fanned out"
                         );
                     }
-                    self.dispatch(changes);
+                    position = read.read_up_to.max(position);
+                    self.dispatch(read.changes, position);
                     if full {
                         continue;
                     }
