@@ -9,7 +9,14 @@ bench/out/report.md and prints it. Nothing here is a test: it asserts nothing, i
 Environment: BENCH_PG (server URL without database, default postgres://postgres@127.0.0.1:5432),
 BENCH_SECONDS, BENCH_RUNS (repeats of the read scenario and its ceiling, default 3), BENCH_USERS,
 BENCH_EVENTS, BENCH_PER_EVENT (large set), BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1.
+Live streams: BENCH_STREAMS (open SSE streams, default 1000, spread over the 100 token users, so
+the server runs with STREAMS_PER_USER = BENCH_STREAMS / 100), BENCH_STREAM_CHANGES (changes fanned
+out, default 20), BENCH_ONLY=streams (only the live-stream part: one data set, no other scenario),
+BENCH_STREAM_DATA (the set it uses then: large, the default, or small).
 """
+
+import asyncio
+import math
 
 import datetime
 import hashlib
@@ -28,6 +35,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sse  # noqa: E402  (bench/sse.py: the standard-library SSE client)
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
@@ -37,6 +47,11 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 TOKENS = 100
+STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
+STREAM_CHANGES = int(os.environ.get("BENCH_STREAM_CHANGES", "20"))
+ONLY = os.environ.get("BENCH_ONLY", "")
+STREAM_DATA = os.environ.get("BENCH_STREAM_DATA", "large")
+READ_PATH = "/api/v1/received-invitations?status=pending"
 PASSWORD = "bench password"
 LARGE = dict(
     users=int(os.environ.get("BENCH_USERS", "100000")),
@@ -85,12 +100,13 @@ def free_port():
 class Server:
     """The release binary on a database, with rate limits off (the bench is the abuse)."""
 
-    def __init__(self, database_url, log_path):
+    def __init__(self, database_url, log_path, extra_env=None):
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{self.port}",
                    RUST_LOG="warn", LOGIN_FAILURES_PER_ACCOUNT="0", LOGIN_FAILURES_PER_ADDRESS="0",
                    SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0",
                    REGISTRATIONS_PER_ADDRESS="0")
+        env.update(extra_env or {})
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.process = subprocess.Popen([str(BIN), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -108,9 +124,17 @@ class Server:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
-    def post(self, path, body):
+    def rss_kib(self):
+        """The server's resident set now (VmRSS), in KiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+
+    def post(self, path, body, token=None):
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+                                         headers=headers, method="POST")
         with urllib.request.urlopen(request) as r:
             return json.load(r)
 
@@ -209,7 +233,8 @@ def sqlite_bench():
 
 
 def seed_sqlite(path):
-    """Same shape as the small PostgreSQL set, written with Python's sqlite3 (no CLI needed)."""
+    """Same shape as the small PostgreSQL set, written with Python's sqlite3 (no CLI needed). Columns
+    are named, so that later migrations' columns take their defaults."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
     db = sqlite3.connect(path)
 
@@ -218,14 +243,15 @@ def seed_sqlite(path):
         return f"{h[:8]}-{h[8:12]}-7{kind:03x}-8{(n // 4096) % 4096:03x}-{n % 281474976710656:012x}"
 
     users, events, per_event, patch_events = 1000, 100, 100, 400
-    db.executemany("INSERT INTO users VALUES (?, ?, ?, NULL, 'unset', ?)",
+    db.executemany("INSERT INTO users (id, name, email, mobile, password_hash, created_at) VALUES (?, ?, ?, NULL, 'unset', ?)",
                    [(bid(1, n), f"User {n}", f"user{n}@bench.test", now) for n in range(1, users + 1)])
-    db.executemany("INSERT INTO access_tokens VALUES (?, ?, ?, datetime('now', '+30 days'), NULL)",
+    db.executemany("INSERT INTO access_tokens (token_hash, user_id, created_at, expires_at, revoked_at) VALUES (?, ?, ?, datetime('now', '+30 days'), NULL)",
                    [(hashlib.sha256(f"bench-token-{n}".encode()).digest(), bid(1, n), now) for n in range(1, TOKENS + 1)])
     owned = [(e, e) for e in range(1, events + 1)] + [(events + p, users) for p in range(1, patch_events + 1)]
-    db.executemany("INSERT INTO events VALUES (?, ?, ?, NULL, NULL, NULL, NULL, 1, ?)",
+    db.executemany("INSERT INTO events (id, owner_id, title, description, location, starts_at, ends_at, members_count, created_at) "
+                   "VALUES (?, ?, ?, NULL, NULL, NULL, NULL, 1, ?)",
                    [(bid(2, e), bid(1, owner), f"Event {e}", now) for e, owner in owned])
-    db.executemany("INSERT INTO event_members VALUES (?, ?, ?, 'owner', ?)",
+    db.executemany("INSERT INTO event_members (id, event_id, user_id, role, joined_at) VALUES (?, ?, ?, 'owner', ?)",
                    [(bid(3, e), bid(2, e), bid(1, owner), now) for e, owner in owned])
     rows, members = [], []
     for j in range(1, per_event + 1):
@@ -243,21 +269,252 @@ def seed_sqlite(path):
             iid = bid(8, p * 100000 + t)
             rows.append((iid, bid(2, events + p), bid(1, users), bid(1, t), f"user{t}@bench.test", "pending", now, None))
             patch.append(f"bench-token-{t},{iid}")
-    db.executemany("INSERT INTO invitations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    db.executemany("INSERT INTO event_members VALUES (?, ?, ?, 'member', ?)", members)
+    db.executemany("INSERT INTO invitations (id, event_id, sender_id, invitee_id, contact, status, created_at, answered_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.executemany("INSERT INTO event_members (id, event_id, user_id, role, joined_at) VALUES (?, ?, ?, 'member', ?)", members)
     db.commit()
     db.close()
     random.shuffle(patch)
     (OUT / "sqlite-patch.csv").write_text("\n".join(patch) + "\n")
 
 
+def percentile(values, p):
+    """Nearest rank: the smallest value with at least p % of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def server_sockets(port):
+    """The server's TCP sockets on `port` by state: {'ESTABLISHED': n, 'CLOSE_WAIT': n, ...}."""
+    names = {"01": "ESTABLISHED", "08": "CLOSE_WAIT", "06": "TIME_WAIT", "0A": "LISTEN"}
+    counts = {}
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"]:
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                state = names.get(fields[3], fields[3])
+                counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+HEARTBEAT_SECONDS = 15  # the stream's keep-alive comment (http-actix feed handlers, HEARTBEAT)
+
+
+async def released(port, limit=45.0):
+    """After the client closed its streams: waits until the server closed their connections (it
+    notices at the next keep-alive write, until then they sit in CLOSE_WAIT), then one more
+    keep-alive period, because the server frees the user's stream slots only at the tick after
+    that (measured: sockets closed at ~15 s, slots free at ~30 s). Returns the seconds until the
+    sockets were closed, or None if they still were not after `limit`."""
+    started = time.monotonic()
+    closed = None
+    while time.monotonic() - started < limit:
+        counts = server_sockets(port)
+        if not counts.get("CLOSE_WAIT") and not counts.get("ESTABLISHED"):
+            closed = time.monotonic() - started
+            break
+        await asyncio.sleep(0.25)
+    if closed is None:
+        log(f"the server still holds closed streams after {limit:.0f} s: {server_sockets(port)}")
+    await asyncio.sleep(HEARTBEAT_SECONDS + 1.5)
+    return closed
+
+
+def stream_bench(url, db):
+    """Live streams on one fresh server process: RSS per idle stream, fan-out latency of a change
+    to every stream, and the read scenario with the streams open against without, alternating."""
+    per_user = math.ceil(STREAMS / TOKENS)
+    log(f"live streams: {STREAMS} streams ({TOKENS} users x {per_user}) on {db}")
+    server = Server(url, OUT / "server-streams.log", {"STREAMS_PER_USER": str(max(5, per_user))})
+    try:
+        event_id = server.post("/api/v1/events", {"title": "Stream change 0"}, token="bench-token-1")["data"]["id"]
+        psql(db, "-v", f"event_id={event_id}", "-f", str(BENCH / "streams.sql"))
+        return asyncio.run(asyncio.wait_for(stream_phases(server, event_id, per_user), 60 + RUNS * (2 * SECONDS + 90)))
+    finally:
+        server.stop()
+        log_text = (OUT / "server-streams.log").read_text()
+        log(f"server log: {len(log_text.splitlines())} lines, {log_text.count('WARN')} WARN, {log_text.count('ERROR')} ERROR")
+
+
+async def stream_phases(server, event_id, per_user):
+    tokens = [f"bench-token-{n}" for n in range(1, TOKENS + 1)]
+    read_env = {"BENCH_PATH": READ_PATH}
+    result = {"streams": STREAMS, "per_user": per_user, "rounds": []}
+
+    # 1. On the fresh process (no request but the stream event's creation yet, so little freed heap
+    # for the streams to reuse): RSS before and with the streams open and idle, then the fan-out.
+    rss_before = server.rss_kib()
+    streams = sse.Streams(server.port, tokens, STREAMS)
+    try:
+        result["open_seconds"] = await streams.open()
+        await asyncio.sleep(2)  # idle: nothing is sent to them but the 15 s keep-alive
+        result["rss_before"], result["rss_open"] = rss_before, server.rss_kib()
+        result["opened"] = len(streams.open_streams())
+        result["refused"] = [(s.status, s.refusal[:200]) for s in streams.streams if s.status not in (None, 200)]
+        result["failed"] = [s.error for s in streams.streams if s.status is None]
+        result["fanout"] = await fan_out(server, streams, event_id)
+        result["rss_fanout"] = server.rss_kib()
+    finally:
+        await streams.close()
+    # An idle stream whose client went away is only dropped by the server when a write to it
+    # fails (keep-alive every 15 s), and holds its user's slot until then: wait for that.
+    result["release_seconds"] = [await released(server.port)]
+    result["rss_closed"] = server.rss_kib()
+    log(f"{result['opened']} streams open; RSS {rss_before} -> {result['rss_open']} KiB; "
+        f"fan-out to the last stream p50 {percentile(result['fanout']['last'] or [math.nan], 50):.1f} ms")
+
+    # 2. The read scenario without and with the streams open, alternating, after a warm-up.
+    await asyncio.to_thread(wrk, server, "list.lua", read_env, seconds=min(5, SECONDS))
+    for round_no in range(RUNS):
+        without = await asyncio.to_thread(wrk, server, "list.lua", read_env)
+        rss_before = server.rss_kib()
+        streams = sse.Streams(server.port, tokens, STREAMS)
+        try:
+            await streams.open()
+            await asyncio.sleep(2)
+            round_result = {"without": without, "rss_before": rss_before, "rss_open": server.rss_kib(),
+                            "opened": len(streams.open_streams()),
+                            "refused": [s.status for s in streams.streams if s.status not in (None, 200)],
+                            "failed": [s.error for s in streams.streams if s.status is None]}
+            round_result["with"] = await asyncio.to_thread(wrk, server, "list.lua", read_env)
+            round_result["live_after_read"] = len(streams.live())
+        finally:
+            await streams.close()
+        result["release_seconds"].append(await released(server.port))
+        result["rounds"].append(round_result)
+        log(f"round {round_no + 1}: {round_result['opened']} streams open, read {without['rps']:.0f} req/s without, "
+            f"{round_result['with']['rps']:.0f} with; RSS {rss_before} -> {round_result['rss_open']} KiB")
+    return result
+
+
+async def fan_out(server, streams, event_id):
+    """STREAM_CHANGES changes of the event every stream's user belongs to, one after another: for
+    each, the time from the changing request's HTTP response to the first, median and last stream
+    receiving it."""
+    client = sse.Client(server.port, "bench-token-1")
+    first, median, last, missing, parsing, answer = [], [], [], [], [], []
+    try:
+        for k in range(1, STREAM_CHANGES + 1):
+            done = streams.expect(k)
+            busy = streams.busy
+            sent = time.monotonic()
+            status, body = await client.request("PATCH", f"/api/v1/events/{event_id}", {"title": f"Stream change {k}"})
+            answered = time.monotonic()
+            answer.append((answered - sent) * 1000)
+            if status != 200:
+                raise SystemExit(f"bench: PATCH of the stream event answered {status}: {body[:300]!r}")
+            try:
+                await asyncio.wait_for(done.wait(), 10)
+            except asyncio.TimeoutError:
+                pass
+            parsing.append((streams.busy - busy) * 1000)
+            arrivals = streams.arrivals.get(k, [])
+            missing.append(streams.expected - len(arrivals))
+            if arrivals:
+                first.append((min(arrivals) - answered) * 1000)
+                median.append((statistics.median(arrivals) - answered) * 1000)
+                last.append((max(arrivals) - answered) * 1000)
+            await asyncio.sleep(0.2)
+    finally:
+        await client.close()
+    # Every open stream: each change exactly once, ids strictly increasing.
+    complete = 0
+    for stream in streams.open_streams():
+        markers = [m for _, _, m, _ in stream.received if m is not None]
+        ids = [i for i, _, _, _ in stream.received]
+        if markers == list(range(1, STREAM_CHANGES + 1)) and ids == sorted(set(ids)):
+            complete += 1
+    return {"first": first, "median": median, "last": last, "missing": sum(missing), "complete": complete,
+            "parsing": parsing, "answer": answer}
+
+
+def stream_report(result, data_label, commit):
+    rounds = result["rounds"]
+    fan = result["fanout"]
+    built = f"{datetime.datetime.fromtimestamp(BIN.stat().st_mtime, datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    without = median_of([r["without"] for r in rounds], "rps")
+    with_streams = median_of([r["with"] for r in rounds], "rps")
+    n = result["opened"] or 1
+    per_stream = (result["rss_open"] - result["rss_before"]) / n
+    warm = ", ".join(f"{(r['rss_open'] - r['rss_before']) / (r['opened'] or 1):.1f}" for r in rounds)
+    ms = lambda values, p: f"{percentile(values, p):.1f}" if values else "n/a"  # noqa: E731
+    refused = len(result["refused"]) + sum(len(r["refused"]) for r in rounds)
+    failed = len(result["failed"]) + sum(len(r["failed"]) for r in rounds)
+    release = ", ".join("> 45" if t is None else f"{t:.1f}" for t in result["release_seconds"])
+    still_open = ", ".join(f"{r['live_after_read']:,} of {r['opened']:,}" for r in rounds)
+    lines = [
+        "## Live streams (`GET /api/v1/me/stream`)",
+        "",
+        f"Measured on commit `{commit}` (binary built {built}), {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {data_label} data set, "
+        f"one server process; {result['streams']:,} streams held by one asyncio loop in bench/run.py "
+        f"({TOKENS} token users x {result['per_user']}, `STREAMS_PER_USER={max(5, result['per_user'])}`), all members of one event.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| streams open (200 and `retry:`) | {result['opened']:,} of {result['streams']:,} in {result['open_seconds']:.1f} s; "
+        f"refused {refused}, failed {failed} (all openings) |",
+        f"| server RSS (VmRSS), fresh process: before / with the streams open and idle 2 s | {result['rss_before'] / 1024:.1f} MiB / "
+        f"{result['rss_open'] / 1024:.1f} MiB: **{per_stream:.1f} KiB per stream** |",
+        f"| the same after warm-up reads, each round (KiB per stream) | {warm} |",
+        f"| RSS after the fan-out / after closing the streams | {result['rss_fanout'] / 1024:.1f} MiB / {result['rss_closed'] / 1024:.1f} MiB |",
+        f"| fan-out: response of the changing `PATCH /events/{{id}}` → **last** stream received it, p50 / p99 of {len(fan['last'])} changes | "
+        f"**{ms(fan['last'], 50)} / {ms(fan['last'], 99)} ms** (max {ms(fan['last'], 100)}) |",
+        f"| … → first stream / median stream, p50 | {ms(fan['first'], 50)} / {ms(fan['median'], 50)} ms |",
+        f"| of which the client's own parsing of the {result['opened']:,} copies, p50 / the `PATCH` itself, p50 | "
+        f"{ms(fan['parsing'], 50)} ms / {ms(fan['answer'], 50)} ms |",
+        f"| every stream got every change exactly once, in order | {fan['complete']:,} of {result['opened']:,} streams; deliveries missing after 10 s: {fan['missing']} |",
+        f"| streams still open after the read scenario (each round) | {still_open} |",
+        f"| seconds until the server closed the connections of streams the client had closed (each closing; the bench then waits "
+        f"{HEARTBEAT_SECONDS + 1.5:.1f} s more for their slots) | {release} |",
+        f"| read scenario (`GET received-invitations?status=pending`, {CONNECTIONS} conns, {SECONDS} s), without / with the idle streams, medians of {len(rounds)} | "
+        f"{without:.0f} / {with_streams:.0f} req/s: ratio **{with_streams / without:.2f}** (target ≥ 0.90) |",
+        "",
+        "| round | read without: req/s, p50, p99 ms | with streams open: req/s, p50, p99 ms | ratio | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for i, r in enumerate(rounds, 1):
+        a, b = r["without"], r["with"]
+        lines.append(f"| {i} | {a['rps']:.0f}, {a['p50']:.2f}, {a['p99']:.2f} | {b['rps']:.0f}, {b['p50']:.2f}, {b['p99']:.2f} | "
+                     f"{b['rps'] / a['rps']:.2f} | {a['errors']} / {b['errors']} |")
+    lines += ["", "Fan-out times are taken in the client's one event loop, which parses every stream's bytes itself: "
+              f"they include its own time to get through them (an upper bound). With {len(fan['last'])} changes, p99 is their maximum.", ""]
+    if result["refused"] or result["failed"]:
+        lines += [f"First refusals: {result['refused'][:3]}; first failures: {result['failed'][:3]}", ""]
+    return "\n".join(lines)
+
+
+def git_commit():
+    commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True).stdout.strip()
+    dirty = run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True).stdout.strip()
+    return commit + (" (with uncommitted changes)" if dirty else "")
+
+
+def streams_only():
+    """BENCH_ONLY=streams: one data set, the live-stream part, its own report."""
+    commit = git_commit()
+    sizes = LARGE if STREAM_DATA == "large" else SMALL
+    name = f"em_bench_{STREAM_DATA}"
+    url = create_database(name, sizes)
+    result = stream_bench(url, name)
+    label = f"{STREAM_DATA} ({sizes['users']:,} users, {sizes['events'] * sizes['per_event']:,} invitations)"
+    text = stream_report(result, label, commit)
+    (OUT / "report.md").write_text(text)
+    print(text)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     ensure_tools()
     build()
-    commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True).stdout.strip()
-    dirty = run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True).stdout.strip()
-    commit += " (with uncommitted changes)" if dirty else ""
+    if ONLY == "streams":
+        return streams_only()
+    if ONLY:
+        sys.exit(f"bench: BENCH_ONLY={ONLY!r}: only 'streams' is known")
+    commit = git_commit()
 
     small_url = create_database("em_bench_small", SMALL)
     large_url = create_database("em_bench_large", LARGE)
@@ -307,6 +564,8 @@ def main():
     login = wrk(server, "login.lua", {"BENCH_USERS": str(LARGE["users"])})
     server.stop()
 
+    streams = stream_bench(large_url, "em_bench_large")
+
     log("EXPLAIN of the list queries")
     explain = psql("em_bench_large", "-f", str(BENCH / "explain.sql"), capture=True)
 
@@ -353,6 +612,7 @@ def main():
         explain.strip(),
         "```",
     ]
+    report += ["", stream_report(streams, "large", commit)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)
