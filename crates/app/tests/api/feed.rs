@@ -215,6 +215,11 @@ api_tests_once! {
         assert_eq!(body["code"], "too_many_requests");
         let olivia = capped.register("Olivia", Some("olivia@example.com"), None).await;
         let _others = Stream::open(&capped, "", Some(&olivia.token), None).await.expect("the cap is per user");
+        // A client that left (a reloaded page) gives its slot back at once, not at its next heartbeat.
+        drop(_one);
+        let reopened = Instant::now();
+        let _again = Stream::open(&capped, "", Some(&sara.token), None).await.expect("the closed stream's slot is free");
+        eprintln!("a closed stream's slot was taken again after {:?}", reopened.elapsed());
 
         for (query, header) in [("?after=-3", None), ("", Some("abc"))] {
             let mut request = app.client.get(app.url(&format!("/api/v1/me/stream{query}"))).bearer_auth(&olivia.token);

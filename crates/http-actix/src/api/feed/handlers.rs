@@ -14,7 +14,7 @@ use domain::{Limit, User};
 use futures_util::stream::{self, Stream};
 use secrecy::ExposeSecret;
 
-use super::hub::{SubscribeError, Subscription};
+use super::hub::{Push, SubscribeError, Subscription};
 use super::requests::{after_message, change_id, FeedQuery, StreamQuery, LAST_EVENT_ID};
 use super::responses::{ChangeBody, FeedBody, FeedMetaBody, StreamTicketBody};
 use crate::auth::AuthenticatedUser;
@@ -144,6 +144,7 @@ pub async fn stream_changes(
     let subscription = state
         .streams
         .subscribe(user.id)
+        .await
         .map_err(|refused| match refused {
             SubscribeError::TooMany => ApiError::TooManyRequests(RetryAfter(TOO_MANY_STREAMS_WAIT)),
             SubscribeError::Unavailable => {
@@ -226,8 +227,13 @@ fn live(
                 continue;
             }
             match s.subscription.changes.recv().await {
-                Some(change) if change.id > s.sent => s.held.push_back((*change).clone()),
-                Some(_) => {}
+                Some(Push::Change(change)) if change.id > s.sent => {
+                    s.held.push_back((*change).clone());
+                }
+                Some(Push::Change(_)) => {}
+                Some(Push::Probe) => {
+                    return Some((Ok(sse::Event::Comment("probe".into())), s));
+                }
                 None => return None,
             }
         }

@@ -54,9 +54,24 @@ pub enum SubscribeError {
 /// Changes read per query.
 const BATCH: u32 = 500;
 
+/// What the hub pushes to a stream.
+#[derive(Debug, Clone)]
+pub enum Push {
+    /// A change for the stream's user.
+    Change(Arc<RecordedChange>),
+    /// Write something (a comment), so that a stream whose client is gone finds out and ends:
+    /// a server learns of a closed connection only when it writes to it.
+    Probe,
+}
+
+/// How long a stream asked for past the per-user bound waits while the user's open streams are
+/// probed, before the 429: two probes (a dead connection's first write is refused by the peer,
+/// its second fails), then a last look.
+const PROBES: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
+
 struct Subscriber {
     id: u64,
-    tx: mpsc::Sender<Arc<RecordedChange>>,
+    tx: mpsc::Sender<Push>,
 }
 
 #[derive(Default)]
@@ -92,7 +107,7 @@ pub struct Subscription {
     /// earlier one is read from the feed.
     pub from: ChangeId,
     /// The changes; `None` once the hub ended the stream (shutdown, or it fell behind).
-    pub changes: mpsc::Receiver<Arc<RecordedChange>>,
+    pub changes: mpsc::Receiver<Push>,
     _slot: Slot,
 }
 
@@ -140,12 +155,37 @@ impl StreamHub {
         self.lock().subscribers.values().map(Vec::len).sum()
     }
 
-    /// Subscribes a stream of `user`.
+    /// Subscribes a stream of `user`. At the per-user bound it first probes the user's open
+    /// streams and waits a moment ([`PROBES`]), so that streams whose clients left (a reloaded
+    /// page) free their slots instead of holding them until their next heartbeat.
     ///
     /// # Errors
     /// [`SubscribeError::TooMany`] past the per-user bound; [`SubscribeError::Unavailable`] before
     /// the hub knows its position, or after [`StreamHub::close`].
-    pub fn subscribe(self: &Arc<Self>, user: UserId) -> Result<Subscription, SubscribeError> {
+    pub async fn subscribe(self: &Arc<Self>, user: UserId) -> Result<Subscription, SubscribeError> {
+        let mut probes = PROBES.iter();
+        loop {
+            match self.try_subscribe(user) {
+                Err(SubscribeError::TooMany) => {
+                    let Some(wait) = probes.next() else {
+                        return Err(SubscribeError::TooMany);
+                    };
+                    self.probe(user);
+                    tokio::time::sleep(*wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn probe(&self, user: UserId) {
+        let state = self.lock();
+        for subscriber in state.subscribers.get(&user).into_iter().flatten() {
+            let _ = subscriber.tx.try_send(Push::Probe);
+        }
+    }
+
+    fn try_subscribe(self: &Arc<Self>, user: UserId) -> Result<Subscription, SubscribeError> {
         let mut state = self.lock();
         let from = match (state.position, state.closed) {
             (Some(position), false) => position,
@@ -192,7 +232,7 @@ impl StreamHub {
                 let Some(subscribers) = state.subscribers.get_mut(user) else {
                     continue;
                 };
-                subscribers.retain(|s| match s.tx.try_send(recorded.clone()) {
+                subscribers.retain(|s| match s.tx.try_send(Push::Change(recorded.clone())) {
                     Ok(()) => true,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         tracing::info!(user = %user, "a live stream fell behind; ended (it resumes from Last-Event-ID)");
