@@ -2,12 +2,13 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{CacheControl, CacheDirective, ContentEncoding};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_lab::sse;
-use domain::change::{ChangeId, RecordedChange};
+use domain::change::ChangeId;
 use domain::ports::PortError;
 use domain::services::FeedService;
 use domain::{Limit, User};
@@ -16,7 +17,7 @@ use secrecy::ExposeSecret;
 
 use super::hub::{Push, SubscribeError, Subscription};
 use super::requests::{after_message, change_id, FeedQuery, StreamQuery, LAST_EVENT_ID};
-use super::responses::{ChangeBody, FeedBody, FeedMetaBody, StreamTicketBody};
+use super::responses::{ChangeBody, FeedBody, FeedMetaBody, RenderedChange, StreamTicketBody};
 use crate::auth::AuthenticatedUser;
 use crate::error::{ApiError, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
 use crate::json::Data;
@@ -171,7 +172,7 @@ struct Live {
     user: User,
     sent: ChangeId,
     replay_until: ChangeId,
-    held: VecDeque<RecordedChange>,
+    held: VecDeque<Arc<RenderedChange>>,
     subscription: Subscription,
 }
 
@@ -198,7 +199,7 @@ fn live(
         loop {
             if let Some(change) = s.held.pop_front() {
                 s.sent = change.id;
-                return Some((Ok(event(change)), s));
+                return Some((Ok(event(&change)), s));
             }
             if s.sent < s.replay_until {
                 let page = s
@@ -208,8 +209,12 @@ fn live(
                 match page {
                     Ok(page) => {
                         let until = s.replay_until;
-                        s.held
-                            .extend(page.changes.into_iter().filter(|c| c.id <= until));
+                        s.held.extend(
+                            page.changes
+                                .into_iter()
+                                .filter(|c| c.id <= until)
+                                .map(|c| Arc::new(RenderedChange::from(c))),
+                        );
                         if s.held.is_empty() {
                             // Nothing readable up to where the page read, or nothing at all.
                             s.sent = if page.next_after > s.sent {
@@ -228,7 +233,7 @@ fn live(
             }
             match s.subscription.changes.recv().await {
                 Some(Push::Change(change)) if change.id > s.sent => {
-                    s.held.push_back((*change).clone());
+                    s.held.push_back(change);
                 }
                 Some(Push::Change(_)) => {}
                 Some(Push::Probe) => {
@@ -240,10 +245,9 @@ fn live(
     })
 }
 
-fn event(change: RecordedChange) -> sse::Event {
-    let id = change.id.0.to_string();
-    let kind = change.change.kind().as_str();
-    let body = ChangeBody::from(change);
-    let json = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
-    sse::Data::new(json).id(id).event(kind).into()
+fn event(change: &RenderedChange) -> sse::Event {
+    sse::Data::new(change.json.clone())
+        .id(change.id.0.to_string())
+        .event(change.kind)
+        .into()
 }

@@ -13,10 +13,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use domain::change::{ChangeId, RecordedChange};
+use domain::change::ChangeId;
 use domain::ports::ChangeFeed;
 use domain::UserId;
 use tokio::sync::{mpsc, watch};
+
+use super::responses::RenderedChange;
 
 /// The hub's bounds.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +60,7 @@ const BATCH: u32 = 500;
 #[derive(Debug, Clone)]
 pub enum Push {
     /// A change for the stream's user.
-    Change(Arc<RecordedChange>),
+    Change(Arc<RenderedChange>),
     /// Write something (a comment), so that a stream whose client is gone finds out and ends:
     /// a server learns of a closed connection only when it writes to it.
     Probe,
@@ -227,12 +229,22 @@ impl StreamHub {
     fn dispatch(&self, changes: Vec<domain::change::Delivery>, read_up_to: ChangeId) {
         let mut state = self.lock();
         for delivery in changes {
-            let recorded = Arc::new(delivery.recorded);
+            let id = delivery.recorded.id;
+            state.position = Some(id);
+            // Rendered once, and only when one of its recipients has a stream here.
+            if !delivery
+                .recipients
+                .iter()
+                .any(|user| state.subscribers.contains_key(user))
+            {
+                continue;
+            }
+            let rendered = Arc::new(RenderedChange::from(delivery.recorded));
             for user in &delivery.recipients {
                 let Some(subscribers) = state.subscribers.get_mut(user) else {
                     continue;
                 };
-                subscribers.retain(|s| match s.tx.try_send(Push::Change(recorded.clone())) {
+                subscribers.retain(|s| match s.tx.try_send(Push::Change(rendered.clone())) {
                     Ok(()) => true,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         tracing::info!(user = %user, "a live stream fell behind; ended (it resumes from Last-Event-ID)");
@@ -241,7 +253,6 @@ impl StreamHub {
                     Err(mpsc::error::TrySendError::Closed(_)) => false,
                 });
             }
-            state.position = Some(recorded.id);
         }
         // Past changes that could not be read, too: they are nobody's.
         state.position = state.position.max(Some(read_up_to));

@@ -154,6 +154,31 @@ impl From<RecordedChange> for ChangeBody {
     }
 }
 
+/// A change as a stream sends it: its id, its type and its JSON, rendered once per process and
+/// shared by every stream it goes to.
+#[derive(Debug, Clone)]
+pub struct RenderedChange {
+    /// The change's id (`id:`).
+    pub id: domain::change::ChangeId,
+    /// Its type (`event:`).
+    pub kind: &'static str,
+    /// [`ChangeBody`] as JSON (`data:`).
+    pub json: bytestring::ByteString,
+}
+
+impl From<RecordedChange> for RenderedChange {
+    fn from(recorded: RecordedChange) -> Self {
+        let (id, kind) = (recorded.id, recorded.change.kind().as_str());
+        // Serializing our own bodies cannot fail (no maps with non-string keys, no I/O).
+        let json = serde_json::to_string(&ChangeBody::from(recorded)).unwrap_or_default();
+        Self {
+            id,
+            kind,
+            json: json.into(),
+        }
+    }
+}
+
 /// Where the feed continues.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = FeedMeta)]
