@@ -164,63 +164,62 @@ pub(crate) fn append(conn: &mut AnyConnection, resolved: Vec<Resolved>) -> Query
     Ok(())
 }
 
+/// One bound value of a row.
+enum Bind<'a> {
+    BigInt(i64),
+    Text(&'a str),
+    Timestamp(NaiveDateTime),
+}
+
 /// Rows that one multi-row `INSERT` stores: diesel's MultiBackend has no batch insert, and its
 /// SQLite batch insert sends one statement per row.
 trait Row {
+    /// `INSERT INTO table (columns…) VALUES `.
     const SQL: &'static str;
     const COLUMNS: usize;
-    fn bind<'a, DB>(
-        &'a self,
-        query: BoxedSqlQuery<'a, DB, SqlQuery>,
-    ) -> BoxedSqlQuery<'a, DB, SqlQuery>
-    where
-        DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
-        i64: ToSql<BigInt, DB>,
-        String: ToSql<SqlText, DB>,
-        str: ToSql<SqlText, DB>,
-        NaiveDateTime: ToSql<Timestamp, DB>;
+    /// The row's values, in the order of the columns.
+    fn binds(&self) -> Vec<Bind<'_>>;
 }
 
 impl Row for ChangeRow {
     const SQL: &'static str = "INSERT INTO domain_events (id, kind, occurred_at, subject) VALUES ";
     const COLUMNS: usize = 4;
-    fn bind<'a, DB>(
-        &'a self,
-        query: BoxedSqlQuery<'a, DB, SqlQuery>,
-    ) -> BoxedSqlQuery<'a, DB, SqlQuery>
-    where
-        DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
-        i64: ToSql<BigInt, DB>,
-        String: ToSql<SqlText, DB>,
-        str: ToSql<SqlText, DB>,
-        NaiveDateTime: ToSql<Timestamp, DB>,
-    {
-        query
-            .bind::<BigInt, _>(self.id)
-            .bind::<SqlText, _>(&self.kind)
-            .bind::<Timestamp, _>(self.occurred_at)
-            .bind::<SqlText, _>(&self.subject)
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![
+            Bind::BigInt(self.id),
+            Bind::Text(&self.kind),
+            Bind::Timestamp(self.occurred_at),
+            Bind::Text(&self.subject),
+        ]
     }
 }
 
 impl Row for RecipientRow<'_> {
     const SQL: &'static str = "INSERT INTO domain_event_recipients (user_id, event_id) VALUES ";
     const COLUMNS: usize = 2;
-    fn bind<'a, DB>(
-        &'a self,
-        query: BoxedSqlQuery<'a, DB, SqlQuery>,
-    ) -> BoxedSqlQuery<'a, DB, SqlQuery>
-    where
-        DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
-        i64: ToSql<BigInt, DB>,
-        String: ToSql<SqlText, DB>,
-        str: ToSql<SqlText, DB>,
-        NaiveDateTime: ToSql<Timestamp, DB>,
-    {
-        query
-            .bind::<SqlText, _>(self.user_id)
-            .bind::<BigInt, _>(self.event_id)
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![Bind::Text(self.user_id), Bind::BigInt(self.event_id)]
     }
+}
+
+/// Binds every value of `rows`, in order, on either backend's query.
+fn bind_rows<'a, DB, R: Row>(
+    query: BoxedSqlQuery<'a, DB, SqlQuery>,
+    rows: &'a [R],
+) -> BoxedSqlQuery<'a, DB, SqlQuery>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<SqlText, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    rows.iter()
+        .flat_map(Row::binds)
+        .fold(query, |query, bind| match bind {
+            Bind::BigInt(value) => query.bind::<BigInt, _>(value),
+            Bind::Text(value) => query.bind::<SqlText, _>(value),
+            Bind::Timestamp(value) => query.bind::<Timestamp, _>(value),
+        })
 }
 
 /// `INSERT … VALUES (…), (…)` of `rows` in one statement, with each backend's placeholders.
@@ -244,20 +243,16 @@ fn insert_rows<R: Row>(conn: &mut AnyConnection, rows: &[R]) -> QueryResult<usiz
         sql
     }
     match conn {
-        AnyConnection::Pg(pg) => rows
-            .iter()
-            .fold(
-                diesel::sql_query(sql::<R>(rows.len(), true)).into_boxed(),
-                |q, row| row.bind(q),
-            )
-            .execute(pg),
-        AnyConnection::Sqlite(sqlite) => rows
-            .iter()
-            .fold(
-                diesel::sql_query(sql::<R>(rows.len(), false)).into_boxed(),
-                |q, row| row.bind(q),
-            )
-            .execute(sqlite),
+        AnyConnection::Pg(pg) => bind_rows(
+            diesel::sql_query(sql::<R>(rows.len(), true)).into_boxed(),
+            rows,
+        )
+        .execute(pg),
+        AnyConnection::Sqlite(sqlite) => bind_rows(
+            diesel::sql_query(sql::<R>(rows.len(), false)).into_boxed(),
+            rows,
+        )
+        .execute(sqlite),
     }
 }
 
