@@ -9,6 +9,15 @@ bench/out/report.md and prints it. Nothing here is a test: it asserts nothing, i
 Environment: BENCH_PG (server URL without database, default postgres://postgres@127.0.0.1:5432),
 BENCH_SECONDS, BENCH_RUNS (repeats of the read scenario and its ceiling, default 3), BENCH_USERS,
 BENCH_EVENTS, BENCH_PER_EVENT (large set), BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1.
+Tail against the ceiling (issue 12): each round also runs the read scenario on the large set at
+BENCH_HIGH_CONNECTIONS (default 128) and pgbench with as many clients; every pgbench run writes a
+per-transaction log (-l, in a temporary directory) from which its p50/p99 are computed, so the
+report gives service / pgbench for throughput and for p99 at both counts (the raw rounds also go
+to bench/out/tail-rounds.json). pgbench at 128 clients needs max_connections >= ~160 on BENCH_PG
+(the service's pools are open beside it); with fewer free connection slots that run is skipped and
+the report says so.
+BENCH_ONLY=read (only the large set and the read scenario at both counts beside pgbench) and
+BENCH_ONLY=read,streams (that, then the live-stream part on the same set) are for short runs.
 Live streams: BENCH_STREAMS (open SSE streams, default 1000, spread over the 100 token users, so
 the server runs with STREAMS_PER_USER = BENCH_STREAMS / 100), BENCH_STREAM_CHANGES (changes fanned
 out, default 20), BENCH_ONLY=streams (only the live-stream part: one data set, no other scenario),
@@ -46,6 +55,7 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+HIGH_CONNECTIONS = int(os.environ.get("BENCH_HIGH_CONNECTIONS", "128"))
 TOKENS = 100
 STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
 STREAM_CHANGES = int(os.environ.get("BENCH_STREAM_CHANGES", "20"))
@@ -174,10 +184,45 @@ def background_result(process):
 
 
 def pgbench(db, clients=CONNECTIONS):
-    out = run(["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(SECONDS),
-               "-D", f"tokens={TOKENS}", "-f", str(BENCH / "pgbench-read.sql"), f"{PG}/{db}?sslmode=disable"],
-              capture_output=True).stdout
-    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    """pgbench on the read scenario's two statements (bench/pgbench-read.sql), prepared, with a
+    per-transaction log in a temporary directory; returns tps, p50/p99 in ms (from the log: every
+    transaction's elapsed time) and the failed transactions. Bounded by -T like every scenario."""
+    with tempfile.TemporaryDirectory(prefix="em-pgbench-") as directory:
+        cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(SECONDS),
+               "-l", f"--log-prefix={directory}/tx", "-D", f"tokens={TOKENS}", "-f", str(BENCH / "pgbench-read.sql"),
+               f"{PG}/{db}?sslmode=disable"]
+        done = subprocess.run(cmd, text=True, capture_output=True, cwd=directory, timeout=SECONDS + 120)
+        found = re.search(r"tps = ([\d.]+)", done.stdout)
+        if found is None:
+            raise SystemExit(f"bench: pgbench -c {clients} failed ({done.returncode}): {done.stderr.strip()[-600:]}")
+        # Log lines: client_id transaction_no time script_no time_epoch time_us [...]; time is the
+        # transaction's elapsed time in microseconds, or a word ("failed", "skipped") instead.
+        latencies, unlogged = [], 0
+        for path in Path(directory).glob("tx.*"):
+            with open(path) as f:
+                for line in f:
+                    fields = line.split()
+                    if len(fields) >= 3 and fields[2].isdigit():
+                        latencies.append(int(fields[2]))
+                    else:
+                        unlogged += 1
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    # A failed transaction is both counted in the summary and logged as "failed": count it once.
+    errors = max(int(failed.group(1)) if failed else 0, unlogged) + (1 if done.returncode != 0 else 0)
+    if done.returncode != 0:
+        log(f"pgbench -c {clients} exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    if not latencies:
+        raise SystemExit(f"bench: pgbench -c {clients} logged no transaction")
+    return {"tps": float(found.group(1)), "p50": percentile(latencies, 50) / 1000, "p99": percentile(latencies, 99) / 1000,
+            "errors": errors, "transactions": len(latencies)}
+
+
+def free_connection_slots(db):
+    """max_connections minus the client backends connected now (this psql's included)."""
+    text = psql(db, "-At", "-c", "SELECT current_setting('max_connections')::int, "
+                "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')", capture=True)
+    limit, used = (int(v) for v in text.strip().split("|"))
+    return limit, limit - used
 
 
 def create_database(name, sizes):
@@ -210,6 +255,132 @@ def export_pairs(db, table, columns):
 
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
+
+
+def tail_round(server, db):
+    """One round of the read scenario on the large set against pgbench on the same two statements,
+    at CONNECTIONS and at HIGH_CONNECTIONS, each pair back to back (service, then pgbench)."""
+    result = {}
+    for n in [CONNECTIONS, HIGH_CONNECTIONS]:
+        service = wrk(server, "list.lua", {"BENCH_PATH": READ_PATH}, connections=n)
+        limit, free = free_connection_slots(db)
+        if free < n:
+            log(f"pgbench -c {n} skipped: max_connections {limit}, {free} slots free")
+            ceiling = {"skipped": f"max_connections {limit}, {free} free"}
+        else:
+            ceiling = pgbench(db, clients=n)
+        result[n] = {"service": service, "pgbench": ceiling}
+        if "skipped" in ceiling:
+            log(f"{n} connections: service {service['rps']:.0f} req/s, p99 {service['p99']:.1f} ms; pgbench skipped")
+        else:
+            log(f"{n} connections: service {service['rps']:.0f} req/s, p99 {service['p99']:.1f} ms; "
+                f"pgbench {ceiling['tps']:.0f} tps, p99 {ceiling['p99']:.1f} ms")
+    return result
+
+
+def tail_report(rounds):
+    """The issue-12 table: service / pgbench for throughput and p99 at both connection counts,
+    medians of the rounds, with the targets and a verdict."""
+    low, high = CONNECTIONS, HIGH_CONNECTIONS
+
+    def med(n, side, key):
+        values = [r[n][side][key] for r in rounds if key in r[n][side]]
+        return statistics.median(values) if values else None
+
+    def errors(n, side):
+        return sum(r[n][side].get("errors", 0) for r in rounds)
+
+    def verdict(ok):
+        return "n/a" if ok is None else ("holds" if ok else "**missed**")
+
+    def ratio(a, b):
+        return None if a is None or b is None else a / b
+
+    def fmt(x, spec=".2f"):
+        return "n/a" if x is None else format(x, spec)
+
+    figures = {}
+    for n in [low, high]:
+        figures[n] = {k: med(n, "service", k) for k in ["rps", "p50", "p99"]}
+        figures[n].update({f"pg_{k}": med(n, "pgbench", k) for k in ["tps", "p50", "p99"]})
+        # Ratios: the median of each round's ratio (service and pgbench measured back to back, so
+        # drift on the shared machine cancels); the ratio of the medians beside it.
+        paired = [r[n] for r in rounds if "tps" in r[n]["pgbench"]]
+        figures[n]["rps_ratio"] = statistics.median(p["service"]["rps"] / p["pgbench"]["tps"] for p in paired) if paired else None
+        figures[n]["p99_ratio"] = statistics.median(p["service"]["p99"] / p["pgbench"]["p99"] for p in paired) if paired else None
+        figures[n]["rps_of_medians"] = ratio(figures[n]["rps"], figures[n]["pg_tps"])
+        figures[n]["p99_of_medians"] = ratio(figures[n]["p99"], figures[n]["pg_p99"])
+    scaling = statistics.median(r[high]["service"]["rps"] / r[low]["service"]["rps"] for r in rounds)
+    scaling_of_medians = ratio(figures[high]["rps"], figures[low]["rps"])
+    skipped = sorted({r[n]["pgbench"]["skipped"] for r in rounds for n in [low, high] if "skipped" in r[n]["pgbench"]})
+
+    def bound(x, limit, above):
+        return None if x is None else (x >= limit if above else x <= limit)
+
+    rows = []
+    for n in [low, high]:
+        f = figures[n]
+        rows.append(f"| {n} | throughput | {fmt(f['rps'], ',.0f')} req/s | {fmt(f['pg_tps'], ',.0f')} tps | **{fmt(f['rps_ratio'])}** ({fmt(f['rps_of_medians'])}) | "
+                    + ("≥ 0.70 × pgbench | " + verdict(bound(f["rps_ratio"], 0.7, True)) if n == low else f"— (the {high} vs {low} row) | —") + " |")
+        rows.append(f"| {n} | p50 | {fmt(f['p50'])} ms | {fmt(f['pg_p50'])} ms | {fmt(ratio(f['p50'], f['pg_p50']))} | — | — |")
+        rows.append(f"| {n} | p99 | {fmt(f['p99'])} ms | {fmt(f['pg_p99'])} ms | **{fmt(f['p99_ratio'])}** ({fmt(f['p99_of_medians'])}) | ≤ 2.5 × pgbench p99 | "
+                    f"{verdict(bound(f['p99_ratio'], 2.5, False))} |")
+        rows.append(f"| {n} | errors (all rounds) | {errors(n, 'service')} | {errors(n, 'pgbench')} failed | | 0 | "
+                    f"{verdict(errors(n, 'service') == 0)} |")
+    rows.append(f"| {high} vs {low} | service throughput at {high} ÷ at {low} | {fmt(figures[high]['rps'], ',.0f')} / "
+                f"{fmt(figures[low]['rps'], ',.0f')} req/s | | **{fmt(scaling)}** ({fmt(scaling_of_medians)}) | ≥ 0.90 | {verdict(bound(scaling, 0.9, True))} |")
+
+    per_round = []
+    for i, r in enumerate(rounds, 1):
+        cells = []
+        for n in [low, high]:
+            a, b = r[n]["service"], r[n]["pgbench"]
+            if "skipped" in b:
+                cells.append(f"{a['rps']:.0f}, {a['p50']:.2f}, {a['p99']:.2f} | skipped | n/a | n/a")
+            else:
+                cells.append(f"{a['rps']:.0f}, {a['p50']:.2f}, {a['p99']:.2f} | {b['tps']:.0f}, {b['p50']:.2f}, {b['p99']:.2f} | "
+                             f"{a['rps'] / b['tps']:.2f} | {a['p99'] / b['p99']:.2f}")
+        per_round.append(f"| {i} | " + " | ".join(cells) + " |")
+
+    lines = [
+        "## Read scenario against the ceiling, with its tail (issue 12)",
+        "",
+        f"`GET received-invitations?status=pending` on the large set (wrk -t2 -c N, {SECONDS} s) against pgbench on the same "
+        f"two statements (`bench/pgbench-read.sql`, prepared, -j2 -c N, {SECONDS} s; p50/p99 from its per-transaction log), "
+        f"back to back in each round; figures are medians of {len(rounds)} rounds. Throughput and p99 ratios: the median of the "
+        f"rounds' own ratios (verdicts on these), then in brackets the ratio of the medians. The {high} ÷ {low} throughput "
+        f"row: the median of the rounds' ratios, then in brackets the ratio of the medians.",
+        "",
+        "| connections | figure | service | pgbench | service ÷ pgbench | target | verdict |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"| round | service {low}: req/s, p50, p99 ms | pgbench {low}: tps, p50, p99 ms | tput ratio | p99 ratio "
+        f"| service {high}: req/s, p50, p99 ms | pgbench {high}: tps, p50, p99 ms | tput ratio | p99 ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *per_round,
+        "",
+    ]
+    if skipped:
+        lines += [f"pgbench skipped in some rounds ({'; '.join(skipped)}): it needs a free connection slot per client "
+                  "beside the service's pools; raise max_connections on BENCH_PG.", ""]
+    return "\n".join(lines)
+
+
+LOAD_AT_START = os.getloadavg()
+
+
+def load_note():
+    """Other work on the machine moves every figure: the load averages when the run began and now."""
+    now = os.getloadavg()
+    return (f"load average (1/5/15 min) {LOAD_AT_START[0]:.1f}/{LOAD_AT_START[1]:.1f}/{LOAD_AT_START[2]:.1f} at the start, "
+            f"{now[0]:.1f}/{now[1]:.1f}/{now[2]:.1f} at the end")
+
+
+def pg_server_note():
+    text = psql("postgres", "-At", "-c", "SELECT current_setting('server_version') || ', max_connections ' || "
+                "current_setting('max_connections') || ', shared_buffers ' || current_setting('shared_buffers')", capture=True)
+    return f"PostgreSQL {text.strip()} at {PG.split('@')[-1]}"
 
 
 def sqlite_bench():
@@ -506,14 +677,50 @@ def streams_only():
     print(text)
 
 
+def read_only(with_streams):
+    """BENCH_ONLY=read[,streams]: the large set, the read scenario at both connection counts beside
+    pgbench (RUNS rounds), then optionally the live-stream part on the same set; its own report."""
+    commit = git_commit()
+    url = create_database("em_bench_large", LARGE)
+    server = Server(url, OUT / "server-large.log")
+    tails = []
+    try:
+        for round_no in range(RUNS):
+            log(f"read round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
+            tails.append(tail_round(server, "em_bench_large"))
+        rss_read = server.peak_rss_mib()
+    finally:
+        server.stop()
+    (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
+    invitations = LARGE["events"] * LARGE["per_event"]
+    report = [
+        f"Data: large = {LARGE['users']:,} users, {LARGE['events']:,} events, {invitations:,} invitations. "
+        f"Only the read scenario{' and the live streams' if with_streams else ''} (BENCH_ONLY={ONLY}).",
+        "",
+        f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores; server and load on one machine; {pg_server_note()}; {load_note()}.",
+        "",
+        tail_report(tails),
+        f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**.",
+        "",
+    ]
+    if with_streams:
+        report += [stream_report(stream_bench(url, "em_bench_large"), "large", commit)]
+    text = "\n".join(report) + "\n"
+    (OUT / "report.md").write_text(text)
+    print(text)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     ensure_tools()
     build()
     if ONLY == "streams":
         return streams_only()
+    if ONLY in ("read", "read,streams"):
+        return read_only(with_streams=ONLY == "read,streams")
     if ONLY:
-        sys.exit(f"bench: BENCH_ONLY={ONLY!r}: only 'streams' is known")
+        sys.exit(f"bench: BENCH_ONLY={ONLY!r}: only 'streams', 'read' and 'read,streams' are known")
     commit = git_commit()
 
     small_url = create_database("em_bench_small", SMALL)
@@ -529,12 +736,16 @@ def main():
     # machine hits both alike. The ceiling: pgbench with the service's concurrency (32 clients)
     # and with its pool's (10 connections, what PostgreSQL sees from the service); the better counts.
     log("read scenario on both data sets and its pgbench ceiling, alternating")
-    received, small_received, ceilings, ceilings_32, ceilings_pool = [], [], [], [], []
-    for _ in range(RUNS):
+    # Each round also measures the read at HIGH_CONNECTIONS beside pgbench with as many clients
+    # (tail_round), and takes every pgbench's p50/p99 from its per-transaction log.
+    received, small_received, ceilings, ceilings_32, ceilings_pool, tails = [], [], [], [], [], []
+    for round_no in range(RUNS):
+        log(f"read round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
         small_received.append(wrk(small, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"}))
-        received.append(wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"}))
-        ceilings_32.append(pgbench("em_bench_large"))
-        ceilings_pool.append(pgbench("em_bench_large", clients=10))
+        tails.append(tail_round(server, "em_bench_large"))
+        received.append(tails[-1][CONNECTIONS]["service"])
+        ceilings_32.append(tails[-1][CONNECTIONS]["pgbench"].get("tps", 0.0))
+        ceilings_pool.append(pgbench("em_bench_large", clients=10)["tps"])
         ceilings.append(max(ceilings_32[-1], ceilings_pool[-1]))
     small_sent = wrk(small, "list.lua", {"BENCH_PATH": "/api/v1/sended-invitations?status=all"})
     small.stop()
@@ -600,7 +811,8 @@ def main():
         f"small = {SMALL['users']:,} users, {SMALL['events']:,} events, {SMALL['events'] * SMALL['per_event']:,} invitations.",
         "",
         f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores; wrk {CONNECTIONS} connections, {SECONDS} s per scenario; server and load on one machine.",
+        f"{os.cpu_count()} cores; wrk {CONNECTIONS} connections, {SECONDS} s per scenario; server and load on one machine; "
+        f"{pg_server_note()}; {load_note()}.",
         "",
         "| scenario | req/s | p50 ms | p99 ms | errors | notes |",
         "|---|---|---|---|---|---|",
@@ -612,7 +824,8 @@ def main():
         explain.strip(),
         "```",
     ]
-    report += ["", stream_report(streams, "large", commit)]
+    (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
+    report += ["", tail_report(tails), stream_report(streams, "large", commit)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)
