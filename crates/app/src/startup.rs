@@ -99,7 +99,7 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn bind(addr: std::net::SocketAddr) -> Result<Self, StartError> {
+    fn bind(addr: std::net::SocketAddr, database: Arc<Database>) -> Result<Self, StartError> {
         let handle = crate::telemetry::prometheus();
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind {
             addr: addr.to_string(),
@@ -108,10 +108,14 @@ impl Metrics {
         let port = listener.local_addr().map_err(StartError::LocalAddr)?.port();
         let scrape = handle.clone();
         let server = HttpServer::new(move || {
-            let scrape = scrape.clone();
+            let (scrape, database) = (scrape.clone(), database.clone());
             App::new().route(
                 "/metrics",
                 actix_web::web::get().to(move || {
+                    // The pool's gauges are read here, at scrape time, not on every database call.
+                    let (open, idle) = database.pool_state();
+                    metrics::gauge!("db_pool_connections").set(f64::from(open));
+                    metrics::gauge!("db_pool_idle_connections").set(f64::from(idle));
                     let body = scrape.render();
                     async move {
                         actix_web::HttpResponse::Ok()
@@ -230,7 +234,10 @@ impl Application {
         };
 
         // Before the app's server, so that the recorder is in place when the first request comes.
-        let metrics = config.metrics_bind_addr.map(Metrics::bind).transpose()?;
+        let metrics = config
+            .metrics_bind_addr
+            .map(|addr| Metrics::bind(addr, database.clone()))
+            .transpose()?;
         let listener = TcpListener::bind(config.bind_addr).map_err(|source| StartError::Bind {
             addr: config.bind_addr.to_string(),
             source,

@@ -242,19 +242,7 @@ impl PageQuery {
 
     /// Reads `limit` and `cursor`, recording a bad value of either in `errors`.
     pub(crate) fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
-        let limit = match given(query, "limit") {
-            None => Limit::default(),
-            Some(raw) => {
-                let parsed = raw
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|n| Limit::new(n).ok());
-                errors
-                    .take("limit", parsed.ok_or_else(limit_message))
-                    .unwrap_or_default()
-            }
-        };
+        let limit = parse_limit(query, errors);
         let cursor = given(query, "cursor")
             .and_then(|raw| errors.take("cursor", Cursor::decode(raw).map_err(|e| e.to_string())));
         Self { limit, cursor }
@@ -310,6 +298,21 @@ impl<T> Paginated<T> {
             meta: PageMeta { limit, next_cursor },
         }
     }
+}
+
+/// Reads `limit` (absent: [`Limit::default`]), recording a bad value in `errors`: the page size
+/// of every list and of the change feed.
+pub(crate) fn parse_limit(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Limit {
+    given(query, "limit")
+        .and_then(|raw| {
+            let parsed = raw
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| Limit::new(n).ok());
+            errors.take("limit", parsed.ok_or_else(limit_message))
+        })
+        .unwrap_or_default()
 }
 
 /// "The limit must be an integer between 1 and 100."

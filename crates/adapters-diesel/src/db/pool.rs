@@ -106,6 +106,12 @@ impl Database {
         })
     }
 
+    /// The pool's open and idle connections now, for the metrics scrape.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// What `ChangeFeed::committed` waits on.
     pub(crate) fn change_signal(&self) -> &Arc<Notify> {
         &self.change_signal
@@ -161,9 +167,6 @@ impl Database {
             metrics::histogram!("db_connection_wait_seconds")
                 .record(started.elapsed().as_secs_f64());
             let mut pooled = pooled.map_err(|e| E::from(PortError::Unavailable(Box::new(e))))?;
-            let state = pool.state();
-            metrics::gauge!("db_pool_connections").set(f64::from(state.connections));
-            metrics::gauge!("db_pool_idle_connections").set(f64::from(state.idle_connections));
             let called = std::time::Instant::now();
             let result = op(&mut pooled.conn);
             metrics::histogram!("db_call_duration_seconds").record(called.elapsed().as_secs_f64());

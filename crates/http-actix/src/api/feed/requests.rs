@@ -11,7 +11,7 @@ use domain::Limit;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::pagination::{given, parse_query};
+use crate::pagination::{given, parse_limit, parse_query};
 use crate::validation::ValidationErrors;
 
 /// The header a reconnecting `EventSource` sends with the last id it received.
@@ -56,25 +56,7 @@ pub struct FeedQuery {
 impl FeedQuery {
     fn parse(query: &HashMap<String, String>, errors: &mut ValidationErrors) -> Self {
         let after = after(query, errors).unwrap_or_default();
-        let limit = given(query, "limit")
-            .and_then(|raw| {
-                let parsed = raw
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|n| Limit::new(n).ok());
-                errors.take(
-                    "limit",
-                    parsed.ok_or_else(|| {
-                        format!(
-                            "The limit must be an integer between {} and {}.",
-                            Limit::MIN,
-                            Limit::MAX
-                        )
-                    }),
-                )
-            })
-            .unwrap_or_default();
+        let limit = parse_limit(query, errors);
         Self { after, limit }
     }
 }
