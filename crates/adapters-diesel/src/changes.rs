@@ -4,9 +4,14 @@
 //! Every repository method that changes state records the domain's [`Change`]s of what it changed
 //! in its own transaction: [`resolve`] turns each change's audience (R12) into users, as the
 //! event's members and managers are at that moment under the transaction's locks, and [`append`]
-//! numbers and inserts them. Numbers come from the one row of `domain_event_sequence`, updated as
-//! the transaction's last step, so its lock is held until commit and the next transaction numbers
-//! after this one is visible: readers see ids in increasing order, with no late, lower id.
+//! stores them. Ids must increase in the order readers can see them, with no late, lower id:
+//!
+//! - On SQLite, writers are serialized (`BEGIN IMMEDIATE`), so [`append`] takes the ids from the
+//!   one row of `domain_event_sequence` and stores the changes numbered.
+//! - On PostgreSQL, [`append`] stages them unnumbered (`domain_events_staged`), so that writers
+//!   never wait for each other, and [`sequence`] numbers what has committed, one sequencer at a
+//!   time under an advisory lock, in a short transaction of its own. Every read of the feed runs
+//!   it first, so a reader sees all that committed before it asked.
 //!
 //! The subject is stored as JSON in this adapter's own form (the rows it was made of), read back
 //! into domain values; the wording users read is the HTTP layer's.
@@ -33,7 +38,10 @@ use crate::rows::{
     event, from_db_time, invitation_details, member, parse_uuid, to_db_time, EventRow,
     InvitationRow, MemberRow, SummaryRow,
 };
-use crate::schema::{domain_event_recipients, domain_event_sequence, domain_events, event_members};
+use crate::schema::{
+    domain_event_recipients, domain_event_sequence, domain_events, domain_events_staged,
+    event_members,
+};
 
 /// The PostgreSQL channel that wakes every process's stream when changes commit.
 pub(crate) const CHANNEL: &str = "domain_events";
@@ -115,41 +123,110 @@ struct RecipientRow<'a> {
     event_id: i64,
 }
 
-/// Numbers the changes and stores them with their recipients. Call it last in the transaction:
-/// from its first statement the transaction holds the sequence row until it commits (see the
-/// module's doc). On PostgreSQL it also queues a notification on [`CHANNEL`], sent at commit.
+/// A change in its stored form, with its recipients, not yet numbered.
+struct Unnumbered {
+    kind: String,
+    occurred_at: NaiveDateTime,
+    subject: String,
+    recipients: Vec<String>,
+}
+
+impl Unnumbered {
+    fn of(resolved: Resolved) -> QueryResult<Self> {
+        Ok(Self {
+            kind: resolved.change.kind().as_str().to_owned(),
+            occurred_at: to_db_time(resolved.change.occurred_at()),
+            subject: serde_json::to_string(&StoredSubject::from(resolved.change.subject()))
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+            recipients: resolved.recipients.into_iter().collect(),
+        })
+    }
+}
+
+/// A staged change as PostgreSQL keeps it until the sequencer numbers it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = domain_events_staged)]
+struct StagedRow {
+    staged_id: i64,
+    kind: String,
+    occurred_at: NaiveDateTime,
+    subject: String,
+    recipients: String,
+}
+
+impl From<StagedRow> for Unnumbered {
+    fn from(row: StagedRow) -> Self {
+        Self {
+            kind: row.kind,
+            occurred_at: row.occurred_at,
+            subject: row.subject,
+            recipients: row.recipients.split(' ').map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// Stores the changes with their recipients: call it last in the changing transaction.
+///
+/// On SQLite the changes are numbered here: `BEGIN IMMEDIATE` serializes writers, so they commit
+/// in the order they number. On PostgreSQL they are staged unnumbered, and [`sequence`] numbers
+/// them once committed (the module's doc); writers never wait for each other here.
 pub(crate) fn append(conn: &mut AnyConnection, resolved: Vec<Resolved>) -> QueryResult<()> {
     if resolved.is_empty() {
         return Ok(());
     }
-    let count = i64::try_from(resolved.len()).unwrap_or(i64::MAX);
+    let changes = resolved
+        .into_iter()
+        .map(Unnumbered::of)
+        .collect::<QueryResult<Vec<_>>>()?;
+    match conn {
+        AnyConnection::Pg(_) => {
+            let rows: Vec<_> = changes
+                .iter()
+                .map(|c| StagedInsert {
+                    kind: &c.kind,
+                    occurred_at: c.occurred_at,
+                    subject: &c.subject,
+                    recipients: c.recipients.join(" "),
+                })
+                .collect();
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                insert_rows(conn, chunk)?;
+            }
+            Ok(())
+        }
+        AnyConnection::Sqlite(_) => number(conn, changes),
+    }
+}
+
+/// Takes the next `changes.len()` ids from the sequence row and stores the changes under them,
+/// with their recipients. The caller must be the only one numbering until it commits: the SQLite
+/// writer under `BEGIN IMMEDIATE`, or the PostgreSQL sequencer under its advisory lock.
+fn number(conn: &mut AnyConnection, changes: Vec<Unnumbered>) -> QueryResult<()> {
+    let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
     let last: i64 =
         diesel::update(domain_event_sequence::table.filter(domain_event_sequence::id.eq(1)))
             .set(domain_event_sequence::last_id.eq(domain_event_sequence::last_id + count))
             .returning(domain_event_sequence::last_id)
             .get_result(conn)?;
     let first = last - count + 1;
-    let rows = resolved
+    let rows: Vec<ChangeRow> = changes
         .iter()
         .zip(first..)
-        .map(|(r, id)| {
-            Ok(ChangeRow {
-                id,
-                kind: r.change.kind().as_str().to_owned(),
-                occurred_at: to_db_time(r.change.occurred_at()),
-                subject: serde_json::to_string(&StoredSubject::from(r.change.subject()))
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
-            })
+        .map(|(c, id)| ChangeRow {
+            id,
+            kind: c.kind.clone(),
+            occurred_at: c.occurred_at,
+            subject: c.subject.clone(),
         })
-        .collect::<QueryResult<Vec<_>>>()?;
+        .collect();
     for chunk in rows.chunks(INSERT_CHUNK) {
         insert_rows(conn, chunk)?;
     }
-    let recipients: Vec<RecipientRow<'_>> = resolved
+    let recipients: Vec<RecipientRow<'_>> = changes
         .iter()
         .zip(first..)
-        .flat_map(|(r, id)| {
-            r.recipients.iter().map(move |user| RecipientRow {
+        .flat_map(|(c, id)| {
+            c.recipients.iter().map(move |user| RecipientRow {
                 user_id: user,
                 event_id: id,
             })
@@ -158,10 +235,80 @@ pub(crate) fn append(conn: &mut AnyConnection, resolved: Vec<Resolved>) -> Query
     for chunk in recipients.chunks(INSERT_CHUNK) {
         insert_rows(conn, chunk)?;
     }
-    if let AnyConnection::Pg(pg) = conn {
-        diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(pg)?;
-    }
     Ok(())
+}
+
+/// The key of the transaction-scoped advisory lock that lets one sequencer at a time number
+/// staged changes, across every process on the database.
+const SEQUENCER_LOCK_KEY: i64 = 0x4576_656e_7453_6571;
+
+/// Staged changes numbered per sequencer transaction.
+const SEQUENCE_BATCH: i64 = 2_000;
+
+/// PostgreSQL: numbers the changes that writers staged and committed, oldest staged first, and
+/// moves them into the feed; returns how many. Each batch is a short transaction of its own:
+/// it takes the sequencer's advisory lock (waiting for another sequencer, within the lock
+/// timeout), then reads the staged rows with a fresh snapshot (READ COMMITTED), so it sees every
+/// change committed before it took the lock, numbers them after the last id, deletes them from
+/// the stage and notifies [`CHANNEL`] at commit. Sequencers run one after another, each after
+/// the previous committed, so an id never becomes visible after a higher one. A no-op (one
+/// `SELECT`) when nothing is staged, and on SQLite, where writers number their own.
+pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
+    if !matches!(conn, AnyConnection::Pg(_)) {
+        return Ok(0);
+    }
+    let mut total = 0;
+    loop {
+        let staged: bool = diesel::select(diesel::dsl::exists(
+            domain_events_staged::table.select(domain_events_staged::staged_id),
+        ))
+        .get_result(conn)?;
+        if !staged {
+            return Ok(total);
+        }
+        let numbered = conn.transaction(|conn| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK_KEY})"))
+                .execute(conn)?;
+            let rows: Vec<StagedRow> = domain_events_staged::table
+                .order(domain_events_staged::staged_id)
+                .limit(SEQUENCE_BATCH)
+                .select(StagedRow::as_select())
+                .load(conn)?;
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            let staged: Vec<i64> = rows.iter().map(|row| row.staged_id).collect();
+            let count = rows.len();
+            number(conn, rows.into_iter().map(Unnumbered::from).collect())?;
+            diesel::delete(
+                domain_events_staged::table.filter(domain_events_staged::staged_id.eq_any(staged)),
+            )
+            .execute(conn)?;
+            diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(conn)?;
+            Ok::<_, diesel::result::Error>(count)
+        })?;
+        total += numbered;
+        if i64::try_from(numbered).unwrap_or(i64::MAX) < SEQUENCE_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Numbers what is staged before a read of the feed, so that a reader sees every change
+/// committed before it asked. A failure (the lock not had within the timeout) is logged, not
+/// fatal: the read goes on with the changes numbered so far, and the next reader numbers the rest.
+fn sequence_before_reading(conn: &mut AnyConnection) {
+    if let Err(error) = sequence(conn) {
+        tracing::warn!(%error, "staged changes could not be numbered now; read on");
+    }
+}
+
+/// A staged change to insert (PostgreSQL).
+struct StagedInsert<'a> {
+    kind: &'a str,
+    occurred_at: NaiveDateTime,
+    subject: &'a str,
+    recipients: String,
 }
 
 /// One bound value of a row.
@@ -199,6 +346,20 @@ impl Row for RecipientRow<'_> {
     const COLUMNS: usize = 2;
     fn binds(&self) -> Vec<Bind<'_>> {
         vec![Bind::Text(self.user_id), Bind::BigInt(self.event_id)]
+    }
+}
+
+impl Row for StagedInsert<'_> {
+    const SQL: &'static str =
+        "INSERT INTO domain_events_staged (kind, occurred_at, subject, recipients) VALUES ";
+    const COLUMNS: usize = 4;
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![
+            Bind::Text(self.kind),
+            Bind::Timestamp(self.occurred_at),
+            Bind::Text(self.subject),
+            Bind::Text(&self.recipients),
+        ]
     }
 }
 
@@ -432,6 +593,7 @@ impl ChangeFeed for Database {
         let user = user.to_string();
         let limit = clamp(limit);
         self.run(move |conn| {
+            sequence_before_reading(conn);
             let rows: Vec<ChangeRow> = domain_event_recipients::table
                 .inner_join(
                     domain_events::table
@@ -461,6 +623,7 @@ impl ChangeFeed for Database {
     ) -> Result<FeedRead<Delivery>, PortError> {
         let limit = clamp(limit);
         self.run(move |conn| {
+            sequence_before_reading(conn);
             let rows: Vec<ChangeRow> = domain_events::table
                 .filter(domain_events::id.gt(after.0))
                 .order(domain_events::id)

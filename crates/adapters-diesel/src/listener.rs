@@ -19,9 +19,9 @@ const POLL: Duration = Duration::from_millis(50);
 /// The pause before reconnecting after the connection failed.
 const RECONNECT: Duration = Duration::from_secs(1);
 
-/// One dedicated connection per process (not per stream) that `LISTEN`s on the channel every
-/// changing transaction notifies at commit, and wakes `ChangeFeed::committed` when anything
-/// arrives. On SQLite there is nothing to listen to: writers are in this process and wake it
+/// One dedicated connection per process (not per stream) that `LISTEN`s on the channel that
+/// numbering changes notifies at commit (in whichever process numbered them), and wakes
+/// `ChangeFeed::committed` when anything arrives. On SQLite there is nothing to listen to: writers are in this process and wake it
 /// themselves. A missed notification (while reconnecting, say) is harmless: the streams also
 /// poll (docs/operations.md).
 #[derive(Debug)]

@@ -104,6 +104,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// PostgreSQL only: changes committed by writers, not yet numbered by the sequencer.
+    domain_events_staged (staged_id) {
+        staged_id -> BigInt,
+        kind -> Text,
+        occurred_at -> Timestamp,
+        subject -> Text,
+        recipients -> Text,
+    }
+}
+
+diesel::table! {
     domain_event_recipients (user_id, event_id) {
         user_id -> Text,
         event_id -> BigInt,
@@ -132,5 +143,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     domain_events,
     domain_event_recipients,
+    domain_events_staged,
     stream_tickets
 );

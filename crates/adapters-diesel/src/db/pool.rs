@@ -183,12 +183,16 @@ mod tests {
 
     use super::*;
 
-    fn one_connection(timeout: Duration) -> (tempfile::TempDir, Database) {
+    /// A pool of one connection whose callers wait at most `wait` for it. The pool is opened
+    /// with a generous timeout: opening it waits for its first connection, which a loaded CI
+    /// machine may take longer than `wait` to make.
+    fn one_connection(wait: Duration) -> (tempfile::TempDir, Database) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = DatabaseConfig::new(dir.path().join("db.sqlite3").display().to_string());
         config.pool_size = 1;
-        config.connection_timeout = timeout;
-        let database = Database::open(&config).unwrap();
+        config.connection_timeout = Duration::from_secs(30);
+        let mut database = Database::open(&config).unwrap();
+        database.wait = wait;
         (dir, database)
     }
 
