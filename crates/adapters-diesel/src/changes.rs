@@ -267,8 +267,10 @@ pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
             return Ok(total);
         }
         let numbered = conn.transaction(|conn| {
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK_KEY})"))
-                .execute(conn)?;
+            diesel::sql_query(format!(
+                "SELECT pg_advisory_xact_lock({SEQUENCER_LOCK_KEY})"
+            ))
+            .execute(conn)?;
             let rows: Vec<StagedRow> = domain_events_staged::table
                 .order(domain_events_staged::staged_id)
                 .limit(SEQUENCE_BATCH)

@@ -66,3 +66,15 @@ id_type!(
     /// Identifies one membership (a user in an event); its time order is the join order.
     MemberId
 );
+id_type!(
+    /// Identifies a webhook endpoint.
+    WebhookId
+);
+id_type!(
+    /// Identifies one delivery: a change to one webhook, or an email about it.
+    DeliveryId
+);
+id_type!(
+    /// Identifies one attempt at a delivery; its time order is the attempts' order.
+    AttemptId
+);

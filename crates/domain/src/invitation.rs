@@ -34,6 +34,25 @@ pub enum InvitationState {
     Expired,
 }
 
+/// Reads a whole number of seconds, minutes, hours or days (`90s`, `15m`, `36h`, `7d`): digits
+/// followed by one unit, nothing else (no sign, space, fraction or other unit). The grammar of
+/// every duration setting (docs/operations.md).
+pub fn whole_duration(raw: &str) -> Option<Duration> {
+    let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let count: i64 = digits.parse().ok()?;
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    Duration::try_seconds(count.checked_mul(seconds_per)?)
+}
+
 /// How long a new (or resent) invitation stays answerable: `INVITATION_TTL`, a whole number of
 /// seconds, minutes, hours or days (`90s`, `15m`, `36h`, `7d`), or never (`0`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,20 +95,7 @@ impl InvitationTtl {
         if raw == "0" {
             return Ok(Self::NEVER);
         }
-        let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(InvitationTtlError);
-        }
-        let count: i64 = digits.parse().map_err(|_| InvitationTtlError)?;
-        let seconds_per = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            _ => return Err(InvitationTtlError),
-        };
-        let seconds = count.checked_mul(seconds_per).ok_or(InvitationTtlError)?;
-        Self::new(Duration::try_seconds(seconds).ok_or(InvitationTtlError)?)
+        Self::new(whole_duration(raw).ok_or(InvitationTtlError)?)
     }
 
     /// The time to live, or `None` for never.

@@ -10,6 +10,7 @@
 //! the traits of [`ports`].
 
 pub mod change;
+pub mod delivery;
 pub mod event;
 pub mod idempotency;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod services;
 pub mod testing;
 pub mod user;
 pub mod values;
+pub mod webhook;
 
 pub use change::{
     Audience, Change, ChangeId, ChangeKind, ChangeSubject, EventRef, FeedRead, RecordedChange,
@@ -29,7 +31,7 @@ pub use event::{
     Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, RemovalRefused,
     Role, RoleChangeRefused,
 };
-pub use ids::{EventId, InvitationId, MemberId, UserId};
+pub use ids::{AttemptId, DeliveryId, EventId, InvitationId, MemberId, UserId, WebhookId};
 pub use invitation::{
     AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,
     InvitationEntriesError, InvitationState, InvitationTtl, InvitationTtlError, InviteePlan,

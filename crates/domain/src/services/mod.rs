@@ -3,15 +3,18 @@
 //! without string matching.
 
 mod accounts;
+mod deliveries;
 mod events;
 mod feed;
 mod idempotency;
 mod invitations;
+mod webhooks;
 
 pub use accounts::{
     AccountService, AuthenticateError, LoginCommand, LoginError, RegisterCommand, RegisterError,
     Session, TokenPolicy,
 };
+pub use deliveries::{Attempted, DeliveryLimits, DeliveryService, Dispatched};
 pub use events::{
     ChangeRoleError, DeleteEventError, EventService, GetEventError, RemoveMemberError,
     UpdateEventError,
@@ -22,6 +25,8 @@ pub use invitations::{
     AnswerInvitationError, GetInvitationError, InvitationService, ListEventInvitationsError,
     ManageInvitationError, SendInvitations, SendInvitationsError, SendReport,
 };
+
+pub use webhooks::{CreateWebhookError, WebhookError, WebhookService};
 
 #[cfg(test)]
 mod tests;

@@ -8,9 +8,10 @@ use chrono::{DateTime, Timelike, Utc};
 
 use crate::change::{Change, ChangeId, Delivery, EventRef, FeedRead, RecordedChange};
 use crate::ports::{
-    BatchOutcome, ChangeFeed, CreateUserError, EventRepository, EventWriteError, HealthCheck,
-    InvitationFilter, InvitationRepository, NewEvent, NewTicket, NewToken, NewUser, PasswordHash,
-    PortError, SaveInvitationError, TicketRepository, TokenHash, TokenRepository, UserRepository,
+    BatchOutcome, ChangeFeed, CommitWatch, CreateUserError, EventRepository, EventWriteError,
+    HealthCheck, InvitationFilter, InvitationRepository, NewEvent, NewTicket, NewToken, NewUser,
+    PasswordHash, PortError, SaveInvitationError, TicketRepository, TokenHash, TokenRepository,
+    UserRepository,
 };
 use crate::{
     Actor, Answer, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
@@ -975,8 +976,18 @@ impl ChangeFeed for Store {
         Ok(old as u64)
     }
 
-    /// Never resolves: the fake tells nobody, so callers rely on their polling.
-    async fn committed(&self) {
+    /// A watch that never wakes: the fake tells nobody, so holders rely on their polling.
+    fn watch(&self) -> Box<dyn CommitWatch> {
+        Box::new(NeverWakes)
+    }
+}
+
+/// The fake's [`CommitWatch`]: it never wakes.
+struct NeverWakes;
+
+#[async_trait]
+impl CommitWatch for NeverWakes {
+    async fn changed(&mut self) {
         std::future::pending::<()>().await;
     }
 }

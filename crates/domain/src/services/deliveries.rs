@@ -1,0 +1,318 @@
+//! Delivering changes to webhooks and invitees' email (docs/api.md, "Webhooks" and "Email to
+//! invitees"; docs/operations.md, "Webhook and email delivery").
+//!
+//! Three steps, each safe to run from any number of workers in any number of processes:
+//! [`DeliveryService::dispatch`] turns the changes numbered since the last dispatch into
+//! deliveries (once each: the shared dispatch position moves only with them);
+//! [`DeliveryService::claim`] takes due deliveries under a lease; [`DeliveryService::attempt`]
+//! makes one attempt and stores it with what the rules decided. So a delivery exists exactly
+//! when its change committed, and no two workers attempt it at once.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::change::ChangeId;
+use crate::delivery::{
+    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, NewDelivery,
+    Outcome, RetryPolicy, Verdict,
+};
+use crate::ports::{
+    ChangeFeed, ChangeRenderer, Clock, DeliveryQueue, MailResult, Mailer, PortError,
+    WebhookRequest, WebhookResponse, WebhookSender,
+};
+use crate::webhook::Webhook;
+use crate::{AttemptId, DeliveryId, UserId};
+
+/// The bounds of delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryLimits {
+    /// How long a claim holds: longer than any attempt can take (the sender's and mailer's own
+    /// timeouts), so that a claim runs out only when its worker died.
+    pub lease: Duration,
+    /// Deliveries in flight per target (one webhook; email as a whole), across claims.
+    pub per_target: u32,
+    /// Changes read per dispatch.
+    pub dispatch_batch: u32,
+}
+
+impl Default for DeliveryLimits {
+    fn default() -> Self {
+        Self {
+            lease: Duration::seconds(60),
+            per_target: 4,
+            dispatch_batch: 500,
+        }
+    }
+}
+
+/// What one dispatch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dispatched {
+    /// Changes read (0: caught up).
+    pub changes: usize,
+    /// Deliveries made of them.
+    pub deliveries: usize,
+    /// Whether another worker dispatched the same changes first (this one's were dropped).
+    pub lost_race: bool,
+}
+
+/// What one attempt came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempted {
+    /// What the rules decided.
+    pub verdict: Verdict,
+    /// The HTTP status answered, if any.
+    pub status_code: Option<u16>,
+    /// `false` when the claim had run out before the attempt was stored: another worker has
+    /// the delivery now, and this attempt is not in its list.
+    pub recorded: bool,
+}
+
+/// Delivers changes to webhooks and email.
+#[derive(Clone)]
+pub struct DeliveryService {
+    feed: Arc<dyn ChangeFeed>,
+    queue: Arc<dyn DeliveryQueue>,
+    renderer: Arc<dyn ChangeRenderer>,
+    sender: Arc<dyn WebhookSender>,
+    mailer: Option<Arc<dyn Mailer>>,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+    limits: DeliveryLimits,
+}
+
+impl std::fmt::Debug for DeliveryService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryService")
+            .field("email", &self.mailer.is_some())
+            .field("policy", &self.policy)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeliveryService {
+    /// A service over these ports. Without a mailer, no email is made or sent by it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        feed: Arc<dyn ChangeFeed>,
+        queue: Arc<dyn DeliveryQueue>,
+        renderer: Arc<dyn ChangeRenderer>,
+        sender: Arc<dyn WebhookSender>,
+        mailer: Option<Arc<dyn Mailer>>,
+        clock: Arc<dyn Clock>,
+        policy: RetryPolicy,
+        limits: DeliveryLimits,
+    ) -> Self {
+        Self {
+            feed,
+            queue,
+            renderer,
+            sender,
+            mailer,
+            clock,
+            policy,
+            limits,
+        }
+    }
+
+    /// A watch woken when changes may have been committed, for the worker's loop.
+    pub fn watch(&self) -> Box<dyn crate::ports::CommitWatch> {
+        self.feed.watch()
+    }
+
+    /// Makes the deliveries of the next changes not yet dispatched: for each change, one per
+    /// enabled webhook of each of its recipients (R12, resolved when the change was written) that
+    /// receives its kind, and one email for an `invitation.created` or `.resent` to an invitee
+    /// reached by email (when this service has a mailer). Call again while it reads changes.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure; nothing is dispatched then.
+    pub async fn dispatch(&self) -> Result<Dispatched, PortError> {
+        let from = self.queue.dispatch_position().await?;
+        let read = self
+            .feed
+            .deliveries_after(from, self.limits.dispatch_batch)
+            .await?;
+        if read.read_up_to <= from {
+            return Ok(Dispatched::default());
+        }
+        let owners: Vec<UserId> = read
+            .changes
+            .iter()
+            .flat_map(|d| d.recipients.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let webhooks = if owners.is_empty() {
+            Vec::new()
+        } else {
+            self.queue.webhooks_of(&owners).await?
+        };
+        let mut by_owner: HashMap<UserId, Vec<&Webhook>> = HashMap::new();
+        for webhook in &webhooks {
+            by_owner.entry(webhook.owner).or_default().push(webhook);
+        }
+        let now = self.clock.now();
+        let mut deliveries = Vec::new();
+        for delivery in &read.changes {
+            let change = &delivery.recorded;
+            let kind = change.change.kind();
+            let mut body: Option<String> = None;
+            let receiving = delivery
+                .recipients
+                .iter()
+                .flat_map(|owner| by_owner.get(owner).into_iter().flatten())
+                .filter(|webhook| webhook.receives(change.id, kind));
+            for webhook in receiving {
+                let payload = body
+                    .get_or_insert_with(|| self.renderer.render(change))
+                    .clone();
+                deliveries.push(NewDelivery {
+                    id: DeliveryId::generate(),
+                    change_id: change.id,
+                    kind,
+                    target: DeliveryTarget::Webhook(webhook.id),
+                    payload,
+                    created_at: now,
+                });
+            }
+            let email = self
+                .mailer
+                .as_ref()
+                .and_then(|mailer| InvitationEmail::of(change).map(|email| (mailer, email)));
+            if let Some((mailer, email)) = email {
+                deliveries.push(NewDelivery {
+                    id: DeliveryId::generate(),
+                    change_id: change.id,
+                    kind,
+                    payload: mailer.compose(&email),
+                    target: DeliveryTarget::Email(email.to),
+                    created_at: now,
+                });
+            }
+        }
+        let made = deliveries.len();
+        let moved = self
+            .queue
+            .enqueue(from, read.read_up_to, deliveries)
+            .await?;
+        Ok(Dispatched {
+            changes: read.changes.len().max(1),
+            deliveries: if moved { made } else { 0 },
+            lost_race: !moved,
+        })
+    }
+
+    /// Claims up to `limit` due deliveries for this worker, under a lease of
+    /// [`DeliveryLimits::lease`]; emails only when this service has a mailer.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    pub async fn claim(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, PortError> {
+        let now = self.clock.now();
+        self.queue
+            .claim_due(
+                now,
+                now + self.limits.lease,
+                limit,
+                self.limits.per_target,
+                self.mailer.is_some(),
+            )
+            .await
+    }
+
+    /// Makes one attempt at a claimed delivery and stores it with the verdict of the rules
+    /// ([`RetryPolicy::decide`]); `jitter` is a sample in `[-1, 1]` for the next wait. A webhook
+    /// gets a `POST` of the payload, signed at this attempt's time; an email goes to the mail
+    /// server.
+    ///
+    /// # Errors
+    /// [`PortError`] when the attempt cannot be stored; the claim then runs out and the delivery
+    /// is attempted again (at least once, not exactly once).
+    pub async fn attempt(
+        &self,
+        delivery: &ClaimedDelivery,
+        jitter: f64,
+    ) -> Result<Attempted, PortError> {
+        let number = delivery.attempts + 1;
+        let started = self.clock.now();
+        let (outcome, status_code, error, response_body, failing_since, endpoint) =
+            match &delivery.target {
+                ClaimedTarget::Webhook(webhook) => {
+                    let message_id = delivery.change_id.0.to_string();
+                    let timestamp = started.timestamp();
+                    let request = WebhookRequest {
+                        url: webhook.url.clone(),
+                        signature: webhook
+                            .secret
+                            .sign(&message_id, timestamp, &delivery.payload),
+                        message_id,
+                        timestamp,
+                        body: delivery.payload.clone(),
+                    };
+                    let (outcome, status, error, body) = match self.sender.send(&request).await {
+                        WebhookResponse::Answered {
+                            status,
+                            retry_after,
+                            body,
+                        } => (
+                            Outcome::of_status(status, retry_after),
+                            Some(status),
+                            None,
+                            Some(AttemptRecord::truncate_body(&body)),
+                        ),
+                        WebhookResponse::Failed { error } => {
+                            (Outcome::Retry { not_before: None }, None, Some(error), None)
+                        }
+                    };
+                    (outcome, status, error, body, webhook.failing_since, true)
+                }
+                ClaimedTarget::Email(to) => {
+                    let result = match &self.mailer {
+                        Some(mailer) => mailer.send(to, &delivery.payload).await,
+                        None => MailResult::Transient("email is not set up here".to_owned()),
+                    };
+                    let (outcome, error) = match result {
+                        MailResult::Sent => (Outcome::Success, None),
+                        MailResult::Transient(e) => (Outcome::Retry { not_before: None }, Some(e)),
+                        MailResult::Permanent(e) => (Outcome::Permanent, Some(e)),
+                    };
+                    (outcome, None, error, None, None, false)
+                }
+            };
+        let finished = self.clock.now();
+        let verdict =
+            self.policy
+                .decide(number, outcome, finished, failing_since, endpoint, jitter);
+        let record = AttemptRecord {
+            id: AttemptId::generate(),
+            number,
+            at: started,
+            duration_ms: u32::try_from((finished - started).num_milliseconds().max(0))
+                .unwrap_or(u32::MAX),
+            status_code,
+            error,
+            response_body,
+        };
+        let recorded = self
+            .queue
+            .record_attempt(delivery, &record, verdict)
+            .await?;
+        Ok(Attempted {
+            verdict,
+            status_code,
+            recorded,
+        })
+    }
+
+    /// The position deliveries have been made up to, for diagnostics.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    pub async fn position(&self) -> Result<ChangeId, PortError> {
+        self.queue.dispatch_position().await
+    }
+}

@@ -1,0 +1,165 @@
+//! Webhook endpoints of their owners (docs/api.md, "Webhooks"): register, list, read, delete, and
+//! the attempts made to deliver to them. Delivering is [`super::DeliveryService`]'s.
+
+use std::sync::Arc;
+
+use crate::delivery::Attempt;
+use crate::ports::{
+    ChangeFeed, Clock, DestinationRefused, PortError, SecretSource, StoreWebhookError,
+    WebhookRepository, WebhookSender,
+};
+use crate::webhook::{DestinationPolicy, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use crate::{Page, PageRequest, User, WebhookId};
+
+/// Why a webhook was not registered.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateWebhookError {
+    /// The caller has [`Webhook::MAX_PER_USER`] webhooks already.
+    #[error("too many webhooks")]
+    TooMany,
+    /// Its destination is not allowed now (resolved when registering, and again at every
+    /// delivery).
+    #[error(transparent)]
+    Destination(#[from] DestinationRefused),
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why a webhook (or its attempts) cannot be read or deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// No such webhook, or not the caller's: the same answer, so that ids reveal nothing.
+    #[error("webhook not found")]
+    NotFound,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Registers and manages webhooks.
+#[derive(Clone)]
+pub struct WebhookService {
+    webhooks: Arc<dyn WebhookRepository>,
+    feed: Arc<dyn ChangeFeed>,
+    sender: Arc<dyn WebhookSender>,
+    secrets: Arc<dyn SecretSource>,
+    clock: Arc<dyn Clock>,
+    policy: DestinationPolicy,
+}
+
+impl std::fmt::Debug for WebhookService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookService")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookService {
+    /// A service over these ports, with the destinations `policy` allows.
+    pub fn new(
+        webhooks: Arc<dyn WebhookRepository>,
+        feed: Arc<dyn ChangeFeed>,
+        sender: Arc<dyn WebhookSender>,
+        secrets: Arc<dyn SecretSource>,
+        clock: Arc<dyn Clock>,
+        policy: DestinationPolicy,
+    ) -> Self {
+        Self {
+            webhooks,
+            feed,
+            sender,
+            secrets,
+            clock,
+            policy,
+        }
+    }
+
+    /// Where webhooks may point: URLs are parsed under it ([`WebhookUrl::parse`]).
+    pub fn destination_policy(&self) -> DestinationPolicy {
+        self.policy
+    }
+
+    /// Registers a webhook for `owner`: it receives the changes numbered from now on that
+    /// `owner` receives (R12) and `events` lets through. Its secret is in the result, the only
+    /// time it is shown.
+    ///
+    /// # Errors
+    /// [`CreateWebhookError`].
+    pub async fn create(
+        &self,
+        owner: &User,
+        url: WebhookUrl,
+        events: WebhookEvents,
+    ) -> Result<Webhook, CreateWebhookError> {
+        self.sender.check_destination(&url).await?;
+        let mut bytes = [0u8; WebhookSecret::BYTES];
+        self.secrets.fill(&mut bytes);
+        let webhook = Webhook {
+            id: WebhookId::generate(),
+            owner: owner.id,
+            url,
+            events,
+            secret: WebhookSecret::from_bytes(&bytes),
+            created_at: self.clock.now(),
+            starts_after: self.feed.latest().await?,
+            failing_since: None,
+            disabled: None,
+        };
+        self.webhooks
+            .create_webhook(&webhook)
+            .await
+            .map_err(|e| match e {
+                StoreWebhookError::TooMany => CreateWebhookError::TooMany,
+                StoreWebhookError::Port(e) => CreateWebhookError::Port(e),
+            })?;
+        Ok(webhook)
+    }
+
+    /// The caller's webhooks, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    pub async fn list(&self, owner: &User, page: PageRequest) -> Result<Page<Webhook>, PortError> {
+        self.webhooks.list_webhooks(owner.id, page).await
+    }
+
+    /// One of the caller's webhooks.
+    ///
+    /// # Errors
+    /// [`WebhookError::NotFound`] unless it exists and is the caller's.
+    pub async fn get(&self, owner: &User, id: WebhookId) -> Result<Webhook, WebhookError> {
+        match self.webhooks.find_webhook(id).await? {
+            Some(webhook) if webhook.owner == owner.id => Ok(webhook),
+            _ => Err(WebhookError::NotFound),
+        }
+    }
+
+    /// Deletes one of the caller's webhooks; nothing more is delivered to it.
+    ///
+    /// # Errors
+    /// [`WebhookError::NotFound`] unless it exists and is the caller's.
+    pub async fn delete(&self, owner: &User, id: WebhookId) -> Result<(), WebhookError> {
+        self.get(owner, id).await?;
+        if self.webhooks.delete_webhook(id).await? {
+            Ok(())
+        } else {
+            Err(WebhookError::NotFound)
+        }
+    }
+
+    /// The attempts to deliver to one of the caller's webhooks, newest first.
+    ///
+    /// # Errors
+    /// [`WebhookError::NotFound`] unless it exists and is the caller's.
+    pub async fn attempts(
+        &self,
+        owner: &User,
+        id: WebhookId,
+        page: PageRequest,
+    ) -> Result<Page<Attempt>, WebhookError> {
+        self.get(owner, id).await?;
+        Ok(self.webhooks.list_attempts(id, page).await?)
+    }
+}
