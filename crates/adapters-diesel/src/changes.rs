@@ -29,7 +29,7 @@ use diesel::sql_types::{BigInt, HasSqlType, Text as SqlText, Timestamp};
 use domain::change::{
     Change, ChangeId, ChangeKind, ChangeSubject, Delivery, EventRef, FeedRead, RecordedChange,
 };
-use domain::ports::{ChangeFeed, PortError};
+use domain::ports::{ChangeFeed, CommitWatch, PortError};
 use domain::{Audience, EventId, Role, Text, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -709,7 +709,20 @@ impl ChangeFeed for Database {
         .await
     }
 
-    async fn committed(&self) {
-        self.change_signal().notified().await;
+    fn watch(&self) -> Box<dyn CommitWatch> {
+        Box::new(Commits(self.subscribe_commits()))
+    }
+}
+
+/// A [`CommitWatch`] over the database's commit signal.
+struct Commits(tokio::sync::watch::Receiver<u64>);
+
+#[async_trait]
+impl CommitWatch for Commits {
+    async fn changed(&mut self) {
+        if self.0.changed().await.is_err() {
+            // The database is gone: nothing more will commit.
+            std::future::pending::<()>().await;
+        }
     }
 }

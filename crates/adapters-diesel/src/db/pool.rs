@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use diesel::r2d2::Pool;
 use domain::ports::PortError;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{watch, Semaphore};
 
 use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
 use super::connection::AnyConnection;
@@ -28,9 +28,9 @@ pub struct Database {
     statements: Arc<AtomicU64>,
     /// What each new connection runs first (the bounds on its waits), run again after migrating.
     pub(super) session: String,
-    /// Woken when changes may have been committed: by this process's writes, and by
-    /// [`crate::ChangeListener`] for other processes' (`ChangeFeed::committed`).
-    change_signal: Arc<Notify>,
+    /// Bumped when changes may have been committed: by this process's writes, and by
+    /// [`crate::ChangeListener`] for other processes'. Each `ChangeFeed::watch` subscribes.
+    commits: Arc<watch::Sender<u64>>,
     /// The URL connections are opened with, for the change listener's own connection.
     pub(crate) url: String,
 }
@@ -101,7 +101,7 @@ impl Database {
             backend,
             statements,
             session,
-            change_signal: Arc::new(Notify::new()),
+            commits: Arc::new(watch::Sender::new(0)),
             url,
         })
     }
@@ -112,15 +112,15 @@ impl Database {
         (state.connections, state.idle_connections)
     }
 
-    /// What `ChangeFeed::committed` waits on.
-    pub(crate) fn change_signal(&self) -> &Arc<Notify> {
-        &self.change_signal
+    /// A new subscription to [`Database::changes_committed`], for `ChangeFeed::watch`.
+    pub(crate) fn subscribe_commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
-    /// Says that changes may have just been committed. `notify_one` keeps the wake for a waiter
-    /// that is busy reading at that moment, so none is lost between two waits.
+    /// Says that changes may have just been committed. Every subscriber sees it, one that is busy
+    /// reading at that moment included (a watch keeps the newest value until it is read).
     pub(crate) fn changes_committed(&self) {
-        self.change_signal.notify_one();
+        self.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The backend in use.

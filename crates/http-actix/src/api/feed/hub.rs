@@ -2,7 +2,7 @@
 //! "Live stream"; docs/operations.md, "Live streams across processes").
 //!
 //! One task per process reads the changes recorded after the last it read (one query for all
-//! streams, not one per stream) whenever [`ChangeFeed::committed`] says something committed, in
+//! streams, not one per stream) whenever its [`ChangeFeed::watch`] says something committed, in
 //! this process or (PostgreSQL) another, and at least every poll interval in case a wake was
 //! missed; it hands each change to the live streams of its recipients. A stream that subscribes
 //! learns the position the hub had reached under the same lock the hub hands changes out under,
@@ -261,6 +261,8 @@ impl StreamHub {
     /// The fan-out loop: runs until `stop` turns true (then closes the hub). Reads the feed's
     /// position first (retrying while the database is down), then every change after it.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        // Made before the first read, so that no commit after it goes unnoticed.
+        let mut commits = self.feed.watch();
         let mut position = loop {
             match self.feed.latest().await {
                 Ok(position) => break position,
@@ -303,7 +305,7 @@ impl StreamHub {
                 Err(error) => tracing::warn!(%error, "reading new changes failed; retrying"),
             }
             tokio::select! {
-                () = self.feed.committed() => {}
+                () = commits.changed() => {}
                 () = tokio::time::sleep(self.config.poll) => {}
                 _ = stop.changed() => {}
             }
