@@ -170,9 +170,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     }
     let first = segments[0];
     let global_unicast = (first & 0xe000) == 0x2000; // 2000::/3
-    let reserved = (first == 0x2001 && segments[1] < 0x0200) // IETF assignments, Teredo (2001::/23)
-        || (first == 0x2001 && segments[1] == 0x0db8)        // documentation
-        || first == 0x2002; // 6to4, which tunnels to any IPv4 address
+                                                     // 2001::/23 (IETF assignments, Teredo) and 2001:db8::/32 (documentation); 2002::/16 (6to4,
+                                                     // which tunnels to any IPv4 address).
+    let reserved =
+        (first == 0x2001 && (segments[1] < 0x0200 || segments[1] == 0x0db8)) || first == 0x2002;
     global_unicast && !reserved
 }
 

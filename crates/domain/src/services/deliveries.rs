@@ -316,3 +316,6 @@ impl DeliveryService {
         self.queue.dispatch_position().await
     }
 }
+
+#[cfg(test)]
+mod tests;

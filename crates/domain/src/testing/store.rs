@@ -19,6 +19,8 @@ use crate::{
     Member, MemberId, Membership, Mobile, NotPending, Page, PageRequest, Role, User, UserId,
 };
 
+mod webhooks;
+
 #[derive(Debug)]
 struct StoredToken {
     user_id: UserId,
@@ -37,6 +39,8 @@ struct State {
     changes: Vec<Delivery>,
     last_change: i64,
     tickets: HashMap<TokenHash, (UserId, DateTime<Utc>)>,
+    /// Webhooks, deliveries and their attempts.
+    deliveries: webhooks::Deliveries,
 }
 
 /// Every repository port (and the health check) over one in-memory state, keeping what the

@@ -1,0 +1,619 @@
+//! Webhooks and deliveries through the public services, over the in-memory store and hand-written
+//! fakes of the sender, the mailer and the renderer.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::Duration;
+
+use super::*;
+use crate::change::ChangeKind;
+use crate::delivery::{InvitationEmail, RetryPolicy, Verdict};
+use crate::ports::{
+    DeliveryQueue, DestinationRefused, MailResult, Mailer, SecretSource, WebhookRepository,
+    WebhookRequest, WebhookResponse, WebhookSender,
+};
+use crate::services::{
+    AccountService, CreateWebhookError, EventService, InvitationService, RegisterCommand,
+    SendInvitations, TokenPolicy, WebhookError, WebhookService,
+};
+use crate::testing::{FakeHasher, FakeIssuer, FixedClock, Store};
+use crate::webhook::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
+use crate::{
+    Answer, Email, EventDetails, EventId, InvitationEntries, InvitationId, PageRequest, Password,
+    PhoneRegion, Text, User,
+};
+
+/// Answers each `POST` with the next scripted answer (200 once the script runs out), keeping
+/// every request.
+#[derive(Default)]
+struct ScriptedSender {
+    script: Mutex<VecDeque<WebhookResponse>>,
+    sent: Mutex<Vec<WebhookRequest>>,
+    refuse: Option<DestinationRefused>,
+}
+
+impl ScriptedSender {
+    fn answering(statuses: &[u16]) -> Self {
+        Self {
+            script: Mutex::new(
+                statuses
+                    .iter()
+                    .map(|&status| WebhookResponse::Answered {
+                        status,
+                        retry_after: None,
+                        body: format!("status {status}"),
+                    })
+                    .collect(),
+            ),
+            ..Self::default()
+        }
+    }
+
+    fn sent(&self) -> Vec<WebhookRequest> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl WebhookSender for ScriptedSender {
+    async fn check_destination(&self, _url: &WebhookUrl) -> Result<(), DestinationRefused> {
+        self.refuse.map_or(Ok(()), Err)
+    }
+
+    async fn send(&self, request: &WebhookRequest) -> WebhookResponse {
+        self.sent.lock().unwrap().push(request.clone());
+        self.script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(WebhookResponse::Answered {
+                status: 200,
+                retry_after: None,
+                body: String::new(),
+            })
+    }
+}
+
+/// Composes `to <name>: <title>` and answers sends from a script (sent once it runs out).
+#[derive(Default)]
+struct ScriptedMailer {
+    script: Mutex<VecDeque<MailResult>>,
+    sent: Mutex<Vec<(Email, String)>>,
+}
+
+#[async_trait]
+impl Mailer for ScriptedMailer {
+    fn compose(&self, email: &InvitationEmail) -> String {
+        format!(
+            "to {}: {}{}",
+            email.invitee_name.as_str(),
+            email.event_title.as_str(),
+            if email.resent { " (again)" } else { "" }
+        )
+    }
+
+    async fn send(&self, to: &Email, message: &str) -> MailResult {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((to.clone(), message.to_owned()));
+        self.script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(MailResult::Sent)
+    }
+}
+
+/// Renders `change <id> <kind>`.
+struct Renderer;
+
+impl ChangeRenderer for Renderer {
+    fn render(&self, change: &crate::change::RecordedChange) -> String {
+        format!("change {} {}", change.id.0, change.change.kind().as_str())
+    }
+}
+
+/// Bytes 0, 1, 2, ...
+struct CountingBytes;
+
+impl SecretSource for CountingBytes {
+    fn fill(&self, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+    }
+}
+
+struct World {
+    store: Arc<Store>,
+    clock: Arc<FixedClock>,
+    sender: Arc<ScriptedSender>,
+    mailer: Arc<ScriptedMailer>,
+    accounts: AccountService,
+    events: EventService,
+    invitations: InvitationService,
+    webhooks: WebhookService,
+    deliveries: DeliveryService,
+}
+
+impl World {
+    fn new(sender: ScriptedSender, email: bool) -> Self {
+        let store = Arc::new(Store::default());
+        let clock = Arc::new(FixedClock::default());
+        let sender = Arc::new(sender);
+        let mailer = Arc::new(ScriptedMailer::default());
+        let accounts = AccountService::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(FakeHasher::default()),
+            Arc::new(FakeIssuer::default()),
+            clock.clone(),
+            TokenPolicy::default(),
+        );
+        let events = EventService::new(store.clone(), clock.clone());
+        let invitations =
+            InvitationService::new(store.clone(), store.clone(), store.clone(), clock.clone());
+        let webhooks = WebhookService::new(
+            store.clone(),
+            store.clone(),
+            sender.clone(),
+            Arc::new(CountingBytes),
+            clock.clone(),
+            DestinationPolicy::PublicOnly,
+        );
+        let deliveries = DeliveryService::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(Renderer),
+            sender.clone(),
+            email.then(|| mailer.clone() as Arc<dyn Mailer>),
+            clock.clone(),
+            RetryPolicy::default(),
+            DeliveryLimits::default(),
+        );
+        Self {
+            store,
+            clock,
+            sender,
+            mailer,
+            accounts,
+            events,
+            invitations,
+            webhooks,
+            deliveries,
+        }
+    }
+
+    async fn user(&self, name: &str) -> User {
+        self.accounts
+            .register(RegisterCommand {
+                name: Text::from_stored(name.into()),
+                email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
+                mobile: None,
+                password: Password::parse("correct horse".into()).unwrap(),
+            })
+            .await
+            .unwrap()
+            .user
+    }
+
+    async fn event(&self, owner: &User) -> EventId {
+        let details =
+            EventDetails::new(Text::from_stored("Launch".into()), None, None, None, None).unwrap();
+        self.events.create(owner, details).await.unwrap().id
+    }
+
+    async fn invite(&self, sender: &User, event: EventId, contact: &str) -> InvitationId {
+        let report = self
+            .invitations
+            .send(
+                sender,
+                SendInvitations {
+                    event_id: event,
+                    entries: InvitationEntries::parse(&[contact], PhoneRegion::default()).unwrap(),
+                    message: None,
+                },
+            )
+            .await
+            .unwrap();
+        report.sent[0].invitation.id()
+    }
+
+    async fn hook(&self, owner: &User, events: WebhookEvents) -> crate::webhook::Webhook {
+        let url = WebhookUrl::parse(
+            "https://hooks.example.com/in",
+            DestinationPolicy::PublicOnly,
+        )
+        .unwrap();
+        self.webhooks.create(owner, url, events).await.unwrap()
+    }
+
+    /// Dispatches everything, then attempts every due delivery once; the verdicts stored.
+    async fn deliver(&self) -> Vec<Verdict> {
+        while self.deliveries.dispatch().await.unwrap().changes > 0 {}
+        let mut verdicts = Vec::new();
+        for claimed in self.deliveries.claim(100).await.unwrap() {
+            let attempted = self.deliveries.attempt(&claimed, 0.0).await.unwrap();
+            // Not recorded only when an earlier attempt of this round disabled the webhook.
+            if attempted.recorded {
+                verdicts.push(attempted.verdict);
+            }
+        }
+        verdicts
+    }
+}
+
+#[tokio::test]
+async fn r12_a_webhook_receives_what_its_owner_receives_and_a_strangers_receives_nothing() {
+    let w = World::new(ScriptedSender::default(), false);
+    let (olivia, sara, stranger) = (
+        w.user("olivia").await,
+        w.user("sara").await,
+        w.user("zed").await,
+    );
+    let sara_hook = w.hook(&sara, WebhookEvents::All).await;
+    let stranger_hook = w.hook(&stranger, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+
+    assert_eq!(w.deliver().await, [Verdict::Delivered]);
+    let sent = w.sender.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body, "change 1 invitation.created");
+    assert_eq!(sent[0].message_id, "1");
+    assert_eq!(
+        sent[0].signature,
+        sara_hook.secret.sign("1", sent[0].timestamp, &sent[0].body),
+        "signed with the hook's secret over id, timestamp and body"
+    );
+    assert_eq!(sent[0].timestamp, FixedClock::START.timestamp());
+    let attempts = w
+        .webhooks
+        .attempts(&sara, sara_hook.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(attempts.items.len(), 1);
+    assert_eq!(attempts.items[0].record.status_code, Some(200));
+    let none = w
+        .webhooks
+        .attempts(&stranger, stranger_hook.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(none.items.is_empty());
+}
+
+#[tokio::test]
+async fn the_filter_and_the_creation_time_decide_which_changes_a_webhook_gets() {
+    let w = World::new(ScriptedSender::default(), false);
+    let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
+    let event = w.event(&olivia).await;
+    let first = w.invite(&olivia, event, "sara@example.com").await;
+    // Registered after the first invitation: it never gets that one's created.
+    w.hook(
+        &olivia,
+        WebhookEvents::of_kinds([
+            ChangeKind::InvitationAccepted,
+            ChangeKind::InvitationCreated,
+        ]),
+    )
+    .await;
+    w.invitations
+        .answer(&sara, first, Answer::Accept)
+        .await
+        .unwrap();
+    assert_eq!(w.deliver().await, [Verdict::Delivered]);
+    assert_eq!(
+        w.sender
+            .sent()
+            .iter()
+            .map(|r| r.body.as_str())
+            .collect::<Vec<_>>(),
+        ["change 2 invitation.accepted"],
+        "member.joined is filtered out, and the earlier created was before the hook"
+    );
+}
+
+#[tokio::test]
+async fn two_workers_dispatching_at_once_make_each_delivery_once() {
+    let w = World::new(ScriptedSender::default(), false);
+    let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
+    w.hook(&sara, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    let other = w.deliveries.clone();
+    let (a, b) = tokio::join!(w.deliveries.dispatch(), other.dispatch());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.deliveries + b.deliveries, 1, "{a:?} {b:?}");
+    assert_eq!(w.deliveries.claim(10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retried_on_schedule_with_the_same_id_until_it_succeeds() {
+    let w = World::new(ScriptedSender::answering(&[500, 503]), false);
+    let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
+    let hook = w.hook(&sara, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+
+    let start = FixedClock::START;
+    assert_eq!(
+        w.deliver().await,
+        [Verdict::RetryAt(start + Duration::seconds(5))]
+    );
+    assert!(w.deliver().await.is_empty(), "not due yet");
+    w.clock.advance(Duration::seconds(5));
+    assert_eq!(
+        w.deliver().await,
+        [Verdict::RetryAt(
+            start + Duration::seconds(5) + Duration::minutes(5)
+        )]
+    );
+    w.clock.advance(Duration::minutes(5));
+    assert_eq!(w.deliver().await, [Verdict::Delivered]);
+    let sent = w.sender.sent();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|r| r.message_id == sent[0].message_id));
+    assert_ne!(
+        sent[0].timestamp, sent[2].timestamp,
+        "each attempt is signed at its own time"
+    );
+    let attempts = w
+        .webhooks
+        .attempts(&sara, hook.id, PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|a| (a.record.number, a.record.status_code))
+            .collect::<Vec<_>>(),
+        [(3, Some(200)), (2, Some(503)), (1, Some(500))],
+        "newest first"
+    );
+    assert_eq!(
+        w.webhooks.get(&sara, hook.id).await.unwrap().failing_since,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_410_disables_the_webhook_and_ends_its_pending_deliveries() {
+    let w = World::new(ScriptedSender::answering(&[410]), false);
+    let (olivia, sara, reza) = (
+        w.user("olivia").await,
+        w.user("sara").await,
+        w.user("reza").await,
+    );
+    let hook = w.hook(&olivia, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    w.invite(&olivia, event, "reza@example.com").await;
+    while w.deliveries.dispatch().await.unwrap().changes > 0 {}
+    let claimed = w.deliveries.claim(1).await.unwrap();
+    let attempted = w.deliveries.attempt(&claimed[0], 0.0).await.unwrap();
+    assert_eq!(attempted.verdict, Verdict::Disable(DisableReason::Gone));
+    let stored = w.webhooks.get(&olivia, hook.id).await.unwrap();
+    assert_eq!(stored.disabled.map(|d| d.reason), Some(DisableReason::Gone));
+    assert!(
+        w.deliveries.claim(10).await.unwrap().is_empty(),
+        "the other delivery ended too"
+    );
+    let zed = w.user("zed").await;
+    w.invite(&olivia, event, "zed@example.com").await;
+    assert!(
+        w.deliver().await.is_empty(),
+        "a disabled webhook gets nothing new"
+    );
+    let _ = (sara, reza, zed);
+    assert_eq!(w.sender.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_five_days_is_disabled() {
+    let statuses = vec![500; 20];
+    let w = World::new(ScriptedSender::answering(&statuses), false);
+    let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
+    let hook = w.hook(&sara, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    assert!(matches!(w.deliver().await[..], [Verdict::RetryAt(_)]));
+    // Days later, still failing: a new change's first failure finds the run five days old.
+    w.clock.advance(Duration::days(5));
+    let again = w.event(&olivia).await;
+    w.invite(&olivia, again, "sara@example.com").await;
+    let verdicts = w.deliver().await;
+    assert!(
+        verdicts.contains(&Verdict::Disable(DisableReason::Failing)),
+        "{verdicts:?}"
+    );
+    let stored = w.webhooks.get(&sara, hook.id).await.unwrap();
+    assert_eq!(
+        stored.disabled.map(|d| d.reason),
+        Some(DisableReason::Failing)
+    );
+}
+
+#[tokio::test]
+async fn a_claim_holds_until_its_lease_ends_and_a_late_worker_cannot_record() {
+    let w = World::new(ScriptedSender::default(), false);
+    let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
+    w.hook(&sara, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    w.deliveries.dispatch().await.unwrap();
+    let first = w.deliveries.claim(10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        w.deliveries.claim(10).await.unwrap().is_empty(),
+        "held by the first claim"
+    );
+    w.clock.advance(DeliveryLimits::default().lease);
+    let second = w.deliveries.claim(10).await.unwrap();
+    assert_eq!(second.len(), 1, "the dead worker's lease ran out");
+    let late = w.deliveries.attempt(&first[0], 0.0).await.unwrap();
+    assert!(!late.recorded, "the first claim no longer holds");
+    assert!(
+        w.deliveries
+            .attempt(&second[0], 0.0)
+            .await
+            .unwrap()
+            .recorded
+    );
+}
+
+#[tokio::test]
+async fn no_target_has_more_than_its_share_in_flight() {
+    let w = World::new(ScriptedSender::default(), false);
+    let (olivia, busy, quiet) = (
+        w.user("olivia").await,
+        w.user("busy").await,
+        w.user("quiet").await,
+    );
+    w.hook(&busy, WebhookEvents::All).await;
+    w.hook(&quiet, WebhookEvents::All).await;
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "quiet@example.com").await;
+    for _ in 0..9 {
+        let party = w.event(&olivia).await;
+        w.invite(&olivia, party, "busy@example.com").await;
+    }
+    while w.deliveries.dispatch().await.unwrap().changes > 0 {}
+    let claimed = w.deliveries.claim(100).await.unwrap();
+    let per_target = DeliveryLimits::default().per_target as usize;
+    assert_eq!(
+        claimed.len(),
+        per_target + 1,
+        "4 of the busy hook's 9, and the quiet one's"
+    );
+}
+
+#[tokio::test]
+async fn an_invitee_reached_by_email_gets_an_email_for_created_and_resent_only() {
+    let w = World::new(ScriptedSender::default(), true);
+    let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
+    let event = w.event(&olivia).await;
+    let invitation = w.invite(&olivia, event, "  Sara@Example.com ").await;
+    w.invitations.resend(&olivia, invitation).await.unwrap();
+    w.invitations
+        .answer(&sara, invitation, Answer::Accept)
+        .await
+        .unwrap();
+    assert_eq!(w.deliver().await, [Verdict::Delivered, Verdict::Delivered]);
+    let sent = w.mailer.sent.lock().unwrap().clone();
+    let to = Email::parse("sara@example.com").unwrap();
+    assert_eq!(
+        sent,
+        [
+            (to.clone(), "to sara: Launch".to_owned()),
+            (to, "to sara: Launch (again)".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn no_email_without_a_mailer_or_for_a_mobile_contact_and_a_permanent_refusal_gives_up() {
+    let quiet = World::new(ScriptedSender::default(), false);
+    let (olivia, _sara) = (quiet.user("olivia").await, quiet.user("sara").await);
+    let event = quiet.event(&olivia).await;
+    quiet.invite(&olivia, event, "sara@example.com").await;
+    assert!(quiet.deliver().await.is_empty());
+
+    let w = World::new(ScriptedSender::default(), true);
+    w.mailer.script.lock().unwrap().extend([
+        MailResult::Transient("451 try later".into()),
+        MailResult::Permanent("550 no such user".into()),
+    ]);
+    let (olivia, _sara) = (w.user("olivia").await, w.user("sara").await);
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    assert_eq!(
+        w.deliver().await,
+        [Verdict::RetryAt(FixedClock::START + Duration::seconds(5))]
+    );
+    w.clock.advance(Duration::seconds(5));
+    assert_eq!(w.deliver().await, [Verdict::GaveUp]);
+    w.clock.advance(Duration::days(1));
+    assert!(w.deliver().await.is_empty());
+}
+
+#[tokio::test]
+async fn webhooks_are_their_owners_alone_and_limited_in_number() {
+    let w = World::new(ScriptedSender::default(), false);
+    let (olivia, zed) = (w.user("olivia").await, w.user("zed").await);
+    let hook = w.hook(&olivia, WebhookEvents::All).await;
+    assert!(hook.secret.expose().starts_with("whsec_"));
+    assert!(matches!(
+        w.webhooks.get(&zed, hook.id).await,
+        Err(WebhookError::NotFound)
+    ));
+    assert!(matches!(
+        w.webhooks.delete(&zed, hook.id).await,
+        Err(WebhookError::NotFound)
+    ));
+    assert!(matches!(
+        w.webhooks
+            .attempts(&zed, hook.id, PageRequest::default())
+            .await,
+        Err(WebhookError::NotFound)
+    ));
+    for _ in 1..crate::webhook::Webhook::MAX_PER_USER {
+        w.hook(&olivia, WebhookEvents::All).await;
+    }
+    let url = WebhookUrl::parse("https://example.com/", DestinationPolicy::PublicOnly).unwrap();
+    assert!(matches!(
+        w.webhooks
+            .create(&olivia, url.clone(), WebhookEvents::All)
+            .await,
+        Err(CreateWebhookError::TooMany)
+    ));
+    assert_eq!(
+        w.webhooks
+            .list(&olivia, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        10
+    );
+    w.webhooks.delete(&olivia, hook.id).await.unwrap();
+    assert!(w.store.find_webhook(hook.id).await.unwrap().is_none());
+    w.webhooks
+        .create(&olivia, url, WebhookEvents::All)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_destination_the_sender_refuses_is_not_registered() {
+    let w = World::new(
+        ScriptedSender {
+            refuse: Some(DestinationRefused::NotPublic),
+            ..ScriptedSender::default()
+        },
+        false,
+    );
+    let olivia = w.user("olivia").await;
+    let url = WebhookUrl::parse(
+        "https://internal.example.com/",
+        DestinationPolicy::PublicOnly,
+    )
+    .unwrap();
+    assert!(matches!(
+        w.webhooks.create(&olivia, url, WebhookEvents::All).await,
+        Err(CreateWebhookError::Destination(
+            DestinationRefused::NotPublic
+        ))
+    ));
+    assert!(w
+        .store
+        .list_webhooks(olivia.id, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(w.store.dispatch_position().await.unwrap(), ChangeId(0));
+}

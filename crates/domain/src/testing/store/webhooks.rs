@@ -1,0 +1,354 @@
+//! The fake's webhooks and delivery queue, keeping what the adapter's tables and transactions
+//! keep: at most [`Webhook::MAX_PER_USER`] webhooks per owner; one delivery per (change, target);
+//! the dispatch position moves only from where the caller read it, with the deliveries; a claim
+//! holds a delivery until its lease ends; an attempt is stored only while its claim holds; a
+//! disabled webhook's pending deliveries end; deleting a webhook deletes its deliveries and
+//! attempts.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{refused, stored, Store};
+use crate::change::ChangeId;
+use crate::delivery::{
+    Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
+};
+use crate::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookRepository};
+use crate::webhook::{Disabled, Webhook};
+use crate::{DeliveryId, Page, PageRequest, UserId, WebhookId};
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Standing {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// A stored delivery.
+#[derive(Clone, Debug)]
+pub(super) struct StoredDelivery {
+    new: NewDelivery,
+    standing: Standing,
+    attempts: u32,
+    due: Option<DateTime<Utc>>,
+    lease_until: Option<DateTime<Utc>>,
+    claim: Option<uuid::Uuid>,
+}
+
+impl StoredDelivery {
+    fn target_key(&self) -> Option<WebhookId> {
+        match &self.new.target {
+            DeliveryTarget::Webhook(id) => Some(*id),
+            DeliveryTarget::Email(_) => None,
+        }
+    }
+
+    fn in_flight(&self, now: DateTime<Utc>) -> bool {
+        self.standing == Standing::Pending && self.lease_until.is_some_and(|until| until > now)
+    }
+}
+
+/// The delivery queue's part of the state.
+#[derive(Debug, Default)]
+pub(super) struct Deliveries {
+    webhooks: Vec<Webhook>,
+    deliveries: Vec<StoredDelivery>,
+    attempts: Vec<Attempt>,
+    position: ChangeId,
+}
+
+#[async_trait]
+impl WebhookRepository for Store {
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreWebhookError> {
+        let mut state = self.lock();
+        if state.user(webhook.owner).is_none() {
+            return Err(refused("a webhook of an unknown user").into());
+        }
+        let queue = &mut state.deliveries;
+        let owned = queue
+            .webhooks
+            .iter()
+            .filter(|w| w.owner == webhook.owner)
+            .count();
+        if owned >= Webhook::MAX_PER_USER as usize {
+            return Err(StoreWebhookError::TooMany);
+        }
+        let mut webhook = webhook.clone();
+        webhook.created_at = stored(webhook.created_at);
+        queue.webhooks.push(webhook);
+        Ok(())
+    }
+
+    async fn list_webhooks(
+        &self,
+        owner: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Webhook>, PortError> {
+        let state = self.lock();
+        let mut rows: Vec<Webhook> = state
+            .deliveries
+            .webhooks
+            .iter()
+            .filter(|w| w.owner == owner)
+            .filter(|w| page.after.is_none_or(|after| w.id.as_uuid() < after))
+            .cloned()
+            .collect();
+        rows.sort_by_key(|w| std::cmp::Reverse(w.id));
+        rows.truncate(page.limit.get() as usize + 1);
+        Ok(Page::from_overfetched(rows, page.limit, |w| w.id.as_uuid()))
+    }
+
+    async fn find_webhook(&self, id: WebhookId) -> Result<Option<Webhook>, PortError> {
+        Ok(self
+            .lock()
+            .deliveries
+            .webhooks
+            .iter()
+            .find(|w| w.id == id)
+            .cloned())
+    }
+
+    async fn delete_webhook(&self, id: WebhookId) -> Result<bool, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let before = queue.webhooks.len();
+        queue.webhooks.retain(|w| w.id != id);
+        if queue.webhooks.len() == before {
+            return Ok(false);
+        }
+        let gone: Vec<DeliveryId> = queue
+            .deliveries
+            .iter()
+            .filter(|d| d.target_key() == Some(id))
+            .map(|d| d.new.id)
+            .collect();
+        queue.deliveries.retain(|d| d.target_key() != Some(id));
+        queue.attempts.retain(|a| !gone.contains(&a.delivery));
+        Ok(true)
+    }
+
+    async fn list_attempts(
+        &self,
+        webhook: WebhookId,
+        page: PageRequest,
+    ) -> Result<Page<Attempt>, PortError> {
+        let state = self.lock();
+        let queue = &state.deliveries;
+        let mine: Vec<DeliveryId> = queue
+            .deliveries
+            .iter()
+            .filter(|d| d.target_key() == Some(webhook))
+            .map(|d| d.new.id)
+            .collect();
+        let mut rows: Vec<Attempt> = queue
+            .attempts
+            .iter()
+            .filter(|a| mine.contains(&a.delivery))
+            .filter(|a| page.after.is_none_or(|after| a.record.id.as_uuid() < after))
+            .cloned()
+            .collect();
+        rows.sort_by_key(|a| std::cmp::Reverse(a.record.id));
+        rows.truncate(page.limit.get() as usize + 1);
+        Ok(Page::from_overfetched(rows, page.limit, |a| {
+            a.record.id.as_uuid()
+        }))
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for Store {
+    async fn dispatch_position(&self) -> Result<ChangeId, PortError> {
+        Ok(self.lock().deliveries.position)
+    }
+
+    async fn webhooks_of(&self, owners: &[UserId]) -> Result<Vec<Webhook>, PortError> {
+        Ok(self
+            .lock()
+            .deliveries
+            .webhooks
+            .iter()
+            .filter(|w| w.disabled.is_none() && owners.contains(&w.owner))
+            .cloned()
+            .collect())
+    }
+
+    async fn enqueue(
+        &self,
+        from: ChangeId,
+        to: ChangeId,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<bool, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        if queue.position != from {
+            return Ok(false);
+        }
+        queue.position = to;
+        for new in deliveries {
+            if let DeliveryTarget::Webhook(id) = new.target {
+                if !queue.webhooks.iter().any(|w| w.id == id) {
+                    continue;
+                }
+            }
+            let twin = queue
+                .deliveries
+                .iter()
+                .any(|d| d.new.change_id == new.change_id && d.new.target == new.target);
+            if twin {
+                continue;
+            }
+            let due = Some(stored(new.created_at));
+            queue.deliveries.push(StoredDelivery {
+                new,
+                standing: Standing::Pending,
+                attempts: 0,
+                due,
+                lease_until: None,
+                claim: None,
+            });
+        }
+        Ok(true)
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+        per_target: u32,
+        email: bool,
+    ) -> Result<Vec<ClaimedDelivery>, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let mut order: Vec<usize> = (0..queue.deliveries.len())
+            .filter(|&i| {
+                let d = &queue.deliveries[i];
+                d.standing == Standing::Pending
+                    && d.due.is_some_and(|due| due <= now)
+                    && !d.in_flight(now)
+                    && match d.target_key() {
+                        Some(id) => queue
+                            .webhooks
+                            .iter()
+                            .any(|w| w.id == id && w.disabled.is_none()),
+                        None => email,
+                    }
+            })
+            .collect();
+        order.sort_by_key(|&i| (queue.deliveries[i].due, queue.deliveries[i].new.id));
+        let mut claimed = Vec::new();
+        for i in order {
+            if claimed.len() >= limit as usize {
+                break;
+            }
+            let key = queue.deliveries[i].target_key();
+            let busy = queue
+                .deliveries
+                .iter()
+                .filter(|d| d.target_key() == key && d.in_flight(now))
+                .count();
+            if busy >= per_target as usize {
+                continue;
+            }
+            let claim = uuid::Uuid::now_v7();
+            let delivery = &mut queue.deliveries[i];
+            delivery.lease_until = Some(stored(lease_until));
+            delivery.claim = Some(claim);
+            let target = match &delivery.new.target {
+                DeliveryTarget::Webhook(id) => ClaimedTarget::Webhook(
+                    queue
+                        .webhooks
+                        .iter()
+                        .find(|w| w.id == *id)
+                        .cloned()
+                        .ok_or_else(|| refused("a delivery of an unknown webhook"))?,
+                ),
+                DeliveryTarget::Email(to) => ClaimedTarget::Email(to.clone()),
+            };
+            claimed.push(ClaimedDelivery {
+                id: delivery.new.id,
+                claim,
+                change_id: delivery.new.change_id,
+                kind: delivery.new.kind,
+                attempts: delivery.attempts,
+                payload: delivery.new.payload.clone(),
+                target,
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn record_attempt(
+        &self,
+        delivery: &ClaimedDelivery,
+        attempt: &AttemptRecord,
+        verdict: Verdict,
+    ) -> Result<bool, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let Some(index) = queue.deliveries.iter().position(|d| {
+            d.new.id == delivery.id
+                && d.claim == Some(delivery.claim)
+                && d.standing == Standing::Pending
+        }) else {
+            return Ok(false);
+        };
+        let at = stored(attempt.at);
+        let stored_delivery = &mut queue.deliveries[index];
+        stored_delivery.attempts = attempt.number;
+        stored_delivery.claim = None;
+        stored_delivery.lease_until = None;
+        let webhook = stored_delivery.target_key();
+        match verdict {
+            Verdict::Delivered => stored_delivery.standing = Standing::Delivered,
+            Verdict::RetryAt(when) => stored_delivery.due = Some(stored(when)),
+            Verdict::GaveUp | Verdict::Disable(_) => stored_delivery.standing = Standing::Failed,
+        }
+        if stored_delivery.standing != Standing::Pending {
+            stored_delivery.due = None;
+        }
+        let mut record = attempt.clone();
+        record.at = at;
+        queue.attempts.push(Attempt {
+            delivery: delivery.id,
+            change_id: delivery.change_id,
+            kind: delivery.kind,
+            record,
+            verdict,
+        });
+        if let Some(id) = webhook {
+            if let Some(w) = queue.webhooks.iter_mut().find(|w| w.id == id) {
+                match verdict {
+                    Verdict::Delivered => w.failing_since = None,
+                    _ => w.failing_since = w.failing_since.or(Some(at)),
+                }
+                if let Verdict::Disable(reason) = verdict {
+                    w.disabled = w.disabled.or(Some(Disabled { at, reason }));
+                    for other in &mut queue.deliveries {
+                        if other.target_key() == Some(id) && other.standing == Standing::Pending {
+                            other.standing = Standing::Failed;
+                            other.due = None;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn purge_deliveries(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let old: Vec<DeliveryId> = queue
+            .deliveries
+            .iter()
+            .filter(|d| d.standing != Standing::Pending && d.new.created_at < before)
+            .take(batch as usize)
+            .map(|d| d.new.id)
+            .collect();
+        queue.deliveries.retain(|d| !old.contains(&d.new.id));
+        queue.attempts.retain(|a| !old.contains(&a.delivery));
+        Ok(old.len() as u64)
+    }
+}
