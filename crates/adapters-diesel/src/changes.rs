@@ -25,7 +25,7 @@ use diesel::backend::Backend;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Text as SqlText, Timestamp};
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text as SqlText, Timestamp};
 use domain::change::{
     Change, ChangeId, ChangeKind, ChangeSubject, Delivery, EventRef, FeedRead, RecordedChange,
 };
@@ -47,7 +47,7 @@ use crate::schema::{
 pub(crate) const CHANNEL: &str = "domain_events";
 
 /// Rows per multi-row insert: well under PostgreSQL's 65,535 binds and SQLite's 32,766.
-const INSERT_CHUNK: usize = 2_000;
+pub(crate) const INSERT_CHUNK: usize = 2_000;
 
 /// A change with the users it goes to.
 pub(crate) struct Resolved {
@@ -314,15 +314,16 @@ struct StagedInsert<'a> {
 }
 
 /// One bound value of a row.
-enum Bind<'a> {
+pub(crate) enum Bind<'a> {
     BigInt(i64),
     Text(&'a str),
+    NullableText(Option<&'a str>),
     Timestamp(NaiveDateTime),
 }
 
 /// Rows that one multi-row `INSERT` stores: diesel's MultiBackend has no batch insert, and its
 /// SQLite batch insert sends one statement per row.
-trait Row {
+pub(crate) trait Row {
     /// `INSERT INTO table (columns…) VALUES `.
     const SQL: &'static str;
     const COLUMNS: usize;
@@ -371,9 +372,14 @@ fn bind_rows<'a, DB, R: Row>(
     rows: &'a [R],
 ) -> BoxedSqlQuery<'a, DB, SqlQuery>
 where
-    DB: Backend + HasSqlType<BigInt> + HasSqlType<SqlText> + HasSqlType<Timestamp>,
+    DB: Backend
+        + HasSqlType<BigInt>
+        + HasSqlType<SqlText>
+        + HasSqlType<Timestamp>
+        + HasSqlType<Nullable<SqlText>>,
     i64: ToSql<BigInt, DB>,
     str: ToSql<SqlText, DB>,
+    Option<&'a str>: ToSql<Nullable<SqlText>, DB>,
     NaiveDateTime: ToSql<Timestamp, DB>,
 {
     rows.iter()
@@ -381,12 +387,13 @@ where
         .fold(query, |query, bind| match bind {
             Bind::BigInt(value) => query.bind::<BigInt, _>(value),
             Bind::Text(value) => query.bind::<SqlText, _>(value),
+            Bind::NullableText(value) => query.bind::<Nullable<SqlText>, _>(value),
             Bind::Timestamp(value) => query.bind::<Timestamp, _>(value),
         })
 }
 
 /// `INSERT … VALUES (…), (…)` of `rows` in one statement, with each backend's placeholders.
-fn insert_rows<R: Row>(conn: &mut AnyConnection, rows: &[R]) -> QueryResult<usize> {
+pub(crate) fn insert_rows<R: Row>(conn: &mut AnyConnection, rows: &[R]) -> QueryResult<usize> {
     fn sql<R: Row>(rows: usize, postgres: bool) -> String {
         let mut sql = String::from(R::SQL);
         for row in 0..rows {

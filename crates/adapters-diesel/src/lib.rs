@@ -39,6 +39,7 @@ pub mod testing;
 mod tickets;
 mod tokens;
 mod users;
+mod webhooks;
 
 pub use credentials::{Argon2Hasher, HasherConfig, RandomTokenIssuer};
 pub use db::{Backend, Database, DatabaseConfig, DatabaseError};

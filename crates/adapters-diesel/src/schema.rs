@@ -129,8 +129,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        owner_id -> Text,
+        url -> Text,
+        events -> Nullable<Text>,
+        secret -> Text,
+        created_at -> Timestamp,
+        starts_after -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    delivery_dispatch (id) {
+        id -> Integer,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        change_id -> BigInt,
+        kind -> Text,
+        webhook_id -> Nullable<Text>,
+        email_to -> Nullable<Text>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        due_at -> Nullable<Timestamp>,
+        claim -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        webhook_id -> Nullable<Text>,
+        change_id -> BigInt,
+        kind -> Text,
+        number -> Integer,
+        attempted_at -> Timestamp,
+        duration_ms -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        verdict -> Text,
+        retry_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(domain_event_recipients -> domain_events (event_id));
 diesel::joinable!(stream_tickets -> users (user_id));
+diesel::joinable!(webhooks -> users (owner_id));
+diesel::joinable!(deliveries -> webhooks (webhook_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));
@@ -144,5 +205,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     domain_events,
     domain_event_recipients,
     domain_events_staged,
-    stream_tickets
+    stream_tickets,
+    webhooks,
+    delivery_dispatch,
+    deliveries,
+    delivery_attempts
 );

@@ -1,0 +1,4 @@
+DROP TABLE delivery_attempts;
+DROP TABLE deliveries;
+DROP TABLE delivery_dispatch;
+DROP TABLE webhooks;
