@@ -54,6 +54,7 @@ pub const OPERATIONS: &[(Method, &str)] = &[
     (Method::POST, "/api/v1/events"),
     (Method::POST, "/api/v1/{event_id}/send-invitations"),
     (Method::POST, "/api/v1/events/{event_id}/invitations"),
+    (Method::POST, "/api/v1/webhooks"),
 ];
 
 /// The response headers replayed with a stored answer; the app's middleware adds the rest

@@ -33,6 +33,7 @@ use actix_web::http::{header, Method};
 use domain::ports::HealthCheck;
 use domain::services::{
     AccountService, EventService, FeedService, IdempotencyService, InvitationService,
+    WebhookService,
 };
 use domain::PhoneRegion;
 
@@ -90,6 +91,8 @@ pub struct AppState {
     pub feed: FeedService,
     /// This process's live streams.
     pub streams: Arc<api::feed::hub::StreamHub>,
+    /// Webhook endpoints (docs/api.md, "Webhooks").
+    pub webhooks: WebhookService,
 }
 
 impl std::fmt::Debug for AppState {

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{accounts, events, feed, health, invitations};
+use crate::api::{accounts, events, feed, health, invitations, webhooks};
 use crate::error::{
     ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
@@ -19,6 +19,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         events::Doc::openapi(),
         feed::Doc::openapi(),
         invitations::Doc::openapi(),
+        webhooks::Doc::openapi(),
         health::Doc::openapi(),
     ] {
         document.merge(part);
@@ -53,6 +54,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "events", description = "Events and their members (docs/api.md, \"Events\")."),
         (name = "invitations", description = "The seed's invitation routes (docs/api.md, \"Invitations\")."),
         (name = "feed", description = "The change feed and the live stream (docs/api.md, \"Change feed and live stream\")."),
+        (name = "webhooks", description = "Webhook endpoints and their deliveries (docs/api.md, \"Webhooks\")."),
         (name = "health", description = "Probes for orchestrators (docs/api.md, \"Health\")."),
     ),
 )]

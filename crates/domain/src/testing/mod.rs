@@ -7,7 +7,10 @@
 //!   The adapters' contract suite (`crates/adapters-diesel/tests/contract.rs`) runs against it too,
 //!   so that the fakes cannot drift from the database.
 //! - [`FixedClock`]: a clock that stands still until a test moves it.
-//! - [`FakeHasher`] and [`FakeIssuer`]: instant, predictable credential ports.
+//! - [`FakeHasher`] and [`FakeIssuer`]: instant, predictable credential ports; [`FakeIssuer`] is
+//!   also the [`SecretSource`] of webhook secrets.
+//! - [`FakeSender`]: a webhook sender that allows every destination and answers `200` (or what a
+//!   test scripts), keeping each request.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -29,8 +32,10 @@ use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
 use crate::ports::{
-    Clock, IssuedToken, PasswordHash, PasswordHasher, PortError, TokenHash, TokenIssuer,
+    Clock, DestinationRefused, IssuedToken, PasswordHash, PasswordHasher, PortError, SecretSource,
+    TokenHash, TokenIssuer, WebhookRequest, WebhookResponse, WebhookSender,
 };
+use crate::webhook::WebhookUrl;
 use crate::Password;
 
 mod idempotency;
@@ -145,5 +150,73 @@ impl TokenIssuer for FakeIssuer {
 
     fn digest(&self, secret: &str) -> TokenHash {
         TokenHash(secret.bytes().rev().collect())
+    }
+}
+
+impl SecretSource for FakeIssuer {
+    /// Bytes counting up from where the issuer's count stands (so each secret differs).
+    fn fill(&self, buf: &mut [u8]) {
+        let start = self.0.fetch_add(1, Ordering::SeqCst);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (start as usize).wrapping_add(i) as u8;
+        }
+    }
+}
+
+/// A webhook sender that allows every destination (unless told to refuse them) and answers each
+/// `POST` with the next of its scripted answers, `200` once they run out. It keeps every request.
+#[derive(Debug, Default)]
+pub struct FakeSender {
+    answers: Mutex<std::collections::VecDeque<WebhookResponse>>,
+    sent: Mutex<Vec<WebhookRequest>>,
+    refuse: Mutex<Option<DestinationRefused>>,
+}
+
+impl FakeSender {
+    /// Answers the next `POST`s with these, in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = WebhookResponse>) {
+        self.answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(answers);
+    }
+
+    /// Refuses every destination from now on, for this reason (`None`: allows them again).
+    pub fn refuse(&self, reason: Option<DestinationRefused>) {
+        *self.refuse.lock().unwrap_or_else(PoisonError::into_inner) = reason;
+    }
+
+    /// The requests sent so far.
+    pub fn sent(&self) -> Vec<WebhookRequest> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+#[async_trait]
+impl WebhookSender for FakeSender {
+    async fn check_destination(&self, _url: &WebhookUrl) -> Result<(), DestinationRefused> {
+        self.refuse
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map_or(Ok(()), Err)
+    }
+
+    async fn send(&self, request: &WebhookRequest) -> WebhookResponse {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request.clone());
+        self.answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+            .unwrap_or(WebhookResponse::Answered {
+                status: 200,
+                retry_after: None,
+                body: String::new(),
+            })
     }
 }

@@ -8,3 +8,4 @@ pub mod events;
 pub mod feed;
 pub mod health;
 pub mod invitations;
+pub mod webhooks;

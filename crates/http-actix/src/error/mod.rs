@@ -49,6 +49,8 @@ pub enum ErrorCode {
     IdempotencyKeyInFlight,
     /// 422: the `Idempotency-Key` was used with another request.
     IdempotencyKeyReused,
+    /// 409: the caller has as many webhooks as one user may.
+    WebhookLimitReached,
 }
 
 /// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers,
@@ -140,6 +142,12 @@ pub enum ApiError {
     /// 422: the `Idempotency-Key` was used with another request.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// 409: the caller has as many webhooks as one user may.
+    #[error("webhook limit reached")]
+    WebhookLimitReached {
+        /// The most webhooks one user may have.
+        max: u32,
+    },
     /// 503: a backing service cannot be reached.
     #[error("service unavailable")]
     Unavailable(#[source] PortError),
@@ -218,6 +226,10 @@ impl ApiError {
                 crate::idempotency::KEY_REUSED,
                 ErrorCode::IdempotencyKeyReused,
             ),
+            Self::WebhookLimitReached { max } => error(
+                &format!("You already have {max} webhooks; delete one to register another."),
+                ErrorCode::WebhookLimitReached,
+            ),
             Self::Unavailable(_) => {
                 serde_json::json!({"message": "Service temporarily unavailable."})
             }
@@ -240,7 +252,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            Self::IdempotencyKeyInFlight | Self::WebhookLimitReached { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -16,9 +16,10 @@ use domain::ports::{
 };
 use domain::services::{
     AccountService, EventService, IdempotencyService, InvitationService, RegisterCommand,
-    SendInvitations, TokenPolicy,
+    SendInvitations, TokenPolicy, WebhookService,
 };
-use domain::testing::{FakeHasher, FakeIssuer, FixedClock, IdempotencyKeys, Store};
+use domain::testing::{FakeHasher, FakeIssuer, FakeSender, FixedClock, IdempotencyKeys, Store};
+use domain::webhook::DestinationPolicy;
 use domain::{
     Answer, Email, Event, EventDetails, EventId, InvitationDetails, InvitationEntries,
     InvitationId, Mobile, Password, PhoneRegion, Text, User,
@@ -45,6 +46,8 @@ pub(crate) struct Api {
     pub hasher: Arc<FakeHasher>,
     /// The idempotency keys.
     pub idempotency: Arc<IdempotencyKeys>,
+    /// The webhook sender (which only checks destinations here: nothing delivers in these tests).
+    pub sender: Arc<FakeSender>,
     issuer: Arc<FakeIssuer>,
     users: Arc<dyn UserRepository>,
     tokens: Arc<dyn TokenRepository>,
@@ -99,6 +102,7 @@ impl Api {
             clock: Arc::new(FixedClock::default()),
             hasher: Arc::new(FakeHasher::default()),
             idempotency: Arc::new(IdempotencyKeys::default()),
+            sender: Arc::new(FakeSender::default()),
             issuer: Arc::new(FakeIssuer::default()),
             users: store.clone(),
             tokens: store.clone(),
@@ -172,6 +176,14 @@ impl Api {
             streams: http_actix::api::feed::hub::StreamHub::new(
                 self.store.clone(),
                 http_actix::api::feed::hub::HubConfig::default(),
+            ),
+            webhooks: WebhookService::new(
+                self.store.clone(),
+                self.store.clone(),
+                self.sender.clone(),
+                self.issuer.clone(),
+                self.clock.clone(),
+                DestinationPolicy::PublicOnly,
             ),
         }
     }

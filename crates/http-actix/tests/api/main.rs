@@ -10,3 +10,4 @@ mod idempotency;
 mod invitations;
 mod lifecycle;
 mod openapi;
+mod webhooks;

@@ -86,6 +86,11 @@ async fn the_document_lists_every_route_of_the_spec() {
         "GET /api/v1/me/events",
         "POST /api/v1/stream-tickets",
         "GET /api/v1/me/stream",
+        "POST /api/v1/webhooks",
+        "GET /api/v1/webhooks",
+        "GET /api/v1/webhooks/{webhook_id}",
+        "DELETE /api/v1/webhooks/{webhook_id}",
+        "GET /api/v1/webhooks/{webhook_id}/deliveries",
         "GET /health/live",
         "GET /health/ready",
     ];

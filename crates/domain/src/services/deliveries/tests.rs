@@ -11,69 +11,29 @@ use super::*;
 use crate::change::ChangeKind;
 use crate::delivery::{InvitationEmail, RetryPolicy, Verdict};
 use crate::ports::{
-    DeliveryQueue, DestinationRefused, MailResult, Mailer, SecretSource, WebhookRepository,
-    WebhookRequest, WebhookResponse, WebhookSender,
+    DeliveryQueue, DestinationRefused, MailResult, Mailer, WebhookRepository, WebhookResponse,
 };
 use crate::services::{
     AccountService, CreateWebhookError, EventService, InvitationService, RegisterCommand,
     SendInvitations, TokenPolicy, WebhookError, WebhookService,
 };
-use crate::testing::{FakeHasher, FakeIssuer, FixedClock, Store};
+use crate::testing::{FakeHasher, FakeIssuer, FakeSender, FixedClock, Store};
 use crate::webhook::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
 use crate::{
     Answer, Email, EventDetails, EventId, InvitationEntries, InvitationId, PageRequest, Password,
     PhoneRegion, Text, User,
 };
 
-/// Answers each `POST` with the next scripted answer (200 once the script runs out), keeping
-/// every request.
-#[derive(Default)]
-struct ScriptedSender {
-    script: Mutex<VecDeque<WebhookResponse>>,
-    sent: Mutex<Vec<WebhookRequest>>,
-    refuse: Option<DestinationRefused>,
-}
-
-impl ScriptedSender {
-    fn answering(statuses: &[u16]) -> Self {
-        Self {
-            script: Mutex::new(
-                statuses
-                    .iter()
-                    .map(|&status| WebhookResponse::Answered {
-                        status,
-                        retry_after: None,
-                        body: format!("status {status}"),
-                    })
-                    .collect(),
-            ),
-            ..Self::default()
-        }
-    }
-
-    fn sent(&self) -> Vec<WebhookRequest> {
-        self.sent.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl WebhookSender for ScriptedSender {
-    async fn check_destination(&self, _url: &WebhookUrl) -> Result<(), DestinationRefused> {
-        self.refuse.map_or(Ok(()), Err)
-    }
-
-    async fn send(&self, request: &WebhookRequest) -> WebhookResponse {
-        self.sent.lock().unwrap().push(request.clone());
-        self.script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(WebhookResponse::Answered {
-                status: 200,
-                retry_after: None,
-                body: String::new(),
-            })
-    }
+/// `POST` answers with these statuses.
+fn answers(statuses: &[u16]) -> Vec<WebhookResponse> {
+    statuses
+        .iter()
+        .map(|&status| WebhookResponse::Answered {
+            status,
+            retry_after: None,
+            body: format!("status {status}"),
+        })
+        .collect()
 }
 
 /// Composes `to <name>: <title>` and answers sends from a script (sent once it runs out).
@@ -116,21 +76,10 @@ impl ChangeRenderer for Renderer {
     }
 }
 
-/// Bytes 0, 1, 2, ...
-struct CountingBytes;
-
-impl SecretSource for CountingBytes {
-    fn fill(&self, buf: &mut [u8]) {
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = i as u8;
-        }
-    }
-}
-
 struct World {
     store: Arc<Store>,
     clock: Arc<FixedClock>,
-    sender: Arc<ScriptedSender>,
+    sender: Arc<FakeSender>,
     mailer: Arc<ScriptedMailer>,
     accounts: AccountService,
     events: EventService,
@@ -140,10 +89,10 @@ struct World {
 }
 
 impl World {
-    fn new(sender: ScriptedSender, email: bool) -> Self {
+    fn new(email: bool) -> Self {
         let store = Arc::new(Store::default());
         let clock = Arc::new(FixedClock::default());
-        let sender = Arc::new(sender);
+        let sender = Arc::new(FakeSender::default());
         let mailer = Arc::new(ScriptedMailer::default());
         let accounts = AccountService::new(
             store.clone(),
@@ -160,7 +109,7 @@ impl World {
             store.clone(),
             store.clone(),
             sender.clone(),
-            Arc::new(CountingBytes),
+            Arc::new(FakeIssuer::default()),
             clock.clone(),
             DestinationPolicy::PublicOnly,
         );
@@ -248,7 +197,7 @@ impl World {
 
 #[tokio::test]
 async fn r12_a_webhook_receives_what_its_owner_receives_and_a_strangers_receives_nothing() {
-    let w = World::new(ScriptedSender::default(), false);
+    let w = World::new(false);
     let (olivia, sara, stranger) = (
         w.user("olivia").await,
         w.user("sara").await,
@@ -287,7 +236,7 @@ async fn r12_a_webhook_receives_what_its_owner_receives_and_a_strangers_receives
 
 #[tokio::test]
 async fn the_filter_and_the_creation_time_decide_which_changes_a_webhook_gets() {
-    let w = World::new(ScriptedSender::default(), false);
+    let w = World::new(false);
     let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
     let event = w.event(&olivia).await;
     let first = w.invite(&olivia, event, "sara@example.com").await;
@@ -318,7 +267,7 @@ async fn the_filter_and_the_creation_time_decide_which_changes_a_webhook_gets() 
 
 #[tokio::test]
 async fn two_workers_dispatching_at_once_make_each_delivery_once() {
-    let w = World::new(ScriptedSender::default(), false);
+    let w = World::new(false);
     let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
     w.hook(&sara, WebhookEvents::All).await;
     let event = w.event(&olivia).await;
@@ -332,7 +281,8 @@ async fn two_workers_dispatching_at_once_make_each_delivery_once() {
 
 #[tokio::test]
 async fn a_failed_attempt_is_retried_on_schedule_with_the_same_id_until_it_succeeds() {
-    let w = World::new(ScriptedSender::answering(&[500, 503]), false);
+    let w = World::new(false);
+    w.sender.script(answers(&[500, 503]));
     let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
     let hook = w.hook(&sara, WebhookEvents::All).await;
     let event = w.event(&olivia).await;
@@ -382,7 +332,8 @@ async fn a_failed_attempt_is_retried_on_schedule_with_the_same_id_until_it_succe
 
 #[tokio::test]
 async fn a_410_disables_the_webhook_and_ends_its_pending_deliveries() {
-    let w = World::new(ScriptedSender::answering(&[410]), false);
+    let w = World::new(false);
+    w.sender.script(answers(&[410]));
     let (olivia, sara, reza) = (
         w.user("olivia").await,
         w.user("sara").await,
@@ -414,8 +365,8 @@ async fn a_410_disables_the_webhook_and_ends_its_pending_deliveries() {
 
 #[tokio::test]
 async fn an_endpoint_failing_for_five_days_is_disabled() {
-    let statuses = vec![500; 20];
-    let w = World::new(ScriptedSender::answering(&statuses), false);
+    let w = World::new(false);
+    w.sender.script(answers(&[500; 20]));
     let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
     let hook = w.hook(&sara, WebhookEvents::All).await;
     let event = w.event(&olivia).await;
@@ -439,7 +390,7 @@ async fn an_endpoint_failing_for_five_days_is_disabled() {
 
 #[tokio::test]
 async fn a_claim_holds_until_its_lease_ends_and_a_late_worker_cannot_record() {
-    let w = World::new(ScriptedSender::default(), false);
+    let w = World::new(false);
     let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
     w.hook(&sara, WebhookEvents::All).await;
     let event = w.event(&olivia).await;
@@ -467,7 +418,7 @@ async fn a_claim_holds_until_its_lease_ends_and_a_late_worker_cannot_record() {
 
 #[tokio::test]
 async fn no_target_has_more_than_its_share_in_flight() {
-    let w = World::new(ScriptedSender::default(), false);
+    let w = World::new(false);
     let (olivia, busy, quiet) = (
         w.user("olivia").await,
         w.user("busy").await,
@@ -493,7 +444,7 @@ async fn no_target_has_more_than_its_share_in_flight() {
 
 #[tokio::test]
 async fn an_invitee_reached_by_email_gets_an_email_for_created_and_resent_only() {
-    let w = World::new(ScriptedSender::default(), true);
+    let w = World::new(true);
     let (olivia, sara) = (w.user("olivia").await, w.user("sara").await);
     let event = w.event(&olivia).await;
     let invitation = w.invite(&olivia, event, "  Sara@Example.com ").await;
@@ -516,13 +467,13 @@ async fn an_invitee_reached_by_email_gets_an_email_for_created_and_resent_only()
 
 #[tokio::test]
 async fn no_email_without_a_mailer_or_for_a_mobile_contact_and_a_permanent_refusal_gives_up() {
-    let quiet = World::new(ScriptedSender::default(), false);
+    let quiet = World::new(false);
     let (olivia, _sara) = (quiet.user("olivia").await, quiet.user("sara").await);
     let event = quiet.event(&olivia).await;
     quiet.invite(&olivia, event, "sara@example.com").await;
     assert!(quiet.deliver().await.is_empty());
 
-    let w = World::new(ScriptedSender::default(), true);
+    let w = World::new(true);
     w.mailer.script.lock().unwrap().extend([
         MailResult::Transient("451 try later".into()),
         MailResult::Permanent("550 no such user".into()),
@@ -542,7 +493,7 @@ async fn no_email_without_a_mailer_or_for_a_mobile_contact_and_a_permanent_refus
 
 #[tokio::test]
 async fn webhooks_are_their_owners_alone_and_limited_in_number() {
-    let w = World::new(ScriptedSender::default(), false);
+    let w = World::new(false);
     let (olivia, zed) = (w.user("olivia").await, w.user("zed").await);
     let hook = w.hook(&olivia, WebhookEvents::All).await;
     assert!(hook.secret.expose().starts_with("whsec_"));
@@ -589,13 +540,8 @@ async fn webhooks_are_their_owners_alone_and_limited_in_number() {
 
 #[tokio::test]
 async fn a_destination_the_sender_refuses_is_not_registered() {
-    let w = World::new(
-        ScriptedSender {
-            refuse: Some(DestinationRefused::NotPublic),
-            ..ScriptedSender::default()
-        },
-        false,
-    );
+    let w = World::new(false);
+    w.sender.refuse(Some(DestinationRefused::NotPublic));
     let olivia = w.user("olivia").await;
     let url = WebhookUrl::parse(
         "https://internal.example.com/",

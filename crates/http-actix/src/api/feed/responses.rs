@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::change::{ChangeKind, ChangeSubject, EventRef, RecordedChange};
+use domain::ports::ChangeRenderer;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -176,6 +177,18 @@ impl From<RecordedChange> for RenderedChange {
             kind,
             json: json.into(),
         }
+    }
+}
+
+/// Renders changes as the feed shows them: the body of a webhook delivery (docs/api.md,
+/// "Webhooks").
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FeedJson;
+
+impl ChangeRenderer for FeedJson {
+    fn render(&self, change: &RecordedChange) -> String {
+        // Serializing our own bodies cannot fail (no maps with non-string keys, no I/O).
+        serde_json::to_string(&ChangeBody::from(change.clone())).unwrap_or_default()
     }
 }
 

@@ -1,0 +1,77 @@
+//! How the webhooks area's operation errors reach clients.
+
+use domain::ports::DestinationRefused;
+use domain::services::{CreateWebhookError, WebhookError};
+use domain::webhook::Webhook;
+
+use crate::error::ApiError;
+
+/// 404 body of a webhook that does not exist or is not the caller's.
+pub(crate) const WEBHOOK_NOT_FOUND: &str = "Webhook not found.";
+
+impl From<CreateWebhookError> for ApiError {
+    fn from(error: CreateWebhookError) -> Self {
+        match error {
+            CreateWebhookError::TooMany => Self::WebhookLimitReached {
+                max: Webhook::MAX_PER_USER,
+            },
+            CreateWebhookError::Destination(DestinationRefused::NotPublic) => {
+                Self::invalid("url", "The url must point to a public address.")
+            }
+            CreateWebhookError::Destination(DestinationRefused::Unresolvable) => {
+                Self::invalid("url", "The url's host name does not resolve.")
+            }
+            CreateWebhookError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(error: WebhookError) -> Self {
+        match error {
+            WebhookError::NotFound => Self::NotFound(WEBHOOK_NOT_FOUND.to_owned()),
+            WebhookError::Port(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::error::rendered;
+
+    #[test]
+    fn errors_render_as_the_docs_say() {
+        assert_eq!(
+            rendered(CreateWebhookError::TooMany),
+            (
+                409,
+                json!({
+                    "message": "You already have 10 webhooks; delete one to register another.",
+                    "code": "webhook_limit_reached"
+                })
+            )
+        );
+        assert_eq!(
+            rendered(CreateWebhookError::Destination(
+                DestinationRefused::Unresolvable
+            )),
+            (
+                422,
+                json!({
+                    "message": "The url's host name does not resolve.",
+                    "errors": {"url": ["The url's host name does not resolve."]}
+                })
+            )
+        );
+        assert_eq!(
+            rendered(WebhookError::NotFound),
+            (
+                404,
+                json!({"message": "Webhook not found.", "code": "not_found"})
+            )
+        );
+    }
+}

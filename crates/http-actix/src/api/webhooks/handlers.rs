@@ -1,0 +1,179 @@
+//! The webhooks area's handlers.
+
+use actix_web::{web, HttpResponse};
+use domain::WebhookId;
+use uuid::Uuid;
+
+use super::requests::CreateWebhookRequest;
+use super::responses::{AttemptBody, NewWebhookBody, WebhookBody};
+use crate::auth::AuthenticatedUser;
+use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
+use crate::extract::JsonBody;
+use crate::json::Data;
+use crate::pagination::{PageQuery, Paginated};
+use crate::AppState;
+
+/// The names cursors of the webhooks area are bound to (docs/api.md, "Pagination").
+const WEBHOOKS_LIST: &str = "webhooks";
+const ATTEMPTS_LIST: &str = "webhook-deliveries";
+
+/// Register a webhook.
+///
+/// It receives, signed as Standard Webhooks v1 says, every change numbered from now on that the
+/// caller receives in their feed (R12), of the kinds in `events`. The answer carries its signing
+/// secret, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    tag = "webhooks",
+    security(("bearer" = [])),
+    request_body = CreateWebhookRequest,
+    responses(
+        (status = 201, description = "The webhook, with its secret (shown only now).", body = Data<NewWebhookBody>),
+        UnauthenticatedResponse,
+        (status = 409, description = "The caller has 10 webhooks already.", body = crate::ErrorBody,
+            example = json!({"message": "You already have 10 webhooks; delete one to register another.", "code": "webhook_limit_reached"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    body: JsonBody<CreateWebhookRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body
+        .into_inner()
+        .try_into_domain(state.webhooks.destination_policy())?;
+    let webhook = state
+        .webhooks
+        .create(&auth.user, new.url, new.events)
+        .await?;
+    tracing::info!(webhook_id = %webhook.id, "webhook registered");
+    Ok(HttpResponse::Created().json(Data::new(NewWebhookBody::from(webhook))))
+}
+
+/// List the caller's webhooks.
+///
+/// Newest first; secrets are not shown.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The caller's webhooks, newest first.", body = Paginated<WebhookBody>),
+        UnauthenticatedResponse,
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    query: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let cursors = state.cursors.scope(auth.user.id, WEBHOOKS_LIST);
+    let request = query.page_request(&cursors)?;
+    let page = state.webhooks.list(&auth.user, request).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, request, &cursors, WebhookBody::from)))
+}
+
+/// Show a webhook.
+///
+/// The caller's own only; anyone else's is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{webhook_id}",
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("webhook_id" = Uuid, Path, description = "The webhook's id.")),
+    responses(
+        (status = 200, description = "The webhook.", body = Data<WebhookBody>),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such webhook, or not the caller's.", body = crate::ErrorBody,
+            example = json!({"message": "Webhook not found.", "code": "not_found"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, webhook_id = %path))]
+pub async fn get_webhook(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let webhook = state
+        .webhooks
+        .get(&auth.user, WebhookId::from_uuid(*path))
+        .await?;
+    Ok(HttpResponse::Ok().json(Data::new(WebhookBody::from(webhook))))
+}
+
+/// Delete a webhook.
+///
+/// Nothing more is delivered to it; its pending deliveries and its attempts are deleted with it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{webhook_id}",
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("webhook_id" = Uuid, Path, description = "The webhook's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such webhook, or not the caller's.", body = crate::ErrorBody,
+            example = json!({"message": "Webhook not found.", "code": "not_found"})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, webhook_id = %path))]
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .webhooks
+        .delete(&auth.user, WebhookId::from_uuid(*path))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// List a webhook's delivery attempts.
+///
+/// Every attempt to deliver a change to it, newest first: when, the status answered (or why there
+/// was no answer), how long it took, the start of the answer's body, and what was decided.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{webhook_id}/deliveries",
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("webhook_id" = Uuid, Path, description = "The webhook's id."), PageQuery),
+    responses(
+        (status = 200, description = "The attempts, newest first.", body = Paginated<AttemptBody>),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such webhook, or not the caller's.", body = crate::ErrorBody,
+            example = json!({"message": "Webhook not found.", "code": "not_found"})),
+        QueryErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, webhook_id = %path))]
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    query: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let id = WebhookId::from_uuid(*path);
+    let cursors = state
+        .cursors
+        .scope(auth.user.id, ATTEMPTS_LIST)
+        .filter("webhook_id", &id.to_string());
+    let request = query.page_request(&cursors)?;
+    let page = state.webhooks.attempts(&auth.user, id, request).await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(page, request, &cursors, AttemptBody::from)))
+}
