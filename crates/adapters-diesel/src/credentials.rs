@@ -9,7 +9,9 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use domain::ports::{IssuedToken, PasswordHash, PasswordHasher, PortError, TokenHash, TokenIssuer};
+use domain::ports::{
+    IssuedToken, PasswordHash, PasswordHasher, PortError, SecretSource, TokenHash, TokenIssuer,
+};
 use domain::Password;
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -162,6 +164,13 @@ impl TokenIssuer for RandomTokenIssuer {
 
     fn digest(&self, secret: &str) -> TokenHash {
         TokenHash(Sha256::digest(secret.as_bytes()).to_vec())
+    }
+}
+
+impl SecretSource for RandomTokenIssuer {
+    /// From the operating system's generator, as tokens are.
+    fn fill(&self, buf: &mut [u8]) {
+        OsRng.fill_bytes(buf);
     }
 }
 

@@ -4,7 +4,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use adapters_diesel::DatabaseConfig;
+use adapters_outbound::SmtpConfig;
+use domain::delivery::RetryPolicy;
+use domain::invitation::whole_duration;
 use domain::{InvitationTtl, PhoneRegion};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -87,6 +92,20 @@ pub struct Config {
     /// `STREAM_POLL_INTERVAL_MS`: the longest a live stream waits for a change when nothing wakes
     /// it (a missed notification; default 1000, 50 to 60000).
     pub stream_poll_interval: Duration,
+    /// `WEBHOOK_ALLOW_PRIVATE`: let webhooks point at `http://` URLs and private addresses (for
+    /// tests and local use; default `false`: `https://` and public addresses only).
+    pub webhook_allow_private: bool,
+    /// `WEBHOOK_TIMEOUT_SECS`: the most one delivery attempt may take (default 15, 1 to 60).
+    pub webhook_timeout: Duration,
+    /// `WEBHOOK_RETRY_SCHEDULE` (the waits between attempts, default
+    /// `5s,5m,30m,2h,5h,10h,10h`) and `WEBHOOK_DISABLE_AFTER` (how long an endpoint may fail
+    /// without a success before it is disabled, default `5d`).
+    pub retry_policy: RetryPolicy,
+    /// `DELIVERY_CONCURRENCY`: delivery attempts this process makes at once (default 32; `0`: this
+    /// process delivers nothing, others on the database do).
+    pub delivery_concurrency: usize,
+    /// `SMTP_URL` and `SMTP_FROM`: where invitation emails go from (default none: no email).
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -98,7 +117,7 @@ pub struct ConfigError {
     /// What it held.
     pub value: String,
     /// What it should hold.
-    pub expected: &'static str,
+    pub expected: Cow<'static, str>,
 }
 
 impl Config {
@@ -127,7 +146,7 @@ impl Config {
             move |value: String| ConfigError {
                 name,
                 value,
-                expected,
+                expected: expected.into(),
             }
         };
 
@@ -367,6 +386,69 @@ impl Config {
                     parse("STREAM_POLL_INTERVAL_MS", "milliseconds from 50 to 60000")(v)
                 })?,
         };
+        let webhook_allow_private = match get("WEBHOOK_ALLOW_PRIVATE").as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => {
+                return Err(parse("WEBHOOK_ALLOW_PRIVATE", "true or false")(
+                    other.to_owned(),
+                ))
+            }
+        };
+        let webhook_timeout = match get("WEBHOOK_TIMEOUT_SECS") {
+            None => Duration::from_secs(15),
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=60).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| parse("WEBHOOK_TIMEOUT_SECS", "an integer from 1 to 60")(v))?,
+        };
+        let mut retry_policy = RetryPolicy::default();
+        if let Some(v) = get("WEBHOOK_RETRY_SCHEDULE") {
+            retry_policy.schedule = RetryPolicy::parse_schedule(&v).map_err(|_| {
+                parse(
+                    "WEBHOOK_RETRY_SCHEDULE",
+                    "waits such as 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), \
+                     or none",
+                )(v)
+            })?;
+        }
+        if let Some(v) = get("WEBHOOK_DISABLE_AFTER") {
+            retry_policy.disable_after = whole_duration(&v)
+                .filter(|d| *d > chrono::Duration::zero() && *d <= chrono::Duration::days(365))
+                .ok_or_else(|| {
+                    parse(
+                        "WEBHOOK_DISABLE_AFTER",
+                        "a whole number of s, m, h or d such as 5d, from 1s to 365d",
+                    )(v)
+                })?;
+        }
+        let delivery_concurrency = match get("DELIVERY_CONCURRENCY") {
+            None => 32,
+            Some(v) => v.parse().ok().filter(|n| *n <= 1024).ok_or_else(|| {
+                parse("DELIVERY_CONCURRENCY", "an integer from 0 (off) to 1024")(v)
+            })?,
+        };
+        let smtp = match (get("SMTP_URL"), get("SMTP_FROM")) {
+            (None, _) => None,
+            (Some(_), None) => return Err(parse(
+                "SMTP_FROM",
+                "a mailbox such as `Event Manager <no-reply@example.com>` (needed with SMTP_URL)",
+            )(String::new())),
+            (Some(url), Some(from)) => Some(SmtpConfig::parse(&url, &from).map_err(|error| {
+                let (name, value) = match error.variable() {
+                    "SMTP_FROM" => ("SMTP_FROM", from.clone()),
+                    // The URL may carry a password: the message shows the text without it.
+                    _ => ("SMTP_URL", redacted_url(&url)),
+                };
+                ConfigError {
+                    name,
+                    value,
+                    expected: error.to_string().into(),
+                }
+            })?),
+        };
         Ok(Self {
             database_url: SecretString::from(database_url),
             database_pool_size,
@@ -391,6 +473,11 @@ impl Config {
             event_retention_days,
             streams_per_user,
             stream_poll_interval,
+            webhook_allow_private,
+            webhook_timeout,
+            retry_policy,
+            delivery_concurrency,
+            smtp,
         })
     }
 
@@ -404,6 +491,18 @@ impl Config {
             lock_timeout: self.database_lock_timeout,
             idle_in_transaction_timeout: self.database_idle_in_transaction_timeout,
         }
+    }
+}
+
+/// A URL with its password, if any, replaced by `***`, for error messages.
+fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<not a URL>".to_owned(),
     }
 }
 

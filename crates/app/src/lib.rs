@@ -3,6 +3,7 @@
 
 pub mod body_deadline;
 pub mod config;
+pub mod deliveries;
 pub mod maintenance;
 pub mod startup;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use adapters_diesel::Database;
 use domain::ports::{
-    ChangeFeed, IdempotencyStore, InvitationRepository, PortError, TicketRepository,
+    ChangeFeed, DeliveryQueue, IdempotencyStore, InvitationRepository, PortError, TicketRepository,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -102,8 +102,9 @@ impl IdempotencyPurge {
 }
 
 /// The running purge of the change feed (docs/operations.md, "Change feed retention"): every
-/// interval (the first run at once), deletes changes older than the retention, and expired stream
-/// tickets. Several processes may purge at once.
+/// interval (the first run at once), deletes changes older than the retention, finished webhook
+/// and email deliveries as old, with their attempts, and expired stream tickets. Several
+/// processes may purge at once.
 #[derive(Debug)]
 pub struct ChangePurge(Periodic);
 
@@ -159,7 +160,9 @@ impl Purge {
                 // Tickets live a minute: one batch of them per run is plenty.
                 let tickets = database.purge_tickets(now, batch).await?;
                 let changes = database.purge_older_than(now - retention, batch).await?;
-                Ok(changes.max(tickets))
+                // Finished webhook and email deliveries are kept as long as the changes.
+                let deliveries = database.purge_deliveries(now - retention, batch).await?;
+                Ok(changes.max(tickets).max(deliveries))
             }
         }
     }

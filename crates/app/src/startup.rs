@@ -10,11 +10,14 @@ use actix_web::{App, HttpServer};
 use adapters_diesel::{
     Argon2Hasher, Backend, ChangeListener, Database, HasherConfig, RandomTokenIssuer,
 };
+use adapters_outbound::{HttpWebhookSender, SmtpMailer, WebhookSenderConfig};
 use domain::idempotency::IdempotencyPolicy;
-use domain::ports::{AbuseCounters, ChangeFeed, SystemClock};
+use domain::ports::{AbuseCounters, ChangeFeed, Mailer, SystemClock, WebhookSender};
 use domain::services::{
-    AccountService, EventService, FeedService, IdempotencyService, InvitationService, TokenPolicy,
+    AccountService, DeliveryLimits, DeliveryService, EventService, FeedService, IdempotencyService,
+    InvitationService, TokenPolicy, WebhookService,
 };
+use domain::webhook::DestinationPolicy;
 use http_actix::api::feed::hub::{HubConfig, StreamHub};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
@@ -22,6 +25,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
 use crate::config::Config;
+use crate::deliveries::DeliveryWorker;
 use crate::maintenance::{
     ChangePurge, CounterPurge, IdempotencyPurge, InvitationSweeper, TokenPurge,
 };
@@ -53,6 +57,12 @@ pub enum StartError {
     /// The cursor signing key is unusable.
     #[error("cannot set up the cursor signing key")]
     CursorKey(#[source] http_actix::pagination::CursorKeyTooShort),
+    /// The webhook sender could not be set up.
+    #[error(transparent)]
+    WebhookSender(#[from] adapters_outbound::WebhookSenderError),
+    /// The mailer could not be set up (`SMTP_URL`).
+    #[error("cannot set up email ({variable})", variable = .0.variable())]
+    Mailer(#[source] adapters_outbound::SmtpConfigError),
 }
 
 /// The name of the cursor signing key among the database's shared secrets.
@@ -89,6 +99,8 @@ pub struct Application {
     event_retention: chrono::Duration,
     streams: Arc<StreamHub>,
     metrics: Option<Metrics>,
+    /// What the delivery worker runs, unless `DELIVERY_CONCURRENCY` is 0.
+    deliveries: Option<(DeliveryService, usize)>,
 }
 
 /// The metrics listener (`METRICS_BIND_ADDR`): `GET /metrics` in Prometheus' text format.
@@ -189,6 +201,60 @@ impl Application {
                 ..HubConfig::default()
             },
         );
+        let destinations = if config.webhook_allow_private {
+            tracing::warn!("WEBHOOK_ALLOW_PRIVATE: webhooks may point at private addresses");
+            DestinationPolicy::AllowPrivate
+        } else {
+            DestinationPolicy::PublicOnly
+        };
+        let sender: Arc<dyn WebhookSender> =
+            Arc::new(HttpWebhookSender::new(WebhookSenderConfig {
+                policy: destinations,
+                timeout: config.webhook_timeout,
+                ..WebhookSenderConfig::default()
+            })?);
+        let mailer: Option<Arc<dyn Mailer>> = match &config.smtp {
+            Some(smtp) => {
+                tracing::info!(host = %smtp.host, port = smtp.port, "invitation email on");
+                Some(Arc::new(
+                    SmtpMailer::new(smtp.clone()).map_err(StartError::Mailer)?,
+                ))
+            }
+            None => {
+                tracing::info!("invitation email off: SMTP_URL is not set");
+                None
+            }
+        };
+        let webhooks = WebhookService::new(
+            database.clone(),
+            feed.clone(),
+            sender.clone(),
+            Arc::new(RandomTokenIssuer),
+            clock.clone(),
+            destinations,
+        );
+        let deliveries = (config.delivery_concurrency > 0).then(|| {
+            let service = DeliveryService::new(
+                feed.clone(),
+                database.clone(),
+                Arc::new(http_actix::api::feed::responses::FeedJson),
+                sender,
+                mailer,
+                clock.clone(),
+                config.retry_policy.clone(),
+                DeliveryLimits {
+                    // Past the longest attempt (the sender's timeout, the mailer's 15 s).
+                    lease: chrono::Duration::seconds(60).max(
+                        chrono::Duration::from_std(config.webhook_timeout * 4).unwrap_or_default(),
+                    ),
+                    ..DeliveryLimits::default()
+                },
+            );
+            (service, config.delivery_concurrency)
+        });
+        if deliveries.is_none() {
+            tracing::info!("DELIVERY_CONCURRENCY=0: this process delivers no webhooks or email");
+        }
         let counters: Arc<dyn AbuseCounters> = match database.backend() {
             Backend::Postgres => database.clone(),
             Backend::Sqlite => Arc::new(http_actix::rate_limit::InProcessCounters::new()),
@@ -231,6 +297,7 @@ impl Application {
                 Arc::new(SystemClock),
             ),
             streams: streams.clone(),
+            webhooks,
         };
 
         // Before the app's server, so that the recorder is in place when the first request comes.
@@ -281,6 +348,7 @@ impl Application {
             event_retention: chrono::Duration::days(i64::from(config.event_retention_days)),
             streams,
             metrics,
+            deliveries,
         })
     }
 
@@ -297,7 +365,8 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then ends the live streams, finishes in-flight requests (up
     /// to 10 s), stops the background tasks ([`TokenPurge`], [`IdempotencyPurge`] and
     /// [`ChangePurge`], every `TOKEN_PURGE_INTERVAL_SECS`, [`InvitationSweeper`], [`CounterPurge`]
-    /// and the [`ChangeListener`] on PostgreSQL, and the streams' fan-out) and returns.
+    /// and the [`ChangeListener`] on PostgreSQL, the streams' fan-out, and the [`DeliveryWorker`],
+    /// whose attempts under way finish first) and returns.
     ///
     /// # Errors
     /// When the server fails.
@@ -316,6 +385,9 @@ impl Application {
             });
             (tokio::spawn(metrics.server), stop, upkeep)
         });
+        let deliveries = self
+            .deliveries
+            .map(|(service, concurrency)| DeliveryWorker::start(service, concurrency));
         let (stop_streams, streams_stopped) = watch::channel(false);
         let fan_out = tokio::spawn(self.streams.clone().run(streams_stopped));
         let change_purge = self.token_purge_interval.map(|interval| {
@@ -349,6 +421,9 @@ impl Application {
         };
         let _ = stop_streams.send(true);
         let _ = fan_out.await;
+        if let Some(deliveries) = deliveries {
+            deliveries.stop().await;
+        }
         if let Some(listener) = listener {
             listener.stop().await;
         }

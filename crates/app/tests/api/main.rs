@@ -20,3 +20,4 @@ mod members;
 mod metrics;
 mod outage;
 mod schema;
+mod webhooks;

@@ -1,0 +1,177 @@
+//! The delivery worker (docs/operations.md, "Webhook and email delivery"): one per process, it runs
+//! the domain's [`DeliveryService`] in a loop, so that every change reaches the webhooks and the
+//! invitees' email it should, from whichever process has room.
+//!
+//! Each turn: dispatch the changes numbered since the last dispatch (into deliveries, once, under
+//! the shared dispatch position), then claim as many due deliveries as there are free slots and
+//! attempt each in its own task. A turn starts when changes may have been committed (the feed's
+//! watch), when an attempt ends, or every [`POLL`] (retries falling due, other processes'
+//! changes). Bounded: at most `concurrency` attempts at once, each bounded by the sender's or the
+//! mailer's timeout, and at most `per_target` per endpoint (the claim's share), so that one slow
+//! endpoint cannot hold up the others.
+
+use std::time::Duration;
+
+use domain::delivery::{ClaimedDelivery, ClaimedTarget, Verdict};
+use domain::services::DeliveryService;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// The longest the worker waits between turns when nothing wakes it.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// How long a stopping worker lets the attempts under way finish: longer than an attempt may take
+/// (15 s by default). Attempts cut off keep their claim until its lease runs out, and are then
+/// made again, by this process after a restart or by another.
+const DRAIN: Duration = Duration::from_secs(20);
+
+/// The running worker.
+#[derive(Debug)]
+pub struct DeliveryWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl DeliveryWorker {
+    /// Starts the loop on the current tokio runtime, with at most `concurrency` (at least 1)
+    /// attempts at once.
+    pub fn start(service: DeliveryService, concurrency: usize) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(service, concurrency.max(1), stopped));
+        Self { stop, task }
+    }
+
+    /// Stops claiming, lets the attempts under way finish (up to [`DRAIN`]), and ends.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        tracing::info!("delivery worker stopped");
+    }
+}
+
+async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Receiver<bool>) {
+    // Made before the first turn, so that no commit after it goes unnoticed.
+    let mut commits = service.watch();
+    let mut attempts: JoinSet<()> = JoinSet::new();
+    tracing::info!(concurrency, "delivery worker started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        dispatch(&service).await;
+        let free = concurrency.saturating_sub(attempts.len());
+        if free > 0 {
+            match service.claim(u32::try_from(free).unwrap_or(u32::MAX)).await {
+                Ok(claimed) => {
+                    for delivery in claimed {
+                        attempts.spawn(attempt(service.clone(), delivery));
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => {}
+            () = commits.changed() => {}
+            Some(_) = attempts.join_next(), if !attempts.is_empty() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+    let left = attempts.len();
+    if left > 0 {
+        tracing::info!(
+            attempts = left,
+            "delivery worker stopping: attempts under way finish"
+        );
+    }
+    let drained = tokio::time::timeout(DRAIN, async {
+        while attempts.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            attempts = attempts.len(),
+            "attempts still under way were cut off; they are made again once their claims run out"
+        );
+        attempts.shutdown().await;
+    }
+}
+
+/// Dispatches until caught up (or a failure, retried next turn).
+async fn dispatch(service: &DeliveryService) {
+    loop {
+        match service.dispatch().await {
+            Ok(done) if done.changes > 0 => {
+                metrics::counter!("deliveries_made_total").increment(done.deliveries as u64);
+                if done.deliveries > 0 {
+                    tracing::debug!(
+                        changes = done.changes,
+                        deliveries = done.deliveries,
+                        "deliveries made"
+                    );
+                }
+            }
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, "dispatching changes to deliveries failed; retrying");
+                return;
+            }
+        }
+    }
+}
+
+/// One attempt, with its outcome logged and counted.
+async fn attempt(service: DeliveryService, delivery: ClaimedDelivery) {
+    let (channel, target) = match &delivery.target {
+        ClaimedTarget::Webhook(webhook) => ("webhook", webhook.id.to_string()),
+        // The address is the invitee's: logged by delivery id only.
+        ClaimedTarget::Email(_) => ("email", String::new()),
+    };
+    let jitter = rand::random::<f64>() * 2.0 - 1.0;
+    let started = std::time::Instant::now();
+    let attempted = service.attempt(&delivery, jitter).await;
+    metrics::histogram!("delivery_attempt_duration_seconds", "channel" => channel)
+        .record(started.elapsed().as_secs_f64());
+    match attempted {
+        Ok(attempted) => {
+            let outcome = match attempted.verdict {
+                Verdict::Delivered => "delivered",
+                Verdict::RetryAt(_) => "retry",
+                Verdict::GaveUp => "gave_up",
+                Verdict::Disable(_) => "disabled",
+            };
+            metrics::counter!("delivery_attempts_total", "channel" => channel, "outcome" => outcome)
+                .increment(1);
+            let status = attempted.status_code.map(i64::from).unwrap_or(-1);
+            match attempted.verdict {
+                Verdict::Delivered => tracing::debug!(
+                    channel, target, delivery = %delivery.id, change = delivery.change_id.0,
+                    attempt = delivery.attempts + 1, status, "delivered"
+                ),
+                Verdict::RetryAt(at) => tracing::info!(
+                    channel, target, delivery = %delivery.id, change = delivery.change_id.0,
+                    attempt = delivery.attempts + 1, status, retry_at = %at,
+                    "delivery failed; will retry"
+                ),
+                Verdict::GaveUp => tracing::warn!(
+                    channel, target, delivery = %delivery.id, change = delivery.change_id.0,
+                    attempt = delivery.attempts + 1, status, "delivery failed; gave up"
+                ),
+                Verdict::Disable(reason) => tracing::warn!(
+                    channel, target, delivery = %delivery.id, reason = reason.as_str(),
+                    "webhook disabled"
+                ),
+            }
+            if !attempted.recorded {
+                tracing::warn!(
+                    delivery = %delivery.id,
+                    "an attempt outlived its claim; another worker has the delivery"
+                );
+            }
+        }
+        Err(error) => tracing::warn!(
+            %error, delivery = %delivery.id,
+            "a delivery attempt could not be stored; it is made again once its claim runs out"
+        ),
+    }
+}
