@@ -15,8 +15,8 @@ build:
 	$(CARGO) build --release --locked --bin event-manager
 
 ## Every test: domain, adapter contract (SQLite; PostgreSQL with TEST_DATABASE_URL), HTTP end to
-## end, then the docs page and the live stream in headless Chromium, and schemathesis against the
-## OpenAPI document.
+## end, then the docs page and the live stream in headless Chromium, webhooks and email against
+## real peers on loopback, and schemathesis against the OpenAPI document.
 test: test-rust test-contract
 
 test-rust:
@@ -28,11 +28,13 @@ test-rust:
 	$(CARGO) test --workspace --doc --locked
 
 ## Against the running debug binary: Chromium renders /docs offline and an EventSource in it receives a
-## pushed change; schemathesis fuzzes every operation.
+## pushed change; webhooks reach a receiver that verifies them with the Standard Webhooks library and
+## email an aiosmtpd server; schemathesis fuzzes every operation.
 test-contract:
 	$(CARGO) build --locked --bin event-manager
 	bash scripts/browser-docs-test.sh target/debug/event-manager
 	bash scripts/browser-stream-test.sh target/debug/event-manager
+	bash scripts/delivery-test.sh target/debug/event-manager
 	bash scripts/schemathesis.sh target/debug/event-manager
 
 lint:
