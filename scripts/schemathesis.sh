@@ -23,7 +23,9 @@
 # positive_data_acceptance accepts a 422 from the operations whose rules JSON Schema cannot state.
 # Abuse limits (429) are switched off for the run (LOGIN_FAILURES_* and SEND_INVITATIONS_PER_USER
 # = 0): with them on, the fuzzer would spend most of its send-invitations and login cases on 429s
-# and stop reaching the handlers; the 429 answers have their own tests.
+# and stop reaching the handlers; the 429 answers have their own tests. Webhooks may point anywhere
+# (WEBHOOK_ALLOW_PRIVATE), so that registering one is not a DNS look-up of a made-up name, and
+# nothing is delivered (DELIVERY_CONCURRENCY=0): the fuzzer's URLs are never called.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/serve.sh
@@ -49,13 +51,14 @@ trap serve_cleanup EXIT
 trap 'exit 130' INT TERM
 serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
   LOGIN_FAILURES_PER_ACCOUNT_ADDRESS=0 REGISTRATIONS_PER_ADDRESS=0 \
-  SEND_INVITATIONS_PER_USER=0 ||
+  SEND_INVITATIONS_PER_USER=0 WEBHOOK_ALLOW_PRIVATE=true DELIVERY_CONCURRENCY=0 ||
   { echo "schemathesis: FAILED: the service did not start" >&2; exit 1; }
 
 # Writes shell assignments: TOKEN (the caller), LOGOUT_TOKEN (a second session of the caller, which
 # the logout operation revokes), EVENT_ID (an event the caller owns), INVITATION_ID (a pending
 # invitation the caller received), DOOMED_EVENT_ID (an event the caller owns, for the delete run),
-# SENT_INVITATION_ID (a pending invitation the caller sent, to cancel and resend), CONTACTS (registered emails/mobiles as a TOML array, with
+# SENT_INVITATION_ID (a pending invitation the caller sent, to cancel and resend), WEBHOOK_ID (a
+# webhook of the caller's), DOOMED_WEBHOOK_ID (another, for the delete run), CONTACTS (registered emails/mobiles as a TOML array, with
 # invalid and empty entries), LOGINS (the same without the empty one), PASSWORD
 # (every fixture user's).
 if ! python3 - "$SERVE_URL/api/v1" >"$SERVE_DIR/fixtures.sh" <<'PY'; then
@@ -96,6 +99,11 @@ print(f"EVENT_ID={event['id']}")
 print(f"INVITATION_ID={sent[0]['id']}")
 print(f"DOOMED_EVENT_ID={doomed['id']}")
 print(f"SENT_INVITATION_ID={mine[0]['id']}")
+hook = call("POST", "/webhooks", {"url": "https://hooks.example.com/fuzz"}, caller["token"])["data"]
+doomed_hook = call("POST", "/webhooks", {"url": "https://hooks.example.com/doomed"},
+                   caller["token"])["data"]
+print(f"WEBHOOK_ID={hook['id']}")
+print(f"DOOMED_WEBHOOK_ID={doomed_hook['id']}")
 print(f"CONTACTS='{json.dumps(contacts)}'")
 print(f"LOGINS='{json.dumps([c for c in contacts if c.strip()])}'")
 PY
@@ -129,6 +137,7 @@ values = ["$PASSWORD"]
 [parameters]
 "path.event_id" = "$EVENT_ID"
 "path.invitation_id" = "$INVITATION_ID"
+"path.webhook_id" = "$WEBHOOK_ID"
 "body.invitations[*]" = { dictionary = "contacts", probability = 0.5 }
 "body.login" = { dictionary = "logins", probability = 0.5 }
 "body.password" = { dictionary = "passwords", probability = 0.5 }
@@ -147,6 +156,7 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 #   change_role, remove_member: the owner's own role cannot change and the owner cannot leave
 #     (which member is the owner is state);
 #   send_invitations(_alias): each entry must be an email or a phone number;
+#   create_webhook: the URL must be an absolute http(s) URL without credentials or fragment;
 #   the lists: a cursor must be one the server issued to this caller for this list and filters
 #     (signed, docs/api.md "Pagination").
 # Every other operation must accept all schema-valid data, and every operation must refuse all
@@ -162,17 +172,21 @@ include-operation-id = "delete_event"
 parameters = { "path.event_id" = "$DOOMED_EVENT_ID" }
 
 [[operations]]
-include-operation-id-regex = "^(register|create_event|update_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received)$"
+include-operation-id = "delete_webhook"
+parameters = { "path.webhook_id" = "$DOOMED_WEBHOOK_ID" }
+
+[[operations]]
+include-operation-id-regex = "^(register|create_event|update_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 TOML
 
-# Three runs, every check in each:
-#   1. every operation but logout and delete_event, in every phase including the stateful one,
-#      with the caller's token: the stateful phase chains operations (login, then the token's
-#      operations) and must never find the shared token revoked, or the pinned event deleted, by an
-#      operation it made along the way;
-#   2. delete_event alone, on an event of its own;
-#   3. logout alone, with a second session of the caller, which its first success revokes (later
+# Four runs, every check in each:
+#   1. every operation but logout, delete_event and delete_webhook, in every phase including the
+#      stateful one, with the caller's token: the stateful phase chains operations (login, then the
+#      token's operations) and must never find the shared token revoked, or the pinned event or
+#      webhook deleted, by an operation it made along the way;
+#   2. delete_event alone, on an event of its own; 3. delete_webhook alone, on a webhook of its own;
+#   4. logout alone, with a second session of the caller, which its first success revokes (later
 #      calls with it are 401s, as documented).
 mkdir -p "$REPORT_DIR"
 TOTAL_CASES=0
@@ -239,9 +253,11 @@ run_st() {
 # The live stream (stream_changes) never ends by design, so a fuzzer's request to it can only time
 # out; the Rust end-to-end suite and scripts/browser-stream-test.sh test it.
 run_st all-but-logout-and-delete --exclude-operation-id logout --exclude-operation-id delete_event \
-  --exclude-operation-id stream_changes \
+  --exclude-operation-id delete_webhook --exclude-operation-id stream_changes \
   --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing,stateful
 run_st delete-event --include-operation-id delete_event \
+  --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing
+run_st delete-webhook --include-operation-id delete_webhook \
   --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing
 run_st logout --include-operation-id logout \
   --header "Authorization: Bearer $LOGOUT_TOKEN" --phases examples,coverage,fuzzing
