@@ -22,6 +22,9 @@ Live streams: BENCH_STREAMS (open SSE streams, default 1000, spread over the 100
 the server runs with STREAMS_PER_USER = BENCH_STREAMS / 100), BENCH_STREAM_CHANGES (changes fanned
 out, default 20), BENCH_ONLY=streams (only the live-stream part: one data set, no other scenario),
 BENCH_STREAM_DATA (the set it uses then: large, the default, or small).
+Webhook delivery lag (bench/deliveries.py) on the small set: BENCH_DELIVERY_RATE (changes per
+second, default 200), BENCH_DELIVERY_CLIENTS (connections making them, default 4);
+BENCH_ONLY=deliveries runs only that part.
 """
 
 import asyncio
@@ -45,6 +48,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import deliveries  # noqa: E402  (bench/deliveries.py: webhook delivery lag)
 import sse  # noqa: E402  (bench/sse.py: the standard-library SSE client)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +64,8 @@ TOKENS = 100
 STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
 STREAM_CHANGES = int(os.environ.get("BENCH_STREAM_CHANGES", "20"))
 ONLY = os.environ.get("BENCH_ONLY", "")
+DELIVERY_RATE = int(os.environ.get("BENCH_DELIVERY_RATE", "200"))
+DELIVERY_CLIENTS = int(os.environ.get("BENCH_DELIVERY_CLIENTS", "4"))
 STREAM_DATA = os.environ.get("BENCH_STREAM_DATA", "large")
 READ_PATH = "/api/v1/received-invitations?status=pending"
 PASSWORD = "bench password"
@@ -658,6 +664,31 @@ def stream_report(result, data_label, commit):
     return "\n".join(lines)
 
 
+def delivery_bench(url):
+    """Webhook delivery lag (bench/deliveries.py) on a fresh server process over `url`."""
+    log(f"webhook delivery lag: {DELIVERY_RATE} changes/s for {SECONDS} s, alone and beside a stuck endpoint")
+    server = Server(url, OUT / "server-deliveries.log", {"WEBHOOK_ALLOW_PRIVATE": "true"})
+    try:
+        result = asyncio.run(deliveries.phases(server, DELIVERY_RATE, SECONDS, DELIVERY_CLIENTS, percentile))
+        (OUT / "delivery-lags.json").write_text(json.dumps({k: v.pop("lags") for k, v in result.items()}))
+        return result
+    finally:
+        server.stop()
+
+
+def delivery_report(result, commit):
+    return deliveries.report(result, commit, DELIVERY_RATE, SECONDS, DELIVERY_CLIENTS)
+
+
+def deliveries_only():
+    """BENCH_ONLY=deliveries: the small set, the delivery lag, its own report."""
+    commit = git_commit()
+    url = create_database("em_bench_small", SMALL)
+    text = delivery_report(delivery_bench(url), commit)
+    (OUT / "report.md").write_text(text)
+    print(text)
+
+
 def git_commit():
     commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True).stdout.strip()
     dirty = run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True).stdout.strip()
@@ -717,10 +748,12 @@ def main():
     build()
     if ONLY == "streams":
         return streams_only()
+    if ONLY == "deliveries":
+        return deliveries_only()
     if ONLY in ("read", "read,streams"):
         return read_only(with_streams=ONLY == "read,streams")
     if ONLY:
-        sys.exit(f"bench: BENCH_ONLY={ONLY!r}: only 'streams', 'read' and 'read,streams' are known")
+        sys.exit(f"bench: BENCH_ONLY={ONLY!r}: only 'streams', 'deliveries', 'read' and 'read,streams' are known")
     commit = git_commit()
 
     small_url = create_database("em_bench_small", SMALL)
@@ -776,6 +809,7 @@ def main():
     server.stop()
 
     streams = stream_bench(large_url, "em_bench_large")
+    delivery = delivery_bench(small_url)
 
     log("EXPLAIN of the list queries")
     explain = psql("em_bench_large", "-f", str(BENCH / "explain.sql"), capture=True)
@@ -825,7 +859,7 @@ def main():
         "```",
     ]
     (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
-    report += ["", tail_report(tails), stream_report(streams, "large", commit)]
+    report += ["", tail_report(tails), stream_report(streams, "large", commit), delivery_report(delivery, commit)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)

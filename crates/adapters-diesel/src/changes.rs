@@ -245,55 +245,50 @@ const SEQUENCER_LOCK_KEY: i64 = 0x4576_656e_7453_6571;
 /// Staged changes numbered per sequencer transaction.
 const SEQUENCE_BATCH: i64 = 2_000;
 
-/// PostgreSQL: numbers the changes that writers staged and committed, oldest staged first, and
-/// moves them into the feed; returns how many. Each batch is a short transaction of its own:
-/// it takes the sequencer's advisory lock (waiting for another sequencer, within the lock
+/// PostgreSQL: numbers up to [`SEQUENCE_BATCH`] of the changes that writers staged and committed,
+/// oldest staged first, and moves them into the feed; returns how many. A short transaction of its
+/// own: it takes the sequencer's advisory lock (waiting for another sequencer, within the lock
 /// timeout), then reads the staged rows with a fresh snapshot (READ COMMITTED), so it sees every
 /// change committed before it took the lock, numbers them after the last id, deletes them from
-/// the stage and notifies [`CHANNEL`] at commit. Sequencers run one after another, each after
-/// the previous committed, so an id never becomes visible after a higher one. A no-op (one
-/// `SELECT`) when nothing is staged, and on SQLite, where writers number their own.
+/// the stage and notifies [`CHANNEL`] at commit. Sequencers run one after another, each after the
+/// previous committed, so an id never becomes visible after a higher one. One batch per call
+/// bounds the time a reader spends numbering (a reader reads at most 1,000 changes anyway; the
+/// next read numbers the next batch). A no-op (one `SELECT`) when nothing is staged, and on
+/// SQLite, where writers number their own.
 pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
     if !matches!(conn, AnyConnection::Pg(_)) {
         return Ok(0);
     }
-    let mut total = 0;
-    loop {
-        let staged: bool = diesel::select(diesel::dsl::exists(
-            domain_events_staged::table.select(domain_events_staged::staged_id),
-        ))
-        .get_result(conn)?;
-        if !staged {
-            return Ok(total);
-        }
-        let numbered = conn.transaction(|conn| {
-            diesel::sql_query(format!(
-                "SELECT pg_advisory_xact_lock({SEQUENCER_LOCK_KEY})"
-            ))
-            .execute(conn)?;
-            let rows: Vec<StagedRow> = domain_events_staged::table
-                .order(domain_events_staged::staged_id)
-                .limit(SEQUENCE_BATCH)
-                .select(StagedRow::as_select())
-                .load(conn)?;
-            if rows.is_empty() {
-                return Ok(0);
-            }
-            let staged: Vec<i64> = rows.iter().map(|row| row.staged_id).collect();
-            let count = rows.len();
-            number(conn, rows.into_iter().map(Unnumbered::from).collect())?;
-            diesel::delete(
-                domain_events_staged::table.filter(domain_events_staged::staged_id.eq_any(staged)),
-            )
-            .execute(conn)?;
-            diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(conn)?;
-            Ok::<_, diesel::result::Error>(count)
-        })?;
-        total += numbered;
-        if i64::try_from(numbered).unwrap_or(i64::MAX) < SEQUENCE_BATCH {
-            return Ok(total);
-        }
+    let staged: bool = diesel::select(diesel::dsl::exists(
+        domain_events_staged::table.select(domain_events_staged::staged_id),
+    ))
+    .get_result(conn)?;
+    if !staged {
+        return Ok(0);
     }
+    conn.transaction(|conn| {
+        diesel::sql_query(format!(
+            "SELECT pg_advisory_xact_lock({SEQUENCER_LOCK_KEY})"
+        ))
+        .execute(conn)?;
+        let rows: Vec<StagedRow> = domain_events_staged::table
+            .order(domain_events_staged::staged_id)
+            .limit(SEQUENCE_BATCH)
+            .select(StagedRow::as_select())
+            .load(conn)?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let staged: Vec<i64> = rows.iter().map(|row| row.staged_id).collect();
+        let count = rows.len();
+        number(conn, rows.into_iter().map(Unnumbered::from).collect())?;
+        diesel::delete(
+            domain_events_staged::table.filter(domain_events_staged::staged_id.eq_any(staged)),
+        )
+        .execute(conn)?;
+        diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(conn)?;
+        Ok(count)
+    })
 }
 
 /// Numbers what is staged before a read of the feed, so that a reader sees every change

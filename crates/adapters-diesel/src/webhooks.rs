@@ -8,8 +8,9 @@
 //!   `UPDATE … WHERE position = <where the worker read>` in the transaction that inserts them;
 //! - one worker at a time per delivery: `claim_due` sets a claim and its lease with an `UPDATE`
 //!   conditional on the delivery still being free, so of two claimers one gets it;
-//! - an attempt is stored only while its claim holds, under the webhook's row lock (PostgreSQL),
-//!   so that disabling a webhook and recording its other deliveries' attempts do not deadlock.
+//! - an attempt is stored only while its claim holds, under the webhook's advisory lock
+//!   (PostgreSQL), so that disabling a webhook and recording its other deliveries' attempts do not
+//!   deadlock.
 
 use std::collections::HashMap;
 
@@ -230,15 +231,20 @@ fn lock_user(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
     Ok(found.is_some())
 }
 
-/// Takes the webhook's row lock (PostgreSQL): every attempt of its deliveries is recorded under
-/// it, and so is disabling it, which ends its other deliveries.
+/// The first key of the two-key advisory locks that serialize the recording of one webhook's
+/// attempts (`"Hook"`), so that they share no key with the abuse counters' locks.
+const WEBHOOK_LOCK_KEY: i32 = 0x486f_6f6b;
+
+/// Takes the webhook's transaction-scoped advisory lock (PostgreSQL): every attempt of its
+/// deliveries is recorded under it, and so is disabling it, which ends its other deliveries; so two
+/// of them never wait for each other's rows in opposite orders. An advisory lock, not the row's
+/// (`FOR NO KEY UPDATE` writes a lock to the row, and so WAL, at every delivery).
 fn lock_webhook(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
     if let AnyConnection::Pg(pg) = conn {
-        webhooks::table
-            .filter(webhooks::id.eq(id))
-            .select(webhooks::id)
-            .for_no_key_update()
-            .load::<String>(pg)?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<diesel::sql_types::Integer, _>(WEBHOOK_LOCK_KEY)
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(pg)?;
     }
     Ok(())
 }
@@ -665,7 +671,8 @@ impl DeliveryQueue for Database {
                 };
                 let this = webhooks::table.filter(webhooks::id.eq(webhook));
                 if verdict == Verdict::Delivered {
-                    diesel::update(this)
+                    // Only when a run of failures ends: most successes write nothing here.
+                    diesel::update(this.filter(webhooks::failing_since.is_not_null()))
                         .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
                         .execute(conn)?;
                     return Ok(true);

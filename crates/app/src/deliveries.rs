@@ -5,8 +5,8 @@
 //! Each turn: dispatch the changes numbered since the last dispatch (into deliveries, once, under
 //! the shared dispatch position), then claim as many due deliveries as there are free slots and
 //! attempt each in its own task. A turn starts when changes may have been committed (the feed's
-//! watch), when an attempt ends, or every [`POLL`] (retries falling due, other processes'
-//! changes). Bounded: at most `concurrency` attempts at once, each bounded by the sender's or the
+//! watch) or every [`POLL`] (retries falling due, other processes' changes); when an attempt ends,
+//! the turn only claims into the freed slots. Bounded: at most `concurrency` attempts at once, each bounded by the sender's or the
 //! mailer's timeout, and at most `per_target` per endpoint (the claim's share), so that one slow
 //! endpoint cannot hold up the others.
 
@@ -49,16 +49,31 @@ impl DeliveryWorker {
     }
 }
 
+/// What started a turn of the loop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// The first turn, changes committed, or the poll: dispatch, then claim.
+    Look,
+    /// An attempt ended: claim into the slots that freed (there is nothing new to dispatch).
+    SlotFreed,
+}
+
 async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Receiver<bool>) {
     // Made before the first turn, so that no commit after it goes unnoticed.
     let mut commits = service.watch();
     let mut attempts: JoinSet<()> = JoinSet::new();
+    let mut wake = Wake::Look;
     tracing::info!(concurrency, "delivery worker started");
     loop {
         if *stop.borrow() {
             break;
         }
-        dispatch(&service).await;
+        if wake == Wake::Look {
+            dispatch(&service).await;
+        }
+        // Every attempt that has ended by now frees its slot before the claim, so that one claim
+        // fills them all (attempts to a fast endpoint end in bursts).
+        while attempts.try_join_next().is_some() {}
         let free = concurrency.saturating_sub(attempts.len());
         if free > 0 {
             match service.claim(u32::try_from(free).unwrap_or(u32::MAX)).await {
@@ -70,12 +85,12 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
                 Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
             }
         }
-        tokio::select! {
-            _ = stop.changed() => {}
-            () = commits.changed() => {}
-            Some(_) = attempts.join_next(), if !attempts.is_empty() => {}
-            () = tokio::time::sleep(POLL) => {}
-        }
+        wake = tokio::select! {
+            _ = stop.changed() => Wake::Look,
+            () = commits.changed() => Wake::Look,
+            Some(_) = attempts.join_next(), if !attempts.is_empty() => Wake::SlotFreed,
+            () = tokio::time::sleep(POLL) => Wake::Look,
+        };
     }
     let left = attempts.len();
     if left > 0 {

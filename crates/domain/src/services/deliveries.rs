@@ -41,7 +41,7 @@ impl Default for DeliveryLimits {
     fn default() -> Self {
         Self {
             lease: Duration::seconds(60),
-            per_target: 4,
+            per_target: 8,
             dispatch_batch: 500,
         }
     }

@@ -438,7 +438,7 @@ async fn no_target_has_more_than_its_share_in_flight() {
     assert_eq!(
         claimed.len(),
         per_target + 1,
-        "4 of the busy hook's 9, and the quiet one's"
+        "8 of the busy hook's 9, and the quiet one's"
     );
 }
 
