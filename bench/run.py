@@ -24,7 +24,8 @@ invitations table and of each of its indexes (pg_relation_size), and of the othe
 Live streams: BENCH_STREAMS (open SSE streams, default 1000, spread over the 100 token users, so
 the server runs with STREAMS_PER_USER = BENCH_STREAMS / 100), BENCH_STREAM_CHANGES (changes fanned
 out, default 20), BENCH_ONLY=streams (only the live-stream part: one data set, no other scenario),
-BENCH_STREAM_DATA (the set it uses then: large, the default, or small).
+BENCH_STREAM_DATA (the set it uses then: large, the default, or small). BENCH_BIN: the server binary
+to measure instead of target/release/event-manager (no build then).
 """
 
 import asyncio
@@ -53,7 +54,9 @@ import sse  # noqa: E402  (bench/sse.py: the standard-library SSE client)
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
-BIN = ROOT / "target" / "release" / "event-manager"
+# BENCH_BIN measures another build (e.g. a copy of an earlier commit's binary, for a before/after
+# pair in one sitting); it also migrates the databases it runs on. Implies BENCH_SKIP_BUILD.
+BIN = Path(os.environ.get("BENCH_BIN", ROOT / "target" / "release" / "event-manager"))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -99,7 +102,7 @@ def ensure_tools():
 
 
 def build():
-    if os.environ.get("BENCH_SKIP_BUILD") != "1":
+    if os.environ.get("BENCH_SKIP_BUILD") != "1" and "BENCH_BIN" not in os.environ:
         log("building the release binary")
         run(["cargo", "build", "--release", "--locked", "--bin", "event-manager"], cwd=ROOT)
 
@@ -672,7 +675,10 @@ def stream_report(result, data_label, commit):
 def git_commit():
     commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True).stdout.strip()
     dirty = run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True).stdout.strip()
-    return commit + (" (with uncommitted changes)" if dirty else "")
+    described = commit + (" (with uncommitted changes)" if dirty else "")
+    if "BENCH_BIN" in os.environ:
+        described += f"; server binary {BIN}"
+    return described
 
 
 def streams_only():
