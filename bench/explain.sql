@@ -22,4 +22,4 @@ SELECT invitations.*, events.title, sender.id, sender.name, invitee.id, invitee.
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT users.* FROM access_tokens INNER JOIN users ON users.id = access_tokens.user_id
  WHERE access_tokens.token_hash = sha256(convert_to('bench-token-50', 'UTF8'))
-   AND access_tokens.revoked_at IS NULL AND access_tokens.expires_at > now()::timestamp LIMIT 1;
+   AND access_tokens.revoked_at IS NULL AND access_tokens.expires_at > now() LIMIT 1;

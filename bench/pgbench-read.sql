@@ -4,7 +4,7 @@
 SELECT users.id AS uid, users.name, users.email, users.mobile, users.password_hash, users.created_at
   FROM access_tokens INNER JOIN users ON users.id = access_tokens.user_id
  WHERE access_tokens.token_hash = sha256(convert_to('bench-token-' || :n, 'UTF8'))
-   AND access_tokens.revoked_at IS NULL AND access_tokens.expires_at > now()::timestamp
+   AND access_tokens.revoked_at IS NULL AND access_tokens.expires_at > now()
  LIMIT 1 \gset
 SELECT invitations.id, invitations.event_id, invitations.sender_id, invitations.invitee_id,
        invitations.contact, invitations.status, invitations.created_at, invitations.answered_at,

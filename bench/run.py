@@ -16,12 +16,16 @@ report gives service / pgbench for throughput and for p99 at both counts (the ra
 to bench/out/tail-rounds.json). pgbench at 128 clients needs max_connections >= ~160 on BENCH_PG
 (the service's pools are open beside it); with fewer free connection slots that run is skipped and
 the report says so.
-BENCH_ONLY=read (only the large set and the read scenario at both counts beside pgbench) and
-BENCH_ONLY=read,streams (that, then the live-stream part on the same set) are for short runs.
+BENCH_ONLY=<parts> runs only some parts, on the large set, for short runs: a comma-separated list
+of read (the read scenario at both counts beside pgbench), patch (PATCH answers), sends (sends of
+10/100/1,000 contacts, one connection) and streams (the live-stream part), run in that order;
+e.g. BENCH_ONLY=read,sends. Every run that creates the large set reports the on-disk size of the
+invitations table and of each of its indexes (pg_relation_size), and of the other tables.
 Live streams: BENCH_STREAMS (open SSE streams, default 1000, spread over the 100 token users, so
 the server runs with STREAMS_PER_USER = BENCH_STREAMS / 100), BENCH_STREAM_CHANGES (changes fanned
 out, default 20), BENCH_ONLY=streams (only the live-stream part: one data set, no other scenario),
-BENCH_STREAM_DATA (the set it uses then: large, the default, or small).
+BENCH_STREAM_DATA (the set it uses then: large, the default, or small). BENCH_BIN: the server binary
+to measure instead of target/release/event-manager (no build then).
 Webhook delivery lag (bench/deliveries.py) on the small set: BENCH_DELIVERY_RATE (changes per
 second, default 200), BENCH_DELIVERY_CLIENTS (connections making them, default 4);
 BENCH_ONLY=deliveries runs only that part.
@@ -54,7 +58,9 @@ import sse  # noqa: E402  (bench/sse.py: the standard-library SSE client)
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
-BIN = ROOT / "target" / "release" / "event-manager"
+# BENCH_BIN measures another build (e.g. a copy of an earlier commit's binary, for a before/after
+# pair in one sitting); it also migrates the databases it runs on. Implies BENCH_SKIP_BUILD.
+BIN = Path(os.environ.get("BENCH_BIN", ROOT / "target" / "release" / "event-manager"))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -102,7 +108,7 @@ def ensure_tools():
 
 
 def build():
-    if os.environ.get("BENCH_SKIP_BUILD") != "1":
+    if os.environ.get("BENCH_SKIP_BUILD") != "1" and "BENCH_BIN" not in os.environ:
         log("building the release binary")
         run(["cargo", "build", "--release", "--locked", "--bin", "event-manager"], cwd=ROOT)
 
@@ -155,8 +161,14 @@ class Server:
             return json.load(r)
 
     def stop(self):
+        # On SIGTERM the server finishes what is in flight, including its fan-out's numbering of
+        # staged changes (docs/architecture.md, "The change feed's order"), which after the
+        # 1,000-contact sends can be a backlog of tens of thousands of changes: allow for it.
+        started = time.monotonic()
         self.process.terminate()
-        self.process.wait(timeout=20)
+        self.process.wait(timeout=180)
+        if time.monotonic() - started > 5:
+            log(f"the server took {time.monotonic() - started:.0f} s to stop")
         self.log.close()
 
 
@@ -171,7 +183,8 @@ def wrk(server, script, env=None, connections=CONNECTIONS, threads=2, seconds=SE
     result = json.loads(re.search(r"^RESULT (.*)$", out, re.M).group(1))
     errors = sum(result[k] for k in ["connect", "read", "write", "status", "timeout"])
     return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50_us"] / 1000,
-            "p99": result["p99_us"] / 1000, "errors": errors, "requests": result["requests"]}
+            "p99": result["p99_us"] / 1000, "errors": errors, "requests": result["requests"],
+            "load": os.getloadavg()[0]}
 
 
 def wrk_background(server, script, env, connections, threads=1, seconds=SECONDS):
@@ -346,7 +359,8 @@ def tail_report(rounds):
             else:
                 cells.append(f"{a['rps']:.0f}, {a['p50']:.2f}, {a['p99']:.2f} | {b['tps']:.0f}, {b['p50']:.2f}, {b['p99']:.2f} | "
                              f"{a['rps'] / b['tps']:.2f} | {a['p99'] / b['p99']:.2f}")
-        per_round.append(f"| {i} | " + " | ".join(cells) + " |")
+        load = r[low]["service"].get("load")
+        per_round.append(f"| {i} | " + " | ".join(cells) + f" | {'n/a' if load is None else f'{load:.1f}'} |")
 
     lines = [
         "## Read scenario against the ceiling, with its tail (issue 12)",
@@ -362,8 +376,8 @@ def tail_report(rounds):
         *rows,
         "",
         f"| round | service {low}: req/s, p50, p99 ms | pgbench {low}: tps, p50, p99 ms | tput ratio | p99 ratio "
-        f"| service {high}: req/s, p50, p99 ms | pgbench {high}: tps, p50, p99 ms | tput ratio | p99 ratio |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| service {high}: req/s, p50, p99 ms | pgbench {high}: tps, p50, p99 ms | tput ratio | p99 ratio | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *per_round,
         "",
     ]
@@ -692,7 +706,10 @@ def deliveries_only():
 def git_commit():
     commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True).stdout.strip()
     dirty = run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True).stdout.strip()
-    return commit + (" (with uncommitted changes)" if dirty else "")
+    described = commit + (" (with uncommitted changes)" if dirty else "")
+    if "BENCH_BIN" in os.environ:
+        described += f"; server binary {BIN}"
+    return described
 
 
 def streams_only():
@@ -708,34 +725,122 @@ def streams_only():
     print(text)
 
 
-def read_only(with_streams):
-    """BENCH_ONLY=read[,streams]: the large set, the read scenario at both connection counts beside
-    pgbench (RUNS rounds), then optionally the live-stream part on the same set; its own report."""
+def relation_sizes(db):
+    """The on-disk size of the invitations table and of each of its indexes, then of every other
+    table with its indexes together (pg_relation_size: the main fork, what the rows and index
+    entries take), on the freshly seeded, vacuumed set."""
+    invitations = psql(db, "-At", "-F", "|", "-c",
+                       "SELECT 'table', pg_relation_size('invitations') UNION ALL "
+                       "(SELECT c.relname, pg_relation_size(c.oid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                       " WHERE i.indrelid = 'invitations'::regclass ORDER BY c.relname)", capture=True)
+    others = psql(db, "-At", "-F", "|", "-c",
+                  "SELECT c.relname, pg_relation_size(c.oid), "
+                  "  (SELECT COALESCE(sum(pg_relation_size(i.indexrelid)), 0) FROM pg_index i WHERE i.indrelid = c.oid) "
+                  "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                  "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT IN ('invitations') "
+                  "  AND c.relname NOT LIKE 'bench_%' AND c.relname NOT LIKE '\\_\\_%' ORDER BY c.relname", capture=True)
+    parse = lambda text: [line.split("|") for line in text.strip().splitlines() if line]  # noqa: E731
+    return {"invitations": [(name, int(size)) for name, size in parse(invitations)],
+            "others": [(name, int(table), int(indexes)) for name, table, indexes in parse(others)]}
+
+
+def sizes_report(sizes):
+    mib = lambda b: f"{b / 1048576:,.1f}"  # noqa: E731
+    rows = [f"| {'**table**' if name == 'table' else f'`{name}`'} | {mib(size)} |" for name, size in sizes["invitations"]]
+    indexes = sum(size for name, size in sizes["invitations"] if name != "table")
+    others = [f"| `{name}` | {mib(table)} | {mib(indexes_)} |" for name, table, indexes_ in sizes["others"]]
+    return "\n".join([
+        "## On-disk sizes (large set, after VACUUM ANALYZE)",
+        "",
+        "| invitations: relation | MiB (pg_relation_size) |",
+        "|---|---|",
+        *rows,
+        f"| all {len(sizes['invitations']) - 1} indexes | {mib(indexes)} |",
+        "",
+        "| other table | table MiB | its indexes MiB |",
+        "|---|---|---|",
+        *others,
+        "",
+    ])
+
+
+def patch_and_sends(server, db, parts):
+    """PATCH answers of fresh pending invitations (`patch`), then sends of 10/100/1,000 contacts to
+    fresh events, one connection each so that the time is that of one request (`sends`)."""
+    results = {}
+    if "patch" in parts:
+        patch_file = export_pairs(db, "bench_patch", "token, invitation_id")
+        results["patch"] = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
+        log(f"PATCH: {results['patch']['rps']:.0f} req/s, p50 {results['patch']['p50']:.1f} ms, "
+            f"p99 {results['patch']['p99']:.1f} ms, errors {results['patch']['errors']}")
+    if "sends" in parts:
+        send_file = export_pairs(db, "bench_send", "token, event_id")
+        lines = send_file.read_text().splitlines()
+        results["sends"] = {}
+        for n, chunk in zip([10, 100, 1000], [lines[:12000], lines[12000:18000], lines[18000:]]):
+            chunk_file = OUT / f"send-{n}.csv"
+            chunk_file.write_text("\n".join(chunk) + "\n")
+            results["sends"][n] = wrk(server, "send.lua", {"BENCH_FILE": str(chunk_file), "BENCH_CONTACTS": str(n),
+                                                          "BENCH_USERS": str(LARGE["users"])}, connections=1, threads=1)
+            r = results["sends"][n]
+            log(f"send {n}: {r['rps']:.1f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, errors {r['errors']}")
+    return results
+
+
+def write_rows(results):
+    """The report's rows for the PATCH and send results."""
+    rows = []
+
+    def row(name, r, extra=""):
+        rows.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | {extra} |")
+
+    if "patch" in results:
+        row("PATCH invitations/{id} (accept)", results["patch"], f"load average {results['patch']['load']:.1f}")
+    sends = results.get("sends", {})
+    for n in sorted(sends):
+        extra = (f"p50 ÷ 10-contact p50 = **{sends[n]['p50'] / sends[10]['p50']:.1f}**" if n != 10
+                 else "same statement count for any size (contract test)")
+        row(f"POST send-invitations, {n} contacts (1 connection)", sends[n], f"{extra}; load average {sends[n]['load']:.1f}")
+    return rows
+
+
+PARTS = ["read", "patch", "sends", "streams"]
+
+
+def partial(parts):
+    """BENCH_ONLY=<parts>: the large set and only the parts named (in PARTS' order), its own report."""
     commit = git_commit()
     url = create_database("em_bench_large", LARGE)
+    sizes = relation_sizes("em_bench_large")
     server = Server(url, OUT / "server-large.log")
-    tails = []
+    tails, writes = [], {}
     try:
-        for round_no in range(RUNS):
-            log(f"read round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
-            tails.append(tail_round(server, "em_bench_large"))
+        if "read" in parts:
+            for round_no in range(RUNS):
+                log(f"read round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
+                tails.append(tail_round(server, "em_bench_large"))
         rss_read = server.peak_rss_mib()
+        writes = patch_and_sends(server, "em_bench_large", parts)
     finally:
         server.stop()
-    (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
+    if tails:
+        (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
+    (OUT / "partial.json").write_text(json.dumps({"sizes": sizes, "tails": tails, "writes": writes}, indent=1))
     invitations = LARGE["events"] * LARGE["per_event"]
     report = [
         f"Data: large = {LARGE['users']:,} users, {LARGE['events']:,} events, {invitations:,} invitations. "
-        f"Only the read scenario{' and the live streams' if with_streams else ''} (BENCH_ONLY={ONLY}).",
+        f"Only these parts: {', '.join(p for p in PARTS if p in parts)} (BENCH_ONLY={ONLY}).",
         "",
         f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores; server and load on one machine; {pg_server_note()}; {load_note()}.",
         "",
-        tail_report(tails),
-        f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**.",
-        "",
+        sizes_report(sizes),
     ]
-    if with_streams:
+    if tails:
+        report += [tail_report(tails), f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**.", ""]
+    if writes:
+        report += ["| scenario | req/s | p50 ms | p99 ms | errors | notes |", "|---|---|---|---|---|---|", *write_rows(writes), ""]
+    if "streams" in parts:
         report += [stream_report(stream_bench(url, "em_bench_large"), "large", commit)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
@@ -750,14 +855,16 @@ def main():
         return streams_only()
     if ONLY == "deliveries":
         return deliveries_only()
-    if ONLY in ("read", "read,streams"):
-        return read_only(with_streams=ONLY == "read,streams")
     if ONLY:
-        sys.exit(f"bench: BENCH_ONLY={ONLY!r}: only 'streams', 'deliveries', 'read' and 'read,streams' are known")
+        parts = set(ONLY.split(","))
+        if not parts <= set(PARTS):
+            sys.exit(f"bench: BENCH_ONLY={ONLY!r}: deliveries, or a comma-separated list of {', '.join(PARTS)}")
+        return partial(parts)
     commit = git_commit()
 
     small_url = create_database("em_bench_small", SMALL)
     large_url = create_database("em_bench_large", LARGE)
+    sizes = relation_sizes("em_bench_large")
     small = Server(small_url, OUT / "server-small.log")
     small.post("/api/v1/register", {"name": "Hash", "email": "hash@bench.test", "password": PASSWORD})
     phc = psql("em_bench_small", "-At", "-c", "SELECT password_hash FROM users WHERE email = 'hash@bench.test'", capture=True).strip()
@@ -794,17 +901,7 @@ def main():
     flood_result = background_result(flood)
 
     log("writes: answers and sends")
-    patch_file = export_pairs("em_bench_large", "bench_patch", "token, invitation_id")
-    send_file = export_pairs("em_bench_large", "bench_send", "token, event_id")
-    patch = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
-    sends = {}
-    lines = send_file.read_text().splitlines()
-    for n, chunk in zip([10, 100, 1000], [lines[:12000], lines[12000:18000], lines[18000:]]):
-        chunk_file = OUT / f"send-{n}.csv"
-        chunk_file.write_text("\n".join(chunk) + "\n")
-        # One connection: the time of one request, without queueing behind others.
-        sends[n] = wrk(server, "send.lua", {"BENCH_FILE": str(chunk_file), "BENCH_CONTACTS": str(n), "BENCH_USERS": str(LARGE["users"])},
-                       connections=1, threads=1)
+    writes = patch_and_sends(server, "em_bench_large", {"patch", "sends"})
     login = wrk(server, "login.lua", {"BENCH_USERS": str(LARGE["users"])})
     server.stop()
 
@@ -831,10 +928,7 @@ def main():
     row("GET sended-invitations?status=all (large)", sent, f"small: {small_sent['p50']:.2f} ms p50; growth **{sent['p50'] / small_sent['p50']:.2f}**")
     row("read beside 10 logins/s", with_logins, f"p99 ÷ alone = **{with_logins['p99'] / read['p99']:.2f}**; logins {paced_result['rps']:.1f}/s, p50 {paced_result['p50']:.0f} ms")
     row("read beside a login flood (64 conns)", with_flood, f"p99 ÷ alone = {with_flood['p99'] / read['p99']:.2f}; logins {flood_result['rps']:.0f}/s")
-    row("PATCH invitations/{id} (accept)", patch)
-    for n in [10, 100, 1000]:
-        extra = f"p50 ÷ 10-contact p50 = **{sends[n]['p50'] / sends[10]['p50']:.1f}**" if n != 10 else "same statement count for any size (contract test)"
-        row(f"POST send-invitations, {n} contacts (1 connection)", sends[n], extra)
+    rows.extend(write_rows(writes))
     row("POST login (argon2id)", login)
     row("SQLite: GET received-invitations?status=pending", sqlite_read)
     row("SQLite: PATCH answers (8 conns) beside POST events", sqlite_answers, f"events {sqlite_events['rps']:.0f}/s beside; \"database is locked\" in log: **{locked}**")
@@ -859,7 +953,8 @@ def main():
         "```",
     ]
     (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
-    report += ["", tail_report(tails), stream_report(streams, "large", commit), delivery_report(delivery, commit)]
+    report += ["", sizes_report(sizes), tail_report(tails), stream_report(streams, "large", commit),
+               delivery_report(delivery, commit)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)

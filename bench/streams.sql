@@ -4,7 +4,7 @@
 \set ON_ERROR_STOP on
 
 INSERT INTO event_members (id, event_id, user_id, role, joined_at)
-SELECT gen_random_uuid()::text, :'event_id', t.user_id, 'member', now()::timestamp
+SELECT gen_random_uuid(), :'event_id', t.user_id, 'member', now()
 FROM (SELECT DISTINCT user_id FROM access_tokens) AS t
 WHERE t.user_id NOT IN (SELECT user_id FROM event_members WHERE event_id = :'event_id');
 UPDATE events SET members_count = (SELECT count(*) FROM event_members WHERE event_id = :'event_id')

@@ -21,6 +21,7 @@ use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::invitations::details_of;
 use crate::rows::{event, from_db_time, member, to_db_time, EventRow, MemberRow, SummaryRow};
 use crate::schema::{event_members, events, invitations, users};
+use crate::sql_types::DbId;
 
 /// How a change locks the event row on PostgreSQL.
 #[derive(Clone, Copy)]
@@ -33,9 +34,9 @@ enum Lock {
 
 /// Takes the event row's lock (SQLite: nothing more than the write transaction's), and says
 /// whether the event exists.
-fn lock_event(conn: &mut AnyConnection, id: &str, lock: Lock) -> QueryResult<bool> {
+fn lock_event(conn: &mut AnyConnection, id: DbId, lock: Lock) -> QueryResult<bool> {
     let query = events::table.filter(events::id.eq(id)).select(events::id);
-    let found: Option<String> = match (conn, lock) {
+    let found: Option<DbId> = match (conn, lock) {
         (AnyConnection::Pg(pg), Lock::Change) => query.for_no_key_update().first(pg).optional()?,
         (AnyConnection::Pg(pg), Lock::Delete) => query.for_update().first(pg).optional()?,
         (conn @ AnyConnection::Sqlite(_), _) => query.first(conn).optional()?,
@@ -44,10 +45,10 @@ fn lock_event(conn: &mut AnyConnection, id: &str, lock: Lock) -> QueryResult<boo
 }
 
 /// Whether `actor` is still a member of the event with the role their decision was made on.
-fn holds(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<bool> {
+fn holds(conn: &mut AnyConnection, event_id: DbId, actor: Actor) -> QueryResult<bool> {
     let role: Option<String> = event_members::table
         .filter(event_members::event_id.eq(event_id))
-        .filter(event_members::user_id.eq(actor.user.to_string()))
+        .filter(event_members::user_id.eq(DbId::of(actor.user)))
         .select(event_members::role)
         .first(conn)
         .optional()?;
@@ -56,15 +57,15 @@ fn holds(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<
 
 /// Locks the event and checks the actor: `false` when the event is gone or the actor no longer
 /// holds their role, and the change must be decided again.
-fn premises_hold(conn: &mut AnyConnection, event_id: &str, actor: Actor) -> QueryResult<bool> {
+fn premises_hold(conn: &mut AnyConnection, event_id: DbId, actor: Actor) -> QueryResult<bool> {
     Ok(lock_event(conn, event_id, Lock::Change)? && holds(conn, event_id, actor)?)
 }
 
 /// The membership row of `user` with the user's summary.
 fn member_row(
     conn: &mut AnyConnection,
-    event_id: &str,
-    user: &str,
+    event_id: DbId,
+    user: DbId,
 ) -> QueryResult<Option<(MemberRow, SummaryRow)>> {
     event_members::table
         .inner_join(users::table.on(users::id.eq(event_members::user_id)))
@@ -94,8 +95,8 @@ impl EventRepository for Database {
     async fn create(&self, new: NewEvent) -> Result<Event, PortError> {
         let details = &new.details;
         let row = EventRow {
-            id: new.id.to_string(),
-            owner_id: new.owner.id.to_string(),
+            id: DbId::of(new.id),
+            owner_id: DbId::of(new.owner.id),
             title: details.title().as_str().to_owned(),
             description: details.description().map(|t| t.as_str().to_owned()),
             location: details.location().map(|t| t.as_str().to_owned()),
@@ -105,13 +106,13 @@ impl EventRepository for Database {
             created_at: to_db_time(new.created_at),
         };
         let owner = MemberRow {
-            id: MemberId::generate().to_string(),
-            event_id: row.id.clone(),
-            user_id: row.owner_id.clone(),
+            id: DbId::of(MemberId::generate()),
+            event_id: row.id,
+            user_id: row.owner_id,
             role: Role::Owner.as_str().to_owned(),
             joined_at: row.created_at,
         };
-        let owner_summary = (new.owner.id.to_string(), new.owner.name.as_str().to_owned());
+        let owner_summary = (DbId::of(new.owner.id), new.owner.name.as_str().to_owned());
         self.run(move |conn| {
             write_transaction(conn, |c| {
                 diesel::insert_into(events::table).values(&row).execute(c)?;
@@ -132,16 +133,16 @@ impl EventRepository for Database {
         id: EventId,
         viewer: UserId,
     ) -> Result<Option<Event>, PortError> {
-        let (id, viewer) = (id.to_string(), viewer.to_string());
+        let (id, viewer) = (DbId::of(id), DbId::of(viewer));
         self.run(move |conn| {
             let row: Option<(EventRow, SummaryRow)> = events::table
                 .inner_join(users::table)
                 .inner_join(
                     event_members::table.on(event_members::event_id
                         .eq(events::id)
-                        .and(event_members::user_id.eq(&viewer))),
+                        .and(event_members::user_id.eq(viewer))),
                 )
-                .filter(events::id.eq(&id))
+                .filter(events::id.eq(id))
                 .select((EventRow::as_select(), (users::id, users::name)))
                 .first(conn)
                 .optional()
@@ -157,8 +158,8 @@ impl EventRepository for Database {
         member_id: UserId,
         page: PageRequest,
     ) -> Result<Page<Event>, PortError> {
-        let viewer = member_id.to_string();
-        let after = page.after.map(|id| id.to_string());
+        let viewer = DbId::of(member_id);
+        let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
         self.run(move |conn| {
             let mut query = events::table
@@ -166,13 +167,13 @@ impl EventRepository for Database {
                 .inner_join(
                     event_members::table.on(event_members::event_id
                         .eq(events::id)
-                        .and(event_members::user_id.eq(&viewer))),
+                        .and(event_members::user_id.eq(viewer))),
                 )
                 .select((EventRow::as_select(), (users::id, users::name)))
                 .order(events::id.desc())
                 .limit(fetch)
                 .into_boxed();
-            if let Some(after) = &after {
+            if let Some(after) = after {
                 query = query.filter(events::id.lt(after));
             }
             let rows: Vec<(EventRow, SummaryRow)> = query.load(conn).map_err(port_error)?;
@@ -193,18 +194,18 @@ impl EventRepository for Database {
         event_id: EventId,
         page: PageRequest,
     ) -> Result<Page<Member>, PortError> {
-        let event_id = event_id.to_string();
-        let after = page.after.map(|id| id.to_string());
+        let event_id = DbId::of(event_id);
+        let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
         self.run(move |conn| {
             let mut query = event_members::table
                 .inner_join(users::table.on(users::id.eq(event_members::user_id)))
-                .filter(event_members::event_id.eq(&event_id))
+                .filter(event_members::event_id.eq(event_id))
                 .select((MemberRow::as_select(), (users::id, users::name)))
                 .order(event_members::id.desc())
                 .limit(fetch)
                 .into_boxed();
-            if let Some(after) = &after {
+            if let Some(after) = after {
                 query = query.filter(event_members::id.lt(after));
             }
             let rows: Vec<(MemberRow, SummaryRow)> = query.load(conn).map_err(port_error)?;
@@ -225,16 +226,16 @@ impl EventRepository for Database {
         id: EventId,
         viewer: UserId,
     ) -> Result<Option<Membership>, PortError> {
-        let (id, viewer_id) = (id.to_string(), viewer.to_string());
+        let (id, viewer_id) = (DbId::of(id), DbId::of(viewer));
         self.run(move |conn| {
             let row: Option<(EventRow, SummaryRow, String)> = events::table
                 .inner_join(users::table)
                 .inner_join(
                     event_members::table.on(event_members::event_id
                         .eq(events::id)
-                        .and(event_members::user_id.eq(&viewer_id))),
+                        .and(event_members::user_id.eq(viewer_id))),
                 )
-                .filter(events::id.eq(&id))
+                .filter(events::id.eq(id))
                 .select((
                     EventRow::as_select(),
                     (users::id, users::name),
@@ -262,9 +263,9 @@ impl EventRepository for Database {
         event_id: EventId,
         user: UserId,
     ) -> Result<Option<Member>, PortError> {
-        let (event_id, user) = (event_id.to_string(), user.to_string());
+        let (event_id, user) = (DbId::of(event_id), DbId::of(user));
         self.run(move |conn| {
-            member_row(conn, &event_id, &user)
+            member_row(conn, event_id, user)
                 .map_err(port_error)?
                 .map(|(row, user)| member(row, user))
                 .transpose()
@@ -284,27 +285,27 @@ impl EventRepository for Database {
         if from == Role::Owner || to == Role::Owner {
             return Err(owner_refused());
         }
-        let (event_id, target) = (event_id.to_string(), target.to_string());
+        let (event_id, target) = (DbId::of(event_id), DbId::of(target));
         let changed = self
             .run(move |conn| {
                 let changed = write_transaction(conn, |c| {
-                    if !premises_hold(c, &event_id, by)? {
+                    if !premises_hold(c, event_id, by)? {
                         return Ok(None);
                     }
                     let updated = diesel::update(event_members::table)
-                        .filter(event_members::event_id.eq(&event_id))
-                        .filter(event_members::user_id.eq(&target))
+                        .filter(event_members::event_id.eq(event_id))
+                        .filter(event_members::user_id.eq(target))
                         .filter(event_members::role.eq(from.as_str()))
                         .set(event_members::role.eq(to.as_str()))
                         .execute(c)?;
                     if updated == 0 {
                         return Ok(None);
                     }
-                    let Some((row, user)) = member_row(c, &event_id, &target)? else {
+                    let Some((row, user)) = member_row(c, event_id, target)? else {
                         return Ok(None);
                     };
                     let changed = member(row, user).map_err(unreadable)?;
-                    let event = event_ref(c, &event_id)?;
+                    let event = event_ref(c, event_id)?;
                     record(
                         c,
                         vec![Change::member_role_changed(
@@ -334,33 +335,33 @@ impl EventRepository for Database {
         if role == Role::Owner {
             return Err(owner_refused());
         }
-        let (event_id, target) = (event_id.to_string(), target.to_string());
+        let (event_id, target) = (DbId::of(event_id), DbId::of(target));
         let removed = self
             .run(move |conn| {
                 let removed = write_transaction(conn, |c| {
-                    if !premises_hold(c, &event_id, by)? {
+                    if !premises_hold(c, event_id, by)? {
                         return Ok(false);
                     }
                     // The member as they were, for the change.
-                    let Some((row, user)) = member_row(c, &event_id, &target)? else {
+                    let Some((row, user)) = member_row(c, event_id, target)? else {
                         return Ok(false);
                     };
                     // Conditional on the row still holding the role the removal was decided on: of two
                     // concurrent removals (or leaves) of one member, one deletes the row, the other
                     // finds none and counts nothing.
                     let deleted = diesel::delete(event_members::table)
-                        .filter(event_members::event_id.eq(&event_id))
-                        .filter(event_members::user_id.eq(&target))
+                        .filter(event_members::event_id.eq(event_id))
+                        .filter(event_members::user_id.eq(target))
                         .filter(event_members::role.eq(role.as_str()))
                         .execute(c)?;
                     if deleted == 0 {
                         return Ok(false);
                     }
-                    diesel::update(events::table.filter(events::id.eq(&event_id)))
+                    diesel::update(events::table.filter(events::id.eq(event_id)))
                         .set(events::members_count.eq(events::members_count - 1))
                         .execute(c)?;
                     let removed = member(row.clone(), user.clone()).map_err(unreadable)?;
-                    let event = event_ref(c, &event_id)?;
+                    let event = event_ref(c, event_id)?;
                     // Resolved after the removal: the remaining members, and the removed one.
                     record(c, vec![Change::member_removed(event, removed, Utc::now())])?;
                     Ok(true)
@@ -384,7 +385,7 @@ impl EventRepository for Database {
         by: Actor,
         patch: &EventPatch,
     ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
-        let (id, patch) = (event_id.to_string(), patch.clone());
+        let (id, patch) = (DbId::of(event_id), patch.clone());
         let updated = self
             .run(move |conn| {
                 // The patch is applied to the row as stored under the lock, not as the service read
@@ -394,13 +395,13 @@ impl EventRepository for Database {
                 let mut corrupt: Option<PortError> = None;
                 let result = write_transaction(conn, |c| {
                     outcome = None;
-                    if !premises_hold(c, &id, by)? {
+                    if !premises_hold(c, id, by)? {
                         return Ok(());
                     }
                     let mut read = |c: &mut AnyConnection| -> QueryResult<Event> {
                         let (row, owner): (EventRow, SummaryRow) = events::table
                             .inner_join(users::table)
-                            .filter(events::id.eq(&id))
+                            .filter(events::id.eq(id))
                             .select((EventRow::as_select(), (users::id, users::name)))
                             .first(c)?;
                         event(row, owner).map_err(|error| {
@@ -411,7 +412,7 @@ impl EventRepository for Database {
                     let stored = read(c)?;
                     match patch.apply(&stored.details) {
                         Ok(details) => {
-                            diesel::update(events::table.filter(events::id.eq(&id)))
+                            diesel::update(events::table.filter(events::id.eq(id)))
                                 .set((
                                     events::title.eq(details.title().as_str()),
                                     events::description
@@ -450,7 +451,7 @@ impl EventRepository for Database {
         by: Actor,
         now: DateTime<Utc>,
     ) -> Result<u64, EventWriteError> {
-        let id = event_id.to_string();
+        let id = DbId::of(event_id);
         let now = to_db_time(now);
         let deleted = self
             .run(move |conn| {
@@ -458,11 +459,11 @@ impl EventRepository for Database {
                     // `FOR UPDATE` waits for the sends that hold the row in share mode (they commit
                     // whole, and their invitations are cancelled here) and makes later ones find no
                     // event.
-                    if !(lock_event(c, &id, Lock::Delete)? && holds(c, &id, by)?) {
+                    if !(lock_event(c, id, Lock::Delete)? && holds(c, id, by)?) {
                         return Ok(None);
                     }
-                    let cancelled: Vec<String> = diesel::update(invitations::table)
-                        .filter(invitations::event_id.eq(&id))
+                    let cancelled: Vec<DbId> = diesel::update(invitations::table)
+                        .filter(invitations::event_id.eq(id))
                         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
                         .filter(
                             invitations::expires_at
@@ -481,10 +482,10 @@ impl EventRepository for Database {
                         .into_iter()
                         .map(|details| made(Change::invitation_cancelled(details)))
                         .collect::<QueryResult<Vec<_>>>()?;
-                    changes.push(Change::event_deleted(event_ref(c, &id)?, from_db_time(now)));
+                    changes.push(Change::event_deleted(event_ref(c, id)?, from_db_time(now)));
                     let resolved = resolve(c, changes)?;
                     // Memberships and invitations go with the event (ON DELETE CASCADE).
-                    diesel::delete(events::table.filter(events::id.eq(&id))).execute(c)?;
+                    diesel::delete(events::table.filter(events::id.eq(id))).execute(c)?;
                     append(c, resolved)?;
                     Ok(Some(cancelled.len()))
                 })

@@ -11,10 +11,10 @@
 //! conditional on the claim still holding the row.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::BigInt;
 use domain::idempotency::{
     ClaimId, IdempotencyKey, IdempotencyRecord, KeyState, RequestFingerprint, StoredResponse,
     Verdict,
@@ -23,8 +23,9 @@ use domain::ports::{ClaimOutcome, IdempotencyStore, NewClaim, PortError};
 use domain::UserId;
 
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
-use crate::rows::{from_db_time, parse_uuid, to_db_time};
+use crate::rows::{from_db_time, to_db_time};
 use crate::schema::idempotency_keys;
+use crate::sql_types::{DbId, DbTime, Moment};
 
 const IN_FLIGHT: &str = "in_flight";
 const COMPLETED: &str = "completed";
@@ -37,43 +38,43 @@ const ATTEMPTS: usize = 3;
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
 struct KeyRow {
-    user_id: String,
+    user_id: DbId,
     key: String,
     fingerprint: Vec<u8>,
-    claim: String,
+    claim: DbId,
     state: String,
     response_status: Option<i32>,
     response_headers: Option<String>,
     response_body: Option<Vec<u8>>,
-    created_at: NaiveDateTime,
-    expires_at: NaiveDateTime,
-    locked_until: Option<NaiveDateTime>,
+    created_at: DbTime,
+    expires_at: DbTime,
+    locked_until: Option<DbTime>,
 }
 
 /// A new in-flight row, inserted or written over a vacant one (every column, NULLs included).
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = idempotency_keys, primary_key(user_id, key), treat_none_as_null = true)]
 struct InFlightRow {
-    user_id: String,
+    user_id: DbId,
     key: String,
     fingerprint: Vec<u8>,
-    claim: String,
+    claim: DbId,
     state: &'static str,
     response_status: Option<i32>,
     response_headers: Option<String>,
     response_body: Option<Vec<u8>>,
-    created_at: NaiveDateTime,
-    expires_at: NaiveDateTime,
-    locked_until: Option<NaiveDateTime>,
+    created_at: DbTime,
+    expires_at: DbTime,
+    locked_until: Option<DbTime>,
 }
 
 impl From<&NewClaim> for InFlightRow {
     fn from(claim: &NewClaim) -> Self {
         Self {
-            user_id: claim.user_id.to_string(),
+            user_id: DbId::of(claim.user_id),
             key: claim.key.as_str().to_owned(),
             fingerprint: claim.fingerprint.as_bytes().to_vec(),
-            claim: claim.claim.as_uuid().to_string(),
+            claim: DbId::from(claim.claim.as_uuid()),
             state: IN_FLIGHT,
             response_status: None,
             response_headers: None,
@@ -126,14 +127,14 @@ impl TryFrom<KeyRow> for IdempotencyRecord {
             _ => return Err(corrupt("state")),
         };
         Ok(Self {
-            user_id: UserId::from_uuid(parse_uuid(&row.user_id)?),
+            user_id: UserId::from_uuid(row.user_id.uuid()),
             key: IdempotencyKey::from_stored(row.key),
             fingerprint: RequestFingerprint::from_bytes(
                 row.fingerprint
                     .try_into()
                     .map_err(|_| corrupt("fingerprint"))?,
             ),
-            claim: ClaimId::from_uuid(parse_uuid(&row.claim)?),
+            claim: ClaimId::from_uuid(row.claim.uuid()),
             state,
             created_at: from_db_time(row.created_at),
             expires_at: from_db_time(row.expires_at),
@@ -150,7 +151,7 @@ fn record(row: KeyRow) -> QueryResult<IdempotencyRecord> {
 /// The claim's steps, inside one write transaction.
 fn claim_in(conn: &mut AnyConnection, claim: &NewClaim) -> QueryResult<ClaimOutcome> {
     let row = InFlightRow::from(claim);
-    let slot = (row.user_id.clone(), row.key.clone());
+    let slot = (row.user_id, row.key.clone());
     for _ in 0..ATTEMPTS {
         let insert = diesel::insert_into(idempotency_keys::table).values(&row);
         // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
@@ -168,7 +169,7 @@ fn claim_in(conn: &mut AnyConnection, claim: &NewClaim) -> QueryResult<ClaimOutc
             .optional()?;
         // Released or purged since the insert looked: insert again.
         let Some(existing) = existing else { continue };
-        let seen = existing.claim.clone();
+        let seen = existing.claim;
         match record(existing)?.verdict(&claim.fingerprint, claim.now) {
             Verdict::Replay(response) => return Ok(ClaimOutcome::Replay(response)),
             Verdict::InFlight => return Ok(ClaimOutcome::InFlight),
@@ -208,14 +209,14 @@ impl IdempotencyStore for Database {
         claim: ClaimId,
         response: StoredResponse,
     ) -> Result<bool, PortError> {
-        let slot = (user_id.to_string(), key.as_str().to_owned());
+        let slot = (DbId::of(user_id), key.as_str().to_owned());
         let status = i32::from(response.status);
         let headers = headers_to_text(&response.headers);
         self.run(move |conn| {
             diesel::update(
                 idempotency_keys::table
                     .find(slot)
-                    .filter(idempotency_keys::claim.eq(claim.as_uuid().to_string()))
+                    .filter(idempotency_keys::claim.eq(DbId::from(claim.as_uuid())))
                     .filter(idempotency_keys::state.eq(IN_FLIGHT)),
             )
             .set((
@@ -223,7 +224,7 @@ impl IdempotencyStore for Database {
                 idempotency_keys::response_status.eq(Some(status)),
                 idempotency_keys::response_headers.eq(Some(headers)),
                 idempotency_keys::response_body.eq(Some(response.body)),
-                idempotency_keys::locked_until.eq(None::<NaiveDateTime>),
+                idempotency_keys::locked_until.eq(None::<DbTime>),
             ))
             .execute(conn)
             .map(|updated| updated == 1)
@@ -239,12 +240,12 @@ impl IdempotencyStore for Database {
         key: &IdempotencyKey,
         claim: ClaimId,
     ) -> Result<(), PortError> {
-        let slot = (user_id.to_string(), key.as_str().to_owned());
+        let slot = (DbId::of(user_id), key.as_str().to_owned());
         self.run(move |conn| {
             diesel::delete(
                 idempotency_keys::table
                     .find(slot)
-                    .filter(idempotency_keys::claim.eq(claim.as_uuid().to_string()))
+                    .filter(idempotency_keys::claim.eq(DbId::from(claim.as_uuid())))
                     .filter(idempotency_keys::state.eq(IN_FLIGHT)),
             )
             .execute(conn)
@@ -260,7 +261,7 @@ impl IdempotencyStore for Database {
         user_id: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<IdempotencyRecord>, PortError> {
-        let slot = (user_id.to_string(), key.as_str().to_owned());
+        let slot = (DbId::of(user_id), key.as_str().to_owned());
         self.run(move |conn| {
             let row = idempotency_keys::table
                 .find(slot)
@@ -292,7 +293,7 @@ impl IdempotencyStore for Database {
                 }
             };
             diesel::sql_query(sql)
-                .bind::<Timestamp, _>(now)
+                .bind::<Moment, _>(now)
                 .bind::<BigInt, _>(batch)
                 .execute(conn)
                 .map(|deleted| deleted as u64)

@@ -11,12 +11,12 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::dsl;
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Nullable, Text, Timestamp};
+use diesel::sql_types::{HasSqlType, Nullable, Text};
 use domain::change::Change;
 use domain::invitation::status_at;
 use domain::ports::{
@@ -30,10 +30,10 @@ use domain::{
 use crate::changes::{made, record};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{
-    from_db_time, invitation_details, parse_uuid, to_db_time, InvitationDetailsRow, InvitationRow,
-    MemberRow,
+    from_db_time, invitation_details, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow,
 };
 use crate::schema::{event_members, events, invitations, users};
+use crate::sql_types::{DbId, DbTime, Id, Moment};
 
 /// Whose list: a party's invitations, or an event's.
 #[derive(Clone, Copy)]
@@ -66,7 +66,7 @@ macro_rules! details_query {
 /// in the order of `ids`: what the changes of a write are made of.
 pub(crate) fn details_of(
     conn: &mut AnyConnection,
-    ids: &[String],
+    ids: &[DbId],
 ) -> QueryResult<Vec<InvitationDetails>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -74,9 +74,9 @@ pub(crate) fn details_of(
     let rows: Vec<InvitationDetailsRow> = details_query!()
         .filter(invitations::id.eq_any(ids))
         .load(conn)?;
-    let mut by_id: HashMap<String, InvitationDetails> = HashMap::with_capacity(rows.len());
+    let mut by_id: HashMap<DbId, InvitationDetails> = HashMap::with_capacity(rows.len());
     for row in rows {
-        let id = row.0.id.clone();
+        let id = row.0.id;
         let details = invitation_details(row)
             .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
         by_id.insert(id, details);
@@ -88,11 +88,11 @@ pub(crate) fn details_of(
 /// write left it.
 fn record_one(
     conn: &mut AnyConnection,
-    id: &str,
+    id: DbId,
     make: fn(InvitationDetails) -> Result<Change, domain::change::ChangeMismatch>,
     also: impl FnOnce(&InvitationDetails) -> Option<Change>,
 ) -> QueryResult<()> {
-    let Some(details) = details_of(conn, &[id.to_owned()])?.pop() else {
+    let Some(details) = details_of(conn, &[id])?.pop() else {
         return Err(diesel::result::Error::NotFound);
     };
     let extra = also(&details);
@@ -112,17 +112,17 @@ impl Database {
         let status = filter.status.status();
         let event_id = match party {
             Party::Event(_) => None,
-            Party::Sender(_) | Party::Invitee(_) => filter.event_id.map(|id| id.to_string()),
+            Party::Sender(_) | Party::Invitee(_) => filter.event_id.map(DbId::of),
         };
-        let after = page.after.map(|id| id.to_string());
+        let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
         let now = to_db_time(now);
         self.run(move |conn| {
             let mut query = details_query!();
             query = match party {
-                Party::Sender(user) => query.filter(invitations::sender_id.eq(user.to_string())),
-                Party::Invitee(user) => query.filter(invitations::invitee_id.eq(user.to_string())),
-                Party::Event(event) => query.filter(invitations::event_id.eq(event.to_string())),
+                Party::Sender(user) => query.filter(invitations::sender_id.eq(DbId::of(user))),
+                Party::Invitee(user) => query.filter(invitations::invitee_id.eq(DbId::of(user))),
+                Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
             };
             // The status as of `now` (`domain::invitation::status_at`): a pending invitation whose
             // expiry has passed is expired, whether or not the sweeper has marked it yet.
@@ -145,10 +145,10 @@ impl Database {
                 ),
                 Some(status) => query.filter(invitations::status.eq(status.as_str())),
             };
-            if let Some(event_id) = &event_id {
+            if let Some(event_id) = event_id {
                 query = query.filter(invitations::event_id.eq(event_id));
             }
-            if let Some(after) = &after {
+            if let Some(after) = after {
                 query = query.filter(invitations::id.lt(after));
             }
             let rows: Vec<InvitationDetailsRow> = query
@@ -226,25 +226,28 @@ fn checked_insert<'a, DB>(
     postgres: bool,
 ) -> BoxedSqlQuery<'a, DB, diesel::query_builder::SqlQuery>
 where
-    DB: diesel::backend::Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    DB: diesel::backend::Backend + HasSqlType<Text> + HasSqlType<Id> + HasSqlType<Moment>,
     String: ToSql<Text, DB>,
-    NaiveDateTime: ToSql<Timestamp, DB>,
+    DbId: ToSql<Id, DB>,
+    DbTime: ToSql<Moment, DB>,
     Option<String>: ToSql<Nullable<Text>, DB>,
-    Option<NaiveDateTime>: ToSql<Nullable<Timestamp>, DB>,
+    Option<DbTime>: ToSql<Nullable<Moment>, DB>,
 {
+    // Ids and times are bound with the columns' own types (on PostgreSQL `uuid`, `timestamptz`),
+    // which also types the batch's VALUES list.
     rows.iter().fold(
         diesel::sql_query(checked_insert_sql(rows.len(), postgres)).into_boxed(),
         |query, row| {
             query
-                .bind::<Text, _>(&row.id)
-                .bind::<Text, _>(&row.event_id)
-                .bind::<Text, _>(&row.sender_id)
-                .bind::<Text, _>(&row.invitee_id)
+                .bind::<Id, _>(row.id)
+                .bind::<Id, _>(row.event_id)
+                .bind::<Id, _>(row.sender_id)
+                .bind::<Id, _>(row.invitee_id)
                 .bind::<Text, _>(&row.contact)
                 .bind::<Text, _>(&row.status)
-                .bind::<Timestamp, _>(&row.created_at)
+                .bind::<Moment, _>(row.created_at)
                 .bind::<Nullable<Text>, _>(&row.message)
-                .bind::<Nullable<Timestamp>, _>(&row.expires_at)
+                .bind::<Nullable<Moment>, _>(row.expires_at)
         },
     )
 }
@@ -252,8 +255,8 @@ where
 /// An id returned by `RETURNING id`.
 #[derive(QueryableByName)]
 struct ReturnedId {
-    #[diesel(sql_type = Text)]
-    id: String,
+    #[diesel(sql_type = Id)]
+    id: DbId,
 }
 
 /// Takes the event rows' locks that order a batch against answers to the same event, on
@@ -262,7 +265,7 @@ struct ReturnedId {
 /// so the batch's checks, run after the lock, see every answer committed before it, and no answer
 /// commits between the checks and the batch's commit. SQLite needs none: `BEGIN IMMEDIATE`
 /// already serializes writers.
-fn lock_events(conn: &mut AnyConnection, event_ids: &[&str], exclusive: bool) -> QueryResult<()> {
+fn lock_events(conn: &mut AnyConnection, event_ids: &[DbId], exclusive: bool) -> QueryResult<()> {
     let AnyConnection::Pg(pg) = conn else {
         return Ok(());
     };
@@ -271,9 +274,9 @@ fn lock_events(conn: &mut AnyConnection, event_ids: &[&str], exclusive: bool) ->
         .order(events::id)
         .select(events::id);
     if exclusive {
-        query.for_no_key_update().load::<String>(pg)?;
+        query.for_no_key_update().load::<DbId>(pg)?;
     } else {
-        query.for_share().load::<String>(pg)?;
+        query.for_share().load::<DbId>(pg)?;
     }
     Ok(())
 }
@@ -295,18 +298,18 @@ impl InvitationRepository for Database {
         users: &[UserId],
         now: DateTime<Utc>,
     ) -> Result<HashMap<UserId, InviteeState>, PortError> {
-        let event = event.to_string();
-        let users: Vec<String> = users.iter().map(ToString::to_string).collect();
+        let event = DbId::of(event);
+        let users: Vec<DbId> = users.iter().copied().map(DbId::of).collect();
         let now = from_db_time(to_db_time(now));
         self.run(move |conn| {
-            let members: Vec<String> = event_members::table
-                .filter(event_members::event_id.eq(&event))
+            let members: Vec<DbId> = event_members::table
+                .filter(event_members::event_id.eq(event))
                 .filter(event_members::user_id.eq_any(&users))
                 .select(event_members::user_id)
                 .load(conn)
                 .map_err(port_error)?;
-            let invited: Vec<(String, String, String, Option<NaiveDateTime>)> = invitations::table
-                .filter(invitations::event_id.eq(&event))
+            let invited: Vec<(DbId, DbId, String, Option<DbTime>)> = invitations::table
+                .filter(invitations::event_id.eq(event))
                 .filter(invitations::invitee_id.eq_any(&users))
                 .select((
                     invitations::invitee_id,
@@ -320,13 +323,12 @@ impl InvitationRepository for Database {
             let mut states: HashMap<UserId, InviteeState> = HashMap::new();
             for user in members {
                 states
-                    .entry(UserId::from_uuid(parse_uuid(&user)?))
+                    .entry(UserId::from_uuid(user.uuid()))
                     .or_default()
                     .is_member = true;
             }
             // The latest invitation is the one with the greatest (time-ordered) id.
-            let mut latest: HashMap<String, (String, String, Option<NaiveDateTime>)> =
-                HashMap::new();
+            let mut latest: HashMap<DbId, (DbId, String, Option<DbTime>)> = HashMap::new();
             for (invitee, id, status, expires_at) in invited {
                 match latest.get(&invitee) {
                     Some((latest_id, _, _)) if *latest_id >= id => {}
@@ -339,7 +341,7 @@ impl InvitationRepository for Database {
                 let status = InvitationStatus::parse(&status)
                     .ok_or_else(|| PortError::unexpected("corrupt row: status"))?;
                 states
-                    .entry(UserId::from_uuid(parse_uuid(&invitee)?))
+                    .entry(UserId::from_uuid(invitee.uuid()))
                     .or_default()
                     .latest = Some(status_at(status, expires_at.map(from_db_time), now));
             }
@@ -359,12 +361,10 @@ impl InvitationRepository for Database {
         };
         let outcomes = self
             .run(move |conn| {
-                let mut event_ids: Vec<&str> =
-                    rows.iter().map(|row| row.event_id.as_str()).collect();
+                let mut event_ids: Vec<DbId> = rows.iter().map(|row| row.event_id).collect();
                 event_ids.sort_unstable();
                 event_ids.dedup();
-                let mut invitees: Vec<&str> =
-                    rows.iter().map(|row| row.invitee_id.as_str()).collect();
+                let mut invitees: Vec<DbId> = rows.iter().map(|row| row.invitee_id).collect();
                 invitees.sort_unstable();
                 invitees.dedup();
                 let mut stale = 0;
@@ -380,7 +380,7 @@ impl InvitationRepository for Database {
                     // Expire-on-write: the invitees' pending invitations that are dead by the batch's
                     // time become `expired` first, so that the partial unique index, which sees stored
                     // statuses, lets the new ones in (R7 counts live invitations only).
-                    let expired: Vec<String> = diesel::update(invitations::table)
+                    let expired: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq_any(&event_ids))
                         .filter(invitations::invitee_id.eq_any(&invitees))
                         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
@@ -394,14 +394,14 @@ impl InvitationRepository for Database {
                             checked_insert(&rows, false).load(sqlite)?
                         }
                     };
-                    let created: HashSet<String> = created.into_iter().map(|r| r.id).collect();
+                    let created: HashSet<DbId> = created.into_iter().map(|r| r.id).collect();
                     if created.len() < rows.len() {
-                        let skipped: Vec<&str> = rows
+                        let skipped: Vec<DbId> = rows
                             .iter()
                             .filter(|row| !created.contains(&row.id))
-                            .map(|row| row.invitee_id.as_str())
+                            .map(|row| row.invitee_id)
                             .collect();
-                        let pending: HashSet<(String, String)> = invitations::table
+                        let pending: HashSet<(DbId, DbId)> = invitations::table
                             .filter(invitations::event_id.eq_any(&event_ids))
                             .filter(invitations::invitee_id.eq_any(&skipped))
                             .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
@@ -412,9 +412,7 @@ impl InvitationRepository for Database {
                         stale = rows
                             .iter()
                             .filter(|row| !created.contains(&row.id))
-                            .filter(|row| {
-                                !pending.contains(&(row.event_id.clone(), row.invitee_id.clone()))
-                            })
+                            .filter(|row| !pending.contains(&(row.event_id, row.invitee_id)))
                             .count();
                         if stale > 0 {
                             return Err(diesel::result::Error::RollbackTransaction);
@@ -428,10 +426,10 @@ impl InvitationRepository for Database {
                             from_db_time(sent_at),
                         ))?);
                     }
-                    let sent: Vec<String> = rows
+                    let sent: Vec<DbId> = rows
                         .iter()
                         .filter(|row| created.contains(&row.id))
-                        .map(|row| row.id.clone())
+                        .map(|row| row.id)
                         .collect();
                     for details in details_of(c, &sent)? {
                         changes.push(made(Change::invitation_created(details))?);
@@ -466,10 +464,10 @@ impl InvitationRepository for Database {
 
     #[tracing::instrument(skip_all)]
     async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError> {
-        let id = id.to_string();
+        let id = DbId::of(id);
         self.run(move |conn| {
             let row: Option<InvitationDetailsRow> = details_query!()
-                .filter(invitations::id.eq(&id))
+                .filter(invitations::id.eq(id))
                 .first(conn)
                 .optional()
                 .map_err(port_error)?;
@@ -485,14 +483,14 @@ impl InvitationRepository for Database {
                 PortError::unexpected("save_answer called with an unanswered invitation").into(),
             );
         };
-        let id = invitation.id().to_string();
-        let event_id = invitation.event_id().to_string();
+        let id = DbId::of(invitation.id());
+        let event_id = DbId::of(invitation.event_id());
         let status = answer.status().as_str();
         let at = to_db_time(at);
         let membership = (answer == Answer::Accept).then(|| MemberRow {
-            id: MemberId::generate().to_string(),
-            event_id: event_id.clone(),
-            user_id: invitation.invitee_id().to_string(),
+            id: DbId::of(MemberId::generate()),
+            event_id,
+            user_id: DbId::of(invitation.invitee_id()),
             role: Role::Member.as_str().to_owned(),
             joined_at: at,
         });
@@ -503,18 +501,18 @@ impl InvitationRepository for Database {
                     // Ordered against batches to this event (see `lock_events`): a batch never stores a
                     // pending invitation to someone this answer makes a member, nor re-invites someone
                     // this answer rejects.
-                    lock_events(c, &[event_id.as_str()], true)?;
+                    lock_events(c, &[event_id], true)?;
                     // Conditional on the row still being pending and live: of concurrent answers,
                     // cancels and expiries, one updates the row and the others find none, across any
                     // number of server processes.
-                    let updated = diesel::update(pending_at(&id, at))
+                    let updated = diesel::update(pending_at(id, at))
                         .set((
                             invitations::status.eq(status),
                             invitations::answered_at.eq(at),
                         ))
                         .execute(c)?;
                     if updated == 0 {
-                        return not_pending(c, &id, at).map(Err);
+                        return not_pending(c, id, at).map(Err);
                     }
                     if let Some(membership) = &membership {
                         // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
@@ -526,16 +524,16 @@ impl InvitationRepository for Database {
                             }
                         };
                         if joined > 0 {
-                            diesel::update(events::table.filter(events::id.eq(&event_id)))
+                            diesel::update(events::table.filter(events::id.eq(event_id)))
                                 .set(events::members_count.eq(events::members_count + 1))
                                 .execute(c)?;
                         }
                         joined_as = (joined > 0).then(|| membership.clone());
                     }
-                    record_one(c, &id, Change::invitation_answered, |details| {
+                    record_one(c, id, Change::invitation_answered, |details| {
                         let row = joined_as.as_ref()?;
                         let member = Member {
-                            id: MemberId::from_uuid(parse_uuid(&row.id).ok()?),
+                            id: MemberId::from_uuid(row.id.uuid()),
                             user: details.invitee.clone(),
                             role: Role::Member,
                             joined_at: from_db_time(row.joined_at),
@@ -563,21 +561,21 @@ impl InvitationRepository for Database {
                 PortError::unexpected("save_cancel called with an uncancelled invitation").into(),
             );
         };
-        let id = invitation.id().to_string();
+        let id = DbId::of(invitation.id());
         let at = to_db_time(at);
         let saved = self
             .run(move |conn| {
                 write_transaction(conn, |c| {
-                    let updated = diesel::update(pending_at(&id, at))
+                    let updated = diesel::update(pending_at(id, at))
                         .set((
                             invitations::status.eq(InvitationStatus::Cancelled.as_str()),
                             invitations::cancelled_at.eq(at),
                         ))
                         .execute(c)?;
                     if updated == 0 {
-                        return not_pending(c, &id, at).map(Err);
+                        return not_pending(c, id, at).map(Err);
                     }
-                    record_one(c, &id, Change::invitation_cancelled, |_| None)?;
+                    record_one(c, id, Change::invitation_cancelled, |_| None)?;
                     Ok(Ok(()))
                 })
                 .map_err(port_error)?
@@ -599,7 +597,7 @@ impl InvitationRepository for Database {
             )
             .into());
         };
-        let id = invitation.id().to_string();
+        let id = DbId::of(invitation.id());
         let at = to_db_time(at);
         let expires_at = invitation.expires_at().map(to_db_time);
         let previous = previous.map(to_db_time);
@@ -614,27 +612,27 @@ impl InvitationRepository for Database {
                     );
                     let updated = match previous {
                         Some(previous) => diesel::update(
-                            pending_at(&id, at).filter(invitations::last_resent_at.eq(previous)),
+                            pending_at(id, at).filter(invitations::last_resent_at.eq(previous)),
                         )
                         .set(resent)
                         .execute(c)?,
                         None => diesel::update(
-                            pending_at(&id, at).filter(invitations::last_resent_at.is_null()),
+                            pending_at(id, at).filter(invitations::last_resent_at.is_null()),
                         )
                         .set(resent)
                         .execute(c)?,
                     };
                     if updated > 0 {
-                        record_one(c, &id, Change::invitation_resent, |_| None)?;
+                        record_one(c, id, Change::invitation_resent, |_| None)?;
                         return Ok(Ok(()));
                     }
                     // Not pending any more comes first; a live row was resent meanwhile.
-                    Ok(Err(match why_not_pending(c, &id, at)? {
+                    Ok(Err(match why_not_pending(c, id, at)? {
                         Some(refused) => refused,
                         None => invitations::table
-                            .filter(invitations::id.eq(&id))
+                            .filter(invitations::id.eq(id))
                             .select(invitations::last_resent_at)
-                            .first::<Option<NaiveDateTime>>(c)?
+                            .first::<Option<DbTime>>(c)?
                             .map_or_else(
                                 || PortError::unexpected("a resend was forgotten").into(),
                                 |last| SaveInvitationError::ResentMeanwhile {
@@ -670,7 +668,7 @@ impl InvitationRepository for Database {
                 write_transaction(conn, |c| {
                     // Conditional again on the row itself: a row another process expired, or an
                     // answer or cancel changed, in the meantime is left alone and not counted.
-                    let expired: Vec<String> = diesel::update(invitations::table)
+                    let expired: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::id.eq_any(due))
                         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
                         .filter(invitations::expires_at.le(now))
@@ -726,18 +724,18 @@ impl InvitationRepository for Database {
 }
 
 /// The invitation with one id.
-type ById<'a> = dsl::Filter<invitations::table, dsl::Eq<invitations::id, &'a str>>;
+type ById = dsl::Filter<invitations::table, dsl::Eq<invitations::id, DbId>>;
 /// ... while stored pending.
-type StoredPending<'a> = dsl::Filter<ById<'a>, dsl::Eq<invitations::status, &'static str>>;
+type StoredPending = dsl::Filter<ById, dsl::Eq<invitations::status, &'static str>>;
 /// ... and not expired at a time.
-type PendingAt<'a> = dsl::Filter<
-    StoredPending<'a>,
-    dsl::Or<dsl::IsNull<invitations::expires_at>, dsl::Gt<invitations::expires_at, NaiveDateTime>>,
+type PendingAt = dsl::Filter<
+    StoredPending,
+    dsl::Or<dsl::IsNull<invitations::expires_at>, dsl::Gt<invitations::expires_at, DbTime>>,
 >;
 
 /// The invitation `id` while it is pending and live at `at`: what an answer, a cancel and a
 /// resend update, so that of racing changes only the first finds the row.
-fn pending_at(id: &str, at: NaiveDateTime) -> PendingAt<'_> {
+fn pending_at(id: DbId, at: DbTime) -> PendingAt {
     invitations::table
         .filter(invitations::id.eq(id))
         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
@@ -753,10 +751,10 @@ fn pending_at(id: &str, at: NaiveDateTime) -> PendingAt<'_> {
 /// its conditions, a resend's).
 fn why_not_pending(
     conn: &mut AnyConnection,
-    id: &str,
-    at: NaiveDateTime,
+    id: DbId,
+    at: DbTime,
 ) -> QueryResult<Option<SaveInvitationError>> {
-    let row: Option<(String, Option<NaiveDateTime>)> = invitations::table
+    let row: Option<(String, Option<DbTime>)> = invitations::table
         .filter(invitations::id.eq(id))
         .select((invitations::status, invitations::expires_at))
         .first(conn)
@@ -776,11 +774,7 @@ fn why_not_pending(
 }
 
 /// [`why_not_pending`] for an answer or a cancel, whose updates have no other condition.
-fn not_pending(
-    conn: &mut AnyConnection,
-    id: &str,
-    at: NaiveDateTime,
-) -> QueryResult<SaveInvitationError> {
+fn not_pending(conn: &mut AnyConnection, id: DbId, at: DbTime) -> QueryResult<SaveInvitationError> {
     Ok(why_not_pending(conn, id, at)?.unwrap_or_else(|| {
         PortError::unexpected("a pending invitation refused a conditional update").into()
     }))

@@ -34,6 +34,7 @@ mod listener;
 mod rows;
 mod schema;
 mod secrets;
+mod sql_types;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tickets;

@@ -1,6 +1,6 @@
 //! Database rows and their conversions to and from domain values.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::ports::PortError;
 use domain::{
@@ -9,27 +9,30 @@ use domain::{
     User, UserId, UserSummary,
 };
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::schema::{event_members, events, invitations, users};
+use crate::sql_types::{DbId, DbTime};
 
-/// Timestamps are stored as UTC without a zone, truncated to microseconds (PostgreSQL's precision)
-/// so that what is written reads back equal.
-pub(crate) fn to_db_time(at: DateTime<Utc>) -> NaiveDateTime {
+/// Timestamps are stored in UTC (`timestamptz` on PostgreSQL), truncated to microseconds
+/// (PostgreSQL's precision) so that what is written reads back equal.
+pub(crate) fn to_db_time(at: DateTime<Utc>) -> DbTime {
     use chrono::Timelike;
     let naive = at.naive_utc();
-    naive
-        .with_nanosecond(naive.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(naive)
+    DbTime::from_utc(
+        naive
+            .with_nanosecond(naive.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(naive),
+    )
 }
 
-pub(crate) fn from_db_time(at: NaiveDateTime) -> DateTime<Utc> {
-    at.and_utc()
+pub(crate) fn from_db_time(at: DbTime) -> DateTime<Utc> {
+    at.utc().and_utc()
 }
 
-/// Reads a stored id; a malformed one means the database was written by something else.
-pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, PortError> {
-    Uuid::parse_str(text).map_err(PortError::unexpected)
+/// Reads an id stored as text (the stage's recipient lists); a malformed one means the database
+/// was written by something else.
+pub(crate) fn parse_id(text: &str) -> Result<DbId, PortError> {
+    text.parse().map_err(PortError::unexpected)
 }
 
 fn corrupt(what: &str) -> PortError {
@@ -39,12 +42,12 @@ fn corrupt(what: &str) -> PortError {
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = users)]
 pub(crate) struct UserRow {
-    pub id: String,
+    pub id: DbId,
     pub name: String,
     pub email: Option<String>,
     pub mobile: Option<String>,
     pub password_hash: String,
-    pub created_at: NaiveDateTime,
+    pub created_at: DbTime,
 }
 
 impl TryFrom<UserRow> for User {
@@ -52,7 +55,7 @@ impl TryFrom<UserRow> for User {
 
     fn try_from(row: UserRow) -> Result<Self, PortError> {
         Ok(User {
-            id: UserId::from_uuid(parse_uuid(&row.id)?),
+            id: UserId::from_uuid(row.id.uuid()),
             name: Text::from_stored(row.name),
             // Trusted as stored: checked and normalized when written, never parsed again (no
             // phone-number library call per read), so a row accepted once stays readable even if
@@ -65,11 +68,11 @@ impl TryFrom<UserRow> for User {
 }
 
 /// `(id, name)` of a user, as selected for summaries.
-pub(crate) type SummaryRow = (String, String);
+pub(crate) type SummaryRow = (DbId, String);
 
 pub(crate) fn summary(row: SummaryRow) -> Result<UserSummary, PortError> {
     Ok(UserSummary {
-        id: UserId::from_uuid(parse_uuid(&row.0)?),
+        id: UserId::from_uuid(row.0.uuid()),
         name: Text::from_stored(row.1),
     })
 }
@@ -77,15 +80,15 @@ pub(crate) fn summary(row: SummaryRow) -> Result<UserSummary, PortError> {
 #[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
 #[diesel(table_name = events)]
 pub(crate) struct EventRow {
-    pub id: String,
-    pub owner_id: String,
+    pub id: DbId,
+    pub owner_id: DbId,
     pub title: String,
     pub description: Option<String>,
     pub location: Option<String>,
-    pub starts_at: Option<NaiveDateTime>,
-    pub ends_at: Option<NaiveDateTime>,
+    pub starts_at: Option<DbTime>,
+    pub ends_at: Option<DbTime>,
     pub members_count: i64,
-    pub created_at: NaiveDateTime,
+    pub created_at: DbTime,
 }
 
 pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError> {
@@ -98,7 +101,7 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
     )
     .map_err(|_| corrupt("event times"))?;
     Ok(Event {
-        id: EventId::from_uuid(parse_uuid(&row.id)?),
+        id: EventId::from_uuid(row.id.uuid()),
         details,
         owner: summary(owner)?,
         members_count: u64::try_from(row.members_count).map_err(|_| corrupt("members_count"))?,
@@ -109,16 +112,16 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
 #[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
 #[diesel(table_name = event_members)]
 pub(crate) struct MemberRow {
-    pub id: String,
-    pub event_id: String,
-    pub user_id: String,
+    pub id: DbId,
+    pub event_id: DbId,
+    pub user_id: DbId,
     pub role: String,
-    pub joined_at: NaiveDateTime,
+    pub joined_at: DbTime,
 }
 
 pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortError> {
     Ok(Member {
-        id: MemberId::from_uuid(parse_uuid(&row.id)?),
+        id: MemberId::from_uuid(row.id.uuid()),
         user: summary(user)?,
         role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
         joined_at: from_db_time(row.joined_at),
@@ -128,27 +131,27 @@ pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortErr
 #[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
 #[diesel(table_name = invitations)]
 pub(crate) struct InvitationRow {
-    pub id: String,
-    pub event_id: String,
-    pub sender_id: String,
-    pub invitee_id: String,
+    pub id: DbId,
+    pub event_id: DbId,
+    pub sender_id: DbId,
+    pub invitee_id: DbId,
     pub contact: String,
     pub status: String,
-    pub created_at: NaiveDateTime,
-    pub answered_at: Option<NaiveDateTime>,
+    pub created_at: DbTime,
+    pub answered_at: Option<DbTime>,
     pub message: Option<String>,
-    pub expires_at: Option<NaiveDateTime>,
-    pub cancelled_at: Option<NaiveDateTime>,
-    pub last_resent_at: Option<NaiveDateTime>,
+    pub expires_at: Option<DbTime>,
+    pub cancelled_at: Option<DbTime>,
+    pub last_resent_at: Option<DbTime>,
 }
 
 impl From<&Invitation> for InvitationRow {
     fn from(invitation: &Invitation) -> Self {
         Self {
-            id: invitation.id().to_string(),
-            event_id: invitation.event_id().to_string(),
-            sender_id: invitation.sender_id().to_string(),
-            invitee_id: invitation.invitee_id().to_string(),
+            id: DbId::of(invitation.id()),
+            event_id: DbId::of(invitation.event_id()),
+            sender_id: DbId::of(invitation.sender_id()),
+            invitee_id: DbId::of(invitation.invitee_id()),
             contact: invitation.contact().to_owned(),
             status: invitation.status().as_str().to_owned(),
             created_at: to_db_time(invitation.created_at()),
@@ -185,10 +188,10 @@ impl TryFrom<InvitationRow> for Invitation {
             _ => return Err(corrupt("answered_at or cancelled_at disagrees with status")),
         };
         Ok(Invitation::restore(StoredInvitation {
-            id: InvitationId::from_uuid(parse_uuid(&row.id)?),
-            event_id: EventId::from_uuid(parse_uuid(&row.event_id)?),
-            sender_id: UserId::from_uuid(parse_uuid(&row.sender_id)?),
-            invitee_id: UserId::from_uuid(parse_uuid(&row.invitee_id)?),
+            id: InvitationId::from_uuid(row.id.uuid()),
+            event_id: EventId::from_uuid(row.event_id.uuid()),
+            sender_id: UserId::from_uuid(row.sender_id.uuid()),
+            invitee_id: UserId::from_uuid(row.invitee_id.uuid()),
             contact: row.contact,
             // Trusted as stored, like names and titles.
             message: row.message.map(Text::from_stored),

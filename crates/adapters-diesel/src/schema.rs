@@ -1,89 +1,114 @@
-//! The tables, as diesel sees them. Column types are the ones both backends share, so that one
-//! query builds for PostgreSQL and for SQLite.
+//! The tables, as diesel sees them. One query builds for PostgreSQL and for SQLite: columns have
+//! the types both backends share, or a portable type of `crate::sql_types` (ids: [`Id`], PostgreSQL
+//! `uuid`; times: [`Moment`], PostgreSQL `timestamptz`; both TEXT on SQLite).
+//!
+//! [`Id`]: crate::sql_types::Id
+//! [`Moment`]: crate::sql_types::Moment
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     users (id) {
-        id -> Text,
+        id -> Id,
         name -> Text,
         email -> Nullable<Text>,
         mobile -> Nullable<Text>,
         password_hash -> Text,
-        created_at -> Timestamp,
+        created_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     access_tokens (token_hash) {
         token_hash -> Binary,
-        user_id -> Text,
-        created_at -> Timestamp,
-        expires_at -> Timestamp,
-        revoked_at -> Nullable<Timestamp>,
+        user_id -> Id,
+        created_at -> Moment,
+        expires_at -> Moment,
+        revoked_at -> Nullable<Moment>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     events (id) {
-        id -> Text,
-        owner_id -> Text,
+        id -> Id,
+        owner_id -> Id,
         title -> Text,
         description -> Nullable<Text>,
         location -> Nullable<Text>,
-        starts_at -> Nullable<Timestamp>,
-        ends_at -> Nullable<Timestamp>,
+        starts_at -> Nullable<Moment>,
+        ends_at -> Nullable<Moment>,
         members_count -> BigInt,
-        created_at -> Timestamp,
+        created_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     event_members (id) {
-        id -> Text,
-        event_id -> Text,
-        user_id -> Text,
+        id -> Id,
+        event_id -> Id,
+        user_id -> Id,
         role -> Text,
-        joined_at -> Timestamp,
+        joined_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     invitations (id) {
-        id -> Text,
-        event_id -> Text,
-        sender_id -> Text,
-        invitee_id -> Text,
+        id -> Id,
+        event_id -> Id,
+        sender_id -> Id,
+        invitee_id -> Id,
         contact -> Text,
         status -> Text,
-        created_at -> Timestamp,
-        answered_at -> Nullable<Timestamp>,
+        created_at -> Moment,
+        answered_at -> Nullable<Moment>,
         message -> Nullable<Text>,
-        expires_at -> Nullable<Timestamp>,
-        cancelled_at -> Nullable<Timestamp>,
-        last_resent_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Moment>,
+        cancelled_at -> Nullable<Moment>,
+        last_resent_at -> Nullable<Moment>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
     service_secrets (name) {
         name -> Text,
         value -> Text,
-        created_at -> Timestamp,
+        created_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     idempotency_keys (user_id, key) {
-        user_id -> Text,
+        user_id -> Id,
         key -> Text,
         fingerprint -> Binary,
-        claim -> Text,
+        claim -> Id,
         state -> Text,
         response_status -> Nullable<Integer>,
         response_headers -> Nullable<Text>,
         response_body -> Nullable<Binary>,
-        created_at -> Timestamp,
-        expires_at -> Timestamp,
-        locked_until -> Nullable<Timestamp>,
+        created_at -> Moment,
+        expires_at -> Moment,
+        locked_until -> Nullable<Moment>,
     }
 }
 
@@ -95,51 +120,66 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
     domain_events (id) {
         id -> BigInt,
         kind -> Text,
-        occurred_at -> Timestamp,
+        occurred_at -> Moment,
         subject -> Text,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
     /// PostgreSQL only: changes committed by writers, not yet numbered by the sequencer.
     domain_events_staged (staged_id) {
         staged_id -> BigInt,
         kind -> Text,
-        occurred_at -> Timestamp,
+        occurred_at -> Moment,
         subject -> Text,
         recipients -> Text,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Id;
+
     domain_event_recipients (user_id, event_id) {
-        user_id -> Text,
+        user_id -> Id,
         event_id -> BigInt,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     stream_tickets (ticket_hash) {
         ticket_hash -> Binary,
-        user_id -> Text,
-        expires_at -> Timestamp,
+        user_id -> Id,
+        expires_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     webhooks (id) {
-        id -> Text,
-        owner_id -> Text,
+        id -> Id,
+        owner_id -> Id,
         url -> Text,
         events -> Nullable<Text>,
         secret -> Text,
-        created_at -> Timestamp,
+        created_at -> Moment,
         starts_after -> BigInt,
-        failing_since -> Nullable<Timestamp>,
-        disabled_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Moment>,
+        disabled_at -> Nullable<Moment>,
         disabled_reason -> Nullable<Text>,
     }
 }
@@ -152,37 +192,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     deliveries (id) {
-        id -> Text,
+        id -> Id,
         change_id -> BigInt,
         kind -> Text,
-        webhook_id -> Nullable<Text>,
+        webhook_id -> Nullable<Id>,
         email_to -> Nullable<Text>,
         payload -> Text,
         state -> Text,
         attempts -> Integer,
-        due_at -> Nullable<Timestamp>,
-        claim -> Nullable<Text>,
-        lease_until -> Nullable<Timestamp>,
-        created_at -> Timestamp,
+        due_at -> Nullable<Moment>,
+        claim -> Nullable<Id>,
+        lease_until -> Nullable<Moment>,
+        created_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     delivery_attempts (id) {
-        id -> Text,
-        delivery_id -> Text,
-        webhook_id -> Nullable<Text>,
+        id -> Id,
+        delivery_id -> Id,
+        webhook_id -> Nullable<Id>,
         change_id -> BigInt,
         kind -> Text,
         number -> Integer,
-        attempted_at -> Timestamp,
+        attempted_at -> Moment,
         duration_ms -> Integer,
         status_code -> Nullable<Integer>,
         error -> Nullable<Text>,
         response_body -> Nullable<Text>,
         verdict -> Text,
-        retry_at -> Nullable<Timestamp>,
+        retry_at -> Nullable<Moment>,
         disabled_reason -> Nullable<Text>,
     }
 }

@@ -96,7 +96,8 @@ impl TestDatabase {
 
     /// Runs `sql` on a connection of its own and returns its one TEXT column, named `value`, from
     /// every row: for tests that look at what is stored, e.g.
-    /// `SELECT password_hash AS value FROM users`.
+    /// `SELECT password_hash AS value FROM users`. Cast other types: PostgreSQL ids are `uuid`
+    /// and times `timestamptz` (`SELECT CAST(user_id AS TEXT) AS value ...`).
     ///
     /// # Panics
     /// When the query fails.

@@ -9,6 +9,7 @@ use domain::User;
 use crate::db::{port_error, write_transaction, Database};
 use crate::rows::{to_db_time, UserRow};
 use crate::schema::{stream_tickets, users};
+use crate::sql_types::DbId;
 
 #[async_trait]
 impl TicketRepository for Database {
@@ -16,7 +17,7 @@ impl TicketRepository for Database {
     async fn store_ticket(&self, ticket: NewTicket) -> Result<(), PortError> {
         let (hash, user, expires_at) = (
             ticket.hash.0,
-            ticket.user_id.to_string(),
+            DbId::of(ticket.user_id),
             to_db_time(ticket.expires_at),
         );
         self.run(move |conn| {
@@ -44,7 +45,7 @@ impl TicketRepository for Database {
             let user = write_transaction(conn, |c| {
                 // The delete decides: of two redemptions of one ticket, in any number of
                 // processes, only one deletes the row and gets its user.
-                let users_of: Vec<String> = diesel::delete(
+                let users_of: Vec<DbId> = diesel::delete(
                     stream_tickets::table
                         .filter(stream_tickets::ticket_hash.eq(&hash))
                         .filter(stream_tickets::expires_at.gt(now)),

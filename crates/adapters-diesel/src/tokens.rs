@@ -9,6 +9,7 @@ use domain::User;
 use crate::db::{port_error, Database};
 use crate::rows::{to_db_time, UserRow};
 use crate::schema::{access_tokens, users};
+use crate::sql_types::DbId;
 
 impl Database {
     /// A good `batch` for [`Database::purge_tokens`]: rows deleted by one statement.
@@ -64,7 +65,7 @@ impl TokenRepository for Database {
             diesel::insert_into(access_tokens::table)
                 .values((
                     access_tokens::token_hash.eq(&token.hash.0),
-                    access_tokens::user_id.eq(token.user_id.to_string()),
+                    access_tokens::user_id.eq(DbId::of(token.user_id)),
                     access_tokens::created_at.eq(to_db_time(token.created_at)),
                     access_tokens::expires_at.eq(to_db_time(token.expires_at)),
                 ))

@@ -8,6 +8,7 @@ use domain::{Email, Login, Mobile, User};
 use crate::db::{port_error, Database, UniqueConstraint};
 use crate::rows::{to_db_time, UserRow};
 use crate::schema::users;
+use crate::sql_types::DbId;
 
 /// `users.email` is unique (`migrations/*/up.sql`).
 const EMAIL_KEY: UniqueConstraint = UniqueConstraint {
@@ -26,7 +27,7 @@ impl UserRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
         let row = UserRow {
-            id: user.id.to_string(),
+            id: DbId::of(user.id),
             name: user.name.as_str().to_owned(),
             email: user.email.as_ref().map(|e| e.as_str().to_owned()),
             mobile: user.mobile.as_ref().map(|m| m.as_str().to_owned()),

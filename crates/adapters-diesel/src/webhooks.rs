@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::change::{ChangeId, ChangeKind};
 use domain::delivery::{
@@ -27,8 +27,9 @@ use domain::{AttemptId, DeliveryId, Email, Page, PageRequest, UserId, WebhookId}
 
 use crate::changes::{insert_rows, Bind, Row, INSERT_CHUNK};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
-use crate::rows::{from_db_time, parse_uuid, to_db_time};
+use crate::rows::{from_db_time, to_db_time};
 use crate::schema::{deliveries, delivery_attempts, delivery_dispatch, users, webhooks};
+use crate::sql_types::{DbId, DbTime};
 
 const PENDING: &str = "pending";
 const DELIVERED: &str = "delivered";
@@ -37,23 +38,23 @@ const FAILED: &str = "failed";
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = webhooks)]
 struct WebhookRow {
-    id: String,
-    owner_id: String,
+    id: DbId,
+    owner_id: DbId,
     url: String,
     events: Option<String>,
     secret: String,
-    created_at: NaiveDateTime,
+    created_at: DbTime,
     starts_after: i64,
-    failing_since: Option<NaiveDateTime>,
-    disabled_at: Option<NaiveDateTime>,
+    failing_since: Option<DbTime>,
+    disabled_at: Option<DbTime>,
     disabled_reason: Option<String>,
 }
 
 impl From<&Webhook> for WebhookRow {
     fn from(webhook: &Webhook) -> Self {
         Self {
-            id: webhook.id.to_string(),
-            owner_id: webhook.owner.to_string(),
+            id: DbId::of(webhook.id),
+            owner_id: DbId::of(webhook.owner),
             url: webhook.url.as_str().to_owned(),
             events: webhook.events.kinds().map(|kinds| {
                 kinds
@@ -85,8 +86,8 @@ impl TryFrom<WebhookRow> for Webhook {
             _ => None,
         };
         Ok(Webhook {
-            id: WebhookId::from_uuid(parse_uuid(&row.id)?),
-            owner: UserId::from_uuid(parse_uuid(&row.owner_id)?),
+            id: WebhookId::from_uuid(row.id.uuid()),
+            owner: UserId::from_uuid(row.owner_id.uuid()),
             url: WebhookUrl::from_stored(row.url),
             // Trusted as stored; a kind this version does not know is simply never sent.
             events: row.events.map_or(WebhookEvents::All, |names| {
@@ -103,13 +104,13 @@ impl TryFrom<WebhookRow> for Webhook {
 
 /// A delivery to insert.
 struct DeliveryInsert<'a> {
-    id: String,
+    id: DbId,
     change_id: i64,
     kind: &'static str,
-    webhook_id: Option<String>,
+    webhook_id: Option<DbId>,
     email_to: Option<&'a str>,
     payload: &'a str,
-    created_at: NaiveDateTime,
+    created_at: DbTime,
 }
 
 impl Row for &DeliveryInsert<'_> {
@@ -118,16 +119,16 @@ impl Row for &DeliveryInsert<'_> {
     const COLUMNS: usize = 9;
     fn binds(&self) -> Vec<Bind<'_>> {
         vec![
-            Bind::Text(&self.id),
+            Bind::Id(self.id),
             Bind::BigInt(self.change_id),
             Bind::Text(self.kind),
-            Bind::NullableText(self.webhook_id.as_deref()),
+            Bind::NullableId(self.webhook_id),
             Bind::NullableText(self.email_to),
             Bind::Text(self.payload),
             Bind::Text(PENDING),
             // Due at once.
-            Bind::Timestamp(self.created_at),
-            Bind::Timestamp(self.created_at),
+            Bind::Moment(self.created_at),
+            Bind::Moment(self.created_at),
         ]
     }
 }
@@ -135,19 +136,19 @@ impl Row for &DeliveryInsert<'_> {
 #[derive(Queryable, Selectable, Insertable, Debug)]
 #[diesel(table_name = delivery_attempts)]
 struct AttemptRow {
-    id: String,
-    delivery_id: String,
-    webhook_id: Option<String>,
+    id: DbId,
+    delivery_id: DbId,
+    webhook_id: Option<DbId>,
     change_id: i64,
     kind: String,
     number: i32,
-    attempted_at: NaiveDateTime,
+    attempted_at: DbTime,
     duration_ms: i32,
     status_code: Option<i32>,
     error: Option<String>,
     response_body: Option<String>,
     verdict: String,
-    retry_at: Option<NaiveDateTime>,
+    retry_at: Option<DbTime>,
     disabled_reason: Option<String>,
 }
 
@@ -166,12 +167,12 @@ impl TryFrom<AttemptRow> for Attempt {
             _ => return Err(PortError::unexpected("corrupt row: attempt verdict")),
         };
         Ok(Attempt {
-            delivery: DeliveryId::from_uuid(parse_uuid(&row.delivery_id)?),
+            delivery: DeliveryId::from_uuid(row.delivery_id.uuid()),
             change_id: ChangeId(row.change_id),
             kind: ChangeKind::parse(&row.kind)
                 .ok_or_else(|| PortError::unexpected("unknown change kind"))?,
             record: AttemptRecord {
-                id: AttemptId::from_uuid(parse_uuid(&row.id)?),
+                id: AttemptId::from_uuid(row.id.uuid()),
                 number: u32::try_from(row.number).unwrap_or(0),
                 at: from_db_time(row.attempted_at),
                 duration_ms: u32::try_from(row.duration_ms).unwrap_or(0),
@@ -188,10 +189,10 @@ impl TryFrom<AttemptRow> for Attempt {
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = deliveries)]
 struct DeliveryRow {
-    id: String,
+    id: DbId,
     change_id: i64,
     kind: String,
-    webhook_id: Option<String>,
+    webhook_id: Option<DbId>,
     email_to: Option<String>,
     payload: String,
     attempts: i32,
@@ -209,7 +210,7 @@ fn claimed(
         (None, None) => return Err(PortError::unexpected("a claimed delivery lost its webhook")),
     };
     Ok(ClaimedDelivery {
-        id: DeliveryId::from_uuid(parse_uuid(&row.id)?),
+        id: DeliveryId::from_uuid(row.id.uuid()),
         claim,
         change_id: ChangeId(row.change_id),
         kind: ChangeKind::parse(&row.kind)
@@ -222,9 +223,9 @@ fn claimed(
 
 /// Takes the owner's row lock (PostgreSQL), so that one creation at a time counts their webhooks.
 /// `FOR NO KEY UPDATE` does not hold up other transactions' foreign keys to the user.
-fn lock_user(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+fn lock_user(conn: &mut AnyConnection, id: DbId) -> QueryResult<bool> {
     let query = users::table.filter(users::id.eq(id)).select(users::id);
-    let found: Option<String> = match conn {
+    let found: Option<DbId> = match conn {
         AnyConnection::Pg(pg) => query.for_no_key_update().first(pg).optional()?,
         conn @ AnyConnection::Sqlite(_) => query.first(conn).optional()?,
     };
@@ -239,11 +240,11 @@ const WEBHOOK_LOCK_KEY: i32 = 0x486f_6f6b;
 /// deliveries is recorded under it, and so is disabling it, which ends its other deliveries; so two
 /// of them never wait for each other's rows in opposite orders. An advisory lock, not the row's
 /// (`FOR NO KEY UPDATE` writes a lock to the row, and so WAL, at every delivery).
-fn lock_webhook(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
+fn lock_webhook(conn: &mut AnyConnection, id: DbId) -> QueryResult<()> {
     if let AnyConnection::Pg(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind::<diesel::sql_types::Integer, _>(WEBHOOK_LOCK_KEY)
-            .bind::<diesel::sql_types::Text, _>(id)
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
             .execute(pg)?;
     }
     Ok(())
@@ -256,11 +257,11 @@ impl WebhookRepository for Database {
         let row = WebhookRow::from(webhook);
         self.run(move |conn| {
             write_transaction(conn, |conn| {
-                if !lock_user(conn, &row.owner_id)? {
+                if !lock_user(conn, row.owner_id)? {
                     return Err(diesel::result::Error::NotFound);
                 }
                 let owned: i64 = webhooks::table
-                    .filter(webhooks::owner_id.eq(&row.owner_id))
+                    .filter(webhooks::owner_id.eq(row.owner_id))
                     .count()
                     .get_result(conn)?;
                 if owned >= i64::from(Webhook::MAX_PER_USER) {
@@ -289,13 +290,13 @@ impl WebhookRepository for Database {
         owner: UserId,
         page: PageRequest,
     ) -> Result<Page<Webhook>, PortError> {
-        let owner = owner.to_string();
+        let owner = DbId::of(owner);
         self.run(move |conn| {
             let mut query = webhooks::table
                 .filter(webhooks::owner_id.eq(owner))
                 .into_boxed();
             if let Some(after) = page.after {
-                query = query.filter(webhooks::id.lt(after.to_string()));
+                query = query.filter(webhooks::id.lt(DbId::from(after)));
             }
             let rows: Vec<WebhookRow> = query
                 .order(webhooks::id.desc())
@@ -316,7 +317,7 @@ impl WebhookRepository for Database {
 
     #[tracing::instrument(skip_all)]
     async fn find_webhook(&self, id: WebhookId) -> Result<Option<Webhook>, PortError> {
-        let id = id.to_string();
+        let id = DbId::of(id);
         self.run(move |conn| {
             webhooks::table
                 .filter(webhooks::id.eq(id))
@@ -332,7 +333,7 @@ impl WebhookRepository for Database {
 
     #[tracing::instrument(skip_all)]
     async fn delete_webhook(&self, id: WebhookId) -> Result<bool, PortError> {
-        let id = id.to_string();
+        let id = DbId::of(id);
         self.run(move |conn| {
             // Deliveries and attempts go with it (ON DELETE CASCADE).
             diesel::delete(webhooks::table.filter(webhooks::id.eq(id)))
@@ -349,13 +350,13 @@ impl WebhookRepository for Database {
         webhook: WebhookId,
         page: PageRequest,
     ) -> Result<Page<Attempt>, PortError> {
-        let webhook = webhook.to_string();
+        let webhook = DbId::of(webhook);
         self.run(move |conn| {
             let mut query = delivery_attempts::table
                 .filter(delivery_attempts::webhook_id.eq(webhook))
                 .into_boxed();
             if let Some(after) = page.after {
-                query = query.filter(delivery_attempts::id.lt(after.to_string()));
+                query = query.filter(delivery_attempts::id.lt(DbId::from(after)));
             }
             let rows: Vec<AttemptRow> = query
                 .order(delivery_attempts::id.desc())
@@ -392,7 +393,7 @@ impl DeliveryQueue for Database {
 
     #[tracing::instrument(skip_all)]
     async fn webhooks_of(&self, owners: &[UserId]) -> Result<Vec<Webhook>, PortError> {
-        let owners: Vec<String> = owners.iter().map(ToString::to_string).collect();
+        let owners: Vec<DbId> = owners.iter().copied().map(DbId::of).collect();
         self.run(move |conn| {
             let mut found = Vec::new();
             // Bounded binds per statement, whatever the number of recipients.
@@ -424,11 +425,11 @@ impl DeliveryQueue for Database {
                 .iter()
                 .map(|d| {
                     let (webhook_id, email_to) = match &d.target {
-                        DeliveryTarget::Webhook(id) => (Some(id.to_string()), None),
+                        DeliveryTarget::Webhook(id) => (Some(DbId::of(*id)), None),
                         DeliveryTarget::Email(to) => (None, Some(to.as_str())),
                     };
                     DeliveryInsert {
-                        id: d.id.to_string(),
+                        id: DbId::of(d.id),
                         change_id: d.change_id.0,
                         kind: d.kind.as_str(),
                         webhook_id,
@@ -451,22 +452,19 @@ impl DeliveryQueue for Database {
                 }
                 // A webhook deleted since the worker read it: its deliveries are dropped here
                 // (one deleted meanwhile fails the foreign key, and the next dispatch retries).
-                let targets: Vec<&str> = rows
-                    .iter()
-                    .filter_map(|r| r.webhook_id.as_deref())
-                    .collect();
-                let mut live: Vec<String> = Vec::new();
+                let targets: Vec<DbId> = rows.iter().filter_map(|r| r.webhook_id).collect();
+                let mut live: Vec<DbId> = Vec::new();
                 for chunk in targets.chunks(INSERT_CHUNK) {
                     live.extend(
                         webhooks::table
                             .filter(webhooks::id.eq_any(chunk))
                             .select(webhooks::id)
-                            .load::<String>(conn)?,
+                            .load::<DbId>(conn)?,
                     );
                 }
                 let (kept, _gone): (Vec<&DeliveryInsert<'_>>, Vec<_>) = rows
                     .iter()
-                    .partition(|r| r.webhook_id.as_ref().is_none_or(|id| live.contains(id)));
+                    .partition(|r| r.webhook_id.is_none_or(|id| live.contains(&id)));
                 for chunk in kept.chunks(INSERT_CHUNK) {
                     insert_rows(conn, chunk)?;
                 }
@@ -491,20 +489,20 @@ impl DeliveryQueue for Database {
         self.run(move |conn| {
             let (rows, hooks) = write_transaction(conn, |conn| {
                 // In flight per target under live claims (webhook id; None for email).
-                let busy: Vec<(Option<String>, i64)> = deliveries::table
+                let busy: Vec<(Option<DbId>, i64)> = deliveries::table
                     .filter(deliveries::state.eq(PENDING))
                     .filter(deliveries::lease_until.gt(now))
                     .group_by(deliveries::webhook_id)
                     .select((deliveries::webhook_id, diesel::dsl::count_star()))
                     .load(conn)?;
-                let mut room: HashMap<Option<String>, i64> = busy
+                let mut room: HashMap<Option<DbId>, i64> = busy
                     .into_iter()
                     .map(|(target, n)| (target, i64::from(per_target) - n))
                     .collect();
-                let full: Vec<String> = room
+                let full: Vec<DbId> = room
                     .iter()
-                    .filter(|(target, left)| target.is_some() && **left <= 0)
-                    .filter_map(|(target, _)| target.clone())
+                    .filter(|(_, left)| **left <= 0)
+                    .filter_map(|(target, _)| *target)
                     .collect();
                 let email_room = room.get(&None).copied().unwrap_or(i64::from(per_target));
                 let mut query = deliveries::table
@@ -529,7 +527,7 @@ impl DeliveryQueue for Database {
                 // A window wider than `limit`, so that a target over its share does not crowd
                 // the others out of one claim.
                 let window = i64::from(limit.saturating_mul(4).max(limit));
-                let candidates: Vec<(String, Option<String>)> = query
+                let candidates: Vec<(DbId, Option<DbId>)> = query
                     .order((deliveries::due_at, deliveries::id))
                     .limit(window)
                     .select((deliveries::id, deliveries::webhook_id))
@@ -562,19 +560,16 @@ impl DeliveryQueue for Database {
                         ),
                 )
                 .set((
-                    deliveries::claim.eq(claim.to_string()),
+                    deliveries::claim.eq(DbId::from(claim)),
                     deliveries::lease_until.eq(lease_until),
                 ))
                 .execute(conn)?;
                 let rows: Vec<DeliveryRow> = deliveries::table
-                    .filter(deliveries::claim.eq(claim.to_string()))
+                    .filter(deliveries::claim.eq(DbId::from(claim)))
                     .order((deliveries::due_at, deliveries::id))
                     .select(DeliveryRow::as_select())
                     .load(conn)?;
-                let targets: Vec<&str> = rows
-                    .iter()
-                    .filter_map(|r| r.webhook_id.as_deref())
-                    .collect();
+                let targets: Vec<DbId> = rows.iter().filter_map(|r| r.webhook_id).collect();
                 let hooks: Vec<WebhookRow> = webhooks::table
                     .filter(webhooks::id.eq_any(targets))
                     .select(WebhookRow::as_select())
@@ -582,17 +577,16 @@ impl DeliveryQueue for Database {
                 Ok((rows, hooks))
             })
             .map_err(port_error)?;
-            let hooks: HashMap<String, WebhookRow> =
-                hooks.into_iter().map(|h| (h.id.clone(), h)).collect();
+            let hooks: HashMap<DbId, WebhookRow> = hooks.into_iter().map(|h| (h.id, h)).collect();
             // One odd row never holds up the others: it is logged and left to its lease.
             Ok(rows
                 .into_iter()
                 .filter_map(|row| {
-                    let webhook = row.webhook_id.as_ref().and_then(|id| hooks.get(id)).cloned();
-                    let id = row.id.clone();
+                    let webhook = row.webhook_id.and_then(|id| hooks.get(&id)).cloned();
+                    let id = row.id;
                     claimed(claim, row, webhook)
                         .inspect_err(|error| {
-                            tracing::warn!(delivery = id, %error, "a claimed delivery cannot be read");
+                            tracing::warn!(delivery = %id, %error, "a claimed delivery cannot be read");
                         })
                         .ok()
                 })
@@ -609,7 +603,7 @@ impl DeliveryQueue for Database {
         verdict: Verdict,
     ) -> Result<bool, PortError> {
         let webhook_id = match &delivery.target {
-            ClaimedTarget::Webhook(webhook) => Some(webhook.id.to_string()),
+            ClaimedTarget::Webhook(webhook) => Some(DbId::of(webhook.id)),
             ClaimedTarget::Email(_) => None,
         };
         let at = to_db_time(attempt.at);
@@ -620,9 +614,9 @@ impl DeliveryQueue for Database {
             Verdict::Disable(reason) => ("disabled", None, Some(reason.as_str().to_owned())),
         };
         let row = AttemptRow {
-            id: attempt.id.to_string(),
-            delivery_id: delivery.id.to_string(),
-            webhook_id: webhook_id.clone(),
+            id: DbId::of(attempt.id),
+            delivery_id: DbId::of(delivery.id),
+            webhook_id,
             change_id: delivery.change_id.0,
             kind: delivery.kind.as_str().to_owned(),
             number: i32::try_from(attempt.number).unwrap_or(i32::MAX),
@@ -635,10 +629,10 @@ impl DeliveryQueue for Database {
             retry_at,
             disabled_reason,
         };
-        let (id, claim) = (delivery.id.to_string(), delivery.claim.to_string());
+        let (id, claim) = (DbId::of(delivery.id), DbId::from(delivery.claim));
         self.run(move |conn| {
             write_transaction(conn, |conn| {
-                if let Some(webhook) = &webhook_id {
+                if let Some(webhook) = webhook_id {
                     lock_webhook(conn, webhook)?;
                 }
                 let (state, due_at) = match verdict {
@@ -648,16 +642,16 @@ impl DeliveryQueue for Database {
                 };
                 let ours = diesel::update(
                     deliveries::table
-                        .filter(deliveries::id.eq(&id))
-                        .filter(deliveries::claim.eq(&claim))
+                        .filter(deliveries::id.eq(id))
+                        .filter(deliveries::claim.eq(claim))
                         .filter(deliveries::state.eq(PENDING)),
                 )
                 .set((
                     deliveries::state.eq(state),
                     deliveries::due_at.eq(due_at),
                     deliveries::attempts.eq(row.number),
-                    deliveries::claim.eq(None::<String>),
-                    deliveries::lease_until.eq(None::<NaiveDateTime>),
+                    deliveries::claim.eq(None::<DbId>),
+                    deliveries::lease_until.eq(None::<DbTime>),
                 ))
                 .execute(conn)?;
                 if ours == 0 {
@@ -666,14 +660,14 @@ impl DeliveryQueue for Database {
                 diesel::insert_into(delivery_attempts::table)
                     .values(&row)
                     .execute(conn)?;
-                let Some(webhook) = &webhook_id else {
+                let Some(webhook) = webhook_id else {
                     return Ok(true);
                 };
                 let this = webhooks::table.filter(webhooks::id.eq(webhook));
                 if verdict == Verdict::Delivered {
                     // Only when a run of failures ends: most successes write nothing here.
                     diesel::update(this.filter(webhooks::failing_since.is_not_null()))
-                        .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
+                        .set(webhooks::failing_since.eq(None::<DbTime>))
                         .execute(conn)?;
                     return Ok(true);
                 }
@@ -696,9 +690,9 @@ impl DeliveryQueue for Database {
                     )
                     .set((
                         deliveries::state.eq(FAILED),
-                        deliveries::due_at.eq(None::<NaiveDateTime>),
-                        deliveries::claim.eq(None::<String>),
-                        deliveries::lease_until.eq(None::<NaiveDateTime>),
+                        deliveries::due_at.eq(None::<DbTime>),
+                        deliveries::claim.eq(None::<DbId>),
+                        deliveries::lease_until.eq(None::<DbTime>),
                     ))
                     .execute(conn)?;
                 }

@@ -258,7 +258,7 @@ mod batch_recheck {
     }
 
     /// Pending invitations whose invitee is a member of the event: must never exist.
-    const PENDING_TO_MEMBERS: &str = "SELECT i.id AS value FROM invitations i \
+    const PENDING_TO_MEMBERS: &str = "SELECT CAST(i.id AS TEXT) AS value FROM invitations i \
          JOIN event_members m ON m.event_id = i.event_id AND m.user_id = i.invitee_id \
          WHERE i.status = 'pending'";
 
@@ -299,7 +299,7 @@ mod batch_recheck {
                 );
                 // Nothing of the batch was stored, not even the fresh invitee's row.
                 let stored = database.texts(&format!(
-                    "SELECT id AS value FROM invitations WHERE invitee_id IN ('{}', '{}') \
+                    "SELECT CAST(id AS TEXT) AS value FROM invitations WHERE invitee_id IN ('{}', '{}') \
                      AND status = 'pending'",
                     stale.id, fresh.id
                 ));

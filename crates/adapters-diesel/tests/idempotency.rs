@@ -322,7 +322,8 @@ mod constraints {
                 format!(
                     "INSERT INTO idempotency_keys (user_id, key, fingerprint, claim, state, \
                      response_status, response_headers, response_body, created_at, expires_at, \
-                     locked_until) VALUES ('{ann}', '{key}', {fingerprint}, 'c', {rest})"
+                     locked_until) VALUES ('{ann}', '{key}', {fingerprint}, \
+                     '01a00000-0000-7000-8000-0000000000c1', {rest})"
                 )
             };
             let running = "'in_flight', NULL, NULL, NULL, '2026-11-26 10:00:00', '2026-11-27 10:00:00', '2026-11-26 10:01:00'";

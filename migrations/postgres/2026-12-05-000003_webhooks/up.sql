@@ -7,19 +7,19 @@
 -- lease (claim, lease_until), and its attempt is stored only while the claim holds.
 
 CREATE TABLE webhooks (
-    id              TEXT COLLATE "C" PRIMARY KEY,
-    owner_id        TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    id              UUID PRIMARY KEY,
+    owner_id        UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     url             TEXT NOT NULL,
     -- NULL: every kind of change; otherwise the kinds' names, separated by spaces.
     events          TEXT,
     -- whsec_ and the base64 of 32 random bytes: the HMAC key, so kept as it is.
     secret          TEXT NOT NULL,
-    created_at      TIMESTAMP NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
     -- The last change numbered when it was registered: it receives the ones after.
     starts_after    BIGINT NOT NULL,
     -- When its current run of failed attempts began (NULL after a success).
-    failing_since   TIMESTAMP,
-    disabled_at     TIMESTAMP,
+    failing_since   TIMESTAMPTZ,
+    disabled_at     TIMESTAMPTZ,
     disabled_reason TEXT,
     CONSTRAINT webhooks_url_length CHECK (char_length(url) BETWEEN 1 AND 2048),
     CONSTRAINT webhooks_events_listed CHECK (events IS NULL OR events <> ''),
@@ -40,22 +40,22 @@ CREATE TABLE delivery_dispatch (
 INSERT INTO delivery_dispatch (id, position) SELECT 1, last_id FROM domain_event_sequence;
 
 CREATE TABLE deliveries (
-    id          TEXT COLLATE "C" PRIMARY KEY,
+    id          UUID PRIMARY KEY,
     change_id   BIGINT NOT NULL,
     kind        TEXT NOT NULL,
     -- Exactly one target: a webhook, or an email address.
-    webhook_id  TEXT COLLATE "C" REFERENCES webhooks (id) ON DELETE CASCADE,
+    webhook_id  UUID REFERENCES webhooks (id) ON DELETE CASCADE,
     email_to    TEXT,
     -- What every attempt sends: the change's JSON (webhooks), or the composed message (email).
     payload     TEXT NOT NULL,
     state       TEXT NOT NULL,
     attempts    INTEGER NOT NULL DEFAULT 0,
     -- When the next attempt is due; set while pending only.
-    due_at      TIMESTAMP,
+    due_at      TIMESTAMPTZ,
     -- The claim of the worker attempting it, until when it holds.
-    claim       TEXT COLLATE "C",
-    lease_until TIMESTAMP,
-    created_at  TIMESTAMP NOT NULL,
+    claim       UUID,
+    lease_until TIMESTAMPTZ,
+    created_at  TIMESTAMPTZ NOT NULL,
     CONSTRAINT deliveries_one_target CHECK ((webhook_id IS NULL) <> (email_to IS NULL)),
     CONSTRAINT deliveries_state CHECK (state IN ('pending', 'delivered', 'failed')),
     CONSTRAINT deliveries_due_iff_pending CHECK ((state = 'pending') = (due_at IS NOT NULL)),
@@ -75,21 +75,21 @@ CREATE INDEX deliveries_claimed ON deliveries (lease_until) WHERE claim IS NOT N
 CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE state <> 'pending';
 
 CREATE TABLE delivery_attempts (
-    id            TEXT COLLATE "C" PRIMARY KEY,
-    delivery_id   TEXT COLLATE "C" NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    id            UUID PRIMARY KEY,
+    delivery_id   UUID NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
     -- The delivery's webhook (NULL for email), for the webhook's list of attempts.
-    webhook_id    TEXT COLLATE "C" REFERENCES webhooks (id) ON DELETE CASCADE,
+    webhook_id    UUID REFERENCES webhooks (id) ON DELETE CASCADE,
     change_id     BIGINT NOT NULL,
     kind          TEXT NOT NULL,
     number        INTEGER NOT NULL,
-    attempted_at  TIMESTAMP NOT NULL,
+    attempted_at  TIMESTAMPTZ NOT NULL,
     duration_ms   INTEGER NOT NULL,
     status_code   INTEGER,
     error         TEXT,
     response_body TEXT,
     -- What was decided after it: delivered, retry (at retry_at), gave_up, disabled.
     verdict       TEXT NOT NULL,
-    retry_at      TIMESTAMP,
+    retry_at      TIMESTAMPTZ,
     disabled_reason TEXT,
     CONSTRAINT delivery_attempts_number CHECK (number >= 1),
     CONSTRAINT delivery_attempts_duration CHECK (duration_ms >= 0),

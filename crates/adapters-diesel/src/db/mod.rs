@@ -16,7 +16,7 @@ mod pool;
 #[cfg(feature = "test-support")]
 pub(crate) use config::sqlite_path;
 pub use config::{Backend, DatabaseConfig};
-pub(crate) use connection::{write_transaction, AnyConnection};
+pub(crate) use connection::{write_transaction, AnyConnection, MultiBackend, MultiRawValue};
 pub use errors::DatabaseError;
 pub(crate) use errors::{port_error, UniqueConstraint};
 pub use pool::Database;

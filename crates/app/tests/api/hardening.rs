@@ -74,7 +74,7 @@ api_tests! {
         assert_eq!(stored, [digest]);
         let clear_hex: String = sara.token.bytes().map(|b| format!("{b:02x}")).collect();
         assert!(!stored[0].contains(&clear_hex));
-        let everything = app.database.texts("SELECT user_id || created_at || expires_at AS value FROM access_tokens");
+        let everything = app.database.texts("SELECT CAST(user_id AS TEXT) || CAST(created_at AS TEXT) || CAST(expires_at AS TEXT) AS value FROM access_tokens");
         assert!(!everything[0].contains(&sara.token));
         let hashes = app.database.texts("SELECT password_hash AS value FROM users");
         assert!(hashes[0].starts_with("$argon2id$v=19$"), "{}", hashes[0]);

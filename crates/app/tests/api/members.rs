@@ -76,7 +76,7 @@ fn assert_counted(app: &TestApp, event: &str, expected: usize) {
 /// Whether `user` is a member of the event, as stored.
 fn is_member(app: &TestApp, event: &str, user: &TestUser) -> bool {
     let rows = app.database.texts(&format!(
-        "SELECT user_id AS value FROM event_members WHERE event_id = '{event}' AND user_id = '{}'",
+        "SELECT CAST(user_id AS TEXT) AS value FROM event_members WHERE event_id = '{event}' AND user_id = '{}'",
         user.id
     ));
     !rows.is_empty()
