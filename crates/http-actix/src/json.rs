@@ -40,7 +40,9 @@ fn rfc3339_seconds<'b>(at: &DateTime<Utc>, buffer: &'b mut [u8; 20]) -> Option<&
     use chrono::{Datelike, Timelike};
     // One conversion to the calendar (each of `DateTime`'s own accessors makes its own).
     let (date, time) = (at.naive_utc().date(), at.naive_utc().time());
-    let year = u32::try_from(date.year()).ok().filter(|year| *year <= 9999)?;
+    let year = u32::try_from(date.year())
+        .ok()
+        .filter(|year| *year <= 9999)?;
     if time.nanosecond() >= 1_000_000_000 {
         return None;
     }
