@@ -26,8 +26,9 @@ pub(crate) enum AnyConnection {
 /// For the hottest reads only (the bearer token's user, the invitation lists): through the derived
 /// `MultiBackend` a query's SQL is built again in every pass diesel makes over it (three per
 /// execution) and every field of every row is decoded through one more layer of enums; on the
-/// concrete connection a list of 50 invitations costs about a fifth fewer instructions per request
-/// (docs/performance.md, "Profile of a read request"). Everything else stays on `AnyConnection`.
+/// concrete connection the database side of a read of 50 invitations takes a quarter fewer
+/// instructions (docs/performance.md, "Profile of a read request"). Everything else stays on
+/// `AnyConnection`.
 macro_rules! with_concrete {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
