@@ -386,6 +386,49 @@ mod tests {
         assert!(took < Duration::from_millis(700), "{took:?}");
         holder.await.unwrap();
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_given_up_before_it_started_never_runs() {
+        let (_dir, database) = one_connection(Duration::from_millis(100));
+        let holder = tokio::spawn({
+            let database = database.clone();
+            async move { hold(&database, Duration::from_millis(600)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waited = database
+            .run({
+                let ran = ran.clone();
+                move |_| {
+                    ran.store(true, Ordering::SeqCst);
+                    Ok::<_, PortError>(())
+                }
+            })
+            .await;
+        assert!(
+            matches!(waited, Err(PortError::Unavailable(_))),
+            "{waited:?}"
+        );
+        holder.await.unwrap();
+        // The thread is free now: a later call runs, the withdrawn one did not and will not.
+        database.run(|_| Ok::<_, PortError>(())).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst), "a withdrawn call ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_call_fails_its_caller_and_not_the_thread() {
+        let (_dir, database) = one_connection(Duration::from_secs(5));
+        let failed = database
+            .run(|_| -> Result<(), PortError> { panic!("a bug in a query") })
+            .await;
+        assert!(
+            matches!(failed, Err(PortError::Unexpected(_))),
+            "{failed:?}"
+        );
+        // The pool's only thread still serves.
+        let answer = database.run(|_| Ok::<_, PortError>(42)).await.unwrap();
+        assert_eq!(answer, 42);
+    }
 }
 
 /// The figures behind docs/performance.md, "Admission to the pool": not a pass/fail test (timing
