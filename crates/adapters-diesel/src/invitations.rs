@@ -28,7 +28,7 @@ use domain::{
 };
 
 use crate::changes::{made, record};
-use crate::db::{port_error, write_transaction, AnyConnection, Database};
+use crate::db::{port_error, with_concrete, write_transaction, AnyConnection, Database};
 use crate::rows::{
     from_db_time, invitation_details, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow,
 };
@@ -118,44 +118,44 @@ impl Database {
         let fetch = i64::from(page.limit.get()) + 1;
         let now = to_db_time(now);
         self.run(move |conn| {
-            let mut query = details_query!();
-            query = match party {
-                Party::Sender(user) => query.filter(invitations::sender_id.eq(DbId::of(user))),
-                Party::Invitee(user) => query.filter(invitations::invitee_id.eq(DbId::of(user))),
-                Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
-            };
-            // The status as of `now` (`domain::invitation::status_at`): a pending invitation whose
-            // expiry has passed is expired, whether or not the sweeper has marked it yet.
-            let pending = InvitationStatus::Pending.as_str();
-            query = match status {
-                None => query,
-                Some(InvitationStatus::Pending) => {
-                    query.filter(invitations::status.eq(pending)).filter(
-                        invitations::expires_at
-                            .is_null()
-                            .or(invitations::expires_at.gt(now)),
-                    )
+            // The hottest read: on the concrete connection (`with_concrete`).
+            let rows: Vec<InvitationDetailsRow> = with_concrete!(conn, c => {
+                let mut query = details_query!();
+                query = match party {
+                    Party::Sender(user) => query.filter(invitations::sender_id.eq(DbId::of(user))),
+                    Party::Invitee(user) => query.filter(invitations::invitee_id.eq(DbId::of(user))),
+                    Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
+                };
+                // The status as of `now` (`domain::invitation::status_at`): a pending invitation whose
+                // expiry has passed is expired, whether or not the sweeper has marked it yet.
+                let pending = InvitationStatus::Pending.as_str();
+                query = match status {
+                    None => query,
+                    Some(InvitationStatus::Pending) => {
+                        query.filter(invitations::status.eq(pending)).filter(
+                            invitations::expires_at
+                                .is_null()
+                                .or(invitations::expires_at.gt(now)),
+                        )
+                    }
+                    Some(InvitationStatus::Expired) => query.filter(
+                        invitations::status
+                            .eq(InvitationStatus::Expired.as_str())
+                            .or(invitations::status
+                                .eq(pending)
+                                .and(invitations::expires_at.le(now))),
+                    ),
+                    Some(status) => query.filter(invitations::status.eq(status.as_str())),
+                };
+                if let Some(event_id) = event_id {
+                    query = query.filter(invitations::event_id.eq(event_id));
                 }
-                Some(InvitationStatus::Expired) => query.filter(
-                    invitations::status
-                        .eq(InvitationStatus::Expired.as_str())
-                        .or(invitations::status
-                            .eq(pending)
-                            .and(invitations::expires_at.le(now))),
-                ),
-                Some(status) => query.filter(invitations::status.eq(status.as_str())),
-            };
-            if let Some(event_id) = event_id {
-                query = query.filter(invitations::event_id.eq(event_id));
-            }
-            if let Some(after) = after {
-                query = query.filter(invitations::id.lt(after));
-            }
-            let rows: Vec<InvitationDetailsRow> = query
-                .order(invitations::id.desc())
-                .limit(fetch)
-                .load(conn)
-                .map_err(port_error)?;
+                if let Some(after) = after {
+                    query = query.filter(invitations::id.lt(after));
+                }
+                query.order(invitations::id.desc()).limit(fetch).load(c)
+            })
+            .map_err(port_error)?;
             let items = rows
                 .into_iter()
                 .map(invitation_details)

@@ -20,8 +20,8 @@
 //! - [`Database::shared_secret`]: secrets every process on the database shares (the cursor
 //!   signing key), made by the first process that asks.
 //!
-//! diesel is blocking: every query runs on tokio's blocking pool via [`Database`]'s `run`, never on
-//! the async executor's threads.
+//! diesel is blocking: every query runs on one of the database threads (one per pooled connection,
+//! fed in arrival order) via [`Database`]'s `run`, never on the async executor's threads.
 
 mod changes;
 mod counters;

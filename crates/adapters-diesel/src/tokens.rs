@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use domain::ports::{NewToken, PortError, TokenHash, TokenRepository};
 use domain::User;
 
-use crate::db::{port_error, Database};
+use crate::db::{port_error, with_concrete, Database};
 use crate::rows::{to_db_time, UserRow};
 use crate::schema::{access_tokens, users};
 use crate::sql_types::DbId;
@@ -84,15 +84,16 @@ impl TokenRepository for Database {
     ) -> Result<Option<User>, PortError> {
         let hash = hash.0.clone();
         self.run(move |conn| {
-            let row: Option<UserRow> = access_tokens::table
+            // Every authenticated request runs it: on the concrete connection (`with_concrete`).
+            let row: Option<UserRow> = with_concrete!(conn, c => access_tokens::table
                 .inner_join(users::table)
                 .filter(access_tokens::token_hash.eq(&hash))
                 .filter(access_tokens::revoked_at.is_null())
                 .filter(access_tokens::expires_at.gt(to_db_time(now)))
                 .select(UserRow::as_select())
-                .first(conn)
-                .optional()
-                .map_err(port_error)?;
+                .first(c)
+                .optional())
+            .map_err(port_error)?;
             row.map(User::try_from).transpose()
         })
         .await

@@ -20,6 +20,25 @@ pub(crate) enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection inside `$conn` (`&mut PgConnection` or
+/// `&mut SqliteConnection`): the body is written once and type-checked for each backend.
+///
+/// For the hottest reads only (the bearer token's user, the invitation lists): through the derived
+/// `MultiBackend` a query's SQL is built again in every pass diesel makes over it (three per
+/// execution) and every field of every row is decoded through one more layer of enums; on the
+/// concrete connection the database side of a read of 50 invitations takes a quarter fewer
+/// instructions (docs/performance.md, "Profile of a read request"). Everything else stays on
+/// `AnyConnection`.
+macro_rules! with_concrete {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Pg($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use with_concrete;
+
 /// How many times a write transaction that lost a deadlock or a serialization check is run again.
 const RETRIES: u32 = 3;
 

@@ -11,6 +11,9 @@ pub enum DatabaseError {
     /// The pool could not open a first connection.
     #[error("cannot connect to the database")]
     Connect(#[source] r2d2::Error),
+    /// A database thread (one per pooled connection) could not be started.
+    #[error("cannot start a database thread")]
+    Thread(#[source] std::io::Error),
     /// The SQLite file's directory could not be created.
     #[error("cannot create the directory of the SQLite file {path}")]
     CreateDir {

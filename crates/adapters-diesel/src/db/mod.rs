@@ -16,7 +16,9 @@ mod pool;
 #[cfg(feature = "test-support")]
 pub(crate) use config::sqlite_path;
 pub use config::{Backend, DatabaseConfig};
-pub(crate) use connection::{write_transaction, AnyConnection, MultiBackend, MultiRawValue};
+pub(crate) use connection::{
+    with_concrete, write_transaction, AnyConnection, MultiBackend, MultiRawValue,
+};
 pub use errors::DatabaseError;
 pub(crate) use errors::{port_error, UniqueConstraint};
 pub use pool::Database;

@@ -1,13 +1,15 @@
 //! [`Database`]: the pool, and how queries get a connection from it.
 
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::r2d2::Pool;
 use domain::ports::PortError;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{oneshot, watch};
 
 use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
 use super::connection::AnyConnection;
@@ -18,11 +20,13 @@ use super::manager::{Manager, Setup};
 #[derive(Clone)]
 pub struct Database {
     pub(super) pool: Pool<Manager>,
-    /// Admission to the pool, one permit per connection: callers wait here, in arrival order and
-    /// without holding a thread, rather than in r2d2's `get`, where a blocked thread each waits and
-    /// a returned connection goes to whichever thread takes the lock first (docs/performance.md).
-    admission: Arc<Semaphore>,
-    /// The longest wait for a permit and then a connection (`DATABASE_TIMEOUT_SECS`).
+    /// Admission to the pool: the calls queue here in arrival order, and one thread per pooled
+    /// connection takes them from the front ([`Database::run`]; docs/performance.md, "Admission to
+    /// the pool").
+    queue: Arc<Queue>,
+    /// Ends the database threads when the last clone of this `Database` goes.
+    _threads: Arc<Threads>,
+    /// The longest wait for a database thread and then a connection (`DATABASE_TIMEOUT_SECS`).
     wait: Duration,
     backend: Backend,
     statements: Arc<AtomicU64>,
@@ -94,9 +98,18 @@ impl Database {
                 url: url.clone(),
             })
             .map_err(DatabaseError::Connect)?;
+        let queue = Arc::new(Queue::default());
+        for n in 0..size {
+            let (queue, pool) = (queue.clone(), pool.clone());
+            std::thread::Builder::new()
+                .name(format!("database-{n}"))
+                .spawn(move || queue.serve(&pool))
+                .map_err(DatabaseError::Thread)?;
+        }
         Ok(Self {
             pool,
-            admission: Arc::new(Semaphore::new(size as usize)),
+            _threads: Arc::new(Threads(queue.clone())),
+            queue,
             wait: config.connection_timeout,
             backend,
             statements,
@@ -134,12 +147,15 @@ impl Database {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Runs `op` with a pooled connection on tokio's blocking pool, inside the caller's span.
+    /// Runs `op` with a pooled connection on one of the database threads, inside the caller's span.
     ///
-    /// The caller first waits for one of the pool's permits on the async side: tokio's semaphore
-    /// serves waiters in arrival order, so under load requests get connections first come, first
-    /// served, and a waiting request holds no blocking thread. No permit, then connection, within
-    /// the pool's timeout (both waits together) is [`PortError::Unavailable`].
+    /// The call joins a FIFO queue that one thread per pooled connection serves: under load calls
+    /// get connections first come, first served, a waiting call holds no thread, and a thread that
+    /// finishes a call takes the next queued one at once, without going to sleep and being woken
+    /// again (with `spawn_blocking` and a semaphore, every call woke a blocking thread and the pool
+    /// grew to ~70 of them; docs/performance.md, "Profile of a read request"). A call that no
+    /// thread started, and then got a connection for, within the pool's timeout (both waits
+    /// together) is [`PortError::Unavailable`]; once started, it runs to its end.
     pub(crate) async fn run<T, E>(
         &self,
         op: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
@@ -148,32 +164,147 @@ impl Database {
         T: Send + 'static,
         E: From<PortError> + Send + 'static,
     {
-        let started = std::time::Instant::now();
-        let permit = tokio::time::timeout(self.wait, self.admission.clone().acquire_owned())
-            .await
-            .map_err(|elapsed| E::from(PortError::Unavailable(Box::new(elapsed))))?
-            .map_err(|closed| E::from(PortError::unexpected(closed)))?;
-        let pool = self.pool.clone();
-        let left = self.wait.saturating_sub(started.elapsed());
+        let started = Instant::now();
+        let (done, result) = oneshot::channel();
+        let state = Arc::new(AtomicU8::new(QUEUED));
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let _permit = permit;
-            // Normally immediate: a permit means a connection is free, unless one is being
-            // (re)opened or used outside `run` (migrations, the readiness probe).
-            let pooled = pool.get_timeout(left.max(Duration::from_millis(1)));
-            // The wait for a connection (permit, then pool) is where the tail shows under load
-            // (docs/operations.md, "Metrics").
-            metrics::histogram!("db_connection_wait_seconds")
-                .record(started.elapsed().as_secs_f64());
-            let mut pooled = pooled.map_err(|e| E::from(PortError::Unavailable(Box::new(e))))?;
-            let called = std::time::Instant::now();
-            let result = op(&mut pooled.conn);
-            metrics::histogram!("db_call_duration_seconds").record(called.elapsed().as_secs_f64());
-            result
-        })
-        .await
-        .map_err(|join| E::from(PortError::unexpected(join)))?
+        let wait = self.wait;
+        self.queue.push(Job {
+            state: state.clone(),
+            run: Box::new(move |pool: &Pool<Manager>| {
+                let _entered = span.enter();
+                // Normally immediate: one thread per connection, so a connection is free unless
+                // one is being (re)opened or used outside `run` (migrations).
+                let left = wait.saturating_sub(started.elapsed());
+                let pooled = pool.get_timeout(left.max(Duration::from_millis(1)));
+                // The wait for a connection (queue, then pool) is where the tail shows under load
+                // (docs/operations.md, "Metrics").
+                metrics::histogram!("db_connection_wait_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                let outcome = match pooled {
+                    Ok(mut pooled) => {
+                        let called = Instant::now();
+                        let outcome = op(&mut pooled.conn);
+                        metrics::histogram!("db_call_duration_seconds")
+                            .record(called.elapsed().as_secs_f64());
+                        outcome
+                    }
+                    Err(e) => Err(E::from(PortError::Unavailable(Box::new(e)))),
+                };
+                // The caller may have gone (its request was dropped): nothing to tell then.
+                let _ = done.send(outcome);
+            }),
+        });
+        let mut result = result;
+        tokio::select! {
+            outcome = &mut result => return finished(outcome),
+            () = tokio::time::sleep(wait) => {}
+        }
+        // Not started in time: withdraw the call, unless a thread took it meanwhile.
+        if state
+            .compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return Err(E::from(PortError::Unavailable(Box::new(NoThreadInTime(
+                wait,
+            )))));
+        }
+        finished(result.await)
+    }
+}
+
+/// What a database thread sent back, or why nothing came (its call panicked).
+fn finished<T, E: From<PortError>>(
+    outcome: Result<Result<T, E>, oneshot::error::RecvError>,
+) -> Result<T, E> {
+    outcome.unwrap_or_else(|_| {
+        Err(E::from(PortError::unexpected(
+            "a database call ended without an answer (it panicked)",
+        )))
+    })
+}
+
+/// A call waiting for a database thread.
+const QUEUED: u8 = 0;
+/// Taken by a database thread.
+const STARTED: u8 = 1;
+/// Given up by its caller before a thread took it.
+const WITHDRAWN: u8 = 2;
+
+/// Why a call was not started: every database thread stayed busy for the whole wait.
+#[derive(Debug, thiserror::Error)]
+#[error("no database connection came free within {0:?}")]
+struct NoThreadInTime(Duration);
+
+/// A call for the database threads.
+struct Job {
+    /// [`QUEUED`], then [`STARTED`] by the thread that takes it or [`WITHDRAWN`] by its caller,
+    /// whichever comes first.
+    state: Arc<AtomicU8>,
+    run: Box<dyn FnOnce(&Pool<Manager>) + Send>,
+}
+
+/// The calls waiting for a database thread, oldest first.
+#[derive(Default)]
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+    closed: AtomicBool,
+}
+
+impl Queue {
+    fn push(&self, job: Job) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(job);
+        self.ready.notify_one();
+    }
+
+    /// A database thread: takes the oldest call, runs it, and so on until the `Database` goes.
+    fn serve(&self, pool: &Pool<Manager>) {
+        loop {
+            let job = {
+                let mut jobs = self
+                    .jobs
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                loop {
+                    if let Some(job) = jobs.pop_front() {
+                        break job;
+                    }
+                    if self.closed.load(Ordering::Acquire) {
+                        return;
+                    }
+                    jobs = self
+                        .ready
+                        .wait(jobs)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            };
+            if job
+                .state
+                .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                // A panicking call loses its answer (its caller sees an unexpected error), not
+                // the thread.
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| (job.run)(pool)));
+            }
+        }
+    }
+}
+
+/// Owned by every clone of a `Database`: when the last one goes, the threads end (each after the
+/// call it is running).
+struct Threads(Arc<Queue>);
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        // Taking the lock orders the flag before any thread's next look at the queue.
+        drop(self.0.jobs.lock());
+        self.0.ready.notify_all();
     }
 }
 
@@ -254,6 +385,49 @@ mod tests {
         );
         assert!(took < Duration::from_millis(700), "{took:?}");
         holder.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_given_up_before_it_started_never_runs() {
+        let (_dir, database) = one_connection(Duration::from_millis(100));
+        let holder = tokio::spawn({
+            let database = database.clone();
+            async move { hold(&database, Duration::from_millis(600)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waited = database
+            .run({
+                let ran = ran.clone();
+                move |_| {
+                    ran.store(true, Ordering::SeqCst);
+                    Ok::<_, PortError>(())
+                }
+            })
+            .await;
+        assert!(
+            matches!(waited, Err(PortError::Unavailable(_))),
+            "{waited:?}"
+        );
+        holder.await.unwrap();
+        // The thread is free now: a later call runs, the withdrawn one did not and will not.
+        database.run(|_| Ok::<_, PortError>(())).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst), "a withdrawn call ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_call_fails_its_caller_and_not_the_thread() {
+        let (_dir, database) = one_connection(Duration::from_secs(5));
+        let failed = database
+            .run(|_| -> Result<(), PortError> { panic!("a bug in a query") })
+            .await;
+        assert!(
+            matches!(failed, Err(PortError::Unexpected(_))),
+            "{failed:?}"
+        );
+        // The pool's only thread still serves.
+        let answer = database.run(|_| Ok::<_, PortError>(42)).await.unwrap();
+        assert_eq!(answer, 42);
     }
 }
 

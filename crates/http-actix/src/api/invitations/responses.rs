@@ -105,12 +105,17 @@ pub struct InvitationBody {
 
 impl From<InvitationDetails> for InvitationBody {
     fn from(details: InvitationDetails) -> Self {
-        let invitation = &details.invitation;
+        let InvitationDetails {
+            invitation,
+            event_title,
+            sender,
+            invitee,
+        } = details;
         Self {
             id: invitation.id().as_uuid(),
             event: InvitationEventBody {
                 id: invitation.event_id().as_uuid(),
-                title: details.event_title.as_str().to_owned(),
+                title: event_title.into_string(),
             },
             contact: invitation.contact().to_owned(),
             status: invitation.status().into(),
@@ -119,8 +124,8 @@ impl From<InvitationDetails> for InvitationBody {
             expires_at: invitation.expires_at(),
             answered_at: invitation.answered_at(),
             cancelled_at: invitation.cancelled_at(),
-            sender: details.sender.into(),
-            invitee: details.invitee.into(),
+            sender: sender.into(),
+            invitee: invitee.into(),
         }
     }
 }
