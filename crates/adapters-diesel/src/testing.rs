@@ -115,6 +115,13 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let path = crate::db::sqlite_path(&self.config.url);
                 let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
+                // Wait out the service's checkpoints and writes, as its own connections do,
+                // instead of failing at once with "database is locked".
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    "PRAGMA busy_timeout = 5000",
+                )
+                .expect("busy_timeout");
                 diesel::sql_query(sql).load(&mut conn)
             }
         }
