@@ -195,6 +195,9 @@ impl Database {
                 let _ = done.send(outcome);
             }),
         });
+        // A caller that goes away (its request dropped) before a thread took its call withdraws it,
+        // as it used to leave the semaphore's queue: a call nobody waits for does not run.
+        let _withdraw_if_dropped = Withdraw(state.clone());
         let mut result = result;
         tokio::select! {
             outcome = &mut result => return finished(outcome),
@@ -230,6 +233,17 @@ const QUEUED: u8 = 0;
 const STARTED: u8 = 1;
 /// Given up by its caller before a thread took it.
 const WITHDRAWN: u8 = 2;
+
+/// Withdraws a call still queued when dropped.
+struct Withdraw(Arc<AtomicU8>);
+
+impl Drop for Withdraw {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
 
 /// Why a call was not started: every database thread stayed busy for the whole wait.
 #[derive(Debug, thiserror::Error)]
@@ -413,6 +427,30 @@ mod tests {
         // The thread is free now: a later call runs, the withdrawn one did not and will not.
         database.run(|_| Ok::<_, PortError>(())).await.unwrap();
         assert!(!ran.load(Ordering::SeqCst), "a withdrawn call ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_whose_caller_went_away_before_it_started_never_runs() {
+        let (_dir, database) = one_connection(Duration::from_secs(5));
+        let holder = tokio::spawn({
+            let database = database.clone();
+            async move { hold(&database, Duration::from_millis(400)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let call = database.run({
+            let ran = ran.clone();
+            move |_| {
+                ran.store(true, Ordering::SeqCst);
+                Ok::<_, PortError>(())
+            }
+        });
+        // The request is dropped (its client left) while its call waits in the queue.
+        let dropped = tokio::time::timeout(Duration::from_millis(100), call).await;
+        assert!(dropped.is_err(), "the call could not have run yet");
+        holder.await.unwrap();
+        database.run(|_| Ok::<_, PortError>(())).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst), "a call nobody waited for ran");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
