@@ -255,8 +255,11 @@ struct Job {
     /// [`QUEUED`], then [`STARTED`] by the thread that takes it or [`WITHDRAWN`] by its caller,
     /// whichever comes first.
     state: Arc<AtomicU8>,
-    run: Box<dyn FnOnce(&Pool<Manager>) + Send>,
+    run: Call,
 }
+
+/// What a database thread runs for a call, given the pool.
+type Call = Box<dyn FnOnce(&Pool<Manager>) + Send>;
 
 /// The calls waiting for a database thread, oldest first.
 #[derive(Default)]
