@@ -99,16 +99,21 @@ impl Database {
             })
             .map_err(DatabaseError::Connect)?;
         let queue = Arc::new(Queue::default());
+        let mut threads = Threads {
+            queue: queue.clone(),
+            handles: Vec::new(),
+        };
         for n in 0..size {
             let (queue, pool) = (queue.clone(), pool.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("database-{n}"))
                 .spawn(move || queue.serve(&pool))
                 .map_err(DatabaseError::Thread)?;
+            threads.handles.push(handle);
         }
         Ok(Self {
             pool,
-            _threads: Arc::new(Threads(queue.clone())),
+            _threads: Arc::new(threads),
             queue,
             wait: config.connection_timeout,
             backend,
@@ -313,15 +318,28 @@ impl Queue {
 }
 
 /// Owned by every clone of a `Database`: when the last one goes, the threads end (each after the
-/// call it is running).
-struct Threads(Arc<Queue>);
+/// call it is running) and are waited for, so that the pool's connections are closed when the drop
+/// returns, as they were when the pool was the only holder (a SQLite file is checkpointed on its
+/// last close, and a test that opens the file again right after must not find it locked).
+struct Threads {
+    queue: Arc<Queue>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+}
 
 impl Drop for Threads {
     fn drop(&mut self) {
-        self.0.closed.store(true, Ordering::Release);
+        self.queue.closed.store(true, Ordering::Release);
         // Taking the lock orders the flag before any thread's next look at the queue.
-        drop(self.0.jobs.lock());
-        self.0.ready.notify_all();
+        drop(self.queue.jobs.lock());
+        self.queue.ready.notify_all();
+        let current = std::thread::current().id();
+        for handle in self.handles.drain(..) {
+            // A call that held the last clone of its `Database` drops it on its own thread, which
+            // cannot wait for itself; it ends when the call returns.
+            if handle.thread().id() != current {
+                let _ = handle.join();
+            }
+        }
     }
 }
 
