@@ -99,16 +99,21 @@ impl Database {
             })
             .map_err(DatabaseError::Connect)?;
         let queue = Arc::new(Queue::default());
+        let mut threads = Threads {
+            queue: queue.clone(),
+            handles: Vec::new(),
+        };
         for n in 0..size {
             let (queue, pool) = (queue.clone(), pool.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("database-{n}"))
                 .spawn(move || queue.serve(&pool))
                 .map_err(DatabaseError::Thread)?;
+            threads.handles.push(handle);
         }
         Ok(Self {
             pool,
-            _threads: Arc::new(Threads(queue.clone())),
+            _threads: Arc::new(threads),
             queue,
             wait: config.connection_timeout,
             backend,
@@ -195,6 +200,9 @@ impl Database {
                 let _ = done.send(outcome);
             }),
         });
+        // A caller that goes away (its request dropped) before a thread took its call withdraws it,
+        // as it used to leave the semaphore's queue: a call nobody waits for does not run.
+        let _withdraw_if_dropped = Withdraw(state.clone());
         let mut result = result;
         tokio::select! {
             outcome = &mut result => return finished(outcome),
@@ -231,6 +239,17 @@ const STARTED: u8 = 1;
 /// Given up by its caller before a thread took it.
 const WITHDRAWN: u8 = 2;
 
+/// Withdraws a call still queued when dropped.
+struct Withdraw(Arc<AtomicU8>);
+
+impl Drop for Withdraw {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
 /// Why a call was not started: every database thread stayed busy for the whole wait.
 #[derive(Debug, thiserror::Error)]
 #[error("no database connection came free within {0:?}")]
@@ -241,8 +260,11 @@ struct Job {
     /// [`QUEUED`], then [`STARTED`] by the thread that takes it or [`WITHDRAWN`] by its caller,
     /// whichever comes first.
     state: Arc<AtomicU8>,
-    run: Box<dyn FnOnce(&Pool<Manager>) + Send>,
+    run: Call,
 }
+
+/// What a database thread runs for a call, given the pool.
+type Call = Box<dyn FnOnce(&Pool<Manager>) + Send>;
 
 /// The calls waiting for a database thread, oldest first.
 #[derive(Default)]
@@ -296,15 +318,28 @@ impl Queue {
 }
 
 /// Owned by every clone of a `Database`: when the last one goes, the threads end (each after the
-/// call it is running).
-struct Threads(Arc<Queue>);
+/// call it is running) and are waited for, so that the pool's connections are closed when the drop
+/// returns, as they were when the pool was the only holder (a SQLite file is checkpointed on its
+/// last close, and a test that opens the file again right after must not find it locked).
+struct Threads {
+    queue: Arc<Queue>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+}
 
 impl Drop for Threads {
     fn drop(&mut self) {
-        self.0.closed.store(true, Ordering::Release);
+        self.queue.closed.store(true, Ordering::Release);
         // Taking the lock orders the flag before any thread's next look at the queue.
-        drop(self.0.jobs.lock());
-        self.0.ready.notify_all();
+        drop(self.queue.jobs.lock());
+        self.queue.ready.notify_all();
+        let current = std::thread::current().id();
+        for handle in self.handles.drain(..) {
+            // A call that held the last clone of its `Database` drops it on its own thread, which
+            // cannot wait for itself; it ends when the call returns.
+            if handle.thread().id() != current {
+                let _ = handle.join();
+            }
+        }
     }
 }
 
@@ -413,6 +448,30 @@ mod tests {
         // The thread is free now: a later call runs, the withdrawn one did not and will not.
         database.run(|_| Ok::<_, PortError>(())).await.unwrap();
         assert!(!ran.load(Ordering::SeqCst), "a withdrawn call ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_whose_caller_went_away_before_it_started_never_runs() {
+        let (_dir, database) = one_connection(Duration::from_secs(5));
+        let holder = tokio::spawn({
+            let database = database.clone();
+            async move { hold(&database, Duration::from_millis(400)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let call = database.run({
+            let ran = ran.clone();
+            move |_| {
+                ran.store(true, Ordering::SeqCst);
+                Ok::<_, PortError>(())
+            }
+        });
+        // The request is dropped (its client left) while its call waits in the queue.
+        let dropped = tokio::time::timeout(Duration::from_millis(100), call).await;
+        assert!(dropped.is_err(), "the call could not have run yet");
+        holder.await.unwrap();
+        database.run(|_| Ok::<_, PortError>(())).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst), "a call nobody waited for ran");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
