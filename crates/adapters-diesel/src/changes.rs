@@ -264,7 +264,7 @@ fn number(conn: &mut AnyConnection, changes: Vec<Unnumbered>) -> QueryResult<()>
 const SEQUENCER_LOCK_KEY: i64 = 0x4576_656e_7453_6571;
 
 /// Staged changes numbered per sequencer transaction.
-const SEQUENCE_BATCH: i64 = 2_000;
+const SEQUENCE_BATCH: i64 = 1_000;
 
 /// PostgreSQL: numbers up to [`SEQUENCE_BATCH`] of the changes that writers staged and committed,
 /// oldest staged first, and moves them into the feed; returns how many. A short transaction of its
