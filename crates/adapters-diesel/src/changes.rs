@@ -155,12 +155,10 @@ struct StagedRow {
     recipients: String,
 }
 
-impl TryFrom<StagedRow> for Unnumbered {
-    type Error = diesel::result::Error;
-
+impl From<StagedRow> for Unnumbered {
     /// The stage keeps the recipients as one TEXT of ids separated by spaces (a list, not a
     /// column of ids: it is only ever moved whole into `domain_event_recipients`).
-    fn try_from(row: StagedRow) -> QueryResult<Self> {
+    fn from(row: StagedRow) -> Self {
         // One odd id (the stage is ours, so never, but stored data is trusted as stored) loses
         // that recipient, not the whole batch: the sequencer must never stall the feed.
         let recipients = row
@@ -172,12 +170,12 @@ impl TryFrom<StagedRow> for Unnumbered {
                     .ok()
             })
             .collect();
-        Ok(Self {
+        Self {
             kind: row.kind,
             occurred_at: row.occurred_at,
             subject: row.subject,
             recipients,
-        })
+        }
     }
 }
 
@@ -302,12 +300,7 @@ pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
         }
         let staged: Vec<i64> = rows.iter().map(|row| row.staged_id).collect();
         let count = rows.len();
-        number(
-            conn,
-            rows.into_iter()
-                .map(Unnumbered::try_from)
-                .collect::<QueryResult<_>>()?,
-        )?;
+        number(conn, rows.into_iter().map(Unnumbered::from).collect())?;
         diesel::delete(
             domain_events_staged::table.filter(domain_events_staged::staged_id.eq_any(staged)),
         )

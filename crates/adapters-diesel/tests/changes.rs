@@ -17,7 +17,6 @@ use common::{new_user, now, per_backend};
 use contract_cases::{contract, Target};
 use domain::change::{ChangeId, ChangeKind, ChangeSubject};
 use domain::ports::*;
-use domain::testing::Store;
 use domain::{
     Actor, Answer, EventDetails, EventId, EventPatch, Invitation, InvitationTtl, Role, Text, User,
     UserId,
@@ -39,36 +38,7 @@ impl<T> Ports for T where
 {
 }
 
-struct Subject {
-    db: Arc<dyn Ports>,
-    database: Option<TestDatabase>,
-}
-
-impl Subject {
-    fn fresh(target: Target) -> Option<Self> {
-        match target {
-            Target::Fakes => Some(Self {
-                db: Arc::new(Store::default()),
-                database: None,
-            }),
-            Target::Database(backend) => {
-                let database = TestDatabase::new(backend)?;
-                Some(Self {
-                    db: Arc::new(database.open()),
-                    database: Some(database),
-                })
-            }
-        }
-    }
-
-    /// Another handle standing for another server process: an independent pool on PostgreSQL.
-    fn second(&self) -> Arc<dyn Ports> {
-        match &self.database {
-            Some(database) if database.backend() == Backend::Postgres => Arc::new(database.open()),
-            _ => self.db.clone(),
-        }
-    }
-}
+contract_cases::subject!(Ports);
 
 async fn user(db: &dyn Ports, name: &str) -> User {
     let email = format!("{}@example.com", name.to_lowercase());

@@ -18,7 +18,6 @@ use common::{new_user, now, per_backend};
 use contract_cases::{contract, Target};
 use domain::ports::*;
 use domain::services::{InvitationService, SendInvitations};
-use domain::testing::Store;
 use domain::{
     Answer, Email, EventDetails, EventId, Invitation, InvitationEntries, InvitationId,
     InvitationStatus, InviteeState, Limit, Login, Mobile, NotPending, PageRequest, PhoneRegion,
@@ -33,41 +32,7 @@ impl<T> Repositories for T where
 {
 }
 
-/// A fresh store of one [`Target`].
-struct Subject {
-    db: Arc<dyn Repositories>,
-    /// The database, dropped (for PostgreSQL: dropped on the server) with the subject.
-    database: Option<TestDatabase>,
-}
-
-impl Subject {
-    /// A fresh store, or `None` (the case returns) for PostgreSQL outside CI without
-    /// `TEST_DATABASE_URL`.
-    fn fresh(target: Target) -> Option<Self> {
-        match target {
-            Target::Fakes => Some(Self {
-                db: Arc::new(Store::default()),
-                database: None,
-            }),
-            Target::Database(backend) => {
-                let database = TestDatabase::new(backend)?;
-                Some(Self {
-                    db: Arc::new(database.open()),
-                    database: Some(database),
-                })
-            }
-        }
-    }
-
-    /// One more handle on the same data, standing for a second server process: on PostgreSQL an
-    /// independent pool; on SQLite (one file) and on the fakes (one process) the same handle.
-    fn second(&self) -> Arc<dyn Repositories> {
-        match &self.database {
-            Some(database) if database.backend() == Backend::Postgres => Arc::new(database.open()),
-            _ => self.db.clone(),
-        }
-    }
-}
+contract_cases::subject!(Repositories);
 
 struct Clock0;
 impl Clock for Clock0 {

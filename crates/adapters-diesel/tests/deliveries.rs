@@ -5,7 +5,6 @@
 //! a live claim, and disabling a webhook ends its deliveries.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 // The per-backend declaration is not used here: every case runs on the fakes too.
 #[allow(unused_macros, unused_imports)]
@@ -13,15 +12,12 @@ mod common;
 #[path = "common/contract.rs"]
 mod contract_cases;
 
-use adapters_diesel::testing::TestDatabase;
-use adapters_diesel::Backend;
 use chrono::{DateTime, Duration, Utc};
 use common::{new_user, now};
 use contract_cases::{contract, Target};
 use domain::change::{ChangeId, ChangeKind};
 use domain::delivery::{AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict};
 use domain::ports::*;
-use domain::testing::Store;
 use domain::webhook::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
 use domain::{AttemptId, DeliveryId, Email, Limit, PageRequest, User, WebhookId};
 
@@ -30,36 +26,7 @@ trait Ports: UserRepository + WebhookRepository + DeliveryQueue {}
 
 impl<T> Ports for T where T: UserRepository + WebhookRepository + DeliveryQueue + ?Sized {}
 
-struct Subject {
-    db: Arc<dyn Ports>,
-    database: Option<TestDatabase>,
-}
-
-impl Subject {
-    fn fresh(target: Target) -> Option<Self> {
-        match target {
-            Target::Fakes => Some(Self {
-                db: Arc::new(Store::default()),
-                database: None,
-            }),
-            Target::Database(backend) => {
-                let database = TestDatabase::new(backend)?;
-                Some(Self {
-                    db: Arc::new(database.open()),
-                    database: Some(database),
-                })
-            }
-        }
-    }
-
-    /// Another handle standing for another server process: an independent pool on PostgreSQL.
-    fn second(&self) -> Arc<dyn Ports> {
-        match &self.database {
-            Some(database) if database.backend() == Backend::Postgres => Arc::new(database.open()),
-            _ => self.db.clone(),
-        }
-    }
-}
+contract_cases::subject!(Ports);
 
 async fn user(db: &dyn Ports, name: &str) -> User {
     let email = format!("{}@example.com", name.to_lowercase());

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::change::ChangeId;
 use crate::delivery::{
     AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, NewDelivery,
     Outcome, RetryPolicy, Verdict,
@@ -52,10 +51,8 @@ impl Default for DeliveryLimits {
 pub struct Dispatched {
     /// Changes read (0: caught up).
     pub changes: usize,
-    /// Deliveries made of them.
+    /// Deliveries made of them (0 when another worker dispatched the same changes first).
     pub deliveries: usize,
-    /// Whether another worker dispatched the same changes first (this one's were dropped).
-    pub lost_race: bool,
 }
 
 /// What one attempt came to.
@@ -202,7 +199,6 @@ impl DeliveryService {
         Ok(Dispatched {
             changes: read.changes.len().max(1),
             deliveries: if moved { made } else { 0 },
-            lost_race: !moved,
         })
     }
 
@@ -306,14 +302,6 @@ impl DeliveryService {
             status_code,
             recorded,
         })
-    }
-
-    /// The position deliveries have been made up to, for diagnostics.
-    ///
-    /// # Errors
-    /// [`PortError`] on infrastructure failure.
-    pub async fn position(&self) -> Result<ChangeId, PortError> {
-        self.queue.dispatch_position().await
     }
 }
 

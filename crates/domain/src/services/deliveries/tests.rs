@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 
 use super::*;
-use crate::change::ChangeKind;
+use crate::change::{ChangeId, ChangeKind};
 use crate::delivery::{InvitationEmail, RetryPolicy, Verdict};
 use crate::ports::{
     DeliveryQueue, DestinationRefused, MailResult, Mailer, WebhookRepository, WebhookResponse,
