@@ -26,7 +26,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text as SqlText};
-use domain::change::{
+use domain::changes::{
     Change, ChangeId, ChangeKind, ChangeSubject, Delivery, EventRef, FeedRead, RecordedChange,
 };
 use domain::ports::{ChangeFeed, CommitWatch, PortError};
@@ -457,7 +457,7 @@ pub(crate) fn record(conn: &mut AnyConnection, changes: Vec<Change>) -> QueryRes
 
 /// Makes a domain change in a transaction, where a mismatch (a bug: the state does not fit the
 /// kind) rolls the transaction back as a serialization error rather than recording nonsense.
-pub(crate) fn made(change: Result<Change, domain::change::ChangeMismatch>) -> QueryResult<Change> {
+pub(crate) fn made(change: Result<Change, domain::changes::ChangeMismatch>) -> QueryResult<Change> {
     change.map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 

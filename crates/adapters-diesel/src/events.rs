@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::change::Change;
+use domain::changes::Change;
 use domain::ports::{EventRepository, EventWriteError, NewEvent, PortError};
 use domain::{
     Actor, Event, EventDetailsError, EventId, EventPatch, InvitationStatus, Member, MemberId,

@@ -17,8 +17,8 @@ use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{HasSqlType, Nullable, Text};
-use domain::change::Change;
-use domain::invitation::status_at;
+use domain::changes::Change;
+use domain::invitations::status_at;
 use domain::ports::{
     BatchOutcome, InvitationFilter, InvitationRepository, PortError, SaveInvitationError,
 };
@@ -89,7 +89,7 @@ pub(crate) fn details_of(
 fn record_one(
     conn: &mut AnyConnection,
     id: DbId,
-    make: fn(InvitationDetails) -> Result<Change, domain::change::ChangeMismatch>,
+    make: fn(InvitationDetails) -> Result<Change, domain::changes::ChangeMismatch>,
     also: impl FnOnce(&InvitationDetails) -> Option<Change>,
 ) -> QueryResult<()> {
     let Some(details) = details_of(conn, &[id])?.pop() else {
@@ -126,7 +126,7 @@ impl Database {
                     Party::Invitee(user) => query.filter(invitations::invitee_id.eq(DbId::of(user))),
                     Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
                 };
-                // The status as of `now` (`domain::invitation::status_at`): a pending invitation whose
+                // The status as of `now` (`domain::invitations::status_at`): a pending invitation whose
                 // expiry has passed is expired, whether or not the sweeper has marked it yet.
                 let pending = InvitationStatus::Pending.as_str();
                 query = match status {

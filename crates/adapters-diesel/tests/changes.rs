@@ -15,7 +15,7 @@ use adapters_diesel::{Backend, RandomTokenIssuer};
 use chrono::Duration;
 use common::{new_user, now, per_backend};
 use contract_cases::{contract, Target};
-use domain::change::{ChangeId, ChangeKind, ChangeSubject};
+use domain::changes::{ChangeId, ChangeKind, ChangeSubject};
 use domain::ports::*;
 use domain::{
     Actor, Answer, EventDetails, EventId, EventPatch, Invitation, InvitationTtl, Role, Text, User,

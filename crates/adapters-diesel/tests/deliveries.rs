@@ -15,10 +15,10 @@ mod contract_cases;
 use chrono::{DateTime, Duration, Utc};
 use common::{new_user, now};
 use contract_cases::{contract, Target};
-use domain::change::{ChangeId, ChangeKind};
-use domain::delivery::{AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict};
+use domain::changes::{ChangeId, ChangeKind};
+use domain::webhooks::delivery::{AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict};
 use domain::ports::*;
-use domain::webhook::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use domain::webhooks::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
 use domain::{AttemptId, DeliveryId, Email, Limit, PageRequest, User, WebhookId};
 
 /// Every port the cases use, of one store.
@@ -254,11 +254,11 @@ contract! {
         assert_eq!(stored.disabled.map(|d| (d.at, d.reason)), Some((now(), DisableReason::Gone)));
         assert_eq!(db.webhooks_of(&[olivia.id, sara.id]).await.unwrap().iter().map(|w| w.id).collect::<Vec<_>>(), [kept.id]);
         let rest = claim(db, now(), 10).await;
-        let mut targets: Vec<bool> = rest.iter().map(|c| matches!(c.target, domain::delivery::ClaimedTarget::Email(_))).collect();
+        let mut targets: Vec<bool> = rest.iter().map(|c| matches!(c.target, domain::webhooks::delivery::ClaimedTarget::Email(_))).collect();
         targets.sort();
         assert_eq!(targets, [false, true], "the kept hook's and the email, not the gone hook's");
         let without_email = db.claim_due(now() + Duration::minutes(5), now() + Duration::minutes(6), 10, 4, false).await.unwrap();
-        assert!(without_email.iter().all(|c| matches!(c.target, domain::delivery::ClaimedTarget::Webhook(_))));
+        assert!(without_email.iter().all(|c| matches!(c.target, domain::webhooks::delivery::ClaimedTarget::Webhook(_))));
     }
 
     async fn no_target_gets_more_than_its_share_in_flight(target: Target) {
@@ -302,7 +302,7 @@ contract! {
         assert!(db.enqueue(ChangeId(0), ChangeId(4), made).await.unwrap());
         let claimed = claim(db, now(), 10).await;
         assert_eq!(claimed.len(), 1);
-        assert!(matches!(&claimed[0].target, domain::delivery::ClaimedTarget::Webhook(w) if w.id == kept.id));
+        assert!(matches!(&claimed[0].target, domain::webhooks::delivery::ClaimedTarget::Webhook(w) if w.id == kept.id));
         assert_eq!(db.dispatch_position().await.unwrap(), ChangeId(4));
     }
 }

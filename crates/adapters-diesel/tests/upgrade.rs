@@ -16,7 +16,7 @@ use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use common::per_backend;
-use domain::change::{ChangeId, ChangeSubject};
+use domain::changes::{ChangeId, ChangeSubject};
 use domain::idempotency::{ClaimId, IdempotencyKey, KeyState};
 use domain::ports::{
     ChangeFeed, EventRepository, IdempotencyStore, InvitationFilter, InvitationRepository,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use adapters_outbound::{SmtpConfig, SmtpMailer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use domain::delivery::InvitationEmail;
+use domain::webhooks::delivery::InvitationEmail;
 use domain::ports::{MailResult, Mailer};
 use domain::{Email, InvitationId, Text};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_outbound::{HttpWebhookSender, WebhookSenderConfig};
-use domain::delivery::AttemptRecord;
+use domain::webhooks::delivery::AttemptRecord;
 use domain::ports::{DestinationRefused, WebhookRequest, WebhookResponse, WebhookSender};
-use domain::webhook::{DestinationPolicy, WebhookUrl};
+use domain::webhooks::{DestinationPolicy, WebhookUrl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use domain::delivery::{ClaimedDelivery, ClaimedTarget, Verdict};
+use domain::webhooks::delivery::{ClaimedDelivery, ClaimedTarget, Verdict};
 use domain::services::DeliveryService;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};

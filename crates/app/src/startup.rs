@@ -17,7 +17,7 @@ use domain::services::{
     AccountService, DeliveryLimits, DeliveryService, EventService, FeedService, IdempotencyService,
     InvitationService, TokenPolicy, WebhookService,
 };
-use domain::webhook::DestinationPolicy;
+use domain::webhooks::DestinationPolicy;
 use http_actix::api::feed::hub::{HubConfig, StreamHub};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;

@@ -6,7 +6,7 @@
 //! leaves no way to add a header even if that changed).
 
 use chrono::{DateTime, Utc};
-use domain::delivery::InvitationEmail;
+use domain::webhooks::delivery::InvitationEmail;
 use serde::{Deserialize, Serialize};
 
 /// A composed email as stored with its delivery: every attempt sends exactly this.

@@ -12,7 +12,7 @@ mod message;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::delivery::InvitationEmail;
+use domain::webhooks::delivery::InvitationEmail;
 use domain::ports::{MailResult, Mailer};
 use domain::Email;
 use lettre::message::{Mailbox, MultiPart};

@@ -11,7 +11,7 @@ use std::io;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::delivery::AttemptRecord;
+use domain::webhooks::delivery::AttemptRecord;
 use tokio::time::{timeout_at, Instant};
 
 use super::guard::Refusal;

@@ -11,7 +11,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use domain::ports::DestinationRefused;
-use domain::webhook::{is_public, DestinationPolicy, WebhookUrl};
+use domain::webhooks::{is_public, DestinationPolicy, WebhookUrl};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Why a destination is refused, in the words stored with the attempt.

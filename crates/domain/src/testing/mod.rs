@@ -35,7 +35,7 @@ use crate::ports::{
     Clock, DestinationRefused, IssuedToken, PasswordHash, PasswordHasher, PortError, SecretSource,
     TokenHash, TokenIssuer, WebhookRequest, WebhookResponse, WebhookSender,
 };
-use crate::webhook::WebhookUrl;
+use crate::webhooks::WebhookUrl;
 use crate::Password;
 
 mod idempotency;

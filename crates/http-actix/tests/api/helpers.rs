@@ -19,7 +19,7 @@ use domain::services::{
     SendInvitations, TokenPolicy, WebhookService,
 };
 use domain::testing::{FakeHasher, FakeIssuer, FakeSender, FixedClock, IdempotencyKeys, Store};
-use domain::webhook::DestinationPolicy;
+use domain::webhooks::DestinationPolicy;
 use domain::{
     Answer, Email, Event, EventDetails, EventId, InvitationDetails, InvitationEntries,
     InvitationId, Mobile, Password, PhoneRegion, Text, User,

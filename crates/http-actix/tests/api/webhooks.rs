@@ -2,7 +2,7 @@
 //! listing, reading and deleting one's own webhooks, their attempts, and 404 for anyone else's.
 
 use actix_web::test::TestRequest;
-use domain::delivery::RetryPolicy;
+use domain::webhooks::delivery::RetryPolicy;
 use domain::ports::{DestinationRefused, WebhookResponse};
 use domain::services::{DeliveryLimits, DeliveryService};
 use domain::Answer;

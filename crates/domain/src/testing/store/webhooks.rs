@@ -9,12 +9,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{refused, stored, Store};
-use crate::change::ChangeId;
-use crate::delivery::{
+use crate::changes::ChangeId;
+use crate::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookRepository};
+use crate::webhooks::delivery::{
     Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
 };
-use crate::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookRepository};
-use crate::webhook::{Disabled, Webhook};
+use crate::webhooks::{Disabled, Webhook};
 use crate::{DeliveryId, Page, PageRequest, UserId, WebhookId};
 
 /// Where a delivery stands.

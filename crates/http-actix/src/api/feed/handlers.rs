@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::http::header::{CacheControl, CacheDirective, ContentEncoding};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_lab::sse;
-use domain::change::ChangeId;
+use domain::changes::ChangeId;
 use domain::ports::PortError;
 use domain::services::FeedService;
 use domain::{Limit, User};

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use domain::change::ChangeId;
+use domain::changes::ChangeId;
 use domain::ports::ChangeFeed;
 use domain::UserId;
 use tokio::sync::{mpsc, watch};
@@ -226,7 +226,7 @@ impl StreamHub {
 
     /// Hands `changes` to their recipients' streams and moves the position past them, under the
     /// lock subscriptions take.
-    fn dispatch(&self, changes: Vec<domain::change::Delivery>, read_up_to: ChangeId) {
+    fn dispatch(&self, changes: Vec<domain::changes::Delivery>, read_up_to: ChangeId) {
         let mut state = self.lock();
         for delivery in changes {
             let id = delivery.recorded.id;

@@ -6,7 +6,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use domain::change::ChangeId;
+use domain::changes::ChangeId;
 use domain::Limit;
 use utoipa::IntoParams;
 

@@ -2,7 +2,7 @@
 //! being the resource as the rest of the API shows it.
 
 use chrono::{DateTime, Utc};
-use domain::change::{ChangeKind, ChangeSubject, EventRef, RecordedChange};
+use domain::changes::{ChangeKind, ChangeSubject, EventRef, RecordedChange};
 use domain::ports::ChangeRenderer;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -160,7 +160,7 @@ impl From<RecordedChange> for ChangeBody {
 #[derive(Debug, Clone)]
 pub struct RenderedChange {
     /// The change's id (`id:`).
-    pub id: domain::change::ChangeId,
+    pub id: domain::changes::ChangeId,
     /// Its type (`event:`).
     pub kind: &'static str,
     /// [`ChangeBody`] as JSON (`data:`).

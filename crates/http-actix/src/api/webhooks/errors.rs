@@ -2,7 +2,7 @@
 
 use domain::ports::DestinationRefused;
 use domain::services::{CreateWebhookError, WebhookError};
-use domain::webhook::Webhook;
+use domain::webhooks::Webhook;
 
 use crate::error::ApiError;
 

@@ -1,6 +1,6 @@
 //! Request bodies of the webhooks area and their conversion into domain values.
 
-use domain::webhook::{
+use domain::webhooks::{
     DestinationPolicy, WebhookEvents, WebhookEventsError, WebhookUrl, WebhookUrlError,
 };
 use serde::Deserialize;
@@ -128,7 +128,7 @@ pub(crate) fn url_error(error: WebhookUrlError, policy: DestinationPolicy) -> St
 mod tests {
     use serde_json::json;
 
-    use domain::change::ChangeKind;
+    use domain::changes::ChangeKind;
 
     use super::*;
     use crate::validation::test_support::{body, errors_json};

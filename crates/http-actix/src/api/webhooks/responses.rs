@@ -1,8 +1,8 @@
 //! Response bodies of the webhooks area.
 
 use chrono::{DateTime, Utc};
-use domain::delivery::{Attempt, Verdict};
-use domain::webhook::{DisableReason, Webhook};
+use domain::webhooks::delivery::{Attempt, Verdict};
+use domain::webhooks::{DisableReason, Webhook};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -14,8 +14,16 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use crate::change::{ChangeId, ChangeKind};
+use crate::changes::{ChangeId, ChangeKind};
 use crate::{UserId, WebhookId};
+
+pub mod delivery;
+mod delivery_service;
+pub mod ports;
+mod service;
+
+pub use delivery_service::*;
+pub use service::*;
 
 /// Where webhook deliveries may go (`WEBHOOK_ALLOW_PRIVATE`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::delivery::Attempt;
 use crate::ports::{
     ChangeFeed, Clock, DestinationRefused, PortError, SecretSource, StoreWebhookError,
     WebhookRepository, WebhookSender,
 };
-use crate::webhook::{DestinationPolicy, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use crate::webhooks::delivery::Attempt;
+use crate::webhooks::{DestinationPolicy, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
 use crate::{Page, PageRequest, User, WebhookId};
 
 /// Why a webhook was not registered.

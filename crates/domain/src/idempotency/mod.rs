@@ -21,6 +21,11 @@ use uuid::Uuid;
 
 use crate::UserId;
 
+pub mod ports;
+mod service;
+
+pub use service::*;
+
 /// A client's idempotency key: 1 to [`IdempotencyKey::MAX_LEN`] visible ASCII characters
 /// (`!` to `~`), taken exactly as sent (case and quotes included).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

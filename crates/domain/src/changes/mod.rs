@@ -11,6 +11,11 @@ use chrono::{DateTime, Utc};
 
 use crate::{Event, EventId, InvitationDetails, InvitationStatus, Member, Text, UserId};
 
+pub mod ports;
+mod service;
+
+pub use service::*;
+
 /// The kinds of change, with their wire names (`invitation.created`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChangeKind {

@@ -4,6 +4,11 @@ use chrono::{DateTime, Utc};
 
 use crate::{EventId, MemberId, Text, UserId, UserSummary};
 
+pub mod ports;
+mod service;
+
+pub use service::*;
+
 /// An event as its members see it (docs/api.md, "Objects").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {

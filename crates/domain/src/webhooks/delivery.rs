@@ -8,9 +8,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::change::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
-use crate::invitation::whole_duration;
-use crate::webhook::{DisableReason, Webhook};
+use crate::changes::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
+use crate::duration::whole_duration;
+use crate::webhooks::{DisableReason, Webhook};
 use crate::{AttemptId, DeliveryId, Email, InvitationId, Text, WebhookId};
 
 /// Where a delivery goes.

@@ -4,6 +4,11 @@ use chrono::{DateTime, Utc};
 
 use crate::{Email, Mobile, Text, UserId};
 
+pub mod ports;
+mod service;
+
+pub use service::*;
+
 /// A user account: what its owner sees of it (docs/api.md, "Objects").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
-use crate::change::{ChangeId, RecordedChange};
+use crate::changes::{ChangeId, RecordedChange};
 use crate::ports::{ChangeFeed, Clock, NewTicket, PortError, TicketRepository, TokenIssuer};
 use crate::{Limit, User};
 

@@ -13,15 +13,15 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::delivery::{
-    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, NewDelivery,
-    Outcome, RetryPolicy, Verdict,
-};
 use crate::ports::{
     ChangeFeed, ChangeRenderer, Clock, DeliveryQueue, MailResult, Mailer, PortError,
     WebhookRequest, WebhookResponse, WebhookSender,
 };
-use crate::webhook::Webhook;
+use crate::webhooks::delivery::{
+    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, NewDelivery,
+    Outcome, RetryPolicy, Verdict,
+};
+use crate::webhooks::Webhook;
 use crate::{AttemptId, DeliveryId, UserId};
 
 /// The bounds of delivery.

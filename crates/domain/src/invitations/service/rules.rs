@@ -6,6 +6,11 @@ use chrono::Duration;
 use secrecy::ExposeSecret;
 
 use super::*;
+use crate::accounts::{
+    AccountService, AuthenticateError, LoginCommand, LoginError, RegisterCommand, RegisterError,
+    TokenPolicy,
+};
+use crate::events::{EventService, GetEventError};
 use crate::ports::{
     BatchOutcome, InvitationFilter, MockEventRepository, MockInvitationRepository,
     MockUserRepository, PortError, SaveInvitationError,

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 
 use super::*;
-use crate::change::{ChangeId, ChangeKind};
-use crate::delivery::{InvitationEmail, RetryPolicy, Verdict};
+use crate::changes::{ChangeId, ChangeKind};
 use crate::ports::{
     DeliveryQueue, DestinationRefused, MailResult, Mailer, WebhookRepository, WebhookResponse,
 };
@@ -18,7 +17,8 @@ use crate::services::{
     SendInvitations, TokenPolicy, WebhookError, WebhookService,
 };
 use crate::testing::{FakeHasher, FakeIssuer, FakeSender, FixedClock, Store};
-use crate::webhook::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
+use crate::webhooks::delivery::{InvitationEmail, RetryPolicy, Verdict};
+use crate::webhooks::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
 use crate::{
     Answer, Email, EventDetails, EventId, InvitationEntries, InvitationId, PageRequest, Password,
     PhoneRegion, Text, User,
@@ -71,7 +71,7 @@ impl Mailer for ScriptedMailer {
 struct Renderer;
 
 impl ChangeRenderer for Renderer {
-    fn render(&self, change: &crate::change::RecordedChange) -> String {
+    fn render(&self, change: &crate::changes::RecordedChange) -> String {
         format!("change {} {}", change.id.0, change.change.kind().as_str())
     }
 }
@@ -171,7 +171,7 @@ impl World {
         report.sent[0].invitation.id()
     }
 
-    async fn hook(&self, owner: &User, events: WebhookEvents) -> crate::webhook::Webhook {
+    async fn hook(&self, owner: &User, events: WebhookEvents) -> crate::webhooks::Webhook {
         let url = WebhookUrl::parse(
             "https://hooks.example.com/in",
             DestinationPolicy::PublicOnly,
@@ -511,7 +511,7 @@ async fn webhooks_are_their_owners_alone_and_limited_in_number() {
             .await,
         Err(WebhookError::NotFound)
     ));
-    for _ in 1..crate::webhook::Webhook::MAX_PER_USER {
+    for _ in 1..crate::webhooks::Webhook::MAX_PER_USER {
         w.hook(&olivia, WebhookEvents::All).await;
     }
     let url = WebhookUrl::parse("https://example.com/", DestinationPolicy::PublicOnly).unwrap();

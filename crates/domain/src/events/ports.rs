@@ -1,0 +1,159 @@
+//! What events need from outside: the event store (events, members, roles), one transaction per
+//! method.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::ports::PortError;
+use crate::{
+    Actor, Event, EventDetails, EventDetailsError, EventId, EventPatch, Member, Membership, Page,
+    PageRequest, Role, UserId, UserSummary,
+};
+
+/// An event to create, with its owner.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// The event's id.
+    pub id: EventId,
+    /// What the owner wrote.
+    pub details: EventDetails,
+    /// The owner, who becomes the first member.
+    pub owner: UserSummary,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Stores events and their members.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait EventRepository: Send + Sync {
+    /// Creates the event and makes its owner its first member, atomically.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure; then nothing is stored.
+    async fn create(&self, event: NewEvent) -> Result<Event, PortError>;
+
+    /// The event, if it exists and `viewer` is one of its members; otherwise `None`, so that
+    /// strangers cannot tell an unknown event from one they may not see.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_for_member(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Event>, PortError>;
+
+    /// The events `member` belongs to, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_for_member(
+        &self,
+        member: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Event>, PortError>;
+
+    /// The event's members, newest first.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_members(
+        &self,
+        event: EventId,
+        page: PageRequest,
+    ) -> Result<Page<Member>, PortError>;
+
+    /// The event with `viewer`'s role in it, if `viewer` is a member; otherwise `None`, as for
+    /// [`EventRepository::find_for_member`]. One round trip.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_membership(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Membership>, PortError>;
+
+    /// `user`'s membership of the event, if they are a member.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_member(&self, event: EventId, user: UserId) -> Result<Option<Member>, PortError>;
+
+    /// Gives `target` the role `to`, in one transaction, only while `by` still holds `by.role` in
+    /// the event and `target` still holds `from`; returns the changed membership.
+    ///
+    /// # Errors
+    /// MUST return [`EventWriteError::Stale`], changing nothing, when either no longer holds that
+    /// role (or is no longer a member, or the event is gone), so that a decision made on roles that
+    /// changed meanwhile is never applied, also across server processes. MUST NOT change the
+    /// owner's role or make anyone owner (then [`PortError`]). [`PortError`] on infrastructure
+    /// failure.
+    async fn change_role(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<Member, EventWriteError>;
+
+    /// Removes `target`, who holds `role`, from the event and counts one member less, in one
+    /// transaction, only while `by` still holds `by.role` in the event and `target` still holds
+    /// `role` (`by` may be `target`: leaving).
+    ///
+    /// # Errors
+    /// As [`EventRepository::change_role`]: [`EventWriteError::Stale`] when a role no longer holds
+    /// or `target` is no longer a member (e.g. a concurrent removal won), so that `members_count`
+    /// always equals the number of members. MUST NOT remove the owner (then [`PortError`]).
+    async fn remove_member(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        role: Role,
+    ) -> Result<(), EventWriteError>;
+
+    /// Deletes the event, by `by` while they still hold `by.role` in it, in one transaction: first
+    /// its pending invitations that have not expired end as cancelled at `now` (so that whatever
+    /// tells their invitees, such as the change feed, sees them cancelled), then the event goes,
+    /// and its memberships and invitations with it. Returns how many invitations it cancelled.
+    ///
+    /// # Errors
+    /// [`EventWriteError::Stale`] when the event is gone or `by` no longer holds that role;
+    /// nothing changes then. A concurrent send of invitations to the event either commits before
+    /// (its invitations are cancelled and deleted with the event) or finds no event: never an
+    /// invitation to a deleted event.
+    async fn delete(
+        &self,
+        event: EventId,
+        by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, EventWriteError>;
+
+    /// Applies `patch` ([`EventPatch::apply`]) to the event's details as stored at that moment
+    /// (not as read before), in one transaction, only while `by` still holds `by.role`. Returns
+    /// the event as stored, or, storing nothing, the rule the merged details break.
+    ///
+    /// # Errors
+    /// [`EventWriteError::Stale`] as for [`EventRepository::change_role`]; nothing changes then.
+    async fn update(
+        &self,
+        event: EventId,
+        by: Actor,
+        patch: &EventPatch,
+    ) -> Result<Result<Event, EventDetailsError>, EventWriteError>;
+}
+
+/// Why a change to an event or its members was not stored; nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum EventWriteError {
+    /// What the change was decided on no longer holds: a role changed, a member left, or the event
+    /// is gone. Read again and decide again.
+    #[error("the event or its members changed since they were read")]
+    Stale,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}

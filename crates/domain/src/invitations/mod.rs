@@ -1,0 +1,519 @@
+//! Invitations: the Invitation aggregate and its lifecycle (answer, cancel, resend, expiry), the
+//! batch rule of sending them (R2–R10, R12; docs/api.md, "Invitation lifecycle"), their ports and
+//! their service.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::duration::whole_duration;
+use crate::{Answer, EventId, InvitationId, InvitationStatus, Role, Text, UserId, UserSummary};
+
+mod batch;
+pub mod ports;
+mod service;
+#[cfg(test)]
+mod tests;
+
+pub use batch::{
+    IgnoreReason, Ignored, InvitationEntries, InvitationEntriesError, InviteePlan, InviteeState,
+    Planned,
+};
+pub use service::*;
+
+/// Where an invitation stands as stored: waiting, answered, cancelled, or marked expired. A pending
+/// invitation whose `expires_at` has passed is expired too before anything marks it so
+/// ([`Invitation::status_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvitationState {
+    /// Not answered yet.
+    Pending,
+    /// Answered once and for all (R10).
+    Answered {
+        /// The answer.
+        answer: Answer,
+        /// When it was given (R11).
+        at: DateTime<Utc>,
+    },
+    /// Withdrawn while pending.
+    Cancelled {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Its `expires_at` passed while it was pending.
+    Expired,
+}
+
+/// How long a new (or resent) invitation stays answerable: `INVITATION_TTL`, a whole number of
+/// seconds, minutes, hours or days (`90s`, `15m`, `36h`, `7d`), or never (`0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvitationTtl(Option<Duration>);
+
+/// Why a text is not an [`InvitationTtl`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "expected a whole number followed by s, m, h or d (such as 90s, 36h, 7d), at most 3650d, \
+     or 0 for never"
+)]
+pub struct InvitationTtlError;
+
+impl InvitationTtl {
+    /// Invitations never expire; `expires_at` stays null.
+    pub const NEVER: Self = Self(None);
+    /// Seven days, the default.
+    pub const DEFAULT: Self = Self(Some(Duration::days(7)));
+    /// The longest time to live: ten years, so that an expiry stays within the years timestamps
+    /// may have.
+    pub const MAX: Duration = Duration::days(3650);
+
+    /// A time to live of `duration`; zero or less means never.
+    ///
+    /// # Errors
+    /// [`InvitationTtlError`] over [`InvitationTtl::MAX`].
+    pub fn new(duration: Duration) -> Result<Self, InvitationTtlError> {
+        if duration > Self::MAX {
+            return Err(InvitationTtlError);
+        }
+        Ok(Self((duration > Duration::zero()).then_some(duration)))
+    }
+
+    /// Reads `0` (never) or digits followed by one unit, `s`, `m`, `h` or `d`, nothing else: no
+    /// sign, space, fraction or other unit (`0s` is never too).
+    ///
+    /// # Errors
+    /// [`InvitationTtlError`] for anything else, or over [`InvitationTtl::MAX`].
+    pub fn parse(raw: &str) -> Result<Self, InvitationTtlError> {
+        if raw == "0" {
+            return Ok(Self::NEVER);
+        }
+        Self::new(whole_duration(raw).ok_or(InvitationTtlError)?)
+    }
+
+    /// The time to live, or `None` for never.
+    pub const fn duration(self) -> Option<Duration> {
+        self.0
+    }
+
+    /// When an invitation sent or resent at `now` expires; `None` when invitations never expire.
+    pub fn expires_at(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.0.map(|ttl| now + ttl)
+    }
+}
+
+impl Default for InvitationTtl {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// An invitation of one user (the invitee) to one event, by one of the event's managers (the
+/// sender).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    id: InvitationId,
+    event_id: EventId,
+    sender_id: UserId,
+    invitee_id: UserId,
+    contact: String,
+    message: Option<Text>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_resent_at: Option<DateTime<Utc>>,
+    state: InvitationState,
+}
+
+/// Everything stored of an invitation, to rebuild it with [`Invitation::restore`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredInvitation {
+    /// The id.
+    pub id: InvitationId,
+    /// The event invited to.
+    pub event_id: EventId,
+    /// Who sent it.
+    pub sender_id: UserId,
+    /// Who was invited.
+    pub invitee_id: UserId,
+    /// The contact as typed.
+    pub contact: String,
+    /// The sender's note.
+    pub message: Option<Text>,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+    /// When it stops being answerable, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last resent, if ever.
+    pub last_resent_at: Option<DateTime<Utc>>,
+    /// Where it stands as stored.
+    pub state: InvitationState,
+}
+
+/// Why an invitation can no longer be answered, cancelled or resent: the `409` codes of docs/api.md,
+/// "Invitation lifecycle".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotPending {
+    /// Accepted or rejected before (R10).
+    #[error("the invitation has already been answered")]
+    Answered,
+    /// Cancelled before.
+    #[error("the invitation was cancelled")]
+    Cancelled,
+    /// Its `expires_at` has passed.
+    #[error("the invitation has expired")]
+    Expired,
+}
+
+impl NotPending {
+    /// Why an invitation with this status is not pending; `None` when it is.
+    pub const fn of(status: InvitationStatus) -> Option<Self> {
+        match status {
+            InvitationStatus::Pending => None,
+            InvitationStatus::Accepted | InvitationStatus::Rejected => Some(Self::Answered),
+            InvitationStatus::Cancelled => Some(Self::Cancelled),
+            InvitationStatus::Expired => Some(Self::Expired),
+        }
+    }
+}
+
+/// Who someone is to an invitation, which decides what they may see and do with it (R10, R12;
+/// docs/api.md, "Invitation lifecycle").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Sent it (whatever their role now).
+    Sender,
+    /// Was invited.
+    Invitee,
+    /// Neither, but manages the event's invitations ([`Role::manages_invitations`]).
+    Manager,
+    /// Anyone else: for them the invitation does not exist (R12).
+    Outsider,
+}
+
+/// Why an answer is refused (R10, R12, docs/api.md, "Invitation lifecycle").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerRefused {
+    /// The caller may not see the invitation: for them it does not exist (R12).
+    #[error("invitation not found")]
+    NotVisible,
+    /// The caller may see it but is not the invitee (the sender, the event's owner or a co-host).
+    #[error("only the invitee may answer an invitation")]
+    BySender,
+    /// It is no longer pending.
+    #[error(transparent)]
+    NotPending(#[from] NotPending),
+}
+
+/// Why a cancel or a resend is refused (docs/api.md, "Invitation lifecycle").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ManageRefused {
+    /// The caller may not see the invitation (R12).
+    #[error("invitation not found")]
+    NotVisible,
+    /// The invitee may see it but neither cancels nor resends it.
+    #[error("the invitee may not cancel or resend an invitation")]
+    ByInvitee,
+    /// It is no longer pending.
+    #[error(transparent)]
+    NotPending(#[from] NotPending),
+    /// Resend only: the previous resend was less than [`Invitation::RESEND_INTERVAL`] ago.
+    #[error("resent too recently; retry in {retry_after}")]
+    TooSoon {
+        /// How long until the next resend is allowed.
+        retry_after: Duration,
+    },
+}
+
+impl Invitation {
+    /// The least time between two resends of one invitation; the first resend may follow the send
+    /// at once.
+    pub const RESEND_INTERVAL: Duration = Duration::minutes(10);
+    /// The most characters of the sender's note (line breaks allowed).
+    pub const MESSAGE_MAX: usize = 500;
+
+    /// A new pending invitation, sent at `now`, without a note and never expiring: the send gives
+    /// it both with [`Invitation::with_message`] and [`Invitation::expiring`].
+    pub fn new_pending(
+        event_id: EventId,
+        sender_id: UserId,
+        invitee_id: UserId,
+        contact: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: InvitationId::generate(),
+            event_id,
+            sender_id,
+            invitee_id,
+            contact,
+            message: None,
+            created_at: now,
+            expires_at: None,
+            last_resent_at: None,
+            state: InvitationState::Pending,
+        }
+    }
+
+    /// The same invitation with the sender's note.
+    #[must_use]
+    pub fn with_message(mut self, message: Option<Text>) -> Self {
+        self.message = message;
+        self
+    }
+
+    /// The same invitation expiring `ttl` after it was sent (never with [`InvitationTtl::NEVER`]).
+    #[must_use]
+    pub fn expiring(mut self, ttl: InvitationTtl) -> Self {
+        self.expires_at = ttl.expires_at(self.created_at);
+        self
+    }
+
+    /// Rebuilds an invitation from storage.
+    pub fn restore(stored: StoredInvitation) -> Self {
+        Self {
+            id: stored.id,
+            event_id: stored.event_id,
+            sender_id: stored.sender_id,
+            invitee_id: stored.invitee_id,
+            contact: stored.contact,
+            message: stored.message,
+            created_at: stored.created_at,
+            expires_at: stored.expires_at,
+            last_resent_at: stored.last_resent_at,
+            state: stored.state,
+        }
+    }
+
+    /// Everything there is to store of it.
+    pub fn to_stored(&self) -> StoredInvitation {
+        StoredInvitation {
+            id: self.id,
+            event_id: self.event_id,
+            sender_id: self.sender_id,
+            invitee_id: self.invitee_id,
+            contact: self.contact.clone(),
+            message: self.message.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_resent_at: self.last_resent_at,
+            state: self.state,
+        }
+    }
+
+    /// The status at `now`: a pending invitation whose `expires_at` is `now` or earlier is
+    /// expired, whether or not anything has marked it so yet. Every response, list and filter
+    /// reads the status through this rule.
+    pub fn status_at(&self, now: DateTime<Utc>) -> InvitationStatus {
+        status_at(self.status(), self.expires_at, now)
+    }
+
+    /// The same invitation as it stands at `now`: a pending one past its expiry becomes
+    /// [`InvitationState::Expired`], so that [`Invitation::status`] and everything shown of it
+    /// agree with [`Invitation::status_at`].
+    #[must_use]
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
+        if self.status_at(now) == InvitationStatus::Expired {
+            self.state = InvitationState::Expired;
+        }
+        self
+    }
+
+    /// Who `user`, whose role in the event is `role` (`None`: not a member), is to this invitation.
+    pub fn standing_of(&self, user: UserId, role: Option<Role>) -> Standing {
+        if user == self.sender_id {
+            Standing::Sender
+        } else if user == self.invitee_id {
+            Standing::Invitee
+        } else if role.is_some_and(Role::manages_invitations) {
+            Standing::Manager
+        } else {
+            Standing::Outsider
+        }
+    }
+
+    /// Only the sender, the invitee and the event's owner and co-hosts know that an invitation
+    /// exists (R12).
+    pub fn is_visible_to(&self, user: UserId, role: Option<Role>) -> bool {
+        self.standing_of(user, role) != Standing::Outsider
+    }
+
+    fn pending_at(&self, now: DateTime<Utc>) -> Result<(), NotPending> {
+        NotPending::of(self.status_at(now)).map_or(Ok(()), Err)
+    }
+
+    /// Records `by`'s answer at `now`. `role` is `by`'s role in the event (`None`: not a member).
+    ///
+    /// # Errors
+    /// [`AnswerRefused::NotVisible`] when `by` may not see it (R12), [`AnswerRefused::BySender`]
+    /// when `by` may see it but was not invited, [`AnswerRefused::NotPending`] when it was
+    /// answered, cancelled or has expired (R10).
+    pub fn answer(
+        &mut self,
+        by: UserId,
+        role: Option<Role>,
+        answer: Answer,
+        now: DateTime<Utc>,
+    ) -> Result<(), AnswerRefused> {
+        match self.standing_of(by, role) {
+            Standing::Outsider => return Err(AnswerRefused::NotVisible),
+            Standing::Sender | Standing::Manager => return Err(AnswerRefused::BySender),
+            Standing::Invitee => {}
+        }
+        self.pending_at(now)?;
+        self.state = InvitationState::Answered { answer, at: now };
+        Ok(())
+    }
+
+    fn may_manage(&self, by: UserId, role: Option<Role>) -> Result<(), ManageRefused> {
+        match self.standing_of(by, role) {
+            Standing::Outsider => Err(ManageRefused::NotVisible),
+            Standing::Invitee => Err(ManageRefused::ByInvitee),
+            Standing::Sender | Standing::Manager => Ok(()),
+        }
+    }
+
+    /// Cancels it at `now`, by its sender or one of the event's managers.
+    ///
+    /// # Errors
+    /// [`ManageRefused::NotVisible`] when `by` may not see it (R12), [`ManageRefused::ByInvitee`]
+    /// for the invitee, [`ManageRefused::NotPending`] when it was answered, cancelled or has
+    /// expired.
+    pub fn cancel(
+        &mut self,
+        by: UserId,
+        role: Option<Role>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ManageRefused> {
+        self.may_manage(by, role)?;
+        self.pending_at(now)?;
+        self.state = InvitationState::Cancelled { at: now };
+        Ok(())
+    }
+
+    /// When the next resend is allowed: at once if it was never resent, else
+    /// [`Invitation::RESEND_INTERVAL`] after the last resend.
+    pub fn next_resend_at(&self) -> Option<DateTime<Utc>> {
+        self.last_resent_at.map(|last| last + Self::RESEND_INTERVAL)
+    }
+
+    /// Resends it at `now`, by its sender or one of the event's managers: it expires `ttl` from
+    /// now (still never with [`InvitationTtl::NEVER`]).
+    ///
+    /// # Errors
+    /// As [`Invitation::cancel`], and [`ManageRefused::TooSoon`] before
+    /// [`Invitation::next_resend_at`].
+    pub fn resend(
+        &mut self,
+        by: UserId,
+        role: Option<Role>,
+        ttl: InvitationTtl,
+        now: DateTime<Utc>,
+    ) -> Result<(), ManageRefused> {
+        self.may_manage(by, role)?;
+        self.pending_at(now)?;
+        if let Some(next) = self.next_resend_at().filter(|next| *next > now) {
+            return Err(ManageRefused::TooSoon {
+                retry_after: next - now,
+            });
+        }
+        self.last_resent_at = Some(now);
+        self.expires_at = ttl.expires_at(now);
+        Ok(())
+    }
+
+    /// The invitation's id.
+    pub fn id(&self) -> InvitationId {
+        self.id
+    }
+    /// The event invited to.
+    pub fn event_id(&self) -> EventId {
+        self.event_id
+    }
+    /// Who sent it.
+    pub fn sender_id(&self) -> UserId {
+        self.sender_id
+    }
+    /// Who was invited.
+    pub fn invitee_id(&self) -> UserId {
+        self.invitee_id
+    }
+    /// The email or mobile as the sender typed it (trimmed).
+    pub fn contact(&self) -> &str {
+        &self.contact
+    }
+    /// The sender's note, if any.
+    pub fn message(&self) -> Option<&Text> {
+        self.message.as_ref()
+    }
+    /// When it was sent.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When it stops being answerable, or `None` if never.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires_at
+    }
+    /// When it was last resent, if ever.
+    pub fn last_resent_at(&self) -> Option<DateTime<Utc>> {
+        self.last_resent_at
+    }
+    /// Where it stands as held (see [`Invitation::as_of`]).
+    pub fn state(&self) -> InvitationState {
+        self.state
+    }
+    /// The status of the state as held: as stored, or as of the last [`Invitation::as_of`]. Use
+    /// [`Invitation::status_at`] to decide anything.
+    pub fn status(&self) -> InvitationStatus {
+        match self.state {
+            InvitationState::Pending => InvitationStatus::Pending,
+            InvitationState::Answered { answer, .. } => answer.status(),
+            InvitationState::Cancelled { .. } => InvitationStatus::Cancelled,
+            InvitationState::Expired => InvitationStatus::Expired,
+        }
+    }
+    /// When it was answered, if it was.
+    pub fn answered_at(&self) -> Option<DateTime<Utc>> {
+        match self.state {
+            InvitationState::Answered { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+    /// When it was cancelled, if it was.
+    pub fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        match self.state {
+            InvitationState::Cancelled { at } => Some(at),
+            _ => None,
+        }
+    }
+}
+
+/// The expiry rule on its own, for statuses read without their invitation (such as an invitee's
+/// latest status in the batch rule): `stored` as of `now`, given the invitation's `expires_at`.
+pub fn status_at(
+    stored: InvitationStatus,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> InvitationStatus {
+    match (stored, expires_at) {
+        (InvitationStatus::Pending, Some(at)) if at <= now => InvitationStatus::Expired,
+        (status, _) => status,
+    }
+}
+
+/// An invitation with what its parties may see around it (docs/api.md, "Objects").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationDetails {
+    /// The invitation.
+    pub invitation: Invitation,
+    /// The event's title.
+    pub event_title: Text,
+    /// The sender.
+    pub sender: UserSummary,
+    /// The invitee.
+    pub invitee: UserSummary,
+}
+
+impl InvitationDetails {
+    /// The same, with the invitation as it stands at `now` ([`Invitation::as_of`]).
+    #[must_use]
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
+        self.invitation = self.invitation.as_of(now);
+        self
+    }
+}

@@ -1,0 +1,232 @@
+//! The fake's events, members and roles.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::*;
+
+#[async_trait]
+impl EventRepository for Store {
+    async fn create(&self, event: NewEvent) -> Result<Event, PortError> {
+        let mut state = self.lock();
+        if state.user(event.owner.id).is_none() {
+            return Err(refused("an event of an unknown owner"));
+        }
+        if state.event(event.id).is_some() {
+            return Err(refused("a second event with one id"));
+        }
+        let created_at = stored(event.created_at);
+        let stored = Event {
+            id: event.id,
+            details: stored_details(event.details),
+            owner: event.owner.clone(),
+            members_count: 1,
+            created_at,
+        };
+        state.events.push(stored.clone());
+        let owner = Member {
+            id: MemberId::generate(),
+            user: event.owner,
+            role: Role::Owner,
+            joined_at: created_at,
+        };
+        state.members.push((event.id, owner));
+        Ok(stored)
+    }
+
+    async fn find_for_member(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Event>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .event(id)
+            .filter(|_| state.is_member(id, viewer))
+            .cloned())
+    }
+
+    async fn list_for_member(
+        &self,
+        member: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Event>, PortError> {
+        let state = self.lock();
+        let events = state
+            .events
+            .iter()
+            .filter(|e| state.is_member(e.id, member))
+            .cloned()
+            .collect();
+        Ok(page_of(events, page, |e| e.id.as_uuid()))
+    }
+
+    async fn list_members(
+        &self,
+        event: EventId,
+        page: PageRequest,
+    ) -> Result<Page<Member>, PortError> {
+        let state = self.lock();
+        let members = state
+            .members
+            .iter()
+            .filter(|(e, _)| *e == event)
+            .map(|(_, m)| m.clone())
+            .collect();
+        Ok(page_of(members, page, |m| m.id.as_uuid()))
+    }
+
+    async fn find_membership(
+        &self,
+        id: EventId,
+        viewer: UserId,
+    ) -> Result<Option<Membership>, PortError> {
+        let state = self.lock();
+        Ok(state.event(id).and_then(|event| {
+            state.member(id, viewer).map(|member| Membership {
+                event: event.clone(),
+                user: viewer,
+                role: member.role,
+            })
+        }))
+    }
+
+    async fn find_member(&self, event: EventId, user: UserId) -> Result<Option<Member>, PortError> {
+        Ok(self.lock().member(event, user).cloned())
+    }
+
+    async fn change_role(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<Member, EventWriteError> {
+        if from == Role::Owner || to == Role::Owner {
+            return Err(refused("an event keeps its owner").into());
+        }
+        let mut state = self.lock();
+        if !state.holds(event, by)
+            || !state.holds(
+                event,
+                Actor {
+                    user: target,
+                    role: from,
+                },
+            )
+        {
+            return Err(EventWriteError::Stale);
+        }
+        let (_, member) = state
+            .members
+            .iter_mut()
+            .find(|(e, m)| *e == event && m.user.id == target)
+            .expect("held above");
+        member.role = to;
+        let member = member.clone();
+        let change =
+            Change::member_role_changed(state.event_ref(event), member.clone(), Utc::now());
+        state.record(vec![change]);
+        Ok(member)
+    }
+
+    async fn remove_member(
+        &self,
+        event: EventId,
+        by: Actor,
+        target: UserId,
+        role: Role,
+    ) -> Result<(), EventWriteError> {
+        if role == Role::Owner {
+            return Err(refused("an event keeps its owner").into());
+        }
+        let mut state = self.lock();
+        if !state.holds(event, by) || !state.holds(event, Actor { user: target, role }) {
+            return Err(EventWriteError::Stale);
+        }
+        let removed = state.member(event, target).expect("held above").clone();
+        state
+            .members
+            .retain(|(e, m)| !(*e == event && m.user.id == target));
+        if let Some(stored) = state.events.iter_mut().find(|e| e.id == event) {
+            stored.members_count -= 1;
+        }
+        let change = Change::member_removed(state.event_ref(event), removed, Utc::now());
+        state.record(vec![change]);
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        event: EventId,
+        by: Actor,
+        patch: &EventPatch,
+    ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
+        let mut state = self.lock();
+        if !state.holds(event, by) {
+            return Err(EventWriteError::Stale);
+        }
+        let stored = state
+            .events
+            .iter_mut()
+            .find(|e| e.id == event)
+            .expect("a member's event exists");
+        let updated = patch.apply(&stored.details).map(|details| {
+            stored.details = stored_details(details);
+            stored.clone()
+        });
+        if let Ok(event) = &updated {
+            state.record(vec![Change::event_updated(event.clone(), Utc::now())]);
+        }
+        Ok(updated)
+    }
+
+    async fn delete(
+        &self,
+        event: EventId,
+        by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, EventWriteError> {
+        let mut state = self.lock();
+        if !state.holds(event, by) {
+            return Err(EventWriteError::Stale);
+        }
+        // Cancelled first, as the database does; then gone with the event (ON DELETE CASCADE).
+        let now = stored(now);
+        let mut changes = Vec::new();
+        let live: Vec<InvitationId> = state
+            .invitations
+            .iter()
+            .filter(|i| i.event_id() == event && i.status_at(now) == InvitationStatus::Pending)
+            .map(Invitation::id)
+            .collect();
+        for id in &live {
+            let row = state
+                .invitations
+                .iter_mut()
+                .find(|i| i.id() == *id)
+                .expect("listed above");
+            let mut record = row.to_stored();
+            record.state = InvitationState::Cancelled { at: now };
+            *row = Invitation::restore(record);
+            let row = row.clone();
+            let details = state.details(&row);
+            changes.push(Change::invitation_cancelled(details).expect("cancelled above"));
+        }
+        changes.push(Change::event_deleted(state.event_ref(event), now));
+        let cancelled = live.len();
+        let resolved: Vec<(Change, Vec<UserId>)> = changes
+            .into_iter()
+            .map(|change| {
+                let recipients = state.recipients(&change);
+                (change, recipients)
+            })
+            .collect();
+        state.append(resolved);
+        state.invitations.retain(|i| i.event_id() != event);
+        state.members.retain(|(e, _)| *e != event);
+        state.events.retain(|e| e.id != event);
+        Ok(cancelled as u64)
+    }
+}

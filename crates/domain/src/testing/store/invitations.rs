@@ -1,0 +1,242 @@
+//! The fake's invitations.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::*;
+
+#[async_trait]
+impl InvitationRepository for Store {
+    async fn invitee_states(
+        &self,
+        event: EventId,
+        users: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<UserId, InviteeState>, PortError> {
+        let state = self.lock();
+        let now = stored(now);
+        let mut states: HashMap<UserId, InviteeState> = HashMap::new();
+        for user in users.iter().filter(|u| state.is_member(event, **u)) {
+            states.entry(*user).or_default().is_member = true;
+        }
+        // The latest invitation is the one with the greatest (time-ordered) id.
+        let mut latest: HashMap<UserId, &Invitation> = HashMap::new();
+        for invitation in state
+            .invitations
+            .iter()
+            .filter(|i| i.event_id() == event && users.contains(&i.invitee_id()))
+        {
+            let entry = latest.entry(invitation.invitee_id()).or_insert(invitation);
+            if invitation.id() > entry.id() {
+                *entry = invitation;
+            }
+        }
+        for (user, invitation) in latest {
+            states.entry(user).or_default().latest = Some(invitation.status_at(now));
+        }
+        Ok(states)
+    }
+
+    async fn create_batch(
+        &self,
+        invitations: &[Invitation],
+    ) -> Result<Vec<BatchOutcome>, PortError> {
+        let mut state = self.lock();
+        // All or nothing, like the adapter's transaction: check every row before storing any.
+        if let Some(refusal) = invitations.iter().find_map(|i| state.refusal(i)) {
+            return Err(refusal);
+        }
+        // Expire-on-write: the invitees' dead pending invitations stop holding the unique index.
+        let mut changes = Vec::new();
+        if let Some(at) = invitations.iter().map(|i| stored(i.created_at())).min() {
+            let mut expired = Vec::new();
+            for row in state.invitations.iter_mut().filter(|row| {
+                row.status() == InvitationStatus::Pending
+                    && row.status_at(at) == InvitationStatus::Expired
+                    && invitations.iter().any(|i| {
+                        i.event_id() == row.event_id() && i.invitee_id() == row.invitee_id()
+                    })
+            }) {
+                *row = row.clone().as_of(at);
+                expired.push(row.clone());
+            }
+            for row in expired {
+                let details = state.details(&row);
+                changes.push(Change::invitation_expired(details, at).expect("expired above"));
+            }
+        }
+        let outcomes = invitations
+            .iter()
+            .map(|new| {
+                let taken = new.status() == InvitationStatus::Pending
+                    && state.has_pending(new.event_id(), new.invitee_id());
+                if taken {
+                    BatchOutcome::AlreadyPending
+                } else {
+                    let row = stored_invitation(new);
+                    state.invitations.push(row.clone());
+                    let details = state.details(&row);
+                    changes.push(Change::invitation_created(details).expect("pending"));
+                    BatchOutcome::Created
+                }
+            })
+            .collect();
+        state.record(changes);
+        Ok(outcomes)
+    }
+
+    async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError> {
+        let state = self.lock();
+        Ok(state
+            .invitations
+            .iter()
+            .find(|i| i.id() == id)
+            .map(|i| state.details(i)))
+    }
+
+    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
+        let InvitationState::Answered { answer, at } = invitation.state() else {
+            return Err(
+                PortError::unexpected("save_answer called with an unanswered invitation").into(),
+            );
+        };
+        let at = stored(at);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        // Conditional on the row still being pending and live at the answer's time.
+        let row = state.pending_row(invitation.id(), at)?;
+        let mut record = row.to_stored();
+        record.state = InvitationState::Answered { answer, at };
+        *row = Invitation::restore(record);
+        let (event_id, invitee, id) = (row.event_id(), row.invitee_id(), row.id());
+        state.record_invitation(id, Change::invitation_answered);
+        if answer == Answer::Accept && !state.is_member(event_id, invitee) {
+            let user = state
+                .user(invitee)
+                .expect("stored invitations refer to stored users")
+                .summary();
+            let member = Member {
+                id: MemberId::generate(),
+                user,
+                role: Role::Member,
+                joined_at: at,
+            };
+            state.members.push((event_id, member.clone()));
+            if let Some(event) = state.events.iter_mut().find(|e| e.id == event_id) {
+                event.members_count += 1;
+            }
+            let change = Change::member_joined(state.event_ref(event_id), member);
+            state.record(vec![change]);
+        }
+        Ok(())
+    }
+
+    async fn save_cancel(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
+        let Some(at) = invitation.cancelled_at().map(stored) else {
+            return Err(
+                PortError::unexpected("save_cancel called with an uncancelled invitation").into(),
+            );
+        };
+        let mut state = self.lock();
+        let row = state.pending_row(invitation.id(), at)?;
+        let mut record = row.to_stored();
+        record.state = InvitationState::Cancelled { at };
+        *row = Invitation::restore(record);
+        state.record_invitation(invitation.id(), Change::invitation_cancelled);
+        Ok(())
+    }
+
+    async fn save_resend(
+        &self,
+        invitation: &Invitation,
+        previous: Option<DateTime<Utc>>,
+    ) -> Result<(), SaveInvitationError> {
+        let Some(at) = invitation.last_resent_at().map(stored) else {
+            return Err(PortError::unexpected(
+                "save_resend called with an invitation never resent",
+            )
+            .into());
+        };
+        let mut state = self.lock();
+        let row = state.pending_row(invitation.id(), at)?;
+        if row.last_resent_at() != previous.map(stored) {
+            return match row.last_resent_at() {
+                Some(last_resent_at) => {
+                    Err(SaveInvitationError::ResentMeanwhile { last_resent_at })
+                }
+                None => Err(PortError::unexpected("a resend was forgotten").into()),
+            };
+        }
+        let mut record = row.to_stored();
+        record.last_resent_at = Some(at);
+        record.expires_at = invitation.expires_at().map(stored);
+        *row = Invitation::restore(record);
+        state.record_invitation(invitation.id(), Change::invitation_resent);
+        Ok(())
+    }
+
+    async fn expire_due(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let now = stored(now);
+        let mut state = self.lock();
+        let mut due: Vec<&mut Invitation> = state
+            .invitations
+            .iter_mut()
+            .filter(|i| {
+                i.status() == InvitationStatus::Pending
+                    && i.status_at(now) == InvitationStatus::Expired
+            })
+            .collect();
+        due.sort_by_key(|i| i.expires_at());
+        let mut expired = Vec::new();
+        for row in due.into_iter().take(batch as usize) {
+            *row = row.clone().as_of(now);
+            expired.push(row.clone());
+        }
+        let changes = expired
+            .iter()
+            .map(|row| Change::invitation_expired(state.details(row), now).expect("expired"))
+            .collect();
+        state.record(changes);
+        Ok(expired.len() as u64)
+    }
+
+    async fn list_sent(
+        &self,
+        sender: UserId,
+        filter: InvitationFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        Ok(self
+            .lock()
+            .list(|i| i.sender_id() == sender, filter, page, now))
+    }
+
+    async fn list_received(
+        &self,
+        invitee: UserId,
+        filter: InvitationFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        Ok(self
+            .lock()
+            .list(|i| i.invitee_id() == invitee, filter, page, now))
+    }
+
+    async fn list_for_event(
+        &self,
+        event: EventId,
+        filter: InvitationFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<InvitationDetails>, PortError> {
+        let filter = InvitationFilter {
+            event_id: None,
+            ..filter
+        };
+        Ok(self
+            .lock()
+            .list(|i| i.event_id() == event, filter, page, now))
+    }
+}
