@@ -18,11 +18,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::changes::{ChangeId, ChangeKind};
+use domain::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookRepository};
 use domain::webhooks::delivery::{
     Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
 };
-use domain::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookRepository};
-use domain::webhooks::{DisableReason, Disabled, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use domain::webhooks::{
+    DisableReason, Disabled, Webhook, WebhookEvents, WebhookSecret, WebhookUrl,
+};
 use domain::{AttemptId, DeliveryId, Email, Page, PageRequest, UserId, WebhookId};
 
 use crate::changes::{insert_rows, Bind, Row, INSERT_CHUNK};

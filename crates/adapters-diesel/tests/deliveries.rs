@@ -16,8 +16,10 @@ use chrono::{DateTime, Duration, Utc};
 use common::{new_user, now};
 use contract_cases::{contract, Target};
 use domain::changes::{ChangeId, ChangeKind};
-use domain::webhooks::delivery::{AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict};
 use domain::ports::*;
+use domain::webhooks::delivery::{
+    AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict,
+};
 use domain::webhooks::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
 use domain::{AttemptId, DeliveryId, Email, Limit, PageRequest, User, WebhookId};
 

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use adapters_diesel::DatabaseConfig;
 use adapters_outbound::SmtpConfig;
-use domain::webhooks::delivery::RetryPolicy;
 use domain::duration::whole_duration;
+use domain::webhooks::delivery::RetryPolicy;
 use domain::{InvitationTtl, PhoneRegion};
 use secrecy::{ExposeSecret, SecretString};
 

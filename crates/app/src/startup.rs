@@ -18,7 +18,7 @@ use domain::services::{
     InvitationService, TokenPolicy, WebhookService,
 };
 use domain::webhooks::DestinationPolicy;
-use http_actix::api::feed::hub::{HubConfig, StreamHub};
+use http_actix::api::changes::hub::{HubConfig, StreamHub};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
@@ -237,7 +237,7 @@ impl Application {
             let service = DeliveryService::new(
                 feed.clone(),
                 database.clone(),
-                Arc::new(http_actix::api::feed::responses::FeedJson),
+                Arc::new(http_actix::api::changes::responses::FeedJson),
                 sender,
                 mailer,
                 clock.clone(),

@@ -37,7 +37,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 use utoipa::Modify;
 
 use crate::auth::AuthenticatedUser;
-use crate::error::ApiError;
+use crate::error::{ApiError, KEY_IN_FLIGHT, KEY_REUSED};
 use crate::extract::BODY_LIMIT;
 use crate::AppState;
 
@@ -60,13 +60,6 @@ pub const OPERATIONS: &[(Method, &str)] = &[
 /// The response headers replayed with a stored answer; the app's middleware adds the rest
 /// (`X-Content-Type-Options`, CORS) to every answer, replays included.
 const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
-
-/// The message of `409 idempotency_key_in_flight`.
-pub(crate) const KEY_IN_FLIGHT: &str =
-    "A request with this Idempotency-Key is still being processed. Retry in a moment.";
-
-/// The message of `422 idempotency_key_reused`.
-pub(crate) const KEY_REUSED: &str = "This Idempotency-Key was already used with another request.";
 
 /// The message of a 400 for a bad key.
 pub(crate) const INVALID_KEY: &str =

@@ -90,7 +90,7 @@ pub struct AppState {
     /// The change feed and stream tickets (docs/api.md, "Change feed and live stream").
     pub feed: FeedService,
     /// This process's live streams.
-    pub streams: Arc<api::feed::hub::StreamHub>,
+    pub streams: Arc<api::changes::hub::StreamHub>,
     /// Webhook endpoints (docs/api.md, "Webhooks").
     pub webhooks: WebhookService,
 }
@@ -171,7 +171,7 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             idempotency::IDEMPOTENCY_KEY,
-            header::HeaderName::from_static(api::feed::requests::LAST_EVENT_ID),
+            header::HeaderName::from_static(api::changes::requests::LAST_EVENT_ID),
         ])
         .expose_headers([header::RETRY_AFTER, idempotency::IDEMPOTENT_REPLAYED])
         .max_age(3600);

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{accounts, events, feed, health, invitations, webhooks};
+use crate::api::{accounts, changes, events, health, invitations, webhooks};
 use crate::error::{
     ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
@@ -17,7 +17,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for part in [
         accounts::Doc::openapi(),
         events::Doc::openapi(),
-        feed::Doc::openapi(),
+        changes::Doc::openapi(),
         invitations::Doc::openapi(),
         webhooks::Doc::openapi(),
         health::Doc::openapi(),

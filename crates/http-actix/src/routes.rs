@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{http::header, web, HttpResponse};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::api::{accounts, events, feed, health, invitations, webhooks};
+use crate::api::{accounts, changes, events, health, invitations, webhooks};
 use crate::extract::{self, json_method_not_allowed};
 use crate::idempotency;
 use crate::openapi::openapi;
@@ -51,7 +51,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
 fn api_v1(cfg: &mut web::ServiceConfig) {
     cfg.configure(accounts::routes)
         .configure(events::routes)
-        .configure(feed::routes)
+        .configure(changes::routes)
         .configure(webhooks::routes)
         .configure(invitations::routes);
 }

@@ -5,11 +5,11 @@ mod helpers;
 
 mod accounts;
 mod bounded;
+mod changes;
 mod cursors;
 mod docs;
 mod errors;
 mod events;
-mod feed;
 mod hardening;
 mod hostile;
 mod idempotency;

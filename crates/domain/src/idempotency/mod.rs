@@ -260,7 +260,7 @@ mod tests {
     use super::*;
 
     fn at(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_795_687_200 + seconds, 0).unwrap()
+        crate::testing::FixedClock::START + chrono::Duration::seconds(seconds)
     }
 
     fn record(state: KeyState) -> IdempotencyRecord {

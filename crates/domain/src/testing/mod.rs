@@ -40,9 +40,11 @@ use crate::Password;
 
 mod idempotency;
 mod store;
+mod wiring;
 
 pub use idempotency::IdempotencyKeys;
 pub use store::Store;
+pub use wiring::Wiring;
 
 /// A clock that stands still at the time it was set to, until a test moves it with
 /// [`FixedClock::set`] or [`FixedClock::advance`]. Shared behind an `Arc`, every service built

@@ -4,8 +4,8 @@
 //! errors become [`ApiError`](crate::ApiError) through `?`.
 
 pub mod accounts;
+pub mod changes;
 pub mod events;
-pub mod feed;
 pub mod health;
 pub mod invitations;
 pub mod webhooks;

@@ -21,6 +21,13 @@ use utoipa::ToSchema;
 use crate::rate_limit::RetryAfter;
 use crate::validation::ValidationErrors;
 
+/// The message of `409 idempotency_key_in_flight`.
+pub(crate) const KEY_IN_FLIGHT: &str =
+    "A request with this Idempotency-Key is still being processed. Retry in a moment.";
+
+/// The message of `422 idempotency_key_reused`.
+pub(crate) const KEY_REUSED: &str = "This Idempotency-Key was already used with another request.";
+
 /// The machine-readable `code` of an error body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -218,14 +225,8 @@ impl ApiError {
                 "Too many attempts. Please try again later.",
                 ErrorCode::TooManyRequests,
             ),
-            Self::IdempotencyKeyInFlight => error(
-                crate::idempotency::KEY_IN_FLIGHT,
-                ErrorCode::IdempotencyKeyInFlight,
-            ),
-            Self::IdempotencyKeyReused => error(
-                crate::idempotency::KEY_REUSED,
-                ErrorCode::IdempotencyKeyReused,
-            ),
+            Self::IdempotencyKeyInFlight => error(KEY_IN_FLIGHT, ErrorCode::IdempotencyKeyInFlight),
+            Self::IdempotencyKeyReused => error(KEY_REUSED, ErrorCode::IdempotencyKeyReused),
             Self::WebhookLimitReached { max } => error(
                 &format!("You already have {max} webhooks; delete one to register another."),
                 ErrorCode::WebhookLimitReached,

@@ -11,15 +11,9 @@ use actix_web::test::{self, TestRequest};
 use actix_web::App;
 use chrono::{DateTime, Utc};
 use domain::idempotency::IdempotencyPolicy;
-use domain::ports::{
-    EventRepository, HealthCheck, InvitationRepository, PortError, TokenRepository, UserRepository,
-};
-use domain::services::{
-    AccountService, EventService, IdempotencyService, InvitationService, RegisterCommand,
-    SendInvitations, TokenPolicy, WebhookService,
-};
-use domain::testing::{FakeHasher, FakeIssuer, FakeSender, FixedClock, IdempotencyKeys, Store};
-use domain::webhooks::DestinationPolicy;
+use domain::ports::{EventRepository, HealthCheck, PortError, TokenRepository, UserRepository};
+use domain::services::{IdempotencyService, RegisterCommand, SendInvitations};
+use domain::testing::{FakeHasher, FakeSender, FixedClock, IdempotencyKeys, Store, Wiring};
 use domain::{
     Answer, Email, Event, EventDetails, EventId, InvitationDetails, InvitationEntries,
     InvitationId, Mobile, Password, PhoneRegion, Text, User,
@@ -48,11 +42,7 @@ pub(crate) struct Api {
     pub idempotency: Arc<IdempotencyKeys>,
     /// The webhook sender (which only checks destinations here: nothing delivers in these tests).
     pub sender: Arc<FakeSender>,
-    issuer: Arc<FakeIssuer>,
-    users: Arc<dyn UserRepository>,
-    tokens: Arc<dyn TokenRepository>,
-    events: Arc<dyn EventRepository>,
-    invitations: Arc<dyn InvitationRepository>,
+    wiring: Wiring,
     health: Arc<dyn HealthCheck>,
     limiter: Arc<RateLimiter>,
 }
@@ -97,38 +87,34 @@ impl Default for Api {
 impl Api {
     /// An app over empty fakes.
     pub(crate) fn new() -> Self {
-        let store = Arc::new(Store::default());
+        let wiring = Wiring::default();
         Self {
-            clock: Arc::new(FixedClock::default()),
-            hasher: Arc::new(FakeHasher::default()),
+            store: wiring.store.clone(),
+            clock: wiring.clock.clone(),
+            hasher: wiring.hasher.clone(),
+            sender: wiring.sender.clone(),
             idempotency: Arc::new(IdempotencyKeys::default()),
-            sender: Arc::new(FakeSender::default()),
-            issuer: Arc::new(FakeIssuer::default()),
-            users: store.clone(),
-            tokens: store.clone(),
-            events: store.clone(),
-            invitations: store.clone(),
-            health: store.clone(),
+            health: wiring.store.clone(),
             limiter: Arc::new(RateLimiter::new(RateLimits::default())),
-            store,
+            wiring,
         }
     }
 
     /// Replaces the user repository, e.g. with a mock that fails.
     pub(crate) fn with_users(mut self, users: impl UserRepository + 'static) -> Self {
-        self.users = Arc::new(users);
+        self.wiring.users = Arc::new(users);
         self
     }
 
     /// Replaces the token repository.
     pub(crate) fn with_tokens(mut self, tokens: impl TokenRepository + 'static) -> Self {
-        self.tokens = Arc::new(tokens);
+        self.wiring.tokens = Arc::new(tokens);
         self
     }
 
     /// Replaces the event repository.
     pub(crate) fn with_events(mut self, events: impl EventRepository + 'static) -> Self {
-        self.events = Arc::new(events);
+        self.wiring.events = Arc::new(events);
         self
     }
 
@@ -141,21 +127,9 @@ impl Api {
     /// The services over the current ports, as the app gets them.
     pub(crate) fn state(&self) -> AppState {
         AppState {
-            accounts: AccountService::new(
-                self.users.clone(),
-                self.tokens.clone(),
-                self.hasher.clone(),
-                self.issuer.clone(),
-                self.clock.clone(),
-                TokenPolicy::default(),
-            ),
-            events: EventService::new(self.events.clone(), self.clock.clone()),
-            invitations: InvitationService::new(
-                self.users.clone(),
-                self.events.clone(),
-                self.invitations.clone(),
-                self.clock.clone(),
-            ),
+            accounts: self.wiring.accounts(),
+            events: self.wiring.events(),
+            invitations: self.wiring.invitations(),
             health: self.health.clone(),
             phone_region: PhoneRegion::default(),
             limiter: self.limiter.clone(),
@@ -167,24 +141,12 @@ impl Api {
                 self.clock.clone(),
                 IdempotencyPolicy::default(),
             ),
-            feed: domain::services::FeedService::new(
+            feed: self.wiring.changes(),
+            streams: http_actix::api::changes::hub::StreamHub::new(
                 self.store.clone(),
-                self.store.clone(),
-                self.issuer.clone(),
-                self.clock.clone(),
+                http_actix::api::changes::hub::HubConfig::default(),
             ),
-            streams: http_actix::api::feed::hub::StreamHub::new(
-                self.store.clone(),
-                http_actix::api::feed::hub::HubConfig::default(),
-            ),
-            webhooks: WebhookService::new(
-                self.store.clone(),
-                self.store.clone(),
-                self.sender.clone(),
-                self.issuer.clone(),
-                self.clock.clone(),
-                DestinationPolicy::PublicOnly,
-            ),
+            webhooks: self.wiring.webhooks(),
         }
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::*;
 use crate::ports::{MockEventRepository, NewUser, PasswordHash, UserRepository};
 use crate::services::{InvitationService, SendInvitations, SendInvitationsError};
-use crate::testing::{FixedClock, Store};
+use crate::testing::{FixedClock, Store, Wiring};
 use crate::{
     Answer, Email, IgnoreReason, InvitationEntries, MemberId, Membership, PhoneRegion, Text,
     UserSummary,
@@ -22,12 +22,11 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let store = Arc::new(Store::default());
-        let clock = Arc::new(FixedClock::default());
+        let wiring = Wiring::default();
         Self {
-            events: EventService::new(store.clone(), clock.clone()),
-            invitations: InvitationService::new(store.clone(), store.clone(), store.clone(), clock),
-            store,
+            events: wiring.events(),
+            invitations: wiring.invitations(),
+            store: wiring.store,
         }
     }
 

@@ -8,14 +8,13 @@ use secrecy::ExposeSecret;
 use super::*;
 use crate::accounts::{
     AccountService, AuthenticateError, LoginCommand, LoginError, RegisterCommand, RegisterError,
-    TokenPolicy,
 };
 use crate::events::{EventService, GetEventError};
 use crate::ports::{
     BatchOutcome, InvitationFilter, MockEventRepository, MockInvitationRepository,
     MockUserRepository, PortError, SaveInvitationError,
 };
-use crate::testing::{FakeHasher, FakeIssuer, FixedClock, Store};
+use crate::testing::{FakeHasher, FixedClock, Store, Wiring};
 use crate::{
     Answer, Email, EventDetails, EventId, IgnoreReason, Invitation, InvitationEntries,
     InvitationEntriesError, InvitationId, InvitationStatus, Login, Mobile, NotPending, PageRequest,
@@ -33,27 +32,14 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let store = Arc::new(Store::default());
-        let hasher = Arc::new(FakeHasher::default());
-        let clock = Arc::new(FixedClock::default());
-        let accounts = AccountService::new(
-            store.clone(),
-            store.clone(),
-            hasher.clone(),
-            Arc::new(FakeIssuer::default()),
-            clock.clone(),
-            TokenPolicy::default(),
-        );
-        let events = EventService::new(store.clone(), clock.clone());
-        let invitations =
-            InvitationService::new(store.clone(), store.clone(), store.clone(), clock.clone());
+        let wiring = Wiring::default();
         Self {
-            store,
-            hasher,
-            clock,
-            accounts,
-            events,
-            invitations,
+            accounts: wiring.accounts(),
+            events: wiring.events(),
+            invitations: wiring.invitations(),
+            store: wiring.store,
+            hasher: wiring.hasher,
+            clock: wiring.clock,
         }
     }
 

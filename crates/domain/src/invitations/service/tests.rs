@@ -9,7 +9,7 @@ use chrono::Duration;
 use super::*;
 use crate::ports::{InvitationFilter, MockEventRepository, MockInvitationRepository};
 use crate::services::{EventService, GetInvitationError};
-use crate::testing::{FixedClock, Store};
+use crate::testing::{FixedClock, Store, Wiring};
 use crate::{Email, EventDetails, InvitationState, InvitationStatus, PhoneRegion, StatusFilter};
 
 struct Lifecycle {
@@ -58,18 +58,19 @@ async fn lifecycle() -> Lifecycle {
 }
 
 async fn lifecycle_with(ttl: InvitationTtl) -> Lifecycle {
-    let store = Arc::new(Store::default());
-    let clock = Arc::new(FixedClock::default());
+    let wiring = Wiring {
+        ttl,
+        ..Wiring::default()
+    };
+    let (store, clock) = (wiring.store.clone(), wiring.clock.clone());
     let olivia = registered(&store, "Olivia").await;
     let bob = registered(&store, "Bob").await;
     let carol = registered(&store, "Carol").await;
-    let events = EventService::new(store.clone(), clock.clone());
+    let events = wiring.events();
     let title = Text::from_stored("Launch party".into());
     let details = EventDetails::new(title, None, None, None, None).unwrap();
     let event = events.create(&olivia, details).await.unwrap().id;
-    let invitations =
-        InvitationService::new(store.clone(), store.clone(), store.clone(), clock.clone())
-            .with_ttl(ttl);
+    let invitations = wiring.invitations();
     Lifecycle {
         store,
         clock,

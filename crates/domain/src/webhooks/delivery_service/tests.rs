@@ -14,9 +14,9 @@ use crate::ports::{
 };
 use crate::services::{
     AccountService, CreateWebhookError, EventService, InvitationService, RegisterCommand,
-    SendInvitations, TokenPolicy, WebhookError, WebhookService,
+    SendInvitations, WebhookError, WebhookService,
 };
-use crate::testing::{FakeHasher, FakeIssuer, FakeSender, FixedClock, Store};
+use crate::testing::{FakeSender, FixedClock, Store, Wiring};
 use crate::webhooks::delivery::{InvitationEmail, RetryPolicy, Verdict};
 use crate::webhooks::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
 use crate::{
@@ -90,29 +90,17 @@ struct World {
 
 impl World {
     fn new(email: bool) -> Self {
-        let store = Arc::new(Store::default());
-        let clock = Arc::new(FixedClock::default());
-        let sender = Arc::new(FakeSender::default());
+        let wiring = Wiring::default();
+        let (store, clock, sender) = (
+            wiring.store.clone(),
+            wiring.clock.clone(),
+            wiring.sender.clone(),
+        );
         let mailer = Arc::new(ScriptedMailer::default());
-        let accounts = AccountService::new(
-            store.clone(),
-            store.clone(),
-            Arc::new(FakeHasher::default()),
-            Arc::new(FakeIssuer::default()),
-            clock.clone(),
-            TokenPolicy::default(),
-        );
-        let events = EventService::new(store.clone(), clock.clone());
-        let invitations =
-            InvitationService::new(store.clone(), store.clone(), store.clone(), clock.clone());
-        let webhooks = WebhookService::new(
-            store.clone(),
-            store.clone(),
-            sender.clone(),
-            Arc::new(FakeIssuer::default()),
-            clock.clone(),
-            DestinationPolicy::PublicOnly,
-        );
+        let accounts = wiring.accounts();
+        let events = wiring.events();
+        let invitations = wiring.invitations();
+        let webhooks = wiring.webhooks();
         let deliveries = DeliveryService::new(
             store.clone(),
             store.clone(),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::api::feed::responses::ChangeTypeBody;
+use crate::api::changes::responses::ChangeTypeBody;
 use crate::validation::{
     attribute, must_be_string, required_string, selected_invalid, ValidationErrors,
 };

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::feed::responses::ChangeTypeBody;
+use crate::api::changes::responses::ChangeTypeBody;
 use crate::json::{optional_timestamp, timestamp};
 
 /// Whether a webhook receives deliveries.
