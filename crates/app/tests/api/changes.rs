@@ -106,128 +106,279 @@ async fn invite(app: &TestApp, olivia: &TestUser, event: &str, contact: &str) ->
         .to_owned()
 }
 
-api_tests! {
-    async fn each_feed_shows_its_user_their_changes_oldest_first_and_nobody_elses(app: TestApp) {
-        let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
-        let sara = app.register("Sara", Some("sara@example.com"), None).await;
-        let stranger = app.register("Stranger", Some("stranger@example.com"), None).await;
-        let event = app.create_event(&olivia, "Launch").await;
-        let invitation = invite(&app, &olivia, &event, "SARA@example.com").await;
-        app.answer(&sara, &invitation, "accepted").await.expect(200);
+api_tests!(
+    each_feed_shows_its_user_their_changes_oldest_first_and_nobody_elses,
+    a_stream_delivers_within_a_second_and_resumes_after_last_event_id_with_nothing_lost_or_repeated,
+    a_ticket_opens_one_stream_once
+);
 
-        let sara_feed = feed(&app, &sara, "").await;
-        assert_eq!(types(&sara_feed), ["invitation.created", "invitation.accepted", "member.joined"]);
-        let created = &sara_feed["data"][0];
-        assert_eq!(created["data"]["id"], invitation.as_str());
-        assert_eq!(created["data"]["invitee"]["id"], sara.id.as_str());
-        assert_eq!(created["data"]["contact"], "SARA@example.com");
-        assert_eq!(created["data"]["status"], "pending", "the resource as it was after the change");
-        assert_eq!(sara_feed["data"][1]["data"]["status"], "accepted");
-        let joined = &sara_feed["data"][2]["data"];
-        assert_eq!((joined["event"]["id"].as_str(), joined["id"].as_str(), joined["role"].as_str()), (Some(event.as_str()), Some(sara.id.as_str()), Some("member")));
-        assert_eq!(sara_feed["meta"], json!({"limit": 50, "next_after": sara_feed["data"][2]["id"]}));
-        assert_eq!(types(&feed(&app, &olivia, "").await), ["invitation.created", "invitation.accepted", "member.joined"]);
-        assert_eq!(feed(&app, &stranger, "").await, json!({"data": [], "meta": {"limit": 50, "next_after": 0}}), "R12");
+async fn each_feed_shows_its_user_their_changes_oldest_first_and_nobody_elses(app: TestApp) {
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let sara = app.register("Sara", Some("sara@example.com"), None).await;
+    let stranger = app
+        .register("Stranger", Some("stranger@example.com"), None)
+        .await;
+    let event = app.create_event(&olivia, "Launch").await;
+    let invitation = invite(&app, &olivia, &event, "SARA@example.com").await;
+    app.answer(&sara, &invitation, "accepted").await.expect(200);
 
-        // Paging and polling with next_after.
-        let first = feed(&app, &sara, "?limit=1").await;
-        assert_eq!(types(&first), ["invitation.created"]);
-        let next = first["meta"]["next_after"].as_i64().unwrap();
-        assert_eq!(types(&feed(&app, &sara, &format!("?after={next}")).await), ["invitation.accepted", "member.joined"]);
-        let last = sara_feed["meta"]["next_after"].as_i64().unwrap();
-        assert_eq!(feed(&app, &sara, &format!("?after={last}")).await["meta"]["next_after"], last, "nothing new: poll again with the same after");
+    let sara_feed = feed(&app, &sara, "").await;
+    assert_eq!(
+        types(&sara_feed),
+        ["invitation.created", "invitation.accepted", "member.joined"]
+    );
+    let created = &sara_feed["data"][0];
+    assert_eq!(created["data"]["id"], invitation.as_str());
+    assert_eq!(created["data"]["invitee"]["id"], sara.id.as_str());
+    assert_eq!(created["data"]["contact"], "SARA@example.com");
+    assert_eq!(
+        created["data"]["status"], "pending",
+        "the resource as it was after the change"
+    );
+    assert_eq!(sara_feed["data"][1]["data"]["status"], "accepted");
+    let joined = &sara_feed["data"][2]["data"];
+    assert_eq!(
+        (
+            joined["event"]["id"].as_str(),
+            joined["id"].as_str(),
+            joined["role"].as_str()
+        ),
+        (Some(event.as_str()), Some(sara.id.as_str()), Some("member"))
+    );
+    assert_eq!(
+        sara_feed["meta"],
+        json!({"limit": 50, "next_after": sara_feed["data"][2]["id"]})
+    );
+    assert_eq!(
+        types(&feed(&app, &olivia, "").await),
+        ["invitation.created", "invitation.accepted", "member.joined"]
+    );
+    assert_eq!(
+        feed(&app, &stranger, "").await,
+        json!({"data": [], "meta": {"limit": 50, "next_after": 0}}),
+        "R12"
+    );
 
-        for bad in ["?after=-1", "?after=x", "?limit=0", "?limit=101"] {
-            let reply = app.get(&format!("/api/v1/me/events{bad}"), &sara.token).await;
-            assert_eq!(reply.status, 422, "{bad}: {}", reply.text);
-        }
-        assert_eq!(app.get("/api/v1/me/events", "nope").await.status, 401);
+    // Paging and polling with next_after.
+    let first = feed(&app, &sara, "?limit=1").await;
+    assert_eq!(types(&first), ["invitation.created"]);
+    let next = first["meta"]["next_after"].as_i64().unwrap();
+    assert_eq!(
+        types(&feed(&app, &sara, &format!("?after={next}")).await),
+        ["invitation.accepted", "member.joined"]
+    );
+    let last = sara_feed["meta"]["next_after"].as_i64().unwrap();
+    assert_eq!(
+        feed(&app, &sara, &format!("?after={last}")).await["meta"]["next_after"],
+        last,
+        "nothing new: poll again with the same after"
+    );
+
+    for bad in ["?after=-1", "?after=x", "?limit=0", "?limit=101"] {
+        let reply = app
+            .get(&format!("/api/v1/me/events{bad}"), &sara.token)
+            .await;
+        assert_eq!(reply.status, 422, "{bad}: {}", reply.text);
     }
-
-    async fn a_stream_delivers_within_a_second_and_resumes_after_last_event_id_with_nothing_lost_or_repeated(app: TestApp) {
-        let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
-        let sara = app.register("Sara", Some("sara@example.com"), None).await;
-        let stranger = app.register("Stranger", Some("stranger@example.com"), None).await;
-        let event = app.create_event(&olivia, "Launch").await;
-        let mut live = Stream::open(&app, "", Some(&sara.token), None).await.unwrap();
-        let mut outsider = Stream::open(&app, "", Some(&stranger.token), None).await.unwrap();
-
-        let sent_at = Instant::now();
-        let first = invite(&app, &olivia, &event, "sara@example.com").await;
-        let got = live.next(Duration::from_secs(3)).await.expect("the change arrives");
-        let lag = sent_at.elapsed();
-        eprintln!("stream delivered {} in {lag:?} after the send", got.kind);
-        assert!(lag < Duration::from_secs(1), "{lag:?}");
-        assert_eq!((got.kind.as_str(), got.data["type"].as_str()), ("invitation.created", Some("invitation.created")));
-        assert_eq!(got.data["id"].as_i64(), Some(got.id));
-        assert_eq!(got.data["data"]["id"], first.as_str());
-        drop(live);
-
-        // While Sara is away: she is invited to a second event and the first invitation is cancelled.
-        let second_event = app.create_event(&olivia, "Afterparty").await;
-        invite(&app, &olivia, &second_event, "sara@example.com").await;
-        app.call(reqwest::Method::DELETE, &format!("/api/v1/invitations/{first}"), Some(&olivia.token), None).await.expect(200);
-
-        let mut resumed = Stream::open(&app, "", Some(&sara.token), Some(got.id)).await.unwrap();
-        let a = resumed.next(Duration::from_secs(3)).await.expect("replayed");
-        let b = resumed.next(Duration::from_secs(3)).await.expect("replayed");
-        assert_eq!((a.kind.as_str(), b.kind.as_str()), ("invitation.created", "invitation.cancelled"));
-        assert!(got.id < a.id && a.id < b.id);
-        // ... then live, after the replay, without a repeat.
-        app.answer(&sara, &invite(&app, &olivia, &event, "sara@example.com").await, "rejected").await.expect(200);
-        let c = resumed.next(Duration::from_secs(3)).await.expect("live again");
-        let d = resumed.next(Duration::from_secs(3)).await.expect("live again");
-        assert_eq!((c.kind.as_str(), d.kind.as_str()), ("invitation.created", "invitation.rejected"));
-        assert!(b.id < c.id && c.id < d.id);
-        // `?after=` resumes the same way.
-        let mut from_query = Stream::open(&app, &format!("?after={}", c.id), Some(&sara.token), None).await.unwrap();
-        assert_eq!(from_query.next(Duration::from_secs(3)).await.map(|e| e.id), Some(d.id));
-
-        assert!(outsider.next(Duration::from_millis(300)).await.is_none(), "R12: nothing for a stranger");
-    }
-
-    async fn a_ticket_opens_one_stream_once(app: TestApp) {
-        let sara = app.register("Sara", Some("sara@example.com"), None).await;
-        let reply = app.post("/api/v1/stream-tickets", Some(&sara.token), json!({})).await;
-        let ticket = reply.expect(201)["data"]["ticket"].as_str().unwrap().to_owned();
-        assert_eq!(reply.headers["cache-control"], "no-store");
-        assert!(reply.body["data"]["expires_at"].is_string());
-        let query = format!("?ticket={ticket}");
-        let _open = Stream::open(&app, &query, None, None).await.expect("the ticket opens the stream");
-        let (status, body) = Stream::open(&app, &query, None, None).await.err().expect("used up");
-        assert_eq!(status, 401, "{body}");
-        assert_eq!(Stream::open(&app, "?ticket=forged", None, None).await.err().map(|e| e.0), Some(StatusCode::UNAUTHORIZED));
-        assert_eq!(Stream::open(&app, "", None, None).await.err().map(|e| e.0), Some(StatusCode::UNAUTHORIZED));
-        assert_eq!(app.post("/api/v1/stream-tickets", None, json!({})).await.status, 401);
-    }
+    assert_eq!(app.get("/api/v1/me/events", "nope").await.status, 401);
 }
 
-api_tests_once! {
-    async fn a_user_holds_at_most_streams_per_user_streams_and_bad_resume_ids_are_422(app: TestApp) {
-        let capped = TestApp { address: spawn_on(&app.database, &[("STREAMS_PER_USER", "2")]).await, client: app.client.clone(), database: adapters_diesel::testing::TestDatabase::sqlite() };
-        let sara = capped.register("Sara", Some("sara@example.com"), None).await;
-        let _one = Stream::open(&capped, "", Some(&sara.token), None).await.unwrap();
-        let _two = Stream::open(&capped, "", Some(&sara.token), None).await.unwrap();
-        let third = capped.client.get(capped.url("/api/v1/me/stream")).bearer_auth(&sara.token).send().await.unwrap();
-        assert_eq!(third.status(), 429);
-        assert_eq!(third.headers()["retry-after"], "5");
-        let body: Value = third.json().await.unwrap();
-        assert_eq!(body["code"], "too_many_requests");
-        let olivia = capped.register("Olivia", Some("olivia@example.com"), None).await;
-        let _others = Stream::open(&capped, "", Some(&olivia.token), None).await.expect("the cap is per user");
-        // A client that left (a reloaded page) gives its slot back at once, not at its next heartbeat.
-        drop(_one);
-        let reopened = Instant::now();
-        let _again = Stream::open(&capped, "", Some(&sara.token), None).await.expect("the closed stream's slot is free");
-        eprintln!("a closed stream's slot was taken again after {:?}", reopened.elapsed());
+async fn a_stream_delivers_within_a_second_and_resumes_after_last_event_id_with_nothing_lost_or_repeated(
+    app: TestApp,
+) {
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let sara = app.register("Sara", Some("sara@example.com"), None).await;
+    let stranger = app
+        .register("Stranger", Some("stranger@example.com"), None)
+        .await;
+    let event = app.create_event(&olivia, "Launch").await;
+    let mut live = Stream::open(&app, "", Some(&sara.token), None)
+        .await
+        .unwrap();
+    let mut outsider = Stream::open(&app, "", Some(&stranger.token), None)
+        .await
+        .unwrap();
 
-        for (query, header) in [("?after=-3", None), ("", Some("abc"))] {
-            let mut request = app.client.get(app.url(&format!("/api/v1/me/stream{query}"))).bearer_auth(&olivia.token);
-            if let Some(header) = header { request = request.header("Last-Event-ID", header) }
-            let _ = &capped;
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), 422);
+    let sent_at = Instant::now();
+    let first = invite(&app, &olivia, &event, "sara@example.com").await;
+    let got = live
+        .next(Duration::from_secs(3))
+        .await
+        .expect("the change arrives");
+    let lag = sent_at.elapsed();
+    eprintln!("stream delivered {} in {lag:?} after the send", got.kind);
+    assert!(lag < Duration::from_secs(1), "{lag:?}");
+    assert_eq!(
+        (got.kind.as_str(), got.data["type"].as_str()),
+        ("invitation.created", Some("invitation.created"))
+    );
+    assert_eq!(got.data["id"].as_i64(), Some(got.id));
+    assert_eq!(got.data["data"]["id"], first.as_str());
+    drop(live);
+
+    // While Sara is away: she is invited to a second event and the first invitation is cancelled.
+    let second_event = app.create_event(&olivia, "Afterparty").await;
+    invite(&app, &olivia, &second_event, "sara@example.com").await;
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/invitations/{first}"),
+        Some(&olivia.token),
+        None,
+    )
+    .await
+    .expect(200);
+
+    let mut resumed = Stream::open(&app, "", Some(&sara.token), Some(got.id))
+        .await
+        .unwrap();
+    let a = resumed
+        .next(Duration::from_secs(3))
+        .await
+        .expect("replayed");
+    let b = resumed
+        .next(Duration::from_secs(3))
+        .await
+        .expect("replayed");
+    assert_eq!(
+        (a.kind.as_str(), b.kind.as_str()),
+        ("invitation.created", "invitation.cancelled")
+    );
+    assert!(got.id < a.id && a.id < b.id);
+    // ... then live, after the replay, without a repeat.
+    app.answer(
+        &sara,
+        &invite(&app, &olivia, &event, "sara@example.com").await,
+        "rejected",
+    )
+    .await
+    .expect(200);
+    let c = resumed
+        .next(Duration::from_secs(3))
+        .await
+        .expect("live again");
+    let d = resumed
+        .next(Duration::from_secs(3))
+        .await
+        .expect("live again");
+    assert_eq!(
+        (c.kind.as_str(), d.kind.as_str()),
+        ("invitation.created", "invitation.rejected")
+    );
+    assert!(b.id < c.id && c.id < d.id);
+    // `?after=` resumes the same way.
+    let mut from_query = Stream::open(&app, &format!("?after={}", c.id), Some(&sara.token), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        from_query.next(Duration::from_secs(3)).await.map(|e| e.id),
+        Some(d.id)
+    );
+
+    assert!(
+        outsider.next(Duration::from_millis(300)).await.is_none(),
+        "R12: nothing for a stranger"
+    );
+}
+
+async fn a_ticket_opens_one_stream_once(app: TestApp) {
+    let sara = app.register("Sara", Some("sara@example.com"), None).await;
+    let reply = app
+        .post("/api/v1/stream-tickets", Some(&sara.token), json!({}))
+        .await;
+    let ticket = reply.expect(201)["data"]["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    assert!(reply.body["data"]["expires_at"].is_string());
+    let query = format!("?ticket={ticket}");
+    let _open = Stream::open(&app, &query, None, None)
+        .await
+        .expect("the ticket opens the stream");
+    let (status, body) = Stream::open(&app, &query, None, None)
+        .await
+        .err()
+        .expect("used up");
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        Stream::open(&app, "?ticket=forged", None, None)
+            .await
+            .err()
+            .map(|e| e.0),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        Stream::open(&app, "", None, None).await.err().map(|e| e.0),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        app.post("/api/v1/stream-tickets", None, json!({}))
+            .await
+            .status,
+        401
+    );
+}
+
+api_tests_once!(a_user_holds_at_most_streams_per_user_streams_and_bad_resume_ids_are_422);
+
+async fn a_user_holds_at_most_streams_per_user_streams_and_bad_resume_ids_are_422(app: TestApp) {
+    let capped = TestApp {
+        address: spawn_on(&app.database, &[("STREAMS_PER_USER", "2")]).await,
+        client: app.client.clone(),
+        database: adapters_diesel::testing::TestDatabase::sqlite(),
+    };
+    let sara = capped
+        .register("Sara", Some("sara@example.com"), None)
+        .await;
+    let _one = Stream::open(&capped, "", Some(&sara.token), None)
+        .await
+        .unwrap();
+    let _two = Stream::open(&capped, "", Some(&sara.token), None)
+        .await
+        .unwrap();
+    let third = capped
+        .client
+        .get(capped.url("/api/v1/me/stream"))
+        .bearer_auth(&sara.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 429);
+    assert_eq!(third.headers()["retry-after"], "5");
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_requests");
+    let olivia = capped
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let _others = Stream::open(&capped, "", Some(&olivia.token), None)
+        .await
+        .expect("the cap is per user");
+    // A client that left (a reloaded page) gives its slot back at once, not at its next heartbeat.
+    drop(_one);
+    let reopened = Instant::now();
+    let _again = Stream::open(&capped, "", Some(&sara.token), None)
+        .await
+        .expect("the closed stream's slot is free");
+    eprintln!(
+        "a closed stream's slot was taken again after {:?}",
+        reopened.elapsed()
+    );
+
+    for (query, header) in [("?after=-3", None), ("", Some("abc"))] {
+        let mut request = app
+            .client
+            .get(app.url(&format!("/api/v1/me/stream{query}")))
+            .bearer_auth(&olivia.token);
+        if let Some(header) = header {
+            request = request.header("Last-Event-ID", header)
         }
+        let _ = &capped;
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 422);
     }
 }
 

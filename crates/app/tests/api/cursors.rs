@@ -71,109 +71,182 @@ fn with_cursor(path: &str, cursor: &str) -> String {
     format!("{path}{separator}cursor={cursor}")
 }
 
-api_tests! {
-    async fn a_forged_cursor_in_the_old_unsigned_format_is_422(app: TestApp) {
-        let (olivia, _, _, _) = world(&app).await;
-        let listed = app.collect("/api/v1/sent-invitations", &olivia.token, 100).await;
-        let newest: uuid::Uuid = listed[0]["id"].as_str().unwrap().parse().unwrap();
-        assert_eq!(newest.get_version_num(), 7);
-        // Version 1 was the unsigned id alone: anyone could page from any id.
-        let mut v1 = vec![1_u8];
-        v1.extend_from_slice(newest.as_bytes());
-        // The new form with a made-up tag.
-        let mut v2 = vec![2_u8];
-        v2.extend_from_slice(newest.as_bytes());
-        v2.extend_from_slice(&[0; 16]);
-        for forged in [v1, v2] {
-            let forged = URL_SAFE_NO_PAD.encode(forged);
-            for list in ["/api/v1/sent-invitations", "/api/v1/events"] {
-                let reply = app.get(&with_cursor(list, &forged), &olivia.token).await;
-                assert_refused(&reply, &format!("{list} {forged}"));
-            }
+api_tests!(
+    a_forged_cursor_in_the_old_unsigned_format_is_422,
+    another_users_cursor_is_422,
+    a_cursor_of_one_list_is_422_on_another,
+    changing_the_filters_under_a_cursor_is_422_but_the_page_size_may_change,
+    a_valid_cursor_still_pages_every_list_and_is_signed
+);
+
+async fn a_forged_cursor_in_the_old_unsigned_format_is_422(app: TestApp) {
+    let (olivia, _, _, _) = world(&app).await;
+    let listed = app
+        .collect("/api/v1/sent-invitations", &olivia.token, 100)
+        .await;
+    let newest: uuid::Uuid = listed[0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(newest.get_version_num(), 7);
+    // Version 1 was the unsigned id alone: anyone could page from any id.
+    let mut v1 = vec![1_u8];
+    v1.extend_from_slice(newest.as_bytes());
+    // The new form with a made-up tag.
+    let mut v2 = vec![2_u8];
+    v2.extend_from_slice(newest.as_bytes());
+    v2.extend_from_slice(&[0; 16]);
+    for forged in [v1, v2] {
+        let forged = URL_SAFE_NO_PAD.encode(forged);
+        for list in ["/api/v1/sent-invitations", "/api/v1/events"] {
+            let reply = app.get(&with_cursor(list, &forged), &olivia.token).await;
+            assert_refused(&reply, &format!("{list} {forged}"));
         }
     }
+}
 
-    async fn another_users_cursor_is_422(app: TestApp) {
-        let (olivia, bob, launch, _) = world(&app).await;
-        for list in ["/api/v1/sent-invitations?limit=1", "/api/v1/events?limit=1"] {
-            let cursor = next_cursor(&app, list, &olivia).await;
-            let reply = app.get(&with_cursor(list, &cursor), &bob.token).await;
-            assert_refused(&reply, &format!("Bob replaying Olivia's {list}"));
-            app.get(&with_cursor(list, &cursor), &olivia.token).await.expect(200);
-        }
-        // Bob is a member of Launch too, and still cannot use Olivia's cursor of its members.
-        let members = format!("/api/v1/events/{launch}/members?limit=1");
-        let cursor = next_cursor(&app, &members, &olivia).await;
-        assert_refused(&app.get(&with_cursor(&members, &cursor), &bob.token).await, "members");
+async fn another_users_cursor_is_422(app: TestApp) {
+    let (olivia, bob, launch, _) = world(&app).await;
+    for list in ["/api/v1/sent-invitations?limit=1", "/api/v1/events?limit=1"] {
+        let cursor = next_cursor(&app, list, &olivia).await;
+        let reply = app.get(&with_cursor(list, &cursor), &bob.token).await;
+        assert_refused(&reply, &format!("Bob replaying Olivia's {list}"));
+        app.get(&with_cursor(list, &cursor), &olivia.token)
+            .await
+            .expect(200);
     }
+    // Bob is a member of Launch too, and still cannot use Olivia's cursor of its members.
+    let members = format!("/api/v1/events/{launch}/members?limit=1");
+    let cursor = next_cursor(&app, &members, &olivia).await;
+    assert_refused(
+        &app.get(&with_cursor(&members, &cursor), &bob.token).await,
+        "members",
+    );
+}
 
-    async fn a_cursor_of_one_list_is_422_on_another(app: TestApp) {
-        let (olivia, _, launch, other) = world(&app).await;
-        let sent = next_cursor(&app, "/api/v1/sent-invitations?limit=1", &olivia).await;
-        let events = next_cursor(&app, "/api/v1/events?limit=1", &olivia).await;
-        let members = next_cursor(&app, &format!("/api/v1/events/{launch}/members?limit=1"), &olivia).await;
-        let cases = [
-            ("sent on received", "/api/v1/received-invitations".to_owned(), &sent),
-            ("sent on events", "/api/v1/events".to_owned(), &sent),
-            ("events on sent", "/api/v1/sent-invitations".to_owned(), &events),
-            ("events on members", format!("/api/v1/events/{launch}/members"), &events),
-            ("members on events", "/api/v1/events".to_owned(), &members),
-            ("Launch's members on Other's", format!("/api/v1/events/{other}/members"), &members),
-        ];
-        for (what, list, cursor) in cases {
-            assert_refused(&app.get(&with_cursor(&list, cursor), &olivia.token).await, what);
-        }
-        // The sent list's two paths are one list.
-        app.get(&with_cursor("/api/v1/sended-invitations", &sent), &olivia.token).await.expect(200);
-    }
-
-    async fn changing_the_filters_under_a_cursor_is_422_but_the_page_size_may_change(app: TestApp) {
-        let (olivia, _, launch, _) = world(&app).await;
-        // Olivia's invitations: three, two of them accepted.
-        let path = "/api/v1/sent-invitations?status=accepted&limit=1";
-        let cursor = next_cursor(&app, path, &olivia).await;
-        for changed in [
-            "/api/v1/sent-invitations?status=all".to_owned(),
+async fn a_cursor_of_one_list_is_422_on_another(app: TestApp) {
+    let (olivia, _, launch, other) = world(&app).await;
+    let sent = next_cursor(&app, "/api/v1/sent-invitations?limit=1", &olivia).await;
+    let events = next_cursor(&app, "/api/v1/events?limit=1", &olivia).await;
+    let members = next_cursor(
+        &app,
+        &format!("/api/v1/events/{launch}/members?limit=1"),
+        &olivia,
+    )
+    .await;
+    let cases = [
+        (
+            "sent on received",
+            "/api/v1/received-invitations".to_owned(),
+            &sent,
+        ),
+        ("sent on events", "/api/v1/events".to_owned(), &sent),
+        (
+            "events on sent",
             "/api/v1/sent-invitations".to_owned(),
-            "/api/v1/sent-invitations?status=pending".to_owned(),
-            format!("/api/v1/sent-invitations?status=accepted&event_id={launch}"),
-        ] {
-            assert_refused(&app.get(&with_cursor(&changed, &cursor), &olivia.token).await, &changed);
-        }
-        let same = app.get(&with_cursor("/api/v1/sent-invitations?status=accepted&limit=50", &cursor), &olivia.token).await;
-        assert_eq!(same.expect(200)["data"].as_array().unwrap().len(), 1);
-        // No status and `status=all` are one filter, and so are their cursors.
-        let all = next_cursor(&app, "/api/v1/sent-invitations?limit=1", &olivia).await;
-        let reply = app.get(&with_cursor("/api/v1/sent-invitations?status=all&limit=5", &all), &olivia.token).await;
-        assert_eq!(reply.expect(200)["data"].as_array().unwrap().len(), 2);
+            &events,
+        ),
+        (
+            "events on members",
+            format!("/api/v1/events/{launch}/members"),
+            &events,
+        ),
+        ("members on events", "/api/v1/events".to_owned(), &members),
+        (
+            "Launch's members on Other's",
+            format!("/api/v1/events/{other}/members"),
+            &members,
+        ),
+    ];
+    for (what, list, cursor) in cases {
+        assert_refused(
+            &app.get(&with_cursor(&list, cursor), &olivia.token).await,
+            what,
+        );
     }
+    // The sent list's two paths are one list.
+    app.get(
+        &with_cursor("/api/v1/sended-invitations", &sent),
+        &olivia.token,
+    )
+    .await
+    .expect(200);
+}
 
-    async fn a_valid_cursor_still_pages_every_list_and_is_signed(app: TestApp) {
-        let (olivia, bob, launch, other) = world(&app).await;
-        let lists = [
-            ("/api/v1/events".to_owned(), &olivia, 2),
-            (format!("/api/v1/events/{launch}/members"), &olivia, 3),
-            ("/api/v1/sent-invitations".to_owned(), &olivia, 3),
-            ("/api/v1/sended-invitations?status=accepted".to_owned(), &olivia, 2),
-            (format!("/api/v1/sent-invitations?event_id={other}"), &olivia, 1),
-            ("/api/v1/received-invitations".to_owned(), &bob, 2),
-        ];
-        for (list, user, count) in lists {
-            let whole = app.get(&list, &user.token).await;
-            let whole = ids(whole.expect(200)["data"].as_array().unwrap());
-            assert_eq!(whole.len(), count, "{list}");
-            assert_eq!(ids(&app.collect(&list, &user.token, 1).await), whole, "{list}, pages of 1");
-            if count > 1 {
-                // Version 2: a version byte, the 16-byte position and a 16-byte tag.
-                let separator = if list.contains('?') { '&' } else { '?' };
-                let cursor = next_cursor(&app, &format!("{list}{separator}limit=1"), user).await;
-                let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
-                assert_eq!((bytes.len(), bytes[0]), (33, 2), "{list}: {cursor}");
-                // A larger page from the same cursor: the rest.
-                let rest = app.get(&with_cursor(&format!("{list}{separator}limit=100"), &cursor), &user.token).await;
-                let rest: Vec<Value> = rest.expect(200)["data"].as_array().unwrap().clone();
-                assert_eq!(ids(&rest), whole[1..], "{list}");
-            }
+async fn changing_the_filters_under_a_cursor_is_422_but_the_page_size_may_change(app: TestApp) {
+    let (olivia, _, launch, _) = world(&app).await;
+    // Olivia's invitations: three, two of them accepted.
+    let path = "/api/v1/sent-invitations?status=accepted&limit=1";
+    let cursor = next_cursor(&app, path, &olivia).await;
+    for changed in [
+        "/api/v1/sent-invitations?status=all".to_owned(),
+        "/api/v1/sent-invitations".to_owned(),
+        "/api/v1/sent-invitations?status=pending".to_owned(),
+        format!("/api/v1/sent-invitations?status=accepted&event_id={launch}"),
+    ] {
+        assert_refused(
+            &app.get(&with_cursor(&changed, &cursor), &olivia.token)
+                .await,
+            &changed,
+        );
+    }
+    let same = app
+        .get(
+            &with_cursor("/api/v1/sent-invitations?status=accepted&limit=50", &cursor),
+            &olivia.token,
+        )
+        .await;
+    assert_eq!(same.expect(200)["data"].as_array().unwrap().len(), 1);
+    // No status and `status=all` are one filter, and so are their cursors.
+    let all = next_cursor(&app, "/api/v1/sent-invitations?limit=1", &olivia).await;
+    let reply = app
+        .get(
+            &with_cursor("/api/v1/sent-invitations?status=all&limit=5", &all),
+            &olivia.token,
+        )
+        .await;
+    assert_eq!(reply.expect(200)["data"].as_array().unwrap().len(), 2);
+}
+
+async fn a_valid_cursor_still_pages_every_list_and_is_signed(app: TestApp) {
+    let (olivia, bob, launch, other) = world(&app).await;
+    let lists = [
+        ("/api/v1/events".to_owned(), &olivia, 2),
+        (format!("/api/v1/events/{launch}/members"), &olivia, 3),
+        ("/api/v1/sent-invitations".to_owned(), &olivia, 3),
+        (
+            "/api/v1/sended-invitations?status=accepted".to_owned(),
+            &olivia,
+            2,
+        ),
+        (
+            format!("/api/v1/sent-invitations?event_id={other}"),
+            &olivia,
+            1,
+        ),
+        ("/api/v1/received-invitations".to_owned(), &bob, 2),
+    ];
+    for (list, user, count) in lists {
+        let whole = app.get(&list, &user.token).await;
+        let whole = ids(whole.expect(200)["data"].as_array().unwrap());
+        assert_eq!(whole.len(), count, "{list}");
+        assert_eq!(
+            ids(&app.collect(&list, &user.token, 1).await),
+            whole,
+            "{list}, pages of 1"
+        );
+        if count > 1 {
+            // Version 2: a version byte, the 16-byte position and a 16-byte tag.
+            let separator = if list.contains('?') { '&' } else { '?' };
+            let cursor = next_cursor(&app, &format!("{list}{separator}limit=1"), user).await;
+            let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
+            assert_eq!((bytes.len(), bytes[0]), (33, 2), "{list}: {cursor}");
+            // A larger page from the same cursor: the rest.
+            let rest = app
+                .get(
+                    &with_cursor(&format!("{list}{separator}limit=100"), &cursor),
+                    &user.token,
+                )
+                .await;
+            let rest: Vec<Value> = rest.expect(200)["data"].as_array().unwrap().clone();
+            assert_eq!(ids(&rest), whole[1..], "{list}");
         }
     }
 }

@@ -27,60 +27,83 @@ pub(crate) fn assert_consistent(app: &TestApp) {
     assert_eq!(miscounted, ["0"], "members_count out of step");
 }
 
-api_tests! {
-    async fn the_sixth_failed_login_of_an_account_is_429_with_retry_after(app: TestApp) {
-        app.register("Sara", Some("sara@example.com"), None).await;
-        for _ in 0..5 {
-            app.login(json!({"login": "sara@example.com", "password": "wrong password"})).await.expect(401);
-        }
-        let limited = app.login(json!({"login": "SARA@example.com", "password": "correct horse"})).await;
-        assert_eq!(limited.expect(429)["code"], "too_many_requests");
-        let retry_after: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
-        assert!((1..=60).contains(&retry_after), "{retry_after}");
-        eprintln!("login limit: 5 failed logins for one account, then 429 with Retry-After {retry_after} s (even with the right password)");
-        app.register("Reza", Some("reza@example.com"), None).await;
-        app.login(json!({"login": "reza@example.com", "password": "correct horse"})).await.expect(200);
-    }
+api_tests!(
+    the_sixth_failed_login_of_an_account_is_429_with_retry_after,
+    failed_logins_take_about_as_long_with_or_without_an_account,
+    tokens_are_stored_only_as_sha256_and_passwords_as_argon2id
+);
 
-    async fn failed_logins_take_about_as_long_with_or_without_an_account(app: TestApp) {
-        app.register("Sara", Some("sara@example.com"), None).await;
-        let mut existing = Vec::new();
-        let mut unknown = Vec::new();
-        for i in 0..4 {
-            let started = std::time::Instant::now();
-            app.login(json!({"login": "sara@example.com", "password": "wrong password"})).await.expect(401);
-            existing.push(started.elapsed());
-            let started = std::time::Instant::now();
-            app.login(json!({"login": format!("nobody{i}@example.com"), "password": "wrong password"})).await.expect(401);
-            unknown.push(started.elapsed());
-        }
-        existing.sort();
-        unknown.sort();
-        let (existing, unknown) = (existing[2].as_secs_f64(), unknown[2].as_secs_f64());
-        eprintln!("login timing: median failed login {:.1} ms with an account, {:.1} ms without (ratio {:.2})", existing * 1e3, unknown * 1e3, unknown / existing);
-        // Loose on purpose: both run one argon2 verification; without the decoy the unknown
-        // account would answer in well under a tenth of the time.
-        assert!((0.5..2.0).contains(&(unknown / existing)), "{existing} vs {unknown}");
+async fn the_sixth_failed_login_of_an_account_is_429_with_retry_after(app: TestApp) {
+    app.register("Sara", Some("sara@example.com"), None).await;
+    for _ in 0..5 {
+        app.login(json!({"login": "sara@example.com", "password": "wrong password"}))
+            .await
+            .expect(401);
     }
+    let limited = app
+        .login(json!({"login": "SARA@example.com", "password": "correct horse"}))
+        .await;
+    assert_eq!(limited.expect(429)["code"], "too_many_requests");
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    eprintln!("login limit: 5 failed logins for one account, then 429 with Retry-After {retry_after} s (even with the right password)");
+    app.register("Reza", Some("reza@example.com"), None).await;
+    app.login(json!({"login": "reza@example.com", "password": "correct horse"}))
+        .await
+        .expect(200);
+}
 
-    async fn tokens_are_stored_only_as_sha256_and_passwords_as_argon2id(app: TestApp) {
-        let sara = app.register("Sara", Some("sara@example.com"), None).await;
-        let hex = match app.database.backend() {
-            Backend::Postgres => "SELECT encode(token_hash, 'hex') AS value FROM access_tokens",
-            Backend::Sqlite => "SELECT lower(hex(token_hash)) AS value FROM access_tokens",
-        };
-        let stored = app.database.texts(hex);
-        let digest: String = sha2_hex(&sara.token);
-        assert_eq!(stored, [digest]);
-        let clear_hex: String = sara.token.bytes().map(|b| format!("{b:02x}")).collect();
-        assert!(!stored[0].contains(&clear_hex));
-        let everything = app.database.texts("SELECT CAST(user_id AS TEXT) || CAST(created_at AS TEXT) || CAST(expires_at AS TEXT) AS value FROM access_tokens");
-        assert!(!everything[0].contains(&sara.token));
-        let hashes = app.database.texts("SELECT password_hash AS value FROM users");
-        assert!(hashes[0].starts_with("$argon2id$v=19$"), "{}", hashes[0]);
-        assert!(!hashes[0].contains("correct horse"));
-        eprintln!("token storage: {} row(s), each a 32-byte SHA-256 digest, 0 clear tokens; password stored as argon2id PHC", stored.len());
+async fn failed_logins_take_about_as_long_with_or_without_an_account(app: TestApp) {
+    app.register("Sara", Some("sara@example.com"), None).await;
+    let mut existing = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..4 {
+        let started = std::time::Instant::now();
+        app.login(json!({"login": "sara@example.com", "password": "wrong password"}))
+            .await
+            .expect(401);
+        existing.push(started.elapsed());
+        let started = std::time::Instant::now();
+        app.login(json!({"login": format!("nobody{i}@example.com"), "password": "wrong password"}))
+            .await
+            .expect(401);
+        unknown.push(started.elapsed());
     }
+    existing.sort();
+    unknown.sort();
+    let (existing, unknown) = (existing[2].as_secs_f64(), unknown[2].as_secs_f64());
+    eprintln!("login timing: median failed login {:.1} ms with an account, {:.1} ms without (ratio {:.2})", existing * 1e3, unknown * 1e3, unknown / existing);
+    // Loose on purpose: both run one argon2 verification; without the decoy the unknown
+    // account would answer in well under a tenth of the time.
+    assert!(
+        (0.5..2.0).contains(&(unknown / existing)),
+        "{existing} vs {unknown}"
+    );
+}
+
+async fn tokens_are_stored_only_as_sha256_and_passwords_as_argon2id(app: TestApp) {
+    let sara = app.register("Sara", Some("sara@example.com"), None).await;
+    let hex = match app.database.backend() {
+        Backend::Postgres => "SELECT encode(token_hash, 'hex') AS value FROM access_tokens",
+        Backend::Sqlite => "SELECT lower(hex(token_hash)) AS value FROM access_tokens",
+    };
+    let stored = app.database.texts(hex);
+    let digest: String = sha2_hex(&sara.token);
+    assert_eq!(stored, [digest]);
+    let clear_hex: String = sara.token.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(!stored[0].contains(&clear_hex));
+    let everything = app.database.texts("SELECT CAST(user_id AS TEXT) || CAST(created_at AS TEXT) || CAST(expires_at AS TEXT) AS value FROM access_tokens");
+    assert!(!everything[0].contains(&sara.token));
+    let hashes = app
+        .database
+        .texts("SELECT password_hash AS value FROM users");
+    assert!(hashes[0].starts_with("$argon2id$v=19$"), "{}", hashes[0]);
+    assert!(!hashes[0].contains("correct horse"));
+    eprintln!("token storage: {} row(s), each a 32-byte SHA-256 digest, 0 clear tokens; password stored as argon2id PHC", stored.len());
 }
 
 fn sha2_hex(token: &str) -> String {

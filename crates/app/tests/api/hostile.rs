@@ -29,104 +29,206 @@ fn nested(depth: usize) -> String {
     )
 }
 
-api_tests! {
-    async fn hostile_bodies_get_documented_4xx_json_and_change_nothing(app: TestApp) {
-        let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
-        let bob = app.register("Bob", Some("bob@example.com"), None).await;
-        let event = app.create_event(&olivia, "E").await;
-        let invitation = app.send(&olivia, &event, json!(["bob@example.com"])).await.body["data"]["sent"][0]["id"].as_str().unwrap().to_owned();
-        let before = snapshot(&app);
+api_tests!(hostile_bodies_get_documented_4xx_json_and_change_nothing);
 
-        let long = "x".repeat(10_000);
-        let raw_bodies: Vec<(String, &[u16])> = vec![
-            ("{".into(), &[400]),
-            ("[]".into(), &[400]),
-            ("\"text\"".into(), &[400]),
-            ("null".into(), &[400]),
-            ("{\"a\": 1,}".into(), &[400]),
-            (nested(5_000), &[400]),
-            (format!("{{\"pad\": \"{}\"}}", "y".repeat(70_000)), &[413]),
-        ];
-        let json_bodies: Vec<(Value, &[u16])> = vec![
-            (json!({}), &[422]),
-            (json!({"name": 1, "email": [], "mobile": {}, "password": false, "title": 7, "status": 1, "invitations": {}, "login": 3}), &[422]),
-            (json!({"name": long, "email": long, "password": long, "title": long, "status": long, "login": long}), &[401, 422]),
-            (json!({"invitations": [long, long, long]}), &[422, 200]),
-            (json!({"name": "a\u{0}b", "email": "a\u{0}@b.io", "password": "\u{0}\u{1}\u{2}\u{3}\u{4}\u{5}\u{6}\u{7}", "title": "\u{1b}[31m", "status": "accepted\u{0}", "login": "\u{0}", "invitations": ["\u{0}", "09352864812\u{0}"]}), &[401, 422, 200]),
-            (json!({"name": "x", "email": "' OR 1=1 --@x.io", "password": "'; DROP TABLE users; --", "title": "", "status": "'; DROP TABLE invitations; --", "login": "' OR '1'='1", "invitations": ["' OR 1=1 --", "1; DROP TABLE users"]}), &[401, 422, 200]),
-            (json!({"invitations": vec!["bob@example.com"; 1001]}), &[422]),
-            (json!({"invitations": [null, 1, true]}), &[422]),
-        ];
+async fn hostile_bodies_get_documented_4xx_json_and_change_nothing(app: TestApp) {
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let bob = app.register("Bob", Some("bob@example.com"), None).await;
+    let event = app.create_event(&olivia, "E").await;
+    let invitation = app
+        .send(&olivia, &event, json!(["bob@example.com"]))
+        .await
+        .body["data"]["sent"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = snapshot(&app);
 
-        let posts = [
-            ("/api/v1/register".to_owned(), None),
-            ("/api/v1/login".to_owned(), None),
-            ("/api/v1/events".to_owned(), Some(olivia.token.as_str())),
-            (format!("/api/v1/{event}/send-invitations"), Some(olivia.token.as_str())),
-            (format!("/api/v1/events/{event}/invitations"), Some(olivia.token.as_str())),
-        ];
-        let targets: Vec<(Method, String, Option<&str>)> = posts
-            .iter()
-            .map(|(path, token)| (Method::POST, path.clone(), *token))
-            .chain(std::iter::once((Method::PATCH, format!("/api/v1/invitations/{invitation}"), Some(bob.token.as_str()))))
-            .collect();
+    let long = "x".repeat(10_000);
+    let raw_bodies: Vec<(String, &[u16])> = vec![
+        ("{".into(), &[400]),
+        ("[]".into(), &[400]),
+        ("\"text\"".into(), &[400]),
+        ("null".into(), &[400]),
+        ("{\"a\": 1,}".into(), &[400]),
+        (nested(5_000), &[400]),
+        (format!("{{\"pad\": \"{}\"}}", "y".repeat(70_000)), &[413]),
+    ];
+    let json_bodies: Vec<(Value, &[u16])> = vec![
+        (json!({}), &[422]),
+        (
+            json!({"name": 1, "email": [], "mobile": {}, "password": false, "title": 7, "status": 1, "invitations": {}, "login": 3}),
+            &[422],
+        ),
+        (
+            json!({"name": long, "email": long, "password": long, "title": long, "status": long, "login": long}),
+            &[401, 422],
+        ),
+        (json!({"invitations": [long, long, long]}), &[422, 200]),
+        (
+            json!({"name": "a\u{0}b", "email": "a\u{0}@b.io", "password": "\u{0}\u{1}\u{2}\u{3}\u{4}\u{5}\u{6}\u{7}", "title": "\u{1b}[31m", "status": "accepted\u{0}", "login": "\u{0}", "invitations": ["\u{0}", "09352864812\u{0}"]}),
+            &[401, 422, 200],
+        ),
+        (
+            json!({"name": "x", "email": "' OR 1=1 --@x.io", "password": "'; DROP TABLE users; --", "title": "", "status": "'; DROP TABLE invitations; --", "login": "' OR '1'='1", "invitations": ["' OR 1=1 --", "1; DROP TABLE users"]}),
+            &[401, 422, 200],
+        ),
+        (
+            json!({"invitations": vec!["bob@example.com"; 1001]}),
+            &[422],
+        ),
+        (json!({"invitations": [null, 1, true]}), &[422]),
+    ];
 
-        let mut checked = 0;
-        for (method, path, token) in &targets {
-            for (body, allowed) in &raw_bodies {
-                let mut request = app.client.request(method.clone(), app.url(path)).header("content-type", "application/json").body(body.clone());
-                if let Some(token) = token {
-                    request = request.bearer_auth(token);
-                }
-                let reply = Reply::read(request.send().await.unwrap()).await;
-                assert!(allowed.contains(&reply.status.as_u16()), "{method} {path} <- {:.40}: {} {}", body, reply.status, reply.text);
-                reply.expect(reply.status.as_u16());
-                checked += 1;
-            }
-            for (body, allowed) in &json_bodies {
-                let reply = app.call(method.clone(), path, *token, Some(body.clone())).await;
-                let status = reply.status.as_u16();
-                assert!(allowed.contains(&status), "{method} {path} <- {:.60}: {status} {}", body.to_string(), reply.text);
-                reply.expect(status);
-                if status == 200 {
-                    // Only a send answers 200 to junk entries: all of them ignored, none sent.
-                    assert_eq!(reply.body["data"]["sent"], json!([]), "{path}: {}", reply.text);
-                }
-                checked += 1;
-            }
-        }
+    let posts = [
+        ("/api/v1/register".to_owned(), None),
+        ("/api/v1/login".to_owned(), None),
+        ("/api/v1/events".to_owned(), Some(olivia.token.as_str())),
+        (
+            format!("/api/v1/{event}/send-invitations"),
+            Some(olivia.token.as_str()),
+        ),
+        (
+            format!("/api/v1/events/{event}/invitations"),
+            Some(olivia.token.as_str()),
+        ),
+    ];
+    let targets: Vec<(Method, String, Option<&str>)> = posts
+        .iter()
+        .map(|(path, token)| (Method::POST, path.clone(), *token))
+        .chain(std::iter::once((
+            Method::PATCH,
+            format!("/api/v1/invitations/{invitation}"),
+            Some(bob.token.as_str()),
+        )))
+        .collect();
 
-        let queries = ["limit=-1", "limit=0", "limit=1e3", "limit=99999999999999999999999", "limit=abc", "cursor=forged",
-            "cursor=AAAAAAAAAAAAAAAAAAAAAAAA", "cursor=%00%01", "status=bogus", "status=PENDING", "event_id=1", "event_id=' OR 1=1 --"];
-        for list in ["/api/v1/sended-invitations", "/api/v1/sent-invitations", "/api/v1/received-invitations", "/api/v1/events", &format!("/api/v1/events/{event}/members")] {
-            for query in queries {
-                let reply = app.get(&format!("{list}?{query}"), &olivia.token).await;
-                let status = reply.status.as_u16();
-                // The event lists take no status or event filter: those parameters are ignored there.
-                let lenient = list.contains("/events") && (query.starts_with("status=") || query.starts_with("event_id="));
-                assert!(status == 422 || (lenient && status == 200), "{list}?{query}: {status} {}", reply.text);
-                reply.expect(status);
-                checked += 1;
-            }
-        }
-
-        for path in ["/api/v1/invitations/not-a-uuid", "/api/v1/invitations/00000000-0000-0000-0000-00000000000g", "/api/v1/events/%00", "/api/v1/events/..%2F..%2Fetc%2Fpasswd/members"] {
-            assert_eq!(app.get(path, &olivia.token).await.expect(404)["code"], "not_found", "{path}");
-            checked += 1;
-        }
-
-        let auth_headers: [&[&[u8]]; 7] = [&[], &[b"Bearer"], &[b"Bearer a", b"Bearer b"], &[b"Token abc"], &[b"Bearer \xff\xfe"], &[b"Bearer x x"], &[b"Bearer ' OR 1=1 --"]];
-        for headers in auth_headers {
-            let mut request = app.client.get(app.url("/api/v1/me"));
-            for header in headers {
-                request = request.header("authorization", reqwest::header::HeaderValue::from_bytes(header).unwrap());
+    let mut checked = 0;
+    for (method, path, token) in &targets {
+        for (body, allowed) in &raw_bodies {
+            let mut request = app
+                .client
+                .request(method.clone(), app.url(path))
+                .header("content-type", "application/json")
+                .body(body.clone());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
             }
             let reply = Reply::read(request.send().await.unwrap()).await;
-            assert_eq!(reply.expect(401), &json!({"message": "Unauthenticated."}), "{headers:?}");
+            assert!(
+                allowed.contains(&reply.status.as_u16()),
+                "{method} {path} <- {:.40}: {} {}",
+                body,
+                reply.status,
+                reply.text
+            );
+            reply.expect(reply.status.as_u16());
             checked += 1;
         }
-
-        assert_eq!(snapshot(&app), before, "hostile input changed stored data");
-        eprintln!("hostile input: {checked} requests, no 5xx, nothing stored changed");
+        for (body, allowed) in &json_bodies {
+            let reply = app
+                .call(method.clone(), path, *token, Some(body.clone()))
+                .await;
+            let status = reply.status.as_u16();
+            assert!(
+                allowed.contains(&status),
+                "{method} {path} <- {:.60}: {status} {}",
+                body.to_string(),
+                reply.text
+            );
+            reply.expect(status);
+            if status == 200 {
+                // Only a send answers 200 to junk entries: all of them ignored, none sent.
+                assert_eq!(
+                    reply.body["data"]["sent"],
+                    json!([]),
+                    "{path}: {}",
+                    reply.text
+                );
+            }
+            checked += 1;
+        }
     }
+
+    let queries = [
+        "limit=-1",
+        "limit=0",
+        "limit=1e3",
+        "limit=99999999999999999999999",
+        "limit=abc",
+        "cursor=forged",
+        "cursor=AAAAAAAAAAAAAAAAAAAAAAAA",
+        "cursor=%00%01",
+        "status=bogus",
+        "status=PENDING",
+        "event_id=1",
+        "event_id=' OR 1=1 --",
+    ];
+    for list in [
+        "/api/v1/sended-invitations",
+        "/api/v1/sent-invitations",
+        "/api/v1/received-invitations",
+        "/api/v1/events",
+        &format!("/api/v1/events/{event}/members"),
+    ] {
+        for query in queries {
+            let reply = app.get(&format!("{list}?{query}"), &olivia.token).await;
+            let status = reply.status.as_u16();
+            // The event lists take no status or event filter: those parameters are ignored there.
+            let lenient = list.contains("/events")
+                && (query.starts_with("status=") || query.starts_with("event_id="));
+            assert!(
+                status == 422 || (lenient && status == 200),
+                "{list}?{query}: {status} {}",
+                reply.text
+            );
+            reply.expect(status);
+            checked += 1;
+        }
+    }
+
+    for path in [
+        "/api/v1/invitations/not-a-uuid",
+        "/api/v1/invitations/00000000-0000-0000-0000-00000000000g",
+        "/api/v1/events/%00",
+        "/api/v1/events/..%2F..%2Fetc%2Fpasswd/members",
+    ] {
+        assert_eq!(
+            app.get(path, &olivia.token).await.expect(404)["code"],
+            "not_found",
+            "{path}"
+        );
+        checked += 1;
+    }
+
+    let auth_headers: [&[&[u8]]; 7] = [
+        &[],
+        &[b"Bearer"],
+        &[b"Bearer a", b"Bearer b"],
+        &[b"Token abc"],
+        &[b"Bearer \xff\xfe"],
+        &[b"Bearer x x"],
+        &[b"Bearer ' OR 1=1 --"],
+    ];
+    for headers in auth_headers {
+        let mut request = app.client.get(app.url("/api/v1/me"));
+        for header in headers {
+            request = request.header(
+                "authorization",
+                reqwest::header::HeaderValue::from_bytes(header).unwrap(),
+            );
+        }
+        let reply = Reply::read(request.send().await.unwrap()).await;
+        assert_eq!(
+            reply.expect(401),
+            &json!({"message": "Unauthenticated."}),
+            "{headers:?}"
+        );
+        checked += 1;
+    }
+
+    assert_eq!(snapshot(&app), before, "hostile input changed stored data");
+    eprintln!("hostile input: {checked} requests, no 5xx, nothing stored changed");
 }

@@ -37,111 +37,149 @@ async fn events_of(app: &TestApp, user: &TestUser) -> usize {
     app.collect("/api/v1/events", &user.token, 100).await.len()
 }
 
-api_tests! {
-    async fn a_retried_create_with_one_key_creates_one_event_and_gets_the_first_answer_again(app: TestApp) {
-        let ann = app.register("Ann", Some("ann@example.com"), None).await;
-        let body = json!({"title": "Launch", "location": "Tehran"});
-        let first = keyed(&app.address, "/api/v1/events", &ann, "create-launch", &body).await;
-        first.expect(201);
-        assert!(!replayed(&first));
+api_tests!(
+    a_retried_create_with_one_key_creates_one_event_and_gets_the_first_answer_again,
+    a_retried_send_with_one_key_sends_once_on_the_seed_path_and_its_alias,
+    the_same_key_with_another_body_is_refused_with_422,
+    a_request_whose_key_another_process_is_running_is_409_with_retry_after,
+    concurrent_requests_with_one_key_on_two_instances_run_exactly_once
+);
 
-        let again = keyed(&app.address, "/api/v1/events", &ann, "create-launch", &body).await;
-        again.expect(201);
-        assert!(replayed(&again));
-        assert_eq!(again.text, first.text, "byte for byte");
-        assert_eq!(again.headers["content-type"], "application/json; charset=utf-8");
-        assert_eq!(again.headers["x-content-type-options"], "nosniff");
-        assert_eq!(events_of(&app, &ann).await, 1);
-    }
+async fn a_retried_create_with_one_key_creates_one_event_and_gets_the_first_answer_again(
+    app: TestApp,
+) {
+    let ann = app.register("Ann", Some("ann@example.com"), None).await;
+    let body = json!({"title": "Launch", "location": "Tehran"});
+    let first = keyed(&app.address, "/api/v1/events", &ann, "create-launch", &body).await;
+    first.expect(201);
+    assert!(!replayed(&first));
 
-    async fn a_retried_send_with_one_key_sends_once_on_the_seed_path_and_its_alias(app: TestApp) {
-        let ann = app.register("Ann", Some("ann@example.com"), None).await;
-        app.register("Bob", Some("bob@example.com"), None).await;
-        app.register("Carol", None, Some("09352864812")).await;
-        let event = app.create_event(&ann, "Launch").await;
-        for (path, contact) in [
-            (format!("/api/v1/{event}/send-invitations"), "bob@example.com"),
-            (format!("/api/v1/events/{event}/invitations"), "09352864812"),
-        ] {
-            let body = json!({"invitations": [contact]});
-            let first = keyed(&app.address, &path, &ann, &format!("send-{contact}"), &body).await;
-            assert_eq!(first.expect(200)["message"], "1 invitation sent, 0 ignored.");
-            let again = keyed(&app.address, &path, &ann, &format!("send-{contact}"), &body).await;
-            again.expect(200);
-            assert!(replayed(&again), "{path}");
-            assert_eq!(again.text, first.text);
-        }
-        let sent = app.collect("/api/v1/sent-invitations", &ann.token, 100).await;
-        assert_eq!(sent.len(), 2);
-    }
+    let again = keyed(&app.address, "/api/v1/events", &ann, "create-launch", &body).await;
+    again.expect(201);
+    assert!(replayed(&again));
+    assert_eq!(again.text, first.text, "byte for byte");
+    assert_eq!(
+        again.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
+    assert_eq!(again.headers["x-content-type-options"], "nosniff");
+    assert_eq!(events_of(&app, &ann).await, 1);
+}
 
-    async fn the_same_key_with_another_body_is_refused_with_422(app: TestApp) {
-        let ann = app.register("Ann", Some("ann@example.com"), None).await;
-        keyed(&app.address, "/api/v1/events", &ann, "k", &json!({"title": "A"})).await.expect(201);
-        let reused = keyed(&app.address, "/api/v1/events", &ann, "k", &json!({"title": "B"})).await;
+async fn a_retried_send_with_one_key_sends_once_on_the_seed_path_and_its_alias(app: TestApp) {
+    let ann = app.register("Ann", Some("ann@example.com"), None).await;
+    app.register("Bob", Some("bob@example.com"), None).await;
+    app.register("Carol", None, Some("09352864812")).await;
+    let event = app.create_event(&ann, "Launch").await;
+    for (path, contact) in [
+        (
+            format!("/api/v1/{event}/send-invitations"),
+            "bob@example.com",
+        ),
+        (format!("/api/v1/events/{event}/invitations"), "09352864812"),
+    ] {
+        let body = json!({"invitations": [contact]});
+        let first = keyed(&app.address, &path, &ann, &format!("send-{contact}"), &body).await;
         assert_eq!(
-            reused.expect(422),
-            &json!({"message": "This Idempotency-Key was already used with another request.", "code": "idempotency_key_reused"})
+            first.expect(200)["message"],
+            "1 invitation sent, 0 ignored."
         );
-        assert_eq!(events_of(&app, &ann).await, 1);
+        let again = keyed(&app.address, &path, &ann, &format!("send-{contact}"), &body).await;
+        again.expect(200);
+        assert!(replayed(&again), "{path}");
+        assert_eq!(again.text, first.text);
     }
+    let sent = app
+        .collect("/api/v1/sent-invitations", &ann.token, 100)
+        .await;
+    assert_eq!(sent.len(), 2);
+}
 
-    async fn a_request_whose_key_another_process_is_running_is_409_with_retry_after(app: TestApp) {
-        let ann = app.register("Ann", Some("ann@example.com"), None).await;
-        let body = json!({"title": "A"});
-        let bytes = serde_json::to_vec(&body).unwrap();
-        let now = Utc::now();
-        let running = NewClaim {
-            user_id: ann.id.parse::<UserId>().unwrap(),
-            key: IdempotencyKey::parse(b"k").unwrap(),
-            fingerprint: fingerprint(&Method::POST, "/api/v1/events", &bytes),
-            claim: ClaimId::generate(),
-            now,
-            locked_until: now + Duration::seconds(60),
-            expires_at: now + Duration::hours(24),
-        };
-        let other_process = app.database.open();
-        assert_eq!(other_process.claim(running).await.unwrap(), ClaimOutcome::Claimed);
+async fn the_same_key_with_another_body_is_refused_with_422(app: TestApp) {
+    let ann = app.register("Ann", Some("ann@example.com"), None).await;
+    keyed(
+        &app.address,
+        "/api/v1/events",
+        &ann,
+        "k",
+        &json!({"title": "A"}),
+    )
+    .await
+    .expect(201);
+    let reused = keyed(
+        &app.address,
+        "/api/v1/events",
+        &ann,
+        "k",
+        &json!({"title": "B"}),
+    )
+    .await;
+    assert_eq!(
+        reused.expect(422),
+        &json!({"message": "This Idempotency-Key was already used with another request.", "code": "idempotency_key_reused"})
+    );
+    assert_eq!(events_of(&app, &ann).await, 1);
+}
 
-        let reply = keyed(&app.address, "/api/v1/events", &ann, "k", &body).await;
-        assert_eq!(reply.expect(409)["code"], "idempotency_key_in_flight");
-        assert_eq!(reply.headers["retry-after"], "1");
-        assert_eq!(events_of(&app, &ann).await, 0);
-    }
+async fn a_request_whose_key_another_process_is_running_is_409_with_retry_after(app: TestApp) {
+    let ann = app.register("Ann", Some("ann@example.com"), None).await;
+    let body = json!({"title": "A"});
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let now = Utc::now();
+    let running = NewClaim {
+        user_id: ann.id.parse::<UserId>().unwrap(),
+        key: IdempotencyKey::parse(b"k").unwrap(),
+        fingerprint: fingerprint(&Method::POST, "/api/v1/events", &bytes),
+        claim: ClaimId::generate(),
+        now,
+        locked_until: now + Duration::seconds(60),
+        expires_at: now + Duration::hours(24),
+    };
+    let other_process = app.database.open();
+    assert_eq!(
+        other_process.claim(running).await.unwrap(),
+        ClaimOutcome::Claimed
+    );
 
-    async fn concurrent_requests_with_one_key_on_two_instances_run_exactly_once(app: TestApp) {
-        let second = spawn_on(&app.database, &[]).await;
-        let ann = app.register("Ann", Some("ann@example.com"), None).await;
-        let mut waited = 0;
-        for round in 0..20 {
-            let key = format!("race-{round}");
-            let body = json!({"title": format!("Round {round}")});
-            let contenders = [app.address.clone(), second.clone()].map(|address| {
-                let (ann, key, body) = (ann.clone(), key.clone(), body.clone());
-                tokio::spawn(async move {
-                    keyed(&address, "/api/v1/events", &ann, &key, &body).await
-                })
-            });
-            let mut replies = Vec::new();
-            for contender in contenders {
-                replies.push(contender.await.unwrap());
-            }
-            let ran: Vec<_> = replies.iter().filter(|r| r.status == 201 && !replayed(r)).collect();
-            assert_eq!(ran.len(), 1, "round {round}: {replies:?}");
-            for reply in &replies {
-                match reply.status.as_u16() {
-                    201 => {}
-                    409 => waited += 1,
-                    status => panic!("round {round}: {status} {}", reply.text),
-                }
-            }
-            // Once the first has finished, the loser's retry gets its answer.
-            let retry = keyed(&second, "/api/v1/events", &ann, &key, &body).await;
-            retry.expect(201);
-            assert!(replayed(&retry));
-            assert_eq!(retry.text, ran[0].text);
+    let reply = keyed(&app.address, "/api/v1/events", &ann, "k", &body).await;
+    assert_eq!(reply.expect(409)["code"], "idempotency_key_in_flight");
+    assert_eq!(reply.headers["retry-after"], "1");
+    assert_eq!(events_of(&app, &ann).await, 0);
+}
+
+async fn concurrent_requests_with_one_key_on_two_instances_run_exactly_once(app: TestApp) {
+    let second = spawn_on(&app.database, &[]).await;
+    let ann = app.register("Ann", Some("ann@example.com"), None).await;
+    let mut waited = 0;
+    for round in 0..20 {
+        let key = format!("race-{round}");
+        let body = json!({"title": format!("Round {round}")});
+        let contenders = [app.address.clone(), second.clone()].map(|address| {
+            let (ann, key, body) = (ann.clone(), key.clone(), body.clone());
+            tokio::spawn(async move { keyed(&address, "/api/v1/events", &ann, &key, &body).await })
+        });
+        let mut replies = Vec::new();
+        for contender in contenders {
+            replies.push(contender.await.unwrap());
         }
-        eprintln!("idempotency race: of 20 rounds of two concurrent requests with one key, {waited} saw the other running (409), the rest a replay");
-        assert_eq!(events_of(&app, &ann).await, 20);
+        let ran: Vec<_> = replies
+            .iter()
+            .filter(|r| r.status == 201 && !replayed(r))
+            .collect();
+        assert_eq!(ran.len(), 1, "round {round}: {replies:?}");
+        for reply in &replies {
+            match reply.status.as_u16() {
+                201 => {}
+                409 => waited += 1,
+                status => panic!("round {round}: {status} {}", reply.text),
+            }
+        }
+        // Once the first has finished, the loser's retry gets its answer.
+        let retry = keyed(&second, "/api/v1/events", &ann, &key, &body).await;
+        retry.expect(201);
+        assert!(replayed(&retry));
+        assert_eq!(retry.text, ran[0].text);
     }
+    eprintln!("idempotency race: of 20 rounds of two concurrent requests with one key, {waited} saw the other running (409), the rest a replay");
+    assert_eq!(events_of(&app, &ann).await, 20);
 }

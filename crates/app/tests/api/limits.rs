@@ -7,7 +7,7 @@ use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::Backend;
 use serde_json::{json, Value};
 
-use crate::helpers::{api_tests, client, spawn_on, Reply, ServerProcess};
+use crate::helpers::{api_tests, client, spawn_on, Reply, ServerProcess, TestApp};
 
 const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
@@ -27,30 +27,30 @@ fn register_body(name: &str, email: &str) -> Value {
     json!({"name": name, "email": email, "password": "correct horse"})
 }
 
-api_tests! {
-    async fn forty_concurrent_wrong_passwords_for_one_account_check_only_five(app: TestApp) {
-        app.register("Sara", Some("sara@example.com"), None).await;
-        let attempts = (0..40).map(|_| {
-            let app_url = app.url("/api/v1/login");
-            tokio::spawn(async move {
-                let response = client()
-                    .post(app_url)
-                    .json(&json!({"login": "sara@example.com", "password": "wrong password"}))
-                    .send()
-                    .await
-                    .unwrap();
-                response.status().as_u16()
-            })
-        });
-        let mut statuses = Vec::new();
-        for attempt in attempts.collect::<Vec<_>>() {
-            statuses.push(attempt.await.unwrap());
-        }
-        let checked = statuses.iter().filter(|s| **s == 401).count();
-        let limited = statuses.iter().filter(|s| **s == 429).count();
-        eprintln!("login limit under concurrency: of 40 concurrent wrong passwords, {checked} were checked (401), {limited} refused (429)");
-        assert_eq!((checked, limited), (5, 35), "{statuses:?}");
+api_tests!(forty_concurrent_wrong_passwords_for_one_account_check_only_five);
+
+async fn forty_concurrent_wrong_passwords_for_one_account_check_only_five(app: TestApp) {
+    app.register("Sara", Some("sara@example.com"), None).await;
+    let attempts = (0..40).map(|_| {
+        let app_url = app.url("/api/v1/login");
+        tokio::spawn(async move {
+            let response = client()
+                .post(app_url)
+                .json(&json!({"login": "sara@example.com", "password": "wrong password"}))
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        statuses.push(attempt.await.unwrap());
     }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    eprintln!("login limit under concurrency: of 40 concurrent wrong passwords, {checked} were checked (401), {limited} refused (429)");
+    assert_eq!((checked, limited), (5, 35), "{statuses:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
