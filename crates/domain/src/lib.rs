@@ -24,6 +24,7 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod invitations;
+pub mod messages;
 pub mod pagination;
 pub mod ports;
 #[cfg(any(test, feature = "testing"))]
