@@ -100,6 +100,27 @@ impl Default for PhoneRegion {
     }
 }
 
+/// `raw` with every Persian (U+06F0–U+06F9) and Arabic-Indic (U+0660–U+0669) digit replaced by
+/// the ASCII digit of the same value, so that `۰۹۳۵۲۸۶۴۸۱۲` reads as `09352864812`: what a Persian
+/// or Arabic keyboard types into a mobile, a login or a code. Borrowed when there is none.
+pub fn ascii_digits(raw: &str) -> std::borrow::Cow<'_, str> {
+    let value = |c: char| match c {
+        '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
+        '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
+        _ => None,
+    };
+    if !raw.chars().any(|c| value(c).is_some()) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    raw.chars()
+        .map(|c| {
+            value(c)
+                .and_then(|digit| char::from_digit(digit, 10))
+                .unwrap_or(c)
+        })
+        .collect()
+}
+
 /// A phone number normalized to E.164 (`+989352864812`), so that every way of writing one number
 /// compares equal (R3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,12 +133,14 @@ pub struct MobileError;
 
 impl Mobile {
     /// Parses a number written nationally (`09352864812`, read in `region`) or internationally
-    /// (`+98 935 286 4812`, `0098 935 286 4812`).
+    /// (`+98 935 286 4812`, `0098 935 286 4812`), in ASCII, Persian or Arabic-Indic digits
+    /// ([`ascii_digits`]).
     ///
     /// # Errors
     /// [`MobileError`] when the text is not a valid phone number.
     pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, MobileError> {
-        let trimmed = raw.trim();
+        let ascii = ascii_digits(raw);
+        let trimmed = ascii.trim();
         // Only digits, spaces and the usual separators; the library is lenient with letters.
         let allowed =
             |c: char| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.');
@@ -501,6 +524,30 @@ mod tests {
 
     fn ir() -> PhoneRegion {
         PhoneRegion::default()
+    }
+
+    #[test]
+    fn persian_and_arabic_indic_digits_read_as_ascii_in_mobiles_and_logins() {
+        assert_eq!(ascii_digits("۰۹۳۵۲۸۶۴۸۱۲"), "09352864812");
+        assert_eq!(ascii_digits("٠٩٣٥٢٨٦٤٨١٢"), "09352864812");
+        assert_eq!(ascii_digits("+۹۸ 935 ٢٨٦ 4812"), "+98 935 286 4812");
+        assert!(matches!(
+            ascii_digits("0935"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let seed = Mobile::parse("09352864812", ir()).unwrap();
+        assert_eq!(Mobile::parse("۰۹۳۵۲۸۶۴۸۱۲", ir()), Ok(seed.clone()));
+        assert_eq!(Mobile::parse("٠٩٣٥٢٨٦٤٨١٢", ir()), Ok(seed.clone()));
+        assert_eq!(
+            Login::parse(" ۰۹۳۵ ۲۸۶ ۴۸۱۲ ", ir()),
+            Some(Login::Mobile(seed.clone()))
+        );
+        assert_eq!(
+            Contact::parse("۰۹۳۵۲۸۶۴۸۱۲", ir()),
+            Some(Ok(Contact::Mobile(seed)))
+        );
+        // Other scripts' digits are not read as numbers.
+        assert_eq!(Mobile::parse("०९३५२८६४८१२", ir()), Err(MobileError));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::helpers::{api_tests, api_tests_once, TestApp};
 
 api_tests!(
     register_returns_the_user_and_a_bearer_token_that_works,
+    persian_and_arabic_indic_digits_are_read_as_ascii_in_mobiles_logins_and_invitations,
     a_taken_email_or_mobile_is_a_422_naming_the_field,
     login_by_email_or_mobile_and_logout_revokes_the_token,
     wrong_password_and_unknown_account_get_the_same_401
@@ -116,4 +117,28 @@ async fn registration_validates_every_field_at_once(app: TestApp) {
         .register_with(json!({"name": "N", "password": "correct horse"}))
         .await;
     assert!(none.expect(422)["errors"]["email"].is_array());
+}
+
+async fn persian_and_arabic_indic_digits_are_read_as_ascii_in_mobiles_logins_and_invitations(
+    app: TestApp,
+) {
+    let reply = app
+        .register_with(
+            json!({"name": "Sara", "mobile": "۰۹۳۵ ۲۸۶ ۴۸۱۲", "password": "correct horse"}),
+        )
+        .await;
+    assert_eq!(reply.expect(201)["data"]["user"]["mobile"], "+989352864812");
+    let login = app
+        .login(json!({"login": "٠٩٣٥٢٨٦٤٨١٢", "password": "correct horse"}))
+        .await;
+    assert_eq!(login.expect(200)["data"]["user"]["mobile"], "+989352864812");
+
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let event = app.create_event(&olivia, "Launch").await;
+    let sent = app.send(&olivia, &event, json!(["۰۹۳۵۲۸۶۴۸۱۲"])).await;
+    let data = &sent.expect(200)["data"];
+    assert_eq!(data["sent"].as_array().unwrap().len(), 1, "{data}");
+    assert_eq!(data["ignored"], json!([]));
 }
