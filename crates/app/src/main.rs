@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use app::config::{Config, ConfigError, Settings};
 use app::startup::Application;
-use app::telemetry;
+use app::{health, telemetry};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Event Manager: events and invitations over HTTP.
@@ -27,6 +27,9 @@ enum Command {
     Serve,
     /// Apply pending migrations to the database and exit.
     Migrate,
+    /// Ask the service listening on BIND_ADDR whether it is ready (`GET /health/ready`): exit 0
+    /// if it is, 1 with a line saying why otherwise.
+    Health,
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Health => health::check(config.bind_addr, health::TIMEOUT)
+            .map_err(|e| format!("not healthy: {}", with_causes(&e))),
         Command::Migrate => {
             telemetry::init(config.log_format);
             adapters_diesel::Database::open(&config.database())

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bounded;
+mod cli;
 mod cursors;
 mod docs;
 mod errors;
