@@ -15,7 +15,9 @@ RUN mkdir /manifests \
         mkdir -p "/manifests/$crate/src"; \
         cp "$manifest" "/manifests/$crate/"; \
         if [ -f "$crate/src/lib.rs" ]; then : > "/manifests/$crate/src/lib.rs"; fi; \
-        if [ -f "$crate/src/main.rs" ]; then echo 'fn main() {}' > "/manifests/$crate/src/main.rs"; fi; \
+        if [ -f "$crate/src/main.rs" ]; then \
+            echo 'fn main() {}' > "/manifests/$crate/src/main.rs"; \
+        fi; \
     done
 
 FROM rust:1.95-bookworm AS build

@@ -63,17 +63,27 @@ pub struct Settings {
     /// PostgreSQL `idle_in_transaction_session_timeout`: milliseconds from 100 to 600000
     #[arg(long, env, help_heading = "Database",
         default_value_t = millis(DatabaseConfig::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
-        value_parser = integer::<u64>("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 100..=600_000, TIMEOUT_MS))]
+        value_parser = integer::<u64>(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+            100..=600_000,
+            TIMEOUT_MS,
+        ))]
     database_idle_in_transaction_timeout_ms: u64,
 
     /// The API's listen address: an address and port such as 127.0.0.1:8080
     #[arg(long, env, help_heading = "HTTP", default_value = "127.0.0.1:8080",
-        value_parser = parsed::<SocketAddr>("BIND_ADDR", "an address and port such as 127.0.0.1:8080"))]
+        value_parser = parsed::<SocketAddr>(
+            "BIND_ADDR",
+            "an address and port such as 127.0.0.1:8080",
+        ))]
     bind_addr: SocketAddr,
     /// Where `GET /metrics` (Prometheus) is served, on a listener of its own: an address and port
     /// such as 127.0.0.1:9090. Unset: no metrics
     #[arg(long, env, help_heading = "HTTP",
-        value_parser = parsed::<SocketAddr>("METRICS_BIND_ADDR", "an address and port such as 127.0.0.1:9090"))]
+        value_parser = parsed::<SocketAddr>(
+            "METRICS_BIND_ADDR",
+            "an address and port such as 127.0.0.1:9090",
+        ))]
     metrics_bind_addr: Option<SocketAddr>,
     /// Actix worker threads: an integer from 1 to 256. Unset: one per core
     #[arg(long, env, help_heading = "HTTP",
@@ -82,18 +92,30 @@ pub struct Settings {
     /// The longest a request body may take to arrive before 408 and a closed connection: seconds
     /// from 1 to 300
     #[arg(long, env, help_heading = "HTTP", default_value_t = 10,
-        value_parser = integer::<u64>("REQUEST_BODY_TIMEOUT_SECS", 1..=300, "an integer from 1 to 300"))]
+        value_parser = integer::<u64>(
+            "REQUEST_BODY_TIMEOUT_SECS",
+            1..=300,
+            "an integer from 1 to 300",
+        ))]
     request_body_timeout_secs: u64,
     /// Origins allowed to call the API from browsers: comma-separated, such as
     /// https://app.example.com. Unset: none
     #[arg(long, env, help_heading = "HTTP",
-        value_parser = checked("CORS_ALLOWED_ORIGINS", "comma-separated origins such as https://app.example.com", origins))]
+        value_parser = checked(
+            "CORS_ALLOWED_ORIGINS",
+            "comma-separated origins such as https://app.example.com",
+            origins,
+        ))]
     // Spelled out, so that clap takes the list as one value, split here.
     cors_allowed_origins: Option<std::vec::Vec<String>>,
     /// Reverse proxies whose `X-Forwarded-For` names the client: comma-separated addresses or
     /// networks such as 10.0.0.0/8,192.0.2.7. Unset: the TCP peer is the client
     #[arg(long, env, help_heading = "HTTP",
-        value_parser = checked("TRUSTED_PROXIES", "comma-separated addresses or networks such as 10.0.0.0/8,192.0.2.7", trusted_proxies))]
+        value_parser = checked(
+            "TRUSTED_PROXIES",
+            "comma-separated addresses or networks such as 10.0.0.0/8,192.0.2.7",
+            trusted_proxies,
+        ))]
     trusted_proxies: Option<http_actix::TrustedProxies>,
     /// The key list cursors are signed with: at least 32 bytes. Unset: a key kept in the database,
     /// made by the first process
@@ -108,7 +130,11 @@ pub struct Settings {
     /// 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",
         default_value_t = http_actix::RateLimits::default().login_failures_per_account_address,
-        value_parser = integer::<u32>("LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", 0..=1_000_000, PER_MINUTE))]
+        value_parser = integer::<u32>(
+            "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
+            0..=1_000_000,
+            PER_MINUTE,
+        ))]
     login_failures_per_account_address: u32,
     /// Failed logins per account from all addresses per minute before 429: an integer from 0
     /// (off) to 1000000
@@ -135,7 +161,11 @@ pub struct Settings {
 
     /// Region for mobiles written without `+`: a two-letter region code such as IR
     #[arg(long, env, help_heading = "Accounts and invitations", default_value = "IR",
-        value_parser = checked("DEFAULT_PHONE_REGION", "a two-letter region code such as IR", |v| PhoneRegion::parse(v).ok()))]
+        value_parser = checked(
+            "DEFAULT_PHONE_REGION",
+            "a two-letter region code such as IR",
+            |v| PhoneRegion::parse(v).ok(),
+        ))]
     default_phone_region: PhoneRegion,
     /// Bearer token lifetime: days from 1 to 3650
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 30,
@@ -144,7 +174,11 @@ pub struct Settings {
     /// How often expired and long-revoked tokens, expired idempotency keys, changes older than
     /// EVENT_RETENTION_DAYS and expired stream tickets are deleted: seconds from 0 (off) to 604800
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 3600,
-        value_parser = integer::<u64>("TOKEN_PURGE_INTERVAL_SECS", 0..=604_800, "seconds from 0 (off) to 604800"))]
+        value_parser = integer::<u64>(
+            "TOKEN_PURGE_INTERVAL_SECS",
+            0..=604_800,
+            "seconds from 0 (off) to 604800",
+        ))]
     token_purge_interval_secs: u64,
     /// How long a new or resent invitation stays answerable: a whole number of s, m, h or d such
     /// as 7d, 36h or 90s, at most 3650d, or 0 for never
@@ -154,12 +188,20 @@ pub struct Settings {
     /// How often pending invitations past their expiry are marked `expired` in the database:
     /// seconds from 0 (off) to 86400
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 60,
-        value_parser = integer::<u64>("INVITATION_SWEEP_INTERVAL_SECS", 0..=86_400, "seconds from 0 (off) to 86400"))]
+        value_parser = integer::<u64>(
+            "INVITATION_SWEEP_INTERVAL_SECS",
+            0..=86_400,
+            "seconds from 0 (off) to 86400",
+        ))]
     invitation_sweep_interval_secs: u64,
 
     /// How long the change feed keeps a change: days from 1 to 3650
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 30,
-        value_parser = integer::<u32>("EVENT_RETENTION_DAYS", 1..=3650, "an integer from 1 to 3650"))]
+        value_parser = integer::<u32>(
+            "EVENT_RETENTION_DAYS",
+            1..=3650,
+            "an integer from 1 to 3650",
+        ))]
     event_retention_days: u32,
     /// Live streams one user may hold open in one process before 429: an integer from 1 to 100
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 5,
@@ -168,7 +210,11 @@ pub struct Settings {
     /// The longest a live stream waits for a change when nothing wakes it: milliseconds from 50
     /// to 60000
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 1000,
-        value_parser = integer::<u64>("STREAM_POLL_INTERVAL_MS", 50..=60_000, "milliseconds from 50 to 60000"))]
+        value_parser = integer::<u64>(
+            "STREAM_POLL_INTERVAL_MS",
+            50..=60_000,
+            "milliseconds from 50 to 60000",
+        ))]
     stream_poll_interval_ms: u64,
     /// Let webhooks point at `http://` URLs and private addresses (tests and local use only):
     /// true or false
@@ -184,7 +230,11 @@ pub struct Settings {
     /// 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), or none
     #[arg(long, env, help_heading = "Change feed, webhooks and email",
         default_value = "5s,5m,30m,2h,5h,10h,10h",
-        value_parser = checked("WEBHOOK_RETRY_SCHEDULE", RETRY_SCHEDULE, |v| RetryPolicy::parse_schedule(v).ok()))]
+        value_parser = checked(
+            "WEBHOOK_RETRY_SCHEDULE",
+            RETRY_SCHEDULE,
+            |v| RetryPolicy::parse_schedule(v).ok(),
+        ))]
     // Spelled out, so that clap takes the list as one value, split here.
     webhook_retry_schedule: std::vec::Vec<chrono::Duration>,
     /// How long a webhook may fail without a success before it is disabled: a whole number of s,
@@ -195,7 +245,11 @@ pub struct Settings {
     /// Webhook and email attempts this process makes at once: an integer from 0 (none here) to
     /// 1024
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 32,
-        value_parser = integer::<usize>("DELIVERY_CONCURRENCY", 0..=1024, "an integer from 0 (off) to 1024"))]
+        value_parser = integer::<usize>(
+            "DELIVERY_CONCURRENCY",
+            0..=1024,
+            "an integer from 0 (off) to 1024",
+        ))]
     delivery_concurrency: usize,
     /// Where invitation emails go out: smtp://user:pass@host:587 (STARTTLS when offered) or
     /// smtps://user:pass@host:465. Unset: no email
