@@ -1,13 +1,18 @@
-//! Configuration from environment variables (the table in README.md, "Configuration"), read once
-//! at start.
-
-use std::net::SocketAddr;
-use std::time::Duration;
+//! Configuration from environment variables, read once at start: [`Settings`] declares each
+//! variable with its default and accepted form (what `event-manager --help` lists, and the table in
+//! README.md, "Configuration") and checks its value as it is read; [`Config`] is what the service
+//! runs with.
 
 use std::borrow::Cow;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
+use std::time::Duration;
 
 use adapters_diesel::DatabaseConfig;
 use adapters_outbound::SmtpConfig;
+use clap::{Args, FromArgMatches};
 use domain::duration::whole_duration;
 use domain::webhooks::delivery::RetryPolicy;
 use domain::{InvitationTtl, PhoneRegion};
@@ -20,6 +25,267 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+/// The settings as the environment gives them, each checked as it is read. Every one is an
+/// environment variable and the option of the same name (`BIND_ADDR`, `--bind-addr`; the option
+/// wins). A variable set to blanks counts as unset. [`Config::from_settings`] turns them into the
+/// [`Config`] the service runs with.
+#[derive(Clone, Debug, Args)]
+pub struct Settings {
+    /// `postgres://user:pass@host/db`, or a SQLite file path (created, with its directory, if
+    /// missing)
+    #[arg(long, env, help_heading = "Database", hide_env_values = true,
+        default_value = Config::DEFAULT_DATABASE_URL, value_parser = secret)]
+    database_url: SecretString,
+    /// Pooled connections per process: an integer from 1 to 1000
+    #[arg(long, env, help_heading = "Database",
+        default_value_t = DatabaseConfig::DEFAULT_POOL_SIZE,
+        value_parser = integer::<u32>("DATABASE_POOL_SIZE", 1..=1000, "an integer from 1 to 1000"))]
+    database_pool_size: u32,
+    /// How long a request waits for a connection before 503: seconds from 1 to 60
+    #[arg(long, env, help_heading = "Database",
+        default_value_t = DatabaseConfig::DEFAULT_CONNECTION_TIMEOUT.as_secs(),
+        value_parser = integer::<u64>("DATABASE_TIMEOUT_SECS", 1..=60, "an integer from 1 to 60"))]
+    database_timeout_secs: u64,
+    /// PostgreSQL `statement_timeout`, the longest statement before 503: milliseconds from 100 to
+    /// 600000
+    #[arg(long, env, help_heading = "Database",
+        default_value_t = millis(DatabaseConfig::DEFAULT_STATEMENT_TIMEOUT),
+        value_parser = integer::<u64>("DATABASE_STATEMENT_TIMEOUT_MS", 100..=600_000, TIMEOUT_MS))]
+    database_statement_timeout_ms: u64,
+    /// PostgreSQL `lock_timeout` and SQLite `busy_timeout`, the longest wait for a lock before
+    /// 503: milliseconds from 100 to 600000
+    #[arg(long, env, help_heading = "Database",
+        default_value_t = millis(DatabaseConfig::DEFAULT_LOCK_TIMEOUT),
+        value_parser = integer::<u64>("DATABASE_LOCK_TIMEOUT_MS", 100..=600_000, TIMEOUT_MS))]
+    database_lock_timeout_ms: u64,
+    /// PostgreSQL `idle_in_transaction_session_timeout`: milliseconds from 100 to 600000
+    #[arg(long, env, help_heading = "Database",
+        default_value_t = millis(DatabaseConfig::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
+        value_parser = integer::<u64>(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+            100..=600_000,
+            TIMEOUT_MS,
+        ))]
+    database_idle_in_transaction_timeout_ms: u64,
+
+    /// The API's listen address: an address and port such as 127.0.0.1:8080
+    #[arg(long, env, help_heading = "HTTP", default_value = "127.0.0.1:8080",
+        value_parser = parsed::<SocketAddr>(
+            "BIND_ADDR",
+            "an address and port such as 127.0.0.1:8080",
+        ))]
+    bind_addr: SocketAddr,
+    /// Where `GET /metrics` (Prometheus) is served, on a listener of its own: an address and port
+    /// such as 127.0.0.1:9090. Unset: no metrics
+    #[arg(long, env, help_heading = "HTTP",
+        value_parser = parsed::<SocketAddr>(
+            "METRICS_BIND_ADDR",
+            "an address and port such as 127.0.0.1:9090",
+        ))]
+    metrics_bind_addr: Option<SocketAddr>,
+    /// Actix worker threads: an integer from 1 to 256. Unset: one per core
+    #[arg(long, env, help_heading = "HTTP",
+        value_parser = integer::<usize>("HTTP_WORKERS", 1..=256, "an integer from 1 to 256"))]
+    http_workers: Option<usize>,
+    /// The longest a request body may take to arrive before 408 and a closed connection: seconds
+    /// from 1 to 300
+    #[arg(long, env, help_heading = "HTTP", default_value_t = 10,
+        value_parser = integer::<u64>(
+            "REQUEST_BODY_TIMEOUT_SECS",
+            1..=300,
+            "an integer from 1 to 300",
+        ))]
+    request_body_timeout_secs: u64,
+    /// Origins allowed to call the API from browsers: comma-separated, such as
+    /// https://app.example.com. Unset: none
+    #[arg(long, env, help_heading = "HTTP",
+        value_parser = checked(
+            "CORS_ALLOWED_ORIGINS",
+            "comma-separated origins such as https://app.example.com",
+            origins,
+        ))]
+    // Spelled out, so that clap takes the list as one value, split here.
+    cors_allowed_origins: Option<std::vec::Vec<String>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: comma-separated addresses or
+    /// networks such as 10.0.0.0/8,192.0.2.7. Unset: the TCP peer is the client
+    #[arg(long, env, help_heading = "HTTP",
+        value_parser = checked(
+            "TRUSTED_PROXIES",
+            "comma-separated addresses or networks such as 10.0.0.0/8,192.0.2.7",
+            trusted_proxies,
+        ))]
+    trusted_proxies: Option<http_actix::TrustedProxies>,
+    /// The key list cursors are signed with: at least 32 bytes. Unset: a key kept in the database,
+    /// made by the first process
+    #[arg(long, env, help_heading = "HTTP", hide_env_values = true, value_parser = cursor_secret)]
+    cursor_secret: Option<SecretString>,
+    /// How logs are printed: pretty or json (`RUST_LOG` filters them, default info)
+    #[arg(long, env, help_heading = "HTTP", default_value = "pretty",
+        value_parser = checked("LOG_FORMAT", "pretty or json", log_format))]
+    log_format: LogFormat,
+
+    /// Failed logins per account from one client address per minute before 429: an integer from
+    /// 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().login_failures_per_account_address,
+        value_parser = integer::<u32>(
+            "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
+            0..=1_000_000,
+            PER_MINUTE,
+        ))]
+    login_failures_per_account_address: u32,
+    /// Failed logins per account from all addresses per minute before 429: an integer from 0
+    /// (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().login_failures_per_account,
+        value_parser = integer::<u32>("LOGIN_FAILURES_PER_ACCOUNT", 0..=1_000_000, PER_MINUTE))]
+    login_failures_per_account: u32,
+    /// Failed logins per client address (any account) per minute before 429: an integer from 0
+    /// (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().login_failures_per_address,
+        value_parser = integer::<u32>("LOGIN_FAILURES_PER_ADDRESS", 0..=1_000_000, PER_MINUTE))]
+    login_failures_per_address: u32,
+    /// Registrations per client address per minute before 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().registrations_per_address,
+        value_parser = integer::<u32>("REGISTRATIONS_PER_ADDRESS", 0..=1_000_000, PER_MINUTE))]
+    registrations_per_address: u32,
+    /// Send requests per user per minute before 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().sends_per_user,
+        value_parser = integer::<u32>("SEND_INVITATIONS_PER_USER", 0..=1_000_000, PER_MINUTE))]
+    send_invitations_per_user: u32,
+
+    /// Region for mobiles written without `+`: a two-letter region code such as IR
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value = "IR",
+        value_parser = checked(
+            "DEFAULT_PHONE_REGION",
+            "a two-letter region code such as IR",
+            |v| PhoneRegion::parse(v).ok(),
+        ))]
+    default_phone_region: PhoneRegion,
+    /// Bearer token lifetime: days from 1 to 3650
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 30,
+        value_parser = integer::<u32>("TOKEN_TTL_DAYS", 1..=3650, "an integer from 1 to 3650"))]
+    token_ttl_days: u32,
+    /// How often expired and long-revoked tokens, expired idempotency keys, changes older than
+    /// EVENT_RETENTION_DAYS and expired stream tickets are deleted: seconds from 0 (off) to 604800
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 3600,
+        value_parser = integer::<u64>(
+            "TOKEN_PURGE_INTERVAL_SECS",
+            0..=604_800,
+            "seconds from 0 (off) to 604800",
+        ))]
+    token_purge_interval_secs: u64,
+    /// How long a new or resent invitation stays answerable: a whole number of s, m, h or d such
+    /// as 7d, 36h or 90s, at most 3650d, or 0 for never
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value = "7d",
+        value_parser = checked("INVITATION_TTL", INVITATION_TTL, |v| InvitationTtl::parse(v).ok()))]
+    invitation_ttl: InvitationTtl,
+    /// How often pending invitations past their expiry are marked `expired` in the database:
+    /// seconds from 0 (off) to 86400
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 60,
+        value_parser = integer::<u64>(
+            "INVITATION_SWEEP_INTERVAL_SECS",
+            0..=86_400,
+            "seconds from 0 (off) to 86400",
+        ))]
+    invitation_sweep_interval_secs: u64,
+
+    /// How long the change feed keeps a change: days from 1 to 3650
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 30,
+        value_parser = integer::<u32>(
+            "EVENT_RETENTION_DAYS",
+            1..=3650,
+            "an integer from 1 to 3650",
+        ))]
+    event_retention_days: u32,
+    /// Live streams one user may hold open in one process before 429: an integer from 1 to 100
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 5,
+        value_parser = integer::<usize>("STREAMS_PER_USER", 1..=100, "an integer from 1 to 100"))]
+    streams_per_user: usize,
+    /// The longest a live stream waits for a change when nothing wakes it: milliseconds from 50
+    /// to 60000
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 1000,
+        value_parser = integer::<u64>(
+            "STREAM_POLL_INTERVAL_MS",
+            50..=60_000,
+            "milliseconds from 50 to 60000",
+        ))]
+    stream_poll_interval_ms: u64,
+    /// Let webhooks point at `http://` URLs and private addresses (tests and local use only):
+    /// true or false
+    #[arg(long, env, help_heading = "Change feed, webhooks and email",
+        action = clap::ArgAction::Set, default_value_t = false,
+        value_parser = checked("WEBHOOK_ALLOW_PRIVATE", "true or false", boolean))]
+    webhook_allow_private: bool,
+    /// The most one webhook delivery attempt may take: seconds from 1 to 60
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 15,
+        value_parser = integer::<u64>("WEBHOOK_TIMEOUT_SECS", 1..=60, "an integer from 1 to 60"))]
+    webhook_timeout_secs: u64,
+    /// The waits between delivery attempts (webhooks and email), each ±20 %: durations such as
+    /// 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), or none
+    #[arg(long, env, help_heading = "Change feed, webhooks and email",
+        default_value = "5s,5m,30m,2h,5h,10h,10h",
+        value_parser = checked(
+            "WEBHOOK_RETRY_SCHEDULE",
+            RETRY_SCHEDULE,
+            |v| RetryPolicy::parse_schedule(v).ok(),
+        ))]
+    // Spelled out, so that clap takes the list as one value, split here.
+    webhook_retry_schedule: std::vec::Vec<chrono::Duration>,
+    /// How long a webhook may fail without a success before it is disabled: a whole number of s,
+    /// m, h or d such as 5d, from 1s to 365d
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value = "5d",
+        value_parser = checked("WEBHOOK_DISABLE_AFTER", DISABLE_AFTER, disable_after))]
+    webhook_disable_after: chrono::Duration,
+    /// Webhook and email attempts this process makes at once: an integer from 0 (none here) to
+    /// 1024
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 32,
+        value_parser = integer::<usize>(
+            "DELIVERY_CONCURRENCY",
+            0..=1024,
+            "an integer from 0 (off) to 1024",
+        ))]
+    delivery_concurrency: usize,
+    /// Where invitation emails go out: smtp://user:pass@host:587 (STARTTLS when offered) or
+    /// smtps://user:pass@host:465. Unset: no email
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", hide_env_values = true,
+        value_parser = secret)]
+    smtp_url: Option<SecretString>,
+    /// The emails' sender, such as `Event Manager <no-reply@example.com>` (required with SMTP_URL)
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", value_parser = text)]
+    smtp_from: Option<String>,
+}
+
+const TIMEOUT_MS: &str = "milliseconds from 100 to 600000";
+const PER_MINUTE: &str = "a whole number of events per minute (0 turns the limit off)";
+const INVITATION_TTL: &str =
+    "a whole number of s, m, h or d such as 7d, 36h or 90s, at most 3650d, or 0 for never";
+const RETRY_SCHEDULE: &str =
+    "waits such as 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), or none";
+const DISABLE_AFTER: &str = "a whole number of s, m, h or d such as 5d, from 1s to 365d";
+
+impl Settings {
+    /// `command` (whose arguments are the settings) ready to read them: each option taken on every
+    /// subcommand too, and a variable set to blanks left out, so that its default applies.
+    pub fn prepare(command: clap::Command) -> clap::Command {
+        command.mut_args(|arg| {
+            let blank = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.to_str().is_some_and(|v| v.trim().is_empty()));
+            let arg = arg.global(true);
+            if blank {
+                arg.env(None::<&'static str>)
+            } else {
+                arg
+            }
+        })
+    }
 }
 
 /// The service's settings.
@@ -120,6 +386,13 @@ pub struct ConfigError {
     pub expected: Cow<'static, str>,
 }
 
+impl ConfigError {
+    /// The `ConfigError` inside `error`, when a setting's value is what clap rejected.
+    pub fn in_clap_error(error: &clap::Error) -> Option<&Self> {
+        std::error::Error::source(error)?.downcast_ref()
+    }
+}
+
 impl Config {
     /// The default SQLite file, created on first start.
     pub const DEFAULT_DATABASE_URL: &'static str = "sqlite://data/event-manager.sqlite3";
@@ -132,350 +405,151 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads settings through `lookup` (for tests).
+    /// Reads settings through `lookup` (for tests) instead of the process environment.
     ///
     /// # Errors
     /// [`ConfigError`] naming the first variable with an unusable value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let parse = |name: &'static str, expected: &'static str| {
-            move |value: String| ConfigError {
-                name,
-                value,
-                expected: expected.into(),
-            }
-        };
-
-        let database_url =
-            get("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
-        let database_pool_size = match get("DATABASE_POOL_SIZE") {
-            None => DatabaseConfig::DEFAULT_POOL_SIZE,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| parse("DATABASE_POOL_SIZE", "an integer from 1 to 1000")(v))?,
-        };
-        let database_timeout = match get("DATABASE_TIMEOUT_SECS") {
-            None => DatabaseConfig::DEFAULT_CONNECTION_TIMEOUT,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=60).contains(n))
-                .map(Duration::from_secs)
-                .ok_or_else(|| parse("DATABASE_TIMEOUT_SECS", "an integer from 1 to 60")(v))?,
-        };
-        let millis = |name: &'static str, default: Duration, expected: &'static str| match get(name)
-        {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (100..=600_000).contains(n))
-                .map(Duration::from_millis)
-                .ok_or_else(|| parse(name, expected)(v)),
-        };
-        let database_statement_timeout = millis(
-            "DATABASE_STATEMENT_TIMEOUT_MS",
-            DatabaseConfig::DEFAULT_STATEMENT_TIMEOUT,
-            "milliseconds from 100 to 600000",
-        )?;
-        let database_lock_timeout = millis(
-            "DATABASE_LOCK_TIMEOUT_MS",
-            DatabaseConfig::DEFAULT_LOCK_TIMEOUT,
-            "milliseconds from 100 to 600000",
-        )?;
-        let database_idle_in_transaction_timeout = millis(
-            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
-            DatabaseConfig::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
-            "milliseconds from 100 to 600000",
-        )?;
-        let bind_addr = match get("BIND_ADDR") {
-            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(v) => v
-                .parse()
-                .map_err(|_| parse("BIND_ADDR", "an address and port such as 127.0.0.1:8080")(v))?,
-        };
-        let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
-            None => None,
-            Some(v) => Some(v.parse().map_err(|_| {
-                parse(
-                    "METRICS_BIND_ADDR",
-                    "an address and port such as 127.0.0.1:9090",
-                )(v)
-            })?),
-        };
-        let phone_region = match get("DEFAULT_PHONE_REGION") {
-            None => PhoneRegion::default(),
-            Some(v) => PhoneRegion::parse(&v).map_err(|_| {
-                parse(
-                    "DEFAULT_PHONE_REGION",
-                    "a two-letter region code such as IR",
-                )(v)
-            })?,
-        };
-        let token_ttl_days = match get("TOKEN_TTL_DAYS") {
-            None => 30,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=3650).contains(n))
-                .ok_or_else(|| parse("TOKEN_TTL_DAYS", "an integer from 1 to 3650")(v))?,
-        };
-        let token_purge_interval = match get("TOKEN_PURGE_INTERVAL_SECS") {
-            None => Some(Duration::from_secs(3600)),
-            Some(v) => match v.parse::<u64>().ok().filter(|n| *n <= 7 * 86_400) {
-                Some(0) => None,
-                Some(secs) => Some(Duration::from_secs(secs)),
-                None => {
-                    return Err(parse(
-                        "TOKEN_PURGE_INTERVAL_SECS",
-                        "seconds from 0 (off) to 604800",
-                    )(v))
-                }
-            },
-        };
-        let log_format = match get("LOG_FORMAT").as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => return Err(parse("LOG_FORMAT", "pretty or json")(other.to_owned())),
-        };
-        let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
-            None => Vec::new(),
-            Some(v) => {
-                let origins: Vec<String> = v
-                    .split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect();
-                let valid = |o: &String| {
-                    (o.starts_with("http://") || o.starts_with("https://"))
-                        && !o.contains(char::is_whitespace)
-                };
-                if !origins.iter().all(valid) {
-                    return Err(parse(
-                        "CORS_ALLOWED_ORIGINS",
-                        "comma-separated origins such as https://app.example.com",
-                    )(v));
-                }
-                origins
-            }
-        };
-        let http_workers = match get("HTTP_WORKERS") {
-            None => None,
-            Some(v) => Some(
-                v.parse()
-                    .ok()
-                    .filter(|n| (1..=256).contains(n))
-                    .ok_or_else(|| parse("HTTP_WORKERS", "an integer from 1 to 256")(v))?,
-            ),
-        };
-        let request_body_timeout = match get("REQUEST_BODY_TIMEOUT_SECS") {
-            None => Duration::from_secs(10),
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=300).contains(n))
-                .map(Duration::from_secs)
-                .ok_or_else(|| parse("REQUEST_BODY_TIMEOUT_SECS", "an integer from 1 to 300")(v))?,
-        };
-        let per_minute = |name: &'static str, default: u32| match get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= 1_000_000)
-                .ok_or_else(|| {
-                    parse(
-                        name,
-                        "a whole number of events per minute (0 turns the limit off)",
-                    )(v)
-                }),
-        };
-        let defaults = http_actix::RateLimits::default();
-        let rate_limits = http_actix::RateLimits {
-            login_failures_per_account_address: per_minute(
-                "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
-                defaults.login_failures_per_account_address,
-            )?,
-            login_failures_per_account: per_minute(
-                "LOGIN_FAILURES_PER_ACCOUNT",
-                defaults.login_failures_per_account,
-            )?,
-            login_failures_per_address: per_minute(
-                "LOGIN_FAILURES_PER_ADDRESS",
-                defaults.login_failures_per_address,
-            )?,
-            registrations_per_address: per_minute(
-                "REGISTRATIONS_PER_ADDRESS",
-                defaults.registrations_per_address,
-            )?,
-            sends_per_user: per_minute("SEND_INVITATIONS_PER_USER", defaults.sends_per_user)?,
-        };
-        let trusted_proxies = match get("TRUSTED_PROXIES") {
-            None => http_actix::TrustedProxies::default(),
-            Some(v) => trusted_proxies(&v).ok_or_else(|| {
-                parse(
-                    "TRUSTED_PROXIES",
-                    "comma-separated addresses or networks such as 10.0.0.0/8,192.0.2.7",
-                )(v)
-            })?,
-        };
-        let cursor_secret = match get("CURSOR_SECRET") {
-            None => None,
-            Some(v) if v.len() >= http_actix::CursorKey::MIN_LEN => Some(SecretString::from(v)),
-            // The value is a secret: the message gives its length only.
-            Some(v) => {
-                return Err(parse("CURSOR_SECRET", "at least 32 bytes")(format!(
-                    "<{} bytes>",
-                    v.len()
-                )))
-            }
-        };
-        let invitation_ttl = match get("INVITATION_TTL") {
-            None => InvitationTtl::DEFAULT,
-            Some(v) => InvitationTtl::parse(&v).map_err(|_| {
-                parse(
-                    "INVITATION_TTL",
-                    "a whole number of s, m, h or d such as 7d, 36h or 90s, at most 3650d, or 0 \
-                     for never",
-                )(v)
-            })?,
-        };
-        let invitation_sweep_interval = match get("INVITATION_SWEEP_INTERVAL_SECS") {
-            None => Some(Duration::from_secs(60)),
-            Some(v) => match v.parse::<u64>().ok().filter(|n| *n <= 86_400) {
-                Some(0) => None,
-                Some(secs) => Some(Duration::from_secs(secs)),
-                None => {
-                    return Err(parse(
-                        "INVITATION_SWEEP_INTERVAL_SECS",
-                        "seconds from 0 (off) to 86400",
-                    )(v))
-                }
-            },
-        };
-        let event_retention_days = match get("EVENT_RETENTION_DAYS") {
-            None => 30,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=3650).contains(n))
-                .ok_or_else(|| parse("EVENT_RETENTION_DAYS", "an integer from 1 to 3650")(v))?,
-        };
-        let streams_per_user = match get("STREAMS_PER_USER") {
-            None => 5,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=100).contains(n))
-                .ok_or_else(|| parse("STREAMS_PER_USER", "an integer from 1 to 100")(v))?,
-        };
-        let stream_poll_interval = match get("STREAM_POLL_INTERVAL_MS") {
-            None => Duration::from_millis(1000),
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (50..=60_000).contains(n))
-                .map(Duration::from_millis)
-                .ok_or_else(|| {
-                    parse("STREAM_POLL_INTERVAL_MS", "milliseconds from 50 to 60000")(v)
-                })?,
-        };
-        let webhook_allow_private = match get("WEBHOOK_ALLOW_PRIVATE").as_deref() {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(other) => {
-                return Err(parse("WEBHOOK_ALLOW_PRIVATE", "true or false")(
-                    other.to_owned(),
-                ))
-            }
-        };
-        let webhook_timeout = match get("WEBHOOK_TIMEOUT_SECS") {
-            None => Duration::from_secs(15),
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=60).contains(n))
-                .map(Duration::from_secs)
-                .ok_or_else(|| parse("WEBHOOK_TIMEOUT_SECS", "an integer from 1 to 60")(v))?,
-        };
-        let mut retry_policy = RetryPolicy::default();
-        if let Some(v) = get("WEBHOOK_RETRY_SCHEDULE") {
-            retry_policy.schedule = RetryPolicy::parse_schedule(&v).map_err(|_| {
-                parse(
-                    "WEBHOOK_RETRY_SCHEDULE",
-                    "waits such as 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), \
-                     or none",
-                )(v)
+        let command = Settings::augment_args(clap::Command::new("event-manager"));
+        // Each value looked up becomes its option, and clap does not read the environment itself.
+        let args: Vec<String> = command
+            .get_arguments()
+            .filter_map(|arg| {
+                let (name, long) = (arg.get_env()?.to_str()?, arg.get_long()?);
+                let value = lookup(name)?;
+                let value = value.trim();
+                (!value.is_empty()).then(|| format!("--{long}={value}"))
+            })
+            .collect();
+        let settings = command
+            .mut_args(|arg| arg.env(None::<&'static str>))
+            .try_get_matches_from(std::iter::once("event-manager".to_owned()).chain(args))
+            .and_then(|matches| Settings::from_arg_matches(&matches))
+            .map_err(|error| match ConfigError::in_clap_error(&error) {
+                Some(error) => ConfigError {
+                    name: error.name,
+                    value: error.value.clone(),
+                    expected: error.expected.clone(),
+                },
+                // Every setting's parser fails with a `ConfigError`; this is a setting declared
+                // wrong.
+                None => ConfigError {
+                    name: "settings",
+                    value: String::new(),
+                    expected: error.to_string().trim().replace('\n', " ").into(),
+                },
             })?;
-        }
-        if let Some(v) = get("WEBHOOK_DISABLE_AFTER") {
-            retry_policy.disable_after = whole_duration(&v)
-                .filter(|d| *d > chrono::Duration::zero() && *d <= chrono::Duration::days(365))
-                .ok_or_else(|| {
-                    parse(
-                        "WEBHOOK_DISABLE_AFTER",
-                        "a whole number of s, m, h or d such as 5d, from 1s to 365d",
-                    )(v)
-                })?;
-        }
-        let delivery_concurrency = match get("DELIVERY_CONCURRENCY") {
-            None => 32,
-            Some(v) => v.parse().ok().filter(|n| *n <= 1024).ok_or_else(|| {
-                parse("DELIVERY_CONCURRENCY", "an integer from 0 (off) to 1024")(v)
-            })?,
-        };
-        let smtp = match (get("SMTP_URL"), get("SMTP_FROM")) {
-            (None, _) => None,
-            (Some(_), None) => return Err(parse(
-                "SMTP_FROM",
-                "a mailbox such as `Event Manager <no-reply@example.com>` (needed with SMTP_URL)",
-            )(String::new())),
-            (Some(url), Some(from)) => Some(SmtpConfig::parse(&url, &from).map_err(|error| {
-                let (name, value) = match error.variable() {
-                    "SMTP_FROM" => ("SMTP_FROM", from.clone()),
-                    // The URL may carry a password: the message shows the text without it.
-                    _ => ("SMTP_URL", redacted_url(&url)),
-                };
-                ConfigError {
-                    name,
-                    value,
-                    expected: error.to_string().into(),
-                }
-            })?),
-        };
-        Ok(Self {
-            database_url: SecretString::from(database_url),
+        Self::from_settings(settings)
+    }
+
+    /// The configuration the settings make.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for `SMTP_URL` without `SMTP_FROM`, or when either is unusable.
+    pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
+        let Settings {
+            database_url,
             database_pool_size,
-            database_timeout,
-            database_statement_timeout,
-            database_lock_timeout,
-            database_idle_in_transaction_timeout,
+            database_timeout_secs,
+            database_statement_timeout_ms,
+            database_lock_timeout_ms,
+            database_idle_in_transaction_timeout_ms,
             bind_addr,
             metrics_bind_addr,
-            phone_region,
-            token_ttl_days,
-            token_purge_interval,
-            log_format,
-            cors_allowed_origins,
             http_workers,
-            request_body_timeout,
-            rate_limits,
+            request_body_timeout_secs,
+            cors_allowed_origins,
             trusted_proxies,
             cursor_secret,
+            log_format,
+            login_failures_per_account_address,
+            login_failures_per_account,
+            login_failures_per_address,
+            registrations_per_address,
+            send_invitations_per_user,
+            default_phone_region,
+            token_ttl_days,
+            token_purge_interval_secs,
             invitation_ttl,
-            invitation_sweep_interval,
+            invitation_sweep_interval_secs,
             event_retention_days,
             streams_per_user,
-            stream_poll_interval,
+            stream_poll_interval_ms,
             webhook_allow_private,
-            webhook_timeout,
-            retry_policy,
+            webhook_timeout_secs,
+            webhook_retry_schedule,
+            webhook_disable_after,
+            delivery_concurrency,
+            smtp_url,
+            smtp_from,
+        } = settings;
+        let smtp = match (smtp_url, smtp_from) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    name: "SMTP_FROM",
+                    value: String::new(),
+                    expected: "a mailbox such as `Event Manager <no-reply@example.com>` (needed \
+                               with SMTP_URL)"
+                        .into(),
+                })
+            }
+            (Some(url), Some(from)) => {
+                let url = url.expose_secret();
+                Some(SmtpConfig::parse(url, &from).map_err(|error| {
+                    let (name, value) = match error.variable() {
+                        "SMTP_FROM" => ("SMTP_FROM", from.clone()),
+                        // The URL may carry a password: the message shows the text without it.
+                        _ => ("SMTP_URL", redacted_url(url)),
+                    };
+                    ConfigError {
+                        name,
+                        value,
+                        expected: error.to_string().into(),
+                    }
+                })?)
+            }
+        };
+        let interval = |secs: u64| (secs > 0).then_some(Duration::from_secs(secs));
+        Ok(Self {
+            database_url,
+            database_pool_size,
+            database_timeout: Duration::from_secs(database_timeout_secs),
+            database_statement_timeout: Duration::from_millis(database_statement_timeout_ms),
+            database_lock_timeout: Duration::from_millis(database_lock_timeout_ms),
+            database_idle_in_transaction_timeout: Duration::from_millis(
+                database_idle_in_transaction_timeout_ms,
+            ),
+            bind_addr,
+            metrics_bind_addr,
+            phone_region: default_phone_region,
+            token_ttl_days,
+            token_purge_interval: interval(token_purge_interval_secs),
+            log_format,
+            cors_allowed_origins: cors_allowed_origins.unwrap_or_default(),
+            http_workers,
+            request_body_timeout: Duration::from_secs(request_body_timeout_secs),
+            rate_limits: http_actix::RateLimits {
+                login_failures_per_account_address,
+                login_failures_per_account,
+                login_failures_per_address,
+                registrations_per_address,
+                sends_per_user: send_invitations_per_user,
+            },
+            trusted_proxies: trusted_proxies.unwrap_or_default(),
+            cursor_secret,
+            invitation_ttl,
+            invitation_sweep_interval: interval(invitation_sweep_interval_secs),
+            event_retention_days,
+            streams_per_user,
+            stream_poll_interval: Duration::from_millis(stream_poll_interval_ms),
+            webhook_allow_private,
+            webhook_timeout: Duration::from_secs(webhook_timeout_secs),
+            retry_policy: RetryPolicy {
+                schedule: webhook_retry_schedule,
+                disable_after: webhook_disable_after,
+                ..RetryPolicy::default()
+            },
             delivery_concurrency,
             smtp,
         })
@@ -492,6 +566,113 @@ impl Config {
             idle_in_transaction_timeout: self.database_idle_in_transaction_timeout,
         }
     }
+}
+
+/// A setting's value parser (for clap's `value_parser`): `accept` makes the setting of the
+/// trimmed value, or `None` when it cannot; then the error names the variable, the value and
+/// `expected`.
+fn checked<T>(
+    name: &'static str,
+    expected: &'static str,
+    accept: impl Fn(&str) -> Option<T> + Clone + Send + Sync + 'static,
+) -> impl Fn(&str) -> Result<T, ConfigError> + Clone + Send + Sync + 'static {
+    move |value: &str| {
+        let value = value.trim();
+        accept(value).ok_or_else(|| ConfigError {
+            name,
+            value: value.to_owned(),
+            expected: expected.into(),
+        })
+    }
+}
+
+/// A value parser for whatever [`FromStr`] reads.
+fn parsed<T: FromStr>(
+    name: &'static str,
+    expected: &'static str,
+) -> impl Fn(&str) -> Result<T, ConfigError> + Clone + Send + Sync + 'static {
+    checked(name, expected, |value| value.parse().ok())
+}
+
+/// A value parser for an integer in `range`.
+fn integer<T>(
+    name: &'static str,
+    range: RangeInclusive<T>,
+    expected: &'static str,
+) -> impl Fn(&str) -> Result<T, ConfigError> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + Clone + Send + Sync + 'static,
+{
+    checked(name, expected, move |value| {
+        value.parse().ok().filter(|n| range.contains(n))
+    })
+}
+
+/// Any text, trimmed.
+#[allow(clippy::unnecessary_wraps)] // The shape clap's `value_parser` takes.
+fn text(value: &str) -> Result<String, Infallible> {
+    Ok(value.trim().to_owned())
+}
+
+/// Any text, trimmed, kept out of `Debug` output.
+#[allow(clippy::unnecessary_wraps)] // The shape clap's `value_parser` takes.
+fn secret(value: &str) -> Result<SecretString, Infallible> {
+    Ok(SecretString::from(value.trim()))
+}
+
+/// `CURSOR_SECRET`: at least [`http_actix::CursorKey::MIN_LEN`] bytes.
+fn cursor_secret(value: &str) -> Result<SecretString, ConfigError> {
+    let value = value.trim();
+    if value.len() >= http_actix::CursorKey::MIN_LEN {
+        return Ok(SecretString::from(value));
+    }
+    // The value is a secret: the message gives its length only.
+    Err(ConfigError {
+        name: "CURSOR_SECRET",
+        value: format!("<{} bytes>", value.len()),
+        expected: "at least 32 bytes".into(),
+    })
+}
+
+fn log_format(value: &str) -> Option<LogFormat> {
+    match value {
+        "pretty" => Some(LogFormat::Pretty),
+        "json" => Some(LogFormat::Json),
+        _ => None,
+    }
+}
+
+fn boolean(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `https://a.example, http://localhost:3000/` as origins (no trailing slash); `None` unless each
+/// is `http://` or `https://` without blanks.
+fn origins(value: &str) -> Option<Vec<String>> {
+    let origins: Vec<String> = value
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let valid = |o: &String| {
+        (o.starts_with("http://") || o.starts_with("https://")) && !o.contains(char::is_whitespace)
+    };
+    origins.iter().all(valid).then_some(origins)
+}
+
+/// A duration from 1 s to 365 days.
+fn disable_after(value: &str) -> Option<chrono::Duration> {
+    whole_duration(value)
+        .filter(|d| *d > chrono::Duration::zero() && *d <= chrono::Duration::days(365))
+}
+
+/// `duration` in whole milliseconds, for a default shown in `--help`.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A URL with its password, if any, replaced by `***`, for error messages.
@@ -669,5 +850,93 @@ mod tests {
             config.cors_allowed_origins,
             ["https://a.example", "http://localhost:3000"]
         );
+    }
+
+    #[test]
+    fn a_blank_variable_is_unset_and_values_are_trimmed() {
+        let config = with(&[
+            ("BIND_ADDR", "  "),
+            ("METRICS_BIND_ADDR", ""),
+            ("SMTP_URL", " "),
+            ("TOKEN_TTL_DAYS", " 7 "),
+        ])
+        .unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.metrics_bind_addr, None);
+        assert!(config.smtp.is_none());
+        assert_eq!(config.token_ttl_days, 7);
+    }
+
+    #[test]
+    fn the_defaults_are_the_domains_and_the_adapters() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.rate_limits, http_actix::RateLimits::default());
+        assert_eq!(
+            config.retry_policy.schedule,
+            RetryPolicy::default().schedule
+        );
+        assert_eq!(
+            config.retry_policy.disable_after,
+            RetryPolicy::default().disable_after
+        );
+        assert_eq!(
+            config.trusted_proxies,
+            http_actix::TrustedProxies::default()
+        );
+        assert_eq!(
+            config.database().pool_size,
+            DatabaseConfig::DEFAULT_POOL_SIZE
+        );
+    }
+
+    /// Every setting's parser names its own variable: a value none accepts is reported under the
+    /// name it was given as.
+    #[test]
+    fn every_variable_names_itself_when_its_value_is_bad() {
+        let command = Settings::augment_args(clap::Command::new("event-manager"));
+        let names: Vec<&str> = command
+            .get_arguments()
+            .map(|arg| arg.get_env().and_then(|name| name.to_str()).unwrap())
+            .collect();
+        assert_eq!(names.len(), 34);
+        for name in names {
+            match (name, with(&[(name, "?")])) {
+                // Any text is a database URL or a sender until it is used.
+                ("DATABASE_URL" | "SMTP_FROM", result) => assert!(result.is_ok(), "{name}"),
+                ("SMTP_URL", result) => assert_eq!(result.unwrap_err().name, "SMTP_FROM"),
+                (name, result) => {
+                    let message = result.unwrap_err().to_string();
+                    assert!(
+                        message.starts_with(&format!("invalid {name}=")),
+                        "{message}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// `event-manager --help` is where the settings are listed: each with its variable, and its
+    /// default or what leaving it unset means.
+    #[test]
+    fn the_help_lists_every_variable_with_its_default() {
+        let mut command = Settings::augment_args(clap::Command::new("event-manager"));
+        let help = command.render_long_help().to_string();
+        // `--help` itself, added by the rendering, is no setting.
+        for arg in command.get_arguments().filter(|arg| arg.get_id() != "help") {
+            let name = arg.get_env().and_then(|name| name.to_str()).unwrap();
+            assert!(help.contains(&format!("[env: {name}")), "{name}");
+            let documented = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(ToString::to_string);
+            let documented = documented.unwrap_or_else(|| panic!("{name} has no help"));
+            assert!(
+                !arg.get_default_values().is_empty()
+                    || documented.contains("Unset")
+                    || documented.contains("required with"),
+                "{name}: {documented}"
+            );
+        }
+        assert!(help.contains("[default: 5s,5m,30m,2h,5h,10h,10h]"));
     }
 }

@@ -2,15 +2,21 @@
 
 use std::process::ExitCode;
 
-use app::config::Config;
+use app::config::{Config, ConfigError, Settings};
 use app::startup::Application;
-use app::telemetry;
-use clap::{Parser, Subcommand};
+use app::{health, telemetry};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Event Manager: events and invitations over HTTP.
+///
+/// Every setting below is an environment variable (a `.env` file in the working directory is read
+/// too) or the option of the same name, shown with its default and accepted form; `RUST_LOG`
+/// filters the logs (default info). A bad value stops the start with one line naming the variable.
 #[derive(Debug, Parser)]
-#[command(name = "event-manager", version, about)]
+#[command(name = "event-manager", version)]
 struct Cli {
+    #[command(flatten)]
+    settings: Settings,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -21,31 +27,53 @@ enum Command {
     Serve,
     /// Apply pending migrations to the database and exit.
     Migrate,
+    /// Ask the service listening on BIND_ADDR whether it is ready (`GET /health/ready`): exit 0
+    /// if it is, 1 with a line saying why otherwise.
+    Health,
 }
 
 fn main() -> ExitCode {
     // A missing .env file is normal; the environment itself still applies.
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
-    let config = match Config::from_env() {
+    let cli = match Settings::prepare(Cli::command())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(error) => match ConfigError::in_clap_error(&error) {
+            Some(error) => {
+                eprintln!("event-manager: {error}");
+                return ExitCode::from(2);
+            }
+            // Help, the version, or a mistyped command line: clap's own words.
+            None => error.exit(),
+        },
+    };
+    let config = match Config::from_settings(cli.settings) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("event-manager: {error}");
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
-
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Migrate => adapters_diesel::Database::open(&config.database())
-            .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
-            .map_err(|e| with_causes(&e)),
-        Command::Serve => actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(config)
-                .await
-                .map_err(|e| with_causes(&e))?;
-            app.run_until_stopped().await.map_err(|e| with_causes(&e))
-        }),
+        Command::Health => health::check(config.bind_addr, health::TIMEOUT)
+            .map_err(|e| format!("not healthy: {}", with_causes(&e))),
+        Command::Migrate => {
+            telemetry::init(config.log_format);
+            adapters_diesel::Database::open(&config.database())
+                .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
+                .map_err(|e| with_causes(&e))
+        }
+        Command::Serve => {
+            telemetry::init(config.log_format);
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(config)
+                    .await
+                    .map_err(|e| with_causes(&e))?;
+                app.run_until_stopped().await.map_err(|e| with_causes(&e))
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,126 +16,76 @@ use tokio::task::JoinHandle;
 /// into a recent logout, and it can no longer authenticate meanwhile.
 pub const REVOKED_TOKENS_KEPT: chrono::Duration = chrono::Duration::days(1);
 
-/// The running token purge: every interval (the first run at once), deletes expired tokens and
-/// tokens revoked more than [`REVOKED_TOKENS_KEPT`] ago, and logs how many.
-#[derive(Debug)]
-pub struct TokenPurge(Periodic);
-
-impl TokenPurge {
-    /// Starts purging every `interval` on the current tokio runtime.
-    pub fn start(database: Arc<Database>, interval: Duration) -> Self {
-        Self(Periodic::start(database, interval, Purge::Tokens))
-    }
-
-    /// Stops it: a purge under way finishes its current batch (one short statement, bounded by
-    /// the statement timeout) and starts no other; then the task ends.
-    pub async fn stop(self) {
-        self.0.stop().await;
-        tracing::info!("token purge stopped");
-    }
-}
-
-/// The running purge of the abuse limits' counters kept in PostgreSQL (docs/operations.md, "Abuse
-/// limits and the client address"): every `window` (the first run at once), deletes the counted
-/// events older than the window, which no limit counts any more. Several processes may purge at
-/// once.
-#[derive(Debug)]
-pub struct CounterPurge(Periodic);
-
-impl CounterPurge {
-    /// Starts purging events older than `window`, every `window`, on the current tokio runtime.
-    pub fn start(database: Arc<Database>, window: Duration) -> Self {
-        Self(Periodic::start(
-            database,
-            window,
-            Purge::Counters { window },
-        ))
-    }
-
-    /// Stops it, as [`TokenPurge::stop`] does.
-    pub async fn stop(self) {
-        self.0.stop().await;
-        tracing::info!("abuse counter purge stopped");
-    }
-}
-
-/// The running invitation sweeper (docs/operations.md, "Invitation expiry"): every interval (the
-/// first run at once), marks `expired` the pending invitations whose expiry has passed, in bounded
-/// batches, and logs how many. Their status reads `expired` from their expiry on whether or not
-/// the sweeper has run (the domain's rule); the sweeper keeps the stored rows in step, so that
-/// the `status` index and the partial unique index see them as they are. Several processes may
-/// sweep at once: each row changes while still pending only, so none is counted twice and none
-/// answered or cancelled first is touched.
-#[derive(Debug)]
-pub struct InvitationSweeper(Periodic);
-
-impl InvitationSweeper {
-    /// Starts sweeping every `interval` on the current tokio runtime.
-    pub fn start(database: Arc<Database>, interval: Duration) -> Self {
-        Self(Periodic::start(database, interval, Purge::Invitations))
-    }
-
-    /// Stops it, as [`TokenPurge::stop`] does.
-    pub async fn stop(self) {
-        self.0.stop().await;
-        tracing::info!("invitation sweeper stopped");
-    }
-}
-
-/// The running purge of expired idempotency keys (docs/operations.md, "Idempotency key purge"):
-/// every interval (the first run at once), deletes the keys whose 24 hours have passed. Several
-/// processes may purge at once.
-#[derive(Debug)]
-pub struct IdempotencyPurge(Periodic);
-
-impl IdempotencyPurge {
-    /// Starts purging every `interval` on the current tokio runtime.
-    pub fn start(database: Arc<Database>, interval: Duration) -> Self {
-        Self(Periodic::start(database, interval, Purge::IdempotencyKeys))
-    }
-
-    /// Stops it, as [`TokenPurge::stop`] does.
-    pub async fn stop(self) {
-        self.0.stop().await;
-        tracing::info!("idempotency key purge stopped");
-    }
-}
-
-/// The running purge of the change feed (docs/operations.md, "Change feed retention"): every
-/// interval (the first run at once), deletes changes older than the retention, finished webhook
-/// and email deliveries as old, with their attempts, and expired stream tickets. Several
-/// processes may purge at once.
-#[derive(Debug)]
-pub struct ChangePurge(Periodic);
-
-impl ChangePurge {
-    /// Starts purging every `interval` on the current tokio runtime.
-    pub fn start(database: Arc<Database>, interval: Duration, retention: chrono::Duration) -> Self {
-        Self(Periodic::start(
-            database,
-            interval,
-            Purge::Changes { retention },
-        ))
-    }
-
-    /// Stops it, as [`TokenPurge::stop`] does.
-    pub async fn stop(self) {
-        self.0.stop().await;
-        tracing::info!("change feed purge stopped");
-    }
-}
-
-/// What a periodic task purges.
+/// One upkeep job of the database, run by a [`PeriodicTask`] every interval, the first run at
+/// once. Each deletes (or marks) in batches of [`Database::PURGE_BATCH`] until one comes back
+/// short, and logs how many rows it touched. Several processes may run each at once.
 #[derive(Clone, Copy, Debug)]
-enum Purge {
+pub enum Purge {
+    /// Deletes expired tokens and tokens revoked more than [`REVOKED_TOKENS_KEPT`] ago.
     Tokens,
-    Counters { window: Duration },
+    /// Deletes the abuse limits' counted events (kept in PostgreSQL; docs/operations.md, "Abuse
+    /// limits and the client address") older than `window`, which no limit counts any more.
+    Counters {
+        /// The limits' window.
+        window: Duration,
+    },
+    /// The invitation sweeper (docs/operations.md, "Invitation expiry"): marks `expired` the
+    /// pending invitations whose expiry has passed. Their status reads `expired` from their
+    /// expiry on whether or not the sweeper has run (the domain's rule); the sweeper keeps the
+    /// stored rows in step, so that the `status` index and the partial unique index see them as
+    /// they are. Each row changes while still pending only, so none is counted twice and none
+    /// answered or cancelled first is touched.
     Invitations,
+    /// Deletes the idempotency keys whose 24 hours have passed (docs/operations.md, "Idempotency
+    /// key purge").
     IdempotencyKeys,
-    Changes { retention: chrono::Duration },
+    /// The change feed's purge (docs/operations.md, "Change feed retention"): deletes changes
+    /// older than `retention`, finished webhook and email deliveries as old, with their attempts,
+    /// and expired stream tickets.
+    Changes {
+        /// How long changes are kept.
+        retention: chrono::Duration,
+    },
+}
+
+/// A running [`Purge`]: every interval until stopped.
+#[derive(Debug)]
+pub struct PeriodicTask {
+    purge: Purge,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl PeriodicTask {
+    /// Starts running `purge` every `interval` (the first run at once) on the current tokio
+    /// runtime.
+    pub fn start(database: Arc<Database>, interval: Duration, purge: Purge) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(database, interval, purge, stopped));
+        Self { purge, stop, task }
+    }
+
+    /// Stops it: a run under way finishes its current batch (one short statement, bounded by the
+    /// statement timeout) and starts no other; then the task ends.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        tracing::info!("{} stopped", self.purge.name());
+    }
 }
 
 impl Purge {
+    /// What the logs call it.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Tokens => "token purge",
+            Self::Counters { .. } => "abuse counter purge",
+            Self::Invitations => "invitation sweeper",
+            Self::IdempotencyKeys => "idempotency key purge",
+            Self::Changes { .. } => "change feed purge",
+        }
+    }
+
     /// Deletes one batch of at most `batch` rows; returns how many.
     async fn batch(self, database: &Database, batch: i64) -> Result<u64, PortError> {
         match self {
@@ -206,26 +156,6 @@ impl Purge {
     }
 }
 
-/// A background task purging every interval until stopped.
-#[derive(Debug)]
-struct Periodic {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl Periodic {
-    fn start(database: Arc<Database>, interval: Duration, purge: Purge) -> Self {
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(database, interval, purge, stopped));
-        Self { stop, task }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
 async fn run(
     database: Arc<Database>,
     interval: Duration,
@@ -270,7 +200,11 @@ mod tests {
     #[tokio::test]
     async fn it_stops_at_once_between_runs() {
         let database = adapters_diesel::testing::TestDatabase::sqlite();
-        let purge = TokenPurge::start(Arc::new(database.open()), Duration::from_secs(3600));
+        let purge = PeriodicTask::start(
+            Arc::new(database.open()),
+            Duration::from_secs(3600),
+            Purge::Tokens,
+        );
         tokio::time::sleep(Duration::from_millis(200)).await; // the first run is done
         let started = Instant::now();
         purge.stop().await;
@@ -319,7 +253,7 @@ mod tests {
         ];
         db.create_batch(&batch).await.unwrap();
 
-        let sweeper = InvitationSweeper::start(db, Duration::from_secs(3600));
+        let sweeper = PeriodicTask::start(db, Duration::from_secs(3600), Purge::Invitations);
         let status = |id: domain::InvitationId| {
             database.texts(&format!(
                 "SELECT status AS value FROM invitations WHERE id = '{id}'"
@@ -369,7 +303,7 @@ mod tests {
         db.claim(claim("fresh", now)).await.unwrap();
         let count =
             || database.texts("SELECT CAST(COUNT(*) AS TEXT) AS value FROM idempotency_keys");
-        let purge = IdempotencyPurge::start(db, Duration::from_secs(3600));
+        let purge = PeriodicTask::start(db, Duration::from_secs(3600), Purge::IdempotencyKeys);
         let started = Instant::now();
         while count() != ["1"] {
             assert!(started.elapsed() < Duration::from_secs(5), "not purged");
@@ -398,7 +332,13 @@ mod tests {
                 "SELECT CAST(COUNT(*) AS TEXT) AS value FROM abuse_events WHERE key = '{key}'"
             ))
         };
-        let purge = CounterPurge::start(db, Duration::from_secs(60));
+        let purge = PeriodicTask::start(
+            db,
+            Duration::from_secs(60),
+            Purge::Counters {
+                window: Duration::from_secs(60),
+            },
+        );
         let started = Instant::now();
         while count("old") != ["0"] {
             assert!(started.elapsed() < Duration::from_secs(5), "not purged");

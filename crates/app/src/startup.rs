@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use adapters_diesel::{
@@ -21,14 +21,13 @@ use domain::webhooks::DestinationPolicy;
 use http_actix::api::changes::hub::{HubConfig, StreamHub};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
 use crate::config::Config;
 use crate::deliveries::DeliveryWorker;
-use crate::maintenance::{
-    ChangePurge, CounterPurge, IdempotencyPurge, InvitationSweeper, TokenPurge,
-};
+use crate::maintenance::{PeriodicTask, Purge};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -94,9 +93,8 @@ pub struct Application {
     port: u16,
     server: Server,
     database: Arc<Database>,
-    token_purge_interval: Option<Duration>,
-    invitation_sweep_interval: Option<Duration>,
-    event_retention: chrono::Duration,
+    /// The database upkeep to run: each job with its interval.
+    upkeep: Vec<(Duration, Purge)>,
     streams: Arc<StreamHub>,
     metrics: Option<Metrics>,
     /// What the delivery worker runs, unless `DELIVERY_CONCURRENCY` is 0.
@@ -343,9 +341,7 @@ impl Application {
             port,
             server,
             database: maintenance,
-            token_purge_interval: config.token_purge_interval,
-            invitation_sweep_interval: config.invitation_sweep_interval,
-            event_retention: chrono::Duration::days(i64::from(config.event_retention_days)),
+            upkeep: upkeep(&config, database.backend()),
             streams,
             metrics,
             deliveries,
@@ -363,47 +359,20 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then ends the live streams, finishes in-flight requests (up
-    /// to 10 s), stops the background tasks ([`TokenPurge`], [`IdempotencyPurge`] and
-    /// [`ChangePurge`], every `TOKEN_PURGE_INTERVAL_SECS`, [`InvitationSweeper`], [`CounterPurge`]
-    /// and the [`ChangeListener`] on PostgreSQL, the streams' fan-out, and the [`DeliveryWorker`],
-    /// whose attempts under way finish first) and returns.
+    /// to 10 s), and stops the background tasks, one after the other: the streams' fan-out, the
+    /// [`DeliveryWorker`] (whose attempts under way finish first), the [`ChangeListener`] on
+    /// PostgreSQL, the metrics listener, and the database upkeep ([`PeriodicTask`]s); then returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let listener = ChangeListener::start(&self.database);
-        // The metrics server, and the recorder's upkeep (it drains histogram samples into buckets).
-        let metrics = self.metrics.map(|metrics| {
-            let stop = metrics.server.handle();
-            let handle = metrics.handle;
-            let upkeep = tokio::spawn(async move {
-                let mut ticks = tokio::time::interval(Duration::from_secs(5));
-                loop {
-                    ticks.tick().await;
-                    handle.run_upkeep();
-                }
-            });
-            (tokio::spawn(metrics.server), stop, upkeep)
-        });
-        let deliveries = self
-            .deliveries
-            .map(|(service, concurrency)| DeliveryWorker::start(service, concurrency));
-        let (stop_streams, streams_stopped) = watch::channel(false);
-        let fan_out = tokio::spawn(self.streams.clone().run(streams_stopped));
-        let change_purge = self.token_purge_interval.map(|interval| {
-            ChangePurge::start(self.database.clone(), interval, self.event_retention)
-        });
-        let counter_purge = (self.database.backend() == Backend::Postgres)
-            .then(|| CounterPurge::start(self.database.clone(), http_actix::RateLimiter::WINDOW));
-        let sweeper = self
-            .invitation_sweep_interval
-            .map(|interval| InvitationSweeper::start(self.database.clone(), interval));
-        let idempotency_purge = self
-            .token_purge_interval
-            .map(|interval| IdempotencyPurge::start(self.database.clone(), interval));
-        let purge = self
-            .token_purge_interval
-            .map(|interval| TokenPurge::start(self.database, interval));
+        let tasks = BackgroundTasks::start(
+            &self.database,
+            self.streams.clone(),
+            self.metrics,
+            self.deliveries,
+            self.upkeep,
+        );
         let handle = self.server.handle();
         let mut server = self.server;
         let served = tokio::select! {
@@ -411,7 +380,7 @@ impl Application {
             () = shutdown_signal() => {
                 tracing::info!("shutting down: live streams end, in-flight requests finish");
                 self.streams.close();
-                let _ = stop_streams.send(true);
+                tasks.fan_out.end_streams();
                 // The server future carries the stop out: it must be polled meanwhile.
                 let stopping = tokio::spawn(handle.stop(true));
                 let served = server.await;
@@ -419,35 +388,135 @@ impl Application {
                 served
             }
         };
-        let _ = stop_streams.send(true);
-        let _ = fan_out.await;
-        if let Some(deliveries) = deliveries {
+        tasks.stop().await;
+        served
+    }
+}
+
+/// The database upkeep a process runs, in the order it is stopped: the change feed purge, the
+/// invitation sweeper (every `INVITATION_SWEEP_INTERVAL_SECS`), the token and idempotency key
+/// purges (they and the change feed's every `TOKEN_PURGE_INTERVAL_SECS`; `0` turns either
+/// interval's off), and the abuse counters' purge on PostgreSQL.
+fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
+    let mut upkeep = Vec::new();
+    if let Some(interval) = config.token_purge_interval {
+        let retention = chrono::Duration::days(i64::from(config.event_retention_days));
+        upkeep.push((interval, Purge::Changes { retention }));
+    }
+    if let Some(interval) = config.invitation_sweep_interval {
+        upkeep.push((interval, Purge::Invitations));
+    }
+    if let Some(interval) = config.token_purge_interval {
+        upkeep.push((interval, Purge::Tokens));
+        upkeep.push((interval, Purge::IdempotencyKeys));
+    }
+    if backend == Backend::Postgres {
+        let window = http_actix::RateLimiter::WINDOW;
+        upkeep.push((window, Purge::Counters { window }));
+    }
+    upkeep
+}
+
+/// What runs beside the HTTP server, started with it and stopped after it has drained, in this
+/// order:
+///
+/// 1. the live streams' fan-out (the streams themselves ended before the server stopped);
+/// 2. the [`DeliveryWorker`]: it claims nothing more and lets the attempts under way finish;
+/// 3. the [`ChangeListener`] (PostgreSQL), which wakes the fan-out and the worker until then;
+/// 4. the metrics listener and the recorder's upkeep, so that the drain can still be scraped;
+/// 5. the [`PeriodicTask`]s, each finishing the batch under way.
+struct BackgroundTasks {
+    fan_out: FanOut,
+    deliveries: Option<DeliveryWorker>,
+    listener: Option<ChangeListener>,
+    metrics: Option<MetricsTasks>,
+    periodic: Vec<PeriodicTask>,
+}
+
+/// The live streams' fan-out task and what stops it.
+struct FanOut {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl FanOut {
+    /// Tells the fan-out to end; [`BackgroundTasks::stop`] waits for it.
+    fn end_streams(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// The running metrics listener and the recorder's upkeep (it drains histogram samples into
+/// buckets).
+struct MetricsTasks {
+    server: JoinHandle<std::io::Result<()>>,
+    handle: ServerHandle,
+    upkeep: JoinHandle<()>,
+}
+
+impl BackgroundTasks {
+    /// Starts them all on the current runtime.
+    fn start(
+        database: &Arc<Database>,
+        streams: Arc<StreamHub>,
+        metrics: Option<Metrics>,
+        deliveries: Option<(DeliveryService, usize)>,
+        periodic: Vec<(Duration, Purge)>,
+    ) -> Self {
+        let listener = ChangeListener::start(database);
+        let metrics = metrics.map(|metrics| {
+            let recorder = metrics.handle;
+            let upkeep = tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    ticks.tick().await;
+                    recorder.run_upkeep();
+                }
+            });
+            MetricsTasks {
+                handle: metrics.server.handle(),
+                server: tokio::spawn(metrics.server),
+                upkeep,
+            }
+        });
+        let deliveries =
+            deliveries.map(|(service, concurrency)| DeliveryWorker::start(service, concurrency));
+        let (stop, stopped) = watch::channel(false);
+        let fan_out = FanOut {
+            stop,
+            task: tokio::spawn(streams.run(stopped)),
+        };
+        let periodic = periodic
+            .into_iter()
+            .map(|(interval, purge)| PeriodicTask::start(database.clone(), interval, purge))
+            .collect();
+        Self {
+            fan_out,
+            deliveries,
+            listener,
+            metrics,
+            periodic,
+        }
+    }
+
+    /// Stops them in the order above, each after the one before has ended.
+    async fn stop(self) {
+        self.fan_out.end_streams();
+        let _ = self.fan_out.task.await;
+        if let Some(deliveries) = self.deliveries {
             deliveries.stop().await;
         }
-        if let Some(listener) = listener {
+        if let Some(listener) = self.listener {
             listener.stop().await;
         }
-        if let Some((server, stop, upkeep)) = metrics {
-            stop.stop(true).await;
-            let _ = server.await;
-            upkeep.abort();
+        if let Some(metrics) = self.metrics {
+            metrics.handle.stop(true).await;
+            let _ = metrics.server.await;
+            metrics.upkeep.abort();
         }
-        if let Some(purge) = change_purge {
-            purge.stop().await;
+        for task in self.periodic {
+            task.stop().await;
         }
-        if let Some(sweeper) = sweeper {
-            sweeper.stop().await;
-        }
-        if let Some(purge) = purge {
-            purge.stop().await;
-        }
-        if let Some(purge) = idempotency_purge {
-            purge.stop().await;
-        }
-        if let Some(purge) = counter_purge {
-            purge.stop().await;
-        }
-        served
     }
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod bounded;
 mod changes;
+mod cli;
 mod cursors;
 mod docs;
 mod errors;
