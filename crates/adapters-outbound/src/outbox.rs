@@ -43,7 +43,7 @@ impl Default for OutboxDir {
 
 /// Writes `contents` as a new file in `dir` (created with its parents when missing), named
 /// `<UTC time>-<UUID>.<extension>`; returns its path. Blocking: run it off the executor.
-pub(crate) fn write_new(dir: &Path, extension: &str, contents: &[u8]) -> io::Result<PathBuf> {
+fn write_blocking(dir: &Path, extension: &str, contents: &[u8]) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let name = format!(
         "{}-{}.{extension}",
@@ -65,14 +65,15 @@ pub(crate) fn write_new(dir: &Path, extension: &str, contents: &[u8]) -> io::Res
     Ok(path)
 }
 
-/// [`write_new`] on the blocking pool; the reason for the port's result when it fails.
-pub(crate) async fn write_new_off_executor(
+/// Writes `contents` as a new file in `dir` (see [`write_blocking`]) on the blocking pool;
+/// returns its path, or the reason for the port's result when it fails.
+pub(crate) async fn write_new(
     dir: PathBuf,
     extension: &'static str,
     contents: Vec<u8>,
 ) -> Result<PathBuf, String> {
     let shown = dir.display().to_string();
-    let writing = tokio::task::spawn_blocking(move || write_new(&dir, extension, &contents));
+    let writing = tokio::task::spawn_blocking(move || write_blocking(&dir, extension, &contents));
     match writing.await {
         Ok(Ok(path)) => Ok(path),
         Ok(Err(error)) => {
@@ -93,8 +94,8 @@ mod tests {
     fn files_appear_whole_with_time_ordered_distinct_names() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("deep/sms");
-        let first = write_new(&dir, "txt", b"one").unwrap();
-        let second = write_new(&dir, "txt", b"two").unwrap();
+        let first = write_blocking(&dir, "txt", b"one").unwrap();
+        let second = write_blocking(&dir, "txt", b"two").unwrap();
         assert_ne!(first, second);
         assert_eq!(std::fs::read(&first).unwrap(), b"one");
         let mut names: Vec<String> = std::fs::read_dir(&dir)

@@ -10,7 +10,7 @@ use lettre::message::Mailbox;
 
 use super::build_email;
 use super::message::compose;
-use crate::outbox::{write_new_off_executor, OutboxDir};
+use crate::outbox::{write_new, OutboxDir};
 
 /// Writes each email as `OUTBOX_DIR/mail/<UTC time>-<UUID>.eml`: the whole message as the SMTP
 /// mailer would send it (headers, plain text and HTML parts), which a mail client opens as is.
@@ -50,7 +50,7 @@ impl Mailer for FileMailer {
             Ok(email) => email,
             Err(refused) => return refused,
         };
-        match write_new_off_executor(self.dir.clone(), "eml", email.formatted()).await {
+        match write_new(self.dir.clone(), "eml", email.formatted()).await {
             Ok(path) => {
                 tracing::info!(path = %path.display(), "an email was written to the outbox");
                 MailResult::Sent

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use domain::messages::ports::{SmsResult, SmsSender};
 use domain::messages::{Sms, SmsEncoding};
 
-use crate::outbox::{write_new_off_executor, OutboxDir};
+use crate::outbox::{write_new, OutboxDir};
 
 /// Writes each text as `OUTBOX_DIR/sms/<UTC time>-<UUID>.txt`:
 ///
@@ -58,7 +58,7 @@ fn render(sms: &Sms) -> String {
 impl SmsSender for FileSmsSender {
     async fn send(&self, sms: &Sms) -> SmsResult {
         let contents = render(sms).into_bytes();
-        match write_new_off_executor(self.dir.clone(), "txt", contents).await {
+        match write_new(self.dir.clone(), "txt", contents).await {
             Ok(path) => {
                 tracing::info!(path = %path.display(), "a text was written to the outbox");
                 SmsResult::Sent
