@@ -1,5 +1,6 @@
 //! Invitation emails over SMTP (docs/api.md, "Email to invitees"): [`SmtpMailer`] implements the
-//! domain's `Mailer` port with lettre on rustls.
+//! domain's `Mailer` port with lettre on rustls; [`FileMailer`] writes the same emails to the
+//! development outbox instead.
 //!
 //! `compose` writes the email once, when the delivery is made, as a small JSON document
 //! (subject, plain text, HTML); `send` reads it back at every attempt, so a retry sends exactly
@@ -7,6 +8,7 @@
 //! server's `5xx` is permanent, everything else is worth another attempt.
 
 mod config;
+mod file;
 mod message;
 
 use std::time::Duration;
@@ -22,6 +24,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executo
 use secrecy::ExposeSecret;
 
 pub use self::config::{SmtpConfig, SmtpConfigError, SmtpCredentials, SmtpSecurity};
+pub use self::file::FileMailer;
 use self::message::{compose, one_line, StoredMessage};
 
 /// Sends invitation emails through one SMTP server.
@@ -73,23 +76,9 @@ impl Mailer for SmtpMailer {
     }
 
     async fn send(&self, to: &Email, message: &str) -> MailResult {
-        let Some(stored) = StoredMessage::from_stored(message) else {
-            return MailResult::Permanent("the stored message cannot be read".to_owned());
-        };
-        let Ok(address) = to.as_str().parse::<Address>() else {
-            return MailResult::Permanent("the address cannot be used for sending".to_owned());
-        };
-        let built = Message::builder()
-            .from(self.from.clone())
-            .to(Mailbox::new(None, address))
-            .subject(one_line(&stored.subject))
-            .multipart(MultiPart::alternative_plain_html(stored.text, stored.html));
-        let email = match built {
+        let email = match build_email(&self.from, to, message) {
             Ok(email) => email,
-            Err(error) => {
-                tracing::warn!(error = %error, "an invitation email could not be built");
-                return MailResult::Permanent("the message cannot be built".to_owned());
-            }
+            Err(refused) => return refused,
         };
         match tokio::time::timeout(self.timeout, self.transport.send(email)).await {
             Ok(Ok(_)) => MailResult::Sent,
@@ -100,6 +89,30 @@ impl Mailer for SmtpMailer {
             Err(_) => MailResult::Transient(did_not_answer(self.timeout)),
         }
     }
+}
+
+/// The email to send: a stored message (from [`Mailer::compose`]) from `from` to `to`. What cannot
+/// be built never will be: the error is a [`MailResult::Permanent`].
+fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, MailResult> {
+    let Some(stored) = StoredMessage::from_stored(message) else {
+        return Err(MailResult::Permanent(
+            "the stored message cannot be read".to_owned(),
+        ));
+    };
+    let Ok(address) = to.as_str().parse::<Address>() else {
+        return Err(MailResult::Permanent(
+            "the address cannot be used for sending".to_owned(),
+        ));
+    };
+    Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(None, address))
+        .subject(one_line(&stored.subject))
+        .multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
+        .map_err(|error| {
+            tracing::warn!(error = %error, "an invitation email could not be built");
+            MailResult::Permanent("the message cannot be built".to_owned())
+        })
 }
 
 fn did_not_answer(timeout: Duration) -> String {

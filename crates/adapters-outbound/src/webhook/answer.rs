@@ -59,7 +59,7 @@ fn http_date(value: &str) -> Option<DateTime<Utc>> {
 }
 
 /// "15 s", or "500 ms" for a timeout that is not whole seconds.
-pub(super) fn seconds_or_ms(duration: Duration) -> String {
+pub(crate) fn seconds_or_ms(duration: Duration) -> String {
     if duration.subsec_millis() == 0 {
         format!("{} s", duration.as_secs())
     } else {
@@ -68,7 +68,7 @@ pub(super) fn seconds_or_ms(duration: Duration) -> String {
 }
 
 /// A short sentence for the endpoint's owner saying why a request got no answer.
-pub(super) fn describe_failure(error: &reqwest::Error, timeout: Duration) -> String {
+pub(crate) fn describe_failure(error: &reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("timed out after {}", seconds_or_ms(timeout));
     }

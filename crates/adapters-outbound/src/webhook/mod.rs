@@ -18,7 +18,8 @@ use domain::webhooks::{DestinationPolicy, WebhookUrl};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use tokio::time::{timeout_at, Instant};
 
-use self::answer::{describe_failure, parse_retry_after, read_body_start, seconds_or_ms};
+pub(crate) use self::answer::{describe_failure, seconds_or_ms};
+use self::answer::{parse_retry_after, read_body_start};
 use self::guard::{Refusal, Target};
 
 /// How [`HttpWebhookSender`] sends.
