@@ -4,7 +4,7 @@
 CARGO ?= cargo
 BIN := target/release/event-manager
 
-.PHONY: run build test test-rust test-contract lint fmt migrate openapi bench clean-data
+.PHONY: run build test test-rust test-contract typescript-client lint fmt migrate openapi bench clean-data
 
 ## Build (release) and start on http://127.0.0.1:8080 with SQLite in ./data/.
 run:
@@ -29,13 +29,20 @@ test-rust:
 
 ## Against the running debug binary: Chromium renders /docs offline and an EventSource in it receives a
 ## pushed change; webhooks reach a receiver that verifies them with the Standard Webhooks library and
-## email an aiosmtpd server; schemathesis fuzzes every operation.
+## email an aiosmtpd server; schemathesis fuzzes every operation; the TypeScript client runs the
+## seed's scenario.
 test-contract:
 	$(CARGO) build --locked --bin event-manager
 	bash scripts/browser-docs-test.sh target/debug/event-manager
 	bash scripts/browser-stream-test.sh target/debug/event-manager
 	bash scripts/delivery-test.sh target/debug/event-manager
 	bash scripts/schemathesis.sh target/debug/event-manager
+	bash scripts/typescript-client-test.sh target/debug/event-manager
+
+## The TypeScript client alone: generated types up to date, redocly lint, tsc, the seed example.
+typescript-client:
+	$(CARGO) build --locked --bin event-manager
+	bash scripts/typescript-client-test.sh target/debug/event-manager
 
 lint:
 	$(CARGO) fmt --all --check
@@ -48,9 +55,16 @@ fmt:
 migrate:
 	$(CARGO) run --release --locked --bin event-manager -- migrate
 
-## Rewrite docs/openapi.json from the code.
+## Rewrite docs/openapi.json from the code, and the TypeScript client's types from it.
 openapi:
 	UPDATE_OPENAPI=1 $(CARGO) test -p app --test api --locked openapi_document_matches_the_committed_copy
+	@if [ -d clients/typescript/node_modules ]; then \
+		cd clients/typescript && npx --no-install openapi-typescript ../../docs/openapi.json \
+			--output src/schema.d.ts; \
+	else \
+		echo "clients/typescript/src/schema.d.ts not regenerated: run \`npm ci\` in" \
+			"clients/typescript (or scripts/typescript-client-test.sh), then make openapi again"; \
+	fi
 
 clean-data:
 	rm -rf data

@@ -101,9 +101,11 @@ def documented_operations(base_url: str) -> list[str]:
     with urllib.request.urlopen(f"{base_url}/api/v1/openapi.json", timeout=10) as response:
         document = json.load(response)
     methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    # Swagger UI shows each webhook's operation (OpenAPI 3.1 `webhooks`) as one more block.
     return [
         f"{method.upper()} {path}"
-        for path, item in document["paths"].items()
+        for section in ("paths", "webhooks")
+        for path, item in document.get(section, {}).items()
         for method in item
         if method in methods
     ]
