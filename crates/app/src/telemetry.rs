@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{HeaderName, HeaderValue, USER_AGENT};
 use actix_web::http::Version;
 use actix_web::middleware::Next;
@@ -291,23 +292,27 @@ impl RequestId {
 /// every answer its `X-Request-Id`, 404s and errors included.
 ///
 /// # Errors
-/// None: an error from within becomes its answer here, so that it carries the id too.
-pub async fn request_id(
+/// An error from within, its answer made here so that it carries the id too.
+pub async fn request_id<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
     let id = RequestId::of(&req);
+    // Sane by construction: visible ASCII only.
     let header = HeaderValue::from_str(id.as_str()).ok();
     req.extensions_mut().insert(id);
-    let request = req.request().clone();
-    let mut response = match next.call(req).await {
-        Ok(response) => response.map_into_left_body(),
-        Err(error) => ServiceResponse::from_err(error, request).map_into_right_body(),
-    };
-    if let Some(header) = header {
-        response.headers_mut().insert(X_REQUEST_ID, header);
+    match (next.call(req).await, header) {
+        (Ok(mut response), Some(header)) => {
+            response.headers_mut().insert(X_REQUEST_ID, header);
+            Ok(response)
+        }
+        (Err(error), Some(header)) => {
+            let mut answer = error.error_response();
+            answer.headers_mut().insert(X_REQUEST_ID, header);
+            Err(InternalError::from_response(error, answer).into())
+        }
+        (outcome, None) => outcome,
     }
-    Ok(response)
 }
 
 /// The root span of every request, with tracing-actix-web's fields (method, route, status and
