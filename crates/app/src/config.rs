@@ -259,6 +259,15 @@ pub struct Settings {
     /// The emails' sender, such as `Event Manager <no-reply@example.com>` (required with SMTP_URL)
     #[arg(long, env, help_heading = "Change feed, webhooks and email", value_parser = text)]
     smtp_from: Option<String>,
+
+    /// Where traces go over OTLP/HTTP (protobuf): a collector's base URL such as
+    /// http://localhost:4318, to which /v1/traces is added. Unset: no traces
+    #[arg(long, env, help_heading = "Traces",
+        value_parser = checked("OTEL_EXPORTER_OTLP_ENDPOINT", OTLP_ENDPOINT, otlp_endpoint))]
+    otel_exporter_otlp_endpoint: Option<url::Url>,
+    /// The `service.name` traces carry
+    #[arg(long, env, help_heading = "Traces", default_value = "event-manager", value_parser = text)]
+    otel_service_name: String,
 }
 
 const TIMEOUT_MS: &str = "milliseconds from 100 to 600000";
@@ -268,6 +277,8 @@ const INVITATION_TTL: &str =
 const RETRY_SCHEDULE: &str =
     "waits such as 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), or none";
 const DISABLE_AFTER: &str = "a whole number of s, m, h or d such as 5d, from 1s to 365d";
+const OTLP_ENDPOINT: &str =
+    "an http:// or https:// URL without query such as http://localhost:4318";
 
 impl Settings {
     /// `command` (whose arguments are the settings) ready to read them: each option taken on every
@@ -372,6 +383,26 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// `SMTP_URL` and `SMTP_FROM`: where invitation emails go from (default none: no email).
     pub smtp: Option<SmtpConfig>,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`: where traces go and the service
+    /// they name (default none: no traces; docs/operations.md, "Traces").
+    pub traces: Option<TraceExport>,
+}
+
+/// Where spans are exported, over OTLP/HTTP with protobuf bodies (docs/operations.md, "Traces").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceExport {
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the collector's base URL, such as `http://localhost:4318`.
+    pub endpoint: url::Url,
+    /// `OTEL_SERVICE_NAME` (default `event-manager`).
+    pub service_name: String,
+}
+
+impl TraceExport {
+    /// Where spans are posted: the base URL with `/v1/traces` added to its path, as the
+    /// OpenTelemetry specification has it for `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn traces_url(&self) -> String {
+        format!("{}/v1/traces", self.endpoint.as_str().trim_end_matches('/'))
+    }
 }
 
 /// A variable with a value that cannot be used; the message names it.
@@ -482,6 +513,8 @@ impl Config {
             delivery_concurrency,
             smtp_url,
             smtp_from,
+            otel_exporter_otlp_endpoint,
+            otel_service_name,
         } = settings;
         let smtp = match (smtp_url, smtp_from) {
             (None, _) => None,
@@ -552,6 +585,10 @@ impl Config {
             },
             delivery_concurrency,
             smtp,
+            traces: otel_exporter_otlp_endpoint.map(|endpoint| TraceExport {
+                endpoint,
+                service_name: otel_service_name,
+            }),
         })
     }
 
@@ -687,6 +724,17 @@ fn redacted_url(url: &str) -> String {
     }
 }
 
+/// An `http://` or `https://` URL with a host and no query or fragment, to which a path can be
+/// added.
+fn otlp_endpoint(value: &str) -> Option<url::Url> {
+    let url = url::Url::parse(value).ok()?;
+    let usable = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    usable.then_some(url)
+}
+
 /// `10.0.0.0/8, 192.0.2.7` as networks (an address is a network of one); `None` if an entry is
 /// neither.
 fn trusted_proxies(value: &str) -> Option<http_actix::TrustedProxies> {
@@ -811,6 +859,8 @@ mod tests {
             ("SEND_INVITATIONS_PER_USER", "-3"),
             ("REGISTRATIONS_PER_ADDRESS", "ten"),
             ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318/?a=b"),
         ] {
             let message = with(&[(name, value)]).unwrap_err().to_string();
             assert!(
@@ -889,6 +939,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn traces_are_off_without_an_endpoint_and_posted_under_v1_traces() {
+        let config = with(&[("OTEL_SERVICE_NAME", "ignored")]).unwrap();
+        assert_eq!(config.traces, None);
+        let traces = |endpoint: &str| {
+            with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)])
+                .unwrap()
+                .traces
+                .unwrap()
+        };
+        let export = traces("http://collector:4318");
+        assert_eq!(export.service_name, "event-manager");
+        assert_eq!(export.traces_url(), "http://collector:4318/v1/traces");
+        assert_eq!(
+            traces("https://otel.example/base/").traces_url(),
+            "https://otel.example/base/v1/traces"
+        );
+        let named = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_SERVICE_NAME", " events-eu "),
+        ])
+        .unwrap();
+        assert_eq!(named.traces.unwrap().service_name, "events-eu");
+    }
+
     /// Every setting's parser names its own variable: a value none accepts is reported under the
     /// name it was given as.
     #[test]
@@ -898,11 +973,13 @@ mod tests {
             .get_arguments()
             .map(|arg| arg.get_env().and_then(|name| name.to_str()).unwrap())
             .collect();
-        assert_eq!(names.len(), 34);
+        assert_eq!(names.len(), 36);
         for name in names {
             match (name, with(&[(name, "?")])) {
-                // Any text is a database URL or a sender until it is used.
-                ("DATABASE_URL" | "SMTP_FROM", result) => assert!(result.is_ok(), "{name}"),
+                // Any text is a database URL, a sender or a service name until it is used.
+                ("DATABASE_URL" | "SMTP_FROM" | "OTEL_SERVICE_NAME", result) => {
+                    assert!(result.is_ok(), "{name}");
+                }
                 ("SMTP_URL", result) => assert_eq!(result.unwrap_err().name, "SMTP_FROM"),
                 (name, result) => {
                     let message = result.unwrap_err().to_string();

@@ -59,21 +59,23 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Health => health::check(config.bind_addr, health::TIMEOUT)
             .map_err(|e| format!("not healthy: {}", with_causes(&e))),
-        Command::Migrate => {
-            telemetry::init(config.log_format);
-            adapters_diesel::Database::open(&config.database())
-                .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
-                .map_err(|e| with_causes(&e))
-        }
-        Command::Serve => {
-            telemetry::init(config.log_format);
-            actix_web::rt::System::new().block_on(async move {
-                let app = Application::build(config)
-                    .await
-                    .map_err(|e| with_causes(&e))?;
-                app.run_until_stopped().await.map_err(|e| with_causes(&e))
-            })
-        }
+        Command::Migrate => telemetry::init(config.log_format, None)
+            .map_err(|e| with_causes(&e))
+            .and_then(|()| {
+                adapters_diesel::Database::open(&config.database())
+                    .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
+                    .map_err(|e| with_causes(&e))
+            }),
+        Command::Serve => telemetry::init(config.log_format, config.traces.as_ref())
+            .map_err(|e| with_causes(&e))
+            .and_then(|()| {
+                actix_web::rt::System::new().block_on(async move {
+                    let app = Application::build(config)
+                        .await
+                        .map_err(|e| with_causes(&e))?;
+                    app.run_until_stopped().await.map_err(|e| with_causes(&e))
+                })
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,6 +28,7 @@ use crate::body_deadline::body_deadline;
 use crate::config::Config;
 use crate::deliveries::DeliveryWorker;
 use crate::maintenance::{PeriodicTask, Purge};
+use crate::telemetry::RequestSpan;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -319,7 +320,9 @@ impl Application {
                 .wrap(http_actix::cors(&origins))
                 .wrap(from_fn(http_actix::response_headers))
                 .wrap(from_fn(http_actix::metrics::request_metrics))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
+                // Outermost: every answer carries the request's id, which the span above logs.
+                .wrap(from_fn(crate::telemetry::request_id))
                 .configure(http_actix::configure(state.clone()))
         })
         .shutdown_timeout(10)
@@ -361,7 +364,8 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then ends the live streams, finishes in-flight requests (up
     /// to 10 s), and stops the background tasks, one after the other: the streams' fan-out, the
     /// [`DeliveryWorker`] (whose attempts under way finish first), the [`ChangeListener`] on
-    /// PostgreSQL, the metrics listener, and the database upkeep ([`PeriodicTask`]s); then returns.
+    /// PostgreSQL, the metrics listener, the database upkeep ([`PeriodicTask`]s) and the trace
+    /// export; then returns.
     ///
     /// # Errors
     /// When the server fails.
@@ -424,7 +428,9 @@ fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
 /// 2. the [`DeliveryWorker`]: it claims nothing more and lets the attempts under way finish;
 /// 3. the [`ChangeListener`] (PostgreSQL), which wakes the fan-out and the worker until then;
 /// 4. the metrics listener and the recorder's upkeep, so that the drain can still be scraped;
-/// 5. the [`PeriodicTask`]s, each finishing the batch under way.
+/// 5. the [`PeriodicTask`]s, each finishing the batch under way;
+/// 6. last, the trace export, when on: the spans still queued, those of the drain included, are
+///    sent (docs/operations.md, "Traces").
 struct BackgroundTasks {
     fan_out: FanOut,
     deliveries: Option<DeliveryWorker>,
@@ -517,6 +523,7 @@ impl BackgroundTasks {
         for task in self.periodic {
             task.stop().await;
         }
+        crate::telemetry::finish_traces().await;
     }
 }
 

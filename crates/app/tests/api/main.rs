@@ -21,4 +21,5 @@ mod members;
 mod metrics;
 mod outage;
 mod schema;
+mod traces;
 mod webhooks;
