@@ -7,8 +7,8 @@
 //! stores them. Ids must increase in the order readers can see them, with no late, lower id:
 //!
 //! - On SQLite, writers are serialized (`BEGIN IMMEDIATE`), so [`append`] takes the ids from the
-//!   one row of `domain_event_sequence` and stores the changes numbered.
-//! - On PostgreSQL, [`append`] stages them unnumbered (`domain_events_staged`), so that writers
+//!   one row of `change_sequence` and stores the changes numbered.
+//! - On PostgreSQL, [`append`] stages them unnumbered (`changes_staged`), so that writers
 //!   never wait for each other, and [`sequence`] numbers what has committed, one sequencer at a
 //!   time under an advisory lock, in a short transaction of its own. Every read of the feed runs
 //!   it first, so a reader sees all that committed before it asked.
@@ -38,14 +38,11 @@ use crate::rows::{
     event, from_db_time, invitation_details, member, parse_id, to_db_time, EventRow, InvitationRow,
     MemberRow, SummaryRow,
 };
-use crate::schema::{
-    domain_event_recipients, domain_event_sequence, domain_events, domain_events_staged,
-    event_members,
-};
+use crate::schema::{change_recipients, change_sequence, changes, changes_staged, event_members};
 use crate::sql_types::{DbId, DbTime, Id, Moment};
 
 /// The PostgreSQL channel that wakes every process's stream when changes commit.
-pub(crate) const CHANNEL: &str = "domain_events";
+pub(crate) const CHANNEL: &str = "changes";
 
 /// Rows per multi-row insert: well under PostgreSQL's 65,535 binds and SQLite's 32,766.
 pub(crate) const INSERT_CHUNK: usize = 2_000;
@@ -111,7 +108,7 @@ pub(crate) fn resolve(
 }
 
 #[derive(Queryable, Selectable)]
-#[diesel(table_name = domain_events)]
+#[diesel(table_name = changes)]
 struct ChangeRow {
     id: i64,
     kind: String,
@@ -121,7 +118,7 @@ struct ChangeRow {
 
 struct RecipientRow {
     user_id: DbId,
-    event_id: i64,
+    change_id: i64,
 }
 
 /// A change in its stored form, with its recipients, not yet numbered.
@@ -146,7 +143,7 @@ impl Unnumbered {
 
 /// A staged change as PostgreSQL keeps it until the sequencer numbers it.
 #[derive(Queryable, Selectable)]
-#[diesel(table_name = domain_events_staged)]
+#[diesel(table_name = changes_staged)]
 struct StagedRow {
     staged_id: i64,
     kind: String,
@@ -157,7 +154,7 @@ struct StagedRow {
 
 impl From<StagedRow> for Unnumbered {
     /// The stage keeps the recipients as one TEXT of ids separated by spaces (a list, not a
-    /// column of ids: it is only ever moved whole into `domain_event_recipients`).
+    /// column of ids: it is only ever moved whole into `change_recipients`).
     fn from(row: StagedRow) -> Self {
         // One odd id (the stage is ours, so never, but stored data is trusted as stored) loses
         // that recipient, not the whole batch: the sequencer must never stall the feed.
@@ -222,11 +219,10 @@ pub(crate) fn append(conn: &mut AnyConnection, resolved: Vec<Resolved>) -> Query
 /// writer under `BEGIN IMMEDIATE`, or the PostgreSQL sequencer under its advisory lock.
 fn number(conn: &mut AnyConnection, changes: Vec<Unnumbered>) -> QueryResult<()> {
     let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
-    let last: i64 =
-        diesel::update(domain_event_sequence::table.filter(domain_event_sequence::id.eq(1)))
-            .set(domain_event_sequence::last_id.eq(domain_event_sequence::last_id + count))
-            .returning(domain_event_sequence::last_id)
-            .get_result(conn)?;
+    let last: i64 = diesel::update(change_sequence::table.filter(change_sequence::id.eq(1)))
+        .set(change_sequence::last_id.eq(change_sequence::last_id + count))
+        .returning(change_sequence::last_id)
+        .get_result(conn)?;
     let first = last - count + 1;
     let rows: Vec<ChangeRow> = changes
         .iter()
@@ -247,7 +243,7 @@ fn number(conn: &mut AnyConnection, changes: Vec<Unnumbered>) -> QueryResult<()>
         .flat_map(|(c, id)| {
             c.recipients.iter().map(move |user| RecipientRow {
                 user_id: *user,
-                event_id: id,
+                change_id: id,
             })
         })
         .collect();
@@ -279,7 +275,7 @@ pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
         return Ok(0);
     }
     let staged: bool = diesel::select(diesel::dsl::exists(
-        domain_events_staged::table.select(domain_events_staged::staged_id),
+        changes_staged::table.select(changes_staged::staged_id),
     ))
     .get_result(conn)?;
     if !staged {
@@ -290,8 +286,8 @@ pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
             "SELECT pg_advisory_xact_lock({SEQUENCER_LOCK_KEY})"
         ))
         .execute(conn)?;
-        let rows: Vec<StagedRow> = domain_events_staged::table
-            .order(domain_events_staged::staged_id)
+        let rows: Vec<StagedRow> = changes_staged::table
+            .order(changes_staged::staged_id)
             .limit(SEQUENCE_BATCH)
             .select(StagedRow::as_select())
             .load(conn)?;
@@ -301,10 +297,8 @@ pub(crate) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
         let staged: Vec<i64> = rows.iter().map(|row| row.staged_id).collect();
         let count = rows.len();
         number(conn, rows.into_iter().map(Unnumbered::from).collect())?;
-        diesel::delete(
-            domain_events_staged::table.filter(domain_events_staged::staged_id.eq_any(staged)),
-        )
-        .execute(conn)?;
+        diesel::delete(changes_staged::table.filter(changes_staged::staged_id.eq_any(staged)))
+            .execute(conn)?;
         diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(conn)?;
         Ok(count)
     })
@@ -349,7 +343,7 @@ pub(crate) trait Row {
 }
 
 impl Row for ChangeRow {
-    const SQL: &'static str = "INSERT INTO domain_events (id, kind, occurred_at, subject) VALUES ";
+    const SQL: &'static str = "INSERT INTO changes (id, kind, occurred_at, subject) VALUES ";
     const COLUMNS: usize = 4;
     fn binds(&self) -> Vec<Bind<'_>> {
         vec![
@@ -362,16 +356,16 @@ impl Row for ChangeRow {
 }
 
 impl Row for RecipientRow {
-    const SQL: &'static str = "INSERT INTO domain_event_recipients (user_id, event_id) VALUES ";
+    const SQL: &'static str = "INSERT INTO change_recipients (user_id, change_id) VALUES ";
     const COLUMNS: usize = 2;
     fn binds(&self) -> Vec<Bind<'_>> {
-        vec![Bind::Id(self.user_id), Bind::BigInt(self.event_id)]
+        vec![Bind::Id(self.user_id), Bind::BigInt(self.change_id)]
     }
 }
 
 impl Row for StagedInsert<'_> {
     const SQL: &'static str =
-        "INSERT INTO domain_events_staged (kind, occurred_at, subject, recipients) VALUES ";
+        "INSERT INTO changes_staged (kind, occurred_at, subject, recipients) VALUES ";
     const COLUMNS: usize = 4;
     fn binds(&self) -> Vec<Bind<'_>> {
         vec![
@@ -624,14 +618,11 @@ impl ChangeFeed for Database {
         let limit = clamp(limit);
         self.run(move |conn| {
             sequence_before_reading(conn);
-            let rows: Vec<ChangeRow> = domain_event_recipients::table
-                .inner_join(
-                    domain_events::table
-                        .on(domain_events::id.eq(domain_event_recipients::event_id)),
-                )
-                .filter(domain_event_recipients::user_id.eq(user))
-                .filter(domain_event_recipients::event_id.gt(after.0))
-                .order(domain_event_recipients::event_id)
+            let rows: Vec<ChangeRow> = change_recipients::table
+                .inner_join(changes::table.on(changes::id.eq(change_recipients::change_id)))
+                .filter(change_recipients::user_id.eq(user))
+                .filter(change_recipients::change_id.gt(after.0))
+                .order(change_recipients::change_id)
                 .limit(limit)
                 .select(ChangeRow::as_select())
                 .load(conn)
@@ -654,9 +645,9 @@ impl ChangeFeed for Database {
         let limit = clamp(limit);
         self.run(move |conn| {
             sequence_before_reading(conn);
-            let rows: Vec<ChangeRow> = domain_events::table
-                .filter(domain_events::id.gt(after.0))
-                .order(domain_events::id)
+            let rows: Vec<ChangeRow> = changes::table
+                .filter(changes::id.gt(after.0))
+                .order(changes::id)
                 .limit(limit)
                 .select(ChangeRow::as_select())
                 .load(conn)
@@ -668,12 +659,9 @@ impl ChangeFeed for Database {
                 });
             };
             let read_up_to = ChangeId(last.id);
-            let recipients: Vec<(i64, DbId)> = domain_event_recipients::table
-                .filter(domain_event_recipients::event_id.between(first.id, last.id))
-                .select((
-                    domain_event_recipients::event_id,
-                    domain_event_recipients::user_id,
-                ))
+            let recipients: Vec<(i64, DbId)> = change_recipients::table
+                .filter(change_recipients::change_id.between(first.id, last.id))
+                .select((change_recipients::change_id, change_recipients::user_id))
                 .load(conn)
                 .map_err(port_error)?;
             let mut by_change: HashMap<i64, Vec<UserId>> = HashMap::new();
@@ -704,9 +692,9 @@ impl ChangeFeed for Database {
     #[tracing::instrument(skip_all)]
     async fn latest(&self) -> Result<ChangeId, PortError> {
         self.run(|conn| {
-            domain_event_sequence::table
-                .filter(domain_event_sequence::id.eq(1))
-                .select(domain_event_sequence::last_id)
+            change_sequence::table
+                .filter(change_sequence::id.eq(1))
+                .select(change_sequence::last_id)
                 .first(conn)
                 .map(ChangeId)
                 .map_err(port_error)
@@ -719,15 +707,15 @@ impl ChangeFeed for Database {
         let before = to_db_time(before);
         let batch = i64::from(batch.max(1));
         self.run(move |conn| {
-            let old = diesel::alias!(domain_events as old);
+            let old = diesel::alias!(changes as old);
             let due = old
-                .filter(old.field(domain_events::occurred_at).lt(before))
-                .order(old.field(domain_events::id))
-                .select(old.field(domain_events::id))
+                .filter(old.field(changes::occurred_at).lt(before))
+                .order(old.field(changes::id))
+                .select(old.field(changes::id))
                 .limit(batch);
             // Recipients go with them (ON DELETE CASCADE). A row another process purged meanwhile
             // is simply not found again.
-            diesel::delete(domain_events::table.filter(domain_events::id.eq_any(due)))
+            diesel::delete(changes::table.filter(changes::id.eq_any(due)))
                 .execute(conn)
                 .map(|purged| purged as u64)
                 .map_err(port_error)

@@ -14,7 +14,7 @@
 //!   [`Database::purge_abuse_events`] for the rows that left the window.
 //! - `IdempotencyStore`: idempotency keys in `idempotency_keys`, claimed with `INSERT … ON
 //!   CONFLICT DO NOTHING` so that one request per (user, key) runs, in any number of processes.
-//! - `ChangeFeed` and `TicketRepository`: the change feed's outbox (`domain_events`, written by
+//! - `ChangeFeed` and `TicketRepository`: the change feed's outbox (`changes`, written by
 //!   every changing method in its own transaction) and stream tickets; [`ChangeListener`] wakes a
 //!   process's streams when another process commits changes (PostgreSQL `LISTEN`).
 //! - [`Database::shared_secret`]: secrets every process on the database shares (the cursor

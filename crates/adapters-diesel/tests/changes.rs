@@ -301,10 +301,10 @@ mod diesel_only {
             let db = database.open();
             let (olivia, sara) = (user(&db, "Olivia").await, user(&db, "Sara").await);
             database.session().execute(&format!(
-                "UPDATE domain_event_sequence SET last_id = 1; \
-                 INSERT INTO domain_events (id, kind, occurred_at, subject) \
+                "UPDATE change_sequence SET last_id = 1; \
+                 INSERT INTO changes (id, kind, occurred_at, subject) \
                  VALUES (1, 'invitation.created', '2026-11-26 10:00:00', '{{\"subject\": \"from the future\"}}'); \
-                 INSERT INTO domain_event_recipients (user_id, event_id) VALUES ('{}', 1)",
+                 INSERT INTO change_recipients (user_id, change_id) VALUES ('{}', 1)",
                 sara.id
             ));
             let party = event(&db, &olivia).await;

@@ -199,6 +199,11 @@ const NATIVE_TYPES_DOWN: &str =
 const WEBHOOKS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-05-000003_webhooks/down.sql");
 
+/// Gives the change feed's tables back the names they had at the native types, so that the schema
+/// compared is the one that migration made.
+const CHANGE_TABLES_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-000001_change_tables/down.sql");
+
 // Ids of the rows below (hex: they are UUIDs, as the service writes them).
 const ANN: &str = "01a00000-0000-7000-8000-000000000001";
 const BOB: &str = "01a00000-0000-7000-8000-000000000002";
@@ -561,6 +566,7 @@ async fn native_types_upgrade_every_table_in_place_and_rows_read_back_equal() {
     let db = database.open();
     rows_read_back_equal(&db).await;
     drop(db);
+    database.session().execute(CHANGE_TABLES_DOWN);
 
     // What a PostgreSQL engineer reads in the schema: uuid ids, timestamptz times, nothing else
     // changed (nullability, the other columns' types and collations).
