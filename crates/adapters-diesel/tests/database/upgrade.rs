@@ -8,14 +8,9 @@
 //!   row reads back equal through the ports, every constraint, index and trigger is the same, and
 //!   down.sql converts it back.
 
-// Only the per-backend declaration is used here, not the fixtures.
-#[allow(dead_code)]
-mod common;
-
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use common::per_backend;
 use domain::change::{ChangeId, ChangeSubject};
 use domain::idempotency::{ClaimId, IdempotencyKey, KeyState};
 use domain::ports::{
@@ -29,6 +24,8 @@ use domain::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::support::{migration, per_backend};
+
 /// The migrations that came before `2026-11-29-000001_invitation_lifecycle`, per backend, as
 /// diesel names them.
 fn earlier(backend: Backend) -> Vec<(&'static str, &'static str)> {
@@ -36,41 +33,33 @@ fn earlier(backend: Backend) -> Vec<(&'static str, &'static str)> {
         Backend::Postgres => vec![
             (
                 "20261126000001",
-                include_str!("../../../migrations/postgres/2026-11-26-000001_init/up.sql"),
+                migration!("postgres/2026-11-26-000001_init/up.sql"),
             ),
             (
                 "20261127000001",
-                include_str!(
-                    "../../../migrations/postgres/2026-11-27-000001_token_purge_indexes/up.sql"
-                ),
+                migration!("postgres/2026-11-27-000001_token_purge_indexes/up.sql"),
             ),
             (
                 "20261128000001",
-                include_str!(
-                    "../../../migrations/postgres/2026-11-28-000001_service_secrets/up.sql"
-                ),
+                migration!("postgres/2026-11-28-000001_service_secrets/up.sql"),
             ),
             (
                 "20261128000002",
-                include_str!(
-                    "../../../migrations/postgres/2026-11-28-000002_abuse_counters/up.sql"
-                ),
+                migration!("postgres/2026-11-28-000002_abuse_counters/up.sql"),
             ),
         ],
         Backend::Sqlite => vec![
             (
                 "20261126000001",
-                include_str!("../../../migrations/sqlite/2026-11-26-000001_init/up.sql"),
+                migration!("sqlite/2026-11-26-000001_init/up.sql"),
             ),
             (
                 "20261127000001",
-                include_str!(
-                    "../../../migrations/sqlite/2026-11-27-000001_token_purge_indexes/up.sql"
-                ),
+                migration!("sqlite/2026-11-27-000001_token_purge_indexes/up.sql"),
             ),
             (
                 "20261128000001",
-                include_str!("../../../migrations/sqlite/2026-11-28-000001_service_secrets/up.sql"),
+                migration!("sqlite/2026-11-28-000001_service_secrets/up.sql"),
             ),
         ],
     }
@@ -91,43 +80,57 @@ const ROWS: &str = "
         ('01a00000-0000-7000-8000-0000000000a2', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001', '01a00000-0000-7000-8000-000000000003', 'cy@example.com', 'pending', '2026-11-20 11:00:00', NULL);
 ";
 
-per_backend! {
-    async fn rows_written_before_the_lifecycle_keep_their_state_and_never_expire(backend: Backend) {
-        let Some(database) = TestDatabase::new(backend) else { return };
-        let mut session = database.session();
-        session.execute(
-            "CREATE TABLE __diesel_schema_migrations (
+per_backend!(rows_written_before_the_lifecycle_keep_their_state_and_never_expire);
+
+async fn rows_written_before_the_lifecycle_keep_their_state_and_never_expire(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let mut session = database.session();
+    session.execute(
+        "CREATE TABLE __diesel_schema_migrations (
                 version VARCHAR(50) PRIMARY KEY NOT NULL,
                 run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-        );
-        for (version, sql) in earlier(backend) {
-            session.execute(sql);
-            session.execute(&format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"));
-        }
-        session.execute(ROWS);
-        drop(session);
+    );
+    for (version, sql) in earlier(backend) {
+        session.execute(sql);
+        session.execute(&format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
+        ));
+    }
+    session.execute(ROWS);
+    drop(session);
 
-        // Opening the database runs the migrations that are left, the lifecycle's among them.
-        let db = database.open();
-        drop(db);
-        let rows = database.texts(
+    // Opening the database runs the migrations that are left, the lifecycle's among them.
+    let db = database.open();
+    drop(db);
+    let rows = database.texts(
             "SELECT id || ' ' || status || ' ' || COALESCE(CAST(answered_at AS TEXT), '-') || ' ' ||
                     COALESCE(CAST(expires_at AS TEXT), '-') || ' ' || COALESCE(CAST(cancelled_at AS TEXT), '-') || ' ' ||
                     COALESCE(message, '-') || ' ' || COALESCE(CAST(last_resent_at AS TEXT), '-') AS value
              FROM invitations ORDER BY id",
         );
-        assert_eq!(rows.len(), 2, "{rows:?}");
-        assert!(rows[0].starts_with("01a00000-0000-7000-8000-0000000000a1 accepted 2026-11-21 10:00:00"), "{rows:?}");
-        assert!(rows[0].ends_with(" - - - -"), "no expiry, cancel, note or resend: {rows:?}");
-        assert_eq!(rows[1], "01a00000-0000-7000-8000-0000000000a2 pending - - - - -");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].starts_with("01a00000-0000-7000-8000-0000000000a1 accepted 2026-11-21 10:00:00"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[0].ends_with(" - - - -"),
+        "no expiry, cancel, note or resend: {rows:?}"
+    );
+    assert_eq!(
+        rows[1],
+        "01a00000-0000-7000-8000-0000000000a2 pending - - - - -"
+    );
 
-        // The widened checks: the new statuses go in with their times, inconsistent rows do not.
-        let mut session = database.session();
-        session.execute(
-            "UPDATE invitations SET status = 'cancelled', cancelled_at = '2026-11-29 10:00:00'
+    // The widened checks: the new statuses go in with their times, inconsistent rows do not.
+    let mut session = database.session();
+    session.execute(
+        "UPDATE invitations SET status = 'cancelled', cancelled_at = '2026-11-29 10:00:00'
              WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
-        );
-        for broken in [
+    );
+    for broken in [
             "UPDATE invitations SET status = 'expired' WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
             "UPDATE invitations SET cancelled_at = NULL WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
             "UPDATE invitations SET answered_at = NULL WHERE id = '01a00000-0000-7000-8000-0000000000a1'",
@@ -136,73 +139,73 @@ per_backend! {
         ] {
             assert!(session.try_execute(broken).is_err(), "{broken}");
         }
-        session.execute(
-            "UPDATE invitations SET status = 'expired', cancelled_at = NULL
+    session.execute(
+        "UPDATE invitations SET status = 'expired', cancelled_at = NULL
              WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
-        );
-        // The partial unique index still allows one pending invitation per (event, invitee).
-        let insert = |id: &str| format!(
+    );
+    // The partial unique index still allows one pending invitation per (event, invitee).
+    let insert = |id: &str| {
+        format!(
             "INSERT INTO invitations (id, event_id, sender_id, invitee_id, contact, status, created_at)
              VALUES ('{id}', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001',
                      '01a00000-0000-7000-8000-000000000003', 'cy', 'pending', '2026-11-29 10:00:00')"
-        );
-        session.execute(&insert("01a00000-0000-7000-8000-0000000000a3"));
-        assert!(session.try_execute(&insert("01a00000-0000-7000-8000-0000000000a4")).is_err());
-    }
+        )
+    };
+    session.execute(&insert("01a00000-0000-7000-8000-0000000000a3"));
+    assert!(session
+        .try_execute(&insert("01a00000-0000-7000-8000-0000000000a4"))
+        .is_err());
 }
 
 /// Every PostgreSQL migration before `2026-12-05-000002_native_types`, as diesel names them.
 const BEFORE_NATIVE_TYPES: [(&str, &str); 9] = [
     (
         "20261126000001",
-        include_str!("../../../migrations/postgres/2026-11-26-000001_init/up.sql"),
+        migration!("postgres/2026-11-26-000001_init/up.sql"),
     ),
     (
         "20261127000001",
-        include_str!("../../../migrations/postgres/2026-11-27-000001_token_purge_indexes/up.sql"),
+        migration!("postgres/2026-11-27-000001_token_purge_indexes/up.sql"),
     ),
     (
         "20261128000001",
-        include_str!("../../../migrations/postgres/2026-11-28-000001_service_secrets/up.sql"),
+        migration!("postgres/2026-11-28-000001_service_secrets/up.sql"),
     ),
     (
         "20261128000002",
-        include_str!("../../../migrations/postgres/2026-11-28-000002_abuse_counters/up.sql"),
+        migration!("postgres/2026-11-28-000002_abuse_counters/up.sql"),
     ),
     (
         "20261129000001",
-        include_str!("../../../migrations/postgres/2026-11-29-000001_invitation_lifecycle/up.sql"),
+        migration!("postgres/2026-11-29-000001_invitation_lifecycle/up.sql"),
     ),
     (
         "20261129000002",
-        include_str!("../../../migrations/postgres/2026-11-29-000002_roles/up.sql"),
+        migration!("postgres/2026-11-29-000002_roles/up.sql"),
     ),
     (
         "20261129000003",
-        include_str!("../../../migrations/postgres/2026-11-29-000003_idempotency_keys/up.sql"),
+        migration!("postgres/2026-11-29-000003_idempotency_keys/up.sql"),
     ),
     (
         "20261202000001",
-        include_str!("../../../migrations/postgres/2026-12-02-000001_change_feed/up.sql"),
+        migration!("postgres/2026-12-02-000001_change_feed/up.sql"),
     ),
     (
         "20261205000001",
-        include_str!("../../../migrations/postgres/2026-12-05-000001_change_sequencer/up.sql"),
+        migration!("postgres/2026-12-05-000001_change_sequencer/up.sql"),
     ),
 ];
 
-const NATIVE_TYPES_DOWN: &str =
-    include_str!("../../../migrations/postgres/2026-12-05-000002_native_types/down.sql");
+const NATIVE_TYPES_DOWN: &str = migration!("postgres/2026-12-05-000002_native_types/down.sql");
 
 /// Undoes the migration after the native types (its tables refer to `users (id)`), so that the
 /// native types' down.sql runs as it would at that version.
-const WEBHOOKS_DOWN: &str =
-    include_str!("../../../migrations/postgres/2026-12-05-000003_webhooks/down.sql");
+const WEBHOOKS_DOWN: &str = migration!("postgres/2026-12-05-000003_webhooks/down.sql");
 
 /// Gives the change feed's tables back the names they had at the native types, so that the schema
 /// compared is the one that migration made.
-const CHANGE_TABLES_DOWN: &str =
-    include_str!("../../../migrations/postgres/2026-12-06-000001_change_tables/down.sql");
+const CHANGE_TABLES_DOWN: &str = migration!("postgres/2026-12-06-000001_change_tables/down.sql");
 
 // Ids of the rows below (hex: they are UUIDs, as the service writes them).
 const ANN: &str = "01a00000-0000-7000-8000-000000000001";
