@@ -271,8 +271,8 @@ mod tests {
 
     #[test]
     fn ids_and_times_keep_their_json_form() {
-        // The change feed stores subjects as JSON of rows (changes.rs): the newtypes must not
-        // change what was written before them.
+        // The change feed stores subjects as JSON holding ids and times (changes/stored.rs): the
+        // newtypes must not change what was written before them.
         let id: DbId = "018bcfe5-69f5-7001-8000-000000000032".parse().unwrap();
         assert_eq!(
             serde_json::to_string(&id).unwrap(),

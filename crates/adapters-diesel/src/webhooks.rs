@@ -25,7 +25,7 @@ use domain::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookReposito
 use domain::webhook::{DisableReason, Disabled, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
 use domain::{AttemptId, DeliveryId, Email, Page, PageRequest, UserId, WebhookId};
 
-use crate::changes::{insert_rows, Bind, Row, INSERT_CHUNK};
+use crate::db::{insert_rows, Bind, Row, INSERT_CHUNK};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{from_db_time, to_db_time};
 use crate::schema::{deliveries, delivery_attempts, delivery_dispatch, users, webhooks};
