@@ -27,6 +27,7 @@ mod changes;
 mod counters;
 mod credentials;
 mod db;
+mod deliveries;
 mod events;
 mod idempotency;
 mod invitations;
