@@ -382,7 +382,11 @@ impl DeliveryQueue for Database {
                     let id = row.id;
                     claimed(claim, row, webhook)
                         .inspect_err(|error| {
-                            tracing::warn!(delivery = %id, %error, "a claimed delivery cannot be read");
+                            tracing::warn!(
+                                delivery = %id,
+                                %error,
+                                "a claimed delivery cannot be read"
+                            );
                         })
                         .ok()
                 })

@@ -168,8 +168,8 @@ impl TryFrom<InvitationRow> for Invitation {
 
     fn try_from(row: InvitationRow) -> Result<Self, PortError> {
         let status = InvitationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
-        // The checks invitations_answered_at_iff_answered and invitations_cancelled_at_iff_cancelled
-        // keep these in step.
+        // The checks invitations_answered_at_iff_answered and
+        // invitations_cancelled_at_iff_cancelled keep these in step.
         let state = match (status, row.answered_at, row.cancelled_at) {
             (InvitationStatus::Pending, None, None) => InvitationState::Pending,
             (InvitationStatus::Accepted, Some(at), None) => InvitationState::Answered {

@@ -39,17 +39,17 @@ impl Database {
                 invitees.dedup();
                 let mut stale = 0;
                 // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
-                // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql` and
-                // `lock_events`). A row skipped because a pending invitation exists is
+                // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql`
+                // and `lock_events`). A row skipped because a pending invitation exists is
                 // `AlreadyPending`, as the port says. A row skipped because its invitee joined the
-                // event or rejected an invitation since the plan was read cannot be reported truthfully
-                // with the port's two outcomes, so the batch is rolled back and reported `Unavailable`
-                // (503): the client's retry plans afresh and gets the right reasons.
+                // event or rejected an invitation since the plan was read cannot be reported
+                // truthfully with the port's two outcomes, so the batch is rolled back and reported
+                // `Unavailable` (503): the client's retry plans afresh and gets the right reasons.
                 let result = write_transaction(conn, |c| {
                     lock_events(c, &event_ids, false)?;
-                    // Expire-on-write: the invitees' pending invitations that are dead by the batch's
-                    // time become `expired` first, so that the partial unique index, which sees stored
-                    // statuses, lets the new ones in (R7 counts live invitations only).
+                    // Expire-on-write: the invitees' pending invitations that are dead by the
+                    // batch's time become `expired` first, so that the partial unique index, which
+                    // sees stored statuses, lets the new ones in (R7 counts live invitations only).
                     let expired: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq_any(&event_ids))
                         .filter(invitations::invitee_id.eq_any(&invitees))
@@ -88,7 +88,8 @@ impl Database {
                             return Err(diesel::result::Error::RollbackTransaction);
                         }
                     }
-                    // The outbox: what expired to make room, then what was sent, in the batch's order.
+                    // The outbox: what expired to make room, then what was sent, in the batch's
+                    // order.
                     let mut changes = Vec::with_capacity(expired.len() + created.len());
                     for details in details_of(c, &expired)? {
                         changes.push(made(Change::invitation_expired(

@@ -161,13 +161,13 @@ impl InvitationRepository for Database {
             .run(move |conn| {
                 let answered = write_transaction(conn, |c| {
                     let mut joined_as: Option<MemberRow> = None;
-                    // Ordered against batches to this event (see `lock_events`): a batch never stores a
-                    // pending invitation to someone this answer makes a member, nor re-invites someone
-                    // this answer rejects.
+                    // Ordered against batches to this event (see `lock_events`): a batch never
+                    // stores a pending invitation to someone this answer makes a member, nor
+                    // re-invites someone this answer rejects.
                     lock_events(c, &[event_id], true)?;
                     // Conditional on the row still being pending and live: of concurrent answers,
-                    // cancels and expiries, one updates the row and the others find none, across any
-                    // number of server processes.
+                    // cancels and expiries, one updates the row and the others find none, across
+                    // any number of server processes.
                     let updated = diesel::update(pending_at(id, at))
                         .set((
                             invitations::status.eq(status),
@@ -178,7 +178,8 @@ impl InvitationRepository for Database {
                         return not_pending(c, id, at).map(Err);
                     }
                     if let Some(membership) = &membership {
-                        // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete one.
+                        // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete
+                        // one.
                         let insert = diesel::insert_into(event_members::table).values(membership);
                         let joined = match c {
                             AnyConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
@@ -267,8 +268,8 @@ impl InvitationRepository for Database {
         let saved = self
             .run(move |conn| {
                 write_transaction(conn, |c| {
-                    // Conditional on the last resend being the one the domain decided on, so that of
-                    // two resends racing within the interval only one is stored.
+                    // Conditional on the last resend being the one the domain decided on, so that
+                    // of two resends racing within the interval only one is stored.
                     let resent = (
                         invitations::last_resent_at.eq(at),
                         invitations::expires_at.eq(expires_at),

@@ -88,11 +88,13 @@ impl Database {
                 let mut query = details_query!();
                 query = match party {
                     Party::Sender(user) => query.filter(invitations::sender_id.eq(DbId::of(user))),
-                    Party::Invitee(user) => query.filter(invitations::invitee_id.eq(DbId::of(user))),
+                    Party::Invitee(user) => {
+                        query.filter(invitations::invitee_id.eq(DbId::of(user)))
+                    }
                     Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
                 };
-                // The status as of `now` (`domain::invitation::status_at`): a pending invitation whose
-                // expiry has passed is expired, whether or not the sweeper has marked it yet.
+                // The status as of `now` (`domain::invitation::status_at`): a pending invitation
+                // whose expiry has passed is expired, whether or not the sweeper has marked it yet.
                 let pending = InvitationStatus::Pending.as_str();
                 query = match status {
                     None => query,

@@ -1,5 +1,5 @@
 //! The change feed's contract (docs/api.md, "Change feed and live stream"), on the in-memory fake,
-//! SQLite and PostgreSQL: every changing port method records its domain events in the same step,
+//! SQLite and PostgreSQL: every changing port method records its changes in the same step,
 //! for the users R12 names as they were then; ids strictly increase in the order readers can see
 //! them; tickets are single use; retention purges the oldest.
 

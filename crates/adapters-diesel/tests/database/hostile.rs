@@ -146,8 +146,8 @@ mod bounded_waits {
 mod stored_rows {
     use super::*;
 
-    /// A 96-byte local part: over RFC 5321's 64, so `Email::parse` refuses it today; a row written by
-    /// an older version (or by hand) may hold one.
+    /// A 96-byte local part: over RFC 5321's 64, so `Email::parse` refuses it today; a row written
+    /// by an older version (or by hand) may hold one.
     fn odd_email() -> String {
         format!("{}@example.com", "a".repeat(96))
     }

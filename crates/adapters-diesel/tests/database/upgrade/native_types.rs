@@ -1,7 +1,7 @@
 //! Native types on PostgreSQL (docs/operations.md, "Upgrading to native types"): a database at the
-//! migration before, with rows in every table, is converted to uuid and timestamptz; every row reads
-//! back equal through the ports, every constraint, index and trigger is the same, and down.sql
-//! converts it back.
+//! migration before, with rows in every table, is converted to uuid and timestamptz; every row
+//! reads back equal through the ports, every constraint, index and trigger is the same, and
+//! down.sql converts it back.
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database};
