@@ -23,4 +23,6 @@ pub(crate) use connection::{
 };
 pub use errors::DatabaseError;
 pub(crate) use errors::{port_error, UniqueConstraint};
+#[cfg(feature = "test-support")]
+pub(crate) use migrations::PG_MIGRATIONS;
 pub use pool::Database;

@@ -102,7 +102,6 @@ fn tempfile_dir() -> std::path::PathBuf {
 
 // Secrets the processes on one database share through it (`Database::shared_secret`): an
 // operation of the adapter, not a port, so the fakes have none.
-
 async fn a_shared_secret_is_made_once_and_every_process_reads_the_same(backend: Backend) {
     let Some(database) = TestDatabase::new(backend) else {
         return;

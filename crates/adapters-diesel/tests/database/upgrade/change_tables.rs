@@ -30,7 +30,7 @@ const STAGED_GONE: &str = "01a00000-0000-7000-8000-0000000000e4";
 per_backend!(the_change_tables_are_renamed_in_place_with_their_rows_and_back);
 
 async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend: Backend) {
-    let Some(database) = TestDatabase::new(backend) else {
+    let Some(database) = TestDatabase::unmigrated(backend) else {
         return;
     };
     let mut session = database.session();

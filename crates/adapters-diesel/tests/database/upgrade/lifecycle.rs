@@ -64,7 +64,7 @@ const ROWS: &str = "
 per_backend!(rows_written_before_the_lifecycle_keep_their_state_and_never_expire);
 
 async fn rows_written_before_the_lifecycle_keep_their_state_and_never_expire(backend: Backend) {
-    let Some(database) = TestDatabase::new(backend) else {
+    let Some(database) = TestDatabase::unmigrated(backend) else {
         return;
     };
     let mut session = database.session();
