@@ -346,9 +346,9 @@ impl EventRepository for Database {
                     let Some((row, user)) = member_row(c, event_id, target)? else {
                         return Ok(false);
                     };
-                    // Conditional on the row still holding the role the removal was decided on: of two
-                    // concurrent removals (or leaves) of one member, one deletes the row, the other
-                    // finds none and counts nothing.
+                    // Conditional on the row still holding the role the removal was decided on: of
+                    // two concurrent removals (or leaves) of one member, one deletes the row, the
+                    // other finds none and counts nothing.
                     let deleted = diesel::delete(event_members::table)
                         .filter(event_members::event_id.eq(event_id))
                         .filter(event_members::user_id.eq(target))

@@ -20,10 +20,10 @@ const POLL: Duration = Duration::from_millis(50);
 const RECONNECT: Duration = Duration::from_secs(1);
 
 /// One dedicated connection per process (not per stream) that `LISTEN`s on the channel that
-/// numbering changes notifies at commit (in whichever process numbered them), and wakes
-/// `ChangeFeed::committed` when anything arrives. On SQLite there is nothing to listen to: writers are in this process and wake it
-/// themselves. A missed notification (while reconnecting, say) is harmless: the streams also
-/// poll (docs/operations.md).
+/// numbering changes notifies at commit (in whichever process numbered them), and wakes the
+/// streams waiting on `ChangeFeed::watch` when anything arrives. On SQLite there is nothing to
+/// listen to: writers are in this process and wake it themselves. A missed notification (while
+/// reconnecting, say) is harmless: the streams also poll (docs/operations.md).
 #[derive(Debug)]
 pub struct ChangeListener {
     stop: Arc<AtomicBool>,
@@ -77,7 +77,10 @@ fn listen(database: &Database, stop: &AtomicBool) {
                     database.changes_committed();
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "change listener cannot connect; retrying (streams poll meanwhile)");
+                    tracing::warn!(
+                        %error,
+                        "change listener cannot connect; retrying (streams poll meanwhile)"
+                    );
                     sleep_unless_stopped(RECONNECT, stop);
                     continue;
                 }

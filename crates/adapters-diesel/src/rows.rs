@@ -8,7 +8,6 @@ use domain::{
     InvitationState, InvitationStatus, Member, MemberId, Mobile, Role, StoredInvitation, Text,
     User, UserId, UserSummary,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::schema::{event_members, events, invitations, users};
 use crate::sql_types::{DbId, DbTime};
@@ -77,7 +76,7 @@ pub(crate) fn summary(row: SummaryRow) -> Result<UserSummary, PortError> {
     })
 }
 
-#[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = events)]
 pub(crate) struct EventRow {
     pub id: DbId,
@@ -109,7 +108,7 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
     })
 }
 
-#[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = event_members)]
 pub(crate) struct MemberRow {
     pub id: DbId,
@@ -128,7 +127,7 @@ pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortErr
     })
 }
 
-#[derive(Queryable, Selectable, Insertable, Serialize, Deserialize, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = invitations)]
 pub(crate) struct InvitationRow {
     pub id: DbId,
@@ -169,8 +168,8 @@ impl TryFrom<InvitationRow> for Invitation {
 
     fn try_from(row: InvitationRow) -> Result<Self, PortError> {
         let status = InvitationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
-        // The checks invitations_answered_at_iff_answered and invitations_cancelled_at_iff_cancelled
-        // keep these in step.
+        // The checks invitations_answered_at_iff_answered and
+        // invitations_cancelled_at_iff_cancelled keep these in step.
         let state = match (status, row.answered_at, row.cancelled_at) {
             (InvitationStatus::Pending, None, None) => InvitationState::Pending,
             (InvitationStatus::Accepted, Some(at), None) => InvitationState::Answered {

@@ -113,7 +113,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    domain_event_sequence (id) {
+    change_sequence (id) {
         id -> Integer,
         last_id -> BigInt,
     }
@@ -123,7 +123,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::Moment;
 
-    domain_events (id) {
+    changes (id) {
         id -> BigInt,
         kind -> Text,
         occurred_at -> Moment,
@@ -136,7 +136,7 @@ diesel::table! {
     use crate::sql_types::Moment;
 
     /// PostgreSQL only: changes committed by writers, not yet numbered by the sequencer.
-    domain_events_staged (staged_id) {
+    changes_staged (staged_id) {
         staged_id -> BigInt,
         kind -> Text,
         occurred_at -> Moment,
@@ -149,9 +149,9 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::Id;
 
-    domain_event_recipients (user_id, event_id) {
+    change_recipients (user_id, change_id) {
         user_id -> Id,
-        event_id -> BigInt,
+        change_id -> BigInt,
     }
 }
 
@@ -233,7 +233,7 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(domain_event_recipients -> domain_events (event_id));
+diesel::joinable!(change_recipients -> changes (change_id));
 diesel::joinable!(stream_tickets -> users (user_id));
 diesel::joinable!(webhooks -> users (owner_id));
 diesel::joinable!(deliveries -> webhooks (webhook_id));
@@ -248,9 +248,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_members,
     invitations,
-    domain_events,
-    domain_event_recipients,
-    domain_events_staged,
+    changes,
+    change_recipients,
+    changes_staged,
     stream_tickets,
     webhooks,
     delivery_dispatch,

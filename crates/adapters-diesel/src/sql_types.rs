@@ -2,16 +2,16 @@
 //! PostgreSQL, and TEXT on SQLite, each behind one diesel type, so that queries are still written
 //! once against `AnyConnection` (docs/architecture.md, "Persistence choices").
 //!
-//! diesel's derived `MultiBackend` knows only the SQL types both backends share (docs/architecture.md,
-//! "MultiConnection: the decision"). A type of our own says, per backend, what it is (`HasSqlType`:
-//! `uuid`'s or `timestamptz`'s OID on PostgreSQL, TEXT on SQLite) and how a value goes in and comes
-//! out (`ToSql`, `FromSql`); for `MultiBackend` the value is handed to the backend in use, the way
-//! the derive does it for its own types (`Output::set_value((sql type, value))`,
-//! `MultiRawValue::from_sql`).
+//! diesel's derived `MultiBackend` knows only the SQL types both backends share
+//! (docs/architecture.md, "MultiConnection: the decision"). A type of our own says, per backend,
+//! what it is (`HasSqlType`: `uuid`'s or `timestamptz`'s OID on PostgreSQL, TEXT on SQLite) and how
+//! a value goes in and comes out (`ToSql`, `FromSql`); for `MultiBackend` the value is handed to
+//! the backend in use, the way the derive does it for its own types (`Output::set_value((sql type,
+//! value))`, `MultiRawValue::from_sql`).
 //!
-//! The Rust side is two newtypes, [`DbId`] and [`DbTime`]: diesel implements `AsExpression` for every
-//! `Expression`, so this crate may not give a foreign type (`Uuid`, `NaiveDateTime`) another SQL
-//! type (E0119, "upstream crates may add a new impl").
+//! The Rust side is two newtypes, [`DbId`] and [`DbTime`]: diesel implements `AsExpression` for
+//! every `Expression`, so this crate may not give a foreign type (`Uuid`, `NaiveDateTime`) another
+//! SQL type (E0119, "upstream crates may add a new impl").
 
 use std::fmt;
 use std::io::Write as _;
@@ -271,8 +271,8 @@ mod tests {
 
     #[test]
     fn ids_and_times_keep_their_json_form() {
-        // The change feed stores subjects as JSON of rows (changes.rs): the newtypes must not
-        // change what was written before them.
+        // The change feed stores subjects as JSON holding ids and times (changes/stored.rs): the
+        // newtypes must not change what was written before them.
         let id: DbId = "018bcfe5-69f5-7001-8000-000000000032".parse().unwrap();
         assert_eq!(
             serde_json::to_string(&id).unwrap(),

@@ -2,11 +2,21 @@
 //!
 //! SQLite: a file in a fresh temporary directory. PostgreSQL: a new database on the server named
 //! by `TEST_DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), dropped after.
+//! It is a copy of a template database that holds the migrations already (`CREATE DATABASE …
+//! TEMPLATE`, much quicker than migrating each one): the template is named after the migrations'
+//! files, so a change to any of them makes a new one, and the first test process that needs it
+//! makes it, under an advisory lock, while the others wait.
+
+use std::path::Path;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::sql_types::Text;
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+use diesel_migrations::MigrationHarness;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::db::PG_MIGRATIONS;
 use crate::{Backend, Database, DatabaseConfig};
 
 /// The environment variable naming the PostgreSQL server for tests.
@@ -51,24 +61,20 @@ impl TestDatabase {
     }
 
     /// A fresh database on the server `TEST_DATABASE_URL` names, or `None` when it is not set
-    /// (outside CI).
+    /// (outside CI). Its schema is migrated already (a copy of the template, see the module's
+    /// doc), so [`TestDatabase::open`] finds no migration left to run.
     ///
     /// # Panics
     /// When the server cannot be reached or the database cannot be created.
     pub fn postgres() -> Option<Self> {
         let server = postgres_server()?;
-        let name = format!("em_test_{}", Uuid::now_v7().simple());
-        let mut admin = PgConnection::establish(&server)
-            .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL}: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .expect("create test database");
-        let url = database_url(&server, &name);
-        Some(Self {
-            config: DatabaseConfig::new(url),
-            _dir: None,
-            postgres: Some((server, name)),
-        })
+        let mut admin = admin(&server);
+        let template = template(&mut admin, &server);
+        Some(Self::create_postgres(
+            &mut admin,
+            server,
+            template.as_deref(),
+        ))
     }
 
     /// A fresh database of the given backend (`None` for PostgreSQL when not configured).
@@ -76,6 +82,37 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => Some(Self::sqlite()),
             Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    /// A fresh database of the given backend without any migration run on it, even on PostgreSQL:
+    /// for tests of the migrations themselves, which build it up to a version of their own.
+    ///
+    /// # Panics
+    /// As [`TestDatabase::postgres`].
+    pub fn unmigrated(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite()),
+            Backend::Postgres => {
+                let server = postgres_server()?;
+                let mut admin = admin(&server);
+                Some(Self::create_postgres(&mut admin, server, None))
+            }
+        }
+    }
+
+    /// Creates a database on `server`, empty or as a copy of `template`.
+    fn create_postgres(admin: &mut PgConnection, server: String, template: Option<&str>) -> Self {
+        let name = format!("em_test_{}", Uuid::now_v7().simple());
+        let from = template.map_or_else(String::new, |t| format!(" TEMPLATE {t}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}{from}"))
+            .execute(admin)
+            .expect("create test database");
+        let url = database_url(&server, &name);
+        Self {
+            config: DatabaseConfig::new(url),
+            _dir: None,
+            postgres: Some((server, name)),
         }
     }
 
@@ -206,6 +243,97 @@ impl Drop for TestDatabase {
             }
         }
     }
+}
+
+/// A connection to the server's own database, for creating and dropping others.
+fn admin(server: &str) -> PgConnection {
+    PgConnection::establish(server)
+        .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL}: {e}"))
+}
+
+/// The key of the advisory lock under which one test process at a time makes a template.
+const TEMPLATE_LOCK_KEY: i64 = 0x4576_656e_7454_706c;
+
+/// The migrated template test databases are copied from, made if it does not exist yet; `None`
+/// when the migrations' files cannot be read to name it (then each database is migrated when
+/// opened, as without a template).
+///
+/// A template is made under a name of its own, migrated, then renamed to its final name, so that
+/// a name found in `pg_database` is always a complete template, and one made by a process that
+/// died half-way is never used. Nothing connects to a template afterwards (a copy needs it
+/// unconnected), and none is ever dropped here: test runs of other checkouts, with migrations of
+/// their own, may be copying theirs.
+fn template(admin: &mut PgConnection, server: &str) -> Option<String> {
+    let name = format!("em_template_{}", migrations_fingerprint()?);
+    if database_exists(admin, &name) {
+        return Some(name);
+    }
+    diesel::sql_query(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})"))
+        .execute(admin)
+        .expect("template lock");
+    if !database_exists(admin, &name) {
+        let building = format!("em_template_building_{}", Uuid::now_v7().simple());
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(admin)
+            .expect("create template database");
+        let mut conn = PgConnection::establish(&database_url(server, &building))
+            .unwrap_or_else(|e| panic!("cannot connect to the template database: {e}"));
+        conn.run_pending_migrations(PG_MIGRATIONS)
+            .unwrap_or_else(|e| panic!("cannot migrate the template database: {e}"));
+        drop(conn);
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(admin)
+            .expect("name the template database");
+    }
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})"))
+        .execute(admin)
+        .expect("template unlock");
+    Some(name)
+}
+
+fn database_exists(admin: &mut PgConnection, name: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        #[allow(dead_code)]
+        datname: String,
+    }
+    let found: Vec<Found> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+        .bind::<Text, _>(name)
+        .load(admin)
+        .expect("look up a database");
+    !found.is_empty()
+}
+
+/// 16 hex digits of the SHA-256 of every PostgreSQL migration's directory name and files, as
+/// they are in the source tree the tests were built from.
+fn migrations_fingerprint() -> Option<String> {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../migrations/postgres"
+    ));
+    let mut migrations: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    migrations.sort();
+    let mut hash = Sha256::new();
+    for migration in migrations {
+        hash.update(migration.file_name()?.as_encoded_bytes());
+        for file in ["up.sql", "down.sql", "metadata.toml"] {
+            if let Ok(text) = std::fs::read(migration.join(file)) {
+                hash.update(file.as_bytes());
+                hash.update(&text);
+            }
+        }
+    }
+    Some(
+        hash.finalize()[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect(),
+    )
 }
 
 /// The server URL with its database name replaced.

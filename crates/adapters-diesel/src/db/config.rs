@@ -40,7 +40,8 @@ impl DatabaseConfig {
     pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
     /// The default for [`DatabaseConfig::statement_timeout`].
     pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
-    /// The default for [`DatabaseConfig::lock_timeout`] (docs/operations.md: SQLite waits at most 3 s for the write lock).
+    /// The default for [`DatabaseConfig::lock_timeout`] (docs/operations.md: SQLite waits at most
+    /// 3 s for the write lock).
     pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(3);
     /// The default for [`DatabaseConfig::idle_in_transaction_timeout`].
     pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,7 +10,7 @@ use super::connection::AnyConnection;
 use super::errors::DatabaseError;
 use super::pool::Database;
 
-const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+pub(crate) const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// An arbitrary constant key for `pg_advisory_lock`: it serializes migrations run by several

@@ -2,8 +2,9 @@
 //! [`connection`] (the two-backend connection and write transactions), [`manager`] (opening,
 //! setting up and checking pooled connections), [`instrumentation`] (statement counting),
 //! [`pool`] (the [`Database`] handle), [`migrations`], [`errors`] (mapping diesel's errors to the
-//! domain's) and [`health`].
+//! domain's), [`health`], and [`bulk_insert`] (many rows in one `INSERT`, on either backend).
 
+mod bulk_insert;
 mod config;
 mod connection;
 mod errors;
@@ -13,6 +14,7 @@ mod manager;
 mod migrations;
 mod pool;
 
+pub(crate) use bulk_insert::{insert_rows, Bind, Row, INSERT_CHUNK};
 #[cfg(feature = "test-support")]
 pub(crate) use config::sqlite_path;
 pub use config::{Backend, DatabaseConfig};
@@ -21,4 +23,6 @@ pub(crate) use connection::{
 };
 pub use errors::DatabaseError;
 pub(crate) use errors::{port_error, UniqueConstraint};
+#[cfg(feature = "test-support")]
+pub(crate) use migrations::PG_MIGRATIONS;
 pub use pool::Database;

@@ -1,22 +1,11 @@
-//! Migrations that upgrade a database in place:
-//!
-//! - the invitation lifecycle's (docs/operations.md, "Invitation expiry"): rows written before it
-//!   keep their status and times, get no expiry (they never expire), and the widened checks hold
-//!   on both backends;
-//! - native types on PostgreSQL (docs/operations.md, "Upgrading to native types"): a database at
-//!   the migration before, with rows in every table, is converted to uuid and timestamptz; every
-//!   row reads back equal through the ports, every constraint, index and trigger is the same, and
-//!   down.sql converts it back.
-
-// Only the per-backend declaration is used here, not the fixtures.
-#[allow(dead_code)]
-mod common;
+//! Native types on PostgreSQL (docs/operations.md, "Upgrading to native types"): a database at the
+//! migration before, with rows in every table, is converted to uuid and timestamptz; every row
+//! reads back equal through the ports, every constraint, index and trigger is the same, and
+//! down.sql converts it back.
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use common::per_backend;
-use domain::changes::{ChangeId, ChangeSubject};
+use domain::change::{ChangeId, ChangeSubject};
 use domain::idempotency::{ClaimId, IdempotencyKey, KeyState};
 use domain::ports::{
     ChangeFeed, EventRepository, IdempotencyStore, InvitationFilter, InvitationRepository,
@@ -27,177 +16,60 @@ use domain::{
     Role, Text, UserId,
 };
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-/// The migrations that came before `2026-11-29-000001_invitation_lifecycle`, per backend, as
-/// diesel names them.
-fn earlier(backend: Backend) -> Vec<(&'static str, &'static str)> {
-    match backend {
-        Backend::Postgres => vec![
-            (
-                "20261126000001",
-                include_str!("../../../migrations/postgres/2026-11-26-000001_init/up.sql"),
-            ),
-            (
-                "20261127000001",
-                include_str!(
-                    "../../../migrations/postgres/2026-11-27-000001_token_purge_indexes/up.sql"
-                ),
-            ),
-            (
-                "20261128000001",
-                include_str!(
-                    "../../../migrations/postgres/2026-11-28-000001_service_secrets/up.sql"
-                ),
-            ),
-            (
-                "20261128000002",
-                include_str!(
-                    "../../../migrations/postgres/2026-11-28-000002_abuse_counters/up.sql"
-                ),
-            ),
-        ],
-        Backend::Sqlite => vec![
-            (
-                "20261126000001",
-                include_str!("../../../migrations/sqlite/2026-11-26-000001_init/up.sql"),
-            ),
-            (
-                "20261127000001",
-                include_str!(
-                    "../../../migrations/sqlite/2026-11-27-000001_token_purge_indexes/up.sql"
-                ),
-            ),
-            (
-                "20261128000001",
-                include_str!("../../../migrations/sqlite/2026-11-28-000001_service_secrets/up.sql"),
-            ),
-        ],
-    }
-}
+use crate::support::migration;
 
-const ROWS: &str = "
-    INSERT INTO users (id, name, email, password_hash, created_at) VALUES
-        ('01a00000-0000-7000-8000-000000000001', 'Ann', 'ann@example.com', 'x', '2026-11-20 10:00:00'),
-        ('01a00000-0000-7000-8000-000000000002', 'Bob', 'bob@example.com', 'x', '2026-11-20 10:00:00'),
-        ('01a00000-0000-7000-8000-000000000003', 'Cy', 'cy@example.com', 'x', '2026-11-20 10:00:00');
-    INSERT INTO events (id, owner_id, title, members_count, created_at) VALUES
-        ('01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001', 'Party', 2, '2026-11-20 10:00:00');
-    INSERT INTO event_members (id, event_id, user_id, role, joined_at) VALUES
-        ('01a00000-0000-7000-8000-0000000000b1', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001', 'owner', '2026-11-20 10:00:00'),
-        ('01a00000-0000-7000-8000-0000000000b2', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000002', 'member', '2026-11-21 10:00:00');
-    INSERT INTO invitations (id, event_id, sender_id, invitee_id, contact, status, created_at, answered_at) VALUES
-        ('01a00000-0000-7000-8000-0000000000a1', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001', '01a00000-0000-7000-8000-000000000002', 'bob@example.com', 'accepted', '2026-11-20 11:00:00', '2026-11-21 10:00:00'),
-        ('01a00000-0000-7000-8000-0000000000a2', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001', '01a00000-0000-7000-8000-000000000003', 'cy@example.com', 'pending', '2026-11-20 11:00:00', NULL);
-";
-
-per_backend! {
-    async fn rows_written_before_the_lifecycle_keep_their_state_and_never_expire(backend: Backend) {
-        let Some(database) = TestDatabase::new(backend) else { return };
-        let mut session = database.session();
-        session.execute(
-            "CREATE TABLE __diesel_schema_migrations (
-                version VARCHAR(50) PRIMARY KEY NOT NULL,
-                run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-        );
-        for (version, sql) in earlier(backend) {
-            session.execute(sql);
-            session.execute(&format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"));
-        }
-        session.execute(ROWS);
-        drop(session);
-
-        // Opening the database runs the migrations that are left, the lifecycle's among them.
-        let db = database.open();
-        drop(db);
-        let rows = database.texts(
-            "SELECT id || ' ' || status || ' ' || COALESCE(CAST(answered_at AS TEXT), '-') || ' ' ||
-                    COALESCE(CAST(expires_at AS TEXT), '-') || ' ' || COALESCE(CAST(cancelled_at AS TEXT), '-') || ' ' ||
-                    COALESCE(message, '-') || ' ' || COALESCE(CAST(last_resent_at AS TEXT), '-') AS value
-             FROM invitations ORDER BY id",
-        );
-        assert_eq!(rows.len(), 2, "{rows:?}");
-        assert!(rows[0].starts_with("01a00000-0000-7000-8000-0000000000a1 accepted 2026-11-21 10:00:00"), "{rows:?}");
-        assert!(rows[0].ends_with(" - - - -"), "no expiry, cancel, note or resend: {rows:?}");
-        assert_eq!(rows[1], "01a00000-0000-7000-8000-0000000000a2 pending - - - - -");
-
-        // The widened checks: the new statuses go in with their times, inconsistent rows do not.
-        let mut session = database.session();
-        session.execute(
-            "UPDATE invitations SET status = 'cancelled', cancelled_at = '2026-11-29 10:00:00'
-             WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
-        );
-        for broken in [
-            "UPDATE invitations SET status = 'expired' WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
-            "UPDATE invitations SET cancelled_at = NULL WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
-            "UPDATE invitations SET answered_at = NULL WHERE id = '01a00000-0000-7000-8000-0000000000a1'",
-            "UPDATE invitations SET status = 'gone' WHERE id = '01a00000-0000-7000-8000-0000000000a1'",
-            "UPDATE invitations SET message = '' WHERE id = '01a00000-0000-7000-8000-0000000000a1'",
-        ] {
-            assert!(session.try_execute(broken).is_err(), "{broken}");
-        }
-        session.execute(
-            "UPDATE invitations SET status = 'expired', cancelled_at = NULL
-             WHERE id = '01a00000-0000-7000-8000-0000000000a2'",
-        );
-        // The partial unique index still allows one pending invitation per (event, invitee).
-        let insert = |id: &str| format!(
-            "INSERT INTO invitations (id, event_id, sender_id, invitee_id, contact, status, created_at)
-             VALUES ('{id}', '01a00000-0000-7000-8000-0000000000e1', '01a00000-0000-7000-8000-000000000001',
-                     '01a00000-0000-7000-8000-000000000003', 'cy', 'pending', '2026-11-29 10:00:00')"
-        );
-        session.execute(&insert("01a00000-0000-7000-8000-0000000000a3"));
-        assert!(session.try_execute(&insert("01a00000-0000-7000-8000-0000000000a4")).is_err());
-    }
-}
+use super::{utc, uuid};
 
 /// Every PostgreSQL migration before `2026-12-05-000002_native_types`, as diesel names them.
 const BEFORE_NATIVE_TYPES: [(&str, &str); 9] = [
     (
         "20261126000001",
-        include_str!("../../../migrations/postgres/2026-11-26-000001_init/up.sql"),
+        migration!("postgres/2026-11-26-000001_init/up.sql"),
     ),
     (
         "20261127000001",
-        include_str!("../../../migrations/postgres/2026-11-27-000001_token_purge_indexes/up.sql"),
+        migration!("postgres/2026-11-27-000001_token_purge_indexes/up.sql"),
     ),
     (
         "20261128000001",
-        include_str!("../../../migrations/postgres/2026-11-28-000001_service_secrets/up.sql"),
+        migration!("postgres/2026-11-28-000001_service_secrets/up.sql"),
     ),
     (
         "20261128000002",
-        include_str!("../../../migrations/postgres/2026-11-28-000002_abuse_counters/up.sql"),
+        migration!("postgres/2026-11-28-000002_abuse_counters/up.sql"),
     ),
     (
         "20261129000001",
-        include_str!("../../../migrations/postgres/2026-11-29-000001_invitation_lifecycle/up.sql"),
+        migration!("postgres/2026-11-29-000001_invitation_lifecycle/up.sql"),
     ),
     (
         "20261129000002",
-        include_str!("../../../migrations/postgres/2026-11-29-000002_roles/up.sql"),
+        migration!("postgres/2026-11-29-000002_roles/up.sql"),
     ),
     (
         "20261129000003",
-        include_str!("../../../migrations/postgres/2026-11-29-000003_idempotency_keys/up.sql"),
+        migration!("postgres/2026-11-29-000003_idempotency_keys/up.sql"),
     ),
     (
         "20261202000001",
-        include_str!("../../../migrations/postgres/2026-12-02-000001_change_feed/up.sql"),
+        migration!("postgres/2026-12-02-000001_change_feed/up.sql"),
     ),
     (
         "20261205000001",
-        include_str!("../../../migrations/postgres/2026-12-05-000001_change_sequencer/up.sql"),
+        migration!("postgres/2026-12-05-000001_change_sequencer/up.sql"),
     ),
 ];
 
-const NATIVE_TYPES_DOWN: &str =
-    include_str!("../../../migrations/postgres/2026-12-05-000002_native_types/down.sql");
+const NATIVE_TYPES_DOWN: &str = migration!("postgres/2026-12-05-000002_native_types/down.sql");
 
 /// Undoes the migration after the native types (its tables refer to `users (id)`), so that the
 /// native types' down.sql runs as it would at that version.
-const WEBHOOKS_DOWN: &str =
-    include_str!("../../../migrations/postgres/2026-12-05-000003_webhooks/down.sql");
+const WEBHOOKS_DOWN: &str = migration!("postgres/2026-12-05-000003_webhooks/down.sql");
+
+/// Gives the change feed's tables back the names they had at the native types, so that the schema
+/// compared is the one that migration made.
+const CHANGE_TABLES_DOWN: &str = migration!("postgres/2026-12-06-000001_change_tables/down.sql");
 
 // Ids of the rows below (hex: they are UUIDs, as the service writes them).
 const ANN: &str = "01a00000-0000-7000-8000-000000000001";
@@ -265,7 +137,6 @@ fn rows_in_every_table() -> String {
     )
 }
 
-/// Columns, constraints, indexes and triggers of the public schema, one line each.
 /// Tables that migrations after the native types add (with native types from the start): not
 /// part of the upgrade these tests compare.
 const LATER_TABLES: [&str; 4] = [
@@ -275,6 +146,7 @@ const LATER_TABLES: [&str; 4] = [
     "delivery_attempts",
 ];
 
+/// Columns, constraints, indexes and triggers of the public schema, one line each.
 fn schema(database: &TestDatabase) -> (Vec<String>, Vec<String>) {
     let later = LATER_TABLES
         .iter()
@@ -304,16 +176,6 @@ fn schema(database: &TestDatabase) -> (Vec<String>, Vec<String>) {
     });
     definitions.sort();
     (columns, definitions)
-}
-
-fn utc(text: &str) -> DateTime<Utc> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-        .unwrap()
-        .and_utc()
-}
-
-fn uuid(text: &str) -> Uuid {
-    Uuid::parse_str(text).unwrap()
 }
 
 /// The rows above, read through the ports after the migration, equal what was written.
@@ -527,7 +389,7 @@ async fn rows_read_back_equal(db: &Database) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn native_types_upgrade_every_table_in_place_and_rows_read_back_equal() {
-    let Some(database) = TestDatabase::new(Backend::Postgres) else {
+    let Some(database) = TestDatabase::unmigrated(Backend::Postgres) else {
         return;
     };
     let mut session = database.session();
@@ -561,6 +423,7 @@ async fn native_types_upgrade_every_table_in_place_and_rows_read_back_equal() {
     let db = database.open();
     rows_read_back_equal(&db).await;
     drop(db);
+    database.session().execute(CHANGE_TABLES_DOWN);
 
     // What a PostgreSQL engineer reads in the schema: uuid ids, timestamptz times, nothing else
     // changed (nullability, the other columns' types and collations).

@@ -1,8 +1,8 @@
-//! The abuse counters in PostgreSQL (issue 11, item 13: limits held per process let N processes
-//! allow N times a limit): a reservation counts under every counter or none, a full counter tells
-//! the wait, giving back uncounts, events leave the window and are purged, and concurrent
-//! reservations from two pools (as two processes) never pass a limit together. PostgreSQL only:
-//! on SQLite the counters live in the process (`http_actix::rate_limit::InProcessCounters`).
+//! The abuse counters in PostgreSQL (limits held per process would let N processes allow N times
+//! a limit): a reservation counts under every counter or none, a full counter tells the wait,
+//! giving back uncounts, events leave the window and are purged, and concurrent reservations from
+//! two pools (as two processes) never pass a limit together. PostgreSQL only: on SQLite the
+//! counters live in the process (`http_actix::rate_limit::InProcessCounters`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,404 @@
+//! The form a change's subject is stored in (the `subject` column of `changes` and
+//! `changes_staged`): JSON of what the subject was made of, version 1, read back into domain
+//! values. The wording users read is the HTTP layer's.
+//!
+//! These structs are the format, kept apart from the table rows on purpose: a column added to a
+//! table changes its row struct, not what changes stored before it hold. So that every stored
+//! change stays readable:
+//! - a field added here must read as a default when absent (`Option`, or `#[serde(default)]`);
+//! - fields are never renamed or retyped (a new meaning is a new field);
+//! - unknown fields are ignored, so a change written by a newer version still reads here.
+//!
+//! Times are UTC without a zone (`2026-11-26T10:00:00.123456`), ids lowercase hyphenated UUIDs,
+//! and a user is `[id, name]`.
+
+use domain::change::ChangeSubject;
+use domain::ports::PortError;
+use domain::{EventId, EventRef, Text, UserSummary};
+use serde::{Deserialize, Serialize};
+
+use crate::rows::{
+    event, invitation_details, member, to_db_time, EventRow, InvitationRow, MemberRow, SummaryRow,
+};
+use crate::sql_types::{DbId, DbTime};
+
+/// What a change is about, tagged by `"subject"`.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(tag = "subject", rename_all = "snake_case")]
+enum StoredSubject {
+    Invitation {
+        invitation: StoredInvitation,
+        event_title: String,
+        sender: StoredUser,
+        invitee: StoredUser,
+    },
+    Member {
+        event_id: DbId,
+        event_title: String,
+        member: StoredMember,
+        user: StoredUser,
+    },
+    Event {
+        event: StoredEvent,
+        owner: StoredUser,
+    },
+    DeletedEvent {
+        event_id: DbId,
+        event_title: String,
+    },
+}
+
+/// A user as `[id, name]`.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct StoredUser(DbId, String);
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct StoredInvitation {
+    id: DbId,
+    event_id: DbId,
+    sender_id: DbId,
+    invitee_id: DbId,
+    contact: String,
+    status: String,
+    created_at: DbTime,
+    answered_at: Option<DbTime>,
+    message: Option<String>,
+    expires_at: Option<DbTime>,
+    cancelled_at: Option<DbTime>,
+    last_resent_at: Option<DbTime>,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct StoredMember {
+    id: DbId,
+    event_id: DbId,
+    user_id: DbId,
+    role: String,
+    joined_at: DbTime,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct StoredEvent {
+    id: DbId,
+    owner_id: DbId,
+    title: String,
+    description: Option<String>,
+    location: Option<String>,
+    starts_at: Option<DbTime>,
+    ends_at: Option<DbTime>,
+    members_count: i64,
+    created_at: DbTime,
+}
+
+/// The stored JSON of `subject`.
+pub(super) fn to_json(subject: &ChangeSubject) -> serde_json::Result<String> {
+    serde_json::to_string(&StoredSubject::from(subject))
+}
+
+/// The subject stored as `json`; an error for JSON this version cannot read, or whose values
+/// break the domain's rules.
+pub(super) fn from_json(json: &str) -> Result<ChangeSubject, PortError> {
+    serde_json::from_str::<StoredSubject>(json)
+        .map_err(PortError::unexpected)?
+        .restore()
+}
+
+impl From<&UserSummary> for StoredUser {
+    fn from(user: &UserSummary) -> Self {
+        Self(DbId::of(user.id), user.name.as_str().to_owned())
+    }
+}
+
+impl From<StoredUser> for SummaryRow {
+    fn from(StoredUser(id, name): StoredUser) -> Self {
+        (id, name)
+    }
+}
+
+impl From<&ChangeSubject> for StoredSubject {
+    fn from(subject: &ChangeSubject) -> Self {
+        match subject {
+            ChangeSubject::Invitation(details) => {
+                let row = InvitationRow::from(&details.invitation);
+                Self::Invitation {
+                    invitation: StoredInvitation {
+                        id: row.id,
+                        event_id: row.event_id,
+                        sender_id: row.sender_id,
+                        invitee_id: row.invitee_id,
+                        contact: row.contact,
+                        status: row.status,
+                        created_at: row.created_at,
+                        answered_at: row.answered_at,
+                        message: row.message,
+                        expires_at: row.expires_at,
+                        cancelled_at: row.cancelled_at,
+                        last_resent_at: row.last_resent_at,
+                    },
+                    event_title: details.event_title.as_str().to_owned(),
+                    sender: StoredUser::from(&details.sender),
+                    invitee: StoredUser::from(&details.invitee),
+                }
+            }
+            ChangeSubject::Member { event, member } => Self::Member {
+                event_id: DbId::of(event.id),
+                event_title: event.title.as_str().to_owned(),
+                member: StoredMember {
+                    id: DbId::of(member.id),
+                    event_id: DbId::of(event.id),
+                    user_id: DbId::of(member.user.id),
+                    role: member.role.as_str().to_owned(),
+                    joined_at: to_db_time(member.joined_at),
+                },
+                user: StoredUser::from(&member.user),
+            },
+            ChangeSubject::Event(e) => Self::Event {
+                event: StoredEvent {
+                    id: DbId::of(e.id),
+                    owner_id: DbId::of(e.owner.id),
+                    title: e.details.title().as_str().to_owned(),
+                    description: e.details.description().map(|t| t.as_str().to_owned()),
+                    location: e.details.location().map(|t| t.as_str().to_owned()),
+                    starts_at: e.details.starts_at().map(to_db_time),
+                    ends_at: e.details.ends_at().map(to_db_time),
+                    members_count: i64::try_from(e.members_count).unwrap_or(i64::MAX),
+                    created_at: to_db_time(e.created_at),
+                },
+                owner: StoredUser::from(&e.owner),
+            },
+            ChangeSubject::DeletedEvent(event) => Self::DeletedEvent {
+                event_id: DbId::of(event.id),
+                event_title: event.title.as_str().to_owned(),
+            },
+        }
+    }
+}
+
+fn event_ref(id: DbId, title: String) -> EventRef {
+    EventRef {
+        id: EventId::from_uuid(id.uuid()),
+        title: Text::from_stored(title),
+    }
+}
+
+impl StoredSubject {
+    /// The domain's subject, through the rows' conversions (the same checks as a read of the
+    /// tables).
+    fn restore(self) -> Result<ChangeSubject, PortError> {
+        Ok(match self {
+            Self::Invitation {
+                invitation: i,
+                event_title,
+                sender,
+                invitee,
+            } => {
+                let row = InvitationRow {
+                    id: i.id,
+                    event_id: i.event_id,
+                    sender_id: i.sender_id,
+                    invitee_id: i.invitee_id,
+                    contact: i.contact,
+                    status: i.status,
+                    created_at: i.created_at,
+                    answered_at: i.answered_at,
+                    message: i.message,
+                    expires_at: i.expires_at,
+                    cancelled_at: i.cancelled_at,
+                    last_resent_at: i.last_resent_at,
+                };
+                ChangeSubject::Invitation(invitation_details((
+                    row,
+                    event_title,
+                    sender.into(),
+                    invitee.into(),
+                ))?)
+            }
+            Self::Member {
+                event_id,
+                event_title,
+                member: m,
+                user,
+            } => {
+                let row = MemberRow {
+                    id: m.id,
+                    event_id: m.event_id,
+                    user_id: m.user_id,
+                    role: m.role,
+                    joined_at: m.joined_at,
+                };
+                ChangeSubject::Member {
+                    event: event_ref(event_id, event_title),
+                    member: member(row, user.into())?,
+                }
+            }
+            Self::Event { event: e, owner } => {
+                let row = EventRow {
+                    id: e.id,
+                    owner_id: e.owner_id,
+                    title: e.title,
+                    description: e.description,
+                    location: e.location,
+                    starts_at: e.starts_at,
+                    ends_at: e.ends_at,
+                    members_count: e.members_count,
+                    created_at: e.created_at,
+                };
+                ChangeSubject::Event(event(row, owner.into())?)
+            }
+            Self::DeletedEvent {
+                event_id,
+                event_title,
+            } => ChangeSubject::DeletedEvent(event_ref(event_id, event_title)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Subjects as this adapter stored them before the format had structs of its own (taken from
+    /// a database it wrote): they must read back, field for field.
+    const INVITATION: &str = concat!(
+        r#"{"subject":"invitation","#,
+        r#""invitation":{"id":"01a249a0-f68b-705a-baaa-a21b5e9aa9cd","#,
+        r#""event_id":"01a249a0-f68a-71d7-857c-38d6b4dd551d","#,
+        r#""sender_id":"01a249a0-f689-758c-9f5a-b9eadacbfc1f","#,
+        r#""invitee_id":"01a249a0-f68a-71d7-857c-38d5c6da5ac0","#,
+        r#""contact":"sara@example.com","status":"accepted","#,
+        r#""created_at":"2026-11-26T10:00:00","answered_at":"2026-11-26T10:01:00","#,
+        r#""message":"See you\nthere!","expires_at":"2026-11-26T11:00:00","#,
+        r#""cancelled_at":null,"last_resent_at":null},"event_title":"Launch","#,
+        r#""sender":["01a249a0-f689-758c-9f5a-b9eadacbfc1f","Olivia"],"#,
+        r#""invitee":["01a249a0-f68a-71d7-857c-38d5c6da5ac0","Sara"]}"#,
+    );
+    const MEMBER: &str = concat!(
+        r#"{"subject":"member","event_id":"01a249a0-f68a-71d7-857c-38d6b4dd551d","#,
+        r#""event_title":"Launch","member":{"id":"01a249a0-f68c-71bf-ad51-69ed9457b08b","#,
+        r#""event_id":"01a249a0-f68a-71d7-857c-38d6b4dd551d","#,
+        r#""user_id":"01a249a0-f68a-71d7-857c-38d5c6da5ac0","role":"member","#,
+        r#""joined_at":"2026-11-26T10:01:00"},"#,
+        r#""user":["01a249a0-f68a-71d7-857c-38d5c6da5ac0","Sara"]}"#,
+    );
+    const EVENT: &str = concat!(
+        r#"{"subject":"event","event":{"id":"01a249a0-f68a-71d7-857c-38d6b4dd551d","#,
+        r#""owner_id":"01a249a0-f689-758c-9f5a-b9eadacbfc1f","title":"Launch party","#,
+        r#""description":"Bring food","location":null,"starts_at":"2026-11-29T10:00:00","#,
+        r#""ends_at":"2026-11-29T12:00:00.123456","members_count":2,"#,
+        r#""created_at":"2026-11-26T10:00:00"},"#,
+        r#""owner":["01a249a0-f689-758c-9f5a-b9eadacbfc1f","Olivia"]}"#,
+    );
+    const DELETED_EVENT: &str = concat!(
+        r#"{"subject":"deleted_event","event_id":"01a249a0-f68a-71d7-857c-38d6b4dd551d","#,
+        r#""event_title":"Launch party"}"#,
+    );
+
+    fn uuid(text: &str) -> uuid::Uuid {
+        text.parse().unwrap()
+    }
+
+    fn utc(text: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+            .unwrap()
+            .and_utc()
+    }
+
+    #[test]
+    fn subjects_stored_by_earlier_versions_read_back() {
+        let ChangeSubject::Invitation(details) = from_json(INVITATION).unwrap() else {
+            panic!("an invitation");
+        };
+        let invitation = &details.invitation;
+        assert_eq!(
+            invitation.id().as_uuid(),
+            uuid("01a249a0-f68b-705a-baaa-a21b5e9aa9cd")
+        );
+        assert_eq!(invitation.status(), domain::InvitationStatus::Accepted);
+        assert_eq!(invitation.answered_at(), Some(utc("2026-11-26 10:01:00")));
+        assert_eq!(invitation.expires_at(), Some(utc("2026-11-26 11:00:00")));
+        assert_eq!(
+            invitation.message().map(Text::as_str),
+            Some("See you\nthere!")
+        );
+        assert_eq!(invitation.contact(), "sara@example.com");
+        assert_eq!(
+            (
+                details.event_title.as_str(),
+                details.sender.name.as_str(),
+                details.invitee.name.as_str()
+            ),
+            ("Launch", "Olivia", "Sara")
+        );
+
+        let ChangeSubject::Member { event, member } = from_json(MEMBER).unwrap() else {
+            panic!("a member");
+        };
+        assert_eq!(
+            (event.title.as_str(), member.user.name.as_str()),
+            ("Launch", "Sara")
+        );
+        assert_eq!(
+            (member.role, member.joined_at),
+            (domain::Role::Member, utc("2026-11-26 10:01:00"))
+        );
+
+        let ChangeSubject::Event(event) = from_json(EVENT).unwrap() else {
+            panic!("an event");
+        };
+        assert_eq!(event.details.title().as_str(), "Launch party");
+        assert_eq!(
+            event.details.description().map(Text::as_str),
+            Some("Bring food")
+        );
+        assert_eq!(event.details.location(), None);
+        assert_eq!(
+            event.details.ends_at(),
+            Some(utc("2026-11-29 12:00:00.123456"))
+        );
+        assert_eq!(
+            (event.members_count, event.owner.name.as_str()),
+            (2, "Olivia")
+        );
+
+        let ChangeSubject::DeletedEvent(event) = from_json(DELETED_EVENT).unwrap() else {
+            panic!("a deleted event");
+        };
+        assert_eq!(
+            (event.id.as_uuid(), event.title.as_str()),
+            (uuid("01a249a0-f68a-71d7-857c-38d6b4dd551d"), "Launch party")
+        );
+    }
+
+    #[test]
+    fn what_is_stored_today_is_what_earlier_versions_stored() {
+        for json in [INVITATION, MEMBER, EVENT, DELETED_EVENT] {
+            assert_eq!(to_json(&from_json(json).unwrap()).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn fields_this_version_does_not_know_are_ignored() {
+        let with_more = |json: &str, inner: &str| {
+            let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
+            value["added_later"] = serde_json::json!({"any": ["shape", 1]});
+            if let Some(object) = value.get_mut(inner).filter(|v| v.is_object()) {
+                object["added_later"] = serde_json::json!(null);
+            }
+            value.to_string()
+        };
+        for (json, inner) in [
+            (INVITATION, "invitation"),
+            (MEMBER, "member"),
+            (EVENT, "event"),
+            (DELETED_EVENT, "event_title"),
+        ] {
+            let widened = with_more(json, inner);
+            assert_ne!(widened, json);
+            assert_eq!(
+                serde_json::from_str::<StoredSubject>(&widened).unwrap(),
+                serde_json::from_str::<StoredSubject>(json).unwrap(),
+                "{widened}"
+            );
+        }
+    }
+}

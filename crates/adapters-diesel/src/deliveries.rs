@@ -1,0 +1,525 @@
+//! The delivery queue and the attempts (docs/operations.md, "Webhook and email delivery").
+//!
+//! What the database decides, in any number of processes:
+//! - each change's deliveries are made once: `enqueue` moves the one dispatch position with
+//!   `UPDATE … WHERE position = <where the worker read>` in the transaction that inserts them;
+//! - one worker at a time per delivery: `claim_due` sets a claim and its lease with an `UPDATE`
+//!   conditional on the delivery still being free, so of two claimers one gets it;
+//! - an attempt is stored only while its claim holds, under the webhook's advisory lock
+//!   (PostgreSQL), so that disabling a webhook and recording its other deliveries' attempts do not
+//!   deadlock.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use domain::change::{ChangeId, ChangeKind};
+use domain::delivery::{
+    Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
+};
+use domain::ports::{DeliveryQueue, PortError};
+use domain::webhook::{DisableReason, Webhook};
+use domain::{AttemptId, DeliveryId, Email, UserId};
+
+use crate::db::{
+    insert_rows, port_error, write_transaction, AnyConnection, Bind, Database, Row, INSERT_CHUNK,
+};
+use crate::rows::{from_db_time, to_db_time};
+use crate::schema::{deliveries, delivery_attempts, delivery_dispatch, webhooks};
+use crate::sql_types::{DbId, DbTime};
+use crate::webhooks::WebhookRow;
+
+const PENDING: &str = "pending";
+const DELIVERED: &str = "delivered";
+const FAILED: &str = "failed";
+
+/// A delivery to insert.
+struct DeliveryInsert<'a> {
+    id: DbId,
+    change_id: i64,
+    kind: &'static str,
+    webhook_id: Option<DbId>,
+    email_to: Option<&'a str>,
+    payload: &'a str,
+    created_at: DbTime,
+}
+
+impl Row for &DeliveryInsert<'_> {
+    const SQL: &'static str = "INSERT INTO deliveries \
+        (id, change_id, kind, webhook_id, email_to, payload, state, due_at, created_at) VALUES ";
+    const COLUMNS: usize = 9;
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![
+            Bind::Id(self.id),
+            Bind::BigInt(self.change_id),
+            Bind::Text(self.kind),
+            Bind::NullableId(self.webhook_id),
+            Bind::NullableText(self.email_to),
+            Bind::Text(self.payload),
+            Bind::Text(PENDING),
+            // Due at once.
+            Bind::Moment(self.created_at),
+            Bind::Moment(self.created_at),
+        ]
+    }
+}
+
+/// An attempt, as `delivery_attempts` holds it.
+#[derive(Queryable, Selectable, Insertable, Debug)]
+#[diesel(table_name = delivery_attempts)]
+pub(crate) struct AttemptRow {
+    id: DbId,
+    delivery_id: DbId,
+    webhook_id: Option<DbId>,
+    change_id: i64,
+    kind: String,
+    number: i32,
+    attempted_at: DbTime,
+    duration_ms: i32,
+    status_code: Option<i32>,
+    error: Option<String>,
+    response_body: Option<String>,
+    verdict: String,
+    retry_at: Option<DbTime>,
+    disabled_reason: Option<String>,
+}
+
+impl TryFrom<AttemptRow> for Attempt {
+    type Error = PortError;
+
+    fn try_from(row: AttemptRow) -> Result<Self, PortError> {
+        let verdict = match (row.verdict.as_str(), row.retry_at, row.disabled_reason) {
+            ("delivered", ..) => Verdict::Delivered,
+            ("retry", Some(at), _) => Verdict::RetryAt(from_db_time(at)),
+            ("gave_up", ..) => Verdict::GaveUp,
+            ("disabled", _, Some(reason)) => Verdict::Disable(
+                DisableReason::parse(&reason)
+                    .ok_or_else(|| PortError::unexpected("unknown disable reason"))?,
+            ),
+            _ => return Err(PortError::unexpected("corrupt row: attempt verdict")),
+        };
+        Ok(Attempt {
+            delivery: DeliveryId::from_uuid(row.delivery_id.uuid()),
+            change_id: ChangeId(row.change_id),
+            kind: ChangeKind::parse(&row.kind)
+                .ok_or_else(|| PortError::unexpected("unknown change kind"))?,
+            record: AttemptRecord {
+                id: AttemptId::from_uuid(row.id.uuid()),
+                number: u32::try_from(row.number).unwrap_or(0),
+                at: from_db_time(row.attempted_at),
+                duration_ms: u32::try_from(row.duration_ms).unwrap_or(0),
+                status_code: row.status_code.and_then(|s| u16::try_from(s).ok()),
+                error: row.error,
+                response_body: row.response_body,
+            },
+            verdict,
+        })
+    }
+}
+
+/// The columns of a claimed delivery.
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = deliveries)]
+struct DeliveryRow {
+    id: DbId,
+    change_id: i64,
+    kind: String,
+    webhook_id: Option<DbId>,
+    email_to: Option<String>,
+    payload: String,
+    attempts: i32,
+}
+
+fn claimed(
+    claim: uuid::Uuid,
+    row: DeliveryRow,
+    webhook: Option<WebhookRow>,
+) -> Result<ClaimedDelivery, PortError> {
+    let target = match (webhook, row.email_to) {
+        (Some(webhook), _) => ClaimedTarget::Webhook(Webhook::try_from(webhook)?),
+        (None, Some(to)) => ClaimedTarget::Email(Email::from_stored(to)),
+        // Its webhook was deleted after the claim: the cascade took the delivery too.
+        (None, None) => return Err(PortError::unexpected("a claimed delivery lost its webhook")),
+    };
+    Ok(ClaimedDelivery {
+        id: DeliveryId::from_uuid(row.id.uuid()),
+        claim,
+        change_id: ChangeId(row.change_id),
+        kind: ChangeKind::parse(&row.kind)
+            .ok_or_else(|| PortError::unexpected("unknown change kind"))?,
+        attempts: u32::try_from(row.attempts).unwrap_or(0),
+        payload: row.payload,
+        target,
+    })
+}
+
+/// The first key of the two-key advisory locks that serialize the recording of one webhook's
+/// attempts (`"Hook"`), so that they share no key with the abuse counters' locks.
+const WEBHOOK_LOCK_KEY: i32 = 0x486f_6f6b;
+
+/// Takes the webhook's transaction-scoped advisory lock (PostgreSQL): every attempt of its
+/// deliveries is recorded under it, and so is disabling it, which ends its other deliveries; so two
+/// of them never wait for each other's rows in opposite orders. An advisory lock, not the row's
+/// (`FOR NO KEY UPDATE` writes a lock to the row, and so WAL, at every delivery).
+fn lock_webhook(conn: &mut AnyConnection, id: DbId) -> QueryResult<()> {
+    if let AnyConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<diesel::sql_types::Integer, _>(WEBHOOK_LOCK_KEY)
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl DeliveryQueue for Database {
+    #[tracing::instrument(skip_all)]
+    async fn dispatch_position(&self) -> Result<ChangeId, PortError> {
+        self.run(|conn| {
+            delivery_dispatch::table
+                .filter(delivery_dispatch::id.eq(1))
+                .select(delivery_dispatch::position)
+                .first(conn)
+                .map(ChangeId)
+                .map_err(port_error)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn webhooks_of(&self, owners: &[UserId]) -> Result<Vec<Webhook>, PortError> {
+        let owners: Vec<DbId> = owners.iter().copied().map(DbId::of).collect();
+        self.run(move |conn| {
+            let mut found = Vec::new();
+            // Bounded binds per statement, whatever the number of recipients.
+            for chunk in owners.chunks(INSERT_CHUNK) {
+                let rows: Vec<WebhookRow> = webhooks::table
+                    .filter(webhooks::owner_id.eq_any(chunk))
+                    .filter(webhooks::disabled_at.is_null())
+                    .select(WebhookRow::as_select())
+                    .load(conn)
+                    .map_err(port_error)?;
+                for row in rows {
+                    found.push(Webhook::try_from(row)?);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(from = from.0, to = to.0, count = deliveries.len()))]
+    async fn enqueue(
+        &self,
+        from: ChangeId,
+        to: ChangeId,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<bool, PortError> {
+        self.run(move |conn| {
+            let rows: Vec<DeliveryInsert<'_>> = deliveries
+                .iter()
+                .map(|d| {
+                    let (webhook_id, email_to) = match &d.target {
+                        DeliveryTarget::Webhook(id) => (Some(DbId::of(*id)), None),
+                        DeliveryTarget::Email(to) => (None, Some(to.as_str())),
+                    };
+                    DeliveryInsert {
+                        id: DbId::of(d.id),
+                        change_id: d.change_id.0,
+                        kind: d.kind.as_str(),
+                        webhook_id,
+                        email_to,
+                        payload: &d.payload,
+                        created_at: to_db_time(d.created_at),
+                    }
+                })
+                .collect();
+            write_transaction(conn, |conn| {
+                let moved = diesel::update(
+                    delivery_dispatch::table
+                        .filter(delivery_dispatch::id.eq(1))
+                        .filter(delivery_dispatch::position.eq(from.0)),
+                )
+                .set(delivery_dispatch::position.eq(to.0))
+                .execute(conn)?;
+                if moved == 0 {
+                    return Ok(false);
+                }
+                // A webhook deleted since the worker read it: its deliveries are dropped here
+                // (one deleted meanwhile fails the foreign key, and the next dispatch retries).
+                let targets: Vec<DbId> = rows.iter().filter_map(|r| r.webhook_id).collect();
+                let mut live: Vec<DbId> = Vec::new();
+                for chunk in targets.chunks(INSERT_CHUNK) {
+                    live.extend(
+                        webhooks::table
+                            .filter(webhooks::id.eq_any(chunk))
+                            .select(webhooks::id)
+                            .load::<DbId>(conn)?,
+                    );
+                }
+                let (kept, _gone): (Vec<&DeliveryInsert<'_>>, Vec<_>) = rows
+                    .iter()
+                    .partition(|r| r.webhook_id.is_none_or(|id| live.contains(&id)));
+                for chunk in kept.chunks(INSERT_CHUNK) {
+                    insert_rows(conn, chunk)?;
+                }
+                Ok(true)
+            })
+            .map_err(port_error)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+        per_target: u32,
+        email: bool,
+    ) -> Result<Vec<ClaimedDelivery>, PortError> {
+        let (now, lease_until) = (to_db_time(now), to_db_time(lease_until));
+        let claim = uuid::Uuid::now_v7();
+        self.run(move |conn| {
+            let (rows, hooks) = write_transaction(conn, |conn| {
+                // In flight per target under live claims (webhook id; None for email).
+                let busy: Vec<(Option<DbId>, i64)> = deliveries::table
+                    .filter(deliveries::state.eq(PENDING))
+                    .filter(deliveries::lease_until.gt(now))
+                    .group_by(deliveries::webhook_id)
+                    .select((deliveries::webhook_id, diesel::dsl::count_star()))
+                    .load(conn)?;
+                let mut room: HashMap<Option<DbId>, i64> = busy
+                    .into_iter()
+                    .map(|(target, n)| (target, i64::from(per_target) - n))
+                    .collect();
+                let full: Vec<DbId> = room
+                    .iter()
+                    .filter(|(_, left)| **left <= 0)
+                    .filter_map(|(target, _)| *target)
+                    .collect();
+                let email_room = room.get(&None).copied().unwrap_or(i64::from(per_target));
+                let mut query = deliveries::table
+                    .left_join(webhooks::table)
+                    .filter(deliveries::state.eq(PENDING))
+                    .filter(deliveries::due_at.le(now))
+                    .filter(
+                        deliveries::lease_until
+                            .is_null()
+                            .or(deliveries::lease_until.le(now)),
+                    )
+                    .filter(webhooks::disabled_at.is_null())
+                    .filter(
+                        deliveries::webhook_id
+                            .is_null()
+                            .or(deliveries::webhook_id.ne_all(full)),
+                    )
+                    .into_boxed();
+                if !email || email_room <= 0 {
+                    query = query.filter(deliveries::webhook_id.is_not_null());
+                }
+                // A window wider than `limit`, so that a target over its share does not crowd
+                // the others out of one claim.
+                let window = i64::from(limit.saturating_mul(4).max(limit));
+                let candidates: Vec<(DbId, Option<DbId>)> = query
+                    .order((deliveries::due_at, deliveries::id))
+                    .limit(window)
+                    .select((deliveries::id, deliveries::webhook_id))
+                    .load(conn)?;
+                let mut picked = Vec::new();
+                for (id, target) in candidates {
+                    if picked.len() >= limit as usize {
+                        break;
+                    }
+                    let left = room.entry(target).or_insert(i64::from(per_target));
+                    if *left > 0 {
+                        *left -= 1;
+                        picked.push(id);
+                    }
+                }
+                if picked.is_empty() {
+                    return Ok((Vec::new(), Vec::new()));
+                }
+                // The claim: only a delivery still free becomes ours. A concurrent claimer that
+                // took it first makes this match nothing (PostgreSQL re-checks the row after
+                // waiting for its lock).
+                diesel::update(
+                    deliveries::table
+                        .filter(deliveries::id.eq_any(&picked))
+                        .filter(deliveries::state.eq(PENDING))
+                        .filter(
+                            deliveries::lease_until
+                                .is_null()
+                                .or(deliveries::lease_until.le(now)),
+                        ),
+                )
+                .set((
+                    deliveries::claim.eq(DbId::from(claim)),
+                    deliveries::lease_until.eq(lease_until),
+                ))
+                .execute(conn)?;
+                let rows: Vec<DeliveryRow> = deliveries::table
+                    .filter(deliveries::claim.eq(DbId::from(claim)))
+                    .order((deliveries::due_at, deliveries::id))
+                    .select(DeliveryRow::as_select())
+                    .load(conn)?;
+                let targets: Vec<DbId> = rows.iter().filter_map(|r| r.webhook_id).collect();
+                let hooks: Vec<WebhookRow> = webhooks::table
+                    .filter(webhooks::id.eq_any(targets))
+                    .select(WebhookRow::as_select())
+                    .load(conn)?;
+                Ok((rows, hooks))
+            })
+            .map_err(port_error)?;
+            let hooks: HashMap<DbId, WebhookRow> = hooks.into_iter().map(|h| (h.id, h)).collect();
+            // One odd row never holds up the others: it is logged and left to its lease.
+            Ok(rows
+                .into_iter()
+                .filter_map(|row| {
+                    let webhook = row.webhook_id.and_then(|id| hooks.get(&id)).cloned();
+                    let id = row.id;
+                    claimed(claim, row, webhook)
+                        .inspect_err(|error| {
+                            tracing::warn!(
+                                delivery = %id,
+                                %error,
+                                "a claimed delivery cannot be read"
+                            );
+                        })
+                        .ok()
+                })
+                .collect())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(delivery = %delivery.id, number = attempt.number))]
+    async fn record_attempt(
+        &self,
+        delivery: &ClaimedDelivery,
+        attempt: &AttemptRecord,
+        verdict: Verdict,
+    ) -> Result<bool, PortError> {
+        let webhook_id = match &delivery.target {
+            ClaimedTarget::Webhook(webhook) => Some(DbId::of(webhook.id)),
+            ClaimedTarget::Email(_) => None,
+        };
+        let at = to_db_time(attempt.at);
+        let (verdict_name, retry_at, disabled_reason) = match verdict {
+            Verdict::Delivered => ("delivered", None, None),
+            Verdict::RetryAt(when) => ("retry", Some(to_db_time(when)), None),
+            Verdict::GaveUp => ("gave_up", None, None),
+            Verdict::Disable(reason) => ("disabled", None, Some(reason.as_str().to_owned())),
+        };
+        let row = AttemptRow {
+            id: DbId::of(attempt.id),
+            delivery_id: DbId::of(delivery.id),
+            webhook_id,
+            change_id: delivery.change_id.0,
+            kind: delivery.kind.as_str().to_owned(),
+            number: i32::try_from(attempt.number).unwrap_or(i32::MAX),
+            attempted_at: at,
+            duration_ms: i32::try_from(attempt.duration_ms).unwrap_or(i32::MAX),
+            status_code: attempt.status_code.map(i32::from),
+            error: attempt.error.clone(),
+            response_body: attempt.response_body.clone(),
+            verdict: verdict_name.to_owned(),
+            retry_at,
+            disabled_reason,
+        };
+        let (id, claim) = (DbId::of(delivery.id), DbId::from(delivery.claim));
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                if let Some(webhook) = webhook_id {
+                    lock_webhook(conn, webhook)?;
+                }
+                let (state, due_at) = match verdict {
+                    Verdict::Delivered => (DELIVERED, None),
+                    Verdict::RetryAt(when) => (PENDING, Some(to_db_time(when))),
+                    Verdict::GaveUp | Verdict::Disable(_) => (FAILED, None),
+                };
+                let ours = diesel::update(
+                    deliveries::table
+                        .filter(deliveries::id.eq(id))
+                        .filter(deliveries::claim.eq(claim))
+                        .filter(deliveries::state.eq(PENDING)),
+                )
+                .set((
+                    deliveries::state.eq(state),
+                    deliveries::due_at.eq(due_at),
+                    deliveries::attempts.eq(row.number),
+                    deliveries::claim.eq(None::<DbId>),
+                    deliveries::lease_until.eq(None::<DbTime>),
+                ))
+                .execute(conn)?;
+                if ours == 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(delivery_attempts::table)
+                    .values(&row)
+                    .execute(conn)?;
+                let Some(webhook) = webhook_id else {
+                    return Ok(true);
+                };
+                let this = webhooks::table.filter(webhooks::id.eq(webhook));
+                if verdict == Verdict::Delivered {
+                    // Only when a run of failures ends: most successes write nothing here.
+                    diesel::update(this.filter(webhooks::failing_since.is_not_null()))
+                        .set(webhooks::failing_since.eq(None::<DbTime>))
+                        .execute(conn)?;
+                    return Ok(true);
+                }
+                diesel::update(this.filter(webhooks::failing_since.is_null()))
+                    .set(webhooks::failing_since.eq(at))
+                    .execute(conn)?;
+                if let Verdict::Disable(reason) = verdict {
+                    diesel::update(this.filter(webhooks::disabled_at.is_null()))
+                        .set((
+                            webhooks::disabled_at.eq(at),
+                            webhooks::disabled_reason.eq(reason.as_str()),
+                        ))
+                        .execute(conn)?;
+                    // Its other deliveries end; one being attempted now finds itself ended
+                    // when it records.
+                    diesel::update(
+                        deliveries::table
+                            .filter(deliveries::webhook_id.eq(webhook))
+                            .filter(deliveries::state.eq(PENDING)),
+                    )
+                    .set((
+                        deliveries::state.eq(FAILED),
+                        deliveries::due_at.eq(None::<DbTime>),
+                        deliveries::claim.eq(None::<DbId>),
+                        deliveries::lease_until.eq(None::<DbTime>),
+                    ))
+                    .execute(conn)?;
+                }
+                Ok(true)
+            })
+            .map_err(port_error)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_deliveries(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let before = to_db_time(before);
+        let batch = i64::from(batch.max(1));
+        self.run(move |conn| {
+            let old = diesel::alias!(deliveries as old);
+            let due = old
+                .filter(old.field(deliveries::state).ne(PENDING))
+                .filter(old.field(deliveries::created_at).lt(before))
+                .select(old.field(deliveries::id))
+                .limit(batch);
+            // Attempts go with them (ON DELETE CASCADE).
+            diesel::delete(deliveries::table.filter(deliveries::id.eq_any(due)))
+                .execute(conn)
+                .map(|purged| purged as u64)
+                .map_err(port_error)
+        })
+        .await
+    }
+}

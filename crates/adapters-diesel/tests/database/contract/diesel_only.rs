@@ -1,0 +1,245 @@
+//! What the diesel adapter does beyond the ports, so that the fakes have no part in it: the
+//! statements a batch costs, opening a database, the secrets the processes on one database share,
+//! and what the database itself keeps of roles.
+
+use domain::{Actor, Role};
+
+use super::*;
+use crate::support::migration;
+
+per_backend!(
+    a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten,
+    a_shared_secret_is_made_once_and_every_process_reads_the_same,
+    the_database_keeps_exactly_one_owner_per_event,
+    the_roles_migration_upgrades_a_database_in_place
+);
+
+// Counts the SQL statements the adapter sends (`Database::statements_executed`): the
+// fakes send none, and a constant number of round trips is the adapter's promise.
+async fn a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let db = Arc::new(database.open());
+    let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
+    let mut contacts = Vec::new();
+    for i in 0..1000 {
+        if i % 2 == 0 {
+            user(
+                &*db,
+                &format!("U{i}"),
+                Some(&format!("u{i}@example.com")),
+                None,
+            )
+            .await;
+        }
+        contacts.push(format!("u{i}@example.com"));
+    }
+    let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
+    let mut cost = Vec::new();
+    for size in [10, 1000] {
+        let event_id = event(&*db, &ann).await;
+        let entries = InvitationEntries::parse(&contacts[..size], PhoneRegion::default()).unwrap();
+        let before = db.statements_executed();
+        let report = service
+            .send(
+                &ann,
+                SendInvitations {
+                    event_id,
+                    entries,
+                    message: None,
+                },
+            )
+            .await
+            .unwrap();
+        cost.push(db.statements_executed() - before);
+        assert_eq!(report.sent.len(), size / 2);
+    }
+    assert_eq!(
+        cost[0], cost[1],
+        "statements for 10 vs 1000 contacts: {cost:?}"
+    );
+    // At most: four pool check-outs (each pinged unless used in the last second), the event, the
+    // users, two state queries, and the write transaction (BEGIN, INSERT, SELECT, COMMIT),
+    // with its outbox: the sent invitations' details, the event's managers, the sequence, the
+    // changes and their recipients (one multi-row INSERT each), and on PostgreSQL a NOTIFY.
+    assert!(cost[0] <= 16, "{cost:?}");
+}
+
+// Opening a database is the adapter's own business (the fakes have no connection to lose).
+
+#[test]
+fn an_unreachable_postgres_fails_fast_with_a_connect_error() {
+    let started = std::time::Instant::now();
+    let mut config = DatabaseConfig::new("postgres://postgres@127.0.0.1:1/none");
+    config.connection_timeout = std::time::Duration::from_secs(2);
+    let result = Database::open(&config);
+    assert!(matches!(
+        result,
+        Err(adapters_diesel::DatabaseError::Connect(_))
+    ));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_fresh_sqlite_path_gets_its_directory_and_schema() {
+    let dir = tempfile_dir();
+    let path = format!("{}/nested/dir/app.sqlite3", dir.display());
+    Database::open(&DatabaseConfig::new(format!("sqlite://{path}"))).unwrap();
+    assert!(std::path::Path::new(&path).exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("em-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+// Secrets the processes on one database share through it (`Database::shared_secret`): an
+// operation of the adapter, not a port, so the fakes have none.
+async fn a_shared_secret_is_made_once_and_every_process_reads_the_same(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    // Four processes starting at once on a fresh database: a pool each, racing to make it.
+    let pools: Vec<Database> = (0..4).map(|_| database.open()).collect();
+    let handles: Vec<_> = pools
+        .into_iter()
+        .map(|db| tokio::spawn(async move { db.shared_secret("cursor").await.unwrap() }))
+        .collect();
+    let mut secrets = Vec::new();
+    for handle in handles {
+        secrets.push(handle.await.unwrap());
+    }
+    assert!(secrets.iter().all(|s| *s == secrets[0]), "{secrets:?}");
+    assert_ne!(secrets[0], [0; 32]);
+    // Asked again, later, by another pool: the same value; one row, in standard base64.
+    let again = database.open().shared_secret("cursor").await.unwrap();
+    assert_eq!(again, secrets[0]);
+    let stored = database.texts("SELECT value FROM service_secrets WHERE name = 'cursor'");
+    assert_eq!(stored.len(), 1);
+    use base64::Engine as _;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(&stored[0])
+            .unwrap(),
+        again
+    );
+    // Another name is another secret.
+    let other = database.open().shared_secret("other").await.unwrap();
+    assert_ne!(other, again);
+}
+
+// The database keeps one owner per event by itself, whatever a statement asks: the fakes
+// have no SQL to refuse.
+async fn the_database_keeps_exactly_one_owner_per_event(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let db = database.open();
+    let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&db, "Bob", Some("b@example.com"), None).await;
+    let event_id = event(&db, &ann).await;
+    let invitation = invite(&db, event_id, &ann, &bob).await;
+    answer(&db, &invitation, Answer::Accept).await.unwrap();
+    let mut session = database.session();
+    if backend == Backend::Sqlite {
+        session.execute("PRAGMA foreign_keys = ON");
+    }
+    for sql in [
+        format!(
+            "UPDATE event_members SET role = 'owner' WHERE user_id = '{}'",
+            bob.id
+        ),
+        format!("DELETE FROM event_members WHERE user_id = '{}'", ann.id),
+        format!(
+            "UPDATE event_members SET role = 'cohost' WHERE user_id = '{}'",
+            ann.id
+        ),
+        format!(
+            "UPDATE event_members SET role = 'admin' WHERE user_id = '{}'",
+            bob.id
+        ),
+    ] {
+        assert!(session.try_execute(&sql).is_err(), "{sql}");
+    }
+    session.execute(&format!(
+        "UPDATE event_members SET role = 'cohost' WHERE user_id = '{}'",
+        bob.id
+    ));
+    // Deleting the event takes its owner's row with it.
+    session.execute(&format!("DELETE FROM events WHERE id = '{event_id}'"));
+    let left = database.texts("SELECT CAST(COUNT(*) AS TEXT) AS value FROM event_members");
+    assert_eq!(left, ["0"]);
+}
+
+// Upgrading in place is about SQL migrations, which the fakes do not have.
+async fn the_roles_migration_upgrades_a_database_in_place(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let db = database.open();
+    let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&db, "Bob", Some("b@example.com"), None).await;
+    let event_id = event(&db, &ann).await;
+    let invitation = invite(&db, event_id, &ann, &bob).await;
+    answer(&db, &invitation, Answer::Accept).await.unwrap();
+    drop(db);
+    // Back to the schema before roles, with its data.
+    let down = match backend {
+        Backend::Postgres => {
+            migration!("postgres/2026-11-29-000002_roles/down.sql")
+        }
+        Backend::Sqlite => {
+            migration!("sqlite/2026-11-29-000002_roles/down.sql")
+        }
+    };
+    let mut session = database.session();
+    session.execute(down);
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261129000002'");
+    let cohost = format!(
+        "UPDATE event_members SET role = 'cohost' WHERE user_id = '{}'",
+        bob.id
+    );
+    assert!(
+        session.try_execute(&cohost).is_err(),
+        "the old check knows no co-hosts"
+    );
+    drop(session);
+
+    let db = database.open();
+    let roles: Vec<_> = db
+        .list_members(event_id, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| (m.user.id, m.role))
+        .collect();
+    assert_eq!(roles, [(bob.id, Role::Member), (ann.id, Role::Owner)]);
+    assert_eq!(
+        db.find_for_member(event_id, ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .members_count,
+        2
+    );
+    let owner = Actor {
+        user: ann.id,
+        role: Role::Owner,
+    };
+    db.change_role(event_id, owner, bob.id, Role::Member, Role::Cohost)
+        .await
+        .unwrap();
+    let second_owner = format!(
+        "UPDATE event_members SET role = 'owner' WHERE user_id = '{}'",
+        bob.id
+    );
+    assert!(database.session().try_execute(&second_owner).is_err());
+}

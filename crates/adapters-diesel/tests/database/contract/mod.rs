@@ -1,0 +1,115 @@
+//! The repository ports' contract, one set of cases run against every implementation: the
+//! in-memory fakes of `domain::testing` (which the domain's and the HTTP adapter's tests run on),
+//! SQLite always, and PostgreSQL when `TEST_DATABASE_URL` is set (and required when `CI` is set).
+//! Each case owns a fresh store or database: `fakes::name`, `sqlite::name`, `postgres::name`.
+//!
+//! Cases that need the diesel adapter itself stay in `diesel_only`, each saying why.
+
+mod accounts;
+mod diesel_only;
+mod events;
+mod invitations;
+mod lifecycle;
+mod roles;
+mod rows;
+
+use std::sync::Arc;
+
+use adapters_diesel::testing::TestDatabase;
+use adapters_diesel::{Backend, Database, DatabaseConfig, RandomTokenIssuer};
+use chrono::{DateTime, Duration, Utc};
+use domain::ports::*;
+use domain::services::{InvitationService, SendInvitations};
+use domain::{
+    Answer, Email, EventDetails, EventId, Invitation, InvitationEntries, InvitationId,
+    InvitationStatus, InviteeState, Limit, Login, Mobile, NotPending, PageRequest, PhoneRegion,
+    StatusFilter, Text, User, UserId,
+};
+
+use crate::support::{contract, new_user, now, per_backend, subject, Target};
+
+/// Every repository port of one store, as the services see them.
+trait Repositories: UserRepository + TokenRepository + EventRepository + InvitationRepository {}
+
+impl<T> Repositories for T where
+    T: UserRepository + TokenRepository + EventRepository + InvitationRepository + ?Sized
+{
+}
+
+subject!(Repositories);
+
+struct Clock0;
+impl Clock for Clock0 {
+    fn now(&self) -> DateTime<Utc> {
+        now()
+    }
+}
+
+async fn user(
+    db: &dyn Repositories,
+    name: &str,
+    email: Option<&str>,
+    mobile: Option<&str>,
+) -> User {
+    UserRepository::create(db, new_user(name, email, mobile))
+        .await
+        .unwrap()
+}
+
+fn new_event(owner: &User) -> NewEvent {
+    let details =
+        EventDetails::new(Text::from_stored("Party".into()), None, None, None, None).unwrap();
+    NewEvent {
+        id: EventId::generate(),
+        details,
+        owner: owner.summary(),
+        created_at: now(),
+    }
+}
+
+async fn event(db: &dyn Repositories, owner: &User) -> EventId {
+    EventRepository::create(db, new_event(owner))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn invite(
+    db: &dyn Repositories,
+    event: EventId,
+    sender: &User,
+    invitee: &User,
+) -> Invitation {
+    let invitation = Invitation::new_pending(event, sender.id, invitee.id, "contact".into(), now());
+    assert_eq!(
+        db.create_batch(std::slice::from_ref(&invitation))
+            .await
+            .unwrap(),
+        [BatchOutcome::Created]
+    );
+    invitation
+}
+
+async fn answer(
+    db: &dyn Repositories,
+    invitation: &Invitation,
+    answer: Answer,
+) -> Result<(), SaveInvitationError> {
+    let mut answered = invitation.clone();
+    answered
+        .answer(
+            invitation.invitee_id(),
+            None,
+            answer,
+            now() + Duration::minutes(1),
+        )
+        .unwrap();
+    db.save_answer(&answered).await
+}
+
+fn page(limit: i64, after: Option<uuid::Uuid>) -> PageRequest {
+    PageRequest {
+        limit: Limit::new(limit).unwrap(),
+        after,
+    }
+}
