@@ -54,7 +54,8 @@ pub mod validation;
 
 pub use auth::{AuthenticatedUser, BearerToken};
 pub use error::{
-    ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
+    ApiError, Credentials, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody,
+    ValidationErrorBody,
 };
 pub use hashing::HashingGate;
 pub use openapi::openapi;

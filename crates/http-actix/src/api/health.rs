@@ -51,6 +51,7 @@ pub async fn live() -> HttpResponse {
     responses(
         (status = 200, description = "Ready to serve.", body = HealthBody, example = json!({"status": "ready"})),
         (status = 503, description = "The database cannot be reached.", body = crate::ServerErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5.")),
             example = json!({"message": "Service temporarily unavailable."})),
     ),
 )]

@@ -8,7 +8,9 @@ use super::{ErrorBody, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody
 #[derive(Debug, IntoResponses)]
 pub enum UnauthenticatedResponse {
     /// Missing, malformed, unknown, revoked or expired bearer token.
-    #[response(status = 401, example = json!({"message": "Unauthenticated."}))]
+    #[response(status = 401, example = json!({"message": "Unauthenticated."}),
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"event-manager\"` when no bearer token was sent; \
+            `Bearer realm=\"event-manager\", error=\"invalid_token\"` when the token sent is malformed, unknown, expired or revoked.")))]
     Unauthenticated(UnauthenticatedBody),
 }
 
@@ -54,6 +56,7 @@ pub enum ServerErrors {
     #[response(status = 500, example = json!({"message": "Server Error."}))]
     Internal(ServerErrorBody),
     /// The database cannot be reached right now; retry later.
-    #[response(status = 503, example = json!({"message": "Service temporarily unavailable."}))]
+    #[response(status = 503, example = json!({"message": "Service temporarily unavailable."}),
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5.")))]
     Unavailable(ServerErrorBody),
 }

@@ -1,6 +1,6 @@
 //! The accounts area's handlers.
 
-use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::services::LoginError;
 use domain::Login;
@@ -22,7 +22,8 @@ use crate::AppState;
     tag = "accounts",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>),
+        (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>,
+            headers(("Location" = String, description = "`/api/v1/me`: the new account's profile (the token itself has no URL)."))),
         BodyErrors,
         (status = 422, description = "Invalid fields, Laravel-style (the first error as `message`, every error by \
             field), or an `email` or `mobile` that another account already has.", body = crate::error::ValidationErrorBody,
@@ -43,7 +44,9 @@ pub async fn register(
     let _slot = state.hashing.registration().await?;
     let session = state.accounts.register(command).await?;
     tracing::info!(user_id = %session.user.id, "registered");
+    // The account's own URL; the token the answer also creates has none (docs/api.md, "Conventions").
     Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/api/v1/me"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Data::new(SessionBody::from(session))))
 }
@@ -60,6 +63,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in; the answer holds a new bearer token.", body = Data<SessionBody>),
         (status = 401, description = "Unknown account or wrong password (the same answer for both).", body = crate::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"event-manager\"`.")),
             example = json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})),
         BodyErrors,
         TooManyRequests,
