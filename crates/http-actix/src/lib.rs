@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::http::{header, Method};
+use actix_web::HttpMessage;
 use domain::ports::HealthCheck;
 use domain::services::{
     AccountService, EventService, FeedService, IdempotencyService, InvitationService,
@@ -116,6 +117,9 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 /// - JSON answers say their charset, `application/json; charset=utf-8`;
 /// - every answer sends `X-Content-Type-Options: nosniff`, and the docs page a restrictive
 ///   `Content-Security-Policy`;
+/// - the answer to a request the abuse limits counted carries `RateLimit-Policy` and `RateLimit`
+///   (docs/api.md, "Rate limit headers"), from the [`rate_limit::RateLimitReport`] its handler
+///   left on the request;
 /// - actix-cors's plain-text refusal of an origin becomes a JSON 403.
 ///
 /// # Errors
@@ -139,7 +143,14 @@ pub async fn response_headers(
         }
         None => response.map_into_left_body(),
     };
+    let report = response
+        .request()
+        .extensions_mut()
+        .remove::<rate_limit::RateLimitReport>();
     let headers = response.headers_mut();
+    if let Some(report) = report {
+        report.write(headers);
+    }
     if headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v == "application/json")
@@ -174,7 +185,14 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             idempotency::IDEMPOTENCY_KEY,
             header::HeaderName::from_static(api::changes::requests::LAST_EVENT_ID),
         ])
-        .expose_headers([header::RETRY_AFTER, idempotency::IDEMPOTENT_REPLAYED])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::WWW_AUTHENTICATE,
+            rate_limit::RATELIMIT_POLICY,
+            rate_limit::RATELIMIT,
+            idempotency::IDEMPOTENT_REPLAYED,
+        ])
         .max_age(3600);
     if allowed_origins.iter().any(|origin| origin == "*") {
         return cors.allow_any_origin();
