@@ -29,6 +29,7 @@
 use std::sync::Arc;
 
 use actix_cors::Cors;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method};
 use actix_web::HttpMessage;
 use domain::ports::HealthCheck;
@@ -120,16 +121,21 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 /// - the answer to a request the abuse limits counted carries `RateLimit-Policy` and `RateLimit`
 ///   (docs/api.md, "Rate limit headers"), from the [`rate_limit::RateLimitReport`] its handler
 ///   left on the request;
-/// - actix-cors's plain-text refusal of an origin becomes a JSON 403.
+/// - actix-cors's plain-text refusal of an origin becomes a JSON 403;
+/// - every error body is the default one (docs/api.md, "Errors") unless the request's `Accept`
+///   prefers `application/problem+json`: then it is rewritten as problem details (docs/api.md,
+///   "Problem details"; see [`error::problem`] for why here), and error answers say
+///   `Vary: Accept`.
 ///
 /// # Errors
 /// Only the inner service's errors.
 pub async fn response_headers(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
-    let response = next.call(req).await?;
+    let problem = error::problem::prefers_problem(req.headers());
+    let response = next.call(req).await?.map_into_left_body();
     let refused_origin = response
         .response()
         .error()
@@ -139,14 +145,18 @@ pub async fn response_headers(
         Some(message) => {
             let (request, _) = response.into_parts();
             let answer = actix_web::ResponseError::error_response(&ApiError::Forbidden(message));
-            actix_web::dev::ServiceResponse::new(request, answer).map_into_right_body()
+            ServiceResponse::new(request, answer).map_into_right_body()
         }
-        None => response.map_into_left_body(),
+        None => response,
     };
+    if problem && error::problem::is_default_error(&response) {
+        response = error::problem::rewrite(response).await;
+    }
     let report = response
         .request()
         .extensions_mut()
         .remove::<rate_limit::RateLimitReport>();
+    let status = response.status();
     let headers = response.headers_mut();
     if let Some(report) = report {
         report.write(headers);
@@ -169,6 +179,9 @@ pub async fn response_headers(
             header::CONTENT_SECURITY_POLICY,
             header::HeaderValue::from_static(DOCS_CSP),
         );
+    }
+    if status.is_client_error() || status.is_server_error() {
+        headers.append(header::VARY, header::HeaderValue::from_static("Accept"));
     }
     Ok(response)
 }

@@ -1,7 +1,13 @@
-//! The error responses that several operations share, as OpenAPI response groups.
+//! The error responses that several operations share, as OpenAPI response groups, and
+//! [`ProblemForms`], which documents the problem-details form of every error response.
 
-use utoipa::IntoResponses;
+use actix_web::http::StatusCode;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{IntoResponses, Modify, PartialSchema, ToSchema};
 
+use super::problem::{ProblemDetails, PROBLEM_JSON};
 use super::{ErrorBody, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody};
 
 /// 401 of every protected operation.
@@ -66,4 +72,73 @@ pub enum ServerErrors {
     #[response(status = 503, example = json!({"message": "Service temporarily unavailable."}),
         headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5.")))]
     Unavailable(ServerErrorBody),
+}
+
+/// Gives every error response (4xx, 5xx) that has a JSON body its second media type,
+/// `application/problem+json` with the [`ProblemDetails`] schema, and an example made from the JSON
+/// one as the server would make it (docs/api.md, "Problem details"). Each area's part of the
+/// document applies it.
+#[derive(Debug)]
+pub struct ProblemForms;
+
+impl Modify for ProblemForms {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            for operation in operations(item) {
+                for (status, response) in &mut operation.responses.responses {
+                    if let RefOr::T(response) = response {
+                        add_problem_form(status, response, path);
+                    }
+                }
+            }
+        }
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .schemas
+            .insert(
+                ProblemDetails::name().into_owned(),
+                ProblemDetails::schema(),
+            );
+    }
+}
+
+/// Adds the `application/problem+json` form to `response` of `status` (as the document keys it),
+/// if it is an error with a JSON body; its example is the JSON example's problem form at `path`.
+pub(crate) fn add_problem_form(status: &str, response: &mut Response, path: &str) {
+    let Some(status) = status
+        .parse::<u16>()
+        .ok()
+        .and_then(|status| StatusCode::from_u16(status).ok())
+        .filter(|status| status.is_client_error() || status.is_server_error())
+    else {
+        return;
+    };
+    let Some(json) = response.content.get("application/json") else {
+        return;
+    };
+    let example = json.example.as_ref().map(|example| {
+        let problem =
+            ProblemDetails::from_default_body(status, example.to_string().as_bytes(), path);
+        serde_json::to_value(problem).unwrap_or_default()
+    });
+    response.content.insert(
+        PROBLEM_JSON.to_owned(),
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(ProblemDetails::name())))
+            .example(example)
+            .build(),
+    );
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
 }

@@ -1,11 +1,17 @@
 //! The one error type of the HTTP edge: every domain error converts into [`ApiError`], which renders
 //! the bodies of docs/api.md, "Errors". Causes of 5xx answers are logged here, whole chain
 //! included, and never sent. Each area of [`crate::api`] converts its own operations' errors; the
-//! response groups that several operations document live in [`docs`].
+//! response groups that several operations document live in [`docs`]. The RFC 9457 form of every
+//! error body, for clients that ask for it, is made from the default one in [`problem`].
 
 mod docs;
+pub mod problem;
 
-pub use docs::{BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
+pub(crate) use docs::add_problem_form;
+pub use docs::{
+    BodyErrors, ProblemForms, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+};
+pub use problem::ProblemDetails;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -81,6 +87,115 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 409: the caller has as many webhooks as one user may.
     WebhookLimitReached,
+    /// 408: the body did not arrive in time (answered by the app's body deadline).
+    RequestTimeout,
+    /// 401 without a valid bearer token. Problem details only: the default body has no code.
+    Unauthenticated,
+    /// 422 with errors by field. Problem details only: the default body has no code.
+    ValidationFailed,
+    /// 500. Problem details only: the default body has no code.
+    ServerError,
+    /// 503. Problem details only: the default body has no code.
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: &'static [Self] = &[
+        Self::MalformedRequest,
+        Self::InvalidCredentials,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::InvitationAlreadyAnswered,
+        Self::InvitationExpired,
+        Self::InvitationCancelled,
+        Self::PayloadTooLarge,
+        Self::TooManyRequests,
+        Self::IdempotencyKeyInFlight,
+        Self::IdempotencyKeyReused,
+        Self::WebhookLimitReached,
+        Self::RequestTimeout,
+        Self::Unauthenticated,
+        Self::ValidationFailed,
+        Self::ServerError,
+        Self::ServiceUnavailable,
+    ];
+
+    /// The code as bodies spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "malformed_request",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::InvitationAlreadyAnswered => "invitation_already_answered",
+            Self::InvitationExpired => "invitation_expired",
+            Self::InvitationCancelled => "invitation_cancelled",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyRequests => "too_many_requests",
+            Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::WebhookLimitReached => "webhook_limit_reached",
+            Self::RequestTimeout => "request_timeout",
+            Self::Unauthenticated => "unauthenticated",
+            Self::ValidationFailed => "validation_failed",
+            Self::ServerError => "server_error",
+            Self::ServiceUnavailable => "service_unavailable",
+        }
+    }
+
+    /// The code spelled `code`, if there is one.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|known| known.as_str() == code)
+    }
+
+    /// The problem details' `title` of this code: a short sentence, the same every time
+    /// (docs/api.md, "Problem details").
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "Malformed request.",
+            Self::InvalidCredentials => "Invalid credentials.",
+            Self::Forbidden => "Forbidden.",
+            Self::NotFound => "Not found.",
+            Self::MethodNotAllowed => "Method not allowed.",
+            Self::InvitationAlreadyAnswered => "Invitation already answered.",
+            Self::InvitationExpired => "Invitation expired.",
+            Self::InvitationCancelled => "Invitation cancelled.",
+            Self::PayloadTooLarge => "Request body too large.",
+            Self::TooManyRequests => "Too many requests.",
+            Self::IdempotencyKeyInFlight => "Idempotency key in use.",
+            Self::IdempotencyKeyReused => "Idempotency key reused.",
+            Self::WebhookLimitReached => "Webhook limit reached.",
+            Self::RequestTimeout => "Request timeout.",
+            Self::Unauthenticated => "Unauthenticated.",
+            Self::ValidationFailed => "The given data was invalid.",
+            Self::ServerError => "Server error.",
+            Self::ServiceUnavailable => "Service unavailable.",
+        }
+    }
+
+    /// The code of an error body of `status` that names none (401, 422, 500, 503), or, for a
+    /// status no error of the API answers without a code, the nearest.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Self::Unauthenticated,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
+            413 => Self::PayloadTooLarge,
+            422 => Self::ValidationFailed,
+            429 => Self::TooManyRequests,
+            503 => Self::ServiceUnavailable,
+            500..=599 => Self::ServerError,
+            _ => Self::MalformedRequest,
+        }
+    }
 }
 
 /// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers,
