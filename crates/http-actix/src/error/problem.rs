@@ -57,7 +57,7 @@ pub struct ProblemDetails {
     pub code: String,
     /// The messages of each invalid field, as in the default 422 body; only there.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
+    #[schema(value_type = std::collections::HashMap<String, Vec<String>>, required = false)]
     pub errors: Option<serde_json::Value>,
 }
 
