@@ -25,7 +25,6 @@ mod in_process;
 pub use in_process::InProcessCounters;
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -242,13 +241,7 @@ impl RateLimitReport {
 
 /// A Structured Fields list (RFC 8941, section 3.1) of `items`; `None` when there are none.
 fn list_header(items: impl Iterator<Item = String>) -> Option<HeaderValue> {
-    let mut value = String::new();
-    for item in items {
-        if !value.is_empty() {
-            value.push_str(", ");
-        }
-        let _ = write!(value, "{item}");
-    }
+    let value = items.collect::<Vec<_>>().join(", ");
     // Names and numbers only: always a valid header value.
     (!value.is_empty())
         .then(|| HeaderValue::from_str(&value).ok())
@@ -384,10 +377,9 @@ impl RateLimiter {
     async fn hit(&self, name: &'static str, key: String, limit: u32) -> Counted<()> {
         self.count(&[(name, key, limit)], |counters, limits, window| {
             let counter = limits[0].clone();
-            Box::pin(async move { counters.hit(counter, window).await.map(drop) })
+            Box::pin(async move { counters.hit(counter, window).await })
         })
         .await
-        .map(drop)
     }
 
     /// Runs `call` on the counters of `policies` (`(name, key, quota)`), and reports each policy
@@ -442,15 +434,6 @@ impl RateLimiter {
     }
 }
 
-impl<T> Counted<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Counted<U> {
-        Counted {
-            outcome: self.outcome.map(f),
-            report: self.report,
-        }
-    }
-}
-
 /// A failed login counted in advance by [`RateLimiter::reserve_login`]. Dropping it keeps the
 /// failure counted; [`LoginReservation::succeeded`] takes it back.
 #[must_use = "a reservation counts a failure unless `succeeded` is called"]
@@ -487,7 +470,10 @@ impl LoginReservation {
         match self.counters.give_back(self.reservation).await {
             Ok(()) => self.report.given_back(),
             Err(error) => {
-                tracing::warn!(%error, "a login reservation could not be given back; it stays counted");
+                tracing::warn!(
+                    %error,
+                    "a login reservation could not be given back; it stays counted"
+                );
                 self.report
             }
         }

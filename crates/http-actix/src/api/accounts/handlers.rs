@@ -48,7 +48,8 @@ pub async fn register(
     let _slot = state.hashing.registration().await?;
     let session = state.accounts.register(command).await?;
     tracing::info!(user_id = %session.user.id, "registered");
-    // The account's own URL; the token the answer also creates has none (docs/api.md, "Conventions").
+    // The account's own URL; the token the answer also creates has none (docs/api.md,
+    // "Conventions").
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/api/v1/me"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
