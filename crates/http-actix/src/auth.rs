@@ -4,17 +4,24 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, Route};
 use futures_util::future::LocalBoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Credentials};
 use crate::AppState;
 
 /// The longest `Authorization` header value looked at; longer ones are refused unread.
 const MAX_HEADER_LEN: usize = 512;
+
+/// Whether an `Authorization` value is the bearer scheme followed by something: a token was
+/// presented, however malformed.
+fn names_a_bearer_token(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    value.len() > 7 && value[..6].eq_ignore_ascii_case(b"bearer") && value[6].is_ascii_whitespace()
+}
 
 /// A bearer token as the client sent it. Its `Debug` does not show it.
 #[derive(Clone, Debug)]
@@ -25,28 +32,39 @@ impl BearerToken {
     ///
     /// # Errors
     /// [`ApiError::Unauthenticated`] unless there is exactly one `Authorization` header, of at
-    /// most 512 visible ASCII characters, holding the bearer scheme and one non-empty token.
+    /// most 512 visible ASCII characters, holding the bearer scheme and one non-empty token:
+    /// with [`Credentials::Missing`] when no header names the bearer scheme with something after
+    /// it (nothing, another scheme, or `Bearer` alone), else [`Credentials::InvalidToken`].
     pub fn from_request_headers(req: &HttpRequest) -> Result<Self, ApiError> {
-        let mut headers = req.headers().get_all(AUTHORIZATION);
-        let (Some(value), None) = (headers.next(), headers.next()) else {
-            return Err(ApiError::Unauthenticated);
+        let headers: Vec<&HeaderValue> = req.headers().get_all(AUTHORIZATION).collect();
+        Self::parse(&headers).ok_or_else(|| {
+            let presented = headers
+                .iter()
+                .any(|value| names_a_bearer_token(value.as_bytes()));
+            ApiError::Unauthenticated(if presented {
+                Credentials::InvalidToken
+            } else {
+                Credentials::Missing
+            })
+        })
+    }
+
+    fn parse(headers: &[&HeaderValue]) -> Option<Self> {
+        let [value] = headers else {
+            return None;
         };
         if value.len() > MAX_HEADER_LEN {
-            return Err(ApiError::Unauthenticated);
+            return None;
         }
-        let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
-        let (scheme, token) = value
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::Unauthenticated)?;
+        let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
         let token = token.trim_start();
         if !scheme.eq_ignore_ascii_case("bearer")
             || token.is_empty()
             || token.contains(char::is_whitespace)
         {
-            return Err(ApiError::Unauthenticated);
+            return None;
         }
-        Ok(Self(token.to_owned().into()))
+        Some(Self(token.to_owned().into()))
     }
 
     /// The secret.
@@ -71,7 +89,8 @@ impl AuthenticatedUser {
     /// Authenticates a request.
     ///
     /// # Errors
-    /// [`ApiError::Unauthenticated`] for a missing, malformed, unknown, revoked or expired token;
+    /// [`ApiError::Unauthenticated`] for a missing, malformed, unknown, revoked or expired token
+    /// (see [`BearerToken::from_request_headers`]);
     /// 503/500 when the token store fails.
     pub async fn authenticate(req: &HttpRequest) -> Result<Self, ApiError> {
         let token = BearerToken::from_request_headers(req)?;
@@ -160,20 +179,22 @@ mod tests {
     #[test]
     fn anything_but_one_bearer_token_is_refused() {
         let long = format!("Bearer {}", "a".repeat(MAX_HEADER_LEN));
-        let cases: [&[&[u8]]; 9] = [
-            &[],
-            &[b"Bearer"],
-            &[b"Bearer "],
-            &[b"Basic YWxhZGRpbjpvcGVuc2VzYW1l"],
-            &[b"Bearer a b"],
-            &[b"Bearer abc", b"Bearer abc"],
-            &[b"Bearer \xc3\xa9t\xc3\xa9"],
-            &[long.as_bytes()],
-            &[b"abc"],
+        let cases: [(&[&[u8]], Credentials); 11] = [
+            (&[], Credentials::Missing),
+            (&[b"Bearer"], Credentials::Missing),
+            (&[b"Bearer "], Credentials::Missing),
+            (&[b"Basic YWxhZGRpbjpvcGVuc2VzYW1l"], Credentials::Missing),
+            (&[b"abc"], Credentials::Missing),
+            (&[b"Bearerabc"], Credentials::Missing),
+            (&[b"Bearer a b"], Credentials::InvalidToken),
+            (&[b"Bearer abc", b"Bearer abc"], Credentials::InvalidToken),
+            (&[b"Basic YQ==", b"bearer abc"], Credentials::InvalidToken),
+            (&[b"Bearer \xc3\xa9t\xc3\xa9"], Credentials::InvalidToken),
+            (&[long.as_bytes()], Credentials::InvalidToken),
         ];
-        for headers in cases {
+        for (headers, credentials) in cases {
             assert!(
-                matches!(token(headers), Err(ApiError::Unauthenticated)),
+                matches!(token(headers), Err(ApiError::Unauthenticated(c)) if c == credentials),
                 "{headers:?}"
             );
         }

@@ -37,7 +37,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 use utoipa::Modify;
 
 use crate::auth::AuthenticatedUser;
-use crate::error::{ApiError, KEY_IN_FLIGHT, KEY_REUSED};
+use crate::error::{add_problem_form, ApiError, KEY_IN_FLIGHT, KEY_REUSED};
 use crate::extract::BODY_LIMIT;
 use crate::AppState;
 
@@ -265,13 +265,13 @@ impl Modify for Documented {
                 _ => None,
             };
             if let Some(operation) = operation {
-                document(operation);
+                document(operation, path);
             }
         }
     }
 }
 
-fn document(operation: &mut Operation) {
+fn document(operation: &mut Operation, path: &str) {
     let key = ParameterBuilder::new()
         .name("Idempotency-Key")
         .parameter_in(ParameterIn::Header)
@@ -315,27 +315,28 @@ fn document(operation: &mut Operation) {
             " Or an `Idempotency-Key` header that is not 1 to 255 visible ASCII characters.",
         );
     }
-    responses.insert(
-        "409".to_owned(),
-        RefOr::T(error_response(
-            "A request with this `Idempotency-Key` is still running; retry after `Retry-After` \
-             seconds.",
-            serde_json::json!({"message": KEY_IN_FLIGHT, "code": "idempotency_key_in_flight"}),
-            true,
-        )),
+    let mut in_flight = error_response(
+        "A request with this `Idempotency-Key` is still running; retry after `Retry-After` \
+         seconds.",
+        serde_json::json!({"message": KEY_IN_FLIGHT, "code": "idempotency_key_in_flight"}),
+        true,
     );
-    let reused = error_response(
+    add_problem_form("409", &mut in_flight, path);
+    responses.insert("409".to_owned(), RefOr::T(in_flight));
+    let mut reused = error_response(
         "This `Idempotency-Key` was used with another request (another body or path).",
         serde_json::json!({"message": KEY_REUSED, "code": "idempotency_key_reused"}),
         false,
     );
+    add_problem_form("422", &mut reused, path);
     match responses.get_mut("422") {
         Some(RefOr::T(invalid)) => {
             invalid.description.push_str(
                 " Or `{\"message\", \"code\": \"idempotency_key_reused\"}`: the \
                  `Idempotency-Key` was used with another request (another body or path).",
             );
-            for content in invalid.content.values_mut() {
+            // The problem form's schema already covers every code.
+            if let Some(content) = invalid.content.get_mut("application/json") {
                 let mut one_of = OneOfBuilder::new();
                 if let Some(schema) = content.schema.take() {
                     one_of = one_of.item(schema);

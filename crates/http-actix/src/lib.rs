@@ -29,7 +29,9 @@
 use std::sync::Arc;
 
 use actix_cors::Cors;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method};
+use actix_web::HttpMessage;
 use domain::ports::HealthCheck;
 use domain::services::{
     AccountService, EventService, FeedService, IdempotencyService, InvitationService,
@@ -54,7 +56,8 @@ pub mod validation;
 
 pub use auth::{AuthenticatedUser, BearerToken};
 pub use error::{
-    ApiError, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
+    ApiError, Credentials, ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody,
+    ValidationErrorBody,
 };
 pub use hashing::HashingGate;
 pub use openapi::openapi;
@@ -115,16 +118,24 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 /// - JSON answers say their charset, `application/json; charset=utf-8`;
 /// - every answer sends `X-Content-Type-Options: nosniff`, and the docs page a restrictive
 ///   `Content-Security-Policy`;
-/// - actix-cors's plain-text refusal of an origin becomes a JSON 403.
+/// - the answer to a request the abuse limits counted carries `RateLimit-Policy` and `RateLimit`
+///   (docs/api.md, "Rate limit headers"), from the [`rate_limit::RateLimitReport`] its handler
+///   left on the request;
+/// - actix-cors's plain-text refusal of an origin becomes a JSON 403;
+/// - every error body is the default one (docs/api.md, "Errors") unless the request's `Accept`
+///   prefers `application/problem+json`: then it is rewritten as problem details (docs/api.md,
+///   "Problem details"; see [`error::problem`] for why here), and error answers say
+///   `Vary: Accept`.
 ///
 /// # Errors
 /// Only the inner service's errors.
 pub async fn response_headers(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
-    let response = next.call(req).await?;
+    let problem = error::problem::prefers_problem(req.headers());
+    let response = next.call(req).await?.map_into_left_body();
     let refused_origin = response
         .response()
         .error()
@@ -134,11 +145,22 @@ pub async fn response_headers(
         Some(message) => {
             let (request, _) = response.into_parts();
             let answer = actix_web::ResponseError::error_response(&ApiError::Forbidden(message));
-            actix_web::dev::ServiceResponse::new(request, answer).map_into_right_body()
+            ServiceResponse::new(request, answer).map_into_right_body()
         }
-        None => response.map_into_left_body(),
+        None => response,
     };
+    if problem && error::problem::is_default_error(&response) {
+        response = error::problem::rewrite(response).await;
+    }
+    let report = response
+        .request()
+        .extensions_mut()
+        .remove::<rate_limit::RateLimitReport>();
+    let status = response.status();
     let headers = response.headers_mut();
+    if let Some(report) = report {
+        report.write(headers);
+    }
     if headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v == "application/json")
@@ -158,6 +180,9 @@ pub async fn response_headers(
             header::HeaderValue::from_static(DOCS_CSP),
         );
     }
+    if status.is_client_error() || status.is_server_error() {
+        headers.append(header::VARY, header::HeaderValue::from_static("Accept"));
+    }
     Ok(response)
 }
 
@@ -173,7 +198,14 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             idempotency::IDEMPOTENCY_KEY,
             header::HeaderName::from_static(api::changes::requests::LAST_EVENT_ID),
         ])
-        .expose_headers([header::RETRY_AFTER, idempotency::IDEMPOTENT_REPLAYED])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::WWW_AUTHENTICATE,
+            rate_limit::RATELIMIT_POLICY,
+            rate_limit::RATELIMIT,
+            idempotency::IDEMPOTENT_REPLAYED,
+        ])
         .max_age(3600);
     if allowed_origins.iter().any(|origin| origin == "*") {
         return cors.allow_any_origin();

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemForms};
 use crate::extract::json_method_not_allowed;
 use crate::AppState;
 
@@ -20,7 +20,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(live, ready))]
+#[openapi(paths(live, ready), modifiers(&ProblemForms))]
 pub(crate) struct Doc;
 
 /// The answer of the health probes.
@@ -51,6 +51,7 @@ pub async fn live() -> HttpResponse {
     responses(
         (status = 200, description = "Ready to serve.", body = HealthBody, example = json!({"status": "ready"})),
         (status = 503, description = "The database cannot be reached.", body = crate::ServerErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5.")),
             example = json!({"message": "Service temporarily unavailable."})),
     ),
 )]

@@ -1,16 +1,22 @@
 //! The one error type of the HTTP edge: every domain error converts into [`ApiError`], which renders
 //! the bodies of docs/api.md, "Errors". Causes of 5xx answers are logged here, whole chain
 //! included, and never sent. Each area of [`crate::api`] converts its own operations' errors; the
-//! response groups that several operations document live in [`docs`].
+//! response groups that several operations document live in [`docs`]. The RFC 9457 form of every
+//! error body, for clients that ask for it, is made from the default one in [`problem`].
 
 mod docs;
+pub mod problem;
 
-pub use docs::{BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
+pub(crate) use docs::add_problem_form;
+pub use docs::{
+    BodyErrors, ProblemForms, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+};
+pub use problem::ProblemDetails;
 
 use std::error::Error as StdError;
 use std::fmt;
 
-use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::ports::{BoxError, CountError, PortError};
@@ -27,6 +33,29 @@ pub(crate) const KEY_IN_FLIGHT: &str =
 
 /// The message of `422 idempotency_key_reused`.
 pub(crate) const KEY_REUSED: &str = "This Idempotency-Key was already used with another request.";
+
+/// The `Retry-After` of every 503, in seconds: long enough for a database failover or a busy
+/// hashing queue to clear, short enough that a client does not wait on a healthy service
+/// (docs/api.md, "Errors").
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// The `WWW-Authenticate` challenge of a 401 to a request that presented no bearer token
+/// (RFC 6750, section 3: no error code then), and of a failed login.
+pub const CHALLENGE: &str = r#"Bearer realm="event-manager""#;
+
+/// The `WWW-Authenticate` challenge of a 401 to a request whose bearer token is malformed,
+/// unknown, expired or revoked (RFC 6750, section 3.1).
+pub const INVALID_TOKEN_CHALLENGE: &str = r#"Bearer realm="event-manager", error="invalid_token""#;
+
+/// What an unauthenticated request presented, as the `WWW-Authenticate` challenge tells the
+/// client (docs/api.md, "Conventions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// No bearer token: no `Authorization` header, another scheme, or the bearer scheme alone.
+    Missing,
+    /// A bearer token (or stream ticket) that is malformed, unknown, expired, revoked or used.
+    InvalidToken,
+}
 
 /// The machine-readable `code` of an error body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -58,6 +87,115 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 409: the caller has as many webhooks as one user may.
     WebhookLimitReached,
+    /// 408: the body did not arrive in time (answered by the app's body deadline).
+    RequestTimeout,
+    /// 401 without a valid bearer token. Problem details only: the default body has no code.
+    Unauthenticated,
+    /// 422 with errors by field. Problem details only: the default body has no code.
+    ValidationFailed,
+    /// 500. Problem details only: the default body has no code.
+    ServerError,
+    /// 503. Problem details only: the default body has no code.
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: &'static [Self] = &[
+        Self::MalformedRequest,
+        Self::InvalidCredentials,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::InvitationAlreadyAnswered,
+        Self::InvitationExpired,
+        Self::InvitationCancelled,
+        Self::PayloadTooLarge,
+        Self::TooManyRequests,
+        Self::IdempotencyKeyInFlight,
+        Self::IdempotencyKeyReused,
+        Self::WebhookLimitReached,
+        Self::RequestTimeout,
+        Self::Unauthenticated,
+        Self::ValidationFailed,
+        Self::ServerError,
+        Self::ServiceUnavailable,
+    ];
+
+    /// The code as bodies spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "malformed_request",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::InvitationAlreadyAnswered => "invitation_already_answered",
+            Self::InvitationExpired => "invitation_expired",
+            Self::InvitationCancelled => "invitation_cancelled",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyRequests => "too_many_requests",
+            Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::WebhookLimitReached => "webhook_limit_reached",
+            Self::RequestTimeout => "request_timeout",
+            Self::Unauthenticated => "unauthenticated",
+            Self::ValidationFailed => "validation_failed",
+            Self::ServerError => "server_error",
+            Self::ServiceUnavailable => "service_unavailable",
+        }
+    }
+
+    /// The code spelled `code`, if there is one.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|known| known.as_str() == code)
+    }
+
+    /// The problem details' `title` of this code: a short sentence, the same every time
+    /// (docs/api.md, "Problem details").
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "Malformed request.",
+            Self::InvalidCredentials => "Invalid credentials.",
+            Self::Forbidden => "Forbidden.",
+            Self::NotFound => "Not found.",
+            Self::MethodNotAllowed => "Method not allowed.",
+            Self::InvitationAlreadyAnswered => "Invitation already answered.",
+            Self::InvitationExpired => "Invitation expired.",
+            Self::InvitationCancelled => "Invitation cancelled.",
+            Self::PayloadTooLarge => "Request body too large.",
+            Self::TooManyRequests => "Too many requests.",
+            Self::IdempotencyKeyInFlight => "Idempotency key in use.",
+            Self::IdempotencyKeyReused => "Idempotency key reused.",
+            Self::WebhookLimitReached => "Webhook limit reached.",
+            Self::RequestTimeout => "Request timeout.",
+            Self::Unauthenticated => "Unauthenticated.",
+            Self::ValidationFailed => "The given data was invalid.",
+            Self::ServerError => "Server error.",
+            Self::ServiceUnavailable => "Service unavailable.",
+        }
+    }
+
+    /// The code of an error body of `status` that names none (401, 422, 500, 503), or, for a
+    /// status no error of the API answers without a code, the nearest.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Self::Unauthenticated,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
+            413 => Self::PayloadTooLarge,
+            422 => Self::ValidationFailed,
+            429 => Self::TooManyRequests,
+            503 => Self::ServiceUnavailable,
+            500..=599 => Self::ServerError,
+            _ => Self::MalformedRequest,
+        }
+    }
 }
 
 /// `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers,
@@ -107,9 +245,10 @@ pub enum ApiError {
     /// 400: the body could not be read as a JSON object.
     #[error("malformed request: {0}")]
     MalformedRequest(String),
-    /// 401 `Unauthenticated.`.
-    #[error("unauthenticated")]
-    Unauthenticated,
+    /// 401 `Unauthenticated.`; what the request presented decides the `WWW-Authenticate`
+    /// challenge.
+    #[error("unauthenticated ({0:?})")]
+    Unauthenticated(Credentials),
     /// 401 from login.
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -188,7 +327,7 @@ impl ApiError {
         };
         match self {
             Self::MalformedRequest(message) => error(message, ErrorCode::MalformedRequest),
-            Self::Unauthenticated => serde_json::json!({"message": "Unauthenticated."}),
+            Self::Unauthenticated(_) => serde_json::json!({"message": "Unauthenticated."}),
             Self::InvalidCredentials => error(
                 "These credentials do not match our records.",
                 ErrorCode::InvalidCredentials,
@@ -243,7 +382,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -266,11 +405,23 @@ impl ResponseError for ApiError {
             tracing::error!(status = status.as_u16(), error.chain = %Chain(self), "request failed");
         }
         let mut response = HttpResponse::build(status);
-        if let Self::TooManyRequests(retry_after) = self {
-            response.insert_header((RETRY_AFTER, retry_after.seconds()));
-        }
-        if let Self::IdempotencyKeyInFlight = self {
-            response.insert_header((RETRY_AFTER, 1));
+        match self {
+            Self::TooManyRequests(retry_after) => {
+                response.insert_header((RETRY_AFTER, retry_after.seconds()));
+            }
+            Self::IdempotencyKeyInFlight => {
+                response.insert_header((RETRY_AFTER, 1));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((RETRY_AFTER, UNAVAILABLE_RETRY_AFTER));
+            }
+            Self::Unauthenticated(Credentials::Missing) | Self::InvalidCredentials => {
+                response.insert_header((WWW_AUTHENTICATE, CHALLENGE));
+            }
+            Self::Unauthenticated(Credentials::InvalidToken) => {
+                response.insert_header((WWW_AUTHENTICATE, INVALID_TOKEN_CHALLENGE));
+            }
+            _ => {}
         }
         response.json(self.body())
     }
@@ -320,7 +471,7 @@ impl From<CountError> for ApiError {
 impl From<AuthenticateError> for ApiError {
     fn from(error: AuthenticateError) -> Self {
         match error {
-            AuthenticateError::Unauthenticated => Self::Unauthenticated,
+            AuthenticateError::Unauthenticated => Self::Unauthenticated(Credentials::InvalidToken),
             AuthenticateError::Port(error) => error.into(),
         }
     }
@@ -392,6 +543,36 @@ mod tests {
         assert_eq!(status, 401);
         assert_eq!(body, json!({"message": "Unauthenticated."}));
         assert_eq!(rendered(AuthenticateError::Port(unavailable())).0, 503);
+    }
+
+    fn header(error: ApiError, name: &str) -> Option<String> {
+        let response = error.error_response();
+        let value = response.headers().get(name)?;
+        Some(value.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn every_401_challenges_with_bearer_and_a_rejected_token_says_invalid_token() {
+        let challenge = |error| header(error, "www-authenticate");
+        assert_eq!(
+            challenge(ApiError::Unauthenticated(Credentials::Missing)).unwrap(),
+            r#"Bearer realm="event-manager""#
+        );
+        assert_eq!(
+            challenge(AuthenticateError::Unauthenticated.into()).unwrap(),
+            r#"Bearer realm="event-manager", error="invalid_token""#
+        );
+        assert_eq!(
+            challenge(ApiError::InvalidCredentials).unwrap(),
+            r#"Bearer realm="event-manager""#
+        );
+        assert_eq!(challenge(ApiError::route_not_found()), None);
+    }
+
+    #[test]
+    fn every_503_says_when_to_retry() {
+        assert_eq!(header(unavailable().into(), "retry-after").unwrap(), "5");
+        assert_eq!(header(ApiError::internal("boom"), "retry-after"), None);
     }
 
     #[test]

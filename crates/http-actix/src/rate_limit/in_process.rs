@@ -12,11 +12,14 @@ use domain::ports::{
     AbuseCounters, CountError, CountedEvent, CounterLimit, PortError, Reservation,
 };
 
+use super::{report_levels, CounterLevel, Level};
+
 /// Above this many keys, a count sweeps out the keys whose events all left the window.
 const SWEEP_ABOVE: usize = 10_000;
 
 /// Sliding-window counters under one lock: checking every counter and counting the event is one
-/// step under it, so concurrent callers cannot together pass a limit.
+/// step under it, so concurrent callers cannot together pass a limit. Each call also reports the
+/// counters' levels to the limiter ([`super::report_levels`]).
 #[derive(Debug, Default)]
 pub struct InProcessCounters {
     state: Mutex<State>,
@@ -44,35 +47,38 @@ impl InProcessCounters {
     }
 
     /// [`AbuseCounters::reserve`], without the wait for a lock ever leaving this thread; `Err` is
-    /// the wait when a counter is full.
+    /// the wait when a counter is full. Also returns each counter's level after the call, read
+    /// under the same lock.
     fn reserve_now(
         &self,
         counters: &[CounterLimit],
         window: Duration,
-    ) -> Result<Reservation, Duration> {
+    ) -> (Result<Reservation, Duration>, Vec<CounterLevel>) {
         let now = Instant::now();
         let mut state = self.lock();
         state.forget_old(now, window);
-        let counted = || counters.iter().filter(|counter| counter.limit > 0);
-        let wait = counted()
-            .filter_map(|counter| {
-                let times = state.events.get(&counter.key)?;
-                // Events are oldest first: those before `start` left this call's window.
-                let start = times.partition_point(|(at, _)| now.duration_since(*at) >= window);
-                let limit = counter.limit as usize;
-                let inside = times.len() - start;
-                (inside >= limit).then(|| {
-                    // The event that fills the limit: once it leaves the window, one more fits.
-                    let (filled_by, _) = times[times.len() - limit];
-                    window.saturating_sub(now.duration_since(filled_by))
+        let counted: Vec<&CounterLimit> = counters.iter().filter(|c| c.limit > 0).collect();
+        let levels = |state: &State| {
+            counted
+                .iter()
+                .map(|counter| CounterLevel {
+                    key: counter.key.clone(),
+                    level: state.level(counter, now, window),
                 })
-            })
+                .collect::<Vec<_>>()
+        };
+        let before = levels(&state);
+        // A full counter takes one more event once the event that fills it leaves the window.
+        let wait = before
+            .iter()
+            .filter(|counter| counter.level.remaining == 0)
+            .map(|counter| counter.level.reset)
             .max();
         if let Some(wait) = wait {
-            return Err(wait);
+            return (Err(wait), before);
         }
         let mut events = Vec::new();
-        for counter in counted() {
+        for counter in &counted {
             state.last_id += 1;
             let id = state.last_id;
             state
@@ -85,11 +91,30 @@ impl InProcessCounters {
                 id,
             });
         }
-        Ok(Reservation { events })
+        (Ok(Reservation { events }), levels(&state))
     }
 }
 
 impl State {
+    /// How full `counter` is at `now`: its events inside `window`, and how long until it takes
+    /// one more than it has left (when the oldest of them leaves, or for a full counter, the
+    /// event that fills its limit; a whole window for an empty counter).
+    fn level(&self, counter: &CounterLimit, now: Instant, window: Duration) -> Level {
+        let limit = counter.limit as usize;
+        let times = self.events.get(&counter.key);
+        // Events are oldest first: those before `start` left this call's window.
+        let (inside, next_out) = times.map_or((0, None), |times| {
+            let start = times.partition_point(|(at, _)| now.duration_since(*at) >= window);
+            let inside = times.len() - start;
+            let next_out = (inside > 0).then(|| times[times.len() - inside.min(limit)].0);
+            (inside, next_out)
+        });
+        Level {
+            remaining: u32::try_from(limit.saturating_sub(inside)).unwrap_or(u32::MAX),
+            reset: next_out.map_or(window, |at| window.saturating_sub(now.duration_since(at))),
+        }
+    }
+
     /// Drops events older than the longest window counted over, and, past [`SWEEP_ABOVE`] keys,
     /// the keys left without events.
     fn forget_old(&mut self, now: Instant, window: Duration) {
@@ -115,8 +140,9 @@ impl AbuseCounters for InProcessCounters {
         counters: &[CounterLimit],
         window: Duration,
     ) -> Result<Reservation, CountError> {
-        self.reserve_now(counters, window)
-            .map_err(|retry_after| CountError::LimitReached { retry_after })
+        let (outcome, levels) = self.reserve_now(counters, window);
+        report_levels(levels);
+        outcome.map_err(|retry_after| CountError::LimitReached { retry_after })
     }
 
     async fn give_back(&self, reservation: Reservation) -> Result<(), PortError> {

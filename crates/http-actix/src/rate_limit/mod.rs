@@ -11,18 +11,36 @@
 //! [`AbuseCounters`] port: [`InProcessCounters`] in this process on SQLite, the database's shared
 //! counters on PostgreSQL, so that N processes do not allow N times a limit (docs/operations.md,
 //! "Abuse limits and the client address").
+//!
+//! Each count also yields a [`RateLimitReport`], which the answer carries as the `RateLimit-Policy`
+//! and `RateLimit` headers (docs/api.md, "Rate limit headers"). The port reports no levels: it
+//! answers "counted" or "full, wait this long". [`InProcessCounters`] know each counter's level
+//! exactly under their lock, and leave it beside the port's answer in a task-local that the
+//! limiter opens around each call (see [`report_levels`]); counters that leave it empty (the
+//! database's) get what the port's answer tells exactly: the policies, and on a refusal of a
+//! single policy its `r=0` and wait.
 
 mod in_process;
 
 pub use in_process::InProcessCounters;
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::HttpRequest;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest};
 use domain::ports::{AbuseCounters, CountError, CounterLimit, Reservation};
 use ipnet::IpNet;
+
+/// The response header naming the limits an operation counts under (draft-ietf-httpapi-
+/// ratelimit-headers-11, section 3).
+pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// The response header giving what is left of each limit (draft-ietf-httpapi-ratelimit-headers-11,
+/// section 4).
+pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// Per-minute limits; `0` turns a limit off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +118,154 @@ pub struct RetryAfter(pub Duration);
 impl RetryAfter {
     /// Whole seconds, rounded up, at least 1 (the `Retry-After` header's unit).
     pub fn seconds(self) -> u64 {
-        self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)
+        whole_seconds(self.0)
+    }
+}
+
+/// `duration` in whole seconds, rounded up.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+/// One limit as the `RateLimit-Policy` header names it: `"name";q=quota;w=window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// The policy's name in both headers (docs/api.md, "Rate limit headers").
+    pub name: &'static str,
+    /// The most events within the window.
+    pub quota: u32,
+    /// The sliding window the events are counted over.
+    pub window: Duration,
+}
+
+/// How full a counter is: the events it can still take, and how long until it can take more
+/// (when the oldest event counted leaves the window, or the whole window for an empty counter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level {
+    /// Events left before the limit; `0` when it is used up.
+    pub remaining: u32,
+    /// Until the counter takes one more event than `remaining`.
+    pub reset: Duration,
+}
+
+/// One counter's [`Level`], by its key, as [`report_levels`] hands it over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterLevel {
+    /// The counter's key, as in [`CounterLimit`].
+    pub key: String,
+    /// Its level right after the call.
+    pub level: Level,
+}
+
+tokio::task_local! {
+    /// The levels that the counters of the current [`RateLimiter`] call reported, if any.
+    static LEVELS: RefCell<Vec<CounterLevel>>;
+}
+
+/// For [`AbuseCounters`] implementations that know their counters' levels exactly at the moment of
+/// a call (as [`InProcessCounters`] do, under their lock): hands them to the [`RateLimiter`] call
+/// under way, beside the port's answer, which has no room for them. Outside such a call (another
+/// user of the counters), does nothing.
+pub fn report_levels(levels: Vec<CounterLevel>) {
+    // Err only outside a limiter's call, where nobody asked.
+    let _ = LEVELS.try_with(|slot| *slot.borrow_mut() = levels);
+}
+
+/// What the limits said about one request: each policy it was counted under, with its level when
+/// known. The answer carries it as `RateLimit-Policy` and `RateLimit` (docs/api.md, "Rate limit
+/// headers"); [`RateLimitReport::attach`] leaves it on the request for the app's middleware
+/// ([`crate::response_headers`]) to write.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateLimitReport {
+    policies: Vec<(Policy, Option<Level>)>,
+}
+
+impl RateLimitReport {
+    /// Each policy counted under, with its level if known.
+    pub fn policies(&self) -> &[(Policy, Option<Level>)] {
+        &self.policies
+    }
+
+    /// `RateLimit-Policy`: every policy, e.g. `"send";q=30;w=60`. `None` without policies.
+    pub fn policy_header(&self) -> Option<HeaderValue> {
+        let items = self.policies.iter().map(|(policy, _)| {
+            let window = whole_seconds(policy.window).max(1);
+            format!("\"{}\";q={};w={window}", policy.name, policy.quota)
+        });
+        list_header(items)
+    }
+
+    /// `RateLimit`: every policy whose level is known, e.g. `"send";r=29;t=60`. `None` when no
+    /// level is known.
+    pub fn limit_header(&self) -> Option<HeaderValue> {
+        let items = self.policies.iter().filter_map(|(policy, level)| {
+            let level = level.as_ref()?;
+            let reset = whole_seconds(level.reset);
+            Some(format!(
+                "\"{}\";r={};t={reset}",
+                policy.name, level.remaining
+            ))
+        });
+        list_header(items)
+    }
+
+    /// Writes both headers (those that have something to say).
+    pub fn write(&self, headers: &mut HeaderMap) {
+        if let Some(value) = self.policy_header() {
+            headers.insert(RATELIMIT_POLICY, value);
+        }
+        if let Some(value) = self.limit_header() {
+            headers.insert(RATELIMIT, value);
+        }
+    }
+
+    /// Leaves the report on the request, replacing an earlier one, for its answer's headers.
+    pub fn attach(self, req: &HttpRequest) {
+        req.extensions_mut().insert(self);
+    }
+
+    /// The report once the event counted is given back: one more left of each known level, and
+    /// a counter left empty resets after a whole window.
+    fn given_back(mut self) -> Self {
+        for (policy, level) in &mut self.policies {
+            if let Some(level) = level {
+                level.remaining = (level.remaining + 1).min(policy.quota);
+                if level.remaining == policy.quota {
+                    level.reset = policy.window;
+                }
+            }
+        }
+        self
+    }
+}
+
+/// A Structured Fields list (RFC 8941, section 3.1) of `items`; `None` when there are none.
+fn list_header(items: impl Iterator<Item = String>) -> Option<HeaderValue> {
+    let value = items.collect::<Vec<_>>().join(", ");
+    // Names and numbers only: always a valid header value.
+    (!value.is_empty())
+        .then(|| HeaderValue::from_str(&value).ok())
+        .flatten()
+}
+
+/// The outcome of a count, with the [`RateLimitReport`] the answer carries either way.
+#[must_use = "the outcome says whether the request may go on"]
+#[derive(Debug)]
+pub struct Counted<T> {
+    /// Counted (with what the caller may need later), or refused.
+    pub outcome: Result<T, CountError>,
+    /// The policies and their levels.
+    pub report: RateLimitReport,
+}
+
+impl<T> Counted<T> {
+    /// Leaves the report on the request ([`RateLimitReport::attach`]) and returns the outcome.
+    ///
+    /// # Errors
+    /// The count's: [`CountError::LimitReached`] or [`CountError::Port`].
+    pub fn report_to(self, req: &HttpRequest) -> Result<T, CountError> {
+        self.report.attach(req);
+        self.outcome
     }
 }
 
@@ -150,57 +315,122 @@ impl RateLimiter {
     /// one step, checks that no limit is used up and counts the failure. Give it back with
     /// [`LoginReservation::succeeded`] when the password was right.
     ///
-    /// # Errors
-    /// [`CountError::LimitReached`] when a limit is used up (nothing is counted then);
-    /// [`CountError::Port`] when the counters cannot be reached.
-    pub async fn reserve_login(
-        &self,
-        account: &str,
-        address: &str,
-    ) -> Result<LoginReservation, CountError> {
+    /// The outcome is [`CountError::LimitReached`] when a limit is used up (nothing is counted
+    /// then), [`CountError::Port`] when the counters cannot be reached.
+    pub async fn reserve_login(&self, account: &str, address: &str) -> Counted<LoginReservation> {
         let account = account.trim().to_lowercase();
-        let counters = [
-            CounterLimit::new(
-                format!("login-account-address:{address}:{account}"),
-                self.limits.login_failures_per_account_address,
-            ),
-            CounterLimit::new(
-                format!("login-account:{account}"),
-                self.limits.login_failures_per_account,
-            ),
-            CounterLimit::new(
-                format!("login-address:{address}"),
-                self.limits.login_failures_per_address,
-            ),
-        ];
-        let reservation = self.counters.reserve(&counters, self.window).await?;
-        Ok(LoginReservation {
-            counters: self.counters.clone(),
-            reservation,
-        })
+        let limits = &self.limits;
+        let counted = self
+            .count(
+                &[
+                    (
+                        "login-account-address",
+                        format!("login-account-address:{address}:{account}"),
+                        limits.login_failures_per_account_address,
+                    ),
+                    (
+                        "login-account",
+                        format!("login-account:{account}"),
+                        limits.login_failures_per_account,
+                    ),
+                    (
+                        "login-address",
+                        format!("login-address:{address}"),
+                        limits.login_failures_per_address,
+                    ),
+                ],
+                |counters, limits, window| {
+                    Box::pin(async move { counters.reserve(limits, window).await })
+                },
+            )
+            .await;
+        Counted {
+            outcome: counted.outcome.map(|reservation| LoginReservation {
+                counters: self.counters.clone(),
+                reservation,
+                report: counted.report.clone(),
+            }),
+            report: counted.report,
+        }
     }
 
     /// Counts one registration from `address`, unless the address is over the limit.
     ///
-    /// # Errors
-    /// [`CountError::LimitReached`] when the address registered too often this minute (not
-    /// counted then); [`CountError::Port`] when the counters cannot be reached.
-    pub async fn hit_register(&self, address: &str) -> Result<(), CountError> {
-        let counter = CounterLimit::new(
-            format!("register:{address}"),
-            self.limits.registrations_per_address,
-        );
-        self.counters.hit(counter, self.window).await
+    /// The outcome is [`CountError::LimitReached`] when the address registered too often this
+    /// minute (not counted then), [`CountError::Port`] when the counters cannot be reached.
+    pub async fn hit_register(&self, address: &str) -> Counted<()> {
+        let limit = self.limits.registrations_per_address;
+        self.hit("register", format!("register:{address}"), limit)
+            .await
     }
 
     /// Counts one send by `user`, unless the user is over the limit.
     ///
-    /// # Errors
-    /// [`CountError::LimitReached`] when the user has sent too often this minute (the attempt is
-    /// not counted); [`CountError::Port`] when the counters cannot be reached.
-    pub async fn hit_send(&self, user: &str) -> Result<(), CountError> {
-        let counter = CounterLimit::new(format!("send:{user}"), self.limits.sends_per_user);
-        self.counters.hit(counter, self.window).await
+    /// The outcome is [`CountError::LimitReached`] when the user has sent too often this minute
+    /// (the attempt is not counted), [`CountError::Port`] when the counters cannot be reached.
+    pub async fn hit_send(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.sends_per_user;
+        self.hit("send", format!("send:{user}"), limit).await
+    }
+
+    /// Counts one event under one policy's counter, kept.
+    async fn hit(&self, name: &'static str, key: String, limit: u32) -> Counted<()> {
+        self.count(&[(name, key, limit)], |counters, limits, window| {
+            let counter = limits[0].clone();
+            Box::pin(async move { counters.hit(counter, window).await })
+        })
+        .await
+    }
+
+    /// Runs `call` on the counters of `policies` (`(name, key, quota)`), and reports each policy
+    /// that is on (quota > 0) with its level: as the counters reported it ([`report_levels`]),
+    /// else, for a refused single policy, `0` left until the wait is over.
+    async fn count<T>(
+        &self,
+        policies: &[(&'static str, String, u32)],
+        call: impl for<'a> FnOnce(
+            &'a dyn AbuseCounters,
+            &'a [CounterLimit],
+            Duration,
+        ) -> futures_util::future::BoxFuture<'a, Result<T, CountError>>,
+    ) -> Counted<T> {
+        // All of them: the port neither checks nor counts a limit of 0.
+        let limits: Vec<CounterLimit> = policies
+            .iter()
+            .map(|(_, key, quota)| CounterLimit::new(key.clone(), *quota))
+            .collect();
+        let on: Vec<_> = policies.iter().filter(|(_, _, quota)| *quota > 0).collect();
+        let (outcome, levels) = LEVELS
+            .scope(RefCell::new(Vec::new()), async {
+                let outcome = call(self.counters.as_ref(), &limits, self.window).await;
+                (outcome, LEVELS.with(RefCell::take))
+            })
+            .await;
+        let refused_alone = match (&outcome, on.as_slice()) {
+            (Err(CountError::LimitReached { retry_after }), [_]) => Some(Level {
+                remaining: 0,
+                reset: *retry_after,
+            }),
+            _ => None,
+        };
+        let report = RateLimitReport {
+            policies: on
+                .iter()
+                .map(|(name, key, quota)| {
+                    let policy = Policy {
+                        name,
+                        quota: *quota,
+                        window: self.window,
+                    };
+                    let reported = levels.iter().find(|counter| counter.key == *key);
+                    (
+                        policy,
+                        reported.map(|counter| counter.level).or(refused_alone),
+                    )
+                })
+                .collect(),
+        };
+        Counted { outcome, report }
     }
 }
 
@@ -210,6 +440,7 @@ impl RateLimiter {
 pub struct LoginReservation {
     counters: Arc<dyn AbuseCounters>,
     reservation: Reservation,
+    report: RateLimitReport,
 }
 
 impl std::fmt::Debug for LoginReservation {
@@ -221,21 +452,30 @@ impl std::fmt::Debug for LoginReservation {
 }
 
 impl LoginReservation {
-    /// The password was right: the reserved failure is not counted.
-    pub async fn succeeded(self) {
-        self.give_back().await;
+    /// The password was right: the reserved failure is not counted. Returns the report as it
+    /// stands after.
+    pub async fn succeeded(self) -> RateLimitReport {
+        self.give_back().await
     }
 
-    /// The password was not checked after all (no hashing slot): nothing is counted.
-    pub async fn cancel(self) {
-        self.give_back().await;
+    /// The password was not checked after all (no hashing slot): nothing is counted. Returns the
+    /// report as it stands after.
+    pub async fn cancel(self) -> RateLimitReport {
+        self.give_back().await
     }
 
     /// Gives the reservation back. Should the counters fail now, the login's answer stands and
     /// the failure stays counted until it leaves the window: logged, not worth failing a login.
-    async fn give_back(self) {
-        if let Err(error) = self.counters.give_back(self.reservation).await {
-            tracing::warn!(%error, "a login reservation could not be given back; it stays counted");
+    async fn give_back(self) -> RateLimitReport {
+        match self.counters.give_back(self.reservation).await {
+            Ok(()) => self.report.given_back(),
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    "a login reservation could not be given back; it stays counted"
+                );
+                self.report
+            }
         }
     }
 }
@@ -258,7 +498,7 @@ mod tests {
 
     /// One failed login, kept counted; `Err` with the wait when a limit is used up.
     async fn fail(limiter: &RateLimiter, account: &str, address: &str) -> Result<(), RetryAfter> {
-        match limiter.reserve_login(account, address).await {
+        match limiter.reserve_login(account, address).await.outcome {
             Ok(reservation) => {
                 drop(reservation);
                 Ok(())
@@ -295,6 +535,7 @@ mod tests {
         limiter
             .reserve_login("ann@example.com", "198.51.100.7")
             .await
+            .outcome
             .expect("the real user, from their own address, may still log in")
             .succeeded()
             .await;
@@ -328,7 +569,7 @@ mod tests {
         let held: Vec<_> = futures_util::future::join_all(attempts)
             .await
             .into_iter()
-            .filter_map(Result::ok)
+            .filter_map(|counted| counted.outcome.ok())
             .collect();
         assert_eq!(
             held.len(),
@@ -344,6 +585,7 @@ mod tests {
             limiter
                 .reserve_login("ann", "a")
                 .await
+                .outcome
                 .unwrap()
                 .succeeded()
                 .await;
@@ -351,6 +593,7 @@ mod tests {
         limiter
             .reserve_login("ann", "a")
             .await
+            .outcome
             .unwrap()
             .cancel()
             .await;
@@ -361,10 +604,10 @@ mod tests {
     #[actix_web::test]
     async fn registrations_are_limited_per_address() {
         let limiter = limiter(0, 0, 0);
-        assert!(limiter.hit_register("10.0.0.1").await.is_ok());
-        assert!(limiter.hit_register("10.0.0.1").await.is_ok());
-        assert!(limiter.hit_register("10.0.0.1").await.is_err());
-        assert!(limiter.hit_register("10.0.0.2").await.is_ok());
+        assert!(limiter.hit_register("10.0.0.1").await.outcome.is_ok());
+        assert!(limiter.hit_register("10.0.0.1").await.outcome.is_ok());
+        assert!(limiter.hit_register("10.0.0.1").await.outcome.is_err());
+        assert!(limiter.hit_register("10.0.0.2").await.outcome.is_ok());
     }
 
     #[actix_web::test]
@@ -376,11 +619,11 @@ mod tests {
         let limiter = RateLimiter::new(limits).with_window(Duration::from_millis(50));
         fail(&limiter, "ann", "a").await.unwrap();
         assert!(fail(&limiter, "ann", "a").await.is_err());
-        assert!(limiter.hit_send("u").await.is_ok());
-        assert!(limiter.hit_send("u").await.is_err());
+        assert!(limiter.hit_send("u").await.outcome.is_ok());
+        assert!(limiter.hit_send("u").await.outcome.is_err());
         std::thread::sleep(Duration::from_millis(60));
         assert!(fail(&limiter, "ann", "a").await.is_ok());
-        assert!(limiter.hit_send("u").await.is_ok());
+        assert!(limiter.hit_send("u").await.outcome.is_ok());
     }
 
     #[actix_web::test]
@@ -388,7 +631,7 @@ mod tests {
         let limiter = limiter(0, 0, 0);
         for _ in 0..100 {
             fail(&limiter, "ann", "a").await.unwrap();
-            assert!(limiter.hit_send("u").await.is_ok());
+            assert!(limiter.hit_send("u").await.outcome.is_ok());
         }
     }
 
@@ -403,12 +646,129 @@ mod tests {
             .expect_hit()
             .returning(move |_, _| Err(down().into()));
         let limiter = RateLimiter::with_counters(RateLimits::default(), Arc::new(counters));
-        let login = limiter.reserve_login("ann", "a").await.unwrap_err();
-        let register = limiter.hit_register("a").await.unwrap_err();
+        let login = limiter.reserve_login("ann", "a").await.outcome.unwrap_err();
+        let register = limiter.hit_register("a").await.outcome.unwrap_err();
         for refused in [login, register] {
             let status = actix_web::ResponseError::status_code(&crate::ApiError::from(refused));
             assert_eq!(status, 503);
         }
+    }
+
+    fn headers(report: &RateLimitReport) -> (String, String) {
+        let text = |value: Option<HeaderValue>| {
+            value.map_or(String::new(), |v| v.to_str().unwrap().to_owned())
+        };
+        (text(report.policy_header()), text(report.limit_header()))
+    }
+
+    #[actix_web::test]
+    async fn each_count_reports_its_policy_and_what_is_left() {
+        let limiter = limiter(0, 0, 0);
+        let first = limiter.hit_register("10.0.0.1").await;
+        assert!(first.outcome.is_ok());
+        assert_eq!(
+            headers(&first.report),
+            (
+                r#""register";q=2;w=60"#.to_owned(),
+                r#""register";r=1;t=60"#.to_owned()
+            )
+        );
+        let second = limiter.hit_register("10.0.0.1").await;
+        assert_eq!(headers(&second.report).1, r#""register";r=0;t=60"#);
+        let refused = limiter.hit_register("10.0.0.1").await;
+        assert!(refused.outcome.is_err());
+        assert_eq!(headers(&refused.report).1, r#""register";r=0;t=60"#);
+    }
+
+    #[actix_web::test]
+    async fn a_login_reports_its_three_policies_and_a_right_password_gives_its_unit_back() {
+        let limiter = limiter(5, 50, 20);
+        drop(limiter.reserve_login("ann", "10.0.0.1").await.outcome);
+        let counted = limiter.reserve_login("ann", "10.0.0.1").await;
+        assert_eq!(
+            headers(&counted.report),
+            (
+                r#""login-account-address";q=5;w=60, "login-account";q=50;w=60, "login-address";q=20;w=60"#
+                    .to_owned(),
+                r#""login-account-address";r=3;t=60, "login-account";r=48;t=60, "login-address";r=18;t=60"#
+                    .to_owned()
+            )
+        );
+        let after = counted.outcome.unwrap().succeeded().await;
+        assert_eq!(
+            headers(&after).1,
+            r#""login-account-address";r=4;t=60, "login-account";r=49;t=60, "login-address";r=19;t=60"#
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_full_login_policy_shows_zero_left_and_the_others_their_count() {
+        let limiter = limiter(1, 50, 20);
+        drop(limiter.reserve_login("ann", "a").await.outcome);
+        let refused = limiter.reserve_login("ann", "a").await;
+        assert!(refused.outcome.is_err());
+        assert_eq!(
+            headers(&refused.report).1,
+            r#""login-account-address";r=0;t=60, "login-account";r=49;t=60, "login-address";r=19;t=60"#
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_reset_is_when_the_oldest_counted_event_leaves_the_window() {
+        let limiter = RateLimiter::new(RateLimits {
+            sends_per_user: 3,
+            ..limiter(0, 0, 0).limits
+        })
+        .with_window(Duration::from_secs(3));
+        assert!(limiter.hit_send("u").await.outcome.is_ok());
+        std::thread::sleep(Duration::from_millis(1100));
+        let second = limiter.hit_send("u").await;
+        // The first event leaves 3 s after it was counted: under 2 s from now, rounded up.
+        assert_eq!(headers(&second.report).1, r#""send";r=1;t=2"#);
+        assert_eq!(headers(&second.report).0, r#""send";q=3;w=3"#);
+    }
+
+    #[actix_web::test]
+    async fn counters_that_report_no_levels_give_the_policies_and_an_exact_refusal() {
+        let mut counters = domain::ports::MockAbuseCounters::new();
+        let hits = std::sync::atomic::AtomicUsize::new(0);
+        counters.expect_hit().returning(move |_, _| {
+            match hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                0 => Ok(()),
+                _ => Err(CountError::LimitReached {
+                    retry_after: Duration::from_millis(41_500),
+                }),
+            }
+        });
+        counters.expect_reserve().returning(|_, _| {
+            Err(CountError::LimitReached {
+                retry_after: Duration::from_secs(30),
+            })
+        });
+        let limiter = RateLimiter::with_counters(RateLimits::default(), Arc::new(counters));
+        let allowed = limiter.hit_send("u").await;
+        assert!(allowed.outcome.is_ok());
+        assert_eq!(
+            headers(&allowed.report),
+            (r#""send";q=30;w=60"#.to_owned(), String::new())
+        );
+        let refused = limiter.hit_send("u").await;
+        assert_eq!(headers(&refused.report).1, r#""send";r=0;t=42"#);
+        // Which of the login's three policies is full, the counters did not say.
+        let login = limiter.reserve_login("ann", "a").await;
+        assert!(login.outcome.is_err());
+        assert_eq!(headers(&login.report).1, "");
+        assert_eq!(login.report.policies().len(), 3);
+    }
+
+    #[actix_web::test]
+    async fn limits_that_are_off_are_not_reported() {
+        let limiter = limiter(0, 0, 0);
+        let counted = limiter.hit_send("u").await;
+        assert_eq!(counted.report, RateLimitReport::default());
+        let mut headers = HeaderMap::new();
+        counted.report.write(&mut headers);
+        assert!(headers.is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
+use actix_web::middleware::from_fn;
 use actix_web::test::{self, TestRequest};
 use actix_web::App;
 use chrono::{DateTime, Utc};
@@ -150,10 +151,14 @@ impl Api {
         }
     }
 
-    /// Sends one request through the whole app.
+    /// Sends one request through the whole app, under the app's edge middleware.
     pub(crate) async fn send(&self, req: TestRequest) -> Reply {
-        let app =
-            test::init_service(App::new().configure(http_actix::configure(self.state()))).await;
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(http_actix::response_headers))
+                .configure(http_actix::configure(self.state())),
+        )
+        .await;
         let response = test::call_service(&app, req.to_request()).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();

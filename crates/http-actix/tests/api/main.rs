@@ -3,6 +3,7 @@
 //! injects a failure).
 
 mod accounts;
+mod conventions;
 mod errors;
 mod events;
 mod helpers;

@@ -1,6 +1,6 @@
 //! The accounts area's handlers.
 
-use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::services::LoginError;
 use domain::Login;
@@ -22,7 +22,12 @@ use crate::AppState;
     tag = "accounts",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>),
+        (status = 201, description = "The account was made; the answer holds a new bearer token.", body = Data<SessionBody>,
+            headers(
+                ("Location" = String, description = "`/api/v1/me`: the new account's profile (the token itself has no URL)."),
+                ("RateLimit-Policy" = String, description = "The limits this request counted under (docs/api.md, \"Rate limit headers\")."),
+                ("RateLimit" = String, description = "What is left of each (docs/api.md, \"Rate limit headers\")."),
+            )),
         BodyErrors,
         (status = 422, description = "Invalid fields, Laravel-style (the first error as `message`, every error by \
             field), or an `email` or `mobile` that another account already has.", body = crate::error::ValidationErrorBody,
@@ -38,12 +43,15 @@ pub async fn register(
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let address = client_address(&state, &req);
-    state.limiter.hit_register(&address).await?;
+    state.limiter.hit_register(&address).await.report_to(&req)?;
     let command = body.into_inner().try_into_domain(state.phone_region)?;
     let _slot = state.hashing.registration().await?;
     let session = state.accounts.register(command).await?;
     tracing::info!(user_id = %session.user.id, "registered");
+    // The account's own URL; the token the answer also creates has none (docs/api.md,
+    // "Conventions").
     Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/api/v1/me"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Data::new(SessionBody::from(session))))
 }
@@ -58,8 +66,13 @@ pub async fn register(
     tag = "accounts",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in; the answer holds a new bearer token.", body = Data<SessionBody>),
+        (status = 200, description = "Logged in; the answer holds a new bearer token.", body = Data<SessionBody>,
+            headers(
+                ("RateLimit-Policy" = String, description = "The limits this request counted under (docs/api.md, \"Rate limit headers\")."),
+                ("RateLimit" = String, description = "What is left of each (docs/api.md, \"Rate limit headers\")."),
+            )),
         (status = 401, description = "Unknown account or wrong password (the same answer for both).", body = crate::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"event-manager\"`.")),
             example = json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})),
         BodyErrors,
         TooManyRequests,
@@ -81,12 +94,16 @@ pub async fn login(
     let address = client_address(&state, &req);
     // Counted as a failure before the password is checked, so that concurrent attempts cannot all
     // pass the limit before any of them is counted; given back when the password is right.
-    let reservation = state.limiter.reserve_login(&account, &address).await?;
+    let reservation = state
+        .limiter
+        .reserve_login(&account, &address)
+        .await
+        .report_to(&req)?;
     let slot = match state.hashing.login().await {
         Ok(slot) => slot,
         Err(busy) => {
             // Not the caller's failure: the password was never checked.
-            reservation.cancel().await;
+            reservation.cancel().await.attach(&req);
             return Err(busy);
         }
     };
@@ -96,7 +113,7 @@ pub async fn login(
         Err(LoginError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
         other => other?,
     };
-    reservation.succeeded().await;
+    reservation.succeeded().await.attach(&req);
     tracing::info!(user_id = %session.user.id, "logged in");
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))

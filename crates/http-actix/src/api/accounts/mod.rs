@@ -8,6 +8,8 @@ pub mod responses;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::error::ProblemForms;
+
 pub use responses::UserSummaryBody;
 
 use crate::auth::protected;
@@ -37,6 +39,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(OpenApi)]
 #[openapi(
     paths(handlers::register, handlers::login, handlers::logout, handlers::me),
-    modifiers(&REGISTER_CONTACT, &LOGIN_NAME),
+    modifiers(&REGISTER_CONTACT, &LOGIN_NAME, &ProblemForms),
 )]
 pub(crate) struct Doc;

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header::{CacheControl, CacheDirective, ContentEncoding};
+use actix_web::http::header::{CacheControl, CacheDirective, ContentEncoding, LOCATION};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_lab::sse;
 use domain::changes::ChangeId;
@@ -19,7 +19,9 @@ use super::hub::{Push, SubscribeError, Subscription};
 use super::requests::{after_message, change_id, FeedQuery, StreamQuery, LAST_EVENT_ID};
 use super::responses::{ChangeBody, FeedBody, FeedMetaBody, RenderedChange, StreamTicketBody};
 use crate::auth::AuthenticatedUser;
-use crate::error::{ApiError, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
+use crate::error::{
+    ApiError, Credentials, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+};
 use crate::json::Data;
 use crate::rate_limit::RetryAfter;
 use crate::AppState;
@@ -76,7 +78,8 @@ pub async fn list_changes(
     tag = "feed",
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The ticket, shown once.", body = Data<StreamTicketBody>),
+        (status = 201, description = "The ticket, shown once.", body = Data<StreamTicketBody>,
+            headers(("Location" = String, description = "`/api/v1/me/stream`, which the ticket opens (a ticket has no URL of its own)."))),
         UnauthenticatedResponse,
         ServerErrors,
     ),
@@ -87,7 +90,9 @@ pub async fn issue_stream_ticket(
     auth: AuthenticatedUser,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = state.feed.issue_ticket(&auth.user).await?;
+    // The stream the ticket opens; the ticket itself has no URL (docs/api.md, "Conventions").
     Ok(HttpResponse::Created()
+        .insert_header((LOCATION, "/api/v1/me/stream"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Data::new(StreamTicketBody {
             ticket: ticket.secret.expose_secret().to_owned(),
@@ -131,7 +136,7 @@ pub async fn stream_changes(
             .feed
             .redeem_ticket(ticket)
             .await?
-            .ok_or(ApiError::Unauthenticated)?,
+            .ok_or(ApiError::Unauthenticated(Credentials::InvalidToken))?,
         None => AuthenticatedUser::authenticate(&req).await?.user,
     };
     let last_event_id =

@@ -10,6 +10,8 @@ pub mod responses;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::error::ProblemForms;
+
 use crate::auth::protected;
 
 /// Registers this area's routes; called inside the `/api/v1` scope. The stream authenticates
@@ -27,9 +29,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(
-    handlers::list_changes,
-    handlers::issue_stream_ticket,
-    handlers::stream_changes
-))]
+#[openapi(
+    paths(
+        handlers::list_changes,
+        handlers::issue_stream_ticket,
+        handlers::stream_changes
+    ),
+    modifiers(&ProblemForms)
+)]
 pub(crate) struct Doc;

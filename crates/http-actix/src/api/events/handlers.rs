@@ -1,5 +1,6 @@
 //! The events area's handlers.
 
+use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpResponse};
 use domain::{EventId, UserId};
 use uuid::Uuid;
@@ -27,7 +28,8 @@ const MEMBERS_LIST: &str = "event-members";
     security(("bearer" = [])),
     request_body = CreateEventRequest,
     responses(
-        (status = 201, description = "The event; the caller is its owner and first member.", body = Data<EventBody>),
+        (status = 201, description = "The event; the caller is its owner and first member.", body = Data<EventBody>,
+            headers(("Location" = String, description = "The event's URL, `/api/v1/events/{event_id}`."))),
         UnauthenticatedResponse,
         BodyErrors,
         ServerErrors,
@@ -41,7 +43,9 @@ pub async fn create_event(
 ) -> Result<HttpResponse, ApiError> {
     let details = body.into_inner().try_into_domain()?;
     let event = state.events.create(&auth.user, details).await?;
-    Ok(HttpResponse::Created().json(Data::new(EventBody::from(event))))
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/events/{}", event.id)))
+        .json(Data::new(EventBody::from(event))))
 }
 
 /// List the caller's events.

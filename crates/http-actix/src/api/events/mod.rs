@@ -8,6 +8,8 @@ pub mod responses;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::error::ProblemForms;
+
 pub(crate) use errors::EVENT_NOT_FOUND;
 
 use crate::auth::protected;
@@ -39,14 +41,17 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(
-    handlers::create_event,
-    handlers::list_events,
-    handlers::get_event,
-    handlers::update_event,
-    handlers::delete_event,
-    handlers::list_members,
-    handlers::change_role,
-    handlers::remove_member
-))]
+#[openapi(
+    paths(
+        handlers::create_event,
+        handlers::list_events,
+        handlers::get_event,
+        handlers::update_event,
+        handlers::delete_event,
+        handlers::list_members,
+        handlers::change_role,
+        handlers::remove_member
+    ),
+    modifiers(&ProblemForms)
+)]
 pub(crate) struct Doc;

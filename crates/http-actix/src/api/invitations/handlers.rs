@@ -1,6 +1,6 @@
 //! The invitations area's handlers.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use domain::{EventId, InvitationId};
 use uuid::Uuid;
 
@@ -37,7 +37,11 @@ const EVENT_LIST: &str = "event-invitations";
     params(("event_id" = Uuid, Path, description = "The event to invite to.")),
     request_body = SendInvitationsRequest,
     responses(
-        (status = 200, description = "What was sent and what was ignored, in request order.", body = SendInvitationsBody),
+        (status = 200, description = "What was sent and what was ignored, in request order.", body = SendInvitationsBody,
+            headers(
+                ("RateLimit-Policy" = String, description = "The limits this request counted under (docs/api.md, \"Rate limit headers\")."),
+                ("RateLimit" = String, description = "What is left of each (docs/api.md, \"Rate limit headers\")."),
+            )),
         UnauthenticatedResponse,
         (status = 403, description = "The caller is a member but neither the owner nor a co-host.", body = crate::ErrorBody,
             example = json!({"message": "Only the event's owner and co-hosts can send invitations.", "code": "forbidden"})),
@@ -51,11 +55,16 @@ const EVENT_LIST: &str = "event-invitations";
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
 pub async fn send_invitations(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
     body: JsonBody<SendInvitationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.hit_send(&auth.user.id.to_string()).await?;
+    state
+        .limiter
+        .hit_send(&auth.user.id.to_string())
+        .await
+        .report_to(&req)?;
     let command = body
         .into_inner()
         .try_into_domain(state.phone_region, EventId::from_uuid(*path))?;

@@ -10,6 +10,8 @@ pub mod responses;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::error::ProblemForms;
+
 use crate::auth::protected;
 
 /// Paths served by the same handler as another documented path: `(original, alias)`.
@@ -66,6 +68,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         handlers::resend_invitation,
         handlers::list_event_invitations
     ),
-    components(schemas(requests::StatusFilterParam))
+    components(schemas(requests::StatusFilterParam)),
+    modifiers(&ProblemForms)
 )]
 pub(crate) struct Doc;

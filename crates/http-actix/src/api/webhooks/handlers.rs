@@ -1,5 +1,6 @@
 //! The webhooks area's handlers.
 
+use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpResponse};
 use domain::WebhookId;
 use uuid::Uuid;
@@ -29,7 +30,8 @@ const ATTEMPTS_LIST: &str = "webhook-deliveries";
     security(("bearer" = [])),
     request_body = CreateWebhookRequest,
     responses(
-        (status = 201, description = "The webhook, with its secret (shown only now).", body = Data<NewWebhookBody>),
+        (status = 201, description = "The webhook, with its secret (shown only now).", body = Data<NewWebhookBody>,
+            headers(("Location" = String, description = "The webhook's URL, `/api/v1/webhooks/{webhook_id}`."))),
         UnauthenticatedResponse,
         (status = 409, description = "The caller has 10 webhooks already.", body = crate::ErrorBody,
             example = json!({"message": "You already have 10 webhooks; delete one to register another.", "code": "webhook_limit_reached"})),
@@ -51,7 +53,9 @@ pub async fn create_webhook(
         .create(&auth.user, new.url, new.events)
         .await?;
     tracing::info!(webhook_id = %webhook.id, "webhook registered");
-    Ok(HttpResponse::Created().json(Data::new(NewWebhookBody::from(webhook))))
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/webhooks/{}", webhook.id)))
+        .json(Data::new(NewWebhookBody::from(webhook))))
 }
 
 /// List the caller's webhooks.

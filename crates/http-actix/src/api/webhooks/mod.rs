@@ -9,6 +9,8 @@ pub mod responses;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::error::ProblemForms;
+
 use crate::auth::protected;
 
 /// Registers this area's routes; called inside the `/api/v1` scope.
@@ -31,11 +33,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(
-    handlers::create_webhook,
-    handlers::list_webhooks,
-    handlers::get_webhook,
-    handlers::delete_webhook,
-    handlers::list_deliveries
-))]
+#[openapi(
+    paths(
+        handlers::create_webhook,
+        handlers::list_webhooks,
+        handlers::get_webhook,
+        handlers::delete_webhook,
+        handlers::list_deliveries
+    ),
+    modifiers(&ProblemForms)
+)]
 pub(crate) struct Doc;
