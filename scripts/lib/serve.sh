@@ -3,7 +3,8 @@
 #
 #   serve_start BIN [VAR=value...]   sets SERVE_PORT, SERVE_URL, SERVE_DIR, SERVE_PID
 #
-# Only 127.0.0.1 is used. The server's output goes to $SERVE_DIR/server.log, printed on failure.
+# Only 127.0.0.1 is used. The server's output goes to $SERVE_DIR/server.log, printed on failure;
+# emails and texts (no SMTP_URL or SMS_URL) are written to $SERVE_DIR/outbox.
 
 SERVE_PID=""
 SERVE_DIR=""
@@ -54,6 +55,7 @@ serve_start() {
       HTTP_WORKERS="${HTTP_WORKERS:-2}" \
       RUST_LOG="${RUST_LOG:-warn}" \
       LOG_FORMAT=json \
+      OUTBOX_DIR="$SERVE_DIR/outbox" \
       "$@" \
       "$bin" serve
   ) >"$SERVE_DIR/server.log" 2>&1 &

@@ -7,11 +7,14 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 use adapters_diesel::DatabaseConfig;
-use adapters_outbound::SmtpConfig;
+use adapters_outbound::{
+    FileMailer, FileSmsSender, OutboxDir, SmsUrl, SmtpConfig, SmtpConfigError, SmtpSecurity,
+};
 use clap::{Args, FromArgMatches};
 use domain::duration::whole_duration;
 use domain::webhooks::delivery::RetryPolicy;
@@ -251,14 +254,31 @@ pub struct Settings {
             "an integer from 0 (off) to 1024",
         ))]
     delivery_concurrency: usize,
-    /// Where invitation emails go out: smtp://user:pass@host:587 (STARTTLS when offered) or
-    /// smtps://user:pass@host:465. Unset: no email
-    #[arg(long, env, help_heading = "Change feed, webhooks and email", hide_env_values = true,
+    /// Where invitation emails go out: smtp://user:pass@host:587 (STARTTLS when offered),
+    /// smtps://user:pass@host:465, or none (no email). Unset: written as files to OUTBOX_DIR/mail
+    #[arg(long, env, help_heading = "Email and text messages", hide_env_values = true,
         value_parser = secret)]
     smtp_url: Option<SecretString>,
-    /// The emails' sender, such as `Event Manager <no-reply@example.com>` (required with SMTP_URL)
-    #[arg(long, env, help_heading = "Change feed, webhooks and email", value_parser = text)]
+    /// The emails' sender, such as `Event Manager <no-reply@example.com>` (required with a mail
+    /// server in SMTP_URL). Unset with files: `Event Manager <no-reply@localhost>`
+    #[arg(long, env, help_heading = "Email and text messages", value_parser = text)]
     smtp_from: Option<String>,
+    /// Where text messages go out: kannel://USER:PASS@HOST:PORT?from=SENDER,
+    /// kavenegar://API_KEY@api.kavenegar.com, twilio://SID:TOKEN@api.twilio.com?from=SENDER, or
+    /// none (no texts). Unset: written as files to OUTBOX_DIR/sms
+    #[arg(long, env, help_heading = "Email and text messages", hide_env_values = true,
+        value_parser = sms_url)]
+    sms_url: Option<SmsTransport>,
+    /// The most one text message attempt may take: seconds from 1 to 60
+    #[arg(long, env, help_heading = "Email and text messages",
+        default_value_t = SmsUrl::DEFAULT_TIMEOUT.as_secs(),
+        value_parser = integer::<u64>("SMS_TIMEOUT_SECS", 1..=60, "an integer from 1 to 60"))]
+    sms_timeout_secs: u64,
+    /// Where emails and text messages are written as files while SMTP_URL or SMS_URL is unset
+    /// (development): a directory, created when the first message is written
+    #[arg(long, env, help_heading = "Email and text messages",
+        default_value = OutboxDir::DEFAULT, value_parser = path)]
+    outbox_dir: PathBuf,
 
     /// Where traces go over OTLP/HTTP (protobuf): a collector's base URL such as
     /// http://localhost:4318, to which /v1/traces is added. Unset: no traces
@@ -381,11 +401,84 @@ pub struct Config {
     /// `DELIVERY_CONCURRENCY`: delivery attempts this process makes at once (default 32; `0`: this
     /// process delivers nothing, others on the database do).
     pub delivery_concurrency: usize,
-    /// `SMTP_URL` and `SMTP_FROM`: where invitation emails go from (default none: no email).
-    pub smtp: Option<SmtpConfig>,
+    /// `SMTP_URL`, `SMTP_FROM` and `OUTBOX_DIR`: how invitation emails go out (default: as files
+    /// in `OUTBOX_DIR/mail`).
+    pub email: EmailTransport,
+    /// `SMS_URL` and `OUTBOX_DIR`: how text messages would go out (default: as files in
+    /// `OUTBOX_DIR/sms`). Read and checked at start, and logged; no text is sent yet.
+    pub sms: SmsTransport,
+    /// `SMS_TIMEOUT_SECS`: the most one attempt to send a text may take (default 15, 1 to 60).
+    pub sms_timeout: Duration,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`: where traces go and the service
     /// they name (default none: no traces; docs/operations.md, "Traces").
     pub traces: Option<TraceExport>,
+}
+
+/// How invitation emails go out (`SMTP_URL`).
+#[derive(Clone, Debug)]
+pub enum EmailTransport {
+    /// `SMTP_URL` unset: each email is written to a file in `OUTBOX_DIR/mail`, for development.
+    Files(FileMailer),
+    /// `SMTP_URL=none`: no email (no email deliveries are made or claimed).
+    Off,
+    /// A mail server.
+    Smtp(SmtpConfig),
+}
+
+/// What the start-up log says: `files in /srv/data/outbox/mail (SMTP_URL unset)`,
+/// `smtp://user:***@mail.example.com:587` (never the password), `off (SMTP_URL=none)`.
+impl std::fmt::Display for EmailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Files(mailer) => {
+                write!(f, "files in {} (SMTP_URL unset)", mailer.dir().display())
+            }
+            Self::Off => f.write_str("off (SMTP_URL=none)"),
+            Self::Smtp(smtp) => {
+                let scheme = match smtp.security {
+                    SmtpSecurity::StartTlsWhenOffered => "smtp",
+                    SmtpSecurity::ImplicitTls => "smtps",
+                };
+                let host = if smtp.host.contains(':') {
+                    format!("[{}]", smtp.host)
+                } else {
+                    smtp.host.clone()
+                };
+                let mut shown = match url::Url::parse(&format!("{scheme}://{host}:{}", smtp.port)) {
+                    Ok(url) => url,
+                    Err(_) => return write!(f, "{scheme}://{host}:{}", smtp.port),
+                };
+                if let Some(credentials) = &smtp.credentials {
+                    let _ = shown.set_username(&credentials.user);
+                    let _ = shown.set_password(Some("***"));
+                }
+                f.write_str(shown.as_str().trim_end_matches('/'))
+            }
+        }
+    }
+}
+
+/// How text messages go out (`SMS_URL`).
+#[derive(Clone, Debug)]
+pub enum SmsTransport {
+    /// `SMS_URL` unset: each text is written to a file in `OUTBOX_DIR/sms`, for development.
+    Files(FileSmsSender),
+    /// `SMS_URL=none`: no texts.
+    Off,
+    /// A gateway.
+    Gateway(SmsUrl),
+}
+
+/// What the start-up log says: `files in /srv/data/outbox/sms (SMS_URL unset)`,
+/// `kavenegar://***@api.kavenegar.com` (never a password, key or token), `off (SMS_URL=none)`.
+impl std::fmt::Display for SmsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Files(sender) => write!(f, "files in {} (SMS_URL unset)", sender.dir().display()),
+            Self::Off => f.write_str("off (SMS_URL=none)"),
+            Self::Gateway(url) => write!(f, "{url}"),
+        }
+    }
 }
 
 /// Where spans are exported, over OTLP/HTTP with protobuf bodies (docs/operations.md, "Traces").
@@ -427,6 +520,9 @@ impl ConfigError {
 impl Config {
     /// The default SQLite file, created on first start.
     pub const DEFAULT_DATABASE_URL: &'static str = "sqlite://data/event-manager.sqlite3";
+
+    /// The `From` of emails written to files when `SMTP_FROM` is unset.
+    pub const FILE_MAIL_FROM: &'static str = "Event Manager <no-reply@localhost>";
 
     /// Reads the process environment.
     ///
@@ -476,7 +572,8 @@ impl Config {
     /// The configuration the settings make.
     ///
     /// # Errors
-    /// [`ConfigError`] for `SMTP_URL` without `SMTP_FROM`, or when either is unusable.
+    /// [`ConfigError`] for a mail server in `SMTP_URL` without `SMTP_FROM`, or when either is
+    /// unusable.
     pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
         let Settings {
             database_url,
@@ -515,9 +612,22 @@ impl Config {
             smtp_from,
             otel_exporter_otlp_endpoint,
             otel_service_name,
+            sms_url,
+            sms_timeout_secs,
+            outbox_dir,
         } = settings;
-        let smtp = match (smtp_url, smtp_from) {
-            (None, _) => None,
+        let outbox = OutboxDir::new(outbox_dir);
+        let email = match (smtp_url, smtp_from) {
+            (None, from) => {
+                let from = from.as_deref().unwrap_or(Self::FILE_MAIL_FROM);
+                let from = from.parse().map_err(|_| ConfigError {
+                    name: "SMTP_FROM",
+                    value: from.to_owned(),
+                    expected: SmtpConfigError::From.to_string().into(),
+                })?;
+                EmailTransport::Files(FileMailer::new(&outbox, from))
+            }
+            (Some(url), _) if url.expose_secret() == "none" => EmailTransport::Off,
             (Some(_), None) => {
                 return Err(ConfigError {
                     name: "SMTP_FROM",
@@ -529,7 +639,7 @@ impl Config {
             }
             (Some(url), Some(from)) => {
                 let url = url.expose_secret();
-                Some(SmtpConfig::parse(url, &from).map_err(|error| {
+                EmailTransport::Smtp(SmtpConfig::parse(url, &from).map_err(|error| {
                     let (name, value) = match error.variable() {
                         "SMTP_FROM" => ("SMTP_FROM", from.clone()),
                         // The URL may carry a password: the message shows the text without it.
@@ -584,7 +694,9 @@ impl Config {
                 ..RetryPolicy::default()
             },
             delivery_concurrency,
-            smtp,
+            email,
+            sms: sms_url.unwrap_or_else(|| SmsTransport::Files(FileSmsSender::new(&outbox))),
+            sms_timeout: Duration::from_secs(sms_timeout_secs),
             traces: otel_exporter_otlp_endpoint.map(|endpoint| TraceExport {
                 endpoint,
                 service_name: otel_service_name,
@@ -712,11 +824,16 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A URL with its password, if any, replaced by `***`, for error messages.
+/// A URL with its password replaced by `***`, for error messages; a user name without a password
+/// is replaced too (it may be an API key, as in `kavenegar://API_KEY@…`).
 fn redacted_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(mut parsed) if !parsed.username().is_empty() => {
+            let _ = parsed.set_username("***");
             parsed.to_string()
         }
         Ok(parsed) => parsed.to_string(),
@@ -733,6 +850,27 @@ fn otlp_endpoint(value: &str) -> Option<url::Url> {
         && url.query().is_none()
         && url.fragment().is_none();
     usable.then_some(url)
+}
+
+/// `SMS_URL`: `none`, or a gateway's URL. The message of a bad one shows it without its secrets.
+fn sms_url(value: &str) -> Result<SmsTransport, ConfigError> {
+    let value = value.trim();
+    if value == "none" {
+        return Ok(SmsTransport::Off);
+    }
+    SmsUrl::parse(value)
+        .map(SmsTransport::Gateway)
+        .map_err(|error| ConfigError {
+            name: "SMS_URL",
+            value: redacted_url(value),
+            expected: error.to_string().into(),
+        })
+}
+
+/// A path, trimmed.
+#[allow(clippy::unnecessary_wraps)] // The shape clap's `value_parser` takes.
+fn path(value: &str) -> Result<PathBuf, Infallible> {
+    Ok(PathBuf::from(value.trim()))
 }
 
 /// `10.0.0.0/8, 192.0.2.7` as networks (an address is a network of one); `None` if an entry is
@@ -913,7 +1051,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.metrics_bind_addr, None);
-        assert!(config.smtp.is_none());
+        assert!(matches!(config.email, EmailTransport::Files(_)));
         assert_eq!(config.token_ttl_days, 7);
     }
 
@@ -973,11 +1111,12 @@ mod tests {
             .get_arguments()
             .map(|arg| arg.get_env().and_then(|name| name.to_str()).unwrap())
             .collect();
-        assert_eq!(names.len(), 36);
+        assert_eq!(names.len(), 39);
         for name in names {
             match (name, with(&[(name, "?")])) {
-                // Any text is a database URL, a sender or a service name until it is used.
-                ("DATABASE_URL" | "SMTP_FROM" | "OTEL_SERVICE_NAME", result) => {
+                // Any text is a database URL or a service name until it is used, and any path a
+                // directory.
+                ("DATABASE_URL" | "OTEL_SERVICE_NAME" | "OUTBOX_DIR", result) => {
                     assert!(result.is_ok(), "{name}");
                 }
                 ("SMTP_URL", result) => assert_eq!(result.unwrap_err().name, "SMTP_FROM"),
@@ -989,6 +1128,140 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn without_smtp_url_emails_are_files_in_the_outbox_and_none_turns_them_off() {
+        let config = with(&[]).unwrap();
+        let EmailTransport::Files(mailer) = &config.email else {
+            panic!("{:?}", config.email)
+        };
+        assert!(mailer.dir().is_absolute());
+        assert!(mailer.dir().ends_with("data/outbox/mail"));
+        assert_eq!(
+            config.email.to_string(),
+            format!("files in {} (SMTP_URL unset)", mailer.dir().display())
+        );
+
+        let config = with(&[
+            ("OUTBOX_DIR", " /srv/outbox "),
+            ("SMTP_FROM", "me@example.com"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.email.to_string(),
+            "files in /srv/outbox/mail (SMTP_URL unset)"
+        );
+        assert_eq!(
+            config.sms.to_string(),
+            "files in /srv/outbox/sms (SMS_URL unset)"
+        );
+
+        let off = with(&[("SMTP_URL", "none"), ("SMTP_FROM", "not a mailbox")]).unwrap();
+        assert!(matches!(off.email, EmailTransport::Off));
+        assert_eq!(off.email.to_string(), "off (SMTP_URL=none)");
+
+        let message = with(&[("SMTP_FROM", "not a mailbox")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("invalid SMTP_FROM=\"not a mailbox\": expected a mailbox"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_mail_server_is_shown_without_its_password() {
+        let email = |url: &str| {
+            with(&[("SMTP_URL", url), ("SMTP_FROM", "no-reply@example.com")])
+                .unwrap()
+                .email
+                .to_string()
+        };
+        assert_eq!(
+            email("smtp://me%40example.com:s3cret@mail.example.com:587"),
+            "smtp://me%40example.com:***@mail.example.com:587"
+        );
+        assert_eq!(
+            email("smtps://mail.example.com"),
+            "smtps://mail.example.com:465"
+        );
+        assert_eq!(email("smtp://[::1]:2525"), "smtp://[::1]:2525");
+        let message = with(&[("SMTP_URL", "smtp://me:s3cret@mail.example.com/x")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(message.lines().count(), 1);
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn sms_url_names_a_gateway_or_none_and_a_bad_one_is_one_line_without_secrets() {
+        let config = with(&[]).unwrap();
+        let SmsTransport::Files(sender) = &config.sms else {
+            panic!("{:?}", config.sms)
+        };
+        assert!(sender.dir().is_absolute() && sender.dir().ends_with("data/outbox/sms"));
+        assert_eq!(config.sms_timeout, Duration::from_secs(15));
+
+        let off = with(&[("SMS_URL", " none ")]).unwrap();
+        assert_eq!(off.sms.to_string(), "off (SMS_URL=none)");
+
+        let config = with(&[
+            ("SMS_URL", "kannel://em:p%40ss@10.0.0.5:13013?from=EventMgr"),
+            ("SMS_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        let SmsTransport::Gateway(url) = &config.sms else {
+            panic!("{:?}", config.sms)
+        };
+        assert_eq!(url.gateway(), adapters_outbound::SmsGateway::Kannel);
+        assert_eq!(config.sms_timeout, Duration::from_secs(5));
+        assert_eq!(
+            config.sms.to_string(),
+            "kannel://em:***@10.0.0.5:13013?from=EventMgr"
+        );
+        assert_eq!(
+            with(&[("SMS_URL", "kavenegar://K3Y@api.kavenegar.com")])
+                .unwrap()
+                .sms
+                .to_string(),
+            "kavenegar://***@api.kavenegar.com"
+        );
+
+        for (bad, shown) in [
+            (
+                "kannel://em:p4ss@10.0.0.5?from=EventMgr",
+                "kannel://em:***@10.0.0.5?from=EventMgr",
+            ),
+            (
+                "kavenegar://K3Y@api.kavenegar.com?sendr=1",
+                "kavenegar://***@api.kavenegar.com?sendr=1",
+            ),
+            (
+                "twilio://AC1:t0ken@api.twilio.com",
+                "twilio://AC1:***@api.twilio.com",
+            ),
+            ("sms://gateway", "sms://gateway"),
+            ("K3Y", "<not a URL>"),
+            ("None", "<not a URL>"),
+        ] {
+            let message = with(&[("SMS_URL", bad)]).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!("invalid SMS_URL=\"{shown}\": ")),
+                "{message}"
+            );
+            assert_eq!(message.lines().count(), 1, "{message}");
+            for secret in ["p4ss", "K3Y", "t0ken"] {
+                assert!(!message.contains(secret), "{message}");
+            }
+        }
+        for bad in ["0", "61", "15s"] {
+            let message = with(&[("SMS_TIMEOUT_SECS", bad)]).unwrap_err().to_string();
+            assert_eq!(
+                message,
+                format!("invalid SMS_TIMEOUT_SECS=\"{bad}\": an integer from 1 to 60")
+            );
         }
     }
 

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
-use crate::config::Config;
+use crate::config::{Config, EmailTransport};
 use crate::deliveries::DeliveryWorker;
 use crate::maintenance::{PeriodicTask, Purge};
 use crate::telemetry::RequestSpan;
@@ -212,18 +212,15 @@ impl Application {
                 timeout: config.webhook_timeout,
                 ..WebhookSenderConfig::default()
             })?);
-        let mailer: Option<Arc<dyn Mailer>> = match &config.smtp {
-            Some(smtp) => {
-                tracing::info!(host = %smtp.host, port = smtp.port, "invitation email on");
-                Some(Arc::new(
-                    SmtpMailer::new(smtp.clone()).map_err(StartError::Mailer)?,
-                ))
-            }
-            None => {
-                tracing::info!("invitation email off: SMTP_URL is not set");
-                None
-            }
+        let mailer: Option<Arc<dyn Mailer>> = match &config.email {
+            EmailTransport::Smtp(smtp) => Some(Arc::new(
+                SmtpMailer::new(smtp.clone()).map_err(StartError::Mailer)?,
+            )),
+            EmailTransport::Files(files) => Some(Arc::new(files.clone())),
+            EmailTransport::Off => None,
         };
+        // Texts: `SMS_URL` was read and checked with the settings; nothing sends one yet.
+        tracing::info!(email = %config.email, sms = %config.sms, "message transports");
         let webhooks = WebhookService::new(
             database.clone(),
             feed.clone(),

@@ -107,6 +107,10 @@ pub(crate) async fn build_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
         ("HTTP_WORKERS".into(), "2".into()),
         // Every test client registers from 127.0.0.1; tests of the limit set their own.
         ("REGISTRATIONS_PER_ADDRESS".into(), "0".into()),
+        // No email or text is written to the working directory's outbox (the repository's
+        // crates/app): tests of the file transports set OUTBOX_DIR and SMTP_URL= (unset) instead.
+        ("SMTP_URL".into(), "none".into()),
+        ("SMS_URL".into(), "none".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Config::from_lookup(|name| {
@@ -147,6 +151,9 @@ impl ServerProcess {
                 .env("HTTP_WORKERS", "2")
                 .env("SEND_INVITATIONS_PER_USER", "1000")
                 .env("REGISTRATIONS_PER_ADDRESS", "0")
+                // Nothing written to an outbox in the working directory (as in `build_on`).
+                .env("SMTP_URL", "none")
+                .env("SMS_URL", "none")
                 .env("RUST_LOG", "warn")
                 .envs(vars.iter().copied())
                 .stdout(std::process::Stdio::null())

@@ -21,6 +21,7 @@ mod limits;
 mod members;
 mod metrics;
 mod outage;
+mod outbox;
 mod schema;
 mod traces;
 mod webhooks;
