@@ -9,9 +9,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use domain::ports::{
-    IssuedToken, PasswordHash, PasswordHasher, PortError, SecretSource, TokenHash, TokenIssuer,
-};
+use domain::accounts::ports::{IssuedToken, PasswordHash, PasswordHasher, TokenHash, TokenIssuer};
+use domain::ports::{PortError, SecretSource};
 use domain::Password;
 use rand::rngs::OsRng;
 use rand::RngCore;

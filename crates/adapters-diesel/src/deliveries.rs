@@ -14,12 +14,13 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::change::{ChangeId, ChangeKind};
-use domain::delivery::{
+use domain::changes::{ChangeId, ChangeKind};
+use domain::ports::PortError;
+use domain::webhooks::delivery::{
     Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
 };
-use domain::ports::{DeliveryQueue, PortError};
-use domain::webhook::{DisableReason, Webhook};
+use domain::webhooks::ports::DeliveryQueue;
+use domain::webhooks::{DisableReason, Webhook};
 use domain::{AttemptId, DeliveryId, Email, UserId};
 
 use crate::db::{

@@ -10,11 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::changes::Change;
-use domain::ports::{EventRepository, EventWriteError, NewEvent, PortError};
-use domain::{
-    Actor, Event, EventDetailsError, EventId, EventPatch, InvitationStatus, Member, MemberId,
-    Membership, Page, PageRequest, Role, UserId,
-};
+use domain::events::ports::{EventRepository, EventWriteError, NewEvent};
+use domain::events::{Actor, Event, EventDetailsError, EventPatch, Member, Membership, Role};
+use domain::ports::PortError;
+use domain::{EventId, InvitationStatus, MemberId, Page, PageRequest, UserId};
 
 use crate::changes::{append, event_ref, made, record, resolve};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};

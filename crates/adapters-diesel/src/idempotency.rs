@@ -15,11 +15,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::BigInt;
+use domain::idempotency::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use domain::idempotency::{
     ClaimId, IdempotencyKey, IdempotencyRecord, KeyState, RequestFingerprint, StoredResponse,
     Verdict,
 };
-use domain::ports::{ClaimOutcome, IdempotencyStore, NewClaim, PortError};
+use domain::ports::PortError;
 use domain::UserId;
 
 use crate::db::{port_error, write_transaction, AnyConnection, Database};

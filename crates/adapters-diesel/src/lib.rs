@@ -44,7 +44,7 @@ mod rows;
 mod schema;
 mod secrets;
 mod sql_types;
-#[cfg(feature = "test-support")]
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tickets;
 mod tokens;

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use domain::accounts::{User, UserSummary};
+use domain::events::{Event, EventDetails, Member, Role};
+use domain::invitations::{Invitation, InvitationDetails, InvitationState, StoredInvitation};
 use domain::ports::PortError;
 use domain::{
-    Answer, Email, Event, EventDetails, EventId, Invitation, InvitationDetails, InvitationId,
-    InvitationState, InvitationStatus, Member, MemberId, Mobile, Role, StoredInvitation, Text,
-    User, UserId, UserSummary,
+    Answer, Email, EventId, InvitationId, InvitationStatus, MemberId, Mobile, Text, UserId,
 };
 
 use crate::schema::{event_members, events, invitations, users};

@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::ports::{NewTicket, PortError, TicketRepository, TokenHash};
-use domain::User;
+use domain::accounts::ports::TokenHash;
+use domain::accounts::User;
+use domain::changes::ports::{NewTicket, TicketRepository};
+use domain::ports::PortError;
 
 use crate::db::{port_error, write_transaction, Database};
 use crate::rows::{to_db_time, UserRow};

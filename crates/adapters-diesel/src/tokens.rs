@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::ports::{NewToken, PortError, TokenHash, TokenRepository};
-use domain::User;
+use domain::accounts::ports::{NewToken, TokenHash, TokenRepository};
+use domain::accounts::User;
+use domain::ports::PortError;
 
 use crate::db::{port_error, with_concrete, Database};
 use crate::rows::{to_db_time, UserRow};

@@ -2,8 +2,10 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use domain::ports::{CreateUserError, NewUser, PasswordHash, PortError, UserRepository};
-use domain::{Email, Login, Mobile, User};
+use domain::accounts::ports::{CreateUserError, NewUser, PasswordHash, UserRepository};
+use domain::accounts::User;
+use domain::ports::PortError;
+use domain::{Email, Login, Mobile};
 
 use crate::db::{port_error, Database, UniqueConstraint};
 use crate::rows::{to_db_time, UserRow};

@@ -5,10 +5,13 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use domain::change::{ChangeId, ChangeKind};
-use domain::delivery::Attempt;
-use domain::ports::{PortError, StoreWebhookError, WebhookRepository};
-use domain::webhook::{DisableReason, Disabled, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use domain::changes::{ChangeId, ChangeKind};
+use domain::ports::PortError;
+use domain::webhooks::delivery::Attempt;
+use domain::webhooks::ports::{StoreWebhookError, WebhookRepository};
+use domain::webhooks::{
+    DisableReason, Disabled, Webhook, WebhookEvents, WebhookSecret, WebhookUrl,
+};
 use domain::{Page, PageRequest, UserId, WebhookId};
 
 use crate::db::{port_error, write_transaction, AnyConnection, Database};

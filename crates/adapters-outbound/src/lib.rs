@@ -1,11 +1,11 @@
 //! Event Manager's outbound adapters to the outside world: the ports through which the service
 //! talks to parties it does not control.
 //!
-//! - [`HttpWebhookSender`] implements [`domain::ports::WebhookSender`] with reqwest (rustls):
+//! - [`HttpWebhookSender`] implements [`domain::webhooks::ports::WebhookSender`] with reqwest (rustls):
 //!   signed `POST`s of deliveries to the endpoints users register (docs/api.md, "Webhooks"), and
 //!   the SSRF guard that keeps them from reaching into our own network (docs/security.md,
 //!   "Webhooks and SSRF").
-//! - [`SmtpMailer`] implements [`domain::ports::Mailer`] with lettre: invitation emails
+//! - [`SmtpMailer`] implements [`domain::webhooks::ports::Mailer`] with lettre: invitation emails
 //!   (docs/api.md, "Email to invitees").
 //! - [`SmsUrl`] reads `SMS_URL` and makes the [`domain::messages::ports::SmsSender`] for the
 //!   gateway it names (docs/operations.md, "Text messages"):
@@ -25,8 +25,8 @@
 //!   [`FileSmsSender`] each text as `sms/<time>-<uuid>.txt`, atomically.
 //!
 //! This crate depends on `domain` only, never on diesel or actix (docs/architecture.md). What it
-//! reports back (a [`domain::ports::WebhookResponse`]'s error, the text of a
-//! [`domain::ports::MailResult`] or a [`domain::messages::ports::SmsResult`]) is stored with the
+//! reports back (a [`domain::webhooks::ports::WebhookResponse`]'s error, the text of a
+//! [`domain::webhooks::ports::MailResult`] or a [`domain::messages::ports::SmsResult`]) is stored with the
 //! attempt and read by people, so it is a short sentence, never an error chain: details that would
 //! tell an endpoint's owner about our network are logged, not returned, and no credential is in
 //! either.

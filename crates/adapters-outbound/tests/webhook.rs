@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_outbound::{HttpWebhookSender, WebhookSenderConfig};
-use domain::ports::{DestinationRefused, WebhookRequest, WebhookResponse, WebhookSender};
 use domain::webhooks::delivery::AttemptRecord;
+use domain::webhooks::ports::{DestinationRefused, WebhookRequest, WebhookResponse, WebhookSender};
 use domain::webhooks::{DestinationPolicy, WebhookUrl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -17,8 +17,9 @@ use adapters_outbound::{
 };
 use clap::{Args, FromArgMatches};
 use domain::duration::whole_duration;
+use domain::invitations::InvitationTtl;
 use domain::webhooks::delivery::RetryPolicy;
-use domain::{InvitationTtl, PhoneRegion};
+use domain::PhoneRegion;
 use secrecy::{ExposeSecret, SecretString};
 
 /// How logs are printed.

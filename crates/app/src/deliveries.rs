@@ -12,8 +12,8 @@
 
 use std::time::Duration;
 
-use domain::services::DeliveryService;
 use domain::webhooks::delivery::{ClaimedDelivery, ClaimedTarget, Verdict};
+use domain::webhooks::DeliveryService;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 

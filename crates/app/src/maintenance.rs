@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_diesel::Database;
-use domain::ports::{
-    ChangeFeed, DeliveryQueue, IdempotencyStore, InvitationRepository, PortError, TicketRepository,
-};
+use domain::changes::ports::{ChangeFeed, TicketRepository};
+use domain::idempotency::ports::IdempotencyStore;
+use domain::invitations::ports::InvitationRepository;
+use domain::ports::PortError;
+use domain::webhooks::ports::DeliveryQueue;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -213,8 +215,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_invitation_sweeper_marks_due_invitations_expired_from_its_first_run_and_stops() {
-        use domain::ports::{EventRepository, NewEvent, NewUser, PasswordHash, UserRepository};
-        use domain::{EventDetails, Invitation, InvitationTtl, Text, UserId};
+        use domain::accounts::ports::{NewUser, PasswordHash, UserRepository};
+        use domain::events::ports::{EventRepository, NewEvent};
+        use domain::events::EventDetails;
+        use domain::invitations::{Invitation, InvitationTtl};
+        use domain::{Text, UserId};
 
         let database = adapters_diesel::testing::TestDatabase::sqlite();
         let db = Arc::new(database.open());
@@ -272,8 +277,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_idempotency_purge_deletes_expired_keys_from_its_first_run_and_keeps_the_rest() {
+        use domain::accounts::ports::{NewUser, PasswordHash, UserRepository};
+        use domain::idempotency::ports::NewClaim;
         use domain::idempotency::{ClaimId, IdempotencyKey, RequestFingerprint};
-        use domain::ports::{NewClaim, NewUser, PasswordHash, UserRepository};
 
         let database = adapters_diesel::testing::TestDatabase::sqlite();
         let db = Arc::new(database.open());

@@ -11,13 +11,17 @@ use adapters_diesel::{
     Argon2Hasher, Backend, ChangeListener, Database, HasherConfig, RandomTokenIssuer,
 };
 use adapters_outbound::{HttpWebhookSender, SmtpMailer, WebhookSenderConfig};
+use domain::accounts::{AccountService, TokenPolicy};
+use domain::changes::ports::ChangeFeed;
+use domain::changes::ChangeService;
+use domain::events::EventService;
 use domain::idempotency::IdempotencyPolicy;
-use domain::ports::{AbuseCounters, ChangeFeed, Mailer, SystemClock, WebhookSender};
-use domain::services::{
-    AccountService, DeliveryLimits, DeliveryService, EventService, FeedService, IdempotencyService,
-    InvitationService, TokenPolicy, WebhookService,
-};
+use domain::idempotency::IdempotencyService;
+use domain::invitations::InvitationService;
+use domain::ports::{AbuseCounters, SystemClock};
+use domain::webhooks::ports::{Mailer, WebhookSender};
 use domain::webhooks::DestinationPolicy;
+use domain::webhooks::{DeliveryLimits, DeliveryService, WebhookService};
 use http_actix::api::changes::hub::{HubConfig, StreamHub};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
@@ -233,7 +237,7 @@ impl Application {
             let service = DeliveryService::new(
                 feed.clone(),
                 database.clone(),
-                Arc::new(http_actix::api::changes::responses::FeedJson),
+                Arc::new(http_actix::api::changes::responses::ChangeJson),
                 sender,
                 mailer,
                 clock.clone(),
@@ -286,7 +290,7 @@ impl Application {
                 Arc::new(SystemClock),
                 IdempotencyPolicy::default(),
             ),
-            feed: FeedService::new(
+            changes: ChangeService::new(
                 feed,
                 database.clone(),
                 Arc::new(RandomTokenIssuer),

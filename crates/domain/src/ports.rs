@@ -162,11 +162,3 @@ pub trait SecretSource: Send + Sync {
     /// Fills `buf` with bytes from a cryptographically secure generator.
     fn fill(&self, buf: &mut [u8]);
 }
-
-// Transition re-exports while callers move to the area modules.
-pub use crate::accounts::ports::*;
-pub use crate::changes::ports::*;
-pub use crate::events::ports::*;
-pub use crate::idempotency::ports::*;
-pub use crate::invitations::ports::*;
-pub use crate::webhooks::ports::*;

@@ -428,7 +428,7 @@ pub enum InvitationStatus {
     Rejected,
     /// The sender, the event's owner or a co-host withdrew it while it was pending.
     Cancelled,
-    /// Its `expires_at` passed while it was pending ([`crate::Invitation::status_at`]).
+    /// Its `expires_at` passed while it was pending ([`crate::invitations::Invitation::status_at`]).
     Expired,
 }
 

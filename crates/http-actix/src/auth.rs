@@ -75,12 +75,12 @@ impl BearerToken {
 
 /// The user a request's bearer token belongs to, with the token itself (for logout).
 ///
-/// Extracting it reads the `Authorization` header and asks [`domain::services::AccountService`];
+/// Extracting it reads the `Authorization` header and asks [`domain::accounts::AccountService`];
 /// when [`require_bearer`] already did that for the request, the extractor reuses its result.
 #[derive(Clone, Debug)]
 pub struct AuthenticatedUser {
     /// The caller.
-    pub user: domain::User,
+    pub user: domain::accounts::User,
     /// The token the caller presented.
     pub token: BearerToken,
 }

@@ -11,7 +11,7 @@
 //!    malformed_request`;
 //! 3. reads the body, within the 64 KiB limit (`413`), and fingerprints the request: SHA-256 of
 //!    the method, the path and the body's raw bytes;
-//! 4. claims the key through [`domain::services::IdempotencyService`]: a stored answer is replayed
+//! 4. claims the key through [`domain::idempotency::IdempotencyService`]: a stored answer is replayed
 //!    with `Idempotent-Replayed: true`, a running claim answers `409 idempotency_key_in_flight`
 //!    with `Retry-After: 1`, another request's key `422 idempotency_key_reused`;
 //! 5. runs the route with the body it read, then stores a final answer (its status, `Content-Type`
@@ -25,8 +25,8 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
 use domain::idempotency::StoredResponse;
+use domain::idempotency::{Begin, Finish, HeldKey, IdempotencyService};
 use domain::idempotency::{IdempotencyKey, IdempotencyKeyError, RequestFingerprint};
-use domain::services::{Begin, Finish, HeldKey, IdempotencyService};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use utoipa::openapi::header::HeaderBuilder;

@@ -32,11 +32,13 @@ use actix_cors::Cors;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method};
 use actix_web::HttpMessage;
+use domain::accounts::AccountService;
+use domain::changes::ChangeService;
+use domain::events::EventService;
+use domain::idempotency::IdempotencyService;
+use domain::invitations::InvitationService;
 use domain::ports::HealthCheck;
-use domain::services::{
-    AccountService, EventService, FeedService, IdempotencyService, InvitationService,
-    WebhookService,
-};
+use domain::webhooks::WebhookService;
 use domain::PhoneRegion;
 
 pub mod api;
@@ -91,7 +93,7 @@ pub struct AppState {
     /// Idempotency keys of the operations that honour them (docs/api.md, "Idempotency").
     pub idempotency: IdempotencyService,
     /// The change feed and stream tickets (docs/api.md, "Change feed and live stream").
-    pub feed: FeedService,
+    pub changes: ChangeService,
     /// This process's live streams.
     pub streams: Arc<api::changes::hub::StreamHub>,
     /// Webhook endpoints (docs/api.md, "Webhooks").

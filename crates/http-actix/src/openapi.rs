@@ -235,7 +235,7 @@ impl Modify for Webhooks {
 }
 
 /// The delivery of a change, as crates/adapters-outbound's webhook sender makes it: the change as
-/// the feed shows it (`FeedJson`), signed as Standard Webhooks v1 says.
+/// the feed shows it (`ChangeJson`), signed as Standard Webhooks v1 says.
 fn webhooks() -> Value {
     json!({
         "change": {

@@ -5,8 +5,10 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use domain::change::Change;
-use domain::{Audience, EventId, Role};
+use domain::changes::Audience;
+use domain::changes::Change;
+use domain::events::Role;
+use domain::EventId;
 
 use crate::db::AnyConnection;
 use crate::schema::event_members;

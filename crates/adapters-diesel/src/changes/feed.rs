@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::change::{Change, ChangeId, ChangeKind, Delivery, FeedRead, RecordedChange};
-use domain::ports::{ChangeFeed, CommitWatch, PortError};
+use domain::changes::ports::{ChangeFeed, CommitWatch};
+use domain::changes::{AddressedChange, Change, ChangeId, ChangeKind, FeedRead, RecordedChange};
+use domain::ports::PortError;
 use domain::UserId;
 
 use super::outbox::{sequence, ChangeRow};
@@ -83,11 +84,11 @@ impl ChangeFeed for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn deliveries_after(
+    async fn addressed_after(
         &self,
         after: ChangeId,
         limit: u32,
-    ) -> Result<FeedRead<Delivery>, PortError> {
+    ) -> Result<FeedRead<AddressedChange>, PortError> {
         let limit = clamp(limit);
         self.run(move |conn| {
             sequence_before_reading(conn);
@@ -121,7 +122,7 @@ impl ChangeFeed for Database {
                 .into_iter()
                 .filter_map(|row| {
                     let id = row.id;
-                    restore(row).map(|recorded| Delivery {
+                    restore(row).map(|recorded| AddressedChange {
                         recorded,
                         recipients: by_change.remove(&id).unwrap_or_default(),
                     })

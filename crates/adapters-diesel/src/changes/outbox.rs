@@ -10,8 +10,9 @@
 //!   read of the feed runs it first, so a reader sees all that committed before it asked.
 
 use diesel::prelude::*;
-use domain::change::Change;
-use domain::{EventId, EventRef, Text};
+use domain::changes::Change;
+use domain::changes::EventRef;
+use domain::{EventId, Text};
 
 use super::audience::{resolve, Resolved};
 use super::stored;
@@ -273,7 +274,7 @@ pub(crate) fn record(conn: &mut AnyConnection, changes: Vec<Change>) -> QueryRes
 
 /// Makes a domain change in a transaction, where a mismatch (a bug: the state does not fit the
 /// kind) rolls the transaction back as a serialization error rather than recording nonsense.
-pub(crate) fn made(change: Result<Change, domain::change::ChangeMismatch>) -> QueryResult<Change> {
+pub(crate) fn made(change: Result<Change, domain::changes::ChangeMismatch>) -> QueryResult<Change> {
     change.map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 

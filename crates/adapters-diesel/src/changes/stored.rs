@@ -12,9 +12,11 @@
 //! Times are UTC without a zone (`2026-11-26T10:00:00.123456`), ids lowercase hyphenated UUIDs,
 //! and a user is `[id, name]`.
 
-use domain::change::ChangeSubject;
+use domain::accounts::UserSummary;
+use domain::changes::ChangeSubject;
+use domain::changes::EventRef;
 use domain::ports::PortError;
-use domain::{EventId, EventRef, Text, UserSummary};
+use domain::{EventId, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::rows::{
@@ -339,7 +341,7 @@ mod tests {
         );
         assert_eq!(
             (member.role, member.joined_at),
-            (domain::Role::Member, utc("2026-11-26 10:01:00"))
+            (domain::events::Role::Member, utc("2026-11-26 10:01:00"))
         );
 
         let ChangeSubject::Event(event) = from_json(EVENT).unwrap() else {

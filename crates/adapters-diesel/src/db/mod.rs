@@ -15,7 +15,7 @@ mod migrations;
 mod pool;
 
 pub(crate) use bulk_insert::{insert_rows, Bind, Row, INSERT_CHUNK};
-#[cfg(feature = "test-support")]
+#[cfg(feature = "testing")]
 pub(crate) use config::sqlite_path;
 pub use config::{Backend, DatabaseConfig};
 pub(crate) use connection::{
@@ -23,6 +23,6 @@ pub(crate) use connection::{
 };
 pub use errors::DatabaseError;
 pub(crate) use errors::{port_error, UniqueConstraint};
-#[cfg(feature = "test-support")]
+#[cfg(feature = "testing")]
 pub(crate) use migrations::PG_MIGRATIONS;
 pub use pool::Database;

@@ -7,9 +7,11 @@ use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{HasSqlType, Nullable, Text};
-use domain::change::Change;
-use domain::ports::{BatchOutcome, PortError};
-use domain::{Invitation, InvitationStatus};
+use domain::changes::Change;
+use domain::invitations::ports::BatchOutcome;
+use domain::invitations::Invitation;
+use domain::ports::PortError;
+use domain::InvitationStatus;
 
 use super::queries::details_of;
 use crate::changes::{made, record};

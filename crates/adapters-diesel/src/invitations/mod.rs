@@ -18,14 +18,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl;
 use diesel::prelude::*;
-use domain::change::Change;
-use domain::invitation::status_at;
-use domain::ports::{
-    BatchOutcome, InvitationFilter, InvitationRepository, PortError, SaveInvitationError,
+use domain::changes::Change;
+use domain::changes::EventRef;
+use domain::events::{Member, Role};
+use domain::invitations::ports::{
+    BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
+use domain::invitations::status_at;
+use domain::invitations::{
+    Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
+};
+use domain::ports::PortError;
 use domain::{
-    Answer, EventId, EventRef, Invitation, InvitationDetails, InvitationId, InvitationState,
-    InvitationStatus, InviteeState, Member, MemberId, NotPending, Page, PageRequest, Role, UserId,
+    Answer, EventId, InvitationId, InvitationStatus, MemberId, Page, PageRequest, UserId,
 };
 
 use self::batch::lock_events;
@@ -44,7 +49,7 @@ use crate::sql_types::{DbId, DbTime};
 fn record_one(
     conn: &mut AnyConnection,
     id: DbId,
-    make: fn(InvitationDetails) -> Result<Change, domain::change::ChangeMismatch>,
+    make: fn(InvitationDetails) -> Result<Change, domain::changes::ChangeMismatch>,
     also: impl FnOnce(&InvitationDetails) -> Option<Change>,
 ) -> QueryResult<()> {
     let Some(details) = details_of(conn, &[id])?.pop() else {

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::ports::{InvitationFilter, PortError};
-use domain::{EventId, InvitationDetails, InvitationStatus, Page, PageRequest, UserId};
+use domain::invitations::ports::InvitationFilter;
+use domain::invitations::InvitationDetails;
+use domain::ports::PortError;
+use domain::{EventId, InvitationStatus, Page, PageRequest, UserId};
 
 use crate::db::{port_error, with_concrete, AnyConnection, Database};
 use crate::rows::{invitation_details, to_db_time, InvitationDetailsRow, InvitationRow};
@@ -93,7 +95,7 @@ impl Database {
                     }
                     Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
                 };
-                // The status as of `now` (`domain::invitation::status_at`): a pending invitation
+                // The status as of `now` (`domain::invitations::status_at`): a pending invitation
                 // whose expiry has passed is expired, whether or not the sweeper has marked it yet.
                 let pending = InvitationStatus::Pending.as_str();
                 query = match status {

@@ -9,12 +9,15 @@ use std::sync::{Arc, Mutex};
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, RandomTokenIssuer};
 use chrono::Duration;
-use domain::change::{ChangeId, ChangeKind, ChangeSubject};
-use domain::ports::*;
-use domain::{
-    Actor, Answer, EventDetails, EventId, EventPatch, Invitation, InvitationTtl, Role, Text, User,
-    UserId,
-};
+use domain::accounts::ports::*;
+use domain::accounts::User;
+use domain::changes::ports::*;
+use domain::changes::{ChangeId, ChangeKind, ChangeSubject};
+use domain::events::ports::*;
+use domain::events::{Actor, EventDetails, EventPatch, Role};
+use domain::invitations::ports::*;
+use domain::invitations::{Invitation, InvitationTtl};
+use domain::{Answer, EventId, Text, UserId};
 
 use crate::support::{contract, new_user, now, per_backend, subject, Target};
 
@@ -256,7 +259,7 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
 
     // Fan-out reads every change once with its recipients.
     let all = db
-        .deliveries_after(ChangeId(0), 1_000)
+        .addressed_after(ChangeId(0), 1_000)
         .await
         .unwrap()
         .changes;
@@ -410,7 +413,7 @@ async fn ids_increase_in_the_order_readers_see_them_with_eight_concurrent_writer
             let mut last = ChangeId(0);
             loop {
                 let finished = done.load(std::sync::atomic::Ordering::SeqCst);
-                for delivery in db.deliveries_after(last, 1_000).await.unwrap().changes {
+                for delivery in db.addressed_after(last, 1_000).await.unwrap().changes {
                     last = delivery.recorded.id;
                     seen.lock().unwrap().push(last.0);
                 }
@@ -437,7 +440,7 @@ async fn ids_increase_in_the_order_readers_see_them_with_eight_concurrent_writer
     reader.await.unwrap();
     let seen = seen.lock().unwrap().clone();
     let all: Vec<i64> = db
-        .deliveries_after(ChangeId(0), 1_000)
+        .addressed_after(ChangeId(0), 1_000)
         .await
         .unwrap()
         .changes
@@ -484,13 +487,13 @@ mod diesel_only {
         assert_eq!((first.changes.len(), first.read_up_to), (0, ChangeId(1)));
         let next = db.list_for(sara.id, first.read_up_to, 1).await.unwrap();
         assert_eq!(next.changes.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2]);
-        let fan_out = db.deliveries_after(ChangeId(0), 1).await.unwrap();
+        let fan_out = db.addressed_after(ChangeId(0), 1).await.unwrap();
         assert_eq!(
             (fan_out.changes.len(), fan_out.read_up_to),
             (0, ChangeId(1))
         );
         assert_eq!(
-            db.deliveries_after(ChangeId(0), 10)
+            db.addressed_after(ChangeId(0), 10)
                 .await
                 .unwrap()
                 .changes

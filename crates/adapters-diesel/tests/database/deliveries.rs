@@ -7,11 +7,15 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::change::{ChangeId, ChangeKind};
-use domain::delivery::{AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict};
-use domain::ports::*;
-use domain::webhook::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
-use domain::{AttemptId, DeliveryId, Email, Limit, PageRequest, User, WebhookId};
+use domain::accounts::ports::*;
+use domain::accounts::User;
+use domain::changes::{ChangeId, ChangeKind};
+use domain::webhooks::delivery::{
+    AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict,
+};
+use domain::webhooks::ports::*;
+use domain::webhooks::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use domain::{AttemptId, DeliveryId, Email, Limit, PageRequest, WebhookId};
 
 use crate::support::{contract, new_user, now, subject, Target};
 
@@ -414,7 +418,12 @@ async fn disabling_a_webhook_ends_its_deliveries_and_leaves_others_alone(target:
     let rest = claim(db, now(), 10).await;
     let mut targets: Vec<bool> = rest
         .iter()
-        .map(|c| matches!(c.target, domain::delivery::ClaimedTarget::Email(_)))
+        .map(|c| {
+            matches!(
+                c.target,
+                domain::webhooks::delivery::ClaimedTarget::Email(_)
+            )
+        })
         .collect();
     targets.sort();
     assert_eq!(
@@ -432,9 +441,10 @@ async fn disabling_a_webhook_ends_its_deliveries_and_leaves_others_alone(target:
         )
         .await
         .unwrap();
-    assert!(without_email
-        .iter()
-        .all(|c| matches!(c.target, domain::delivery::ClaimedTarget::Webhook(_))));
+    assert!(without_email.iter().all(|c| matches!(
+        c.target,
+        domain::webhooks::delivery::ClaimedTarget::Webhook(_)
+    )));
 }
 
 async fn no_target_gets_more_than_its_share_in_flight(target: Target) {
@@ -503,7 +513,7 @@ async fn deliveries_of_a_webhook_deleted_before_the_dispatch_are_dropped(target:
     let claimed = claim(db, now(), 10).await;
     assert_eq!(claimed.len(), 1);
     assert!(
-        matches!(&claimed[0].target, domain::delivery::ClaimedTarget::Webhook(w) if w.id == kept.id)
+        matches!(&claimed[0].target, domain::webhooks::delivery::ClaimedTarget::Webhook(w) if w.id == kept.id)
     );
     assert_eq!(db.dispatch_position().await.unwrap(), ChangeId(4));
 }

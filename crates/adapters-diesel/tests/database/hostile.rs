@@ -8,11 +8,14 @@ use std::time::{Duration as StdDuration, Instant};
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database, DatabaseConfig};
 use chrono::{DateTime, Duration, Utc};
+use domain::accounts::ports::*;
+use domain::accounts::User;
+use domain::events::ports::*;
+use domain::events::EventDetails;
+use domain::invitations::ports::*;
+use domain::invitations::Invitation;
 use domain::ports::*;
-use domain::{
-    Answer, Email, EventDetails, EventId, Invitation, Login, Mobile, PageRequest, PhoneRegion,
-    Text, User, UserId,
-};
+use domain::{Answer, Email, EventId, Login, Mobile, PageRequest, PhoneRegion, Text, UserId};
 
 use crate::support::{new_user, now, per_backend};
 
@@ -257,8 +260,8 @@ mod stored_rows {
 mod batch_recheck {
     use std::sync::Arc;
 
-    use domain::services::{InvitationService, SendInvitations};
-    use domain::InvitationEntries;
+    use domain::invitations::InvitationEntries;
+    use domain::invitations::{InvitationService, SendInvitations};
 
     use super::*;
 
@@ -396,9 +399,9 @@ mod batch_recheck {
                 match send.await.unwrap() {
                     Ok(report) if report.sent.is_empty() => ignored += 1,
                     Ok(_) => sent += 1,
-                    Err(domain::services::SendInvitationsError::Port(PortError::Unavailable(
-                        _,
-                    ))) => stale += 1,
+                    Err(domain::invitations::SendInvitationsError::Port(
+                        PortError::Unavailable(_),
+                    )) => stale += 1,
                     Err(other) => panic!("round {round}: {other:?}"),
                 }
             }
@@ -423,8 +426,8 @@ mod batch_recheck {
 mod batch_order {
     use std::sync::Arc;
 
-    use domain::services::{InvitationService, SendInvitations};
-    use domain::InvitationEntries;
+    use domain::invitations::InvitationEntries;
+    use domain::invitations::{InvitationService, SendInvitations};
 
     use super::*;
 

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::Backend;
 use chrono::{DateTime, Duration, Utc};
+use domain::accounts::ports::UserRepository;
+use domain::idempotency::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use domain::idempotency::{ClaimId, IdempotencyKey, KeyState, RequestFingerprint, StoredResponse};
-use domain::ports::{ClaimOutcome, IdempotencyStore, NewClaim, UserRepository};
 use domain::testing::IdempotencyKeys;
 use domain::UserId;
 

@@ -3,7 +3,7 @@
 
 use adapters_diesel::Backend;
 use chrono::{DateTime, TimeZone, Utc};
-use domain::ports::{NewUser, PasswordHash};
+use domain::accounts::ports::{NewUser, PasswordHash};
 use domain::{Email, Mobile, PhoneRegion, Text, UserId};
 
 /// Runs each named case, an `async fn name(backend: Backend)` of the calling module, once per

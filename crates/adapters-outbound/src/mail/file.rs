@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use domain::ports::{MailResult, Mailer};
 use domain::webhooks::delivery::InvitationEmail;
+use domain::webhooks::ports::{MailResult, Mailer};
 use domain::Email;
 use lettre::message::Mailbox;
 

@@ -14,8 +14,8 @@ mod message;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::ports::{MailResult, Mailer};
 use domain::webhooks::delivery::InvitationEmail;
+use domain::webhooks::ports::{MailResult, Mailer};
 use domain::Email;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;

@@ -10,7 +10,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use domain::ports::DestinationRefused;
+use domain::webhooks::ports::DestinationRefused;
 use domain::webhooks::{is_public, DestinationPolicy, WebhookUrl};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::ports::{DestinationRefused, WebhookRequest, WebhookResponse, WebhookSender};
+use domain::webhooks::ports::{DestinationRefused, WebhookRequest, WebhookResponse, WebhookSender};
 use domain::webhooks::{DestinationPolicy, WebhookUrl};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use tokio::time::{timeout_at, Instant};

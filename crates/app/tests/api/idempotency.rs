@@ -5,8 +5,8 @@
 
 use actix_web::http::Method;
 use chrono::{Duration, Utc};
+use domain::idempotency::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use domain::idempotency::{ClaimId, IdempotencyKey};
-use domain::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use domain::UserId;
 use http_actix::idempotency::fingerprint;
 use serde_json::{json, Value};

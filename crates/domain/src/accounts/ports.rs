@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+use crate::accounts::User;
 use crate::ports::PortError;
-use crate::{Email, Login, Mobile, Password, Text, User, UserId};
+use crate::{Email, Login, Mobile, Password, Text, UserId};
 
 /// A password hash in PHC string form (e.g. `$argon2id$v=19$...`).
 #[derive(Clone, Debug, PartialEq, Eq)]

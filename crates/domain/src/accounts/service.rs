@@ -5,11 +5,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
-use crate::ports::{
-    Clock, CreateUserError, NewToken, NewUser, PasswordHasher, PortError, TokenIssuer,
-    TokenRepository, UserRepository,
+use crate::accounts::ports::{
+    CreateUserError, NewToken, NewUser, PasswordHasher, TokenIssuer, TokenRepository,
+    UserRepository,
 };
-use crate::{Email, Login, Mobile, Password, Text, User, UserId};
+use crate::accounts::User;
+use crate::ports::{Clock, PortError};
+use crate::{Email, Login, Mobile, Password, Text, UserId};
 
 /// How long tokens live.
 #[derive(Clone, Copy, Debug)]

@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Event, EventId, InvitationDetails, InvitationStatus, Member, Text, UserId};
+use crate::events::{Event, Member};
+use crate::invitations::InvitationDetails;
+use crate::{EventId, InvitationStatus, Text, UserId};
 
 pub mod ports;
 mod service;
@@ -366,7 +368,7 @@ pub struct FeedRead<T> {
 
 /// A recorded change with the users it was resolved to at write time, for fan-out.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delivery {
+pub struct AddressedChange {
     /// The change.
     pub recorded: RecordedChange,
     /// Who receives it.
@@ -378,7 +380,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::{Answer, Invitation, MemberId, Role, UserSummary};
+    use crate::accounts::UserSummary;
+    use crate::events::Role;
+    use crate::invitations::Invitation;
+    use crate::{Answer, MemberId};
 
     fn at(s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 2, 10, 0, s).unwrap()

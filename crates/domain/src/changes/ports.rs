@@ -5,9 +5,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::ports::TokenHash;
-use crate::changes::{ChangeId, Delivery, FeedRead, RecordedChange};
+use crate::accounts::User;
+use crate::changes::{AddressedChange, ChangeId, FeedRead, RecordedChange};
 use crate::ports::PortError;
-use crate::{User, UserId};
+use crate::UserId;
 
 /// The change feed's read side (docs/api.md, "Change feed and live stream"): the domain events
 /// that the repositories' changing methods record in their own transactions, numbered in the
@@ -34,11 +35,11 @@ pub trait ChangeFeed: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn deliveries_after(
+    async fn addressed_after(
         &self,
         after: ChangeId,
         limit: u32,
-    ) -> Result<FeedRead<Delivery>, PortError>;
+    ) -> Result<FeedRead<AddressedChange>, PortError>;
 
     /// The number of the last change recorded (`ChangeId(0)` before the first).
     ///

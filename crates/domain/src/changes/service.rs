@@ -5,13 +5,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
+use crate::accounts::ports::TokenIssuer;
+use crate::accounts::User;
+use crate::changes::ports::{ChangeFeed, NewTicket, TicketRepository};
 use crate::changes::{ChangeId, RecordedChange};
-use crate::ports::{ChangeFeed, Clock, NewTicket, PortError, TicketRepository, TokenIssuer};
-use crate::{Limit, User};
+use crate::ports::{Clock, PortError};
+use crate::Limit;
 
 /// One page of a user's feed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FeedPage {
+pub struct ChangePage {
     /// The changes, oldest first.
     pub changes: Vec<RecordedChange>,
     /// Where the next page starts: the last change read (past any that could not be read), or the
@@ -30,20 +33,20 @@ pub struct StreamTicket {
 
 /// Reads users' feeds; issues and redeems stream tickets.
 #[derive(Clone)]
-pub struct FeedService {
+pub struct ChangeService {
     feed: Arc<dyn ChangeFeed>,
     tickets: Arc<dyn TicketRepository>,
     issuer: Arc<dyn TokenIssuer>,
     clock: Arc<dyn Clock>,
 }
 
-impl std::fmt::Debug for FeedService {
+impl std::fmt::Debug for ChangeService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FeedService").finish_non_exhaustive()
+        f.debug_struct("ChangeService").finish_non_exhaustive()
     }
 }
 
-impl FeedService {
+impl ChangeService {
     /// How long a stream ticket works.
     pub const TICKET_TTL: Duration = Duration::seconds(60);
 
@@ -76,9 +79,9 @@ impl FeedService {
         user: &User,
         after: ChangeId,
         limit: Limit,
-    ) -> Result<FeedPage, PortError> {
+    ) -> Result<ChangePage, PortError> {
         let read = self.feed.list_for(user.id, after, limit.get()).await?;
-        Ok(FeedPage {
+        Ok(ChangePage {
             changes: read.changes,
             next_after: read.read_up_to.max(after),
         })

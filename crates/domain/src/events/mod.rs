@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{EventId, MemberId, Text, UserId, UserSummary};
+use crate::accounts::UserSummary;
+use crate::{EventId, MemberId, Text, UserId};
 
 pub mod ports;
 mod service;

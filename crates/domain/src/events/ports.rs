@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::ports::PortError;
-use crate::{
-    Actor, Event, EventDetails, EventDetailsError, EventId, EventPatch, Member, Membership, Page,
-    PageRequest, Role, UserId, UserSummary,
+use crate::accounts::UserSummary;
+use crate::events::{
+    Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, Role,
 };
+use crate::ports::PortError;
+use crate::{EventId, Page, PageRequest, UserId};
 
 /// An event to create, with its owner.
 #[derive(Clone, Debug)]

@@ -6,11 +6,14 @@
 
 use std::sync::Arc;
 
-use crate::ports::{Clock, EventRepository, EventWriteError, NewEvent, PortError};
-use crate::{
-    Event, EventDetails, EventDetailsError, EventId, EventPatch, Member, Page, PageRequest,
-    RemovalRefused, Role, RoleChangeRefused, User, UserId,
+use crate::accounts::User;
+use crate::events::ports::{EventRepository, EventWriteError, NewEvent};
+use crate::events::{
+    Event, EventDetails, EventDetailsError, EventPatch, Member, RemovalRefused, Role,
+    RoleChangeRefused,
 };
+use crate::ports::{Clock, PortError};
+use crate::{EventId, Page, PageRequest, UserId};
 
 /// How many times a change whose premises changed before it was stored is decided again before
 /// the service gives up (503): each retry means another request changed the same event meanwhile.

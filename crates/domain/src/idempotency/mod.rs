@@ -1,7 +1,7 @@
 //! Idempotency keys (docs/api.md, "Idempotency"): a client names an unsafe request with a key of
 //! its choosing, so that retrying it after a lost answer cannot do its work twice.
 //!
-//! The rules, decided here and kept by every [`IdempotencyStore`](crate::ports::IdempotencyStore):
+//! The rules, decided here and kept by every [`IdempotencyStore`](crate::idempotency::ports::IdempotencyStore):
 //!
 //! - a key belongs to its caller: two users may use the same key for unrelated requests;
 //! - the same key with the same request (its [`RequestFingerprint`]) gets the first request's

@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use crate::accounts::User;
+use crate::idempotency::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use crate::idempotency::{
     ClaimId, IdempotencyKey, IdempotencyPolicy, RequestFingerprint, StoredResponse,
 };
-use crate::ports::{ClaimOutcome, Clock, IdempotencyStore, NewClaim, PortError};
-use crate::{User, UserId};
+use crate::ports::{Clock, PortError};
+use crate::UserId;
 
 /// A key held by a running request, to give to [`IdempotencyService::finish`] or
 /// [`IdempotencyService::abandon`].
@@ -153,8 +155,8 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+    use crate::idempotency::ports::MockIdempotencyStore;
     use crate::idempotency::KeyState;
-    use crate::ports::MockIdempotencyStore;
     use crate::testing::{FixedClock, IdempotencyKeys};
     use crate::{Email, Text};
 

@@ -3,8 +3,9 @@
 
 use std::collections::HashSet;
 
+use crate::accounts::UserSummary;
 use crate::values::InvalidContact;
-use crate::{Contact, Email, InvitationStatus, Mobile, PhoneRegion, UserId, UserSummary};
+use crate::{Contact, Email, InvitationStatus, Mobile, PhoneRegion, UserId};
 
 /// Why an entry of a batch was not sent (docs/api.md, "Ignore reasons").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::accounts::UserSummary;
 use crate::duration::whole_duration;
-use crate::{Answer, EventId, InvitationId, InvitationStatus, Role, Text, UserId, UserSummary};
+use crate::events::Role;
+use crate::{Answer, EventId, InvitationId, InvitationStatus, Text, UserId};
 
 mod batch;
 pub mod ports;

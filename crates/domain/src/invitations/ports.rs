@@ -7,11 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::invitations::NotPending;
+use crate::invitations::{Invitation, InvitationDetails, InviteeState};
 use crate::ports::PortError;
-use crate::{
-    EventId, Invitation, InvitationDetails, InvitationId, InviteeState, Page, PageRequest,
-    StatusFilter, UserId,
-};
+use crate::{EventId, InvitationId, Page, PageRequest, StatusFilter, UserId};
 
 /// Filters of the invitation lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -6,15 +6,19 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::ports::{
-    BatchOutcome, Clock, EventRepository, InvitationFilter, InvitationRepository, PortError,
-    SaveInvitationError, UserRepository,
+use crate::accounts::ports::UserRepository;
+use crate::accounts::{User, UserSummary};
+use crate::events::ports::EventRepository;
+use crate::events::Role;
+use crate::invitations::ports::{
+    BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
-use crate::{
-    Answer, AnswerRefused, Contact, EventId, IgnoreReason, Ignored, Invitation, InvitationDetails,
-    InvitationEntries, InvitationId, InvitationTtl, ManageRefused, NotPending, Page, PageRequest,
-    Planned, Role, Text, User, UserSummary,
+use crate::invitations::{
+    AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,
+    InvitationTtl, ManageRefused, NotPending, Planned,
 };
+use crate::ports::{Clock, PortError};
+use crate::{Answer, Contact, EventId, InvitationId, Page, PageRequest, Text};
 
 /// A send request: a manager's entries for one event, and the note they carry.
 #[derive(Clone, Debug)]

@@ -6,10 +6,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 
+use crate::idempotency::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use crate::idempotency::{
     ClaimId, IdempotencyKey, IdempotencyRecord, KeyState, StoredResponse, Verdict,
 };
-use crate::ports::{ClaimOutcome, IdempotencyStore, NewClaim, PortError};
+use crate::ports::PortError;
 use crate::UserId;
 
 /// [`IdempotencyStore`] in memory, keeping what the database keeps: one record per (user, key),

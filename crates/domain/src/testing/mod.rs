@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use domain::services::EventService;
+//! use domain::events::EventService;
 //! use domain::testing::{FixedClock, Store};
 //!
 //! let store = Arc::new(Store::default());
@@ -31,10 +31,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
-use crate::ports::{
-    Clock, DestinationRefused, IssuedToken, PasswordHash, PasswordHasher, PortError, SecretSource,
-    TokenHash, TokenIssuer, WebhookRequest, WebhookResponse, WebhookSender,
-};
+use crate::accounts::ports::{IssuedToken, PasswordHash, PasswordHasher, TokenHash, TokenIssuer};
+use crate::ports::{Clock, PortError, SecretSource};
+use crate::webhooks::ports::{DestinationRefused, WebhookRequest, WebhookResponse, WebhookSender};
 use crate::webhooks::WebhookUrl;
 use crate::Password;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{FakeHasher, FakeIssuer, FakeSender, FixedClock, Store};
 use crate::accounts::ports::{TokenRepository, UserRepository};
 use crate::accounts::{AccountService, TokenPolicy};
-use crate::changes::FeedService;
+use crate::changes::ChangeService;
 use crate::events::ports::EventRepository;
 use crate::events::EventService;
 use crate::invitations::ports::InvitationRepository;
@@ -96,8 +96,8 @@ impl Wiring {
     }
 
     /// The change feed and stream tickets.
-    pub fn changes(&self) -> FeedService {
-        FeedService::new(
+    pub fn changes(&self) -> ChangeService {
+        ChangeService::new(
             self.store.clone(),
             self.store.clone(),
             self.issuer.clone(),

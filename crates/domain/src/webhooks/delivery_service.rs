@@ -13,13 +13,15 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::ports::{
-    ChangeFeed, ChangeRenderer, Clock, DeliveryQueue, MailResult, Mailer, PortError,
-    WebhookRequest, WebhookResponse, WebhookSender,
-};
+use crate::changes::ports::ChangeFeed;
+use crate::ports::{Clock, PortError};
 use crate::webhooks::delivery::{
     AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, NewDelivery,
     Outcome, RetryPolicy, Verdict,
+};
+use crate::webhooks::ports::{
+    ChangeRenderer, DeliveryQueue, MailResult, Mailer, WebhookRequest, WebhookResponse,
+    WebhookSender,
 };
 use crate::webhooks::Webhook;
 use crate::{AttemptId, DeliveryId, UserId};
@@ -116,7 +118,7 @@ impl DeliveryService {
     }
 
     /// A watch woken when changes may have been committed, for the worker's loop.
-    pub fn watch(&self) -> Box<dyn crate::ports::CommitWatch> {
+    pub fn watch(&self) -> Box<dyn crate::changes::ports::CommitWatch> {
         self.feed.watch()
     }
 
@@ -131,7 +133,7 @@ impl DeliveryService {
         let from = self.queue.dispatch_position().await?;
         let read = self
             .feed
-            .deliveries_after(from, self.limits.dispatch_batch)
+            .addressed_after(from, self.limits.dispatch_batch)
             .await?;
         if read.read_up_to <= from {
             return Ok(Dispatched::default());

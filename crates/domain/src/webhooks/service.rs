@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use crate::ports::{
-    ChangeFeed, Clock, DestinationRefused, PortError, SecretSource, StoreWebhookError,
-    WebhookRepository, WebhookSender,
-};
+use crate::accounts::User;
+use crate::changes::ports::ChangeFeed;
+use crate::ports::{Clock, PortError, SecretSource};
 use crate::webhooks::delivery::Attempt;
+use crate::webhooks::ports::{
+    DestinationRefused, StoreWebhookError, WebhookRepository, WebhookSender,
+};
 use crate::webhooks::{DestinationPolicy, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
-use crate::{Page, PageRequest, User, WebhookId};
+use crate::{Page, PageRequest, WebhookId};
 
 /// Why a webhook was not registered.
 #[derive(Debug, thiserror::Error)]

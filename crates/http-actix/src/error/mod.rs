@@ -19,8 +19,8 @@ use std::fmt;
 use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use domain::accounts::AuthenticateError;
 use domain::ports::{BoxError, CountError, PortError};
-use domain::services::AuthenticateError;
 use serde::Serialize;
 use utoipa::ToSchema;
 

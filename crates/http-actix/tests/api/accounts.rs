@@ -4,7 +4,7 @@
 //! `api::accounts` and end to end (crates/app/tests/api/accounts.rs); here, the answers' shapes.
 
 use actix_web::test::TestRequest;
-use domain::ports::MockUserRepository;
+use domain::accounts::ports::MockUserRepository;
 use domain::testing::FakeIssuer;
 use serde_json::json;
 

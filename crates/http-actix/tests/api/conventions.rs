@@ -6,7 +6,7 @@
 
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::test::TestRequest;
-use domain::ports::MockEventRepository;
+use domain::events::ports::MockEventRepository;
 use serde_json::{json, Value};
 
 use crate::helpers::{unavailable, Api, Reply, PASSWORD};

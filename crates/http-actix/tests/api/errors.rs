@@ -8,7 +8,9 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use domain::ports::{MockEventRepository, MockHealthCheck, MockTokenRepository};
+use domain::accounts::ports::MockTokenRepository;
+use domain::events::ports::MockEventRepository;
+use domain::ports::MockHealthCheck;
 
 use crate::helpers::{unavailable, Api};
 

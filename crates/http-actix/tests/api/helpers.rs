@@ -11,14 +11,18 @@ use actix_web::middleware::from_fn;
 use actix_web::test::{self, TestRequest};
 use actix_web::App;
 use chrono::{DateTime, Utc};
+use domain::accounts::ports::{TokenRepository, UserRepository};
+use domain::accounts::RegisterCommand;
+use domain::accounts::User;
+use domain::events::ports::EventRepository;
+use domain::events::{Event, EventDetails};
 use domain::idempotency::IdempotencyPolicy;
-use domain::ports::{EventRepository, HealthCheck, PortError, TokenRepository, UserRepository};
-use domain::services::{IdempotencyService, RegisterCommand, SendInvitations};
+use domain::idempotency::IdempotencyService;
+use domain::invitations::SendInvitations;
+use domain::invitations::{InvitationDetails, InvitationEntries};
+use domain::ports::{HealthCheck, PortError};
 use domain::testing::{FakeHasher, FakeSender, FixedClock, IdempotencyKeys, Store, Wiring};
-use domain::{
-    Answer, Email, Event, EventDetails, EventId, InvitationDetails, InvitationEntries,
-    InvitationId, Mobile, Password, PhoneRegion, Text, User,
-};
+use domain::{Answer, Email, EventId, InvitationId, Mobile, Password, PhoneRegion, Text};
 use http_actix::{AppState, RateLimiter, RateLimits};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -142,7 +146,7 @@ impl Api {
                 self.clock.clone(),
                 IdempotencyPolicy::default(),
             ),
-            feed: self.wiring.changes(),
+            changes: self.wiring.changes(),
             streams: http_actix::api::changes::hub::StreamHub::new(
                 self.store.clone(),
                 http_actix::api::changes::hub::HubConfig::default(),

@@ -5,10 +5,10 @@
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use chrono::Duration;
+use domain::accounts::ports::MockTokenRepository;
+use domain::events::ports::MockEventRepository;
+use domain::idempotency::ports::{ClaimOutcome, IdempotencyStore, NewClaim};
 use domain::idempotency::{ClaimId, IdempotencyKey};
-use domain::ports::{
-    ClaimOutcome, IdempotencyStore, MockEventRepository, MockTokenRepository, NewClaim,
-};
 use http_actix::idempotency::{fingerprint, OPERATIONS};
 use serde_json::{json, Value};
 

@@ -2,9 +2,9 @@
 //! listing, reading and deleting one's own webhooks, their attempts, and 404 for anyone else's.
 
 use actix_web::test::TestRequest;
-use domain::ports::{DestinationRefused, WebhookResponse};
-use domain::services::{DeliveryLimits, DeliveryService};
 use domain::webhooks::delivery::RetryPolicy;
+use domain::webhooks::ports::{DestinationRefused, WebhookResponse};
+use domain::webhooks::{DeliveryLimits, DeliveryService};
 use domain::Answer;
 use serde_json::{json, Value};
 
@@ -194,7 +194,7 @@ async fn the_attempts_are_listed_newest_first_with_what_was_decided() {
     let deliveries = DeliveryService::new(
         api.store.clone(),
         api.store.clone(),
-        std::sync::Arc::new(http_actix::api::changes::responses::FeedJson),
+        std::sync::Arc::new(http_actix::api::changes::responses::ChangeJson),
         api.sender.clone(),
         None,
         api.clock.clone(),

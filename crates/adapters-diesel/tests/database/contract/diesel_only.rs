@@ -2,7 +2,7 @@
 //! statements a batch costs, opening a database, the secrets the processes on one database share,
 //! and what the database itself keeps of roles.
 
-use domain::{Actor, Role};
+use domain::events::{Actor, Role};
 
 use super::*;
 use crate::support::migration;

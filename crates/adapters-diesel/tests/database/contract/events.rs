@@ -64,7 +64,7 @@ async fn events_are_visible_to_their_members_only(target: Target) {
         .unwrap();
     assert_eq!(members.items.len(), 1);
     assert_eq!(members.items[0].user.id, ann.id);
-    assert_eq!(members.items[0].role, domain::Role::Owner);
+    assert_eq!(members.items[0].role, domain::events::Role::Owner);
     assert!(db
         .list_for_member(bob.id, PageRequest::default())
         .await

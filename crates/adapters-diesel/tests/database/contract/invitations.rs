@@ -371,7 +371,7 @@ async fn concurrent_sends_through_the_service_report_the_losers_already_invited(
         assert!(report
             .ignored
             .iter()
-            .all(|i| i.reason == domain::IgnoreReason::AlreadyInvited));
+            .all(|i| i.reason == domain::invitations::IgnoreReason::AlreadyInvited));
         sent += report.sent.len();
     }
     assert_eq!(sent, 10, "each user invited exactly once over all requests");

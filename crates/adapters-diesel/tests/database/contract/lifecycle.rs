@@ -3,7 +3,7 @@
 //! dead invitations expired on write and by the sweeper, and the races among answer, cancel and
 //! expiry decided by the store.
 
-use domain::InvitationTtl;
+use domain::invitations::InvitationTtl;
 
 use super::*;
 
@@ -35,8 +35,8 @@ async fn invite_at(
 
 /// `invitation` in `state`, built around the domain's rules: what the store is asked to
 /// store, whatever the store holds now, so that the store's own conditions are what is tested.
-fn changed(invitation: &Invitation, state: domain::InvitationState) -> Invitation {
-    Invitation::restore(domain::StoredInvitation {
+fn changed(invitation: &Invitation, state: domain::invitations::InvitationState) -> Invitation {
+    Invitation::restore(domain::invitations::StoredInvitation {
         state,
         ..invitation.to_stored()
     })
@@ -49,7 +49,7 @@ async fn cancel(
 ) -> Result<(), SaveInvitationError> {
     db.save_cancel(&changed(
         invitation,
-        domain::InvitationState::Cancelled { at },
+        domain::invitations::InvitationState::Cancelled { at },
     ))
     .await
 }
@@ -61,7 +61,7 @@ async fn accept(
 ) -> Result<(), SaveInvitationError> {
     db.save_answer(&changed(
         invitation,
-        domain::InvitationState::Answered {
+        domain::invitations::InvitationState::Answered {
             answer: Answer::Accept,
             at,
         },
@@ -250,7 +250,7 @@ async fn past_its_expiry_an_invitation_is_expired_in_every_filter_and_can_no_lon
     ));
     let mut resent = invitation.clone();
     resent.resend(ann.id, None, hour(), just_before).unwrap();
-    let late = Invitation::restore(domain::StoredInvitation {
+    let late = Invitation::restore(domain::invitations::StoredInvitation {
         last_resent_at: Some(expiry),
         ..resent.to_stored()
     });
@@ -286,7 +286,7 @@ async fn a_batch_first_expires_its_invitees_dead_invitations_so_they_block_nothi
     let new = invite_at(db, event_id, &ann, &bob, now() + Duration::hours(1)).await;
     assert_eq!(
         stored(db, &old).await.state(),
-        domain::InvitationState::Expired,
+        domain::invitations::InvitationState::Expired,
         "marked on write"
     );
     assert_eq!(stored(db, &new).await.status(), InvitationStatus::Pending);

@@ -18,12 +18,17 @@ use std::sync::Arc;
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database, DatabaseConfig, RandomTokenIssuer};
 use chrono::{DateTime, Duration, Utc};
+use domain::accounts::ports::*;
+use domain::accounts::User;
+use domain::events::ports::*;
+use domain::events::EventDetails;
+use domain::invitations::ports::*;
+use domain::invitations::{Invitation, InvitationEntries, InviteeState, NotPending};
+use domain::invitations::{InvitationService, SendInvitations};
 use domain::ports::*;
-use domain::services::{InvitationService, SendInvitations};
 use domain::{
-    Answer, Email, EventDetails, EventId, Invitation, InvitationEntries, InvitationId,
-    InvitationStatus, InviteeState, Limit, Login, Mobile, NotPending, PageRequest, PhoneRegion,
-    StatusFilter, Text, User, UserId,
+    Answer, Email, EventId, InvitationId, InvitationStatus, Limit, Login, Mobile, PageRequest,
+    PhoneRegion, StatusFilter, Text, UserId,
 };
 
 use crate::support::{contract, new_user, now, per_backend, subject, Target};

@@ -2,7 +2,7 @@
 //! role changes, removals and edits applied only while the roles they were decided on still hold,
 //! `members_count` moving with the member rows, and deleting an event with its invitations.
 
-use domain::{Actor, EventDetailsError, EventPatch, Role};
+use domain::events::{Actor, EventDetailsError, EventPatch, Role};
 
 use super::*;
 
@@ -349,7 +349,7 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
         "d".into(),
         now() - Duration::hours(2),
     )
-    .expiring(domain::InvitationTtl::parse("1h").unwrap());
+    .expiring(domain::invitations::InvitationTtl::parse("1h").unwrap());
     assert_eq!(
         db.create_batch(std::slice::from_ref(&dead)).await.unwrap(),
         [BatchOutcome::Created]

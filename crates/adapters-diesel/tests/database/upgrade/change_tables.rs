@@ -8,9 +8,14 @@ use adapters_diesel::testing::{Session, TestDatabase};
 use adapters_diesel::{Backend, Database};
 use diesel::backend::Backend as DieselBackend;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use domain::change::{ChangeId, ChangeSubject};
-use domain::ports::{BatchOutcome, ChangeFeed, EventRepository, InvitationRepository, NewEvent};
-use domain::{EventDetails, EventId, Invitation, Text, UserId, UserSummary};
+use domain::accounts::UserSummary;
+use domain::changes::ports::ChangeFeed;
+use domain::changes::{ChangeId, ChangeSubject};
+use domain::events::ports::{EventRepository, NewEvent};
+use domain::events::EventDetails;
+use domain::invitations::ports::{BatchOutcome, InvitationRepository};
+use domain::invitations::Invitation;
+use domain::{EventId, Text, UserId};
 
 use super::{utc, uuid};
 use crate::support::{migration, per_backend};
@@ -59,7 +64,7 @@ async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend
     assert_eq!(feed(&db, ANN).await, ann_feed);
     assert_eq!(feed(&db, BOB).await, vec![(1, uuid(GONE))]);
     assert_eq!(db.latest().await.unwrap(), ChangeId(numbered));
-    let fan_out = db.deliveries_after(ChangeId(0), 10).await.unwrap();
+    let fan_out = db.addressed_after(ChangeId(0), 10).await.unwrap();
     let recipients: Vec<(i64, usize)> = fan_out
         .changes
         .iter()

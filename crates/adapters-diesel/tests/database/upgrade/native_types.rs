@@ -5,15 +5,17 @@
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::{Backend, Database};
-use domain::change::{ChangeId, ChangeSubject};
+use domain::accounts::ports::{TokenHash, TokenRepository, UserRepository};
+use domain::changes::ports::{ChangeFeed, TicketRepository};
+use domain::changes::{ChangeId, ChangeSubject};
+use domain::events::ports::EventRepository;
+use domain::events::Role;
+use domain::idempotency::ports::IdempotencyStore;
 use domain::idempotency::{ClaimId, IdempotencyKey, KeyState};
-use domain::ports::{
-    ChangeFeed, EventRepository, IdempotencyStore, InvitationFilter, InvitationRepository,
-    TicketRepository, TokenHash, TokenRepository, UserRepository,
-};
+use domain::invitations::ports::{InvitationFilter, InvitationRepository};
 use domain::{
     Email, EventId, InvitationId, InvitationStatus, Limit, Login, Mobile, PageRequest, PhoneRegion,
-    Role, Text, UserId,
+    Text, UserId,
 };
 use sha2::{Digest, Sha256};
 

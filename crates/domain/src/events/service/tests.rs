@@ -6,13 +6,14 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
-use crate::ports::{MockEventRepository, NewUser, PasswordHash, UserRepository};
-use crate::services::{InvitationService, SendInvitations, SendInvitationsError};
+use crate::accounts::ports::{NewUser, PasswordHash, UserRepository};
+use crate::accounts::UserSummary;
+use crate::events::ports::MockEventRepository;
+use crate::events::Membership;
+use crate::invitations::{IgnoreReason, InvitationEntries};
+use crate::invitations::{InvitationService, SendInvitations, SendInvitationsError};
 use crate::testing::{FixedClock, Store, Wiring};
-use crate::{
-    Answer, Email, IgnoreReason, InvitationEntries, MemberId, Membership, PhoneRegion, Text,
-    UserSummary,
-};
+use crate::{Answer, Email, MemberId, PhoneRegion, Text};
 
 struct Harness {
     store: Arc<Store>,
@@ -639,7 +640,8 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
 
 #[tokio::test]
 async fn a_send_whose_event_was_deleted_meanwhile_is_event_not_found() {
-    use crate::ports::{MockInvitationRepository, MockUserRepository};
+    use crate::accounts::ports::MockUserRepository;
+    use crate::invitations::ports::MockInvitationRepository;
 
     for deleted in [true, false] {
         let (olivia, bob) = (summary("Olivia"), summary("Bob"));

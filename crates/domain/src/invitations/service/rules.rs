@@ -6,19 +6,25 @@ use chrono::Duration;
 use secrecy::ExposeSecret;
 
 use super::*;
+use crate::accounts::ports::MockUserRepository;
+use crate::accounts::User;
 use crate::accounts::{
     AccountService, AuthenticateError, LoginCommand, LoginError, RegisterCommand, RegisterError,
 };
+use crate::events::ports::MockEventRepository;
+use crate::events::EventDetails;
 use crate::events::{EventService, GetEventError};
-use crate::ports::{
-    BatchOutcome, InvitationFilter, MockEventRepository, MockInvitationRepository,
-    MockUserRepository, PortError, SaveInvitationError,
+use crate::invitations::ports::{
+    BatchOutcome, InvitationFilter, MockInvitationRepository, SaveInvitationError,
 };
+use crate::invitations::{
+    IgnoreReason, Invitation, InvitationEntries, InvitationEntriesError, NotPending,
+};
+use crate::ports::PortError;
 use crate::testing::{FakeHasher, FixedClock, Store, Wiring};
 use crate::{
-    Answer, Email, EventDetails, EventId, IgnoreReason, Invitation, InvitationEntries,
-    InvitationEntriesError, InvitationId, InvitationStatus, Login, Mobile, NotPending, PageRequest,
-    Password, PhoneRegion, StatusFilter, Text, User,
+    Answer, Email, EventId, InvitationId, InvitationStatus, Login, Mobile, PageRequest, Password,
+    PhoneRegion, StatusFilter, Text,
 };
 
 struct Harness {
@@ -632,9 +638,9 @@ async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write(
 }
 
 /// Event `id` as its owner sees it.
-fn owned(id: EventId, owner: &crate::UserSummary) -> crate::Membership {
-    crate::Membership {
-        event: crate::Event {
+fn owned(id: EventId, owner: &crate::accounts::UserSummary) -> crate::events::Membership {
+    crate::events::Membership {
+        event: crate::events::Event {
             id,
             details: EventDetails::new(Text::from_stored("E".into()), None, None, None, None)
                 .unwrap(),
@@ -643,7 +649,7 @@ fn owned(id: EventId, owner: &crate::UserSummary) -> crate::Membership {
             created_at: FixedClock::START,
         },
         user: owner.id,
-        role: crate::Role::Owner,
+        role: crate::events::Role::Owner,
     }
 }
 
@@ -765,11 +771,11 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
         Invitation::new_pending(EventId::generate(), sender, invitee, "x@y.io".into(), now);
     assert_eq!(
         invitation.answer(stranger, None, Answer::Accept, now),
-        Err(crate::AnswerRefused::NotVisible)
+        Err(crate::invitations::AnswerRefused::NotVisible)
     );
     assert_eq!(
         invitation.answer(sender, None, Answer::Accept, now),
-        Err(crate::AnswerRefused::BySender)
+        Err(crate::invitations::AnswerRefused::BySender)
     );
     assert_eq!(invitation.answered_at(), None);
     let later = now + Duration::minutes(5);
@@ -783,7 +789,9 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
     );
     assert_eq!(
         invitation.answer(invitee, None, Answer::Reject, later),
-        Err(crate::AnswerRefused::NotPending(NotPending::Answered))
+        Err(crate::invitations::AnswerRefused::NotPending(
+            NotPending::Answered
+        ))
     );
     assert_eq!(invitation.status(), InvitationStatus::Accepted);
 }

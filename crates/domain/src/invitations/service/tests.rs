@@ -7,10 +7,14 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::*;
-use crate::ports::{InvitationFilter, MockEventRepository, MockInvitationRepository};
-use crate::services::{EventService, GetInvitationError};
+use crate::events::ports::MockEventRepository;
+use crate::events::EventDetails;
+use crate::events::EventService;
+use crate::invitations::ports::{InvitationFilter, MockInvitationRepository};
+use crate::invitations::GetInvitationError;
+use crate::invitations::InvitationState;
 use crate::testing::{FixedClock, Store, Wiring};
-use crate::{Email, EventDetails, InvitationState, InvitationStatus, PhoneRegion, StatusFilter};
+use crate::{Email, InvitationStatus, PhoneRegion, StatusFilter};
 
 struct Lifecycle {
     store: Arc<Store>,
@@ -35,7 +39,7 @@ fn user(name: &str) -> User {
 
 /// A stored user named `name`, with the email `<name>@example.com`.
 async fn registered(store: &Store, name: &str) -> User {
-    use crate::ports::{NewUser, PasswordHash, UserRepository};
+    use crate::accounts::ports::{NewUser, PasswordHash, UserRepository};
     let u = user(name);
     UserRepository::create(
         store,

@@ -28,13 +28,13 @@ impl ChangeFeed for Store {
         })
     }
 
-    async fn deliveries_after(
+    async fn addressed_after(
         &self,
         after: ChangeId,
         limit: u32,
-    ) -> Result<FeedRead<Delivery>, PortError> {
+    ) -> Result<FeedRead<AddressedChange>, PortError> {
         let state = self.lock();
-        let changes: Vec<Delivery> = state
+        let changes: Vec<AddressedChange> = state
             .changes
             .iter()
             .filter(|d| d.recorded.id > after)

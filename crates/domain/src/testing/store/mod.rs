@@ -6,17 +6,26 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 
-use crate::changes::{Change, ChangeId, Delivery, EventRef, FeedRead, RecordedChange};
-use crate::ports::{
-    BatchOutcome, ChangeFeed, CommitWatch, CreateUserError, EventRepository, EventWriteError,
-    HealthCheck, InvitationFilter, InvitationRepository, NewEvent, NewTicket, NewToken, NewUser,
-    PasswordHash, PortError, SaveInvitationError, TicketRepository, TokenHash, TokenRepository,
-    UserRepository,
+use crate::accounts::ports::{
+    CreateUserError, NewToken, NewUser, PasswordHash, TokenHash, TokenRepository, UserRepository,
 };
+use crate::accounts::User;
+use crate::changes::ports::{ChangeFeed, CommitWatch, NewTicket, TicketRepository};
+use crate::changes::{AddressedChange, Change, ChangeId, EventRef, FeedRead, RecordedChange};
+use crate::events::ports::{EventRepository, EventWriteError, NewEvent};
+use crate::events::{
+    Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, Role,
+};
+use crate::invitations::ports::{
+    BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
+};
+use crate::invitations::{
+    Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
+};
+use crate::ports::{HealthCheck, PortError};
 use crate::{
-    Actor, Answer, Email, Event, EventDetails, EventDetailsError, EventId, EventPatch, Invitation,
-    InvitationDetails, InvitationId, InvitationState, InvitationStatus, InviteeState, Login,
-    Member, MemberId, Membership, Mobile, NotPending, Page, PageRequest, Role, User, UserId,
+    Answer, Email, EventId, InvitationId, InvitationStatus, Login, MemberId, Mobile, Page,
+    PageRequest, UserId,
 };
 
 mod accounts;
@@ -40,7 +49,7 @@ struct State {
     members: Vec<(EventId, Member)>,
     invitations: Vec<Invitation>,
     /// The outbox: every recorded change with its recipients, in id order.
-    changes: Vec<Delivery>,
+    changes: Vec<AddressedChange>,
     last_change: i64,
     tickets: HashMap<TokenHash, (UserId, DateTime<Utc>)>,
     /// Webhooks, deliveries and their attempts.
@@ -230,7 +239,7 @@ impl State {
         let audience = change.audience();
         let event = audience.event();
         let mut users: Vec<UserId> = match audience {
-            crate::Audience::InvitationParties {
+            crate::changes::Audience::InvitationParties {
                 sender, invitee, ..
             } => self
                 .members
@@ -239,7 +248,7 @@ impl State {
                 .map(|(_, m)| m.user.id)
                 .chain([sender, invitee])
                 .collect(),
-            crate::Audience::Members { also, .. } => self
+            crate::changes::Audience::Members { also, .. } => self
                 .members
                 .iter()
                 .filter(|(e, _)| *e == event)
@@ -255,7 +264,7 @@ impl State {
     fn append(&mut self, resolved: Vec<(Change, Vec<UserId>)>) {
         for (change, recipients) in resolved {
             self.last_change += 1;
-            self.changes.push(Delivery {
+            self.changes.push(AddressedChange {
                 recorded: RecordedChange {
                     id: ChangeId(self.last_change),
                     change,

@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 
 use super::{refused, stored, Store};
 use crate::changes::ChangeId;
-use crate::ports::{DeliveryQueue, PortError, StoreWebhookError, WebhookRepository};
+use crate::ports::PortError;
 use crate::webhooks::delivery::{
     Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
 };
+use crate::webhooks::ports::{DeliveryQueue, StoreWebhookError, WebhookRepository};
 use crate::webhooks::{Disabled, Webhook};
 use crate::{DeliveryId, Page, PageRequest, UserId, WebhookId};
 

@@ -8,21 +8,21 @@ use async_trait::async_trait;
 use chrono::Duration;
 
 use super::*;
+use crate::accounts::User;
+use crate::accounts::{AccountService, RegisterCommand};
 use crate::changes::{ChangeId, ChangeKind};
-use crate::ports::{
-    DeliveryQueue, DestinationRefused, MailResult, Mailer, WebhookRepository, WebhookResponse,
-};
-use crate::services::{
-    AccountService, CreateWebhookError, EventService, InvitationService, RegisterCommand,
-    SendInvitations, WebhookError, WebhookService,
-};
+use crate::events::EventDetails;
+use crate::events::EventService;
+use crate::invitations::InvitationEntries;
+use crate::invitations::{InvitationService, SendInvitations};
 use crate::testing::{FakeSender, FixedClock, Store, Wiring};
 use crate::webhooks::delivery::{InvitationEmail, RetryPolicy, Verdict};
-use crate::webhooks::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
-use crate::{
-    Answer, Email, EventDetails, EventId, InvitationEntries, InvitationId, PageRequest, Password,
-    PhoneRegion, Text, User,
+use crate::webhooks::ports::{
+    DeliveryQueue, DestinationRefused, MailResult, Mailer, WebhookRepository, WebhookResponse,
 };
+use crate::webhooks::{CreateWebhookError, WebhookError, WebhookService};
+use crate::webhooks::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
+use crate::{Answer, Email, EventId, InvitationId, PageRequest, Password, PhoneRegion, Text};
 
 /// `POST` answers with these statuses.
 fn answers(statuses: &[u16]) -> Vec<WebhookResponse> {

@@ -1,6 +1,6 @@
 //! How the accounts area's operation errors reach clients.
 
-use domain::services::{LoginError, RegisterError};
+use domain::accounts::{LoginError, RegisterError};
 
 use crate::error::ApiError;
 use crate::validation::taken;

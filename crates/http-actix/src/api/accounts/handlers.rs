@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::services::LoginError;
+use domain::accounts::LoginError;
 use domain::Login;
 
 use super::requests::{LoginRequest, RegisterRequest};

@@ -4,8 +4,9 @@
 //! Every field is read as a loose JSON value so that a wrong type is a 422 naming the field, as in
 //! Laravel, rather than a 400 for the whole body. Each conversion reports every field error at once.
 
-use domain::services::{LoginCommand, RegisterCommand};
-use domain::{Email, Login, Mobile, Password, PhoneRegion, Text, User};
+use domain::accounts::User;
+use domain::accounts::{LoginCommand, RegisterCommand};
+use domain::{Email, Login, Mobile, Password, PhoneRegion, Text};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;

@@ -2,7 +2,7 @@
 //! user.
 
 use chrono::{DateTime, Utc};
-use domain::services::Session;
+use domain::accounts::Session;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -30,8 +30,8 @@ pub struct UserBody {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<domain::User> for UserBody {
-    fn from(user: domain::User) -> Self {
+impl From<domain::accounts::User> for UserBody {
+    fn from(user: domain::accounts::User) -> Self {
         Self {
             id: user.id.as_uuid(),
             name: user.name.into_string(),
@@ -53,8 +53,8 @@ pub struct UserSummaryBody {
     pub name: String,
 }
 
-impl From<domain::UserSummary> for UserSummaryBody {
-    fn from(user: domain::UserSummary) -> Self {
+impl From<domain::accounts::UserSummary> for UserSummaryBody {
+    fn from(user: domain::accounts::UserSummary) -> Self {
         Self {
             id: user.id.as_uuid(),
             name: user.name.into_string(),

@@ -8,10 +8,11 @@ use std::time::Duration;
 use actix_web::http::header::{CacheControl, CacheDirective, ContentEncoding, LOCATION};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_lab::sse;
+use domain::accounts::User;
 use domain::changes::ChangeId;
+use domain::changes::ChangeService;
 use domain::ports::PortError;
-use domain::services::FeedService;
-use domain::{Limit, User};
+use domain::Limit;
 use futures_util::stream::{self, Stream};
 use secrecy::ExposeSecret;
 
@@ -56,7 +57,7 @@ pub async fn list_changes(
     query: FeedQuery,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
-        .feed
+        .changes
         .list(&auth.user, query.after, query.limit)
         .await?;
     Ok(HttpResponse::Ok().json(FeedBody {
@@ -89,7 +90,7 @@ pub async fn issue_stream_ticket(
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = state.feed.issue_ticket(&auth.user).await?;
+    let ticket = state.changes.issue_ticket(&auth.user).await?;
     // The stream the ticket opens; the ticket itself has no URL (docs/api.md, "Conventions").
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, "/api/v1/me/stream"))
@@ -133,7 +134,7 @@ pub async fn stream_changes(
 ) -> Result<HttpResponse, ApiError> {
     let user = match &query.ticket {
         Some(ticket) => state
-            .feed
+            .changes
             .redeem_ticket(ticket)
             .await?
             .ok_or(ApiError::Unauthenticated(Credentials::InvalidToken))?,
@@ -158,7 +159,7 @@ pub async fn stream_changes(
             }
         })?;
     tracing::info!(user_id = %user.id, from = subscription.from.0, resume = resume.map(|r| r.0), "live stream opened");
-    let body = sse::Sse::from_stream(live(state.feed.clone(), user, resume, subscription))
+    let body = sse::Sse::from_stream(live(state.changes.clone(), user, resume, subscription))
         .with_keep_alive(HEARTBEAT)
         .with_retry_duration(RECONNECT);
     // The connection closes with the stream, so that a graceful shutdown, which ends every stream,
@@ -173,7 +174,7 @@ pub async fn stream_changes(
 
 /// A stream's state: what it sent last, up to where it replays from the feed, what it holds.
 struct Live {
-    feed: FeedService,
+    feed: ChangeService,
     user: User,
     sent: ChangeId,
     replay_until: ChangeId,
@@ -186,7 +187,7 @@ struct Live {
 /// (shutdown, or the client fell behind) or the feed cannot be read; the client then reconnects
 /// with `Last-Event-ID`.
 fn live(
-    feed: FeedService,
+    feed: ChangeService,
     user: User,
     resume: Option<ChangeId>,
     subscription: Subscription,

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use domain::changes::ports::ChangeFeed;
 use domain::changes::ChangeId;
-use domain::ports::ChangeFeed;
 use domain::UserId;
 use tokio::sync::{mpsc, watch};
 
@@ -226,7 +226,7 @@ impl StreamHub {
 
     /// Hands `changes` to their recipients' streams and moves the position past them, under the
     /// lock subscriptions take.
-    fn dispatch(&self, changes: Vec<domain::changes::Delivery>, read_up_to: ChangeId) {
+    fn dispatch(&self, changes: Vec<domain::changes::AddressedChange>, read_up_to: ChangeId) {
         let mut state = self.lock();
         for delivery in changes {
             let id = delivery.recorded.id;
@@ -286,7 +286,7 @@ impl StreamHub {
             if *stop.borrow() {
                 break;
             }
-            match self.feed.deliveries_after(position, BATCH).await {
+            match self.feed.addressed_after(position, BATCH).await {
                 Ok(read) => {
                     let full = read.read_up_to.0 - position.0 >= i64::from(BATCH);
                     if read.read_up_to > position {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::changes::{ChangeKind, ChangeSubject, EventRef, RecordedChange};
-use domain::ports::ChangeRenderer;
+use domain::webhooks::ports::ChangeRenderer;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -183,9 +183,9 @@ impl From<RecordedChange> for RenderedChange {
 /// Renders changes as the feed shows them: the body of a webhook delivery (docs/api.md,
 /// "Webhooks").
 #[derive(Debug, Default, Clone, Copy)]
-pub struct FeedJson;
+pub struct ChangeJson;
 
-impl ChangeRenderer for FeedJson {
+impl ChangeRenderer for ChangeJson {
     fn render(&self, change: &RecordedChange) -> String {
         // Serializing our own bodies cannot fail (no maps with non-string keys, no I/O).
         serde_json::to_string(&ChangeBody::from(change.clone())).unwrap_or_default()

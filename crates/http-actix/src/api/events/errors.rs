@@ -1,6 +1,6 @@
 //! How the events area's operation errors reach clients.
 
-use domain::services::{
+use domain::events::{
     ChangeRoleError, DeleteEventError, GetEventError, RemoveMemberError, UpdateEventError,
 };
 

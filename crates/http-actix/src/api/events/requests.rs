@@ -1,7 +1,8 @@
 //! Request bodies of the events area and their conversion into domain values.
 
 use chrono::{DateTime, Datelike, Utc};
-use domain::{EventDetails, EventDetailsError, EventPatch, Role, Text};
+use domain::events::{EventDetails, EventDetailsError, EventPatch, Role};
+use domain::Text;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use utoipa::ToSchema;

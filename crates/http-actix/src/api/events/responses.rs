@@ -1,7 +1,7 @@
 //! Response bodies of the events area.
 
 use chrono::{DateTime, Utc};
-use domain::{Member, Role};
+use domain::events::{Member, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -41,8 +41,8 @@ pub struct EventBody {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<domain::Event> for EventBody {
-    fn from(event: domain::Event) -> Self {
+impl From<domain::events::Event> for EventBody {
+    fn from(event: domain::events::Event) -> Self {
         let details = &event.details;
         Self {
             id: event.id.as_uuid(),

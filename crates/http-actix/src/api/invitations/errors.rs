@@ -1,10 +1,10 @@
 //! How the invitations area's operation errors reach clients.
 
-use domain::services::{
+use domain::invitations::NotPending;
+use domain::invitations::{
     AnswerInvitationError, GetInvitationError, ListEventInvitationsError, ManageInvitationError,
     SendInvitationsError,
 };
-use domain::NotPending;
 
 use crate::api::events::EVENT_NOT_FOUND;
 use crate::error::ApiError;

@@ -6,11 +6,11 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use domain::ports::InvitationFilter;
-use domain::services::SendInvitations;
+use domain::invitations::ports::InvitationFilter;
+use domain::invitations::SendInvitations;
+use domain::invitations::{Invitation, InvitationEntries, InvitationEntriesError};
 use domain::{
-    Answer, EventId, Invitation, InvitationEntries, InvitationEntriesError, InvitationStatus,
-    Limit, PageRequest, PhoneRegion, StatusFilter, Text, UserId,
+    Answer, EventId, InvitationStatus, Limit, PageRequest, PhoneRegion, StatusFilter, Text, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

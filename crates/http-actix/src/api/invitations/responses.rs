@@ -1,8 +1,9 @@
 //! Response bodies of the invitations area.
 
 use chrono::{DateTime, Utc};
-use domain::services::SendReport;
-use domain::{IgnoreReason, Ignored, InvitationDetails, InvitationStatus};
+use domain::invitations::SendReport;
+use domain::invitations::{IgnoreReason, Ignored, InvitationDetails};
+use domain::InvitationStatus;
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;

@@ -1,8 +1,8 @@
 //! How the webhooks area's operation errors reach clients.
 
-use domain::ports::DestinationRefused;
-use domain::services::{CreateWebhookError, WebhookError};
+use domain::webhooks::ports::DestinationRefused;
 use domain::webhooks::Webhook;
+use domain::webhooks::{CreateWebhookError, WebhookError};
 
 use crate::error::ApiError;
 
