@@ -30,6 +30,7 @@ pub mod ports;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod values;
+pub mod version;
 pub mod webhooks;
 
 pub use ids::{AttemptId, DeliveryId, EventId, InvitationId, MemberId, UserId, WebhookId};
@@ -39,3 +40,4 @@ pub use values::{
     Answer, Contact, Email, EmailError, InvitationStatus, Login, Mobile, MobileError, Password,
     PasswordError, PhoneRegion, StatusFilter, Text, TextError, UnknownRegion,
 };
+pub use version::Version;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::accounts::UserSummary;
-use crate::{EventId, MemberId, Text, UserId};
+use crate::{EventId, MemberId, Text, UserId, Version};
 
 pub mod ports;
 mod service;
@@ -23,6 +23,9 @@ pub struct Event {
     pub members_count: u64,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// Counts the edits of its details: what a conditional edit or delete is checked against
+    /// (docs/api.md, "Conditional requests").
+    pub version: Version,
 }
 
 /// The fields an owner writes: a title and optional description, place and times.
@@ -358,6 +361,7 @@ mod tests {
                 owner: owner.clone(),
                 members_count: 3,
                 created_at: at(8),
+                version: Version::FIRST,
             },
             user: viewer.id,
             role,

@@ -9,7 +9,7 @@ use crate::events::{
     Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, Role,
 };
 use crate::ports::PortError;
-use crate::{EventId, Page, PageRequest, UserId};
+use crate::{EventId, Page, PageRequest, UserId, Version};
 
 /// An event to create, with its owner.
 #[derive(Clone, Debug)]
@@ -116,13 +116,15 @@ pub trait EventRepository: Send + Sync {
         role: Role,
     ) -> Result<(), EventWriteError>;
 
-    /// Deletes the event, by `by` while they still hold `by.role` in it, in one transaction: first
+    /// Deletes the event, by `by` while they still hold `by.role` in it and, with `expected`, while
+    /// it is still at that version, in one transaction: first
     /// its pending invitations that have not expired end as cancelled at `now` (so that whatever
     /// tells their invitees, such as the change feed, sees them cancelled), then the event goes,
     /// and its memberships and invitations with it. Returns how many invitations it cancelled.
     ///
     /// # Errors
     /// [`EventWriteError::Stale`] when the event is gone or `by` no longer holds that role;
+    /// MUST return [`EventWriteError::Modified`] when the event's version is no longer `expected`;
     /// nothing changes then. A concurrent send of invitations to the event either commits before
     /// (its invitations are cancelled and deleted with the event) or finds no event: never an
     /// invitation to a deleted event.
@@ -131,19 +133,25 @@ pub trait EventRepository: Send + Sync {
         event: EventId,
         by: Actor,
         now: DateTime<Utc>,
+        expected: Option<Version>,
     ) -> Result<u64, EventWriteError>;
 
     /// Applies `patch` ([`EventPatch::apply`]) to the event's details as stored at that moment
-    /// (not as read before), in one transaction, only while `by` still holds `by.role`. Returns
-    /// the event as stored, or, storing nothing, the rule the merged details break.
+    /// (not as read before), in one transaction, only while `by` still holds `by.role` and, with
+    /// `expected`, while the event is still at that version; the stored version goes up by one.
+    /// Returns the event as stored, or, storing nothing, the rule the merged details break.
     ///
     /// # Errors
-    /// [`EventWriteError::Stale`] as for [`EventRepository::change_role`]; nothing changes then.
+    /// [`EventWriteError::Stale`] as for [`EventRepository::change_role`]; MUST return
+    /// [`EventWriteError::Modified`] when the event's version is no longer `expected`, so that of
+    /// two edits conditional on one version, across server processes too, one is stored and the
+    /// other refused; nothing changes then.
     async fn update(
         &self,
         event: EventId,
         by: Actor,
         patch: &EventPatch,
+        expected: Option<Version>,
     ) -> Result<Result<Event, EventDetailsError>, EventWriteError>;
 }
 
@@ -154,6 +162,10 @@ pub enum EventWriteError {
     /// is gone. Read again and decide again.
     #[error("the event or its members changed since they were read")]
     Stale,
+    /// The event is no longer at the version the write was conditional on: another edit was
+    /// stored since the caller read it. Not decided again: the caller reads again.
+    #[error("the event was edited since the version the write expected")]
+    Modified,
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),

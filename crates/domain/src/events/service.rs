@@ -13,7 +13,7 @@ use crate::events::{
     RoleChangeRefused,
 };
 use crate::ports::{Clock, PortError};
-use crate::{EventId, Page, PageRequest, UserId};
+use crate::{EventId, Page, PageRequest, UserId, Version};
 
 /// How many times a change whose premises changed before it was stored is decided again before
 /// the service gives up (503): each retry means another request changed the same event meanwhile.
@@ -42,6 +42,9 @@ pub enum UpdateEventError {
     /// The edited event would end before it starts.
     #[error("the event would end before it starts")]
     EndsBeforeStart,
+    /// The edit was conditional on a version of the event that is no longer the stored one.
+    #[error("the event was edited since the expected version")]
+    Stale,
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -56,6 +59,9 @@ pub enum DeleteEventError {
     /// The caller is a member but not the owner.
     #[error("only the event's owner deletes it")]
     NotOwner,
+    /// The delete was conditional on a version of the event that is no longer the stored one.
+    #[error("the event was edited since the expected version")]
+    Stale,
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -109,6 +115,11 @@ struct Contended;
 
 fn contended() -> PortError {
     PortError::Unavailable(Box::new(Contended))
+}
+
+/// A write without a version condition that reported a version mismatch: an adapter bug.
+fn unconditional() -> PortError {
+    PortError::unexpected("an unconditional write reported a version mismatch")
 }
 
 /// Events and members.
@@ -184,12 +195,15 @@ impl EventService {
     /// # Errors
     /// [`UpdateEventError::NotFound`] for strangers and unknown events,
     /// [`UpdateEventError::Forbidden`] for members who are neither owner nor co-host,
-    /// [`UpdateEventError::EndsBeforeStart`] when the merged details would end before they start.
+    /// [`UpdateEventError::EndsBeforeStart`] when the merged details would end before they start,
+    /// [`UpdateEventError::Stale`] when `expected` is given and the event is no longer at that
+    /// version, whether when read or when stored.
     pub async fn update(
         &self,
         by: &User,
         id: EventId,
         patch: EventPatch,
+        expected: Option<Version>,
     ) -> Result<Event, UpdateEventError> {
         for _ in 0..ATTEMPTS {
             let membership = self
@@ -200,18 +214,26 @@ impl EventService {
             if !membership.may_edit() {
                 return Err(UpdateEventError::Forbidden);
             }
+            if !membership.event.version.satisfies(expected) {
+                return Err(UpdateEventError::Stale);
+            }
             patch
                 .apply(&membership.event.details)
                 .map_err(|_| UpdateEventError::EndsBeforeStart)?;
             if patch.is_empty() {
                 return Ok(membership.event);
             }
-            match self.events.update(id, membership.actor(), &patch).await {
+            let stored = self
+                .events
+                .update(id, membership.actor(), &patch, expected)
+                .await;
+            match stored {
                 Ok(Ok(event)) => return Ok(event),
                 Ok(Err(EventDetailsError::EndsBeforeStart)) => {
                     return Err(UpdateEventError::EndsBeforeStart)
                 }
                 Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Modified) => return Err(UpdateEventError::Stale),
                 Err(EventWriteError::Port(error)) => return Err(error.into()),
             }
         }
@@ -224,8 +246,15 @@ impl EventService {
     ///
     /// # Errors
     /// [`DeleteEventError::NotFound`] for strangers and unknown events (also when a concurrent
-    /// request deleted it first), [`DeleteEventError::NotOwner`] for co-hosts and members.
-    pub async fn delete(&self, by: &User, id: EventId) -> Result<u64, DeleteEventError> {
+    /// request deleted it first), [`DeleteEventError::NotOwner`] for co-hosts and members,
+    /// [`DeleteEventError::Stale`] when `expected` is given and the event is no longer at that
+    /// version.
+    pub async fn delete(
+        &self,
+        by: &User,
+        id: EventId,
+        expected: Option<Version>,
+    ) -> Result<u64, DeleteEventError> {
         for _ in 0..ATTEMPTS {
             let membership = self
                 .events
@@ -235,13 +264,17 @@ impl EventService {
             if !membership.may_delete() {
                 return Err(DeleteEventError::NotOwner);
             }
+            if !membership.event.version.satisfies(expected) {
+                return Err(DeleteEventError::Stale);
+            }
             match self
                 .events
-                .delete(id, membership.actor(), self.clock.now())
+                .delete(id, membership.actor(), self.clock.now(), expected)
                 .await
             {
                 Ok(cancelled) => return Ok(cancelled),
                 Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Modified) => return Err(DeleteEventError::Stale),
                 Err(EventWriteError::Port(error)) => return Err(error.into()),
             }
         }
@@ -289,6 +322,7 @@ impl EventService {
             match changed {
                 Ok(member) => return Ok(member),
                 Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Modified) => return Err(unconditional().into()),
                 Err(EventWriteError::Port(error)) => return Err(error.into()),
             }
         }
@@ -334,6 +368,7 @@ impl EventService {
             match removed {
                 Ok(()) => return Ok(()),
                 Err(EventWriteError::Stale) => continue,
+                Err(EventWriteError::Modified) => return Err(unconditional().into()),
                 Err(EventWriteError::Port(error)) => return Err(error.into()),
             }
         }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::accounts::UserSummary;
 use crate::duration::whole_duration;
 use crate::events::Role;
-use crate::{Answer, EventId, InvitationId, InvitationStatus, Text, UserId};
+use crate::{Answer, EventId, InvitationId, InvitationStatus, Text, UserId, Version};
 
 mod batch;
 pub mod ports;
@@ -120,6 +120,7 @@ pub struct Invitation {
     expires_at: Option<DateTime<Utc>>,
     last_resent_at: Option<DateTime<Utc>>,
     state: InvitationState,
+    version: Version,
 }
 
 /// Everything stored of an invitation, to rebuild it with [`Invitation::restore`].
@@ -145,6 +146,8 @@ pub struct StoredInvitation {
     pub last_resent_at: Option<DateTime<Utc>>,
     /// Where it stands as stored.
     pub state: InvitationState,
+    /// Counts the stored changes of the row (docs/api.md, "Conditional requests").
+    pub version: Version,
 }
 
 /// Why an invitation can no longer be answered, cancelled or resent: the `409` codes of docs/api.md,
@@ -249,6 +252,7 @@ impl Invitation {
             expires_at: None,
             last_resent_at: None,
             state: InvitationState::Pending,
+            version: Version::FIRST,
         }
     }
 
@@ -279,6 +283,7 @@ impl Invitation {
             expires_at: stored.expires_at,
             last_resent_at: stored.last_resent_at,
             state: stored.state,
+            version: stored.version,
         }
     }
 
@@ -295,7 +300,14 @@ impl Invitation {
             expires_at: self.expires_at,
             last_resent_at: self.last_resent_at,
             state: self.state,
+            version: self.version,
         }
+    }
+
+    /// The version of the row as read: what a conditional answer is checked against. The
+    /// aggregate's own changes do not move it; storing them does.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The status at `now`: a pending invitation whose `expires_at` is `now` or earlier is

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::invitations::NotPending;
 use crate::invitations::{Invitation, InvitationDetails, InviteeState};
 use crate::ports::PortError;
-use crate::{EventId, InvitationId, Page, PageRequest, StatusFilter, UserId};
+use crate::{EventId, InvitationId, Page, PageRequest, StatusFilter, UserId, Version};
 
 /// Filters of the invitation lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,6 +42,9 @@ pub enum SaveInvitationError {
     /// No such row (its event was deleted meanwhile).
     #[error("invitation not found")]
     NotFound,
+    /// An answer conditional on a version only: the row is no longer at that version.
+    #[error("changed since the expected version")]
+    Stale,
     /// A resend only: another resend was stored since this one was decided; it is the last one now.
     #[error("resent meanwhile")]
     ResentMeanwhile {
@@ -97,14 +100,21 @@ pub trait InvitationRepository: Send + Sync {
 
     /// Stores the answer of an invitation that [`Invitation::answer`] just answered: a conditional
     /// update of the row while it is still pending and not expired at the answer's time, plus,
-    /// when accepted, the invitee's membership (R11), in one transaction.
+    /// when accepted, the invitee's membership (R11), in one transaction. With `expected`, the
+    /// update applies only while the row is still at that version. Every stored change of the row
+    /// (answer, cancel, resend, expiry) moves its version up by one.
     ///
     /// # Errors
     /// MUST return [`SaveInvitationError::NotPending`] (with the reason as of the answer's time) if
     /// the row is no longer pending or has expired, so that an invitation is answered at most once
     /// and never after it was cancelled or expired, even across server processes (R10); then
-    /// nothing changes. [`SaveInvitationError::NotFound`] when the row is gone.
-    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveInvitationError>;
+    /// nothing changes. Otherwise MUST return [`SaveInvitationError::Stale`] when the row is no
+    /// longer at `expected`. [`SaveInvitationError::NotFound`] when the row is gone.
+    async fn save_answer(
+        &self,
+        invitation: &Invitation,
+        expected: Option<Version>,
+    ) -> Result<(), SaveInvitationError>;
 
     /// Stores the cancel of an invitation that [`Invitation::cancel`] just cancelled: a
     /// conditional update of the row while it is still pending and not expired at the cancel's

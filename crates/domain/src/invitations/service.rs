@@ -18,7 +18,7 @@ use crate::invitations::{
     InvitationTtl, ManageRefused, NotPending, Planned,
 };
 use crate::ports::{Clock, PortError};
-use crate::{Answer, Contact, EventId, InvitationId, Page, PageRequest, Text};
+use crate::{Answer, Contact, EventId, InvitationId, Page, PageRequest, Text, Version};
 
 /// A send request: a manager's entries for one event, and the note they carry.
 #[derive(Clone, Debug)]
@@ -74,6 +74,9 @@ pub enum AnswerInvitationError {
     /// The caller may see it but is not the invitee (R10).
     #[error("only the invitee may answer an invitation")]
     BySender,
+    /// The answer was conditional on a version of the invitation that is no longer the stored one.
+    #[error("the invitation changed since the expected version")]
+    Stale,
     /// It was answered or cancelled before, perhaps a moment ago by a concurrent request, or has
     /// expired (R10).
     #[error(transparent)]
@@ -126,6 +129,7 @@ impl From<SaveInvitationError> for AnswerInvitationError {
         match error {
             SaveInvitationError::NotPending(reason) => Self::NotPending(reason),
             SaveInvitationError::NotFound => Self::NotFound,
+            SaveInvitationError::Stale => Self::Stale,
             // Not an outcome of an answer; a resend racing the answer does not stop it.
             SaveInvitationError::ResentMeanwhile { .. } => {
                 Self::Port(PortError::unexpected("an answer reported a resend"))
@@ -431,12 +435,14 @@ impl InvitationService {
     /// [`AnswerInvitationError::NotFound`] for those who may not see it (R12),
     /// [`AnswerInvitationError::BySender`] for the others who are not the invitee,
     /// [`AnswerInvitationError::NotPending`] when it is answered, cancelled or expired, also when
-    /// a concurrent request won the race.
+    /// a concurrent request won the race, [`AnswerInvitationError::Stale`] when `expected` is given
+    /// and the invitation is no longer at that version.
     pub async fn answer(
         &self,
         by: &User,
         id: InvitationId,
         answer: Answer,
+        expected: Option<Version>,
     ) -> Result<InvitationDetails, AnswerInvitationError> {
         let (mut details, role) = self
             .load(by, id)
@@ -444,7 +450,12 @@ impl InvitationService {
             .ok_or(AnswerInvitationError::NotFound)?;
         let now = self.clock.now();
         details.invitation.answer(by.id, role, answer, now)?;
-        self.invitations.save_answer(&details.invitation).await?;
+        if !details.invitation.version().satisfies(expected) {
+            return Err(AnswerInvitationError::Stale);
+        }
+        self.invitations
+            .save_answer(&details.invitation, expected)
+            .await?;
         Ok(details)
     }
 
@@ -518,6 +529,9 @@ fn manage_error(error: SaveInvitationError) -> ManageInvitationError {
         SaveInvitationError::ResentMeanwhile { .. } => {
             ManageInvitationError::Port(PortError::unexpected("a cancel reported a resend"))
         }
+        SaveInvitationError::Stale => ManageInvitationError::Port(PortError::unexpected(
+            "an unconditional change reported a version mismatch",
+        )),
         SaveInvitationError::Port(error) => ManageInvitationError::Port(error),
     }
 }

@@ -87,7 +87,7 @@ impl Harness {
             .unwrap();
         let id = report.sent[0].invitation.id();
         self.invitations
-            .answer(user, id, Answer::Accept)
+            .answer(user, id, Answer::Accept, None)
             .await
             .unwrap();
     }
@@ -383,7 +383,7 @@ async fn r6_a_removed_member_may_be_invited_again_and_r8_still_applies() {
     ));
     let again = p.h.store.invitations().last().unwrap().id();
     p.h.invitations
-        .answer(&p.bob, again, Answer::Reject)
+        .answer(&p.bob, again, Answer::Reject, None)
         .await
         .unwrap();
     assert!(matches!(
@@ -416,6 +416,7 @@ async fn owner_and_cohosts_edit_given_fields_and_clear_nulled_ones() {
                     location: Some(None),
                     ..EventPatch::default()
                 },
+                None,
             )
             .await
             .unwrap();
@@ -426,7 +427,7 @@ async fn owner_and_cohosts_edit_given_fields_and_clear_nulled_ones() {
     assert_eq!(p.h.events.get(&p.bob, p.event).await.unwrap(), event);
     let unchanged =
         p.h.events
-            .update(&p.olivia, p.event, EventPatch::default())
+            .update(&p.olivia, p.event, EventPatch::default(), None)
             .await
             .unwrap();
     assert_eq!(unchanged, event);
@@ -441,7 +442,7 @@ async fn an_edit_is_checked_on_the_merged_details() {
     };
     assert!(matches!(
         p.h.events
-            .update(&p.olivia, p.event, late_start.clone())
+            .update(&p.olivia, p.event, late_start.clone(), None)
             .await,
         Err(UpdateEventError::EndsBeforeStart)
     ));
@@ -449,7 +450,11 @@ async fn an_edit_is_checked_on_the_merged_details() {
         ends_at: Some(None),
         ..late_start
     };
-    let event = p.h.events.update(&p.olivia, p.event, moved).await.unwrap();
+    let event =
+        p.h.events
+            .update(&p.olivia, p.event, moved, None)
+            .await
+            .unwrap();
     assert_eq!(event.details.ends_at(), None);
 }
 
@@ -461,16 +466,20 @@ async fn members_may_not_edit_and_strangers_see_no_event() {
         ..EventPatch::default()
     };
     assert!(matches!(
-        p.h.events.update(&p.bob, p.event, patch.clone()).await,
+        p.h.events
+            .update(&p.bob, p.event, patch.clone(), None)
+            .await,
         Err(UpdateEventError::Forbidden)
     ));
     assert!(matches!(
-        p.h.events.update(&p.sam, p.event, patch.clone()).await,
+        p.h.events
+            .update(&p.sam, p.event, patch.clone(), None)
+            .await,
         Err(UpdateEventError::NotFound)
     ));
     assert!(matches!(
         p.h.events
-            .update(&p.olivia, EventId::generate(), patch)
+            .update(&p.olivia, EventId::generate(), patch, None)
             .await,
         Err(UpdateEventError::NotFound)
     ));
@@ -503,6 +512,7 @@ fn seen_by(owner: &UserSummary, viewer: &UserSummary, role: Role) -> Membership 
             owner: owner.clone(),
             members_count: 3,
             created_at: FixedClock::START,
+            version: crate::Version::FIRST,
         },
         user: viewer.id,
         role,
@@ -589,7 +599,7 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
     ));
     let eves = p.h.store.invitations().last().unwrap().id();
     p.h.invitations
-        .answer(&eve, eves, Answer::Reject)
+        .answer(&eve, eves, Answer::Reject, None)
         .await
         .unwrap();
     let other =
@@ -605,23 +615,26 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
 
     for by in [&p.carl, &p.bob] {
         assert!(matches!(
-            p.h.events.delete(by, p.event).await,
+            p.h.events.delete(by, p.event, None).await,
             Err(DeleteEventError::NotOwner)
         ));
     }
     assert!(matches!(
-        p.h.events.delete(&p.sam, p.event).await,
+        p.h.events.delete(&p.sam, p.event, None).await,
         Err(DeleteEventError::NotFound)
     ));
     // Dana's invitation was the one pending: cancelled, then gone with the event.
-    assert_eq!(p.h.events.delete(&p.olivia, p.event).await.unwrap(), 1);
+    assert_eq!(
+        p.h.events.delete(&p.olivia, p.event, None).await.unwrap(),
+        1
+    );
 
     assert!(matches!(
         p.h.events.get(&p.bob, p.event).await,
         Err(GetEventError::NotFound)
     ));
     assert!(matches!(
-        p.h.events.delete(&p.olivia, p.event).await,
+        p.h.events.delete(&p.olivia, p.event, None).await,
         Err(DeleteEventError::NotFound)
     ));
     assert!(p.h.store.members_of(p.event).is_empty());
@@ -699,4 +712,93 @@ async fn a_send_whose_event_was_deleted_meanwhile_is_event_not_found() {
             ));
         }
     }
+}
+
+// ---- versions (docs/api.md, "Conditional requests")
+
+#[tokio::test]
+async fn an_edit_moves_the_version_and_one_conditional_on_an_old_version_is_stale() {
+    let p = party().await;
+    let read = p.h.events.get(&p.carl, p.event).await.unwrap();
+    assert_eq!(read.version, crate::Version::FIRST);
+    let rename = |title: &str| EventPatch {
+        title: Some(Text::from_stored(title.into())),
+        ..EventPatch::default()
+    };
+    let edited =
+        p.h.events
+            .update(&p.carl, p.event, rename("First"), Some(read.version))
+            .await
+            .unwrap();
+    assert_eq!(edited.version.get(), 2);
+    let second =
+        p.h.events
+            .update(&p.olivia, p.event, rename("Second"), Some(read.version))
+            .await;
+    assert!(matches!(second, Err(UpdateEventError::Stale)));
+    let stored = p.h.events.get(&p.olivia, p.event).await.unwrap();
+    assert_eq!(stored.details.title().as_str(), "First");
+    assert_eq!(stored.version.get(), 2);
+}
+
+#[tokio::test]
+async fn a_delete_conditional_on_an_old_version_is_stale_and_the_event_stays() {
+    let p = party().await;
+    let patch = EventPatch {
+        location: Some(None),
+        ..EventPatch::default()
+    };
+    p.h.events
+        .update(&p.olivia, p.event, patch, None)
+        .await
+        .unwrap();
+    let stale =
+        p.h.events
+            .delete(&p.olivia, p.event, Some(crate::Version::FIRST))
+            .await;
+    assert!(matches!(stale, Err(DeleteEventError::Stale)));
+    assert!(p.h.events.get(&p.olivia, p.event).await.is_ok());
+    p.h.events
+        .delete(&p.olivia, p.event, Some(crate::Version::new(2)))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_version_mismatch_found_by_the_store_is_stale_and_not_decided_again() {
+    let olivia = summary("Olivia");
+    let membership = seen_by(&olivia, &olivia, Role::Owner);
+    let mut events = MockEventRepository::new();
+    let seen = membership.clone();
+    events
+        .expect_find_membership()
+        .times(2)
+        .returning(move |_, _| Ok(Some(seen.clone())));
+    events
+        .expect_update()
+        .times(1)
+        .withf(|_, _, _, expected| *expected == Some(crate::Version::FIRST))
+        .returning(|_, _, _, _| Err(EventWriteError::Modified));
+    events
+        .expect_delete()
+        .times(1)
+        .returning(|_, _, _, _| Err(EventWriteError::Modified));
+    let service = EventService::new(Arc::new(events), Arc::new(FixedClock::default()));
+    let patch = EventPatch {
+        location: Some(None),
+        ..EventPatch::default()
+    };
+    let (owner, id, read) = (
+        user_of(&olivia),
+        membership.event.id,
+        Some(crate::Version::FIRST),
+    );
+    assert!(matches!(
+        service.update(&owner, id, patch, read).await,
+        Err(UpdateEventError::Stale)
+    ));
+    assert!(matches!(
+        service.delete(&owner, id, read).await,
+        Err(DeleteEventError::Stale)
+    ));
 }

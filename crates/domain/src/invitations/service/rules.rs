@@ -321,7 +321,7 @@ async fn r1_a_member_who_is_not_the_owner_cannot_send_and_a_stranger_sees_no_eve
         .sent
         .remove(0);
     h.invitations
-        .answer(&bob, invitation.invitation.id(), Answer::Accept)
+        .answer(&bob, invitation.invitation.id(), Answer::Accept, None)
         .await
         .unwrap();
 
@@ -409,7 +409,7 @@ async fn r6_and_r11_accepting_makes_a_member_who_cannot_be_invited_again() {
         .remove(0);
     let answered = h
         .invitations
-        .answer(&bob, sent.invitation.id(), Answer::Accept)
+        .answer(&bob, sent.invitation.id(), Answer::Accept, None)
         .await
         .unwrap();
     assert_eq!(answered.invitation.status(), InvitationStatus::Accepted);
@@ -491,7 +491,7 @@ async fn r8_a_user_whose_last_invitation_was_rejected_cannot_be_invited_again() 
         .sent
         .remove(0);
     h.invitations
-        .answer(&bob, sent.invitation.id(), Answer::Reject)
+        .answer(&bob, sent.invitation.id(), Answer::Reject, None)
         .await
         .unwrap();
     assert_eq!(
@@ -647,6 +647,7 @@ fn owned(id: EventId, owner: &crate::accounts::UserSummary) -> crate::events::Me
             owner: owner.clone(),
             members_count: 1,
             created_at: FixedClock::START,
+            version: crate::Version::FIRST,
         },
         user: owner.id,
         role: crate::events::Role::Owner,
@@ -702,28 +703,30 @@ async fn r10_only_the_invitee_answers_and_only_once() {
         .id();
 
     assert!(matches!(
-        h.invitations.answer(&olivia, id, Answer::Accept).await,
+        h.invitations
+            .answer(&olivia, id, Answer::Accept, None)
+            .await,
         Err(AnswerInvitationError::BySender)
     ));
     assert!(matches!(
-        h.invitations.answer(&carol, id, Answer::Accept).await,
+        h.invitations.answer(&carol, id, Answer::Accept, None).await,
         Err(AnswerInvitationError::NotFound)
     ));
     h.invitations
-        .answer(&bob, id, Answer::Reject)
+        .answer(&bob, id, Answer::Reject, None)
         .await
         .unwrap();
     assert!(matches!(
-        h.invitations.answer(&bob, id, Answer::Accept).await,
+        h.invitations.answer(&bob, id, Answer::Accept, None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
-        h.invitations.answer(&bob, id, Answer::Reject).await,
+        h.invitations.answer(&bob, id, Answer::Reject, None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
         h.invitations
-            .answer(&bob, InvitationId::generate(), Answer::Accept)
+            .answer(&bob, InvitationId::generate(), Answer::Accept, None)
             .await,
         Err(AnswerInvitationError::NotFound)
     ));
@@ -743,7 +746,7 @@ async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
         .returning(move |_| Ok(Some(details.clone())));
     invitations
         .expect_save_answer()
-        .returning(|_| Err(SaveInvitationError::NotPending(NotPending::Answered)));
+        .returning(|_, _| Err(SaveInvitationError::NotPending(NotPending::Answered)));
     let service = InvitationService::new(
         Arc::new(MockUserRepository::new()),
         Arc::new(MockEventRepository::new()),
@@ -751,7 +754,7 @@ async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
         Arc::new(FixedClock::default()),
     );
     let result = service
-        .answer(&bob, InvitationId::generate(), Answer::Accept)
+        .answer(&bob, InvitationId::generate(), Answer::Accept, None)
         .await;
     assert!(matches!(
         result,
@@ -861,11 +864,11 @@ async fn lists_filter_by_status_and_event() {
         .await;
     h.send(&olivia, other, &["bob@example.com"]).await;
     h.invitations
-        .answer(&bob, first.sent[0].invitation.id(), Answer::Accept)
+        .answer(&bob, first.sent[0].invitation.id(), Answer::Accept, None)
         .await
         .unwrap();
     h.invitations
-        .answer(&carol, first.sent[1].invitation.id(), Answer::Reject)
+        .answer(&carol, first.sent[1].invitation.id(), Answer::Reject, None)
         .await
         .unwrap();
 

@@ -115,7 +115,7 @@ impl Lifecycle {
     async fn join(&self, member: &User) {
         let id = self.invite(member).await;
         self.invitations
-            .answer(member, id, Answer::Accept)
+            .answer(member, id, Answer::Accept, None)
             .await
             .unwrap();
     }
@@ -184,7 +184,7 @@ async fn an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
     let id = l.invite(&l.bob).await;
     l.clock.advance(Duration::hours(2));
     assert!(matches!(
-        l.invitations.answer(&l.bob, id, Answer::Accept).await,
+        l.invitations.answer(&l.bob, id, Answer::Accept, None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Expired))
     ));
     assert!(matches!(
@@ -226,7 +226,7 @@ async fn invitations_never_expire_with_a_ttl_of_0() {
     assert_eq!(shown.expires_at(), None);
     assert_eq!(shown.status(), InvitationStatus::Pending);
     l.invitations
-        .answer(&l.bob, id, Answer::Accept)
+        .answer(&l.bob, id, Answer::Accept, None)
         .await
         .unwrap();
 }
@@ -272,7 +272,7 @@ async fn the_sender_cancels_a_pending_invitation_and_it_can_no_longer_be_answere
     assert_eq!(cancelled.invitation.cancelled_at(), Some(l.clock.now()));
     assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Cancelled);
     assert!(matches!(
-        l.invitations.answer(&l.bob, id, Answer::Accept).await,
+        l.invitations.answer(&l.bob, id, Answer::Accept, None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Cancelled))
     ));
     assert!(matches!(
@@ -288,7 +288,7 @@ async fn an_answered_invitation_cannot_be_cancelled() {
     let l = lifecycle().await;
     let id = l.invite(&l.bob).await;
     l.invitations
-        .answer(&l.bob, id, Answer::Accept)
+        .answer(&l.bob, id, Answer::Accept, None)
         .await
         .unwrap();
     assert!(matches!(
@@ -400,7 +400,7 @@ async fn a_resend_pushes_the_expiry_out_and_the_next_waits_ten_minutes() {
     l.clock.advance(Duration::minutes(30));
     assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Pending);
     l.invitations
-        .answer(&l.bob, id, Answer::Accept)
+        .answer(&l.bob, id, Answer::Accept, None)
         .await
         .unwrap();
 }
@@ -577,4 +577,55 @@ async fn the_events_invitations_are_listed_to_its_managers_a_member_is_refused_a
         .await
         .unwrap();
     assert_eq!(listed.items.len(), 2);
+}
+
+// ---- versions (docs/api.md, "Conditional requests")
+
+#[tokio::test]
+async fn every_stored_change_of_an_invitation_moves_its_version_and_the_read_one_is_kept() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    let version = |l: &Lifecycle| l.store.invitations()[0].version().get();
+    assert_eq!(version(&l), 1);
+    l.clock.advance(Duration::minutes(30));
+    let resent = l.invitations.resend(&l.olivia, id).await.unwrap();
+    assert_eq!(
+        resent.invitation.version(),
+        crate::Version::FIRST,
+        "as read"
+    );
+    assert_eq!(version(&l), 2);
+    l.invitations
+        .answer(&l.bob, id, Answer::Accept, Some(crate::Version::new(2)))
+        .await
+        .unwrap();
+    assert_eq!(version(&l), 3);
+}
+
+#[tokio::test]
+async fn an_answer_conditional_on_an_old_version_is_stale_and_stores_nothing() {
+    let l = lifecycle().await;
+    let id = l.invite(&l.bob).await;
+    l.clock.advance(Duration::minutes(30));
+    l.invitations.resend(&l.olivia, id).await.unwrap();
+    assert!(matches!(
+        l.invitations
+            .answer(&l.bob, id, Answer::Accept, Some(crate::Version::FIRST))
+            .await,
+        Err(AnswerInvitationError::Stale)
+    ));
+    assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Pending);
+    assert_eq!(l.store.members_of(l.event), vec![l.olivia.id]);
+}
+
+#[test]
+fn a_stale_row_is_a_stale_answer_and_never_a_stale_cancel() {
+    assert!(matches!(
+        AnswerInvitationError::from(SaveInvitationError::Stale),
+        AnswerInvitationError::Stale
+    ));
+    assert!(matches!(
+        manage_error(SaveInvitationError::Stale),
+        ManageInvitationError::Port(PortError::Unexpected(_))
+    ));
 }

@@ -22,6 +22,7 @@ impl EventRepository for Store {
             owner: event.owner.clone(),
             members_count: 1,
             created_at,
+            version: Version::FIRST,
         };
         state.events.push(stored.clone());
         let owner = Member {
@@ -162,6 +163,7 @@ impl EventRepository for Store {
         event: EventId,
         by: Actor,
         patch: &EventPatch,
+        expected: Option<Version>,
     ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
         let mut state = self.lock();
         if !state.holds(event, by) {
@@ -172,8 +174,12 @@ impl EventRepository for Store {
             .iter_mut()
             .find(|e| e.id == event)
             .expect("a member's event exists");
+        if !stored.version.satisfies(expected) {
+            return Err(EventWriteError::Modified);
+        }
         let updated = patch.apply(&stored.details).map(|details| {
             stored.details = stored_details(details);
+            stored.version = stored.version.next();
             stored.clone()
         });
         if let Ok(event) = &updated {
@@ -187,10 +193,15 @@ impl EventRepository for Store {
         event: EventId,
         by: Actor,
         now: DateTime<Utc>,
+        expected: Option<Version>,
     ) -> Result<u64, EventWriteError> {
         let mut state = self.lock();
         if !state.holds(event, by) {
             return Err(EventWriteError::Stale);
+        }
+        let version = state.event(event).expect("a member's event exists").version;
+        if !version.satisfies(expected) {
+            return Err(EventWriteError::Modified);
         }
         // Cancelled first, as the database does; then gone with the event (ON DELETE CASCADE).
         let now = stored(now);
@@ -209,6 +220,7 @@ impl EventRepository for Store {
                 .expect("listed above");
             let mut record = row.to_stored();
             record.state = InvitationState::Cancelled { at: now };
+            record.version = record.version.next();
             *row = Invitation::restore(record);
             let row = row.clone();
             let details = state.details(&row);

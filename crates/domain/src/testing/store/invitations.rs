@@ -94,7 +94,11 @@ impl InvitationRepository for Store {
             .map(|i| state.details(i)))
     }
 
-    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
+    async fn save_answer(
+        &self,
+        invitation: &Invitation,
+        expected: Option<Version>,
+    ) -> Result<(), SaveInvitationError> {
         let InvitationState::Answered { answer, at } = invitation.state() else {
             return Err(
                 PortError::unexpected("save_answer called with an unanswered invitation").into(),
@@ -105,8 +109,12 @@ impl InvitationRepository for Store {
         let state = &mut *guard;
         // Conditional on the row still being pending and live at the answer's time.
         let row = state.pending_row(invitation.id(), at)?;
+        if !row.version().satisfies(expected) {
+            return Err(SaveInvitationError::Stale);
+        }
         let mut record = row.to_stored();
         record.state = InvitationState::Answered { answer, at };
+        record.version = record.version.next();
         *row = Invitation::restore(record);
         let (event_id, invitee, id) = (row.event_id(), row.invitee_id(), row.id());
         state.record_invitation(id, Change::invitation_answered);
@@ -141,6 +149,7 @@ impl InvitationRepository for Store {
         let row = state.pending_row(invitation.id(), at)?;
         let mut record = row.to_stored();
         record.state = InvitationState::Cancelled { at };
+        record.version = record.version.next();
         *row = Invitation::restore(record);
         state.record_invitation(invitation.id(), Change::invitation_cancelled);
         Ok(())
@@ -170,6 +179,7 @@ impl InvitationRepository for Store {
         let mut record = row.to_stored();
         record.last_resent_at = Some(at);
         record.expires_at = invitation.expires_at().map(stored);
+        record.version = record.version.next();
         *row = Invitation::restore(record);
         state.record_invitation(invitation.id(), Change::invitation_resent);
         Ok(())
@@ -189,7 +199,9 @@ impl InvitationRepository for Store {
         due.sort_by_key(|i| i.expires_at());
         let mut expired = Vec::new();
         for row in due.into_iter().take(batch as usize) {
-            *row = row.clone().as_of(now);
+            let mut record = row.clone().as_of(now).to_stored();
+            record.version = record.version.next();
+            *row = Invitation::restore(record);
             expired.push(row.clone());
         }
         let changes = expired

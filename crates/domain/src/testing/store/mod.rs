@@ -25,7 +25,7 @@ use crate::invitations::{
 use crate::ports::{HealthCheck, PortError};
 use crate::{
     Answer, Email, EventId, InvitationId, InvitationStatus, Login, MemberId, Mobile, Page,
-    PageRequest, UserId,
+    PageRequest, UserId, Version,
 };
 
 mod accounts;

@@ -238,7 +238,7 @@ async fn the_filter_and_the_creation_time_decide_which_changes_a_webhook_gets() 
     )
     .await;
     w.invitations
-        .answer(&sara, first, Answer::Accept)
+        .answer(&sara, first, Answer::Accept, None)
         .await
         .unwrap();
     assert_eq!(w.deliver().await, [Verdict::Delivered]);
@@ -438,7 +438,7 @@ async fn an_invitee_reached_by_email_gets_an_email_for_created_and_resent_only()
     let invitation = w.invite(&olivia, event, "  Sara@Example.com ").await;
     w.invitations.resend(&olivia, invitation).await.unwrap();
     w.invitations
-        .answer(&sara, invitation, Answer::Accept)
+        .answer(&sara, invitation, Answer::Accept, None)
         .await
         .unwrap();
     assert_eq!(w.deliver().await, [Verdict::Delivered, Verdict::Delivered]);
