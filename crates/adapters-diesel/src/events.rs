@@ -13,12 +13,14 @@ use domain::changes::Change;
 use domain::events::ports::{EventRepository, EventWriteError, NewEvent};
 use domain::events::{Actor, Event, EventDetailsError, EventPatch, Member, Membership, Role};
 use domain::ports::PortError;
-use domain::{EventId, InvitationStatus, MemberId, Page, PageRequest, UserId};
+use domain::{EventId, InvitationStatus, MemberId, Page, PageRequest, UserId, Version};
 
 use crate::changes::{append, event_ref, made, record, resolve};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::invitations::details_of;
-use crate::rows::{event, from_db_time, member, to_db_time, EventRow, MemberRow, SummaryRow};
+use crate::rows::{
+    event, from_db_time, member, to_db_time, to_db_version, EventRow, MemberRow, SummaryRow,
+};
 use crate::schema::{event_members, events, invitations, users};
 use crate::sql_types::DbId;
 
@@ -103,6 +105,7 @@ impl EventRepository for Database {
             ends_at: details.ends_at().map(to_db_time),
             members_count: 1,
             created_at: to_db_time(new.created_at),
+            version: to_db_version(Version::FIRST),
         };
         let owner = MemberRow {
             id: DbId::of(MemberId::generate()),
@@ -383,6 +386,7 @@ impl EventRepository for Database {
         event_id: EventId,
         by: Actor,
         patch: &EventPatch,
+        expected: Option<Version>,
     ) -> Result<Result<Event, EventDetailsError>, EventWriteError> {
         let (id, patch) = (DbId::of(event_id), patch.clone());
         let updated = self
@@ -392,8 +396,10 @@ impl EventRepository for Database {
                 // what is stored (the `events_ends_after_start` check stands behind it).
                 let mut outcome: Option<Result<Event, EventDetailsError>> = None;
                 let mut corrupt: Option<PortError> = None;
+                let mut modified = false;
                 let result = write_transaction(conn, |c| {
                     outcome = None;
+                    modified = false;
                     if !premises_hold(c, id, by)? {
                         return Ok(());
                     }
@@ -409,9 +415,17 @@ impl EventRepository for Database {
                         })
                     };
                     let stored = read(c)?;
+                    let version = expected.unwrap_or(stored.version);
+                    if stored.version != version {
+                        modified = true;
+                        return Ok(());
+                    }
                     match patch.apply(&stored.details) {
                         Ok(details) => {
-                            diesel::update(events::table.filter(events::id.eq(id)))
+                            let row = events::table
+                                .filter(events::id.eq(id))
+                                .filter(events::version.eq(to_db_version(version)));
+                            let changed = diesel::update(row)
                                 .set((
                                     events::title.eq(details.title().as_str()),
                                     events::description
@@ -419,8 +433,13 @@ impl EventRepository for Database {
                                     events::location.eq(details.location().map(|t| t.as_str())),
                                     events::starts_at.eq(details.starts_at().map(to_db_time)),
                                     events::ends_at.eq(details.ends_at().map(to_db_time)),
+                                    events::version.eq(events::version + 1),
                                 ))
                                 .execute(c)?;
+                            if changed == 0 {
+                                modified = true;
+                                return Ok(());
+                            }
                             // Read back: what is stored, times at the database's precision.
                             let updated = read(c)?;
                             record(c, vec![Change::event_updated(updated.clone(), Utc::now())])?;
@@ -436,6 +455,9 @@ impl EventRepository for Database {
                     }
                     (result, _) => result.map_err(port_error)?,
                 }
+                if modified {
+                    return Err(EventWriteError::Modified);
+                }
                 outcome.ok_or(EventWriteError::Stale)
             })
             .await;
@@ -449,16 +471,27 @@ impl EventRepository for Database {
         event_id: EventId,
         by: Actor,
         now: DateTime<Utc>,
+        expected: Option<Version>,
     ) -> Result<u64, EventWriteError> {
         let id = DbId::of(event_id);
         let now = to_db_time(now);
         let deleted = self
             .run(move |conn| {
+                let mut modified = false;
                 let cancelled = write_transaction(conn, |c| {
+                    modified = false;
                     // `FOR UPDATE` waits for the sends that hold the row in share mode (they commit
                     // whole, and their invitations are cancelled here) and makes later ones find no
                     // event.
                     if !(lock_event(c, id, Lock::Delete)? && holds(c, id, by)?) {
+                        return Ok(None);
+                    }
+                    let version: i64 = events::table
+                        .filter(events::id.eq(id))
+                        .select(events::version)
+                        .first(c)?;
+                    if expected.is_some_and(|expected| to_db_version(expected) != version) {
+                        modified = true;
                         return Ok(None);
                     }
                     let cancelled: Vec<DbId> = diesel::update(invitations::table)
@@ -472,6 +505,7 @@ impl EventRepository for Database {
                         .set((
                             invitations::status.eq(InvitationStatus::Cancelled.as_str()),
                             invitations::cancelled_at.eq(now),
+                            invitations::version.eq(invitations::version + 1),
                         ))
                         .returning(invitations::id)
                         .get_results(c)?;
@@ -484,11 +518,23 @@ impl EventRepository for Database {
                     changes.push(Change::event_deleted(event_ref(c, id)?, from_db_time(now)));
                     let resolved = resolve(c, changes)?;
                     // Memberships and invitations go with the event (ON DELETE CASCADE).
-                    diesel::delete(events::table.filter(events::id.eq(id))).execute(c)?;
+                    let event = events::table
+                        .filter(events::id.eq(id))
+                        .filter(events::version.eq(version));
+                    if diesel::delete(event).execute(c)? == 0 {
+                        modified = true;
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
                     append(c, resolved)?;
                     Ok(Some(cancelled.len()))
-                })
-                .map_err(port_error)?;
+                });
+                let cancelled = match cancelled {
+                    Err(diesel::result::Error::RollbackTransaction) if modified => None,
+                    cancelled => cancelled.map_err(port_error)?,
+                };
+                if modified {
+                    return Err(EventWriteError::Modified);
+                }
                 let cancelled = cancelled.ok_or(EventWriteError::Stale)?;
                 Ok(u64::try_from(cancelled).unwrap_or(u64::MAX))
             })

@@ -7,7 +7,7 @@ use domain::events::{Event, EventDetails, Member, Role};
 use domain::invitations::{Invitation, InvitationDetails, InvitationState, StoredInvitation};
 use domain::ports::PortError;
 use domain::{
-    Answer, Email, EventId, InvitationId, InvitationStatus, MemberId, Mobile, Text, UserId,
+    Answer, Email, EventId, InvitationId, InvitationStatus, MemberId, Mobile, Text, UserId, Version,
 };
 
 use crate::schema::{event_members, events, invitations, users};
@@ -89,6 +89,7 @@ pub(crate) struct EventRow {
     pub ends_at: Option<DbTime>,
     pub members_count: i64,
     pub created_at: DbTime,
+    pub version: i64,
 }
 
 pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError> {
@@ -106,7 +107,22 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
         owner: summary(owner)?,
         members_count: u64::try_from(row.members_count).map_err(|_| corrupt("members_count"))?,
         created_at: from_db_time(row.created_at),
+        version: from_db_version(row.version)?,
     })
+}
+
+/// A row's version as stored (docs/api.md, "Conditional requests").
+pub(crate) fn to_db_version(version: Version) -> i64 {
+    i64::try_from(version.get()).unwrap_or(i64::MAX)
+}
+
+/// A stored version; a version below 1 is corrupt.
+pub(crate) fn from_db_version(version: i64) -> Result<Version, PortError> {
+    u64::try_from(version)
+        .ok()
+        .filter(|v| *v >= 1)
+        .map(Version::new)
+        .ok_or_else(|| corrupt("version"))
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -143,6 +159,7 @@ pub(crate) struct InvitationRow {
     pub expires_at: Option<DbTime>,
     pub cancelled_at: Option<DbTime>,
     pub last_resent_at: Option<DbTime>,
+    pub version: i64,
 }
 
 impl From<&Invitation> for InvitationRow {
@@ -160,6 +177,7 @@ impl From<&Invitation> for InvitationRow {
             expires_at: invitation.expires_at().map(to_db_time),
             cancelled_at: invitation.cancelled_at().map(to_db_time),
             last_resent_at: invitation.last_resent_at().map(to_db_time),
+            version: to_db_version(invitation.version()),
         }
     }
 }
@@ -199,6 +217,7 @@ impl TryFrom<InvitationRow> for Invitation {
             expires_at: row.expires_at.map(from_db_time),
             last_resent_at: row.last_resent_at.map(from_db_time),
             state,
+            version: from_db_version(row.version)?,
         }))
     }
 }

@@ -46,6 +46,7 @@ diesel::table! {
         ends_at -> Nullable<Moment>,
         members_count -> BigInt,
         created_at -> Moment,
+        version -> BigInt,
     }
 }
 
@@ -79,6 +80,7 @@ diesel::table! {
         expires_at -> Nullable<Moment>,
         cancelled_at -> Nullable<Moment>,
         last_resent_at -> Nullable<Moment>,
+        version -> BigInt,
     }
 }
 

@@ -20,7 +20,8 @@ use domain::{EventId, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::rows::{
-    event, invitation_details, member, to_db_time, EventRow, InvitationRow, MemberRow, SummaryRow,
+    event, invitation_details, member, to_db_time, to_db_version, EventRow, InvitationRow,
+    MemberRow, SummaryRow,
 };
 use crate::sql_types::{DbId, DbTime};
 
@@ -68,6 +69,14 @@ struct StoredInvitation {
     expires_at: Option<DbTime>,
     cancelled_at: Option<DbTime>,
     last_resent_at: Option<DbTime>,
+    /// Not stored: a change shows its subject, and nothing is ever conditional on a version read
+    /// from the feed (docs/api.md, "Conditional requests"); read back as the first.
+    #[serde(skip, default = "first_version")]
+    version: i64,
+}
+
+fn first_version() -> i64 {
+    1
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -90,6 +99,9 @@ struct StoredEvent {
     ends_at: Option<DbTime>,
     members_count: i64,
     created_at: DbTime,
+    /// As [`StoredInvitation::version`].
+    #[serde(skip, default = "first_version")]
+    version: i64,
 }
 
 /// The stored JSON of `subject`.
@@ -136,6 +148,7 @@ impl From<&ChangeSubject> for StoredSubject {
                         expires_at: row.expires_at,
                         cancelled_at: row.cancelled_at,
                         last_resent_at: row.last_resent_at,
+                        version: row.version,
                     },
                     event_title: details.event_title.as_str().to_owned(),
                     sender: StoredUser::from(&details.sender),
@@ -165,6 +178,7 @@ impl From<&ChangeSubject> for StoredSubject {
                     ends_at: e.details.ends_at().map(to_db_time),
                     members_count: i64::try_from(e.members_count).unwrap_or(i64::MAX),
                     created_at: to_db_time(e.created_at),
+                    version: to_db_version(e.version),
                 },
                 owner: StoredUser::from(&e.owner),
             },
@@ -207,6 +221,7 @@ impl StoredSubject {
                     expires_at: i.expires_at,
                     cancelled_at: i.cancelled_at,
                     last_resent_at: i.last_resent_at,
+                    version: i.version,
                 };
                 ChangeSubject::Invitation(invitation_details((
                     row,
@@ -244,6 +259,7 @@ impl StoredSubject {
                     ends_at: e.ends_at,
                     members_count: e.members_count,
                     created_at: e.created_at,
+                    version: e.version,
                 };
                 ChangeSubject::Event(event(row, owner.into())?)
             }

@@ -30,7 +30,7 @@ use domain::invitations::{
 };
 use domain::ports::PortError;
 use domain::{
-    Answer, EventId, InvitationId, InvitationStatus, MemberId, Page, PageRequest, UserId,
+    Answer, EventId, InvitationId, InvitationStatus, MemberId, Page, PageRequest, UserId, Version,
 };
 
 use self::batch::lock_events;
@@ -39,7 +39,8 @@ use self::queries::{details_query, Party};
 use crate::changes::{made, record};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{
-    from_db_time, invitation_details, to_db_time, InvitationDetailsRow, InvitationRow, MemberRow,
+    from_db_time, invitation_details, to_db_time, to_db_version, InvitationDetailsRow,
+    InvitationRow, MemberRow,
 };
 use crate::schema::{event_members, events, invitations, users};
 use crate::sql_types::{DbId, DbTime};
@@ -145,7 +146,11 @@ impl InvitationRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn save_answer(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
+    async fn save_answer(
+        &self,
+        invitation: &Invitation,
+        expected: Option<Version>,
+    ) -> Result<(), SaveInvitationError> {
         let InvitationState::Answered { answer, at } = invitation.state() else {
             return Err(
                 PortError::unexpected("save_answer called with an unanswered invitation").into(),
@@ -170,17 +175,35 @@ impl InvitationRepository for Database {
                     // stores a pending invitation to someone this answer makes a member, nor
                     // re-invites someone this answer rejects.
                     lock_events(c, &[event_id], true)?;
-                    // Conditional on the row still being pending and live: of concurrent answers,
-                    // cancels and expiries, one updates the row and the others find none, across
-                    // any number of server processes.
-                    let updated = diesel::update(pending_at(id, at))
-                        .set((
-                            invitations::status.eq(status),
-                            invitations::answered_at.eq(at),
-                        ))
-                        .execute(c)?;
+                    // Conditional on the row still being pending and live (and, when asked, at the
+                    // expected version): of concurrent answers, cancels and expiries, one updates
+                    // the row and the others find none, across any number of server processes.
+                    let answered = (
+                        invitations::status.eq(status),
+                        invitations::answered_at.eq(at),
+                        invitations::version.eq(invitations::version + 1),
+                    );
+                    let updated = match expected.map(to_db_version) {
+                        Some(version) => diesel::update(
+                            pending_at(id, at).filter(invitations::version.eq(version)),
+                        )
+                        .set(answered)
+                        .execute(c)?,
+                        None => diesel::update(pending_at(id, at))
+                            .set(answered)
+                            .execute(c)?,
+                    };
                     if updated == 0 {
-                        return not_pending(c, id, at).map(Err);
+                        // Not pending any more comes first; a pending row moved on to another
+                        // version (a resend) otherwise.
+                        return Ok(Err(match why_not_pending(c, id, at)? {
+                            Some(refused) => refused,
+                            None if expected.is_some() => SaveInvitationError::Stale,
+                            None => PortError::unexpected(
+                                "a pending invitation refused a conditional update",
+                            )
+                            .into(),
+                        }));
                     }
                     if let Some(membership) = &membership {
                         // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete
@@ -239,6 +262,7 @@ impl InvitationRepository for Database {
                         .set((
                             invitations::status.eq(InvitationStatus::Cancelled.as_str()),
                             invitations::cancelled_at.eq(at),
+                            invitations::version.eq(invitations::version + 1),
                         ))
                         .execute(c)?;
                     if updated == 0 {
@@ -278,6 +302,7 @@ impl InvitationRepository for Database {
                     let resent = (
                         invitations::last_resent_at.eq(at),
                         invitations::expires_at.eq(expires_at),
+                        invitations::version.eq(invitations::version + 1),
                     );
                     let updated = match previous {
                         Some(previous) => diesel::update(
@@ -341,7 +366,10 @@ impl InvitationRepository for Database {
                         .filter(invitations::id.eq_any(due))
                         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
                         .filter(invitations::expires_at.le(now))
-                        .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
+                        .set((
+                            invitations::status.eq(InvitationStatus::Expired.as_str()),
+                            invitations::version.eq(invitations::version + 1),
+                        ))
                         .returning(invitations::id)
                         .get_results(c)?;
                     let changes = details_of(c, &expired)?

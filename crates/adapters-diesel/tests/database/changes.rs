@@ -84,7 +84,7 @@ async fn accept(db: &dyn Ports, invitation: &Invitation) {
             now() + Duration::minutes(1),
         )
         .unwrap();
-    db.save_answer(&answered).await.unwrap();
+    db.save_answer(&answered, None).await.unwrap();
 }
 
 /// The kinds of `user`'s feed, in order.
@@ -218,7 +218,10 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
         location: Some(Some(Text::from_stored("Tehran".into()))),
         ..EventPatch::default()
     };
-    db.update(party, owner, &patch).await.unwrap().unwrap();
+    db.update(party, owner, &patch, None)
+        .await
+        .unwrap()
+        .unwrap();
     db.remove_member(party, owner, reza.id, Role::Member)
         .await
         .unwrap();
@@ -237,7 +240,7 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
         ["event.updated", "member.removed"],
         "the removed member is told"
     );
-    db.delete(party, owner, now() + Duration::minutes(4))
+    db.delete(party, owner, now() + Duration::minutes(4), None)
         .await
         .unwrap();
     let last_for = |kinds: Vec<&'static str>, n: usize| kinds[kinds.len() - n..].to_vec();

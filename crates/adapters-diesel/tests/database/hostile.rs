@@ -90,7 +90,9 @@ mod bounded_waits {
             Backend::Sqlite => "BEGIN IMMEDIATE",
         });
         let started = Instant::now();
-        let result = db.save_answer(&answered(&invitation, Answer::Accept)).await;
+        let result = db
+            .save_answer(&answered(&invitation, Answer::Accept), None)
+            .await;
         let took = started.elapsed();
         eprintln!("{backend:?}: save_answer behind a held lock failed after {took:.2?}");
         assert!(
@@ -103,7 +105,7 @@ mod bounded_waits {
         assert!(took < StdDuration::from_secs(2), "took {took:?}");
 
         drop(holder);
-        db.save_answer(&answered(&invitation, Answer::Accept))
+        db.save_answer(&answered(&invitation, Answer::Accept), None)
             .await
             .unwrap();
     }
@@ -131,7 +133,9 @@ mod bounded_waits {
             invitation.id()
         ));
         let started = Instant::now();
-        let result = db.save_answer(&answered(&invitation, Answer::Reject)).await;
+        let result = db
+            .save_answer(&answered(&invitation, Answer::Reject), None)
+            .await;
         let took = started.elapsed();
         eprintln!("Postgres: save_answer past statement_timeout failed after {took:.2?}");
         assert!(
@@ -232,7 +236,7 @@ mod stored_rows {
             db.create_batch(&invitations).await.unwrap(),
             [BatchOutcome::Created, BatchOutcome::Created]
         );
-        db.save_answer(&answered(&invitations[0], Answer::Accept))
+        db.save_answer(&answered(&invitations[0], Answer::Accept), None)
             .await
             .unwrap();
         let page = || PageRequest {
@@ -312,7 +316,9 @@ mod batch_recheck {
                 })
                 .collect();
             // ...answered before the batch is written.
-            db.save_answer(&answered(invitation, answer)).await.unwrap();
+            db.save_answer(&answered(invitation, answer), None)
+                .await
+                .unwrap();
             let result = db.create_batch(&batch).await;
             assert!(
                 matches!(result, Err(PortError::Unavailable(_))),
@@ -367,7 +373,8 @@ mod batch_recheck {
                 let (db, barrier) = (db.clone(), barrier.clone());
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    db.save_answer(&answered(&first, Answer::Accept)).await
+                    db.save_answer(&answered(&first, Answer::Accept), None)
+                        .await
                 })
             };
             let sends: Vec<_> = (0..3)

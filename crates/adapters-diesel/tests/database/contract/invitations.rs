@@ -433,7 +433,7 @@ async fn answering_adds_a_membership_at_most_once(target: Target) {
     // A pending invitation is no answer to store.
     let carol = user(db, "Carol", Some("c@example.com"), None).await;
     assert!(matches!(
-        db.save_answer(&invite(db, event_id, &ann, &carol).await)
+        db.save_answer(&invite(db, event_id, &ann, &carol).await, None)
             .await,
         Err(SaveInvitationError::Port(_))
     ));

@@ -59,13 +59,16 @@ async fn accept(
     invitation: &Invitation,
     at: DateTime<Utc>,
 ) -> Result<(), SaveInvitationError> {
-    db.save_answer(&changed(
-        invitation,
-        domain::invitations::InvitationState::Answered {
-            answer: Answer::Accept,
-            at,
-        },
-    ))
+    db.save_answer(
+        &changed(
+            invitation,
+            domain::invitations::InvitationState::Answered {
+                answer: Answer::Accept,
+                at,
+            },
+        ),
+        None,
+    )
     .await
 }
 

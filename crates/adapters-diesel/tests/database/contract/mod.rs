@@ -12,6 +12,7 @@ mod invitations;
 mod lifecycle;
 mod roles;
 mod rows;
+mod versions;
 
 use std::sync::Arc;
 
@@ -109,7 +110,7 @@ async fn answer(
             now() + Duration::minutes(1),
         )
         .unwrap();
-    db.save_answer(&answered).await
+    db.save_answer(&answered, None).await
 }
 
 fn page(limit: i64, after: Option<uuid::Uuid>) -> PageRequest {

@@ -277,7 +277,11 @@ async fn an_edit_applies_to_the_stored_details_while_the_editor_holds_their_role
         )),
         ..EventPatch::default()
     };
-    let edited = db.update(created.id, owner, &patch).await.unwrap().unwrap();
+    let edited = db
+        .update(created.id, owner, &patch, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(edited.details.title().as_str(), "Renamed");
     assert_eq!(edited.details.description().unwrap().as_str(), "Drinks");
     assert_eq!(edited.details.location(), None);
@@ -303,7 +307,7 @@ async fn an_edit_applies_to_the_stored_details_while_the_editor_holds_their_role
         ..EventPatch::default()
     };
     assert_eq!(
-        db.update(created.id, owner, &late).await.unwrap(),
+        db.update(created.id, owner, &late, None).await.unwrap(),
         Err(EventDetailsError::EndsBeforeStart)
     );
     assert_eq!(
@@ -319,11 +323,11 @@ async fn an_edit_applies_to_the_stored_details_while_the_editor_holds_their_role
         role: Role::Cohost,
     };
     assert!(matches!(
-        db.update(created.id, bob_cohost, &patch).await,
+        db.update(created.id, bob_cohost, &patch, None).await,
         Err(EventWriteError::Stale)
     ));
     assert!(matches!(
-        db.update(EventId::generate(), owner, &patch).await,
+        db.update(EventId::generate(), owner, &patch, None).await,
         Err(EventWriteError::Stale)
     ));
 }
@@ -361,10 +365,15 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
         role: Role::Owner,
     };
     assert!(matches!(
-        db.delete(event_id, bob_owner, now()).await,
+        db.delete(event_id, bob_owner, now(), None).await,
         Err(EventWriteError::Stale)
     ));
-    assert_eq!(db.delete(event_id, owner_of(&ann), now()).await.unwrap(), 1);
+    assert_eq!(
+        db.delete(event_id, owner_of(&ann), now(), None)
+            .await
+            .unwrap(),
+        1
+    );
 
     assert_eq!(db.find_membership(event_id, ann.id).await.unwrap(), None);
     assert!(db
@@ -395,7 +404,7 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
         [elsewhere.id()]
     );
     assert!(matches!(
-        db.delete(event_id, owner_of(&ann), now()).await,
+        db.delete(event_id, owner_of(&ann), now(), None).await,
         Err(EventWriteError::Stale)
     ));
     // An invitation to the deleted event cannot be stored any more.
@@ -483,7 +492,7 @@ async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_invitation_behind(
                 db.clone()
             };
             let owner = owner_of(&ann);
-            tokio::spawn(async move { db.delete(event_id, owner, now()).await })
+            tokio::spawn(async move { db.delete(event_id, owner, now(), None).await })
         };
         let (batch, deletion) = (batch.await.unwrap(), deletion.await.unwrap());
         match (&batch, &deletion) {

@@ -25,6 +25,8 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 
 /// The migration under test, as diesel names it.
 const VERSION: &str = "20261206000001";
+/// The migration after it, undone before it.
+const ROW_VERSIONS: &str = "20261206000002";
 
 const ANN: &str = "01a00000-0000-7000-8000-000000000001";
 const BOB: &str = "01a00000-0000-7000-8000-000000000002";
@@ -102,8 +104,16 @@ async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend
     assert_eq!(bob_feed, [1, numbered + 1]);
     drop(db);
 
-    // down.sql gives back the schema as the migration before left it, with every row.
+    // down.sql gives back the schema as the migration before left it, with every row (after the
+    // migrations that came later are undone).
     let mut session = database.session();
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-06-000002_row_versions/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-06-000002_row_versions/down.sql"),
+    });
+    session.execute(&format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = '{ROW_VERSIONS}'"
+    ));
     session.execute(match backend {
         Backend::Postgres => migration!("postgres/2026-12-06-000001_change_tables/down.sql"),
         Backend::Sqlite => migration!("sqlite/2026-12-06-000001_change_tables/down.sql"),

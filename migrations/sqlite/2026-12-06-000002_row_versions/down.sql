@@ -1,0 +1,2 @@
+ALTER TABLE invitations DROP COLUMN version;
+ALTER TABLE events DROP COLUMN version;
