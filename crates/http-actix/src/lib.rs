@@ -43,6 +43,7 @@ use domain::PhoneRegion;
 
 pub mod api;
 pub mod auth;
+mod conditional;
 pub mod error;
 pub mod extract;
 pub mod hashing;
@@ -199,11 +200,14 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             header::ACCEPT,
             idempotency::IDEMPOTENCY_KEY,
             header::HeaderName::from_static(api::changes::requests::LAST_EVENT_ID),
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
         ])
         .expose_headers([
             header::RETRY_AFTER,
             header::LOCATION,
             header::WWW_AUTHENTICATE,
+            header::ETAG,
             rate_limit::RATELIMIT_POLICY,
             rate_limit::RATELIMIT,
             idempotency::IDEMPOTENT_REPLAYED,

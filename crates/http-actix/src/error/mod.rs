@@ -34,6 +34,10 @@ pub(crate) const KEY_IN_FLIGHT: &str =
 /// The message of `422 idempotency_key_reused`.
 pub(crate) const KEY_REUSED: &str = "This Idempotency-Key was already used with another request.";
 
+/// The message of `412 precondition_failed`.
+pub(crate) const PRECONDITION_FAILED: &str =
+    "The resource was changed since you read it; fetch it again.";
+
 /// The `Retry-After` of every 503, in seconds: long enough for a database failover or a busy
 /// hashing queue to clear, short enough that a client does not wait on a healthy service
 /// (docs/api.md, "Errors").
@@ -89,6 +93,9 @@ pub enum ErrorCode {
     WebhookLimitReached,
     /// 408: the body did not arrive in time (answered by the app's body deadline).
     RequestTimeout,
+    /// 412: `If-Match` names none of the resource's current ETags, or the resource changed
+    /// between the check and the write (docs/api.md, "Conditional requests").
+    PreconditionFailed,
     /// 401 without a valid bearer token. Problem details only: the default body has no code.
     Unauthenticated,
     /// 422 with errors by field. Problem details only: the default body has no code.
@@ -116,6 +123,7 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::WebhookLimitReached,
         Self::RequestTimeout,
+        Self::PreconditionFailed,
         Self::Unauthenticated,
         Self::ValidationFailed,
         Self::ServerError,
@@ -139,6 +147,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::WebhookLimitReached => "webhook_limit_reached",
             Self::RequestTimeout => "request_timeout",
+            Self::PreconditionFailed => "precondition_failed",
             Self::Unauthenticated => "unauthenticated",
             Self::ValidationFailed => "validation_failed",
             Self::ServerError => "server_error",
@@ -172,6 +181,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "Idempotency key reused.",
             Self::WebhookLimitReached => "Webhook limit reached.",
             Self::RequestTimeout => "Request timeout.",
+            Self::PreconditionFailed => "Precondition failed.",
             Self::Unauthenticated => "Unauthenticated.",
             Self::ValidationFailed => "The given data was invalid.",
             Self::ServerError => "Server error.",
@@ -188,6 +198,7 @@ impl ErrorCode {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             408 => Self::RequestTimeout,
+            412 => Self::PreconditionFailed,
             413 => Self::PayloadTooLarge,
             422 => Self::ValidationFailed,
             429 => Self::TooManyRequests,
@@ -294,6 +305,10 @@ pub enum ApiError {
         /// The most webhooks one user may have.
         max: u32,
     },
+    /// 412: `If-Match` names none of the resource's current ETags, or the resource changed
+    /// between the check and the write.
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// 503: a backing service cannot be reached.
     #[error("service unavailable")]
     Unavailable(#[source] PortError),
@@ -370,6 +385,7 @@ impl ApiError {
                 &format!("You already have {max} webhooks; delete one to register another."),
                 ErrorCode::WebhookLimitReached,
             ),
+            Self::PreconditionFailed => error(PRECONDITION_FAILED, ErrorCode::PreconditionFailed),
             Self::Unavailable(_) => {
                 serde_json::json!({"message": "Service temporarily unavailable."})
             }
@@ -394,6 +410,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::IdempotencyKeyInFlight | Self::WebhookLimitReached { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -573,6 +590,16 @@ mod tests {
     fn every_503_says_when_to_retry() {
         assert_eq!(header(unavailable().into(), "retry-after").unwrap(), "5");
         assert_eq!(header(ApiError::internal("boom"), "retry-after"), None);
+    }
+
+    #[test]
+    fn a_failed_precondition_is_a_412_with_a_code() {
+        let (status, body) = rendered(ApiError::PreconditionFailed);
+        assert_eq!(status, 412);
+        assert_eq!(
+            body,
+            json!({"message": "The resource was changed since you read it; fetch it again.", "code": "precondition_failed"})
+        );
     }
 
     #[test]

@@ -238,7 +238,7 @@ impl Api {
     pub(crate) async fn answer(&self, invitee: &Caller, invitation: InvitationId, answer: Answer) {
         self.state()
             .invitations
-            .answer(&invitee.user, invitation, answer)
+            .answer(&invitee.user, invitation, answer, None)
             .await
             .unwrap();
     }

@@ -8,6 +8,7 @@ use domain::Login;
 use super::requests::{LoginRequest, RegisterRequest};
 use super::responses::{SessionBody, UserBody};
 use crate::auth::AuthenticatedUser;
+use crate::conditional::Representation;
 use crate::error::{ApiError, BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
 use crate::extract::JsonBody;
 use crate::json::Data;
@@ -162,13 +163,18 @@ pub async fn logout(
     path = "/api/v1/me",
     tag = "accounts",
     security(("bearer" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "ETags of representations the client holds, or `*`: a 304 when one is current (weak comparison).")),
     responses(
-        (status = 200, description = "The caller's own profile.", body = Data<UserBody>),
+        (status = 200, description = "The caller's own profile.", body = Data<UserBody>,
+            headers(("ETag" = String, description = "A strong ETag of this body (docs/api.md, \"Conditional requests\")."),
+                ("Cache-Control" = String, description = "`private, no-cache`."))),
+        (status = 304, description = "`If-None-Match` names the current ETag: no body.",
+            headers(("ETag" = String, description = "The current ETag."))),
         UnauthenticatedResponse,
         ServerErrors,
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
-pub async fn me(auth: AuthenticatedUser) -> HttpResponse {
-    HttpResponse::Ok().json(Data::new(UserBody::from(auth.user)))
+pub async fn me(req: HttpRequest, auth: AuthenticatedUser) -> Result<HttpResponse, ApiError> {
+    Ok(Representation::of(&Data::new(UserBody::from(auth.user)))?.respond(&req))
 }

@@ -30,6 +30,7 @@ impl From<UpdateEventError> for ApiError {
                 Self::Forbidden("Only the event's owner and co-hosts can edit it.".to_owned())
             }
             UpdateEventError::EndsBeforeStart => Self::Validation(ends_before_start()),
+            UpdateEventError::Stale => Self::PreconditionFailed,
             UpdateEventError::Port(error) => error.into(),
         }
     }
@@ -42,6 +43,7 @@ impl From<DeleteEventError> for ApiError {
             DeleteEventError::NotOwner => {
                 Self::Forbidden("Only the event's owner can delete it.".to_owned())
             }
+            DeleteEventError::Stale => Self::PreconditionFailed,
             DeleteEventError::Port(error) => error.into(),
         }
     }

@@ -1,13 +1,15 @@
 //! The events area's handlers.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpResponse};
-use domain::{EventId, UserId};
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::events::Event;
+use domain::{EventId, UserId, Version};
 use uuid::Uuid;
 
 use super::requests::{ChangeRoleRequest, CreateEventRequest, UpdateEventRequest};
 use super::responses::{EventBody, MemberBody};
 use crate::auth::AuthenticatedUser;
+use crate::conditional::{self, Representation};
 use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
 use crate::extract::JsonBody;
 use crate::json::Data;
@@ -84,9 +86,13 @@ pub async fn list_events(
     path = "/api/v1/events/{event_id}",
     tag = "events",
     security(("bearer" = [])),
-    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    params(("event_id" = Uuid, Path, description = "The event's id."), ("If-None-Match" = Option<String>, Header, description = "ETags of representations the client holds, or `*`: a 304 when one is current (weak comparison).")),
     responses(
-        (status = 200, description = "The event.", body = Data<EventBody>),
+        (status = 200, description = "The event.", body = Data<EventBody>,
+            headers(("ETag" = String, description = "A strong ETag of this body (docs/api.md, \"Conditional requests\")."),
+                ("Cache-Control" = String, description = "`private, no-cache`."))),
+        (status = 304, description = "`If-None-Match` names the current ETag: no body.",
+            headers(("ETag" = String, description = "The current ETag."))),
         UnauthenticatedResponse,
         (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
             example = json!({"message": "Event not found.", "code": "not_found"})),
@@ -95,6 +101,7 @@ pub async fn list_events(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
 pub async fn get_event(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
@@ -103,7 +110,32 @@ pub async fn get_event(
         .events
         .get(&auth.user, EventId::from_uuid(*path))
         .await?;
-    Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
+    Ok(representation(event)?.respond(&req))
+}
+
+/// The event's body as its GET answers it, with its ETag.
+fn representation(event: Event) -> Result<Representation, ApiError> {
+    Representation::of(&Data::new(EventBody::from(event)))
+}
+
+/// The version of the event the caller read, when the request's `If-Match` names the ETag of
+/// the event as the caller's GET would show it now; `None` without `If-Match`.
+///
+/// # Errors
+/// 412 when `If-Match` names none of them; as the GET otherwise (404 for strangers).
+async fn expected_version(
+    req: &HttpRequest,
+    state: &AppState,
+    auth: &AuthenticatedUser,
+    id: EventId,
+) -> Result<Option<Version>, ApiError> {
+    let Some(condition) = conditional::if_match(req) else {
+        return Ok(None);
+    };
+    let event = state.events.get(&auth.user, id).await?;
+    let version = event.version;
+    condition.check(representation(event)?.etag())?;
+    Ok(Some(version))
 }
 
 /// List an event's members.
@@ -150,10 +182,14 @@ pub async fn list_members(
     path = "/api/v1/events/{event_id}",
     tag = "events",
     security(("bearer" = [])),
-    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    params(("event_id" = Uuid, Path, description = "The event's id."), ("If-Match" = Option<String>, Header, description = "ETags the client read, or `*`: the write goes ahead only if one is the current one (strong comparison), else 412.")),
     request_body = UpdateEventRequest,
     responses(
-        (status = 200, description = "The event as edited.", body = Data<EventBody>),
+        (status = 200, description = "The event as edited.", body = Data<EventBody>,
+            headers(("ETag" = String, description = "A strong ETag of this body (docs/api.md, \"Conditional requests\")."),
+                ("Cache-Control" = String, description = "`private, no-cache`."))),
+        (status = 412, description = "`If-Match` names none of the current ETags, or the resource changed before the write (docs/api.md, \"Conditional requests\").", body = crate::ErrorBody,
+            example = json!({"message": "The resource was changed since you read it; fetch it again.", "code": "precondition_failed"})),
         UnauthenticatedResponse,
         (status = 403, description = "The caller is a member but neither the owner nor a co-host.", body = crate::ErrorBody,
             example = json!({"message": "Only the event's owner and co-hosts can edit it.", "code": "forbidden"})),
@@ -165,17 +201,17 @@ pub async fn list_members(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
 pub async fn update_event(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
     body: JsonBody<UpdateEventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.into_inner().try_into_domain()?;
-    let event = state
-        .events
-        .update(&auth.user, EventId::from_uuid(*path), patch)
-        .await?;
-    Ok(HttpResponse::Ok().json(Data::new(EventBody::from(event))))
+    let id = EventId::from_uuid(*path);
+    let expected = expected_version(&req, &state, &auth, id).await?;
+    let event = state.events.update(&auth.user, id, patch, expected).await?;
+    Ok(representation(event)?.ok())
 }
 
 /// Delete an event.
@@ -187,9 +223,11 @@ pub async fn update_event(
     path = "/api/v1/events/{event_id}",
     tag = "events",
     security(("bearer" = [])),
-    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    params(("event_id" = Uuid, Path, description = "The event's id."), ("If-Match" = Option<String>, Header, description = "ETags the client read, or `*`: the write goes ahead only if one is the current one (strong comparison), else 412.")),
     responses(
         (status = 204, description = "The event, its memberships and its invitations are gone."),
+        (status = 412, description = "`If-Match` names none of the current ETags, or the resource changed before the write (docs/api.md, \"Conditional requests\").", body = crate::ErrorBody,
+            example = json!({"message": "The resource was changed since you read it; fetch it again.", "code": "precondition_failed"})),
         UnauthenticatedResponse,
         (status = 403, description = "The caller is a co-host or a member, not the owner.", body = crate::ErrorBody,
             example = json!({"message": "Only the event's owner can delete it.", "code": "forbidden"})),
@@ -200,14 +238,14 @@ pub async fn update_event(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
 pub async fn delete_event(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let cancelled = state
-        .events
-        .delete(&auth.user, EventId::from_uuid(*path))
-        .await?;
+    let id = EventId::from_uuid(*path);
+    let expected = expected_version(&req, &state, &auth, id).await?;
+    let cancelled = state.events.delete(&auth.user, id, expected).await?;
     tracing::info!(
         cancelled,
         "event deleted, its pending invitations cancelled"

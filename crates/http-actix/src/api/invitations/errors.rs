@@ -51,6 +51,7 @@ impl From<AnswerInvitationError> for ApiError {
                 Self::Forbidden("Only the invitee can answer this invitation.".to_owned())
             }
             AnswerInvitationError::NotPending(reason) => reason.into(),
+            AnswerInvitationError::Stale => Self::PreconditionFailed,
             AnswerInvitationError::Port(error) => error.into(),
         }
     }

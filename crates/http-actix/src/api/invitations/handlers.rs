@@ -1,6 +1,7 @@
 //! The invitations area's handlers.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use domain::invitations::InvitationDetails;
 use domain::{EventId, InvitationId};
 use uuid::Uuid;
 
@@ -9,6 +10,7 @@ use super::requests::{
 };
 use super::responses::{InvitationBody, ManageInvitationErrors, SendInvitationsBody};
 use crate::auth::AuthenticatedUser;
+use crate::conditional::{self, Representation};
 use crate::error::{
     ApiError, BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
 };
@@ -157,9 +159,13 @@ pub async fn list_received(
     path = "/api/v1/invitations/{invitation_id}",
     tag = "invitations",
     security(("bearer" = [])),
-    params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
+    params(("invitation_id" = Uuid, Path, description = "The invitation's id."), ("If-None-Match" = Option<String>, Header, description = "ETags of representations the client holds, or `*`: a 304 when one is current (weak comparison).")),
     responses(
-        (status = 200, description = "The invitation, as it stands now.", body = Data<InvitationBody>),
+        (status = 200, description = "The invitation, as it stands now.", body = Data<InvitationBody>,
+            headers(("ETag" = String, description = "A strong ETag of this body (docs/api.md, \"Conditional requests\")."),
+                ("Cache-Control" = String, description = "`private, no-cache`."))),
+        (status = 304, description = "`If-None-Match` names the current ETag: no body.",
+            headers(("ETag" = String, description = "The current ETag."))),
         UnauthenticatedResponse,
         (status = 404, description = "No such invitation, or the caller is neither its sender, its invitee, nor the event's owner or a co-host.", body = crate::ErrorBody,
             example = json!({"message": "Invitation not found.", "code": "not_found"})),
@@ -168,6 +174,7 @@ pub async fn list_received(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, invitation_id = %path))]
 pub async fn get_invitation(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
@@ -176,7 +183,12 @@ pub async fn get_invitation(
         .invitations
         .get(&auth.user, InvitationId::from_uuid(*path))
         .await?;
-    Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+    Ok(representation(details)?.respond(&req))
+}
+
+/// The invitation's body as its GET answers it, with its ETag.
+fn representation(details: InvitationDetails) -> Result<Representation, ApiError> {
+    Representation::of(&Data::new(InvitationBody::from(details)))
 }
 
 /// Answer an invitation.
@@ -187,10 +199,14 @@ pub async fn get_invitation(
     path = "/api/v1/invitations/{invitation_id}",
     tag = "invitations",
     security(("bearer" = [])),
-    params(("invitation_id" = Uuid, Path, description = "The invitation's id.")),
+    params(("invitation_id" = Uuid, Path, description = "The invitation's id."), ("If-Match" = Option<String>, Header, description = "ETags the client read, or `*`: the write goes ahead only if one is the current one (strong comparison), else 412.")),
     request_body = AnswerInvitationRequest,
     responses(
-        (status = 200, description = "The answered invitation; accepting made the caller a member.", body = Data<InvitationBody>),
+        (status = 200, description = "The answered invitation; accepting made the caller a member.", body = Data<InvitationBody>,
+            headers(("ETag" = String, description = "A strong ETag of this body (docs/api.md, \"Conditional requests\")."),
+                ("Cache-Control" = String, description = "`private, no-cache`."))),
+        (status = 412, description = "`If-Match` names none of the current ETags, or the resource changed before the write (docs/api.md, \"Conditional requests\").", body = crate::ErrorBody,
+            example = json!({"message": "The resource was changed since you read it; fetch it again.", "code": "precondition_failed"})),
         UnauthenticatedResponse,
         (status = 403, description = "The caller sent this invitation, or manages the event; only the invitee answers.", body = crate::ErrorBody,
             example = json!({"message": "Only the invitee can answer this invitation.", "code": "forbidden"})),
@@ -204,18 +220,30 @@ pub async fn get_invitation(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, invitation_id = %path))]
 pub async fn answer_invitation(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
     body: JsonBody<AnswerInvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let answer = body.into_inner().try_into_domain()?;
+    let id = InvitationId::from_uuid(*path);
+    // With `If-Match`: the invitation as the caller's GET shows it now must be the one they read.
+    let expected = match conditional::if_match(&req) {
+        Some(condition) => {
+            let details = state.invitations.get(&auth.user, id).await?;
+            let version = details.invitation.version();
+            condition.check(representation(details)?.etag())?;
+            Some(version)
+        }
+        None => None,
+    };
     let details = state
         .invitations
-        .answer(&auth.user, InvitationId::from_uuid(*path), answer)
+        .answer(&auth.user, id, answer, expected)
         .await?;
     tracing::info!(status = %details.invitation.status(), "invitation answered");
-    Ok(HttpResponse::Ok().json(Data::new(InvitationBody::from(details))))
+    Ok(representation(details)?.ok())
 }
 
 /// Cancel an invitation.

@@ -1,13 +1,14 @@
 //! The webhooks area's handlers.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use domain::WebhookId;
 use uuid::Uuid;
 
 use super::requests::CreateWebhookRequest;
 use super::responses::{AttemptBody, NewWebhookBody, WebhookBody};
 use crate::auth::AuthenticatedUser;
+use crate::conditional::Representation;
 use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
 use crate::extract::JsonBody;
 use crate::json::Data;
@@ -94,9 +95,13 @@ pub async fn list_webhooks(
     path = "/api/v1/webhooks/{webhook_id}",
     tag = "webhooks",
     security(("bearer" = [])),
-    params(("webhook_id" = Uuid, Path, description = "The webhook's id.")),
+    params(("webhook_id" = Uuid, Path, description = "The webhook's id."), ("If-None-Match" = Option<String>, Header, description = "ETags of representations the client holds, or `*`: a 304 when one is current (weak comparison).")),
     responses(
-        (status = 200, description = "The webhook.", body = Data<WebhookBody>),
+        (status = 200, description = "The webhook.", body = Data<WebhookBody>,
+            headers(("ETag" = String, description = "A strong ETag of this body (docs/api.md, \"Conditional requests\")."),
+                ("Cache-Control" = String, description = "`private, no-cache`."))),
+        (status = 304, description = "`If-None-Match` names the current ETag: no body.",
+            headers(("ETag" = String, description = "The current ETag."))),
         UnauthenticatedResponse,
         (status = 404, description = "No such webhook, or not the caller's.", body = crate::ErrorBody,
             example = json!({"message": "Webhook not found.", "code": "not_found"})),
@@ -105,6 +110,7 @@ pub async fn list_webhooks(
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id, webhook_id = %path))]
 pub async fn get_webhook(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     path: web::Path<Uuid>,
@@ -113,7 +119,7 @@ pub async fn get_webhook(
         .webhooks
         .get(&auth.user, WebhookId::from_uuid(*path))
         .await?;
-    Ok(HttpResponse::Ok().json(Data::new(WebhookBody::from(webhook))))
+    Ok(Representation::of(&Data::new(WebhookBody::from(webhook)))?.respond(&req))
 }
 
 /// Delete a webhook.
