@@ -7,6 +7,7 @@ mod accounts;
 mod bounded;
 mod changes;
 mod cli;
+mod conditional;
 mod conventions;
 mod cursors;
 mod docs;
