@@ -137,6 +137,16 @@ mod tests {
     }
 
     #[test]
+    fn a_write_on_a_version_that_moved_on_is_a_412() {
+        let failed = json!({
+            "message": "The resource was changed since you read it; fetch it again.",
+            "code": "precondition_failed"
+        });
+        assert_eq!(rendered(UpdateEventError::Stale), (412, failed.clone()));
+        assert_eq!(rendered(DeleteEventError::Stale), (412, failed));
+    }
+
+    #[test]
     fn what_the_owner_cannot_do_to_themself_is_a_422() {
         assert_eq!(
             rendered(ChangeRoleError::OwnerRoleIsFixed),

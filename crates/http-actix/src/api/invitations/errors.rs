@@ -144,6 +144,20 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_on_a_version_that_moved_on_is_a_412() {
+        assert_eq!(
+            rendered(AnswerInvitationError::Stale),
+            (
+                412,
+                json!({
+                    "message": "The resource was changed since you read it; fetch it again.",
+                    "code": "precondition_failed"
+                })
+            )
+        );
+    }
+
+    #[test]
     fn an_invitation_that_is_not_pending_is_a_409_saying_why() {
         let cases = [
             (
