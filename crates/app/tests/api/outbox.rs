@@ -139,7 +139,7 @@ async fn with_smtp_url_none_nothing_is_written(backend: Backend) {
     // Once the worker has dispatched every change, the invitation's email would have been made.
     let last = app
         .database
-        .texts("SELECT CAST(MAX(id) AS TEXT) AS value FROM domain_events");
+        .texts("SELECT CAST(MAX(id) AS TEXT) AS value FROM changes");
     let last: i64 = last[0].parse().unwrap();
     let started = Instant::now();
     loop {
