@@ -966,7 +966,7 @@ export interface components {
          * @description The machine-readable `code` of an error body.
          * @enum {string}
          */
-        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached";
+        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "request_timeout" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
         /** @description An event (docs/api.md, "Objects": Event). */
         Event: {
             /**
@@ -1437,6 +1437,44 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /**
+         * @description An error as RFC 9457 describes it, with the default body's `code` and `errors` beside.
+         * @example {
+         *       "code": "not_found",
+         *       "detail": "Event not found.",
+         *       "instance": "/api/v1/events/01a21797-f468-7168-9263-e4526ec3e75e",
+         *       "status": 404,
+         *       "title": "Not found.",
+         *       "type": "https://event-manager.example/problems/not_found"
+         *     }
+         */
+        ProblemDetails: {
+            /**
+             * @description The default body's `code`; for the answers whose default body has none: `unauthenticated`
+             *     (401), `validation_failed` (422), `server_error` (500), `service_unavailable` (503).
+             */
+            code: components["schemas"]["ErrorCode"];
+            /** @description The default body's `message`: what went wrong this time, for people. */
+            detail: string;
+            /** @description The messages of each invalid field, as in the default 422 body; only there. */
+            errors?: {
+                [key: string]: string[];
+            };
+            /** @description The request's path. */
+            instance: string;
+            /**
+             * Format: int32
+             * @description The answer's status.
+             */
+            status: number;
+            /** @description A short sentence, the same for every problem of a `type`. */
+            title: string;
+            /**
+             * @description `https://event-manager.example/problems/{code}`: an identifier of the kind of problem, one
+             *     per `code`; it is not a page to fetch.
+             */
+            type: string;
+        };
+        /**
          * @description `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
          * @example {
          *       "email": "ann@example.com",
@@ -1774,6 +1812,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1783,6 +1823,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -1805,6 +1856,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/events",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -1819,11 +1886,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1833,6 +1913,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1858,6 +1949,8 @@ export interface operations {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The event's URL, `/api/v1/events/{event_id}`. */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1877,11 +1970,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1891,6 +1997,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds. */
@@ -1908,6 +2025,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_in_flight",
+                     *       "detail": "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 409,
+                     *       "title": "Idempotency key in use.",
+                     *       "type": "https://event-manager.example/problems/idempotency_key_in_flight"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -1923,6 +2051,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. Or `{"message", "code": "idempotency_key_reused"}`: the `Idempotency-Key` was used with another request (another body or path). */
@@ -1932,6 +2071,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"] | components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -1946,11 +2086,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1960,6 +2113,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1988,6 +2152,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1997,6 +2163,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -2012,6 +2189,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2026,11 +2214,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2040,6 +2241,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2066,6 +2278,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2075,6 +2289,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is a co-host or a member, not the owner. */
@@ -2090,6 +2315,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the event's owner can delete it.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -2105,6 +2341,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2119,11 +2366,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2133,6 +2393,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2175,11 +2446,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2189,6 +2473,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is a member but neither the owner nor a co-host. */
@@ -2204,6 +2499,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the event's owner and co-hosts can edit it.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -2219,6 +2525,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -2234,6 +2551,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
@@ -2243,6 +2571,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2257,11 +2586,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2271,6 +2613,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2310,6 +2663,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2319,6 +2674,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is a member but neither the owner nor a co-host. */
@@ -2334,6 +2700,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the event's owner and co-hosts can list its invitations.",
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -2349,6 +2726,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -2371,6 +2759,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2385,11 +2789,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2399,6 +2816,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2427,6 +2855,10 @@ export interface operations {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of each (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description The limits this request counted under (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2446,11 +2878,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2460,6 +2905,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is a member but neither the owner nor a co-host. */
@@ -2475,6 +2931,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the event's owner and co-hosts can send invitations.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -2490,6 +2957,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds. */
@@ -2507,6 +2985,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_in_flight",
+                     *       "detail": "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+                     *       "instance": "/api/v1/events/{event_id}/invitations",
+                     *       "status": 409,
+                     *       "title": "Idempotency key in use.",
+                     *       "type": "https://event-manager.example/problems/idempotency_key_in_flight"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -2522,6 +3011,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. Or `{"message", "code": "idempotency_key_reused"}`: the `Idempotency-Key` was used with another request (another body or path). */
@@ -2531,11 +3031,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"] | components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2548,6 +3053,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2562,11 +3078,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2576,6 +3105,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2613,6 +3153,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2622,6 +3164,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}/members",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -2637,6 +3190,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/events/{event_id}/members",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -2659,6 +3223,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/events/{event_id}/members",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2673,11 +3253,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}/members",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2687,6 +3280,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}/members",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2715,6 +3319,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2724,6 +3330,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller may not remove this member: a co-host removing a co-host or the owner, a member removing someone else. */
@@ -2739,6 +3356,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "The owner removes anyone, co-hosts remove members, members only themselves.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, the caller is not a member, or the user is not a member. */
@@ -2754,6 +3382,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Member not found.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The owner tried to leave. */
@@ -2773,6 +3412,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The owner cannot leave the event.",
+                     *       "errors": {
+                     *         "user_id": [
+                     *           "The owner cannot leave the event."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2787,11 +3442,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2801,6 +3469,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2845,11 +3524,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2859,6 +3551,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is a co-host or a member, not the owner. */
@@ -2874,6 +3577,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the event's owner can change roles.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, the caller is not a member, or the user is not a member. */
@@ -2889,6 +3603,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Member not found.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -2904,6 +3629,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
@@ -2913,6 +3649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -2927,11 +3664,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2941,6 +3691,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}/members/{user_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2969,6 +3730,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2978,6 +3741,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such invitation, or the caller is neither its sender, its invitee, nor the event's owner or a co-host. */
@@ -2993,6 +3767,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Invitation not found.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3007,11 +3792,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3021,6 +3819,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3049,6 +3858,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3058,6 +3869,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is the invitee. */
@@ -3073,6 +3895,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such invitation, or the caller may not see it. */
@@ -3088,6 +3921,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Invitation not found.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -3106,6 +3950,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "invitation_cancelled",
+                     *       "detail": "This invitation has been cancelled.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 409,
+                     *       "title": "Invitation cancelled.",
+                     *       "type": "https://event-manager.example/problems/invitation_cancelled"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3120,11 +3975,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3134,6 +4002,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3176,11 +4055,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3190,6 +4082,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller sent this invitation, or manages the event; only the invitee answers. */
@@ -3205,6 +4108,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the invitee can answer this invitation.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such invitation, or the caller may not see it. */
@@ -3220,6 +4134,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Invitation not found.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The invitation is not pending: answered before (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`). */
@@ -3235,6 +4160,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "invitation_already_answered",
+                     *       "detail": "This invitation has already been answered.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 409,
+                     *       "title": "Invitation already answered.",
+                     *       "type": "https://event-manager.example/problems/invitation_already_answered"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -3250,6 +4186,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
@@ -3259,6 +4206,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3273,11 +4221,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3287,6 +4248,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3315,6 +4287,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3324,6 +4298,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is the invitee. */
@@ -3339,6 +4324,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the sender and the event's owner and co-hosts can cancel or resend this invitation.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such invitation, or the caller may not see it. */
@@ -3354,6 +4350,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Invitation not found.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -3372,6 +4379,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "invitation_cancelled",
+                     *       "detail": "This invitation has been cancelled.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 409,
+                     *       "title": "Invitation cancelled.",
+                     *       "type": "https://event-manager.example/problems/invitation_cancelled"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Resent less than 10 minutes ago; `Retry-After` says in how many seconds it may be resent. */
@@ -3389,6 +4407,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3403,11 +4432,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3417,6 +4459,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/invitations/{invitation_id}/resend",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3437,6 +4490,10 @@ export interface operations {
             /** @description Logged in; the answer holds a new bearer token. */
             200: {
                 headers: {
+                    /** @description What is left of each (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description The limits this request counted under (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3456,11 +4513,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/login",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Unknown account or wrong password (the same answer for both). */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3471,6 +4541,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "invalid_credentials",
+                     *       "detail": "These credentials do not match our records.",
+                     *       "instance": "/api/v1/login",
+                     *       "status": 401,
+                     *       "title": "Invalid credentials.",
+                     *       "type": "https://event-manager.example/problems/invalid_credentials"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -3486,6 +4567,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/login",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
@@ -3495,11 +4587,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3512,6 +4609,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/login",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3526,11 +4634,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/login",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3540,6 +4661,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/login",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3563,6 +4695,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3572,6 +4706,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/logout",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3586,11 +4731,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/logout",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3600,6 +4758,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/logout",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3625,6 +4794,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3634,6 +4805,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3648,11 +4830,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3662,6 +4857,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3696,6 +4902,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3705,6 +4913,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/events",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -3727,6 +4946,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/me/events",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3741,11 +4976,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/events",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3755,6 +5003,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/events",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3800,6 +5059,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3809,6 +5070,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/stream",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -3831,11 +5103,31 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/me/stream",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3848,6 +5140,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/me/stream",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3862,11 +5165,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/stream",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3876,6 +5192,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/stream",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3914,6 +5241,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3923,6 +5252,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/received-invitations",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -3945,6 +5285,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/received-invitations",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -3959,11 +5315,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/received-invitations",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3973,6 +5342,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/received-invitations",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3993,6 +5373,12 @@ export interface operations {
             /** @description The account was made; the answer holds a new bearer token. */
             201: {
                 headers: {
+                    /** @description `/api/v1/me`: the new account's profile (the token itself has no URL). */
+                    Location?: string;
+                    /** @description What is left of each (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description The limits this request counted under (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +5398,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/register",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -4027,6 +5424,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/register",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style (the first error as `message`, every error by field), or an `email` or `mobile` that another account already has. */
@@ -4046,11 +5454,31 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The email has already been taken.",
+                     *       "errors": {
+                     *         "email": [
+                     *           "The email has already been taken."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/register",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4063,6 +5491,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/register",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4077,11 +5516,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/register",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4091,6 +5543,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/register",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4129,6 +5592,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4138,6 +5603,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -4160,6 +5636,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4174,11 +5666,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4188,6 +5693,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4226,6 +5742,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4235,6 +5753,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -4257,6 +5786,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4271,11 +5816,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4285,6 +5843,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/sended-invitations",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4301,6 +5870,8 @@ export interface operations {
             /** @description The ticket, shown once. */
             201: {
                 headers: {
+                    /** @description `/api/v1/me/stream`, which the ticket opens (a ticket has no URL of its own). */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4310,6 +5881,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4319,6 +5892,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/stream-tickets",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4333,11 +5917,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/stream-tickets",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4347,6 +5944,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/stream-tickets",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4381,6 +5989,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4390,6 +6000,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -4412,6 +6033,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4426,11 +6063,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4440,6 +6090,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4465,6 +6126,8 @@ export interface operations {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The webhook's URL, `/api/v1/webhooks/{webhook_id}`. */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4484,11 +6147,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4498,6 +6174,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds. */
@@ -4515,6 +6202,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_in_flight",
+                     *       "detail": "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 409,
+                     *       "title": "Idempotency key in use.",
+                     *       "type": "https://event-manager.example/problems/idempotency_key_in_flight"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -4530,6 +6228,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. Or `{"message", "code": "idempotency_key_reused"}`: the `Idempotency-Key` was used with another request (another body or path). */
@@ -4539,6 +6248,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"] | components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4553,11 +6263,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4567,6 +6290,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4595,6 +6329,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4604,6 +6340,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such webhook, or not the caller's. */
@@ -4619,6 +6366,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Webhook not found.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4633,11 +6391,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4647,6 +6418,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4673,6 +6455,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4682,6 +6466,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such webhook, or not the caller's. */
@@ -4697,6 +6492,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Webhook not found.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4711,11 +6517,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4725,6 +6544,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4762,6 +6592,8 @@ export interface operations {
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4771,6 +6603,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/deliveries",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such webhook, or not the caller's. */
@@ -4786,6 +6629,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Webhook not found.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/deliveries",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /**
@@ -4808,6 +6662,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The limit must be an integer between 1 and 100.",
+                     *       "errors": {
+                     *         "limit": [
+                     *           "The limit must be an integer between 1 and 100."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/deliveries",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4822,11 +6692,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/deliveries",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4836,6 +6719,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/deliveries",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -4864,6 +6758,10 @@ export interface operations {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of each (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description The limits this request counted under (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4883,11 +6781,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token. */
             401: {
                 headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4897,6 +6808,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The caller is a member but neither the owner nor a co-host. */
@@ -4912,6 +6834,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "Only the event's owner and co-hosts can send invitations.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description No such event, or the caller is not a member. */
@@ -4927,6 +6860,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds. */
@@ -4944,6 +6888,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_in_flight",
+                     *       "detail": "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 409,
+                     *       "title": "Idempotency key in use.",
+                     *       "type": "https://event-manager.example/problems/idempotency_key_in_flight"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The body is over 64 KiB. */
@@ -4959,6 +6914,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. Or `{"message", "code": "idempotency_key_reused"}`: the `Idempotency-Key` was used with another request (another body or path). */
@@ -4968,11 +6934,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"] | components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -4985,6 +6956,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected failure; the cause is logged, never sent. */
@@ -4999,11 +6981,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database cannot be reached right now; retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5013,6 +7008,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/{event_id}/send-invitations",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -5068,6 +7074,8 @@ export interface operations {
             /** @description The database cannot be reached. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5077,6 +7085,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/health/ready",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
