@@ -94,16 +94,23 @@ fn failed(error: &dyn std::error::Error) -> Failure {
     Failure::Failed(crate::with_causes(error))
 }
 
-/// Runs `command` on the configured database and prints its result.
+/// Runs `command` on the configured database and prints its result on stdout.
 pub(crate) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure> {
+    use std::io::Write as _;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| failed(&e))?;
-    runtime.block_on(execute(config, command))
+    let report = runtime.block_on(execute(config, command))?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(report.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| failed(&e))
 }
 
-async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> {
+/// Runs `command`; returns what to print.
+async fn execute(config: &Config, command: AdminCommand) -> Result<String, Failure> {
     // Arguments are checked before anything is opened, so that a typo changes nothing.
     let mut database = config.database();
     // A command makes a few calls, one at a time.
@@ -115,7 +122,7 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> 
             let db = open()?;
             let user = find_user(&db, key, &user).await?;
             let tokens = db.user_tokens(user.id).await.map_err(|e| failed(&e))?;
-            print!("{}", token_table(&user, &tokens));
+            Ok(token_table(&user, &tokens))
         }
         AdminCommand::Tokens(TokensCommand::Revoke { user, all, token }) => {
             let key = user_key(config, &user)?;
@@ -134,7 +141,10 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> 
                     e => Failure::Failed(e.to_string()),
                 })?;
             let plural = if revoked == 1 { "" } else { "s" };
-            println!("revoked {revoked} token{plural} of {}", user.label());
+            Ok(format!(
+                "revoked {revoked} token{plural} of {}\n",
+                user.label()
+            ))
         }
         AdminCommand::Webhooks(WebhooksCommand::Disable { webhook }) => {
             let id: WebhookId = webhook
@@ -154,12 +164,12 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> 
             } else {
                 "disabled"
             };
-            println!(
-                "webhook {id} {what}: {} (owner {}, {})",
+            Ok(format!(
+                "webhook {id} {what}: {} (owner {}, {})\n",
                 disabled.url,
                 disabled.owner.label(),
                 disabled.owner.id
-            );
+            ))
         }
         AdminCommand::Purge => {
             let db = open()?;
@@ -174,6 +184,7 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> 
                 let window = http_actix::RateLimiter::WINDOW;
                 purges.push((Purge::Counters { window }, "removed"));
             }
+            let mut report = String::new();
             for (purge, done) in purges {
                 let count = purge.run_once(&db).await.map_err(|e| {
                     Failure::Failed(format!(
@@ -182,8 +193,9 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> 
                         crate::with_causes(&e)
                     ))
                 })?;
-                println!("{}: {count} {done}", purge.name());
+                report.push_str(&format!("{}: {count} {done}\n", purge.name()));
             }
+            Ok(report)
         }
         AdminCommand::Backup(path) => {
             if path.as_os_str().is_empty() {
@@ -196,10 +208,9 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<(), Failure> 
                     Failure::Usage(e.to_string())
                 }
             })?;
-            println!("backed up to {} ({size} bytes)", path.display());
+            Ok(format!("backed up to {} ({size} bytes)\n", path.display()))
         }
     }
-    Ok(())
 }
 
 /// Reads `--user`: a UUID is an id, anything else an email or a mobile as a login reads it.
