@@ -10,7 +10,9 @@ use domain::ports::PortError;
 use domain::webhooks::DisableReason;
 use domain::{Login, UserId, WebhookId};
 
-use crate::db::{port_error, write_transaction, AnyConnection, Backend, Database};
+use crate::db::{
+    port_error, write_transaction, AnyConnection, Backend, Database, DatabaseConfig, DatabaseError,
+};
 use crate::rows::{from_db_time, to_db_time};
 use crate::schema::{access_tokens, deliveries, users, webhooks};
 use crate::sql_types::{DbId, DbTime};
@@ -118,6 +120,17 @@ pub enum BackupError {
     Port(#[from] PortError),
 }
 
+/// Why a command could not reach the database.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The SQLite file is not there (a command never creates an empty one).
+    #[error("no SQLite database at {0}")]
+    NoSuchFile(PathBuf),
+    /// It could not be opened.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+}
+
 /// The first key of the webhook advisory lock: the same as the delivery queue's
 /// (`crate::deliveries`), so that disabling here and recording an attempt there take the one lock.
 const WEBHOOK_LOCK_KEY: i32 = 0x486f_6f6b;
@@ -147,6 +160,27 @@ fn user_info((id, email, mobile): UserInfoRow) -> UserInfo {
 }
 
 impl Database {
+    /// Opens a pool, without migrating, on a database that exists: unlike
+    /// [`Database::connect`], a SQLite file that is not there is an error, so that a command run
+    /// with a mistyped `DATABASE_URL` (or from another directory) does not create an empty one.
+    ///
+    /// # Errors
+    /// [`ConnectError::NoSuchFile`] for a missing SQLite file, [`ConnectError::Database`] when
+    /// the database cannot be reached.
+    pub fn connect_existing(config: &DatabaseConfig) -> Result<Self, ConnectError> {
+        if config.backend() == Backend::Sqlite {
+            let url = config.url.as_str();
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            if !Path::new(path).is_file() {
+                return Err(ConnectError::NoSuchFile(PathBuf::from(path)));
+            }
+        }
+        Ok(Self::connect(config)?)
+    }
+
     /// The user `key` names, if there is one.
     ///
     /// # Errors

@@ -115,7 +115,7 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<String, Failu
     let mut database = config.database();
     // A command makes a few calls, one at a time.
     database.pool_size = 2;
-    let open = || Database::connect(&database).map_err(|e| failed(&e));
+    let open = || Database::connect_existing(&database).map_err(|e| failed(&e));
     match command {
         AdminCommand::Tokens(TokensCommand::List { user }) => {
             let key = user_key(config, &user)?;

@@ -331,6 +331,23 @@ async fn backup_copies_a_sqlite_database_consistently_while_a_service_process_wr
 }
 
 #[tokio::test]
+async fn a_command_on_a_missing_sqlite_file_fails_without_creating_it() {
+    let path = std::env::temp_dir().join(format!("em-missing-{}.sqlite3", uuid::Uuid::now_v7()));
+    let url = path.to_str().unwrap();
+    for args in [
+        &["purge"][..],
+        &["tokens", "list", "--user", "ann@example.com"],
+    ] {
+        let output = command_on(url, args).await;
+        assert_eq!(
+            failed_with(&output, 1),
+            format!("event-manager: no SQLite database at {url}\n")
+        );
+        assert!(!path.exists());
+    }
+}
+
+#[tokio::test]
 async fn backup_on_postgresql_points_to_pg_dump() {
     let Some(database) = TestDatabase::postgres() else {
         return;
