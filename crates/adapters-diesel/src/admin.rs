@@ -1,6 +1,7 @@
-//! What the operator's commands (`event-manager tokens`, `webhooks disable`, `backup`;
-//! docs/operations.md, "Commands") read and change: operations, not domain rules, hence methods of
-//! [`Database`] and not ports.
+//! What the operator's commands read and change: a user's tokens, a webhook, a SQLite backup.
+//!
+//! `event-manager tokens`, `webhooks disable` and `backup` (docs/operations.md, "Commands"):
+//! operations, not domain rules, hence methods of [`Database`] and not ports.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,7 @@
-//! The operator's commands (docs/operations.md, "Commands"): `tokens`, `webhooks`, `purge` and
-//! `backup`, on the database `DATABASE_URL` names, SQLite or PostgreSQL, beside running services.
+//! The operator's commands: `tokens`, `webhooks disable`, `purge` and `backup`.
+//!
+//! They work on the database `DATABASE_URL` names, SQLite or PostgreSQL, beside running services
+//! (docs/operations.md, "Commands").
 //! Each prints a short result on stdout, or one line on stderr: exit 2 for a bad argument, 1 for a
 //! failure.
 

@@ -1,5 +1,6 @@
-//! The operator's commands (docs/operations.md, "Commands"), run as the real binary on the
-//! database of a running service: `tokens list|revoke`, `webhooks disable`, `purge` and `backup`.
+//! The operator's commands, run as the real binary on the database of a running service.
+//!
+//! `tokens list|revoke`, `webhooks disable`, `purge` and `backup` (docs/operations.md, "Commands").
 
 use adapters_diesel::testing::TestDatabase;
 use serde_json::json;
