@@ -145,9 +145,10 @@ pub enum CountError {
 #[async_trait]
 pub trait AbuseCounters: Send + Sync {
     /// In one atomic step: checks that none of `counters` already holds its limit of events within
-    /// the last `window`, and counts one event under each counter that has a limit. Each event
-    /// comes with its counter's level as that same step left it ([`CountedEvent::remaining`],
-    /// [`CountedEvent::reset`]), exact even while other callers count under the same counters.
+    /// the last `window`, and counts one event under each counter that has a limit (`counters`
+    /// name distinct keys). Each event comes with its counter's level as that same step left it
+    /// ([`CountedEvent::remaining`], [`CountedEvent::reset`]), exact even while other callers
+    /// count under the same counters.
     ///
     /// # Errors
     /// [`CountError::LimitReached`] when a counter is full (nothing is counted then), naming the

@@ -145,9 +145,10 @@ pub struct Level {
     pub reset: Duration,
 }
 
-/// What the limits said about one request: each policy it was counted under, with its level when
-/// known. The answer carries it as `RateLimit-Policy` and `RateLimit` (docs/api.md, "Rate limit
-/// headers"); [`RateLimitReport::attach`] leaves it on the request for the app's middleware
+/// What the limits said about one request: each policy it was counted under, with its level (not
+/// known only when the counters could not be reached). The answer carries it as
+/// `RateLimit-Policy` and `RateLimit` (docs/api.md, "Rate limit headers");
+/// [`RateLimitReport::attach`] leaves it on the request for the app's middleware
 /// ([`crate::response_headers`]) to write.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimitReport {
