@@ -44,9 +44,14 @@ typescript-client:
 	$(CARGO) build --locked --bin event-manager
 	bash scripts/typescript-client-test.sh target/debug/event-manager
 
+## Formatting, clippy, the file tree in docs/architecture.md, and docs and code that say what holds
+## (no issue numbers or review rounds).
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	python3 scripts/architecture-tree.py --check
+	@if grep -rnE 'issues? #?[0-9]+|round [0-9]' docs crates --include=*.md --include=*.rs; then \
+		echo "lint: docs/ and crates/ say what holds, not which issue or round did it" >&2; exit 1; fi
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,4 +1,4 @@
-"""Webhook delivery lag for `make bench` (issue 15): commit → receiver got it.
+"""Webhook delivery lag for `make bench`: commit → receiver got it.
 
 One server process on a bench database. Token user 1 owns an event of which token users 2 and 3
 are members (joined through the API). User 2 registers a webhook for `event.updated` at a fast

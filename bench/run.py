@@ -9,7 +9,7 @@ bench/out/report.md and prints it. Nothing here is a test: it asserts nothing, i
 Environment: BENCH_PG (server URL without database, default postgres://postgres@127.0.0.1:5432),
 BENCH_SECONDS, BENCH_RUNS (repeats of the read scenario and its ceiling, default 3), BENCH_USERS,
 BENCH_EVENTS, BENCH_PER_EVENT (large set), BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1.
-Tail against the ceiling (issue 12): each round also runs the read scenario on the large set at
+Tail against the ceiling: each round also runs the read scenario on the large set at
 BENCH_HIGH_CONNECTIONS (default 128) and pgbench with as many clients; every pgbench run writes a
 per-transaction log (-l, in a temporary directory) from which its p50/p99 are computed, so the
 report gives service / pgbench for throughput and for p99 at both counts (the raw rounds also go
@@ -363,7 +363,7 @@ def tail_report(rounds):
         per_round.append(f"| {i} | " + " | ".join(cells) + f" | {'n/a' if load is None else f'{load:.1f}'} |")
 
     lines = [
-        "## Read scenario against the ceiling, with its tail (issue 12)",
+        "## Read scenario against the ceiling, with its tail",
         "",
         f"`GET received-invitations?status=pending` on the large set (wrk -t2 -c N, {SECONDS} s) against pgbench on the same "
         f"two statements (`bench/pgbench-read.sql`, prepared, -j2 -c N, {SECONDS} s; p50/p99 from its per-transaction log), "

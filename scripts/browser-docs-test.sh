@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser test of the docs page (issue 5): headless Chromium loads /docs from the running service
+# Browser test of the docs page: headless Chromium loads /docs from the running service
 # and checks that Swagger UI rendered every operation of the OpenAPI document (the invitation routes
 # `send-invitations` and `sended-invitations` among them) with nothing fetched from anywhere but
 # the service, and that a screenshot of it is not blank.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser test of the live stream (issue 14): a real `EventSource` in headless Chromium, on a page
+# Browser test of the live stream: a real `EventSource` in headless Chromium, on a page
 # of the service's own origin, opens GET /api/v1/me/stream?ticket=… and must receive the
 # `invitation.created` change the server pushes when another user invites it; the used ticket must
 # then be refused (401).

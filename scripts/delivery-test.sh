@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Webhooks and email end to end (issue 15): the binary against real peers on loopback, a webhook
+# Webhooks and email end to end: the binary against real peers on loopback, a webhook
 # receiver that verifies every signature with the Standard Webhooks reference library and an
 # aiosmtpd mail server, on SQLite and (with TEST_DATABASE_URL) PostgreSQL, two processes included.
 #

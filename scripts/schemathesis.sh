@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Contract fuzzing (issue 5): schemathesis generates requests for every operation of the served
+# Contract fuzzing: schemathesis generates requests for every operation of the served
 # OpenAPI document and checks each answer against it, on a fresh SQLite database.
 #
 #   scripts/schemathesis.sh [BIN]      BIN (or env BIN) defaults to target/debug/event-manager

@@ -2,12 +2,14 @@
 //! database: one row of `abuse_events` per counted event, stamped by the database's clock.
 //!
 //! A reservation is one transaction: it takes a transaction-scoped advisory lock per counter, in
-//! ascending lock order (two reservations sharing counters queue instead of deadlocking), then for
-//! each counter looks for the `limit`-th newest event inside the window. If one exists the counter
-//! is full: nothing is written and the wait is that event's time + window − now. Otherwise it
-//! inserts one row per counter and returns their ids, which giving back deletes. Under the locks,
-//! no other reservation can count under the same counters between the check and the insert, in
-//! any process.
+//! ascending lock order (two reservations sharing counters queue instead of deadlocking), then
+//! checks and counts in one statement. For each counter it reads the newest `limit` events inside
+//! the window: how many there are and the oldest of them. A counter holding `limit` of them is
+//! full, and its wait is that oldest event's time + window − now. If none is full the same
+//! statement inserts one row per counter and returns their ids, which giving back deletes, with
+//! each counter's level after the insert; otherwise it writes nothing and returns the levels it
+//! read. Under the locks, no other reservation can count under the same counters between the check
+//! and the insert, in any process, so the levels are exact.
 //!
 //! SQLite has no such table: there the counters live in the process (see
 //! `http_actix::rate_limit::InProcessCounters`), and these methods fail as unexpected.
@@ -18,9 +20,9 @@ use async_trait::async_trait;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt, Double, Integer, Text};
+use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text};
 use domain::ports::{
-    AbuseCounters, CountError, CountedEvent, CounterLimit, PortError, Reservation,
+    AbuseCounters, CountError, CountedEvent, CounterLevel, CounterLimit, PortError, Reservation,
 };
 use sha2::{Digest, Sha256};
 
@@ -30,26 +32,31 @@ use crate::db::{port_error, write_transaction, AnyConnection, Backend, Database}
 /// no lock with the one-key migration lock or another application's locks.
 const LOCK_NAMESPACE: i32 = 0x4162_7573;
 
-/// The wait before a full counter takes one more event, in seconds.
+/// One counter as the reservation's statement found it, before its own insert.
 #[derive(QueryableByName)]
-struct Wait {
-    #[diesel(sql_type = Double)]
-    seconds: f64,
-}
-
-/// A row `RETURNING id, key`.
-#[derive(QueryableByName)]
-struct Counted {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
+struct CounterRow {
     #[diesel(sql_type = Text)]
     key: String,
+    /// The event inserted under it; `NULL` when a counter was full and nothing was inserted.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
+    /// The events it could still take before the insert.
+    #[diesel(sql_type = Integer)]
+    remaining: i32,
+    /// Seconds until the oldest of its newest `limit` events inside the window leaves it; `NULL`
+    /// when it held none.
+    #[diesel(sql_type = Nullable<Double>)]
+    reset: Option<f64>,
 }
 
 /// What a reservation came to.
 enum Outcome {
     Counted(Vec<CountedEvent>),
-    Full(Duration),
+    Full {
+        key: String,
+        retry_after: Duration,
+        levels: Vec<CounterLevel>,
+    },
 }
 
 /// Why a counter method ran on SQLite.
@@ -115,7 +122,6 @@ impl AbuseCounters for Database {
         if counted.is_empty() {
             return Ok(Reservation::default());
         }
-        let window = window.as_secs_f64();
         let outcome = self
             .run(move |conn| {
                 write_transaction(conn, |conn| reserve(postgres(conn)?, &counted, window))
@@ -124,7 +130,15 @@ impl AbuseCounters for Database {
             .await?;
         match outcome {
             Outcome::Counted(events) => Ok(Reservation { events }),
-            Outcome::Full(retry_after) => Err(CountError::LimitReached { retry_after }),
+            Outcome::Full {
+                key,
+                retry_after,
+                levels,
+            } => Err(CountError::LimitReached {
+                key,
+                retry_after,
+                levels,
+            }),
         }
     }
 
@@ -149,7 +163,11 @@ impl AbuseCounters for Database {
 }
 
 /// The transaction of [`AbuseCounters::reserve`] on `counted` (key, limit > 0) pairs.
-fn reserve(pg: &mut PgConnection, counted: &[(String, i32)], window: f64) -> QueryResult<Outcome> {
+fn reserve(
+    pg: &mut PgConnection,
+    counted: &[(String, i32)],
+    window: Duration,
+) -> QueryResult<Outcome> {
     let mut locks: Vec<i32> = counted.iter().map(|(key, _)| lock_of(key)).collect();
     locks.sort_unstable();
     locks.dedup();
@@ -161,45 +179,88 @@ fn reserve(pg: &mut PgConnection, counted: &[(String, i32)], window: f64) -> Que
     }
     let keys: Vec<&str> = counted.iter().map(|(key, _)| key.as_str()).collect();
     let limits: Vec<i32> = counted.iter().map(|(_, limit)| *limit).collect();
-    // For each counter, the event that fills its limit (the limit-th newest inside the window);
-    // the latest of them decides the wait. One reading of the clock for the whole statement.
-    let wait: Option<Wait> = diesel::sql_query(
-        "WITH clock AS (SELECT clock_timestamp() AS now) \
-         SELECT CAST(EXTRACT(EPOCH FROM \
-                    MAX(filled.at) + make_interval(secs => $3) - clock.now) AS DOUBLE PRECISION) \
-                AS seconds \
-         FROM clock \
-         CROSS JOIN unnest($1::text[], $2::int4[]) AS counter (key, max_events) \
-         CROSS JOIN LATERAL ( \
-             SELECT event.at FROM abuse_events AS event \
-             WHERE event.key = counter.key \
-               AND event.at > clock.now - make_interval(secs => $3) \
-             ORDER BY event.at DESC OFFSET counter.max_events - 1 LIMIT 1) AS filled \
-         GROUP BY clock.now",
+    // After the locks, in a statement of its own: a statement sees what was committed when it
+    // began, so one that waited for a lock inside itself would miss the events of the
+    // reservation it waited for. One reading of the clock for the whole statement, which also
+    // stamps the events it inserts; the newest `limit` events suffice to tell a counter's level.
+    let rows: Vec<CounterRow> = diesel::sql_query(
+        "WITH clock AS (SELECT clock_timestamp() AS now), \
+         counter AS ( \
+             SELECT counter.position, counter.key, counter.max_events, recent.inside, \
+                    CAST(EXTRACT(EPOCH FROM \
+                        recent.oldest + make_interval(secs => $3) - clock.now) AS DOUBLE PRECISION) \
+                    AS reset \
+             FROM clock \
+             CROSS JOIN unnest($1::text[], $2::int4[]) \
+                 WITH ORDINALITY AS counter (key, max_events, position) \
+             CROSS JOIN LATERAL ( \
+                 SELECT CAST(COUNT(*) AS INTEGER) AS inside, MIN(newest.at) AS oldest FROM ( \
+                     SELECT event.at FROM abuse_events AS event \
+                     WHERE event.key = counter.key \
+                       AND event.at > clock.now - make_interval(secs => $3) \
+                     ORDER BY event.at DESC LIMIT counter.max_events) AS newest) AS recent), \
+         counted AS ( \
+             INSERT INTO abuse_events (key, at) \
+             SELECT counter.key, clock.now FROM counter CROSS JOIN clock \
+             WHERE NOT EXISTS (SELECT FROM counter WHERE counter.inside >= counter.max_events) \
+             ORDER BY counter.position \
+             RETURNING id, key) \
+         SELECT counter.key, counted.id, counter.max_events - counter.inside AS remaining, \
+                counter.reset \
+         FROM counter LEFT JOIN counted ON counted.key = counter.key \
+         ORDER BY counter.position",
     )
     .bind::<Array<Text>, _>(&keys)
     .bind::<Array<Integer>, _>(&limits)
-    .bind::<Double, _>(window)
-    .get_result(pg)
-    .optional()?;
-    if let Some(wait) = wait {
-        return Ok(Outcome::Full(Duration::from_secs_f64(
-            wait.seconds.max(0.0),
-        )));
-    }
-    let rows: Vec<Counted> = diesel::sql_query(
-        "INSERT INTO abuse_events (key) SELECT unnest($1::text[]) RETURNING id, key",
-    )
-    .bind::<Array<Text>, _>(&keys)
+    .bind::<Double, _>(window.as_secs_f64())
     .load(pg)?;
-    Ok(Outcome::Counted(
-        rows.into_iter()
-            .map(|row| CountedEvent {
-                key: row.key,
-                id: row.id,
-            })
-            .collect(),
-    ))
+    Ok(outcome(rows, window))
+}
+
+/// The outcome of a reservation from its statement's rows: the events counted with each
+/// counter's level after them, or the full counter with the longest wait and every level found.
+fn outcome(rows: Vec<CounterRow>, window: Duration) -> Outcome {
+    let seconds = |reset: f64| Duration::from_secs_f64(reset.clamp(0.0, window.as_secs_f64()));
+    let remaining = |remaining: i32| u32::try_from(remaining).unwrap_or(0);
+    let full = rows
+        .iter()
+        .filter(|row| row.remaining <= 0)
+        .max_by(|a, b| a.reset.unwrap_or(0.0).total_cmp(&b.reset.unwrap_or(0.0)))
+        .map(|row| row.key.clone());
+    match full {
+        None => Outcome::Counted(
+            rows.into_iter()
+                .filter_map(|row| {
+                    Some(CountedEvent {
+                        id: row.id?,
+                        remaining: remaining(row.remaining - 1),
+                        // With no event inside the window before, the new one is the oldest.
+                        reset: row.reset.map_or(window, seconds),
+                        key: row.key,
+                    })
+                })
+                .collect(),
+        ),
+        Some(key) => {
+            let levels: Vec<CounterLevel> = rows
+                .into_iter()
+                .map(|row| CounterLevel {
+                    remaining: remaining(row.remaining),
+                    reset: row.reset.map_or(window, seconds),
+                    key: row.key,
+                })
+                .collect();
+            let retry_after = levels
+                .iter()
+                .find(|level| level.key == key)
+                .map_or(window, |level| level.reset);
+            Outcome::Full {
+                key,
+                retry_after,
+                levels,
+            }
+        }
+    }
 }
 
 /// The advisory lock of a counter: 32 bits of the SHA-256 of its key. Two keys sharing a lock

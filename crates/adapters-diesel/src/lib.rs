@@ -31,6 +31,7 @@
 //! diesel is blocking: every query runs on one of the database threads (one per pooled connection,
 //! fed in arrival order) via [`Database`]'s `run`, never on the async executor's threads.
 
+pub mod admin;
 mod changes;
 mod counters;
 mod credentials;

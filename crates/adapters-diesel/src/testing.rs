@@ -177,10 +177,17 @@ impl TestDatabase {
             Backend::Postgres => {
                 Session::Pg(PgConnection::establish(&self.config.url).expect("connect"))
             }
-            Backend::Sqlite => Session::Sqlite(
-                SqliteConnection::establish(crate::db::sqlite_path(&self.config.url))
-                    .expect("connect"),
-            ),
+            Backend::Sqlite => {
+                let mut conn =
+                    SqliteConnection::establish(crate::db::sqlite_path(&self.config.url))
+                        .expect("connect");
+                // Wait out the service's own writes and checkpoints, as its connections do, so
+                // that a test taking a lock (`BEGIN IMMEDIATE`) gets it instead of "database is
+                // locked" when the service happens to be writing.
+                conn.batch_execute("PRAGMA busy_timeout = 5000")
+                    .expect("busy_timeout");
+                Session::Sqlite(conn)
+            }
         }
     }
 

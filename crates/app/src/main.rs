@@ -1,5 +1,8 @@
-//! `event-manager`: the Event Manager service.
+//! `event-manager`: the Event Manager service, and the operator's commands on its database.
 
+mod admin;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use app::config::{Config, ConfigError, Settings};
@@ -30,6 +33,21 @@ enum Command {
     /// Ask the service listening on BIND_ADDR whether it is ready (`GET /health/ready`): exit 0
     /// if it is, 1 with a line saying why otherwise.
     Health,
+    /// A user's access tokens: list them, or revoke them (docs/operations.md, "Commands").
+    #[command(subcommand)]
+    Tokens(admin::TokensCommand),
+    /// Webhooks: disable one.
+    #[command(subcommand)]
+    Webhooks(admin::WebhooksCommand),
+    /// Run each periodic purge once (tokens, idempotency keys, the change feed, the invitation
+    /// sweeper; on PostgreSQL the abuse counters) and print what each removed.
+    Purge,
+    /// Copy the SQLite database to a new file, consistent while the service runs (`VACUUM INTO`);
+    /// on PostgreSQL use pg_dump.
+    Backup {
+        /// Where the copy goes: a path where nothing is yet.
+        path: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +75,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Tokens(tokens) => return operate(&config, admin::AdminCommand::Tokens(tokens)),
+        Command::Webhooks(webhooks) => {
+            return operate(&config, admin::AdminCommand::Webhooks(webhooks))
+        }
+        Command::Purge => return operate(&config, admin::AdminCommand::Purge),
+        Command::Backup { path } => return operate(&config, admin::AdminCommand::Backup(path)),
         Command::Health => health::check(config.bind_addr, health::TIMEOUT)
             .map_err(|e| format!("not healthy: {}", with_causes(&e))),
         Command::Migrate => telemetry::init(config.log_format, None)
@@ -82,6 +106,18 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("event-manager: {error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs an operator's command: its result on stdout, or one line on stderr and exit 2 (a bad
+/// argument) or 1 (a failure).
+fn operate(config: &Config, command: admin::AdminCommand) -> ExitCode {
+    match admin::run(config, command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("event-manager: {}", failure.message());
+            ExitCode::from(failure.code())
         }
     }
 }

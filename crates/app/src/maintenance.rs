@@ -78,13 +78,30 @@ impl PeriodicTask {
 
 impl Purge {
     /// What the logs call it.
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Tokens => "token purge",
             Self::Counters { .. } => "abuse counter purge",
             Self::Invitations => "invitation sweeper",
             Self::IdempotencyKeys => "idempotency key purge",
             Self::Changes { .. } => "change feed purge",
+        }
+    }
+
+    /// Runs it once to the end, as one run of a [`PeriodicTask`] does (batch after batch until one
+    /// comes back short), for `event-manager purge`; returns how many rows it touched.
+    ///
+    /// # Errors
+    /// [`PortError`] when the database fails; earlier batches stay done.
+    pub async fn run_once(self, database: &Database) -> Result<u64, PortError> {
+        let batch = Database::PURGE_BATCH;
+        let mut purged = 0;
+        loop {
+            let done = self.batch(database, batch).await?;
+            purged += done;
+            if done < batch.unsigned_abs() {
+                return Ok(purged);
+            }
         }
     }
 

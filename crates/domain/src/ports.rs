@@ -80,14 +80,33 @@ impl CounterLimit {
     }
 }
 
-/// One event counted by [`AbuseCounters::reserve`]: its counter's key and an id unique among that
-/// counter's events.
+/// How full one counter was when a reservation was refused: how many more events it could take
+/// within the window, and how long until it can take more than that (when the oldest event it
+/// holds inside the window leaves it, or for a full counter the event that fills its limit; a whole
+/// window when it holds none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterLevel {
+    /// The counter's key.
+    pub key: String,
+    /// Events left before the limit; `0` when it is used up.
+    pub remaining: u32,
+    /// Until the counter takes one more event than `remaining`.
+    pub reset: std::time::Duration,
+}
+
+/// One event counted by [`AbuseCounters::reserve`]: its counter's key, an id unique among that
+/// counter's events, and the counter's level with this event counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountedEvent {
     /// The counter's key.
     pub key: String,
     /// The event's id, chosen by the implementation.
     pub id: i64,
+    /// Events the counter can still take within the window after this one.
+    pub remaining: u32,
+    /// Until the oldest event the counter holds inside the window (this one, when it is the only
+    /// one) leaves it.
+    pub reset: std::time::Duration,
 }
 
 /// Events counted in advance, which the caller may give back with [`AbuseCounters::give_back`]
@@ -95,20 +114,24 @@ pub struct CountedEvent {
 /// window.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reservation {
-    /// One event per counter that has a limit.
+    /// One event per counter that has a limit, in the order of the counters asked for.
     pub events: Vec<CountedEvent>,
 }
 
 /// Why nothing was counted.
 #[derive(Debug, thiserror::Error)]
 pub enum CountError {
-    /// A counter already holds its limit of events within the window; nothing was counted. The
-    /// wait is how long until enough of its events leave the window (the longest such wait when
-    /// several counters are full).
+    /// A counter already holds its limit of events within the window; nothing was counted.
     #[error("limit used up; retry after {retry_after:?}")]
     LimitReached {
-        /// How long until the count could succeed.
+        /// The full counter's key; when several are full, the one with the longest wait.
+        key: String,
+        /// How long until the count could succeed: until the event that fills `key`'s limit
+        /// leaves the window.
         retry_after: std::time::Duration,
+        /// Every counter with a limit, in the order asked for, as the refusal found it: the full
+        /// ones at `remaining` 0 with their wait as `reset`.
+        levels: Vec<CounterLevel>,
     },
     /// Infrastructure failure ([`PortError::Unavailable`] when the store cannot be reached).
     #[error(transparent)]
@@ -122,10 +145,14 @@ pub enum CountError {
 #[async_trait]
 pub trait AbuseCounters: Send + Sync {
     /// In one atomic step: checks that none of `counters` already holds its limit of events within
-    /// the last `window`, and counts one event under each counter that has a limit.
+    /// the last `window`, and counts one event under each counter that has a limit (`counters`
+    /// name distinct keys). Each event comes with its counter's level as that same step left it
+    /// ([`CountedEvent::remaining`], [`CountedEvent::reset`]), exact even while other callers
+    /// count under the same counters.
     ///
     /// # Errors
-    /// [`CountError::LimitReached`] when a counter is full (nothing is counted then);
+    /// [`CountError::LimitReached`] when a counter is full (nothing is counted then), naming the
+    /// counter and giving every counter's level as the same step read it;
     /// [`CountError::Port`] on infrastructure failure.
     async fn reserve(
         &self,
@@ -141,7 +168,7 @@ pub trait AbuseCounters: Send + Sync {
     async fn give_back(&self, reservation: Reservation) -> Result<(), PortError>;
 
     /// Counts one event under `counter` unless it is full: [`AbuseCounters::reserve`] of one
-    /// counter, kept.
+    /// counter, kept. Returns the event counted, `None` when the counter has no limit.
     ///
     /// # Errors
     /// As [`AbuseCounters::reserve`].
@@ -149,10 +176,9 @@ pub trait AbuseCounters: Send + Sync {
         &self,
         counter: CounterLimit,
         window: std::time::Duration,
-    ) -> Result<(), CountError> {
-        self.reserve(std::slice::from_ref(&counter), window)
-            .await
-            .map(drop)
+    ) -> Result<Option<CountedEvent>, CountError> {
+        let reservation = self.reserve(std::slice::from_ref(&counter), window).await?;
+        Ok(reservation.events.into_iter().next())
     }
 }
 

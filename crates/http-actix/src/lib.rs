@@ -69,6 +69,10 @@ pub use rate_limit::{RateLimiter, RateLimits, TrustedProxies};
 pub use routes::configure;
 pub use validation::ValidationErrors;
 
+/// The header that carries a request's id, the caller's or a new one (docs/api.md, "Request
+/// ids"); the app sets it on every answer, and browsers may send and read it.
+pub const REQUEST_ID: &str = "x-request-id";
+
 /// What the handlers need: the domain's services and the region national mobiles are read in.
 #[derive(Clone)]
 pub struct AppState {
@@ -200,10 +204,12 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             header::ACCEPT,
             idempotency::IDEMPOTENCY_KEY,
             header::HeaderName::from_static(api::changes::requests::LAST_EVENT_ID),
+            header::HeaderName::from_static(REQUEST_ID),
             header::IF_MATCH,
             header::IF_NONE_MATCH,
         ])
         .expose_headers([
+            header::HeaderName::from_static(REQUEST_ID),
             header::RETRY_AFTER,
             header::LOCATION,
             header::WWW_AUTHENTICATE,

@@ -64,7 +64,7 @@ const PUBLIC_OPERATIONS: [&str; 4] = ["register", "login", "live", "ready"];
         (name = "accounts", description = "Registering, logging in and out (docs/api.md, \"Accounts\")."),
         (name = "events", description = "Events and their members (docs/api.md, \"Events\")."),
         (name = "invitations", description = "The seed's invitation routes (docs/api.md, \"Invitations\")."),
-        (name = "feed", description = "The change feed and the live stream (docs/api.md, \"Change feed and live stream\")."),
+        (name = "changes", description = "The change feed and the live stream (docs/api.md, \"Change feed and live stream\")."),
         (name = "webhooks", description = "Webhook endpoints and their deliveries (docs/api.md, \"Webhooks\")."),
         (name = "health", description = "Probes for orchestrators (docs/api.md, \"Health\")."),
     ),

@@ -1,15 +1,18 @@
 //! The abuse counters in PostgreSQL (limits held per process would let N processes allow N times
-//! a limit): a reservation counts under every counter or none, a full counter tells the wait,
-//! giving back uncounts, events leave the window and are purged, and concurrent reservations from
-//! two pools (as two processes) never pass a limit together. PostgreSQL only: on SQLite the
-//! counters live in the process (`http_actix::rate_limit::InProcessCounters`).
+//! a limit): a reservation counts under every counter or none and tells what is left of each, a
+//! full counter is named with its wait and the others' levels, giving back uncounts, events leave
+//! the window and are purged, and concurrent reservations from two pools (as two processes) never
+//! pass a limit together. PostgreSQL only: on SQLite the counters live in the process
+//! (`http_actix::rate_limit::InProcessCounters`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::Database;
-use domain::ports::{AbuseCounters, CountError, CounterLimit, PortError, Reservation};
+use domain::ports::{
+    AbuseCounters, CountError, CounterLevel, CounterLimit, PortError, Reservation,
+};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -22,10 +25,41 @@ fn counters(limits: &[(&str, u32)]) -> Vec<CounterLimit> {
 
 /// The wait of a refused reservation; panics on anything else.
 async fn refused(db: &Database, limits: &[(&str, u32)], window: Duration) -> Duration {
+    refusal(db, limits, window).await.1
+}
+
+/// A refused reservation's full counter, wait and levels; panics on anything else.
+async fn refusal(
+    db: &Database,
+    limits: &[(&str, u32)],
+    window: Duration,
+) -> (String, Duration, Vec<CounterLevel>) {
     match db.reserve(&counters(limits), window).await {
-        Err(CountError::LimitReached { retry_after }) => retry_after,
+        Err(CountError::LimitReached {
+            key,
+            retry_after,
+            levels,
+        }) => (key, retry_after, levels),
         other => panic!("expected a full counter, got {other:?}"),
     }
+}
+
+/// `(remaining, reset)` of each event of a reservation.
+fn levels(reservation: &Reservation) -> Vec<(u32, Duration)> {
+    reservation
+        .events
+        .iter()
+        .map(|event| (event.remaining, event.reset))
+        .collect()
+}
+
+/// `duration` is within a second under `expected` (and not over it).
+#[track_caller]
+fn just_under(duration: Duration, expected: Duration) {
+    assert!(
+        duration <= expected && duration > expected - Duration::from_secs(1),
+        "{duration:?} is not just under {expected:?}"
+    );
 }
 
 async fn reserve(db: &Database, limits: &[(&str, u32)], window: Duration) -> Reservation {
@@ -47,13 +81,28 @@ async fn a_counter_takes_its_limit_then_tells_the_wait() {
         return;
     };
     let db = database.open();
-    for _ in 0..3 {
+    for left in [2, 1, 0] {
         let reservation = reserve(&db, &[("login:ann", 3)], MINUTE).await;
         assert_eq!(reservation.events.len(), 1);
         assert_eq!(reservation.events[0].key, "login:ann");
+        let [(remaining, reset)] = levels(&reservation)[..] else {
+            panic!("{reservation:?}");
+        };
+        assert_eq!(remaining, left);
+        // The first event is the oldest: it leaves a whole window after it was counted.
+        just_under(reset, MINUTE);
     }
-    let wait = refused(&db, &[("login:ann", 3)], MINUTE).await;
+    let (full, wait, found) = refusal(&db, &[("login:ann", 3)], MINUTE).await;
     assert!(wait > Duration::from_secs(55) && wait <= MINUTE, "{wait:?}");
+    assert_eq!(full, "login:ann");
+    assert_eq!(
+        found,
+        [CounterLevel {
+            key: "login:ann".into(),
+            remaining: 0,
+            reset: wait
+        }]
+    );
     assert_eq!(
         stored(&database, "login:ann"),
         3,
@@ -77,21 +126,36 @@ async fn a_full_counter_refuses_the_whole_reservation_with_the_longest_wait() {
     reserve(&db, &[("old", 1)], MINUTE).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     reserve(&db, &[("new", 1)], MINUTE).await;
-    let old = refused(&db, &[("free", 5), ("old", 1)], MINUTE).await;
+    let (full, old, found) = refusal(&db, &[("free", 5), ("old", 1)], MINUTE).await;
     assert_eq!(
         stored(&database, "free"),
         0,
         "nothing counted when one is full"
     );
-    let both = refused(&db, &[("old", 1), ("new", 1)], MINUTE).await;
+    assert_eq!(full, "old");
+    let free = CounterLevel {
+        key: "free".into(),
+        remaining: 5,
+        reset: MINUTE,
+    };
+    let filled = CounterLevel {
+        key: "old".into(),
+        remaining: 0,
+        reset: old,
+    };
+    assert_eq!(found, [free, filled]);
+    let (full, both, found) = refusal(&db, &[("old", 1), ("new", 1)], MINUTE).await;
     assert!(
         both > old + Duration::from_millis(200),
         "{old:?} then {both:?}"
     );
+    assert_eq!(full, "new", "the counter with the longest wait is named");
+    assert_eq!(found.len(), 2);
+    assert_eq!((found[1].remaining, found[1].reset), (0, both));
     let reservation = reserve(&db, &[("free", 5), ("other", 5)], MINUTE).await;
-    let mut keys: Vec<_> = reservation.events.iter().map(|e| e.key.as_str()).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["free", "other"]);
+    let keys: Vec<_> = reservation.events.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["free", "other"], "in the order asked for");
+    assert_eq!(levels(&reservation), [(4, MINUTE), (4, MINUTE)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -101,11 +165,13 @@ async fn giving_back_uncounts_exactly_the_reserved_events() {
     };
     let db = database.open();
     let first = reserve(&db, &[("k", 2), ("j", 9)], MINUTE).await;
+    assert_eq!(levels(&first), [(1, MINUTE), (8, MINUTE)]);
     reserve(&db, &[("k", 2)], MINUTE).await;
     refused(&db, &[("k", 2)], MINUTE).await;
     db.give_back(first.clone()).await.unwrap();
     assert_eq!((stored(&database, "k"), stored(&database, "j")), (1, 0));
-    reserve(&db, &[("k", 2)], MINUTE).await;
+    let again = reserve(&db, &[("k", 2)], MINUTE).await;
+    assert_eq!(again.events[0].remaining, 0);
     // Giving back twice takes nothing more.
     db.give_back(first).await.unwrap();
     refused(&db, &[("k", 2)], MINUTE).await;
@@ -126,6 +192,32 @@ async fn events_leave_the_window_by_the_database_clock() {
     reserve(&db, &[("send:u", 1)], window).await;
     // Over a longer window the earlier event still counts.
     refused(&db, &[("send:u", 2)], MINUTE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_reset_is_when_the_oldest_event_inside_the_window_leaves_it() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = database.open();
+    let window = Duration::from_secs(3);
+    let first = reserve(&db, &[("send:u", 3)], window).await;
+    assert_eq!(levels(&first), [(2, window)]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = reserve(&db, &[("send:u", 3)], window).await;
+    let [(remaining, reset)] = levels(&second)[..] else {
+        panic!("{second:?}");
+    };
+    assert_eq!(remaining, 1);
+    just_under(reset, window - Duration::from_millis(1100));
+    // Events outside the window count for nothing, in the count or in the reset.
+    database.session().execute(
+        "INSERT INTO abuse_events (key, at) VALUES ('send:v', clock_timestamp() - INTERVAL '5 seconds')",
+    );
+    assert_eq!(
+        levels(&reserve(&db, &[("send:v", 1)], window).await),
+        [(0, window)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]

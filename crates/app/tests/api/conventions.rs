@@ -38,6 +38,23 @@ fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
     reply.headers.get(name).map(|value| value.to_str().unwrap())
 }
 
+/// The `(name, r, t)` of each item of a `RateLimit` header.
+fn levels(header: &str) -> Vec<(String, u32, u64)> {
+    header
+        .split(", ")
+        .map(|item| {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap().trim_matches('"').to_owned();
+            let mut number = |key: &str| {
+                let part = parts.next().unwrap();
+                part.strip_prefix(key).unwrap().parse::<u64>().unwrap()
+            };
+            let remaining = u32::try_from(number("r=")).unwrap();
+            (name, remaining, number("t="))
+        })
+        .collect()
+}
+
 /// Asserts a problem details answer of `status` and `code` to a request for `instance`.
 #[track_caller]
 fn assert_problem(reply: &Reply, status: u16, code: &str, instance: &str) {
@@ -64,6 +81,7 @@ api_tests!(
     a_503_says_when_to_retry_in_either_form,
     sends_count_down_in_the_rate_limit_headers,
     registrations_count_down_in_the_rate_limit_headers,
+    failed_logins_count_down_in_the_rate_limit_headers,
     errors_come_as_problem_details_when_asked_for,
     without_asking_the_default_error_body_is_unchanged,
 );
@@ -255,24 +273,21 @@ async fn sends_count_down_in_the_rate_limit_headers(app: TestApp) {
         Some(r#""send";q=3;w=60"#)
     );
     let retry_after = header(&refused, "retry-after").unwrap();
-    // The refusal is exact on both backends: nothing left until the wait is over.
+    // Nothing left until the wait is over.
     assert_eq!(
         header(&refused, "ratelimit"),
         Some(format!(r#""send";r=0;t={retry_after}"#).as_str())
     );
-    match app.database.backend() {
-        // The process counts, and knows what is left after each send.
-        Backend::Sqlite => assert_eq!(
-            left,
-            [
-                Some(r#""send";r=2;t=60"#.to_owned()),
-                Some(r#""send";r=1;t=60"#.to_owned()),
-                Some(r#""send";r=0;t=60"#.to_owned()),
-            ]
-        ),
-        // The database's shared counters say "counted", not how many are left.
-        Backend::Postgres => assert_eq!(left, [None, None, None]),
-    }
+    // The same on both backends: the counters, in the process or in the shared database, tell
+    // what is left after each send.
+    assert_eq!(
+        left,
+        [
+            Some(r#""send";r=2;t=60"#.to_owned()),
+            Some(r#""send";r=1;t=60"#.to_owned()),
+            Some(r#""send";r=0;t=60"#.to_owned()),
+        ]
+    );
 }
 
 async fn registrations_count_down_in_the_rate_limit_headers(app: TestApp) {
@@ -305,13 +320,89 @@ async fn registrations_count_down_in_the_rate_limit_headers(app: TestApp) {
         header(&refused, "ratelimit"),
         Some(format!(r#""register";r=0;t={retry_after}"#).as_str())
     );
-    if app.database.backend() == Backend::Sqlite {
-        assert_eq!(header(&first, "ratelimit"), Some(r#""register";r=1;t=60"#));
-        assert_eq!(
-            header(&invalid, "ratelimit"),
-            Some(r#""register";r=0;t=60"#)
-        );
-    }
+    assert_eq!(header(&first, "ratelimit"), Some(r#""register";r=1;t=60"#));
+    assert_eq!(
+        header(&invalid, "ratelimit"),
+        Some(r#""register";r=0;t=60"#)
+    );
+}
+
+async fn failed_logins_count_down_in_the_rate_limit_headers(app: TestApp) {
+    let limited = spawn_on(
+        &app.database,
+        &[
+            ("LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", "2"),
+            ("LOGIN_FAILURES_PER_ACCOUNT", "5"),
+            ("LOGIN_FAILURES_PER_ADDRESS", "4"),
+        ],
+    )
+    .await;
+    app.register("Sara", Some("sara@example.com"), None).await;
+    let login = |password: &str| {
+        request(
+            &limited,
+            Method::POST,
+            "/api/v1/login",
+            None,
+            &[],
+            Some(json!({"login": "sara@example.com", "password": password})),
+        )
+    };
+    let policies =
+        r#""login-account-address";q=2;w=60, "login-account";q=5;w=60, "login-address";q=4;w=60"#;
+    // A right password takes its counted failure back: its answer shows what was left before.
+    let right = login("correct horse").await;
+    right.expect(200);
+    assert_eq!(header(&right, "ratelimit-policy"), Some(policies));
+    assert_eq!(
+        header(&right, "ratelimit"),
+        Some(
+            r#""login-account-address";r=2;t=60, "login-account";r=5;t=60, "login-address";r=4;t=60"#
+        )
+    );
+    let first = login("wrong password").await;
+    first.expect(401);
+    assert_eq!(header(&first, "ratelimit-policy"), Some(policies));
+    assert_eq!(
+        header(&first, "ratelimit"),
+        Some(
+            r#""login-account-address";r=1;t=60, "login-account";r=4;t=60, "login-address";r=3;t=60"#
+        )
+    );
+    let second = login("wrong password").await;
+    second.expect(401);
+    // The same on both backends, to the count; the reset is the first failure's, a hash later.
+    let left = levels(header(&second, "ratelimit").unwrap());
+    let names: Vec<_> = left
+        .iter()
+        .map(|(name, r, _)| (name.as_str(), *r))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("login-account-address", 0),
+            ("login-account", 3),
+            ("login-address", 2)
+        ]
+    );
+    assert!(
+        left.iter().all(|(_, _, t)| (55..=60).contains(t)),
+        "{left:?}"
+    );
+    let refused = login("correct horse").await;
+    assert_eq!(refused.expect(429)["code"], "too_many_requests");
+    assert_eq!(header(&refused, "ratelimit-policy"), Some(policies));
+    let retry_after = header(&refused, "retry-after").unwrap();
+    // The full policy is named, with the wait; the others show what they still have.
+    assert_eq!(
+        header(&refused, "ratelimit"),
+        Some(
+            format!(
+                r#""login-account-address";r=0;t={retry_after}, "login-account";r=3;t={retry_after}, "login-address";r=2;t={retry_after}"#
+            )
+            .as_str()
+        )
+    );
 }
 
 async fn errors_come_as_problem_details_when_asked_for(app: TestApp) {

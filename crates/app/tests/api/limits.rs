@@ -182,9 +182,9 @@ async fn a_registration_flood_does_not_starve_logins() {
     }
 }
 
-/// Two real `event-manager` processes on one PostgreSQL database count against one set of limits
-/// (issue 11, item 13): with counters in each process, each allowed the whole limit, so two
-/// processes checked 10 of the 40 wrong passwords and took 6 registrations where 3 are allowed.
+/// Two real `event-manager` processes on one PostgreSQL database count against one set of limits:
+/// with counters in each process, each would allow the whole limit, so two processes would check
+/// 10 of the 40 wrong passwords and take 6 registrations where 3 are allowed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_server_processes_share_the_login_and_registration_limits() {
     let Some(database) = TestDatabase::postgres() else {

@@ -137,11 +137,20 @@ async fn with_smtp_url_none_nothing_is_written(backend: Backend) {
     invite_bob(&app).await;
 
     // Once the worker has dispatched every change, the invitation's email would have been made.
-    let last = app
-        .database
-        .texts("SELECT CAST(MAX(id) AS TEXT) AS value FROM changes");
-    let last: i64 = last[0].parse().unwrap();
+    // On PostgreSQL a change is numbered a moment after its commit (its stage is read by the
+    // sequencer), so wait for it to be numbered first.
     let started = Instant::now();
+    let last: i64 = loop {
+        let last = app
+            .database
+            .texts("SELECT CAST(COALESCE(MAX(id), 0) AS TEXT) AS value FROM changes");
+        let last: i64 = last[0].parse().unwrap();
+        if last > 0 {
+            break last;
+        }
+        assert!(started.elapsed() < WITHIN, "no change numbered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     loop {
         let position = app
             .database

@@ -1,4 +1,4 @@
-//! The served OpenAPI document states what the server accepts (issue 11, item 15): each case
+//! The served OpenAPI document states what the server accepts: each case
 //! schemathesis found with every check on, as a request and the document's matching words.
 
 use serde_json::{json, Value};

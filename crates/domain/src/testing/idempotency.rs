@@ -17,7 +17,7 @@ use crate::UserId;
 /// claims decided by [`IdempotencyRecord::verdict`], completion and release only by the claim that
 /// holds the key, times to the microsecond. Every method takes one lock, so each call is atomic
 /// like the adapter's statements. The adapters' idempotency contract suite
-/// (`crates/adapters-diesel/tests/idempotency.rs`) runs against it too.
+/// (`crates/adapters-diesel/tests/database/idempotency.rs`) runs against it too.
 #[derive(Debug, Default)]
 pub struct IdempotencyKeys {
     records: Mutex<HashMap<(UserId, IdempotencyKey), IdempotencyRecord>>,

@@ -4,7 +4,7 @@
 //! - [`Store`]: every repository port over one in-memory state, keeping the invariants that the
 //!   database keeps (one pending invitation per event and invitee, conditional answers, unique
 //!   contacts, membership on acceptance, token expiry and revocation, keyset pages newest first).
-//!   The adapters' contract suite (`crates/adapters-diesel/tests/contract.rs`) runs against it too,
+//!   The adapters' contract suite (`crates/adapters-diesel/tests/database/contract/`) runs against it too,
 //!   so that the fakes cannot drift from the database.
 //! - [`FixedClock`]: a clock that stands still until a test moves it.
 //! - [`FakeHasher`] and [`FakeIssuer`]: instant, predictable credential ports; [`FakeIssuer`] is

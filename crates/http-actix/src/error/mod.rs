@@ -477,7 +477,7 @@ impl From<ValidationErrors> for ApiError {
 impl From<CountError> for ApiError {
     fn from(error: CountError) -> Self {
         match error {
-            CountError::LimitReached { retry_after } => {
+            CountError::LimitReached { retry_after, .. } => {
                 Self::TooManyRequests(RetryAfter(retry_after))
             }
             CountError::Port(error) => error.into(),

@@ -9,17 +9,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use domain::ports::{
-    AbuseCounters, CountError, CountedEvent, CounterLimit, PortError, Reservation,
+    AbuseCounters, CountError, CountedEvent, CounterLevel, CounterLimit, PortError, Reservation,
 };
-
-use super::{report_levels, CounterLevel, Level};
 
 /// Above this many keys, a count sweeps out the keys whose events all left the window.
 const SWEEP_ABOVE: usize = 10_000;
 
-/// Sliding-window counters under one lock: checking every counter and counting the event is one
-/// step under it, so concurrent callers cannot together pass a limit. Each call also reports the
-/// counters' levels to the limiter ([`super::report_levels`]).
+/// Sliding-window counters under one lock: checking every counter, counting the event and reading
+/// the counters' levels is one step under it, so concurrent callers cannot together pass a limit
+/// and each is told the levels its own count left.
 #[derive(Debug, Default)]
 pub struct InProcessCounters {
     state: Mutex<State>,
@@ -46,36 +44,32 @@ impl InProcessCounters {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// [`AbuseCounters::reserve`], without the wait for a lock ever leaving this thread; `Err` is
-    /// the wait when a counter is full. Also returns each counter's level after the call, read
-    /// under the same lock.
+    /// [`AbuseCounters::reserve`], without the wait for a lock ever leaving this thread.
     fn reserve_now(
         &self,
         counters: &[CounterLimit],
         window: Duration,
-    ) -> (Result<Reservation, Duration>, Vec<CounterLevel>) {
+    ) -> Result<Reservation, CountError> {
         let now = Instant::now();
         let mut state = self.lock();
         state.forget_old(now, window);
         let counted: Vec<&CounterLimit> = counters.iter().filter(|c| c.limit > 0).collect();
-        let levels = |state: &State| {
-            counted
-                .iter()
-                .map(|counter| CounterLevel {
-                    key: counter.key.clone(),
-                    level: state.level(counter, now, window),
-                })
-                .collect::<Vec<_>>()
-        };
-        let before = levels(&state);
-        // A full counter takes one more event once the event that fills it leaves the window.
-        let wait = before
+        let before: Vec<CounterLevel> = counted
             .iter()
-            .filter(|counter| counter.level.remaining == 0)
-            .map(|counter| counter.level.reset)
-            .max();
-        if let Some(wait) = wait {
-            return (Err(wait), before);
+            .map(|counter| state.level(counter, now, window))
+            .collect();
+        // A full counter takes one more event once the event that fills it leaves the window.
+        let full = before
+            .iter()
+            .filter(|level| level.remaining == 0)
+            .max_by_key(|level| level.reset)
+            .map(|level| (level.key.clone(), level.reset));
+        if let Some((key, retry_after)) = full {
+            return Err(CountError::LimitReached {
+                key,
+                retry_after,
+                levels: before,
+            });
         }
         let mut events = Vec::new();
         for counter in &counted {
@@ -86,12 +80,15 @@ impl InProcessCounters {
                 .entry(counter.key.clone())
                 .or_default()
                 .push_back((now, id));
+            let after = state.level(counter, now, window);
             events.push(CountedEvent {
-                key: counter.key.clone(),
+                key: after.key,
                 id,
+                remaining: after.remaining,
+                reset: after.reset,
             });
         }
-        (Ok(Reservation { events }), levels(&state))
+        Ok(Reservation { events })
     }
 }
 
@@ -99,7 +96,7 @@ impl State {
     /// How full `counter` is at `now`: its events inside `window`, and how long until it takes
     /// one more than it has left (when the oldest of them leaves, or for a full counter, the
     /// event that fills its limit; a whole window for an empty counter).
-    fn level(&self, counter: &CounterLimit, now: Instant, window: Duration) -> Level {
+    fn level(&self, counter: &CounterLimit, now: Instant, window: Duration) -> CounterLevel {
         let limit = counter.limit as usize;
         let times = self.events.get(&counter.key);
         // Events are oldest first: those before `start` left this call's window.
@@ -109,7 +106,8 @@ impl State {
             let next_out = (inside > 0).then(|| times[times.len() - inside.min(limit)].0);
             (inside, next_out)
         });
-        Level {
+        CounterLevel {
+            key: counter.key.clone(),
             remaining: u32::try_from(limit.saturating_sub(inside)).unwrap_or(u32::MAX),
             reset: next_out.map_or(window, |at| window.saturating_sub(now.duration_since(at))),
         }
@@ -140,9 +138,7 @@ impl AbuseCounters for InProcessCounters {
         counters: &[CounterLimit],
         window: Duration,
     ) -> Result<Reservation, CountError> {
-        let (outcome, levels) = self.reserve_now(counters, window);
-        report_levels(levels);
-        outcome.map_err(|retry_after| CountError::LimitReached { retry_after })
+        self.reserve_now(counters, window)
     }
 
     async fn give_back(&self, reservation: Reservation) -> Result<(), PortError> {
@@ -180,7 +176,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(refused, CountError::LimitReached { retry_after } if retry_after > Duration::from_secs(59))
+            matches!(refused, CountError::LimitReached { ref key, retry_after, .. } if key == "a" && retry_after > Duration::from_secs(59))
         );
         // `b` was not counted by the refused reservation.
         store.hit(CounterLimit::new("b", 1), MINUTE).await.unwrap();
@@ -202,7 +198,7 @@ mod tests {
             let store = &store;
             async move {
                 match store.reserve(&counters(keys), MINUTE).await {
-                    Err(CountError::LimitReached { retry_after }) => retry_after,
+                    Err(CountError::LimitReached { retry_after, .. }) => retry_after,
                     other => panic!("{other:?}"),
                 }
             }
@@ -210,6 +206,50 @@ mod tests {
         let old = waits(&[("old", 1)]).await;
         let both = waits(&[("old", 1), ("new", 1)]).await;
         assert!(both > old + Duration::from_millis(100), "{old:?} {both:?}");
+    }
+
+    #[actix_web::test]
+    async fn each_event_tells_what_is_left_and_a_refusal_every_level() {
+        let store = InProcessCounters::new();
+        let first = store
+            .reserve(&counters(&[("a", 2), ("b", 5)]), MINUTE)
+            .await
+            .unwrap();
+        let left: Vec<_> = first
+            .events
+            .iter()
+            .map(|event| (event.key.as_str(), event.remaining, event.reset))
+            .collect();
+        assert_eq!(left, [("a", 1, MINUTE), ("b", 4, MINUTE)]);
+        std::thread::sleep(Duration::from_millis(20));
+        let second = store.hit(CounterLimit::new("a", 2), MINUTE).await.unwrap();
+        let second = second.expect("a has a limit");
+        assert_eq!(second.remaining, 0);
+        assert!(second.reset < MINUTE, "the first event leaves first");
+        let refused = store
+            .reserve(&counters(&[("b", 5), ("a", 2)]), MINUTE)
+            .await
+            .unwrap_err();
+        let CountError::LimitReached {
+            key,
+            retry_after,
+            levels,
+        } = refused
+        else {
+            panic!("{refused:?}");
+        };
+        assert_eq!(key, "a");
+        let found: Vec<_> = levels
+            .iter()
+            .map(|level| (level.key.as_str(), level.remaining))
+            .collect();
+        assert_eq!(found, [("b", 4), ("a", 0)]);
+        assert_eq!(levels[1].reset, retry_after);
+        assert!(store
+            .hit(CounterLimit::new("off", 0), MINUTE)
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[actix_web::test]

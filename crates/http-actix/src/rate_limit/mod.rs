@@ -13,18 +13,15 @@
 //! "Abuse limits and the client address").
 //!
 //! Each count also yields a [`RateLimitReport`], which the answer carries as the `RateLimit-Policy`
-//! and `RateLimit` headers (docs/api.md, "Rate limit headers"). The port reports no levels: it
-//! answers "counted" or "full, wait this long". [`InProcessCounters`] know each counter's level
-//! exactly under their lock, and leave it beside the port's answer in a task-local that the
-//! limiter opens around each call (see [`report_levels`]); counters that leave it empty (the
-//! database's) get what the port's answer tells exactly: the policies, and on a refusal of a
-//! single policy its `r=0` and wait.
+//! and `RateLimit` headers (docs/api.md, "Rate limit headers"), built from the port's answer alone:
+//! each counted event comes with its counter's level, and a refusal names the full counter and
+//! gives every counter's level, read in the same atomic step as the count. Both kinds of counters
+//! answer alike, so the headers are the same on either backend.
 
 mod in_process;
 
 pub use in_process::InProcessCounters;
 
-use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,32 +145,10 @@ pub struct Level {
     pub reset: Duration,
 }
 
-/// One counter's [`Level`], by its key, as [`report_levels`] hands it over.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CounterLevel {
-    /// The counter's key, as in [`CounterLimit`].
-    pub key: String,
-    /// Its level right after the call.
-    pub level: Level,
-}
-
-tokio::task_local! {
-    /// The levels that the counters of the current [`RateLimiter`] call reported, if any.
-    static LEVELS: RefCell<Vec<CounterLevel>>;
-}
-
-/// For [`AbuseCounters`] implementations that know their counters' levels exactly at the moment of
-/// a call (as [`InProcessCounters`] do, under their lock): hands them to the [`RateLimiter`] call
-/// under way, beside the port's answer, which has no room for them. Outside such a call (another
-/// user of the counters), does nothing.
-pub fn report_levels(levels: Vec<CounterLevel>) {
-    // Err only outside a limiter's call, where nobody asked.
-    let _ = LEVELS.try_with(|slot| *slot.borrow_mut() = levels);
-}
-
-/// What the limits said about one request: each policy it was counted under, with its level when
-/// known. The answer carries it as `RateLimit-Policy` and `RateLimit` (docs/api.md, "Rate limit
-/// headers"); [`RateLimitReport::attach`] leaves it on the request for the app's middleware
+/// What the limits said about one request: each policy it was counted under, with its level (not
+/// known only when the counters could not be reached). The answer carries it as
+/// `RateLimit-Policy` and `RateLimit` (docs/api.md, "Rate limit headers");
+/// [`RateLimitReport::attach`] leaves it on the request for the app's middleware
 /// ([`crate::response_headers`]) to write.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimitReport {
@@ -321,28 +296,23 @@ impl RateLimiter {
         let account = account.trim().to_lowercase();
         let limits = &self.limits;
         let counted = self
-            .count(
-                &[
-                    (
-                        "login-account-address",
-                        format!("login-account-address:{address}:{account}"),
-                        limits.login_failures_per_account_address,
-                    ),
-                    (
-                        "login-account",
-                        format!("login-account:{account}"),
-                        limits.login_failures_per_account,
-                    ),
-                    (
-                        "login-address",
-                        format!("login-address:{address}"),
-                        limits.login_failures_per_address,
-                    ),
-                ],
-                |counters, limits, window| {
-                    Box::pin(async move { counters.reserve(limits, window).await })
-                },
-            )
+            .count(&[
+                (
+                    "login-account-address",
+                    format!("login-account-address:{address}:{account}"),
+                    limits.login_failures_per_account_address,
+                ),
+                (
+                    "login-account",
+                    format!("login-account:{account}"),
+                    limits.login_failures_per_account,
+                ),
+                (
+                    "login-address",
+                    format!("login-address:{address}"),
+                    limits.login_failures_per_address,
+                ),
+            ])
             .await;
         Counted {
             outcome: counted.outcome.map(|reservation| LoginReservation {
@@ -375,58 +345,52 @@ impl RateLimiter {
 
     /// Counts one event under one policy's counter, kept.
     async fn hit(&self, name: &'static str, key: String, limit: u32) -> Counted<()> {
-        self.count(&[(name, key, limit)], |counters, limits, window| {
-            let counter = limits[0].clone();
-            Box::pin(async move { counters.hit(counter, window).await })
-        })
-        .await
+        let counted = self.count(&[(name, key, limit)]).await;
+        Counted {
+            outcome: counted.outcome.map(drop),
+            report: counted.report,
+        }
     }
 
-    /// Runs `call` on the counters of `policies` (`(name, key, quota)`), and reports each policy
-    /// that is on (quota > 0) with its level: as the counters reported it ([`report_levels`]),
-    /// else, for a refused single policy, `0` left until the wait is over.
-    async fn count<T>(
-        &self,
-        policies: &[(&'static str, String, u32)],
-        call: impl for<'a> FnOnce(
-            &'a dyn AbuseCounters,
-            &'a [CounterLimit],
-            Duration,
-        ) -> futures_util::future::BoxFuture<'a, Result<T, CountError>>,
-    ) -> Counted<T> {
+    /// Reserves one event under each counter of `policies` (`(name, key, quota)`), and reports
+    /// each policy that is on (quota > 0) with its level as the counters answered it: after the
+    /// event when counted, as the refusal found it otherwise.
+    async fn count(&self, policies: &[(&'static str, String, u32)]) -> Counted<Reservation> {
         // All of them: the port neither checks nor counts a limit of 0.
         let limits: Vec<CounterLimit> = policies
             .iter()
             .map(|(_, key, quota)| CounterLimit::new(key.clone(), *quota))
             .collect();
-        let on: Vec<_> = policies.iter().filter(|(_, _, quota)| *quota > 0).collect();
-        let (outcome, levels) = LEVELS
-            .scope(RefCell::new(Vec::new()), async {
-                let outcome = call(self.counters.as_ref(), &limits, self.window).await;
-                (outcome, LEVELS.with(RefCell::take))
-            })
-            .await;
-        let refused_alone = match (&outcome, on.as_slice()) {
-            (Err(CountError::LimitReached { retry_after }), [_]) => Some(Level {
-                remaining: 0,
-                reset: *retry_after,
-            }),
-            _ => None,
+        let outcome = self.counters.reserve(&limits, self.window).await;
+        let level_of = |key: &str| match &outcome {
+            Ok(reservation) => reservation
+                .events
+                .iter()
+                .find(|event| event.key == key)
+                .map(|event| Level {
+                    remaining: event.remaining,
+                    reset: event.reset,
+                }),
+            Err(CountError::LimitReached { levels, .. }) => levels
+                .iter()
+                .find(|level| level.key == key)
+                .map(|level| Level {
+                    remaining: level.remaining,
+                    reset: level.reset,
+                }),
+            Err(CountError::Port(_)) => None,
         };
         let report = RateLimitReport {
-            policies: on
+            policies: policies
                 .iter()
+                .filter(|(_, _, quota)| *quota > 0)
                 .map(|(name, key, quota)| {
                     let policy = Policy {
                         name,
                         quota: *quota,
                         window: self.window,
                     };
-                    let reported = levels.iter().find(|counter| counter.key == *key);
-                    (
-                        policy,
-                        reported.map(|counter| counter.level).or(refused_alone),
-                    )
+                    (policy, level_of(key))
                 })
                 .collect(),
         };
@@ -503,7 +467,7 @@ mod tests {
                 drop(reservation);
                 Ok(())
             }
-            Err(CountError::LimitReached { retry_after }) => Err(RetryAfter(retry_after)),
+            Err(CountError::LimitReached { retry_after, .. }) => Err(RetryAfter(retry_after)),
             Err(CountError::Port(error)) => panic!("{error}"),
         }
     }
@@ -642,9 +606,6 @@ mod tests {
         counters
             .expect_reserve()
             .returning(move |_, _| Err(down().into()));
-        counters
-            .expect_hit()
-            .returning(move |_, _| Err(down().into()));
         let limiter = RateLimiter::with_counters(RateLimits::default(), Arc::new(counters));
         let login = limiter.reserve_login("ann", "a").await.outcome.unwrap_err();
         let register = limiter.hit_register("a").await.outcome.unwrap_err();
@@ -729,36 +690,53 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn counters_that_report_no_levels_give_the_policies_and_an_exact_refusal() {
+    async fn the_levels_are_the_counters_answer_whichever_counters_they_are() {
+        use domain::ports::{CountedEvent, CounterLevel};
         let mut counters = domain::ports::MockAbuseCounters::new();
-        let hits = std::sync::atomic::AtomicUsize::new(0);
-        counters.expect_hit().returning(move |_, _| {
-            match hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
-                0 => Ok(()),
-                _ => Err(CountError::LimitReached {
+        counters
+            .expect_reserve()
+            .withf(|limits, _| limits.len() == 1)
+            .returning(|limits, _| {
+                Ok(Reservation {
+                    events: vec![CountedEvent {
+                        key: limits[0].key.clone(),
+                        id: 1,
+                        remaining: 7,
+                        reset: Duration::from_millis(12_300),
+                    }],
+                })
+            });
+        counters
+            .expect_reserve()
+            .withf(|limits, _| limits.len() == 3)
+            .returning(|limits, _| {
+                let level = |i: usize, remaining, seconds| CounterLevel {
+                    key: limits[i].key.clone(),
+                    remaining,
+                    reset: Duration::from_secs(seconds),
+                };
+                Err(CountError::LimitReached {
+                    key: limits[1].key.clone(),
                     retry_after: Duration::from_millis(41_500),
-                }),
-            }
-        });
-        counters.expect_reserve().returning(|_, _| {
-            Err(CountError::LimitReached {
-                retry_after: Duration::from_secs(30),
-            })
-        });
+                    levels: vec![level(0, 2, 50), level(1, 0, 42), level(2, 11, 59)],
+                })
+            });
         let limiter = RateLimiter::with_counters(RateLimits::default(), Arc::new(counters));
         let allowed = limiter.hit_send("u").await;
         assert!(allowed.outcome.is_ok());
         assert_eq!(
             headers(&allowed.report),
-            (r#""send";q=30;w=60"#.to_owned(), String::new())
+            (
+                r#""send";q=30;w=60"#.to_owned(),
+                r#""send";r=7;t=13"#.to_owned()
+            )
         );
-        let refused = limiter.hit_send("u").await;
-        assert_eq!(headers(&refused.report).1, r#""send";r=0;t=42"#);
-        // Which of the login's three policies is full, the counters did not say.
         let login = limiter.reserve_login("ann", "a").await;
         assert!(login.outcome.is_err());
-        assert_eq!(headers(&login.report).1, "");
-        assert_eq!(login.report.policies().len(), 3);
+        assert_eq!(
+            headers(&login.report).1,
+            r#""login-account-address";r=2;t=50, "login-account";r=0;t=42, "login-address";r=11;t=59"#
+        );
     }
 
     #[actix_web::test]

@@ -40,7 +40,7 @@ const TOO_MANY_STREAMS_WAIT: Duration = Duration::from_secs(5);
 #[utoipa::path(
     get,
     path = "/api/v1/me/events",
-    tag = "feed",
+    tag = "changes",
     security(("bearer" = [])),
     params(FeedQuery),
     responses(
@@ -76,7 +76,7 @@ pub async fn list_changes(
 #[utoipa::path(
     post,
     path = "/api/v1/stream-tickets",
-    tag = "feed",
+    tag = "changes",
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The ticket, shown once.", body = Data<StreamTicketBody>,
@@ -111,7 +111,7 @@ pub async fn issue_stream_ticket(
 #[utoipa::path(
     get,
     path = "/api/v1/me/stream",
-    tag = "feed",
+    tag = "changes",
     security(("bearer" = []), ()),
     params(
         StreamQuery,
