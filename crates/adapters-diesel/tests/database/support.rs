@@ -2,7 +2,7 @@
 //! implementation, the fresh store a contract case runs on, and the fixtures every case builds on.
 
 use adapters_diesel::Backend;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use domain::accounts::ports::{NewUser, PasswordHash};
 use domain::{Email, Mobile, PhoneRegion, Text, UserId};
 
@@ -137,9 +137,9 @@ macro_rules! subject {
 }
 pub(crate) use subject;
 
-/// The time every fixture is made at.
+/// The time every fixture is made at: the one fixed instant of every suite.
 pub(crate) fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+    domain::testing::FixedClock::START
 }
 
 /// A new user with a fake (never verified) password hash.

@@ -314,7 +314,7 @@ mod tests {
     use super::*;
 
     fn at(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+        crate::testing::FixedClock::START + Duration::seconds(seconds)
     }
 
     #[test]
