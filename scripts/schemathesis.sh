@@ -159,6 +159,9 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 #   create_webhook: the URL must be an absolute http(s) URL without credentials or fragment;
 #   the lists: a cursor must be one the server issued to this caller for this list and filters
 #     (signed, docs/api.md "Pagination").
+# update_event, answer_invitation and delete_event take If-Match: a schema-valid tag that is
+# not the resource's current one is a failed precondition, 412 (docs/api.md, "Conditional
+# requests").
 # Every other operation must accept all schema-valid data, and every operation must refuse all
 # schema-invalid data (negative_data_rejection), with no exception.
 # Cancel and resend act on an invitation the caller sent (the pinned one above is one the caller
@@ -170,14 +173,23 @@ parameters = { "path.invitation_id" = "$SENT_INVITATION_ID" }
 [[operations]]
 include-operation-id = "delete_event"
 parameters = { "path.event_id" = "$DOOMED_EVENT_ID" }
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 
 [[operations]]
 include-operation-id = "delete_webhook"
 parameters = { "path.webhook_id" = "$DOOMED_WEBHOOK_ID" }
 
 [[operations]]
-include-operation-id-regex = "^(register|create_event|update_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
+include-operation-id-regex = "^(register|create_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-operation-id = "update_event"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429", "5xx"]
+
+[[operations]]
+include-operation-id = "answer_invitation"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 TOML
 
 # Four runs, every check in each:
