@@ -545,6 +545,4 @@ fn too_soon(last_resent_at: DateTime<Utc>, now: DateTime<Utc>) -> ManageInvitati
 }
 
 #[cfg(test)]
-mod rules;
-#[cfg(test)]
 mod tests;

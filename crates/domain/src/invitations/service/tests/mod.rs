@@ -2,6 +2,8 @@
 //! expiry, cancel, resend, the note and the event's own list (docs/api.md, "Invitation
 //! lifecycle").
 
+mod rules;
+
 use std::sync::Arc;
 
 use chrono::Duration;
