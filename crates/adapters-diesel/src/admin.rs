@@ -14,8 +14,9 @@ use domain::{Login, UserId, WebhookId};
 use crate::db::{
     port_error, write_transaction, AnyConnection, Backend, Database, DatabaseConfig, DatabaseError,
 };
+use crate::deliveries::{disable_webhook, lock_webhook};
 use crate::rows::{from_db_time, to_db_time};
-use crate::schema::{access_tokens, deliveries, users, webhooks};
+use crate::schema::{access_tokens, users, webhooks};
 use crate::sql_types::{DbId, DbTime};
 
 /// How many hex digits of a token's digest name it in [`TokenInfo::id`].
@@ -132,10 +133,6 @@ pub enum ConnectError {
     Database(#[from] DatabaseError),
 }
 
-/// The first key of the webhook advisory lock: the same as the delivery queue's
-/// (`crate::deliveries`), so that disabling here and recording an attempt there take the one lock.
-const WEBHOOK_LOCK_KEY: i32 = 0x486f_6f6b;
-
 /// The lowercase hex of a digest.
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -171,10 +168,7 @@ impl Database {
     pub fn connect_existing(config: &DatabaseConfig) -> Result<Self, ConnectError> {
         if config.backend() == Backend::Sqlite {
             let url = config.url.as_str();
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
+            let path = crate::db::sqlite_path(url);
             if !Path::new(path).is_file() {
                 return Err(ConnectError::NoSuchFile(PathBuf::from(path)));
             }
@@ -342,24 +336,7 @@ impl Database {
                 };
                 let already = disabled_at.is_some();
                 if !already {
-                    diesel::update(webhooks::table.filter(webhooks::id.eq(id)))
-                        .set((
-                            webhooks::disabled_at.eq(now),
-                            webhooks::disabled_reason.eq(DisableReason::Gone.as_str()),
-                        ))
-                        .execute(conn)?;
-                    diesel::update(
-                        deliveries::table
-                            .filter(deliveries::webhook_id.eq(id))
-                            .filter(deliveries::state.eq("pending")),
-                    )
-                    .set((
-                        deliveries::state.eq("failed"),
-                        deliveries::due_at.eq(None::<DbTime>),
-                        deliveries::claim.eq(None::<DbId>),
-                        deliveries::lease_until.eq(None::<DbTime>),
-                    ))
-                    .execute(conn)?;
+                    disable_webhook(conn, id, DisableReason::Gone, now)?;
                 }
                 Ok(Some(DisabledWebhook {
                     url,
@@ -405,15 +382,4 @@ impl Database {
             .map(|copy| copy.len())
             .map_err(|e| BackupError::Port(PortError::unexpected(e)))
     }
-}
-
-/// Takes the webhook's advisory lock (PostgreSQL), as recording one of its attempts does.
-fn lock_webhook(conn: &mut AnyConnection, id: DbId) -> QueryResult<()> {
-    if let AnyConnection::Pg(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind::<diesel::sql_types::Integer, _>(WEBHOOK_LOCK_KEY)
-            .bind::<diesel::sql_types::Text, _>(id.to_string())
-            .execute(pg)?;
-    }
-    Ok(())
 }

@@ -163,13 +163,47 @@ const WEBHOOK_LOCK_KEY: i32 = 0x486f_6f6b;
 /// deliveries is recorded under it, and so is disabling it, which ends its other deliveries; so two
 /// of them never wait for each other's rows in opposite orders. An advisory lock, not the row's
 /// (`FOR NO KEY UPDATE` writes a lock to the row, and so WAL, at every delivery).
-fn lock_webhook(conn: &mut AnyConnection, id: DbId) -> QueryResult<()> {
+pub(crate) fn lock_webhook(conn: &mut AnyConnection, id: DbId) -> QueryResult<()> {
     if let AnyConnection::Pg(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind::<diesel::sql_types::Integer, _>(WEBHOOK_LOCK_KEY)
             .bind::<diesel::sql_types::Text, _>(id.to_string())
             .execute(pg)?;
     }
+    Ok(())
+}
+
+/// Disables a webhook that is not disabled yet, with `reason`, and ends its pending deliveries
+/// (failed); one being attempted now finds itself ended when it records. Run under the webhook's
+/// lock ([`lock_webhook`]), in the caller's transaction.
+pub(crate) fn disable_webhook(
+    conn: &mut AnyConnection,
+    webhook: DbId,
+    reason: DisableReason,
+    at: DbTime,
+) -> QueryResult<()> {
+    diesel::update(
+        webhooks::table
+            .filter(webhooks::id.eq(webhook))
+            .filter(webhooks::disabled_at.is_null()),
+    )
+    .set((
+        webhooks::disabled_at.eq(at),
+        webhooks::disabled_reason.eq(reason.as_str()),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::webhook_id.eq(webhook))
+            .filter(deliveries::state.eq(PENDING)),
+    )
+    .set((
+        deliveries::state.eq(FAILED),
+        deliveries::due_at.eq(None::<DbTime>),
+        deliveries::claim.eq(None::<DbId>),
+        deliveries::lease_until.eq(None::<DbTime>),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -476,26 +510,7 @@ impl DeliveryQueue for Database {
                     .set(webhooks::failing_since.eq(at))
                     .execute(conn)?;
                 if let Verdict::Disable(reason) = verdict {
-                    diesel::update(this.filter(webhooks::disabled_at.is_null()))
-                        .set((
-                            webhooks::disabled_at.eq(at),
-                            webhooks::disabled_reason.eq(reason.as_str()),
-                        ))
-                        .execute(conn)?;
-                    // Its other deliveries end; one being attempted now finds itself ended
-                    // when it records.
-                    diesel::update(
-                        deliveries::table
-                            .filter(deliveries::webhook_id.eq(webhook))
-                            .filter(deliveries::state.eq(PENDING)),
-                    )
-                    .set((
-                        deliveries::state.eq(FAILED),
-                        deliveries::due_at.eq(None::<DbTime>),
-                        deliveries::claim.eq(None::<DbId>),
-                        deliveries::lease_until.eq(None::<DbTime>),
-                    ))
-                    .execute(conn)?;
+                    disable_webhook(conn, webhook, reason, at)?;
                 }
                 Ok(true)
             })
