@@ -15,7 +15,6 @@ mod migrations;
 mod pool;
 
 pub(crate) use bulk_insert::{insert_rows, Bind, Row, INSERT_CHUNK};
-#[cfg(feature = "testing")]
 pub(crate) use config::sqlite_path;
 pub use config::{Backend, DatabaseConfig};
 pub(crate) use connection::{
