@@ -78,3 +78,7 @@ id_type!(
     /// Identifies one attempt at a delivery; its time order is the attempts' order.
     AttemptId
 );
+id_type!(
+    /// Identifies one message to a person (a code, an invitation's text) in the outbox.
+    MessageId
+);

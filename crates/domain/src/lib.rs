@@ -33,7 +33,9 @@ pub mod values;
 pub mod version;
 pub mod webhooks;
 
-pub use ids::{AttemptId, DeliveryId, EventId, InvitationId, MemberId, UserId, WebhookId};
+pub use ids::{
+    AttemptId, DeliveryId, EventId, InvitationId, MemberId, MessageId, UserId, WebhookId,
+};
 pub use pagination::{Limit, LimitError, Page, PageRequest};
 pub use ports::PortError;
 pub use values::{

@@ -167,6 +167,15 @@ impl Mobile {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the number belongs to one of `regions` (where SMS may be sent: premium and foreign
+    /// numbers cost real money).
+    pub fn in_regions(&self, regions: &[PhoneRegion]) -> bool {
+        phonenumber::parse(None, &self.0)
+            .ok()
+            .and_then(|number| number.country().id())
+            .is_some_and(|id| regions.iter().any(|region| region.0 == id))
+    }
 }
 
 impl AsRef<str> for Mobile {

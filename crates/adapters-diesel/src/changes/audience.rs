@@ -53,6 +53,9 @@ pub(crate) fn resolve(
                 };
                 recipients.extend(found.iter().copied());
                 recipients.insert(DbId::of(sender));
+                recipients.extend(invitee.map(DbId::of));
+            }
+            Audience::Invitee { invitee, .. } => {
                 recipients.insert(DbId::of(invitee));
             }
             Audience::Members { also, .. } => {

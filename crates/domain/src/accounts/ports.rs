@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::accounts::User;
+use crate::accounts::codes::CodeDigest;
+use crate::accounts::{Channel, Locale, User};
+use crate::messages::OutgoingMessage;
 use crate::ports::PortError;
-use crate::{Email, Login, Mobile, Password, Text, UserId};
+use crate::{Contact, Email, Login, Mobile, Password, Text, UserId};
 
 /// A password hash in PHC string form (e.g. `$argon2id$v=19$...`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,8 +71,13 @@ pub struct NewUser {
     pub email: Option<Email>,
     /// Mobile, if any.
     pub mobile: Option<Mobile>,
-    /// The password's hash.
-    pub password_hash: PasswordHash,
+    /// Whether the contacts count as proven at once (`CONTACT_VERIFICATION=off`): then they are
+    /// unique, and one that another account has proven is taken.
+    pub proven: bool,
+    /// The password's hash; `None` for an account that logs in by code only.
+    pub password_hash: Option<PasswordHash>,
+    /// The language the account reads.
+    pub locale: Locale,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -78,7 +85,7 @@ pub struct NewUser {
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
-    /// Another account has this email (compared case-insensitively).
+    /// Another account has proven this email (compared case-insensitively).
     #[error("email taken")]
     EmailTaken,
     /// Another account has this mobile (compared in E.164).
@@ -96,20 +103,29 @@ pub trait UserRepository: Send + Sync {
     /// Creates a user.
     ///
     /// # Errors
-    /// MUST return [`CreateUserError::EmailTaken`] / [`CreateUserError::MobileTaken`] when the
-    /// database's uniqueness constraint on that column refuses the row, even under a race.
+    /// With [`NewUser::proven`], MUST return [`CreateUserError::EmailTaken`] /
+    /// [`CreateUserError::MobileTaken`] when the database's uniqueness constraint on proven
+    /// contacts refuses the row, even under a race.
     async fn create(&self, user: NewUser) -> Result<User, CreateUserError>;
 
-    /// The user with this login, and their password hash.
+    /// The accounts a login may open, with their password hashes: the one that proved it, else
+    /// every account that claims it as its current contact (oldest first, at most 10).
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
     async fn find_credentials(
         &self,
         login: &Login,
-    ) -> Result<Option<(User, PasswordHash)>, PortError>;
+    ) -> Result<Vec<(User, Option<PasswordHash>)>, PortError>;
 
-    /// Every user having one of these emails or mobiles, in one round trip whatever their number.
+    /// A user by id.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, PortError>;
+
+    /// Every user that has, proven or claimed (pending replacements included), one of these
+    /// emails or mobiles, in one round trip whatever their number.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -158,4 +174,126 @@ pub trait TokenRepository: Send + Sync {
     /// # Errors
     /// [`PortError`] on infrastructure failure.
     async fn revoke(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), PortError>;
+}
+
+/// What a code is for: proving the account's email or mobile, or (`Login`) showing that the
+/// caller holds one of its proven contacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CodePurpose {
+    /// Proves the email (`POST /api/v1/me/verifications`).
+    Prove(Channel),
+    /// Sent to a proven contact, to log in or reset the password.
+    Login,
+}
+
+impl CodePurpose {
+    /// The stored name: `email`, `mobile` or `login`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Prove(channel) => channel.as_str(),
+            Self::Login => "login",
+        }
+    }
+}
+
+/// A code to store, replacing the account's previous one of the same purpose.
+#[derive(Clone, Debug)]
+pub struct NewCode {
+    /// Whose.
+    pub user_id: UserId,
+    /// What for.
+    pub purpose: CodePurpose,
+    /// Where it was sent (normalized).
+    pub contact: Contact,
+    /// Its keyed hash.
+    pub digest: CodeDigest,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored code, as a try found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCode {
+    /// Where it was sent.
+    pub contact: Contact,
+    /// Its keyed hash.
+    pub digest: CodeDigest,
+}
+
+/// Why a contact could not be proven.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveContactError {
+    /// The code was used (or replaced) meanwhile: another confirmation won.
+    #[error("the code is no longer there")]
+    CodeGone,
+    /// Another account proved the contact first.
+    #[error("another account has proven this contact")]
+    Taken,
+    /// The account no longer claims this contact (it changed it meanwhile).
+    #[error("the account no longer has this contact")]
+    NotClaimed,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Stores codes and proves contacts.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CodeRepository: Send + Sync {
+    /// Stores `code` in place of the account's previous code of its purpose, and `message` (the
+    /// code's text to its contact) in the outbox, in one transaction.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn store_code(&self, code: NewCode, message: OutgoingMessage) -> Result<(), PortError>;
+
+    /// Counts one try of the account's code of `purpose`, if it has one that is live at `now` and
+    /// has tries left (fewer than `max_attempts` so far), and returns it; `None` otherwise. One
+    /// atomic step: concurrent tries cannot together exceed `max_attempts`.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn try_code(
+        &self,
+        user: UserId,
+        purpose: CodePurpose,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>, PortError>;
+
+    /// In one transaction, serialized with every other proof of the same contact (in any
+    /// process): consumes the account's code of `purpose` (it must still be stored with `digest`),
+    /// proves `contact` for the account (a pending replacement becomes its contact), takes the
+    /// contact (and any code for it) from every other account that claims it, and gives the
+    /// account the invitations held for the contact ([`crate::invitations::release_held`]),
+    /// recording an `invitation.created` to the account for each. Returns the account as it is
+    /// after.
+    ///
+    /// # Errors
+    /// [`ProveContactError::CodeGone`] when the code was consumed or replaced meanwhile,
+    /// [`ProveContactError::Taken`] when another account proved the contact first,
+    /// [`ProveContactError::NotClaimed`] when the account no longer claims it.
+    async fn prove_contact(
+        &self,
+        user: UserId,
+        purpose: CodePurpose,
+        contact: Contact,
+        digest: CodeDigest,
+        now: DateTime<Utc>,
+    ) -> Result<User, ProveContactError>;
+
+    /// Consumes the account's code of `purpose` if it is still stored with `digest`: whether it
+    /// was (a code works once).
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn consume_code(
+        &self,
+        user: UserId,
+        purpose: CodePurpose,
+        digest: CodeDigest,
+    ) -> Result<bool, PortError>;
 }

@@ -9,7 +9,8 @@ use crate::accounts::ports::{
     CreateUserError, NewToken, NewUser, PasswordHasher, TokenIssuer, TokenRepository,
     UserRepository,
 };
-use crate::accounts::User;
+use crate::accounts::verification::{ContactVerification, VerificationService};
+use crate::accounts::{Channel, Locale, User};
 use crate::ports::{Clock, PortError};
 use crate::{Email, Login, Mobile, Password, Text, UserId};
 
@@ -48,14 +49,17 @@ pub struct RegisterCommand {
     pub email: Option<Email>,
     /// Mobile.
     pub mobile: Option<Mobile>,
-    /// The new password.
-    pub password: Password,
+    /// The new password; `None`: the account logs in by code only.
+    pub password: Option<Password>,
+    /// The language the account reads.
+    pub locale: Locale,
 }
 
 /// Why a registration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    /// Another account has this email.
+    /// Another account has proven this email (only with `CONTACT_VERIFICATION=off`: otherwise
+    /// an unproven claim never blocks anyone).
     #[error("the email is already taken")]
     EmailTaken,
     /// Another account has this mobile.
@@ -107,6 +111,16 @@ pub struct AccountService {
     issuer: Arc<dyn TokenIssuer>,
     clock: Arc<dyn Clock>,
     policy: TokenPolicy,
+    proofs: Proofs,
+}
+
+/// How contacts are proven: the setting, and the service that sends the codes.
+#[derive(Clone, Debug)]
+pub struct Proofs {
+    /// `CONTACT_VERIFICATION`.
+    pub verification: ContactVerification,
+    /// Sends and checks codes.
+    pub codes: VerificationService,
 }
 
 impl std::fmt::Debug for AccountService {
@@ -126,6 +140,7 @@ impl AccountService {
         issuer: Arc<dyn TokenIssuer>,
         clock: Arc<dyn Clock>,
         policy: TokenPolicy,
+        proofs: Proofs,
     ) -> Self {
         Self {
             users,
@@ -134,16 +149,39 @@ impl AccountService {
             issuer,
             clock,
             policy,
+            proofs,
         }
     }
 
-    /// Creates an account and logs it in.
+    /// Whether contacts must be proven.
+    pub fn verification(&self) -> ContactVerification {
+        self.proofs.verification
+    }
+
+    /// The codes' service.
+    pub fn codes(&self) -> &VerificationService {
+        &self.proofs.codes
+    }
+
+    /// Creates an account and logs it in. Unless contacts count as proven at once, a code goes to
+    /// each contact given (`address`: the client's, for the codes' limits); a code that cannot go
+    /// now (a limit, a number outside the SMS regions) can be asked for again later, so it does
+    /// not fail the registration.
     ///
     /// # Errors
-    /// [`RegisterError::EmailTaken`] / [`RegisterError::MobileTaken`] when another account has the
-    /// contact; [`RegisterError::Port`] on infrastructure failure.
-    pub async fn register(&self, command: RegisterCommand) -> Result<Session, RegisterError> {
-        let password_hash = self.hasher.hash(&command.password).await?;
+    /// [`RegisterError::EmailTaken`] / [`RegisterError::MobileTaken`] when contacts count as proven
+    /// at once and another account has the contact; [`RegisterError::Port`] on infrastructure
+    /// failure.
+    pub async fn register(
+        &self,
+        command: RegisterCommand,
+        address: &str,
+    ) -> Result<Session, RegisterError> {
+        let password_hash = match &command.password {
+            Some(password) => Some(self.hasher.hash(password).await?),
+            None => None,
+        };
+        let proven = self.proofs.verification == ContactVerification::Off;
         let user = self
             .users
             .create(NewUser {
@@ -151,7 +189,9 @@ impl AccountService {
                 name: command.name,
                 email: command.email,
                 mobile: command.mobile,
+                proven,
                 password_hash,
+                locale: command.locale,
                 created_at: self.clock.now(),
             })
             .await
@@ -160,6 +200,17 @@ impl AccountService {
                 CreateUserError::MobileTaken => RegisterError::MobileTaken,
                 CreateUserError::Port(error) => RegisterError::Port(error),
             })?;
+        if !proven {
+            for channel in [Channel::Email, Channel::Mobile] {
+                if user.unproven(channel).is_some() {
+                    match self.proofs.codes.send_proof(&user, channel, address).await {
+                        Ok(_) => {}
+                        Err(crate::accounts::SendCodeError::Port(error)) => return Err(error.into()),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
         Ok(self.open_session(user).await?)
     }
 
@@ -169,20 +220,23 @@ impl AccountService {
     /// [`LoginError::InvalidCredentials`] for an unknown account or a wrong password, after the same
     /// work in both cases; [`LoginError::Port`] on infrastructure failure.
     pub async fn login(&self, command: LoginCommand) -> Result<Session, LoginError> {
-        let found = match &command.login {
+        let candidates = match &command.login {
             Some(login) => self.users.find_credentials(login).await?,
-            None => None,
+            None => Vec::new(),
         };
-        let (user, hash) = match found {
-            Some((user, hash)) => (Some(user), Some(hash)),
-            None => (None, None),
-        };
-        // Verify even without an account, so that both failures cost the same time.
-        let matches = self.hasher.verify(&command.password, hash).await?;
-        match user {
-            Some(user) if matches => Ok(self.open_session(user).await?),
-            _ => Err(LoginError::InvalidCredentials),
+        if candidates.is_empty() {
+            // Verify even without an account, so that both failures cost the same time.
+            self.hasher.verify(&command.password, None).await?;
+            return Err(LoginError::InvalidCredentials);
         }
+        // The owner of a proven login, or each account claiming an unproven one: the password
+        // tells them apart.
+        for (user, hash) in candidates {
+            if self.hasher.verify(&command.password, hash).await? {
+                return Ok(self.open_session(user).await?);
+            }
+        }
+        Err(LoginError::InvalidCredentials)
     }
 
     /// Revokes the token the client presented.

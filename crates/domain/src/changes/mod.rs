@@ -120,7 +120,14 @@ pub enum Audience {
         event: EventId,
         /// Its sender.
         sender: UserId,
-        /// Its invitee.
+        /// Its invitee, unless the invitation is held.
+        invitee: Option<UserId>,
+    },
+    /// An invitation's invitee alone.
+    Invitee {
+        /// The invitation's event.
+        event: EventId,
+        /// The invitee.
         invitee: UserId,
     },
     /// The event's members, and one more user (a removed member, no longer among them).
@@ -136,7 +143,9 @@ impl Audience {
     /// The event whose members (or managers) the audience names.
     pub const fn event(self) -> EventId {
         match self {
-            Self::InvitationParties { event, .. } | Self::Members { event, .. } => event,
+            Self::InvitationParties { event, .. }
+            | Self::Invitee { event, .. }
+            | Self::Members { event, .. } => event,
         }
     }
 }
@@ -150,6 +159,9 @@ pub struct Change {
     kind: ChangeKind,
     occurred_at: DateTime<Utc>,
     subject: ChangeSubject,
+    /// An `invitation.created` told to its invitee only, when the invitation was held and the
+    /// contact it waited for was proven (the others were told when it was sent).
+    released: bool,
 }
 
 /// A change that cannot be made of the state given: the invitation is not in the state the kind
@@ -171,6 +183,20 @@ impl Change {
     pub fn invitation_created(details: InvitationDetails) -> Result<Self, ChangeMismatch> {
         let at = details.invitation.created_at();
         Self::of_invitation(ChangeKind::InvitationCreated, details, at)
+    }
+
+    /// `invitation.created` for the invitee only, at `at`: the invitation was held, and the
+    /// invitee proved the contact it waited for (docs/api.md, "Proving contacts").
+    ///
+    /// # Errors
+    /// [`ChangeMismatch`] unless it is pending.
+    pub fn invitation_released(
+        details: InvitationDetails,
+        at: DateTime<Utc>,
+    ) -> Result<Self, ChangeMismatch> {
+        let mut change = Self::of_invitation(ChangeKind::InvitationCreated, details, at)?;
+        change.released = true;
+        Ok(change)
     }
 
     /// `invitation.accepted` or `.rejected`, by its answer.
@@ -242,6 +268,7 @@ impl Change {
             kind,
             occurred_at: at,
             subject: ChangeSubject::Invitation(details),
+            released: false,
         })
     }
 
@@ -251,6 +278,7 @@ impl Change {
             kind: ChangeKind::MemberJoined,
             occurred_at: member.joined_at,
             subject: ChangeSubject::Member { event, member },
+            released: false,
         }
     }
 
@@ -260,6 +288,7 @@ impl Change {
             kind: ChangeKind::MemberRemoved,
             occurred_at: at,
             subject: ChangeSubject::Member { event, member },
+            released: false,
         }
     }
 
@@ -269,6 +298,7 @@ impl Change {
             kind: ChangeKind::MemberRoleChanged,
             occurred_at: at,
             subject: ChangeSubject::Member { event, member },
+            released: false,
         }
     }
 
@@ -278,6 +308,7 @@ impl Change {
             kind: ChangeKind::EventUpdated,
             occurred_at: at,
             subject: ChangeSubject::Event(event),
+            released: false,
         }
     }
 
@@ -287,6 +318,7 @@ impl Change {
             kind: ChangeKind::EventDeleted,
             occurred_at: at,
             subject: ChangeSubject::DeletedEvent(event),
+            released: false,
         }
     }
 
@@ -296,6 +328,7 @@ impl Change {
             kind,
             occurred_at,
             subject,
+            released: false,
         }
     }
 
@@ -319,10 +352,19 @@ impl Change {
     /// removed member too.
     pub fn audience(&self) -> Audience {
         match &self.subject {
+            ChangeSubject::Invitation(details) if self.released => Audience::Invitee {
+                event: details.invitation.event_id(),
+                invitee: details.invitation.invitee_id(),
+            },
             ChangeSubject::Invitation(details) => Audience::InvitationParties {
                 event: details.invitation.event_id(),
                 sender: details.invitation.sender_id(),
-                invitee: details.invitation.invitee_id(),
+                // A held invitation is nothing to its invitee until the contact is proven.
+                invitee: details
+                    .invitation
+                    .held_contact()
+                    .is_none()
+                    .then(|| details.invitation.invitee_id()),
             },
             ChangeSubject::Member { event, member } => Audience::Members {
                 event: event.id,
@@ -432,7 +474,7 @@ mod tests {
             Audience::InvitationParties {
                 event,
                 sender: olivia.id,
-                invitee: sara.id
+                invitee: Some(sara.id)
             }
         );
     }

@@ -179,13 +179,13 @@ mod tests {
     }
 
     fn user(name: &str) -> User {
-        User {
-            id: UserId::generate(),
-            name: Text::from_stored(name.to_owned()),
-            email: Some(Email::from_stored(format!("{name}@example.com"))),
-            mobile: None,
-            created_at: FixedClock::START,
-        }
+        User::proven(
+            UserId::generate(),
+            Text::from_stored(name.to_owned()),
+            Some(Email::from_stored(format!("{name}@example.com"))),
+            None,
+            FixedClock::START,
+        )
     }
 
     fn key(text: &str) -> IdempotencyKey {

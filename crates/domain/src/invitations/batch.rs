@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::accounts::UserSummary;
+use crate::accounts::{Reached, UserSummary};
 use crate::values::InvalidContact;
 use crate::{Contact, Email, InvitationStatus, Mobile, PhoneRegion, UserId};
 
@@ -150,12 +150,13 @@ impl InvitationEntries {
 
     /// Decides, entry by entry and in request order, whom to invite and what to ignore (R2, R4–R9).
     ///
-    /// `find_user` answers which user has a contact; `state_of` what the event already holds for a
-    /// user. Both are answered from data loaded beforehand: this function does no I/O.
+    /// `find_user` answers whom a contact reaches (its proven owner, or an account that claims it,
+    /// for whom the invitation is then held); `state_of` what the event already holds for a user.
+    /// Both are answered from data loaded beforehand: this function does no I/O.
     pub fn plan<'u>(
         &self,
         sender: UserId,
-        find_user: impl Fn(&Contact) -> Option<&'u UserSummary>,
+        find_user: impl Fn(&Contact) -> Option<&'u Reached>,
         state_of: impl Fn(UserId) -> InviteeState,
     ) -> Vec<Planned> {
         let mut reached = HashSet::new();
@@ -171,9 +172,10 @@ impl InvitationEntries {
                 let Ok(contact) = contact else {
                     return ignore(IgnoreReason::InvalidContact);
                 };
-                let Some(user) = find_user(contact) else {
+                let Some(found) = find_user(contact) else {
                     return ignore(IgnoreReason::NotAUser);
                 };
+                let user = &found.user;
                 if !reached.insert(user.id) {
                     return ignore(IgnoreReason::DuplicateInRequest);
                 }
@@ -198,6 +200,9 @@ impl InvitationEntries {
                     | None => Planned::Invite(InviteePlan {
                         contact: typed.clone(),
                         invitee: user.clone(),
+                        held: found
+                            .held
+                            .then(|| crate::accounts::contact_key(contact).to_owned()),
                     }),
                 }
             })
@@ -222,6 +227,9 @@ pub struct InviteePlan {
     pub contact: String,
     /// The user it reaches.
     pub invitee: UserSummary,
+    /// When the invitee only claims the contact: the contact (normalized) whose proof the
+    /// invitation waits for.
+    pub held: Option<String>,
 }
 
 /// The batch rule's decision for one entry.

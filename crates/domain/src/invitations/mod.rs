@@ -121,6 +121,7 @@ pub struct Invitation {
     last_resent_at: Option<DateTime<Utc>>,
     state: InvitationState,
     version: Version,
+    held: Option<String>,
 }
 
 /// Everything stored of an invitation, to rebuild it with [`Invitation::restore`].
@@ -148,6 +149,9 @@ pub struct StoredInvitation {
     pub state: InvitationState,
     /// Counts the stored changes of the row (docs/api.md, "Conditional requests").
     pub version: Version,
+    /// While held: the contact (normalized) whose proof it waits for (docs/api.md, "Proving
+    /// contacts").
+    pub held_contact: Option<String>,
 }
 
 /// Why an invitation can no longer be answered, cancelled or resent: the `409` codes of docs/api.md,
@@ -253,7 +257,29 @@ impl Invitation {
             last_resent_at: None,
             state: InvitationState::Pending,
             version: Version::FIRST,
+            held: None,
         }
+    }
+
+    /// The same invitation held until `contact` (normalized) is proven: its invitee only claims
+    /// the contact it was sent to.
+    #[must_use]
+    pub fn held_for(mut self, contact: Option<String>) -> Self {
+        self.held = contact;
+        self
+    }
+
+    /// While held, the contact whose proof it waits for.
+    pub fn held_contact(&self) -> Option<&str> {
+        self.held.as_deref()
+    }
+
+    /// Given to `invitee`, who proved the contact it was held for.
+    #[must_use]
+    pub fn released_to(mut self, invitee: UserId) -> Self {
+        self.invitee_id = invitee;
+        self.held = None;
+        self
     }
 
     /// The same invitation with the sender's note.
@@ -284,6 +310,7 @@ impl Invitation {
             last_resent_at: stored.last_resent_at,
             state: stored.state,
             version: stored.version,
+            held: stored.held_contact,
         }
     }
 
@@ -301,6 +328,7 @@ impl Invitation {
             last_resent_at: self.last_resent_at,
             state: self.state,
             version: self.version,
+            held_contact: self.held.clone(),
         }
     }
 
@@ -332,7 +360,8 @@ impl Invitation {
     pub fn standing_of(&self, user: UserId, role: Option<Role>) -> Standing {
         if user == self.sender_id {
             Standing::Sender
-        } else if user == self.invitee_id {
+        } else if user == self.invitee_id && self.held.is_none() {
+            // A held invitation is nothing to its invitee until the contact is proven.
             Standing::Invitee
         } else if role.is_some_and(Role::manages_invitations) {
             Standing::Manager
@@ -530,4 +559,45 @@ impl InvitationDetails {
         self.invitation = self.invitation.as_of(now);
         self
     }
+}
+
+/// What becomes of the invitations held for a contact when an account proves it
+/// ([`release_held`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Release {
+    /// Given to the account: they now show to it, with their original expiry.
+    pub given: Vec<Invitation>,
+    /// Cancelled, as the account cannot take them (R7: it already has a pending invitation to the
+    /// event, or another of these; or it is a member, or the sender).
+    pub cancelled: Vec<Invitation>,
+}
+
+/// Decides, for the invitations held for a contact that `prover` just proved, which it receives
+/// and which are cancelled (docs/api.md, "Proving contacts"). Invitations that are no longer
+/// pending at `now` stay as they are, held (nobody ever sees them as invitee). `blocked` answers
+/// whether `prover` already is a member of an event or holds a pending invitation to it.
+pub fn release_held(
+    held: Vec<Invitation>,
+    prover: UserId,
+    blocked: impl Fn(EventId) -> bool,
+    now: DateTime<Utc>,
+) -> Release {
+    let mut release = Release::default();
+    let mut taken = std::collections::HashSet::new();
+    let mut held = held;
+    // The oldest invitation to an event wins over later ones.
+    held.sort_by_key(|invitation| (invitation.created_at, invitation.id));
+    for mut invitation in held {
+        if invitation.held.is_none() || invitation.status_at(now) != InvitationStatus::Pending {
+            continue;
+        }
+        let event = invitation.event_id;
+        if invitation.sender_id == prover || blocked(event) || !taken.insert(event) {
+            invitation.state = InvitationState::Cancelled { at: now };
+            release.cancelled.push(invitation);
+        } else {
+            release.given.push(invitation.released_to(prover));
+        }
+    }
+    release
 }

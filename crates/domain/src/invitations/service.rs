@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::ports::UserRepository;
-use crate::accounts::{User, UserSummary};
+use crate::accounts::{Reached, User};
 use crate::events::ports::EventRepository;
 use crate::events::Role;
 use crate::invitations::ports::{
@@ -239,15 +239,16 @@ impl InvitationService {
         } else {
             self.users.find_by_contacts(&emails, &mobiles).await?
         };
-        let mut by_contact: HashMap<Contact, UserSummary> = HashMap::new();
-        for user in &users {
-            if let Some(email) = &user.email {
-                by_contact.insert(Contact::Email(email.clone()), user.summary());
-            }
-            if let Some(mobile) = &user.mobile {
-                by_contact.insert(Contact::Mobile(mobile.clone()), user.summary());
-            }
-        }
+        // Whom each contact reaches: its proven owner, else the oldest account that claims it
+        // (the invitation is then held for that account until it proves the contact).
+        let by_contact: HashMap<Contact, Reached> = emails
+            .into_iter()
+            .map(Contact::Email)
+            .chain(mobiles.into_iter().map(Contact::Mobile))
+            .filter_map(|contact| {
+                Reached::among(&users, &contact).map(|reached| (contact, reached))
+            })
+            .collect();
         let now = self.clock.now();
         let user_ids: Vec<_> = users.iter().map(|u| u.id).collect();
         let states = if user_ids.is_empty() {
@@ -276,7 +277,8 @@ impl InvitationService {
                         now,
                     )
                     .with_message(command.message.clone())
-                    .expiring(self.ttl),
+                    .expiring(self.ttl)
+                    .held_for(p.held.clone()),
                 ),
                 Planned::Ignore(_) => None,
             })

@@ -330,9 +330,12 @@ fn the_invitee_and_outsiders_may_not_resend() {
 #[test]
 fn r7_and_r8_a_cancelled_or_expired_latest_invitation_blocks_nothing() {
     let sender = UserId::generate();
-    let bob = UserSummary {
-        id: UserId::generate(),
-        name: Text::from_stored("Bob".into()),
+    let bob = crate::accounts::Reached {
+        user: UserSummary {
+            id: UserId::generate(),
+            name: Text::from_stored("Bob".into()),
+        },
+        held: false,
     };
     let entries = InvitationEntries::parse(&["bob@example.com"], PhoneRegion::default()).unwrap();
     let plan = |latest| {

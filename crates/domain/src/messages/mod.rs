@@ -1,7 +1,12 @@
 //! Messages to people outside the API: the rules of an SMS text (its encoding and how many
 //! segments it takes) and the port that sends one (docs/api.md, "Text messages").
 
-use crate::Mobile;
+use chrono::{DateTime, Utc};
+
+use crate::accounts::codes::OneTimeCode;
+use crate::accounts::ports::CodePurpose;
+use crate::accounts::Channel;
+use crate::{Contact, Email, MessageId, Mobile};
 
 pub mod ports;
 
@@ -175,5 +180,89 @@ mod tests {
     #[test]
     fn a_blank_text_is_refused() {
         assert_eq!(SmsText::new("  \n"), Err(SmsTextError::Blank));
+    }
+}
+
+/// Where a message goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    /// An email address.
+    Email(Email),
+    /// A mobile, by SMS.
+    Sms(Mobile),
+}
+
+impl Recipient {
+    /// The channel's name: `email` or `sms`.
+    pub const fn channel(&self) -> &'static str {
+        match self {
+            Self::Email(_) => "email",
+            Self::Sms(_) => "sms",
+        }
+    }
+
+    /// The address, normalized.
+    pub fn address(&self) -> &str {
+        match self {
+            Self::Email(email) => email.as_str(),
+            Self::Sms(mobile) => mobile.as_str(),
+        }
+    }
+}
+
+impl From<Contact> for Recipient {
+    fn from(contact: Contact) -> Self {
+        match contact {
+            Contact::Email(email) => Self::Email(email),
+            Contact::Mobile(mobile) => Self::Sms(mobile),
+        }
+    }
+}
+
+/// A message to one person, to store in the outbox and send after the request committed
+/// (docs/operations.md, "Messages").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    /// Its id.
+    pub id: MessageId,
+    /// Where it goes.
+    pub recipient: Recipient,
+    /// What it is for (`code`, `invitation`), for the operator.
+    pub purpose: &'static str,
+    /// The subject line of an email (SMS have none).
+    pub subject: String,
+    /// The text. For an SMS it fits in [`MAX_SEGMENTS`] segments.
+    pub text: String,
+    /// When it was made: also when its first attempt is due.
+    pub created_at: DateTime<Utc>,
+}
+
+impl OutgoingMessage {
+    /// The message carrying a code to `contact`: short enough for one SMS segment in either
+    /// encoding.
+    pub fn code(
+        contact: Contact,
+        code: &OneTimeCode,
+        purpose: CodePurpose,
+        ttl_minutes: i64,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let what = match purpose {
+            CodePurpose::Prove(Channel::Email) => "proves this email address",
+            CodePurpose::Prove(Channel::Mobile) => "proves this number",
+            CodePurpose::Login => "logs you in",
+        };
+        let text = format!(
+            "Event Manager code: {}. It {what}; valid {ttl_minutes} minutes. Never share it.",
+            code.expose()
+        );
+        Self {
+            id: MessageId::generate(),
+            recipient: contact.into(),
+            purpose: "code",
+            subject: format!("Your Event Manager code: {}", code.expose()),
+            text,
+            created_at: now,
+        }
     }
 }

@@ -37,10 +37,12 @@ use crate::webhooks::ports::{DestinationRefused, WebhookRequest, WebhookResponse
 use crate::webhooks::WebhookUrl;
 use crate::Password;
 
+mod counters;
 mod idempotency;
 mod store;
 mod wiring;
 
+pub use counters::FakeCounters;
 pub use idempotency::IdempotencyKeys;
 pub use store::Store;
 pub use wiring::Wiring;

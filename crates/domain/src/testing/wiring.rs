@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 
-use super::{FakeHasher, FakeIssuer, FakeSender, FixedClock, Store};
-use crate::accounts::ports::{TokenRepository, UserRepository};
-use crate::accounts::{AccountService, TokenPolicy};
+use super::{FakeCounters, FakeHasher, FakeIssuer, FakeSender, FixedClock, Store};
+use crate::accounts::codes::{CodeKey, CodePolicy};
+use crate::accounts::ports::{CodeRepository, TokenRepository, UserRepository};
+use crate::accounts::{
+    AccountService, ContactVerification, Proofs, TokenPolicy, VerificationService,
+};
+use crate::PhoneRegion;
 use crate::changes::ChangeService;
 use crate::events::ports::EventRepository;
 use crate::events::EventService;
@@ -44,20 +48,32 @@ pub struct Wiring {
     pub events: Arc<dyn EventRepository>,
     /// The invitation repository.
     pub invitations: Arc<dyn InvitationRepository>,
+    /// The code repository.
+    pub codes: Arc<dyn CodeRepository>,
+    /// The abuse counters, on [`Wiring::clock`].
+    pub counters: Arc<FakeCounters>,
     /// How long new invitations stay answerable.
     pub ttl: InvitationTtl,
+    /// Whether contacts must be proven. [`ContactVerification::Off`] by default: the suites of
+    /// the other rules register users whose contacts count at once; the proofs' suite sets
+    /// [`ContactVerification::Required`].
+    pub verification: ContactVerification,
 }
 
 impl Default for Wiring {
     fn default() -> Self {
         let store = Arc::new(Store::default());
+        let clock = Arc::new(FixedClock::default());
         Self {
+            codes: store.clone(),
+            counters: Arc::new(FakeCounters::new(clock.clone())),
+            verification: ContactVerification::Off,
             users: store.clone(),
             tokens: store.clone(),
             events: store.clone(),
             invitations: store.clone(),
             store,
-            clock: Arc::new(FixedClock::default()),
+            clock,
             hasher: Arc::new(FakeHasher::default()),
             issuer: Arc::new(FakeIssuer::default()),
             sender: Arc::new(FakeSender::default()),
@@ -76,6 +92,23 @@ impl Wiring {
             self.issuer.clone(),
             self.clock.clone(),
             TokenPolicy::default(),
+            Proofs {
+                verification: self.verification,
+                codes: self.verification_codes(),
+            },
+        )
+    }
+
+    /// Codes: the default policy, a fixed key, SMS to Iranian numbers.
+    pub fn verification_codes(&self) -> VerificationService {
+        VerificationService::new(
+            self.codes.clone(),
+            self.counters.clone(),
+            self.issuer.clone(),
+            self.clock.clone(),
+            CodeKey::new([42; 32]),
+            CodePolicy::default(),
+            vec![PhoneRegion::default()],
         )
     }
 

@@ -40,7 +40,9 @@ impl Harness {
                 name: Text::from_stored(name.into()),
                 email: Some(Email::parse(&email).unwrap()),
                 mobile: None,
-                password_hash: PasswordHash("hash".into()),
+                password_hash: Some(PasswordHash("hash".into())),
+                proven: true,
+                locale: Default::default(),
                 created_at: FixedClock::START,
             },
         )
@@ -495,13 +497,13 @@ fn summary(name: &str) -> UserSummary {
 }
 
 fn user_of(summary: &UserSummary) -> User {
-    User {
-        id: summary.id,
-        name: summary.name.clone(),
-        email: None,
-        mobile: None,
-        created_at: FixedClock::START,
-    }
+    User::proven(
+        summary.id,
+        summary.name.clone(),
+        None,
+        None,
+        FixedClock::START,
+    )
 }
 
 fn seen_by(owner: &UserSummary, viewer: &UserSummary, role: Role) -> Membership {

@@ -4,6 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::accounts::codes::CodeDigest;
+use crate::invitations::release_held;
+use crate::Contact;
 
 #[async_trait]
 impl UserRepository for Store {
@@ -12,21 +15,38 @@ impl UserRepository for Store {
         if user.email.is_none() && user.mobile.is_none() {
             return Err(refused("a user without email or mobile").into());
         }
-        if user.email.is_some() && state.users.iter().any(|(u, _)| u.email == user.email) {
-            return Err(CreateUserError::EmailTaken);
-        }
-        if user.mobile.is_some() && state.users.iter().any(|(u, _)| u.mobile == user.mobile) {
-            return Err(CreateUserError::MobileTaken);
+        let owned = |contact: Contact, state: &State| {
+            state.users.iter().any(|(u, _)| u.owns(&contact))
+        };
+        if user.proven {
+            if let Some(email) = &user.email {
+                if owned(Contact::Email(email.clone()), &state) {
+                    return Err(CreateUserError::EmailTaken);
+                }
+            }
+            if let Some(mobile) = &user.mobile {
+                if owned(Contact::Mobile(mobile.clone()), &state) {
+                    return Err(CreateUserError::MobileTaken);
+                }
+            }
         }
         if state.user(user.id).is_some() {
             return Err(refused("a second user with one id").into());
         }
+        let created_at = stored(user.created_at);
+        let proof = |has: bool| (user.proven && has).then_some(created_at);
         let stored = User {
             id: user.id,
             name: user.name,
+            email_verified_at: proof(user.email.is_some()),
             email: user.email,
+            pending_email: None,
+            mobile_verified_at: proof(user.mobile.is_some()),
             mobile: user.mobile,
-            created_at: stored(user.created_at),
+            pending_mobile: None,
+            locale: user.locale,
+            has_password: user.password_hash.is_some(),
+            created_at,
         };
         state.users.push((stored.clone(), user.password_hash));
         Ok(stored)
@@ -35,16 +55,32 @@ impl UserRepository for Store {
     async fn find_credentials(
         &self,
         login: &Login,
-    ) -> Result<Option<(User, PasswordHash)>, PortError> {
+    ) -> Result<Vec<(User, Option<PasswordHash>)>, PortError> {
         let state = self.lock();
-        Ok(state
+        let contact = match login {
+            Login::Email(email) => Contact::Email(email.clone()),
+            Login::Mobile(mobile) => Contact::Mobile(mobile.clone()),
+        };
+        if let Some(owner) = state.users.iter().find(|(u, _)| u.owns(&contact)) {
+            return Ok(vec![owner.clone()]);
+        }
+        let current = |u: &User| match &contact {
+            Contact::Email(email) => u.email.as_ref() == Some(email),
+            Contact::Mobile(mobile) => u.mobile.as_ref() == Some(mobile),
+        };
+        let mut claimants: Vec<_> = state
             .users
             .iter()
-            .find(|(u, _)| match login {
-                Login::Email(email) => u.email.as_ref() == Some(email),
-                Login::Mobile(mobile) => u.mobile.as_ref() == Some(mobile),
-            })
-            .cloned())
+            .filter(|(u, _)| current(u))
+            .cloned()
+            .collect();
+        claimants.sort_by_key(|(u, _)| (u.created_at, u.id));
+        claimants.truncate(10);
+        Ok(claimants)
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, PortError> {
+        Ok(self.lock().user(id).cloned())
     }
 
     async fn find_by_contacts(
@@ -53,15 +89,203 @@ impl UserRepository for Store {
         mobiles: &[Mobile],
     ) -> Result<Vec<User>, PortError> {
         let state = self.lock();
+        let contacts: Vec<Contact> = emails
+            .iter()
+            .cloned()
+            .map(Contact::Email)
+            .chain(mobiles.iter().cloned().map(Contact::Mobile))
+            .collect();
         Ok(state
             .users
             .iter()
-            .filter(|(u, _)| {
-                u.email.as_ref().is_some_and(|e| emails.contains(e))
-                    || u.mobile.as_ref().is_some_and(|m| mobiles.contains(m))
-            })
+            .filter(|(u, _)| contacts.iter().any(|c| u.owns(c) || u.claims(c)))
             .map(|(u, _)| u.clone())
             .collect())
+    }
+}
+
+#[async_trait]
+impl CodeRepository for Store {
+    async fn store_code(&self, code: NewCode, message: OutgoingMessage) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if state.user(code.user_id).is_none() {
+            return Err(refused("a code for an unknown user"));
+        }
+        state
+            .codes
+            .insert((code.user_id, code.purpose.as_str()), (code, 0));
+        state.messages.push(message);
+        Ok(())
+    }
+
+    async fn try_code(
+        &self,
+        user: UserId,
+        purpose: CodePurpose,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>, PortError> {
+        let mut state = self.lock();
+        let Some((code, attempts)) = state.codes.get_mut(&(user, purpose.as_str())) else {
+            return Ok(None);
+        };
+        if code.expires_at <= now || *attempts >= max_attempts {
+            return Ok(None);
+        }
+        *attempts += 1;
+        Ok(Some(StoredCode {
+            contact: code.contact.clone(),
+            digest: code.digest.clone(),
+        }))
+    }
+
+    async fn prove_contact(
+        &self,
+        user: UserId,
+        purpose: CodePurpose,
+        contact: Contact,
+        digest: CodeDigest,
+        now: DateTime<Utc>,
+    ) -> Result<User, ProveContactError> {
+        let mut state = self.lock();
+        let key = (user, purpose.as_str());
+        if state.codes.get(&key).is_none_or(|(code, _)| code.digest != digest) {
+            return Err(ProveContactError::CodeGone);
+        }
+        if state
+            .users
+            .iter()
+            .any(|(u, _)| u.id != user && u.owns(&contact))
+        {
+            return Err(ProveContactError::Taken);
+        }
+        let Some(me) = state.user(user).cloned() else {
+            return Err(ProveContactError::NotClaimed);
+        };
+        if !me.claims(&contact) && !me.owns(&contact) {
+            return Err(ProveContactError::NotClaimed);
+        }
+        state.codes.remove(&key);
+        let now = stored(now);
+        for (u, _) in &mut state.users {
+            if u.id == user {
+                prove(u, &contact, now);
+            } else {
+                unclaim(u, &contact);
+            }
+        }
+        let contact_text = crate::accounts::contact_key(&contact).to_owned();
+        state.codes.retain(|(owner, _), (code, _)| {
+            *owner == user || crate::accounts::contact_key(&code.contact) != contact_text
+        });
+        state.release(user, &contact_text, now);
+        Ok(state.user(user).cloned().expect("proven above"))
+    }
+
+    async fn consume_code(
+        &self,
+        user: UserId,
+        purpose: CodePurpose,
+        digest: CodeDigest,
+    ) -> Result<bool, PortError> {
+        let mut state = self.lock();
+        let key = (user, purpose.as_str());
+        if state.codes.get(&key).is_some_and(|(code, _)| code.digest == digest) {
+            state.codes.remove(&key);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+/// `user` proves `contact`: a pending replacement becomes the contact.
+fn prove(user: &mut User, contact: &Contact, at: DateTime<Utc>) {
+    match contact {
+        Contact::Email(email) => {
+            if user.email.as_ref() != Some(email) {
+                user.email = Some(email.clone());
+            }
+            user.email_verified_at = Some(at);
+            if user.pending_email.as_ref() == Some(email) {
+                user.pending_email = None;
+            }
+        }
+        Contact::Mobile(mobile) => {
+            if user.mobile.as_ref() != Some(mobile) {
+                user.mobile = Some(mobile.clone());
+            }
+            user.mobile_verified_at = Some(at);
+            if user.pending_mobile.as_ref() == Some(mobile) {
+                user.pending_mobile = None;
+            }
+        }
+    }
+}
+
+/// Another account proved `contact`: `user` loses its unproven claim on it.
+fn unclaim(user: &mut User, contact: &Contact) {
+    match contact {
+        Contact::Email(email) => {
+            if user.email.as_ref() == Some(email) && user.email_verified_at.is_none() {
+                user.email = None;
+            }
+            if user.pending_email.as_ref() == Some(email) {
+                user.pending_email = None;
+            }
+        }
+        Contact::Mobile(mobile) => {
+            if user.mobile.as_ref() == Some(mobile) && user.mobile_verified_at.is_none() {
+                user.mobile = None;
+            }
+            if user.pending_mobile.as_ref() == Some(mobile) {
+                user.pending_mobile = None;
+            }
+        }
+    }
+}
+
+impl Store {
+    /// The messages in the outbox, oldest first.
+    pub fn messages(&self) -> Vec<OutgoingMessage> {
+        self.lock().messages.clone()
+    }
+}
+
+impl State {
+    /// Gives `prover` the invitations held for `contact` ([`release_held`]), recording an
+    /// `invitation.created` to it for each given and an `invitation.cancelled` for each cancelled.
+    fn release(&mut self, prover: UserId, contact: &str, now: DateTime<Utc>) {
+        let held: Vec<Invitation> = self
+            .invitations
+            .iter()
+            .filter(|i| i.held_contact() == Some(contact))
+            .cloned()
+            .collect();
+        let blocked = |event: EventId| {
+            self.is_member(event, prover) || self.has_pending(event, prover)
+        };
+        let release = release_held(held, prover, blocked, now);
+        let mut changes = Vec::new();
+        for (changed, given) in release
+            .given
+            .into_iter()
+            .map(|i| (i, true))
+            .chain(release.cancelled.into_iter().map(|i| (i, false)))
+        {
+            let mut record = changed.to_stored();
+            record.version = record.version.next();
+            let changed = Invitation::restore(record);
+            if let Some(row) = self.invitations.iter_mut().find(|i| i.id() == changed.id()) {
+                *row = changed.clone();
+            }
+            let details = self.details(&changed);
+            changes.push(if given {
+                Change::invitation_released(details, now).expect("pending")
+            } else {
+                Change::invitation_cancelled(details).expect("cancelled")
+            });
+        }
+        self.record(changes);
     }
 }
 

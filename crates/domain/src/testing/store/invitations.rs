@@ -233,7 +233,12 @@ impl InvitationRepository for Store {
     ) -> Result<Page<InvitationDetails>, PortError> {
         Ok(self
             .lock()
-            .list(|i| i.invitee_id() == invitee, filter, page, now))
+            .list(
+                |i| i.invitee_id() == invitee && i.held_contact().is_none(),
+                filter,
+                page,
+                now,
+            ))
     }
 
     async fn list_for_event(

@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 
 use crate::accounts::ports::{
-    CreateUserError, NewToken, NewUser, PasswordHash, TokenHash, TokenRepository, UserRepository,
+    CodePurpose, CodeRepository, CreateUserError, NewCode, NewToken, NewUser, PasswordHash,
+    ProveContactError, StoredCode, TokenHash, TokenRepository, UserRepository,
 };
+use crate::messages::OutgoingMessage;
 use crate::accounts::User;
 use crate::changes::ports::{ChangeFeed, CommitWatch, NewTicket, TicketRepository};
 use crate::changes::{AddressedChange, Change, ChangeId, EventRef, FeedRead, RecordedChange};
@@ -43,7 +45,11 @@ struct StoredToken {
 
 #[derive(Debug, Default)]
 struct State {
-    users: Vec<(User, PasswordHash)>,
+    users: Vec<(User, Option<PasswordHash>)>,
+    /// Codes by (account, purpose): the code and its tries so far.
+    codes: HashMap<(UserId, &'static str), (NewCode, u32)>,
+    /// The message outbox.
+    messages: Vec<OutgoingMessage>,
     tokens: HashMap<TokenHash, StoredToken>,
     events: Vec<Event>,
     members: Vec<(EventId, Member)>,
@@ -59,8 +65,10 @@ struct State {
 /// Every repository port (and the health check) over one in-memory state, keeping what the
 /// database's schema and the adapter's transactions keep:
 ///
-/// - users: a user has an email or a mobile; emails and mobiles are unique
-///   ([`CreateUserError::EmailTaken`], [`CreateUserError::MobileTaken`]);
+/// - users: proven emails and mobiles are unique ([`CreateUserError::EmailTaken`],
+///   [`CreateUserError::MobileTaken`]); proving a contact takes it from every other account that
+///   claims it and gives the account the invitations held for it;
+/// - held invitations never reach their invitee (lists, changes);
 /// - tokens resolve while neither revoked nor expired (`expires_at > now`);
 /// - creating an event makes its owner its first member; `members_count` counts the members;
 /// - at most one pending invitation per (event, invitee) ([`BatchOutcome::AlreadyPending`]);
@@ -246,8 +254,10 @@ impl State {
                 .iter()
                 .filter(|(e, m)| *e == event && m.role.manages_invitations())
                 .map(|(_, m)| m.user.id)
-                .chain([sender, invitee])
+                .chain([sender])
+                .chain(invitee)
                 .collect(),
+            crate::changes::Audience::Invitee { invitee, .. } => vec![invitee],
             crate::changes::Audience::Members { also, .. } => self
                 .members
                 .iter()

@@ -130,8 +130,9 @@ impl World {
                 name: Text::from_stored(name.into()),
                 email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
                 mobile: None,
-                password: Password::parse("correct horse".into()).unwrap(),
-            })
+                password: Some(Password::parse("correct horse".into()).unwrap()),
+                locale: Default::default(),
+            }, "192.0.2.1")
             .await
             .unwrap()
             .user

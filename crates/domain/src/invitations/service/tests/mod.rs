@@ -30,13 +30,13 @@ struct Lifecycle {
 }
 
 fn user(name: &str) -> User {
-    User {
-        id: crate::UserId::generate(),
-        name: Text::from_stored(name.into()),
-        email: Some(Email::parse(&format!("{}@example.com", name.to_lowercase())).unwrap()),
-        mobile: None,
-        created_at: FixedClock::START,
-    }
+    User::proven(
+        crate::UserId::generate(),
+        Text::from_stored(name.into()),
+        Some(Email::parse(&format!("{}@example.com", name.to_lowercase())).unwrap()),
+        None,
+        FixedClock::START,
+    )
 }
 
 /// A stored user named `name`, with the email `<name>@example.com`.
@@ -50,7 +50,9 @@ async fn registered(store: &Store, name: &str) -> User {
             name: u.name.clone(),
             email: u.email.clone(),
             mobile: None,
-            password_hash: PasswordHash("x".into()),
+            password_hash: Some(PasswordHash("x".into())),
+            proven: true,
+            locale: Default::default(),
             created_at: u.created_at,
         },
     )

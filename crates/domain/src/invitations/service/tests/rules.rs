@@ -51,7 +51,7 @@ impl Harness {
 
     async fn register(&self, name: &str, email: Option<&str>, mobile: Option<&str>) -> User {
         self.accounts
-            .register(register_command(name, email, mobile))
+            .register(register_command(name, email, mobile), "192.0.2.1")
             .await
             .unwrap()
             .user
@@ -92,7 +92,8 @@ fn register_command(name: &str, email: Option<&str>, mobile: Option<&str>) -> Re
         name: Text::from_stored(name.into()),
         email: email.map(|e| Email::parse(e).unwrap()),
         mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-        password: Password::parse("correct horse".into()).unwrap(),
+        password: Some(Password::parse("correct horse".into()).unwrap()),
+        locale: Default::default(),
     }
 }
 
@@ -134,7 +135,7 @@ async fn registering_twice_with_one_email_in_another_case_is_refused() {
     h.register("Ann", Some("ann@example.com"), None).await;
     let again = h
         .accounts
-        .register(register_command("Ann 2", Some("ANN@Example.com"), None))
+        .register(register_command("Ann 2", Some("ANN@Example.com"), None), "192.0.2.1")
         .await;
     assert!(matches!(again, Err(RegisterError::EmailTaken)));
 }
@@ -145,7 +146,7 @@ async fn registering_one_mobile_in_another_format_is_refused() {
     h.register("Ann", None, Some("09352864812")).await;
     let again = h
         .accounts
-        .register(register_command("Ann 2", None, Some("+98 935 286 4812")))
+        .register(register_command("Ann 2", None, Some("+98 935 286 4812")), "192.0.2.1")
         .await;
     assert!(matches!(again, Err(RegisterError::MobileTaken)));
 }
@@ -209,7 +210,7 @@ async fn logout_revokes_the_token() {
     h.register("Ann", Some("ann@example.com"), None).await;
     let session = h
         .accounts
-        .register(register_command("Bo", Some("bo@example.com"), None))
+        .register(register_command("Bo", Some("bo@example.com"), None), "192.0.2.1")
         .await
         .unwrap();
     h.accounts
@@ -232,7 +233,7 @@ async fn tokens_expire_after_the_policy_ttl() {
     let issued_at = FixedClock::START;
     let session = h
         .accounts
-        .register(register_command("Ann", Some("a@example.com"), None))
+        .register(register_command("Ann", Some("a@example.com"), None), "192.0.2.1")
         .await
         .unwrap();
     assert_eq!(session.expires_at, issued_at + Duration::days(30));
@@ -655,13 +656,13 @@ fn owned(id: EventId, owner: &crate::accounts::UserSummary) -> crate::events::Me
 }
 
 fn register_sync(name: &str) -> User {
-    User {
-        id: crate::UserId::generate(),
-        name: Text::from_stored(name.into()),
-        email: None,
-        mobile: None,
-        created_at: FixedClock::START,
-    }
+    User::proven(
+        crate::UserId::generate(),
+        Text::from_stored(name.into()),
+        None,
+        None,
+        FixedClock::START,
+    )
 }
 
 #[tokio::test]
