@@ -33,6 +33,7 @@
 
 pub mod admin;
 mod changes;
+mod codes;
 mod counters;
 mod credentials;
 mod db;

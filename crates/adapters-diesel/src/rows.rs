@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::accounts::{User, UserSummary};
+use domain::accounts::{Locale, User, UserSummary};
 use domain::events::{Event, EventDetails, Member, Role};
 use domain::invitations::{Invitation, InvitationDetails, InvitationState, StoredInvitation};
 use domain::ports::PortError;
@@ -46,8 +46,13 @@ pub(crate) struct UserRow {
     pub name: String,
     pub email: Option<String>,
     pub mobile: Option<String>,
-    pub password_hash: String,
+    pub password_hash: Option<String>,
     pub created_at: DbTime,
+    pub email_verified_at: Option<DbTime>,
+    pub mobile_verified_at: Option<DbTime>,
+    pub pending_email: Option<String>,
+    pub pending_mobile: Option<String>,
+    pub locale: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -61,7 +66,13 @@ impl TryFrom<UserRow> for User {
             // phone-number library call per read), so a row accepted once stays readable even if
             // the rules tighten, and one odd row cannot fail a login, a list or a batch.
             email: row.email.map(Email::from_stored),
+            email_verified_at: row.email_verified_at.map(from_db_time),
+            pending_email: row.pending_email.map(Email::from_stored),
             mobile: row.mobile.map(Mobile::from_stored),
+            mobile_verified_at: row.mobile_verified_at.map(from_db_time),
+            pending_mobile: row.pending_mobile.map(Mobile::from_stored),
+            locale: Locale::parse(&row.locale).ok_or_else(|| corrupt("locale"))?,
+            has_password: row.password_hash.is_some(),
             created_at: from_db_time(row.created_at),
         })
     }
@@ -160,6 +171,7 @@ pub(crate) struct InvitationRow {
     pub cancelled_at: Option<DbTime>,
     pub last_resent_at: Option<DbTime>,
     pub version: i64,
+    pub held_contact: Option<String>,
 }
 
 impl From<&Invitation> for InvitationRow {
@@ -178,6 +190,7 @@ impl From<&Invitation> for InvitationRow {
             cancelled_at: invitation.cancelled_at().map(to_db_time),
             last_resent_at: invitation.last_resent_at().map(to_db_time),
             version: to_db_version(invitation.version()),
+            held_contact: invitation.held_contact().map(str::to_owned),
         }
     }
 }
@@ -218,6 +231,7 @@ impl TryFrom<InvitationRow> for Invitation {
             last_resent_at: row.last_resent_at.map(from_db_time),
             state,
             version: from_db_version(row.version)?,
+            held_contact: row.held_contact,
         }))
     }
 }

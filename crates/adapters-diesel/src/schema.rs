@@ -14,7 +14,59 @@ diesel::table! {
         name -> Text,
         email -> Nullable<Text>,
         mobile -> Nullable<Text>,
-        password_hash -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Moment,
+        email_verified_at -> Nullable<Moment>,
+        mobile_verified_at -> Nullable<Moment>,
+        pending_email -> Nullable<Text>,
+        pending_mobile -> Nullable<Text>,
+        locale -> Text,
+        erased_at -> Nullable<Moment>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
+    contact_codes (user_id, purpose) {
+        user_id -> Id,
+        purpose -> Text,
+        contact -> Text,
+        code_hash -> Binary,
+        attempts -> Integer,
+        created_at -> Moment,
+        expires_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
+    legacy_contacts (id) {
+        id -> SmallInt,
+        proven_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
+    messages (id) {
+        id -> Id,
+        channel -> Text,
+        recipient -> Text,
+        purpose -> Text,
+        change_id -> Nullable<BigInt>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        due_at -> Nullable<Moment>,
+        claim -> Nullable<Id>,
+        lease_until -> Nullable<Moment>,
+        last_error -> Nullable<Text>,
         created_at -> Moment,
     }
 }
@@ -81,6 +133,7 @@ diesel::table! {
         cancelled_at -> Nullable<Moment>,
         last_resent_at -> Nullable<Moment>,
         version -> BigInt,
+        held_contact -> Nullable<Text>,
     }
 }
 
@@ -246,6 +299,8 @@ diesel::joinable!(invitations -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    contact_codes,
+    messages,
     access_tokens,
     events,
     event_members,

@@ -245,7 +245,9 @@ mod tests {
             name: Text::from_stored(name.into()),
             email: Some(domain::Email::from_stored(format!("{name}@example.com"))),
             mobile: None,
-            password_hash: PasswordHash("x".into()),
+            password_hash: Some(PasswordHash("x".into())),
+            proven: true,
+            locale: Default::default(),
             created_at: chrono::Utc::now(),
         };
         let ann = UserRepository::create(&*db, user("ann")).await.unwrap();
@@ -305,7 +307,9 @@ mod tests {
             name: domain::Text::from_stored("Ann".into()),
             email: Some(domain::Email::from_stored("ann@example.com".into())),
             mobile: None,
-            password_hash: PasswordHash("x".into()),
+            password_hash: Some(PasswordHash("x".into())),
+            proven: true,
+            locale: Default::default(),
             created_at: chrono::Utc::now(),
         };
         let user = UserRepository::create(&*db, new_user).await.unwrap();

@@ -72,6 +72,9 @@ pub enum StartError {
 /// The name of the cursor signing key among the database's shared secrets.
 const CURSOR_KEY_NAME: &str = "cursor-signing-key";
 
+/// The name of the shared key codes are hashed with (docs/security.md).
+const CODE_KEY_NAME: &str = "contact-code-key";
+
 /// The key list cursors are signed with: `CURSOR_SECRET` when set, else the one kept in the
 /// database, made by the first process that asks, so every process on the database holds the same
 /// (docs/operations.md, "Cursor signing").
@@ -259,6 +262,15 @@ impl Application {
             Backend::Postgres => database.clone(),
             Backend::Sqlite => Arc::new(http_actix::rate_limit::InProcessCounters::new()),
         };
+        let codes = domain::accounts::VerificationService::new(
+            database.clone(),
+            counters.clone(),
+            Arc::new(RandomTokenIssuer),
+            clock.clone(),
+            domain::accounts::codes::CodeKey::new(database.shared_secret(CODE_KEY_NAME).await?),
+            domain::accounts::codes::CodePolicy::default(),
+            vec![config.phone_region],
+        );
         let state = http_actix::AppState {
             accounts: AccountService::new(
                 database.clone(),
@@ -267,6 +279,10 @@ impl Application {
                 Arc::new(RandomTokenIssuer),
                 clock.clone(),
                 policy,
+                domain::accounts::Proofs {
+                    verification: config.contact_verification,
+                    codes,
+                },
             ),
             events: EventService::new(database.clone(), clock.clone()),
             invitations: InvitationService::new(

@@ -222,6 +222,8 @@ impl StoredSubject {
                     cancelled_at: i.cancelled_at,
                     last_resent_at: i.last_resent_at,
                     version: i.version,
+                    // Not stored either: who a change goes to was decided when it was written.
+                    held_contact: None,
                 };
                 ChangeSubject::Invitation(invitation_details((
                     row,

@@ -147,7 +147,7 @@ impl Database {
 /// the other's, a deadlock on PostgreSQL. In one order, the second batch waits for the first's
 /// commit on its first shared invitee and then skips them as already pending.
 fn checked_insert_sql(rows: usize, postgres: bool) -> String {
-    const COLUMNS: usize = 9;
+    const COLUMNS: usize = 10;
     let values = (0..rows)
         .map(|row| {
             let binds = (1..=COLUMNS)
@@ -171,12 +171,13 @@ fn checked_insert_sql(rows: usize, postgres: bool) -> String {
     };
     format!(
         "WITH batch (id, event_id, sender_id, invitee_id, contact, status, created_at, message, \
-                     expires_at) \
+                     expires_at, held_contact) \
          AS (VALUES {values}) \
          {insert} INTO invitations \
-         (id, event_id, sender_id, invitee_id, contact, status, created_at, message, expires_at) \
+         (id, event_id, sender_id, invitee_id, contact, status, created_at, message, expires_at, \
+          held_contact) \
          SELECT b.id, b.event_id, b.sender_id, b.invitee_id, b.contact, b.status, b.created_at, \
-                b.message, b.expires_at \
+                b.message, b.expires_at, b.held_contact \
          FROM batch b \
          WHERE NOT EXISTS (SELECT 1 FROM event_members m \
                            WHERE m.event_id = b.event_id AND m.user_id = b.invitee_id) \
@@ -216,6 +217,7 @@ where
                 .bind::<Moment, _>(row.created_at)
                 .bind::<Nullable<Text>, _>(&row.message)
                 .bind::<Nullable<Moment>, _>(row.expires_at)
+                .bind::<Nullable<Text>, _>(&row.held_contact)
         },
     )
 }
@@ -233,7 +235,7 @@ struct ReturnedId {
 /// so the batch's checks, run after the lock, see every answer committed before it, and no answer
 /// commits between the checks and the batch's commit. SQLite needs none: `BEGIN IMMEDIATE`
 /// already serializes writers.
-pub(super) fn lock_events(
+pub(crate) fn lock_events(
     conn: &mut AnyConnection,
     event_ids: &[DbId],
     exclusive: bool,

@@ -33,7 +33,7 @@ use domain::{
     Answer, EventId, InvitationId, InvitationStatus, MemberId, Page, PageRequest, UserId, Version,
 };
 
-use self::batch::lock_events;
+pub(crate) use self::batch::lock_events;
 pub(crate) use self::queries::details_of;
 use self::queries::{details_query, Party};
 use crate::changes::{made, record};

@@ -90,9 +90,11 @@ impl Database {
                 let mut query = details_query!();
                 query = match party {
                     Party::Sender(user) => query.filter(invitations::sender_id.eq(DbId::of(user))),
-                    Party::Invitee(user) => {
-                        query.filter(invitations::invitee_id.eq(DbId::of(user)))
-                    }
+                    // A held invitation is nothing to its invitee (docs/api.md, "Proving
+                    // contacts").
+                    Party::Invitee(user) => query
+                        .filter(invitations::invitee_id.eq(DbId::of(user)))
+                        .filter(invitations::held_contact.is_null()),
                     Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
                 };
                 // The status as of `now` (`domain::invitations::status_at`): a pending invitation

@@ -187,6 +187,8 @@ mod stored_rows {
             .find_credentials(&Login::Mobile(mobile.clone()))
             .await
             .expect("a login lookup reads the odd row")
+            .into_iter()
+            .next()
             .expect("found");
         assert_eq!(odd.id, odd_id);
         assert_eq!(

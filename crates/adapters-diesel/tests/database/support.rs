@@ -149,7 +149,9 @@ pub(crate) fn new_user(name: &str, email: Option<&str>, mobile: Option<&str>) ->
         name: Text::from_stored(name.into()),
         email: email.map(|e| Email::parse(e).unwrap()),
         mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-        password_hash: PasswordHash(format!("$argon2id$fake${name}")),
+        password_hash: Some(PasswordHash(format!("$argon2id$fake${name}"))),
+        proven: true,
+        locale: Default::default(),
         created_at: now(),
     }
 }

@@ -62,6 +62,8 @@ pub struct Config {
     pub metrics_bind_addr: Option<SocketAddr>,
     /// `DEFAULT_PHONE_REGION` (default `IR`).
     pub phone_region: PhoneRegion,
+    /// `CONTACT_VERIFICATION` (default `required`).
+    pub contact_verification: domain::accounts::ContactVerification,
     /// `TOKEN_TTL_DAYS` (default 30).
     pub token_ttl_days: u32,
     /// `TOKEN_PURGE_INTERVAL_SECS`: how often expired and revoked tokens are deleted (default an
@@ -227,6 +229,7 @@ impl Config {
             registrations_per_address,
             send_invitations_per_user,
             default_phone_region,
+            contact_verification,
             token_ttl_days,
             token_purge_interval_secs,
             invitation_ttl,
@@ -297,6 +300,7 @@ impl Config {
             bind_addr,
             metrics_bind_addr,
             phone_region: default_phone_region,
+            contact_verification,
             token_ttl_days,
             token_purge_interval: interval(token_purge_interval_secs),
             log_format,

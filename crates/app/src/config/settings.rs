@@ -155,6 +155,19 @@ pub struct Settings {
             |v| PhoneRegion::parse(v).ok(),
         ))]
     pub(super) default_phone_region: PhoneRegion,
+    /// Whether contacts must be proven with a code: required or off (every contact counts as
+    /// proven at once, for closed deployments)
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value = "required",
+        value_parser = checked(
+            "CONTACT_VERIFICATION",
+            "required or off",
+            |v| match v {
+                "required" => Some(domain::accounts::ContactVerification::Required),
+                "off" => Some(domain::accounts::ContactVerification::Off),
+                _ => None,
+            },
+        ))]
+    pub(super) contact_verification: domain::accounts::ContactVerification,
     /// Bearer token lifetime: days from 1 to 3650
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 30,
         value_parser = integer::<u32>("TOKEN_TTL_DAYS", 1..=3650, "an integer from 1 to 3650"))]

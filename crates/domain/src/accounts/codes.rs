@@ -171,7 +171,10 @@ mod tests {
         for bad in ["12345", "1234567", "12a456", "", "12 456", "１２３４５６"] {
             assert_eq!(OneTimeCode::parse(bad), Err(CodeFormatError), "{bad:?}");
         }
-        assert_eq!(format!("{:?}", OneTimeCode::parse("123456").unwrap()), "OneTimeCode(******)");
+        assert_eq!(
+            format!("{:?}", OneTimeCode::parse("123456").unwrap()),
+            "OneTimeCode(******)"
+        );
     }
 
     #[test]

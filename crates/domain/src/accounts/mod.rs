@@ -180,7 +180,11 @@ impl User {
             Channel::Email => self
                 .pending_email
                 .clone()
-                .or_else(|| self.email.clone().filter(|_| self.email_verified_at.is_none()))
+                .or_else(|| {
+                    self.email
+                        .clone()
+                        .filter(|_| self.email_verified_at.is_none())
+                })
                 .map(Contact::Email),
             Channel::Mobile => self
                 .pending_mobile
@@ -255,3 +259,6 @@ pub struct UserSummary {
     /// Display name.
     pub name: Text,
 }
+
+#[cfg(test)]
+mod tests;

@@ -122,7 +122,7 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, PortError>;
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, PortError>;
 
     /// Every user that has, proven or claimed (pending replacements included), one of these
     /// emails or mobiles, in one round trip whatever their number.

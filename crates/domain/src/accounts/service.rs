@@ -205,7 +205,9 @@ impl AccountService {
                 if user.unproven(channel).is_some() {
                     match self.proofs.codes.send_proof(&user, channel, address).await {
                         Ok(_) => {}
-                        Err(crate::accounts::SendCodeError::Port(error)) => return Err(error.into()),
+                        Err(crate::accounts::SendCodeError::Port(error)) => {
+                            return Err(error.into())
+                        }
                         Err(_) => {}
                     }
                 }

@@ -173,7 +173,8 @@ impl VerificationService {
         let digest = self
             .key
             .digest(&code, purpose.as_str(), contact_key(&contact));
-        let message = OutgoingMessage::code(contact.clone(), &code, purpose, ttl.num_minutes(), now);
+        let message =
+            OutgoingMessage::code(contact.clone(), &code, purpose, ttl.num_minutes(), now);
         self.codes
             .store_code(
                 NewCode {
@@ -191,12 +192,20 @@ impl VerificationService {
     }
 
     /// Counts one code under each limit, or none when one is full.
-    async fn count(&self, user: &User, contact: &Contact, address: &str) -> Result<(), SendCodeError> {
+    async fn count(
+        &self,
+        user: &User,
+        contact: &Contact,
+        address: &str,
+    ) -> Result<(), SendCodeError> {
         let contact = contact_key(contact);
         let policy = &self.policy;
         let windows = [
             (
-                vec![CounterLimit::new(format!("code-contact-minute:{contact}"), 1)],
+                vec![CounterLimit::new(
+                    format!("code-contact-minute:{contact}"),
+                    1,
+                )],
                 policy.resend_after,
             ),
             (
@@ -208,8 +217,14 @@ impl VerificationService {
             ),
             (
                 vec![
-                    CounterLimit::new(format!("code-account-day:{}", user.id), policy.per_account_daily),
-                    CounterLimit::new(format!("code-address-day:{address}"), policy.per_address_daily),
+                    CounterLimit::new(
+                        format!("code-account-day:{}", user.id),
+                        policy.per_account_daily,
+                    ),
+                    CounterLimit::new(
+                        format!("code-address-day:{address}"),
+                        policy.per_address_daily,
+                    ),
                 ],
                 DAY,
             ),
@@ -272,7 +287,11 @@ impl VerificationService {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    pub async fn check_login_code(&self, user: &User, code: &OneTimeCode) -> Result<bool, PortError> {
+    pub async fn check_login_code(
+        &self,
+        user: &User,
+        code: &OneTimeCode,
+    ) -> Result<bool, PortError> {
         let purpose = CodePurpose::Login;
         let now = self.clock.now();
         let Some(stored) = self
@@ -293,7 +312,9 @@ impl VerificationService {
         if !(matches && still_owned) {
             return Ok(false);
         }
-        self.codes.consume_code(user.id, purpose, stored.digest).await
+        self.codes
+            .consume_code(user.id, purpose, stored.digest)
+            .await
     }
 }
 

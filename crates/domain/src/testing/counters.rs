@@ -17,8 +17,11 @@ use crate::ports::{
 #[derive(Debug)]
 pub struct FakeCounters {
     clock: Arc<FixedClock>,
-    events: Mutex<(i64, HashMap<String, Vec<(i64, DateTime<Utc>)>>)>,
+    events: Mutex<(i64, Events)>,
 }
+
+/// Each counter's events: an id and when it was counted.
+type Events = HashMap<String, Vec<(i64, DateTime<Utc>)>>;
 
 impl FakeCounters {
     /// Counters reading `clock`.
@@ -38,13 +41,19 @@ impl AbuseCounters for FakeCounters {
         window: std::time::Duration,
     ) -> Result<Reservation, CountError> {
         let now = self.clock.now();
-        let span = chrono::Duration::from_std(window).map_err(|_| PortError::Unexpected("window".into()))?;
+        let span = chrono::Duration::from_std(window)
+            .map_err(|_| PortError::Unexpected("window".into()))?;
         let mut guard = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         let (next, events) = &mut *guard;
-        let live = |key: &str, events: &HashMap<String, Vec<(i64, DateTime<Utc>)>>| -> Vec<DateTime<Utc>> {
+        let live = |key: &str, events: &Events| -> Vec<DateTime<Utc>> {
             events
                 .get(key)
-                .map(|list| list.iter().map(|(_, at)| *at).filter(|at| *at > now - span).collect())
+                .map(|list| {
+                    list.iter()
+                        .map(|(_, at)| *at)
+                        .filter(|at| *at > now - span)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let counted: Vec<&CounterLimit> = counters.iter().filter(|c| c.limit > 0).collect();

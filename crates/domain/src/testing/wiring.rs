@@ -9,13 +9,13 @@ use crate::accounts::ports::{CodeRepository, TokenRepository, UserRepository};
 use crate::accounts::{
     AccountService, ContactVerification, Proofs, TokenPolicy, VerificationService,
 };
-use crate::PhoneRegion;
 use crate::changes::ChangeService;
 use crate::events::ports::EventRepository;
 use crate::events::EventService;
 use crate::invitations::ports::InvitationRepository;
 use crate::invitations::{InvitationService, InvitationTtl};
 use crate::webhooks::{DestinationPolicy, WebhookService};
+use crate::PhoneRegion;
 
 /// The ports of every service: the fakes over one [`Store`] and one [`FixedClock`], unless a test
 /// replaced a repository (e.g. with a mock that stages a race) before building the services.

@@ -191,9 +191,15 @@ impl Api {
             name: Text::from_stored(name.into()),
             email: email.map(|e| Email::parse(e).unwrap()),
             mobile: mobile.map(|m| Mobile::parse(m, PhoneRegion::default()).unwrap()),
-            password: Password::parse(PASSWORD.into()).unwrap(),
+            password: Some(Password::parse(PASSWORD.into()).unwrap()),
+            locale: Default::default(),
         };
-        let session = self.state().accounts.register(command).await.unwrap();
+        let session = self
+            .state()
+            .accounts
+            .register(command, "192.0.2.1")
+            .await
+            .unwrap();
         Caller {
             user: session.user,
             token: session.token.expose_secret().to_owned(),

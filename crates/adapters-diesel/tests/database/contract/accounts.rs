@@ -20,15 +20,14 @@ async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(target: Targ
         .find_credentials(&Login::Email(Email::parse("ANN@example.com").unwrap()))
         .await
         .unwrap();
-    let (found, hash) = by_email.unwrap();
+    let (found, hash) = by_email.into_iter().next().unwrap();
     assert_eq!(found, ann);
-    assert_eq!(hash.0, "$argon2id$fake$Ann");
+    assert_eq!(hash.unwrap().0, "$argon2id$fake$Ann");
     let mobile = Mobile::parse("+98 935 286 4812", PhoneRegion::default()).unwrap();
     assert_eq!(
         db.find_credentials(&Login::Mobile(mobile.clone()))
             .await
-            .unwrap()
-            .unwrap()
+            .unwrap()[0]
             .0
             .id,
         ann.id
@@ -37,7 +36,7 @@ async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(target: Targ
         .find_credentials(&Login::Email(Email::parse("x@example.com").unwrap()))
         .await
         .unwrap()
-        .is_none());
+        .is_empty());
 
     let taken_email = UserRepository::create(
         db,
@@ -46,7 +45,9 @@ async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(target: Targ
             name: Text::from_stored("A2".into()),
             email: Some(Email::parse("Ann@Example.com").unwrap()),
             mobile: None,
-            password_hash: PasswordHash("h".into()),
+            password_hash: Some(PasswordHash("h".into())),
+            proven: true,
+            locale: Default::default(),
             created_at: now(),
         },
     )
@@ -59,7 +60,9 @@ async fn users_are_found_by_email_or_mobile_and_contacts_are_unique(target: Targ
             name: Text::from_stored("A3".into()),
             email: None,
             mobile: Some(mobile.clone()),
-            password_hash: PasswordHash("h".into()),
+            password_hash: Some(PasswordHash("h".into())),
+            proven: true,
+            locale: Default::default(),
             created_at: now(),
         },
     )

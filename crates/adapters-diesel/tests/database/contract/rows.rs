@@ -102,12 +102,7 @@ async fn times_are_kept_to_the_microsecond(target: Target) {
     assert_eq!(created.created_at, kept);
     let login = Login::Email(Email::parse("a@example.com").unwrap());
     assert_eq!(
-        db.find_credentials(&login)
-            .await
-            .unwrap()
-            .unwrap()
-            .0
-            .created_at,
+        db.find_credentials(&login).await.unwrap()[0].0.created_at,
         kept
     );
 

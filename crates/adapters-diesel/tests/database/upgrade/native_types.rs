@@ -191,18 +191,22 @@ async fn rows_read_back_equal(db: &Database) {
         .find_credentials(&Login::Email(ann_email.clone()))
         .await
         .unwrap()
+        .into_iter()
+        .next()
         .expect("Ann");
     assert_eq!(
         (ann.id, ann.name.as_str(), ann.email, ann.mobile),
         (UserId::from_uuid(uuid(ANN)), "Ann", Some(ann_email), None)
     );
     assert_eq!(ann.created_at, utc("2026-11-20 10:00:00.123456"));
-    assert_eq!(hash.0, "hash-ann");
+    assert_eq!(hash.unwrap().0, "hash-ann");
     let bob_mobile = Mobile::parse("+33612345678", PhoneRegion::default()).unwrap();
     let (bob, _) = db
         .find_credentials(&Login::Mobile(bob_mobile))
         .await
         .unwrap()
+        .into_iter()
+        .next()
         .expect("Bob");
     assert_eq!(bob.id, UserId::from_uuid(uuid(BOB)));
 

@@ -15,9 +15,8 @@ impl UserRepository for Store {
         if user.email.is_none() && user.mobile.is_none() {
             return Err(refused("a user without email or mobile").into());
         }
-        let owned = |contact: Contact, state: &State| {
-            state.users.iter().any(|(u, _)| u.owns(&contact))
-        };
+        let owned =
+            |contact: Contact, state: &State| state.users.iter().any(|(u, _)| u.owns(&contact));
         if user.proven {
             if let Some(email) = &user.email {
                 if owned(Contact::Email(email.clone()), &state) {
@@ -79,7 +78,7 @@ impl UserRepository for Store {
         Ok(claimants)
     }
 
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, PortError> {
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, PortError> {
         Ok(self.lock().user(id).cloned())
     }
 
@@ -149,7 +148,11 @@ impl CodeRepository for Store {
     ) -> Result<User, ProveContactError> {
         let mut state = self.lock();
         let key = (user, purpose.as_str());
-        if state.codes.get(&key).is_none_or(|(code, _)| code.digest != digest) {
+        if state
+            .codes
+            .get(&key)
+            .is_none_or(|(code, _)| code.digest != digest)
+        {
             return Err(ProveContactError::CodeGone);
         }
         if state
@@ -190,7 +193,11 @@ impl CodeRepository for Store {
     ) -> Result<bool, PortError> {
         let mut state = self.lock();
         let key = (user, purpose.as_str());
-        if state.codes.get(&key).is_some_and(|(code, _)| code.digest == digest) {
+        if state
+            .codes
+            .get(&key)
+            .is_some_and(|(code, _)| code.digest == digest)
+        {
             state.codes.remove(&key);
             return Ok(true);
         }
@@ -261,9 +268,8 @@ impl State {
             .filter(|i| i.held_contact() == Some(contact))
             .cloned()
             .collect();
-        let blocked = |event: EventId| {
-            self.is_member(event, prover) || self.has_pending(event, prover)
-        };
+        let blocked =
+            |event: EventId| self.is_member(event, prover) || self.has_pending(event, prover);
         let release = release_held(held, prover, blocked, now);
         let mut changes = Vec::new();
         for (changed, given) in release

@@ -231,14 +231,12 @@ impl InvitationRepository for Store {
         page: PageRequest,
         now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        Ok(self
-            .lock()
-            .list(
-                |i| i.invitee_id() == invitee && i.held_contact().is_none(),
-                filter,
-                page,
-                now,
-            ))
+        Ok(self.lock().list(
+            |i| i.invitee_id() == invitee && i.held_contact().is_none(),
+            filter,
+            page,
+            now,
+        ))
     }
 
     async fn list_for_event(

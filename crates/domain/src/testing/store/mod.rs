@@ -10,7 +10,6 @@ use crate::accounts::ports::{
     CodePurpose, CodeRepository, CreateUserError, NewCode, NewToken, NewUser, PasswordHash,
     ProveContactError, StoredCode, TokenHash, TokenRepository, UserRepository,
 };
-use crate::messages::OutgoingMessage;
 use crate::accounts::User;
 use crate::changes::ports::{ChangeFeed, CommitWatch, NewTicket, TicketRepository};
 use crate::changes::{AddressedChange, Change, ChangeId, EventRef, FeedRead, RecordedChange};
@@ -24,6 +23,7 @@ use crate::invitations::ports::{
 use crate::invitations::{
     Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
 };
+use crate::messages::OutgoingMessage;
 use crate::ports::{HealthCheck, PortError};
 use crate::{
     Answer, Email, EventId, InvitationId, InvitationStatus, Login, MemberId, Mobile, Page,

@@ -126,13 +126,16 @@ impl World {
 
     async fn user(&self, name: &str) -> User {
         self.accounts
-            .register(RegisterCommand {
-                name: Text::from_stored(name.into()),
-                email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
-                mobile: None,
-                password: Some(Password::parse("correct horse".into()).unwrap()),
-                locale: Default::default(),
-            }, "192.0.2.1")
+            .register(
+                RegisterCommand {
+                    name: Text::from_stored(name.into()),
+                    email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
+                    mobile: None,
+                    password: Some(Password::parse("correct horse".into()).unwrap()),
+                    locale: Default::default(),
+                },
+                "192.0.2.1",
+            )
             .await
             .unwrap()
             .user

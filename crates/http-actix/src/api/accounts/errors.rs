@@ -1,9 +1,39 @@
 //! How the accounts area's operation errors reach clients.
 
-use domain::accounts::{LoginError, RegisterError};
+use domain::accounts::{ConfirmCodeError, LoginError, RegisterError, SendCodeError};
 
 use crate::error::ApiError;
+use crate::rate_limit::RetryAfter;
 use crate::validation::taken;
+
+impl From<SendCodeError> for ApiError {
+    fn from(error: SendCodeError) -> Self {
+        match error {
+            SendCodeError::NothingToProve => Self::invalid(
+                "channel",
+                "The account has no contact of this kind left to prove.",
+            ),
+            SendCodeError::RegionNotAllowed => Self::invalid(
+                "channel",
+                "Codes are not sent by SMS to numbers of this country.",
+            ),
+            SendCodeError::TooMany(wait) => Self::TooManyRequests(RetryAfter(wait)),
+            SendCodeError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<ConfirmCodeError> for ApiError {
+    fn from(error: ConfirmCodeError) -> Self {
+        match error {
+            ConfirmCodeError::Invalid => Self::invalid("code", "The code is wrong or has expired."),
+            ConfirmCodeError::Taken => {
+                Self::invalid("code", "Another account has proven this contact.")
+            }
+            ConfirmCodeError::Port(error) => error.into(),
+        }
+    }
+}
 
 impl From<RegisterError> for ApiError {
     fn from(error: RegisterError) -> Self {

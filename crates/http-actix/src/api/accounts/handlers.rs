@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use domain::accounts::LoginError;
 use domain::Login;
 
-use super::requests::{LoginRequest, RegisterRequest};
-use super::responses::{SessionBody, UserBody};
+use super::requests::{ConfirmCodeRequest, LoginRequest, RegisterRequest, SendCodeRequest};
+use super::responses::{CodeSentBody, SessionBody, UserBody};
 use crate::auth::AuthenticatedUser;
 use crate::conditional::Representation;
 use crate::error::{ApiError, BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
@@ -45,9 +45,20 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let address = client_address(&state, &req);
     state.limiter.hit_register(&address).await.report_to(&req)?;
-    let command = body.into_inner().try_into_domain(state.phone_region)?;
+    let accepted = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value.split(',').find_map(|tag| {
+                domain::accounts::Locale::parse(tag.split(';').next().unwrap_or(""))
+            })
+        });
+    let command = body
+        .into_inner()
+        .try_into_domain_in(state.phone_region, accepted)?;
     let _slot = state.hashing.registration().await?;
-    let session = state.accounts.register(command).await?;
+    let session = state.accounts.register(command, &address).await?;
     tracing::info!(user_id = %session.user.id, "registered");
     // The account's own URL; the token the answer also creates has none (docs/api.md,
     // "Conventions").
@@ -177,4 +188,83 @@ pub async fn logout(
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
 pub async fn me(req: HttpRequest, auth: AuthenticatedUser) -> Result<HttpResponse, ApiError> {
     Ok(Representation::of(&Data::new(UserBody::from(auth.user)))?.respond(&req))
+}
+
+/// Send a code that proves a contact.
+///
+/// The code goes to the account's contact of `channel` that is not proven yet: the replacement it
+/// asked for, else its current one (docs/api.md, "Proving contacts"). At most one code a minute
+/// and 5 an hour to one contact, and a daily number per account and per client address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/verifications",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = SendCodeRequest,
+    responses(
+        (status = 202, description = "A code is on its way; it works for 10 minutes and 5 tries.", body = Data<CodeSentBody>),
+        UnauthenticatedResponse,
+        BodyErrors,
+        (status = 422, description = "An unknown channel, nothing to prove on it, or a number outside the countries codes go to by SMS.",
+            body = crate::error::ValidationErrorBody,
+            example = json!({"message": "The account has no contact of this kind left to prove.", "errors": {"channel": ["The account has no contact of this kind left to prove."]}})),
+        TooManyRequests,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn send_code(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthenticatedUser,
+    body: JsonBody<SendCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = body.into_inner().try_into_domain()?;
+    let address = client_address(&state, &req);
+    let sent = state
+        .accounts
+        .codes()
+        .send_proof(&auth.user, channel, &address)
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(CodeSentBody::from(sent))))
+}
+
+/// Prove a contact with the code it received.
+///
+/// On success the contact is the account's alone: every other account that claimed it loses the
+/// claim, and invitations held for it now show (docs/api.md, "Proving contacts").
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/verifications/confirm",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ConfirmCodeRequest,
+    responses(
+        (status = 200, description = "The contact is proven; the account as it is now.", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        BodyErrors,
+        (status = 422, description = "A wrong, expired, used or void code (after 5 tries), or a contact another account proved first.",
+            body = crate::error::ValidationErrorBody,
+            example = json!({"message": "The code is wrong or has expired.", "errors": {"code": ["The code is wrong or has expired."]}})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn confirm_code(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    body: JsonBody<ConfirmCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (channel, code) = body.into_inner().try_into_domain()?;
+    let user = state
+        .accounts
+        .codes()
+        .confirm(&auth.user, channel, &code)
+        .await?;
+    tracing::info!(channel = channel.as_str(), "contact proven");
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(UserBody::from(user))))
 }

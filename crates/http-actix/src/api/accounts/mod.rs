@@ -32,13 +32,28 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/register").route(web::post().to(handlers::register)))
         .service(web::resource("/login").route(web::post().to(handlers::login)))
         .service(web::resource("/logout").route(protected(web::post().to(handlers::logout))))
-        .service(web::resource("/me").route(protected(web::get().to(handlers::me))));
+        .service(web::resource("/me").route(protected(web::get().to(handlers::me))))
+        .service(
+            web::resource("/me/verifications")
+                .route(protected(web::post().to(handlers::send_code))),
+        )
+        .service(
+            web::resource("/me/verifications/confirm")
+                .route(protected(web::post().to(handlers::confirm_code))),
+        );
 }
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::register, handlers::login, handlers::logout, handlers::me),
+    paths(
+        handlers::register,
+        handlers::login,
+        handlers::logout,
+        handlers::me,
+        handlers::send_code,
+        handlers::confirm_code
+    ),
     modifiers(&REGISTER_CONTACT, &LOGIN_NAME, &ProblemForms),
 )]
 pub(crate) struct Doc;

@@ -4,8 +4,8 @@
 //! Every field is read as a loose JSON value so that a wrong type is a 422 naming the field, as in
 //! Laravel, rather than a 400 for the whole body. Each conversion reports every field error at once.
 
-use domain::accounts::User;
-use domain::accounts::{LoginCommand, RegisterCommand};
+use domain::accounts::codes::OneTimeCode;
+use domain::accounts::{Channel, Locale, LoginCommand, RegisterCommand, User};
 use domain::{Email, Login, Mobile, Password, PhoneRegion, Text};
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::validation::{
     invalid_email, invalid_mobile, optional_non_blank, password_error, required, required_string,
-    text_error, ValidationErrors,
+    selected_invalid, text_error, ValidationErrors,
 };
 
 /// `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
@@ -32,6 +32,10 @@ pub struct RegisterRequest {
     /// 8 to 128 characters.
     #[schema(value_type = String, required = true, min_length = 8, max_length = 128, format = Password)]
     password: Option<Value>,
+    /// The language messages to the account are written in: `en` or `fa`. Without it, the
+    /// request's `Accept-Language` decides, else `en`.
+    #[schema(value_type = Option<String>, example = "fa")]
+    locale: Option<Value>,
 }
 
 fn email_schema() -> utoipa::openapi::schema::Schema {
@@ -46,6 +50,19 @@ impl RegisterRequest {
     /// # Errors
     /// Every invalid field, with Laravel's messages.
     pub fn try_into_domain(self, region: PhoneRegion) -> Result<RegisterCommand, ValidationErrors> {
+        self.try_into_domain_in(region, None)
+    }
+
+    /// As [`RegisterRequest::try_into_domain`], with the locale the request's `Accept-Language`
+    /// names as the default.
+    ///
+    /// # Errors
+    /// Every invalid field, with Laravel's messages.
+    pub fn try_into_domain_in(
+        self,
+        region: PhoneRegion,
+        accepted: Option<Locale>,
+    ) -> Result<RegisterCommand, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let name = errors.take(
             "name",
@@ -82,13 +99,28 @@ impl RegisterRequest {
             required_string("password", self.password)
                 .and_then(|raw| Password::parse(raw).map_err(|e| password_error("password", e))),
         );
-        match (name, email, mobile, password) {
-            (Some(name), Some(email), Some(mobile), Some(password)) if errors.is_empty() => {
+        let locale = errors.take(
+            "locale",
+            optional_non_blank("locale", self.locale).and_then(|raw| {
+                raw.map(|raw| {
+                    matches!(raw.as_str(), "en" | "fa")
+                        .then(|| Locale::parse(&raw))
+                        .flatten()
+                        .ok_or_else(|| selected_invalid("locale"))
+                })
+                .transpose()
+            }),
+        );
+        match (name, email, mobile, password, locale) {
+            (Some(name), Some(email), Some(mobile), Some(password), Some(locale))
+                if errors.is_empty() =>
+            {
                 Ok(RegisterCommand {
                     name,
                     email,
                     mobile,
-                    password,
+                    password: Some(password),
+                    locale: locale.or(accepted).unwrap_or_default(),
                 })
             }
             _ => Err(errors),
@@ -151,6 +183,66 @@ impl LoginRequest {
             _ => Err(errors),
         }
     }
+}
+
+/// `POST /api/v1/me/verifications`: which contact to send a code to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"channel": "email"}))]
+pub struct SendCodeRequest {
+    /// `email` or `mobile`: the account's contact of that kind that is not proven yet (a pending
+    /// replacement first).
+    #[schema(value_type = String, required = true, example = "email")]
+    channel: Option<Value>,
+}
+
+impl SendCodeRequest {
+    /// The channel.
+    ///
+    /// # Errors
+    /// A missing or unknown channel.
+    pub fn try_into_domain(self) -> Result<Channel, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let channel = errors.take("channel", channel(self.channel));
+        channel.filter(|_| errors.is_empty()).ok_or(errors)
+    }
+}
+
+/// `POST /api/v1/me/verifications/confirm`: the code received.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"channel": "email", "code": "492031"}))]
+pub struct ConfirmCodeRequest {
+    /// `email` or `mobile`: the channel the code was sent to.
+    #[schema(value_type = String, required = true, example = "email")]
+    channel: Option<Value>,
+    /// The 6 digits received (Persian and Arabic-Indic digits are read as ASCII ones).
+    #[schema(value_type = String, required = true, example = "492031")]
+    code: Option<Value>,
+}
+
+impl ConfirmCodeRequest {
+    /// The channel and the code.
+    ///
+    /// # Errors
+    /// Every invalid field.
+    pub fn try_into_domain(self) -> Result<(Channel, OneTimeCode), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let channel = errors.take("channel", channel(self.channel));
+        let code = errors.take(
+            "code",
+            required_string("code", self.code).and_then(|raw| {
+                OneTimeCode::parse(&raw).map_err(|_| "The code must be 6 digits.".to_owned())
+            }),
+        );
+        match (channel, code) {
+            (Some(channel), Some(code)) if errors.is_empty() => Ok((channel, code)),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn channel(value: Option<Value>) -> Result<Channel, String> {
+    required_string("channel", value)
+        .and_then(|raw| Channel::parse(&raw).ok_or_else(|| selected_invalid("channel")))
 }
 
 #[cfg(test)]
@@ -237,6 +329,39 @@ mod tests {
             json!({"name": "A", "email": "a@b.io", "mobile": "", "password": "12345678"})
         )
         .is_ok());
+    }
+
+    #[test]
+    fn a_registration_locale_is_en_or_fa_and_defaults_to_accept_language() {
+        let base = json!({"name": "A", "email": "a@b.io", "password": "12345678"});
+        let with = |locale: Value| {
+            let mut value = base.clone();
+            value["locale"] = locale;
+            body::<RegisterRequest>(value)
+                .try_into_domain_in(PhoneRegion::default(), Some(Locale::Fa))
+        };
+        assert_eq!(with(json!("en")).unwrap().locale, Locale::En);
+        assert_eq!(with(Value::Null).unwrap().locale, Locale::Fa);
+        assert_eq!(
+            with(json!("de")).unwrap_err().get("locale"),
+            Some(&["The selected locale is invalid.".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn a_code_is_six_digits_in_any_script_and_a_channel_email_or_mobile() {
+        let (channel, code) =
+            body::<ConfirmCodeRequest>(json!({"channel": "mobile", "code": "۱۲۳۴۵۶"}))
+                .try_into_domain()
+                .unwrap();
+        assert_eq!((channel, code.expose()), (Channel::Mobile, "123456"));
+        let errors = body::<ConfirmCodeRequest>(json!({"channel": "fax", "code": "12345"}))
+            .try_into_domain()
+            .unwrap_err();
+        assert_eq!(
+            errors_json(errors)["errors"],
+            json!({"channel": ["The selected channel is invalid."], "code": ["The code must be 6 digits."]})
+        );
     }
 
     #[test]

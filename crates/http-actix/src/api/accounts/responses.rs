@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::json::timestamp;
+use crate::json::{optional_timestamp, timestamp};
 
 /// A user's own profile (docs/api.md, "Objects": User).
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,6 +25,26 @@ pub struct UserBody {
     /// Mobile in E.164.
     #[schema(required = true, example = "+989352864812")]
     pub mobile: Option<String>,
+    /// When the email was proven with a code; `null` while it is not (docs/api.md, "Proving
+    /// contacts").
+    #[serde(serialize_with = "optional_timestamp")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// When the mobile was proven with a code; `null` while it is not.
+    #[serde(serialize_with = "optional_timestamp")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub mobile_verified_at: Option<DateTime<Utc>>,
+    /// An email asked for in place of `email` and not proven yet; `email` serves until it is.
+    #[schema(required = true, format = Email)]
+    pub pending_email: Option<String>,
+    /// A mobile asked for in place of `mobile` and not proven yet.
+    #[schema(required = true)]
+    pub pending_mobile: Option<String>,
+    /// The language messages to the account are written in: `en` or `fa`.
+    #[schema(example = "en")]
+    pub locale: &'static str,
+    /// Whether the account can log in with a password (else by code only).
+    pub has_password: bool,
     /// When the account was made.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
@@ -37,6 +57,12 @@ impl From<domain::accounts::User> for UserBody {
             name: user.name.into_string(),
             email: user.email.map(|email| email.as_str().to_owned()),
             mobile: user.mobile.map(|mobile| mobile.as_str().to_owned()),
+            email_verified_at: user.email_verified_at,
+            mobile_verified_at: user.mobile_verified_at,
+            pending_email: user.pending_email.map(|email| email.as_str().to_owned()),
+            pending_mobile: user.pending_mobile.map(|mobile| mobile.as_str().to_owned()),
+            locale: user.locale.as_str(),
+            has_password: user.has_password,
             created_at: user.created_at,
         }
     }
@@ -85,6 +111,27 @@ impl From<Session> for SessionBody {
             token: session.token.expose_secret().to_owned(),
             token_type: "Bearer",
             expires_at: session.expires_at,
+        }
+    }
+}
+
+/// A code on its way (`POST /api/v1/me/verifications`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CodeSent)]
+pub struct CodeSentBody {
+    /// Where it went: `email` or `mobile`.
+    #[schema(example = "email")]
+    pub channel: &'static str,
+    /// When it stops working (10 minutes after it was sent).
+    #[serde(serialize_with = "timestamp")]
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<domain::accounts::CodeSent> for CodeSentBody {
+    fn from(sent: domain::accounts::CodeSent) -> Self {
+        Self {
+            channel: sent.channel.as_str(),
+            expires_at: sent.expires_at,
         }
     }
 }

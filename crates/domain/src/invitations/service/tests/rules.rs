@@ -135,7 +135,10 @@ async fn registering_twice_with_one_email_in_another_case_is_refused() {
     h.register("Ann", Some("ann@example.com"), None).await;
     let again = h
         .accounts
-        .register(register_command("Ann 2", Some("ANN@Example.com"), None), "192.0.2.1")
+        .register(
+            register_command("Ann 2", Some("ANN@Example.com"), None),
+            "192.0.2.1",
+        )
         .await;
     assert!(matches!(again, Err(RegisterError::EmailTaken)));
 }
@@ -146,7 +149,10 @@ async fn registering_one_mobile_in_another_format_is_refused() {
     h.register("Ann", None, Some("09352864812")).await;
     let again = h
         .accounts
-        .register(register_command("Ann 2", None, Some("+98 935 286 4812")), "192.0.2.1")
+        .register(
+            register_command("Ann 2", None, Some("+98 935 286 4812")),
+            "192.0.2.1",
+        )
         .await;
     assert!(matches!(again, Err(RegisterError::MobileTaken)));
 }
@@ -210,7 +216,10 @@ async fn logout_revokes_the_token() {
     h.register("Ann", Some("ann@example.com"), None).await;
     let session = h
         .accounts
-        .register(register_command("Bo", Some("bo@example.com"), None), "192.0.2.1")
+        .register(
+            register_command("Bo", Some("bo@example.com"), None),
+            "192.0.2.1",
+        )
         .await
         .unwrap();
     h.accounts
@@ -233,7 +242,10 @@ async fn tokens_expire_after_the_policy_ttl() {
     let issued_at = FixedClock::START;
     let session = h
         .accounts
-        .register(register_command("Ann", Some("a@example.com"), None), "192.0.2.1")
+        .register(
+            register_command("Ann", Some("a@example.com"), None),
+            "192.0.2.1",
+        )
         .await
         .unwrap();
     assert_eq!(session.expires_at, issued_at + Duration::days(30));
