@@ -42,6 +42,7 @@ mod events;
 mod idempotency;
 mod invitations;
 mod listener;
+mod messages;
 mod rows;
 mod schema;
 mod secrets;

@@ -4,6 +4,7 @@
 pub mod body_deadline;
 pub mod config;
 pub mod deliveries;
+pub mod messages;
 pub mod health;
 pub mod maintenance;
 pub mod startup;

@@ -9,6 +9,7 @@ use adapters_diesel::Database;
 use domain::changes::ports::{ChangeFeed, TicketRepository};
 use domain::idempotency::ports::IdempotencyStore;
 use domain::invitations::ports::InvitationRepository;
+use domain::messages::ports::MessageOutbox;
 use domain::ports::PortError;
 use domain::webhooks::ports::DeliveryQueue;
 use tokio::sync::watch;
@@ -131,7 +132,9 @@ impl Purge {
                 let changes = database.purge_older_than(now - retention, batch).await?;
                 // Finished webhook and email deliveries are kept as long as the changes.
                 let deliveries = database.purge_deliveries(now - retention, batch).await?;
-                Ok(changes.max(tickets).max(deliveries))
+                // So are finished messages (codes, texts).
+                let messages = MessageOutbox::purge_messages(database, now - retention, batch).await?;
+                Ok(changes.max(tickets).max(deliveries).max(messages))
             }
         }
     }

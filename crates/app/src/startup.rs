@@ -29,8 +29,10 @@ use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::body_deadline::body_deadline;
-use crate::config::{Config, EmailTransport};
+use crate::config::{Config, EmailTransport, SmsTransport};
 use crate::deliveries::DeliveryWorker;
+use crate::messages::MessageWorker;
+use domain::messages::MessageService;
 use crate::maintenance::{PeriodicTask, Purge};
 use crate::telemetry::RequestSpan;
 
@@ -67,6 +69,9 @@ pub enum StartError {
     /// The mailer could not be set up (`SMTP_URL`).
     #[error("cannot set up email ({variable})", variable = .0.variable())]
     Mailer(#[source] adapters_outbound::SmtpConfigError),
+    /// The SMS gateway's client could not be set up (`SMS_URL`).
+    #[error("cannot set up text messages (SMS_URL)")]
+    Sms(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The name of the cursor signing key among the database's shared secrets.
@@ -107,6 +112,8 @@ pub struct Application {
     metrics: Option<Metrics>,
     /// What the delivery worker runs, unless `DELIVERY_CONCURRENCY` is 0.
     deliveries: Option<(DeliveryService, usize)>,
+    /// What the message worker runs, unless `DELIVERY_CONCURRENCY` is 0.
+    messages: Option<(MessageService, usize)>,
 }
 
 /// The metrics listener (`METRICS_BIND_ADDR`): `GET /metrics` in Prometheus' text format.
@@ -226,8 +233,29 @@ impl Application {
             EmailTransport::Files(files) => Some(Arc::new(files.clone())),
             EmailTransport::Off => None,
         };
-        // Texts: `SMS_URL` was read and checked with the settings; nothing sends one yet.
+        let sms: Option<Arc<dyn domain::messages::ports::SmsSender>> = match &config.sms {
+            SmsTransport::Gateway(url) => Some(
+                url.clone()
+                    .into_sender(config.sms_timeout)
+                    .map_err(|e| StartError::Sms(Box::new(e)))?,
+            ),
+            SmsTransport::Files(files) => Some(Arc::new(files.clone())),
+            SmsTransport::Off => None,
+        };
         tracing::info!(email = %config.email, sms = %config.sms, "message transports");
+        let messages = (config.delivery_concurrency > 0).then(|| {
+            let service = domain::messages::MessageService::new(
+                database.clone(),
+                mailer.clone(),
+                sms,
+                clock.clone(),
+                config.retry_policy.clone(),
+                chrono::Duration::seconds(60).max(
+                    chrono::Duration::from_std(config.sms_timeout * 4).unwrap_or_default(),
+                ),
+            );
+            (service, config.delivery_concurrency.min(8))
+        });
         let webhooks = WebhookService::new(
             database.clone(),
             feed.clone(),
@@ -365,6 +393,7 @@ impl Application {
             streams,
             metrics,
             deliveries,
+            messages,
         })
     }
 
@@ -392,6 +421,7 @@ impl Application {
             self.streams.clone(),
             self.metrics,
             self.deliveries,
+            self.messages,
             self.upkeep,
         );
         let handle = self.server.handle();
@@ -442,7 +472,8 @@ fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
 /// order:
 ///
 /// 1. the live streams' fan-out (the streams themselves ended before the server stopped);
-/// 2. the [`DeliveryWorker`]: it claims nothing more and lets the attempts under way finish;
+/// 2. the [`DeliveryWorker`], then the [`MessageWorker`]: each claims nothing more and lets the
+///    attempts under way finish;
 /// 3. the [`ChangeListener`] (PostgreSQL), which wakes the fan-out and the worker until then;
 /// 4. the metrics listener and the recorder's upkeep, so that the drain can still be scraped;
 /// 5. the [`PeriodicTask`]s, each finishing the batch under way;
@@ -451,6 +482,7 @@ fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
 struct BackgroundTasks {
     fan_out: FanOut,
     deliveries: Option<DeliveryWorker>,
+    messages: Option<MessageWorker>,
     listener: Option<ChangeListener>,
     metrics: Option<MetricsTasks>,
     periodic: Vec<PeriodicTask>,
@@ -484,6 +516,7 @@ impl BackgroundTasks {
         streams: Arc<StreamHub>,
         metrics: Option<Metrics>,
         deliveries: Option<(DeliveryService, usize)>,
+        messages: Option<(MessageService, usize)>,
         periodic: Vec<(Duration, Purge)>,
     ) -> Self {
         let listener = ChangeListener::start(database);
@@ -504,6 +537,8 @@ impl BackgroundTasks {
         });
         let deliveries =
             deliveries.map(|(service, concurrency)| DeliveryWorker::start(service, concurrency));
+        let messages =
+            messages.map(|(service, concurrency)| MessageWorker::start(service, concurrency));
         let (stop, stopped) = watch::channel(false);
         let fan_out = FanOut {
             stop,
@@ -516,6 +551,7 @@ impl BackgroundTasks {
         Self {
             fan_out,
             deliveries,
+            messages,
             listener,
             metrics,
             periodic,
@@ -528,6 +564,9 @@ impl BackgroundTasks {
         let _ = self.fan_out.task.await;
         if let Some(deliveries) = self.deliveries {
             deliveries.stop().await;
+        }
+        if let Some(messages) = self.messages {
+            messages.stop().await;
         }
         if let Some(listener) = self.listener {
             listener.stop().await;

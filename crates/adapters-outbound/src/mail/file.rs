@@ -45,6 +45,10 @@ impl Mailer for FileMailer {
         compose(email).to_stored()
     }
 
+    fn compose_text(&self, subject: &str, text: &str) -> String {
+        super::message::compose_text(subject, text).to_stored()
+    }
+
     async fn send(&self, to: &Email, message: &str) -> MailResult {
         let email = match build_email(&self.from, to, message) {
             Ok(email) => email,

@@ -16,8 +16,18 @@ pub(super) struct StoredMessage {
     pub(super) subject: String,
     /// The `text/plain` part.
     pub(super) text: String,
-    /// The `text/html` part.
+    /// The `text/html` part; empty for a plain-text message (a code).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(super) html: String,
+}
+
+/// A plain-text message: a code, a notice.
+pub(super) fn compose_text(subject: &str, text: &str) -> StoredMessage {
+    StoredMessage {
+        subject: one_line(subject),
+        text: text.to_owned(),
+        html: String::new(),
+    }
 }
 
 impl StoredMessage {

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use domain::webhooks::delivery::InvitationEmail;
 use domain::webhooks::ports::{MailResult, Mailer};
 use domain::Email;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -75,6 +75,10 @@ impl Mailer for SmtpMailer {
         compose(email).to_stored()
     }
 
+    fn compose_text(&self, subject: &str, text: &str) -> String {
+        message::compose_text(subject, text).to_stored()
+    }
+
     async fn send(&self, to: &Email, message: &str) -> MailResult {
         let email = match build_email(&self.from, to, message) {
             Ok(email) => email,
@@ -104,11 +108,16 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
             "the address cannot be used for sending".to_owned(),
         ));
     };
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, address))
-        .subject(one_line(&stored.subject))
-        .multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
+        .subject(one_line(&stored.subject));
+    let built = if stored.html.is_empty() {
+        builder.singlepart(SinglePart::plain(stored.text))
+    } else {
+        builder.multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
+    };
+    built
         .map_err(|error| {
             tracing::warn!(error = %error, "an invitation email could not be built");
             MailResult::Permanent("the message cannot be built".to_owned())

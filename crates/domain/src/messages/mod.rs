@@ -9,6 +9,9 @@ use crate::accounts::Channel;
 use crate::{Contact, Email, MessageId, Mobile};
 
 pub mod ports;
+mod service;
+
+pub use service::{MessageAttempt, MessageService};
 
 /// The longest text, in segments, that the service sends: longer texts are refused before they
 /// reach a gateway (a gateway would bill every segment).

@@ -221,6 +221,9 @@ pub trait Mailer: Send + Sync {
     /// delivery, so that every attempt sends the same.
     fn compose(&self, email: &InvitationEmail) -> String;
 
+    /// A plain-text message with `subject` (a code, a notice), in the form [`Mailer::send`] takes.
+    fn compose_text(&self, subject: &str, text: &str) -> String;
+
     /// Sends a composed message to `to`, within a bounded time.
     async fn send(&self, to: &Email, message: &str) -> MailResult;
 }

@@ -54,6 +54,10 @@ impl Mailer for ScriptedMailer {
         )
     }
 
+    fn compose_text(&self, subject: &str, text: &str) -> String {
+        format!("{subject}: {text}")
+    }
+
     async fn send(&self, to: &Email, message: &str) -> MailResult {
         self.sent
             .lock()
