@@ -4,8 +4,8 @@
 pub mod body_deadline;
 pub mod config;
 pub mod deliveries;
-pub mod messages;
 pub mod health;
 pub mod maintenance;
+pub mod messages;
 pub mod startup;
 pub mod telemetry;

@@ -133,7 +133,8 @@ impl Purge {
                 // Finished webhook and email deliveries are kept as long as the changes.
                 let deliveries = database.purge_deliveries(now - retention, batch).await?;
                 // So are finished messages (codes, texts).
-                let messages = MessageOutbox::purge_messages(database, now - retention, batch).await?;
+                let messages =
+                    MessageOutbox::purge_messages(database, now - retention, batch).await?;
                 Ok(changes.max(tickets).max(deliveries).max(messages))
             }
         }

@@ -112,6 +112,8 @@ async fn attempt(service: MessageService, message: ClaimedMessage) {
                 ),
             }
         }
-        Err(error) => tracing::warn!(%error, message_id = %message.id, "recording a message attempt failed"),
+        Err(error) => {
+            tracing::warn!(%error, message_id = %message.id, "recording a message attempt failed")
+        }
     }
 }

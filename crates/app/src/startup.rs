@@ -31,10 +31,10 @@ use tracing_actix_web::TracingLogger;
 use crate::body_deadline::body_deadline;
 use crate::config::{Config, EmailTransport, SmsTransport};
 use crate::deliveries::DeliveryWorker;
-use crate::messages::MessageWorker;
-use domain::messages::MessageService;
 use crate::maintenance::{PeriodicTask, Purge};
+use crate::messages::MessageWorker;
 use crate::telemetry::RequestSpan;
+use domain::messages::MessageService;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -250,9 +250,8 @@ impl Application {
                 sms,
                 clock.clone(),
                 config.retry_policy.clone(),
-                chrono::Duration::seconds(60).max(
-                    chrono::Duration::from_std(config.sms_timeout * 4).unwrap_or_default(),
-                ),
+                chrono::Duration::seconds(60)
+                    .max(chrono::Duration::from_std(config.sms_timeout * 4).unwrap_or_default()),
             );
             (service, config.delivery_concurrency.min(8))
         });

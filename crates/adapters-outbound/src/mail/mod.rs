@@ -117,11 +117,10 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
     } else {
         builder.multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
     };
-    built
-        .map_err(|error| {
-            tracing::warn!(error = %error, "an invitation email could not be built");
-            MailResult::Permanent("the message cannot be built".to_owned())
-        })
+    built.map_err(|error| {
+        tracing::warn!(error = %error, "an invitation email could not be built");
+        MailResult::Permanent("the message cannot be built".to_owned())
+    })
 }
 
 fn did_not_answer(timeout: Duration) -> String {

@@ -24,6 +24,7 @@ mod members;
 mod metrics;
 mod outage;
 mod outbox;
+mod proofs;
 mod schema;
 mod traces;
 mod webhooks;

@@ -149,7 +149,9 @@ impl VerificationService {
     }
 
     /// Sends a code for `purpose` to `contact` of `user`, within the limits: one a minute and 5 an
-    /// hour per contact, the daily caps per account and per client address. Returns its expiry.
+    /// hour per contact of the account (counted per account, so that an account claiming someone
+    /// else's contact cannot use up the real owner's codes), the daily caps per account and per
+    /// client address. Returns its expiry.
     ///
     /// # Errors
     /// As [`VerificationService::send_proof`].
@@ -203,14 +205,14 @@ impl VerificationService {
         let windows = [
             (
                 vec![CounterLimit::new(
-                    format!("code-contact-minute:{contact}"),
+                    format!("code-contact-minute:{}:{contact}", user.id),
                     1,
                 )],
                 policy.resend_after,
             ),
             (
                 vec![CounterLimit::new(
-                    format!("code-contact-hour:{contact}"),
+                    format!("code-contact-hour:{}:{contact}", user.id),
                     policy.per_contact_hourly,
                 )],
                 HOUR,

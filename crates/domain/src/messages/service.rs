@@ -120,7 +120,13 @@ impl MessageService {
             },
             Recipient::Sms(to) => match (&self.sms, SmsText::new(message.text.clone())) {
                 (_, Err(error)) => (Outcome::Permanent, Some(error.to_string())),
-                (Some(sms), Ok(text)) => match sms.send(&Sms { to: to.clone(), text }).await {
+                (Some(sms), Ok(text)) => match sms
+                    .send(&Sms {
+                        to: to.clone(),
+                        text,
+                    })
+                    .await
+                {
                     SmsResult::Sent => (Outcome::Success, None),
                     SmsResult::Transient(error) => {
                         (Outcome::Retry { not_before: None }, Some(error))
@@ -134,14 +140,15 @@ impl MessageService {
             },
         };
         let now = self.clock.now();
-        let verdict = match self
-            .retry
-            .decide(message.attempts + 1, outcome, now, None, false, jitter)
-        {
-            Verdict::Delivered => MessageVerdict::Sent,
-            Verdict::RetryAt(at) => MessageVerdict::RetryAt(at),
-            Verdict::GaveUp | Verdict::Disable(_) => MessageVerdict::Failed,
-        };
+        let verdict =
+            match self
+                .retry
+                .decide(message.attempts + 1, outcome, now, None, false, jitter)
+            {
+                Verdict::Delivered => MessageVerdict::Sent,
+                Verdict::RetryAt(at) => MessageVerdict::RetryAt(at),
+                Verdict::GaveUp | Verdict::Disable(_) => MessageVerdict::Failed,
+            };
         let recorded = self
             .outbox
             .record_message(message, verdict.clone(), error.clone())
