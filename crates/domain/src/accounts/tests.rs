@@ -84,7 +84,7 @@ impl Harness {
 
     /// The account as stored now.
     async fn user(&self, id: crate::UserId) -> User {
-        UserRepository::find_user(self.wiring.users.as_ref(), id)
+        UserRepository::find_by_id(self.wiring.users.as_ref(), id)
             .await
             .unwrap()
             .unwrap()
