@@ -101,6 +101,61 @@ impl TokenRepository for Database {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn revoke_all(
+        &self,
+        user: domain::UserId,
+        except: Option<TokenHash>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, PortError> {
+        let user = DbId::of(user);
+        let except = except.map(|hash| hash.0).unwrap_or_default();
+        let now = to_db_time(now);
+        self.run(move |conn| {
+            diesel::update(access_tokens::table)
+                .filter(access_tokens::user_id.eq(user))
+                .filter(access_tokens::revoked_at.is_null())
+                .filter(access_tokens::expires_at.gt(now))
+                .filter(access_tokens::token_hash.ne(&except))
+                .set(access_tokens::revoked_at.eq(now))
+                .execute(conn)
+                .map(|n| n as u64)
+                .map_err(port_error)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_tokens(
+        &self,
+        user: domain::UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, PortError> {
+        let user = DbId::of(user);
+        let now = to_db_time(now);
+        self.run(move |conn| {
+            let rows: Vec<(crate::sql_types::DbTime, crate::sql_types::DbTime)> =
+                access_tokens::table
+                    .filter(access_tokens::user_id.eq(user))
+                    .filter(access_tokens::revoked_at.is_null())
+                    .filter(access_tokens::expires_at.gt(now))
+                    .order(access_tokens::created_at)
+                    .select((access_tokens::created_at, access_tokens::expires_at))
+                    .load(conn)
+                    .map_err(port_error)?;
+            Ok(rows
+                .into_iter()
+                .map(|(created, expires)| {
+                    (
+                        crate::rows::from_db_time(created),
+                        crate::rows::from_db_time(expires),
+                    )
+                })
+                .collect())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn revoke(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), PortError> {
         let hash = hash.0.clone();
         self.run(move |conn| {

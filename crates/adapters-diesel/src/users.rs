@@ -2,16 +2,17 @@
 //! contacts").
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::accounts::ports::{CreateUserError, NewUser, PasswordHash, UserRepository};
-use domain::accounts::User;
+use domain::accounts::{Channel, Locale, User};
 use domain::ports::PortError;
-use domain::{Email, Login, Mobile, UserId};
+use domain::{Contact, Email, Login, Mobile, Text, UserId};
 
-use crate::db::{port_error, Database, UniqueConstraint};
+use crate::db::{port_error, write_transaction, Database, UniqueConstraint};
 use crate::rows::{to_db_time, UserRow};
-use crate::schema::users;
-use crate::sql_types::DbId;
+use crate::schema::{access_tokens, contact_codes, users};
+use crate::sql_types::{DbId, DbTime};
 
 /// A proven `users.email` is unique (`migrations/*/…_proven_contacts/up.sql`).
 const EMAIL_KEY: UniqueConstraint = UniqueConstraint {
@@ -105,6 +106,191 @@ impl UserRepository for Database {
                 .map_err(port_error)?
                 .map(User::try_from)
                 .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_password(&self, id: UserId, hash: Option<PasswordHash>) -> Result<(), PortError> {
+        let hash = hash.map(|hash| hash.0);
+        self.run(move |conn| {
+            diesel::update(users::table.find(DbId::of(id)))
+                .set(users::password_hash.eq(hash))
+                .execute(conn)
+                .map(drop)
+                .map_err(port_error)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_profile(
+        &self,
+        id: UserId,
+        name: Option<Text>,
+        locale: Option<Locale>,
+    ) -> Result<User, PortError> {
+        let name = name.map(Text::into_string);
+        let locale = locale.map(Locale::as_str);
+        self.run(move |conn| {
+            write_transaction(conn, |c| {
+                if let Some(name) = &name {
+                    diesel::update(users::table.find(DbId::of(id)))
+                        .set(users::name.eq(name))
+                        .execute(c)?;
+                }
+                if let Some(locale) = locale {
+                    diesel::update(users::table.find(DbId::of(id)))
+                        .set(users::locale.eq(locale))
+                        .execute(c)?;
+                }
+                users::table
+                    .find(DbId::of(id))
+                    .select(UserRow::as_select())
+                    .first(c)
+            })
+            .map_err(port_error)
+            .and_then(User::try_from)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_contact(
+        &self,
+        id: UserId,
+        contact: Contact,
+        proven_at: Option<DateTime<Utc>>,
+    ) -> Result<User, CreateUserError> {
+        let me = DbId::of(id);
+        let text = domain::accounts::contact_key(&contact).to_owned();
+        let email = matches!(contact, Contact::Email(_));
+        let proven_at = proven_at.map(to_db_time);
+        self.run(move |conn| {
+            let outcome = write_transaction(conn, |c| {
+                let row: UserRow = users::table
+                    .find(me)
+                    .select(UserRow::as_select())
+                    .first(c)?;
+                let purpose = if email { "email" } else { "mobile" };
+                diesel::delete(
+                    contact_codes::table
+                        .filter(contact_codes::user_id.eq(me))
+                        .filter(contact_codes::purpose.eq(purpose)),
+                )
+                .execute(c)?;
+                let target = users::table.find(me);
+                match (email, proven_at) {
+                    (true, Some(at)) => diesel::update(target)
+                        .set((
+                            users::email.eq(&text),
+                            users::email_verified_at.eq(at),
+                            users::pending_email.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    (false, Some(at)) => diesel::update(target)
+                        .set((
+                            users::mobile.eq(&text),
+                            users::mobile_verified_at.eq(at),
+                            users::pending_mobile.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    (true, None) if row.email_verified_at.is_some() => diesel::update(target)
+                        .set(users::pending_email.eq(&text))
+                        .execute(c)?,
+                    (false, None) if row.mobile_verified_at.is_some() => diesel::update(target)
+                        .set(users::pending_mobile.eq(&text))
+                        .execute(c)?,
+                    (true, None) => diesel::update(target)
+                        .set((
+                            users::email.eq(&text),
+                            users::pending_email.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    (false, None) => diesel::update(target)
+                        .set((
+                            users::mobile.eq(&text),
+                            users::pending_mobile.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                };
+                users::table.find(me).select(UserRow::as_select()).first(c)
+            });
+            match outcome {
+                Ok(row) => Ok(User::try_from(row)?),
+                Err(error) if EMAIL_KEY.violated_by(&error) => Err(CreateUserError::EmailTaken),
+                Err(error) if MOBILE_KEY.violated_by(&error) => Err(CreateUserError::MobileTaken),
+                Err(error) => Err(CreateUserError::Port(port_error(error))),
+            }
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn remove_contact(&self, id: UserId, channel: Channel) -> Result<User, PortError> {
+        let me = DbId::of(id);
+        self.run(move |conn| {
+            write_transaction(conn, |c| {
+                let target = users::table.find(me);
+                match channel {
+                    Channel::Email => diesel::update(target)
+                        .set((
+                            users::email.eq(None::<String>),
+                            users::email_verified_at.eq(None::<DbTime>),
+                            users::pending_email.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    Channel::Mobile => diesel::update(target)
+                        .set((
+                            users::mobile.eq(None::<String>),
+                            users::mobile_verified_at.eq(None::<DbTime>),
+                            users::pending_mobile.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                };
+                diesel::delete(
+                    contact_codes::table
+                        .filter(contact_codes::user_id.eq(me))
+                        .filter(contact_codes::purpose.eq(channel.as_str())),
+                )
+                .execute(c)?;
+                users::table.find(me).select(UserRow::as_select()).first(c)
+            })
+            .map_err(port_error)
+            .and_then(User::try_from)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn erase(&self, id: UserId, now: DateTime<Utc>) -> Result<(), PortError> {
+        let me = DbId::of(id);
+        let now = to_db_time(now);
+        self.run(move |conn| {
+            write_transaction(conn, |c| {
+                diesel::update(users::table.find(me))
+                    .set((
+                        users::name.eq(User::ERASED_NAME),
+                        users::email.eq(None::<String>),
+                        users::email_verified_at.eq(None::<DbTime>),
+                        users::pending_email.eq(None::<String>),
+                        users::mobile.eq(None::<String>),
+                        users::mobile_verified_at.eq(None::<DbTime>),
+                        users::pending_mobile.eq(None::<String>),
+                        users::password_hash.eq(None::<String>),
+                        users::erased_at.eq(Some(now)),
+                    ))
+                    .execute(c)?;
+                diesel::delete(contact_codes::table.filter(contact_codes::user_id.eq(me)))
+                    .execute(c)?;
+                diesel::update(access_tokens::table)
+                    .filter(access_tokens::user_id.eq(me))
+                    .filter(access_tokens::revoked_at.is_null())
+                    .set(access_tokens::revoked_at.eq(now))
+                    .execute(c)
+                    .map(drop)
+            })
+            .map_err(port_error)
         })
         .await
     }

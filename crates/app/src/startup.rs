@@ -296,7 +296,7 @@ impl Application {
             clock.clone(),
             domain::accounts::codes::CodeKey::new(database.shared_secret(CODE_KEY_NAME).await?),
             domain::accounts::codes::CodePolicy::default(),
-            vec![config.phone_region],
+            config.sms_regions.clone(),
         );
         let state = http_actix::AppState {
             accounts: AccountService::new(

@@ -64,6 +64,11 @@ pub struct Config {
     pub phone_region: PhoneRegion,
     /// `CONTACT_VERIFICATION` (default `required`).
     pub contact_verification: domain::accounts::ContactVerification,
+    /// `LEGACY_CONTACTS=unproven`: contacts proven by the upgrade are proven again (default: they
+    /// stay proven).
+    pub unprove_legacy_contacts: bool,
+    /// `SMS_ALLOWED_REGIONS` (default: `DEFAULT_PHONE_REGION` alone).
+    pub sms_regions: Vec<PhoneRegion>,
     /// `TOKEN_TTL_DAYS` (default 30).
     pub token_ttl_days: u32,
     /// `TOKEN_PURGE_INTERVAL_SECS`: how often expired and revoked tokens are deleted (default an
@@ -230,6 +235,8 @@ impl Config {
             send_invitations_per_user,
             default_phone_region,
             contact_verification,
+            legacy_contacts,
+            sms_allowed_regions,
             token_ttl_days,
             token_purge_interval_secs,
             invitation_ttl,
@@ -301,6 +308,8 @@ impl Config {
             metrics_bind_addr,
             phone_region: default_phone_region,
             contact_verification,
+            unprove_legacy_contacts: legacy_contacts,
+            sms_regions: sms_allowed_regions.map_or_else(|| vec![default_phone_region], |r| r.0),
             token_ttl_days,
             token_purge_interval: interval(token_purge_interval_secs),
             log_format,

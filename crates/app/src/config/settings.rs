@@ -168,6 +168,29 @@ pub struct Settings {
             },
         ))]
     pub(super) contact_verification: domain::accounts::ContactVerification,
+    /// Contacts stored before proofs existed: proven (as of the upgrade; they were the only
+    /// claim on them) or unproven (their owners prove them again). Applied once, at the first
+    /// start after the upgrade
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value = "proven",
+        value_parser = checked(
+            "LEGACY_CONTACTS",
+            "proven or unproven",
+            |v| match v {
+                "proven" => Some(false),
+                "unproven" => Some(true),
+                _ => None,
+            },
+        ))]
+    pub(super) legacy_contacts: bool,
+    /// The regions whose numbers codes are texted to (premium and foreign numbers cost money):
+    /// comma-separated two-letter codes such as IR,AE. Unset: DEFAULT_PHONE_REGION only
+    #[arg(long, env, help_heading = "Accounts and invitations",
+        value_parser = checked(
+            "SMS_ALLOWED_REGIONS",
+            "comma-separated two-letter region codes such as IR,AE",
+            |v| v.split(',').map(|code| PhoneRegion::parse(code.trim()).ok()).collect::<Option<Vec<_>>>().filter(|list| !list.is_empty()).map(SmsRegions),
+        ))]
+    pub(super) sms_allowed_regions: Option<SmsRegions>,
     /// Bearer token lifetime: days from 1 to 3650
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 30,
         value_parser = integer::<u32>("TOKEN_TTL_DAYS", 1..=3650, "an integer from 1 to 3650"))]
@@ -316,3 +339,7 @@ impl Settings {
         })
     }
 }
+
+/// `SMS_ALLOWED_REGIONS`, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct SmsRegions(pub(super) Vec<PhoneRegion>);

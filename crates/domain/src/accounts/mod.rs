@@ -5,11 +5,13 @@ use chrono::{DateTime, Utc};
 
 use crate::{Contact, Email, Mobile, Text, UserId};
 
+mod care;
 pub mod codes;
 pub mod ports;
 mod service;
 mod verification;
 
+pub use care::*;
 pub use service::*;
 pub use verification::*;
 
@@ -113,6 +115,9 @@ pub struct User {
 impl User {
     /// The most characters of a name.
     pub const NAME_MAX: usize = 100;
+
+    /// What an erased account is called (docs/api.md, "Your account").
+    pub const ERASED_NAME: &'static str = "Deleted user";
 
     /// A new account whose contacts are proven as of its creation (as they are with
     /// `CONTACT_VERIFICATION=off`), with a password and the default locale.

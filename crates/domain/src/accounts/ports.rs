@@ -124,6 +124,52 @@ pub trait UserRepository: Send + Sync {
     /// [`PortError`] on infrastructure failure.
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, PortError>;
 
+    /// Sets (or, with `None`, removes) the account's password hash.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn set_password(&self, id: UserId, hash: Option<PasswordHash>) -> Result<(), PortError>;
+
+    /// Changes the account's name and locale, where given; returns the account after.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn update_profile(
+        &self,
+        id: UserId,
+        name: Option<Text>,
+        locale: Option<Locale>,
+    ) -> Result<User, PortError>;
+
+    /// Gives the account a new contact of its kind: proven at `proven_at` when given (contacts
+    /// count at once), else unproven; an unproven one replaces the current contact, unless that
+    /// one is proven: then it waits as the pending replacement. Any code for the old unproven
+    /// contact is void. Returns the account after.
+    ///
+    /// # Errors
+    /// [`CreateUserError::EmailTaken`] / [`CreateUserError::MobileTaken`] when proven at once and
+    /// another account has proven it.
+    async fn set_contact(
+        &self,
+        id: UserId,
+        contact: Contact,
+        proven_at: Option<DateTime<Utc>>,
+    ) -> Result<User, CreateUserError>;
+
+    /// Removes the account's contact of `channel`, its pending replacement and its codes;
+    /// returns the account after.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn remove_contact(&self, id: UserId, channel: Channel) -> Result<User, PortError>;
+
+    /// Erases the account: name `Deleted user`, no contacts, no password, no codes, every token
+    /// revoked at `now`, `erased_at` set. Its id stays, for what others keep of it.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn erase(&self, id: UserId, now: DateTime<Utc>) -> Result<(), PortError>;
+
     /// Every user that has, proven or claimed (pending replacements included), one of these
     /// emails or mobiles, in one round trip whatever their number.
     ///
@@ -168,6 +214,27 @@ pub trait TokenRepository: Send + Sync {
         hash: &TokenHash,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, PortError>;
+
+    /// Revokes every live token of `user` but `except`; returns how many.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        except: Option<TokenHash>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, PortError>;
+
+    /// The account's live tokens (for its export): when each was made and when it expires.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn list_tokens(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, PortError>;
 
     /// Revokes a token; revoking twice or an unknown token is not an error.
     ///

@@ -105,13 +105,13 @@ pub enum AuthenticateError {
 /// Accounts and sessions.
 #[derive(Clone)]
 pub struct AccountService {
-    users: Arc<dyn UserRepository>,
-    tokens: Arc<dyn TokenRepository>,
-    hasher: Arc<dyn PasswordHasher>,
-    issuer: Arc<dyn TokenIssuer>,
-    clock: Arc<dyn Clock>,
+    pub(super) users: Arc<dyn UserRepository>,
+    pub(super) tokens: Arc<dyn TokenRepository>,
+    pub(super) hasher: Arc<dyn PasswordHasher>,
+    pub(super) issuer: Arc<dyn TokenIssuer>,
+    pub(super) clock: Arc<dyn Clock>,
     policy: TokenPolicy,
-    proofs: Proofs,
+    pub(super) proofs: Proofs,
 }
 
 /// How contacts are proven: the setting, and the service that sends the codes.
@@ -262,7 +262,7 @@ impl AccountService {
             .ok_or(AuthenticateError::Unauthenticated)
     }
 
-    async fn open_session(&self, user: User) -> Result<Session, PortError> {
+    pub(super) async fn open_session(&self, user: User) -> Result<Session, PortError> {
         let issued = self.issuer.issue();
         let now = self.clock.now();
         let expires_at = now + self.policy.ttl;

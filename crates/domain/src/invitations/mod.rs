@@ -429,6 +429,14 @@ impl Invitation {
         Ok(())
     }
 
+    /// Cancelled at `now` because its sender's or invitee's account is erased (docs/api.md,
+    /// "Your account"); nothing if it is no longer pending.
+    pub fn withdraw(&mut self, now: DateTime<Utc>) {
+        if self.pending_at(now).is_ok() {
+            self.state = InvitationState::Cancelled { at: now };
+        }
+    }
+
     /// When the next resend is allowed: at once if it was never resent, else
     /// [`Invitation::RESEND_INTERVAL`] after the last resend.
     pub fn next_resend_at(&self) -> Option<DateTime<Utc>> {

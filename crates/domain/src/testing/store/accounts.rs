@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::accounts::codes::CodeDigest;
+use crate::accounts::Locale;
 use crate::invitations::release_held;
-use crate::Contact;
+use crate::{Contact, Text};
 
 #[async_trait]
 impl UserRepository for Store {
@@ -80,6 +81,142 @@ impl UserRepository for Store {
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, PortError> {
         Ok(self.lock().user(id).cloned())
+    }
+
+    async fn set_password(&self, id: UserId, hash: Option<PasswordHash>) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if let Some((user, stored)) = state.users.iter_mut().find(|(u, _)| u.id == id) {
+            user.has_password = hash.is_some();
+            *stored = hash;
+        }
+        Ok(())
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        name: Option<Text>,
+        locale: Option<Locale>,
+    ) -> Result<User, PortError> {
+        let mut state = self.lock();
+        let (user, _) = state
+            .users
+            .iter_mut()
+            .find(|(u, _)| u.id == id)
+            .ok_or_else(|| refused("an unknown user"))?;
+        if let Some(name) = name {
+            user.name = name;
+        }
+        if let Some(locale) = locale {
+            user.locale = locale;
+        }
+        Ok(user.clone())
+    }
+
+    async fn set_contact(
+        &self,
+        id: UserId,
+        contact: Contact,
+        proven_at: Option<DateTime<Utc>>,
+    ) -> Result<User, CreateUserError> {
+        let mut state = self.lock();
+        if proven_at.is_some()
+            && state
+                .users
+                .iter()
+                .any(|(u, _)| u.id != id && u.owns(&contact))
+        {
+            return Err(match contact {
+                Contact::Email(_) => CreateUserError::EmailTaken,
+                Contact::Mobile(_) => CreateUserError::MobileTaken,
+            });
+        }
+        let (user, _) = state
+            .users
+            .iter_mut()
+            .find(|(u, _)| u.id == id)
+            .ok_or_else(|| refused("an unknown user"))?;
+        match contact.clone() {
+            Contact::Email(email) => {
+                if let Some(at) = proven_at {
+                    user.email = Some(email);
+                    user.email_verified_at = Some(stored(at));
+                    user.pending_email = None;
+                } else if user.email_verified_at.is_some() {
+                    user.pending_email = Some(email);
+                } else {
+                    user.email = Some(email);
+                    user.pending_email = None;
+                }
+            }
+            Contact::Mobile(mobile) => {
+                if let Some(at) = proven_at {
+                    user.mobile = Some(mobile);
+                    user.mobile_verified_at = Some(stored(at));
+                    user.pending_mobile = None;
+                } else if user.mobile_verified_at.is_some() {
+                    user.pending_mobile = Some(mobile);
+                } else {
+                    user.mobile = Some(mobile);
+                    user.pending_mobile = None;
+                }
+            }
+        }
+        let user = user.clone();
+        let purpose = CodePurpose::Prove(crate::accounts::Channel::of(&contact)).as_str();
+        state.codes.remove(&(id, purpose));
+        Ok(user)
+    }
+
+    async fn remove_contact(
+        &self,
+        id: UserId,
+        channel: crate::accounts::Channel,
+    ) -> Result<User, PortError> {
+        let mut state = self.lock();
+        let (user, _) = state
+            .users
+            .iter_mut()
+            .find(|(u, _)| u.id == id)
+            .ok_or_else(|| refused("an unknown user"))?;
+        match channel {
+            crate::accounts::Channel::Email => {
+                user.email = None;
+                user.email_verified_at = None;
+                user.pending_email = None;
+            }
+            crate::accounts::Channel::Mobile => {
+                user.mobile = None;
+                user.mobile_verified_at = None;
+                user.pending_mobile = None;
+            }
+        }
+        let user = user.clone();
+        state
+            .codes
+            .remove(&(id, CodePurpose::Prove(channel).as_str()));
+        Ok(user)
+    }
+
+    async fn erase(&self, id: UserId, now: DateTime<Utc>) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if let Some((user, hash)) = state.users.iter_mut().find(|(u, _)| u.id == id) {
+            user.name = Text::from_stored(crate::accounts::User::ERASED_NAME.to_owned());
+            user.email = None;
+            user.email_verified_at = None;
+            user.pending_email = None;
+            user.mobile = None;
+            user.mobile_verified_at = None;
+            user.pending_mobile = None;
+            user.has_password = false;
+            *hash = None;
+        }
+        state.codes.retain(|(owner, _), _| *owner != id);
+        let _ = now;
+        for token in state.tokens.values_mut().filter(|t| t.user_id == id) {
+            token.revoked = true;
+        }
+        Ok(())
     }
 
     async fn find_by_contacts(
@@ -307,6 +444,7 @@ impl TokenRepository for Store {
         }
         let stored = StoredToken {
             user_id: token.user_id,
+            created_at: stored(token.created_at),
             expires_at: stored(token.expires_at),
             revoked: false,
         };
@@ -326,6 +464,45 @@ impl TokenRepository for Store {
             .filter(|t| !t.revoked && t.expires_at > stored(now))
             .and_then(|t| state.user(t.user_id))
             .cloned())
+    }
+
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        except: Option<TokenHash>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, PortError> {
+        let mut state = self.lock();
+        let now = stored(now);
+        let mut revoked = 0;
+        for (hash, token) in &mut state.tokens {
+            if token.user_id == user
+                && !token.revoked
+                && token.expires_at > now
+                && except.as_ref() != Some(hash)
+            {
+                token.revoked = true;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    async fn list_tokens(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, PortError> {
+        let state = self.lock();
+        let now = stored(now);
+        let mut tokens: Vec<_> = state
+            .tokens
+            .values()
+            .filter(|t| t.user_id == user && !t.revoked && t.expires_at > now)
+            .map(|t| (t.created_at, t.expires_at))
+            .collect();
+        tokens.sort();
+        Ok(tokens)
     }
 
     async fn revoke(&self, hash: &TokenHash, _now: DateTime<Utc>) -> Result<(), PortError> {

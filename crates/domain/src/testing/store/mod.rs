@@ -39,6 +39,7 @@ mod webhooks;
 #[derive(Debug)]
 struct StoredToken {
     user_id: UserId,
+    created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     revoked: bool,
 }

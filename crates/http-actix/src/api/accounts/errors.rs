@@ -1,10 +1,57 @@
 //! How the accounts area's operation errors reach clients.
 
-use domain::accounts::{ConfirmCodeError, LoginError, RegisterError, SendCodeError};
+use domain::accounts::{
+    ChangeContactError, Channel, ConfirmCodeError, EraseError, LoginError, RegisterError,
+    SendCodeError, UpdateProfileError,
+};
 
 use crate::error::ApiError;
 use crate::rate_limit::RetryAfter;
 use crate::validation::taken;
+
+impl From<UpdateProfileError> for ApiError {
+    fn from(error: UpdateProfileError) -> Self {
+        match error {
+            UpdateProfileError::WrongPassword => {
+                Self::invalid("current_password", "The current password is incorrect.")
+            }
+            UpdateProfileError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<EraseError> for ApiError {
+    fn from(error: EraseError) -> Self {
+        match error {
+            EraseError::WrongProof => {
+                Self::invalid("password", "The password or code is incorrect.")
+            }
+            EraseError::Port(error) => error.into(),
+        }
+    }
+}
+
+/// A contact change's error, under the field of `channel`.
+pub(crate) fn contact_error(error: ChangeContactError, channel: Channel) -> ApiError {
+    let field = channel.as_str();
+    match error {
+        ChangeContactError::Unchanged => {
+            ApiError::invalid(field, format!("This {field} is already yours and proven."))
+        }
+        ChangeContactError::Taken => ApiError::invalid(field, taken(field)),
+        ChangeContactError::OtherNotProven => ApiError::invalid(
+            field,
+            format!(
+                "Prove your {} before removing your {field}.",
+                match channel {
+                    Channel::Email => "mobile",
+                    Channel::Mobile => "email",
+                }
+            ),
+        ),
+        ChangeContactError::Port(error) => error.into(),
+    }
+}
 
 impl From<SendCodeError> for ApiError {
     fn from(error: SendCodeError) -> Self {

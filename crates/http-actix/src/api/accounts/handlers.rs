@@ -2,11 +2,15 @@
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::accounts::LoginError;
+use domain::accounts::{Channel, LoginError};
 use domain::Login;
 
-use super::requests::{ConfirmCodeRequest, LoginRequest, RegisterRequest, SendCodeRequest};
-use super::responses::{CodeSentBody, SessionBody, UserBody};
+use super::requests::{
+    CodeForLoginRequest, ConfirmCodeRequest, EmailRequest, EraseRequest, LoginAttempt,
+    LoginRequest, MobileRequest, ProfilePatchRequest, RegisterRequest, ResetPasswordRequest,
+    SendCodeRequest,
+};
+use super::responses::{AccountExportBody, CodeSentBody, SessionBody, UserBody};
 use crate::auth::AuthenticatedUser;
 use crate::conditional::Representation;
 use crate::error::{ApiError, BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
@@ -70,8 +74,9 @@ pub async fn register(
 
 /// Log in.
 ///
-/// `login` (or `email`, or `mobile`) is the account's email or mobile. A wrong login and a wrong
-/// password get the same answer.
+/// `login` (or `email`, or `mobile`) is the account's email or mobile, with its `password` or a
+/// `code` sent by `POST /api/v1/login/code`. A wrong login and a wrong password or code get the
+/// same answer.
 #[utoipa::path(
     post,
     path = "/api/v1/login",
@@ -98,7 +103,7 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_inner().try_into_domain(state.phone_region)?;
-    let account = match &command.login {
+    let account = match command.login() {
         Some(Login::Email(email)) => email.as_str().to_owned(),
         Some(Login::Mobile(mobile)) => mobile.as_str().to_owned(),
         None => String::new(),
@@ -119,7 +124,12 @@ pub async fn login(
             return Err(busy);
         }
     };
-    let outcome = state.accounts.login(command).await;
+    let outcome = match command {
+        LoginAttempt::Password(command) => state.accounts.login(command).await,
+        LoginAttempt::Code { login, code } => {
+            state.accounts.login_with_code(login.as_ref(), &code).await
+        }
+    };
     drop(slot);
     let session = match outcome {
         Err(LoginError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
@@ -267,4 +277,385 @@ pub async fn confirm_code(
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Data::new(UserBody::from(user))))
+}
+
+/// Send a login code.
+///
+/// Always `202`, whether an account has proven this login or not (the answer tells nothing about
+/// accounts, and takes the same time: the code is sent off the request). When one has, a code
+/// that logs in (`POST /api/v1/login` with `code`) goes to that contact, within the codes'
+/// limits; by SMS only to numbers of the allowed countries.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login/code",
+    tag = "accounts",
+    request_body = CodeForLoginRequest,
+    responses(
+        (status = 202, description = "Accepted: if an account has proven this login, a code is on its way.", body = crate::ErrorBody,
+            example = json!({"message": "If an account has proven this login, a code is on its way."})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn login_code(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<CodeForLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    send_code_off_request(&state, &req, body.into_inner())?;
+    Ok(code_accepted())
+}
+
+/// Ask for a password reset.
+///
+/// As `POST /api/v1/login/code`: always `202`; a code goes to the login if an account has proven
+/// it. Enter it with a new password at `POST /api/v1/password/reset`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/password/forgot",
+    tag = "accounts",
+    request_body = CodeForLoginRequest,
+    responses(
+        (status = 202, description = "Accepted: if an account has proven this login, a code is on its way.", body = crate::ErrorBody,
+            example = json!({"message": "If an account has proven this login, a code is on its way."})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<CodeForLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    send_code_off_request(&state, &req, body.into_inner())?;
+    Ok(code_accepted())
+}
+
+fn code_accepted() -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(serde_json::json!({
+            "message": "If an account has proven this login, a code is on its way."
+        }))
+}
+
+/// Starts sending a login code on its own task: the request answers at once, whether or not an
+/// account has the login.
+fn send_code_off_request(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    body: CodeForLoginRequest,
+) -> Result<(), ApiError> {
+    let login = body.try_into_domain(state.phone_region)?;
+    let address = client_address(state, req);
+    if let Some(login) = login {
+        let accounts = state.accounts.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(error) = accounts.send_login_code(&login, &address).await {
+                tracing::warn!(%error, "sending a login code failed");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Reset the password with a code.
+///
+/// Sets the new password, revokes every token of the account, and logs in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/password/reset",
+    tag = "accounts",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 200, description = "The password is set; every other token is revoked; the answer holds a new one.", body = Data<SessionBody>),
+        (status = 401, description = "Unknown login, or a wrong, used or expired code (the same answer for all).", body = crate::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"event-manager\"`.")),
+            example = json!({"message": "These credentials do not match our records.", "code": "invalid_credentials"})),
+        BodyErrors,
+        TooManyRequests,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (login, code, password) = body.into_inner().try_into_domain(state.phone_region)?;
+    let account = login
+        .as_ref()
+        .map(|login| match login {
+            Login::Email(email) => email.as_str().to_owned(),
+            Login::Mobile(mobile) => mobile.as_str().to_owned(),
+        })
+        .unwrap_or_default();
+    let address = client_address(&state, &req);
+    let reservation = state
+        .limiter
+        .reserve_login(&account, &address)
+        .await
+        .report_to(&req)?;
+    let _slot = state.hashing.login().await?;
+    let session = match state
+        .accounts
+        .reset_password(login.as_ref(), &code, &password)
+        .await
+    {
+        Err(LoginError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
+        other => other?,
+    };
+    reservation.succeeded().await.attach(&req);
+    tracing::info!(user_id = %session.user.id, "password reset");
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(SessionBody::from(session))))
+}
+
+/// Edit your profile.
+///
+/// Changes `name`, `locale` or the password (with `current_password`; every other token of the
+/// account is then revoked).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ProfilePatchRequest,
+    responses(
+        (status = 200, description = "The profile as it is now.", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        BodyErrors,
+        (status = 422, description = "Invalid fields, or a missing or wrong `current_password`.", body = crate::error::ValidationErrorBody,
+            example = json!({"message": "The current password is incorrect.", "errors": {"current_password": ["The current password is incorrect."]}})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    body: JsonBody<ProfilePatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.into_inner().try_into_domain()?;
+    let _slot = match &patch.password {
+        Some(_) => Some(state.hashing.login().await?),
+        None => None,
+    };
+    let user = state
+        .accounts
+        .update_profile(&auth.user, auth.token.expose(), patch)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(UserBody::from(user))))
+}
+
+/// Change your email.
+///
+/// The new email is unproven until the code sent to it is entered
+/// (`POST /api/v1/me/verifications/confirm`); a proven email it replaces serves until then.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/email",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = EmailRequest,
+    responses(
+        (status = 200, description = "The profile, with the new email as `pending_email` (or `email`, when the old one was unproven).", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        BodyErrors,
+        (status = 422, description = "An invalid email, or the account's own proven one.", body = crate::error::ValidationErrorBody),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn put_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthenticatedUser,
+    body: JsonBody<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = body.into_inner().try_into_domain()?;
+    change_contact(&state, &req, &auth, contact).await
+}
+
+/// Change your mobile.
+///
+/// As `PUT /api/v1/me/email`, by SMS.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/mobile",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = MobileRequest,
+    responses(
+        (status = 200, description = "The profile, with the new mobile as `pending_mobile` (or `mobile`, when the old one was unproven).", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        BodyErrors,
+        (status = 422, description = "An invalid mobile, or the account's own proven one.", body = crate::error::ValidationErrorBody),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn put_mobile(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthenticatedUser,
+    body: JsonBody<MobileRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = body.into_inner().try_into_domain(state.phone_region)?;
+    change_contact(&state, &req, &auth, contact).await
+}
+
+async fn change_contact(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    auth: &AuthenticatedUser,
+    contact: domain::Contact,
+) -> Result<HttpResponse, ApiError> {
+    let address = client_address(state, req);
+    let channel = Channel::of(&contact);
+    let user = state
+        .accounts
+        .change_contact(&auth.user, contact, &address)
+        .await
+        .map_err(|error| super::errors::contact_error(error, channel))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(UserBody::from(user))))
+}
+
+/// Remove your email.
+///
+/// Only while the mobile is proven: an account keeps a proven way in.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/email",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The profile without an email.", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        (status = 422, description = "The mobile is not proven.", body = crate::error::ValidationErrorBody),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn delete_email(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    remove_contact(&state, &auth, Channel::Email).await
+}
+
+/// Remove your mobile.
+///
+/// Only while the email is proven.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/mobile",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The profile without a mobile.", body = Data<UserBody>),
+        UnauthenticatedResponse,
+        (status = 422, description = "The email is not proven.", body = crate::error::ValidationErrorBody),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn delete_mobile(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    remove_contact(&state, &auth, Channel::Mobile).await
+}
+
+async fn remove_contact(
+    state: &web::Data<AppState>,
+    auth: &AuthenticatedUser,
+    channel: Channel,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .accounts
+        .remove_contact(&auth.user, channel)
+        .await
+        .map_err(|error| super::errors::contact_error(error, channel))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(Data::new(UserBody::from(user))))
+}
+
+/// Everything stored about you.
+///
+/// The profile, the live tokens (when each was made and expires; never the tokens), the events
+/// you are a member of, and the invitations you sent and received.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/export",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Everything stored about the caller.", body = Data<AccountExportBody>,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"event-manager-export.json\"`."))),
+        UnauthenticatedResponse,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn export_me(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+) -> Result<HttpResponse, ApiError> {
+    let export = state
+        .accounts
+        .export(&auth.user, &state.events, &state.invitations)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"event-manager-export.json\"",
+        ))
+        .json(Data::new(AccountExportBody::from(export))))
+}
+
+/// Erase your account.
+///
+/// With the password, or a login code (`POST /api/v1/login/code`). Every token is revoked; the
+/// name and contacts are erased (others see `Deleted user`); events you own are deleted as their
+/// owner deletes them, you leave the others; pending invitations to and from you are cancelled.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = EraseRequest,
+    responses(
+        (status = 204, description = "The account is erased."),
+        UnauthenticatedResponse,
+        BodyErrors,
+        (status = 422, description = "Neither a password nor a code, or a wrong one.", body = crate::error::ValidationErrorBody,
+            example = json!({"message": "The password or code is incorrect.", "errors": {"password": ["The password or code is incorrect."]}})),
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
+pub async fn erase_me(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    body: JsonBody<EraseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let proof = body.into_inner().try_into_domain()?;
+    let _slot = state.hashing.login().await?;
+    state
+        .accounts
+        .erase(&auth.user, proof, &state.events, &state.invitations)
+        .await?;
+    tracing::info!("account erased");
+    Ok(HttpResponse::NoContent().finish())
 }

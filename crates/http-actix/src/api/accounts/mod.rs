@@ -32,7 +32,26 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/register").route(web::post().to(handlers::register)))
         .service(web::resource("/login").route(web::post().to(handlers::login)))
         .service(web::resource("/logout").route(protected(web::post().to(handlers::logout))))
-        .service(web::resource("/me").route(protected(web::get().to(handlers::me))))
+        .service(web::resource("/login/code").route(web::post().to(handlers::login_code)))
+        .service(web::resource("/password/forgot").route(web::post().to(handlers::forgot_password)))
+        .service(web::resource("/password/reset").route(web::post().to(handlers::reset_password)))
+        .service(
+            web::resource("/me")
+                .route(protected(web::get().to(handlers::me)))
+                .route(protected(web::patch().to(handlers::update_me)))
+                .route(protected(web::delete().to(handlers::erase_me))),
+        )
+        .service(web::resource("/me/export").route(protected(web::get().to(handlers::export_me))))
+        .service(
+            web::resource("/me/email")
+                .route(protected(web::put().to(handlers::put_email)))
+                .route(protected(web::delete().to(handlers::delete_email))),
+        )
+        .service(
+            web::resource("/me/mobile")
+                .route(protected(web::put().to(handlers::put_mobile)))
+                .route(protected(web::delete().to(handlers::delete_mobile))),
+        )
         .service(
             web::resource("/me/verifications")
                 .route(protected(web::post().to(handlers::send_code))),
@@ -52,7 +71,17 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         handlers::logout,
         handlers::me,
         handlers::send_code,
-        handlers::confirm_code
+        handlers::confirm_code,
+        handlers::login_code,
+        handlers::forgot_password,
+        handlers::reset_password,
+        handlers::update_me,
+        handlers::put_email,
+        handlers::put_mobile,
+        handlers::delete_email,
+        handlers::delete_mobile,
+        handlers::export_me,
+        handlers::erase_me
     ),
     modifiers(&REGISTER_CONTACT, &LOGIN_NAME, &ProblemForms),
 )]

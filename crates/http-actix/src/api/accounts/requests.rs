@@ -5,8 +5,10 @@
 //! Laravel, rather than a 400 for the whole body. Each conversion reports every field error at once.
 
 use domain::accounts::codes::OneTimeCode;
-use domain::accounts::{Channel, Locale, LoginCommand, RegisterCommand, User};
-use domain::{Email, Login, Mobile, Password, PhoneRegion, Text};
+use domain::accounts::{
+    Channel, ErasureProof, Locale, LoginCommand, ProfilePatch, RegisterCommand, User,
+};
+use domain::{Contact, Email, Login, Mobile, Password, PhoneRegion, Text};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -143,9 +145,36 @@ pub struct LoginRequest {
     /// The account's mobile, as an alternative to `login`.
     #[schema(value_type = Option<String>)]
     mobile: Option<Value>,
-    /// The password.
-    #[schema(value_type = String, required = true, min_length = 1, format = Password)]
+    /// The password. Required unless `code` is given.
+    #[schema(value_type = Option<String>, min_length = 1, format = Password)]
     password: Option<Value>,
+    /// A login code sent by `POST /api/v1/login/code`, instead of the password: 6 digits.
+    #[schema(value_type = Option<String>, example = "492031")]
+    code: Option<Value>,
+}
+
+/// A login, by password or by code.
+#[derive(Debug)]
+pub enum LoginAttempt {
+    /// With the password.
+    Password(LoginCommand),
+    /// With a code sent to a proven contact.
+    Code {
+        /// The email or mobile (`None`: neither; fails like a wrong code).
+        login: Option<Login>,
+        /// The code.
+        code: OneTimeCode,
+    },
+}
+
+impl LoginAttempt {
+    /// The login tried.
+    pub fn login(&self) -> Option<&Login> {
+        match self {
+            Self::Password(command) => command.login.as_ref(),
+            Self::Code { login, .. } => login.as_ref(),
+        }
+    }
 }
 
 impl LoginRequest {
@@ -154,33 +183,302 @@ impl LoginRequest {
     ///
     /// # Errors
     /// The login or password missing, or not strings.
-    pub fn try_into_domain(self, region: PhoneRegion) -> Result<LoginCommand, ValidationErrors> {
+    pub fn try_into_domain(self, region: PhoneRegion) -> Result<LoginAttempt, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        // Each of the three is checked, not just the one used: a number or an object anywhere is a
-        // 422, and null or blank text counts as not given (docs/api.md, "Accounts").
-        let given: Vec<(&str, Option<String>)> = [
-            ("login", self.login),
-            ("email", self.email),
-            ("mobile", self.mobile),
-        ]
-        .into_iter()
-        .filter_map(|(field, value)| {
-            errors
-                .take(field, optional_non_blank(field, value))
-                .map(|text| (field, text))
-        })
-        .collect();
-        let login = given.into_iter().find_map(|(_, text)| text);
-        if login.is_none() && errors.is_empty() {
-            errors.add("login", required("login"));
-        }
-        let password = errors.take("password", required_string("password", self.password));
-        match (login, password) {
-            (Some(login), Some(password)) if errors.is_empty() => Ok(LoginCommand {
+        let login = login_field(&mut errors, self.login, self.email, self.mobile);
+        let code = errors.take("code", optional_code(self.code));
+        let password = match code {
+            Some(Some(_)) => None,
+            _ => errors.take("password", required_string("password", self.password)),
+        };
+        match (login, code, password) {
+            (Some(login), Some(Some(code)), _) if errors.is_empty() => Ok(LoginAttempt::Code {
                 login: Login::parse(&login, region),
-                password: Password::unchecked(password),
+                code,
             }),
+            (Some(login), _, Some(password)) if errors.is_empty() => {
+                Ok(LoginAttempt::Password(LoginCommand {
+                    login: Login::parse(&login, region),
+                    password: Password::unchecked(password),
+                }))
+            }
             _ => Err(errors),
+        }
+    }
+}
+
+/// Reads `login`, `email` and `mobile`: the first given. Each of the three is checked, not just
+/// the one used: a number or an object anywhere is a 422, and null or blank text counts as not
+/// given (docs/api.md, "Accounts").
+fn login_field(
+    errors: &mut ValidationErrors,
+    login: Option<Value>,
+    email: Option<Value>,
+    mobile: Option<Value>,
+) -> Option<String> {
+    let given: Vec<Option<String>> = [("login", login), ("email", email), ("mobile", mobile)]
+        .into_iter()
+        .filter_map(|(field, value)| errors.take(field, optional_non_blank(field, value)))
+        .collect();
+    let login = given.into_iter().flatten().next();
+    if login.is_none() && errors.is_empty() {
+        errors.add("login", required("login"));
+    }
+    login
+}
+
+/// An optional `code`: 6 digits in any script.
+fn optional_code(value: Option<Value>) -> Result<Option<OneTimeCode>, String> {
+    optional_non_blank("code", value).and_then(|raw| {
+        raw.map(|raw| OneTimeCode::parse(&raw).map_err(|_| "The code must be 6 digits.".to_owned()))
+            .transpose()
+    })
+}
+
+/// `POST /api/v1/login/code` and `POST /api/v1/password/forgot`: where to send a code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"login": "09352864812"}))]
+pub struct CodeForLoginRequest {
+    /// The account's proven email or mobile (`email` and `mobile` are accepted as well).
+    #[schema(value_type = Option<String>)]
+    login: Option<Value>,
+    /// As `login`.
+    #[schema(value_type = Option<String>)]
+    email: Option<Value>,
+    /// As `login`.
+    #[schema(value_type = Option<String>)]
+    mobile: Option<Value>,
+}
+
+impl CodeForLoginRequest {
+    /// The login (`None`: neither an email nor a mobile; nothing is sent, and the answer is the
+    /// same).
+    ///
+    /// # Errors
+    /// A missing login, or one that is not a string.
+    pub fn try_into_domain(self, region: PhoneRegion) -> Result<Option<Login>, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let login = login_field(&mut errors, self.login, self.email, self.mobile);
+        match login {
+            Some(login) if errors.is_empty() => Ok(Login::parse(&login, region)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `POST /api/v1/password/reset`: the login, the code it received, and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"login": "09352864812", "code": "492031", "password": "a new horse"}))]
+pub struct ResetPasswordRequest {
+    /// The account's proven email or mobile.
+    #[schema(value_type = String, required = true)]
+    login: Option<Value>,
+    /// The 6 digits received.
+    #[schema(value_type = String, required = true, example = "492031")]
+    code: Option<Value>,
+    /// The new password: 8 to 128 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128, format = Password)]
+    password: Option<Value>,
+}
+
+impl ResetPasswordRequest {
+    /// The login, code and new password.
+    ///
+    /// # Errors
+    /// Every invalid field.
+    pub fn try_into_domain(
+        self,
+        region: PhoneRegion,
+    ) -> Result<(Option<Login>, OneTimeCode, Password), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let login = login_field(&mut errors, self.login, None, None);
+        let code = errors.take(
+            "code",
+            optional_code(self.code).and_then(|code| code.ok_or_else(|| required("code"))),
+        );
+        let password = errors.take(
+            "password",
+            required_string("password", self.password)
+                .and_then(|raw| Password::parse(raw).map_err(|e| password_error("password", e))),
+        );
+        match (login, code, password) {
+            (Some(login), Some(code), Some(password)) if errors.is_empty() => {
+                Ok((Login::parse(&login, region), code, password))
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `PATCH /api/v1/me`: the fields to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Ann B.", "locale": "fa"}))]
+pub struct ProfilePatchRequest {
+    /// A new display name, 1 to 100 characters.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    name: Option<Value>,
+    /// `en` or `fa`.
+    #[schema(value_type = Option<String>, example = "fa")]
+    locale: Option<Value>,
+    /// A new password, 8 to 128 characters; needs `current_password` when the account has one.
+    /// Every other token of the account is revoked.
+    #[schema(value_type = Option<String>, format = Password)]
+    password: Option<Value>,
+    /// The current password.
+    #[schema(value_type = Option<String>, format = Password)]
+    current_password: Option<Value>,
+}
+
+impl ProfilePatchRequest {
+    /// The patch.
+    ///
+    /// # Errors
+    /// Every invalid field; an empty patch.
+    pub fn try_into_domain(self) -> Result<ProfilePatch, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = errors.take(
+            "name",
+            optional_non_blank("name", self.name).and_then(|raw| {
+                raw.map(|raw| {
+                    Text::parse(&raw, User::NAME_MAX, false).map_err(|e| text_error("name", e))
+                })
+                .transpose()
+            }),
+        );
+        let locale = errors.take("locale", locale_field(self.locale));
+        let password = errors.take(
+            "password",
+            optional_non_blank("password", self.password).and_then(|raw| {
+                raw.map(|raw| Password::parse(raw).map_err(|e| password_error("password", e)))
+                    .transpose()
+            }),
+        );
+        let current = errors.take(
+            "current_password",
+            optional_non_blank("current_password", self.current_password),
+        );
+        if let (Some(None), Some(None), Some(None)) = (&name, &locale, &password) {
+            if errors.is_empty() {
+                errors.add("name", "Give at least one of name, locale and password.");
+            }
+        }
+        match (name, locale, password, current) {
+            (Some(name), Some(locale), Some(password), Some(current)) if errors.is_empty() => {
+                Ok(ProfilePatch {
+                    name,
+                    locale,
+                    password: password.map(|new| (new, current.map(Password::unchecked))),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn locale_field(value: Option<Value>) -> Result<Option<Locale>, String> {
+    optional_non_blank("locale", value).and_then(|raw| {
+        raw.map(|raw| {
+            matches!(raw.as_str(), "en" | "fa")
+                .then(|| Locale::parse(&raw))
+                .flatten()
+                .ok_or_else(|| selected_invalid("locale"))
+        })
+        .transpose()
+    })
+}
+
+/// `PUT /api/v1/me/email`: the new email.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ann@newmail.example"}))]
+pub struct EmailRequest {
+    /// The new email: unproven until its code is entered.
+    #[schema(value_type = String, required = true, format = Email)]
+    email: Option<Value>,
+}
+
+impl EmailRequest {
+    /// The email.
+    ///
+    /// # Errors
+    /// A missing or invalid email.
+    pub fn try_into_domain(self) -> Result<Contact, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.take(
+            "email",
+            required_string("email", self.email)
+                .and_then(|raw| Email::parse(&raw).map_err(|_| invalid_email("email"))),
+        );
+        email
+            .map(Contact::Email)
+            .filter(|_| errors.is_empty())
+            .ok_or(errors)
+    }
+}
+
+/// `PUT /api/v1/me/mobile`: the new mobile.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"mobile": "09121234567"}))]
+pub struct MobileRequest {
+    /// The new mobile, national (read in the server's region) or international: unproven until
+    /// its code is entered.
+    #[schema(value_type = String, required = true)]
+    mobile: Option<Value>,
+}
+
+impl MobileRequest {
+    /// The mobile.
+    ///
+    /// # Errors
+    /// A missing or invalid mobile.
+    pub fn try_into_domain(self, region: PhoneRegion) -> Result<Contact, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mobile = errors.take(
+            "mobile",
+            required_string("mobile", self.mobile)
+                .and_then(|raw| Mobile::parse(&raw, region).map_err(|_| invalid_mobile("mobile"))),
+        );
+        mobile
+            .map(Contact::Mobile)
+            .filter(|_| errors.is_empty())
+            .ok_or(errors)
+    }
+}
+
+/// `DELETE /api/v1/me`: the password, or a login code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"password": "correct horse"}))]
+pub struct EraseRequest {
+    /// The account's password.
+    #[schema(value_type = Option<String>, format = Password)]
+    password: Option<Value>,
+    /// Or a login code (`POST /api/v1/login/code`).
+    #[schema(value_type = Option<String>, example = "492031")]
+    code: Option<Value>,
+}
+
+impl EraseRequest {
+    /// The proof.
+    ///
+    /// # Errors
+    /// Neither given, or not strings.
+    pub fn try_into_domain(self) -> Result<ErasureProof, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let password = errors.take("password", optional_non_blank("password", self.password));
+        let code = errors.take("code", optional_code(self.code));
+        match (password, code) {
+            (Some(Some(password)), _) if errors.is_empty() => {
+                Ok(ErasureProof::Password(Password::unchecked(password)))
+            }
+            (_, Some(Some(code))) if errors.is_empty() => Ok(ErasureProof::Code(code)),
+            _ => {
+                if errors.is_empty() {
+                    errors.add(
+                        "password",
+                        "The password field is required when code is not present.",
+                    );
+                }
+                Err(errors)
+            }
         }
     }
 }
@@ -371,12 +669,12 @@ mod tests {
             let command = body::<LoginRequest>(json!({key: "09352864812", "password": "x"}))
                 .try_into_domain(region)
                 .unwrap();
-            assert!(matches!(command.login, Some(Login::Mobile(_))), "{key}");
+            assert!(matches!(command.login(), Some(Login::Mobile(_))), "{key}");
         }
         let command = body::<LoginRequest>(json!({"login": "neither", "password": "x"}))
             .try_into_domain(region)
             .unwrap();
-        assert_eq!(command.login, None);
+        assert_eq!(command.login(), None);
     }
 
     #[test]
@@ -399,7 +697,7 @@ mod tests {
         )
         .try_into_domain(PhoneRegion::default())
         .unwrap();
-        assert!(matches!(command.login, Some(Login::Mobile(_))));
+        assert!(matches!(command.login(), Some(Login::Mobile(_))));
         let errors = body::<LoginRequest>(json!({"login": null, "password": "x"}))
             .try_into_domain(PhoneRegion::default())
             .unwrap_err();

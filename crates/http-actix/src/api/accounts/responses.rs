@@ -135,3 +135,50 @@ impl From<domain::accounts::CodeSent> for CodeSentBody {
         }
     }
 }
+
+/// Everything stored about an account (`GET /api/v1/me/export`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountExport)]
+pub struct AccountExportBody {
+    /// The profile.
+    pub user: UserBody,
+    /// The live bearer tokens: when each was made and when it expires (never the token).
+    pub tokens: Vec<TokenInfoBody>,
+    /// The events the account is a member of.
+    pub events: Vec<crate::api::events::responses::EventBody>,
+    /// The invitations it sent.
+    pub sent_invitations: Vec<crate::api::invitations::responses::InvitationBody>,
+    /// The invitations it received.
+    pub received_invitations: Vec<crate::api::invitations::responses::InvitationBody>,
+}
+
+/// One live token, as the export shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TokenInfo)]
+pub struct TokenInfoBody {
+    /// When it was issued.
+    #[serde(serialize_with = "timestamp")]
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    #[serde(serialize_with = "timestamp")]
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<domain::accounts::AccountExport> for AccountExportBody {
+    fn from(export: domain::accounts::AccountExport) -> Self {
+        Self {
+            user: export.user.into(),
+            tokens: export
+                .tokens
+                .into_iter()
+                .map(|(created_at, expires_at)| TokenInfoBody {
+                    created_at,
+                    expires_at,
+                })
+                .collect(),
+            events: export.events.into_iter().map(Into::into).collect(),
+            sent_invitations: export.sent.into_iter().map(Into::into).collect(),
+            received_invitations: export.received.into_iter().map(Into::into).collect(),
+        }
+    }
+}
