@@ -334,10 +334,17 @@ fn release(c: &mut AnyConnection, me: DbId, contact: &str, now: DateTime<Utc>) -
         .load::<DbId>(c)?
         .into_iter()
         .collect();
+    // The invitations held for this contact do not block: the prover may be their invitee
+    // already (the claimant that proves its own contact); `release_held` decides among them.
     let invited_to: HashSet<DbId> = invitations::table
         .filter(invitations::invitee_id.eq(me))
         .filter(invitations::event_id.eq_any(&events))
         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .filter(
+            invitations::held_contact
+                .is_null()
+                .or(invitations::held_contact.ne(contact)),
+        )
         .select(invitations::event_id)
         .load::<DbId>(c)?
         .into_iter()

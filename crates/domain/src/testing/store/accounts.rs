@@ -154,6 +154,8 @@ impl CodeRepository for Store {
         {
             return Err(ProveContactError::CodeGone);
         }
+        // The code is used whatever comes of it, as the database's transaction deletes it first.
+        state.codes.remove(&key);
         if state
             .users
             .iter()
@@ -167,7 +169,6 @@ impl CodeRepository for Store {
         if !me.claims(&contact) && !me.owns(&contact) {
             return Err(ProveContactError::NotClaimed);
         }
-        state.codes.remove(&key);
         let now = stored(now);
         for (u, _) in &mut state.users {
             if u.id == user {
@@ -255,6 +256,15 @@ impl Store {
     pub fn messages(&self) -> Vec<OutgoingMessage> {
         self.lock().messages.clone()
     }
+
+    /// Sets the replacements `user` asked for (`None`: none), as a change of contact does.
+    pub fn set_pending_contacts(&self, user: UserId, email: Option<Email>, mobile: Option<Mobile>) {
+        let mut state = self.lock();
+        if let Some((u, _)) = state.users.iter_mut().find(|(u, _)| u.id == user) {
+            u.pending_email = email;
+            u.pending_mobile = mobile;
+        }
+    }
 }
 
 impl State {
@@ -267,8 +277,17 @@ impl State {
             .filter(|i| i.held_contact() == Some(contact))
             .cloned()
             .collect();
-        let blocked =
-            |event: EventId| self.is_member(event, prover) || self.has_pending(event, prover);
+        // The held invitations themselves do not block: the prover may be their invitee already
+        // (the claimant that proves its own contact).
+        let blocked = |event: EventId| {
+            self.is_member(event, prover)
+                || self.invitations.iter().any(|i| {
+                    i.event_id() == event
+                        && i.invitee_id() == prover
+                        && i.status() == InvitationStatus::Pending
+                        && i.held_contact() != Some(contact)
+                })
+        };
         let release = release_held(held, prover, blocked, now);
         let mut changes = Vec::new();
         for (changed, given) in release
