@@ -21,6 +21,7 @@ contract!(
     a_held_invitation_is_hidden_from_its_claimant_and_given_to_whoever_proves_the_contact,
     a_held_invitation_stays_with_its_claimant_when_the_claimant_proves_the_contact,
     a_held_invitation_to_an_event_the_prover_is_already_invited_to_is_cancelled,
+    a_batch_planned_before_a_proof_gives_what_it_holds_to_the_prover,
     a_login_finds_only_the_owner_of_a_proven_contact_else_its_claimants_oldest_first,
     finding_by_contacts_finds_pending_claims_too
 );
@@ -561,6 +562,49 @@ async fn a_held_invitation_to_an_event_the_prover_is_already_invited_to_is_cance
         .contains(&(ChangeKind::InvitationCancelled, held.id())));
     assert!(received(db, &impostor, now()).await.is_empty());
     assert!(feed(db, &impostor).await.is_empty());
+}
+
+async fn a_batch_planned_before_a_proof_gives_what_it_holds_to_the_prover(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let olivia = user(db, "Olivia", Some("olivia@example.com"), None).await;
+    let event_id = event(db, &olivia).await;
+    let impostor = claimant(db, "Impostor", Some("ceo@example.com"), None, 0).await;
+    let ceo = claimant(db, "Ceo", Some("ceo@example.com"), None, 1).await;
+    // Planned while the impostor was the oldest claimant...
+    let planned = Invitation::new_pending(
+        event_id,
+        olivia.id,
+        impostor.id,
+        "ceo@example.com".into(),
+        now(),
+    )
+    .expiring(InvitationTtl::DEFAULT)
+    .held_for(Some("ceo@example.com".into()));
+    // ... and stored after the CEO proved the contact: it is not held for a proof that happened.
+    let contact = email("ceo@example.com");
+    let digest = send_code(db, &ceo, PROVE_EMAIL, &contact, "123456", now()).await;
+    prove(db, &ceo, &contact, &digest, now()).await.unwrap();
+    assert_eq!(
+        db.create_batch(std::slice::from_ref(&planned))
+            .await
+            .unwrap(),
+        [BatchOutcome::Created]
+    );
+
+    let stored = db.find(planned.id()).await.unwrap().unwrap();
+    assert_eq!(stored.invitation.invitee_id(), ceo.id);
+    assert_eq!(stored.invitation.held_contact(), None);
+    assert_eq!(stored.invitation.expires_at(), planned.expires_at());
+    assert_eq!(received(db, &ceo, now()).await, [planned.id()]);
+    assert_eq!(
+        feed(db, &ceo).await,
+        [(ChangeKind::InvitationCreated, planned.id())]
+    );
+    assert!(feed(db, &impostor).await.is_empty());
+    assert!(received(db, &impostor, now()).await.is_empty());
 }
 
 async fn a_login_finds_only_the_owner_of_a_proven_contact_else_its_claimants_oldest_first(

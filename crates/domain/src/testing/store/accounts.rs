@@ -268,9 +268,23 @@ impl Store {
 }
 
 impl State {
+    /// The account that proved `contact` (normalized), if any.
+    pub(super) fn owner_of(&self, contact: &str) -> Option<UserId> {
+        self.users
+            .iter()
+            .map(|(u, _)| u)
+            .find(|u| {
+                (u.email_verified_at.is_some()
+                    && u.email.as_ref().map(Email::as_str) == Some(contact))
+                    || (u.mobile_verified_at.is_some()
+                        && u.mobile.as_ref().map(Mobile::as_str) == Some(contact))
+            })
+            .map(|u| u.id)
+    }
+
     /// Gives `prover` the invitations held for `contact` ([`release_held`]), recording an
     /// `invitation.created` to it for each given and an `invitation.cancelled` for each cancelled.
-    fn release(&mut self, prover: UserId, contact: &str, now: DateTime<Utc>) {
+    pub(super) fn release(&mut self, prover: UserId, contact: &str, now: DateTime<Utc>) {
         let held: Vec<Invitation> = self
             .invitations
             .iter()
