@@ -188,7 +188,8 @@ fn prove(
     now: DateTime<Utc>,
 ) -> QueryResult<Result<User, ProveContactError>> {
     let text = contact_key(contact).to_owned();
-    // Proofs of one contact wait for each other (SQLite: BEGIN IMMEDIATE already did).
+    // Proofs of one contact wait for each other, and for the batches that hold invitations for it
+    // (SQLite: BEGIN IMMEDIATE already did).
     if let AnyConnection::Pg(pg) = c {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind::<diesel::sql_types::Integer, _>(PROOF_LOCK_KEY)
@@ -255,9 +256,12 @@ fn prove(
         )
         .set(users::pending_email.eq(None::<String>))
         .execute(c)?;
-        let pending = (mine.pending_email.as_ref().map(Email::as_str) == Some(text.as_str()))
-            .then_some(None::<String>)
-            .unwrap_or_else(|| mine.pending_email.as_ref().map(|e| e.as_str().to_owned()));
+        // The pending replacement, unless it is what was just proven.
+        let pending = if mine.pending_email.as_ref().map(Email::as_str) == Some(text.as_str()) {
+            None
+        } else {
+            mine.pending_email.as_ref().map(|e| e.as_str().to_owned())
+        };
         diesel::update(users::table.find(me))
             .set((
                 users::email.eq(&text),
@@ -281,9 +285,12 @@ fn prove(
         )
         .set(users::pending_mobile.eq(None::<String>))
         .execute(c)?;
-        let pending = (mine.pending_mobile.as_ref().map(Mobile::as_str) == Some(text.as_str()))
-            .then_some(None::<String>)
-            .unwrap_or_else(|| mine.pending_mobile.as_ref().map(|m| m.as_str().to_owned()));
+        // The pending replacement, unless it is what was just proven.
+        let pending = if mine.pending_mobile.as_ref().map(Mobile::as_str) == Some(text.as_str()) {
+            None
+        } else {
+            mine.pending_mobile.as_ref().map(|m| m.as_str().to_owned())
+        };
         diesel::update(users::table.find(me))
             .set((
                 users::mobile.eq(&text),
@@ -305,6 +312,59 @@ fn prove(
         .select(UserRow::as_select())
         .first(c)?;
     Ok(Ok(User::try_from(row).map_err(deserialization)?))
+}
+
+/// Takes, on PostgreSQL, the shared side of the proof locks of `contacts` (normalized), in order:
+/// a batch that holds invitations for them and a proof of one of them then run one after the
+/// other, so that the batch sees a proof committed before it ([`release_to_owners`]) and a proof
+/// sees the invitations the batch held. Batches do not wait for each other. Taken before the
+/// events' locks, as a proof takes its lock before them. SQLite needs none: `BEGIN IMMEDIATE`.
+pub(crate) fn lock_proofs_shared(c: &mut AnyConnection, contacts: &[String]) -> QueryResult<()> {
+    let AnyConnection::Pg(pg) = c else {
+        return Ok(());
+    };
+    let mut contacts: Vec<&String> = contacts.iter().collect();
+    contacts.sort();
+    contacts.dedup();
+    for contact in contacts {
+        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1, hashtext($2))")
+            .bind::<diesel::sql_types::Integer, _>(PROOF_LOCK_KEY)
+            .bind::<diesel::sql_types::Text, _>(contact)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The invitations a batch just held for `contacts` (normalized) that an account proved since the
+/// batch was planned: given to that account, or cancelled, as the proof would have done had they
+/// been there ([`release_held`]). Without it they would wait for a proof that already happened.
+/// In the batch's transaction, after [`lock_proofs_shared`].
+pub(crate) fn release_to_owners(
+    c: &mut AnyConnection,
+    contacts: &[String],
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    for contact in contacts {
+        let owner: Option<DbId> = if contact.contains('@') {
+            users::table
+                .filter(users::email.eq(contact))
+                .filter(users::email_verified_at.is_not_null())
+                .select(users::id)
+                .first(c)
+                .optional()?
+        } else {
+            users::table
+                .filter(users::mobile.eq(contact))
+                .filter(users::mobile_verified_at.is_not_null())
+                .select(users::id)
+                .first(c)
+                .optional()?
+        };
+        if let Some(owner) = owner {
+            release(c, owner, contact, now)?;
+        }
+    }
+    Ok(())
 }
 
 fn deserialization(error: PortError) -> diesel::result::Error {
@@ -334,10 +394,17 @@ fn release(c: &mut AnyConnection, me: DbId, contact: &str, now: DateTime<Utc>) -
         .load::<DbId>(c)?
         .into_iter()
         .collect();
+    // The invitations held for this contact do not block: the prover may be their invitee
+    // already (the claimant that proves its own contact); `release_held` decides among them.
     let invited_to: HashSet<DbId> = invitations::table
         .filter(invitations::invitee_id.eq(me))
         .filter(invitations::event_id.eq_any(&events))
         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .filter(
+            invitations::held_contact
+                .is_null()
+                .or(invitations::held_contact.ne(contact)),
+        )
         .select(invitations::event_id)
         .load::<DbId>(c)?
         .into_iter()

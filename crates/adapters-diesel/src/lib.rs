@@ -41,6 +41,7 @@ mod deliveries;
 mod events;
 mod idempotency;
 mod invitations;
+mod legacy;
 mod listener;
 mod messages;
 mod rows;

@@ -68,12 +68,22 @@ impl UserRepository for Database {
         self.run(move |conn| {
             let query = users::table
                 .select(UserRow::as_select())
-                .order((users::created_at.asc(), users::id.asc()))
                 .limit(CLAIMANTS_TRIED)
                 .into_boxed();
+            // The owner first, whatever the claimants' number and age (claimants made while
+            // proofs were required are older than an owner made with them off): it must not fall
+            // past the limit.
             let query = match &login {
-                Login::Email(email) => query.filter(users::email.eq(email.as_str())),
-                Login::Mobile(mobile) => query.filter(users::mobile.eq(mobile.as_str())),
+                Login::Email(email) => query.filter(users::email.eq(email.as_str())).order((
+                    users::email_verified_at.is_null().asc(),
+                    users::created_at.asc(),
+                    users::id.asc(),
+                )),
+                Login::Mobile(mobile) => query.filter(users::mobile.eq(mobile.as_str())).order((
+                    users::mobile_verified_at.is_null().asc(),
+                    users::created_at.asc(),
+                    users::id.asc(),
+                )),
             };
             let rows: Vec<UserRow> = query.load(conn).map_err(port_error)?;
             // Its owner alone, when someone proved it.

@@ -15,6 +15,7 @@ use domain::InvitationStatus;
 
 use super::queries::details_of;
 use crate::changes::{made, record};
+use crate::codes::{lock_proofs_shared, release_to_owners};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{from_db_time, InvitationRow};
 use crate::schema::{events, invitations};
@@ -39,6 +40,12 @@ impl Database {
                 let mut invitees: Vec<DbId> = rows.iter().map(|row| row.invitee_id).collect();
                 invitees.sort_unstable();
                 invitees.dedup();
+                let mut held: Vec<String> = rows
+                    .iter()
+                    .filter_map(|row| row.held_contact.clone())
+                    .collect();
+                held.sort_unstable();
+                held.dedup();
                 let mut stale = 0;
                 // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
                 // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql`
@@ -48,6 +55,7 @@ impl Database {
                 // truthfully with the port's two outcomes, so the batch is rolled back and reported
                 // `Unavailable` (503): the client's retry plans afresh and gets the right reasons.
                 let result = write_transaction(conn, |c| {
+                    lock_proofs_shared(c, &held)?;
                     lock_events(c, &event_ids, false)?;
                     // Expire-on-write: the invitees' pending invitations that are dead by the
                     // batch's time become `expired` first, so that the partial unique index, which
@@ -108,6 +116,9 @@ impl Database {
                         changes.push(made(Change::invitation_created(details))?);
                     }
                     record(c, changes)?;
+                    // A contact proven since the plan was read: what the batch held for it goes
+                    // to its owner now, as the proof would have given it.
+                    release_to_owners(c, &held, from_db_time(sent_at))?;
                     Ok(created)
                 });
                 let created = match result {

@@ -15,5 +15,6 @@ mod counters;
 mod deliveries;
 mod hostile;
 mod idempotency;
+mod proofs;
 mod support;
 mod upgrade;

@@ -10,6 +10,7 @@ mod diesel_only;
 mod events;
 mod invitations;
 mod lifecycle;
+mod proofs;
 mod roles;
 mod rows;
 mod versions;

@@ -25,8 +25,9 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 
 /// The migration under test, as diesel names it.
 const VERSION: &str = "20261206000001";
-/// The migration after it, undone before it.
+/// The migrations after it, undone before it, newest first.
 const ROW_VERSIONS: &str = "20261206000002";
+const PROVEN_CONTACTS: &str = "20261207000001";
 
 const ANN: &str = "01a00000-0000-7000-8000-000000000001";
 const BOB: &str = "01a00000-0000-7000-8000-000000000002";
@@ -107,6 +108,13 @@ async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend
     // down.sql gives back the schema as the migration before left it, with every row (after the
     // migrations that came later are undone).
     let mut session = database.session();
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-07-000001_proven_contacts/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-07-000001_proven_contacts/down.sql"),
+    });
+    session.execute(&format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = '{PROVEN_CONTACTS}'"
+    ));
     session.execute(match backend {
         Backend::Postgres => migration!("postgres/2026-12-06-000002_row_versions/down.sql"),
         Backend::Sqlite => migration!("sqlite/2026-12-06-000002_row_versions/down.sql"),
@@ -204,7 +212,9 @@ fn rows_before(backend: Backend) -> String {
 
 /// Every name and definition of the schema, one line each, sorted: tables' columns (with their
 /// types and defaults), constraints, indexes and sequences on PostgreSQL; `sqlite_master` on
-/// SQLite (each table's and index's own SQL).
+/// SQLite (each table's and index's own SQL, without its comment lines and with its name unquoted:
+/// a table that a later migration rebuilt and its down.sql built again, as `users`, reads the same
+/// as the one it replaced).
 fn catalog(database: &TestDatabase) -> Vec<String> {
     let mut lines = match database.backend() {
         Backend::Postgres => database.texts(
@@ -223,7 +233,20 @@ fn catalog(database: &TestDatabase) -> Vec<String> {
         Backend::Sqlite => database.texts(
             "SELECT tbl_name || ' ' || type || ' ' || name || ' ' || COALESCE(sql, '-') AS value
              FROM sqlite_master WHERE tbl_name NOT LIKE '\\_\\_%' ESCAPE '\\'",
-        ),
+        )
+        .into_iter()
+        .map(|line| {
+            let table = line.split(' ').next().unwrap_or_default().to_owned();
+            line.lines()
+                .filter(|text| !text.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replace(
+                    &format!("CREATE TABLE \"{table}\""),
+                    &format!("CREATE TABLE {table}"),
+                )
+        })
+        .collect(),
     };
     lines.sort();
     lines

@@ -13,9 +13,8 @@ use crate::{Contact, Text};
 impl UserRepository for Store {
     async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
         let mut state = self.lock();
-        if user.email.is_none() && user.mobile.is_none() {
-            return Err(refused("a user without email or mobile").into());
-        }
+        // An account may have no contact at all (another account proved its only one): the
+        // database no longer refuses such a row, nor does the fake.
         let owned =
             |contact: Contact, state: &State| state.users.iter().any(|(u, _)| u.owns(&contact));
         if user.proven {
@@ -292,6 +291,8 @@ impl CodeRepository for Store {
         {
             return Err(ProveContactError::CodeGone);
         }
+        // The code is used whatever comes of it, as the database's transaction deletes it first.
+        state.codes.remove(&key);
         if state
             .users
             .iter()
@@ -305,7 +306,6 @@ impl CodeRepository for Store {
         if !me.claims(&contact) && !me.owns(&contact) {
             return Err(ProveContactError::NotClaimed);
         }
-        state.codes.remove(&key);
         let now = stored(now);
         for (u, _) in &mut state.users {
             if u.id == user {
@@ -393,20 +393,52 @@ impl Store {
     pub fn messages(&self) -> Vec<OutgoingMessage> {
         self.lock().messages.clone()
     }
+
+    /// Sets the replacements `user` asked for (`None`: none), as a change of contact does.
+    pub fn set_pending_contacts(&self, user: UserId, email: Option<Email>, mobile: Option<Mobile>) {
+        let mut state = self.lock();
+        if let Some((u, _)) = state.users.iter_mut().find(|(u, _)| u.id == user) {
+            u.pending_email = email;
+            u.pending_mobile = mobile;
+        }
+    }
 }
 
 impl State {
+    /// The account that proved `contact` (normalized), if any.
+    pub(super) fn owner_of(&self, contact: &str) -> Option<UserId> {
+        self.users
+            .iter()
+            .map(|(u, _)| u)
+            .find(|u| {
+                (u.email_verified_at.is_some()
+                    && u.email.as_ref().map(Email::as_str) == Some(contact))
+                    || (u.mobile_verified_at.is_some()
+                        && u.mobile.as_ref().map(Mobile::as_str) == Some(contact))
+            })
+            .map(|u| u.id)
+    }
+
     /// Gives `prover` the invitations held for `contact` ([`release_held`]), recording an
     /// `invitation.created` to it for each given and an `invitation.cancelled` for each cancelled.
-    fn release(&mut self, prover: UserId, contact: &str, now: DateTime<Utc>) {
+    pub(super) fn release(&mut self, prover: UserId, contact: &str, now: DateTime<Utc>) {
         let held: Vec<Invitation> = self
             .invitations
             .iter()
             .filter(|i| i.held_contact() == Some(contact))
             .cloned()
             .collect();
-        let blocked =
-            |event: EventId| self.is_member(event, prover) || self.has_pending(event, prover);
+        // The held invitations themselves do not block: the prover may be their invitee already
+        // (the claimant that proves its own contact).
+        let blocked = |event: EventId| {
+            self.is_member(event, prover)
+                || self.invitations.iter().any(|i| {
+                    i.event_id() == event
+                        && i.invitee_id() == prover
+                        && i.status() == InvitationStatus::Pending
+                        && i.held_contact() != Some(contact)
+                })
+        };
         let release = release_held(held, prover, blocked, now);
         let mut changes = Vec::new();
         for (changed, given) in release

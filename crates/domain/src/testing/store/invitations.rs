@@ -82,6 +82,20 @@ impl InvitationRepository for Store {
             })
             .collect();
         state.record(changes);
+        // A contact proven since the batch was planned: what it held for it goes to the owner, as
+        // the proof would have given it (the adapter does the same in the batch's transaction).
+        let mut held: Vec<&str> = invitations
+            .iter()
+            .filter_map(|i| i.held_contact())
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        for contact in held {
+            if let Some(owner) = state.owner_of(contact) {
+                let at = invitations.iter().map(|i| stored(i.created_at())).min();
+                state.release(owner, contact, at.expect("a held invitation"));
+            }
+        }
         Ok(outcomes)
     }
 
