@@ -86,8 +86,14 @@ fn main() -> ExitCode {
         Command::Migrate => telemetry::init(config.log_format, None)
             .map_err(|e| with_causes(&e))
             .and_then(|()| {
-                adapters_diesel::Database::open(&config.database())
-                    .map(|db| tracing::info!(backend = ?db.backend(), "migrations applied"))
+                let db = adapters_diesel::Database::open(&config.database())
+                    .map_err(|e| with_causes(&e))?;
+                tracing::info!(backend = ?db.backend(), "migrations applied");
+                actix_web::rt::System::new()
+                    .block_on(app::startup::settle_legacy_contacts(
+                        &db,
+                        config.unprove_legacy_contacts,
+                    ))
                     .map_err(|e| with_causes(&e))
             }),
         Command::Serve => telemetry::init(config.log_format, config.traces.as_ref())

@@ -69,9 +69,29 @@ pub enum StartError {
     /// The mailer could not be set up (`SMTP_URL`).
     #[error("cannot set up email ({variable})", variable = .0.variable())]
     Mailer(#[source] adapters_outbound::SmtpConfigError),
+    /// `LEGACY_CONTACTS` could not be applied.
+    #[error("cannot apply LEGACY_CONTACTS")]
+    Legacy(#[source] domain::ports::PortError),
     /// The SMS gateway's client could not be set up (`SMS_URL`).
     #[error("cannot set up text messages (SMS_URL)")]
     Sms(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Applies `LEGACY_CONTACTS` once, at the first start after the upgrade that added proofs: the
+/// contacts stored before stay proven, or (`unproven`) are to be proven again (docs/operations.md,
+/// "Upgrading to proven contacts").
+///
+/// # Errors
+/// [`StartError::Legacy`] when the database fails.
+pub async fn settle_legacy_contacts(database: &Database, unprove: bool) -> Result<(), StartError> {
+    let changed = database
+        .settle_legacy_contacts(unprove)
+        .await
+        .map_err(StartError::Legacy)?;
+    if unprove && changed > 0 {
+        tracing::info!(users = changed, "LEGACY_CONTACTS=unproven: contacts from before proofs are to be proven again");
+    }
+    Ok(())
 }
 
 /// The name of the cursor signing key among the database's shared secrets.
@@ -187,6 +207,7 @@ impl Application {
             .await
             .map_err(StartError::DatabaseTask)??;
         tracing::info!(backend = ?database.backend(), "database ready");
+        settle_legacy_contacts(&database, config.unprove_legacy_contacts).await?;
         let cursors = cursor_key(&config, &database).await?;
         let database = Arc::new(database);
         let maintenance = database.clone();

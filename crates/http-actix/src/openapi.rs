@@ -38,7 +38,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The operations that take no token. Every other operation names the `bearer` scheme.
-const PUBLIC_OPERATIONS: [&str; 4] = ["register", "login", "live", "ready"];
+const PUBLIC_OPERATIONS: [&str; 7] = [
+    "register",
+    "login",
+    "login_code",
+    "forgot_password",
+    "reset_password",
+    "live",
+    "ready",
+];
 
 #[derive(OpenApi)]
 #[openapi(

@@ -35,7 +35,11 @@ async fn registering_answers_201_with_the_user_and_a_bearer_token() {
     assert_eq!(data["user"]["email"], "ann@example.com");
     assert_eq!(data["user"]["mobile"], "+989352864812");
     assert_eq!(data["user"]["created_at"], "2026-11-26T10:00:00Z");
-    assert_eq!(data["user"].as_object().unwrap().len(), 5);
+    // The fakes count contacts as proven at once (as CONTACT_VERIFICATION=off does).
+    assert_eq!(data["user"]["email_verified_at"], "2026-11-26T10:00:00Z");
+    assert_eq!(data["user"]["locale"], "en");
+    assert_eq!(data["user"]["has_password"], true);
+    assert_eq!(data["user"].as_object().unwrap().len(), 11);
 }
 
 #[actix_web::test]
@@ -121,6 +125,12 @@ async fn me_answers_the_callers_own_profile() {
             "name": "Ann",
             "email": "ann@example.com",
             "mobile": "+989352864812",
+            "email_verified_at": "2026-11-26T10:00:00Z",
+            "mobile_verified_at": "2026-11-26T10:00:00Z",
+            "pending_email": null,
+            "pending_mobile": null,
+            "locale": "en",
+            "has_password": true,
             "created_at": "2026-11-26T10:00:00Z"
         }})
     );

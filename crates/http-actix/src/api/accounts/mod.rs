@@ -27,6 +27,12 @@ const LOGIN_NAME: AtLeastOneOf = AtLeastOneOf {
     fields: &["login", "email", "mobile"],
 };
 
+/// A code for login or reset needs one of `login`, `email` or `mobile`.
+const CODE_LOGIN_NAME: AtLeastOneOf = AtLeastOneOf {
+    schema: "CodeForLoginRequest",
+    fields: &["login", "email", "mobile"],
+};
+
 /// Registers this area's routes; called inside the `/api/v1` scope.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/register").route(web::post().to(handlers::register)))
@@ -83,6 +89,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         handlers::export_me,
         handlers::erase_me
     ),
-    modifiers(&REGISTER_CONTACT, &LOGIN_NAME, &ProblemForms),
+    modifiers(&REGISTER_CONTACT, &LOGIN_NAME, &CODE_LOGIN_NAME, &ProblemForms),
 )]
 pub(crate) struct Doc;
