@@ -191,10 +191,34 @@ export interface paths {
         put?: never;
         /**
          * Log in.
-         * @description `login` (or `email`, or `mobile`) is the account's email or mobile. A wrong login and a wrong
-         *     password get the same answer.
+         * @description `login` (or `email`, or `mobile`) is the account's email or mobile, with its `password` or a
+         *     `code` sent by `POST /api/v1/login/code`. A wrong login and a wrong password or code get the
+         *     same answer.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/login/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a login code.
+         * @description Always `202`, whether an account has proven this login or not (the answer tells nothing about
+         *     accounts, and takes the same time: the code is sent off the request). When one has, a code
+         *     that logs in (`POST /api/v1/login` with `code`) goes to that contact, within the codes'
+         *     limits; by SMS only to numbers of the allowed countries.
+         */
+        post: operations["login_code"];
         delete?: never;
         options?: never;
         head?: never;
@@ -232,7 +256,43 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase your account.
+         * @description With the password, or a login code (`POST /api/v1/login/code`). Every token is revoked; the
+         *     name and contacts are erased (others see `Deleted user`); events you own are deleted as their
+         *     owner deletes them, you leave the others; pending invitations to and from you are cancelled.
+         */
+        delete: operations["erase_me"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit your profile.
+         * @description Changes `name`, `locale` or the password (with `current_password`; every other token of the
+         *     account is then revoked).
+         */
+        patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change your email.
+         * @description The new email is unproven until the code sent to it is entered
+         *     (`POST /api/v1/me/verifications/confirm`); a proven email it replaces serves until then.
+         */
+        put: operations["put_email"];
+        post?: never;
+        /**
+         * Remove your email.
+         * @description Only while the mobile is proven: an account keeps a proven way in.
+         */
+        delete: operations["delete_email"];
         options?: never;
         head?: never;
         patch?: never;
@@ -258,6 +318,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about you.
+         * @description The profile, the live tokens (when each was made and expires; never the tokens), the events
+         *     you are a member of, and the invitations you sent and received.
+         */
+        get: operations["export_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mobile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change your mobile.
+         * @description As `PUT /api/v1/me/email`, by SMS.
+         */
+        put: operations["put_mobile"];
+        post?: never;
+        /**
+         * Remove your mobile.
+         * @description Only while the email is proven.
+         */
+        delete: operations["delete_mobile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/stream": {
         parameters: {
             query?: never;
@@ -276,6 +381,90 @@ export interface paths {
         get: operations["stream_changes"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a code that proves a contact.
+         * @description The code goes to the account's contact of `channel` that is not proven yet: the replacement it
+         *     asked for, else its current one (docs/api.md, "Proving contacts"). At most one code a minute
+         *     and 5 an hour to one contact, and a daily number per account and per client address.
+         */
+        post: operations["send_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/verifications/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove a contact with the code it received.
+         * @description On success the contact is the account's alone: every other account that claimed it loses the
+         *     claim, and invitations held for it now show (docs/api.md, "Proving contacts").
+         */
+        post: operations["confirm_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset.
+         * @description As `POST /api/v1/login/code`: always `202`; a code goes to the login if an account has proven
+         *     it. Enter it with a new password at `POST /api/v1/password/reset`.
+         */
+        post: operations["forgot_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the password with a code.
+         * @description Sets the new password, revokes every token of the account, and logs in.
+         */
+        post: operations["reset_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -536,6 +725,19 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description Everything stored about an account (`GET /api/v1/me/export`). */
+        AccountExport: {
+            /** @description The events the account is a member of. */
+            events: components["schemas"]["Event"][];
+            /** @description The invitations it received. */
+            received_invitations: components["schemas"]["Invitation"][];
+            /** @description The invitations it sent. */
+            sent_invitations: components["schemas"]["Invitation"][];
+            /** @description The live bearer tokens: when each was made and when it expires (never the token). */
+            tokens: components["schemas"]["TokenInfo"][];
+            /** @description The profile. */
+            user: components["schemas"]["User"];
+        };
         /**
          * @description `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer.
          * @example {
@@ -597,6 +799,74 @@ export interface components {
          */
         ChangeType: "invitation.created" | "invitation.accepted" | "invitation.rejected" | "invitation.cancelled" | "invitation.expired" | "invitation.resent" | "member.joined" | "member.removed" | "member.role_changed" | "event.updated" | "event.deleted";
         /**
+         * @description `POST /api/v1/login/code` and `POST /api/v1/password/forgot`: where to send a code.
+         * @example {
+         *       "login": "09352864812"
+         *     }
+         */
+        CodeForLoginRequest: {
+            /** @description As `login`. */
+            email?: string | null;
+            login: string;
+            /** @description As `login`. */
+            mobile?: string | null;
+        } | {
+            email: string;
+            /** @description The account's proven email or mobile (`email` and `mobile` are accepted as well). */
+            login?: string | null;
+            /** @description As `login`. */
+            mobile?: string | null;
+        } | {
+            /** @description As `login`. */
+            email?: string | null;
+            /** @description The account's proven email or mobile (`email` and `mobile` are accepted as well). */
+            login?: string | null;
+            mobile: string;
+        };
+        /**
+         * @description The answer of `POST /api/v1/login/code` and `POST /api/v1/password/forgot`: the same whether
+         *     or not an account has the login.
+         * @example {
+         *       "message": "If an account has proven this login, a code is on its way."
+         *     }
+         */
+        CodeRequested: {
+            /** @description What happens next. */
+            message: string;
+        };
+        /** @description A code on its way (`POST /api/v1/me/verifications`). */
+        CodeSent: {
+            /**
+             * @description Where it went: `email` or `mobile`.
+             * @example email
+             */
+            channel: string;
+            /**
+             * Format: date-time
+             * @description When it stops working (10 minutes after it was sent).
+             */
+            expires_at: string;
+        };
+        /**
+         * @description `POST /api/v1/me/verifications/confirm`: the code received.
+         * @example {
+         *       "channel": "email",
+         *       "code": "492031"
+         *     }
+         */
+        ConfirmCodeRequest: {
+            /**
+             * @description `email` or `mobile`: the channel the code was sent to.
+             * @example email
+             */
+            channel: string;
+            /**
+             * @description The 6 digits received (Persian and Arabic-Indic digits are read as ASCII ones).
+             * @example 492031
+             */
+            code: string;
+        };
+        /**
          * @description `POST /api/v1/events`: a title, and optionally a description, a place and times.
          * @example {
          *       "description": "Drinks on the roof.",
@@ -640,6 +910,38 @@ export interface components {
              *     (`WEBHOOK_ALLOW_PRIVATE`), `http://` and private addresses too.
              */
             url: string;
+        };
+        /** @description `{"data": ...}`: the envelope of every single-object answer. */
+        Data_AccountExport: {
+            /** @description Everything stored about an account (`GET /api/v1/me/export`). */
+            data: {
+                /** @description The events the account is a member of. */
+                events: components["schemas"]["Event"][];
+                /** @description The invitations it received. */
+                received_invitations: components["schemas"]["Invitation"][];
+                /** @description The invitations it sent. */
+                sent_invitations: components["schemas"]["Invitation"][];
+                /** @description The live bearer tokens: when each was made and when it expires (never the token). */
+                tokens: components["schemas"]["TokenInfo"][];
+                /** @description The profile. */
+                user: components["schemas"]["User"];
+            };
+        };
+        /** @description `{"data": ...}`: the envelope of every single-object answer. */
+        Data_CodeSent: {
+            /** @description A code on its way (`POST /api/v1/me/verifications`). */
+            data: {
+                /**
+                 * @description Where it went: `email` or `mobile`.
+                 * @example email
+                 */
+                channel: string;
+                /**
+                 * Format: date-time
+                 * @description When it stops working (10 minutes after it was sent).
+                 */
+                expires_at: string;
+            };
         };
         /** @description `{"data": ...}`: the envelope of every single-object answer. */
         Data_Event: {
@@ -819,20 +1121,45 @@ export interface components {
                  */
                 email: string | null;
                 /**
+                 * Format: date-time
+                 * @description When the email was proven with a code; `null` while it is not (docs/api.md, "Proving
+                 *     contacts").
+                 */
+                email_verified_at: string | null;
+                /** @description Whether the account can log in with a password (else by code only). */
+                has_password: boolean;
+                /**
                  * Format: uuid
                  * @description The user's id.
                  */
                 id: string;
+                /**
+                 * @description The language messages to the account are written in: `en` or `fa`.
+                 * @example en
+                 */
+                locale: string;
                 /**
                  * @description Mobile in E.164.
                  * @example +989352864812
                  */
                 mobile: string | null;
                 /**
+                 * Format: date-time
+                 * @description When the mobile was proven with a code; `null` while it is not.
+                 */
+                mobile_verified_at: string | null;
+                /**
                  * @description Display name.
                  * @example Ann
                  */
                 name: string;
+                /**
+                 * Format: email
+                 * @description An email asked for in place of `email` and not proven yet; `email` serves until it is.
+                 */
+                pending_email: string | null;
+                /** @description A mobile asked for in place of `mobile` and not proven yet. */
+                pending_mobile: string | null;
             };
         };
         /** @description `{"data": ...}`: the envelope of every single-object answer. */
@@ -947,6 +1274,37 @@ export interface components {
              * @example 200
              */
             status_code?: number | null;
+        };
+        /**
+         * @description `PUT /api/v1/me/email`: the new email.
+         * @example {
+         *       "email": "ann@newmail.example"
+         *     }
+         */
+        EmailRequest: {
+            /**
+             * Format: email
+             * @description The new email: unproven until its code is entered.
+             */
+            email: string;
+        };
+        /**
+         * @description `DELETE /api/v1/me`: the password, or a login code.
+         * @example {
+         *       "password": "correct horse"
+         *     }
+         */
+        EraseRequest: {
+            /**
+             * @description Or a login code (`POST /api/v1/login/code`).
+             * @example 492031
+             */
+            code?: string | null;
+            /**
+             * Format: password
+             * @description The account's password.
+             */
+            password?: string | null;
         };
         /**
          * @description `{"message", "code"}`: the body of 400, 401 (login), 403, 404, 405, 409, 413 and 429 answers,
@@ -1130,6 +1488,11 @@ export interface components {
          */
         LoginRequest: {
             /**
+             * @description A login code sent by `POST /api/v1/login/code`, instead of the password: 6 digits.
+             * @example 492031
+             */
+            code?: string | null;
+            /**
              * @description The account's email, as an alternative to `login`. Not checked as an address: a login
              *     that names no account fails like a wrong password.
              */
@@ -1139,10 +1502,15 @@ export interface components {
             mobile?: string | null;
             /**
              * Format: password
-             * @description The password.
+             * @description The password. Required unless `code` is given.
              */
-            password: string;
+            password?: string | null;
         } | {
+            /**
+             * @description A login code sent by `POST /api/v1/login/code`, instead of the password: 6 digits.
+             * @example 492031
+             */
+            code?: string | null;
             email: string;
             /**
              * @description The account's email or mobile. Required unless `email` or `mobile` is given; the first
@@ -1153,10 +1521,15 @@ export interface components {
             mobile?: string | null;
             /**
              * Format: password
-             * @description The password.
+             * @description The password. Required unless `code` is given.
              */
-            password: string;
+            password?: string | null;
         } | {
+            /**
+             * @description A login code sent by `POST /api/v1/login/code`, instead of the password: 6 digits.
+             * @example 492031
+             */
+            code?: string | null;
             /**
              * @description The account's email, as an alternative to `login`. Not checked as an address: a login
              *     that names no account fails like a wrong password.
@@ -1170,9 +1543,9 @@ export interface components {
             mobile: string;
             /**
              * Format: password
-             * @description The password.
+             * @description The password. Required unless `code` is given.
              */
-            password: string;
+            password?: string | null;
         };
         /** @description One member of an event: the user's summary, role and join time. */
         Member: {
@@ -1195,6 +1568,19 @@ export interface components {
         MemberChange: components["schemas"]["Member"] & {
             /** @description The event. */
             event: components["schemas"]["InvitationEvent"];
+        };
+        /**
+         * @description `PUT /api/v1/me/mobile`: the new mobile.
+         * @example {
+         *       "mobile": "09121234567"
+         *     }
+         */
+        MobileRequest: {
+            /**
+             * @description The new mobile, national (read in the server's region) or international: unproven until
+             *     its code is entered.
+             */
+            mobile: string;
         };
         /** @description A webhook just registered, with its signing secret: the only time the secret is shown. */
         NewWebhook: components["schemas"]["Webhook"] & {
@@ -1475,6 +1861,33 @@ export interface components {
             type: string;
         };
         /**
+         * @description `PATCH /api/v1/me`: the fields to change.
+         * @example {
+         *       "locale": "fa",
+         *       "name": "Ann B."
+         *     }
+         */
+        ProfilePatchRequest: {
+            /**
+             * Format: password
+             * @description The current password.
+             */
+            current_password?: string | null;
+            /**
+             * @description `en` or `fa`.
+             * @example fa
+             */
+            locale?: string | null;
+            /** @description A new display name, 1 to 100 characters. */
+            name?: string | null;
+            /**
+             * Format: password
+             * @description A new password, 8 to 128 characters; needs `current_password` when the account has one.
+             *     Every other token of the account is revoked.
+             */
+            password?: string | null;
+        };
+        /**
          * @description `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
          * @example {
          *       "email": "ann@example.com",
@@ -1486,6 +1899,12 @@ export interface components {
         RegisterRequest: {
             /** Format: email */
             email: string;
+            /**
+             * @description The language messages to the account are written in: `en` or `fa`. Without it, the
+             *     request's `Accept-Language` decides, else `en`.
+             * @example fa
+             */
+            locale?: string | null;
             /**
              * @description Mobile, national (read in the server's region) or international; required when `email`
              *     is not given. Unique after normalization.
@@ -1501,6 +1920,12 @@ export interface components {
         } | {
             /** @description Email; required when `mobile` is not given. Unique, compared case-insensitively. */
             email?: (string | null) | string;
+            /**
+             * @description The language messages to the account are written in: `en` or `fa`. Without it, the
+             *     request's `Accept-Language` decides, else `en`.
+             * @example fa
+             */
+            locale?: string | null;
             mobile: string;
             /** @description Display name, 1 to 100 characters. */
             name: string;
@@ -1511,10 +1936,46 @@ export interface components {
             password: string;
         };
         /**
+         * @description `POST /api/v1/password/reset`: the login, the code it received, and the new password.
+         * @example {
+         *       "code": "492031",
+         *       "login": "09352864812",
+         *       "password": "a new horse"
+         *     }
+         */
+        ResetPasswordRequest: {
+            /**
+             * @description The 6 digits received.
+             * @example 492031
+             */
+            code: string;
+            /** @description The account's proven email or mobile. */
+            login: string;
+            /**
+             * Format: password
+             * @description The new password: 8 to 128 characters.
+             */
+            password: string;
+        };
+        /**
          * @description A member's role.
          * @enum {string}
          */
         Role: "owner" | "cohost" | "member";
+        /**
+         * @description `POST /api/v1/me/verifications`: which contact to send a code to.
+         * @example {
+         *       "channel": "email"
+         *     }
+         */
+        SendCodeRequest: {
+            /**
+             * @description `email` or `mobile`: the account's contact of that kind that is not proven yet (a pending
+             *     replacement first).
+             * @example email
+             */
+            channel: string;
+        };
         /**
          * @description `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite (blanks are
          *     skipped), and an optional note for all of them.
@@ -1638,6 +2099,19 @@ export interface components {
              */
             ticket: string;
         };
+        /** @description One live token, as the export shows it. */
+        TokenInfo: {
+            /**
+             * Format: date-time
+             * @description When it was issued.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it stops working.
+             */
+            expires_at: string;
+        };
         /**
          * @description `{"message": "Unauthenticated."}`: a missing, unknown, revoked or expired bearer token.
          * @example {
@@ -1682,20 +2156,45 @@ export interface components {
              */
             email: string | null;
             /**
+             * Format: date-time
+             * @description When the email was proven with a code; `null` while it is not (docs/api.md, "Proving
+             *     contacts").
+             */
+            email_verified_at: string | null;
+            /** @description Whether the account can log in with a password (else by code only). */
+            has_password: boolean;
+            /**
              * Format: uuid
              * @description The user's id.
              */
             id: string;
+            /**
+             * @description The language messages to the account are written in: `en` or `fa`.
+             * @example en
+             */
+            locale: string;
             /**
              * @description Mobile in E.164.
              * @example +989352864812
              */
             mobile: string | null;
             /**
+             * Format: date-time
+             * @description When the mobile was proven with a code; `null` while it is not.
+             */
+            mobile_verified_at: string | null;
+            /**
              * @description Display name.
              * @example Ann
              */
             name: string;
+            /**
+             * Format: email
+             * @description An email asked for in place of `email` and not proven yet; `email` serves until it is.
+             */
+            pending_email: string | null;
+            /** @description A mobile asked for in place of `mobile` and not proven yet. */
+            pending_mobile: string | null;
         };
         /** @description What anyone may see of a user (docs/api.md, "Objects": User summary). */
         UserSummary: {
@@ -4803,6 +5302,144 @@ export interface operations {
             };
         };
     };
+    login_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeForLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: if an account has proven this login, a code is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeRequested"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/login/code",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/login/code",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/login/code",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/login/code",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     logout: {
         parameters: {
             query?: never;
@@ -5015,6 +5652,658 @@ export interface operations {
             };
         };
     };
+    erase_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            /** @description The account is erased. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Neither a password nor a code, or a wrong one. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errors": {
+                     *         "password": [
+                     *           "The password or code is incorrect."
+                     *         ]
+                     *       },
+                     *       "message": "The password or code is incorrect."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The password or code is incorrect.",
+                     *       "errors": {
+                     *         "password": [
+                     *           "The password or code is incorrect."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/me",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfilePatchRequest"];
+            };
+        };
+        responses: {
+            /** @description The profile as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_User"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid fields, or a missing or wrong `current_password`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errors": {
+                     *         "current_password": [
+                     *           "The current password is incorrect."
+                     *         ]
+                     *       },
+                     *       "message": "The current password is incorrect."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The current password is incorrect.",
+                     *       "errors": {
+                     *         "current_password": [
+                     *           "The current password is incorrect."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/me",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    put_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailRequest"];
+            };
+        };
+        responses: {
+            /** @description The profile, with the new email as `pending_email` (or `email`, when the old one was unproven). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_User"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An invalid email, or the account's own proven one. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    delete_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile without an email. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_User"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The mobile is not proven. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/email",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     list_changes: {
         parameters: {
             query?: {
@@ -5151,6 +6440,381 @@ export interface operations {
                      *       "code": "service_unavailable",
                      *       "detail": "Service temporarily unavailable.",
                      *       "instance": "/api/v1/me/events",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    export_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything stored about the caller. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="event-manager-export.json"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_AccountExport"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/export",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/export",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/export",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    put_mobile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MobileRequest"];
+            };
+        };
+        responses: {
+            /** @description The profile, with the new mobile as `pending_mobile` (or `mobile`, when the old one was unproven). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_User"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An invalid mobile, or the account's own proven one. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    delete_mobile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile without a mobile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_User"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The email is not proven. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/mobile",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/mobile",
                      *       "status": 503,
                      *       "title": "Service unavailable.",
                      *       "type": "https://event-manager.example/problems/service_unavailable"
@@ -5340,6 +7004,754 @@ export interface operations {
                      *       "code": "service_unavailable",
                      *       "detail": "Service temporarily unavailable.",
                      *       "instance": "/api/v1/me/stream",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    send_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description A code is on its way; it works for 10 minutes and 5 tries. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_CodeSent"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unknown channel, nothing to prove on it, or a number outside the countries codes go to by SMS. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errors": {
+                     *         "channel": [
+                     *           "The account has no contact of this kind left to prove."
+                     *         ]
+                     *       },
+                     *       "message": "The account has no contact of this kind left to prove."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The account has no contact of this kind left to prove.",
+                     *       "errors": {
+                     *         "channel": [
+                     *           "The account has no contact of this kind left to prove."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/verifications",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    confirm_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The contact is proven; the account as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_User"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/me/verifications/confirm",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/me/verifications/confirm",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/me/verifications/confirm",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A wrong, expired, used or void code (after 5 tries), or a contact another account proved first. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errors": {
+                     *         "code": [
+                     *           "The code is wrong or has expired."
+                     *         ]
+                     *       },
+                     *       "message": "The code is wrong or has expired."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "detail": "The code is wrong or has expired.",
+                     *       "errors": {
+                     *         "code": [
+                     *           "The code is wrong or has expired."
+                     *         ]
+                     *       },
+                     *       "instance": "/api/v1/me/verifications/confirm",
+                     *       "status": 422,
+                     *       "title": "The given data was invalid.",
+                     *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/me/verifications/confirm",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/me/verifications/confirm",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    forgot_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeForLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: if an account has proven this login, a code is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeRequested"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/password/forgot",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/password/forgot",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/password/forgot",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/password/forgot",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description The password is set; every other token is revoked; the answer holds a new one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_Session"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/password/reset",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown login, or a wrong, used or expired code (the same answer for all). */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_credentials",
+                     *       "message": "These credentials do not match our records."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "invalid_credentials",
+                     *       "detail": "These credentials do not match our records.",
+                     *       "instance": "/api/v1/password/reset",
+                     *       "status": 401,
+                     *       "title": "Invalid credentials.",
+                     *       "type": "https://event-manager.example/problems/invalid_credentials"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/password/reset",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/password/reset",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/password/reset",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/password/reset",
                      *       "status": 503,
                      *       "title": "Service unavailable.",
                      *       "type": "https://event-manager.example/problems/service_unavailable"

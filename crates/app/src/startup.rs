@@ -89,7 +89,10 @@ pub async fn settle_legacy_contacts(database: &Database, unprove: bool) -> Resul
         .await
         .map_err(StartError::Legacy)?;
     if unprove && changed > 0 {
-        tracing::info!(users = changed, "LEGACY_CONTACTS=unproven: contacts from before proofs are to be proven again");
+        tracing::info!(
+            users = changed,
+            "LEGACY_CONTACTS=unproven: contacts from before proofs are to be proven again"
+        );
     }
     Ok(())
 }

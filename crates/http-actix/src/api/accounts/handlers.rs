@@ -10,7 +10,7 @@ use super::requests::{
     LoginRequest, MobileRequest, ProfilePatchRequest, RegisterRequest, ResetPasswordRequest,
     SendCodeRequest,
 };
-use super::responses::{AccountExportBody, CodeSentBody, SessionBody, UserBody};
+use super::responses::{AccountExportBody, CodeRequestedBody, CodeSentBody, SessionBody, UserBody};
 use crate::auth::AuthenticatedUser;
 use crate::conditional::Representation;
 use crate::error::{ApiError, BodyErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse};
@@ -291,8 +291,7 @@ pub async fn confirm_code(
     tag = "accounts",
     request_body = CodeForLoginRequest,
     responses(
-        (status = 202, description = "Accepted: if an account has proven this login, a code is on its way.", body = crate::ErrorBody,
-            example = json!({"message": "If an account has proven this login, a code is on its way."})),
+        (status = 202, description = "Accepted: if an account has proven this login, a code is on its way.", body = CodeRequestedBody),
         BodyErrors,
         ServerErrors,
     ),
@@ -317,8 +316,7 @@ pub async fn login_code(
     tag = "accounts",
     request_body = CodeForLoginRequest,
     responses(
-        (status = 202, description = "Accepted: if an account has proven this login, a code is on its way.", body = crate::ErrorBody,
-            example = json!({"message": "If an account has proven this login, a code is on its way."})),
+        (status = 202, description = "Accepted: if an account has proven this login, a code is on its way.", body = CodeRequestedBody),
         BodyErrors,
         ServerErrors,
     ),
@@ -336,9 +334,7 @@ pub async fn forgot_password(
 fn code_accepted() -> HttpResponse {
     HttpResponse::Accepted()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(serde_json::json!({
-            "message": "If an account has proven this login, a code is on its way."
-        }))
+        .json(CodeRequestedBody::ANSWER)
 }
 
 /// Starts sending a login code on its own task: the request answers at once, whether or not an

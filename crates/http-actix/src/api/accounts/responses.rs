@@ -182,3 +182,19 @@ impl From<domain::accounts::AccountExport> for AccountExportBody {
         }
     }
 }
+
+/// The answer of `POST /api/v1/login/code` and `POST /api/v1/password/forgot`: the same whether
+/// or not an account has the login.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CodeRequested, example = json!({"message": "If an account has proven this login, a code is on its way."}))]
+pub struct CodeRequestedBody {
+    /// What happens next.
+    pub message: &'static str,
+}
+
+impl CodeRequestedBody {
+    /// The one answer.
+    pub const ANSWER: Self = Self {
+        message: "If an account has proven this login, a code is on its way.",
+    };
+}
