@@ -14,15 +14,15 @@ use crate::helpers::{client, spawn_on, TestApp, TestUser};
 const WITHIN: Duration = Duration::from_secs(20);
 
 /// This test's `OUTBOX_DIR`, removed on drop.
-struct Outbox(PathBuf);
+pub(crate) struct Outbox(PathBuf);
 
 impl Outbox {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(std::env::temp_dir().join(format!("event-manager-proofs-{}", uuid::Uuid::now_v7())))
     }
 
     /// Every whole file in `sub` (`mail` or `sms`), oldest first.
-    fn files(&self, sub: &str) -> Vec<String> {
+    pub(crate) fn files(&self, sub: &str) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.0.join(sub)) else {
             return Vec::new();
         };
@@ -38,14 +38,14 @@ impl Outbox {
     }
 
     /// Waits for the `n`th code message in `sub` to `to`, and returns its code.
-    async fn code(&self, sub: &str, to: &str, n: usize) -> String {
+    pub(crate) async fn code(&self, sub: &str, to: &str, n: usize) -> String {
         self.codes(sub, to, n).await.remove(n - 1)
     }
 
     /// Waits until `n` code messages in `sub` went to `to`, and returns their codes, in the order
     /// of the files' names (the order they were written in, which for messages attempted at once
     /// is not the order they were made in).
-    async fn codes(&self, sub: &str, to: &str, n: usize) -> Vec<String> {
+    pub(crate) async fn codes(&self, sub: &str, to: &str, n: usize) -> Vec<String> {
         let started = Instant::now();
         loop {
             let found: Vec<String> = self
@@ -79,7 +79,7 @@ impl Drop for Outbox {
 }
 
 /// The service on a fresh database, contacts to be proven, messages written to `outbox`.
-async fn spawn_proving(backend: Backend, outbox: &Outbox) -> Option<TestApp> {
+pub(crate) async fn spawn_proving(backend: Backend, outbox: &Outbox) -> Option<TestApp> {
     let database = TestDatabase::new(backend)?;
     let dir = outbox.0.to_str().unwrap();
     let address = spawn_on(
@@ -99,7 +99,7 @@ async fn spawn_proving(backend: Backend, outbox: &Outbox) -> Option<TestApp> {
     })
 }
 
-async fn received(app: &TestApp, user: &TestUser) -> Vec<Value> {
+pub(crate) async fn received(app: &TestApp, user: &TestUser) -> Vec<Value> {
     app.get("/api/v1/received-invitations", &user.token)
         .await
         .expect(200)["data"]

@@ -148,8 +148,8 @@ impl VerificationService {
         })
     }
 
-    /// Sends a code for `purpose` to `contact` of `user`, within the limits: one a minute and 5 an
-    /// hour per contact of the account (counted per account, so that an account claiming someone
+    /// Sends a code for `purpose` to `contact` of `user`, within the limits: one a minute per
+    /// purpose and 5 an hour per contact of the account (counted per account, so that an account claiming someone
     /// else's contact cannot use up the real owner's codes), the daily caps per account and per
     /// client address. Returns its expiry.
     ///
@@ -167,7 +167,7 @@ impl VerificationService {
                 return Err(SendCodeError::RegionNotAllowed);
             }
         }
-        self.count(user, &contact, address).await?;
+        self.count(user, purpose, &contact, address).await?;
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.policy.ttl).unwrap_or(chrono::Duration::MAX);
         let expires_at = now + ttl;
@@ -197,6 +197,7 @@ impl VerificationService {
     async fn count(
         &self,
         user: &User,
+        purpose: CodePurpose,
         contact: &Contact,
         address: &str,
     ) -> Result<(), SendCodeError> {
@@ -205,7 +206,11 @@ impl VerificationService {
         let windows = [
             (
                 vec![CounterLimit::new(
-                    format!("code-contact-minute:{}:{contact}", user.id),
+                    format!(
+                        "code-contact-minute:{}:{}:{contact}",
+                        user.id,
+                        purpose.as_str()
+                    ),
                     1,
                 )],
                 policy.resend_after,
