@@ -51,7 +51,8 @@ trap serve_cleanup EXIT
 trap 'exit 130' INT TERM
 serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
   LOGIN_FAILURES_PER_ACCOUNT_ADDRESS=0 REGISTRATIONS_PER_ADDRESS=0 \
-  SEND_INVITATIONS_PER_USER=0 WEBHOOK_ALLOW_PRIVATE=true DELIVERY_CONCURRENCY=0 ||
+  SEND_INVITATIONS_PER_USER=0 INVITATIONS_PER_SENDER_DAILY=0 INVITATIONS_PER_CONTACT_DAILY=0 \
+  CONTACT_VERIFICATION=off WEBHOOK_ALLOW_PRIVATE=true DELIVERY_CONCURRENCY=0 ||
   { echo "schemathesis: FAILED: the service did not start" >&2; exit 1; }
 
 # Writes shell assignments: TOKEN (the caller), LOGOUT_TOKEN (a second session of the caller, which
@@ -81,6 +82,8 @@ caller = call("POST", "/register", {"name": "Fuzz", "email": "fuzz@example.com",
 other = call("POST", "/register", {"name": "Reza", "email": "reza@example.com",
                                    "mobile": "09332114546", "password": password})["data"]
 call("POST", "/register", {"name": "Sara", "mobile": "09303030300", "password": password})
+doomed_user = call("POST", "/register", {"name": "Doomed", "email": "doomed@example.com",
+                                         "password": password})["data"]
 logout = call("POST", "/login", {"login": "fuzz@example.com", "password": password})["data"]
 event = call("POST", "/events", {"title": "Fuzz party", "location": "Tehran"},
              caller["token"])["data"]
@@ -93,6 +96,7 @@ sent = call("POST", f"/{theirs['id']}/send-invitations",
 contacts = ["fuzz@example.com", "reza@example.com", "09352864812", "+989332114546",
             "09303030300", "nobody@example.com", "09121234567", "not a contact", ""]
 print(f"PASSWORD='{password}'")
+print(f"ERASE_TOKEN={doomed_user['token']}")
 print(f"TOKEN={caller['token']}")
 print(f"LOGOUT_TOKEN={logout['token']}")
 print(f"EVENT_ID={event['id']}")
@@ -157,6 +161,11 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 #     (which member is the owner is state);
 #   send_invitations(_alias): each entry must be an email or a phone number;
 #   create_webhook: the URL must be an absolute http(s) URL without credentials or fragment;
+#   login: a password or a code is needed (the schema lets both be absent);
+#   send_code, confirm_code: a channel with nothing left to prove, a wrong code (no schema can
+#     know the code); reset_password: the same (401); update_me: a wrong current password;
+#   put_email, put_mobile: a contact another account has proven, or the caller's own;
+#   delete_email, delete_mobile: the other contact is not proven; erase_me: a wrong password;
 #   the lists: a cursor must be one the server issued to this caller for this list and filters
 #     (signed, docs/api.md "Pagination").
 # update_event, answer_invitation and delete_event take If-Match: a schema-valid tag that is
@@ -180,7 +189,7 @@ include-operation-id = "delete_webhook"
 parameters = { "path.webhook_id" = "$DOOMED_WEBHOOK_ID" }
 
 [[operations]]
-include-operation-id-regex = "^(register|create_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
+include-operation-id-regex = "^(login|send_code|confirm_code|reset_password|update_me|put_email|put_mobile|delete_email|delete_mobile|erase_me|register|create_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 [[operations]]
@@ -192,14 +201,15 @@ include-operation-id = "answer_invitation"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 TOML
 
-# Four runs, every check in each:
-#   1. every operation but logout, delete_event and delete_webhook, in every phase including the
+# Five runs, every check in each:
+#   1. every operation but logout, delete_event, delete_webhook and erase_me, in every phase including the
 #      stateful one, with the caller's token: the stateful phase chains operations (login, then the
 #      token's operations) and must never find the shared token revoked, or the pinned event or
 #      webhook deleted, by an operation it made along the way;
 #   2. delete_event alone, on an event of its own; 3. delete_webhook alone, on a webhook of its own;
 #   4. logout alone, with a second session of the caller, which its first success revokes (later
-#      calls with it are 401s, as documented).
+#      calls with it are 401s, as documented);
+#   5. erase_me alone, with a user of its own, whom its first success erases (later calls: 401).
 mkdir -p "$REPORT_DIR"
 TOTAL_CASES=0
 SEED_USED=""
@@ -266,6 +276,7 @@ run_st() {
 # out; the Rust end-to-end suite and scripts/browser-stream-test.sh test it.
 run_st all-but-logout-and-delete --exclude-operation-id logout --exclude-operation-id delete_event \
   --exclude-operation-id delete_webhook --exclude-operation-id stream_changes \
+  --exclude-operation-id erase_me \
   --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing,stateful
 run_st delete-event --include-operation-id delete_event \
   --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing
@@ -273,5 +284,7 @@ run_st delete-webhook --include-operation-id delete_webhook \
   --header "Authorization: Bearer $TOKEN" --phases examples,coverage,fuzzing
 run_st logout --include-operation-id logout \
   --header "Authorization: Bearer $LOGOUT_TOKEN" --phases examples,coverage,fuzzing
+run_st erase-me --include-operation-id erase_me \
+  --header "Authorization: Bearer $ERASE_TOKEN" --phases examples,coverage,fuzzing
 echo "schemathesis: $TOTAL_CASES cases, 0 failures, every check" \
   "(${MAX_EXAMPLES} examples per operation, seeds $SEED_USED)"

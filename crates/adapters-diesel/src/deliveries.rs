@@ -251,6 +251,10 @@ impl DeliveryQueue for Database {
         to: ChangeId,
         deliveries: Vec<NewDelivery>,
     ) -> Result<bool, PortError> {
+        // Texts are the outbox's messages (docs/operations.md, "Messages").
+        let (texts, deliveries): (Vec<NewDelivery>, Vec<NewDelivery>) = deliveries
+            .into_iter()
+            .partition(|d| matches!(d.target, DeliveryTarget::Sms(_)));
         self.run(move |conn| {
             let rows: Vec<DeliveryInsert<'_>> = deliveries
                 .iter()
@@ -258,6 +262,7 @@ impl DeliveryQueue for Database {
                     let (webhook_id, email_to) = match &d.target {
                         DeliveryTarget::Webhook(id) => (Some(DbId::of(*id)), None),
                         DeliveryTarget::Email(to) => (None, Some(to.as_str())),
+                        DeliveryTarget::Sms(to) => (None, Some(to.as_str())),
                     };
                     DeliveryInsert {
                         id: DbId::of(d.id),
@@ -296,6 +301,11 @@ impl DeliveryQueue for Database {
                 let (kept, _gone): (Vec<&DeliveryInsert<'_>>, Vec<_>) = rows
                     .iter()
                     .partition(|r| r.webhook_id.is_none_or(|id| live.contains(&id)));
+                for text in &texts {
+                    if let DeliveryTarget::Sms(to) = &text.target {
+                        crate::messages::insert_text(conn, text, to)?;
+                    }
+                }
                 for chunk in kept.chunks(INSERT_CHUNK) {
                     insert_rows(conn, chunk)?;
                 }

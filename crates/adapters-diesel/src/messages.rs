@@ -6,15 +6,50 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::messages::ports::{ClaimedMessage, MessageOutbox, MessageVerdict};
 use domain::messages::Recipient;
+use domain::webhooks::delivery::NewDelivery;
 use domain::ports::PortError;
 use domain::{Email, MessageId, Mobile};
 
-use crate::db::{port_error, write_transaction, Database};
+use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::to_db_time;
 use crate::schema::messages;
 use crate::sql_types::DbId;
 
 const PENDING: &str = "pending";
+
+/// Stores an invitation's text (a delivery whose target is a mobile) in the outbox, due at once,
+/// in the dispatching transaction; once per change and number.
+pub(crate) fn insert_text(
+    conn: &mut AnyConnection,
+    text: &NewDelivery,
+    to: &Mobile,
+) -> QueryResult<()> {
+    let at = to_db_time(text.created_at);
+    let payload = serde_json::json!({"subject": "", "text": text.payload}).to_string();
+    let already: i64 = messages::table
+        .filter(messages::change_id.eq(Some(text.change_id.0)))
+        .filter(messages::channel.eq("sms"))
+        .filter(messages::recipient.eq(to.as_str()))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Ok(());
+    }
+    diesel::insert_into(messages::table)
+        .values((
+            messages::id.eq(DbId::of(text.id)),
+            messages::channel.eq("sms"),
+            messages::recipient.eq(to.as_str()),
+            messages::purpose.eq("invitation"),
+            messages::change_id.eq(Some(text.change_id.0)),
+            messages::payload.eq(payload),
+            messages::state.eq(PENDING),
+            messages::due_at.eq(Some(at)),
+            messages::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
 
 /// A claimed row: id, channel, recipient, payload, attempts.
 type ClaimedRow = (DbId, String, String, String, i32);

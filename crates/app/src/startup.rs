@@ -304,6 +304,11 @@ impl Application {
                     ..DeliveryLimits::default()
                 },
             );
+            // Invitees reached by a mobile number get a text, when texts go anywhere.
+            let service = match config.sms {
+                SmsTransport::Off => service,
+                _ => service.with_sms(config.phone_region),
+            };
             (service, config.delivery_concurrency)
         });
         if deliveries.is_none() {
@@ -342,7 +347,8 @@ impl Application {
                 database.clone(),
                 clock,
             )
-            .with_ttl(config.invitation_ttl),
+            .with_ttl(config.invitation_ttl)
+            .with_caps(counters.clone(), config.send_caps, config.phone_region),
             health: database.clone(),
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::with_counters(

@@ -69,6 +69,8 @@ pub struct Config {
     pub unprove_legacy_contacts: bool,
     /// `SMS_ALLOWED_REGIONS` (default: `DEFAULT_PHONE_REGION` alone).
     pub sms_regions: Vec<PhoneRegion>,
+    /// `INVITATIONS_PER_SENDER_DAILY` and `INVITATIONS_PER_CONTACT_DAILY`.
+    pub send_caps: domain::invitations::SendCaps,
     /// `TOKEN_TTL_DAYS` (default 30).
     pub token_ttl_days: u32,
     /// `TOKEN_PURGE_INTERVAL_SECS`: how often expired and revoked tokens are deleted (default an
@@ -233,6 +235,8 @@ impl Config {
             login_failures_per_address,
             registrations_per_address,
             send_invitations_per_user,
+            invitations_per_sender_daily,
+            invitations_per_contact_daily,
             default_phone_region,
             contact_verification,
             legacy_contacts,
@@ -308,7 +312,11 @@ impl Config {
             metrics_bind_addr,
             phone_region: default_phone_region,
             contact_verification,
-            unprove_legacy_contacts: legacy_contacts,
+            unprove_legacy_contacts: legacy_contacts == settings::LegacyContacts::Unproven,
+            send_caps: domain::invitations::SendCaps {
+                per_sender: invitations_per_sender_daily,
+                per_contact: invitations_per_contact_daily,
+            },
             sms_regions: sms_allowed_regions.map_or_else(|| vec![default_phone_region], |r| r.0),
             token_ttl_days,
             token_purge_interval: interval(token_purge_interval_secs),

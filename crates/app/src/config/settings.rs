@@ -146,6 +146,18 @@ pub struct Settings {
         default_value_t = http_actix::RateLimits::default().sends_per_user,
         value_parser = integer::<u32>("SEND_INVITATIONS_PER_USER", 0..=1_000_000, PER_MINUTE))]
     pub(super) send_invitations_per_user: u32,
+    /// Invitations one user may send or resend a day (each is a message to its contact) before
+    /// 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = domain::invitations::SendCaps::default().per_sender,
+        value_parser = integer::<u32>("INVITATIONS_PER_SENDER_DAILY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) invitations_per_sender_daily: u32,
+    /// Invitations one email or mobile may receive a day, from anyone; the others are ignored
+    /// (recipient_limit): an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = domain::invitations::SendCaps::default().per_contact,
+        value_parser = integer::<u32>("INVITATIONS_PER_CONTACT_DAILY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) invitations_per_contact_daily: u32,
 
     /// Region for mobiles written without `+`: a two-letter region code such as IR
     #[arg(long, env, help_heading = "Accounts and invitations", default_value = "IR",
@@ -176,12 +188,12 @@ pub struct Settings {
             "LEGACY_CONTACTS",
             "proven or unproven",
             |v| match v {
-                "proven" => Some(false),
-                "unproven" => Some(true),
+                "proven" => Some(LegacyContacts::Proven),
+                "unproven" => Some(LegacyContacts::Unproven),
                 _ => None,
             },
         ))]
-    pub(super) legacy_contacts: bool,
+    pub(super) legacy_contacts: LegacyContacts,
     /// The regions whose numbers codes are texted to (premium and foreign numbers cost money):
     /// comma-separated two-letter codes such as IR,AE. Unset: DEFAULT_PHONE_REGION only
     #[arg(long, env, help_heading = "Accounts and invitations",
@@ -343,3 +355,12 @@ impl Settings {
 /// `SMS_ALLOWED_REGIONS`, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct SmsRegions(pub(super) Vec<PhoneRegion>);
+
+/// `LEGACY_CONTACTS`: what becomes of contacts stored before proofs existed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LegacyContacts {
+    /// They stay proven, as of the upgrade.
+    Proven,
+    /// Their owners prove them again.
+    Unproven,
+}

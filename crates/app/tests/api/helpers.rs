@@ -114,6 +114,9 @@ pub(crate) async fn build_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
         // Contacts count as proven at once, so that the suites of the other rules need no codes;
         // the proofs' own tests set CONTACT_VERIFICATION=required.
         ("CONTACT_VERIFICATION".into(), "off".into()),
+        // The suites send to one contact many times a day; the caps' own tests set them.
+        ("INVITATIONS_PER_SENDER_DAILY".into(), "0".into()),
+        ("INVITATIONS_PER_CONTACT_DAILY".into(), "0".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Config::from_lookup(|name| {
@@ -158,6 +161,8 @@ impl ServerProcess {
                 .env("SMTP_URL", "none")
                 .env("SMS_URL", "none")
                 .env("CONTACT_VERIFICATION", "off")
+                .env("INVITATIONS_PER_SENDER_DAILY", "0")
+                .env("INVITATIONS_PER_CONTACT_DAILY", "0")
                 .env("RUST_LOG", "warn")
                 .envs(vars.iter().copied())
                 .stdout(std::process::Stdio::null())

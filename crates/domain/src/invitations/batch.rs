@@ -24,6 +24,8 @@ pub enum IgnoreReason {
     RejectedLastInvitation,
     /// R9: an earlier entry of the request reached the same user.
     DuplicateInRequest,
+    /// The contact has had its day's share of invitations (docs/api.md, "Abuse limits").
+    RecipientLimit,
 }
 
 impl IgnoreReason {
@@ -37,11 +39,12 @@ impl IgnoreReason {
             Self::AlreadyInvited => "already_invited",
             Self::RejectedLastInvitation => "rejected_last_invitation",
             Self::DuplicateInRequest => "duplicate_in_request",
+            Self::RecipientLimit => "recipient_limit",
         }
     }
 
     /// Every reason, for documentation and exhaustive tests.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::NotAUser,
         Self::InvalidContact,
         Self::SelfInvitation,
@@ -49,6 +52,7 @@ impl IgnoreReason {
         Self::AlreadyInvited,
         Self::RejectedLastInvitation,
         Self::DuplicateInRequest,
+        Self::RecipientLimit,
     ];
 }
 
@@ -200,6 +204,7 @@ impl InvitationEntries {
                     | None => Planned::Invite(InviteePlan {
                         contact: typed.clone(),
                         invitee: user.clone(),
+                        reached_by: crate::accounts::contact_key(contact).to_owned(),
                         held: found
                             .held
                             .then(|| crate::accounts::contact_key(contact).to_owned()),
@@ -227,6 +232,8 @@ pub struct InviteePlan {
     pub contact: String,
     /// The user it reaches.
     pub invitee: UserSummary,
+    /// The contact it reaches them by, normalized: what the day's cap per contact counts.
+    pub reached_by: String,
     /// When the invitee only claims the contact: the contact (normalized) whose proof the
     /// invitation waits for.
     pub held: Option<String>,

@@ -17,8 +17,10 @@ use crate::invitations::{
     AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,
     InvitationTtl, ManageRefused, NotPending, Planned,
 };
-use crate::ports::{Clock, PortError};
-use crate::{Answer, Contact, EventId, InvitationId, Page, PageRequest, Text, Version};
+use crate::ports::{AbuseCounters, Clock, CountError, CounterLimit, PortError, Reservation};
+use crate::{
+    Answer, Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version,
+};
 
 /// A send request: a manager's entries for one event, and the note they carry.
 #[derive(Clone, Debug)]
@@ -49,9 +51,43 @@ pub enum SendInvitationsError {
     /// The caller is a member who does not manage the event's invitations (R1).
     #[error("only the event's owner and co-hosts may send its invitations")]
     NotOwner,
+    /// The sender has sent their day's share of invitations (nothing was sent).
+    #[error("too many invitations today; retry after {0:?}")]
+    TooMany(std::time::Duration),
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
+}
+
+/// The day's caps on what anyone can make the service send (docs/api.md, "Abuse limits"): each
+/// invitation sent or resent is a message to its contact. `0` turns a cap off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendCaps {
+    /// Invitations one sender may send or resend a day (`INVITATIONS_PER_SENDER_DAILY`, 500).
+    pub per_sender: u32,
+    /// Invitations one contact may receive a day (`INVITATIONS_PER_CONTACT_DAILY`, 10).
+    pub per_contact: u32,
+}
+
+impl Default for SendCaps {
+    fn default() -> Self {
+        Self {
+            per_sender: 500,
+            per_contact: 10,
+        }
+    }
+}
+
+const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// What counting one message under the day's caps came to.
+enum Counted {
+    /// Counted.
+    Yes(Reservation),
+    /// The contact's cap is full (nothing counted); until when.
+    ContactFull(std::time::Duration),
+    /// The sender's cap is full (nothing counted); until when.
+    SenderFull(std::time::Duration),
 }
 
 /// Why an invitation could not be shown.
@@ -168,6 +204,7 @@ pub struct InvitationService {
     invitations: Arc<dyn InvitationRepository>,
     clock: Arc<dyn Clock>,
     ttl: InvitationTtl,
+    caps: Option<(Arc<dyn AbuseCounters>, SendCaps, PhoneRegion)>,
 }
 
 impl std::fmt::Debug for InvitationService {
@@ -193,6 +230,52 @@ impl InvitationService {
             invitations,
             clock,
             ttl: InvitationTtl::DEFAULT,
+            caps: None,
+        }
+    }
+
+    /// The same service, holding every sender and contact to the day's `caps`, counted by
+    /// `counters` (shared by every process on the database).
+    #[must_use]
+    pub fn with_caps(
+        mut self,
+        counters: Arc<dyn AbuseCounters>,
+        caps: SendCaps,
+        region: PhoneRegion,
+    ) -> Self {
+        self.caps = Some((counters, caps, region));
+        self
+    }
+
+    /// Counts one message to `contact` (normalized) sent by `sender` under the day's caps.
+    async fn count_message(&self, sender: UserId, contact: &str) -> Result<Counted, PortError> {
+        let Some((counters, caps, _)) = &self.caps else {
+            return Ok(Counted::Yes(Reservation::default()));
+        };
+        let sender_key = format!("invitations-sender-day:{sender}");
+        let limits = [
+            CounterLimit::new(sender_key.clone(), caps.per_sender),
+            CounterLimit::new(format!("invitations-contact-day:{contact}"), caps.per_contact),
+        ];
+        match counters.reserve(&limits, DAY).await {
+            Ok(reservation) => Ok(Counted::Yes(reservation)),
+            Err(CountError::LimitReached {
+                key, retry_after, ..
+            }) if key == sender_key => Ok(Counted::SenderFull(retry_after)),
+            Err(CountError::LimitReached { retry_after, .. }) => {
+                Ok(Counted::ContactFull(retry_after))
+            }
+            Err(CountError::Port(error)) => Err(error),
+        }
+    }
+
+    /// Takes back what [`InvitationService::count_message`] counted for messages not sent.
+    async fn uncount(&self, reservations: Vec<Reservation>) {
+        if let Some((counters, _, _)) = &self.caps {
+            for reservation in reservations {
+                // Best effort: a failure keeps them counted, which errs on the safe side.
+                let _ = counters.give_back(reservation).await;
+            }
         }
     }
 
@@ -264,6 +347,34 @@ impl InvitationService {
             |contact| by_contact.get(contact),
             |user| states.get(&user).copied().unwrap_or_default(),
         );
+        // Each invitation is a message to its contact: counted under the day's caps, in request
+        // order. A full contact ignores its entry; a full sender refuses the whole request.
+        let mut counted: Vec<Option<Reservation>> = Vec::with_capacity(plan.len());
+        let mut plan = plan;
+        for planned in &mut plan {
+            let Planned::Invite(p) = planned else {
+                counted.push(None);
+                continue;
+            };
+            match self.count_message(sender.id, &p.reached_by).await {
+                Ok(Counted::Yes(reservation)) => counted.push(Some(reservation)),
+                Ok(Counted::ContactFull(_)) => {
+                    *planned = Planned::Ignore(Ignored {
+                        contact: p.contact.clone(),
+                        reason: IgnoreReason::RecipientLimit,
+                    });
+                    counted.push(None);
+                }
+                Ok(Counted::SenderFull(wait)) => {
+                    self.uncount(counted.into_iter().flatten().collect()).await;
+                    return Err(SendInvitationsError::TooMany(wait));
+                }
+                Err(error) => {
+                    self.uncount(counted.into_iter().flatten().collect()).await;
+                    return Err(error.into());
+                }
+            }
+        }
 
         let new_invitations: Vec<Invitation> = plan
             .iter()
@@ -299,6 +410,18 @@ impl InvitationService {
                 }
             }
         };
+
+        // Entries that did not become invitations sent nothing.
+        let mut not_sent = Vec::new();
+        let mut results = outcomes.iter();
+        for (planned, reservation) in plan.iter().zip(counted) {
+            if let (Planned::Invite(_), Some(reservation)) = (planned, reservation) {
+                if !matches!(results.next(), Some(BatchOutcome::Created)) {
+                    not_sent.push(reservation);
+                }
+            }
+        }
+        self.uncount(not_sent).await;
 
         let mut report = SendReport::default();
         let mut created = new_invitations.into_iter().zip(outcomes);
@@ -502,7 +625,26 @@ impl InvitationService {
         let now = self.clock.now();
         let previous = details.invitation.last_resent_at();
         details.invitation.resend(by.id, role, self.ttl, now)?;
-        self.invitations
+        // A reminder is a message to the contact: counted under the day's caps.
+        let contact = self.caps.as_ref().and_then(|(_, _, region)| {
+            Contact::parse(details.invitation.contact(), *region)
+                .and_then(Result::ok)
+                .map(|contact| crate::accounts::contact_key(&contact).to_owned())
+        });
+        let reservation = match contact {
+            Some(contact) => match self.count_message(by.id, &contact).await? {
+                Counted::Yes(reservation) => reservation,
+                Counted::ContactFull(wait) | Counted::SenderFull(wait) => {
+                    return Err(ManageInvitationError::TooSoon {
+                        retry_after: chrono::Duration::from_std(wait)
+                            .unwrap_or_else(|_| chrono::Duration::days(1)),
+                    });
+                }
+            },
+            None => Reservation::default(),
+        };
+        let saved = self
+            .invitations
             .save_resend(&details.invitation, previous)
             .await
             .map_err(|error| match error {
@@ -510,7 +652,11 @@ impl InvitationService {
                     too_soon(last_resent_at, now)
                 }
                 other => manage_error(other),
-            })?;
+            });
+        if saved.is_err() {
+            self.uncount(vec![reservation]).await;
+        }
+        saved?;
         Ok(details)
     }
 

@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use crate::changes::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
 use crate::duration::whole_duration;
 use crate::webhooks::{DisableReason, Webhook};
-use crate::{AttemptId, DeliveryId, Email, InvitationId, Text, WebhookId};
+use crate::messages::SmsText;
+use crate::{AttemptId, DeliveryId, Email, InvitationId, Mobile, PhoneRegion, Text, WebhookId};
 
 /// Where a delivery goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub enum DeliveryTarget {
     Webhook(WebhookId),
     /// An invitee's email address.
     Email(Email),
+    /// An invitee's mobile: a text, stored with the outbox's messages (docs/operations.md,
+    /// "Messages") and sent by the message worker.
+    Sms(Mobile),
 }
 
 /// A delivery to store: made once per change and target, when the change is dispatched.
@@ -305,6 +309,67 @@ impl InvitationEmail {
             event_title: details.event_title.clone(),
             message: details.invitation.message().cloned(),
             expires_at: details.invitation.expires_at(),
+        })
+    }
+}
+
+/// The text an invitee reached by a mobile number gets for `invitation.created` and `.resent`
+/// (docs/api.md, "Text messages to invitees"): who invited them to what, until when, and how to
+/// answer; within [`crate::messages::MAX_SEGMENTS`] (a long title is shortened).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationSms {
+    /// The number the sender typed, normalized.
+    pub to: Mobile,
+    /// The text.
+    pub text: SmsText,
+}
+
+impl InvitationSms {
+    /// The most characters of the event's title in a text.
+    const TITLE_MAX: usize = 60;
+
+    /// The text a change calls for: `invitation.created` and `.resent` of an invitation whose
+    /// contact was a mobile (read in `region`); `None` for every other change.
+    pub fn of(change: &RecordedChange, region: PhoneRegion) -> Option<Self> {
+        let resent = match change.change.kind() {
+            ChangeKind::InvitationCreated => false,
+            ChangeKind::InvitationResent => true,
+            _ => return None,
+        };
+        let ChangeSubject::Invitation(details) = change.change.subject() else {
+            return None;
+        };
+        let contact = details.invitation.contact();
+        if contact.contains('@') {
+            return None;
+        }
+        let to = Mobile::parse(contact, region).ok()?;
+        let shorten = |text: &str, max: usize| -> String {
+            let mut chars = text.chars();
+            let head: String = chars.by_ref().take(max).collect();
+            if chars.next().is_some() {
+                format!("{}…", head.trim_end())
+            } else {
+                head
+            }
+        };
+        let sender = shorten(details.sender.name.as_str(), 40);
+        let expiry = details.invitation.expires_at().map_or_else(
+            || String::new(),
+            |at| format!(" Answer by {}.", at.format("%-d %b %Y %H:%M UTC")),
+        );
+        let reminder = if resent { "Reminder: " } else { "" };
+        // Shorter titles until the text fits (a title of emoji takes many UCS-2 units).
+        [Self::TITLE_MAX, 30, 10].into_iter().find_map(|max| {
+            let title = shorten(details.event_title.as_str(), max);
+            let text = format!(
+                "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
+                 Sign in or sign up with this number to answer."
+            );
+            SmsText::new(text).ok().map(|text| Self {
+                to: to.clone(),
+                text,
+            })
         })
     }
 }

@@ -16,7 +16,7 @@ use chrono::Duration;
 use crate::changes::ports::ChangeFeed;
 use crate::ports::{Clock, PortError};
 use crate::webhooks::delivery::{
-    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, NewDelivery,
+    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms, NewDelivery,
     Outcome, RetryPolicy, Verdict,
 };
 use crate::webhooks::ports::{
@@ -80,6 +80,7 @@ pub struct DeliveryService {
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
     limits: DeliveryLimits,
+    sms_region: Option<crate::PhoneRegion>,
 }
 
 impl std::fmt::Debug for DeliveryService {
@@ -114,7 +115,16 @@ impl DeliveryService {
             clock,
             policy,
             limits,
+            sms_region: None,
         }
+    }
+
+    /// The same service also texting invitees reached by a mobile number (read in `region`): the
+    /// texts go to the outbox's messages, sent by the message worker.
+    #[must_use]
+    pub fn with_sms(mut self, region: crate::PhoneRegion) -> Self {
+        self.sms_region = Some(region);
+        self
     }
 
     /// A watch woken when changes may have been committed, for the worker's loop.
@@ -189,6 +199,19 @@ impl DeliveryService {
                     kind,
                     payload: mailer.compose(&email),
                     target: DeliveryTarget::Email(email.to),
+                    created_at: now,
+                });
+            }
+            if let Some(sms) = self
+                .sms_region
+                .and_then(|region| InvitationSms::of(change, region))
+            {
+                deliveries.push(NewDelivery {
+                    id: DeliveryId::generate(),
+                    change_id: change.id,
+                    kind,
+                    payload: sms.text.as_str().to_owned(),
+                    target: DeliveryTarget::Sms(sms.to),
                     created_at: now,
                 });
             }

@@ -41,7 +41,7 @@ impl StoredDelivery {
     fn target_key(&self) -> Option<WebhookId> {
         match &self.new.target {
             DeliveryTarget::Webhook(id) => Some(*id),
-            DeliveryTarget::Email(_) => None,
+            DeliveryTarget::Email(_) | DeliveryTarget::Sms(_) => None,
         }
     }
 
@@ -186,7 +186,20 @@ impl DeliveryQueue for Store {
             return Ok(false);
         }
         queue.position = to;
+        let mut texts = Vec::new();
         for new in deliveries {
+            // Texts go to the outbox's messages, as the database stores them.
+            if let DeliveryTarget::Sms(to) = &new.target {
+                texts.push(crate::messages::OutgoingMessage {
+                    id: crate::MessageId::generate(),
+                    recipient: crate::messages::Recipient::Sms(to.clone()),
+                    purpose: "invitation",
+                    subject: String::new(),
+                    text: new.payload.clone(),
+                    created_at: new.created_at,
+                });
+                continue;
+            }
             if let DeliveryTarget::Webhook(id) = new.target {
                 if !queue.webhooks.iter().any(|w| w.id == id) {
                     continue;
@@ -209,6 +222,7 @@ impl DeliveryQueue for Store {
                 claim: None,
             });
         }
+        state.messages.extend(texts);
         Ok(true)
     }
 
@@ -266,6 +280,7 @@ impl DeliveryQueue for Store {
                         .ok_or_else(|| refused("a delivery of an unknown webhook"))?,
                 ),
                 DeliveryTarget::Email(to) => ClaimedTarget::Email(to.clone()),
+                DeliveryTarget::Sms(_) => return Err(refused("a text among the deliveries")),
             };
             claimed.push(ClaimedDelivery {
                 id: delivery.new.id,

@@ -29,6 +29,9 @@ impl From<SendInvitationsError> for ApiError {
             SendInvitationsError::NotOwner => Self::Forbidden(
                 "Only the event's owner and co-hosts can send invitations.".to_owned(),
             ),
+            SendInvitationsError::TooMany(wait) => {
+                Self::TooManyRequests(crate::rate_limit::RetryAfter(wait))
+            }
             SendInvitationsError::Port(error) => error.into(),
         }
     }

@@ -150,6 +150,8 @@ pub enum IgnoreReasonBody {
     RejectedLastInvitation,
     /// R9: an earlier entry reached the same user.
     DuplicateInRequest,
+    /// The contact has had its day's share of invitations.
+    RecipientLimit,
 }
 
 impl From<IgnoreReason> for IgnoreReasonBody {
@@ -162,6 +164,7 @@ impl From<IgnoreReason> for IgnoreReasonBody {
             IgnoreReason::AlreadyInvited => Self::AlreadyInvited,
             IgnoreReason::RejectedLastInvitation => Self::RejectedLastInvitation,
             IgnoreReason::DuplicateInRequest => Self::DuplicateInRequest,
+            IgnoreReason::RecipientLimit => Self::RecipientLimit,
         }
     }
 }
@@ -205,6 +208,9 @@ const fn reason_message(reason: IgnoreReason) -> &'static str {
         }
         IgnoreReason::DuplicateInRequest => {
             "This user was already reached by an earlier entry of this request."
+        }
+        IgnoreReason::RecipientLimit => {
+            "This contact has received as many invitations as it may today."
         }
     }
 }

@@ -633,3 +633,87 @@ fn a_stale_row_is_a_stale_answer_and_never_a_stale_cancel() {
         ManageInvitationError::Port(PortError::Unexpected(_))
     ));
 }
+
+// ---- the day's caps on messages
+
+/// Olivia's lifecycle with the day's caps on: `per_sender` invitations a day for a sender,
+/// `per_contact` for a contact, counted on the wiring's clock.
+async fn capped(per_sender: u32, per_contact: u32) -> (Lifecycle, Arc<crate::testing::FakeCounters>) {
+    let mut lifecycle = lifecycle().await;
+    let counters = Arc::new(crate::testing::FakeCounters::new(lifecycle.clock.clone()));
+    lifecycle.invitations = lifecycle.invitations.clone().with_caps(
+        counters.clone(),
+        SendCaps {
+            per_sender,
+            per_contact,
+        },
+        PhoneRegion::default(),
+    );
+    (lifecycle, counters)
+}
+
+#[tokio::test]
+async fn a_contact_past_its_daily_cap_is_ignored_as_recipient_limit_until_the_day_passes() {
+    let (l, _) = capped(100, 1).await;
+    l.invite(&l.bob).await;
+    let id = l.invite(&l.carol).await;
+    l.invitations.cancel(&l.olivia, id).await.unwrap();
+    // Carol's address had its one invitation today, whoever sends it.
+    let report = l.send_with(&l.olivia, &["Carol@Example.com"], None).await;
+    assert!(report.sent.is_empty());
+    assert_eq!(report.ignored.len(), 1);
+    assert_eq!(report.ignored[0].reason, IgnoreReason::RecipientLimit);
+    assert_eq!(report.ignored[0].contact, "Carol@Example.com");
+    l.clock.advance(Duration::hours(25));
+    let report = l.send_with(&l.olivia, &["carol@example.com"], None).await;
+    assert_eq!(report.sent.len(), 1, "{:?}", report.ignored);
+}
+
+#[tokio::test]
+async fn a_sender_past_its_daily_cap_is_refused_whole_and_what_it_counted_is_given_back() {
+    let (l, _) = capped(1, 10).await;
+    l.invite(&l.bob).await;
+    let entries = InvitationEntries::parse(&["carol@example.com"], PhoneRegion::default()).unwrap();
+    let refused = l
+        .invitations
+        .send(
+            &l.olivia,
+            SendInvitations {
+                event_id: l.event,
+                entries,
+                message: None,
+            },
+        )
+        .await;
+    let Err(SendInvitationsError::TooMany(wait)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(wait <= std::time::Duration::from_secs(24 * 3600), "{wait:?}");
+    assert_eq!(l.count("pending").await, 1, "nothing more was sent");
+    // A resend is a message too: refused while the sender's day is full.
+    let id = l
+        .invitations
+        .list_sent(&l.olivia, InvitationFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items[0]
+        .invitation
+        .id();
+    let resent = l.invitations.resend(&l.olivia, id).await;
+    assert!(
+        matches!(resent, Err(ManageInvitationError::TooSoon { .. })),
+        "{resent:?}"
+    );
+}
+
+#[tokio::test]
+async fn entries_that_do_not_become_invitations_use_up_nothing() {
+    let (l, _) = capped(2, 10).await;
+    l.invite(&l.bob).await;
+    // Bob again (already invited) and a stranger: neither is sent, neither counts.
+    let report = l
+        .send_with(&l.olivia, &["bob@example.com", "nobody@example.com"], None)
+        .await;
+    assert!(report.sent.is_empty());
+    l.invite(&l.carol).await;
+}
