@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::messages::ports::{ClaimedMessage, MessageOutbox, MessageVerdict};
 use domain::messages::Recipient;
-use domain::webhooks::delivery::NewDelivery;
 use domain::ports::PortError;
+use domain::webhooks::delivery::NewDelivery;
 use domain::{Email, MessageId, Mobile};
 
 use crate::db::{port_error, write_transaction, AnyConnection, Database};

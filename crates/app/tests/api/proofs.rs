@@ -80,18 +80,25 @@ impl Drop for Outbox {
 
 /// The service on a fresh database, contacts to be proven, messages written to `outbox`.
 pub(crate) async fn spawn_proving(backend: Backend, outbox: &Outbox) -> Option<TestApp> {
+    spawn_proving_with(backend, outbox, &[]).await
+}
+
+/// As [`spawn_proving`], with more variables.
+pub(crate) async fn spawn_proving_with(
+    backend: Backend,
+    outbox: &Outbox,
+    vars: &[(&str, &str)],
+) -> Option<TestApp> {
     let database = TestDatabase::new(backend)?;
     let dir = outbox.0.to_str().unwrap();
-    let address = spawn_on(
-        &database,
-        &[
-            ("CONTACT_VERIFICATION", "required"),
-            ("OUTBOX_DIR", dir),
-            ("SMTP_URL", ""),
-            ("SMS_URL", ""),
-        ],
-    )
-    .await;
+    let mut all = vec![
+        ("CONTACT_VERIFICATION", "required"),
+        ("OUTBOX_DIR", dir),
+        ("SMTP_URL", ""),
+        ("SMS_URL", ""),
+    ];
+    all.extend_from_slice(vars);
+    let address = spawn_on(&database, &all).await;
     Some(TestApp {
         address,
         client: client(),
@@ -268,6 +275,92 @@ async fn a_mobile_is_proven_with_the_code_texted_to_it(backend: Backend) {
     )
     .await
     .expect(422);
+}
+
+async fn an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(backend: Backend) {
+    let outbox = Outbox::new();
+    let Some(app) = spawn_proving_with(
+        backend,
+        &outbox,
+        &[
+            ("INVITATIONS_PER_CONTACT_DAILY", "1"),
+            ("INVITATIONS_PER_SENDER_DAILY", "3"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    app.register("Reza", None, Some("09332114546")).await;
+    let party = app.create_event(&olivia, "Launch party").await;
+    let sent = app.send(&olivia, &party, json!(["0933 211 4546"])).await;
+    assert_eq!(
+        sent.expect(200)["data"]["sent"].as_array().unwrap().len(),
+        1
+    );
+    // The text, from the outbox (held or not, the number is told).
+    let started = Instant::now();
+    let text = loop {
+        let texts: Vec<String> = outbox
+            .files("sms")
+            .into_iter()
+            .filter(|t| t.contains("+989332114546") && t.contains("invited you"))
+            .collect();
+        if let Some(text) = texts.first() {
+            break text.clone();
+        }
+        assert!(
+            started.elapsed() < WITHIN,
+            "no text: {:?}",
+            outbox.files("sms")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        text.contains("Olivia invited you to \"Launch party\""),
+        "{text}"
+    );
+    assert!(text.contains("Answer by "), "{text}");
+    assert!(
+        text.contains("Segments: 1") || text.contains("Segments: 2"),
+        "{text}"
+    );
+
+    // The number had its one invitation today: another event's entry is ignored.
+    let dinner = app.create_event(&olivia, "Dinner").await;
+    let ignored = app
+        .send(&olivia, &dinner, json!(["+98 933 211 4546"]))
+        .await;
+    let data = &ignored.expect(200)["data"];
+    assert_eq!(data["sent"], json!([]));
+    assert_eq!(data["ignored"][0]["reason"], "recipient_limit");
+    // Olivia's third message of the day is her last; entries that send nothing do not count.
+    app.send(&olivia, &dinner, json!(["someone@example.com"]))
+        .await
+        .expect(200);
+    for name in ["sam", "tina", "uma"] {
+        let email = format!("{name}@example.com");
+        app.register(name, Some(&email), None).await;
+    }
+    for to in ["sam@example.com", "tina@example.com"] {
+        app.send(&olivia, &dinner, json!([to])).await.expect(200);
+    }
+    let refused = app.send(&olivia, &dinner, json!(["uma@example.com"])).await;
+    refused.expect(429);
+    assert!(refused.headers.contains_key("retry-after"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share() {
+    an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share() {
+    an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

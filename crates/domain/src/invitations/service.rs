@@ -255,7 +255,10 @@ impl InvitationService {
         let sender_key = format!("invitations-sender-day:{sender}");
         let limits = [
             CounterLimit::new(sender_key.clone(), caps.per_sender),
-            CounterLimit::new(format!("invitations-contact-day:{contact}"), caps.per_contact),
+            CounterLimit::new(
+                format!("invitations-contact-day:{contact}"),
+                caps.per_contact,
+            ),
         ];
         match counters.reserve(&limits, DAY).await {
             Ok(reservation) => Ok(Counted::Yes(reservation)),

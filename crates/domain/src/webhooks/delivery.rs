@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::changes::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
 use crate::duration::whole_duration;
-use crate::webhooks::{DisableReason, Webhook};
 use crate::messages::SmsText;
+use crate::webhooks::{DisableReason, Webhook};
 use crate::{AttemptId, DeliveryId, Email, InvitationId, Mobile, PhoneRegion, Text, WebhookId};
 
 /// Where a delivery goes.

@@ -16,8 +16,8 @@ use chrono::Duration;
 use crate::changes::ports::ChangeFeed;
 use crate::ports::{Clock, PortError};
 use crate::webhooks::delivery::{
-    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms, NewDelivery,
-    Outcome, RetryPolicy, Verdict,
+    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms,
+    NewDelivery, Outcome, RetryPolicy, Verdict,
 };
 use crate::webhooks::ports::{
     ChangeRenderer, DeliveryQueue, MailResult, Mailer, WebhookRequest, WebhookResponse,

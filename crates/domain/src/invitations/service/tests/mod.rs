@@ -638,7 +638,10 @@ fn a_stale_row_is_a_stale_answer_and_never_a_stale_cancel() {
 
 /// Olivia's lifecycle with the day's caps on: `per_sender` invitations a day for a sender,
 /// `per_contact` for a contact, counted on the wiring's clock.
-async fn capped(per_sender: u32, per_contact: u32) -> (Lifecycle, Arc<crate::testing::FakeCounters>) {
+async fn capped(
+    per_sender: u32,
+    per_contact: u32,
+) -> (Lifecycle, Arc<crate::testing::FakeCounters>) {
     let mut lifecycle = lifecycle().await;
     let counters = Arc::new(crate::testing::FakeCounters::new(lifecycle.clock.clone()));
     lifecycle.invitations = lifecycle.invitations.clone().with_caps(
@@ -688,12 +691,19 @@ async fn a_sender_past_its_daily_cap_is_refused_whole_and_what_it_counted_is_giv
     let Err(SendInvitationsError::TooMany(wait)) = refused else {
         panic!("{refused:?}");
     };
-    assert!(wait <= std::time::Duration::from_secs(24 * 3600), "{wait:?}");
+    assert!(
+        wait <= std::time::Duration::from_secs(24 * 3600),
+        "{wait:?}"
+    );
     assert_eq!(l.count("pending").await, 1, "nothing more was sent");
     // A resend is a message too: refused while the sender's day is full.
     let id = l
         .invitations
-        .list_sent(&l.olivia, InvitationFilter::default(), PageRequest::default())
+        .list_sent(
+            &l.olivia,
+            InvitationFilter::default(),
+            PageRequest::default(),
+        )
         .await
         .unwrap()
         .items[0]
