@@ -14,6 +14,7 @@ minutes.
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -129,6 +130,8 @@ class Service:
             "WEBHOOK_ALLOW_PRIVATE": "true",
             "WEBHOOK_RETRY_SCHEDULE": "1s,1s,1s",
             "WEBHOOK_TIMEOUT_SECS": "2",
+            # Contacts count as proven at once, unless a case asks for proofs.
+            "CONTACT_VERIFICATION": "off",
             # Without SMTP_URL, invitation emails are written as files here.
             "OUTBOX_DIR": os.path.join(self.dir, "outbox"),
         }
@@ -525,6 +528,69 @@ def test_an_invitee_reached_by_email_gets_an_email_and_a_reminder(database, serv
         service.call("POST", f"/invitations/{bobs['id']}/resend", None, ann["token"], expect=200)
         wait_for(lambda: len(mailbox.messages) == 2, what="the reminder")
         assert mailbox.messages[1][1] == ["bob@example.com"]
+    finally:
+        mailbox.close()
+
+
+def code_in(message):
+    """The 6 digits of a code message."""
+    found = re.search(r"code: (\d{6})", text_of(message))
+    assert found, text_of(message)
+    return found.group(1)
+
+
+def test_an_impostor_never_sees_the_invitation_and_the_owner_proves_the_address_by_smtp(
+    database, services
+):
+    mailbox = Mailbox()
+    try:
+        service = services(
+            database,
+            SMTP_URL=mailbox.url,
+            SMTP_FROM="no-reply@example.com",
+            CONTACT_VERIFICATION="required",
+        )
+        impostor = service.user("Mallory", email="ceo@bigcorp.example")
+        olivia = service.user("Olivia", email="olivia@example.com")
+        event = service.event(olivia, "Board meeting")
+        sent = service.invite(olivia, event, ["ceo@bigcorp.example"])
+        assert len(sent) == 1
+        _, received = service.call("GET", "/received-invitations", None, impostor["token"], expect=200)
+        assert received["data"] == []
+        owner = service.user("Ceo", email="ceo@bigcorp.example")
+        # Two codes went to the address (one per account), and the invitation's email.
+        def codes_to_the_address():
+            found = [
+                code_in(message)
+                for (_, rcpt, message) in mailbox.messages
+                if rcpt == ["ceo@bigcorp.example"] and "code" in message["Subject"]
+            ]
+            return found if len(found) >= 2 else None
+
+        codes = wait_for(codes_to_the_address, what="both codes")
+        proven = None
+        for code in codes:
+            status, answer = service.call(
+                "POST", "/me/verifications/confirm", {"channel": "email", "code": code}, owner["token"]
+            )
+            if status == 200:
+                proven = answer["data"]
+                break
+            assert status == 422, answer
+        assert proven and proven["email_verified_at"], "one of the codes is the owner's"
+        _, received = service.call("GET", "/received-invitations", None, owner["token"], expect=200)
+        assert [i["id"] for i in received["data"]] == [sent[0]["id"]]
+        _, me = service.call("GET", "/me", None, impostor["token"], expect=200)
+        assert me["data"]["email"] is None
+        # A login code reaches the proven address, by the same mail server.
+        before = len(mailbox.messages)
+        service.call("POST", "/login/code", {"login": "ceo@bigcorp.example"}, expect=202)
+        message = wait_for(
+            lambda: mailbox.messages[before:] or None, what="the login code"
+        )[0][2]
+        service.call(
+            "POST", "/login", {"login": "ceo@bigcorp.example", "code": code_in(message)}, expect=200
+        )
     finally:
         mailbox.close()
 

@@ -34,6 +34,8 @@
 mod mail;
 mod outbox;
 mod sms;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod webhook;
 
 pub use mail::{

@@ -7,10 +7,8 @@
 //!   the exact requests, and which answers are sent, transient or permanent;
 //! - the file transports: what is written reads back, and concurrent writes never collide.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,82 +43,25 @@ fn sms(text: &str) -> Sms {
 
 // Kannel itself.
 
-/// Kannel running in a temporary directory; stopped when dropped.
-struct Kannel {
-    dir: tempfile::TempDir,
-    env: HashMap<String, String>,
-}
-
-fn kannel_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib/kannel.sh")
-}
-
-/// `None` (and a line saying why) when Kannel cannot be had here; under `CI` that is a failure.
-fn unavailable(reason: &str) -> Option<Kannel> {
-    let in_ci = std::env::var("CI").is_ok_and(|ci| !matches!(ci.as_str(), "" | "0" | "false"));
-    assert!(!in_ci, "CI needs Kannel for this test: {reason}");
-    // Straight to the process's stderr, past the test harness's capture, so that the skip is
-    // seen in an ordinary `cargo test`.
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipping the Kannel test: {}",
-        reason.trim()
-    );
-    None
-}
+/// Kannel on loopback, read back through its fake SMSC's log.
+struct Kannel(adapters_outbound::testing::Kannel);
 
 impl Kannel {
     fn start() -> Option<Self> {
-        let script = kannel_script();
-        let install = Command::new("bash").arg(&script).arg("install").output();
-        match install {
-            Err(error) => return unavailable(&format!("cannot run {}: {error}", script.display())),
-            Ok(output) if !output.status.success() => {
-                return unavailable(&String::from_utf8_lossy(&output.stderr));
-            }
-            Ok(_) => {}
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("kannel-")
-            .tempdir()
-            .unwrap();
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(dir.path())
-            // Should this process die before dropping `Kannel`, Kannel goes with it.
-            .env("KANNEL_WATCH_PID", std::process::id().to_string())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "Kannel is installed but did not start:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let env = String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|line| line.split_once('='))
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect();
-        Some(Self { dir, env })
+        adapters_outbound::testing::Kannel::start().map(Self)
     }
 
     fn var(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .unwrap_or_else(|| panic!("kannel.sh printed no {key}"))
+        self.0.var(key)
+    }
+
+    fn stop(&self) {
+        self.0.stop();
     }
 
     /// The sender's settings as an operator writes them, through `SMS_URL`.
     fn config(&self, password: &str) -> KannelConfig {
-        let url = format!(
-            "kannel://{}:{password}@127.0.0.1:{}?from=EventMgr&smsc={}",
-            self.var("KANNEL_USER"),
-            self.var("KANNEL_SENDSMS_PORT"),
-            self.var("KANNEL_SMSC_ID"),
-        );
-        match SmsUrl::parse(&url).unwrap() {
+        match SmsUrl::parse(&self.0.sms_url(password)).unwrap() {
             SmsUrl::Kannel(config) => config,
             other => panic!("not Kannel: {other}"),
         }
@@ -128,8 +69,7 @@ impl Kannel {
 
     /// What the SMSC has received so far.
     fn received(&self) -> Vec<AtSmsc> {
-        let log = std::fs::read_to_string(self.var("KANNEL_FAKESMSC_LOG")).unwrap_or_default();
-        parse_fakesmsc(&log)
+        parse_fakesmsc(&self.0.smsc_log())
     }
 
     /// What the SMSC has received once it has `count` messages (whole texts), within 10 s.
@@ -142,20 +82,6 @@ impl Kannel {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-
-    fn stop(&self) {
-        let _ = Command::new("bash")
-            .arg(kannel_script())
-            .arg("stop")
-            .arg(self.dir.path())
-            .output();
-    }
-}
-
-impl Drop for Kannel {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -353,6 +353,56 @@ async fn an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(
     assert!(refused.headers.contains_key("retry-after"));
 }
 
+async fn a_code_crosses_the_kannel_gateway_to_the_smsc(backend: Backend) {
+    let Some(kannel) = adapters_outbound::testing::Kannel::start() else {
+        return;
+    };
+    let outbox = Outbox::new();
+    let url = kannel.sms_url(kannel.var("KANNEL_PASSWORD"));
+    let Some(app) = spawn_proving_with(backend, &outbox, &[("SMS_URL", &url)]).await else {
+        return;
+    };
+    let reza = app.register("Reza", None, Some("09352864812")).await;
+    // What the fake SMSC received: `Got message N: <from to text ...>`.
+    let started = Instant::now();
+    let line = loop {
+        let log = kannel.smsc_log();
+        if let Some(line) = log
+            .lines()
+            .find(|line| line.contains("Got message") && line.contains("Event Manager code: "))
+        {
+            break line.to_owned();
+        }
+        assert!(started.elapsed() < WITHIN, "nothing at the SMSC: {log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        line.contains("+989352864812") || line.contains("989352864812"),
+        "{line}"
+    );
+    assert!(outbox.files("sms").is_empty(), "the gateway, not the files");
+    let at = line.find("code: ").unwrap() + 6;
+    let code = &line[at..at + 6];
+    let proven = app
+        .post(
+            "/api/v1/me/verifications/confirm",
+            Some(&reza.token),
+            json!({"channel": "mobile", "code": code}),
+        )
+        .await;
+    assert!(proven.expect(200)["data"]["mobile_verified_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_code_crosses_the_kannel_gateway_to_the_smsc() {
+    a_code_crosses_the_kannel_gateway_to_the_smsc(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_code_crosses_the_kannel_gateway_to_the_smsc() {
+    a_code_crosses_the_kannel_gateway_to_the_smsc(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share() {
     an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(Backend::Sqlite).await;
