@@ -166,7 +166,7 @@ impl MessageOutbox for Database {
             MessageVerdict::RetryAt(at) => (PENDING, Some(to_db_time(at))),
         };
         self.run(move |conn| {
-            diesel::update(
+            let updated = diesel::update(
                 messages::table
                     .filter(messages::id.eq(id))
                     .filter(messages::claim.eq(Some(claim))),
@@ -180,8 +180,19 @@ impl MessageOutbox for Database {
                 messages::last_error.eq(&error),
             ))
             .execute(conn)
-            .map(|updated| updated == 1)
-            .map_err(port_error)
+            .map_err(port_error)?;
+            if updated == 1 && state != PENDING {
+                // A code is kept no longer than it takes to send it.
+                diesel::update(
+                    messages::table
+                        .filter(messages::id.eq(id))
+                        .filter(messages::purpose.eq("code")),
+                )
+                .set(messages::payload.eq(r#"{"subject":"","text":""}"#))
+                .execute(conn)
+                .map_err(port_error)?;
+            }
+            Ok(updated == 1)
         })
         .await
     }

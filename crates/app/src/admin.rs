@@ -183,7 +183,7 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<String, Failu
                 (Purge::Invitations, "marked expired"),
             ];
             if db.backend() == Backend::Postgres {
-                let window = http_actix::RateLimiter::WINDOW;
+                let window = domain::ports::LONGEST_COUNTER_WINDOW;
                 purges.push((Purge::Counters { window }, "removed"));
             }
             let mut report = String::new();

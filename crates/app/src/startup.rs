@@ -491,8 +491,13 @@ fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
         upkeep.push((interval, Purge::IdempotencyKeys));
     }
     if backend == Backend::Postgres {
-        let window = http_actix::RateLimiter::WINDOW;
-        upkeep.push((window, Purge::Counters { window }));
+        // Every minute, the events no counter's window still holds (the daily caps' day).
+        upkeep.push((
+            http_actix::RateLimiter::WINDOW,
+            Purge::Counters {
+                window: domain::ports::LONGEST_COUNTER_WINDOW,
+            },
+        ));
     }
     upkeep
 }

@@ -138,6 +138,10 @@ pub enum CountError {
     Port(#[from] PortError),
 }
 
+/// The longest window any counter is counted over (the daily caps on codes and invitations):
+/// events older than it can be purged, and none younger.
+pub const LONGEST_COUNTER_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Sliding-window counters of events that abuse limits count (failed logins, registrations,
 /// sends), keyed by strings. Each method is one atomic step: concurrent callers, in one process
 /// or in several sharing the store, cannot together count more events than a limit allows.

@@ -25,6 +25,7 @@ mod members;
 mod metrics;
 mod outage;
 mod outbox;
+mod proof_races;
 mod proofs;
 mod schema;
 mod traces;

@@ -37,6 +37,23 @@ impl Outbox {
             .collect()
     }
 
+    /// The directory.
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    /// The codes in `sub` to `to` so far, in the files' order.
+    pub(crate) fn codes_now(&self, sub: &str, to: &str) -> Vec<String> {
+        self.files(sub)
+            .into_iter()
+            .filter(|text| text.contains(to) && text.contains("Event Manager code: "))
+            .map(|text| {
+                let at = text.find("code: ").unwrap() + 6;
+                text[at..at + 6].to_owned()
+            })
+            .collect()
+    }
+
     /// Waits for the `n`th code message in `sub` to `to`, and returns its code.
     pub(crate) async fn code(&self, sub: &str, to: &str, n: usize) -> String {
         self.codes(sub, to, n).await.remove(n - 1)

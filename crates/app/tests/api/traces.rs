@@ -122,6 +122,11 @@ impl Process {
                 .env("BIND_ADDR", format!("127.0.0.1:{port}"))
                 .env("HTTP_WORKERS", "2")
                 .env("REGISTRATIONS_PER_ADDRESS", "0")
+                // Nothing written to an outbox in the working directory, and no codes.
+                .env("SMTP_URL", "none")
+                .env("SMS_URL", "none")
+                .env("CONTACT_VERIFICATION", "off")
+                .current_dir(std::env::temp_dir())
                 .env("RUST_LOG", "info")
                 .envs(vars.iter().copied())
                 .stdout(std::process::Stdio::null())

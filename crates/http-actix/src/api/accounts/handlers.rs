@@ -427,24 +427,41 @@ pub async fn reset_password(
         BodyErrors,
         (status = 422, description = "Invalid fields, or a missing or wrong `current_password`.", body = crate::error::ValidationErrorBody,
             example = json!({"message": "The current password is incorrect.", "errors": {"current_password": ["The current password is incorrect."]}})),
+        TooManyRequests,
         ServerErrors,
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
 pub async fn update_me(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: AuthenticatedUser,
     body: JsonBody<ProfilePatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.into_inner().try_into_domain()?;
-    let _slot = match &patch.password {
-        Some(_) => Some(state.hashing.login().await?),
-        None => None,
+    let Some(_) = &patch.password else {
+        let user = state
+            .accounts
+            .update_profile(&auth.user, auth.token.expose(), patch)
+            .await?;
+        return Ok(HttpResponse::Ok()
+            .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+            .json(Data::new(UserBody::from(user))));
     };
+    // The current password is checked as a login's is: counted as a failure first, given back
+    // when right, so that a stolen token cannot try passwords without limit.
+    let address = client_address(&state, &req);
+    let reservation = state
+        .limiter
+        .reserve_login(&auth.user.id.to_string(), &address)
+        .await
+        .report_to(&req)?;
+    let _slot = state.hashing.login().await?;
     let user = state
         .accounts
         .update_profile(&auth.user, auth.token.expose(), patch)
         .await?;
+    reservation.succeeded().await.attach(&req);
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(Data::new(UserBody::from(user))))
@@ -637,16 +654,25 @@ pub async fn export_me(
         BodyErrors,
         (status = 422, description = "Neither a password nor a code, or a wrong one.", body = crate::error::ValidationErrorBody,
             example = json!({"message": "The password or code is incorrect.", "errors": {"password": ["The password or code is incorrect."]}})),
+        TooManyRequests,
         ServerErrors,
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
 pub async fn erase_me(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: AuthenticatedUser,
     body: JsonBody<EraseRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let proof = body.into_inner().try_into_domain()?;
+    // Counted as a failed login first (given back once erased: there is nothing left to guess).
+    let address = client_address(&state, &req);
+    let _reservation = state
+        .limiter
+        .reserve_login(&auth.user.id.to_string(), &address)
+        .await
+        .report_to(&req)?;
     let _slot = state.hashing.login().await?;
     state
         .accounts
