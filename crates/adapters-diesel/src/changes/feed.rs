@@ -33,10 +33,11 @@ fn restore(row: ChangeRow) -> Option<RecordedChange> {
     let read = || -> Result<RecordedChange, PortError> {
         let kind = ChangeKind::parse(&row.kind)
             .ok_or_else(|| PortError::unexpected("unknown change kind"))?;
-        let subject = stored::from_json(&row.subject)?;
+        let (subject, released) = stored::from_json(&row.subject)?;
         Ok(RecordedChange {
             id: ChangeId(row.id),
-            change: Change::restore(kind, from_db_time(row.occurred_at), subject),
+            change: Change::restore(kind, from_db_time(row.occurred_at), subject)
+                .released(released),
         })
     };
     match read() {

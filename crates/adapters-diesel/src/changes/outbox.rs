@@ -53,7 +53,7 @@ impl Unnumbered {
         Ok(Self {
             kind: resolved.change.kind().as_str().to_owned(),
             occurred_at: to_db_time(resolved.change.occurred_at()),
-            subject: stored::to_json(resolved.change.subject())
+            subject: stored::to_json(&resolved.change)
                 .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
             recipients: resolved.recipients.into_iter().collect(),
         })

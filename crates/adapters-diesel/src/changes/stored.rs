@@ -73,6 +73,12 @@ struct StoredInvitation {
     /// from the feed (docs/api.md, "Conditional requests"); read back as the first.
     #[serde(skip, default = "first_version")]
     version: i64,
+    /// While held: the contact whose proof it waits for (the invitee is then not told).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    held_contact: Option<String>,
+    /// An `invitation.created` told to the invitee when the held invitation was given to them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    released: bool,
 }
 
 fn first_version() -> i64 {
@@ -104,17 +110,27 @@ struct StoredEvent {
     version: i64,
 }
 
-/// The stored JSON of `subject`.
-pub(super) fn to_json(subject: &ChangeSubject) -> serde_json::Result<String> {
-    serde_json::to_string(&StoredSubject::from(subject))
+/// The stored JSON of `change`'s subject.
+pub(super) fn to_json(change: &domain::changes::Change) -> serde_json::Result<String> {
+    subject_json(change.subject(), change.is_released())
 }
 
-/// The subject stored as `json`; an error for JSON this version cannot read, or whose values
-/// break the domain's rules.
-pub(super) fn from_json(json: &str) -> Result<ChangeSubject, PortError> {
-    serde_json::from_str::<StoredSubject>(json)
-        .map_err(PortError::unexpected)?
-        .restore()
+fn subject_json(subject: &ChangeSubject, released: bool) -> serde_json::Result<String> {
+    let mut stored = StoredSubject::from(subject);
+    if let StoredSubject::Invitation { invitation, .. } = &mut stored {
+        invitation.released = released;
+    }
+    serde_json::to_string(&stored)
+}
+
+/// The subject stored as `json`, and whether it was an invitation given to its invitee when
+/// the contact it was held for was proven; an error for JSON this version cannot read, or whose
+/// values break the domain's rules.
+pub(super) fn from_json(json: &str) -> Result<(ChangeSubject, bool), PortError> {
+    let stored = serde_json::from_str::<StoredSubject>(json).map_err(PortError::unexpected)?;
+    let released =
+        matches!(&stored, StoredSubject::Invitation { invitation, .. } if invitation.released);
+    Ok((stored.restore()?, released))
 }
 
 impl From<&UserSummary> for StoredUser {
@@ -149,6 +165,8 @@ impl From<&ChangeSubject> for StoredSubject {
                         cancelled_at: row.cancelled_at,
                         last_resent_at: row.last_resent_at,
                         version: row.version,
+                        held_contact: row.held_contact,
+                        released: false,
                     },
                     event_title: details.event_title.as_str().to_owned(),
                     sender: StoredUser::from(&details.sender),
@@ -222,8 +240,7 @@ impl StoredSubject {
                     cancelled_at: i.cancelled_at,
                     last_resent_at: i.last_resent_at,
                     version: i.version,
-                    // Not stored either: who a change goes to was decided when it was written.
-                    held_contact: None,
+                    held_contact: i.held_contact,
                 };
                 ChangeSubject::Invitation(invitation_details((
                     row,
@@ -325,7 +342,7 @@ mod tests {
 
     #[test]
     fn subjects_stored_by_earlier_versions_read_back() {
-        let ChangeSubject::Invitation(details) = from_json(INVITATION).unwrap() else {
+        let ChangeSubject::Invitation(details) = from_json(INVITATION).unwrap().0 else {
             panic!("an invitation");
         };
         let invitation = &details.invitation;
@@ -350,7 +367,7 @@ mod tests {
             ("Launch", "Olivia", "Sara")
         );
 
-        let ChangeSubject::Member { event, member } = from_json(MEMBER).unwrap() else {
+        let ChangeSubject::Member { event, member } = from_json(MEMBER).unwrap().0 else {
             panic!("a member");
         };
         assert_eq!(
@@ -362,7 +379,7 @@ mod tests {
             (domain::events::Role::Member, utc("2026-11-26 10:01:00"))
         );
 
-        let ChangeSubject::Event(event) = from_json(EVENT).unwrap() else {
+        let ChangeSubject::Event(event) = from_json(EVENT).unwrap().0 else {
             panic!("an event");
         };
         assert_eq!(event.details.title().as_str(), "Launch party");
@@ -380,7 +397,7 @@ mod tests {
             (2, "Olivia")
         );
 
-        let ChangeSubject::DeletedEvent(event) = from_json(DELETED_EVENT).unwrap() else {
+        let ChangeSubject::DeletedEvent(event) = from_json(DELETED_EVENT).unwrap().0 else {
             panic!("a deleted event");
         };
         assert_eq!(
@@ -392,7 +409,10 @@ mod tests {
     #[test]
     fn what_is_stored_today_is_what_earlier_versions_stored() {
         for json in [INVITATION, MEMBER, EVENT, DELETED_EVENT] {
-            assert_eq!(to_json(&from_json(json).unwrap()).unwrap(), json);
+            assert_eq!(
+                subject_json(&from_json(json).unwrap().0, false).unwrap(),
+                json
+            );
         }
     }
 

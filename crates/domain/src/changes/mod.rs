@@ -332,6 +332,22 @@ impl Change {
         }
     }
 
+    /// The same change read back with its mark as an `invitation.created` told to the invitee
+    /// alone ([`Change::invitation_released`]); ignored for other kinds.
+    #[must_use]
+    pub fn released(mut self, released: bool) -> Self {
+        self.released = released
+            && self.kind == ChangeKind::InvitationCreated
+            && matches!(self.subject, ChangeSubject::Invitation(_));
+        self
+    }
+
+    /// Whether it is an `invitation.created` told to the invitee alone, when the contact the
+    /// invitation was held for was proven (the address had its message when it was sent).
+    pub fn is_released(&self) -> bool {
+        self.released
+    }
+
     /// The kind.
     pub fn kind(&self) -> ChangeKind {
         self.kind

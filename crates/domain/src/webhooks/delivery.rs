@@ -286,8 +286,13 @@ pub struct InvitationEmail {
 
 impl InvitationEmail {
     /// The email a change calls for: `invitation.created` and `.resent` of an invitation whose
-    /// contact was an email address; `None` for every other change.
+    /// contact was an email address; `None` for every other change, and for an invitation given
+    /// to its invitee on proof (the address had its email when it was sent). A held invitation's
+    /// email greets nobody by name: the account that claims the address may not be its owner.
     pub fn of(change: &RecordedChange) -> Option<Self> {
+        if change.change.is_released() {
+            return None;
+        }
         let resent = match change.change.kind() {
             ChangeKind::InvitationCreated => false,
             ChangeKind::InvitationResent => true,
@@ -304,7 +309,11 @@ impl InvitationEmail {
             to: Email::parse(contact).ok()?,
             resent,
             invitation_id: details.invitation.id(),
-            invitee_name: details.invitee.name.clone(),
+            invitee_name: if details.invitation.held_contact().is_some() {
+                Text::from_stored("there".to_owned())
+            } else {
+                details.invitee.name.clone()
+            },
             sender_name: details.sender.name.clone(),
             event_title: details.event_title.clone(),
             message: details.invitation.message().cloned(),
@@ -331,6 +340,9 @@ impl InvitationSms {
     /// The text a change calls for: `invitation.created` and `.resent` of an invitation whose
     /// contact was a mobile (read in `region`); `None` for every other change.
     pub fn of(change: &RecordedChange, region: PhoneRegion) -> Option<Self> {
+        if change.change.is_released() {
+            return None;
+        }
         let resent = match change.change.kind() {
             ChangeKind::InvitationCreated => false,
             ChangeKind::InvitationResent => true,
