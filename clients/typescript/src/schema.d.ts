@@ -1399,7 +1399,7 @@ export interface components {
          * @description Why an entry was not sent.
          * @enum {string}
          */
-        IgnoreReason: "not_a_user" | "invalid_contact" | "self_invitation" | "already_member" | "already_invited" | "rejected_last_invitation" | "duplicate_in_request";
+        IgnoreReason: "not_a_user" | "invalid_contact" | "self_invitation" | "already_member" | "already_invited" | "rejected_last_invitation" | "duplicate_in_request" | "recipient_limit";
         /** @description An entry of a send that was not sent, and why. */
         IgnoredEntry: {
             /**
@@ -5786,6 +5786,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description An unexpected failure; the cause is logged, never sent. */
             500: {
                 headers: {
@@ -5971,6 +6003,38 @@ export interface operations {
                      *       "status": 422,
                      *       "title": "The given data was invalid.",
                      *       "type": "https://event-manager.example/problems/validation_failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/me",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];

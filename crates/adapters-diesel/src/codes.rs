@@ -145,6 +145,37 @@ impl CodeRepository for Database {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn proven_by_another(
+        &self,
+        user: domain::UserId,
+        contact: &Contact,
+    ) -> Result<bool, PortError> {
+        let me = DbId::of(user);
+        let text = contact_key(contact).to_owned();
+        let email = matches!(contact, Contact::Email(_));
+        self.run(move |conn| {
+            let owners: i64 = if email {
+                users::table
+                    .filter(users::email.eq(&text))
+                    .filter(users::email_verified_at.is_not_null())
+                    .filter(users::id.ne(me))
+                    .count()
+                    .get_result(conn)
+            } else {
+                users::table
+                    .filter(users::mobile.eq(&text))
+                    .filter(users::mobile_verified_at.is_not_null())
+                    .filter(users::id.ne(me))
+                    .count()
+                    .get_result(conn)
+            }
+            .map_err(port_error)?;
+            Ok(owners > 0)
+        })
+        .await
+    }
+
     #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
     async fn consume_code(
         &self,

@@ -121,7 +121,7 @@ impl AccountService {
             .await
         {
             Ok(_) | Err(SendCodeError::TooMany(_) | SendCodeError::RegionNotAllowed) => Ok(()),
-            Err(SendCodeError::NothingToProve) => Ok(()),
+            Err(SendCodeError::NothingToProve | SendCodeError::ProvenElsewhere) => Ok(()),
             Err(SendCodeError::Port(error)) => Err(error),
         }
     }
@@ -260,7 +260,7 @@ impl AccountService {
                 .await
             {
                 Ok(_) | Err(SendCodeError::TooMany(_) | SendCodeError::RegionNotAllowed) => {}
-                Err(SendCodeError::NothingToProve) => {}
+                Err(SendCodeError::NothingToProve | SendCodeError::ProvenElsewhere) => {}
                 Err(SendCodeError::Port(error)) => return Err(error.into()),
             }
         }

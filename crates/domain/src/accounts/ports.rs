@@ -352,6 +352,13 @@ pub trait CodeRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<User, ProveContactError>;
 
+    /// Whether an account other than `user` has proven `contact`: a code to it could prove
+    /// nothing, and would only pester its owner.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn proven_by_another(&self, user: UserId, contact: &Contact) -> Result<bool, PortError>;
+
     /// Consumes the account's code of `purpose` if it is still stored with `digest`: whether it
     /// was (a code works once).
     ///

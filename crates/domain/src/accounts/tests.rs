@@ -703,3 +703,63 @@ async fn the_password_tells_apart_two_claimants_of_one_unproven_email() {
         Err(LoginError::InvalidCredentials)
     ));
 }
+
+#[tokio::test]
+async fn no_code_goes_to_a_contact_another_account_has_proven() {
+    let wiring = Wiring {
+        verification: ContactVerification::Required,
+        ..Wiring::default()
+    };
+    let accounts = wiring.accounts();
+    let owner = accounts
+        .register(
+            RegisterCommand {
+                name: Text::from_stored("Owner".into()),
+                email: Some(Email::parse("owner@example.com").unwrap()),
+                mobile: None,
+                password: Some(Password::parse("correct horse".into()).unwrap()),
+                locale: Default::default(),
+            },
+            "192.0.2.1",
+        )
+        .await
+        .unwrap()
+        .user;
+    let text = wiring.store.messages()[0].text.clone();
+    let at = text.find("code: ").unwrap() + 6;
+    let code = OneTimeCode::parse(&text[at..at + 6]).unwrap();
+    wiring
+        .verification_codes()
+        .confirm(&owner, Channel::Email, &code)
+        .await
+        .unwrap();
+    wiring.clock.advance(chrono::Duration::minutes(2));
+    let sent_before = wiring.store.messages().len();
+    let squatter = accounts
+        .register(
+            RegisterCommand {
+                name: Text::from_stored("Squatter".into()),
+                email: Some(Email::parse("owner@example.com").unwrap()),
+                mobile: None,
+                password: Some(Password::parse("correct horse".into()).unwrap()),
+                locale: Default::default(),
+            },
+            "192.0.2.1",
+        )
+        .await
+        .unwrap()
+        .user;
+    assert_eq!(
+        wiring.store.messages().len(),
+        sent_before,
+        "the owner is not pestered"
+    );
+    let asked = wiring
+        .verification_codes()
+        .send_proof(&squatter, Channel::Email, "192.0.2.1")
+        .await;
+    assert!(
+        matches!(asked, Err(SendCodeError::ProvenElsewhere)),
+        "{asked:?}"
+    );
+}

@@ -41,6 +41,9 @@ pub enum SendCodeError {
     /// Codes by SMS go only to numbers of the allowed regions (`SMS_ALLOWED_REGIONS`).
     #[error("codes are not sent by SMS to this number's region")]
     RegionNotAllowed,
+    /// Another account has proven this contact: no code is sent to pester its owner.
+    #[error("another account has proven this contact")]
+    ProvenElsewhere,
     /// Too many codes: for the contact (one a minute, 5 an hour), the account or the client
     /// address (per day).
     #[error("too many codes; retry after {0:?}")]
@@ -139,6 +142,9 @@ impl VerificationService {
         let contact = user
             .unproven(channel)
             .ok_or(SendCodeError::NothingToProve)?;
+        if self.codes.proven_by_another(user.id, &contact).await? {
+            return Err(SendCodeError::ProvenElsewhere);
+        }
         let expires_at = self
             .send(user, CodePurpose::Prove(channel), contact, address)
             .await?;

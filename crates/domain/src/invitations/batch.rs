@@ -24,7 +24,7 @@ pub enum IgnoreReason {
     RejectedLastInvitation,
     /// R9: an earlier entry of the request reached the same user.
     DuplicateInRequest,
-    /// The contact has had its day's share of invitations (docs/api.md, "Abuse limits").
+    /// The contact has had its day's share of invitations (docs/api.md, "Daily caps on messages").
     RecipientLimit,
 }
 

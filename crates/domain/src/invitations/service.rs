@@ -59,8 +59,8 @@ pub enum SendInvitationsError {
     Port(#[from] PortError),
 }
 
-/// The day's caps on what anyone can make the service send (docs/api.md, "Abuse limits"): each
-/// invitation sent or resent is a message to its contact. `0` turns a cap off.
+/// The day's caps on what anyone can make the service send (docs/api.md, "Daily caps on
+/// messages"): each invitation sent or resent is a message to its contact. `0` turns a cap off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SendCaps {
     /// Invitations one sender may send or resend a day (`INVITATIONS_PER_SENDER_DAILY`, 500).

@@ -1,5 +1,5 @@
 //! Messages to people outside the API: the rules of an SMS text (its encoding and how many
-//! segments it takes) and the port that sends one (docs/api.md, "Text messages").
+//! segments it takes) and the port that sends one (docs/api.md, "Text messages to invitees").
 
 use chrono::{DateTime, Utc};
 

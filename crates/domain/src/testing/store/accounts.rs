@@ -322,6 +322,14 @@ impl CodeRepository for Store {
         Ok(state.user(user).cloned().expect("proven above"))
     }
 
+    async fn proven_by_another(&self, user: UserId, contact: &Contact) -> Result<bool, PortError> {
+        Ok(self
+            .lock()
+            .users
+            .iter()
+            .any(|(u, _)| u.id != user && u.owns(contact)))
+    }
+
     async fn consume_code(
         &self,
         user: UserId,

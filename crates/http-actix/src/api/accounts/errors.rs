@@ -64,6 +64,9 @@ impl From<SendCodeError> for ApiError {
                 "channel",
                 "Codes are not sent by SMS to numbers of this country.",
             ),
+            SendCodeError::ProvenElsewhere => {
+                Self::invalid("channel", "Another account has proven this contact.")
+            }
             SendCodeError::TooMany(wait) => Self::TooManyRequests(RetryAfter(wait)),
             SendCodeError::Port(error) => error.into(),
         }
