@@ -129,7 +129,7 @@ impl TokenRepository for Database {
         &self,
         user: domain::UserId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, PortError> {
+    ) -> Result<Vec<domain::accounts::ports::TokenInfo>, PortError> {
         let user = DbId::of(user);
         let now = to_db_time(now);
         self.run(move |conn| {
@@ -144,11 +144,9 @@ impl TokenRepository for Database {
                     .map_err(port_error)?;
             Ok(rows
                 .into_iter()
-                .map(|(created, expires)| {
-                    (
-                        crate::rows::from_db_time(created),
-                        crate::rows::from_db_time(expires),
-                    )
+                .map(|(created, expires)| domain::accounts::ports::TokenInfo {
+                    created_at: crate::rows::from_db_time(created),
+                    expires_at: crate::rows::from_db_time(expires),
                 })
                 .collect())
         })

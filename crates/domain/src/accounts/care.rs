@@ -2,11 +2,9 @@
 //! editing the profile, changing or removing a contact, the export of everything stored about the
 //! caller, and erasing the account.
 
-use chrono::{DateTime, Utc};
-
 use crate::accounts::codes::OneTimeCode;
-use crate::accounts::ports::PasswordHash;
 use crate::accounts::ports::{CodePurpose, CreateUserError};
+use crate::accounts::ports::{PasswordHash, TokenInfo};
 use crate::accounts::verification::{ContactVerification, SendCodeError};
 use crate::accounts::{AccountService, Channel, Locale, LoginError, Session, User};
 use crate::events::{Event, EventService};
@@ -79,7 +77,7 @@ pub struct AccountExport {
     /// The profile.
     pub user: User,
     /// Its live tokens: when each was made and when it expires.
-    pub tokens: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pub tokens: Vec<TokenInfo>,
     /// The events it is a member of.
     pub events: Vec<Event>,
     /// The invitations it sent.

@@ -195,6 +195,15 @@ pub struct NewToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What an account's export shows of one of its live tokens (never the token).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Stores the digests of bearer tokens.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -234,7 +243,7 @@ pub trait TokenRepository: Send + Sync {
         &self,
         user: UserId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, PortError>;
+    ) -> Result<Vec<TokenInfo>, PortError>;
 
     /// Revokes a token; revoking twice or an unknown token is not an error.
     ///

@@ -713,12 +713,8 @@ impl InvitationService {
             status: crate::StatusFilter::ALL,
             event_id: None,
         };
-        let sent = every(|after| self.invitations.list_sent(user, all.clone(), after, now)).await?;
-        let received = every(|after| {
-            self.invitations
-                .list_received(user, all.clone(), after, now)
-        })
-        .await?;
+        let sent = every(|after| self.invitations.list_sent(user, all, after, now)).await?;
+        let received = every(|after| self.invitations.list_received(user, all, after, now)).await?;
         Ok((sent, received))
     }
 
@@ -733,17 +729,9 @@ impl InvitationService {
             status: crate::StatusFilter::only(crate::InvitationStatus::Pending),
             event_id: None,
         };
-        let mut open = every(|after| {
-            self.invitations
-                .list_sent(user, pending.clone(), after, now)
-        })
-        .await?;
+        let mut open = every(|after| self.invitations.list_sent(user, pending, after, now)).await?;
         open.extend(
-            every(|after| {
-                self.invitations
-                    .list_received(user, pending.clone(), after, now)
-            })
-            .await?,
+            every(|after| self.invitations.list_received(user, pending, after, now)).await?,
         );
         let mut withdrawn = 0;
         for details in open {

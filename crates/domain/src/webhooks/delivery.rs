@@ -366,10 +366,12 @@ impl InvitationSms {
             }
         };
         let sender = shorten(details.sender.name.as_str(), 40);
-        let expiry = details.invitation.expires_at().map_or_else(
-            || String::new(),
-            |at| format!(" Answer by {}.", at.format("%-d %b %Y %H:%M UTC")),
-        );
+        let expiry = details
+            .invitation
+            .expires_at()
+            .map_or_else(String::new, |at| {
+                format!(" Answer by {}.", at.format("%-d %b %Y %H:%M UTC"))
+            });
         let reminder = if resent { "Reminder: " } else { "" };
         // Shorter titles until the text fits (a title of emoji takes many UCS-2 units).
         [Self::TITLE_MAX, 30, 10].into_iter().find_map(|max| {

@@ -532,16 +532,19 @@ impl TokenRepository for Store {
         &self,
         user: UserId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, PortError> {
+    ) -> Result<Vec<crate::accounts::ports::TokenInfo>, PortError> {
         let state = self.lock();
         let now = stored(now);
         let mut tokens: Vec<_> = state
             .tokens
             .values()
             .filter(|t| t.user_id == user && !t.revoked && t.expires_at > now)
-            .map(|t| (t.created_at, t.expires_at))
+            .map(|t| crate::accounts::ports::TokenInfo {
+                created_at: t.created_at,
+                expires_at: t.expires_at,
+            })
             .collect();
-        tokens.sort();
+        tokens.sort_by_key(|t| (t.created_at, t.expires_at));
         Ok(tokens)
     }
 

@@ -171,9 +171,9 @@ impl From<domain::accounts::AccountExport> for AccountExportBody {
             tokens: export
                 .tokens
                 .into_iter()
-                .map(|(created_at, expires_at)| TokenInfoBody {
-                    created_at,
-                    expires_at,
+                .map(|token| TokenInfoBody {
+                    created_at: token.created_at,
+                    expires_at: token.expires_at,
                 })
                 .collect(),
             events: export.events.into_iter().map(Into::into).collect(),
