@@ -79,7 +79,7 @@ sys.exit(0 if served == committed else 1)
 PY
   fail "the binary serves another document than docs/openapi.json: rebuild it, or run \`make openapi\`"
 fi
-if ! (cd "$CLIENT" && BASE_URL="$SERVE_URL" npx --no-install tsx examples/seed.ts); then
+if ! (cd "$CLIENT" && BASE_URL="$SERVE_URL" OUTBOX_DIR="$SERVE_DIR/outbox" npx --no-install tsx examples/seed.ts); then
   serve_log_tail
   fail "examples/seed.ts"
 fi

@@ -5,8 +5,15 @@
  * Sara accepts. Every answer's status and fields are checked; the first mismatch ends the run
  * with exit code 1.
  *
- *   BASE_URL=http://127.0.0.1:8080 npx tsx examples/seed.ts
+ * Where contacts must be proven (CONTACT_VERIFICATION=required, the default), Sara proves her
+ * mobile first with the code the server texted her; against a development server (`make run`)
+ * that text is a file in its outbox, which OUTBOX_DIR names:
+ *
+ *   BASE_URL=http://127.0.0.1:8080 OUTBOX_DIR=../../data/outbox npx tsx examples/seed.ts
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
 import { createEventManagerClient, type Schemas } from "../src/client.js";
 
 const baseUrl = process.env["BASE_URL"] ?? "http://127.0.0.1:8080";
@@ -38,6 +45,27 @@ function expectStatus<T>(
   return result.data;
 }
 
+/** The newest code texted to `mobile`, from the development outbox's `sms/` files. */
+async function textedCode(outbox: string, mobile: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const dir = join(outbox, "sms");
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((name) => !name.startsWith(".")).sort().reverse();
+    } catch {
+      // Not written yet.
+    }
+    for (const name of names) {
+      const text = readFileSync(join(dir, name), "utf8");
+      const code = /code: (\d{6})/.exec(text)?.[1];
+      if (text.includes(mobile) && code !== undefined) return code;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Mismatch(`no code texted to ${mobile} in ${outbox}/sms within 10 s`);
+}
+
 async function main(): Promise<void> {
   const guest = createEventManagerClient({ baseUrl });
   const password = "correct horse battery";
@@ -64,6 +92,24 @@ async function main(): Promise<void> {
 
   const asOlivia = createEventManagerClient({ baseUrl, token: olivia.token });
   const asSara = createEventManagerClient({ baseUrl, token: sara.token });
+
+  if (sara.user.mobile_verified_at === null) {
+    const outbox = process.env["OUTBOX_DIR"];
+    if (outbox === undefined) {
+      throw new Mismatch(
+        "the server asks Sara to prove her mobile: set OUTBOX_DIR to its outbox (development) " +
+          "or run it with CONTACT_VERIFICATION=off",
+      );
+    }
+    const proven = expectStatus(
+      "Sara proves her mobile",
+      await asSara.POST("/api/v1/me/verifications/confirm", {
+        body: { channel: "mobile", code: await textedCode(outbox, "+989352864812") },
+      }),
+      200,
+    ).data;
+    expectEqual(proven.mobile_verified_at !== null, true, "Sara's mobile proven");
+  }
 
   const event = expectStatus(
     "create an event",

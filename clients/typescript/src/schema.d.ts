@@ -1888,7 +1888,8 @@ export interface components {
             password?: string | null;
         };
         /**
-         * @description `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
+         * @description `POST /api/v1/register`: a name, an email and/or a mobile, and a password (or none: the
+         *     account then logs in by code).
          * @example {
          *       "email": "ann@example.com",
          *       "mobile": "09352864812",
@@ -1914,9 +1915,10 @@ export interface components {
             name: string;
             /**
              * Format: password
-             * @description 8 to 128 characters.
+             * @description 8 to 128 characters. Without it (or `null`, or blank) the account has no password and logs
+             *     in by code (`POST /api/v1/login/code`) once a contact is proven.
              */
-            password: string;
+            password?: string | null;
         } | {
             /** @description Email; required when `mobile` is not given. Unique, compared case-insensitively. */
             email?: (string | null) | string;
@@ -1931,9 +1933,10 @@ export interface components {
             name: string;
             /**
              * Format: password
-             * @description 8 to 128 characters.
+             * @description 8 to 128 characters. Without it (or `null`, or blank) the account has no password and logs
+             *     in by code (`POST /api/v1/login/code`) once a contact is proven.
              */
-            password: string;
+            password?: string | null;
         };
         /**
          * @description `POST /api/v1/password/reset`: the login, the code it received, and the new password.

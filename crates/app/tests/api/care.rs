@@ -301,6 +301,45 @@ async fn the_export_holds_everything_and_erasing_leaves_a_deleted_user(backend: 
     proven(&app, &outbox, "Ann again", "ann@example.com", 2).await;
 }
 
+async fn an_account_without_a_password_logs_in_by_code(backend: Backend) {
+    let outbox = Outbox::new();
+    let Some(app) = spawn_proving(backend, &outbox).await else {
+        return;
+    };
+    let reply = app
+        .register_with(json!({"name": "Nima", "email": "nima@example.com"}))
+        .await;
+    let data = &reply.expect(201)["data"];
+    assert_eq!(data["user"]["has_password"], false);
+    let token = data["token"].as_str().unwrap().to_owned();
+    let code = outbox.code("mail", "nima@example.com", 1).await;
+    app.post(
+        "/api/v1/me/verifications/confirm",
+        Some(&token),
+        json!({"channel": "email", "code": code}),
+    )
+    .await
+    .expect(200);
+    // No password opens it, not even an empty one.
+    app.login(json!({"login": "nima@example.com", "password": "anything at all"}))
+        .await
+        .expect(401);
+    app.post("/api/v1/login/code", None, json!({"login": "nima@example.com"}))
+        .await
+        .expect(202);
+    let code = outbox.code("mail", "nima@example.com", 2).await;
+    app.login(json!({"login": "nima@example.com", "code": code}))
+        .await
+        .expect(200);
+    // Setting a first password needs no current one.
+    app.patch("/api/v1/me", &token, json!({"password": "a first horse"}))
+        .await
+        .expect(200);
+    app.login(json!({"login": "nima@example.com", "password": "a first horse"}))
+        .await
+        .expect(200);
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -327,4 +366,5 @@ both_backends!(
     the_profile_changes_and_a_new_password_revokes_the_other_tokens,
     a_new_email_waits_for_its_proof_while_the_old_one_serves,
     the_export_holds_everything_and_erasing_leaves_a_deleted_user,
+    an_account_without_a_password_logs_in_by_code,
 );

@@ -18,7 +18,8 @@ use crate::validation::{
     selected_invalid, text_error, ValidationErrors,
 };
 
-/// `POST /api/v1/register`: a name, an email and/or a mobile, and a password.
+/// `POST /api/v1/register`: a name, an email and/or a mobile, and a password (or none: the
+/// account then logs in by code).
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"name": "Ann", "email": "ann@example.com", "mobile": "09352864812", "password": "correct horse"}))]
 pub struct RegisterRequest {
@@ -31,8 +32,9 @@ pub struct RegisterRequest {
     /// is not given. Unique after normalization.
     #[schema(value_type = Option<String>)]
     mobile: Option<Value>,
-    /// 8 to 128 characters.
-    #[schema(value_type = String, required = true, min_length = 8, max_length = 128, format = Password)]
+    /// 8 to 128 characters. Without it (or `null`, or blank) the account has no password and logs
+    /// in by code (`POST /api/v1/login/code`) once a contact is proven.
+    #[schema(value_type = Option<String>, min_length = 8, max_length = 128, format = Password)]
     password: Option<Value>,
     /// The language messages to the account are written in: `en` or `fa`. Without it, the
     /// request's `Accept-Language` decides, else `en`.
@@ -96,10 +98,13 @@ impl RegisterRequest {
                 "The mobile field is required when email is not present.",
             );
         }
+        // Without a password the account logs in by code only (docs/api.md, "Your account").
         let password = errors.take(
             "password",
-            required_string("password", self.password)
-                .and_then(|raw| Password::parse(raw).map_err(|e| password_error("password", e))),
+            optional_non_blank("password", self.password).and_then(|raw| {
+                raw.map(|raw| Password::parse(raw).map_err(|e| password_error("password", e)))
+                    .transpose()
+            }),
         );
         let locale = errors.take(
             "locale",
@@ -121,7 +126,7 @@ impl RegisterRequest {
                     name,
                     email,
                     mobile,
-                    password: Some(password),
+                    password,
                     locale: locale.or(accepted).unwrap_or_default(),
                 })
             }
@@ -571,12 +576,11 @@ mod tests {
         assert_eq!(
             errors_json(errors),
             json!({
-                "message": "The name field is required. (and 3 more errors)",
+                "message": "The name field is required. (and 2 more errors)",
                 "errors": {
                     "name": ["The name field is required."],
                     "email": ["The email field is required when mobile is not present."],
-                    "mobile": ["The mobile field is required when email is not present."],
-                    "password": ["The password field is required."]
+                    "mobile": ["The mobile field is required when email is not present."]
                 }
             })
         );
@@ -615,6 +619,17 @@ mod tests {
             errors.get("password"),
             Some(&["The password must be a string.".to_owned()][..])
         );
+    }
+
+    #[test]
+    fn a_registration_without_a_password_logs_in_by_code_only() {
+        for password in [json!(null), json!("  ")] {
+            let command = register(json!({"name": "A", "email": "a@b.io", "password": password}))
+                .unwrap();
+            assert!(command.password.is_none());
+        }
+        let command = register(json!({"name": "A", "email": "a@b.io"})).unwrap();
+        assert!(command.password.is_none());
     }
 
     #[test]
