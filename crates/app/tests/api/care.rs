@@ -324,9 +324,13 @@ async fn an_account_without_a_password_logs_in_by_code(backend: Backend) {
     app.login(json!({"login": "nima@example.com", "password": "anything at all"}))
         .await
         .expect(401);
-    app.post("/api/v1/login/code", None, json!({"login": "nima@example.com"}))
-        .await
-        .expect(202);
+    app.post(
+        "/api/v1/login/code",
+        None,
+        json!({"login": "nima@example.com"}),
+    )
+    .await
+    .expect(202);
     let code = outbox.code("mail", "nima@example.com", 2).await;
     app.login(json!({"login": "nima@example.com", "code": code}))
         .await

@@ -341,14 +341,17 @@ impl ProfilePatchRequest {
     /// Every invalid field; an empty patch.
     pub fn try_into_domain(self) -> Result<ProfilePatch, ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        // A name given is a name: blank text is refused, as the schema's minLength says.
         let name = errors.take(
             "name",
-            optional_non_blank("name", self.name).and_then(|raw| {
-                raw.map(|raw| {
-                    Text::parse(&raw, User::NAME_MAX, false).map_err(|e| text_error("name", e))
-                })
-                .transpose()
-            }),
+            match self.name {
+                None | Some(Value::Null) => Ok(None),
+                Some(raw) => required_string("name", Some(raw)).and_then(|raw| {
+                    Text::parse(&raw, User::NAME_MAX, false)
+                        .map(Some)
+                        .map_err(|e| text_error("name", e))
+                }),
+            },
         );
         let locale = errors.take("locale", locale_field(self.locale));
         let password = errors.take(
@@ -622,10 +625,18 @@ mod tests {
     }
 
     #[test]
+    fn a_blank_name_in_a_profile_edit_is_a_422() {
+        let errors = body::<ProfilePatchRequest>(json!({"name": "", "locale": "fa"}))
+            .try_into_domain()
+            .unwrap_err();
+        assert!(errors.get("name").is_some(), "{:?}", errors.get("name"));
+    }
+
+    #[test]
     fn a_registration_without_a_password_logs_in_by_code_only() {
         for password in [json!(null), json!("  ")] {
-            let command = register(json!({"name": "A", "email": "a@b.io", "password": password}))
-                .unwrap();
+            let command =
+                register(json!({"name": "A", "email": "a@b.io", "password": password})).unwrap();
             assert!(command.password.is_none());
         }
         let command = register(json!({"name": "A", "email": "a@b.io"})).unwrap();
