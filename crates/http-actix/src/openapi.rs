@@ -69,7 +69,7 @@ const PUBLIC_OPERATIONS: [&str; 7] = [
     servers((url = "/", description = "The server this document is served by.")),
     modifiers(&BearerScheme),
     tags(
-        (name = "accounts", description = "Registering, logging in and out (docs/api.md, \"Accounts\")."),
+        (name = "accounts", description = "Registering, logging in and out, proving contacts with codes, and your account (docs/api.md, \"Accounts\", \"Proving contacts\", \"Your account\")."),
         (name = "events", description = "Events and their members (docs/api.md, \"Events\")."),
         (name = "invitations", description = "The seed's invitation routes (docs/api.md, \"Invitations\")."),
         (name = "changes", description = "The change feed and the live stream (docs/api.md, \"Change feed and live stream\")."),
