@@ -22,6 +22,12 @@ use crate::{
     Answer, Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version,
 };
 
+mod account;
+mod caps;
+
+use caps::Counted;
+pub use caps::SendCaps;
+
 /// A send request: a manager's entries for one event, and the note they carry.
 #[derive(Clone, Debug)]
 pub struct SendInvitations {
@@ -57,37 +63,6 @@ pub enum SendInvitationsError {
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
-}
-
-/// The day's caps on what anyone can make the service send (docs/api.md, "Daily caps on
-/// messages"): each invitation sent or resent is a message to its contact. `0` turns a cap off.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SendCaps {
-    /// Invitations one sender may send or resend a day (`INVITATIONS_PER_SENDER_DAILY`, 500).
-    pub per_sender: u32,
-    /// Invitations one contact may receive a day (`INVITATIONS_PER_CONTACT_DAILY`, 10).
-    pub per_contact: u32,
-}
-
-impl Default for SendCaps {
-    fn default() -> Self {
-        Self {
-            per_sender: 500,
-            per_contact: 10,
-        }
-    }
-}
-
-const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-
-/// What counting one message under the day's caps came to.
-enum Counted {
-    /// Counted.
-    Yes(Reservation),
-    /// The contact's cap is full (nothing counted); until when.
-    ContactFull(std::time::Duration),
-    /// The sender's cap is full (nothing counted); until when.
-    SenderFull(std::time::Duration),
 }
 
 /// Why an invitation could not be shown.
@@ -231,54 +206,6 @@ impl InvitationService {
             clock,
             ttl: InvitationTtl::DEFAULT,
             caps: None,
-        }
-    }
-
-    /// The same service, holding every sender and contact to the day's `caps`, counted by
-    /// `counters` (shared by every process on the database).
-    #[must_use]
-    pub fn with_caps(
-        mut self,
-        counters: Arc<dyn AbuseCounters>,
-        caps: SendCaps,
-        region: PhoneRegion,
-    ) -> Self {
-        self.caps = Some((counters, caps, region));
-        self
-    }
-
-    /// Counts one message to `contact` (normalized) sent by `sender` under the day's caps.
-    async fn count_message(&self, sender: UserId, contact: &str) -> Result<Counted, PortError> {
-        let Some((counters, caps, _)) = &self.caps else {
-            return Ok(Counted::Yes(Reservation::default()));
-        };
-        let sender_key = format!("invitations-sender-day:{sender}");
-        let limits = [
-            CounterLimit::new(sender_key.clone(), caps.per_sender),
-            CounterLimit::new(
-                format!("invitations-contact-day:{contact}"),
-                caps.per_contact,
-            ),
-        ];
-        match counters.reserve(&limits, DAY).await {
-            Ok(reservation) => Ok(Counted::Yes(reservation)),
-            Err(CountError::LimitReached {
-                key, retry_after, ..
-            }) if key == sender_key => Ok(Counted::SenderFull(retry_after)),
-            Err(CountError::LimitReached { retry_after, .. }) => {
-                Ok(Counted::ContactFull(retry_after))
-            }
-            Err(CountError::Port(error)) => Err(error),
-        }
-    }
-
-    /// Takes back what [`InvitationService::count_message`] counted for messages not sent.
-    async fn uncount(&self, reservations: Vec<Reservation>) {
-        if let Some((counters, _, _)) = &self.caps {
-            for reservation in reservations {
-                // Best effort: a failure keeps them counted, which errs on the safe side.
-                let _ = counters.give_back(reservation).await;
-            }
         }
     }
 
@@ -692,82 +619,6 @@ fn too_soon(last_resent_at: DateTime<Utc>, now: DateTime<Utc>) -> ManageInvitati
     let next = last_resent_at + Invitation::RESEND_INTERVAL;
     ManageInvitationError::TooSoon {
         retry_after: (next - now).max(chrono::Duration::seconds(1)),
-    }
-}
-
-/// The most invitations one page of [`InvitationService::everything_of`] reads.
-const ACCOUNT_PAGE: i64 = 100;
-
-impl InvitationService {
-    /// Every invitation `user` sent and every one it received (held ones excluded), each as it
-    /// stands now: for the account's export.
-    ///
-    /// # Errors
-    /// [`PortError`] on infrastructure failure.
-    pub async fn everything_of(
-        &self,
-        user: crate::UserId,
-    ) -> Result<(Vec<InvitationDetails>, Vec<InvitationDetails>), PortError> {
-        let now = self.clock.now();
-        let all = InvitationFilter {
-            status: crate::StatusFilter::ALL,
-            event_id: None,
-        };
-        let sent = every(|after| self.invitations.list_sent(user, all, after, now)).await?;
-        let received = every(|after| self.invitations.list_received(user, all, after, now)).await?;
-        Ok((sent, received))
-    }
-
-    /// Cancels every pending invitation `user` sent or received, each with its change, as its
-    /// account is erased; returns how many.
-    ///
-    /// # Errors
-    /// [`PortError`] on infrastructure failure.
-    pub async fn withdraw_all_of(&self, user: crate::UserId) -> Result<u64, PortError> {
-        let now = self.clock.now();
-        let pending = InvitationFilter {
-            status: crate::StatusFilter::only(crate::InvitationStatus::Pending),
-            event_id: None,
-        };
-        let mut open = every(|after| self.invitations.list_sent(user, pending, after, now)).await?;
-        open.extend(
-            every(|after| self.invitations.list_received(user, pending, after, now)).await?,
-        );
-        let mut withdrawn = 0;
-        for details in open {
-            let mut invitation = details.invitation;
-            invitation.withdraw(now);
-            match self.invitations.save_cancel(&invitation).await {
-                Ok(()) => withdrawn += 1,
-                Err(SaveInvitationError::Port(error)) => return Err(error),
-                // Answered, cancelled or expired meanwhile: nothing left to withdraw.
-                Err(_) => {}
-            }
-        }
-        Ok(withdrawn)
-    }
-}
-
-/// Every item of a listing, page after page.
-async fn every<F, Fut>(list: F) -> Result<Vec<InvitationDetails>, PortError>
-where
-    F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<InvitationDetails>, PortError>>,
-{
-    let mut items = Vec::new();
-    let mut after = None;
-    loop {
-        let page = list(PageRequest {
-            limit: crate::Limit::new(ACCOUNT_PAGE).unwrap_or_default(),
-            after,
-        })
-        .await?;
-        let next = page.next_after;
-        items.extend(page.items);
-        if next.is_none() {
-            return Ok(items);
-        }
-        after = next;
     }
 }
 
