@@ -117,6 +117,7 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
         details,
         owner: summary(owner)?,
         members_count: u64::try_from(row.members_count).map_err(|_| corrupt("members_count"))?,
+        seats_taken: 0,
         created_at: from_db_time(row.created_at),
         version: from_db_version(row.version)?,
     })
@@ -152,6 +153,7 @@ pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortErr
         user: summary(user)?,
         role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
         joined_at: from_db_time(row.joined_at),
+        guests: 0,
     })
 }
 

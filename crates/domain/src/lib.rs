@@ -27,6 +27,7 @@ pub mod invitations;
 pub mod messages;
 pub mod pagination;
 pub mod ports;
+pub mod rsvp;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod values;

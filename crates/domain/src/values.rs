@@ -431,8 +431,14 @@ impl fmt::Display for Text {
 pub enum InvitationStatus {
     /// Sent, not answered yet.
     Pending,
+    /// The invitee said "maybe": not final, no seat; still answerable, and it expires as a pending
+    /// one does (docs/api.md, "Answering: maybe, guests and comments").
+    Tentative,
     /// The invitee accepted and became a member.
     Accepted,
+    /// The invitee accepted a full event and waits for a seat (docs/api.md, "Capacity and the
+    /// waitlist").
+    Waitlisted,
     /// The invitee declined.
     Rejected,
     /// The sender, the event's owner or a co-host withdrew it while it was pending.
@@ -442,11 +448,24 @@ pub enum InvitationStatus {
 }
 
 impl InvitationStatus {
+    /// Every status, in the order of docs/api.md.
+    pub const ALL: [Self; 7] = [
+        Self::Pending,
+        Self::Tentative,
+        Self::Accepted,
+        Self::Waitlisted,
+        Self::Rejected,
+        Self::Cancelled,
+        Self::Expired,
+    ];
+
     /// The wire and storage spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Tentative => "tentative",
             Self::Accepted => "accepted",
+            Self::Waitlisted => "waitlisted",
             Self::Rejected => "rejected",
             Self::Cancelled => "cancelled",
             Self::Expired => "expired",
@@ -455,14 +474,18 @@ impl InvitationStatus {
 
     /// Reads the wire and storage spelling.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(Self::Pending),
-            "accepted" => Some(Self::Accepted),
-            "rejected" => Some(Self::Rejected),
-            "cancelled" => Some(Self::Cancelled),
-            "expired" => Some(Self::Expired),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    /// Whether it still runs out at its `expires_at`: unanswered, or "maybe".
+    pub const fn expires(self) -> bool {
+        matches!(self, Self::Pending | Self::Tentative)
+    }
+
+    /// Whether it is the one live invitation its invitee may hold to the event (R7): pending,
+    /// "maybe" or waitlisted.
+    pub const fn is_live(self) -> bool {
+        matches!(self, Self::Pending | Self::Tentative | Self::Waitlisted)
     }
 }
 
@@ -472,29 +495,36 @@ impl fmt::Display for InvitationStatus {
     }
 }
 
-/// The invitee's answer (R10: only these two).
+/// The invitee's answer (R10; docs/api.md, "Answering: maybe, guests and comments"): yes and no
+/// are final, "maybe" is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// Join the event.
+    /// Join the event (or its waitlist, when it is full).
     Accept,
+    /// Maybe: no seat, and the invitation stays answerable.
+    Tentative,
     /// Decline; the sender may not invite this user to this event again (R8).
     Reject,
 }
 
 impl Answer {
-    /// Reads `accepted` or `rejected`; anything else is not an answer.
+    /// Reads `accepted`, `tentative`, `rejected` or its synonym `declined`; anything else is not
+    /// an answer.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "accepted" => Some(Self::Accept),
-            "rejected" => Some(Self::Reject),
+            "tentative" => Some(Self::Tentative),
+            "rejected" | "declined" => Some(Self::Reject),
             _ => None,
         }
     }
 
-    /// The status an invitation takes with this answer.
+    /// The status an invitation takes with this answer (an accepted one may be waitlisted
+    /// instead, when the event is full).
     pub const fn status(self) -> InvitationStatus {
         match self {
             Self::Accept => InvitationStatus::Accepted,
+            Self::Tentative => InvitationStatus::Tentative,
             Self::Reject => InvitationStatus::Rejected,
         }
     }
@@ -508,7 +538,8 @@ impl StatusFilter {
     /// Every status.
     pub const ALL: Self = Self(None);
 
-    /// Reads `all` or one status: `pending`, `accepted`, `rejected`, `cancelled`, `expired`.
+    /// Reads `all` or one status: `pending`, `tentative`, `accepted`, `waitlisted`, `rejected`,
+    /// `cancelled`, `expired`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "all" => Some(Self::ALL),
@@ -744,10 +775,12 @@ mod tests {
     }
 
     #[test]
-    fn r10_only_accepted_and_rejected_are_answers() {
+    fn answers_are_accepted_tentative_and_rejected_or_declined() {
         assert_eq!(Answer::parse("accepted"), Some(Answer::Accept));
+        assert_eq!(Answer::parse("tentative"), Some(Answer::Tentative));
         assert_eq!(Answer::parse("rejected"), Some(Answer::Reject));
-        for other in ["pending", "Accepted", "", "yes"] {
+        assert_eq!(Answer::parse("declined"), Some(Answer::Reject));
+        for other in ["pending", "waitlisted", "Accepted", "", "yes", "maybe"] {
             assert_eq!(Answer::parse(other), None);
         }
     }

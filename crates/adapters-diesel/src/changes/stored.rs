@@ -104,6 +104,7 @@ struct StoredEvent {
     starts_at: Option<DbTime>,
     ends_at: Option<DbTime>,
     members_count: i64,
+    seats_taken: 0,
     created_at: DbTime,
     /// As [`StoredInvitation::version`].
     #[serde(skip, default = "first_version")]
@@ -182,6 +183,7 @@ impl From<&ChangeSubject> for StoredSubject {
                     user_id: DbId::of(member.user.id),
                     role: member.role.as_str().to_owned(),
                     joined_at: to_db_time(member.joined_at),
+                    guests: 0,
                 },
                 user: StoredUser::from(&member.user),
             },
@@ -261,6 +263,7 @@ impl StoredSubject {
                     user_id: m.user_id,
                     role: m.role,
                     joined_at: m.joined_at,
+                    guests: 0,
                 };
                 ChangeSubject::Member {
                     event: event_ref(event_id, event_title),

@@ -229,6 +229,7 @@ impl InvitationRepository for Database {
                             user: details.invitee.clone(),
                             role: Role::Member,
                             joined_at: from_db_time(row.joined_at),
+                            guests: 0,
                         };
                         let event = EventRef {
                             id: details.invitation.event_id(),

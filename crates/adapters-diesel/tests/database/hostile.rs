@@ -397,6 +397,7 @@ mod batch_recheck {
                                     event_id: event,
                                     entries,
                                     message: None,
+                                    expires_in: None,
                                 },
                             )
                             .await
@@ -490,6 +491,7 @@ mod batch_order {
                                     event_id: event,
                                     entries,
                                     message: None,
+                                    expires_in: None,
                                 },
                             )
                             .await

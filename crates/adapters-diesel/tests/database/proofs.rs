@@ -212,7 +212,7 @@ async fn a_proof_racing_a_batch_that_holds_for_its_contact_leaves_nothing_held(b
         // Planned while the contact is unproven: held for the oldest claimant.
         let planned =
             Invitation::new_pending(event.id, olivia.id, impostor.id, address.clone(), now())
-                .expiring(InvitationTtl::DEFAULT)
+                .expiring(InvitationTtl::DEFAULT, &domain::rsvp::RsvpRules::default())
                 .held_for(Some(address.clone()));
 
         let proof = prove(&pools[1], ceo.id, &contact, &digest);

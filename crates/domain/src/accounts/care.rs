@@ -7,7 +7,7 @@ use crate::accounts::ports::{CodePurpose, CreateUserError};
 use crate::accounts::ports::{PasswordHash, TokenInfo};
 use crate::accounts::verification::{ContactVerification, SendCodeError};
 use crate::accounts::{AccountService, Channel, Locale, LoginError, Session, User};
-use crate::events::{Event, EventService};
+use crate::events::{Event, EventService, EventView};
 use crate::invitations::{InvitationDetails, InvitationService};
 use crate::ports::PortError;
 use crate::{Contact, Limit, Login, Password, Text};
@@ -307,7 +307,7 @@ impl AccountService {
         loop {
             let page = events.list(&user, page(after)).await?;
             let next = page.next_after;
-            member_of.extend(page.items);
+            member_of.extend(page.items.into_iter().map(|view| view.event));
             if next.is_none() {
                 break;
             }
@@ -346,6 +346,8 @@ impl AccountService {
         if !proven {
             return Err(EraseError::WrongProof);
         }
+        // Its live invitations first, so that no seat freed below goes to its waitlisted ones.
+        invitations.withdraw_all_of(user.id).await?;
         // Its events: deleted when it owns them, left otherwise. Each round removes it from every
         // event of the page, so that the next reads the rest.
         for _ in 0..10_000 {
@@ -353,7 +355,7 @@ impl AccountService {
             if page.items.is_empty() {
                 break;
             }
-            for event in page.items {
+            for EventView { event, .. } in page.items {
                 // Gone meanwhile is as good.
                 if event.owner.id == user.id {
                     let _ = events.delete(user, event.id, None).await;
@@ -362,6 +364,7 @@ impl AccountService {
                 }
             }
         }
+        // And whatever was sent from it meanwhile.
         invitations.withdraw_all_of(user.id).await?;
         self.users.erase(user.id, self.clock.now()).await?;
         Ok(())

@@ -2,6 +2,7 @@
 //! at registration, their limits, the proof, and the invitations held for an unproven contact
 //! until someone proves it (docs/api.md, "Proving contacts").
 
+use crate::invitations::Reply;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -122,7 +123,7 @@ impl Harness {
     async fn event_of(&self, owner: &User) -> EventId {
         let title = Text::from_stored("Board meeting".into());
         let details = EventDetails::new(title, None, None, None, None).unwrap();
-        self.events.create(owner, details).await.unwrap().id
+        self.events.create(owner, details).await.unwrap().event.id
     }
 
     async fn send(&self, sender: &User, event_id: EventId, entries: &[&str]) -> SendReport {
@@ -134,6 +135,7 @@ impl Harness {
                     event_id,
                     entries,
                     message: None,
+                    expires_in: None,
                 },
             )
             .await
@@ -305,7 +307,7 @@ async fn an_invitation_to_an_unproven_email_is_held_from_its_claimant_and_goes_t
     ));
     assert!(matches!(
         h.invitations
-            .answer(&impostor, id, Answer::Accept, None)
+            .answer(&impostor, id, Reply::of(Answer::Accept), None)
             .await,
         Err(AnswerInvitationError::NotFound)
     ));
@@ -377,7 +379,7 @@ async fn an_invitation_to_an_unproven_email_is_held_from_its_claimant_and_goes_t
     // The owner can answer it.
     let answered = h
         .invitations
-        .answer(&ceo, id, Answer::Accept, None)
+        .answer(&ceo, id, Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     assert_eq!(answered.invitation.status(), InvitationStatus::Accepted);
@@ -442,7 +444,7 @@ async fn a_held_invitation_is_cancelled_when_its_prover_is_already_a_member() {
     let (_impostor, ceo, olivia, event) = ceo_and_impostor(&h).await;
     let direct = h.invite(&olivia, event, "09352864812").await;
     h.invitations
-        .answer(&ceo, direct.invitation.id(), Answer::Accept, None)
+        .answer(&ceo, direct.invitation.id(), Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     let held = h.invite(&olivia, event, "ceo@bigcorp.example").await;

@@ -23,8 +23,12 @@ pub use service::*;
 pub enum ChangeKind {
     /// Invitations were sent.
     InvitationCreated,
-    /// The invitee accepted.
+    /// The invitee accepted, or was promoted from the waitlist.
     InvitationAccepted,
+    /// The invitee said "maybe".
+    InvitationTentative,
+    /// The invitee accepted a full event and waits for a seat.
+    InvitationWaitlisted,
     /// The invitee rejected.
     InvitationRejected,
     /// The sender or a manager cancelled it, or its event was deleted.
@@ -47,9 +51,11 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in the order of docs/api.md.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::InvitationCreated,
         Self::InvitationAccepted,
+        Self::InvitationTentative,
+        Self::InvitationWaitlisted,
         Self::InvitationRejected,
         Self::InvitationCancelled,
         Self::InvitationExpired,
@@ -66,6 +72,8 @@ impl ChangeKind {
         match self {
             Self::InvitationCreated => "invitation.created",
             Self::InvitationAccepted => "invitation.accepted",
+            Self::InvitationTentative => "invitation.tentative",
+            Self::InvitationWaitlisted => "invitation.waitlisted",
             Self::InvitationRejected => "invitation.rejected",
             Self::InvitationCancelled => "invitation.cancelled",
             Self::InvitationExpired => "invitation.expired",
@@ -162,6 +170,8 @@ pub struct Change {
     /// An `invitation.created` told to its invitee only, when the invitation was held and the
     /// contact it waited for was proven (the others were told when it was sent).
     released: bool,
+    /// An `invitation.accepted` of a waitlisted invitation that a freed seat promoted.
+    promoted: bool,
 }
 
 /// A change that cannot be made of the state given: the invitation is not in the state the kind
@@ -199,17 +209,33 @@ impl Change {
         Ok(change)
     }
 
-    /// `invitation.accepted` or `.rejected`, by its answer.
+    /// `invitation.accepted`, `.tentative`, `.waitlisted` or `.rejected`, by its answer.
     ///
     /// # Errors
     /// [`ChangeMismatch`] unless it is answered.
     pub fn invitation_answered(details: InvitationDetails) -> Result<Self, ChangeMismatch> {
         let kind = match details.invitation.status() {
             InvitationStatus::Rejected => ChangeKind::InvitationRejected,
+            InvitationStatus::Tentative => ChangeKind::InvitationTentative,
+            InvitationStatus::Waitlisted => ChangeKind::InvitationWaitlisted,
             _ => ChangeKind::InvitationAccepted,
         };
         let at = details.invitation.answered_at().unwrap_or_default();
         Self::of_invitation(kind, details, at)
+    }
+
+    /// `invitation.accepted` of a waitlisted invitation promoted at `at`, when a seat freed
+    /// (docs/api.md, "Capacity and the waitlist").
+    ///
+    /// # Errors
+    /// [`ChangeMismatch`] unless it is accepted.
+    pub fn invitation_promoted(
+        details: InvitationDetails,
+        at: DateTime<Utc>,
+    ) -> Result<Self, ChangeMismatch> {
+        let mut change = Self::of_invitation(ChangeKind::InvitationAccepted, details, at)?;
+        change.promoted = true;
+        Ok(change)
     }
 
     /// `invitation.cancelled`.
@@ -253,6 +279,8 @@ impl Change {
                 status == InvitationStatus::Pending && details.invitation.last_resent_at().is_some()
             }
             ChangeKind::InvitationAccepted => status == InvitationStatus::Accepted,
+            ChangeKind::InvitationTentative => status == InvitationStatus::Tentative,
+            ChangeKind::InvitationWaitlisted => status == InvitationStatus::Waitlisted,
             ChangeKind::InvitationRejected => status == InvitationStatus::Rejected,
             ChangeKind::InvitationCancelled => status == InvitationStatus::Cancelled,
             ChangeKind::InvitationExpired => status == InvitationStatus::Expired,
@@ -269,6 +297,7 @@ impl Change {
             occurred_at: at,
             subject: ChangeSubject::Invitation(details),
             released: false,
+            promoted: false,
         })
     }
 
@@ -279,6 +308,7 @@ impl Change {
             occurred_at: member.joined_at,
             subject: ChangeSubject::Member { event, member },
             released: false,
+            promoted: false,
         }
     }
 
@@ -289,6 +319,7 @@ impl Change {
             occurred_at: at,
             subject: ChangeSubject::Member { event, member },
             released: false,
+            promoted: false,
         }
     }
 
@@ -299,6 +330,7 @@ impl Change {
             occurred_at: at,
             subject: ChangeSubject::Member { event, member },
             released: false,
+            promoted: false,
         }
     }
 
@@ -309,6 +341,7 @@ impl Change {
             occurred_at: at,
             subject: ChangeSubject::Event(event),
             released: false,
+            promoted: false,
         }
     }
 
@@ -319,6 +352,7 @@ impl Change {
             occurred_at: at,
             subject: ChangeSubject::DeletedEvent(event),
             released: false,
+            promoted: false,
         }
     }
 
@@ -329,6 +363,7 @@ impl Change {
             occurred_at,
             subject,
             released: false,
+            promoted: false,
         }
     }
 
@@ -340,6 +375,19 @@ impl Change {
             && self.kind == ChangeKind::InvitationCreated
             && matches!(self.subject, ChangeSubject::Invitation(_));
         self
+    }
+
+    /// The same change read back with its mark as a promotion ([`Change::invitation_promoted`]);
+    /// ignored for other kinds.
+    #[must_use]
+    pub fn promoted(mut self, promoted: bool) -> Self {
+        self.promoted = promoted && self.kind == ChangeKind::InvitationAccepted;
+        self
+    }
+
+    /// Whether it is an `invitation.accepted` of a waitlisted invitation promoted to a seat.
+    pub fn is_promoted(&self) -> bool {
+        self.promoted
     }
 
     /// Whether it is an `invitation.created` told to the invitee alone, when the contact the
@@ -505,7 +553,7 @@ mod tests {
         let mut rejected = pending.clone();
         rejected
             .invitation
-            .answer(sara.id, None, Answer::Reject, at(5))
+            .answer(sara.id, None, crate::invitations::Reply::of(Answer::Reject), &crate::rsvp::RsvpRules::default(), at(5))
             .unwrap();
         let change = Change::invitation_answered(rejected).unwrap();
         assert_eq!(change.kind(), ChangeKind::InvitationRejected);
@@ -514,7 +562,7 @@ mod tests {
         let mut accepted = pending;
         accepted
             .invitation
-            .answer(sara.id, None, Answer::Accept, at(6))
+            .answer(sara.id, None, crate::invitations::Reply::of(Answer::Accept), &crate::rsvp::RsvpRules::default(), at(6))
             .unwrap();
         let change = Change::invitation_answered(accepted.clone()).unwrap();
         assert_eq!(change.kind(), ChangeKind::InvitationAccepted);
@@ -533,6 +581,7 @@ mod tests {
             user: sara.clone(),
             role: Role::Member,
             joined_at: at(1),
+            guests: 0,
         };
         let removed = Change::member_removed(event.clone(), member.clone(), at(9));
         assert_eq!(

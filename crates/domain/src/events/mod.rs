@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::accounts::UserSummary;
+use crate::rsvp::{RsvpRules, RsvpSettings, RsvpSettingsError};
 use crate::{EventId, MemberId, Text, UserId, Version};
 
 pub mod ports;
@@ -21,6 +22,9 @@ pub struct Event {
     pub owner: UserSummary,
     /// How many members it has, the owner included.
     pub members_count: u64,
+    /// The seats its members other than the owner, and their guests, take (docs/api.md, "Capacity
+    /// and the waitlist"); shown to its hosts only.
+    pub seats_taken: u32,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// Counts the edits of its details: what a conditional edit or delete is checked against
@@ -28,7 +32,8 @@ pub struct Event {
     pub version: Version,
 }
 
-/// The fields an owner writes: a title and optional description, place and times.
+/// The fields an owner writes: a title and optional description, place and times, and how it takes
+/// answers (its [`RsvpSettings`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventDetails {
     title: Text,
@@ -36,6 +41,7 @@ pub struct EventDetails {
     location: Option<Text>,
     starts_at: Option<DateTime<Utc>>,
     ends_at: Option<DateTime<Utc>>,
+    rsvp: RsvpSettings,
 }
 
 /// Why event details are refused.
@@ -44,6 +50,18 @@ pub enum EventDetailsError {
     /// The event would end before it starts.
     #[error("the event ends before it starts")]
     EndsBeforeStart,
+    /// The RSVP deadline would come after the start.
+    #[error("the RSVP deadline is after the event starts")]
+    DeadlineAfterStart,
+    /// A capacity or guest limit out of range.
+    #[error(transparent)]
+    Settings(#[from] RsvpSettingsError),
+    /// The capacity would be below the seats already taken.
+    #[error("{seats_taken} seats are taken already")]
+    CapacityBelowSeatsTaken {
+        /// The seats taken.
+        seats_taken: u32,
+    },
 }
 
 impl EventDetails {
@@ -76,7 +94,46 @@ impl EventDetails {
             location,
             starts_at,
             ends_at,
+            rsvp: RsvpSettings::default(),
         })
+    }
+
+    /// The same details taking answers by `rsvp`.
+    ///
+    /// # Errors
+    /// [`EventDetailsError::DeadlineAfterStart`] when the RSVP deadline is after the start.
+    pub fn with_rsvp(mut self, rsvp: RsvpSettings) -> Result<Self, EventDetailsError> {
+        if let (Some(deadline), Some(start)) = (rsvp.rsvp_deadline(), self.starts_at) {
+            if deadline > start {
+                return Err(EventDetailsError::DeadlineAfterStart);
+            }
+        }
+        self.rsvp = rsvp;
+        Ok(self)
+    }
+
+    /// Whether these details may be stored with `seats_taken` seats taken: a capacity may not go
+    /// below them (the seated keep their seats).
+    ///
+    /// # Errors
+    /// [`EventDetailsError::CapacityBelowSeatsTaken`].
+    pub fn check_seats(&self, seats_taken: u32) -> Result<(), EventDetailsError> {
+        match self.rsvp.capacity() {
+            Some(capacity) if capacity < seats_taken => {
+                Err(EventDetailsError::CapacityBelowSeatsTaken { seats_taken })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// How it takes answers.
+    pub fn rsvp(&self) -> &RsvpSettings {
+        &self.rsvp
+    }
+
+    /// The rules answers to it follow: its settings, closing at the RSVP deadline or the start.
+    pub fn rules(&self) -> RsvpRules {
+        self.rsvp.rules(self.starts_at)
     }
 
     /// The title.
@@ -115,6 +172,14 @@ pub struct EventPatch {
     pub starts_at: Option<Option<DateTime<Utc>>>,
     /// A new end, or `Some(None)` to remove it.
     pub ends_at: Option<Option<DateTime<Utc>>>,
+    /// A new capacity, or `Some(None)` for unlimited.
+    pub capacity: Option<Option<u32>>,
+    /// A new guest limit.
+    pub max_guests: Option<u8>,
+    /// Whether a full event keeps a waitlist.
+    pub waitlist: Option<bool>,
+    /// A new RSVP deadline, or `Some(None)` to remove it.
+    pub rsvp_deadline: Option<Option<DateTime<Utc>>>,
 }
 
 impl EventPatch {
@@ -123,22 +188,33 @@ impl EventPatch {
         *self == Self::default()
     }
 
-    /// `details` with this patch applied. The rules of [`EventDetails::new`] are checked on the
-    /// result, so a patch that moves only `starts_at` past the stored `ends_at` is refused.
+    /// `details` with this patch applied. The rules of [`EventDetails::new`] and
+    /// [`EventDetails::with_rsvp`] are checked on the result, so a patch that moves only
+    /// `starts_at` past the stored `ends_at`, or before the stored RSVP deadline, is refused.
     ///
     /// # Errors
-    /// [`EventDetailsError::EndsBeforeStart`] when the result would end before it starts.
+    /// [`EventDetailsError::EndsBeforeStart`] when the result would end before it starts,
+    /// [`EventDetailsError::DeadlineAfterStart`] when its RSVP deadline would follow its start,
+    /// [`EventDetailsError::Settings`] for a capacity or guest limit out of range.
     pub fn apply(&self, details: &EventDetails) -> Result<EventDetails, EventDetailsError> {
         fn merged<T: Clone>(change: &Option<T>, current: T) -> T {
             change.clone().unwrap_or(current)
         }
+        let rsvp = &details.rsvp;
+        let settings = RsvpSettings::new(
+            merged(&self.capacity, rsvp.capacity()),
+            merged(&self.max_guests, rsvp.max_guests()),
+            merged(&self.waitlist, rsvp.waitlist()),
+            merged(&self.rsvp_deadline, rsvp.rsvp_deadline()),
+        )?;
         EventDetails::new(
             merged(&self.title, details.title.clone()),
             merged(&self.description, details.description.clone()),
             merged(&self.location, details.location.clone()),
             merged(&self.starts_at, details.starts_at),
             merged(&self.ends_at, details.ends_at),
-        )
+        )?
+        .with_rsvp(settings)
     }
 }
 
@@ -213,6 +289,8 @@ pub struct Member {
     pub role: Role,
     /// When they joined.
     pub joined_at: DateTime<Utc>,
+    /// The guests they bring (docs/api.md, "Capacity and the waitlist").
+    pub guests: u8,
 }
 
 /// An event as one of its members sees it, with that member's role: what every decision about
@@ -349,6 +427,7 @@ mod tests {
             user: user.clone(),
             role,
             joined_at: at(9),
+            guests: 0,
         }
     }
 
@@ -360,6 +439,7 @@ mod tests {
                 details: EventDetails::new(title(), None, None, None, None).unwrap(),
                 owner: owner.clone(),
                 members_count: 3,
+                seats_taken: 2,
                 created_at: at(8),
                 version: Version::FIRST,
             },

@@ -9,7 +9,9 @@ use crate::events::{
     Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, Role,
 };
 use crate::ports::PortError;
+use crate::rsvp::{RsvpRefused, RsvpRules, Tally};
 use crate::{EventId, Page, PageRequest, UserId, Version};
+use std::collections::HashMap;
 
 /// An event to create, with its owner.
 #[derive(Clone, Debug)]
@@ -45,7 +47,7 @@ pub trait EventRepository: Send + Sync {
         viewer: UserId,
     ) -> Result<Option<Event>, PortError>;
 
-    /// The events `member` belongs to, newest first.
+    /// The events `member` belongs to, newest first, each with the member's role in it.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -53,7 +55,42 @@ pub trait EventRepository: Send + Sync {
         &self,
         member: UserId,
         page: PageRequest,
-    ) -> Result<Page<Event>, PortError>;
+    ) -> Result<Page<Membership>, PortError>;
+
+    /// The rules answers to the event follow ([`crate::events::EventDetails::rules`]), if it
+    /// exists.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn find_rules(&self, event: EventId) -> Result<Option<RsvpRules>, PortError>;
+
+    /// For each of `events`, its seats taken and its invitations counted by status as of `now` (a
+    /// pending or "maybe" invitation past its expiry counts as neither). One round trip.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn tally(
+        &self,
+        events: &[EventId],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<EventId, Tally>, PortError>;
+
+    /// Changes the guests `user`, a member of the event other than its owner, brings to `guests`,
+    /// in one transaction under the event row's lock, where [`RsvpRules::change_party`] decides on
+    /// the event's rules and seats as stored then; the seats taken move by the difference, and
+    /// seats freed promote the waitlist ([`RsvpRules::promote`]) in the same transaction. Returns
+    /// the member as stored.
+    ///
+    /// # Errors
+    /// [`PartyError::NotMember`] when `user` is not a member, [`PartyError::Owner`] for the owner
+    /// (who takes no seat), [`PartyError::Refused`] when the rules refuse; nothing changes then.
+    async fn set_guests(
+        &self,
+        event: EventId,
+        user: UserId,
+        guests: u8,
+        now: DateTime<Utc>,
+    ) -> Result<Member, PartyError>;
 
     /// The event's members, newest first.
     ///
@@ -102,7 +139,8 @@ pub trait EventRepository: Send + Sync {
 
     /// Removes `target`, who holds `role`, from the event and counts one member less, in one
     /// transaction, only while `by` still holds `by.role` in the event and `target` still holds
-    /// `role` (`by` may be `target`: leaving).
+    /// `role` (`by` may be `target`: leaving). The seats the member's party took are freed, and
+    /// promote the waitlist ([`RsvpRules::promote`]) in the same transaction.
     ///
     /// # Errors
     /// As [`EventRepository::change_role`]: [`EventWriteError::Stale`] when a role no longer holds
@@ -139,7 +177,10 @@ pub trait EventRepository: Send + Sync {
     /// Applies `patch` ([`EventPatch::apply`]) to the event's details as stored at that moment
     /// (not as read before), in one transaction, only while `by` still holds `by.role` and, with
     /// `expected`, while the event is still at that version; the stored version goes up by one.
-    /// Returns the event as stored, or, storing nothing, the rule the merged details break.
+    /// The capacity may not go below the seats taken
+    /// ([`crate::events::EventDetails::check_seats`]); seats it adds promote the waitlist, and
+    /// open invitations expiring after the event's answers now close expire then. Returns the
+    /// event as stored, or, storing nothing, the rule the merged details break.
     ///
     /// # Errors
     /// [`EventWriteError::Stale`] as for [`EventRepository::change_role`]; MUST return
@@ -153,6 +194,23 @@ pub trait EventRepository: Send + Sync {
         patch: &EventPatch,
         expected: Option<Version>,
     ) -> Result<Result<Event, EventDetailsError>, EventWriteError>;
+}
+
+/// Why a member's party did not change; nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PartyError {
+    /// The user is not a member of the event (or the event is gone).
+    #[error("not a member of the event")]
+    NotMember,
+    /// The owner takes no seat, and brings no counted guests.
+    #[error("the owner takes no seat")]
+    Owner,
+    /// The event's rules refuse the change.
+    #[error(transparent)]
+    Refused(#[from] RsvpRefused),
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
 }
 
 /// Why a change to an event or its members was not stored; nothing changed.

@@ -7,13 +7,26 @@
 use std::sync::Arc;
 
 use crate::accounts::User;
-use crate::events::ports::{EventRepository, EventWriteError, NewEvent};
+use crate::events::ports::{EventRepository, EventWriteError, NewEvent, PartyError};
 use crate::events::{
-    Event, EventDetails, EventDetailsError, EventPatch, Member, RemovalRefused, Role,
+    Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, RemovalRefused, Role,
     RoleChangeRefused,
 };
 use crate::ports::{Clock, PortError};
+use crate::rsvp::{RsvpRefused, Tally};
 use crate::{EventId, Page, PageRequest, UserId, Version};
+
+/// An event as one member sees it: with their role and, for its hosts only (R12), its tally of
+/// answers and seats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventView {
+    /// The event.
+    pub event: Event,
+    /// The viewer's role in it.
+    pub role: Role,
+    /// Seats and invitations by status, for the owner and co-hosts.
+    pub tally: Option<Tally>,
+}
 
 /// How many times a change whose premises changed before it was stored is decided again before
 /// the service gives up (503): each retry means another request changed the same event meanwhile.
@@ -42,6 +55,10 @@ pub enum UpdateEventError {
     /// The edited event would end before it starts.
     #[error("the event would end before it starts")]
     EndsBeforeStart,
+    /// The edited event's RSVP settings are refused: a deadline after the start, or a capacity
+    /// below the seats taken.
+    #[error(transparent)]
+    Rsvp(EventDetailsError),
     /// The edit was conditional on a version of the event that is no longer the stored one.
     #[error("the event was edited since the expected version")]
     Stale,
@@ -87,6 +104,23 @@ pub enum ChangeRoleError {
     Port(#[from] PortError),
 }
 
+/// Why a member's party could not change (docs/api.md, "Capacity and the waitlist").
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePartyError {
+    /// No such event, or the caller is not a member.
+    #[error("event not found")]
+    EventNotFound,
+    /// The owner takes no seat.
+    #[error("the owner takes no seat")]
+    Owner,
+    /// The event's rules refuse it.
+    #[error(transparent)]
+    Rsvp(RsvpRefused),
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// Why a member could not be removed (or leave).
 #[derive(Debug, thiserror::Error)]
 pub enum RemoveMemberError {
@@ -117,6 +151,14 @@ fn contended() -> PortError {
     PortError::Unavailable(Box::new(Contended))
 }
 
+/// The refusal of an edit whose merged details break a rule.
+fn refused_edit(refused: EventDetailsError) -> UpdateEventError {
+    match refused {
+        EventDetailsError::EndsBeforeStart => UpdateEventError::EndsBeforeStart,
+        other => UpdateEventError::Rsvp(other),
+    }
+}
+
 /// A write without a version condition that reported a version mismatch: an adapter bug.
 fn unconditional() -> PortError {
     PortError::unexpected("an unconditional write reported a version mismatch")
@@ -145,34 +187,107 @@ impl EventService {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    pub async fn create(&self, owner: &User, details: EventDetails) -> Result<Event, PortError> {
-        self.events
+    pub async fn create(&self, owner: &User, details: EventDetails) -> Result<EventView, PortError> {
+        let event = self
+            .events
             .create(NewEvent {
                 id: EventId::generate(),
                 details,
                 owner: owner.summary(),
                 created_at: self.clock.now(),
             })
-            .await
+            .await?;
+        Ok(EventView {
+            event,
+            role: Role::Owner,
+            tally: Some(Tally::default()),
+        })
     }
 
-    /// The events `viewer` is a member of, newest first.
+    /// The events `viewer` is a member of, newest first: each with the viewer's role and, where
+    /// they are a host, its tally (one round trip for the page's).
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    pub async fn list(&self, viewer: &User, page: PageRequest) -> Result<Page<Event>, PortError> {
-        self.events.list_for_member(viewer.id, page).await
+    pub async fn list(
+        &self,
+        viewer: &User,
+        page: PageRequest,
+    ) -> Result<Page<EventView>, PortError> {
+        let page = self.events.list_for_member(viewer.id, page).await?;
+        let hosted: Vec<EventId> = page
+            .items
+            .iter()
+            .filter(|m| m.role.manages_invitations())
+            .map(|m| m.event.id)
+            .collect();
+        let mut tallies = if hosted.is_empty() {
+            std::collections::HashMap::new()
+        } else {
+            self.events.tally(&hosted, self.clock.now()).await?
+        };
+        Ok(page.map(|membership| {
+            let tally = tallies.remove(&membership.event.id);
+            EventView {
+                event: membership.event,
+                role: membership.role,
+                tally,
+            }
+        }))
     }
 
-    /// One event, for its members only.
+    /// One event, for its members only; with its tally for its hosts.
     ///
     /// # Errors
     /// [`GetEventError::NotFound`] when it does not exist or `viewer` is not a member.
-    pub async fn get(&self, viewer: &User, id: EventId) -> Result<Event, GetEventError> {
-        self.events
-            .find_for_member(id, viewer.id)
+    pub async fn get(&self, viewer: &User, id: EventId) -> Result<EventView, GetEventError> {
+        let membership = self
+            .events
+            .find_membership(id, viewer.id)
             .await?
-            .ok_or(GetEventError::NotFound)
+            .ok_or(GetEventError::NotFound)?;
+        Ok(self.view(membership).await?)
+    }
+
+    /// What `membership`'s member sees of its event.
+    async fn view(&self, membership: Membership) -> Result<EventView, PortError> {
+        let tally = if membership.role.manages_invitations() {
+            let id = membership.event.id;
+            let mut tallies = self.events.tally(&[id], self.clock.now()).await?;
+            Some(tallies.remove(&id).unwrap_or_default())
+        } else {
+            None
+        };
+        Ok(EventView {
+            event: membership.event,
+            role: membership.role,
+            tally,
+        })
+    }
+
+    /// `by` changes the guests they bring (docs/api.md, "`PATCH
+    /// /api/v1/events/{event_id}/members/me`"): within the event's `max_guests` and the seats
+    /// left; fewer guests free seats for the waitlist.
+    ///
+    /// # Errors
+    /// [`ChangePartyError::EventNotFound`] for strangers and unknown events,
+    /// [`ChangePartyError::Owner`] for the owner, [`ChangePartyError::Rsvp`] when the event's
+    /// rules refuse it.
+    pub async fn change_party(
+        &self,
+        by: &User,
+        id: EventId,
+        guests: u8,
+    ) -> Result<Member, ChangePartyError> {
+        self.events
+            .set_guests(id, by.id, guests, self.clock.now())
+            .await
+            .map_err(|error| match error {
+                PartyError::NotMember => ChangePartyError::EventNotFound,
+                PartyError::Owner => ChangePartyError::Owner,
+                PartyError::Refused(refused) => ChangePartyError::Rsvp(refused),
+                PartyError::Port(error) => ChangePartyError::Port(error),
+            })
     }
 
     /// The members of an event, for its members only.
@@ -185,7 +300,11 @@ impl EventService {
         id: EventId,
         page: PageRequest,
     ) -> Result<Page<Member>, GetEventError> {
-        let event = self.get(viewer, id).await?;
+        let event = self
+            .events
+            .find_for_member(id, viewer.id)
+            .await?
+            .ok_or(GetEventError::NotFound)?;
         Ok(self.events.list_members(event.id, page).await?)
     }
 
@@ -204,7 +323,7 @@ impl EventService {
         id: EventId,
         patch: EventPatch,
         expected: Option<Version>,
-    ) -> Result<Event, UpdateEventError> {
+    ) -> Result<EventView, UpdateEventError> {
         for _ in 0..ATTEMPTS {
             let membership = self
                 .events
@@ -219,19 +338,25 @@ impl EventService {
             }
             patch
                 .apply(&membership.event.details)
-                .map_err(|_| UpdateEventError::EndsBeforeStart)?;
+                .and_then(|details| details.check_seats(membership.event.seats_taken))
+                .map_err(refused_edit)?;
             if patch.is_empty() {
-                return Ok(membership.event);
+                return Ok(self.view(membership).await?);
             }
             let stored = self
                 .events
                 .update(id, membership.actor(), &patch, expected)
                 .await;
             match stored {
-                Ok(Ok(event)) => return Ok(event),
-                Ok(Err(EventDetailsError::EndsBeforeStart)) => {
-                    return Err(UpdateEventError::EndsBeforeStart)
+                Ok(Ok(event)) => {
+                    return Ok(self
+                        .view(Membership {
+                            event,
+                            ..membership
+                        })
+                        .await?)
                 }
+                Ok(Err(refused)) => return Err(refused_edit(refused)),
                 Err(EventWriteError::Stale) => continue,
                 Err(EventWriteError::Modified) => return Err(UpdateEventError::Stale),
                 Err(EventWriteError::Port(error)) => return Err(error.into()),

@@ -191,7 +191,12 @@ impl InvitationEntries {
                     return ignore(IgnoreReason::AlreadyMember);
                 }
                 match state.latest {
-                    Some(InvitationStatus::Pending) => ignore(IgnoreReason::AlreadyInvited),
+                    // R7: one live invitation (pending, "maybe" or waitlisted) at a time.
+                    Some(
+                        InvitationStatus::Pending
+                        | InvitationStatus::Tentative
+                        | InvitationStatus::Waitlisted,
+                    ) => ignore(IgnoreReason::AlreadyInvited),
                     Some(InvitationStatus::Rejected) => {
                         ignore(IgnoreReason::RejectedLastInvitation)
                     }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::accounts::UserSummary;
 use crate::duration::whole_duration;
 use crate::events::Role;
+use crate::rsvp::{RsvpRefused, RsvpRules};
 use crate::{Answer, EventId, InvitationId, InvitationStatus, Text, UserId, Version};
 
 mod batch;
@@ -28,11 +29,22 @@ pub use service::*;
 pub enum InvitationState {
     /// Not answered yet.
     Pending,
-    /// Answered once and for all (R10).
+    /// Answered once and for all (R10): accepted or rejected.
     Answered {
         /// The answer.
         answer: Answer,
         /// When it was given (R11).
+        at: DateTime<Utc>,
+    },
+    /// "Maybe": answerable still, and expiring as a pending invitation does.
+    Tentative {
+        /// When it was said.
+        at: DateTime<Utc>,
+    },
+    /// Accepted when the event was full: waiting for a seat (docs/api.md, "Capacity and the
+    /// waitlist"), first come first served by `at`.
+    Waitlisted {
+        /// When it was accepted.
         at: DateTime<Utc>,
     },
     /// Withdrawn while pending.
@@ -122,6 +134,9 @@ pub struct Invitation {
     state: InvitationState,
     version: Version,
     held: Option<String>,
+    guests: u8,
+    comment: Option<Text>,
+    waitlist_position: Option<u32>,
 }
 
 /// Everything stored of an invitation, to rebuild it with [`Invitation::restore`].
@@ -152,6 +167,10 @@ pub struct StoredInvitation {
     /// While held: the contact (normalized) whose proof it waits for (docs/api.md, "Proving
     /// contacts").
     pub held_contact: Option<String>,
+    /// The guests the invitee's answer brings.
+    pub guests: u8,
+    /// The invitee's comment with their answer.
+    pub comment: Option<Text>,
 }
 
 /// Why an invitation can no longer be answered, cancelled or resent: the `409` codes of docs/api.md,
@@ -170,11 +189,15 @@ pub enum NotPending {
 }
 
 impl NotPending {
-    /// Why an invitation with this status is not pending; `None` when it is.
+    /// Why an invitation with this status is no longer open to an answer, a cancel or a resend;
+    /// `None` when it is (pending, or "maybe"). A waitlisted invitation is answered: its invitee
+    /// may still withdraw ([`Invitation::answer`]), nobody else changes it.
     pub const fn of(status: InvitationStatus) -> Option<Self> {
         match status {
-            InvitationStatus::Pending => None,
-            InvitationStatus::Accepted | InvitationStatus::Rejected => Some(Self::Answered),
+            InvitationStatus::Pending | InvitationStatus::Tentative => None,
+            InvitationStatus::Accepted
+            | InvitationStatus::Rejected
+            | InvitationStatus::Waitlisted => Some(Self::Answered),
             InvitationStatus::Cancelled => Some(Self::Cancelled),
             InvitationStatus::Expired => Some(Self::Expired),
         }
@@ -207,6 +230,32 @@ pub enum AnswerRefused {
     /// It is no longer pending.
     #[error(transparent)]
     NotPending(#[from] NotPending),
+    /// The event's rules refuse it: answers closed, or too many guests.
+    #[error(transparent)]
+    Rsvp(#[from] RsvpRefused),
+}
+
+/// An invitee's answer with what comes with it (docs/api.md, "Answering: maybe, guests and
+/// comments").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// Yes, maybe or no.
+    pub answer: Answer,
+    /// The guests they would bring (none with a no).
+    pub guests: u8,
+    /// What they say to the hosts.
+    pub comment: Option<Text>,
+}
+
+impl Reply {
+    /// A bare answer: no guests, no comment.
+    pub fn of(answer: Answer) -> Self {
+        Self {
+            answer,
+            guests: 0,
+            comment: None,
+        }
+    }
 }
 
 /// Why a cancel or a resend is refused (docs/api.md, "Invitation lifecycle").
@@ -227,6 +276,9 @@ pub enum ManageRefused {
         /// How long until the next resend is allowed.
         retry_after: Duration,
     },
+    /// Resend only: the event's answers closed then (its RSVP deadline or its start).
+    #[error("answers to this event closed at {0}")]
+    Closed(DateTime<Utc>),
 }
 
 impl Invitation {
@@ -235,6 +287,8 @@ impl Invitation {
     pub const RESEND_INTERVAL: Duration = Duration::minutes(10);
     /// The most characters of the sender's note (line breaks allowed).
     pub const MESSAGE_MAX: usize = 500;
+    /// The most characters of the invitee's comment (line breaks allowed).
+    pub const COMMENT_MAX: usize = 500;
 
     /// A new pending invitation, sent at `now`, without a note and never expiring: the send gives
     /// it both with [`Invitation::with_message`] and [`Invitation::expiring`].
@@ -258,6 +312,9 @@ impl Invitation {
             state: InvitationState::Pending,
             version: Version::FIRST,
             held: None,
+            guests: 0,
+            comment: None,
+            waitlist_position: None,
         }
     }
 
@@ -289,11 +346,33 @@ impl Invitation {
         self
     }
 
-    /// The same invitation expiring `ttl` after it was sent (never with [`InvitationTtl::NEVER`]).
+    /// The same invitation expiring `ttl` after it was sent (never with [`InvitationTtl::NEVER`]),
+    /// or earlier when its event's answers close earlier ([`RsvpRules::expiry`]).
     #[must_use]
-    pub fn expiring(mut self, ttl: InvitationTtl) -> Self {
-        self.expires_at = ttl.expires_at(self.created_at);
+    pub fn expiring(mut self, ttl: InvitationTtl, rules: &RsvpRules) -> Self {
+        self.expires_at = rules.expiry(ttl.expires_at(self.created_at));
         self
+    }
+
+    /// The same invitation shown at `position` in its event's waitlist (1 is next), as the store
+    /// reads it.
+    #[must_use]
+    pub fn at_waitlist_position(mut self, position: Option<u32>) -> Self {
+        self.waitlist_position = position;
+        self
+    }
+
+    /// The accepted answer that [`Invitation::answer`] recorded, put on the waitlist instead: the
+    /// event was full when it was stored, and it waits at `position`.
+    pub fn waitlist(&mut self, position: u32) {
+        if let InvitationState::Answered {
+            answer: Answer::Accept,
+            at,
+        } = self.state
+        {
+            self.state = InvitationState::Waitlisted { at };
+            self.waitlist_position = Some(position);
+        }
     }
 
     /// Rebuilds an invitation from storage.
@@ -311,6 +390,9 @@ impl Invitation {
             state: stored.state,
             version: stored.version,
             held: stored.held_contact,
+            guests: stored.guests,
+            comment: stored.comment,
+            waitlist_position: None,
         }
     }
 
@@ -329,6 +411,8 @@ impl Invitation {
             state: self.state,
             version: self.version,
             held_contact: self.held.clone(),
+            guests: self.guests,
+            comment: self.comment.clone(),
         }
     }
 
@@ -380,17 +464,22 @@ impl Invitation {
         NotPending::of(self.status_at(now)).map_or(Ok(()), Err)
     }
 
-    /// Records `by`'s answer at `now`. `role` is `by`'s role in the event (`None`: not a member).
+    /// Records `by`'s reply at `now`, under its event's `rules`. `role` is `by`'s role in the
+    /// event (`None`: not a member). A pending or "maybe" invitation takes any answer; a waitlisted
+    /// one only a no (its invitee withdraws). Whether an accepted party is seated or waitlisted is
+    /// decided when it is stored, on the seats as they stand then ([`RsvpRules::admit`]).
     ///
     /// # Errors
     /// [`AnswerRefused::NotVisible`] when `by` may not see it (R12), [`AnswerRefused::BySender`]
     /// when `by` may see it but was not invited, [`AnswerRefused::NotPending`] when it was
-    /// answered, cancelled or has expired (R10).
+    /// answered, cancelled or has expired (R10), [`AnswerRefused::Rsvp`] after the RSVP deadline
+    /// or the start, or with more guests than the event allows.
     pub fn answer(
         &mut self,
         by: UserId,
         role: Option<Role>,
-        answer: Answer,
+        reply: Reply,
+        rules: &RsvpRules,
         now: DateTime<Utc>,
     ) -> Result<(), AnswerRefused> {
         match self.standing_of(by, role) {
@@ -398,8 +487,25 @@ impl Invitation {
             Standing::Sender | Standing::Manager => return Err(AnswerRefused::BySender),
             Standing::Invitee => {}
         }
-        self.pending_at(now)?;
-        self.state = InvitationState::Answered { answer, at: now };
+        let withdrawing = self.status_at(now) == InvitationStatus::Waitlisted;
+        if !(withdrawing && reply.answer == Answer::Reject) {
+            self.pending_at(now)?;
+        }
+        rules.check_open(now)?;
+        let guests = match reply.answer {
+            Answer::Reject => 0,
+            Answer::Accept | Answer::Tentative => {
+                rules.check_guests(reply.guests)?;
+                reply.guests
+            }
+        };
+        self.state = match reply.answer {
+            Answer::Tentative => InvitationState::Tentative { at: now },
+            answer => InvitationState::Answered { answer, at: now },
+        };
+        self.guests = guests;
+        self.comment = reply.comment;
+        self.waitlist_position = None;
         Ok(())
     }
 
@@ -430,10 +536,11 @@ impl Invitation {
     }
 
     /// Cancelled at `now` because its sender's or invitee's account is erased (docs/api.md,
-    /// "Your account"); nothing if it is no longer pending.
+    /// "Your account"); nothing unless it is live (pending, "maybe" or waitlisted).
     pub fn withdraw(&mut self, now: DateTime<Utc>) {
-        if self.pending_at(now).is_ok() {
+        if self.status_at(now).is_live() {
             self.state = InvitationState::Cancelled { at: now };
+            self.waitlist_position = None;
         }
     }
 
@@ -444,7 +551,8 @@ impl Invitation {
     }
 
     /// Resends it at `now`, by its sender or one of the event's managers: it expires `ttl` from
-    /// now (still never with [`InvitationTtl::NEVER`]).
+    /// now (still never with [`InvitationTtl::NEVER`]), or when its event's answers close
+    /// ([`RsvpRules::expiry`]).
     ///
     /// # Errors
     /// As [`Invitation::cancel`], and [`ManageRefused::TooSoon`] before
@@ -454,6 +562,7 @@ impl Invitation {
         by: UserId,
         role: Option<Role>,
         ttl: InvitationTtl,
+        rules: &RsvpRules,
         now: DateTime<Utc>,
     ) -> Result<(), ManageRefused> {
         self.may_manage(by, role)?;
@@ -463,8 +572,11 @@ impl Invitation {
                 retry_after: next - now,
             });
         }
+        if let Err(RsvpRefused::Closed(at)) = rules.check_open(now) {
+            return Err(ManageRefused::Closed(at));
+        }
         self.last_resent_at = Some(now);
-        self.expires_at = ttl.expires_at(now);
+        self.expires_at = rules.expiry(ttl.expires_at(now));
         Ok(())
     }
 
@@ -508,11 +620,25 @@ impl Invitation {
     pub fn state(&self) -> InvitationState {
         self.state
     }
+    /// The guests the invitee's answer brings.
+    pub fn guests(&self) -> u8 {
+        self.guests
+    }
+    /// The invitee's comment, if any.
+    pub fn comment(&self) -> Option<&Text> {
+        self.comment.as_ref()
+    }
+    /// While waitlisted, its place in the waitlist (1 is next), as last read.
+    pub fn waitlist_position(&self) -> Option<u32> {
+        self.waitlist_position
+    }
     /// The status of the state as held: as stored, or as of the last [`Invitation::as_of`]. Use
     /// [`Invitation::status_at`] to decide anything.
     pub fn status(&self) -> InvitationStatus {
         match self.state {
             InvitationState::Pending => InvitationStatus::Pending,
+            InvitationState::Tentative { .. } => InvitationStatus::Tentative,
+            InvitationState::Waitlisted { .. } => InvitationStatus::Waitlisted,
             InvitationState::Answered { answer, .. } => answer.status(),
             InvitationState::Cancelled { .. } => InvitationStatus::Cancelled,
             InvitationState::Expired => InvitationStatus::Expired,
@@ -521,7 +647,9 @@ impl Invitation {
     /// When it was answered, if it was.
     pub fn answered_at(&self) -> Option<DateTime<Utc>> {
         match self.state {
-            InvitationState::Answered { at, .. } => Some(at),
+            InvitationState::Answered { at, .. }
+            | InvitationState::Tentative { at }
+            | InvitationState::Waitlisted { at } => Some(at),
             _ => None,
         }
     }
@@ -542,7 +670,7 @@ pub fn status_at(
     now: DateTime<Utc>,
 ) -> InvitationStatus {
     match (stored, expires_at) {
-        (InvitationStatus::Pending, Some(at)) if at <= now => InvitationStatus::Expired,
+        (status, Some(at)) if status.expires() && at <= now => InvitationStatus::Expired,
         (status, _) => status,
     }
 }

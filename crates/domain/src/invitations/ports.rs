@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::invitations::NotPending;
 use crate::invitations::{Invitation, InvitationDetails, InviteeState};
 use crate::ports::PortError;
+use crate::rsvp::RsvpRefused;
 use crate::{EventId, InvitationId, Page, PageRequest, StatusFilter, UserId, Version};
 
 /// Filters of the invitation lists.
@@ -51,9 +52,25 @@ pub enum SaveInvitationError {
         /// When the stored resend happened.
         last_resent_at: DateTime<Utc>,
     },
+    /// An answer only: the event's rules, applied to the event and its seats as stored when the
+    /// answer was, refuse it (answers closed, too many guests, or full without a waitlist).
+    #[error(transparent)]
+    Refused(RsvpRefused),
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
+}
+
+/// Where a stored answer left the invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerStored {
+    /// As answered: accepted (and seated), "maybe" or rejected.
+    AsAnswered,
+    /// Accepted when the party did not fit: waitlisted, at this place (1 is next).
+    Waitlisted {
+        /// Its place in the waitlist.
+        position: u32,
+    },
 }
 
 /// Stores invitations.
@@ -98,23 +115,29 @@ pub trait InvitationRepository: Send + Sync {
     /// [`PortError`] on infrastructure failure.
     async fn find(&self, id: InvitationId) -> Result<Option<InvitationDetails>, PortError>;
 
-    /// Stores the answer of an invitation that [`Invitation::answer`] just answered: a conditional
-    /// update of the row while it is still pending and not expired at the answer's time, plus,
-    /// when accepted, the invitee's membership (R11), in one transaction. With `expected`, the
-    /// update applies only while the row is still at that version. Every stored change of the row
-    /// (answer, cancel, resend, expiry) moves its version up by one.
+    /// Stores the reply of an invitation that [`Invitation::answer`] just answered, in one
+    /// transaction under the event row's lock: a conditional update of the row while it is still
+    /// open (pending or "maybe", and not expired at the answer's time; for a no, waitlisted too),
+    /// with its guests and comment. An accepted party goes through the seat rule
+    /// ([`crate::rsvp::RsvpRules::admit`]) on the event's rules and seats as stored at that moment:
+    /// seated, the invitee becomes a member (R11) and the party's seats are taken; otherwise the
+    /// invitation is stored waitlisted. With `expected`, the update applies only while the row is
+    /// still at that version. Every stored change of the row (answer, cancel, resend, expiry,
+    /// promotion) moves its version up by one.
     ///
     /// # Errors
     /// MUST return [`SaveInvitationError::NotPending`] (with the reason as of the answer's time) if
-    /// the row is no longer pending or has expired, so that an invitation is answered at most once
+    /// the row is no longer open or has expired, so that an invitation is answered at most once
     /// and never after it was cancelled or expired, even across server processes (R10); then
     /// nothing changes. Otherwise MUST return [`SaveInvitationError::Stale`] when the row is no
-    /// longer at `expected`. [`SaveInvitationError::NotFound`] when the row is gone.
+    /// longer at `expected`; [`SaveInvitationError::Refused`] when the seat rule refuses it (MUST
+    /// never seat more than the capacity, whatever the races); [`SaveInvitationError::NotFound`]
+    /// when the row is gone.
     async fn save_answer(
         &self,
         invitation: &Invitation,
         expected: Option<Version>,
-    ) -> Result<(), SaveInvitationError>;
+    ) -> Result<AnswerStored, SaveInvitationError>;
 
     /// Stores the cancel of an invitation that [`Invitation::cancel`] just cancelled: a
     /// conditional update of the row while it is still pending and not expired at the cancel's

@@ -11,16 +11,15 @@ use crate::accounts::{Reached, User};
 use crate::events::ports::EventRepository;
 use crate::events::Role;
 use crate::invitations::ports::{
-    BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
+    AnswerStored, BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
 use crate::invitations::{
     AnswerRefused, IgnoreReason, Ignored, Invitation, InvitationDetails, InvitationEntries,
-    InvitationTtl, ManageRefused, NotPending, Planned,
+    InvitationTtl, ManageRefused, NotPending, Planned, Reply,
 };
 use crate::ports::{AbuseCounters, Clock, CountError, CounterLimit, PortError, Reservation};
-use crate::{
-    Answer, Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version,
-};
+use crate::rsvp::RsvpRefused;
+use crate::{Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version};
 
 mod account;
 mod caps;
@@ -37,6 +36,9 @@ pub struct SendInvitations {
     pub entries: InvitationEntries,
     /// The sender's note, stored on every invitation of the batch.
     pub message: Option<Text>,
+    /// How long this batch stays answerable, instead of the service's
+    /// [`InvitationService::ttl`] (docs/api.md, "`expires_in`").
+    pub expires_in: Option<InvitationTtl>,
 }
 
 /// What a send did, both lists in request order.
@@ -60,6 +62,9 @@ pub enum SendInvitationsError {
     /// The sender has sent their day's share of invitations (nothing was sent).
     #[error("too many invitations today; retry after {0:?}")]
     TooMany(std::time::Duration),
+    /// The event's answers closed at this time (its RSVP deadline or its start): nothing is sent.
+    #[error("answers to this event closed at {0}")]
+    Closed(DateTime<Utc>),
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -92,6 +97,9 @@ pub enum AnswerInvitationError {
     /// expired (R10).
     #[error(transparent)]
     NotPending(NotPending),
+    /// The event's rules refuse it: answers closed, too many guests, or full without a waitlist.
+    #[error(transparent)]
+    Rsvp(RsvpRefused),
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -116,6 +124,9 @@ pub enum ManageInvitationError {
         /// How long until the next resend is allowed.
         retry_after: chrono::Duration,
     },
+    /// Resend only: the event's answers closed at this time.
+    #[error("answers to this event closed at {0}")]
+    Closed(DateTime<Utc>),
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -145,6 +156,7 @@ impl From<SaveInvitationError> for AnswerInvitationError {
             SaveInvitationError::ResentMeanwhile { .. } => {
                 Self::Port(PortError::unexpected("an answer reported a resend"))
             }
+            SaveInvitationError::Refused(refused) => Self::Rsvp(refused),
             SaveInvitationError::Port(error) => Self::Port(error),
         }
     }
@@ -156,6 +168,7 @@ impl From<AnswerRefused> for AnswerInvitationError {
             AnswerRefused::NotVisible => Self::NotFound,
             AnswerRefused::BySender => Self::BySender,
             AnswerRefused::NotPending(reason) => Self::NotPending(reason),
+            AnswerRefused::Rsvp(refused) => Self::Rsvp(refused),
         }
     }
 }
@@ -167,6 +180,7 @@ impl From<ManageRefused> for ManageInvitationError {
             ManageRefused::ByInvitee => Self::ByInvitee,
             ManageRefused::NotPending(reason) => Self::NotPending(reason),
             ManageRefused::TooSoon { retry_after } => Self::TooSoon { retry_after },
+            ManageRefused::Closed(at) => Self::Closed(at),
         }
     }
 }
@@ -244,6 +258,11 @@ impl InvitationService {
             return Err(SendInvitationsError::NotOwner);
         }
         let event = membership.event;
+        let rules = event.details.rules();
+        if let Err(RsvpRefused::Closed(at)) = rules.check_open(self.clock.now()) {
+            return Err(SendInvitationsError::Closed(at));
+        }
+        let ttl = command.expires_in.unwrap_or(self.ttl);
 
         let entries = &command.entries;
         let (emails, mobiles) = (entries.emails(), entries.mobiles());
@@ -318,7 +337,7 @@ impl InvitationService {
                         now,
                     )
                     .with_message(command.message.clone())
-                    .expiring(self.ttl)
+                    .expiring(ttl, &rules)
                     .held_for(p.held.clone()),
                 ),
                 Planned::Ignore(_) => None,
@@ -484,33 +503,47 @@ impl InvitationService {
         }
     }
 
-    /// The invitee answers (R10, R11).
+    /// The invitee answers (R10, R11; docs/api.md, "Answering: maybe, guests and comments"): yes
+    /// (seated, or waitlisted when the party does not fit), maybe, or no.
     ///
     /// # Errors
     /// [`AnswerInvitationError::NotFound`] for those who may not see it (R12),
     /// [`AnswerInvitationError::BySender`] for the others who are not the invitee,
     /// [`AnswerInvitationError::NotPending`] when it is answered, cancelled or expired, also when
     /// a concurrent request won the race, [`AnswerInvitationError::Stale`] when `expected` is given
-    /// and the invitation is no longer at that version.
+    /// and the invitation is no longer at that version, [`AnswerInvitationError::Rsvp`] when the
+    /// event's rules refuse it.
     pub async fn answer(
         &self,
         by: &User,
         id: InvitationId,
-        answer: Answer,
+        reply: Reply,
         expected: Option<Version>,
     ) -> Result<InvitationDetails, AnswerInvitationError> {
         let (mut details, role) = self
             .load(by, id)
             .await?
             .ok_or(AnswerInvitationError::NotFound)?;
+        let rules = self
+            .events
+            .find_rules(details.invitation.event_id())
+            .await?
+            .ok_or(AnswerInvitationError::NotFound)?;
         let now = self.clock.now();
-        details.invitation.answer(by.id, role, answer, now)?;
+        details
+            .invitation
+            .answer(by.id, role, reply, &rules, now)?;
         if !details.invitation.version().satisfies(expected) {
             return Err(AnswerInvitationError::Stale);
         }
-        self.invitations
+        match self
+            .invitations
             .save_answer(&details.invitation, expected)
-            .await?;
+            .await?
+        {
+            AnswerStored::AsAnswered => {}
+            AnswerStored::Waitlisted { position } => details.invitation.waitlist(position),
+        }
         Ok(details)
     }
 
@@ -552,9 +585,16 @@ impl InvitationService {
             .load(by, id)
             .await?
             .ok_or(ManageInvitationError::NotFound)?;
+        let rules = self
+            .events
+            .find_rules(details.invitation.event_id())
+            .await?
+            .ok_or(ManageInvitationError::NotFound)?;
         let now = self.clock.now();
         let previous = details.invitation.last_resent_at();
-        details.invitation.resend(by.id, role, self.ttl, now)?;
+        details
+            .invitation
+            .resend(by.id, role, self.ttl, &rules, now)?;
         // A reminder is a message to the contact: counted under the day's caps.
         let contact = self.caps.as_ref().and_then(|(_, _, region)| {
             Contact::parse(details.invitation.contact(), *region)
@@ -609,6 +649,9 @@ fn manage_error(error: SaveInvitationError) -> ManageInvitationError {
         }
         SaveInvitationError::Stale => ManageInvitationError::Port(PortError::unexpected(
             "an unconditional change reported a version mismatch",
+        )),
+        SaveInvitationError::Refused(_) => ManageInvitationError::Port(PortError::unexpected(
+            "a cancel or a resend reported a refused answer",
         )),
         SaveInvitationError::Port(error) => ManageInvitationError::Port(error),
     }

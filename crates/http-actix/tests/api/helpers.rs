@@ -229,6 +229,7 @@ impl Api {
             event_id: event,
             entries,
             message: None,
+            expires_in: None,
         };
         let mut report = self
             .state()

@@ -48,6 +48,7 @@ async fn a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten(b
                     event_id,
                     entries,
                     message: None,
+                    expires_in: None,
                 },
             )
             .await

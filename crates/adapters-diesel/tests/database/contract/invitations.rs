@@ -359,6 +359,7 @@ async fn concurrent_sends_through_the_service_report_the_losers_already_invited(
                         event_id,
                         entries,
                         message: None,
+                        expires_in: None,
                     },
                 )
                 .await

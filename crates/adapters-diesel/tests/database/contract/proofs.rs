@@ -203,7 +203,7 @@ async fn send_held(
     contact: &str,
 ) -> Invitation {
     let invitation = Invitation::new_pending(event, sender.id, invitee.id, contact.into(), now())
-        .expiring(InvitationTtl::DEFAULT)
+        .expiring(InvitationTtl::DEFAULT, &domain::rsvp::RsvpRules::default())
         .held_for(Some(contact.into()));
     assert_eq!(
         db.create_batch(std::slice::from_ref(&invitation))
@@ -581,7 +581,7 @@ async fn a_batch_planned_before_a_proof_gives_what_it_holds_to_the_prover(target
         "ceo@example.com".into(),
         now(),
     )
-    .expiring(InvitationTtl::DEFAULT)
+    .expiring(InvitationTtl::DEFAULT, &domain::rsvp::RsvpRules::default())
     .held_for(Some("ceo@example.com".into()));
     // ... and stored after the CEO proved the contact: it is not held for a proof that happened.
     let contact = email("ceo@example.com");

@@ -1,6 +1,7 @@
 //! Roles, members and event edits through the services, over the in-memory fakes (and mocks where
 //! a race must be staged): R1 widened to co-hosts, R6 after a removal, the role and removal rules.
 
+use crate::invitations::Reply;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -60,6 +61,7 @@ impl Harness {
                     event_id: event,
                     entries,
                     message: None,
+                    expires_in: None,
                 },
             )
             .await
@@ -83,13 +85,14 @@ impl Harness {
                     event_id: event,
                     entries,
                     message: None,
+                    expires_in: None,
                 },
             )
             .await
             .unwrap();
         let id = report.sent[0].invitation.id();
         self.invitations
-            .answer(user, id, Answer::Accept, None)
+            .answer(user, id, Reply::of(Answer::Accept), None)
             .await
             .unwrap();
     }
@@ -151,7 +154,7 @@ async fn party() -> Party {
         .create(&olivia, details(Some(18), Some(23)))
         .await
         .unwrap()
-        .id;
+        .event.id;
     for user in [&carl, &bob, &ben] {
         h.join(&olivia, event, user).await;
     }
@@ -385,7 +388,7 @@ async fn r6_a_removed_member_may_be_invited_again_and_r8_still_applies() {
     ));
     let again = p.h.store.invitations().last().unwrap().id();
     p.h.invitations
-        .answer(&p.bob, again, Answer::Reject, None)
+        .answer(&p.bob, again, Reply::of(Answer::Reject), None)
         .await
         .unwrap();
     assert!(matches!(
@@ -422,17 +425,17 @@ async fn owner_and_cohosts_edit_given_fields_and_clear_nulled_ones() {
             )
             .await
             .unwrap();
-    assert_eq!(event.details.title().as_str(), "Renamed");
-    assert_eq!(event.details.location(), None);
-    assert_eq!(event.details.description().unwrap().as_str(), "Drinks");
-    assert_eq!(event.details.starts_at(), Some(at(18)));
-    assert_eq!(p.h.events.get(&p.bob, p.event).await.unwrap(), event);
+    assert_eq!(event.event.details.title().as_str(), "Renamed");
+    assert_eq!(event.event.details.location(), None);
+    assert_eq!(event.event.details.description().unwrap().as_str(), "Drinks");
+    assert_eq!(event.event.details.starts_at(), Some(at(18)));
+    assert_eq!(p.h.events.get(&p.bob, p.event).await.unwrap().event, event.event);
     let unchanged =
         p.h.events
             .update(&p.olivia, p.event, EventPatch::default(), None)
             .await
             .unwrap();
-    assert_eq!(unchanged, event);
+    assert_eq!(unchanged.event, event.event);
 }
 
 #[tokio::test]
@@ -457,7 +460,7 @@ async fn an_edit_is_checked_on_the_merged_details() {
             .update(&p.olivia, p.event, moved, None)
             .await
             .unwrap();
-    assert_eq!(event.details.ends_at(), None);
+    assert_eq!(event.event.details.ends_at(), None);
 }
 
 #[tokio::test]
@@ -513,6 +516,7 @@ fn seen_by(owner: &UserSummary, viewer: &UserSummary, role: Role) -> Membership 
             details: details(None, None),
             owner: owner.clone(),
             members_count: 3,
+            seats_taken: 0,
             created_at: FixedClock::START,
             version: crate::Version::FIRST,
         },
@@ -527,6 +531,7 @@ fn member_of(summary: &UserSummary, role: Role) -> Member {
         user: summary.clone(),
         role,
         joined_at: FixedClock::START,
+        guests: 0,
     }
 }
 
@@ -601,7 +606,7 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
     ));
     let eves = p.h.store.invitations().last().unwrap().id();
     p.h.invitations
-        .answer(&eve, eves, Answer::Reject, None)
+        .answer(&eve, eves, Reply::of(Answer::Reject), None)
         .await
         .unwrap();
     let other =
@@ -609,7 +614,7 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
             .create(&p.olivia, details(None, None))
             .await
             .unwrap()
-            .id;
+            .event.id;
     assert!(matches!(
         p.h.try_send(&p.olivia, other, &dana).await,
         Ok((1, _))
@@ -702,6 +707,7 @@ async fn a_send_whose_event_was_deleted_meanwhile_is_event_not_found() {
                     event_id: membership.event.id,
                     entries: entries.unwrap(),
                     message: None,
+                    expires_in: None,
                 },
             )
             .await;
@@ -722,25 +728,25 @@ async fn a_send_whose_event_was_deleted_meanwhile_is_event_not_found() {
 async fn an_edit_moves_the_version_and_one_conditional_on_an_old_version_is_stale() {
     let p = party().await;
     let read = p.h.events.get(&p.carl, p.event).await.unwrap();
-    assert_eq!(read.version, crate::Version::FIRST);
+    assert_eq!(read.event.version, crate::Version::FIRST);
     let rename = |title: &str| EventPatch {
         title: Some(Text::from_stored(title.into())),
         ..EventPatch::default()
     };
     let edited =
         p.h.events
-            .update(&p.carl, p.event, rename("First"), Some(read.version))
+            .update(&p.carl, p.event, rename("First"), Some(read.event.version))
             .await
             .unwrap();
-    assert_eq!(edited.version.get(), 2);
+    assert_eq!(edited.event.version.get(), 2);
     let second =
         p.h.events
-            .update(&p.olivia, p.event, rename("Second"), Some(read.version))
+            .update(&p.olivia, p.event, rename("Second"), Some(read.event.version))
             .await;
     assert!(matches!(second, Err(UpdateEventError::Stale)));
     let stored = p.h.events.get(&p.olivia, p.event).await.unwrap();
-    assert_eq!(stored.details.title().as_str(), "First");
-    assert_eq!(stored.version.get(), 2);
+    assert_eq!(stored.event.details.title().as_str(), "First");
+    assert_eq!(stored.event.version.get(), 2);
 }
 
 #[tokio::test]

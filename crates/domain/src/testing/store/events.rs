@@ -21,6 +21,7 @@ impl EventRepository for Store {
             details: stored_details(event.details),
             owner: event.owner.clone(),
             members_count: 1,
+            seats_taken: 0,
             created_at,
             version: Version::FIRST,
         };
@@ -30,6 +31,7 @@ impl EventRepository for Store {
             user: event.owner,
             role: Role::Owner,
             joined_at: created_at,
+            guests: 0,
         };
         state.members.push((event.id, owner));
         Ok(stored)
@@ -51,15 +53,99 @@ impl EventRepository for Store {
         &self,
         member: UserId,
         page: PageRequest,
-    ) -> Result<Page<Event>, PortError> {
+    ) -> Result<Page<Membership>, PortError> {
         let state = self.lock();
         let events = state
             .events
             .iter()
-            .filter(|e| state.is_member(e.id, member))
-            .cloned()
+            .filter_map(|e| {
+                state.member(e.id, member).map(|m| Membership {
+                    event: e.clone(),
+                    user: member,
+                    role: m.role,
+                })
+            })
             .collect();
-        Ok(page_of(events, page, |e| e.id.as_uuid()))
+        Ok(page_of(events, page, |m| m.event.id.as_uuid()))
+    }
+
+    async fn find_rules(&self, event: EventId) -> Result<Option<RsvpRules>, PortError> {
+        Ok(self.lock().event(event).map(|e| e.details.rules()))
+    }
+
+    async fn tally(
+        &self,
+        events: &[EventId],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<EventId, Tally>, PortError> {
+        let state = self.lock();
+        let now = stored(now);
+        let mut tallies = HashMap::new();
+        for &event in events {
+            let Some(stored_event) = state.event(event) else {
+                continue;
+            };
+            let mut tally = Tally {
+                seats_taken: stored_event.seats_taken,
+                ..Tally::default()
+            };
+            for invitation in state.invitations.iter().filter(|i| i.event_id() == event) {
+                match invitation.status_at(now) {
+                    InvitationStatus::Pending => tally.pending += 1,
+                    InvitationStatus::Tentative => tally.tentative += 1,
+                    InvitationStatus::Accepted => tally.accepted += 1,
+                    InvitationStatus::Waitlisted => tally.waitlisted += 1,
+                    InvitationStatus::Rejected => tally.rejected += 1,
+                    InvitationStatus::Cancelled | InvitationStatus::Expired => {}
+                }
+            }
+            tallies.insert(event, tally);
+        }
+        Ok(tallies)
+    }
+
+    async fn set_guests(
+        &self,
+        event: EventId,
+        user: UserId,
+        guests: u8,
+        now: DateTime<Utc>,
+    ) -> Result<Member, PartyError> {
+        let now = stored(now);
+        let mut state = self.lock();
+        let member = state.member(event, user).cloned().ok_or(PartyError::NotMember)?;
+        if member.role == Role::Owner {
+            return Err(PartyError::Owner);
+        }
+        let stored_event = state.event(event).ok_or(PartyError::NotMember)?;
+        stored_event
+            .details
+            .rules()
+            .change_party(stored_event.seats_taken, member.guests, guests, now)?;
+        let (_, row) = state
+            .members
+            .iter_mut()
+            .find(|(e, m)| *e == event && m.user.id == user)
+            .expect("found above");
+        row.guests = guests;
+        let changed = row.clone();
+        let seats = &mut state.event_mut(event).seats_taken;
+        *seats = *seats + u32::from(guests) - u32::from(member.guests);
+        // The accepted invitation says what the party is now.
+        if let Some(accepted) = state.invitations.iter_mut().rev().find(|i| {
+            i.event_id() == event
+                && i.invitee_id() == user
+                && i.status() == InvitationStatus::Accepted
+        }) {
+            let mut record = accepted.to_stored();
+            record.guests = guests;
+            record.version = record.version.next();
+            *accepted = Invitation::restore(record);
+        }
+        if guests < member.guests {
+            state.promote(event, now);
+        }
+        Ok(changed)
     }
 
     async fn list_members(
@@ -150,11 +236,13 @@ impl EventRepository for Store {
         state
             .members
             .retain(|(e, m)| !(*e == event && m.user.id == target));
-        if let Some(stored) = state.events.iter_mut().find(|e| e.id == event) {
-            stored.members_count -= 1;
-        }
-        let change = Change::member_removed(state.event_ref(event), removed, Utc::now());
+        let stored_event = state.event_mut(event);
+        stored_event.members_count -= 1;
+        stored_event.seats_taken -= crate::rsvp::party(removed.guests);
+        let now = stored(Utc::now());
+        let change = Change::member_removed(state.event_ref(event), removed, now);
         state.record(vec![change]);
+        state.promote(event, now);
         Ok(())
     }
 
@@ -177,13 +265,32 @@ impl EventRepository for Store {
         if !stored.version.satisfies(expected) {
             return Err(EventWriteError::Modified);
         }
-        let updated = patch.apply(&stored.details).map(|details| {
-            stored.details = stored_details(details);
-            stored.version = stored.version.next();
-            stored.clone()
-        });
-        if let Ok(event) = &updated {
-            state.record(vec![Change::event_updated(event.clone(), Utc::now())]);
+        let seats_taken = stored.seats_taken;
+        let updated = patch
+            .apply(&stored.details)
+            .and_then(|details| details.check_seats(seats_taken).map(|()| details))
+            .map(|details| {
+                stored.details = stored_details(details);
+                stored.version = stored.version.next();
+                stored.clone()
+            });
+        if let Ok(updated) = &updated {
+            let now = super::stored(Utc::now());
+            // Open invitations expire when answers now close, if that is earlier.
+            if let Some(closes_at) = updated.details.rules().closes_at {
+                for row in state.invitations.iter_mut().filter(|i| {
+                    i.event_id() == event
+                        && i.status().expires()
+                        && i.expires_at().is_none_or(|at| at > closes_at)
+                }) {
+                    let mut record = row.to_stored();
+                    record.expires_at = Some(closes_at);
+                    record.version = record.version.next();
+                    *row = Invitation::restore(record);
+                }
+            }
+            state.record(vec![Change::event_updated(updated.clone(), now)]);
+            state.promote(event, now);
         }
         Ok(updated)
     }
@@ -209,7 +316,7 @@ impl EventRepository for Store {
         let live: Vec<InvitationId> = state
             .invitations
             .iter()
-            .filter(|i| i.event_id() == event && i.status_at(now) == InvitationStatus::Pending)
+            .filter(|i| i.event_id() == event && i.status_at(now).is_live())
             .map(Invitation::id)
             .collect();
         for id in &live {

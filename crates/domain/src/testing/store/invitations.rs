@@ -51,7 +51,7 @@ impl InvitationRepository for Store {
         if let Some(at) = invitations.iter().map(|i| stored(i.created_at())).min() {
             let mut expired = Vec::new();
             for row in state.invitations.iter_mut().filter(|row| {
-                row.status() == InvitationStatus::Pending
+                row.status().expires()
                     && row.status_at(at) == InvitationStatus::Expired
                     && invitations.iter().any(|i| {
                         i.event_id() == row.event_id() && i.invitee_id() == row.invitee_id()
@@ -68,7 +68,7 @@ impl InvitationRepository for Store {
         let outcomes = invitations
             .iter()
             .map(|new| {
-                let taken = new.status() == InvitationStatus::Pending
+                let taken = new.status().is_live()
                     && state.has_pending(new.event_id(), new.invitee_id());
                 if taken {
                     BatchOutcome::AlreadyPending
@@ -112,45 +112,85 @@ impl InvitationRepository for Store {
         &self,
         invitation: &Invitation,
         expected: Option<Version>,
-    ) -> Result<(), SaveInvitationError> {
-        let InvitationState::Answered { answer, at } = invitation.state() else {
-            return Err(
-                PortError::unexpected("save_answer called with an unanswered invitation").into(),
-            );
+    ) -> Result<AnswerStored, SaveInvitationError> {
+        let (answer, at) = match invitation.state() {
+            InvitationState::Answered { answer, at } => (answer, at),
+            InvitationState::Tentative { at } => (Answer::Tentative, at),
+            _ => {
+                return Err(PortError::unexpected(
+                    "save_answer called with an unanswered invitation",
+                )
+                .into())
+            }
         };
         let at = stored(at);
         let mut guard = self.lock();
         let state = &mut *guard;
-        // Conditional on the row still being pending and live at the answer's time.
-        let row = state.pending_row(invitation.id(), at)?;
+        // Conditional on the row still being open and live at the answer's time (a waitlisted
+        // invitee may still say no).
+        let row = state
+            .invitations
+            .iter()
+            .find(|i| i.id() == invitation.id())
+            .ok_or(SaveInvitationError::NotFound)?;
+        let withdrawing =
+            answer == Answer::Reject && row.status_at(at) == InvitationStatus::Waitlisted;
+        if !withdrawing {
+            if let Some(reason) = NotPending::of(row.status_at(at)) {
+                return Err(SaveInvitationError::NotPending(reason));
+            }
+        }
         if !row.version().satisfies(expected) {
             return Err(SaveInvitationError::Stale);
         }
+        let event_id = row.event_id();
+        let stored_event = state.event(event_id).ok_or(SaveInvitationError::NotFound)?;
+        let rules = stored_event.details.rules();
+        rules.check_open(at).map_err(SaveInvitationError::Refused)?;
+        let admission = match answer {
+            Answer::Accept => Some(
+                rules
+                    .admit(stored_event.seats_taken, invitation.guests(), at)
+                    .map_err(SaveInvitationError::Refused)?,
+            ),
+            Answer::Tentative | Answer::Reject => {
+                rules
+                    .check_guests(invitation.guests())
+                    .map_err(SaveInvitationError::Refused)?;
+                None
+            }
+        };
+        let row = state
+            .invitations
+            .iter_mut()
+            .find(|i| i.id() == invitation.id())
+            .expect("found above");
         let mut record = row.to_stored();
-        record.state = InvitationState::Answered { answer, at };
+        record.state = match (answer, admission) {
+            (Answer::Tentative, _) => InvitationState::Tentative { at },
+            (Answer::Accept, Some(crate::rsvp::Admission::Waitlisted)) => {
+                InvitationState::Waitlisted { at }
+            }
+            (answer, _) => InvitationState::Answered { answer, at },
+        };
+        record.guests = invitation.guests();
+        record.comment = invitation.comment().cloned();
         record.version = record.version.next();
         *row = Invitation::restore(record);
-        let (event_id, invitee, id) = (row.event_id(), row.invitee_id(), row.id());
+        let (invitee, id) = (row.invitee_id(), row.id());
+        let waitlisted = admission == Some(crate::rsvp::Admission::Waitlisted);
         state.record_invitation(id, Change::invitation_answered);
-        if answer == Answer::Accept && !state.is_member(event_id, invitee) {
-            let user = state
-                .user(invitee)
-                .expect("stored invitations refer to stored users")
-                .summary();
-            let member = Member {
-                id: MemberId::generate(),
-                user,
-                role: Role::Member,
-                joined_at: at,
-            };
-            state.members.push((event_id, member.clone()));
-            if let Some(event) = state.events.iter_mut().find(|e| e.id == event_id) {
-                event.members_count += 1;
-            }
-            let change = Change::member_joined(state.event_ref(event_id), member);
+        if admission == Some(crate::rsvp::Admission::Seated) && !state.is_member(event_id, invitee)
+        {
+            let change = state.seat(event_id, invitee, invitation.guests(), at);
             state.record(vec![change]);
         }
-        Ok(())
+        if waitlisted {
+            let row = state.invitations.iter().find(|i| i.id() == id).expect("stored");
+            let position = state.waitlist_position(row).unwrap_or(1);
+            return Ok(AnswerStored::Waitlisted { position });
+        }
+        Ok(AnswerStored::AsAnswered)
     }
 
     async fn save_cancel(&self, invitation: &Invitation) -> Result<(), SaveInvitationError> {
@@ -205,10 +245,7 @@ impl InvitationRepository for Store {
         let mut due: Vec<&mut Invitation> = state
             .invitations
             .iter_mut()
-            .filter(|i| {
-                i.status() == InvitationStatus::Pending
-                    && i.status_at(now) == InvitationStatus::Expired
-            })
+            .filter(|i| i.status().expires() && i.status_at(now) == InvitationStatus::Expired)
             .collect();
         due.sort_by_key(|i| i.expires_at());
         let mut expired = Vec::new();

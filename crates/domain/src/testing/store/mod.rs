@@ -13,13 +13,14 @@ use crate::accounts::ports::{
 use crate::accounts::User;
 use crate::changes::ports::{ChangeFeed, CommitWatch, NewTicket, TicketRepository};
 use crate::changes::{AddressedChange, Change, ChangeId, EventRef, FeedRead, RecordedChange};
-use crate::events::ports::{EventRepository, EventWriteError, NewEvent};
+use crate::events::ports::{EventRepository, EventWriteError, NewEvent, PartyError};
 use crate::events::{
     Actor, Event, EventDetails, EventDetailsError, EventPatch, Member, Membership, Role,
 };
 use crate::invitations::ports::{
-    BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
+    AnswerStored, BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
+use crate::rsvp::{party, RsvpRules, Tally, Waiting};
 use crate::invitations::{
     Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
 };
@@ -72,7 +73,11 @@ struct State {
 /// - held invitations never reach their invitee (lists, changes);
 /// - tokens resolve while neither revoked nor expired (`expires_at > now`);
 /// - creating an event makes its owner its first member; `members_count` counts the members;
-/// - at most one pending invitation per (event, invitee) ([`BatchOutcome::AlreadyPending`]);
+/// - at most one live (pending, "maybe" or waitlisted) invitation per (event, invitee)
+///   ([`BatchOutcome::AlreadyPending`]);
+/// - an event's `seats_taken` counts its members but the owner and their guests, never above its
+///   capacity; accepting goes through the seat rule on the seats as they stand, and every write
+///   that frees seats promotes the waitlist ([`crate::rsvp::RsvpRules::promote`]) at once;
 /// - an answer is stored only while the invitation is pending
 ///   and not expired ([`SaveInvitationError::NotPending`]), and accepting adds the membership,
 ///   once; so is a cancel, and a resend only while the last resend is the one it was decided on
@@ -103,6 +108,14 @@ fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 fn stored_details(details: EventDetails) -> EventDetails {
+    let rsvp = details.rsvp();
+    let settings = crate::rsvp::RsvpSettings::new(
+        rsvp.capacity(),
+        rsvp.max_guests(),
+        rsvp.waitlist(),
+        rsvp.rsvp_deadline().map(stored),
+    )
+    .expect("stored settings were checked");
     EventDetails::new(
         details.title().clone(),
         details.description().cloned(),
@@ -110,7 +123,8 @@ fn stored_details(details: EventDetails) -> EventDetails {
         details.starts_at().map(stored),
         details.ends_at().map(stored),
     )
-    .expect("truncating both times keeps their order")
+    .and_then(|details| details.with_rsvp(settings))
+    .expect("truncating the times keeps their order")
 }
 
 fn stored_invitation(invitation: &Invitation) -> Invitation {
@@ -120,6 +134,8 @@ fn stored_invitation(invitation: &Invitation) -> Invitation {
             answer,
             at: stored(at),
         },
+        InvitationState::Tentative { at } => InvitationState::Tentative { at: stored(at) },
+        InvitationState::Waitlisted { at } => InvitationState::Waitlisted { at: stored(at) },
         InvitationState::Cancelled { at } => InvitationState::Cancelled { at: stored(at) },
         state @ (InvitationState::Pending | InvitationState::Expired) => state,
     };
@@ -162,14 +178,104 @@ impl State {
             .any(|(e, m)| *e == event && m.user.id == user)
     }
 
-    /// Whether a row of (event, invitee) is stored pending, live or not: what the partial unique
-    /// index `invitations_one_pending` sees.
+    /// Whether a row of (event, invitee) is stored pending, "maybe" or waitlisted, expired or
+    /// not: what the partial unique index `invitations_one_live` sees.
     fn has_pending(&self, event: EventId, invitee: UserId) -> bool {
         self.invitations.iter().any(|i| {
-            i.event_id() == event
-                && i.invitee_id() == invitee
-                && i.status() == InvitationStatus::Pending
+            i.event_id() == event && i.invitee_id() == invitee && i.status().is_live()
         })
+    }
+
+    /// The event's waitlist, first come first served.
+    fn waitlist(&self, event: EventId) -> Vec<&Invitation> {
+        let mut waiting: Vec<&Invitation> = self
+            .invitations
+            .iter()
+            .filter(|i| i.event_id() == event && i.status() == InvitationStatus::Waitlisted)
+            .collect();
+        waiting.sort_by_key(|i| (i.answered_at(), i.id()));
+        waiting
+    }
+
+    /// Where `invitation` stands in its event's waitlist (1 is next), if it is waitlisted.
+    fn waitlist_position(&self, invitation: &Invitation) -> Option<u32> {
+        (invitation.status() == InvitationStatus::Waitlisted).then(|| {
+            let ahead = self
+                .waitlist(invitation.event_id())
+                .iter()
+                .take_while(|i| i.id() != invitation.id())
+                .count();
+            u32::try_from(ahead + 1).unwrap_or(u32::MAX)
+        })
+    }
+
+    fn event_mut(&mut self, id: EventId) -> &mut Event {
+        self.events
+            .iter_mut()
+            .find(|e| e.id == id)
+            .expect("a changed event exists")
+    }
+
+    /// Seats `user` with `guests` in `event` (the invitation stored accepted already), counting
+    /// their seats; the `member.joined` change.
+    fn seat(&mut self, event: EventId, user: UserId, guests: u8, at: DateTime<Utc>) -> Change {
+        let user = self
+            .user(user)
+            .expect("stored invitations refer to stored users")
+            .summary();
+        let member = Member {
+            id: MemberId::generate(),
+            user,
+            role: Role::Member,
+            joined_at: at,
+            guests,
+        };
+        self.members.push((event, member.clone()));
+        let stored = self.event_mut(event);
+        stored.members_count += 1;
+        stored.seats_taken += party(guests);
+        Change::member_joined(self.event_ref(event), member)
+    }
+
+    /// Promotes the waitlist of `event` into the seats free at `now` ([`RsvpRules::promote`]),
+    /// recording each promotion and membership.
+    fn promote(&mut self, event: EventId, now: DateTime<Utc>) {
+        let Some(stored_event) = self.event(event) else {
+            return;
+        };
+        let rules: RsvpRules = stored_event.details.rules();
+        let waiting: Vec<Waiting> = self
+            .waitlist(event)
+            .iter()
+            .map(|i| Waiting {
+                invitation: i.id(),
+                guests: i.guests(),
+            })
+            .collect();
+        let promoted = rules.promote(stored_event.seats_taken, &waiting, now);
+        let mut changes = Vec::new();
+        for Waiting { invitation, guests } in promoted {
+            let row = self
+                .invitations
+                .iter_mut()
+                .find(|i| i.id() == invitation)
+                .expect("listed above");
+            let mut record = row.to_stored();
+            let InvitationState::Waitlisted { at } = record.state else {
+                continue;
+            };
+            record.state = InvitationState::Answered {
+                answer: Answer::Accept,
+                at,
+            };
+            record.version = record.version.next();
+            *row = Invitation::restore(record);
+            let row = row.clone();
+            let details = self.details(&row);
+            changes.push(Change::invitation_promoted(details, now).expect("accepted above"));
+            changes.push(self.seat(event, row.invitee_id(), guests, now));
+        }
+        self.record(changes);
     }
 
     /// The stored invitation `id`, for a conditional change at `at`: `Err` with why it cannot
@@ -217,7 +323,9 @@ impl State {
             .event(invitation.event_id())
             .expect("stored invitations refer to stored events");
         InvitationDetails {
-            invitation: invitation.clone(),
+            invitation: invitation
+                .clone()
+                .at_waitlist_position(self.waitlist_position(invitation)),
             event_title: event.details.title().clone(),
             sender: summary(invitation.sender_id()),
             invitee: summary(invitation.invitee_id()),

@@ -1,6 +1,7 @@
 //! Webhooks and deliveries through the public services, over the in-memory store and hand-written
 //! fakes of the sender, the mailer and the renderer.
 
+use crate::invitations::Reply;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -148,7 +149,7 @@ impl World {
     async fn event(&self, owner: &User) -> EventId {
         let details =
             EventDetails::new(Text::from_stored("Launch".into()), None, None, None, None).unwrap();
-        self.events.create(owner, details).await.unwrap().id
+        self.events.create(owner, details).await.unwrap().event.id
     }
 
     async fn invite(&self, sender: &User, event: EventId, contact: &str) -> InvitationId {
@@ -160,6 +161,7 @@ impl World {
                     event_id: event,
                     entries: InvitationEntries::parse(&[contact], PhoneRegion::default()).unwrap(),
                     message: None,
+                    expires_in: None,
                 },
             )
             .await
@@ -246,7 +248,7 @@ async fn the_filter_and_the_creation_time_decide_which_changes_a_webhook_gets() 
     )
     .await;
     w.invitations
-        .answer(&sara, first, Answer::Accept, None)
+        .answer(&sara, first, Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     assert_eq!(w.deliver().await, [Verdict::Delivered]);
@@ -446,7 +448,7 @@ async fn an_invitee_reached_by_email_gets_an_email_for_created_and_resent_only()
     let invitation = w.invite(&olivia, event, "  Sara@Example.com ").await;
     w.invitations.resend(&olivia, invitation).await.unwrap();
     w.invitations
-        .answer(&sara, invitation, Answer::Accept, None)
+        .answer(&sara, invitation, Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     assert_eq!(w.deliver().await, [Verdict::Delivered, Verdict::Delivered]);

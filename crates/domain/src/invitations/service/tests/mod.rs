@@ -4,6 +4,7 @@
 
 mod rules;
 
+use crate::Answer;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -77,7 +78,7 @@ async fn lifecycle_with(ttl: InvitationTtl) -> Lifecycle {
     let events = wiring.events();
     let title = Text::from_stored("Launch party".into());
     let details = EventDetails::new(title, None, None, None, None).unwrap();
-    let event = events.create(&olivia, details).await.unwrap().id;
+    let event = events.create(&olivia, details).await.unwrap().event.id;
     let invitations = wiring.invitations();
     Lifecycle {
         store,
@@ -101,6 +102,7 @@ impl Lifecycle {
                     event_id: self.event,
                     entries,
                     message: message.map(|m| Text::parse(m, 500, true).unwrap()),
+                    expires_in: None,
                 },
             )
             .await
@@ -119,7 +121,7 @@ impl Lifecycle {
     async fn join(&self, member: &User) {
         let id = self.invite(member).await;
         self.invitations
-            .answer(member, id, Answer::Accept, None)
+            .answer(member, id, Reply::of(Answer::Accept), None)
             .await
             .unwrap();
     }
@@ -188,7 +190,7 @@ async fn an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
     let id = l.invite(&l.bob).await;
     l.clock.advance(Duration::hours(2));
     assert!(matches!(
-        l.invitations.answer(&l.bob, id, Answer::Accept, None).await,
+        l.invitations.answer(&l.bob, id, Reply::of(Answer::Accept), None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Expired))
     ));
     assert!(matches!(
@@ -230,7 +232,7 @@ async fn invitations_never_expire_with_a_ttl_of_0() {
     assert_eq!(shown.expires_at(), None);
     assert_eq!(shown.status(), InvitationStatus::Pending);
     l.invitations
-        .answer(&l.bob, id, Answer::Accept, None)
+        .answer(&l.bob, id, Reply::of(Answer::Accept), None)
         .await
         .unwrap();
 }
@@ -276,7 +278,7 @@ async fn the_sender_cancels_a_pending_invitation_and_it_can_no_longer_be_answere
     assert_eq!(cancelled.invitation.cancelled_at(), Some(l.clock.now()));
     assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Cancelled);
     assert!(matches!(
-        l.invitations.answer(&l.bob, id, Answer::Accept, None).await,
+        l.invitations.answer(&l.bob, id, Reply::of(Answer::Accept), None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Cancelled))
     ));
     assert!(matches!(
@@ -292,7 +294,7 @@ async fn an_answered_invitation_cannot_be_cancelled() {
     let l = lifecycle().await;
     let id = l.invite(&l.bob).await;
     l.invitations
-        .answer(&l.bob, id, Answer::Accept, None)
+        .answer(&l.bob, id, Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     assert!(matches!(
@@ -404,7 +406,7 @@ async fn a_resend_pushes_the_expiry_out_and_the_next_waits_ten_minutes() {
     l.clock.advance(Duration::minutes(30));
     assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Pending);
     l.invitations
-        .answer(&l.bob, id, Answer::Accept, None)
+        .answer(&l.bob, id, Reply::of(Answer::Accept), None)
         .await
         .unwrap();
 }
@@ -446,7 +448,7 @@ async fn a_resend_that_loses_a_race_to_another_is_too_soon() {
         });
     let service = InvitationService::new(
         l.store.clone(),
-        Arc::new(MockEventRepository::new()),
+        l.store.clone(),
         Arc::new(invitations),
         l.clock.clone(),
     );
@@ -562,7 +564,7 @@ async fn the_events_invitations_are_listed_to_its_managers_a_member_is_refused_a
     // Only this event's.
     let other_details =
         EventDetails::new(Text::from_stored("Other".into()), None, None, None, None).unwrap();
-    let other = l.events.create(&l.olivia, other_details).await.unwrap().id;
+    let other = l.events.create(&l.olivia, other_details).await.unwrap().event.id;
     l.invitations
         .send(
             &l.olivia,
@@ -571,6 +573,7 @@ async fn the_events_invitations_are_listed_to_its_managers_a_member_is_refused_a
                 entries: InvitationEntries::parse(&["bob@example.com"], PhoneRegion::default())
                     .unwrap(),
                 message: None,
+                expires_in: None,
             },
         )
         .await
@@ -600,7 +603,7 @@ async fn every_stored_change_of_an_invitation_moves_its_version_and_the_read_one
     );
     assert_eq!(version(&l), 2);
     l.invitations
-        .answer(&l.bob, id, Answer::Accept, Some(crate::Version::new(2)))
+        .answer(&l.bob, id, Reply::of(Answer::Accept), Some(crate::Version::new(2)))
         .await
         .unwrap();
     assert_eq!(version(&l), 3);
@@ -614,7 +617,7 @@ async fn an_answer_conditional_on_an_old_version_is_stale_and_stores_nothing() {
     l.invitations.resend(&l.olivia, id).await.unwrap();
     assert!(matches!(
         l.invitations
-            .answer(&l.bob, id, Answer::Accept, Some(crate::Version::FIRST))
+            .answer(&l.bob, id, Reply::of(Answer::Accept), Some(crate::Version::FIRST))
             .await,
         Err(AnswerInvitationError::Stale)
     ));
@@ -685,6 +688,7 @@ async fn a_sender_past_its_daily_cap_is_refused_whole_and_what_it_counted_is_giv
                 event_id: l.event,
                 entries,
                 message: None,
+                expires_in: None,
             },
         )
         .await;

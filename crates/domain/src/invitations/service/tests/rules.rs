@@ -1,5 +1,6 @@
 //! The use cases over in-memory fakes and mocks: every rule R1–R12 through the public services.
 
+use crate::rsvp::RsvpRules;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -60,7 +61,7 @@ impl Harness {
     async fn event_of(&self, owner: &User) -> EventId {
         let title = Text::from_stored("Launch party".into());
         let details = EventDetails::new(title, None, None, None, None).unwrap();
-        self.events.create(owner, details).await.unwrap().id
+        self.events.create(owner, details).await.unwrap().event.id
     }
 
     async fn send(&self, sender: &User, event_id: EventId, entries: &[&str]) -> SendReport {
@@ -81,6 +82,7 @@ impl Harness {
                     event_id,
                     entries,
                     message: None,
+                    expires_in: None,
                 },
             )
             .await
@@ -267,8 +269,8 @@ async fn tokens_expire_after_the_policy_ttl() {
 async fn the_creator_owns_the_event_and_is_its_first_member() {
     let (h, olivia, bob, _, event) = party().await;
     let shown = h.events.get(&olivia, event).await.unwrap();
-    assert_eq!(shown.owner.id, olivia.id);
-    assert_eq!(shown.members_count, 1);
+    assert_eq!(shown.event.owner.id, olivia.id);
+    assert_eq!(shown.event.members_count, 1);
     assert_eq!(h.store.members_of(event), vec![olivia.id]);
     assert!(matches!(
         h.events.get(&bob, event).await,
@@ -334,7 +336,7 @@ async fn r1_a_member_who_is_not_the_owner_cannot_send_and_a_stranger_sees_no_eve
         .sent
         .remove(0);
     h.invitations
-        .answer(&bob, invitation.invitation.id(), Answer::Accept, None)
+        .answer(&bob, invitation.invitation.id(), Reply::of(Answer::Accept), None)
         .await
         .unwrap();
 
@@ -422,13 +424,13 @@ async fn r6_and_r11_accepting_makes_a_member_who_cannot_be_invited_again() {
         .remove(0);
     let answered = h
         .invitations
-        .answer(&bob, sent.invitation.id(), Answer::Accept, None)
+        .answer(&bob, sent.invitation.id(), Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     assert_eq!(answered.invitation.status(), InvitationStatus::Accepted);
     assert_eq!(answered.invitation.answered_at(), Some(FixedClock::START));
     assert_eq!(h.store.members_of(event), vec![olivia.id, bob.id]);
-    assert_eq!(h.events.get(&bob, event).await.unwrap().members_count, 2);
+    assert_eq!(h.events.get(&bob, event).await.unwrap().event.members_count, 2);
 
     let again = h.send(&olivia, event, &["09352864812"]).await;
     assert_eq!(
@@ -484,6 +486,7 @@ async fn r7_a_concurrent_batch_that_wins_the_race_turns_ours_into_already_invite
                 event_id: event,
                 entries,
                 message: None,
+                expires_in: None,
             },
         )
         .await
@@ -504,7 +507,7 @@ async fn r8_a_user_whose_last_invitation_was_rejected_cannot_be_invited_again() 
         .sent
         .remove(0);
     h.invitations
-        .answer(&bob, sent.invitation.id(), Answer::Reject, None)
+        .answer(&bob, sent.invitation.id(), Reply::of(Answer::Reject), None)
         .await
         .unwrap();
     assert_eq!(
@@ -525,12 +528,12 @@ async fn r8_only_the_latest_invitation_counts() {
     let (h, olivia, bob, _, event) = party().await;
     let now = FixedClock::START;
     let mut old = Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
-    old.answer(bob.id, None, Answer::Reject, now).unwrap();
+    old.answer(bob.id, None, Reply::of(Answer::Reject), &RsvpRules::default(), now).unwrap();
     h.store.insert_invitation(old);
     // A later accepted invitation (say the member left since): the rejection is no longer the last.
     let mut newer =
         Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
-    newer.answer(bob.id, None, Answer::Accept, now).unwrap();
+    newer.answer(bob.id, None, Reply::of(Answer::Accept), &RsvpRules::default(), now).unwrap();
     h.store.insert_invitation(newer);
 
     let report = h.send(&olivia, event, &["bob@example.com"]).await;
@@ -643,6 +646,7 @@ async fn a_thousand_entries_cost_one_user_lookup_one_state_lookup_and_one_write(
                 event_id: EventId::generate(),
                 entries,
                 message: None,
+                expires_in: None,
             },
         )
         .await
@@ -659,6 +663,7 @@ fn owned(id: EventId, owner: &crate::accounts::UserSummary) -> crate::events::Me
                 .unwrap(),
             owner: owner.clone(),
             members_count: 1,
+            seats_taken: 0,
             created_at: FixedClock::START,
             version: crate::Version::FIRST,
         },
@@ -697,6 +702,7 @@ async fn an_unreachable_database_surfaces_as_unavailable() {
                 event_id: EventId::generate(),
                 entries,
                 message: None,
+                expires_in: None,
             },
         )
         .await;
@@ -717,29 +723,29 @@ async fn r10_only_the_invitee_answers_and_only_once() {
 
     assert!(matches!(
         h.invitations
-            .answer(&olivia, id, Answer::Accept, None)
+            .answer(&olivia, id, Reply::of(Answer::Accept), None)
             .await,
         Err(AnswerInvitationError::BySender)
     ));
     assert!(matches!(
-        h.invitations.answer(&carol, id, Answer::Accept, None).await,
+        h.invitations.answer(&carol, id, Reply::of(Answer::Accept), None).await,
         Err(AnswerInvitationError::NotFound)
     ));
     h.invitations
-        .answer(&bob, id, Answer::Reject, None)
+        .answer(&bob, id, Reply::of(Answer::Reject), None)
         .await
         .unwrap();
     assert!(matches!(
-        h.invitations.answer(&bob, id, Answer::Accept, None).await,
+        h.invitations.answer(&bob, id, Reply::of(Answer::Accept), None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
-        h.invitations.answer(&bob, id, Answer::Reject, None).await,
+        h.invitations.answer(&bob, id, Reply::of(Answer::Reject), None).await,
         Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
         h.invitations
-            .answer(&bob, InvitationId::generate(), Answer::Accept, None)
+            .answer(&bob, InvitationId::generate(), Reply::of(Answer::Accept), None)
             .await,
         Err(AnswerInvitationError::NotFound)
     ));
@@ -760,14 +766,18 @@ async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
     invitations
         .expect_save_answer()
         .returning(|_, _| Err(SaveInvitationError::NotPending(NotPending::Answered)));
+    let mut events = MockEventRepository::new();
+    events
+        .expect_find_rules()
+        .returning(|_| Ok(Some(RsvpRules::default())));
     let service = InvitationService::new(
         Arc::new(MockUserRepository::new()),
-        Arc::new(MockEventRepository::new()),
+        Arc::new(events),
         Arc::new(invitations),
         Arc::new(FixedClock::default()),
     );
     let result = service
-        .answer(&bob, InvitationId::generate(), Answer::Accept, None)
+        .answer(&bob, InvitationId::generate(), Reply::of(Answer::Accept), None)
         .await;
     assert!(matches!(
         result,
@@ -786,17 +796,17 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
     let mut invitation =
         Invitation::new_pending(EventId::generate(), sender, invitee, "x@y.io".into(), now);
     assert_eq!(
-        invitation.answer(stranger, None, Answer::Accept, now),
+        invitation.answer(stranger, None, Reply::of(Answer::Accept), &RsvpRules::default(), now),
         Err(crate::invitations::AnswerRefused::NotVisible)
     );
     assert_eq!(
-        invitation.answer(sender, None, Answer::Accept, now),
+        invitation.answer(sender, None, Reply::of(Answer::Accept), &RsvpRules::default(), now),
         Err(crate::invitations::AnswerRefused::BySender)
     );
     assert_eq!(invitation.answered_at(), None);
     let later = now + Duration::minutes(5);
     invitation
-        .answer(invitee, None, Answer::Accept, later)
+        .answer(invitee, None, Reply::of(Answer::Accept), &RsvpRules::default(), later)
         .unwrap();
     assert_eq!(
         invitation.answered_at(),
@@ -804,7 +814,7 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
         "R11: answered_at is set on answer"
     );
     assert_eq!(
-        invitation.answer(invitee, None, Answer::Reject, later),
+        invitation.answer(invitee, None, Reply::of(Answer::Reject), &RsvpRules::default(), later),
         Err(crate::invitations::AnswerRefused::NotPending(
             NotPending::Answered
         ))
@@ -877,11 +887,11 @@ async fn lists_filter_by_status_and_event() {
         .await;
     h.send(&olivia, other, &["bob@example.com"]).await;
     h.invitations
-        .answer(&bob, first.sent[0].invitation.id(), Answer::Accept, None)
+        .answer(&bob, first.sent[0].invitation.id(), Reply::of(Answer::Accept), None)
         .await
         .unwrap();
     h.invitations
-        .answer(&carol, first.sent[1].invitation.id(), Answer::Reject, None)
+        .answer(&carol, first.sent[1].invitation.id(), Reply::of(Answer::Reject), None)
         .await
         .unwrap();
 
