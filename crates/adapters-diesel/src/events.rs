@@ -6,23 +6,28 @@
 //! after the other, whatever the number of server processes, and `members_count` moves with each
 //! membership row that goes in or out.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::changes::Change;
-use domain::events::ports::{EventRepository, EventWriteError, NewEvent};
+use domain::events::ports::{EventRepository, EventWriteError, NewEvent, PartyError};
 use domain::events::{Actor, Event, EventDetailsError, EventPatch, Member, Membership, Role};
 use domain::ports::PortError;
+use domain::rsvp::{party, RsvpRules, Tally};
 use domain::{EventId, InvitationStatus, MemberId, Page, PageRequest, UserId, Version};
 
 use crate::changes::{append, event_ref, made, record, resolve};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::invitations::details_of;
 use crate::rows::{
-    event, from_db_time, member, to_db_time, to_db_version, EventRow, MemberRow, SummaryRow,
+    event, from_db_time, member, rsvp_columns, to_db_time, to_db_version, EventRow, MemberRow,
+    SummaryRow,
 };
 use crate::schema::{event_members, events, invitations, users};
-use crate::sql_types::DbId;
+use crate::seats::{move_seats, promote, seating};
+use crate::sql_types::{DbId, DbTime};
 
 /// How a change locks the event row on PostgreSQL.
 #[derive(Clone, Copy)]
@@ -90,11 +95,36 @@ fn owner_refused() -> EventWriteError {
     ))
 }
 
+/// The statuses counted in an event's tally.
+const COUNTED: [&str; 5] = ["pending", "tentative", "accepted", "waitlisted", "rejected"];
+/// The live statuses: what a deleted event's invitations end from.
+const LIVE: [&str; 3] = ["pending", "tentative", "waitlisted"];
+
+/// Open invitations of the event expiring after `closes_at` (or never) expire then: answers close
+/// at the RSVP deadline or the start, whichever is sooner.
+fn clamp_expiries(conn: &mut AnyConnection, event_id: DbId, closes_at: DbTime) -> QueryResult<()> {
+    diesel::update(invitations::table)
+        .filter(invitations::event_id.eq(event_id))
+        .filter(invitations::status.eq_any(crate::invitations::OPEN))
+        .filter(
+            invitations::expires_at
+                .is_null()
+                .or(invitations::expires_at.gt(closes_at)),
+        )
+        .set((
+            invitations::expires_at.eq(closes_at),
+            invitations::version.eq(invitations::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 #[async_trait]
 impl EventRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn create(&self, new: NewEvent) -> Result<Event, PortError> {
         let details = &new.details;
+        let (capacity, max_guests, waitlist, rsvp_deadline) = rsvp_columns(details.rsvp());
         let row = EventRow {
             id: DbId::of(new.id),
             owner_id: DbId::of(new.owner.id),
@@ -106,6 +136,11 @@ impl EventRepository for Database {
             members_count: 1,
             created_at: to_db_time(new.created_at),
             version: to_db_version(Version::FIRST),
+            capacity,
+            max_guests,
+            waitlist,
+            rsvp_deadline,
+            seats_taken: 0,
         };
         let owner = MemberRow {
             id: DbId::of(MemberId::generate()),
@@ -113,6 +148,7 @@ impl EventRepository for Database {
             user_id: row.owner_id,
             role: Role::Owner.as_str().to_owned(),
             joined_at: row.created_at,
+            guests: 0,
         };
         let owner_summary = (DbId::of(new.owner.id), new.owner.name.as_str().to_owned());
         self.run(move |conn| {
@@ -159,7 +195,7 @@ impl EventRepository for Database {
         &self,
         member_id: UserId,
         page: PageRequest,
-    ) -> Result<Page<Event>, PortError> {
+    ) -> Result<Page<Membership>, PortError> {
         let viewer = DbId::of(member_id);
         let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
@@ -171,23 +207,175 @@ impl EventRepository for Database {
                         .eq(events::id)
                         .and(event_members::user_id.eq(viewer))),
                 )
-                .select((EventRow::as_select(), (users::id, users::name)))
+                .select((
+                    EventRow::as_select(),
+                    (users::id, users::name),
+                    event_members::role,
+                ))
                 .order(events::id.desc())
                 .limit(fetch)
                 .into_boxed();
             if let Some(after) = after {
                 query = query.filter(events::id.lt(after));
             }
-            let rows: Vec<(EventRow, SummaryRow)> = query.load(conn).map_err(port_error)?;
-            let events = rows
+            let rows: Vec<(EventRow, SummaryRow, String)> =
+                query.load(conn).map_err(port_error)?;
+            let memberships = rows
                 .into_iter()
-                .map(|(row, owner)| event(row, owner))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_overfetched(events, page.limit, |e| {
-                e.id.as_uuid()
+                .map(|(row, owner, role)| {
+                    Ok(Membership {
+                        event: event(row, owner)?,
+                        user: member_id,
+                        role: Role::parse(&role)
+                            .ok_or_else(|| PortError::unexpected("corrupt row: role"))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, PortError>>()?;
+            Ok(Page::from_overfetched(memberships, page.limit, |m| {
+                m.event.id.as_uuid()
             }))
         })
         .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_rules(&self, id: EventId) -> Result<Option<RsvpRules>, PortError> {
+        let id = DbId::of(id);
+        self.run(move |conn| {
+            let row: Option<EventRow> = events::table
+                .filter(events::id.eq(id))
+                .select(EventRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(port_error)?;
+            row.map(|row| {
+                Ok(row.rsvp()?.rules(row.starts_at.map(from_db_time)))
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(events = ids.len()))]
+    async fn tally(
+        &self,
+        ids: &[EventId],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<EventId, Tally>, PortError> {
+        let ids: Vec<DbId> = ids.iter().copied().map(DbId::of).collect();
+        let now = to_db_time(now);
+        self.run(move |conn| {
+            let seats: Vec<(DbId, i32)> = events::table
+                .filter(events::id.eq_any(&ids))
+                .select((events::id, events::seats_taken))
+                .load(conn)
+                .map_err(port_error)?;
+            // Counted by status as of `now`: open invitations past their expiry are neither
+            // pending nor "maybe" any more; cancelled and expired ones are not counted.
+            let counted: Vec<(DbId, String, i64)> = invitations::table
+                .filter(invitations::event_id.eq_any(&ids))
+                .filter(invitations::status.eq_any(COUNTED))
+                .filter(
+                    invitations::status
+                        .ne_all(crate::invitations::OPEN)
+                        .or(invitations::expires_at.is_null())
+                        .or(invitations::expires_at.gt(now)),
+                )
+                .group_by((invitations::event_id, invitations::status))
+                .select((
+                    invitations::event_id,
+                    invitations::status,
+                    diesel::dsl::count_star(),
+                ))
+                .load(conn)
+                .map_err(port_error)?;
+            let mut tallies: HashMap<EventId, Tally> = HashMap::with_capacity(seats.len());
+            for (id, seats_taken) in seats {
+                tallies.insert(
+                    EventId::from_uuid(id.uuid()),
+                    Tally {
+                        seats_taken: u32::try_from(seats_taken)
+                            .map_err(|_| PortError::unexpected("corrupt row: seats_taken"))?,
+                        ..Tally::default()
+                    },
+                );
+            }
+            for (id, status, count) in counted {
+                let Some(tally) = tallies.get_mut(&EventId::from_uuid(id.uuid())) else {
+                    continue;
+                };
+                let count = u64::try_from(count).unwrap_or(0);
+                match InvitationStatus::parse(&status) {
+                    Some(InvitationStatus::Pending) => tally.pending = count,
+                    Some(InvitationStatus::Tentative) => tally.tentative = count,
+                    Some(InvitationStatus::Accepted) => tally.accepted = count,
+                    Some(InvitationStatus::Waitlisted) => tally.waitlisted = count,
+                    Some(InvitationStatus::Rejected) => tally.rejected = count,
+                    _ => {}
+                }
+            }
+            Ok(tallies)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(guests))]
+    async fn set_guests(
+        &self,
+        event_id: EventId,
+        user: UserId,
+        guests: u8,
+        now: DateTime<Utc>,
+    ) -> Result<Member, PartyError> {
+        let (event_id, user) = (DbId::of(event_id), DbId::of(user));
+        let changed = self
+            .run(move |conn| {
+                write_transaction(conn, |c| {
+                    if !lock_event(c, event_id, Lock::Change)? {
+                        return Ok(Err(PartyError::NotMember));
+                    }
+                    let Some((row, _)) = member_row(c, event_id, user)? else {
+                        return Ok(Err(PartyError::NotMember));
+                    };
+                    if row.role == Role::Owner.as_str() {
+                        return Ok(Err(PartyError::Owner));
+                    }
+                    let Some((rules, taken)) = seating(c, event_id)? else {
+                        return Ok(Err(PartyError::NotMember));
+                    };
+                    let before = u8::try_from(row.guests).unwrap_or(0);
+                    if let Err(refused) = rules.change_party(taken, before, guests, now) {
+                        return Ok(Err(PartyError::Refused(refused)));
+                    }
+                    diesel::update(event_members::table)
+                        .filter(event_members::id.eq(row.id))
+                        .set(event_members::guests.eq(i32::from(guests)))
+                        .execute(c)?;
+                    move_seats(c, event_id, i64::from(guests) - i64::from(before), 0)?;
+                    // The accepted invitation says what the party is now.
+                    diesel::update(invitations::table)
+                        .filter(invitations::event_id.eq(event_id))
+                        .filter(invitations::invitee_id.eq(user))
+                        .filter(invitations::status.eq(InvitationStatus::Accepted.as_str()))
+                        .filter(invitations::guests.ne(i32::from(guests)))
+                        .set((
+                            invitations::guests.eq(i32::from(guests)),
+                            invitations::version.eq(invitations::version + 1),
+                        ))
+                        .execute(c)?;
+                    if guests < before {
+                        promote(c, event_id, now)?;
+                    }
+                    let Some((row, summary)) = member_row(c, event_id, user)? else {
+                        return Err(diesel::result::Error::NotFound);
+                    };
+                    Ok(Ok(member(row, summary).map_err(unreadable)?))
+                })
+                .map_err(|error| PartyError::Port(port_error(error)))?
+            })
+            .await;
+        self.changes_committed();
+        changed
     }
 
     #[tracing::instrument(skip_all)]
@@ -359,13 +547,16 @@ impl EventRepository for Database {
                     if deleted == 0 {
                         return Ok(false);
                     }
-                    diesel::update(events::table.filter(events::id.eq(event_id)))
-                        .set(events::members_count.eq(events::members_count - 1))
-                        .execute(c)?;
+                    // Its seats are freed (the owner, who takes none, is never removed).
+                    let freed = party(u8::try_from(row.guests).unwrap_or(0));
+                    move_seats(c, event_id, -i64::from(freed), -1)?;
                     let removed = member(row.clone(), user.clone()).map_err(unreadable)?;
                     let event = event_ref(c, event_id)?;
+                    let now = Utc::now();
                     // Resolved after the removal: the remaining members, and the removed one.
-                    record(c, vec![Change::member_removed(event, removed, Utc::now())])?;
+                    record(c, vec![Change::member_removed(event, removed, now)])?;
+                    // The seats freed go to the waitlist at once.
+                    promote(c, event_id, now)?;
                     Ok(true)
                 })
                 .map_err(port_error)?;
@@ -420,11 +611,17 @@ impl EventRepository for Database {
                         modified = true;
                         return Ok(());
                     }
-                    match patch.apply(&stored.details) {
+                    // A capacity below the seats taken is refused: the seated keep their seats.
+                    let merged = patch
+                        .apply(&stored.details)
+                        .and_then(|details| details.check_seats(stored.seats_taken).map(|()| details));
+                    match merged {
                         Ok(details) => {
                             let row = events::table
                                 .filter(events::id.eq(id))
                                 .filter(events::version.eq(to_db_version(version)));
+                            let (capacity, max_guests, waitlist, rsvp_deadline) =
+                                rsvp_columns(details.rsvp());
                             let changed = diesel::update(row)
                                 .set((
                                     events::title.eq(details.title().as_str()),
@@ -433,6 +630,10 @@ impl EventRepository for Database {
                                     events::location.eq(details.location().map(|t| t.as_str())),
                                     events::starts_at.eq(details.starts_at().map(to_db_time)),
                                     events::ends_at.eq(details.ends_at().map(to_db_time)),
+                                    events::capacity.eq(capacity),
+                                    events::max_guests.eq(max_guests),
+                                    events::waitlist.eq(waitlist),
+                                    events::rsvp_deadline.eq(rsvp_deadline),
                                     events::version.eq(events::version + 1),
                                 ))
                                 .execute(c)?;
@@ -440,10 +641,17 @@ impl EventRepository for Database {
                                 modified = true;
                                 return Ok(());
                             }
+                            // Open invitations expire when answers now close, if that is sooner.
+                            if let Some(closes_at) = details.rules().closes_at {
+                                clamp_expiries(c, id, to_db_time(closes_at))?;
+                            }
                             // Read back: what is stored, times at the database's precision.
                             let updated = read(c)?;
-                            record(c, vec![Change::event_updated(updated.clone(), Utc::now())])?;
-                            outcome = Some(Ok(updated));
+                            let now = Utc::now();
+                            record(c, vec![Change::event_updated(updated.clone(), now)])?;
+                            // A higher capacity, or a waitlist again, seats the waiting.
+                            promote(c, id, now)?;
+                            outcome = Some(Ok(read(c)?));
                         }
                         Err(refused) => outcome = Some(Err(refused)),
                     }
@@ -494,12 +702,14 @@ impl EventRepository for Database {
                         modified = true;
                         return Ok(None);
                     }
+                    // Every live invitation: pending, "maybe" (while not expired) and waitlisted.
                     let cancelled: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq(id))
-                        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                        .filter(invitations::status.eq_any(LIVE))
                         .filter(
-                            invitations::expires_at
-                                .is_null()
+                            invitations::status
+                                .eq(InvitationStatus::Waitlisted.as_str())
+                                .or(invitations::expires_at.is_null())
                                 .or(invitations::expires_at.gt(now)),
                         )
                         .set((

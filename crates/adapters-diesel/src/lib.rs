@@ -46,6 +46,7 @@ mod listener;
 mod messages;
 mod rows;
 mod schema;
+mod seats;
 mod secrets;
 mod sql_types;
 #[cfg(feature = "testing")]

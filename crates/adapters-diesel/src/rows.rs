@@ -6,6 +6,7 @@ use domain::accounts::{Locale, User, UserSummary};
 use domain::events::{Event, EventDetails, Member, Role};
 use domain::invitations::{Invitation, InvitationDetails, InvitationState, StoredInvitation};
 use domain::ports::PortError;
+use domain::rsvp::RsvpSettings;
 use domain::{
     Answer, Email, EventId, InvitationId, InvitationStatus, MemberId, Mobile, Text, UserId, Version,
 };
@@ -101,9 +102,53 @@ pub(crate) struct EventRow {
     pub members_count: i64,
     pub created_at: DbTime,
     pub version: i64,
+    pub capacity: Option<i32>,
+    pub max_guests: i32,
+    pub waitlist: bool,
+    pub rsvp_deadline: Option<DbTime>,
+    pub seats_taken: i32,
+}
+
+impl EventRow {
+    /// The RSVP settings as stored; the checks `events_capacity` and `events_max_guests` keep them
+    /// in range.
+    pub(crate) fn rsvp(&self) -> Result<RsvpSettings, PortError> {
+        let capacity = self
+            .capacity
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| corrupt("capacity"))?;
+        let max_guests = u8::try_from(self.max_guests).map_err(|_| corrupt("max_guests"))?;
+        RsvpSettings::new(
+            capacity,
+            max_guests,
+            self.waitlist,
+            self.rsvp_deadline.map(from_db_time),
+        )
+        .map_err(|_| corrupt("RSVP settings"))
+    }
+
+    /// The seats taken as stored.
+    pub(crate) fn seats(&self) -> Result<u32, PortError> {
+        u32::try_from(self.seats_taken).map_err(|_| corrupt("seats_taken"))
+    }
+}
+
+/// The RSVP columns of an event, as written.
+pub(crate) fn rsvp_columns(
+    rsvp: &RsvpSettings,
+) -> (Option<i32>, i32, bool, Option<DbTime>) {
+    (
+        rsvp.capacity().and_then(|c| i32::try_from(c).ok()),
+        i32::from(rsvp.max_guests()),
+        rsvp.waitlist(),
+        rsvp.rsvp_deadline().map(to_db_time),
+    )
 }
 
 pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError> {
+    let rsvp = row.rsvp()?;
+    let seats_taken = row.seats()?;
     let details = EventDetails::new(
         Text::from_stored(row.title),
         row.description.map(Text::from_stored),
@@ -111,13 +156,14 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
         row.starts_at.map(from_db_time),
         row.ends_at.map(from_db_time),
     )
+    .and_then(|details| details.with_rsvp(rsvp))
     .map_err(|_| corrupt("event times"))?;
     Ok(Event {
         id: EventId::from_uuid(row.id.uuid()),
         details,
         owner: summary(owner)?,
         members_count: u64::try_from(row.members_count).map_err(|_| corrupt("members_count"))?,
-        seats_taken: 0,
+        seats_taken,
         created_at: from_db_time(row.created_at),
         version: from_db_version(row.version)?,
     })
@@ -145,6 +191,7 @@ pub(crate) struct MemberRow {
     pub user_id: DbId,
     pub role: String,
     pub joined_at: DbTime,
+    pub guests: i32,
 }
 
 pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortError> {
@@ -153,7 +200,7 @@ pub(crate) fn member(row: MemberRow, user: SummaryRow) -> Result<Member, PortErr
         user: summary(user)?,
         role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
         joined_at: from_db_time(row.joined_at),
-        guests: 0,
+        guests: u8::try_from(row.guests).map_err(|_| corrupt("guests"))?,
     })
 }
 
@@ -174,6 +221,8 @@ pub(crate) struct InvitationRow {
     pub last_resent_at: Option<DbTime>,
     pub version: i64,
     pub held_contact: Option<String>,
+    pub guests: i32,
+    pub comment: Option<String>,
 }
 
 impl From<&Invitation> for InvitationRow {
@@ -193,6 +242,8 @@ impl From<&Invitation> for InvitationRow {
             last_resent_at: invitation.last_resent_at().map(to_db_time),
             version: to_db_version(invitation.version()),
             held_contact: invitation.held_contact().map(str::to_owned),
+            guests: i32::from(invitation.guests()),
+            comment: invitation.comment().map(|c| c.as_str().to_owned()),
         }
     }
 }
@@ -203,9 +254,16 @@ impl TryFrom<InvitationRow> for Invitation {
     fn try_from(row: InvitationRow) -> Result<Self, PortError> {
         let status = InvitationStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
         // The checks invitations_answered_at_iff_answered and
-        // invitations_cancelled_at_iff_cancelled keep these in step.
+        // invitations_cancelled_at_iff_cancelled keep these in step (a "maybe" or waitlisted
+        // answer that was later cancelled or expired keeps its answered_at).
         let state = match (status, row.answered_at, row.cancelled_at) {
             (InvitationStatus::Pending, None, None) => InvitationState::Pending,
+            (InvitationStatus::Tentative, Some(at), None) => InvitationState::Tentative {
+                at: from_db_time(at),
+            },
+            (InvitationStatus::Waitlisted, Some(at), None) => InvitationState::Waitlisted {
+                at: from_db_time(at),
+            },
             (InvitationStatus::Accepted, Some(at), None) => InvitationState::Answered {
                 answer: Answer::Accept,
                 at: from_db_time(at),
@@ -214,10 +272,10 @@ impl TryFrom<InvitationRow> for Invitation {
                 answer: Answer::Reject,
                 at: from_db_time(at),
             },
-            (InvitationStatus::Cancelled, None, Some(at)) => InvitationState::Cancelled {
+            (InvitationStatus::Cancelled, _, Some(at)) => InvitationState::Cancelled {
                 at: from_db_time(at),
             },
-            (InvitationStatus::Expired, None, None) => InvitationState::Expired,
+            (InvitationStatus::Expired, _, None) => InvitationState::Expired,
             _ => return Err(corrupt("answered_at or cancelled_at disagrees with status")),
         };
         Ok(Invitation::restore(StoredInvitation {
@@ -234,6 +292,8 @@ impl TryFrom<InvitationRow> for Invitation {
             state,
             version: from_db_version(row.version)?,
             held_contact: row.held_contact,
+            guests: u8::try_from(row.guests).map_err(|_| corrupt("guests"))?,
+            comment: row.comment.map(Text::from_stored),
         }))
     }
 }

@@ -99,6 +99,11 @@ diesel::table! {
         members_count -> BigInt,
         created_at -> Moment,
         version -> BigInt,
+        capacity -> Nullable<Integer>,
+        max_guests -> Integer,
+        waitlist -> Bool,
+        rsvp_deadline -> Nullable<Moment>,
+        seats_taken -> Integer,
     }
 }
 
@@ -112,6 +117,7 @@ diesel::table! {
         user_id -> Id,
         role -> Text,
         joined_at -> Moment,
+        guests -> Integer,
     }
 }
 
@@ -134,6 +140,8 @@ diesel::table! {
         last_resent_at -> Nullable<Moment>,
         version -> BigInt,
         held_contact -> Nullable<Text>,
+        guests -> Integer,
+        comment -> Nullable<Text>,
     }
 }
 

@@ -33,11 +33,12 @@ fn restore(row: ChangeRow) -> Option<RecordedChange> {
     let read = || -> Result<RecordedChange, PortError> {
         let kind = ChangeKind::parse(&row.kind)
             .ok_or_else(|| PortError::unexpected("unknown change kind"))?;
-        let (subject, released) = stored::from_json(&row.subject)?;
+        let (subject, marks) = stored::from_json(&row.subject)?;
         Ok(RecordedChange {
             id: ChangeId(row.id),
             change: Change::restore(kind, from_db_time(row.occurred_at), subject)
-                .released(released),
+                .released(marks.released)
+                .promoted(marks.promoted),
         })
     };
     match read() {

@@ -20,8 +20,8 @@ use domain::{EventId, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::rows::{
-    event, invitation_details, member, to_db_time, to_db_version, EventRow, InvitationRow,
-    MemberRow, SummaryRow,
+    event, invitation_details, member, rsvp_columns, to_db_time, to_db_version, EventRow,
+    InvitationRow, MemberRow, SummaryRow,
 };
 use crate::sql_types::{DbId, DbTime};
 
@@ -79,6 +79,29 @@ struct StoredInvitation {
     /// An `invitation.created` told to the invitee when the held invitation was given to them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     released: bool,
+    /// The guests the answer brings (absent before RSVP: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    guests: i32,
+    /// The invitee's comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    /// An `invitation.accepted` of a waitlisted invitation promoted to a seat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    promoted: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // as is_zero
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 fn first_version() -> i64 {
@@ -92,6 +115,8 @@ struct StoredMember {
     user_id: DbId,
     role: String,
     joined_at: DbTime,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    guests: i32,
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -104,7 +129,14 @@ struct StoredEvent {
     starts_at: Option<DbTime>,
     ends_at: Option<DbTime>,
     members_count: i64,
-    seats_taken: 0,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    capacity: Option<i32>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    max_guests: i32,
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    waitlist: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rsvp_deadline: Option<DbTime>,
     created_at: DbTime,
     /// As [`StoredInvitation::version`].
     #[serde(skip, default = "first_version")]
@@ -113,25 +145,44 @@ struct StoredEvent {
 
 /// The stored JSON of `change`'s subject.
 pub(super) fn to_json(change: &domain::changes::Change) -> serde_json::Result<String> {
-    subject_json(change.subject(), change.is_released())
+    subject_json(
+        change.subject(),
+        Marks {
+            released: change.is_released(),
+            promoted: change.is_promoted(),
+        },
+    )
 }
 
-fn subject_json(subject: &ChangeSubject, released: bool) -> serde_json::Result<String> {
+/// What a change says beyond its subject: an invitation given on proof, or promoted from the
+/// waitlist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Marks {
+    pub released: bool,
+    pub promoted: bool,
+}
+
+fn subject_json(subject: &ChangeSubject, marks: Marks) -> serde_json::Result<String> {
     let mut stored = StoredSubject::from(subject);
     if let StoredSubject::Invitation { invitation, .. } = &mut stored {
-        invitation.released = released;
+        invitation.released = marks.released;
+        invitation.promoted = marks.promoted;
     }
     serde_json::to_string(&stored)
 }
 
-/// The subject stored as `json`, and whether it was an invitation given to its invitee when
-/// the contact it was held for was proven; an error for JSON this version cannot read, or whose
-/// values break the domain's rules.
-pub(super) fn from_json(json: &str) -> Result<(ChangeSubject, bool), PortError> {
+/// The subject stored as `json`, and its [`Marks`]; an error for JSON this version cannot read,
+/// or whose values break the domain's rules.
+pub(super) fn from_json(json: &str) -> Result<(ChangeSubject, Marks), PortError> {
     let stored = serde_json::from_str::<StoredSubject>(json).map_err(PortError::unexpected)?;
-    let released =
-        matches!(&stored, StoredSubject::Invitation { invitation, .. } if invitation.released);
-    Ok((stored.restore()?, released))
+    let marks = match &stored {
+        StoredSubject::Invitation { invitation, .. } => Marks {
+            released: invitation.released,
+            promoted: invitation.promoted,
+        },
+        _ => Marks::default(),
+    };
+    Ok((stored.restore()?, marks))
 }
 
 impl From<&UserSummary> for StoredUser {
@@ -168,6 +219,9 @@ impl From<&ChangeSubject> for StoredSubject {
                         version: row.version,
                         held_contact: row.held_contact,
                         released: false,
+                        guests: row.guests,
+                        comment: row.comment,
+                        promoted: false,
                     },
                     event_title: details.event_title.as_str().to_owned(),
                     sender: StoredUser::from(&details.sender),
@@ -183,7 +237,7 @@ impl From<&ChangeSubject> for StoredSubject {
                     user_id: DbId::of(member.user.id),
                     role: member.role.as_str().to_owned(),
                     joined_at: to_db_time(member.joined_at),
-                    guests: 0,
+                    guests: i32::from(member.guests),
                 },
                 user: StoredUser::from(&member.user),
             },
@@ -197,6 +251,10 @@ impl From<&ChangeSubject> for StoredSubject {
                     starts_at: e.details.starts_at().map(to_db_time),
                     ends_at: e.details.ends_at().map(to_db_time),
                     members_count: i64::try_from(e.members_count).unwrap_or(i64::MAX),
+                    capacity: rsvp_columns(e.details.rsvp()).0,
+                    max_guests: rsvp_columns(e.details.rsvp()).1,
+                    waitlist: e.details.rsvp().waitlist(),
+                    rsvp_deadline: rsvp_columns(e.details.rsvp()).3,
                     created_at: to_db_time(e.created_at),
                     version: to_db_version(e.version),
                 },
@@ -243,6 +301,8 @@ impl StoredSubject {
                     last_resent_at: i.last_resent_at,
                     version: i.version,
                     held_contact: i.held_contact,
+                    guests: i.guests,
+                    comment: i.comment,
                 };
                 ChangeSubject::Invitation(invitation_details((
                     row,
@@ -263,7 +323,7 @@ impl StoredSubject {
                     user_id: m.user_id,
                     role: m.role,
                     joined_at: m.joined_at,
-                    guests: 0,
+                    guests: m.guests,
                 };
                 ChangeSubject::Member {
                     event: event_ref(event_id, event_title),
@@ -282,6 +342,12 @@ impl StoredSubject {
                     members_count: e.members_count,
                     created_at: e.created_at,
                     version: e.version,
+                    capacity: e.capacity,
+                    max_guests: e.max_guests,
+                    waitlist: e.waitlist,
+                    rsvp_deadline: e.rsvp_deadline,
+                    // Not kept in a change: the seats are shown to hosts only, and as they are now.
+                    seats_taken: 0,
                 };
                 ChangeSubject::Event(event(row, owner.into())?)
             }
@@ -413,7 +479,7 @@ mod tests {
     fn what_is_stored_today_is_what_earlier_versions_stored() {
         for json in [INVITATION, MEMBER, EVENT, DELETED_EVENT] {
             assert_eq!(
-                subject_json(&from_json(json).unwrap().0, false).unwrap(),
+                subject_json(&from_json(json).unwrap().0, Marks::default()).unwrap(),
                 json
             );
         }

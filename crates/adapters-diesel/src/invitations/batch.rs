@@ -63,7 +63,7 @@ impl Database {
                     let expired: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq_any(&event_ids))
                         .filter(invitations::invitee_id.eq_any(&invitees))
-                        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                        .filter(invitations::status.eq_any(super::OPEN))
                         .filter(invitations::expires_at.le(sent_at))
                         .set(invitations::status.eq(InvitationStatus::Expired.as_str()))
                         .returning(invitations::id)
@@ -84,7 +84,7 @@ impl Database {
                         let pending: HashSet<(DbId, DbId)> = invitations::table
                             .filter(invitations::event_id.eq_any(&event_ids))
                             .filter(invitations::invitee_id.eq_any(&skipped))
-                            .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                            .filter(invitations::status.eq_any(LIVE))
                             .select((invitations::event_id, invitations::invitee_id))
                             .load(c)?
                             .into_iter()
@@ -151,7 +151,7 @@ impl Database {
 /// PostgreSQL 65,535). Each row goes in only if, as of this statement, its invitee is not a member
 /// of the event (R6), the invitee's latest invitation to it was not rejected (R8), and no pending
 /// invitation exists for the pair (R7: `ON CONFLICT DO NOTHING` / `INSERT OR IGNORE` on the
-/// partial unique index `invitations_one_pending`). `RETURNING id` names the rows that went in.
+/// partial unique index `invitations_one_live`). `RETURNING id` names the rows that went in.
 ///
 /// Rows go in ordered by (event, invitee), whatever the request's order: two batches naming the
 /// same invitees in opposite orders would otherwise each hold one's index entry while waiting for
@@ -232,6 +232,10 @@ where
         },
     )
 }
+
+/// The statuses of the one live invitation an invitee may hold to an event (R7): the partial
+/// unique index `invitations_one_live`.
+const LIVE: [&str; 3] = ["pending", "tentative", "waitlisted"];
 
 /// An id returned by `RETURNING id`.
 #[derive(QueryableByName)]

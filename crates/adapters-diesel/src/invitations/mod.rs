@@ -1,5 +1,5 @@
 //! The invitation repository. The database itself keeps the rules that races could break: the
-//! partial unique index `invitations_one_pending` allows one pending invitation per event and
+//! partial unique index `invitations_one_live` allows one live invitation per event and
 //! invitee (docs/api.md, "Ignore reasons": `already_invited`), and a batch first marks its
 //! invitees' dead (expired) pending invitations `expired` so that they never hold it; answering,
 //! cancelling, resending and expiring are updates conditional on the invitation still being pending
@@ -19,19 +19,16 @@ use chrono::{DateTime, Utc};
 use diesel::dsl;
 use diesel::prelude::*;
 use domain::changes::Change;
-use domain::changes::EventRef;
-use domain::events::{Member, Role};
 use domain::invitations::ports::{
-    BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
+    AnswerStored, BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
+use domain::rsvp::Admission;
 use domain::invitations::status_at;
 use domain::invitations::{
     Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
 };
 use domain::ports::PortError;
-use domain::{
-    Answer, EventId, InvitationId, InvitationStatus, MemberId, Page, PageRequest, UserId, Version,
-};
+use domain::{Answer, EventId, InvitationId, InvitationStatus, Page, PageRequest, UserId, Version};
 
 pub(crate) use self::batch::lock_events;
 pub(crate) use self::queries::details_of;
@@ -40,9 +37,10 @@ use crate::changes::{made, record};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{
     from_db_time, invitation_details, to_db_time, to_db_version, InvitationDetailsRow,
-    InvitationRow, MemberRow,
+    InvitationRow,
 };
 use crate::schema::{event_members, events, invitations, users};
+use crate::seats::{joined, seat, seating, with_positions};
 use crate::sql_types::{DbId, DbTime};
 
 /// The changes of an answer, a cancel or a resend of the invitation `id`, made of the row as the
@@ -140,7 +138,10 @@ impl InvitationRepository for Database {
                 .first(conn)
                 .optional()
                 .map_err(port_error)?;
-            row.map(invitation_details).transpose()
+            let mut found: Vec<InvitationDetails> =
+                row.map(invitation_details).transpose()?.into_iter().collect();
+            with_positions(conn, &mut found).map_err(port_error)?;
+            Ok(found.pop())
         })
         .await
     }
@@ -150,97 +151,117 @@ impl InvitationRepository for Database {
         &self,
         invitation: &Invitation,
         expected: Option<Version>,
-    ) -> Result<(), SaveInvitationError> {
-        let InvitationState::Answered { answer, at } = invitation.state() else {
-            return Err(
-                PortError::unexpected("save_answer called with an unanswered invitation").into(),
-            );
+    ) -> Result<AnswerStored, SaveInvitationError> {
+        let (answer, at) = match invitation.state() {
+            InvitationState::Answered { answer, at } => (answer, at),
+            InvitationState::Tentative { at } => (Answer::Tentative, at),
+            _ => {
+                return Err(PortError::unexpected(
+                    "save_answer called with an unanswered invitation",
+                )
+                .into())
+            }
         };
         let id = DbId::of(invitation.id());
         let event_id = DbId::of(invitation.event_id());
-        let status = answer.status().as_str();
+        let invitee = DbId::of(invitation.invitee_id());
+        let guests = invitation.guests();
+        let comment = invitation.comment().map(|c| c.as_str().to_owned());
+        let answered_at = from_db_time(to_db_time(at));
         let at = to_db_time(at);
-        let membership = (answer == Answer::Accept).then(|| MemberRow {
-            id: DbId::of(MemberId::generate()),
-            event_id,
-            user_id: DbId::of(invitation.invitee_id()),
-            role: Role::Member.as_str().to_owned(),
-            joined_at: at,
-        });
         let saved = self
             .run(move |conn| {
-                let answered = write_transaction(conn, |c| {
-                    let mut joined_as: Option<MemberRow> = None;
-                    // Ordered against batches to this event (see `lock_events`): a batch never
+                write_transaction(conn, |c| {
+                    // Ordered against batches to this event (see `lock_events`) and against every
+                    // other write that seats or unseats a party (`crate::seats`): a batch never
                     // stores a pending invitation to someone this answer makes a member, nor
-                    // re-invites someone this answer rejects.
+                    // re-invites someone this answer rejects, and the seats below are the seats.
                     lock_events(c, &[event_id], true)?;
-                    // Conditional on the row still being pending and live (and, when asked, at the
+                    let Some((rules, taken)) = seating(c, event_id)? else {
+                        return Ok(Err(SaveInvitationError::NotFound));
+                    };
+                    // A waitlisted invitee may still say no.
+                    let from: &[&'static str] = if answer == Answer::Reject {
+                        &OPEN_OR_WAITLISTED
+                    } else {
+                        &OPEN
+                    };
+                    // The seat rule, on the seats as they stand under the lock.
+                    let decided = match answer {
+                        Answer::Accept => rules.admit(taken, guests, answered_at).map(Some),
+                        Answer::Tentative | Answer::Reject => rules
+                            .check_open(answered_at)
+                            .and_then(|()| rules.check_guests(guests))
+                            .map(|()| None),
+                    };
+                    let admission = match decided {
+                        Ok(admission) => admission,
+                        // A final answer or a cancel comes first: that is what the invitee must
+                        // learn. An expiry does not: open invitations expire when answers close.
+                        Err(refused) => {
+                            return Ok(Err(match why_not_open(c, id, at, from)? {
+                                None | Some(SaveInvitationError::NotPending(NotPending::Expired)) => {
+                                    SaveInvitationError::Refused(refused)
+                                }
+                                Some(other) => other,
+                            }))
+                        }
+                    };
+                    let status = match (answer, admission) {
+                        (Answer::Accept, Some(Admission::Waitlisted)) => {
+                            InvitationStatus::Waitlisted
+                        }
+                        (answer, _) => answer.status(),
+                    };
+                    // Conditional on the row still being open and live (and, when asked, at the
                     // expected version): of concurrent answers, cancels and expiries, one updates
                     // the row and the others find none, across any number of server processes.
                     let answered = (
-                        invitations::status.eq(status),
+                        invitations::status.eq(status.as_str()),
                         invitations::answered_at.eq(at),
+                        invitations::guests.eq(i32::from(guests)),
+                        invitations::comment.eq(comment.clone()),
                         invitations::version.eq(invitations::version + 1),
                     );
                     let updated = match expected.map(to_db_version) {
                         Some(version) => diesel::update(
-                            pending_at(id, at).filter(invitations::version.eq(version)),
+                            live_at(id, at, from).filter(invitations::version.eq(version)),
                         )
                         .set(answered)
                         .execute(c)?,
-                        None => diesel::update(pending_at(id, at))
+                        None => diesel::update(live_at(id, at, from))
                             .set(answered)
                             .execute(c)?,
                     };
                     if updated == 0 {
-                        // Not pending any more comes first; a pending row moved on to another
-                        // version (a resend) otherwise.
-                        return Ok(Err(match why_not_pending(c, id, at)? {
+                        // Not open any more comes first; an open row moved on to another version
+                        // (a resend) otherwise.
+                        return Ok(Err(match why_not_open(c, id, at, from)? {
                             Some(refused) => refused,
                             None if expected.is_some() => SaveInvitationError::Stale,
                             None => PortError::unexpected(
-                                "a pending invitation refused a conditional update",
+                                "an open invitation refused a conditional update",
                             )
                             .into(),
                         }));
                     }
-                    if let Some(membership) = &membership {
-                        // ON CONFLICT is not part of diesel's MultiBackend: run it on the concrete
-                        // one.
-                        let insert = diesel::insert_into(event_members::table).values(membership);
-                        let joined = match c {
-                            AnyConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
-                            AnyConnection::Sqlite(sqlite) => {
-                                insert.on_conflict_do_nothing().execute(sqlite)?
-                            }
-                        };
-                        if joined > 0 {
-                            diesel::update(events::table.filter(events::id.eq(event_id)))
-                                .set(events::members_count.eq(events::members_count + 1))
-                                .execute(c)?;
-                        }
-                        joined_as = (joined > 0).then(|| membership.clone());
+                    let membership = match admission {
+                        Some(Admission::Seated) => seat(c, event_id, invitee, guests, at)?,
+                        _ => None,
+                    };
+                    let Some(details) = details_of(c, &[id])?.pop() else {
+                        return Err(diesel::result::Error::NotFound);
+                    };
+                    let mut changes = vec![made(Change::invitation_answered(details.clone()))?];
+                    changes.extend(membership.as_ref().map(|row| joined(&details, row)));
+                    record(c, changes)?;
+                    if status == InvitationStatus::Waitlisted {
+                        let position = details.invitation.waitlist_position().unwrap_or(1);
+                        return Ok(Ok(AnswerStored::Waitlisted { position }));
                     }
-                    record_one(c, id, Change::invitation_answered, |details| {
-                        let row = joined_as.as_ref()?;
-                        let member = Member {
-                            id: MemberId::from_uuid(row.id.uuid()),
-                            user: details.invitee.clone(),
-                            role: Role::Member,
-                            joined_at: from_db_time(row.joined_at),
-                            guests: 0,
-                        };
-                        let event = EventRef {
-                            id: details.invitation.event_id(),
-                            title: details.event_title.clone(),
-                        };
-                        Some(Change::member_joined(event, member))
-                    })?;
-                    Ok(Ok(()))
+                    Ok(Ok(AnswerStored::AsAnswered))
                 })
-                .map_err(port_error)?;
-                answered
+                .map_err(port_error)?
             })
             .await;
         self.changes_committed();
@@ -259,7 +280,7 @@ impl InvitationRepository for Database {
         let saved = self
             .run(move |conn| {
                 write_transaction(conn, |c| {
-                    let updated = diesel::update(pending_at(id, at))
+                    let updated = diesel::update(live_at(id, at, &OPEN))
                         .set((
                             invitations::status.eq(InvitationStatus::Cancelled.as_str()),
                             invitations::cancelled_at.eq(at),
@@ -307,12 +328,13 @@ impl InvitationRepository for Database {
                     );
                     let updated = match previous {
                         Some(previous) => diesel::update(
-                            pending_at(id, at).filter(invitations::last_resent_at.eq(previous)),
+                            live_at(id, at, &OPEN)
+                                .filter(invitations::last_resent_at.eq(previous)),
                         )
                         .set(resent)
                         .execute(c)?,
                         None => diesel::update(
-                            pending_at(id, at).filter(invitations::last_resent_at.is_null()),
+                            live_at(id, at, &OPEN).filter(invitations::last_resent_at.is_null()),
                         )
                         .set(resent)
                         .execute(c)?,
@@ -321,8 +343,8 @@ impl InvitationRepository for Database {
                         record_one(c, id, Change::invitation_resent, |_| None)?;
                         return Ok(Ok(()));
                     }
-                    // Not pending any more comes first; a live row was resent meanwhile.
-                    Ok(Err(match why_not_pending(c, id, at)? {
+                    // Not open any more comes first; a live row was resent meanwhile.
+                    Ok(Err(match why_not_open(c, id, at, &OPEN)? {
                         Some(refused) => refused,
                         None => invitations::table
                             .filter(invitations::id.eq(id))
@@ -350,22 +372,18 @@ impl InvitationRepository for Database {
         let expired = self
             .run(move |conn| {
                 let candidate = diesel::alias!(invitations as due);
-                let due = candidate
-                    .filter(
-                        candidate
-                            .field(invitations::status)
-                            .eq(InvitationStatus::Pending.as_str()),
-                    )
-                    .filter(candidate.field(invitations::expires_at).le(now))
-                    .order(candidate.field(invitations::expires_at))
-                    .select(candidate.field(invitations::id))
-                    .limit(batch);
                 write_transaction(conn, |c| {
+                    let due = candidate
+                        .filter(candidate.field(invitations::status).eq_any(OPEN))
+                        .filter(candidate.field(invitations::expires_at).le(now))
+                        .order(candidate.field(invitations::expires_at))
+                        .select(candidate.field(invitations::id))
+                        .limit(batch);
                     // Conditional again on the row itself: a row another process expired, or an
                     // answer or cancel changed, in the meantime is left alone and not counted.
                     let expired: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::id.eq_any(due))
-                        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                        .filter(invitations::status.eq_any(OPEN))
                         .filter(invitations::expires_at.le(now))
                         .set((
                             invitations::status.eq(InvitationStatus::Expired.as_str()),
@@ -421,36 +439,46 @@ impl InvitationRepository for Database {
     }
 }
 
+/// The statuses an answer, a cancel or a resend may change: unanswered, or "maybe" (both expire).
+pub(crate) const OPEN: [&str; 2] = ["pending", "tentative"];
+/// ... and waitlisted, for a no: its invitee withdraws.
+const OPEN_OR_WAITLISTED: [&str; 3] = ["pending", "tentative", "waitlisted"];
+
 /// The invitation with one id.
 type ById = dsl::Filter<invitations::table, dsl::Eq<invitations::id, DbId>>;
-/// ... while stored pending.
-type StoredPending = dsl::Filter<ById, dsl::Eq<invitations::status, &'static str>>;
-/// ... and not expired at a time.
-type PendingAt = dsl::Filter<
-    StoredPending,
-    dsl::Or<dsl::IsNull<invitations::expires_at>, dsl::Gt<invitations::expires_at, DbTime>>,
+/// ... while stored in one of some statuses.
+type StoredIn = dsl::Filter<ById, dsl::EqAny<invitations::status, Vec<&'static str>>>;
+/// ... and not expired at a time (a waitlisted invitation does not expire).
+type LiveAt = dsl::Filter<
+    StoredIn,
+    dsl::Or<
+        dsl::Or<dsl::Eq<invitations::status, &'static str>, dsl::IsNull<invitations::expires_at>>,
+        dsl::Gt<invitations::expires_at, DbTime>,
+    >,
 >;
 
-/// The invitation `id` while it is pending and live at `at`: what an answer, a cancel and a
-/// resend update, so that of racing changes only the first finds the row.
-fn pending_at(id: DbId, at: DbTime) -> PendingAt {
+/// The invitation `id` while it is stored in one of `statuses` and live at `at`: what an answer, a
+/// cancel and a resend update, so that of racing changes only the first finds the row.
+fn live_at(id: DbId, at: DbTime, statuses: &[&'static str]) -> LiveAt {
     invitations::table
         .filter(invitations::id.eq(id))
-        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .filter(invitations::status.eq_any(statuses.to_vec()))
         .filter(
-            invitations::expires_at
-                .is_null()
+            invitations::status
+                .eq(InvitationStatus::Waitlisted.as_str())
+                .or(invitations::expires_at.is_null())
                 .or(invitations::expires_at.gt(at)),
         )
 }
 
-/// Why the invitation `id` was not pending and live at `at`, read in the transaction whose
-/// conditional update just found no row; `None` when it is (the update was refused for another of
-/// its conditions, a resend's).
-fn why_not_pending(
+/// Why the invitation `id` was not in one of `statuses` and live at `at`, read in the transaction
+/// whose conditional update just found no row; `None` when it is (the update was refused for
+/// another of its conditions, a resend's or a version's).
+fn why_not_open(
     conn: &mut AnyConnection,
     id: DbId,
     at: DbTime,
+    statuses: &[&'static str],
 ) -> QueryResult<Option<SaveInvitationError>> {
     let row: Option<(String, Option<DbTime>)> = invitations::table
         .filter(invitations::id.eq(id))
@@ -463,17 +491,18 @@ fn why_not_pending(
     let Some(status) = InvitationStatus::parse(&status) else {
         return Ok(Some(PortError::unexpected("corrupt row: status").into()));
     };
-    let reason = NotPending::of(status_at(
-        status,
-        expires_at.map(from_db_time),
-        from_db_time(at),
-    ));
-    Ok(reason.map(SaveInvitationError::NotPending))
+    let status = status_at(status, expires_at.map(from_db_time), from_db_time(at));
+    if statuses.contains(&status.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(SaveInvitationError::NotPending(
+        NotPending::of(status).unwrap_or(NotPending::Answered),
+    )))
 }
 
-/// [`why_not_pending`] for an answer or a cancel, whose updates have no other condition.
+/// [`why_not_open`] for a cancel, whose update has no other condition.
 fn not_pending(conn: &mut AnyConnection, id: DbId, at: DbTime) -> QueryResult<SaveInvitationError> {
-    Ok(why_not_pending(conn, id, at)?.unwrap_or_else(|| {
-        PortError::unexpected("a pending invitation refused a conditional update").into()
+    Ok(why_not_open(conn, id, at, &OPEN)?.unwrap_or_else(|| {
+        PortError::unexpected("an open invitation refused a conditional update").into()
     }))
 }

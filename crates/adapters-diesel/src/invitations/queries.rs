@@ -13,6 +13,7 @@ use domain::{EventId, InvitationStatus, Page, PageRequest, UserId};
 use crate::db::{port_error, with_concrete, AnyConnection, Database};
 use crate::rows::{invitation_details, to_db_time, InvitationDetailsRow, InvitationRow};
 use crate::schema::{events, invitations, users};
+use crate::seats::with_positions;
 use crate::sql_types::DbId;
 
 /// Whose list: a party's invitations, or an event's.
@@ -63,7 +64,10 @@ pub(crate) fn details_of(
             .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
         by_id.insert(id, details);
     }
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    let mut details: Vec<InvitationDetails> =
+        ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    with_positions(conn, &mut details)?;
+    Ok(details)
 }
 
 impl Database {
@@ -97,13 +101,13 @@ impl Database {
                         .filter(invitations::held_contact.is_null()),
                     Party::Event(event) => query.filter(invitations::event_id.eq(DbId::of(event))),
                 };
-                // The status as of `now` (`domain::invitations::status_at`): a pending invitation
-                // whose expiry has passed is expired, whether or not the sweeper has marked it yet.
-                let pending = InvitationStatus::Pending.as_str();
+                // The status as of `now` (`domain::invitations::status_at`): a pending or "maybe"
+                // invitation whose expiry has passed is expired, whether or not the sweeper has
+                // marked it yet.
                 query = match status {
                     None => query,
-                    Some(InvitationStatus::Pending) => {
-                        query.filter(invitations::status.eq(pending)).filter(
+                    Some(open @ (InvitationStatus::Pending | InvitationStatus::Tentative)) => {
+                        query.filter(invitations::status.eq(open.as_str())).filter(
                             invitations::expires_at
                                 .is_null()
                                 .or(invitations::expires_at.gt(now)),
@@ -113,7 +117,7 @@ impl Database {
                         invitations::status
                             .eq(InvitationStatus::Expired.as_str())
                             .or(invitations::status
-                                .eq(pending)
+                                .eq_any(super::OPEN)
                                 .and(invitations::expires_at.le(now))),
                     ),
                     Some(status) => query.filter(invitations::status.eq(status.as_str())),
@@ -127,10 +131,11 @@ impl Database {
                 query.order(invitations::id.desc()).limit(fetch).load(c)
             })
             .map_err(port_error)?;
-            let items = rows
+            let mut items = rows
                 .into_iter()
                 .map(invitation_details)
                 .collect::<Result<Vec<_>, _>>()?;
+            with_positions(conn, &mut items).map_err(port_error)?;
             Ok(Page::from_overfetched(items, page.limit, |d| {
                 d.invitation.id().as_uuid()
             }))

@@ -3,6 +3,8 @@
 //! for the users R12 names as they were then; ids strictly increase in the order readers can see
 //! them; tickets are single use; retention purges the oldest.
 
+use domain::invitations::Reply;
+use domain::rsvp::RsvpRules;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
@@ -65,7 +67,7 @@ async fn event(db: &dyn Ports, owner: &User) -> EventId {
 
 async fn invite(db: &dyn Ports, event: EventId, sender: &User, invitee: &User) -> Invitation {
     let invitation = Invitation::new_pending(event, sender.id, invitee.id, "c".into(), now())
-        .expiring(InvitationTtl::parse("1h").unwrap());
+        .expiring(InvitationTtl::parse("1h").unwrap(), &RsvpRules::default());
     let outcomes = db
         .create_batch(std::slice::from_ref(&invitation))
         .await
@@ -206,6 +208,7 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
             olivia.id,
             None,
             InvitationTtl::parse("1h").unwrap(),
+            &RsvpRules::default(),
             now() + Duration::minutes(3),
         )
         .unwrap();

@@ -59,7 +59,8 @@ fn answered(invitation: &Invitation, answer: Answer) -> Invitation {
         .answer(
             invitation.invitee_id(),
             None,
-            answer,
+            domain::invitations::Reply::of(answer),
+            &domain::rsvp::RsvpRules::default(),
             now() + Duration::minutes(1),
         )
         .unwrap();

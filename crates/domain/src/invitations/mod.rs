@@ -487,11 +487,17 @@ impl Invitation {
             Standing::Sender | Standing::Manager => return Err(AnswerRefused::BySender),
             Standing::Invitee => {}
         }
-        let withdrawing = self.status_at(now) == InvitationStatus::Waitlisted;
-        if !(withdrawing && reply.answer == Answer::Reject) {
+        let status = self.status_at(now);
+        let withdrawing = status == InvitationStatus::Waitlisted && reply.answer == Answer::Reject;
+        // A final answer or a cancel is what the invitee must learn first; then that answers
+        // closed (an open invitation expires when they do, but the reason is the deadline).
+        if !withdrawing && status != InvitationStatus::Expired {
             self.pending_at(now)?;
         }
         rules.check_open(now)?;
+        if !withdrawing {
+            self.pending_at(now)?;
+        }
         let guests = match reply.answer {
             Answer::Reject => 0,
             Answer::Accept | Answer::Tentative => {
@@ -566,14 +572,18 @@ impl Invitation {
         now: DateTime<Utc>,
     ) -> Result<(), ManageRefused> {
         self.may_manage(by, role)?;
+        // Closed answers come before an expiry they caused; a final state before both.
+        if self.status_at(now) != InvitationStatus::Expired {
+            self.pending_at(now)?;
+        }
+        if let Err(RsvpRefused::Closed(at)) = rules.check_open(now) {
+            return Err(ManageRefused::Closed(at));
+        }
         self.pending_at(now)?;
         if let Some(next) = self.next_resend_at().filter(|next| *next > now) {
             return Err(ManageRefused::TooSoon {
                 retry_after: next - now,
             });
-        }
-        if let Err(RsvpRefused::Closed(at)) = rules.check_open(now) {
-            return Err(ManageRefused::Closed(at));
         }
         self.last_resent_at = Some(now);
         self.expires_at = rules.expiry(ttl.expires_at(now));

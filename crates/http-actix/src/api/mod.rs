@@ -9,3 +9,22 @@ pub mod events;
 pub mod health;
 pub mod invitations;
 pub mod webhooks;
+
+/// How the event's RSVP rules refusing an answer or a party reach clients (docs/api.md,
+/// "Capacity and the waitlist").
+pub(crate) fn rsvp_refused(refused: domain::rsvp::RsvpRefused) -> crate::error::ApiError {
+    use crate::error::ApiError;
+    use domain::rsvp::RsvpRefused;
+    match refused {
+        RsvpRefused::Closed(at) => ApiError::RsvpClosed(at),
+        RsvpRefused::Full => ApiError::EventFull,
+        RsvpRefused::TooManyGuests { max } => ApiError::invalid(
+            "guests",
+            match max {
+                0 => "This event allows no guests.".to_owned(),
+                1 => "This event allows at most 1 guest.".to_owned(),
+                max => format!("This event allows at most {max} guests."),
+            },
+        ),
+    }
+}

@@ -81,6 +81,13 @@ pub enum ErrorCode {
     InvitationExpired,
     /// 409: the invitation was cancelled.
     InvitationCancelled,
+    /// 409: the party does not fit in the seats left, and the event keeps no waitlist (docs/api.md,
+    /// "Capacity and the waitlist").
+    EventFull,
+    /// 409: the event's answers closed (its RSVP deadline passed, or it started).
+    RsvpClosed,
+    /// 409: the capacity would go below the seats already taken.
+    CapacityBelowSeatsTaken,
     /// 413: the body is over 64 KiB.
     PayloadTooLarge,
     /// 429: too many attempts; `Retry-After` says when to try again.
@@ -117,6 +124,9 @@ impl ErrorCode {
         Self::InvitationAlreadyAnswered,
         Self::InvitationExpired,
         Self::InvitationCancelled,
+        Self::EventFull,
+        Self::RsvpClosed,
+        Self::CapacityBelowSeatsTaken,
         Self::PayloadTooLarge,
         Self::TooManyRequests,
         Self::IdempotencyKeyInFlight,
@@ -141,6 +151,9 @@ impl ErrorCode {
             Self::InvitationAlreadyAnswered => "invitation_already_answered",
             Self::InvitationExpired => "invitation_expired",
             Self::InvitationCancelled => "invitation_cancelled",
+            Self::EventFull => "event_full",
+            Self::RsvpClosed => "rsvp_closed",
+            Self::CapacityBelowSeatsTaken => "capacity_below_seats_taken",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests => "too_many_requests",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
@@ -175,6 +188,9 @@ impl ErrorCode {
             Self::InvitationAlreadyAnswered => "Invitation already answered.",
             Self::InvitationExpired => "Invitation expired.",
             Self::InvitationCancelled => "Invitation cancelled.",
+            Self::EventFull => "Event full.",
+            Self::RsvpClosed => "RSVP closed.",
+            Self::CapacityBelowSeatsTaken => "Capacity below seats taken.",
             Self::PayloadTooLarge => "Request body too large.",
             Self::TooManyRequests => "Too many requests.",
             Self::IdempotencyKeyInFlight => "Idempotency key in use.",
@@ -281,6 +297,15 @@ pub enum ApiError {
     /// 409: the invitation was cancelled.
     #[error("invitation cancelled")]
     InvitationCancelled,
+    /// 409: the event is full and keeps no waitlist.
+    #[error("event full")]
+    EventFull,
+    /// 409: the event's answers closed at this time.
+    #[error("RSVP closed at {0}")]
+    RsvpClosed(chrono::DateTime<chrono::Utc>),
+    /// 409: the capacity would go below the seats taken (this many).
+    #[error("capacity below the {0} seats taken")]
+    CapacityBelowSeatsTaken(u32),
     /// 413: the body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -364,6 +389,20 @@ impl ApiError {
                 "This invitation has been cancelled.",
                 ErrorCode::InvitationCancelled,
             ),
+            Self::EventFull => error("The event is full.", ErrorCode::EventFull),
+            Self::RsvpClosed(at) => error(
+                &format!(
+                    "Answers to this event closed at {}.",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                ErrorCode::RsvpClosed,
+            ),
+            Self::CapacityBelowSeatsTaken(taken) => error(
+                &format!(
+                    "{taken} seats are taken already; the capacity cannot go below that."
+                ),
+                ErrorCode::CapacityBelowSeatsTaken,
+            ),
             Self::PayloadTooLarge { limit } => error(
                 &format!(
                     "The request body must not be larger than {} KiB.",
@@ -402,9 +441,12 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::AlreadyAnswered | Self::InvitationExpired | Self::InvitationCancelled => {
-                StatusCode::CONFLICT
-            }
+            Self::AlreadyAnswered
+            | Self::InvitationExpired
+            | Self::InvitationCancelled
+            | Self::EventFull
+            | Self::RsvpClosed(_)
+            | Self::CapacityBelowSeatsTaken(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

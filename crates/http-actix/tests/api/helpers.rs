@@ -215,6 +215,7 @@ impl Api {
             .create(&owner.user, details)
             .await
             .unwrap()
+            .event
     }
 
     /// Sends one invitation, which must be sent (not ignored).
@@ -245,7 +246,12 @@ impl Api {
     pub(crate) async fn answer(&self, invitee: &Caller, invitation: InvitationId, answer: Answer) {
         self.state()
             .invitations
-            .answer(&invitee.user, invitation, answer, None)
+            .answer(
+                &invitee.user,
+                invitation,
+                domain::invitations::Reply::of(answer),
+                None,
+            )
             .await
             .unwrap();
     }

@@ -191,7 +191,14 @@ async fn the_roles_migration_upgrades_a_database_in_place(backend: Backend) {
     let invitation = invite(&db, event_id, &ann, &bob).await;
     answer(&db, &invitation, Answer::Accept).await.unwrap();
     drop(db);
-    // Back to the schema before roles, with its data.
+    // Back to the schema before roles, with its data (RSVP, which came later, undone first).
+    let mut session = database.session();
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-08-000001_rsvp/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-08-000001_rsvp/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000001'");
+    drop(session);
     let down = match backend {
         Backend::Postgres => {
             migration!("postgres/2026-11-29-000002_roles/down.sql")

@@ -88,7 +88,7 @@ async fn event_lists_page_newest_first_without_gaps_or_duplicates(target: Target
     let mut after = None;
     loop {
         let p = db.list_for_member(ann.id, page(3, after)).await.unwrap();
-        seen.extend(p.items.iter().map(|e| e.id));
+        seen.extend(p.items.iter().map(|e| e.event.id));
         match p.next_after {
             Some(next) => after = Some(next),
             None => break,
@@ -146,7 +146,7 @@ async fn members_are_listed_newest_first_in_clean_pages(target: Target) {
     assert_eq!(
         listed
             .iter()
-            .map(|e| (e.id, e.members_count))
+            .map(|e| (e.event.id, e.event.members_count))
             .collect::<Vec<_>>(),
         [(event_id, 5)]
     );

@@ -23,7 +23,7 @@ async fn invite_at(
     let invitation =
         Invitation::new_pending(event, sender.id, invitee.id, "contact".into(), sent_at)
             .with_message(Some(Text::parse("See you\nthere!", 500, true).unwrap()))
-            .expiring(hour());
+            .expiring(hour(), &RsvpRules::default());
     assert_eq!(
         db.create_batch(std::slice::from_ref(&invitation))
             .await
@@ -70,6 +70,7 @@ async fn accept(
         None,
     )
     .await
+    .map(|_| ())
 }
 
 async fn stored(db: &dyn Repositories, invitation: &Invitation) -> Invitation {
@@ -252,7 +253,7 @@ async fn past_its_expiry_an_invitation_is_expired_in_every_filter_and_can_no_lon
         Err(SaveInvitationError::NotPending(NotPending::Expired))
     ));
     let mut resent = invitation.clone();
-    resent.resend(ann.id, None, hour(), just_before).unwrap();
+    resent.resend(ann.id, None, hour(),&RsvpRules::default(),  just_before).unwrap();
     let late = Invitation::restore(domain::invitations::StoredInvitation {
         last_resent_at: Some(expiry),
         ..resent.to_stored()
@@ -321,7 +322,7 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     let invitation = invite_at(db, event_id, &ann, &bob, now()).await;
     let first_at = now() + Duration::minutes(50);
     let mut first = invitation.clone();
-    first.resend(ann.id, None, hour(), first_at).unwrap();
+    first.resend(ann.id, None, hour(),&RsvpRules::default(),  first_at).unwrap();
     db.save_resend(&first, None).await.unwrap();
     let found = stored(db, &invitation).await;
     assert_eq!(
@@ -331,7 +332,7 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     // A second resend decided on the same (empty) history loses.
     let mut stale = invitation.clone();
     stale
-        .resend(ann.id, None, hour(), first_at + Duration::seconds(1))
+        .resend(ann.id, None, hour(),&RsvpRules::default(),  first_at + Duration::seconds(1))
         .unwrap();
     match db.save_resend(&stale, None).await {
         Err(SaveInvitationError::ResentMeanwhile { last_resent_at }) => {
@@ -342,7 +343,7 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     // One decided on the stored resend is stored, past the first expiry.
     let second_at = now() + Duration::minutes(70);
     let mut second = found.clone();
-    second.resend(ann.id, None, hour(), second_at).unwrap();
+    second.resend(ann.id, None, hour(),&RsvpRules::default(),  second_at).unwrap();
     db.save_resend(&second, Some(first_at)).await.unwrap();
     assert_eq!(
         stored(db, &invitation).await.expires_at(),
@@ -552,7 +553,7 @@ async fn two_resends_racing_store_one_twenty_times(target: Target) {
                 .resend(
                     ann.id,
                     None,
-                    hour(),
+                    hour(),&RsvpRules::default(), 
                     now() + Duration::seconds(i as i64 + 1),
                 )
                 .unwrap();

@@ -15,6 +15,9 @@ mod roles;
 mod rows;
 mod versions;
 
+use domain::invitations::ports::AnswerStored;
+use domain::invitations::Reply;
+use domain::rsvp::{RsvpRules, RsvpSettings};
 use std::sync::Arc;
 
 use adapters_diesel::testing::TestDatabase;
@@ -102,12 +105,25 @@ async fn answer(
     invitation: &Invitation,
     answer: Answer,
 ) -> Result<(), SaveInvitationError> {
+    reply(db, invitation, Reply::of(answer)).await.map(|_| ())
+}
+
+/// The invitee's `reply`, a minute after the send, as the service stores it.
+async fn reply(
+    db: &dyn Repositories,
+    invitation: &Invitation,
+    reply: Reply,
+) -> Result<AnswerStored, SaveInvitationError> {
     let mut answered = invitation.clone();
     answered
         .answer(
             invitation.invitee_id(),
             None,
-            answer,
+            reply,
+            &RsvpRules {
+                max_guests: RsvpSettings::MAX_GUESTS_MAX,
+                ..RsvpRules::default()
+            },
             now() + Duration::minutes(1),
         )
         .unwrap();

@@ -133,20 +133,27 @@ impl InvitationRepository for Store {
             .iter()
             .find(|i| i.id() == invitation.id())
             .ok_or(SaveInvitationError::NotFound)?;
-        let withdrawing =
-            answer == Answer::Reject && row.status_at(at) == InvitationStatus::Waitlisted;
+        let status = row.status_at(at);
+        let withdrawing = answer == Answer::Reject && status == InvitationStatus::Waitlisted;
+        let event_id = row.event_id();
+        let stored_event = state.event(event_id).ok_or(SaveInvitationError::NotFound)?;
+        let rules = stored_event.details.rules();
+        // As the database adapter: a final state first, then answers closed, then an expiry.
         if !withdrawing {
-            if let Some(reason) = NotPending::of(row.status_at(at)) {
+            match NotPending::of(status) {
+                Some(NotPending::Expired) | None => {}
+                Some(reason) => return Err(SaveInvitationError::NotPending(reason)),
+            }
+        }
+        rules.check_open(at).map_err(SaveInvitationError::Refused)?;
+        if !withdrawing {
+            if let Some(reason) = NotPending::of(status) {
                 return Err(SaveInvitationError::NotPending(reason));
             }
         }
         if !row.version().satisfies(expected) {
             return Err(SaveInvitationError::Stale);
         }
-        let event_id = row.event_id();
-        let stored_event = state.event(event_id).ok_or(SaveInvitationError::NotFound)?;
-        let rules = stored_event.details.rules();
-        rules.check_open(at).map_err(SaveInvitationError::Refused)?;
         let admission = match answer {
             Answer::Accept => Some(
                 rules

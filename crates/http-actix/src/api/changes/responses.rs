@@ -19,9 +19,17 @@ pub enum ChangeTypeBody {
     /// Invitations were sent; `data` is the invitation.
     #[serde(rename = "invitation.created")]
     InvitationCreated,
-    /// The invitee accepted; `data` is the invitation.
+    /// The invitee accepted, or was promoted from the waitlist (`promoted`); `data` is the
+    /// invitation.
     #[serde(rename = "invitation.accepted")]
     InvitationAccepted,
+    /// The invitee said "maybe"; `data` is the invitation.
+    #[serde(rename = "invitation.tentative")]
+    InvitationTentative,
+    /// The invitee accepted a full event and waits for a seat; `data` is the invitation, with its
+    /// `waitlist_position`.
+    #[serde(rename = "invitation.waitlisted")]
+    InvitationWaitlisted,
     /// The invitee rejected; `data` is the invitation.
     #[serde(rename = "invitation.rejected")]
     InvitationRejected,
@@ -56,6 +64,8 @@ impl From<ChangeKind> for ChangeTypeBody {
         match kind {
             ChangeKind::InvitationCreated => Self::InvitationCreated,
             ChangeKind::InvitationAccepted => Self::InvitationAccepted,
+            ChangeKind::InvitationTentative => Self::InvitationTentative,
+            ChangeKind::InvitationWaitlisted => Self::InvitationWaitlisted,
             ChangeKind::InvitationRejected => Self::InvitationRejected,
             ChangeKind::InvitationCancelled => Self::InvitationCancelled,
             ChangeKind::InvitationExpired => Self::InvitationExpired,
@@ -123,6 +133,10 @@ pub struct ChangeBody {
     /// Its kind.
     #[serde(rename = "type")]
     pub kind: ChangeTypeBody,
+    /// `invitation.accepted` only: whether a freed seat promoted the invitee from the waitlist
+    /// (docs/api.md, "Capacity and the waitlist").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promoted: Option<bool>,
     /// When it happened.
     #[serde(serialize_with = "timestamp")]
     pub occurred_at: DateTime<Utc>,
@@ -134,6 +148,7 @@ impl From<RecordedChange> for ChangeBody {
     fn from(recorded: RecordedChange) -> Self {
         let change = recorded.change;
         let (kind, occurred_at) = (change.kind(), change.occurred_at());
+        let promoted = (kind == ChangeKind::InvitationAccepted).then(|| change.is_promoted());
         let data = match change.subject().clone() {
             ChangeSubject::Invitation(details) => ChangeDataBody::Invitation(details.into()),
             ChangeSubject::Member { event, member } => ChangeDataBody::Member(MemberChangeBody {
@@ -149,6 +164,7 @@ impl From<RecordedChange> for ChangeBody {
         Self {
             id: recorded.id.0,
             kind: kind.into(),
+            promoted,
             occurred_at,
             data,
         }

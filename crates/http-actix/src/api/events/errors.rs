@@ -1,10 +1,12 @@
 //! How the events area's operation errors reach clients.
 
 use domain::events::{
-    ChangeRoleError, DeleteEventError, GetEventError, RemoveMemberError, UpdateEventError,
+    ChangePartyError, ChangeRoleError, DeleteEventError, EventDetailsError, GetEventError,
+    RemoveMemberError, UpdateEventError,
 };
 
-use super::requests::ends_before_start;
+use super::requests::{details_error, ends_before_start};
+use crate::api::rsvp_refused;
 use crate::error::ApiError;
 
 /// 404 body of an event that does not exist or that the caller may not see.
@@ -30,6 +32,10 @@ impl From<UpdateEventError> for ApiError {
                 Self::Forbidden("Only the event's owner and co-hosts can edit it.".to_owned())
             }
             UpdateEventError::EndsBeforeStart => Self::Validation(ends_before_start()),
+            UpdateEventError::Rsvp(EventDetailsError::CapacityBelowSeatsTaken { seats_taken }) => {
+                Self::CapacityBelowSeatsTaken(seats_taken)
+            }
+            UpdateEventError::Rsvp(refused) => Self::Validation(details_error(refused)),
             UpdateEventError::Stale => Self::PreconditionFailed,
             UpdateEventError::Port(error) => error.into(),
         }
@@ -61,6 +67,19 @@ impl From<ChangeRoleError> for ApiError {
                 Self::invalid("role", "The owner's role cannot be changed.")
             }
             ChangeRoleError::Port(error) => error.into(),
+        }
+    }
+}
+
+impl From<ChangePartyError> for ApiError {
+    fn from(error: ChangePartyError) -> Self {
+        match error {
+            ChangePartyError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            ChangePartyError::Owner => {
+                Self::Forbidden("The owner takes no seat and brings no guests.".to_owned())
+            }
+            ChangePartyError::Rsvp(refused) => rsvp_refused(refused),
+            ChangePartyError::Port(error) => error.into(),
         }
     }
 }

@@ -2,11 +2,13 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::events::Event;
+use domain::events::EventView;
 use domain::{EventId, UserId, Version};
 use uuid::Uuid;
 
-use super::requests::{ChangeRoleRequest, CreateEventRequest, UpdateEventRequest};
+use super::requests::{
+    ChangePartyRequest, ChangeRoleRequest, CreateEventRequest, UpdateEventRequest,
+};
 use super::responses::{EventBody, MemberBody};
 use crate::auth::AuthenticatedUser;
 use crate::conditional::{self, Representation};
@@ -46,7 +48,7 @@ pub async fn create_event(
     let details = body.into_inner().try_into_domain()?;
     let event = state.events.create(&auth.user, details).await?;
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/events/{}", event.id)))
+        .insert_header((LOCATION, format!("/api/v1/events/{}", event.event.id)))
         .json(Data::new(EventBody::from(event))))
 }
 
@@ -113,8 +115,8 @@ pub async fn get_event(
     Ok(representation(event)?.respond(&req))
 }
 
-/// The event's body as its GET answers it, with its ETag.
-fn representation(event: Event) -> Result<Representation, ApiError> {
+/// The event's body as its GET answers it to the viewer (with its tally for hosts), with its ETag.
+fn representation(event: EventView) -> Result<Representation, ApiError> {
     Representation::of(&Data::new(EventBody::from(event)))
 }
 
@@ -133,7 +135,7 @@ async fn expected_version(
         return Ok(None);
     };
     let event = state.events.get(&auth.user, id).await?;
-    let version = event.version;
+    let version = event.event.version;
     condition.check(representation(event)?.etag())?;
     Ok(Some(version))
 }
@@ -295,6 +297,46 @@ pub async fn change_role(
             UserId::from_uuid(user_id),
             role,
         )
+        .await?;
+    Ok(HttpResponse::Ok().json(Data::new(MemberBody::from(member))))
+}
+
+/// Change your party.
+///
+/// A member (co-host or member; the owner takes no seat) changes the guests they bring: within the
+/// event's `max_guests` and the seats left. Fewer guests free seats, which go to the waitlist at
+/// once (docs/api.md, "Capacity and the waitlist").
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{event_id}/members/me",
+    tag = "events",
+    security(("bearer" = [])),
+    params(("event_id" = Uuid, Path, description = "The event's id.")),
+    request_body = ChangePartyRequest,
+    responses(
+        (status = 200, description = "The caller's membership with its new party.", body = Data<MemberBody>),
+        UnauthenticatedResponse,
+        (status = 403, description = "The caller is the owner, who takes no seat.", body = crate::ErrorBody,
+            example = json!({"message": "The owner takes no seat and brings no guests.", "code": "forbidden"})),
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        (status = 409, description = "The larger party does not fit in the seats left (`event_full`), or answers closed (`rsvp_closed`).", body = crate::ErrorBody,
+            example = json!({"message": "The event is full.", "code": "event_full"})),
+        BodyErrors,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, event_id = %path))]
+pub async fn change_party(
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+    body: JsonBody<ChangePartyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let guests = body.into_inner().try_into_domain()?;
+    let member = state
+        .events
+        .change_party(&auth.user, EventId::from_uuid(*path), guests)
         .await?;
     Ok(HttpResponse::Ok().json(Data::new(MemberBody::from(member))))
 }

@@ -32,6 +32,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/events/{event_id}/members")
             .route(protected(web::get().to(handlers::list_members))),
     )
+    // Before `{user_id}`, which would claim `me`.
+    .service(
+        web::resource("/events/{event_id}/members/me")
+            .route(protected(web::patch().to(handlers::change_party))),
+    )
     .service(
         web::resource("/events/{event_id}/members/{user_id}")
             .route(protected(web::patch().to(handlers::change_role)))
@@ -50,6 +55,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         handlers::delete_event,
         handlers::list_members,
         handlers::change_role,
+        handlers::change_party,
         handlers::remove_member
     ),
     modifiers(&ProblemForms)

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use domain::events::{EventDetails, EventDetailsError, EventPatch, Role};
+use domain::rsvp::{RsvpSettings, RsvpSettingsError};
 use domain::Text;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -19,7 +20,10 @@ use crate::validation::{
     "description": "Drinks on the roof.",
     "location": "Tehran",
     "starts_at": "2026-12-01T18:00:00Z",
-    "ends_at": "2026-12-01T23:00:00Z"
+    "ends_at": "2026-12-01T23:00:00Z",
+    "capacity": 40,
+    "max_guests": 1,
+    "rsvp_deadline": "2026-11-30T18:00:00Z"
 }))]
 pub struct CreateEventRequest {
     /// 1 to 200 characters.
@@ -35,6 +39,18 @@ pub struct CreateEventRequest {
     starts_at: Option<Value>,
     #[schema(schema_with = ends_at_schema)]
     ends_at: Option<Value>,
+    /// Seats (members other than the owner, and their guests): 1 to 100000; `null` or absent for
+    /// unlimited (docs/api.md, "Capacity and the waitlist").
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    capacity: Option<Value>,
+    /// The most guests one invitee may bring: 0 (the default) to 10.
+    #[schema(value_type = Option<u8>, minimum = 0, maximum = 10)]
+    max_guests: Option<Value>,
+    /// Whether accepting a full event joins its waitlist (the default) or is refused.
+    #[schema(value_type = Option<bool>)]
+    waitlist: Option<Value>,
+    #[schema(schema_with = rsvp_deadline_schema)]
+    rsvp_deadline: Option<Value>,
 }
 
 impl CreateEventRequest {
@@ -66,15 +82,130 @@ impl CreateEventRequest {
         );
         let starts_at = errors.take("starts_at", optional_date("starts_at", self.starts_at));
         let ends_at = errors.take("ends_at", optional_date("ends_at", self.ends_at));
+        let capacity = errors.take("capacity", capacity(self.capacity));
+        let max_guests = errors.take(
+            "max_guests",
+            max_guests(self.max_guests).map(|max| max.unwrap_or(0)),
+        );
+        let waitlist = errors.take(
+            "waitlist",
+            boolean("waitlist", self.waitlist).map(|w| w.unwrap_or(true)),
+        );
+        let rsvp_deadline = errors.take(
+            "rsvp_deadline",
+            optional_date("rsvp_deadline", self.rsvp_deadline),
+        );
         match (title, description, location, starts_at, ends_at) {
             (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at))
                 if errors.is_empty() =>
             {
+                let (Some(capacity), Some(max_guests), Some(waitlist), Some(rsvp_deadline)) =
+                    (capacity, max_guests, waitlist, rsvp_deadline)
+                else {
+                    return Err(errors);
+                };
+                let settings = RsvpSettings::new(capacity, max_guests, waitlist, rsvp_deadline)
+                    .map_err(settings_error)?;
                 EventDetails::new(title, description, location, starts_at, ends_at)
-                    .map_err(|EventDetailsError::EndsBeforeStart| ends_before_start())
+                    .and_then(|details| details.with_rsvp(settings))
+                    .map_err(details_error)
             }
             _ => Err(errors),
         }
+    }
+}
+
+/// The 422 of details that break a rule of [`EventDetails`] (the capacity below the seats taken is
+/// a 409, told by the service).
+pub(crate) fn details_error(error: EventDetailsError) -> ValidationErrors {
+    match error {
+        EventDetailsError::EndsBeforeStart => ends_before_start(),
+        EventDetailsError::DeadlineAfterStart => deadline_after_start(),
+        EventDetailsError::Settings(error) => settings_error(error),
+        EventDetailsError::CapacityBelowSeatsTaken { seats_taken } => ValidationErrors::single(
+            "capacity",
+            format!("{seats_taken} seats are taken already; the capacity cannot go below that."),
+        ),
+    }
+}
+
+fn settings_error(error: RsvpSettingsError) -> ValidationErrors {
+    match error {
+        RsvpSettingsError::Capacity => ValidationErrors::single("capacity", capacity_range()),
+        RsvpSettingsError::MaxGuests => ValidationErrors::single("max_guests", max_guests_range()),
+    }
+}
+
+/// The sentence of an RSVP deadline after the start, under `rsvp_deadline`.
+pub(crate) fn deadline_after_start() -> ValidationErrors {
+    ValidationErrors::single(
+        "rsvp_deadline",
+        "The RSVP deadline must be at or before the start.",
+    )
+}
+
+fn capacity_range() -> String {
+    format!(
+        "The capacity must be between 1 and {}.",
+        RsvpSettings::CAPACITY_MAX
+    )
+}
+
+fn max_guests_range() -> String {
+    format!(
+        "The max guests must be between 0 and {}.",
+        RsvpSettings::MAX_GUESTS_MAX
+    )
+}
+
+/// A whole number within `min..=max`, or `None` for `null`/absent.
+pub(crate) fn bounded_integer(
+    field: &str,
+    value: Option<Value>,
+    min: u64,
+    max: u64,
+    out_of_range: impl FnOnce() -> String,
+) -> Result<Option<u64>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            Some(_) => Err(out_of_range()),
+            None if n.as_i64().is_some() => Err(out_of_range()),
+            None => Err(format!("The {} must be an integer.", attribute(field))),
+        },
+        Some(_) => Err(format!("The {} must be an integer.", attribute(field))),
+    }
+}
+
+fn capacity(value: Option<Value>) -> Result<Option<u32>, String> {
+    bounded_integer(
+        "capacity",
+        value,
+        1,
+        u64::from(RsvpSettings::CAPACITY_MAX),
+        capacity_range,
+    )
+    .map(|c| c.and_then(|c| u32::try_from(c).ok()))
+}
+
+fn max_guests(value: Option<Value>) -> Result<Option<u8>, String> {
+    bounded_integer(
+        "max_guests",
+        value,
+        0,
+        u64::from(RsvpSettings::MAX_GUESTS_MAX),
+        max_guests_range,
+    )
+    .map(|c| c.and_then(|c| u8::try_from(c).ok()))
+}
+
+/// `true` or `false`, or `None` for `null`/absent.
+fn boolean(field: &str, value: Option<Value>) -> Result<Option<bool>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(_) => Err(format!("The {} field must be true or false.", attribute(field))),
     }
 }
 
@@ -109,6 +240,22 @@ pub struct UpdateEventRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = ends_at_schema)]
     ends_at: Option<Value>,
+    /// 1 to 100000 seats; `null` for unlimited. Not below the seats taken (`409
+    /// capacity_below_seats_taken`); a higher capacity promotes the waitlist at once.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    capacity: Option<Value>,
+    /// 0 to 10.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = u8, minimum = 0, maximum = 10)]
+    max_guests: Option<Value>,
+    /// Whether accepting a full event joins its waitlist.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = bool)]
+    waitlist: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = rsvp_deadline_schema)]
+    rsvp_deadline: Option<Value>,
 }
 
 /// Reads a field that is present, `null` included, so that `null` (remove) and a missing field
@@ -166,14 +313,48 @@ impl UpdateEventRequest {
             self.ends_at
                 .map(|value| optional_date("ends_at", Some(value))),
         );
+        let capacity = changed(&mut errors, "capacity", self.capacity.map(|v| capacity(Some(v))));
+        let max_guests = changed(
+            &mut errors,
+            "max_guests",
+            self.max_guests.map(|v| {
+                max_guests(Some(v))?.ok_or_else(|| {
+                    format!("The {} must be an integer.", attribute("max_guests"))
+                })
+            }),
+        );
+        let waitlist = changed(
+            &mut errors,
+            "waitlist",
+            self.waitlist.map(|v| {
+                boolean("waitlist", Some(v))?.ok_or_else(|| {
+                    format!("The {} field must be true or false.", attribute("waitlist"))
+                })
+            }),
+        );
+        let rsvp_deadline = changed(
+            &mut errors,
+            "rsvp_deadline",
+            self.rsvp_deadline
+                .map(|value| optional_date("rsvp_deadline", Some(value))),
+        );
         match (title, description, location, starts_at, ends_at) {
             (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at)) => {
+                let (Some(capacity), Some(max_guests), Some(waitlist), Some(rsvp_deadline)) =
+                    (capacity, max_guests, waitlist, rsvp_deadline)
+                else {
+                    return Err(errors);
+                };
                 Ok(EventPatch {
                     title,
                     description,
                     location,
                     starts_at,
                     ends_at,
+                    capacity,
+                    max_guests,
+                    waitlist,
+                    rsvp_deadline,
                 })
             }
             _ => Err(errors),
@@ -232,6 +413,53 @@ impl ChangeRoleRequest {
         };
         parsed.map_err(|message| ValidationErrors::single(FIELD, message))
     }
+}
+
+/// `PATCH /api/v1/events/{event_id}/members/me`: the guests the caller brings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"guests": 1}))]
+pub struct ChangePartyRequest {
+    /// 0 to the event's `max_guests`.
+    #[schema(value_type = u8, required = true, minimum = 0, maximum = 10)]
+    guests: Option<Value>,
+}
+
+impl ChangePartyRequest {
+    /// Parses the guests.
+    ///
+    /// # Errors
+    /// "The guests field is required." when missing; a number outside 0..=10 or not a whole
+    /// number.
+    pub fn try_into_domain(self) -> Result<u8, ValidationErrors> {
+        guests(self.guests)
+            .and_then(|g| g.ok_or_else(|| required("guests")))
+            .map_err(|message| ValidationErrors::single("guests", message))
+    }
+}
+
+/// The guests of an answer or a party: 0 to [`RsvpSettings::MAX_GUESTS_MAX`] (the event's own
+/// limit is checked against what is stored); `None` for `null`/absent.
+pub(crate) fn guests(value: Option<Value>) -> Result<Option<u8>, String> {
+    bounded_integer(
+        "guests",
+        value,
+        0,
+        u64::from(RsvpSettings::MAX_GUESTS_MAX),
+        || {
+            format!(
+                "The guests must be between 0 and {}.",
+                RsvpSettings::MAX_GUESTS_MAX
+            )
+        },
+    )
+    .map(|g| g.and_then(|g| u8::try_from(g).ok()))
+}
+
+fn rsvp_deadline_schema() -> utoipa::openapi::schema::Schema {
+    crate::schema::optional_date_time(
+        "RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `\"\"` \
+         for none.",
+    )
 }
 
 fn starts_at_schema() -> utoipa::openapi::schema::Schema {

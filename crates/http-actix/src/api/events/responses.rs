@@ -1,7 +1,8 @@
 //! Response bodies of the events area.
 
 use chrono::{DateTime, Utc};
-use domain::events::{Member, Role};
+use domain::events::{EventView, Member, Role};
+use domain::rsvp::Tally;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -32,18 +33,67 @@ pub struct EventBody {
     #[schema(required = true)]
     #[serde(serialize_with = "optional_timestamp")]
     pub ends_at: Option<DateTime<Utc>>,
+    /// How many seats it has (members other than the owner, and their guests); null: unlimited
+    /// (docs/api.md, "Capacity and the waitlist").
+    #[schema(required = true, minimum = 1, maximum = 100000, example = 40)]
+    pub capacity: Option<u32>,
+    /// The most guests one invitee may bring.
+    #[schema(minimum = 0, maximum = 10)]
+    pub max_guests: u8,
+    /// Whether accepting a full event joins its waitlist (else `409 event_full`).
+    pub waitlist: bool,
+    /// After when no answer is taken (answers also close at `starts_at`).
+    #[schema(required = true)]
+    #[serde(serialize_with = "optional_timestamp")]
+    pub rsvp_deadline: Option<DateTime<Utc>>,
     /// Who made it; the one member with the role `owner`.
     pub owner: UserSummaryBody,
     /// How many members it has, the owner included.
     pub members_count: u64,
+    /// For its owner and co-hosts only: the seats and the answers.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<TallyBody>,
     /// When it was made.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
 }
 
+/// What an event's owner and co-hosts see of its seats and answers (nobody else does).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EventTally)]
+pub struct TallyBody {
+    /// Seats taken: members other than the owner, and their guests.
+    pub seats_taken: u32,
+    /// Seats left; null when the capacity is unlimited.
+    #[schema(required = true)]
+    pub seats_remaining: Option<u32>,
+    /// Invitations waiting for a seat.
+    pub waitlist_count: u64,
+    /// Invitations by status (pending and tentative ones that have expired are not counted).
+    pub counts: CountsBody,
+}
+
+/// An event's invitations counted by status.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvitationCounts)]
+pub struct CountsBody {
+    /// Not answered yet.
+    pub pending: u64,
+    /// "Maybe".
+    pub tentative: u64,
+    /// Accepted (promoted ones included).
+    pub accepted: u64,
+    /// Declined.
+    pub rejected: u64,
+    /// Waiting for a seat.
+    pub waitlisted: u64,
+}
+
 impl From<domain::events::Event> for EventBody {
+    /// The event as every member sees it: without its tally.
     fn from(event: domain::events::Event) -> Self {
         let details = &event.details;
+        let rsvp = details.rsvp();
         Self {
             id: event.id.as_uuid(),
             title: details.title().as_str().to_owned(),
@@ -51,9 +101,37 @@ impl From<domain::events::Event> for EventBody {
             location: details.location().map(|text| text.as_str().to_owned()),
             starts_at: details.starts_at(),
             ends_at: details.ends_at(),
+            capacity: rsvp.capacity(),
+            max_guests: rsvp.max_guests(),
+            waitlist: rsvp.waitlist(),
+            rsvp_deadline: rsvp.rsvp_deadline(),
             owner: event.owner.into(),
             members_count: event.members_count,
+            tally: None,
             created_at: event.created_at,
+        }
+    }
+}
+
+impl From<EventView> for EventBody {
+    /// The event as one member sees it: with its tally for its hosts.
+    fn from(view: EventView) -> Self {
+        let capacity = view.event.details.rsvp().capacity();
+        let tally = view.tally.map(|tally: Tally| TallyBody {
+            seats_taken: tally.seats_taken,
+            seats_remaining: capacity.map(|c| c.saturating_sub(tally.seats_taken)),
+            waitlist_count: tally.waitlisted,
+            counts: CountsBody {
+                pending: tally.pending,
+                tentative: tally.tentative,
+                accepted: tally.accepted,
+                rejected: tally.rejected,
+                waitlisted: tally.waitlisted,
+            },
+        });
+        Self {
+            tally,
+            ..Self::from(view.event)
         }
     }
 }
@@ -84,6 +162,9 @@ pub struct MemberBody {
     /// When they joined.
     #[serde(serialize_with = "timestamp")]
     pub joined_at: DateTime<Utc>,
+    /// The guests they bring (the owner: always 0).
+    #[schema(minimum = 0, maximum = 10)]
+    pub guests: u8,
 }
 
 impl From<Member> for MemberBody {
@@ -97,6 +178,7 @@ impl From<Member> for MemberBody {
                 Role::Member => RoleBody::Member,
             },
             joined_at: member.joined_at,
+            guests: member.guests,
         }
     }
 }

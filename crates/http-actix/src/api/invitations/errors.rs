@@ -32,6 +32,7 @@ impl From<SendInvitationsError> for ApiError {
             SendInvitationsError::TooMany(wait) => {
                 Self::TooManyRequests(crate::rate_limit::RetryAfter(wait))
             }
+            SendInvitationsError::Closed(at) => Self::RsvpClosed(at),
             SendInvitationsError::Port(error) => error.into(),
         }
     }
@@ -55,6 +56,7 @@ impl From<AnswerInvitationError> for ApiError {
             }
             AnswerInvitationError::NotPending(reason) => reason.into(),
             AnswerInvitationError::Stale => Self::PreconditionFailed,
+            AnswerInvitationError::Rsvp(refused) => crate::api::rsvp_refused(refused),
             AnswerInvitationError::Port(error) => error.into(),
         }
     }
@@ -73,6 +75,7 @@ impl From<ManageInvitationError> for ApiError {
             ManageInvitationError::TooSoon { retry_after } => {
                 Self::TooManyRequests(RetryAfter(retry_after.to_std().unwrap_or_default()))
             }
+            ManageInvitationError::Closed(at) => Self::RsvpClosed(at),
             ManageInvitationError::Port(error) => error.into(),
         }
     }

@@ -8,7 +8,9 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use domain::invitations::ports::InvitationFilter;
 use domain::invitations::SendInvitations;
-use domain::invitations::{Invitation, InvitationEntries, InvitationEntriesError};
+use domain::invitations::{
+    Invitation, InvitationEntries, InvitationEntriesError, InvitationTtl, Reply,
+};
 use domain::{
     Answer, EventId, InvitationStatus, Limit, PageRequest, PhoneRegion, StatusFilter, Text, UserId,
 };
@@ -37,7 +39,17 @@ pub struct SendInvitationsRequest {
     /// zero-width characters refused); blank or `null` means none.
     #[schema(value_type = Option<String>, max_length = 500)]
     message: Option<Value>,
+    /// How long this batch stays answerable, instead of the server's `INVITATION_TTL`: a whole
+    /// number of minutes, hours or days from `1h` to `30d` (`90m`, `36h`, `7d`). Never after the
+    /// event's `rsvp_deadline` or `starts_at`.
+    #[schema(value_type = Option<String>, example = "3d", pattern = "^[0-9]{1,6}[mhd]$")]
+    expires_in: Option<Value>,
 }
+
+/// The shortest `expires_in`.
+const EXPIRES_IN_MIN: chrono::Duration = chrono::Duration::hours(1);
+/// The longest `expires_in`.
+const EXPIRES_IN_MAX: chrono::Duration = chrono::Duration::days(30);
 
 impl SendInvitationsRequest {
     /// Parses the entries, reading national mobiles in `region`, and the note, into the command
@@ -55,19 +67,44 @@ impl SendInvitationsRequest {
     ) -> Result<SendInvitations, ValidationErrors> {
         let entries = Self::entries(self.invitations, region);
         let message = Self::message(self.message);
-        match (entries, message) {
-            (Ok(entries), Ok(message)) => Ok(SendInvitations {
+        let expires_in = Self::expires_in(self.expires_in);
+        match (entries, message, expires_in) {
+            (Ok(entries), Ok(message), Ok(expires_in)) => Ok(SendInvitations {
                 event_id,
                 entries,
                 message,
+                expires_in,
             }),
-            (entries, message) => {
+            (entries, message, expires_in) => {
                 let mut errors = entries.err().unwrap_or_default();
                 if let Err(message) = message {
                     errors.add("message", message);
                 }
+                if let Err(message) = expires_in {
+                    errors.add("expires_in", message);
+                }
                 Err(errors)
             }
+        }
+    }
+
+    fn expires_in(value: Option<Value>) -> Result<Option<InvitationTtl>, String> {
+        const FIELD: &str = "expires_in";
+        let invalid = || {
+            "The expires in must be a whole number of minutes, hours or days (m, h or d) from 1h \
+             to 30d."
+                .to_owned()
+        };
+        let Some(raw) = optional_non_blank(FIELD, value)? else {
+            return Ok(None);
+        };
+        if raw.ends_with('s') {
+            return Err(invalid());
+        }
+        let ttl = InvitationTtl::parse(&raw).map_err(|_| invalid())?;
+        match ttl.duration() {
+            Some(d) if (EXPIRES_IN_MIN..=EXPIRES_IN_MAX).contains(&d) => Ok(Some(ttl)),
+            _ => Err(invalid()),
         }
     }
 
@@ -127,40 +164,75 @@ impl SendInvitationsRequest {
     }
 }
 
-/// `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer.
+/// `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer, with a party and a comment
+/// (docs/api.md, "Answering: maybe, guests and comments").
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"status": "accepted"}))]
+#[schema(example = json!({"status": "accepted", "guests": 1, "comment": "Bringing my sister."}))]
 pub struct AnswerInvitationRequest {
-    /// `accepted` or `rejected`.
+    /// `accepted`, `tentative` ("maybe"), or `rejected` (`declined` is a synonym).
     #[schema(value_type = AnswerStatus, required = true)]
     status: Option<Value>,
+    /// The guests the invitee brings: 0 (the default) to the event's `max_guests`; ignored with a
+    /// no.
+    #[schema(value_type = Option<u8>, minimum = 0, maximum = 10)]
+    guests: Option<Value>,
+    /// A word to the hosts: at most 500 characters (line breaks allowed); blank or `null` for
+    /// none.
+    #[schema(value_type = Option<String>, max_length = 500)]
+    comment: Option<Value>,
 }
 
-/// The two answers an invitee may give.
+/// The answers an invitee may give.
 #[derive(Clone, Copy, Debug, ToSchema)]
 #[schema(rename_all = "lowercase")]
 pub enum AnswerStatus {
-    /// Join the event.
+    /// Join the event (or its waitlist, when the party does not fit).
     Accepted,
-    /// Decline it.
+    /// Maybe: no seat; the invitation stays answerable.
+    Tentative,
+    /// Decline it (withdraws from the waitlist too).
     Rejected,
+    /// The same as `rejected`.
+    Declined,
 }
 
 impl AnswerInvitationRequest {
-    /// Parses the answer.
+    /// Parses the answer, its guests and its comment.
     ///
     /// # Errors
     /// "The status field is required." when missing, "The selected status is invalid." for any
-    /// value other than `accepted` or `rejected`.
-    pub fn try_into_domain(self) -> Result<Answer, ValidationErrors> {
+    /// value other than `accepted`, `tentative`, `rejected` or `declined`; `guests` not a whole
+    /// number from 0 to 10; `comment` not a string, over 500 characters or holding a forbidden
+    /// character.
+    pub fn try_into_domain(self) -> Result<Reply, ValidationErrors> {
         const FIELD: &str = "status";
+        let mut errors = ValidationErrors::default();
         let parsed = match self.status {
             None | Some(Value::Null) => Err(required(FIELD)),
             Some(Value::String(s)) if s.is_empty() => Err(required(FIELD)),
             Some(Value::String(s)) => Answer::parse(&s).ok_or_else(|| selected_invalid(FIELD)),
             Some(_) => Err(selected_invalid(FIELD)),
         };
-        parsed.map_err(|message| ValidationErrors::single(FIELD, message))
+        let answer = errors.take(FIELD, parsed);
+        let guests = errors.take("guests", crate::api::events::requests::guests(self.guests));
+        let comment = errors.take(
+            "comment",
+            optional_non_blank("comment", self.comment).and_then(|raw| {
+                raw.map(|raw| {
+                    Text::parse(&raw, Invitation::COMMENT_MAX, true)
+                        .map_err(|e| text_error("comment", e))
+                })
+                .transpose()
+            }),
+        );
+        match (answer, guests, comment) {
+            (Some(answer), Some(guests), Some(comment)) if errors.is_empty() => Ok(Reply {
+                answer,
+                guests: guests.unwrap_or(0),
+                comment,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -172,13 +244,17 @@ pub enum StatusFilterParam {
     All,
     /// Not answered yet.
     Pending,
+    /// "Maybe".
+    Tentative,
     /// Accepted.
     Accepted,
+    /// Waiting for a seat.
+    Waitlisted,
     /// Rejected.
     Rejected,
     /// Cancelled by the sender, the event's owner or a co-host.
     Cancelled,
-    /// Past its `expires_at` while pending.
+    /// Past its `expires_at` while pending or "maybe".
     Expired,
 }
 
@@ -568,8 +644,28 @@ mod tests {
     #[test]
     fn an_answer_is_accepted_or_rejected_only() {
         let answer = |value: Value| body::<AnswerInvitationRequest>(value).try_into_domain();
-        assert_eq!(answer(json!({"status": "accepted"})), Ok(Answer::Accept));
-        assert_eq!(answer(json!({"status": "rejected"})), Ok(Answer::Reject));
+        assert_eq!(answer(json!({"status": "accepted"})), Ok(Reply::of(Answer::Accept)));
+        assert_eq!(answer(json!({"status": "rejected"})), Ok(Reply::of(Answer::Reject)));
+        assert_eq!(answer(json!({"status": "declined"})), Ok(Reply::of(Answer::Reject)));
+        assert_eq!(
+            answer(json!({"status": "tentative", "guests": 2, "comment": " Maybe! "})),
+            Ok(Reply {
+                answer: Answer::Tentative,
+                guests: 2,
+                comment: Some(Text::parse("Maybe!", 500, true).unwrap()),
+            })
+        );
+        let errors = answer(json!({"status": "accepted", "guests": 11, "comment": 5})).unwrap_err();
+        assert_eq!(
+            errors.get("guests"),
+            Some(&["The guests must be between 0 and 10.".to_owned()][..])
+        );
+        assert_eq!(
+            errors.get("comment"),
+            Some(&["The comment must be a string.".to_owned()][..])
+        );
+        assert!(answer(json!({"status": "accepted", "guests": 1.5})).is_err());
+        assert!(answer(json!({"status": "accepted", "guests": -1})).is_err());
         for value in [json!({}), json!({"status": null}), json!({"status": ""})] {
             assert_eq!(
                 answer(value).unwrap_err().message(),

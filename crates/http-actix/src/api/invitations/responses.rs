@@ -34,13 +34,17 @@ pub enum ManageInvitationErrors {
 pub enum StatusBody {
     /// Not answered yet.
     Pending,
+    /// The invitee said "maybe": still answerable.
+    Tentative,
     /// The invitee joined.
     Accepted,
+    /// The invitee accepted a full event and waits for a seat.
+    Waitlisted,
     /// The invitee declined.
     Rejected,
     /// The sender, the event's owner or a co-host withdrew it while it was pending.
     Cancelled,
-    /// Its `expires_at` passed while it was pending.
+    /// Its `expires_at` passed while it was pending or "maybe".
     Expired,
 }
 
@@ -48,6 +52,8 @@ impl From<InvitationStatus> for StatusBody {
     fn from(status: InvitationStatus) -> Self {
         match status {
             InvitationStatus::Pending => Self::Pending,
+            InvitationStatus::Tentative => Self::Tentative,
+            InvitationStatus::Waitlisted => Self::Waitlisted,
             InvitationStatus::Accepted => Self::Accepted,
             InvitationStatus::Rejected => Self::Rejected,
             InvitationStatus::Cancelled => Self::Cancelled,
@@ -87,6 +93,16 @@ pub struct InvitationBody {
     /// The sender's note, or `null`.
     #[schema(required = true, example = "Drinks on the roof, bring a friend.")]
     pub message: Option<String>,
+    /// The guests the invitee's answer brings.
+    #[schema(minimum = 0, maximum = 10)]
+    pub guests: u8,
+    /// The invitee's comment with their answer, or `null`: seen by the invitee, the sender and
+    /// the event's hosts.
+    #[schema(required = true, example = "Bringing my sister.")]
+    pub comment: Option<String>,
+    /// While waitlisted, its place in the waitlist (1 is next); otherwise `null`.
+    #[schema(required = true, minimum = 1)]
+    pub waitlist_position: Option<u32>,
     /// When it was sent.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
@@ -121,6 +137,9 @@ impl From<InvitationDetails> for InvitationBody {
             contact: invitation.contact().to_owned(),
             status: invitation.status().into(),
             message: invitation.message().map(|m| m.as_str().to_owned()),
+            guests: invitation.guests(),
+            comment: invitation.comment().map(|c| c.as_str().to_owned()),
+            waitlist_position: invitation.waitlist_position(),
             created_at: invitation.created_at(),
             expires_at: invitation.expires_at(),
             answered_at: invitation.answered_at(),
