@@ -16,5 +16,6 @@ mod deliveries;
 mod hostile;
 mod idempotency;
 mod proofs;
+mod seats;
 mod support;
 mod upgrade;

@@ -43,8 +43,11 @@ impl StoredMessage {
     }
 }
 
-/// The email for an invitation.
+/// The email for an invitation, or for a seat that opened up.
 pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
+    if email.promoted {
+        return compose_promotion(email);
+    }
     let invitee = email.invitee_name.as_str();
     let sender = email.sender_name.as_str();
     let title = email.event_title.as_str();
@@ -118,6 +121,39 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
     }
 }
 
+/// The email of a waitlisted invitee promoted to a seat (docs/api.md, "Capacity and the
+/// waitlist").
+fn compose_promotion(email: &InvitationEmail) -> StoredMessage {
+    let invitee = email.invitee_name.as_str();
+    let title = email.event_title.as_str();
+    let id = email.invitation_id.to_string();
+    let subject = one_line(&format!("A seat opened up: you are in for {title}"));
+    let text = format!(
+        "Hello {invitee},\n\n\
+         Good news: a seat opened up at \"{title}\", and you are in. Your place on the waitlist \
+         became a seat, and you are now a member of the event.\n\n\
+         If you can no longer come, leave the event in Event Manager, so that the next person on \
+         the waitlist gets your seat.\n\n\
+         The invitation's id: {id}\n"
+    );
+    let (invitee, title) = (escape(invitee), escape(title));
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n\
+         <p>Hello {invitee},</p>\n\
+         <p>Good news: a seat opened up at <strong>{title}</strong>, and you are in. Your place on \
+         the waitlist became a seat, and you are now a member of the event.</p>\n\
+         <p>If you can no longer come, leave the event in Event Manager, so that the next person \
+         on the waitlist gets your seat.</p>\n\
+         <p>The invitation's id: <code>{id}</code></p>\n\
+         </body></html>\n"
+    );
+    StoredMessage {
+        subject,
+        text,
+        html,
+    }
+}
+
 /// "Answer by 12 December 2026, 10:00 UTC.", or "It does not expire."
 fn expiry_line(expires_at: Option<DateTime<Utc>>) -> String {
     match expires_at {
@@ -163,6 +199,7 @@ mod tests {
         InvitationEmail {
             to: Email::parse("sara@example.com").unwrap(),
             resent,
+            promoted: false,
             invitation_id: "01a21a05-9441-76f9-a0c7-06ec14569ae0"
                 .parse::<InvitationId>()
                 .unwrap(),

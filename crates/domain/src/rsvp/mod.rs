@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::InvitationId;
 
 #[cfg(test)]
+mod flows;
+#[cfg(test)]
 mod tests;
 
 /// How many people an event takes, how many guests each invitee may bring, whether a full event

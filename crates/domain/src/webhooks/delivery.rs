@@ -263,13 +263,16 @@ impl RetryPolicy {
 }
 
 /// What an invitation email says (docs/api.md, "Email to invitees"): made of an
-/// `invitation.created` or `.resent` whose invitee was reached by an email address.
+/// `invitation.created` or `.resent` whose invitee was reached by an email address, or of a
+/// promotion from the waitlist (docs/api.md, "Capacity and the waitlist").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitationEmail {
     /// Where it goes: the address the sender typed, normalized.
     pub to: Email,
     /// Whether the invitation was resent (a reminder) rather than new.
     pub resent: bool,
+    /// Whether it tells of a seat that opened up: the waitlisted invitee is in.
+    pub promoted: bool,
     /// The invitation.
     pub invitation_id: InvitationId,
     /// The invitee's name.
@@ -293,9 +296,10 @@ impl InvitationEmail {
         if change.change.is_released() {
             return None;
         }
-        let resent = match change.change.kind() {
-            ChangeKind::InvitationCreated => false,
-            ChangeKind::InvitationResent => true,
+        let (resent, promoted) = match change.change.kind() {
+            ChangeKind::InvitationCreated => (false, false),
+            ChangeKind::InvitationResent => (true, false),
+            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true),
             _ => return None,
         };
         let ChangeSubject::Invitation(details) = change.change.subject() else {
@@ -308,6 +312,7 @@ impl InvitationEmail {
         Some(Self {
             to: Email::parse(contact).ok()?,
             resent,
+            promoted,
             invitation_id: details.invitation.id(),
             invitee_name: if details.invitation.held_contact().is_some() {
                 Text::from_stored("there".to_owned())
@@ -338,14 +343,16 @@ impl InvitationSms {
     const TITLE_MAX: usize = 60;
 
     /// The text a change calls for: `invitation.created` and `.resent` of an invitation whose
-    /// contact was a mobile (read in `region`); `None` for every other change.
+    /// contact was a mobile (read in `region`), and a promotion from the waitlist; `None` for
+    /// every other change.
     pub fn of(change: &RecordedChange, region: PhoneRegion) -> Option<Self> {
         if change.change.is_released() {
             return None;
         }
-        let resent = match change.change.kind() {
-            ChangeKind::InvitationCreated => false,
-            ChangeKind::InvitationResent => true,
+        let (resent, promoted) = match change.change.kind() {
+            ChangeKind::InvitationCreated => (false, false),
+            ChangeKind::InvitationResent => (true, false),
+            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true),
             _ => return None,
         };
         let ChangeSubject::Invitation(details) = change.change.subject() else {
@@ -376,10 +383,17 @@ impl InvitationSms {
         // Shorter titles until the text fits (a title of emoji takes many UCS-2 units).
         [Self::TITLE_MAX, 30, 10].into_iter().find_map(|max| {
             let title = shorten(details.event_title.as_str(), max);
-            let text = format!(
-                "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
-                 Sign in or sign up with this number to answer."
-            );
+            let text = if promoted {
+                format!(
+                    "Good news: a seat opened up at \"{title}\" and you are in. If you can no \
+                     longer come, leave the event on Event Manager."
+                )
+            } else {
+                format!(
+                    "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
+                     Sign in or sign up with this number to answer."
+                )
+            };
             SmsText::new(text).ok().map(|text| Self {
                 to: to.clone(),
                 text,

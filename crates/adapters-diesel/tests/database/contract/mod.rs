@@ -13,6 +13,7 @@ mod lifecycle;
 mod proofs;
 mod roles;
 mod rows;
+mod rsvp;
 mod versions;
 
 use domain::invitations::ports::AnswerStored;
