@@ -27,6 +27,7 @@ mod outage;
 mod outbox;
 mod proof_races;
 mod proofs;
+mod rsvp;
 mod schema;
 mod traces;
 mod webhooks;

@@ -207,7 +207,7 @@ async fn an_unexpected_failure_is_a_500_that_hides_the_cause() {
     let caller = api.register("Ann", Some("ann@example.com"), None).await;
     let id = api.event(&caller, "Launch party").await.id;
     let mut events = MockEventRepository::new();
-    events.expect_find_for_member().returning(|_, _| {
+    events.expect_find_membership().returning(|_, _| {
         Err(domain::PortError::unexpected(std::io::Error::other(
             "syntax error at or near \"SELEC\"",
         )))

@@ -37,7 +37,20 @@ async fn creating_an_event_answers_201_with_the_event() {
     );
     assert_eq!(data["members_count"], 1);
     assert_eq!(data["created_at"], "2026-11-26T10:00:00Z");
-    assert_eq!(data.as_object().unwrap().len(), 9);
+    // Unlimited, no guests, a waitlist, no deadline; and, for its owner, the tally.
+    assert_eq!(
+        (&data["capacity"], &data["max_guests"], &data["waitlist"], &data["rsvp_deadline"]),
+        (&json!(null), &json!(0), &json!(true), &json!(null))
+    );
+    assert_eq!(
+        (&data["seats_taken"], &data["seats_remaining"], &data["waitlist_count"]),
+        (&json!(0), &json!(null), &json!(0))
+    );
+    assert_eq!(
+        data["counts"],
+        json!({"pending": 0, "tentative": 0, "accepted": 0, "rejected": 0, "waitlisted": 0})
+    );
+    assert_eq!(data.as_object().unwrap().len(), 17);
     let id: domain::EventId = data["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(api.store.members_of(id), [ann.user.id]);
 }
@@ -115,8 +128,8 @@ async fn members_are_listed_with_their_user_id_role_and_join_time() {
         reply.body,
         json!({
             "data": [
-                {"id": bob.user.id.to_string(), "name": "Bob", "role": "member", "joined_at": "2026-11-26T10:00:00Z"},
-                {"id": ann.user.id.to_string(), "name": "Ann", "role": "owner", "joined_at": "2026-11-01T08:00:00Z"}
+                {"id": bob.user.id.to_string(), "name": "Bob", "role": "member", "joined_at": "2026-11-26T10:00:00Z", "guests": 0},
+                {"id": ann.user.id.to_string(), "name": "Ann", "role": "owner", "joined_at": "2026-11-01T08:00:00Z", "guests": 0}
             ],
             "meta": {"limit": 50, "next_cursor": null}
         })
@@ -151,14 +164,14 @@ async fn the_owner_makes_a_member_cohost_who_then_sends_invitations() {
             ann.authed(
                 TestRequest::patch()
                     .uri(&member_uri(party, &bob))
-                    .set_json(json!({"role": "cohost"})),
+                    .set_json(json!({"role": "cohost", "guests": 0})),
             ),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.body,
-        json!({"data": {"id": bob.user.id.to_string(), "name": "Bob", "role": "cohost", "joined_at": "2026-11-26T10:00:00Z"}})
+        json!({"data": {"id": bob.user.id.to_string(), "name": "Bob", "role": "cohost", "joined_at": "2026-11-26T10:00:00Z", "guests": 0}})
     );
     let sent = api
         .send(
@@ -190,27 +203,27 @@ async fn only_the_owner_changes_roles_and_never_their_own() {
     };
     let cases = [
         (
-            patch(&bob, &cy, json!({"role": "cohost"})),
+            patch(&bob, &cy, json!({"role": "cohost", "guests": 0})),
             403,
             "Only the event's owner can change roles.",
         ),
         (
-            patch(&dan, &cy, json!({"role": "cohost"})),
+            patch(&dan, &cy, json!({"role": "cohost", "guests": 0})),
             404,
             "Event not found.",
         ),
         (
-            patch(&ann, &dan, json!({"role": "cohost"})),
+            patch(&ann, &dan, json!({"role": "cohost", "guests": 0})),
             404,
             "Member not found.",
         ),
         (
-            patch(&ann, &ann, json!({"role": "member"})),
+            patch(&ann, &ann, json!({"role": "member", "guests": 0})),
             422,
             "The owner's role cannot be changed.",
         ),
         (
-            patch(&ann, &bob, json!({"role": "owner"})),
+            patch(&ann, &bob, json!({"role": "owner", "guests": 0})),
             422,
             "The selected role is invalid.",
         ),
@@ -232,7 +245,7 @@ async fn only_the_owner_changes_roles_and_never_their_own() {
             ann.authed(
                 TestRequest::patch()
                     .uri(&format!("/api/v1/events/{party}/members/12"))
-                    .set_json(json!({"role": "cohost"})),
+                    .set_json(json!({"role": "cohost", "guests": 0})),
             ),
         )
         .await;
@@ -250,7 +263,7 @@ async fn members_leave_cohosts_remove_members_and_the_owner_stays() {
         ann.authed(
             TestRequest::patch()
                 .uri(&member_uri(party, &bob))
-                .set_json(json!({"role": "cohost"})),
+                .set_json(json!({"role": "cohost", "guests": 0})),
         ),
     )
     .await;
@@ -346,7 +359,7 @@ async fn only_the_owner_deletes_an_event_and_then_nobody_sees_it() {
         ann.authed(
             TestRequest::patch()
                 .uri(&member_uri(party, &bob))
-                .set_json(json!({"role": "cohost"})),
+                .set_json(json!({"role": "cohost", "guests": 0})),
         ),
     )
     .await;

@@ -86,6 +86,7 @@ async fn the_document_lists_every_route_of_the_spec() {
         "PATCH /api/v1/events/{event_id}",
         "DELETE /api/v1/events/{event_id}",
         "GET /api/v1/events/{event_id}/members",
+        "PATCH /api/v1/events/{event_id}/members/me",
         "PATCH /api/v1/events/{event_id}/members/{user_id}",
         "DELETE /api/v1/events/{event_id}/members/{user_id}",
         "POST /api/v1/{event_id}/send-invitations",
