@@ -103,6 +103,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{event_id}/members/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change your party.
+         * @description A member (co-host or member; the owner takes no seat) changes the guests they bring: within the
+         *     event's `max_guests` and the seats left. Fewer guests free seats, which go to the waitlist at
+         *     once (docs/api.md, "Capacity and the waitlist").
+         */
+        patch: operations["change_party"];
+        trace?: never;
+    };
     "/api/v1/events/{event_id}/members/{user_id}": {
         parameters: {
             query?: never;
@@ -739,20 +761,34 @@ export interface components {
             user: components["schemas"]["User"];
         };
         /**
-         * @description `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer.
+         * @description `PATCH /api/v1/invitations/{invitation_id}`: the invitee's answer, with a party and a comment
+         *     (docs/api.md, "Answering: maybe, guests and comments").
          * @example {
+         *       "comment": "Bringing my sister.",
+         *       "guests": 1,
          *       "status": "accepted"
          *     }
          */
         AnswerInvitationRequest: {
-            /** @description `accepted` or `rejected`. */
+            /**
+             * @description A word to the hosts: at most 500 characters (line breaks allowed); blank or `null` for
+             *     none.
+             */
+            comment?: string | null;
+            /**
+             * Format: int32
+             * @description The guests the invitee brings: 0 (the default) to the event's `max_guests`; ignored with a
+             *     no.
+             */
+            guests?: number | null;
+            /** @description `accepted`, `tentative` ("maybe"), or `rejected` (`declined` is a synonym). */
             status: components["schemas"]["AnswerStatus"];
         };
         /**
-         * @description The two answers an invitee may give.
+         * @description The answers an invitee may give.
          * @enum {string}
          */
-        AnswerStatus: "accepted" | "rejected";
+        AnswerStatus: "accepted" | "tentative" | "rejected" | "declined";
         /**
          * @description The roles the owner gives.
          * @enum {string}
@@ -778,11 +814,29 @@ export interface components {
              * @description When it happened.
              */
             occurred_at: string;
+            /**
+             * @description `invitation.accepted` only: whether a freed seat promoted the invitee from the waitlist
+             *     (docs/api.md, "Capacity and the waitlist").
+             */
+            promoted?: boolean | null;
             /** @description Its kind. */
             type: components["schemas"]["ChangeType"];
         };
         /** @description What a change is about. */
         ChangeDataBody: components["schemas"]["Invitation"] | components["schemas"]["MemberChange"] | components["schemas"]["Event"] | components["schemas"]["DeletedEvent"];
+        /**
+         * @description `PATCH /api/v1/events/{event_id}/members/me`: the guests the caller brings.
+         * @example {
+         *       "guests": 1
+         *     }
+         */
+        ChangePartyRequest: {
+            /**
+             * Format: int32
+             * @description 0 to the event's `max_guests`.
+             */
+            guests: number;
+        };
         /**
          * @description `PATCH /api/v1/events/{event_id}/members/{user_id}`: the member's new role.
          * @example {
@@ -797,7 +851,7 @@ export interface components {
          * @description The kind of a change.
          * @enum {string}
          */
-        ChangeType: "invitation.created" | "invitation.accepted" | "invitation.rejected" | "invitation.cancelled" | "invitation.expired" | "invitation.resent" | "member.joined" | "member.removed" | "member.role_changed" | "event.updated" | "event.deleted";
+        ChangeType: "invitation.created" | "invitation.accepted" | "invitation.tentative" | "invitation.waitlisted" | "invitation.rejected" | "invitation.cancelled" | "invitation.expired" | "invitation.resent" | "member.joined" | "member.removed" | "member.role_changed" | "event.updated" | "event.deleted";
         /**
          * @description `POST /api/v1/login/code` and `POST /api/v1/password/forgot`: where to send a code.
          * @example {
@@ -869,24 +923,42 @@ export interface components {
         /**
          * @description `POST /api/v1/events`: a title, and optionally a description, a place and times.
          * @example {
+         *       "capacity": 40,
          *       "description": "Drinks on the roof.",
          *       "ends_at": "2026-12-01T23:00:00Z",
          *       "location": "Tehran",
+         *       "max_guests": 1,
+         *       "rsvp_deadline": "2026-11-30T18:00:00Z",
          *       "starts_at": "2026-12-01T18:00:00Z",
          *       "title": "Launch party"
          *     }
          */
         CreateEventRequest: {
+            /**
+             * Format: int32
+             * @description Seats (members other than the owner, and their guests): 1 to 100000; `null` or absent for
+             *     unlimited (docs/api.md, "Capacity and the waitlist").
+             */
+            capacity?: number | null;
             /** @description Up to 5,000 characters; line breaks allowed. */
             description?: string | null;
             /** @description RFC 3339 date-time, not before `starts_at`; `null` or `""` for none. */
             ends_at?: (string | null) | string;
             /** @description Up to 300 characters. */
             location?: string | null;
+            /**
+             * Format: int32
+             * @description The most guests one invitee may bring: 0 (the default) to 10.
+             */
+            max_guests?: number | null;
+            /** @description RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `""` for none. */
+            rsvp_deadline?: (string | null) | string;
             /** @description RFC 3339 date-time; `null` or `""` for none. */
             starts_at?: (string | null) | string;
             /** @description 1 to 200 characters. */
             title: string;
+            /** @description Whether accepting a full event joins its waitlist (the default) or is refused. */
+            waitlist?: boolean | null;
         };
         /**
          * @description `POST /api/v1/webhooks`: where to deliver, and optionally which kinds of change.
@@ -948,6 +1020,14 @@ export interface components {
             /** @description An event (docs/api.md, "Objects": Event). */
             data: {
                 /**
+                 * Format: int32
+                 * @description How many seats it has (members other than the owner, and their guests); null: unlimited
+                 *     (docs/api.md, "Capacity and the waitlist").
+                 * @example 40
+                 */
+                capacity: number | null;
+                counts?: null | components["schemas"]["InvitationCounts"];
+                /**
                  * Format: date-time
                  * @description When it was made.
                  */
@@ -967,12 +1047,33 @@ export interface components {
                 /** @description Where it happens. */
                 location: string | null;
                 /**
+                 * Format: int32
+                 * @description The most guests one invitee may bring.
+                 */
+                max_guests: number;
+                /**
                  * Format: int64
                  * @description How many members it has, the owner included.
                  */
                 members_count: number;
                 /** @description Who made it; the one member with the role `owner`. */
                 owner: components["schemas"]["UserSummary"];
+                /**
+                 * Format: date-time
+                 * @description After when no answer is taken (answers also close at `starts_at`).
+                 */
+                rsvp_deadline: string | null;
+                /**
+                 * Format: int32
+                 * @description For its owner and co-hosts only: seats left; null when the capacity is unlimited.
+                 */
+                seats_remaining?: number | null;
+                /**
+                 * Format: int32
+                 * @description For its owner and co-hosts only (absent for other members): seats taken, members other
+                 *     than the owner and their guests.
+                 */
+                seats_taken?: number | null;
                 /**
                  * Format: date-time
                  * @description When it starts.
@@ -983,6 +1084,13 @@ export interface components {
                  * @example Launch party
                  */
                 title: string;
+                /** @description Whether accepting a full event joins its waitlist (else `409 event_full`). */
+                waitlist: boolean;
+                /**
+                 * Format: int64
+                 * @description For its owner and co-hosts only: invitations waiting for a seat.
+                 */
+                waitlist_count?: number | null;
             };
         };
         /** @description `{"data": ...}`: the envelope of every single-object answer. */
@@ -1000,6 +1108,12 @@ export interface components {
                  */
                 cancelled_at: string | null;
                 /**
+                 * @description The invitee's comment with their answer, or `null`: seen by the invitee, the sender and
+                 *     the event's hosts.
+                 * @example Bringing my sister.
+                 */
+                comment: string | null;
+                /**
                  * @description The email or mobile as the sender typed it.
                  * @example 09352864812
                  */
@@ -1016,6 +1130,11 @@ export interface components {
                  * @description When it stops being answerable if still pending (a resend pushes it out); `null`: never.
                  */
                 expires_at: string | null;
+                /**
+                 * Format: int32
+                 * @description The guests the invitee's answer brings.
+                 */
+                guests: number;
                 /**
                  * Format: uuid
                  * @description The invitation's id.
@@ -1035,12 +1154,22 @@ export interface components {
                  *     `expired`.
                  */
                 status: components["schemas"]["InvitationStatus"];
+                /**
+                 * Format: int32
+                 * @description While waitlisted, its place in the waitlist (1 is next); otherwise `null`.
+                 */
+                waitlist_position: number | null;
             };
         };
         /** @description `{"data": ...}`: the envelope of every single-object answer. */
         Data_Member: {
             /** @description One member of an event: the user's summary, role and join time. */
             data: {
+                /**
+                 * Format: int32
+                 * @description The guests they bring (the owner: always 0).
+                 */
+                guests: number;
                 /**
                  * Format: uuid
                  * @description The user's id (not the membership's).
@@ -1324,9 +1453,17 @@ export interface components {
          * @description The machine-readable `code` of an error body.
          * @enum {string}
          */
-        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "request_timeout" | "precondition_failed" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
+        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "event_full" | "rsvp_closed" | "capacity_below_seats_taken" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "request_timeout" | "precondition_failed" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
         /** @description An event (docs/api.md, "Objects": Event). */
         Event: {
+            /**
+             * Format: int32
+             * @description How many seats it has (members other than the owner, and their guests); null: unlimited
+             *     (docs/api.md, "Capacity and the waitlist").
+             * @example 40
+             */
+            capacity: number | null;
+            counts?: null | components["schemas"]["InvitationCounts"];
             /**
              * Format: date-time
              * @description When it was made.
@@ -1347,12 +1484,33 @@ export interface components {
             /** @description Where it happens. */
             location: string | null;
             /**
+             * Format: int32
+             * @description The most guests one invitee may bring.
+             */
+            max_guests: number;
+            /**
              * Format: int64
              * @description How many members it has, the owner included.
              */
             members_count: number;
             /** @description Who made it; the one member with the role `owner`. */
             owner: components["schemas"]["UserSummary"];
+            /**
+             * Format: date-time
+             * @description After when no answer is taken (answers also close at `starts_at`).
+             */
+            rsvp_deadline: string | null;
+            /**
+             * Format: int32
+             * @description For its owner and co-hosts only: seats left; null when the capacity is unlimited.
+             */
+            seats_remaining?: number | null;
+            /**
+             * Format: int32
+             * @description For its owner and co-hosts only (absent for other members): seats taken, members other
+             *     than the owner and their guests.
+             */
+            seats_taken?: number | null;
             /**
              * Format: date-time
              * @description When it starts.
@@ -1363,6 +1521,13 @@ export interface components {
              * @example Launch party
              */
             title: string;
+            /** @description Whether accepting a full event joins its waitlist (else `409 event_full`). */
+            waitlist: boolean;
+            /**
+             * Format: int64
+             * @description For its owner and co-hosts only: invitations waiting for a seat.
+             */
+            waitlist_count?: number | null;
         };
         /** @description A page of the caller's feed, oldest first. */
         Feed: {
@@ -1428,6 +1593,12 @@ export interface components {
              */
             cancelled_at: string | null;
             /**
+             * @description The invitee's comment with their answer, or `null`: seen by the invitee, the sender and
+             *     the event's hosts.
+             * @example Bringing my sister.
+             */
+            comment: string | null;
+            /**
              * @description The email or mobile as the sender typed it.
              * @example 09352864812
              */
@@ -1444,6 +1615,11 @@ export interface components {
              * @description When it stops being answerable if still pending (a resend pushes it out); `null`: never.
              */
             expires_at: string | null;
+            /**
+             * Format: int32
+             * @description The guests the invitee's answer brings.
+             */
+            guests: number;
             /**
              * Format: uuid
              * @description The invitation's id.
@@ -1463,6 +1639,39 @@ export interface components {
              *     `expired`.
              */
             status: components["schemas"]["InvitationStatus"];
+            /**
+             * Format: int32
+             * @description While waitlisted, its place in the waitlist (1 is next); otherwise `null`.
+             */
+            waitlist_position: number | null;
+        };
+        /** @description An event's invitations counted by status. */
+        InvitationCounts: {
+            /**
+             * Format: int64
+             * @description Accepted (promoted ones included).
+             */
+            accepted: number;
+            /**
+             * Format: int64
+             * @description Not answered yet.
+             */
+            pending: number;
+            /**
+             * Format: int64
+             * @description Declined.
+             */
+            rejected: number;
+            /**
+             * Format: int64
+             * @description "Maybe".
+             */
+            tentative: number;
+            /**
+             * Format: int64
+             * @description Waiting for a seat.
+             */
+            waitlisted: number;
         };
         /** @description The event an invitation is to. */
         InvitationEvent: {
@@ -1478,7 +1687,7 @@ export interface components {
          * @description An invitation's status.
          * @enum {string}
          */
-        InvitationStatus: "pending" | "accepted" | "rejected" | "cancelled" | "expired";
+        InvitationStatus: "pending" | "tentative" | "accepted" | "waitlisted" | "rejected" | "cancelled" | "expired";
         /**
          * @description `POST /api/v1/login`: an email or mobile (as `login`, `email` or `mobile`) and the password.
          * @example {
@@ -1549,6 +1758,11 @@ export interface components {
         };
         /** @description One member of an event: the user's summary, role and join time. */
         Member: {
+            /**
+             * Format: int32
+             * @description The guests they bring (the owner: always 0).
+             */
+            guests: number;
             /**
              * Format: uuid
              * @description The user's id (not the membership's).
@@ -1668,6 +1882,14 @@ export interface components {
             /** @description The items. */
             data: {
                 /**
+                 * Format: int32
+                 * @description How many seats it has (members other than the owner, and their guests); null: unlimited
+                 *     (docs/api.md, "Capacity and the waitlist").
+                 * @example 40
+                 */
+                capacity: number | null;
+                counts?: null | components["schemas"]["InvitationCounts"];
+                /**
                  * Format: date-time
                  * @description When it was made.
                  */
@@ -1687,12 +1909,33 @@ export interface components {
                 /** @description Where it happens. */
                 location: string | null;
                 /**
+                 * Format: int32
+                 * @description The most guests one invitee may bring.
+                 */
+                max_guests: number;
+                /**
                  * Format: int64
                  * @description How many members it has, the owner included.
                  */
                 members_count: number;
                 /** @description Who made it; the one member with the role `owner`. */
                 owner: components["schemas"]["UserSummary"];
+                /**
+                 * Format: date-time
+                 * @description After when no answer is taken (answers also close at `starts_at`).
+                 */
+                rsvp_deadline: string | null;
+                /**
+                 * Format: int32
+                 * @description For its owner and co-hosts only: seats left; null when the capacity is unlimited.
+                 */
+                seats_remaining?: number | null;
+                /**
+                 * Format: int32
+                 * @description For its owner and co-hosts only (absent for other members): seats taken, members other
+                 *     than the owner and their guests.
+                 */
+                seats_taken?: number | null;
                 /**
                  * Format: date-time
                  * @description When it starts.
@@ -1703,6 +1946,13 @@ export interface components {
                  * @example Launch party
                  */
                 title: string;
+                /** @description Whether accepting a full event joins its waitlist (else `409 event_full`). */
+                waitlist: boolean;
+                /**
+                 * Format: int64
+                 * @description For its owner and co-hosts only: invitations waiting for a seat.
+                 */
+                waitlist_count?: number | null;
             }[];
             /** @description Where the list continues. */
             meta: components["schemas"]["PageMeta"];
@@ -1722,6 +1972,12 @@ export interface components {
                  */
                 cancelled_at: string | null;
                 /**
+                 * @description The invitee's comment with their answer, or `null`: seen by the invitee, the sender and
+                 *     the event's hosts.
+                 * @example Bringing my sister.
+                 */
+                comment: string | null;
+                /**
                  * @description The email or mobile as the sender typed it.
                  * @example 09352864812
                  */
@@ -1738,6 +1994,11 @@ export interface components {
                  * @description When it stops being answerable if still pending (a resend pushes it out); `null`: never.
                  */
                 expires_at: string | null;
+                /**
+                 * Format: int32
+                 * @description The guests the invitee's answer brings.
+                 */
+                guests: number;
                 /**
                  * Format: uuid
                  * @description The invitation's id.
@@ -1757,6 +2018,11 @@ export interface components {
                  *     `expired`.
                  */
                 status: components["schemas"]["InvitationStatus"];
+                /**
+                 * Format: int32
+                 * @description While waitlisted, its place in the waitlist (1 is next); otherwise `null`.
+                 */
+                waitlist_position: number | null;
             }[];
             /** @description Where the list continues. */
             meta: components["schemas"]["PageMeta"];
@@ -1765,6 +2031,11 @@ export interface components {
         Paginated_Member: {
             /** @description The items. */
             data: {
+                /**
+                 * Format: int32
+                 * @description The guests they bring (the owner: always 0).
+                 */
+                guests: number;
                 /**
                  * Format: uuid
                  * @description The user's id (not the membership's).
@@ -1996,6 +2267,13 @@ export interface components {
          *     }
          */
         SendInvitationsRequest: {
+            /**
+             * @description How long this batch stays answerable, instead of the server's `INVITATION_TTL`: a whole
+             *     number of minutes, hours or days from `1h` to `30d` (`90m`, `36h`, `7d`). Never after the
+             *     event's `rsvp_deadline` or `starts_at`.
+             * @example 3d
+             */
+            expires_in?: string | null;
             /** @description Emails (entries with `@`) and mobiles, at most 1,000 entries, at least one not blank. */
             invitations: string[];
             /**
@@ -2020,6 +2298,7 @@ export interface components {
          *           {
          *             "answered_at": null,
          *             "cancelled_at": null,
+         *             "comment": null,
          *             "contact": "09352864812",
          *             "created_at": "2026-11-26T10:00:00Z",
          *             "event": {
@@ -2027,6 +2306,7 @@ export interface components {
          *               "title": "Launch party"
          *             },
          *             "expires_at": "2026-12-03T10:00:00Z",
+         *             "guests": 0,
          *             "id": "019a8b6e-1c2d-7f00-8a00-000000000003",
          *             "invitee": {
          *               "id": "019a8b6e-1c2d-7f00-8a00-000000000011",
@@ -2037,7 +2317,8 @@ export interface components {
          *               "id": "019a8b6e-1c2d-7f00-8a00-000000000010",
          *               "name": "Ann"
          *             },
-         *             "status": "pending"
+         *             "status": "pending",
+         *             "waitlist_position": null
          *           }
          *         ]
          *       },
@@ -2088,7 +2369,7 @@ export interface components {
          * @description The `status` filter as documented: `all` or one status.
          * @enum {string}
          */
-        StatusFilterParam: "all" | "pending" | "accepted" | "rejected" | "cancelled" | "expired";
+        StatusFilterParam: "all" | "pending" | "tentative" | "accepted" | "waitlisted" | "rejected" | "cancelled" | "expired";
         /** @description A stream ticket. */
         StreamTicket: {
             /**
@@ -2134,16 +2415,31 @@ export interface components {
          *     }
          */
         UpdateEventRequest: {
+            /**
+             * Format: int32
+             * @description 1 to 100000 seats; `null` for unlimited. Not below the seats taken (`409
+             *     capacity_below_seats_taken`); a higher capacity promotes the waitlist at once.
+             */
+            capacity?: number | null;
             /** @description Up to 5,000 characters; line breaks allowed; `null` or `""` removes it. */
             description?: string | null;
             /** @description RFC 3339 date-time, not before `starts_at`; `null` or `""` for none. */
             ends_at?: (string | null) | string;
             /** @description Up to 300 characters; `null` or `""` removes it. */
             location?: string | null;
+            /**
+             * Format: int32
+             * @description 0 to 10.
+             */
+            max_guests?: number;
+            /** @description RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `""` for none. */
+            rsvp_deadline?: (string | null) | string;
             /** @description RFC 3339 date-time; `null` or `""` for none. */
             starts_at?: (string | null) | string;
             /** @description 1 to 200 characters; cannot be removed. */
             title?: string;
+            /** @description Whether accepting a full event joins its waitlist. */
+            waitlist?: boolean;
         };
         /** @description A user's own profile (docs/api.md, "Objects": User). */
         User: {
@@ -3865,6 +4161,252 @@ export interface operations {
                      *       "code": "service_unavailable",
                      *       "detail": "Service temporarily unavailable.",
                      *       "instance": "/api/v1/events/{event_id}/members",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    change_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event's id. */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePartyRequest"];
+            };
+        };
+        responses: {
+            /** @description The caller's membership with its new party. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_Member"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is the owner, who takes no seat. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "The owner takes no seat and brings no guests."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "The owner takes no seat and brings no guests.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such event, or the caller is not a member. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "Event not found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Event not found.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The larger party does not fit in the seats left (`event_full`), or answers closed (`rsvp_closed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "event_full",
+                     *       "message": "The event is full."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "event_full",
+                     *       "detail": "The event is full.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 409,
+                     *       "title": "Event full.",
+                     *       "type": "https://event-manager.example/problems/event_full"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/events/{event_id}/members/me",
                      *       "status": 503,
                      *       "title": "Service unavailable.",
                      *       "type": "https://event-manager.example/problems/service_unavailable"
@@ -9769,6 +10311,7 @@ export interface operations {
                  *       "data": {
                  *         "answered_at": null,
                  *         "cancelled_at": null,
+                 *         "comment": null,
                  *         "contact": "sara@example.com",
                  *         "created_at": "2026-12-05T10:10:57Z",
                  *         "event": {
@@ -9776,6 +10319,7 @@ export interface operations {
                  *           "title": "Launch party"
                  *         },
                  *         "expires_at": "2026-12-12T10:10:57Z",
+                 *         "guests": 0,
                  *         "id": "01a245af-77b5-77d8-b1d8-26307b853a6a",
                  *         "invitee": {
                  *           "id": "01a245af-76cc-7689-8040-3e5ca4986bf2",
@@ -9786,7 +10330,8 @@ export interface operations {
                  *           "id": "01a245af-7323-7450-8f64-4ab9c2b01137",
                  *           "name": "Olivia"
                  *         },
-                 *         "status": "pending"
+                 *         "status": "pending",
+                 *         "waitlist_position": null
                  *       },
                  *       "id": 42,
                  *       "occurred_at": "2026-12-05T10:10:57Z",

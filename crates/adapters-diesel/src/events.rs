@@ -218,8 +218,7 @@ impl EventRepository for Database {
             if let Some(after) = after {
                 query = query.filter(events::id.lt(after));
             }
-            let rows: Vec<(EventRow, SummaryRow, String)> =
-                query.load(conn).map_err(port_error)?;
+            let rows: Vec<(EventRow, SummaryRow, String)> = query.load(conn).map_err(port_error)?;
             let memberships = rows
                 .into_iter()
                 .map(|(row, owner, role)| {
@@ -248,10 +247,8 @@ impl EventRepository for Database {
                 .first(conn)
                 .optional()
                 .map_err(port_error)?;
-            row.map(|row| {
-                Ok(row.rsvp()?.rules(row.starts_at.map(from_db_time)))
-            })
-            .transpose()
+            row.map(|row| Ok(row.rsvp()?.rules(row.starts_at.map(from_db_time))))
+                .transpose()
         })
         .await
     }
@@ -612,9 +609,9 @@ impl EventRepository for Database {
                         return Ok(());
                     }
                     // A capacity below the seats taken is refused: the seated keep their seats.
-                    let merged = patch
-                        .apply(&stored.details)
-                        .and_then(|details| details.check_seats(stored.seats_taken).map(|()| details));
+                    let merged = patch.apply(&stored.details).and_then(|details| {
+                        details.check_seats(stored.seats_taken).map(|()| details)
+                    });
                     match merged {
                         Ok(details) => {
                             let row = events::table

@@ -135,9 +135,7 @@ impl EventRow {
 }
 
 /// The RSVP columns of an event, as written.
-pub(crate) fn rsvp_columns(
-    rsvp: &RsvpSettings,
-) -> (Option<i32>, i32, bool, Option<DbTime>) {
+pub(crate) fn rsvp_columns(rsvp: &RsvpSettings) -> (Option<i32>, i32, bool, Option<DbTime>) {
     (
         rsvp.capacity().and_then(|c| i32::try_from(c).ok()),
         i32::from(rsvp.max_guests()),

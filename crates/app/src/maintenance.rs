@@ -272,7 +272,8 @@ mod tests {
         .unwrap();
         let hour = InvitationTtl::parse("1h").unwrap();
         let sent = |invitee: UserId, at| {
-            Invitation::new_pending(event.id, ann.id, invitee, "c".into(), at).expiring(hour, &domain::rsvp::RsvpRules::default())
+            Invitation::new_pending(event.id, ann.id, invitee, "c".into(), at)
+                .expiring(hour, &domain::rsvp::RsvpRules::default())
         };
         let now = chrono::Utc::now();
         let batch = [

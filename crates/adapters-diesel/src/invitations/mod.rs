@@ -22,12 +22,12 @@ use domain::changes::Change;
 use domain::invitations::ports::{
     AnswerStored, BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
-use domain::rsvp::Admission;
 use domain::invitations::status_at;
 use domain::invitations::{
     Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
 };
 use domain::ports::PortError;
+use domain::rsvp::Admission;
 use domain::{Answer, EventId, InvitationId, InvitationStatus, Page, PageRequest, UserId, Version};
 
 pub(crate) use self::batch::lock_events;
@@ -138,8 +138,11 @@ impl InvitationRepository for Database {
                 .first(conn)
                 .optional()
                 .map_err(port_error)?;
-            let mut found: Vec<InvitationDetails> =
-                row.map(invitation_details).transpose()?.into_iter().collect();
+            let mut found: Vec<InvitationDetails> = row
+                .map(invitation_details)
+                .transpose()?
+                .into_iter()
+                .collect();
             with_positions(conn, &mut found).map_err(port_error)?;
             Ok(found.pop())
         })
@@ -200,7 +203,8 @@ impl InvitationRepository for Database {
                         // learn. An expiry does not: open invitations expire when answers close.
                         Err(refused) => {
                             return Ok(Err(match why_not_open(c, id, at, from)? {
-                                None | Some(SaveInvitationError::NotPending(NotPending::Expired)) => {
+                                None
+                                | Some(SaveInvitationError::NotPending(NotPending::Expired)) => {
                                     SaveInvitationError::Refused(refused)
                                 }
                                 Some(other) => other,
@@ -328,8 +332,7 @@ impl InvitationRepository for Database {
                     );
                     let updated = match previous {
                         Some(previous) => diesel::update(
-                            live_at(id, at, &OPEN)
-                                .filter(invitations::last_resent_at.eq(previous)),
+                            live_at(id, at, &OPEN).filter(invitations::last_resent_at.eq(previous)),
                         )
                         .set(resent)
                         .execute(c)?,

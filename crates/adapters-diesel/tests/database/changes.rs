@@ -79,7 +79,12 @@ async fn invite(db: &dyn Ports, event: EventId, sender: &User, invitee: &User) -
 async fn accept(db: &dyn Ports, invitation: &Invitation) {
     let mut answered = invitation.clone();
     answered
-        .answer(invitation.invitee_id(), None, Reply::of(Answer::Accept), &RsvpRules::default(), now() + Duration::minutes(1),
+        .answer(
+            invitation.invitee_id(),
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now() + Duration::minutes(1),
         )
         .unwrap();
     db.save_answer(&answered, None).await.unwrap();

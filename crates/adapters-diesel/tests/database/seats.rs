@@ -153,15 +153,27 @@ async fn fifty_accepts_for_ten_seats_seat_exactly_ten(backend: Backend) {
             }
         }
         stored_positions.sort_unstable();
-        assert_eq!(stored_positions, (1..=40).collect::<Vec<u32>>(), "round {round}");
-        assert_eq!(recount(&pools[1], event, &owner).await, (10, 10), "round {round}");
+        assert_eq!(
+            stored_positions,
+            (1..=40).collect::<Vec<u32>>(),
+            "round {round}"
+        );
+        assert_eq!(
+            recount(&pools[1], event, &owner).await,
+            (10, 10),
+            "round {round}"
+        );
         let tally = pools[1]
             .tally(&[event], now() + Duration::minutes(2))
             .await
             .unwrap()
             .remove(&event)
             .unwrap();
-        assert_eq!((tally.accepted, tally.waitlisted), (10, 40), "round {round}");
+        assert_eq!(
+            (tally.accepted, tally.waitlisted),
+            (10, 40),
+            "round {round}"
+        );
     }
 }
 
@@ -185,7 +197,13 @@ async fn freed_seats_promotions_and_new_accepts_never_exceed_the_capacity(backen
             &pools[0],
             event,
             owner,
-            &[ann.clone(), dan.clone(), bea.clone(), cy.clone(), eve.clone()],
+            &[
+                ann.clone(),
+                dan.clone(),
+                bea.clone(),
+                cy.clone(),
+                eve.clone(),
+            ],
         )
         .await;
         accepting(&pools[0], &sent[0], 1).await.unwrap().unwrap();
@@ -232,7 +250,10 @@ async fn freed_seats_promotions_and_new_accepts_never_exceed_the_capacity(backen
         }
 
         let (counted, stored) = recount(&pools[1], event, owner).await;
-        assert_eq!(counted, stored, "round {round}: seats_taken counts the parties");
+        assert_eq!(
+            counted, stored,
+            "round {round}: seats_taken counts the parties"
+        );
         assert!(stored <= 3, "round {round}: {stored} seats of 3");
         // Bea, first in line with a party of one, is never left waiting for a seat that fits
         // her: promotion ran with the departure.
@@ -265,7 +286,9 @@ async fn the_database_itself_refuses_more_seats_than_the_capacity(backend: Backe
     let event = seated_event(&pools[0], &owner, 2, 0).await;
     let mut session = database.session();
     let id = event.to_string();
-    session.execute(&format!("UPDATE events SET seats_taken = 2 WHERE id = '{id}'"));
+    session.execute(&format!(
+        "UPDATE events SET seats_taken = 2 WHERE id = '{id}'"
+    ));
     for refused in [
         format!("UPDATE events SET seats_taken = 3 WHERE id = '{id}'"),
         format!("UPDATE events SET seats_taken = -1 WHERE id = '{id}'"),

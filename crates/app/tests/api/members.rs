@@ -389,20 +389,20 @@ async fn an_edit_changes_the_fields_sent_and_keeps_the_rest(app: TestApp) {
             Some(&olivia.token),
             json!({
                 "title": "Launch", "description": "Bring snacks", "location": "Tehran",
-                "starts_at": "2026-12-01T18:00:00Z", "ends_at": "2026-12-01T21:00:00Z"
+                "starts_at": "2027-12-01T18:00:00Z", "ends_at": "2027-12-01T21:00:00Z"
             }),
         )
         .await;
     let event = created.expect(201)["data"].clone();
     let path = format!("/api/v1/events/{}", event["id"].as_str().unwrap());
 
-    let edited = app.patch(&path, &olivia.token, json!({"title": "Launch (moved)", "location": null, "description": "", "ends_at": "2026-12-01T22:30:00+01:00"})).await;
+    let edited = app.patch(&path, &olivia.token, json!({"title": "Launch (moved)", "location": null, "description": "", "ends_at": "2027-12-01T22:30:00+01:00"})).await;
     let edited = edited.expect(200)["data"].clone();
     let mut expected = event.clone();
     expected["title"] = json!("Launch (moved)");
     expected["location"] = Value::Null;
     expected["description"] = Value::Null;
-    expected["ends_at"] = json!("2026-12-01T21:30:00Z");
+    expected["ends_at"] = json!("2027-12-01T21:30:00Z");
     assert_eq!(edited, expected);
     assert_eq!(
         app.get(&path, &olivia.token).await.expect(200)["data"],
@@ -418,7 +418,7 @@ async fn an_edit_changes_the_fields_sent_and_keeps_the_rest(app: TestApp) {
         .patch(
             &path,
             &olivia.token,
-            json!({"starts_at": "2026-12-01T22:00:00Z"}),
+            json!({"starts_at": "2027-12-01T22:00:00Z"}),
         )
         .await;
     assert_eq!(
@@ -429,12 +429,12 @@ async fn an_edit_changes_the_fields_sent_and_keeps_the_rest(app: TestApp) {
         .patch(
             &path,
             &olivia.token,
-            json!({"starts_at": "2026-12-01T22:00:00Z", "ends_at": null}),
+            json!({"starts_at": "2027-12-01T22:00:00Z", "ends_at": null}),
         )
         .await;
     assert_eq!(
         moved.expect(200)["data"]["starts_at"],
-        "2026-12-01T22:00:00Z"
+        "2027-12-01T22:00:00Z"
     );
 
     assert_eq!(

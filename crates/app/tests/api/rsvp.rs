@@ -29,7 +29,10 @@ async fn create(app: &TestApp, owner: &TestUser, body: Value) -> Reply {
 /// `sender` invites `contacts`; the invitations' ids, in order.
 async fn invite(app: &TestApp, sender: &TestUser, event: &str, contacts: Value) -> Vec<String> {
     let reply = app.send(sender, event, contacts).await;
-    let sent = reply.expect(200)["data"]["sent"].as_array().unwrap().clone();
+    let sent = reply.expect(200)["data"]["sent"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert!(
         reply.body["data"]["ignored"].as_array().unwrap().is_empty(),
         "{}",
@@ -92,7 +95,11 @@ async fn an_event_takes_rsvp_settings_and_only_its_hosts_see_the_tally(app: Test
     ] {
         let refused = create(&app, olivia, body.clone()).await;
         assert_eq!(refused.status, 422, "{body}: {}", refused.text);
-        assert!(refused.body["errors"][field].is_array(), "{body}: {}", refused.text);
+        assert!(
+            refused.body["errors"][field].is_array(),
+            "{body}: {}",
+            refused.text
+        );
     }
     let created = create(
         &app,
@@ -107,15 +114,26 @@ async fn an_event_takes_rsvp_settings_and_only_its_hosts_see_the_tally(app: Test
         (&json!(40), &json!(2), &json!(false))
     );
     assert_eq!(data["rsvp_deadline"], "2027-01-09T18:00:00Z");
-    assert_eq!((&data["seats_taken"], &data["seats_remaining"]), (&json!(0), &json!(40)));
+    assert_eq!(
+        (&data["seats_taken"], &data["seats_remaining"]),
+        (&json!(0), &json!(40))
+    );
     let id = data["id"].as_str().unwrap().to_owned();
 
     let sent = invite(&app, olivia, &id, emails(&["Sara"])).await;
-    reply(&app, sara, &sent[0], json!({"status": "accepted", "guests": 2}))
-        .await
-        .expect(200);
+    reply(
+        &app,
+        sara,
+        &sent[0],
+        json!({"status": "accepted", "guests": 2}),
+    )
+    .await
+    .expect(200);
     let host = event(&app, olivia, &id).await;
-    assert_eq!((&host["seats_taken"], &host["seats_remaining"]), (&json!(3), &json!(37)));
+    assert_eq!(
+        (&host["seats_taken"], &host["seats_remaining"]),
+        (&json!(3), &json!(37))
+    );
     assert_eq!(host["counts"]["accepted"], 1);
     let member = event(&app, sara, &id).await;
     for hidden in ["seats_taken", "seats_remaining", "waitlist_count", "counts"] {
@@ -129,13 +147,24 @@ async fn an_event_takes_rsvp_settings_and_only_its_hosts_see_the_tally(app: Test
 
     // Edits: unlimited again, and never below the seats taken.
     let path = format!("/api/v1/events/{id}");
-    let lower = app.patch(&path, &olivia.token, json!({"capacity": 2})).await;
+    let lower = app
+        .patch(&path, &olivia.token, json!({"capacity": 2}))
+        .await;
     assert_eq!(lower.status, 409, "{}", lower.text);
     assert_eq!(lower.body["code"], "capacity_below_seats_taken");
-    let unlimited = app.patch(&path, &olivia.token, json!({"capacity": null})).await;
-    assert_eq!(unlimited.expect(200)["data"]["seats_remaining"], json!(null));
+    let unlimited = app
+        .patch(&path, &olivia.token, json!({"capacity": null}))
+        .await;
+    assert_eq!(
+        unlimited.expect(200)["data"]["seats_remaining"],
+        json!(null)
+    );
     let late = app
-        .patch(&path, &olivia.token, json!({"rsvp_deadline": "2027-02-01T00:00:00Z"}))
+        .patch(
+            &path,
+            &olivia.token,
+            json!({"rsvp_deadline": "2027-02-01T00:00:00Z"}),
+        )
         .await;
     assert_eq!(late.status, 422, "{}", late.text);
 }
@@ -158,12 +187,24 @@ async fn answers_are_maybe_yes_or_no_with_guests_and_a_comment(app: TestApp) {
     )
     .await;
     let data = maybe.expect(200)["data"].clone();
-    assert_eq!((&data["status"], &data["guests"]), (&json!("tentative"), &json!(1)));
+    assert_eq!(
+        (&data["status"], &data["guests"]),
+        (&json!("tentative"), &json!(1))
+    );
     assert_eq!(data["comment"], "If I can find a sitter.");
     assert_eq!(event(&app, olivia, &id).await["counts"]["tentative"], 1);
-    let too_many = reply(&app, sara, &sent[0], json!({"status": "accepted", "guests": 2})).await;
+    let too_many = reply(
+        &app,
+        sara,
+        &sent[0],
+        json!({"status": "accepted", "guests": 2}),
+    )
+    .await;
     assert_eq!(too_many.status, 422, "{}", too_many.text);
-    assert_eq!(too_many.body["errors"]["guests"][0], "This event allows at most 1 guest.");
+    assert_eq!(
+        too_many.body["errors"]["guests"][0],
+        "This event allows at most 1 guest."
+    );
     // Each answer is given whole: its guests and comment replace the earlier ones.
     let yes = reply(
         &app,
@@ -181,9 +222,18 @@ async fn answers_are_maybe_yes_or_no_with_guests_and_a_comment(app: TestApp) {
         .await;
     assert_eq!(members.expect(200)["data"][0]["guests"], 1);
 
-    let no = reply(&app, reza, &sent[1], json!({"status": "declined", "comment": "Away."})).await;
+    let no = reply(
+        &app,
+        reza,
+        &sent[1],
+        json!({"status": "declined", "comment": "Away."}),
+    )
+    .await;
     let data = no.expect(200)["data"].clone();
-    assert_eq!((&data["status"], &data["comment"]), (&json!("rejected"), &json!("Away.")));
+    assert_eq!(
+        (&data["status"], &data["comment"]),
+        (&json!("rejected"), &json!("Away."))
+    );
     let again = reply(&app, reza, &sent[1], json!({"status": "accepted"})).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.body["code"], "invitation_already_answered");
@@ -193,34 +243,66 @@ async fn answers_are_maybe_yes_or_no_with_guests_and_a_comment(app: TestApp) {
         json!({"status": "accepted", "guests": 1.5}),
         json!({"status": "accepted", "comment": "x".repeat(501)}),
     ] {
-        assert_eq!(reply(&app, reza, &sent[1], bad.clone()).await.status, 422, "{bad}");
+        assert_eq!(
+            reply(&app, reza, &sent[1], bad.clone()).await.status,
+            422,
+            "{bad}"
+        );
     }
 }
 
 async fn a_capacity_two_event_waitlists_and_promotes_as_the_feed_tells(app: TestApp) {
     let p = people(&app, &["Olivia", "Sara", "Reza", "Nima"]).await;
     let (olivia, sara, reza, nima) = (&p[0], &p[1], &p[2], &p[3]);
-    let id = create(&app, olivia, json!({"title": "Supper", "capacity": 2, "max_guests": 1}))
-        .await
-        .expect(201)["data"]["id"]
+    let id = create(
+        &app,
+        olivia,
+        json!({"title": "Supper", "capacity": 2, "max_guests": 1}),
+    )
+    .await
+    .expect(201)["data"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let sent = invite(&app, olivia, &id, emails(&["Sara", "Reza", "Nima"])).await;
-    let seated = reply(&app, sara, &sent[0], json!({"status": "accepted", "guests": 1})).await;
+    let seated = reply(
+        &app,
+        sara,
+        &sent[0],
+        json!({"status": "accepted", "guests": 1}),
+    )
+    .await;
     assert_eq!(seated.expect(200)["data"]["status"], "accepted");
     let waiting = reply(&app, reza, &sent[1], json!({"status": "accepted"})).await;
     let data = waiting.expect(200)["data"].clone();
-    assert_eq!((&data["status"], &data["waitlist_position"]), (&json!("waitlisted"), &json!(1)));
-    let second = reply(&app, nima, &sent[2], json!({"status": "accepted", "guests": 1})).await;
+    assert_eq!(
+        (&data["status"], &data["waitlist_position"]),
+        (&json!("waitlisted"), &json!(1))
+    );
+    let second = reply(
+        &app,
+        nima,
+        &sent[2],
+        json!({"status": "accepted", "guests": 1}),
+    )
+    .await;
     assert_eq!(second.expect(200)["data"]["waitlist_position"], 2);
     let host = event(&app, olivia, &id).await;
     assert_eq!(
-        (&host["seats_taken"], &host["seats_remaining"], &host["waitlist_count"]),
+        (
+            &host["seats_taken"],
+            &host["seats_remaining"],
+            &host["waitlist_count"]
+        ),
         (&json!(2), &json!(0), &json!(2))
     );
     // A waitlisted invitee is not a member, and may only withdraw.
-    assert_eq!(app.get(&format!("/api/v1/events/{id}"), &reza.token).await.status, 404);
+    assert_eq!(
+        app.get(&format!("/api/v1/events/{id}"), &reza.token)
+            .await
+            .status,
+        404
+    );
     let maybe = reply(&app, reza, &sent[1], json!({"status": "tentative"})).await;
     assert_eq!(maybe.status, 409);
 
@@ -231,7 +313,10 @@ async fn a_capacity_two_event_waitlists_and_promotes_as_the_feed_tells(app: Test
     assert_eq!(party.expect(200)["data"]["guests"], 0);
     assert_eq!(invitation(&app, reza, &sent[1]).await["status"], "accepted");
     let nimas = invitation(&app, nima, &sent[2]).await;
-    assert_eq!((&nimas["status"], &nimas["waitlist_position"]), (&json!("waitlisted"), &json!(1)));
+    assert_eq!(
+        (&nimas["status"], &nimas["waitlist_position"]),
+        (&json!("waitlisted"), &json!(1))
+    );
     assert_eq!(event(&app, reza, &id).await["members_count"], 3);
     // Reza's feed says he was promoted.
     let feed = app.get("/api/v1/me/events", &reza.token).await;
@@ -259,15 +344,30 @@ async fn a_capacity_two_event_waitlists_and_promotes_as_the_feed_tells(app: Test
 
     // Growing past the seats left is refused; the owner has no party.
     let grow = app.patch(&path, &sara.token, json!({"guests": 1})).await;
-    assert_eq!((grow.status.as_u16(), grow.body["code"].clone()), (409, json!("event_full")));
-    assert_eq!(app.patch(&path, &olivia.token, json!({"guests": 1})).await.status, 403);
+    assert_eq!(
+        (grow.status.as_u16(), grow.body["code"].clone()),
+        (409, json!("event_full"))
+    );
+    assert_eq!(
+        app.patch(&path, &olivia.token, json!({"guests": 1}))
+            .await
+            .status,
+        403
+    );
     assert_eq!(app.patch(&path, &sara.token, json!({})).await.status, 422);
     // Reza leaves: Nima's party of two now fits.
     let leave = format!("/api/v1/events/{id}/members/{}", reza.id);
-    let left = app.call(Method::DELETE, &leave, Some(&reza.token), None).await;
+    let left = app
+        .call(Method::DELETE, &leave, Some(&reza.token), None)
+        .await;
     assert_eq!(left.status, 204, "{}", left.text);
-    assert_eq!(invitation(&app, nima, &sent[2]).await["status"], "waitlisted");
-    app.patch(&path, &sara.token, json!({"guests": 0})).await.expect(200);
+    assert_eq!(
+        invitation(&app, nima, &sent[2]).await["status"],
+        "waitlisted"
+    );
+    app.patch(&path, &sara.token, json!({"guests": 0}))
+        .await
+        .expect(200);
     let sara_leaves = format!("/api/v1/events/{id}/members/{}", sara.id);
     app.call(Method::DELETE, &sara_leaves, Some(&sara.token), None)
         .await;
@@ -278,9 +378,13 @@ async fn a_capacity_two_event_waitlists_and_promotes_as_the_feed_tells(app: Test
 async fn a_full_event_without_a_waitlist_and_closed_answers_are_409s(app: TestApp) {
     let p = people(&app, &["Olivia", "Sara", "Reza"]).await;
     let (olivia, sara, reza) = (&p[0], &p[1], &p[2]);
-    let id = create(&app, olivia, json!({"title": "Tiny", "capacity": 1, "waitlist": false}))
-        .await
-        .expect(201)["data"]["id"]
+    let id = create(
+        &app,
+        olivia,
+        json!({"title": "Tiny", "capacity": 1, "waitlist": false}),
+    )
+    .await
+    .expect(201)["data"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -289,24 +393,36 @@ async fn a_full_event_without_a_waitlist_and_closed_answers_are_409s(app: TestAp
         .await
         .expect(200);
     let full = reply(&app, reza, &sent[1], json!({"status": "accepted"})).await;
-    assert_eq!((full.status.as_u16(), full.body["code"].clone()), (409, json!("event_full")));
+    assert_eq!(
+        (full.status.as_u16(), full.body["code"].clone()),
+        (409, json!("event_full"))
+    );
     assert_eq!(invitation(&app, reza, &sent[1]).await["status"], "pending");
 
     // An event that started: no answers, no sends.
-    let past = create(&app, olivia, json!({"title": "Yesterday", "starts_at": "2020-01-01T00:00:00Z"}))
-        .await
-        .expect(201)["data"]["id"]
+    let past = create(
+        &app,
+        olivia,
+        json!({"title": "Yesterday", "starts_at": "2020-01-01T00:00:00Z"}),
+    )
+    .await
+    .expect(201)["data"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let closed = app.send(olivia, &past, emails(&["Sara"])).await;
-    assert_eq!((closed.status.as_u16(), closed.body["code"].clone()), (409, json!("rsvp_closed")));
+    assert_eq!(
+        (closed.status.as_u16(), closed.body["code"].clone()),
+        (409, json!("rsvp_closed"))
+    );
     assert_eq!(
         closed.body["message"],
         "Answers to this event closed at 2020-01-01T00:00:00Z."
     );
     // Moving the start into the past after a send closes answers to what was sent.
-    let open = create(&app, olivia, json!({"title": "Soon"})).await.expect(201)["data"]["id"]
+    let open = create(&app, olivia, json!({"title": "Soon"}))
+        .await
+        .expect(201)["data"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -319,7 +435,10 @@ async fn a_full_event_without_a_waitlist_and_closed_answers_are_409s(app: TestAp
     .await
     .expect(200);
     let late = reply(&app, reza, &sent[0], json!({"status": "accepted"})).await;
-    assert_eq!((late.status.as_u16(), late.body["code"].clone()), (409, json!("rsvp_closed")));
+    assert_eq!(
+        (late.status.as_u16(), late.body["code"].clone()),
+        (409, json!("rsvp_closed"))
+    );
     let seen = invitation(&app, olivia, &sent[0]).await;
     assert_eq!(seen["expires_at"], "2020-01-01T00:00:00Z");
 }
@@ -327,24 +446,36 @@ async fn a_full_event_without_a_waitlist_and_closed_answers_are_409s(app: TestAp
 async fn a_batch_expires_in_its_own_time_and_never_after_the_deadline(app: TestApp) {
     let p = people(&app, &["Olivia", "Sara"]).await;
     let olivia = &p[0];
-    let id = create(&app, olivia, json!({"title": "Supper"})).await.expect(201)["data"]["id"]
+    let id = create(&app, olivia, json!({"title": "Supper"}))
+        .await
+        .expect(201)["data"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let path = format!("/api/v1/{id}/send-invitations");
     for bad in ["30m", "31d", "90s", "0", "1w", "soon"] {
         let refused = app
-            .post(&path, Some(&olivia.token), json!({"invitations": ["sara@example.com"], "expires_in": bad}))
+            .post(
+                &path,
+                Some(&olivia.token),
+                json!({"invitations": ["sara@example.com"], "expires_in": bad}),
+            )
             .await;
         assert_eq!(refused.status, 422, "{bad}: {}", refused.text);
         assert!(refused.body["errors"]["expires_in"].is_array());
     }
     let sent = app
-        .post(&path, Some(&olivia.token), json!({"invitations": ["sara@example.com"], "expires_in": "2h"}))
+        .post(
+            &path,
+            Some(&olivia.token),
+            json!({"invitations": ["sara@example.com"], "expires_in": "2h"}),
+        )
         .await;
     let data = sent.expect(200)["data"]["sent"][0].clone();
-    let created = chrono::DateTime::parse_from_rfc3339(data["created_at"].as_str().unwrap()).unwrap();
-    let expires = chrono::DateTime::parse_from_rfc3339(data["expires_at"].as_str().unwrap()).unwrap();
+    let created =
+        chrono::DateTime::parse_from_rfc3339(data["created_at"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(data["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, chrono::Duration::hours(2));
 }
 
@@ -374,20 +505,30 @@ async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_on_two_instances(ap
     let other = second(&app).await;
     let names: Vec<String> = (0..50).map(|i| format!("Guest{i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let olivia = app.register("Olivia", Some("olivia@example.com"), None).await;
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
     let guests = people(&app, &refs).await;
     for round in 0..ROUNDS {
-        let id = create(&app, &olivia, json!({"title": format!("Round {round}"), "capacity": 10}))
-            .await
-            .expect(201)["data"]["id"]
+        let id = create(
+            &app,
+            &olivia,
+            json!({"title": format!("Round {round}"), "capacity": 10}),
+        )
+        .await
+        .expect(201)["data"]["id"]
             .as_str()
             .unwrap()
             .to_owned();
         let sent = invite(&app, &olivia, &id, emails(&refs)).await;
-        let answers = guests.iter().zip(&sent).enumerate().map(|(i, (guest, invitation))| {
-            let on = if i % 2 == 0 { &app } else { &other };
-            reply(on, guest, invitation, json!({"status": "accepted"}))
-        });
+        let answers = guests
+            .iter()
+            .zip(&sent)
+            .enumerate()
+            .map(|(i, (guest, invitation))| {
+                let on = if i % 2 == 0 { &app } else { &other };
+                reply(on, guest, invitation, json!({"status": "accepted"}))
+            });
         let replies = futures_util::future::join_all(answers).await;
         let mut statuses: Vec<String> = replies
             .iter()
@@ -395,14 +536,26 @@ async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_on_two_instances(ap
             .collect();
         statuses.sort();
         let accepted = statuses.iter().filter(|s| *s == "accepted").count();
-        assert_eq!((accepted, statuses.len() - accepted), (10, 40), "round {round}");
+        assert_eq!(
+            (accepted, statuses.len() - accepted),
+            (10, 40),
+            "round {round}"
+        );
         let host = event(&app, &olivia, &id).await;
         assert_eq!(
-            (&host["seats_taken"], &host["members_count"], &host["waitlist_count"]),
+            (
+                &host["seats_taken"],
+                &host["members_count"],
+                &host["waitlist_count"]
+            ),
             (&json!(10), &json!(11), &json!(40)),
             "round {round}"
         );
-        assert_eq!(seats(&app, &id), ("10".into(), "10".into()), "round {round}");
+        assert_eq!(
+            seats(&app, &id),
+            ("10".into(), "10".into()),
+            "round {round}"
+        );
     }
 }
 
@@ -418,17 +571,36 @@ async fn twenty_rounds_of_freed_seats_against_accepts_never_exceed_the_capacity(
         )
         .await
         .expect(201)["data"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-        let sent = invite(&app, olivia, &id, emails(&["Ann", "Dan", "Bea", "Cy", "Eve"])).await;
-        reply(&app, ann, &sent[0], json!({"status": "accepted", "guests": 1})).await.expect(200);
-        reply(&app, dan, &sent[1], json!({"status": "accepted"})).await.expect(200);
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sent = invite(
+            &app,
+            olivia,
+            &id,
+            emails(&["Ann", "Dan", "Bea", "Cy", "Eve"]),
+        )
+        .await;
+        reply(
+            &app,
+            ann,
+            &sent[0],
+            json!({"status": "accepted", "guests": 1}),
+        )
+        .await
+        .expect(200);
+        reply(&app, dan, &sent[1], json!({"status": "accepted"}))
+            .await
+            .expect(200);
         let waiting = reply(&app, bea, &sent[2], json!({"status": "accepted"})).await;
         assert_eq!(waiting.expect(200)["data"]["status"], "waitlisted");
         // At once, on two instances: Ann leaves (Bea is promoted), Cy and Eve accept with a guest,
         // Dan brings a guest.
-        let (a, b) = if round % 2 == 0 { (&app, &other) } else { (&other, &app) };
+        let (a, b) = if round % 2 == 0 {
+            (&app, &other)
+        } else {
+            (&other, &app)
+        };
         let leave = format!("/api/v1/events/{id}/members/{}", ann.id);
         let party = format!("/api/v1/events/{id}/members/me");
         let (left, cy_says, eve_says, grown) = tokio::join!(
@@ -449,11 +621,18 @@ async fn twenty_rounds_of_freed_seats_against_accepts_never_exceed_the_capacity(
         assert_eq!(stored, counted, "round {round}");
         let taken: u32 = stored.parse().unwrap();
         assert!(taken <= 3, "round {round}: {taken} of 3");
-        assert_eq!(invitation(&app, bea, &sent[2]).await["status"], "accepted", "round {round}");
+        assert_eq!(
+            invitation(&app, bea, &sent[2]).await["status"],
+            "accepted",
+            "round {round}"
+        );
         for (who, invitation_id) in [(cy, &sent[3]), (eve, &sent[4])] {
             let seen = invitation(&app, who, invitation_id).await;
             if seen["status"] == "waitlisted" {
-                assert!(2 > 3 - taken, "round {round}: a party of two that fits waits");
+                assert!(
+                    2 > 3 - taken,
+                    "round {round}: a party of two that fits waits"
+                );
             }
         }
     }

@@ -444,7 +444,12 @@ async fn a_held_invitation_is_cancelled_when_its_prover_is_already_a_member() {
     let (_impostor, ceo, olivia, event) = ceo_and_impostor(&h).await;
     let direct = h.invite(&olivia, event, "09352864812").await;
     h.invitations
-        .answer(&ceo, direct.invitation.id(), Reply::of(Answer::Accept), None)
+        .answer(
+            &ceo,
+            direct.invitation.id(),
+            Reply::of(Answer::Accept),
+            None,
+        )
         .await
         .unwrap();
     let held = h.invite(&olivia, event, "ceo@bigcorp.example").await;

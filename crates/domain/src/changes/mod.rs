@@ -553,7 +553,13 @@ mod tests {
         let mut rejected = pending.clone();
         rejected
             .invitation
-            .answer(sara.id, None, crate::invitations::Reply::of(Answer::Reject), &crate::rsvp::RsvpRules::default(), at(5))
+            .answer(
+                sara.id,
+                None,
+                crate::invitations::Reply::of(Answer::Reject),
+                &crate::rsvp::RsvpRules::default(),
+                at(5),
+            )
             .unwrap();
         let change = Change::invitation_answered(rejected).unwrap();
         assert_eq!(change.kind(), ChangeKind::InvitationRejected);
@@ -562,7 +568,13 @@ mod tests {
         let mut accepted = pending;
         accepted
             .invitation
-            .answer(sara.id, None, crate::invitations::Reply::of(Answer::Accept), &crate::rsvp::RsvpRules::default(), at(6))
+            .answer(
+                sara.id,
+                None,
+                crate::invitations::Reply::of(Answer::Accept),
+                &crate::rsvp::RsvpRules::default(),
+                at(6),
+            )
             .unwrap();
         let change = Change::invitation_answered(accepted.clone()).unwrap();
         assert_eq!(change.kind(), ChangeKind::InvitationAccepted);

@@ -187,7 +187,11 @@ impl EventService {
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    pub async fn create(&self, owner: &User, details: EventDetails) -> Result<EventView, PortError> {
+    pub async fn create(
+        &self,
+        owner: &User,
+        details: EventDetails,
+    ) -> Result<EventView, PortError> {
         let event = self
             .events
             .create(NewEvent {

@@ -19,7 +19,9 @@ use crate::invitations::{
 };
 use crate::ports::{AbuseCounters, Clock, CountError, CounterLimit, PortError, Reservation};
 use crate::rsvp::RsvpRefused;
-use crate::{Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version};
+use crate::{
+    Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version,
+};
 
 mod account;
 mod caps;
@@ -530,9 +532,7 @@ impl InvitationService {
             .await?
             .ok_or(AnswerInvitationError::NotFound)?;
         let now = self.clock.now();
-        details
-            .invitation
-            .answer(by.id, role, reply, &rules, now)?;
+        details.invitation.answer(by.id, role, reply, &rules, now)?;
         if !details.invitation.version().satisfies(expected) {
             return Err(AnswerInvitationError::Stale);
         }

@@ -112,7 +112,13 @@ fn only_pending_invitations_expire() {
     let clock = FixedClock::default();
     let mut answered = sent(&p, clock.now(), InvitationTtl::parse("1h").unwrap());
     answered
-        .answer(p.invitee, None, Reply::of(Answer::Reject), &RsvpRules::default(), clock.now())
+        .answer(
+            p.invitee,
+            None,
+            Reply::of(Answer::Reject),
+            &RsvpRules::default(),
+            clock.now(),
+        )
         .unwrap();
     let mut cancelled = sent(&p, clock.now(), InvitationTtl::parse("1h").unwrap());
     cancelled.cancel(p.sender, None, clock.now()).unwrap();
@@ -133,7 +139,13 @@ fn r10_an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
     clock.advance(Duration::hours(1));
     let now = clock.now();
     assert_eq!(
-        invitation.answer(p.invitee, None, Reply::of(Answer::Accept), &RsvpRules::default(), now),
+        invitation.answer(
+            p.invitee,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now
+        ),
         Err(AnswerRefused::NotPending(NotPending::Expired))
     );
     assert_eq!(
@@ -203,7 +215,13 @@ fn an_answered_or_cancelled_invitation_cannot_be_cancelled_answered_or_resent() 
     let ttl = InvitationTtl::DEFAULT;
     let mut accepted = sent(&p, now, ttl);
     accepted
-        .answer(p.invitee, None, Reply::of(Answer::Accept), &RsvpRules::default(), now)
+        .answer(
+            p.invitee,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now,
+        )
         .unwrap();
     assert_eq!(
         accepted.cancel(p.sender, None, now),
@@ -216,7 +234,13 @@ fn an_answered_or_cancelled_invitation_cannot_be_cancelled_answered_or_resent() 
     let mut cancelled = sent(&p, now, ttl);
     cancelled.cancel(p.sender, None, now).unwrap();
     assert_eq!(
-        cancelled.answer(p.invitee, None, Reply::of(Answer::Accept), &RsvpRules::default(), now),
+        cancelled.answer(
+            p.invitee,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now
+        ),
         Err(AnswerRefused::NotPending(NotPending::Cancelled))
     );
     assert_eq!(
@@ -234,12 +258,22 @@ fn the_events_managers_may_see_but_not_answer_an_invitation() {
     let p = parties();
     let mut invitation = sent(&p, FixedClock::START, InvitationTtl::DEFAULT);
     assert_eq!(
-        invitation.answer(p.stranger, Some(Role::Owner), Reply::of(Answer::Accept), &RsvpRules::default(), FixedClock::START
+        invitation.answer(
+            p.stranger,
+            Some(Role::Owner),
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            FixedClock::START
         ),
         Err(AnswerRefused::BySender)
     );
     assert_eq!(
-        invitation.answer(p.stranger, Some(Role::Member), Reply::of(Answer::Accept), &RsvpRules::default(), FixedClock::START
+        invitation.answer(
+            p.stranger,
+            Some(Role::Member),
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            FixedClock::START
         ),
         Err(AnswerRefused::NotVisible)
     );
@@ -254,7 +288,15 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
     assert_eq!(invitation.next_resend_at(), None);
 
     clock.advance(Duration::seconds(1));
-    invitation.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), clock.now()).unwrap();
+    invitation
+        .resend(
+            p.sender,
+            None,
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            clock.now(),
+        )
+        .unwrap();
     let first = clock.now();
     assert_eq!(invitation.last_resent_at(), Some(first));
     assert_eq!(invitation.expires_at(), Some(first + Duration::hours(1)));
@@ -262,7 +304,13 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
 
     clock.advance(Duration::minutes(9) + Duration::seconds(59));
     assert_eq!(
-        invitation.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), clock.now()),
+        invitation.resend(
+            p.sender,
+            None,
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            clock.now()
+        ),
         Err(ManageRefused::TooSoon {
             retry_after: Duration::seconds(1)
         })
@@ -270,7 +318,13 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
     assert_eq!(invitation.last_resent_at(), Some(first), "unchanged");
     clock.advance(Duration::seconds(1));
     invitation
-        .resend(p.stranger, Some(Role::Owner), ttl, &crate::rsvp::RsvpRules::default(), clock.now())
+        .resend(
+            p.stranger,
+            Some(Role::Owner),
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            clock.now(),
+        )
         .unwrap();
     assert_eq!(invitation.last_resent_at(), Some(clock.now()));
     assert_eq!(
@@ -278,7 +332,13 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
         Some(clock.now() + Duration::minutes(10))
     );
     assert_eq!(
-        invitation.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), clock.now()),
+        invitation.resend(
+            p.sender,
+            None,
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            clock.now()
+        ),
         Err(ManageRefused::TooSoon {
             retry_after: Duration::minutes(10)
         })
@@ -292,13 +352,27 @@ fn a_resend_pushes_the_expiry_a_full_ttl_out_and_never_stays_never() {
     let ttl = InvitationTtl::parse("1h").unwrap();
     let mut invitation = sent(&p, clock.now(), ttl);
     clock.advance(Duration::minutes(59));
-    invitation.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), clock.now()).unwrap();
+    invitation
+        .resend(
+            p.sender,
+            None,
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            clock.now(),
+        )
+        .unwrap();
     clock.advance(Duration::minutes(30));
     assert_eq!(invitation.status_at(clock.now()), InvitationStatus::Pending);
 
     let mut never = sent(&p, clock.now(), InvitationTtl::NEVER);
     never
-        .resend(p.sender, None, InvitationTtl::NEVER, &crate::rsvp::RsvpRules::default(), clock.now())
+        .resend(
+            p.sender,
+            None,
+            InvitationTtl::NEVER,
+            &crate::rsvp::RsvpRules::default(),
+            clock.now(),
+        )
         .unwrap();
     assert_eq!(never.expires_at(), None);
 }
@@ -309,11 +383,23 @@ fn the_invitee_and_outsiders_may_not_resend() {
     let mut invitation = sent(&p, FixedClock::START, InvitationTtl::DEFAULT);
     let ttl = InvitationTtl::DEFAULT;
     assert_eq!(
-        invitation.resend(p.invitee, None, ttl, &crate::rsvp::RsvpRules::default(), FixedClock::START),
+        invitation.resend(
+            p.invitee,
+            None,
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            FixedClock::START
+        ),
         Err(ManageRefused::ByInvitee)
     );
     assert_eq!(
-        invitation.resend(p.stranger, Some(Role::Member), ttl, &crate::rsvp::RsvpRules::default(), FixedClock::START),
+        invitation.resend(
+            p.stranger,
+            Some(Role::Member),
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            FixedClock::START
+        ),
         Err(ManageRefused::NotVisible)
     );
     assert_eq!(invitation.last_resent_at(), None);

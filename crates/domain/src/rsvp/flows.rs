@@ -96,7 +96,10 @@ impl Party {
         to: &[&User],
         expires_in: Option<&str>,
     ) -> Result<Vec<InvitationId>, SendInvitationsError> {
-        let emails: Vec<&str> = to.iter().map(|u| u.email.as_ref().unwrap().as_str()).collect();
+        let emails: Vec<&str> = to
+            .iter()
+            .map(|u| u.email.as_ref().unwrap().as_str())
+            .collect();
         let report = self
             .invitations
             .send(
@@ -227,9 +230,15 @@ async fn guests_are_bounded_by_the_events_max_guests() {
     let id = p.invite(0).await;
     assert!(matches!(
         p.reply(0, id, Answer::Accept, 2).await,
-        Err(AnswerInvitationError::Rsvp(RsvpRefused::TooManyGuests { max: 1 }))
+        Err(AnswerInvitationError::Rsvp(RsvpRefused::TooManyGuests {
+            max: 1
+        }))
     ));
-    assert_eq!(p.status(id).await.0, InvitationStatus::Pending, "nothing stored");
+    assert_eq!(
+        p.status(id).await.0,
+        InvitationStatus::Pending,
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
@@ -239,11 +248,20 @@ async fn a_full_event_waitlists_first_come_first_served_or_refuses_without_a_wai
     let (second, status) = p.accepts(1, 1).await;
     assert_eq!(status, InvitationStatus::Waitlisted);
     let (third, _) = p.accepts(2, 0).await;
-    assert_eq!(p.status(second).await, (InvitationStatus::Waitlisted, Some(1)));
-    assert_eq!(p.status(third).await, (InvitationStatus::Waitlisted, Some(2)));
+    assert_eq!(
+        p.status(second).await,
+        (InvitationStatus::Waitlisted, Some(1))
+    );
+    assert_eq!(
+        p.status(third).await,
+        (InvitationStatus::Waitlisted, Some(2))
+    );
     let view = p.events.get(&p.olivia, p.event).await.unwrap();
     let tally = view.tally.unwrap();
-    assert_eq!((tally.seats_taken, tally.accepted, tally.waitlisted), (3, 1, 2));
+    assert_eq!(
+        (tally.seats_taken, tally.accepted, tally.waitlisted),
+        (3, 1, 2)
+    );
 
     let strict = party(Some(1), 0, false, None, None, 2).await;
     strict.accepts(0, 0).await;
@@ -350,7 +368,10 @@ async fn a_waitlisted_invitee_may_withdraw_and_nobody_is_promoted_after_the_dead
     // Withdrawing from the waitlist: a no.
     let withdrawn = p.reply(1, second, Answer::Reject, 0).await.unwrap();
     assert_eq!(withdrawn.invitation.status(), InvitationStatus::Rejected);
-    assert_eq!(p.status(third).await, (InvitationStatus::Waitlisted, Some(1)));
+    assert_eq!(
+        p.status(third).await,
+        (InvitationStatus::Waitlisted, Some(1))
+    );
     // Nothing but a no from the waitlist.
     assert!(matches!(
         p.reply(2, third, Answer::Tentative, 0).await,
@@ -431,7 +452,9 @@ async fn members_change_their_party_within_the_limits_and_the_owner_has_none() {
     ));
     assert!(matches!(
         p.events.change_party(&p.guests[1], p.event, 3).await,
-        Err(crate::events::ChangePartyError::Rsvp(RsvpRefused::TooManyGuests { max: 2 }))
+        Err(crate::events::ChangePartyError::Rsvp(
+            RsvpRefused::TooManyGuests { max: 2 }
+        ))
     ));
     assert!(matches!(
         p.events.change_party(&p.olivia, p.event, 1).await,

@@ -207,7 +207,12 @@ impl RsvpRules {
     /// # Errors
     /// [`RsvpRefused::Closed`] after the deadline or the start, [`RsvpRefused::TooManyGuests`],
     /// and [`RsvpRefused::Full`] when it does not fit and the event keeps no waitlist.
-    pub fn admit(&self, taken: u32, guests: u8, now: DateTime<Utc>) -> Result<Admission, RsvpRefused> {
+    pub fn admit(
+        &self,
+        taken: u32,
+        guests: u8,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, RsvpRefused> {
         self.check_open(now)?;
         self.check_guests(guests)?;
         if self.fits(taken, party(guests)) {

@@ -53,7 +53,10 @@ fn answers_close_at_the_earlier_of_the_deadline_and_the_start() {
     assert_eq!(settings.rules(Some(at(18))).closes_at, Some(at(12)));
     assert_eq!(settings.rules(Some(at(9))).closes_at, Some(at(9)));
     assert_eq!(settings.rules(None).closes_at, Some(at(12)));
-    assert_eq!(RsvpSettings::default().rules(Some(at(9))).closes_at, Some(at(9)));
+    assert_eq!(
+        RsvpSettings::default().rules(Some(at(9))).closes_at,
+        Some(at(9))
+    );
     assert_eq!(RsvpSettings::default().rules(None).closes_at, None);
 
     let rules = settings.rules(Some(at(18)));
@@ -82,7 +85,11 @@ fn a_party_is_seated_while_it_fits_then_waitlisted_or_refused() {
     let now = at(8);
     let with_waitlist = rules(Some(10), 3, true);
     assert_eq!(with_waitlist.admit(0, 3, now), Ok(Admission::Seated));
-    assert_eq!(with_waitlist.admit(6, 3, now), Ok(Admission::Seated), "4 of 4 left");
+    assert_eq!(
+        with_waitlist.admit(6, 3, now),
+        Ok(Admission::Seated),
+        "4 of 4 left"
+    );
     assert_eq!(with_waitlist.admit(7, 3, now), Ok(Admission::Waitlisted));
     assert_eq!(with_waitlist.admit(10, 0, now), Ok(Admission::Waitlisted));
     assert_eq!(
@@ -95,7 +102,10 @@ fn a_party_is_seated_while_it_fits_then_waitlisted_or_refused() {
     assert_eq!(without.admit(9, 1, now), Err(RsvpRefused::Full));
 
     let unlimited = rules(None, 10, false);
-    assert_eq!(unlimited.admit(u32::MAX - 20, 10, now), Ok(Admission::Seated));
+    assert_eq!(
+        unlimited.admit(u32::MAX - 20, 10, now),
+        Ok(Admission::Seated)
+    );
     assert_eq!(unlimited.seats_remaining(5), None);
     assert_eq!(with_waitlist.seats_remaining(12), Some(0));
 }
@@ -104,8 +114,8 @@ fn a_party_is_seated_while_it_fits_then_waitlisted_or_refused() {
 fn promotion_is_first_come_first_served_skipping_parties_that_do_not_fit() {
     let rules = rules(Some(10), 5, true);
     let queue = waiting(&[2, 0, 4, 1]); // parties of 3, 1, 5, 2
-    // 4 seats free: the first (3) fits, the second (1) too; the third (5) does not and keeps its
-    // place; the fourth (2) does not fit in the 0 left.
+                                        // 4 seats free: the first (3) fits, the second (1) too; the third (5) does not and keeps its
+                                        // place; the fourth (2) does not fit in the 0 left.
     let promoted = rules.promote(6, &queue, at(8));
     assert_eq!(promoted, vec![queue[0], queue[1]]);
     // 3 free: the first (3) takes them all, nobody else.
@@ -130,7 +140,9 @@ fn nobody_is_promoted_once_answers_have_closed() {
     let queue = waiting(&[0, 0]);
     assert_eq!(rules.promote(0, &queue, at(11)), queue);
     assert!(rules.promote(0, &queue, at(12)).is_empty());
-    assert!(rules.promote(0, &queue, at(12) + Duration::days(1)).is_empty());
+    assert!(rules
+        .promote(0, &queue, at(12) + Duration::days(1))
+        .is_empty());
 }
 
 #[test]
@@ -151,5 +163,9 @@ fn members_shrink_their_party_freely_and_grow_it_within_the_seats_left() {
         closed.change_party(0, 0, 1, now),
         Err(RsvpRefused::Closed(at(6)))
     );
-    assert_eq!(closed.change_party(5, 2, 1, now), Ok(()), "fewer after the deadline");
+    assert_eq!(
+        closed.change_party(5, 2, 1, now),
+        Ok(()),
+        "fewer after the deadline"
+    );
 }

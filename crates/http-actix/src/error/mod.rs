@@ -398,9 +398,7 @@ impl ApiError {
                 ErrorCode::RsvpClosed,
             ),
             Self::CapacityBelowSeatsTaken(taken) => error(
-                &format!(
-                    "{taken} seats are taken already; the capacity cannot go below that."
-                ),
+                &format!("{taken} seats are taken already; the capacity cannot go below that."),
                 ErrorCode::CapacityBelowSeatsTaken,
             ),
             Self::PayloadTooLarge { limit } => error(

@@ -39,11 +39,20 @@ async fn creating_an_event_answers_201_with_the_event() {
     assert_eq!(data["created_at"], "2026-11-26T10:00:00Z");
     // Unlimited, no guests, a waitlist, no deadline; and, for its owner, the tally.
     assert_eq!(
-        (&data["capacity"], &data["max_guests"], &data["waitlist"], &data["rsvp_deadline"]),
+        (
+            &data["capacity"],
+            &data["max_guests"],
+            &data["waitlist"],
+            &data["rsvp_deadline"]
+        ),
         (&json!(null), &json!(0), &json!(true), &json!(null))
     );
     assert_eq!(
-        (&data["seats_taken"], &data["seats_remaining"], &data["waitlist_count"]),
+        (
+            &data["seats_taken"],
+            &data["seats_remaining"],
+            &data["waitlist_count"]
+        ),
         (&json!(0), &json!(null), &json!(0))
     );
     assert_eq!(

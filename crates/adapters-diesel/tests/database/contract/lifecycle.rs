@@ -253,7 +253,9 @@ async fn past_its_expiry_an_invitation_is_expired_in_every_filter_and_can_no_lon
         Err(SaveInvitationError::NotPending(NotPending::Expired))
     ));
     let mut resent = invitation.clone();
-    resent.resend(ann.id, None, hour(),&RsvpRules::default(),  just_before).unwrap();
+    resent
+        .resend(ann.id, None, hour(), &RsvpRules::default(), just_before)
+        .unwrap();
     let late = Invitation::restore(domain::invitations::StoredInvitation {
         last_resent_at: Some(expiry),
         ..resent.to_stored()
@@ -322,7 +324,9 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     let invitation = invite_at(db, event_id, &ann, &bob, now()).await;
     let first_at = now() + Duration::minutes(50);
     let mut first = invitation.clone();
-    first.resend(ann.id, None, hour(),&RsvpRules::default(),  first_at).unwrap();
+    first
+        .resend(ann.id, None, hour(), &RsvpRules::default(), first_at)
+        .unwrap();
     db.save_resend(&first, None).await.unwrap();
     let found = stored(db, &invitation).await;
     assert_eq!(
@@ -332,7 +336,13 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     // A second resend decided on the same (empty) history loses.
     let mut stale = invitation.clone();
     stale
-        .resend(ann.id, None, hour(),&RsvpRules::default(),  first_at + Duration::seconds(1))
+        .resend(
+            ann.id,
+            None,
+            hour(),
+            &RsvpRules::default(),
+            first_at + Duration::seconds(1),
+        )
         .unwrap();
     match db.save_resend(&stale, None).await {
         Err(SaveInvitationError::ResentMeanwhile { last_resent_at }) => {
@@ -343,7 +353,9 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     // One decided on the stored resend is stored, past the first expiry.
     let second_at = now() + Duration::minutes(70);
     let mut second = found.clone();
-    second.resend(ann.id, None, hour(),&RsvpRules::default(),  second_at).unwrap();
+    second
+        .resend(ann.id, None, hour(), &RsvpRules::default(), second_at)
+        .unwrap();
     db.save_resend(&second, Some(first_at)).await.unwrap();
     assert_eq!(
         stored(db, &invitation).await.expires_at(),
@@ -553,7 +565,8 @@ async fn two_resends_racing_store_one_twenty_times(target: Target) {
                 .resend(
                     ann.id,
                     None,
-                    hour(),&RsvpRules::default(), 
+                    hour(),
+                    &RsvpRules::default(),
                     now() + Duration::seconds(i as i64 + 1),
                 )
                 .unwrap();

@@ -353,7 +353,10 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
         "d".into(),
         now() - Duration::hours(2),
     )
-    .expiring(domain::invitations::InvitationTtl::parse("1h").unwrap(), &RsvpRules::default());
+    .expiring(
+        domain::invitations::InvitationTtl::parse("1h").unwrap(),
+        &RsvpRules::default(),
+    );
     assert_eq!(
         db.create_batch(std::slice::from_ref(&dead)).await.unwrap(),
         [BatchOutcome::Created]

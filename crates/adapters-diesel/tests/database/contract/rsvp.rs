@@ -25,7 +25,15 @@ async fn rsvp_event(
 async fn people(db: &dyn Repositories, n: usize) -> Vec<User> {
     let mut people = Vec::new();
     for i in 0..n {
-        people.push(user(db, &format!("P{i}"), Some(&format!("p{i}@example.com")), None).await);
+        people.push(
+            user(
+                db,
+                &format!("P{i}"),
+                Some(&format!("p{i}@example.com")),
+                None,
+            )
+            .await,
+        );
     }
     people
 }
@@ -93,7 +101,10 @@ async fn an_accepted_party_is_seated_while_it_fits_then_waitlisted_in_order(targ
     let (third, stored) = accept_with(db, party, &owner, &p[2], 0).await;
     // One seat is left, and a party of one fits: seated, though others wait for two.
     assert_eq!(stored.unwrap(), AnswerStored::AsAnswered);
-    assert_eq!(status(db, &second).await, (InvitationStatus::Waitlisted, Some(1)));
+    assert_eq!(
+        status(db, &second).await,
+        (InvitationStatus::Waitlisted, Some(1))
+    );
     assert_eq!(status(db, &third).await, (InvitationStatus::Accepted, None));
     let t = tally(db, party).await;
     assert_eq!((t.seats_taken, t.accepted, t.waitlisted), (3, 2, 1));
@@ -114,7 +125,9 @@ async fn a_full_event_without_a_waitlist_refuses_and_stores_nothing(target: Targ
     let (late, stored) = accept_with(db, party, &owner, &p[1], 0).await;
     assert!(matches!(
         stored,
-        Err(SaveInvitationError::Refused(domain::rsvp::RsvpRefused::Full))
+        Err(SaveInvitationError::Refused(
+            domain::rsvp::RsvpRefused::Full
+        ))
     ));
     assert_eq!(status(db, &late).await.0, InvitationStatus::Pending);
     assert_eq!(tally(db, party).await.seats_taken, 1);
@@ -132,7 +145,10 @@ async fn a_departure_promotes_the_first_waitlisted_party_that_fits(target: Targe
     accept_with(db, party, &owner, &p[1], 0).await.1.unwrap();
     let (big, _) = accept_with(db, party, &owner, &p[2], 2).await;
     let (small, _) = accept_with(db, party, &owner, &p[3], 0).await;
-    assert_eq!(status(db, &small).await, (InvitationStatus::Waitlisted, Some(2)));
+    assert_eq!(
+        status(db, &small).await,
+        (InvitationStatus::Waitlisted, Some(2))
+    );
     // P0 leaves: one seat; the party of three keeps its place, the party of one is seated.
     db.remove_member(
         party,
@@ -146,7 +162,10 @@ async fn a_departure_promotes_the_first_waitlisted_party_that_fits(target: Targe
     .await
     .unwrap();
     assert_eq!(status(db, &small).await.0, InvitationStatus::Accepted);
-    assert_eq!(status(db, &big).await, (InvitationStatus::Waitlisted, Some(1)));
+    assert_eq!(
+        status(db, &big).await,
+        (InvitationStatus::Waitlisted, Some(1))
+    );
     assert!(db.find_member(party, p[3].id).await.unwrap().is_some());
     let t = tally(db, party).await;
     assert_eq!((t.seats_taken, t.waitlisted), (2, 1));
@@ -172,13 +191,19 @@ async fn a_smaller_party_frees_seats_and_a_larger_one_must_fit(target: Target) {
     let at = now() + Duration::minutes(2);
     assert!(matches!(
         db.set_guests(party, p[0].id, 3, at).await,
-        Err(PartyError::Refused(domain::rsvp::RsvpRefused::TooManyGuests { max: 2 }))
+        Err(PartyError::Refused(
+            domain::rsvp::RsvpRefused::TooManyGuests { max: 2 }
+        ))
     ));
     let member = db.set_guests(party, p[0].id, 1, at).await.unwrap();
     assert_eq!(member.guests, 1);
     assert_eq!(status(db, &waiting).await.0, InvitationStatus::Accepted);
     let details = db.find(mine.id()).await.unwrap().unwrap();
-    assert_eq!(details.invitation.guests(), 1, "the invitation says the party");
+    assert_eq!(
+        details.invitation.guests(),
+        1,
+        "the invitation says the party"
+    );
     assert!(matches!(
         db.set_guests(party, p[0].id, 2, at).await,
         Err(PartyError::Refused(domain::rsvp::RsvpRefused::Full))
@@ -224,7 +249,11 @@ async fn a_higher_capacity_promotes_and_a_lower_one_may_not_unseat_anyone(target
         db.update(party, by, &to(Some(1)), None).await.unwrap(),
         Err(EventDetailsError::CapacityBelowSeatsTaken { seats_taken: 2 })
     );
-    let unlimited = db.update(party, by, &to(None), None).await.unwrap().unwrap();
+    let unlimited = db
+        .update(party, by, &to(None), None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(unlimited.details.rsvp().capacity(), None);
     assert_eq!(unlimited.seats_taken, 2);
 }
@@ -275,7 +304,9 @@ async fn hosts_tallies_count_invitations_by_status_as_of_now(target: Target) {
     };
     let (maybe, waiting) = (hour(&p[2]), hour(&p[4]));
     db.create_batch(&[maybe.clone(), waiting]).await.unwrap();
-    reply(db, &maybe, Reply::of(Answer::Tentative)).await.unwrap();
+    reply(db, &maybe, Reply::of(Answer::Tentative))
+        .await
+        .unwrap();
     let no = invite(db, party, &owner, &p[3]).await;
     answer(db, &no, Answer::Reject).await.unwrap();
     let t = tally(db, party).await;

@@ -160,7 +160,8 @@ async fn an_answer_on_an_old_version_is_stale_and_stores_nothing(target: Target)
         .resend(
             ann.id,
             Some(Role::Owner),
-            domain::invitations::InvitationTtl::parse("1h").unwrap(),&RsvpRules::default(), 
+            domain::invitations::InvitationTtl::parse("1h").unwrap(),
+            &RsvpRules::default(),
             at,
         )
         .unwrap();

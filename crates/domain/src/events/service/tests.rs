@@ -154,7 +154,8 @@ async fn party() -> Party {
         .create(&olivia, details(Some(18), Some(23)))
         .await
         .unwrap()
-        .event.id;
+        .event
+        .id;
     for user in [&carl, &bob, &ben] {
         h.join(&olivia, event, user).await;
     }
@@ -427,9 +428,15 @@ async fn owner_and_cohosts_edit_given_fields_and_clear_nulled_ones() {
             .unwrap();
     assert_eq!(event.event.details.title().as_str(), "Renamed");
     assert_eq!(event.event.details.location(), None);
-    assert_eq!(event.event.details.description().unwrap().as_str(), "Drinks");
+    assert_eq!(
+        event.event.details.description().unwrap().as_str(),
+        "Drinks"
+    );
     assert_eq!(event.event.details.starts_at(), Some(at(18)));
-    assert_eq!(p.h.events.get(&p.bob, p.event).await.unwrap().event, event.event);
+    assert_eq!(
+        p.h.events.get(&p.bob, p.event).await.unwrap().event,
+        event.event
+    );
     let unchanged =
         p.h.events
             .update(&p.olivia, p.event, EventPatch::default(), None)
@@ -614,7 +621,8 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
             .create(&p.olivia, details(None, None))
             .await
             .unwrap()
-            .event.id;
+            .event
+            .id;
     assert!(matches!(
         p.h.try_send(&p.olivia, other, &dana).await,
         Ok((1, _))
@@ -741,7 +749,12 @@ async fn an_edit_moves_the_version_and_one_conditional_on_an_old_version_is_stal
     assert_eq!(edited.event.version.get(), 2);
     let second =
         p.h.events
-            .update(&p.olivia, p.event, rename("Second"), Some(read.event.version))
+            .update(
+                &p.olivia,
+                p.event,
+                rename("Second"),
+                Some(read.event.version),
+            )
             .await;
     assert!(matches!(second, Err(UpdateEventError::Stale)));
     let stored = p.h.events.get(&p.olivia, p.event).await.unwrap();

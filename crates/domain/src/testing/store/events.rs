@@ -113,15 +113,20 @@ impl EventRepository for Store {
     ) -> Result<Member, PartyError> {
         let now = stored(now);
         let mut state = self.lock();
-        let member = state.member(event, user).cloned().ok_or(PartyError::NotMember)?;
+        let member = state
+            .member(event, user)
+            .cloned()
+            .ok_or(PartyError::NotMember)?;
         if member.role == Role::Owner {
             return Err(PartyError::Owner);
         }
         let stored_event = state.event(event).ok_or(PartyError::NotMember)?;
-        stored_event
-            .details
-            .rules()
-            .change_party(stored_event.seats_taken, member.guests, guests, now)?;
+        stored_event.details.rules().change_party(
+            stored_event.seats_taken,
+            member.guests,
+            guests,
+            now,
+        )?;
         let (_, row) = state
             .members
             .iter_mut()

@@ -68,8 +68,8 @@ impl InvitationRepository for Store {
         let outcomes = invitations
             .iter()
             .map(|new| {
-                let taken = new.status().is_live()
-                    && state.has_pending(new.event_id(), new.invitee_id());
+                let taken =
+                    new.status().is_live() && state.has_pending(new.event_id(), new.invitee_id());
                 if taken {
                     BatchOutcome::AlreadyPending
                 } else {
@@ -193,7 +193,11 @@ impl InvitationRepository for Store {
             state.record(vec![change]);
         }
         if waitlisted {
-            let row = state.invitations.iter().find(|i| i.id() == id).expect("stored");
+            let row = state
+                .invitations
+                .iter()
+                .find(|i| i.id() == id)
+                .expect("stored");
             let position = state.waitlist_position(row).unwrap_or(1);
             return Ok(AnswerStored::Waitlisted { position });
         }

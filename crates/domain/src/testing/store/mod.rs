@@ -20,12 +20,12 @@ use crate::events::{
 use crate::invitations::ports::{
     AnswerStored, BatchOutcome, InvitationFilter, InvitationRepository, SaveInvitationError,
 };
-use crate::rsvp::{party, RsvpRules, Tally, Waiting};
 use crate::invitations::{
     Invitation, InvitationDetails, InvitationState, InviteeState, NotPending,
 };
 use crate::messages::OutgoingMessage;
 use crate::ports::{HealthCheck, PortError};
+use crate::rsvp::{party, RsvpRules, Tally, Waiting};
 use crate::{
     Answer, Email, EventId, InvitationId, InvitationStatus, Login, MemberId, Mobile, Page,
     PageRequest, UserId, Version,
@@ -181,9 +181,9 @@ impl State {
     /// Whether a row of (event, invitee) is stored pending, "maybe" or waitlisted, expired or
     /// not: what the partial unique index `invitations_one_live` sees.
     fn has_pending(&self, event: EventId, invitee: UserId) -> bool {
-        self.invitations.iter().any(|i| {
-            i.event_id() == event && i.invitee_id() == invitee && i.status().is_live()
-        })
+        self.invitations
+            .iter()
+            .any(|i| i.event_id() == event && i.invitee_id() == invitee && i.status().is_live())
     }
 
     /// The event's waitlist, first come first served.

@@ -205,7 +205,10 @@ fn boolean(field: &str, value: Option<Value>) -> Result<Option<bool>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(_) => Err(format!("The {} field must be true or false.", attribute(field))),
+        Some(_) => Err(format!(
+            "The {} field must be true or false.",
+            attribute(field)
+        )),
     }
 }
 
@@ -313,14 +316,17 @@ impl UpdateEventRequest {
             self.ends_at
                 .map(|value| optional_date("ends_at", Some(value))),
         );
-        let capacity = changed(&mut errors, "capacity", self.capacity.map(|v| capacity(Some(v))));
+        let capacity = changed(
+            &mut errors,
+            "capacity",
+            self.capacity.map(|v| capacity(Some(v))),
+        );
         let max_guests = changed(
             &mut errors,
             "max_guests",
             self.max_guests.map(|v| {
-                max_guests(Some(v))?.ok_or_else(|| {
-                    format!("The {} must be an integer.", attribute("max_guests"))
-                })
+                max_guests(Some(v))?
+                    .ok_or_else(|| format!("The {} must be an integer.", attribute("max_guests")))
             }),
         );
         let waitlist = changed(

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use domain::events::{EventView, Member, Role};
-use domain::rsvp::Tally;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,27 +49,24 @@ pub struct EventBody {
     pub owner: UserSummaryBody,
     /// How many members it has, the owner included.
     pub members_count: u64,
-    /// For its owner and co-hosts only: the seats and the answers.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub tally: Option<TallyBody>,
+    /// For its owner and co-hosts only (absent for other members): seats taken, members other
+    /// than the owner and their guests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats_taken: Option<u32>,
+    /// For its owner and co-hosts only: seats left; null when the capacity is unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>)]
+    pub seats_remaining: Option<Option<u32>>,
+    /// For its owner and co-hosts only: invitations waiting for a seat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waitlist_count: Option<u64>,
+    /// For its owner and co-hosts only: invitations by status (pending and tentative ones that
+    /// have expired are not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<CountsBody>,
     /// When it was made.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
-}
-
-/// What an event's owner and co-hosts see of its seats and answers (nobody else does).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = EventTally)]
-pub struct TallyBody {
-    /// Seats taken: members other than the owner, and their guests.
-    pub seats_taken: u32,
-    /// Seats left; null when the capacity is unlimited.
-    #[schema(required = true)]
-    pub seats_remaining: Option<u32>,
-    /// Invitations waiting for a seat.
-    pub waitlist_count: u64,
-    /// Invitations by status (pending and tentative ones that have expired are not counted).
-    pub counts: CountsBody,
 }
 
 /// An event's invitations counted by status.
@@ -107,7 +103,10 @@ impl From<domain::events::Event> for EventBody {
             rsvp_deadline: rsvp.rsvp_deadline(),
             owner: event.owner.into(),
             members_count: event.members_count,
-            tally: None,
+            seats_taken: None,
+            seats_remaining: None,
+            waitlist_count: None,
+            counts: None,
             created_at: event.created_at,
         }
     }
@@ -117,21 +116,22 @@ impl From<EventView> for EventBody {
     /// The event as one member sees it: with its tally for its hosts.
     fn from(view: EventView) -> Self {
         let capacity = view.event.details.rsvp().capacity();
-        let tally = view.tally.map(|tally: Tally| TallyBody {
-            seats_taken: tally.seats_taken,
-            seats_remaining: capacity.map(|c| c.saturating_sub(tally.seats_taken)),
-            waitlist_count: tally.waitlisted,
-            counts: CountsBody {
-                pending: tally.pending,
-                tentative: tally.tentative,
-                accepted: tally.accepted,
-                rejected: tally.rejected,
-                waitlisted: tally.waitlisted,
+        let body = Self::from(view.event);
+        match view.tally {
+            None => body,
+            Some(tally) => Self {
+                seats_taken: Some(tally.seats_taken),
+                seats_remaining: Some(capacity.map(|c| c.saturating_sub(tally.seats_taken))),
+                waitlist_count: Some(tally.waitlisted),
+                counts: Some(CountsBody {
+                    pending: tally.pending,
+                    tentative: tally.tentative,
+                    accepted: tally.accepted,
+                    rejected: tally.rejected,
+                    waitlisted: tally.waitlisted,
+                }),
+                ..body
             },
-        });
-        Self {
-            tally,
-            ..Self::from(view.event)
         }
     }
 }

@@ -644,9 +644,18 @@ mod tests {
     #[test]
     fn an_answer_is_accepted_or_rejected_only() {
         let answer = |value: Value| body::<AnswerInvitationRequest>(value).try_into_domain();
-        assert_eq!(answer(json!({"status": "accepted"})), Ok(Reply::of(Answer::Accept)));
-        assert_eq!(answer(json!({"status": "rejected"})), Ok(Reply::of(Answer::Reject)));
-        assert_eq!(answer(json!({"status": "declined"})), Ok(Reply::of(Answer::Reject)));
+        assert_eq!(
+            answer(json!({"status": "accepted"})),
+            Ok(Reply::of(Answer::Accept))
+        );
+        assert_eq!(
+            answer(json!({"status": "rejected"})),
+            Ok(Reply::of(Answer::Reject))
+        );
+        assert_eq!(
+            answer(json!({"status": "declined"})),
+            Ok(Reply::of(Answer::Reject))
+        );
         assert_eq!(
             answer(json!({"status": "tentative", "guests": 2, "comment": " Maybe! "})),
             Ok(Reply {

@@ -190,7 +190,9 @@ async fn an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
     let id = l.invite(&l.bob).await;
     l.clock.advance(Duration::hours(2));
     assert!(matches!(
-        l.invitations.answer(&l.bob, id, Reply::of(Answer::Accept), None).await,
+        l.invitations
+            .answer(&l.bob, id, Reply::of(Answer::Accept), None)
+            .await,
         Err(AnswerInvitationError::NotPending(NotPending::Expired))
     ));
     assert!(matches!(
@@ -278,7 +280,9 @@ async fn the_sender_cancels_a_pending_invitation_and_it_can_no_longer_be_answere
     assert_eq!(cancelled.invitation.cancelled_at(), Some(l.clock.now()));
     assert_eq!(l.status_of(&l.bob, id).await, InvitationStatus::Cancelled);
     assert!(matches!(
-        l.invitations.answer(&l.bob, id, Reply::of(Answer::Accept), None).await,
+        l.invitations
+            .answer(&l.bob, id, Reply::of(Answer::Accept), None)
+            .await,
         Err(AnswerInvitationError::NotPending(NotPending::Cancelled))
     ));
     assert!(matches!(
@@ -564,7 +568,13 @@ async fn the_events_invitations_are_listed_to_its_managers_a_member_is_refused_a
     // Only this event's.
     let other_details =
         EventDetails::new(Text::from_stored("Other".into()), None, None, None, None).unwrap();
-    let other = l.events.create(&l.olivia, other_details).await.unwrap().event.id;
+    let other = l
+        .events
+        .create(&l.olivia, other_details)
+        .await
+        .unwrap()
+        .event
+        .id;
     l.invitations
         .send(
             &l.olivia,
@@ -603,7 +613,12 @@ async fn every_stored_change_of_an_invitation_moves_its_version_and_the_read_one
     );
     assert_eq!(version(&l), 2);
     l.invitations
-        .answer(&l.bob, id, Reply::of(Answer::Accept), Some(crate::Version::new(2)))
+        .answer(
+            &l.bob,
+            id,
+            Reply::of(Answer::Accept),
+            Some(crate::Version::new(2)),
+        )
         .await
         .unwrap();
     assert_eq!(version(&l), 3);
@@ -617,7 +632,12 @@ async fn an_answer_conditional_on_an_old_version_is_stale_and_stores_nothing() {
     l.invitations.resend(&l.olivia, id).await.unwrap();
     assert!(matches!(
         l.invitations
-            .answer(&l.bob, id, Reply::of(Answer::Accept), Some(crate::Version::FIRST))
+            .answer(
+                &l.bob,
+                id,
+                Reply::of(Answer::Accept),
+                Some(crate::Version::FIRST)
+            )
             .await,
         Err(AnswerInvitationError::Stale)
     ));

@@ -336,7 +336,12 @@ async fn r1_a_member_who_is_not_the_owner_cannot_send_and_a_stranger_sees_no_eve
         .sent
         .remove(0);
     h.invitations
-        .answer(&bob, invitation.invitation.id(), Reply::of(Answer::Accept), None)
+        .answer(
+            &bob,
+            invitation.invitation.id(),
+            Reply::of(Answer::Accept),
+            None,
+        )
         .await
         .unwrap();
 
@@ -430,7 +435,10 @@ async fn r6_and_r11_accepting_makes_a_member_who_cannot_be_invited_again() {
     assert_eq!(answered.invitation.status(), InvitationStatus::Accepted);
     assert_eq!(answered.invitation.answered_at(), Some(FixedClock::START));
     assert_eq!(h.store.members_of(event), vec![olivia.id, bob.id]);
-    assert_eq!(h.events.get(&bob, event).await.unwrap().event.members_count, 2);
+    assert_eq!(
+        h.events.get(&bob, event).await.unwrap().event.members_count,
+        2
+    );
 
     let again = h.send(&olivia, event, &["09352864812"]).await;
     assert_eq!(
@@ -528,12 +536,27 @@ async fn r8_only_the_latest_invitation_counts() {
     let (h, olivia, bob, _, event) = party().await;
     let now = FixedClock::START;
     let mut old = Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
-    old.answer(bob.id, None, Reply::of(Answer::Reject), &RsvpRules::default(), now).unwrap();
+    old.answer(
+        bob.id,
+        None,
+        Reply::of(Answer::Reject),
+        &RsvpRules::default(),
+        now,
+    )
+    .unwrap();
     h.store.insert_invitation(old);
     // A later accepted invitation (say the member left since): the rejection is no longer the last.
     let mut newer =
         Invitation::new_pending(event, olivia.id, bob.id, "bob@example.com".into(), now);
-    newer.answer(bob.id, None, Reply::of(Answer::Accept), &RsvpRules::default(), now).unwrap();
+    newer
+        .answer(
+            bob.id,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now,
+        )
+        .unwrap();
     h.store.insert_invitation(newer);
 
     let report = h.send(&olivia, event, &["bob@example.com"]).await;
@@ -728,7 +751,9 @@ async fn r10_only_the_invitee_answers_and_only_once() {
         Err(AnswerInvitationError::BySender)
     ));
     assert!(matches!(
-        h.invitations.answer(&carol, id, Reply::of(Answer::Accept), None).await,
+        h.invitations
+            .answer(&carol, id, Reply::of(Answer::Accept), None)
+            .await,
         Err(AnswerInvitationError::NotFound)
     ));
     h.invitations
@@ -736,16 +761,25 @@ async fn r10_only_the_invitee_answers_and_only_once() {
         .await
         .unwrap();
     assert!(matches!(
-        h.invitations.answer(&bob, id, Reply::of(Answer::Accept), None).await,
-        Err(AnswerInvitationError::NotPending(NotPending::Answered))
-    ));
-    assert!(matches!(
-        h.invitations.answer(&bob, id, Reply::of(Answer::Reject), None).await,
+        h.invitations
+            .answer(&bob, id, Reply::of(Answer::Accept), None)
+            .await,
         Err(AnswerInvitationError::NotPending(NotPending::Answered))
     ));
     assert!(matches!(
         h.invitations
-            .answer(&bob, InvitationId::generate(), Reply::of(Answer::Accept), None)
+            .answer(&bob, id, Reply::of(Answer::Reject), None)
+            .await,
+        Err(AnswerInvitationError::NotPending(NotPending::Answered))
+    ));
+    assert!(matches!(
+        h.invitations
+            .answer(
+                &bob,
+                InvitationId::generate(),
+                Reply::of(Answer::Accept),
+                None
+            )
             .await,
         Err(AnswerInvitationError::NotFound)
     ));
@@ -777,7 +811,12 @@ async fn r10_losing_a_concurrent_answer_race_is_already_answered() {
         Arc::new(FixedClock::default()),
     );
     let result = service
-        .answer(&bob, InvitationId::generate(), Reply::of(Answer::Accept), None)
+        .answer(
+            &bob,
+            InvitationId::generate(),
+            Reply::of(Answer::Accept),
+            None,
+        )
         .await;
     assert!(matches!(
         result,
@@ -796,17 +835,35 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
     let mut invitation =
         Invitation::new_pending(EventId::generate(), sender, invitee, "x@y.io".into(), now);
     assert_eq!(
-        invitation.answer(stranger, None, Reply::of(Answer::Accept), &RsvpRules::default(), now),
+        invitation.answer(
+            stranger,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now
+        ),
         Err(crate::invitations::AnswerRefused::NotVisible)
     );
     assert_eq!(
-        invitation.answer(sender, None, Reply::of(Answer::Accept), &RsvpRules::default(), now),
+        invitation.answer(
+            sender,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            now
+        ),
         Err(crate::invitations::AnswerRefused::BySender)
     );
     assert_eq!(invitation.answered_at(), None);
     let later = now + Duration::minutes(5);
     invitation
-        .answer(invitee, None, Reply::of(Answer::Accept), &RsvpRules::default(), later)
+        .answer(
+            invitee,
+            None,
+            Reply::of(Answer::Accept),
+            &RsvpRules::default(),
+            later,
+        )
         .unwrap();
     assert_eq!(
         invitation.answered_at(),
@@ -814,7 +871,13 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
         "R11: answered_at is set on answer"
     );
     assert_eq!(
-        invitation.answer(invitee, None, Reply::of(Answer::Reject), &RsvpRules::default(), later),
+        invitation.answer(
+            invitee,
+            None,
+            Reply::of(Answer::Reject),
+            &RsvpRules::default(),
+            later
+        ),
         Err(crate::invitations::AnswerRefused::NotPending(
             NotPending::Answered
         ))
@@ -887,11 +950,21 @@ async fn lists_filter_by_status_and_event() {
         .await;
     h.send(&olivia, other, &["bob@example.com"]).await;
     h.invitations
-        .answer(&bob, first.sent[0].invitation.id(), Reply::of(Answer::Accept), None)
+        .answer(
+            &bob,
+            first.sent[0].invitation.id(),
+            Reply::of(Answer::Accept),
+            None,
+        )
         .await
         .unwrap();
     h.invitations
-        .answer(&carol, first.sent[1].invitation.id(), Reply::of(Answer::Reject), None)
+        .answer(
+            &carol,
+            first.sent[1].invitation.id(),
+            Reply::of(Answer::Reject),
+            None,
+        )
         .await
         .unwrap();
 
