@@ -58,6 +58,7 @@ serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
 # Writes shell assignments: TOKEN (the caller), LOGOUT_TOKEN (a second session of the caller, which
 # the logout operation revokes), EVENT_ID (an event the caller owns), INVITATION_ID (a pending
 # invitation the caller received), DOOMED_EVENT_ID (an event the caller owns, for the delete run),
+# JOINED_EVENT_ID (an event the caller is a member of, with seats and guests),
 # SENT_INVITATION_ID (a pending invitation the caller sent, to cancel and resend), WEBHOOK_ID (a
 # webhook of the caller's), DOOMED_WEBHOOK_ID (another, for the delete run), CONTACTS (registered emails/mobiles as a TOML array, with
 # invalid and empty entries), LOGINS (the same without the empty one), PASSWORD
@@ -87,7 +88,13 @@ doomed_user = call("POST", "/register", {"name": "Doomed", "email": "doomed@exam
 logout = call("POST", "/login", {"login": "fuzz@example.com", "password": password})["data"]
 event = call("POST", "/events", {"title": "Fuzz party", "location": "Tehran"},
              caller["token"])["data"]
-theirs = call("POST", "/events", {"title": "Reza's party"}, other["token"])["data"]
+theirs = call("POST", "/events", {"title": "Reza's party", "max_guests": 10},
+              other["token"])["data"]
+joined = call("POST", "/events", {"title": "Reza's supper", "capacity": 40, "max_guests": 10},
+              other["token"])["data"]
+joining = call("POST", f"/{joined['id']}/send-invitations",
+               {"invitations": ["fuzz@example.com"]}, other["token"])["data"]["sent"]
+call("PATCH", f"/invitations/{joining[0]['id']}", {"status": "accepted"}, caller["token"])
 doomed = call("POST", "/events", {"title": "Fuzz party to delete"}, caller["token"])["data"]
 mine = call("POST", f"/{event['id']}/send-invitations",
             {"invitations": ["reza@example.com"]}, caller["token"])["data"]["sent"]
@@ -102,6 +109,7 @@ print(f"LOGOUT_TOKEN={logout['token']}")
 print(f"EVENT_ID={event['id']}")
 print(f"INVITATION_ID={sent[0]['id']}")
 print(f"DOOMED_EVENT_ID={doomed['id']}")
+print(f"JOINED_EVENT_ID={joined['id']}")
 print(f"SENT_INVITATION_ID={mine[0]['id']}")
 hook = call("POST", "/webhooks", {"url": "https://hooks.example.com/fuzz"}, caller["token"])["data"]
 doomed_hook = call("POST", "/webhooks", {"url": "https://hooks.example.com/doomed"},
@@ -159,7 +167,10 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 #     ends_at >= starts_at;
 #   change_role, remove_member: the owner's own role cannot change and the owner cannot leave
 #     (which member is the owner is state);
-#   send_invitations(_alias): each entry must be an email or a phone number;
+#   send_invitations(_alias): each entry must be an email or a phone number; `expires_in` from 1h
+#     to 30d;
+#   change_party, answer_invitation: `guests` within the event's own `max_guests` (state); the
+#     comment's text rules;
 #   create_webhook: the URL must be an absolute http(s) URL without credentials or fragment;
 #   login: a password or a code is needed (the schema lets both be absent);
 #   send_code, confirm_code: a channel with nothing left to prove, a wrong code (no schema can
@@ -178,6 +189,12 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 [[operations]]
 include-operation-id-regex = "^(cancel_invitation|resend_invitation)$"
 parameters = { "path.invitation_id" = "$SENT_INVITATION_ID" }
+
+# Changing one's party needs an event the caller is a member of, not its owner.
+[[operations]]
+include-operation-id = "change_party"
+parameters = { "path.event_id" = "$JOINED_EVENT_ID" }
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 [[operations]]
 include-operation-id = "delete_event"
@@ -198,7 +215,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403",
 
 [[operations]]
 include-operation-id = "answer_invitation"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429", "5xx"]
 TOML
 
 # Five runs, every check in each:

@@ -88,6 +88,9 @@ struct StoredInvitation {
     /// An `invitation.accepted` of a waitlisted invitation promoted to a seat.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     promoted: bool,
+    /// While waitlisted: its place in the waitlist when the change happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    waitlist_position: Option<u32>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -222,6 +225,7 @@ impl From<&ChangeSubject> for StoredSubject {
                         guests: row.guests,
                         comment: row.comment,
                         promoted: false,
+                        waitlist_position: details.invitation.waitlist_position(),
                     },
                     event_title: details.event_title.as_str().to_owned(),
                     sender: StoredUser::from(&details.sender),
@@ -304,12 +308,10 @@ impl StoredSubject {
                     guests: i.guests,
                     comment: i.comment,
                 };
-                ChangeSubject::Invitation(invitation_details((
-                    row,
-                    event_title,
-                    sender.into(),
-                    invitee.into(),
-                ))?)
+                let mut details =
+                    invitation_details((row, event_title, sender.into(), invitee.into()))?;
+                details.invitation = details.invitation.at_waitlist_position(i.waitlist_position);
+                ChangeSubject::Invitation(details)
             }
             Self::Member {
                 event_id,

@@ -281,10 +281,18 @@ impl InvitationRepository for Database {
         };
         let id = DbId::of(invitation.id());
         let at = to_db_time(at);
+        // A waitlisted invitation is withdrawn (its account erased) only while it still waits;
+        // anything else is cancelled only while it is still open.
+        let from: &'static [&'static str] =
+            if invitation.cancelled_from() == Some(InvitationStatus::Waitlisted) {
+                &WAITLISTED
+            } else {
+                &OPEN
+            };
         let saved = self
             .run(move |conn| {
                 write_transaction(conn, |c| {
-                    let updated = diesel::update(live_at(id, at, &OPEN))
+                    let updated = diesel::update(live_at(id, at, from))
                         .set((
                             invitations::status.eq(InvitationStatus::Cancelled.as_str()),
                             invitations::cancelled_at.eq(at),
@@ -292,7 +300,7 @@ impl InvitationRepository for Database {
                         ))
                         .execute(c)?;
                     if updated == 0 {
-                        return not_pending(c, id, at).map(Err);
+                        return not_pending(c, id, at, from).map(Err);
                     }
                     record_one(c, id, Change::invitation_cancelled, |_| None)?;
                     Ok(Ok(()))
@@ -446,6 +454,8 @@ impl InvitationRepository for Database {
 pub(crate) const OPEN: [&str; 2] = ["pending", "tentative"];
 /// ... and waitlisted, for a no: its invitee withdraws.
 const OPEN_OR_WAITLISTED: [&str; 3] = ["pending", "tentative", "waitlisted"];
+/// Waitlisted alone: what an erased account's waitlisted invitation is withdrawn from.
+const WAITLISTED: [&str; 1] = ["waitlisted"];
 
 /// The invitation with one id.
 type ById = dsl::Filter<invitations::table, dsl::Eq<invitations::id, DbId>>;
@@ -504,8 +514,13 @@ fn why_not_open(
 }
 
 /// [`why_not_open`] for a cancel, whose update has no other condition.
-fn not_pending(conn: &mut AnyConnection, id: DbId, at: DbTime) -> QueryResult<SaveInvitationError> {
-    Ok(why_not_open(conn, id, at, &OPEN)?.unwrap_or_else(|| {
+fn not_pending(
+    conn: &mut AnyConnection,
+    id: DbId,
+    at: DbTime,
+    from: &[&'static str],
+) -> QueryResult<SaveInvitationError> {
+    Ok(why_not_open(conn, id, at, from)?.unwrap_or_else(|| {
         PortError::unexpected("an open invitation refused a conditional update").into()
     }))
 }

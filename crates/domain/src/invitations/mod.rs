@@ -137,6 +137,7 @@ pub struct Invitation {
     guests: u8,
     comment: Option<Text>,
     waitlist_position: Option<u32>,
+    cancelled_from: Option<InvitationStatus>,
 }
 
 /// Everything stored of an invitation, to rebuild it with [`Invitation::restore`].
@@ -315,6 +316,7 @@ impl Invitation {
             guests: 0,
             comment: None,
             waitlist_position: None,
+            cancelled_from: None,
         }
     }
 
@@ -393,6 +395,7 @@ impl Invitation {
             guests: stored.guests,
             comment: stored.comment,
             waitlist_position: None,
+            cancelled_from: None,
         }
     }
 
@@ -537,14 +540,23 @@ impl Invitation {
     ) -> Result<(), ManageRefused> {
         self.may_manage(by, role)?;
         self.pending_at(now)?;
+        self.cancelled_from = Some(self.status());
         self.state = InvitationState::Cancelled { at: now };
         Ok(())
+    }
+
+    /// The status a cancel or a withdrawal just made at `now` was decided on: what the store's
+    /// conditional update expects the row still to be (a cancel never overrides an answer given
+    /// meanwhile, and a waitlisted invitation is withdrawn only while it still waits).
+    pub fn cancelled_from(&self) -> Option<InvitationStatus> {
+        self.cancelled_from
     }
 
     /// Cancelled at `now` because its sender's or invitee's account is erased (docs/api.md,
     /// "Your account"); nothing unless it is live (pending, "maybe" or waitlisted).
     pub fn withdraw(&mut self, now: DateTime<Utc>) {
         if self.status_at(now).is_live() {
+            self.cancelled_from = Some(self.status());
             self.state = InvitationState::Cancelled { at: now };
             self.waitlist_position = None;
         }

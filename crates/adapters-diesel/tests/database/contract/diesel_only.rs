@@ -11,7 +11,8 @@ per_backend!(
     a_batch_of_a_thousand_contacts_costs_as_many_statements_as_one_of_ten,
     a_shared_secret_is_made_once_and_every_process_reads_the_same,
     the_database_keeps_exactly_one_owner_per_event,
-    the_roles_migration_upgrades_a_database_in_place
+    the_roles_migration_upgrades_a_database_in_place,
+    the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats
 );
 
 // Counts the SQL statements the adapter sends (`Database::statements_executed`): the
@@ -250,4 +251,58 @@ async fn the_roles_migration_upgrades_a_database_in_place(backend: Backend) {
         bob.id
     );
     assert!(database.session().try_execute(&second_owner).is_err());
+}
+
+// Upgrading in place is about SQL migrations, which the fakes do not have: events made before
+// RSVP are unlimited and take no guests, and their members' seats are counted.
+async fn the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let db = database.open();
+    let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&db, "Bob", Some("b@example.com"), None).await;
+    let cy = user(&db, "Cy", Some("c@example.com"), None).await;
+    let event_id = event(&db, &ann).await;
+    let joined = invite(&db, event_id, &ann, &bob).await;
+    answer(&db, &joined, Answer::Accept).await.unwrap();
+    let pending = invite(&db, event_id, &ann, &cy).await;
+    drop(db);
+    // Back to the schema before RSVP, with its rows; opening the database upgrades it again.
+    let mut session = database.session();
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-08-000001_rsvp/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-08-000001_rsvp/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000001'");
+    assert!(
+        session
+            .try_execute("UPDATE invitations SET status = 'tentative'")
+            .is_err(),
+        "the old check knows no maybe"
+    );
+    drop(session);
+
+    let db = database.open();
+    let stored = db.find_for_member(event_id, ann.id).await.unwrap().unwrap();
+    assert_eq!(stored.seats_taken, 1, "Bob's seat, counted by the upgrade");
+    let rsvp = stored.details.rsvp();
+    assert_eq!(
+        (rsvp.capacity(), rsvp.max_guests(), rsvp.waitlist()),
+        (None, 0, true)
+    );
+    let members = db
+        .list_members(event_id, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(members.items.iter().all(|m| m.guests == 0));
+    let found = db.find(pending.id()).await.unwrap().unwrap();
+    assert_eq!(
+        (found.invitation.status(), found.invitation.guests()),
+        (InvitationStatus::Pending, 0)
+    );
+    // And the upgraded database takes answers of the new kinds.
+    reply(&db, &pending, Reply::of(Answer::Tentative))
+        .await
+        .unwrap();
 }

@@ -83,6 +83,7 @@ contract!(
     a_smaller_party_frees_seats_and_a_larger_one_must_fit,
     a_higher_capacity_promotes_and_a_lower_one_may_not_unseat_anyone,
     a_waitlisted_invitee_withdraws_with_a_no,
+    an_erased_accounts_waitlisted_invitation_is_withdrawn_but_a_cancel_never_beats_an_answer,
     hosts_tallies_count_invitations_by_status_as_of_now,
 );
 
@@ -329,4 +330,63 @@ async fn hosts_tallies_count_invitations_by_status_as_of_now(target: Target) {
         .remove(&party)
         .unwrap();
     assert_eq!((later.pending, later.tentative, later.accepted), (0, 0, 1));
+}
+
+async fn an_erased_accounts_waitlisted_invitation_is_withdrawn_but_a_cancel_never_beats_an_answer(
+    target: Target,
+) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let owner = user(db, "Olivia", Some("o@example.com"), None).await;
+    let p = people(db, 3).await;
+    let party = rsvp_event(db, &owner, Some(1), 0, true).await;
+    accept_with(db, party, &owner, &p[0], 0).await.1.unwrap();
+    // Decided on the pending invitation; meanwhile its invitee accepted and waits for a seat.
+    let invitation = invite(db, party, &owner, &p[1]).await;
+    let mut cancelled = invitation.clone();
+    cancelled
+        .cancel(owner.id, None, now() + Duration::minutes(2))
+        .unwrap();
+    reply(db, &invitation, Reply::of(Answer::Accept))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.save_cancel(&cancelled).await,
+        Err(SaveInvitationError::NotPending(NotPending::Answered))
+    ));
+    assert_eq!(
+        status(db, &invitation).await.0,
+        InvitationStatus::Waitlisted
+    );
+    // Its account erased: the waitlisted invitation is withdrawn.
+    let mut withdrawn = db.find(invitation.id()).await.unwrap().unwrap().invitation;
+    withdrawn.withdraw(now() + Duration::minutes(3));
+    db.save_cancel(&withdrawn).await.unwrap();
+    assert_eq!(status(db, &invitation).await.0, InvitationStatus::Cancelled);
+    assert_eq!(tally(db, party).await.waitlisted, 0);
+    // A withdrawal decided on a waitlisted invitation that was promoted meanwhile is refused.
+    let (third, _) = accept_with(db, party, &owner, &p[2], 0).await;
+    let mut late = db.find(third.id()).await.unwrap().unwrap().invitation;
+    late.withdraw(now() + Duration::minutes(4));
+    db.set_guests(party, p[0].id, 0, now() + Duration::minutes(4))
+        .await
+        .unwrap();
+    db.remove_member(
+        party,
+        Actor {
+            user: p[0].id,
+            role: Role::Member,
+        },
+        p[0].id,
+        Role::Member,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(db, &third).await.0, InvitationStatus::Accepted);
+    assert!(matches!(
+        db.save_cancel(&late).await,
+        Err(SaveInvitationError::NotPending(NotPending::Answered))
+    ));
 }

@@ -25,21 +25,28 @@ impl InvitationService {
         Ok((sent, received))
     }
 
-    /// Cancels every pending invitation `user` sent or received, each with its change, as its
-    /// account is erased; returns how many.
+    /// Cancels every live invitation (pending, "maybe" or waitlisted) `user` sent or received,
+    /// each with its change, as its account is erased; returns how many.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
     pub async fn withdraw_all_of(&self, user: crate::UserId) -> Result<u64, PortError> {
         let now = self.clock.now();
-        let pending = InvitationFilter {
-            status: crate::StatusFilter::only(crate::InvitationStatus::Pending),
-            event_id: None,
-        };
-        let mut open = every(|after| self.invitations.list_sent(user, pending, after, now)).await?;
-        open.extend(
-            every(|after| self.invitations.list_received(user, pending, after, now)).await?,
-        );
+        let mut open = Vec::new();
+        for status in [
+            crate::InvitationStatus::Pending,
+            crate::InvitationStatus::Tentative,
+            crate::InvitationStatus::Waitlisted,
+        ] {
+            let live = InvitationFilter {
+                status: crate::StatusFilter::only(status),
+                event_id: None,
+            };
+            open.extend(every(|after| self.invitations.list_sent(user, live, after, now)).await?);
+            open.extend(
+                every(|after| self.invitations.list_received(user, live, after, now)).await?,
+            );
+        }
         let mut withdrawn = 0;
         for details in open {
             let mut invitation = details.invitation;

@@ -211,7 +211,22 @@ impl InvitationRepository for Store {
             );
         };
         let mut state = self.lock();
-        let row = state.pending_row(invitation.id(), at)?;
+        let row = if invitation.cancelled_from() == Some(InvitationStatus::Waitlisted) {
+            // Withdrawn only while it still waits.
+            let row = state
+                .invitations
+                .iter_mut()
+                .find(|i| i.id() == invitation.id())
+                .ok_or(SaveInvitationError::NotFound)?;
+            if row.status() != InvitationStatus::Waitlisted {
+                return Err(SaveInvitationError::NotPending(
+                    NotPending::of(row.status_at(at)).unwrap_or(NotPending::Answered),
+                ));
+            }
+            row
+        } else {
+            state.pending_row(invitation.id(), at)?
+        };
         let mut record = row.to_stored();
         record.state = InvitationState::Cancelled { at };
         record.version = record.version.next();

@@ -168,11 +168,20 @@ pub(crate) fn bounded_integer(
 ) -> Result<Option<u64>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            Some(_) => Err(out_of_range()),
-            None if n.as_i64().is_some() => Err(out_of_range()),
-            None => Err(format!("The {} must be an integer.", attribute(field))),
+        // JSON has one kind of number: `2.0` is the integer 2 (as JSON Schema reads it).
+        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
+            (Some(n), _) if (min..=max).contains(&n) => Ok(Some(n)),
+            (Some(_), _) => Err(out_of_range()),
+            (None, Some(f)) if f.fract() == 0.0 => {
+                if f >= min as f64 && f <= max as f64 {
+                    // Within `min..=max`, so exactly representable.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    Ok(Some(f as u64))
+                } else {
+                    Err(out_of_range())
+                }
+            }
+            _ => Err(format!("The {} must be an integer.", attribute(field))),
         },
         Some(_) => Err(format!("The {} must be an integer.", attribute(field))),
     }

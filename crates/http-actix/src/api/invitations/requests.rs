@@ -42,7 +42,7 @@ pub struct SendInvitationsRequest {
     /// How long this batch stays answerable, instead of the server's `INVITATION_TTL`: a whole
     /// number of minutes, hours or days from `1h` to `30d` (`90m`, `36h`, `7d`). Never after the
     /// event's `rsvp_deadline` or `starts_at`.
-    #[schema(value_type = Option<String>, example = "3d", pattern = "^[0-9]{1,6}[mhd]$")]
+    #[schema(value_type = Option<String>, example = "3d", pattern = "^([0-9]{1,6}[mhd])?$")]
     expires_in: Option<Value>,
 }
 
@@ -95,10 +95,14 @@ impl SendInvitationsRequest {
              to 30d."
                 .to_owned()
         };
-        let Some(raw) = optional_non_blank(FIELD, value)? else {
-            return Ok(None);
+        // Read as written (no trimming): `""` and `null` mean the server's time to live.
+        let raw = match value {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(raw)) if raw.is_empty() => return Ok(None),
+            Some(Value::String(raw)) => raw,
+            Some(_) => return Err(format!("The {FIELD} must be a string.").replace('_', " ")),
         };
-        if raw.ends_with('s') {
+        if raw.ends_with('s') || raw.len() > 7 {
             return Err(invalid());
         }
         let ttl = InvitationTtl::parse(&raw).map_err(|_| invalid())?;
