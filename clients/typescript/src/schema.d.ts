@@ -2186,8 +2186,8 @@ export interface components {
             name: string;
             /**
              * Format: password
-             * @description 8 to 128 characters. Without it (or `null`, or blank) the account has no password and logs
-             *     in by code (`POST /api/v1/login/code`) once a contact is proven.
+             * @description 8 to 128 characters. Without it (or `null`) the account has no password and logs in by
+             *     code (`POST /api/v1/login/code`) once a contact is proven.
              */
             password?: string | null;
         } | {
@@ -2204,8 +2204,8 @@ export interface components {
             name: string;
             /**
              * Format: password
-             * @description 8 to 128 characters. Without it (or `null`, or blank) the account has no password and logs
-             *     in by code (`POST /api/v1/login/code`) once a contact is proven.
+             * @description 8 to 128 characters. Without it (or `null`) the account has no password and logs in by
+             *     code (`POST /api/v1/login/code`) once a contact is proven.
              */
             password?: string | null;
         };
