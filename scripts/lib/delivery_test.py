@@ -532,6 +532,56 @@ def test_an_invitee_reached_by_email_gets_an_email_and_a_reminder(database, serv
         mailbox.close()
 
 
+def test_a_promoted_invitee_is_told_by_email_and_the_hosts_webhook_says_promoted(
+    database, services, receiver
+):
+    """A seat freed by a departure goes to the first in the waitlist: a signed webhook delivery
+    of `invitation.accepted` with `"promoted": true`, and an email to the invitee through a real
+    SMTP server (docs/api.md, "Capacity and the waitlist")."""
+    mailbox = Mailbox()
+    try:
+        service = services(database, SMTP_URL=mailbox.url, SMTP_FROM="no-reply@example.com")
+        olivia = service.user("Olivia", email="olivia@example.com")
+        sara = service.user("Sara", email="sara@example.com")
+        bob = service.user("Bob", email="bob@example.com")
+        hook = service.hook(olivia, receiver.url + "/olivia", ["invitation.accepted"])
+        receiver.expect("/olivia", hook["secret"])
+        _, created = service.call(
+            "POST", "/events", {"title": "Supper <club>", "capacity": 1}, olivia["token"], expect=201
+        )
+        event = created["data"]["id"]
+        sent = service.invite(olivia, event, ["sara@example.com", "bob@example.com"])
+        saras, bobs = sent[0], sent[1]
+        service.call("PATCH", f"/invitations/{saras['id']}", {"status": "accepted"}, sara["token"], expect=200)
+        _, waiting = service.call(
+            "PATCH", f"/invitations/{bobs['id']}", {"status": "accepted"}, bob["token"], expect=200
+        )
+        assert waiting["data"]["status"] == "waitlisted"
+        assert waiting["data"]["waitlist_position"] == 1
+        wait_for(lambda: len(mailbox.messages) == 2, what="the two invitation emails")
+        service.call("DELETE", f"/events/{event}/members/{sara['id']}", None, sara["token"], expect=204)
+
+        def promotion():
+            return [m for m in mailbox.messages if "A seat opened up" in m[2]["Subject"]]
+
+        mail = wait_for(promotion, what="the promotion email")
+        _, recipients, message = mail[0]
+        assert recipients == ["bob@example.com"]
+        text, html = text_of(message), html_of(message)
+        assert "Supper <club>" in text and bobs["id"] in text
+        assert "Supper &lt;club&gt;" in html and "<club>" not in html
+        wait_for(lambda: len(receiver.at("/olivia")) >= 2, what="both acceptances")
+        time.sleep(1.0)
+        bodies = [json.loads(r[2]) for r in receiver.at("/olivia")]
+        assert all(r[4] is not None for r in receiver.at("/olivia")), "every delivery is signed"
+        promoted = {b["data"]["invitee"]["name"]: b["promoted"] for b in bodies}
+        assert promoted == {"Sara": False, "Bob": True}
+        _, bob_now = service.call("GET", f"/invitations/{bobs['id']}", None, bob["token"], expect=200)
+        assert bob_now["data"]["status"] == "accepted"
+    finally:
+        mailbox.close()
+
+
 def code_in(message):
     """The 6 digits of a code message."""
     found = re.search(r"code: (\d{6})", text_of(message))

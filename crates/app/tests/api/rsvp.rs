@@ -8,7 +8,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{api_tests, spawn_on, Reply, TestApp, TestUser};
+use crate::helpers::{api_tests, client, spawn_on, Reply, ServerProcess, TestApp, TestUser};
 
 const ROUNDS: usize = 20;
 
@@ -503,15 +503,44 @@ fn seats(app: &TestApp, event: &str) -> (String, String) {
 
 async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_on_two_instances(app: TestApp) {
     let other = second(&app).await;
+    fifty_accept_ten_seats(&app, &other).await;
+}
+
+/// The same race through two server processes (the binary, twice) on one PostgreSQL database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_through_two_processes_on_postgres() {
+    let Some(database) = adapters_diesel::testing::TestDatabase::postgres() else {
+        return;
+    };
+    let servers = [
+        ServerProcess::start(database.url(), &[]).await,
+        ServerProcess::start(database.url(), &[]).await,
+    ];
+    let other = TestApp {
+        address: servers[1].address.clone(),
+        client: client(),
+        database: adapters_diesel::testing::TestDatabase::sqlite(),
+    };
+    let app = TestApp {
+        address: servers[0].address.clone(),
+        client: client(),
+        database,
+    };
+    fifty_accept_ten_seats(&app, &other).await;
+}
+
+/// 20 rounds: 50 invitees accept a 10-seat event at once, half through `app`, half through
+/// `other`: exactly 10 seated, 40 waitlisted, and the seats counted are the seats taken.
+async fn fifty_accept_ten_seats(app: &TestApp, other: &TestApp) {
     let names: Vec<String> = (0..50).map(|i| format!("Guest{i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let olivia = app
         .register("Olivia", Some("olivia@example.com"), None)
         .await;
-    let guests = people(&app, &refs).await;
+    let guests = people(app, &refs).await;
     for round in 0..ROUNDS {
         let id = create(
-            &app,
+            app,
             &olivia,
             json!({"title": format!("Round {round}"), "capacity": 10}),
         )
@@ -520,13 +549,13 @@ async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_on_two_instances(ap
             .as_str()
             .unwrap()
             .to_owned();
-        let sent = invite(&app, &olivia, &id, emails(&refs)).await;
+        let sent = invite(app, &olivia, &id, emails(&refs)).await;
         let answers = guests
             .iter()
             .zip(&sent)
             .enumerate()
             .map(|(i, (guest, invitation))| {
-                let on = if i % 2 == 0 { &app } else { &other };
+                let on = if i % 2 == 0 { app } else { other };
                 reply(on, guest, invitation, json!({"status": "accepted"}))
             });
         let replies = futures_util::future::join_all(answers).await;
@@ -541,7 +570,7 @@ async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_on_two_instances(ap
             (10, 40),
             "round {round}"
         );
-        let host = event(&app, &olivia, &id).await;
+        let host = event(app, &olivia, &id).await;
         assert_eq!(
             (
                 &host["seats_taken"],
@@ -551,11 +580,7 @@ async fn twenty_rounds_of_fifty_invitees_accepting_ten_seats_on_two_instances(ap
             (&json!(10), &json!(11), &json!(40)),
             "round {round}"
         );
-        assert_eq!(
-            seats(&app, &id),
-            ("10".into(), "10".into()),
-            "round {round}"
-        );
+        assert_eq!(seats(app, &id), ("10".into(), "10".into()), "round {round}");
     }
 }
 
@@ -636,4 +661,80 @@ async fn twenty_rounds_of_freed_seats_against_accepts_never_exceed_the_capacity(
             }
         }
     }
+}
+
+/// A promotion reaches an invitee invited by mobile number as a text, through the Kannel gateway
+/// to its fake SMSC (docs/api.md, "Text messages to invitees").
+async fn a_promoted_invitee_reached_by_mobile_gets_a_text(backend: adapters_diesel::Backend) {
+    let Some(kannel) = adapters_outbound::testing::Kannel::start() else {
+        return;
+    };
+    let Some(database) = adapters_diesel::testing::TestDatabase::new(backend) else {
+        return;
+    };
+    let url = kannel.sms_url(kannel.var("KANNEL_PASSWORD"));
+    let app = TestApp {
+        address: spawn_on(&database, &[("SMS_URL", &url)]).await,
+        client: client(),
+        database,
+    };
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let sara = app.register("Sara", Some("sara@example.com"), None).await;
+    let reza = app.register("Reza", None, Some("09352864812")).await;
+    let id = create(&app, &olivia, json!({"title": "Supper", "capacity": 1}))
+        .await
+        .expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sent = invite(
+        &app,
+        &olivia,
+        &id,
+        json!(["sara@example.com", "09352864812"]),
+    )
+    .await;
+    reply(&app, &sara, &sent[0], json!({"status": "accepted"}))
+        .await
+        .expect(200);
+    let waiting = reply(&app, &reza, &sent[1], json!({"status": "accepted"})).await;
+    assert_eq!(waiting.expect(200)["data"]["status"], "waitlisted");
+    let leave = format!("/api/v1/events/{id}/members/{}", sara.id);
+    assert_eq!(
+        app.call(Method::DELETE, &leave, Some(&sara.token), None)
+            .await
+            .status,
+        204
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let log = kannel.smsc_log();
+        if log
+            .lines()
+            .any(|line| line.contains("Got message") && line.contains("a seat opened up"))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no text of the promotion at the SMSC: {log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        invitation(&app, &reza, &sent[1]).await["status"],
+        "accepted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_promoted_invitee_reached_by_mobile_gets_a_text() {
+    a_promoted_invitee_reached_by_mobile_gets_a_text(adapters_diesel::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_promoted_invitee_reached_by_mobile_gets_a_text() {
+    a_promoted_invitee_reached_by_mobile_gets_a_text(adapters_diesel::Backend::Postgres).await;
 }
