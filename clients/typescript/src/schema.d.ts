@@ -3388,6 +3388,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The capacity would go below the seats already taken (`capacity_below_seats_taken`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "capacity_below_seats_taken",
+                     *       "message": "3 seats are taken already; the capacity cannot go below that."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "capacity_below_seats_taken",
+                     *       "detail": "3 seats are taken already; the capacity cannot go below that.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 409,
+                     *       "title": "Capacity below seats taken.",
+                     *       "type": "https://event-manager.example/problems/capacity_below_seats_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `If-Match` names none of the current ETags, or the resource changed before the write (docs/api.md, "Conditional requests"). */
             412: {
                 headers: {
@@ -5073,8 +5099,9 @@ export interface operations {
                 };
             };
             /**
-             * @description The invitation is not pending: answered (`invitation_already_answered`), cancelled
-             *     (`invitation_cancelled`) or expired (`invitation_expired`).
+             * @description The invitation is not open: answered (`invitation_already_answered`), cancelled
+             *     (`invitation_cancelled`) or expired (`invitation_expired`); a resend also when the event's
+             *     answers closed (`rsvp_closed`).
              */
             409: {
                 headers: {
@@ -5292,7 +5319,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The invitation is not pending: answered before (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`). */
+            /** @description The invitation is not open: answered before (`invitation_already_answered`), cancelled (`invitation_cancelled`) or expired (`invitation_expired`); or the event's answers closed (`rsvp_closed`), or the party does not fit and the event keeps no waitlist (`event_full`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5535,8 +5562,9 @@ export interface operations {
                 };
             };
             /**
-             * @description The invitation is not pending: answered (`invitation_already_answered`), cancelled
-             *     (`invitation_cancelled`) or expired (`invitation_expired`).
+             * @description The invitation is not open: answered (`invitation_already_answered`), cancelled
+             *     (`invitation_cancelled`) or expired (`invitation_expired`); a resend also when the event's
+             *     answers closed (`rsvp_closed`).
              */
             409: {
                 headers: {

@@ -197,6 +197,8 @@ pub async fn list_members(
             example = json!({"message": "Only the event's owner and co-hosts can edit it.", "code": "forbidden"})),
         (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
             example = json!({"message": "Event not found.", "code": "not_found"})),
+        (status = 409, description = "The capacity would go below the seats already taken (`capacity_below_seats_taken`).", body = crate::ErrorBody,
+            example = json!({"message": "3 seats are taken already; the capacity cannot go below that.", "code": "capacity_below_seats_taken"})),
         BodyErrors,
         ServerErrors,
     ),

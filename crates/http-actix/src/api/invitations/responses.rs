@@ -21,8 +21,9 @@ pub enum ManageInvitationErrors {
     /// No such invitation, or the caller may not see it.
     #[response(status = 404, example = json!({"message": "Invitation not found.", "code": "not_found"}))]
     NotFound(ErrorBody),
-    /// The invitation is not pending: answered (`invitation_already_answered`), cancelled
-    /// (`invitation_cancelled`) or expired (`invitation_expired`).
+    /// The invitation is not open: answered (`invitation_already_answered`), cancelled
+    /// (`invitation_cancelled`) or expired (`invitation_expired`); a resend also when the event's
+    /// answers closed (`rsvp_closed`).
     #[response(status = 409, example = json!({"message": "This invitation has been cancelled.", "code": "invitation_cancelled"}))]
     NotPending(ErrorBody),
 }
