@@ -851,7 +851,7 @@ export interface components {
          * @description The kind of a change.
          * @enum {string}
          */
-        ChangeType: "invitation.created" | "invitation.accepted" | "invitation.tentative" | "invitation.waitlisted" | "invitation.rejected" | "invitation.cancelled" | "invitation.expired" | "invitation.resent" | "member.joined" | "member.removed" | "member.role_changed" | "event.updated" | "event.deleted";
+        ChangeType: "invitation.created" | "invitation.accepted" | "invitation.tentative" | "invitation.waitlisted" | "invitation.rejected" | "invitation.cancelled" | "invitation.expired" | "invitation.resent" | "member.joined" | "member.removed" | "member.role_changed" | "member.party_changed" | "event.updated" | "event.deleted";
         /**
          * @description `POST /api/v1/login/code` and `POST /api/v1/password/forgot`: where to send a code.
          * @example {

@@ -360,13 +360,22 @@ impl EventRepository for Database {
                             invitations::version.eq(invitations::version + 1),
                         ))
                         .execute(c)?;
-                    if guests < before {
-                        promote(c, event_id, now)?;
-                    }
                     let Some((row, summary)) = member_row(c, event_id, user)? else {
                         return Err(diesel::result::Error::NotFound);
                     };
-                    Ok(Ok(member(row, summary).map_err(unreadable)?))
+                    let changed = member(row, summary).map_err(unreadable)?;
+                    if guests != before {
+                        let event = event_ref(c, event_id)?;
+                        record(
+                            c,
+                            vec![Change::member_party_changed(event, changed.clone(), now)],
+                        )?;
+                    }
+                    // Seats freed go to the waitlist at once, told after the change that freed them.
+                    if guests < before {
+                        promote(c, event_id, now)?;
+                    }
+                    Ok(Ok(changed))
                 })
                 .map_err(|error| PartyError::Port(port_error(error)))?
             })

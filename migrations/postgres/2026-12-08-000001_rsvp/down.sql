@@ -1,7 +1,7 @@
 -- Back to yes-or-no answers: "maybe" answers go back to pending, waitlisted ones are rejected, and
 -- the changes of the new kinds go.
-DELETE FROM changes WHERE kind IN ('invitation.tentative', 'invitation.waitlisted');
-DELETE FROM changes_staged WHERE kind IN ('invitation.tentative', 'invitation.waitlisted');
+DELETE FROM changes WHERE kind IN ('invitation.tentative', 'invitation.waitlisted', 'member.party_changed');
+DELETE FROM changes_staged WHERE kind IN ('invitation.tentative', 'invitation.waitlisted', 'member.party_changed');
 ALTER TABLE changes DROP CONSTRAINT changes_kind;
 ALTER TABLE changes ADD CONSTRAINT changes_kind CHECK (kind IN (
     'invitation.created', 'invitation.accepted', 'invitation.rejected',

@@ -59,9 +59,9 @@ ALTER TABLE changes DROP CONSTRAINT changes_kind;
 ALTER TABLE changes ADD CONSTRAINT changes_kind CHECK (kind IN (
     'invitation.created', 'invitation.accepted', 'invitation.tentative', 'invitation.waitlisted',
     'invitation.rejected', 'invitation.cancelled', 'invitation.expired', 'invitation.resent',
-    'member.joined', 'member.removed', 'member.role_changed', 'event.updated', 'event.deleted'));
+    'member.joined', 'member.removed', 'member.role_changed', 'member.party_changed', 'event.updated', 'event.deleted'));
 ALTER TABLE changes_staged DROP CONSTRAINT changes_staged_kind;
 ALTER TABLE changes_staged ADD CONSTRAINT changes_staged_kind CHECK (kind IN (
     'invitation.created', 'invitation.accepted', 'invitation.tentative', 'invitation.waitlisted',
     'invitation.rejected', 'invitation.cancelled', 'invitation.expired', 'invitation.resent',
-    'member.joined', 'member.removed', 'member.role_changed', 'event.updated', 'event.deleted'));
+    'member.joined', 'member.removed', 'member.role_changed', 'member.party_changed', 'event.updated', 'event.deleted'));

@@ -4,7 +4,7 @@ PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 
 DELETE FROM change_recipients WHERE change_id IN (
-    SELECT id FROM changes WHERE kind IN ('invitation.tentative', 'invitation.waitlisted'));
+    SELECT id FROM changes WHERE kind IN ('invitation.tentative', 'invitation.waitlisted', 'member.party_changed'));
 CREATE TABLE changes_old (
     id          BIGINT PRIMARY KEY,
     kind        TEXT NOT NULL,
@@ -18,7 +18,7 @@ CREATE TABLE changes_old (
 );
 INSERT INTO changes_old (id, kind, occurred_at, subject)
     SELECT id, kind, occurred_at, subject FROM changes
-    WHERE kind NOT IN ('invitation.tentative', 'invitation.waitlisted');
+    WHERE kind NOT IN ('invitation.tentative', 'invitation.waitlisted', 'member.party_changed');
 DROP TABLE changes;
 ALTER TABLE changes_old RENAME TO changes;
 CREATE INDEX changes_occurred_at ON changes (occurred_at);

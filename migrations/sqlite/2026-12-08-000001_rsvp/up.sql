@@ -89,7 +89,7 @@ CREATE TABLE changes_rsvp (
         'invitation.created', 'invitation.accepted', 'invitation.tentative',
         'invitation.waitlisted', 'invitation.rejected', 'invitation.cancelled',
         'invitation.expired', 'invitation.resent',
-        'member.joined', 'member.removed', 'member.role_changed',
+        'member.joined', 'member.removed', 'member.role_changed', 'member.party_changed',
         'event.updated', 'event.deleted'))
 );
 INSERT INTO changes_rsvp (id, kind, occurred_at, subject)

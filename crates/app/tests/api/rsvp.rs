@@ -311,6 +311,23 @@ async fn a_capacity_two_event_waitlists_and_promotes_as_the_feed_tells(app: Test
     let path = format!("/api/v1/events/{id}/members/me");
     let party = app.patch(&path, &sara.token, json!({"guests": 0})).await;
     assert_eq!(party.expect(200)["data"]["guests"], 0);
+    // The hosts' feed tells of the smaller party, then of the promotion it made.
+    let feed = app.get("/api/v1/me/events", &olivia.token).await;
+    let kinds: Vec<String> = feed.expect(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap().to_owned())
+        .collect();
+    let changed = kinds
+        .iter()
+        .position(|k| k == "member.party_changed")
+        .unwrap();
+    let promoted = kinds
+        .iter()
+        .rposition(|k| k == "invitation.accepted")
+        .unwrap();
+    assert!(changed < promoted, "{kinds:?}");
     assert_eq!(invitation(&app, reza, &sent[1]).await["status"], "accepted");
     let nimas = invitation(&app, nima, &sent[2]).await;
     assert_eq!(

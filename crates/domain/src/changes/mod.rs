@@ -43,6 +43,8 @@ pub enum ChangeKind {
     MemberRemoved,
     /// The owner changed someone's role.
     MemberRoleChanged,
+    /// A member changed the guests they bring.
+    MemberPartyChanged,
     /// The event's details changed.
     EventUpdated,
     /// The owner deleted the event.
@@ -51,7 +53,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in the order of docs/api.md.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::InvitationCreated,
         Self::InvitationAccepted,
         Self::InvitationTentative,
@@ -63,6 +65,7 @@ impl ChangeKind {
         Self::MemberJoined,
         Self::MemberRemoved,
         Self::MemberRoleChanged,
+        Self::MemberPartyChanged,
         Self::EventUpdated,
         Self::EventDeleted,
     ];
@@ -81,6 +84,7 @@ impl ChangeKind {
             Self::MemberJoined => "member.joined",
             Self::MemberRemoved => "member.removed",
             Self::MemberRoleChanged => "member.role_changed",
+            Self::MemberPartyChanged => "member.party_changed",
             Self::EventUpdated => "event.updated",
             Self::EventDeleted => "event.deleted",
         }
@@ -327,6 +331,18 @@ impl Change {
     pub fn member_role_changed(event: EventRef, member: Member, at: DateTime<Utc>) -> Self {
         Self {
             kind: ChangeKind::MemberRoleChanged,
+            occurred_at: at,
+            subject: ChangeSubject::Member { event, member },
+            released: false,
+            promoted: false,
+        }
+    }
+
+    /// `member.party_changed`: `member` (with the new guests) at `at` (docs/api.md, "Capacity and
+    /// the waitlist").
+    pub fn member_party_changed(event: EventRef, member: Member, at: DateTime<Utc>) -> Self {
+        Self {
+            kind: ChangeKind::MemberPartyChanged,
             occurred_at: at,
             subject: ChangeSubject::Member { event, member },
             released: false,

@@ -439,6 +439,7 @@ async fn members_change_their_party_within_the_limits_and_the_owner_has_none() {
     let p = party(Some(4), 2, true, None, None, 2).await;
     p.accepts(0, 0).await;
     p.accepts(1, 1).await; // 3 of 4
+    let before = p.store.latest().await.unwrap();
     let member = p
         .events
         .change_party(&p.guests[0], p.event, 1)
@@ -446,6 +447,18 @@ async fn members_change_their_party_within_the_limits_and_the_owner_has_none() {
         .unwrap();
     assert_eq!(member.guests, 1);
     assert_eq!(p.seats().await, 4);
+    let told: Vec<_> = p
+        .changes()
+        .await
+        .into_iter()
+        .filter(|c| c.id > before)
+        .map(|c| c.change.kind())
+        .collect();
+    assert_eq!(
+        told,
+        [ChangeKind::MemberPartyChanged],
+        "the hosts learn of it"
+    );
     assert!(matches!(
         p.events.change_party(&p.guests[1], p.event, 2).await,
         Err(crate::events::ChangePartyError::Rsvp(RsvpRefused::Full))

@@ -147,6 +147,10 @@ impl EventRepository for Store {
             record.version = record.version.next();
             *accepted = Invitation::restore(record);
         }
+        if guests != member.guests {
+            let change = Change::member_party_changed(state.event_ref(event), changed.clone(), now);
+            state.record(vec![change]);
+        }
         if guests < member.guests {
             state.promote(event, now);
         }

@@ -51,6 +51,10 @@ pub enum ChangeTypeBody {
     /// The owner changed a role; `data` is the member with the new role, with its event.
     #[serde(rename = "member.role_changed")]
     MemberRoleChanged,
+    /// A member changed the guests they bring; `data` is the member with the new `guests`, with
+    /// its event.
+    #[serde(rename = "member.party_changed")]
+    MemberPartyChanged,
     /// The event was edited; `data` is the event.
     #[serde(rename = "event.updated")]
     EventUpdated,
@@ -73,6 +77,7 @@ impl From<ChangeKind> for ChangeTypeBody {
             ChangeKind::MemberJoined => Self::MemberJoined,
             ChangeKind::MemberRemoved => Self::MemberRemoved,
             ChangeKind::MemberRoleChanged => Self::MemberRoleChanged,
+            ChangeKind::MemberPartyChanged => Self::MemberPartyChanged,
             ChangeKind::EventUpdated => Self::EventUpdated,
             ChangeKind::EventDeleted => Self::EventDeleted,
         }
