@@ -91,7 +91,9 @@ pub struct Config {
     /// per-minute limits (0 turns one off).
     pub rate_limits: http_actix::RateLimits,
     /// `TRUSTED_PROXIES`: comma-separated addresses or networks of reverse proxies whose
-    /// `X-Forwarded-For` names the client (default none: the TCP peer is the client).
+    /// `X-Forwarded-For` names the client (default none: the TCP peer is the client); with
+    /// `IPV6_CLIENT_PREFIX`, how many leading bits of an IPv6 address name one client (default
+    /// 64).
     pub trusted_proxies: http_actix::TrustedProxies,
     /// `CURSOR_SECRET`: the key list cursors are signed with, at least 32 bytes (default none:
     /// the key stored in the database, made by the first process; docs/operations.md, "Cursor
@@ -228,6 +230,7 @@ impl Config {
             request_body_timeout_secs,
             cors_allowed_origins,
             trusted_proxies,
+            ipv6_client_prefix,
             cursor_secret,
             log_format,
             login_failures_per_account_address,
@@ -331,7 +334,9 @@ impl Config {
                 registrations_per_address,
                 sends_per_user: send_invitations_per_user,
             },
-            trusted_proxies: trusted_proxies.unwrap_or_default(),
+            trusted_proxies: trusted_proxies
+                .unwrap_or_default()
+                .with_ipv6_prefix(ipv6_client_prefix),
             cursor_secret,
             invitation_ttl,
             invitation_sweep_interval: interval(invitation_sweep_interval_secs),

@@ -105,6 +105,12 @@ pub struct Settings {
             trusted_proxies,
         ))]
     pub(super) trusted_proxies: Option<http_actix::TrustedProxies>,
+    /// How many leading bits of an IPv6 address name one client for the per-address limits: an
+    /// integer from 1 to 128 (one subscriber's network is a /64; 128: every address on its own)
+    #[arg(long, env, help_heading = "HTTP",
+        default_value_t = http_actix::TrustedProxies::DEFAULT_IPV6_PREFIX,
+        value_parser = integer::<u8>("IPV6_CLIENT_PREFIX", 1..=128, "an integer from 1 to 128"))]
+    pub(super) ipv6_client_prefix: u8,
     /// The key list cursors are signed with: at least 32 bytes. Unset: a key kept in the database,
     /// made by the first process
     #[arg(long, env, help_heading = "HTTP", hide_env_values = true, value_parser = cursor_secret)]

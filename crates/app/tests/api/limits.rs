@@ -115,6 +115,74 @@ async fn registrations_are_limited_per_client_address() {
     }
 }
 
+/// One IPv6 subscriber owns a whole /64: walking its addresses does not step around a limit
+/// (`IPV6_CLIENT_PREFIX`, docs/operations.md "Abuse limits and the client address").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_from_one_ipv6_64_share_one_limit() {
+    for backend in BACKENDS {
+        let Some(database) = TestDatabase::new(backend) else {
+            continue;
+        };
+        let server = spawn_on(
+            &database,
+            &[
+                ("TRUSTED_PROXIES", "127.0.0.0/8"),
+                ("REGISTRATIONS_PER_ADDRESS", "3"),
+            ],
+        )
+        .await;
+        for i in 1..=3 {
+            let body = register_body("Bot", &format!("bot{i}@example.com"));
+            post_from(
+                &server,
+                "/api/v1/register",
+                &format!("2001:db8:1:2::{i}"),
+                body,
+            )
+            .await
+            .expect(201);
+        }
+        // A fourth address of the same /64, far from the others: the same client.
+        let body = register_body("Bot", "bot4@example.com");
+        let limited = post_from(
+            &server,
+            "/api/v1/register",
+            "2001:db8:1:2:ffff:ffff:ffff:fffe",
+            body,
+        )
+        .await;
+        assert_eq!(limited.expect(429)["code"], "too_many_requests");
+        // The next /64 is another client.
+        let body = register_body("Ann", "ann@example.com");
+        post_from(&server, "/api/v1/register", "2001:db8:1:3::1", body)
+            .await
+            .expect(201);
+        eprintln!("IPv6 ({backend:?}): REGISTRATIONS_PER_ADDRESS=3, the 4th from another address of one /64 429, the next /64 201");
+    }
+    // With IPV6_CLIENT_PREFIX=128 each address is a client of its own.
+    let database = TestDatabase::sqlite();
+    let server = spawn_on(
+        &database,
+        &[
+            ("TRUSTED_PROXIES", "127.0.0.0/8"),
+            ("REGISTRATIONS_PER_ADDRESS", "1"),
+            ("IPV6_CLIENT_PREFIX", "128"),
+        ],
+    )
+    .await;
+    for i in 1..=2 {
+        let body = register_body("Bot", &format!("bot{i}@example.com"));
+        post_from(
+            &server,
+            "/api/v1/register",
+            &format!("2001:db8:1:2::{i}"),
+            body,
+        )
+        .await
+        .expect(201);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_flood_does_not_starve_logins() {
     for backend in BACKENDS {

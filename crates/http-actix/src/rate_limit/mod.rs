@@ -67,19 +67,62 @@ impl Default for RateLimits {
     }
 }
 
-/// The proxies whose `X-Forwarded-For` to believe (`TRUSTED_PROXIES`); none by default, so the
-/// client address is the TCP peer's.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+/// Who the client behind a request is, as the per-address limits count it: the proxies whose
+/// `X-Forwarded-For` to believe (`TRUSTED_PROXIES`; none by default, so the client address is the
+/// TCP peer's), and how much of an IPv6 address is one client (`IPV6_CLIENT_PREFIX`, a /64 by
+/// default: one subscriber's network, as handed out by ISPs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedProxies {
+    networks: Vec<IpNet>,
+    ipv6_prefix: u8,
+}
+
+impl Default for TrustedProxies {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
 
 impl TrustedProxies {
-    /// Trusts these addresses and networks.
+    /// The prefix of an IPv6 address that names one client by default.
+    pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+
+    /// Trusts these addresses and networks; IPv6 clients counted by their /64.
     pub fn new(networks: Vec<IpNet>) -> Self {
-        Self(networks)
+        Self {
+            networks,
+            ipv6_prefix: Self::DEFAULT_IPV6_PREFIX,
+        }
+    }
+
+    /// The same, counting IPv6 clients by their first `prefix` bits (1 to 128; 128: each address
+    /// is a client).
+    #[must_use]
+    pub fn with_ipv6_prefix(mut self, prefix: u8) -> Self {
+        self.ipv6_prefix = prefix.clamp(1, 128);
+        self
     }
 
     fn trusts(&self, address: IpAddr) -> bool {
-        self.0.iter().any(|network| network.contains(&address))
+        self.networks
+            .iter()
+            .any(|network| network.contains(&address))
+    }
+
+    /// The key the per-address limits count `address` under: an IPv4 address itself (an IPv4
+    /// address mapped into IPv6 too), an IPv6 address's network of the configured prefix, such
+    /// as `2001:db8:1:2::/64`, so that one subscriber cannot step around a limit by walking the
+    /// 2^64 addresses their network gives them.
+    pub fn client_key(&self, address: IpAddr) -> String {
+        match address {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None if self.ipv6_prefix >= 128 => v6.to_string(),
+                None => ipnet::Ipv6Net::new(v6, self.ipv6_prefix)
+                    .map_or_else(|_| v6.to_string(), |net| net.trunc().to_string()),
+            },
+        }
     }
 
     /// The address of the client behind a request: the TCP peer, unless the peer is a trusted
@@ -761,6 +804,25 @@ mod tests {
             Some(value) => req.insert_header(("x-forwarded-for", value)),
             None => req,
         }
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_network_and_an_ipv4_client_its_address() {
+        let key =
+            |proxies: &TrustedProxies, address: &str| proxies.client_key(address.parse().unwrap());
+        let by_64 = TrustedProxies::default();
+        assert_eq!(key(&by_64, "2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            key(&by_64, "2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(key(&by_64, "2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(key(&by_64, "203.0.113.9"), "203.0.113.9");
+        assert_eq!(key(&by_64, "::ffff:203.0.113.9"), "203.0.113.9");
+        let by_48 = TrustedProxies::default().with_ipv6_prefix(48);
+        assert_eq!(key(&by_48, "2001:db8:1:2::1"), "2001:db8:1::/48");
+        let each = TrustedProxies::default().with_ipv6_prefix(128);
+        assert_eq!(key(&each, "2001:db8:1:2::1"), "2001:db8:1:2::1");
     }
 
     #[test]

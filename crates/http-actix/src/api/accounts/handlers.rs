@@ -151,7 +151,7 @@ fn client_address(state: &AppState, req: &HttpRequest) -> String {
         tracing::info!(client = ?client, peer = ?peer, "client address from X-Forwarded-For");
     }
     client
-        .map(|address| address.to_string())
+        .map(|address| state.trusted_proxies.client_key(address))
         .unwrap_or_default()
 }
 
