@@ -1,6 +1,7 @@
 //! Extractor configuration and fallbacks, so that actix never answers with plain text: a body that
-//! is not a JSON object is a 400, one over 64 KiB a 413, a path id that is not a UUID a 404, an
-//! unknown route a 404 and a wrong method a 405, all with the JSON bodies of docs/api.md, "Errors".
+//! is not a JSON object, or names one key twice, is a 400, one over 64 KiB a 413, a path id that is
+//! not a UUID a 404, an unknown route a 404 and a wrong method a 405, all with the JSON bodies of
+//! docs/api.md, "Errors".
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceResponse};
@@ -9,7 +10,8 @@ use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -36,9 +38,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let object = web::Json::<Map<String, Value>>::from_request(req, payload);
+        let body = web::Json::<UniqueKeys>::from_request(req, payload);
         Box::pin(async move {
-            let object = object.await?.into_inner();
+            let UniqueKeys(body) = body.await?.into_inner();
+            let Value::Object(object) = body else {
+                return Err(ApiError::MalformedRequest(
+                    "The request body must be a JSON object.".to_owned(),
+                )
+                .into());
+            };
             serde_json::from_value(Value::Object(object))
                 .map(JsonBody)
                 .map_err(|error| {
@@ -46,6 +54,85 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                         .into()
                 })
         })
+    }
+}
+
+/// A JSON document in which no object names a key twice. Parsers disagree on such a document
+/// (first wins, last wins, or refused), so a body that one layer (a proxy, a WAF, a signature
+/// check) reads one way and the service another is refused instead of read last-wins.
+#[derive(Debug)]
+struct UniqueKeys(Value);
+
+/// Says why a key is refused, so that the error can be told apart from other data errors.
+const DUPLICATE_KEY: &str = "duplicate key";
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueKeysVisitor)
+            .map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let UniqueKeys(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!("{DUPLICATE_KEY} `{key}`")));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -80,6 +167,18 @@ fn json_error(error: &JsonPayloadError) -> ApiError {
         JsonPayloadError::ContentType => ApiError::MalformedRequest(
             "The request body must be sent as application/json.".to_owned(),
         ),
+        JsonPayloadError::Deserialize(error)
+            if error.is_data() && error.to_string().contains(DUPLICATE_KEY) =>
+        {
+            ApiError::MalformedRequest(format!(
+                "The request body names a key twice: {}.",
+                error
+                    .to_string()
+                    .split(" at line")
+                    .next()
+                    .unwrap_or_default()
+            ))
+        }
         JsonPayloadError::Deserialize(error) if error.is_data() => {
             ApiError::MalformedRequest("The request body must be a JSON object.".to_owned())
         }

@@ -29,7 +29,52 @@ fn nested(depth: usize) -> String {
     )
 }
 
-api_tests!(hostile_bodies_get_documented_4xx_json_and_change_nothing);
+api_tests!(
+    hostile_bodies_get_documented_4xx_json_and_change_nothing,
+    a_body_naming_a_key_twice_is_refused_whole
+);
+
+/// `{"title": "A", "title": "B"}` is read differently by different parsers (first wins, last wins,
+/// refused): a proxy or a signature check in front could see another request than the service.
+/// The service refuses it, at any depth, with a 400, and stores nothing.
+async fn a_body_naming_a_key_twice_is_refused_whole(app: TestApp) {
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let send = |body: &'static str| {
+        app.client
+            .post(app.url("/api/v1/events"))
+            .bearer_auth(&olivia.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [
+        r#"{"title": "Harmless", "title": "Chosen by the last parser"}"#,
+        r#"{"title": "Party", "nested": {"k": 1, "k": 2}}"#,
+        r#"{"title": "Party", "list": [{"a": 1}, {"a": 2, "a": 3}]}"#,
+    ] {
+        let reply = Reply::read(send(body).await.unwrap()).await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text);
+        assert_eq!(reply.body["code"], "malformed_request");
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("The request body names a key twice"),
+            "{message}"
+        );
+    }
+    let listed = app.get("/api/v1/events", &olivia.token).await;
+    assert_eq!(listed.expect(200)["data"], json!([]), "nothing stored");
+    // The same keys once each, and in different objects, are fine.
+    let fine = Reply::read(
+        send(r#"{"title": "Party", "a": {"k": 1}, "b": {"k": 1}}"#)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(fine.status, 201, "{}", fine.text);
+    eprintln!("duplicate keys: 3 bodies naming a key twice (top level, nested, in an array) refused 400; nothing stored");
+}
 
 async fn hostile_bodies_get_documented_4xx_json_and_change_nothing(app: TestApp) {
     let olivia = app
