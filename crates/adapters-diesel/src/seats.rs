@@ -17,15 +17,11 @@ use domain::{InvitationId, InvitationStatus, MemberId};
 
 use crate::changes::{made, record};
 use crate::db::AnyConnection;
+use crate::events::unreadable;
 use crate::invitations::details_of;
 use crate::rows::{from_db_time, to_db_time, EventRow, MemberRow};
 use crate::schema::{event_members, events, invitations};
 use crate::sql_types::{DbId, DbTime};
-
-/// A stored row that breaks the domain's rules, inside a transaction: rolls it back.
-fn unreadable(error: domain::ports::PortError) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(Box::new(error))
-}
 
 /// The event's rules and its seats taken, as stored now (call under the event row's lock); `None`
 /// when the event is gone.
@@ -173,8 +169,8 @@ pub(crate) fn promote(
     record(conn, changes)
 }
 
-/// Where each waitlisted invitation of `details` stands in its event's waitlist (1 is next),
-/// read in one query per event among them.
+/// Where each waitlisted invitation of `details` stands in its event's waitlist (1 is next), read
+/// in one query for all the events among them.
 pub(crate) fn with_positions(
     conn: &mut AnyConnection,
     details: &mut [InvitationDetails],
@@ -189,17 +185,25 @@ pub(crate) fn with_positions(
     }
     events.sort_unstable();
     events.dedup();
-    let mut positions: HashMap<DbId, u32> = HashMap::new();
-    for event_id in events {
-        let queue: Vec<DbId> = invitations::table
-            .filter(invitations::event_id.eq(event_id))
-            .filter(invitations::status.eq(InvitationStatus::Waitlisted.as_str()))
-            .order((invitations::answered_at, invitations::id))
-            .select(invitations::id)
-            .load(conn)?;
-        for (place, id) in queue.into_iter().enumerate() {
-            positions.insert(id, u32::try_from(place + 1).unwrap_or(u32::MAX));
+    let queues: Vec<(DbId, DbId)> = invitations::table
+        .filter(invitations::event_id.eq_any(&events))
+        .filter(invitations::status.eq(InvitationStatus::Waitlisted.as_str()))
+        .order((
+            invitations::event_id,
+            invitations::answered_at,
+            invitations::id,
+        ))
+        .select((invitations::event_id, invitations::id))
+        .load(conn)?;
+    let mut positions: HashMap<DbId, u32> = HashMap::with_capacity(queues.len());
+    let mut place = 0;
+    let mut current = None;
+    for (event, id) in queues {
+        if current != Some(event) {
+            (current, place) = (Some(event), 0);
         }
+        place += 1;
+        positions.insert(id, place);
     }
     for d in details.iter_mut() {
         if let Some(&position) = positions.get(&DbId::of(d.invitation.id())) {

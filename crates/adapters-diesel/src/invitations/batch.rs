@@ -84,7 +84,7 @@ impl Database {
                         let pending: HashSet<(DbId, DbId)> = invitations::table
                             .filter(invitations::event_id.eq_any(&event_ids))
                             .filter(invitations::invitee_id.eq_any(&skipped))
-                            .filter(invitations::status.eq_any(LIVE))
+                            .filter(invitations::status.eq_any(super::LIVE))
                             .select((invitations::event_id, invitations::invitee_id))
                             .load(c)?
                             .into_iter()
@@ -232,10 +232,6 @@ where
         },
     )
 }
-
-/// The statuses of the one live invitation an invitee may hold to an event (R7): the partial
-/// unique index `invitations_one_live`.
-const LIVE: [&str; 3] = ["pending", "tentative", "waitlisted"];
 
 /// An id returned by `RETURNING id`.
 #[derive(QueryableByName)]

@@ -185,7 +185,7 @@ impl InvitationRepository for Database {
                     };
                     // A waitlisted invitee may still say no.
                     let from: &[&'static str] = if answer == Answer::Reject {
-                        &OPEN_OR_WAITLISTED
+                        &LIVE
                     } else {
                         &OPEN
                     };
@@ -452,8 +452,10 @@ impl InvitationRepository for Database {
 
 /// The statuses an answer, a cancel or a resend may change: unanswered, or "maybe" (both expire).
 pub(crate) const OPEN: [&str; 2] = ["pending", "tentative"];
-/// ... and waitlisted, for a no: its invitee withdraws.
-const OPEN_OR_WAITLISTED: [&str; 3] = ["pending", "tentative", "waitlisted"];
+/// The live statuses: the one invitation an invitee may hold to an event (R7, the partial unique
+/// index `invitations_one_live`); open, or waitlisted. A no may come from any of them (a waitlisted
+/// invitee withdraws), and a deleted event's invitations end from them.
+pub(crate) const LIVE: [&str; 3] = ["pending", "tentative", "waitlisted"];
 /// Waitlisted alone: what an erased account's waitlisted invitation is withdrawn from.
 const WAITLISTED: [&str; 1] = ["waitlisted"];
 

@@ -26,8 +26,12 @@ use crate::rows::{
     SummaryRow,
 };
 use crate::schema::{event_members, events, invitations, users};
-use crate::seats::{move_seats, promote, seating};
-use crate::sql_types::{DbId, DbTime};
+use crate::seats::{move_seats, promote};
+use crate::sql_types::DbId;
+
+mod seating;
+
+use seating::clamp_expiries;
 
 /// How a change locks the event row on PostgreSQL.
 #[derive(Clone, Copy)]
@@ -82,41 +86,17 @@ fn member_row(
         .optional()
 }
 
-/// An owner's role is for good (also kept by the database's `event_members_keep_owner` trigger);
-/// the services never ask otherwise.
 /// A stored row that does not read back, inside a transaction: rolls it back.
-fn unreadable(error: PortError) -> diesel::result::Error {
+pub(crate) fn unreadable(error: PortError) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(Box::new(error))
 }
 
+/// An owner's role is for good (also kept by the database's `event_members_keep_owner` trigger);
+/// the services never ask otherwise.
 fn owner_refused() -> EventWriteError {
     EventWriteError::Port(PortError::unexpected(
         "refused: an event keeps its owner's membership and role",
     ))
-}
-
-/// The statuses counted in an event's tally.
-const COUNTED: [&str; 5] = ["pending", "tentative", "accepted", "waitlisted", "rejected"];
-/// The live statuses: what a deleted event's invitations end from.
-const LIVE: [&str; 3] = ["pending", "tentative", "waitlisted"];
-
-/// Open invitations of the event expiring after `closes_at` (or never) expire then: answers close
-/// at the RSVP deadline or the start, whichever is sooner.
-fn clamp_expiries(conn: &mut AnyConnection, event_id: DbId, closes_at: DbTime) -> QueryResult<()> {
-    diesel::update(invitations::table)
-        .filter(invitations::event_id.eq(event_id))
-        .filter(invitations::status.eq_any(crate::invitations::OPEN))
-        .filter(
-            invitations::expires_at
-                .is_null()
-                .or(invitations::expires_at.gt(closes_at)),
-        )
-        .set((
-            invitations::expires_at.eq(closes_at),
-            invitations::version.eq(invitations::version + 1),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 #[async_trait]
@@ -237,86 +217,18 @@ impl EventRepository for Database {
         .await
     }
 
-    #[tracing::instrument(skip_all)]
     async fn find_rules(&self, id: EventId) -> Result<Option<RsvpRules>, PortError> {
-        let id = DbId::of(id);
-        self.run(move |conn| {
-            let row: Option<EventRow> = events::table
-                .filter(events::id.eq(id))
-                .select(EventRow::as_select())
-                .first(conn)
-                .optional()
-                .map_err(port_error)?;
-            row.map(|row| Ok(row.rsvp()?.rules(row.starts_at.map(from_db_time))))
-                .transpose()
-        })
-        .await
+        self.rules_of(id).await
     }
 
-    #[tracing::instrument(skip_all, fields(events = ids.len()))]
     async fn tally(
         &self,
         ids: &[EventId],
         now: DateTime<Utc>,
     ) -> Result<HashMap<EventId, Tally>, PortError> {
-        let ids: Vec<DbId> = ids.iter().copied().map(DbId::of).collect();
-        let now = to_db_time(now);
-        self.run(move |conn| {
-            let seats: Vec<(DbId, i32)> = events::table
-                .filter(events::id.eq_any(&ids))
-                .select((events::id, events::seats_taken))
-                .load(conn)
-                .map_err(port_error)?;
-            // Counted by status as of `now`: open invitations past their expiry are neither
-            // pending nor "maybe" any more; cancelled and expired ones are not counted.
-            let counted: Vec<(DbId, String, i64)> = invitations::table
-                .filter(invitations::event_id.eq_any(&ids))
-                .filter(invitations::status.eq_any(COUNTED))
-                .filter(
-                    invitations::status
-                        .ne_all(crate::invitations::OPEN)
-                        .or(invitations::expires_at.is_null())
-                        .or(invitations::expires_at.gt(now)),
-                )
-                .group_by((invitations::event_id, invitations::status))
-                .select((
-                    invitations::event_id,
-                    invitations::status,
-                    diesel::dsl::count_star(),
-                ))
-                .load(conn)
-                .map_err(port_error)?;
-            let mut tallies: HashMap<EventId, Tally> = HashMap::with_capacity(seats.len());
-            for (id, seats_taken) in seats {
-                tallies.insert(
-                    EventId::from_uuid(id.uuid()),
-                    Tally {
-                        seats_taken: u32::try_from(seats_taken)
-                            .map_err(|_| PortError::unexpected("corrupt row: seats_taken"))?,
-                        ..Tally::default()
-                    },
-                );
-            }
-            for (id, status, count) in counted {
-                let Some(tally) = tallies.get_mut(&EventId::from_uuid(id.uuid())) else {
-                    continue;
-                };
-                let count = u64::try_from(count).unwrap_or(0);
-                match InvitationStatus::parse(&status) {
-                    Some(InvitationStatus::Pending) => tally.pending = count,
-                    Some(InvitationStatus::Tentative) => tally.tentative = count,
-                    Some(InvitationStatus::Accepted) => tally.accepted = count,
-                    Some(InvitationStatus::Waitlisted) => tally.waitlisted = count,
-                    Some(InvitationStatus::Rejected) => tally.rejected = count,
-                    _ => {}
-                }
-            }
-            Ok(tallies)
-        })
-        .await
+        self.tallies_of(ids, now).await
     }
 
-    #[tracing::instrument(skip_all, fields(guests))]
     async fn set_guests(
         &self,
         event_id: EventId,
@@ -324,64 +236,7 @@ impl EventRepository for Database {
         guests: u8,
         now: DateTime<Utc>,
     ) -> Result<Member, PartyError> {
-        let (event_id, user) = (DbId::of(event_id), DbId::of(user));
-        let changed = self
-            .run(move |conn| {
-                write_transaction(conn, |c| {
-                    if !lock_event(c, event_id, Lock::Change)? {
-                        return Ok(Err(PartyError::NotMember));
-                    }
-                    let Some((row, _)) = member_row(c, event_id, user)? else {
-                        return Ok(Err(PartyError::NotMember));
-                    };
-                    if row.role == Role::Owner.as_str() {
-                        return Ok(Err(PartyError::Owner));
-                    }
-                    let Some((rules, taken)) = seating(c, event_id)? else {
-                        return Ok(Err(PartyError::NotMember));
-                    };
-                    let before = u8::try_from(row.guests).unwrap_or(0);
-                    if let Err(refused) = rules.change_party(taken, before, guests, now) {
-                        return Ok(Err(PartyError::Refused(refused)));
-                    }
-                    diesel::update(event_members::table)
-                        .filter(event_members::id.eq(row.id))
-                        .set(event_members::guests.eq(i32::from(guests)))
-                        .execute(c)?;
-                    move_seats(c, event_id, i64::from(guests) - i64::from(before), 0)?;
-                    // The accepted invitation says what the party is now.
-                    diesel::update(invitations::table)
-                        .filter(invitations::event_id.eq(event_id))
-                        .filter(invitations::invitee_id.eq(user))
-                        .filter(invitations::status.eq(InvitationStatus::Accepted.as_str()))
-                        .filter(invitations::guests.ne(i32::from(guests)))
-                        .set((
-                            invitations::guests.eq(i32::from(guests)),
-                            invitations::version.eq(invitations::version + 1),
-                        ))
-                        .execute(c)?;
-                    let Some((row, summary)) = member_row(c, event_id, user)? else {
-                        return Err(diesel::result::Error::NotFound);
-                    };
-                    let changed = member(row, summary).map_err(unreadable)?;
-                    if guests != before {
-                        let event = event_ref(c, event_id)?;
-                        record(
-                            c,
-                            vec![Change::member_party_changed(event, changed.clone(), now)],
-                        )?;
-                    }
-                    // Seats freed go to the waitlist at once, told after the change that freed them.
-                    if guests < before {
-                        promote(c, event_id, now)?;
-                    }
-                    Ok(Ok(changed))
-                })
-                .map_err(|error| PartyError::Port(port_error(error)))?
-            })
-            .await;
-        self.changes_committed();
-        changed
+        self.change_guests(event_id, user, guests, now).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -711,7 +566,7 @@ impl EventRepository for Database {
                     // Every live invitation: pending, "maybe" (while not expired) and waitlisted.
                     let cancelled: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq(id))
-                        .filter(invitations::status.eq_any(LIVE))
+                        .filter(invitations::status.eq_any(crate::invitations::LIVE))
                         .filter(
                             invitations::status
                                 .eq(InvitationStatus::Waitlisted.as_str())
