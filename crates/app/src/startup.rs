@@ -387,7 +387,9 @@ impl Application {
         let body_timeout = config.request_body_timeout;
         let mut server = HttpServer::new(move || {
             App::new()
-                // Innermost: its 408 still gets CORS, the security headers and the request log.
+                // Innermost: a panicking handler still answers, with a JSON 500.
+                .wrap(from_fn(http_actix::catch_panics))
+                // Its 408 still gets CORS, the security headers and the request log.
                 .wrap(from_fn(move |req, next| {
                     body_deadline(body_timeout, req, next)
                 }))

@@ -7,7 +7,10 @@ use chrono::Duration;
 /// followed by one unit, nothing else (no sign, space, fraction or other unit). The grammar of
 /// every duration setting (docs/operations.md).
 pub fn whole_duration(raw: &str) -> Option<Duration> {
-    let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
+    // The unit is the last character, whatever its width: splitting at a byte would panic
+    // inside a multi-byte one.
+    let unit_at = raw.char_indices().next_back().map_or(0, |(at, _)| at);
+    let (digits, unit) = raw.split_at(unit_at);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -33,7 +36,8 @@ mod tests {
         assert_eq!(whole_duration("36h"), Some(Duration::hours(36)));
         assert_eq!(whole_duration("7d"), Some(Duration::days(7)));
         for bad in [
-            "", "s", "7", "-7d", "+7d", "7 d", "1.5h", "7w", "7dd", "９d",
+            "", "s", "7", "-7d", "+7d", "7 d", "1.5h", "7w", "7dd", "９d", "\u{80}", "7\u{80}",
+            "7é", "é", "7روز",
         ] {
             assert_eq!(whole_duration(bad), None, "{bad:?}");
         }

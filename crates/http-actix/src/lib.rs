@@ -120,6 +120,39 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
     img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
     form-action 'none'; frame-ancestors 'none'";
 
+/// Innermost middleware: a handler that panics answers a JSON 500 (`{"message": "Server Error."}`)
+/// and logs the panic, instead of dropping the connection with every other request its worker was
+/// serving. A safety net, not a way to answer: every input has a 4xx of its own, and the contract
+/// tests count any 500 as a failure.
+///
+/// The answer is an error, not a response: the request went down with the handler (and may not be
+/// cloned before routing), and actix-web turns the error into its JSON body.
+///
+/// # Errors
+/// The inner service's errors, and a 500 for a panic.
+pub async fn catch_panics(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use futures_util::FutureExt as _;
+    let path = req.path().to_owned();
+    match std::panic::AssertUnwindSafe(next.call(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(answer) => answer,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, %path, "a handler panicked");
+            Err(ApiError::internal(what).into())
+        }
+    }
+}
+
 /// Middleware for the whole app, outermost but for logging (docs/api.md, "Conventions"):
 ///
 /// - JSON answers say their charset, `application/json; charset=utf-8`;
@@ -294,5 +327,35 @@ mod tests {
         );
         let body: serde_json::Value = test::read_body_json(response).await;
         assert_eq!(body["code"], "forbidden");
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_a_json_500_and_the_app_keeps_serving() {
+        async fn panics() -> HttpResponse {
+            let raw = String::from("\u{80}");
+            // The kind of slip a panic comes from: a byte index inside a character.
+            let _ = &raw[..1];
+            HttpResponse::Ok().finish()
+        }
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(catch_panics))
+                .wrap(from_fn(response_headers))
+                .route("/boom", web::get().to(panics))
+                .route("/fine", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let Err(boom) =
+            test::try_call_service(&app, TestRequest::get().uri("/boom").to_request()).await
+        else {
+            panic!("a panic is answered as an error");
+        };
+        let boom = boom.error_response();
+        assert_eq!(boom.status(), 500);
+        let body = actix_web::body::to_bytes(boom.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["message"], "Server Error.");
+        let fine = test::call_service(&app, TestRequest::get().uri("/fine").to_request()).await;
+        assert_eq!(fine.status(), 200);
     }
 }
