@@ -110,7 +110,9 @@ def main():
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"{PG}/{DB}?sslmode=disable", BIND_ADDR=f"127.0.0.1:{port}",
                RUST_LOG="warn", LOGIN_FAILURES_PER_ACCOUNT="0", LOGIN_FAILURES_PER_ADDRESS="0",
-               SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0", REGISTRATIONS_PER_ADDRESS="0")
+               SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0", REGISTRATIONS_PER_ADDRESS="0",
+               EVENTS_PER_USER_PER_DAY="0", EVENT_EDITS_PER_USER_PER_MINUTE="0",
+               STREAM_TICKETS_PER_USER_PER_MINUTE="0")
     server = subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
                                str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(OUT / "callgrind.log", "w"))
     try:

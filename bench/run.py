@@ -127,7 +127,8 @@ class Server:
         env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{self.port}",
                    RUST_LOG="warn", LOGIN_FAILURES_PER_ACCOUNT="0", LOGIN_FAILURES_PER_ADDRESS="0",
                    SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0",
-                   REGISTRATIONS_PER_ADDRESS="0")
+                   REGISTRATIONS_PER_ADDRESS="0", EVENTS_PER_USER_PER_DAY="0",
+                   EVENT_EDITS_PER_USER_PER_MINUTE="0", STREAM_TICKETS_PER_USER_PER_MINUTE="0")
         env.update(extra_env or {})
         self.log_path = log_path
         self.log = open(log_path, "w")
@@ -899,6 +900,9 @@ def main():
     flood = wrk_background(server, "login.lua", {"BENCH_USERS": str(LARGE["users"])}, connections=64, threads=1)
     with_flood = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"})
     flood_result = background_result(flood)
+    # Each login hashes with argon2id's 19 MiB: the peak after 64 at a time shows whether those
+    # buffers stay with a few hashing threads or pile up (docs/security.md).
+    rss_flood = server.peak_rss_mib()
 
     log("writes: answers and sends")
     writes = patch_and_sends(server, "em_bench_large", {"patch", "sends"})
@@ -946,7 +950,8 @@ def main():
         "|---|---|---|---|---|---|",
         *rows,
         "",
-        f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**.",
+        f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**; after the login flood "
+        f"(64 connections, {flood_result['rps']:.0f} logins/s): **{rss_flood:.1f} MiB** (ratio {rss_flood / rss_read:.2f}).",
         "",
         "```",
         explain.strip(),

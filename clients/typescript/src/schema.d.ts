@@ -19,7 +19,8 @@ export interface paths {
         put?: never;
         /**
          * Create an event.
-         * @description The caller becomes its owner and first member.
+         * @description The caller becomes its owner and first member. Each user creates at most
+         *     `EVENTS_PER_USER_PER_DAY` events (100) within any 24 hours; past that, `429` with `Retry-After`.
          */
         post: operations["create_event"];
         delete?: never;
@@ -53,7 +54,8 @@ export interface paths {
         /**
          * Edit an event.
          * @description By its owner and co-hosts. Only the fields sent change; `null` or `""` removes an optional one.
-         *     The result must not end before it starts.
+         *     The result must not end before it starts. Each user makes at most
+         *     `EVENT_EDITS_PER_USER_PER_MINUTE` edits (60) a minute; past that, `429` with `Retry-After`.
          */
         patch: operations["update_event"];
         trace?: never;
@@ -585,7 +587,9 @@ export interface paths {
         /**
          * Get a stream ticket.
          * @description A single-use ticket, valid 60 seconds, for `GET /api/v1/me/stream?ticket=…`, so that a
-         *     browser's `EventSource` (which cannot send headers) never puts a long-lived token in a URL.
+         *     browser's `EventSource` (which cannot send headers) never puts a long-lived token in a URL. Each
+         *     user gets at most `STREAM_TICKETS_PER_USER_PER_MINUTE` tickets (30) a minute; past that, `429`
+         *     with `Retry-After`.
          */
         post: operations["issue_stream_ticket"];
         delete?: never;
@@ -611,7 +615,8 @@ export interface paths {
          * Register a webhook.
          * @description It receives, signed as Standard Webhooks v1 says, every change numbered from now on that the
          *     caller receives in their feed (R12), of the kinds in `events`. The answer carries its signing
-         *     secret, shown this once.
+         *     secret, shown this once. Each user registers at most `WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`
+         *     webhooks (10) a minute; past that, `429` with `Retry-After`.
          */
         post: operations["create_webhook"];
         delete?: never;
@@ -2872,6 +2877,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/events",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description An unexpected failure; the cause is logged, never sent. */
             500: {
                 headers: {
@@ -3476,6 +3513,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/events/{event_id}",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description An unexpected failure; the cause is logged, never sent. */
             500: {
                 headers: {
@@ -3939,9 +4008,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -5792,9 +5861,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -6362,9 +6431,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -6584,9 +6653,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -7568,9 +7637,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -7790,9 +7859,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -8316,9 +8385,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -8667,9 +8736,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
@@ -9097,6 +9166,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/stream-tickets",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description An unexpected failure; the cause is logged, never sent. */
             500: {
                 headers: {
@@ -9440,6 +9541,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"] | components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
@@ -10148,9 +10281,9 @@ export interface operations {
             /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
             429: {
                 headers: {
-                    /** @description Login, register and send: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
                     RateLimit?: string;
-                    /** @description Login, register and send: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;

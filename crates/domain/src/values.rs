@@ -39,7 +39,26 @@ impl Email {
         if parsed.email() != normalized || !parsed.domain().contains('.') {
             return Err(EmailError);
         }
+        if !Self::is_deliverable_form(parsed.local_part(), parsed.domain()) {
+            return Err(EmailError);
+        }
         Ok(Self(normalized))
+    }
+
+    /// Whether an address RFC 5322 allows is also one a mailbox provider hands out, and not a way
+    /// to steer the relay: no quoted local part (`"a b"@x.io`), no source route through the relay
+    /// (`%` as in `victim%other.host@x.io`, `!` as in UUCP bang paths), and a domain that is a
+    /// name, not an address (`[192.0.2.1]`, `192.0.2.1`), which would send mail to a host
+    /// directly.
+    fn is_deliverable_form(local: &str, domain: &str) -> bool {
+        let routes = |c: char| matches!(c, '"' | '%' | '!' | '\\');
+        !local.contains(routes)
+            && !domain.starts_with('[')
+            && domain.parse::<std::net::IpAddr>().is_err()
+            && !domain.split('.').all(|label| {
+                // Every label numeric: an IPv4 address in one of its shorter forms (`10.1`).
+                !label.is_empty() && label.bytes().all(|b| b.is_ascii_digit())
+            })
     }
 
     /// Wraps an address read back from storage, which [`Email::parse`] normalized and checked when
@@ -653,11 +672,31 @@ mod tests {
             "Ann <ann@x.io>",
             "a@localhost",
             "a@b@c.d",
+            // Forms that steer the relay or skip DNS names: an IP literal, a bare address, a
+            // quoted local part, a source route.
+            "a@[192.0.2.1]",
+            "a@[ipv6:2001:db8::1]",
+            "a@192.0.2.1",
+            "a@10.1",
+            "\"a b\"@example.com",
+            "\"a\"@example.com",
+            "victim%relay.example@example.com",
+            "host!victim@example.com",
         ] {
             assert_eq!(Email::parse(e), Err(EmailError), "{e:?}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError));
+        // What providers do hand out stays an address.
+        for e in [
+            "a.b+tag@example.com",
+            "o'brien@example.ie",
+            "x_y-z@mail.example.co.uk",
+            "a@1example.com",
+            "a@example.123x",
+        ] {
+            assert!(Email::parse(e).is_ok(), "{e:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod config;
 mod file;
 mod message;
+mod subject;
 
 use std::time::Duration;
 
@@ -111,7 +112,7 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
     let builder = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, address))
-        .subject(one_line(&stored.subject));
+        .header(subject::Subject::new(one_line(&stored.subject)));
     let built = if stored.html.is_empty() {
         builder.singlepart(SinglePart::plain(stored.text))
     } else {

@@ -69,6 +69,10 @@ pub(crate) fn seconds_or_ms(duration: Duration) -> String {
 
 /// A short sentence for the endpoint's owner saying why a request got no answer.
 pub(crate) fn describe_failure(error: &reqwest::Error, timeout: Duration) -> String {
+    if error.is_timeout() && error.is_connect() {
+        let bound = super::WebhookSenderConfig::CONNECT_TIMEOUT.min(timeout);
+        return format!("could not connect within {}", seconds_or_ms(bound));
+    }
     if error.is_timeout() {
         return format!("timed out after {}", seconds_or_ms(timeout));
     }

@@ -33,9 +33,12 @@ pub(super) enum Refusal {
     /// one of them (when checking a new webhook).
     #[error("the host resolves to an address that is not public")]
     ResolvesNotPublic,
-    /// The host name does not resolve.
+    /// The host name does not resolve (within [`LOOKUP_TIMEOUT`]).
     #[error("the host name does not resolve")]
     Unresolvable,
+    /// [`MAX_LOOKUPS`] look-ups are under way already.
+    #[error("too many host names are being looked up at once")]
+    Busy,
 }
 
 impl Refusal {
@@ -43,6 +46,7 @@ impl Refusal {
     pub(super) fn as_port_refusal(self) -> DestinationRefused {
         match self {
             Self::Invalid | Self::Unresolvable => DestinationRefused::Unresolvable,
+            Self::Busy => DestinationRefused::Busy,
             Self::NotHttps | Self::Scheme | Self::NotPublicAddress | Self::ResolvesNotPublic => {
                 DestinationRefused::NotPublic
             }
@@ -89,12 +93,30 @@ pub(super) fn target(url: &WebhookUrl, policy: DestinationPolicy) -> Result<Targ
     Ok(Target::Ip(ip))
 }
 
-/// Resolves `host` with the system's resolver (through tokio, off the async workers).
+/// The most look-ups under way at once in the process, creating webhooks and delivering together.
+pub(super) const MAX_LOOKUPS: usize = 16;
+
+/// The longest a look-up is waited for.
+pub(super) const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Look-ups under way: each holds a permit until the system's resolver returns, even after its
+/// caller stopped waiting, so that names that never answer cannot pile up blocking threads.
+static LOOKUPS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_LOOKUPS);
+
+/// Resolves `host` with the system's resolver on tokio's blocking pool, at most [`MAX_LOOKUPS`]
+/// at a time (refused at once beyond that) and waited for at most [`LOOKUP_TIMEOUT`].
 async fn lookup(host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|_| Refusal::Unresolvable)?
-        .collect();
+    let permit = LOOKUPS.try_acquire().map_err(|_| Refusal::Busy)?;
+    let host = host.to_owned();
+    let resolving = tokio::task::spawn_blocking(move || {
+        let _held = permit;
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+            .map(Iterator::collect::<Vec<_>>)
+    });
+    let found = match tokio::time::timeout(LOOKUP_TIMEOUT, resolving).await {
+        Ok(Ok(Ok(found))) => found,
+        Ok(Ok(Err(_)) | Err(_)) | Err(_) => return Err(Refusal::Unresolvable),
+    };
     if found.is_empty() {
         return Err(Refusal::Unresolvable);
     }

@@ -39,6 +39,10 @@ pub struct WebhookSenderConfig {
 impl WebhookSenderConfig {
     /// The default bound of one attempt: 15 seconds.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+    /// The most the TCP and TLS connection of one attempt may take, within its whole bound: an
+    /// endpoint that never completes a connection frees its delivery slot after this, not after
+    /// the whole attempt's bound.
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
     /// The default `User-Agent`: `EventManager-Webhooks/` and this crate's version.
     pub const DEFAULT_USER_AGENT: &'static str =
         concat!("EventManager-Webhooks/", env!("CARGO_PKG_VERSION"));
@@ -93,6 +97,7 @@ impl HttpWebhookSender {
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would connect for us, to addresses our resolver never sees.
             .no_proxy()
+            .connect_timeout(WebhookSenderConfig::CONNECT_TIMEOUT.min(config.timeout))
             .timeout(config.timeout);
         if config.policy == DestinationPolicy::PublicOnly {
             builder = builder

@@ -87,8 +87,10 @@ pub struct Config {
     /// head before the answer is 408 and the connection is closed (default 10).
     pub request_body_timeout: Duration,
     /// `LOGIN_FAILURES_PER_ACCOUNT_ADDRESS`, `LOGIN_FAILURES_PER_ACCOUNT`,
-    /// `LOGIN_FAILURES_PER_ADDRESS`, `REGISTRATIONS_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`:
-    /// per-minute limits (0 turns one off).
+    /// `LOGIN_FAILURES_PER_ADDRESS`, `REGISTRATIONS_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`,
+    /// `EVENT_EDITS_PER_USER_PER_MINUTE`, `STREAM_TICKETS_PER_USER_PER_MINUTE`,
+    /// `WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`: per-minute limits;
+    /// `EVENTS_PER_USER_PER_DAY`: events created within any 24 hours (0 turns one off).
     pub rate_limits: http_actix::RateLimits,
     /// `TRUSTED_PROXIES`: comma-separated addresses or networks of reverse proxies whose
     /// `X-Forwarded-For` names the client (default none: the TCP peer is the client); with
@@ -238,6 +240,10 @@ impl Config {
             login_failures_per_address,
             registrations_per_address,
             send_invitations_per_user,
+            events_per_user_per_day,
+            event_edits_per_user_per_minute,
+            stream_tickets_per_user_per_minute,
+            webhook_creations_per_user_per_minute,
             invitations_per_sender_daily,
             invitations_per_contact_daily,
             default_phone_region,
@@ -333,6 +339,10 @@ impl Config {
                 login_failures_per_address,
                 registrations_per_address,
                 sends_per_user: send_invitations_per_user,
+                events_per_user_per_day,
+                event_edits_per_user: event_edits_per_user_per_minute,
+                stream_tickets_per_user: stream_tickets_per_user_per_minute,
+                webhook_creations_per_user: webhook_creations_per_user_per_minute,
             },
             trusted_proxies: trusted_proxies
                 .unwrap_or_default()

@@ -152,6 +152,27 @@ pub struct Settings {
         default_value_t = http_actix::RateLimits::default().sends_per_user,
         value_parser = integer::<u32>("SEND_INVITATIONS_PER_USER", 0..=1_000_000, PER_MINUTE))]
     pub(super) send_invitations_per_user: u32,
+    /// Events one user may create within any 24 hours before 429: an integer from 0 (off) to
+    /// 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().events_per_user_per_day,
+        value_parser = integer::<u32>("EVENTS_PER_USER_PER_DAY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) events_per_user_per_day: u32,
+    /// Edits of events per user per minute before 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().event_edits_per_user,
+        value_parser = integer::<u32>("EVENT_EDITS_PER_USER_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
+    pub(super) event_edits_per_user_per_minute: u32,
+    /// Stream tickets per user per minute before 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().stream_tickets_per_user,
+        value_parser = integer::<u32>("STREAM_TICKETS_PER_USER_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
+    pub(super) stream_tickets_per_user_per_minute: u32,
+    /// Webhooks registered per user per minute before 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().webhook_creations_per_user,
+        value_parser = integer::<u32>("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
+    pub(super) webhook_creations_per_user_per_minute: u32,
     /// Invitations one user may send or resend a day (each is a message to its contact) before
     /// 429: an integer from 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",

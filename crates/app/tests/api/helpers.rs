@@ -117,6 +117,11 @@ pub(crate) async fn build_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
         // The suites send to one contact many times a day; the caps' own tests set them.
         ("INVITATIONS_PER_SENDER_DAILY".into(), "0".into()),
         ("INVITATIONS_PER_CONTACT_DAILY".into(), "0".into()),
+        // Tests create and edit events in loops; the quotas have tests of their own.
+        ("EVENTS_PER_USER_PER_DAY".into(), "0".into()),
+        ("EVENT_EDITS_PER_USER_PER_MINUTE".into(), "0".into()),
+        ("STREAM_TICKETS_PER_USER_PER_MINUTE".into(), "0".into()),
+        ("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE".into(), "0".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Config::from_lookup(|name| {
@@ -163,6 +168,10 @@ impl ServerProcess {
                 .env("CONTACT_VERIFICATION", "off")
                 .env("INVITATIONS_PER_SENDER_DAILY", "0")
                 .env("INVITATIONS_PER_CONTACT_DAILY", "0")
+                .env("EVENTS_PER_USER_PER_DAY", "0")
+                .env("EVENT_EDITS_PER_USER_PER_MINUTE", "0")
+                .env("STREAM_TICKETS_PER_USER_PER_MINUTE", "0")
+                .env("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE", "0")
                 .env("RUST_LOG", "warn")
                 .envs(vars.iter().copied())
                 .stdout(std::process::Stdio::null())
@@ -192,6 +201,11 @@ impl ServerProcess {
 
 impl ServerProcess {
     /// Sends SIGTERM, as an orchestrator stopping the service does.
+    /// The process id, to read its memory from `/proc`.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn terminate(&mut self) {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])

@@ -331,3 +331,97 @@ async fn two_server_processes_share_the_login_and_registration_limits() {
     );
     drop(servers);
 }
+
+/// The quotas on cheap writes (docs/api.md, "Rate limit headers"): events created within a day,
+/// event edits and stream tickets within a minute, counted per user; on PostgreSQL across two
+/// instances on one database, alternating between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_edits_and_stream_tickets_past_their_quotas_are_429_across_instances() {
+    for backend in BACKENDS {
+        let Some(database) = TestDatabase::new(backend) else {
+            continue;
+        };
+        let vars = [
+            ("EVENTS_PER_USER_PER_DAY", "3"),
+            ("EVENT_EDITS_PER_USER_PER_MINUTE", "2"),
+            ("STREAM_TICKETS_PER_USER_PER_MINUTE", "2"),
+        ];
+        let first = spawn_on(&database, &vars).await;
+        // SQLite is one process: its counters live in it. PostgreSQL shares them.
+        let second = match backend {
+            Backend::Sqlite => first.clone(),
+            Backend::Postgres => spawn_on(&database, &vars).await,
+        };
+        let app = |address: &str| TestApp {
+            address: address.to_owned(),
+            client: client(),
+            database: TestDatabase::sqlite(),
+        };
+        let (a, b) = (app(&first), app(&second));
+        let olivia = a.register("Olivia", Some("olivia@example.com"), None).await;
+        let sara = b.register("Sara", Some("sara@example.com"), None).await;
+
+        // A refused body costs nothing of the day's quota.
+        let invalid = a
+            .post("/api/v1/events", Some(&olivia.token), json!({"title": ""}))
+            .await;
+        invalid.expect(422);
+        let mut events = Vec::new();
+        for (i, instance) in [&a, &b, &a].into_iter().enumerate() {
+            events.push(instance.create_event(&olivia, &format!("E{i}")).await);
+        }
+        let refused = b
+            .post(
+                "/api/v1/events",
+                Some(&olivia.token),
+                json!({"title": "E3"}),
+            )
+            .await;
+        assert_eq!(refused.expect(429)["code"], "too_many_requests");
+        let wait: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(wait > 23 * 3600, "Retry-After {wait}");
+        assert_eq!(
+            refused.headers["ratelimit-policy"],
+            r#""event-day";q=3;w=86400"#
+        );
+        // Another user's quota is their own.
+        b.create_event(&sara, "Sara's").await;
+
+        let edit = |instance: &TestApp, i: usize| {
+            let path = format!("/api/v1/events/{}", events[0]);
+            let body = json!({"title": format!("Edit {i}")});
+            let token = olivia.token.clone();
+            let instance = TestApp {
+                address: instance.address.clone(),
+                client: client(),
+                database: TestDatabase::sqlite(),
+            };
+            async move { instance.patch(&path, &token, body).await }
+        };
+        edit(&a, 1).await.expect(200);
+        edit(&b, 2).await.expect(200);
+        let refused = edit(&a, 3).await;
+        assert_eq!(refused.expect(429)["code"], "too_many_requests");
+        assert!(refused.headers.contains_key("retry-after"));
+
+        for instance in [&b, &a] {
+            instance
+                .post("/api/v1/stream-tickets", Some(&olivia.token), json!({}))
+                .await
+                .expect(201);
+        }
+        let refused = b
+            .post("/api/v1/stream-tickets", Some(&olivia.token), json!({}))
+            .await;
+        assert_eq!(refused.expect(429)["code"], "too_many_requests");
+        eprintln!(
+            "quotas ({backend:?}): EVENTS_PER_USER_PER_DAY=3 -> 4th event 429 (Retry-After {wait} s), \
+             EVENT_EDITS_PER_USER_PER_MINUTE=2 -> 3rd edit 429, \
+             STREAM_TICKETS_PER_USER_PER_MINUTE=2 -> 3rd ticket 429"
+        );
+    }
+}

@@ -22,6 +22,7 @@ mod invitations;
 mod lifecycle;
 mod limits;
 mod members;
+mod memory;
 mod metrics;
 mod outage;
 mod outbox;

@@ -173,6 +173,7 @@ pub struct FakeSender {
     answers: Mutex<std::collections::VecDeque<WebhookResponse>>,
     sent: Mutex<Vec<WebhookRequest>>,
     refuse: Mutex<Option<DestinationRefused>>,
+    checks: std::sync::atomic::AtomicUsize,
 }
 
 impl FakeSender {
@@ -189,6 +190,11 @@ impl FakeSender {
         *self.refuse.lock().unwrap_or_else(PoisonError::into_inner) = reason;
     }
 
+    /// How many destinations were checked (each a look-up of a name, for the real sender).
+    pub fn checks(&self) -> usize {
+        self.checks.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The requests sent so far.
     pub fn sent(&self) -> Vec<WebhookRequest> {
         self.sent
@@ -201,6 +207,8 @@ impl FakeSender {
 #[async_trait]
 impl WebhookSender for FakeSender {
     async fn check_destination(&self, _url: &WebhookUrl) -> Result<(), DestinationRefused> {
+        self.checks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.refuse
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

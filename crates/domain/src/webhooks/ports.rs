@@ -184,6 +184,9 @@ pub enum DestinationRefused {
     /// Its host name does not resolve.
     #[error("the host name does not resolve")]
     Unresolvable,
+    /// Too many host names are being looked up at once: not a verdict on this one; try later.
+    #[error("too many host names are being looked up at once")]
+    Busy,
 }
 
 /// Sends webhook deliveries over HTTP.

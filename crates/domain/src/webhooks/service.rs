@@ -11,7 +11,7 @@ use crate::webhooks::ports::{
     DestinationRefused, StoreWebhookError, WebhookRepository, WebhookSender,
 };
 use crate::webhooks::{DestinationPolicy, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
-use crate::{Page, PageRequest, WebhookId};
+use crate::{Limit, Page, PageRequest, WebhookId};
 
 /// Why a webhook was not registered.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +95,21 @@ impl WebhookService {
         url: WebhookUrl,
         events: WebhookEvents,
     ) -> Result<Webhook, CreateWebhookError> {
+        // The limit first, so that an owner at it costs no look-up of a name (the store checks it
+        // again, atomically, when it inserts).
+        let held = self
+            .webhooks
+            .list_webhooks(
+                owner.id,
+                PageRequest {
+                    limit: Limit::new(i64::from(Webhook::MAX_PER_USER)).unwrap_or_default(),
+                    after: None,
+                },
+            )
+            .await?;
+        if held.items.len() >= Webhook::MAX_PER_USER as usize {
+            return Err(CreateWebhookError::TooMany);
+        }
         self.sender.check_destination(&url).await?;
         let mut bytes = [0u8; WebhookSecret::BYTES];
         self.secrets.fill(&mut bytes);

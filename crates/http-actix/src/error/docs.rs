@@ -46,17 +46,18 @@ pub enum QueryErrors {
     Invalid(ValidationErrorBody),
 }
 
-/// 429 of the rate-limited operations (login, register, send, the live stream).
+/// 429 of the rate-limited operations (login, register, send, creating and editing events, stream
+/// tickets, the live stream).
 #[derive(Debug, IntoResponses)]
 pub enum TooManyRequests {
     /// A rate limit is used up; the `Retry-After` header gives the seconds to wait.
     #[response(status = 429, example = json!({"message": "Too many attempts. Please try again later.", "code": "too_many_requests"}),
         headers(
             ("Retry-After" = u64, description = "Seconds to wait before trying again."),
-            ("RateLimit-Policy" = String, description = "Login, register and send: the limits the request \
+            ("RateLimit-Policy" = String, description = "Login, register, send, events and stream tickets: the limits the request \
                 counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `\"send\";q=30;w=60` (docs/api.md, \
                 \"Rate limit headers\")."),
-            ("RateLimit" = String, description = "Login, register and send: what is left of each limit and the \
+            ("RateLimit" = String, description = "Login, register, send, events and stream tickets: what is left of each limit and the \
                 seconds until it grows, e.g. `\"send\";r=0;t=42` (docs/api.md, \"Rate limit headers\")."),
         ))]
     TooMany(ErrorBody),

@@ -39,7 +39,7 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 /// section 4).
 pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
-/// Per-minute limits; `0` turns a limit off.
+/// Per-minute limits, and the day's quota of new events; `0` turns a limit off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimits {
     /// Failed logins per account from one client address
@@ -53,6 +53,15 @@ pub struct RateLimits {
     pub registrations_per_address: u32,
     /// Send requests per user (`SEND_INVITATIONS_PER_USER`, default 30).
     pub sends_per_user: u32,
+    /// Events one user may create a day (`EVENTS_PER_USER_PER_DAY`, default 100).
+    pub events_per_user_per_day: u32,
+    /// Edits of events (`PATCH /events/{id}`) per user (`EVENT_EDITS_PER_USER_PER_MINUTE`,
+    /// default 60).
+    pub event_edits_per_user: u32,
+    /// Stream tickets per user (`STREAM_TICKETS_PER_USER_PER_MINUTE`, default 30).
+    pub stream_tickets_per_user: u32,
+    /// Webhooks registered per user (`WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`, default 10).
+    pub webhook_creations_per_user: u32,
 }
 
 impl Default for RateLimits {
@@ -63,6 +72,10 @@ impl Default for RateLimits {
             login_failures_per_address: 20,
             registrations_per_address: 10,
             sends_per_user: 30,
+            events_per_user_per_day: 100,
+            event_edits_per_user: 60,
+            stream_tickets_per_user: 30,
+            webhook_creations_per_user: 10,
         }
     }
 }
@@ -150,6 +163,9 @@ impl TrustedProxies {
         )
     }
 }
+
+/// The window of the day's quota of new events: the longest the counters keep events for.
+const DAY: Duration = domain::ports::LONGEST_COUNTER_WINDOW;
 
 /// Told to wait: how long until the oldest counted event leaves the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,7 +321,7 @@ impl std::fmt::Debug for RateLimiter {
 }
 
 impl RateLimiter {
-    /// The window every limit is counted over: a minute.
+    /// The window every limit is counted over but the day's quota of new events: a minute.
     pub const WINDOW: Duration = Duration::from_secs(60);
 
     /// Limits counted in this process ([`InProcessCounters`]): right for one process.
@@ -386,6 +402,48 @@ impl RateLimiter {
         self.hit("send", format!("send:{user}"), limit).await
     }
 
+    /// Counts one event created by `user` under the day's quota of new events.
+    ///
+    /// The outcome is [`CountError::LimitReached`] when the user created as many events within
+    /// the last day (not counted then), [`CountError::Port`] when the counters cannot be reached.
+    pub async fn hit_event_create(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.events_per_user_per_day;
+        let counted = self
+            .count_over(&[("event-day", format!("event-day:{user}"), limit)], DAY)
+            .await;
+        Counted {
+            outcome: counted.outcome.map(drop),
+            report: counted.report,
+        }
+    }
+
+    /// Counts one edit of an event by `user`, unless the user is over the limit.
+    ///
+    /// The outcome is as [`RateLimiter::hit_send`]'s.
+    pub async fn hit_event_edit(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.event_edits_per_user;
+        self.hit("event-edit", format!("event-edit:{user}"), limit)
+            .await
+    }
+
+    /// Counts one stream ticket issued to `user`, unless the user is over the limit.
+    ///
+    /// The outcome is as [`RateLimiter::hit_send`]'s.
+    pub async fn hit_stream_ticket(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.stream_tickets_per_user;
+        self.hit("stream-ticket", format!("stream-ticket:{user}"), limit)
+            .await
+    }
+
+    /// Counts one webhook registered by `user`, unless the user is over the limit.
+    ///
+    /// The outcome is as [`RateLimiter::hit_send`]'s.
+    pub async fn hit_webhook_create(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.webhook_creations_per_user;
+        self.hit("webhook-create", format!("webhook-create:{user}"), limit)
+            .await
+    }
+
     /// Counts one event under one policy's counter, kept.
     async fn hit(&self, name: &'static str, key: String, limit: u32) -> Counted<()> {
         let counted = self.count(&[(name, key, limit)]).await;
@@ -399,12 +457,21 @@ impl RateLimiter {
     /// each policy that is on (quota > 0) with its level as the counters answered it: after the
     /// event when counted, as the refusal found it otherwise.
     async fn count(&self, policies: &[(&'static str, String, u32)]) -> Counted<Reservation> {
+        self.count_over(policies, self.window).await
+    }
+
+    /// [`RateLimiter::count`] over `window` instead of the limiter's minute.
+    async fn count_over(
+        &self,
+        policies: &[(&'static str, String, u32)],
+        window: Duration,
+    ) -> Counted<Reservation> {
         // All of them: the port neither checks nor counts a limit of 0.
         let limits: Vec<CounterLimit> = policies
             .iter()
             .map(|(_, key, quota)| CounterLimit::new(key.clone(), *quota))
             .collect();
-        let outcome = self.counters.reserve(&limits, self.window).await;
+        let outcome = self.counters.reserve(&limits, window).await;
         let level_of = |key: &str| match &outcome {
             Ok(reservation) => reservation
                 .events
@@ -431,7 +498,7 @@ impl RateLimiter {
                     let policy = Policy {
                         name,
                         quota: *quota,
-                        window: self.window,
+                        window,
                     };
                     (policy, level_of(key))
                 })
@@ -500,6 +567,7 @@ mod tests {
             login_failures_per_address: per_address,
             registrations_per_address: 2,
             sends_per_user: 0,
+            ..RateLimits::default()
         })
     }
 
@@ -631,6 +699,36 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         assert!(fail(&limiter, "ann", "a").await.is_ok());
         assert!(limiter.hit_send("u").await.outcome.is_ok());
+    }
+
+    #[actix_web::test]
+    async fn new_events_count_over_a_day_and_edits_and_tickets_over_a_minute() {
+        let limiter = RateLimiter::new(RateLimits {
+            events_per_user_per_day: 2,
+            event_edits_per_user: 1,
+            stream_tickets_per_user: 1,
+            webhook_creations_per_user: 1,
+            ..limiter(0, 0, 0).limits
+        });
+        assert!(limiter.hit_event_create("u").await.outcome.is_ok());
+        let second = limiter.hit_event_create("u").await;
+        assert_eq!(headers(&second.report).0, r#""event-day";q=2;w=86400"#);
+        match limiter.hit_event_create("u").await.outcome {
+            Err(CountError::LimitReached { retry_after, .. }) => {
+                assert!(
+                    retry_after > Duration::from_secs(23 * 3600),
+                    "{retry_after:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(limiter.hit_event_create("v").await.outcome.is_ok());
+        assert!(limiter.hit_event_edit("u").await.outcome.is_ok());
+        assert!(limiter.hit_event_edit("u").await.outcome.is_err());
+        assert!(limiter.hit_stream_ticket("u").await.outcome.is_ok());
+        assert!(limiter.hit_stream_ticket("u").await.outcome.is_err());
+        assert!(limiter.hit_webhook_create("u").await.outcome.is_ok());
+        assert!(limiter.hit_webhook_create("u").await.outcome.is_err());
     }
 
     #[actix_web::test]

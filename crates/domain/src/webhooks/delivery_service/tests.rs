@@ -513,12 +513,15 @@ async fn webhooks_are_their_owners_alone_and_limited_in_number() {
         w.hook(&olivia, WebhookEvents::All).await;
     }
     let url = WebhookUrl::parse("https://example.com/", DestinationPolicy::PublicOnly).unwrap();
+    let checks = w.sender.checks();
     assert!(matches!(
         w.webhooks
             .create(&olivia, url.clone(), WebhookEvents::All)
             .await,
         Err(CreateWebhookError::TooMany)
     ));
+    // Refused before its host was looked up.
+    assert_eq!(w.sender.checks(), checks);
     assert_eq!(
         w.webhooks
             .list(&olivia, PageRequest::default())

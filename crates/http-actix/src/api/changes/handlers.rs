@@ -72,7 +72,9 @@ pub async fn list_changes(
 /// Get a stream ticket.
 ///
 /// A single-use ticket, valid 60 seconds, for `GET /api/v1/me/stream?ticket=…`, so that a
-/// browser's `EventSource` (which cannot send headers) never puts a long-lived token in a URL.
+/// browser's `EventSource` (which cannot send headers) never puts a long-lived token in a URL. Each
+/// user gets at most `STREAM_TICKETS_PER_USER_PER_MINUTE` tickets (30) a minute; past that, `429`
+/// with `Retry-After`.
 #[utoipa::path(
     post,
     path = "/api/v1/stream-tickets",
@@ -82,14 +84,21 @@ pub async fn list_changes(
         (status = 201, description = "The ticket, shown once.", body = Data<StreamTicketBody>,
             headers(("Location" = String, description = "`/api/v1/me/stream`, which the ticket opens (a ticket has no URL of its own)."))),
         UnauthenticatedResponse,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
 pub async fn issue_stream_ticket(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .hit_stream_ticket(&auth.user.id.to_string())
+        .await
+        .report_to(&req)?;
     let ticket = state.changes.issue_ticket(&auth.user).await?;
     // The stream the ticket opens; the ticket itself has no URL (docs/api.md, "Conventions").
     Ok(HttpResponse::Created()

@@ -12,7 +12,9 @@ use super::requests::{
 use super::responses::{EventBody, MemberBody};
 use crate::auth::AuthenticatedUser;
 use crate::conditional::{self, Representation};
-use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
+use crate::error::{
+    ApiError, BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+};
 use crate::extract::JsonBody;
 use crate::json::Data;
 use crate::pagination::{PageQuery, Paginated};
@@ -24,7 +26,8 @@ const MEMBERS_LIST: &str = "event-members";
 
 /// Create an event.
 ///
-/// The caller becomes its owner and first member.
+/// The caller becomes its owner and first member. Each user creates at most
+/// `EVENTS_PER_USER_PER_DAY` events (100) within any 24 hours; past that, `429` with `Retry-After`.
 #[utoipa::path(
     post,
     path = "/api/v1/events",
@@ -36,16 +39,24 @@ const MEMBERS_LIST: &str = "event-members";
             headers(("Location" = String, description = "The event's URL, `/api/v1/events/{event_id}`."))),
         UnauthenticatedResponse,
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
 pub async fn create_event(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     body: JsonBody<CreateEventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let details = body.into_inner().try_into_domain()?;
+    // Counted once the request is valid: a refused body costs nothing of the day's quota.
+    state
+        .limiter
+        .hit_event_create(&auth.user.id.to_string())
+        .await
+        .report_to(&req)?;
     let event = state.events.create(&auth.user, details).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/events/{}", event.event.id)))
@@ -178,7 +189,8 @@ pub async fn list_members(
 /// Edit an event.
 ///
 /// By its owner and co-hosts. Only the fields sent change; `null` or `""` removes an optional one.
-/// The result must not end before it starts.
+/// The result must not end before it starts. Each user makes at most
+/// `EVENT_EDITS_PER_USER_PER_MINUTE` edits (60) a minute; past that, `429` with `Retry-After`.
 #[utoipa::path(
     patch,
     path = "/api/v1/events/{event_id}",
@@ -200,6 +212,7 @@ pub async fn list_members(
         (status = 409, description = "The capacity would go below the seats already taken (`capacity_below_seats_taken`).", body = crate::ErrorBody,
             example = json!({"message": "3 seats are taken already; the capacity cannot go below that.", "code": "capacity_below_seats_taken"})),
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
@@ -212,6 +225,11 @@ pub async fn update_event(
     body: JsonBody<UpdateEventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.into_inner().try_into_domain()?;
+    state
+        .limiter
+        .hit_event_edit(&auth.user.id.to_string())
+        .await
+        .report_to(&req)?;
     let id = EventId::from_uuid(*path);
     let expected = expected_version(&req, &state, &auth, id).await?;
     let event = state.events.update(&auth.user, id, patch, expected).await?;

@@ -15,11 +15,15 @@ impl From<CreateWebhookError> for ApiError {
             CreateWebhookError::TooMany => Self::WebhookLimitReached {
                 max: Webhook::MAX_PER_USER,
             },
-            CreateWebhookError::Destination(DestinationRefused::NotPublic) => {
-                Self::invalid("url", "The url must point to a public address.")
-            }
-            CreateWebhookError::Destination(DestinationRefused::Unresolvable) => {
-                Self::invalid("url", "The url's host name does not resolve.")
+            // One sentence for a host that is not public and one that does not resolve: told
+            // apart, the answer would tell anyone what names resolve inside our network.
+            CreateWebhookError::Destination(
+                DestinationRefused::NotPublic | DestinationRefused::Unresolvable,
+            ) => Self::invalid("url", "The url must point to a public address."),
+            CreateWebhookError::Destination(DestinationRefused::Busy) => {
+                Self::Unavailable(domain::PortError::Unavailable(
+                    "too many host names are being looked up at once".into(),
+                ))
             }
             CreateWebhookError::Port(error) => error.into(),
         }
@@ -61,8 +65,8 @@ mod tests {
             (
                 422,
                 json!({
-                    "message": "The url's host name does not resolve.",
-                    "errors": {"url": ["The url's host name does not resolve."]}
+                    "message": "The url must point to a public address.",
+                    "errors": {"url": ["The url must point to a public address."]}
                 })
             )
         );

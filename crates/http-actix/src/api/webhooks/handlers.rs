@@ -9,7 +9,9 @@ use super::requests::CreateWebhookRequest;
 use super::responses::{AttemptBody, NewWebhookBody, WebhookBody};
 use crate::auth::AuthenticatedUser;
 use crate::conditional::Representation;
-use crate::error::{ApiError, BodyErrors, QueryErrors, ServerErrors, UnauthenticatedResponse};
+use crate::error::{
+    ApiError, BodyErrors, QueryErrors, ServerErrors, TooManyRequests, UnauthenticatedResponse,
+};
 use crate::extract::JsonBody;
 use crate::json::Data;
 use crate::pagination::{PageQuery, Paginated};
@@ -23,7 +25,8 @@ const ATTEMPTS_LIST: &str = "webhook-deliveries";
 ///
 /// It receives, signed as Standard Webhooks v1 says, every change numbered from now on that the
 /// caller receives in their feed (R12), of the kinds in `events`. The answer carries its signing
-/// secret, shown this once.
+/// secret, shown this once. Each user registers at most `WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`
+/// webhooks (10) a minute; past that, `429` with `Retry-After`.
 #[utoipa::path(
     post,
     path = "/api/v1/webhooks",
@@ -37,11 +40,13 @@ const ATTEMPTS_LIST: &str = "webhook-deliveries";
         (status = 409, description = "The caller has 10 webhooks already.", body = crate::ErrorBody,
             example = json!({"message": "You already have 10 webhooks; delete one to register another.", "code": "webhook_limit_reached"})),
         BodyErrors,
+        TooManyRequests,
         ServerErrors,
     ),
 )]
 #[tracing::instrument(skip_all, fields(user_id = %auth.user.id))]
 pub async fn create_webhook(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthenticatedUser,
     body: JsonBody<CreateWebhookRequest>,
@@ -49,6 +54,12 @@ pub async fn create_webhook(
     let new = body
         .into_inner()
         .try_into_domain(state.webhooks.destination_policy())?;
+    // Before the URL's host is looked up: each creation may cost a look-up.
+    state
+        .limiter
+        .hit_webhook_create(&auth.user.id.to_string())
+        .await
+        .report_to(&req)?;
     let webhook = state
         .webhooks
         .create(&auth.user, new.url, new.events)
