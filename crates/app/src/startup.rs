@@ -234,6 +234,7 @@ impl Application {
             feed.clone(),
             HubConfig {
                 streams_per_user: config.streams_per_user,
+                streams_per_process: config.streams_per_process,
                 poll: config.stream_poll_interval,
                 ..HubConfig::default()
             },
@@ -401,6 +402,7 @@ impl Application {
                 .wrap(from_fn(crate::telemetry::request_id))
                 .configure(http_actix::configure(state.clone()))
         })
+        .on_connect(http_actix::on_connect)
         .shutdown_timeout(10)
         // Signals are handled in `run_until_stopped`, which ends the live streams first.
         .disable_signals()

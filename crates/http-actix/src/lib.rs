@@ -120,6 +120,24 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
     img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
     form-action 'none'; frame-ancestors 'none'";
 
+/// How long a connection's sent data may stay unacknowledged, or its peer's receive window stay
+/// shut, before the kernel aborts it (`TCP_USER_TIMEOUT`): a client that stops reading a live
+/// stream loses its connection, and the stream its slot, within this bound.
+pub const WRITE_PROGRESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// For `HttpServer::on_connect`: bounds how long each connection may stop reading what it is sent
+/// ([`WRITE_PROGRESS_TIMEOUT`]), and gives it a place for the live-stream slots it holds
+/// ([`api::changes::hub::ConnectionSlots`]), freed when the connection is gone.
+pub fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let socket = socket2::SockRef::from(tcp);
+        if let Err(error) = socket.set_tcp_user_timeout(Some(WRITE_PROGRESS_TIMEOUT)) {
+            tracing::debug!(%error, "TCP_USER_TIMEOUT could not be set on a connection");
+        }
+    }
+    data.insert(api::changes::hub::SharedConnectionSlots::default());
+}
+
 /// Innermost middleware: a handler that panics answers a JSON 500 (`{"message": "Server Error."}`)
 /// and logs the panic, instead of dropping the connection with every other request its worker was
 /// serving. A safety net, not a way to answer: every input has a 4xx of its own, and the contract

@@ -114,6 +114,9 @@ pub struct Config {
     /// `STREAMS_PER_USER`: live streams one user may hold open in one process (default 5, 1 to
     /// 100); past it, 429.
     pub streams_per_user: usize,
+    /// `STREAMS_PER_PROCESS`: live streams the process may hold open (default 10000); past it,
+    /// 503.
+    pub streams_per_process: usize,
     /// `STREAM_POLL_INTERVAL_MS`: the longest a live stream waits for a change when nothing wakes
     /// it (a missed notification; default 1000, 50 to 60000).
     pub stream_poll_interval: Duration,
@@ -256,6 +259,7 @@ impl Config {
             invitation_sweep_interval_secs,
             event_retention_days,
             streams_per_user,
+            streams_per_process,
             stream_poll_interval_ms,
             webhook_allow_private,
             webhook_timeout_secs,
@@ -352,6 +356,7 @@ impl Config {
             invitation_sweep_interval: interval(invitation_sweep_interval_secs),
             event_retention_days,
             streams_per_user,
+            streams_per_process,
             stream_poll_interval: Duration::from_millis(stream_poll_interval_ms),
             webhook_allow_private,
             webhook_timeout: Duration::from_secs(webhook_timeout_secs),

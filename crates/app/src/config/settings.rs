@@ -270,6 +270,10 @@ pub struct Settings {
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 5,
         value_parser = integer::<usize>("STREAMS_PER_USER", 1..=100, "an integer from 1 to 100"))]
     pub(super) streams_per_user: usize,
+    /// Live streams the whole process may hold open before 503: an integer from 1 to 1000000
+    #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 10_000,
+        value_parser = integer::<usize>("STREAMS_PER_PROCESS", 1..=1_000_000, "an integer from 1 to 1000000"))]
+    pub(super) streams_per_process: usize,
     /// The longest a live stream waits for a change when nothing wakes it: milliseconds from 50
     /// to 60000
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 1000,

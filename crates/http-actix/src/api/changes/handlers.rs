@@ -16,7 +16,7 @@ use domain::Limit;
 use futures_util::stream::{self, Stream};
 use secrecy::ExposeSecret;
 
-use super::hub::{Push, SubscribeError, Subscription};
+use super::hub::{Push, SharedConnectionSlots, SubscribeError, Subscription};
 use super::requests::{after_message, change_id, FeedQuery, StreamQuery, LAST_EVENT_ID};
 use super::responses::{ChangeBody, FeedBody, FeedMetaBody, RenderedChange, StreamTicketBody};
 use crate::auth::AuthenticatedUser;
@@ -163,14 +163,22 @@ pub async fn stream_changes(
         .await
         .map_err(|refused| match refused {
             SubscribeError::TooMany => ApiError::TooManyRequests(RetryAfter(TOO_MANY_STREAMS_WAIT)),
-            SubscribeError::Unavailable => {
+            SubscribeError::Full | SubscribeError::Unavailable => {
                 ApiError::Unavailable(PortError::Unavailable(Box::new(refused)))
             }
         })?;
+    // The slot outlives the response: freed when the connection is gone (`crate::on_connect`).
+    let connection = req.conn_data::<SharedConnectionSlots>().cloned();
     tracing::info!(user_id = %user.id, from = subscription.from.0, resume = resume.map(|r| r.0), "live stream opened");
-    let body = sse::Sse::from_stream(live(state.changes.clone(), user, resume, subscription))
-        .with_keep_alive(HEARTBEAT)
-        .with_retry_duration(RECONNECT);
+    let body = sse::Sse::from_stream(live(
+        state.changes.clone(),
+        user,
+        resume,
+        subscription,
+        connection,
+    ))
+    .with_keep_alive(HEARTBEAT)
+    .with_retry_duration(RECONNECT);
     // The connection closes with the stream, so that a graceful shutdown, which ends every stream,
     // is not held up by idle connections left behind.
     Ok(HttpResponse::Ok()
@@ -189,6 +197,18 @@ struct Live {
     replay_until: ChangeId,
     held: VecDeque<Arc<RenderedChange>>,
     subscription: Subscription,
+    connection: Option<SharedConnectionSlots>,
+}
+
+impl Drop for Live {
+    /// The stream's slot stays taken until its connection is gone: a client that stops reading
+    /// keeps its connection, with the end of the stream unread in it, and must not open streams
+    /// past its bound meanwhile.
+    fn drop(&mut self) {
+        if let Some(connection) = &self.connection {
+            self.subscription.hold_slot_in(connection);
+        }
+    }
 }
 
 /// The stream: replays the feed from `resume` up to the hub's position at subscription, then
@@ -200,6 +220,7 @@ fn live(
     user: User,
     resume: Option<ChangeId>,
     subscription: Subscription,
+    connection: Option<SharedConnectionSlots>,
 ) -> impl Stream<Item = Result<sse::Event, Infallible>> {
     let from = subscription.from;
     let state = Live {
@@ -209,9 +230,15 @@ fn live(
         replay_until: from,
         held: VecDeque::new(),
         subscription,
+        connection,
     };
     stream::unfold(state, |mut s| async move {
         loop {
+            // Fallen behind: nothing more, not even what is buffered; the client resumes from
+            // its Last-Event-ID.
+            if s.subscription.fell_behind() {
+                return None;
+            }
             if let Some(change) = s.held.pop_front() {
                 s.sent = change.id;
                 return Some((Ok(event(&change)), s));

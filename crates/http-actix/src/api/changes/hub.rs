@@ -9,7 +9,10 @@
 //! so it replays from the database what came before and takes the rest live: nothing lost, nothing
 //! twice.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -25,6 +28,8 @@ use super::responses::RenderedChange;
 pub struct HubConfig {
     /// Streams one user may hold open in this process (`STREAMS_PER_USER`); past it, 429.
     pub streams_per_user: usize,
+    /// Streams the whole process holds open (`STREAMS_PER_PROCESS`); past it, 503.
+    pub streams_per_process: usize,
     /// Changes buffered per stream; a stream that falls this far behind is ended, and its client
     /// resumes from `Last-Event-ID` losing nothing.
     pub buffer: usize,
@@ -36,6 +41,7 @@ impl Default for HubConfig {
     fn default() -> Self {
         Self {
             streams_per_user: 5,
+            streams_per_process: 10_000,
             buffer: 256,
             poll: Duration::from_secs(1),
         }
@@ -48,6 +54,9 @@ pub enum SubscribeError {
     /// The user holds [`HubConfig::streams_per_user`] streams already.
     #[error("too many streams")]
     TooMany,
+    /// The process holds [`HubConfig::streams_per_process`] streams already.
+    #[error("this process holds as many live streams as it may")]
+    Full,
     /// The hub has not read the feed's position yet (the database is down), or is shutting down.
     #[error("the live stream is not available")]
     Unavailable,
@@ -74,13 +83,22 @@ const PROBES: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis
 struct Subscriber {
     id: u64,
     tx: mpsc::Sender<Push>,
+    /// Set when the hub ends the stream for falling behind: it stops at once, without sending what
+    /// its buffer still holds.
+    ended: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
 struct State {
     /// The last change handed out; `None` until the hub has read the feed's position.
     position: Option<ChangeId>,
+    /// The streams changes are handed to.
     subscribers: HashMap<UserId, Vec<Subscriber>>,
+    /// The slots each user holds: one per stream from its subscription until its connection is
+    /// gone, whether or not changes are still handed to it.
+    slots: HashMap<UserId, usize>,
+    /// All users' slots.
+    total: usize,
     next_id: u64,
     closed: bool,
 }
@@ -102,7 +120,7 @@ impl std::fmt::Debug for StreamHub {
 }
 
 /// A live subscription: changes after [`Subscription::from`] arrive on it; dropping it frees the
-/// user's slot.
+/// user's slot, unless [`Subscription::hold_slot_in`] gave the slot to its connection.
 #[derive(Debug)]
 pub struct Subscription {
     /// The hub's position when it subscribed: every later change for the user arrives here, every
@@ -110,11 +128,35 @@ pub struct Subscription {
     pub from: ChangeId,
     /// The changes; `None` once the hub ended the stream (shutdown, or it fell behind).
     pub changes: mpsc::Receiver<Push>,
-    _slot: Slot,
+    ended: Arc<AtomicBool>,
+    slot: Option<Slot>,
 }
 
-/// Unsubscribes on drop.
-struct Slot {
+impl Subscription {
+    /// Whether the hub ended this stream because it fell behind: it should stop at once.
+    pub fn fell_behind(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
+    }
+
+    /// Gives the slot to `connection`, which frees it when the connection is gone: a response
+    /// that ended (or was dropped) may still sit unread in its connection's buffers.
+    pub fn hold_slot_in(&mut self, connection: &ConnectionSlots) {
+        if let Some(slot) = self.slot.take() {
+            connection.0.borrow_mut().push(slot);
+        }
+    }
+}
+
+/// The stream slots one connection holds, freed when the connection is gone (its data is dropped
+/// with it): put in every connection's data by [`crate::on_connect`].
+#[derive(Debug, Default)]
+pub struct ConnectionSlots(RefCell<Vec<Slot>>);
+
+/// A [`ConnectionSlots`] to share between the connection's data and its requests.
+pub type SharedConnectionSlots = Rc<ConnectionSlots>;
+
+/// Unsubscribes on drop, and gives the user's slot back.
+pub struct Slot {
     hub: Arc<StreamHub>,
     user: UserId,
     id: u64,
@@ -135,6 +177,13 @@ impl Drop for Slot {
                 state.subscribers.remove(&self.user);
             }
         }
+        if let Some(slots) = state.slots.get_mut(&self.user) {
+            *slots = slots.saturating_sub(1);
+            if *slots == 0 {
+                state.slots.remove(&self.user);
+            }
+        }
+        state.total = state.total.saturating_sub(1);
     }
 }
 
@@ -152,9 +201,10 @@ impl StreamHub {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// How many streams are open in this process.
+    /// How many streams are open in this process: each from its subscription until its
+    /// connection is gone.
     pub fn open_streams(&self) -> usize {
-        self.lock().subscribers.values().map(Vec::len).sum()
+        self.lock().total
     }
 
     /// Subscribes a stream of `user`. At the per-user bound it first probes the user's open
@@ -193,26 +243,33 @@ impl StreamHub {
             (Some(position), false) => position,
             _ => return Err(SubscribeError::Unavailable),
         };
-        let open = state.subscribers.get(&user).map_or(0, Vec::len);
+        let open = state.slots.get(&user).copied().unwrap_or(0);
         if open >= self.config.streams_per_user {
             return Err(SubscribeError::TooMany);
+        }
+        if state.total >= self.config.streams_per_process {
+            return Err(SubscribeError::Full);
         }
         state.next_id += 1;
         let id = state.next_id;
         let (tx, changes) = mpsc::channel(self.config.buffer.max(1));
-        state
-            .subscribers
-            .entry(user)
-            .or_default()
-            .push(Subscriber { id, tx });
+        let ended = Arc::new(AtomicBool::new(false));
+        state.subscribers.entry(user).or_default().push(Subscriber {
+            id,
+            tx,
+            ended: ended.clone(),
+        });
+        *state.slots.entry(user).or_default() += 1;
+        state.total += 1;
         Ok(Subscription {
             from,
             changes,
-            _slot: Slot {
+            ended,
+            slot: Some(Slot {
                 hub: self.clone(),
                 user,
                 id,
-            },
+            }),
         })
     }
 
@@ -248,6 +305,7 @@ impl StreamHub {
                     Ok(()) => true,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         tracing::info!(user = %user, "a live stream fell behind; ended (it resumes from Last-Event-ID)");
+                        s.ended.store(true, Ordering::Relaxed);
                         false
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -312,5 +370,93 @@ impl StreamHub {
         }
         self.close();
         tracing::info!("live streams closed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::accounts::UserSummary;
+    use domain::changes::{AddressedChange, Change, EventRef, RecordedChange};
+    use domain::events::{Member, Role};
+    use domain::{EventId, MemberId, Text};
+
+    use super::*;
+
+    fn hub(per_user: usize, per_process: usize) -> Arc<StreamHub> {
+        let hub = StreamHub::new(
+            Arc::new(domain::testing::Store::default()),
+            HubConfig {
+                streams_per_user: per_user,
+                streams_per_process: per_process,
+                buffer: 1,
+                poll: Duration::from_secs(1),
+            },
+        );
+        hub.lock().position = Some(ChangeId(0));
+        hub
+    }
+
+    fn joined(id: i64, user: UserId) -> AddressedChange {
+        let member = Member {
+            id: MemberId::generate(),
+            user: UserSummary {
+                id: user,
+                name: Text::from_stored("Sara".into()),
+            },
+            role: Role::Member,
+            joined_at: chrono::Utc::now(),
+            guests: 0,
+        };
+        let event = EventRef {
+            id: EventId::generate(),
+            title: Text::from_stored("Supper".into()),
+        };
+        AddressedChange {
+            recorded: RecordedChange {
+                id: ChangeId(id),
+                change: Change::member_joined(event, member),
+            },
+            recipients: vec![user],
+        }
+    }
+
+    #[test]
+    fn a_stream_that_fell_behind_keeps_its_slot_until_its_connection_is_gone() {
+        let hub = hub(1, 100);
+        let sara = UserId::generate();
+        let mut stream = hub.try_subscribe(sara).unwrap();
+        // A buffer of one: the second change finds it full and ends the stream.
+        hub.dispatch(vec![joined(1, sara), joined(2, sara)], ChangeId(2));
+        assert!(stream.fell_behind());
+        // No longer fed, but its slot is taken while its response may sit unread.
+        assert_eq!(
+            hub.try_subscribe(sara).unwrap_err(),
+            SubscribeError::TooMany
+        );
+        let connection = SharedConnectionSlots::default();
+        stream.hold_slot_in(&connection);
+        drop(stream);
+        assert_eq!(
+            hub.try_subscribe(sara).unwrap_err(),
+            SubscribeError::TooMany
+        );
+        assert_eq!(hub.open_streams(), 1);
+        drop(connection);
+        assert_eq!(hub.open_streams(), 0);
+        assert!(hub.try_subscribe(sara).is_ok());
+    }
+
+    #[test]
+    fn the_process_holds_at_most_streams_per_process() {
+        let hub = hub(5, 2);
+        let kept: Vec<_> = (0..2)
+            .map(|_| hub.try_subscribe(UserId::generate()).unwrap())
+            .collect();
+        assert_eq!(
+            hub.try_subscribe(UserId::generate()).unwrap_err(),
+            SubscribeError::Full
+        );
+        drop(kept);
+        assert!(hub.try_subscribe(UserId::generate()).is_ok());
     }
 }
