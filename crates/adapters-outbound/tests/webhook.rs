@@ -193,6 +193,17 @@ fn public_only() -> HttpWebhookSender {
     sender(DestinationPolicy::PublicOnly, Duration::from_secs(10))
 }
 
+/// [`public_only`], with `port` among the ports webhooks may use.
+fn public_only_on(port: u16) -> HttpWebhookSender {
+    HttpWebhookSender::new(WebhookSenderConfig {
+        policy: DestinationPolicy::PublicOnly,
+        timeout: Duration::from_secs(10),
+        allowed_ports: vec![443, port],
+        ..WebhookSenderConfig::default()
+    })
+    .unwrap()
+}
+
 fn url(raw: &str) -> WebhookUrl {
     // As read back from storage: the sender checks again whatever was checked at creation.
     WebhookUrl::from_stored(raw.to_owned())
@@ -447,7 +458,7 @@ async fn failures_are_worded_for_the_endpoints_owner() {
 async fn public_only_refuses_loopback_by_address_and_by_name_and_nothing_arrives() {
     let mut server = serve(raw("200 OK", "", "")).await;
     let port = server.port;
-    let sender = public_only();
+    let sender = public_only_on(port);
     let cases = [
         (
             format!("https://127.0.0.1:{port}/in"),
@@ -475,6 +486,17 @@ async fn public_only_refuses_loopback_by_address_and_by_name_and_nothing_arrives
         );
         assert_eq!(sender.send(&request(to)).await, failed(sentence), "{to}");
     }
+
+    // By default its port is not one webhooks may use: refused before any look-up.
+    let to = format!("https://localhost:{port}/in");
+    assert_eq!(
+        public_only().check_destination(&url(&to)).await,
+        Err(DestinationRefused::PortNotAllowed)
+    );
+    assert_eq!(
+        public_only().send(&request(&to)).await,
+        failed("the port is not one webhooks may use")
+    );
 
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(server.connections.load(Ordering::SeqCst), 0);

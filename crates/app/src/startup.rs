@@ -249,6 +249,7 @@ impl Application {
             Arc::new(HttpWebhookSender::new(WebhookSenderConfig {
                 policy: destinations,
                 timeout: config.webhook_timeout,
+                allowed_ports: config.webhook_allowed_ports.clone(),
                 ..WebhookSenderConfig::default()
             })?);
         let mailer: Option<Arc<dyn Mailer>> = match &config.email {

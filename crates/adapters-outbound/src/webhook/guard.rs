@@ -36,6 +36,9 @@ pub(super) enum Refusal {
     /// The host name does not resolve (within [`LOOKUP_TIMEOUT`]).
     #[error("the host name does not resolve")]
     Unresolvable,
+    /// The port is not one of those webhooks may use (`WEBHOOK_ALLOWED_PORTS`).
+    #[error("the port is not one webhooks may use")]
+    Port,
     /// [`MAX_LOOKUPS`] look-ups are under way already.
     #[error("too many host names are being looked up at once")]
     Busy,
@@ -47,6 +50,7 @@ impl Refusal {
         match self {
             Self::Invalid | Self::Unresolvable => DestinationRefused::Unresolvable,
             Self::Busy => DestinationRefused::Busy,
+            Self::Port => DestinationRefused::PortNotAllowed,
             Self::NotHttps | Self::Scheme | Self::NotPublicAddress | Self::ResolvesNotPublic => {
                 DestinationRefused::NotPublic
             }
@@ -68,27 +72,44 @@ pub(super) enum Target {
     },
 }
 
-/// The URL's target if the policy allows its scheme and, for an IP address, the address itself.
-pub(super) fn target(url: &WebhookUrl, policy: DestinationPolicy) -> Result<Target, Refusal> {
+/// The URL's target if the policy allows its scheme and port (under
+/// [`DestinationPolicy::PublicOnly`], one of `ports`: otherwise the service would knock on any
+/// port of any host for whoever registers a webhook) and, for an IP address, the address itself.
+pub(super) fn target(
+    url: &WebhookUrl,
+    policy: DestinationPolicy,
+    ports: &[u16],
+) -> Result<Target, Refusal> {
     let parsed = url::Url::parse(url.as_str()).map_err(|_| Refusal::Invalid)?;
     match (parsed.scheme(), policy) {
         ("https", _) | ("http", DestinationPolicy::AllowPrivate) => {}
         ("http", DestinationPolicy::PublicOnly) => return Err(Refusal::NotHttps),
         _ => return Err(Refusal::Scheme),
     }
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let port_allowed = policy == DestinationPolicy::AllowPrivate || ports.contains(&port);
     let ip = match parsed.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        // A name's port is checked before anything looks the name up.
         Some(url::Host::Domain(name)) if !name.is_empty() => {
-            return Ok(Target::Name {
-                host: name.to_owned(),
-                port: parsed.port_or_known_default().unwrap_or(443),
-            })
+            return if port_allowed {
+                Ok(Target::Name {
+                    host: name.to_owned(),
+                    port,
+                })
+            } else {
+                Err(Refusal::Port)
+            };
         }
         Some(url::Host::Domain(_)) | None => return Err(Refusal::Invalid),
     };
+    // An address: what it is says more than its port.
     if policy == DestinationPolicy::PublicOnly && !is_public(ip) {
         return Err(Refusal::NotPublicAddress);
+    }
+    if !port_allowed {
+        return Err(Refusal::Port);
     }
     Ok(Target::Ip(ip))
 }
@@ -206,49 +227,81 @@ mod tests {
         );
     }
 
+    const PORTS: &[u16] = &[443, 8443];
+
+    #[test]
+    fn only_the_allowed_ports_are_targets_unless_private_destinations_are_allowed() {
+        let public = DestinationPolicy::PublicOnly;
+        for refused in [
+            "https://93.184.215.14:22/",
+            "https://hooks.example.com:6379/",
+        ] {
+            assert_eq!(
+                target(&url(refused), public, PORTS),
+                Err(Refusal::Port),
+                "{refused}"
+            );
+        }
+        assert!(target(&url("https://hooks.example.com:8443/"), public, PORTS).is_ok());
+        assert!(target(&url("https://hooks.example.com:9443/"), public, &[9443]).is_ok());
+        assert!(target(
+            &url("http://127.0.0.1:6379/"),
+            DestinationPolicy::AllowPrivate,
+            PORTS
+        )
+        .is_ok());
+        assert_eq!(
+            Refusal::Port.as_port_refusal(),
+            DestinationRefused::PortNotAllowed
+        );
+    }
+
     #[test]
     fn targets_follow_the_policy() {
         let public = DestinationPolicy::PublicOnly;
         let private = DestinationPolicy::AllowPrivate;
         assert_eq!(
-            target(&url("https://hooks.example.com/in"), public),
+            target(&url("https://hooks.example.com/in"), public, PORTS),
             Ok(Target::Name {
                 host: "hooks.example.com".to_owned(),
                 port: 443
             })
         );
         assert_eq!(
-            target(&url("http://hooks.example.com:8080/in"), private),
+            target(&url("http://hooks.example.com:8080/in"), private, PORTS),
             Ok(Target::Name {
                 host: "hooks.example.com".to_owned(),
                 port: 8080
             })
         );
         assert_eq!(
-            target(&url("http://hooks.example.com/in"), public),
+            target(&url("http://hooks.example.com/in"), public, PORTS),
             Err(Refusal::NotHttps)
         );
         assert_eq!(
-            target(&url("ftp://hooks.example.com/in"), private),
+            target(&url("ftp://hooks.example.com/in"), private, PORTS),
             Err(Refusal::Scheme)
         );
         assert_eq!(
-            target(&url("https://[::ffff:127.0.0.1]/"), public),
+            target(&url("https://[::ffff:127.0.0.1]/"), public, PORTS),
             Err(Refusal::NotPublicAddress)
         );
         assert_eq!(
-            target(&url("https://169.254.169.254/latest"), public),
+            target(&url("https://169.254.169.254/latest"), public, PORTS),
             Err(Refusal::NotPublicAddress)
         );
         assert_eq!(
-            target(&url("https://169.254.169.254/latest"), private),
+            target(&url("https://169.254.169.254/latest"), private, PORTS),
             Ok(Target::Ip("169.254.169.254".parse().unwrap()))
         );
         assert_eq!(
-            target(&url("https://93.184.215.14/"), public),
+            target(&url("https://93.184.215.14/"), public, PORTS),
             Ok(Target::Ip("93.184.215.14".parse().unwrap()))
         );
-        assert_eq!(target(&url("not a url"), public), Err(Refusal::Invalid));
+        assert_eq!(
+            target(&url("not a url"), public, PORTS),
+            Err(Refusal::Invalid)
+        );
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct WebhookSenderConfig {
     /// The `User-Agent` of every request ([`WebhookSenderConfig::DEFAULT_USER_AGENT`] by default),
     /// so that receivers can tell our calls apart in their logs.
     pub user_agent: String,
+    /// The ports deliveries may go to under [`DestinationPolicy::PublicOnly`]
+    /// (`WEBHOOK_ALLOWED_PORTS`; [`WebhookSenderConfig::DEFAULT_ALLOWED_PORTS`] by default).
+    pub allowed_ports: Vec<u16>,
 }
 
 impl WebhookSenderConfig {
@@ -43,6 +46,8 @@ impl WebhookSenderConfig {
     /// endpoint that never completes a connection frees its delivery slot after this, not after
     /// the whole attempt's bound.
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The ports webhooks may use by default: HTTPS's, and its common alternative.
+    pub const DEFAULT_ALLOWED_PORTS: [u16; 2] = [443, 8443];
     /// The default `User-Agent`: `EventManager-Webhooks/` and this crate's version.
     pub const DEFAULT_USER_AGENT: &'static str =
         concat!("EventManager-Webhooks/", env!("CARGO_PKG_VERSION"));
@@ -54,6 +59,7 @@ impl Default for WebhookSenderConfig {
             policy: DestinationPolicy::PublicOnly,
             timeout: Self::DEFAULT_TIMEOUT,
             user_agent: Self::DEFAULT_USER_AGENT.to_owned(),
+            allowed_ports: Self::DEFAULT_ALLOWED_PORTS.to_vec(),
         }
     }
 }
@@ -78,6 +84,7 @@ pub struct HttpWebhookSender {
     client: reqwest::Client,
     policy: DestinationPolicy,
     timeout: Duration,
+    allowed_ports: Arc<[u16]>,
 }
 
 impl HttpWebhookSender {
@@ -109,6 +116,7 @@ impl HttpWebhookSender {
             client,
             policy: config.policy,
             timeout: config.timeout,
+            allowed_ports: config.allowed_ports.into(),
         })
     }
 
@@ -162,7 +170,8 @@ impl WebhookSender for HttpWebhookSender {
         if self.policy == DestinationPolicy::AllowPrivate {
             return Ok(());
         }
-        let target = guard::target(url, self.policy).map_err(Refusal::as_port_refusal)?;
+        let target = guard::target(url, self.policy, &self.allowed_ports)
+            .map_err(Refusal::as_port_refusal)?;
         let Target::Name { host, port } = target else {
             return Ok(());
         };
@@ -177,7 +186,7 @@ impl WebhookSender for HttpWebhookSender {
 
     async fn send(&self, request: &WebhookRequest) -> WebhookResponse {
         let deadline = Instant::now() + self.timeout;
-        if let Err(refusal) = guard::target(&request.url, self.policy) {
+        if let Err(refusal) = guard::target(&request.url, self.policy, &self.allowed_ports) {
             return WebhookResponse::Failed {
                 error: refusal.to_string(),
             };

@@ -125,6 +125,9 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// `WEBHOOK_TIMEOUT_SECS`: the most one delivery attempt may take (default 15, 1 to 60).
     pub webhook_timeout: Duration,
+    /// `WEBHOOK_ALLOWED_PORTS`: the ports webhook URLs may name unless `WEBHOOK_ALLOW_PRIVATE`
+    /// (default 443 and 8443).
+    pub webhook_allowed_ports: Vec<u16>,
     /// `WEBHOOK_RETRY_SCHEDULE` (the waits between attempts, default
     /// `5s,5m,30m,2h,5h,10h,10h`) and `WEBHOOK_DISABLE_AFTER` (how long an endpoint may fail
     /// without a success before it is disabled, default `5d`).
@@ -263,6 +266,7 @@ impl Config {
             stream_poll_interval_ms,
             webhook_allow_private,
             webhook_timeout_secs,
+            webhook_allowed_ports,
             webhook_retry_schedule,
             webhook_disable_after,
             delivery_concurrency,
@@ -360,6 +364,7 @@ impl Config {
             stream_poll_interval: Duration::from_millis(stream_poll_interval_ms),
             webhook_allow_private,
             webhook_timeout: Duration::from_secs(webhook_timeout_secs),
+            webhook_allowed_ports: webhook_allowed_ports.0,
             retry_policy: RetryPolicy {
                 schedule: webhook_retry_schedule,
                 disable_after: webhook_disable_after,

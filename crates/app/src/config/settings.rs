@@ -293,6 +293,22 @@ pub struct Settings {
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 15,
         value_parser = integer::<u64>("WEBHOOK_TIMEOUT_SECS", 1..=60, "an integer from 1 to 60"))]
     pub(super) webhook_timeout_secs: u64,
+    /// The ports webhook URLs may name (unless WEBHOOK_ALLOW_PRIVATE): port numbers separated by
+    /// commas
+    #[arg(long, env, help_heading = "Change feed, webhooks and email",
+        default_value = "443,8443",
+        value_parser = checked(
+            "WEBHOOK_ALLOWED_PORTS",
+            "port numbers from 1 to 65535 separated by commas",
+            |v| {
+                v.split(',')
+                    .map(|port| port.trim().parse::<u16>().ok().filter(|p| *p > 0))
+                    .collect::<Option<Vec<_>>>()
+                    .filter(|list| !list.is_empty())
+                    .map(Ports)
+            },
+        ))]
+    pub(super) webhook_allowed_ports: Ports,
     /// The waits between delivery attempts (webhooks and email), each ±20 %: durations such as
     /// 5s,5m,30m,2h separated by commas (each up to 7d, at most 20), or none
     #[arg(long, env, help_heading = "Change feed, webhooks and email",
@@ -382,6 +398,10 @@ impl Settings {
         })
     }
 }
+
+/// `WEBHOOK_ALLOWED_PORTS`, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Ports(pub(super) Vec<u16>);
 
 /// `SMS_ALLOWED_REGIONS`, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -152,6 +152,12 @@ async fn private_and_plain_http_destinations_are_refused_by_default(app: TestApp
             "https://169.254.169.254/latest/meta-data",
             "The url must point to a public address.",
         ),
+        // A public host on a port webhooks may not use (WEBHOOK_ALLOWED_PORTS): the service is
+        // no port scanner.
+        (
+            "https://93.184.216.34:22/hook",
+            "The url's port is not one webhooks may use (443 and 8443 unless the service allows others).",
+        ),
         (
             // The same sentence as for a private host: no oracle of what resolves.
             "https://hooks.invalid/x",

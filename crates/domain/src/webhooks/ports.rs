@@ -184,6 +184,9 @@ pub enum DestinationRefused {
     /// Its host name does not resolve.
     #[error("the host name does not resolve")]
     Unresolvable,
+    /// Its port is not one webhooks may use.
+    #[error("the port is not one webhooks may use")]
+    PortNotAllowed,
     /// Too many host names are being looked up at once: not a verdict on this one; try later.
     #[error("too many host names are being looked up at once")]
     Busy,

@@ -20,6 +20,11 @@ impl From<CreateWebhookError> for ApiError {
             CreateWebhookError::Destination(
                 DestinationRefused::NotPublic | DestinationRefused::Unresolvable,
             ) => Self::invalid("url", "The url must point to a public address."),
+            CreateWebhookError::Destination(DestinationRefused::PortNotAllowed) => Self::invalid(
+                "url",
+                "The url's port is not one webhooks may use (443 and 8443 unless the service \
+                 allows others).",
+            ),
             CreateWebhookError::Destination(DestinationRefused::Busy) => {
                 Self::Unavailable(domain::PortError::Unavailable(
                     "too many host names are being looked up at once".into(),
