@@ -1197,10 +1197,11 @@ export interface components {
             data: components["schemas"]["Webhook"] & {
                 /**
                  * @description Verify each delivery's `webhook-signature` with it (docs/api.md, "Verifying a delivery").
-                 *     Keep it secret; it is not shown again.
+                 *     Keep it secret; it is not shown again: `null` in a replay of the registration
+                 *     (`Idempotency-Key`), which never repeats it.
                  * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAbCdEfGhIjK=
                  */
-                secret: string;
+                secret?: string | null;
             };
         };
         /** @description `{"data": ...}`: the envelope of every single-object answer. */
@@ -1805,10 +1806,11 @@ export interface components {
         NewWebhook: components["schemas"]["Webhook"] & {
             /**
              * @description Verify each delivery's `webhook-signature` with it (docs/api.md, "Verifying a delivery").
-             *     Keep it secret; it is not shown again.
+             *     Keep it secret; it is not shown again: `null` in a replay of the registration
+             *     (`Idempotency-Key`), which never repeats it.
              * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAbCdEfGhIjK=
              */
-            secret: string;
+            secret?: string | null;
         };
         /** @description The position of a page. */
         PageMeta: {

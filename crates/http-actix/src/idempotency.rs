@@ -193,6 +193,12 @@ pub async fn idempotency_keys(
     }
 }
 
+/// What a handler wants kept for replays instead of the body it answered: the same answer without
+/// a secret that must be shown only once (a new webhook's signing secret). Left in the response's
+/// extensions.
+#[derive(Clone, Debug)]
+pub struct ReplayBody(pub Vec<u8>);
+
 /// Stores a final answer and hands it on, or releases the key.
 async fn finish<B: MessageBody + 'static>(
     service: &IdempotencyService,
@@ -218,10 +224,14 @@ async fn finish<B: MessageBody + 'static>(
             Some((name.as_str().to_owned(), value.to_owned()))
         })
         .collect();
+    let kept = response
+        .extensions()
+        .get::<ReplayBody>()
+        .map(|body| body.0.clone());
     let stored = StoredResponse {
         status,
         headers,
-        body: bytes.to_vec(),
+        body: kept.unwrap_or_else(|| bytes.to_vec()),
     };
     match service.finish(held, stored).await {
         Ok(Finish::Stored | Finish::Released) => {}

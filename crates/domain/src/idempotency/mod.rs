@@ -154,6 +154,10 @@ pub struct StoredResponse {
 }
 
 impl StoredResponse {
+    /// The largest body kept for replays: 16 KiB. A larger answer is given but not kept, and its
+    /// key is released, so that one caller cannot store megabytes a day through ignored entries.
+    pub const BODY_MAX: usize = 16 * 1024;
+
     /// Whether an answer with this status is final, and so kept and replayed: every answer but
     /// server errors (5xx, a database outage's 503 included), `429 Too Many Requests` and `408
     /// Request Timeout`, which say "try again later" and would be wrong to repeat for a day.

@@ -118,7 +118,8 @@ impl IdempotencyService {
     }
 
     /// Ends the run of a held key with its answer: a final answer
-    /// ([`StoredResponse::is_final`]) is stored for replays, any other releases the key.
+    /// ([`StoredResponse::is_final`]) of at most [`StoredResponse::BODY_MAX`] bytes is stored for
+    /// replays; any other releases the key (a retry then runs again).
     ///
     /// # Errors
     /// [`PortError`] when the store fails; the key then stays held until its lease runs out.
@@ -127,7 +128,7 @@ impl IdempotencyService {
         held: HeldKey,
         response: StoredResponse,
     ) -> Result<Finish, PortError> {
-        if !response.is_final() {
+        if !response.is_final() || response.body.len() > StoredResponse::BODY_MAX {
             self.abandon(held).await?;
             return Ok(Finish::Released);
         }
@@ -273,6 +274,23 @@ mod tests {
             let retry = service.begin(&ann, key("k"), request(1)).await.unwrap();
             assert!(matches!(retry, Begin::Run(_)), "{status}: {retry:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_16_kib_is_not_kept_and_its_key_is_released() {
+        let Setup { service, keys, .. } = setup();
+        let ann = user("ann");
+        let at_most = "x".repeat(StoredResponse::BODY_MAX);
+        let first = held(service.begin(&ann, key("small"), request(1)).await.unwrap());
+        let finished = service.finish(first, answer(200, &at_most)).await.unwrap();
+        assert_eq!(finished, Finish::Stored);
+        let larger = format!("{at_most}x");
+        let first = held(service.begin(&ann, key("large"), request(2)).await.unwrap());
+        let finished = service.finish(first, answer(200, &larger)).await.unwrap();
+        assert_eq!(finished, Finish::Released);
+        assert_eq!(keys.len(), 1);
+        let retry = service.begin(&ann, key("large"), request(2)).await.unwrap();
+        assert!(matches!(retry, Begin::Run(_)), "{retry:?}");
     }
 
     #[tokio::test]

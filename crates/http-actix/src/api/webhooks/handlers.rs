@@ -65,9 +65,18 @@ pub async fn create_webhook(
         .create(&auth.user, new.url, new.events)
         .await?;
     tracing::info!(webhook_id = %webhook.id, "webhook registered");
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/webhooks/{}", webhook.id)))
-        .json(Data::new(NewWebhookBody::from(webhook))))
+    let location = format!("/api/v1/webhooks/{}", webhook.id);
+    let body = NewWebhookBody::from(webhook);
+    // A replay of this registration repeats everything but the secret.
+    let replay =
+        serde_json::to_vec(&Data::new(body.without_secret())).map_err(ApiError::internal)?;
+    let mut response = HttpResponse::Created()
+        .insert_header((LOCATION, location))
+        .json(Data::new(body));
+    response
+        .extensions_mut()
+        .insert(crate::idempotency::ReplayBody(replay));
+    Ok(response)
 }
 
 /// List the caller's webhooks.

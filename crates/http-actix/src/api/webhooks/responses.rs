@@ -43,7 +43,7 @@ impl From<DisableReason> for DisabledReasonBody {
 }
 
 /// A webhook endpoint. Its secret is shown only when it is registered.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[schema(as = Webhook)]
 pub struct WebhookBody {
     /// Its id.
@@ -102,16 +102,27 @@ pub struct NewWebhookBody {
     #[serde(flatten)]
     pub webhook: WebhookBody,
     /// Verify each delivery's `webhook-signature` with it (docs/api.md, "Verifying a delivery").
-    /// Keep it secret; it is not shown again.
+    /// Keep it secret; it is not shown again: `null` in a replay of the registration
+    /// (`Idempotency-Key`), which never repeats it.
     #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAbCdEfGhIjK=")]
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 impl From<Webhook> for NewWebhookBody {
     fn from(webhook: Webhook) -> Self {
         Self {
-            secret: webhook.secret.expose().to_owned(),
+            secret: Some(webhook.secret.expose().to_owned()),
             webhook: WebhookBody::from(&webhook),
+        }
+    }
+}
+
+impl NewWebhookBody {
+    /// The same answer without the secret, for replays.
+    pub fn without_secret(&self) -> Self {
+        Self {
+            webhook: self.webhook.clone(),
+            secret: None,
         }
     }
 }
