@@ -18,7 +18,7 @@ use crate::changes::{made, record};
 use crate::codes::{lock_proofs_shared, release_to_owners};
 use crate::db::{port_error, write_transaction, AnyConnection, Database};
 use crate::rows::{from_db_time, InvitationRow};
-use crate::schema::{events, invitations};
+use crate::schema::{event_members, events, invitations};
 use crate::sql_types::{DbId, DbTime, Id, Moment};
 
 impl Database {
@@ -47,6 +47,8 @@ impl Database {
                 held.sort_unstable();
                 held.dedup();
                 let mut stale = 0;
+                let mut sender_lost_role = false;
+                let sender = rows[0].sender_id;
                 // The plan (R6-R9) was made on a snapshot read before this transaction; the insert
                 // checks R6, R7 and R8 again, atomically with the write (see `checked_insert_sql`
                 // and `lock_events`). A row skipped because a pending invitation exists is
@@ -57,6 +59,15 @@ impl Database {
                 let result = write_transaction(conn, |c| {
                     lock_proofs_shared(c, &held)?;
                     lock_events(c, &event_ids, false)?;
+                    // The sender still manages every event of the batch, as of this transaction:
+                    // a co-host removed or demoted while their send was in flight sends nothing.
+                    // Role changes and removals take the event row's lock (`FOR NO KEY UPDATE`),
+                    // which the lock above (`FOR SHARE`) excludes: one committed before is seen
+                    // here, one after waits for the batch (SQLite's write lock does the same).
+                    if managed_count(c, sender, &event_ids)? < event_ids.len() as i64 {
+                        sender_lost_role = true;
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
                     // Expire-on-write: the invitees' pending invitations that are dead by the
                     // batch's time become `expired` first, so that the partial unique index, which
                     // sees stored statuses, lets the new ones in (R7 counts live invitations only).
@@ -123,6 +134,10 @@ impl Database {
                 });
                 let created = match result {
                     Ok(created) => created,
+                    Err(diesel::result::Error::RollbackTransaction) if sender_lost_role => {
+                        tracing::info!("the sender no longer manages the event; batch rolled back");
+                        return Err(PortError::Unavailable(Box::new(SenderLostRole)));
+                    }
                     Err(diesel::result::Error::RollbackTransaction) if stale > 0 => {
                         tracing::info!(stale, "batch planned on a stale snapshot, rolled back");
                         return Err(PortError::Unavailable(Box::new(StaleBatch(stale))));
@@ -265,6 +280,23 @@ pub(crate) fn lock_events(
     }
     Ok(())
 }
+
+/// Whether `sender` is the owner or a co-host of every one of `event_ids` (whose rows the caller
+/// has locked).
+fn managed_count(conn: &mut AnyConnection, sender: DbId, event_ids: &[DbId]) -> QueryResult<i64> {
+    event_members::table
+        .filter(event_members::user_id.eq(sender))
+        .filter(event_members::event_id.eq_any(event_ids))
+        .filter(event_members::role.eq_any(["owner", "cohost"]))
+        .count()
+        .get_result(conn)
+}
+
+/// Why a batch is refused as a whole: its sender stopped managing the event while it was in
+/// flight. The domain reads the sender's role again and answers for it (403 or 404).
+#[derive(Debug, thiserror::Error)]
+#[error("the sender no longer manages the event; nothing was stored")]
+struct SenderLostRole;
 
 /// Why a batch is refused as a whole: it was planned on a snapshot that changed before its insert.
 #[derive(Debug, thiserror::Error)]

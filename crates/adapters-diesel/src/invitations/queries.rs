@@ -12,7 +12,7 @@ use domain::{EventId, InvitationStatus, Page, PageRequest, UserId};
 
 use crate::db::{port_error, with_concrete, AnyConnection, Database};
 use crate::rows::{invitation_details, to_db_time, InvitationDetailsRow, InvitationRow};
-use crate::schema::{events, invitations, users};
+use crate::schema::{event_members, events, invitations, users};
 use crate::seats::with_positions;
 use crate::sql_types::DbId;
 
@@ -93,7 +93,18 @@ impl Database {
             let rows: Vec<InvitationDetailsRow> = with_concrete!(conn, c => {
                 let mut query = details_query!();
                 query = match party {
-                    Party::Sender(user) => query.filter(invitations::sender_id.eq(DbId::of(user))),
+                    // A sender sees what they sent while they manage its event
+                    // (docs/api.md, "Roles").
+                    Party::Sender(user) => query
+                        .filter(invitations::sender_id.eq(DbId::of(user)))
+                        .filter(
+                            invitations::event_id.eq_any(
+                                event_members::table
+                                    .filter(event_members::user_id.eq(DbId::of(user)))
+                                    .filter(event_members::role.eq_any(["owner", "cohost"]))
+                                    .select(event_members::event_id),
+                            ),
+                        ),
                     // A held invitation is nothing to its invitee (docs/api.md, "Proving
                     // contacts").
                     Party::Invitee(user) => query

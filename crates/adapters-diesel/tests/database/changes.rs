@@ -203,7 +203,7 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
     // Cancel, resend, edit, removal, deletion.
     let mut cancelled = to_nina.clone();
     cancelled
-        .cancel(olivia.id, None, now() + Duration::minutes(2))
+        .cancel(olivia.id, Some(Role::Owner), now() + Duration::minutes(2))
         .unwrap();
     db.save_cancel(&cancelled).await.unwrap();
     let sent_again = invite(db, party, &olivia, &nina).await;
@@ -211,7 +211,7 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
     resent
         .resend(
             olivia.id,
-            None,
+            Some(Role::Owner),
             InvitationTtl::parse("1h").unwrap(),
             &RsvpRules::default(),
             now() + Duration::minutes(3),

@@ -117,8 +117,45 @@ api_tests!(
     an_edit_changes_the_fields_sent_and_keeps_the_rest,
     twenty_rounds_of_removal_against_acceptance_keep_members_count,
     twenty_rounds_of_two_leaves_have_one_winner,
-    twenty_rounds_of_leaving_against_a_role_change_leave_no_member_behind
+    twenty_rounds_of_leaving_against_a_role_change_leave_no_member_behind,
+    a_demoted_cohost_can_no_longer_see_resend_cancel_or_list_what_they_sent
 );
+
+/// A sender's rights over an invitation last as long as their management role: once demoted,
+/// what they sent is as unknown to them as to a stranger (404), while the owner still manages it.
+async fn a_demoted_cohost_can_no_longer_see_resend_cancel_or_list_what_they_sent(app: TestApp) {
+    let (olivia, bob, _, _, event) = party(&app).await;
+    set_role(&app, &olivia, &event, &bob, json!("cohost"))
+        .await
+        .expect(200);
+    let sent = invite(&app, &bob, &event, "mallory@example.com").await;
+    let path = format!("/api/v1/invitations/{sent}");
+    app.get(&path, &bob.token).await.expect(200);
+    set_role(&app, &olivia, &event, &bob, json!("member"))
+        .await
+        .expect(200);
+    app.get(&path, &bob.token).await.expect(404);
+    let resend = app
+        .post(&format!("{path}/resend"), Some(&bob.token), json!({}))
+        .await;
+    assert_eq!(resend.status, 404, "resend: {}", resend.text);
+    let cancel = app
+        .call(Method::DELETE, &path, Some(&bob.token), None)
+        .await;
+    assert_eq!(cancel.status, 404, "cancel: {}", cancel.text);
+    let listed = app.get("/api/v1/sent-invitations", &bob.token).await;
+    assert_eq!(listed.expect(200)["data"], json!([]));
+    // Nor does he send any more (R1: a member, 403).
+    app.send(&bob, &event, json!(["carol@example.com"]))
+        .await
+        .expect(403);
+    // The owner still manages it.
+    app.get(&path, &olivia.token).await.expect(200);
+    let cancelled = app
+        .call(Method::DELETE, &path, Some(&olivia.token), None)
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.text);
+}
 
 async fn the_owner_deletes_an_event_and_it_and_its_invitations_are_gone(app: TestApp) {
     let (olivia, bob, carol, mallory, event) = party(&app).await;

@@ -444,13 +444,16 @@ impl Invitation {
     }
 
     /// Who `user`, whose role in the event is `role` (`None`: not a member), is to this invitation.
+    /// Its sender is its sender only while they manage the event: a co-host removed or demoted
+    /// can no longer see, resend or cancel what they sent (the event's hosts still can).
     pub fn standing_of(&self, user: UserId, role: Option<Role>) -> Standing {
-        if user == self.sender_id {
+        let manages = role.is_some_and(Role::manages_invitations);
+        if user == self.sender_id && manages {
             Standing::Sender
         } else if user == self.invitee_id && self.held.is_none() {
             // A held invitation is nothing to its invitee until the contact is proven.
             Standing::Invitee
-        } else if role.is_some_and(Role::manages_invitations) {
+        } else if manages {
             Standing::Manager
         } else {
             Standing::Outsider

@@ -103,6 +103,9 @@ pub trait InvitationRepository: Send + Sync {
     /// same transaction, that no invitee has become a member (R6) or rejected their latest
     /// invitation to the event (R8) since the batch was planned, and then store nothing and return
     /// [`PortError::Unavailable`] (the database adapters do; the in-memory fakes trust the plan).
+    /// SHOULD likewise store nothing and return [`PortError::Unavailable`] when the batch's sender
+    /// no longer manages the event (owner or co-host) in that transaction, so that a co-host
+    /// removed or demoted while their send is in flight sends nothing.
     /// [`PortError`] on infrastructure failure; then nothing is stored.
     async fn create_batch(
         &self,
@@ -172,8 +175,9 @@ pub trait InvitationRepository: Send + Sync {
     /// [`PortError`] on infrastructure failure; earlier batches stay marked.
     async fn expire_due(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, PortError>;
 
-    /// Invitations `sender` sent, newest first, with `filter`'s status as of `now` (a pending
-    /// invitation past its expiry is `expired`, not `pending`).
+    /// Invitations `sender` sent to the events they still manage (owner or co-host), newest
+    /// first, with `filter`'s status as of `now` (a pending invitation past its expiry is
+    /// `expired`, not `pending`).
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.

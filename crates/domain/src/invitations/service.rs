@@ -352,10 +352,16 @@ impl InvitationService {
                 Ok(outcomes) => outcomes,
                 // The event's owner may have deleted it since it was read: the database then
                 // refuses the batch (its foreign key), and the event is as gone as for a stranger.
+                // Or the sender may have lost their role meanwhile: the batch commits only while
+                // they still manage the event.
                 Err(error) => {
                     let event = self.events.find_membership(event.id, sender.id).await;
+                    self.uncount(counted.into_iter().flatten().collect()).await;
                     return Err(match event {
                         Ok(None) => SendInvitationsError::EventNotFound,
+                        Ok(Some(membership)) if !membership.may_invite() => {
+                            SendInvitationsError::NotOwner
+                        }
                         Ok(Some(_)) | Err(_) => error.into(),
                     });
                 }
@@ -465,8 +471,8 @@ impl InvitationService {
         Ok(page.map(|details| details.as_of(now)))
     }
 
-    /// The invitation and `viewer`'s role in its event, the role read only when the viewer is
-    /// neither sender nor invitee (they need none).
+    /// The invitation and `viewer`'s role in its event, the role read unless the viewer is the
+    /// invitee (who needs none; a sender's rights last as long as their management role).
     async fn load(
         &self,
         viewer: &User,
@@ -476,7 +482,7 @@ impl InvitationService {
             return Ok(None);
         };
         let invitation = &details.invitation;
-        let role = if viewer.id == invitation.sender_id() || viewer.id == invitation.invitee_id() {
+        let role = if viewer.id == invitation.invitee_id() && viewer.id != invitation.sender_id() {
             None
         } else {
             self.events

@@ -121,7 +121,9 @@ fn only_pending_invitations_expire() {
         )
         .unwrap();
     let mut cancelled = sent(&p, clock.now(), InvitationTtl::parse("1h").unwrap());
-    cancelled.cancel(p.sender, None, clock.now()).unwrap();
+    cancelled
+        .cancel(p.sender, Some(Role::Owner), clock.now())
+        .unwrap();
     clock.advance(Duration::days(1));
     assert_eq!(answered.status_at(clock.now()), InvitationStatus::Rejected);
     assert_eq!(
@@ -149,11 +151,17 @@ fn r10_an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
         Err(AnswerRefused::NotPending(NotPending::Expired))
     );
     assert_eq!(
-        invitation.cancel(p.sender, None, now),
+        invitation.cancel(p.sender, Some(Role::Owner), now),
         Err(ManageRefused::NotPending(NotPending::Expired))
     );
     assert_eq!(
-        invitation.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), now),
+        invitation.resend(
+            p.sender,
+            Some(Role::Owner),
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            now
+        ),
         Err(ManageRefused::NotPending(NotPending::Expired))
     );
     assert_eq!(invitation.state(), InvitationState::Pending, "unchanged");
@@ -163,7 +171,15 @@ fn r10_an_expired_invitation_cannot_be_answered_cancelled_or_resent() {
 fn r12_the_sender_the_invitee_and_the_events_managers_see_an_invitation_nobody_else() {
     let p = parties();
     let invitation = sent(&p, FixedClock::START, InvitationTtl::DEFAULT);
-    assert_eq!(invitation.standing_of(p.sender, None), Standing::Sender);
+    assert_eq!(
+        invitation.standing_of(p.sender, Some(Role::Cohost)),
+        Standing::Sender
+    );
+    // A sender's rights last as long as their management role.
+    for lost in [None, Some(Role::Member)] {
+        assert_eq!(invitation.standing_of(p.sender, lost), Standing::Outsider);
+        assert!(!invitation.is_visible_to(p.sender, lost));
+    }
     assert_eq!(invitation.standing_of(p.invitee, None), Standing::Invitee);
     assert_eq!(
         invitation.standing_of(p.stranger, Some(Role::Owner)),
@@ -184,7 +200,7 @@ fn the_sender_and_the_events_managers_cancel_the_invitee_may_not_and_others_see_
     let now = FixedClock::START;
     let fresh = || sent(&p, now, InvitationTtl::DEFAULT);
     for (by, role) in [
-        (p.sender, None),
+        (p.sender, Some(Role::Cohost)),
         (p.stranger, Some(Role::Owner)),
         (p.stranger, Some(Role::Cohost)),
     ] {
@@ -224,15 +240,21 @@ fn an_answered_or_cancelled_invitation_cannot_be_cancelled_answered_or_resent() 
         )
         .unwrap();
     assert_eq!(
-        accepted.cancel(p.sender, None, now),
+        accepted.cancel(p.sender, Some(Role::Owner), now),
         Err(ManageRefused::NotPending(NotPending::Answered))
     );
     assert_eq!(
-        accepted.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), now),
+        accepted.resend(
+            p.sender,
+            Some(Role::Owner),
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            now
+        ),
         Err(ManageRefused::NotPending(NotPending::Answered))
     );
     let mut cancelled = sent(&p, now, ttl);
-    cancelled.cancel(p.sender, None, now).unwrap();
+    cancelled.cancel(p.sender, Some(Role::Owner), now).unwrap();
     assert_eq!(
         cancelled.answer(
             p.invitee,
@@ -244,11 +266,17 @@ fn an_answered_or_cancelled_invitation_cannot_be_cancelled_answered_or_resent() 
         Err(AnswerRefused::NotPending(NotPending::Cancelled))
     );
     assert_eq!(
-        cancelled.cancel(p.sender, None, now),
+        cancelled.cancel(p.sender, Some(Role::Owner), now),
         Err(ManageRefused::NotPending(NotPending::Cancelled))
     );
     assert_eq!(
-        cancelled.resend(p.sender, None, ttl, &crate::rsvp::RsvpRules::default(), now),
+        cancelled.resend(
+            p.sender,
+            Some(Role::Owner),
+            ttl,
+            &crate::rsvp::RsvpRules::default(),
+            now
+        ),
         Err(ManageRefused::NotPending(NotPending::Cancelled))
     );
 }
@@ -291,7 +319,7 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
     invitation
         .resend(
             p.sender,
-            None,
+            Some(Role::Owner),
             ttl,
             &crate::rsvp::RsvpRules::default(),
             clock.now(),
@@ -306,7 +334,7 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
     assert_eq!(
         invitation.resend(
             p.sender,
-            None,
+            Some(Role::Owner),
             ttl,
             &crate::rsvp::RsvpRules::default(),
             clock.now()
@@ -334,7 +362,7 @@ fn a_first_resend_may_follow_the_send_at_once_and_each_later_one_waits_ten_minut
     assert_eq!(
         invitation.resend(
             p.sender,
-            None,
+            Some(Role::Owner),
             ttl,
             &crate::rsvp::RsvpRules::default(),
             clock.now()
@@ -355,7 +383,7 @@ fn a_resend_pushes_the_expiry_a_full_ttl_out_and_never_stays_never() {
     invitation
         .resend(
             p.sender,
-            None,
+            Some(Role::Owner),
             ttl,
             &crate::rsvp::RsvpRules::default(),
             clock.now(),
@@ -368,7 +396,7 @@ fn a_resend_pushes_the_expiry_a_full_ttl_out_and_never_stays_never() {
     never
         .resend(
             p.sender,
-            None,
+            Some(Role::Owner),
             InvitationTtl::NEVER,
             &crate::rsvp::RsvpRules::default(),
             clock.now(),

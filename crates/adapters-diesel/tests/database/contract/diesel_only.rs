@@ -12,8 +12,63 @@ per_backend!(
     a_shared_secret_is_made_once_and_every_process_reads_the_same,
     the_database_keeps_exactly_one_owner_per_event,
     the_roles_migration_upgrades_a_database_in_place,
-    the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats
+    the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats,
+    a_batch_whose_sender_no_longer_manages_the_event_stores_nothing
 );
+
+// The fakes trust the plan; the database checks the sender's role in the batch's transaction.
+async fn a_batch_whose_sender_no_longer_manages_the_event_stores_nothing(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let db = database.open();
+    let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&db, "Bob", Some("b@example.com"), None).await;
+    let cy = user(&db, "Cy", Some("c@example.com"), None).await;
+    let event_id = event(&db, &ann).await;
+    let joined = invite(&db, event_id, &ann, &bob).await;
+    answer(&db, &joined, Answer::Accept).await.unwrap();
+    let owner = Actor {
+        user: ann.id,
+        role: Role::Owner,
+    };
+    db.change_role(event_id, owner, bob.id, Role::Member, Role::Cohost)
+        .await
+        .unwrap();
+    // Planned while Bob was a co-host; he is a member by the time it is stored.
+    let planned = Invitation::new_pending(event_id, bob.id, cy.id, "contact".into(), now());
+    db.change_role(event_id, owner, bob.id, Role::Cohost, Role::Member)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.create_batch(std::slice::from_ref(&planned)).await,
+        Err(PortError::Unavailable(_))
+    ));
+    let stored = db
+        .list_for_event(
+            event_id,
+            InvitationFilter::default(),
+            PageRequest::default(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        stored.iter().all(|d| d.invitation.invitee_id() != cy.id),
+        "nothing stored for Cy"
+    );
+    // As a co-host again, the same batch goes in.
+    db.change_role(event_id, owner, bob.id, Role::Member, Role::Cohost)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.create_batch(std::slice::from_ref(&planned))
+            .await
+            .unwrap(),
+        [BatchOutcome::Created]
+    );
+}
 
 // Counts the SQL statements the adapter sends (`Database::statements_executed`): the
 // fakes send none, and a constant number of round trips is the adapter's promise.

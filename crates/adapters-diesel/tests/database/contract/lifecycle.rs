@@ -3,6 +3,7 @@
 //! dead invitations expired on write and by the sweeper, and the races among answer, cancel and
 //! expiry decided by the store.
 
+use domain::events::Role;
 use domain::invitations::InvitationTtl;
 
 use super::*;
@@ -254,7 +255,13 @@ async fn past_its_expiry_an_invitation_is_expired_in_every_filter_and_can_no_lon
     ));
     let mut resent = invitation.clone();
     resent
-        .resend(ann.id, None, hour(), &RsvpRules::default(), just_before)
+        .resend(
+            ann.id,
+            Some(Role::Owner),
+            hour(),
+            &RsvpRules::default(),
+            just_before,
+        )
         .unwrap();
     let late = Invitation::restore(domain::invitations::StoredInvitation {
         last_resent_at: Some(expiry),
@@ -325,7 +332,13 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     let first_at = now() + Duration::minutes(50);
     let mut first = invitation.clone();
     first
-        .resend(ann.id, None, hour(), &RsvpRules::default(), first_at)
+        .resend(
+            ann.id,
+            Some(Role::Owner),
+            hour(),
+            &RsvpRules::default(),
+            first_at,
+        )
         .unwrap();
     db.save_resend(&first, None).await.unwrap();
     let found = stored(db, &invitation).await;
@@ -338,7 +351,7 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     stale
         .resend(
             ann.id,
-            None,
+            Some(Role::Owner),
             hour(),
             &RsvpRules::default(),
             first_at + Duration::seconds(1),
@@ -354,7 +367,13 @@ async fn a_resend_is_stored_only_over_the_resend_it_was_decided_on(target: Targe
     let second_at = now() + Duration::minutes(70);
     let mut second = found.clone();
     second
-        .resend(ann.id, None, hour(), &RsvpRules::default(), second_at)
+        .resend(
+            ann.id,
+            Some(Role::Owner),
+            hour(),
+            &RsvpRules::default(),
+            second_at,
+        )
         .unwrap();
     db.save_resend(&second, Some(first_at)).await.unwrap();
     assert_eq!(
@@ -564,7 +583,7 @@ async fn two_resends_racing_store_one_twenty_times(target: Target) {
             resent
                 .resend(
                     ann.id,
-                    None,
+                    Some(Role::Owner),
                     hour(),
                     &RsvpRules::default(),
                     now() + Duration::seconds(i as i64 + 1),

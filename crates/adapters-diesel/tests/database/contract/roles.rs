@@ -58,8 +58,47 @@ contract!(
     an_edit_applies_to_the_stored_details_while_the_editor_holds_their_role,
     deleting_an_event_cancels_its_live_pending_invitations_and_removes_everything,
     twenty_rounds_of_concurrent_removals_of_one_member_have_one_winner,
-    twenty_rounds_of_a_deletion_against_a_batch_leave_no_invitation_behind
+    twenty_rounds_of_a_deletion_against_a_batch_leave_no_invitation_behind,
+    a_sender_lists_what_they_sent_only_while_they_manage_its_event
 );
+
+/// How many invitations `sender`'s sent list shows.
+async fn sent_by(db: &dyn Repositories, sender: &User) -> usize {
+    db.list_sent(
+        sender.id,
+        InvitationFilter::default(),
+        PageRequest::default(),
+        now(),
+    )
+    .await
+    .unwrap()
+    .items
+    .len()
+}
+
+async fn a_sender_lists_what_they_sent_only_while_they_manage_its_event(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let (ann, bob, cy) = three(db).await;
+    let event_id = event(db, &ann).await;
+    join(db, event_id, &ann, &bob).await;
+    let owner = owner_of(&ann);
+    db.change_role(event_id, owner, bob.id, Role::Member, Role::Cohost)
+        .await
+        .unwrap();
+    invite(db, event_id, &bob, &cy).await;
+    assert_eq!(sent_by(db, &bob).await, 1);
+    db.change_role(event_id, owner, bob.id, Role::Cohost, Role::Member)
+        .await
+        .unwrap();
+    assert_eq!(sent_by(db, &bob).await, 0, "demoted: no longer his to see");
+    db.change_role(event_id, owner, bob.id, Role::Member, Role::Cohost)
+        .await
+        .unwrap();
+    assert_eq!(sent_by(db, &bob).await, 1);
+}
 
 async fn a_membership_shows_the_event_with_the_viewers_role(target: Target) {
     let Some(subject) = Subject::fresh(target) else {

@@ -347,7 +347,7 @@ async fn an_erased_accounts_waitlisted_invitation_is_withdrawn_but_a_cancel_neve
     let invitation = invite(db, party, &owner, &p[1]).await;
     let mut cancelled = invitation.clone();
     cancelled
-        .cancel(owner.id, None, now() + Duration::minutes(2))
+        .cancel(owner.id, Some(Role::Owner), now() + Duration::minutes(2))
         .unwrap();
     reply(db, &invitation, Reply::of(Answer::Accept))
         .await

@@ -296,9 +296,20 @@ impl InvitationRepository for Store {
         page: PageRequest,
         now: DateTime<Utc>,
     ) -> Result<Page<InvitationDetails>, PortError> {
-        Ok(self
-            .lock()
-            .list(|i| i.sender_id() == sender, filter, page, now))
+        let state = self.lock();
+        // What the sender sent to events they still manage.
+        let managed: Vec<EventId> = state
+            .members
+            .iter()
+            .filter(|(_, m)| m.user.id == sender && m.role.manages_invitations())
+            .map(|(event, _)| *event)
+            .collect();
+        Ok(state.list(
+            |i| i.sender_id() == sender && managed.contains(&i.event_id()),
+            filter,
+            page,
+            now,
+        ))
     }
 
     async fn list_received(

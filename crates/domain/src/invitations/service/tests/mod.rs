@@ -10,7 +10,6 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::*;
-use crate::events::ports::MockEventRepository;
 use crate::events::EventDetails;
 use crate::events::EventService;
 use crate::invitations::ports::{InvitationFilter, MockInvitationRepository};
@@ -376,6 +375,72 @@ async fn r12_a_cohost_sees_lists_cancels_and_resends_the_owners_invitations_and_
     l.invitations.cancel(&l.olivia, by_cohost).await.unwrap();
 }
 
+#[tokio::test]
+async fn a_sender_s_rights_end_with_their_management_role() {
+    let l = lifecycle().await;
+    l.join(&l.carol).await;
+    l.events
+        .change_role(&l.olivia, l.event, l.carol.id, Role::Cohost)
+        .await
+        .unwrap();
+    registered(&l.store, "Dave").await;
+    let sent = l
+        .send_with(&l.carol, &["dave@example.com"], None)
+        .await
+        .sent[0]
+        .invitation
+        .id();
+    // Demoted to member: what Carol sent is no longer hers to see, resend or cancel.
+    l.events
+        .change_role(&l.olivia, l.event, l.carol.id, Role::Member)
+        .await
+        .unwrap();
+    assert!(matches!(
+        l.invitations.get(&l.carol, sent).await,
+        Err(GetInvitationError::NotFound)
+    ));
+    assert!(matches!(
+        l.invitations.resend(&l.carol, sent).await,
+        Err(ManageInvitationError::NotFound)
+    ));
+    assert!(matches!(
+        l.invitations.cancel(&l.carol, sent).await,
+        Err(ManageInvitationError::NotFound)
+    ));
+    let listed = l
+        .invitations
+        .list_sent(
+            &l.carol,
+            InvitationFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty(), "{:?}", listed.items);
+    // Nor can she send any more.
+    registered(&l.store, "Erin").await;
+    assert!(matches!(
+        l.invitations
+            .send(
+                &l.carol,
+                SendInvitations {
+                    event_id: l.event,
+                    entries: InvitationEntries::parse(
+                        &["erin@example.com"],
+                        PhoneRegion::default()
+                    )
+                    .unwrap(),
+                    message: None,
+                    expires_in: None,
+                },
+            )
+            .await,
+        Err(SendInvitationsError::NotOwner)
+    ));
+    // The event's owner still manages it.
+    l.invitations.cancel(&l.olivia, sent).await.unwrap();
+}
+
 // ---- resend
 
 #[tokio::test]
@@ -481,7 +546,7 @@ async fn a_cancel_that_loses_a_race_reports_what_won() {
         .returning(|_| Err(SaveInvitationError::NotPending(NotPending::Answered)));
     let service = InvitationService::new(
         l.store.clone(),
-        Arc::new(MockEventRepository::new()),
+        l.store.clone(),
         Arc::new(invitations),
         l.clock.clone(),
     );

@@ -847,7 +847,7 @@ fn r10_the_aggregate_refuses_strangers_the_sender_and_second_answers() {
     assert_eq!(
         invitation.answer(
             sender,
-            None,
+            Some(Role::Owner),
             Reply::of(Answer::Accept),
             &RsvpRules::default(),
             now
