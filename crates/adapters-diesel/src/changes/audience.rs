@@ -35,9 +35,8 @@ pub(crate) fn resolve(
         let event = audience.event();
         let mut recipients = BTreeSet::new();
         match audience {
-            Audience::InvitationParties {
-                sender, invitee, ..
-            } => {
+            // The sender among the managers: told while they manage the event, as they see it.
+            Audience::InvitationParties { invitee, .. } => {
                 let found = match managers.entry(event) {
                     Entry::Occupied(found) => found.into_mut(),
                     Entry::Vacant(slot) => slot.insert(
@@ -52,7 +51,6 @@ pub(crate) fn resolve(
                     ),
                 };
                 recipients.extend(found.iter().copied());
-                recipients.insert(DbId::of(sender));
                 recipients.extend(invitee.map(DbId::of));
             }
             Audience::Invitee { invitee, .. } => {

@@ -155,6 +155,23 @@ async fn a_demoted_cohost_can_no_longer_see_resend_cancel_or_list_what_they_sent
         .call(Method::DELETE, &path, Some(&olivia.token), None)
         .await;
     assert!(cancelled.status.is_success(), "{}", cancelled.text);
+    // Nor is he told what becomes of it: the cancel reaches the owner's feed, not his.
+    let kinds = |feed: &Value| -> Vec<String> {
+        feed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let olivias = app.get("/api/v1/me/events?limit=100", &olivia.token).await;
+    assert!(kinds(olivias.expect(200)).contains(&"invitation.cancelled".to_owned()));
+    let bobs = app.get("/api/v1/me/events?limit=100", &bob.token).await;
+    assert!(
+        !kinds(bobs.expect(200)).contains(&"invitation.cancelled".to_owned()),
+        "{}",
+        bobs.text
+    );
 }
 
 async fn the_owner_deletes_an_event_and_it_and_its_invitations_are_gone(app: TestApp) {

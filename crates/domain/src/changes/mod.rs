@@ -126,11 +126,12 @@ pub enum ChangeSubject {
 /// Who receives a change (R12), before it is resolved to users at write time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
-    /// An invitation's sender and invitee, and the event's owner and co-hosts.
+    /// An invitation's invitee, and the event's owner and co-hosts, its sender among them while
+    /// they manage the event.
     InvitationParties {
         /// The invitation's event.
         event: EventId,
-        /// Its sender.
+        /// Its sender, told only while they manage the event (as a manager).
         sender: UserId,
         /// Its invitee, unless the invitation is held.
         invitee: Option<UserId>,

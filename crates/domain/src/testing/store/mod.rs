@@ -356,14 +356,12 @@ impl State {
         let audience = change.audience();
         let event = audience.event();
         let mut users: Vec<UserId> = match audience {
-            crate::changes::Audience::InvitationParties {
-                sender, invitee, ..
-            } => self
+            // The sender among the managers: told while they manage the event.
+            crate::changes::Audience::InvitationParties { invitee, .. } => self
                 .members
                 .iter()
                 .filter(|(e, m)| *e == event && m.role.manages_invitations())
                 .map(|(_, m)| m.user.id)
-                .chain([sender])
                 .chain(invitee)
                 .collect(),
             crate::changes::Audience::Invitee { invitee, .. } => vec![invitee],
