@@ -323,7 +323,10 @@ async fn a_ticket_opens_one_stream_once(app: TestApp) {
     );
 }
 
-api_tests_once!(a_user_holds_at_most_streams_per_user_streams_and_bad_resume_ids_are_422);
+api_tests_once!(
+    a_user_holds_at_most_streams_per_user_streams_and_bad_resume_ids_are_422,
+    a_client_that_stops_reading_keeps_its_slot_until_the_kernel_cuts_it_off
+);
 
 async fn a_user_holds_at_most_streams_per_user_streams_and_bad_resume_ids_are_422(app: TestApp) {
     let capped = TestApp {
@@ -467,4 +470,86 @@ async fn sigterm_ends_open_streams_and_the_process_exits() {
         "the process exits"
     );
     eprintln!("SIGTERM: stream ended after {ended:?}");
+}
+
+/// A client that opens a stream and stops reading: its stream falls behind once the buffers
+/// between it and the server are full, and the hub stops feeding it; its slot stays taken while
+/// its connection is open (before, the hub counted only the streams it still fed, so falling
+/// behind freed the slot at once and the user opened more streams than the limit), until
+/// `TCP_USER_TIMEOUT` (30 s of a shut receive window) cuts the connection off.
+async fn a_client_that_stops_reading_keeps_its_slot_until_the_kernel_cuts_it_off(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let capped = TestApp {
+        address: spawn_on(&app.database, &[("STREAMS_PER_USER", "1")]).await,
+        client: app.client.clone(),
+        database: adapters_diesel::testing::TestDatabase::sqlite(),
+    };
+    let ann = capped.register("Ann", Some("ann@example.com"), None).await;
+    let event = capped.create_event(&ann, "Stream").await;
+
+    // The silent client: a small receive buffer, the request, the head of the answer, then
+    // nothing more read.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let authority = capped.address.trim_start_matches("http://").to_owned();
+    let mut silent = socket.connect(authority.parse().unwrap()).await.unwrap();
+    let request = format!(
+        "GET /api/v1/me/stream HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {}\r\n\r\n",
+        ann.token
+    );
+    silent.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 512];
+    let read = silent.read(&mut head).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&head[..read]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..read])
+    );
+
+    // ~10 KB per change (5,000 two-byte characters in the description), 1,500 of them: far more
+    // than the socket buffers (4 MiB at most here) and the stream's queue of 256 hold.
+    let started = std::time::Instant::now();
+    for i in 0..1500 {
+        let description = if i % 2 == 0 { "س" } else { "ش" }.repeat(5000);
+        capped
+            .patch(
+                &format!("/api/v1/events/{event}"),
+                &ann.token,
+                json!({"description": description}),
+            )
+            .await
+            .expect(200);
+    }
+    let open_second = || {
+        capped
+            .client
+            .get(capped.url("/api/v1/me/stream"))
+            .bearer_auth(&ann.token)
+            .send()
+    };
+    // Fallen behind and ended, but its connection is still open: the slot is still taken.
+    let refused = open_second().await.unwrap();
+    assert_eq!(refused.status(), 429);
+
+    // Cut off by the kernel within TCP_USER_TIMEOUT (30 s) of its window shutting: then the slot
+    // is free.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let attempt = open_second().await.unwrap();
+        if attempt.status() == 200 {
+            break;
+        }
+        assert_eq!(attempt.status(), 429);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the silent client's slot was never freed"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+    eprintln!(
+        "a client that stopped reading: its slot held (429) until the kernel cut it off, {:.0} s \
+         after the changes began",
+        started.elapsed().as_secs_f64()
+    );
+    drop(silent);
 }
