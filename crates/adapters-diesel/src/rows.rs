@@ -296,15 +296,23 @@ impl TryFrom<InvitationRow> for Invitation {
     }
 }
 
-/// An invitation row with the event title and both parties, as the lists select it.
-pub(crate) type InvitationDetailsRow = (InvitationRow, String, SummaryRow, SummaryRow);
+/// An invitation row with the event title, the title its invitee last saw if frozen, and both
+/// parties, as the lists select it.
+pub(crate) type InvitationDetailsRow = (
+    InvitationRow,
+    String,
+    Option<String>,
+    SummaryRow,
+    SummaryRow,
+);
 
 pub(crate) fn invitation_details(
     row: InvitationDetailsRow,
 ) -> Result<InvitationDetails, PortError> {
-    let (invitation, title, sender, invitee) = row;
+    let (invitation, title, frozen, sender, invitee) = row;
     Ok(InvitationDetails {
         invitation: invitation.try_into()?,
+        invitee_title: Text::from_stored(frozen.unwrap_or_else(|| title.clone())),
         event_title: Text::from_stored(title),
         sender: summary(sender)?,
         invitee: summary(invitee)?,

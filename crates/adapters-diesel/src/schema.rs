@@ -147,6 +147,17 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::sql_types::Id;
+
+    /// The title an invitation's invitee last saw, frozen when they no longer have access.
+    invitation_titles (invitation_id) {
+        invitation_id -> Id,
+        title -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::sql_types::Moment;
 
     service_secrets (name) {
@@ -304,6 +315,7 @@ diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));
+diesel::joinable!(invitation_titles -> invitations (invitation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -313,6 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_members,
     invitations,
+    invitation_titles,
     changes,
     change_recipients,
     changes_staged,

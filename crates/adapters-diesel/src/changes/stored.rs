@@ -309,7 +309,7 @@ impl StoredSubject {
                     comment: i.comment,
                 };
                 let mut details =
-                    invitation_details((row, event_title, sender.into(), invitee.into()))?;
+                    invitation_details((row, event_title, None, sender.into(), invitee.into()))?;
                 details.invitation = details.invitation.at_waitlist_position(i.waitlist_position);
                 ChangeSubject::Invitation(details)
             }

@@ -25,7 +25,7 @@ use crate::rows::{
     event, from_db_time, member, rsvp_columns, to_db_time, to_db_version, EventRow, MemberRow,
     SummaryRow,
 };
-use crate::schema::{event_members, events, invitations, users};
+use crate::schema::{event_members, events, invitation_titles, invitations, users};
 use crate::seats::{move_seats, promote};
 use crate::sql_types::DbId;
 
@@ -63,6 +63,41 @@ fn holds(conn: &mut AnyConnection, event_id: DbId, actor: Actor) -> QueryResult<
         .first(conn)
         .optional()?;
     Ok(role.as_deref() == Some(actor.role.as_str()))
+}
+
+/// Before `event`'s title changes from `title`: the invitees who no longer have access to it (their
+/// invitation is dead, and they are not members) keep seeing `title` on their invitations, the
+/// last title they could know, unless a title was frozen for them before (docs/api.md,
+/// "Invitation lifecycle").
+fn freeze_titles(conn: &mut AnyConnection, event: DbId, title: &str) -> QueryResult<usize> {
+    use diesel::dsl::{exists, not};
+    use diesel::IntoSql;
+    let now = to_db_time(Utc::now());
+    let open = invitations::status.eq_any(crate::invitations::OPEN).and(
+        invitations::expires_at
+            .is_null()
+            .or(invitations::expires_at.assume_not_null().gt(now)),
+    );
+    let live = open.or(invitations::status.eq(InvitationStatus::Waitlisted.as_str()));
+    let dead = invitations::table
+        .filter(invitations::event_id.eq(event))
+        .filter(not(live))
+        .filter(not(invitations::invitee_id.eq_any(
+            event_members::table
+                .filter(event_members::event_id.eq(event))
+                .select(event_members::user_id),
+        )))
+        .filter(not(exists(
+            invitation_titles::table.filter(invitation_titles::invitation_id.eq(invitations::id)),
+        )))
+        .select((
+            invitations::id,
+            title.to_owned().into_sql::<diesel::sql_types::Text>(),
+        ));
+    diesel::insert_into(invitation_titles::table)
+        .values(dead)
+        .into_columns((invitation_titles::invitation_id, invitation_titles::title))
+        .execute(conn)
 }
 
 /// Locks the event and checks the actor: `false` when the event is gone or the actor no longer
@@ -501,6 +536,9 @@ impl EventRepository for Database {
                             if changed == 0 {
                                 modified = true;
                                 return Ok(());
+                            }
+                            if details.title() != stored.details.title() {
+                                freeze_titles(c, id, stored.details.title().as_str())?;
                             }
                             // Open invitations expire when answers now close, if that is sooner.
                             if let Some(closes_at) = details.rules().closes_at {

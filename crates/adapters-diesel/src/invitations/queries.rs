@@ -32,11 +32,13 @@ macro_rules! details_query {
         let (sender, invitee) = diesel::alias!(users as sender, users as invitee);
         invitations::table
             .inner_join(events::table)
+            .left_join(crate::schema::invitation_titles::table)
             .inner_join(sender.on(sender.field(users::id).eq(invitations::sender_id)))
             .inner_join(invitee.on(invitee.field(users::id).eq(invitations::invitee_id)))
             .select((
                 InvitationRow::as_select(),
                 events::title,
+                crate::schema::invitation_titles::title.nullable(),
                 (sender.field(users::id), sender.field(users::name)),
                 (invitee.field(users::id), invitee.field(users::name)),
             ))

@@ -55,8 +55,42 @@ api_tests!(
     only_the_invitee_answers_and_only_with_accepted_or_rejected,
     a_third_user_can_neither_see_answer_list_nor_invite,
     lists_filter_by_status_and_event_and_page_cleanly,
-    pagination_over_many_invitations_has_no_gaps_or_duplicates
+    pagination_over_many_invitations_has_no_gaps_or_duplicates,
+    an_ex_invitee_keeps_the_title_they_last_saw
 );
+
+/// Once an invitee has no access to the event (they declined and are no member), a new title is
+/// not theirs to read: their invitation keeps the one they last saw; the host sees the current one.
+async fn an_ex_invitee_keeps_the_title_they_last_saw(app: TestApp) {
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    let sara = app.register("Sara", Some("sara@example.com"), None).await;
+    let event = app.create_event(&olivia, "Launch").await;
+    let sent = app.send(&olivia, &event, json!(["sara@example.com"])).await;
+    let id = sent.expect(200)["data"]["sent"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.answer(&sara, &id, "rejected").await.expect(200);
+    app.patch(
+        &format!("/api/v1/events/{event}"),
+        &olivia.token,
+        json!({"title": "Secret merger talks"}),
+    )
+    .await
+    .expect(200);
+    let path = format!("/api/v1/invitations/{id}");
+    let hers = app.get(&path, &sara.token).await;
+    assert_eq!(hers.expect(200)["data"]["event"]["title"], "Launch");
+    let listed = app.get("/api/v1/received-invitations", &sara.token).await;
+    assert_eq!(listed.expect(200)["data"][0]["event"]["title"], "Launch");
+    let host = app.get(&path, &olivia.token).await;
+    assert_eq!(
+        host.expect(200)["data"]["event"]["title"],
+        "Secret merger talks"
+    );
+}
 
 async fn the_seed_example_invites_users_and_reports_the_others(app: TestApp) {
     let owner = app.register("Owner", Some("owner@example.com"), None).await;

@@ -529,6 +529,7 @@ mod tests {
                 at(0),
             ),
             event_title: Text::parse("Launch", 200, false).unwrap(),
+            invitee_title: Text::from_stored("Party".into()),
             sender: sender.clone(),
             invitee: invitee.clone(),
         }

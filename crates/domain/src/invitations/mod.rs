@@ -707,6 +707,10 @@ pub struct InvitationDetails {
     pub invitation: Invitation,
     /// The event's title.
     pub event_title: Text,
+    /// The event's title as the invitee sees it: the current one while they have access to the
+    /// event (a live invitation, or membership), else the one it had when they lost it (frozen by
+    /// the store when the title changes after that).
+    pub invitee_title: Text,
     /// The sender.
     pub sender: UserSummary,
     /// The invitee.
@@ -714,6 +718,13 @@ pub struct InvitationDetails {
 }
 
 impl InvitationDetails {
+    /// The same, as its invitee is shown it: with the title they may know.
+    #[must_use]
+    pub fn as_seen_by_invitee(mut self) -> Self {
+        self.event_title = self.invitee_title.clone();
+        self
+    }
+
     /// The same, with the invitation as it stands at `now` ([`Invitation::as_of`]).
     #[must_use]
     pub fn as_of(mut self, now: DateTime<Utc>) -> Self {

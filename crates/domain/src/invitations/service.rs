@@ -390,6 +390,7 @@ impl InvitationService {
                         report.sent.push(InvitationDetails {
                             invitation,
                             event_title: event.details.title().clone(),
+                            invitee_title: event.details.title().clone(),
                             sender: sender.summary(),
                             invitee: p.invitee,
                         })
@@ -439,7 +440,7 @@ impl InvitationService {
             .invitations
             .list_received(invitee.id, filter, page, now)
             .await?;
-        Ok(page.map(|details| details.as_of(now)))
+        Ok(page.map(|details| details.as_of(now).as_seen_by_invitee()))
     }
 
     /// Every invitation to an event, newest first, each as it stands now: for the event's owner
@@ -505,7 +506,11 @@ impl InvitationService {
     ) -> Result<InvitationDetails, GetInvitationError> {
         match self.load(viewer, id).await? {
             Some((details, role)) if details.invitation.is_visible_to(viewer.id, role) => {
-                Ok(details.as_of(self.clock.now()))
+                let details = details.as_of(self.clock.now());
+                Ok(match details.invitation.standing_of(viewer.id, role) {
+                    crate::invitations::Standing::Invitee => details.as_seen_by_invitee(),
+                    _ => details,
+                })
             }
             _ => Err(GetInvitationError::NotFound),
         }

@@ -13,8 +13,77 @@ per_backend!(
     the_database_keeps_exactly_one_owner_per_event,
     the_roles_migration_upgrades_a_database_in_place,
     the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats,
-    a_batch_whose_sender_no_longer_manages_the_event_stores_nothing
+    a_batch_whose_sender_no_longer_manages_the_event_stores_nothing,
+    an_invitee_without_access_keeps_the_title_they_last_saw
 );
+
+// The fakes show every invitee the current title; the database freezes it for those who lost
+// access when the title changes.
+async fn an_invitee_without_access_keeps_the_title_they_last_saw(backend: Backend) {
+    use domain::events::EventPatch;
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let db = database.open();
+    let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&db, "Bob", Some("b@example.com"), None).await;
+    let cy = user(&db, "Cy", Some("c@example.com"), None).await;
+    let dan = user(&db, "Dan", Some("d@example.com"), None).await;
+    let event_id = event(&db, &ann).await;
+    let joined = invite(&db, event_id, &ann, &bob).await;
+    answer(&db, &joined, Answer::Accept).await.unwrap();
+    let declined = invite(&db, event_id, &ann, &cy).await;
+    answer(&db, &declined, Answer::Reject).await.unwrap();
+    invite(&db, event_id, &ann, &dan).await;
+    let owner = Actor {
+        user: ann.id,
+        role: Role::Owner,
+    };
+    for title in ["Secret merger", "Another"] {
+        let patch = EventPatch {
+            title: Some(Text::from_stored(title.into())),
+            ..EventPatch::default()
+        };
+        db.update(event_id, owner, &patch, None)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let seen = |details: Vec<domain::invitations::InvitationDetails>| {
+        details
+            .into_iter()
+            .map(|d| (d.event_title.into_string(), d.invitee_title.into_string()))
+            .collect::<Vec<_>>()
+    };
+    let received = |who: UserId| {
+        let db = &db;
+        async move {
+            db.list_received(
+                who,
+                InvitationFilter::default(),
+                PageRequest::default(),
+                now(),
+            )
+            .await
+            .unwrap()
+            .items
+        }
+    };
+    // Cy declined before the renames: she keeps "Party", whatever the title becomes.
+    assert_eq!(
+        seen(received(cy.id).await),
+        [("Another".to_owned(), "Party".to_owned())]
+    );
+    // A member and a live invitee see the event as it is.
+    for who in [bob.id, dan.id] {
+        assert_eq!(
+            seen(received(who).await),
+            [("Another".to_owned(), "Another".to_owned())]
+        );
+    }
+    let found = db.find(declined.id()).await.unwrap().unwrap();
+    assert_eq!(found.invitee_title.as_str(), "Party");
+}
 
 // The fakes trust the plan; the database checks the sender's role in the batch's transaction.
 async fn a_batch_whose_sender_no_longer_manages_the_event_stores_nothing(backend: Backend) {

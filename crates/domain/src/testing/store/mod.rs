@@ -327,6 +327,8 @@ impl State {
                 .clone()
                 .at_waitlist_position(self.waitlist_position(invitation)),
             event_title: event.details.title().clone(),
+            // The fakes do not freeze titles: that is the database adapter's (contract).
+            invitee_title: event.details.title().clone(),
             sender: summary(invitation.sender_id()),
             invitee: summary(invitation.invitee_id()),
         }

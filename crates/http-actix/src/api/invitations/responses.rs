@@ -126,6 +126,7 @@ impl From<InvitationDetails> for InvitationBody {
         let InvitationDetails {
             invitation,
             event_title,
+            invitee_title: _,
             sender,
             invitee,
         } = details;
