@@ -358,8 +358,9 @@ pub enum TextError {
 }
 
 impl Text {
-    /// Trims `raw` and checks it is 1 to `max` characters with no control characters (line breaks
-    /// and tabs are allowed only where `multiline`) and no character that [`Text::is_disguising`].
+    /// Checks that `raw` is at most `max` characters as sent, then trims it and checks it is not
+    /// blank, with no control characters (line breaks and tabs are allowed only where
+    /// `multiline`) and no character that [`Text::is_disguising`].
     ///
     /// # Errors
     /// [`TextError`] naming the broken rule.
@@ -368,7 +369,9 @@ impl Text {
         if trimmed.is_empty() {
             return Err(TextError::Blank);
         }
-        if trimmed.chars().count() > max {
+        // The limit is on the text as sent, as the API's schema states it (`maxLength`): spaces
+        // around it count, though they are not kept.
+        if raw.chars().count() > max {
             return Err(TextError::TooLong { max });
         }
         let allowed = |c: char| {
@@ -745,6 +748,12 @@ mod tests {
             Text::parse(&"x".repeat(101), 100, false),
             Err(TextError::TooLong { max: 100 })
         );
+        // The limit is on the text as sent (the schema's `maxLength`), spaces around it included.
+        assert_eq!(
+            Text::parse(&format!("\t{}", "x".repeat(100)), 100, false),
+            Err(TextError::TooLong { max: 100 })
+        );
+        assert!(Text::parse(&format!(" {} ", "x".repeat(98)), 100, false).is_ok());
         assert_eq!(
             Text::parse("a\u{0}b", 100, false),
             Err(TextError::ForbiddenCharacter)
