@@ -408,13 +408,8 @@ impl RateLimiter {
     /// the last day (not counted then), [`CountError::Port`] when the counters cannot be reached.
     pub async fn hit_event_create(&self, user: &str) -> Counted<()> {
         let limit = self.limits.events_per_user_per_day;
-        let counted = self
-            .count_over(&[("event-day", format!("event-day:{user}"), limit)], DAY)
-            .await;
-        Counted {
-            outcome: counted.outcome.map(drop),
-            report: counted.report,
-        }
+        self.hit_over("event-day", format!("event-day:{user}"), limit, DAY)
+            .await
     }
 
     /// Counts one edit of an event by `user`, unless the user is over the limit.
@@ -446,7 +441,18 @@ impl RateLimiter {
 
     /// Counts one event under one policy's counter, kept.
     async fn hit(&self, name: &'static str, key: String, limit: u32) -> Counted<()> {
-        let counted = self.count(&[(name, key, limit)]).await;
+        self.hit_over(name, key, limit, self.window).await
+    }
+
+    /// [`RateLimiter::hit`] over `window` instead of the limiter's minute.
+    async fn hit_over(
+        &self,
+        name: &'static str,
+        key: String,
+        limit: u32,
+        window: Duration,
+    ) -> Counted<()> {
+        let counted = self.count_over(&[(name, key, limit)], window).await;
         Counted {
             outcome: counted.outcome.map(drop),
             report: counted.report,
