@@ -9,6 +9,7 @@
 //! - [`events`]: events, their members and roles;
 //! - [`invitations`]: the Invitation aggregate and the batch rule of sending them;
 //! - [`changes`]: the change feed and its stream tickets;
+//! - [`links`]: one-click links that show and answer an invitation from its message;
 //! - [`webhooks`]: webhooks and their deliveries (webhook calls and invitation emails);
 //! - [`idempotency`]: `Idempotency-Key` requests.
 //!
@@ -24,6 +25,7 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod invitations;
+pub mod links;
 pub mod messages;
 pub mod pagination;
 pub mod ports;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::changes::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
 use crate::duration::whole_duration;
+use crate::links::NewLink;
 use crate::messages::SmsText;
 use crate::webhooks::{DisableReason, Webhook};
 use crate::{AttemptId, DeliveryId, Email, InvitationId, Mobile, PhoneRegion, Text, WebhookId};
@@ -42,6 +43,9 @@ pub struct NewDelivery {
     pub payload: String,
     /// When it was made; also when its first attempt is due.
     pub created_at: DateTime<Utc>,
+    /// The one-click link the message carries (docs/api.md, "Answering from a message"), stored
+    /// with it; `None` for webhooks and messages without one.
+    pub link: Option<NewLink>,
 }
 
 /// What a claimed delivery goes to.
@@ -285,6 +289,8 @@ pub struct InvitationEmail {
     pub message: Option<Text>,
     /// When it stops being answerable, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The one-click link to look at and answer it (docs/api.md, "Answering from a message").
+    pub link: Option<String>,
 }
 
 impl InvitationEmail {
@@ -323,6 +329,7 @@ impl InvitationEmail {
             event_title: details.event_title.clone(),
             message: details.invitation.message().cloned(),
             expires_at: details.invitation.expires_at(),
+            link: None,
         })
     }
 }
@@ -344,8 +351,9 @@ impl InvitationSms {
 
     /// The text a change calls for: `invitation.created` and `.resent` of an invitation whose
     /// contact was a mobile (read in `region`), and a promotion from the waitlist; `None` for
-    /// every other change.
-    pub fn of(change: &RecordedChange, region: PhoneRegion) -> Option<Self> {
+    /// every other change. With a `link` (docs/api.md, "Answering from a message"), the text
+    /// ends with it; without, it says to sign in with the number.
+    pub fn of(change: &RecordedChange, region: PhoneRegion, link: Option<&str>) -> Option<Self> {
         if change.change.is_released() {
             return None;
         }
@@ -389,10 +397,16 @@ impl InvitationSms {
                      longer come, leave the event on Event Manager."
                 )
             } else {
-                format!(
-                    "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
-                     Sign in or sign up with this number to answer."
-                )
+                match link {
+                    Some(link) => format!(
+                        "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
+                         Answer: {link}"
+                    ),
+                    None => format!(
+                        "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
+                         Sign in or sign up with this number to answer."
+                    ),
+                }
             };
             SmsText::new(text).ok().map(|text| Self {
                 to: to.clone(),

@@ -14,6 +14,9 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::changes::ports::ChangeFeed;
+use crate::changes::{ChangeKind, ChangeSubject, RecordedChange};
+use crate::links::{LinkToken, NewLink, PublicUrl};
+use crate::ports::SecretSource;
 use crate::ports::{Clock, PortError};
 use crate::webhooks::delivery::{
     AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms,
@@ -81,6 +84,7 @@ pub struct DeliveryService {
     policy: RetryPolicy,
     limits: DeliveryLimits,
     sms_region: Option<crate::PhoneRegion>,
+    links: Option<(PublicUrl, Arc<dyn SecretSource>)>,
 }
 
 impl std::fmt::Debug for DeliveryService {
@@ -116,7 +120,41 @@ impl DeliveryService {
             policy,
             limits,
             sms_region: None,
+            links: None,
         }
+    }
+
+    /// The same service giving every invitation email and text a one-click link under
+    /// `public_url`, with a new token from `secrets` (docs/api.md, "Answering from a message").
+    #[must_use]
+    pub fn with_links(mut self, public_url: PublicUrl, secrets: Arc<dyn SecretSource>) -> Self {
+        self.links = Some((public_url, secrets));
+        self
+    }
+
+    /// A new link for the invitation of an `invitation.created` or `.resent` change, if this
+    /// service makes links: its URL for the message, and its digest to store with it.
+    fn link_for(&self, change: &RecordedChange) -> Option<(String, NewLink)> {
+        let (public_url, secrets) = self.links.as_ref()?;
+        if !matches!(
+            change.change.kind(),
+            ChangeKind::InvitationCreated | ChangeKind::InvitationResent
+        ) || change.change.is_released()
+        {
+            return None;
+        }
+        let ChangeSubject::Invitation(details) = change.change.subject() else {
+            return None;
+        };
+        let token = LinkToken::generate(secrets.as_ref());
+        Some((
+            public_url.invitation_link(&token),
+            NewLink {
+                invitation_id: details.invitation.id(),
+                hash: token.hash(),
+                created_at: self.clock.now(),
+            },
+        ))
     }
 
     /// The same service also texting invitees reached by a mobile number (read in `region`): the
@@ -186,13 +224,18 @@ impl DeliveryService {
                     target: DeliveryTarget::Webhook(webhook.id),
                     payload,
                     created_at: now,
+                    link: None,
                 });
             }
+            // One link per message: an invitation is reached by one contact, email or mobile.
+            let mut link = self.link_for(change);
             let email = self
                 .mailer
                 .as_ref()
                 .and_then(|mailer| InvitationEmail::of(change).map(|email| (mailer, email)));
-            if let Some((mailer, email)) = email {
+            if let Some((mailer, mut email)) = email {
+                let link = link.take();
+                email.link = link.as_ref().map(|(url, _)| url.clone());
                 deliveries.push(NewDelivery {
                     id: DeliveryId::generate(),
                     change_id: change.id,
@@ -200,12 +243,13 @@ impl DeliveryService {
                     payload: mailer.compose(&email),
                     target: DeliveryTarget::Email(email.to),
                     created_at: now,
+                    link: link.map(|(_, new)| new),
                 });
             }
-            if let Some(sms) = self
-                .sms_region
-                .and_then(|region| InvitationSms::of(change, region))
-            {
+            let sms = self.sms_region.and_then(|region| {
+                InvitationSms::of(change, region, link.as_ref().map(|(url, _)| url.as_str()))
+            });
+            if let Some(sms) = sms {
                 deliveries.push(NewDelivery {
                     id: DeliveryId::generate(),
                     change_id: change.id,
@@ -213,6 +257,7 @@ impl DeliveryService {
                     payload: sms.text.as_str().to_owned(),
                     target: DeliveryTarget::Sms(sms.to),
                     created_at: now,
+                    link: link.take().map(|(_, new)| new),
                 });
             }
         }

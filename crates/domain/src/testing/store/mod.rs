@@ -35,6 +35,7 @@ mod accounts;
 mod changes;
 mod events;
 mod invitations;
+mod links;
 mod webhooks;
 
 #[derive(Debug)]
@@ -62,6 +63,8 @@ struct State {
     tickets: HashMap<TokenHash, (UserId, DateTime<Utc>)>,
     /// Webhooks, deliveries and their attempts.
     deliveries: webhooks::Deliveries,
+    /// One-click links: the invitation each digest opens.
+    links: HashMap<TokenHash, InvitationId>,
 }
 
 /// Every repository port (and the health check) over one in-memory state, keeping what the

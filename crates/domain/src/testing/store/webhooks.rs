@@ -181,13 +181,16 @@ impl DeliveryQueue for Store {
         deliveries: Vec<NewDelivery>,
     ) -> Result<bool, PortError> {
         let mut state = self.lock();
-        let queue = &mut state.deliveries;
-        if queue.position != from {
+        if state.deliveries.position != from {
             return Ok(false);
         }
-        queue.position = to;
+        state.deliveries.position = to;
         let mut texts = Vec::new();
         for new in deliveries {
+            if let Some(link) = &new.link {
+                state.links.insert(link.hash.clone(), link.invitation_id);
+            }
+            let queue = &mut state.deliveries;
             // Texts go to the outbox's messages, as the database stores them.
             if let DeliveryTarget::Sms(to) = &new.target {
                 texts.push(crate::messages::OutgoingMessage {

@@ -1,0 +1,358 @@
+//! One-click links through the public services: made by the delivery dispatch with the message
+//! that carries them, then shown and answered by [`LinkService`] under the app's rules.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::Duration;
+
+use super::*;
+use crate::accounts::{ContactVerification, RegisterCommand, User};
+use crate::changes::RecordedChange;
+use crate::events::EventDetails;
+use crate::invitations::{InvitationEntries, Reply, SendInvitations};
+use crate::rsvp::{RsvpRefused, RsvpSettings};
+use crate::testing::Wiring;
+use crate::webhooks::delivery::{InvitationEmail, RetryPolicy};
+use crate::webhooks::ports::{ChangeRenderer, MailResult, Mailer};
+use crate::webhooks::{DeliveryLimits, DeliveryService};
+use crate::{Answer, Email, EventId, InvitationId, Password, PhoneRegion, Text};
+
+/// Keeps the link of every invitation email it composes.
+#[derive(Default)]
+struct LinkMailer(Mutex<Vec<String>>);
+
+#[async_trait]
+impl Mailer for LinkMailer {
+    fn compose(&self, email: &InvitationEmail) -> String {
+        let link = email.link.clone().unwrap_or_default();
+        self.0.lock().unwrap().push(link.clone());
+        link
+    }
+
+    fn compose_text(&self, subject: &str, text: &str) -> String {
+        format!("{subject}: {text}")
+    }
+
+    async fn send(&self, _to: &Email, _message: &str) -> MailResult {
+        MailResult::Sent
+    }
+}
+
+struct Renderer;
+
+impl ChangeRenderer for Renderer {
+    fn render(&self, change: &RecordedChange) -> String {
+        change.change.kind().as_str().to_owned()
+    }
+}
+
+struct World {
+    wiring: Wiring,
+    mailer: Arc<LinkMailer>,
+    deliveries: DeliveryService,
+    links: LinkService,
+}
+
+impl World {
+    fn new(verification: ContactVerification) -> Self {
+        let wiring = Wiring {
+            verification,
+            ..Wiring::default()
+        };
+        let mailer = Arc::new(LinkMailer::default());
+        let deliveries = DeliveryService::new(
+            wiring.store.clone(),
+            wiring.store.clone(),
+            Arc::new(Renderer),
+            wiring.sender.clone(),
+            Some(mailer.clone()),
+            wiring.clock.clone(),
+            RetryPolicy::default(),
+            DeliveryLimits::default(),
+        )
+        .with_sms(PhoneRegion::default())
+        .with_links(
+            PublicUrl::parse("https://events.example.com/").unwrap(),
+            wiring.issuer.clone(),
+        );
+        let links = LinkService::new(
+            wiring.store.clone(),
+            wiring.users.clone(),
+            wiring.invitations(),
+            wiring.clock.clone(),
+        );
+        Self {
+            wiring,
+            mailer,
+            deliveries,
+            links,
+        }
+    }
+
+    async fn user(&self, name: &str, mobile: Option<&str>) -> User {
+        self.wiring
+            .accounts()
+            .register(
+                RegisterCommand {
+                    name: Text::from_stored(name.into()),
+                    email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
+                    mobile: mobile.map(|m| crate::Mobile::parse(m, PhoneRegion::default()).unwrap()),
+                    password: Some(Password::parse("correct horse".into()).unwrap()),
+                    locale: Default::default(),
+                },
+                "192.0.2.1",
+            )
+            .await
+            .unwrap()
+            .user
+    }
+
+    async fn event(&self, owner: &User, rsvp: RsvpSettings) -> EventId {
+        let details = EventDetails::new(
+            Text::from_stored("Launch".into()),
+            None,
+            Some(Text::from_stored("Rooftop".into())),
+            None,
+            None,
+        )
+        .and_then(|details| details.with_rsvp(rsvp))
+        .unwrap();
+        self.wiring.events().create(owner, details).await.unwrap().event.id
+    }
+
+    async fn invite(&self, sender: &User, event: EventId, contact: &str) -> InvitationId {
+        let report = self
+            .wiring
+            .invitations()
+            .send(
+                sender,
+                SendInvitations {
+                    event_id: event,
+                    entries: InvitationEntries::parse(&[contact], PhoneRegion::default()).unwrap(),
+                    message: None,
+                    expires_in: None,
+                },
+            )
+            .await
+            .unwrap();
+        report.sent[0].invitation.id()
+    }
+
+    /// Dispatches every change; the links of the emails made, as `(url, token)`.
+    async fn links_sent(&self) -> Vec<(String, String)> {
+        while self.deliveries.dispatch().await.unwrap().changes > 0 {}
+        self.mailer
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|url| {
+                let token = url.rsplit('/').next().unwrap().to_owned();
+                (url.clone(), token)
+            })
+            .collect()
+    }
+
+    /// Olivia's event, Sara invited by email, and the token of her invitation's link.
+    async fn invited(&self, rsvp: RsvpSettings) -> (User, User, InvitationId, String) {
+        let olivia = self.user("olivia", None).await;
+        let sara = self.user("sara", None).await;
+        let event = self.event(&olivia, rsvp).await;
+        let id = self.invite(&olivia, event, "sara@example.com").await;
+        let (_, token) = self.links_sent().await.pop().unwrap();
+        (olivia, sara, id, token)
+    }
+}
+
+fn open_event() -> RsvpSettings {
+    RsvpSettings::default()
+}
+
+#[tokio::test]
+async fn every_invitation_email_carries_a_link_of_its_own_stored_only_as_a_digest() {
+    let w = World::new(ContactVerification::Off);
+    let (_, _, id, token) = w.invited(open_event()).await;
+    let sent = w.links_sent().await;
+    assert_eq!(sent.len(), 1);
+    let (url, _) = &sent[0];
+    assert!(url.starts_with("https://events.example.com/i/"), "{url}");
+    assert_eq!(token.len(), 24, "144 random bits in base64url");
+    assert!(LinkToken::digest_presented(&token).is_some());
+    let view = w.links.view(&token).await.unwrap();
+    assert_eq!(view.details.invitation.id(), id);
+    assert_eq!(view.event.details.location().unwrap().as_str(), "Rooftop");
+    assert!(!view.held);
+}
+
+#[tokio::test]
+async fn looking_at_a_link_changes_nothing() {
+    let w = World::new(ContactVerification::Off);
+    let (_, _, _, token) = w.invited(open_event()).await;
+    for _ in 0..3 {
+        let view = w.links.view(&token).await.unwrap();
+        assert_eq!(view.details.invitation.status(), InvitationStatus::Pending);
+    }
+}
+
+#[tokio::test]
+async fn a_link_answers_as_its_invitee_and_dies_with_a_final_answer() {
+    let w = World::new(ContactVerification::Off);
+    let (_, sara, id, token) = w.invited(open_event()).await;
+    let view = w
+        .links
+        .answer(&token, Reply::of(Answer::Accept))
+        .await
+        .unwrap();
+    assert_eq!(view.details.invitation.status(), InvitationStatus::Accepted);
+    assert!(w
+        .wiring
+        .store
+        .members_of(view.details.invitation.event_id())
+        .contains(&sara.id));
+    let got = w.wiring.invitations().get(&sara, id).await.unwrap();
+    assert_eq!(got.invitation.status(), InvitationStatus::Accepted);
+    assert!(matches!(w.links.view(&token).await, Err(LinkError::Dead)));
+    assert!(matches!(
+        w.links.answer(&token, Reply::of(Answer::Reject)).await,
+        Err(LinkError::Dead)
+    ));
+}
+
+#[tokio::test]
+async fn maybe_keeps_the_link_open_and_a_decline_then_closes_it() {
+    let w = World::new(ContactVerification::Off);
+    let (_, _, _, token) = w.invited(open_event()).await;
+    let maybe = w
+        .links
+        .answer(&token, Reply::of(Answer::Tentative))
+        .await
+        .unwrap();
+    assert_eq!(maybe.details.invitation.status(), InvitationStatus::Tentative);
+    let no = w
+        .links
+        .answer(&token, Reply::of(Answer::Reject))
+        .await
+        .unwrap();
+    assert_eq!(no.details.invitation.status(), InvitationStatus::Rejected);
+    assert!(matches!(w.links.view(&token).await, Err(LinkError::Dead)));
+}
+
+#[tokio::test]
+async fn a_cancelled_or_expired_invitations_link_is_dead() {
+    let w = World::new(ContactVerification::Off);
+    let (olivia, _, id, token) = w.invited(open_event()).await;
+    w.wiring.invitations().cancel(&olivia, id).await.unwrap();
+    assert!(matches!(w.links.view(&token).await, Err(LinkError::Dead)));
+
+    let w = World::new(ContactVerification::Off);
+    let (_, _, _, token) = w.invited(open_event()).await;
+    w.wiring.clock.advance(Duration::days(31));
+    assert!(matches!(w.links.view(&token).await, Err(LinkError::Dead)));
+    assert!(matches!(
+        w.links.answer(&token, Reply::of(Answer::Accept)).await,
+        Err(LinkError::Dead)
+    ));
+}
+
+#[tokio::test]
+async fn the_events_rules_hold_for_answers_by_link() {
+    let w = World::new(ContactVerification::Off);
+    let rsvp = RsvpSettings::new(None, 1, false, None).unwrap();
+    let (_, _, _, token) = w.invited(rsvp).await;
+    let mut reply = Reply::of(Answer::Accept);
+    reply.guests = 2;
+    assert!(matches!(
+        w.links.answer(&token, reply).await,
+        Err(LinkError::Answer(
+            crate::invitations::AnswerInvitationError::Rsvp(RsvpRefused::TooManyGuests { .. })
+        ))
+    ));
+    let mut reply = Reply::of(Answer::Accept);
+    reply.guests = 1;
+    let view = w.links.answer(&token, reply).await.unwrap();
+    assert_eq!(view.details.invitation.guests(), 1);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_tokens_open_nothing() {
+    let w = World::new(ContactVerification::Off);
+    let (_, _, _, token) = w.invited(open_event()).await;
+    let mut other = token.clone().into_bytes();
+    other[0] = if other[0] == b'A' { b'B' } else { b'A' };
+    let other = String::from_utf8(other).unwrap();
+    for presented in [other.as_str(), "", "short", &format!("{token}x"), "../../etc/passwd"] {
+        assert!(
+            matches!(w.links.view(presented).await, Err(LinkError::Dead)),
+            "{presented}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_resend_sends_a_new_link_and_the_first_still_opens_the_invitation() {
+    let w = World::new(ContactVerification::Off);
+    let (olivia, _, id, first) = w.invited(open_event()).await;
+    w.wiring.invitations().resend(&olivia, id).await.unwrap();
+    let (_, second) = w.links_sent().await.pop().unwrap();
+    assert_ne!(first, second);
+    for token in [&first, &second] {
+        assert_eq!(w.links.view(token).await.unwrap().details.invitation.id(), id);
+    }
+}
+
+#[tokio::test]
+async fn a_held_invitations_link_shows_it_but_does_not_answer_it() {
+    let w = World::new(ContactVerification::Required);
+    let (_, _, id, token) = w.invited(open_event()).await;
+    let view = w.links.view(&token).await.unwrap();
+    assert_eq!(view.details.invitation.id(), id);
+    assert!(view.held);
+    assert!(matches!(
+        w.links.answer(&token, Reply::of(Answer::Accept)).await,
+        Err(LinkError::Held)
+    ));
+    assert_eq!(
+        w.links.view(&token).await.unwrap().details.invitation.status(),
+        InvitationStatus::Pending
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_text_carries_its_link() {
+    let w = World::new(ContactVerification::Off);
+    let olivia = w.user("olivia", None).await;
+    w.user("sara", Some("09351234567")).await;
+    let event = w.event(&olivia, open_event()).await;
+    w.invite(&olivia, event, "09351234567").await;
+    assert!(w.links_sent().await.is_empty(), "no email");
+    let texts = w.wiring.store.messages();
+    assert_eq!(texts.len(), 1);
+    let text = &texts[0].text;
+    let link = text.rsplit(' ').next().unwrap();
+    assert!(link.starts_with("https://events.example.com/i/"), "{text}");
+    let token = link.rsplit('/').next().unwrap();
+    assert!(!w.links.view(token).await.unwrap().held);
+}
+
+#[test]
+fn public_urls_are_http_origins_without_query_or_fragment() {
+    assert_eq!(
+        PublicUrl::parse("https://events.example.com/").unwrap().as_str(),
+        "https://events.example.com"
+    );
+    assert_eq!(
+        PublicUrl::parse("http://127.0.0.1:8080/rsvp/").unwrap().as_str(),
+        "http://127.0.0.1:8080/rsvp"
+    );
+    for bad in [
+        "ftp://example.com",
+        "https://example.com/?a=1",
+        "https://example.com/#x",
+        "https://user@example.com",
+        "example.com",
+        "",
+    ] {
+        assert_eq!(PublicUrl::parse(bad), Err(PublicUrlError), "{bad}");
+    }
+}
