@@ -301,6 +301,13 @@ impl DeliveryQueue for Database {
                 let (kept, _gone): (Vec<&DeliveryInsert<'_>>, Vec<_>) = rows
                     .iter()
                     .partition(|r| r.webhook_id.is_none_or(|id| live.contains(&id)));
+                // Links ride on emails and texts, never on webhooks: none is dropped above.
+                let links: Vec<&domain::links::NewLink> = texts
+                    .iter()
+                    .chain(deliveries.iter())
+                    .filter_map(|d| d.link.as_ref())
+                    .collect();
+                crate::links::insert(conn, &links)?;
                 for text in &texts {
                     if let DeliveryTarget::Sms(to) = &text.target {
                         crate::messages::insert_text(conn, text, to)?;

@@ -38,6 +38,7 @@ mod counters;
 mod credentials;
 mod db;
 mod deliveries;
+mod links;
 mod events;
 mod idempotency;
 mod invitations;

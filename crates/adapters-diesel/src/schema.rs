@@ -42,6 +42,17 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
+    invitation_links (token_hash) {
+        token_hash -> Binary,
+        invitation_id -> Id,
+        created_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::sql_types::Moment;
 
     legacy_contacts (id) {
@@ -316,6 +327,7 @@ diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));
 diesel::joinable!(invitation_titles -> invitations (invitation_id));
+diesel::joinable!(invitation_links -> invitations (invitation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -326,6 +338,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_members,
     invitations,
     invitation_titles,
+    invitation_links,
     changes,
     change_recipients,
     changes_staged,

@@ -145,6 +145,7 @@ fn invitation() -> InvitationEmail {
         event_title: Text::from_stored("Launch party".to_owned()),
         message: Some(Text::from_stored("Rooftop at 8 pm.".to_owned())),
         expires_at: Some("2026-12-12T10:00:00Z".parse().unwrap()),
+        link: Some("https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR".to_owned()),
     }
 }
 
@@ -184,8 +185,9 @@ async fn a_composed_invitation_arrives_with_its_recipient_and_text() {
         "Olivia invited you to \"Launch party\".",
         "> Rooftop at 8 pm.",
         "Answer by 12 December 2026, 10:00 UTC.",
-        "PATCH /api/v1/invitations/01a21a05-9441-76f9-a0c7-06ec14569ae0",
-        "To answer, accept or reject the invitation in Event Manager, or through the API:",
+        "To answer (yes, maybe or no), open:",
+        "    https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR",
+        "<a href=\"https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR\">",
         "<p>Hello Sara,</p>",
         "<meta charset=\"utf-8\">",
         "</code></p>",

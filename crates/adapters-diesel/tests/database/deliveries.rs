@@ -61,6 +61,7 @@ fn to_hook(webhook: &Webhook, change: i64) -> NewDelivery {
         target: DeliveryTarget::Webhook(webhook.id),
         payload: format!("{{\"id\":{change}}}"),
         created_at: now(),
+        link: None,
     }
 }
 
@@ -72,6 +73,7 @@ fn to_mail(change: i64) -> NewDelivery {
         target: DeliveryTarget::Email(Email::parse("sara@example.com").unwrap()),
         payload: "hello".into(),
         created_at: now(),
+        link: None,
     }
 }
 

@@ -15,6 +15,7 @@ mod counters;
 mod deliveries;
 mod hostile;
 mod idempotency;
+mod links;
 mod proofs;
 mod seats;
 mod support;

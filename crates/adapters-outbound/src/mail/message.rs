@@ -75,14 +75,21 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
             text.push_str(&format!("> {line}\n"));
         }
     }
-    text.push_str(&format!(
-        "\n{expiry}\n\n\
-         To answer, accept or reject the invitation in Event Manager, or through the API:\n\n\
-         \x20   PATCH /api/v1/invitations/{id}\n\
-         \x20   {{\"status\": \"accepted\"}}   to accept, or\n\
-         \x20   {{\"status\": \"rejected\"}}   to reject.\n\n\
-         The invitation's id: {id}\n"
-    ));
+    text.push_str(&format!("\n{expiry}\n\n"));
+    match &email.link {
+        Some(link) => text.push_str(&format!(
+            "To answer (yes, maybe or no), open:\n\n\x20   {link}\n\n\
+             The link is yours alone: it answers for you. You can also answer in Event Manager.\n\n\
+             The invitation's id: {id}\n"
+        )),
+        None => text.push_str(&format!(
+            "To answer, accept or reject the invitation in Event Manager, or through the API:\n\n\
+             \x20   PATCH /api/v1/invitations/{id}\n\
+             \x20   {{\"status\": \"accepted\"}}   to accept, or\n\
+             \x20   {{\"status\": \"rejected\"}}   to reject.\n\n\
+             The invitation's id: {id}\n"
+        )),
+    }
 
     let (invitee, sender, title) = (escape(invitee), escape(sender), escape(title));
     let mut html =
@@ -103,15 +110,23 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
             "<p>{sender} wrote:</p>\n<blockquote>{note}</blockquote>\n"
         ));
     }
+    html.push_str(&format!("<p>{}</p>\n", escape(&expiry)));
+    match &email.link {
+        Some(link) => html.push_str(&format!(
+            "<p><a href=\"{link}\">Answer the invitation: yes, maybe or no</a></p>\n\
+             <p>The link is yours alone: it answers for you. You can also answer in Event \
+             Manager.</p>\n",
+            link = escape(link),
+        )),
+        None => html.push_str(&format!(
+            "<p>To answer, accept or reject the invitation in Event Manager, or through the API:</p>\n\
+             <pre>PATCH /api/v1/invitations/{id}\n\
+             {{\"status\": \"accepted\"}}   to accept, or\n\
+             {{\"status\": \"rejected\"}}   to reject.</pre>\n"
+        )),
+    }
     html.push_str(&format!(
-        "<p>{expiry}</p>\n\
-         <p>To answer, accept or reject the invitation in Event Manager, or through the API:</p>\n\
-         <pre>PATCH /api/v1/invitations/{id}\n\
-         {{\"status\": \"accepted\"}}   to accept, or\n\
-         {{\"status\": \"rejected\"}}   to reject.</pre>\n\
-         <p>The invitation's id: <code>{id}</code></p>\n\
-         </body></html>\n",
-        expiry = escape(&expiry),
+        "<p>The invitation's id: <code>{id}</code></p>\n</body></html>\n"
     ));
 
     StoredMessage {
@@ -208,6 +223,7 @@ mod tests {
             event_title: text("<script>steal()</script> Launch party"),
             message: note.map(text),
             expires_at: expires.map(|at| at.parse().unwrap()),
+            link: None,
         }
     }
 
@@ -260,6 +276,20 @@ mod tests {
         }
         assert!(message.html.contains("{\"status\": \"accepted\"}"));
         assert!(message.text.contains("{\"status\": \"rejected\"}"));
+    }
+
+    #[test]
+    fn with_a_link_it_says_to_open_it_in_both_parts() {
+        let mut email = invitation(false, None, None);
+        email.link = Some("https://events.example.com/i/abc_-123".to_owned());
+        let message = compose(&email);
+        assert!(message
+            .text
+            .contains("To answer (yes, maybe or no), open:\n\n    https://events.example.com/i/abc_-123\n"));
+        assert!(message
+            .html
+            .contains("<a href=\"https://events.example.com/i/abc_-123\">"));
+        assert!(!message.text.contains("PATCH"));
     }
 
     #[test]

@@ -1,0 +1,77 @@
+//! One-click links (docs/api.md, "Answering from a message"): the digests of their tokens in
+//! `invitation_links`, written by the delivery queue's `enqueue` with the message that carries
+//! each, and read here with the invitation and its event.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use domain::accounts::ports::TokenHash;
+use domain::invitations::ports::InvitationRepository;
+use domain::links::ports::InvitationLinks;
+use domain::links::{LinkedInvitation, NewLink};
+use domain::ports::PortError;
+use domain::InvitationId;
+
+use crate::db::{port_error, AnyConnection, Database};
+use crate::rows::{event, to_db_time, EventRow, SummaryRow};
+use crate::schema::{events, invitation_links, users};
+use crate::sql_types::DbId;
+
+/// Stores links in the caller's transaction (the dispatch's, with their messages); a digest
+/// stored before is left as it is.
+pub(crate) fn insert(conn: &mut AnyConnection, links: &[&NewLink]) -> QueryResult<()> {
+    for link in links {
+        let exists: i64 = invitation_links::table
+            .filter(invitation_links::token_hash.eq(&link.hash.0))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            continue;
+        }
+        diesel::insert_into(invitation_links::table)
+            .values((
+                invitation_links::token_hash.eq(&link.hash.0),
+                invitation_links::invitation_id.eq(DbId::of(link.invitation_id)),
+                invitation_links::created_at.eq(to_db_time(link.created_at)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl InvitationLinks for Database {
+    #[tracing::instrument(skip_all)]
+    async fn find_link(&self, hash: &TokenHash) -> Result<Option<LinkedInvitation>, PortError> {
+        let hash = hash.0.clone();
+        let invitation: Option<DbId> = self
+            .run(move |conn| {
+                invitation_links::table
+                    .filter(invitation_links::token_hash.eq(hash))
+                    .select(invitation_links::invitation_id)
+                    .first(conn)
+                    .optional()
+                    .map_err(port_error)
+            })
+            .await?;
+        let Some(id) = invitation else {
+            return Ok(None);
+        };
+        let Some(details) = self.find(InvitationId::from_uuid(id.uuid())).await? else {
+            return Ok(None);
+        };
+        let event_id = DbId::of(details.invitation.event_id());
+        let found = self
+            .run(move |conn| {
+                let row: Option<(EventRow, SummaryRow)> = events::table
+                    .inner_join(users::table)
+                    .filter(events::id.eq(event_id))
+                    .select((EventRow::as_select(), (users::id, users::name)))
+                    .first(conn)
+                    .optional()
+                    .map_err(port_error)?;
+                row.map(|(row, owner)| event(row, owner)).transpose()
+            })
+            .await?;
+        Ok(found.map(|event| LinkedInvitation { details, event }))
+    }
+}

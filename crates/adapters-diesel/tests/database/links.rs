@@ -1,0 +1,149 @@
+//! One-click links' contract (docs/api.md, "Answering from a message"), on the in-memory fake,
+//! SQLite and PostgreSQL: a link is stored with the message that carries it, only when its
+//! dispatch moves the position, and opens its invitation with the event as it stands; an unknown
+//! digest opens nothing.
+
+use domain::accounts::ports::{TokenHash, UserRepository};
+use domain::accounts::User;
+use domain::changes::{ChangeId, ChangeKind};
+use domain::events::ports::{EventRepository, NewEvent};
+use domain::events::EventDetails;
+use domain::invitations::ports::InvitationRepository;
+use domain::invitations::Invitation;
+use domain::links::ports::InvitationLinks;
+use domain::links::NewLink;
+use domain::webhooks::delivery::{DeliveryTarget, NewDelivery};
+use domain::webhooks::ports::DeliveryQueue;
+use domain::{DeliveryId, Email, EventId, Text};
+
+use crate::support::{contract, new_user, now, subject, Target};
+
+/// Every port the cases use, of one store.
+trait Ports: UserRepository + EventRepository + InvitationRepository + DeliveryQueue + InvitationLinks {}
+
+impl<T> Ports for T where
+    T: UserRepository + EventRepository + InvitationRepository + DeliveryQueue + InvitationLinks + ?Sized
+{
+}
+
+subject!(Ports);
+
+contract!(
+    a_link_is_stored_with_its_message_and_opens_its_invitation,
+    a_dispatch_that_lost_the_race_stores_no_link
+);
+
+async fn user(db: &dyn Ports, name: &str) -> User {
+    let email = format!("{}@example.com", name.to_lowercase());
+    UserRepository::create(db, new_user(name, Some(&email), None))
+        .await
+        .unwrap()
+}
+
+async fn invitation(db: &dyn Ports) -> Invitation {
+    let (olivia, sara) = (user(db, "Olivia").await, user(db, "Sara").await);
+    let details = EventDetails::new(
+        Text::from_stored("Launch".into()),
+        None,
+        Some(Text::from_stored("Rooftop".into())),
+        None,
+        None,
+    )
+    .unwrap();
+    let event = EventRepository::create(
+        db,
+        NewEvent {
+            id: EventId::generate(),
+            details,
+            owner: olivia.summary(),
+            created_at: now(),
+        },
+    )
+    .await
+    .unwrap();
+    let invitation = Invitation::new_pending(
+        event.id,
+        olivia.id,
+        sara.id,
+        "sara@example.com".into(),
+        now(),
+    );
+    db.create_batch(std::slice::from_ref(&invitation))
+        .await
+        .unwrap();
+    invitation
+}
+
+fn email_with_link(invitation: &Invitation, hash: &[u8]) -> NewDelivery {
+    NewDelivery {
+        id: DeliveryId::generate(),
+        change_id: ChangeId(1),
+        kind: ChangeKind::InvitationCreated,
+        target: DeliveryTarget::Email(Email::parse("sara@example.com").unwrap()),
+        payload: "hello".into(),
+        created_at: now(),
+        link: Some(NewLink {
+            invitation_id: invitation.id(),
+            hash: TokenHash(hash.to_vec()),
+            created_at: now(),
+        }),
+    }
+}
+
+async fn a_link_is_stored_with_its_message_and_opens_its_invitation(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let invitation = invitation(db).await;
+    let position = db.dispatch_position().await.unwrap();
+    assert!(db
+        .enqueue(
+            position,
+            ChangeId(position.0 + 1),
+            vec![email_with_link(&invitation, &[7; 32])]
+        )
+        .await
+        .unwrap());
+    let found = db
+        .find_link(&TokenHash(vec![7; 32]))
+        .await
+        .unwrap()
+        .expect("the link opens its invitation");
+    assert_eq!(found.details.invitation.id(), invitation.id());
+    assert_eq!(found.details.sender.name.as_str(), "Olivia");
+    assert_eq!(found.event.id, invitation.event_id());
+    assert_eq!(found.event.details.title().as_str(), "Launch");
+    assert_eq!(
+        found.event.details.location().map(Text::as_str),
+        Some("Rooftop")
+    );
+    assert!(db
+        .find_link(&TokenHash(vec![8; 32]))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn a_dispatch_that_lost_the_race_stores_no_link(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let invitation = invitation(db).await;
+    let position = db.dispatch_position().await.unwrap();
+    let stale = ChangeId(position.0 + 5);
+    assert!(!db
+        .enqueue(
+            stale,
+            ChangeId(stale.0 + 1),
+            vec![email_with_link(&invitation, &[9; 32])]
+        )
+        .await
+        .unwrap());
+    assert!(db
+        .find_link(&TokenHash(vec![9; 32]))
+        .await
+        .unwrap()
+        .is_none());
+}
