@@ -56,6 +56,7 @@ serve_start() {
       RUST_LOG="${RUST_LOG:-warn}" \
       LOG_FORMAT=json \
       OUTBOX_DIR="$SERVE_DIR/outbox" \
+      PUBLIC_URL="$SERVE_URL" \
       "$@" \
       "$bin" serve
   ) >"$SERVE_DIR/server.log" 2>&1 &

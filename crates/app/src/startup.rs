@@ -310,7 +310,8 @@ impl Application {
             let service = match config.sms {
                 SmsTransport::Off => service,
                 _ => service.with_sms(config.phone_region),
-            };
+            }
+            .with_links(config.public_url.clone(), Arc::new(RandomTokenIssuer));
             (service, config.delivery_concurrency)
         });
         if deliveries.is_none() {
@@ -329,6 +330,20 @@ impl Application {
             domain::accounts::codes::CodePolicy::default(),
             config.sms_regions.clone(),
         );
+        let invitations = InvitationService::new(
+            database.clone(),
+            database.clone(),
+            database.clone(),
+            clock.clone(),
+        )
+        .with_ttl(config.invitation_ttl)
+        .with_caps(counters.clone(), config.send_caps, config.phone_region);
+        let links = domain::links::LinkService::new(
+            database.clone(),
+            database.clone(),
+            invitations.clone(),
+            clock.clone(),
+        );
         let state = http_actix::AppState {
             accounts: AccountService::new(
                 database.clone(),
@@ -343,14 +358,7 @@ impl Application {
                 },
             ),
             events: EventService::new(database.clone(), clock.clone()),
-            invitations: InvitationService::new(
-                database.clone(),
-                database.clone(),
-                database.clone(),
-                clock,
-            )
-            .with_ttl(config.invitation_ttl)
-            .with_caps(counters.clone(), config.send_caps, config.phone_region),
+            invitations,
             health: database.clone(),
             phone_region: config.phone_region,
             limiter: Arc::new(http_actix::RateLimiter::with_counters(
@@ -373,6 +381,8 @@ impl Application {
             ),
             streams: streams.clone(),
             webhooks,
+            links,
+            public_url: config.public_url.clone(),
         };
 
         // Before the app's server, so that the recorder is in place when the first request comes.

@@ -103,6 +103,10 @@ pub struct AppState {
     pub streams: Arc<api::changes::hub::StreamHub>,
     /// Webhook endpoints (docs/api.md, "Webhooks").
     pub webhooks: WebhookService,
+    /// One-click links (docs/api.md, "Answering from a message").
+    pub links: domain::links::LinkService,
+    /// `PUBLIC_URL`: the base of the links the service sends.
+    pub public_url: domain::links::PublicUrl,
 }
 
 impl std::fmt::Debug for AppState {

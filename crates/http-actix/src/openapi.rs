@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{accounts, changes, events, health, invitations, webhooks};
+use crate::api::{accounts, changes, events, health, invitations, links, webhooks};
 use crate::error::{
     ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
@@ -22,6 +22,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         events::Doc::openapi(),
         changes::Doc::openapi(),
         invitations::Doc::openapi(),
+        links::Doc::openapi(),
         webhooks::Doc::openapi(),
         health::Doc::openapi(),
     ] {

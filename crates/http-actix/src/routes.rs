@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{http::header, web, HttpResponse};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::api::{accounts, changes, events, health, invitations, webhooks};
+use crate::api::{accounts, changes, events, health, invitations, links, webhooks};
 use crate::extract::{self, json_method_not_allowed};
 use crate::idempotency;
 use crate::openapi::openapi;
@@ -33,6 +33,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             .route("/docs", web::get().to(docs_redirect))
             .configure(health::routes)
+            .configure(links::page_routes)
             .service(
                 web::scope("/api/v1")
                     .wrap(json_method_not_allowed())
@@ -53,6 +54,7 @@ fn api_v1(cfg: &mut web::ServiceConfig) {
         .configure(events::routes)
         .configure(changes::routes)
         .configure(webhooks::routes)
+        .configure(links::routes)
         .configure(invitations::routes);
 }
 

@@ -19,10 +19,18 @@ use domain::{DeliveryId, Email, EventId, Text};
 use crate::support::{contract, new_user, now, subject, Target};
 
 /// Every port the cases use, of one store.
-trait Ports: UserRepository + EventRepository + InvitationRepository + DeliveryQueue + InvitationLinks {}
+trait Ports:
+    UserRepository + EventRepository + InvitationRepository + DeliveryQueue + InvitationLinks
+{
+}
 
 impl<T> Ports for T where
-    T: UserRepository + EventRepository + InvitationRepository + DeliveryQueue + InvitationLinks + ?Sized
+    T: UserRepository
+        + EventRepository
+        + InvitationRepository
+        + DeliveryQueue
+        + InvitationLinks
+        + ?Sized
 {
 }
 

@@ -283,9 +283,9 @@ mod tests {
         let mut email = invitation(false, None, None);
         email.link = Some("https://events.example.com/i/abc_-123".to_owned());
         let message = compose(&email);
-        assert!(message
-            .text
-            .contains("To answer (yes, maybe or no), open:\n\n    https://events.example.com/i/abc_-123\n"));
+        assert!(message.text.contains(
+            "To answer (yes, maybe or no), open:\n\n    https://events.example.com/i/abc_-123\n"
+        ));
         assert!(message
             .html
             .contains("<a href=\"https://events.example.com/i/abc_-123\">"));

@@ -89,9 +89,12 @@ pub struct Config {
     /// `LOGIN_FAILURES_PER_ACCOUNT_ADDRESS`, `LOGIN_FAILURES_PER_ACCOUNT`,
     /// `LOGIN_FAILURES_PER_ADDRESS`, `REGISTRATIONS_PER_ADDRESS`, `SEND_INVITATIONS_PER_USER`,
     /// `EVENT_EDITS_PER_USER_PER_MINUTE`, `STREAM_TICKETS_PER_USER_PER_MINUTE`,
-    /// `WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`: per-minute limits;
+    /// `WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`, `LINK_REQUESTS_PER_ADDRESS_PER_MINUTE`: per-minute
+    /// limits;
     /// `EVENTS_PER_USER_PER_DAY`: events created within any 24 hours (0 turns one off).
     pub rate_limits: http_actix::RateLimits,
+    /// `PUBLIC_URL`: the base of every link the service sends (default `http://127.0.0.1:8080`).
+    pub public_url: domain::links::PublicUrl,
     /// `TRUSTED_PROXIES`: comma-separated addresses or networks of reverse proxies whose
     /// `X-Forwarded-For` names the client (default none: the TCP peer is the client); with
     /// `IPV6_CLIENT_PREFIX`, how many leading bits of an IPv6 address name one client (default
@@ -250,6 +253,8 @@ impl Config {
             event_edits_per_user_per_minute,
             stream_tickets_per_user_per_minute,
             webhook_creations_per_user_per_minute,
+            link_requests_per_address_per_minute,
+            public_url,
             invitations_per_sender_daily,
             invitations_per_contact_daily,
             default_phone_region,
@@ -351,7 +356,9 @@ impl Config {
                 event_edits_per_user: event_edits_per_user_per_minute,
                 stream_tickets_per_user: stream_tickets_per_user_per_minute,
                 webhook_creations_per_user: webhook_creations_per_user_per_minute,
+                link_requests_per_address: link_requests_per_address_per_minute,
             },
+            public_url,
             trusted_proxies: trusted_proxies
                 .unwrap_or_default()
                 .with_ipv6_prefix(ipv6_client_prefix),

@@ -96,6 +96,16 @@ pub struct Settings {
         ))]
     // Spelled out, so that clap takes the list as one value, split here.
     pub(super) cors_allowed_origins: Option<std::vec::Vec<String>>,
+    /// The base of every link the service sends (one-click answers in invitation emails and
+    /// texts): an http:// or https:// URL such as https://events.example.com
+    #[arg(long, env, help_heading = "HTTP",
+        default_value = domain::links::PublicUrl::DEFAULT,
+        value_parser = checked(
+            "PUBLIC_URL",
+            "an http:// or https:// URL without a query, such as https://events.example.com",
+            |value| domain::links::PublicUrl::parse(value).ok(),
+        ))]
+    pub(super) public_url: domain::links::PublicUrl,
     /// Reverse proxies whose `X-Forwarded-For` names the client: comma-separated addresses or
     /// networks such as 10.0.0.0/8,192.0.2.7. Unset: the TCP peer is the client
     #[arg(long, env, help_heading = "HTTP",
@@ -173,6 +183,12 @@ pub struct Settings {
         default_value_t = http_actix::RateLimits::default().webhook_creations_per_user,
         value_parser = integer::<u32>("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
     pub(super) webhook_creations_per_user_per_minute: u32,
+    /// Looks at and answers by one-click links per client address per minute before 429: an
+    /// integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().link_requests_per_address,
+        value_parser = integer::<u32>("LINK_REQUESTS_PER_ADDRESS_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
+    pub(super) link_requests_per_address_per_minute: u32,
     /// Invitations one user may send or resend a day (each is a message to its contact) before
     /// 429: an integer from 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",

@@ -21,6 +21,7 @@ mod idempotency;
 mod invitations;
 mod lifecycle;
 mod limits;
+mod links;
 mod members;
 mod memory;
 mod metrics;

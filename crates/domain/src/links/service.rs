@@ -78,15 +78,8 @@ impl LinkService {
     /// [`LinkError::Dead`] for a token that opens no open invitation.
     pub async fn view(&self, presented: &str) -> Result<LinkView, LinkError> {
         let hash = LinkToken::digest_presented(presented).ok_or(LinkError::Dead)?;
-        let linked = self
-            .links
-            .find_link(&hash)
-            .await?
-            .ok_or(LinkError::Dead)?;
-        let details = linked
-            .details
-            .as_of(self.clock.now())
-            .as_seen_by_invitee();
+        let linked = self.links.find_link(&hash).await?.ok_or(LinkError::Dead)?;
+        let details = linked.details.as_of(self.clock.now()).as_seen_by_invitee();
         if !opens(details.invitation.status()) {
             return Err(LinkError::Dead);
         }

@@ -97,7 +97,8 @@ impl World {
                 RegisterCommand {
                     name: Text::from_stored(name.into()),
                     email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
-                    mobile: mobile.map(|m| crate::Mobile::parse(m, PhoneRegion::default()).unwrap()),
+                    mobile: mobile
+                        .map(|m| crate::Mobile::parse(m, PhoneRegion::default()).unwrap()),
                     password: Some(Password::parse("correct horse".into()).unwrap()),
                     locale: Default::default(),
                 },
@@ -118,7 +119,13 @@ impl World {
         )
         .and_then(|details| details.with_rsvp(rsvp))
         .unwrap();
-        self.wiring.events().create(owner, details).await.unwrap().event.id
+        self.wiring
+            .events()
+            .create(owner, details)
+            .await
+            .unwrap()
+            .event
+            .id
     }
 
     async fn invite(&self, sender: &User, event: EventId, contact: &str) -> InvitationId {
@@ -228,7 +235,10 @@ async fn maybe_keeps_the_link_open_and_a_decline_then_closes_it() {
         .answer(&token, Reply::of(Answer::Tentative))
         .await
         .unwrap();
-    assert_eq!(maybe.details.invitation.status(), InvitationStatus::Tentative);
+    assert_eq!(
+        maybe.details.invitation.status(),
+        InvitationStatus::Tentative
+    );
     let no = w
         .links
         .answer(&token, Reply::of(Answer::Reject))
@@ -281,7 +291,13 @@ async fn unknown_and_malformed_tokens_open_nothing() {
     let mut other = token.clone().into_bytes();
     other[0] = if other[0] == b'A' { b'B' } else { b'A' };
     let other = String::from_utf8(other).unwrap();
-    for presented in [other.as_str(), "", "short", &format!("{token}x"), "../../etc/passwd"] {
+    for presented in [
+        other.as_str(),
+        "",
+        "short",
+        &format!("{token}x"),
+        "../../etc/passwd",
+    ] {
         assert!(
             matches!(w.links.view(presented).await, Err(LinkError::Dead)),
             "{presented}"
@@ -297,7 +313,10 @@ async fn a_resend_sends_a_new_link_and_the_first_still_opens_the_invitation() {
     let (_, second) = w.links_sent().await.pop().unwrap();
     assert_ne!(first, second);
     for token in [&first, &second] {
-        assert_eq!(w.links.view(token).await.unwrap().details.invitation.id(), id);
+        assert_eq!(
+            w.links.view(token).await.unwrap().details.invitation.id(),
+            id
+        );
     }
 }
 
@@ -313,7 +332,13 @@ async fn a_held_invitations_link_shows_it_but_does_not_answer_it() {
         Err(LinkError::Held)
     ));
     assert_eq!(
-        w.links.view(&token).await.unwrap().details.invitation.status(),
+        w.links
+            .view(&token)
+            .await
+            .unwrap()
+            .details
+            .invitation
+            .status(),
         InvitationStatus::Pending
     );
 }
@@ -338,11 +363,15 @@ async fn an_invitation_text_carries_its_link() {
 #[test]
 fn public_urls_are_http_origins_without_query_or_fragment() {
     assert_eq!(
-        PublicUrl::parse("https://events.example.com/").unwrap().as_str(),
+        PublicUrl::parse("https://events.example.com/")
+            .unwrap()
+            .as_str(),
         "https://events.example.com"
     );
     assert_eq!(
-        PublicUrl::parse("http://127.0.0.1:8080/rsvp/").unwrap().as_str(),
+        PublicUrl::parse("http://127.0.0.1:8080/rsvp/")
+            .unwrap()
+            .as_str(),
         "http://127.0.0.1:8080/rsvp"
     );
     for bad in [

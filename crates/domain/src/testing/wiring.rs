@@ -138,6 +138,16 @@ impl Wiring {
         )
     }
 
+    /// One-click links, answering through [`Wiring::invitations`].
+    pub fn links(&self) -> crate::links::LinkService {
+        crate::links::LinkService::new(
+            self.store.clone(),
+            self.users.clone(),
+            self.invitations(),
+            self.clock.clone(),
+        )
+    }
+
     /// Webhooks, to public destinations only.
     pub fn webhooks(&self) -> WebhookService {
         WebhookService::new(

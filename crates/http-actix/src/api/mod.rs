@@ -8,6 +8,7 @@ pub mod changes;
 pub mod events;
 pub mod health;
 pub mod invitations;
+pub mod links;
 pub mod webhooks;
 
 /// How the event's RSVP rules refusing an answer or a party reach clients (docs/api.md,

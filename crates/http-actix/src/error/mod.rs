@@ -358,6 +358,14 @@ impl ApiError {
         Self::NotFound("The requested resource was not found.".to_owned())
     }
 
+    /// The sentence the body's `message` says, for an answer that is not JSON (the RSVP page).
+    pub(crate) fn message(&self) -> String {
+        self.body()["message"]
+            .as_str()
+            .unwrap_or("Something went wrong.")
+            .to_owned()
+    }
+
     fn body(&self) -> serde_json::Value {
         let error = |message: &str, code| {
             serde_json::json!(ErrorBody {

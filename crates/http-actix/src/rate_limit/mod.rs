@@ -62,6 +62,9 @@ pub struct RateLimits {
     pub stream_tickets_per_user: u32,
     /// Webhooks registered per user (`WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`, default 10).
     pub webhook_creations_per_user: u32,
+    /// Looks at and answers by one-click links per client address
+    /// (`LINK_REQUESTS_PER_ADDRESS_PER_MINUTE`, default 60).
+    pub link_requests_per_address: u32,
 }
 
 impl Default for RateLimits {
@@ -76,6 +79,7 @@ impl Default for RateLimits {
             event_edits_per_user: 60,
             stream_tickets_per_user: 30,
             webhook_creations_per_user: 10,
+            link_requests_per_address: 60,
         }
     }
 }
@@ -437,6 +441,15 @@ impl RateLimiter {
         let limit = self.limits.webhook_creations_per_user;
         self.hit("webhook-create", format!("webhook-create:{user}"), limit)
             .await
+    }
+
+    /// Counts one request by a one-click link (a look or an answer) from `address`, unless the
+    /// address is over the limit: a guessed token costs a guesser as a password does.
+    ///
+    /// The outcome is as [`RateLimiter::hit_register`]'s.
+    pub async fn hit_link(&self, address: &str) -> Counted<()> {
+        let limit = self.limits.link_requests_per_address;
+        self.hit("link", format!("link:{address}"), limit).await
     }
 
     /// Counts one event under one policy's counter, kept.

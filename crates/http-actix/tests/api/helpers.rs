@@ -160,6 +160,8 @@ impl Api {
                 http_actix::api::changes::hub::HubConfig::default(),
             ),
             webhooks: self.wiring.webhooks(),
+            links: self.wiring.links(),
+            public_url: domain::links::PublicUrl::default(),
         }
     }
 

@@ -144,7 +144,7 @@ pub async fn login(
 
 /// The client's address as the limits count it, logged beside the TCP peer when they differ
 /// (behind a trusted proxy).
-fn client_address(state: &AppState, req: &HttpRequest) -> String {
+pub(crate) fn client_address(state: &AppState, req: &HttpRequest) -> String {
     let client = state.trusted_proxies.client_address(req);
     let peer = req.peer_addr().map(|peer| peer.ip());
     if client != peer {

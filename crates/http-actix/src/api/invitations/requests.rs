@@ -201,6 +201,28 @@ pub enum AnswerStatus {
 }
 
 impl AnswerInvitationRequest {
+    /// The same answer as an HTML form sends it (docs/api.md, "Answering from a message"): every
+    /// field a string, or absent; `guests` blank for none, else read as a number when it is one
+    /// (and refused as the JSON answer's `guests` would be when it is not).
+    pub(crate) fn from_form(
+        status: Option<String>,
+        guests: Option<String>,
+        comment: Option<String>,
+    ) -> Self {
+        let guests =
+            guests
+                .filter(|g| !g.trim().is_empty())
+                .map(|g| match g.trim().parse::<u64>() {
+                    Ok(n) => Value::from(n),
+                    Err(_) => Value::String(g),
+                });
+        Self {
+            status: status.map(Value::String),
+            guests,
+            comment: comment.map(Value::String),
+        }
+    }
+
     /// Parses the answer, its guests and its comment.
     ///
     /// # Errors

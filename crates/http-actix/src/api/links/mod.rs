@@ -1,0 +1,37 @@
+//! One-click answers from a message (docs/api.md, "Answering from a message"): the RSVP page a
+//! link opens (`GET`/`POST /i/{token}`, HTML, no JavaScript) and the same for apps that draw their
+//! own (`GET`/`POST /api/v1/rsvp/{token}`, JSON).
+
+mod errors;
+pub mod handlers;
+mod page;
+pub mod responses;
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+use crate::error::ProblemForms;
+
+/// Registers the JSON routes; called inside the `/api/v1` scope.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/rsvp/{token}")
+            .route(web::get().to(handlers::view))
+            .route(web::post().to(handlers::answer)),
+    );
+}
+
+/// Registers the page and its style sheet, outside `/api/v1`.
+pub(crate) fn page_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/i/{token}")
+            .route(web::get().to(page::show))
+            .route(web::post().to(page::answer)),
+    )
+    .service(web::resource(page::STYLE_PATH).route(web::get().to(page::style)));
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(handlers::view, handlers::answer), modifiers(&ProblemForms))]
+pub(crate) struct Doc;

@@ -1,0 +1,442 @@
+//! The RSVP page a one-click link opens (docs/api.md, "Answering from a message"): HTML from a
+//! template, no JavaScript, nothing from another origin, under a strict `Content-Security-Policy`.
+//!
+//! `GET` only shows. Only a `POST` of the page's own form answers, and only with the form's CSRF
+//! token matching the cookie the page set (`SameSite=Strict`, so another site's form never sends
+//! it): a mail scanner that follows the link, or a page elsewhere that posts to it, answers
+//! nothing.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use domain::links::{LinkError, LinkView};
+use domain::InvitationStatus;
+use serde::Deserialize;
+
+use super::errors::{DEAD_LINK, HELD};
+use crate::api::accounts::handlers::client_address;
+use crate::api::invitations::requests::AnswerInvitationRequest;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Where the page's style sheet is served.
+pub(super) const STYLE_PATH: &str = "/assets/rsvp.css";
+
+/// The style sheet, in the binary.
+const STYLE: &str = include_str!("../../../assets/rsvp.css");
+
+/// The page's `Content-Security-Policy`: its own style sheet, forms to itself, nothing else.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The cookie that carries the page's CSRF token.
+const CSRF_COOKIE: &str = "rsvp_csrf";
+
+/// The largest form the page takes: its fields at their longest, well within.
+const FORM_MAX: usize = 16 * 1024;
+
+#[derive(Template)]
+#[template(path = "rsvp.html")]
+struct Page {
+    heading: String,
+    style: &'static str,
+    notice: Option<Notice>,
+    card: Option<Card>,
+    form: Option<AnswerForm>,
+    footer: Option<String>,
+}
+
+struct Notice {
+    kind: &'static str,
+    text: String,
+}
+
+struct Card {
+    title: String,
+    when: Option<String>,
+    place: Option<String>,
+    sender: String,
+    status: String,
+    guests: Option<u8>,
+    comment: Option<String>,
+    expires: Option<String>,
+    description: Option<String>,
+    note: Option<String>,
+}
+
+struct AnswerForm {
+    action: String,
+    csrf: String,
+    max_guests: u8,
+    guests: u8,
+    comment: String,
+}
+
+/// What the form posts; every field optional, so that any form reads (and a wrong one is told
+/// why on the page).
+#[derive(Debug, Default, Deserialize)]
+struct Posted {
+    csrf: Option<String>,
+    status: Option<String>,
+    guests: Option<String>,
+    comment: Option<String>,
+}
+
+/// `12 December 2026, 18:00 UTC`.
+fn moment(at: DateTime<Utc>) -> String {
+    at.format("%A %-d %B %Y, %H:%M UTC").to_string()
+}
+
+/// When the event is, as one line.
+fn when(starts: Option<DateTime<Utc>>, ends: Option<DateTime<Utc>>) -> Option<String> {
+    let starts = starts?;
+    Some(match ends {
+        Some(ends) if ends.date_naive() == starts.date_naive() => format!(
+            "{} – {}",
+            starts.format("%A %-d %B %Y, %H:%M"),
+            ends.format("%H:%M UTC")
+        ),
+        Some(ends) => format!("{} – {}", moment(starts), moment(ends)),
+        None => moment(starts),
+    })
+}
+
+/// The invitee's answer in words.
+fn status_words(view: &LinkView) -> String {
+    let invitation = &view.details.invitation;
+    match invitation.status() {
+        InvitationStatus::Pending => "Not answered yet".to_owned(),
+        InvitationStatus::Tentative => "Maybe".to_owned(),
+        InvitationStatus::Accepted => "Accepted".to_owned(),
+        InvitationStatus::Waitlisted => match invitation.waitlist_position() {
+            Some(place) => format!("On the waitlist (number {place})"),
+            None => "On the waitlist".to_owned(),
+        },
+        InvitationStatus::Rejected => "Declined".to_owned(),
+        InvitationStatus::Cancelled => "Cancelled by the host".to_owned(),
+        InvitationStatus::Expired => "Expired".to_owned(),
+    }
+}
+
+fn card(view: &LinkView) -> Card {
+    let details = &view.event.details;
+    let invitation = &view.details.invitation;
+    let open = domain::links::opens(invitation.status());
+    Card {
+        title: view.details.event_title.as_str().to_owned(),
+        when: when(details.starts_at(), details.ends_at()),
+        place: details.location().map(|t| t.as_str().to_owned()),
+        sender: view.details.sender.name.as_str().to_owned(),
+        status: status_words(view),
+        guests: Some(invitation.guests()).filter(|g| *g > 0),
+        comment: invitation.comment().map(|t| t.as_str().to_owned()),
+        expires: invitation.expires_at().filter(|_| open).map(moment),
+        description: details.description().map(|t| t.as_str().to_owned()),
+        note: invitation.message().map(|t| t.as_str().to_owned()),
+    }
+}
+
+/// The page of an open invitation: its card, and the form unless it is held.
+fn open_page(
+    view: &LinkView,
+    token: &str,
+    csrf: &str,
+    heading: String,
+    notice: Option<Notice>,
+) -> Page {
+    let form = (!view.held).then(|| AnswerForm {
+        action: format!("/i/{token}"),
+        csrf: csrf.to_owned(),
+        max_guests: view.event.details.rsvp().max_guests(),
+        guests: view.details.invitation.guests(),
+        comment: view
+            .details
+            .invitation
+            .comment()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_default(),
+    });
+    let footer = if view.held {
+        Some(HELD.to_owned())
+    } else {
+        Some(
+            "This link is yours alone: it answers for you. You can also answer in the Event \
+             Manager app."
+                .to_owned(),
+        )
+    };
+    Page {
+        heading,
+        style: STYLE_PATH,
+        notice,
+        card: Some(card(view)),
+        form,
+        footer,
+    }
+}
+
+/// The page of a link that opens nothing.
+fn dead_page(notice: Option<Notice>) -> Page {
+    Page {
+        heading: "This link no longer works".to_owned(),
+        style: STYLE_PATH,
+        notice,
+        card: None,
+        form: None,
+        footer: Some(format!(
+            "{DEAD_LINK} Sign in to Event Manager to see your invitations."
+        )),
+    }
+}
+
+fn heading_of(view: &LinkView) -> String {
+    format!("{} invited you", view.details.sender.name.as_str())
+}
+
+/// Sends a page: HTML, never cached, never sent on as a referrer, under the page's policy.
+fn render(status: StatusCode, page: &Page, csrf: Option<&Cookie<'static>>) -> HttpResponse {
+    let html = match page.render() {
+        Ok(html) => html,
+        Err(error) => {
+            tracing::error!(%error, "the RSVP page did not render");
+            return HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Server Error.");
+        }
+    };
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header(("x-robots-tag", "noindex, nofollow"));
+    if let Some(cookie) = csrf {
+        response.cookie(cookie.clone());
+    }
+    response.body(html)
+}
+
+/// A new CSRF token, and its cookie, scoped to the link's path.
+fn new_csrf(state: &AppState, token: &str) -> (String, Cookie<'static>) {
+    let value = uuid::Uuid::new_v4().simple().to_string();
+    let cookie = Cookie::build(CSRF_COOKIE, value.clone())
+        .path(format!("/i/{token}"))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.public_url.as_str().starts_with("https://"))
+        .finish();
+    (value, cookie)
+}
+
+/// The page of the limit: too many looks or answers from this address.
+fn limited(retry_after: u64) -> HttpResponse {
+    let page = Page {
+        heading: "Please wait a moment".to_owned(),
+        style: STYLE_PATH,
+        notice: Some(Notice {
+            kind: "error",
+            text: format!(
+                "Too many attempts from your network. Please try again in {retry_after} seconds."
+            ),
+        }),
+        card: None,
+        form: None,
+        footer: None,
+    };
+    let mut response = render(StatusCode::TOO_MANY_REQUESTS, &page, None);
+    if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Counts the request under the per-address limit; the page to answer with when over it.
+async fn over_limit(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
+    let address = client_address(state, req);
+    match state.limiter.hit_link(&address).await.report_to(req) {
+        Ok(()) => None,
+        Err(error) => {
+            let error = ApiError::from(error);
+            Some(match &error {
+                ApiError::TooManyRequests(retry) => limited(retry.seconds()),
+                _ => failure(&error),
+            })
+        }
+    }
+}
+
+/// A page for an error that is not about the link (the database is down, ...).
+fn failure(error: &ApiError) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    let page = Page {
+        heading: "Something went wrong".to_owned(),
+        style: STYLE_PATH,
+        notice: Some(Notice {
+            kind: "error",
+            text: error.message(),
+        }),
+        card: None,
+        form: None,
+        footer: Some("Please try again in a moment.".to_owned()),
+    };
+    if error.status_code().is_server_error() {
+        tracing::error!(%error, "the RSVP page failed");
+    }
+    render(error.status_code(), &page, None)
+}
+
+/// `GET /i/{token}`: the invitation, and the form to answer it. Changes nothing.
+pub(super) async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    if let Some(response) = over_limit(&state, &req).await {
+        return response;
+    }
+    match state.links.view(&token).await {
+        Ok(view) => {
+            let (csrf, cookie) = new_csrf(&state, &token);
+            let heading = heading_of(&view);
+            render(
+                StatusCode::OK,
+                &open_page(&view, &token, &csrf, heading, None),
+                Some(&cookie),
+            )
+        }
+        Err(LinkError::Dead) => render(StatusCode::NOT_FOUND, &dead_page(None), None),
+        Err(error) => failure(&error.into()),
+    }
+}
+
+/// `POST /i/{token}`: the page's form answers, when its CSRF token is the cookie's.
+pub(super) async fn answer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Some(response) = over_limit(&state, &req).await {
+        return response;
+    }
+    let posted: Posted = if body.len() > FORM_MAX {
+        Posted::default()
+    } else {
+        serde_urlencoded::from_bytes(&body).unwrap_or_default()
+    };
+    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+    let csrf_holds = matches!((&posted.csrf, &cookie), (Some(form), Some(cookie)) if !form.is_empty() && form == cookie);
+    let view = match state.links.view(&token).await {
+        Ok(view) => view,
+        Err(LinkError::Dead) => return render(StatusCode::NOT_FOUND, &dead_page(None), None),
+        Err(error) => return failure(&error.into()),
+    };
+    let (csrf, fresh) = new_csrf(&state, &token);
+    if !csrf_holds {
+        let notice = Notice {
+            kind: "error",
+            text: "This page was open too long, or came from elsewhere: nothing was answered. \
+                   Please answer again."
+                .to_owned(),
+        };
+        let heading = heading_of(&view);
+        return render(
+            StatusCode::FORBIDDEN,
+            &open_page(&view, &token, &csrf, heading, Some(notice)),
+            Some(&fresh),
+        );
+    }
+    let reply =
+        match AnswerInvitationRequest::from_form(posted.status, posted.guests, posted.comment)
+            .try_into_domain()
+        {
+            Ok(reply) => reply,
+            Err(errors) => {
+                let error = ApiError::from(errors);
+                let notice = Notice {
+                    kind: "error",
+                    text: error.message(),
+                };
+                let heading = heading_of(&view);
+                return render(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &open_page(&view, &token, &csrf, heading, Some(notice)),
+                    Some(&fresh),
+                );
+            }
+        };
+    match state.links.answer(&token, reply).await {
+        Ok(answered) => {
+            tracing::info!(invitation_id = %answered.details.invitation.id(), status = %answered.details.invitation.status(), "invitation answered on the RSVP page");
+            let (heading, text) = match answered.details.invitation.status() {
+                InvitationStatus::Accepted => ("You're going", "Thanks! Your answer is saved: you are in."),
+                InvitationStatus::Waitlisted => (
+                    "You're on the waitlist",
+                    "The event is full. You are on its waitlist, and you will get a message if a seat opens up.",
+                ),
+                InvitationStatus::Tentative => (
+                    "You said maybe",
+                    "Your answer is saved. You can still accept or decline here until the invitation closes.",
+                ),
+                _ => ("You declined", "Your answer is saved. The host will know you can't come."),
+            };
+            let notice = Some(Notice {
+                kind: "ok",
+                text: text.to_owned(),
+            });
+            let page = if domain::links::opens(answered.details.invitation.status()) {
+                open_page(&answered, &token, &csrf, heading.to_owned(), notice)
+            } else {
+                Page {
+                    heading: heading.to_owned(),
+                    style: STYLE_PATH,
+                    notice,
+                    card: Some(card(&answered)),
+                    form: None,
+                    footer: Some(
+                        "This link has done its work. To change your answer, use the Event \
+                         Manager app."
+                            .to_owned(),
+                    ),
+                }
+            };
+            render(StatusCode::OK, &page, Some(&fresh))
+        }
+        Err(LinkError::Dead) => render(StatusCode::NOT_FOUND, &dead_page(None), None),
+        Err(error) => {
+            use actix_web::ResponseError as _;
+            let error = ApiError::from(error);
+            let notice = Some(Notice {
+                kind: "error",
+                text: error.message(),
+            });
+            match state.links.view(&token).await {
+                Ok(view) => {
+                    let heading = heading_of(&view);
+                    render(
+                        error.status_code(),
+                        &open_page(&view, &token, &csrf, heading, notice),
+                        Some(&fresh),
+                    )
+                }
+                Err(_) => render(error.status_code(), &dead_page(notice), None),
+            }
+        }
+    }
+}
+
+/// The page's style sheet.
+pub(super) async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(3600),
+        ]))
+        .body(STYLE)
+}
