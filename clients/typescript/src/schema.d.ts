@@ -535,6 +535,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rsvp/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Look at an invitation by its link.
+         * @description The token of a one-click link from an invitation email or text opens that invitation while it
+         *     is open (pending or "maybe"), without an account; looking changes nothing.
+         */
+        get: operations["view_rsvp"];
+        put?: never;
+        /**
+         * Answer an invitation by its link.
+         * @description The same answer as `PATCH /api/v1/invitations/{invitation_id}`, under the same rules, given
+         *     by whoever holds the link, as the invitee. A "maybe" keeps the link open; yes and no close it.
+         */
+        post: operations["answer_rsvp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sended-invitations": {
         parameters: {
             query?: never;
@@ -1202,6 +1228,26 @@ export interface components {
                  * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAbCdEfGhIjK=
                  */
                 secret?: string | null;
+            };
+        };
+        /** @description `{"data": ...}`: the envelope of every single-object answer. */
+        Data_Rsvp: {
+            /**
+             * @description What a link opens (docs/api.md, "Answering from a message"): the invitation as its invitee
+             *     sees it, without its contact or its invitee (a link can be forwarded).
+             */
+            data: {
+                /** @description Its event. */
+                event: components["schemas"]["RsvpEvent"];
+                /**
+                 * @description Whether it waits for its contact to be proven: then the link shows it, and only the
+                 *     contact's proven owner answers it, in the app.
+                 */
+                held: boolean;
+                /** @description The invitation. */
+                invitation: components["schemas"]["RsvpInvitation"];
+                /** @description Who sent it. */
+                sender: components["schemas"]["UserSummary"];
             };
         };
         /** @description `{"data": ...}`: the envelope of every single-object answer. */
@@ -2243,6 +2289,91 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "cohost" | "member";
+        /**
+         * @description What a link opens (docs/api.md, "Answering from a message"): the invitation as its invitee
+         *     sees it, without its contact or its invitee (a link can be forwarded).
+         */
+        Rsvp: {
+            /** @description Its event. */
+            event: components["schemas"]["RsvpEvent"];
+            /**
+             * @description Whether it waits for its contact to be proven: then the link shows it, and only the
+             *     contact's proven owner answers it, in the app.
+             */
+            held: boolean;
+            /** @description The invitation. */
+            invitation: components["schemas"]["RsvpInvitation"];
+            /** @description Who sent it. */
+            sender: components["schemas"]["UserSummary"];
+        };
+        /** @description The event a link's invitation is to. */
+        RsvpEvent: {
+            /** @description The description. */
+            description: string | null;
+            /**
+             * Format: date-time
+             * @description When it ends.
+             */
+            ends_at: string | null;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description Where it happens. */
+            location: string | null;
+            /**
+             * Format: int32
+             * @description The most guests one invitee may bring.
+             */
+            max_guests: number;
+            /**
+             * Format: date-time
+             * @description After when no answer is taken (answers also close at `starts_at`).
+             */
+            rsvp_deadline: string | null;
+            /**
+             * Format: date-time
+             * @description When it starts.
+             */
+            starts_at: string | null;
+            /** @description The title. */
+            title: string;
+        };
+        /** @description The invitation a link opens. */
+        RsvpInvitation: {
+            /**
+             * Format: date-time
+             * @description When it was answered.
+             */
+            answered_at: string | null;
+            /** @description The invitee's comment with their answer, or `null`. */
+            comment: string | null;
+            /**
+             * Format: date-time
+             * @description When it stops being answerable; `null`: never.
+             */
+            expires_at: string | null;
+            /**
+             * Format: int32
+             * @description The guests the answer brings.
+             */
+            guests: number;
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /** @description The sender's note, or `null`. */
+            message: string | null;
+            /** @description Where it stands. */
+            status: components["schemas"]["InvitationStatus"];
+            /**
+             * Format: int32
+             * @description While waitlisted, its place in the waitlist (1 is next); otherwise `null`.
+             */
+            waitlist_position: number | null;
+        };
         /**
          * @description `POST /api/v1/me/verifications`: which contact to send a code to.
          * @example {
@@ -8811,6 +8942,390 @@ export interface operations {
                      *       "code": "service_unavailable",
                      *       "detail": "Service temporarily unavailable.",
                      *       "instance": "/api/v1/register",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    view_rsvp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token at the end of the link `{PUBLIC_URL}/i/{token}`. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation, its event and its sender. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_Rsvp"];
+                };
+            };
+            /** @description The token opens no open invitation: unknown, or the invitation was answered for good, cancelled or has expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "This link does not open an invitation: it is mistyped, or its invitation was answered, cancelled or has expired."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "This link does not open an invitation: it is mistyped, or its invitation was answered, cancelled or has expired.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    answer_rsvp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token at the end of the link `{PUBLIC_URL}/i/{token}`. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description The invitation as the answer left it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_Rsvp"];
+                };
+            };
+            /** @description The body is not a JSON object, or not sent as `application/json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "message": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "malformed_request",
+                     *       "detail": "The request body is not valid JSON: EOF while parsing an object at line 1 column 1",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 400,
+                     *       "title": "Malformed request.",
+                     *       "type": "https://event-manager.example/problems/malformed_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The invitation waits for its contact to be proven: its proven owner answers it in the app. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "This invitation waits for its email or mobile to be proven: sign in or sign up with it, prove it, and answer in the app."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "detail": "This invitation waits for its email or mobile to be proven: sign in or sign up with it, prove it, and answer in the app.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 403,
+                     *       "title": "Forbidden.",
+                     *       "type": "https://event-manager.example/problems/forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The token opens no open invitation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "This link does not open an invitation: it is mistyped, or its invitation was answered, cancelled or has expired."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "This link does not open an invitation: it is mistyped, or its invitation was answered, cancelled or has expired.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The invitation stopped being open meanwhile (`invitation_already_answered`, `invitation_cancelled`, `invitation_expired`), the event's answers closed (`rsvp_closed`), or it is full without a waitlist (`event_full`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rsvp_closed",
+                     *       "message": "Answers to this event closed at 2026-12-12T18:00:00Z."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "rsvp_closed",
+                     *       "detail": "Answers to this event closed at 2026-12-12T18:00:00Z.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 409,
+                     *       "title": "RSVP closed.",
+                     *       "type": "https://event-manager.example/problems/rsvp_closed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "The request body must not be larger than 64 KiB."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body must not be larger than 64 KiB.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 413,
+                     *       "title": "Request body too large.",
+                     *       "type": "https://event-manager.example/problems/payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid fields, Laravel-style: the first error as `message`, every error by field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/rsvp/{token}",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/rsvp/{token}",
                      *       "status": 503,
                      *       "title": "Service unavailable.",
                      *       "type": "https://event-manager.example/problems/service_unavailable"

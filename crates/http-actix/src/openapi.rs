@@ -39,7 +39,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The operations that take no token. Every other operation names the `bearer` scheme.
-const PUBLIC_OPERATIONS: [&str; 7] = [
+const PUBLIC_OPERATIONS: [&str; 9] = [
     "register",
     "login",
     "login_code",
@@ -47,6 +47,8 @@ const PUBLIC_OPERATIONS: [&str; 7] = [
     "reset_password",
     "live",
     "ready",
+    "view_rsvp",
+    "answer_rsvp",
 ];
 
 #[derive(OpenApi)]

@@ -37,7 +37,7 @@ fn private(body: RsvpBody) -> HttpResponse {
     ),
 )]
 #[tracing::instrument(skip_all)]
-pub async fn view(
+pub async fn view_rsvp(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -72,7 +72,7 @@ pub async fn view(
     ),
 )]
 #[tracing::instrument(skip_all)]
-pub async fn answer(
+pub async fn answer_rsvp(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,

@@ -16,8 +16,8 @@ use crate::error::ProblemForms;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/rsvp/{token}")
-            .route(web::get().to(handlers::view))
-            .route(web::post().to(handlers::answer)),
+            .route(web::get().to(handlers::view_rsvp))
+            .route(web::post().to(handlers::answer_rsvp)),
     );
 }
 
@@ -33,5 +33,5 @@ pub(crate) fn page_routes(cfg: &mut web::ServiceConfig) {
 
 /// This area's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(handlers::view, handlers::answer), modifiers(&ProblemForms))]
+#[openapi(paths(handlers::view_rsvp, handlers::answer_rsvp), modifiers(&ProblemForms))]
 pub(crate) struct Doc;
