@@ -4,6 +4,6 @@
 CREATE TABLE invitation_links (
     token_hash    BYTEA PRIMARY KEY,
     invitation_id uuid NOT NULL REFERENCES invitations (id) ON DELETE CASCADE,
-    created_at    TIMESTAMP NOT NULL
+    created_at    TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX invitation_links_invitation_id ON invitation_links (invitation_id);
