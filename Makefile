@@ -28,7 +28,8 @@ test-rust:
 	$(CARGO) test --workspace --doc --locked
 
 ## Against the running debug binary: Chromium renders /docs offline, an EventSource in it receives a
-## pushed change, and an invitation email's link answers on the RSVP page at phone width; webhooks reach a receiver that verifies them with the Standard Webhooks library and
+## pushed change, and an invitation email's link answers on the RSVP page at phone width; calendar
+## files are read by Python's icalendar and stored in a Radicale CalDAV server; webhooks reach a receiver that verifies them with the Standard Webhooks library and
 ## email an aiosmtpd server; schemathesis fuzzes every operation; the TypeScript client runs the
 ## seed's scenario.
 test-contract:
@@ -37,6 +38,7 @@ test-contract:
 	bash scripts/browser-stream-test.sh target/debug/event-manager
 	bash scripts/browser-rsvp-test.sh target/debug/event-manager
 	bash scripts/delivery-test.sh target/debug/event-manager
+	bash scripts/calendar-test.sh target/debug/event-manager
 	bash scripts/schemathesis.sh target/debug/event-manager
 	bash scripts/typescript-client-test.sh target/debug/event-manager
 

@@ -171,10 +171,10 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 #     ends_at >= starts_at;
 #   change_role, remove_member: the owner's own role cannot change and the owner cannot leave
 #     (which member is the owner is state);
-#   send_invitations(_alias): each entry must be an email or a phone number; `expires_in` from 1h
+#   send_invitations(_alias): each entry must be an email or a phone number; 'expires_in' from 1h
 #     to 30d;
-#   change_party, answer_invitation: `guests` within the event's own `max_guests` (state); the
-#     comment's text rules;
+#   change_party, answer_invitation, answer_rsvp: 'guests' within the event's own 'max_guests'
+#     (state); the comment's text rules;
 #   create_webhook: the URL must be an absolute http(s) URL without credentials or fragment;
 #   login: a password or a code is needed (the schema lets both be absent);
 #   send_code, confirm_code: a channel with nothing left to prove, a wrong code (no schema can
@@ -210,7 +210,7 @@ include-operation-id = "delete_webhook"
 parameters = { "path.webhook_id" = "$DOOMED_WEBHOOK_ID" }
 
 [[operations]]
-include-operation-id-regex = "^(login|send_code|confirm_code|reset_password|update_me|put_email|put_mobile|delete_email|delete_mobile|erase_me|register|create_event|change_role|remove_member|send_invitations(_alias)?|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
+include-operation-id-regex = "^(login|send_code|confirm_code|reset_password|update_me|put_email|put_mobile|delete_email|delete_mobile|erase_me|register|create_event|change_role|remove_member|send_invitations(_alias)?|answer_rsvp|list_events|list_members|list_event_invitations|list_sent(_alias)?|list_received|create_webhook|list_webhooks|list_deliveries)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 [[operations]]

@@ -7,13 +7,14 @@ Called by scripts/browser-rsvp-test.sh with the running service's base URL and o
 prints one result line and exits 0, or prints what failed and exits 1.
 
 The test:
-  * Olivia registers and creates an event (place, time, up to 2 guests); Sara registers; Olivia
+  * Olivia registers and creates an event (place, time in Asia/Tehran, up to 2 guests); Sara
+    registers; Olivia
     invites Sara's email with a note; the invitation email in the outbox carries a link
     `{PUBLIC_URL}/i/{token}` (and no token appears anywhere but in that link);
   * a scanner's GETs of the link (three, without cookies) change nothing: still pending;
   * a POST of the answer without the page's CSRF cookie answers 403 and changes nothing;
   * Chromium opens the link at 360x800 (a phone): the page shows the title, the place, the sender,
-    the note and three buttons, loads nothing from another origin, runs no script, and a
+    the note, the time as read in Tehran, and three buttons, loads nothing from another origin, runs no script, and a
     screenshot is kept ($SCREENSHOT_DIR/rsvp-phone.png);
   * it types 1 guest and a comment and presses Accept: the result page says "You're going", a
     second screenshot is kept (rsvp-phone-answered.png), and Sara's own API view of the invitation
@@ -135,8 +136,9 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
         {
             "title": "Rooftop launch party",
             "location": "Azadi Tower, 5th floor",
-            "starts_at": "2027-01-15T18:30:00Z",
-            "ends_at": "2027-01-15T22:00:00Z",
+            "starts_at": "2027-01-15T14:30:00Z",
+            "ends_at": "2027-01-15T18:30:00Z",
+            "time_zone": "Asia/Tehran",
             "description": "Music, food and the first look at the new app.",
             "max_guests": 2,
         },
@@ -192,7 +194,8 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
         wait_loaded(cdp)
         shown = cdp.evaluate("document.body.innerText")
         for needle in ("Olivia invited you", "Rooftop launch party", "Azadi Tower, 5th floor",
-                       "Bring a friend if you like!", "Not answered yet"):
+                       "Bring a friend if you like!", "Not answered yet",
+                       "Friday 15 January 2027, 18:00 – 22:00 (Asia/Tehran)"):
             if needle not in shown:
                 raise Failure(f"the page does not show {needle!r}:\n{shown}")
         buttons = cdp.evaluate("[...document.querySelectorAll('button')].map(b => b.innerText)")

@@ -32,6 +32,7 @@
 //! fed in arrival order) via [`Database`]'s `run`, never on the async executor's threads.
 
 pub mod admin;
+mod calendars;
 mod changes;
 mod codes;
 mod counters;

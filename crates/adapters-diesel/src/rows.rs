@@ -107,6 +107,7 @@ pub(crate) struct EventRow {
     pub waitlist: bool,
     pub rsvp_deadline: Option<DbTime>,
     pub seats_taken: i32,
+    pub time_zone: String,
 }
 
 impl EventRow {
@@ -155,7 +156,10 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
         row.ends_at.map(from_db_time),
     )
     .and_then(|details| details.with_rsvp(rsvp))
-    .map_err(|_| corrupt("event times"))?;
+    .map_err(|_| corrupt("event times"))?
+    .with_time_zone(
+        domain::events::TimeZone::parse(&row.time_zone).map_err(|_| corrupt("time_zone"))?,
+    );
     Ok(Event {
         id: EventId::from_uuid(row.id.uuid()),
         details,

@@ -44,6 +44,17 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::{Id, Moment};
 
+    calendar_feeds (user_id) {
+        user_id -> Id,
+        token_hash -> Binary,
+        created_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
     invitation_links (token_hash) {
         token_hash -> Binary,
         invitation_id -> Id,
@@ -115,6 +126,7 @@ diesel::table! {
         waitlist -> Bool,
         rsvp_deadline -> Nullable<Moment>,
         seats_taken -> Integer,
+        time_zone -> Text,
     }
 }
 
@@ -328,6 +340,7 @@ diesel::joinable!(events -> users (owner_id));
 diesel::joinable!(invitations -> events (event_id));
 diesel::joinable!(invitation_titles -> invitations (invitation_id));
 diesel::joinable!(invitation_links -> invitations (invitation_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -339,6 +352,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     invitation_titles,
     invitation_links,
+    calendar_feeds,
     changes,
     change_recipients,
     changes_staged,

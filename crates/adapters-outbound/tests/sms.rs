@@ -824,6 +824,7 @@ fn invitation() -> InvitationEmail {
         message: Some(Text::from_stored("Rooftop at 8 pm.".to_owned())),
         expires_at: Some("2026-12-12T10:00:00Z".parse().unwrap()),
         link: None,
+        calendar: None,
     }
 }
 

@@ -146,6 +146,9 @@ fn invitation() -> InvitationEmail {
         message: Some(Text::from_stored("Rooftop at 8 pm.".to_owned())),
         expires_at: Some("2026-12-12T10:00:00Z".parse().unwrap()),
         link: Some("https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR".to_owned()),
+        calendar: Some(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".to_owned(),
+        ),
     }
 }
 
@@ -188,6 +191,8 @@ async fn a_composed_invitation_arrives_with_its_recipient_and_text() {
         "To answer (yes, maybe or no), open:",
         "    https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR",
         "<a href=\"https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR\">",
+        "Content-Type: text/calendar; charset=utf-8; method=REQUEST",
+        "METHOD:REQUEST",
         "<p>Hello Sara,</p>",
         "<meta charset=\"utf-8\">",
         "</code></p>",

@@ -311,7 +311,8 @@ impl Application {
                 SmsTransport::Off => service,
                 _ => service.with_sms(config.phone_region),
             }
-            .with_links(config.public_url.clone(), Arc::new(RandomTokenIssuer));
+            .with_links(config.public_url.clone(), Arc::new(RandomTokenIssuer))
+            .with_calendars(database.clone());
             (service, config.delivery_concurrency)
         });
         if deliveries.is_none() {
@@ -383,6 +384,12 @@ impl Application {
             webhooks,
             links,
             public_url: config.public_url.clone(),
+            calendars: domain::calendars::CalendarService::new(
+                database.clone(),
+                Arc::new(RandomTokenIssuer),
+                Arc::new(SystemClock),
+                config.public_url.clone(),
+            ),
         };
 
         // Before the app's server, so that the recorder is in place when the first request comes.

@@ -6,6 +6,7 @@
 //! implement), its service (the use cases that orchestrate them) and its tests:
 //!
 //! - [`accounts`]: users, passwords and bearer tokens;
+//! - [`calendars`]: events as iCalendar files;
 //! - [`events`]: events, their members and roles;
 //! - [`invitations`]: the Invitation aggregate and the batch rule of sending them;
 //! - [`changes`]: the change feed and its stream tickets;
@@ -19,6 +20,7 @@
 //! calls an area's service, and maps each operation's error enum to a status.
 
 pub mod accounts;
+pub mod calendars;
 pub mod changes;
 pub mod duration;
 pub mod events;

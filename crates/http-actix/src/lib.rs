@@ -107,6 +107,8 @@ pub struct AppState {
     pub links: domain::links::LinkService,
     /// `PUBLIC_URL`: the base of the links the service sends.
     pub public_url: domain::links::PublicUrl,
+    /// Calendar feeds (docs/api.md, "Calendars").
+    pub calendars: domain::calendars::CalendarService,
 }
 
 impl std::fmt::Debug for AppState {

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{accounts, changes, events, health, invitations, links, webhooks};
+use crate::api::{accounts, calendars, changes, events, health, invitations, links, webhooks};
 use crate::error::{
     ErrorBody, ErrorCode, ServerErrorBody, UnauthenticatedBody, ValidationErrorBody,
 };
@@ -20,6 +20,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for part in [
         accounts::Doc::openapi(),
         events::Doc::openapi(),
+        calendars::Doc::openapi(),
         changes::Doc::openapi(),
         invitations::Doc::openapi(),
         links::Doc::openapi(),

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{http::header, web, HttpResponse};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::api::{accounts, changes, events, health, invitations, links, webhooks};
+use crate::api::{accounts, calendars, changes, events, health, invitations, links, webhooks};
 use crate::extract::{self, json_method_not_allowed};
 use crate::idempotency;
 use crate::openapi::openapi;
@@ -34,6 +34,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/docs", web::get().to(docs_redirect))
             .configure(health::routes)
             .configure(links::page_routes)
+            .configure(calendars::page_routes)
             .service(
                 web::scope("/api/v1")
                     .wrap(json_method_not_allowed())
@@ -51,6 +52,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// guard on the resource, which turns a wrong method into a 404 instead of a 405.
 fn api_v1(cfg: &mut web::ServiceConfig) {
     cfg.configure(accounts::routes)
+        .configure(calendars::routes)
         .configure(events::routes)
         .configure(changes::routes)
         .configure(webhooks::routes)

@@ -29,6 +29,19 @@ pub(crate) fn optional_date_time(description: &str) -> Schema {
     schema
 }
 
+/// An event's time zone: one of the IANA names the service knows, or `null` or `""` for UTC.
+pub(crate) fn time_zone(description: &str) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            domain::events::TimeZone::names()
+                .map(serde_json::Value::from)
+                .chain([serde_json::Value::from(""), serde_json::Value::Null]),
+        ))
+        .description(Some(description))
+        .into()
+}
+
 /// An optional email, described by `description`: an email address, `null`, or blank text
 /// (= not given).
 pub(crate) fn optional_email(description: &str) -> Schema {

@@ -140,6 +140,9 @@ struct StoredEvent {
     waitlist: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rsvp_deadline: Option<DbTime>,
+    /// Absent in changes written before events had a time zone, and for UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    time_zone: Option<String>,
     created_at: DbTime,
     /// As [`StoredInvitation::version`].
     #[serde(skip, default = "first_version")]
@@ -259,6 +262,8 @@ impl From<&ChangeSubject> for StoredSubject {
                     max_guests: rsvp_columns(e.details.rsvp()).1,
                     waitlist: e.details.rsvp().waitlist(),
                     rsvp_deadline: rsvp_columns(e.details.rsvp()).3,
+                    time_zone: Some(e.details.time_zone().name().to_owned())
+                        .filter(|name| name != "UTC"),
                     created_at: to_db_time(e.created_at),
                     version: to_db_version(e.version),
                 },
@@ -350,6 +355,7 @@ impl StoredSubject {
                     rsvp_deadline: e.rsvp_deadline,
                     // Not kept in a change: the seats are shown to hosts only, and as they are now.
                     seats_taken: 0,
+                    time_zone: e.time_zone.unwrap_or_else(|| "UTC".to_owned()),
                 };
                 ChangeSubject::Event(event(row, owner.into())?)
             }

@@ -156,6 +156,7 @@ impl EventRepository for Database {
             waitlist,
             rsvp_deadline,
             seats_taken: 0,
+            time_zone: details.time_zone().name().to_owned(),
         };
         let owner = MemberRow {
             id: DbId::of(MemberId::generate()),
@@ -530,6 +531,7 @@ impl EventRepository for Database {
                                     events::max_guests.eq(max_guests),
                                     events::waitlist.eq(waitlist),
                                     events::rsvp_deadline.eq(rsvp_deadline),
+                                    events::time_zone.eq(details.time_zone().name()),
                                     events::version.eq(events::version + 1),
                                 ))
                                 .execute(c)?;

@@ -9,6 +9,7 @@
 //! the cases to run on each (`fakes::name`, `sqlite::name`, `postgres::name`). Each case owns a
 //! fresh store or database.
 
+mod calendars;
 mod changes;
 mod contract;
 mod counters;

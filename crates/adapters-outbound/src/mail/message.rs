@@ -19,6 +19,9 @@ pub(super) struct StoredMessage {
     /// The `text/html` part; empty for a plain-text message (a code).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(super) html: String,
+    /// The `text/calendar; method=REQUEST` part (iMIP, RFC 6047); empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(super) calendar: String,
 }
 
 /// A plain-text message: a code, a notice.
@@ -27,6 +30,7 @@ pub(super) fn compose_text(subject: &str, text: &str) -> StoredMessage {
         subject: one_line(subject),
         text: text.to_owned(),
         html: String::new(),
+        calendar: String::new(),
     }
 }
 
@@ -133,6 +137,7 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
         subject,
         text,
         html,
+        calendar: email.calendar.clone().unwrap_or_default(),
     }
 }
 
@@ -166,6 +171,7 @@ fn compose_promotion(email: &InvitationEmail) -> StoredMessage {
         subject,
         text,
         html,
+        calendar: String::new(),
     }
 }
 
@@ -224,6 +230,7 @@ mod tests {
             message: note.map(text),
             expires_at: expires.map(|at| at.parse().unwrap()),
             link: None,
+            calendar: None,
         }
     }
 

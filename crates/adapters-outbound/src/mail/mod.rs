@@ -115,13 +115,32 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
         .header(subject::Subject::new(one_line(&stored.subject)));
     let built = if stored.html.is_empty() {
         builder.singlepart(SinglePart::plain(stored.text))
-    } else {
+    } else if stored.calendar.is_empty() {
         builder.multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
+    } else {
+        // iMIP (RFC 6047): the invitation as the last alternative, which calendar-aware mail
+        // clients show as an event to add.
+        builder.multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(stored.text))
+                .singlepart(SinglePart::html(stored.html))
+                .singlepart(
+                    SinglePart::builder()
+                        .header(calendar_type())
+                        .body(stored.calendar),
+                ),
+        )
     };
     built.map_err(|error| {
         tracing::warn!(error = %error, "an invitation email could not be built");
         MailResult::Permanent("the message cannot be built".to_owned())
     })
+}
+
+/// `text/calendar; charset=utf-8; method=REQUEST`.
+fn calendar_type() -> lettre::message::header::ContentType {
+    lettre::message::header::ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
+        .unwrap_or(lettre::message::header::ContentType::TEXT_PLAIN)
 }
 
 fn did_not_answer(timeout: Duration) -> String {

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod bounded;
+mod calendars;
 mod care;
 mod changes;
 mod cli;

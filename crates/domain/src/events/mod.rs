@@ -42,6 +42,49 @@ pub struct EventDetails {
     starts_at: Option<DateTime<Utc>>,
     ends_at: Option<DateTime<Utc>>,
     rsvp: RsvpSettings,
+    time_zone: TimeZone,
+}
+
+/// The time zone an event happens in (docs/api.md, "Calendars"): an IANA name such as
+/// `Asia/Tehran`, `UTC` by default. Times are stored in UTC; the zone says how people there read
+/// them (the page, calendars).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+/// Why a time zone is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not an IANA time zone name")]
+pub struct TimeZoneError;
+
+impl TimeZone {
+    /// UTC.
+    pub const UTC: Self = Self(chrono_tz::Tz::UTC);
+
+    /// Reads an IANA name as the time zone database spells it (`Asia/Tehran`, `UTC`).
+    ///
+    /// # Errors
+    /// [`TimeZoneError`] for anything else.
+    pub fn parse(name: &str) -> Result<Self, TimeZoneError> {
+        name.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(Self)
+            .map_err(|_| TimeZoneError)
+    }
+
+    /// Every name [`TimeZone::parse`] reads, in the time zone database's order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
+    /// Its IANA name.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The zone, for reading times in it.
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
 }
 
 /// Why event details are refused.
@@ -95,7 +138,20 @@ impl EventDetails {
             starts_at,
             ends_at,
             rsvp: RsvpSettings::default(),
+            time_zone: TimeZone::UTC,
         })
+    }
+
+    /// The same details in `time_zone`.
+    #[must_use]
+    pub fn with_time_zone(mut self, time_zone: TimeZone) -> Self {
+        self.time_zone = time_zone;
+        self
+    }
+
+    /// The time zone it happens in.
+    pub fn time_zone(&self) -> TimeZone {
+        self.time_zone
     }
 
     /// The same details taking answers by `rsvp`.
@@ -180,6 +236,8 @@ pub struct EventPatch {
     pub waitlist: Option<bool>,
     /// A new RSVP deadline, or `Some(None)` to remove it.
     pub rsvp_deadline: Option<Option<DateTime<Utc>>>,
+    /// A new time zone.
+    pub time_zone: Option<TimeZone>,
 }
 
 impl EventPatch {
@@ -215,6 +273,7 @@ impl EventPatch {
             merged(&self.ends_at, details.ends_at),
         )?
         .with_rsvp(settings)
+        .map(|next| next.with_time_zone(merged(&self.time_zone, details.time_zone)))
     }
 }
 

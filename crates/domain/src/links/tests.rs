@@ -11,6 +11,7 @@ use crate::accounts::{ContactVerification, RegisterCommand, User};
 use crate::changes::RecordedChange;
 use crate::events::EventDetails;
 use crate::invitations::{InvitationEntries, Reply, SendInvitations};
+use crate::ports::Clock as _;
 use crate::rsvp::{RsvpRefused, RsvpSettings};
 use crate::testing::Wiring;
 use crate::webhooks::delivery::{InvitationEmail, RetryPolicy};
@@ -18,15 +19,16 @@ use crate::webhooks::ports::{ChangeRenderer, MailResult, Mailer};
 use crate::webhooks::{DeliveryLimits, DeliveryService};
 use crate::{Answer, Email, EventId, InvitationId, Password, PhoneRegion, Text};
 
-/// Keeps the link of every invitation email it composes.
+/// Keeps the link and the calendar of every invitation email it composes.
 #[derive(Default)]
-struct LinkMailer(Mutex<Vec<String>>);
+struct LinkMailer(Mutex<Vec<String>>, Mutex<Vec<Option<String>>>);
 
 #[async_trait]
 impl Mailer for LinkMailer {
     fn compose(&self, email: &InvitationEmail) -> String {
         let link = email.link.clone().unwrap_or_default();
         self.0.lock().unwrap().push(link.clone());
+        self.1.lock().unwrap().push(email.calendar.clone());
         link
     }
 
@@ -75,7 +77,8 @@ impl World {
         .with_links(
             PublicUrl::parse("https://events.example.com/").unwrap(),
             wiring.issuer.clone(),
-        );
+        )
+        .with_calendars(wiring.store.clone());
         let links = LinkService::new(
             wiring.store.clone(),
             wiring.users.clone(),
@@ -110,11 +113,20 @@ impl World {
     }
 
     async fn event(&self, owner: &User, rsvp: RsvpSettings) -> EventId {
+        self.event_at(owner, rsvp, None).await
+    }
+
+    async fn event_at(
+        &self,
+        owner: &User,
+        rsvp: RsvpSettings,
+        starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> EventId {
         let details = EventDetails::new(
             Text::from_stored("Launch".into()),
             None,
             Some(Text::from_stored("Rooftop".into())),
-            None,
+            starts_at,
             None,
         )
         .and_then(|details| details.with_rsvp(rsvp))
@@ -358,6 +370,42 @@ async fn an_invitation_text_carries_its_link() {
     assert!(link.starts_with("https://events.example.com/i/"), "{text}");
     let token = link.rsplit('/').next().unwrap();
     assert!(!w.links.view(token).await.unwrap().held);
+}
+
+#[tokio::test]
+async fn an_invitation_email_carries_its_event_as_a_calendar_request_when_it_has_a_start() {
+    let w = World::new(ContactVerification::Off);
+    let olivia = w.user("olivia", None).await;
+    w.user("sara", None).await;
+    let timed = w
+        .event_at(
+            &olivia,
+            open_event(),
+            Some(w.wiring.clock.now() + Duration::days(9)),
+        )
+        .await;
+    let untimed = w.event(&olivia, open_event()).await;
+    w.invite(&olivia, timed, "sara@example.com").await;
+    w.invite(&olivia, untimed, "sara@example.com").await;
+    let (url, _) = w.links_sent().await.remove(0);
+    let calendars = w.mailer.1.lock().unwrap().clone();
+    assert_eq!(calendars.len(), 2);
+    let request = calendars[0]
+        .as_deref()
+        .expect("a calendar for the timed event");
+    let request = request.replace("\r\n ", "");
+    assert!(request.contains("METHOD:REQUEST\r\n"), "{request}");
+    assert!(
+        request.contains(&format!("UID:{timed}@event-manager")),
+        "{request}"
+    );
+    assert!(request.contains("PARTSTAT=NEEDS-ACTION"), "{request}");
+    assert!(
+        request.contains(":mailto:sara@example.com\r\n"),
+        "{request}"
+    );
+    assert!(request.contains(&format!("URL:{url}\r\n")), "{request}");
+    assert_eq!(calendars[1], None, "no start, no calendar");
 }
 
 #[test]

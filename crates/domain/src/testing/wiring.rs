@@ -148,6 +148,16 @@ impl Wiring {
         )
     }
 
+    /// Calendar feeds, under the default `PUBLIC_URL`.
+    pub fn calendars(&self) -> crate::calendars::CalendarService {
+        crate::calendars::CalendarService::new(
+            self.store.clone(),
+            self.issuer.clone(),
+            self.clock.clone(),
+            crate::links::PublicUrl::default(),
+        )
+    }
+
     /// Webhooks, to public destinations only.
     pub fn webhooks(&self) -> WebhookService {
         WebhookService::new(

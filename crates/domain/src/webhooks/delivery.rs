@@ -291,6 +291,9 @@ pub struct InvitationEmail {
     pub expires_at: Option<DateTime<Utc>>,
     /// The one-click link to look at and answer it (docs/api.md, "Answering from a message").
     pub link: Option<String>,
+    /// The invitation as an iCalendar `METHOD:REQUEST` (docs/api.md, "Calendars"), sent as the
+    /// email's `text/calendar` part; `None` when the event has no start time.
+    pub calendar: Option<String>,
 }
 
 impl InvitationEmail {
@@ -330,6 +333,7 @@ impl InvitationEmail {
             message: details.invitation.message().cloned(),
             expires_at: details.invitation.expires_at(),
             link: None,
+            calendar: None,
         })
     }
 }

@@ -13,8 +13,11 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use crate::calendars::ports::CalendarEvents;
+use crate::calendars::{self, Attendee, Entry, Method, PartStat};
 use crate::changes::ports::ChangeFeed;
 use crate::changes::{ChangeKind, ChangeSubject, RecordedChange};
+use crate::events::Event;
 use crate::links::{LinkToken, NewLink, PublicUrl};
 use crate::ports::SecretSource;
 use crate::ports::{Clock, PortError};
@@ -27,6 +30,7 @@ use crate::webhooks::ports::{
     WebhookSender,
 };
 use crate::webhooks::Webhook;
+use crate::EventId;
 use crate::{AttemptId, DeliveryId, UserId};
 
 /// The bounds of delivery.
@@ -85,6 +89,7 @@ pub struct DeliveryService {
     limits: DeliveryLimits,
     sms_region: Option<crate::PhoneRegion>,
     links: Option<(PublicUrl, Arc<dyn SecretSource>)>,
+    calendars: Option<Arc<dyn CalendarEvents>>,
 }
 
 impl std::fmt::Debug for DeliveryService {
@@ -121,7 +126,48 @@ impl DeliveryService {
             limits,
             sms_region: None,
             links: None,
+            calendars: None,
         }
+    }
+
+    /// The same service attaching the invitation as an iCalendar `METHOD:REQUEST` to every
+    /// invitation email (docs/api.md, "Calendars"), its event read from `events`.
+    #[must_use]
+    pub fn with_calendars(mut self, events: Arc<dyn CalendarEvents>) -> Self {
+        self.calendars = Some(events);
+        self
+    }
+
+    /// The events of the invitation emails among `changes`, read in one round trip (none without
+    /// a mailer or calendars).
+    async fn calendar_events(
+        &self,
+        changes: &[crate::changes::AddressedChange],
+    ) -> Result<HashMap<EventId, Event>, PortError> {
+        let (Some(source), Some(_)) = (&self.calendars, &self.mailer) else {
+            return Ok(HashMap::new());
+        };
+        let ids: Vec<EventId> = changes
+            .iter()
+            .filter_map(|delivery| {
+                let email = InvitationEmail::of(&delivery.recorded)?;
+                let ChangeSubject::Invitation(details) = delivery.recorded.change.subject() else {
+                    return None;
+                };
+                (!email.promoted).then(|| details.invitation.event_id())
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(source
+            .events_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|event| (event.id, event))
+            .collect())
     }
 
     /// The same service giving every invitation email and text a one-click link under
@@ -203,6 +249,7 @@ impl DeliveryService {
             by_owner.entry(webhook.owner).or_default().push(webhook);
         }
         let now = self.clock.now();
+        let events = self.calendar_events(&read.changes).await?;
         let mut deliveries = Vec::new();
         for delivery in &read.changes {
             let change = &delivery.recorded;
@@ -236,6 +283,7 @@ impl DeliveryService {
             if let Some((mailer, mut email)) = email {
                 let link = link.take();
                 email.link = link.as_ref().map(|(url, _)| url.clone());
+                email.calendar = invitation_calendar(&email, change, &events, now);
                 deliveries.push(NewDelivery {
                     id: DeliveryId::generate(),
                     change_id: change.id,
@@ -377,3 +425,29 @@ impl DeliveryService {
 
 #[cfg(test)]
 mod tests;
+
+/// The iCalendar `METHOD:REQUEST` of an invitation email: the event as it stands, the invitee
+/// named by the address the email goes to, not answered yet, with the link to answer; `None`
+/// for an event unknown here or without a start time.
+fn invitation_calendar(
+    email: &InvitationEmail,
+    change: &RecordedChange,
+    events: &HashMap<EventId, Event>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let ChangeSubject::Invitation(details) = change.change.subject() else {
+        return None;
+    };
+    let event = events.get(&details.invitation.event_id())?;
+    let entry = Entry {
+        event,
+        title: email.event_title.as_str(),
+        attendee: Some(Attendee {
+            address: format!("mailto:{}", email.to.as_str()),
+            name: email.invitee_name.as_str().to_owned(),
+            partstat: PartStat::NeedsAction,
+        }),
+        url: email.link.clone(),
+    };
+    calendars::render(Method::Request, &[entry], now)
+}

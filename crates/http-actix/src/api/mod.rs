@@ -4,6 +4,7 @@
 //! errors become [`ApiError`](crate::ApiError) through `?`.
 
 pub mod accounts;
+pub mod calendars;
 pub mod changes;
 pub mod events;
 pub mod health;

@@ -162,6 +162,7 @@ impl Api {
             webhooks: self.wiring.webhooks(),
             links: self.wiring.links(),
             public_url: domain::links::PublicUrl::default(),
+            calendars: self.wiring.calendars(),
         }
     }
 

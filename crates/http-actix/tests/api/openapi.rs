@@ -114,6 +114,9 @@ async fn the_document_lists_every_route_of_the_spec() {
         "GET /api/v1/webhooks/{webhook_id}/deliveries",
         "GET /api/v1/rsvp/{token}",
         "POST /api/v1/rsvp/{token}",
+        "GET /api/v1/events/{event_id}/calendar.ics",
+        "POST /api/v1/me/calendar-feed",
+        "DELETE /api/v1/me/calendar-feed",
         "GET /health/live",
         "GET /health/ready",
     ];

@@ -29,3 +29,91 @@ impl InvitationLinks for Store {
             }))
     }
 }
+
+#[async_trait]
+impl crate::calendars::ports::CalendarEvents for Store {
+    async fn events_by_id(
+        &self,
+        ids: &[crate::EventId],
+    ) -> Result<Vec<crate::events::Event>, PortError> {
+        let state = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.event(*id).cloned())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl crate::calendars::ports::CalendarFeeds for Store {
+    async fn replace_feed(
+        &self,
+        user: crate::UserId,
+        hash: &TokenHash,
+        _at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if state.user(user).is_none() {
+            return Err(PortError::unexpected("a feed of an unknown user"));
+        }
+        state.feeds.insert(user, hash.clone());
+        Ok(())
+    }
+
+    async fn delete_feed(&self, user: crate::UserId) -> Result<bool, PortError> {
+        Ok(self.lock().feeds.remove(&user).is_some())
+    }
+
+    async fn feed_owner(&self, hash: &TokenHash) -> Result<Option<crate::UserId>, PortError> {
+        Ok(self
+            .lock()
+            .feeds
+            .iter()
+            .find(|(_, h)| *h == hash)
+            .map(|(user, _)| *user))
+    }
+
+    async fn feed_events(
+        &self,
+        user: crate::UserId,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::calendars::ports::FeedEvent>, PortError> {
+        use crate::calendars::ports::FeedEvent;
+        use crate::calendars::PartStat;
+        let state = self.lock();
+        let member = state
+            .members
+            .iter()
+            .filter(|(_, m)| m.user.id == user)
+            .filter_map(|(event, _)| state.event(*event))
+            .map(|event| (event, PartStat::Accepted));
+        let maybe = state
+            .invitations
+            .iter()
+            .filter(|i| {
+                i.invitee_id() == user
+                    && i.held_contact().is_none()
+                    && i.status_at(now) == crate::InvitationStatus::Tentative
+            })
+            .filter_map(|i| state.event(i.event_id()))
+            .map(|event| (event, PartStat::Tentative));
+        let mut events: Vec<FeedEvent> = member
+            .chain(maybe)
+            .filter(|(event, _)| event.details.starts_at().is_some())
+            .map(|(event, partstat)| FeedEvent {
+                event: event.clone(),
+                title: event.details.title().clone(),
+                partstat,
+            })
+            .collect();
+        events.sort_by(|a, b| {
+            b.event
+                .details
+                .starts_at()
+                .cmp(&a.event.details.starts_at())
+        });
+        events.truncate(limit as usize);
+        Ok(events)
+    }
+}

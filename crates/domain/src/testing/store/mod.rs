@@ -65,6 +65,8 @@ struct State {
     deliveries: webhooks::Deliveries,
     /// One-click links: the invitation each digest opens.
     links: HashMap<TokenHash, InvitationId>,
+    /// Calendar feeds: each person's feed digest.
+    feeds: HashMap<UserId, TokenHash>,
 }
 
 /// Every repository port (and the health check) over one in-memory state, keeping what the
@@ -126,7 +128,8 @@ fn stored_details(details: EventDetails) -> EventDetails {
         details.starts_at().map(stored),
         details.ends_at().map(stored),
     )
-    .and_then(|details| details.with_rsvp(settings))
+    .and_then(|stored| stored.with_rsvp(settings))
+    .map(|stored| stored.with_time_zone(details.time_zone()))
     .expect("truncating the times keeps their order")
 }
 

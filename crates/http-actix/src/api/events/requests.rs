@@ -1,7 +1,7 @@
 //! Request bodies of the events area and their conversion into domain values.
 
 use chrono::{DateTime, Datelike, Utc};
-use domain::events::{EventDetails, EventDetailsError, EventPatch, Role};
+use domain::events::{EventDetails, EventDetailsError, EventPatch, Role, TimeZone};
 use domain::rsvp::{RsvpSettings, RsvpSettingsError};
 use domain::Text;
 use serde::{Deserialize, Deserializer};
@@ -51,6 +51,8 @@ pub struct CreateEventRequest {
     waitlist: Option<Value>,
     #[schema(schema_with = rsvp_deadline_schema)]
     rsvp_deadline: Option<Value>,
+    #[schema(schema_with = time_zone_schema)]
+    time_zone: Option<Value>,
 }
 
 impl CreateEventRequest {
@@ -95,10 +97,16 @@ impl CreateEventRequest {
             "rsvp_deadline",
             optional_date("rsvp_deadline", self.rsvp_deadline),
         );
-        match (title, description, location, starts_at, ends_at) {
-            (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at))
-                if errors.is_empty() =>
-            {
+        let time_zone = errors.take("time_zone", time_zone(self.time_zone));
+        match (title, description, location, starts_at, ends_at, time_zone) {
+            (
+                Some(title),
+                Some(description),
+                Some(location),
+                Some(starts_at),
+                Some(ends_at),
+                Some(time_zone),
+            ) if errors.is_empty() => {
                 let (Some(capacity), Some(max_guests), Some(waitlist), Some(rsvp_deadline)) =
                     (capacity, max_guests, waitlist, rsvp_deadline)
                 else {
@@ -108,6 +116,7 @@ impl CreateEventRequest {
                     .map_err(settings_error)?;
                 EventDetails::new(title, description, location, starts_at, ends_at)
                     .and_then(|details| details.with_rsvp(settings))
+                    .map(|details| details.with_time_zone(time_zone))
                     .map_err(details_error)
             }
             _ => Err(errors),
@@ -268,6 +277,9 @@ pub struct UpdateEventRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = rsvp_deadline_schema)]
     rsvp_deadline: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = time_zone_schema)]
+    time_zone: Option<Value>,
 }
 
 /// Reads a field that is present, `null` included, so that `null` (remove) and a missing field
@@ -353,10 +365,20 @@ impl UpdateEventRequest {
             self.rsvp_deadline
                 .map(|value| optional_date("rsvp_deadline", Some(value))),
         );
+        let time_zone = changed(
+            &mut errors,
+            "time_zone",
+            self.time_zone.map(|value| time_zone(Some(value))),
+        );
         match (title, description, location, starts_at, ends_at) {
             (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at)) => {
-                let (Some(capacity), Some(max_guests), Some(waitlist), Some(rsvp_deadline)) =
-                    (capacity, max_guests, waitlist, rsvp_deadline)
+                let (
+                    Some(capacity),
+                    Some(max_guests),
+                    Some(waitlist),
+                    Some(rsvp_deadline),
+                    Some(time_zone),
+                ) = (capacity, max_guests, waitlist, rsvp_deadline, time_zone)
                 else {
                     return Err(errors);
                 };
@@ -370,6 +392,7 @@ impl UpdateEventRequest {
                     max_guests,
                     waitlist,
                     rsvp_deadline,
+                    time_zone,
                 })
             }
             _ => Err(errors),
@@ -475,6 +498,25 @@ fn rsvp_deadline_schema() -> utoipa::openapi::schema::Schema {
         "RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `\"\"` \
          for none.",
     )
+}
+
+fn time_zone_schema() -> utoipa::openapi::schema::Schema {
+    crate::schema::time_zone(
+        "The time zone it happens in, an IANA name such as `Asia/Tehran`: the RSVP page and \
+         calendars show its times there. `null`, `\"\"` or absent: `UTC`.",
+    )
+}
+
+/// `time_zone`: an IANA name; `null` or `""` (or absent) for UTC.
+fn time_zone(value: Option<Value>) -> Result<TimeZone, String> {
+    match value {
+        None | Some(Value::Null) => Ok(TimeZone::UTC),
+        Some(Value::String(name)) if name.trim().is_empty() => Ok(TimeZone::UTC),
+        Some(Value::String(name)) => TimeZone::parse(&name).map_err(|_| {
+            "The time zone must be an IANA time zone name, such as Asia/Tehran.".to_owned()
+        }),
+        Some(_) => Err("The time zone must be a string.".to_owned()),
+    }
 }
 
 fn starts_at_schema() -> utoipa::openapi::schema::Schema {

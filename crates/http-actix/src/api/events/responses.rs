@@ -45,6 +45,9 @@ pub struct EventBody {
     #[schema(required = true)]
     #[serde(serialize_with = "optional_timestamp")]
     pub rsvp_deadline: Option<DateTime<Utc>>,
+    /// The IANA time zone it happens in (`UTC` unless set); its times are UTC all the same.
+    #[schema(example = "Asia/Tehran")]
+    pub time_zone: String,
     /// Who made it; the one member with the role `owner`.
     pub owner: UserSummaryBody,
     /// How many members it has, the owner included.
@@ -101,6 +104,7 @@ impl From<domain::events::Event> for EventBody {
             max_guests: rsvp.max_guests(),
             waitlist: rsvp.waitlist(),
             rsvp_deadline: rsvp.rsvp_deadline(),
+            time_zone: details.time_zone().name().to_owned(),
             owner: event.owner.into(),
             members_count: event.members_count,
             seats_taken: None,

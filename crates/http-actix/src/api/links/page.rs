@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use domain::events::TimeZone;
 use domain::links::{LinkError, LinkView};
 use domain::InvitationStatus;
 use serde::Deserialize;
@@ -85,22 +86,36 @@ struct Posted {
     comment: Option<String>,
 }
 
-/// `12 December 2026, 18:00 UTC`.
-fn moment(at: DateTime<Utc>) -> String {
-    at.format("%A %-d %B %Y, %H:%M UTC").to_string()
+/// `Friday 15 January 2027, 22:00 (Asia/Tehran)`: a time as people in the event's zone read it.
+fn moment(at: DateTime<Utc>, zone: TimeZone) -> String {
+    format!(
+        "{} ({})",
+        at.with_timezone(&zone.tz()).format("%A %-d %B %Y, %H:%M"),
+        zone.name()
+    )
 }
 
-/// When the event is, as one line.
-fn when(starts: Option<DateTime<Utc>>, ends: Option<DateTime<Utc>>) -> Option<String> {
-    let starts = starts?;
-    Some(match ends {
+/// When the event is, as one line, in its time zone.
+fn when(
+    starts: Option<DateTime<Utc>>,
+    ends: Option<DateTime<Utc>>,
+    zone: TimeZone,
+) -> Option<String> {
+    let starts = starts?.with_timezone(&zone.tz());
+    Some(match ends.map(|ends| ends.with_timezone(&zone.tz())) {
         Some(ends) if ends.date_naive() == starts.date_naive() => format!(
-            "{} – {}",
+            "{} – {} ({})",
             starts.format("%A %-d %B %Y, %H:%M"),
-            ends.format("%H:%M UTC")
+            ends.format("%H:%M"),
+            zone.name()
         ),
-        Some(ends) => format!("{} – {}", moment(starts), moment(ends)),
-        None => moment(starts),
+        Some(ends) => format!(
+            "{} – {} ({})",
+            starts.format("%A %-d %B %Y, %H:%M"),
+            ends.format("%A %-d %B %Y, %H:%M"),
+            zone.name()
+        ),
+        None => moment(starts.with_timezone(&Utc), zone),
     })
 }
 
@@ -125,15 +140,19 @@ fn card(view: &LinkView) -> Card {
     let details = &view.event.details;
     let invitation = &view.details.invitation;
     let open = domain::links::opens(invitation.status());
+    let zone = details.time_zone();
     Card {
         title: view.details.event_title.as_str().to_owned(),
-        when: when(details.starts_at(), details.ends_at()),
+        when: when(details.starts_at(), details.ends_at(), zone),
         place: details.location().map(|t| t.as_str().to_owned()),
         sender: view.details.sender.name.as_str().to_owned(),
         status: status_words(view),
         guests: Some(invitation.guests()).filter(|g| *g > 0),
         comment: invitation.comment().map(|t| t.as_str().to_owned()),
-        expires: invitation.expires_at().filter(|_| open).map(moment),
+        expires: invitation
+            .expires_at()
+            .filter(|_| open)
+            .map(|at| moment(at, zone)),
         description: details.description().map(|t| t.as_str().to_owned()),
         note: invitation.message().map(|t| t.as_str().to_owned()),
     }

@@ -85,6 +85,9 @@ pub struct RsvpEventBody {
     #[schema(required = true)]
     #[serde(serialize_with = "optional_timestamp")]
     pub rsvp_deadline: Option<DateTime<Utc>>,
+    /// The IANA time zone it happens in.
+    #[schema(example = "Asia/Tehran")]
+    pub time_zone: String,
 }
 
 impl From<LinkView> for RsvpBody {
@@ -116,6 +119,7 @@ impl From<LinkView> for RsvpBody {
                 ends_at: event.details.ends_at(),
                 max_guests: rsvp.max_guests(),
                 rsvp_deadline: rsvp.rsvp_deadline(),
+                time_zone: event.details.time_zone().name().to_owned(),
             },
             sender: details.sender.into(),
             held,
