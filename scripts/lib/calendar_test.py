@@ -13,6 +13,8 @@ Radicale's command. The checks:
     PARTSTAT NEEDS-ACTION, then TENTATIVE after a "maybe" by the link;
   * the invitation email carries a `text/calendar; method=REQUEST` part (RFC 6047) with
     METHOD:REQUEST, the same UID and Sara's PARTSTAT NEEDS-ACTION;
+  * a cancelled invitation's email carries `method=CANCEL` with METHOD:CANCEL, STATUS:CANCELLED
+    and the same UID;
   * Radicale (auth none, its own folder) takes every file by CalDAV PUT into a calendar made with
     MKCALENDAR (201), and gives back the same UID and start.
 """
@@ -196,6 +198,31 @@ def run(base, outbox, radicale, work):
     check(event["ATTENDEE"].params.get("PARTSTAT") == "NEEDS-ACTION", "the email's PARTSTAT")
     files["request"] = invite
 
+    # A cancelled invitation's email carries METHOD:CANCEL for the same UID.
+    reza = register(base, "Reza")
+    sent = api(base, 200, "POST", f"/api/v1/events/{launch['id']}/invitations",
+               {"invitations": [reza["email"]]}, olivia["token"])["data"]
+    link_in_outbox(outbox, reza["email"])
+    expect(base, 200, "DELETE", f"/api/v1/invitations/{sent['sent'][0]['id']}", token=olivia["token"])
+    deadline = time.monotonic() + 20
+    cancel = None
+    while cancel is None and time.monotonic() < deadline:
+        for path in glob.glob(os.path.join(outbox, "**", "*.eml"), recursive=True):
+            with open(path, "rb") as f:
+                message = email.message_from_binary_file(f, policy=email.policy.default)
+            if reza["email"] in str(message["To"]) and str(message["Subject"]).startswith("Cancelled"):
+                cancel = message
+        time.sleep(0.2)
+    check(cancel is not None, "no cancellation email to Reza")
+    parts = [p for p in cancel.walk() if p.get_content_type() == "text/calendar"]
+    check(len(parts) == 1 and parts[0].get_param("method") == "CANCEL", "the cancellation's calendar part")
+    text = parts[0].get_content()
+    text = text.encode() if isinstance(text, str) else text
+    calendar, event = one_event(text)
+    check(str(calendar["METHOD"]) == "CANCEL" and str(event["STATUS"]) == "CANCELLED",
+          f"METHOD {calendar.get('METHOD')}, STATUS {event.get('STATUS')}")
+    check(str(event["UID"]) == uid, "the cancellation's UID is the event's")
+
     # Radicale stores each file (it parses what it is given) and gives it back.
     port = free_port()
     folder = os.path.join(work, "radicale")
@@ -230,7 +257,7 @@ def run(base, outbox, radicale, work):
         server.terminate()
         server.wait(timeout=10)
     return (f"calendar: {len(files)} files parsed by icalendar and stored by Radicale "
-            "(Tehran and Berlin zones, SEQUENCE 0..3, PARTSTAT NEEDS-ACTION/TENTATIVE, email REQUEST part)")
+            "(Tehran and Berlin zones, SEQUENCE 0..3, PARTSTAT NEEDS-ACTION/TENTATIVE, email REQUEST and CANCEL parts)")
 
 
 def main():

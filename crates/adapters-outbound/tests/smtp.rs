@@ -137,6 +137,7 @@ fn invitation() -> InvitationEmail {
         to: sara(),
         resent: false,
         promoted: false,
+        cancelled: false,
         invitation_id: "01a21a05-9441-76f9-a0c7-06ec14569ae0"
             .parse::<InvitationId>()
             .unwrap(),

@@ -11,7 +11,8 @@ use domain::events::Role;
 use domain::EventId;
 
 use crate::db::AnyConnection;
-use crate::schema::event_members;
+use crate::rows::to_db_time;
+use crate::schema::{event_members, invitations};
 use crate::sql_types::DbId;
 
 /// A change with the users it goes to.
@@ -33,6 +34,7 @@ pub(crate) fn resolve(
     for change in changes {
         let audience = change.audience();
         let event = audience.event();
+        let at = to_db_time(change.occurred_at());
         let mut recipients = BTreeSet::new();
         match audience {
             // The sender among the managers: told while they manage the event, as they see it.
@@ -55,6 +57,30 @@ pub(crate) fn resolve(
             }
             Audience::Invitee { invitee, .. } => {
                 recipients.insert(DbId::of(invitee));
+            }
+            Audience::Followers { also, .. } => {
+                recipients.extend(
+                    event_members::table
+                        .filter(event_members::event_id.eq(DbId::of(event)))
+                        .select(event_members::user_id)
+                        .load::<DbId>(conn)?,
+                );
+                // The invitees of its live invitations, as they stand at the change.
+                recipients.extend(
+                    invitations::table
+                        .filter(invitations::event_id.eq(DbId::of(event)))
+                        .filter(invitations::status.eq_any(crate::invitations::LIVE))
+                        .filter(invitations::held_contact.is_null())
+                        .filter(
+                            invitations::status
+                                .eq(domain::InvitationStatus::Waitlisted.as_str())
+                                .or(invitations::expires_at.is_null())
+                                .or(invitations::expires_at.gt(at)),
+                        )
+                        .select(invitations::invitee_id)
+                        .load::<DbId>(conn)?,
+                );
+                recipients.extend(also.into_iter().map(DbId::of));
             }
             Audience::Members { also, .. } => {
                 let found = match members.entry(event) {

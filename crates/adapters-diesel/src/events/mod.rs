@@ -622,11 +622,22 @@ impl EventRepository for Database {
                         .get_results(c)?;
                     // The changes are resolved to users while the members are still there, and
                     // numbered after the deletion, the transaction's last step.
-                    let mut changes = details_of(c, &cancelled)?
+                    let cancelled_details = details_of(c, &cancelled)?;
+                    // Those whose live invitations the deletion ended are told of it too.
+                    let invitees: Vec<UserId> = cancelled_details
+                        .iter()
+                        .filter(|details| details.invitation.held_contact().is_none())
+                        .map(|details| details.invitation.invitee_id())
+                        .collect();
+                    let mut changes = cancelled_details
                         .into_iter()
                         .map(|details| made(Change::invitation_cancelled(details)))
                         .collect::<QueryResult<Vec<_>>>()?;
-                    changes.push(Change::event_deleted(event_ref(c, id)?, from_db_time(now)));
+                    changes.push(Change::event_deleted(
+                        event_ref(c, id)?,
+                        from_db_time(now),
+                        invitees,
+                    ));
                     let resolved = resolve(c, changes)?;
                     // Memberships and invitations go with the event (ON DELETE CASCADE).
                     let event = events::table

@@ -249,9 +249,9 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
         .unwrap();
     let last_for = |kinds: Vec<&'static str>, n: usize| kinds[kinds.len() - n..].to_vec();
     assert_eq!(
-        last_for(kinds(db, &nina).await, 1),
-        ["invitation.cancelled"],
-        "pending invitations end cancelled; Nina is no member"
+        last_for(kinds(db, &nina).await, 2),
+        ["invitation.cancelled", "event.deleted"],
+        "pending invitations end cancelled, and their invitees are told of the deletion"
     );
     assert_eq!(
         last_for(kinds(db, &sara).await, 2),
@@ -274,7 +274,11 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
     let deleted = all.last().unwrap();
     assert_eq!(deleted.recorded.change.kind(), ChangeKind::EventDeleted);
     let recipients: BTreeSet<UserId> = deleted.recipients.iter().copied().collect();
-    assert_eq!(recipients, BTreeSet::from([olivia.id, sara.id]));
+    assert_eq!(
+        recipients,
+        BTreeSet::from([olivia.id, sara.id, nina.id]),
+        "the members, and Nina, whose pending invitation the deletion cancelled"
+    );
 }
 
 async fn expiry_by_the_sweeper_and_by_a_new_send_is_recorded_once(target: Target) {

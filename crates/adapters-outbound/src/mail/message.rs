@@ -52,6 +52,9 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
     if email.promoted {
         return compose_promotion(email);
     }
+    if email.cancelled {
+        return compose_cancellation(email);
+    }
     let invitee = email.invitee_name.as_str();
     let sender = email.sender_name.as_str();
     let title = email.event_title.as_str();
@@ -175,6 +178,38 @@ fn compose_promotion(email: &InvitationEmail) -> StoredMessage {
     }
 }
 
+/// The email of an invitation that was cancelled, by a host or with its event: nothing to do, and
+/// the `METHOD:CANCEL` that takes the event out of the invitee's calendar.
+fn compose_cancellation(email: &InvitationEmail) -> StoredMessage {
+    let invitee = email.invitee_name.as_str();
+    let sender = email.sender_name.as_str();
+    let title = email.event_title.as_str();
+    let id = email.invitation_id.to_string();
+    let subject = one_line(&format!("Cancelled: {sender}'s invitation to {title}"));
+    let text = format!(
+        "Hello {invitee},\n\n\
+         Your invitation from {sender} to \"{title}\" was cancelled. There is nothing you need to \
+         do; if you added the event to your calendar, this email takes it out.\n\n\
+         The invitation's id: {id}\n"
+    );
+    let (invitee, sender, title) = (escape(invitee), escape(sender), escape(title));
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n\
+         <p>Hello {invitee},</p>\n\
+         <p>Your invitation from {sender} to <strong>{title}</strong> was cancelled. There is \
+         nothing you need to do; if you added the event to your calendar, this email takes it \
+         out.</p>\n\
+         <p>The invitation's id: <code>{id}</code></p>\n\
+         </body></html>\n"
+    );
+    StoredMessage {
+        subject,
+        text,
+        html,
+        calendar: email.calendar.clone().unwrap_or_default(),
+    }
+}
+
 /// "Answer by 12 December 2026, 10:00 UTC.", or "It does not expire."
 fn expiry_line(expires_at: Option<DateTime<Utc>>) -> String {
     match expires_at {
@@ -221,6 +256,7 @@ mod tests {
             to: Email::parse("sara@example.com").unwrap(),
             resent,
             promoted: false,
+            cancelled: false,
             invitation_id: "01a21a05-9441-76f9-a0c7-06ec14569ae0"
                 .parse::<InvitationId>()
                 .unwrap(),
@@ -297,6 +333,23 @@ mod tests {
             .html
             .contains("<a href=\"https://events.example.com/i/abc_-123\">"));
         assert!(!message.text.contains("PATCH"));
+    }
+
+    #[test]
+    fn a_cancellation_says_so_and_carries_its_calendar() {
+        let mut email = invitation(false, None, None);
+        email.cancelled = true;
+        email.calendar = Some("BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n".to_owned());
+        let message = compose(&email);
+        assert!(
+            message.subject.starts_with("Cancelled: "),
+            "{}",
+            message.subject
+        );
+        assert!(message.text.contains("was cancelled"), "{}", message.text);
+        assert!(message.html.contains("was cancelled"), "{}", message.html);
+        assert!(!message.text.contains("To answer"), "nothing to answer");
+        assert!(message.calendar.contains("METHOD:CANCEL"));
     }
 
     #[test]

@@ -118,15 +118,15 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
     } else if stored.calendar.is_empty() {
         builder.multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
     } else {
-        // iMIP (RFC 6047): the invitation as the last alternative, which calendar-aware mail
-        // clients show as an event to add.
+        // iMIP (RFC 6047): the invitation (or its cancellation) as the last alternative, which
+        // calendar-aware mail clients show as an event to add (or take out).
         builder.multipart(
             MultiPart::alternative()
                 .singlepart(SinglePart::plain(stored.text))
                 .singlepart(SinglePart::html(stored.html))
                 .singlepart(
                     SinglePart::builder()
-                        .header(calendar_type())
+                        .header(calendar_type(&stored.calendar))
                         .body(stored.calendar),
                 ),
         )
@@ -137,10 +137,18 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
     })
 }
 
-/// `text/calendar; charset=utf-8; method=REQUEST`.
-fn calendar_type() -> lettre::message::header::ContentType {
-    lettre::message::header::ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
-        .unwrap_or(lettre::message::header::ContentType::TEXT_PLAIN)
+/// `text/calendar; charset=utf-8; method=REQUEST` (or `CANCEL`): the part's method is the
+/// calendar's own (RFC 6047, 2.4).
+fn calendar_type(calendar: &str) -> lettre::message::header::ContentType {
+    let method = if calendar.contains("\r\nMETHOD:CANCEL\r\n") {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    lettre::message::header::ContentType::parse(&format!(
+        "text/calendar; charset=utf-8; method={method}"
+    ))
+    .unwrap_or(lettre::message::header::ContentType::TEXT_PLAIN)
 }
 
 fn did_not_answer(timeout: Duration) -> String {

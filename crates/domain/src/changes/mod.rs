@@ -124,7 +124,7 @@ pub enum ChangeSubject {
 }
 
 /// Who receives a change (R12), before it is resolved to users at write time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Audience {
     /// An invitation's invitee, and the event's owner and co-hosts, its sender among them while
     /// they manage the event.
@@ -150,15 +150,24 @@ pub enum Audience {
         /// Also told, though not a member (any more).
         also: Option<UserId>,
     },
+    /// Everyone following the event: its members, and the invitees of its live invitations
+    /// (pending, "maybe" and waitlisted, not held, not expired at the change), and those named.
+    Followers {
+        /// The event.
+        event: EventId,
+        /// Also told (those whose invitations the change itself ended).
+        also: Vec<UserId>,
+    },
 }
 
 impl Audience {
     /// The event whose members (or managers) the audience names.
-    pub const fn event(self) -> EventId {
+    pub fn event(&self) -> EventId {
         match self {
             Self::InvitationParties { event, .. }
             | Self::Invitee { event, .. }
-            | Self::Members { event, .. } => event,
+            | Self::Members { event, .. }
+            | Self::Followers { event, .. } => *event,
         }
     }
 }
@@ -177,6 +186,9 @@ pub struct Change {
     released: bool,
     /// An `invitation.accepted` of a waitlisted invitation that a freed seat promoted.
     promoted: bool,
+    /// Told besides the audience (not stored: recipients are decided when a change is written):
+    /// for `event.deleted`, the invitees whose live invitations the deletion cancelled.
+    also_told: Vec<UserId>,
 }
 
 /// A change that cannot be made of the state given: the invitation is not in the state the kind
@@ -303,6 +315,7 @@ impl Change {
             subject: ChangeSubject::Invitation(details),
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         })
     }
 
@@ -314,6 +327,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         }
     }
 
@@ -325,6 +339,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         }
     }
 
@@ -336,6 +351,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         }
     }
 
@@ -348,6 +364,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         }
     }
 
@@ -359,17 +376,20 @@ impl Change {
             subject: ChangeSubject::Event(event),
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         }
     }
 
-    /// `event.deleted`.
-    pub fn event_deleted(event: EventRef, at: DateTime<Utc>) -> Self {
+    /// `event.deleted`, also told to `invitees`: those whose live invitations the deletion
+    /// cancelled (they were following the event until then).
+    pub fn event_deleted(event: EventRef, at: DateTime<Utc>, invitees: Vec<UserId>) -> Self {
         Self {
             kind: ChangeKind::EventDeleted,
             occurred_at: at,
             subject: ChangeSubject::DeletedEvent(event),
             released: false,
             promoted: false,
+            also_told: invitees,
         }
     }
 
@@ -381,6 +401,7 @@ impl Change {
             subject,
             released: false,
             promoted: false,
+            also_told: Vec::new(),
         }
     }
 
@@ -432,6 +453,7 @@ impl Change {
     /// the event's owner and co-hosts; member and event changes to the event's members, and a
     /// removed member too.
     pub fn audience(&self) -> Audience {
+        // `event.*` reach the event's followers (docs/api.md, "Who receives a change").
         match &self.subject {
             ChangeSubject::Invitation(details) if self.released => Audience::Invitee {
                 event: details.invitation.event_id(),
@@ -451,13 +473,13 @@ impl Change {
                 event: event.id,
                 also: (self.kind == ChangeKind::MemberRemoved).then_some(member.user.id),
             },
-            ChangeSubject::Event(event) => Audience::Members {
+            ChangeSubject::Event(event) => Audience::Followers {
                 event: event.id,
-                also: None,
+                also: Vec::new(),
             },
-            ChangeSubject::DeletedEvent(event) => Audience::Members {
+            ChangeSubject::DeletedEvent(event) => Audience::Followers {
                 event: event.id,
-                also: None,
+                also: self.also_told.clone(),
             },
         }
     }
@@ -630,7 +652,7 @@ mod tests {
                 also: None
             }
         );
-        let deleted = Change::event_deleted(event.clone(), at(10));
+        let deleted = Change::event_deleted(event.clone(), at(10), Vec::new());
         assert_eq!(deleted.audience().event(), event.id);
     }
 }

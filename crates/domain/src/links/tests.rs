@@ -408,6 +408,45 @@ async fn an_invitation_email_carries_its_event_as_a_calendar_request_when_it_has
     assert_eq!(calendars[1], None, "no start, no calendar");
 }
 
+#[tokio::test]
+async fn a_cancelled_invitation_is_emailed_with_a_calendar_cancel_and_texted() {
+    let w = World::new(ContactVerification::Off);
+    let olivia = w.user("olivia", None).await;
+    w.user("sara", Some("09351234567")).await;
+    w.user("reza", Some("09121234567")).await;
+    let event = w
+        .event_at(
+            &olivia,
+            open_event(),
+            Some(w.wiring.clock.now() + Duration::days(9)),
+        )
+        .await;
+    let by_email = w.invite(&olivia, event, "sara@example.com").await;
+    let by_text = w.invite(&olivia, event, "09121234567").await;
+    w.links_sent().await;
+    for id in [by_email, by_text] {
+        w.wiring.invitations().cancel(&olivia, id).await.unwrap();
+    }
+    let links = w.links_sent().await;
+    assert_eq!(links.len(), 2, "an invitation and its cancellation");
+    assert_eq!(links[1].0, "", "a cancellation carries no link");
+    let calendars = w.mailer.1.lock().unwrap().clone();
+    let cancel = calendars[1]
+        .as_deref()
+        .expect("a calendar")
+        .replace("\r\n ", "");
+    assert!(cancel.contains("METHOD:CANCEL\r\n"), "{cancel}");
+    assert!(cancel.contains("STATUS:CANCELLED\r\n"), "{cancel}");
+    assert!(
+        cancel.contains(&format!("UID:{event}@event-manager")),
+        "{cancel}"
+    );
+    assert!(cancel.contains("PARTSTAT=DECLINED"), "{cancel}");
+    let texts = w.wiring.store.messages();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[1].text.contains("was cancelled"), "{}", texts[1].text);
+}
+
 #[test]
 fn public_urls_are_http_origins_without_query_or_fragment() {
     assert_eq!(

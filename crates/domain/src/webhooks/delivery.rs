@@ -277,6 +277,8 @@ pub struct InvitationEmail {
     pub resent: bool,
     /// Whether it tells of a seat that opened up: the waitlisted invitee is in.
     pub promoted: bool,
+    /// Whether it tells that the invitation was cancelled (by a host, or with its event).
+    pub cancelled: bool,
     /// The invitation.
     pub invitation_id: InvitationId,
     /// The invitee's name.
@@ -297,18 +299,20 @@ pub struct InvitationEmail {
 }
 
 impl InvitationEmail {
-    /// The email a change calls for: `invitation.created` and `.resent` of an invitation whose
-    /// contact was an email address; `None` for every other change, and for an invitation given
-    /// to its invitee on proof (the address had its email when it was sent). A held invitation's
-    /// email greets nobody by name: the account that claims the address may not be its owner.
+    /// The email a change calls for: `invitation.created`, `.resent` and `.cancelled` of an
+    /// invitation whose contact was an email address; `None` for every other change, and for an
+    /// invitation given to its invitee on proof (the address had its email when it was sent). A
+    /// held invitation's email greets nobody by name: the account that claims the address may not
+    /// be its owner.
     pub fn of(change: &RecordedChange) -> Option<Self> {
         if change.change.is_released() {
             return None;
         }
-        let (resent, promoted) = match change.change.kind() {
-            ChangeKind::InvitationCreated => (false, false),
-            ChangeKind::InvitationResent => (true, false),
-            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true),
+        let (resent, promoted, cancelled) = match change.change.kind() {
+            ChangeKind::InvitationCreated => (false, false, false),
+            ChangeKind::InvitationResent => (true, false, false),
+            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true, false),
+            ChangeKind::InvitationCancelled => (false, false, true),
             _ => return None,
         };
         let ChangeSubject::Invitation(details) = change.change.subject() else {
@@ -322,6 +326,7 @@ impl InvitationEmail {
             to: Email::parse(contact).ok()?,
             resent,
             promoted,
+            cancelled,
             invitation_id: details.invitation.id(),
             invitee_name: if details.invitation.held_contact().is_some() {
                 Text::from_stored("there".to_owned())
@@ -361,10 +366,11 @@ impl InvitationSms {
         if change.change.is_released() {
             return None;
         }
-        let (resent, promoted) = match change.change.kind() {
-            ChangeKind::InvitationCreated => (false, false),
-            ChangeKind::InvitationResent => (true, false),
-            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true),
+        let (resent, promoted, cancelled) = match change.change.kind() {
+            ChangeKind::InvitationCreated => (false, false, false),
+            ChangeKind::InvitationResent => (true, false, false),
+            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true, false),
+            ChangeKind::InvitationCancelled => (false, false, true),
             _ => return None,
         };
         let ChangeSubject::Invitation(details) = change.change.subject() else {
@@ -395,7 +401,11 @@ impl InvitationSms {
         // Shorter titles until the text fits (a title of emoji takes many UCS-2 units).
         [Self::TITLE_MAX, 30, 10].into_iter().find_map(|max| {
             let title = shorten(details.event_title.as_str(), max);
-            let text = if promoted {
+            let text = if cancelled {
+                format!(
+                    "Your invitation from {sender} to \"{title}\" on Event Manager was cancelled."
+                )
+            } else if promoted {
                 format!(
                     "Good news: a seat opened up at \"{title}\" and you are in. If you can no \
                      longer come, leave the event on Event Manager."

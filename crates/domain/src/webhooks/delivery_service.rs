@@ -154,6 +154,7 @@ impl DeliveryService {
                 let ChangeSubject::Invitation(details) = delivery.recorded.change.subject() else {
                     return None;
                 };
+                // A cancellation tells calendars too (the event, if it is still there).
                 (!email.promoted).then(|| details.invitation.event_id())
             })
             .collect::<BTreeSet<_>>()
@@ -426,9 +427,10 @@ impl DeliveryService {
 #[cfg(test)]
 mod tests;
 
-/// The iCalendar `METHOD:REQUEST` of an invitation email: the event as it stands, the invitee
-/// named by the address the email goes to, not answered yet, with the link to answer; `None`
-/// for an event unknown here or without a start time.
+/// The iCalendar of an invitation email: `METHOD:REQUEST` of the event as it stands, the invitee
+/// named by the address the email goes to, not answered yet, with the link to answer; or
+/// `METHOD:CANCEL` when it tells of a cancellation. `None` for an event no longer here (deleted)
+/// or without a start time.
 fn invitation_calendar(
     email: &InvitationEmail,
     change: &RecordedChange,
@@ -439,15 +441,20 @@ fn invitation_calendar(
         return None;
     };
     let event = events.get(&details.invitation.event_id())?;
+    let (method, partstat) = if email.cancelled {
+        (Method::Cancel, PartStat::Declined)
+    } else {
+        (Method::Request, PartStat::NeedsAction)
+    };
     let entry = Entry {
         event,
         title: email.event_title.as_str(),
         attendee: Some(Attendee {
             address: format!("mailto:{}", email.to.as_str()),
             name: email.invitee_name.as_str().to_owned(),
-            partstat: PartStat::NeedsAction,
+            partstat,
         }),
         url: email.link.clone(),
     };
-    calendars::render(Method::Request, &[entry], now)
+    calendars::render(method, &[entry], now)
 }

@@ -59,7 +59,8 @@ async fn creating_an_event_answers_201_with_the_event() {
         data["counts"],
         json!({"pending": 0, "tentative": 0, "accepted": 0, "rejected": 0, "waitlisted": 0})
     );
-    assert_eq!(data.as_object().unwrap().len(), 17);
+    assert_eq!(data["time_zone"], "UTC");
+    assert_eq!(data.as_object().unwrap().len(), 18);
     let id: domain::EventId = data["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(api.store.members_of(id), [ann.user.id]);
 }

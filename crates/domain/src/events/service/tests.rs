@@ -823,3 +823,90 @@ async fn a_version_mismatch_found_by_the_store_is_stale_and_not_decided_again() 
         Err(DeleteEventError::Stale)
     ));
 }
+
+// ---- who is told of an event's changes
+
+/// The kinds of changes `user` has received.
+async fn kinds_for(h: &Harness, user: &User) -> Vec<&'static str> {
+    use crate::changes::ports::ChangeFeed;
+    h.store
+        .list_for(user.id, crate::changes::ChangeId(0), 100)
+        .await
+        .unwrap()
+        .changes
+        .iter()
+        .map(|c| c.change.kind().as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn event_changes_reach_members_and_invitees_with_live_invitations_and_nobody_else() {
+    // Invitations that never expire, to an event without a start: they stay open whatever the
+    // time the store writes the change at.
+    let wiring = Wiring {
+        ttl: crate::invitations::InvitationTtl::parse("0").unwrap(),
+        ..Wiring::default()
+    };
+    let h = Harness {
+        events: wiring.events(),
+        invitations: wiring.invitations(),
+        store: wiring.store,
+    };
+    let (olivia, bob, sam, ben, carl) = (
+        h.user("Olivia").await,
+        h.user("Bob").await,
+        h.user("Sam").await,
+        h.user("Ben").await,
+        h.user("Carl").await,
+    );
+    let event = h
+        .events
+        .create(&olivia, details(None, None))
+        .await
+        .unwrap()
+        .event
+        .id;
+    h.join(&olivia, event, &bob).await;
+    assert_eq!(h.try_send(&olivia, event, &sam).await.unwrap().0, 1);
+    assert_eq!(h.try_send(&olivia, event, &ben).await.unwrap().0, 1);
+    let ben_invitation = h
+        .store
+        .invitations()
+        .into_iter()
+        .find(|i| i.event_id() == event && i.invitee_id() == ben.id)
+        .unwrap()
+        .id();
+    h.invitations
+        .answer(&ben, ben_invitation, Reply::of(Answer::Reject), None)
+        .await
+        .unwrap();
+    h.events
+        .update(
+            &olivia,
+            event,
+            EventPatch {
+                location: Some(Some(Text::from_stored("Isfahan".into()))),
+                ..EventPatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let updated = |kinds: Vec<&'static str>| kinds.contains(&"event.updated");
+    assert!(updated(kinds_for(&h, &bob).await), "a member");
+    assert!(updated(kinds_for(&h, &sam).await), "a pending invitee");
+    assert!(
+        !updated(kinds_for(&h, &ben).await),
+        "an invitee who declined"
+    );
+    assert!(!updated(kinds_for(&h, &carl).await), "a stranger");
+
+    h.events.delete(&olivia, event, None).await.unwrap();
+    let sam = kinds_for(&h, &sam).await;
+    assert_eq!(
+        &sam[sam.len() - 2..],
+        ["invitation.cancelled", "event.deleted"]
+    );
+    assert!(!kinds_for(&h, &ben).await.contains(&"event.deleted"));
+    assert!(kinds_for(&h, &bob).await.contains(&"event.deleted"));
+}

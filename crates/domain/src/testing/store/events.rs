@@ -342,7 +342,13 @@ impl EventRepository for Store {
             let details = state.details(&row);
             changes.push(Change::invitation_cancelled(details).expect("cancelled above"));
         }
-        changes.push(Change::event_deleted(state.event_ref(event), now));
+        let invitees: Vec<UserId> = state
+            .invitations
+            .iter()
+            .filter(|i| live.contains(&i.id()) && i.held_contact().is_none())
+            .map(Invitation::invitee_id)
+            .collect();
+        changes.push(Change::event_deleted(state.event_ref(event), now, invitees));
         let cancelled = live.len();
         let resolved: Vec<(Change, Vec<UserId>)> = changes
             .into_iter()

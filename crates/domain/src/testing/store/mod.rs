@@ -373,6 +373,28 @@ impl State {
                 .chain(invitee)
                 .collect(),
             crate::changes::Audience::Invitee { invitee, .. } => vec![invitee],
+            crate::changes::Audience::Followers { also, .. } => self
+                .members
+                .iter()
+                .filter(|(e, _)| *e == event)
+                .map(|(_, m)| m.user.id)
+                .chain(
+                    self.invitations
+                        .iter()
+                        .filter(|i| {
+                            i.event_id() == event
+                                && i.held_contact().is_none()
+                                && matches!(
+                                    i.status_at(change.occurred_at()),
+                                    InvitationStatus::Pending
+                                        | InvitationStatus::Tentative
+                                        | InvitationStatus::Waitlisted
+                                )
+                        })
+                        .map(Invitation::invitee_id),
+                )
+                .chain(also)
+                .collect(),
             crate::changes::Audience::Members { also, .. } => self
                 .members
                 .iter()
