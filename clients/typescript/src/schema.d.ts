@@ -1942,6 +1942,11 @@ export interface components {
              */
             secret?: string | null;
         };
+        /**
+         * @description Whom an edit that moves the event messages.
+         * @enum {string}
+         */
+        NotifyMode: "all" | "none";
         /** @description The position of a page. */
         PageMeta: {
             /**
@@ -2664,6 +2669,7 @@ export interface components {
              * @description 0 to 10.
              */
             max_guests?: number;
+            notify?: null | components["schemas"]["NotifyMode"];
             /** @description RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `""` for none. */
             rsvp_deadline?: (string | null) | string;
             /** @description RFC 3339 date-time; `null` or `""` for none. */

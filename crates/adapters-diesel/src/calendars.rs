@@ -7,13 +7,16 @@ use domain::accounts::ports::TokenHash;
 use domain::calendars::ports::{CalendarEvents, CalendarFeeds, FeedEvent};
 use domain::calendars::PartStat;
 use domain::events::Event;
+use domain::messages::ports::{Contacts, Reachable};
 use domain::ports::PortError;
+use domain::{Email, Mobile, Text};
 use domain::{EventId, InvitationStatus, UserId};
 
 use crate::db::{port_error, write_transaction, Database};
 use crate::rows::{event, to_db_time, EventRow, SummaryRow};
 use crate::schema::{calendar_feeds, event_members, events, invitations, users};
 use crate::sql_types::DbId;
+use crate::sql_types::DbTime;
 
 /// At most this many ids in one `IN` list.
 const CHUNK: usize = 500;
@@ -158,5 +161,51 @@ impl CalendarFeeds for Database {
         });
         events.truncate(limit as usize);
         Ok(events)
+    }
+}
+
+#[async_trait]
+impl Contacts for Database {
+    #[tracing::instrument(skip_all, fields(users = users.len()))]
+    async fn reachable(&self, users: &[UserId]) -> Result<Vec<Reachable>, PortError> {
+        let ids: Vec<DbId> = users.iter().map(|id| DbId::of(*id)).collect();
+        type Row = (
+            DbId,
+            String,
+            Option<String>,
+            Option<DbTime>,
+            Option<String>,
+            Option<DbTime>,
+        );
+        self.run(move |conn| {
+            let mut found = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(CHUNK) {
+                let rows: Vec<Row> = users::table
+                    .filter(users::id.eq_any(chunk))
+                    .filter(users::erased_at.is_null())
+                    .select((
+                        users::id,
+                        users::name,
+                        users::email,
+                        users::email_verified_at,
+                        users::mobile,
+                        users::mobile_verified_at,
+                    ))
+                    .load(conn)
+                    .map_err(port_error)?;
+                for (id, name, email, email_at, mobile, mobile_at) in rows {
+                    found.push(Reachable {
+                        id: UserId::from_uuid(id.uuid()),
+                        name: Text::from_stored(name),
+                        email: email.filter(|_| email_at.is_some()).map(Email::from_stored),
+                        mobile: mobile
+                            .filter(|_| mobile_at.is_some())
+                            .map(Mobile::from_stored),
+                    });
+                }
+            }
+            Ok(found)
+        })
+        .await
     }
 }

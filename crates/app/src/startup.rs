@@ -312,7 +312,8 @@ impl Application {
                 _ => service.with_sms(config.phone_region),
             }
             .with_links(config.public_url.clone(), Arc::new(RandomTokenIssuer))
-            .with_calendars(database.clone());
+            .with_calendars(database.clone())
+            .with_notices(database.clone());
             (service, config.delivery_concurrency)
         });
         if deliveries.is_none() {

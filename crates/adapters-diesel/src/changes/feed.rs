@@ -38,6 +38,7 @@ fn restore(row: ChangeRow) -> Option<RecordedChange> {
             id: ChangeId(row.id),
             change: Change::restore(kind, from_db_time(row.occurred_at), subject)
                 .released(marks.released)
+                .notifying(marks.notify)
                 .promoted(marks.promoted),
         })
     };

@@ -44,6 +44,9 @@ enum StoredSubject {
     Event {
         event: StoredEvent,
         owner: StoredUser,
+        /// An edit that moved the event: its followers are messaged.
+        #[serde(default, skip_serializing_if = "is_false")]
+        notify: bool,
     },
     DeletedEvent {
         event_id: DbId,
@@ -103,6 +106,10 @@ fn yes() -> bool {
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // as is_zero
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 fn is_yes(b: &bool) -> bool {
     *b
 }
@@ -156,6 +163,7 @@ pub(super) fn to_json(change: &domain::changes::Change) -> serde_json::Result<St
         Marks {
             released: change.is_released(),
             promoted: change.is_promoted(),
+            notify: change.notifies(),
         },
     )
 }
@@ -166,13 +174,18 @@ pub(super) fn to_json(change: &domain::changes::Change) -> serde_json::Result<St
 pub(super) struct Marks {
     pub released: bool,
     pub promoted: bool,
+    pub notify: bool,
 }
 
 fn subject_json(subject: &ChangeSubject, marks: Marks) -> serde_json::Result<String> {
     let mut stored = StoredSubject::from(subject);
-    if let StoredSubject::Invitation { invitation, .. } = &mut stored {
-        invitation.released = marks.released;
-        invitation.promoted = marks.promoted;
+    match &mut stored {
+        StoredSubject::Invitation { invitation, .. } => {
+            invitation.released = marks.released;
+            invitation.promoted = marks.promoted;
+        }
+        StoredSubject::Event { notify, .. } => *notify = marks.notify,
+        _ => {}
     }
     serde_json::to_string(&stored)
 }
@@ -185,6 +198,11 @@ pub(super) fn from_json(json: &str) -> Result<(ChangeSubject, Marks), PortError>
         StoredSubject::Invitation { invitation, .. } => Marks {
             released: invitation.released,
             promoted: invitation.promoted,
+            notify: false,
+        },
+        StoredSubject::Event { notify, .. } => Marks {
+            notify: *notify,
+            ..Marks::default()
         },
         _ => Marks::default(),
     };
@@ -268,6 +286,7 @@ impl From<&ChangeSubject> for StoredSubject {
                     version: to_db_version(e.version),
                 },
                 owner: StoredUser::from(&e.owner),
+                notify: false,
             },
             ChangeSubject::DeletedEvent(event) => Self::DeletedEvent {
                 event_id: DbId::of(event.id),
@@ -337,7 +356,9 @@ impl StoredSubject {
                     member: member(row, user.into())?,
                 }
             }
-            Self::Event { event: e, owner } => {
+            Self::Event {
+                event: e, owner, ..
+            } => {
                 let row = EventRow {
                     id: e.id,
                     owner_id: e.owner_id,

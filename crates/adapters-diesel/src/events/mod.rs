@@ -549,7 +549,12 @@ impl EventRepository for Database {
                             // Read back: what is stored, times at the database's precision.
                             let updated = read(c)?;
                             let now = Utc::now();
-                            record(c, vec![Change::event_updated(updated.clone(), now)])?;
+                            let moved = updated.details.moved_from(&stored.details);
+                            record(
+                                c,
+                                vec![Change::event_updated(updated.clone(), now)
+                                    .notifying(moved && !patch.quiet)],
+                            )?;
                             // A higher capacity, or a waitlist again, seats the waiting.
                             promote(c, id, now)?;
                             outcome = Some(Ok(read(c)?));

@@ -15,11 +15,22 @@ use domain::invitations::{Invitation, Reply};
 use domain::rsvp::RsvpRules;
 use domain::{Answer, EventId, Text};
 
+use domain::changes::ports::ChangeFeed;
+use domain::changes::{ChangeId, ChangeKind};
+use domain::events::{Actor, EventPatch, Role};
+use domain::messages::ports::Contacts;
+
 use crate::support::{contract, new_user, now, subject, Target};
 
 /// Every port the cases use, of one store.
 trait Ports:
-    UserRepository + EventRepository + InvitationRepository + CalendarEvents + CalendarFeeds
+    UserRepository
+    + EventRepository
+    + InvitationRepository
+    + CalendarEvents
+    + CalendarFeeds
+    + Contacts
+    + ChangeFeed
 {
 }
 
@@ -29,6 +40,8 @@ impl<T> Ports for T where
         + InvitationRepository
         + CalendarEvents
         + CalendarFeeds
+        + Contacts
+        + ChangeFeed
         + ?Sized
 {
 }
@@ -37,7 +50,8 @@ subject!(Ports);
 
 contract!(
     an_events_time_zone_is_kept_and_events_are_read_by_id,
-    one_feed_per_person_holding_their_events_and_maybes
+    one_feed_per_person_holding_their_events_and_maybes,
+    people_are_reached_by_their_proven_contacts_and_moving_edits_are_marked
 );
 
 async fn user(db: &dyn Ports, name: &str) -> User {
@@ -158,4 +172,71 @@ async fn one_feed_per_person_holding_their_events_and_maybes(target: Target) {
     assert!(db.delete_feed(sara.id).await.unwrap());
     assert_eq!(db.feed_owner(&second).await.unwrap(), None);
     assert!(!db.delete_feed(sara.id).await.unwrap());
+}
+
+async fn people_are_reached_by_their_proven_contacts_and_moving_edits_are_marked(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let olivia = user(db, "Olivia").await;
+    let reached = db
+        .reachable(&[olivia.id, domain::UserId::generate()])
+        .await
+        .unwrap();
+    assert_eq!(reached.len(), 1, "unknown accounts are left out");
+    assert_eq!(reached[0].name.as_str(), "Olivia");
+    assert_eq!(
+        reached[0].email.as_ref().map(|e| e.as_str()),
+        olivia
+            .email
+            .as_ref()
+            .filter(|_| olivia.email_verified_at.is_some())
+            .map(|e| e.as_str()),
+        "the email only when proven"
+    );
+
+    let event = event(db, &olivia, "UTC", Some(3)).await;
+    let owner = Actor {
+        user: olivia.id,
+        role: Role::Owner,
+    };
+    for (patch, moved) in [
+        (
+            EventPatch {
+                description: Some(Some(Text::from_stored("Snacks".into()))),
+                ..EventPatch::default()
+            },
+            false,
+        ),
+        (
+            EventPatch {
+                location: Some(Some(Text::from_stored("Garden".into()))),
+                ..EventPatch::default()
+            },
+            true,
+        ),
+        (
+            EventPatch {
+                time_zone: Some(TimeZone::parse("Asia/Tehran").unwrap()),
+                quiet: true,
+                ..EventPatch::default()
+            },
+            false,
+        ),
+    ] {
+        db.update(event, owner, &patch, None)
+            .await
+            .unwrap()
+            .unwrap();
+        let last = db
+            .list_for(olivia.id, ChangeId(0), 100)
+            .await
+            .unwrap()
+            .changes
+            .pop()
+            .unwrap();
+        assert_eq!(last.change.kind(), ChangeKind::EventUpdated);
+        assert_eq!(last.change.notifies(), moved, "{patch:?}");
+    }
 }

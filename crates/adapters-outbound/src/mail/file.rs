@@ -49,6 +49,10 @@ impl Mailer for FileMailer {
         super::message::compose_text(subject, text).to_stored()
     }
 
+    fn compose_notice(&self, subject: &str, text: &str, calendar: &str) -> String {
+        super::message::compose_notice(subject, text, calendar).to_stored()
+    }
+
     async fn send(&self, to: &Email, message: &str) -> MailResult {
         let email = match build_email(&self.from, to, message) {
             Ok(email) => email,

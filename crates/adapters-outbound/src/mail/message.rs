@@ -34,6 +34,14 @@ pub(super) fn compose_text(subject: &str, text: &str) -> StoredMessage {
     }
 }
 
+/// A plain-text notice, with an iCalendar part unless `calendar` is empty.
+pub(super) fn compose_notice(subject: &str, text: &str, calendar: &str) -> StoredMessage {
+    StoredMessage {
+        calendar: calendar.to_owned(),
+        ..compose_text(subject, text)
+    }
+}
+
 impl StoredMessage {
     /// The stored form: JSON.
     pub(super) fn to_stored(&self) -> String {

@@ -80,6 +80,10 @@ impl Mailer for SmtpMailer {
         message::compose_text(subject, text).to_stored()
     }
 
+    fn compose_notice(&self, subject: &str, text: &str, calendar: &str) -> String {
+        message::compose_notice(subject, text, calendar).to_stored()
+    }
+
     async fn send(&self, to: &Email, message: &str) -> MailResult {
         let email = match build_email(&self.from, to, message) {
             Ok(email) => email,
@@ -113,8 +117,18 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
         .from(from.clone())
         .to(Mailbox::new(None, address))
         .header(subject::Subject::new(one_line(&stored.subject)));
-    let built = if stored.html.is_empty() {
+    let built = if stored.html.is_empty() && stored.calendar.is_empty() {
         builder.singlepart(SinglePart::plain(stored.text))
+    } else if stored.html.is_empty() {
+        builder.multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(stored.text))
+                .singlepart(
+                    SinglePart::builder()
+                        .header(calendar_type(&stored.calendar))
+                        .body(stored.calendar),
+                ),
+        )
     } else if stored.calendar.is_empty() {
         builder.multipart(MultiPart::alternative_plain_html(stored.text, stored.html))
     } else {

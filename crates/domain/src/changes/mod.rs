@@ -186,6 +186,9 @@ pub struct Change {
     released: bool,
     /// An `invitation.accepted` of a waitlisted invitation that a freed seat promoted.
     promoted: bool,
+    /// An `event.updated` that moved the event (its time or place) and whose editor did not ask
+    /// for quiet: its followers are messaged (docs/api.md, "Change notices").
+    notify: bool,
     /// Told besides the audience (not stored: recipients are decided when a change is written):
     /// for `event.deleted`, the invitees whose live invitations the deletion cancelled.
     also_told: Vec<UserId>,
@@ -315,6 +318,7 @@ impl Change {
             subject: ChangeSubject::Invitation(details),
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         })
     }
@@ -327,6 +331,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         }
     }
@@ -339,6 +344,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         }
     }
@@ -351,6 +357,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         }
     }
@@ -364,6 +371,7 @@ impl Change {
             subject: ChangeSubject::Member { event, member },
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         }
     }
@@ -376,6 +384,7 @@ impl Change {
             subject: ChangeSubject::Event(event),
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         }
     }
@@ -389,6 +398,7 @@ impl Change {
             subject: ChangeSubject::DeletedEvent(event),
             released: false,
             promoted: false,
+            notify: false,
             also_told: invitees,
         }
     }
@@ -401,6 +411,7 @@ impl Change {
             subject,
             released: false,
             promoted: false,
+            notify: false,
             also_told: Vec::new(),
         }
     }
@@ -421,6 +432,19 @@ impl Change {
     pub fn promoted(mut self, promoted: bool) -> Self {
         self.promoted = promoted && self.kind == ChangeKind::InvitationAccepted;
         self
+    }
+
+    /// The same change, messaging the event's followers when it is an `event.updated` (the
+    /// event moved, and the edit did not ask for quiet).
+    #[must_use]
+    pub fn notifying(mut self, notify: bool) -> Self {
+        self.notify = notify && self.kind == ChangeKind::EventUpdated;
+        self
+    }
+
+    /// Whether it is an `event.updated` whose followers are messaged.
+    pub fn notifies(&self) -> bool {
+        self.notify
     }
 
     /// Whether it is an `invitation.accepted` of a waitlisted invitation promoted to a seat.

@@ -142,6 +142,15 @@ impl EventDetails {
         })
     }
 
+    /// Whether these details moved the event from `before`: another time, time zone or place
+    /// (docs/api.md, "Change notices").
+    pub fn moved_from(&self, before: &EventDetails) -> bool {
+        self.starts_at != before.starts_at
+            || self.ends_at != before.ends_at
+            || self.location != before.location
+            || self.time_zone != before.time_zone
+    }
+
     /// The same details in `time_zone`.
     #[must_use]
     pub fn with_time_zone(mut self, time_zone: TimeZone) -> Self {
@@ -238,12 +247,19 @@ pub struct EventPatch {
     pub rsvp_deadline: Option<Option<DateTime<Utc>>>,
     /// A new time zone.
     pub time_zone: Option<TimeZone>,
+    /// Whether to leave the followers unmessaged even if the edit moves the event
+    /// (`"notify": "none"`).
+    pub quiet: bool,
 }
 
 impl EventPatch {
-    /// Whether the patch changes nothing.
+    /// Whether the patch changes nothing (`quiet` alone changes nothing).
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        *self
+            == Self {
+                quiet: self.quiet,
+                ..Self::default()
+            }
     }
 
     /// `details` with this patch applied. The rules of [`EventDetails::new`] and

@@ -21,7 +21,11 @@ use crate::{Answer, Email, EventId, InvitationId, Password, PhoneRegion, Text};
 
 /// Keeps the link and the calendar of every invitation email it composes.
 #[derive(Default)]
-struct LinkMailer(Mutex<Vec<String>>, Mutex<Vec<Option<String>>>);
+struct LinkMailer(
+    Mutex<Vec<String>>,
+    Mutex<Vec<Option<String>>>,
+    Mutex<Vec<(String, Option<String>)>>,
+);
 
 #[async_trait]
 impl Mailer for LinkMailer {
@@ -34,6 +38,15 @@ impl Mailer for LinkMailer {
 
     fn compose_text(&self, subject: &str, text: &str) -> String {
         format!("{subject}: {text}")
+    }
+
+    fn compose_notice(&self, subject: &str, text: &str, calendar: &str) -> String {
+        let notice = format!("{subject}: {text}");
+        self.2.lock().unwrap().push((
+            notice.clone(),
+            Some(calendar.to_owned()).filter(|c| !c.is_empty()),
+        ));
+        notice
     }
 
     async fn send(&self, _to: &Email, _message: &str) -> MailResult {
@@ -58,10 +71,13 @@ struct World {
 
 impl World {
     fn new(verification: ContactVerification) -> Self {
-        let wiring = Wiring {
+        Self::with(Wiring {
             verification,
             ..Wiring::default()
-        };
+        })
+    }
+
+    fn with(wiring: Wiring) -> Self {
         let mailer = Arc::new(LinkMailer::default());
         let deliveries = DeliveryService::new(
             wiring.store.clone(),
@@ -78,7 +94,8 @@ impl World {
             PublicUrl::parse("https://events.example.com/").unwrap(),
             wiring.issuer.clone(),
         )
-        .with_calendars(wiring.store.clone());
+        .with_calendars(wiring.store.clone())
+        .with_notices(wiring.store.clone());
         let links = LinkService::new(
             wiring.store.clone(),
             wiring.users.clone(),
@@ -445,6 +462,110 @@ async fn a_cancelled_invitation_is_emailed_with_a_calendar_cancel_and_texted() {
     let texts = w.wiring.store.messages();
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(texts[1].text.contains("was cancelled"), "{}", texts[1].text);
+}
+
+#[tokio::test]
+async fn an_edit_that_moves_the_event_messages_its_followers_unless_quiet() {
+    use crate::events::EventPatch;
+    // The store stamps edits with the real time: invitations that never expire, to an event far
+    // ahead, stay open whatever that time is.
+    let w = World::with(Wiring {
+        ttl: crate::invitations::InvitationTtl::parse("0").unwrap(),
+        ..Wiring::default()
+    });
+    let olivia = w.user("olivia", None).await;
+    let sara = w.user("sara", None).await;
+    // Reza has a mobile only: he is texted.
+    w.wiring
+        .accounts()
+        .register(
+            RegisterCommand {
+                name: Text::from_stored("reza".into()),
+                email: None,
+                mobile: Some(crate::Mobile::parse("09121234567", PhoneRegion::default()).unwrap()),
+                password: Some(Password::parse("correct horse".into()).unwrap()),
+                locale: Default::default(),
+            },
+            "192.0.2.1",
+        )
+        .await
+        .unwrap();
+    let bob = w.user("bob", None).await;
+    let starts = w.wiring.clock.now() + Duration::days(3650);
+    let event = w.event_at(&olivia, open_event(), Some(starts)).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    w.invite(&olivia, event, "09121234567").await;
+    let to_bob = w.invite(&olivia, event, "bob@example.com").await;
+    w.wiring
+        .invitations()
+        .answer(&bob, to_bob, Reply::of(Answer::Accept), None)
+        .await
+        .unwrap();
+    w.links_sent().await;
+    let texts_before = w.wiring.store.messages().len();
+    let edit = |patch: EventPatch| {
+        let events = w.wiring.events();
+        let olivia = olivia.clone();
+        async move { events.update(&olivia, event, patch, None).await.unwrap() }
+    };
+
+    // A new description moves nothing: no message.
+    edit(EventPatch {
+        description: Some(Some(Text::from_stored("Bring snacks".into()))),
+        ..EventPatch::default()
+    })
+    .await;
+    // Quiet: no message either.
+    edit(EventPatch {
+        location: Some(Some(Text::from_stored("Garden".into()))),
+        quiet: true,
+        ..EventPatch::default()
+    })
+    .await;
+    w.links_sent().await;
+    assert!(w.mailer.2.lock().unwrap().is_empty());
+    assert_eq!(w.wiring.store.messages().len(), texts_before);
+
+    // A new place: the members (Olivia, Bob) and the pending invitees (Sara by email, Reza by
+    // text) are told, each once.
+    edit(EventPatch {
+        location: Some(Some(Text::from_stored("Azadi Tower".into()))),
+        ..EventPatch::default()
+    })
+    .await;
+    w.links_sent().await;
+    let notices = w.mailer.2.lock().unwrap().clone();
+    assert_eq!(notices.len(), 3, "{notices:?}");
+    let to_sara = notices
+        .iter()
+        .find(|(text, _)| text.contains("Hello sara"))
+        .expect("Sara is told");
+    assert!(to_sara.0.starts_with("Changed: Launch: "), "{}", to_sara.0);
+    assert!(to_sara.0.contains("Where: Azadi Tower"), "{}", to_sara.0);
+    let calendar = to_sara
+        .1
+        .as_deref()
+        .expect("the updated entry")
+        .replace("\r\n ", "");
+    assert!(calendar.contains("METHOD:REQUEST\r\n"), "{calendar}");
+    assert!(calendar.contains("LOCATION:Azadi Tower\r\n"), "{calendar}");
+    assert!(
+        calendar.contains("SEQUENCE:3\r\n"),
+        "the third edit: {calendar}"
+    );
+    assert!(
+        calendar.contains(":mailto:sara@example.com\r\n"),
+        "{calendar}"
+    );
+    let texts = w.wiring.store.messages();
+    assert_eq!(texts.len(), texts_before + 1);
+    let text = &texts.last().unwrap().text;
+    assert!(
+        text.contains("\"Launch\" on Event Manager changed:"),
+        "{text}"
+    );
+    assert!(text.contains("Azadi Tower"), "{text}");
+    let _ = sara;
 }
 
 #[test]

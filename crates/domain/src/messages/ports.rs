@@ -92,3 +92,29 @@ pub trait MessageOutbox: Send + Sync {
         batch: u32,
     ) -> Result<u64, crate::PortError>;
 }
+
+/// Someone to message, with the contacts they have proven (an unproven claim is never written
+/// to: it may not be theirs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reachable {
+    /// Their account.
+    pub id: crate::UserId,
+    /// Their name.
+    pub name: crate::Text,
+    /// Their proven email.
+    pub email: Option<crate::Email>,
+    /// Their proven mobile.
+    pub mobile: Option<crate::Mobile>,
+}
+
+/// Finds how to reach people.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Contacts: Send + Sync {
+    /// Those of `users` whose accounts exist (not erased), with their proven contacts, in one
+    /// round trip.
+    ///
+    /// # Errors
+    /// [`crate::PortError`] on infrastructure failure.
+    async fn reachable(&self, users: &[crate::UserId]) -> Result<Vec<Reachable>, crate::PortError>;
+}

@@ -430,6 +430,89 @@ impl InvitationSms {
     }
 }
 
+/// What an event's followers are told when an edit moves it (docs/api.md, "Change notices"): its
+/// title, and its time (in its time zone) and place now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventNotice {
+    /// The email's subject.
+    pub subject: String,
+    title: String,
+    when: String,
+    place: String,
+}
+
+impl EventNotice {
+    /// The notice of `event` as it stands after the edit.
+    pub fn of(event: &crate::events::Event) -> Self {
+        let details = &event.details;
+        let zone = details.time_zone();
+        let local = |at: DateTime<Utc>| at.with_timezone(&zone.tz());
+        let when = match (details.starts_at(), details.ends_at()) {
+            (Some(start), Some(end)) if local(start).date_naive() == local(end).date_naive() => {
+                format!(
+                    "{} – {} ({})",
+                    local(start).format("%A %-d %B %Y, %H:%M"),
+                    local(end).format("%H:%M"),
+                    zone.name()
+                )
+            }
+            (Some(start), Some(end)) => format!(
+                "{} – {} ({})",
+                local(start).format("%A %-d %B %Y, %H:%M"),
+                local(end).format("%A %-d %B %Y, %H:%M"),
+                zone.name()
+            ),
+            (Some(start), None) => format!(
+                "{} ({})",
+                local(start).format("%A %-d %B %Y, %H:%M"),
+                zone.name()
+            ),
+            (None, _) => "no time set".to_owned(),
+        };
+        let title = details.title().as_str().to_owned();
+        Self {
+            subject: format!("Changed: {title}"),
+            place: details
+                .location()
+                .map_or_else(|| "no place set".to_owned(), |l| l.as_str().to_owned()),
+            title,
+            when,
+        }
+    }
+
+    /// The email's text for `name`.
+    pub fn email_text(&self, name: &str) -> String {
+        format!(
+            "Hello {name},\n\n\"{}\" has changed. It is now:\n\n    When:  {}\n    Where: {}\n\n\
+             The calendar entry in this email updates your calendar.\n",
+            self.title, self.when, self.place
+        )
+    }
+
+    /// The text for a mobile, within [`crate::messages::MAX_SEGMENTS`] (a long title or place is
+    /// shortened).
+    pub fn sms(&self) -> Option<SmsText> {
+        let shorten = |text: &str, max: usize| -> String {
+            let mut chars = text.chars();
+            let head: String = chars.by_ref().take(max).collect();
+            if chars.next().is_some() {
+                format!("{}…", head.trim_end())
+            } else {
+                head
+            }
+        };
+        [60, 30, 10].into_iter().find_map(|max| {
+            SmsText::new(format!(
+                "\"{}\" on Event Manager changed: {}, {}.",
+                shorten(&self.title, max),
+                self.when,
+                shorten(&self.place, max)
+            ))
+            .ok()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,8 +19,10 @@ use crate::changes::ports::ChangeFeed;
 use crate::changes::{ChangeKind, ChangeSubject, RecordedChange};
 use crate::events::Event;
 use crate::links::{LinkToken, NewLink, PublicUrl};
+use crate::messages::ports::{Contacts, Reachable};
 use crate::ports::SecretSource;
 use crate::ports::{Clock, PortError};
+use crate::webhooks::delivery::EventNotice;
 use crate::webhooks::delivery::{
     AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms,
     NewDelivery, Outcome, RetryPolicy, Verdict,
@@ -90,6 +92,7 @@ pub struct DeliveryService {
     sms_region: Option<crate::PhoneRegion>,
     links: Option<(PublicUrl, Arc<dyn SecretSource>)>,
     calendars: Option<Arc<dyn CalendarEvents>>,
+    contacts: Option<Arc<dyn Contacts>>,
 }
 
 impl std::fmt::Debug for DeliveryService {
@@ -127,7 +130,105 @@ impl DeliveryService {
             sms_region: None,
             links: None,
             calendars: None,
+            contacts: None,
         }
+    }
+
+    /// The same service messaging an event's followers when an edit moves it (docs/api.md,
+    /// "Change notices"), by the proven contacts `contacts` finds: email when they have one (with
+    /// the updated calendar entry), else a text.
+    #[must_use]
+    pub fn with_notices(mut self, contacts: Arc<dyn Contacts>) -> Self {
+        self.contacts = Some(contacts);
+        self
+    }
+
+    /// How to reach the followers of the moving edits among `changes`, read in one round trip.
+    async fn reachable(
+        &self,
+        changes: &[crate::changes::AddressedChange],
+    ) -> Result<HashMap<UserId, Reachable>, PortError> {
+        let Some(contacts) = &self.contacts else {
+            return Ok(HashMap::new());
+        };
+        let users: Vec<UserId> = changes
+            .iter()
+            .filter(|delivery| delivery.recorded.change.notifies())
+            .flat_map(|delivery| delivery.recipients.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(contacts
+            .reachable(&users)
+            .await?
+            .into_iter()
+            .map(|person| (person.id, person))
+            .collect())
+    }
+
+    /// The messages of a moving edit: one per follower with a proven contact.
+    fn notices(
+        &self,
+        delivery: &crate::changes::AddressedChange,
+        people: &HashMap<UserId, Reachable>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<NewDelivery> {
+        let change = &delivery.recorded;
+        let ChangeSubject::Event(event) = change.change.subject() else {
+            return Vec::new();
+        };
+        if !change.change.notifies() {
+            return Vec::new();
+        }
+        let notice = EventNotice::of(event);
+        let mut made = Vec::new();
+        for person in delivery.recipients.iter().filter_map(|id| people.get(id)) {
+            let target = match (&person.email, &self.mailer, &person.mobile, self.sms_region) {
+                (Some(email), Some(mailer), _, _) => {
+                    let entry = Entry {
+                        event,
+                        title: event.details.title().as_str(),
+                        attendee: Some(Attendee {
+                            address: format!("mailto:{}", email.as_str()),
+                            name: person.name.as_str().to_owned(),
+                            partstat: PartStat::NeedsAction,
+                        }),
+                        url: None,
+                    };
+                    let calendar = calendars::render(Method::Request, &[entry], now);
+                    Some((
+                        DeliveryTarget::Email(email.clone()),
+                        mailer.compose_notice(
+                            &notice.subject,
+                            &notice.email_text(person.name.as_str()),
+                            calendar.as_deref().unwrap_or_default(),
+                        ),
+                    ))
+                }
+                (_, _, Some(mobile), Some(_)) => notice.sms().map(|text| {
+                    (
+                        DeliveryTarget::Sms(mobile.clone()),
+                        text.as_str().to_owned(),
+                    )
+                }),
+                _ => None,
+            };
+            if let Some((target, payload)) = target {
+                made.push(NewDelivery {
+                    id: DeliveryId::generate(),
+                    change_id: change.id,
+                    kind: change.change.kind(),
+                    target,
+                    payload,
+                    created_at: now,
+                    link: None,
+                });
+            }
+        }
+        made
     }
 
     /// The same service attaching the invitation as an iCalendar `METHOD:REQUEST` to every
@@ -251,6 +352,7 @@ impl DeliveryService {
         }
         let now = self.clock.now();
         let events = self.calendar_events(&read.changes).await?;
+        let people = self.reachable(&read.changes).await?;
         let mut deliveries = Vec::new();
         for delivery in &read.changes {
             let change = &delivery.recorded;
@@ -275,6 +377,7 @@ impl DeliveryService {
                     link: None,
                 });
             }
+            deliveries.extend(self.notices(delivery, &people, now));
             // One link per message: an invitation is reached by one contact, email or mobile.
             let mut link = self.link_for(change);
             let email = self

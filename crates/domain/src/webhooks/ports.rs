@@ -230,6 +230,14 @@ pub trait Mailer: Send + Sync {
     /// A plain-text message with `subject` (a code, a notice), in the form [`Mailer::send`] takes.
     fn compose_text(&self, subject: &str, text: &str) -> String;
 
+    /// A plain-text message with `subject` and, unless `calendar` is empty, an iCalendar part (an
+    /// event's changed time or place: docs/api.md, "Change notices"), in the form
+    /// [`Mailer::send`] takes. A mailer without calendar parts sends the text alone.
+    fn compose_notice(&self, subject: &str, text: &str, calendar: &str) -> String {
+        let _ = calendar;
+        self.compose_text(subject, text)
+    }
+
     /// Sends a composed message to `to`, within a bounded time.
     async fn send(&self, to: &Email, message: &str) -> MailResult;
 }

@@ -275,6 +275,7 @@ impl EventRepository for Store {
             return Err(EventWriteError::Modified);
         }
         let seats_taken = stored.seats_taken;
+        let before = stored.details.clone();
         let updated = patch
             .apply(&stored.details)
             .and_then(|details| details.check_seats(seats_taken).map(|()| details))
@@ -298,7 +299,10 @@ impl EventRepository for Store {
                     *row = Invitation::restore(record);
                 }
             }
-            state.record(vec![Change::event_updated(updated.clone(), now)]);
+            let moved = updated.details.moved_from(&before);
+            state.record(vec![
+                Change::event_updated(updated.clone(), now).notifying(moved && !patch.quiet)
+            ]);
             state.promote(event, now);
         }
         Ok(updated)

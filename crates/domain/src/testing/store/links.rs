@@ -117,3 +117,29 @@ impl crate::calendars::ports::CalendarFeeds for Store {
         Ok(events)
     }
 }
+
+#[async_trait]
+impl crate::messages::ports::Contacts for Store {
+    async fn reachable(
+        &self,
+        users: &[crate::UserId],
+    ) -> Result<Vec<crate::messages::ports::Reachable>, PortError> {
+        let state = self.lock();
+        Ok(users
+            .iter()
+            .filter_map(|id| state.user(*id))
+            .map(|user| crate::messages::ports::Reachable {
+                id: user.id,
+                name: user.name.clone(),
+                email: user
+                    .email
+                    .clone()
+                    .filter(|_| user.email_verified_at.is_some()),
+                mobile: user
+                    .mobile
+                    .clone()
+                    .filter(|_| user.mobile_verified_at.is_some()),
+            })
+            .collect())
+    }
+}

@@ -280,6 +280,20 @@ pub struct UpdateEventRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = time_zone_schema)]
     time_zone: Option<Value>,
+    /// `all` (the default): an edit that moves the event (its time, time zone or place) messages
+    /// its members and the invitees of its open invitations; `none`: it does not. Not stored.
+    #[schema(value_type = Option<NotifyMode>)]
+    notify: Option<Value>,
+}
+
+/// Whom an edit that moves the event messages.
+#[derive(Clone, Copy, Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum NotifyMode {
+    /// Its members and invitees (the default).
+    All,
+    /// Nobody.
+    None,
 }
 
 /// Reads a field that is present, `null` included, so that `null` (remove) and a missing field
@@ -370,6 +384,15 @@ impl UpdateEventRequest {
             "time_zone",
             self.time_zone.map(|value| time_zone(Some(value))),
         );
+        let quiet = errors.take(
+            "notify",
+            match self.notify {
+                None | Some(Value::Null) => Ok(false),
+                Some(Value::String(mode)) if mode == "all" => Ok(false),
+                Some(Value::String(mode)) if mode == "none" => Ok(true),
+                Some(_) => Err("The notify field must be all or none.".to_owned()),
+            },
+        );
         match (title, description, location, starts_at, ends_at) {
             (Some(title), Some(description), Some(location), Some(starts_at), Some(ends_at)) => {
                 let (
@@ -378,7 +401,15 @@ impl UpdateEventRequest {
                     Some(waitlist),
                     Some(rsvp_deadline),
                     Some(time_zone),
-                ) = (capacity, max_guests, waitlist, rsvp_deadline, time_zone)
+                    Some(quiet),
+                ) = (
+                    capacity,
+                    max_guests,
+                    waitlist,
+                    rsvp_deadline,
+                    time_zone,
+                    quiet,
+                )
                 else {
                     return Err(errors);
                 };
@@ -393,6 +424,7 @@ impl UpdateEventRequest {
                     waitlist,
                     rsvp_deadline,
                     time_zone,
+                    quiet,
                 })
             }
             _ => Err(errors),
