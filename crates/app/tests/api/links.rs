@@ -37,6 +37,7 @@ macro_rules! per_backend {
 }
 
 per_backend!(
+    an_edit_that_moves_the_event_emails_its_followers_unless_quiet,
     the_emails_link_shows_and_answers_the_invitation_through_the_api,
     the_page_answers_only_its_own_form_and_a_look_changes_nothing,
     links_are_limited_per_address
@@ -376,4 +377,85 @@ async fn links_are_limited_per_address(backend: Backend) {
     assert_eq!(page.status, 429);
     assert!(page.text.contains("Too many attempts"), "{}", page.text);
     assert_eq!(w.bobs_status().await, "pending");
+}
+
+/// The subjects of the emails in the outbox to `to`, once `count` of them are there (or after
+/// 20 s, whatever is there).
+async fn subjects_to(outbox: &std::path::Path, to: &str, count: usize) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let mut subjects = Vec::new();
+        for entry in std::fs::read_dir(outbox.join("mail")).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_str().unwrap().starts_with('.') {
+                continue;
+            }
+            let email = std::fs::read_to_string(&path).unwrap();
+            if email.contains(&format!("To: {to}")) {
+                let subject = email
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Subject: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                subjects.push(subject);
+            }
+        }
+        if subjects.len() >= count || started.elapsed() > Duration::from_secs(20) {
+            subjects.sort();
+            return subjects;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn an_edit_that_moves_the_event_emails_its_followers_unless_quiet(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let w = world(database, &[]).await;
+    let event = w.rsvp(Method::GET, None).await.expect(200)["data"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/events/{event}");
+    // Quiet, and an edit that moves nothing: no notice.
+    w.app
+        .patch(
+            &path,
+            &w.ann.token,
+            json!({"location": "Garden", "notify": "none"}),
+        )
+        .await
+        .expect(200);
+    w.app
+        .patch(&path, &w.ann.token, json!({"description": "Snacks"}))
+        .await
+        .expect(200);
+    let bad = w
+        .app
+        .patch(&path, &w.ann.token, json!({"notify": "some"}))
+        .await;
+    assert_eq!(
+        bad.expect(422)["errors"]["notify"][0],
+        "The notify field must be all or none."
+    );
+    // A new place: Bob (a pending invitee) and Ann (the owner) are told.
+    w.app
+        .patch(&path, &w.ann.token, json!({"location": "Rooftop"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        subjects_to(&w.outbox.0, "bob@example.com", 2).await,
+        ["Ann invited you to Housewarming", "Changed: Housewarming"]
+    );
+    assert_eq!(
+        subjects_to(&w.outbox.0, "ann@example.com", 1).await,
+        ["Changed: Housewarming"]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        subjects_to(&w.outbox.0, "bob@example.com", 9).await.len(),
+        2,
+        "once"
+    );
 }
