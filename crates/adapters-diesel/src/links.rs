@@ -9,11 +9,11 @@ use domain::invitations::ports::InvitationRepository;
 use domain::links::ports::InvitationLinks;
 use domain::links::{LinkedInvitation, NewLink};
 use domain::ports::PortError;
-use domain::InvitationId;
+use domain::{InvitationId, InvitationStatus};
 
 use crate::db::{port_error, AnyConnection, Database};
 use crate::rows::{event, to_db_time, EventRow, SummaryRow};
-use crate::schema::{events, invitation_links, users};
+use crate::schema::{events, invitation_links, invitations, users};
 use crate::sql_types::DbId;
 
 /// Stores links in the caller's transaction (the dispatch's, with their messages); a digest
@@ -73,5 +73,35 @@ impl InvitationLinks for Database {
             })
             .await?;
         Ok(found.map(|event| LinkedInvitation { details, event }))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn purge_links(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        batch: u32,
+    ) -> Result<u64, PortError> {
+        let before = to_db_time(before);
+        let batch = i64::from(batch.max(1));
+        self.run(move |conn| {
+            let closed: Vec<Vec<u8>> = invitation_links::table
+                .inner_join(invitations::table)
+                .filter(invitation_links::created_at.lt(before))
+                .filter(invitations::status.ne_all([
+                    InvitationStatus::Pending.as_str(),
+                    InvitationStatus::Tentative.as_str(),
+                ]))
+                .select(invitation_links::token_hash)
+                .limit(batch)
+                .load(conn)
+                .map_err(port_error)?;
+            diesel::delete(
+                invitation_links::table.filter(invitation_links::token_hash.eq_any(&closed)),
+            )
+            .execute(conn)
+            .map(|purged| purged as u64)
+            .map_err(port_error)
+        })
+        .await
     }
 }

@@ -9,6 +9,7 @@ use adapters_diesel::Database;
 use domain::changes::ports::{ChangeFeed, TicketRepository};
 use domain::idempotency::ports::IdempotencyStore;
 use domain::invitations::ports::InvitationRepository;
+use domain::links::ports::InvitationLinks;
 use domain::messages::ports::MessageOutbox;
 use domain::ports::PortError;
 use domain::webhooks::ports::DeliveryQueue;
@@ -135,7 +136,14 @@ impl Purge {
                 // So are finished messages (codes, texts).
                 let messages =
                     MessageOutbox::purge_messages(database, now - retention, batch).await?;
-                Ok(changes.max(tickets).max(deliveries).max(messages))
+                // And one-click links that open nothing any more (docs/api.md, "Answering from a
+                // message").
+                let links = InvitationLinks::purge_links(database, now - retention, batch).await?;
+                Ok(changes
+                    .max(tickets)
+                    .max(deliveries)
+                    .max(messages)
+                    .max(links))
             }
         }
     }

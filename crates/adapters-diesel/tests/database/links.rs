@@ -38,7 +38,8 @@ subject!(Ports);
 
 contract!(
     a_link_is_stored_with_its_message_and_opens_its_invitation,
-    a_dispatch_that_lost_the_race_stores_no_link
+    a_dispatch_that_lost_the_race_stores_no_link,
+    the_purge_takes_old_links_of_closed_invitations_only
 );
 
 async fn user(db: &dyn Ports, name: &str) -> User {
@@ -154,4 +155,46 @@ async fn a_dispatch_that_lost_the_race_stores_no_link(target: Target) {
         .await
         .unwrap()
         .is_none());
+}
+
+async fn the_purge_takes_old_links_of_closed_invitations_only(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let open = invitation(db).await;
+    let position = db.dispatch_position().await.unwrap();
+    assert!(db
+        .enqueue(
+            position,
+            ChangeId(position.0 + 1),
+            vec![email_with_link(&open, &[3; 32])]
+        )
+        .await
+        .unwrap());
+    let later = now() + chrono::Duration::days(1);
+    assert_eq!(
+        db.purge_links(later, 100).await.unwrap(),
+        0,
+        "an open invitation's link stays"
+    );
+
+    let mut answered = open.clone();
+    answered
+        .answer(
+            open.invitee_id(),
+            None,
+            domain::invitations::Reply::of(domain::Answer::Reject),
+            &domain::rsvp::RsvpRules::default(),
+            now() + chrono::Duration::minutes(1),
+        )
+        .unwrap();
+    db.save_answer(&answered, None).await.unwrap();
+    assert_eq!(db.purge_links(later, 100).await.unwrap(), 1);
+    assert!(db
+        .find_link(&TokenHash(vec![3; 32]))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(db.purge_links(later, 100).await.unwrap(), 0);
 }

@@ -17,4 +17,15 @@ pub trait InvitationLinks: Send + Sync {
     /// # Errors
     /// [`PortError`] on infrastructure failure.
     async fn find_link(&self, hash: &TokenHash) -> Result<Option<LinkedInvitation>, PortError>;
+
+    /// Deletes up to `batch` links made before `before` whose invitation is no longer pending or
+    /// "maybe" (they open nothing any more); returns how many.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn purge_links(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        batch: u32,
+    ) -> Result<u64, PortError>;
 }

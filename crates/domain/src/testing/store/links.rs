@@ -28,6 +28,37 @@ impl InvitationLinks for Store {
                 })
             }))
     }
+
+    async fn purge_links(
+        &self,
+        _before: chrono::DateTime<chrono::Utc>,
+        batch: u32,
+    ) -> Result<u64, PortError> {
+        // The fake keeps no time per link: every link of a closed invitation is old enough.
+        let mut state = self.lock();
+        let closed: Vec<TokenHash> = state
+            .links
+            .iter()
+            .filter(|(_, id)| {
+                state
+                    .invitations
+                    .iter()
+                    .find(|i| i.id() == **id)
+                    .is_none_or(|i| {
+                        !matches!(
+                            i.status(),
+                            crate::InvitationStatus::Pending | crate::InvitationStatus::Tentative
+                        )
+                    })
+            })
+            .map(|(hash, _)| hash.clone())
+            .take(batch as usize)
+            .collect();
+        for hash in &closed {
+            state.links.remove(hash);
+        }
+        Ok(closed.len() as u64)
+    }
 }
 
 #[async_trait]
