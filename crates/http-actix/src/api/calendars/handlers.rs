@@ -8,7 +8,6 @@ use domain::EventId;
 use uuid::Uuid;
 
 use super::responses::CalendarFeedBody;
-use crate::api::accounts::handlers::client_address;
 use crate::auth::AuthenticatedUser;
 use crate::error::{ApiError, ServerErrors, UnauthenticatedResponse};
 use crate::json::Data;
@@ -83,8 +82,7 @@ pub async fn link_calendar(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = client_address(&state, &req);
-    state.limiter.hit_link(&address).await.report_to(&req)?;
+    crate::api::links::count_link_request(&state, &req).await?;
     let view = state.links.view(&token).await?;
     let invitation = &view.details.invitation;
     let attendee = (!view.held).then(|| Attendee {
@@ -171,8 +169,7 @@ pub async fn feed(
     state: web::Data<AppState>,
     file: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = client_address(&state, &req);
-    state.limiter.hit_link(&address).await.report_to(&req)?;
+    crate::api::links::count_link_request(&state, &req).await?;
     let not_found = || ApiError::NotFound("No such calendar feed.".to_owned());
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
     let text = state.calendars.feed(token).await?.ok_or_else(not_found)?;

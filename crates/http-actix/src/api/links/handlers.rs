@@ -4,7 +4,6 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::responses::RsvpBody;
-use crate::api::accounts::handlers::client_address;
 use crate::api::invitations::requests::AnswerInvitationRequest;
 use crate::error::{ApiError, BodyErrors, ServerErrors, TooManyRequests};
 use crate::extract::JsonBody;
@@ -42,8 +41,7 @@ pub async fn view_rsvp(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = client_address(&state, &req);
-    state.limiter.hit_link(&address).await.report_to(&req)?;
+    crate::api::links::count_link_request(&state, &req).await?;
     let view = state.links.view(&token).await?;
     Ok(private(view.into()))
 }
@@ -78,8 +76,7 @@ pub async fn answer_rsvp(
     token: web::Path<String>,
     body: JsonBody<AnswerInvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = client_address(&state, &req);
-    state.limiter.hit_link(&address).await.report_to(&req)?;
+    crate::api::links::count_link_request(&state, &req).await?;
     let reply = body.into_inner().try_into_domain()?;
     let view = state.links.answer(&token, reply).await?;
     tracing::info!(invitation_id = %view.details.invitation.id(), status = %view.details.invitation.status(), "invitation answered by link");

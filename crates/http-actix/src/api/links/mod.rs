@@ -12,6 +12,20 @@ use utoipa::OpenApi;
 
 use crate::error::ProblemForms;
 
+/// Counts a request made with a link's or a feed's secret under the per-address `link` limit
+/// (docs/api.md, "Answering from a message").
+///
+/// # Errors
+/// `429` past the limit, `503` when the counters cannot be reached.
+pub(crate) async fn count_link_request(
+    state: &crate::AppState,
+    req: &actix_web::HttpRequest,
+) -> Result<(), crate::ApiError> {
+    let address = crate::api::accounts::handlers::client_address(state, req);
+    state.limiter.hit_link(&address).await.report_to(req)?;
+    Ok(())
+}
+
 /// Registers the JSON routes; called inside the `/api/v1` scope.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
