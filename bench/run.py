@@ -128,7 +128,8 @@ class Server:
                    RUST_LOG="warn", LOGIN_FAILURES_PER_ACCOUNT="0", LOGIN_FAILURES_PER_ADDRESS="0",
                    SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0",
                    REGISTRATIONS_PER_ADDRESS="0", EVENTS_PER_USER_PER_DAY="0",
-                   EVENT_EDITS_PER_USER_PER_MINUTE="0", STREAM_TICKETS_PER_USER_PER_MINUTE="0")
+                   EVENT_EDITS_PER_USER_PER_MINUTE="0", STREAM_TICKETS_PER_USER_PER_MINUTE="0",
+                   EVENT_NOTICES_PER_USER_PER_HOUR="0")
         env.update(extra_env or {})
         self.log_path = log_path
         self.log = open(log_path, "w")

@@ -23,7 +23,8 @@
 # positive_data_acceptance accepts a 422 from the operations whose rules JSON Schema cannot state.
 # Abuse limits (429) are switched off for the run (LOGIN_FAILURES_*, SEND_INVITATIONS_PER_USER,
 # EVENTS_PER_USER_PER_DAY, EVENT_EDITS_PER_USER_PER_MINUTE, STREAM_TICKETS_PER_USER_PER_MINUTE,
-# WEBHOOK_CREATIONS_PER_USER_PER_MINUTE, LINK_REQUESTS_PER_ADDRESS_PER_MINUTE and the daily caps = 0): with them on, the fuzzer would spend most of its send-invitations and login cases on 429s
+# WEBHOOK_CREATIONS_PER_USER_PER_MINUTE, LINK_REQUESTS_PER_ADDRESS_PER_MINUTE,
+# EVENT_NOTICES_PER_USER_PER_HOUR and the daily caps = 0): with them on, the fuzzer would spend most of its send-invitations and login cases on 429s
 # and stop reaching the handlers; the 429 answers have their own tests. Webhooks may point anywhere
 # (WEBHOOK_ALLOW_PRIVATE), so that registering one is not a DNS look-up of a made-up name, and
 # nothing is delivered (DELIVERY_CONCURRENCY=0): the fuzzer's URLs are never called.
@@ -55,7 +56,7 @@ serve_start "$BIN" LOGIN_FAILURES_PER_ACCOUNT=0 LOGIN_FAILURES_PER_ADDRESS=0 \
   SEND_INVITATIONS_PER_USER=0 INVITATIONS_PER_SENDER_DAILY=0 INVITATIONS_PER_CONTACT_DAILY=0 \
   EVENTS_PER_USER_PER_DAY=0 EVENT_EDITS_PER_USER_PER_MINUTE=0 STREAM_TICKETS_PER_USER_PER_MINUTE=0 \
   WEBHOOK_CREATIONS_PER_USER_PER_MINUTE=0 \
-  LINK_REQUESTS_PER_ADDRESS_PER_MINUTE=0 \
+  LINK_REQUESTS_PER_ADDRESS_PER_MINUTE=0 EVENT_NOTICES_PER_USER_PER_HOUR=0 \
   CONTACT_VERIFICATION=off WEBHOOK_ALLOW_PRIVATE=true DELIVERY_CONCURRENCY=0 ||
   { echo "schemathesis: FAILED: the service did not start" >&2; exit 1; }
 

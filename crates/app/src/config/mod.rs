@@ -91,7 +91,9 @@ pub struct Config {
     /// `EVENT_EDITS_PER_USER_PER_MINUTE`, `STREAM_TICKETS_PER_USER_PER_MINUTE`,
     /// `WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`, `LINK_REQUESTS_PER_ADDRESS_PER_MINUTE`: per-minute
     /// limits;
-    /// `EVENTS_PER_USER_PER_DAY`: events created within any 24 hours (0 turns one off).
+    /// `EVENTS_PER_USER_PER_DAY`: events created within any 24 hours;
+    /// `EVENT_NOTICES_PER_USER_PER_HOUR`: edits that may message an event's followers within any
+    /// hour (0 turns one off).
     pub rate_limits: http_actix::RateLimits,
     /// `PUBLIC_URL`: the base of every link the service sends (default `http://127.0.0.1:8080`).
     pub public_url: domain::links::PublicUrl,
@@ -254,6 +256,7 @@ impl Config {
             stream_tickets_per_user_per_minute,
             webhook_creations_per_user_per_minute,
             link_requests_per_address_per_minute,
+            event_notices_per_user_per_hour,
             public_url,
             invitations_per_sender_daily,
             invitations_per_contact_daily,
@@ -357,6 +360,7 @@ impl Config {
                 stream_tickets_per_user: stream_tickets_per_user_per_minute,
                 webhook_creations_per_user: webhook_creations_per_user_per_minute,
                 link_requests_per_address: link_requests_per_address_per_minute,
+                event_notices_per_user_per_hour,
             },
             public_url,
             trusted_proxies: trusted_proxies

@@ -189,6 +189,12 @@ pub struct Settings {
         default_value_t = http_actix::RateLimits::default().link_requests_per_address,
         value_parser = integer::<u32>("LINK_REQUESTS_PER_ADDRESS_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
     pub(super) link_requests_per_address_per_minute: u32,
+    /// Edits per user per hour that may move an event and message its followers, before 429: an
+    /// integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().event_notices_per_user_per_hour,
+        value_parser = integer::<u32>("EVENT_NOTICES_PER_USER_PER_HOUR", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) event_notices_per_user_per_hour: u32,
     /// Invitations one user may send or resend a day (each is a message to its contact) before
     /// 429: an integer from 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",

@@ -38,6 +38,7 @@ macro_rules! per_backend {
 
 per_backend!(
     an_edit_that_moves_the_event_emails_its_followers_unless_quiet,
+    edits_that_may_message_followers_are_limited_per_user_per_hour,
     the_emails_link_shows_and_answers_the_invitation_through_the_api,
     the_page_answers_only_its_own_form_and_a_look_changes_nothing,
     links_are_limited_per_address
@@ -457,5 +458,45 @@ async fn an_edit_that_moves_the_event_emails_its_followers_unless_quiet(backend:
         subjects_to(&w.outbox.0, "bob@example.com", 0).await.len(),
         2,
         "once"
+    );
+}
+
+async fn edits_that_may_message_followers_are_limited_per_user_per_hour(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let w = world(database, &[("EVENT_NOTICES_PER_USER_PER_HOUR", "1")]).await;
+    let event = w.rsvp(Method::GET, None).await.expect(200)["data"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/events/{event}");
+    w.app
+        .patch(&path, &w.ann.token, json!({"location": "Rooftop"}))
+        .await
+        .expect(200);
+    let limited = w
+        .app
+        .patch(&path, &w.ann.token, json!({"location": "Garden"}))
+        .await;
+    limited.expect(429);
+    let policy = limited.headers["ratelimit-policy"].to_str().unwrap();
+    assert!(policy.contains(r#""event-notice";q=1;w=3600"#), "{policy}");
+    // Quiet edits, and edits that cannot move the event, are not counted.
+    w.app
+        .patch(
+            &path,
+            &w.ann.token,
+            json!({"location": "Garden", "notify": "none"}),
+        )
+        .await
+        .expect(200);
+    w.app
+        .patch(&path, &w.ann.token, json!({"title": "Housewarming!"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        subjects_to(&w.outbox.0, "bob@example.com", 2).await,
+        ["Ann invited you to Housewarming", "Changed: Housewarming"]
     );
 }

@@ -253,6 +253,16 @@ pub struct EventPatch {
 }
 
 impl EventPatch {
+    /// Whether the patch touches a field that moves the event (its times, time zone or place),
+    /// and is not quiet: it may message the event's followers (docs/api.md, "Change notices").
+    pub fn may_notify(&self) -> bool {
+        !self.quiet
+            && (self.starts_at.is_some()
+                || self.ends_at.is_some()
+                || self.location.is_some()
+                || self.time_zone.is_some())
+    }
+
     /// Whether the patch changes nothing (`quiet` alone changes nothing).
     pub fn is_empty(&self) -> bool {
         *self

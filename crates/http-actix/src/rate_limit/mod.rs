@@ -65,6 +65,9 @@ pub struct RateLimits {
     /// Looks at and answers by one-click links per client address
     /// (`LINK_REQUESTS_PER_ADDRESS_PER_MINUTE`, default 60).
     pub link_requests_per_address: u32,
+    /// Edits by one user, over an hour, that may move an event and message its followers
+    /// (`EVENT_NOTICES_PER_USER_PER_HOUR`, default 10).
+    pub event_notices_per_user_per_hour: u32,
 }
 
 impl Default for RateLimits {
@@ -80,6 +83,7 @@ impl Default for RateLimits {
             stream_tickets_per_user: 30,
             webhook_creations_per_user: 10,
             link_requests_per_address: 60,
+            event_notices_per_user_per_hour: 10,
         }
     }
 }
@@ -170,6 +174,9 @@ impl TrustedProxies {
 
 /// The window of the day's quota of new events: the longest the counters keep events for.
 const DAY: Duration = domain::ports::LONGEST_COUNTER_WINDOW;
+
+/// The window of the hourly quota of change notices.
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// Told to wait: how long until the oldest counted event leaves the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -440,6 +447,16 @@ impl RateLimiter {
     pub async fn hit_webhook_create(&self, user: &str) -> Counted<()> {
         let limit = self.limits.webhook_creations_per_user;
         self.hit("webhook-create", format!("webhook-create:{user}"), limit)
+            .await
+    }
+
+    /// Counts one edit by `user` that may move an event and so message its followers (docs/api.md,
+    /// "Change notices"), over an hour: one user cannot turn an event into a mail bomb.
+    ///
+    /// The outcome is as [`RateLimiter::hit_send`]'s.
+    pub async fn hit_event_notice(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.event_notices_per_user_per_hour;
+        self.hit_over("event-notice", format!("event-notice:{user}"), limit, HOUR)
             .await
     }
 

@@ -107,6 +107,7 @@ impl Api {
                 event_edits_per_user: 0,
                 stream_tickets_per_user: 0,
                 webhook_creations_per_user: 0,
+                event_notices_per_user_per_hour: 0,
                 ..RateLimits::default()
             })),
             wiring,

@@ -230,6 +230,13 @@ pub async fn update_event(
         .hit_event_edit(&auth.user.id.to_string())
         .await
         .report_to(&req)?;
+    if patch.may_notify() {
+        state
+            .limiter
+            .hit_event_notice(&auth.user.id.to_string())
+            .await
+            .report_to(&req)?;
+    }
     let id = EventId::from_uuid(*path);
     let expected = expected_version(&req, &state, &auth, id).await?;
     let event = state.events.update(&auth.user, id, patch, expected).await?;
