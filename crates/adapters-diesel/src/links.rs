@@ -11,29 +11,33 @@ use domain::links::{LinkedInvitation, NewLink};
 use domain::ports::PortError;
 use domain::{InvitationId, InvitationStatus};
 
-use crate::db::{port_error, AnyConnection, Database};
+use crate::db::{insert_rows, port_error, AnyConnection, Bind, Database, Row, INSERT_CHUNK};
 use crate::rows::{event, to_db_time, EventRow, SummaryRow};
 use crate::schema::{events, invitation_links, invitations, users};
 use crate::sql_types::DbId;
 
-/// Stores links in the caller's transaction (the dispatch's, with their messages); a digest
-/// stored before is left as it is.
+/// A link to insert.
+struct LinkInsert<'a>(&'a NewLink);
+
+impl Row for LinkInsert<'_> {
+    const SQL: &'static str =
+        "INSERT INTO invitation_links (token_hash, invitation_id, created_at) VALUES ";
+    const COLUMNS: usize = 3;
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![
+            Bind::Binary(&self.0.hash.0),
+            Bind::Id(DbId::of(self.0.invitation_id)),
+            Bind::Moment(to_db_time(self.0.created_at)),
+        ]
+    }
+}
+
+/// Stores links in the caller's transaction (the dispatch's, with their messages), many to a
+/// statement. A digest is of 144 random bits: two links never share one.
 pub(crate) fn insert(conn: &mut AnyConnection, links: &[&NewLink]) -> QueryResult<()> {
-    for link in links {
-        let exists: i64 = invitation_links::table
-            .filter(invitation_links::token_hash.eq(&link.hash.0))
-            .count()
-            .get_result(conn)?;
-        if exists > 0 {
-            continue;
-        }
-        diesel::insert_into(invitation_links::table)
-            .values((
-                invitation_links::token_hash.eq(&link.hash.0),
-                invitation_links::invitation_id.eq(DbId::of(link.invitation_id)),
-                invitation_links::created_at.eq(to_db_time(link.created_at)),
-            ))
-            .execute(conn)?;
+    let rows: Vec<LinkInsert<'_>> = links.iter().map(|link| LinkInsert(link)).collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        insert_rows(conn, chunk)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use diesel::backend::Backend;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
+use diesel::sql_types::{BigInt, Binary, HasSqlType, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
 
 use super::AnyConnection;
@@ -24,6 +24,7 @@ pub(crate) enum Bind<'a> {
     Id(DbId),
     NullableId(Option<DbId>),
     Moment(DbTime),
+    Binary(&'a [u8]),
 }
 
 /// Rows that one multi-row `INSERT` stores.
@@ -84,13 +85,15 @@ where
         + HasSqlType<Id>
         + HasSqlType<Moment>
         + HasSqlType<Nullable<Text>>
-        + HasSqlType<Nullable<Id>>,
+        + HasSqlType<Nullable<Id>>
+        + HasSqlType<Binary>,
     i64: ToSql<BigInt, DB>,
     str: ToSql<Text, DB>,
     Option<&'a str>: ToSql<Nullable<Text>, DB>,
     DbId: ToSql<Id, DB>,
     Option<DbId>: ToSql<Nullable<Id>, DB>,
     DbTime: ToSql<Moment, DB>,
+    [u8]: ToSql<Binary, DB>,
 {
     rows.iter()
         .flat_map(Row::binds)
@@ -101,6 +104,7 @@ where
             Bind::Id(value) => query.bind::<Id, _>(value),
             Bind::NullableId(value) => query.bind::<Nullable<Id>, _>(value),
             Bind::Moment(value) => query.bind::<Moment, _>(value),
+            Bind::Binary(value) => query.bind::<Binary, _>(value),
         })
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::changes::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
 use crate::duration::whole_duration;
+use crate::invitations::InvitationDetails;
 use crate::links::NewLink;
 use crate::messages::SmsText;
 use crate::webhooks::{DisableReason, Webhook};
@@ -266,6 +267,57 @@ impl RetryPolicy {
     }
 }
 
+/// Why an invitee is messaged about their invitation: it was sent, resent, promoted from the
+/// waitlist, or cancelled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct MessageOccasion {
+    resent: bool,
+    promoted: bool,
+    cancelled: bool,
+}
+
+impl MessageOccasion {
+    /// The invitation a change messages its invitee about, and why: `invitation.created`,
+    /// `.resent`, `.cancelled`, and `.accepted` by a promotion; `None` for every other change, and
+    /// for an invitation given on proof (its contact had its message when it was sent).
+    fn of(change: &RecordedChange) -> Option<(&InvitationDetails, Self)> {
+        if change.change.is_released() {
+            return None;
+        }
+        let occasion = match change.change.kind() {
+            ChangeKind::InvitationCreated => Self::default(),
+            ChangeKind::InvitationResent => Self {
+                resent: true,
+                ..Self::default()
+            },
+            ChangeKind::InvitationAccepted if change.change.is_promoted() => Self {
+                promoted: true,
+                ..Self::default()
+            },
+            ChangeKind::InvitationCancelled => Self {
+                cancelled: true,
+                ..Self::default()
+            },
+            _ => return None,
+        };
+        match change.change.subject() {
+            ChangeSubject::Invitation(details) => Some((details, occasion)),
+            _ => None,
+        }
+    }
+}
+
+/// `text` cut to `max` characters, with `…` when cut (for texts that must fit their segments).
+fn shorten(text: &str, max: usize) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        format!("{}…", head.trim_end())
+    } else {
+        head
+    }
+}
+
 /// What an invitation email says (docs/api.md, "Email to invitees"): made of an
 /// `invitation.created` or `.resent` whose invitee was reached by an email address, or of a
 /// promotion from the waitlist (docs/api.md, "Capacity and the waitlist").
@@ -305,19 +357,14 @@ impl InvitationEmail {
     /// held invitation's email greets nobody by name: the account that claims the address may not
     /// be its owner.
     pub fn of(change: &RecordedChange) -> Option<Self> {
-        if change.change.is_released() {
-            return None;
-        }
-        let (resent, promoted, cancelled) = match change.change.kind() {
-            ChangeKind::InvitationCreated => (false, false, false),
-            ChangeKind::InvitationResent => (true, false, false),
-            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true, false),
-            ChangeKind::InvitationCancelled => (false, false, true),
-            _ => return None,
-        };
-        let ChangeSubject::Invitation(details) = change.change.subject() else {
-            return None;
-        };
+        let (
+            details,
+            MessageOccasion {
+                resent,
+                promoted,
+                cancelled,
+            },
+        ) = MessageOccasion::of(change)?;
         let contact = details.invitation.contact();
         if !contact.contains('@') {
             return None;
@@ -363,33 +410,19 @@ impl InvitationSms {
     /// every other change. With a `link` (docs/api.md, "Answering from a message"), the text
     /// ends with it; without, it says to sign in with the number.
     pub fn of(change: &RecordedChange, region: PhoneRegion, link: Option<&str>) -> Option<Self> {
-        if change.change.is_released() {
-            return None;
-        }
-        let (resent, promoted, cancelled) = match change.change.kind() {
-            ChangeKind::InvitationCreated => (false, false, false),
-            ChangeKind::InvitationResent => (true, false, false),
-            ChangeKind::InvitationAccepted if change.change.is_promoted() => (false, true, false),
-            ChangeKind::InvitationCancelled => (false, false, true),
-            _ => return None,
-        };
-        let ChangeSubject::Invitation(details) = change.change.subject() else {
-            return None;
-        };
+        let (
+            details,
+            MessageOccasion {
+                resent,
+                promoted,
+                cancelled,
+            },
+        ) = MessageOccasion::of(change)?;
         let contact = details.invitation.contact();
         if contact.contains('@') {
             return None;
         }
         let to = Mobile::parse(contact, region).ok()?;
-        let shorten = |text: &str, max: usize| -> String {
-            let mut chars = text.chars();
-            let head: String = chars.by_ref().take(max).collect();
-            if chars.next().is_some() {
-                format!("{}…", head.trim_end())
-            } else {
-                head
-            }
-        };
         let sender = shorten(details.sender.name.as_str(), 40);
         let expiry = details
             .invitation
@@ -445,30 +478,7 @@ impl EventNotice {
     /// The notice of `event` as it stands after the edit.
     pub fn of(event: &crate::events::Event) -> Self {
         let details = &event.details;
-        let zone = details.time_zone();
-        let local = |at: DateTime<Utc>| at.with_timezone(&zone.tz());
-        let when = match (details.starts_at(), details.ends_at()) {
-            (Some(start), Some(end)) if local(start).date_naive() == local(end).date_naive() => {
-                format!(
-                    "{} – {} ({})",
-                    local(start).format("%A %-d %B %Y, %H:%M"),
-                    local(end).format("%H:%M"),
-                    zone.name()
-                )
-            }
-            (Some(start), Some(end)) => format!(
-                "{} – {} ({})",
-                local(start).format("%A %-d %B %Y, %H:%M"),
-                local(end).format("%A %-d %B %Y, %H:%M"),
-                zone.name()
-            ),
-            (Some(start), None) => format!(
-                "{} ({})",
-                local(start).format("%A %-d %B %Y, %H:%M"),
-                zone.name()
-            ),
-            (None, _) => "no time set".to_owned(),
-        };
+        let when = details.when().unwrap_or_else(|| "no time set".to_owned());
         let title = details.title().as_str().to_owned();
         Self {
             subject: format!("Changed: {title}"),
@@ -492,15 +502,6 @@ impl EventNotice {
     /// The text for a mobile, within [`crate::messages::MAX_SEGMENTS`] (a long title or place is
     /// shortened).
     pub fn sms(&self) -> Option<SmsText> {
-        let shorten = |text: &str, max: usize| -> String {
-            let mut chars = text.chars();
-            let head: String = chars.by_ref().take(max).collect();
-            if chars.next().is_some() {
-                format!("{}…", head.trim_end())
-            } else {
-                head
-            }
-        };
         [60, 30, 10].into_iter().find_map(|max| {
             SmsText::new(format!(
                 "\"{}\" on Event Manager changed: {}, {}.",

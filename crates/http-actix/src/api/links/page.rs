@@ -11,14 +11,11 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, Utc};
-use domain::events::TimeZone;
 use domain::links::{LinkError, LinkView};
 use domain::InvitationStatus;
 use serde::Deserialize;
 
 use super::errors::{DEAD_LINK, HELD};
-use crate::api::accounts::handlers::client_address;
 use crate::api::invitations::requests::AnswerInvitationRequest;
 use crate::error::ApiError;
 use crate::AppState;
@@ -86,39 +83,6 @@ struct Posted {
     comment: Option<String>,
 }
 
-/// `Friday 15 January 2027, 22:00 (Asia/Tehran)`: a time as people in the event's zone read it.
-fn moment(at: DateTime<Utc>, zone: TimeZone) -> String {
-    format!(
-        "{} ({})",
-        at.with_timezone(&zone.tz()).format("%A %-d %B %Y, %H:%M"),
-        zone.name()
-    )
-}
-
-/// When the event is, as one line, in its time zone.
-fn when(
-    starts: Option<DateTime<Utc>>,
-    ends: Option<DateTime<Utc>>,
-    zone: TimeZone,
-) -> Option<String> {
-    let starts = starts?.with_timezone(&zone.tz());
-    Some(match ends.map(|ends| ends.with_timezone(&zone.tz())) {
-        Some(ends) if ends.date_naive() == starts.date_naive() => format!(
-            "{} – {} ({})",
-            starts.format("%A %-d %B %Y, %H:%M"),
-            ends.format("%H:%M"),
-            zone.name()
-        ),
-        Some(ends) => format!(
-            "{} – {} ({})",
-            starts.format("%A %-d %B %Y, %H:%M"),
-            ends.format("%A %-d %B %Y, %H:%M"),
-            zone.name()
-        ),
-        None => moment(starts.with_timezone(&Utc), zone),
-    })
-}
-
 /// The invitee's answer in words.
 fn status_words(view: &LinkView) -> String {
     let invitation = &view.details.invitation;
@@ -143,7 +107,7 @@ fn card(view: &LinkView) -> Card {
     let zone = details.time_zone();
     Card {
         title: view.details.event_title.as_str().to_owned(),
-        when: when(details.starts_at(), details.ends_at(), zone),
+        when: details.when(),
         place: details.location().map(|t| t.as_str().to_owned()),
         sender: view.details.sender.name.as_str().to_owned(),
         status: status_words(view),
@@ -152,7 +116,7 @@ fn card(view: &LinkView) -> Card {
         expires: invitation
             .expires_at()
             .filter(|_| open)
-            .map(|at| moment(at, zone)),
+            .map(|at| zone.describe(at)),
         description: details.description().map(|t| t.as_str().to_owned()),
         note: invitation.message().map(|t| t.as_str().to_owned()),
     }
@@ -276,16 +240,10 @@ fn limited(retry_after: u64) -> HttpResponse {
 
 /// Counts the request under the per-address limit; the page to answer with when over it.
 async fn over_limit(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
-    let address = client_address(state, req);
-    match state.limiter.hit_link(&address).await.report_to(req) {
+    match super::count_link_request(state, req).await {
         Ok(()) => None,
-        Err(error) => {
-            let error = ApiError::from(error);
-            Some(match &error {
-                ApiError::TooManyRequests(retry) => limited(retry.seconds()),
-                _ => failure(&error),
-            })
-        }
+        Err(ApiError::TooManyRequests(retry)) => Some(limited(retry.seconds())),
+        Err(error) => Some(failure(&error)),
     }
 }
 
