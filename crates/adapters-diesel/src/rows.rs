@@ -108,6 +108,7 @@ pub(crate) struct EventRow {
     pub rsvp_deadline: Option<DbTime>,
     pub seats_taken: i32,
     pub time_zone: String,
+    pub reminders: Option<String>,
 }
 
 impl EventRow {
@@ -159,6 +160,10 @@ pub(crate) fn event(row: EventRow, owner: SummaryRow) -> Result<Event, PortError
     .map_err(|_| corrupt("event times"))?
     .with_time_zone(
         domain::events::TimeZone::parse(&row.time_zone).map_err(|_| corrupt("time_zone"))?,
+    )
+    .with_reminders(
+        domain::reminders::Reminders::from_stored(row.reminders.as_deref())
+            .map_err(|_| corrupt("reminders"))?,
     );
     Ok(Event {
         id: EventId::from_uuid(row.id.uuid()),
@@ -308,13 +313,25 @@ pub(crate) type InvitationDetailsRow = (
     Option<String>,
     SummaryRow,
     SummaryRow,
+    bool,
+    Option<String>,
 );
 
 pub(crate) fn invitation_details(
     row: InvitationDetailsRow,
 ) -> Result<InvitationDetails, PortError> {
-    let (invitation, title, frozen, sender, invitee) = row;
+    let (invitation, title, frozen, sender, invitee, deleted, sender_role) = row;
+    let event_deleted = if deleted {
+        Some(domain::invitations::DeletedEvent {
+            sender_role: sender_role
+                .map(|role| Role::parse(&role).ok_or_else(|| corrupt("role")))
+                .transpose()?,
+        })
+    } else {
+        None
+    };
     Ok(InvitationDetails {
+        event_deleted,
         invitation: invitation.try_into()?,
         invitee_title: Text::from_stored(frozen.unwrap_or_else(|| title.clone())),
         event_title: Text::from_stored(title),

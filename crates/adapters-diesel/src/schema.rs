@@ -127,6 +127,7 @@ diesel::table! {
         rsvp_deadline -> Nullable<Moment>,
         seats_taken -> Integer,
         time_zone -> Text,
+        reminders -> Nullable<Text>,
     }
 }
 
@@ -330,6 +331,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
+    /// The events deleted, with who managed each (owner, co-hosts) when it went.
+    event_deletions (event_id, user_id) {
+        event_id -> Id,
+        user_id -> Id,
+        role -> Text,
+        deleted_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
+    /// When each reminder rule of an event with a start falls due.
+    reminder_schedule (event_id, rule) {
+        event_id -> Id,
+        rule -> Text,
+        audience -> Text,
+        due_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Id, Moment};
+
+    /// Each reminder sent, once per event, rule, person and start time.
+    reminders_sent (event_id, rule, user_id, starts_at) {
+        event_id -> Id,
+        rule -> Text,
+        user_id -> Id,
+        starts_at -> Moment,
+        sent_at -> Moment,
+    }
+}
+
 diesel::joinable!(change_recipients -> changes (change_id));
 diesel::joinable!(stream_tickets -> users (user_id));
 diesel::joinable!(webhooks -> users (owner_id));
@@ -337,6 +378,9 @@ diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(events -> users (owner_id));
+diesel::joinable!(event_deletions -> events (event_id));
+diesel::joinable!(reminders_sent -> events (event_id));
+diesel::joinable!(reminder_schedule -> events (event_id));
 diesel::joinable!(invitations -> events (event_id));
 diesel::joinable!(invitation_titles -> invitations (invitation_id));
 diesel::joinable!(invitation_links -> invitations (invitation_id));
@@ -350,6 +394,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_members,
     invitations,
+    event_deletions,
+    reminders_sent,
+    reminder_schedule,
     invitation_titles,
     invitation_links,
     calendar_feeds,

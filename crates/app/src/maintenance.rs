@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use adapters_diesel::Database;
 use domain::changes::ports::{ChangeFeed, TicketRepository};
+use domain::events::ports::EventRepository;
 use domain::idempotency::ports::IdempotencyStore;
 use domain::invitations::ports::InvitationRepository;
 use domain::links::ports::InvitationLinks;
 use domain::messages::ports::MessageOutbox;
 use domain::ports::PortError;
+use domain::reminders::ports::ReminderRepository;
 use domain::webhooks::ports::DeliveryQueue;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -40,6 +42,9 @@ pub enum Purge {
     /// they are. Each row changes while still pending only, so none is counted twice and none
     /// answered or cancelled first is touched.
     Invitations,
+    /// The reminder sweeper (docs/operations.md, "Reminders"): sends the reminders due, each once
+    /// across every process (the record written with its message decides).
+    Reminders,
     /// Deletes the idempotency keys whose 24 hours have passed (docs/operations.md, "Idempotency
     /// key purge").
     IdempotencyKeys,
@@ -85,6 +90,7 @@ impl Purge {
             Self::Tokens => "token purge",
             Self::Counters { .. } => "abuse counter purge",
             Self::Invitations => "invitation sweeper",
+            Self::Reminders => "reminder sweeper",
             Self::IdempotencyKeys => "idempotency key purge",
             Self::Changes { .. } => "change feed purge",
         }
@@ -121,6 +127,10 @@ impl Purge {
                 let batch = u32::try_from(batch).unwrap_or(u32::MAX);
                 database.expire_due(chrono::Utc::now(), batch).await
             }
+            Self::Reminders => {
+                let batch = u32::try_from(batch).unwrap_or(u32::MAX);
+                domain::reminders::send_due(database, database, chrono::Utc::now(), batch).await
+            }
             Self::IdempotencyKeys => {
                 let batch = u32::try_from(batch).unwrap_or(u32::MAX);
                 IdempotencyStore::purge_expired(database, chrono::Utc::now(), batch).await
@@ -139,11 +149,18 @@ impl Purge {
                 // And one-click links that open nothing any more (docs/api.md, "Answering from a
                 // message").
                 let links = InvitationLinks::purge_links(database, now - retention, batch).await?;
+                // Deleted events, with their invitations (docs/api.md, "Deleting an event").
+                let events = EventRepository::purge_deleted(database, now - retention, batch).await?;
+                // Records of reminders whose start is that long past.
+                let reminders =
+                    ReminderRepository::purge_reminders(database, now - retention, batch).await?;
                 Ok(changes
                     .max(tickets)
                     .max(deliveries)
                     .max(messages)
-                    .max(links))
+                    .max(links)
+                    .max(events)
+                    .max(reminders))
             }
         }
     }
@@ -164,6 +181,15 @@ impl Purge {
                 tracing::info!(expired = purged, "due invitations marked expired");
             }
             (Self::Invitations, None) => tracing::debug!("no invitation due to expire"),
+            (Self::Reminders, None) if purged > 0 => {
+                tracing::info!(sent = purged, "due reminders sent to the outbox");
+            }
+            (Self::Reminders, None) => tracing::debug!("no reminder due"),
+            (Self::Reminders, Some(error)) => tracing::warn!(
+                error = %error,
+                sent = purged,
+                "reminder sweep failed; retried next interval"
+            ),
             (Self::Invitations, Some(error)) => tracing::warn!(
                 error = %error,
                 expired = purged,

@@ -497,7 +497,8 @@ impl Application {
 }
 
 /// The database upkeep a process runs, in the order it is stopped: the change feed purge, the
-/// invitation sweeper (every `INVITATION_SWEEP_INTERVAL_SECS`), the token and idempotency key
+/// invitation sweeper (every `INVITATION_SWEEP_INTERVAL_SECS`), the reminder sweeper (every
+/// `REMINDER_SWEEP_INTERVAL_SECS`), the token and idempotency key
 /// purges (they and the change feed's every `TOKEN_PURGE_INTERVAL_SECS`; `0` turns either
 /// interval's off), and the abuse counters' purge on PostgreSQL.
 fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
@@ -508,6 +509,9 @@ fn upkeep(config: &Config, backend: Backend) -> Vec<(Duration, Purge)> {
     }
     if let Some(interval) = config.invitation_sweep_interval {
         upkeep.push((interval, Purge::Invitations));
+    }
+    if let Some(interval) = config.reminder_sweep_interval {
+        upkeep.push((interval, Purge::Reminders));
     }
     if let Some(interval) = config.token_purge_interval {
         upkeep.push((interval, Purge::Tokens));

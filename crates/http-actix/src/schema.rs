@@ -42,6 +42,44 @@ pub(crate) fn time_zone(description: &str) -> Schema {
         .into()
 }
 
+/// What `before` of a reminder reads (docs/api.md, "Reminders"): 5 to 43200 minutes, 1 to 720
+/// hours or 1 to 30 days, without leading zeros.
+pub(crate) const REMINDER_BEFORE: &str = "^(([5-9]|[1-9][0-9]{1,3}|[1-3][0-9]{4}|4[0-2][0-9]{3}|43[01][0-9]{2}|43200)m|([1-9]|[1-9][0-9]|[1-6][0-9]{2}|7[01][0-9]|720)h|([1-9]|[12][0-9]|30)d)$";
+
+/// An event's reminder rules, described by `description`: up to 5 `{before, to}`, or `null` for
+/// none.
+pub(crate) fn reminders(description: &str) -> Schema {
+    let rule = ObjectBuilder::new()
+        .property(
+            "before",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .pattern(Some(REMINDER_BEFORE))
+                .description(Some(
+                    "How long before the start: 5m to 30d, in minutes (m), hours (h) or days (d).",
+                ))
+                .examples([serde_json::Value::from("1d")]),
+        )
+        .required("before")
+        .property(
+            "to",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .enum_values(Some(["accepted", "tentative", "pending"]))
+                .description(Some(
+                    "Whom: `accepted` (the members but the owner), `tentative` (invitees who \
+                     answered maybe) or `pending` (invitees who have not answered).",
+                )),
+        )
+        .required("to");
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(rule)
+        .max_items(Some(5))
+        .description(Some(description))
+        .into()
+}
+
 /// An optional email, described by `description`: an email address, `null`, or blank text
 /// (= not given).
 pub(crate) fn optional_email(description: &str) -> Schema {
@@ -141,5 +179,29 @@ fn text_format(property: &RefOr<Schema>) -> Option<SchemaFormat> {
             _ => None,
         }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod reminder_tests {
+    use domain::reminders::Reminder;
+
+    /// The document states exactly the leads the server takes: a client that follows it is never
+    /// refused, and what it refuses the server refuses too.
+    #[test]
+    fn the_reminder_pattern_reads_exactly_the_leads_the_domain_takes() {
+        let pattern = regex::Regex::new(super::REMINDER_BEFORE).unwrap();
+        for n in 0..=44_000u32 {
+            for unit in ["m", "h", "d", "s"] {
+                for zero in ["", "0"] {
+                    let before = format!("{zero}{n}{unit}");
+                    assert_eq!(
+                        pattern.is_match(&before),
+                        Reminder::parse(&before, "accepted").is_ok(),
+                        "{before}"
+                    );
+                }
+            }
+        }
     }
 }

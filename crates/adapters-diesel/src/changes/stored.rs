@@ -150,6 +150,9 @@ struct StoredEvent {
     /// Absent in changes written before events had a time zone, and for UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     time_zone: Option<String>,
+    /// As `events.reminders`; absent without rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reminders: Option<String>,
     created_at: DbTime,
     /// As [`StoredInvitation::version`].
     #[serde(skip, default = "first_version")]
@@ -282,6 +285,7 @@ impl From<&ChangeSubject> for StoredSubject {
                     rsvp_deadline: rsvp_columns(e.details.rsvp()).3,
                     time_zone: Some(e.details.time_zone().name().to_owned())
                         .filter(|name| name != "UTC"),
+                    reminders: e.details.reminders().to_stored(),
                     created_at: to_db_time(e.created_at),
                     version: to_db_version(e.version),
                 },
@@ -333,7 +337,15 @@ impl StoredSubject {
                     comment: i.comment,
                 };
                 let mut details =
-                    invitation_details((row, event_title, None, sender.into(), invitee.into()))?;
+                    invitation_details((
+                        row,
+                        event_title,
+                        None,
+                        sender.into(),
+                        invitee.into(),
+                        false,
+                        None,
+                    ))?;
                 details.invitation = details.invitation.at_waitlist_position(i.waitlist_position);
                 ChangeSubject::Invitation(details)
             }
@@ -377,6 +389,7 @@ impl StoredSubject {
                     // Not kept in a change: the seats are shown to hosts only, and as they are now.
                     seats_taken: 0,
                     time_zone: e.time_zone.unwrap_or_else(|| "UTC".to_owned()),
+                    reminders: e.reminders,
                 };
                 ChangeSubject::Event(event(row, owner.into())?)
             }

@@ -25,7 +25,12 @@ use crate::rows::{
     event, from_db_time, member, rsvp_columns, to_db_time, to_db_version, EventRow, MemberRow,
     SummaryRow,
 };
-use crate::schema::{event_members, events, invitation_titles, invitations, users};
+use crate::schema::{
+    event_deletions, event_members, events, invitation_titles, invitations, users,
+};
+
+/// The roles that manage an event's invitations (`domain::events::Role::manages_invitations`).
+pub(crate) const MANAGERS: [&str; 2] = ["owner", "cohost"];
 use crate::seats::{move_seats, promote};
 use crate::sql_types::DbId;
 
@@ -157,6 +162,7 @@ impl EventRepository for Database {
             rsvp_deadline,
             seats_taken: 0,
             time_zone: details.time_zone().name().to_owned(),
+            reminders: details.reminders().to_stored(),
         };
         let owner = MemberRow {
             id: DbId::of(MemberId::generate()),
@@ -167,12 +173,14 @@ impl EventRepository for Database {
             guests: 0,
         };
         let owner_summary = (DbId::of(new.owner.id), new.owner.name.as_str().to_owned());
+        let details = new.details;
         self.run(move |conn| {
             write_transaction(conn, |c| {
                 diesel::insert_into(events::table).values(&row).execute(c)?;
                 diesel::insert_into(event_members::table)
                     .values(&owner)
                     .execute(c)?;
+                crate::reminders::schedule(c, row.id, &details)?;
                 Ok(())
             })
             .map_err(port_error)?;
@@ -468,6 +476,28 @@ impl EventRepository for Database {
         removed
     }
 
+    #[tracing::instrument(skip(self))]
+    async fn purge_deleted(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let before = to_db_time(before);
+        let batch = i64::from(batch.max(1));
+        self.run(move |conn| {
+            write_transaction(conn, |c| {
+                let gone: Vec<DbId> = event_deletions::table
+                    .filter(event_deletions::deleted_at.lt(before))
+                    .select(event_deletions::event_id)
+                    .distinct()
+                    .limit(batch)
+                    .load(c)?;
+                // Its invitations, their links and frozen titles, its marks and its reminders sent
+                // go with it (ON DELETE CASCADE).
+                diesel::delete(events::table.filter(events::id.eq_any(&gone))).execute(c)
+            })
+            .map(|purged| purged as u64)
+            .map_err(port_error)
+        })
+        .await
+    }
+
     #[tracing::instrument(skip_all)]
     async fn update(
         &self,
@@ -532,6 +562,7 @@ impl EventRepository for Database {
                                     events::waitlist.eq(waitlist),
                                     events::rsvp_deadline.eq(rsvp_deadline),
                                     events::time_zone.eq(details.time_zone().name()),
+                                    events::reminders.eq(details.reminders().to_stored()),
                                     events::version.eq(events::version + 1),
                                 ))
                                 .execute(c)?;
@@ -548,6 +579,11 @@ impl EventRepository for Database {
                             }
                             // Read back: what is stored, times at the database's precision.
                             let updated = read(c)?;
+                            if updated.details.starts_at() != stored.details.starts_at()
+                                || updated.details.reminders() != stored.details.reminders()
+                            {
+                                crate::reminders::schedule(c, id, &updated.details)?;
+                            }
                             let now = Utc::now();
                             let moved = updated.details.moved_from(&stored.details);
                             record(
@@ -644,14 +680,38 @@ impl EventRepository for Database {
                         invitees,
                     ));
                     let resolved = resolve(c, changes)?;
-                    // Memberships and invitations go with the event (ON DELETE CASCADE).
+                    // The event stays, for its invitations (docs/api.md, "Deleting an event"):
+                    // marked deleted with who managed it, without members or reminders.
                     let event = events::table
                         .filter(events::id.eq(id))
                         .filter(events::version.eq(version));
-                    if diesel::delete(event).execute(c)? == 0 {
+                    if diesel::update(event)
+                        .set(events::version.eq(events::version + 1))
+                        .execute(c)?
+                        == 0
+                    {
                         modified = true;
                         return Err(diesel::result::Error::RollbackTransaction);
                     }
+                    let managers: Vec<(DbId, String)> = event_members::table
+                        .filter(event_members::event_id.eq(id))
+                        .filter(event_members::role.eq_any(MANAGERS))
+                        .select((event_members::user_id, event_members::role))
+                        .load(c)?;
+                    // The owner and the co-hosts: a handful of rows.
+                    for (user, role) in managers {
+                        diesel::insert_into(event_deletions::table)
+                            .values((
+                                event_deletions::event_id.eq(id),
+                                event_deletions::user_id.eq(user),
+                                event_deletions::role.eq(role),
+                                event_deletions::deleted_at.eq(now),
+                            ))
+                            .execute(c)?;
+                    }
+                    diesel::delete(event_members::table.filter(event_members::event_id.eq(id)))
+                        .execute(c)?;
+                    crate::reminders::unschedule(c, id)?;
                     append(c, resolved)?;
                     Ok(Some(cancelled.len()))
                 });

@@ -287,7 +287,7 @@ fn managed_count(conn: &mut AnyConnection, sender: DbId, event_ids: &[DbId]) -> 
     event_members::table
         .filter(event_members::user_id.eq(sender))
         .filter(event_members::event_id.eq_any(event_ids))
-        .filter(event_members::role.eq_any(["owner", "cohost"]))
+        .filter(event_members::role.eq_any(crate::events::MANAGERS))
         .count()
         .get_result(conn)
 }

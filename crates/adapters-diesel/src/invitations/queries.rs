@@ -12,7 +12,7 @@ use domain::{EventId, InvitationStatus, Page, PageRequest, UserId};
 
 use crate::db::{port_error, with_concrete, AnyConnection, Database};
 use crate::rows::{invitation_details, to_db_time, InvitationDetailsRow, InvitationRow};
-use crate::schema::{event_members, events, invitations, users};
+use crate::schema::{event_deletions, event_members, events, invitations, users};
 use crate::seats::with_positions;
 use crate::sql_types::DbId;
 
@@ -41,6 +41,17 @@ macro_rules! details_query {
                 crate::schema::invitation_titles::title.nullable(),
                 (sender.field(users::id), sender.field(users::name)),
                 (invitee.field(users::id), invitee.field(users::name)),
+                // Whether the event is deleted, and the sender's role when it was.
+                diesel::dsl::exists(
+                    crate::schema::event_deletions::table.filter(
+                        crate::schema::event_deletions::event_id.eq(invitations::event_id),
+                    ),
+                ),
+                crate::schema::event_deletions::table
+                    .filter(crate::schema::event_deletions::event_id.eq(invitations::event_id))
+                    .filter(crate::schema::event_deletions::user_id.eq(invitations::sender_id))
+                    .select(crate::schema::event_deletions::role)
+                    .single_value(),
             ))
             .into_boxed()
     }};
@@ -100,12 +111,22 @@ impl Database {
                     Party::Sender(user) => query
                         .filter(invitations::sender_id.eq(DbId::of(user)))
                         .filter(
-                            invitations::event_id.eq_any(
-                                event_members::table
-                                    .filter(event_members::user_id.eq(DbId::of(user)))
-                                    .filter(event_members::role.eq_any(["owner", "cohost"]))
-                                    .select(event_members::event_id),
-                            ),
+                            invitations::event_id
+                                .eq_any(
+                                    event_members::table
+                                        .filter(event_members::user_id.eq(DbId::of(user)))
+                                        .filter(
+                                            event_members::role.eq_any(crate::events::MANAGERS),
+                                        )
+                                        .select(event_members::event_id),
+                                )
+                                // Or managed when it was deleted (docs/api.md, "Deleting an
+                                // event").
+                                .or(invitations::event_id.eq_any(
+                                    event_deletions::table
+                                        .filter(event_deletions::user_id.eq(DbId::of(user)))
+                                        .select(event_deletions::event_id),
+                                )),
                         ),
                     // A held invitation is nothing to its invitee (docs/api.md, "Proving
                     // contacts").

@@ -113,6 +113,10 @@ pub struct Config {
     /// marked `expired` in the database (default a minute; `0` turns the sweeper off, e.g. when
     /// another process does it). Their status reads `expired` from their expiry on either way.
     pub invitation_sweep_interval: Option<Duration>,
+    /// `REMINDER_SWEEP_INTERVAL_SECS`: how often the reminders due are sent (default 30 s; `0`
+    /// turns the sweeper off in this process). A reminder goes out within this interval of its
+    /// time, once across every process (docs/operations.md, "Reminders").
+    pub reminder_sweep_interval: Option<Duration>,
     /// `EVENT_RETENTION_DAYS`: how long the change feed keeps changes (default 30, 1 to 3650);
     /// older ones are purged in the background every `TOKEN_PURGE_INTERVAL_SECS`.
     pub event_retention_days: u32,
@@ -268,6 +272,7 @@ impl Config {
             token_purge_interval_secs,
             invitation_ttl,
             invitation_sweep_interval_secs,
+            reminder_sweep_interval_secs,
             event_retention_days,
             streams_per_user,
             streams_per_process,
@@ -369,6 +374,7 @@ impl Config {
             cursor_secret,
             invitation_ttl,
             invitation_sweep_interval: interval(invitation_sweep_interval_secs),
+            reminder_sweep_interval: interval(reminder_sweep_interval_secs),
             event_retention_days,
             streams_per_user,
             streams_per_process,

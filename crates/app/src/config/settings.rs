@@ -279,6 +279,15 @@ pub struct Settings {
             "seconds from 0 (off) to 86400",
         ))]
     pub(super) invitation_sweep_interval_secs: u64,
+    /// How often the reminders due are sent (docs/api.md, "Reminders"): seconds from 0 (off) to
+    /// 3600
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 30,
+        value_parser = integer::<u64>(
+            "REMINDER_SWEEP_INTERVAL_SECS",
+            0..=3600,
+            "seconds from 0 (off) to 3600",
+        ))]
+    pub(super) reminder_sweep_interval_secs: u64,
 
     /// How long the change feed keeps a change: days from 1 to 3650
     #[arg(long, env, help_heading = "Change feed, webhooks and email", default_value_t = 30,

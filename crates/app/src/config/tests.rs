@@ -45,6 +45,10 @@ fn defaults_need_no_variables() {
         config.invitation_sweep_interval,
         Some(Duration::from_secs(60))
     );
+    assert_eq!(
+        config.reminder_sweep_interval,
+        Some(Duration::from_secs(30))
+    );
 }
 
 #[test]
@@ -66,6 +70,12 @@ fn invitation_ttl_is_a_duration_or_0_and_a_bad_one_stops_the_start_naming_it() {
     assert_eq!(sweep("0").unwrap(), None);
     assert_eq!(sweep("5").unwrap(), Some(Duration::from_secs(5)));
     assert!(sweep("-1").is_err() && sweep("86401").is_err());
+    let reminders = |v: &str| {
+        with(&[("REMINDER_SWEEP_INTERVAL_SECS", v)]).map(|c| c.reminder_sweep_interval)
+    };
+    assert_eq!(reminders("0").unwrap(), None);
+    assert_eq!(reminders("1").unwrap(), Some(Duration::from_secs(1)));
+    assert!(reminders("-1").is_err() && reminders("3601").is_err());
 }
 
 #[test]
@@ -215,7 +225,7 @@ fn every_variable_names_itself_when_its_value_is_bad() {
         .get_arguments()
         .map(|arg| arg.get_env().and_then(|name| name.to_str()).unwrap())
         .collect();
-    assert_eq!(names.len(), 54);
+    assert_eq!(names.len(), 55);
     for name in names {
         match (name, with(&[(name, "?")])) {
             // Any text is a database URL or a service name until it is used, and any path a

@@ -578,6 +578,7 @@ mod tests {
             invitee_title: Text::from_stored("Party".into()),
             sender: sender.clone(),
             invitee: invitee.clone(),
+            event_deleted: None,
         }
     }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::accounts::UserSummary;
+use crate::reminders::Reminders;
 use crate::rsvp::{RsvpRules, RsvpSettings, RsvpSettingsError};
 use crate::{EventId, MemberId, Text, UserId, Version};
 
@@ -43,6 +44,7 @@ pub struct EventDetails {
     ends_at: Option<DateTime<Utc>>,
     rsvp: RsvpSettings,
     time_zone: TimeZone,
+    reminders: Reminders,
 }
 
 /// The time zone an event happens in (docs/api.md, "Calendars"): an IANA name such as
@@ -169,6 +171,7 @@ impl EventDetails {
             ends_at,
             rsvp: RsvpSettings::default(),
             time_zone: TimeZone::UTC,
+            reminders: Reminders::default(),
         })
     }
 
@@ -186,6 +189,18 @@ impl EventDetails {
     pub fn with_time_zone(mut self, time_zone: TimeZone) -> Self {
         self.time_zone = time_zone;
         self
+    }
+
+    /// The same details with `reminders` (docs/api.md, "Reminders").
+    #[must_use]
+    pub fn with_reminders(mut self, reminders: Reminders) -> Self {
+        self.reminders = reminders;
+        self
+    }
+
+    /// Its reminder rules.
+    pub fn reminders(&self) -> &Reminders {
+        &self.reminders
     }
 
     /// The time zone it happens in.
@@ -284,6 +299,8 @@ pub struct EventPatch {
     pub rsvp_deadline: Option<Option<DateTime<Utc>>>,
     /// A new time zone.
     pub time_zone: Option<TimeZone>,
+    /// New reminder rules (an empty set removes them all).
+    pub reminders: Option<Reminders>,
     /// Whether to leave the followers unmessaged even if the edit moves the event
     /// (`"notify": "none"`).
     pub quiet: bool,
@@ -336,7 +353,10 @@ impl EventPatch {
             merged(&self.ends_at, details.ends_at),
         )?
         .with_rsvp(settings)
-        .map(|next| next.with_time_zone(merged(&self.time_zone, details.time_zone)))
+        .map(|next| {
+            next.with_time_zone(merged(&self.time_zone, details.time_zone))
+                .with_reminders(merged(&self.reminders, details.reminders.clone()))
+        })
     }
 }
 

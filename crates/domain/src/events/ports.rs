@@ -155,10 +155,13 @@ pub trait EventRepository: Send + Sync {
     ) -> Result<(), EventWriteError>;
 
     /// Deletes the event, by `by` while they still hold `by.role` in it and, with `expected`, while
-    /// it is still at that version, in one transaction: first
-    /// its pending invitations that have not expired end as cancelled at `now` (so that whatever
-    /// tells their invitees, such as the change feed, sees them cancelled), then the event goes,
-    /// and its memberships and invitations with it. Returns how many invitations it cancelled.
+    /// it is still at that version, in one transaction: it is marked deleted at `now` with who
+    /// managed it then (the owner and co-hosts, [`crate::invitations::DeletedEvent`]), its live
+    /// invitations that have not expired end as cancelled at `now` (so that whatever tells their
+    /// invitees, such as the change feed, sees them cancelled), and its members go. The event
+    /// itself stays, seen by no one, for its invitations, which stay readable by their parties
+    /// (docs/api.md, "Deleting an event"), until [`EventRepository::purge_deleted`]. Returns how
+    /// many invitations it cancelled.
     ///
     /// # Errors
     /// [`EventWriteError::Stale`] when the event is gone or `by` no longer holds that role;
@@ -173,6 +176,13 @@ pub trait EventRepository: Send + Sync {
         now: DateTime<Utc>,
         expected: Option<Version>,
     ) -> Result<u64, EventWriteError>;
+
+    /// Removes up to `batch` events deleted before `before`, with everything of them (their
+    /// invitations too); returns how many (the retention purge).
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn purge_deleted(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError>;
 
     /// Applies `patch` ([`EventPatch::apply`]) to the event's details as stored at that moment
     /// (not as read before), in one transaction, only while `by` still holds `by.role` and, with

@@ -715,6 +715,17 @@ pub struct InvitationDetails {
     pub sender: UserSummary,
     /// The invitee.
     pub invitee: UserSummary,
+    /// Set once its event is deleted (docs/api.md, "Deleting an event"): the invitation stays
+    /// readable by its parties.
+    pub event_deleted: Option<DeletedEvent>,
+}
+
+/// What is kept of a deleted event for its invitations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeletedEvent {
+    /// The sender's role in the event when it was deleted, if they managed it then (owner or
+    /// co-host): only then do they still see what they sent.
+    pub sender_role: Option<Role>,
 }
 
 impl InvitationDetails {

@@ -393,6 +393,7 @@ impl InvitationService {
                             invitee_title: event.details.title().clone(),
                             sender: sender.summary(),
                             invitee: p.invitee,
+                            event_deleted: None,
                         })
                     }
                     Some((_, BatchOutcome::AlreadyPending)) | None => {
@@ -485,6 +486,11 @@ impl InvitationService {
         let invitation = &details.invitation;
         let role = if viewer.id == invitation.invitee_id() && viewer.id != invitation.sender_id() {
             None
+        } else if let Some(deleted) = details.event_deleted {
+            // The event has no members left: its sender keeps the role they had when it went.
+            deleted
+                .sender_role
+                .filter(|_| viewer.id == invitation.sender_id())
         } else {
             self.events
                 .find_member(invitation.event_id(), viewer.id)

@@ -11,6 +11,7 @@ mod events;
 mod invitations;
 mod lifecycle;
 mod proofs;
+mod reminders;
 mod roles;
 mod rows;
 mod rsvp;
@@ -32,6 +33,7 @@ use domain::invitations::ports::*;
 use domain::invitations::{Invitation, InvitationEntries, InviteeState, NotPending};
 use domain::invitations::{InvitationService, SendInvitations};
 use domain::ports::*;
+use domain::reminders::ports::ReminderRepository;
 use domain::{
     Answer, Email, EventId, InvitationId, InvitationStatus, Limit, Login, Mobile, PageRequest,
     PhoneRegion, StatusFilter, Text, UserId,
@@ -40,10 +42,18 @@ use domain::{
 use crate::support::{contract, new_user, now, per_backend, subject, Target};
 
 /// Every repository port of one store, as the services see them.
-trait Repositories: UserRepository + TokenRepository + EventRepository + InvitationRepository {}
+trait Repositories:
+    UserRepository + TokenRepository + EventRepository + InvitationRepository + ReminderRepository
+{
+}
 
 impl<T> Repositories for T where
-    T: UserRepository + TokenRepository + EventRepository + InvitationRepository + ?Sized
+    T: UserRepository
+        + TokenRepository
+        + EventRepository
+        + InvitationRepository
+        + ReminderRepository
+        + ?Sized
 {
 }
 

@@ -56,9 +56,9 @@ contract!(
     a_removal_counts_one_member_less_once,
     a_removed_member_may_be_invited_and_join_again,
     an_edit_applies_to_the_stored_details_while_the_editor_holds_their_role,
-    deleting_an_event_cancels_its_live_pending_invitations_and_removes_everything,
+    deleting_an_event_cancels_its_live_invitations_removes_its_members_and_keeps_them_readable,
     twenty_rounds_of_concurrent_removals_of_one_member_have_one_winner,
-    twenty_rounds_of_a_deletion_against_a_batch_leave_no_invitation_behind,
+    twenty_rounds_of_a_deletion_against_a_batch_leave_no_live_invitation_behind,
     a_sender_lists_what_they_sent_only_while_they_manage_its_event
 );
 
@@ -371,7 +371,7 @@ async fn an_edit_applies_to_the_stored_details_while_the_editor_holds_their_role
     ));
 }
 
-async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_everything(
+async fn deleting_an_event_cancels_its_live_invitations_removes_its_members_and_keeps_them_readable(
     target: Target,
 ) {
     let Some(subject) = Subject::fresh(target) else {
@@ -424,10 +424,26 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
         .unwrap()
         .items
         .is_empty());
-    for gone in [pending.id(), dead.id()] {
-        assert!(db.find(gone).await.unwrap().is_none());
-    }
-    assert!(db.find(elsewhere.id()).await.unwrap().is_some());
+    // Its invitations stay, with the event marked deleted and the sender's role then.
+    let cancelled = db.find(pending.id()).await.unwrap().unwrap();
+    assert_eq!(cancelled.invitation.status(), InvitationStatus::Cancelled);
+    assert_eq!(
+        cancelled.event_deleted,
+        Some(domain::invitations::DeletedEvent {
+            sender_role: Some(Role::Owner)
+        })
+    );
+    let expired = db.find(dead.id()).await.unwrap().unwrap();
+    assert_eq!(expired.invitation.status_at(now()), InvitationStatus::Expired);
+    assert!(expired.event_deleted.is_some());
+    let kept = db.find(elsewhere.id()).await.unwrap().unwrap();
+    assert_eq!(kept.event_deleted, None);
+    assert_eq!(kept.invitation.status(), InvitationStatus::Pending);
+    let sent = db
+        .list_sent(ann.id, InvitationFilter::default(), PageRequest::default(), now())
+        .await
+        .unwrap();
+    assert_eq!(sent.items.len(), 4, "what Ann sent, to the deleted event too");
     let received = db
         .list_received(
             cy.id,
@@ -443,7 +459,7 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
             .iter()
             .map(|d| d.invitation.id())
             .collect::<Vec<_>>(),
-        [elsewhere.id()]
+        [elsewhere.id(), pending.id()]
     );
     assert!(matches!(
         db.delete(event_id, owner_of(&ann), now(), None).await,
@@ -452,6 +468,22 @@ async fn deleting_an_event_cancels_its_live_pending_invitations_and_removes_ever
     // An invitation to the deleted event cannot be stored any more.
     let late = Invitation::new_pending(event_id, ann.id, dee.id, "d".into(), now());
     assert!(db.create_batch(std::slice::from_ref(&late)).await.is_err());
+
+    // The retention purge removes the deleted event, with its invitations, and nothing else.
+    assert_eq!(
+        db.purge_deleted(now() - Duration::hours(1), 10).await.unwrap(),
+        0,
+        "deleted after that"
+    );
+    assert_eq!(
+        db.purge_deleted(now() + Duration::hours(1), 10).await.unwrap(),
+        1
+    );
+    for gone in [pending.id(), dead.id()] {
+        assert!(db.find(gone).await.unwrap().is_none());
+    }
+    assert!(db.find(elsewhere.id()).await.unwrap().is_some());
+    assert_eq!(db.find_rules(event_id).await.unwrap(), None);
 }
 
 async fn twenty_rounds_of_concurrent_removals_of_one_member_have_one_winner(target: Target) {
@@ -508,7 +540,7 @@ async fn twenty_rounds_of_concurrent_removals_of_one_member_have_one_winner(targ
     }
 }
 
-async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_invitation_behind(target: Target) {
+async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_live_invitation_behind(target: Target) {
     let Some(subject) = Subject::fresh(target) else {
         return;
     };
@@ -544,16 +576,38 @@ async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_invitation_behind(
             (Err(_), Ok(0)) => deleted_first += 1,
             other => panic!("round {round}: {other:?}"),
         }
-        let left = db
+        // Never a live invitation to a deleted event: at most the one cancelled by the deletion.
+        let live = db
             .list_received(
                 bob.id,
-                InvitationFilter::default(),
+                InvitationFilter {
+                    status: StatusFilter::only(InvitationStatus::Pending),
+                    ..InvitationFilter::default()
+                },
                 PageRequest::default(),
                 now(),
             )
             .await
             .unwrap();
-        assert!(left.items.is_empty(), "round {round}: {:?}", left.items);
+        assert!(live.items.is_empty(), "round {round}: {:?}", live.items);
+        let of_event = db
+            .list_received(
+                bob.id,
+                InvitationFilter {
+                    event_id: Some(event_id),
+                    ..InvitationFilter::default()
+                },
+                PageRequest::default(),
+                now(),
+            )
+            .await
+            .unwrap()
+            .items;
+        assert!(
+            of_event.iter().all(|d| d.invitation.status() == InvitationStatus::Cancelled
+                && d.event_deleted.is_some()),
+            "round {round}: {of_event:?}"
+        );
     }
     eprintln!("{target:?}: batch first {sent_first}, deletion first {deleted_first}");
 }

@@ -109,6 +109,16 @@ async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend
     // migrations that came later are undone).
     let mut session = database.session();
     session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-13-000001_reminders/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-13-000001_reminders/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261213000001'");
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-12-000001_deleted_events/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-12-000001_deleted_events/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261212000001'");
+    session.execute(match backend {
         Backend::Postgres => migration!("postgres/2026-12-11-000001_calendars/down.sql"),
         Backend::Sqlite => migration!("sqlite/2026-12-11-000001_calendars/down.sql"),
     });

@@ -78,6 +78,13 @@ const CHANGE_TABLES_DOWN: &str = migration!("postgres/2026-12-06-000001_change_t
 const PROVEN_CONTACTS_DOWN: &str =
     migration!("postgres/2026-12-07-000001_proven_contacts/down.sql");
 
+/// Takes reminders out again (their tables refer to `events (id)` and `users (id)`; events lose
+/// their rules).
+const REMINDERS_DOWN: &str = migration!("postgres/2026-12-13-000001_reminders/down.sql");
+
+/// Takes the deleted events' marks out again (they refer to `events (id)` and `users (id)`).
+const DELETED_EVENTS_DOWN: &str = migration!("postgres/2026-12-12-000001_deleted_events/down.sql");
+
 /// Takes calendars out again (the feeds refer to `users (id)`; events lose their time zone).
 const CALENDARS_DOWN: &str = migration!("postgres/2026-12-11-000001_calendars/down.sql");
 
@@ -452,6 +459,8 @@ async fn native_types_upgrade_every_table_in_place_and_rows_read_back_equal() {
     let db = database.open();
     rows_read_back_equal(&db).await;
     drop(db);
+    database.session().execute(REMINDERS_DOWN);
+    database.session().execute(DELETED_EVENTS_DOWN);
     database.session().execute(CALENDARS_DOWN);
     database.session().execute(INVITATION_LINKS_DOWN);
     database.session().execute(INVITATION_TITLES_DOWN);

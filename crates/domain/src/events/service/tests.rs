@@ -1,7 +1,8 @@
 //! Roles, members and event edits through the services, over the in-memory fakes (and mocks where
 //! a race must be staged): R1 widened to co-hosts, R6 after a removal, the role and removal rules.
 
-use crate::invitations::Reply;
+use crate::invitations::{AnswerInvitationError, GetInvitationError, NotPending, Reply};
+use crate::InvitationStatus;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -653,16 +654,62 @@ async fn only_the_owner_deletes_and_pending_invitations_are_cancelled_first() {
         Err(DeleteEventError::NotFound)
     ));
     assert!(p.h.store.members_of(p.event).is_empty());
-    let left: Vec<_> =
-        p.h.store
-            .invitations()
-            .iter()
-            .map(|i| i.event_id())
-            .collect();
-    assert_eq!(left, [other], "the other event's invitation stays");
     assert!(matches!(
         p.h.try_send(&p.olivia, p.event, &dana).await,
         Err(SendInvitationsError::EventNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_deleted_events_invitations_stay_readable_by_their_parties_as_cancelled() {
+    let p = party().await;
+    let dana = p.h.user("Dana").await;
+    p.h.try_send(&p.carl, p.event, &dana).await.unwrap();
+    let danas = p.h.store.invitations().last().unwrap().id();
+    p.h.events.delete(&p.olivia, p.event, None).await.unwrap();
+
+    // Dana, the invitee, and Carl, who sent it as a co-host, still read it: cancelled, of a
+    // deleted event.
+    for viewer in [&dana, &p.carl] {
+        let seen = p.h.invitations.get(viewer, danas).await.unwrap();
+        assert_eq!(seen.invitation.status(), InvitationStatus::Cancelled);
+        assert!(seen.event_deleted.is_some());
+        assert_eq!(seen.event_title.as_str(), "Launch party");
+    }
+    let sent =
+        p.h.invitations
+            .list_sent(&p.carl, crate::invitations::ports::InvitationFilter::default(), crate::PageRequest::default())
+            .await
+            .unwrap();
+    assert_eq!(sent.items.len(), 1);
+    let received =
+        p.h.invitations
+            .list_received(&dana, crate::invitations::ports::InvitationFilter::default(), crate::PageRequest::default())
+            .await
+            .unwrap();
+    assert_eq!(received.items.len(), 1);
+    // The owner, who did not send it, and the members see nothing of it any more.
+    for viewer in [&p.olivia, &p.bob, &p.sam] {
+        assert!(matches!(
+            p.h.invitations.get(viewer, danas).await,
+            Err(GetInvitationError::NotFound)
+        ));
+    }
+    // It answers nothing any more.
+    assert!(matches!(
+        p.h.invitations
+            .answer(&dana, danas, Reply::of(Answer::Accept), None)
+            .await,
+        Err(AnswerInvitationError::NotPending(NotPending::Cancelled))
+    ));
+
+    // The retention purge takes the event and its invitations.
+    let later = FixedClock::START + chrono::Duration::days(1);
+    assert_eq!(p.h.store.purge_deleted(later, 10).await.unwrap(), 1);
+    assert!(p.h.store.invitations().is_empty());
+    assert!(matches!(
+        p.h.invitations.get(&dana, danas).await,
+        Err(GetInvitationError::NotFound)
     ));
 }
 

@@ -308,6 +308,24 @@ impl EventRepository for Store {
         Ok(updated)
     }
 
+    async fn purge_deleted(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, PortError> {
+        let mut state = self.lock();
+        let gone: Vec<EventId> = state
+            .deleted
+            .iter()
+            .filter(|(_, (at, _))| *at < before)
+            .map(|(event, _)| *event)
+            .take(batch as usize)
+            .collect();
+        for event in &gone {
+            state.deleted.remove(event);
+            state.events.retain(|e| e.id != *event);
+            state.invitations.retain(|i| i.event_id() != *event);
+            state.reminders_sent.retain(|(e, ..), _| e != event);
+        }
+        Ok(gone.len() as u64)
+    }
+
     async fn delete(
         &self,
         event: EventId,
@@ -323,7 +341,9 @@ impl EventRepository for Store {
         if !version.satisfies(expected) {
             return Err(EventWriteError::Modified);
         }
-        // Cancelled first, as the database does; then gone with the event (ON DELETE CASCADE).
+        // Its live invitations cancelled, as the database does (their changes written before the
+        // event is marked deleted); then it is marked deleted and its members go. The event
+        // stays, for its invitations (docs/api.md, "Deleting an event").
         let now = stored(now);
         let mut changes = Vec::new();
         let live: Vec<InvitationId> = state
@@ -362,9 +382,14 @@ impl EventRepository for Store {
             })
             .collect();
         state.append(resolved);
-        state.invitations.retain(|i| i.event_id() != event);
+        let managers = state
+            .members
+            .iter()
+            .filter(|(e, m)| *e == event && m.role.manages_invitations())
+            .map(|(_, m)| (m.user.id, m.role))
+            .collect();
+        state.deleted.insert(event, (now, managers));
         state.members.retain(|(e, _)| *e != event);
-        state.events.retain(|e| e.id != event);
         Ok(cancelled as u64)
     }
 }

@@ -303,6 +303,13 @@ impl InvitationRepository for Store {
             .iter()
             .filter(|(_, m)| m.user.id == sender && m.role.manages_invitations())
             .map(|(event, _)| *event)
+            // And to deleted events they managed when they went.
+            .chain(state.deleted.iter().filter_map(|(event, (_, managers))| {
+                managers
+                    .iter()
+                    .any(|(user, _)| *user == sender)
+                    .then_some(*event)
+            }))
             .collect();
         Ok(state.list(
             |i| i.sender_id() == sender && managed.contains(&i.event_id()),

@@ -36,6 +36,7 @@ mod changes;
 mod events;
 mod invitations;
 mod links;
+mod reminders;
 mod webhooks;
 
 #[derive(Debug)]
@@ -67,6 +68,10 @@ struct State {
     links: HashMap<TokenHash, InvitationId>,
     /// Calendar feeds: each person's feed digest.
     feeds: HashMap<UserId, TokenHash>,
+    /// Deleted events: when, and who managed each then.
+    deleted: HashMap<EventId, (DateTime<Utc>, Vec<(UserId, Role)>)>,
+    /// Reminders recorded as sent: (event, rule key, person, start).
+    reminders_sent: HashMap<(EventId, String, UserId, DateTime<Utc>), DateTime<Utc>>,
 }
 
 /// Every repository port (and the health check) over one in-memory state, keeping what the
@@ -78,6 +83,8 @@ struct State {
 /// - held invitations never reach their invitee (lists, changes);
 /// - tokens resolve while neither revoked nor expired (`expires_at > now`);
 /// - creating an event makes its owner its first member; `members_count` counts the members;
+/// - deleting an event keeps it, without members, and its invitations, marked deleted with who
+///   managed it then (the retention purge removes it later);
 /// - at most one live (pending, "maybe" or waitlisted) invitation per (event, invitee)
 ///   ([`BatchOutcome::AlreadyPending`]);
 /// - an event's `seats_taken` counts its members but the owner and their guests, never above its
@@ -129,7 +136,11 @@ fn stored_details(details: EventDetails) -> EventDetails {
         details.ends_at().map(stored),
     )
     .and_then(|stored| stored.with_rsvp(settings))
-    .map(|stored| stored.with_time_zone(details.time_zone()))
+    .map(|stored| {
+        stored
+            .with_time_zone(details.time_zone())
+            .with_reminders(details.reminders().clone())
+    })
     .expect("truncating the times keeps their order")
 }
 
@@ -308,6 +319,10 @@ impl State {
         if self.event(invitation.event_id()).is_none() {
             return Some(refused("invitation of an unknown event"));
         }
+        if self.deleted.contains_key(&invitation.event_id()) {
+            // Its sender no longer manages it: the adapter refuses the batch the same way.
+            return Some(refused("invitation of a deleted event"));
+        }
         if self.user(invitation.sender_id()).is_none()
             || self.user(invitation.invitee_id()).is_none()
         {
@@ -337,6 +352,14 @@ impl State {
             invitee_title: event.details.title().clone(),
             sender: summary(invitation.sender_id()),
             invitee: summary(invitation.invitee_id()),
+            event_deleted: self.deleted.get(&invitation.event_id()).map(|(_, managers)| {
+                crate::invitations::DeletedEvent {
+                    sender_role: managers
+                        .iter()
+                        .find(|(user, _)| *user == invitation.sender_id())
+                        .map(|(_, role)| *role),
+                }
+            }),
         }
     }
 

@@ -125,6 +125,8 @@ fn event_ref(event: EventRef) -> InvitationEventBody {
     InvitationEventBody {
         id: event.id.as_uuid(),
         title: event.title.into_string(),
+        // A membership changes only while its event stands.
+        deleted: false,
     }
 }
 

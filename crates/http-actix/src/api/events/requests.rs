@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use domain::events::{EventDetails, EventDetailsError, EventPatch, Role, TimeZone};
+use domain::reminders::{Reminder, Reminders};
 use domain::rsvp::{RsvpSettings, RsvpSettingsError};
 use domain::Text;
 use serde::{Deserialize, Deserializer};
@@ -53,6 +54,8 @@ pub struct CreateEventRequest {
     rsvp_deadline: Option<Value>,
     #[schema(schema_with = time_zone_schema)]
     time_zone: Option<Value>,
+    #[schema(schema_with = reminders_schema)]
+    reminders: Option<Value>,
 }
 
 impl CreateEventRequest {
@@ -98,6 +101,7 @@ impl CreateEventRequest {
             optional_date("rsvp_deadline", self.rsvp_deadline),
         );
         let time_zone = errors.take("time_zone", time_zone(self.time_zone));
+        let reminders = errors.take("reminders", reminders(self.reminders));
         match (title, description, location, starts_at, ends_at, time_zone) {
             (
                 Some(title),
@@ -107,8 +111,13 @@ impl CreateEventRequest {
                 Some(ends_at),
                 Some(time_zone),
             ) if errors.is_empty() => {
-                let (Some(capacity), Some(max_guests), Some(waitlist), Some(rsvp_deadline)) =
-                    (capacity, max_guests, waitlist, rsvp_deadline)
+                let (
+                    Some(capacity),
+                    Some(max_guests),
+                    Some(waitlist),
+                    Some(rsvp_deadline),
+                    Some(reminders),
+                ) = (capacity, max_guests, waitlist, rsvp_deadline, reminders)
                 else {
                     return Err(errors);
                 };
@@ -116,7 +125,11 @@ impl CreateEventRequest {
                     .map_err(settings_error)?;
                 EventDetails::new(title, description, location, starts_at, ends_at)
                     .and_then(|details| details.with_rsvp(settings))
-                    .map(|details| details.with_time_zone(time_zone))
+                    .map(|details| {
+                        details
+                            .with_time_zone(time_zone)
+                            .with_reminders(reminders)
+                    })
                     .map_err(details_error)
             }
             _ => Err(errors),
@@ -280,6 +293,9 @@ pub struct UpdateEventRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = time_zone_schema)]
     time_zone: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = reminders_schema)]
+    reminders: Option<Value>,
     /// `all` (the default): an edit that moves the event (its time, time zone or place) messages
     /// its members and the invitees of its open invitations; `none`: it does not. Not stored.
     #[schema(value_type = Option<NotifyMode>)]
@@ -384,6 +400,11 @@ impl UpdateEventRequest {
             "time_zone",
             self.time_zone.map(|value| time_zone(Some(value))),
         );
+        let reminders = changed(
+            &mut errors,
+            "reminders",
+            self.reminders.map(|value| reminders(Some(value))),
+        );
         let quiet = errors.take(
             "notify",
             match self.notify {
@@ -401,6 +422,7 @@ impl UpdateEventRequest {
                     Some(waitlist),
                     Some(rsvp_deadline),
                     Some(time_zone),
+                    Some(reminders),
                     Some(quiet),
                 ) = (
                     capacity,
@@ -408,6 +430,7 @@ impl UpdateEventRequest {
                     waitlist,
                     rsvp_deadline,
                     time_zone,
+                    reminders,
                     quiet,
                 )
                 else {
@@ -424,6 +447,7 @@ impl UpdateEventRequest {
                     waitlist,
                     rsvp_deadline,
                     time_zone,
+                    reminders,
                     quiet,
                 })
             }
@@ -537,6 +561,40 @@ fn time_zone_schema() -> utoipa::openapi::schema::Schema {
         "The time zone it happens in, an IANA name such as `Asia/Tehran`: the RSVP page and \
          calendars show its times there. `null`, `\"\"` or absent: `UTC`.",
     )
+}
+
+fn reminders_schema() -> utoipa::openapi::schema::Schema {
+    crate::schema::reminders(
+        "Up to 5 reminders (docs/api.md, \"Reminders\"), each sent once to each person of its \
+         audience `before` the start; `null` or `[]` for none (the default).",
+    )
+}
+
+/// `reminders`: up to [`Reminders::MAX`] `{"before", "to"}`; `null` (or absent) for none.
+fn reminders(value: Option<Value>) -> Result<Reminders, String> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Reminders::default()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err("The reminders must be a list of {before, to} objects.".to_owned()),
+    };
+    if items.len() > Reminders::MAX {
+        return Err("An event has at most 5 reminders.".to_owned());
+    }
+    let rules = items
+        .iter()
+        .enumerate()
+        .map(|(at, item)| {
+            let number = at + 1;
+            let field = |name: &str| item.get(name).and_then(Value::as_str);
+            let (Some(before), Some(to)) = (field("before"), field("to")) else {
+                return Err(format!(
+                    "Reminder {number} must be an object with the strings before and to."
+                ));
+            };
+            Reminder::parse(before, to).map_err(|error| format!("Reminder {number}: {error}."))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Reminders::new(rules).map_err(|_| "The same reminder is given twice.".to_owned())
 }
 
 /// `time_zone`: an IANA name; `null` or `""` (or absent) for UTC.

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::events::{EventView, Member, Role};
+use domain::reminders::{Audience, Reminder};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -48,6 +49,9 @@ pub struct EventBody {
     /// The IANA time zone it happens in (`UTC` unless set); its times are UTC all the same.
     #[schema(example = "Asia/Tehran")]
     pub time_zone: String,
+    /// Its reminders (docs/api.md, "Reminders"), in the order given; `before` in its largest whole
+    /// unit (`24h` reads `1d`).
+    pub reminders: Vec<ReminderBody>,
     /// Who made it; the one member with the role `owner`.
     pub owner: UserSummaryBody,
     /// How many members it has, the owner included.
@@ -70,6 +74,43 @@ pub struct EventBody {
     /// When it was made.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
+}
+
+/// A reminder rule (docs/api.md, "Reminders").
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Reminder)]
+pub struct ReminderBody {
+    /// How long before the start it goes out, in its largest whole unit: `90m`, `36h`, `1d`.
+    #[schema(example = "1d", pattern = "^[1-9][0-9]*[mhd]$")]
+    pub before: String,
+    /// Whom it reminds.
+    pub to: AudienceBody,
+}
+
+/// Whom a reminder reminds.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ReminderAudience)]
+pub enum AudienceBody {
+    /// The members but the owner.
+    Accepted,
+    /// The invitees who answered maybe.
+    Tentative,
+    /// The invitees who have not answered.
+    Pending,
+}
+
+impl From<&Reminder> for ReminderBody {
+    fn from(rule: &Reminder) -> Self {
+        Self {
+            before: rule.before_text(),
+            to: match rule.to() {
+                Audience::Accepted => AudienceBody::Accepted,
+                Audience::Tentative => AudienceBody::Tentative,
+                Audience::Pending => AudienceBody::Pending,
+            },
+        }
+    }
 }
 
 /// An event's invitations counted by status.
@@ -105,6 +146,7 @@ impl From<domain::events::Event> for EventBody {
             waitlist: rsvp.waitlist(),
             rsvp_deadline: rsvp.rsvp_deadline(),
             time_zone: details.time_zone().name().to_owned(),
+            reminders: details.reminders().rules().iter().map(Into::into).collect(),
             owner: event.owner.into(),
             members_count: event.members_count,
             seats_taken: None,

@@ -71,6 +71,9 @@ pub struct InvitationEventBody {
     pub id: Uuid,
     /// Its title.
     pub title: String,
+    /// Whether it was deleted (docs/api.md, "Deleting an event"): its invitations stay readable
+    /// by their sender and invitee, cancelled, while the event itself is gone.
+    pub deleted: bool,
 }
 
 /// An invitation (docs/api.md, "Objects": Invitation).
@@ -129,12 +132,14 @@ impl From<InvitationDetails> for InvitationBody {
             invitee_title: _,
             sender,
             invitee,
+            event_deleted,
         } = details;
         Self {
             id: invitation.id().as_uuid(),
             event: InvitationEventBody {
                 id: invitation.event_id().as_uuid(),
                 title: event_title.into_string(),
+                deleted: event_deleted.is_some(),
             },
             contact: invitation.contact().to_owned(),
             status: invitation.status().into(),

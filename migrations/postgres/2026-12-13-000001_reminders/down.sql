@@ -1,0 +1,3 @@
+DROP TABLE reminders_sent;
+DROP TABLE reminder_schedule;
+ALTER TABLE events DROP COLUMN reminders;
