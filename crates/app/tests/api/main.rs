@@ -30,6 +30,7 @@ mod outage;
 mod outbox;
 mod proof_races;
 mod proofs;
+mod reminders;
 mod rsvp;
 mod schema;
 mod traces;

@@ -108,8 +108,8 @@ fn rows_of(app: &TestApp, table: &str, event: &str) -> String {
 }
 
 api_tests!(
-    the_owner_deletes_an_event_and_it_and_its_invitations_are_gone,
-    twenty_rounds_of_deleting_an_event_against_a_send_leave_no_invitation_behind,
+    the_owner_deletes_an_event_and_its_invitations_stay_readable_as_cancelled,
+    twenty_rounds_of_deleting_an_event_against_a_send_leave_no_open_invitation_behind,
     the_owner_makes_a_cohost_who_invites_edits_and_removes_members,
     role_changes_are_the_owners_and_never_of_the_owner,
     members_leave_cohosts_remove_members_only_and_the_owner_stays,
@@ -174,7 +174,7 @@ async fn a_demoted_cohost_can_no_longer_see_resend_cancel_or_list_what_they_sent
     );
 }
 
-async fn the_owner_deletes_an_event_and_it_and_its_invitations_are_gone(app: TestApp) {
+async fn the_owner_deletes_an_event_and_its_invitations_stay_readable_as_cancelled(app: TestApp) {
     let (olivia, bob, carol, mallory, event) = party(&app).await;
     set_role(&app, &olivia, &event, &bob, json!("cohost"))
         .await
@@ -199,19 +199,37 @@ async fn the_owner_deletes_an_event_and_it_and_its_invitations_are_gone(app: Tes
             json!([])
         );
     }
-    // The invitee's pending invitation was cancelled, then went with the event.
-    app.get(&format!("/api/v1/invitations/{pending}"), &mallory.token)
-        .await
-        .expect(404);
-    assert_eq!(
-        app.get("/api/v1/received-invitations", &mallory.token)
+    // The invitee's pending invitation was cancelled, and stays readable by its invitee and its
+    // sender (a co-host when the event went), with the event marked deleted; the owner, who did
+    // not send it, and the members no longer see it.
+    for user in [&mallory, &bob] {
+        let seen = app
+            .get(&format!("/api/v1/invitations/{pending}"), &user.token)
+            .await;
+        let seen = &seen.expect(200)["data"];
+        assert_eq!(seen["status"], "cancelled");
+        assert_eq!(
+            seen["event"],
+            json!({"id": event, "title": "Launch", "deleted": true})
+        );
+    }
+    for user in [&olivia, &carol] {
+        app.get(&format!("/api/v1/invitations/{pending}"), &user.token)
             .await
-            .expect(200)["data"],
-        json!([])
+            .expect(404);
+    }
+    let received = app
+        .get("/api/v1/received-invitations", &mallory.token)
+        .await;
+    assert_eq!(received.expect(200)["data"][0]["id"], pending.as_str());
+    assert_eq!(
+        app.answer(&mallory, &pending, "accepted").await.expect(409)["code"],
+        "invitation_cancelled"
     );
-    app.answer(&mallory, &pending, "accepted").await.expect(404);
-    for table in ["events", "event_members", "invitations"] {
-        assert_eq!(rows_of(&app, table, &event), "0", "{table}");
+    // The event's row stays, without members; so do its invitations (Bob's and Carol's, which
+    // they accepted, and Mallory's), until the retention purge.
+    for (table, rows) in [("events", "1"), ("event_members", "0"), ("invitations", "3")] {
+        assert_eq!(rows_of(&app, table, &event), rows, "{table}");
     }
     delete_event(&app, &olivia, &event).await.expect(404);
     app.send(&olivia, &event, json!(["mallory@example.com"]))
@@ -219,7 +237,7 @@ async fn the_owner_deletes_an_event_and_it_and_its_invitations_are_gone(app: Tes
         .expect(404);
 }
 
-async fn twenty_rounds_of_deleting_an_event_against_a_send_leave_no_invitation_behind(
+async fn twenty_rounds_of_deleting_an_event_against_a_send_leave_no_open_invitation_behind(
     app: TestApp,
 ) {
     let other = second(&app).await;
@@ -244,10 +262,14 @@ async fn twenty_rounds_of_deleting_an_event_against_a_send_leave_no_invitation_b
                     1,
                     "round {round}"
                 );
+                // Its invitation was cancelled with the event, and stays readable.
                 let id = sent.body["data"]["sent"][0]["id"].as_str().unwrap();
-                app.get(&format!("/api/v1/invitations/{id}"), &bob.token)
-                    .await
-                    .expect(404);
+                let seen = app
+                    .get(&format!("/api/v1/invitations/{id}"), &bob.token)
+                    .await;
+                let seen = &seen.expect(200)["data"];
+                assert_eq!(seen["status"], "cancelled", "round {round}");
+                assert_eq!(seen["event"]["deleted"], true, "round {round}");
             }
             // The deletion came first: the send found no event.
             404 => {
@@ -256,16 +278,16 @@ async fn twenty_rounds_of_deleting_an_event_against_a_send_leave_no_invitation_b
             }
             status => panic!("round {round}: {status} {}", sent.text),
         }
-        for table in ["events", "event_members", "invitations"] {
-            assert_eq!(rows_of(&app, table, &event), "0", "round {round}: {table}");
-        }
+        assert_eq!(rows_of(&app, "event_members", &event), "0", "round {round}");
     }
-    assert_eq!(
-        app.get("/api/v1/received-invitations", &bob.token)
-            .await
-            .expect(200)["data"],
-        json!([])
-    );
+    // Never an open invitation to a deleted event.
+    let open = app
+        .get(
+            "/api/v1/received-invitations?status=pending",
+            &bob.token,
+        )
+        .await;
+    assert_eq!(open.expect(200)["data"], json!([]));
     eprintln!("deleting against a send: send first {sent_first}, deletion first {deleted_first}");
 }
 

@@ -228,7 +228,8 @@ pub struct SentReminder {
 
 /// How long until `starts_at`, in words: `in 2 days`, `in 3 hours`, `in 25 minutes`.
 fn time_left(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let minutes = (starts_at - now).num_minutes().max(1);
+    // To the nearest minute: a sweep a few seconds after the time still says "in 5 minutes".
+    let minutes = ((starts_at - now).num_seconds() + 30).div_euclid(60).max(1);
     let (count, unit) = if minutes >= 2 * 24 * 60 {
         (minutes / (24 * 60), "day")
     } else if minutes >= 2 * 60 {
