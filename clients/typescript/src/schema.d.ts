@@ -1039,6 +1039,19 @@ export interface components {
              * @description The most guests one invitee may bring: 0 (the default) to 10.
              */
             max_guests?: number | null;
+            /** @description Up to 5 reminders (docs/api.md, "Reminders"), each sent once to each person of its audience `before` the start; `null` or `[]` for none (the default). */
+            reminders?: {
+                /**
+                 * @description How long before the start: 5m to 30d, in minutes (m), hours (h) or days (d).
+                 * @example 1d
+                 */
+                before: string;
+                /**
+                 * @description Whom: `accepted` (the members but the owner), `tentative` (invitees who answered maybe) or `pending` (invitees who have not answered).
+                 * @enum {string}
+                 */
+                to: "accepted" | "tentative" | "pending";
+            }[] | null;
             /** @description RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `""` for none. */
             rsvp_deadline?: (string | null) | string;
             /** @description RFC 3339 date-time; `null` or `""` for none. */
@@ -1163,6 +1176,11 @@ export interface components {
                 members_count: number;
                 /** @description Who made it; the one member with the role `owner`. */
                 owner: components["schemas"]["UserSummary"];
+                /**
+                 * @description Its reminders (docs/api.md, "Reminders"), in the order given; `before` in its largest whole
+                 *     unit (`24h` reads `1d`).
+                 */
+                reminders: components["schemas"]["Reminder"][];
                 /**
                  * Format: date-time
                  * @description After when no answer is taken (answers also close at `starts_at`).
@@ -1627,6 +1645,11 @@ export interface components {
             /** @description Who made it; the one member with the role `owner`. */
             owner: components["schemas"]["UserSummary"];
             /**
+             * @description Its reminders (docs/api.md, "Reminders"), in the order given; `before` in its largest whole
+             *     unit (`24h` reads `1d`).
+             */
+            reminders: components["schemas"]["Reminder"][];
+            /**
              * Format: date-time
              * @description After when no answer is taken (answers also close at `starts_at`).
              */
@@ -1811,6 +1834,11 @@ export interface components {
         };
         /** @description The event an invitation is to. */
         InvitationEvent: {
+            /**
+             * @description Whether it was deleted (docs/api.md, "Deleting an event"): its invitations stay readable
+             *     by their sender and invitee, cancelled, while the event itself is gone.
+             */
+            deleted: boolean;
             /**
              * Format: uuid
              * @description The event's id.
@@ -2062,6 +2090,11 @@ export interface components {
                 members_count: number;
                 /** @description Who made it; the one member with the role `owner`. */
                 owner: components["schemas"]["UserSummary"];
+                /**
+                 * @description Its reminders (docs/api.md, "Reminders"), in the order given; `before` in its largest whole
+                 *     unit (`24h` reads `1d`).
+                 */
+                reminders: components["schemas"]["Reminder"][];
                 /**
                  * Format: date-time
                  * @description After when no answer is taken (answers also close at `starts_at`).
@@ -2356,6 +2389,21 @@ export interface components {
              */
             password?: string | null;
         };
+        /** @description A reminder rule (docs/api.md, "Reminders"). */
+        Reminder: {
+            /**
+             * @description How long before the start it goes out, in its largest whole unit: `90m`, `36h`, `1d`.
+             * @example 1d
+             */
+            before: string;
+            /** @description Whom it reminds. */
+            to: components["schemas"]["ReminderAudience"];
+        };
+        /**
+         * @description Whom a reminder reminds.
+         * @enum {string}
+         */
+        ReminderAudience: "accepted" | "tentative" | "pending";
         /**
          * @description `POST /api/v1/password/reset`: the login, the code it received, and the new password.
          * @example {
@@ -2539,6 +2587,7 @@ export interface components {
          *             "contact": "09352864812",
          *             "created_at": "2026-11-26T10:00:00Z",
          *             "event": {
+         *               "deleted": false,
          *               "id": "019a8b6e-1c2d-7f00-8a00-000000000001",
          *               "title": "Launch party"
          *             },
@@ -2670,6 +2719,19 @@ export interface components {
              */
             max_guests?: number;
             notify?: null | components["schemas"]["NotifyMode"];
+            /** @description Up to 5 reminders (docs/api.md, "Reminders"), each sent once to each person of its audience `before` the start; `null` or `[]` for none (the default). */
+            reminders?: {
+                /**
+                 * @description How long before the start: 5m to 30d, in minutes (m), hours (h) or days (d).
+                 * @example 1d
+                 */
+                before: string;
+                /**
+                 * @description Whom: `accepted` (the members but the owner), `tentative` (invitees who answered maybe) or `pending` (invitees who have not answered).
+                 * @enum {string}
+                 */
+                to: "accepted" | "tentative" | "pending";
+            }[] | null;
             /** @description RFC 3339 date-time, not after `starts_at`: no answer is taken after it; `null` or `""` for none. */
             rsvp_deadline?: (string | null) | string;
             /** @description RFC 3339 date-time; `null` or `""` for none. */
@@ -11455,6 +11517,7 @@ export interface operations {
                  *         "contact": "sara@example.com",
                  *         "created_at": "2026-12-05T10:10:57Z",
                  *         "event": {
+                 *           "deleted": false,
                  *           "id": "01a245af-777f-727d-9ad3-5d9418244ac2",
                  *           "title": "Launch party"
                  *         },

@@ -305,7 +305,8 @@ fn webhooks() -> Value {
                                     "id": "01a245af-77b5-77d8-b1d8-26307b853a6a",
                                     "event": {
                                         "id": "01a245af-777f-727d-9ad3-5d9418244ac2",
-                                        "title": "Launch party"
+                                        "title": "Launch party",
+                                        "deleted": false
                                     },
                                     "sender": {
                                         "id": "01a245af-7323-7450-8f64-4ab9c2b01137",

@@ -54,7 +54,7 @@ async fn sending_reports_what_was_sent_and_what_was_ignored_in_request_order() {
         );
         assert_eq!(
             sent[0]["event"],
-            json!({"id": event.to_string(), "title": "Launch party"})
+            json!({"id": event.to_string(), "title": "Launch party", "deleted": false})
         );
         assert_eq!(
             reply.body["data"]["ignored"],
@@ -104,7 +104,7 @@ async fn sent_invitations_are_listed_under_both_spellings_with_the_status_filter
             reply.body["data"],
             json!([{
                 "id": pending.invitation.id().to_string(),
-                "event": {"id": event.to_string(), "title": "Launch party"},
+                "event": {"id": event.to_string(), "title": "Launch party", "deleted": false},
                 "sender": {"id": ann.user.id.to_string(), "name": "Ann"},
                 "invitee": {"id": bob.user.id.to_string(), "name": "Bob"},
                 "contact": "09303030300",

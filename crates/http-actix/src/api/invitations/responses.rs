@@ -258,7 +258,11 @@ pub struct SendReportBody {
     "data": {
         "sent": [{
             "id": "019a8b6e-1c2d-7f00-8a00-000000000003",
-            "event": {"id": "019a8b6e-1c2d-7f00-8a00-000000000001", "title": "Launch party"},
+            "event": {
+                "id": "019a8b6e-1c2d-7f00-8a00-000000000001",
+                "title": "Launch party",
+                "deleted": false
+            },
             "sender": {"id": "019a8b6e-1c2d-7f00-8a00-000000000010", "name": "Ann"},
             "invitee": {"id": "019a8b6e-1c2d-7f00-8a00-000000000011", "name": "Bob"},
             "contact": "09352864812",
