@@ -84,6 +84,8 @@ fn due_of(
                 event_members::table.on(event_members::event_id.eq(reminder_schedule::event_id)),
             )
             .filter(event_members::role.ne("owner"))
+            // Who joined after the reminder fell due has just said yes: nothing to remind.
+            .filter(event_members::joined_at.le(reminder_schedule::due_at))
             .filter(unsent!(event_members::user_id))
             .select((
                 reminder_schedule::event_id,
@@ -119,10 +121,17 @@ fn due_of(
                     reminder_schedule::due_at,
                 ))
                 .into_boxed();
-            if audience == Audience::Pending {
+            query = if audience == Audience::Pending {
                 // An invitation sent after the reminder fell due is the message itself.
-                query = query.filter(invitations::created_at.le(reminder_schedule::due_at));
-            }
+                query.filter(invitations::created_at.le(reminder_schedule::due_at))
+            } else {
+                // A "maybe" given after it fell due is fresh: nothing to remind.
+                query.filter(
+                    invitations::answered_at
+                        .assume_not_null()
+                        .le(reminder_schedule::due_at),
+                )
+            };
             query
                 .order(reminder_schedule::due_at)
                 .limit(limit)

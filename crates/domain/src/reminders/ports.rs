@@ -23,10 +23,11 @@ pub trait ReminderRepository: Send + Sync {
     /// Up to `limit` reminders due at `now` and not yet recorded, earliest due first: for each
     /// rule of each event that is not deleted, has a start after `now` and whose due time
     /// ([`crate::reminders::Reminder::due_at`]) is not after `now`, each person of its audience
-    /// as it stands now (for `accepted` the members but the owner; for `tentative` the invitees
-    /// whose invitation is "maybe" and not expired; for `pending` those whose invitation is
-    /// pending, not expired, not held, and was sent by the due time), less those already
-    /// recorded for that rule ([`crate::reminders::Reminder::key`]) and start.
+    /// as it stands now who was already in it at the due time (for `accepted` the members but
+    /// the owner who joined by then; for `tentative` the invitees whose invitation is "maybe",
+    /// answered so by then and not expired; for `pending` those whose invitation is pending, not
+    /// expired, not held, and was sent by then), less those already recorded for that rule
+    /// ([`crate::reminders::Reminder::key`]) and start.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.

@@ -165,6 +165,22 @@ async fn reminders_fall_due_for_their_audience_once_per_start(target: Target) {
         [pair("Pat", "172800:pending")]
     );
 
+    // An event whose reminders fell due before anyone was in it: its people joined, answered
+    // maybe or were invited after that, and the reminders are not theirs.
+    let soon = reminded_event(
+        db,
+        &olivia,
+        now() + Duration::hours(12),
+        &[rule("1d", "accepted"), rule("1d", "tentative"), rule("1d", "pending")],
+    )
+    .await;
+    let late_yes = invite(db, soon, &olivia, &kim).await;
+    answer(db, &late_yes, Answer::Accept).await.unwrap();
+    let late_maybe = invite(db, soon, &olivia, &tom).await;
+    answer(db, &late_maybe, Answer::Tentative).await.unwrap();
+    invite(db, soon, &olivia, &pat).await;
+    assert!(due_at(db, now() + Duration::hours(1), &names).await.is_empty());
+
     // Deleted: nothing is due any more.
     db.delete(event_id, owner, now(), None).await.unwrap();
     assert!(due_at(db, moved - Duration::hours(1), &names).await.is_empty());

@@ -31,7 +31,9 @@ impl ReminderRepository for Store {
                     Audience::Accepted => state
                         .members
                         .iter()
-                        .filter(|(e, m)| *e == event.id && m.role != Role::Owner)
+                        .filter(|(e, m)| {
+                            *e == event.id && m.role != Role::Owner && m.joined_at <= due_at
+                        })
                         .map(|(_, m)| m.user.id)
                         .collect(),
                     audience => state
@@ -41,6 +43,7 @@ impl ReminderRepository for Store {
                         .filter(|i| match audience {
                             Audience::Tentative => {
                                 i.status_at(now) == InvitationStatus::Tentative
+                                    && i.answered_at().is_some_and(|at| at <= due_at)
                             }
                             _ => {
                                 i.status_at(now) == InvitationStatus::Pending
