@@ -181,6 +181,7 @@ async fn execute(config: &Config, command: AdminCommand) -> Result<String, Failu
                 (Purge::IdempotencyKeys, "removed"),
                 (Purge::Changes { retention }, "removed"),
                 (Purge::Invitations, "marked expired"),
+                (Purge::Reminders, "sent"),
             ];
             if db.backend() == Backend::Postgres {
                 let window = domain::ports::LONGEST_COUNTER_WINDOW;

@@ -238,6 +238,7 @@ async fn purge_runs_each_purge_once_and_says_what_it_removed(app: TestApp) {
         "{purged}"
     );
     assert!(lines.contains(&"change feed purge: 0 removed"), "{purged}");
+    assert!(lines.contains(&"reminder sweeper: 0 sent"), "{purged}");
     assert!(
         lines.contains(&"invitation sweeper: 0 marked expired"),
         "{purged}"

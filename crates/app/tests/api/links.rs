@@ -495,6 +495,14 @@ async fn edits_that_may_message_followers_are_limited_per_user_per_hour(backend:
         .patch(&path, &w.ann.token, json!({"title": "Housewarming!"}))
         .await
         .expect(200);
+    // A move of the start, or new reminder rules, may make reminders due again (docs/api.md,
+    // "Reminders"): counted, quiet or not.
+    for body in [
+        json!({"starts_at": "2031-01-01T18:00:00Z", "notify": "none"}),
+        json!({"reminders": [{"before": "1h", "to": "accepted"}], "notify": "none"}),
+    ] {
+        w.app.patch(&path, &w.ann.token, body).await.expect(429);
+    }
     assert_eq!(
         subjects_to(&w.outbox.0, "bob@example.com", 2).await,
         ["Ann invited you to Housewarming", "Changed: Housewarming"]

@@ -317,6 +317,14 @@ impl EventPatch {
                 || self.time_zone.is_some())
     }
 
+    /// Whether the patch may message people: it may notify the followers
+    /// ([`EventPatch::may_notify`]), or it sends `starts_at` or `reminders`, which may make
+    /// reminders due again (a moved start, a new rule), quiet or not (docs/api.md, "Reminders").
+    /// What the per-user limit on such edits counts.
+    pub fn may_message(&self) -> bool {
+        self.may_notify() || self.starts_at.is_some() || self.reminders.is_some()
+    }
+
     /// Whether the patch changes nothing (`quiet` alone changes nothing).
     pub fn is_empty(&self) -> bool {
         *self

@@ -349,3 +349,33 @@ async fn two_sweepers_at_once_send_each_reminder_once() {
     assert!(found.due.is_empty());
     assert_eq!(w.sent().len(), 3);
 }
+
+#[test]
+fn an_edit_that_moves_the_start_or_sets_rules_may_message_even_when_quiet() {
+    let quiet = |patch: EventPatch| EventPatch {
+        quiet: true,
+        ..patch
+    };
+    let moved = EventPatch {
+        starts_at: Some(Some(FixedClock::START)),
+        ..EventPatch::default()
+    };
+    assert!(moved.may_notify() && moved.may_message());
+    assert!(!quiet(moved.clone()).may_notify());
+    assert!(quiet(moved).may_message(), "a moved start re-arms reminders");
+    let rules = quiet(EventPatch {
+        reminders: Some(Reminders::default()),
+        ..EventPatch::default()
+    });
+    assert!(rules.may_message());
+    let placed = quiet(EventPatch {
+        location: Some(None),
+        ..EventPatch::default()
+    });
+    assert!(!placed.may_message());
+    let titled = EventPatch {
+        title: Some(Text::from_stored("New".into())),
+        ..EventPatch::default()
+    };
+    assert!(!titled.may_message());
+}

@@ -230,7 +230,7 @@ pub async fn update_event(
         .hit_event_edit(&auth.user.id.to_string())
         .await
         .report_to(&req)?;
-    if patch.may_notify() {
+    if patch.may_message() {
         state
             .limiter
             .hit_event_notice(&auth.user.id.to_string())
