@@ -264,4 +264,3 @@ impl ReminderRepository for Database {
         .await
     }
 }
-

@@ -150,7 +150,8 @@ impl Purge {
                 // message").
                 let links = InvitationLinks::purge_links(database, now - retention, batch).await?;
                 // Deleted events, with their invitations (docs/api.md, "Deleting an event").
-                let events = EventRepository::purge_deleted(database, now - retention, batch).await?;
+                let events =
+                    EventRepository::purge_deleted(database, now - retention, batch).await?;
                 // Records of reminders whose start is that long past.
                 let reminders =
                     ReminderRepository::purge_reminders(database, now - retention, batch).await?;

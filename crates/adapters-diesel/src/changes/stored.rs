@@ -336,16 +336,15 @@ impl StoredSubject {
                     guests: i.guests,
                     comment: i.comment,
                 };
-                let mut details =
-                    invitation_details((
-                        row,
-                        event_title,
-                        None,
-                        sender.into(),
-                        invitee.into(),
-                        false,
-                        None,
-                    ))?;
+                let mut details = invitation_details((
+                    row,
+                    event_title,
+                    None,
+                    sender.into(),
+                    invitee.into(),
+                    false,
+                    None,
+                ))?;
                 details.invitation = details.invitation.at_waitlist_position(i.waitlist_position);
                 ChangeSubject::Invitation(details)
             }

@@ -43,9 +43,8 @@ macro_rules! details_query {
                 (invitee.field(users::id), invitee.field(users::name)),
                 // Whether the event is deleted, and the sender's role when it was.
                 diesel::dsl::exists(
-                    crate::schema::event_deletions::table.filter(
-                        crate::schema::event_deletions::event_id.eq(invitations::event_id),
-                    ),
+                    crate::schema::event_deletions::table
+                        .filter(crate::schema::event_deletions::event_id.eq(invitations::event_id)),
                 ),
                 crate::schema::event_deletions::table
                     .filter(crate::schema::event_deletions::event_id.eq(invitations::event_id))

@@ -70,9 +70,8 @@ fn invitation_ttl_is_a_duration_or_0_and_a_bad_one_stops_the_start_naming_it() {
     assert_eq!(sweep("0").unwrap(), None);
     assert_eq!(sweep("5").unwrap(), Some(Duration::from_secs(5)));
     assert!(sweep("-1").is_err() && sweep("86401").is_err());
-    let reminders = |v: &str| {
-        with(&[("REMINDER_SWEEP_INTERVAL_SECS", v)]).map(|c| c.reminder_sweep_interval)
-    };
+    let reminders =
+        |v: &str| with(&[("REMINDER_SWEEP_INTERVAL_SECS", v)]).map(|c| c.reminder_sweep_interval);
     assert_eq!(reminders("0").unwrap(), None);
     assert_eq!(reminders("1").unwrap(), Some(Duration::from_secs(1)));
     assert!(reminders("-1").is_err() && reminders("3601").is_err());

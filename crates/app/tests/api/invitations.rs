@@ -123,7 +123,10 @@ async fn the_seed_example_invites_users_and_reports_the_others(app: TestApp) {
     assert_eq!(first["contact"], "09352864812");
     assert_eq!(first["status"], "pending");
     assert_eq!(first["answered_at"], Value::Null);
-    assert_eq!(first["event"], json!({"id": event, "title": "Seed party", "deleted": false}));
+    assert_eq!(
+        first["event"],
+        json!({"id": event, "title": "Seed party", "deleted": false})
+    );
     assert_eq!(first["sender"], json!({"id": owner.id, "name": "Owner"}));
     assert_eq!(first["invitee"], json!({"id": sara.id, "name": "Sara"}));
     assert!(body["data"]["ignored"][0]["message"].is_string());

@@ -228,7 +228,11 @@ async fn the_owner_deletes_an_event_and_its_invitations_stay_readable_as_cancell
     );
     // The event's row stays, without members; so do its invitations (Bob's and Carol's, which
     // they accepted, and Mallory's), until the retention purge.
-    for (table, rows) in [("events", "1"), ("event_members", "0"), ("invitations", "3")] {
+    for (table, rows) in [
+        ("events", "1"),
+        ("event_members", "0"),
+        ("invitations", "3"),
+    ] {
         assert_eq!(rows_of(&app, table, &event), rows, "{table}");
     }
     delete_event(&app, &olivia, &event).await.expect(404);
@@ -282,10 +286,7 @@ async fn twenty_rounds_of_deleting_an_event_against_a_send_leave_no_open_invitat
     }
     // Never an open invitation to a deleted event.
     let open = app
-        .get(
-            "/api/v1/received-invitations?status=pending",
-            &bob.token,
-        )
+        .get("/api/v1/received-invitations?status=pending", &bob.token)
         .await;
     assert_eq!(open.expect(200)["data"], json!([]));
     eprintln!("deleting against a send: send first {sent_first}, deletion first {deleted_first}");

@@ -42,7 +42,9 @@ async fn an_events_reminders_are_set_read_replaced_and_checked(app: TestApp) {
         event["reminders"]
     );
     let plain = app.create_event(&ann, "Plain").await;
-    let plain = app.get(&format!("/api/v1/events/{plain}"), &ann.token).await;
+    let plain = app
+        .get(&format!("/api/v1/events/{plain}"), &ann.token)
+        .await;
     assert_eq!(plain.expect(200)["data"]["reminders"], json!([]));
 
     // An edit replaces them; one without them keeps them; `[]` or `null` removes them.
@@ -57,13 +59,17 @@ async fn an_events_reminders_are_set_read_replaced_and_checked(app: TestApp) {
         replaced.expect(200)["data"]["reminders"],
         json!([{"before": "2d", "to": "tentative"}])
     );
-    let kept = app.patch(&path, &ann.token, json!({"title": "Launch!"})).await;
+    let kept = app
+        .patch(&path, &ann.token, json!({"title": "Launch!"}))
+        .await;
     assert_eq!(
         kept.expect(200)["data"]["reminders"],
         json!([{"before": "2d", "to": "tentative"}])
     );
     for none in [json!([]), Value::Null] {
-        let removed = app.patch(&path, &ann.token, json!({"reminders": none})).await;
+        let removed = app
+            .patch(&path, &ann.token, json!({"reminders": none}))
+            .await;
         assert_eq!(removed.expect(200)["data"]["reminders"], json!([]));
     }
 
@@ -107,9 +113,19 @@ async fn an_events_reminders_are_set_read_replaced_and_checked(app: TestApp) {
                 json!({"title": "Bad", "reminders": bad}),
             )
             .await;
-        assert_eq!(refused.expect(422)["errors"]["reminders"][0], message, "{bad}");
-        let refused = app.patch(&path, &ann.token, json!({"reminders": bad})).await;
-        assert_eq!(refused.expect(422)["errors"]["reminders"][0], message, "{bad}");
+        assert_eq!(
+            refused.expect(422)["errors"]["reminders"][0],
+            message,
+            "{bad}"
+        );
+        let refused = app
+            .patch(&path, &ann.token, json!({"reminders": bad}))
+            .await;
+        assert_eq!(
+            refused.expect(422)["errors"]["reminders"][0],
+            message,
+            "{bad}"
+        );
     }
 }
 
@@ -136,10 +152,15 @@ async fn two_processes_send_each_reminder_exactly_once_on_time() {
         client: client(),
         database: TestDatabase::sqlite(),
     };
-    let owner = app.register("Olivia", Some("olivia@example.com"), None).await;
+    let owner = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
     let mut guests: Vec<TestUser> = Vec::new();
     for name in ["a", "b", "c"] {
-        guests.push(app.register(name, Some(&format!("{name}@example.com")), None).await);
+        guests.push(
+            app.register(name, Some(&format!("{name}@example.com")), None)
+                .await,
+        );
     }
     // 20 events whose 5-minute reminder falls due in 12 seconds, 3 invitees each.
     let starts_at = (Utc::now() + chrono::Duration::seconds(300 + 12)).trunc_subsecs(0);
@@ -198,7 +219,10 @@ async fn two_processes_send_each_reminder_exactly_once_on_time() {
         let subject = payload["subject"].as_str().unwrap().to_owned();
         assert!(subject.starts_with("Reminder: Event "), "{subject}");
         assert!(
-            payload["text"].as_str().unwrap().contains("starts in 5 minutes"),
+            payload["text"]
+                .as_str()
+                .unwrap()
+                .contains("starts in 5 minutes"),
             "{payload}"
         );
         *each.entry((to.to_owned(), subject)).or_default() += 1;

@@ -152,7 +152,10 @@ impl Reminders {
             return Err(ReminderError::TooMany);
         }
         for (at, rule) in rules.iter().enumerate() {
-            if rules[..at].iter().any(|earlier| earlier.key() == rule.key()) {
+            if rules[..at]
+                .iter()
+                .any(|earlier| earlier.key() == rule.key())
+            {
                 return Err(ReminderError::Duplicate);
             }
         }

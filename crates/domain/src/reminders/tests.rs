@@ -24,7 +24,9 @@ fn a_rule_is_5_minutes_to_30_days_before_to_one_audience() {
     assert_eq!(rule("720h", "pending").before(), Duration::days(30));
     assert_eq!(rule("43200m", "pending").before(), Duration::days(30));
     assert_eq!(rule("90m", "tentative").to(), Audience::Tentative);
-    for bad in ["4m", "31d", "721h", "43201m", "300s", "0m", "05m", "", "1w", "1.5h", "-1h", "24 h"] {
+    for bad in [
+        "4m", "31d", "721h", "43201m", "300s", "0m", "05m", "", "1w", "1.5h", "-1h", "24 h",
+    ] {
         assert_eq!(
             Reminder::parse(bad, "accepted"),
             Err(ReminderError::Before),
@@ -32,7 +34,11 @@ fn a_rule_is_5_minutes_to_30_days_before_to_one_audience() {
         );
     }
     for bad in ["", "Accepted", "declined", "everyone"] {
-        assert_eq!(Reminder::parse("1h", bad), Err(ReminderError::To), "{bad:?}");
+        assert_eq!(
+            Reminder::parse("1h", bad),
+            Err(ReminderError::To),
+            "{bad:?}"
+        );
     }
 }
 
@@ -212,7 +218,11 @@ async fn each_rule_reaches_its_audience_once_when_due() {
         .event(
             &olivia,
             starts_at,
-            &[rule("1d", "accepted"), rule("2h", "pending"), rule("30m", "tentative")],
+            &[
+                rule("1d", "accepted"),
+                rule("2h", "pending"),
+                rule("30m", "tentative"),
+            ],
         )
         .await;
     let to_sara = w.invite(&olivia, event, "sara@example.com").await;
@@ -228,7 +238,11 @@ async fn each_rule_reaches_its_audience_once_when_due() {
     let sent = w.sweep().await;
     assert_eq!(to(&sent), ["sara@example.com"]);
     assert_eq!(sent[0].subject, "Reminder: Launch");
-    assert!(sent[0].text.contains("\"Launch\" starts in 24 hours."), "{}", sent[0].text);
+    assert!(
+        sent[0].text.contains("\"Launch\" starts in 24 hours."),
+        "{}",
+        sent[0].text
+    );
     assert!(sent[0].text.contains("Where: Rooftop"), "{}", sent[0].text);
     assert!(w.sweep().await.is_empty(), "once");
 
@@ -248,7 +262,11 @@ async fn those_who_left_or_answered_are_dropped_and_a_moved_start_moves_the_remi
     let pat = w.user("pat", true).await;
     let starts_at = FixedClock::START + Duration::days(3);
     let event = w
-        .event(&olivia, starts_at, &[rule("1d", "accepted"), rule("1d", "pending")])
+        .event(
+            &olivia,
+            starts_at,
+            &[rule("1d", "accepted"), rule("1d", "pending")],
+        )
         .await;
     let to_sara = w.invite(&olivia, event, "sara@example.com").await;
     let to_pat = w.invite(&olivia, event, "pat@example.com").await;
@@ -303,9 +321,14 @@ async fn reminders_go_by_sms_to_a_proven_mobile_and_never_for_a_deleted_event() 
     w.at_left(starts_at, Duration::minutes(59));
     let sent = w.sweep().await;
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0].recipient, crate::messages::Recipient::Sms(mo.mobile.clone().unwrap()));
+    assert_eq!(
+        sent[0].recipient,
+        crate::messages::Recipient::Sms(mo.mobile.clone().unwrap())
+    );
     assert!(
-        sent[0].text.starts_with("Reminder: \"Launch\" on Event Manager starts in 59 minutes"),
+        sent[0]
+            .text
+            .starts_with("Reminder: \"Launch\" on Event Manager starts in 59 minutes"),
         "{}",
         sent[0].text
     );
@@ -331,7 +354,8 @@ async fn two_sweepers_at_once_send_each_reminder_once() {
     let event = w.event(&olivia, starts_at, &[rule("1d", "pending")]).await;
     for name in ["a", "b", "c"] {
         w.user(name, true).await;
-        w.invite(&olivia, event, &format!("{name}@example.com")).await;
+        w.invite(&olivia, event, &format!("{name}@example.com"))
+            .await;
     }
     w.at_left(starts_at, Duration::hours(23));
     let other = ReminderService::new(
@@ -362,7 +386,10 @@ fn an_edit_that_moves_the_start_or_sets_rules_may_message_even_when_quiet() {
     };
     assert!(moved.may_notify() && moved.may_message());
     assert!(!quiet(moved.clone()).may_notify());
-    assert!(quiet(moved).may_message(), "a moved start re-arms reminders");
+    assert!(
+        quiet(moved).may_message(),
+        "a moved start re-arms reminders"
+    );
     let rules = quiet(EventPatch {
         reminders: Some(Reminders::default()),
         ..EventPatch::default()

@@ -36,7 +36,11 @@ async fn reminded_event(
 }
 
 /// Who is due at `at`, as (name, rule key), sorted.
-async fn due_at(db: &dyn Repositories, at: DateTime<Utc>, names: &[&User]) -> Vec<(String, String)> {
+async fn due_at(
+    db: &dyn Repositories,
+    at: DateTime<Utc>,
+    names: &[&User],
+) -> Vec<(String, String)> {
     let found = db.due_reminders(at, 100).await.unwrap();
     for due in &found.due {
         assert!(
@@ -99,7 +103,11 @@ async fn reminders_fall_due_for_their_audience_once_per_start(target: Target) {
         db,
         &olivia,
         starts_at,
-        &[rule("1d", "accepted"), rule("2h", "pending"), rule("30m", "tentative")],
+        &[
+            rule("1d", "accepted"),
+            rule("2h", "pending"),
+            rule("30m", "tentative"),
+        ],
     )
     .await;
     let to_sara = invite(db, event_id, &olivia, &sara).await;
@@ -111,9 +119,14 @@ async fn reminders_fall_due_for_their_audience_once_per_start(target: Target) {
     answer(db, &to_kim, Answer::Reject).await.unwrap();
 
     let day_before = starts_at - Duration::days(1);
-    assert!(due_at(db, day_before - Duration::seconds(1), &names).await.is_empty());
+    assert!(due_at(db, day_before - Duration::seconds(1), &names)
+        .await
+        .is_empty());
     // The owner, who wrote the rules, is not reminded; Kim declined.
-    assert_eq!(due_at(db, day_before, &names).await, [pair("Sara", "86400:accepted")]);
+    assert_eq!(
+        due_at(db, day_before, &names).await,
+        [pair("Sara", "86400:accepted")]
+    );
     assert_eq!(record_due(db, day_before).await, 1);
     assert!(due_at(db, day_before, &names).await.is_empty(), "once");
 
@@ -171,7 +184,11 @@ async fn reminders_fall_due_for_their_audience_once_per_start(target: Target) {
         db,
         &olivia,
         now() + Duration::hours(12),
-        &[rule("1d", "accepted"), rule("1d", "tentative"), rule("1d", "pending")],
+        &[
+            rule("1d", "accepted"),
+            rule("1d", "tentative"),
+            rule("1d", "pending"),
+        ],
     )
     .await;
     let late_yes = invite(db, soon, &olivia, &kim).await;
@@ -179,11 +196,15 @@ async fn reminders_fall_due_for_their_audience_once_per_start(target: Target) {
     let late_maybe = invite(db, soon, &olivia, &tom).await;
     answer(db, &late_maybe, Answer::Tentative).await.unwrap();
     invite(db, soon, &olivia, &pat).await;
-    assert!(due_at(db, now() + Duration::hours(1), &names).await.is_empty());
+    assert!(due_at(db, now() + Duration::hours(1), &names)
+        .await
+        .is_empty());
 
     // Deleted: nothing is due any more.
     db.delete(event_id, owner, now(), None).await.unwrap();
-    assert!(due_at(db, moved - Duration::hours(1), &names).await.is_empty());
+    assert!(due_at(db, moved - Duration::hours(1), &names)
+        .await
+        .is_empty());
 }
 
 async fn a_reminder_recorded_twice_counts_once_and_the_purge_takes_old_records(target: Target) {
@@ -230,11 +251,15 @@ async fn a_reminder_recorded_twice_counts_once_and_the_purge_takes_old_records(t
     // could fall due again.
     assert_eq!(db.purge_reminders(starts_at, 10).await.unwrap(), 0);
     assert_eq!(
-        db.purge_reminders(starts_at + Duration::seconds(1), 2).await.unwrap(),
+        db.purge_reminders(starts_at + Duration::seconds(1), 2)
+            .await
+            .unwrap(),
         2
     );
     assert_eq!(
-        db.purge_reminders(starts_at + Duration::seconds(1), 10).await.unwrap(),
+        db.purge_reminders(starts_at + Duration::seconds(1), 10)
+            .await
+            .unwrap(),
         1
     );
 }

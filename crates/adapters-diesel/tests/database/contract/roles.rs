@@ -434,16 +434,28 @@ async fn deleting_an_event_cancels_its_live_invitations_removes_its_members_and_
         })
     );
     let expired = db.find(dead.id()).await.unwrap().unwrap();
-    assert_eq!(expired.invitation.status_at(now()), InvitationStatus::Expired);
+    assert_eq!(
+        expired.invitation.status_at(now()),
+        InvitationStatus::Expired
+    );
     assert!(expired.event_deleted.is_some());
     let kept = db.find(elsewhere.id()).await.unwrap().unwrap();
     assert_eq!(kept.event_deleted, None);
     assert_eq!(kept.invitation.status(), InvitationStatus::Pending);
     let sent = db
-        .list_sent(ann.id, InvitationFilter::default(), PageRequest::default(), now())
+        .list_sent(
+            ann.id,
+            InvitationFilter::default(),
+            PageRequest::default(),
+            now(),
+        )
         .await
         .unwrap();
-    assert_eq!(sent.items.len(), 4, "what Ann sent, to the deleted event too");
+    assert_eq!(
+        sent.items.len(),
+        4,
+        "what Ann sent, to the deleted event too"
+    );
     let received = db
         .list_received(
             cy.id,
@@ -471,12 +483,16 @@ async fn deleting_an_event_cancels_its_live_invitations_removes_its_members_and_
 
     // The retention purge removes the deleted event, with its invitations, and nothing else.
     assert_eq!(
-        db.purge_deleted(now() - Duration::hours(1), 10).await.unwrap(),
+        db.purge_deleted(now() - Duration::hours(1), 10)
+            .await
+            .unwrap(),
         0,
         "deleted after that"
     );
     assert_eq!(
-        db.purge_deleted(now() + Duration::hours(1), 10).await.unwrap(),
+        db.purge_deleted(now() + Duration::hours(1), 10)
+            .await
+            .unwrap(),
         1
     );
     for gone in [pending.id(), dead.id()] {
@@ -540,7 +556,9 @@ async fn twenty_rounds_of_concurrent_removals_of_one_member_have_one_winner(targ
     }
 }
 
-async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_live_invitation_behind(target: Target) {
+async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_live_invitation_behind(
+    target: Target,
+) {
     let Some(subject) = Subject::fresh(target) else {
         return;
     };
@@ -604,8 +622,10 @@ async fn twenty_rounds_of_a_deletion_against_a_batch_leave_no_live_invitation_be
             .unwrap()
             .items;
         assert!(
-            of_event.iter().all(|d| d.invitation.status() == InvitationStatus::Cancelled
-                && d.event_deleted.is_some()),
+            of_event
+                .iter()
+                .all(|d| d.invitation.status() == InvitationStatus::Cancelled
+                    && d.event_deleted.is_some()),
             "round {round}: {of_event:?}"
         );
     }

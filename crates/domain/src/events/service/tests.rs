@@ -678,13 +678,21 @@ async fn a_deleted_events_invitations_stay_readable_by_their_parties_as_cancelle
     }
     let sent =
         p.h.invitations
-            .list_sent(&p.carl, crate::invitations::ports::InvitationFilter::default(), crate::PageRequest::default())
+            .list_sent(
+                &p.carl,
+                crate::invitations::ports::InvitationFilter::default(),
+                crate::PageRequest::default(),
+            )
             .await
             .unwrap();
     assert_eq!(sent.items.len(), 1);
     let received =
         p.h.invitations
-            .list_received(&dana, crate::invitations::ports::InvitationFilter::default(), crate::PageRequest::default())
+            .list_received(
+                &dana,
+                crate::invitations::ports::InvitationFilter::default(),
+                crate::PageRequest::default(),
+            )
             .await
             .unwrap();
     assert_eq!(received.items.len(), 1);

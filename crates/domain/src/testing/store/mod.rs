@@ -47,6 +47,9 @@ struct StoredToken {
     revoked: bool,
 }
 
+/// The owner and co-hosts of an event when it was deleted.
+type Managers = Vec<(UserId, Role)>;
+
 #[derive(Debug, Default)]
 struct State {
     users: Vec<(User, Option<PasswordHash>)>,
@@ -69,7 +72,7 @@ struct State {
     /// Calendar feeds: each person's feed digest.
     feeds: HashMap<UserId, TokenHash>,
     /// Deleted events: when, and who managed each then.
-    deleted: HashMap<EventId, (DateTime<Utc>, Vec<(UserId, Role)>)>,
+    deleted: HashMap<EventId, (DateTime<Utc>, Managers)>,
     /// Reminders recorded as sent: (event, rule key, person, start).
     reminders_sent: HashMap<(EventId, String, UserId, DateTime<Utc>), DateTime<Utc>>,
 }
@@ -352,14 +355,15 @@ impl State {
             invitee_title: event.details.title().clone(),
             sender: summary(invitation.sender_id()),
             invitee: summary(invitation.invitee_id()),
-            event_deleted: self.deleted.get(&invitation.event_id()).map(|(_, managers)| {
-                crate::invitations::DeletedEvent {
+            event_deleted: self
+                .deleted
+                .get(&invitation.event_id())
+                .map(|(_, managers)| crate::invitations::DeletedEvent {
                     sender_role: managers
                         .iter()
                         .find(|(user, _)| *user == invitation.sender_id())
                         .map(|(_, role)| *role),
-                }
-            }),
+                }),
         }
     }
 

@@ -125,11 +125,7 @@ impl CreateEventRequest {
                     .map_err(settings_error)?;
                 EventDetails::new(title, description, location, starts_at, ends_at)
                     .and_then(|details| details.with_rsvp(settings))
-                    .map(|details| {
-                        details
-                            .with_time_zone(time_zone)
-                            .with_reminders(reminders)
-                    })
+                    .map(|details| details.with_time_zone(time_zone).with_reminders(reminders))
                     .map_err(details_error)
             }
             _ => Err(errors),
