@@ -532,6 +532,51 @@ def test_an_invitee_reached_by_email_gets_an_email_and_a_reminder(database, serv
         mailbox.close()
 
 
+def test_a_reminder_reaches_its_invitee_through_the_mail_server_once(database, services):
+    mailbox = Mailbox()
+    try:
+        service = services(
+            database,
+            SMTP_URL=mailbox.url,
+            SMTP_FROM="Event Manager <no-reply@example.com>",
+            REMINDER_SWEEP_INTERVAL_SECS="1",
+        )
+        ann = service.user("Ann", email="ann@example.com")
+        service.user("Bob", email="bob@example.com")
+        # Its 5-minute reminder falls due 8 seconds from now.
+        starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 300 + 8))
+        _, made = service.call(
+            "POST",
+            "/events",
+            {
+                "title": "Standup",
+                "location": "Room 4",
+                "starts_at": starts,
+                "time_zone": "Asia/Tehran",
+                "reminders": [{"before": "5m", "to": "pending"}],
+            },
+            ann["token"],
+            expect=201,
+        )
+        service.invite(ann, made["data"]["id"], ["bob@example.com"])
+
+        def reminders():
+            return [m for m in mailbox.messages if m[2]["Subject"] == "Reminder: Standup"]
+
+        wait_for(reminders, within=30, what="the reminder")
+        time.sleep(3)  # a few more sweeps: still one
+        sent = reminders()
+        assert len(sent) == 1, sent
+        _, recipients, message = sent[0]
+        assert recipients == ["bob@example.com"]
+        text = text_of(message)
+        assert "Hello Bob," in text
+        assert '"Standup" starts in 5 minutes.' in text, text
+        assert "(Asia/Tehran)" in text and "Room 4" in text, text
+    finally:
+        mailbox.close()
+
+
 def test_a_promoted_invitee_is_told_by_email_and_the_hosts_webhook_says_promoted(
     database, services, receiver
 ):

@@ -237,3 +237,77 @@ async fn two_processes_send_each_reminder_exactly_once_on_time() {
     assert!(each.values().all(|count| *count == 1));
     drop((first, second));
 }
+
+/// A mobile-only invitee's reminder crosses Kannel to its fake SMSC, once.
+async fn a_reminder_reaches_a_mobile_through_kannel(backend: Backend) {
+    let Some(kannel) = adapters_outbound::testing::Kannel::start() else {
+        return;
+    };
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let url = kannel.sms_url(kannel.var("KANNEL_PASSWORD"));
+    let app = TestApp {
+        address: crate::helpers::spawn_on(
+            &database,
+            &[("SMS_URL", &url), ("REMINDER_SWEEP_INTERVAL_SECS", "1")],
+        )
+        .await,
+        client: client(),
+        database,
+    };
+    let olivia = app
+        .register("Olivia", Some("olivia@example.com"), None)
+        .await;
+    app.register("Reza", None, Some("09352864812")).await;
+    let starts_at = (Utc::now() + chrono::Duration::seconds(300 + 6)).trunc_subsecs(0);
+    let made = app
+        .post(
+            "/api/v1/events",
+            Some(&olivia.token),
+            json!({
+                "title": "Standup",
+                "location": "Room 4",
+                "starts_at": starts_at.to_rfc3339(),
+                "time_zone": "Asia/Tehran",
+                "reminders": [{"before": "5m", "to": "pending"}]
+            }),
+        )
+        .await;
+    let event = made.expect(201)["data"]["id"].as_str().unwrap().to_owned();
+    app.send(&olivia, &event, json!(["09352864812"]))
+        .await
+        .expect(200);
+    let reminders = || {
+        kannel
+            .smsc_log()
+            .lines()
+            .filter(|line| line.contains("Got message") && line.contains("Reminder"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let started = Instant::now();
+    while reminders().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no reminder at the SMSC: {}",
+            kannel.smsc_log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few more sweeps: still one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let texts = reminders();
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(texts[0].contains("Standup"), "{}", texts[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_reminder_reaches_a_mobile_through_kannel() {
+    a_reminder_reaches_a_mobile_through_kannel(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_reminder_reaches_a_mobile_through_kannel() {
+    a_reminder_reaches_a_mobile_through_kannel(Backend::Postgres).await;
+}
