@@ -39,7 +39,8 @@ fn restore(row: ChangeRow) -> Option<RecordedChange> {
             change: Change::restore(kind, from_db_time(row.occurred_at), subject)
                 .released(marks.released)
                 .notifying(marks.notify)
-                .promoted(marks.promoted),
+                .promoted(marks.promoted)
+                .telling(marks.told),
         })
     };
     match read() {

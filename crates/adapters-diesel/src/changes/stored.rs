@@ -51,6 +51,9 @@ enum StoredSubject {
     DeletedEvent {
         event_id: DbId,
         event_title: String,
+        /// The invitees whose live invitations the deletion cancelled (absent before it was kept).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        told: Vec<DbId>,
     },
 }
 
@@ -166,18 +169,22 @@ pub(super) fn to_json(change: &domain::changes::Change) -> serde_json::Result<St
         Marks {
             released: change.is_released(),
             promoted: change.is_promoted(),
-            notify: change.notifies(),
+            // Stored for `event.updated` only: every `event.deleted` notifies.
+            notify: change.notifies() && change.kind() == domain::changes::ChangeKind::EventUpdated,
+            told: change.also_told().to_vec(),
         },
     )
 }
 
 /// What a change says beyond its subject: an invitation given on proof, or promoted from the
 /// waitlist.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Marks {
     pub released: bool,
     pub promoted: bool,
     pub notify: bool,
+    /// For `event.deleted`: the invitees it also told.
+    pub told: Vec<domain::UserId>,
 }
 
 fn subject_json(subject: &ChangeSubject, marks: Marks) -> serde_json::Result<String> {
@@ -188,6 +195,9 @@ fn subject_json(subject: &ChangeSubject, marks: Marks) -> serde_json::Result<Str
             invitation.promoted = marks.promoted;
         }
         StoredSubject::Event { notify, .. } => *notify = marks.notify,
+        StoredSubject::DeletedEvent { told, .. } => {
+            *told = marks.told.iter().map(|id| DbId::of(*id)).collect();
+        }
         _ => {}
     }
     serde_json::to_string(&stored)
@@ -201,7 +211,14 @@ pub(super) fn from_json(json: &str) -> Result<(ChangeSubject, Marks), PortError>
         StoredSubject::Invitation { invitation, .. } => Marks {
             released: invitation.released,
             promoted: invitation.promoted,
-            notify: false,
+            ..Marks::default()
+        },
+        StoredSubject::DeletedEvent { told, .. } => Marks {
+            told: told
+                .iter()
+                .map(|id| domain::UserId::from_uuid(id.uuid()))
+                .collect(),
+            ..Marks::default()
         },
         StoredSubject::Event { notify, .. } => Marks {
             notify: *notify,
@@ -295,6 +312,7 @@ impl From<&ChangeSubject> for StoredSubject {
             ChangeSubject::DeletedEvent(event) => Self::DeletedEvent {
                 event_id: DbId::of(event.id),
                 event_title: event.title.as_str().to_owned(),
+                told: Vec::new(),
             },
         }
     }
@@ -395,6 +413,7 @@ impl StoredSubject {
             Self::DeletedEvent {
                 event_id,
                 event_title,
+                told: _,
             } => ChangeSubject::DeletedEvent(event_ref(event_id, event_title)),
         })
     }

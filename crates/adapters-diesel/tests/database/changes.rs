@@ -279,6 +279,9 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
         BTreeSet::from([olivia.id, sara.id, nina.id]),
         "the members, and Nina, whose pending invitation the deletion cancelled"
     );
+    // It keeps whom it also told, so that its notices skip them (docs/api.md, "Change notices").
+    assert_eq!(deleted.recorded.change.also_told(), [nina.id]);
+    assert!(deleted.recorded.change.notifies());
 }
 
 async fn expiry_by_the_sweeper_and_by_a_new_send_is_recorded_once(target: Target) {

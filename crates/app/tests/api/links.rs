@@ -38,6 +38,7 @@ macro_rules! per_backend {
 
 per_backend!(
     an_edit_that_moves_the_event_emails_its_followers_unless_quiet,
+    deleting_an_event_emails_its_members_and_its_invitees_once_each,
     edits_that_may_message_followers_are_limited_per_user_per_hour,
     the_emails_link_shows_and_answers_the_invitation_through_the_api,
     the_page_answers_only_its_own_form_and_a_look_changes_nothing,
@@ -459,6 +460,65 @@ async fn an_edit_that_moves_the_event_emails_its_followers_unless_quiet(backend:
         2,
         "once"
     );
+}
+
+async fn deleting_an_event_emails_its_members_and_its_invitees_once_each(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let w = world(database, &[]).await;
+    let event = w.rsvp(Method::GET, None).await.expect(200)["data"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.app
+        .answer(&w.bob, &w.invitation, "accepted")
+        .await
+        .expect(200);
+    let cara = w.app.register("Cara", Some("cara@example.com"), None).await;
+    w.app
+        .send(&w.ann, &event, json!(["cara@example.com"]))
+        .await
+        .expect(200);
+    subjects_to(&w.outbox.0, "cara@example.com", 1).await;
+    let deleted = w
+        .app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/events/{event}"),
+            Some(&w.ann.token),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    // Bob, a member, is told the event is cancelled; Cara, whose pending invitation went with it,
+    // that her invitation is; Ann, who deleted it, nothing.
+    assert_eq!(
+        subjects_to(&w.outbox.0, "bob@example.com", 2).await,
+        ["Ann invited you to Housewarming", "Cancelled: Housewarming"]
+    );
+    assert_eq!(
+        subjects_to(&w.outbox.0, "cara@example.com", 2).await,
+        [
+            "Ann invited you to Housewarming",
+            "Cancelled: Ann's invitation to Housewarming"
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        subjects_to(&w.outbox.0, "bob@example.com", 0).await.len(),
+        2,
+        "once"
+    );
+    assert_eq!(
+        subjects_to(&w.outbox.0, "cara@example.com", 0).await.len(),
+        2,
+        "once"
+    );
+    assert!(subjects_to(&w.outbox.0, "ann@example.com", 0)
+        .await
+        .is_empty());
+    let _ = cara;
 }
 
 async fn edits_that_may_message_followers_are_limited_per_user_per_hour(backend: Backend) {

@@ -189,8 +189,8 @@ pub struct Change {
     /// An `event.updated` that moved the event (its time or place) and whose editor did not ask
     /// for quiet: its followers are messaged (docs/api.md, "Change notices").
     notify: bool,
-    /// Told besides the audience (not stored: recipients are decided when a change is written):
-    /// for `event.deleted`, the invitees whose live invitations the deletion cancelled.
+    /// Told besides the audience: for `event.deleted`, the invitees whose live invitations the
+    /// deletion cancelled (stored with it, so that the notices of the deletion skip them).
     also_told: Vec<UserId>,
 }
 
@@ -442,9 +442,26 @@ impl Change {
         self
     }
 
-    /// Whether it is an `event.updated` whose followers are messaged.
+    /// Whether its followers are messaged: an `event.updated` that moved the event, and every
+    /// `event.deleted` (docs/api.md, "Change notices").
     pub fn notifies(&self) -> bool {
-        self.notify
+        self.notify || self.kind == ChangeKind::EventDeleted
+    }
+
+    /// For `event.deleted`, the invitees whose live invitations the deletion cancelled: told of
+    /// it by their invitation's own message.
+    pub fn also_told(&self) -> &[UserId] {
+        &self.also_told
+    }
+
+    /// The same `event.deleted` read back with the invitees it also told
+    /// ([`Change::event_deleted`]); ignored for other kinds.
+    #[must_use]
+    pub fn telling(mut self, invitees: Vec<UserId>) -> Self {
+        if self.kind == ChangeKind::EventDeleted {
+            self.also_told = invitees;
+        }
+        self
     }
 
     /// Whether it is an `invitation.accepted` of a waitlisted invitation promoted to a seat.

@@ -568,6 +568,60 @@ async fn an_edit_that_moves_the_event_messages_its_followers_unless_quiet() {
     let _ = sara;
 }
 
+#[tokio::test]
+async fn deleting_an_event_tells_its_members_with_a_cancel_and_its_invitees_once() {
+    let w = World::with(Wiring {
+        ttl: crate::invitations::InvitationTtl::parse("0").unwrap(),
+        ..Wiring::default()
+    });
+    let olivia = w.user("olivia", None).await;
+    w.user("sara", None).await;
+    let bob = w.user("bob", None).await;
+    let starts = w.wiring.clock.now() + Duration::days(3650);
+    let event = w.event_at(&olivia, open_event(), Some(starts)).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    let to_bob = w.invite(&olivia, event, "bob@example.com").await;
+    w.wiring
+        .invitations()
+        .answer(&bob, to_bob, Reply::of(Answer::Accept), None)
+        .await
+        .unwrap();
+    w.links_sent().await;
+    let calendars_before = w.mailer.1.lock().unwrap().len();
+
+    w.wiring
+        .events()
+        .delete(&olivia, event, None)
+        .await
+        .unwrap();
+    w.links_sent().await;
+    // Bob, a member, gets the notice with a CANCEL; Olivia, who deleted it, nothing; Sara, whose
+    // pending invitation it cancelled, only her invitation's own email (with its CANCEL).
+    let notices = w.mailer.2.lock().unwrap().clone();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let (text, calendar) = &notices[0];
+    assert!(text.starts_with("Cancelled: Launch: Hello bob,"), "{text}");
+    assert!(text.contains("has been cancelled by its host"), "{text}");
+    assert!(text.contains("Where: Rooftop"), "{text}");
+    let calendar = calendar
+        .as_deref()
+        .expect("a calendar entry")
+        .replace("\r\n ", "");
+    assert!(calendar.contains("METHOD:CANCEL\r\n"), "{calendar}");
+    assert!(
+        calendar.contains(":mailto:bob@example.com\r\n"),
+        "{calendar}"
+    );
+    let calendars = w.mailer.1.lock().unwrap().clone();
+    assert_eq!(calendars.len(), calendars_before + 1, "Sara's cancellation");
+    let sara_cancel = calendars
+        .last()
+        .unwrap()
+        .as_deref()
+        .expect("with the event");
+    assert!(sara_cancel.contains("METHOD:CANCEL"), "{sara_cancel}");
+}
+
 #[test]
 fn public_urls_are_http_origins_without_query_or_fragment() {
     assert_eq!(

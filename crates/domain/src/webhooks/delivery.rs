@@ -464,7 +464,7 @@ impl InvitationSms {
 }
 
 /// What an event's followers are told when an edit moves it (docs/api.md, "Change notices"): its
-/// title, and its time (in its time zone) and place now.
+/// title, and its time (in its time zone) and place now; or that it was deleted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventNotice {
     /// The email's subject.
@@ -472,6 +472,8 @@ pub struct EventNotice {
     title: String,
     when: String,
     place: String,
+    /// Whether it tells of the event's deletion rather than of a move.
+    cancelled: bool,
 }
 
 impl EventNotice {
@@ -487,11 +489,37 @@ impl EventNotice {
                 .map_or_else(|| "no place set".to_owned(), |l| l.as_str().to_owned()),
             title,
             when,
+            cancelled: false,
+        }
+    }
+
+    /// The notice of a deleted event, titled `title`; `event` as it stood when deleted, if it is
+    /// still there (for its time and place).
+    pub fn cancelled(title: &str, event: Option<&crate::events::Event>) -> Self {
+        let details = event.map(|e| &e.details);
+        Self {
+            subject: format!("Cancelled: {title}"),
+            title: title.to_owned(),
+            when: details
+                .and_then(crate::events::EventDetails::when)
+                .unwrap_or_else(|| "no time set".to_owned()),
+            place: details
+                .and_then(|d| d.location())
+                .map_or_else(|| "no place set".to_owned(), |l| l.as_str().to_owned()),
+            cancelled: true,
         }
     }
 
     /// The email's text for `name`.
     pub fn email_text(&self, name: &str) -> String {
+        if self.cancelled {
+            return format!(
+                "Hello {name},\n\n\"{}\" has been cancelled by its host. It was:\n\n    \
+                 When:  {}\n    Where: {}\n\nThe calendar entry in this email removes it from \
+                 your calendar.\n",
+                self.title, self.when, self.place
+            );
+        }
         format!(
             "Hello {name},\n\n\"{}\" has changed. It is now:\n\n    When:  {}\n    Where: {}\n\n\
              The calendar entry in this email updates your calendar.\n",
@@ -503,13 +531,21 @@ impl EventNotice {
     /// shortened).
     pub fn sms(&self) -> Option<SmsText> {
         [60, 30, 10].into_iter().find_map(|max| {
-            SmsText::new(format!(
-                "\"{}\" on Event Manager changed: {}, {}.",
-                shorten(&self.title, max),
-                self.when,
-                shorten(&self.place, max)
-            ))
-            .ok()
+            let text = if self.cancelled {
+                format!(
+                    "\"{}\" on Event Manager ({}) has been cancelled by its host.",
+                    shorten(&self.title, max),
+                    self.when
+                )
+            } else {
+                format!(
+                    "\"{}\" on Event Manager changed: {}, {}.",
+                    shorten(&self.title, max),
+                    self.when,
+                    shorten(&self.place, max)
+                )
+            };
+            SmsText::new(text).ok()
         })
     }
 }

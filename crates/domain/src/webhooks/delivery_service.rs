@@ -169,36 +169,64 @@ impl DeliveryService {
             .collect())
     }
 
-    /// The messages of a moving edit: one per follower with a proven contact.
+    /// The messages of a moving edit or of a deletion: one per follower with a proven contact
+    /// (for a deletion, its members but the owner who deleted it: the invitees whose invitations
+    /// it cancelled are told by their invitation's own message).
     fn notices(
         &self,
         delivery: &crate::changes::AddressedChange,
         people: &HashMap<UserId, Reachable>,
+        events: &HashMap<EventId, Event>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Vec<NewDelivery> {
         let change = &delivery.recorded;
-        let ChangeSubject::Event(event) = change.change.subject() else {
-            return Vec::new();
-        };
         if !change.change.notifies() {
             return Vec::new();
         }
-        let notice = EventNotice::of(event);
+        let (notice, event, method, partstat, skipped) = match change.change.subject() {
+            ChangeSubject::Event(event) => (
+                EventNotice::of(event),
+                Some(event),
+                Method::Request,
+                PartStat::NeedsAction,
+                Vec::new(),
+            ),
+            ChangeSubject::DeletedEvent(deleted) => {
+                let event = events.get(&deleted.id);
+                let mut skipped = change.change.also_told().to_vec();
+                skipped.extend(event.map(|e| e.owner.id));
+                (
+                    EventNotice::cancelled(deleted.title.as_str(), event),
+                    event,
+                    Method::Cancel,
+                    PartStat::Declined,
+                    skipped,
+                )
+            }
+            ChangeSubject::Invitation(_) | ChangeSubject::Member { .. } => return Vec::new(),
+        };
         let mut made = Vec::new();
-        for person in delivery.recipients.iter().filter_map(|id| people.get(id)) {
+        for person in delivery
+            .recipients
+            .iter()
+            .filter(|id| !skipped.contains(id))
+            .filter_map(|id| people.get(id))
+        {
             let target = match (&person.email, &self.mailer, &person.mobile, self.sms_region) {
                 (Some(email), Some(mailer), _, _) => {
-                    let entry = Entry {
-                        event,
-                        title: event.details.title().as_str(),
-                        attendee: Some(Attendee {
-                            address: format!("mailto:{}", email.as_str()),
-                            name: person.name.as_str().to_owned(),
-                            partstat: PartStat::NeedsAction,
-                        }),
-                        url: None,
-                    };
-                    let calendar = calendars::render(Method::Request, &[entry], now);
+                    let calendar = event.and_then(|event| {
+                        let entry = Entry {
+                            event,
+                            title: event.details.title().as_str(),
+                            attendee: Some(Attendee {
+                                address: format!("mailto:{}", email.as_str()),
+                                name: person.name.as_str().to_owned(),
+                                partstat,
+                            }),
+                            url: None,
+                        };
+                        calendars::render(method, &[entry], now)
+                    });
                     Some((
                         DeliveryTarget::Email(email.clone()),
                         mailer.compose_notice(
@@ -251,11 +279,16 @@ impl DeliveryService {
         let ids: Vec<EventId> = changes
             .iter()
             .filter_map(|delivery| {
+                // A deleted event is still there for its notices (docs/api.md, "Deleting an
+                // event").
+                if let ChangeSubject::DeletedEvent(deleted) = delivery.recorded.change.subject() {
+                    return Some(deleted.id);
+                }
                 let email = InvitationEmail::of(&delivery.recorded)?;
                 let ChangeSubject::Invitation(details) = delivery.recorded.change.subject() else {
                     return None;
                 };
-                // A cancellation tells calendars too (the event, if it is still there).
+                // A cancellation tells calendars too.
                 (!email.promoted).then(|| details.invitation.event_id())
             })
             .collect::<BTreeSet<_>>()
@@ -377,7 +410,7 @@ impl DeliveryService {
                     link: None,
                 });
             }
-            deliveries.extend(self.notices(delivery, &people, now));
+            deliveries.extend(self.notices(delivery, &people, &events, now));
             // One link per message: an invitation is reached by one contact, email or mobile.
             let mut link = self.link_for(change);
             let email = self
