@@ -1602,7 +1602,7 @@ export interface components {
          * @description The machine-readable `code` of an error body.
          * @enum {string}
          */
-        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "event_full" | "rsvp_closed" | "capacity_below_seats_taken" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "request_timeout" | "precondition_failed" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
+        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "event_full" | "rsvp_closed" | "capacity_below_seats_taken" | "no_start_time" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "request_timeout" | "precondition_failed" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
         /** @description An event (docs/api.md, "Objects": Event). */
         Event: {
             /**
@@ -3954,7 +3954,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description No such event, the caller is not a member, or the event has no start time. */
+            /** @description No such event, or the caller is not a member. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3963,18 +3963,44 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "not_found",
-                     *       "message": "This event has no start time yet, so it has no calendar entry."
+                     *       "message": "Event not found."
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
                     /**
                      * @example {
                      *       "code": "not_found",
-                     *       "detail": "This event has no start time yet, so it has no calendar entry.",
+                     *       "detail": "Event not found.",
                      *       "instance": "/api/v1/events/{event_id}/calendar.ics",
                      *       "status": 404,
                      *       "title": "Not found.",
                      *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The event has no start time yet, so no calendar entry. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "no_start_time",
+                     *       "message": "This event has no start time yet, so it has no calendar entry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "no_start_time",
+                     *       "detail": "This event has no start time yet, so it has no calendar entry.",
+                     *       "instance": "/api/v1/events/{event_id}/calendar.ics",
+                     *       "status": 409,
+                     *       "title": "No start time.",
+                     *       "type": "https://event-manager.example/problems/no_start_time"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];

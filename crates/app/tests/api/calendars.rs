@@ -129,9 +129,13 @@ async fn an_events_calendar_file_is_for_its_members_and_needs_a_start(app: TestA
         Some(&ann.token),
     )
     .await;
+    // It exists, without a time: a conflict with its state, not a missing resource.
     assert_eq!(
-        none.expect(404)["message"],
-        "This event has no start time yet, so it has no calendar entry."
+        none.expect(409),
+        &serde_json::json!({
+            "message": "This event has no start time yet, so it has no calendar entry.",
+            "code": "no_start_time"
+        })
     );
 }
 

@@ -12,6 +12,7 @@ use crate::duration::whole_duration;
 use crate::events::Event;
 use crate::messages::ports::Reachable;
 use crate::messages::{OutgoingMessage, Recipient, SmsText};
+use crate::webhooks::delivery::shorten;
 use crate::{EventId, MessageId, UserId};
 
 pub mod ports;
@@ -242,17 +243,6 @@ fn time_left(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     };
     let plural = if count == 1 { "" } else { "s" };
     format!("in {count} {unit}{plural}")
-}
-
-/// `text` cut to `max` characters, with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(max).collect();
-    if chars.next().is_some() {
-        format!("{}…", head.trim_end())
-    } else {
-        head
-    }
 }
 
 /// The reminder of `event` for `person` under `rule`, at `now`: an email when they have proven an

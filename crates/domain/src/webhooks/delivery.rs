@@ -308,7 +308,7 @@ impl MessageOccasion {
 }
 
 /// `text` cut to `max` characters, with `…` when cut (for texts that must fit their segments).
-fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(max).collect();
     if chars.next().is_some() {

@@ -88,6 +88,8 @@ pub enum ErrorCode {
     RsvpClosed,
     /// 409: the capacity would go below the seats already taken.
     CapacityBelowSeatsTaken,
+    /// 409: the event has no start time, so no calendar entry (docs/api.md, "Calendars").
+    NoStartTime,
     /// 413: the body is over 64 KiB.
     PayloadTooLarge,
     /// 429: too many attempts; `Retry-After` says when to try again.
@@ -127,6 +129,7 @@ impl ErrorCode {
         Self::EventFull,
         Self::RsvpClosed,
         Self::CapacityBelowSeatsTaken,
+        Self::NoStartTime,
         Self::PayloadTooLarge,
         Self::TooManyRequests,
         Self::IdempotencyKeyInFlight,
@@ -154,6 +157,7 @@ impl ErrorCode {
             Self::EventFull => "event_full",
             Self::RsvpClosed => "rsvp_closed",
             Self::CapacityBelowSeatsTaken => "capacity_below_seats_taken",
+            Self::NoStartTime => "no_start_time",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests => "too_many_requests",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
@@ -191,6 +195,7 @@ impl ErrorCode {
             Self::EventFull => "Event full.",
             Self::RsvpClosed => "RSVP closed.",
             Self::CapacityBelowSeatsTaken => "Capacity below seats taken.",
+            Self::NoStartTime => "No start time.",
             Self::PayloadTooLarge => "Request body too large.",
             Self::TooManyRequests => "Too many requests.",
             Self::IdempotencyKeyInFlight => "Idempotency key in use.",
@@ -306,6 +311,9 @@ pub enum ApiError {
     /// 409: the capacity would go below the seats taken (this many).
     #[error("capacity below the {0} seats taken")]
     CapacityBelowSeatsTaken(u32),
+    /// 409: the event has no start time, so it has no calendar entry.
+    #[error("the event has no start time")]
+    NoStartTime,
     /// 413: the body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -405,6 +413,10 @@ impl ApiError {
                 ),
                 ErrorCode::RsvpClosed,
             ),
+            Self::NoStartTime => error(
+                "This event has no start time yet, so it has no calendar entry.",
+                ErrorCode::NoStartTime,
+            ),
             Self::CapacityBelowSeatsTaken(taken) => error(
                 &format!("{taken} seats are taken already; the capacity cannot go below that."),
                 ErrorCode::CapacityBelowSeatsTaken,
@@ -452,7 +464,8 @@ impl ResponseError for ApiError {
             | Self::InvitationCancelled
             | Self::EventFull
             | Self::RsvpClosed(_)
-            | Self::CapacityBelowSeatsTaken(_) => StatusCode::CONFLICT,
+            | Self::CapacityBelowSeatsTaken(_)
+            | Self::NoStartTime => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -14,7 +14,6 @@ use crate::json::Data;
 use crate::AppState;
 
 /// What a timeless event's calendar answers.
-const NO_START: &str = "This event has no start time yet, so it has no calendar entry.";
 
 /// An iCalendar answer, named `name.ics`, private to its reader.
 pub(crate) fn ics(text: String, name: &str, cache: CacheDirective) -> HttpResponse {
@@ -44,8 +43,10 @@ pub(crate) fn ics(text: String, name: &str, cache: CacheDirective) -> HttpRespon
         (status = 200, description = "The event's calendar file.", content_type = "text/calendar", body = String,
             example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Event Manager//Event Manager//EN\r\n…\r\nEND:VCALENDAR\r\n"),
         UnauthenticatedResponse,
-        (status = 404, description = "No such event, the caller is not a member, or the event has no start time.", body = crate::ErrorBody,
-            example = json!({"message": "This event has no start time yet, so it has no calendar entry.", "code": "not_found"})),
+        (status = 404, description = "No such event, or the caller is not a member.", body = crate::ErrorBody,
+            example = json!({"message": "Event not found.", "code": "not_found"})),
+        (status = 409, description = "The event has no start time yet, so no calendar entry.", body = crate::ErrorBody,
+            example = json!({"message": "This event has no start time yet, so it has no calendar entry.", "code": "no_start_time"})),
         ServerErrors,
     ),
 )]
@@ -69,8 +70,8 @@ pub async fn event_calendar(
         }),
         url: None,
     };
-    let text = calendars::render(Method::Publish, &[entry], Utc::now())
-        .ok_or_else(|| ApiError::NotFound(NO_START.to_owned()))?;
+    let text =
+        calendars::render(Method::Publish, &[entry], Utc::now()).ok_or(ApiError::NoStartTime)?;
     Ok(ics(text, "event", CacheDirective::Private))
 }
 
@@ -100,8 +101,8 @@ pub async fn link_calendar(
             token.as_str()
         )),
     };
-    let text = calendars::render(Method::Publish, &[entry], Utc::now())
-        .ok_or_else(|| ApiError::NotFound(NO_START.to_owned()))?;
+    let text =
+        calendars::render(Method::Publish, &[entry], Utc::now()).ok_or(ApiError::NoStartTime)?;
     Ok(ics(text, "invitation", CacheDirective::NoStore))
 }
 
