@@ -169,7 +169,7 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 #   register: an email or mobile another account has; a mobile must be a real phone number
 #     (libphonenumber); a name that is blank once trimmed or holds control/bidi characters;
 #   create_event, update_event: the same text rules for title, description and location;
-#     ends_at >= starts_at;
+#     ends_at >= starts_at; a reminder's 'before' from 5m to 30d, and no rule given twice;
 #   change_role, remove_member: the owner's own role cannot change and the owner cannot leave
 #     (which member is the owner is state);
 #   send_invitations(_alias): each entry must be an email or a phone number; 'expires_in' from 1h
