@@ -13,8 +13,6 @@ use crate::error::{ApiError, ServerErrors, UnauthenticatedResponse};
 use crate::json::Data;
 use crate::AppState;
 
-/// What a timeless event's calendar answers.
-
 /// An iCalendar answer, named `name.ics`, private to its reader.
 pub(crate) fn ics(text: String, name: &str, cache: CacheDirective) -> HttpResponse {
     HttpResponse::Ok()
