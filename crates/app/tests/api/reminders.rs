@@ -240,7 +240,7 @@ async fn two_processes_send_each_reminder_exactly_once_on_time() {
         .map(|row| row.rsplit('|').next().unwrap().parse::<f64>().unwrap() - due)
         .fold(0.0_f64, f64::max);
     eprintln!(
-        "two processes, 20 events x 3 invitees: {} reminders, each once, the latest {latest:.2} s          after its time (sweep interval 1 s)",
+        "two processes, 20 events x 3 invitees: {} reminders, each once, the latest {latest:.2} s after its time (sweep interval 1 s)",
         sent.len()
     );
     drop((first, second));
