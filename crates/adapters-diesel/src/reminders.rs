@@ -196,15 +196,56 @@ impl ReminderRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<u64, PortError> {
         let at = to_db_time(now);
+        // One order for every worker, so that two inserting the same keys never deadlock.
+        let mut sent = sent;
+        sent.sort_by(|a, b| {
+            (a.event_id.as_uuid(), &a.rule, a.user.as_uuid()).cmp(&(
+                b.event_id.as_uuid(),
+                &b.rule,
+                b.user.as_uuid(),
+            ))
+        });
         self.run(move |conn| {
             write_transaction(conn, |c| {
+                // The events' rows in share mode (a deletion or an edit takes them exclusively),
+                // then each rule as stored now: a reminder is recorded only while its rule is
+                // still scheduled, due, for the start it reminds of. A deletion or a move that
+                // committed since the reminders were read drops them (docs/operations.md,
+                // "Reminders").
+                let mut events: Vec<DbId> = sent.iter().map(|r| DbId::of(r.event_id)).collect();
+                events.dedup();
+                crate::invitations::lock_events(c, &events, false)?;
+                let mut scheduled: Vec<(DbId, String, Option<DbTime>)> = Vec::new();
+                for chunk in events.chunks(500) {
+                    scheduled.extend(
+                        reminder_schedule::table
+                            .inner_join(events::table)
+                            .filter(reminder_schedule::event_id.eq_any(chunk))
+                            .filter(reminder_schedule::due_at.le(at))
+                            .select((
+                                reminder_schedule::event_id,
+                                reminder_schedule::rule,
+                                events::starts_at,
+                            ))
+                            .load::<(DbId, String, Option<DbTime>)>(c)?,
+                    );
+                }
                 let mut recorded = 0;
                 for reminder in &sent {
+                    let starts_at = to_db_time(reminder.starts_at);
+                    let still_due = scheduled.iter().any(|(event, rule, start)| {
+                        *event == DbId::of(reminder.event_id)
+                            && *rule == reminder.rule
+                            && *start == Some(starts_at)
+                    });
+                    if !still_due || starts_at <= at {
+                        continue;
+                    }
                     let row = (
                         reminders_sent::event_id.eq(DbId::of(reminder.event_id)),
                         reminders_sent::rule.eq(&reminder.rule),
                         reminders_sent::user_id.eq(DbId::of(reminder.user)),
-                        reminders_sent::starts_at.eq(to_db_time(reminder.starts_at)),
+                        reminders_sent::starts_at.eq(starts_at),
                         reminders_sent::sent_at.eq(at),
                     );
                     // The key decides, across processes: a row another worker wrote first (it
@@ -247,6 +288,19 @@ impl ReminderRepository for Database {
                 .limit(batch)
                 .load(conn)
                 .map_err(port_error)?;
+            // Schedule rows of events that started before then: never due again (an edit that
+            // moves the start writes them afresh).
+            diesel::delete(
+                reminder_schedule::table.filter(
+                    reminder_schedule::event_id.eq_any(
+                        events::table
+                            .filter(events::starts_at.lt(before))
+                            .select(events::id),
+                    ),
+                ),
+            )
+            .execute(conn)
+            .map_err(port_error)?;
             let mut purged = 0;
             for (event, rule, user, starts_at) in old {
                 purged += diesel::delete(

@@ -35,7 +35,9 @@ pub trait ReminderRepository: Send + Sync {
 
     /// Records `sent` as sent at `now`, each with its message in the outbox, in one
     /// transaction. One already recorded (by another worker, maybe in another process) is skipped
-    /// with its message, so that each reminder goes out once. Returns how many it recorded.
+    /// with its message, so that each reminder goes out once; so is one whose rule is no longer
+    /// due for that start as stored now (the event was deleted, or its start or rules changed
+    /// since it was read). Returns how many it recorded.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure; nothing is recorded then.
@@ -47,7 +49,7 @@ pub trait ReminderRepository: Send + Sync {
 
     /// Deletes up to `batch` records of reminders of a start before `before` (the retention
     /// purge: a record goes only once the start it reminded of has passed, so that it is never
-    /// sent again); returns how many.
+    /// sent again), and the schedule of events that started before then; returns how many records.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.

@@ -101,6 +101,11 @@ pub async fn send_due(
         .filter_map(|due| {
             let event = events.get(&due.event_id)?;
             let starts_at = event.details.starts_at()?;
+            // The event as read after the reminders: a start moved meanwhile may make it not due
+            // yet, or past.
+            if due.rule.due_at(starts_at) > now || starts_at <= now {
+                return None;
+            }
             let message = people
                 .get(&due.user)
                 .and_then(|person| message(event, &due.rule, person, now));

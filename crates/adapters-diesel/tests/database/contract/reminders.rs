@@ -200,11 +200,33 @@ async fn reminders_fall_due_for_their_audience_once_per_start(target: Target) {
         .await
         .is_empty());
 
-    // Deleted: nothing is due any more.
+    // Deleted: nothing is due any more, and what was read before records nothing.
+    let read = db
+        .due_reminders(moved - Duration::days(1), 100)
+        .await
+        .unwrap();
+    assert!(!read.due.is_empty());
     db.delete(event_id, owner, now(), None).await.unwrap();
     assert!(due_at(db, moved - Duration::hours(1), &names)
         .await
         .is_empty());
+    let late: Vec<SentReminder> = read
+        .due
+        .iter()
+        .map(|d| SentReminder {
+            event_id: d.event_id,
+            rule: d.rule.key(),
+            user: d.user,
+            starts_at: moved,
+            message: None,
+        })
+        .collect();
+    assert_eq!(
+        db.record_reminders(late, moved - Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 async fn a_reminder_recorded_twice_counts_once_and_the_purge_takes_old_records(target: Target) {
@@ -222,13 +244,7 @@ async fn a_reminder_recorded_twice_counts_once_and_the_purge_takes_old_records(t
         invite(db, event_id, &olivia, &person).await;
         people.push(person);
     }
-    let at = starts_at - Duration::hours(23);
-    // Two workers read the same due reminders, then both record them: each counts once.
-    let first = db.due_reminders(at, 10).await.unwrap();
-    let second = other.due_reminders(at, 10).await.unwrap();
-    assert_eq!(first.due.len(), 3);
-    assert_eq!(second.due.len(), 3);
-    let sent = |found: &domain::reminders::ports::DueBatch| -> Vec<SentReminder> {
+    let sent_for = |found: &domain::reminders::ports::DueBatch, starts_at| -> Vec<SentReminder> {
         found
             .due
             .iter()
@@ -241,6 +257,41 @@ async fn a_reminder_recorded_twice_counts_once_and_the_purge_takes_old_records(t
             })
             .collect()
     };
+    // Read, then the start moves a day later before they are recorded: none is recorded, for the
+    // old start or the new one (not due yet).
+    let early = starts_at - Duration::hours(23);
+    let read = db.due_reminders(early, 10).await.unwrap();
+    assert_eq!(read.due.len(), 3);
+    let stale = starts_at;
+    let starts_at = starts_at + Duration::days(1);
+    let owner = domain::events::Actor {
+        user: olivia.id,
+        role: domain::events::Role::Owner,
+    };
+    db.update(
+        event_id,
+        owner,
+        &domain::events::EventPatch {
+            starts_at: Some(Some(starts_at)),
+            ..domain::events::EventPatch::default()
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    for start in [stale, starts_at] {
+        let recorded = db.record_reminders(sent_for(&read, start), early).await;
+        assert_eq!(recorded.unwrap(), 0);
+    }
+
+    let at = starts_at - Duration::hours(23);
+    // Two workers read the same due reminders, then both record them: each counts once.
+    let first = db.due_reminders(at, 10).await.unwrap();
+    let second = other.due_reminders(at, 10).await.unwrap();
+    assert_eq!(first.due.len(), 3);
+    assert_eq!(second.due.len(), 3);
+    let sent = |found: &domain::reminders::ports::DueBatch| sent_for(found, starts_at);
     let (a, b) = tokio::join!(
         db.record_reminders(sent(&first), at),
         other.record_reminders(sent(&second), at)

@@ -91,6 +91,28 @@ impl ReminderRepository for Store {
         let mut state = self.lock();
         let mut recorded = 0;
         for reminder in sent {
+            // Still scheduled, due, for this start (a deletion or a move since drops it).
+            let still_due = state
+                .event(reminder.event_id)
+                .filter(|_| !state.deleted.contains_key(&reminder.event_id))
+                .and_then(|event| {
+                    let starts_at = event.details.starts_at()?;
+                    let rule = event
+                        .details
+                        .reminders()
+                        .rules()
+                        .iter()
+                        .find(|rule| rule.key() == reminder.rule)?;
+                    Some(
+                        stored(starts_at) == stored(reminder.starts_at)
+                            && rule.due_at(starts_at) <= now
+                            && starts_at > now,
+                    )
+                })
+                .unwrap_or(false);
+            if !still_due {
+                continue;
+            }
             let key = (
                 reminder.event_id,
                 reminder.rule,
