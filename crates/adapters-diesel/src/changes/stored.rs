@@ -97,6 +97,10 @@ struct StoredInvitation {
     /// While waitlisted: its place in the waitlist when the change happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     waitlist_position: Option<u32>,
+    /// Its event was deleted (docs/api.md, "Deleting an event"): the cancellations a deletion
+    /// makes, and any later change of its invitations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    event_deleted: bool,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -267,6 +271,7 @@ impl From<&ChangeSubject> for StoredSubject {
                         comment: row.comment,
                         promoted: false,
                         waitlist_position: details.invitation.waitlist_position(),
+                        event_deleted: details.event_deleted.is_some(),
                     },
                     event_title: details.event_title.as_str().to_owned(),
                     sender: StoredUser::from(&details.sender),
@@ -354,13 +359,15 @@ impl StoredSubject {
                     guests: i.guests,
                     comment: i.comment,
                 };
+                // What a change shows of a deletion is the mark alone: who may see the invitation
+                // is decided on the stored rows, never on a change.
                 let mut details = invitation_details((
                     row,
                     event_title,
                     None,
                     sender.into(),
                     invitee.into(),
-                    false,
+                    i.event_deleted,
                     None,
                 ))?;
                 details.invitation = details.invitation.at_waitlist_position(i.waitlist_position);

@@ -644,6 +644,24 @@ impl EventRepository for Database {
                         modified = true;
                         return Ok(None);
                     }
+                    // Marked deleted first, with who managed it, so that the changes below show
+                    // their invitations' event as deleted.
+                    let managers: Vec<(DbId, String)> = event_members::table
+                        .filter(event_members::event_id.eq(id))
+                        .filter(event_members::role.eq_any(MANAGERS))
+                        .select((event_members::user_id, event_members::role))
+                        .load(c)?;
+                    // The owner and the co-hosts: a handful of rows.
+                    for (user, role) in managers {
+                        diesel::insert_into(event_deletions::table)
+                            .values((
+                                event_deletions::event_id.eq(id),
+                                event_deletions::user_id.eq(user),
+                                event_deletions::role.eq(role),
+                                event_deletions::deleted_at.eq(now),
+                            ))
+                            .execute(c)?;
+                    }
                     // Every live invitation: pending, "maybe" (while not expired) and waitlisted.
                     let cancelled: Vec<DbId> = diesel::update(invitations::table)
                         .filter(invitations::event_id.eq(id))
@@ -681,7 +699,7 @@ impl EventRepository for Database {
                     ));
                     let resolved = resolve(c, changes)?;
                     // The event stays, for its invitations (docs/api.md, "Deleting an event"):
-                    // marked deleted with who managed it, without members or reminders.
+                    // without members or reminders.
                     let event = events::table
                         .filter(events::id.eq(id))
                         .filter(events::version.eq(version));
@@ -692,22 +710,6 @@ impl EventRepository for Database {
                     {
                         modified = true;
                         return Err(diesel::result::Error::RollbackTransaction);
-                    }
-                    let managers: Vec<(DbId, String)> = event_members::table
-                        .filter(event_members::event_id.eq(id))
-                        .filter(event_members::role.eq_any(MANAGERS))
-                        .select((event_members::user_id, event_members::role))
-                        .load(c)?;
-                    // The owner and the co-hosts: a handful of rows.
-                    for (user, role) in managers {
-                        diesel::insert_into(event_deletions::table)
-                            .values((
-                                event_deletions::event_id.eq(id),
-                                event_deletions::user_id.eq(user),
-                                event_deletions::role.eq(role),
-                                event_deletions::deleted_at.eq(now),
-                            ))
-                            .execute(c)?;
                     }
                     diesel::delete(event_members::table.filter(event_members::event_id.eq(id)))
                         .execute(c)?;

@@ -282,6 +282,13 @@ async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(targ
     // It keeps whom it also told, so that its notices skip them (docs/api.md, "Change notices").
     assert_eq!(deleted.recorded.change.also_told(), [nina.id]);
     assert!(deleted.recorded.change.notifies());
+    // The cancellations it made show their event deleted, as the invitations then read.
+    let cancelled = &all[all.len() - 2].recorded.change;
+    assert_eq!(cancelled.kind(), ChangeKind::InvitationCancelled);
+    let ChangeSubject::Invitation(details) = cancelled.subject() else {
+        panic!("an invitation");
+    };
+    assert!(details.event_deleted.is_some());
 }
 
 async fn expiry_by_the_sweeper_and_by_a_new_send_is_recorded_once(target: Target) {

@@ -341,10 +341,17 @@ impl EventRepository for Store {
         if !version.satisfies(expected) {
             return Err(EventWriteError::Modified);
         }
-        // Its live invitations cancelled, as the database does (their changes written before the
-        // event is marked deleted); then it is marked deleted and its members go. The event
-        // stays, for its invitations (docs/api.md, "Deleting an event").
+        // Marked deleted first, as the database does (the changes show it), then its live
+        // invitations cancelled; then its members go. The event stays, for its invitations
+        // (docs/api.md, "Deleting an event").
         let now = stored(now);
+        let managers = state
+            .members
+            .iter()
+            .filter(|(e, m)| *e == event && m.role.manages_invitations())
+            .map(|(_, m)| (m.user.id, m.role))
+            .collect();
+        state.deleted.insert(event, (now, managers));
         let mut changes = Vec::new();
         let live: Vec<InvitationId> = state
             .invitations
@@ -382,13 +389,6 @@ impl EventRepository for Store {
             })
             .collect();
         state.append(resolved);
-        let managers = state
-            .members
-            .iter()
-            .filter(|(e, m)| *e == event && m.role.manages_invitations())
-            .map(|(_, m)| (m.user.id, m.role))
-            .collect();
-        state.deleted.insert(event, (now, managers));
         state.members.retain(|(e, _)| *e != event);
         Ok(cancelled as u64)
     }
