@@ -1042,7 +1042,7 @@ export interface components {
             /** @description Up to 5 reminders (docs/api.md, "Reminders"), each sent once to each person of its audience `before` the start; `null` or `[]` for none (the default). */
             reminders?: {
                 /**
-                 * @description How long before the start: 5m to 30d, in minutes (m), hours (h) or days (d).
+                 * @description How long before the start: a whole number of minutes (m), hours (h) or days (d), from 5m to 30d, without leading zeros (`90m`, `24h`, `2d`).
                  * @example 1d
                  */
                 before: string;
@@ -2722,7 +2722,7 @@ export interface components {
             /** @description Up to 5 reminders (docs/api.md, "Reminders"), each sent once to each person of its audience `before` the start; `null` or `[]` for none (the default). */
             reminders?: {
                 /**
-                 * @description How long before the start: 5m to 30d, in minutes (m), hours (h) or days (d).
+                 * @description How long before the start: a whole number of minutes (m), hours (h) or days (d), from 5m to 30d, without leading zeros (`90m`, `24h`, `2d`).
                  * @example 1d
                  */
                 before: string;
