@@ -74,7 +74,6 @@ impl ReminderRepository for Store {
             .iter()
             .filter_map(|(_, d)| state.event(d.event_id).cloned())
             .collect();
-        events.dedup_by_key(|e| e.id);
         events.sort_by_key(|e| e.id);
         events.dedup_by_key(|e| e.id);
         Ok(DueBatch {
