@@ -25,6 +25,7 @@ pub mod calendars;
 pub mod changes;
 pub mod duration;
 pub mod events;
+pub mod i18n;
 pub mod idempotency;
 pub mod ids;
 pub mod invitations;
