@@ -19,7 +19,12 @@ The test:
   * it types 1 guest and a comment and presses Accept: the result page says "You're going", a
     second screenshot is kept (rsvp-phone-answered.png), and Sara's own API view of the invitation
     says accepted with 1 guest and the comment;
-  * the link is dead now: a GET answers 404.
+  * the link is dead now: a GET answers 404;
+  * in Persian (docs/api.md, "Languages"): Reza registers with `"locale": "fa"` and is invited to
+    the same event; his email is in Persian, and his page is right to left (`lang="fa"
+    dir="rtl"`), in Persian, with the Solar Hijri date beside the Gregorian one in Persian digits,
+    and fits the phone; a screenshot is kept (rsvp-phone-fa.png); he presses "maybe" and the page
+    says so in Persian (rsvp-phone-fa-answered.png).
 """
 
 from __future__ import annotations
@@ -81,11 +86,11 @@ def expect(base_url, status, method, path, body=None, token=None, **kwargs):
     return answer
 
 
-def register(base_url: str, name: str) -> dict:
+def register(base_url: str, name: str, locale: str = "en") -> dict:
     address = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.com"
     data = expect(
         base_url, 201, "POST", "/api/v1/register",
-        {"name": name, "email": address, "password": "correct horse battery"},
+        {"name": name, "email": address, "password": "correct horse battery", "locale": locale},
     )["data"]
     return {"id": data["user"]["id"], "token": data["token"], "email": address}
 
@@ -255,11 +260,89 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
     got, _ = api(base_url, "GET", path, headers={"Accept": "text/html"})
     if got != 404:
         raise Failure(f"the used link answered {got}, expected 404")
+    persian = run_persian(chromium, base_url, outbox, shots, olivia, event)
     return (
         f"browser: the RSVP page at {WIDTH} px answered the invitation (accepted, 1 guest); "
         f"scanner GETs and a cookieless POST changed nothing; screenshots {before} "
-        f"({size // 1024} KiB) and {after}"
+        f"({size // 1024} KiB) and {after}; {persian}"
     )
+
+
+# 15 January 2027 14:30 UTC is 18:00 in Tehran, Friday 25 Dey 1405.
+PERSIAN_WHEN = "جمعه ۲۵ دی ۱۴۰۵ (۱۵ ژانویه ۲۰۲۷)، ساعت ۱۸:۰۰ تا ۲۲:۰۰ (Asia/Tehran)"
+
+
+def run_persian(chromium: str, base_url: str, outbox: str, shots: str, olivia: dict,
+                event: dict) -> str:
+    reza = register(base_url, "Reza", "fa")
+    expect(
+        base_url, 200, "POST", f"/api/v1/events/{event['id']}/invitations",
+        {"invitations": [reza["email"]]}, olivia["token"],
+    )
+    link, text = link_in_outbox(outbox, reza["email"])
+    for needle in ("سلام Reza،", "Olivia شما را به «Rooftop launch party» دعوت کرده است.",
+                   "برای پاسخ (بله، شاید یا نه) این پیوند را باز کنید:"):
+        if needle not in text:
+            raise Failure(f"Reza's email does not say {needle!r}:\n{text}")
+    profile = tempfile.mkdtemp(prefix="event-manager-chromium.")
+    process = None
+    try:
+        process, ws_url = start_chromium(chromium, profile, CHROMIUM_FLAGS)
+        cdp = Cdp(ws_url)
+        for domain in ("Network", "Page", "Runtime", "Log"):
+            cdp.call(f"{domain}.enable")
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH, height=HEIGHT, deviceScaleFactor=2, mobile=True,
+        )
+        navigation = cdp.call("Page.navigate", url=link)
+        if navigation.get("errorText"):
+            raise Failure(f"opening the Persian link failed: {navigation['errorText']}")
+        wait_loaded(cdp)
+        root = cdp.evaluate("[document.documentElement.lang, document.documentElement.dir]")
+        if root != ["fa", "rtl"]:
+            raise Failure(f"the Persian page's html has lang and dir {root}")
+        shown = cdp.evaluate("document.body.innerText")
+        for needle in ("Olivia شما را دعوت کرده است", "Rooftop launch party", PERSIAN_WHEN,
+                       "هنوز پاسخ نداده‌اید", "مهمانان همراه شما (تا ۲ نفر)"):
+            if needle not in shown:
+                raise Failure(f"the Persian page does not show {needle!r}:\n{shown}")
+        buttons = cdp.evaluate("[...document.querySelectorAll('button')].map(b => b.innerText)")
+        if buttons != ["می‌آیم", "شاید", "نمی‌آیم"]:
+            raise Failure(f"the Persian page's buttons are {buttons}")
+        direction = cdp.evaluate("getComputedStyle(document.querySelector('h1')).direction")
+        if direction != "rtl":
+            raise Failure(f"the Persian heading reads {direction}")
+        overflow = cdp.evaluate("document.documentElement.scrollWidth")
+        if overflow > WIDTH:
+            raise Failure(f"the Persian page is {overflow} px wide on a {WIDTH} px screen")
+        before = os.path.join(shots, "rsvp-phone-fa.png")
+        screenshot(cdp, before)
+        cdp.evaluate("document.querySelector('button.maybe').click()")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                if "پاسخ شما «شاید» است" in (cdp.evaluate("document.body && document.body.innerText") or ""):
+                    break
+            except Failure:
+                pass
+        result = cdp.evaluate("document.body.innerText")
+        if "پاسخ شما «شاید» است" not in result:
+            raise Failure(f"after maybe the Persian page says:\n{result}")
+        after = os.path.join(shots, "rsvp-phone-fa-answered.png")
+        screenshot(cdp, after)
+        cdp.call("Browser.close")
+    except Failure:
+        log = chromium_log(profile)
+        if log:
+            print(f"--- chromium log ---\n{log}", file=sys.stderr)
+        raise
+    finally:
+        if process is not None:
+            stop_chromium(process)
+        shutil.rmtree(profile, ignore_errors=True)
+    return f"in Persian, right to left, with the Solar Hijri date: {before} and {after}"
 
 
 def main() -> int:

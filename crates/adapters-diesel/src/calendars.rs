@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::accounts::ports::TokenHash;
+use domain::accounts::Locale;
 use domain::calendars::ports::{CalendarEvents, CalendarFeeds, FeedEvent};
 use domain::calendars::PartStat;
 use domain::events::Event;
@@ -176,6 +177,7 @@ impl Contacts for Database {
             Option<DbTime>,
             Option<String>,
             Option<DbTime>,
+            String,
         );
         self.run(move |conn| {
             let mut found = Vec::with_capacity(ids.len());
@@ -190,10 +192,11 @@ impl Contacts for Database {
                         users::email_verified_at,
                         users::mobile,
                         users::mobile_verified_at,
+                        users::locale,
                     ))
                     .load(conn)
                     .map_err(port_error)?;
-                for (id, name, email, email_at, mobile, mobile_at) in rows {
+                for (id, name, email, email_at, mobile, mobile_at, locale) in rows {
                     found.push(Reachable {
                         id: UserId::from_uuid(id.uuid()),
                         name: Text::from_stored(name),
@@ -201,6 +204,7 @@ impl Contacts for Database {
                         mobile: mobile
                             .filter(|_| mobile_at.is_some())
                             .map(Mobile::from_stored),
+                        locale: Locale::parse(&locale).unwrap_or_default(),
                     });
                 }
             }

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use domain::accounts::ports::TokenHash;
+use domain::accounts::Locale;
 use domain::invitations::ports::InvitationRepository;
 use domain::links::ports::InvitationLinks;
 use domain::links::{LinkedInvitation, NewLink};
@@ -64,6 +65,12 @@ impl InvitationLinks for Database {
             return Ok(None);
         };
         let event_id = DbId::of(details.invitation.event_id());
+        // The page speaks its invitee's language, or its sender's while the contact is held.
+        let reader = DbId::of(if details.invitation.held_contact().is_some() {
+            details.sender.id
+        } else {
+            details.invitee.id
+        });
         let found = self
             .run(move |conn| {
                 let row: Option<(EventRow, SummaryRow)> = events::table
@@ -73,10 +80,22 @@ impl InvitationLinks for Database {
                     .first(conn)
                     .optional()
                     .map_err(port_error)?;
-                row.map(|(row, owner)| event(row, owner)).transpose()
+                let locale: Option<String> = users::table
+                    .find(reader)
+                    .select(users::locale)
+                    .first(conn)
+                    .optional()
+                    .map_err(port_error)?;
+                let locale = locale.and_then(|l| Locale::parse(&l)).unwrap_or_default();
+                row.map(|(row, owner)| event(row, owner).map(|event| (event, locale)))
+                    .transpose()
             })
             .await?;
-        Ok(found.map(|event| LinkedInvitation { details, event }))
+        Ok(found.map(|(event, locale)| LinkedInvitation {
+            details,
+            event,
+            locale,
+        }))
     }
 
     #[tracing::instrument(skip(self))]

@@ -819,13 +819,15 @@ fn invitation() -> InvitationEmail {
         invitation_id: "01a21a05-9441-76f9-a0c7-06ec14569ae0"
             .parse::<InvitationId>()
             .unwrap(),
-        invitee_name: Text::from_stored("Sara".to_owned()),
+        invitee_name: Some(Text::from_stored("Sara".to_owned())),
         sender_name: Text::from_stored("Olivia".to_owned()),
         event_title: Text::from_stored("Launch party".to_owned()),
         message: Some(Text::from_stored("Rooftop at 8 pm.".to_owned())),
         expires_at: Some("2026-12-12T10:00:00Z".parse().unwrap()),
         link: None,
         calendar: None,
+        locale: domain::i18n::Locale::En,
+        time_zone: domain::events::TimeZone::UTC,
     }
 }
 

@@ -141,7 +141,7 @@ fn invitation() -> InvitationEmail {
         invitation_id: "01a21a05-9441-76f9-a0c7-06ec14569ae0"
             .parse::<InvitationId>()
             .unwrap(),
-        invitee_name: Text::from_stored("Sara".to_owned()),
+        invitee_name: Some(Text::from_stored("Sara".to_owned())),
         sender_name: Text::from_stored("Olivia".to_owned()),
         event_title: Text::from_stored("Launch party".to_owned()),
         message: Some(Text::from_stored("Rooftop at 8 pm.".to_owned())),
@@ -150,6 +150,8 @@ fn invitation() -> InvitationEmail {
         calendar: Some(
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".to_owned(),
         ),
+        locale: domain::i18n::Locale::En,
+        time_zone: domain::events::TimeZone::UTC,
     }
 }
 
@@ -188,7 +190,7 @@ async fn a_composed_invitation_arrives_with_its_recipient_and_text() {
         "Hello Sara,",
         "Olivia invited you to \"Launch party\".",
         "> Rooftop at 8 pm.",
-        "Answer by 12 December 2026, 10:00 UTC.",
+        "Answer by Saturday 12 December 2026, 10:00 (UTC).",
         "To answer (yes, maybe or no), open:",
         "    https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR",
         "<a href=\"https://events.example.com/i/AAECAwQFBgcICQoLDA0ODxAR\">",

@@ -415,6 +415,8 @@ impl Application {
                 }))
                 .wrap(http_actix::cors(&origins))
                 .wrap(from_fn(http_actix::response_headers))
+                // Every sentence above is written in the request's language.
+                .wrap(from_fn(http_actix::i18n::languages))
                 .wrap(from_fn(http_actix::metrics::request_metrics))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 // Outermost: every answer carries the request's id, which the span above logs.

@@ -42,15 +42,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let UniqueKeys(body) = body.await?.into_inner();
             let Value::Object(object) = body else {
-                return Err(ApiError::MalformedRequest(
-                    "The request body must be a JSON object.".to_owned(),
-                )
-                .into());
+                return Err(ApiError::MalformedRequest(crate::t!("body-not-object")).into());
             };
             serde_json::from_value(Value::Object(object))
                 .map(JsonBody)
                 .map_err(|error| {
-                    ApiError::MalformedRequest(format!("The request body is invalid: {error}"))
+                    ApiError::MalformedRequest(crate::t!("body-invalid", error = error.to_string()))
                         .into()
                 })
         })
@@ -153,7 +150,7 @@ pub fn path_config() -> web::PathConfig {
 /// hand (see [`crate::pagination`]) and answer 422 instead; this covers any other use.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error: QueryPayloadError, _req| {
-        ApiError::MalformedRequest(format!("The query string is invalid: {error}")).into()
+        ApiError::MalformedRequest(crate::t!("query-invalid", error = error.to_string())).into()
     })
 }
 
@@ -164,15 +161,15 @@ fn json_error(error: &JsonPayloadError) -> ApiError {
         | JsonPayloadError::Payload(PayloadError::Overflow) => {
             ApiError::PayloadTooLarge { limit: BODY_LIMIT }
         }
-        JsonPayloadError::ContentType => ApiError::MalformedRequest(
-            "The request body must be sent as application/json.".to_owned(),
-        ),
+        JsonPayloadError::ContentType => {
+            ApiError::MalformedRequest(crate::t!("body-not-json-type"))
+        }
         JsonPayloadError::Deserialize(error)
             if error.is_data() && error.to_string().contains(DUPLICATE_KEY) =>
         {
-            ApiError::MalformedRequest(format!(
-                "The request body names a key twice: {}.",
-                error
+            ApiError::MalformedRequest(crate::t!(
+                "body-duplicate-key",
+                error = error
                     .to_string()
                     .split(" at line")
                     .next()
@@ -180,12 +177,12 @@ fn json_error(error: &JsonPayloadError) -> ApiError {
             ))
         }
         JsonPayloadError::Deserialize(error) if error.is_data() => {
-            ApiError::MalformedRequest("The request body must be a JSON object.".to_owned())
+            ApiError::MalformedRequest(crate::t!("body-not-object"))
         }
         JsonPayloadError::Deserialize(error) => {
-            ApiError::MalformedRequest(format!("The request body is not valid JSON: {error}"))
+            ApiError::MalformedRequest(crate::t!("body-not-json", error = error.to_string()))
         }
-        _ => ApiError::MalformedRequest("The request body could not be read.".to_owned()),
+        _ => ApiError::MalformedRequest(crate::t!("body-unreadable")),
     }
 }
 

@@ -61,10 +61,6 @@ pub const OPERATIONS: &[(Method, &str)] = &[
 /// (`X-Content-Type-Options`, CORS) to every answer, replays included.
 const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
 
-/// The message of a 400 for a bad key.
-pub(crate) const INVALID_KEY: &str =
-    "The Idempotency-Key header must be 1 to 255 visible ASCII characters.";
-
 /// Whether `req` is one of [`OPERATIONS`].
 fn is_idempotent(req: &ServiceRequest) -> bool {
     let Some(pattern) = req.match_pattern() else {
@@ -79,10 +75,13 @@ fn is_idempotent(req: &ServiceRequest) -> bool {
 fn key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
     let mut values = headers.get_all(IDEMPOTENCY_KEY);
     let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(ApiError::MalformedRequest(INVALID_KEY.to_owned()));
+        return Err(ApiError::MalformedRequest(crate::t!(
+            "idempotency-key-invalid"
+        )));
     };
-    IdempotencyKey::parse(value.as_bytes())
-        .map_err(|_: IdempotencyKeyError| ApiError::MalformedRequest(INVALID_KEY.to_owned()))
+    IdempotencyKey::parse(value.as_bytes()).map_err(|_: IdempotencyKeyError| {
+        ApiError::MalformedRequest(crate::t!("idempotency-key-invalid"))
+    })
 }
 
 /// Reads the whole body, refusing more than [`BODY_LIMIT`] bytes as the JSON extractor would.
@@ -98,9 +97,7 @@ async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::MalformedRequest("The request body could not be read.".to_owned())
-        })?;
+        let chunk = chunk.map_err(|_| ApiError::MalformedRequest(crate::t!("body-unreadable")))?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
         }
@@ -422,7 +419,10 @@ mod tests {
             let (status, body) = crate::error::rendered(key(&headers(values)).unwrap_err());
             assert_eq!(status, 400, "{values:?}");
             assert_eq!(body["code"], "malformed_request");
-            assert_eq!(body["message"], INVALID_KEY);
+            assert_eq!(
+                body["message"],
+                "The Idempotency-Key header must be 1 to 255 visible ASCII characters."
+            );
         }
     }
 

@@ -47,6 +47,7 @@ mod conditional;
 pub mod error;
 pub mod extract;
 pub mod hashing;
+pub mod i18n;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;

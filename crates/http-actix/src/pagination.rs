@@ -317,11 +317,7 @@ pub(crate) fn parse_limit(query: &HashMap<String, String>, errors: &mut Validati
 
 /// "The limit must be an integer between 1 and 100."
 fn limit_message() -> String {
-    format!(
-        "The limit must be an integer between {} and {}.",
-        Limit::MIN,
-        Limit::MAX
-    )
+    crate::t!("validation-limit", min = Limit::MIN, max = Limit::MAX)
 }
 
 /// A parameter's value; an empty one counts as not given, as in Laravel.

@@ -52,12 +52,11 @@ impl ValidationErrors {
     pub fn message(&self) -> String {
         let mut all = self.0.iter().flat_map(|(_, messages)| messages);
         let Some(first) = all.next() else {
-            return "The given data was invalid.".to_owned();
+            return crate::t!("validation-invalid");
         };
         match all.count() {
             0 => first.clone(),
-            1 => format!("{first} (and 1 more error)"),
-            more => format!("{first} (and {more} more errors)"),
+            more => crate::t!("validation-and-more", first = first, count = more),
         }
     }
 }
@@ -73,46 +72,59 @@ impl Serialize for ValidationErrors {
     }
 }
 
-/// How Laravel names a field in messages: `starts_at` reads "starts at".
+/// How Laravel names a field in messages, in the request's language: `starts_at` reads
+/// "starts at"; an item of a list keeps its index (`invitations.3`).
 pub(crate) fn attribute(field: &str) -> String {
-    field.replace('_', " ")
+    let (head, index) = field
+        .split_once('.')
+        .map_or((field, None), |(head, index)| (head, Some(index)));
+    let id = format!("field-{head}");
+    let mut name = crate::t!(&id);
+    if name == id {
+        name = head.replace('_', " ");
+    }
+    match index {
+        Some(index) => format!("{name}.{index}"),
+        None => name,
+    }
 }
 
 /// "The name field is required."
 pub(crate) fn required(field: &str) -> String {
-    format!("The {} field is required.", attribute(field))
+    crate::t!("validation-required", attribute = attribute(field))
 }
 
 /// "The name must be a string."
 pub(crate) fn must_be_string(field: &str) -> String {
-    format!("The {} must be a string.", attribute(field))
+    crate::t!("validation-string", attribute = attribute(field))
 }
 
 /// "The selected status is invalid."
 pub(crate) fn selected_invalid(field: &str) -> String {
-    format!("The selected {} is invalid.", attribute(field))
+    crate::t!("validation-selected-invalid", attribute = attribute(field))
 }
 
 /// "The email must be a valid email address."
 pub(crate) fn invalid_email(field: &str) -> String {
-    format!("The {} must be a valid email address.", attribute(field))
+    crate::t!("validation-email", attribute = attribute(field))
 }
 
 /// "The mobile must be a valid phone number."
 pub(crate) fn invalid_mobile(field: &str) -> String {
-    format!("The {} must be a valid phone number.", attribute(field))
+    crate::t!("validation-mobile", attribute = attribute(field))
 }
 
 /// "The email has already been taken."
 pub(crate) fn taken(field: &str) -> String {
-    format!("The {} has already been taken.", attribute(field))
+    crate::t!("validation-taken", attribute = attribute(field))
 }
 
 /// "The invitations must not have more than 1000 items."
 pub(crate) fn too_many_items(field: &str, max: usize) -> String {
-    format!(
-        "The {} must not have more than {max} items.",
-        attribute(field)
+    crate::t!(
+        "validation-max-items",
+        attribute = attribute(field),
+        max = max
     )
 }
 
@@ -120,14 +132,19 @@ pub(crate) fn too_many_items(field: &str, max: usize) -> String {
 pub(crate) fn text_error(field: &str, error: TextError) -> String {
     match error {
         TextError::Blank => required(field),
-        TextError::TooLong { max } => format!(
-            "The {} must not be greater than {max} characters.",
-            attribute(field)
-        ),
-        TextError::ForbiddenCharacter => format!(
-            "The {} must not contain control characters.",
-            attribute(field)
-        ),
+        TextError::TooLong { max } => {
+            crate::t!(
+                "validation-max-characters",
+                attribute = attribute(field),
+                max = max
+            )
+        }
+        TextError::ForbiddenCharacter => {
+            crate::t!(
+                "validation-control-characters",
+                attribute = attribute(field)
+            )
+        }
     }
 }
 
@@ -135,15 +152,19 @@ pub(crate) fn text_error(field: &str, error: TextError) -> String {
 pub(crate) fn password_error(field: &str, error: PasswordError) -> String {
     match error {
         PasswordError::TooShort { min } => {
-            format!(
-                "The {} must be at least {min} characters.",
-                attribute(field)
+            crate::t!(
+                "validation-min-characters",
+                attribute = attribute(field),
+                min = min
             )
         }
-        PasswordError::TooLong { max } => format!(
-            "The {} must not be greater than {max} characters.",
-            attribute(field)
-        ),
+        PasswordError::TooLong { max } => {
+            crate::t!(
+                "validation-max-characters",
+                attribute = attribute(field),
+                max = max
+            )
+        }
     }
 }
 

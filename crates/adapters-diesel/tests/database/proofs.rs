@@ -61,6 +61,7 @@ async fn send_code(db: &Database, user: &User, contact: &Contact, digits: &str) 
         &OneTimeCode::parse(digits).unwrap(),
         PROVE_EMAIL,
         10,
+        user.locale,
         now(),
     );
     db.store_code(

@@ -5,7 +5,7 @@
 //! and the subject is kept to one line (lettre encodes headers; removing line breaks as well
 //! leaves no way to add a header even if that changed).
 
-use chrono::{DateTime, Utc};
+use domain::i18n::{self, Arg};
 use domain::webhooks::delivery::InvitationEmail;
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +55,63 @@ impl StoredMessage {
     }
 }
 
-/// The email for an invitation, or for a seat that opened up.
+/// The words of one email, in its reader's language.
+struct Words<'a> {
+    email: &'a InvitationEmail,
+}
+
+impl Words<'_> {
+    fn say(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        i18n::text(self.email.locale, id, args)
+    }
+
+    /// "Hello Sara," (or a greeting to nobody by name, for a held invitation), with `name` as the
+    /// part writes a name.
+    fn greeting(&self, name: impl Fn(&str) -> String) -> String {
+        let invitee = match &self.email.invitee_name {
+            Some(invitee) => name(invitee.as_str()),
+            None => self.say("someone", &[]),
+        };
+        self.say("greeting", &[("name", invitee.into())])
+    }
+
+    /// "Answer by Friday 15 January 2027, 18:00 (Asia/Tehran).", or "It does not expire."
+    fn expiry(&self) -> String {
+        match self.email.expires_at {
+            Some(at) => {
+                let when = self.email.time_zone.describe(self.email.locale, at);
+                self.say("invite-answer-by", &[("when", when.into())])
+            }
+            None => self.say("invite-no-expiry", &[]),
+        }
+    }
+
+    fn id_line(&self, id: &str) -> String {
+        self.say("invite-id", &[("id", id.into())])
+    }
+
+    /// The HTML document around `body`, in the reader's language and direction.
+    fn html(&self, body: &str) -> String {
+        let locale = self.email.locale;
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\"></head><body>\n{body}</body></html>\n",
+            locale.as_str(),
+            i18n::direction(locale),
+        )
+    }
+}
+
+/// The title quoted for text, or strong for HTML.
+fn quoted(words: &Words<'_>, title: &str) -> String {
+    words.say("quoted", &[("text", title.into())])
+}
+
+fn strong(title: &str) -> String {
+    format!("<strong>{}</strong>", escape(title))
+}
+
+/// The email for an invitation, or for a seat that opened up, in its reader's language
+/// (docs/api.md, "Languages").
 pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
     if email.promoted {
         return compose_promotion(email);
@@ -63,29 +119,36 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
     if email.cancelled {
         return compose_cancellation(email);
     }
-    let invitee = email.invitee_name.as_str();
+    let words = Words { email };
     let sender = email.sender_name.as_str();
     let title = email.event_title.as_str();
     let id = email.invitation_id.to_string();
     let note = email.message.as_ref().map(|note| note.as_str());
-    let expiry = expiry_line(email.expires_at);
-
-    let subject = one_line(&if email.resent {
-        format!("Reminder: {sender} invited you to {title}")
+    let expiry = words.expiry();
+    let (subject_id, invited_id) = if email.resent {
+        ("invite-subject-resent", "invite-resent")
     } else {
-        format!("{sender} invited you to {title}")
-    });
+        ("invite-subject", "invite-invited")
+    };
+    let subject = one_line(&words.say(
+        subject_id,
+        &[("sender", sender.into()), ("title", title.into())],
+    ));
 
-    let mut text = format!("Hello {invitee},\n\n");
-    if email.resent {
-        text.push_str(&format!(
-            "A reminder: {sender} invited you to \"{title}\", and the invitation is waiting for your answer.\n"
-        ));
-    } else {
-        text.push_str(&format!("{sender} invited you to \"{title}\".\n"));
-    }
+    let mut text = format!("{}\n\n", words.greeting(str::to_owned));
+    text.push_str(&words.say(
+        invited_id,
+        &[
+            ("sender", sender.into()),
+            ("title", quoted(&words, title).into()),
+        ],
+    ));
+    text.push('\n');
     if let Some(note) = note {
-        text.push_str(&format!("\n{sender} wrote:\n"));
+        text.push_str(&format!(
+            "\n{}\n",
+            words.say("invite-wrote", &[("sender", sender.into())])
+        ));
         for line in note.lines() {
             text.push_str(&format!("> {line}\n"));
         }
@@ -93,61 +156,69 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
     text.push_str(&format!("\n{expiry}\n\n"));
     match &email.link {
         Some(link) => text.push_str(&format!(
-            "To answer (yes, maybe or no), open:\n\n\x20   {link}\n\n\
-             The link is yours alone: it answers for you. You can also answer in Event Manager.\n\n\
-             The invitation's id: {id}\n"
+            "{}\n\n\x20   {link}\n\n{}\n\n{}\n",
+            words.say("invite-open-link", &[]),
+            words.say("invite-link-yours", &[]),
+            words.id_line(&id),
         )),
         None => text.push_str(&format!(
-            "To answer, accept or reject the invitation in Event Manager, or through the API:\n\n\
+            "{}\n\n\
              \x20   PATCH /api/v1/invitations/{id}\n\
-             \x20   {{\"status\": \"accepted\"}}   to accept, or\n\
-             \x20   {{\"status\": \"rejected\"}}   to reject.\n\n\
-             The invitation's id: {id}\n"
+             \x20   {{\"status\": \"accepted\"}}   {}\n\
+             \x20   {{\"status\": \"rejected\"}}   {}\n\n{}\n",
+            words.say("invite-answer-api", &[]),
+            words.say("invite-api-accept", &[]),
+            words.say("invite-api-reject", &[]),
+            words.id_line(&id),
         )),
     }
 
-    let (invitee, sender, title) = (escape(invitee), escape(sender), escape(title));
-    let mut html =
-        String::from("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n");
-    html.push_str(&format!("<p>Hello {invitee},</p>\n"));
-    if email.resent {
-        html.push_str(&format!(
-            "<p>A reminder: {sender} invited you to <strong>{title}</strong>, and the invitation is waiting for your answer.</p>\n"
-        ));
-    } else {
-        html.push_str(&format!(
-            "<p>{sender} invited you to <strong>{title}</strong>.</p>\n"
-        ));
-    }
+    let sender_html = escape(sender);
+    let mut body = format!("<p>{}</p>\n", words.greeting(escape));
+    body.push_str(&format!(
+        "<p>{}</p>\n",
+        words.say(
+            invited_id,
+            &[
+                ("sender", sender_html.as_str().into()),
+                ("title", strong(title).into())
+            ],
+        )
+    ));
     if let Some(note) = note {
         let note = note.lines().map(escape).collect::<Vec<_>>().join("<br>\n");
-        html.push_str(&format!(
-            "<p>{sender} wrote:</p>\n<blockquote>{note}</blockquote>\n"
+        body.push_str(&format!(
+            "<p>{}</p>\n<blockquote>{note}</blockquote>\n",
+            words.say("invite-wrote", &[("sender", sender_html.as_str().into())])
         ));
     }
-    html.push_str(&format!("<p>{}</p>\n", escape(&expiry)));
+    body.push_str(&format!("<p>{}</p>\n", escape(&expiry)));
     match &email.link {
-        Some(link) => html.push_str(&format!(
-            "<p><a href=\"{link}\">Answer the invitation: yes, maybe or no</a></p>\n\
-             <p>The link is yours alone: it answers for you. You can also answer in Event \
-             Manager.</p>\n",
+        Some(link) => body.push_str(&format!(
+            "<p><a href=\"{link}\">{}</a></p>\n<p>{}</p>\n",
+            escape(&words.say("invite-link-button", &[])),
+            escape(&words.say("invite-link-yours", &[])),
             link = escape(link),
         )),
-        None => html.push_str(&format!(
-            "<p>To answer, accept or reject the invitation in Event Manager, or through the API:</p>\n\
-             <pre>PATCH /api/v1/invitations/{id}\n\
-             {{\"status\": \"accepted\"}}   to accept, or\n\
-             {{\"status\": \"rejected\"}}   to reject.</pre>\n"
+        None => body.push_str(&format!(
+            "<p>{}</p>\n\
+             <pre dir=\"ltr\">PATCH /api/v1/invitations/{id}\n\
+             {{\"status\": \"accepted\"}}   {}\n\
+             {{\"status\": \"rejected\"}}   {}</pre>\n",
+            escape(&words.say("invite-answer-api", &[])),
+            escape(&words.say("invite-api-accept", &[])),
+            escape(&words.say("invite-api-reject", &[])),
         )),
     }
-    html.push_str(&format!(
-        "<p>The invitation's id: <code>{id}</code></p>\n</body></html>\n"
+    body.push_str(&format!(
+        "<p>{}</p>\n",
+        words.id_line(&format!("<code>{id}</code>"))
     ));
 
     StoredMessage {
         subject,
         text,
-        html,
+        html: words.html(&body),
         calendar: email.calendar.clone().unwrap_or_default(),
     }
 }
@@ -155,33 +226,28 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
 /// The email of a waitlisted invitee promoted to a seat (docs/api.md, "Capacity and the
 /// waitlist").
 fn compose_promotion(email: &InvitationEmail) -> StoredMessage {
-    let invitee = email.invitee_name.as_str();
+    let words = Words { email };
     let title = email.event_title.as_str();
     let id = email.invitation_id.to_string();
-    let subject = one_line(&format!("A seat opened up: you are in for {title}"));
+    let subject = one_line(&words.say("promoted-subject", &[("title", title.into())]));
+    let leave = words.say("promoted-leave", &[]);
     let text = format!(
-        "Hello {invitee},\n\n\
-         Good news: a seat opened up at \"{title}\", and you are in. Your place on the waitlist \
-         became a seat, and you are now a member of the event.\n\n\
-         If you can no longer come, leave the event in Event Manager, so that the next person on \
-         the waitlist gets your seat.\n\n\
-         The invitation's id: {id}\n"
+        "{}\n\n{}\n\n{leave}\n\n{}\n",
+        words.greeting(str::to_owned),
+        words.say("promoted-body", &[("title", quoted(&words, title).into())]),
+        words.id_line(&id),
     );
-    let (invitee, title) = (escape(invitee), escape(title));
-    let html = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n\
-         <p>Hello {invitee},</p>\n\
-         <p>Good news: a seat opened up at <strong>{title}</strong>, and you are in. Your place on \
-         the waitlist became a seat, and you are now a member of the event.</p>\n\
-         <p>If you can no longer come, leave the event in Event Manager, so that the next person \
-         on the waitlist gets your seat.</p>\n\
-         <p>The invitation's id: <code>{id}</code></p>\n\
-         </body></html>\n"
+    let body = format!(
+        "<p>{}</p>\n<p>{}</p>\n<p>{}</p>\n<p>{}</p>\n",
+        words.greeting(escape),
+        words.say("promoted-body", &[("title", strong(title).into())]),
+        escape(&leave),
+        words.id_line(&format!("<code>{id}</code>")),
     );
     StoredMessage {
         subject,
         text,
-        html,
+        html: words.html(&body),
         calendar: String::new(),
     }
 }
@@ -189,40 +255,43 @@ fn compose_promotion(email: &InvitationEmail) -> StoredMessage {
 /// The email of an invitation that was cancelled, by a host or with its event: nothing to do, and
 /// the `METHOD:CANCEL` that takes the event out of the invitee's calendar.
 fn compose_cancellation(email: &InvitationEmail) -> StoredMessage {
-    let invitee = email.invitee_name.as_str();
+    let words = Words { email };
     let sender = email.sender_name.as_str();
     let title = email.event_title.as_str();
     let id = email.invitation_id.to_string();
-    let subject = one_line(&format!("Cancelled: {sender}'s invitation to {title}"));
+    let subject = one_line(&words.say(
+        "cancelled-subject",
+        &[("sender", sender.into()), ("title", title.into())],
+    ));
     let text = format!(
-        "Hello {invitee},\n\n\
-         Your invitation from {sender} to \"{title}\" was cancelled. There is nothing you need to \
-         do; if you added the event to your calendar, this email takes it out.\n\n\
-         The invitation's id: {id}\n"
+        "{}\n\n{}\n\n{}\n",
+        words.greeting(str::to_owned),
+        words.say(
+            "cancelled-body",
+            &[
+                ("sender", sender.into()),
+                ("title", quoted(&words, title).into())
+            ]
+        ),
+        words.id_line(&id),
     );
-    let (invitee, sender, title) = (escape(invitee), escape(sender), escape(title));
-    let html = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n\
-         <p>Hello {invitee},</p>\n\
-         <p>Your invitation from {sender} to <strong>{title}</strong> was cancelled. There is \
-         nothing you need to do; if you added the event to your calendar, this email takes it \
-         out.</p>\n\
-         <p>The invitation's id: <code>{id}</code></p>\n\
-         </body></html>\n"
+    let body = format!(
+        "<p>{}</p>\n<p>{}</p>\n<p>{}</p>\n",
+        words.greeting(escape),
+        words.say(
+            "cancelled-body",
+            &[
+                ("sender", escape(sender).into()),
+                ("title", strong(title).into())
+            ]
+        ),
+        words.id_line(&format!("<code>{id}</code>")),
     );
     StoredMessage {
         subject,
         text,
-        html,
+        html: words.html(&body),
         calendar: email.calendar.clone().unwrap_or_default(),
-    }
-}
-
-/// "Answer by 12 December 2026, 10:00 UTC.", or "It does not expire."
-fn expiry_line(expires_at: Option<DateTime<Utc>>) -> String {
-    match expires_at {
-        Some(at) => format!("Answer by {}.", at.format("%-d %B %Y, %H:%M UTC")),
-        None => "It does not expire.".to_owned(),
     }
 }
 
@@ -268,13 +337,15 @@ mod tests {
             invitation_id: "01a21a05-9441-76f9-a0c7-06ec14569ae0"
                 .parse::<InvitationId>()
                 .unwrap(),
-            invitee_name: text("Sara <script>alert(1)</script>"),
+            invitee_name: Some(text("Sara <script>alert(1)</script>")),
             sender_name: text("Olivia & \"Co\""),
             event_title: text("<script>steal()</script> Launch party"),
             message: note.map(text),
             expires_at: expires.map(|at| at.parse().unwrap()),
             link: None,
             calendar: None,
+            locale: domain::i18n::Locale::En,
+            time_zone: domain::events::TimeZone::UTC,
         }
     }
 
@@ -317,7 +388,7 @@ mod tests {
             .contains("Olivia & \"Co\" invited you to \"<script>steal()</script> Launch party\"."));
         for part in [&message.text, &message.html] {
             assert!(
-                part.contains("Answer by 12 December 2026, 10:00 UTC."),
+                part.contains("Answer by Saturday 12 December 2026, 10:00 (UTC)."),
                 "{part}"
             );
             assert!(part.contains("PATCH /api/v1/invitations/01a21a05-9441-76f9-a0c7-06ec14569ae0"));
@@ -390,5 +461,51 @@ mod tests {
         assert_eq!(StoredMessage::from_stored(&stored), Some(message));
         assert_eq!(StoredMessage::from_stored("{\"subject\": 1}"), None);
         assert_eq!(StoredMessage::from_stored("Hello"), None);
+    }
+
+    #[test]
+    fn a_persian_reader_gets_it_in_persian_right_to_left_with_both_dates() {
+        let mut email = invitation(false, Some("Rooftop"), Some("2026-12-12T10:00:00Z"));
+        email.locale = domain::i18n::Locale::Fa;
+        email.time_zone = domain::events::TimeZone::parse("Asia/Tehran").unwrap();
+        email.invitee_name = Some(text("سارا"));
+        email.link = Some("https://events.example.com/i/abc_-123".to_owned());
+        let message = compose(&email);
+        assert!(message.subject.contains("شما را به"), "{}", message.subject);
+        assert!(message.text.starts_with("سلام سارا،\n"), "{}", message.text);
+        // 10:00 UTC is 13:30 in Tehran; 21 Azar 1405 is 12 December 2026.
+        assert!(
+            message.text.contains(
+                "تا شنبه ۲۱ آذر ۱۴۰۵ (۱۲ دسامبر ۲۰۲۶)، ساعت ۱۳:۳۰ (Asia/Tehran) پاسخ دهید."
+            ),
+            "{}",
+            message.text
+        );
+        assert!(
+            message
+                .text
+                .contains("https://events.example.com/i/abc_-123"),
+            "links keep their digits"
+        );
+        assert!(
+            message.html.contains("<html lang=\"fa\" dir=\"rtl\">"),
+            "{}",
+            message.html
+        );
+        assert!(!message.html.contains("<script>"), "{}", message.html);
+        assert!(
+            !message.text.contains("Answer"),
+            "nothing in English: {}",
+            message.text
+        );
+    }
+
+    #[test]
+    fn a_held_invitation_greets_nobody_by_name() {
+        let mut email = invitation(false, None, None);
+        email.invitee_name = None;
+        assert!(compose(&email).text.starts_with("Hello there,\n"));
+        email.locale = domain::i18n::Locale::Fa;
+        assert!(compose(&email).text.starts_with("سلام دوست عزیز،\n"));
     }
 }

@@ -181,8 +181,14 @@ impl VerificationService {
         let digest = self
             .key
             .digest(&code, purpose.as_str(), contact_key(&contact));
-        let message =
-            OutgoingMessage::code(contact.clone(), &code, purpose, ttl.num_minutes(), now);
+        let message = OutgoingMessage::code(
+            contact.clone(),
+            &code,
+            purpose,
+            ttl.num_minutes(),
+            user.locale,
+            now,
+        );
         self.codes
             .store_code(
                 NewCode {

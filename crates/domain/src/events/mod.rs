@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::accounts::UserSummary;
+use crate::accounts::{Locale, UserSummary};
 use crate::reminders::Reminders;
 use crate::rsvp::{RsvpRules, RsvpSettings, RsvpSettingsError};
 use crate::{EventId, MemberId, Text, UserId, Version};
@@ -88,35 +88,22 @@ impl TimeZone {
         self.0
     }
 
-    /// `Friday 15 January 2027, 18:00 (Asia/Tehran)`: an instant as people in the zone read it.
-    pub fn describe(self, at: DateTime<Utc>) -> String {
-        format!(
-            "{} ({})",
-            at.with_timezone(&self.0).format(Self::DAY_AND_TIME),
-            self.name()
-        )
+    /// `Friday 15 January 2027, 18:00 (Asia/Tehran)`: an instant as people in the zone read it,
+    /// in `locale` ([`crate::i18n::describe`]).
+    pub fn describe(self, locale: Locale, at: DateTime<Utc>) -> String {
+        crate::i18n::describe(locale, self.0, at)
     }
 
-    /// From `starts` to `ends` as one line in the zone: `Friday 15 January 2027, 18:00 – 22:00
-    /// (Asia/Tehran)`, the end's date written out only when it is another day.
-    pub fn describe_span(self, starts: DateTime<Utc>, ends: Option<DateTime<Utc>>) -> String {
-        let (starts, ends) = (
-            starts.with_timezone(&self.0),
-            ends.map(|ends| ends.with_timezone(&self.0)),
-        );
-        let end = match ends {
-            None => return self.describe(starts.with_timezone(&Utc)),
-            Some(ends) if ends.date_naive() == starts.date_naive() => ends.format("%H:%M"),
-            Some(ends) => ends.format(Self::DAY_AND_TIME),
-        };
-        format!(
-            "{} – {end} ({})",
-            starts.format(Self::DAY_AND_TIME),
-            self.name()
-        )
+    /// From `starts` to `ends` as one line in the zone, in `locale`: `Friday 15 January 2027,
+    /// 18:00 – 22:00 (Asia/Tehran)`, the end's date written out only when it is another day.
+    pub fn describe_span(
+        self,
+        locale: Locale,
+        starts: DateTime<Utc>,
+        ends: Option<DateTime<Utc>>,
+    ) -> String {
+        crate::i18n::describe_span(locale, self.0, starts, ends)
     }
-
-    const DAY_AND_TIME: &'static str = "%A %-d %B %Y, %H:%M";
 }
 
 /// Why event details are refused.
@@ -210,9 +197,9 @@ impl EventDetails {
 
     /// When it happens, as one line in its time zone ([`TimeZone::describe_span`]); `None`
     /// without a start.
-    pub fn when(&self) -> Option<String> {
+    pub fn when(&self, locale: Locale) -> Option<String> {
         self.starts_at
-            .map(|starts| self.time_zone.describe_span(starts, self.ends_at))
+            .map(|starts| self.time_zone.describe_span(locale, starts, self.ends_at))
     }
 
     /// The same details taking answers by `rsvp`.

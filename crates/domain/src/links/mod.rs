@@ -139,6 +139,9 @@ pub struct LinkedInvitation {
     pub details: InvitationDetails,
     /// Its event.
     pub event: Event,
+    /// The language its reader reads: its invitee's, or its sender's while no account has proven
+    /// its contact (docs/api.md, "Languages").
+    pub locale: crate::accounts::Locale,
 }
 
 /// Whether an invitation in `status` still answers to its links: only while it is open.

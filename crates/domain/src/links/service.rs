@@ -19,6 +19,8 @@ pub struct LinkView {
     /// Whether it waits for its contact to be proven (docs/api.md, "Proving contacts"): then the
     /// link shows it but does not answer it; the visitor signs in and proves the contact.
     pub held: bool,
+    /// The language the page is written in (docs/api.md, "Languages").
+    pub locale: crate::accounts::Locale,
 }
 
 /// Why a link shows or answers nothing.
@@ -87,6 +89,7 @@ impl LinkService {
             held: details.invitation.held_contact().is_some(),
             details,
             event: linked.event,
+            locale: linked.locale,
         })
     }
 
@@ -115,6 +118,7 @@ impl LinkService {
             details: details.as_seen_by_invitee(),
             event: view.event,
             held: false,
+            locale: view.locale,
         })
     }
 }

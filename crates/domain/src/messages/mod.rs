@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::codes::OneTimeCode;
 use crate::accounts::ports::CodePurpose;
-use crate::accounts::Channel;
+use crate::accounts::{Channel, Locale};
+use crate::i18n::{self, Arg};
 use crate::{Contact, Email, MessageId, Mobile};
 
 pub mod ports;
@@ -241,30 +242,31 @@ pub struct OutgoingMessage {
 }
 
 impl OutgoingMessage {
-    /// The message carrying a code to `contact`: short enough for one SMS segment in either
-    /// encoding.
+    /// The message carrying a code to `contact`, in `locale`: short enough for one SMS segment
+    /// in English, and for two in Persian.
     pub fn code(
         contact: Contact,
         code: &OneTimeCode,
         purpose: CodePurpose,
         ttl_minutes: i64,
+        locale: Locale,
         now: DateTime<Utc>,
     ) -> Self {
-        let what = match purpose {
-            CodePurpose::Prove(Channel::Email) => "proves this email address",
-            CodePurpose::Prove(Channel::Mobile) => "proves this number",
-            CodePurpose::Login => "logs you in",
+        let id = match purpose {
+            CodePurpose::Prove(Channel::Email) => "code-prove-email",
+            CodePurpose::Prove(Channel::Mobile) => "code-prove-mobile",
+            CodePurpose::Login => "code-login",
         };
-        let text = format!(
-            "Event Manager code: {}. It {what}; valid {ttl_minutes} minutes. Never share it.",
-            code.expose()
-        );
+        let args = [
+            ("code", Arg::from(code.expose())),
+            ("minutes", Arg::from(ttl_minutes)),
+        ];
         Self {
             id: MessageId::generate(),
             recipient: contact.into(),
             purpose: "code",
-            subject: format!("Your Event Manager code: {}", code.expose()),
-            text,
+            subject: i18n::text(locale, "code-subject", &args),
+            text: i18n::text(locale, id, &args),
             created_at: now,
         }
     }

@@ -105,6 +105,8 @@ pub struct Reachable {
     pub email: Option<crate::Email>,
     /// Their proven mobile.
     pub mobile: Option<crate::Mobile>,
+    /// The language they read (docs/api.md, "Languages").
+    pub locale: crate::accounts::Locale,
 }
 
 /// Finds how to reach people.

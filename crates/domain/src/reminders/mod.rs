@@ -8,8 +8,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::accounts::Locale;
 use crate::duration::whole_duration;
 use crate::events::Event;
+use crate::i18n::{self, Arg};
 use crate::messages::ports::Reachable;
 use crate::messages::{OutgoingMessage, Recipient, SmsText};
 use crate::webhooks::delivery::shorten;
@@ -230,69 +232,80 @@ pub struct SentReminder {
     pub message: Option<OutgoingMessage>,
 }
 
-/// How long until `starts_at`, in words: `in 2 days`, `in 3 hours`, `in 25 minutes`.
-fn time_left(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+/// How long until `starts_at`, in words of `locale`: `in 2 days`, `in 3 hours`, `in 25 minutes`.
+fn time_left(locale: Locale, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     // To the nearest minute: a sweep a few seconds after the time still says "in 5 minutes".
     let minutes = ((starts_at - now).num_seconds() + 30).div_euclid(60).max(1);
-    let (count, unit) = if minutes >= 2 * 24 * 60 {
-        (minutes / (24 * 60), "day")
+    let (count, id) = if minutes >= 2 * 24 * 60 {
+        (minutes / (24 * 60), "time-left-days")
     } else if minutes >= 2 * 60 {
-        (minutes / 60, "hour")
+        (minutes / 60, "time-left-hours")
     } else {
-        (minutes, "minute")
+        (minutes, "time-left-minutes")
     };
-    let plural = if count == 1 { "" } else { "s" };
-    format!("in {count} {unit}{plural}")
+    i18n::text(locale, id, &[("count", count.into())])
 }
 
-/// The reminder of `event` for `person` under `rule`, at `now`: an email when they have proven an
-/// email address, else a text when they have proven a mobile; `None` otherwise, or for an event
-/// without a start. Both go through the outbox's messages (docs/operations.md, "Messages").
+/// The reminder of `event` for `person` under `rule`, at `now`, in their language: an email when
+/// they have proven an email address, else a text when they have proven a mobile; `None`
+/// otherwise, or for an event without a start. Both go through the outbox's messages
+/// (docs/operations.md, "Messages").
 pub fn message(
     event: &Event,
     rule: &Reminder,
     person: &Reachable,
     now: DateTime<Utc>,
 ) -> Option<OutgoingMessage> {
+    let locale = person.locale;
+    let say = |id: &str, args: &[(&str, Arg)]| i18n::text(locale, id, args);
     let details = &event.details;
     let starts_at = details.starts_at()?;
-    let when = details.when()?;
+    let when = details.when(locale)?;
     let title = details.title().as_str();
     let place = details.location().map(|l| l.as_str());
-    let left = time_left(starts_at, now);
+    let left = time_left(locale, starts_at, now);
     let (recipient, subject, text) = match (&person.email, &person.mobile) {
         (Some(email), _) => {
-            let answer = match rule.to {
-                Audience::Accepted => {
-                    "You are going. If you can no longer come, leave the event on Event Manager."
-                }
-                Audience::Tentative => {
-                    "You answered maybe: answer yes or no on Event Manager, or with the link in \
-                     your invitation."
-                }
-                Audience::Pending => {
-                    "You have not answered yet: answer on Event Manager, or with the link in your \
-                     invitation."
-                }
-            };
+            let answer = say(
+                match rule.to {
+                    Audience::Accepted => "reminder-accepted",
+                    Audience::Tentative => "reminder-tentative",
+                    Audience::Pending => "reminder-pending",
+                },
+                &[],
+            );
+            let quoted = say("quoted", &[("text", title.into())]);
+            let place = place.map_or_else(|| say("no-place-set", &[]), str::to_owned);
             let text = format!(
-                "Hello {},\n\n\"{title}\" starts {left}.\n\n    When:  {when}\n    Where: {}\n\n\
-                 {answer}\n",
-                person.name.as_str(),
-                place.unwrap_or("no place set"),
+                "{}\n\n{}\n\n    {}\n    {}\n\n{answer}\n",
+                say("greeting", &[("name", person.name.as_str().into())]),
+                say(
+                    "reminder-starts",
+                    &[("title", quoted.into()), ("left", left.into())]
+                ),
+                say("notice-when", &[("when", when.into())]),
+                say("notice-where", &[("place", place.into())]),
             );
             (
                 Recipient::Email(email.clone()),
-                format!("Reminder: {title}"),
+                say("reminder-subject", &[("title", title.into())]),
                 text,
             )
         }
         (_, Some(mobile)) => {
             let text = [60, 30, 10].into_iter().find_map(|max| {
-                let place = place.map_or_else(String::new, |p| format!(", {}", shorten(p, max)));
-                SmsText::new(format!(
-                    "Reminder: \"{}\" on Event Manager starts {left}: {when}{place}.",
-                    shorten(title, max)
+                let place = place.map_or_else(String::new, |p| {
+                    say("reminder-sms-place", &[("place", shorten(p, max).into())])
+                });
+                let title = say("quoted", &[("text", shorten(title, max).into())]);
+                SmsText::new(say(
+                    "reminder-sms",
+                    &[
+                        ("title", title.into()),
+                        ("left", left.as_str().into()),
+                        ("when", when.as_str().into()),
+                        ("place", place.into()),
+                    ],
                 ))
                 .ok()
             })?;

@@ -107,6 +107,10 @@ impl World {
     }
 
     async fn user(&self, name: &str, email: bool) -> User {
+        self.user_in(name, email, Locale::En).await
+    }
+
+    async fn user_in(&self, name: &str, email: bool, locale: Locale) -> User {
         self.wiring
             .accounts()
             .register(
@@ -117,7 +121,7 @@ impl World {
                         crate::Mobile::parse("+989121234567", PhoneRegion::default()).unwrap()
                     }),
                     password: Some(Password::parse("correct horse".into()).unwrap()),
-                    locale: Default::default(),
+                    locale,
                 },
                 "192.0.2.1",
             )
@@ -333,6 +337,55 @@ async fn reminders_go_by_sms_to_a_proven_mobile_and_never_for_a_deleted_event() 
         sent[0].text
     );
     assert!(SmsText::new(sent[0].text.clone()).is_ok());
+}
+
+#[tokio::test]
+async fn a_persian_reader_is_reminded_in_persian_with_the_solar_hijri_date() {
+    let w = World::new();
+    let olivia = w.user("olivia", true).await;
+    let mo = w.user_in("mo", false, Locale::Fa).await;
+    let sara = w.user_in("sara", true, Locale::Fa).await;
+    let starts_at = FixedClock::START + Duration::days(3);
+    let event = w.event(&olivia, starts_at, &[rule("1h", "pending")]).await;
+    w.invite(&olivia, event, "+989121234567").await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    w.at_left(starts_at, Duration::minutes(59));
+    let sent = w.sweep().await;
+    let sms = sent
+        .iter()
+        .find(|m| m.recipient.address() != "sara@example.com")
+        .unwrap();
+    let email = sent
+        .iter()
+        .find(|m| m.recipient.address() == "sara@example.com")
+        .unwrap();
+    assert_eq!(
+        sms.recipient,
+        crate::messages::Recipient::Sms(mo.mobile.clone().unwrap())
+    );
+    let when = crate::i18n::describe(Locale::Fa, chrono_tz::Tz::UTC, starts_at);
+    assert!(when.contains("۱۴۰"), "a Solar Hijri year: {when}");
+    assert_eq!(
+        sms.text,
+        format!("یادآوری: «Launch» در مدیر رویداد ۵۹ دقیقهٔ دیگر آغاز می‌شود: {when}، Rooftop.")
+    );
+    let segments = SmsText::new(sms.text.clone()).unwrap();
+    assert_eq!(segments.encoding(), crate::messages::SmsEncoding::Ucs2);
+    assert!(segments.segments() <= 3);
+    assert_eq!(email.subject, "یادآوری: Launch");
+    assert!(
+        email
+            .text
+            .starts_with("سلام sara،\n\n«Launch» ۵۹ دقیقهٔ دیگر آغاز می‌شود."),
+        "{}",
+        email.text
+    );
+    assert!(
+        email.text.contains(&format!("زمان: {when}")),
+        "{}",
+        email.text
+    );
+    assert_eq!(sara.locale, Locale::Fa);
 }
 
 #[tokio::test]

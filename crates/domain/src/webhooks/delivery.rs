@@ -8,8 +8,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::accounts::Locale;
 use crate::changes::{ChangeId, ChangeKind, ChangeSubject, RecordedChange};
 use crate::duration::whole_duration;
+use crate::events::{EventDetails, TimeZone};
+use crate::i18n::{self, Arg};
 use crate::invitations::InvitationDetails;
 use crate::links::NewLink;
 use crate::messages::SmsText;
@@ -270,7 +273,7 @@ impl RetryPolicy {
 /// Why an invitee is messaged about their invitation: it was sent, resent, promoted from the
 /// waitlist, or cancelled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct MessageOccasion {
+pub(crate) struct MessageOccasion {
     resent: bool,
     promoted: bool,
     cancelled: bool,
@@ -280,7 +283,7 @@ impl MessageOccasion {
     /// The invitation a change messages its invitee about, and why: `invitation.created`,
     /// `.resent`, `.cancelled`, and `.accepted` by a promotion; `None` for every other change, and
     /// for an invitation given on proof (its contact had its message when it was sent).
-    fn of(change: &RecordedChange) -> Option<(&InvitationDetails, Self)> {
+    pub(crate) fn of(change: &RecordedChange) -> Option<(&InvitationDetails, Self)> {
         if change.change.is_released() {
             return None;
         }
@@ -333,8 +336,8 @@ pub struct InvitationEmail {
     pub cancelled: bool,
     /// The invitation.
     pub invitation_id: InvitationId,
-    /// The invitee's name.
-    pub invitee_name: Text,
+    /// The invitee's name; `None` for a held invitation, whose email greets nobody by name.
+    pub invitee_name: Option<Text>,
     /// The sender's name.
     pub sender_name: Text,
     /// The event's title.
@@ -348,6 +351,11 @@ pub struct InvitationEmail {
     /// The invitation as an iCalendar `METHOD:REQUEST` (docs/api.md, "Calendars"), sent as the
     /// email's `text/calendar` part; `None` when the event has no start time.
     pub calendar: Option<String>,
+    /// The language it is written in: the invitee's, or the sender's for a contact that no
+    /// account has proven (docs/api.md, "Languages").
+    pub locale: Locale,
+    /// The zone its times are written in: the event's.
+    pub time_zone: TimeZone,
 }
 
 impl InvitationEmail {
@@ -375,17 +383,19 @@ impl InvitationEmail {
             promoted,
             cancelled,
             invitation_id: details.invitation.id(),
-            invitee_name: if details.invitation.held_contact().is_some() {
-                Text::from_stored("there".to_owned())
-            } else {
-                details.invitee.name.clone()
-            },
+            invitee_name: details
+                .invitation
+                .held_contact()
+                .is_none()
+                .then(|| details.invitee.name.clone()),
             sender_name: details.sender.name.clone(),
             event_title: details.event_title.clone(),
             message: details.invitation.message().cloned(),
             expires_at: details.invitation.expires_at(),
             link: None,
             calendar: None,
+            locale: Locale::default(),
+            time_zone: TimeZone::UTC,
         })
     }
 }
@@ -405,11 +415,17 @@ impl InvitationSms {
     /// The most characters of the event's title in a text.
     const TITLE_MAX: usize = 60;
 
-    /// The text a change calls for: `invitation.created` and `.resent` of an invitation whose
-    /// contact was a mobile (read in `region`), and a promotion from the waitlist; `None` for
-    /// every other change. With a `link` (docs/api.md, "Answering from a message"), the text
-    /// ends with it; without, it says to sign in with the number.
-    pub fn of(change: &RecordedChange, region: PhoneRegion, link: Option<&str>) -> Option<Self> {
+    /// The text a change calls for, in `locale`, its times in `zone`: `invitation.created` and
+    /// `.resent` of an invitation whose contact was a mobile (read in `region`), and a promotion
+    /// from the waitlist; `None` for every other change. With a `link` (docs/api.md, "Answering
+    /// from a message"), the text ends with it; without, it says to sign in with the number.
+    pub fn of(
+        change: &RecordedChange,
+        region: PhoneRegion,
+        link: Option<&str>,
+        locale: Locale,
+        zone: TimeZone,
+    ) -> Option<Self> {
         let (
             details,
             MessageOccasion {
@@ -423,37 +439,51 @@ impl InvitationSms {
             return None;
         }
         let to = Mobile::parse(contact, region).ok()?;
+        let say = |id: &str, args: &[(&str, Arg)]| i18n::text(locale, id, args);
         let sender = shorten(details.sender.name.as_str(), 40);
         let expiry = details
             .invitation
             .expires_at()
             .map_or_else(String::new, |at| {
-                format!(" Answer by {}.", at.format("%-d %b %Y %H:%M UTC"))
+                say(
+                    "sms-answer-by",
+                    &[("when", zone.describe(locale, at).into())],
+                )
             });
-        let reminder = if resent { "Reminder: " } else { "" };
-        // Shorter titles until the text fits (a title of emoji takes many UCS-2 units).
-        [Self::TITLE_MAX, 30, 10].into_iter().find_map(|max| {
-            let title = shorten(details.event_title.as_str(), max);
+        let id = match (resent, link.is_some()) {
+            (false, true) => "sms-invited",
+            (false, false) => "sms-invited-sign-in",
+            (true, true) => "sms-resent",
+            (true, false) => "sms-resent-sign-in",
+        };
+        // Shorter titles until the text fits (a title of emoji takes many UCS-2 units), then
+        // without the time to answer by.
+        let tries = [(Self::TITLE_MAX, true), (30, true), (10, true), (10, false)];
+        tries.into_iter().find_map(|(max, with_expiry)| {
+            let title = say(
+                "quoted",
+                &[("text", shorten(details.event_title.as_str(), max).into())],
+            );
             let text = if cancelled {
-                format!(
-                    "Your invitation from {sender} to \"{title}\" on Event Manager was cancelled."
+                say(
+                    "sms-cancelled",
+                    &[("sender", sender.as_str().into()), ("title", title.into())],
                 )
             } else if promoted {
-                format!(
-                    "Good news: a seat opened up at \"{title}\" and you are in. If you can no \
-                     longer come, leave the event on Event Manager."
-                )
+                say("sms-promoted", &[("title", title.into())])
             } else {
-                match link {
-                    Some(link) => format!(
-                        "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
-                         Answer: {link}"
-                    ),
-                    None => format!(
-                        "{reminder}{sender} invited you to \"{title}\" on Event Manager.{expiry} \
-                         Sign in or sign up with this number to answer."
-                    ),
-                }
+                say(
+                    id,
+                    &[
+                        ("sender", sender.as_str().into()),
+                        ("title", title.into()),
+                        (
+                            "expiry",
+                            if with_expiry { expiry.as_str() } else { "" }.into(),
+                        ),
+                        ("link", link.unwrap_or_default().into()),
+                    ],
+                )
             };
             SmsText::new(text).ok().map(|text| Self {
                 to: to.clone(),
@@ -464,14 +494,13 @@ impl InvitationSms {
 }
 
 /// What an event's followers are told when an edit moves it (docs/api.md, "Change notices"): its
-/// title, and its time (in its time zone) and place now; or that it was deleted.
+/// title, and its time (in its time zone) and place now; or that it was deleted. Written in each
+/// follower's language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventNotice {
-    /// The email's subject.
-    pub subject: String,
     title: String,
-    when: String,
-    place: String,
+    /// The event's details as the notice tells them, if it is still there.
+    details: Option<EventDetails>,
     /// Whether it tells of the event's deletion rather than of a move.
     cancelled: bool,
 }
@@ -479,16 +508,9 @@ pub struct EventNotice {
 impl EventNotice {
     /// The notice of `event` as it stands after the edit.
     pub fn of(event: &crate::events::Event) -> Self {
-        let details = &event.details;
-        let when = details.when().unwrap_or_else(|| "no time set".to_owned());
-        let title = details.title().as_str().to_owned();
         Self {
-            subject: format!("Changed: {title}"),
-            place: details
-                .location()
-                .map_or_else(|| "no place set".to_owned(), |l| l.as_str().to_owned()),
-            title,
-            when,
+            title: event.details.title().as_str().to_owned(),
+            details: Some(event.details.clone()),
             cancelled: false,
         }
     }
@@ -496,53 +518,79 @@ impl EventNotice {
     /// The notice of a deleted event, titled `title`; `event` as it stood when deleted, if it is
     /// still there (for its time and place).
     pub fn cancelled(title: &str, event: Option<&crate::events::Event>) -> Self {
-        let details = event.map(|e| &e.details);
         Self {
-            subject: format!("Cancelled: {title}"),
             title: title.to_owned(),
-            when: details
-                .and_then(crate::events::EventDetails::when)
-                .unwrap_or_else(|| "no time set".to_owned()),
-            place: details
-                .and_then(|d| d.location())
-                .map_or_else(|| "no place set".to_owned(), |l| l.as_str().to_owned()),
+            details: event.map(|e| e.details.clone()),
             cancelled: true,
         }
     }
 
-    /// The email's text for `name`.
-    pub fn email_text(&self, name: &str) -> String {
-        if self.cancelled {
-            return format!(
-                "Hello {name},\n\n\"{}\" has been cancelled by its host. It was:\n\n    \
-                 When:  {}\n    Where: {}\n\nThe calendar entry in this email removes it from \
-                 your calendar.\n",
-                self.title, self.when, self.place
-            );
-        }
+    fn when(&self, locale: Locale) -> String {
+        self.details
+            .as_ref()
+            .and_then(|d| d.when(locale))
+            .unwrap_or_else(|| i18n::text(locale, "no-time-set", &[]))
+    }
+
+    fn place(&self, locale: Locale) -> String {
+        self.details
+            .as_ref()
+            .and_then(EventDetails::location)
+            .map_or_else(
+                || i18n::text(locale, "no-place-set", &[]),
+                |l| l.as_str().to_owned(),
+            )
+    }
+
+    /// The email's subject, in `locale`.
+    pub fn subject(&self, locale: Locale) -> String {
+        let id = if self.cancelled {
+            "notice-cancelled-subject"
+        } else {
+            "notice-changed-subject"
+        };
+        i18n::text(locale, id, &[("title", self.title.as_str().into())])
+    }
+
+    /// The email's text for `name`, in `locale`.
+    pub fn email_text(&self, locale: Locale, name: &str) -> String {
+        let say = |id: &str, args: &[(&str, Arg)]| i18n::text(locale, id, args);
+        let (what, calendar) = if self.cancelled {
+            ("notice-cancelled", "notice-cancelled-calendar")
+        } else {
+            ("notice-changed", "notice-changed-calendar")
+        };
+        let title = say("quoted", &[("text", self.title.as_str().into())]);
         format!(
-            "Hello {name},\n\n\"{}\" has changed. It is now:\n\n    When:  {}\n    Where: {}\n\n\
-             The calendar entry in this email updates your calendar.\n",
-            self.title, self.when, self.place
+            "{}\n\n{}\n\n    {}\n    {}\n\n{}\n",
+            say("greeting", &[("name", name.into())]),
+            say(what, &[("title", title.into())]),
+            say("notice-when", &[("when", self.when(locale).into())]),
+            say("notice-where", &[("place", self.place(locale).into())]),
+            say(calendar, &[]),
         )
     }
 
-    /// The text for a mobile, within [`crate::messages::MAX_SEGMENTS`] (a long title or place is
-    /// shortened).
-    pub fn sms(&self) -> Option<SmsText> {
+    /// The text for a mobile, in `locale`, within [`crate::messages::MAX_SEGMENTS`] (a long
+    /// title or place is shortened).
+    pub fn sms(&self, locale: Locale) -> Option<SmsText> {
+        let say = |id: &str, args: &[(&str, Arg)]| i18n::text(locale, id, args);
+        let (when, place) = (self.when(locale), self.place(locale));
         [60, 30, 10].into_iter().find_map(|max| {
+            let title = say("quoted", &[("text", shorten(&self.title, max).into())]);
             let text = if self.cancelled {
-                format!(
-                    "\"{}\" on Event Manager ({}) has been cancelled by its host.",
-                    shorten(&self.title, max),
-                    self.when
+                say(
+                    "notice-cancelled-sms",
+                    &[("title", title.into()), ("when", when.as_str().into())],
                 )
             } else {
-                format!(
-                    "\"{}\" on Event Manager changed: {}, {}.",
-                    shorten(&self.title, max),
-                    self.when,
-                    shorten(&self.place, max)
+                say(
+                    "notice-changed-sms",
+                    &[
+                        ("title", title.into()),
+                        ("when", when.as_str().into()),
+                        ("place", shorten(&place, max).into()),
+                    ],
                 )
             };
             SmsText::new(text).ok()

@@ -13,20 +13,21 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use crate::accounts::Locale;
 use crate::calendars::ports::CalendarEvents;
 use crate::calendars::{self, Attendee, Entry, Method, PartStat};
 use crate::changes::ports::ChangeFeed;
 use crate::changes::{ChangeKind, ChangeSubject, RecordedChange};
-use crate::events::Event;
+use crate::events::{Event, TimeZone};
 use crate::links::{LinkToken, NewLink, PublicUrl};
 use crate::messages::ports::{Contacts, Reachable};
 use crate::ports::SecretSource;
 use crate::ports::{Clock, PortError};
-use crate::webhooks::delivery::EventNotice;
 use crate::webhooks::delivery::{
     AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms,
     NewDelivery, Outcome, RetryPolicy, Verdict,
 };
+use crate::webhooks::delivery::{EventNotice, MessageOccasion};
 use crate::webhooks::ports::{
     ChangeRenderer, DeliveryQueue, MailResult, Mailer, WebhookRequest, WebhookResponse,
     WebhookSender,
@@ -143,7 +144,8 @@ impl DeliveryService {
         self
     }
 
-    /// How to reach the followers of the moving edits among `changes`, read in one round trip.
+    /// How to reach the followers of the moving edits among `changes`, and the language of the
+    /// parties of the invitations they message, read in one round trip.
     async fn reachable(
         &self,
         changes: &[crate::changes::AddressedChange],
@@ -151,10 +153,17 @@ impl DeliveryService {
         let Some(contacts) = &self.contacts else {
             return Ok(HashMap::new());
         };
-        let users: Vec<UserId> = changes
+        let followers = changes
             .iter()
             .filter(|delivery| delivery.recorded.change.notifies())
-            .flat_map(|delivery| delivery.recipients.iter().copied())
+            .flat_map(|delivery| delivery.recipients.iter().copied());
+        // The parties of the invitations messaged, for the language of their messages.
+        let parties = changes.iter().filter_map(|delivery| {
+            let (details, _) = MessageOccasion::of(&delivery.recorded)?;
+            Some([details.invitee.id, details.sender.id])
+        });
+        let users: Vec<UserId> = followers
+            .chain(parties.flatten())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -230,13 +239,13 @@ impl DeliveryService {
                     Some((
                         DeliveryTarget::Email(email.clone()),
                         mailer.compose_notice(
-                            &notice.subject,
-                            &notice.email_text(person.name.as_str()),
+                            &notice.subject(person.locale),
+                            &notice.email_text(person.locale, person.name.as_str()),
                             calendar.as_deref().unwrap_or_default(),
                         ),
                     ))
                 }
-                (_, _, Some(mobile), Some(_)) => notice.sms().map(|text| {
+                (_, _, Some(mobile), Some(_)) => notice.sms(person.locale).map(|text| {
                     (
                         DeliveryTarget::Sms(mobile.clone()),
                         text.as_str().to_owned(),
@@ -273,7 +282,7 @@ impl DeliveryService {
         &self,
         changes: &[crate::changes::AddressedChange],
     ) -> Result<HashMap<EventId, Event>, PortError> {
-        let (Some(source), Some(_)) = (&self.calendars, &self.mailer) else {
+        let Some(source) = &self.calendars else {
             return Ok(HashMap::new());
         };
         let ids: Vec<EventId> = changes
@@ -284,12 +293,9 @@ impl DeliveryService {
                 if let ChangeSubject::DeletedEvent(deleted) = delivery.recorded.change.subject() {
                     return Some(deleted.id);
                 }
-                let email = InvitationEmail::of(&delivery.recorded)?;
-                let ChangeSubject::Invitation(details) = delivery.recorded.change.subject() else {
-                    return None;
-                };
-                // A cancellation tells calendars too.
-                (!email.promoted).then(|| details.invitation.event_id())
+                // For its calendar entry and time zone.
+                let (details, _) = MessageOccasion::of(&delivery.recorded)?;
+                Some(details.invitation.event_id())
             })
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -417,7 +423,10 @@ impl DeliveryService {
                 .mailer
                 .as_ref()
                 .and_then(|mailer| InvitationEmail::of(change).map(|email| (mailer, email)));
+            let (locale, time_zone) = reader(change, &people, &events);
             if let Some((mailer, mut email)) = email {
+                email.locale = locale;
+                email.time_zone = time_zone;
                 let link = link.take();
                 email.link = link.as_ref().map(|(url, _)| url.clone());
                 email.calendar = invitation_calendar(&email, change, &events, now);
@@ -432,7 +441,8 @@ impl DeliveryService {
                 });
             }
             let sms = self.sms_region.and_then(|region| {
-                InvitationSms::of(change, region, link.as_ref().map(|(url, _)| url.as_str()))
+                let link = link.as_ref().map(|(url, _)| url.as_str());
+                InvitationSms::of(change, region, link, locale, time_zone)
             });
             if let Some(sms) = sms {
                 deliveries.push(NewDelivery {
@@ -563,6 +573,30 @@ impl DeliveryService {
 #[cfg(test)]
 mod tests;
 
+/// The language an invitation's message is written in (its invitee's; the sender's while no
+/// account has proven its contact: docs/api.md, "Languages"), and the zone of its times (its
+/// event's), as far as they are known.
+fn reader(
+    change: &RecordedChange,
+    people: &HashMap<UserId, Reachable>,
+    events: &HashMap<EventId, Event>,
+) -> (Locale, TimeZone) {
+    let ChangeSubject::Invitation(details) = change.change.subject() else {
+        return (Locale::default(), TimeZone::UTC);
+    };
+    let reader = if details.invitation.held_contact().is_some() {
+        details.sender.id
+    } else {
+        details.invitee.id
+    };
+    (
+        people.get(&reader).map(|p| p.locale).unwrap_or_default(),
+        events
+            .get(&details.invitation.event_id())
+            .map_or(TimeZone::UTC, |e| e.details.time_zone()),
+    )
+}
+
 /// The iCalendar of an invitation email: `METHOD:REQUEST` of the event as it stands, the invitee
 /// named by the address the email goes to, not answered yet, with the link to answer; or
 /// `METHOD:CANCEL` when it tells of a cancellation. `None` for an event no longer here (deleted)
@@ -587,7 +621,10 @@ fn invitation_calendar(
         title: email.event_title.as_str(),
         attendee: Some(Attendee {
             address: format!("mailto:{}", email.to.as_str()),
-            name: email.invitee_name.as_str().to_owned(),
+            name: email
+                .invitee_name
+                .as_ref()
+                .map_or_else(String::new, |n| n.as_str().to_owned()),
             partstat,
         }),
         url: email.link.clone(),

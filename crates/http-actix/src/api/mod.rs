@@ -23,9 +23,8 @@ pub(crate) fn rsvp_refused(refused: domain::rsvp::RsvpRefused) -> crate::error::
         RsvpRefused::TooManyGuests { max } => ApiError::invalid(
             "guests",
             match max {
-                0 => "This event allows no guests.".to_owned(),
-                1 => "This event allows at most 1 guest.".to_owned(),
-                max => format!("This event allows at most {max} guests."),
+                0 => crate::t!("guests-none-allowed"),
+                max => crate::t!("guests-at-most", max = max),
             },
         ),
     }

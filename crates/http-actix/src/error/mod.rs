@@ -34,10 +34,6 @@ pub(crate) const KEY_IN_FLIGHT: &str =
 /// The message of `422 idempotency_key_reused`.
 pub(crate) const KEY_REUSED: &str = "This Idempotency-Key was already used with another request.";
 
-/// The message of `412 precondition_failed`.
-pub(crate) const PRECONDITION_FAILED: &str =
-    "The resource was changed since you read it; fetch it again.";
-
 /// The `Retry-After` of every 503, in seconds: long enough for a database failover or a busy
 /// hashing queue to clear, short enough that a client does not wait on a healthy service
 /// (docs/api.md, "Errors").
@@ -180,34 +176,10 @@ impl ErrorCode {
             .find(|known| known.as_str() == code)
     }
 
-    /// The problem details' `title` of this code: a short sentence, the same every time
-    /// (docs/api.md, "Problem details").
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::MalformedRequest => "Malformed request.",
-            Self::InvalidCredentials => "Invalid credentials.",
-            Self::Forbidden => "Forbidden.",
-            Self::NotFound => "Not found.",
-            Self::MethodNotAllowed => "Method not allowed.",
-            Self::InvitationAlreadyAnswered => "Invitation already answered.",
-            Self::InvitationExpired => "Invitation expired.",
-            Self::InvitationCancelled => "Invitation cancelled.",
-            Self::EventFull => "Event full.",
-            Self::RsvpClosed => "RSVP closed.",
-            Self::CapacityBelowSeatsTaken => "Capacity below seats taken.",
-            Self::NoStartTime => "No start time.",
-            Self::PayloadTooLarge => "Request body too large.",
-            Self::TooManyRequests => "Too many requests.",
-            Self::IdempotencyKeyInFlight => "Idempotency key in use.",
-            Self::IdempotencyKeyReused => "Idempotency key reused.",
-            Self::WebhookLimitReached => "Webhook limit reached.",
-            Self::RequestTimeout => "Request timeout.",
-            Self::PreconditionFailed => "Precondition failed.",
-            Self::Unauthenticated => "Unauthenticated.",
-            Self::ValidationFailed => "The given data was invalid.",
-            Self::ServerError => "Server error.",
-            Self::ServiceUnavailable => "Service unavailable.",
-        }
+    /// The problem details' `title` of this code: a short sentence, the same every time in one
+    /// language (docs/api.md, "Problem details").
+    pub fn title(self) -> String {
+        crate::t!(&format!("title-{}", self.as_str()))
     }
 
     /// The code of an error body of `status` that names none (401, 422, 500, 503), or, for a
@@ -363,15 +335,14 @@ impl ApiError {
 
     /// 404 `The requested resource was not found.`, for unknown routes and ids that are not UUIDs.
     pub fn route_not_found() -> Self {
-        Self::NotFound("The requested resource was not found.".to_owned())
+        Self::NotFound(crate::t!("not-found-route"))
     }
 
     /// The sentence the body's `message` says, for an answer that is not JSON (the RSVP page).
     pub(crate) fn message(&self) -> String {
         self.body()["message"]
             .as_str()
-            .unwrap_or("Something went wrong.")
-            .to_owned()
+            .map_or_else(|| crate::t!("error-unknown"), str::to_owned)
     }
 
     fn body(&self) -> serde_json::Value {
@@ -383,70 +354,74 @@ impl ApiError {
         };
         match self {
             Self::MalformedRequest(message) => error(message, ErrorCode::MalformedRequest),
-            Self::Unauthenticated(_) => serde_json::json!({"message": "Unauthenticated."}),
+            Self::Unauthenticated(_) => {
+                serde_json::json!({"message": crate::t!("unauthenticated")})
+            }
             Self::InvalidCredentials => error(
-                "These credentials do not match our records.",
+                &crate::t!("invalid-credentials"),
                 ErrorCode::InvalidCredentials,
             ),
             Self::Forbidden(message) => error(message, ErrorCode::Forbidden),
             Self::NotFound(message) => error(message, ErrorCode::NotFound),
             Self::MethodNotAllowed => error(
-                "The method is not allowed for this URL.",
+                &crate::t!("method-not-allowed"),
                 ErrorCode::MethodNotAllowed,
             ),
             Self::AlreadyAnswered => error(
-                "This invitation has already been answered.",
+                &crate::t!("invitation-already-answered"),
                 ErrorCode::InvitationAlreadyAnswered,
             ),
-            Self::InvitationExpired => {
-                error("This invitation has expired.", ErrorCode::InvitationExpired)
-            }
+            Self::InvitationExpired => error(
+                &crate::t!("invitation-expired"),
+                ErrorCode::InvitationExpired,
+            ),
             Self::InvitationCancelled => error(
-                "This invitation has been cancelled.",
+                &crate::t!("invitation-cancelled"),
                 ErrorCode::InvitationCancelled,
             ),
-            Self::EventFull => error("The event is full.", ErrorCode::EventFull),
+            Self::EventFull => error(&crate::t!("event-full"), ErrorCode::EventFull),
+            // The time as RFC 3339, as every time in the API is.
             Self::RsvpClosed(at) => error(
-                &format!(
-                    "Answers to this event closed at {}.",
-                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                &crate::t!(
+                    "rsvp-closed",
+                    at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 ),
                 ErrorCode::RsvpClosed,
             ),
-            Self::NoStartTime => error(
-                "This event has no start time yet, so it has no calendar entry.",
-                ErrorCode::NoStartTime,
-            ),
+            Self::NoStartTime => error(&crate::t!("no-start-time"), ErrorCode::NoStartTime),
             Self::CapacityBelowSeatsTaken(taken) => error(
-                &format!("{taken} seats are taken already; the capacity cannot go below that."),
+                &crate::t!("capacity-below-seats-taken", taken = *taken),
                 ErrorCode::CapacityBelowSeatsTaken,
             ),
             Self::PayloadTooLarge { limit } => error(
-                &format!(
-                    "The request body must not be larger than {} KiB.",
-                    limit / 1024
-                ),
+                &crate::t!("payload-too-large", kib = limit / 1024),
                 ErrorCode::PayloadTooLarge,
             ),
             Self::Validation(errors) => serde_json::json!(ValidationErrorBody {
                 message: errors.message(),
                 errors: errors.clone(),
             }),
-            Self::TooManyRequests(_) => error(
-                "Too many attempts. Please try again later.",
-                ErrorCode::TooManyRequests,
+            Self::TooManyRequests(_) => {
+                error(&crate::t!("too-many-requests"), ErrorCode::TooManyRequests)
+            }
+            Self::IdempotencyKeyInFlight => error(
+                &crate::t!("idempotency-key-in-flight"),
+                ErrorCode::IdempotencyKeyInFlight,
             ),
-            Self::IdempotencyKeyInFlight => error(KEY_IN_FLIGHT, ErrorCode::IdempotencyKeyInFlight),
-            Self::IdempotencyKeyReused => error(KEY_REUSED, ErrorCode::IdempotencyKeyReused),
+            Self::IdempotencyKeyReused => error(
+                &crate::t!("idempotency-key-reused"),
+                ErrorCode::IdempotencyKeyReused,
+            ),
             Self::WebhookLimitReached { max } => error(
-                &format!("You already have {max} webhooks; delete one to register another."),
+                &crate::t!("webhook-limit-reached", max = *max),
                 ErrorCode::WebhookLimitReached,
             ),
-            Self::PreconditionFailed => error(PRECONDITION_FAILED, ErrorCode::PreconditionFailed),
-            Self::Unavailable(_) => {
-                serde_json::json!({"message": "Service temporarily unavailable."})
-            }
-            Self::Internal(_) => serde_json::json!({"message": "Server Error."}),
+            Self::PreconditionFailed => error(
+                &crate::t!("precondition-failed"),
+                ErrorCode::PreconditionFailed,
+            ),
+            Self::Unavailable(_) => serde_json::json!({"message": crate::t!("unavailable")}),
+            Self::Internal(_) => serde_json::json!({"message": crate::t!("server-error")}),
         }
     }
 }

@@ -81,10 +81,7 @@ impl ProblemDetails {
             errors: None,
         });
         let code = body.code.unwrap_or_else(|| fallback.as_str().to_owned());
-        let title = ErrorCode::parse(&code)
-            .unwrap_or(fallback)
-            .title()
-            .to_owned();
+        let title = ErrorCode::parse(&code).unwrap_or(fallback).title();
         Self {
             problem_type: format!("{PROBLEM_TYPE_BASE}{code}"),
             title,
@@ -348,7 +345,7 @@ mod tests {
 
     #[test]
     fn every_code_has_its_own_title_and_type() {
-        let titles: std::collections::HashSet<&str> =
+        let titles: std::collections::HashSet<String> =
             ErrorCode::ALL.iter().map(|code| code.title()).collect();
         assert_eq!(titles.len(), ErrorCode::ALL.len());
         for code in ErrorCode::ALL {

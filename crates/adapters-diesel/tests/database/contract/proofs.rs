@@ -132,7 +132,14 @@ async fn send_code(
     let code = OneTimeCode::parse(digits).unwrap();
     let digest =
         CodeDigest(format!("{}:{}:{digits}", purpose.as_str(), contact_key(contact)).into_bytes());
-    let message = OutgoingMessage::code(contact.clone(), &code, purpose, 10, at);
+    let message = OutgoingMessage::code(
+        contact.clone(),
+        &code,
+        purpose,
+        10,
+        domain::accounts::Locale::En,
+        at,
+    );
     db.store_code(
         NewCode {
             user_id: user.id,

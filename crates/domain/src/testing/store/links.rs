@@ -22,9 +22,15 @@ impl InvitationLinks for Store {
             .find(|i| i.id() == *id)
             .and_then(|invitation| {
                 let event = state.event(invitation.event_id())?.clone();
+                let reader = if invitation.held_contact().is_some() {
+                    invitation.sender_id()
+                } else {
+                    invitation.invitee_id()
+                };
                 Some(LinkedInvitation {
                     details: state.details(invitation),
                     event,
+                    locale: state.user(reader).map(|u| u.locale).unwrap_or_default(),
                 })
             }))
     }
@@ -170,6 +176,7 @@ impl crate::messages::ports::Contacts for Store {
                     .mobile
                     .clone()
                     .filter(|_| user.mobile_verified_at.is_some()),
+                locale: user.locale,
             })
             .collect())
     }

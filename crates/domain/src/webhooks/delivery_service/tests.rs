@@ -49,7 +49,7 @@ impl Mailer for ScriptedMailer {
     fn compose(&self, email: &InvitationEmail) -> String {
         format!(
             "to {}: {}{}",
-            email.invitee_name.as_str(),
+            email.invitee_name.as_ref().map_or("there", |n| n.as_str()),
             email.event_title.as_str(),
             if email.resent { " (again)" } else { "" }
         )

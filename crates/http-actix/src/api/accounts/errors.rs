@@ -7,13 +7,13 @@ use domain::accounts::{
 
 use crate::error::ApiError;
 use crate::rate_limit::RetryAfter;
-use crate::validation::taken;
+use crate::validation::{attribute, taken};
 
 impl From<UpdateProfileError> for ApiError {
     fn from(error: UpdateProfileError) -> Self {
         match error {
             UpdateProfileError::WrongPassword => {
-                Self::invalid("current_password", "The current password is incorrect.")
+                Self::invalid("current_password", crate::t!("current-password-incorrect"))
             }
             UpdateProfileError::Port(error) => error.into(),
         }
@@ -24,7 +24,7 @@ impl From<EraseError> for ApiError {
     fn from(error: EraseError) -> Self {
         match error {
             EraseError::WrongProof => {
-                Self::invalid("password", "The password or code is incorrect.")
+                Self::invalid("password", crate::t!("password-or-code-incorrect"))
             }
             EraseError::Port(error) => error.into(),
         }
@@ -35,18 +35,20 @@ impl From<EraseError> for ApiError {
 pub(crate) fn contact_error(error: ChangeContactError, channel: Channel) -> ApiError {
     let field = channel.as_str();
     match error {
-        ChangeContactError::Unchanged => {
-            ApiError::invalid(field, format!("This {field} is already yours and proven."))
-        }
+        ChangeContactError::Unchanged => ApiError::invalid(
+            field,
+            crate::t!("contact-unchanged", attribute = attribute(field)),
+        ),
         ChangeContactError::Taken => ApiError::invalid(field, taken(field)),
         ChangeContactError::OtherNotProven => ApiError::invalid(
             field,
-            format!(
-                "Prove your {} before removing your {field}.",
-                match channel {
+            crate::t!(
+                "prove-other-first",
+                other = attribute(match channel {
                     Channel::Email => "mobile",
                     Channel::Mobile => "email",
-                }
+                }),
+                attribute = attribute(field)
             ),
         ),
         ChangeContactError::Port(error) => error.into(),
@@ -56,16 +58,14 @@ pub(crate) fn contact_error(error: ChangeContactError, channel: Channel) -> ApiE
 impl From<SendCodeError> for ApiError {
     fn from(error: SendCodeError) -> Self {
         match error {
-            SendCodeError::NothingToProve => Self::invalid(
-                "channel",
-                "The account has no contact of this kind left to prove.",
-            ),
-            SendCodeError::RegionNotAllowed => Self::invalid(
-                "channel",
-                "Codes are not sent by SMS to numbers of this country.",
-            ),
+            SendCodeError::NothingToProve => {
+                Self::invalid("channel", crate::t!("nothing-to-prove"))
+            }
+            SendCodeError::RegionNotAllowed => {
+                Self::invalid("channel", crate::t!("sms-region-not-allowed"))
+            }
             SendCodeError::ProvenElsewhere => {
-                Self::invalid("channel", "Another account has proven this contact.")
+                Self::invalid("channel", crate::t!("contact-proven-elsewhere"))
             }
             SendCodeError::TooMany(wait) => Self::TooManyRequests(RetryAfter(wait)),
             SendCodeError::Port(error) => error.into(),
@@ -76,10 +76,8 @@ impl From<SendCodeError> for ApiError {
 impl From<ConfirmCodeError> for ApiError {
     fn from(error: ConfirmCodeError) -> Self {
         match error {
-            ConfirmCodeError::Invalid => Self::invalid("code", "The code is wrong or has expired."),
-            ConfirmCodeError::Taken => {
-                Self::invalid("code", "Another account has proven this contact.")
-            }
+            ConfirmCodeError::Invalid => Self::invalid("code", crate::t!("code-wrong")),
+            ConfirmCodeError::Taken => Self::invalid("code", crate::t!("contact-proven-elsewhere")),
             ConfirmCodeError::Port(error) => error.into(),
         }
     }

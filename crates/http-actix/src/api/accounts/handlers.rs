@@ -49,18 +49,10 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let address = client_address(&state, &req);
     state.limiter.hit_register(&address).await.report_to(&req)?;
-    let accepted = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            value.split(',').find_map(|tag| {
-                domain::accounts::Locale::parse(tag.split(';').next().unwrap_or(""))
-            })
-        });
+    // Without a `locale`, the language the request prefers (docs/api.md, "Languages").
     let command = body
         .into_inner()
-        .try_into_domain_in(state.phone_region, accepted)?;
+        .try_into_domain_in(state.phone_region, Some(crate::i18n::locale()))?;
     let _slot = state.hashing.registration().await?;
     let session = state.accounts.register(command, &address).await?;
     tracing::info!(user_id = %session.user.id, "registered");
@@ -334,7 +326,7 @@ pub async fn forgot_password(
 fn code_accepted() -> HttpResponse {
     HttpResponse::Accepted()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(CodeRequestedBody::ANSWER)
+        .json(CodeRequestedBody::answer())
 }
 
 /// Starts sending a login code on its own task: the request answers at once, whether or not an

@@ -89,14 +89,8 @@ impl RegisterRequest {
             }),
         );
         if let (Some(None), Some(None)) = (&email, &mobile) {
-            errors.add(
-                "email",
-                "The email field is required when mobile is not present.",
-            );
-            errors.add(
-                "mobile",
-                "The mobile field is required when email is not present.",
-            );
+            errors.add("email", crate::t!("email-or-mobile-required"));
+            errors.add("mobile", crate::t!("mobile-or-email-required"));
         }
         // Without a password the account logs in by code only (docs/api.md, "Your account").
         let password = errors.take(
@@ -236,7 +230,7 @@ fn login_field(
 /// An optional `code`: 6 digits in any script.
 fn optional_code(value: Option<Value>) -> Result<Option<OneTimeCode>, String> {
     optional_non_blank("code", value).and_then(|raw| {
-        raw.map(|raw| OneTimeCode::parse(&raw).map_err(|_| "The code must be 6 digits.".to_owned()))
+        raw.map(|raw| OneTimeCode::parse(&raw).map_err(|_| crate::t!("code-six-digits")))
             .transpose()
     })
 }
@@ -369,7 +363,7 @@ impl ProfilePatchRequest {
         );
         if let (Some(None), Some(None), Some(None)) = (&name, &locale, &password) {
             if errors.is_empty() {
-                errors.add("name", "Give at least one of name, locale and password.");
+                errors.add("name", crate::t!("profile-empty"));
             }
         }
         match (name, locale, password, current) {
@@ -482,10 +476,7 @@ impl EraseRequest {
             (_, Some(Some(code))) if errors.is_empty() => Ok(ErasureProof::Code(code)),
             _ => {
                 if errors.is_empty() {
-                    errors.add(
-                        "password",
-                        "The password field is required when code is not present.",
-                    );
+                    errors.add("password", crate::t!("password-or-code-required"));
                 }
                 Err(errors)
             }
@@ -537,9 +528,8 @@ impl ConfirmCodeRequest {
         let channel = errors.take("channel", channel(self.channel));
         let code = errors.take(
             "code",
-            required_string("code", self.code).and_then(|raw| {
-                OneTimeCode::parse(&raw).map_err(|_| "The code must be 6 digits.".to_owned())
-            }),
+            required_string("code", self.code)
+                .and_then(|raw| OneTimeCode::parse(&raw).map_err(|_| crate::t!("code-six-digits"))),
         );
         match (channel, code) {
             (Some(channel), Some(code)) if errors.is_empty() => Ok((channel, code)),

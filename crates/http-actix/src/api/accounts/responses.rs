@@ -189,12 +189,14 @@ impl From<domain::accounts::AccountExport> for AccountExportBody {
 #[schema(as = CodeRequested, example = json!({"message": "If an account has proven this login, a code is on its way."}))]
 pub struct CodeRequestedBody {
     /// What happens next.
-    pub message: &'static str,
+    pub message: String,
 }
 
 impl CodeRequestedBody {
-    /// The one answer.
-    pub const ANSWER: Self = Self {
-        message: "If an account has proven this login, a code is on its way.",
-    };
+    /// The one answer, in the request's language.
+    pub fn answer() -> Self {
+        Self {
+            message: crate::t!("login-code-sent"),
+        }
+    }
 }

@@ -157,7 +157,7 @@ pub async fn delete_calendar_feed(
         tracing::info!("calendar feed ended");
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(ApiError::NotFound("You have no calendar feed.".to_owned()))
+        Err(ApiError::NotFound(crate::t!("no-calendar-feed")))
     }
 }
 
@@ -169,7 +169,7 @@ pub async fn feed(
     file: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     crate::api::links::count_link_request(&state, &req).await?;
-    let not_found = || ApiError::NotFound("No such calendar feed.".to_owned());
+    let not_found = || ApiError::NotFound(crate::t!("not-found-calendar-feed"));
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
     let text = state.calendars.feed(token).await?.ok_or_else(not_found)?;
     Ok(ics(text, "events", CacheDirective::NoStore))

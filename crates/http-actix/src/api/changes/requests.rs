@@ -19,7 +19,7 @@ pub const LAST_EVENT_ID: &str = "last-event-id";
 
 /// "The after must be a non-negative integer."
 pub(crate) fn after_message(field: &str) -> String {
-    format!("The {field} must be a non-negative integer.")
+    crate::t!("validation-change-id", attribute = field)
 }
 
 /// Reads a change id: a non-negative integer.

@@ -9,16 +9,10 @@ use super::requests::{details_error, ends_before_start};
 use crate::api::rsvp_refused;
 use crate::error::ApiError;
 
-/// 404 body of an event that does not exist or that the caller may not see.
-pub(crate) const EVENT_NOT_FOUND: &str = "Event not found.";
-
-/// 404 body of a user who is not a member of the event.
-const MEMBER_NOT_FOUND: &str = "Member not found.";
-
 impl From<GetEventError> for ApiError {
     fn from(error: GetEventError) -> Self {
         match error {
-            GetEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
+            GetEventError::NotFound => Self::NotFound(crate::t!("not-found-event")),
             GetEventError::Port(error) => error.into(),
         }
     }
@@ -27,10 +21,8 @@ impl From<GetEventError> for ApiError {
 impl From<UpdateEventError> for ApiError {
     fn from(error: UpdateEventError) -> Self {
         match error {
-            UpdateEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            UpdateEventError::Forbidden => {
-                Self::Forbidden("Only the event's owner and co-hosts can edit it.".to_owned())
-            }
+            UpdateEventError::NotFound => Self::NotFound(crate::t!("not-found-event")),
+            UpdateEventError::Forbidden => Self::Forbidden(crate::t!("forbidden-edit-event")),
             UpdateEventError::EndsBeforeStart => Self::Validation(ends_before_start()),
             UpdateEventError::Rsvp(EventDetailsError::CapacityBelowSeatsTaken { seats_taken }) => {
                 Self::CapacityBelowSeatsTaken(seats_taken)
@@ -45,10 +37,8 @@ impl From<UpdateEventError> for ApiError {
 impl From<DeleteEventError> for ApiError {
     fn from(error: DeleteEventError) -> Self {
         match error {
-            DeleteEventError::NotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            DeleteEventError::NotOwner => {
-                Self::Forbidden("Only the event's owner can delete it.".to_owned())
-            }
+            DeleteEventError::NotFound => Self::NotFound(crate::t!("not-found-event")),
+            DeleteEventError::NotOwner => Self::Forbidden(crate::t!("forbidden-delete-event")),
             DeleteEventError::Stale => Self::PreconditionFailed,
             DeleteEventError::Port(error) => error.into(),
         }
@@ -58,13 +48,11 @@ impl From<DeleteEventError> for ApiError {
 impl From<ChangeRoleError> for ApiError {
     fn from(error: ChangeRoleError) -> Self {
         match error {
-            ChangeRoleError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            ChangeRoleError::NotOwner => {
-                Self::Forbidden("Only the event's owner can change roles.".to_owned())
-            }
-            ChangeRoleError::MemberNotFound => Self::NotFound(MEMBER_NOT_FOUND.to_owned()),
+            ChangeRoleError::EventNotFound => Self::NotFound(crate::t!("not-found-event")),
+            ChangeRoleError::NotOwner => Self::Forbidden(crate::t!("forbidden-change-roles")),
+            ChangeRoleError::MemberNotFound => Self::NotFound(crate::t!("not-found-member")),
             ChangeRoleError::OwnerRoleIsFixed => {
-                Self::invalid("role", "The owner's role cannot be changed.")
+                Self::invalid("role", crate::t!("owner-role-fixed"))
             }
             ChangeRoleError::Port(error) => error.into(),
         }
@@ -74,10 +62,8 @@ impl From<ChangeRoleError> for ApiError {
 impl From<ChangePartyError> for ApiError {
     fn from(error: ChangePartyError) -> Self {
         match error {
-            ChangePartyError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            ChangePartyError::Owner => {
-                Self::Forbidden("The owner takes no seat and brings no guests.".to_owned())
-            }
+            ChangePartyError::EventNotFound => Self::NotFound(crate::t!("not-found-event")),
+            ChangePartyError::Owner => Self::Forbidden(crate::t!("forbidden-owner-party")),
             ChangePartyError::Rsvp(refused) => rsvp_refused(refused),
             ChangePartyError::Port(error) => error.into(),
         }
@@ -87,14 +73,11 @@ impl From<ChangePartyError> for ApiError {
 impl From<RemoveMemberError> for ApiError {
     fn from(error: RemoveMemberError) -> Self {
         match error {
-            RemoveMemberError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            RemoveMemberError::Forbidden => Self::Forbidden(
-                "The owner removes anyone, co-hosts remove members, members only themselves."
-                    .to_owned(),
-            ),
-            RemoveMemberError::MemberNotFound => Self::NotFound(MEMBER_NOT_FOUND.to_owned()),
+            RemoveMemberError::EventNotFound => Self::NotFound(crate::t!("not-found-event")),
+            RemoveMemberError::Forbidden => Self::Forbidden(crate::t!("forbidden-remove-member")),
+            RemoveMemberError::MemberNotFound => Self::NotFound(crate::t!("not-found-member")),
             RemoveMemberError::OwnerCannotLeave => {
-                Self::invalid("user_id", "The owner cannot leave the event.")
+                Self::invalid("user_id", crate::t!("owner-cannot-leave"))
             }
             RemoveMemberError::Port(error) => error.into(),
         }

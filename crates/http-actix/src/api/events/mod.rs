@@ -10,8 +10,6 @@ use utoipa::OpenApi;
 
 use crate::error::ProblemForms;
 
-pub(crate) use errors::EVENT_NOT_FOUND;
-
 use crate::auth::protected;
 
 /// Registers this area's routes; called inside the `/api/v1` scope, before the invitations area

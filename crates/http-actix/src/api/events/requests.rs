@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use domain::events::{EventDetails, EventDetailsError, EventPatch, Role, TimeZone};
-use domain::reminders::{Reminder, Reminders};
+use domain::reminders::{Reminder, ReminderError, Reminders};
 use domain::rsvp::{RsvpSettings, RsvpSettingsError};
 use domain::Text;
 use serde::{Deserialize, Deserializer};
@@ -156,24 +156,15 @@ fn settings_error(error: RsvpSettingsError) -> ValidationErrors {
 
 /// The sentence of an RSVP deadline after the start, under `rsvp_deadline`.
 pub(crate) fn deadline_after_start() -> ValidationErrors {
-    ValidationErrors::single(
-        "rsvp_deadline",
-        "The RSVP deadline must be at or before the start.",
-    )
+    ValidationErrors::single("rsvp_deadline", crate::t!("rsvp-deadline-after-start"))
 }
 
 fn capacity_range() -> String {
-    format!(
-        "The capacity must be between 1 and {}.",
-        RsvpSettings::CAPACITY_MAX
-    )
+    crate::t!("capacity-range", max = RsvpSettings::CAPACITY_MAX)
 }
 
 fn max_guests_range() -> String {
-    format!(
-        "The max guests must be between 0 and {}.",
-        RsvpSettings::MAX_GUESTS_MAX
-    )
+    crate::t!("max-guests-range", max = RsvpSettings::MAX_GUESTS_MAX)
 }
 
 /// A whole number within `min..=max`, or `None` for `null`/absent.
@@ -199,9 +190,15 @@ pub(crate) fn bounded_integer(
                     Err(out_of_range())
                 }
             }
-            _ => Err(format!("The {} must be an integer.", attribute(field))),
+            _ => Err(crate::t!(
+                "validation-integer",
+                attribute = attribute(field)
+            )),
         },
-        Some(_) => Err(format!("The {} must be an integer.", attribute(field))),
+        Some(_) => Err(crate::t!(
+            "validation-integer",
+            attribute = attribute(field)
+        )),
     }
 }
 
@@ -232,19 +229,16 @@ fn boolean(field: &str, value: Option<Value>) -> Result<Option<bool>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(_) => Err(format!(
-            "The {} field must be true or false.",
-            attribute(field)
+        Some(_) => Err(crate::t!(
+            "validation-boolean",
+            attribute = attribute(field)
         )),
     }
 }
 
 /// The sentence of an event that would end before it starts, under `ends_at`.
 pub(crate) fn ends_before_start() -> ValidationErrors {
-    ValidationErrors::single(
-        "ends_at",
-        "The ends at must be a date after or equal to starts at.",
-    )
+    ValidationErrors::single("ends_at", crate::t!("ends-before-starts"))
 }
 
 /// `PATCH /api/v1/events/{event_id}`: the fields to change, as for creating; a field left out
@@ -372,8 +366,9 @@ impl UpdateEventRequest {
             &mut errors,
             "max_guests",
             self.max_guests.map(|v| {
-                max_guests(Some(v))?
-                    .ok_or_else(|| format!("The {} must be an integer.", attribute("max_guests")))
+                max_guests(Some(v))?.ok_or_else(|| {
+                    crate::t!("validation-integer", attribute = attribute("max_guests"))
+                })
             }),
         );
         let waitlist = changed(
@@ -381,7 +376,7 @@ impl UpdateEventRequest {
             "waitlist",
             self.waitlist.map(|v| {
                 boolean("waitlist", Some(v))?.ok_or_else(|| {
-                    format!("The {} field must be true or false.", attribute("waitlist"))
+                    crate::t!("validation-boolean", attribute = attribute("waitlist"))
                 })
             }),
         );
@@ -407,7 +402,7 @@ impl UpdateEventRequest {
                 None | Some(Value::Null) => Ok(false),
                 Some(Value::String(mode)) if mode == "all" => Ok(false),
                 Some(Value::String(mode)) if mode == "none" => Ok(true),
-                Some(_) => Err("The notify field must be all or none.".to_owned()),
+                Some(_) => Err(crate::t!("notify-invalid")),
             },
         );
         match (title, description, location, starts_at, ends_at) {
@@ -535,12 +530,7 @@ pub(crate) fn guests(value: Option<Value>) -> Result<Option<u8>, String> {
         value,
         0,
         u64::from(RsvpSettings::MAX_GUESTS_MAX),
-        || {
-            format!(
-                "The guests must be between 0 and {}.",
-                RsvpSettings::MAX_GUESTS_MAX
-            )
-        },
+        || crate::t!("guests-range", max = RsvpSettings::MAX_GUESTS_MAX),
     )
     .map(|g| g.and_then(|g| u8::try_from(g).ok()))
 }
@@ -571,10 +561,10 @@ fn reminders(value: Option<Value>) -> Result<Reminders, String> {
     let items = match value {
         None | Some(Value::Null) => return Ok(Reminders::default()),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err("The reminders must be a list of {before, to} objects.".to_owned()),
+        Some(_) => return Err(crate::t!("reminders-not-list")),
     };
     if items.len() > Reminders::MAX {
-        return Err("An event has at most 5 reminders.".to_owned());
+        return Err(crate::t!("reminders-too-many"));
     }
     let rules = items
         .iter()
@@ -583,14 +573,15 @@ fn reminders(value: Option<Value>) -> Result<Reminders, String> {
             let number = at + 1;
             let field = |name: &str| item.get(name).and_then(Value::as_str);
             let (Some(before), Some(to)) = (field("before"), field("to")) else {
-                return Err(format!(
-                    "Reminder {number} must be an object with the strings before and to."
-                ));
+                return Err(crate::t!("reminder-not-object", number = number));
             };
-            Reminder::parse(before, to).map_err(|error| format!("Reminder {number}: {error}."))
+            Reminder::parse(before, to).map_err(|error| match error {
+                ReminderError::To => crate::t!("reminder-to-invalid", number = number),
+                _ => crate::t!("reminder-before-invalid", number = number),
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Reminders::new(rules).map_err(|_| "The same reminder is given twice.".to_owned())
+    Reminders::new(rules).map_err(|_| crate::t!("reminders-duplicate"))
 }
 
 /// `time_zone`: an IANA name; `null` or `""` (or absent) for UTC.
@@ -598,10 +589,10 @@ fn time_zone(value: Option<Value>) -> Result<TimeZone, String> {
     match value {
         None | Some(Value::Null) => Ok(TimeZone::UTC),
         Some(Value::String(name)) if name.trim().is_empty() => Ok(TimeZone::UTC),
-        Some(Value::String(name)) => TimeZone::parse(&name).map_err(|_| {
-            "The time zone must be an IANA time zone name, such as Asia/Tehran.".to_owned()
-        }),
-        Some(_) => Err("The time zone must be a string.".to_owned()),
+        Some(Value::String(name)) => {
+            TimeZone::parse(&name).map_err(|_| crate::t!("time-zone-invalid"))
+        }
+        Some(_) => Err(crate::t!("time-zone-not-string")),
     }
 }
 
@@ -630,7 +621,7 @@ fn optional_text(
 /// written year 0 or 9999 out of that range once in UTC (`0000-01-01T00:00:00+01:00` is in year
 /// −1), and such a time has no RFC 3339 form to answer with.
 fn optional_date(field: &str, value: Option<Value>) -> Result<Option<DateTime<Utc>>, String> {
-    let invalid = || format!("The {} must be a valid date.", attribute(field));
+    let invalid = || crate::t!("validation-date", attribute = attribute(field));
     optional_string(field, value)
         .map_err(|_| invalid())?
         .map(|raw| {

@@ -6,11 +6,8 @@ use domain::invitations::{
     SendInvitationsError,
 };
 
-use crate::api::events::EVENT_NOT_FOUND;
 use crate::error::ApiError;
 use crate::rate_limit::RetryAfter;
-
-const INVITATION_NOT_FOUND: &str = "Invitation not found.";
 
 impl From<NotPending> for ApiError {
     fn from(reason: NotPending) -> Self {
@@ -25,10 +22,10 @@ impl From<NotPending> for ApiError {
 impl From<SendInvitationsError> for ApiError {
     fn from(error: SendInvitationsError) -> Self {
         match error {
-            SendInvitationsError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            SendInvitationsError::NotOwner => Self::Forbidden(
-                "Only the event's owner and co-hosts can send invitations.".to_owned(),
-            ),
+            SendInvitationsError::EventNotFound => Self::NotFound(crate::t!("not-found-event")),
+            SendInvitationsError::NotOwner => {
+                Self::Forbidden(crate::t!("forbidden-send-invitations"))
+            }
             SendInvitationsError::TooMany(wait) => {
                 Self::TooManyRequests(crate::rate_limit::RetryAfter(wait))
             }
@@ -41,7 +38,7 @@ impl From<SendInvitationsError> for ApiError {
 impl From<GetInvitationError> for ApiError {
     fn from(error: GetInvitationError) -> Self {
         match error {
-            GetInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
+            GetInvitationError::NotFound => Self::NotFound(crate::t!("not-found-invitation")),
             GetInvitationError::Port(error) => error.into(),
         }
     }
@@ -50,10 +47,8 @@ impl From<GetInvitationError> for ApiError {
 impl From<AnswerInvitationError> for ApiError {
     fn from(error: AnswerInvitationError) -> Self {
         match error {
-            AnswerInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
-            AnswerInvitationError::BySender => {
-                Self::Forbidden("Only the invitee can answer this invitation.".to_owned())
-            }
+            AnswerInvitationError::NotFound => Self::NotFound(crate::t!("not-found-invitation")),
+            AnswerInvitationError::BySender => Self::Forbidden(crate::t!("forbidden-answer")),
             AnswerInvitationError::NotPending(reason) => reason.into(),
             AnswerInvitationError::Stale => Self::PreconditionFailed,
             AnswerInvitationError::Rsvp(refused) => crate::api::rsvp_refused(refused),
@@ -65,12 +60,8 @@ impl From<AnswerInvitationError> for ApiError {
 impl From<ManageInvitationError> for ApiError {
     fn from(error: ManageInvitationError) -> Self {
         match error {
-            ManageInvitationError::NotFound => Self::NotFound(INVITATION_NOT_FOUND.to_owned()),
-            ManageInvitationError::ByInvitee => Self::Forbidden(
-                "Only the sender and the event's owner and co-hosts can cancel or resend this \
-                 invitation."
-                    .to_owned(),
-            ),
+            ManageInvitationError::NotFound => Self::NotFound(crate::t!("not-found-invitation")),
+            ManageInvitationError::ByInvitee => Self::Forbidden(crate::t!("forbidden-manage")),
             ManageInvitationError::NotPending(reason) => reason.into(),
             ManageInvitationError::TooSoon { retry_after } => {
                 Self::TooManyRequests(RetryAfter(retry_after.to_std().unwrap_or_default()))
@@ -84,10 +75,12 @@ impl From<ManageInvitationError> for ApiError {
 impl From<ListEventInvitationsError> for ApiError {
     fn from(error: ListEventInvitationsError) -> Self {
         match error {
-            ListEventInvitationsError::EventNotFound => Self::NotFound(EVENT_NOT_FOUND.to_owned()),
-            ListEventInvitationsError::NotManager => Self::Forbidden(
-                "Only the event's owner and co-hosts can list its invitations.".to_owned(),
-            ),
+            ListEventInvitationsError::EventNotFound => {
+                Self::NotFound(crate::t!("not-found-event"))
+            }
+            ListEventInvitationsError::NotManager => {
+                Self::Forbidden(crate::t!("forbidden-list-invitations"))
+            }
             ListEventInvitationsError::Port(error) => error.into(),
         }
     }

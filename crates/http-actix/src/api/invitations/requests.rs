@@ -21,7 +21,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ApiError;
 use crate::pagination::{given, parse_query, Cursor, CursorKey, CursorScope, PageQuery};
 use crate::validation::{
-    optional_non_blank, required, selected_invalid, text_error, too_many_items, ValidationErrors,
+    attribute, must_be_string, optional_non_blank, required, selected_invalid, text_error,
+    too_many_items, ValidationErrors,
 };
 
 /// `POST /api/v1/{event_id}/send-invitations`: the emails and mobiles to invite (blanks are
@@ -90,17 +91,13 @@ impl SendInvitationsRequest {
 
     fn expires_in(value: Option<Value>) -> Result<Option<InvitationTtl>, String> {
         const FIELD: &str = "expires_in";
-        let invalid = || {
-            "The expires in must be a whole number of minutes, hours or days (m, h or d) from 1h \
-             to 30d."
-                .to_owned()
-        };
+        let invalid = || crate::t!("expires-in-invalid");
         // Read as written (no trimming): `""` and `null` mean the server's time to live.
         let raw = match value {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::String(raw)) if raw.is_empty() => return Ok(None),
             Some(Value::String(raw)) => raw,
-            Some(_) => return Err(format!("The {FIELD} must be a string.").replace('_', " ")),
+            Some(_) => return Err(must_be_string(FIELD)),
         };
         if raw.ends_with('s') || raw.len() > 7 {
             return Err(invalid());
@@ -134,7 +131,7 @@ impl SendInvitationsRequest {
             Some(_) => {
                 return Err(ValidationErrors::single(
                     FIELD,
-                    "The invitations must be an array.",
+                    crate::t!("validation-array", attribute = attribute(FIELD)),
                 ))
             }
         };
@@ -151,7 +148,7 @@ impl SendInvitationsRequest {
                 Value::String(entry) => entries.push(entry),
                 _ => errors.add(
                     format!("{FIELD}.{index}"),
-                    format!("The {FIELD}.{index} must be a string."),
+                    must_be_string(&format!("{FIELD}.{index}")),
                 ),
             }
         }
@@ -421,7 +418,7 @@ impl InvitationListQuery {
         let event_id = given(query, "event_id").and_then(|raw| {
             let parsed = raw
                 .parse::<EventId>()
-                .map_err(|_| "The event id must be a valid UUID.".to_owned());
+                .map_err(|_| crate::t!("event-id-invalid"));
             errors.take("event_id", parsed)
         });
         let page = PageQuery::parse(query, errors);

@@ -206,7 +206,7 @@ pub struct IgnoredBody {
     pub reason: IgnoreReasonBody,
     /// Why, for people.
     #[schema(example = "No user has this email or mobile.")]
-    pub message: &'static str,
+    pub message: String,
 }
 
 impl From<Ignored> for IgnoredBody {
@@ -220,25 +220,17 @@ impl From<Ignored> for IgnoredBody {
 }
 
 /// The sentence for people of each ignore reason (docs/api.md, "Ignore reasons").
-const fn reason_message(reason: IgnoreReason) -> &'static str {
-    match reason {
-        IgnoreReason::NotAUser => "No user has this email or mobile.",
-        IgnoreReason::InvalidContact => {
-            "This is neither a valid email address nor a valid mobile number."
-        }
-        IgnoreReason::SelfInvitation => "You cannot invite yourself.",
-        IgnoreReason::AlreadyMember => "This user is already a member of the event.",
-        IgnoreReason::AlreadyInvited => "This user already has a pending invitation to the event.",
-        IgnoreReason::RejectedLastInvitation => {
-            "This user rejected their last invitation to the event."
-        }
-        IgnoreReason::DuplicateInRequest => {
-            "This user was already reached by an earlier entry of this request."
-        }
-        IgnoreReason::RecipientLimit => {
-            "This contact has received as many invitations as it may today."
-        }
-    }
+fn reason_message(reason: IgnoreReason) -> String {
+    crate::t!(match reason {
+        IgnoreReason::NotAUser => "ignored-not-a-user",
+        IgnoreReason::InvalidContact => "ignored-invalid-contact",
+        IgnoreReason::SelfInvitation => "ignored-self",
+        IgnoreReason::AlreadyMember => "ignored-member",
+        IgnoreReason::AlreadyInvited => "ignored-invited",
+        IgnoreReason::RejectedLastInvitation => "ignored-rejected-last",
+        IgnoreReason::DuplicateInRequest => "ignored-duplicate",
+        IgnoreReason::RecipientLimit => "ignored-recipient-limit",
+    })
 }
 
 /// What a send did, both lists in request order.

@@ -15,9 +15,9 @@ use domain::links::{LinkError, LinkView};
 use domain::InvitationStatus;
 use serde::Deserialize;
 
-use super::errors::{DEAD_LINK, HELD};
 use crate::api::invitations::requests::AnswerInvitationRequest;
 use crate::error::ApiError;
+use crate::t;
 use crate::AppState;
 
 /// Where the page's style sheet is served.
@@ -39,12 +39,79 @@ const FORM_MAX: usize = 16 * 1024;
 #[derive(Template)]
 #[template(path = "rsvp.html")]
 struct Page {
+    lang: &'static str,
+    dir: &'static str,
+    words: Words,
     heading: String,
     style: &'static str,
     notice: Option<Notice>,
     card: Option<Card>,
     form: Option<AnswerForm>,
     footer: Option<String>,
+}
+
+/// The page's fixed words, in the reader's language.
+struct Words {
+    brand: String,
+    card: String,
+    when: String,
+    place: String,
+    from: String,
+    answer: String,
+    guests: String,
+    comment: String,
+    answer_by: String,
+    guests_label: String,
+    comment_label: String,
+    accept: String,
+    maybe: String,
+    decline: String,
+}
+
+impl Words {
+    /// The words in the request's language, `max_guests` in the guests' label.
+    fn new(max_guests: u8) -> Self {
+        Self {
+            brand: t!("page-brand"),
+            card: t!("page-card"),
+            when: t!("page-when"),
+            place: t!("page-where"),
+            from: t!("page-from"),
+            answer: t!("page-your-answer"),
+            guests: t!("page-guests"),
+            comment: t!("page-your-word"),
+            answer_by: t!("page-answer-by"),
+            guests_label: t!("page-guests-label", max = max_guests),
+            comment_label: t!("page-comment-label"),
+            accept: t!("page-accept"),
+            maybe: t!("page-maybe"),
+            decline: t!("page-decline"),
+        }
+    }
+}
+
+impl Page {
+    /// A page in the request's language.
+    fn new(
+        heading: String,
+        notice: Option<Notice>,
+        card: Option<Card>,
+        form: Option<AnswerForm>,
+        footer: Option<String>,
+    ) -> Self {
+        let locale = crate::i18n::locale();
+        Self {
+            lang: locale.as_str(),
+            dir: domain::i18n::direction(locale),
+            words: Words::new(form.as_ref().map_or(0, |f| f.max_guests)),
+            heading,
+            style: STYLE_PATH,
+            notice,
+            card,
+            form,
+            footer,
+        }
+    }
 }
 
 struct Notice {
@@ -58,9 +125,11 @@ struct Card {
     place: Option<String>,
     sender: String,
     status: String,
-    guests: Option<u8>,
+    guests: Option<String>,
     comment: Option<String>,
     expires: Option<String>,
+    /// "Olivia wrote:", above the note.
+    wrote: String,
     description: Option<String>,
     note: Option<String>,
 }
@@ -87,16 +156,16 @@ struct Posted {
 fn status_words(view: &LinkView) -> String {
     let invitation = &view.details.invitation;
     match invitation.status() {
-        InvitationStatus::Pending => "Not answered yet".to_owned(),
-        InvitationStatus::Tentative => "Maybe".to_owned(),
-        InvitationStatus::Accepted => "Accepted".to_owned(),
+        InvitationStatus::Pending => t!("status-pending"),
+        InvitationStatus::Tentative => t!("status-tentative"),
+        InvitationStatus::Accepted => t!("status-accepted"),
         InvitationStatus::Waitlisted => match invitation.waitlist_position() {
-            Some(place) => format!("On the waitlist (number {place})"),
-            None => "On the waitlist".to_owned(),
+            Some(place) => t!("status-waitlisted-at", place = place),
+            None => t!("status-waitlisted"),
         },
-        InvitationStatus::Rejected => "Declined".to_owned(),
-        InvitationStatus::Cancelled => "Cancelled by the host".to_owned(),
-        InvitationStatus::Expired => "Expired".to_owned(),
+        InvitationStatus::Rejected => t!("status-rejected"),
+        InvitationStatus::Cancelled => t!("status-cancelled"),
+        InvitationStatus::Expired => t!("status-expired"),
     }
 }
 
@@ -105,18 +174,23 @@ fn card(view: &LinkView) -> Card {
     let invitation = &view.details.invitation;
     let open = domain::links::opens(invitation.status());
     let zone = details.time_zone();
+    let locale = crate::i18n::locale();
+    let sender = view.details.sender.name.as_str();
     Card {
         title: view.details.event_title.as_str().to_owned(),
-        when: details.when(),
+        when: details.when(locale),
         place: details.location().map(|t| t.as_str().to_owned()),
-        sender: view.details.sender.name.as_str().to_owned(),
+        sender: sender.to_owned(),
+        wrote: t!("invite-wrote", sender = sender),
         status: status_words(view),
-        guests: Some(invitation.guests()).filter(|g| *g > 0),
+        guests: Some(invitation.guests())
+            .filter(|g| *g > 0)
+            .map(|g| domain::i18n::digits(locale, &g.to_string())),
         comment: invitation.comment().map(|t| t.as_str().to_owned()),
         expires: invitation
             .expires_at()
             .filter(|_| open)
-            .map(|at| zone.describe(at)),
+            .map(|at| zone.describe(locale, at)),
         description: details.description().map(|t| t.as_str().to_owned()),
         note: invitation.message().map(|t| t.as_str().to_owned()),
     }
@@ -143,40 +217,26 @@ fn open_page(
             .unwrap_or_default(),
     });
     let footer = if view.held {
-        Some(HELD.to_owned())
+        t!("link-held")
     } else {
-        Some(
-            "This link is yours alone: it answers for you. You can also answer in the Event \
-             Manager app."
-                .to_owned(),
-        )
+        t!("page-link-yours")
     };
-    Page {
-        heading,
-        style: STYLE_PATH,
-        notice,
-        card: Some(card(view)),
-        form,
-        footer,
-    }
+    Page::new(heading, notice, Some(card(view)), form, Some(footer))
 }
 
 /// The page of a link that opens nothing.
 fn dead_page(notice: Option<Notice>) -> Page {
-    Page {
-        heading: "This link no longer works".to_owned(),
-        style: STYLE_PATH,
+    Page::new(
+        t!("page-dead-heading"),
         notice,
-        card: None,
-        form: None,
-        footer: Some(format!(
-            "{DEAD_LINK} Sign in to Event Manager to see your invitations."
-        )),
-    }
+        None,
+        None,
+        Some(t!("page-dead-footer", reason = t!("link-dead"))),
+    )
 }
 
 fn heading_of(view: &LinkView) -> String {
-    format!("{} invited you", view.details.sender.name.as_str())
+    t!("page-heading", sender = view.details.sender.name.as_str())
 }
 
 /// Sends a page: HTML, never cached, never sent on as a referrer, under the page's policy.
@@ -187,7 +247,7 @@ fn render(status: StatusCode, page: &Page, csrf: Option<&Cookie<'static>>) -> Ht
             tracing::error!(%error, "the RSVP page did not render");
             return HttpResponse::InternalServerError()
                 .content_type("text/plain; charset=utf-8")
-                .body("Server Error.");
+                .body(t!("server-error"));
         }
     };
     let mut response = HttpResponse::build(status);
@@ -218,19 +278,16 @@ fn new_csrf(state: &AppState, token: &str) -> (String, Cookie<'static>) {
 
 /// The page of the limit: too many looks or answers from this address.
 fn limited(retry_after: u64) -> HttpResponse {
-    let page = Page {
-        heading: "Please wait a moment".to_owned(),
-        style: STYLE_PATH,
-        notice: Some(Notice {
+    let page = Page::new(
+        t!("page-wait-heading"),
+        Some(Notice {
             kind: "error",
-            text: format!(
-                "Too many attempts from your network. Please try again in {retry_after} seconds."
-            ),
+            text: t!("page-wait", seconds = retry_after),
         }),
-        card: None,
-        form: None,
-        footer: None,
-    };
+        None,
+        None,
+        None,
+    );
     let mut response = render(StatusCode::TOO_MANY_REQUESTS, &page, None);
     if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -250,17 +307,16 @@ async fn over_limit(state: &AppState, req: &HttpRequest) -> Option<HttpResponse>
 /// A page for an error that is not about the link (the database is down, ...).
 fn failure(error: &ApiError) -> HttpResponse {
     use actix_web::ResponseError as _;
-    let page = Page {
-        heading: "Something went wrong".to_owned(),
-        style: STYLE_PATH,
-        notice: Some(Notice {
+    let page = Page::new(
+        t!("page-failed-heading"),
+        Some(Notice {
             kind: "error",
             text: error.message(),
         }),
-        card: None,
-        form: None,
-        footer: Some("Please try again in a moment.".to_owned()),
-    };
+        None,
+        None,
+        Some(t!("page-failed-footer")),
+    );
     if error.status_code().is_server_error() {
         tracing::error!(%error, "the RSVP page failed");
     }
@@ -277,7 +333,8 @@ pub(super) async fn show(
         return response;
     }
     match state.links.view(&token).await {
-        Ok(view) => {
+        // The page speaks its reader's language (docs/api.md, "Languages").
+        Ok(view) => crate::i18n::in_locale(view.locale, || {
             let (csrf, cookie) = new_csrf(&state, &token);
             let heading = heading_of(&view);
             render(
@@ -285,7 +342,7 @@ pub(super) async fn show(
                 &open_page(&view, &token, &csrf, heading, None),
                 Some(&cookie),
             )
-        }
+        }),
         Err(LinkError::Dead) => render(StatusCode::NOT_FOUND, &dead_page(None), None),
         Err(error) => failure(&error.into()),
     }
@@ -313,18 +370,32 @@ pub(super) async fn answer(
         Err(LinkError::Dead) => return render(StatusCode::NOT_FOUND, &dead_page(None), None),
         Err(error) => return failure(&error.into()),
     };
-    let (csrf, fresh) = new_csrf(&state, &token);
+    let locale = view.locale;
+    crate::i18n::scope(
+        locale,
+        answer_viewed(&state, &token, posted, csrf_holds, view),
+    )
+    .await
+}
+
+/// The rest of [`answer`], once the link opened `view`: in its reader's language.
+async fn answer_viewed(
+    state: &AppState,
+    token: &str,
+    posted: Posted,
+    csrf_holds: bool,
+    view: LinkView,
+) -> HttpResponse {
+    let (csrf, fresh) = new_csrf(state, token);
     if !csrf_holds {
         let notice = Notice {
             kind: "error",
-            text: "This page was open too long, or came from elsewhere: nothing was answered. \
-                   Please answer again."
-                .to_owned(),
+            text: t!("page-csrf"),
         };
         let heading = heading_of(&view);
         return render(
             StatusCode::FORBIDDEN,
-            &open_page(&view, &token, &csrf, heading, Some(notice)),
+            &open_page(&view, token, &csrf, heading, Some(notice)),
             Some(&fresh),
         );
     }
@@ -342,45 +413,35 @@ pub(super) async fn answer(
                 let heading = heading_of(&view);
                 return render(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    &open_page(&view, &token, &csrf, heading, Some(notice)),
+                    &open_page(&view, token, &csrf, heading, Some(notice)),
                     Some(&fresh),
                 );
             }
         };
-    match state.links.answer(&token, reply).await {
+    match state.links.answer(token, reply).await {
         Ok(answered) => {
             tracing::info!(invitation_id = %answered.details.invitation.id(), status = %answered.details.invitation.status(), "invitation answered on the RSVP page");
-            let (heading, text) = match answered.details.invitation.status() {
-                InvitationStatus::Accepted => ("You're going", "Thanks! Your answer is saved: you are in."),
-                InvitationStatus::Waitlisted => (
-                    "You're on the waitlist",
-                    "The event is full. You are on its waitlist, and you will get a message if a seat opens up.",
-                ),
-                InvitationStatus::Tentative => (
-                    "You said maybe",
-                    "Your answer is saved. You can still accept or decline here until the invitation closes.",
-                ),
-                _ => ("You declined", "Your answer is saved. The host will know you can't come."),
+            let outcome = match answered.details.invitation.status() {
+                InvitationStatus::Accepted => "accepted",
+                InvitationStatus::Waitlisted => "waitlisted",
+                InvitationStatus::Tentative => "tentative",
+                _ => "rejected",
             };
+            let heading = t!(&format!("page-{outcome}-heading"));
             let notice = Some(Notice {
                 kind: "ok",
-                text: text.to_owned(),
+                text: t!(&format!("page-{outcome}")),
             });
             let page = if domain::links::opens(answered.details.invitation.status()) {
-                open_page(&answered, &token, &csrf, heading.to_owned(), notice)
+                open_page(&answered, token, &csrf, heading, notice)
             } else {
-                Page {
-                    heading: heading.to_owned(),
-                    style: STYLE_PATH,
+                Page::new(
+                    heading,
                     notice,
-                    card: Some(card(&answered)),
-                    form: None,
-                    footer: Some(
-                        "This link has done its work. To change your answer, use the Event \
-                         Manager app."
-                            .to_owned(),
-                    ),
-                }
+                    Some(card(&answered)),
+                    None,
+                    Some(t!("page-done")),
+                )
             };
             render(StatusCode::OK, &page, Some(&fresh))
         }
@@ -392,12 +453,12 @@ pub(super) async fn answer(
                 kind: "error",
                 text: error.message(),
             });
-            match state.links.view(&token).await {
+            match state.links.view(token).await {
                 Ok(view) => {
                     let heading = heading_of(&view);
                     render(
                         error.status_code(),
-                        &open_page(&view, &token, &csrf, heading, notice),
+                        &open_page(&view, token, &csrf, heading, notice),
                         Some(&fresh),
                     )
                 }

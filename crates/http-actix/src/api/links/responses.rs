@@ -96,6 +96,7 @@ impl From<LinkView> for RsvpBody {
             details,
             event,
             held,
+            ..
         } = view;
         let invitation = &details.invitation;
         let rsvp = event.details.rsvp();

@@ -6,9 +6,6 @@ use domain::webhooks::{CreateWebhookError, WebhookError};
 
 use crate::error::ApiError;
 
-/// 404 body of a webhook that does not exist or is not the caller's.
-pub(crate) const WEBHOOK_NOT_FOUND: &str = "Webhook not found.";
-
 impl From<CreateWebhookError> for ApiError {
     fn from(error: CreateWebhookError) -> Self {
         match error {
@@ -19,12 +16,10 @@ impl From<CreateWebhookError> for ApiError {
             // apart, the answer would tell anyone what names resolve inside our network.
             CreateWebhookError::Destination(
                 DestinationRefused::NotPublic | DestinationRefused::Unresolvable,
-            ) => Self::invalid("url", "The url must point to a public address."),
-            CreateWebhookError::Destination(DestinationRefused::PortNotAllowed) => Self::invalid(
-                "url",
-                "The url's port is not one webhooks may use (443 and 8443 unless the service \
-                 allows others).",
-            ),
+            ) => Self::invalid("url", crate::t!("url-not-public")),
+            CreateWebhookError::Destination(DestinationRefused::PortNotAllowed) => {
+                Self::invalid("url", crate::t!("url-port"))
+            }
             CreateWebhookError::Destination(DestinationRefused::Busy) => {
                 Self::Unavailable(domain::PortError::Unavailable(
                     "too many host names are being looked up at once".into(),
@@ -38,7 +33,7 @@ impl From<CreateWebhookError> for ApiError {
 impl From<WebhookError> for ApiError {
     fn from(error: WebhookError) -> Self {
         match error {
-            WebhookError::NotFound => Self::NotFound(WEBHOOK_NOT_FOUND.to_owned()),
+            WebhookError::NotFound => Self::NotFound(crate::t!("not-found-webhook")),
             WebhookError::Port(error) => error.into(),
         }
     }

@@ -60,7 +60,7 @@ impl CreateWebhookRequest {
             Some(_) => {
                 errors.add(
                     "events",
-                    format!("The {} must be an array.", attribute("events")),
+                    crate::t!("validation-array", attribute = attribute("events")),
                 );
                 None
             }
@@ -92,7 +92,7 @@ fn events(items: &[Value], errors: &mut ValidationErrors) -> Option<WebhookEvent
     match WebhookEvents::parse(&names) {
         Ok(events) => Some(events),
         Err(WebhookEventsError::Empty) => {
-            errors.add("events", "The events must have at least 1 item.");
+            errors.add("events", crate::t!("webhook-events-empty"));
             None
         }
         Err(WebhookEventsError::Unknown { index }) => {
@@ -107,20 +107,24 @@ fn events(items: &[Value], errors: &mut ValidationErrors) -> Option<WebhookEvent
 pub(crate) fn url_error(error: WebhookUrlError, policy: DestinationPolicy) -> String {
     match error {
         WebhookUrlError::TooLong { max } => {
-            format!("The url must not be greater than {max} characters.")
+            crate::t!(
+                "validation-max-characters",
+                attribute = attribute("url"),
+                max = max
+            )
         }
-        WebhookUrlError::Invalid => "The url must be a valid URL.".to_owned(),
+        WebhookUrlError::Invalid => crate::t!("url-invalid"),
         WebhookUrlError::Scheme => match policy {
-            DestinationPolicy::PublicOnly => "The url must start with https://.".to_owned(),
+            DestinationPolicy::PublicOnly => crate::t!("url-https"),
             DestinationPolicy::AllowPrivate => {
-                "The url must start with http:// or https://.".to_owned()
+                crate::t!("url-http")
             }
         },
         WebhookUrlError::Credentials => {
-            "The url must not contain a user name or password.".to_owned()
+            crate::t!("url-credentials")
         }
-        WebhookUrlError::Fragment => "The url must not contain a fragment (#…).".to_owned(),
-        WebhookUrlError::NotPublic => "The url must point to a public address.".to_owned(),
+        WebhookUrlError::Fragment => crate::t!("url-fragment"),
+        WebhookUrlError::NotPublic => crate::t!("url-not-public"),
     }
 }
 
