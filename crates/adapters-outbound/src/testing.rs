@@ -2,7 +2,7 @@
 //! fakesmsc test SMSC, in a directory of their own, so that a text really crosses a gateway to an
 //! SMSC, whose log the test reads back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,4 +112,131 @@ impl Drop for Kannel {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+impl AtSmsc {
+    /// The text that arrived. A concatenated payload is read as UTF-16BE (UCS-2) when it holds
+    /// control bytes (the high bytes of non-Latin characters), else as GSM's characters.
+    pub fn text(&self) -> String {
+        match &self.body {
+            Body::Text(text) => text.clone(),
+            Body::Concatenated(bytes)
+                if bytes.iter().any(|b| *b < 0x20 && !b"\n\r".contains(b)) =>
+            {
+                utf16be(bytes)
+            }
+            Body::Concatenated(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+}
+
+impl Kannel {
+    /// What the fake SMSC has received so far, whole texts joined from their segments.
+    pub fn received(&self) -> Vec<AtSmsc> {
+        parse_fakesmsc(&self.smsc_log())
+    }
+}
+
+/// A message as the fake SMSC got it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AtSmsc {
+    /// The sender.
+    pub from: String,
+    /// The receiver.
+    pub to: String,
+    /// What arrived.
+    pub body: Body,
+}
+
+/// What arrived at the SMSC.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Body {
+    /// One segment, as text.
+    Text(String),
+    /// The payloads of concatenated segments (UDH `00 03 ref total seq`), joined in order: the
+    /// UTF-16BE of a UCS-2 text, the characters of a GSM one.
+    Concatenated(Vec<u8>),
+}
+
+/// A concatenated text's sender, receiver and reference.
+type Concatenation = (String, String, u8);
+
+/// How many segments a concatenated text has, and those that arrived, by sequence number.
+type Segments = (u8, BTreeMap<u8, Vec<u8>>);
+
+/// fakesmsc's `Got message N: <from to type [udh] payload>` lines. `text` payloads are literal;
+/// `ucs-2` ones URL-encoded UTF-16BE; `udh` lines carry a URL-encoded UDH and a URL-encoded
+/// `data` payload, one segment each, joined here once all segments of a reference are in.
+pub fn parse_fakesmsc(log: &str) -> Vec<AtSmsc> {
+    let mut whole = Vec::new();
+    let mut parts: BTreeMap<Concatenation, Segments> = BTreeMap::new();
+    for line in log.lines() {
+        let Some(at) = line.find("Got message ") else {
+            continue;
+        };
+        let line = &line[at..];
+        let (Some(open), Some(close)) = (line.find(": <"), line.rfind('>')) else {
+            continue;
+        };
+        let inner = &line[open + 3..close];
+        let mut fields = inner.splitn(4, ' ');
+        let (from, to, kind, rest) = (
+            fields.next().unwrap_or_default().to_owned(),
+            fields.next().unwrap_or_default().to_owned(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        );
+        match kind {
+            "text" => whole.push(AtSmsc {
+                from,
+                to,
+                body: Body::Text(rest.to_owned()),
+            }),
+            "ucs-2" => whole.push(AtSmsc {
+                from,
+                to,
+                body: Body::Text(utf16be(&url_decoded(rest))),
+            }),
+            "udh" => {
+                let mut udh_and_data = rest.splitn(3, ' ');
+                let udh = url_decoded(udh_and_data.next().unwrap_or_default());
+                let payload = url_decoded(udh_and_data.nth(1).unwrap_or_default());
+                // 05 | 00 03 ref total seq: the concatenation element, 8-bit reference.
+                assert_eq!(&udh[..3], [5, 0, 3], "an unexpected UDH in {line}");
+                let (reference, total, sequence) = (udh[3], udh[4], udh[5]);
+                let entry = parts
+                    .entry((from, to, reference))
+                    .or_insert((total, BTreeMap::new()));
+                entry.1.insert(sequence, payload);
+            }
+            other => panic!("an unexpected message type {other:?} in {line}"),
+        }
+    }
+    for ((from, to, _), (total, segments)) in parts {
+        if segments.len() == usize::from(total) {
+            whole.push(AtSmsc {
+                from,
+                to,
+                body: Body::Concatenated(segments.into_values().flatten().collect()),
+            });
+        }
+    }
+    whole
+}
+
+/// Kannel's URL encoding: `+` for a space byte, `%XX` for the others it escapes.
+fn url_decoded(text: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(&text.replace('+', "%20")).collect()
+}
+
+/// The text of UTF-16BE bytes.
+///
+/// # Panics
+/// On bytes that are not UTF-16.
+pub fn utf16be(bytes: &[u8]) -> String {
+    let units: Vec<u16> = bytes
+        .chunks(2)
+        .map(|pair| u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]))
+        .collect();
+    String::from_utf16(&units).unwrap()
 }

@@ -7,12 +7,12 @@
 //!   the exact requests, and which answers are sent, transient or permanent;
 //! - the file transports: what is written reads back, and concurrent writes never collide.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use adapters_outbound::testing::{AtSmsc, Body};
 use adapters_outbound::{
     FileMailer, FileSmsSender, KannelConfig, KannelSender, KavenegarSender, OutboxDir, SmsUrl,
     TwilioSender,
@@ -24,7 +24,6 @@ use domain::messages::{Sms, SmsEncoding, SmsText};
 use domain::webhooks::delivery::InvitationEmail;
 use domain::webhooks::ports::{MailResult, Mailer};
 use domain::{Email, InvitationId, Mobile, Text};
-use percent_encoding::percent_decode_str;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -69,7 +68,7 @@ impl Kannel {
 
     /// What the SMSC has received so far.
     fn received(&self) -> Vec<AtSmsc> {
-        parse_fakesmsc(&self.0.smsc_log())
+        self.0.received()
     }
 
     /// What the SMSC has received once it has `count` messages (whole texts), within 10 s.
@@ -83,102 +82,6 @@ impl Kannel {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-/// A message as the fake SMSC got it.
-#[derive(Debug, PartialEq, Eq)]
-struct AtSmsc {
-    from: String,
-    to: String,
-    body: Body,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Body {
-    /// One segment, as text.
-    Text(String),
-    /// The payloads of concatenated segments (UDH `00 03 ref total seq`), joined in order: the
-    /// UTF-16BE of a UCS-2 text, the characters of a GSM one.
-    Concatenated(Vec<u8>),
-}
-
-/// A concatenated text's sender, receiver and reference.
-type Concatenation = (String, String, u8);
-
-/// How many segments a concatenated text has, and those that arrived, by sequence number.
-type Segments = (u8, BTreeMap<u8, Vec<u8>>);
-
-/// fakesmsc's `Got message N: <from to type [udh] payload>` lines. `text` payloads are literal;
-/// `ucs-2` ones URL-encoded UTF-16BE; `udh` lines carry a URL-encoded UDH and a URL-encoded
-/// `data` payload, one segment each, joined here once all segments of a reference are in.
-fn parse_fakesmsc(log: &str) -> Vec<AtSmsc> {
-    let mut whole = Vec::new();
-    let mut parts: BTreeMap<Concatenation, Segments> = BTreeMap::new();
-    for line in log.lines() {
-        let Some(at) = line.find("Got message ") else {
-            continue;
-        };
-        let line = &line[at..];
-        let (Some(open), Some(close)) = (line.find(": <"), line.rfind('>')) else {
-            continue;
-        };
-        let inner = &line[open + 3..close];
-        let mut fields = inner.splitn(4, ' ');
-        let (from, to, kind, rest) = (
-            fields.next().unwrap_or_default().to_owned(),
-            fields.next().unwrap_or_default().to_owned(),
-            fields.next().unwrap_or_default(),
-            fields.next().unwrap_or_default(),
-        );
-        match kind {
-            "text" => whole.push(AtSmsc {
-                from,
-                to,
-                body: Body::Text(rest.to_owned()),
-            }),
-            "ucs-2" => whole.push(AtSmsc {
-                from,
-                to,
-                body: Body::Text(utf16be(&url_decoded(rest))),
-            }),
-            "udh" => {
-                let mut udh_and_data = rest.splitn(3, ' ');
-                let udh = url_decoded(udh_and_data.next().unwrap_or_default());
-                let payload = url_decoded(udh_and_data.nth(1).unwrap_or_default());
-                // 05 | 00 03 ref total seq: the concatenation element, 8-bit reference.
-                assert_eq!(&udh[..3], [5, 0, 3], "an unexpected UDH in {line}");
-                let (reference, total, sequence) = (udh[3], udh[4], udh[5]);
-                let entry = parts
-                    .entry((from, to, reference))
-                    .or_insert((total, BTreeMap::new()));
-                entry.1.insert(sequence, payload);
-            }
-            other => panic!("an unexpected message type {other:?} in {line}"),
-        }
-    }
-    for ((from, to, _), (total, segments)) in parts {
-        if segments.len() == usize::from(total) {
-            whole.push(AtSmsc {
-                from,
-                to,
-                body: Body::Concatenated(segments.into_values().flatten().collect()),
-            });
-        }
-    }
-    whole
-}
-
-/// Kannel's URL encoding: `+` for a space byte, `%XX` for the others it escapes.
-fn url_decoded(text: &str) -> Vec<u8> {
-    percent_decode_str(&text.replace('+', "%20")).collect()
-}
-
-fn utf16be(bytes: &[u8]) -> String {
-    let units: Vec<u16> = bytes
-        .chunks(2)
-        .map(|pair| u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]))
-        .collect();
-    String::from_utf16(&units).unwrap()
 }
 
 fn utf16be_bytes(text: &str) -> Vec<u8> {

@@ -20,6 +20,7 @@ mod hardening;
 mod hostile;
 mod idempotency;
 mod invitations;
+mod languages;
 mod lifecycle;
 mod limits;
 mod links;
