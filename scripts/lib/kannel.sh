@@ -55,11 +55,16 @@ cmd_install() {
 
 # A TCP port on 127.0.0.1 that nothing listens on, and not in "$@". Connecting is the test: a
 # refused connection means free. A port taken between this check and the bind makes a program
-# exit at start, and `start` tries again with new ports.
+# exit at start, and `start` tries again with new ports. The port is below the kernel's
+# ephemeral range: a port in it may be the source port of any connection (another Kannel's
+# boxes connecting to their bearerbox, a test's database connections), which no listener shows
+# and which makes the bind fail (seen with six Kannels starting at once).
 free_port() {
-  local port taken
+  local port taken low=32768
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((low > 11000)) || low=32768
   while :; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    port=$((10000 + (RANDOM * 32768 + RANDOM) % (low - 10000)))
     taken=0
     for used in "$@"; do [[ $used == "$port" ]] && taken=1; done
     ((taken)) && continue

@@ -59,7 +59,9 @@ const PUBLIC_OPERATIONS: [&str; 9] = [
         description = "Events and invitations: register, create events, invite users by email or \
                        mobile, and answer the invitations you receive. Errors (docs/api.md, \
                        \"Errors\"): `{\"message\", \"code\"}`, Laravel-style 422 bodies, and \
-                       `{\"message\"}` for 401, 500 and 503.",
+                       `{\"message\"}` for 401, 500 and 503. Sentences follow the request's \
+                       `Accept-Language` (`en` or `fa`; `Content-Language` says which); codes \
+                       and field names never change (docs/api.md, \"Languages\").",
     ),
     // Schemas named only by response groups, which utoipa does not collect.
     components(schemas(

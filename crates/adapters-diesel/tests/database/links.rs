@@ -3,8 +3,9 @@
 //! dispatch moves the position, and opens its invitation with the event as it stands; an unknown
 //! digest opens nothing.
 
+use domain::accounts::ports::NewUser;
 use domain::accounts::ports::{TokenHash, UserRepository};
-use domain::accounts::User;
+use domain::accounts::{Locale, User};
 use domain::changes::{ChangeId, ChangeKind};
 use domain::events::ports::{EventRepository, NewEvent};
 use domain::events::EventDetails;
@@ -38,19 +39,40 @@ subject!(Ports);
 
 contract!(
     a_link_is_stored_with_its_message_and_opens_its_invitation,
+    a_links_page_speaks_its_invitees_language_or_its_senders_while_held,
     a_dispatch_that_lost_the_race_stores_no_link,
     the_purge_takes_old_links_of_closed_invitations_only
 );
 
 async fn user(db: &dyn Ports, name: &str) -> User {
+    user_in(db, name, Locale::En).await
+}
+
+async fn user_in(db: &dyn Ports, name: &str, locale: Locale) -> User {
     let email = format!("{}@example.com", name.to_lowercase());
-    UserRepository::create(db, new_user(name, Some(&email), None))
-        .await
-        .unwrap()
+    UserRepository::create(
+        db,
+        NewUser {
+            locale,
+            ..new_user(name, Some(&email), None)
+        },
+    )
+    .await
+    .unwrap()
 }
 
 async fn invitation(db: &dyn Ports) -> Invitation {
     let (olivia, sara) = (user(db, "Olivia").await, user(db, "Sara").await);
+    invitation_between(db, &olivia, &sara, None).await
+}
+
+/// An invitation from `olivia` to `sara`, held for `held` when given.
+async fn invitation_between(
+    db: &dyn Ports,
+    olivia: &User,
+    sara: &User,
+    held: Option<&str>,
+) -> Invitation {
     let details = EventDetails::new(
         Text::from_stored("Launch".into()),
         None,
@@ -74,9 +96,10 @@ async fn invitation(db: &dyn Ports) -> Invitation {
         event.id,
         olivia.id,
         sara.id,
-        "sara@example.com".into(),
+        format!("{}@example.com", sara.name.as_str().to_lowercase()),
         now(),
-    );
+    )
+    .held_for(held.map(str::to_owned));
     db.create_batch(std::slice::from_ref(&invitation))
         .await
         .unwrap();
@@ -132,6 +155,49 @@ async fn a_link_is_stored_with_its_message_and_opens_its_invitation(target: Targ
         .await
         .unwrap()
         .is_none());
+}
+
+async fn a_links_page_speaks_its_invitees_language_or_its_senders_while_held(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let olivia = user_in(db, "Olivia", Locale::Fa).await;
+    let sara = user(db, "Sara").await;
+    // Tom only claims his address: an invitation to it waits for its proof.
+    let tom = UserRepository::create(
+        db,
+        NewUser {
+            proven: false,
+            ..new_user("Tom", Some("tom@example.com"), None)
+        },
+    )
+    .await
+    .unwrap();
+    let reza = user_in(db, "Reza", Locale::Fa).await;
+    let cases = [
+        (&sara, None, Locale::En, [1; 32]),
+        (&reza, None, Locale::Fa, [2; 32]),
+        (&tom, Some("tom@example.com"), Locale::Fa, [3; 32]),
+    ];
+    for (invitee, held, _, hash) in &cases {
+        let invitation = invitation_between(db, &olivia, invitee, *held).await;
+        let position = db.dispatch_position().await.unwrap();
+        let next = ChangeId(position.0 + 1);
+        let delivery = NewDelivery {
+            change_id: next,
+            ..email_with_link(&invitation, hash)
+        };
+        assert!(db.enqueue(position, next, vec![delivery]).await.unwrap());
+    }
+    for (invitee, _, locale, hash) in cases {
+        let found = db
+            .find_link(&TokenHash(hash.to_vec()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.locale, locale, "{}", invitee.name.as_str());
+    }
 }
 
 async fn a_dispatch_that_lost_the_race_stores_no_link(target: Target) {

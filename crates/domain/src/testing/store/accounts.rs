@@ -402,6 +402,16 @@ impl Store {
         self.lock().messages.clone()
     }
 
+    /// `user` proves the email address they have, as a confirmed code would.
+    pub fn prove_email(&self, user: UserId) {
+        let mut state = self.lock();
+        if let Some((u, _)) = state.users.iter_mut().find(|(u, _)| u.id == user) {
+            if let Some(email) = u.email.clone() {
+                prove(u, &Contact::Email(email), u.created_at);
+            }
+        }
+    }
+
     /// Sets the replacements `user` asked for (`None`: none), as a change of contact does.
     pub fn set_pending_contacts(&self, user: UserId, email: Option<Email>, mobile: Option<Mobile>) {
         let mut state = self.lock();

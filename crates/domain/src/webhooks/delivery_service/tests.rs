@@ -42,11 +42,17 @@ fn answers(statuses: &[u16]) -> Vec<WebhookResponse> {
 struct ScriptedMailer {
     script: Mutex<VecDeque<MailResult>>,
     sent: Mutex<Vec<(Email, String)>>,
+    /// The language of each email composed, by address.
+    languages: Mutex<Vec<(String, crate::accounts::Locale)>>,
 }
 
 #[async_trait]
 impl Mailer for ScriptedMailer {
     fn compose(&self, email: &InvitationEmail) -> String {
+        self.languages
+            .lock()
+            .unwrap()
+            .push((email.to.as_str().to_owned(), email.locale));
         format!(
             "to {}: {}{}",
             email.invitee_name.as_ref().map_or("there", |n| n.as_str()),
@@ -95,7 +101,10 @@ struct World {
 
 impl World {
     fn new(email: bool) -> Self {
-        let wiring = Wiring::default();
+        Self::over(Wiring::default(), email)
+    }
+
+    fn over(wiring: Wiring, email: bool) -> Self {
         let (store, clock, sender) = (
             wiring.store.clone(),
             wiring.clock.clone(),
@@ -130,6 +139,10 @@ impl World {
     }
 
     async fn user(&self, name: &str) -> User {
+        self.user_in(name, crate::accounts::Locale::En).await
+    }
+
+    async fn user_in(&self, name: &str, locale: crate::accounts::Locale) -> User {
         self.accounts
             .register(
                 RegisterCommand {
@@ -137,7 +150,7 @@ impl World {
                     email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
                     mobile: None,
                     password: Some(Password::parse("correct horse".into()).unwrap()),
-                    locale: Default::default(),
+                    locale,
                 },
                 "192.0.2.1",
             )
@@ -461,6 +474,50 @@ async fn an_invitee_reached_by_email_gets_an_email_for_created_and_resent_only()
             (to, "to sara: Launch (again)".to_owned())
         ]
     );
+}
+
+#[tokio::test]
+async fn each_invitation_email_is_in_its_readers_language_and_a_held_one_in_its_senders() {
+    use crate::accounts::{ContactVerification, Locale};
+    let wiring = Wiring {
+        verification: ContactVerification::Required,
+        ..Wiring::default()
+    };
+    let w = World::over(wiring, true);
+    let w = World {
+        deliveries: w.deliveries.clone().with_notices(w.store.clone()),
+        ..w
+    };
+    let olivia = w.user_in("olivia", Locale::Fa).await;
+    let (sara, reza) = (
+        w.user_in("sara", Locale::En).await,
+        w.user_in("reza", Locale::Fa).await,
+    );
+    // Olivia and Reza prove their addresses; Sara only claims hers, so her invitation is held.
+    for user in [&olivia, &reza] {
+        w.store.prove_email(user.id);
+    }
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "sara@example.com").await;
+    w.invite(&olivia, event, "reza@example.com").await;
+    w.deliver().await;
+    let mut languages = w.mailer.languages.lock().unwrap().clone();
+    languages.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        languages,
+        [
+            ("reza@example.com".to_owned(), Locale::Fa),
+            // Held: whoever claims the address may not own it; the sender's language.
+            ("sara@example.com".to_owned(), Locale::Fa),
+        ]
+    );
+    // Sara proves it: from now on her messages are in her language.
+    w.store.prove_email(sara.id);
+    let english_event = w.event(&reza).await;
+    w.invite(&reza, english_event, "sara@example.com").await;
+    w.deliver().await;
+    let last = w.mailer.languages.lock().unwrap().last().cloned();
+    assert_eq!(last, Some(("sara@example.com".to_owned(), Locale::En)));
 }
 
 #[tokio::test]
