@@ -181,8 +181,10 @@ class Service:
             assert status == expect, f"{method} {path}: {status} {answer}"
         return status, answer
 
-    def user(self, name, email=None, mobile=None):
+    def user(self, name, email=None, mobile=None, locale=None):
         body = {"name": name, "password": PASSWORD}
+        if locale:
+            body["locale"] = locale
         if email:
             body["email"] = email
         if mobile:
@@ -528,6 +530,42 @@ def test_an_invitee_reached_by_email_gets_an_email_and_a_reminder(database, serv
         service.call("POST", f"/invitations/{bobs['id']}/resend", None, ann["token"], expect=200)
         wait_for(lambda: len(mailbox.messages) == 2, what="the reminder")
         assert mailbox.messages[1][1] == ["bob@example.com"]
+    finally:
+        mailbox.close()
+
+
+def test_a_persian_reader_gets_a_persian_right_to_left_email_with_both_dates(database, services):
+    """docs/api.md, "Languages": the invitee's locale writes the email, subject to HTML."""
+    mailbox = Mailbox()
+    try:
+        service = services(
+            database, SMTP_URL=mailbox.url, SMTP_FROM="Event Manager <no-reply@example.com>"
+        )
+        ann = service.user("Ann", email="ann@example.com")
+        service.user("Reza", email="reza@example.com", locale="fa")
+        # 2027-01-15 14:30 UTC is 18:00 in Tehran: Friday 25 Dey 1405.
+        _, made = service.call(
+            "POST", "/events",
+            {"title": "Launch party", "starts_at": "2027-01-15T14:30:00Z",
+             "time_zone": "Asia/Tehran"},
+            ann["token"], expect=201,
+        )
+        service.invite(ann, made["data"]["id"], ["reza@example.com"], message="See you there")
+        mail = wait_for(lambda: mailbox.messages, what="the Persian invitation email")
+        _, recipients, message = mail[0]
+        assert recipients == ["reza@example.com"]
+        assert message["Subject"] == "Ann شما را به Launch party دعوت کرده است", message["Subject"]
+        text, html = text_of(message).replace("\r\n", "\n"), html_of(message)
+        assert text.startswith("سلام Reza،\n"), text
+        assert "Ann شما را به «Launch party» دعوت کرده است." in text, text
+        assert "Ann نوشته است:\n> See you there" in text, text
+        assert " (Asia/Tehran) پاسخ دهید." in text and "۱۴۰" in text, text
+        assert '<html lang="fa" dir="rtl">' in html, html
+        assert "Answer" not in text and "Hello" not in text, text
+        calendar = next(
+            (p for p in message.walk() if p.get_content_type() == "text/calendar"), None
+        )
+        assert calendar is not None, "the calendar entry rides along in any language"
     finally:
         mailbox.close()
 
