@@ -19,6 +19,7 @@ use crate::{UserId, WebhookId};
 
 pub mod delivery;
 mod delivery_service;
+mod messages;
 pub mod ports;
 mod service;
 
