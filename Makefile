@@ -31,7 +31,7 @@ test-rust:
 ## pushed change, and an invitation email's link answers on the RSVP page at phone width; calendar
 ## files are read by Python's icalendar and stored in a Radicale CalDAV server; webhooks reach a receiver that verifies them with the Standard Webhooks library and
 ## email an aiosmtpd server; schemathesis fuzzes every operation; the TypeScript client runs the
-## seed's scenario.
+## seed's scenario; and the scaled-out shape (scripts/scale-test.sh) passes its checks.
 test-contract:
 	$(CARGO) build --locked --bin event-manager
 	bash scripts/browser-docs-test.sh target/debug/event-manager
@@ -41,6 +41,12 @@ test-contract:
 	bash scripts/calendar-test.sh target/debug/event-manager
 	bash scripts/schemathesis.sh target/debug/event-manager
 	bash scripts/typescript-client-test.sh target/debug/event-manager
+	bash scripts/scale-test.sh target/debug/event-manager
+
+## The scaled-out shape alone: HAProxy, three processes, PgBouncer in transaction mode, PostgreSQL.
+test-scale:
+	$(CARGO) build --locked --bin event-manager
+	bash scripts/scale-test.sh target/debug/event-manager
 
 ## The TypeScript client alone: generated types up to date, redocly lint, tsc, the seed example.
 typescript-client:
@@ -53,6 +59,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	python3 scripts/architecture-tree.py --check
+	bash scripts/compose-check.sh
 	@if grep -rnE 'issues? #?[0-9]+|round [0-9]' docs crates --include=*.md --include=*.rs; then \
 		echo "lint: docs/ and crates/ say what holds, not which issue or round did it" >&2; exit 1; fi
 

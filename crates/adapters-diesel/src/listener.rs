@@ -57,7 +57,7 @@ impl ChangeListener {
 }
 
 fn connect(database: &Database) -> Result<PgConnection, Box<dyn std::error::Error>> {
-    let mut conn = PgConnection::establish(&database.url)?;
+    let mut conn = PgConnection::establish(&database.listen_url)?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
     Ok(conn)
 }

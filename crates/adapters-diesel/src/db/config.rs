@@ -31,6 +31,15 @@ pub struct DatabaseConfig {
     /// PostgreSQL `idle_in_transaction_session_timeout`: a session left idle inside a transaction
     /// for longer is ended by the server, so a stuck client cannot hold locks forever.
     pub idle_in_transaction_timeout: Duration,
+    /// Whether PostgreSQL connections keep diesel's cache of named prepared statements
+    /// (`DATABASE_PREPARED_STATEMENTS`). Off behind a pooler in transaction mode (PgBouncer 1.18
+    /// does not carry a named statement from one server connection to another): every statement
+    /// is then sent unnamed, parsed where it runs.
+    pub prepared_statements: bool,
+    /// A direct connection for `LISTEN` (`DATABASE_LISTEN_URL`), when [`DatabaseConfig::url`]
+    /// goes through a pooler in transaction mode, which does not deliver notifications; `None`:
+    /// `url`.
+    pub listen_url: Option<String>,
 }
 
 impl DatabaseConfig {
@@ -55,6 +64,8 @@ impl DatabaseConfig {
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
             lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
             idle_in_transaction_timeout: Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
+            prepared_statements: true,
+            listen_url: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub enum DatabaseError {
     /// The migrating connection's statement and lock timeouts could not be lifted or put back.
     #[error("cannot set the timeouts of the migrating connection")]
     MigrationSettings(#[source] DieselError),
+    /// The migrations' transaction could not begin or commit.
+    #[error("cannot begin or commit the migrations' transaction")]
+    MigrationTransaction(#[from] DieselError),
     /// A migration failed.
     #[error("cannot run migrations")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),

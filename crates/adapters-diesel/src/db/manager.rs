@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{CacheSize, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, Error, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
@@ -79,10 +79,20 @@ pub(super) struct Setup {
     pub(super) statements: Arc<AtomicU64>,
     /// The statements run on each new connection, before counting starts.
     pub(super) session: String,
+    /// Whether the connection keeps named prepared statements (`DATABASE_PREPARED_STATEMENTS`).
+    pub(super) prepared_statements: bool,
 }
 
 impl CustomizeConnection<Pooled, Error> for Setup {
     fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), Error> {
+        if !self.prepared_statements {
+            pooled
+                .conn
+                .set_prepared_statement_cache_size(CacheSize::Disabled);
+        }
+        // Behind a pooler in transaction mode these land on whichever server connection is
+        // free: harmless (every process sets the same bounds), but not enough, so the pooler
+        // sets them on each server connection too (docs/operations.md, "Behind a pooler").
         pooled
             .conn
             .batch_execute(&self.session)

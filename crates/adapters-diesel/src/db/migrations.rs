@@ -2,7 +2,7 @@
 //! PostgreSQL.
 
 use diesel::connection::SimpleConnection;
-use diesel::RunQueryDsl;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::config::Backend;
@@ -13,15 +13,16 @@ use super::pool::Database;
 pub(crate) const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// An arbitrary constant key for `pg_advisory_lock`: it serializes migrations run by several
+/// An arbitrary constant key for `pg_advisory_xact_lock`: it serializes migrations run by several
 /// processes starting at once against one PostgreSQL database.
 const MIGRATION_LOCK_KEY: i64 = 0x4576_656e_744d_6772;
 
 impl Database {
-    /// Applies pending migrations. On PostgreSQL an advisory lock serializes concurrent callers,
-    /// and the connection's statement and lock timeouts are lifted meanwhile (a migration may
-    /// rewrite a large table, and waiting for another process's migration is expected), then put
-    /// back.
+    /// Applies pending migrations. On PostgreSQL they run in one transaction that first takes a
+    /// transaction-scoped advisory lock, so that concurrent callers run one after the other, and
+    /// lifts its statement and lock timeouts for itself alone (`SET LOCAL`: a migration may
+    /// rewrite a large table, and waiting for another process's migration is expected). Nothing
+    /// outlives the transaction, so this is safe behind a pooler in transaction mode.
     ///
     /// # Errors
     /// [`DatabaseError`] when a connection cannot be had, the lock cannot be taken or released, or
@@ -30,14 +31,16 @@ impl Database {
         let mut pooled = self.pool.get().map_err(DatabaseError::Connect)?;
         let conn = &mut pooled.conn;
         match self.backend() {
-            Backend::Postgres => {
-                session(conn, "SET statement_timeout = 0; SET lock_timeout = 0;")?;
-                advisory_lock(conn, "pg_advisory_lock")?;
-                let migrated = run(conn, PG_MIGRATIONS);
-                let unlocked = advisory_lock(conn, "pg_advisory_unlock");
-                let restored = session(conn, &self.session);
-                migrated.and(unlocked).and(restored)
-            }
+            Backend::Postgres => conn.transaction(|conn| {
+                diesel::sql_query(format!(
+                    "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                ))
+                .execute(conn)
+                .map_err(DatabaseError::MigrationLock)?;
+                conn.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;")
+                    .map_err(DatabaseError::MigrationSettings)?;
+                run(conn, PG_MIGRATIONS)
+            }),
             Backend::Sqlite => run(conn, SQLITE_MIGRATIONS),
         }
     }
@@ -47,18 +50,4 @@ fn run(conn: &mut AnyConnection, migrations: EmbeddedMigrations) -> Result<(), D
     conn.run_pending_migrations(migrations)
         .map(drop)
         .map_err(DatabaseError::Migrate)
-}
-
-/// Changes session settings of the migrating connection.
-fn session(conn: &mut AnyConnection, sql: &str) -> Result<(), DatabaseError> {
-    conn.batch_execute(sql)
-        .map_err(DatabaseError::MigrationSettings)
-}
-
-/// Calls `pg_advisory_lock` or `pg_advisory_unlock` with [`MIGRATION_LOCK_KEY`].
-fn advisory_lock(conn: &mut AnyConnection, function: &str) -> Result<(), DatabaseError> {
-    diesel::sql_query(format!("SELECT {function}({MIGRATION_LOCK_KEY})"))
-        .execute(conn)
-        .map(drop)
-        .map_err(DatabaseError::MigrationLock)
 }

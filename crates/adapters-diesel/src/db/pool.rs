@@ -30,13 +30,12 @@ pub struct Database {
     wait: Duration,
     backend: Backend,
     statements: Arc<AtomicU64>,
-    /// What each new connection runs first (the bounds on its waits), run again after migrating.
-    pub(super) session: String,
     /// Bumped when changes may have been committed: by this process's writes, and by
     /// [`crate::ChangeListener`] for other processes'. Each `ChangeFeed::watch` subscribes.
     commits: Arc<watch::Sender<u64>>,
-    /// The URL connections are opened with, for the change listener's own connection.
-    pub(crate) url: String,
+    /// The URL the change listener's own connection is opened with: `DATABASE_LISTEN_URL`, else
+    /// the pool's.
+    pub(crate) listen_url: String,
 }
 
 impl std::fmt::Debug for Database {
@@ -91,7 +90,8 @@ impl Database {
             .test_on_check_out(true)
             .connection_customizer(Box::new(Setup {
                 statements: statements.clone(),
-                session: session.clone(),
+                session,
+                prepared_statements: config.prepared_statements,
             }))
             .build(Manager {
                 backend,
@@ -118,9 +118,11 @@ impl Database {
             wait: config.connection_timeout,
             backend,
             statements,
-            session,
             commits: Arc::new(watch::Sender::new(0)),
-            url,
+            listen_url: match (&config.listen_url, backend) {
+                (Some(direct), Backend::Postgres) => with_libpq_timeouts(direct),
+                _ => url,
+            },
         })
     }
 

@@ -55,6 +55,12 @@ pub struct Config {
     /// `idle_in_transaction_session_timeout` (default
     /// [`DatabaseConfig::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT`]).
     pub database_idle_in_transaction_timeout: Duration,
+    /// `DATABASE_PREPARED_STATEMENTS`: whether PostgreSQL connections keep named prepared
+    /// statements (default true; false behind a pooler in transaction mode).
+    pub database_prepared_statements: bool,
+    /// `DATABASE_LISTEN_URL`: a direct PostgreSQL connection for `LISTEN` (default none:
+    /// `DATABASE_URL`).
+    pub database_listen_url: Option<SecretString>,
     /// `BIND_ADDR` (default `127.0.0.1:8080`).
     pub bind_addr: SocketAddr,
     /// `METRICS_BIND_ADDR`: where Prometheus scrapes `GET /metrics` (default none: no metrics
@@ -241,6 +247,8 @@ impl Config {
             database_statement_timeout_ms,
             database_lock_timeout_ms,
             database_idle_in_transaction_timeout_ms,
+            database_prepared_statements,
+            database_listen_url,
             bind_addr,
             metrics_bind_addr,
             http_workers,
@@ -338,6 +346,8 @@ impl Config {
             database_idle_in_transaction_timeout: Duration::from_millis(
                 database_idle_in_transaction_timeout_ms,
             ),
+            database_prepared_statements,
+            database_listen_url,
             bind_addr,
             metrics_bind_addr,
             phone_region: default_phone_region,
@@ -407,6 +417,11 @@ impl Config {
             statement_timeout: self.database_statement_timeout,
             lock_timeout: self.database_lock_timeout,
             idle_in_transaction_timeout: self.database_idle_in_transaction_timeout,
+            prepared_statements: self.database_prepared_statements,
+            listen_url: self
+                .database_listen_url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned()),
         }
     }
 }

@@ -57,6 +57,16 @@ pub struct Settings {
             TIMEOUT_MS,
         ))]
     pub(super) database_idle_in_transaction_timeout_ms: u64,
+    /// Keep named prepared statements on PostgreSQL connections: true or false; false behind a
+    /// pooler in transaction mode (PgBouncer)
+    #[arg(long, env, help_heading = "Database",
+        action = clap::ArgAction::Set, default_value_t = true,
+        value_parser = checked("DATABASE_PREPARED_STATEMENTS", "true or false", boolean))]
+    pub(super) database_prepared_statements: bool,
+    /// A direct PostgreSQL URL for `LISTEN`, when DATABASE_URL goes through a pooler in
+    /// transaction mode. Unset: DATABASE_URL
+    #[arg(long, env, help_heading = "Database", hide_env_values = true, value_parser = secret)]
+    pub(super) database_listen_url: Option<SecretString>,
 
     /// The API's listen address: an address and port such as 127.0.0.1:8080
     #[arg(long, env, help_heading = "HTTP", default_value = "127.0.0.1:8080",

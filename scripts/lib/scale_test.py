@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Checks of the scaled-out shape (scripts/scale-test.sh): three service processes behind HAProxy,
+on one PostgreSQL reached through PgBouncer in transaction mode.
+
+Standard library only; prints one line per check with its figure, and exits 1 on the first
+failure. Through HAProxy (`--lb`), unless a check names one process (`--apps`):
+
+  * the seed's scenario: register, log in, create an event, invite by email and mobile, answer,
+    and read the sent and received lists;
+  * 100 concurrent answers to one invitation: exactly one 200, the rest 409;
+  * 80 invitees accepting a 50-seat event at once: exactly 50 seats taken, 30 `event_full`;
+  * read-your-writes 50 times in a row: an event created through one request is read at once by
+    the next (whichever process serves it);
+  * a live stream on process 1 receives a change made through process 2, by `NOTIFY` on the
+    direct connection, well within the polling interval;
+  * 300 invitations sent concurrently through all three processes: the change feed's ids, read
+    from the primary, are gap-free and each change is numbered once;
+  * the login limit holds across processes: 15 bad logins for one account from one client
+    address, spread over the three processes by HAProxy, give at most 5 401s, then 429s;
+  * the client's own X-Forwarded-For cannot forge another address past HAProxy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+PASSWORD = "correct horse battery"
+
+
+class Failure(Exception):
+    pass
+
+
+def call(base: str, method: str, path: str, body=None, token=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}/api/v1{path}", data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    return status, (json.loads(raw) if raw else None)
+
+
+def expect(status, answer, wanted, what):
+    if status != wanted:
+        raise Failure(f"{what}: {status} {answer}, expected {wanted}")
+    return answer
+
+
+def register(base: str, name: str, mobile: str | None = None) -> dict:
+    email = f"{name.lower()}-{uuid.uuid4().hex[:12]}@example.com"
+    body = {"name": name, "email": email, "password": PASSWORD}
+    if mobile:
+        body["mobile"] = mobile
+    answer = expect(*call(base, "POST", "/register", body), 201, f"register {name}")
+    return {"token": answer["data"]["token"], "email": email, "id": answer["data"]["user"]["id"]}
+
+
+def event(base: str, owner: dict, **fields) -> str:
+    body = {"title": "Launch party", **fields}
+    return expect(*call(base, "POST", "/events", body, owner["token"]), 201, "create event")[
+        "data"]["id"]
+
+
+def send(base: str, sender: dict, event_id: str, contacts: list[str]) -> dict:
+    return expect(
+        *call(base, "POST", f"/{event_id}/send-invitations", {"invitations": contacts},
+              sender["token"]),
+        200, "send invitations",
+    )["data"]
+
+
+def many(count: int, work, workers: int = 32):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(work, range(count)))
+
+
+def seed_scenario(lb: str) -> str:
+    olivia = register(lb, "Olivia")
+    sara, reza = register(lb, "Sara"), register(lb, "Reza", mobile="09352864812")
+    logged = expect(*call(lb, "POST", "/login", {"login": sara["email"], "password": PASSWORD}),
+                    200, "login")
+    sara["token"] = logged["data"]["token"]
+    event_id = event(lb, olivia)
+    sent = send(lb, olivia, event_id, [sara["email"], "09352864812", "nobody@example.com"])
+    if len(sent["sent"]) != 2 or len(sent["ignored"]) != 1:
+        raise Failure(f"the seed's send: {sent}")
+    by_contact = {s["contact"]: s["id"] for s in sent["sent"]}
+    expect(*call(lb, "PATCH", f"/invitations/{by_contact[sara['email']]}", {"status": "accepted"},
+                 sara["token"]), 200, "Sara accepts")
+    expect(*call(lb, "PATCH", f"/invitations/{by_contact['09352864812']}", {"status": "rejected"},
+                 reza["token"]), 200, "Reza rejects")
+    mine = expect(*call(lb, "GET", "/sended-invitations", token=olivia["token"]), 200, "sent list")
+    statuses = sorted(i["status"] for i in mine["data"])
+    if statuses != ["accepted", "rejected"]:
+        raise Failure(f"Olivia's sent list: {statuses}")
+    received = expect(*call(lb, "GET", "/received-invitations", token=sara["token"]), 200,
+                      "received list")
+    if [i["status"] for i in received["data"]] != ["accepted"]:
+        raise Failure(f"Sara's received list: {received}")
+    return "seed scenario: register, login, send (2 sent, 1 ignored), accept, reject, both lists"
+
+
+def answer_race(lb: str) -> str:
+    olivia, sara = register(lb, "Olivia"), register(lb, "Sara")
+    event_id = event(lb, olivia)
+    invitation = send(lb, olivia, event_id, [sara["email"]])["sent"][0]["id"]
+    statuses = many(100, lambda _: call(lb, "PATCH", f"/invitations/{invitation}",
+                                        {"status": "accepted"}, sara["token"])[0])
+    if statuses.count(200) != 1 or statuses.count(409) != 99:
+        raise Failure(f"100 answers at once: {sorted(set(statuses))} "
+                      f"({statuses.count(200)} x 200, {statuses.count(409)} x 409)")
+    return "100 concurrent answers to one invitation: 1 x 200, 99 x 409"
+
+
+def capacity_race(lb: str) -> str:
+    olivia = register(lb, "Olivia")
+    guests = many(80, lambda n: register(lb, f"Guest{n}"), workers=16)
+    event_id = event(lb, olivia, capacity=50, waitlist=False)
+    sent = send(lb, olivia, event_id, [g["email"] for g in guests])["sent"]
+    ids = {s["contact"]: s["id"] for s in sent}
+    answers = many(80, lambda n: call(lb, "PATCH", f"/invitations/{ids[guests[n]['email']]}",
+                                      {"status": "accepted"}, guests[n]["token"]))
+    ok = sum(1 for status, _ in answers if status == 200)
+    full = sum(1 for status, body in answers if status == 409 and body["code"] == "event_full")
+    if (ok, full) != (50, 30):
+        raise Failure(f"80 accepting a 50-seat event: {ok} accepted, {full} event_full, "
+                      f"{[s for s, _ in answers if s not in (200, 409)]}")
+    shown = expect(*call(lb, "GET", f"/events/{event_id}", token=olivia["token"]), 200, "event")
+    if shown["data"]["members_count"] != 51:
+        raise Failure(f"the event counts {shown['data']['members_count']} members, expected 51")
+    return "80 accepting a 50-seat event at once: 50 seated, 30 event_full, 51 members"
+
+
+def read_your_writes(lb: str) -> str:
+    olivia = register(lb, "Olivia")
+    for n in range(50):
+        event_id = event(lb, olivia, title=f"Event {n}")
+        expect(*call(lb, "GET", f"/events/{event_id}", token=olivia["token"]), 200,
+               f"read-your-write {n}")
+    listed = expect(*call(lb, "GET", "/events?limit=100", token=olivia["token"]), 200, "list")
+    if len(listed["data"]) != 50:
+        raise Failure(f"the list shows {len(listed['data'])} of 50 events just created")
+    return "read-your-writes: 50 creates each read at once, and all 50 listed"
+
+
+def live_stream(apps: list[str]) -> str:
+    olivia, sara = register(apps[1], "Olivia"), register(apps[0], "Sara")
+    ticket = expect(*call(apps[0], "POST", "/stream-tickets", {}, sara["token"]), 201,
+                    "stream ticket")["data"]["ticket"]
+    request = urllib.request.Request(f"{apps[0]}/api/v1/me/stream?ticket={ticket}")
+    stream = urllib.request.urlopen(request, timeout=30)
+    got: list[tuple[float, str]] = []
+
+    def read():
+        for raw in stream:
+            line = raw.decode().strip()
+            if line.startswith("event: invitation.created"):
+                got.append((time.monotonic(), line))
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.5)
+    event_id = event(apps[1], olivia)
+    started = time.monotonic()
+    send(apps[1], olivia, event_id, [sara["email"]])
+    reader.join(timeout=10)
+    stream.close()
+    if not got:
+        raise Failure("process 1's stream did not receive the invitation sent through process 2")
+    lag = (got[0][0] - started) * 1000
+    return f"live stream on process 1 got a change made through process 2 in {lag:.0f} ms"
+
+
+def feed_gap_free(lb: str, primary: str) -> str:
+    olivia = register(lb, "Olivia")
+    invitees = many(30, lambda n: register(lb, f"Invitee{n}"), workers=16)
+    events = [event(lb, olivia, title=f"Party {n}") for n in range(10)]
+    before = int(psql(primary, "SELECT coalesce(max(id), 0) FROM changes"))
+    many(10, lambda n: send(lb, olivia, events[n], [i["email"] for i in invitees]), workers=10)
+    ids = [int(x) for x in psql(primary, f"SELECT id FROM changes WHERE id > {before} ORDER BY id")
+           .split()]
+    if ids != list(range(before + 1, before + 1 + len(ids))) or len(ids) < 300:
+        raise Failure(f"change ids after {before}: {len(ids)} ids, not consecutive "
+                      f"({ids[:5]}...{ids[-5:]})")
+    return f"300 invitations sent at once through 3 processes: {len(ids)} changes, ids gap-free"
+
+
+def login_limit(lb: str) -> str:
+    victim = register(lb, "Victim")
+    statuses = [call(lb, "POST", "/login", {"login": victim["email"], "password": "wrong"})[0]
+                for _ in range(15)]
+    if statuses.count(401) > 5 or statuses[-1] != 429:
+        raise Failure(f"15 bad logins across 3 processes: {statuses}")
+    # A forged X-Forwarded-For is dropped by HAProxy: still the same address, still refused.
+    forged = call(lb, "POST", "/login", {"login": victim["email"], "password": "wrong"},
+                  headers={"X-Forwarded-For": "203.0.113.77"})[0]
+    if forged != 429:
+        raise Failure(f"a forged X-Forwarded-For got {forged}, expected 429")
+    return (f"login limit across 3 processes: {statuses.count(401)} x 401 then 429; "
+            "a forged X-Forwarded-For changes nothing")
+
+
+def psql(url: str, sql: str) -> str:
+    return subprocess.run(["psql", url, "-XAtc", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lb", required=True)
+    parser.add_argument("--apps", required=True)
+    parser.add_argument("--primary", required=True)
+    args = parser.parse_args()
+    apps = [a for a in args.apps.split(",") if a]
+    checks = [
+        lambda: seed_scenario(args.lb),
+        lambda: answer_race(args.lb),
+        lambda: capacity_race(args.lb),
+        lambda: read_your_writes(args.lb),
+        lambda: live_stream(apps),
+        lambda: feed_gap_free(args.lb, args.primary),
+        lambda: login_limit(args.lb),
+    ]
+    started = time.monotonic()
+    try:
+        for check in checks:
+            print(f"scale: {check()}", flush=True)
+    except Failure as failure:
+        print(f"scale: FAILED: {failure}", file=sys.stderr)
+        return 1
+    print(f"scale: every check passed through HAProxy + PgBouncer (transaction mode) + 3 "
+          f"processes in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
