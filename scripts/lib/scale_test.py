@@ -17,7 +17,11 @@ failure. Through HAProxy (`--lb`), unless a check names one process (`--apps`):
     from the primary, are gap-free and each change is numbered once;
   * the login limit holds across processes: 15 bad logins for one account from one client
     address, spread over the three processes by HAProxy, give at most 5 401s, then 429s;
-  * the client's own X-Forwarded-For cannot forge another address past HAProxy.
+  * the client's own X-Forwarded-For cannot forge another address past HAProxy;
+  * list reads are served by the streaming standby (its transaction count grows), and still see
+    one's own writes with the standby's replay paused (they fall back to the primary);
+  * the standby stopped mid-run, and started again: every read still 200 and current, and the
+    standby serves reads again once back.
 """
 
 from __future__ import annotations
@@ -219,6 +223,80 @@ def login_limit(lb: str) -> str:
             "a forged X-Forwarded-For changes nothing")
 
 
+def list_titles(lb: str, user: dict) -> list[str]:
+    listed = expect(*call(lb, "GET", "/events?limit=100", token=user["token"]), 200, "list")
+    return [e["title"] for e in listed["data"]]
+
+
+def standby_outcomes(metrics: list[str]) -> dict[str, int]:
+    """db_standby_reads_total by outcome, summed over the processes."""
+    totals: dict[str, int] = {}
+    for url in metrics:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("db_standby_reads_total{"):
+                    outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+                    totals[outcome] = totals.get(outcome, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return totals
+
+
+def standby_reads(lb: str, standby: str, metrics: list[str]) -> str:
+    olivia = register(lb, "Olivia")
+    event(lb, olivia, title="First")
+    deadline = time.monotonic() + 10
+    while "First" not in list_titles(lb, olivia):
+        if time.monotonic() > deadline:
+            raise Failure("the first event never showed in the list")
+    before = standby_outcomes(metrics)
+    for _ in range(20):
+        if list_titles(lb, olivia) != ["First"]:
+            raise Failure("a list read lost the event")
+    after = standby_outcomes(metrics)
+    served = after.get("served", 0) - before.get("served", 0)
+    if served < 15:
+        raise Failure(f"the standby served {served} of 20 list reads ({before} -> {after})")
+    # Replay paused: the standby lags; one's own writes still show, from the primary.
+    psql(standby, "SELECT pg_wal_replay_pause()")
+    try:
+        for n in range(10):
+            event(lb, olivia, title=f"Paused {n}")
+            titles = list_titles(lb, olivia)
+            if f"Paused {n}" not in titles:
+                raise Failure(f"with replay paused, a list missed its own write: {titles}")
+    finally:
+        psql(standby, "SELECT pg_wal_replay_resume()")
+    return (f"the standby served {served} of 20 list reads; "
+            "with its replay paused, 10 writes each read back at once")
+
+
+def standby_outage(lb: str, metrics: list[str], stop: str, start: str) -> str:
+    olivia = register(lb, "Olivia")
+    subprocess.run(stop, shell=True, check=True, capture_output=True)
+    started = time.monotonic()
+    try:
+        for n in range(20):
+            event(lb, olivia, title=f"Down {n}")
+            if f"Down {n}" not in list_titles(lb, olivia):
+                raise Failure("with the standby down, a list missed its own write")
+        down_for = time.monotonic() - started
+    finally:
+        subprocess.run(start, shell=True, check=True, capture_output=True)
+    # Back: after its rest, the standby serves list reads again.
+    deadline = time.monotonic() + 30
+    while True:
+        before = standby_outcomes(metrics).get("served", 0)
+        titles = list_titles(lb, olivia)
+        if len(titles) != 20:
+            raise Failure(f"after the standby came back, the list shows {len(titles)} of 20")
+        if standby_outcomes(metrics).get("served", 0) > before:
+            break
+        if time.monotonic() > deadline:
+            raise Failure("the standby did not serve reads again within 30 s of its return")
+        time.sleep(0.5)
+    return (f"standby stopped: 20 writes and reads all 2xx and current ({down_for:.1f} s); "
+            "started again: it serves reads again")
+
+
 def psql(url: str, sql: str) -> str:
     return subprocess.run(["psql", url, "-XAtc", sql], check=True, capture_output=True,
                           text=True).stdout.strip()
@@ -229,8 +307,13 @@ def main() -> int:
     parser.add_argument("--lb", required=True)
     parser.add_argument("--apps", required=True)
     parser.add_argument("--primary", required=True)
+    parser.add_argument("--standby", required=True)
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--standby-stop", required=True)
+    parser.add_argument("--standby-start", required=True)
     args = parser.parse_args()
     apps = [a for a in args.apps.split(",") if a]
+    metrics = [m for m in args.metrics.split(",") if m]
     checks = [
         lambda: seed_scenario(args.lb),
         lambda: answer_race(args.lb),
@@ -239,6 +322,8 @@ def main() -> int:
         lambda: live_stream(apps),
         lambda: feed_gap_free(args.lb, args.primary),
         lambda: login_limit(args.lb),
+        lambda: standby_reads(args.lb, args.standby, metrics),
+        lambda: standby_outage(args.lb, metrics, args.standby_stop, args.standby_start),
     ]
     started = time.monotonic()
     try:
@@ -248,7 +333,7 @@ def main() -> int:
         print(f"scale: FAILED: {failure}", file=sys.stderr)
         return 1
     print(f"scale: every check passed through HAProxy + PgBouncer (transaction mode) + 3 "
-          f"processes in {time.monotonic() - started:.1f} s")
+          f"processes + a streaming standby in {time.monotonic() - started:.1f} s")
     return 0
 
 

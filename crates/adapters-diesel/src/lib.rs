@@ -60,5 +60,5 @@ mod users;
 mod webhooks;
 
 pub use credentials::{Argon2Hasher, HasherConfig, RandomTokenIssuer};
-pub use db::{Backend, Database, DatabaseConfig, DatabaseError};
+pub use db::{read_scope, Backend, Database, DatabaseConfig, DatabaseError};
 pub use listener::ChangeListener;

@@ -84,20 +84,33 @@ impl TokenRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<Option<User>, PortError> {
         let hash = hash.0.clone();
-        self.run(move |conn| {
-            // Every authenticated request runs it: on the concrete connection (`with_concrete`).
-            let row: Option<UserRow> = with_concrete!(conn, c => access_tokens::table
-                .inner_join(users::table)
-                .filter(access_tokens::token_hash.eq(&hash))
-                .filter(access_tokens::revoked_at.is_null())
-                .filter(access_tokens::expires_at.gt(to_db_time(now)))
-                .select(UserRow::as_select())
-                .first(c)
-                .optional())
-            .map_err(port_error)?;
-            row.map(User::try_from).transpose()
-        })
-        .await
+        let note_position = self.reads_from_standby();
+        let (user, position) = self
+            .run(move |conn| {
+                // Every authenticated request runs it: on the concrete connection
+                // (`with_concrete`).
+                let row: Option<UserRow> = with_concrete!(conn, c => access_tokens::table
+                    .inner_join(users::table)
+                    .filter(access_tokens::token_hash.eq(&hash))
+                    .filter(access_tokens::revoked_at.is_null())
+                    .filter(access_tokens::expires_at.gt(to_db_time(now)))
+                    .select(UserRow::as_select())
+                    .first(c)
+                    .optional())
+                .map_err(port_error)?;
+                // With a standby, where the primary is now: this request's list reads may use
+                // the standby once it has replayed that far (`db/replica.rs`).
+                let position = match (&row, note_position) {
+                    (Some(_), true) => Some(crate::db::primary_position(conn)?),
+                    _ => None,
+                };
+                Ok::<_, PortError>((row.map(User::try_from).transpose()?, position))
+            })
+            .await?;
+        if let Some(position) = position {
+            crate::db::note_primary_position(position);
+        }
+        Ok(user)
     }
 
     #[tracing::instrument(skip_all)]

@@ -417,6 +417,10 @@ impl Application {
                 .wrap(from_fn(http_actix::response_headers))
                 // Every sentence above is written in the request's language.
                 .wrap(from_fn(http_actix::i18n::languages))
+                // List reads may use a standby that has caught up with the request's start.
+                .wrap(from_fn(|req, next: actix_web::middleware::Next<_>| {
+                    adapters_diesel::read_scope(next.call(req))
+                }))
                 .wrap(from_fn(http_actix::metrics::request_metrics))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 // Outermost: every answer carries the request's id, which the span above logs.

@@ -40,6 +40,9 @@ pub struct DatabaseConfig {
     /// goes through a pooler in transaction mode, which does not deliver notifications; `None`:
     /// `url`.
     pub listen_url: Option<String>,
+    /// A streaming hot standby for list and feed reads (`DATABASE_READ_URL`; docs/operations.md,
+    /// "Read replicas"); `None`: every read on [`DatabaseConfig::url`].
+    pub read_url: Option<String>,
 }
 
 impl DatabaseConfig {
@@ -66,6 +69,7 @@ impl DatabaseConfig {
             idle_in_transaction_timeout: Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
             prepared_statements: true,
             listen_url: None,
+            read_url: None,
         }
     }
 

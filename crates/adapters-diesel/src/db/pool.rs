@@ -15,6 +15,7 @@ use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, Da
 use super::connection::AnyConnection;
 use super::errors::DatabaseError;
 use super::manager::{Manager, Setup};
+use super::replica::{Replica, SharedReplica};
 
 /// The adapter: a pool of connections to PostgreSQL or SQLite, implementing the repository ports.
 #[derive(Clone)]
@@ -36,6 +37,8 @@ pub struct Database {
     /// The URL the change listener's own connection is opened with: `DATABASE_LISTEN_URL`, else
     /// the pool's.
     pub(crate) listen_url: String,
+    /// The streaming standby list and feed reads may use (`DATABASE_READ_URL`).
+    pub(super) replica: Option<SharedReplica>,
 }
 
 impl std::fmt::Debug for Database {
@@ -63,6 +66,23 @@ impl Database {
     /// [`DatabaseError::Connect`] when no connection can be opened within the timeout,
     /// [`DatabaseError::CreateDir`] when the SQLite file's directory cannot be created.
     pub fn connect(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+        let mut db = Self::pool(config, true)?;
+        if let (Some(read_url), Backend::Postgres) = (&config.read_url, db.backend) {
+            // A standby that is down when the process starts costs only speed: its pool opens
+            // without a first connection, and reads go to the primary until it answers.
+            let standby = DatabaseConfig {
+                url: read_url.clone(),
+                read_url: None,
+                listen_url: None,
+                ..config.clone()
+            };
+            db.replica = Some(Arc::new(Replica::new(Self::pool(&standby, false)?)));
+        }
+        Ok(db)
+    }
+
+    /// A pool over `config.url`; `checked`: fail unless one connection opens within the timeout.
+    fn pool(config: &DatabaseConfig, checked: bool) -> Result<Self, DatabaseError> {
         let backend = config.backend();
         let url = match backend {
             Backend::Postgres => with_libpq_timeouts(&config.url),
@@ -83,7 +103,7 @@ impl Database {
         let statements = Arc::new(AtomicU64::new(0));
         let session = session_setup(config);
         let size = config.pool_size.max(1);
-        let pool = Pool::builder()
+        let builder = Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(config.connection_timeout)
@@ -92,12 +112,16 @@ impl Database {
                 statements: statements.clone(),
                 session,
                 prepared_statements: config.prepared_statements,
-            }))
-            .build(Manager {
-                backend,
-                url: url.clone(),
-            })
-            .map_err(DatabaseError::Connect)?;
+            }));
+        let manager = Manager {
+            backend,
+            url: url.clone(),
+        };
+        let pool = if checked {
+            builder.build(manager).map_err(DatabaseError::Connect)?
+        } else {
+            builder.build_unchecked(manager)
+        };
         let queue = Arc::new(Queue::default());
         let mut threads = Threads {
             queue: queue.clone(),
@@ -123,6 +147,7 @@ impl Database {
                 (Some(direct), Backend::Postgres) => with_libpq_timeouts(direct),
                 _ => url,
             },
+            replica: None,
         })
     }
 

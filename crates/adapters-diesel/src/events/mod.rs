@@ -220,7 +220,7 @@ impl EventRepository for Database {
         let viewer = DbId::of(member_id);
         let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             let mut query = events::table
                 .inner_join(users::table)
                 .inner_join(
@@ -289,7 +289,7 @@ impl EventRepository for Database {
         let event_id = DbId::of(event_id);
         let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             let mut query = event_members::table
                 .inner_join(users::table.on(users::id.eq(event_members::user_id)))
                 .filter(event_members::event_id.eq(event_id))

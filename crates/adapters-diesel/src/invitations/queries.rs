@@ -100,7 +100,9 @@ impl Database {
         let after = page.after.map(DbId::from);
         let fetch = i64::from(page.limit.get()) + 1;
         let now = to_db_time(now);
-        self.run(move |conn| {
+        // From the standby when one is configured and has caught up (docs/operations.md, "Read
+        // replicas").
+        self.run_read(move |conn| {
             // The hottest read: on the concrete connection (`with_concrete`).
             let rows: Vec<InvitationDetailsRow> = with_concrete!(conn, c => {
                 let mut query = details_query!();

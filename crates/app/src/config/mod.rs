@@ -61,6 +61,8 @@ pub struct Config {
     /// `DATABASE_LISTEN_URL`: a direct PostgreSQL connection for `LISTEN` (default none:
     /// `DATABASE_URL`).
     pub database_listen_url: Option<SecretString>,
+    /// `DATABASE_READ_URL`: a streaming hot standby for list reads (default none).
+    pub database_read_url: Option<SecretString>,
     /// `BIND_ADDR` (default `127.0.0.1:8080`).
     pub bind_addr: SocketAddr,
     /// `METRICS_BIND_ADDR`: where Prometheus scrapes `GET /metrics` (default none: no metrics
@@ -249,6 +251,7 @@ impl Config {
             database_idle_in_transaction_timeout_ms,
             database_prepared_statements,
             database_listen_url,
+            database_read_url,
             bind_addr,
             metrics_bind_addr,
             http_workers,
@@ -348,6 +351,7 @@ impl Config {
             ),
             database_prepared_statements,
             database_listen_url,
+            database_read_url,
             bind_addr,
             metrics_bind_addr,
             phone_region: default_phone_region,
@@ -420,6 +424,10 @@ impl Config {
             prepared_statements: self.database_prepared_statements,
             listen_url: self
                 .database_listen_url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned()),
+            read_url: self
+                .database_read_url
                 .as_ref()
                 .map(|url| url.expose_secret().to_owned()),
         }

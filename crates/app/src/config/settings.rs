@@ -67,6 +67,10 @@ pub struct Settings {
     /// transaction mode. Unset: DATABASE_URL
     #[arg(long, env, help_heading = "Database", hide_env_values = true, value_parser = secret)]
     pub(super) database_listen_url: Option<SecretString>,
+    /// A streaming hot standby for list reads, each used only once it has replayed everything
+    /// committed before the request began. Unset: every read on DATABASE_URL
+    #[arg(long, env, help_heading = "Database", hide_env_values = true, value_parser = secret)]
+    pub(super) database_read_url: Option<SecretString>,
 
     /// The API's listen address: an address and port such as 127.0.0.1:8080
     #[arg(long, env, help_heading = "HTTP", default_value = "127.0.0.1:8080",

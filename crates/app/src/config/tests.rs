@@ -224,13 +224,17 @@ fn every_variable_names_itself_when_its_value_is_bad() {
         .get_arguments()
         .map(|arg| arg.get_env().and_then(|name| name.to_str()).unwrap())
         .collect();
-    assert_eq!(names.len(), 57);
+    assert_eq!(names.len(), 58);
     for name in names {
         match (name, with(&[(name, "?")])) {
             // Any text is a database URL or a service name until it is used, and any path a
             // directory.
             (
-                "DATABASE_URL" | "DATABASE_LISTEN_URL" | "OTEL_SERVICE_NAME" | "OUTBOX_DIR",
+                "DATABASE_URL"
+                | "DATABASE_LISTEN_URL"
+                | "DATABASE_READ_URL"
+                | "OTEL_SERVICE_NAME"
+                | "OUTBOX_DIR",
                 result,
             ) => {
                 assert!(result.is_ok(), "{name}");

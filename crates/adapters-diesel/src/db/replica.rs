@@ -1,0 +1,195 @@
+//! Reads from a streaming hot standby (`DATABASE_READ_URL`; docs/operations.md, "Read replicas"),
+//! never staler than the request that asks.
+//!
+//! Authenticating a request reads the token on the primary; with a standby configured, that call
+//! also notes the primary's WAL write position then ([`note_primary_position`]). A list or feed
+//! read ([`Database::run_read`]) goes to the standby only when the standby has replayed past that
+//! position, checked on the standby just before the read, whose snapshot is taken after the
+//! check: so it sees every transaction committed before the request began, the caller's own
+//! writes through any process included. A standby that lags, is gone or fails costs only speed:
+//! the read runs on the primary, and a failed standby is left alone for [`REST`].
+//!
+//! The position lives in a task-local that the binary opens around each request
+//! ([`read_scope`]); outside one (background work, unauthenticated requests) reads use the
+//! primary. A request must not read its own writes through `run_read`: the position is the one
+//! noted at authentication, before them (no handler lists after writing).
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::sql_types::{Bool, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+use domain::ports::PortError;
+
+use super::connection::AnyConnection;
+use super::errors::port_error;
+use super::pool::Database;
+
+/// How long a standby that failed a read is left alone before it is tried again.
+pub(crate) const REST: Duration = Duration::from_secs(5);
+
+tokio::task_local! {
+    static POSITION: RefCell<Option<String>>;
+}
+
+/// Runs `request` with a place for the primary's position its authentication notes, so that its
+/// list and feed reads may use the standby (see the module documentation).
+pub async fn read_scope<F: std::future::Future>(request: F) -> F::Output {
+    POSITION.scope(RefCell::new(None), request).await
+}
+
+/// Notes the primary's WAL position as of this request's authentication.
+pub(crate) fn note_primary_position(lsn: String) {
+    let _ = POSITION.try_with(|position| *position.borrow_mut() = Some(lsn));
+}
+
+fn noted_position() -> Option<String> {
+    POSITION
+        .try_with(|position| position.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// The standby's pool, and whether it is resting after a failure.
+pub(crate) struct Replica {
+    pub(crate) db: Database,
+    /// Until when (milliseconds since `epoch`) reads skip the standby; 0: not resting.
+    resting_until: AtomicU64,
+    epoch: Instant,
+}
+
+impl Replica {
+    pub(crate) fn new(db: Database) -> Self {
+        Self {
+            db,
+            resting_until: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn resting(&self) -> bool {
+        self.now_ms() < self.resting_until.load(Ordering::Relaxed)
+    }
+
+    fn rest(&self) {
+        let until = self.now_ms() + u64::try_from(REST.as_millis()).unwrap_or(u64::MAX);
+        self.resting_until.store(until, Ordering::Relaxed);
+    }
+}
+
+#[derive(QueryableByName)]
+struct Position {
+    #[diesel(sql_type = Text)]
+    lsn: String,
+}
+
+#[derive(QueryableByName)]
+struct Replayed {
+    #[diesel(sql_type = Bool)]
+    replayed: bool,
+}
+
+/// The primary's WAL write position, read on `conn` (the primary's). A transaction whose commit
+/// returned is written up to there (`synchronous_commit` on, PostgreSQL's default and the
+/// service's: its commit record is flushed before the commit returns). The insert position would
+/// also count records not yet written, which the standby cannot have yet (seen: a quiet primary's
+/// insert position ahead of its write position for up to `wal_writer_delay`, so that most reads
+/// found the standby behind).
+pub(crate) fn primary_position(conn: &mut AnyConnection) -> Result<String, PortError> {
+    diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+        .get_result::<Position>(conn)
+        .map(|p| p.lsn)
+        .map_err(port_error)
+}
+
+/// Whether the standby behind `conn` has replayed up to `lsn`.
+fn replayed(conn: &mut AnyConnection, lsn: &str) -> Result<bool, PortError> {
+    diesel::sql_query("SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS replayed")
+        .bind::<Text, _>(lsn)
+        .get_result::<Replayed>(conn)
+        .map(|r| r.replayed)
+        .map_err(port_error)
+}
+
+impl Database {
+    /// Whether authentication should note the primary's position (a standby is configured).
+    pub(crate) fn reads_from_standby(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// Runs a list or feed read `op` on the standby when it has replayed everything committed
+    /// before this request began, else on the primary (see the module documentation). `op` may
+    /// run twice (on the standby, then on the primary), so it is `Clone`.
+    pub(crate) async fn run_read<T, E>(
+        &self,
+        op: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Clone + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<PortError> + Send + 'static,
+    {
+        let (Some(replica), Some(lsn)) = (&self.replica, noted_position()) else {
+            return self.run(op).await;
+        };
+        if replica.resting() {
+            metrics::counter!("db_standby_reads_total", "outcome" => "resting").increment(1);
+            return self.run(op).await;
+        }
+        let on_standby = op.clone();
+        let tried: Result<Option<T>, StandbyFailed<E>> = replica
+            .db
+            .run(move |conn| match replayed(conn, &lsn) {
+                Ok(true) => on_standby(conn).map(Some).map_err(StandbyFailed::Op),
+                Ok(false) => Ok(None),
+                Err(error) => Err(StandbyFailed::Port(error)),
+            })
+            .await;
+        match tried {
+            Ok(Some(value)) => {
+                metrics::counter!("db_standby_reads_total", "outcome" => "served").increment(1);
+                Ok(value)
+            }
+            Ok(None) => {
+                metrics::counter!("db_standby_reads_total", "outcome" => "behind").increment(1);
+                self.run(op).await
+            }
+            Err(failed) => {
+                metrics::counter!("db_standby_reads_total", "outcome" => "failed").increment(1);
+                tracing::warn!(error = %failed, "the standby failed a read; reading from the primary");
+                replica.rest();
+                self.run(op).await
+            }
+        }
+    }
+}
+
+/// Why a read on the standby did not answer: the standby (unreachable, cancelled by a recovery
+/// conflict, ...) or the read itself; either way the primary answers instead.
+enum StandbyFailed<E> {
+    Port(PortError),
+    Op(E),
+}
+
+impl<E> From<PortError> for StandbyFailed<E> {
+    fn from(error: PortError) -> Self {
+        Self::Port(error)
+    }
+}
+
+impl<E> std::fmt::Display for StandbyFailed<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Port(error) => write!(f, "{error}"),
+            Self::Op(_) => f.write_str("the read failed on the standby"),
+        }
+    }
+}
+
+/// Keeps the standby's pool alive with the primary's.
+pub(crate) type SharedReplica = Arc<Replica>;
