@@ -29,6 +29,9 @@ to measure instead of target/release/event-manager (no build then).
 Webhook delivery lag (bench/deliveries.py) on the small set: BENCH_DELIVERY_RATE (changes per
 second, default 200), BENCH_DELIVERY_CLIENTS (connections making them, default 4);
 BENCH_ONLY=deliveries runs only that part.
+Scale-out (bench/pooler.py): the read through PgBouncer in transaction mode and through HAProxy over
+three processes, beside direct connections with prepared statements on and off;
+BENCH_ONLY=pooler runs only that part.
 """
 
 import asyncio
@@ -53,6 +56,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import deliveries  # noqa: E402  (bench/deliveries.py: webhook delivery lag)
+import pooler  # noqa: E402  (bench/pooler.py: the read through PgBouncer and HAProxy)
 import sse  # noqa: E402  (bench/sse.py: the standard-library SSE client)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -806,7 +810,7 @@ def write_rows(results):
     return rows
 
 
-PARTS = ["read", "patch", "sends", "streams"]
+PARTS = ["read", "patch", "sends", "streams", "pooler"]
 
 
 def partial(parts):
@@ -825,6 +829,9 @@ def partial(parts):
         writes = patch_and_sends(server, "em_bench_large", parts)
     finally:
         server.stop()
+    through_pooler = {}
+    if "pooler" in parts:
+        through_pooler = pooler.pooler_bench(Server, wrk, log, OUT, PG, "em_bench_large", READ_PATH)
     if tails:
         (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
     (OUT / "partial.json").write_text(json.dumps({"sizes": sizes, "tails": tails, "writes": writes}, indent=1))
@@ -844,6 +851,8 @@ def partial(parts):
         report += ["| scenario | req/s | p50 ms | p99 ms | errors | notes |", "|---|---|---|---|---|---|", *write_rows(writes), ""]
     if "streams" in parts:
         report += [stream_report(stream_bench(url, "em_bench_large"), "large", commit)]
+    if through_pooler:
+        report += [pooler.pooler_report(through_pooler)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)
@@ -912,6 +921,8 @@ def main():
 
     streams = stream_bench(large_url, "em_bench_large")
     delivery = delivery_bench(small_url)
+    log("the read through PgBouncer and HAProxy, beside direct connections")
+    through_pooler = pooler.pooler_bench(Server, wrk, log, OUT, PG, "em_bench_large", READ_PATH)
 
     log("EXPLAIN of the list queries")
     explain = psql("em_bench_large", "-f", str(BENCH / "explain.sql"), capture=True)
@@ -960,7 +971,7 @@ def main():
     ]
     (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
     report += ["", sizes_report(sizes), tail_report(tails), stream_report(streams, "large", commit),
-               delivery_report(delivery, commit)]
+               delivery_report(delivery, commit), pooler.pooler_report(through_pooler)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)

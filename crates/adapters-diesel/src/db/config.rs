@@ -40,8 +40,8 @@ pub struct DatabaseConfig {
     /// goes through a pooler in transaction mode, which does not deliver notifications; `None`:
     /// `url`.
     pub listen_url: Option<String>,
-    /// A streaming hot standby for list and feed reads (`DATABASE_READ_URL`; docs/operations.md,
-    /// "Read replicas"); `None`: every read on [`DatabaseConfig::url`].
+    /// One streaming hot standby for list reads (`DATABASE_READ_URL`; docs/operations.md, "Read
+    /// replicas"); `None`: every read on [`DatabaseConfig::url`].
     pub read_url: Option<String>,
 }
 

@@ -26,7 +26,7 @@ pub enum DatabaseError {
     /// The PostgreSQL advisory lock that serializes migrations could not be taken or released.
     #[error("cannot take or release the migration lock")]
     MigrationLock(#[source] DieselError),
-    /// The migrating connection's statement and lock timeouts could not be lifted or put back.
+    /// The migrations' transaction could not lift its statement and lock timeouts.
     #[error("cannot set the timeouts of the migrating connection")]
     MigrationSettings(#[source] DieselError),
     /// The migrations' transaction could not begin or commit.

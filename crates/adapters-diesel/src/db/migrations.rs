@@ -31,14 +31,15 @@ impl Database {
         let mut pooled = self.pool.get().map_err(DatabaseError::Connect)?;
         let conn = &mut pooled.conn;
         match self.backend() {
+            // The timeouts first: waiting for another process's migrations is expected.
             Backend::Postgres => conn.transaction(|conn| {
+                conn.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;")
+                    .map_err(DatabaseError::MigrationSettings)?;
                 diesel::sql_query(format!(
                     "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
                 ))
                 .execute(conn)
                 .map_err(DatabaseError::MigrationLock)?;
-                conn.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;")
-                    .map_err(DatabaseError::MigrationSettings)?;
                 run(conn, PG_MIGRATIONS)
             }),
             Backend::Sqlite => run(conn, SQLITE_MIGRATIONS),

@@ -70,10 +70,13 @@ impl Database {
         if let (Some(read_url), Backend::Postgres) = (&config.read_url, db.backend) {
             // A standby that is down when the process starts costs only speed: its pool opens
             // without a first connection, and reads go to the primary until it answers.
+            // A short wait for a standby connection: a standby that is down costs each read
+            // this much at most, once per rest (`replica::REST`).
             let standby = DatabaseConfig {
                 url: read_url.clone(),
                 read_url: None,
                 listen_url: None,
+                connection_timeout: config.connection_timeout.min(Duration::from_millis(500)),
                 ..config.clone()
             };
             db.replica = Some(Arc::new(Replica::new(Self::pool(&standby, false)?)));
@@ -165,6 +168,8 @@ impl Database {
     /// Says that changes may have just been committed. Every subscriber sees it, one that is busy
     /// reading at that moment included (a watch keeps the newest value until it is read).
     pub(crate) fn changes_committed(&self) {
+        // The request wrote: its later list reads must see that, so they use the primary.
+        super::replica::forget_position();
         self.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 

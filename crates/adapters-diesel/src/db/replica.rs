@@ -1,5 +1,6 @@
-//! Reads from a streaming hot standby (`DATABASE_READ_URL`; docs/operations.md, "Read replicas"),
-//! never staler than the request that asks.
+//! List reads from a streaming hot standby (`DATABASE_READ_URL`; docs/operations.md, "Read
+//! replicas"), never staler than the request that asks. `DATABASE_READ_URL` names one standby: the
+//! check and the read below must reach the same server.
 //!
 //! Authenticating a request reads the token on the primary; with a standby configured, that call
 //! also notes the primary's WAL write position then ([`note_primary_position`]). A list or feed
@@ -11,8 +12,8 @@
 //!
 //! The position lives in a task-local that the binary opens around each request
 //! ([`read_scope`]); outside one (background work, unauthenticated requests) reads use the
-//! primary. A request must not read its own writes through `run_read`: the position is the one
-//! noted at authentication, before them (no handler lists after writing).
+//! primary. A write of the request that commits changes forgets the position
+//! ([`forget_position`]), so that the request's later reads go to the primary.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +44,12 @@ pub async fn read_scope<F: std::future::Future>(request: F) -> F::Output {
 /// Notes the primary's WAL position as of this request's authentication.
 pub(crate) fn note_primary_position(lsn: String) {
     let _ = POSITION.try_with(|position| *position.borrow_mut() = Some(lsn));
+}
+
+/// Forgets the noted position: the request wrote, and its later reads must see that (the
+/// primary's). Called when a write commits changes (`Database::changes_committed`).
+pub(crate) fn forget_position() {
+    let _ = POSITION.try_with(|position| *position.borrow_mut() = None);
 }
 
 fn noted_position() -> Option<String> {
@@ -123,7 +130,7 @@ impl Database {
         self.replica.is_some()
     }
 
-    /// Runs a list or feed read `op` on the standby when it has replayed everything committed
+    /// Runs a list read `op` on the standby when it has replayed everything committed
     /// before this request began, else on the primary (see the module documentation). `op` may
     /// run twice (on the standby, then on the primary), so it is `Clone`.
     pub(crate) async fn run_read<T, E>(
