@@ -193,6 +193,7 @@ if ! python3 scripts/lib/scale_test.py \
   --lb "http://127.0.0.1:$HAPROXY_PORT" \
   --apps "$(printf 'http://127.0.0.1:%s,' "${APP_PORTS[@]}")" \
   --metrics "$(printf 'http://127.0.0.1:%s/metrics,' "${METRICS_PORTS[@]}")" \
+  --outbox "$DIR/outbox" \
   --primary "postgres://postgres@127.0.0.1:$PG_PORT/app" \
   --standby "postgres://postgres@127.0.0.1:$STANDBY_PORT/app" \
   --standby-stop "setpriv --reuid=postgres --regid=postgres --init-groups -- $PG_BIN/pg_ctl -D $DIR/standby -m fast -w stop" \

@@ -14,7 +14,8 @@ failure. Through HAProxy (`--lb`), unless a check names one process (`--apps`):
   * a live stream on process 1 receives a change made through process 2, by `NOTIFY` on the
     direct connection, well within the polling interval;
   * 300 invitations sent concurrently through all three processes: the change feed's ids, read
-    from the primary, are gap-free and each change is numbered once;
+    from the primary, are gap-free and each change is numbered once, and the three delivery
+    workers write each invitation's email once (to the shared outbox);
   * the login limit holds across processes: 15 bad logins for one account from one client
     address, spread over the three processes by HAProxy, give at most 5 401s, then 429s;
   * the client's own X-Forwarded-For cannot forge another address past HAProxy;
@@ -28,7 +29,11 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import email
+import email.policy
+import glob
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -194,7 +199,18 @@ def live_stream(apps: list[str]) -> str:
     return f"live stream on process 1 got a change made through process 2 in {lag:.0f} ms"
 
 
-def feed_gap_free(lb: str, primary: str) -> str:
+def emails_to(outbox: str, addresses: set[str]) -> list[tuple[str, str]]:
+    """(To, Subject) of every email in the shared outbox to one of `addresses`."""
+    found = []
+    for path in glob.glob(os.path.join(outbox, "mail", "**", "*.eml"), recursive=True):
+        with open(path, "rb") as f:
+            message = email.message_from_binary_file(f, policy=email.policy.default)
+        if str(message["To"]) in addresses:
+            found.append((str(message["To"]), str(message["Subject"])))
+    return found
+
+
+def feed_gap_free(lb: str, primary: str, outbox: str) -> str:
     olivia = register(lb, "Olivia")
     invitees = many(30, lambda n: register(lb, f"Invitee{n}"), workers=16)
     events = [event(lb, olivia, title=f"Party {n}") for n in range(10)]
@@ -205,7 +221,17 @@ def feed_gap_free(lb: str, primary: str) -> str:
     if ids != list(range(before + 1, before + 1 + len(ids))) or len(ids) < 300:
         raise Failure(f"change ids after {before}: {len(ids)} ids, not consecutive "
                       f"({ids[:5]}...{ids[-5:]})")
-    return f"300 invitations sent at once through 3 processes: {len(ids)} changes, ids gap-free"
+    # The three processes' delivery workers share the queue: each invitation's email once.
+    addresses = {i["email"] for i in invitees}
+    deadline = time.monotonic() + 30
+    while len(sent := emails_to(outbox, addresses)) < 300 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)
+    sent = emails_to(outbox, addresses)
+    if len(sent) != 300 or len(set(sent)) != 300:
+        raise Failure(f"{len(sent)} invitation emails ({len(set(sent))} distinct) for 300 invitations")
+    return (f"300 invitations sent at once through 3 processes: {len(ids)} changes, ids gap-free; "
+            "300 emails, each once")
 
 
 def login_limit(lb: str) -> str:
@@ -309,6 +335,7 @@ def main() -> int:
     parser.add_argument("--primary", required=True)
     parser.add_argument("--standby", required=True)
     parser.add_argument("--metrics", required=True)
+    parser.add_argument("--outbox", required=True)
     parser.add_argument("--standby-stop", required=True)
     parser.add_argument("--standby-start", required=True)
     args = parser.parse_args()
@@ -320,7 +347,7 @@ def main() -> int:
         lambda: capacity_race(args.lb),
         lambda: read_your_writes(args.lb),
         lambda: live_stream(apps),
-        lambda: feed_gap_free(args.lb, args.primary),
+        lambda: feed_gap_free(args.lb, args.primary, args.outbox),
         lambda: login_limit(args.lb),
         lambda: standby_reads(args.lb, args.standby, metrics),
         lambda: standby_outage(args.lb, metrics, args.standby_stop, args.standby_start),
