@@ -189,6 +189,20 @@ for port in "${APP_PORTS[@]}" "$HAPROXY_PORT"; do
   [[ -n "$ready" ]] || { show_logs; fail "127.0.0.1:$port did not become ready"; }
 done
 
+# The seed's scenario as a client writes it (clients/typescript/examples/seed.ts), through HAProxy;
+# when the client's packages are installed (scripts/typescript-client-test.sh, which `make test`
+# runs first, installs them).
+if [[ -d clients/typescript/node_modules ]]; then
+  if ! (cd clients/typescript && BASE_URL="http://127.0.0.1:$HAPROXY_PORT" npx --no-install tsx examples/seed.ts \
+    >"$DIR/seed.log" 2>&1); then
+    cat "$DIR/seed.log" >&2
+    show_logs
+    fail "the TypeScript client's seed scenario through HAProxy"
+  fi
+  echo "scale: the TypeScript client's seed scenario passed through HAProxy"
+else
+  echo "scale: clients/typescript/node_modules missing: the TypeScript seed scenario is skipped" >&2
+fi
 if ! python3 scripts/lib/scale_test.py \
   --lb "http://127.0.0.1:$HAPROXY_PORT" \
   --apps "$(printf 'http://127.0.0.1:%s,' "${APP_PORTS[@]}")" \
