@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import email
 import email.policy
 import glob
@@ -134,6 +135,51 @@ def wait_loaded(cdp: Cdp, timeout: float = 15.0) -> None:
     raise Failure("the page did not load")
 
 
+@contextlib.contextmanager
+def phone_page(chromium: str, url: str, what: str):
+    """Chromium at phone size on `url`, loaded; yields its DevTools connection. On a failure the
+    Chromium log is printed; Chromium and its profile are gone afterwards."""
+    profile = tempfile.mkdtemp(prefix="event-manager-chromium.")
+    process = None
+    try:
+        process, ws_url = start_chromium(chromium, profile, CHROMIUM_FLAGS)
+        cdp = Cdp(ws_url)
+        for domain in ("Network", "Page", "Runtime", "Log"):
+            cdp.call(f"{domain}.enable")
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH, height=HEIGHT, deviceScaleFactor=2, mobile=True,
+        )
+        navigation = cdp.call("Page.navigate", url=url)
+        if navigation.get("errorText"):
+            raise Failure(f"opening {what} failed: {navigation['errorText']}")
+        wait_loaded(cdp)
+        yield cdp
+        cdp.call("Browser.close")
+    except Failure:
+        log = chromium_log(profile)
+        if log:
+            print(f"--- chromium log ---\n{log}", file=sys.stderr)
+        raise
+    finally:
+        if process is not None:
+            stop_chromium(process)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for_text(cdp: Cdp, needle: str, timeout: float = 15.0) -> str:
+    """The page's text once it shows `needle` (or when `timeout` runs out), across a navigation."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            if needle in (cdp.evaluate("document.body && document.body.innerText") or ""):
+                break
+        except Failure:
+            pass
+    return cdp.evaluate("document.body.innerText")
+
+
 def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
     olivia, sara = register(base_url, "Olivia"), register(base_url, "Sara")
     event = expect(
@@ -182,21 +228,7 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
     if got != 403 or status_of() != "pending":
         raise Failure(f"a POST without the page's cookie answered {got} and left {status_of()}")
 
-    profile = tempfile.mkdtemp(prefix="event-manager-chromium.")
-    process = None
-    try:
-        process, ws_url = start_chromium(chromium, profile, CHROMIUM_FLAGS)
-        cdp = Cdp(ws_url)
-        for domain in ("Network", "Page", "Runtime", "Log"):
-            cdp.call(f"{domain}.enable")
-        cdp.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=WIDTH, height=HEIGHT, deviceScaleFactor=2, mobile=True,
-        )
-        navigation = cdp.call("Page.navigate", url=f"{base_url}{path}")
-        if navigation.get("errorText"):
-            raise Failure(f"opening the link failed: {navigation['errorText']}")
-        wait_loaded(cdp)
+    with phone_page(chromium, f"{base_url}{path}", "the link") as cdp:
         shown = cdp.evaluate("document.body.innerText")
         for needle in ("Olivia invited you", "Rooftop launch party", "Azadi Tower, 5th floor",
                        "Bring a friend if you like!", "Not answered yet",
@@ -218,15 +250,7 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
         cdp.evaluate("document.querySelector('#comment').value = 'Coming with my brother.'")
         cdp.call("Page.setLifecycleEventsEnabled", enabled=True)
         cdp.evaluate("document.querySelector('button.yes').click()")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            try:
-                if "You're going" in (cdp.evaluate("document.body && document.body.innerText") or ""):
-                    break
-            except Failure:
-                pass
-        result = cdp.evaluate("document.body.innerText")
+        result = wait_for_text(cdp, "You're going")
         if "You're going" not in result or "Accepted" not in result:
             raise Failure(f"after Accept the page says:\n{result}")
         after = os.path.join(shots, "rsvp-phone-answered.png")
@@ -239,16 +263,6 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
         }
         if origins - {base_url.split("/")[2]}:
             raise Failure(f"the page reached other origins: {origins}")
-        cdp.call("Browser.close")
-    except Failure:
-        log = chromium_log(profile)
-        if log:
-            print(f"--- chromium log ---\n{log}", file=sys.stderr)
-        raise
-    finally:
-        if process is not None:
-            stop_chromium(process)
-        shutil.rmtree(profile, ignore_errors=True)
 
     mine = expect(
         base_url, 200, "GET", f"/api/v1/invitations/{invitation_id}", token=sara["token"]
@@ -284,21 +298,7 @@ def run_persian(chromium: str, base_url: str, outbox: str, shots: str, olivia: d
                    "برای پاسخ (بله، شاید یا نه) این پیوند را باز کنید:"):
         if needle not in text:
             raise Failure(f"Reza's email does not say {needle!r}:\n{text}")
-    profile = tempfile.mkdtemp(prefix="event-manager-chromium.")
-    process = None
-    try:
-        process, ws_url = start_chromium(chromium, profile, CHROMIUM_FLAGS)
-        cdp = Cdp(ws_url)
-        for domain in ("Network", "Page", "Runtime", "Log"):
-            cdp.call(f"{domain}.enable")
-        cdp.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=WIDTH, height=HEIGHT, deviceScaleFactor=2, mobile=True,
-        )
-        navigation = cdp.call("Page.navigate", url=link)
-        if navigation.get("errorText"):
-            raise Failure(f"opening the Persian link failed: {navigation['errorText']}")
-        wait_loaded(cdp)
+    with phone_page(chromium, link, "the Persian link") as cdp:
         root = cdp.evaluate("[document.documentElement.lang, document.documentElement.dir]")
         if root != ["fa", "rtl"]:
             raise Failure(f"the Persian page's html has lang and dir {root}")
@@ -319,29 +319,11 @@ def run_persian(chromium: str, base_url: str, outbox: str, shots: str, olivia: d
         before = os.path.join(shots, "rsvp-phone-fa.png")
         screenshot(cdp, before)
         cdp.evaluate("document.querySelector('button.maybe').click()")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            try:
-                if "پاسخ شما «شاید» است" in (cdp.evaluate("document.body && document.body.innerText") or ""):
-                    break
-            except Failure:
-                pass
-        result = cdp.evaluate("document.body.innerText")
+        result = wait_for_text(cdp, "پاسخ شما «شاید» است")
         if "پاسخ شما «شاید» است" not in result:
             raise Failure(f"after maybe the Persian page says:\n{result}")
         after = os.path.join(shots, "rsvp-phone-fa-answered.png")
         screenshot(cdp, after)
-        cdp.call("Browser.close")
-    except Failure:
-        log = chromium_log(profile)
-        if log:
-            print(f"--- chromium log ---\n{log}", file=sys.stderr)
-        raise
-    finally:
-        if process is not None:
-            stop_chromium(process)
-        shutil.rmtree(profile, ignore_errors=True)
     return f"in Persian, right to left, with the Solar Hijri date: {before} and {after}"
 
 

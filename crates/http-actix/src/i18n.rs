@@ -52,6 +52,45 @@ macro_rules! t {
     };
 }
 
+/// The locale a request prefers by its `Accept-Language` header: the highest-weighted of the tags
+/// it names that is one of ours (`fa-IR` counts as `fa`; `*` and `q=0` count as nothing); `en`
+/// when none is (docs/api.md, "Languages").
+pub fn negotiate(accept_language: Option<&str>) -> Locale {
+    let Some(header) = accept_language else {
+        return Locale::default();
+    };
+    let mut best: Option<(u16, Locale)> = None;
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        let weight = parts
+            .find_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .map_or(Some(1000), quality);
+        let (Some(weight), Some(locale)) = (weight, Locale::parse(tag)) else {
+            continue;
+        };
+        if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
+            best = Some((weight, locale));
+        }
+    }
+    best.map(|(_, locale)| locale).unwrap_or_default()
+}
+
+/// An RFC 9110 `qvalue` in thousandths, `None` when malformed.
+fn quality(raw: &str) -> Option<u16> {
+    let raw = raw.trim();
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
 /// Middleware: answers each request in the locale its `Accept-Language` prefers, and says which
 /// in `Content-Language` (with `Vary: Accept-Language`, for caches).
 ///
@@ -61,7 +100,7 @@ pub async fn languages(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let locale = domain::i18n::negotiate(
+    let locale = negotiate(
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|value| value.to_str().ok()),
@@ -108,5 +147,28 @@ mod tests {
             assert_eq!(test::read_body(response).await, body.as_bytes());
         }
         assert_eq!(locale(), Locale::En, "outside a request");
+    }
+
+    #[test]
+    fn accept_language_picks_the_highest_weighted_locale_of_ours() {
+        assert_eq!(negotiate(None), Locale::En);
+        assert_eq!(negotiate(Some("fa")), Locale::Fa);
+        assert_eq!(negotiate(Some("fa-IR,fa;q=0.9,en;q=0.8")), Locale::Fa);
+        assert_eq!(negotiate(Some("en;q=0.5, fa;q=0.8")), Locale::Fa);
+        assert_eq!(negotiate(Some("de, fa;q=0.1")), Locale::Fa);
+        assert_eq!(negotiate(Some("fa;q=0, en")), Locale::En);
+        assert_eq!(negotiate(Some("fa;q=0")), Locale::En);
+        assert_eq!(negotiate(Some("de-DE, *")), Locale::En);
+        assert_eq!(
+            negotiate(Some("fa;q=2")),
+            Locale::En,
+            "a malformed weight counts as none"
+        );
+        assert_eq!(
+            negotiate(Some("en, fa")),
+            Locale::En,
+            "ties go to the first"
+        );
+        assert_eq!(negotiate(Some(",,;;q=")), Locale::En);
     }
 }

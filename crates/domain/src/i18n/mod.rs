@@ -98,45 +98,6 @@ pub const fn direction(locale: Locale) -> &'static str {
     }
 }
 
-/// The locale a request prefers by its `Accept-Language` header: the highest-weighted of the tags
-/// it names that is one of ours (`fa-IR` counts as `fa`; `*` and `q=0` count as nothing); `en`
-/// when none is (docs/api.md, "Languages").
-pub fn negotiate(accept_language: Option<&str>) -> Locale {
-    let Some(header) = accept_language else {
-        return Locale::default();
-    };
-    let mut best: Option<(u16, Locale)> = None;
-    for item in header.split(',') {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
-        let weight = parts
-            .find_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
-            .map_or(Some(1000), quality);
-        let (Some(weight), Some(locale)) = (weight, Locale::parse(tag)) else {
-            continue;
-        };
-        if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
-            best = Some((weight, locale));
-        }
-    }
-    best.map(|(_, locale)| locale).unwrap_or_default()
-}
-
-/// An RFC 9110 `qvalue` in thousandths, `None` when malformed.
-fn quality(raw: &str) -> Option<u16> {
-    let raw = raw.trim();
-    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
-}
-
 type Bundle = FluentBundle<FluentResource>;
 
 static BUNDLES: LazyLock<Vec<(Locale, Bundle)>> = LazyLock::new(|| {

@@ -191,26 +191,3 @@ fn numbers_take_the_locale_digits_and_plural_forms() {
 fn an_unknown_message_is_its_id() {
     assert_eq!(text(Locale::Fa, "no-such-message", &[]), "no-such-message");
 }
-
-#[test]
-fn accept_language_picks_the_highest_weighted_locale_of_ours() {
-    assert_eq!(negotiate(None), Locale::En);
-    assert_eq!(negotiate(Some("fa")), Locale::Fa);
-    assert_eq!(negotiate(Some("fa-IR,fa;q=0.9,en;q=0.8")), Locale::Fa);
-    assert_eq!(negotiate(Some("en;q=0.5, fa;q=0.8")), Locale::Fa);
-    assert_eq!(negotiate(Some("de, fa;q=0.1")), Locale::Fa);
-    assert_eq!(negotiate(Some("fa;q=0, en")), Locale::En);
-    assert_eq!(negotiate(Some("fa;q=0")), Locale::En);
-    assert_eq!(negotiate(Some("de-DE, *")), Locale::En);
-    assert_eq!(
-        negotiate(Some("fa;q=2")),
-        Locale::En,
-        "a malformed weight counts as none"
-    );
-    assert_eq!(
-        negotiate(Some("en, fa")),
-        Locale::En,
-        "ties go to the first"
-    );
-    assert_eq!(negotiate(Some(",,;;q=")), Locale::En);
-}
