@@ -133,8 +133,8 @@ class Server:
                    SEND_INVITATIONS_PER_USER="0", LOGIN_FAILURES_PER_ACCOUNT_ADDRESS="0",
                    REGISTRATIONS_PER_ADDRESS="0", EVENTS_PER_USER_PER_DAY="0",
                    EVENT_EDITS_PER_USER_PER_MINUTE="0", STREAM_TICKETS_PER_USER_PER_MINUTE="0",
-                   EVENT_NOTICES_PER_USER_PER_HOUR="0", INVITATIONS_PER_SENDER_DAILY="0",
-                   INVITATIONS_PER_CONTACT_DAILY="0",
+                   EVENT_NOTICES_PER_USER_PER_HOUR="0", SEND_RECIPIENTS_PER_DAY="0",
+                   SEND_RECIPIENTS_PER_DAY_ESTABLISHED="0", MESSAGES_PER_RECIPIENT_PER_DAY="0",
                    # The generated users' contacts count as proven: invitations reach them.
                    CONTACT_VERIFICATION="off")
         env.update(extra_env or {})

@@ -127,6 +127,8 @@ class Service:
             "LOG_FORMAT": "json",
             "REGISTRATIONS_PER_ADDRESS": "0",
             "SEND_INVITATIONS_PER_USER": "0",
+            "SEND_RECIPIENTS_PER_DAY": "0",
+            "MESSAGES_PER_RECIPIENT_PER_DAY": "0",
             "WEBHOOK_ALLOW_PRIVATE": "true",
             "WEBHOOK_RETRY_SCHEDULE": "1s,1s,1s",
             "WEBHOOK_TIMEOUT_SECS": "2",
@@ -407,6 +409,37 @@ def test_deliveries_are_signed_filtered_and_only_for_those_who_receive_the_chang
         ["invitation.created", "invitation.accepted", "member.joined"]
     )
     assert all(a["outcome"] == "delivered" and a["status_code"] == 200 for a in attempts)
+
+
+def stored(database, sql):
+    """The first column of `sql`'s rows, read from the service's database (SQLite or PostgreSQL)."""
+    if database.startswith("postgres"):
+        out = subprocess.run(["psql", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+                             check=True, capture_output=True, text=True).stdout
+        return [line for line in out.splitlines() if line]
+    import sqlite3
+    with sqlite3.connect(database.removeprefix("sqlite://")) as db:
+        return [str(row[0]) for row in db.execute(sql)]
+
+
+def test_a_change_to_ten_webhooks_is_stored_once_and_each_gets_it_signed(database, services, receiver):
+    service = services(database)
+    ann = service.user("Ann", email="ann@example.com")
+    service.user("Bob", email="bob@example.com")
+    hooks = [service.hook(ann, f"{receiver.url}/h{n}", ["invitation.created"]) for n in range(10)]
+    for n, hook in enumerate(hooks):
+        receiver.expect(f"/h{n}", hook["secret"])
+    event = service.event(ann)
+    service.invite(ann, event, ["bob@example.com"], message="x" * 500)
+    wait_for(lambda: all(receiver.at(f"/h{n}") for n in range(10)), what="ten deliveries")
+    bodies = {receiver.at(f"/h{n}")[0][2] for n in range(10)}
+    assert len(bodies) == 1, "every webhook got the same change"
+    assert all(receiver.at(f"/h{n}")[0][4] is not None for n in range(10)), "each signed with its own secret"
+    kept = stored(database, "SELECT payload FROM change_payloads")
+    own = stored(database, "SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM deliveries WHERE webhook_id IS NOT NULL")
+    print(f"\n{len(kept)} payload kept ({len(kept[0])} bytes) for 10 deliveries, {own[0]} bytes in them")
+    assert len(kept) == 1 and kept[0].encode() == next(iter(bodies)), "one payload, the body sent"
+    assert own == ["0"], "no copy per delivery"
 
 
 def test_a_failed_delivery_is_retried_with_the_same_webhook_id(database, services, receiver):

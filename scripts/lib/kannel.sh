@@ -10,6 +10,9 @@
 #                        KEY=VALUE lines (also kept in DIR/kannel.env); nothing new if DIR's
 #                        programs are running already
 #   kannel.sh stop DIR   stop what `start DIR` started (by the pids in DIR); nothing if none
+#   kannel.sh mo DIR FROM TO TEXT
+#                        a text from the phone FROM to TO, into the SMSC; with KANNEL_MO_URL set
+#                        at `start`, the smsbox calls it with `&from=…&to=…&text=…` appended
 #
 # With KANNEL_WATCH_PID set, `start` also leaves a watcher that stops the programs when that
 # process ends, so that a test process killed before its clean-up leaves nothing running.
@@ -140,6 +143,18 @@ user-allow-ip = 127.0.0.1
 max-messages = 3
 concatenation = true
 EOF
+  # Texts from phones (through fakesmsc's standard input, `kannel.sh mo`) go to KANNEL_MO_URL,
+  # as an operator's gateway would call the service; nothing is sent back.
+  if [[ -n ${KANNEL_MO_URL:-} ]]; then
+    cat >>"$dir/kannel.conf" <<EOF
+
+group = sms-service
+keyword = default
+catch-all = true
+get-url = "$KANNEL_MO_URL&from=%p&to=%P&text=%a"
+max-messages = 0
+EOF
+  fi
 }
 
 # Starts PROGRAM ARGS... in the background with its output in DIR/NAME.out and its pid in
@@ -172,6 +187,13 @@ stop_one() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+# Sends TEXT from the phone FROM to TO through the fake SMSC, as a text a person sends.
+cmd_mo() {
+  local dir=${1:?usage: kannel.sh mo DIR FROM TO TEXT} from=${2:?} to=${3:?} text=${4:?}
+  alive "$dir/fakesmsc.pid" || die "fakesmsc is not running in $dir"
+  printf '%s %s text %s\n' "$from" "$to" "$text" >"$dir/mo.fifo"
+}
+
 cmd_stop() {
   local dir=${1:?usage: kannel.sh stop DIR}
   [[ -d $dir ]] || return 0
@@ -202,9 +224,12 @@ try_start() {
 
   launch "$dir" bearerbox "$BEARERBOX" -v 2 "$dir/kannel.conf"
   wait_for "$dir/bearerbox.log" "Start-up done" "$dir/bearerbox.pid" || return 1
-  # -m 0: send nothing, stay connected and print what arrives. The message argument only keeps
-  # it out of its interactive mode, which would end at the end of its (empty) input.
-  launch "$dir" fakesmsc "$FAKESMSC" -H 127.0.0.1 -r "$smsc" -m 0 "0 0 text unused"
+  # Interactive mode: it prints what arrives, and sends as from a phone each line written to
+  # DIR/mo.fifo (`kannel.sh mo`). The FIFO is opened read-write, so that it never reads its end.
+  rm -f "$dir/mo.fifo"
+  mkfifo "$dir/mo.fifo"
+  "$FAKESMSC" -H 127.0.0.1 -r "$smsc" <>"$dir/mo.fifo" >"$dir/fakesmsc.out" 2>&1 &
+  echo $! >"$dir/fakesmsc.pid"
   wait_for "$dir/bearerbox.log" "Fakesmsc client connected" "$dir/fakesmsc.pid" || return 1
   launch "$dir" smsbox "$SMSBOX" -v 2 "$dir/kannel.conf"
   wait_for "$dir/smsbox.log" "Set up send sms service" "$dir/smsbox.pid" || return 1
@@ -258,10 +283,11 @@ cmd_start() {
 
 case ${1:-} in
   install) cmd_install ;;
+  mo) shift; cmd_mo "$@" ;;
   start) cmd_start "${2:-}" ;;
   stop) cmd_stop "${2:-}" ;;
   *)
-    echo "usage: kannel.sh install | start DIR | stop DIR" >&2
+    echo "usage: kannel.sh install | start DIR | stop DIR | mo DIR FROM TO TEXT" >&2
     exit 2
     ;;
 esac

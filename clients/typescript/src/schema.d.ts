@@ -1723,7 +1723,7 @@ export interface components {
          * @description Why an entry was not sent.
          * @enum {string}
          */
-        IgnoreReason: "not_a_user" | "invalid_contact" | "self_invitation" | "already_member" | "already_invited" | "rejected_last_invitation" | "duplicate_in_request" | "recipient_limit";
+        IgnoreReason: "not_a_user" | "invalid_contact" | "self_invitation" | "already_member" | "already_invited" | "rejected_last_invitation" | "duplicate_in_request" | "recipient_limit" | "quota_exceeded";
         /** @description An entry of a send that was not sent, and why. */
         IgnoredEntry: {
             /**

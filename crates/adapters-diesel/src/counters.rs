@@ -142,6 +142,30 @@ impl AbuseCounters for Database {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(wanted))]
+    async fn reserve_up_to(
+        &self,
+        counter: CounterLimit,
+        wanted: u32,
+        window: Duration,
+    ) -> Result<Reservation, PortError> {
+        if counter.limit == 0 || wanted == 0 {
+            return Ok(Reservation::default());
+        }
+        let limit = i32::try_from(counter.limit).unwrap_or(i32::MAX);
+        let wanted = i32::try_from(wanted).unwrap_or(i32::MAX);
+        let key = counter.key;
+        let events = self
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    reserve_up_to(postgres(conn)?, &key, limit, wanted, window)
+                })
+                .map_err(port_error)
+            })
+            .await?;
+        Ok(Reservation { events })
+    }
+
     #[tracing::instrument(skip_all, fields(events = reservation.events.len()))]
     async fn give_back(&self, reservation: Reservation) -> Result<(), PortError> {
         let ids: Vec<i64> = reservation.events.iter().map(|event| event.id).collect();
@@ -215,6 +239,62 @@ fn reserve(
     .bind::<Double, _>(window.as_secs_f64())
     .load(pg)?;
     Ok(outcome(rows, window))
+}
+
+/// One row [`reserve_up_to`] inserted.
+#[derive(QueryableByName)]
+struct UpToRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    /// Events the counter can still take after this one.
+    #[diesel(sql_type = Integer)]
+    remaining: i32,
+}
+
+/// The transaction of [`AbuseCounters::reserve_up_to`]: under the counter's lock, one statement
+/// counts the events inside the window (up to `limit`) and inserts as many of `wanted` as fit.
+fn reserve_up_to(
+    pg: &mut PgConnection,
+    key: &str,
+    limit: i32,
+    wanted: i32,
+    window: Duration,
+) -> QueryResult<Vec<CountedEvent>> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind::<Integer, _>(LOCK_NAMESPACE)
+        .bind::<Integer, _>(lock_of(key))
+        .execute(pg)?;
+    let rows: Vec<UpToRow> = diesel::sql_query(
+        "WITH clock AS (SELECT clock_timestamp() AS now), \
+         recent AS ( \
+             SELECT CAST(COUNT(*) AS INTEGER) AS inside FROM ( \
+                 SELECT 1 FROM abuse_events AS event, clock \
+                 WHERE event.key = $1 AND event.at > clock.now - make_interval(secs => $4) \
+                 LIMIT $2) AS newest), \
+         counted AS ( \
+             INSERT INTO abuse_events (key, at) \
+             SELECT $1, clock.now FROM clock CROSS JOIN recent \
+             CROSS JOIN generate_series(1, LEAST($3, $2 - recent.inside)) \
+             RETURNING id) \
+         SELECT counted.id, \
+                CAST($2 - recent.inside - ROW_NUMBER() OVER (ORDER BY counted.id) AS INTEGER) \
+                    AS remaining \
+         FROM counted CROSS JOIN recent ORDER BY counted.id",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Integer, _>(limit)
+    .bind::<Integer, _>(wanted)
+    .bind::<Double, _>(window.as_secs_f64())
+    .load(pg)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CountedEvent {
+            key: key.to_owned(),
+            id: row.id,
+            remaining: u32::try_from(row.remaining).unwrap_or(0),
+            reset: window,
+        })
+        .collect())
 }
 
 /// The outcome of a reservation from its statement's rows: the events counted with each

@@ -27,7 +27,7 @@ use crate::db::{
     insert_rows, port_error, write_transaction, AnyConnection, Bind, Database, Row, INSERT_CHUNK,
 };
 use crate::rows::{from_db_time, to_db_time};
-use crate::schema::{deliveries, delivery_attempts, delivery_dispatch, webhooks};
+use crate::schema::{change_payloads, deliveries, delivery_attempts, delivery_dispatch, webhooks};
 use crate::sql_types::{DbId, DbTime};
 use crate::webhooks::WebhookRow;
 
@@ -65,6 +65,29 @@ impl Row for &DeliveryInsert<'_> {
         ]
     }
 }
+
+/// A change's payload to insert, shared by its webhook deliveries.
+struct PayloadInsert<'a> {
+    change_id: i64,
+    payload: &'a str,
+    created_at: DbTime,
+}
+
+impl Row for &PayloadInsert<'_> {
+    const SQL: &'static str =
+        "INSERT INTO change_payloads (change_id, payload, created_at) VALUES ";
+    const COLUMNS: usize = 3;
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![
+            Bind::BigInt(self.change_id),
+            Bind::Text(self.payload),
+            Bind::Moment(self.created_at),
+        ]
+    }
+}
+
+/// What a webhook delivery stores as its own payload: none, it shares its change's.
+const SHARED_PAYLOAD: &str = "";
 
 /// An attempt, as `delivery_attempts` holds it.
 #[derive(Queryable, Selectable, Insertable, Debug)]
@@ -270,7 +293,12 @@ impl DeliveryQueue for Database {
                         kind: d.kind.as_str(),
                         webhook_id,
                         email_to,
-                        payload: &d.payload,
+                        // Every webhook delivery of a change sends the same JSON: kept once.
+                        payload: if webhook_id.is_some() {
+                            SHARED_PAYLOAD
+                        } else {
+                            &d.payload
+                        },
                         created_at: to_db_time(d.created_at),
                     }
                 })
@@ -301,6 +329,24 @@ impl DeliveryQueue for Database {
                 let (kept, _gone): (Vec<&DeliveryInsert<'_>>, Vec<_>) = rows
                     .iter()
                     .partition(|r| r.webhook_id.is_none_or(|id| live.contains(&id)));
+                // The payload of each change with a webhook delivery kept, once.
+                let mut shared: Vec<PayloadInsert<'_>> = Vec::new();
+                for (row, delivery) in rows.iter().zip(&deliveries) {
+                    let kept = row.webhook_id.is_some_and(|id| live.contains(&id));
+                    if kept && shared.last().is_none_or(|p| p.change_id != row.change_id) {
+                        shared.push(PayloadInsert {
+                            change_id: row.change_id,
+                            payload: &delivery.payload,
+                            created_at: row.created_at,
+                        });
+                    }
+                }
+                shared.sort_by_key(|p| p.change_id);
+                shared.dedup_by_key(|p| p.change_id);
+                let shared: Vec<&PayloadInsert<'_>> = shared.iter().collect();
+                for chunk in shared.chunks(INSERT_CHUNK) {
+                    insert_rows(conn, chunk)?;
+                }
                 // Links ride on emails and texts, never on webhooks: none is dropped above.
                 let links: Vec<&domain::links::NewLink> = texts
                     .iter()
@@ -412,11 +458,32 @@ impl DeliveryQueue for Database {
                     deliveries::lease_until.eq(lease_until),
                 ))
                 .execute(conn)?;
-                let rows: Vec<DeliveryRow> = deliveries::table
+                let mut rows: Vec<DeliveryRow> = deliveries::table
                     .filter(deliveries::claim.eq(DbId::from(claim)))
                     .order((deliveries::due_at, deliveries::id))
                     .select(DeliveryRow::as_select())
                     .load(conn)?;
+                // Webhook deliveries send their change's payload, read once per change.
+                let changes: Vec<i64> = rows
+                    .iter()
+                    .filter(|row| row.payload == SHARED_PAYLOAD)
+                    .map(|row| row.change_id)
+                    .collect();
+                if !changes.is_empty() {
+                    let payloads: HashMap<i64, String> = change_payloads::table
+                        .filter(change_payloads::change_id.eq_any(&changes))
+                        .select((change_payloads::change_id, change_payloads::payload))
+                        .load::<(i64, String)>(conn)?
+                        .into_iter()
+                        .collect();
+                    for row in &mut rows {
+                        if row.payload == SHARED_PAYLOAD {
+                            if let Some(payload) = payloads.get(&row.change_id) {
+                                row.payload.clone_from(payload);
+                            }
+                        }
+                    }
+                }
                 let targets: Vec<DbId> = rows.iter().filter_map(|r| r.webhook_id).collect();
                 let hooks: Vec<WebhookRow> = webhooks::table
                     .filter(webhooks::id.eq_any(targets))
@@ -548,10 +615,25 @@ impl DeliveryQueue for Database {
                 .select(old.field(deliveries::id))
                 .limit(batch);
             // Attempts go with them (ON DELETE CASCADE).
-            diesel::delete(deliveries::table.filter(deliveries::id.eq_any(due)))
+            let purged = diesel::delete(deliveries::table.filter(deliveries::id.eq_any(due)))
                 .execute(conn)
-                .map(|purged| purged as u64)
-                .map_err(port_error)
+                .map_err(port_error)?;
+            // And the payloads no delivery needs any more.
+            let kept = diesel::alias!(change_payloads as kept);
+            let orphaned = kept
+                .filter(kept.field(change_payloads::created_at).lt(before))
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    deliveries::table
+                        .filter(deliveries::change_id.eq(kept.field(change_payloads::change_id))),
+                )))
+                .select(kept.field(change_payloads::change_id))
+                .limit(batch);
+            diesel::delete(
+                change_payloads::table.filter(change_payloads::change_id.eq_any(orphaned)),
+            )
+            .execute(conn)
+            .map_err(port_error)?;
+            Ok(purged as u64)
         })
         .await
     }

@@ -46,6 +46,7 @@ mod legacy;
 mod links;
 mod listener;
 mod messages;
+mod optouts;
 mod reminders;
 mod rows;
 mod schema;

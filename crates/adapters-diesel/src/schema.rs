@@ -371,6 +371,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
+    /// One payload per change, shared by its webhook deliveries (whose own is then '').
+    change_payloads (change_id) {
+        change_id -> BigInt,
+        payload -> Text,
+        created_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
+    /// Opt-outs from invitation messages: a contact and whose messages it stops (a sender's id,
+    /// or `everyone`).
+    opt_outs (contact, scope) {
+        contact -> Text,
+        scope -> Text,
+        created_at -> Moment,
+    }
+}
+
 diesel::joinable!(change_recipients -> changes (change_id));
 diesel::joinable!(stream_tickets -> users (user_id));
 diesel::joinable!(webhooks -> users (owner_id));
@@ -387,6 +412,8 @@ diesel::joinable!(invitation_links -> invitations (invitation_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    opt_outs,
+    change_payloads,
     users,
     contact_codes,
     messages,

@@ -39,6 +39,19 @@ impl Kannel {
     /// # Panics
     /// When it is installed but does not start, or cannot be had in CI.
     pub fn start() -> Option<Self> {
+        Self::start_with(None)
+    }
+
+    /// As [`Kannel::start`], handing every text from a phone ([`Kannel::text_from`]) to
+    /// `mo_url` with `&from=…&to=…&text=…` appended, as an operator's gateway would.
+    ///
+    /// # Panics
+    /// As [`Kannel::start`].
+    pub fn start_handing_texts_to(mo_url: &str) -> Option<Self> {
+        Self::start_with(Some(mo_url))
+    }
+
+    fn start_with(mo_url: Option<&str>) -> Option<Self> {
         let script = script();
         let install = Command::new("bash").arg(&script).arg("install").output();
         match install {
@@ -58,6 +71,7 @@ impl Kannel {
             .arg(dir.path())
             // Should this process die before dropping `Kannel`, Kannel goes with it.
             .env("KANNEL_WATCH_PID", std::process::id().to_string())
+            .env("KANNEL_MO_URL", mo_url.unwrap_or_default())
             .output()
             .expect("kannel.sh runs");
         assert!(
@@ -96,6 +110,25 @@ impl Kannel {
     /// What the fake SMSC logged so far (its `Got message N: <from to type ...>` lines).
     pub fn smsc_log(&self) -> String {
         std::fs::read_to_string(self.var("KANNEL_FAKESMSC_LOG")).unwrap_or_default()
+    }
+
+    /// A text from the phone `from` to `to`, entering at the fake SMSC as if a person sent it.
+    ///
+    /// # Panics
+    /// When the SMSC is not running.
+    pub fn text_from(&self, from: &str, to: &str, text: &str) {
+        let output = Command::new("bash")
+            .arg(script())
+            .arg("mo")
+            .arg(self.dir.path())
+            .args([from, to, text])
+            .output()
+            .expect("kannel.sh runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// Stops the gateway and the SMSC (dropping does too); stopping twice is harmless.

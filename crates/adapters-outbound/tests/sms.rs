@@ -731,6 +731,7 @@ fn invitation() -> InvitationEmail {
         calendar: None,
         locale: domain::i18n::Locale::En,
         time_zone: domain::events::TimeZone::UTC,
+        unsubscribe: None,
     }
 }
 

@@ -152,6 +152,7 @@ fn invitation() -> InvitationEmail {
         ),
         locale: domain::i18n::Locale::En,
         time_zone: domain::events::TimeZone::UTC,
+        unsubscribe: Some("https://events.example.com/unsubscribe/AAEC.AwQF".to_owned()),
     }
 }
 
@@ -199,6 +200,11 @@ async fn a_composed_invitation_arrives_with_its_recipient_and_text() {
         "<p>Hello Sara,</p>",
         "<meta charset=\"utf-8\">",
         "</code></p>",
+        // RFC 2369 and RFC 8058: the one-click unsubscribe, and the same link as the last line.
+        "List-Unsubscribe: <https://events.example.com/unsubscribe/AAEC.AwQF>",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        "Stop invitations to this address:\n    https://events.example.com/unsubscribe/AAEC.AwQF",
+        "<a href=\"https://events.example.com/unsubscribe/AAEC.AwQF\">Stop these invitations</a>",
     ] {
         assert!(
             data.contains(expected),

@@ -103,6 +103,9 @@ const CURSOR_KEY_NAME: &str = "cursor-signing-key";
 /// The name of the shared key codes are hashed with (docs/security.md).
 const CODE_KEY_NAME: &str = "contact-code-key";
 
+/// The name of the shared key unsubscribe links are signed with (docs/security.md).
+const UNSUBSCRIBE_KEY_NAME: &str = "unsubscribe-link-key";
+
 /// The key list cursors are signed with: `CURSOR_SECRET` when set, else the one kept in the
 /// database, made by the first process that asks, so every process on the database holds the same
 /// (docs/operations.md, "Cursor signing").
@@ -212,6 +215,9 @@ impl Application {
         tracing::info!(backend = ?database.backend(), "database ready");
         settle_legacy_contacts(&database, config.unprove_legacy_contacts).await?;
         let cursors = cursor_key(&config, &database).await?;
+        let unsubscribe_key = domain::optouts::UnsubscribeKey::new(
+            &database.shared_secret(UNSUBSCRIBE_KEY_NAME).await?,
+        );
         let database = Arc::new(database);
         let maintenance = database.clone();
 
@@ -313,7 +319,12 @@ impl Application {
             }
             .with_links(config.public_url.clone(), Arc::new(RandomTokenIssuer))
             .with_calendars(database.clone())
-            .with_notices(database.clone());
+            .with_notices(database.clone())
+            .with_opt_outs(
+                database.clone(),
+                unsubscribe_key.clone(),
+                config.public_url.clone(),
+            );
             (service, config.delivery_concurrency)
         });
         if deliveries.is_none() {
@@ -384,6 +395,13 @@ impl Application {
             streams: streams.clone(),
             webhooks,
             links,
+            opt_outs: domain::optouts::OptOutService::new(
+                database.clone(),
+                database.clone(),
+                unsubscribe_key,
+                clock.clone(),
+            ),
+            sms_inbound_secret: config.sms_inbound_secret.clone(),
             public_url: config.public_url.clone(),
             calendars: domain::calendars::CalendarService::new(
                 database.clone(),

@@ -300,6 +300,9 @@ ignored-invited = This user already has a pending invitation to the event.
 ignored-rejected-last = This user rejected their last invitation to the event.
 ignored-duplicate = This user was already reached by an earlier entry of this request.
 ignored-recipient-limit = This contact has received as many invitations as it may today.
+ignored-quota-exceeded = You have named as many contacts as you may today.
+unsubscribe-line = Not for you, or too many? Stop invitations to this address:
+unsubscribe-button = Stop these invitations
 
 ## API: the titles of problem details, by code
 
@@ -369,3 +372,14 @@ status-waitlisted-at = On the waitlist (number { $place })
 status-rejected = Declined
 status-cancelled = Cancelled by the host
 status-expired = Expired
+
+## The page of an unsubscribe link
+unsubscribe-heading = Stop invitation messages
+unsubscribe-about = Invitation messages to
+unsubscribe-sender = Stop invitations from { $sender }
+unsubscribe-everyone = Stop invitations from everyone
+unsubscribe-someone = this sender
+unsubscribe-stopped-sender = Done: no more invitation messages from { $sender } will come to this address.
+unsubscribe-stopped-everyone = Done: no more invitation messages from anyone will come to this address.
+unsubscribe-invalid = This link does not work. Use the link in the email as it is.
+unsubscribe-footer = Invitations still wait for you in Event Manager; only the messages stop.

@@ -272,6 +272,9 @@ ignored-invited = این کاربر دعوتی بی‌پاسخ به این رو�
 ignored-rejected-last = این کاربر دعوت پیشین خود به این رویداد را رد کرده است.
 ignored-duplicate = این کاربر با مورد دیگری از همین درخواست دعوت شده است.
 ignored-recipient-limit = این راه ارتباطی امروز به اندازهٔ مجاز دعوت گرفته است.
+ignored-quota-exceeded = امروز به اندازهٔ مجاز راه ارتباطی نام برده‌اید.
+unsubscribe-line = این دعوت برای شما نیست یا زیاد است؟ دعوت‌ها به این نشانی را متوقف کنید:
+unsubscribe-button = توقف این دعوت‌ها
 
 ## API: the titles of problem details, by code
 
@@ -341,3 +344,14 @@ status-waitlisted-at = در فهرست انتظار (نفر { $place })
 status-rejected = رد شده
 status-cancelled = میزبان لغو کرده است
 status-expired = منقضی شده
+
+## The page of an unsubscribe link
+unsubscribe-heading = توقف پیام‌های دعوت
+unsubscribe-about = پیام‌های دعوت به
+unsubscribe-sender = توقف دعوت‌های { $sender }
+unsubscribe-everyone = توقف دعوت‌های همه
+unsubscribe-someone = این فرستنده
+unsubscribe-stopped-sender = انجام شد: دیگر پیام دعوتی از { $sender } به این نشانی نمی‌آید.
+unsubscribe-stopped-everyone = انجام شد: دیگر پیام دعوتی از هیچ‌کس به این نشانی نمی‌آید.
+unsubscribe-invalid = این پیوند کار نمی‌کند. پیوند ایمیل را همان‌طور که هست به کار ببرید.
+unsubscribe-footer = دعوت‌ها همچنان در مدیر رویداد منتظر شما هستند؛ فقط پیام‌ها متوقف می‌شوند.

@@ -11,6 +11,7 @@
 //! - [`invitations`]: the Invitation aggregate and the batch rule of sending them;
 //! - [`changes`]: the change feed and its stream tickets;
 //! - [`links`]: one-click links that show and answer an invitation from its message;
+//! - [`optouts`]: stopping invitation messages, by an email's link or a text's `STOP`;
 //! - [`reminders`]: an event's reminder rules and the sweeper's step that sends them;
 //! - [`webhooks`]: webhooks and their deliveries (webhook calls and invitation emails);
 //! - [`idempotency`]: `Idempotency-Key` requests.
@@ -31,6 +32,7 @@ pub mod ids;
 pub mod invitations;
 pub mod links;
 pub mod messages;
+pub mod optouts;
 pub mod pagination;
 pub mod ports;
 pub mod reminders;

@@ -184,6 +184,36 @@ pub trait AbuseCounters: Send + Sync {
         let reservation = self.reserve(std::slice::from_ref(&counter), window).await?;
         Ok(reservation.events.into_iter().next())
     }
+
+    /// Counts as many of `wanted` events under `counter` as it can still take within the last
+    /// `window`, in one atomic step: the reservation holds one event per event counted (fewer
+    /// than `wanted`, or none, when the counter fills up). A counter without a limit counts
+    /// nothing and takes them all, an empty reservation.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure; nothing is counted then.
+    async fn reserve_up_to(
+        &self,
+        counter: CounterLimit,
+        wanted: u32,
+        window: std::time::Duration,
+    ) -> Result<Reservation, PortError> {
+        let mut reservation = Reservation::default();
+        if counter.limit == 0 {
+            return Ok(reservation);
+        }
+        for _ in 0..wanted {
+            match self.reserve(std::slice::from_ref(&counter), window).await {
+                Ok(one) => reservation.events.extend(one.events),
+                Err(CountError::LimitReached { .. }) => break,
+                Err(CountError::Port(error)) => {
+                    let _ = self.give_back(reservation).await;
+                    return Err(error);
+                }
+            }
+        }
+        Ok(reservation)
+    }
 }
 
 /// Random bytes for secrets (webhook signing secrets).

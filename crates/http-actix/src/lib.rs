@@ -106,6 +106,11 @@ pub struct AppState {
     pub webhooks: WebhookService,
     /// One-click links (docs/api.md, "Answering from a message").
     pub links: domain::links::LinkService,
+    /// Stopping invitation messages (docs/api.md, "Stopping invitation messages").
+    pub opt_outs: domain::optouts::OptOutService,
+    /// `SMS_INBOUND_SECRET`: what the SMS gateway names when it hands over a text from a phone;
+    /// `None`: `/hooks/sms` answers 404.
+    pub sms_inbound_secret: Option<secrecy::SecretString>,
     /// `PUBLIC_URL`: the base of the links the service sends.
     pub public_url: domain::links::PublicUrl,
     /// Calendar feeds (docs/api.md, "Calendars").

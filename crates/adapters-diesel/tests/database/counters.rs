@@ -330,3 +330,59 @@ async fn on_sqlite_the_counters_are_not_in_the_database() {
     );
     assert_eq!(db.purge_abuse_events(MINUTE, 10).await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn reserving_up_to_a_number_counts_what_fits_and_concurrent_callers_never_pass_the_limit() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let db = database.open();
+    let day = Duration::from_secs(24 * 3600);
+    let named = CounterLimit::new("named:ann", 10);
+    let first = db.reserve_up_to(named.clone(), 4, day).await.unwrap();
+    let left: Vec<u32> = first.events.iter().map(|e| e.remaining).collect();
+    assert_eq!(left, [9, 8, 7, 6]);
+    let second = db.reserve_up_to(named.clone(), 20, day).await.unwrap();
+    assert_eq!(second.events.len(), 6, "only what fits");
+    assert!(db
+        .reserve_up_to(named.clone(), 1, day)
+        .await
+        .unwrap()
+        .events
+        .is_empty());
+    assert_eq!(stored(&database, "named:ann"), 10);
+    db.give_back(second).await.unwrap();
+    assert_eq!(stored(&database, "named:ann"), 4);
+    // Off: nothing counted, nothing stored.
+    let off = CounterLimit::new("named:off", 0);
+    assert!(db
+        .reserve_up_to(off, 5, day)
+        .await
+        .unwrap()
+        .events
+        .is_empty());
+    assert_eq!(stored(&database, "named:off"), 0);
+
+    // Twenty callers over two pools, 7 each, under a limit of 50: exactly 50 counted.
+    let pools = [Arc::new(database.open()), Arc::new(database.open())];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let db = pools[i % 2].clone();
+        tasks.spawn(async move {
+            db.reserve_up_to(CounterLimit::new("named:bob", 50), 7, day)
+                .await
+                .unwrap()
+                .events
+                .len()
+        });
+    }
+    let mut counted = 0;
+    while let Some(n) = tasks.join_next().await {
+        counted += n.unwrap();
+    }
+    eprintln!(
+        "counters: 20 concurrent reservations of up to 7 under a limit of 50 counted {counted}"
+    );
+    assert_eq!(counted, 50);
+    assert_eq!(stored(&database, "named:bob"), 50);
+}

@@ -519,3 +519,81 @@ async fn deliveries_of_a_webhook_deleted_before_the_dispatch_are_dropped(target:
     );
     assert_eq!(db.dispatch_position().await.unwrap(), ChangeId(4));
 }
+
+/// How deliveries are stored, which only the database shows: one payload per change.
+mod shared_payloads {
+    use adapters_diesel::testing::TestDatabase;
+    use adapters_diesel::Backend;
+
+    use domain::webhooks::delivery::ClaimedTarget;
+
+    use super::*;
+    use crate::support::per_backend;
+
+    per_backend!(a_change_sent_to_ten_webhooks_keeps_its_payload_once_until_the_last_delivery_goes);
+
+    fn count(database: &TestDatabase, sql: &str) -> usize {
+        database.texts(sql)[0].parse().unwrap()
+    }
+
+    async fn a_change_sent_to_ten_webhooks_keeps_its_payload_once_until_the_last_delivery_goes(
+        backend: Backend,
+    ) {
+        let Some(database) = TestDatabase::new(backend) else {
+            return;
+        };
+        let db = database.open();
+        let olivia = user(&db, "Olivia").await;
+        let mut hooks = Vec::new();
+        for _ in 0..10 {
+            hooks.push(hook(&db, &olivia).await);
+        }
+        let mut made: Vec<NewDelivery> = Vec::new();
+        for change in [4, 5] {
+            made.extend(hooks.iter().map(|webhook| to_hook(webhook, change)));
+            made.push(to_mail(change));
+        }
+        assert!(db.enqueue(ChangeId(0), ChangeId(5), made).await.unwrap());
+        let payloads = count(
+            &database,
+            "SELECT CAST(COUNT(*) AS TEXT) AS value FROM change_payloads",
+        );
+        let stored = count(
+            &database,
+            "SELECT CAST(COALESCE(SUM(LENGTH(payload)), 0) AS TEXT) AS value FROM deliveries \
+             WHERE webhook_id IS NOT NULL",
+        );
+        eprintln!("{backend:?}: 2 changes to 10 webhooks: {payloads} payloads kept, {stored} bytes in the deliveries");
+        assert_eq!(payloads, 2, "one per change");
+        assert_eq!(stored, 0, "no copy per delivery");
+
+        // Every attempt still sends its change's JSON; an email keeps its own message.
+        let claimed = db
+            .claim_due(now(), now() + Duration::seconds(60), 100, 100, true)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 22);
+        for delivery in &claimed {
+            let expected = match delivery.target {
+                ClaimedTarget::Webhook(_) => format!("{{\"id\":{}}}", delivery.change_id.0),
+                _ => "hello".to_owned(),
+            };
+            assert_eq!(delivery.payload, expected);
+        }
+
+        // Change 4's deliveries finish and are purged: its payload goes with the last of them,
+        // change 5's stays for its pending ones.
+        for delivery in claimed.iter().filter(|d| d.change_id == ChangeId(4)) {
+            assert!(db
+                .record_attempt(delivery, &attempt(1, now(), 200), Verdict::Delivered)
+                .await
+                .unwrap());
+        }
+        let later = now() + Duration::days(31);
+        assert_eq!(db.purge_deliveries(later, 100).await.unwrap(), 11);
+        assert_eq!(
+            database.texts("SELECT CAST(change_id AS TEXT) AS value FROM change_payloads"),
+            ["5"]
+        );
+    }
+}

@@ -22,6 +22,10 @@ pub(super) struct StoredMessage {
     /// The `text/calendar; method=REQUEST` part (iMIP, RFC 6047); empty for none.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(super) calendar: String,
+    /// The link that stops further invitation messages, for the `List-Unsubscribe` headers;
+    /// empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(super) unsubscribe: String,
 }
 
 /// A plain-text message: a code, a notice.
@@ -31,6 +35,7 @@ pub(super) fn compose_text(subject: &str, text: &str) -> StoredMessage {
         text: text.to_owned(),
         html: String::new(),
         calendar: String::new(),
+        unsubscribe: String::new(),
     }
 }
 
@@ -113,12 +118,37 @@ fn strong(title: &str) -> String {
 /// The email for an invitation, or for a seat that opened up, in its reader's language
 /// (docs/api.md, "Languages").
 pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
-    if email.promoted {
-        return compose_promotion(email);
+    let mut message = if email.promoted {
+        compose_promotion(email)
+    } else if email.cancelled {
+        compose_cancellation(email)
+    } else {
+        compose_invitation(email)
+    };
+    if let Some(link) = &email.unsubscribe {
+        // The last line of both parts, and the headers mail clients offer as "unsubscribe".
+        let words = Words { email };
+        let line = words.say("unsubscribe-line", &[]);
+        message
+            .text
+            .push_str(&format!("\n--\n{line}\n\x20   {link}\n"));
+        let footer = format!(
+            "<hr>\n<p><small>{} <a href=\"{link}\">{}</a></small></p>\n",
+            escape(&line),
+            escape(&words.say("unsubscribe-button", &[])),
+            link = escape(link),
+        );
+        message.html =
+            message
+                .html
+                .replacen("</body></html>", &format!("{footer}</body></html>"), 1);
+        message.unsubscribe = link.clone();
     }
-    if email.cancelled {
-        return compose_cancellation(email);
-    }
+    message
+}
+
+/// The email of a new or resent invitation.
+fn compose_invitation(email: &InvitationEmail) -> StoredMessage {
     let words = Words { email };
     let sender = email.sender_name.as_str();
     let title = email.event_title.as_str();
@@ -220,6 +250,7 @@ pub(super) fn compose(email: &InvitationEmail) -> StoredMessage {
         text,
         html: words.html(&body),
         calendar: email.calendar.clone().unwrap_or_default(),
+        unsubscribe: String::new(),
     }
 }
 
@@ -249,6 +280,7 @@ fn compose_promotion(email: &InvitationEmail) -> StoredMessage {
         text,
         html: words.html(&body),
         calendar: String::new(),
+        unsubscribe: String::new(),
     }
 }
 
@@ -292,6 +324,7 @@ fn compose_cancellation(email: &InvitationEmail) -> StoredMessage {
         text,
         html: words.html(&body),
         calendar: email.calendar.clone().unwrap_or_default(),
+        unsubscribe: String::new(),
     }
 }
 
@@ -346,6 +379,7 @@ mod tests {
             calendar: None,
             locale: domain::i18n::Locale::En,
             time_zone: domain::events::TimeZone::UTC,
+            unsubscribe: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod config;
 mod file;
 mod message;
 mod subject;
+mod unsubscribe;
 
 use std::time::Duration;
 
@@ -113,10 +114,15 @@ fn build_email(from: &Mailbox, to: &Email, message: &str) -> Result<Message, Mai
             "the address cannot be used for sending".to_owned(),
         ));
     };
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, address))
         .header(subject::Subject::new(one_line(&stored.subject)));
+    if unsubscribe::fits(&stored.unsubscribe) {
+        builder = builder
+            .header(unsubscribe::ListUnsubscribe(stored.unsubscribe.clone()))
+            .header(unsubscribe::ListUnsubscribePost);
+    }
     let built = if stored.html.is_empty() && stored.calendar.is_empty() {
         builder.singlepart(SinglePart::plain(stored.text))
     } else if stored.html.is_empty() {

@@ -77,7 +77,8 @@ pub struct Config {
     pub unprove_legacy_contacts: bool,
     /// `SMS_ALLOWED_REGIONS` (default: `DEFAULT_PHONE_REGION` alone).
     pub sms_regions: Vec<PhoneRegion>,
-    /// `INVITATIONS_PER_SENDER_DAILY` and `INVITATIONS_PER_CONTACT_DAILY`.
+    /// `SEND_RECIPIENTS_PER_DAY`, `SEND_RECIPIENTS_PER_DAY_ESTABLISHED` and
+    /// `MESSAGES_PER_RECIPIENT_PER_DAY`.
     pub send_caps: domain::invitations::SendCaps,
     /// `TOKEN_TTL_DAYS` (default 30).
     pub token_ttl_days: u32,
@@ -160,6 +161,9 @@ pub struct Config {
     pub sms: SmsTransport,
     /// `SMS_TIMEOUT_SECS`: the most one attempt to send a text may take (default 15, 1 to 60).
     pub sms_timeout: Duration,
+    /// `SMS_INBOUND_SECRET`: what the SMS gateway names when it hands over a text from a phone;
+    /// `None`: such texts are not taken.
+    pub sms_inbound_secret: Option<SecretString>,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`: where traces go and the service
     /// they name (default none: no traces; docs/operations.md, "Traces").
     pub traces: Option<TraceExport>,
@@ -273,8 +277,9 @@ impl Config {
             link_requests_per_address_per_minute,
             event_notices_per_user_per_hour,
             public_url,
-            invitations_per_sender_daily,
-            invitations_per_contact_daily,
+            send_recipients_per_day,
+            send_recipients_per_day_established,
+            messages_per_recipient_per_day,
             default_phone_region,
             contact_verification,
             legacy_contacts,
@@ -300,6 +305,7 @@ impl Config {
             otel_service_name,
             sms_url,
             sms_timeout_secs,
+            sms_inbound_secret,
             outbox_dir,
         } = settings;
         let outbox = OutboxDir::new(outbox_dir);
@@ -358,8 +364,9 @@ impl Config {
             contact_verification,
             unprove_legacy_contacts: legacy_contacts == settings::LegacyContacts::Unproven,
             send_caps: domain::invitations::SendCaps {
-                per_sender: invitations_per_sender_daily,
-                per_contact: invitations_per_contact_daily,
+                recipients_new: send_recipients_per_day,
+                recipients_established: send_recipients_per_day_established,
+                per_recipient: messages_per_recipient_per_day,
             },
             sms_regions: sms_allowed_regions.map_or_else(|| vec![default_phone_region], |r| r.0),
             token_ttl_days,
@@ -405,6 +412,7 @@ impl Config {
             email,
             sms: sms_url.unwrap_or_else(|| SmsTransport::Files(FileSmsSender::new(&outbox))),
             sms_timeout: Duration::from_secs(sms_timeout_secs),
+            sms_inbound_secret,
             traces: otel_exporter_otlp_endpoint.map(|endpoint| TraceExport {
                 endpoint,
                 service_name: otel_service_name,

@@ -65,6 +65,19 @@ pub(super) fn secret(value: &str) -> Result<SecretString, Infallible> {
     Ok(SecretString::from(value.trim()))
 }
 
+/// `SMS_INBOUND_SECRET`: at least 16 bytes.
+pub(super) fn sms_inbound_secret(value: &str) -> Result<SecretString, ConfigError> {
+    let value = value.trim();
+    if value.len() >= 16 {
+        return Ok(SecretString::from(value));
+    }
+    Err(ConfigError {
+        name: "SMS_INBOUND_SECRET",
+        value: format!("<{} bytes>", value.len()),
+        expected: "at least 16 bytes".into(),
+    })
+}
+
 /// `CURSOR_SECRET`: at least [`http_actix::CursorKey::MIN_LEN`] bytes.
 pub(super) fn cursor_secret(value: &str) -> Result<SecretString, ConfigError> {
     let value = value.trim();

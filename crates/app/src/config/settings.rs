@@ -209,18 +209,24 @@ pub struct Settings {
         default_value_t = http_actix::RateLimits::default().event_notices_per_user_per_hour,
         value_parser = integer::<u32>("EVENT_NOTICES_PER_USER_PER_HOUR", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
     pub(super) event_notices_per_user_per_hour: u32,
-    /// Invitations one user may send or resend a day (each is a message to its contact) before
-    /// 429: an integer from 0 (off) to 1000000
+    /// Contacts an account younger than 7 days may name a day in sends and resends, every entry
+    /// looked up counting, found or not; the others are ignored (quota_exceeded): an integer from
+    /// 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",
-        default_value_t = domain::invitations::SendCaps::default().per_sender,
-        value_parser = integer::<u32>("INVITATIONS_PER_SENDER_DAILY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
-    pub(super) invitations_per_sender_daily: u32,
-    /// Invitations one email or mobile may receive a day, from anyone; the others are ignored
-    /// (recipient_limit): an integer from 0 (off) to 1000000
+        default_value_t = domain::invitations::SendCaps::default().recipients_new,
+        value_parser = integer::<u32>("SEND_RECIPIENTS_PER_DAY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) send_recipients_per_day: u32,
+    /// The same for accounts 7 days old or older: an integer from 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",
-        default_value_t = domain::invitations::SendCaps::default().per_contact,
-        value_parser = integer::<u32>("INVITATIONS_PER_CONTACT_DAILY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
-    pub(super) invitations_per_contact_daily: u32,
+        default_value_t = domain::invitations::SendCaps::default().recipients_established,
+        value_parser = integer::<u32>("SEND_RECIPIENTS_PER_DAY_ESTABLISHED", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) send_recipients_per_day_established: u32,
+    /// Invitation messages (sent or resent) one email or mobile may receive a day, from anyone;
+    /// the others are ignored (recipient_limit): an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = domain::invitations::SendCaps::default().per_recipient,
+        value_parser = integer::<u32>("MESSAGES_PER_RECIPIENT_PER_DAY", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) messages_per_recipient_per_day: u32,
 
     /// Region for mobiles written without `+`: a two-letter region code such as IR
     #[arg(long, env, help_heading = "Accounts and invitations", default_value = "IR",
@@ -399,6 +405,12 @@ pub struct Settings {
         default_value_t = SmsUrl::DEFAULT_TIMEOUT.as_secs(),
         value_parser = integer::<u64>("SMS_TIMEOUT_SECS", 1..=60, "an integer from 1 to 60"))]
     pub(super) sms_timeout_secs: u64,
+    /// The secret the SMS gateway names when it hands the service a text from a phone
+    /// (`/hooks/sms?secret=…`; a STOP stops invitation messages to that number): at least 16
+    /// bytes. Unset: texts from phones are not taken
+    #[arg(long, env, help_heading = "Email and text messages", hide_env_values = true,
+        value_parser = sms_inbound_secret)]
+    pub(super) sms_inbound_secret: Option<SecretString>,
     /// Where emails and text messages are written as files while SMTP_URL or SMS_URL is unset
     /// (development): a directory, created when the first message is written
     #[arg(long, env, help_heading = "Email and text messages",

@@ -115,8 +115,9 @@ pub(crate) async fn build_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
         // the proofs' own tests set CONTACT_VERIFICATION=required.
         ("CONTACT_VERIFICATION".into(), "off".into()),
         // The suites send to one contact many times a day; the caps' own tests set them.
-        ("INVITATIONS_PER_SENDER_DAILY".into(), "0".into()),
-        ("INVITATIONS_PER_CONTACT_DAILY".into(), "0".into()),
+        ("SEND_RECIPIENTS_PER_DAY".into(), "0".into()),
+        ("SEND_RECIPIENTS_PER_DAY_ESTABLISHED".into(), "0".into()),
+        ("MESSAGES_PER_RECIPIENT_PER_DAY".into(), "0".into()),
         // Tests create and edit events in loops; the quotas have tests of their own.
         ("EVENTS_PER_USER_PER_DAY".into(), "0".into()),
         ("EVENT_EDITS_PER_USER_PER_MINUTE".into(), "0".into()),
@@ -167,8 +168,9 @@ impl ServerProcess {
                 .env("SMTP_URL", "none")
                 .env("SMS_URL", "none")
                 .env("CONTACT_VERIFICATION", "off")
-                .env("INVITATIONS_PER_SENDER_DAILY", "0")
-                .env("INVITATIONS_PER_CONTACT_DAILY", "0")
+                .env("SEND_RECIPIENTS_PER_DAY", "0")
+                .env("SEND_RECIPIENTS_PER_DAY_ESTABLISHED", "0")
+                .env("MESSAGES_PER_RECIPIENT_PER_DAY", "0")
                 .env("EVENTS_PER_USER_PER_DAY", "0")
                 .env("EVENT_EDITS_PER_USER_PER_MINUTE", "0")
                 .env("STREAM_TICKETS_PER_USER_PER_MINUTE", "0")

@@ -35,4 +35,5 @@ mod reminders;
 mod rsvp;
 mod schema;
 mod traces;
+mod unsubscribe;
 mod webhooks;

@@ -151,3 +151,52 @@ async fn a_flood_of_login_code_requests_on_two_processes_sends_one_code_a_minute
     );
     eprintln!("login-code flood: 40 requests on two processes, 1 code sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_daily_quota_of_contacts_named_holds_across_two_processes() {
+    let Some(database) = adapters_diesel::testing::TestDatabase::postgres() else {
+        return;
+    };
+    let vars = [("SEND_RECIPIENTS_PER_DAY", "25")];
+    let servers = [
+        ServerProcess::start(database.url(), &vars).await,
+        ServerProcess::start(database.url(), &vars).await,
+    ];
+    let addresses = [servers[0].address.clone(), servers[1].address.clone()];
+    let olivia = register(&addresses[0], "Olivia", "olivia@example.com").await;
+    let (status, event) = post(
+        &addresses[0],
+        "/events",
+        Some(&olivia),
+        json!({"title": "Quota"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{event}");
+    let event = event["data"]["id"].as_str().unwrap().to_owned();
+    // Forty sends at once, one contact each, nobody's: alternating between the processes.
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..40 {
+        let (address, token, event) = (addresses[n % 2].clone(), olivia.clone(), event.clone());
+        sends.spawn(async move {
+            let (status, body) = post(
+                &address,
+                &format!("/{event}/send-invitations"),
+                Some(&token),
+                json!({"invitations": [format!("stranger{n}@example.com")]}),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["data"]["ignored"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    let mut reasons = std::collections::BTreeMap::new();
+    while let Some(reason) = sends.join_next().await {
+        *reasons.entry(reason.unwrap()).or_insert(0) += 1;
+    }
+    eprintln!("quotas: 40 concurrent sends over two processes, quota 25: {reasons:?}");
+    assert_eq!(reasons.get("not_a_user"), Some(&25), "{reasons:?}");
+    assert_eq!(reasons.get("quota_exceeded"), Some(&15), "{reasons:?}");
+}

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use adapters_diesel::testing::TestDatabase;
 use adapters_diesel::Backend;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{client, spawn_on, TestApp, TestUser};
@@ -300,8 +301,8 @@ async fn an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(
         backend,
         &outbox,
         &[
-            ("INVITATIONS_PER_CONTACT_DAILY", "1"),
-            ("INVITATIONS_PER_SENDER_DAILY", "3"),
+            ("MESSAGES_PER_RECIPIENT_PER_DAY", "1"),
+            ("SEND_RECIPIENTS_PER_DAY", "4"),
         ],
     )
     .await
@@ -354,7 +355,8 @@ async fn an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(
     let data = &ignored.expect(200)["data"];
     assert_eq!(data["sent"], json!([]));
     assert_eq!(data["ignored"][0]["reason"], "recipient_limit");
-    // Olivia's third message of the day is her last; entries that send nothing do not count.
+    // Olivia may name four contacts a day (her account is new), found or not: Reza twice and
+    // a stranger made three, Sam is the fourth, and Tina and Uma are past it, though they exist.
     app.send(&olivia, &dinner, json!(["someone@example.com"]))
         .await
         .expect(200);
@@ -362,12 +364,42 @@ async fn an_invitee_reached_by_mobile_gets_a_text_and_each_contact_a_days_share(
         let email = format!("{name}@example.com");
         app.register(name, Some(&email), None).await;
     }
-    for to in ["sam@example.com", "tina@example.com"] {
-        app.send(&olivia, &dinner, json!([to])).await.expect(200);
-    }
-    let refused = app.send(&olivia, &dinner, json!(["uma@example.com"])).await;
+    let sent = app
+        .send(
+            &olivia,
+            &dinner,
+            json!(["sam@example.com", "tina@example.com", "uma@example.com"]),
+        )
+        .await;
+    let data = &sent.expect(200)["data"];
+    assert_eq!(data["sent"].as_array().unwrap().len(), 1);
+    assert_eq!(data["ignored"][0]["reason"], "quota_exceeded");
+    assert_eq!(data["ignored"][1]["reason"], "quota_exceeded");
+    assert_eq!(
+        data["ignored"][0]["message"],
+        "You have named as many contacts as you may today."
+    );
+    // A reminder names its contact too: refused for the day.
+    let id = data["sent"][0]["id"].as_str().unwrap().to_owned();
+    let refused = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{id}/resend"),
+            Some(&olivia.token),
+            None,
+        )
+        .await;
     refused.expect(429);
-    assert!(refused.headers.contains_key("retry-after"));
+    // The day's wait, not the ten minutes between reminders.
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 23 * 3600, "{wait}");
+    eprintln!(
+        "quotas: 4 contacts named a day, the 5th and 6th ignored as quota_exceeded, the resend 429"
+    );
 }
 
 async fn a_code_crosses_the_kannel_gateway_to_the_smsc(backend: Backend) {

@@ -24,8 +24,10 @@ pub enum IgnoreReason {
     RejectedLastInvitation,
     /// R9: an earlier entry of the request reached the same user.
     DuplicateInRequest,
-    /// The contact has had its day's share of invitations (docs/api.md, "Daily caps on messages").
+    /// The contact has had its day's share of invitations (docs/api.md, "Daily quotas").
     RecipientLimit,
+    /// The sender has named as many contacts as they may today (docs/api.md, "Daily quotas").
+    QuotaExceeded,
 }
 
 impl IgnoreReason {
@@ -40,11 +42,12 @@ impl IgnoreReason {
             Self::RejectedLastInvitation => "rejected_last_invitation",
             Self::DuplicateInRequest => "duplicate_in_request",
             Self::RecipientLimit => "recipient_limit",
+            Self::QuotaExceeded => "quota_exceeded",
         }
     }
 
     /// Every reason, for documentation and exhaustive tests.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::NotAUser,
         Self::InvalidContact,
         Self::SelfInvitation,
@@ -53,6 +56,7 @@ impl IgnoreReason {
         Self::RejectedLastInvitation,
         Self::DuplicateInRequest,
         Self::RecipientLimit,
+        Self::QuotaExceeded,
     ];
 }
 
@@ -114,32 +118,29 @@ impl InvitationEntries {
         Ok(Self { entries })
     }
 
-    /// The distinct valid emails, for one look-up.
-    pub fn emails(&self) -> Vec<Email> {
-        self.distinct(|contact| match contact {
-            Contact::Email(email) => Some(email),
-            Contact::Mobile(_) => None,
-        })
-    }
-
-    /// The distinct valid mobiles, for one look-up.
-    pub fn mobiles(&self) -> Vec<Mobile> {
-        self.distinct(|contact| match contact {
-            Contact::Mobile(mobile) => Some(mobile),
-            Contact::Email(_) => None,
-        })
-    }
-
-    fn distinct<T: Clone + Eq + std::hash::Hash>(
-        &self,
-        pick: impl Fn(&Contact) -> Option<&T>,
-    ) -> Vec<T> {
-        let set: HashSet<&T> = self
-            .entries
+    /// The distinct valid contacts, in the order the request first names them: what a send
+    /// looks up, and what the day's quota of contacts named counts.
+    pub fn named(&self) -> Vec<Contact> {
+        let mut seen = HashSet::new();
+        self.entries
             .iter()
-            .filter_map(|(_, contact)| contact.as_ref().ok().and_then(&pick))
-            .collect();
-        set.into_iter().cloned().collect()
+            .filter_map(|(_, contact)| contact.as_ref().ok())
+            .filter(|contact| seen.insert(*contact))
+            .cloned()
+            .collect()
+    }
+
+    /// The emails and the mobiles among `contacts`, for one look-up.
+    pub fn split(contacts: &[Contact]) -> (Vec<Email>, Vec<Mobile>) {
+        let mut emails = Vec::new();
+        let mut mobiles = Vec::new();
+        for contact in contacts {
+            match contact {
+                Contact::Email(email) => emails.push(email.clone()),
+                Contact::Mobile(mobile) => mobiles.push(mobile.clone()),
+            }
+        }
+        (emails, mobiles)
     }
 
     /// How many non-blank entries there are.
@@ -154,12 +155,14 @@ impl InvitationEntries {
 
     /// Decides, entry by entry and in request order, whom to invite and what to ignore (R2, R4–R9).
     ///
-    /// `find_user` answers whom a contact reaches (its proven owner, or an account that claims it,
-    /// for whom the invitation is then held); `state_of` what the event already holds for a user.
-    /// Both are answered from data loaded beforehand: this function does no I/O.
+    /// `over_quota` tells the contacts past the sender's day's quota of contacts named (never
+    /// looked up); `find_user` answers whom a contact reaches (its proven owner, or an account
+    /// that claims it, for whom the invitation is then held); `state_of` what the event already
+    /// holds for a user. All are answered from data loaded beforehand: this function does no I/O.
     pub fn plan<'u>(
         &self,
         sender: UserId,
+        over_quota: impl Fn(&Contact) -> bool,
         find_user: impl Fn(&Contact) -> Option<&'u Reached>,
         state_of: impl Fn(UserId) -> InviteeState,
     ) -> Vec<Planned> {
@@ -176,6 +179,9 @@ impl InvitationEntries {
                 let Ok(contact) = contact else {
                     return ignore(IgnoreReason::InvalidContact);
                 };
+                if over_quota(contact) {
+                    return ignore(IgnoreReason::QuotaExceeded);
+                }
                 let Some(found) = find_user(contact) else {
                     return ignore(IgnoreReason::NotAUser);
                 };

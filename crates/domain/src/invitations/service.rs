@@ -19,9 +19,7 @@ use crate::invitations::{
 };
 use crate::ports::{AbuseCounters, Clock, CountError, CounterLimit, PortError, Reservation};
 use crate::rsvp::RsvpRefused;
-use crate::{
-    Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, UserId, Version,
-};
+use crate::{Contact, EventId, InvitationId, Page, PageRequest, PhoneRegion, Text, Version};
 
 mod account;
 mod caps;
@@ -61,9 +59,6 @@ pub enum SendInvitationsError {
     /// The caller is a member who does not manage the event's invitations (R1).
     #[error("only the event's owner and co-hosts may send its invitations")]
     NotOwner,
-    /// The sender has sent their day's share of invitations (nothing was sent).
-    #[error("too many invitations today; retry after {0:?}")]
-    TooMany(std::time::Duration),
     /// The event's answers closed at this time (its RSVP deadline or its start): nothing is sent.
     #[error("answers to this event closed at {0}")]
     Closed(DateTime<Utc>),
@@ -267,11 +262,22 @@ impl InvitationService {
         let ttl = command.expires_in.unwrap_or(self.ttl);
 
         let entries = &command.entries;
-        let (emails, mobiles) = (entries.emails(), entries.mobiles());
+        // Every contact named counts under the sender's day's quota, found or not, so that sends
+        // are no directory; those past it are not looked up at all.
+        let named = entries.named();
+        let (within, named_counted) = self.count_named(sender, named.len()).await?;
+        let over_quota: std::collections::HashSet<&Contact> = named[within..].iter().collect();
+        let (emails, mobiles) = InvitationEntries::split(&named[..within]);
         let users = if emails.is_empty() && mobiles.is_empty() {
             Vec::new()
         } else {
-            self.users.find_by_contacts(&emails, &mobiles).await?
+            match self.users.find_by_contacts(&emails, &mobiles).await {
+                Ok(users) => users,
+                Err(error) => {
+                    self.uncount(vec![named_counted]).await;
+                    return Err(error.into());
+                }
+            }
         };
         // Whom each contact reaches: its proven owner, else the oldest account that claims it
         // (the invitation is then held for that account until it proves the contact).
@@ -288,18 +294,27 @@ impl InvitationService {
         let states = if user_ids.is_empty() {
             HashMap::new()
         } else {
-            self.invitations
+            match self
+                .invitations
                 .invitee_states(event.id, &user_ids, now)
-                .await?
+                .await
+            {
+                Ok(states) => states,
+                Err(error) => {
+                    self.uncount(vec![named_counted]).await;
+                    return Err(error.into());
+                }
+            }
         };
 
         let plan = entries.plan(
             sender.id,
+            |contact| over_quota.contains(contact),
             |contact| by_contact.get(contact),
             |user| states.get(&user).copied().unwrap_or_default(),
         );
-        // Each invitation is a message to its contact: counted under the day's caps, in request
-        // order. A full contact ignores its entry; a full sender refuses the whole request.
+        // Each invitation is a message to its contact: counted under the contact's day's quota,
+        // in request order. A full contact ignores its entry.
         let mut counted: Vec<Option<Reservation>> = Vec::with_capacity(plan.len());
         let mut plan = plan;
         for planned in &mut plan {
@@ -307,21 +322,19 @@ impl InvitationService {
                 counted.push(None);
                 continue;
             };
-            match self.count_message(sender.id, &p.reached_by).await {
+            match self.count_message(&p.reached_by).await {
                 Ok(Counted::Yes(reservation)) => counted.push(Some(reservation)),
-                Ok(Counted::ContactFull(_)) => {
+                Ok(Counted::ContactFull) => {
                     *planned = Planned::Ignore(Ignored {
                         contact: p.contact.clone(),
                         reason: IgnoreReason::RecipientLimit,
                     });
                     counted.push(None);
                 }
-                Ok(Counted::SenderFull(wait)) => {
-                    self.uncount(counted.into_iter().flatten().collect()).await;
-                    return Err(SendInvitationsError::TooMany(wait));
-                }
                 Err(error) => {
-                    self.uncount(counted.into_iter().flatten().collect()).await;
+                    let mut all: Vec<Reservation> = counted.into_iter().flatten().collect();
+                    all.push(named_counted);
+                    self.uncount(all).await;
                     return Err(error.into());
                 }
             }
@@ -356,7 +369,9 @@ impl InvitationService {
                 // they still manage the event.
                 Err(error) => {
                     let event = self.events.find_membership(event.id, sender.id).await;
-                    self.uncount(counted.into_iter().flatten().collect()).await;
+                    let mut all: Vec<Reservation> = counted.into_iter().flatten().collect();
+                    all.push(named_counted);
+                    self.uncount(all).await;
                     return Err(match event {
                         Ok(None) => SendInvitationsError::EventNotFound,
                         Ok(Some(membership)) if !membership.may_invite() => {
@@ -612,16 +627,16 @@ impl InvitationService {
         details
             .invitation
             .resend(by.id, role, self.ttl, &rules, now)?;
-        // A reminder is a message to the contact: counted under the day's caps.
+        // A reminder is a message to the contact, and names it: counted under both day's quotas.
         let contact = self.caps.as_ref().and_then(|(_, _, region)| {
             Contact::parse(details.invitation.contact(), *region)
                 .and_then(Result::ok)
                 .map(|contact| crate::accounts::contact_key(&contact).to_owned())
         });
         let reservation = match contact {
-            Some(contact) => match self.count_message(by.id, &contact).await? {
-                Counted::Yes(reservation) => reservation,
-                Counted::ContactFull(wait) | Counted::SenderFull(wait) => {
+            Some(contact) => match self.count_resend(by, &contact).await? {
+                Ok(reservation) => reservation,
+                Err(wait) => {
                     return Err(ManageInvitationError::TooSoon {
                         retry_after: chrono::Duration::from_std(wait)
                             .unwrap_or_else(|_| chrono::Duration::days(1)),

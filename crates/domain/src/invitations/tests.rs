@@ -447,6 +447,7 @@ fn r7_and_r8_a_cancelled_or_expired_latest_invitation_blocks_nothing() {
     let plan = |latest| {
         entries.plan(
             sender,
+            |_| false,
             |_| Some(&bob),
             |_| InviteeState {
                 is_member: false,

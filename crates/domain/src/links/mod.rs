@@ -113,6 +113,12 @@ impl PublicUrl {
     pub fn invitation_link(&self, token: &LinkToken) -> String {
         format!("{}/i/{}", self.0, token.expose())
     }
+
+    /// The link that stops invitation messages (docs/api.md, "Stopping invitation messages"):
+    /// `{PUBLIC_URL}/unsubscribe/{token}`.
+    pub fn unsubscribe_link(&self, token: &str) -> String {
+        format!("{}/unsubscribe/{token}", self.0)
+    }
 }
 
 impl Default for PublicUrl {

@@ -21,6 +21,8 @@ use crate::changes::{ChangeKind, ChangeSubject, RecordedChange};
 use crate::events::{Event, TimeZone};
 use crate::links::{LinkToken, NewLink, PublicUrl};
 use crate::messages::ports::{Contacts, Reachable};
+use crate::optouts::ports::OptOutRepository;
+use crate::optouts::{OptOuts, UnsubscribeKey, UnsubscribeLink};
 use crate::ports::SecretSource;
 use crate::ports::{Clock, PortError};
 use crate::webhooks::delivery::{
@@ -94,6 +96,7 @@ pub struct DeliveryService {
     links: Option<(PublicUrl, Arc<dyn SecretSource>)>,
     calendars: Option<Arc<dyn CalendarEvents>>,
     contacts: Option<Arc<dyn Contacts>>,
+    opt_outs: Option<(Arc<dyn OptOutRepository>, UnsubscribeKey, PublicUrl)>,
 }
 
 impl std::fmt::Debug for DeliveryService {
@@ -132,7 +135,55 @@ impl DeliveryService {
             links: None,
             calendars: None,
             contacts: None,
+            opt_outs: None,
         }
+    }
+
+    /// The same service honouring opt-outs (docs/api.md, "Stopping invitation messages"): no
+    /// invitation message goes to a contact that stopped its sender's or everyone's, and every
+    /// invitation email names its unsubscribe link, `{public_url}/unsubscribe/{token}`.
+    #[must_use]
+    pub fn with_opt_outs(
+        mut self,
+        opt_outs: Arc<dyn OptOutRepository>,
+        key: UnsubscribeKey,
+        public_url: PublicUrl,
+    ) -> Self {
+        self.opt_outs = Some((opt_outs, key, public_url));
+        self
+    }
+
+    /// The contact an invitation message of `change` goes to (normalized) and its sender.
+    fn messaged(&self, change: &RecordedChange) -> Option<(String, UserId)> {
+        let (details, _) = MessageOccasion::of(change)?;
+        let typed = details.invitation.contact();
+        let region = self.sms_region.unwrap_or_default();
+        let contact = crate::Contact::parse(typed, region)?.ok()?;
+        Some((
+            crate::accounts::contact_key(&contact).to_owned(),
+            details.sender.id,
+        ))
+    }
+
+    /// The opt-outs of the contacts the invitation messages of `changes` go to, in one look-up.
+    async fn opt_outs_of(
+        &self,
+        changes: &[crate::changes::AddressedChange],
+    ) -> Result<OptOuts, PortError> {
+        let Some((opt_outs, _, _)) = &self.opt_outs else {
+            return Ok(OptOuts::default());
+        };
+        let contacts: Vec<String> = changes
+            .iter()
+            .filter_map(|delivery| self.messaged(&delivery.recorded))
+            .map(|(contact, _)| contact)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if contacts.is_empty() {
+            return Ok(OptOuts::default());
+        }
+        Ok(OptOuts::new(opt_outs.opt_outs_of(&contacts).await?))
     }
 
     /// The same service messaging an event's followers when an edit moves it (docs/api.md,
@@ -392,6 +443,7 @@ impl DeliveryService {
         let now = self.clock.now();
         let events = self.calendar_events(&read.changes).await?;
         let people = self.reachable(&read.changes).await?;
+        let stopped = self.opt_outs_of(&read.changes).await?;
         let mut deliveries = Vec::new();
         for delivery in &read.changes {
             let change = &delivery.recorded;
@@ -417,6 +469,12 @@ impl DeliveryService {
                 });
             }
             deliveries.extend(self.notices(delivery, &people, &events, now));
+            let messaged = self.messaged(change);
+            if let Some((contact, sender)) = &messaged {
+                if stopped.stops(contact, *sender) {
+                    continue;
+                }
+            }
             // One link per message: an invitation is reached by one contact, email or mobile.
             let mut link = self.link_for(change);
             let email = self
@@ -430,6 +488,12 @@ impl DeliveryService {
                 let link = link.take();
                 email.link = link.as_ref().map(|(url, _)| url.clone());
                 email.calendar = invitation_calendar(&email, change, &events, now);
+                email.unsubscribe = self.opt_outs.as_ref().zip(messaged).map(
+                    |((_, key, public_url), (contact, sender))| {
+                        public_url
+                            .unsubscribe_link(&key.token(&UnsubscribeLink { contact, sender }))
+                    },
+                );
                 deliveries.push(NewDelivery {
                     id: DeliveryId::generate(),
                     change_id: change.id,

@@ -98,6 +98,9 @@ pub struct InvitationEmail {
     pub locale: Locale,
     /// The zone its times are written in: the event's.
     pub time_zone: TimeZone,
+    /// The link that stops further invitation messages to this address (docs/api.md, "Stopping
+    /// invitation messages"), for its `List-Unsubscribe` header and its last line.
+    pub unsubscribe: Option<String>,
 }
 
 impl InvitationEmail {
@@ -138,6 +141,7 @@ impl InvitationEmail {
             calendar: None,
             locale: Locale::default(),
             time_zone: TimeZone::UTC,
+            unsubscribe: None,
         })
     }
 }

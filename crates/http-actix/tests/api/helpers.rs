@@ -162,6 +162,13 @@ impl Api {
             ),
             webhooks: self.wiring.webhooks(),
             links: self.wiring.links(),
+            opt_outs: domain::optouts::OptOutService::new(
+                self.store.clone(),
+                self.store.clone(),
+                domain::optouts::UnsubscribeKey::new(&[9; 32]),
+                self.clock.clone(),
+            ),
+            sms_inbound_secret: None,
             public_url: domain::links::PublicUrl::default(),
             calendars: self.wiring.calendars(),
         }

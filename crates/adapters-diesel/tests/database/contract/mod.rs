@@ -10,6 +10,7 @@ mod diesel_only;
 mod events;
 mod invitations;
 mod lifecycle;
+mod optouts;
 mod proofs;
 mod reminders;
 mod roles;
@@ -43,7 +44,12 @@ use crate::support::{contract, new_user, now, per_backend, subject, Target};
 
 /// Every repository port of one store, as the services see them.
 trait Repositories:
-    UserRepository + TokenRepository + EventRepository + InvitationRepository + ReminderRepository
+    UserRepository
+    + TokenRepository
+    + EventRepository
+    + InvitationRepository
+    + ReminderRepository
+    + domain::optouts::ports::OptOutRepository
 {
 }
 
@@ -53,6 +59,7 @@ impl<T> Repositories for T where
         + EventRepository
         + InvitationRepository
         + ReminderRepository
+        + domain::optouts::ports::OptOutRepository
         + ?Sized
 {
 }

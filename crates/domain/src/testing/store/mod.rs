@@ -36,6 +36,7 @@ mod changes;
 mod events;
 mod invitations;
 mod links;
+mod optouts;
 mod reminders;
 mod webhooks;
 
@@ -75,6 +76,8 @@ struct State {
     deleted: HashMap<EventId, (DateTime<Utc>, Managers)>,
     /// Reminders recorded as sent: (event, rule key, person, start).
     reminders_sent: HashMap<(EventId, String, UserId, DateTime<Utc>), DateTime<Utc>>,
+    /// Opt-outs from invitation messages, in the order recorded.
+    opt_outs: Vec<crate::optouts::OptOut>,
 }
 
 /// Every repository port (and the health check) over one in-memory state, keeping what the

@@ -44,6 +44,8 @@ struct ScriptedMailer {
     sent: Mutex<Vec<(Email, String)>>,
     /// The language of each email composed, by address.
     languages: Mutex<Vec<(String, crate::accounts::Locale)>>,
+    /// The unsubscribe link of each email composed, by address.
+    unsubscribe: Mutex<Vec<(String, Option<String>)>>,
 }
 
 #[async_trait]
@@ -53,6 +55,10 @@ impl Mailer for ScriptedMailer {
             .lock()
             .unwrap()
             .push((email.to.as_str().to_owned(), email.locale));
+        self.unsubscribe
+            .lock()
+            .unwrap()
+            .push((email.to.as_str().to_owned(), email.unsubscribe.clone()));
         format!(
             "to {}: {}{}",
             email.invitee_name.as_ref().map_or("there", |n| n.as_str()),
@@ -518,6 +524,55 @@ async fn each_invitation_email_is_in_its_readers_language_and_a_held_one_in_its_
     w.deliver().await;
     let last = w.mailer.languages.lock().unwrap().last().cloned();
     assert_eq!(last, Some(("sara@example.com".to_owned(), Locale::En)));
+}
+
+#[tokio::test]
+async fn an_opted_out_contact_gets_no_invitation_email_and_the_others_name_their_unsubscribe_link()
+{
+    use crate::optouts::{OptOutService, UnsubscribeKey};
+    let w = World::new(true);
+    let key = UnsubscribeKey::new(b"shared secret");
+    let public = crate::links::PublicUrl::parse("https://events.example.com").unwrap();
+    let w = World {
+        deliveries: w
+            .deliveries
+            .clone()
+            .with_opt_outs(w.store.clone(), key.clone(), public),
+        ..w
+    };
+    let opt_outs = OptOutService::new(w.store.clone(), w.store.clone(), key, w.clock.clone());
+    let (olivia, bob) = (w.user("olivia").await, w.user("bob").await);
+    w.user("sara").await;
+    let (party, dinner) = (w.event(&olivia).await, w.event(&bob).await);
+    w.invite(&olivia, party, "sara@example.com").await;
+    w.deliver().await;
+    let (to, link) = w.mailer.unsubscribe.lock().unwrap()[0].clone();
+    assert_eq!(to, "sara@example.com");
+    let link = link.expect("an unsubscribe link");
+    let token = link
+        .strip_prefix("https://events.example.com/unsubscribe/")
+        .expect(&link);
+    // Sara stops Olivia's invitations: Olivia's next one is not emailed, Bob's still is.
+    opt_outs.unsubscribe(token, false).await.unwrap();
+    let second = w.event(&olivia).await;
+    w.invite(&olivia, second, "sara@example.com").await;
+    w.invite(&bob, dinner, "sara@example.com").await;
+    w.deliver().await;
+    let sent: Vec<String> = w
+        .mailer
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, m)| m.clone())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    // Then everyone's: nothing more reaches her, though the invitation is made and hers to see.
+    opt_outs.unsubscribe(token, true).await.unwrap();
+    let third = w.event(&bob).await;
+    w.invite(&bob, third, "sara@example.com").await;
+    w.deliver().await;
+    assert_eq!(w.mailer.sent.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]

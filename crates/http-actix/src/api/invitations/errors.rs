@@ -26,9 +26,6 @@ impl From<SendInvitationsError> for ApiError {
             SendInvitationsError::NotOwner => {
                 Self::Forbidden(crate::t!("forbidden-send-invitations"))
             }
-            SendInvitationsError::TooMany(wait) => {
-                Self::TooManyRequests(crate::rate_limit::RetryAfter(wait))
-            }
             SendInvitationsError::Closed(at) => Self::RsvpClosed(at),
             SendInvitationsError::Port(error) => error.into(),
         }

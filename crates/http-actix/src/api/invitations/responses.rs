@@ -178,6 +178,8 @@ pub enum IgnoreReasonBody {
     DuplicateInRequest,
     /// The contact has had its day's share of invitations.
     RecipientLimit,
+    /// The sender has named their day's share of contacts; the entry was not looked up.
+    QuotaExceeded,
 }
 
 impl From<IgnoreReason> for IgnoreReasonBody {
@@ -191,6 +193,7 @@ impl From<IgnoreReason> for IgnoreReasonBody {
             IgnoreReason::RejectedLastInvitation => Self::RejectedLastInvitation,
             IgnoreReason::DuplicateInRequest => Self::DuplicateInRequest,
             IgnoreReason::RecipientLimit => Self::RecipientLimit,
+            IgnoreReason::QuotaExceeded => Self::QuotaExceeded,
         }
     }
 }
@@ -230,6 +233,7 @@ fn reason_message(reason: IgnoreReason) -> String {
         IgnoreReason::RejectedLastInvitation => "ignored-rejected-last",
         IgnoreReason::DuplicateInRequest => "ignored-duplicate",
         IgnoreReason::RecipientLimit => "ignored-recipient-limit",
+        IgnoreReason::QuotaExceeded => "ignored-quota-exceeded",
     })
 }
 

@@ -1,11 +1,13 @@
 //! One-click answers from a message (docs/api.md, "Answering from a message"): the RSVP page a
 //! link opens (`GET`/`POST /i/{token}`, HTML, no JavaScript) and the same for apps that draw their
-//! own (`GET`/`POST /api/v1/rsvp/{token}`, JSON).
+//! own (`GET`/`POST /api/v1/rsvp/{token}`, JSON); and the page that stops invitation messages
+//! (`GET`/`POST /unsubscribe/{token}`, docs/api.md, "Stopping invitation messages").
 
 mod errors;
 pub mod handlers;
 mod page;
 pub mod responses;
+mod unsubscribe;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -41,6 +43,16 @@ pub(crate) fn page_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/i/{token}")
             .route(web::get().to(page::show))
             .route(web::post().to(page::answer)),
+    )
+    .service(
+        web::resource("/hooks/sms")
+            .route(web::get().to(unsubscribe::text_received))
+            .route(web::post().to(unsubscribe::text_received)),
+    )
+    .service(
+        web::resource("/unsubscribe/{token}")
+            .route(web::get().to(unsubscribe::show))
+            .route(web::post().to(unsubscribe::stop)),
     )
     .service(web::resource(page::STYLE_PATH).route(web::get().to(page::style)));
 }

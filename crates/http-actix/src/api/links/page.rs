@@ -114,9 +114,9 @@ impl Page {
     }
 }
 
-struct Notice {
-    kind: &'static str,
-    text: String,
+pub(super) struct Notice {
+    pub(super) kind: &'static str,
+    pub(super) text: String,
 }
 
 struct Card {
@@ -240,7 +240,11 @@ fn heading_of(view: &LinkView) -> String {
 }
 
 /// Sends a page: HTML, never cached, never sent on as a referrer, under the page's policy.
-fn render(status: StatusCode, page: &Page, csrf: Option<&Cookie<'static>>) -> HttpResponse {
+pub(super) fn render(
+    status: StatusCode,
+    page: &impl Template,
+    csrf: Option<&Cookie<'static>>,
+) -> HttpResponse {
     let html = match page.render() {
         Ok(html) => html,
         Err(error) => {
@@ -296,7 +300,7 @@ fn limited(retry_after: u64) -> HttpResponse {
 }
 
 /// Counts the request under the per-address limit; the page to answer with when over it.
-async fn over_limit(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
+pub(super) async fn over_limit(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
     match super::count_link_request(state, req).await {
         Ok(()) => None,
         Err(ApiError::TooManyRequests(retry)) => Some(limited(retry.seconds())),
@@ -305,7 +309,7 @@ async fn over_limit(state: &AppState, req: &HttpRequest) -> Option<HttpResponse>
 }
 
 /// A page for an error that is not about the link (the database is down, ...).
-fn failure(error: &ApiError) -> HttpResponse {
+pub(super) fn failure(error: &ApiError) -> HttpResponse {
     use actix_web::ResponseError as _;
     let page = Page::new(
         t!("page-failed-heading"),

@@ -722,25 +722,32 @@ fn a_stale_row_is_a_stale_answer_and_never_a_stale_cancel() {
     ));
 }
 
-// ---- the day's caps on messages
+// ---- the day's quotas
 
-/// Olivia's lifecycle with the day's caps on: `per_sender` invitations a day for a sender,
-/// `per_contact` for a contact, counted on the wiring's clock.
-async fn capped(
-    per_sender: u32,
-    per_contact: u32,
-) -> (Lifecycle, Arc<crate::testing::FakeCounters>) {
+/// Olivia's lifecycle with the day's quotas on: `named` contacts a day for a young sender (ten
+/// times that once established), `per_recipient` messages for a contact, counted on the wiring's
+/// clock.
+async fn capped(named: u32, per_recipient: u32) -> (Lifecycle, Arc<crate::testing::FakeCounters>) {
     let mut lifecycle = lifecycle().await;
     let counters = Arc::new(crate::testing::FakeCounters::new(lifecycle.clock.clone()));
     lifecycle.invitations = lifecycle.invitations.clone().with_caps(
         counters.clone(),
         SendCaps {
-            per_sender,
-            per_contact,
+            recipients_new: named,
+            recipients_established: named * 10,
+            per_recipient,
         },
         PhoneRegion::default(),
     );
     (lifecycle, counters)
+}
+
+fn reasons(report: &SendReport) -> Vec<(&str, &'static str)> {
+    report
+        .ignored
+        .iter()
+        .map(|i| (i.contact.as_str(), i.reason.code()))
+        .collect()
 }
 
 #[tokio::test]
@@ -752,67 +759,86 @@ async fn a_contact_past_its_daily_cap_is_ignored_as_recipient_limit_until_the_da
     // Carol's address had its one invitation today, whoever sends it.
     let report = l.send_with(&l.olivia, &["Carol@Example.com"], None).await;
     assert!(report.sent.is_empty());
-    assert_eq!(report.ignored.len(), 1);
-    assert_eq!(report.ignored[0].reason, IgnoreReason::RecipientLimit);
-    assert_eq!(report.ignored[0].contact, "Carol@Example.com");
+    assert_eq!(reasons(&report), [("Carol@Example.com", "recipient_limit")]);
     l.clock.advance(Duration::hours(25));
     let report = l.send_with(&l.olivia, &["carol@example.com"], None).await;
     assert_eq!(report.sent.len(), 1, "{:?}", report.ignored);
 }
 
 #[tokio::test]
-async fn a_sender_past_its_daily_cap_is_refused_whole_and_what_it_counted_is_given_back() {
-    let (l, _) = capped(1, 10).await;
-    l.invite(&l.bob).await;
-    let entries = InvitationEntries::parse(&["carol@example.com"], PhoneRegion::default()).unwrap();
-    let refused = l
-        .invitations
-        .send(
+async fn contacts_past_the_senders_daily_quota_are_ignored_unlooked_and_a_resend_is_refused() {
+    let (l, _) = capped(2, 10).await;
+    // Two contacts fit; the third is past the quota, reported as such even though Carol exists.
+    let report = l
+        .send_with(
             &l.olivia,
-            SendInvitations {
-                event_id: l.event,
-                entries,
-                message: None,
-                expires_in: None,
-            },
+            &["bob@example.com", "nobody@example.com", "carol@example.com"],
+            None,
         )
         .await;
-    let Err(SendInvitationsError::TooMany(wait)) = refused else {
-        panic!("{refused:?}");
-    };
-    assert!(
-        wait <= std::time::Duration::from_secs(24 * 3600),
-        "{wait:?}"
+    assert_eq!(report.sent.len(), 1);
+    assert_eq!(
+        reasons(&report),
+        [
+            ("nobody@example.com", "not_a_user"),
+            ("carol@example.com", "quota_exceeded")
+        ]
     );
-    assert_eq!(l.count("pending").await, 1, "nothing more was sent");
-    // A resend is a message too: refused while the sender's day is full.
-    let id = l
-        .invitations
-        .list_sent(
-            &l.olivia,
-            InvitationFilter::default(),
-            PageRequest::default(),
-        )
-        .await
-        .unwrap()
-        .items[0]
-        .invitation
-        .id();
+    // A resend names its contact too: refused while the sender's day is full.
+    let id = report.sent[0].invitation.id();
     let resent = l.invitations.resend(&l.olivia, id).await;
-    assert!(
-        matches!(resent, Err(ManageInvitationError::TooSoon { .. })),
-        "{resent:?}"
-    );
+    let Err(ManageInvitationError::TooSoon { retry_after }) = resent else {
+        panic!("{resent:?}");
+    };
+    assert!(retry_after <= Duration::hours(24), "{retry_after:?}");
+    l.clock.advance(Duration::hours(25));
+    let report = l.send_with(&l.olivia, &["carol@example.com"], None).await;
+    assert_eq!(report.sent.len(), 1, "{:?}", report.ignored);
 }
 
 #[tokio::test]
-async fn entries_that_do_not_become_invitations_use_up_nothing() {
+async fn every_contact_looked_up_counts_once_and_unreadable_entries_do_not() {
     let (l, _) = capped(2, 10).await;
-    l.invite(&l.bob).await;
-    // Bob again (already invited) and a stranger: neither is sent, neither counts.
+    // Bob twice (one contact), an entry that is no contact (never looked up) and a stranger:
+    // two contacts named.
     let report = l
-        .send_with(&l.olivia, &["bob@example.com", "nobody@example.com"], None)
+        .send_with(
+            &l.olivia,
+            &[
+                "bob@example.com",
+                "Bob@Example.com",
+                "not a contact",
+                "nobody@example.com",
+            ],
+            None,
+        )
         .await;
-    assert!(report.sent.is_empty());
-    l.invite(&l.carol).await;
+    assert_eq!(report.sent.len(), 1);
+    let report = l.send_with(&l.olivia, &["carol@example.com"], None).await;
+    assert_eq!(reasons(&report), [("carol@example.com", "quota_exceeded")]);
+}
+
+#[tokio::test]
+async fn an_account_a_week_old_names_more_contacts_a_day() {
+    let (l, _) = capped(1, 10).await;
+    let report = l
+        .send_with(&l.olivia, &["bob@example.com", "carol@example.com"], None)
+        .await;
+    assert_eq!(reasons(&report), [("carol@example.com", "quota_exceeded")]);
+    // Eight days on, Olivia's account is established: ten a day.
+    l.clock.advance(Duration::days(8));
+    let strangers: Vec<String> = (0..9).map(|n| format!("s{n}@example.com")).collect();
+    let mut to: Vec<&str> = vec!["carol@example.com"];
+    to.extend(strangers.iter().map(String::as_str));
+    to.push("one-too-many@example.com");
+    let report = l.send_with(&l.olivia, &to, None).await;
+    assert_eq!(report.sent.len(), 1);
+    assert_eq!(report.ignored.len(), 10);
+    assert_eq!(
+        report.ignored.last().map(|i| i.reason),
+        Some(IgnoreReason::QuotaExceeded)
+    );
+    assert!(report.ignored[..9]
+        .iter()
+        .all(|i| i.reason == IgnoreReason::NotAUser));
 }

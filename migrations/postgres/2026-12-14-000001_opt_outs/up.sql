@@ -1,0 +1,11 @@
+-- Opt-outs from invitation messages (docs/api.md, "Stopping invitation messages"): a contact
+-- (normalized: an email lowercased, a mobile in E.164) stops the messages of one sender
+-- (`scope` = the sender's id) or of everyone (`scope` = 'everyone'). One row per contact and
+-- scope; the dispatcher reads a batch's contacts through the key's leading column.
+CREATE TABLE opt_outs (
+    contact    TEXT NOT NULL CONSTRAINT opt_outs_contact_length CHECK (char_length(contact) BETWEEN 1 AND 254),
+    scope      TEXT NOT NULL CONSTRAINT opt_outs_scope_form
+        CHECK (scope = 'everyone' OR scope ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'),
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (contact, scope)
+);
