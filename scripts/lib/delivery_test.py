@@ -504,6 +504,76 @@ def test_a_timeout_fails_the_attempt_and_retry_after_is_honoured(services, recei
     assert [a["outcome"] for a in attempts] == ["delivered", "retrying", "retrying"]
 
 
+class Tarpit:
+    """A TCP endpoint that accepts every connection and never answers, nor closes."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1024)
+        self.held = []
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_one_users_webhooks_at_a_tarpit_never_delay_anyone_elses_webhook_or_email(
+    database, services, receiver
+):
+    """Fair claiming: emails have slots of their own, one owner's webhooks hold at most their
+    share, owners take turns, and each endpoint's breaker opens after 5 unanswered attempts; on
+    PostgreSQL with two processes sharing the work."""
+    tarpit, mailbox = Tarpit(), Mailbox()
+    try:
+        env = {"SMTP_URL": mailbox.url, "SMTP_FROM": "no-reply@example.com", "WEBHOOK_TIMEOUT_SECS": "5"}
+        processes = [services(database, **env)]
+        if database.startswith("postgres"):
+            processes.append(services(database, **env))
+        first = processes[0]
+        evil = first.user("Evil", email="evil@example.com")
+        ann = first.user("Ann", email="ann@example.com")
+        first.user("Bob", email="bob@example.com")
+        for n in range(10):
+            first.user(f"Guest {n}", email=f"guest{n}@example.com")
+        for _ in range(10):
+            first.hook(evil, f"http://127.0.0.1:{tarpit.port}/never", ["invitation.created"])
+        hook = first.hook(ann, receiver.url + "/ann", ["invitation.created"])
+        receiver.expect("/ann", hook["secret"])
+        for n in range(10):
+            by = processes[n % len(processes)]
+            by.invite(evil, by.event(evil, f"Spam {n}"), [f"guest{n}@example.com"])
+        wait_for(lambda: len(tarpit.held) >= 8, what="the tarpit holding deliveries")
+        started = time.monotonic()
+        event = first.event(ann)
+        first.invite(ann, event, ["bob@example.com"])
+        wait_for(lambda: receiver.at("/ann"), within=15, what="Ann's webhook")
+        webhook_lag = receiver.at("/ann")[0][3] - started
+        wait_for(lambda: any("bob@example.com" in m[1] for m in mailbox.messages), within=15,
+                 what="Bob's email")
+        email_lag = time.monotonic() - started
+        print(f"\nbeside 10 webhooks at a tarpit ({len(tarpit.held)} connections held, "
+              f"{len(processes)} process(es)): Ann's webhook {webhook_lag * 1000:.0f} ms, "
+              f"Bob's email {email_lag * 1000:.0f} ms")
+        # The tarpit's attempts each take the whole 5 s: anything queued behind them would too.
+        assert webhook_lag < 2.0, webhook_lag
+        assert email_lag < 2.0, email_lag
+    finally:
+        tarpit.close()
+        mailbox.close()
+
+
 def test_two_processes_never_attempt_one_delivery_at_once(postgres, services, receiver):
     debug = {"RUST_LOG": "info,app::deliveries=debug"}
     first = services(postgres, **debug)

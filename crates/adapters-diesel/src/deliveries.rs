@@ -14,10 +14,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use domain::changes::{ChangeId, ChangeKind};
 use domain::ports::PortError;
 use domain::webhooks::delivery::{
-    Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
+    Attempt, AttemptRecord, CircuitBreaker, ClaimKind, ClaimShares, ClaimedDelivery, ClaimedTarget,
+    DeliveryTarget, NewDelivery, Verdict,
 };
 use domain::webhooks::ports::DeliveryQueue;
 use domain::webhooks::{DisableReason, Webhook};
@@ -28,7 +30,7 @@ use crate::db::{
 };
 use crate::rows::{from_db_time, to_db_time};
 use crate::schema::{change_payloads, deliveries, delivery_attempts, delivery_dispatch, webhooks};
-use crate::sql_types::{DbId, DbTime};
+use crate::sql_types::{DbId, DbTime, Id, Moment};
 use crate::webhooks::WebhookRow;
 
 const PENDING: &str = "pending";
@@ -176,6 +178,65 @@ fn claimed(
         payload: row.payload,
         target,
     })
+}
+
+/// A delivery a claim may take: its id, its webhook (none for email) and the webhook's owner.
+type Claimable = (DbId, Option<DbId>, Option<DbId>);
+
+/// A due webhook delivery, with its webhook's owner.
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Id)]
+    id: DbId,
+    #[diesel(sql_type = Id)]
+    webhook_id: DbId,
+    #[diesel(sql_type = Id)]
+    owner_id: DbId,
+}
+
+/// The webhook deliveries a claim may take at `now`, up to `window`, in turns among owners: each
+/// owner's oldest due first, then each one's next, and so on, among the oldest due deliveries
+/// (a bounded scan of the due index); never of a disabled webhook, one whose circuit breaker is
+/// open, a target in `full` or an owner in `full_owners`.
+fn webhook_candidates(
+    conn: &mut AnyConnection,
+    now: DbTime,
+    window: i64,
+    full: &[DbId],
+    full_owners: &[DbId],
+) -> QueryResult<Vec<Claimable>> {
+    /// How many of the oldest due deliveries the turns are taken among.
+    const SCAN: i64 = 2000;
+    const SQL: &str = "SELECT id, webhook_id, owner_id FROM ( \
+             SELECT oldest.id, oldest.webhook_id, oldest.owner_id, oldest.due_at, \
+                    ROW_NUMBER() OVER (PARTITION BY oldest.owner_id \
+                                       ORDER BY oldest.due_at, oldest.id) AS turn \
+             FROM ( \
+                 SELECT d.id, d.webhook_id, w.owner_id, d.due_at \
+                 FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                 WHERE d.state = 'pending' AND d.due_at <= $1 \
+                   AND (d.lease_until IS NULL OR d.lease_until <= $1) \
+                   AND w.disabled_at IS NULL \
+                   AND (w.paused_until IS NULL OR w.paused_until <= $1) \
+                 ORDER BY d.due_at, d.id LIMIT $2) AS oldest) AS due \
+         ORDER BY turn, due_at, id";
+    let rows: Vec<Candidate> = match conn {
+        AnyConnection::Pg(pg) => diesel::sql_query(SQL)
+            .bind::<Moment, _>(now)
+            .bind::<BigInt, _>(SCAN)
+            .load(pg)?,
+        // SQLite numbers its parameters `?1`, `?2`.
+        AnyConnection::Sqlite(sqlite) => diesel::sql_query(SQL.replace('$', "?"))
+            .bind::<Moment, _>(now)
+            .bind::<BigInt, _>(SCAN)
+            .load(sqlite)?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|row| !full.contains(&row.webhook_id) && !full_owners.contains(&row.owner_id))
+        .take(usize::try_from(window).unwrap_or(usize::MAX))
+        .map(|row| (row.id, Some(row.webhook_id), Some(row.owner_id)))
+        .collect())
 }
 
 /// The first key of the two-key advisory locks that serialize the recording of one webhook's
@@ -375,65 +436,92 @@ impl DeliveryQueue for Database {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-        per_target: u32,
-        email: bool,
+        shares: ClaimShares,
+        kind: ClaimKind,
     ) -> Result<Vec<ClaimedDelivery>, PortError> {
         let (now, lease_until) = (to_db_time(now), to_db_time(lease_until));
         let claim = uuid::Uuid::now_v7();
+        let (per_target, per_owner) = (i64::from(shares.per_target), i64::from(shares.per_owner));
         self.run(move |conn| {
             let (rows, hooks) = write_transaction(conn, |conn| {
-                // In flight per target under live claims (webhook id; None for email).
+                // In flight under live claims, per target (webhook id; None for email) and owner.
                 let busy: Vec<(Option<DbId>, i64)> = deliveries::table
                     .filter(deliveries::state.eq(PENDING))
                     .filter(deliveries::lease_until.gt(now))
                     .group_by(deliveries::webhook_id)
                     .select((deliveries::webhook_id, diesel::dsl::count_star()))
                     .load(conn)?;
-                let mut room: HashMap<Option<DbId>, i64> = busy
-                    .into_iter()
-                    .map(|(target, n)| (target, i64::from(per_target) - n))
-                    .collect();
+                let busy_hooks: Vec<DbId> = busy.iter().filter_map(|(target, _)| *target).collect();
+                let owners: HashMap<DbId, DbId> = if busy_hooks.is_empty() {
+                    HashMap::new()
+                } else {
+                    webhooks::table
+                        .filter(webhooks::id.eq_any(&busy_hooks))
+                        .select((webhooks::id, webhooks::owner_id))
+                        .load::<(DbId, DbId)>(conn)?
+                        .into_iter()
+                        .collect()
+                };
+                let mut room: HashMap<Option<DbId>, i64> = HashMap::new();
+                let mut owner_room: HashMap<DbId, i64> = HashMap::new();
+                for (target, n) in busy {
+                    *room.entry(target).or_insert(per_target) -= n;
+                    if let Some(owner) = target.and_then(|hook| owners.get(&hook)) {
+                        *owner_room.entry(*owner).or_insert(per_owner) -= n;
+                    }
+                }
                 let full: Vec<DbId> = room
                     .iter()
                     .filter(|(_, left)| **left <= 0)
                     .filter_map(|(target, _)| *target)
                     .collect();
-                let email_room = room.get(&None).copied().unwrap_or(i64::from(per_target));
-                let mut query = deliveries::table
-                    .left_join(webhooks::table)
-                    .filter(deliveries::state.eq(PENDING))
-                    .filter(deliveries::due_at.le(now))
-                    .filter(
-                        deliveries::lease_until
-                            .is_null()
-                            .or(deliveries::lease_until.le(now)),
-                    )
-                    .filter(webhooks::disabled_at.is_null())
-                    .filter(
-                        deliveries::webhook_id
-                            .is_null()
-                            .or(deliveries::webhook_id.ne_all(full)),
-                    )
-                    .into_boxed();
-                if !email || email_room <= 0 {
-                    query = query.filter(deliveries::webhook_id.is_not_null());
-                }
-                // A window wider than `limit`, so that a target over its share does not crowd
-                // the others out of one claim.
+                let full_owners: Vec<DbId> = owner_room
+                    .iter()
+                    .filter(|(_, left)| **left <= 0)
+                    .map(|(owner, _)| *owner)
+                    .collect();
+                // A window wider than `limit`, so that a target or an owner over its share does
+                // not crowd the others out of one claim.
                 let window = i64::from(limit.saturating_mul(4).max(limit));
-                let candidates: Vec<(DbId, Option<DbId>)> = query
-                    .order((deliveries::due_at, deliveries::id))
-                    .limit(window)
-                    .select((deliveries::id, deliveries::webhook_id))
-                    .load(conn)?;
+                let candidates: Vec<Claimable> = match kind {
+                    ClaimKind::Webhooks => {
+                        webhook_candidates(conn, now, window, &full, &full_owners)?
+                    }
+                    ClaimKind::Emails => {
+                        if room.get(&None).is_some_and(|left| *left <= 0) {
+                            return Ok((Vec::new(), Vec::new()));
+                        }
+                        deliveries::table
+                            .filter(deliveries::webhook_id.is_null())
+                            .filter(deliveries::state.eq(PENDING))
+                            .filter(deliveries::due_at.le(now))
+                            .filter(
+                                deliveries::lease_until
+                                    .is_null()
+                                    .or(deliveries::lease_until.le(now)),
+                            )
+                            .order((deliveries::due_at, deliveries::id))
+                            .limit(window)
+                            .select((deliveries::id, deliveries::webhook_id))
+                            .load::<(DbId, Option<DbId>)>(conn)?
+                            .into_iter()
+                            .map(|(id, target)| (id, target, None))
+                            .collect()
+                    }
+                };
                 let mut picked = Vec::new();
-                for (id, target) in candidates {
+                for (id, target, owner) in candidates {
                     if picked.len() >= limit as usize {
                         break;
                     }
-                    let left = room.entry(target).or_insert(i64::from(per_target));
-                    if *left > 0 {
+                    let left = room.entry(target).or_insert(per_target);
+                    let owner_left =
+                        owner.map(|owner| owner_room.entry(owner).or_insert(per_owner));
+                    if *left > 0 && owner_left.as_deref().is_none_or(|l| *l > 0) {
                         *left -= 1;
+                        if let Some(owner_left) = owner_left {
+                            *owner_left -= 1;
+                        }
                         picked.push(id);
                     }
                 }
@@ -526,6 +614,7 @@ impl DeliveryQueue for Database {
             ClaimedTarget::Email(_) => None,
         };
         let at = to_db_time(attempt.at);
+        let attempt_at = attempt.at;
         let (verdict_name, retry_at, disabled_reason) = match verdict {
             Verdict::Delivered => ("delivered", None, None),
             Verdict::RetryAt(when) => ("retry", Some(to_db_time(when)), None),
@@ -583,6 +672,28 @@ impl DeliveryQueue for Database {
                     return Ok(true);
                 };
                 let this = webhooks::table.filter(webhooks::id.eq(webhook));
+                // The circuit breaker, under the webhook's lock: any answer closes it; one more
+                // attempt without an answer may open it.
+                if row.status_code.is_some() {
+                    diesel::update(this.filter(webhooks::unanswered.gt(0)))
+                        .set((
+                            webhooks::unanswered.eq(0),
+                            webhooks::paused_until.eq(None::<DbTime>),
+                        ))
+                        .execute(conn)?;
+                } else {
+                    let unanswered: i32 = this.select(webhooks::unanswered).first(conn)?;
+                    let unanswered = unanswered.saturating_add(1);
+                    let paused_until =
+                        CircuitBreaker::pause(u32::try_from(unanswered).unwrap_or(0))
+                            .map(|pause| to_db_time(attempt_at + pause));
+                    diesel::update(this)
+                        .set((
+                            webhooks::unanswered.eq(unanswered),
+                            webhooks::paused_until.eq(paused_until),
+                        ))
+                        .execute(conn)?;
+                }
                 if verdict == Verdict::Delivered {
                     // Only when a run of failures ends: most successes write nothing here.
                     diesel::update(this.filter(webhooks::failing_since.is_not_null()))

@@ -279,6 +279,8 @@ diesel::table! {
         failing_since -> Nullable<Moment>,
         disabled_at -> Nullable<Moment>,
         disabled_reason -> Nullable<Text>,
+        unanswered -> Integer,
+        paused_until -> Nullable<Moment>,
     }
 }
 

@@ -6,13 +6,16 @@
 //! the shared dispatch position), then claim as many due deliveries as there are free slots and
 //! attempt each in its own task. A turn starts when changes may have been committed (the feed's
 //! watch) or every [`POLL`] (retries falling due, other processes' changes); when an attempt ends,
-//! the turn only claims into the freed slots. Bounded: at most `concurrency` attempts at once, each bounded by the sender's or the
-//! mailer's timeout, and at most `per_target` per endpoint (the claim's share), so that one slow
-//! endpoint cannot hold up the others.
+//! the turn only claims into the freed slots. Bounded: at most `concurrency` attempts at once,
+//! each bounded by the sender's or the mailer's timeout. Fair: emails have slots of their own (a
+//! quarter, at least one), which webhooks never take; the claims' shares keep any one endpoint,
+//! and any one owner's webhooks, to a part of the slots, owners take turns, and an endpoint that
+//! stops answering is paused by its circuit breaker, so that one user's slow endpoints cannot hold
+//! up the others' webhooks or anyone's email.
 
 use std::time::Duration;
 
-use domain::webhooks::delivery::{ClaimedDelivery, ClaimedTarget, Verdict};
+use domain::webhooks::delivery::{ClaimKind, ClaimedDelivery, ClaimedTarget, Verdict};
 use domain::webhooks::DeliveryService;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -61,9 +64,16 @@ enum Wake {
 async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Receiver<bool>) {
     // Made before the first turn, so that no commit after it goes unnoticed.
     let mut commits = service.watch();
-    let mut attempts: JoinSet<()> = JoinSet::new();
+    let (webhook_slots, email_slots) = slots(concurrency, service.sends_email());
+    let mut hooks: JoinSet<()> = JoinSet::new();
+    let mut emails: JoinSet<()> = JoinSet::new();
     let mut wake = Wake::Look;
-    tracing::info!(concurrency, "delivery worker started");
+    tracing::info!(
+        concurrency,
+        webhook_slots,
+        email_slots,
+        "delivery worker started"
+    );
     loop {
         if *stop.borrow() {
             break;
@@ -73,13 +83,22 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         }
         // Every attempt that has ended by now frees its slot before the claim, so that one claim
         // fills them all (attempts to a fast endpoint end in bursts).
-        while attempts.try_join_next().is_some() {}
-        let free = concurrency.saturating_sub(attempts.len());
-        if free > 0 {
-            match service.claim(u32::try_from(free).unwrap_or(u32::MAX)).await {
+        for (kind, pool, slots) in [
+            (ClaimKind::Webhooks, &mut hooks, webhook_slots),
+            (ClaimKind::Emails, &mut emails, email_slots),
+        ] {
+            while pool.try_join_next().is_some() {}
+            let free = slots.saturating_sub(pool.len());
+            if free == 0 {
+                continue;
+            }
+            match service
+                .claim(kind, u32::try_from(free).unwrap_or(u32::MAX))
+                .await
+            {
                 Ok(claimed) => {
                     for delivery in claimed {
-                        attempts.spawn(attempt(service.clone(), delivery));
+                        pool.spawn(attempt(service.clone(), delivery));
                     }
                 }
                 Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
@@ -88,11 +107,12 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         wake = tokio::select! {
             _ = stop.changed() => Wake::Look,
             () = commits.changed() => Wake::Look,
-            Some(_) = attempts.join_next(), if !attempts.is_empty() => Wake::SlotFreed,
+            Some(_) = hooks.join_next(), if !hooks.is_empty() => Wake::SlotFreed,
+            Some(_) = emails.join_next(), if !emails.is_empty() => Wake::SlotFreed,
             () = tokio::time::sleep(POLL) => Wake::Look,
         };
     }
-    let left = attempts.len();
+    let left = hooks.len() + emails.len();
     if left > 0 {
         tracing::info!(
             attempts = left,
@@ -100,16 +120,29 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         );
     }
     let drained = tokio::time::timeout(DRAIN, async {
-        while attempts.join_next().await.is_some() {}
+        while hooks.join_next().await.is_some() {}
+        while emails.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {
         tracing::warn!(
-            attempts = attempts.len(),
+            attempts = hooks.len() + emails.len(),
             "attempts still under way were cut off; they are made again once their claims run out"
         );
-        attempts.shutdown().await;
+        hooks.shutdown().await;
+        emails.shutdown().await;
     }
+}
+
+/// The slots of the webhooks' pool and of the emails' own: a quarter for emails (at least one)
+/// when this process sends email, none otherwise; the webhooks at least one.
+fn slots(concurrency: usize, email: bool) -> (usize, usize) {
+    let concurrency = concurrency.max(1);
+    if !email {
+        return (concurrency, 0);
+    }
+    let emails = (concurrency / 4).max(1);
+    ((concurrency - emails).max(1), emails)
 }
 
 /// Dispatches until caught up (or a failure, retried next turn).
@@ -188,5 +221,19 @@ async fn attempt(service: DeliveryService, delivery: ClaimedDelivery) {
             %error, delivery = %delivery.id,
             "a delivery attempt could not be stored; it is made again once its claim runs out"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slots;
+
+    #[test]
+    fn emails_keep_a_quarter_of_the_slots_and_each_pool_at_least_one() {
+        assert_eq!(slots(32, true), (24, 8));
+        assert_eq!(slots(32, false), (32, 0));
+        assert_eq!(slots(2, true), (1, 1));
+        assert_eq!(slots(1, true), (1, 1));
+        assert_eq!(slots(0, false), (1, 0));
     }
 }

@@ -11,7 +11,7 @@ use domain::accounts::ports::*;
 use domain::accounts::User;
 use domain::changes::{ChangeId, ChangeKind};
 use domain::webhooks::delivery::{
-    AttemptRecord, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict,
+    AttemptRecord, ClaimKind, ClaimShares, ClaimedDelivery, DeliveryTarget, NewDelivery, Verdict,
 };
 use domain::webhooks::ports::*;
 use domain::webhooks::{DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
@@ -89,10 +89,44 @@ fn attempt(number: u32, at: DateTime<Utc>, status: u16) -> AttemptRecord {
     }
 }
 
+const SHARES: ClaimShares = ClaimShares {
+    per_target: 4,
+    per_owner: 100,
+};
+
+/// Claims up to `limit`: webhooks first, then emails.
 async fn claim(db: &dyn Ports, at: DateTime<Utc>, limit: u32) -> Vec<ClaimedDelivery> {
-    db.claim_due(at, at + Duration::seconds(60), limit, 4, true)
+    claim_with(db, at, limit, SHARES).await
+}
+
+async fn claim_with(
+    db: &dyn Ports,
+    at: DateTime<Utc>,
+    limit: u32,
+    shares: ClaimShares,
+) -> Vec<ClaimedDelivery> {
+    let lease = at + Duration::seconds(60);
+    let mut claimed = db
+        .claim_due(at, lease, limit, shares, ClaimKind::Webhooks)
         .await
-        .unwrap()
+        .unwrap();
+    let left = limit - u32::try_from(claimed.len()).unwrap();
+    claimed.extend(
+        db.claim_due(at, lease, left, shares, ClaimKind::Emails)
+            .await
+            .unwrap(),
+    );
+    claimed
+}
+
+/// An attempt that got no answer (a timeout).
+fn unanswered(number: u32, at: DateTime<Utc>) -> AttemptRecord {
+    AttemptRecord {
+        status_code: None,
+        error: Some("timed out".into()),
+        response_body: None,
+        ..attempt(number, at, 200)
+    }
 }
 
 contract!(
@@ -104,8 +138,111 @@ contract!(
     disabling_a_webhook_ends_its_deliveries_and_leaves_others_alone,
     no_target_gets_more_than_its_share_in_flight,
     the_purge_deletes_finished_deliveries_only,
-    deliveries_of_a_webhook_deleted_before_the_dispatch_are_dropped
+    deliveries_of_a_webhook_deleted_before_the_dispatch_are_dropped,
+    owners_take_turns_and_none_holds_more_than_its_share,
+    an_endpoint_whose_breaker_opened_is_not_claimed_until_the_pause_ends
 );
+
+async fn owners_take_turns_and_none_holds_more_than_its_share(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let (olivia, sara) = (user(db, "Olivia").await, user(db, "Sara").await);
+    let mut made = Vec::new();
+    let mut change = 0;
+    for _ in 0..3 {
+        let webhook = hook(db, &olivia).await;
+        for _ in 0..5 {
+            change += 1;
+            made.push(to_hook(&webhook, change));
+        }
+    }
+    // Sara's one delivery is the newest of all.
+    let quiet = hook(db, &sara).await;
+    made.push(to_hook(&quiet, change + 1));
+    assert!(db
+        .enqueue(ChangeId(0), ChangeId(change + 1), made)
+        .await
+        .unwrap());
+    let shares = ClaimShares {
+        per_target: 4,
+        per_owner: 5,
+    };
+    let first = claim_with(db, now(), 2, shares).await;
+    let owner = |d: &ClaimedDelivery| match &d.target {
+        domain::webhooks::delivery::ClaimedTarget::Webhook(w) => w.owner,
+        domain::webhooks::delivery::ClaimedTarget::Email(_) => panic!("an email"),
+    };
+    assert!(
+        first.iter().any(|d| owner(d) == sara.id),
+        "Sara's turn comes second, though hers is the newest"
+    );
+    let rest = claim_with(db, now(), 100, shares).await;
+    let olivias = first
+        .iter()
+        .chain(&rest)
+        .filter(|d| owner(d) == olivia.id)
+        .count();
+    assert_eq!(
+        olivias, 5,
+        "Olivia's three webhooks hold her share, no more"
+    );
+    assert!(claim_with(db, now(), 100, shares).await.is_empty());
+}
+
+async fn an_endpoint_whose_breaker_opened_is_not_claimed_until_the_pause_ends(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let olivia = user(db, "Olivia").await;
+    let webhook = hook(db, &olivia).await;
+    let made: Vec<NewDelivery> = (1..=8).map(|c| to_hook(&webhook, c)).collect();
+    assert!(db.enqueue(ChangeId(0), ChangeId(8), made).await.unwrap());
+    let later = now() + Duration::hours(1);
+    for number in 1..=5 {
+        let claimed = claim(db, now(), 1).await;
+        assert_eq!(claimed.len(), 1, "attempt {number}");
+        assert!(db
+            .record_attempt(&claimed[0], &unanswered(1, now()), Verdict::RetryAt(later))
+            .await
+            .unwrap());
+    }
+    // Five unanswered in a row: its three other due deliveries wait out the pause.
+    assert!(claim(db, now(), 10).await.is_empty());
+    assert!(claim(db, now() + Duration::seconds(29), 10)
+        .await
+        .is_empty());
+    let after = now() + Duration::seconds(31);
+    let claimed = claim(db, after, 1).await;
+    assert_eq!(claimed.len(), 1);
+    // One more without an answer: paused again, for twice as long.
+    assert!(db
+        .record_attempt(&claimed[0], &unanswered(1, after), Verdict::RetryAt(later))
+        .await
+        .unwrap());
+    assert!(claim(db, after + Duration::seconds(59), 10)
+        .await
+        .is_empty());
+    let answered_at = after + Duration::seconds(61);
+    let claimed = claim(db, answered_at, 1).await;
+    assert_eq!(claimed.len(), 1);
+    // Any answer closes it: the rest are claimed at once.
+    assert!(db
+        .record_attempt(
+            &claimed[0],
+            &attempt(1, answered_at, 503),
+            Verdict::RetryAt(later)
+        )
+        .await
+        .unwrap());
+    assert_eq!(
+        claim(db, answered_at, 10).await.len(),
+        1,
+        "the last due one"
+    );
+}
 
 async fn a_webhook_is_stored_listed_newest_first_and_deleted_with_its_attempts(target: Target) {
     let Some(subject) = Subject::fresh(target) else {
@@ -438,8 +575,8 @@ async fn disabling_a_webhook_ends_its_deliveries_and_leaves_others_alone(target:
             now() + Duration::minutes(5),
             now() + Duration::minutes(6),
             10,
-            4,
-            false,
+            SHARES,
+            ClaimKind::Webhooks,
         )
         .await
         .unwrap();
@@ -532,6 +669,11 @@ mod shared_payloads {
 
     per_backend!(a_change_sent_to_ten_webhooks_keeps_its_payload_once_until_the_last_delivery_goes);
 
+    const SHARES_ALL: ClaimShares = ClaimShares {
+        per_target: 100,
+        per_owner: 100,
+    };
+
     fn count(database: &TestDatabase, sql: &str) -> usize {
         database.texts(sql)[0].parse().unwrap()
     }
@@ -569,9 +711,26 @@ mod shared_payloads {
 
         // Every attempt still sends its change's JSON; an email keeps its own message.
         let claimed = db
-            .claim_due(now(), now() + Duration::seconds(60), 100, 100, true)
+            .claim_due(
+                now(),
+                now() + Duration::seconds(60),
+                100,
+                SHARES_ALL,
+                ClaimKind::Webhooks,
+            )
             .await
             .unwrap();
+        let emails = db
+            .claim_due(
+                now(),
+                now() + Duration::seconds(60),
+                100,
+                SHARES_ALL,
+                ClaimKind::Emails,
+            )
+            .await
+            .unwrap();
+        let claimed: Vec<ClaimedDelivery> = claimed.into_iter().chain(emails).collect();
         assert_eq!(claimed.len(), 22);
         for delivery in &claimed {
             let expected = match delivery.target {

@@ -111,6 +111,51 @@ impl Outcome {
     }
 }
 
+/// Which deliveries a claim takes: webhooks and emails are claimed into pools of their own, so
+/// that webhooks that never answer cannot hold up invitation emails (docs/operations.md, "Webhook
+/// and email delivery").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// Webhook deliveries.
+    Webhooks,
+    /// Invitation emails.
+    Emails,
+}
+
+/// The most of the in-flight deliveries one target or one owner may hold, across claims and
+/// processes: no endpoint, and no user with many webhooks, takes every slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimShares {
+    /// Per target: one webhook, or email as a whole.
+    pub per_target: u32,
+    /// Per owner, over all of their webhooks.
+    pub per_owner: u32,
+}
+
+/// The circuit breaker of an endpoint (docs/operations.md, "Webhook and email delivery"): after
+/// [`CircuitBreaker::AFTER`] attempts in a row that got no answer (a timeout, a refused or
+/// failed connection), the webhook's deliveries are not claimed for a pause, doubling with every
+/// further one up to [`CircuitBreaker::LONGEST`]; any answer closes it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitBreaker;
+
+impl CircuitBreaker {
+    /// Unanswered attempts in a row that open the breaker.
+    pub const AFTER: u32 = 5;
+    /// The first pause.
+    pub const FIRST: Duration = Duration::seconds(30);
+    /// The longest pause.
+    pub const LONGEST: Duration = Duration::hours(1);
+
+    /// How long an endpoint pauses after `unanswered` unanswered attempts in a row; `None` below
+    /// [`CircuitBreaker::AFTER`].
+    pub fn pause(unanswered: u32) -> Option<Duration> {
+        let over = unanswered.checked_sub(Self::AFTER)?;
+        let factor = 1_i32 << over.min(16);
+        Some((Self::FIRST * factor).min(Self::LONGEST))
+    }
+}
+
 /// What the rules decided after an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {

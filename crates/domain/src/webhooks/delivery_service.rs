@@ -26,8 +26,8 @@ use crate::optouts::{OptOuts, UnsubscribeKey, UnsubscribeLink};
 use crate::ports::SecretSource;
 use crate::ports::{Clock, PortError};
 use crate::webhooks::delivery::{
-    AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, InvitationEmail, InvitationSms,
-    NewDelivery, Outcome, RetryPolicy, Verdict,
+    AttemptRecord, ClaimKind, ClaimShares, ClaimedDelivery, ClaimedTarget, DeliveryTarget,
+    InvitationEmail, InvitationSms, NewDelivery, Outcome, RetryPolicy, Verdict,
 };
 use crate::webhooks::delivery::{EventNotice, MessageOccasion};
 use crate::webhooks::ports::{
@@ -46,6 +46,8 @@ pub struct DeliveryLimits {
     pub lease: Duration,
     /// Deliveries in flight per target (one webhook; email as a whole), across claims.
     pub per_target: u32,
+    /// Deliveries in flight per owner, over all of their webhooks, across claims.
+    pub per_owner: u32,
     /// Changes read per dispatch.
     pub dispatch_batch: u32,
 }
@@ -55,6 +57,7 @@ impl Default for DeliveryLimits {
         Self {
             lease: Duration::seconds(60),
             per_target: 8,
+            per_owner: 8,
             dispatch_batch: 500,
         }
     }
@@ -531,22 +534,33 @@ impl DeliveryService {
         })
     }
 
-    /// Claims up to `limit` due deliveries for this worker, under a lease of
-    /// [`DeliveryLimits::lease`]; emails only when this service has a mailer.
+    /// Claims up to `limit` due deliveries of `kind` for this worker, under a lease of
+    /// [`DeliveryLimits::lease`], within the shares of [`DeliveryLimits`]; no emails when this
+    /// service has no mailer.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
-    pub async fn claim(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, PortError> {
+    pub async fn claim(
+        &self,
+        kind: ClaimKind,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, PortError> {
+        if kind == ClaimKind::Emails && self.mailer.is_none() {
+            return Ok(Vec::new());
+        }
         let now = self.clock.now();
+        let shares = ClaimShares {
+            per_target: self.limits.per_target,
+            per_owner: self.limits.per_owner,
+        };
         self.queue
-            .claim_due(
-                now,
-                now + self.limits.lease,
-                limit,
-                self.limits.per_target,
-                self.mailer.is_some(),
-            )
+            .claim_due(now, now + self.limits.lease, limit, shares, kind)
             .await
+    }
+
+    /// Whether this service sends email (and so claims emails).
+    pub fn sends_email(&self) -> bool {
+        self.mailer.is_some()
     }
 
     /// Makes one attempt at a claimed delivery and stores it with the verdict of the rules

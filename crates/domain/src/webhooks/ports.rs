@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use crate::changes::{ChangeId, RecordedChange};
 use crate::ports::PortError;
 use crate::webhooks::delivery::{
-    Attempt, AttemptRecord, ClaimedDelivery, InvitationEmail, NewDelivery, Verdict,
+    Attempt, AttemptRecord, ClaimKind, ClaimShares, ClaimedDelivery, InvitationEmail, NewDelivery,
+    Verdict,
 };
 use crate::webhooks::{Webhook, WebhookUrl};
 use crate::{Email, Page, PageRequest, UserId, WebhookId};
@@ -101,11 +102,12 @@ pub trait DeliveryQueue: Send + Sync {
         deliveries: Vec<NewDelivery>,
     ) -> Result<bool, PortError>;
 
-    /// Claims up to `limit` deliveries that are due at `now`, pending, not held by a claim whose
-    /// lease runs past `now`, and for an enabled webhook or (when `email`) an email address;
-    /// oldest due first, and no more of one target (a webhook; email as a whole) than makes
-    /// `per_target` in flight under live claims. Each claim holds until `lease_until`: no other
-    /// claim takes the delivery before, in any process.
+    /// Claims up to `limit` deliveries of `kind` that are due at `now`, pending, not held by a
+    /// claim whose lease runs past `now`, and for an enabled webhook whose circuit breaker is not
+    /// open at `now` ([`CircuitBreaker`]), or an email address; oldest due first, taking turns
+    /// among the webhooks' owners, and no more of one target (a webhook; email as a whole), nor
+    /// of one owner's webhooks, than makes `shares` in flight under live claims. Each claim holds
+    /// until `lease_until`: no other claim takes the delivery before, in any process.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.
@@ -114,14 +116,16 @@ pub trait DeliveryQueue: Send + Sync {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-        per_target: u32,
-        email: bool,
+        shares: ClaimShares,
+        kind: ClaimKind,
     ) -> Result<Vec<ClaimedDelivery>, PortError>;
 
     /// Stores an attempt and applies its verdict, if the delivery's claim still holds (`false`
     /// otherwise, storing nothing): the delivery is done, due again, or given up; a webhook's run
-    /// of failures starts (or ends, on success); [`Verdict::Disable`] disables the webhook and
-    /// ends its pending deliveries.
+    /// of failures starts (or ends, on success); its run of unanswered attempts (no status) grows,
+    /// opening its [`CircuitBreaker`] for [`CircuitBreaker::pause`] from the attempt's time, or
+    /// ends with any answer; [`Verdict::Disable`] disables the webhook and ends its pending
+    /// deliveries.
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure; the claim then runs out and the delivery is

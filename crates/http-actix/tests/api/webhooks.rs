@@ -202,7 +202,11 @@ async fn the_attempts_are_listed_newest_first_with_what_was_decided() {
         DeliveryLimits::default(),
     );
     while deliveries.dispatch().await.unwrap().changes > 0 {}
-    for claimed in deliveries.claim(10).await.unwrap() {
+    for claimed in deliveries
+        .claim(domain::webhooks::delivery::ClaimKind::Webhooks, 10)
+        .await
+        .unwrap()
+    {
         deliveries.attempt(&claimed, 0.0).await.unwrap();
     }
     let listed = get(

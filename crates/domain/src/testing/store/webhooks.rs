@@ -12,7 +12,8 @@ use super::{refused, stored, Store};
 use crate::changes::ChangeId;
 use crate::ports::PortError;
 use crate::webhooks::delivery::{
-    Attempt, AttemptRecord, ClaimedDelivery, ClaimedTarget, DeliveryTarget, NewDelivery, Verdict,
+    Attempt, AttemptRecord, CircuitBreaker, ClaimKind, ClaimShares, ClaimedDelivery, ClaimedTarget,
+    DeliveryTarget, NewDelivery, Verdict,
 };
 use crate::webhooks::ports::{DeliveryQueue, StoreWebhookError, WebhookRepository};
 use crate::webhooks::{Disabled, Webhook};
@@ -57,6 +58,8 @@ pub(super) struct Deliveries {
     deliveries: Vec<StoredDelivery>,
     attempts: Vec<Attempt>,
     position: ChangeId,
+    /// Each webhook's circuit breaker: unanswered attempts in a row, and until when it is open.
+    breakers: std::collections::HashMap<WebhookId, (u32, Option<DateTime<Utc>>)>,
 }
 
 #[async_trait]
@@ -234,27 +237,50 @@ impl DeliveryQueue for Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-        per_target: u32,
-        email: bool,
+        shares: ClaimShares,
+        kind: ClaimKind,
     ) -> Result<Vec<ClaimedDelivery>, PortError> {
         let mut state = self.lock();
         let queue = &mut state.deliveries;
+        let owner_of = |queue: &Deliveries, key: Option<WebhookId>| {
+            key.and_then(|id| queue.webhooks.iter().find(|w| w.id == id).map(|w| w.owner))
+        };
         let mut order: Vec<usize> = (0..queue.deliveries.len())
             .filter(|&i| {
                 let d = &queue.deliveries[i];
                 d.standing == Standing::Pending
                     && d.due.is_some_and(|due| due <= now)
                     && !d.in_flight(now)
-                    && match d.target_key() {
-                        Some(id) => queue
-                            .webhooks
-                            .iter()
-                            .any(|w| w.id == id && w.disabled.is_none()),
-                        None => email,
+                    && match (d.target_key(), kind) {
+                        (Some(id), ClaimKind::Webhooks) => {
+                            let open = queue
+                                .breakers
+                                .get(&id)
+                                .and_then(|(_, until)| *until)
+                                .is_some_and(|until| until > now);
+                            !open
+                                && queue
+                                    .webhooks
+                                    .iter()
+                                    .any(|w| w.id == id && w.disabled.is_none())
+                        }
+                        (None, ClaimKind::Emails) => true,
+                        _ => false,
                     }
             })
             .collect();
         order.sort_by_key(|&i| (queue.deliveries[i].due, queue.deliveries[i].new.id));
+        // Turns among owners: each owner's oldest first, then each one's next, and so on.
+        let mut turns: Vec<(usize, usize)> = Vec::new();
+        let mut seen: std::collections::HashMap<Option<UserId>, usize> = Default::default();
+        for i in order {
+            let owner = owner_of(queue, queue.deliveries[i].target_key());
+            let turn = seen.entry(owner).or_insert(0);
+            turns.push((*turn, i));
+            *turn += 1;
+        }
+        turns.sort_by_key(|(turn, _)| *turn);
+        let order: Vec<usize> = turns.into_iter().map(|(_, i)| i).collect();
         let mut claimed = Vec::new();
         for i in order {
             if claimed.len() >= limit as usize {
@@ -266,8 +292,18 @@ impl DeliveryQueue for Store {
                 .iter()
                 .filter(|d| d.target_key() == key && d.in_flight(now))
                 .count();
-            if busy >= per_target as usize {
+            if busy >= shares.per_target as usize {
                 continue;
+            }
+            if let Some(owner) = owner_of(queue, key) {
+                let owned = queue
+                    .deliveries
+                    .iter()
+                    .filter(|d| d.in_flight(now) && owner_of(queue, d.target_key()) == Some(owner))
+                    .count();
+                if owned >= shares.per_owner as usize {
+                    continue;
+                }
             }
             let claim = uuid::Uuid::now_v7();
             let delivery = &mut queue.deliveries[i];
@@ -337,6 +373,16 @@ impl DeliveryQueue for Store {
             verdict,
         });
         if let Some(id) = webhook {
+            let breaker = queue.breakers.entry(id).or_default();
+            *breaker = if attempt.status_code.is_some() {
+                (0, None)
+            } else {
+                let unanswered = breaker.0 + 1;
+                (
+                    unanswered,
+                    CircuitBreaker::pause(unanswered).map(|pause| at + pause),
+                )
+            };
             if let Some(w) = queue.webhooks.iter_mut().find(|w| w.id == id) {
                 match verdict {
                     Verdict::Delivered => w.failing_since = None,

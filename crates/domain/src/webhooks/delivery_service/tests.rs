@@ -201,7 +201,13 @@ impl World {
     async fn deliver(&self) -> Vec<Verdict> {
         while self.deliveries.dispatch().await.unwrap().changes > 0 {}
         let mut verdicts = Vec::new();
-        for claimed in self.deliveries.claim(100).await.unwrap() {
+        let mut due = self
+            .deliveries
+            .claim(ClaimKind::Webhooks, 100)
+            .await
+            .unwrap();
+        due.extend(self.deliveries.claim(ClaimKind::Emails, 100).await.unwrap());
+        for claimed in due {
             let attempted = self.deliveries.attempt(&claimed, 0.0).await.unwrap();
             // Not recorded only when an earlier attempt of this round disabled the webhook.
             if attempted.recorded {
@@ -293,7 +299,14 @@ async fn two_workers_dispatching_at_once_make_each_delivery_once() {
     let (a, b) = tokio::join!(w.deliveries.dispatch(), other.dispatch());
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.deliveries + b.deliveries, 1, "{a:?} {b:?}");
-    assert_eq!(w.deliveries.claim(10).await.unwrap().len(), 1);
+    assert_eq!(
+        w.deliveries
+            .claim(ClaimKind::Webhooks, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -361,13 +374,17 @@ async fn a_410_disables_the_webhook_and_ends_its_pending_deliveries() {
     w.invite(&olivia, event, "sara@example.com").await;
     w.invite(&olivia, event, "reza@example.com").await;
     while w.deliveries.dispatch().await.unwrap().changes > 0 {}
-    let claimed = w.deliveries.claim(1).await.unwrap();
+    let claimed = w.deliveries.claim(ClaimKind::Webhooks, 1).await.unwrap();
     let attempted = w.deliveries.attempt(&claimed[0], 0.0).await.unwrap();
     assert_eq!(attempted.verdict, Verdict::Disable(DisableReason::Gone));
     let stored = w.webhooks.get(&olivia, hook.id).await.unwrap();
     assert_eq!(stored.disabled.map(|d| d.reason), Some(DisableReason::Gone));
     assert!(
-        w.deliveries.claim(10).await.unwrap().is_empty(),
+        w.deliveries
+            .claim(ClaimKind::Webhooks, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "the other delivery ended too"
     );
     let zed = w.user("zed").await;
@@ -413,14 +430,18 @@ async fn a_claim_holds_until_its_lease_ends_and_a_late_worker_cannot_record() {
     let event = w.event(&olivia).await;
     w.invite(&olivia, event, "sara@example.com").await;
     w.deliveries.dispatch().await.unwrap();
-    let first = w.deliveries.claim(10).await.unwrap();
+    let first = w.deliveries.claim(ClaimKind::Webhooks, 10).await.unwrap();
     assert_eq!(first.len(), 1);
     assert!(
-        w.deliveries.claim(10).await.unwrap().is_empty(),
+        w.deliveries
+            .claim(ClaimKind::Webhooks, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "held by the first claim"
     );
     w.clock.advance(DeliveryLimits::default().lease);
-    let second = w.deliveries.claim(10).await.unwrap();
+    let second = w.deliveries.claim(ClaimKind::Webhooks, 10).await.unwrap();
     assert_eq!(second.len(), 1, "the dead worker's lease ran out");
     let late = w.deliveries.attempt(&first[0], 0.0).await.unwrap();
     assert!(!late.recorded, "the first claim no longer holds");
@@ -450,13 +471,103 @@ async fn no_target_has_more_than_its_share_in_flight() {
         w.invite(&olivia, party, "busy@example.com").await;
     }
     while w.deliveries.dispatch().await.unwrap().changes > 0 {}
-    let claimed = w.deliveries.claim(100).await.unwrap();
+    let claimed = w.deliveries.claim(ClaimKind::Webhooks, 100).await.unwrap();
     let per_target = DeliveryLimits::default().per_target as usize;
     assert_eq!(
         claimed.len(),
         per_target + 1,
         "8 of the busy hook's 9, and the quiet one's"
     );
+}
+
+#[tokio::test]
+async fn an_owner_with_many_webhooks_takes_its_share_and_the_others_take_turns() {
+    let w = World::new(true);
+    let (olivia, busy, quiet) = (
+        w.user("olivia").await,
+        w.user("busy").await,
+        w.user("quiet").await,
+    );
+    for _ in 0..10 {
+        w.hook(&busy, WebhookEvents::All).await;
+    }
+    w.hook(&quiet, WebhookEvents::All).await;
+    // Busy's ten webhooks get 10 deliveries each first, quiet's one gets its own after them.
+    for _ in 0..10 {
+        let party = w.event(&olivia).await;
+        w.invite(&olivia, party, "busy@example.com").await;
+    }
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "quiet@example.com").await;
+    while w.deliveries.dispatch().await.unwrap().changes > 0 {}
+    // A claim of 3 slots: quiet's turn comes second, though its delivery is the newest.
+    let claimed = w.deliveries.claim(ClaimKind::Webhooks, 3).await.unwrap();
+    let owners: Vec<UserId> = claimed
+        .iter()
+        .map(|d| match &d.target {
+            ClaimedTarget::Webhook(hook) => hook.owner,
+            ClaimedTarget::Email(_) => panic!("no email in a webhook claim"),
+        })
+        .collect();
+    assert!(owners.contains(&quiet.id), "{owners:?}");
+    // However many slots, busy's webhooks never hold more than the owner's share.
+    let more = w.deliveries.claim(ClaimKind::Webhooks, 100).await.unwrap();
+    let per_owner = DeliveryLimits::default().per_owner as usize;
+    let busy_held = claimed
+        .iter()
+        .chain(&more)
+        .filter(|d| matches!(&d.target, ClaimedTarget::Webhook(h) if h.owner == busy.id))
+        .count();
+    assert_eq!(busy_held, per_owner);
+    // Emails are claimed apart: the webhooks' claims never take them, nor they the webhooks'.
+    let emails = w.deliveries.claim(ClaimKind::Emails, 100).await.unwrap();
+    let per_target = DeliveryLimits::default().per_target as usize;
+    assert_eq!(
+        emails.len(),
+        per_target,
+        "email's share, apart from the webhooks'"
+    );
+    assert!(emails
+        .iter()
+        .all(|d| matches!(d.target, ClaimedTarget::Email(_))));
+}
+
+#[tokio::test]
+async fn an_endpoint_that_never_answers_is_paused_after_five_in_a_row_and_an_answer_closes_it() {
+    use crate::webhooks::delivery::CircuitBreaker;
+    let w = World::new(false);
+    let (olivia, owner) = (w.user("olivia").await, w.user("owner").await);
+    w.hook(&owner, WebhookEvents::All).await;
+    for _ in 0..8 {
+        let party = w.event(&olivia).await;
+        w.invite(&olivia, party, "owner@example.com").await;
+    }
+    while w.deliveries.dispatch().await.unwrap().changes > 0 {}
+    // Five attempts get no answer: the breaker opens, and nothing more is claimed for 30 s.
+    w.sender.script((0..5).map(|_| WebhookResponse::Failed {
+        error: "timed out".into(),
+    }));
+    for _ in 0..5 {
+        let claimed = w.deliveries.claim(ClaimKind::Webhooks, 1).await.unwrap();
+        w.deliveries.attempt(&claimed[0], 0.0).await.unwrap();
+    }
+    assert!(w
+        .deliveries
+        .claim(ClaimKind::Webhooks, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(CircuitBreaker::pause(5), Some(Duration::seconds(30)));
+    assert_eq!(CircuitBreaker::pause(6), Some(Duration::seconds(60)));
+    assert_eq!(CircuitBreaker::pause(40), Some(Duration::hours(1)));
+    assert_eq!(CircuitBreaker::pause(4), None);
+    // Once it closes, the next attempt is answered and the endpoint is claimed in full again.
+    w.clock.advance(Duration::seconds(31));
+    let claimed = w.deliveries.claim(ClaimKind::Webhooks, 1).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    w.deliveries.attempt(&claimed[0], 0.0).await.unwrap();
+    let rest = w.deliveries.claim(ClaimKind::Webhooks, 10).await.unwrap();
+    assert!(!rest.is_empty(), "an answer closed it");
 }
 
 #[tokio::test]

@@ -1,0 +1,2 @@
+ALTER TABLE webhooks DROP COLUMN paused_until;
+ALTER TABLE webhooks DROP COLUMN unanswered;
