@@ -50,6 +50,14 @@ class Receiver:
                     if name.strip().lower() == b"content-length":
                         length = int(value.strip())
                 body = await reader.readexactly(length)
+                if b'"webhook.verification"' in body:
+                    # Every endpoint proves it wants the traffic, the stuck one too.
+                    answer = json.dumps({"challenge": json.loads(body)["challenge"]}).encode()
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                                 b"content-length: " + str(len(answer)).encode() + b"\r\n\r\n"
+                                 + answer)
+                    await writer.drain()
+                    continue
                 now = time.monotonic()
                 self.requests += 1
                 match = MARKER.search(body)
@@ -123,6 +131,16 @@ def lags(answered, receiver):
     return [(receiver.arrivals[m] - t) * 1000 for m, t in answered.items() if m in receiver.arrivals]
 
 
+async def hooked(server, user, body):
+    """Registers a webhook and waits until its endpoint has verified: nothing reaches it before."""
+    hook = call(server, "POST", "/api/v1/webhooks", user, body)["data"]
+    for _ in range(200):
+        if call(server, "GET", f"/api/v1/webhooks/{hook['id']}", user)["data"]["status"] == "active":
+            return hook
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the webhook at {body['url']} was never verified")
+
+
 async def phases(server, rate, seconds, clients, percentile):
     owner, fast_user, stuck_user = "bench-token-1", "bench-token-2", "bench-token-3"
     fast = await Receiver().start()
@@ -131,14 +149,14 @@ async def phases(server, rate, seconds, clients, percentile):
         event_id = call(server, "POST", "/api/v1/events", owner, {"title": "Delivery 0"})["data"]["id"]
         for member in (fast_user, stuck_user):
             join(server, owner, event_id, member)
-        call(server, "POST", "/api/v1/webhooks", fast_user,
-             {"url": f"http://127.0.0.1:{fast.port}/fast", "events": ["event.updated"]})
+        await hooked(server, fast_user,
+                     {"url": f"http://127.0.0.1:{fast.port}/fast", "events": ["event.updated"]})
         result = {}
         marker = 1
         for phase in ("alone", "beside a stuck endpoint"):
             if phase != "alone":
-                call(server, "POST", "/api/v1/webhooks", stuck_user,
-                     {"url": f"http://127.0.0.1:{stuck.port}/stuck", "events": ["event.updated"]})
+                await hooked(server, stuck_user,
+                             {"url": f"http://127.0.0.1:{stuck.port}/stuck", "events": ["event.updated"]})
             answered, errors, took = await load(server, owner, event_id, rate, seconds, clients, marker)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not all(m in fast.arrivals for m in answered):

@@ -128,6 +128,7 @@ class Service:
             "REGISTRATIONS_PER_ADDRESS": "0",
             "SEND_INVITATIONS_PER_USER": "0",
             "SEND_RECIPIENTS_PER_DAY": "0",
+            "WEBHOOK_CREATIONS_PER_HOST_PER_HOUR": "0",
             "MESSAGES_PER_RECIPIENT_PER_DAY": "0",
             "WEBHOOK_ALLOW_PRIVATE": "true",
             "WEBHOOK_RETRY_SCHEDULE": "1s,1s,1s",
@@ -205,12 +206,22 @@ class Service:
         _, answer = self.call("POST", f"/{event}/send-invitations", body, sender["token"], expect=200)
         return answer["data"]["sent"]
 
-    def hook(self, owner, url, events=None):
+    def hook(self, owner, url, events=None, active=True):
+        """Registers a webhook; with `active`, waits until its endpoint has verified (the worker
+        asks it at once), since nothing made before that reaches it."""
         body = {"url": url}
         if events is not None:
             body["events"] = events
         _, answer = self.call("POST", "/webhooks", body, owner["token"], expect=201)
-        return answer["data"]
+        hook = answer["data"]
+        assert hook["status"] == "pending_verification", hook
+        if active:
+            wait_for(
+                lambda: self.call("GET", f"/webhooks/{hook['id']}", None, owner["token"])[1]["data"]["status"]
+                == "active",
+                what="the endpoint's verification",
+            )
+        return hook
 
     def attempts(self, owner, hook_id):
         _, answer = self.call("GET", f"/webhooks/{hook_id}/deliveries?limit=100", None, owner["token"], expect=200)
@@ -250,6 +261,8 @@ class Receiver:
         self.secrets = {}
         self.in_flight = {}
         self.max_in_flight = {}
+        self.challenges = []  # (path, headers, body) of each verification challenge
+        self.no_echo = set()  # paths that answer challenges without echoing them
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -262,6 +275,8 @@ class Receiver:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if receiver.challenge(self, body, headers):
+                    return
                 message_id = headers.get("webhook-id", "")
                 with receiver.lock:
                     key = (self.path, message_id)
@@ -299,6 +314,26 @@ class Receiver:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def challenge(self, handler, body, headers):
+        """Answers a verification challenge (echoing it, unless the path is told not to);
+        `False` for anything else."""
+        try:
+            sent = json.loads(body)
+        except ValueError:
+            return False
+        if not isinstance(sent, dict) or sent.get("type") != "webhook.verification":
+            return False
+        with self.lock:
+            self.challenges.append((handler.path, headers, body))
+            echo = handler.path not in self.no_echo
+        answer = json.dumps({"challenge": sent["challenge"]} if echo else {"ok": True}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(answer)))
+        handler.end_headers()
+        handler.wfile.write(answer)
+        return True
 
     def expect(self, path, secret, script=()):
         with self.lock:
@@ -504,8 +539,44 @@ def test_a_timeout_fails_the_attempt_and_retry_after_is_honoured(services, recei
     assert [a["outcome"] for a in attempts] == ["delivered", "retrying", "retrying"]
 
 
+def test_a_webhook_receives_nothing_until_its_endpoint_echoes_the_signed_challenge(
+    database, services, receiver
+):
+    service = services(database)
+    ann = service.user("Ann", email="ann@example.com")
+    service.user("Bob", email="bob@example.com")
+    service.user("Carol", email="carol@example.com")
+    receiver.no_echo.add("/shy")
+    hook = service.hook(ann, receiver.url + "/shy", ["invitation.created"], active=False)
+    receiver.expect("/shy", hook["secret"])
+    first = wait_for(lambda: [c for c in receiver.challenges if c[0] == "/shy"], what="a challenge")
+    _, headers, body = first[0]
+    challenge = Webhook(hook["secret"]).verify(body, headers)
+    assert challenge["type"] == "webhook.verification" and challenge["challenge"], challenge
+    event = service.event(ann)
+    service.invite(ann, event, ["bob@example.com"])
+    time.sleep(1.5)
+    assert receiver.at("/shy") == [], "nothing for an endpoint that has not echoed"
+    _, shown = service.call("GET", f"/webhooks/{hook['id']}", None, ann["token"], expect=200)
+    assert shown["data"]["status"] == "pending_verification"
+    # Told to echo, and asked again on request: active, and the changes after it arrive.
+    receiver.no_echo.discard("/shy")
+    _, asked = service.call("POST", f"/webhooks/{hook['id']}/verify", None, ann["token"], expect=202)
+    assert asked["data"]["status"] == "pending_verification"
+    wait_for(lambda: service.call("GET", f"/webhooks/{hook['id']}", None, ann["token"])[1]["data"]["status"]
+             == "active", what="the verification")
+    service.invite(ann, event, ["carol@example.com"])
+    got = wait_for(lambda: receiver.at("/shy"), what="a delivery once verified")
+    time.sleep(1.0)
+    got = receiver.at("/shy")
+    assert len(got) == 1, "the change made while it was pending is not replayed"
+    assert b"carol@example.com" in got[0][2] and b"bob@example.com" not in got[0][2], got[0][2]
+    print(f"\n{len(receiver.challenges)} challenges; delivered once verified, nothing before")
+
+
 class Tarpit:
-    """A TCP endpoint that accepts every connection and never answers, nor closes."""
+    """A TCP endpoint that echoes verification challenges (so that it is a verified webhook) and
+    then takes every delivery's request and never answers, nor closes."""
 
     def __init__(self):
         self.sock = socket.socket()
@@ -521,7 +592,31 @@ class Tarpit:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            self.held.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+            while len(body) < length:
+                body += conn.recv(65536)
+            sent = json.loads(body)
+            if sent.get("type") == "webhook.verification":
+                answer = json.dumps({"challenge": sent["challenge"]}).encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Connection: close\r\nContent-Length: " + str(len(answer)).encode()
+                             + b"\r\n\r\n" + answer)
+                conn.close()
+                return
+        except (OSError, ValueError, AttributeError):
+            return
+        self.held.append(conn)
 
     def close(self):
         self.sock.close()

@@ -744,6 +744,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{webhook_id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask a webhook's endpoint to verify.
+         * @description A webhook receives nothing until its endpoint echoes a signed challenge (docs/api.md,
+         *     "Verifying an endpoint"). This asks again with a fresh schedule, at the delivery worker's next
+         *     turn (within a second): a pending webhook, or one disabled as `unverified`, which is pending
+         *     again. An active webhook is left as it is; one disabled for another reason is `409`. Counted
+         *     with registrations under the per-user limit.
+         */
+        post: operations["verify_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/{event_id}/send-invitations": {
         parameters: {
             query?: never;
@@ -1475,6 +1499,11 @@ export interface components {
                  * @example https://hooks.example.com/event-manager
                  */
                 url: string;
+                /**
+                 * Format: date-time
+                 * @description When its endpoint echoed the verification challenge; `null` while it has not.
+                 */
+                verified_at?: string | null;
             };
         };
         /**
@@ -1602,7 +1631,7 @@ export interface components {
          * @description The machine-readable `code` of an error body.
          * @enum {string}
          */
-        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "event_full" | "rsvp_closed" | "capacity_below_seats_taken" | "no_start_time" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "request_timeout" | "precondition_failed" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
+        ErrorCode: "malformed_request" | "invalid_credentials" | "forbidden" | "not_found" | "method_not_allowed" | "invitation_already_answered" | "invitation_expired" | "invitation_cancelled" | "event_full" | "rsvp_closed" | "capacity_below_seats_taken" | "no_start_time" | "payload_too_large" | "too_many_requests" | "idempotency_key_in_flight" | "idempotency_key_reused" | "webhook_limit_reached" | "webhook_disabled" | "request_timeout" | "precondition_failed" | "unauthenticated" | "validation_failed" | "server_error" | "service_unavailable";
         /** @description An event (docs/api.md, "Objects": Event). */
         Event: {
             /**
@@ -2269,6 +2298,11 @@ export interface components {
                  * @example https://hooks.example.com/event-manager
                  */
                 url: string;
+                /**
+                 * Format: date-time
+                 * @description When its endpoint echoed the verification challenge; `null` while it has not.
+                 */
+                verified_at?: string | null;
             }[];
             /** @description Where the list continues. */
             meta: components["schemas"]["PageMeta"];
@@ -2865,17 +2899,22 @@ export interface components {
              * @example https://hooks.example.com/event-manager
              */
             url: string;
+            /**
+             * Format: date-time
+             * @description When its endpoint echoed the verification challenge; `null` while it has not.
+             */
+            verified_at?: string | null;
         };
         /**
          * @description Why a webhook was disabled.
          * @enum {string}
          */
-        WebhookDisabledReason: "gone" | "failing";
+        WebhookDisabledReason: "gone" | "failing" | "unverified";
         /**
          * @description Whether a webhook receives deliveries.
          * @enum {string}
          */
-        WebhookStatus: "active" | "disabled";
+        WebhookStatus: "pending_verification" | "active" | "disabled";
     };
     responses: never;
     parameters: never;
@@ -11132,6 +11171,192 @@ export interface operations {
                      *       "code": "service_unavailable",
                      *       "detail": "Service temporarily unavailable.",
                      *       "instance": "/api/v1/webhooks/{webhook_id}/deliveries",
+                     *       "status": 503,
+                     *       "title": "Service unavailable.",
+                     *       "type": "https://event-manager.example/problems/service_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    verify_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint will be asked at once (unless it is being asked right now); the webhook as it now stands (`pending_verification`, or `active` when it already was). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Data_Webhook"];
+                };
+            };
+            /** @description Missing, malformed, unknown, revoked or expired bearer token. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="event-manager"` when no bearer token was sent; `Bearer realm="event-manager", error="invalid_token"` when the token sent is malformed, unknown, expired or revoked. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Unauthenticated."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unauthenticated"];
+                    /**
+                     * @example {
+                     *       "code": "unauthenticated",
+                     *       "detail": "Unauthenticated.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/verify",
+                     *       "status": 401,
+                     *       "title": "Unauthenticated.",
+                     *       "type": "https://event-manager.example/problems/unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or not the caller's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "Webhook not found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "detail": "Webhook not found.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/verify",
+                     *       "status": 404,
+                     *       "title": "Not found.",
+                     *       "type": "https://event-manager.example/problems/not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The webhook was disabled (`gone`, `failing`): delete it and register the URL again. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "webhook_disabled",
+                     *       "message": "This webhook was disabled; delete it and register the URL again."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "webhook_disabled",
+                     *       "detail": "This webhook was disabled; delete it and register the URL again.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/verify",
+                     *       "status": 409,
+                     *       "title": "Webhook disabled.",
+                     *       "type": "https://event-manager.example/problems/webhook_disabled"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A rate limit is used up; the `Retry-After` header gives the seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Login, register, send, events and stream tickets: what is left of each limit and the seconds until it grows, e.g. `"send";r=0;t=42` (docs/api.md, "Rate limit headers"). */
+                    RateLimit?: string;
+                    /** @description Login, register, send, events and stream tickets: the limits the request counted under (draft-ietf-httpapi-ratelimit-headers-11), e.g. `"send";q=30;w=60` (docs/api.md, "Rate limit headers"). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "message": "Too many attempts. Please try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                    /**
+                     * @example {
+                     *       "code": "too_many_requests",
+                     *       "detail": "Too many attempts. Please try again later.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/verify",
+                     *       "status": 429,
+                     *       "title": "Too many requests.",
+                     *       "type": "https://event-manager.example/problems/too_many_requests"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected failure; the cause is logged, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Server Error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "server_error",
+                     *       "detail": "Server Error.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/verify",
+                     *       "status": 500,
+                     *       "title": "Server error.",
+                     *       "type": "https://event-manager.example/problems/server_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached right now; retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again: 5. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Service temporarily unavailable."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerError"];
+                    /**
+                     * @example {
+                     *       "code": "service_unavailable",
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "instance": "/api/v1/webhooks/{webhook_id}/verify",
                      *       "status": 503,
                      *       "title": "Service unavailable.",
                      *       "type": "https://event-manager.example/problems/service_unavailable"

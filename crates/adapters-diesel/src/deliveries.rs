@@ -22,7 +22,7 @@ use domain::webhooks::delivery::{
     DeliveryTarget, NewDelivery, Verdict,
 };
 use domain::webhooks::ports::DeliveryQueue;
-use domain::webhooks::{DisableReason, Webhook};
+use domain::webhooks::{DisableReason, PendingVerification, VerificationOutcome, Webhook};
 use domain::{AttemptId, DeliveryId, Email, UserId};
 
 use crate::db::{
@@ -196,12 +196,15 @@ struct Candidate {
 
 /// The webhook deliveries a claim may take at `now`, up to `window`, in turns among owners: each
 /// owner's oldest due first, then each one's next, and so on, among the oldest due deliveries
-/// (a bounded scan of the due index); never of a disabled webhook, one whose circuit breaker is
-/// open, a target in `full` or an owner in `full_owners`.
+/// (a bounded scan of the due index) of webhooks that are enabled, whose circuit breaker is
+/// closed, and that (with their owner) have fewer than their share in flight as the statement
+/// counts them, so that one owner's backlog never fills the scan; `full` and `full_owners`, as the
+/// caller counted them, are left out again.
 fn webhook_candidates(
     conn: &mut AnyConnection,
     now: DbTime,
     window: i64,
+    (per_target, per_owner): (i64, i64),
     full: &[DbId],
     full_owners: &[DbId],
 ) -> QueryResult<Vec<Claimable>> {
@@ -217,18 +220,33 @@ fn webhook_candidates(
                  WHERE d.state = 'pending' AND d.due_at <= $1 \
                    AND (d.lease_until IS NULL OR d.lease_until <= $1) \
                    AND w.disabled_at IS NULL \
+                   AND w.verified_at IS NOT NULL AND w.verify_gave_up_at IS NULL \
                    AND (w.paused_until IS NULL OR w.paused_until <= $1) \
+                   AND d.webhook_id NOT IN ( \
+                       SELECT busy.webhook_id FROM deliveries busy \
+                       WHERE busy.state = 'pending' AND busy.lease_until > $1 \
+                         AND busy.webhook_id IS NOT NULL \
+                       GROUP BY busy.webhook_id HAVING COUNT(*) >= $3) \
+                   AND w.owner_id NOT IN ( \
+                       SELECT owner.owner_id FROM deliveries busy \
+                       JOIN webhooks owner ON owner.id = busy.webhook_id \
+                       WHERE busy.state = 'pending' AND busy.lease_until > $1 \
+                       GROUP BY owner.owner_id HAVING COUNT(*) >= $4) \
                  ORDER BY d.due_at, d.id LIMIT $2) AS oldest) AS due \
          ORDER BY turn, due_at, id";
     let rows: Vec<Candidate> = match conn {
         AnyConnection::Pg(pg) => diesel::sql_query(SQL)
             .bind::<Moment, _>(now)
             .bind::<BigInt, _>(SCAN)
+            .bind::<BigInt, _>(per_target)
+            .bind::<BigInt, _>(per_owner)
             .load(pg)?,
         // SQLite numbers its parameters `?1`, `?2`.
         AnyConnection::Sqlite(sqlite) => diesel::sql_query(SQL.replace('$', "?"))
             .bind::<Moment, _>(now)
             .bind::<BigInt, _>(SCAN)
+            .bind::<BigInt, _>(per_target)
+            .bind::<BigInt, _>(per_owner)
             .load(sqlite)?,
     };
     Ok(rows
@@ -484,9 +502,14 @@ impl DeliveryQueue for Database {
                 // not crowd the others out of one claim.
                 let window = i64::from(limit.saturating_mul(4).max(limit));
                 let candidates: Vec<Claimable> = match kind {
-                    ClaimKind::Webhooks => {
-                        webhook_candidates(conn, now, window, &full, &full_owners)?
-                    }
+                    ClaimKind::Webhooks => webhook_candidates(
+                        conn,
+                        now,
+                        window,
+                        (per_target, per_owner),
+                        &full,
+                        &full_owners,
+                    )?,
                     ClaimKind::Emails => {
                         if room.get(&None).is_some_and(|left| *left <= 0) {
                             return Ok((Vec::new(), Vec::new()));
@@ -602,6 +625,116 @@ impl DeliveryQueue for Database {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn claim_verifications(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingVerification>, PortError> {
+        let (now, lease_until) = (to_db_time(now), to_db_time(lease_until));
+        let claim = uuid::Uuid::now_v7();
+        self.run(move |conn| {
+            let rows = write_transaction(conn, |conn| {
+                let free = || {
+                    webhooks::verify_lease_until
+                        .is_null()
+                        .or(webhooks::verify_lease_until.le(now))
+                };
+                let due: Vec<DbId> = webhooks::table
+                    .filter(webhooks::verify_due_at.le(now))
+                    .filter(webhooks::verified_at.is_null())
+                    .filter(webhooks::disabled_at.is_null())
+                    .filter(free())
+                    .order(webhooks::verify_due_at)
+                    .limit(i64::from(limit))
+                    .select(webhooks::id)
+                    .load(conn)?;
+                if due.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Only one still free becomes ours (as deliveries' claims).
+                diesel::update(
+                    webhooks::table
+                        .filter(webhooks::id.eq_any(&due))
+                        .filter(webhooks::verified_at.is_null())
+                        .filter(free()),
+                )
+                .set((
+                    webhooks::verify_claim.eq(Some(DbId::from(claim))),
+                    webhooks::verify_lease_until.eq(Some(lease_until)),
+                ))
+                .execute(conn)?;
+                webhooks::table
+                    .filter(webhooks::verify_claim.eq(DbId::from(claim)))
+                    .select((WebhookRow::as_select(), webhooks::verify_attempts))
+                    .load::<(WebhookRow, i32)>(conn)
+            })
+            .map_err(port_error)?;
+            rows.into_iter()
+                .map(|(row, attempts)| {
+                    Ok(PendingVerification {
+                        webhook: Webhook::try_from(row)?,
+                        attempts: u32::try_from(attempts).unwrap_or(0),
+                        claim,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(webhook = %claimed.webhook.id))]
+    async fn record_verification(
+        &self,
+        claimed: &PendingVerification,
+        outcome: VerificationOutcome,
+    ) -> Result<bool, PortError> {
+        let (id, claim) = (DbId::of(claimed.webhook.id), DbId::from(claimed.claim));
+        self.run(move |conn| {
+            let ours = webhooks::table
+                .filter(webhooks::id.eq(id))
+                .filter(webhooks::verify_claim.eq(claim))
+                .filter(webhooks::verified_at.is_null());
+            let released = (
+                webhooks::verify_claim.eq(None::<DbId>),
+                webhooks::verify_lease_until.eq(None::<DbTime>),
+            );
+            let changed = match outcome {
+                VerificationOutcome::Verified { at, from } => diesel::update(ours)
+                    .set((
+                        released,
+                        webhooks::verified_at.eq(Some(to_db_time(at))),
+                        webhooks::verify_due_at.eq(None::<DbTime>),
+                        // Nothing made while it was pending is sent to it.
+                        // Never earlier than it was (an integer, written into the statement).
+                        webhooks::starts_after.eq(diesel::dsl::sql::<BigInt>(&format!(
+                            "CASE WHEN starts_after > {from} THEN starts_after ELSE {from} END",
+                            from = from.0
+                        ))),
+                    ))
+                    .execute(conn),
+                VerificationOutcome::RetryAt(at) => diesel::update(ours)
+                    .set((
+                        released,
+                        webhooks::verify_due_at.eq(Some(to_db_time(at))),
+                        webhooks::verify_attempts.eq(webhooks::verify_attempts + 1),
+                    ))
+                    .execute(conn),
+                VerificationOutcome::GaveUp(at) => diesel::update(ours)
+                    .set((
+                        released,
+                        webhooks::verify_due_at.eq(None::<DbTime>),
+                        webhooks::verify_gave_up_at.eq(Some(to_db_time(at))),
+                    ))
+                    .execute(conn),
+            }
+            .map_err(port_error)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
     #[tracing::instrument(skip_all, fields(delivery = %delivery.id, number = attempt.number))]
     async fn record_attempt(
         &self,
@@ -614,7 +747,9 @@ impl DeliveryQueue for Database {
             ClaimedTarget::Email(_) => None,
         };
         let at = to_db_time(attempt.at);
-        let attempt_at = attempt.at;
+        // The breaker's pause runs from when the attempt ended.
+        let attempt_end =
+            attempt.at + chrono::Duration::milliseconds(i64::from(attempt.duration_ms));
         let (verdict_name, retry_at, disabled_reason) = match verdict {
             Verdict::Delivered => ("delivered", None, None),
             Verdict::RetryAt(when) => ("retry", Some(to_db_time(when)), None),
@@ -682,17 +817,23 @@ impl DeliveryQueue for Database {
                         ))
                         .execute(conn)?;
                 } else {
-                    let unanswered: i32 = this.select(webhooks::unanswered).first(conn)?;
-                    let unanswered = unanswered.saturating_add(1);
-                    let paused_until =
-                        CircuitBreaker::pause(u32::try_from(unanswered).unwrap_or(0))
-                            .map(|pause| to_db_time(attempt_at + pause));
-                    diesel::update(this)
-                        .set((
-                            webhooks::unanswered.eq(unanswered),
-                            webhooks::paused_until.eq(paused_until),
-                        ))
-                        .execute(conn)?;
+                    let (unanswered, paused): (i32, Option<DbTime>) = this
+                        .select((webhooks::unanswered, webhooks::paused_until))
+                        .first(conn)?;
+                    // Attempts that were in flight when the breaker opened count for nothing.
+                    let open = paused.is_some_and(|until| from_db_time(until) > attempt_end);
+                    if !open {
+                        let unanswered = unanswered.saturating_add(1);
+                        let paused_until =
+                            CircuitBreaker::pause(u32::try_from(unanswered).unwrap_or(0))
+                                .map(|pause| to_db_time(attempt_end + pause));
+                        diesel::update(this)
+                            .set((
+                                webhooks::unanswered.eq(unanswered),
+                                webhooks::paused_until.eq(paused_until),
+                            ))
+                            .execute(conn)?;
+                    }
                 }
                 if verdict == Verdict::Delivered {
                     // Only when a run of failures ends: most successes write nothing here.

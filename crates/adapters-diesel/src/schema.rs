@@ -281,6 +281,12 @@ diesel::table! {
         disabled_reason -> Nullable<Text>,
         unanswered -> Integer,
         paused_until -> Nullable<Moment>,
+        verified_at -> Nullable<Moment>,
+        verify_attempts -> Integer,
+        verify_due_at -> Nullable<Moment>,
+        verify_claim -> Nullable<Id>,
+        verify_lease_until -> Nullable<Moment>,
+        verify_gave_up_at -> Nullable<Moment>,
     }
 }
 

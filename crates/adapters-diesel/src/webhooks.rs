@@ -34,6 +34,9 @@ pub(crate) struct WebhookRow {
     failing_since: Option<DbTime>,
     disabled_at: Option<DbTime>,
     disabled_reason: Option<String>,
+    verified_at: Option<DbTime>,
+    verify_due_at: Option<DbTime>,
+    verify_gave_up_at: Option<DbTime>,
 }
 
 impl From<&Webhook> for WebhookRow {
@@ -53,8 +56,23 @@ impl From<&Webhook> for WebhookRow {
             created_at: to_db_time(webhook.created_at),
             starts_after: webhook.starts_after.0,
             failing_since: webhook.failing_since.map(to_db_time),
-            disabled_at: webhook.disabled.map(|d| to_db_time(d.at)),
-            disabled_reason: webhook.disabled.map(|d| d.reason.as_str().to_owned()),
+            // An endpoint that never verified is kept apart from the other reasons.
+            disabled_at: webhook
+                .disabled
+                .filter(|d| d.reason != DisableReason::Unverified)
+                .map(|d| to_db_time(d.at)),
+            disabled_reason: webhook
+                .disabled
+                .filter(|d| d.reason != DisableReason::Unverified)
+                .map(|d| d.reason.as_str().to_owned()),
+            verified_at: webhook.verified_at.map(to_db_time),
+            // Asked at once when registered pending.
+            verify_due_at: (webhook.verified_at.is_none() && webhook.disabled.is_none())
+                .then(|| to_db_time(webhook.created_at)),
+            verify_gave_up_at: webhook
+                .disabled
+                .filter(|d| d.reason == DisableReason::Unverified)
+                .map(|d| to_db_time(d.at)),
         }
     }
 }
@@ -69,7 +87,10 @@ impl TryFrom<WebhookRow> for Webhook {
                 reason: DisableReason::parse(reason)
                     .ok_or_else(|| PortError::unexpected("unknown disable reason"))?,
             }),
-            _ => None,
+            _ => row.verify_gave_up_at.map(|at| Disabled {
+                at: from_db_time(at),
+                reason: DisableReason::Unverified,
+            }),
         };
         Ok(Webhook {
             id: WebhookId::from_uuid(row.id.uuid()),
@@ -84,6 +105,7 @@ impl TryFrom<WebhookRow> for Webhook {
             starts_after: ChangeId(row.starts_after),
             failing_since: row.failing_since.map(from_db_time),
             disabled,
+            verified_at: row.verified_at.map(from_db_time),
         })
     }
 }
@@ -176,6 +198,48 @@ impl WebhookRepository for Database {
                 .map_err(port_error)?
                 .map(Webhook::try_from)
                 .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn restart_verification(
+        &self,
+        id: WebhookId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Webhook>, PortError> {
+        let (id, now) = (DbId::of(id), to_db_time(now));
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                // Pending, or given up (`unverified`); not while a claim on it holds.
+                diesel::update(
+                    webhooks::table
+                        .filter(webhooks::id.eq(id))
+                        .filter(webhooks::verified_at.is_null())
+                        .filter(webhooks::disabled_at.is_null())
+                        .filter(
+                            webhooks::verify_lease_until
+                                .is_null()
+                                .or(webhooks::verify_lease_until.le(now)),
+                        ),
+                )
+                .set((
+                    webhooks::verify_due_at.eq(Some(now)),
+                    webhooks::verify_attempts.eq(0),
+                    webhooks::verify_claim.eq(None::<DbId>),
+                    webhooks::verify_lease_until.eq(None::<DbTime>),
+                    webhooks::verify_gave_up_at.eq(None::<DbTime>),
+                ))
+                .execute(conn)?;
+                webhooks::table
+                    .filter(webhooks::id.eq(id))
+                    .select(WebhookRow::as_select())
+                    .first(conn)
+                    .optional()
+            })
+            .map_err(port_error)?
+            .map(Webhook::try_from)
+            .transpose()
         })
         .await
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use domain::webhooks::delivery::{ClaimKind, ClaimedDelivery, ClaimedTarget, Verdict};
 use domain::webhooks::DeliveryService;
+use domain::webhooks::{PendingVerification, VerificationOutcome};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -83,6 +84,22 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         }
         // Every attempt that has ended by now frees its slot before the claim, so that one claim
         // fills them all (attempts to a fast endpoint end in bursts).
+        // Endpoints due to be asked to verify take webhook slots first: each is one request.
+        while hooks.try_join_next().is_some() {}
+        let free = webhook_slots.saturating_sub(hooks.len());
+        if free > 0 {
+            match service
+                .claim_verifications(u32::try_from(free).unwrap_or(u32::MAX))
+                .await
+            {
+                Ok(claimed) => {
+                    for pending in claimed {
+                        hooks.spawn(verify(service.clone(), pending));
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "claiming verifications failed; retrying"),
+            }
+        }
         for (kind, pool, slots) in [
             (ClaimKind::Webhooks, &mut hooks, webhook_slots),
             (ClaimKind::Emails, &mut emails, email_slots),
@@ -165,6 +182,41 @@ async fn dispatch(service: &DeliveryService) {
                 return;
             }
         }
+    }
+}
+
+/// One verification of an endpoint, with its outcome logged and counted.
+async fn verify(service: DeliveryService, pending: PendingVerification) {
+    let jitter = rand::random::<f64>() * 2.0 - 1.0;
+    let webhook = pending.webhook.id;
+    match service.verify(&pending, jitter).await {
+        Ok((outcome, recorded)) => {
+            let name = match outcome {
+                VerificationOutcome::Verified { .. } => "verified",
+                VerificationOutcome::RetryAt(_) => "retry",
+                VerificationOutcome::GaveUp(_) => "gave_up",
+            };
+            metrics::counter!("webhook_verifications_total", "outcome" => name).increment(1);
+            match outcome {
+                VerificationOutcome::Verified { .. } => {
+                    tracing::info!(%webhook, "webhook endpoint verified");
+                }
+                VerificationOutcome::RetryAt(at) => tracing::info!(
+                    %webhook, attempt = pending.attempts + 1, retry_at = %at,
+                    "webhook endpoint did not echo the challenge; will ask again"
+                ),
+                VerificationOutcome::GaveUp(_) => tracing::warn!(
+                    %webhook, "webhook endpoint never verified; disabled"
+                ),
+            }
+            if !recorded {
+                tracing::warn!(%webhook, "a verification outlived its claim");
+            }
+        }
+        Err(error) => tracing::warn!(
+            %error, %webhook,
+            "a verification could not be stored; it is made again once its claim runs out"
+        ),
     }
 }
 

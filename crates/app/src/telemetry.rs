@@ -347,7 +347,7 @@ impl RootSpanBuilder for RequestSpan {
             http.host = %connection.host(),
             http.client_ip = %connection.realip_remote_addr().unwrap_or(""),
             http.user_agent = %user_agent,
-            http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.target = %target(&route, request.uri()),
             http.status_code = Empty,
             otel.name = %format_args!("{method} {route}"),
             otel.kind = "server",
@@ -371,6 +371,55 @@ impl RootSpanBuilder for RequestSpan {
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// The request's target as logs and traces show it: the route's pattern in place of a path that
+/// holds a secret token (one-click links, unsubscribe links, calendar feeds), and no query where it
+/// may hold a secret (the SMS gateway's hook: its secret, a phone number and a text; a stream's
+/// ticket).
+fn target(route: &str, uri: &actix_web::http::Uri) -> String {
+    if route.contains("{token}") || route.contains("{secret}") || route.contains("{file}") {
+        return route.to_owned();
+    }
+    if route.starts_with("/hooks/") || route.ends_with("/me/stream") {
+        return uri.path().to_owned();
+    }
+    uri.path_and_query()
+        .map_or_else(String::new, |p| p.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::target;
+
+    #[test]
+    fn tokens_and_the_hooks_query_never_reach_the_logs() {
+        let uri = |s: &str| s.parse::<actix_web::http::Uri>().unwrap();
+        assert_eq!(
+            target("/unsubscribe/{token}", &uri("/unsubscribe/c2VjcmV0.dGFn")),
+            "/unsubscribe/{token}"
+        );
+        assert_eq!(target("/i/{token}", &uri("/i/abc")), "/i/{token}");
+        assert_eq!(
+            target("/cal/{file}", &uri("/cal/secret.ics")),
+            "/cal/{file}"
+        );
+        assert_eq!(
+            target("/api/v1/me/stream", &uri("/api/v1/me/stream?ticket=t")),
+            "/api/v1/me/stream"
+        );
+        assert_eq!(
+            target(
+                "/hooks/sms",
+                &uri("/hooks/sms?secret=s&from=%2B98912&text=STOP")
+            ),
+            "/hooks/sms"
+        );
+        assert_eq!(
+            target("/api/v1/events", &uri("/api/v1/events?limit=5")),
+            "/api/v1/events?limit=5"
+        );
     }
 }
 

@@ -44,6 +44,7 @@ fn webhook(owner: &User) -> Webhook {
         starts_after: ChangeId(3),
         failing_since: None,
         disabled: None,
+        verified_at: Some(now()),
     }
 }
 
@@ -140,8 +141,122 @@ contract!(
     the_purge_deletes_finished_deliveries_only,
     deliveries_of_a_webhook_deleted_before_the_dispatch_are_dropped,
     owners_take_turns_and_none_holds_more_than_its_share,
-    an_endpoint_whose_breaker_opened_is_not_claimed_until_the_pause_ends
+    an_endpoint_whose_breaker_opened_is_not_claimed_until_the_pause_ends,
+    a_pending_webhook_is_asked_under_one_claim_at_a_time_until_verified_or_given_up
 );
+
+async fn a_pending_webhook_is_asked_under_one_claim_at_a_time_until_verified_or_given_up(
+    target: Target,
+) {
+    use domain::webhooks::{VerificationOutcome, WebhookStatus};
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let olivia = user(db, "Olivia").await;
+    let mut first = webhook(&olivia);
+    first.verified_at = None;
+    db.create_webhook(&first).await.unwrap();
+    let lease = |at: DateTime<Utc>| at + Duration::seconds(60);
+    let claimed = db
+        .claim_verifications(now(), lease(now()), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].webhook.id, claimed[0].attempts), (first.id, 0));
+    assert!(
+        db.claim_verifications(now(), lease(now()), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "one claim at a time"
+    );
+    let retry_at = now() + Duration::seconds(5);
+    assert!(db
+        .record_verification(&claimed[0], VerificationOutcome::RetryAt(retry_at))
+        .await
+        .unwrap());
+    assert!(
+        !db.record_verification(&claimed[0], VerificationOutcome::RetryAt(retry_at))
+            .await
+            .unwrap(),
+        "the claim is spent"
+    );
+    let early = now() + Duration::seconds(1);
+    assert!(db
+        .claim_verifications(early, lease(early), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let due = now() + Duration::seconds(6);
+    let again = db.claim_verifications(due, lease(due), 10).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+    let verified = VerificationOutcome::Verified {
+        at: due,
+        from: ChangeId(9),
+    };
+    assert!(db.record_verification(&again[0], verified).await.unwrap());
+    let shown = db.find_webhook(first.id).await.unwrap().unwrap();
+    assert_eq!(shown.status(), WebhookStatus::Active);
+    assert_eq!(
+        (shown.verified_at, shown.starts_after),
+        (Some(due), ChangeId(9))
+    );
+    let later = now() + Duration::hours(1);
+    assert!(db
+        .claim_verifications(later, lease(later), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Asking an active one again changes nothing.
+    let same = db
+        .restart_verification(first.id, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(same.status(), WebhookStatus::Active);
+
+    // Another never echoes: given up, it is disabled as unverified; asked again, pending anew.
+    let mut second = webhook(&olivia);
+    second.verified_at = None;
+    db.create_webhook(&second).await.unwrap();
+    let claimed = db
+        .claim_verifications(now(), lease(now()), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(db
+        .record_verification(&claimed[0], VerificationOutcome::GaveUp(now()))
+        .await
+        .unwrap());
+    let shown = db.find_webhook(second.id).await.unwrap().unwrap();
+    assert_eq!(shown.status(), WebhookStatus::Disabled);
+    assert_eq!(
+        shown.disabled.map(|d| d.reason),
+        Some(domain::webhooks::DisableReason::Unverified)
+    );
+    assert!(db
+        .claim_verifications(later, lease(later), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let restarted = db
+        .restart_verification(second.id, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(restarted.status(), WebhookStatus::PendingVerification);
+    let anew = db
+        .claim_verifications(later, lease(later), 10)
+        .await
+        .unwrap();
+    assert_eq!((anew.len(), anew[0].attempts), (1, 0));
+    assert!(db
+        .restart_verification(domain::WebhookId::generate(), later)
+        .await
+        .unwrap()
+        .is_none());
+}
 
 async fn owners_take_turns_and_none_holds_more_than_its_share(target: Target) {
     let Some(subject) = Subject::fresh(target) else {

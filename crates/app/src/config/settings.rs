@@ -197,6 +197,12 @@ pub struct Settings {
         default_value_t = http_actix::RateLimits::default().webhook_creations_per_user,
         value_parser = integer::<u32>("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE", 0..=1_000_000, PER_MINUTE))]
     pub(super) webhook_creations_per_user_per_minute: u32,
+    /// Webhooks registered for one destination host by all users together in an hour, before
+    /// 429: an integer from 0 (off) to 1000000
+    #[arg(long, env, help_heading = "Abuse limits",
+        default_value_t = http_actix::RateLimits::default().webhook_creations_per_host_per_hour,
+        value_parser = integer::<u32>("WEBHOOK_CREATIONS_PER_HOST_PER_HOUR", 0..=1_000_000, "an integer from 0 (off) to 1000000"))]
+    pub(super) webhook_creations_per_host_per_hour: u32,
     /// Looks at and answers by one-click links per client address per minute before 429: an
     /// integer from 0 (off) to 1000000
     #[arg(long, env, help_heading = "Abuse limits",

@@ -123,6 +123,7 @@ pub(crate) async fn build_on(database: &TestDatabase, vars: &[(&str, &str)]) -> 
         ("EVENT_EDITS_PER_USER_PER_MINUTE".into(), "0".into()),
         ("STREAM_TICKETS_PER_USER_PER_MINUTE".into(), "0".into()),
         ("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE".into(), "0".into()),
+        ("WEBHOOK_CREATIONS_PER_HOST_PER_HOUR".into(), "0".into()),
         ("EVENT_NOTICES_PER_USER_PER_HOUR".into(), "0".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
@@ -175,6 +176,7 @@ impl ServerProcess {
                 .env("EVENT_EDITS_PER_USER_PER_MINUTE", "0")
                 .env("STREAM_TICKETS_PER_USER_PER_MINUTE", "0")
                 .env("WEBHOOK_CREATIONS_PER_USER_PER_MINUTE", "0")
+                .env("WEBHOOK_CREATIONS_PER_HOST_PER_HOUR", "0")
                 .env("EVENT_NOTICES_PER_USER_PER_HOUR", "0")
                 .env("RUST_LOG", "warn")
                 .envs(vars.iter().copied())

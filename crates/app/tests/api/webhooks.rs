@@ -41,7 +41,9 @@ async fn a_webhook_is_registered_listed_shown_and_deleted_by_its_owner_only(app:
     let data = created.expect(201)["data"].clone();
     let id = data["id"].as_str().unwrap();
     assert!(data["secret"].as_str().unwrap().starts_with("whsec_"));
-    assert_eq!(data["status"], "active");
+    // Nothing reaches it before its endpoint echoes a challenge (this one cannot: it is not ours).
+    assert_eq!(data["status"], "pending_verification");
+    assert_eq!(data["verified_at"], Value::Null);
     let shown = app.get(&format!("/api/v1/webhooks/{id}"), &ann.token).await;
     assert_eq!(
         shown.expect(200)["data"]["url"],
@@ -179,4 +181,60 @@ async fn private_and_plain_http_destinations_are_refused_by_default(app: TestApp
             "{url}"
         );
     }
+}
+
+/// One destination host takes so many registrations an hour, from all users together: nobody's
+/// URL can be handed to the service by many accounts at once.
+async fn registrations_for_one_host_are_limited_across_users(backend: adapters_diesel::Backend) {
+    let Some(database) = adapters_diesel::testing::TestDatabase::new(backend) else {
+        return;
+    };
+    let address =
+        crate::helpers::spawn_on(&database, &[("WEBHOOK_CREATIONS_PER_HOST_PER_HOUR", "3")]).await;
+    let app = TestApp {
+        address,
+        client: client(),
+        database,
+    };
+    let mut tokens = Vec::new();
+    for name in ["ann", "bob", "cat", "dan"] {
+        let email = format!("{name}@example.com");
+        tokens.push(app.register(name, Some(&email), None).await.token);
+    }
+    for token in &tokens[..3] {
+        create(&app, token, json!({"url": "https://93.184.216.34/hook"}))
+            .await
+            .expect(201);
+    }
+    let refused = create(
+        &app,
+        &tokens[3],
+        json!({"url": "https://93.184.216.34/other"}),
+    )
+    .await;
+    refused.expect(429);
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 3000, "the hour's wait: {wait}");
+    create(
+        &app,
+        &tokens[3],
+        json!({"url": "https://93.184.216.35/hook"}),
+    )
+    .await
+    .expect(201);
+    eprintln!("{backend:?}: 3 registrations for one host an hour, the 4th (another user) 429 for {wait} s; another host 201");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_registrations_for_one_host_are_limited_across_users() {
+    registrations_for_one_host_are_limited_across_users(adapters_diesel::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_registrations_for_one_host_are_limited_across_users() {
+    registrations_for_one_host_are_limited_across_users(adapters_diesel::Backend::Postgres).await;
 }

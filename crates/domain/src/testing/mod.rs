@@ -171,6 +171,9 @@ impl SecretSource for FakeIssuer {
 #[derive(Debug, Default)]
 pub struct FakeSender {
     answers: Mutex<std::collections::VecDeque<WebhookResponse>>,
+    /// Answers to verification challenges, in order; once they run out, each challenge is echoed.
+    verification_answers: Mutex<std::collections::VecDeque<WebhookResponse>>,
+    verifications: Mutex<Vec<WebhookRequest>>,
     sent: Mutex<Vec<WebhookRequest>>,
     refuse: Mutex<Option<DestinationRefused>>,
     checks: std::sync::atomic::AtomicUsize,
@@ -183,6 +186,22 @@ impl FakeSender {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .extend(answers);
+    }
+
+    /// Answers the next verification challenges with these, in order (then echoes them).
+    pub fn script_verifications(&self, answers: impl IntoIterator<Item = WebhookResponse>) {
+        self.verification_answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(answers);
+    }
+
+    /// The verification challenges sent so far (not among [`FakeSender::sent`]).
+    pub fn verifications(&self) -> Vec<WebhookRequest> {
+        self.verifications
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Refuses every destination from now on, for this reason (`None`: allows them again).
@@ -216,6 +235,28 @@ impl WebhookSender for FakeSender {
     }
 
     async fn send(&self, request: &WebhookRequest) -> WebhookResponse {
+        if request.message_id.starts_with("verify_") {
+            self.verifications
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(request.clone());
+            let scripted = self
+                .verification_answers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop_front();
+            return scripted.unwrap_or_else(|| {
+                let challenge = serde_json::from_str::<serde_json::Value>(&request.body)
+                    .ok()
+                    .and_then(|v| v.get("challenge").cloned())
+                    .unwrap_or_default();
+                WebhookResponse::Answered {
+                    status: 200,
+                    retry_after: None,
+                    body: serde_json::json!({ "challenge": challenge }).to_string(),
+                }
+            });
+        }
         self.sent
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -128,6 +128,18 @@ impl WebhookUrl {
         &self.0
     }
 
+    /// The host, lowercased and without a trailing dot (an IPv6 address in brackets): what the
+    /// per-host limit counts.
+    pub fn host(&self) -> String {
+        url::Url::parse(&self.0)
+            .ok()
+            .and_then(|url| {
+                url.host_str()
+                    .map(|host| host.trim_end_matches('.').to_ascii_lowercase())
+            })
+            .unwrap_or_default()
+    }
+
     /// The host, when it is an IP address (brackets of IPv6 removed).
     pub fn ip_host(&self) -> Option<IpAddr> {
         match url::Url::parse(&self.0).ok()?.host()? {
@@ -328,6 +340,8 @@ pub enum DisableReason {
     /// Its deliveries failed for the whole of the disable period (`WEBHOOK_DISABLE_AFTER`, 5
     /// days by default) without one success.
     Failing,
+    /// Its endpoint never proved it wants the traffic: the verification's retry schedule ran out.
+    Unverified,
 }
 
 impl DisableReason {
@@ -336,12 +350,13 @@ impl DisableReason {
         match self {
             Self::Gone => "gone",
             Self::Failing => "failing",
+            Self::Unverified => "unverified",
         }
     }
 
     /// Reads a storage name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Gone, Self::Failing]
+        [Self::Gone, Self::Failing, Self::Unverified]
             .into_iter()
             .find(|r| r.as_str() == s)
     }
@@ -377,16 +392,120 @@ pub struct Webhook {
     pub failing_since: Option<DateTime<Utc>>,
     /// Set once it no longer receives.
     pub disabled: Option<Disabled>,
+    /// When its endpoint proved it wants the traffic (docs/api.md, "Verifying an endpoint");
+    /// until then it receives nothing.
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// Where a webhook stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookStatus {
+    /// Its endpoint has not yet answered a verification challenge: it receives nothing.
+    PendingVerification,
+    /// It receives deliveries.
+    Active,
+    /// It receives nothing more.
+    Disabled,
 }
 
 impl Webhook {
     /// The most endpoints one user may have.
     pub const MAX_PER_USER: u32 = 10;
 
-    /// Whether it receives a change of `kind` numbered `id` (its owner being a recipient).
+    /// Whether it receives a change of `kind` numbered `id` (its owner being a recipient): only
+    /// once verified, so the changes made while it was pending are never sent to it.
     pub fn receives(&self, id: ChangeId, kind: ChangeKind) -> bool {
-        self.disabled.is_none() && id > self.starts_after && self.events.includes(kind)
+        self.status() == WebhookStatus::Active
+            && id > self.starts_after
+            && self.events.includes(kind)
     }
+
+    /// Where it stands.
+    pub fn status(&self) -> WebhookStatus {
+        match (self.disabled, self.verified_at) {
+            (Some(_), _) => WebhookStatus::Disabled,
+            (None, None) => WebhookStatus::PendingVerification,
+            (None, Some(_)) => WebhookStatus::Active,
+        }
+    }
+}
+
+/// A verification challenge (docs/api.md, "Verifying an endpoint"): what the endpoint is sent,
+/// signed like a delivery, and must echo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge(String);
+
+impl Challenge {
+    /// A new challenge: base64url of two fresh UUIDv7s (over 100 random bits; a challenge needs
+    /// to be fresh, not secret).
+    pub fn generate() -> Self {
+        use base64::Engine as _;
+        let mut bytes = uuid::Uuid::now_v7().as_bytes().to_vec();
+        bytes.extend_from_slice(uuid::Uuid::now_v7().as_bytes());
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A challenge of a known value (tests).
+    pub fn of(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The body the endpoint is sent: `{"type": "webhook.verification", "challenge": "…"}`.
+    pub fn body(&self) -> String {
+        serde_json::json!({"type": "webhook.verification", "challenge": self.0}).to_string()
+    }
+
+    /// Whether an answer echoes it: a `2xx` whose body is the JSON `{"challenge": "…"}` with the
+    /// same value, or the bare value as text (spaces around it aside). An answer that returns the
+    /// request itself (its `"type": "webhook.verification"`), as an endpoint that mirrors any
+    /// body would, proves nothing and does not count.
+    pub fn echoed(&self, status: u16, body: &str) -> bool {
+        if !(200..300).contains(&status) {
+            return false;
+        }
+        if body.trim() == self.0 {
+            return true;
+        }
+        let Ok(answer) = serde_json::from_str::<serde_json::Value>(body) else {
+            return false;
+        };
+        let mirrored = answer.get("type").and_then(|t| t.as_str()) == Some("webhook.verification");
+        !mirrored && answer.get("challenge").and_then(|c| c.as_str()) == Some(self.0.as_str())
+    }
+}
+
+/// A webhook whose endpoint is due to be asked to verify, claimed for one attempt (docs/api.md,
+/// "Verifying an endpoint").
+#[derive(Clone, Debug)]
+pub struct PendingVerification {
+    /// The webhook.
+    pub webhook: Webhook,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// This claim: the attempt is recorded only while it holds.
+    pub claim: uuid::Uuid,
+}
+
+/// What a verification attempt came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerificationOutcome {
+    /// The endpoint echoed the challenge: the webhook is active from this time, and receives the
+    /// changes numbered after `from` (none made while it was pending).
+    Verified {
+        /// When.
+        at: DateTime<Utc>,
+        /// The last change numbered then.
+        from: ChangeId,
+    },
+    /// Not echoed: asked again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Not echoed, and the schedule ran out: disabled (`unverified`) at this time.
+    GaveUp(DateTime<Utc>),
 }
 
 #[cfg(test)]
@@ -548,7 +667,7 @@ mod tests {
     }
 
     #[test]
-    fn an_endpoint_receives_later_changes_of_its_kinds_while_enabled() {
+    fn an_endpoint_receives_later_changes_of_its_kinds_while_verified_and_enabled() {
         let mut webhook = Webhook {
             id: WebhookId::generate(),
             owner: UserId::generate(),
@@ -559,7 +678,12 @@ mod tests {
             starts_after: ChangeId(10),
             failing_since: None,
             disabled: None,
+            verified_at: None,
         };
+        assert_eq!(webhook.status(), WebhookStatus::PendingVerification);
+        assert!(!webhook.receives(ChangeId(11), ChangeKind::InvitationCreated));
+        webhook.verified_at = Some(Utc::now());
+        assert_eq!(webhook.status(), WebhookStatus::Active);
         assert!(!webhook.receives(ChangeId(10), ChangeKind::InvitationCreated));
         assert!(webhook.receives(ChangeId(11), ChangeKind::InvitationCreated));
         assert!(!webhook.receives(ChangeId(11), ChangeKind::InvitationAccepted));
@@ -568,5 +692,6 @@ mod tests {
             reason: DisableReason::Gone,
         });
         assert!(!webhook.receives(ChangeId(12), ChangeKind::InvitationCreated));
+        assert_eq!(webhook.status(), WebhookStatus::Disabled);
     }
 }

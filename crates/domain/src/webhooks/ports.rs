@@ -10,7 +10,7 @@ use crate::webhooks::delivery::{
     Attempt, AttemptRecord, ClaimKind, ClaimShares, ClaimedDelivery, InvitationEmail, NewDelivery,
     Verdict,
 };
-use crate::webhooks::{Webhook, WebhookUrl};
+use crate::webhooks::{PendingVerification, VerificationOutcome, Webhook, WebhookUrl};
 use crate::{Email, Page, PageRequest, UserId, WebhookId};
 
 /// Why a webhook could not be stored.
@@ -58,6 +58,20 @@ pub trait WebhookRepository: Send + Sync {
     /// # Errors
     /// [`PortError`] on infrastructure failure.
     async fn delete_webhook(&self, id: WebhookId) -> Result<bool, PortError>;
+
+    /// Makes a webhook's verification due at `now` with a fresh schedule (its attempts back to
+    /// 0): a webhook pending verification, or one disabled as `unverified` (pending again),
+    /// unless a claim on its verification still holds at `now` (it is being asked: left as it
+    /// is). Any other webhook is left as it is. Returns the webhook as it then stands; `None` when
+    /// there is no such webhook.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn restart_verification(
+        &self,
+        id: WebhookId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Webhook>, PortError>;
 
     /// A page of the webhook's delivery attempts, newest first.
     ///
@@ -119,6 +133,31 @@ pub trait DeliveryQueue: Send + Sync {
         shares: ClaimShares,
         kind: ClaimKind,
     ) -> Result<Vec<ClaimedDelivery>, PortError>;
+
+    /// Claims up to `limit` webhooks whose verification is due at `now` (pending, not disabled,
+    /// not held by a claim whose lease runs past `now`), oldest due first, under a lease until
+    /// `lease_until`: no other claim takes one before, in any process.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn claim_verifications(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingVerification>, PortError>;
+
+    /// Applies a verification attempt's outcome, if its claim still holds (`false` otherwise,
+    /// changing nothing): verified (active from then, nothing more due), due again with one more
+    /// attempt counted, or disabled as `unverified`.
+    ///
+    /// # Errors
+    /// [`PortError`] on infrastructure failure.
+    async fn record_verification(
+        &self,
+        claimed: &PendingVerification,
+        outcome: VerificationOutcome,
+    ) -> Result<bool, PortError>;
 
     /// Stores an attempt and applies its verdict, if the delivery's claim still holds (`false`
     /// otherwise, storing nothing): the delivery is done, due again, or given up; a webhook's run

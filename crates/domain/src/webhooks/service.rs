@@ -10,7 +10,10 @@ use crate::webhooks::delivery::Attempt;
 use crate::webhooks::ports::{
     DestinationRefused, StoreWebhookError, WebhookRepository, WebhookSender,
 };
-use crate::webhooks::{DestinationPolicy, Webhook, WebhookEvents, WebhookSecret, WebhookUrl};
+use crate::webhooks::{
+    DestinationPolicy, DisableReason, Webhook, WebhookEvents, WebhookSecret, WebhookStatus,
+    WebhookUrl,
+};
 use crate::{Limit, Page, PageRequest, WebhookId};
 
 /// Why a webhook was not registered.
@@ -34,6 +37,10 @@ pub enum WebhookError {
     /// No such webhook, or not the caller's: the same answer, so that ids reveal nothing.
     #[error("webhook not found")]
     NotFound,
+    /// Disabled for good (`gone`, `failing`, or by the operator): a verification cannot bring it
+    /// back.
+    #[error("the webhook is disabled")]
+    Disabled,
     /// Infrastructure failure.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -123,6 +130,9 @@ impl WebhookService {
             starts_after: self.feed.latest().await?,
             failing_since: None,
             disabled: None,
+            // Nothing until its endpoint answers the challenge (docs/api.md, "Verifying an
+            // endpoint"), which the delivery worker sends at once, apart from this request.
+            verified_at: None,
         };
         self.webhooks
             .create_webhook(&webhook)
@@ -164,6 +174,28 @@ impl WebhookService {
         } else {
             Err(WebhookError::NotFound)
         }
+    }
+
+    /// Asks one of the caller's webhooks' endpoint again to verify (docs/api.md, "Verifying an
+    /// endpoint"): at once, with a fresh schedule, unless it is being asked right now. A webhook
+    /// disabled as `unverified` is pending again. An active webhook is left as it is.
+    ///
+    /// # Errors
+    /// [`WebhookError::NotFound`] unless it exists and is the caller's;
+    /// [`WebhookError::Disabled`] when it was disabled for another reason.
+    pub async fn verify(&self, owner: &User, id: WebhookId) -> Result<Webhook, WebhookError> {
+        let webhook = self.get(owner, id).await?;
+        match webhook.disabled {
+            _ if webhook.status() == WebhookStatus::Active => return Ok(webhook),
+            Some(disabled) if disabled.reason != DisableReason::Unverified => {
+                return Err(WebhookError::Disabled);
+            }
+            _ => {}
+        }
+        self.webhooks
+            .restart_verification(id, self.clock.now())
+            .await?
+            .ok_or(WebhookError::NotFound)
     }
 
     /// The attempts to deliver to one of the caller's webhooks, newest first.

@@ -96,6 +96,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 409: the caller has as many webhooks as one user may.
     WebhookLimitReached,
+    /// 409: the webhook was disabled (`gone`, `failing`): a verification cannot bring it back.
+    WebhookDisabled,
     /// 408: the body did not arrive in time (answered by the app's body deadline).
     RequestTimeout,
     /// 412: `If-Match` names none of the resource's current ETags, or the resource changed
@@ -131,6 +133,7 @@ impl ErrorCode {
         Self::IdempotencyKeyInFlight,
         Self::IdempotencyKeyReused,
         Self::WebhookLimitReached,
+        Self::WebhookDisabled,
         Self::RequestTimeout,
         Self::PreconditionFailed,
         Self::Unauthenticated,
@@ -159,6 +162,7 @@ impl ErrorCode {
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::WebhookLimitReached => "webhook_limit_reached",
+            Self::WebhookDisabled => "webhook_disabled",
             Self::RequestTimeout => "request_timeout",
             Self::PreconditionFailed => "precondition_failed",
             Self::Unauthenticated => "unauthenticated",
@@ -304,6 +308,9 @@ pub enum ApiError {
     /// 422: the `Idempotency-Key` was used with another request.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// 409: the webhook was disabled for good (`gone`, `failing`).
+    #[error("webhook disabled")]
+    WebhookDisabled,
     /// 409: the caller has as many webhooks as one user may.
     #[error("webhook limit reached")]
     WebhookLimitReached {
@@ -416,6 +423,9 @@ impl ApiError {
                 &crate::t!("webhook-limit-reached", max = *max),
                 ErrorCode::WebhookLimitReached,
             ),
+            Self::WebhookDisabled => {
+                error(&crate::t!("webhook-disabled"), ErrorCode::WebhookDisabled)
+            }
             Self::PreconditionFailed => error(
                 &crate::t!("precondition-failed"),
                 ErrorCode::PreconditionFailed,
@@ -444,7 +454,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::IdempotencyKeyInFlight | Self::WebhookLimitReached { .. } => StatusCode::CONFLICT,
+            Self::IdempotencyKeyInFlight
+            | Self::WebhookLimitReached { .. }
+            | Self::WebhookDisabled => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -62,6 +62,9 @@ pub struct RateLimits {
     pub stream_tickets_per_user: u32,
     /// Webhooks registered per user (`WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`, default 10).
     pub webhook_creations_per_user: u32,
+    /// Webhooks registered for one destination host by all users together, over an hour
+    /// (`WEBHOOK_CREATIONS_PER_HOST_PER_HOUR`, default 100).
+    pub webhook_creations_per_host_per_hour: u32,
     /// Looks at and answers by one-click links per client address
     /// (`LINK_REQUESTS_PER_ADDRESS_PER_MINUTE`, default 60).
     pub link_requests_per_address: u32,
@@ -82,6 +85,7 @@ impl Default for RateLimits {
             event_edits_per_user: 60,
             stream_tickets_per_user: 30,
             webhook_creations_per_user: 10,
+            webhook_creations_per_host_per_hour: 100,
             link_requests_per_address: 60,
             event_notices_per_user_per_hour: 10,
         }
@@ -447,6 +451,26 @@ impl RateLimiter {
     pub async fn hit_webhook_create(&self, user: &str) -> Counted<()> {
         let limit = self.limits.webhook_creations_per_user;
         self.hit("webhook-create", format!("webhook-create:{user}"), limit)
+            .await
+    }
+
+    /// Counts one request by `user` to ask a webhook's endpoint again to verify, under the same
+    /// limit as registrations (`WEBHOOK_CREATIONS_PER_USER_PER_MINUTE`): each may send a challenge.
+    ///
+    /// The outcome is as [`RateLimiter::hit_send`]'s.
+    pub async fn hit_webhook_verify(&self, user: &str) -> Counted<()> {
+        let limit = self.limits.webhook_creations_per_user;
+        self.hit("webhook-verify", format!("webhook-verify:{user}"), limit)
+            .await
+    }
+
+    /// Counts one webhook registered for `host` by anyone, over an hour: a host nobody asked for
+    /// cannot be sent challenges by many accounts at once (docs/api.md, "Verifying an endpoint").
+    ///
+    /// The outcome is as [`RateLimiter::hit_send`]'s.
+    pub async fn hit_webhook_host(&self, host: &str) -> Counted<()> {
+        let limit = self.limits.webhook_creations_per_host_per_hour;
+        self.hit_over("webhook-host", format!("webhook-host:{host}"), limit, HOUR)
             .await
     }
 

@@ -111,6 +111,7 @@ async fn the_document_lists_every_route_of_the_spec() {
         "GET /api/v1/webhooks",
         "GET /api/v1/webhooks/{webhook_id}",
         "DELETE /api/v1/webhooks/{webhook_id}",
+        "POST /api/v1/webhooks/{webhook_id}/verify",
         "GET /api/v1/webhooks/{webhook_id}/deliveries",
         "GET /api/v1/rsvp/{token}",
         "POST /api/v1/rsvp/{token}",

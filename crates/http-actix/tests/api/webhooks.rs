@@ -38,7 +38,7 @@ async fn a_webhook_is_registered_with_its_secret_shown_once() {
         data["events"],
         json!(["invitation.created", "invitation.accepted"])
     );
-    assert_eq!(data["status"], "active");
+    assert_eq!(data["status"], "pending_verification");
     assert_eq!(data["created_at"], "2026-11-26T10:00:00Z");
     assert_eq!(
         (&data["disabled_at"], &data["disabled_reason"]),
@@ -177,6 +177,23 @@ async fn the_attempts_are_listed_newest_first_with_what_was_decided() {
         .as_str()
         .unwrap()
         .to_owned();
+    let deliveries = DeliveryService::new(
+        api.store.clone(),
+        api.store.clone(),
+        std::sync::Arc::new(http_actix::api::changes::responses::ChangeJson),
+        api.sender.clone(),
+        None,
+        api.clock.clone(),
+        RetryPolicy::default(),
+        DeliveryLimits::default(),
+    );
+    // Its endpoint (the fake sender) echoes the challenge: active from then on.
+    for pending in deliveries.claim_verifications(10).await.unwrap() {
+        deliveries.verify(&pending, 0.0).await.unwrap();
+    }
+    let shown = get(&api, &ann, &format!("/api/v1/webhooks/{id}")).await;
+    assert_eq!(shown.body["data"]["status"], "active");
+    assert!(shown.body["data"]["verified_at"].is_string());
     let event = api.event(&ann, "Launch party").await.id;
     let invitation = api.invite(&ann, event, "bob@example.com").await;
     api.answer(&bob, invitation.invitation.id(), Answer::Accept)
@@ -191,16 +208,6 @@ async fn the_attempts_are_listed_newest_first_with_what_was_decided() {
             error: "connection refused".into(),
         },
     ]);
-    let deliveries = DeliveryService::new(
-        api.store.clone(),
-        api.store.clone(),
-        std::sync::Arc::new(http_actix::api::changes::responses::ChangeJson),
-        api.sender.clone(),
-        None,
-        api.clock.clone(),
-        RetryPolicy::default(),
-        DeliveryLimits::default(),
-    );
     while deliveries.dispatch().await.unwrap().changes > 0 {}
     for claimed in deliveries
         .claim(domain::webhooks::delivery::ClaimKind::Webhooks, 10)

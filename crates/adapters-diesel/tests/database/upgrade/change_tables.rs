@@ -109,6 +109,26 @@ async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend
     // migrations that came later are undone).
     let mut session = database.session();
     session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-14-000004_webhook_verification/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-14-000004_webhook_verification/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261214000004'");
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-14-000003_circuit_breakers/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-14-000003_circuit_breakers/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261214000003'");
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-14-000002_change_payloads/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-14-000002_change_payloads/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261214000002'");
+    session.execute(match backend {
+        Backend::Postgres => migration!("postgres/2026-12-14-000001_opt_outs/down.sql"),
+        Backend::Sqlite => migration!("sqlite/2026-12-14-000001_opt_outs/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261214000001'");
+    session.execute(match backend {
         Backend::Postgres => migration!("postgres/2026-12-13-000001_reminders/down.sql"),
         Backend::Sqlite => migration!("sqlite/2026-12-13-000001_reminders/down.sql"),
     });

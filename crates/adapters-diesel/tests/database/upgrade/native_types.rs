@@ -78,6 +78,21 @@ const CHANGE_TABLES_DOWN: &str = migration!("postgres/2026-12-06-000001_change_t
 const PROVEN_CONTACTS_DOWN: &str =
     migration!("postgres/2026-12-07-000001_proven_contacts/down.sql");
 
+/// Takes a later migration out again (webhook verification).
+const WEBHOOK_VERIFICATION_DOWN: &str =
+    migration!("postgres/2026-12-14-000004_webhook_verification/down.sql");
+
+/// Takes a later migration out again (circuit breakers).
+const CIRCUIT_BREAKERS_DOWN: &str =
+    migration!("postgres/2026-12-14-000003_circuit_breakers/down.sql");
+
+/// Takes a later migration out again (change payloads).
+const CHANGE_PAYLOADS_DOWN: &str =
+    migration!("postgres/2026-12-14-000002_change_payloads/down.sql");
+
+/// Takes a later migration out again (opt outs).
+const OPT_OUTS_DOWN: &str = migration!("postgres/2026-12-14-000001_opt_outs/down.sql");
+
 /// Takes reminders out again (their tables refer to `events (id)` and `users (id)`; events lose
 /// their rules).
 const REMINDERS_DOWN: &str = migration!("postgres/2026-12-13-000001_reminders/down.sql");
@@ -459,6 +474,10 @@ async fn native_types_upgrade_every_table_in_place_and_rows_read_back_equal() {
     let db = database.open();
     rows_read_back_equal(&db).await;
     drop(db);
+    database.session().execute(WEBHOOK_VERIFICATION_DOWN);
+    database.session().execute(CIRCUIT_BREAKERS_DOWN);
+    database.session().execute(CHANGE_PAYLOADS_DOWN);
+    database.session().execute(OPT_OUTS_DOWN);
     database.session().execute(REMINDERS_DOWN);
     database.session().execute(DELETED_EVENTS_DOWN);
     database.session().execute(CALENDARS_DOWN);

@@ -16,7 +16,7 @@ use crate::webhooks::delivery::{
     DeliveryTarget, NewDelivery, Verdict,
 };
 use crate::webhooks::ports::{DeliveryQueue, StoreWebhookError, WebhookRepository};
-use crate::webhooks::{Disabled, Webhook};
+use crate::webhooks::{Disabled, PendingVerification, VerificationOutcome, Webhook};
 use crate::{DeliveryId, Page, PageRequest, UserId, WebhookId};
 
 /// Where a delivery stands.
@@ -60,6 +60,16 @@ pub(super) struct Deliveries {
     position: ChangeId,
     /// Each webhook's circuit breaker: unanswered attempts in a row, and until when it is open.
     breakers: std::collections::HashMap<WebhookId, (u32, Option<DateTime<Utc>>)>,
+    /// Each pending webhook's verification: attempts made, when due, and its claim.
+    verifications: std::collections::HashMap<WebhookId, Verifying>,
+}
+
+/// A webhook's verification under way.
+#[derive(Debug, Default, Clone, Copy)]
+struct Verifying {
+    attempts: u32,
+    due: Option<DateTime<Utc>>,
+    claim: Option<(uuid::Uuid, DateTime<Utc>)>,
 }
 
 #[async_trait]
@@ -80,8 +90,49 @@ impl WebhookRepository for Store {
         }
         let mut webhook = webhook.clone();
         webhook.created_at = stored(webhook.created_at);
+        if webhook.verified_at.is_none() && webhook.disabled.is_none() {
+            queue.verifications.insert(
+                webhook.id,
+                Verifying {
+                    due: Some(webhook.created_at),
+                    ..Verifying::default()
+                },
+            );
+        }
         queue.webhooks.push(webhook);
         Ok(())
+    }
+
+    async fn restart_verification(
+        &self,
+        id: WebhookId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Webhook>, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let Some(webhook) = queue.webhooks.iter_mut().find(|w| w.id == id) else {
+            return Ok(None);
+        };
+        let restartable = webhook.verified_at.is_none()
+            && webhook
+                .disabled
+                .is_none_or(|d| d.reason == crate::webhooks::DisableReason::Unverified);
+        let asked = queue
+            .verifications
+            .get(&id)
+            .and_then(|v| v.claim)
+            .is_some_and(|(_, lease)| lease > now);
+        if restartable && !asked {
+            webhook.disabled = None;
+            queue.verifications.insert(
+                id,
+                Verifying {
+                    due: Some(stored(now)),
+                    ..Verifying::default()
+                },
+            );
+        }
+        Ok(Some(webhook.clone()))
     }
 
     async fn list_webhooks(
@@ -253,12 +304,16 @@ impl DeliveryQueue for Store {
                     && !d.in_flight(now)
                     && match (d.target_key(), kind) {
                         (Some(id), ClaimKind::Webhooks) => {
+                            let active = queue.webhooks.iter().any(|w| {
+                                w.id == id && w.status() == crate::webhooks::WebhookStatus::Active
+                            });
                             let open = queue
                                 .breakers
                                 .get(&id)
                                 .and_then(|(_, until)| *until)
                                 .is_some_and(|until| until > now);
-                            !open
+                            active
+                                && !open
                                 && queue
                                     .webhooks
                                     .iter()
@@ -334,6 +389,84 @@ impl DeliveryQueue for Store {
         Ok(claimed)
     }
 
+    async fn claim_verifications(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingVerification>, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let mut due: Vec<(DateTime<Utc>, WebhookId)> = queue
+            .verifications
+            .iter()
+            .filter(|(_, v)| v.due.is_some_and(|due| due <= now))
+            .filter(|(_, v)| v.claim.is_none_or(|(_, lease)| lease <= now))
+            .filter_map(|(id, v)| Some((v.due?, *id)))
+            .collect();
+        due.sort();
+        let mut claimed = Vec::new();
+        for (_, id) in due.into_iter().take(limit as usize) {
+            let Some(webhook) = queue.webhooks.iter().find(|w| w.id == id) else {
+                continue;
+            };
+            if webhook.disabled.is_some() {
+                continue;
+            }
+            let claim = uuid::Uuid::now_v7();
+            let verifying = queue.verifications.entry(id).or_default();
+            verifying.claim = Some((claim, stored(lease_until)));
+            claimed.push(PendingVerification {
+                webhook: webhook.clone(),
+                attempts: verifying.attempts,
+                claim,
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn record_verification(
+        &self,
+        claimed: &PendingVerification,
+        outcome: VerificationOutcome,
+    ) -> Result<bool, PortError> {
+        let mut state = self.lock();
+        let queue = &mut state.deliveries;
+        let id = claimed.webhook.id;
+        let holds = queue
+            .verifications
+            .get(&id)
+            .and_then(|v| v.claim)
+            .is_some_and(|(claim, _)| claim == claimed.claim);
+        if !holds {
+            return Ok(false);
+        }
+        let Some(webhook) = queue.webhooks.iter_mut().find(|w| w.id == id) else {
+            return Ok(false);
+        };
+        match outcome {
+            VerificationOutcome::Verified { at, from } => {
+                webhook.verified_at = Some(stored(at));
+                webhook.starts_after = webhook.starts_after.max(from);
+                queue.verifications.remove(&id);
+            }
+            VerificationOutcome::RetryAt(at) => {
+                let verifying = queue.verifications.entry(id).or_default();
+                verifying.attempts += 1;
+                verifying.due = Some(stored(at));
+                verifying.claim = None;
+            }
+            VerificationOutcome::GaveUp(at) => {
+                webhook.disabled = Some(Disabled {
+                    at: stored(at),
+                    reason: crate::webhooks::DisableReason::Unverified,
+                });
+                queue.verifications.remove(&id);
+            }
+        }
+        Ok(true)
+    }
+
     async fn record_attempt(
         &self,
         delivery: &ClaimedDelivery,
@@ -374,15 +507,17 @@ impl DeliveryQueue for Store {
         });
         if let Some(id) = webhook {
             let breaker = queue.breakers.entry(id).or_default();
-            *breaker = if attempt.status_code.is_some() {
-                (0, None)
-            } else {
+            let end = at + chrono::Duration::milliseconds(i64::from(attempt.duration_ms));
+            if attempt.status_code.is_some() {
+                *breaker = (0, None);
+            } else if breaker.1.is_none_or(|until| until <= end) {
+                // Attempts in flight when the breaker opened count for nothing.
                 let unanswered = breaker.0 + 1;
-                (
+                *breaker = (
                     unanswered,
-                    CircuitBreaker::pause(unanswered).map(|pause| at + pause),
-                )
-            };
+                    CircuitBreaker::pause(unanswered).map(|pause| end + pause),
+                );
+            }
             if let Some(w) = queue.webhooks.iter_mut().find(|w| w.id == id) {
                 match verdict {
                     Verdict::Delivered => w.failing_since = None,

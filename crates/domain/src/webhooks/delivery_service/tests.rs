@@ -21,7 +21,9 @@ use crate::webhooks::delivery::{InvitationEmail, RetryPolicy, Verdict};
 use crate::webhooks::ports::{
     DeliveryQueue, DestinationRefused, MailResult, Mailer, WebhookRepository, WebhookResponse,
 };
-use crate::webhooks::{CreateWebhookError, WebhookError, WebhookService};
+use crate::webhooks::{
+    Challenge, CreateWebhookError, VerificationOutcome, WebhookError, WebhookService, WebhookStatus,
+};
 use crate::webhooks::{DestinationPolicy, DisableReason, WebhookEvents, WebhookUrl};
 use crate::{Answer, Email, EventId, InvitationId, PageRequest, Password, PhoneRegion, Text};
 
@@ -189,12 +191,31 @@ impl World {
     }
 
     async fn hook(&self, owner: &User, events: WebhookEvents) -> crate::webhooks::Webhook {
+        let webhook = self.pending_hook(owner, events).await;
+        // Its endpoint (the fake sender) echoes the challenge.
+        self.verify_all().await;
+        self.webhooks.get(owner, webhook.id).await.unwrap()
+    }
+
+    /// A webhook just registered, its endpoint not yet asked to verify.
+    async fn pending_hook(&self, owner: &User, events: WebhookEvents) -> crate::webhooks::Webhook {
         let url = WebhookUrl::parse(
             "https://hooks.example.com/in",
             DestinationPolicy::PublicOnly,
         )
         .unwrap();
         self.webhooks.create(owner, url, events).await.unwrap()
+    }
+
+    /// Asks every endpoint due to verify; the outcomes.
+    async fn verify_all(&self) -> Vec<VerificationOutcome> {
+        let mut outcomes = Vec::new();
+        for pending in self.deliveries.claim_verifications(100).await.unwrap() {
+            let (outcome, recorded) = self.deliveries.verify(&pending, 0.0).await.unwrap();
+            assert!(recorded);
+            outcomes.push(outcome);
+        }
+        outcomes
     }
 
     /// Dispatches everything, then attempts every due delivery once; the verdicts stored.
@@ -786,4 +807,131 @@ async fn a_destination_the_sender_refuses_is_not_registered() {
         .items
         .is_empty());
     assert_eq!(w.store.dispatch_position().await.unwrap(), ChangeId(0));
+}
+
+#[test]
+fn an_answer_echoes_a_challenge_only_with_a_2xx_and_the_same_value() {
+    let challenge = Challenge::of("c2hhbGxvdw");
+    assert!(challenge.echoed(200, r#"{"challenge": "c2hhbGxvdw"}"#));
+    assert!(challenge.echoed(204, " c2hhbGxvdw\n"));
+    assert!(!challenge.echoed(500, "c2hhbGxvdw"));
+    assert!(!challenge.echoed(200, r#"{"challenge": "other"}"#));
+    assert!(!challenge.echoed(200, ""));
+    assert!(!challenge.echoed(200, r#"{"ok": true}"#));
+    // An endpoint that mirrors the request proves nothing.
+    assert!(!challenge.echoed(200, &challenge.body()));
+    assert_eq!(
+        challenge.body(),
+        r#"{"challenge":"c2hhbGxvdw","type":"webhook.verification"}"#
+    );
+}
+
+#[tokio::test]
+async fn a_new_webhook_receives_nothing_until_its_endpoint_echoes_the_signed_challenge() {
+    let w = World::new(false);
+    let (olivia, ann) = (w.user("olivia").await, w.user("ann").await);
+    let webhook = w.pending_hook(&olivia, WebhookEvents::All).await;
+    assert_eq!(webhook.status(), WebhookStatus::PendingVerification);
+    // A change while it is pending: never sent to it, not even once it is verified.
+    let event = w.event(&olivia).await;
+    w.invite(&olivia, event, "ann@example.com").await;
+    assert!(w.deliver().await.is_empty());
+    let outcomes = w.verify_all().await;
+    assert!(
+        matches!(outcomes[..], [VerificationOutcome::Verified { .. }]),
+        "{outcomes:?}"
+    );
+    let challenge = &w.sender.verifications()[0];
+    assert_eq!(
+        challenge.signature,
+        webhook
+            .secret
+            .sign(&challenge.message_id, challenge.timestamp, &challenge.body),
+        "signed like a delivery"
+    );
+    assert!(challenge.body.contains("\"type\":\"webhook.verification\""));
+    let shown = w.webhooks.get(&olivia, webhook.id).await.unwrap();
+    assert_eq!(shown.status(), WebhookStatus::Active);
+    assert!(
+        w.deliver().await.is_empty(),
+        "the pending time's change is not replayed"
+    );
+    w.invitations
+        .answer(
+            &ann,
+            w.invite(&olivia, w.event(&olivia).await, "ann@example.com")
+                .await,
+            Reply::of(Answer::Accept),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(!w.deliver().await.is_empty(), "changes after it are sent");
+}
+
+#[tokio::test]
+async fn an_endpoint_that_never_echoes_is_asked_on_the_schedule_then_disabled_and_verify_asks_again(
+) {
+    let w = World::new(false);
+    let olivia = w.user("olivia").await;
+    let webhook = w.pending_hook(&olivia, WebhookEvents::All).await;
+    let schedule = RetryPolicy::default().schedule;
+    w.sender
+        .script_verifications((0..=schedule.len()).map(|_| WebhookResponse::Answered {
+            status: 200,
+            retry_after: None,
+            body: "ok".into(),
+        }));
+    for wait in &schedule {
+        assert!(matches!(
+            w.verify_all().await[..],
+            [VerificationOutcome::RetryAt(_)]
+        ));
+        assert!(w.verify_all().await.is_empty(), "not due before its wait");
+        w.clock.advance(*wait + Duration::seconds(1));
+    }
+    assert!(matches!(
+        w.verify_all().await[..],
+        [VerificationOutcome::GaveUp(_)]
+    ));
+    let shown = w.webhooks.get(&olivia, webhook.id).await.unwrap();
+    assert_eq!(
+        shown.disabled.map(|d| d.reason),
+        Some(DisableReason::Unverified)
+    );
+    assert_eq!(w.sender.verifications().len(), schedule.len() + 1);
+    // Asked again on request: pending, due at once; this time the endpoint echoes.
+    let again = w.webhooks.verify(&olivia, webhook.id).await.unwrap();
+    assert_eq!(again.status(), WebhookStatus::PendingVerification);
+    assert!(matches!(
+        w.verify_all().await[..],
+        [VerificationOutcome::Verified { .. }]
+    ));
+    let active = w.webhooks.verify(&olivia, webhook.id).await.unwrap();
+    assert_eq!(
+        active.status(),
+        WebhookStatus::Active,
+        "an active one is left as it is"
+    );
+    assert!(w.verify_all().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_disabled_as_gone_is_not_brought_back_by_a_verification() {
+    use crate::webhooks::ports::WebhookRepository;
+    let w = World::new(false);
+    let olivia = w.user("olivia").await;
+    let mut gone = w.hook(&olivia, WebhookEvents::All).await;
+    gone.id = crate::WebhookId::generate();
+    gone.disabled = Some(crate::webhooks::Disabled {
+        at: w.clock.now(),
+        reason: DisableReason::Gone,
+    });
+    w.store.create_webhook(&gone).await.unwrap();
+    let refused = w.webhooks.verify(&olivia, gone.id).await;
+    assert!(
+        matches!(refused, Err(WebhookError::Disabled)),
+        "{refused:?}"
+    );
+    assert!(w.verify_all().await.is_empty(), "nothing asked");
 }

@@ -34,6 +34,7 @@ impl From<WebhookError> for ApiError {
     fn from(error: WebhookError) -> Self {
         match error {
             WebhookError::NotFound => Self::NotFound(crate::t!("not-found-webhook")),
+            WebhookError::Disabled => Self::WebhookDisabled,
             WebhookError::Port(error) => error.into(),
         }
     }

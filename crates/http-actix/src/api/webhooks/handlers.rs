@@ -60,6 +60,11 @@ pub async fn create_webhook(
         .hit_webhook_create(&auth.user.id.to_string())
         .await
         .report_to(&req)?;
+    state
+        .limiter
+        .hit_webhook_host(&new.url.host())
+        .await
+        .report_to(&req)?;
     let webhook = state
         .webhooks
         .create(&auth.user, new.url, new.events)
@@ -170,6 +175,49 @@ pub async fn delete_webhook(
         .delete(&auth.user, WebhookId::from_uuid(*path))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask a webhook's endpoint to verify.
+///
+/// A webhook receives nothing until its endpoint echoes a signed challenge (docs/api.md,
+/// "Verifying an endpoint"). This asks again with a fresh schedule, at the delivery worker's next
+/// turn (within a second): a pending webhook, or one disabled as `unverified`, which is pending
+/// again. An active webhook is left as it is; one disabled for another reason is `409`. Counted
+/// with registrations under the per-user limit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/{webhook_id}/verify",
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("webhook_id" = Uuid, Path, description = "The webhook's id.")),
+    responses(
+        (status = 202, description = "The endpoint will be asked at once (unless it is being asked right now); the webhook as it now stands (`pending_verification`, or `active` when it already was).", body = Data<WebhookBody>),
+        UnauthenticatedResponse,
+        (status = 404, description = "No such webhook, or not the caller's.", body = crate::ErrorBody,
+            example = json!({"message": "Webhook not found.", "code": "not_found"})),
+        (status = 409, description = "The webhook was disabled (`gone`, `failing`): delete it and register the URL again.", body = crate::ErrorBody,
+            example = json!({"message": "This webhook was disabled; delete it and register the URL again.", "code": "webhook_disabled"})),
+        TooManyRequests,
+        ServerErrors,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(user_id = %auth.user.id, webhook_id = %path))]
+pub async fn verify_webhook(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthenticatedUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .hit_webhook_verify(&auth.user.id.to_string())
+        .await
+        .report_to(&req)?;
+    let webhook = state
+        .webhooks
+        .verify(&auth.user, WebhookId::from_uuid(*path))
+        .await?;
+    Ok(HttpResponse::Accepted().json(Data::new(WebhookBody::from(webhook))))
 }
 
 /// List a webhook's delivery attempts.

@@ -26,6 +26,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(protected(web::delete().to(handlers::delete_webhook))),
     )
     .service(
+        web::resource("/webhooks/{webhook_id}/verify")
+            .route(protected(web::post().to(handlers::verify_webhook))),
+    )
+    .service(
         web::resource("/webhooks/{webhook_id}/deliveries")
             .route(protected(web::get().to(handlers::list_deliveries))),
     );
@@ -39,6 +43,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         handlers::list_webhooks,
         handlers::get_webhook,
         handlers::delete_webhook,
+        handlers::verify_webhook,
         handlers::list_deliveries
     ),
     modifiers(&ProblemForms)

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::webhooks::delivery::{Attempt, Verdict};
-use domain::webhooks::{DisableReason, Webhook};
+use domain::webhooks::{DisableReason, Webhook, WebhookStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,10 +15,13 @@ use crate::json::{optional_timestamp, timestamp};
 #[serde(rename_all = "snake_case")]
 #[schema(as = WebhookStatus)]
 pub enum WebhookStatusBody {
+    /// Its endpoint has not yet echoed the verification challenge: it receives nothing yet
+    /// (docs/api.md, "Verifying an endpoint").
+    PendingVerification,
     /// It receives deliveries.
     Active,
-    /// It receives nothing more (see `disabled_reason`); delete it and register the URL again to
-    /// start over.
+    /// It receives nothing more (see `disabled_reason`); `POST /api/v1/webhooks/{id}/verify`
+    /// asks its endpoint again, and it is active once the endpoint echoes the challenge.
     Disabled,
 }
 
@@ -31,6 +34,8 @@ pub enum DisabledReasonBody {
     Gone,
     /// Its deliveries failed for 5 days (`WEBHOOK_DISABLE_AFTER`) without one success.
     Failing,
+    /// Its endpoint never echoed the verification challenge.
+    Unverified,
 }
 
 impl From<DisableReason> for DisabledReasonBody {
@@ -38,6 +43,7 @@ impl From<DisableReason> for DisabledReasonBody {
         match reason {
             DisableReason::Gone => Self::Gone,
             DisableReason::Failing => Self::Failing,
+            DisableReason::Unverified => Self::Unverified,
         }
     }
 }
@@ -62,6 +68,10 @@ pub struct WebhookBody {
     #[serde(serialize_with = "optional_timestamp")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub disabled_at: Option<DateTime<Utc>>,
+    /// When its endpoint echoed the verification challenge; `null` while it has not.
+    #[serde(serialize_with = "optional_timestamp")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub verified_at: Option<DateTime<Utc>>,
     /// When it was registered.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
@@ -76,13 +86,14 @@ impl From<&Webhook> for WebhookBody {
                 .events
                 .kinds()
                 .map(|kinds| kinds.iter().copied().map(ChangeTypeBody::from).collect()),
-            status: if webhook.disabled.is_some() {
-                WebhookStatusBody::Disabled
-            } else {
-                WebhookStatusBody::Active
+            status: match webhook.status() {
+                WebhookStatus::PendingVerification => WebhookStatusBody::PendingVerification,
+                WebhookStatus::Active => WebhookStatusBody::Active,
+                WebhookStatus::Disabled => WebhookStatusBody::Disabled,
             },
             disabled_reason: webhook.disabled.map(|d| d.reason.into()),
             disabled_at: webhook.disabled.map(|d| d.at),
+            verified_at: webhook.verified_at,
             created_at: webhook.created_at,
         }
     }
