@@ -24,7 +24,11 @@ The test:
     the same event; his email is in Persian, and his page is right to left (`lang="fa"
     dir="rtl"`), in Persian, with the Solar Hijri date beside the Gregorian one in Persian digits,
     and fits the phone; a screenshot is kept (rsvp-phone-fa.png); he presses "maybe" and the page
-    says so in Persian (rsvp-phone-fa-answered.png).
+    says so in Persian (rsvp-phone-fa-answered.png);
+  * Sara's email names its unsubscribe link in `List-Unsubscribe` (with `List-Unsubscribe-Post`);
+    its page (docs/api.md, "Stopping invitation messages") shows her address and two stacked
+    buttons, no script, within the phone's width (unsubscribe-phone.png); "Stop invitations from
+    everyone" says it is done and leaves no button (unsubscribe-phone-done.png).
 """
 
 from __future__ import annotations
@@ -275,11 +279,52 @@ def run(chromium: str, base_url: str, outbox: str, shots: str) -> str:
     if got != 404:
         raise Failure(f"the used link answered {got}, expected 404")
     persian = run_persian(chromium, base_url, outbox, shots, olivia, event)
+    unsubscribe = run_unsubscribe(chromium, outbox, shots, sara["email"])
     return (
         f"browser: the RSVP page at {WIDTH} px answered the invitation (accepted, 1 guest); "
         f"scanner GETs and a cookieless POST changed nothing; screenshots {before} "
-        f"({size // 1024} KiB) and {after}; {persian}"
+        f"({size // 1024} KiB) and {after}; {persian}; {unsubscribe}"
     )
+
+
+def run_unsubscribe(chromium: str, outbox: str, shots: str, to: str) -> str:
+    """The page of the invitation email's List-Unsubscribe link: two buttons, no script, the
+    phone's width; "everyone" stops everyone's invitation messages to the address."""
+    link = None
+    for path in glob.glob(os.path.join(outbox, "**", "*.eml"), recursive=True):
+        with open(path, "rb") as f:
+            message = email.message_from_binary_file(f, policy=email.policy.default)
+        if to in str(message["To"]) and message["List-Unsubscribe"]:
+            if str(message["List-Unsubscribe-Post"]) != "List-Unsubscribe=One-Click":
+                raise Failure(f"List-Unsubscribe-Post is {message['List-Unsubscribe-Post']!r}")
+            link = str(message["List-Unsubscribe"]).strip("<> ")
+            break
+    if not link:
+        raise Failure(f"no email to {to} with a List-Unsubscribe header")
+    with phone_page(chromium, link, "the unsubscribe link") as cdp:
+        shown = cdp.evaluate("document.body.innerText")
+        for needle in ("Stop invitation messages", to):
+            if needle not in shown:
+                raise Failure(f"the unsubscribe page does not show {needle!r}:\n{shown}")
+        buttons = cdp.evaluate("[...document.querySelectorAll('button')].map(b => b.innerText)")
+        if buttons != ["Stop invitations from Olivia", "Stop invitations from everyone"]:
+            raise Failure(f"the unsubscribe page's buttons are {buttons}")
+        if cdp.evaluate("document.scripts.length") != 0:
+            raise Failure("the unsubscribe page has scripts")
+        overflow = cdp.evaluate("document.documentElement.scrollWidth")
+        if overflow > WIDTH:
+            raise Failure(f"the unsubscribe page is {overflow} px wide on a {WIDTH} px screen")
+        before = os.path.join(shots, "unsubscribe-phone.png")
+        screenshot(cdp, before)
+        cdp.evaluate("document.querySelector('button.no').click()")
+        result = wait_for_text(cdp, "no more invitation messages from anyone")
+        if "no more invitation messages from anyone" not in result:
+            raise Failure(f"after 'everyone' the unsubscribe page says:\n{result}")
+        if cdp.evaluate("document.querySelectorAll('button').length") != 0:
+            raise Failure("buttons are left after stopping everyone's messages")
+        after = os.path.join(shots, "unsubscribe-phone-done.png")
+        screenshot(cdp, after)
+    return f"the unsubscribe page stopped everyone's messages: {before} and {after}"
 
 
 # 15 January 2027 14:30 UTC is 18:00 in Tehran, Friday 25 Dey 1405.
