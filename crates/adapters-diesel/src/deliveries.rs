@@ -208,8 +208,9 @@ fn webhook_candidates(
     full: &[DbId],
     full_owners: &[DbId],
 ) -> QueryResult<Vec<Claimable>> {
-    /// How many of the oldest due deliveries the turns are taken among.
-    const SCAN: i64 = 2000;
+    // How many of the oldest due deliveries the turns are taken among: 8 times the window,
+    // between 64 and 2,000, so that a claim's cost follows its size, not the backlog's.
+    let scan = window.saturating_mul(8).clamp(64, 2000);
     const SQL: &str = "SELECT id, webhook_id, owner_id FROM ( \
              SELECT oldest.id, oldest.webhook_id, oldest.owner_id, oldest.due_at, \
                     ROW_NUMBER() OVER (PARTITION BY oldest.owner_id \
@@ -224,29 +225,31 @@ fn webhook_candidates(
                    AND (w.paused_until IS NULL OR w.paused_until <= $1) \
                    AND d.webhook_id NOT IN ( \
                        SELECT busy.webhook_id FROM deliveries busy \
-                       WHERE busy.state = 'pending' AND busy.lease_until > $1 \
+                       WHERE busy.claim IS NOT NULL AND busy.lease_until > $1 AND busy.state = 'pending' \
                          AND busy.webhook_id IS NOT NULL \
                        GROUP BY busy.webhook_id HAVING COUNT(*) >= $3) \
                    AND w.owner_id NOT IN ( \
                        SELECT owner.owner_id FROM deliveries busy \
                        JOIN webhooks owner ON owner.id = busy.webhook_id \
-                       WHERE busy.state = 'pending' AND busy.lease_until > $1 \
+                       WHERE busy.claim IS NOT NULL AND busy.lease_until > $1 AND busy.state = 'pending' \
                        GROUP BY owner.owner_id HAVING COUNT(*) >= $4) \
                  ORDER BY d.due_at, d.id LIMIT $2) AS oldest) AS due \
-         ORDER BY turn, due_at, id";
+         ORDER BY turn, due_at, id LIMIT $5";
     let rows: Vec<Candidate> = match conn {
         AnyConnection::Pg(pg) => diesel::sql_query(SQL)
             .bind::<Moment, _>(now)
-            .bind::<BigInt, _>(SCAN)
+            .bind::<BigInt, _>(scan)
             .bind::<BigInt, _>(per_target)
             .bind::<BigInt, _>(per_owner)
+            .bind::<BigInt, _>(window)
             .load(pg)?,
         // SQLite numbers its parameters `?1`, `?2`.
         AnyConnection::Sqlite(sqlite) => diesel::sql_query(SQL.replace('$', "?"))
             .bind::<Moment, _>(now)
-            .bind::<BigInt, _>(SCAN)
+            .bind::<BigInt, _>(scan)
             .bind::<BigInt, _>(per_target)
             .bind::<BigInt, _>(per_owner)
+            .bind::<BigInt, _>(window)
             .load(sqlite)?,
     };
     Ok(rows
@@ -463,9 +466,11 @@ impl DeliveryQueue for Database {
         self.run(move |conn| {
             let (rows, hooks) = write_transaction(conn, |conn| {
                 // In flight under live claims, per target (webhook id; None for email) and owner.
+                // Through the index of live claims (`claim IS NOT NULL`), not the whole table.
                 let busy: Vec<(Option<DbId>, i64)> = deliveries::table
-                    .filter(deliveries::state.eq(PENDING))
+                    .filter(deliveries::claim.is_not_null())
                     .filter(deliveries::lease_until.gt(now))
+                    .filter(deliveries::state.eq(PENDING))
                     .group_by(deliveries::webhook_id)
                     .select((deliveries::webhook_id, diesel::dsl::count_star()))
                     .load(conn)?;
@@ -810,12 +815,15 @@ impl DeliveryQueue for Database {
                 // The circuit breaker, under the webhook's lock: any answer closes it; one more
                 // attempt without an answer may open it.
                 if row.status_code.is_some() {
-                    diesel::update(this.filter(webhooks::unanswered.gt(0)))
-                        .set((
-                            webhooks::unanswered.eq(0),
-                            webhooks::paused_until.eq(None::<DbTime>),
-                        ))
-                        .execute(conn)?;
+                    // Folded into the success's own update below; else, only when one was open.
+                    if verdict != Verdict::Delivered {
+                        diesel::update(this.filter(webhooks::unanswered.gt(0)))
+                            .set((
+                                webhooks::unanswered.eq(0),
+                                webhooks::paused_until.eq(None::<DbTime>),
+                            ))
+                            .execute(conn)?;
+                    }
                 } else {
                     let (unanswered, paused): (i32, Option<DbTime>) = this
                         .select((webhooks::unanswered, webhooks::paused_until))
@@ -836,10 +844,21 @@ impl DeliveryQueue for Database {
                     }
                 }
                 if verdict == Verdict::Delivered {
-                    // Only when a run of failures ends: most successes write nothing here.
-                    diesel::update(this.filter(webhooks::failing_since.is_not_null()))
-                        .set(webhooks::failing_since.eq(None::<DbTime>))
-                        .execute(conn)?;
+                    // Only when a run of failures ends (or the breaker's): most successes write
+                    // nothing here.
+                    diesel::update(
+                        this.filter(
+                            webhooks::failing_since
+                                .is_not_null()
+                                .or(webhooks::unanswered.gt(0)),
+                        ),
+                    )
+                    .set((
+                        webhooks::failing_since.eq(None::<DbTime>),
+                        webhooks::unanswered.eq(0),
+                        webhooks::paused_until.eq(None::<DbTime>),
+                    ))
+                    .execute(conn)?;
                     return Ok(true);
                 }
                 diesel::update(this.filter(webhooks::failing_since.is_null()))

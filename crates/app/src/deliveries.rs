@@ -58,8 +58,9 @@ impl DeliveryWorker {
 enum Wake {
     /// The first turn, changes committed, or the poll: dispatch, then claim.
     Look,
-    /// An attempt ended: claim into the slots that freed (there is nothing new to dispatch).
-    SlotFreed,
+    /// An attempt of this kind ended: claim into the slots that freed (there is nothing new to
+    /// dispatch).
+    SlotFreed(ClaimKind),
 }
 
 async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Receiver<bool>) {
@@ -84,10 +85,11 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         }
         // Every attempt that has ended by now frees its slot before the claim, so that one claim
         // fills them all (attempts to a fast endpoint end in bursts).
-        // Endpoints due to be asked to verify take webhook slots first: each is one request.
+        // Endpoints due to be asked to verify take webhook slots first: each is one request. Looked
+        // for on the turns that dispatch (commits, the poll), not after each attempt.
         while hooks.try_join_next().is_some() {}
         let free = webhook_slots.saturating_sub(hooks.len());
-        if free > 0 {
+        if free > 0 && wake == Wake::Look {
             match service
                 .claim_verifications(u32::try_from(free).unwrap_or(u32::MAX))
                 .await
@@ -106,7 +108,9 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         ] {
             while pool.try_join_next().is_some() {}
             let free = slots.saturating_sub(pool.len());
-            if free == 0 {
+            // After an attempt, only its own pool has new room.
+            let freed = matches!(wake, Wake::Look) || wake == Wake::SlotFreed(kind);
+            if free == 0 || !freed {
                 continue;
             }
             match service
@@ -124,8 +128,8 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         wake = tokio::select! {
             _ = stop.changed() => Wake::Look,
             () = commits.changed() => Wake::Look,
-            Some(_) = hooks.join_next(), if !hooks.is_empty() => Wake::SlotFreed,
-            Some(_) = emails.join_next(), if !emails.is_empty() => Wake::SlotFreed,
+            Some(_) = hooks.join_next(), if !hooks.is_empty() => Wake::SlotFreed(ClaimKind::Webhooks),
+            Some(_) = emails.join_next(), if !emails.is_empty() => Wake::SlotFreed(ClaimKind::Emails),
             () = tokio::time::sleep(POLL) => Wake::Look,
         };
     }
