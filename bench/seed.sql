@@ -3,7 +3,9 @@
 --   users, events, per_event (invitations per event; invitations = events * per_event),
 --   token_users (users 1..token_users get the bearer token 'bench-token-<n>'),
 --   patch_events (extra events whose invitations to the token users stay pending, for PATCH),
---   send_events (empty events owned by token users, for POST send-invitations).
+--   send_events (empty events owned by token users, for POST send-invitations),
+--   ceiling_accepts, ceiling_sends (more of the same two, for pgbench's write ceilings:
+--   bench/pgbench-accept.sql and bench/pgbench-send.sql; 0 for none).
 -- Ids are UUIDv7-shaped, with a time prefix that grows with the row number, so that later rows
 -- are newer, as in production. They are made as uuid and times as timestamptz (now()), which
 -- PostgreSQL also stores into TEXT and TIMESTAMP columns (assignment casts), so one seed fills the
@@ -59,22 +61,22 @@ UPDATE events SET members_count = 1 + (SELECT count(*) FROM event_members m WHER
 -- every token user.
 INSERT INTO events (id, owner_id, title, description, location, starts_at, ends_at, members_count, created_at)
 SELECT pg_temp.bench_id(6, p), pg_temp.bench_id(1, :users), 'Patch ' || p, NULL, NULL, NULL, NULL, 1, now()
-FROM generate_series(1, :patch_events) AS p;
+FROM generate_series(1, :patch_events + :ceiling_accepts) AS p;
 INSERT INTO event_members (id, event_id, user_id, role, joined_at)
 SELECT pg_temp.bench_id(7, p), pg_temp.bench_id(6, p), pg_temp.bench_id(1, :users), 'owner', now()
-FROM generate_series(1, :patch_events) AS p;
+FROM generate_series(1, :patch_events + :ceiling_accepts) AS p;
 INSERT INTO invitations (id, event_id, sender_id, invitee_id, contact, status, created_at, answered_at)
 SELECT pg_temp.bench_id(8, p * 100000 + t), pg_temp.bench_id(6, p), pg_temp.bench_id(1, :users), pg_temp.bench_id(1, t),
        'user' || t || '@bench.test', 'pending', now(), NULL
-FROM generate_series(1, :patch_events) AS p, generate_series(1, :token_users) AS t;
+FROM generate_series(1, :patch_events + :ceiling_accepts) AS p, generate_series(1, :token_users) AS t;
 
 -- Send scenario: :send_events empty events, owned round-robin by the token users.
 INSERT INTO events (id, owner_id, title, description, location, starts_at, ends_at, members_count, created_at)
 SELECT pg_temp.bench_id(9, s), pg_temp.bench_id(1, ((s - 1) % :token_users) + 1), 'Send ' || s, NULL, NULL, NULL, NULL, 1, now()
-FROM generate_series(1, :send_events) AS s;
+FROM generate_series(1, :send_events + :ceiling_sends) AS s;
 INSERT INTO event_members (id, event_id, user_id, role, joined_at)
 SELECT pg_temp.bench_id(10, s), pg_temp.bench_id(9, s), pg_temp.bench_id(1, ((s - 1) % :token_users) + 1), 'owner', now()
-FROM generate_series(1, :send_events) AS s;
+FROM generate_series(1, :send_events + :ceiling_sends) AS s;
 
 -- Files for the load scripts.
 CREATE TABLE bench_patch AS
@@ -85,5 +87,21 @@ CREATE TABLE bench_send AS
 SELECT 'bench-token-' || (((s - 1) % :token_users) + 1) AS token, pg_temp.bench_id(9, s) AS event_id
 FROM generate_series(1, :send_events) AS s
 ORDER BY random();
+-- For pgbench's write ceilings: row n of each, with what its statements need.
+CREATE TABLE bench_accept AS
+SELECT row_number() OVER (ORDER BY random()) AS n, i.id AS invitation_id, i.event_id, i.sender_id, i.invitee_id, i.contact, e.title,
+       sender.name AS sender_name, invitee.name AS invitee_name
+FROM generate_series(:patch_events + 1, :patch_events + :ceiling_accepts) AS p CROSS JOIN generate_series(1, :token_users) AS t
+JOIN invitations i ON i.id = pg_temp.bench_id(8, p * 100000 + t)
+JOIN events e ON e.id = i.event_id
+JOIN users sender ON sender.id = i.sender_id
+JOIN users invitee ON invitee.id = i.invitee_id;
+CREATE UNIQUE INDEX ON bench_accept (n);
+CREATE TABLE bench_send_ceiling AS
+SELECT row_number() OVER (ORDER BY random()) AS n, e.id AS event_id, e.title, e.owner_id, u.name AS owner_name
+FROM generate_series(:send_events + 1, :send_events + :ceiling_sends) AS s
+JOIN events e ON e.id = pg_temp.bench_id(9, s)
+JOIN users u ON u.id = e.owner_id;
+CREATE UNIQUE INDEX ON bench_send_ceiling (n);
 
 ANALYZE;

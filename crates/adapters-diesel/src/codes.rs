@@ -138,11 +138,16 @@ impl CodeRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<User, ProveContactError> {
         let me = DbId::of(user);
-        self.run(move |conn| {
-            write_transaction(conn, |c| prove(c, me, purpose, &contact, &digest, now))
-                .map_err(|error| ProveContactError::Port(port_error(error)))?
-        })
-        .await
+        let written = self
+            .run(move |conn| {
+                write_transaction(conn, |c| prove(c, me, purpose, &contact, &digest, now))
+                    .map_err(|error| ProveContactError::Port(port_error(error)))?
+            })
+            .await;
+        // Users changed (this one, and others who had named the contact): no request here is
+        // served what was true before.
+        self.token_cache.clear();
+        written
     }
 
     #[tracing::instrument(skip_all)]

@@ -56,6 +56,7 @@ mod sql_types;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tickets;
+mod token_cache;
 mod tokens;
 mod users;
 mod webhooks;

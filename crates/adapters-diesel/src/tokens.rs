@@ -8,9 +8,9 @@ use domain::accounts::User;
 use domain::ports::PortError;
 
 use crate::db::{port_error, with_concrete, Database};
-use crate::rows::{to_db_time, UserRow};
+use crate::rows::{from_db_time, to_db_time, UserRow};
 use crate::schema::{access_tokens, users};
-use crate::sql_types::DbId;
+use crate::sql_types::{DbId, DbTime};
 
 impl Database {
     /// A good `batch` for [`Database::purge_tokens`]: rows deleted by one statement.
@@ -83,28 +83,47 @@ impl TokenRepository for Database {
         hash: &TokenHash,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, PortError> {
+        if let Some(user) = self.token_cache.get(&hash.0, now) {
+            return Ok(Some(user));
+        }
         let hash = hash.0.clone();
         let note_position = self.reads_from_standby();
+        let cache = self.token_cache.clone();
+        let generation = cache.generation();
         let (user, position) = self
             .run(move |conn| {
-                // Every authenticated request runs it: on the concrete connection
-                // (`with_concrete`).
-                let row: Option<UserRow> = with_concrete!(conn, c => access_tokens::table
+                // Every authenticated request runs it (unless the token cache answers): on the
+                // concrete connection (`with_concrete`).
+                let row: Option<(UserRow, DbTime)> = with_concrete!(conn, c => access_tokens::table
                     .inner_join(users::table)
                     .filter(access_tokens::token_hash.eq(&hash))
                     .filter(access_tokens::revoked_at.is_null())
                     .filter(access_tokens::expires_at.gt(to_db_time(now)))
-                    .select(UserRow::as_select())
+                    .select((UserRow::as_select(), access_tokens::expires_at))
                     .first(c)
                     .optional())
                 .map_err(port_error)?;
+                let row = match row {
+                    Some((row, expires_at)) => {
+                        let user = User::try_from(row)?;
+                        cache.put(
+                            generation,
+                            hash,
+                            user.clone(),
+                            now,
+                            from_db_time(expires_at),
+                        );
+                        Some(user)
+                    }
+                    None => None,
+                };
                 // With a standby, where the primary is now: this request's list reads may use
                 // the standby once it has replayed that far (`db/replica.rs`).
                 let position = match (&row, note_position) {
                     (Some(_), true) => Some(crate::db::primary_position(conn)?),
                     _ => None,
                 };
-                Ok::<_, PortError>((row.map(User::try_from).transpose()?, position))
+                Ok::<_, PortError>((row, position))
             })
             .await?;
         if let Some(position) = position {
@@ -123,18 +142,22 @@ impl TokenRepository for Database {
         let user = DbId::of(user);
         let except = except.map(|hash| hash.0).unwrap_or_default();
         let now = to_db_time(now);
-        self.run(move |conn| {
-            diesel::update(access_tokens::table)
-                .filter(access_tokens::user_id.eq(user))
-                .filter(access_tokens::revoked_at.is_null())
-                .filter(access_tokens::expires_at.gt(now))
-                .filter(access_tokens::token_hash.ne(&except))
-                .set(access_tokens::revoked_at.eq(now))
-                .execute(conn)
-                .map(|n| n as u64)
-                .map_err(port_error)
-        })
-        .await
+        let written = self
+            .run(move |conn| {
+                diesel::update(access_tokens::table)
+                    .filter(access_tokens::user_id.eq(user))
+                    .filter(access_tokens::revoked_at.is_null())
+                    .filter(access_tokens::expires_at.gt(now))
+                    .filter(access_tokens::token_hash.ne(&except))
+                    .set(access_tokens::revoked_at.eq(now))
+                    .execute(conn)
+                    .map(|n| n as u64)
+                    .map_err(port_error)
+            })
+            .await;
+        // Tokens or users changed: no request here is served what was true before.
+        self.token_cache.clear();
+        written
     }
 
     #[tracing::instrument(skip_all)]
@@ -169,15 +192,19 @@ impl TokenRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn revoke(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), PortError> {
         let hash = hash.0.clone();
-        self.run(move |conn| {
-            diesel::update(access_tokens::table)
-                .filter(access_tokens::token_hash.eq(&hash))
-                .filter(access_tokens::revoked_at.is_null())
-                .set(access_tokens::revoked_at.eq(to_db_time(now)))
-                .execute(conn)
-                .map(drop)
-                .map_err(port_error)
-        })
-        .await
+        let written = self
+            .run(move |conn| {
+                diesel::update(access_tokens::table)
+                    .filter(access_tokens::token_hash.eq(&hash))
+                    .filter(access_tokens::revoked_at.is_null())
+                    .set(access_tokens::revoked_at.eq(to_db_time(now)))
+                    .execute(conn)
+                    .map(drop)
+                    .map_err(port_error)
+            })
+            .await;
+        // Tokens or users changed: no request here is served what was true before.
+        self.token_cache.clear();
+        written
     }
 }

@@ -43,6 +43,11 @@ pub struct DatabaseConfig {
     /// One streaming hot standby for list reads (`DATABASE_READ_URL`; docs/operations.md, "Read
     /// replicas"); `None`: every read on [`DatabaseConfig::url`].
     pub read_url: Option<String>,
+    /// How long a token's user, once looked up, is trusted without asking again
+    /// (`TOKEN_CACHE_SECS`; docs/operations.md, "Token cache"): how long a token revoked, or a
+    /// user changed, through another process may still be seen here. Zero: every request looks
+    /// its token up.
+    pub token_cache: Duration,
 }
 
 impl DatabaseConfig {
@@ -70,6 +75,7 @@ impl DatabaseConfig {
             prepared_statements: true,
             listen_url: None,
             read_url: None,
+            token_cache: Duration::ZERO,
         }
     }
 

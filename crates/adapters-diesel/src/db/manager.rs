@@ -1,6 +1,5 @@
 //! How the pool opens, sets up and checks connections.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,7 @@ use diesel::Connection;
 
 use super::config::Backend;
 use super::connection::AnyConnection;
-use super::instrumentation::StatementCounter;
+use super::instrumentation::{StatementCounter, Statements};
 
 /// How long after a successful use a pooled connection is handed out again without a ping.
 const TRUSTED_FOR: Duration = Duration::from_secs(1);
@@ -76,7 +75,7 @@ impl r2d2::ManageConnection for Manager {
 /// pragmas, see `config::session_setup`), then statement counting.
 #[derive(Debug)]
 pub(super) struct Setup {
-    pub(super) statements: Arc<AtomicU64>,
+    pub(super) statements: Arc<Statements>,
     /// The statements run on each new connection, before counting starts.
     pub(super) session: String,
     /// Whether the connection keeps named prepared statements (`DATABASE_PREPARED_STATEMENTS`).

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,8 +14,10 @@ use tokio::sync::{oneshot, watch};
 use super::config::{session_setup, sqlite_path, with_libpq_timeouts, Backend, DatabaseConfig};
 use super::connection::AnyConnection;
 use super::errors::DatabaseError;
+use super::instrumentation::Statements;
 use super::manager::{Manager, Setup};
 use super::replica::{Replica, SharedReplica};
+use crate::token_cache::TokenCache;
 
 /// The adapter: a pool of connections to PostgreSQL or SQLite, implementing the repository ports.
 #[derive(Clone)]
@@ -30,7 +32,7 @@ pub struct Database {
     /// The longest wait for a database thread and then a connection (`DATABASE_TIMEOUT_SECS`).
     wait: Duration,
     backend: Backend,
-    statements: Arc<AtomicU64>,
+    statements: Arc<Statements>,
     /// Bumped when changes may have been committed: by this process's writes, and by
     /// [`crate::ChangeListener`] for other processes'. Each `ChangeFeed::watch` subscribes.
     commits: Arc<watch::Sender<u64>>,
@@ -39,6 +41,8 @@ pub struct Database {
     pub(crate) listen_url: String,
     /// The streaming standby list and feed reads may use (`DATABASE_READ_URL`).
     pub(super) replica: Option<SharedReplica>,
+    /// The tokens looked up lately (`TOKEN_CACHE_SECS`; off with a standby).
+    pub(crate) token_cache: Arc<TokenCache>,
 }
 
 impl std::fmt::Debug for Database {
@@ -80,6 +84,8 @@ impl Database {
                 ..config.clone()
             };
             db.replica = Some(Arc::new(Replica::new(Self::pool(&standby, false)?)));
+            // The token's look-up tells a request how far the primary is (`token_cache.rs`).
+            db.token_cache = Arc::new(TokenCache::new(Duration::ZERO));
         }
         Ok(db)
     }
@@ -103,7 +109,7 @@ impl Database {
                 path.to_owned()
             }
         };
-        let statements = Arc::new(AtomicU64::new(0));
+        let statements = Arc::new(Statements::default());
         let session = session_setup(config);
         let size = config.pool_size.max(1);
         let builder = Pool::builder()
@@ -151,6 +157,7 @@ impl Database {
                 _ => url,
             },
             replica: None,
+            token_cache: Arc::new(TokenCache::new(config.token_cache)),
         })
     }
 
@@ -181,7 +188,20 @@ impl Database {
     /// How many statements this pool's connections have sent so far (including transaction
     /// control), for tests and diagnostics.
     pub fn statements_executed(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.statements.count()
+    }
+
+    /// Starts keeping the SQL of every statement this pool's connections send (without the bind
+    /// values; transaction control and pool pings included), for tests and diagnostics: the
+    /// bench's pgbench scripts are checked against it (docs/performance.md, "Write ceilings").
+    pub fn record_statements(&self) {
+        self.statements.record();
+    }
+
+    /// Stops recording and returns the statements sent since [`Database::record_statements`], in
+    /// the order they were sent.
+    pub fn recorded_statements(&self) -> Vec<String> {
+        self.statements.recorded()
     }
 
     /// Runs `op` with a pooled connection on one of the database threads, inside the caller's span.

@@ -82,6 +82,9 @@ pub struct Config {
     pub send_caps: domain::invitations::SendCaps,
     /// `TOKEN_TTL_DAYS` (default 30).
     pub token_ttl_days: u32,
+    /// `TOKEN_CACHE_SECS`: how long a looked-up bearer token is trusted without asking the
+    /// database again (default 2 s; zero: off; docs/operations.md, "Token cache").
+    pub token_cache: Duration,
     /// `TOKEN_PURGE_INTERVAL_SECS`: how often expired and revoked tokens are deleted (default an
     /// hour; `0` turns the purge off, e.g. when another process or a cron job does it).
     pub token_purge_interval: Option<Duration>,
@@ -286,6 +289,7 @@ impl Config {
             legacy_contacts,
             sms_allowed_regions,
             token_ttl_days,
+            token_cache_secs,
             token_purge_interval_secs,
             invitation_ttl,
             invitation_sweep_interval_secs,
@@ -371,6 +375,7 @@ impl Config {
             },
             sms_regions: sms_allowed_regions.map_or_else(|| vec![default_phone_region], |r| r.0),
             token_ttl_days,
+            token_cache: Duration::from_secs(token_cache_secs),
             token_purge_interval: interval(token_purge_interval_secs),
             log_format,
             cors_allowed_origins: cors_allowed_origins.unwrap_or_default(),
@@ -440,6 +445,7 @@ impl Config {
                 .database_read_url
                 .as_ref()
                 .map(|url| url.expose_secret().to_owned()),
+            token_cache: self.token_cache,
         }
     }
 }

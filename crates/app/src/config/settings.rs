@@ -282,6 +282,13 @@ pub struct Settings {
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 30,
         value_parser = integer::<u32>("TOKEN_TTL_DAYS", 1..=3650, "an integer from 1 to 3650"))]
     pub(super) token_ttl_days: u32,
+    /// How long a process trusts a bearer token it looked up without looking again, and so how
+    /// long a token revoked or an account changed through another process may still be seen by
+    /// this one: seconds from 0 (off: every request looks its token up) to 60. Off with
+    /// DATABASE_READ_URL
+    #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 2,
+        value_parser = integer::<u64>("TOKEN_CACHE_SECS", 0..=60, "an integer from 0 to 60"))]
+    pub(super) token_cache_secs: u64,
     /// How often expired and long-revoked tokens, expired idempotency keys, changes older than
     /// EVENT_RETENTION_DAYS and expired stream tickets are deleted: seconds from 0 (off) to 604800
     #[arg(long, env, help_heading = "Accounts and invitations", default_value_t = 3600,

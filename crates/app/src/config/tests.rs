@@ -224,7 +224,7 @@ fn every_variable_names_itself_when_its_value_is_bad() {
         .get_arguments()
         .map(|arg| arg.get_env().and_then(|name| name.to_str()).unwrap())
         .collect();
-    assert_eq!(names.len(), 61);
+    assert_eq!(names.len(), 62);
     for name in names {
         match (name, with(&[(name, "?")])) {
             // Any text is a database URL or a service name until it is used, and any path a

@@ -301,3 +301,54 @@ async fn two_server_processes_keep_the_invariants() {
     eprintln!("consistency: accepted without membership 0, pending duplicates 0, members_count mismatches 0");
     drop(servers);
 }
+
+/// The token cache across two `event-manager` processes on one PostgreSQL database
+/// (docs/operations.md, "Token cache"): a logout is refused at once by the process that made it,
+/// and by another process once `TOKEN_CACHE_SECS` has passed, never later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_logged_out_on_one_process_is_refused_by_another_within_the_cache_age() {
+    let Some(database) = adapters_diesel::testing::TestDatabase::postgres() else {
+        return;
+    };
+    let vars = [("TOKEN_CACHE_SECS", "1")];
+    let servers = [
+        ServerProcess::start(database.url(), &vars).await,
+        ServerProcess::start(database.url(), &vars).await,
+    ];
+    let app = TestApp {
+        address: servers[0].address.clone(),
+        client: client(),
+        database,
+    };
+    let ann = app.register("Ann", Some("ann@example.com"), None).await;
+    let me_on = |server: usize| {
+        let request = app
+            .client
+            .get(format!("{}/api/v1/me", servers[server].address))
+            .bearer_auth(&ann.token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // The other process has the token in its cache now.
+    assert_eq!(me_on(1).await, 200);
+    app.call(Method::POST, "/api/v1/logout", Some(&ann.token), None)
+        .await
+        .expect(204);
+    let logged_out = std::time::Instant::now();
+    assert_eq!(me_on(0).await, 401, "refused at once where it was revoked");
+    let mut seen_after = None;
+    while logged_out.elapsed() < std::time::Duration::from_secs(3) {
+        if me_on(1).await == 401 {
+            seen_after = Some(logged_out.elapsed());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let seen_after = seen_after.expect("the other process refused the token");
+    // One second of cache age, plus the time the requests themselves take.
+    assert!(
+        seen_after < std::time::Duration::from_millis(1300),
+        "refused after {seen_after:?}"
+    );
+    // And from then on.
+    assert_eq!(me_on(1).await, 401);
+}

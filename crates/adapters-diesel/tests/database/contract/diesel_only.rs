@@ -14,7 +14,11 @@ per_backend!(
     the_roles_migration_upgrades_a_database_in_place,
     the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats,
     a_batch_whose_sender_no_longer_manages_the_event_stores_nothing,
-    an_invitee_without_access_keeps_the_title_they_last_saw
+    an_invitee_without_access_keeps_the_title_they_last_saw,
+    a_cached_token_costs_no_statement_and_a_revocation_here_is_seen_at_once,
+    a_token_revoked_through_another_process_is_refused_once_the_cache_age_has_passed,
+    an_expired_token_is_never_served_from_the_cache,
+    a_user_changed_through_this_process_is_seen_at_once
 );
 
 // The fakes show every invitee the current title; the database freezes it for those who lost
@@ -429,4 +433,415 @@ async fn the_rsvp_migration_upgrades_a_database_in_place_counting_its_seats(back
     reply(&db, &pending, Reply::of(Answer::Tentative))
         .await
         .unwrap();
+}
+
+// The bench's write ceilings (docs/performance.md, "Write ceilings") run pgbench on the statements
+// a request sends; these cases hold each script to what the service sends now, so that the two
+// cannot drift apart. PostgreSQL only: the scripts are pgbench's.
+
+/// The statements of a pgbench script, as the service would send them: `\` meta-commands,
+/// comments and the statements marked `-- bench only` dropped, `:variables` as placeholders,
+/// whitespace collapsed.
+fn script_statements(script: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut bench_only = false;
+    for line in script.lines() {
+        let line = line.trim();
+        if line == "-- bench only" {
+            bench_only = true;
+            continue;
+        }
+        if line.starts_with("--") || line.starts_with('\\') || line.is_empty() {
+            continue;
+        }
+        // A trailing `\gset` ends the statement like a semicolon.
+        let (sql, ends) = match line.split_once("\\gset") {
+            Some((sql, _)) => (sql, true),
+            None => match line.strip_suffix(';') {
+                Some(sql) => (sql, true),
+                None => (line, false),
+            },
+        };
+        current.push(' ');
+        current.push_str(sql);
+        if ends {
+            if !bench_only {
+                statements.push(placeholders(&current, ':'));
+            }
+            bench_only = false;
+            current.clear();
+        }
+    }
+    statements
+}
+
+/// `sql` with every `$1` placeholder (or, in a script, every `:name` with the cast that may follow
+/// it, every `CAST(NULL AS type)` and every `/* bind */ f(...)`: pgbench's stand-ins for typed
+/// binds, for NULL and for values it computes) as `?`, and its whitespace collapsed.
+fn placeholders(sql: &str, sigil: char) -> String {
+    let mut sql = sql.to_owned();
+    if sigil == ':' {
+        while let Some(start) = sql.find("CAST(NULL AS ") {
+            let end = start + sql[start..].find(')').expect("a closed CAST");
+            sql.replace_range(start..=end, "?");
+        }
+        // `/* bind */ f(...)`: a value the service binds, computed by pgbench's statement.
+        while let Some(start) = sql.find("/* bind */") {
+            let mut depth = 0;
+            let mut end = None;
+            for (at, c) in sql[start..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(start + at);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            sql.replace_range(start..=end.expect("a bound call"), "?");
+        }
+    }
+    let mut out = String::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let starts_name = |next: Option<&char>| match sigil {
+            '$' => next.is_some_and(char::is_ascii_digit),
+            _ => next.is_some_and(|n| n.is_ascii_alphabetic() || *n == '_'),
+        };
+        // `::type` casts stay.
+        if c == sigil && starts_name(chars.peek()) && !out.ends_with(':') {
+            let name = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+                while chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '_')
+                {
+                    chars.next();
+                }
+            };
+            name(&mut chars);
+            // A script's `:name::type`: the type the service's bind carries.
+            if sigil == ':' && chars.clone().take(2).eq("::".chars()) {
+                chars.next();
+                chars.next();
+                name(&mut chars);
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What the service sent while `work` ran, without the pool's liveness checks (a busy pool
+/// skips them).
+async fn sent_by<F: std::future::Future<Output = ()>>(db: &Database, work: F) -> Vec<String> {
+    db.record_statements();
+    work.await;
+    db.recorded_statements()
+        .iter()
+        .filter(|sql| sql.as_str() != "SELECT 1")
+        .map(|sql| placeholders(sql, '$'))
+        .collect()
+}
+
+/// The database as the bench's server opens it: with the token cache (`TOKEN_CACHE_SECS`, 2 s).
+fn with_token_cache(database: &TestDatabase) -> Database {
+    Database::open(&DatabaseConfig {
+        token_cache: std::time::Duration::from_secs(2),
+        ..database.config().clone()
+    })
+    .unwrap()
+}
+
+fn bench_script(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../bench")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn assert_script_matches(name: &str, sent: &[String]) {
+    let script = script_statements(&bench_script(name));
+    assert!(
+        script == sent,
+        "bench/{name} no longer issues what the service sends; the service sends:\n{}",
+        sent.join(";\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_accept_ceiling_runs_the_statements_an_accept_sends() {
+    let Some(database) = TestDatabase::new(Backend::Postgres) else {
+        return;
+    };
+    let db = Arc::new(with_token_cache(&database));
+    let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&*db, "Bob", Some("b@example.com"), None).await;
+    let hash = TokenHash(vec![7; 32]);
+    db.store(NewToken {
+        hash: hash.clone(),
+        user_id: bob.id,
+        created_at: now(),
+        expires_at: now() + Duration::days(1),
+    })
+    .await
+    .unwrap();
+    let event_id = event(&*db, &ann).await;
+    let invitation = invite(&*db, event_id, &ann, &bob).await;
+    let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
+    // The bench's clients use their tokens many times a second: they come from the cache.
+    db.find_user(&hash, now()).await.unwrap().unwrap();
+    let sent = sent_by(&db, async {
+        let me = db.find_user(&hash, now()).await.unwrap().unwrap();
+        service
+            .answer(&me, invitation.id(), Reply::of(Answer::Accept), None)
+            .await
+            .unwrap();
+    })
+    .await;
+    assert_script_matches("pgbench-accept.sql", &sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_send_ceiling_runs_the_statements_a_ten_contact_send_sends() {
+    let Some(database) = TestDatabase::new(Backend::Postgres) else {
+        return;
+    };
+    let db = Arc::new(with_token_cache(&database));
+    let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
+    let hash = TokenHash(vec![7; 32]);
+    db.store(NewToken {
+        hash: hash.clone(),
+        user_id: ann.id,
+        created_at: now(),
+        expires_at: now() + Duration::days(1),
+    })
+    .await
+    .unwrap();
+    let mut contacts = Vec::new();
+    for i in 0..10 {
+        user(
+            &*db,
+            &format!("U{i}"),
+            Some(&format!("u{i}@example.com")),
+            None,
+        )
+        .await;
+        contacts.push(format!("u{i}@example.com"));
+    }
+    let event_id = event(&*db, &ann).await;
+    // As the bench's server runs: the day's caps off.
+    let caps = domain::invitations::SendCaps {
+        recipients_new: 0,
+        recipients_established: 0,
+        per_recipient: 0,
+    };
+    let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0))
+        .with_caps(db.clone(), caps, PhoneRegion::default());
+    // The bench's clients use their tokens many times a second: they come from the cache.
+    db.find_user(&hash, now()).await.unwrap().unwrap();
+    let sent = sent_by(&db, async {
+        let me = db.find_user(&hash, now()).await.unwrap().unwrap();
+        let entries = InvitationEntries::parse(&contacts, PhoneRegion::default()).unwrap();
+        let report = service
+            .send(
+                &me,
+                SendInvitations {
+                    event_id,
+                    entries,
+                    message: None,
+                    expires_in: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.sent.len(), 10);
+    })
+    .await;
+    assert_script_matches("pgbench-send.sql", &sent);
+}
+
+// The token cache (docs/operations.md, "Token cache") is the diesel adapter's own: the fakes look
+// every token up.
+
+/// A database opened with a token cache of two seconds, and a token of Ann's stored in it.
+async fn cached(database: &TestDatabase) -> (Database, User, TokenHash) {
+    let db = with_token_cache(database);
+    let ann = user(&db, "Ann", Some("a@example.com"), None).await;
+    let hash = TokenHash(vec![9; 32]);
+    db.store(NewToken {
+        hash: hash.clone(),
+        user_id: ann.id,
+        created_at: now(),
+        expires_at: now() + Duration::days(1),
+    })
+    .await
+    .unwrap();
+    (db, ann, hash)
+}
+
+async fn a_cached_token_costs_no_statement_and_a_revocation_here_is_seen_at_once(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let (db, ann, hash) = cached(&database).await;
+    let found = db.find_user(&hash, now()).await.unwrap().unwrap();
+    assert_eq!(found.id, ann.id);
+    let before = db.statements_executed();
+    let again = db
+        .find_user(&hash, now() + Duration::milliseconds(1500))
+        .await
+        .unwrap();
+    assert_eq!(again.map(|u| u.id), Some(ann.id));
+    assert_eq!(db.statements_executed(), before, "answered from the cache");
+    // Two seconds after the look-up: asked again.
+    db.find_user(&hash, now() + Duration::seconds(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(db.statements_executed() > before);
+
+    db.revoke(&hash, now()).await.unwrap();
+    assert!(db.find_user(&hash, now()).await.unwrap().is_none());
+}
+
+async fn a_token_revoked_through_another_process_is_refused_once_the_cache_age_has_passed(
+    backend: Backend,
+) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let (here, ann, hash) = cached(&database).await;
+    let elsewhere = database.open();
+    assert!(here.find_user(&hash, now()).await.unwrap().is_some());
+    elsewhere.revoke(&hash, now()).await.unwrap();
+    assert!(elsewhere.find_user(&hash, now()).await.unwrap().is_none());
+    // Within the bound this process may still take it...
+    let within = here
+        .find_user(&hash, now() + Duration::milliseconds(1999))
+        .await
+        .unwrap();
+    assert_eq!(within.map(|u| u.id), Some(ann.id));
+    // ...and never past it.
+    assert!(here
+        .find_user(&hash, now() + Duration::seconds(2))
+        .await
+        .unwrap()
+        .is_none());
+    // Revoking every token of a user elsewhere: the same bound.
+    let other = TokenHash(vec![8; 32]);
+    here.store(NewToken {
+        hash: other.clone(),
+        user_id: ann.id,
+        created_at: now(),
+        expires_at: now() + Duration::days(1),
+    })
+    .await
+    .unwrap();
+    let later = now() + Duration::seconds(10);
+    assert!(here.find_user(&other, later).await.unwrap().is_some());
+    assert_eq!(elsewhere.revoke_all(ann.id, None, later).await.unwrap(), 1);
+    assert!(here
+        .find_user(&other, later + Duration::seconds(2))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn an_expired_token_is_never_served_from_the_cache(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let (db, ann, _) = cached(&database).await;
+    let brief = TokenHash(vec![5; 32]);
+    db.store(NewToken {
+        hash: brief.clone(),
+        user_id: ann.id,
+        created_at: now(),
+        expires_at: now() + Duration::seconds(1),
+    })
+    .await
+    .unwrap();
+    assert!(db.find_user(&brief, now()).await.unwrap().is_some());
+    assert!(db
+        .find_user(&brief, now() + Duration::seconds(1))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn a_user_changed_through_this_process_is_seen_at_once(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend) else {
+        return;
+    };
+    let (db, ann, hash) = cached(&database).await;
+    assert_eq!(
+        db.find_user(&hash, now())
+            .await
+            .unwrap()
+            .unwrap()
+            .name
+            .as_str(),
+        "Ann"
+    );
+    db.update_profile(ann.id, Some(Text::from_stored("Annie".into())), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.find_user(&hash, now())
+            .await
+            .unwrap()
+            .unwrap()
+            .name
+            .as_str(),
+        "Annie"
+    );
+    db.erase(ann.id, now()).await.unwrap();
+    assert!(db.find_user(&hash, now()).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_read_ceiling_runs_the_statements_a_read_sends_with_its_token_looked_up() {
+    let Some(database) = TestDatabase::new(Backend::Postgres) else {
+        return;
+    };
+    // Without the token cache: the ceiling is the token's look-up and the page.
+    let db = Arc::new(database.open());
+    let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
+    let bob = user(&*db, "Bob", Some("b@example.com"), None).await;
+    let hash = TokenHash(vec![7; 32]);
+    db.store(NewToken {
+        hash: hash.clone(),
+        user_id: bob.id,
+        created_at: now(),
+        expires_at: now() + Duration::days(1),
+    })
+    .await
+    .unwrap();
+    let event_id = event(&*db, &ann).await;
+    invite(&*db, event_id, &ann, &bob).await;
+    let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
+    let sent = sent_by(&db, async {
+        let me = db.find_user(&hash, now()).await.unwrap().unwrap();
+        let page = service
+            .list_received(
+                &me,
+                InvitationFilter {
+                    status: StatusFilter::parse("pending").unwrap(),
+                    event_id: None,
+                },
+                page(50, None),
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+    })
+    .await;
+    assert_script_matches("pgbench-read.sql", &sent);
 }
