@@ -138,16 +138,15 @@ impl CodeRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<User, ProveContactError> {
         let me = DbId::of(user);
-        let written = self
-            .run(move |conn| {
-                write_transaction(conn, |c| prove(c, me, purpose, &contact, &digest, now))
-                    .map_err(|error| ProveContactError::Port(port_error(error)))?
-            })
-            .await;
-        // Users changed (this one, and others who had named the contact): no request here is
-        // served what was true before.
-        self.token_cache.clear();
-        written
+        // Users change (this one, and others who had named the contact): the token cache empties
+        // once the write is done, even if this caller has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            write_transaction(conn, |c| prove(c, me, purpose, &contact, &digest, now))
+                .map_err(|error| ProveContactError::Port(port_error(error)))?
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]

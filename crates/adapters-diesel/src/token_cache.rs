@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::accounts::User;
@@ -114,12 +114,28 @@ impl TokenCache {
         }
     }
 
+    /// A guard that empties the cache when dropped: moved into a write's database call, it clears
+    /// once the write is done (the call runs to its end even when its caller has gone, and a call
+    /// that never ran clears too).
+    pub(crate) fn clear_when_done(self: &Arc<Self>) -> ClearWhenDone {
+        ClearWhenDone(Arc::clone(self))
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+}
+
+/// See [`TokenCache::clear_when_done`].
+pub(crate) struct ClearWhenDone(Arc<TokenCache>);
+
+impl Drop for ClearWhenDone {
+    fn drop(&mut self) {
+        self.0.clear();
     }
 }
 
@@ -183,6 +199,16 @@ mod tests {
         assert!(cache.get(b"t", at(0)).is_none());
         cache.put(cache.generation(), b"t".to_vec(), ann(), at(0), at(100));
         assert!(cache.get(b"t", at(0)).is_some());
+    }
+
+    #[test]
+    fn the_guard_empties_the_cache_when_dropped() {
+        let cache = Arc::new(TokenCache::new(std::time::Duration::from_secs(2)));
+        cache.put(0, b"t".to_vec(), ann(), at(0), at(100));
+        let guard = cache.clear_when_done();
+        assert!(cache.get(b"t", at(0)).is_some());
+        drop(guard);
+        assert!(cache.get(b"t", at(0)).is_none());
     }
 
     #[test]

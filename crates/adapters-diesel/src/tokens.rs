@@ -142,22 +142,22 @@ impl TokenRepository for Database {
         let user = DbId::of(user);
         let except = except.map(|hash| hash.0).unwrap_or_default();
         let now = to_db_time(now);
-        let written = self
-            .run(move |conn| {
-                diesel::update(access_tokens::table)
-                    .filter(access_tokens::user_id.eq(user))
-                    .filter(access_tokens::revoked_at.is_null())
-                    .filter(access_tokens::expires_at.gt(now))
-                    .filter(access_tokens::token_hash.ne(&except))
-                    .set(access_tokens::revoked_at.eq(now))
-                    .execute(conn)
-                    .map(|n| n as u64)
-                    .map_err(port_error)
-            })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            diesel::update(access_tokens::table)
+                .filter(access_tokens::user_id.eq(user))
+                .filter(access_tokens::revoked_at.is_null())
+                .filter(access_tokens::expires_at.gt(now))
+                .filter(access_tokens::token_hash.ne(&except))
+                .set(access_tokens::revoked_at.eq(now))
+                .execute(conn)
+                .map(|n| n as u64)
+                .map_err(port_error)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -192,19 +192,19 @@ impl TokenRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn revoke(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), PortError> {
         let hash = hash.0.clone();
-        let written = self
-            .run(move |conn| {
-                diesel::update(access_tokens::table)
-                    .filter(access_tokens::token_hash.eq(&hash))
-                    .filter(access_tokens::revoked_at.is_null())
-                    .set(access_tokens::revoked_at.eq(to_db_time(now)))
-                    .execute(conn)
-                    .map(drop)
-                    .map_err(port_error)
-            })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            diesel::update(access_tokens::table)
+                .filter(access_tokens::token_hash.eq(&hash))
+                .filter(access_tokens::revoked_at.is_null())
+                .set(access_tokens::revoked_at.eq(to_db_time(now)))
+                .execute(conn)
+                .map(drop)
+                .map_err(port_error)
+        })
+        .await
     }
 }

@@ -123,18 +123,18 @@ impl UserRepository for Database {
     #[tracing::instrument(skip_all)]
     async fn set_password(&self, id: UserId, hash: Option<PasswordHash>) -> Result<(), PortError> {
         let hash = hash.map(|hash| hash.0);
-        let written = self
-            .run(move |conn| {
-                diesel::update(users::table.find(DbId::of(id)))
-                    .set(users::password_hash.eq(hash))
-                    .execute(conn)
-                    .map(drop)
-                    .map_err(port_error)
-            })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            diesel::update(users::table.find(DbId::of(id)))
+                .set(users::password_hash.eq(hash))
+                .execute(conn)
+                .map(drop)
+                .map_err(port_error)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -146,31 +146,31 @@ impl UserRepository for Database {
     ) -> Result<User, PortError> {
         let name = name.map(Text::into_string);
         let locale = locale.map(Locale::as_str);
-        let written = self
-            .run(move |conn| {
-                write_transaction(conn, |c| {
-                    if let Some(name) = &name {
-                        diesel::update(users::table.find(DbId::of(id)))
-                            .set(users::name.eq(name))
-                            .execute(c)?;
-                    }
-                    if let Some(locale) = locale {
-                        diesel::update(users::table.find(DbId::of(id)))
-                            .set(users::locale.eq(locale))
-                            .execute(c)?;
-                    }
-                    users::table
-                        .find(DbId::of(id))
-                        .select(UserRow::as_select())
-                        .first(c)
-                })
-                .map_err(port_error)
-                .and_then(User::try_from)
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            write_transaction(conn, |c| {
+                if let Some(name) = &name {
+                    diesel::update(users::table.find(DbId::of(id)))
+                        .set(users::name.eq(name))
+                        .execute(c)?;
+                }
+                if let Some(locale) = locale {
+                    diesel::update(users::table.find(DbId::of(id)))
+                        .set(users::locale.eq(locale))
+                        .execute(c)?;
+                }
+                users::table
+                    .find(DbId::of(id))
+                    .select(UserRow::as_select())
+                    .first(c)
             })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+            .map_err(port_error)
+            .and_then(User::try_from)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -184,147 +184,145 @@ impl UserRepository for Database {
         let text = domain::accounts::contact_key(&contact).to_owned();
         let email = matches!(contact, Contact::Email(_));
         let proven_at = proven_at.map(to_db_time);
-        let written = self
-            .run(move |conn| {
-                let outcome = write_transaction(conn, |c| {
-                    let row: UserRow = users::table
-                        .find(me)
-                        .select(UserRow::as_select())
-                        .first(c)?;
-                    let purpose = if email { "email" } else { "mobile" };
-                    diesel::delete(
-                        contact_codes::table
-                            .filter(contact_codes::user_id.eq(me))
-                            .filter(contact_codes::purpose.eq(purpose)),
-                    )
-                    .execute(c)?;
-                    let target = users::table.find(me);
-                    match (email, proven_at) {
-                        (true, Some(at)) => diesel::update(target)
-                            .set((
-                                users::email.eq(&text),
-                                users::email_verified_at.eq(at),
-                                users::pending_email.eq(None::<String>),
-                            ))
-                            .execute(c)?,
-                        (false, Some(at)) => diesel::update(target)
-                            .set((
-                                users::mobile.eq(&text),
-                                users::mobile_verified_at.eq(at),
-                                users::pending_mobile.eq(None::<String>),
-                            ))
-                            .execute(c)?,
-                        (true, None) if row.email_verified_at.is_some() => diesel::update(target)
-                            .set(users::pending_email.eq(&text))
-                            .execute(c)?,
-                        (false, None) if row.mobile_verified_at.is_some() => diesel::update(target)
-                            .set(users::pending_mobile.eq(&text))
-                            .execute(c)?,
-                        (true, None) => diesel::update(target)
-                            .set((
-                                users::email.eq(&text),
-                                users::pending_email.eq(None::<String>),
-                            ))
-                            .execute(c)?,
-                        (false, None) => diesel::update(target)
-                            .set((
-                                users::mobile.eq(&text),
-                                users::pending_mobile.eq(None::<String>),
-                            ))
-                            .execute(c)?,
-                    };
-                    users::table.find(me).select(UserRow::as_select()).first(c)
-                });
-                match outcome {
-                    Ok(row) => Ok(User::try_from(row)?),
-                    Err(error) if EMAIL_KEY.violated_by(&error) => Err(CreateUserError::EmailTaken),
-                    Err(error) if MOBILE_KEY.violated_by(&error) => {
-                        Err(CreateUserError::MobileTaken)
-                    }
-                    Err(error) => Err(CreateUserError::Port(port_error(error))),
-                }
-            })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            let outcome = write_transaction(conn, |c| {
+                let row: UserRow = users::table
+                    .find(me)
+                    .select(UserRow::as_select())
+                    .first(c)?;
+                let purpose = if email { "email" } else { "mobile" };
+                diesel::delete(
+                    contact_codes::table
+                        .filter(contact_codes::user_id.eq(me))
+                        .filter(contact_codes::purpose.eq(purpose)),
+                )
+                .execute(c)?;
+                let target = users::table.find(me);
+                match (email, proven_at) {
+                    (true, Some(at)) => diesel::update(target)
+                        .set((
+                            users::email.eq(&text),
+                            users::email_verified_at.eq(at),
+                            users::pending_email.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    (false, Some(at)) => diesel::update(target)
+                        .set((
+                            users::mobile.eq(&text),
+                            users::mobile_verified_at.eq(at),
+                            users::pending_mobile.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    (true, None) if row.email_verified_at.is_some() => diesel::update(target)
+                        .set(users::pending_email.eq(&text))
+                        .execute(c)?,
+                    (false, None) if row.mobile_verified_at.is_some() => diesel::update(target)
+                        .set(users::pending_mobile.eq(&text))
+                        .execute(c)?,
+                    (true, None) => diesel::update(target)
+                        .set((
+                            users::email.eq(&text),
+                            users::pending_email.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    (false, None) => diesel::update(target)
+                        .set((
+                            users::mobile.eq(&text),
+                            users::pending_mobile.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                };
+                users::table.find(me).select(UserRow::as_select()).first(c)
+            });
+            match outcome {
+                Ok(row) => Ok(User::try_from(row)?),
+                Err(error) if EMAIL_KEY.violated_by(&error) => Err(CreateUserError::EmailTaken),
+                Err(error) if MOBILE_KEY.violated_by(&error) => Err(CreateUserError::MobileTaken),
+                Err(error) => Err(CreateUserError::Port(port_error(error))),
+            }
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn remove_contact(&self, id: UserId, channel: Channel) -> Result<User, PortError> {
         let me = DbId::of(id);
-        let written = self
-            .run(move |conn| {
-                write_transaction(conn, |c| {
-                    let target = users::table.find(me);
-                    match channel {
-                        Channel::Email => diesel::update(target)
-                            .set((
-                                users::email.eq(None::<String>),
-                                users::email_verified_at.eq(None::<DbTime>),
-                                users::pending_email.eq(None::<String>),
-                            ))
-                            .execute(c)?,
-                        Channel::Mobile => diesel::update(target)
-                            .set((
-                                users::mobile.eq(None::<String>),
-                                users::mobile_verified_at.eq(None::<DbTime>),
-                                users::pending_mobile.eq(None::<String>),
-                            ))
-                            .execute(c)?,
-                    };
-                    diesel::delete(
-                        contact_codes::table
-                            .filter(contact_codes::user_id.eq(me))
-                            .filter(contact_codes::purpose.eq(channel.as_str())),
-                    )
-                    .execute(c)?;
-                    users::table.find(me).select(UserRow::as_select()).first(c)
-                })
-                .map_err(port_error)
-                .and_then(User::try_from)
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            write_transaction(conn, |c| {
+                let target = users::table.find(me);
+                match channel {
+                    Channel::Email => diesel::update(target)
+                        .set((
+                            users::email.eq(None::<String>),
+                            users::email_verified_at.eq(None::<DbTime>),
+                            users::pending_email.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                    Channel::Mobile => diesel::update(target)
+                        .set((
+                            users::mobile.eq(None::<String>),
+                            users::mobile_verified_at.eq(None::<DbTime>),
+                            users::pending_mobile.eq(None::<String>),
+                        ))
+                        .execute(c)?,
+                };
+                diesel::delete(
+                    contact_codes::table
+                        .filter(contact_codes::user_id.eq(me))
+                        .filter(contact_codes::purpose.eq(channel.as_str())),
+                )
+                .execute(c)?;
+                users::table.find(me).select(UserRow::as_select()).first(c)
             })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+            .map_err(port_error)
+            .and_then(User::try_from)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn erase(&self, id: UserId, now: DateTime<Utc>) -> Result<(), PortError> {
         let me = DbId::of(id);
         let now = to_db_time(now);
-        let written = self
-            .run(move |conn| {
-                write_transaction(conn, |c| {
-                    diesel::update(users::table.find(me))
-                        .set((
-                            users::name.eq(User::ERASED_NAME),
-                            users::email.eq(None::<String>),
-                            users::email_verified_at.eq(None::<DbTime>),
-                            users::pending_email.eq(None::<String>),
-                            users::mobile.eq(None::<String>),
-                            users::mobile_verified_at.eq(None::<DbTime>),
-                            users::pending_mobile.eq(None::<String>),
-                            users::password_hash.eq(None::<String>),
-                            users::erased_at.eq(Some(now)),
-                        ))
-                        .execute(c)?;
-                    diesel::delete(contact_codes::table.filter(contact_codes::user_id.eq(me)))
-                        .execute(c)?;
-                    diesel::update(access_tokens::table)
-                        .filter(access_tokens::user_id.eq(me))
-                        .filter(access_tokens::revoked_at.is_null())
-                        .set(access_tokens::revoked_at.eq(now))
-                        .execute(c)
-                        .map(drop)
-                })
-                .map_err(port_error)
+        // Tokens or users change: the cache empties once the write is done, even if this caller
+        // has gone by then.
+        let clear = self.token_cache.clear_when_done();
+        self.run(move |conn| {
+            let _clear = clear;
+            write_transaction(conn, |c| {
+                diesel::update(users::table.find(me))
+                    .set((
+                        users::name.eq(User::ERASED_NAME),
+                        users::email.eq(None::<String>),
+                        users::email_verified_at.eq(None::<DbTime>),
+                        users::pending_email.eq(None::<String>),
+                        users::mobile.eq(None::<String>),
+                        users::mobile_verified_at.eq(None::<DbTime>),
+                        users::pending_mobile.eq(None::<String>),
+                        users::password_hash.eq(None::<String>),
+                        users::erased_at.eq(Some(now)),
+                    ))
+                    .execute(c)?;
+                diesel::delete(contact_codes::table.filter(contact_codes::user_id.eq(me)))
+                    .execute(c)?;
+                diesel::update(access_tokens::table)
+                    .filter(access_tokens::user_id.eq(me))
+                    .filter(access_tokens::revoked_at.is_null())
+                    .set(access_tokens::revoked_at.eq(now))
+                    .execute(c)
+                    .map(drop)
             })
-            .await;
-        // Tokens or users changed: no request here is served what was true before.
-        self.token_cache.clear();
-        written
+            .map_err(port_error)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(emails = emails.len(), mobiles = mobiles.len()))]

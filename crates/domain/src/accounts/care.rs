@@ -195,8 +195,10 @@ impl AccountService {
         patch: ProfilePatch,
     ) -> Result<User, UpdateProfileError> {
         if let Some((new, current)) = &patch.password {
-            if user.has_password {
-                let stored = self.password_of(user).await?;
+            // Whether the account has a password as stored now: `user` may be seconds old (a
+            // password set through another process; docs/operations.md, "Token cache").
+            let stored = self.password_of(user).await?;
+            if stored.is_some() {
                 let Some(current) = current else {
                     return Err(UpdateProfileError::WrongPassword);
                 };

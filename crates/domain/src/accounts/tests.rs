@@ -770,3 +770,31 @@ async fn no_code_goes_to_a_contact_another_account_has_proven() {
         "{asked:?}"
     );
 }
+
+// A request's `User` may be seconds old (the token cache, docs/operations.md): whether the account
+// has a password is read as stored, so a password set meanwhile through another process still
+// guards the next change.
+#[tokio::test]
+async fn a_password_change_asks_for_the_stored_password_even_when_the_callers_user_says_none() {
+    let h = Harness::required();
+    let ann = h.register("Ann", Some("ann@example.com"), None).await;
+    let mut stale = ann.clone();
+    stale.has_password = false;
+    let patch = |current: Option<&str>| ProfilePatch {
+        name: None,
+        locale: None,
+        password: Some((
+            Password::parse("a brand new password".into()).unwrap(),
+            current.map(|c| Password::parse(c.into()).unwrap()),
+        )),
+    };
+    let refused = h
+        .accounts
+        .update_profile(&stale, "token", patch(None))
+        .await;
+    assert!(matches!(refused, Err(UpdateProfileError::WrongPassword)));
+    h.accounts
+        .update_profile(&stale, "token", patch(Some(&password_of("Ann"))))
+        .await
+        .unwrap();
+}
