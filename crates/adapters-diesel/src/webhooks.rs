@@ -121,6 +121,15 @@ fn lock_user(conn: &mut AnyConnection, id: DbId) -> QueryResult<bool> {
     Ok(found.is_some())
 }
 
+/// The webhook's row, if it exists.
+fn load_webhook(conn: &mut AnyConnection, id: DbId) -> QueryResult<Option<WebhookRow>> {
+    webhooks::table
+        .filter(webhooks::id.eq(id))
+        .select(WebhookRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 #[async_trait]
 impl WebhookRepository for Database {
     #[tracing::instrument(skip_all)]
@@ -190,11 +199,7 @@ impl WebhookRepository for Database {
     async fn find_webhook(&self, id: WebhookId) -> Result<Option<Webhook>, PortError> {
         let id = DbId::of(id);
         self.run(move |conn| {
-            webhooks::table
-                .filter(webhooks::id.eq(id))
-                .select(WebhookRow::as_select())
-                .first(conn)
-                .optional()
+            load_webhook(conn, id)
                 .map_err(port_error)?
                 .map(Webhook::try_from)
                 .transpose()
@@ -231,11 +236,7 @@ impl WebhookRepository for Database {
                     webhooks::verify_gave_up_at.eq(None::<DbTime>),
                 ))
                 .execute(conn)?;
-                webhooks::table
-                    .filter(webhooks::id.eq(id))
-                    .select(WebhookRow::as_select())
-                    .first(conn)
-                    .optional()
+                load_webhook(conn, id)
             })
             .map_err(port_error)?
             .map(Webhook::try_from)
