@@ -550,6 +550,20 @@ async fn sent_by<F: std::future::Future<Output = ()>>(db: &Database, work: F) ->
         .collect()
 }
 
+/// Stores a token of `user`, its digest `byte` repeated, expiring `lasts` from [`now`].
+async fn token(db: &dyn Repositories, user: UserId, byte: u8, lasts: Duration) -> TokenHash {
+    let hash = TokenHash(vec![byte; 32]);
+    db.store(NewToken {
+        hash: hash.clone(),
+        user_id: user,
+        created_at: now(),
+        expires_at: now() + lasts,
+    })
+    .await
+    .unwrap();
+    hash
+}
+
 /// The database as the bench's server opens it: with the token cache (`TOKEN_CACHE_SECS`, 2 s).
 fn with_token_cache(database: &TestDatabase) -> Database {
     Database::open(&DatabaseConfig {
@@ -583,15 +597,7 @@ async fn the_accept_ceiling_runs_the_statements_an_accept_sends() {
     let db = Arc::new(with_token_cache(&database));
     let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
     let bob = user(&*db, "Bob", Some("b@example.com"), None).await;
-    let hash = TokenHash(vec![7; 32]);
-    db.store(NewToken {
-        hash: hash.clone(),
-        user_id: bob.id,
-        created_at: now(),
-        expires_at: now() + Duration::days(1),
-    })
-    .await
-    .unwrap();
+    let hash = token(&*db, bob.id, 7, Duration::days(1)).await;
     let event_id = event(&*db, &ann).await;
     let invitation = invite(&*db, event_id, &ann, &bob).await;
     let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
@@ -615,15 +621,7 @@ async fn the_send_ceiling_runs_the_statements_a_ten_contact_send_sends() {
     };
     let db = Arc::new(with_token_cache(&database));
     let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
-    let hash = TokenHash(vec![7; 32]);
-    db.store(NewToken {
-        hash: hash.clone(),
-        user_id: ann.id,
-        created_at: now(),
-        expires_at: now() + Duration::days(1),
-    })
-    .await
-    .unwrap();
+    let hash = token(&*db, ann.id, 7, Duration::days(1)).await;
     let mut contacts = Vec::new();
     for i in 0..10 {
         user(
@@ -674,15 +672,7 @@ async fn the_send_ceiling_runs_the_statements_a_ten_contact_send_sends() {
 async fn cached(database: &TestDatabase) -> (Database, User, TokenHash) {
     let db = with_token_cache(database);
     let ann = user(&db, "Ann", Some("a@example.com"), None).await;
-    let hash = TokenHash(vec![9; 32]);
-    db.store(NewToken {
-        hash: hash.clone(),
-        user_id: ann.id,
-        created_at: now(),
-        expires_at: now() + Duration::days(1),
-    })
-    .await
-    .unwrap();
+    let hash = token(&db, ann.id, 9, Duration::days(1)).await;
     (db, ann, hash)
 }
 
@@ -735,15 +725,7 @@ async fn a_token_revoked_through_another_process_is_refused_once_the_cache_age_h
         .unwrap()
         .is_none());
     // Revoking every token of a user elsewhere: the same bound.
-    let other = TokenHash(vec![8; 32]);
-    here.store(NewToken {
-        hash: other.clone(),
-        user_id: ann.id,
-        created_at: now(),
-        expires_at: now() + Duration::days(1),
-    })
-    .await
-    .unwrap();
+    let other = token(&here, ann.id, 8, Duration::days(1)).await;
     let later = now() + Duration::seconds(10);
     assert!(here.find_user(&other, later).await.unwrap().is_some());
     assert_eq!(elsewhere.revoke_all(ann.id, None, later).await.unwrap(), 1);
@@ -759,15 +741,7 @@ async fn an_expired_token_is_never_served_from_the_cache(backend: Backend) {
         return;
     };
     let (db, ann, _) = cached(&database).await;
-    let brief = TokenHash(vec![5; 32]);
-    db.store(NewToken {
-        hash: brief.clone(),
-        user_id: ann.id,
-        created_at: now(),
-        expires_at: now() + Duration::seconds(1),
-    })
-    .await
-    .unwrap();
+    let brief = token(&db, ann.id, 5, Duration::seconds(1)).await;
     assert!(db.find_user(&brief, now()).await.unwrap().is_some());
     assert!(db
         .find_user(&brief, now() + Duration::seconds(1))
@@ -815,15 +789,7 @@ async fn the_read_ceiling_runs_the_statements_a_read_sends_with_its_token_looked
     let db = Arc::new(database.open());
     let ann = user(&*db, "Ann", Some("a@example.com"), None).await;
     let bob = user(&*db, "Bob", Some("b@example.com"), None).await;
-    let hash = TokenHash(vec![7; 32]);
-    db.store(NewToken {
-        hash: hash.clone(),
-        user_id: bob.id,
-        created_at: now(),
-        expires_at: now() + Duration::days(1),
-    })
-    .await
-    .unwrap();
+    let hash = token(&*db, bob.id, 7, Duration::days(1)).await;
     let event_id = event(&*db, &ann).await;
     invite(&*db, event_id, &ann, &bob).await;
     let service = InvitationService::new(db.clone(), db.clone(), db.clone(), Arc::new(Clock0));
