@@ -32,6 +32,12 @@ BENCH_ONLY=deliveries runs only that part.
 Scale-out (bench/pooler.py): the read through PgBouncer in transaction mode and through HAProxy over
 three processes, beside direct connections with prepared statements on and off;
 BENCH_ONLY=pooler runs only that part.
+The FastAPI peer (bench/peer.py, in a venv under bench/out that pip fills from PyPI): the read on
+the large set answered by FastAPI + asyncpg, at both connection counts, service ÷ peer (target
+>= 3); BENCH_ONLY=peer (combinable with the other large-set parts).
+The embedded default (SQLite): the read beside a minimal program running its two statements
+(bench/sqlite-read.sql) on the same file, PATCH answers beside concurrent POST /events, peak RSS;
+BENCH_ONLY=sqlite runs only that part (no PostgreSQL needed).
 """
 
 import asyncio
@@ -56,6 +62,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import deliveries  # noqa: E402  (bench/deliveries.py: webhook delivery lag)
+import peer  # noqa: E402  (bench/peer.py: the FastAPI + asyncpg peer of the read)
 import pooler  # noqa: E402  (bench/pooler.py: the read through PgBouncer and HAProxy)
 import sse  # noqa: E402  (bench/sse.py: the standard-library SSE client)
 
@@ -323,6 +330,57 @@ def tail_round(server, db):
     return result
 
 
+PEER_TARGET = 3.0
+
+
+def peer_rounds(server, url):
+    """The read beside its FastAPI + asyncpg peer (bench/peer.py) on the same database: in each of
+    RUNS rounds, at CONNECTIONS and at HIGH_CONNECTIONS, the service then the peer, back to back."""
+    python = peer.ensure_venv(OUT)
+    other = peer.Peer(python, url, OUT / "peer.log")
+    rounds = []
+    try:
+        for round_no in range(RUNS):
+            log(f"peer round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
+            result = {}
+            for n in [CONNECTIONS, HIGH_CONNECTIONS]:
+                result[n] = {"service": wrk(server, "list.lua", {"BENCH_PATH": READ_PATH}, connections=n),
+                             "peer": wrk(other, "list.lua", {"BENCH_PATH": READ_PATH}, connections=n)}
+                log(f"{n} connections: service {result[n]['service']['rps']:.0f} req/s, peer {result[n]['peer']['rps']:.0f} req/s")
+            rounds.append(result)
+    finally:
+        other.stop()
+    return rounds
+
+
+def peer_report(rounds):
+    """The read against the FastAPI peer: throughput ratios (the median of the rounds' own), p50/p99."""
+    rows = []
+    for n in [CONNECTIONS, HIGH_CONNECTIONS]:
+        ratios = [r[n]["service"]["rps"] / r[n]["peer"]["rps"] for r in rounds]
+        med = {side: {k: statistics.median(r[n][side][k] for r in rounds) for k in ["rps", "p50", "p99"]} for side in ["service", "peer"]}
+        errors = {side: sum(r[n][side]["errors"] for r in rounds) for side in ["service", "peer"]}
+        ratio = statistics.median(ratios)
+        verdict = "holds" if ratio >= PEER_TARGET and errors["service"] == 0 else "**missed**"
+        rows.append(f"| {n} | {med['service']['rps']:,.0f} req/s, {med['service']['p50']:.2f}, {med['service']['p99']:.2f} | "
+                    f"{med['peer']['rps']:,.0f} req/s, {med['peer']['p50']:.2f}, {med['peer']['p99']:.2f} | "
+                    f"**{ratio:.2f}** (rounds {', '.join(f'{x:.2f}' for x in ratios)}) | ≥ {PEER_TARGET:.1f} | {verdict} | "
+                    f"{errors['service']} / {errors['peer']} |")
+    return "\n".join([
+        "## The read against a FastAPI peer",
+        "",
+        f"The same `GET received-invitations?status=pending` on the large set answered by `bench/peer.py`: FastAPI on "
+        f"uvicorn (uvloop, httptools), one worker process per core, an asyncpg pool of 5 in each (10 connections, the "
+        f"service's pool), the two statements of `bench/pgbench-read.sql` every request (no token cache), the service's "
+        f"JSON byte for byte. wrk -t2 -c N, {SECONDS} s, service then peer in each of {len(rounds)} rounds; medians.",
+        "",
+        "| connections | service: req/s, p50, p99 ms | peer: req/s, p50, p99 ms | service ÷ peer | target | verdict | errors (service / peer) |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ])
+
+
 def tail_report(rounds):
     """The issue-12 table: service / pgbench for throughput and p99 at both connection counts,
     medians of the rounds, with the targets and a verdict."""
@@ -430,23 +488,137 @@ def pg_server_note():
 
 
 def sqlite_bench():
-    """The embedded default: a read scenario and concurrent writes, on a seeded SQLite file."""
+    """The embedded default, on a seeded SQLite file: the read scenario, then the same read's two
+    statements run by a minimal program on the same file (its ceiling), then `PATCH` answers beside
+    concurrent `POST /events`, and the server's peak RSS."""
     directory = Path(tempfile.mkdtemp(prefix="em-bench-"))
     path = directory / "bench.sqlite3"
     run([str(BIN), "migrate"], env=dict(os.environ, DATABASE_URL=str(path), RUST_LOG="warn"))
     seed_sqlite(path)
     server = Server(str(path), OUT / "server-sqlite.log")
     try:
-        read = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/received-invitations?status=pending"})
+        reads, ceilings = [], []
+        for round_no in range(RUNS):
+            log(f"SQLite read round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
+            reads.append(wrk(server, "list.lua", {"BENCH_PATH": READ_PATH}))
+            ceilings.append(sqlite_ceiling(path))
+        rss_read = server.peak_rss_mib()
         patch_file = OUT / "sqlite-patch.csv"
         writers = wrk_background(server, "create_event.lua", {}, connections=8, seconds=SECONDS)
         answers = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)}, connections=8)
         events = background_result(writers)
+        rss = server.peak_rss_mib()
     finally:
         server.stop()
     locked = (OUT / "server-sqlite.log").read_text().count("database is locked")
     shutil.rmtree(directory, ignore_errors=True)
-    return read, answers, events, locked
+    return {"reads": reads, "ceilings": ceilings, "answers": answers, "events": events, "locked": locked,
+            "rss_read": rss_read, "rss": rss}
+
+
+def sqlite_statements(name):
+    """The statements of a bench/sqlite-*.sql script, in order: its text without comment lines,
+    split at the semicolons that end them."""
+    text = "\n".join(line for line in (BENCH / name).read_text().splitlines() if not line.lstrip().startswith("--"))
+    return [" ".join(statement.split()) for statement in text.split(";") if statement.strip()]
+
+
+def sqlite_now():
+    """Now as the service binds a timestamp on SQLite: UTC, `2026-12-07 10:00:00.123456`."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def sqlite_reader(path, deadline, results):
+    """One client of the SQLite ceiling: until `deadline` (time.monotonic()), the read's two
+    statements (bench/sqlite-read.sql) for a random token user, through Python's sqlite3 module
+    (prepared once, then bound and stepped: its statement cache), every row fetched. Puts the
+    transactions' latencies in µs on `results`."""
+    token_sql, list_sql = sqlite_statements("sqlite-read.sql")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    latencies = []
+    while time.monotonic() < deadline:
+        started = time.perf_counter_ns()
+        n = random.randint(1, TOKENS)
+        now = sqlite_now()
+        user = db.execute(token_sql, (hashlib.sha256(f"bench-token-{n}".encode()).digest(), now, 1)).fetchone()
+        rows = db.execute(list_sql, (1, user[0], "pending", now, 51)).fetchall()
+        if not rows:
+            raise SystemExit(f"bench: the SQLite ceiling read no invitation for bench-token-{n}")
+        latencies.append((time.perf_counter_ns() - started) // 1000)
+    db.close()
+    results.put(latencies)
+
+
+def sqlite_ceiling(path):
+    """The read's ceiling on SQLite: one sqlite_reader process per core on the same file for
+    SECONDS (the service's read runs on as many cores); transactions a second, p50/p99 in ms."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    started = time.monotonic()
+    processes = [context.Process(target=sqlite_reader, args=(str(path), started + SECONDS, results))
+                 for _ in range(os.cpu_count() or 1)]
+    for process in processes:
+        process.start()
+    latencies = sum((results.get(timeout=SECONDS + 60) for _ in processes), [])
+    for process in processes:
+        process.join()
+    elapsed = time.monotonic() - started
+    return {"tps": len(latencies) / elapsed, "p50": percentile(latencies, 50) / 1000,
+            "p99": percentile(latencies, 99) / 1000, "processes": len(processes), "transactions": len(latencies)}
+
+
+def sqlite_report(result):
+    """The embedded default's section: the read beside its ceiling (medians of the rounds, the
+    ratio the median of the rounds' own), the answers beside concurrent writers, the RSS."""
+    reads, ceilings = result["reads"], result["ceilings"]
+    ratios = [r["rps"] / c["tps"] for r, c in zip(reads, ceilings)]
+    read = {k: statistics.median(r[k] for r in reads) for k in ["rps", "p50", "p99"]}
+    ceiling = {k: statistics.median(c[k] for c in ceilings) for k in ["tps", "p50", "p99"]}
+    errors = sum(r["errors"] for r in reads)
+    answers, events = result["answers"], result["events"]
+    rounds = [f"| {i} | {r['rps']:.0f}, {r['p50']:.2f}, {r['p99']:.2f} | {c['tps']:.0f}, {c['p50']:.2f}, {c['p99']:.2f} | "
+              f"{r['rps'] / c['tps']:.2f} | {'n/a' if r.get('load') is None else format(r['load'], '.1f')} |"
+              for i, (r, c) in enumerate(zip(reads, ceilings), 1)]
+    return "\n".join([
+        "## The embedded default (SQLite)",
+        "",
+        f"The server on a SQLite file seeded like the small set (10,000 invitations, WAL). The read (wrk -t2 -c{CONNECTIONS}, "
+        f"{SECONDS} s) beside its ceiling: the two statements it sends when its token is looked up "
+        f"(`bench/sqlite-read.sql`, held to the service's SQL by a test), run by a minimal program on the same file "
+        f"(Python's `sqlite3`: each statement prepared once, then bound, stepped and every row fetched; "
+        f"{ceilings[0]['processes']} processes, one per core, {SECONDS} s), back to back in each of {len(reads)} rounds. "
+        f"The service finds its tokens in its cache and sends one of the two; the ceiling renders no JSON.",
+        "",
+        "| figure | service | minimal program | service ÷ program | target | verdict |",
+        "|---|---|---|---|---|---|",
+        f"| throughput | {read['rps']:,.0f} req/s | {ceiling['tps']:,.0f} tx/s | **{statistics.median(ratios):.2f}** "
+        f"(rounds {', '.join(f'{x:.2f}' for x in ratios)}) | tracked | — |",
+        f"| p50 | {read['p50']:.2f} ms | {ceiling['p50']:.2f} ms | {read['p50'] / ceiling['p50']:.2f} | — | — |",
+        f"| p99 | {read['p99']:.2f} ms | {ceiling['p99']:.2f} ms | {read['p99'] / ceiling['p99']:.2f} | — | — |",
+        f"| errors | {errors} | | | 0 | {'holds' if errors == 0 else '**missed**'} |",
+        f"| `PATCH` answers on 8 connections beside `POST /events` on 8 more | {answers['rps']:,.0f} req/s, p50 {answers['p50']:.2f}, "
+        f"p99 {answers['p99']:.2f} ms, {answers['errors']} errors; events {events['rps']:,.0f}/s | | | 0 errors | "
+        f"{'holds' if answers['errors'] == 0 else '**missed**'} |",
+        f"| \"database is locked\" in the server's log | {result['locked']} | | | 0 | {'holds' if result['locked'] == 0 else '**missed**'} |",
+        f"| peak RSS (`VmHWM`) after the reads; after the writes | {result['rss_read']:.1f} MiB; {result['rss']:.1f} MiB | | | ≤ 64 MiB | "
+        f"{'holds' if result['rss'] <= 64 else '**missed**'} |",
+        "",
+        "| round | service: req/s, p50, p99 ms | program: tx/s, p50, p99 ms | ratio | load average |",
+        "|---|---|---|---|---|",
+        *rounds,
+        "",
+    ])
+
+
+def sqlite_only():
+    """BENCH_ONLY=sqlite: the embedded default alone (no PostgreSQL), its own report."""
+    commit = git_commit()
+    result = sqlite_bench()
+    text = "\n".join([f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+                      f"{os.cpu_count()} cores; {load_note()}.", "", sqlite_report(result)]) + "\n"
+    (OUT / "report.md").write_text(text)
+    print(text)
 
 
 def seed_sqlite(path):
@@ -867,7 +1039,7 @@ def ceiling_row(name, service, ceiling):
             f"(one primary-key read){wrapped} |")
 
 
-PARTS = ["read", "patch", "sends", "streams", "pooler"]
+PARTS = ["read", "peer", "patch", "sends", "streams", "pooler"]
 
 
 def partial(parts):
@@ -876,13 +1048,14 @@ def partial(parts):
     url = create_database("em_bench_large", LARGE)
     sizes = relation_sizes("em_bench_large")
     server = Server(url, OUT / "server-large.log")
-    tails, writes = [], {}
+    tails, writes, peers = [], {}, []
     try:
         if "read" in parts:
             for round_no in range(RUNS):
                 log(f"read round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
                 tails.append(tail_round(server, "em_bench_large"))
         rss_read = server.peak_rss_mib()
+        peers = peer_rounds(server, url) if "peer" in parts else []
         writes = patch_and_sends(server, "em_bench_large", parts)
     finally:
         server.stop()
@@ -904,6 +1077,8 @@ def partial(parts):
     ]
     if tails:
         report += [tail_report(tails), f"Peak RSS of the server after the read scenarios: **{rss_read:.1f} MiB**.", ""]
+    if peers:
+        report += [peer_report(peers)]
     if writes:
         report += ["| scenario | req/s | p50 ms | p99 ms | errors | notes |", "|---|---|---|---|---|---|", *write_rows(writes), ""]
     if "streams" in parts:
@@ -923,6 +1098,8 @@ def main():
         return streams_only()
     if ONLY == "deliveries":
         return deliveries_only()
+    if ONLY == "sqlite":
+        return sqlite_only()
     if ONLY:
         parts = set(ONLY.split(","))
         if not parts <= set(PARTS):
@@ -958,6 +1135,8 @@ def main():
     small_sent = wrk(small, "list.lua", {"BENCH_PATH": "/api/v1/sended-invitations?status=all"})
     small.stop()
     rss_read = server.peak_rss_mib()
+    log("the read beside its FastAPI peer")
+    peers = peer_rounds(server, large_url)
     sent = wrk(server, "list.lua", {"BENCH_PATH": "/api/v1/sended-invitations?status=all"})
 
     log("read scenario beside 10 logins/s, then beside a login flood")
@@ -985,7 +1164,7 @@ def main():
     explain = psql("em_bench_large", "-f", str(BENCH / "explain.sql"), capture=True)
 
     log("SQLite")
-    sqlite_read, sqlite_answers, sqlite_events, locked = sqlite_bench()
+    sqlite = sqlite_bench()
 
     def row(name, r, extra=""):
         rows.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | {extra} |")
@@ -1003,8 +1182,6 @@ def main():
     row("read beside a login flood (64 conns)", with_flood, f"p99 ÷ alone = {with_flood['p99'] / read['p99']:.2f}; logins {flood_result['rps']:.0f}/s")
     rows.extend(write_rows(writes))
     row("POST login (argon2id)", login)
-    row("SQLite: GET received-invitations?status=pending", sqlite_read)
-    row("SQLite: PATCH answers (8 conns) beside POST events", sqlite_answers, f"events {sqlite_events['rps']:.0f}/s beside; \"database is locked\" in log: **{locked}**")
 
     invitations = LARGE["events"] * LARGE["per_event"]
     report = [
@@ -1027,8 +1204,8 @@ def main():
         "```",
     ]
     (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
-    report += ["", sizes_report(sizes), tail_report(tails), stream_report(streams, "large", commit),
-               delivery_report(delivery, commit), pooler.pooler_report(through_pooler)]
+    report += ["", sizes_report(sizes), tail_report(tails), peer_report(peers), stream_report(streams, "large", commit),
+               delivery_report(delivery, commit), pooler.pooler_report(through_pooler), sqlite_report(sqlite)]
     text = "\n".join(report) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)

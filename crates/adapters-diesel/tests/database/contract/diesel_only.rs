@@ -18,7 +18,8 @@ per_backend!(
     a_cached_token_costs_no_statement_and_a_revocation_here_is_seen_at_once,
     a_token_revoked_through_another_process_is_refused_once_the_cache_age_has_passed,
     an_expired_token_is_never_served_from_the_cache,
-    a_user_changed_through_this_process_is_seen_at_once
+    a_user_changed_through_this_process_is_seen_at_once,
+    the_read_ceiling_runs_the_statements_a_read_sends_with_its_token_looked_up
 );
 
 // The fakes show every invitee the current title; the database freezes it for those who lost
@@ -780,9 +781,11 @@ async fn a_user_changed_through_this_process_is_seen_at_once(backend: Backend) {
     assert!(db.find_user(&hash, now()).await.unwrap().is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_read_ceiling_runs_the_statements_a_read_sends_with_its_token_looked_up() {
-    let Some(database) = TestDatabase::new(Backend::Postgres) else {
+// The read's ceilings: pgbench on PostgreSQL, a minimal program on SQLite's file (bench/run.py).
+async fn the_read_ceiling_runs_the_statements_a_read_sends_with_its_token_looked_up(
+    backend: Backend,
+) {
+    let Some(database) = TestDatabase::new(backend) else {
         return;
     };
     // Without the token cache: the ceiling is the token's look-up and the page.
@@ -809,5 +812,9 @@ async fn the_read_ceiling_runs_the_statements_a_read_sends_with_its_token_looked
         assert_eq!(page.items.len(), 1);
     })
     .await;
-    assert_script_matches("pgbench-read.sql", &sent);
+    let script = match backend {
+        Backend::Postgres => "pgbench-read.sql",
+        Backend::Sqlite => "sqlite-read.sql",
+    };
+    assert_script_matches(script, &sent);
 }
