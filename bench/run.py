@@ -163,6 +163,11 @@ class Server:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
+    def cpu_seconds(self):
+        """CPU time the server has used so far, user and kernel, in seconds."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self):
         """The server's resident set now (VmRSS), in KiB."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -309,18 +314,30 @@ def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
+def machine_cpu_seconds():
+    """CPU time the whole machine has spent busy since boot, every process and the kernel's
+    (/proc/stat: all but idle and iowait), in seconds."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def tail_round(server, db):
     """One round of the read scenario on the large set against pgbench on the same two statements,
     at CONNECTIONS and at HIGH_CONNECTIONS, each pair back to back (service, then pgbench)."""
     result = {}
     for n in [CONNECTIONS, HIGH_CONNECTIONS]:
+        machine, own = machine_cpu_seconds(), server.cpu_seconds()
         service = wrk(server, "list.lua", {"BENCH_PATH": READ_PATH}, connections=n)
+        service["cpu_us"] = (machine_cpu_seconds() - machine) / service["requests"] * 1e6
+        service["server_cpu_us"] = (server.cpu_seconds() - own) / service["requests"] * 1e6
         limit, free = free_connection_slots(db)
         if free < n:
             log(f"pgbench -c {n} skipped: max_connections {limit}, {free} slots free")
             ceiling = {"skipped": f"max_connections {limit}, {free} free"}
         else:
+            machine = machine_cpu_seconds()
             ceiling = pgbench(db, clients=n)
+            ceiling["cpu_us"] = (machine_cpu_seconds() - machine) / ceiling["transactions"] * 1e6
         result[n] = {"service": service, "pgbench": ceiling}
         if "skipped" in ceiling:
             log(f"{n} connections: service {service['rps']:.0f} req/s, p99 {service['p99']:.1f} ms; pgbench skipped")
@@ -430,6 +447,10 @@ def tail_report(rounds):
                     f"{verdict(bound(f['p99_ratio'], READ_P99_TARGET, False))} |")
         rows.append(f"| {n} | errors (all rounds) | {errors(n, 'service')} | {errors(n, 'pgbench')} failed | | 0 | "
                     f"{verdict(errors(n, 'service') == 0)} |")
+        cpu, own, pg_cpu = med(n, "service", "cpu_us"), med(n, "service", "server_cpu_us"), med(n, "pgbench", "cpu_us")
+        if cpu is not None:
+            rows.append(f"| {n} | the machine's CPU per request (every process and the kernel) | {fmt(cpu, '.0f')} µs, of which "
+                        f"the server {fmt(own, '.0f')} µs | {fmt(pg_cpu, '.0f')} µs | {fmt(ratio(pg_cpu, cpu))} | — | — |")
     rows.append(f"| {high} vs {low} | service throughput at {high} ÷ at {low} | {fmt(figures[high]['rps'], ',.0f')} / "
                 f"{fmt(figures[low]['rps'], ',.0f')} req/s | | **{fmt(scaling)}** ({fmt(scaling_of_medians)}) | ≥ 0.90 | {verdict(bound(scaling, 0.9, True))} |")
 
