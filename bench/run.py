@@ -38,6 +38,9 @@ the large set answered by FastAPI + asyncpg, at both connection counts, service 
 The embedded default (SQLite): the read beside a minimal program running its two statements
 (bench/sqlite-read.sql) on the same file, PATCH answers beside concurrent POST /events, peak RSS;
 BENCH_ONLY=sqlite runs only that part (no PostgreSQL needed).
+Growth: BENCH_ONLY=growth seeds the large set and one BENCH_GROWTH (default 10) times its size
+(10,000,000 invitations; ~7 GB on disk, ~15 minutes of seeding on 2 cores) and compares the read's
+and the accept's p50 and CPU per request on the two (target: CPU within 1.10 x).
 """
 
 import asyncio
@@ -632,6 +635,103 @@ def sqlite_report(result):
     ])
 
 
+GROWTH = int(os.environ.get("BENCH_GROWTH", "10"))
+GROWTH_TARGET = 1.10
+
+
+def growth_only():
+    """BENCH_ONLY=growth: what a request costs as the data grows. The large set and one BENCH_GROWTH
+    times its size (users and events scaled, as many invitations per event; the token users' lists
+    have the same shape), each with its own server; in each of RUNS rounds the read on one, then on
+    the other, with the machine's CPU per request; then PATCH answers on each. Its own report."""
+    commit = git_commit()
+    writes = dict(send_events=0, ceiling_accepts=0, ceiling_sends=0)
+    sets = {"large": dict(LARGE, **writes),
+            "grown": dict(LARGE, users=LARGE["users"] * GROWTH, events=LARGE["events"] * GROWTH, **writes)}
+    names = {"large": "em_bench_large", "grown": "em_bench_grown"}
+    urls = {key: create_database(names[key], sizes) for key, sizes in sets.items()}
+    on_disk = {key: relation_sizes(names[key]) for key in sets}
+    servers = {key: Server(urls[key], OUT / f"server-{key}.log") for key in sets}
+    reads, patches = {key: [] for key in sets}, {}
+    try:
+        for round_no in range(RUNS):
+            log(f"growth round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
+            for key, server in servers.items():
+                machine, own = machine_cpu_seconds(), server.cpu_seconds()
+                result = wrk(server, "list.lua", {"BENCH_PATH": READ_PATH})
+                result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
+                result["server_cpu_us"] = (server.cpu_seconds() - own) / result["requests"] * 1e6
+                reads[key].append(result)
+                log(f"{key}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
+        for key, server in servers.items():
+            patch_file = export_pairs(names[key], "bench_patch", "token, invitation_id")
+            machine = machine_cpu_seconds()
+            result = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
+            result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
+            patches[key] = result
+            log(f"{key} PATCH: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
+    finally:
+        for server in servers.values():
+            server.stop()
+    (OUT / "partial.json").write_text(json.dumps({"reads": reads, "patches": patches, "sizes": on_disk}, indent=1))
+    text = "\n".join([
+        f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores; server and load on one machine; {pg_server_note()}; {load_note()}.",
+        "", growth_report(sets, reads, patches, on_disk)]) + "\n"
+    (OUT / "report.md").write_text(text)
+    print(text)
+
+
+def growth_report(sets, reads, patches, on_disk):
+    """Per-request cost on the grown set ÷ on the large set: the read's (medians of the rounds) and
+    the accept's p50 and the machine's CPU per request, with the target and verdict."""
+    def invitations(key):
+        return sets[key]["events"] * sets[key]["per_event"]
+
+    def table_mib(key):
+        sizes = on_disk[key]["invitations"]
+        return sum(size for _, size in sizes) / 1048576
+
+    med = {key: {k: statistics.median(r[k] for r in reads[key]) for k in ["rps", "p50", "p99", "cpu_us", "server_cpu_us"]}
+           for key in sets}
+    errors = sum(r["errors"] for key in sets for r in reads[key]) + sum(p["errors"] for p in patches.values())
+
+    def verdict(x):
+        return "holds" if x <= GROWTH_TARGET else "**missed**"
+
+    read_cpu = med["grown"]["cpu_us"] / med["large"]["cpu_us"]
+    read_p50 = med["grown"]["p50"] / med["large"]["p50"]
+    patch_cpu = patches["grown"]["cpu_us"] / patches["large"]["cpu_us"]
+    patch_p50 = patches["grown"]["p50"] / patches["large"]["p50"]
+    spread = max(r["cpu_us"] for r in reads["large"]) / min(r["cpu_us"] for r in reads["large"])
+    return "\n".join([
+        "## Growth: the same requests on ten times the data",
+        "",
+        f"large: {sets['large']['users']:,} users, {sets['large']['events']:,} events, {invitations('large'):,} invitations "
+        f"(the invitations table and its indexes {table_mib('large'):,.0f} MiB); grown: {sets['grown']['users']:,} users, "
+        f"{sets['grown']['events']:,} events, {invitations('grown'):,} invitations ({table_mib('grown'):,.0f} MiB). "
+        f"The read (wrk -t2 -c{CONNECTIONS}, {SECONDS} s) alternates between the two sets' servers in each of "
+        f"{RUNS} rounds (medians); then `PATCH` accepts of fresh pending invitations on each ({SECONDS} s). CPU per "
+        "request: the whole machine's (every process and the kernel, /proc/stat) over the scenario ÷ its requests.",
+        "",
+        "| scenario | large: req/s, p50, p99 ms, CPU µs | grown: req/s, p50, p99 ms, CPU µs | grown ÷ large: p50, CPU | target | verdict |",
+        "|---|---|---|---|---|---|",
+        f"| GET received-invitations?status=pending | {med['large']['rps']:,.0f}, {med['large']['p50']:.2f}, {med['large']['p99']:.2f}, "
+        f"{med['large']['cpu_us']:.0f} | {med['grown']['rps']:,.0f}, {med['grown']['p50']:.2f}, {med['grown']['p99']:.2f}, "
+        f"{med['grown']['cpu_us']:.0f} | {read_p50:.2f}, **{read_cpu:.2f}** | CPU ≤ {GROWTH_TARGET:.2f} × | {verdict(read_cpu)} |",
+        f"| PATCH invitations/{{id}} (accept) | {patches['large']['rps']:,.0f}, {patches['large']['p50']:.2f}, "
+        f"{patches['large']['p99']:.2f}, {patches['large']['cpu_us']:.0f} | {patches['grown']['rps']:,.0f}, "
+        f"{patches['grown']['p50']:.2f}, {patches['grown']['p99']:.2f}, {patches['grown']['cpu_us']:.0f} | "
+        f"{patch_p50:.2f}, **{patch_cpu:.2f}** | CPU ≤ {GROWTH_TARGET:.2f} × | {verdict(patch_cpu)} |",
+        f"| errors, every scenario | | | {errors} | 0 | {'holds' if errors == 0 else '**missed**'} |",
+        "",
+        f"Noise: the read's CPU per request on the large set moved by {spread:.2f} × between its rounds. "
+        f"Rounds (large, grown; req/s, CPU µs): "
+        + "; ".join(f"{a['rps']:.0f}, {a['cpu_us']:.0f} | {b['rps']:.0f}, {b['cpu_us']:.0f}" for a, b in zip(reads["large"], reads["grown"])) + ".",
+        "",
+    ])
+
+
 def sqlite_only():
     """BENCH_ONLY=sqlite: the embedded default alone (no PostgreSQL), its own report."""
     commit = git_commit()
@@ -1121,6 +1221,8 @@ def main():
         return deliveries_only()
     if ONLY == "sqlite":
         return sqlite_only()
+    if ONLY == "growth":
+        return growth_only()
     if ONLY:
         parts = set(ONLY.split(","))
         if not parts <= set(PARTS):
