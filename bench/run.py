@@ -357,7 +357,7 @@ def peer_rounds(server, url):
     """The read beside its FastAPI + asyncpg peer (bench/peer.py) on the same database: in each of
     RUNS rounds, at CONNECTIONS and at HIGH_CONNECTIONS, the service then the peer, back to back."""
     python = peer.ensure_venv(OUT)
-    other = peer.Peer(python, url, OUT / "peer.log")
+    other = peer.Peer(python, url, OUT / "peer.log", workers=os.cpu_count() or 1)
     rounds = []
     try:
         for round_no in range(RUNS):
@@ -402,7 +402,7 @@ def peer_report(rounds):
 
 
 def tail_report(rounds):
-    """The issue-12 table: service / pgbench for throughput and p99 at both connection counts,
+    """The read against its ceiling: service / pgbench for throughput and p99 at both connection counts,
     medians of the rounds, with the targets and a verdict."""
     low, high = CONNECTIONS, HIGH_CONNECTIONS
 
@@ -453,7 +453,7 @@ def tail_report(rounds):
         cpu, own, pg_cpu = med(n, "service", "cpu_us"), med(n, "service", "server_cpu_us"), med(n, "pgbench", "cpu_us")
         if cpu is not None:
             rows.append(f"| {n} | the machine's CPU per request (every process and the kernel) | {fmt(cpu, '.0f')} µs, of which "
-                        f"the server {fmt(own, '.0f')} µs | {fmt(pg_cpu, '.0f')} µs | {fmt(ratio(pg_cpu, cpu))} | — | — |")
+                        f"the server {fmt(own, '.0f')} µs | {fmt(pg_cpu, '.0f')} µs | {fmt(ratio(cpu, pg_cpu))} | — | — |")
     rows.append(f"| {high} vs {low} | service throughput at {high} ÷ at {low} | {fmt(figures[high]['rps'], ',.0f')} / "
                 f"{fmt(figures[low]['rps'], ',.0f')} req/s | | **{fmt(scaling)}** ({fmt(scaling_of_medians)}) | ≥ 0.90 | {verdict(bound(scaling, 0.9, True))} |")
 
@@ -557,20 +557,23 @@ def sqlite_reader(path, deadline, results):
     statements (bench/sqlite-read.sql) for a random token user, through Python's sqlite3 module
     (prepared once, then bound and stepped: its statement cache), every row fetched. Puts the
     transactions' latencies in µs on `results`."""
-    token_sql, list_sql = sqlite_statements("sqlite-read.sql")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     latencies = []
-    while time.monotonic() < deadline:
-        started = time.perf_counter_ns()
-        n = random.randint(1, TOKENS)
-        now = sqlite_now()
-        user = db.execute(token_sql, (hashlib.sha256(f"bench-token-{n}".encode()).digest(), now, 1)).fetchone()
-        rows = db.execute(list_sql, (1, user[0], "pending", now, 51)).fetchall()
-        if not rows:
-            raise SystemExit(f"bench: the SQLite ceiling read no invitation for bench-token-{n}")
-        latencies.append((time.perf_counter_ns() - started) // 1000)
-    db.close()
-    results.put(latencies)
+    try:
+        token_sql, list_sql = sqlite_statements("sqlite-read.sql")
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        while time.monotonic() < deadline:
+            started = time.perf_counter_ns()
+            n = random.randint(1, TOKENS)
+            now = sqlite_now()
+            user = db.execute(token_sql, (hashlib.sha256(f"bench-token-{n}".encode()).digest(), now, 1)).fetchone()
+            rows = db.execute(list_sql, (1, user[0], "pending", now, 51)).fetchall()
+            if not rows:
+                raise ValueError(f"the SQLite ceiling read no invitation for bench-token-{n}")
+            latencies.append((time.perf_counter_ns() - started) // 1000)
+        db.close()
+        results.put(latencies)
+    except Exception as e:  # noqa: BLE001 (reported to the parent, which stops the bench)
+        results.put(f"{type(e).__name__}: {e}")
 
 
 def sqlite_ceiling(path):
@@ -584,9 +587,13 @@ def sqlite_ceiling(path):
                  for _ in range(os.cpu_count() or 1)]
     for process in processes:
         process.start()
-    latencies = sum((results.get(timeout=SECONDS + 60) for _ in processes), [])
+    reported = [results.get(timeout=SECONDS + 60) for _ in processes]
     for process in processes:
         process.join()
+    failures = [r for r in reported if isinstance(r, str)]
+    if failures:
+        raise SystemExit(f"bench: the SQLite ceiling failed: {failures[0]}")
+    latencies = sum(reported, [])
     elapsed = time.monotonic() - started
     return {"tps": len(latencies) / elapsed, "p50": percentile(latencies, 50) / 1000,
             "p99": percentile(latencies, 99) / 1000, "processes": len(processes), "transactions": len(latencies)}
@@ -643,7 +650,8 @@ def growth_only():
     """BENCH_ONLY=growth: what a request costs as the data grows. The large set and one BENCH_GROWTH
     times its size (users and events scaled, as many invitations per event; the token users' lists
     have the same shape), each with its own server; in each of RUNS rounds the read on one, then on
-    the other, with the machine's CPU per request; then PATCH answers on each. Its own report."""
+    the other, with the machine's CPU per request; then PATCH answers on each, one set's server stopped
+(its staged changes numbered) before the other's are measured. Its own report."""
     commit = git_commit()
     writes = dict(send_events=0, ceiling_accepts=0, ceiling_sends=0)
     sets = {"large": dict(LARGE, **writes),
@@ -663,6 +671,8 @@ def growth_only():
                 result["server_cpu_us"] = (server.cpu_seconds() - own) / result["requests"] * 1e6
                 reads[key].append(result)
                 log(f"{key}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
+        # One set after the other, each server stopped once its accepts are measured: on SIGTERM
+        # it numbers the changes they staged, work that must not land in the other set's figure.
         for key, server in servers.items():
             patch_file = export_pairs(names[key], "bench_patch", "token, invitation_id")
             machine = machine_cpu_seconds()
@@ -670,9 +680,11 @@ def growth_only():
             result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
             patches[key] = result
             log(f"{key} PATCH: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
+            server.stop()
     finally:
         for server in servers.values():
-            server.stop()
+            if server.process.poll() is None:
+                server.stop()
     (OUT / "partial.json").write_text(json.dumps({"reads": reads, "patches": patches, "sizes": on_disk}, indent=1))
     text = "\n".join([
         f"Measured on commit `{commit}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
@@ -1185,7 +1197,7 @@ def partial(parts):
         through_pooler = pooler.pooler_bench(Server, wrk, log, OUT, PG, "em_bench_large", READ_PATH)
     if tails:
         (OUT / "tail-rounds.json").write_text(json.dumps(tails, indent=1))
-    (OUT / "partial.json").write_text(json.dumps({"sizes": sizes, "tails": tails, "writes": writes}, indent=1))
+    (OUT / "partial.json").write_text(json.dumps({"sizes": sizes, "tails": tails, "peers": peers, "writes": writes}, indent=1))
     invitations = LARGE["events"] * LARGE["per_event"]
     report = [
         f"Data: large = {LARGE['users']:,} users, {LARGE['events']:,} events, {invitations:,} invitations. "
@@ -1226,7 +1238,7 @@ def main():
     if ONLY:
         parts = set(ONLY.split(","))
         if not parts <= set(PARTS):
-            sys.exit(f"bench: BENCH_ONLY={ONLY!r}: deliveries, or a comma-separated list of {', '.join(PARTS)}")
+            sys.exit(f"bench: BENCH_ONLY={ONLY!r}: deliveries, streams, sqlite or growth alone, or a comma-separated list of {', '.join(PARTS)}")
         return partial(parts)
     commit = git_commit()
 

@@ -1,2 +1,3 @@
+CREATE INDEX event_members_user_id_event_id_plain ON event_members (user_id, event_id);
 DROP INDEX event_members_user_id_event_id;
-CREATE INDEX event_members_user_id_event_id ON event_members (user_id, event_id);
+ALTER INDEX event_members_user_id_event_id_plain RENAME TO event_members_user_id_event_id;
