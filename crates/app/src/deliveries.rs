@@ -81,7 +81,7 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
             break;
         }
         if wake == Wake::Look {
-            dispatch(&service).await;
+            dispatch(&service, &stop).await;
         }
         // Every attempt that has ended by now frees its slot before the claim, so that one claim
         // fills them all (attempts to a fast endpoint end in bursts).
@@ -166,9 +166,12 @@ fn slots(concurrency: usize, email: bool) -> (usize, usize) {
     ((concurrency - emails).max(1), emails)
 }
 
-/// Dispatches until caught up (or a failure, retried next turn).
-async fn dispatch(service: &DeliveryService) {
-    loop {
+/// Dispatches until caught up, told to stop, or a failure (retried next turn).
+async fn dispatch(service: &DeliveryService, stop: &watch::Receiver<bool>) {
+    // A stop is looked for between batches, so that a backlog (changes staged faster than they
+    // are dispatched, or a long outage caught up) never holds up a graceful shutdown: the dispatch
+    // position is shared and stored, and whichever process runs next goes on from it.
+    while !*stop.borrow() {
         match service.dispatch().await {
             Ok(done) if done.changes > 0 => {
                 metrics::counter!("deliveries_made_total").increment(done.deliveries as u64);
@@ -282,7 +285,107 @@ async fn attempt(service: DeliveryService, delivery: ClaimedDelivery) {
 
 #[cfg(test)]
 mod tests {
-    use super::slots;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use domain::changes::ports::{ChangeFeed, CommitWatch};
+    use domain::changes::{AddressedChange, ChangeId, FeedRead, RecordedChange};
+    use domain::ports::PortError;
+    use domain::testing::{FakeSender, FixedClock, Store};
+    use domain::webhooks::delivery::RetryPolicy;
+    use domain::webhooks::ports::ChangeRenderer;
+    use domain::webhooks::{DeliveryLimits, DeliveryService};
+    use domain::UserId;
+
+    use super::{slots, DeliveryWorker};
+
+    /// A feed that is never caught up: each read takes a while and moves one change further, as
+    /// a backlog larger than a stop can wait for does.
+    #[derive(Default)]
+    struct EndlessBacklog {
+        read_up_to: AtomicI64,
+    }
+
+    #[async_trait]
+    impl ChangeFeed for EndlessBacklog {
+        async fn list_for(
+            &self,
+            _: UserId,
+            after: ChangeId,
+            _: u32,
+        ) -> Result<FeedRead<RecordedChange>, PortError> {
+            Ok(FeedRead {
+                changes: Vec::new(),
+                read_up_to: after,
+            })
+        }
+
+        async fn addressed_after(
+            &self,
+            after: ChangeId,
+            _: u32,
+        ) -> Result<FeedRead<AddressedChange>, PortError> {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.read_up_to.store(after.0 + 1, Ordering::Relaxed);
+            Ok(FeedRead {
+                changes: Vec::new(),
+                read_up_to: ChangeId(after.0 + 1),
+            })
+        }
+
+        async fn latest(&self) -> Result<ChangeId, PortError> {
+            Ok(ChangeId(self.read_up_to.load(Ordering::Relaxed)))
+        }
+
+        async fn purge_older_than(&self, _: DateTime<Utc>, _: u32) -> Result<u64, PortError> {
+            Ok(0)
+        }
+
+        fn watch(&self) -> Box<dyn CommitWatch> {
+            Box::new(Quiet)
+        }
+    }
+
+    struct Quiet;
+
+    #[async_trait]
+    impl CommitWatch for Quiet {
+        async fn changed(&mut self) {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    struct Renderer;
+
+    impl ChangeRenderer for Renderer {
+        fn render(&self, change: &RecordedChange) -> String {
+            change.id.0.to_string()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stop_is_not_held_up_by_a_backlog_of_changes_to_dispatch() {
+        let feed = Arc::new(EndlessBacklog::default());
+        let service = DeliveryService::new(
+            feed.clone(),
+            Arc::new(Store::default()),
+            Arc::new(Renderer),
+            Arc::new(FakeSender::default()),
+            None,
+            Arc::new(FixedClock::default()),
+            RetryPolicy::default(),
+            DeliveryLimits::default(),
+        );
+        let worker = DeliveryWorker::start(service, 4);
+        // Well into the backlog: it has dispatched batch after batch by now.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let dispatched = feed.read_up_to.load(Ordering::Relaxed);
+        assert!(dispatched >= 3, "dispatching ({dispatched} batches)");
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), worker.stop()).await;
+        assert!(stopped.is_ok(), "the worker stopped between two batches");
+    }
 
     #[test]
     fn emails_keep_a_quarter_of_the_slots_and_each_pool_at_least_one() {
