@@ -193,11 +193,16 @@ pub(super) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
     if !matches!(conn, AnyConnection::Pg(_)) {
         return Ok(0);
     }
-    let staged: bool = diesel::select(diesel::dsl::exists(
-        changes_staged::table.select(changes_staged::staged_id),
-    ))
-    .get_result(conn)?;
-    if !staged {
+    // Through the stage's primary key, oldest first: the staged rows are deleted as soon as they
+    // are numbered, and an `EXISTS` over the table is planned as a scan that reads every page the
+    // deleted rows still take until a vacuum (6.3 ms after a minute of accepts, against 0.03 ms
+    // here, where the index scan marks the dead entries it passes so the next one skips them).
+    let staged = changes_staged::table
+        .select(changes_staged::staged_id)
+        .order(changes_staged::staged_id)
+        .first::<i64>(conn)
+        .optional()?;
+    if staged.is_none() {
         return Ok(0);
     }
     conn.transaction(|conn| {
