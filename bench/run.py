@@ -40,7 +40,8 @@ The embedded default (SQLite): the read beside a minimal program running its two
 BENCH_ONLY=sqlite runs only that part (no PostgreSQL needed).
 Growth: BENCH_ONLY=growth seeds the large set and one BENCH_GROWTH (default 10) times its size
 (10,000,000 invitations; ~7 GB on disk, ~15 minutes of seeding on 2 cores) and compares the read's
-and the accept's p50 and CPU per request on the two (target: CPU within 1.10 x).
+and the accept's p50 and CPU per request on the two (target: CPU within 1.10 x), and how long each
+server takes to number the changes its accepts staged (target: within 5 s on both).
 """
 
 import asyncio
@@ -191,7 +192,7 @@ class Server:
         # 20 s). Longer than 5 s is logged: it is worth a look.
         started = time.monotonic()
         self.process.terminate()
-        self.process.wait(timeout=600)
+        self.process.wait(timeout=120)
         if time.monotonic() - started > 5:
             log(f"the server took {time.monotonic() - started:.0f} s to stop")
         self.log.close()
@@ -297,12 +298,14 @@ def create_database(name, sizes):
     # background vacuum or checkpoint runs into the measurements. Only the tables the seed filled:
     # a table vacuumed or analyzed while empty is planned as empty (reltuples 0) until analyzed
     # again, which without autovacuum is never, and the foreign-key checks of the change
-    # sequencer's inserts then scan all of `changes` for every recipient: ~1,000 pages a row
-    # after a minute of accepts, 1.8 s a batch (docs/operations.md, "Autovacuum"). Left unanalyzed,
+    # sequencer's inserts then scan all of `changes` for every recipient: ~1,100 pages a row
+    # after a minute of accepts, 1.8 s a batch (bench/reports/2026-12-07-sequencer.md). Left unanalyzed,
     # the planner sizes those tables by their pages, as it does between autovacuum's visits.
     filled = psql(name, "-Atc", "SELECT string_agg(format('%I', relname), ', ') FROM pg_class "
                   "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace "
                   "AND pg_relation_size(oid) > 0", capture=True).strip()
+    if not filled:
+        sys.exit(f"bench: the seed filled no table of {name}")
     psql(name, "-c", f"VACUUM (ANALYZE) {filled}")
     psql(name, "-c", "CHECKPOINT")
     log(f"seeded {name} in {time.monotonic() - started:.0f} s")
@@ -658,8 +661,9 @@ def growth_only():
     """BENCH_ONLY=growth: what a request costs as the data grows. The large set and one BENCH_GROWTH
     times its size (users and events scaled, as many invitations per event; the token users' lists
     have the same shape), each with its own server; in each of RUNS rounds the read on one, then on
-    the other, with the machine's CPU per request; then PATCH answers on each, one set's server stopped
-(its staged changes numbered) before the other's are measured. Its own report."""
+    the other, with the machine's CPU per request; then PATCH answers on each, each set's server
+    stopped once the changes its accepts staged are numbered (timed: the background work the
+    accepts cause), before the other's are measured. Its own report."""
     commit = git_commit()
     writes = dict(send_events=0, ceiling_accepts=0, ceiling_sends=0)
     sets = {"large": dict(LARGE, **writes),
@@ -679,13 +683,17 @@ def growth_only():
                 result["server_cpu_us"] = (server.cpu_seconds() - own) / result["requests"] * 1e6
                 reads[key].append(result)
                 log(f"{key}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
-        # One set after the other, each server stopped once its accepts are measured: on SIGTERM
-        # it numbers the changes they staged, work that must not land in the other set's figure.
+        # One set after the other, each server stopped once the changes its accepts staged are
+        # numbered: that background work must not land in the other set's figure.
         for key, server in servers.items():
             patch_file = export_pairs(names[key], "bench_patch", "token, invitation_id")
             machine = machine_cpu_seconds()
             result = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
             result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
+            result["staged"], result["numbered_s"] = wait_numbered(names[key])
+            log(f"{key}: {result['staged']} changes staged when the accepts ended, all numbered "
+                f"{result['numbered_s']:.1f} s later" if result["numbered_s"] is not None
+                else f"{key}: {result['staged']} changes staged when the accepts ended, not all numbered after {NUMBERING_WAIT} s")
             patches[key] = result
             log(f"{key} PATCH: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
             server.stop()
@@ -700,6 +708,26 @@ def growth_only():
         "", growth_report(sets, reads, patches, on_disk)]) + "\n"
     (OUT / "report.md").write_text(text)
     print(text)
+
+
+NUMBERING_WAIT = 600
+NUMBERING_TARGET = 5.0
+
+
+def wait_numbered(db):
+    """How many changes are staged now (PostgreSQL's stage, docs/architecture.md, "The change
+    feed's order"), and the seconds until none is (the server's sequencer numbers them as its
+    fan-out and delivery worker read), or None after NUMBERING_WAIT seconds."""
+    def staged():
+        return int(psql(db, "-Atc", "SELECT count(*) FROM changes_staged", capture=True).strip())
+    started, first = time.monotonic(), staged()
+    left = first
+    while left > 0:
+        if time.monotonic() - started > NUMBERING_WAIT:
+            return first, None
+        time.sleep(0.2)
+        left = staged()
+    return first, time.monotonic() - started
 
 
 def growth_report(sets, reads, patches, on_disk):
@@ -724,6 +752,12 @@ def growth_report(sets, reads, patches, on_disk):
     patch_cpu = patches["grown"]["cpu_us"] / patches["large"]["cpu_us"]
     patch_p50 = patches["grown"]["p50"] / patches["large"]["p50"]
     spread = max(r["cpu_us"] for r in reads["large"]) / min(r["cpu_us"] for r in reads["large"])
+
+    def numbered(patch):
+        return "not within 600 s" if patch["numbered_s"] is None else f"{patch['numbered_s']:.1f} s"
+
+    caught_up = all(p["numbered_s"] is not None and p["numbered_s"] <= NUMBERING_TARGET for p in patches.values())
+    numbering_verdict = "holds" if caught_up else "**missed**"
     return "\n".join([
         "## Growth: the same requests on ten times the data",
         "",
@@ -743,6 +777,9 @@ def growth_report(sets, reads, patches, on_disk):
         f"{patches['large']['p99']:.2f}, {patches['large']['cpu_us']:.0f} | {patches['grown']['rps']:,.0f}, "
         f"{patches['grown']['p50']:.2f}, {patches['grown']['p99']:.2f}, {patches['grown']['cpu_us']:.0f} | "
         f"{patch_p50:.2f}, **{patch_cpu:.2f}** | CPU ≤ {GROWTH_TARGET:.2f} × | {verdict(patch_cpu)} |",
+        f"| the accepts' changes: staged when the accepts ended, seconds until all were numbered | "
+        f"{patches['large']['staged']:,}, {numbered(patches['large'])} | {patches['grown']['staged']:,}, "
+        f"{numbered(patches['grown'])} | | within {NUMBERING_TARGET:.0f} s on both | {numbering_verdict} |",
         f"| errors, every scenario | | | {errors} | 0 | {'holds' if errors == 0 else '**missed**'} |",
         "",
         f"Noise: the read's CPU per request on the large set moved by {spread:.2f} × between its rounds. "
@@ -1089,7 +1126,7 @@ def sizes_report(sizes):
     indexes = sum(size for name, size in sizes["invitations"] if name != "table")
     others = [f"| `{name}` | {mib(table)} | {mib(indexes_)} |" for name, table, indexes_ in sizes["others"]]
     return "\n".join([
-        "## On-disk sizes (large set, after VACUUM ANALYZE)",
+        "## On-disk sizes (large set, its seeded tables vacuumed and analyzed)",
         "",
         "| invitations: relation | MiB (pg_relation_size) |",
         "|---|---|",

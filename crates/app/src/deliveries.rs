@@ -82,6 +82,10 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
         }
         if wake == Wake::Look {
             dispatch(&service, &stop).await;
+            // A stop that came during the dispatch claims nothing more.
+            if *stop.borrow() {
+                break;
+            }
         }
         // Every attempt that has ended by now frees its slot before the claim, so that one claim
         // fills them all (attempts to a fast endpoint end in bursts).

@@ -196,13 +196,15 @@ pub(super) fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
     // Through the stage's primary key, oldest first: the staged rows are deleted as soon as they
     // are numbered, and an `EXISTS` over the table is planned as a scan that reads every page the
     // deleted rows still take until a vacuum (6.3 ms after a minute of accepts, against 0.03 ms
-    // here, where the index scan marks the dead entries it passes so the next one skips them).
-    let staged = changes_staged::table
+    // here: bench/reports/2026-12-07-sequencer.md), where the index scan marks the dead entries it
+    // passes so that the next one skips them.
+    let nothing_staged = changes_staged::table
         .select(changes_staged::staged_id)
         .order(changes_staged::staged_id)
         .first::<i64>(conn)
-        .optional()?;
-    if staged.is_none() {
+        .optional()?
+        .is_none();
+    if nothing_staged {
         return Ok(0);
     }
     conn.transaction(|conn| {
