@@ -335,15 +335,22 @@ def machine_cpu_seconds():
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def measured_wrk(server, script, env, **kw):
+    """wrk against `server`, with the machine's CPU (cpu_us: every process and the kernel) and the
+    server's own (server_cpu_us) per request over the run."""
+    machine, own = machine_cpu_seconds(), server.cpu_seconds()
+    result = wrk(server, script, env, **kw)
+    result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
+    result["server_cpu_us"] = (server.cpu_seconds() - own) / result["requests"] * 1e6
+    return result
+
+
 def tail_round(server, db):
     """One round of the read scenario on the large set against pgbench on the same two statements,
     at CONNECTIONS and at HIGH_CONNECTIONS, each pair back to back (service, then pgbench)."""
     result = {}
     for n in [CONNECTIONS, HIGH_CONNECTIONS]:
-        machine, own = machine_cpu_seconds(), server.cpu_seconds()
-        service = wrk(server, "list.lua", {"BENCH_PATH": READ_PATH}, connections=n)
-        service["cpu_us"] = (machine_cpu_seconds() - machine) / service["requests"] * 1e6
-        service["server_cpu_us"] = (server.cpu_seconds() - own) / service["requests"] * 1e6
+        service = measured_wrk(server, "list.lua", {"BENCH_PATH": READ_PATH}, connections=n)
         limit, free = free_connection_slots(db)
         if free < n:
             log(f"pgbench -c {n} skipped: max_connections {limit}, {free} slots free")
@@ -677,23 +684,18 @@ def growth_only():
         for round_no in range(RUNS):
             log(f"growth round {round_no + 1} of {RUNS} (load average {os.getloadavg()[0]:.1f})")
             for key, server in servers.items():
-                machine, own = machine_cpu_seconds(), server.cpu_seconds()
-                result = wrk(server, "list.lua", {"BENCH_PATH": READ_PATH})
-                result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
-                result["server_cpu_us"] = (server.cpu_seconds() - own) / result["requests"] * 1e6
+                result = measured_wrk(server, "list.lua", {"BENCH_PATH": READ_PATH})
                 reads[key].append(result)
                 log(f"{key}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
         # One set after the other, each server stopped once the changes its accepts staged are
         # numbered: that background work must not land in the other set's figure.
         for key, server in servers.items():
             patch_file = export_pairs(names[key], "bench_patch", "token, invitation_id")
-            machine = machine_cpu_seconds()
-            result = wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
-            result["cpu_us"] = (machine_cpu_seconds() - machine) / result["requests"] * 1e6
+            result = measured_wrk(server, "patch.lua", {"BENCH_FILE": str(patch_file)})
             result["staged"], result["numbered_s"] = wait_numbered(names[key])
-            log(f"{key}: {result['staged']} changes staged when the accepts ended, all numbered "
-                f"{result['numbered_s']:.1f} s later" if result["numbered_s"] is not None
-                else f"{key}: {result['staged']} changes staged when the accepts ended, not all numbered after {NUMBERING_WAIT} s")
+            numbered = (f"all numbered {result['numbered_s']:.1f} s later" if result["numbered_s"] is not None
+                        else f"not all numbered after {NUMBERING_WAIT} s")
+            log(f"{key}: {result['staged']} changes staged when the accepts ended, {numbered}")
             patches[key] = result
             log(f"{key} PATCH: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, {result['cpu_us']:.0f} µs of CPU a request")
             server.stop()
