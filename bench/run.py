@@ -264,17 +264,36 @@ def pgbench(db, clients=CONNECTIONS, script="pgbench-read.sql", defines=None):
             "errors": errors, "transactions": len(latencies)}
 
 
+# What each write ceiling's transaction must have written, counted afterwards: (the count, rows
+# written per transaction). A script that binds the wrong values still runs, faster, doing less
+# than the request (pgbench-send.sql once gave its ten invitations one id and inserted one).
+CEILING_EFFECTS = {
+    "bench_accept": ("SELECT count(*) FROM invitations i JOIN bench_accept a ON a.invitation_id = i.id "
+                     "WHERE i.status = 'accepted'", 1),
+    "bench_send_ceiling": ("SELECT count(*) FROM invitations i JOIN bench_send_ceiling b ON b.event_id = i.event_id", 10),
+}
+
+
 def write_ceiling(db, script, clients, table, extra=None):
     """pgbench on the statements one write request sends (bench/pgbench-accept.sql or
     pgbench-send.sql, held to the service's SQL by a test), at the scenario's concurrency, each
     client on rows of its own of `table` (made by bench/seed.sql). Run right after the service's
     scenario, with the server still up: its change sequencer numbers pgbench's changes as it did
-    the service's own."""
+    the service's own. Then checks that every transaction wrote what the request writes
+    (`CEILING_EFFECTS`): `result["effect"]` is None when it did, else what it wrote."""
     rows = int(psql(db, "-At", "-c", f"SELECT count(*) FROM {table}", capture=True).strip())
+    count_sql, per_transaction = CEILING_EFFECTS[table]
+    before = int(psql(db, "-At", "-c", count_sql, capture=True).strip())
     result = pgbench(db, clients=clients, script=script,
                      defines={"i": 0, "clients": clients, "rows": rows, **(extra or {})})
     # Past `rows` the clients wrap around to rows already written: note it.
     result["wrapped"] = result["transactions"] > rows
+    written = int(psql(db, "-At", "-c", count_sql, capture=True).strip()) - before
+    expected = per_transaction * min(result["transactions"], rows)
+    result["effect"] = None if written == expected else (
+        f"{written} rows written by {result['transactions']} transactions, {per_transaction} each expected")
+    if result["effect"]:
+        log(f"pgbench {script}: {result['effect']}: the ceiling is not the request's; see its script")
     return result
 
 
@@ -1212,6 +1231,8 @@ def ceiling_row(name, service, ceiling):
     """A report row for pgbench on a write request's statements, with service ÷ pgbench."""
     ratio = service["rps"] / ceiling["tps"] if ceiling["tps"] else 0.0
     verdict = "holds" if ratio >= WRITE_CEILING_TARGET and service["errors"] == 0 else "**missed**"
+    if ceiling.get("effect"):
+        verdict = f"**no verdict**: {ceiling['effect']}"
     wrapped = "; clients wrapped around to rows already written" if ceiling.get("wrapped") else ""
     return (f"| {name} | {ceiling['tps']:.0f} | {ceiling['p50']:.2f} | {ceiling['p99']:.2f} | {ceiling['errors']} | "
             f"service ÷ pgbench: throughput **{ratio:.2f}** (target ≥ {WRITE_CEILING_TARGET}: {verdict}), "
