@@ -5,9 +5,9 @@
 //! Each turn: dispatch the changes numbered since the last dispatch (into deliveries, once, under
 //! the shared dispatch position), then claim as many due deliveries as there are free slots and
 //! attempt each in its own task. A turn starts when changes may have been committed (the feed's
-//! watch) or every [`POLL`] (retries falling due, other processes' changes); when an attempt ends,
-//! the turn only claims into the freed slots. Bounded: at most `concurrency` attempts at once,
-//! each bounded by the sender's or the mailer's timeout. Fair: emails have slots of their own (a
+//! watch) or every [`POLL`] (retries falling due, other processes' changes), at most one every
+//! [`COALESCE`]; when an attempt ends, the turn only claims into the freed slots. Bounded: at most
+//! `concurrency` attempts at once, each bounded by the sender's or the mailer's timeout. Fair: emails have slots of their own (a
 //! quarter, at least one), which webhooks never take; the claims' shares keep any one endpoint,
 //! and any one owner's webhooks, to a part of the slots, owners take turns, and an endpoint that
 //! stops answering is paused by its circuit breaker, so that one user's slow endpoints cannot hold
@@ -23,6 +23,15 @@ use tokio::task::{JoinHandle, JoinSet};
 
 /// The longest the worker waits between turns when nothing wakes it.
 pub const POLL: Duration = Duration::from_secs(1);
+
+/// The shortest time between the starts of two turns that dispatch. A commit after a quiet spell
+/// starts one at once; commits that come faster (a busy API: each sent invitation, answer or edit
+/// is one, and the sequencer's notice of them another) share a turn, so that the worker's own
+/// statements (numbering, dispatch, claims) are bounded by the clock, not by the request rate:
+/// without this each of them ran once or twice a commit, which cost PostgreSQL more than the
+/// request itself (docs/performance.md, "The writes against their ceilings"). Adds at most this
+/// much to a delivery's lag, and only under load.
+const COALESCE: Duration = Duration::from_millis(20);
 
 /// How long a stopping worker lets the attempts under way finish: longer than an attempt may take
 /// (15 s by default). Attempts cut off keep their claim until its lease runs out, and are then
@@ -70,6 +79,7 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
     let mut hooks: JoinSet<()> = JoinSet::new();
     let mut emails: JoinSet<()> = JoinSet::new();
     let mut wake = Wake::Look;
+    let mut last_look: Option<tokio::time::Instant> = None;
     tracing::info!(
         concurrency,
         webhook_slots,
@@ -81,6 +91,13 @@ async fn run(service: DeliveryService, concurrency: usize, mut stop: watch::Rece
             break;
         }
         if wake == Wake::Look {
+            if let Some(wait) = last_look.and_then(|at| COALESCE.checked_sub(at.elapsed())) {
+                tokio::select! {
+                    _ = stop.changed() => continue,
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+            last_look = Some(tokio::time::Instant::now());
             dispatch(&service, &stop).await;
             // A stop that came during the dispatch claims nothing more.
             if *stop.borrow() {
@@ -170,7 +187,8 @@ fn slots(concurrency: usize, email: bool) -> (usize, usize) {
     ((concurrency - emails).max(1), emails)
 }
 
-/// Dispatches until caught up, told to stop, or a failure (retried next turn).
+/// Dispatches until caught up (a read of less than a batch), told to stop, or a failure (retried
+/// next turn).
 async fn dispatch(service: &DeliveryService, stop: &watch::Receiver<bool>) {
     // A stop is looked for between batches, so that a backlog (changes staged faster than they
     // are dispatched, or a long outage caught up) never holds up a graceful shutdown: the dispatch
@@ -185,6 +203,12 @@ async fn dispatch(service: &DeliveryService, stop: &watch::Receiver<bool>) {
                         deliveries = done.deliveries,
                         "deliveries made"
                     );
+                }
+                // Less than a batch: caught up as of the read. What committed since is the next
+                // turn's (woken by its commit, at most one turn every `COALESCE`), not chased
+                // here one commit at a time.
+                if !done.more {
+                    return;
                 }
             }
             Ok(_) => return,
@@ -303,7 +327,7 @@ mod tests {
     use domain::webhooks::{DeliveryLimits, DeliveryService};
     use domain::UserId;
 
-    use super::{slots, DeliveryWorker};
+    use super::{slots, DeliveryWorker, COALESCE};
 
     /// A feed that is never caught up: each read takes a while and moves one change further, as
     /// a backlog larger than a stop can wait for does.
@@ -331,11 +355,12 @@ mod tests {
             after: ChangeId,
             _: u32,
         ) -> Result<FeedRead<AddressedChange>, PortError> {
+            // A whole batch each time (the service's default, 500): there is always more.
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            self.read_up_to.store(after.0 + 1, Ordering::Relaxed);
+            self.read_up_to.store(after.0 + 500, Ordering::Relaxed);
             Ok(FeedRead {
                 changes: Vec::new(),
-                read_up_to: ChangeId(after.0 + 1),
+                read_up_to: ChangeId(after.0 + 500),
             })
         }
 
@@ -385,10 +410,110 @@ mod tests {
         let worker = DeliveryWorker::start(service, 4);
         // Well into the backlog: it has dispatched batch after batch by now.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let dispatched = feed.read_up_to.load(Ordering::Relaxed);
+        let dispatched = feed.read_up_to.load(Ordering::Relaxed) / 500;
         assert!(dispatched >= 3, "dispatching ({dispatched} batches)");
         let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), worker.stop()).await;
         assert!(stopped.is_ok(), "the worker stopped between two batches");
+    }
+
+    /// A feed with one new change at every read (a trickle: never a whole batch, never caught
+    /// up, as under a steady stream of requests), counting its reads, with commits the test
+    /// makes.
+    struct CountedFeed {
+        reads: std::sync::atomic::AtomicUsize,
+        commits: tokio::sync::watch::Receiver<u64>,
+    }
+
+    struct Commits(tokio::sync::watch::Receiver<u64>);
+
+    #[async_trait]
+    impl CommitWatch for Commits {
+        async fn changed(&mut self) {
+            if self.0.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    #[async_trait]
+    impl ChangeFeed for CountedFeed {
+        async fn list_for(
+            &self,
+            _: UserId,
+            after: ChangeId,
+            _: u32,
+        ) -> Result<FeedRead<RecordedChange>, PortError> {
+            Ok(FeedRead {
+                changes: Vec::new(),
+                read_up_to: after,
+            })
+        }
+
+        async fn addressed_after(
+            &self,
+            after: ChangeId,
+            _: u32,
+        ) -> Result<FeedRead<AddressedChange>, PortError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            Ok(FeedRead {
+                changes: Vec::new(),
+                read_up_to: ChangeId(after.0 + 1),
+            })
+        }
+
+        async fn latest(&self) -> Result<ChangeId, PortError> {
+            Ok(ChangeId(0))
+        }
+
+        async fn purge_older_than(&self, _: DateTime<Utc>, _: u32) -> Result<u64, PortError> {
+            Ok(0)
+        }
+
+        fn watch(&self) -> Box<dyn CommitWatch> {
+            Box::new(Commits(self.commits.clone()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn commits_faster_than_the_coalescing_delay_share_turns() {
+        let (commits, watched) = tokio::sync::watch::channel(0u64);
+        let feed = Arc::new(CountedFeed {
+            reads: std::sync::atomic::AtomicUsize::new(0),
+            commits: watched,
+        });
+        let service = DeliveryService::new(
+            feed.clone(),
+            Arc::new(Store::default()),
+            Arc::new(Renderer),
+            Arc::new(FakeSender::default()),
+            None,
+            Arc::new(FixedClock::default()),
+            RetryPolicy::default(),
+            DeliveryLimits::default(),
+        );
+        let worker = DeliveryWorker::start(service, 4);
+        // The first turn, then quiet past the coalescing delay.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let before = feed.reads.load(Ordering::SeqCst);
+        // A commit after a quiet spell is dispatched at once.
+        commits.send_modify(|n| *n += 1);
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        assert_eq!(
+            feed.reads.load(Ordering::SeqCst),
+            before + 1,
+            "dispatched at once (before {before})"
+        );
+        // 100 commits, one a millisecond: 100 ms, at most one turn every COALESCE, each of one
+        // read (less than a batch: the turn does not chase what committed since).
+        for _ in 0..100 {
+            commits.send_modify(|n| *n += 1);
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(COALESCE * 2).await;
+        let turns = feed.reads.load(Ordering::SeqCst) - before - 1;
+        assert!((2..=8).contains(&turns), "{turns} turns for 100 commits");
+        worker.stop().await;
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl ChangeFeed for Database {
     #[tracing::instrument(skip_all)]
     async fn latest(&self) -> Result<ChangeId, PortError> {
         self.run(|conn| {
+            sequence_before_reading(conn);
             change_sequence::table
                 .filter(change_sequence::id.eq(1))
                 .select(change_sequence::last_id)

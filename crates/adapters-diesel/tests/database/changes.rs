@@ -106,7 +106,8 @@ contract!(
     expiry_by_the_sweeper_and_by_a_new_send_is_recorded_once,
     stream_tickets_are_single_use_and_expire,
     the_retention_purge_deletes_the_oldest_changes_only,
-    ids_increase_in_the_order_readers_see_them_with_eight_concurrent_writers
+    ids_increase_in_the_order_readers_see_them_with_eight_concurrent_writers,
+    the_latest_id_counts_every_change_committed_before_it_is_asked
 );
 
 async fn every_change_is_recorded_for_the_users_r12_names_as_they_were_then(target: Target) {
@@ -370,6 +371,25 @@ async fn stream_tickets_are_single_use_and_expire(target: Target) {
             .unwrap(),
         None
     );
+}
+
+/// A live-stream fan-out with no stream open asks only for the latest id, and webhooks start after
+/// it: on PostgreSQL, where changes are numbered after their commit, it numbers what waits first.
+async fn the_latest_id_counts_every_change_committed_before_it_is_asked(target: Target) {
+    let Some(subject) = Subject::fresh(target) else {
+        return;
+    };
+    let db = &*subject.db;
+    let (olivia, sara) = (user(db, "Olivia").await, user(db, "Sara").await);
+    let party = event(db, &olivia).await;
+    invite(db, party, &olivia, &sara).await;
+    let latest = db.latest().await.unwrap();
+    assert!(
+        latest > ChangeId(0),
+        "the invitation's change, not yet read"
+    );
+    let read = db.addressed_after(ChangeId(0), 100).await.unwrap();
+    assert_eq!(read.read_up_to, latest, "the same change the read finds");
 }
 
 async fn the_retention_purge_deletes_the_oldest_changes_only(target: Target) {

@@ -41,7 +41,9 @@ pub trait ChangeFeed: Send + Sync {
         limit: u32,
     ) -> Result<FeedRead<AddressedChange>, PortError>;
 
-    /// The number of the last change recorded (`ChangeId(0)` before the first).
+    /// The number of the last change recorded (`ChangeId(0)` before the first), every change
+    /// committed before the call included (an adapter that numbers after the commit numbers what
+    /// is waiting first, as the reads do).
     ///
     /// # Errors
     /// [`PortError`] on infrastructure failure.

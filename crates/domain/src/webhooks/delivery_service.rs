@@ -70,6 +70,10 @@ pub struct Dispatched {
     pub changes: usize,
     /// Deliveries made of them (0 when another worker dispatched the same changes first).
     pub deliveries: usize,
+    /// The read was a whole batch ([`DeliveryLimits::dispatch_batch`]): more changes may be
+    /// waiting, so call again now. Otherwise what was numbered when it read is dispatched, and a
+    /// worker may wait for the next commit instead of chasing each one as it comes.
+    pub more: bool,
 }
 
 /// What one attempt came to.
@@ -351,6 +355,7 @@ impl DeliveryService {
         Ok(Dispatched {
             changes: read.changes.len().max(1),
             deliveries: if moved { made } else { 0 },
+            more: read.read_up_to.0 - from.0 >= i64::from(self.limits.dispatch_batch),
         })
     }
 

@@ -935,3 +935,46 @@ async fn a_webhook_disabled_as_gone_is_not_brought_back_by_a_verification() {
     );
     assert!(w.verify_all().await.is_empty(), "nothing asked");
 }
+
+#[tokio::test]
+async fn a_dispatch_says_whether_it_read_a_whole_batch() {
+    let w = World::new(false);
+    let olivia = w.user("olivia").await;
+    for name in ["sara", "reza", "nima"] {
+        w.user(name).await;
+    }
+    let event = w.event(&olivia).await;
+    for name in ["sara", "reza", "nima"] {
+        w.invite(&olivia, event, &format!("{name}@example.com"))
+            .await;
+    }
+    let deliveries = DeliveryService::new(
+        w.store.clone(),
+        w.store.clone(),
+        Arc::new(Renderer),
+        w.sender.clone(),
+        None,
+        w.clock.clone(),
+        RetryPolicy::default(),
+        DeliveryLimits {
+            dispatch_batch: 2,
+            ..DeliveryLimits::default()
+        },
+    );
+    let first = deliveries.dispatch().await.unwrap();
+    assert_eq!(first.changes, 2);
+    assert!(first.more, "a whole batch: more may be waiting");
+    let mut last = deliveries.dispatch().await.unwrap();
+    while last.more {
+        last = deliveries.dispatch().await.unwrap();
+    }
+    assert!(
+        last.changes > 0 && last.changes < 2,
+        "the rest, less than a batch"
+    );
+    assert_eq!(
+        deliveries.dispatch().await.unwrap(),
+        Dispatched::default(),
+        "caught up"
+    );
+}

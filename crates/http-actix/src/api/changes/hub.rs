@@ -65,6 +65,12 @@ pub enum SubscribeError {
 /// Changes read per query.
 const BATCH: u32 = 500;
 
+/// The shortest time between the starts of two reads. A commit after a quiet spell is read at
+/// once; commits that come faster (a busy API) share a read, so that the hub's statements, and the
+/// numbering each read of the feed does first, are bounded by the clock, not by the request rate.
+/// Adds at most this much to a live change's delay, and only under load.
+const COALESCE: Duration = Duration::from_millis(20);
+
 /// What the hub pushes to a stream.
 #[derive(Debug, Clone)]
 pub enum Push {
@@ -316,6 +322,29 @@ impl StreamHub {
         state.position = state.position.max(Some(read_up_to));
     }
 
+    /// With no stream to hand changes to, moves the position to the feed's end with one cheap read
+    /// (no changes, no numbering) and returns it; `None` while any stream is open, or when the
+    /// read fails (the caller then reads the changes). Decided under the lock subscriptions take: a
+    /// stream that subscribed meanwhile keeps the hub reading every change after the position it
+    /// was given.
+    async fn skip_while_idle(&self) -> Option<ChangeId> {
+        if !self.idle() {
+            return None;
+        }
+        let latest = self.feed.latest().await.ok()?;
+        let mut state = self.lock();
+        if !state.subscribers.values().all(Vec::is_empty) {
+            return None;
+        }
+        let position = state.position.max(Some(latest))?;
+        state.position = Some(position);
+        Some(position)
+    }
+
+    fn idle(&self) -> bool {
+        self.lock().subscribers.values().all(Vec::is_empty)
+    }
+
     /// The fan-out loop: runs until `stop` turns true (then closes the hub). Reads the feed's
     /// position first (retrying while the database is down), then every change after it.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
@@ -340,27 +369,40 @@ impl StreamHub {
             }
         }
         tracing::info!(position = position.0, "live streams ready");
+        let mut last_read: Option<tokio::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 break;
             }
-            match self.feed.addressed_after(position, BATCH).await {
-                Ok(read) => {
-                    let full = read.read_up_to.0 - position.0 >= i64::from(BATCH);
-                    if read.read_up_to > position {
-                        tracing::debug!(
-                            count = read.changes.len(),
-                            position = read.read_up_to.0,
-                            "changes fanned out"
-                        );
-                    }
-                    position = read.read_up_to.max(position);
-                    self.dispatch(read.changes, position);
-                    if full {
-                        continue;
-                    }
+            if let Some(wait) = last_read.and_then(|at| COALESCE.checked_sub(at.elapsed())) {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => continue,
                 }
-                Err(error) => tracing::warn!(%error, "reading new changes failed; retrying"),
+            }
+            last_read = Some(tokio::time::Instant::now());
+            if let Some(skipped_to) = self.skip_while_idle().await {
+                position = skipped_to;
+            } else {
+                match self.feed.addressed_after(position, BATCH).await {
+                    Ok(read) => {
+                        let full = read.read_up_to.0 - position.0 >= i64::from(BATCH);
+                        if read.read_up_to > position {
+                            tracing::debug!(
+                                count = read.changes.len(),
+                                position = read.read_up_to.0,
+                                "changes fanned out"
+                            );
+                        }
+                        position = read.read_up_to.max(position);
+                        self.dispatch(read.changes, position);
+                        if full {
+                            last_read = None;
+                            continue;
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "reading new changes failed; retrying"),
+                }
             }
             tokio::select! {
                 () = commits.changed() => {}
@@ -418,6 +460,166 @@ mod tests {
             },
             recipients: vec![user],
         }
+    }
+
+    /// A feed whose end, changes and commits the test sets, counting the hub's reads.
+    #[derive(Default)]
+    struct ScriptedFeed {
+        latest: std::sync::atomic::AtomicI64,
+        changes: Mutex<Vec<AddressedChange>>,
+        reads: std::sync::atomic::AtomicUsize,
+        commits: Mutex<Option<watch::Receiver<u64>>>,
+    }
+
+    impl ScriptedFeed {
+        fn commit(&self, change: AddressedChange) {
+            self.latest
+                .store(change.recorded.id.0, std::sync::atomic::Ordering::SeqCst);
+            self.changes.lock().unwrap().push(change);
+        }
+
+        fn reads(&self) -> usize {
+            self.reads.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    struct Commits(watch::Receiver<u64>);
+
+    #[async_trait::async_trait]
+    impl domain::changes::ports::CommitWatch for Commits {
+        async fn changed(&mut self) {
+            if self.0.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ChangeFeed for ScriptedFeed {
+        async fn list_for(
+            &self,
+            _: UserId,
+            after: ChangeId,
+            _: u32,
+        ) -> Result<domain::changes::FeedRead<RecordedChange>, domain::ports::PortError> {
+            Ok(domain::changes::FeedRead {
+                changes: Vec::new(),
+                read_up_to: after,
+            })
+        }
+
+        async fn addressed_after(
+            &self,
+            after: ChangeId,
+            _: u32,
+        ) -> Result<domain::changes::FeedRead<AddressedChange>, domain::ports::PortError> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let changes: Vec<AddressedChange> = self
+                .changes
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|c| c.recorded.id > after)
+                .cloned()
+                .collect();
+            let read_up_to = changes.last().map_or(after, |c| c.recorded.id);
+            Ok(domain::changes::FeedRead {
+                changes,
+                read_up_to,
+            })
+        }
+
+        async fn latest(&self) -> Result<ChangeId, domain::ports::PortError> {
+            Ok(ChangeId(
+                self.latest.load(std::sync::atomic::Ordering::SeqCst),
+            ))
+        }
+
+        async fn purge_older_than(
+            &self,
+            _: chrono::DateTime<chrono::Utc>,
+            _: u32,
+        ) -> Result<u64, domain::ports::PortError> {
+            Ok(0)
+        }
+
+        fn watch(&self) -> Box<dyn domain::changes::ports::CommitWatch> {
+            Box::new(Commits(
+                self.commits
+                    .lock()
+                    .unwrap()
+                    .clone()
+                    .expect("a commit watch"),
+            ))
+        }
+    }
+
+    fn running(
+        feed: &Arc<ScriptedFeed>,
+    ) -> (Arc<StreamHub>, watch::Sender<u64>, watch::Sender<bool>) {
+        let (commits, watched) = watch::channel(0);
+        *feed.commits.lock().unwrap() = Some(watched);
+        let hub = StreamHub::new(feed.clone(), HubConfig::default());
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(hub.clone().run(stopped));
+        (hub, commits, stop)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_hub_reads_no_changes_and_a_stream_then_gets_every_later_one() {
+        let feed = Arc::new(ScriptedFeed::default());
+        let (hub, commits, _stop) = running(&feed);
+        let sara = UserId::generate();
+        for id in 1..=5 {
+            feed.commit(joined(id, sara));
+            commits.send_modify(|n| *n += 1);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(feed.reads(), 0, "no stream: no change read");
+        let mut stream = hub.subscribe(sara).await.unwrap();
+        assert_eq!(
+            stream.from,
+            ChangeId(5),
+            "the earlier ones are read from the feed"
+        );
+        feed.commit(joined(6, sara));
+        commits.send_modify(|n| *n += 1);
+        let pushed = tokio::time::timeout(Duration::from_millis(100), stream.changes.recv())
+            .await
+            .expect("pushed within the coalescing delay")
+            .expect("a change");
+        let Push::Change(change) = pushed else {
+            panic!("a change, not a probe");
+        };
+        assert_eq!(change.id, ChangeId(6));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn commits_faster_than_the_coalescing_delay_share_reads() {
+        let feed = Arc::new(ScriptedFeed::default());
+        let (hub, commits, _stop) = running(&feed);
+        let sara = UserId::generate();
+        // Once the hub has read its position.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = hub.subscribe(sara).await.unwrap();
+        // 100 commits, one a millisecond: 100 ms, at most one read every COALESCE.
+        for id in 1..=100 {
+            feed.commit(joined(id, sara));
+            commits.send_modify(|n| *n += 1);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(COALESCE * 2).await;
+        let reads = feed.reads();
+        assert!((2..=8).contains(&reads), "{reads} reads for 100 commits");
+        let mut ids = Vec::new();
+        while let Ok(Push::Change(change)) = stream.changes.try_recv() {
+            ids.push(change.id.0);
+        }
+        assert_eq!(
+            ids,
+            (1..=100).collect::<Vec<_>>(),
+            "every change, once, in order"
+        );
     }
 
     #[test]
