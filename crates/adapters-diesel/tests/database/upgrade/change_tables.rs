@@ -110,6 +110,13 @@ async fn the_change_tables_are_renamed_in_place_with_their_rows_and_back(backend
     let mut session = database.session();
     session.execute(match backend {
         Backend::Postgres => {
+            migration!("postgres/2026-12-16-000001_deliveries_due_by_kind/down.sql")
+        }
+        Backend::Sqlite => migration!("sqlite/2026-12-16-000001_deliveries_due_by_kind/down.sql"),
+    });
+    session.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261216000001'");
+    session.execute(match backend {
+        Backend::Postgres => {
             migration!("postgres/2026-12-15-000001_memberships_with_roles/down.sql")
         }
         Backend::Sqlite => migration!("sqlite/2026-12-15-000001_memberships_with_roles/down.sql"),

@@ -78,6 +78,10 @@ const CHANGE_TABLES_DOWN: &str = migration!("postgres/2026-12-06-000001_change_t
 const PROVEN_CONTACTS_DOWN: &str =
     migration!("postgres/2026-12-07-000001_proven_contacts/down.sql");
 
+/// Takes a later migration out again (due deliveries indexed by kind).
+const DELIVERIES_DUE_BY_KIND_DOWN: &str =
+    migration!("postgres/2026-12-16-000001_deliveries_due_by_kind/down.sql");
+
 /// Takes a later migration out again (the memberships' index with their roles).
 const MEMBERSHIPS_WITH_ROLES_DOWN: &str =
     migration!("postgres/2026-12-15-000001_memberships_with_roles/down.sql");
@@ -478,6 +482,7 @@ async fn native_types_upgrade_every_table_in_place_and_rows_read_back_equal() {
     let db = database.open();
     rows_read_back_equal(&db).await;
     drop(db);
+    database.session().execute(DELIVERIES_DUE_BY_KIND_DOWN);
     database.session().execute(MEMBERSHIPS_WITH_ROLES_DOWN);
     database.session().execute(WEBHOOK_VERIFICATION_DOWN);
     database.session().execute(CIRCUIT_BREAKERS_DOWN);
