@@ -148,7 +148,15 @@ class Server:
                    EVENT_NOTICES_PER_USER_PER_HOUR="0", SEND_RECIPIENTS_PER_DAY="0",
                    SEND_RECIPIENTS_PER_DAY_ESTABLISHED="0", MESSAGES_PER_RECIPIENT_PER_DAY="0",
                    # The generated users' contacts count as proven: invitations reach them.
-                   CONTACT_VERIFICATION="off")
+                   CONTACT_VERIFICATION="off",
+                   # No email or text transport: each invitation would otherwise be an email
+                   # written to OUTBOX_DIR (data/outbox, the development outbox: hundreds of
+                   # thousands of files a run), delivered in the background far slower than the
+                   # sends make them, its claims' cost growing with that backlog on the cores the
+                   # measured requests and their pgbench ceilings share
+                   # (bench/reports/2026-12-07-send-ceiling.md). Neither a request nor its ceiling
+                   # contains the delivery; the delivery lag part measures it, with webhooks.
+                   SMTP_URL="none", SMS_URL="none")
         env.update(extra_env or {})
         self.log_path = log_path
         self.log = open(log_path, "w")
