@@ -24,8 +24,8 @@ use tokio::task::{JoinHandle, JoinSet};
 /// The longest the worker waits between turns when nothing wakes it.
 pub const POLL: Duration = Duration::from_secs(1);
 
-/// The shortest time between the starts of two turns that dispatch. A commit after a quiet spell
-/// starts one at once; commits that come faster (a busy API: each sent invitation, answer or edit
+/// The shortest time between the starts of two turns that dispatch (a turn reads a backlog whole
+/// batch after whole batch). A commit after a quiet spell starts one at once; commits that come faster (a busy API: each sent invitation, answer or edit
 /// is one, and the sequencer's notice of them another) share a turn, so that the worker's own
 /// statements (numbering, dispatch, claims) are bounded by the clock, not by the request rate:
 /// without this each of them ran once or twice a commit, which cost PostgreSQL more than the

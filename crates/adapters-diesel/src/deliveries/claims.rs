@@ -160,9 +160,14 @@ pub(super) fn claim_due(
                 if room.get(&None).is_some_and(|left| *left <= 0) {
                     return Ok((Vec::new(), Vec::new()));
                 }
+                // The state written into the statement, not bound: a prepared statement's generic
+                // plan cannot prove that a bound `state = $1` is the `deliveries_due_emails`
+                // index's condition, and would scan the table instead.
                 deliveries::table
                     .filter(deliveries::webhook_id.is_null())
-                    .filter(deliveries::state.eq(PENDING))
+                    .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                        "deliveries.state = '{PENDING}'"
+                    )))
                     .filter(deliveries::due_at.le(now))
                     .filter(
                         deliveries::lease_until

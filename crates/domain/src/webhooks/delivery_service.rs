@@ -355,6 +355,10 @@ impl DeliveryService {
         Ok(Dispatched {
             changes: read.changes.len().max(1),
             deliveries: if moved { made } else { 0 },
+            // By the ids the read moved past, not the rows it returned (unreadable rows are
+            // skipped), so that a gap can only make it say "more" when there is none. A feed that
+            // caps a read below `dispatch_batch` would make every read look short: keep the batch
+            // within the feed's cap (1,000 for the database feed).
             more: read.read_up_to.0 - from.0 >= i64::from(self.limits.dispatch_batch),
         })
     }

@@ -65,8 +65,9 @@ pub enum SubscribeError {
 /// Changes read per query.
 const BATCH: u32 = 500;
 
-/// The shortest time between the starts of two reads. A commit after a quiet spell is read at
-/// once; commits that come faster (a busy API) share a read, so that the hub's statements, and the
+/// The shortest time between the starts of two reads, but for the reads of a backlog, whole
+/// batches in a row. A commit after a quiet spell is read at once; commits that come faster (a
+/// busy API) share a read, so that the hub's statements, and the
 /// numbering each read of the feed does first, are bounded by the clock, not by the request rate.
 /// Adds at most this much to a live change's delay, and only under load.
 const COALESCE: Duration = Duration::from_millis(20);
@@ -323,7 +324,8 @@ impl StreamHub {
     }
 
     /// With no stream to hand changes to, moves the position to the feed's end with one cheap read
-    /// (no changes, no numbering) and returns it; `None` while any stream is open, or when the
+    /// (no changes; what is staged is numbered first, so that other processes hear of it) and
+    /// returns it; `None` while any stream is open, or when the
     /// read fails (the caller then reads the changes). Decided under the lock subscriptions take: a
     /// stream that subscribed meanwhile keeps the hub reading every change after the position it
     /// was given.
