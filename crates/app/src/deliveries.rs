@@ -313,7 +313,7 @@ async fn attempt(service: DeliveryService, delivery: ClaimedDelivery) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
     use std::sync::Arc;
 
     use async_trait::async_trait;
@@ -329,114 +329,40 @@ mod tests {
 
     use super::{slots, DeliveryWorker, COALESCE};
 
-    /// A feed that is never caught up: each read takes a while and moves one change further, as
-    /// a backlog larger than a stop can wait for does.
-    #[derive(Default)]
-    struct EndlessBacklog {
+    /// A feed that is never caught up: each read takes `pause` and moves `step` changes further
+    /// (500, the service's whole batch: a backlog larger than a stop can wait for; 1: a trickle,
+    /// never a whole batch, as under a steady stream of requests), counting its reads. Its commits
+    /// are the test's, or none.
+    struct MovingFeed {
+        step: i64,
+        pause: std::time::Duration,
         read_up_to: AtomicI64,
+        reads: AtomicUsize,
+        commits: Option<tokio::sync::watch::Receiver<u64>>,
     }
 
-    #[async_trait]
-    impl ChangeFeed for EndlessBacklog {
-        async fn list_for(
-            &self,
-            _: UserId,
-            after: ChangeId,
-            _: u32,
-        ) -> Result<FeedRead<RecordedChange>, PortError> {
-            Ok(FeedRead {
-                changes: Vec::new(),
-                read_up_to: after,
+    impl MovingFeed {
+        fn new(
+            step: i64,
+            pause: std::time::Duration,
+            commits: Option<tokio::sync::watch::Receiver<u64>>,
+        ) -> Arc<Self> {
+            Arc::new(Self {
+                step,
+                pause,
+                read_up_to: AtomicI64::new(0),
+                reads: AtomicUsize::new(0),
+                commits,
             })
         }
 
-        async fn addressed_after(
-            &self,
-            after: ChangeId,
-            _: u32,
-        ) -> Result<FeedRead<AddressedChange>, PortError> {
-            // A whole batch each time (the service's default, 500): there is always more.
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            self.read_up_to.store(after.0 + 500, Ordering::Relaxed);
-            Ok(FeedRead {
-                changes: Vec::new(),
-                read_up_to: ChangeId(after.0 + 500),
-            })
-        }
-
-        async fn latest(&self) -> Result<ChangeId, PortError> {
-            Ok(ChangeId(self.read_up_to.load(Ordering::Relaxed)))
-        }
-
-        async fn purge_older_than(&self, _: DateTime<Utc>, _: u32) -> Result<u64, PortError> {
-            Ok(0)
-        }
-
-        fn watch(&self) -> Box<dyn CommitWatch> {
-            Box::new(Quiet)
-        }
-    }
-
-    struct Quiet;
-
-    #[async_trait]
-    impl CommitWatch for Quiet {
-        async fn changed(&mut self) {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    struct Renderer;
-
-    impl ChangeRenderer for Renderer {
-        fn render(&self, change: &RecordedChange) -> String {
-            change.id.0.to_string()
-        }
-    }
-
-    #[tokio::test]
-    async fn a_stop_is_not_held_up_by_a_backlog_of_changes_to_dispatch() {
-        let feed = Arc::new(EndlessBacklog::default());
-        let service = DeliveryService::new(
-            feed.clone(),
-            Arc::new(Store::default()),
-            Arc::new(Renderer),
-            Arc::new(FakeSender::default()),
-            None,
-            Arc::new(FixedClock::default()),
-            RetryPolicy::default(),
-            DeliveryLimits::default(),
-        );
-        let worker = DeliveryWorker::start(service, 4);
-        // Well into the backlog: it has dispatched batch after batch by now.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let dispatched = feed.read_up_to.load(Ordering::Relaxed) / 500;
-        assert!(dispatched >= 3, "dispatching ({dispatched} batches)");
-        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), worker.stop()).await;
-        assert!(stopped.is_ok(), "the worker stopped between two batches");
-    }
-
-    /// A feed with one new change at every read (a trickle: never a whole batch, never caught
-    /// up, as under a steady stream of requests), counting its reads, with commits the test
-    /// makes.
-    struct CountedFeed {
-        reads: std::sync::atomic::AtomicUsize,
-        commits: tokio::sync::watch::Receiver<u64>,
-    }
-
-    struct Commits(tokio::sync::watch::Receiver<u64>);
-
-    #[async_trait]
-    impl CommitWatch for Commits {
-        async fn changed(&mut self) {
-            if self.0.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
+        fn reads(&self) -> usize {
+            self.reads.load(Ordering::SeqCst)
         }
     }
 
     #[async_trait]
-    impl ChangeFeed for CountedFeed {
+    impl ChangeFeed for MovingFeed {
         async fn list_for(
             &self,
             _: UserId,
@@ -455,15 +381,17 @@ mod tests {
             _: u32,
         ) -> Result<FeedRead<AddressedChange>, PortError> {
             self.reads.fetch_add(1, Ordering::SeqCst);
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            tokio::time::sleep(self.pause).await;
+            let read_up_to = ChangeId(after.0 + self.step);
+            self.read_up_to.store(read_up_to.0, Ordering::SeqCst);
             Ok(FeedRead {
                 changes: Vec::new(),
-                read_up_to: ChangeId(after.0 + 1),
+                read_up_to,
             })
         }
 
         async fn latest(&self) -> Result<ChangeId, PortError> {
-            Ok(ChangeId(0))
+            Ok(ChangeId(self.read_up_to.load(Ordering::SeqCst)))
         }
 
         async fn purge_older_than(&self, _: DateTime<Utc>, _: u32) -> Result<u64, PortError> {
@@ -475,15 +403,33 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn commits_faster_than_the_coalescing_delay_share_turns() {
-        let (commits, watched) = tokio::sync::watch::channel(0u64);
-        let feed = Arc::new(CountedFeed {
-            reads: std::sync::atomic::AtomicUsize::new(0),
-            commits: watched,
-        });
+    /// The test's commits, or (`None`) a watch that never wakes.
+    struct Commits(Option<tokio::sync::watch::Receiver<u64>>);
+
+    #[async_trait]
+    impl CommitWatch for Commits {
+        async fn changed(&mut self) {
+            if let Some(commits) = &mut self.0 {
+                if commits.changed().await.is_ok() {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        }
+    }
+
+    struct Renderer;
+
+    impl ChangeRenderer for Renderer {
+        fn render(&self, change: &RecordedChange) -> String {
+            change.id.0.to_string()
+        }
+    }
+
+    /// A worker of 4 slots dispatching `feed`, with no webhooks and no mailer.
+    fn worker_over(feed: Arc<MovingFeed>) -> DeliveryWorker {
         let service = DeliveryService::new(
-            feed.clone(),
+            feed,
             Arc::new(Store::default()),
             Arc::new(Renderer),
             Arc::new(FakeSender::default()),
@@ -492,15 +438,34 @@ mod tests {
             RetryPolicy::default(),
             DeliveryLimits::default(),
         );
-        let worker = DeliveryWorker::start(service, 4);
+        DeliveryWorker::start(service, 4)
+    }
+
+    #[tokio::test]
+    async fn a_stop_is_not_held_up_by_a_backlog_of_changes_to_dispatch() {
+        let feed = MovingFeed::new(500, std::time::Duration::from_millis(20), None);
+        let worker = worker_over(feed.clone());
+        // Well into the backlog: it has dispatched batch after batch by now.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let dispatched = feed.read_up_to.load(Ordering::SeqCst) / 500;
+        assert!(dispatched >= 3, "dispatching ({dispatched} batches)");
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), worker.stop()).await;
+        assert!(stopped.is_ok(), "the worker stopped between two batches");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn commits_faster_than_the_coalescing_delay_share_turns() {
+        let (commits, watched) = tokio::sync::watch::channel(0u64);
+        let feed = MovingFeed::new(1, std::time::Duration::from_millis(1), Some(watched));
+        let worker = worker_over(feed.clone());
         // The first turn, then quiet past the coalescing delay.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let before = feed.reads.load(Ordering::SeqCst);
+        let before = feed.reads();
         // A commit after a quiet spell is dispatched at once.
         commits.send_modify(|n| *n += 1);
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         assert_eq!(
-            feed.reads.load(Ordering::SeqCst),
+            feed.reads(),
             before + 1,
             "dispatched at once (before {before})"
         );
@@ -511,7 +476,7 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         tokio::time::sleep(COALESCE * 2).await;
-        let turns = feed.reads.load(Ordering::SeqCst) - before - 1;
+        let turns = feed.reads() - before - 1;
         assert!((2..=8).contains(&turns), "{turns} turns for 100 commits");
         worker.stop().await;
     }

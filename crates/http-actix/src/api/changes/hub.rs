@@ -110,6 +110,13 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    /// No stream is handed changes.
+    fn idle(&self) -> bool {
+        self.subscribers.values().all(Vec::is_empty)
+    }
+}
+
 /// The fan-out of one process (see the module's doc).
 pub struct StreamHub {
     feed: Arc<dyn ChangeFeed>,
@@ -335,7 +342,7 @@ impl StreamHub {
         }
         let latest = self.feed.latest().await.ok()?;
         let mut state = self.lock();
-        if !state.subscribers.values().all(Vec::is_empty) {
+        if !state.idle() {
             return None;
         }
         let position = state.position.max(Some(latest))?;
@@ -344,7 +351,7 @@ impl StreamHub {
     }
 
     fn idle(&self) -> bool {
-        self.lock().subscribers.values().all(Vec::is_empty)
+        self.lock().idle()
     }
 
     /// The fan-out loop: runs until `stop` turns true (then closes the hub). Reads the feed's
