@@ -82,11 +82,14 @@ as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres app
 
 # A streaming hot standby of it, for list reads (DATABASE_READ_URL).
 STANDBY_PORT="$(free_port)"
-as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$DIR/standby" -R \
+as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$DIR/standby" -R --checkpoint=fast \
   -X stream >"$DIR/basebackup.log" 2>&1 || { show_logs; fail "pg_basebackup"; }
 cat >>"$DIR/standby/postgresql.conf" <<EOF
 port = $STANDBY_PORT
 hot_standby_feedback = on
+# Each commit applied 5 ms after it was made: a standby trailing a busy primary, as over a
+# network (scale_test.py's list reads wait for it).
+recovery_min_apply_delay = 5
 EOF
 standby_ctl() { as_postgres "$PG_BIN/pg_ctl" -D "$DIR/standby" -l "$DIR/standby.log" -w "$@" >/dev/null; }
 standby_ctl start || { show_logs; fail "the standby did not start"; }

@@ -7,8 +7,11 @@
 //! read ([`Database::run_read`]) goes to the standby only when the standby has replayed past that
 //! position, checked on the standby just before the read, whose snapshot is taken after the
 //! check: so it sees every transaction committed before the request began, the caller's own
-//! writes through any process included. A standby that lags, is gone or fails costs only speed:
-//! the read runs on the primary, and a failed standby is left alone for [`REST`].
+//! writes through any process included. A standby a little behind (the milliseconds its replay
+//! trails a primary that is writing) is given up to [`CATCH_UP`] to get there, checked every
+//! [`STEP`] without holding a connection in between. A standby that lags longer, is gone or fails
+//! costs only speed: the read runs on the primary; a standby that did not catch up in time is not
+//! waited for again for [`LAGGING`], and a failed one is left alone for [`REST`].
 //!
 //! The position lives in a task-local that the binary opens around each request
 //! ([`read_scope`]); outside one (background work, unauthenticated requests) reads use the
@@ -30,6 +33,21 @@ use super::pool::Database;
 
 /// How long a standby that failed a read is left alone before it is tried again.
 pub(crate) const REST: Duration = Duration::from_secs(5);
+
+/// How long a read waits for a standby that has not yet replayed as far as it must: a streaming
+/// standby trails a primary that is writing by about the time its WAL takes to arrive and be
+/// replayed (a few milliseconds on one network), so that without a wait most reads under a steady
+/// stream of writes found it behind and went to the primary.
+pub(crate) const CATCH_UP: Duration = Duration::from_millis(10);
+
+/// Between two checks of a standby that is behind. The connection goes back to the pool between
+/// them: a wait holds no connection.
+const STEP: Duration = Duration::from_millis(2);
+
+/// How long reads stop waiting for a standby after one did not catch up within [`CATCH_UP`]
+/// (paused, or far behind): each checks once and goes to the primary, so that a lagging standby
+/// costs one wait a second, not one a read.
+const LAGGING: Duration = Duration::from_secs(1);
 
 tokio::task_local! {
     static POSITION: RefCell<Option<String>>;
@@ -64,6 +82,8 @@ pub(crate) struct Replica {
     pub(crate) db: Database,
     /// Until when (milliseconds since `epoch`) reads skip the standby; 0: not resting.
     resting_until: AtomicU64,
+    /// Until when (milliseconds since `epoch`) reads do not wait for the standby to catch up.
+    lagging_until: AtomicU64,
     epoch: Instant,
 }
 
@@ -72,6 +92,7 @@ impl Replica {
         Self {
             db,
             resting_until: AtomicU64::new(0),
+            lagging_until: AtomicU64::new(0),
             epoch: Instant::now(),
         }
     }
@@ -85,8 +106,28 @@ impl Replica {
     }
 
     fn rest(&self) {
-        let until = self.now_ms() + u64::try_from(REST.as_millis()).unwrap_or(u64::MAX);
-        self.resting_until.store(until, Ordering::Relaxed);
+        self.resting_until
+            .store(self.after(REST), Ordering::Relaxed);
+    }
+
+    /// How long a read may wait for the standby to catch up: [`CATCH_UP`], or nothing while it is
+    /// lagging.
+    fn catch_up(&self) -> Duration {
+        if self.now_ms() < self.lagging_until.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            CATCH_UP
+        }
+    }
+
+    fn lagging(&self) {
+        self.lagging_until
+            .store(self.after(LAGGING), Ordering::Relaxed);
+    }
+
+    fn after(&self, wait: Duration) -> u64 {
+        self.now_ms()
+            .saturating_add(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX))
     }
 }
 
@@ -130,9 +171,10 @@ impl Database {
         self.replica.is_some()
     }
 
-    /// Runs a list read `op` on the standby when it has replayed everything committed
-    /// before this request began, else on the primary (see the module documentation). `op` may
-    /// run twice (on the standby, then on the primary), so it is `Clone`.
+    /// Runs a list read `op` on the standby when it has replayed everything committed before
+    /// this request began (waiting up to [`CATCH_UP`] for it), else on the primary (see the module
+    /// documentation). `op` may run more than once (on the standby, then on the primary), so it is
+    /// `Clone`.
     pub(crate) async fn run_read<T, E>(
         &self,
         op: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Clone + Send + 'static,
@@ -148,29 +190,43 @@ impl Database {
             metrics::counter!("db_standby_reads_total", "outcome" => "resting").increment(1);
             return self.run(op).await;
         }
-        let on_standby = op.clone();
-        let tried: Result<Option<T>, StandbyFailed<E>> = replica
-            .db
-            .run(move |conn| match replayed(conn, &lsn) {
-                Ok(true) => on_standby(conn).map(Some).map_err(StandbyFailed::Op),
-                Ok(false) => Ok(None),
-                Err(error) => Err(StandbyFailed::Port(error)),
-            })
-            .await;
-        match tried {
-            Ok(Some(value)) => {
-                metrics::counter!("db_standby_reads_total", "outcome" => "served").increment(1);
-                Ok(value)
-            }
-            Ok(None) => {
-                metrics::counter!("db_standby_reads_total", "outcome" => "behind").increment(1);
-                self.run(op).await
-            }
-            Err(failed) => {
-                metrics::counter!("db_standby_reads_total", "outcome" => "failed").increment(1);
-                tracing::warn!(error = %failed, "the standby failed a read; reading from the primary");
-                replica.rest();
-                self.run(op).await
+        let started = Instant::now();
+        let deadline = started + replica.catch_up();
+        loop {
+            let checked = Instant::now();
+            let (on_standby, lsn) = (op.clone(), lsn.clone());
+            let tried: Result<Option<T>, StandbyFailed<E>> = replica
+                .db
+                .run(move |conn| match replayed(conn, &lsn) {
+                    Ok(true) => on_standby(conn).map(Some).map_err(StandbyFailed::Op),
+                    Ok(false) => Ok(None),
+                    Err(error) => Err(StandbyFailed::Port(error)),
+                })
+                .await;
+            match tried {
+                Ok(Some(value)) => {
+                    metrics::counter!("db_standby_reads_total", "outcome" => "served").increment(1);
+                    // How long the read waited for the standby to catch up (0: it had).
+                    metrics::histogram!("db_standby_catch_up_seconds")
+                        .record(checked.duration_since(started).as_secs_f64());
+                    return Ok(value);
+                }
+                Ok(None) if Instant::now() + STEP <= deadline => {
+                    tokio::time::sleep(STEP).await;
+                }
+                Ok(None) => {
+                    metrics::counter!("db_standby_reads_total", "outcome" => "behind").increment(1);
+                    if deadline > started {
+                        replica.lagging();
+                    }
+                    return self.run(op).await;
+                }
+                Err(failed) => {
+                    metrics::counter!("db_standby_reads_total", "outcome" => "failed").increment(1);
+                    tracing::warn!(error = %failed, "the standby failed a read; reading from the primary");
+                    replica.rest();
+                    return self.run(op).await;
+                }
             }
         }
     }
