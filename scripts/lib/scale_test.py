@@ -270,19 +270,23 @@ def standby_outcomes(metrics: list[str]) -> dict[str, int]:
 
 
 class WritesAllTheWhile:
-    """Another client committing on the primary every 2 ms, for as long as it is open: the
-    primary's WAL position always moves, and the standby always trails it a little."""
+    """Another client committing on the primary every 2 ms, for as long as it is open (a minute
+    at most): the primary's WAL position always moves, and the standby always trails it a
+    little."""
 
+    NAME = "scale_writer"
     # Two commands: a DO block commits only outside a transaction block (one -c each).
     SQL = ["-c", "CREATE TABLE IF NOT EXISTS scale_writes (n int)",
-           "-c", "DO $$ BEGIN FOR i IN 1..100000 LOOP INSERT INTO scale_writes VALUES (i); "
-                 "COMMIT; PERFORM pg_sleep(0.002); END LOOP; END $$"]
+           "-c", "DO $$ BEGIN WHILE clock_timestamp() < now() + interval '60 s' LOOP "
+                 "INSERT INTO scale_writes VALUES (1); COMMIT; PERFORM pg_sleep(0.002); "
+                 "END LOOP; END $$"]
 
     def __init__(self, primary: str):
         self.primary = primary
 
     def __enter__(self):
-        self.writer = subprocess.Popen(["psql", self.primary, "-Xq", *self.SQL],
+        env = dict(os.environ, PGAPPNAME=self.NAME)
+        self.writer = subprocess.Popen(["psql", self.primary, "-Xq", *self.SQL], env=env,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.3)
         if self.writer.poll() is not None:
@@ -290,8 +294,10 @@ class WritesAllTheWhile:
         return self
 
     def __exit__(self, *_):
-        self.writer.kill()
-        self.writer.wait()
+        # The server runs the loop on whether or not its client is there: end it there.
+        psql(self.primary, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           f"WHERE application_name = '{self.NAME}'")
+        self.writer.wait(timeout=10)
 
 
 def standby_reads(lb: str, primary: str, standby: str, metrics: list[str]) -> str:

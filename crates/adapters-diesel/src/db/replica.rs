@@ -10,8 +10,9 @@
 //! writes through any process included. A standby a little behind (the milliseconds its replay
 //! trails a primary that is writing) is given up to [`CATCH_UP`] to get there, checked every
 //! [`STEP`] without holding a connection in between. A standby that lags longer, is gone or fails
-//! costs only speed: the read runs on the primary; a standby that did not catch up in time is not
-//! waited for again for [`LAGGING`], and a failed one is left alone for [`REST`].
+//! costs only speed: the read runs on the primary; a standby that [`MISSES`] reads in a row waited
+//! for in vain is not waited for again for [`LAGGING`], and a failed one is left alone for
+//! [`REST`].
 //!
 //! The position lives in a task-local that the binary opens around each request
 //! ([`read_scope`]); outside one (background work, unauthenticated requests) reads use the
@@ -19,7 +20,7 @@
 //! ([`forget_position`]), so that the request's later reads go to the primary.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,10 +45,14 @@ pub(crate) const CATCH_UP: Duration = Duration::from_millis(10);
 /// them: a wait holds no connection.
 const STEP: Duration = Duration::from_millis(2);
 
-/// How long reads stop waiting for a standby after one did not catch up within [`CATCH_UP`]
-/// (paused, or far behind): each checks once and goes to the primary, so that a lagging standby
-/// costs one wait a second, not one a read.
+/// How long reads stop waiting for a standby after [`MISSES`] reads in a row did not see it catch
+/// up within [`CATCH_UP`] (paused, or far behind): each checks once and goes to the primary, so
+/// that a lagging standby costs a few waits a second, not one a read.
 const LAGGING: Duration = Duration::from_secs(1);
+
+/// Reads in a row that waited for the standby in vain before it counts as lagging: one slow check
+/// (a busy moment of the standby's pool or of the machine) is not a lagging standby.
+const MISSES: u32 = 3;
 
 tokio::task_local! {
     static POSITION: RefCell<Option<String>>;
@@ -77,22 +82,39 @@ fn noted_position() -> Option<String> {
         .flatten()
 }
 
-/// The standby's pool, and whether it is resting after a failure.
+/// The standby's pool, and how reads treat it now ([`Pace`]).
 pub(crate) struct Replica {
     pub(crate) db: Database,
-    /// Until when (milliseconds since `epoch`) reads skip the standby; 0: not resting.
-    resting_until: AtomicU64,
-    /// Until when (milliseconds since `epoch`) reads do not wait for the standby to catch up.
-    lagging_until: AtomicU64,
-    epoch: Instant,
+    pace: Pace,
 }
 
 impl Replica {
     pub(crate) fn new(db: Database) -> Self {
         Self {
             db,
+            pace: Pace::new(),
+        }
+    }
+}
+
+/// Whether reads skip the standby (resting after a failure), and how long they wait for it to
+/// catch up (not at all while it is lagging).
+struct Pace {
+    /// Until when (milliseconds since `epoch`) reads skip the standby; 0: not resting.
+    resting_until: AtomicU64,
+    /// Until when (milliseconds since `epoch`) reads do not wait for the standby to catch up.
+    lagging_until: AtomicU64,
+    /// Reads in a row that waited in vain; a read the standby serves starts the count again.
+    misses: AtomicU32,
+    epoch: Instant,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Self {
             resting_until: AtomicU64::new(0),
             lagging_until: AtomicU64::new(0),
+            misses: AtomicU32::new(0),
             epoch: Instant::now(),
         }
     }
@@ -120,9 +142,20 @@ impl Replica {
         }
     }
 
-    fn lagging(&self) {
-        self.lagging_until
-            .store(self.after(LAGGING), Ordering::Relaxed);
+    /// A read waited in vain: the [`MISSES`]th in a row makes the standby lagging.
+    fn missed(&self) {
+        if self.misses.fetch_add(1, Ordering::Relaxed) + 1 >= MISSES {
+            self.misses.store(0, Ordering::Relaxed);
+            self.lagging_until
+                .store(self.after(LAGGING), Ordering::Relaxed);
+        }
+    }
+
+    /// The standby served a read: the misses start again.
+    fn served(&self) {
+        if self.misses.load(Ordering::Relaxed) != 0 {
+            self.misses.store(0, Ordering::Relaxed);
+        }
     }
 
     fn after(&self, wait: Duration) -> u64 {
@@ -186,12 +219,12 @@ impl Database {
         let (Some(replica), Some(lsn)) = (&self.replica, noted_position()) else {
             return self.run(op).await;
         };
-        if replica.resting() {
+        if replica.pace.resting() {
             metrics::counter!("db_standby_reads_total", "outcome" => "resting").increment(1);
             return self.run(op).await;
         }
         let started = Instant::now();
-        let deadline = started + replica.catch_up();
+        let deadline = started + replica.pace.catch_up();
         loop {
             let checked = Instant::now();
             let (on_standby, lsn) = (op.clone(), lsn.clone());
@@ -206,6 +239,7 @@ impl Database {
             match tried {
                 Ok(Some(value)) => {
                     metrics::counter!("db_standby_reads_total", "outcome" => "served").increment(1);
+                    replica.pace.served();
                     // How long the read waited for the standby to catch up (0: it had).
                     metrics::histogram!("db_standby_catch_up_seconds")
                         .record(checked.duration_since(started).as_secs_f64());
@@ -217,14 +251,14 @@ impl Database {
                 Ok(None) => {
                     metrics::counter!("db_standby_reads_total", "outcome" => "behind").increment(1);
                     if deadline > started {
-                        replica.lagging();
+                        replica.pace.missed();
                     }
                     return self.run(op).await;
                 }
                 Err(failed) => {
                     metrics::counter!("db_standby_reads_total", "outcome" => "failed").increment(1);
                     tracing::warn!(error = %failed, "the standby failed a read; reading from the primary");
-                    replica.rest();
+                    replica.pace.rest();
                     return self.run(op).await;
                 }
             }
@@ -256,3 +290,49 @@ impl<E> std::fmt::Display for StandbyFailed<E> {
 
 /// Keeps the standby's pool alive with the primary's.
 pub(crate) type SharedReplica = Arc<Replica>;
+
+#[cfg(test)]
+mod tests {
+    use super::{Pace, CATCH_UP, MISSES};
+    use std::time::Duration;
+
+    #[test]
+    fn a_standby_is_waited_for_until_reads_miss_it_several_times_in_a_row() {
+        let pace = Pace::new();
+        for _ in 1..MISSES {
+            pace.missed();
+            assert_eq!(
+                pace.catch_up(),
+                CATCH_UP,
+                "one slow check is not a lagging standby"
+            );
+        }
+        pace.missed();
+        assert_eq!(pace.catch_up(), Duration::ZERO);
+        assert!(
+            !pace.resting(),
+            "a lagging standby still serves the reads it has caught up for"
+        );
+    }
+
+    #[test]
+    fn a_read_the_standby_serves_starts_the_misses_again() {
+        let pace = Pace::new();
+        for _ in 0..3 {
+            for _ in 1..MISSES {
+                pace.missed();
+            }
+            pace.served();
+        }
+        assert_eq!(pace.catch_up(), CATCH_UP);
+    }
+
+    #[test]
+    fn a_standby_that_failed_rests() {
+        let pace = Pace::new();
+        assert!(!pace.resting());
+        pace.rest();
+        assert!(pace.resting());
+        assert_eq!(pace.catch_up(), CATCH_UP);
+    }
+}
