@@ -9,11 +9,13 @@ statements, so that drift hits all alike.
                  "pool5": ["target/release/event-manager", {"DATABASE_POOL_SIZE": "5"}]}' \\
     BENCH_PG=postgres://postgres@127.0.0.1:5433 python3 bench/ab.py
 
-AB_CONFIGS names each server: its binary and the environment it runs with (beside the bench's own,
-bench/run.py's `Server`). AB_ROUNDS (4) rounds of BENCH_SECONDS (15) at AB_CONNECTIONS (32)
-connections, then one run of each at 128 connections, after which each server's peak RSS is
+AB_CONFIGS names each server: its binary (relative to the repository) and the environment it runs
+with (beside the bench's own, bench/run.py's `Server`). The servers take turns in a rotating order:
+in each round a different one goes first. AB_ROUNDS (4) rounds of BENCH_SECONDS (15) at AB_CONNECTIONS (32)
+connections (after a warm-up of 3 s each), then one run of each at 128 connections, after which each server's peak RSS is
 read. The database is the large set a `make bench` seeded (`em_bench_large` on BENCH_PG;
-`BENCH_ONLY=read` is enough). Prints every round, then per server the medians: req/s, the
+`BENCH_ONLY=read` is enough), whose `max_connections` must hold every server's pool (10 each by
+default, and a listener) beside AB_CONNECTIONS pgbench clients. Prints every round, then per server the medians: req/s, the
 machine's CPU a request (every process and the kernel) and the server's own, and its throughput
 ÷ pgbench's, round by round.
 """
@@ -46,16 +48,22 @@ def main():
     bench.OUT.mkdir(parents=True, exist_ok=True)
     url = f"{bench.PG}/{DB}?sslmode=disable"
     servers = {}
-    for name, (binary, env) in CONFIGS.items():
-        bench.BIN = Path(binary)
-        servers[name] = bench.Server(url, bench.OUT / f"ab-{name}.log", env)
-    print(f"commit {bench.git_commit()}; {ROUNDS} rounds of {bench.SECONDS} s at {CONNECTIONS} connections; "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    runs = {name: [] for name in servers}
+    runs = {name: [] for name in CONFIGS}
     ceilings = []
     try:
+        for name, (binary, env) in CONFIGS.items():
+            bench.BIN = bench.ROOT / binary
+            servers[name] = bench.Server(url, bench.OUT / f"ab-{name}.log", {k: str(v) for k, v in env.items()})
+            print(f"{name}: {bench.BIN} {env or ''}", flush=True)
+        for server in servers.values():
+            # Warm: its pool's connections open, its statements prepared, its token cache filled.
+            bench.wrk(server, "list.lua", {"BENCH_PATH": bench.READ_PATH}, seconds=3)
+        print(f"{ROUNDS} rounds of {bench.SECONDS} s at {CONNECTIONS} connections; load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+        names = list(servers)
         for n in range(1, ROUNDS + 1):
-            for name, server in servers.items():
+            for name in names[(n - 1) % len(names):] + names[:(n - 1) % len(names)]:
+                server = servers[name]
                 r = read(server, CONNECTIONS)
                 runs[name].append(r)
                 print(f"round {n} {name}: {r['rps']:.0f} req/s, p99 {r['p99']:.1f} ms, CPU a request "
