@@ -11,11 +11,12 @@ statements, so that drift hits all alike.
 
 AB_CONFIGS names each server: its binary (relative to the repository) and the environment it runs
 with (beside the bench's own, bench/run.py's `Server`). The servers take turns in a rotating order:
-in each round a different one goes first. AB_ROUNDS (4) rounds of BENCH_SECONDS (15) at AB_CONNECTIONS (32)
-connections (after a warm-up of 3 s each), then one run of each at 128 connections, after which each server's peak RSS is
-read. The database is the large set a `make bench` seeded (`em_bench_large` on BENCH_PG;
-`BENCH_ONLY=read` is enough), whose `max_connections` must hold every server's pool (10 each by
-default, and a listener) beside AB_CONNECTIONS pgbench clients. Prints every round, then per server the medians: req/s, the
+in each round a different one goes first. AB_ROUNDS (4) rounds of BENCH_SECONDS (15) at
+AB_CONNECTIONS (32) connections (after a warm-up of 3 s each), then one run of each at 128
+connections, after which each server's peak RSS is read. The database is the large set a
+`make bench` seeded (`em_bench_large` on BENCH_PG; `BENCH_ONLY=read` is enough), whose
+`max_connections` must hold every server's pool (10 each by default, and a listener) beside
+AB_CONNECTIONS pgbench clients. Prints every round, then per server the medians: req/s, the
 machine's CPU a request (every process and the kernel) and the server's own, and its throughput
 ÷ pgbench's, round by round.
 """
@@ -37,8 +38,9 @@ CONNECTIONS = int(os.environ.get("AB_CONNECTIONS", "32"))
 DB = "em_bench_large"
 
 
-def read(server, connections):
-    return bench.measured_wrk(server, "list.lua", {"BENCH_PATH": bench.READ_PATH}, connections=connections)
+def read(server, connections, seconds=bench.SECONDS):
+    return bench.measured_wrk(server, "list.lua", {"BENCH_PATH": bench.READ_PATH},
+                              connections=connections, seconds=seconds)
 
 
 def main():
@@ -57,7 +59,7 @@ def main():
             print(f"{name}: {bench.BIN} {env or ''}", flush=True)
         for server in servers.values():
             # Warm: its pool's connections open, its statements prepared, its token cache filled.
-            bench.wrk(server, "list.lua", {"BENCH_PATH": bench.READ_PATH}, seconds=3)
+            read(server, CONNECTIONS, seconds=3)
         print(f"{ROUNDS} rounds of {bench.SECONDS} s at {CONNECTIONS} connections; load average "
               f"{os.getloadavg()[0]:.1f}", flush=True)
         names = list(servers)
@@ -68,9 +70,7 @@ def main():
                 runs[name].append(r)
                 print(f"round {n} {name}: {r['rps']:.0f} req/s, p99 {r['p99']:.1f} ms, CPU a request "
                       f"{r['cpu_us']:.0f} us (server {r['server_cpu_us']:.0f}), load {r['load']:.1f}", flush=True)
-            machine = bench.machine_cpu_seconds()
-            c = bench.pgbench(DB, clients=CONNECTIONS)
-            c["cpu_us"] = (bench.machine_cpu_seconds() - machine) / c["transactions"] * 1e6
+            c = bench.measured_pgbench(DB, CONNECTIONS)
             ceilings.append(c)
             print(f"round {n} pgbench: {c['tps']:.0f} tps, p99 {c['p99']:.1f} ms, CPU a transaction "
                   f"{c['cpu_us']:.0f} us", flush=True)

@@ -372,6 +372,15 @@ def measured_wrk(server, script, env, **kw):
     return result
 
 
+def measured_pgbench(db, clients):
+    """pgbench on the read's two statements, with the machine's CPU per transaction (cpu_us: every
+    process and the kernel) over the run."""
+    machine = machine_cpu_seconds()
+    result = pgbench(db, clients=clients)
+    result["cpu_us"] = (machine_cpu_seconds() - machine) / result["transactions"] * 1e6
+    return result
+
+
 def tail_round(server, db):
     """One round of the read scenario on the large set against pgbench on the same two statements,
     at CONNECTIONS and at HIGH_CONNECTIONS, each pair back to back (service, then pgbench)."""
@@ -383,9 +392,7 @@ def tail_round(server, db):
             log(f"pgbench -c {n} skipped: max_connections {limit}, {free} slots free")
             ceiling = {"skipped": f"max_connections {limit}, {free} free"}
         else:
-            machine = machine_cpu_seconds()
-            ceiling = pgbench(db, clients=n)
-            ceiling["cpu_us"] = (machine_cpu_seconds() - machine) / ceiling["transactions"] * 1e6
+            ceiling = measured_pgbench(db, n)
         result[n] = {"service": service, "pgbench": ceiling}
         if "skipped" in ceiling:
             log(f"{n} connections: service {service['rps']:.0f} req/s, p99 {service['p99']:.1f} ms; pgbench skipped")
